@@ -1,0 +1,1 @@
+"""FastAPI application over ``vault`` and ``signing``. Nothing imports ``api``."""

@@ -1,0 +1,128 @@
+"""The verification report: the wire shape of what ``signing`` finds about a PDF's seals.
+
+Indications follow ETSI EN 319 102-1: TOTAL_PASSED, TOTAL_FAILED, INDETERMINATE, with a
+sub-indication that says why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Coverage",
+    "Indication",
+    "RevocationStatus",
+    "SignatureKind",
+    "SignatureReport",
+    "SubIndication",
+    "VerificationReport",
+]
+
+
+class Indication(enum.StrEnum):
+    TOTAL_PASSED = "TOTAL_PASSED"
+    TOTAL_FAILED = "TOTAL_FAILED"
+    INDETERMINATE = "INDETERMINATE"
+
+
+class SubIndication(enum.StrEnum):
+    # TOTAL_FAILED
+    FORMAT_FAILURE = "FORMAT_FAILURE"
+    HASH_FAILURE = "HASH_FAILURE"
+    SIG_CRYPTO_FAILURE = "SIG_CRYPTO_FAILURE"
+    REVOKED = "REVOKED"
+    EXPIRED = "EXPIRED"
+    NOT_YET_VALID = "NOT_YET_VALID"
+    # INDETERMINATE
+    SIG_CONSTRAINTS_FAILURE = "SIG_CONSTRAINTS_FAILURE"
+    CHAIN_CONSTRAINTS_FAILURE = "CHAIN_CONSTRAINTS_FAILURE"
+    CERTIFICATE_CHAIN_GENERAL_FAILURE = "CERTIFICATE_CHAIN_GENERAL_FAILURE"
+    CRYPTO_CONSTRAINTS_FAILURE = "CRYPTO_CONSTRAINTS_FAILURE"
+    NO_SIGNING_CERTIFICATE_FOUND = "NO_SIGNING_CERTIFICATE_FOUND"
+    NO_CERTIFICATE_CHAIN_FOUND = "NO_CERTIFICATE_CHAIN_FOUND"
+    REVOKED_NO_POE = "REVOKED_NO_POE"
+    REVOKED_CA_NO_POE = "REVOKED_CA_NO_POE"
+    OUT_OF_BOUNDS_NO_POE = "OUT_OF_BOUNDS_NO_POE"
+    OUT_OF_BOUNDS_NOT_REVOKED = "OUT_OF_BOUNDS_NOT_REVOKED"
+    CRYPTO_CONSTRAINTS_FAILURE_NO_POE = "CRYPTO_CONSTRAINTS_FAILURE_NO_POE"
+    NO_POE = "NO_POE"
+    TRY_LATER = "TRY_LATER"
+    SIGNED_DATA_NOT_FOUND = "SIGNED_DATA_NOT_FOUND"
+    GENERIC = "GENERIC"
+
+
+class SignatureKind(enum.StrEnum):
+    SIGNATURE = "signature"
+    DOC_TIMESTAMP = "doc_timestamp"
+
+
+class Coverage(enum.StrEnum):
+    ENTIRE_FILE = "ENTIRE_FILE"  # the signed range is the whole file as it is now
+    ENTIRE_REVISION = "ENTIRE_REVISION"  # a whole earlier revision; later updates follow
+    CONTIGUOUS_BLOCKS = "CONTIGUOUS_BLOCKS"  # a revision's prefix, not the full revision
+    PARTIAL = "PARTIAL"  # holes besides the signature value: not a whole revision
+    NONE = "NONE"  # nothing could be determined
+
+
+class RevocationStatus(enum.StrEnum):
+    GOOD = "good"
+    REVOKED = "revoked"
+    UNKNOWN = "unknown"  # no revocation data could be found
+    NOT_CHECKED = "not_checked"  # no trusted chain, so revocation was not looked at
+
+
+class SignatureReport(BaseModel):
+    """What was found about one signature or document timestamp."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field_name: str | None = Field(description="the signature field's name")
+    kind: SignatureKind
+    signer_subject: str | None = Field(default=None, description="RFC 4514 subject of the signer")
+    signer_fingerprint: str | None = Field(
+        default=None, description="SHA-256 of the signer's certificate, lowercase hex"
+    )
+    signer_credit_code: str | None = Field(
+        default=None, description="统一社会信用代码 found in the signer's subject, if any"
+    )
+    signing_time: dt.datetime | None = Field(default=None, description="claimed signing time")
+    timestamp_time: dt.datetime | None = Field(
+        default=None, description="time from a signature timestamp (or of the doc timestamp)"
+    )
+    pades_level: str | None = Field(default=None, description="B-B, B-T, B-LT, B-LTA or None")
+    intact: bool = Field(description="digest and signature value verify")
+    covers_whole_file: bool
+    coverage: Coverage
+    modified_after_signing: bool = Field(
+        description="a later revision changes what was signed beyond what is permitted"
+    )
+    modification_level: str | None = Field(
+        default=None, description="NONE, LTA_UPDATES, FORM_FILLING, ANNOTATIONS, OTHER"
+    )
+    chain_trusted: bool = Field(description="the signer's certificate chains to a trusted root")
+    revocation: RevocationStatus
+    indication: Indication
+    sub_indication: SubIndication | None = None
+    reasons: list[str] = Field(default_factory=list, description="human-readable reasons")
+
+
+class VerificationReport(BaseModel):
+    """What was found about a PDF as a whole."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file: str | None = Field(default=None, description="the file's name, as given")
+    sha256: str = Field(description="SHA-256 of the whole file, lowercase hex")
+    size: int = Field(ge=0)
+    checked_at: dt.datetime = Field(description="the validation time used")
+    indication: Indication
+    sub_indication: SubIndication | None = None
+    reasons: list[str] = Field(default_factory=list)
+    signatures: list[SignatureReport] = Field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.indication is Indication.TOTAL_PASSED

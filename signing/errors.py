@@ -1,0 +1,42 @@
+"""The one error tree of ``signing``.
+
+A bad signature is not an error: it is a verdict in the report. These are for input that
+cannot be used at all (an unreadable key, a PDF that cannot be sealed, a TSA that fails).
+Exceptions of pyHanko, cryptography and asn1crypto are caught where they are called and
+re-raised as one of these.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "KeySourceError",
+    "SealingError",
+    "SigningError",
+    "TimestampError",
+    "TrustError",
+    "VerificationError",
+]
+
+
+class SigningError(Exception):
+    """Base of every error raised by ``signing``."""
+
+
+class KeySourceError(SigningError):
+    """A key or certificate cannot be loaded (wrong password, missing file, HSM refused)."""
+
+
+class TimestampError(SigningError):
+    """A timestamp authority did not give a usable RFC 3161 token."""
+
+
+class SealingError(SigningError):
+    """A PDF cannot be sealed (unreadable, encrypted, locked against changes)."""
+
+
+class TrustError(SigningError):
+    """A trust bundle or trust store is unreadable or inconsistent."""
+
+
+class VerificationError(SigningError):
+    """Verification could not run at all (not a verdict: a broken call, e.g. bad arguments)."""

@@ -1,0 +1,51 @@
+"""The one error tree of ``vault``. Messages never carry a holder ID number in clear."""
+
+from __future__ import annotations
+
+__all__ = [
+    "BlobIntegrityError",
+    "BlobStoreError",
+    "ConfigError",
+    "ConflictError",
+    "IntakeRefused",
+    "NotFound",
+    "PermissionDenied",
+    "VaultError",
+]
+
+
+class VaultError(Exception):
+    """Base of every error raised by ``vault``."""
+
+
+class ConfigError(VaultError):
+    """Settings are missing, malformed or unsafe (e.g. a demo secret in production)."""
+
+
+class NotFound(VaultError):
+    """The thing asked for does not exist (or must not be revealed to exist)."""
+
+
+class PermissionDenied(VaultError):
+    """The caller is not allowed to do this."""
+
+
+class ConflictError(VaultError):
+    """The request contradicts what the vault already holds."""
+
+
+class IntakeRefused(VaultError):
+    """A license push was refused; ``reason`` is a stable code, ``str()`` explains."""
+
+    def __init__(self, reason: str, message: str, *, report: object | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.report = report
+
+
+class BlobStoreError(VaultError):
+    """The blob store failed (unreachable, refused, missing object)."""
+
+
+class BlobIntegrityError(BlobStoreError):
+    """A stored blob's bytes no longer match its SHA-256 address."""

@@ -1,0 +1,173 @@
+"""Settings: ``EVAULT_*`` environment variables over an optional TOML file over defaults.
+
+Build them with :func:`load_settings`; nothing here is a module-level global. Demo mode is
+explicit (``EVAULT_MODE=demo`` or ``evault demo``): only there may secrets be generated and
+kept in the data directory. In production every secret must be given, and a demo secret,
+a short one or a well-known placeholder is refused at start.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from vault.errors import ConfigError
+
+__all__ = ["BlobBackend", "Mode", "Settings", "default_data_dir", "load_settings"]
+
+#: Secrets that must never be accepted in production, whatever their length.
+_PLACEHOLDERS = ("demo", "change-me", "changeme", "secret", "password", "example", "test")
+_MIN_SECRET_BYTES = 32
+
+
+class Mode(enum.StrEnum):
+    DEMO = "demo"
+    PRODUCTION = "production"
+
+
+class BlobBackend(enum.StrEnum):
+    LOCAL = "local"
+    S3 = "s3"
+
+
+def default_data_dir() -> Path:
+    """The embedded default's data directory: $XDG_DATA_HOME/evault or ~/.local/share/evault."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "evault"
+
+
+class Settings(BaseSettings):
+    """Every setting evault reads. Frozen once built."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="EVAULT_", extra="forbid", frozen=True, env_nested_delimiter="__"
+    )
+
+    mode: Mode = Field(default=Mode.PRODUCTION, description="demo or production (the default)")
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite in data_dir"
+    )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000", description="base of the QR codes' verification URLs"
+    )
+
+    # Blob storage
+    blob_backend: BlobBackend = BlobBackend.LOCAL
+    blob_dir: Path | None = Field(default=None, description="local blobs; default data_dir/blobs")
+    s3_endpoint: str | None = None
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_bucket: str = "evault"
+    s3_secure: bool = True
+    s3_region: str | None = None
+
+    # Secrets for holder data (base64 or hex of 32 random bytes each)
+    holder_key: SecretStr | None = Field(default=None, description="AES-256-GCM key, holder IDs")
+    blind_index_key: SecretStr | None = Field(default=None, description="HMAC-SHA256 key")
+    token_key: SecretStr | None = Field(default=None, description="key signing API tokens")
+
+    # Seal and trust
+    seal_pkcs12: Path | None = Field(default=None, description="the vault's seal, PKCS#12 file")
+    seal_password: SecretStr | None = None
+    trust_bundle: Path | None = Field(default=None, description="trust bundle for intake")
+    tsa_url: str | None = Field(default=None, description="external RFC 3161 TSA")
+
+    # Limits and defaults
+    upload_limit_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    copy_default_days: int = Field(default=30, ge=1)
+    copy_max_days: int = Field(default=90, ge=1)
+    gc_grace_seconds: int = Field(default=24 * 3600, ge=0)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("EVAULT_CONFIG")
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+    # Derived paths ------------------------------------------------------------------
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'evault.db'}"
+
+    @property
+    def resolved_blob_dir(self) -> Path:
+        return self.blob_dir or self.data_dir / "blobs"
+
+    @property
+    def is_demo(self) -> bool:
+        return self.mode is Mode.DEMO
+
+    def check_production(self) -> None:
+        """Refuse to run in production with a missing, short or placeholder secret."""
+        if self.is_demo:
+            return
+        problems: list[str] = []
+        for name in ("holder_key", "blind_index_key", "token_key"):
+            secret: SecretStr | None = getattr(self, name)
+            problem = _secret_problem(secret)
+            if problem:
+                problems.append(f"EVAULT_{name.upper()} {problem}")
+        if self.seal_pkcs12 is None:
+            problems.append("EVAULT_SEAL_PKCS12 is not set")
+        if self.seal_password is not None and _is_placeholder(self.seal_password):
+            problems.append("EVAULT_SEAL_PASSWORD is a placeholder")
+        if self.blob_backend is BlobBackend.S3:
+            if not self.s3_endpoint:
+                problems.append("EVAULT_S3_ENDPOINT is not set")
+            for name in ("s3_access_key", "s3_secret_key"):
+                if getattr(self, name) is None:
+                    problems.append(f"EVAULT_{name.upper()} is not set")
+        if problems:
+            raise ConfigError(
+                "production mode refuses to start: "
+                + "; ".join(problems)
+                + " (run `evault demo` for the embedded demo)"
+            )
+
+
+def _is_placeholder(secret: SecretStr) -> bool:
+    value = secret.get_secret_value().lower()
+    return any(p in value for p in _PLACEHOLDERS)
+
+
+def _secret_problem(secret: SecretStr | None) -> str | None:
+    if secret is None:
+        return "is not set"
+    if _is_placeholder(secret):
+        return "is a placeholder or demo value"
+    if len(secret.get_secret_value()) < _MIN_SECRET_BYTES:
+        return f"is shorter than {_MIN_SECRET_BYTES} characters"
+    return None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from overrides > environment > TOML file (EVAULT_CONFIG) > defaults."""
+    config_file = os.environ.get("EVAULT_CONFIG")
+    if config_file and not Path(config_file).is_file():
+        raise ConfigError(f"EVAULT_CONFIG names {config_file}, which is not a readable file")
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(f"invalid setting {where}: {first['msg']}") from None
