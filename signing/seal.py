@@ -1,0 +1,342 @@
+"""PAdES sealing: B-B, B-T, B-LT and B-LTA, with everything that repeats computed once.
+
+A :class:`Sealer` is built once per seal key and reused for every document. It holds the
+parsed key (through its :class:`signing.keys.KeySource`), a fixed signature size (no trial
+signature per document), and the validation data a B-LT seal embeds (certificates and
+CRLs / OCSP responses given by the caller, checked against the seal's chain when the
+sealer is built). Sealing never touches the network, except through an external TSA.
+
+Levels:
+
+- B-B: a PAdES signature (``/SubFilter /ETSI.CAdES.detached``).
+- B-T: plus an RFC 3161 signature timestamp from the sealer's timestamper.
+- B-LT: plus a DSS in the next incremental update (certificates and revocation data).
+- B-LTA: plus a document timestamp over all of that.
+
+Errors: unusable input (unreadable, encrypted, locked) raises :class:`SealingError` with
+the reason; a failing TSA raises :class:`signing.errors.TimestampError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import io
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from pyhanko.pdf_utils.generic import PdfError
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfReadError
+from pyhanko.sign import fields as sig_fields
+from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
+from pyhanko.sign.general import SigningError as PyHankoSigningError
+from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner, PdfTimeStamper
+from pyhanko.sign.timestamps.api import TimeStamper
+from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko.stamp import BaseStampStyle
+
+from signing._pyhanko import to_asn1_all
+from signing.errors import SealingError, SigningError, TimestampError
+from signing.keys import KeySource
+
+__all__ = ["PadesLevel", "SealAppearance", "Sealer", "WriterHook"]
+
+WriterHook = Callable[[IncrementalPdfFileWriter], None]
+"""Called with the incremental writer before the seal is added (same revision)."""
+
+_MD = "sha256"
+_CMS_OVERHEAD = 2048  # signed attributes, algorithm identifiers, signature, DER framing
+_EXTERNAL_TOKEN_RESERVE = 12 * 1024  # DER bytes reserved for a token of an external TSA
+_TIMESTAMP_FIELD = "DocTimeStamp"
+
+
+class PadesLevel(enum.StrEnum):
+    """PAdES baseline levels (ETSI EN 319 142-1)."""
+
+    B_B = "B-B"
+    B_T = "B-T"
+    B_LT = "B-LT"
+    B_LTA = "B-LTA"
+
+    @property
+    def timestamped(self) -> bool:
+        return self is not PadesLevel.B_B
+
+    @property
+    def long_term(self) -> bool:
+        return self in (PadesLevel.B_LT, PadesLevel.B_LTA)
+
+
+@dataclass(frozen=True)
+class SealAppearance:
+    """A visible seal: a pyHanko stamp style drawn in ``box`` on ``page``."""
+
+    style: BaseStampStyle
+    """e.g. ``pyhanko.stamp.TextStampStyle`` or ``QRStampStyle``."""
+    box: tuple[int, int, int, int]
+    """(x1, y1, x2, y2) in PDF user space units."""
+    page: int = 0
+    """Page index; negative counts from the end (-1 = last page)."""
+    text_params: Mapping[str, str] = field(default_factory=dict)
+    """Values for the style's text template (e.g. ``{"url": ...}`` for a QR stamp)."""
+
+
+def _round_up(value: int, step: int = 1024) -> int:
+    return -(-value // step) * step
+
+
+class Sealer:
+    """Seals PDFs with one key; build once, call :meth:`seal` for every document."""
+
+    def __init__(
+        self,
+        key_source: KeySource,
+        *,
+        timestamper: TimeStamper | None = None,
+        validation_certs: Sequence[x509.Certificate] = (),
+        crls: Sequence[bytes] = (),
+        ocsp_responses: Sequence[bytes] = (),
+        timestamp_reserve: int | None = None,
+        check_chain: bool = True,
+    ) -> None:
+        """Prepare a sealer.
+
+        ``timestamper``: needed for B-T and above (an ``EmbeddedTSA`` or ``HttpTSA``).
+        ``validation_certs``: extra certificates to embed at B-LT (e.g. an external TSA's
+        chain; an embedded TSA's certificates are added automatically). ``crls`` and
+        ``ocsp_responses`` (DER): revocation data for the seal's chain and the TSA's,
+        required for B-LT. ``timestamp_reserve``: DER bytes to reserve for a timestamp
+        token (default: measured once for an embedded TSA, 12 KiB otherwise).
+        ``check_chain``: refuse a chain that does not link up or that ``crls`` revoke
+        (``False`` only to produce files that must fail verification, in tests and demos).
+        """
+        self._key_source = key_source
+        self._signer = key_source.signer
+        self._timestamper = timestamper
+        try:
+            self._crls = [asn1_crl.CertificateList.load(bytes(c)) for c in crls]
+            self._ocsps = [asn1_ocsp.OCSPResponse.load(bytes(o)) for o in ocsp_responses]
+            for item in (*self._crls, *self._ocsps):
+                item.native  # noqa: B018 - parse fully now, not during a seal
+        except ValueError as exc:
+            raise SealingError(f"unreadable revocation data: {exc}") from None
+        tsa_certs: list[x509.Certificate] = list(getattr(timestamper, "certificates", ()))
+        certs = [key_source.certificate, *key_source.chain, *tsa_certs, *validation_certs]
+        unique = list(dict.fromkeys(certs))
+        self._dss_certs = to_asn1_all(unique)
+        if check_chain:
+            self._check_chain(key_source, crls)
+
+        chain_size = sum(len(c.dump()) for c in to_asn1_all(certs[: 1 + len(key_source.chain)]))
+        self._sig_reserve = _round_up(2 * (chain_size + _CMS_OVERHEAD))
+        if timestamper is None:
+            token_size = 0
+        elif timestamp_reserve is not None:
+            token_size = timestamp_reserve
+        elif hasattr(timestamper, "token_size"):
+            token_size = int(timestamper.token_size()) + 512
+        else:
+            token_size = _EXTERNAL_TOKEN_RESERVE
+        self._ts_reserve = _round_up(2 * token_size)
+
+    @property
+    def key_source(self) -> KeySource:
+        return self._key_source
+
+    # -- construction-time checks -------------------------------------------------------
+
+    @staticmethod
+    def _check_chain(key_source: KeySource, crls: Sequence[bytes]) -> None:
+        """The chain must link up by signature, and no given CRL may revoke a member."""
+        cert = key_source.certificate
+        usage = _key_usage(cert)
+        if usage is not None and not (usage.digital_signature or usage.content_commitment):
+            raise SealingError("the seal certificate's keyUsage allows no signatures")
+        parsed_crls = []
+        for der in crls:
+            try:
+                parsed_crls.append(x509.load_der_x509_crl(bytes(der)))
+            except ValueError as exc:
+                raise SealingError(f"unreadable CRL: {exc}") from None
+        path = [cert, *key_source.chain]
+        for child, parent in itertools.pairwise(path):
+            try:
+                child.verify_directly_issued_by(parent)
+            except (ValueError, TypeError, InvalidSignature):
+                raise SealingError(
+                    f"the key source's chain is broken: {child.subject.rfc4514_string()} "
+                    f"is not issued by {parent.subject.rfc4514_string()}"
+                ) from None
+        for member in path:
+            for crl in parsed_crls:
+                if crl.issuer != member.issuer:
+                    continue
+                if crl.get_revoked_certificate_by_serial_number(member.serial_number):
+                    raise SealingError(
+                        f"certificate {member.serial_number:#x} "
+                        f"({member.subject.rfc4514_string()}) is revoked"
+                    )
+
+    # -- sealing --------------------------------------------------------------------------
+
+    def seal(
+        self,
+        pdf: bytes,
+        *,
+        level: PadesLevel,
+        field_name: str | None = None,
+        reason: str | None = None,
+        location: str | None = None,
+        appearance: SealAppearance | None = None,
+        before_sign: WriterHook | None = None,
+    ) -> bytes:
+        """Seal ``pdf`` at ``level``; the sealed file (the input plus incremental updates).
+
+        Outside an event loop only; inside one (FastAPI) await :meth:`seal_async`.
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            raise SealingError("Sealer.seal called inside a running event loop: use seal_async")
+        return asyncio.run(
+            self.seal_async(
+                pdf,
+                level=level,
+                field_name=field_name,
+                reason=reason,
+                location=location,
+                appearance=appearance,
+                before_sign=before_sign,
+            )
+        )
+
+    async def seal_async(
+        self,
+        pdf: bytes,
+        *,
+        level: PadesLevel,
+        field_name: str | None = None,
+        reason: str | None = None,
+        location: str | None = None,
+        appearance: SealAppearance | None = None,
+        before_sign: WriterHook | None = None,
+    ) -> bytes:
+        """Seal ``pdf`` at ``level`` (the async form of :meth:`seal`)."""
+        level = PadesLevel(level)
+        if level.timestamped and self._timestamper is None:
+            raise SealingError(f"{level} needs a timestamper; this sealer has none")
+        if level.long_term and not (self._crls or self._ocsps):
+            raise SealingError(f"{level} needs revocation data (CRLs or OCSP responses)")
+        try:
+            return await self._seal(
+                bytes(pdf),
+                level=level,
+                field_name=field_name,
+                reason=reason,
+                location=location,
+                appearance=appearance,
+                before_sign=before_sign,
+            )
+        except (SigningError, TimestampError):
+            raise
+        except PdfReadError as exc:
+            raise SealingError(f"not a readable PDF: {exc}") from None
+        except PyHankoSigningError as exc:
+            raise SealingError(f"pyHanko refused to seal: {exc}") from None
+        except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+            raise SealingError(f"cannot seal this PDF: {type(exc).__name__}: {exc}") from None
+
+    async def _seal(
+        self,
+        pdf: bytes,
+        *,
+        level: PadesLevel,
+        field_name: str | None,
+        reason: str | None,
+        location: str | None,
+        appearance: SealAppearance | None,
+        before_sign: WriterHook | None,
+    ) -> bytes:
+        if not pdf.lstrip()[:5] == b"%PDF-":
+            raise SealingError("not a PDF: the file does not start with %PDF-")
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        if writer.security_handler is not None:
+            raise SealingError("the PDF is encrypted: an encrypted file cannot be sealed")
+        name = field_name or _free_field_name(writer, "Seal")
+        if before_sign is not None:
+            before_sign(writer)
+        meta = PdfSignatureMetadata(
+            field_name=name,
+            md_algorithm=_MD,
+            subfilter=SigSeedSubFilter.PADES,
+            reason=reason,
+            location=location,
+        )
+        field_spec = None
+        stamp_style = None
+        text_params = None
+        if appearance is not None:
+            field_spec = SigFieldSpec(
+                sig_field_name=name, on_page=appearance.page, box=appearance.box
+            )
+            stamp_style = appearance.style
+            text_params = dict(appearance.text_params)
+        signer = PdfSigner(
+            meta,
+            self._signer,
+            timestamper=self._timestamper if level.timestamped else None,
+            stamp_style=stamp_style,
+            new_field_spec=field_spec,
+        )
+        reserve = self._sig_reserve + (self._ts_reserve if level.timestamped else 0)
+        output = io.BytesIO()
+        await signer.async_sign_pdf(
+            writer,
+            bytes_reserved=reserve,
+            appearance_text_params=text_params,
+            output=output,
+        )
+        if level.long_term:
+            DocumentSecurityStore.add_dss(
+                output_stream=output,
+                sig_contents=None,
+                certs=self._dss_certs,
+                crls=self._crls,
+                ocsps=self._ocsps,
+                force_write=True,
+                strict=False,
+            )
+        if level is PadesLevel.B_LTA:
+            assert self._timestamper is not None
+            ts_writer = IncrementalPdfFileWriter(output, strict=False)
+            stamper = PdfTimeStamper(
+                self._timestamper, field_name=_free_field_name(ts_writer, _TIMESTAMP_FIELD)
+            )
+            await stamper.async_timestamp_pdf(
+                ts_writer, _MD, bytes_reserved=self._ts_reserve, in_place=True
+            )
+        return output.getvalue()
+
+
+def _free_field_name(writer: IncrementalPdfFileWriter, stem: str) -> str:
+    """``stem`` + the smallest number not yet used by a signature field."""
+    taken = {name for name, _, _ in sig_fields.enumerate_sig_fields(writer)}
+    number = 1
+    while f"{stem}{number}" in taken:
+        number += 1
+    return f"{stem}{number}"
+
+
+def _key_usage(certificate: x509.Certificate) -> x509.KeyUsage | None:
+    try:
+        return certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return None

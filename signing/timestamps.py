@@ -1,0 +1,240 @@
+"""RFC 3161 timestamps: an embedded TSA for the demo and a client for an external TSA.
+
+Both are pyHanko ``TimeStamper`` objects, so a :class:`signing.seal.Sealer` takes either.
+Failures surface as :class:`signing.errors.TimestampError`, never as pyHanko's or
+aiohttp's exceptions. Every token is checked against the request (status, nonce and
+message imprint) before it is used.
+
+:class:`EmbeddedTSA` is keyed once: its private key is parsed when it is built and reused
+for every token (pyHanko's ``DummyTimeStamper`` re-parses an RSA key per token). It also
+answers raw DER requests (:meth:`EmbeddedTSA.respond`), which is all an HTTP front needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import hashlib
+import secrets
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from asn1crypto import algos, cms, core, tsp
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
+from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
+from pyhanko.sign.timestamps.api import TimeStamper
+
+from signing._pyhanko import to_asn1, to_asn1_all
+from signing.errors import TimestampError
+
+__all__ = ["DEMO_TSA_POLICY", "EmbeddedTSA", "HttpTSA", "timestamp_digest"]
+
+DEMO_TSA_POLICY = "1.3.6.1.4.1.55555.3161.1"
+"""Policy OID the embedded (demo) TSA writes into its tokens."""
+
+_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
+
+
+def _check_token(token: cms.ContentInfo, digest: bytes, md_algorithm: str) -> None:
+    """The token must be SignedData over a TSTInfo whose imprint is ``digest``."""
+    try:
+        tst_info = token["content"]["encap_content_info"]["content"].parsed
+        imprint = tst_info["message_imprint"]
+        algorithm = imprint["hash_algorithm"]["algorithm"].native
+        hashed = imprint["hashed_message"].native
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise TimestampError(f"the TSA's token is malformed: {exc}") from None
+    if algorithm != md_algorithm or hashed != digest:
+        raise TimestampError("the TSA's token does not cover the requested digest")
+
+
+class _CheckedTimeStamper(TimeStamper):
+    """Turns every failure into TimestampError and checks the token's imprint."""
+
+    async def async_timestamp(self, message_digest: bytes, md_algorithm: str) -> cms.ContentInfo:
+        try:
+            token = await super().async_timestamp(message_digest, md_algorithm)
+        except TimestampError:
+            raise
+        except (TimeoutError, OSError, ValueError, TypeError, KeyError) as exc:
+            raise TimestampError(f"{self.describe()}: {exc}") from None
+        _check_token(token, message_digest, md_algorithm)
+        return token
+
+    def describe(self) -> str:
+        return "timestamp authority"
+
+
+class EmbeddedTSA(_CheckedTimeStamper):
+    """An in-process RFC 3161 TSA keyed once (ECDSA P-256 or larger curve)."""
+
+    def __init__(
+        self,
+        *,
+        certificate: x509.Certificate,
+        private_key: ec.EllipticCurvePrivateKey,
+        chain: Sequence[x509.Certificate] = (),
+        clock: Callable[[], _dt.datetime] | None = None,
+        policy: str = DEMO_TSA_POLICY,
+    ) -> None:
+        """``chain``: issuer first; embedded in each token with the TSA certificate."""
+        super().__init__(include_nonce=True)
+        if not isinstance(private_key, ec.EllipticCurvePrivateKey):
+            raise TimestampError("the embedded TSA needs an EC private key")
+        if private_key.public_key() != certificate.public_key():
+            raise TimestampError("the TSA private key does not match its certificate")
+        self._key = private_key
+        self._chain = (certificate, *chain)
+        self._cert = to_asn1(certificate)
+        self._token_certs = [self._cert, *to_asn1_all(chain)]
+        self._clock = clock or (lambda: _dt.datetime.now(_dt.UTC))
+        self._policy = policy
+        self._ess = simple_cms_attribute(
+            "signing_certificate_v2", as_signing_certificate_v2(self._cert)
+        )
+        self._sid = cms.SignerIdentifier(
+            {
+                "issuer_and_serial_number": cms.IssuerAndSerialNumber(
+                    {"issuer": self._cert.issuer, "serial_number": self._cert.serial_number}
+                )
+            }
+        )
+
+    def describe(self) -> str:
+        return "embedded TSA"
+
+    @property
+    def certificates(self) -> tuple[x509.Certificate, ...]:
+        """The TSA certificate and its chain (what a B-LT seal embeds for it)."""
+        return self._chain
+
+    def token_size(self, md_algorithm: str = "sha256") -> int:
+        """DER size of a token (within a few bytes: ECDSA signature length varies)."""
+        _, request = self.request_cms(bytes(_HASHES[md_algorithm]().digest_size), md_algorithm)
+        return len(self.token(request).dump())
+
+    def token(self, request: tsp.TimeStampReq) -> cms.ContentInfo:
+        """Sign a TSTInfo for ``request`` (a granted request's token)."""
+        imprint = request["message_imprint"]
+        algorithm = imprint["hash_algorithm"]["algorithm"].native
+        if algorithm not in _HASHES:
+            raise TimestampError(f"unsupported message imprint algorithm {algorithm}")
+        moment = self._clock().astimezone(_dt.UTC)
+        fields: dict[str, Any] = {
+            "version": "v1",
+            "policy": self._policy,
+            "message_imprint": imprint,
+            "serial_number": secrets.randbits(63),
+            "gen_time": moment,
+            "accuracy": {"seconds": 1},
+            "tsa": {"directory_name": self._cert.subject},
+        }
+        if request["nonce"].native is not None:
+            fields["nonce"] = request["nonce"]
+        tst_info = tsp.TSTInfo(fields).dump()
+        signed_attrs = cms.CMSAttributes(
+            [
+                simple_cms_attribute("content_type", "tst_info"),
+                simple_cms_attribute("signing_time", cms.Time({"utc_time": core.UTCTime(moment)})),
+                simple_cms_attribute("message_digest", hashlib.sha256(tst_info).digest()),
+                self._ess,
+            ]
+        )
+        signature = self._key.sign(signed_attrs.dump(), ec.ECDSA(hashes.SHA256()))
+        signer_info = cms.SignerInfo(
+            {
+                "version": "v1",
+                "sid": self._sid,
+                "digest_algorithm": {"algorithm": "sha256"},
+                "signed_attrs": signed_attrs,
+                "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"}),
+                "signature": signature,
+            }
+        )
+        signed_data = cms.SignedData(
+            {
+                "version": "v3",
+                "digest_algorithms": [{"algorithm": "sha256"}],
+                "encap_content_info": {
+                    "content_type": "tst_info",
+                    "content": cms.ParsableOctetString(tst_info),
+                },
+                "certificates": list(self._token_certs),
+                "signer_infos": [signer_info],
+            }
+        )
+        return cms.ContentInfo({"content_type": "signed_data", "content": signed_data})
+
+    def request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        return tsp.TimeStampResp(
+            {"status": {"status": "granted"}, "time_stamp_token": self.token(req)}
+        )
+
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        return self.request_tsa_response(req)
+
+    def respond(self, request_der: bytes) -> bytes:
+        """Answer a DER ``TimeStampReq`` with a DER ``TimeStampResp`` (for an HTTP front).
+
+        A malformed or unsupported request gets a ``rejection`` response, not an exception.
+        """
+        try:
+            request = tsp.TimeStampReq.load(request_der)
+            algorithm = request["message_imprint"]["hash_algorithm"]["algorithm"].native
+            hashed = request["message_imprint"]["hashed_message"].native
+            if algorithm not in _HASHES or len(hashed) != _HASHES[algorithm]().digest_size:
+                return self._rejection("bad_alg", f"unsupported or malformed imprint {algorithm}")
+            return bytes(self.request_tsa_response(request).dump())
+        except (ValueError, TypeError, KeyError) as exc:
+            return self._rejection("bad_data_format", f"malformed request: {exc}")
+
+    @staticmethod
+    def _rejection(fail_info: str, text: str) -> bytes:
+        status = tsp.PKIStatusInfo(
+            {
+                "status": "rejection",
+                "status_string": [text[:200]],
+                "fail_info": tsp.PKIFailureInfo({fail_info}),
+            }
+        )
+        return bytes(tsp.TimeStampResp({"status": status}).dump())
+
+
+class HttpTSA(_CheckedTimeStamper, HTTPTimeStamper):
+    """RFC 3161 client for an external TSA over HTTP(S) (pyHanko's ``HTTPTimeStamper``)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 5.0,
+        auth: tuple[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        require_https: bool = False,
+    ) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise TimestampError(f"not an http(s) URL for a TSA: {url!r}")
+        if require_https and not url.startswith("https://"):
+            raise TimestampError("the TSA URL must use https")
+        HTTPTimeStamper.__init__(self, url, timeout=timeout, auth=auth, headers=headers)
+
+    def describe(self) -> str:
+        return f"TSA at {self.url}"
+
+
+def timestamp_digest(
+    timestamper: TimeStamper, data: bytes, *, md_algorithm: str = "sha256"
+) -> cms.ContentInfo:
+    """Timestamp ``data`` synchronously (outside an event loop): the token (asn1crypto)."""
+    if md_algorithm not in _HASHES:
+        raise TimestampError(f"unsupported digest algorithm {md_algorithm}")
+    digest = hashlib.new(md_algorithm, data).digest()
+    token: cms.ContentInfo = asyncio.run(timestamper.async_timestamp(digest, md_algorithm))
+    return token
