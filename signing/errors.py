@@ -10,6 +10,8 @@ from __future__ import annotations
 
 __all__ = [
     "KeySourceError",
+    "LogFormatError",
+    "LogVerificationError",
     "SealingError",
     "SigningError",
     "TimestampError",
@@ -40,3 +42,11 @@ class TrustError(SigningError):
 
 class VerificationError(SigningError):
     """Verification could not run at all (not a verdict: a broken call, e.g. bad arguments)."""
+
+
+class LogVerificationError(SigningError):
+    """A transparency-log proof, checkpoint or entry does not verify (tampered, forged, forked)."""
+
+
+class LogFormatError(LogVerificationError):
+    """A checkpoint, proof or log entry is malformed and cannot even be checked."""
