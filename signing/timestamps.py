@@ -42,6 +42,24 @@ _HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
 }
 
 
+class _TimeStampResp(core.Sequence):  # type: ignore[misc]
+    """RFC 3161 TimeStampResp with the token OPTIONAL (asn1crypto's requires it)."""
+
+    _fields = [  # noqa: RUF012 - asn1crypto's declaration style
+        ("status", tsp.PKIStatusInfo),
+        ("time_stamp_token", cms.ContentInfo, {"optional": True}),
+    ]
+
+
+def _refusal(status: tsp.PKIStatusInfo) -> str | None:
+    """Why the TSA refused, or None when it granted the request."""
+    if status["status"].native in ("granted", "granted_with_mods"):
+        return None
+    texts = "; ".join(status["status_string"].native or [])
+    fail = "; ".join(sorted(status["fail_info"].native or []))
+    return f'refused the request ({status["status"].native}): "{texts}" failInfo "{fail}"'
+
+
 def _check_token(token: cms.ContentInfo, digest: bytes, md_algorithm: str) -> None:
     """The token must be SignedData over a TSTInfo whose imprint is ``digest``."""
     try:
@@ -63,7 +81,8 @@ class _CheckedTimeStamper(TimeStamper):
             token = await super().async_timestamp(message_digest, md_algorithm)
         except TimestampError:
             raise
-        except (TimeoutError, OSError, ValueError, TypeError, KeyError) as exc:
+        except (TimeoutError, OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            # AttributeError: pyHanko 0.38 fails so while reporting a wrong nonce
             raise TimestampError(f"{self.describe()}: {exc}") from None
         _check_token(token, message_digest, md_algorithm)
         return token
@@ -204,7 +223,16 @@ class EmbeddedTSA(_CheckedTimeStamper):
                 "fail_info": tsp.PKIFailureInfo({fail_info}),
             }
         )
-        return bytes(tsp.TimeStampResp({"status": status}).dump())
+        # asn1crypto's TimeStampResp insists on a token: write SEQUENCE { status } by hand.
+        body = status.dump()
+        return b"\x30" + _der_length(len(body)) + body
+
+
+def _der_length(length: int) -> bytes:
+    if length < 0x80:
+        return bytes([length])
+    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(octets)]) + octets
 
 
 class HttpTSA(_CheckedTimeStamper, HTTPTimeStamper):
@@ -227,6 +255,17 @@ class HttpTSA(_CheckedTimeStamper, HTTPTimeStamper):
 
     def describe(self) -> str:
         return f"TSA at {self.url}"
+
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        response = await super().async_request_tsa_response(req)
+        try:
+            status = _TimeStampResp.load(response.dump())["status"]
+            refusal = _refusal(status)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise TimestampError(f"{self.describe()}: malformed response: {exc}") from None
+        if refusal is not None:
+            raise TimestampError(f"{self.describe()} {refusal}")
+        return response
 
 
 def timestamp_digest(
