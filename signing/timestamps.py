@@ -42,7 +42,7 @@ _HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
 }
 
 
-class _TimeStampResp(core.Sequence):  # type: ignore[misc]
+class _TimeStampResp(core.Sequence):
     """RFC 3161 TimeStampResp with the token OPTIONAL (asn1crypto's requires it)."""
 
     _fields = [  # noqa: RUF012 - asn1crypto's declaration style
