@@ -4,10 +4,13 @@ from __future__ import annotations
 
 __all__ = [
     "BlobIntegrityError",
+    "BlobNotFound",
     "BlobStoreError",
     "ConfigError",
     "ConflictError",
     "IntakeRefused",
+    "InvalidInput",
+    "LogCorrupted",
     "NotFound",
     "PermissionDenied",
     "VaultError",
@@ -34,6 +37,10 @@ class ConflictError(VaultError):
     """The request contradicts what the vault already holds."""
 
 
+class InvalidInput(VaultError):
+    """A value given to a service is malformed (a bad code, fingerprint or name)."""
+
+
 class IntakeRefused(VaultError):
     """A license push was refused; ``reason`` is a stable code, ``str()`` explains."""
 
@@ -49,3 +56,11 @@ class BlobStoreError(VaultError):
 
 class BlobIntegrityError(BlobStoreError):
     """A stored blob's bytes no longer match its SHA-256 address."""
+
+
+class BlobNotFound(BlobStoreError, NotFound):
+    """No blob is stored at that SHA-256 address."""
+
+
+class LogCorrupted(VaultError):
+    """The transparency log in the database contradicts itself or its last signed checkpoint."""

@@ -1,0 +1,142 @@
+"""Blobs in a local folder: ``<root>/ab/cd/abcd...`` written atomically and durably."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+from vault.blobs.base import BlobInfo, BlobStore, check_address, sha256_hex
+from vault.errors import BlobNotFound, BlobStoreError
+
+__all__ = ["LocalBlobStore"]
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalBlobStore(BlobStore):
+    """Content-addressed files under ``root``, sharded two levels deep.
+
+    A write goes to a temporary file in ``root/tmp``, is fsynced, renamed into place and
+    the directory fsynced: a crash leaves either the whole blob or none (plus, at worst, a
+    temporary file that :meth:`clean_temp` removes).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._tmp = self.root / "tmp"
+        try:
+            self._tmp.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BlobStoreError(f"cannot create blob folder {self.root}: {exc.strerror}") from None
+
+    @property
+    def description(self) -> str:
+        return f"local folder {self.root}"
+
+    def _path(self, sha256: str) -> Path:
+        check_address(sha256)
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def put(self, data: bytes) -> str:
+        sha256 = sha256_hex(data)
+        final = self._path(sha256)
+        if final.exists():
+            try:
+                os.utime(final)
+                return sha256
+            except FileNotFoundError:
+                pass  # removed meanwhile (gc): write it again
+        tmp = self._tmp / f"{sha256}.{secrets.token_hex(8)}.tmp"
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+            try:
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, final)
+            _fsync_dir(final.parent)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise BlobStoreError(f"cannot write blob {sha256}: {exc.strerror}") from None
+        return sha256
+
+    def _read(self, sha256: str) -> bytes:
+        try:
+            return self._path(sha256).read_bytes()
+        except FileNotFoundError:
+            raise BlobNotFound(f"no blob {sha256} in {self.description}") from None
+        except OSError as exc:
+            raise BlobStoreError(f"cannot read blob {sha256}: {exc.strerror}") from None
+
+    def exists(self, sha256: str) -> bool:
+        return self._path(sha256).is_file()
+
+    def info(self, sha256: str) -> BlobInfo | None:
+        try:
+            st = self._path(sha256).stat()
+        except FileNotFoundError:
+            return None
+        return BlobInfo(
+            sha256=sha256,
+            size=st.st_size,
+            modified_at=dt.datetime.fromtimestamp(st.st_mtime, dt.UTC),
+        )
+
+    def delete(self, sha256: str) -> None:
+        path = self._path(sha256)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise BlobStoreError(f"cannot delete blob {sha256}: {exc.strerror}") from None
+        _fsync_dir(path.parent)
+
+    def iter(self) -> Iterator[BlobInfo]:
+        for first in sorted(self.root.iterdir()):
+            if first.name == "tmp" or not first.is_dir() or len(first.name) != 2:
+                continue
+            for second in sorted(first.iterdir()):
+                if not second.is_dir():
+                    continue
+                for entry in sorted(second.iterdir()):
+                    if len(entry.name) != 64:
+                        continue
+                    try:
+                        st = entry.stat()
+                    except FileNotFoundError:
+                        continue  # deleted meanwhile
+                    yield BlobInfo(
+                        sha256=entry.name,
+                        size=st.st_size,
+                        modified_at=dt.datetime.fromtimestamp(st.st_mtime, dt.UTC),
+                    )
+
+    def clean_temp(self, *, older_than: dt.datetime) -> int:
+        """Remove temporary files left by crashed writes; return how many."""
+        removed = 0
+        for entry in self._tmp.iterdir():
+            try:
+                mtime = dt.datetime.fromtimestamp(entry.stat().st_mtime, dt.UTC)
+                if mtime < older_than:
+                    entry.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed

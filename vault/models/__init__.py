@@ -1,0 +1,41 @@
+"""Every SQLAlchemy model of evault, so ``Base.metadata`` is complete once this is imported.
+
+Models are split by topic; later features add their own modules (and migrations) and
+import them here.
+"""
+
+from vault.db.base import Base
+from vault.models.access import AccessEvent, DepartmentScope
+from vault.models.catalog import (
+    Department,
+    LicenseType,
+    LicenseTypeIssuer,
+    SealCertificate,
+    StandingPermission,
+)
+from vault.models.copies import CertifiedCopy
+from vault.models.grants import Grant, GrantUse
+from vault.models.holders import Holder
+from vault.models.licenses import STORED_STATUSES, License, LicenseVersion, StatusChange
+from vault.models.log import LogCheckpoint, LogEntry
+
+__all__ = [
+    "STORED_STATUSES",
+    "AccessEvent",
+    "Base",
+    "CertifiedCopy",
+    "Department",
+    "DepartmentScope",
+    "Grant",
+    "GrantUse",
+    "Holder",
+    "License",
+    "LicenseType",
+    "LicenseTypeIssuer",
+    "LicenseVersion",
+    "LogCheckpoint",
+    "LogEntry",
+    "SealCertificate",
+    "StandingPermission",
+    "StatusChange",
+]

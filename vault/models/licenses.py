@@ -1,0 +1,110 @@
+"""Licenses, their versions (each one PDF, content-addressed) and status changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from vault.db.base import Base, IdType, UTCDateTime, utcnow
+from vault.models.catalog import Department, LicenseType
+from vault.models.holders import Holder
+
+__all__ = ["STORED_STATUSES", "License", "LicenseVersion", "StatusChange"]
+
+#: Statuses kept in the database. 失效 (expired) is never stored: it is computed from
+#: 有效期截止 and the current time; "superseded" is computed from the version numbers.
+STORED_STATUSES = ("有效", "暂扣", "撤销", "注销", "吊销")
+_STATUS_CHECK = "status IN ('有效', '暂扣', '撤销', '注销', '吊销')"
+
+
+class License(Base):
+    """One license, identified by (type, issuer, 证照编号); its content lives in versions."""
+
+    __tablename__ = "licenses"
+    __table_args__ = (
+        UniqueConstraint("license_type_id", "issuer_department_id", "number"),
+        CheckConstraint(_STATUS_CHECK, name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    license_type_id: Mapped[int] = mapped_column(ForeignKey("license_types.id"))
+    issuer_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    number: Mapped[str] = mapped_column(String(100))
+    holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id"), index=True)
+    status: Mapped[str] = mapped_column(String(8), default="有效")
+    current_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    license_type: Mapped[LicenseType] = relationship(lazy="joined")
+    issuer: Mapped[Department] = relationship(lazy="joined")
+    holder: Mapped[Holder] = relationship(lazy="joined")
+
+
+class LicenseVersion(Base):
+    """One version of a license: the sealed PDF (by SHA-256), its metadata and report.
+
+    ``blob_sha256`` is unique: the same bytes are the same version, which is what makes a
+    repeated push a duplicate rather than a second record.
+    """
+
+    __tablename__ = "license_versions"
+    __table_args__ = (UniqueConstraint("license_id", "version"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    license_id: Mapped[int] = mapped_column(ForeignKey("licenses.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    blob_sha256: Mapped[str] = mapped_column(String(64), unique=True, info={"blob_ref": True})
+    size: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    license_identifier: Mapped[str | None] = mapped_column(String(120))
+    issuer_name: Mapped[str] = mapped_column(String(200))
+    issue_date: Mapped[dt.date] = mapped_column(Date)
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    change_reason: Mapped[str | None] = mapped_column(String(200))
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: The VerificationReport found at intake, as JSON (schemas.VerificationReport).
+    report_json: Mapped[str] = mapped_column(Text)
+    verified_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    pushed_by_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    license: Mapped[License] = relationship(lazy="joined")
+
+
+class StatusChange(Base):
+    """Who changed a license's status, when, why, from what to what."""
+
+    __tablename__ = "status_changes"
+    __table_args__ = (
+        CheckConstraint(
+            "from_status IN ('有效', '暂扣', '撤销', '注销', '吊销')", name="from_status"
+        ),
+        CheckConstraint("to_status IN ('有效', '暂扣', '撤销', '注销', '吊销')", name="to_status"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    license_id: Mapped[int] = mapped_column(
+        ForeignKey("licenses.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    from_status: Mapped[str] = mapped_column(String(8))
+    to_status: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(Text)
+    changed_by_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    #: Who acted, as text: e.g. ``department:3`` or ``cli:operator``.
+    actor: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,408 @@
+"""Intake: collect each license once.
+
+``ingest`` runs, in this order:
+
+1. The same bytes again (a SHA-256 lookup, before any PDF parsing): the existing record,
+   ``created=False``, nothing written.
+2. Rules on the metadata: the pushing department exists, is an issuer, is the 颁发机构
+   the metadata names, and is registered as an issuer of that license type; the holder's
+   kind matches the type's.
+3. The license key (type, issuer, 证照编号) against what is stored: another holder's number
+   is a conflict; other bytes for the same license need a change (``change_reason``) with
+   a higher version; a withdrawn, cancelled or revoked license takes no new version.
+4. Verification of the PDF by ``signing``: every signature intact and unmodified, the last
+   revision signed, the chain trusted, not revoked, and every seal made with a
+   certificate of the issuing department (a registered fingerprint or its credit code).
+5. The bytes to the blob store (content-addressed), then one transaction: holder, license,
+   version and the verification report. A unique-constraint collision with a concurrent
+   push is resolved by looking again: the same bytes are then a duplicate.
+
+Every refusal raises :class:`vault.errors.IntakeRefused` (a stable ``reason`` code) or
+:class:`vault.errors.ConflictError`, before anything is written; a blob written before a
+failed commit is unreferenced and removed by ``evault gc`` after the grace period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from schemas.license import LicenseMetadata
+from schemas.report import RevocationStatus, SignatureKind, VerificationReport
+from vault.blobs.base import BlobStore
+from vault.crypto import HolderCrypto
+from vault.db.base import utcnow
+from vault.errors import ConflictError, IntakeRefused
+from vault.models import Department, License, LicenseType, LicenseTypeIssuer, LicenseVersion
+from vault.services.events import EventSink, VaultEvent
+from vault.services.holders import find_holder, get_or_create_holder
+from vault.services.lifecycle import FINAL_STATUSES, version_by_sha256
+
+__all__ = [
+    "IntakeResult",
+    "PdfVerifier",
+    "PrecomputedVerifier",
+    "check_report",
+    "ingest",
+]
+
+_WRITE_ATTEMPTS = 5
+
+
+class PdfVerifier(Protocol):
+    """What intake needs from ``signing``: a verdict on a PDF's seals, as data."""
+
+    def verify(
+        self, data: bytes, *, at: dt.datetime | None = None, file_name: str | None = None
+    ) -> VerificationReport: ...
+
+
+class PrecomputedVerifier:
+    """A verifier that hands back a report made earlier (by a bulk-import worker process).
+
+    It refuses bytes other than those the report was made for.
+    """
+
+    def __init__(self, report: VerificationReport) -> None:
+        self._report = report
+
+    def verify(
+        self, data: bytes, *, at: dt.datetime | None = None, file_name: str | None = None
+    ) -> VerificationReport:
+        if hashlib.sha256(data).hexdigest() != self._report.sha256:
+            raise IntakeRefused(
+                "report_mismatch", "the verification report was made for other bytes"
+            )
+        return self._report
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """What ``ingest`` did: ``created`` is False when the same bytes were already stored."""
+
+    license: License
+    version: LicenseVersion
+    created: bool
+    report: VerificationReport
+    findings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What the rules found, as plain values (valid across transactions)."""
+
+    department_id: int
+    department_name: str
+    department_code: str
+    license_type_id: int
+    license_type_code: str
+    fingerprints: frozenset[str]
+
+
+def ingest(
+    *,
+    session: Session,
+    blobs: BlobStore,
+    verifier: PdfVerifier,
+    crypto: HolderCrypto,
+    metadata: LicenseMetadata,
+    pdf: bytes,
+    pushed_by_department_id: int,
+    file_name: str | None = None,
+    now: dt.datetime | None = None,
+    on_event: EventSink | None = None,
+) -> IntakeResult:
+    """Store a pushed license once; see the module docstring for the order of checks.
+
+    Commits the session. Raises IntakeRefused or ConflictError (nothing written) on refusal.
+    """
+    sha256 = hashlib.sha256(pdf).hexdigest()
+    existing = _duplicate(session, sha256)
+    if existing is not None:
+        return existing
+
+    now = now or utcnow()
+    context = _check_rules(session, metadata, pushed_by_department_id)
+    _check_against_stored(session, crypto, metadata, context)
+    session.rollback()  # end the read transaction: verification is slow, hold no locks
+
+    report = verifier.verify(pdf, at=now, file_name=file_name)
+    check_report(report, sha256=sha256, context=context)
+
+    blobs.put(pdf)
+    for _ in range(_WRITE_ATTEMPTS):
+        try:
+            result = _write(
+                session, crypto, metadata, context, sha256, len(pdf), report, now, on_event
+            )
+        except (IntegrityError, OperationalError) as exc:
+            session.rollback()
+            if isinstance(exc, OperationalError) and not _is_retryable(exc):
+                raise
+            existing = _duplicate(session, sha256)
+            if existing is not None:
+                return existing
+            # Another push of the same license landed meanwhile: re-judge against it.
+            _check_against_stored(session, crypto, metadata, context)
+            session.rollback()
+            continue
+        return result
+    raise ConflictError("concurrent pushes of this license kept colliding; push it again")
+
+
+# Steps --------------------------------------------------------------------------------------
+def _duplicate(session: Session, sha256: str) -> IntakeResult | None:
+    version = version_by_sha256(session=session, sha256=sha256)
+    if version is None:
+        return None
+    report = VerificationReport.model_validate_json(version.report_json)
+    session.commit()
+    return IntakeResult(license=version.license, version=version, created=False, report=report)
+
+
+def _refuse(reason: str, message: str, report: VerificationReport | None = None) -> IntakeRefused:
+    return IntakeRefused(reason, message, report=report)
+
+
+def _check_rules(session: Session, metadata: LicenseMetadata, department_id: int) -> _Context:
+    department = session.get(Department, department_id)
+    if department is None:
+        raise _refuse("unknown_department", f"department {department_id} is not registered")
+    if not department.is_issuer:
+        raise _refuse(
+            "not_an_issuer", f"department {department.name} is not registered as an issuer"
+        )
+    if metadata.issuer_code != department.credit_code:
+        raise _refuse(
+            "issuer_mismatch",
+            f"颁发机构代码 {metadata.issuer_code} is not the pushing department's "
+            f"统一社会信用代码 {department.credit_code}",
+        )
+    license_type = session.scalars(
+        select(LicenseType).where(LicenseType.code == metadata.type_code)
+    ).one_or_none()
+    if license_type is None:
+        raise _refuse(
+            "unknown_license_type", f"license type {metadata.type_code} is not registered"
+        )
+    if metadata.holder_id_type.value != license_type.holder_kind:
+        raise _refuse(
+            "holder_kind_mismatch",
+            f"license type {license_type.code} is held by holder kind {license_type.holder_kind}, "
+            f"not {metadata.holder_id_type.value}",
+        )
+    if session.get(LicenseTypeIssuer, (license_type.id, department.id)) is None:
+        raise _refuse(
+            "not_registered_issuer",
+            f"department {department.name} is not a registered issuer of license type "
+            f"{license_type.code}",
+        )
+    return _Context(
+        department_id=department.id,
+        department_name=department.name,
+        department_code=department.credit_code,
+        license_type_id=license_type.id,
+        license_type_code=license_type.code,
+        fingerprints=frozenset(c.fingerprint for c in department.seal_certificates),
+    )
+
+
+def _describe_key(metadata: LicenseMetadata) -> str:
+    return f"license {metadata.number} of type {metadata.type_code} from {metadata.issuer_code}"
+
+
+def _check_against_stored(
+    session: Session, crypto: HolderCrypto, metadata: LicenseMetadata, context: _Context
+) -> License | None:
+    """Raise ConflictError if this push contradicts the stored license with the same key."""
+    license = session.scalars(
+        select(License).where(
+            License.license_type_id == context.license_type_id,
+            License.issuer_department_id == context.department_id,
+            License.number == metadata.number,
+        )
+    ).one_or_none()
+    if license is None:
+        return None
+    holder = find_holder(
+        session=session,
+        crypto=crypto,
+        holder_id=metadata.holder_id,
+        id_type=metadata.holder_id_type,
+    )
+    key = _describe_key(metadata)
+    if holder is None or holder.id != license.holder_id:
+        raise ConflictError(f"{key} is already held by another holder")
+    current = license.current_version
+    if metadata.change_reason is None:
+        raise ConflictError(
+            f"{key} is already stored as version {current} with different bytes; "
+            f"a replacement must be marked as a change (change_reason) with a version above "
+            f"{current}"
+        )
+    if metadata.version <= current:
+        raise ConflictError(
+            f"{key} is already at version {current}; a change must carry a higher version "
+            f"than {current}, not {metadata.version}"
+        )
+    if license.status in {s.value for s in FINAL_STATUSES}:
+        raise ConflictError(f"{key} is {license.status}: it takes no new version")
+    return license
+
+
+def check_report(report: VerificationReport, *, sha256: str, context: _Context) -> None:
+    """Refuse a PDF whose verification report does not meet intake's rules."""
+    if report.sha256 != sha256:
+        raise _refuse("report_mismatch", "the verification report is about other bytes", report)
+    signatures = [s for s in report.signatures if s.kind is SignatureKind.SIGNATURE]
+    if not signatures:
+        raise _refuse("unsigned", "the PDF carries no signature", report)
+    for sig in report.signatures:
+        name = sig.field_name or "(unnamed)"
+        if not sig.intact:
+            raise _refuse(
+                "signature_broken",
+                f"signature {name} is broken: its digest or signature value does not verify",
+                report,
+            )
+        if sig.modified_after_signing:
+            raise _refuse(
+                "modified_after_signing",
+                f"the document was modified after signature {name} was made",
+                report,
+            )
+        if not sig.chain_trusted:
+            raise _refuse(
+                "untrusted_chain",
+                f"the signer of {name} ({sig.signer_subject or 'unknown'}) does not chain to a "
+                "trusted root",
+                report,
+            )
+        if sig.revocation is RevocationStatus.REVOKED:
+            raise _refuse(
+                "certificate_revoked",
+                f"the certificate of signature {name} was revoked at signing time",
+                report,
+            )
+    if not any(s.covers_whole_file for s in report.signatures):
+        raise _refuse(
+            "unsigned_update",
+            "the file has been changed after its last signature (an unsigned incremental update)",
+            report,
+        )
+    for sig in signatures:
+        by_fingerprint = (sig.signer_fingerprint or "").lower() in context.fingerprints
+        by_code = sig.signer_credit_code == context.department_code
+        if not (by_fingerprint or by_code):
+            raise _refuse(
+                "signer_not_issuer",
+                f"signature {sig.field_name or '(unnamed)'} was made by "
+                f"{sig.signer_subject or 'an unknown signer'}, not with a seal of "
+                f"{context.department_name} ({context.department_code}), the registered issuer",
+                report,
+            )
+    if not report.passed:
+        detail = "; ".join(report.reasons) or "no reason given"
+        sub = f"/{report.sub_indication.value}" if report.sub_indication else ""
+        raise _refuse(
+            "verification_failed",
+            f"the PDF did not pass verification ({report.indication.value}{sub}): {detail}",
+            report,
+        )
+
+
+def _write(
+    session: Session,
+    crypto: HolderCrypto,
+    metadata: LicenseMetadata,
+    context: _Context,
+    sha256: str,
+    size: int,
+    report: VerificationReport,
+    now: dt.datetime,
+    on_event: EventSink | None,
+) -> IntakeResult:
+    license = _check_against_stored(session, crypto, metadata, context)
+    holder = get_or_create_holder(
+        session=session,
+        crypto=crypto,
+        holder_id=metadata.holder_id,
+        id_type=metadata.holder_id_type,
+        name=metadata.holder_name,
+    )
+    if license is None:
+        license = License(
+            license_type_id=context.license_type_id,
+            issuer_department_id=context.department_id,
+            number=metadata.number,
+            holder_id=holder.id,
+            status="有效",
+            current_version=metadata.version,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(license)
+        session.flush()
+    else:
+        license.current_version = metadata.version
+        license.updated_at = now
+    version = LicenseVersion(
+        license_id=license.id,
+        version=metadata.version,
+        blob_sha256=sha256,
+        size=size,
+        name=metadata.name,
+        license_identifier=metadata.license_identifier,
+        issuer_name=metadata.issuer_name,
+        issue_date=metadata.issue_date,
+        valid_from=metadata.valid_from,
+        valid_until=metadata.valid_until,
+        change_reason=metadata.change_reason,
+        extra=dict(metadata.extra),
+        report_json=report.model_dump_json(),
+        verified_at=report.checked_at,
+        pushed_by_department_id=context.department_id,
+        created_at=now,
+    )
+    session.add(version)
+    session.flush()
+    if on_event is not None:
+        on_event(
+            session,
+            VaultEvent(
+                "license.ingested",
+                {
+                    "license_id": license.id,
+                    "version": version.version,
+                    "type_code": metadata.type_code,
+                    "issuer_code": str(metadata.issuer_code),
+                    "number": metadata.number,
+                    "holder_ref": holder.id,
+                    "sha256": sha256,
+                    "change_reason": metadata.change_reason,
+                    "at": now.isoformat(),
+                },
+            ),
+        )
+    session.commit()
+    return IntakeResult(
+        license=license,
+        version=version,
+        created=True,
+        report=report,
+        findings=metadata.identifier_findings,
+    )
+
+
+def _is_retryable(exc: OperationalError) -> bool:
+    """Serialization failures and deadlocks (PostgreSQL), a busy database (SQLite)."""
+    code = getattr(exc.orig, "sqlstate", None)
+    if code in ("40001", "40P01"):
+        return True
+    return "database is locked" in str(exc.orig)
