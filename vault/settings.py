@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     seal_password: SecretStr | None = None
     trust_bundle: Path | None = Field(default=None, description="trust bundle for intake")
     tsa_url: str | None = Field(default=None, description="external RFC 3161 TSA")
+    log_key: Path | None = Field(
+        default=None, description="transparency log's Ed25519 key, PEM; demo: data_dir"
+    )
 
     # Limits and defaults
     upload_limit_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
@@ -129,6 +132,8 @@ class Settings(BaseSettings):
                 problems.append(f"EVAULT_{name.upper()} {problem}")
         if self.seal_pkcs12 is None:
             problems.append("EVAULT_SEAL_PKCS12 is not set")
+        if self.log_key is None:
+            problems.append("EVAULT_LOG_KEY is not set")
         if self.seal_password is not None and _is_placeholder(self.seal_password):
             problems.append("EVAULT_SEAL_PASSWORD is a placeholder")
         if self.blob_backend is BlobBackend.S3:

@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 LEAF_VERSION = 1
-_EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_.:-]{0,63}$")
+_EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_.:-]{0,49}$")
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 
 
@@ -98,7 +98,7 @@ class LogEvent:
             raise LogFormatError(f"a log index cannot be negative ({self.idx})")
         if not _EVENT_TYPE.match(self.event_type):
             raise LogFormatError(
-                f"event type {self.event_type!r} is not lower-case [a-z0-9_.:-], 1-64 characters"
+                f"event type {self.event_type!r} is not lower-case [a-z0-9_.:-], 1-50 characters"
             )
         if not isinstance(self.payload, dict):
             raise LogFormatError("an event payload is a JSON object")

@@ -1,0 +1,401 @@
+"""The transparency log in the database: append events, sign checkpoints, serve proofs.
+
+Every event is one row of ``log_entries`` (a leaf of an RFC 9162 Merkle tree, see
+:mod:`signing.transparency`); ``log_checkpoints`` keeps every signed checkpoint.
+
+Appending is serialized: on PostgreSQL each append takes the transaction-scoped advisory lock
+:data:`APPEND_LOCK_ID` before reading the last index, so several API workers never race for
+an index and indexes stay contiguous (an append rolled back frees its index for the next
+one). Run appends in READ COMMITTED (PostgreSQL's default). On SQLite every transaction
+starts with ``BEGIN IMMEDIATE`` (see :mod:`vault.db.engine`), which already serializes
+writers. The primary key on ``idx`` makes a duplicate index impossible either way.
+
+Sign checkpoints and build copy proofs only over *committed* entries: a signed checkpoint
+over an append that later rolls back would look like a fork to every auditor. So: append and
+commit, then :func:`make_checkpoint` / :func:`copy_log_proof` in a new transaction.
+
+Proofs come from a :class:`LogTreeCache` (keep one per process, e.g. on the web app): it
+holds every perfect-subtree hash and catches up on new rows only, so a proof costs O(log n)
+hashes. Without a cache each call re-reads and re-hashes the whole log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+import os
+import threading
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from signing.errors import KeySourceError, LogFormatError, LogVerificationError
+from signing.transparency import (
+    Checkpoint,
+    CopyLogProof,
+    ExportedEntry,
+    LogEvent,
+    LogSigner,
+    MerkleTree,
+)
+from vault.db.base import utcnow
+from vault.errors import ConfigError, InvalidInput, LogCorrupted, NotFound
+from vault.models.log import LogCheckpoint, LogEntry
+from vault.services.events import VaultEvent
+from vault.settings import Settings
+
+__all__ = [
+    "APPEND_LOCK_ID",
+    "MAX_ENTRIES_PAGE",
+    "LogTreeCache",
+    "append_event",
+    "checkpoint_if_due",
+    "consistency_proof",
+    "copy_log_proof",
+    "entries",
+    "exported_entry",
+    "inclusion_proof",
+    "latest_checkpoint",
+    "load_log_key",
+    "log_origin",
+    "log_sink",
+    "log_size",
+    "make_checkpoint",
+    "root_hash",
+]
+
+#: pg_advisory_xact_lock key serializing appends ("evlt" "log!").
+APPEND_LOCK_ID = 0x65766C74_6C6F6721
+#: Largest page :func:`entries` returns.
+MAX_ENTRIES_PAGE = 1000
+_DEMO_KEY_FILE = "log_key.pem"
+
+
+# --- Appending ---------------------------------------------------------------------------------
+
+
+def append_event(
+    *,
+    session: Session,
+    event_type: str,
+    payload: Mapping[str, Any],
+    now: dt.datetime | None = None,
+) -> LogEntry:
+    """Append one event as the next leaf, inside the caller's transaction; return its row.
+
+    ``payload`` is JSON (no floats) and must not hold a holder ID number in clear: pass the
+    blind index. The row is flushed, not committed.
+    """
+    moment = (now or utcnow()).astimezone(dt.UTC)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_ID})
+    last = session.scalar(select(func.max(LogEntry.idx)))
+    idx = 0 if last is None else last + 1
+    try:
+        event = LogEvent(idx=idx, time=moment, event_type=event_type, payload=dict(payload))
+        payload_bytes = event.payload_bytes()
+    except LogFormatError as exc:
+        raise InvalidInput(f"log event {event_type!r}: {exc}") from None
+    row = LogEntry(
+        idx=idx,
+        created_at=event.time,
+        event_type=event_type,
+        payload=payload_bytes,
+        leaf_hash=event.leaf_hash(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def log_sink(session: Session, event: VaultEvent) -> None:
+    """An :class:`vault.services.events.EventSink` that appends each event to the log."""
+    append_event(session=session, event_type=event.type, payload=event.payload)
+
+
+# --- Reading entries ---------------------------------------------------------------------------
+
+
+def _event_of(idx: int, created_at: dt.datetime, event_type: str, payload: bytes) -> LogEvent:
+    try:
+        obj = json.loads(payload.decode("utf-8"))
+        return LogEvent(idx=idx, time=created_at, event_type=event_type, payload=obj)
+    except (UnicodeDecodeError, ValueError, LogFormatError) as exc:
+        detail = str(exc) if isinstance(exc, LogFormatError) else "payload is not UTF-8 JSON"
+        raise LogCorrupted(f"log entry {idx} is unreadable: {detail}") from None
+
+
+def exported_entry(row: LogEntry) -> ExportedEntry:
+    """The export / API form of a row (with the leaf hash the database recorded)."""
+    event = _event_of(row.idx, row.created_at, row.event_type, row.payload)
+    return ExportedEntry(event=event, recorded_leaf_hash=bytes(row.leaf_hash))
+
+
+def entries(*, session: Session, start: int, end: int) -> list[ExportedEntry]:
+    """Entries ``start`` (included) to ``end`` (excluded), at most :data:`MAX_ENTRIES_PAGE`.
+
+    Fewer come back when the log is shorter or the range longer than a page; ask again from
+    the last index + 1.
+    """
+    if start < 0 or end < start:
+        raise InvalidInput(f"no log entries from {start} to {end}")
+    end = min(end, start + MAX_ENTRIES_PAGE)
+    rows = session.scalars(
+        select(LogEntry).where(LogEntry.idx >= start, LogEntry.idx < end).order_by(LogEntry.idx)
+    )
+    return [exported_entry(row) for row in rows]
+
+
+def log_size(*, session: Session) -> int:
+    """Number of entries (the last index + 1)."""
+    last = session.scalar(select(func.max(LogEntry.idx)))
+    return 0 if last is None else last + 1
+
+
+# --- The tree ----------------------------------------------------------------------------------
+
+
+class LogTreeCache:
+    """The Merkle tree of the log, kept in memory and brought up to date on each use.
+
+    On each use it checks that the newest leaf it holds is still in the database with the
+    same hash (else a rollback or a reset happened: it starts over), then reads only the
+    rows it has not seen. Every row read is re-hashed from its columns and must match its
+    recorded leaf hash and follow the previous index. Thread-safe.
+    """
+
+    def __init__(self) -> None:
+        self._tree = MerkleTree()
+        self._lock = threading.Lock()
+
+    def tree(self, session: Session) -> MerkleTree:
+        """The tree over every entry ``session`` can see (append-only: safe to keep)."""
+        with self._lock:
+            tree = self._tree
+            if tree.size:
+                newest = session.scalar(
+                    select(LogEntry.leaf_hash).where(LogEntry.idx == tree.size - 1)
+                )
+                if newest is None or not hmac.compare_digest(
+                    bytes(newest), tree.leaf_hash_at(tree.size - 1)
+                ):
+                    tree = MerkleTree()
+            _extend(session, tree)
+            self._tree = tree
+            return tree
+
+
+def _extend(session: Session, tree: MerkleTree) -> None:
+    rows = session.execute(
+        select(
+            LogEntry.idx,
+            LogEntry.created_at,
+            LogEntry.event_type,
+            LogEntry.payload,
+            LogEntry.leaf_hash,
+        )
+        .where(LogEntry.idx >= tree.size)
+        .order_by(LogEntry.idx)
+        .execution_options(yield_per=2000)
+    )
+    for idx, created_at, event_type, payload, recorded in rows:
+        if idx != tree.size:
+            raise LogCorrupted(f"log entry {tree.size} is missing (next is {idx})")
+        computed = _event_of(idx, created_at, event_type, payload).leaf_hash()
+        if not hmac.compare_digest(computed, bytes(recorded)):
+            raise LogCorrupted(f"log entry {idx} does not match its recorded leaf hash")
+        tree.append_hash(computed)
+
+
+def _tree(session: Session, cache: LogTreeCache | None) -> MerkleTree:
+    if cache is not None:
+        return cache.tree(session)
+    tree = MerkleTree()
+    _extend(session, tree)
+    return tree
+
+
+def _check_size(tree: MerkleTree, size: int) -> None:
+    if size > tree.size:
+        raise NotFound(f"the log has {tree.size} entries, not {size}")
+
+
+def root_hash(*, session: Session, size: int, cache: LogTreeCache | None = None) -> bytes:
+    """RFC 9162 root of the first ``size`` entries."""
+    tree = _tree(session, cache)
+    _check_size(tree, size)
+    return tree.root(size)
+
+
+def inclusion_proof(
+    *, session: Session, index: int, size: int, cache: LogTreeCache | None = None
+) -> list[bytes]:
+    """RFC 9162 inclusion proof of entry ``index`` in the tree of the first ``size`` entries."""
+    if not 0 <= index < size:
+        raise InvalidInput(f"entry {index} is not in a tree of size {size}")
+    tree = _tree(session, cache)
+    _check_size(tree, size)
+    return tree.inclusion_proof(index, size)
+
+
+def consistency_proof(
+    *, session: Session, first: int, second: int, cache: LogTreeCache | None = None
+) -> list[bytes]:
+    """RFC 9162 consistency proof from size ``first`` to size ``second``."""
+    if not 0 <= first <= second:
+        raise InvalidInput(f"no consistency proof from size {first} to size {second}")
+    tree = _tree(session, cache)
+    _check_size(tree, second)
+    return tree.consistency_proof(first, second)
+
+
+# --- Checkpoints -------------------------------------------------------------------------------
+
+
+def latest_checkpoint(*, session: Session) -> LogCheckpoint | None:
+    """The stored checkpoint of the largest tree (newest first among equals)."""
+    return session.scalars(
+        select(LogCheckpoint).order_by(LogCheckpoint.tree_size.desc(), LogCheckpoint.id.desc())
+    ).first()
+
+
+def make_checkpoint(
+    *,
+    session: Session,
+    log_key: LogSigner,
+    origin: str | None = None,
+    now: dt.datetime | None = None,
+    cache: LogTreeCache | None = None,
+) -> LogCheckpoint:
+    """Sign and store a checkpoint of every entry ``session`` sees (commit the appends first).
+
+    Refuses (:class:`LogCorrupted`) to sign a tree that does not extend the latest stored
+    checkpoint, or when that checkpoint's signature does not verify with ``log_key``: the
+    log must never sign over a rewritten history.
+    """
+    origin = origin or log_key.name
+    tree = _tree(session, cache)
+    previous = latest_checkpoint(session=session)
+    if previous is not None:
+        try:
+            signed = log_key.verifier().verify(previous.signed_note, origin=origin)
+        except LogVerificationError as exc:
+            raise LogCorrupted(f"the latest stored checkpoint does not verify: {exc}") from None
+        before = signed.checkpoint
+        if before.size > tree.size:
+            raise LogCorrupted(
+                f"log entry {tree.size} is missing: the checkpoint of size {before.size} "
+                f"covers it; refusing to sign"
+            )
+        if not hmac.compare_digest(tree.root(before.size), before.root_hash):
+            raise LogCorrupted(
+                f"the log no longer reproduces its checkpoint of size {before.size}; "
+                "refusing to sign"
+            )
+    moment = (now or utcnow()).astimezone(dt.UTC)
+    checkpoint = Checkpoint(origin=origin, size=tree.size, root_hash=tree.root(), time=moment)
+    row = LogCheckpoint(
+        tree_size=checkpoint.size,
+        root_hash=checkpoint.root_hash,
+        created_at=moment,
+        signed_note=log_key.sign(checkpoint),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def checkpoint_if_due(
+    *,
+    session: Session,
+    log_key: LogSigner,
+    max_age: dt.timedelta,
+    origin: str | None = None,
+    now: dt.datetime | None = None,
+    cache: LogTreeCache | None = None,
+) -> LogCheckpoint:
+    """The latest checkpoint, or a new one when the log grew and that one is ``max_age`` old."""
+    moment = (now or utcnow()).astimezone(dt.UTC)
+    latest = latest_checkpoint(session=session)
+    if latest is not None:
+        fresh = moment - latest.created_at < max_age
+        if fresh or latest.tree_size == log_size(session=session):
+            return latest
+    return make_checkpoint(session=session, log_key=log_key, origin=origin, now=moment, cache=cache)
+
+
+def copy_log_proof(
+    *,
+    session: Session,
+    index: int,
+    log_key: LogSigner,
+    origin: str | None = None,
+    cache: LogTreeCache | None = None,
+) -> CopyLogProof:
+    """The proof a certified copy carries for its (committed) log entry ``index``.
+
+    Uses the latest checkpoint when it covers ``index``, else signs a new one.
+    """
+    row = session.get(LogEntry, index)
+    if row is None:
+        raise NotFound(f"no log entry {index}")
+    checkpoint = latest_checkpoint(session=session)
+    if checkpoint is None or checkpoint.tree_size <= index:
+        checkpoint = make_checkpoint(session=session, log_key=log_key, origin=origin, cache=cache)
+    tree = _tree(session, cache)
+    _check_size(tree, checkpoint.tree_size)
+    if not hmac.compare_digest(tree.root(checkpoint.tree_size), bytes(checkpoint.root_hash)):
+        raise LogCorrupted(
+            f"the log no longer reproduces its checkpoint of size {checkpoint.tree_size}"
+        )
+    event = _event_of(row.idx, row.created_at, row.event_type, row.payload)
+    return CopyLogProof(
+        index=index,
+        leaf=event.leaf_data(),
+        checkpoint=checkpoint.signed_note,
+        inclusion_proof=tuple(tree.inclusion_proof(index, checkpoint.tree_size)),
+    )
+
+
+# --- The log key -------------------------------------------------------------------------------
+
+
+def log_origin(settings: Settings) -> str:
+    """The log's origin line and key name: ``<host[:port]><path>/log`` of public_base_url."""
+    parts = urlsplit(settings.public_base_url)
+    base = (parts.netloc or parts.path).rstrip("/")
+    path = parts.path.rstrip("/") if parts.netloc else ""
+    return f"{base}{path}/log"
+
+
+def load_log_key(settings: Settings) -> LogSigner:
+    """The log's signing key: ``settings.log_key``; in demo mode generated into data_dir."""
+    origin = log_origin(settings)
+    path = settings.log_key
+    if path is None:
+        if not settings.is_demo:
+            raise ConfigError("EVAULT_LOG_KEY is not set (the transparency log's Ed25519 key)")
+        path = settings.data_dir / _DEMO_KEY_FILE
+        if not path.exists():
+            signer = LogSigner.generate(origin)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass  # another process made it first: use theirs
+            else:
+                with os.fdopen(fd, "wb") as out:
+                    out.write(signer.private_pem())
+                return signer
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the log key {path}: {exc.strerror}") from None
+    try:
+        return LogSigner.from_pem(data, origin)
+    except KeySourceError as exc:
+        raise ConfigError(f"log key {path}: {exc}") from None
