@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     seal_password: SecretStr | None = None
     trust_bundle: Path | None = Field(default=None, description="trust bundle for intake")
     tsa_url: str | None = Field(default=None, description="external RFC 3161 TSA")
+    seal_crls: list[Path] = Field(
+        default_factory=list, description="DER CRLs of the seal's and TSA's chains (B-LT)"
+    )
+    vault_name: str = Field(default="evault 电子证照库", description="制作者 on certified copies")
     log_key: Path | None = Field(
         default=None, description="transparency log's Ed25519 key, PEM; demo: data_dir"
     )
@@ -91,6 +95,15 @@ class Settings(BaseSettings):
     copy_default_days: int = Field(default=30, ge=1)
     copy_max_days: int = Field(default=90, ge=1)
     gc_grace_seconds: int = Field(default=24 * 3600, ge=0)
+
+    # API: department tokens, holder login (OIDC), rate limits
+    token_ttl_seconds: int = Field(default=900, ge=30, le=86400, description="department JWTs")
+    oidc_issuer: str | None = Field(default=None, description="holders' OIDC provider (iss)")
+    oidc_jwks_url: str | None = Field(default=None, description="its JWKS URL")
+    oidc_audience: str | None = Field(default=None, description="expected aud of holder tokens")
+    oidc_holder_claim: str = Field(default="id_number", description="claim naming the holder ID")
+    rate_limit_per_minute: int = Field(default=600, ge=1, description="per client, in-process")
+    rate_limit_burst: int = Field(default=100, ge=1)
 
     @classmethod
     def settings_customise_sources(

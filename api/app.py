@@ -1,0 +1,80 @@
+"""The FastAPI application factory. No module-level app or settings.
+
+Run with uvicorn's factory mode (``uvicorn --factory api.app:create_app``) or ``evault serve``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+
+from api.context import build_context
+from api.errors import install_error_handlers
+from api.limits import BodyLimitMiddleware
+from api.observability import RequestContextMiddleware, configure_logging
+from vault.settings import Settings, load_settings
+
+__all__ = ["create_app"]
+
+_DESCRIPTION = """\
+evault: the electronic license vault (电子证照库).
+
+- Issuing departments push sealed licenses and change their status (`licenses:issue`).
+- Using departments find a holder's licenses inside a case and get certified copies
+  (`licenses:use`); every call carries `purpose` (申请事由) and `case_no` (办件编号).
+- Holders see their licenses, grant consent and read their access log (用证记录).
+- Anyone verifies a PDF or a copy; auditors read the transparency log (`audit:read`).
+
+Errors are RFC 9457 `application/problem+json`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, vault: Any | None = None) -> FastAPI:
+    """Build the application for ``settings`` (default: from the environment).
+
+    ``vault``: an open :class:`vault.bootstrap.Vault` to serve (tests share one database
+    between apps this way); default: opened from the settings.
+    """
+    settings = settings or load_settings()
+    settings.check_production()
+    configure_logging()
+    ctx = build_context(settings, vault)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        ctx.close()
+
+    app = FastAPI(
+        title="evault",
+        version="1",
+        description=_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+
+    from api.routes import oauth, ops
+
+    app.include_router(ops.router)
+    app.include_router(oauth.router)
+    _include_optional(app)
+    if settings.is_demo:
+        from api.routes import demo
+
+        app.include_router(demo.router)
+
+    app.add_middleware(BodyLimitMiddleware, limit=settings.upload_limit_bytes)
+    app.add_middleware(RequestContextMiddleware, metrics=ctx.metrics)
+    return app
+
+
+def _include_optional(app: FastAPI) -> None:
+    """Routers of the license flows."""
+    from api.routes import audit, departments, holders, issuers, public
+
+    for module in (issuers, departments, holders, public, audit):
+        app.include_router(module.router)

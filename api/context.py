@@ -1,0 +1,115 @@
+"""What one application instance holds: settings, database, blob store, keys, limiters.
+
+Built once by :func:`api.app.create_app` and kept on ``app.state.ctx``; there is no
+module-level global. Expensive things that not every process needs (the vault's sealer
+for certified copies, the trust store for verification) are built on first use.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.auth.holders import HolderAuthenticator
+from api.auth.keys import token_signing_key
+from api.auth.tokens import DepartmentTokens
+from api.limits import RateLimiter
+from api.observability import Metrics
+from vault.blobs import BlobStore
+from vault.crypto import HolderCrypto
+from vault.services.copies import CopyRenderer
+from vault.services.intake import PdfVerifier
+from vault.settings import Settings
+
+__all__ = ["ApiContext", "Lazy", "build_context"]
+
+T = TypeVar("T")
+
+
+class Lazy(Generic[T]):
+    """A value built once, on first use, thread-safely."""
+
+    def __init__(self, factory: Callable[[], T]) -> None:
+        self._factory = factory
+        self._value: T | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        if self._value is None:
+            with self._lock:
+                if self._value is None:
+                    self._value = self._factory()
+        return self._value
+
+
+@dataclass
+class ApiContext:
+    """Everything routes need, built from settings (or given, in tests)."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    blobs: BlobStore
+    crypto: HolderCrypto
+    tokens: DepartmentTokens
+    holders: HolderAuthenticator
+    limiter: RateLimiter
+    metrics: Metrics
+    verifier: Lazy[PdfVerifier]
+    renderer: Lazy[CopyRenderer]
+    owns_vault: bool = True
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        if self.owns_vault:
+            self.engine.dispose()
+
+
+def build_context(settings: Settings, vault: Any | None = None) -> ApiContext:
+    """The context for ``settings``.
+
+    ``vault``: an open :class:`vault.bootstrap.Vault` (or any object with ``engine``,
+    ``sessions``, ``blobs``, ``crypto``, ``verifier`` and optionally ``copy_renderer``);
+    default: :func:`vault.bootstrap.open_vault` on the settings.
+    """
+    from vault.bootstrap import open_vault
+
+    owns = vault is None
+    opened = open_vault(settings) if vault is None else vault
+    given_renderer = getattr(opened, "copy_renderer", None)
+
+    def renderer() -> CopyRenderer:
+        if given_renderer is not None:
+            given: CopyRenderer = given_renderer
+            return given
+        from api.sealing import copy_renderer_from_settings
+
+        return copy_renderer_from_settings(settings)
+
+    def verifier() -> PdfVerifier:
+        verifier: PdfVerifier = opened.verifier
+        return verifier
+
+    return ApiContext(
+        settings=settings,
+        engine=opened.engine,
+        sessions=opened.sessions,
+        blobs=opened.blobs,
+        crypto=opened.crypto,
+        tokens=DepartmentTokens(
+            token_signing_key(settings), ttl_seconds=settings.token_ttl_seconds
+        ),
+        holders=HolderAuthenticator(settings),
+        limiter=RateLimiter(
+            rate_per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
+        ),
+        metrics=Metrics(),
+        verifier=Lazy(verifier),
+        renderer=Lazy(renderer),
+        owns_vault=owns,
+    )

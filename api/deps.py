@@ -1,0 +1,141 @@
+"""FastAPI dependencies: the context, a database session, and who is calling.
+
+Typed aliases (``SessionDep``, ``HolderDep``...) keep route signatures short, as in Dispatch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2
+from sqlalchemy.orm import Session
+
+from api.auth.holders import HolderPrincipal
+from api.auth.tokens import DepartmentPrincipal
+from api.context import ApiContext
+from api.errors import ApiError, Unauthorized
+from vault.errors import NotFound, PermissionDenied
+
+__all__ = [
+    "CtxDep",
+    "HolderDep",
+    "SessionDep",
+    "get_ctx",
+    "get_session",
+    "limit_by_ip",
+    "require_department",
+]
+
+_department_scheme = OAuth2(
+    flows=OAuthFlows(
+        clientCredentials=OAuthFlowClientCredentials(
+            tokenUrl="/v1/oauth/token",
+            scopes={
+                "licenses:issue": "push licenses and change their status (issuers)",
+                "licenses:use": "find and use holders' licenses (using departments)",
+                "audit:read": "read the transparency log and its proofs (auditors)",
+            },
+        )
+    ),
+    scheme_name="DepartmentOAuth",
+    description="OAuth 2.0 client credentials; the token is a short-lived EdDSA JWT.",
+    auto_error=False,
+)
+_holder_scheme = HTTPBearer(
+    scheme_name="HolderOIDC",
+    description="an ID token of the holders' OpenID Connect provider (demo: evault dev-token)",
+    auto_error=False,
+)
+
+
+def get_ctx(request: Request) -> ApiContext:
+    ctx: ApiContext = request.app.state.ctx
+    return ctx
+
+
+CtxDep = Annotated[ApiContext, Depends(get_ctx)]
+
+
+def get_session(ctx: CtxDep) -> Iterator[Session]:
+    """A session committed when the route succeeds.
+
+    A refusal (NotFound, PermissionDenied) also commits: services write nothing before a
+    refusal except the access-log row that records it, and that row must survive.
+    """
+    session = ctx.sessions()
+    try:
+        yield session
+        session.commit()
+    except (NotFound, PermissionDenied):
+        session.commit()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def limit_by_ip(request: Request, ctx: CtxDep) -> None:
+    """Rate limit an unauthenticated route by client address."""
+    ctx.limiter.check(f"ip:{_client_ip(request)}")
+
+
+def _label(request: Request, label: str) -> None:
+    request.scope.setdefault("state", {})["principal_label"] = label
+
+
+def require_department(scope: str) -> Callable[..., DepartmentPrincipal]:
+    """A dependency: a department token holding ``scope``."""
+
+    def dependency(
+        request: Request, ctx: CtxDep, token: str | None = Depends(_department_scheme)
+    ) -> DepartmentPrincipal:
+        if not token:
+            raise Unauthorized("a department access token is required", error="invalid_request")
+        raw = token.removeprefix("Bearer ").strip() if token.startswith("Bearer ") else token
+        principal = ctx.tokens.verify(raw)
+        _label(request, principal.label)
+        ctx.limiter.check(principal.label)
+        if scope not in principal.scopes:
+            raise ApiError(
+                403,
+                "insufficient-scope",
+                "Insufficient scope",
+                f"this call needs the scope {scope}",
+                headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'},
+            )
+        return principal
+
+    dependency.__name__ = f"department_{scope.replace(':', '_')}"
+    return dependency
+
+
+async def get_holder(
+    request: Request,
+    ctx: CtxDep,
+    credentials: HTTPAuthorizationCredentials | None = Depends(_holder_scheme),
+) -> HolderPrincipal:
+    if credentials is None:
+        raise Unauthorized("a holder token is required", error="invalid_request")
+    principal = await ctx.holders.authenticate(credentials.credentials)
+    _label(request, principal.label)
+    bucket = ctx.crypto.blind_index(principal.holder_id_type, principal.holder_id)
+    ctx.limiter.check("holder:" + bucket.hex()[:32])
+    return principal
+
+
+HolderDep = Annotated[HolderPrincipal, Depends(get_holder)]
+IssuerDep = Annotated[DepartmentPrincipal, Depends(require_department("licenses:issue"))]
+UserDep = Annotated[DepartmentPrincipal, Depends(require_department("licenses:use"))]
+AuditorDep = Annotated[DepartmentPrincipal, Depends(require_department("audit:read"))]

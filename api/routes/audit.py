@@ -1,0 +1,133 @@
+"""Auditors (``audit:read``): the transparency log's checkpoint, proofs and entries.
+
+Shapes follow docs/audit.md: hashes are standard base64; the checkpoint is the signed note
+as text (C2SP tlog-checkpoint style), made fresh when the log grew and the latest is older
+than a minute.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+
+from api.context import ApiContext
+from api.deps import AuditorDep, CtxDep, SessionDep
+from api.errors import problems
+from vault import audit_log
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["audit"])
+_COMMON = problems(401, 403, 422, 429)
+CHECKPOINT_MAX_AGE = dt.timedelta(seconds=60)
+_Size = Annotated[int, Query(ge=0, le=2**62)]
+
+
+class InclusionProof(BaseModel):
+    index: int
+    size: int = Field(description="tree size the proof is against")
+    root_hash: str = Field(description="base64 RFC 9162 root of that tree")
+    hashes: list[str] = Field(description="base64 audit path, leaf to root")
+
+
+class ConsistencyProof(BaseModel):
+    first: int = Field(alias="from")
+    second: int = Field(alias="to")
+    hashes: list[str]
+
+    model_config = {"populate_by_name": True}
+
+
+class Entries(BaseModel):
+    entries: list[dict[str, Any]]
+    size: int = Field(description="current number of entries in the log")
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _cache(ctx: ApiContext) -> audit_log.LogTreeCache:
+    cache = ctx.extras.get("log_cache")
+    if cache is None:
+        cache = ctx.extras["log_cache"] = audit_log.LogTreeCache()
+    assert isinstance(cache, audit_log.LogTreeCache)
+    return cache
+
+
+@router.get(
+    "/v1/log/checkpoint",
+    response_class=PlainTextResponse,
+    summary="The latest signed checkpoint (signed note)",
+    responses={200: {"content": {"text/plain": {}}}, **_COMMON},
+)
+def checkpoint(_: AuditorDep, ctx: CtxDep, session: SessionDep) -> PlainTextResponse:
+    row = audit_log.checkpoint_if_due(
+        session=session,
+        log_key=_log_key(ctx),
+        max_age=CHECKPOINT_MAX_AGE,
+        cache=_cache(ctx),
+    )
+    return PlainTextResponse(row.signed_note, media_type="text/plain; charset=utf-8")
+
+
+def _log_key(ctx: ApiContext) -> Any:
+    key = ctx.extras.get("log_key")
+    if key is None:
+        key = ctx.extras["log_key"] = audit_log.load_log_key(ctx.settings)
+    return key
+
+
+@router.get(
+    "/v1/log/proof/inclusion",
+    response_model=InclusionProof,
+    summary="RFC 9162 inclusion proof of entry `index` in the tree of `size` entries",
+    responses=_COMMON,
+)
+def inclusion(
+    _: AuditorDep, ctx: CtxDep, session: SessionDep, index: _Size, size: _Size
+) -> InclusionProof:
+    cache = _cache(ctx)
+    hashes = audit_log.inclusion_proof(session=session, index=index, size=size, cache=cache)
+    root = audit_log.root_hash(session=session, size=size, cache=cache)
+    return InclusionProof(
+        index=index, size=size, root_hash=_b64(root), hashes=[_b64(h) for h in hashes]
+    )
+
+
+@router.get(
+    "/v1/log/proof/consistency",
+    response_model=ConsistencyProof,
+    response_model_by_alias=True,
+    summary="RFC 9162 consistency proof between tree sizes `from` and `to`",
+    responses=_COMMON,
+)
+def consistency(
+    _: AuditorDep,
+    ctx: CtxDep,
+    session: SessionDep,
+    first: Annotated[int, Query(alias="from", ge=0, le=2**62)],
+    second: Annotated[int, Query(alias="to", ge=0, le=2**62)],
+) -> ConsistencyProof:
+    hashes = audit_log.consistency_proof(
+        session=session, first=first, second=second, cache=_cache(ctx)
+    )
+    return ConsistencyProof(first=first, second=second, hashes=[_b64(h) for h in hashes])
+
+
+@router.get(
+    "/v1/log/entries",
+    response_model=Entries,
+    summary="Entries `start` (included) to `end` (excluded), at most 1000 per page",
+    responses=_COMMON,
+)
+def log_entries(_: AuditorDep, session: SessionDep, start: _Size, end: _Size) -> Entries:
+    rows = audit_log.entries(session=session, start=start, end=end)
+    return Entries(
+        entries=[row.to_json() for row in rows], size=audit_log.log_size(session=session)
+    )

@@ -1,0 +1,299 @@
+"""Holders (持证主体): their licenses, copies, consent and access log (用证记录).
+
+A holder only ever sees its own: another holder's license or grant is "not found".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.auth.holders import HolderPrincipal
+from api.deps import CtxDep, HolderDep, SessionDep
+from api.errors import problems
+from api.logsink import append_to_log
+from api.models import (
+    AccessLogEntry,
+    AccessLogPage,
+    CopyOut,
+    DepartmentOut,
+    GrantIn,
+    GrantList,
+    GrantOut,
+    HolderCopyRequest,
+    LicenseList,
+)
+from api.views import copy_out, department_out, grant_out, license_out
+from vault.crypto import HolderCrypto
+from vault.db.base import utcnow
+from vault.errors import InvalidInput, NotFound
+from vault.models import Department, Holder, License
+from vault.services.access import access_log, current_version, holder_license, record_event
+from vault.services.catalog import find_department_by_code
+from vault.services.copies import HOLDER_RECIPIENT, make_copy
+from vault.services.grants import create_grant, create_share_code, list_grants, revoke_grant
+from vault.services.holders import find_holder
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["holders"])
+LicenseIdPath = Annotated[int, Path(ge=1, le=2**62, description="the vault's license id")]
+_COMMON = problems(401, 404, 422, 429)
+
+
+def _holder(session: Session, crypto: HolderCrypto, principal: HolderPrincipal) -> Holder | None:
+    return find_holder(
+        session=session,
+        crypto=crypto,
+        holder_id=principal.holder_id,
+        id_type=principal.holder_id_type,
+    )
+
+
+def _known_holder(session: Session, crypto: HolderCrypto, principal: HolderPrincipal) -> Holder:
+    holder = _holder(session, crypto, principal)
+    if holder is None:
+        raise NotFound("the vault holds no licenses of yours")
+    return holder
+
+
+@router.get(
+    "/v1/me/licenses",
+    response_model=LicenseList,
+    summary="My licenses",
+    responses=_COMMON,
+)
+def my_licenses(principal: HolderDep, ctx: CtxDep, session: SessionDep) -> LicenseList:
+    holder = _holder(session, ctx.crypto, principal)
+    if holder is None:
+        return LicenseList(licenses=[])
+    rows = session.scalars(
+        select(License).where(License.holder_id == holder.id).order_by(License.id)
+    ).all()
+    return LicenseList(licenses=[license_out(session, ctx.crypto, lic) for lic in rows])
+
+
+@router.get(
+    "/v1/me/licenses/{license_id}/pdf",
+    summary="Download my original e-certificate (the PDF as the issuer sealed it)",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, **_COMMON},
+)
+def my_license_pdf(
+    license_id: LicenseIdPath, principal: HolderDep, ctx: CtxDep, session: SessionDep
+) -> Response:
+    holder = _known_holder(session, ctx.crypto, principal)
+    license = holder_license(session=session, holder=holder, license_id=license_id)
+    version = current_version(session, license)
+    data = ctx.blobs.get(version.blob_sha256)
+    record_event(
+        session=session,
+        action="download",
+        outcome="allowed",
+        actor="holder",
+        holder_id=holder.id,
+        basis="owner",
+        license_id=license.id,
+        append=append_to_log,
+    )
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="license-{license.id}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.post(
+    "/v1/me/licenses/{license_id}/copies",
+    response_model=CopyOut,
+    status_code=201,
+    summary="Make a certified copy of my license for a purpose I name",
+    responses={**_COMMON, **problems(409)},
+)
+def my_copy(
+    license_id: LicenseIdPath,
+    body: HolderCopyRequest,
+    principal: HolderDep,
+    ctx: CtxDep,
+    session: SessionDep,
+) -> CopyOut:
+    settings = ctx.settings
+    holder = _known_holder(session, ctx.crypto, principal)
+    license = holder_license(session=session, holder=holder, license_id=license_id)
+    made = make_copy(
+        session=session,
+        blobs=ctx.blobs,
+        renderer=ctx.renderer.get(),
+        license=license,
+        requested_by="holder",
+        department_id=None,
+        recipient=body.recipient or HOLDER_RECIPIENT,
+        purpose=body.purpose,
+        case_no=body.case_no,
+        days=body.valid_days or settings.copy_default_days,
+        max_days=settings.copy_max_days,
+        maker_name=settings.vault_name,
+        public_base_url=settings.public_base_url,
+        basis="owner",
+        append=append_to_log,
+    )
+    ctx.metrics.copies.labels(str(made.reused).lower()).inc()
+    return copy_out(made.copy, base_url=settings.public_base_url, reused=made.reused)
+
+
+@router.get(
+    "/v1/departments",
+    response_model=list[DepartmentOut],
+    summary="Using departments a holder may grant consent to",
+    tags=["holders"],
+    responses=_COMMON,
+)
+def using_departments(principal: HolderDep, session: SessionDep) -> list[DepartmentOut]:
+    rows = session.scalars(
+        select(Department).where(Department.is_user.is_(True)).order_by(Department.name)
+    ).all()
+    return [department_out(d) for d in rows]
+
+
+@router.post(
+    "/v1/me/grants",
+    response_model=GrantOut,
+    status_code=201,
+    summary="Consent to a department, or create a one-time share code",
+    responses=_COMMON,
+)
+def create_my_grant(
+    body: GrantIn, principal: HolderDep, ctx: CtxDep, session: SessionDep
+) -> GrantOut:
+    holder = _known_holder(session, ctx.crypto, principal)
+    now = utcnow()
+    code: str | None = None
+    if body.kind == "share_code":
+        if body.department_code is not None:
+            raise InvalidInput("a share code names no department: any department may redeem it")
+        expires = body.expires_at or now + dt.timedelta(hours=1)
+        created = create_share_code(
+            session=session,
+            holder=holder,
+            expires_at=_aware(expires),
+            license_types=body.license_types,
+            purpose=body.purpose,
+            now=now,
+        )
+        grant, code = created.grant, created.code
+    else:
+        if body.department_code is None:
+            raise InvalidInput("consent names a department: give department_code")
+        department = find_department_by_code(session=session, credit_code=body.department_code)
+        if department is None or not department.is_user:
+            raise NotFound("no using department with that 统一社会信用代码")
+        grant = create_grant(
+            session=session,
+            holder=holder,
+            department_id=department.id,
+            expires_at=_aware(body.expires_at or now + dt.timedelta(days=30)),
+            license_types=body.license_types,
+            purpose=body.purpose,
+            uses=body.uses,
+            now=now,
+        )
+    record_event(
+        session=session,
+        action="grant",
+        outcome="allowed",
+        actor="holder",
+        holder_id=holder.id,
+        department_id=grant.department_id,
+        basis="owner",
+        grant_id=grant.id,
+        append=append_to_log,
+        now=now,
+    )
+    return grant_out(session, grant, share_code=code)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is None:
+        raise InvalidInput("expires_at needs a time zone (e.g. 2026-01-31T18:00:00+08:00)")
+    return moment
+
+
+@router.get("/v1/me/grants", response_model=GrantList, summary="My grants", responses=_COMMON)
+def my_grants(principal: HolderDep, ctx: CtxDep, session: SessionDep) -> GrantList:
+    holder = _holder(session, ctx.crypto, principal)
+    if holder is None:
+        return GrantList(grants=[])
+    return GrantList(
+        grants=[grant_out(session, g) for g in list_grants(session=session, holder_id=holder.id)]
+    )
+
+
+@router.delete(
+    "/v1/me/grants/{grant_id}",
+    response_model=GrantOut,
+    summary="Revoke one of my grants",
+    responses=_COMMON,
+)
+def delete_my_grant(
+    grant_id: Annotated[str, Path(min_length=1, max_length=40)],
+    principal: HolderDep,
+    ctx: CtxDep,
+    session: SessionDep,
+) -> GrantOut:
+    holder = _known_holder(session, ctx.crypto, principal)
+    grant = revoke_grant(session=session, holder_id=holder.id, public_id=grant_id)
+    record_event(
+        session=session,
+        action="grant_revoke",
+        outcome="allowed",
+        actor="holder",
+        holder_id=holder.id,
+        department_id=grant.department_id,
+        basis="owner",
+        grant_id=grant.id,
+        append=append_to_log,
+    )
+    return grant_out(session, grant)
+
+
+@router.get(
+    "/v1/me/access-log",
+    response_model=AccessLogPage,
+    summary="Every use of my licenses (用证记录), newest first",
+    responses=_COMMON,
+)
+def my_access_log(
+    principal: HolderDep,
+    ctx: CtxDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> AccessLogPage:
+    holder = _holder(session, ctx.crypto, principal)
+    if holder is None:
+        return AccessLogPage(entries=[], limit=limit, offset=offset)
+    rows = access_log(session=session, holder_id=holder.id, limit=limit, offset=offset)
+    entries = [
+        AccessLogEntry(
+            at=event.at,
+            actor=event.actor,
+            department=name,
+            action=event.action,
+            outcome="denied" if event.outcome == "denied" else "allowed",
+            basis=event.basis,
+            license_id=event.license_id,
+            copy_id=event.copy_id,
+            purpose=event.purpose,
+            case_no=event.case_no,
+            log_index=event.log_index,
+        )
+        for event, name in rows
+    ]
+    return AccessLogPage(entries=entries, limit=limit, offset=offset)

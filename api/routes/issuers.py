@@ -1,0 +1,99 @@
+"""Issuing departments (``licenses:issue``): push sealed licenses, change their status."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Path, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from api.deps import CtxDep, IssuerDep, SessionDep
+from api.errors import problems
+from api.logsink import log_sink
+from api.models import IntakeOut, StatusChangeIn, StatusChangeOut
+from api.views import license_out
+from schemas.license import LicenseMetadata
+from vault.services.intake import ingest
+from vault.services.lifecycle import change_status
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["issuers"])
+LicenseIdPath = Annotated[int, Path(ge=1, le=2**62, description="the vault's license id")]
+
+
+@router.post(
+    "/v1/licenses",
+    status_code=201,
+    response_model=IntakeOut,
+    summary="Push a sealed license (multipart: pdf + metadata JSON)",
+    responses={
+        200: {"model": IntakeOut, "description": "identical push: the existing record"},
+        **problems(401, 403, 409, 413, 422, 429),
+    },
+)
+def push_license(
+    principal: IssuerDep,
+    ctx: CtxDep,
+    session: SessionDep,
+    pdf: Annotated[UploadFile, File(description="the license PDF sealed by the issuer")],
+    metadata: Annotated[str, Form(description="LicenseMetadata as JSON (GB/T 36903 fields)")],
+) -> JSONResponse:
+    try:
+        meta = LicenseMetadata.model_validate_json(metadata)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", "metadata", *e["loc"])} for e in exc.errors()]
+        raise RequestValidationError(errors) from None
+    data = pdf.file.read()
+    result = ingest(
+        session=session,
+        blobs=ctx.blobs,
+        verifier=ctx.verifier.get(),
+        crypto=ctx.crypto,
+        metadata=meta,
+        pdf=data,
+        pushed_by_department_id=principal.department_id,
+        file_name=pdf.filename,
+        on_event=log_sink,
+    )
+    body = IntakeOut(
+        created=result.created,
+        license=license_out(session, ctx.crypto, result.license),
+        identifier=result.version.license_identifier,
+        version=result.version.version,
+        findings=list(result.findings),
+        report=result.report,
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=201 if result.created else 200)
+
+
+@router.patch(
+    "/v1/licenses/{license_id}/status",
+    response_model=StatusChangeOut,
+    summary="Change a license's status (暂扣, 撤销, 注销, 吊销, or back to 有效) with a reason",
+    responses=problems(401, 403, 404, 409, 422, 429),
+)
+def patch_status(
+    license_id: LicenseIdPath,
+    body: StatusChangeIn,
+    principal: IssuerDep,
+    session: SessionDep,
+) -> StatusChangeOut:
+    change = change_status(
+        session=session,
+        license_id=license_id,
+        to=body.status,
+        reason=body.reason,
+        by_department_id=principal.department_id,
+        actor=principal.label,
+        on_event=log_sink,
+    )
+    return StatusChangeOut(
+        license_id=change.license_id,
+        from_status=change.from_status,
+        to_status=change.to_status,
+        reason=change.reason,
+        changed_at=change.changed_at,
+    )

@@ -1,0 +1,204 @@
+"""Public routes (no login): verify a PDF, the trust bundle, the status of a certified copy.
+
+``GET /v/{copy_id}`` is the page a copy's QR code opens; ``GET /v1/copies/{copy_id}/status``
+is the same as JSON. An unknown copy id is a plain 404, with no hint whether it ever existed.
+``GET /v1/copies/{copy_id}/pdf`` needs a login: the department the copy was made for, or the
+license's holder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path as FilePath
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Path, Request, Response, UploadFile
+from fastapi.responses import HTMLResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+
+from api.context import ApiContext
+from api.deps import CtxDep, SessionDep, limit_by_ip
+from api.errors import ApiError, Unauthorized, problems
+from api.logsink import append_to_log
+from api.models import CopyStatusOut
+from api.views import copy_status_out
+from schemas.report import VerificationReport
+from vault.errors import ConfigError, NotFound
+from vault.services.copies import copy_pdf, copy_status
+from vault.services.holders import find_holder
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["public"], dependencies=[Depends(limit_by_ip)])
+CopyIdPath = Annotated[
+    str, Path(min_length=1, max_length=64, description="the copy id from its QR code")
+]
+_bearer = HTTPBearer(
+    scheme_name="DepartmentOrHolder",
+    description="a department access token or a holder token",
+    auto_error=False,
+)
+_templates = Environment(
+    loader=FileSystemLoader(FilePath(__file__).resolve().parent.parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+
+
+@router.post(
+    "/v1/verify",
+    response_model=VerificationReport,
+    summary="Verify the seals of a PDF (the same report as `evault verify --json`)",
+    responses=problems(413, 422, 429),
+)
+async def verify(
+    ctx: CtxDep,
+    file: Annotated[UploadFile, File(description="the PDF to verify")],
+) -> VerificationReport:
+    data = await file.read()
+    verifier = await run_in_threadpool(ctx.verifier.get)
+    async_verify = getattr(verifier, "async_verify", None)
+    if async_verify is not None:
+        report: VerificationReport = await async_verify(data, file_name=file.filename)
+    else:
+        report = await run_in_threadpool(verifier.verify, data, file_name=file.filename)
+    return report
+
+
+def _trust_bundle_path(ctx: ApiContext) -> FilePath:
+    settings = ctx.settings
+    path = settings.trust_bundle
+    if path is None and settings.is_demo:
+        path = settings.data_dir / "trust-bundle.json"
+    if path is None or not path.is_file():
+        raise ConfigError("no trust bundle configured")
+    return path
+
+
+@router.get(
+    "/v1/trust-bundle",
+    summary="The trust bundle auditors pin for offline verification",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}},
+)
+def trust_bundle(ctx: CtxDep) -> Response:
+    data = _trust_bundle_path(ctx).read_bytes()
+    return Response(
+        data,
+        media_type="application/json",
+        headers={"Content-Disposition": 'attachment; filename="evault-trust-bundle.json"'},
+    )
+
+
+@router.get(
+    "/v1/copies/{copy_id}/status",
+    response_model=CopyStatusOut,
+    summary="Is this certified copy genuine and still valid?",
+    responses=problems(404, 429),
+)
+def status_json(copy_id: CopyIdPath, session: SessionDep) -> CopyStatusOut:
+    return copy_status_out(copy_status(session=session, copy_id=copy_id))
+
+
+_STATE_TEXT = {
+    "valid": ("有效", "Valid", "ok"),
+    "expired": ("已过期", "Expired", "warn"),
+    "license_invalid": ("证照已失效", "License no longer valid", "bad"),
+}
+
+
+@router.get(
+    "/v/{copy_id}",
+    response_class=HTMLResponse,
+    summary="The page a copy's QR code opens (Chinese first, no login)",
+    responses={404: {"content": {"text/html": {}}, "description": "unknown copy"}},
+)
+def status_page(
+    copy_id: CopyIdPath, request: Request, ctx: CtxDep, session: SessionDep
+) -> HTMLResponse:
+    base = ctx.settings.public_base_url.rstrip("/")
+    try:
+        view = copy_status(session=session, copy_id=copy_id)
+    except NotFound:
+        html = _templates.get_template("copy_not_found.html").render()
+        return HTMLResponse(html, status_code=404)
+    cst = dt.timezone(dt.timedelta(hours=8))
+    zh, en, tone = _STATE_TEXT[view.state]
+    html = _templates.get_template("copy_status.html").render(
+        view=view,
+        state_zh=zh,
+        state_en=en,
+        tone=tone,
+        made_at=view.made_at.astimezone(cst).strftime("%Y-%m-%d %H:%M"),
+        expires_at=view.expires_at.astimezone(cst).strftime("%Y-%m-%d %H:%M"),
+        status_url=f"{base}/v1/copies/{view.copy_id}/status",
+        bundle_url=f"{base}/v1/trust-bundle",
+    )
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/v1/copies/{copy_id}/pdf",
+    summary="Download a certified copy (the department it was made for, or the holder)",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}},
+        **problems(401, 404, 429),
+    },
+)
+async def copy_file(
+    copy_id: CopyIdPath,
+    request: Request,
+    ctx: CtxDep,
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+) -> Response:
+    if credentials is None:
+        raise Unauthorized("a department or holder token is required", error="invalid_request")
+    department_id: int | None = None
+    holder_key: tuple[str, str] | None = None
+    try:
+        principal = ctx.tokens.verify(credentials.credentials)
+    except ApiError:
+        holder = await ctx.holders.authenticate(credentials.credentials)
+        holder_key = (holder.holder_id, holder.holder_id_type.value)
+        request.scope.setdefault("state", {})["principal_label"] = holder.label
+    else:
+        if "licenses:use" not in principal.scopes:
+            raise NotFound("not found")
+        department_id = principal.department_id
+        request.scope.setdefault("state", {})["principal_label"] = principal.label
+
+    def fetch() -> bytes:
+        with ctx.sessions() as session:
+            holder_row_id = None
+            if holder_key is not None:
+                row = find_holder(
+                    session=session,
+                    crypto=ctx.crypto,
+                    holder_id=holder_key[0],
+                    id_type=holder_key[1],
+                )
+                if row is None:
+                    raise NotFound("not found")
+                holder_row_id = row.id
+            _, data = copy_pdf(
+                session=session,
+                blobs=ctx.blobs,
+                copy_id=copy_id,
+                department_id=department_id,
+                holder_id=holder_row_id,
+                append=append_to_log,
+            )
+            session.commit()
+            return data
+
+    data = await run_in_threadpool(fetch)
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="copy-{copy_id}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -1,0 +1,111 @@
+"""Domain objects -> wire models (no I/O beyond the session's lazy loads)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from api.models import CopyOut, CopyStatusOut, DepartmentOut, GrantOut, LicenseOut
+from schemas.identifiers import HolderIdType
+from vault.crypto import HolderCrypto
+from vault.db.base import utcnow
+from vault.models import CertifiedCopy, Department, Grant, License
+from vault.services.access import current_version
+from vault.services.copies import CopyStatusView
+from vault.services.grants import grant_is_active, uses_count
+from vault.services.holders import describe_holder
+from vault.services.lifecycle import effective_status
+
+__all__ = ["copy_out", "copy_status_out", "grant_out", "license_out"]
+
+
+def license_out(
+    session: Session, crypto: HolderCrypto, license: License, *, now: dt.datetime | None = None
+) -> LicenseOut:
+    version = current_version(session, license)
+    status = effective_status(license=license, version=version, now=now or utcnow())
+    holder = describe_holder(crypto=crypto, holder=license.holder)
+    return LicenseOut(
+        id=license.id,
+        identifier=version.license_identifier,
+        version=version.version,
+        name=version.name,
+        type_code=license.license_type.code,
+        type_name=license.license_type.name,
+        number=license.number,
+        issuer_name=version.issuer_name,
+        issuer_code=license.issuer.credit_code,
+        issue_date=version.issue_date,
+        valid_from=version.valid_from,
+        valid_until=version.valid_until,
+        holder_name=holder.name,
+        holder_id_masked=holder.masked_id,
+        holder_id_type=HolderIdType(holder.id_type),
+        status=status.status.value,
+        status_en=status.status.english,
+        sha256=version.blob_sha256,
+        updated_at=license.updated_at,
+    )
+
+
+def copy_out(copy: CertifiedCopy, *, base_url: str, reused: bool) -> CopyOut:
+    base = base_url.rstrip("/")
+    return CopyOut(
+        id=copy.id,
+        license_id=copy.license_id,
+        license_version=copy.license_version,
+        purpose=copy.purpose,
+        case_no=copy.case_no,
+        made_at=copy.made_at,
+        expires_at=copy.expires_at,
+        reused=reused,
+        verify_url=f"{base}/v/{copy.id}",
+        status_url=f"{base}/v1/copies/{copy.id}/status",
+        download_url=f"{base}/v1/copies/{copy.id}/pdf",
+    )
+
+
+def copy_status_out(view: CopyStatusView) -> CopyStatusOut:
+    return CopyStatusOut(
+        id=view.copy_id,
+        state=view.state,
+        valid=view.state == "valid",
+        reasons=list(view.reasons),
+        made_at=view.made_at,
+        expires_at=view.expires_at,
+        license_status=view.license_status.value,
+        superseded=view.superseded,
+        license_name=view.license_name,
+        license_type_code=view.license_type_code,
+        license_type_name=view.license_type_name,
+        license_identifier=view.license_identifier,
+        license_version=view.license_version,
+        issuer_name=view.issuer_name,
+        holder_masked=view.holder_masked,
+        department_name=view.department_name,
+        purpose=view.purpose,
+        sha256=view.sha256,
+    )
+
+
+def department_out(department: Department) -> DepartmentOut:
+    return DepartmentOut(id=department.id, name=department.name, credit_code=department.credit_code)
+
+
+def grant_out(session: Session, grant: Grant, *, share_code: str | None = None) -> GrantOut:
+    department = session.get(Department, grant.department_id) if grant.department_id else None
+    return GrantOut(
+        id=grant.public_id,
+        kind="share_code" if grant.kind == "share_code" else "consent",
+        department=department_out(department) if department else None,
+        license_types=list(grant.license_types or []),
+        purpose=grant.purpose,
+        uses_allowed=grant.uses_allowed,
+        uses=uses_count(session=session, grant_id=grant.id),
+        created_at=grant.created_at,
+        expires_at=grant.expires_at,
+        revoked_at=grant.revoked_at,
+        active=grant_is_active(grant),
+        share_code=share_code,
+    )

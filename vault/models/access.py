@@ -1,0 +1,60 @@
+"""用证记录: every read, copy, grant and refusal concerning a holder's licenses; API scopes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from vault.db.base import Base, IdType, UTCDateTime, utcnow
+
+__all__ = ["AccessEvent", "DepartmentScope"]
+
+
+class AccessEvent(Base):
+    """One access decision or holder action, as the holder sees it in its access log.
+
+    ``holder_id`` is None only for a refusal about a holder or license the vault does not
+    hold (recorded for operators; nobody's log shows it). ``log_index`` is the event's leaf
+    in the transparency log, when it was appended there.
+    """
+
+    __tablename__ = "access_events"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('allowed', 'denied')", name="outcome"),
+        Index("ix_access_events_holder_at", "holder_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    holder_id: Mapped[int | None] = mapped_column(ForeignKey("holders.id", ondelete="CASCADE"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    #: department, holder or public
+    actor: Mapped[str] = mapped_column(String(12))
+    #: search, read, download, copy, grant, grant_revoke, share_redeem
+    action: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(8))
+    #: standing_permission, consent, share_code, owner (None when denied)
+    basis: Mapped[str | None] = mapped_column(String(20))
+    grant_id: Mapped[int | None] = mapped_column(ForeignKey("grants.id", ondelete="SET NULL"))
+    license_id: Mapped[int | None] = mapped_column(
+        ForeignKey("licenses.id", ondelete="CASCADE"), index=True
+    )
+    copy_id: Mapped[str | None] = mapped_column(String(32))
+    purpose: Mapped[str | None] = mapped_column(String(200))
+    case_no: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    log_index: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class DepartmentScope(Base):
+    """An OAuth scope a department's client may ask for (licenses:issue, licenses:use, ...)."""
+
+    __tablename__ = "department_scopes"
+
+    department_id: Mapped[int] = mapped_column(
+        ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True
+    )
+    scope: Mapped[str] = mapped_column(String(40), primary_key=True)
+    granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

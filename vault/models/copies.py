@@ -1,0 +1,47 @@
+"""Certified copies (加注件): what was made, for whom, why, until when."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from vault.db.base import Base, UTCDateTime, utcnow
+
+__all__ = ["CertifiedCopy"]
+
+
+class CertifiedCopy(Base):
+    """One certified copy of one license version.
+
+    ``id`` is random (128 bits, URL-safe base64) and is what the QR code carries. The copy's
+    bytes are in the blob store under ``blob_sha256``. ``department_id`` is None when the
+    holder made the copy for itself.
+    """
+
+    __tablename__ = "certified_copies"
+    __table_args__ = (
+        CheckConstraint("requested_by IN ('department', 'holder')", name="requested_by"),
+        Index(
+            "ix_certified_copies_reuse",
+            "license_id",
+            "department_id",
+            "purpose",
+            "case_no",
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    license_id: Mapped[int] = mapped_column(ForeignKey("licenses.id", ondelete="CASCADE"))
+    license_version: Mapped[int] = mapped_column(Integer)
+    holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    requested_by: Mapped[str] = mapped_column(String(12))
+    purpose: Mapped[str] = mapped_column(String(200))
+    case_no: Mapped[str | None] = mapped_column(String(100))
+    blob_sha256: Mapped[str] = mapped_column(String(64), info={"blob_ref": True})
+    size: Mapped[int] = mapped_column(Integer)
+    made_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    log_index: Mapped[int | None] = mapped_column(BigInteger)

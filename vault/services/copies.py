@@ -1,0 +1,342 @@
+"""Certified copies (加注件): make or reuse, serve, and tell their status online.
+
+A copy is made by ``signing`` (a :class:`CopyRenderer`, i.e. ``signing.copies.CopyMaker``):
+the original PDF untouched plus one sealed incremental update carrying the 加注 and a QR
+code to ``<public_base_url>/v/<copy id>``. Ids are 128 random bits (URL-safe base64, 22
+characters). A copy expires after ``days`` (default ``settings.copy_default_days``, at most
+``settings.copy_max_days``).
+
+Reuse: the same department (or the holder itself) asking again for the same license
+version, purpose and case while an earlier copy is still valid gets that copy back.
+
+Online status: a copy is ``valid`` until it expires, unless its license is no longer
+usable (暂扣, 撤销, 注销, 吊销, 失效, or superseded by a newer version): then it is
+``license_invalid``. The file itself, verified offline, still shows what was true when sealed.
+
+Sealing is slow and CPU-bound: :func:`make_copy` ends the read transaction before sealing,
+so no database lock is held meanwhile (call it from a worker thread in async code).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from schemas.license import LicenseStatus
+from vault.blobs.base import BlobStore
+from vault.db.base import utcnow
+from vault.errors import ConflictError, InvalidInput, NotFound
+from vault.models import CertifiedCopy, Department, License, LicenseVersion
+from vault.services.access import LogAppender, UseContext, current_version, record_event
+from vault.services.lifecycle import effective_status
+
+if TYPE_CHECKING:
+    from signing.copies import CopyAnnotation
+
+__all__ = [
+    "COPY_ID_BYTES",
+    "CopyRenderer",
+    "CopyState",
+    "CopyStatusView",
+    "MadeCopy",
+    "copy_pdf",
+    "copy_status",
+    "make_copy",
+    "new_copy_id",
+]
+
+COPY_ID_BYTES = 16
+HOLDER_CASE = "持证主体自用"
+HOLDER_RECIPIENT = "持证主体本人"
+
+CopyState = Literal["valid", "expired", "license_invalid"]
+
+
+class CopyRenderer(Protocol):
+    """What making a copy needs from ``signing``."""
+
+    def make(self, original: bytes, annotation: CopyAnnotation) -> bytes: ...
+
+
+def new_copy_id() -> str:
+    """128 random bits, URL-safe base64 without padding (22 characters)."""
+    return secrets.token_urlsafe(COPY_ID_BYTES)
+
+
+@dataclass(frozen=True)
+class MadeCopy:
+    copy: CertifiedCopy
+    reused: bool
+
+
+def _find_reusable(
+    session: Session,
+    *,
+    license: License,
+    department_id: int | None,
+    requested_by: str,
+    purpose: str,
+    case_no: str | None,
+    now: dt.datetime,
+) -> CertifiedCopy | None:
+    query = select(CertifiedCopy).where(
+        CertifiedCopy.license_id == license.id,
+        CertifiedCopy.license_version == license.current_version,
+        CertifiedCopy.requested_by == requested_by,
+        CertifiedCopy.purpose == purpose,
+        CertifiedCopy.expires_at > now,
+    )
+    query = query.where(
+        CertifiedCopy.department_id.is_(None)
+        if department_id is None
+        else CertifiedCopy.department_id == department_id
+    )
+    query = query.where(
+        CertifiedCopy.case_no.is_(None) if case_no is None else CertifiedCopy.case_no == case_no
+    )
+    return session.scalars(query.order_by(CertifiedCopy.made_at.desc()).limit(1)).first()
+
+
+def make_copy(
+    *,
+    session: Session,
+    blobs: BlobStore,
+    renderer: CopyRenderer,
+    license: License,
+    requested_by: Literal["department", "holder"],
+    department_id: int | None,
+    recipient: str,
+    purpose: str,
+    case_no: str | None,
+    days: int,
+    max_days: int,
+    maker_name: str,
+    public_base_url: str,
+    basis: str | None = None,
+    append: LogAppender | None = None,
+    now: dt.datetime | None = None,
+) -> MadeCopy:
+    """A certified copy of the license's current version (made, or reused). Commits.
+
+    Logs the copy (``basis``: why it was allowed) with its id.
+
+    Refuses (:class:`ConflictError`) a license that is not usable now: a copy of it would
+    be invalid from its first second.
+    """
+    from signing.copies import CopyAnnotation
+
+    now = now or utcnow()
+    if not 1 <= days <= max_days:
+        raise InvalidInput(f"a copy's validity must be 1 to {max_days} days, not {days}")
+    version = current_version(session, license)
+    status = effective_status(license=license, version=version, now=now)
+    if not status.usable:
+        raise ConflictError(
+            f"license {license.id} is {status.status.value} ({status.status.english}):"
+            " no certified copy can be made"
+        )
+    use = UseContext(purpose, case_no or HOLDER_CASE)
+    actor = requested_by
+    existing = _find_reusable(
+        session,
+        license=license,
+        department_id=department_id,
+        requested_by=requested_by,
+        purpose=purpose,
+        case_no=case_no,
+        now=now,
+    )
+    if existing is not None:
+        record_event(
+            session=session,
+            action="copy",
+            outcome="allowed",
+            actor=actor,
+            holder_id=license.holder_id,
+            department_id=department_id,
+            basis=basis,
+            license_id=license.id,
+            copy_id=existing.id,
+            use=use,
+            reason="reused",
+            append=append,
+            now=now,
+        )
+        session.commit()
+        return MadeCopy(existing, True)
+
+    copy_id = new_copy_id()
+    expires_at = now + dt.timedelta(days=days)
+    annotation = CopyAnnotation(
+        copy_id=copy_id,
+        made_at=now,
+        maker=maker_name,
+        department=recipient,
+        purpose=purpose,
+        case_no=case_no or HOLDER_CASE,
+        valid_until=expires_at,
+        verify_url=f"{public_base_url.rstrip('/')}/v/{copy_id}",
+    )
+    blob = version.blob_sha256
+    license_id, holder_id, version_no = license.id, license.holder_id, version.version
+    session.commit()  # hold no lock while sealing
+    pdf = renderer.make(blobs.get(blob), annotation)
+    sha256 = blobs.put(pdf)
+    copy = CertifiedCopy(
+        id=copy_id,
+        license_id=license_id,
+        license_version=version_no,
+        holder_id=holder_id,
+        department_id=department_id,
+        requested_by=requested_by,
+        purpose=purpose,
+        case_no=case_no,
+        blob_sha256=sha256,
+        size=len(pdf),
+        made_at=now,
+        expires_at=expires_at,
+    )
+    session.add(copy)
+    session.flush()
+    event = record_event(
+        session=session,
+        action="copy",
+        outcome="allowed",
+        actor=actor,
+        holder_id=holder_id,
+        department_id=department_id,
+        basis=basis,
+        license_id=license_id,
+        copy_id=copy_id,
+        use=use,
+        append=append,
+        now=now,
+    )
+    copy.log_index = event.log_index
+    session.commit()
+    return MadeCopy(copy, False)
+
+
+def copy_pdf(
+    *,
+    session: Session,
+    blobs: BlobStore,
+    copy_id: str,
+    department_id: int | None = None,
+    holder_id: int | None = None,
+    append: LogAppender | None = None,
+) -> tuple[CertifiedCopy, bytes]:
+    """The copy's bytes, for the department it was made for or the license's holder.
+
+    Anyone else, and an unknown id, get the same :class:`NotFound`.
+    """
+    copy = session.get(CertifiedCopy, copy_id)
+    allowed = copy is not None and (
+        (department_id is not None and copy.department_id == department_id)
+        or (holder_id is not None and copy.holder_id == holder_id)
+    )
+    if copy is None or not allowed:
+        raise NotFound("not found")
+    record_event(
+        session=session,
+        action="download",
+        outcome="allowed",
+        actor="department" if department_id is not None else "holder",
+        holder_id=copy.holder_id,
+        department_id=department_id,
+        basis="owner" if department_id is None else None,
+        license_id=copy.license_id,
+        copy_id=copy.id,
+        use=UseContext(copy.purpose, copy.case_no or HOLDER_CASE),
+        append=append,
+    )
+    return copy, blobs.get(copy.blob_sha256)
+
+
+@dataclass(frozen=True)
+class CopyStatusView:
+    """What the public page and JSON show about a copy (no clear holder ID)."""
+
+    copy_id: str
+    state: CopyState
+    reasons: tuple[str, ...]
+    made_at: dt.datetime
+    expires_at: dt.datetime
+    license_status: LicenseStatus
+    superseded: bool
+    license_name: str
+    license_type_code: str
+    license_type_name: str
+    license_identifier: str | None
+    license_version: int
+    issuer_name: str
+    holder_masked: str
+    department_name: str | None
+    purpose: str
+    sha256: str
+
+
+def copy_status(
+    *, session: Session, copy_id: str, now: dt.datetime | None = None
+) -> CopyStatusView:
+    """The online status of a copy; an unknown id is a plain :class:`NotFound`."""
+    now = now or utcnow()
+    copy = session.get(CertifiedCopy, copy_id) if len(copy_id) <= 32 else None
+    if copy is None:
+        raise NotFound("not found")
+    license = session.get(License, copy.license_id)
+    version = session.scalars(
+        select(LicenseVersion).where(
+            LicenseVersion.license_id == copy.license_id,
+            LicenseVersion.version == copy.license_version,
+        )
+    ).one_or_none()
+    if license is None or version is None:  # pragma: no cover - rows cascade together
+        raise NotFound("not found")
+    status = effective_status(license=license, version=version, now=now)
+    reasons: list[str] = []
+    state: CopyState = "valid"
+    if not status.usable:
+        state = "license_invalid"
+        if status.superseded:
+            reasons.append(f"证照已有新版本 (version {status.current_version} supersedes it)")
+        if status.status is not LicenseStatus.VALID:
+            reasons.append(f"证照状态: {status.status.value} ({status.status.english})")
+    if copy.expires_at <= now:
+        if state == "valid":
+            state = "expired"
+        reasons.append("加注件已过有效期 (the copy has expired)")
+    department = session.get(Department, copy.department_id) if copy.department_id else None
+    return CopyStatusView(
+        copy_id=copy.id,
+        state=state,
+        reasons=tuple(reasons),
+        made_at=copy.made_at,
+        expires_at=copy.expires_at,
+        license_status=status.status,
+        superseded=status.superseded,
+        license_name=version.name,
+        license_type_code=license.license_type.code,
+        license_type_name=license.license_type.name,
+        license_identifier=version.license_identifier,
+        license_version=version.version,
+        issuer_name=version.issuer_name,
+        holder_masked=license.holder.masked_id,
+        department_name=department.name if department else None,
+        purpose=copy.purpose,
+        sha256=copy.blob_sha256,
+    )
+
+
+def copies_of_license(*, session: Session, license_id: int) -> Sequence[CertifiedCopy]:
+    return session.scalars(
+        select(CertifiedCopy)
+        .where(CertifiedCopy.license_id == license_id)
+        .order_by(CertifiedCopy.made_at.desc())
+    ).all()
