@@ -1,0 +1,891 @@
+"""The verification pipeline behind :mod:`signing.verify`.
+
+For each signature and document timestamp in a PDF:
+
+1. our own structural checks of /ByteRange and /Contents on the raw bytes;
+2. our own CMS integrity check (:mod:`signing._verify.cms_check`);
+3. coverage (pyHanko's, which ties the signed range to a revision's xref) and our own
+   analysis of later revisions (:mod:`signing._verify.revisions`) instead of pyHanko's
+   difference analysis;
+4. pyHanko for what it does well: chain building, revocation, signature timestamps,
+   against an offline context made from the trust bundle and the document's DSS;
+5. the ETSI EN 319 102-1 style indication, worst first.
+
+When pyHanko cannot read the file's structure at all, signatures are still found on the
+raw bytes and checked (steps 1-2), and the file is reported TOTAL_FAILED/FORMAT_FAILURE.
+Nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+import binascii
+import contextlib
+import datetime as dt
+import hashlib
+import io
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from schemas.report import (
+    Coverage,
+    Indication,
+    RevocationStatus,
+    SignatureKind,
+    SignatureReport,
+    SubIndication,
+    VerificationReport,
+)
+from signing._verify.cms_check import CmsCheck, check_cms
+from signing._verify.revisions import ChangeLevel, RevisionVerdict, analyse_changes
+
+if TYPE_CHECKING:  # pragma: no cover
+    from signing.trust import TrustBundle
+
+__all__ = ["ObjectCache", "verify_document"]
+
+_LOGGERS = ("pyhanko", "pyhanko_certvalidator", "asn1crypto", "fontTools")
+_SUPPORTED = {"/adbe.pkcs7.detached", "/ETSI.CAdES.detached", "/ETSI.RFC3161"}
+_BYTERANGE_RE = re.compile(
+    rb"/ByteRange\s*\[\s*(\d{1,12})\s+(\d{1,12})\s+(\d{1,12})\s+(\d{1,12})\s*\]"
+)
+_CREDIT_RE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
+_MAX_SIGNATURES = 500
+
+
+@contextmanager
+def quiet_loggers() -> Iterator[None]:
+    """Keep pyHanko's failure tracebacks out of the output while verifying."""
+    saved = []
+    for name in _LOGGERS:
+        lg = logging.getLogger(name)
+        saved.append((lg, lg.level))
+        if lg.getEffectiveLevel() < logging.ERROR:
+            lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in saved:
+            lg.setLevel(level)
+
+
+class ObjectCache:
+    """Parsed certificates, CRLs and OCSP responses by the SHA-256 of their DER.
+
+    Validation data repeats across thousands of documents sealed by the same CA; parsing it
+    once is one of the caches that make a reused :class:`signing.verify.Verifier` fast.
+    """
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._items: dict[tuple[str, bytes], Any] = {}
+        self._limit = limit
+
+    def get(self, kind: str, der: bytes) -> Any:
+        key = (kind, hashlib.sha256(der).digest())
+        hit = self._items.get(key)
+        if hit is not None:
+            return hit
+        from asn1crypto import crl, ocsp, x509
+
+        loader = {"cert": x509.Certificate, "crl": crl.CertificateList, "ocsp": ocsp.OCSPResponse}
+        obj = loader[kind].load(der)
+        if len(self._items) >= self._limit:
+            self._items.clear()
+        self._items[key] = obj
+        return obj
+
+
+@dataclass
+class _DocData:
+    certs: list[Any] = field(default_factory=list)
+    crls: list[Any] = field(default_factory=list)
+    ocsps: list[Any] = field(default_factory=list)
+    has_dss: bool = False
+
+
+def _read_dss(reader: Any, cache: ObjectCache) -> _DocData:
+    out = _DocData()
+    try:
+        root = reader.root
+        if "/DSS" not in root:
+            return out
+        dss = root["/DSS"]
+        out.has_dss = True
+        for key, kind, target in (
+            ("/Certs", "cert", out.certs),
+            ("/CRLs", "crl", out.crls),
+            ("/OCSPs", "ocsp", out.ocsps),
+        ):
+            for ref in list(dss.get(key, []))[:2000]:
+                try:
+                    target.append(cache.get(kind, ref.get_object().data))
+                except Exception:  # noqa: S112 - a broken entry is skipped, not fatal
+                    continue
+    except Exception:  # noqa: S110 - no usable DSS: validation proceeds without it
+        pass
+    return out
+
+
+def _empty_trust_manager() -> Any:
+    from pyhanko_certvalidator.registry import SimpleTrustManager
+
+    return SimpleTrustManager.build(trust_roots=[])
+
+
+def _credit_code(subject: Any) -> str | None:
+    from schemas.errors import SchemaError
+    from schemas.identifiers import CreditCode
+
+    try:
+        pairs = [(k, str(v)) for k, v in subject.native.items()]
+    except Exception:
+        return None
+    order = {
+        "organization_identifier": 0,
+        "2.5.4.97": 0,
+        "serial_number": 1,
+        "organization_name": 2,
+    }
+    pairs.sort(key=lambda kv: order.get(kv[0], 3))
+    for _, value in pairs:
+        for cand in _CREDIT_RE.findall(value.upper()):
+            try:
+                return str(CreditCode.parse(cand))
+            except SchemaError:
+                continue
+    return None
+
+
+def _subject_str(cert: Any) -> str | None:
+    if cert is None:
+        return None
+    try:
+        import warnings
+
+        from cryptography import x509
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return x509.load_der_x509_certificate(cert.dump()).subject.rfc4514_string()
+    except Exception:
+        try:
+            return str(cert.subject.human_friendly)
+        except Exception:
+            return None
+
+
+def _fingerprint(cert: Any) -> str | None:
+    return hashlib.sha256(cert.dump()).hexdigest() if cert is not None else None
+
+
+@dataclass
+class _Sig:
+    """One signature dictionary found in the file, with what we learned about it."""
+
+    field_name: str | None
+    sig_obj: Any
+    subfilter: str | None
+    kind: SignatureKind
+    byte_range: list[int]
+    contents: bytes
+    field_obj: Any = None
+    reasons: list[str] = field(default_factory=list)
+    format_error: str | None = None
+    cms: CmsCheck | None = None
+    coverage: Coverage = Coverage.NONE
+    signed_revision: int | None = None
+    changes: RevisionVerdict | None = None
+    status: Any = None
+    embedded: Any = None
+
+
+def _check_byte_range(data: bytes, br: list[int], contents: bytes | None) -> str | None:
+    """A reason when /ByteRange is not a plain [0 a b c] around the /Contents hex string."""
+    if len(br) != 4 or any(not isinstance(x, int) or x < 0 for x in br):
+        return "/ByteRange must be four non-negative integers"
+    a, b_len, c, d = br
+    if a != 0:
+        return "/ByteRange does not start at the beginning of the file"
+    if not b_len < c or c + d > len(data):
+        return "/ByteRange points outside the file or overlaps itself"
+    gap = data[b_len:c]
+    if len(gap) < 2 or gap[:1] != b"<" or gap[-1:] != b">":
+        return "the bytes left out by /ByteRange are not the /Contents hex string"
+    body = gap[1:-1]
+    if not re.fullmatch(rb"[0-9A-Fa-f\s]*", body):
+        return "the bytes left out by /ByteRange contain more than the signature value"
+    if contents is not None:
+        try:
+            gap_value = binascii.unhexlify(re.sub(rb"\s", b"", body))
+        except binascii.Error:
+            return "the /Contents hex string is malformed"
+        if gap_value.rstrip(b"\x00") != contents.rstrip(b"\x00"):
+            return "the bytes left out by /ByteRange are not this signature's /Contents"
+    return None
+
+
+def _signed_bytes(data: bytes, br: list[int]) -> bytes:
+    return data[br[0] : br[0] + br[1]] + data[br[2] : br[2] + br[3]]
+
+
+def _is_placeholder(contents: bytes) -> bool:
+    return not contents.strip(b"\x00")
+
+
+def _find_signatures(reader: Any, data: bytes) -> tuple[list[_Sig], list[str]]:
+    from pyhanko.pdf_utils import generic
+    from pyhanko.sign.fields import enumerate_sig_fields
+    from pyhanko.sign.validation.pdf_embedded import extract_contents
+
+    found: list[_Sig] = []
+    notes: list[str] = []
+    seen: dict[tuple[int, int] | int, _Sig] = {}
+    for name, sig_ref, fld_ref in enumerate_sig_fields(reader, filled_status=True):
+        if len(found) >= _MAX_SIGNATURES:
+            notes.append(f"more than {_MAX_SIGNATURES} signatures: the rest were not checked")
+            break
+        key: tuple[int, int] | int = (
+            (sig_ref.idnum, sig_ref.generation)
+            if isinstance(sig_ref, generic.IndirectObject)
+            else id(sig_ref)
+        )
+        sig_obj = sig_ref.get_object() if hasattr(sig_ref, "get_object") else sig_ref
+        if key in seen:
+            seen[key].reasons.append(f"the same signature is also the value of field {name!r}")
+            continue
+        try:
+            contents = bytes(extract_contents(sig_obj))
+        except Exception:
+            contents = b""
+        if _is_placeholder(contents):
+            notes.append(f"field {name!r} holds an empty signature placeholder (not signed)")
+            continue
+        subfilter = str(sig_obj.get("/SubFilter")) if "/SubFilter" in sig_obj else None
+        kind = (
+            SignatureKind.DOC_TIMESTAMP if subfilter == "/ETSI.RFC3161" else SignatureKind.SIGNATURE
+        )
+        try:
+            br = [int(_plain(x)) for x in _plain(sig_obj.get("/ByteRange", []))]
+        except (TypeError, ValueError):
+            br = []
+        sig = _Sig(
+            field_name=name,
+            sig_obj=sig_obj,
+            subfilter=subfilter,
+            kind=kind,
+            byte_range=br,
+            contents=contents,
+            field_obj=fld_ref.get_object() if hasattr(fld_ref, "get_object") else fld_ref,
+        )
+        if kind is SignatureKind.DOC_TIMESTAMP and str(sig_obj.get("/Type", "")) == "/Sig":
+            sig.reasons.append("a document timestamp whose dictionary says /Type /Sig")
+        seen[key] = sig
+        found.append(sig)
+    return found, notes
+
+
+def _plain(obj: Any) -> Any:
+    """Unwrap pyHanko's proxies (decrypted or indirect objects)."""
+    from pyhanko.pdf_utils import generic
+
+    for _ in range(4):
+        if isinstance(obj, generic.IndirectObject):
+            obj = obj.get_object()
+        elif hasattr(obj, "decrypted"):
+            obj = obj.decrypted
+        else:
+            break
+    return obj
+
+
+def _raw_signatures(data: bytes) -> list[_Sig]:
+    """Signatures found by scanning the bytes, when the PDF structure cannot be read."""
+    out: list[_Sig] = []
+    ranges: set[tuple[int, ...]] = set()
+    for m in _BYTERANGE_RE.finditer(data):
+        br = [int(g) for g in m.groups()]
+        if tuple(br) in ranges or len(out) >= _MAX_SIGNATURES:
+            continue
+        ranges.add(tuple(br))
+        start = max(data.rfind(b" obj", 0, m.start()), 0)
+        end = data.find(b"endobj", m.end())
+        end = len(data) if end < 0 else end
+        gap_ok = 0 < br[1] < br[2] <= len(data)
+        text = data[start : br[1]] + data[br[2] : end] if gap_ok else data[start:end]
+        sf = re.search(rb"/SubFilter\s*/([A-Za-z0-9.#_-]+)", text)
+        subfilter = "/" + sf.group(1).decode("latin-1") if sf else None
+        contents = b""
+        if gap_ok:
+            body = re.sub(rb"\s", b"", data[br[1] + 1 : br[2] - 1])
+            try:
+                contents = binascii.unhexlify(body)
+            except binascii.Error:
+                contents = b""
+        if _is_placeholder(contents):
+            continue
+        kind = (
+            SignatureKind.DOC_TIMESTAMP if subfilter == "/ETSI.RFC3161" else SignatureKind.SIGNATURE
+        )
+        name = re.search(rb"/T\s*\(([^)]{0,200})\)", data[max(0, start - 2000) : start])
+        out.append(
+            _Sig(
+                field_name=name.group(1).decode("latin-1") if name else None,
+                sig_obj=None,
+                subfilter=subfilter,
+                kind=kind,
+                byte_range=br,
+                contents=contents,
+            )
+        )
+    return out
+
+
+_COVERAGE = {
+    "ENTIRE_FILE": Coverage.ENTIRE_FILE,
+    "ENTIRE_REVISION": Coverage.ENTIRE_REVISION,
+    "CONTIGUOUS_BLOCK_FROM_START": Coverage.CONTIGUOUS_BLOCKS,
+    "UNCLEAR": Coverage.PARTIAL,
+}
+
+
+def _raw_coverage(data: bytes, br: list[int]) -> Coverage:
+    if len(br) != 4:
+        return Coverage.NONE
+    end = br[2] + br[3]
+    if end == len(data):
+        return Coverage.ENTIRE_FILE
+    if data[:end].rstrip(b"\r\n ").endswith(b"%%EOF"):
+        return Coverage.ENTIRE_REVISION
+    return Coverage.PARTIAL
+
+
+def _docmdp_and_lock(sig: _Sig) -> tuple[bool, Any, str | None]:
+    """(form fill allowed, is_locked callable, a reason if no changes are allowed at all)."""
+    try:
+        from pyhanko.sign.fields import MDPPerm
+
+        emb = sig.embedded
+        perm = emb.docmdp_level if emb is not None else None
+        spec = emb.fieldmdp if emb is not None else None
+    except Exception:
+        return True, (lambda name: False), None
+    allowed = perm is None or perm != MDPPerm.NO_CHANGES
+    locked = spec.is_locked if spec is not None else (lambda name: False)
+    return allowed, locked, (None if allowed else "the signature allows no changes (DocMDP P=1)")
+
+
+async def verify_document(
+    data: bytes,
+    *,
+    trust: TrustBundle | None,
+    at: dt.datetime | None,
+    file_name: str | None,
+    cache: ObjectCache,
+    trust_manager: Any = None,
+) -> VerificationReport:
+    """Verify ``data`` and build the report. Never raises on bad input."""
+    checked_at = at or dt.datetime.now(dt.UTC)
+    base = {
+        "file": file_name,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+        "checked_at": checked_at,
+    }
+    if b"%PDF-" not in data[:1024]:
+        return VerificationReport(
+            **base,
+            indication=Indication.TOTAL_FAILED,
+            sub_indication=SubIndication.FORMAT_FAILURE,
+            reasons=["not a PDF file (no %PDF- header)"],
+        )
+    with quiet_loggers():
+        try:
+            return await _verify_pdf(data, base, trust, at, cache, trust_manager)
+        except RecursionError:
+            return _raw_report(data, base, "the PDF is nested too deeply to read")
+        except Exception as exc:  # last resort: a bug or a hostile file must not crash callers
+            return _raw_report(
+                data, base, f"the PDF cannot be read ({type(exc).__name__}: {str(exc)[:160]})"
+            )
+
+
+def _open_reader(data: bytes) -> Any:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    if reader.encrypted:
+        from pyhanko.pdf_utils.crypt import AuthStatus
+
+        result = reader.decrypt("")
+        if getattr(result, "status", None) in (None, AuthStatus.FAILED):
+            raise _Encrypted()
+    return reader
+
+
+class _Encrypted(Exception):
+    pass
+
+
+async def _verify_pdf(
+    data: bytes,
+    base: dict[str, Any],
+    trust: TrustBundle | None,
+    at: dt.datetime | None,
+    cache: ObjectCache,
+    trust_manager: Any,
+) -> VerificationReport:
+    try:
+        reader = _open_reader(data)
+    except _Encrypted:
+        return VerificationReport(
+            **base,
+            indication=Indication.TOTAL_FAILED,
+            sub_indication=SubIndication.FORMAT_FAILURE,
+            reasons=["the PDF is encrypted with a password; it cannot be verified"],
+        )
+    except RecursionError:
+        return _raw_report(data, base, "the PDF is nested too deeply to read")
+    except Exception as exc:
+        return _raw_report(
+            data, base, f"the PDF structure cannot be read ({type(exc).__name__}: {str(exc)[:160]})"
+        )
+    try:
+        sigs, notes = _find_signatures(reader, data)
+    except RecursionError:
+        return _raw_report(data, base, "the PDF's form fields are nested too deeply to read")
+    except Exception as exc:
+        return _raw_report(
+            data,
+            base,
+            f"the signature fields cannot be read ({type(exc).__name__}: {str(exc)[:160]})",
+        )
+    doc = _read_dss(reader, cache)
+    vc_factory = _ContextFactory(trust, at, doc, trust_manager)
+    reports = []
+    for sig in sigs:  # structure first: validation below must not disturb the analysis
+        _examine_structure(sig, reader, data)
+    for sig in sigs:
+        await _validate(sig, vc_factory)
+    for sig in sigs:
+        reports.append(_report_for(sig, sigs, reader, doc, trust))
+    return _overall(base, reports, notes)
+
+
+class _ContextFactory:
+    """Makes the offline validation context for a document, once per document."""
+
+    def __init__(self, trust: TrustBundle | None, at: dt.datetime | None, doc: _DocData, tm: Any):
+        self.trust, self.at, self.doc, self.tm = trust, at, doc, tm
+        self._vc: Any = None
+
+    def get(self, extra_certs: list[Any]) -> Any:
+        from signing.trust import build_validation_context
+
+        if self._vc is None:
+            if self.trust is not None:
+                self._vc = self.trust.validation_context(
+                    moment=self.at,
+                    other_certs=self.doc.certs,
+                    crls=self.doc.crls,
+                    ocsps=self.doc.ocsps,
+                )
+            else:
+                self._vc = build_validation_context(
+                    trust_manager=self.tm or _empty_trust_manager(),
+                    moment=self.at,
+                    other_certs=self.doc.certs,
+                    crls=self.doc.crls,
+                    ocsps=self.doc.ocsps,
+                )
+        for cert in extra_certs:
+            self._vc.certificate_registry.register(cert)
+        return self._vc
+
+
+def _examine_structure(sig: _Sig, reader: Any, data: bytes) -> None:
+    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+
+    problem = _check_byte_range(data, sig.byte_range, sig.contents)
+    if problem:
+        sig.format_error = problem
+        sig.coverage = Coverage.PARTIAL if len(sig.byte_range) == 4 else Coverage.NONE
+        return
+    sig.cms = check_cms(sig.contents, _signed_bytes(data, sig.byte_range), subfilter=sig.subfilter)
+    try:
+        sig.embedded = EmbeddedPdfSignature(reader, sig.field_obj, sig.field_name or "")
+        cov = sig.embedded.evaluate_signature_coverage()
+        sig.coverage = _COVERAGE.get(cov.name, Coverage.PARTIAL)
+        sig.signed_revision = sig.embedded.signed_revision
+    except Exception as exc:
+        sig.reasons.append(f"pyHanko cannot read this signature ({type(exc).__name__})")
+        sig.coverage = _raw_coverage(data, sig.byte_range)
+    if sig.coverage is Coverage.ENTIRE_FILE:
+        sig.changes = RevisionVerdict()
+    elif sig.coverage is Coverage.ENTIRE_REVISION and sig.signed_revision is not None:
+        allowed, locked, _ = _docmdp_and_lock(sig)
+        sig.changes = analyse_changes(
+            reader, sig.signed_revision, form_fill_allowed=allowed, is_locked=locked
+        )
+        if not allowed and sig.changes.level >= ChangeLevel.FORM_FILLING and sig.changes.permitted:
+            sig.changes.permitted = False
+            sig.changes.reasons.append(
+                "the signature allows no changes (DocMDP P=1), but fields or signatures were added"
+            )
+    else:
+        sig.changes = RevisionVerdict(ChangeLevel.OTHER, False, [])
+        sig.changes.reasons.append("the signature does not cover a whole revision of the file")
+
+
+async def _validate(sig: _Sig, vcs: _ContextFactory) -> None:
+    """pyHanko's chain, revocation and timestamp validation (its diff analysis skipped)."""
+    if sig.embedded is None or sig.subfilter not in _SUPPORTED or not (sig.cms and sig.cms.intact):
+        return
+    from pyhanko.sign.validation.pdf_embedded import (
+        async_validate_pdf_signature,
+        async_validate_pdf_timestamp,
+    )
+
+    wanted = "/DocTimeStamp" if sig.kind is SignatureKind.DOC_TIMESTAMP else "/Sig"
+    had_type = "/Type" in sig.sig_obj
+    old_type = sig.sig_obj.raw_get("/Type") if had_type else None
+    try:
+        vc = vcs.get(list(sig.cms.certificates))
+        if had_type and str(old_type) != wanted:
+            # pyHanko insists on the /Type matching the sub-filter; the kind is decided by
+            # the sub-filter here (and reported), so present it the way pyHanko expects.
+            sig.sig_obj["/Type"] = _name(wanted)
+        if sig.kind is SignatureKind.DOC_TIMESTAMP:
+            sig.status = await async_validate_pdf_timestamp(
+                sig.embedded, validation_context=vc, skip_diff=True
+            )
+        else:
+            sig.status = await async_validate_pdf_signature(
+                sig.embedded, signer_validation_context=vc, ts_validation_context=vc, skip_diff=True
+            )
+    except Exception as exc:
+        sig.reasons.append(
+            f"chain and timestamp validation failed to run ({type(exc).__name__}: {str(exc)[:120]})"
+        )
+    finally:
+        if had_type:
+            sig.sig_obj["/Type"] = old_type
+
+
+def _name(value: str) -> Any:
+    from pyhanko.pdf_utils.generic import NameObject
+
+    return NameObject(value)
+
+
+def _revocation(
+    sig: _Sig, doc: _DocData, trust: TrustBundle | None
+) -> tuple[RevocationStatus, Any]:
+    """(status, revocation date) of the signer's certificate from the data at hand."""
+    st = sig.status
+    cert = sig.cms.signer_cert if sig.cms else None
+    if st is None or cert is None or (not st.trusted and not getattr(st, "revoked", False)):
+        return RevocationStatus.NOT_CHECKED, None
+    details = getattr(st, "revocation_details", None)
+    if getattr(st, "revoked", False) or details is not None:
+        return RevocationStatus.REVOKED, getattr(details, "revocation_date", None)
+    crls = list(doc.crls) + (trust.crl_objects if trust is not None else [])
+    for c in crls:
+        try:
+            if c.issuer == cert.issuer:
+                return RevocationStatus.GOOD, None
+        except Exception:  # noqa: S112
+            continue
+    for o in doc.ocsps:
+        try:
+            for resp in o.basic_ocsp_response["tbs_response_data"]["responses"]:
+                if resp["cert_id"]["serial_number"].native == cert.serial_number:
+                    return RevocationStatus.GOOD, None
+        except Exception:  # noqa: S112
+            continue
+    return RevocationStatus.UNKNOWN, None
+
+
+def _level(sig: _Sig, sigs: list[_Sig], reader: Any, doc: _DocData, intact: bool) -> str | None:
+    if sig.kind is not SignatureKind.SIGNATURE or not intact:
+        return None
+    st = sig.status
+    later_ts = [
+        s
+        for s in sigs
+        if s.kind is SignatureKind.DOC_TIMESTAMP
+        and s.cms is not None
+        and s.cms.intact
+        and s.signed_revision is not None
+        and sig.signed_revision is not None
+        and s.signed_revision > sig.signed_revision
+    ]
+    has_sig_ts = st is not None and getattr(st, "timestamp_validity", None) is not None
+    if not has_sig_ts and not later_ts:
+        return "B-B"
+    if not doc.has_dss or not (doc.certs or doc.crls or doc.ocsps):
+        return "B-T"
+    dss_rev = _dss_revision(reader)
+    if dss_rev is not None and any(
+        s.signed_revision is not None and s.signed_revision >= dss_rev for s in later_ts
+    ):
+        return "B-LTA"
+    return "B-LT"
+
+
+def _dss_revision(reader: Any) -> int | None:
+    """The first revision that has a DSS."""
+    try:
+        for rev in range(reader.xrefs.total_revisions):
+            if "/DSS" in reader.get_historical_resolver(rev).root:
+                return int(rev)
+    except Exception:
+        return None
+    return None
+
+
+_ETSI_MAP = {
+    "NO_CERTIFICATE_CHAIN_FOUND": SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
+    "CERTIFICATE_CHAIN_GENERAL_FAILURE": SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE,
+    "REVOKED_NO_POE": SubIndication.REVOKED_NO_POE,
+    "REVOKED_CA_NO_POE": SubIndication.REVOKED_CA_NO_POE,
+    "OUT_OF_BOUNDS_NO_POE": SubIndication.OUT_OF_BOUNDS_NO_POE,
+    "OUT_OF_BOUNDS_NOT_REVOKED": SubIndication.OUT_OF_BOUNDS_NOT_REVOKED,
+    "EXPIRED": SubIndication.EXPIRED,
+    "NOT_YET_VALID": SubIndication.NOT_YET_VALID,
+    "CHAIN_CONSTRAINTS_FAILURE": SubIndication.CHAIN_CONSTRAINTS_FAILURE,
+    "CRYPTO_CONSTRAINTS_FAILURE": SubIndication.CRYPTO_CONSTRAINTS_FAILURE,
+    "CRYPTO_CONSTRAINTS_FAILURE_NO_POE": SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+    "SIG_CONSTRAINTS_FAILURE": SubIndication.SIG_CONSTRAINTS_FAILURE,
+    "TRY_LATER": SubIndication.TRY_LATER,
+    "NO_POE": SubIndication.NO_POE,
+    "NO_SIGNING_CERTIFICATE_FOUND": SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
+}
+
+
+def _report_for(
+    sig: _Sig, sigs: list[_Sig], reader: Any, doc: _DocData, trust: TrustBundle | None
+) -> SignatureReport:
+    reasons = list(sig.reasons)
+    cms = sig.cms
+    st = sig.status
+    cert = cms.signer_cert if cms else None
+    changes = sig.changes or RevisionVerdict(ChangeLevel.OTHER, False, ["not analysed"])
+    intact = bool(cms and cms.intact) and (st is None or bool(st.intact and st.valid))
+    if cms and cms.intact and st is not None and not (st.intact and st.valid):
+        reasons.append("pyHanko finds the digest or signature value does not verify")
+    modified = not changes.permitted
+    covers_whole = sig.coverage is Coverage.ENTIRE_FILE
+    chain_trusted = bool(st is not None and st.trusted)
+    revocation, revoked_at = _revocation(sig, doc, trust)
+    signing_time = None
+    ts_time = None
+    try:
+        if sig.embedded is not None and sig.kind is SignatureKind.SIGNATURE:
+            signing_time = sig.embedded.self_reported_timestamp
+    except Exception:  # noqa: S110
+        pass
+    if st is not None and getattr(st, "timestamp_validity", None) is not None:
+        ts_time = st.timestamp_validity.timestamp
+    if sig.kind is SignatureKind.DOC_TIMESTAMP and cms is not None and cms.tst_info is not None:
+        with contextlib.suppress(Exception):
+            ts_time = cms.tst_info["gen_time"].native
+
+    indication, sub = Indication.TOTAL_PASSED, None
+    if sig.format_error:
+        indication, sub = Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE
+        reasons.insert(0, sig.format_error)
+    elif cms is not None and cms.malformed:
+        indication, sub = Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE
+        reasons[:0] = cms.reasons
+    elif cms is not None and cms.unsupported:
+        indication, sub = Indication.INDETERMINATE, SubIndication.CRYPTO_CONSTRAINTS_FAILURE
+        reasons[:0] = cms.reasons
+    elif not intact:
+        indication = Indication.TOTAL_FAILED
+        sub = (
+            SubIndication.HASH_FAILURE
+            if cms is None or not cms.digest_ok or cms.non_der_attrs
+            else SubIndication.SIG_CRYPTO_FAILURE
+        )
+        reasons[:0] = (cms.reasons if cms else []) or ["the signature does not verify"]
+    elif modified:
+        indication, sub = Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE
+        reasons[:0] = changes.reasons or ["the file was changed after signing"]
+    elif sig.subfilter not in _SUPPORTED:
+        indication, sub = Indication.INDETERMINATE, SubIndication.CRYPTO_CONSTRAINTS_FAILURE
+        reasons.insert(
+            0,
+            f"sub-filter {sig.subfilter} is not accepted"
+            + (f" ({cms.weak})" if cms and cms.weak else "")
+            + ": its integrity was checked but its chain was not validated",
+        )
+    elif st is None:
+        indication, sub = Indication.INDETERMINATE, SubIndication.GENERIC
+        if not any("validation" in r for r in reasons):
+            reasons.append("the chain could not be validated")
+    elif revocation is RevocationStatus.REVOKED:
+        if ts_time is not None and revoked_at is not None and ts_time < revoked_at:
+            pass  # proof of existence before the revocation: the signature stands
+        elif ts_time is not None and revoked_at is not None:
+            indication, sub = Indication.TOTAL_FAILED, SubIndication.REVOKED
+            reasons.append(f"the signer's certificate was revoked on {revoked_at.isoformat()}")
+        else:
+            indication, sub = Indication.INDETERMINATE, SubIndication.REVOKED_NO_POE
+            reasons.append(
+                "the signer's certificate is revoked"
+                + (f" (since {revoked_at.isoformat()})" if revoked_at else "")
+                + " and nothing proves the signature existed before"
+            )
+    elif not chain_trusted:
+        indic = getattr(st, "trust_problem_indic", None)
+        name = getattr(indic, "name", None)
+        mapped = _ETSI_MAP.get(name or "", SubIndication.NO_CERTIFICATE_CHAIN_FOUND)
+        if trust is None and mapped is SubIndication.NO_CERTIFICATE_CHAIN_FOUND:
+            reasons.append("no trust bundle given: the chain cannot reach a trusted root")
+        if mapped is SubIndication.NOT_YET_VALID:
+            indication = Indication.TOTAL_FAILED
+        else:
+            indication = Indication.INDETERMINATE
+        sub = mapped
+        reasons.append(
+            {
+                SubIndication.NO_CERTIFICATE_CHAIN_FOUND: "no chain to a trusted root",
+                SubIndication.NOT_YET_VALID: "the signer's certificate is not yet valid at the "
+                "validation time",
+                SubIndication.OUT_OF_BOUNDS_NO_POE: "the signer's certificate is expired at the "
+                "validation time and nothing proves the signature existed before",
+                SubIndication.EXPIRED: "the signer's certificate has expired",
+            }.get(mapped, f"the certificate chain does not validate ({mapped.value})")
+        )
+    if cms is not None and cms.weak and indication is Indication.TOTAL_PASSED:
+        indication, sub = Indication.INDETERMINATE, SubIndication.CRYPTO_CONSTRAINTS_FAILURE
+        reasons.append(f"relies on {cms.weak}")
+    if (
+        intact
+        and sig.coverage is Coverage.ENTIRE_REVISION
+        and not modified
+        and changes.level > ChangeLevel.NONE
+    ):
+        reasons.append(f"later revisions add only permitted changes ({changes.level.name})")
+    return SignatureReport(
+        field_name=sig.field_name,
+        kind=sig.kind,
+        signer_subject=_subject_str(cert),
+        signer_fingerprint=_fingerprint(cert),
+        signer_credit_code=_credit_code(cert.subject) if cert is not None else None,
+        signing_time=signing_time,
+        timestamp_time=ts_time,
+        pades_level=_level(sig, sigs, reader, doc, intact),
+        intact=intact,
+        covers_whole_file=covers_whole,
+        coverage=sig.coverage,
+        modified_after_signing=modified,
+        modification_level=changes.level.name,
+        chain_trusted=chain_trusted,
+        revocation=revocation,
+        indication=indication,
+        sub_indication=sub,
+        reasons=_dedupe(reasons),
+    )
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    return [x for i, x in enumerate(items) if x and x not in items[:i]]
+
+
+_RANK = {Indication.TOTAL_PASSED: 0, Indication.INDETERMINATE: 1, Indication.TOTAL_FAILED: 2}
+
+
+def _overall(
+    base: dict[str, Any], reports: list[SignatureReport], notes: list[str]
+) -> VerificationReport:
+    if not reports:
+        return VerificationReport(
+            **base,
+            indication=Indication.TOTAL_FAILED,
+            sub_indication=SubIndication.FORMAT_FAILURE,
+            reasons=["no signature found in the file", *notes],
+            signatures=[],
+        )
+    has_signature = any(r.kind is SignatureKind.SIGNATURE for r in reports)
+
+    def rank(r: SignatureReport) -> int:
+        # A broken document timestamp costs the archival level, not the signatures under
+        # it: with signatures present it makes the file INDETERMINATE at worst.
+        if has_signature and r.kind is SignatureKind.DOC_TIMESTAMP:
+            return min(_RANK[r.indication], 1)
+        return _RANK[r.indication]
+
+    worst = max(reports, key=rank)
+    reasons = list(notes)
+    if rank(worst) < _RANK[worst.indication]:
+        who = worst.field_name or "a document timestamp"
+        return VerificationReport(
+            **base,
+            indication=Indication.INDETERMINATE,
+            sub_indication=SubIndication.GENERIC,
+            reasons=[f"{who}: {worst.reasons[0] if worst.reasons else 'does not verify'}", *notes],
+            signatures=reports,
+        )
+    if worst.indication is not Indication.TOTAL_PASSED:
+        who = worst.field_name or "a signature"
+        reasons.insert(0, f"{who}: {worst.reasons[0] if worst.reasons else worst.indication.value}")
+    if all(r.kind is SignatureKind.DOC_TIMESTAMP for r in reports):
+        reasons.append("the file carries document timestamps only, no signature")
+    return VerificationReport(
+        **base,
+        indication=worst.indication,
+        sub_indication=worst.sub_indication,
+        reasons=reasons,
+        signatures=reports,
+    )
+
+
+def _raw_report(data: bytes, base: dict[str, Any], why: str) -> VerificationReport:
+    """The file cannot be parsed as a PDF: check what signatures the raw bytes hold, and
+    fail the file with the reason."""
+    reports = []
+    for sig in _raw_signatures(data):
+        problem = _check_byte_range(data, sig.byte_range, None)
+        cms = None
+        if not problem:
+            cms = check_cms(
+                sig.contents, _signed_bytes(data, sig.byte_range), subfilter=sig.subfilter
+            )
+        coverage = _raw_coverage(data, sig.byte_range)
+        intact = bool(cms and cms.intact)
+        modified = coverage is not Coverage.ENTIRE_FILE
+        reasons = [problem] if problem else list(cms.reasons if cms else [])
+        reasons.append(why)
+        if modified:
+            reasons.append("later revisions cannot be read, so they count as changes")
+        cert = cms.signer_cert if cms else None
+        reports.append(
+            SignatureReport(
+                field_name=sig.field_name,
+                kind=sig.kind,
+                signer_subject=_subject_str(cert),
+                signer_fingerprint=_fingerprint(cert),
+                signer_credit_code=_credit_code(cert.subject) if cert is not None else None,
+                intact=intact,
+                covers_whole_file=coverage is Coverage.ENTIRE_FILE,
+                coverage=coverage,
+                modified_after_signing=modified,
+                modification_level="OTHER" if modified else "NONE",
+                chain_trusted=False,
+                revocation=RevocationStatus.NOT_CHECKED,
+                indication=Indication.TOTAL_FAILED,
+                sub_indication=SubIndication.FORMAT_FAILURE,
+                reasons=_dedupe(reasons),
+            )
+        )
+    return VerificationReport(
+        **base,
+        indication=Indication.TOTAL_FAILED,
+        sub_indication=SubIndication.FORMAT_FAILURE,
+        reasons=[why],
+        signatures=reports,
+    )
