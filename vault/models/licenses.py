@@ -48,9 +48,9 @@ class License(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    license_type: Mapped[LicenseType] = relationship(lazy="joined")
-    issuer: Mapped[Department] = relationship(lazy="joined")
-    holder: Mapped[Holder] = relationship(lazy="joined")
+    license_type: Mapped[LicenseType] = relationship(lazy="joined", innerjoin=True)
+    issuer: Mapped[Department] = relationship(lazy="joined", innerjoin=True)
+    holder: Mapped[Holder] = relationship(lazy="joined", innerjoin=True)
 
 
 class LicenseVersion(Base):
@@ -82,7 +82,7 @@ class LicenseVersion(Base):
     pushed_by_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    license: Mapped[License] = relationship(lazy="joined")
+    license: Mapped[License] = relationship(lazy="joined", innerjoin=True)
 
 
 class StatusChange(Base):

@@ -10,9 +10,10 @@
 3. The license key (type, issuer, 证照编号) against what is stored: another holder's number
    is a conflict; other bytes for the same license need a change (``change_reason``) with
    a higher version; a withdrawn, cancelled or revoked license takes no new version.
-4. Verification of the PDF by ``signing``: every signature intact and unmodified, the last
-   revision signed, the chain trusted, not revoked, and every seal made with a
-   certificate of the issuing department (a registered fingerprint or its credit code).
+4. Verification of the PDF by ``signing``: every signature intact and unmodified (later
+   revisions may only add validation data), the chain trusted, not revoked, the overall
+   verdict TOTAL_PASSED, and every seal made with a certificate of the issuing department
+   (a registered fingerprint, or its 统一社会信用代码 in the certificate's subject).
 5. The bytes to the blob store (content-addressed), then one transaction: holder, license,
    version and the verification report. A unique-constraint collision with a concurrent
    push is resolved by looking again: the same bytes are then a duplicate.
@@ -53,6 +54,8 @@ __all__ = [
 ]
 
 _WRITE_ATTEMPTS = 5
+#: Later revisions a pushed license may carry after a seal: none, or validation data only.
+_ALLOWED_LATER_CHANGES = (None, "NONE", "LTA_UPDATES")
 
 
 class PdfVerifier(Protocol):
@@ -277,6 +280,12 @@ def check_report(report: VerificationReport, *, sha256: str, context: _Context) 
                 f"the document was modified after signature {name} was made",
                 report,
             )
+        if sig.revocation is RevocationStatus.REVOKED:
+            raise _refuse(
+                "certificate_revoked",
+                f"the certificate of signature {name} was revoked at signing time",
+                report,
+            )
         if not sig.chain_trusted:
             raise _refuse(
                 "untrusted_chain",
@@ -284,18 +293,16 @@ def check_report(report: VerificationReport, *, sha256: str, context: _Context) 
                 "trusted root",
                 report,
             )
-        if sig.revocation is RevocationStatus.REVOKED:
+    for sig in report.signatures:
+        level = sig.modification_level
+        if not sig.covers_whole_file and level not in _ALLOWED_LATER_CHANGES:
             raise _refuse(
-                "certificate_revoked",
-                f"the certificate of signature {name} was revoked at signing time",
+                "updated_after_signing",
+                f"the document was updated after signature {sig.field_name or '(unnamed)'} "
+                f"({level or 'unknown changes'}); a license must be pushed as its issuer "
+                "sealed it",
                 report,
             )
-    if not any(s.covers_whole_file for s in report.signatures):
-        raise _refuse(
-            "unsigned_update",
-            "the file has been changed after its last signature (an unsigned incremental update)",
-            report,
-        )
     for sig in signatures:
         by_fingerprint = (sig.signer_fingerprint or "").lower() in context.fingerprints
         by_code = sig.signer_credit_code == context.department_code

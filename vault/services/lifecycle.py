@@ -192,7 +192,7 @@ def change_status(
         raise InvalidInput("a status change needs a reason")
     now = now or utcnow()
     license = session.scalars(
-        select(License).where(License.id == license_id).with_for_update()
+        select(License).where(License.id == license_id).with_for_update(of=License)
     ).one_or_none()
     if license is None:
         raise NotFound(f"no license {license_id}")
