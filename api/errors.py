@@ -38,6 +38,7 @@ from vault.errors import (
     ConfigError,
     ConflictError,
     IntakeRefused,
+    InvalidInput,
     NotFound,
     PermissionDenied,
     VaultError,
@@ -218,6 +219,8 @@ def classify(exc: BaseException) -> tuple[int, str, str, str, dict[str, Any]]:
         return 500, "integrity", "Stored data failed its integrity check", "internal error", {}
     if isinstance(exc, BlobStoreError):
         return 503, "storage-unavailable", "Storage unavailable", "the blob store failed", {}
+    if isinstance(exc, InvalidInput):
+        return 422, "invalid-input", "Invalid input", detail, {}
     if isinstance(exc, ConfigError):
         return 500, "configuration", "Server misconfigured", "internal error", {}
     if isinstance(exc, VaultError):

@@ -58,7 +58,7 @@ async def verify(
 ) -> VerificationReport:
     data = await file.read()
     verifier = await run_in_threadpool(ctx.verifier.get)
-    async_verify = getattr(verifier, "async_verify", None)
+    async_verify = getattr(verifier, "verify_async", None)
     if async_verify is not None:
         report: VerificationReport = await async_verify(data, file_name=file.filename)
     else:
