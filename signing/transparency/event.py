@@ -55,12 +55,16 @@ def _check_value(value: Any, where: str) -> None:
     raise LogFormatError(f"{where}: {type(value).__name__} is not a JSON value")
 
 
-def canonical_json(value: Any) -> bytes:
-    """Sorted-key, compact, UTF-8 JSON of ``value`` (str, int, bool, None, lists, dicts)."""
-    _check_value(value, "value")
+def _dumps(value: Any) -> bytes:
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")
+
+
+def canonical_json(value: Any) -> bytes:
+    """Sorted-key, compact, UTF-8 JSON of ``value`` (str, int, bool, None, lists, dicts)."""
+    _check_value(value, "value")
+    return _dumps(value)
 
 
 def format_time(moment: datetime) -> str:
@@ -106,11 +110,11 @@ class LogEvent:
 
     def payload_bytes(self) -> bytes:
         """Canonical JSON of the payload alone (what the database keeps)."""
-        return canonical_json(self.payload)
+        return _dumps(self.payload)  # checked in __post_init__
 
     def leaf_data(self) -> bytes:
         """The canonical bytes this event contributes to the tree."""
-        return canonical_json(
+        return _dumps(  # the payload was checked in __post_init__
             {
                 "idx": self.idx,
                 "payload": self.payload,

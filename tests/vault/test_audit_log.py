@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -425,3 +426,71 @@ def test_verify_usage_errors(tmp_path: Path) -> None:
     result = runner.invoke(build_app(), ["log", "verify", "--log-key", vkey])
     assert result.exit_code == 2
     assert "no checkpoint to verify against" in result.output
+
+
+# --- evault log verify --url (a stand-in for the API, in the shapes of docs/audit.md) ------
+
+
+@pytest.fixture
+def log_server(logged: sessionmaker[Session]) -> Iterator[str]:
+    """Serves /v1/log/checkpoint and /v1/log/entries from the database, 7 entries a page."""
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs, urlsplit
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.headers.get("Authorization") != "Bearer t0ken":
+                self.send_response(401)
+                self.end_headers()
+                return
+            parts = urlsplit(self.path)
+            with logged() as s:
+                if parts.path == "/v1/log/checkpoint":
+                    cp = latest_checkpoint(session=s)
+                    assert cp is not None
+                    body, kind = cp.signed_note.encode(), "text/plain; charset=utf-8"
+                elif parts.path == "/v1/log/entries":
+                    q = parse_qs(parts.query)
+                    start, end = int(q["start"][0]), int(q["end"][0])
+                    page = entries(session=s, start=start, end=min(end, start + 7))
+                    doc = {"entries": [e.to_json() for e in page], "size": log_size(session=s)}
+                    body, kind = json.dumps(doc).encode(), "application/json"
+                else:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_verify_against_a_server(
+    log_server: str, logged: sessionmaker[Session], signer: LogSigner, tmp_path: Path
+) -> None:
+    vkey = signer.verifier().vkey()
+    args = ["log", "verify", "--url", log_server, "--log-key", vkey, "--token", "t0ken"]
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 0, result.output
+    assert "log verified: 30 entries re-hashed; checkpoints of size 30" in result.output
+    with logged() as s:
+        _edit_payload(s)
+        s.commit()
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 1
+    assert "entry 13 was altered" in result.output
+    result = runner.invoke(build_app(), args[:-2])
+    assert result.exit_code == 1
+    assert "/v1/log/checkpoint: HTTP 401" in result.output
