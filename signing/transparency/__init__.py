@@ -18,7 +18,9 @@ its subclass :class:`signing.errors.LogFormatError`).
 from signing.transparency.audit import AuditProblem, AuditResult, ExportedEntry, audit_entries
 from signing.transparency.checkpoint import Checkpoint, LogSigner, LogVerifier, SignedCheckpoint
 from signing.transparency.copy_proof import (
+    COPY_LOG_PROOF_FILENAME,
     COPY_LOG_PROOF_FORMAT,
+    COPY_LOG_PROOF_MEDIA_TYPE,
     CopyLogProof,
     VerifiedCopyLogProof,
 )
@@ -31,7 +33,9 @@ from signing.transparency.proofs import (
 )
 
 __all__ = [
+    "COPY_LOG_PROOF_FILENAME",
     "COPY_LOG_PROOF_FORMAT",
+    "COPY_LOG_PROOF_MEDIA_TYPE",
     "EMPTY_ROOT",
     "HASH_SIZE",
     "AuditProblem",

@@ -31,9 +31,18 @@ from signing.transparency.event import LogEvent
 from signing.transparency.merkle import HASH_SIZE, leaf_hash
 from signing.transparency.proofs import verify_inclusion
 
-__all__ = ["COPY_LOG_PROOF_FORMAT", "CopyLogProof", "VerifiedCopyLogProof"]
+__all__ = [
+    "COPY_LOG_PROOF_FILENAME",
+    "COPY_LOG_PROOF_FORMAT",
+    "COPY_LOG_PROOF_MEDIA_TYPE",
+    "CopyLogProof",
+    "VerifiedCopyLogProof",
+]
 
 COPY_LOG_PROOF_FORMAT = "evault-log-proof/1"
+#: Suggested name and media type when the proof is embedded in a PDF as a file attachment.
+COPY_LOG_PROOF_FILENAME = "evault-log-proof.json"
+COPY_LOG_PROOF_MEDIA_TYPE = "application/vnd.evault.log-proof+json"
 
 
 def _b64(data: bytes) -> str:
