@@ -470,7 +470,7 @@ async def _verify_pdf(
     for sig in sigs:
         await _validate(sig, vc_factory)
     for sig in sigs:
-        reports.append(_report_for(sig, sigs, reader, doc, trust))
+        reports.append(_report_for(sig, sigs, reader, doc, trust, base["checked_at"]))
     return _overall(base, reports, notes)
 
 
@@ -665,8 +665,40 @@ _ETSI_MAP = {
 }
 
 
+def _validity_problem(
+    cert: Any, moment: dt.datetime
+) -> tuple[Indication, SubIndication, str] | None:
+    """The signer certificate's validity period against the validation time."""
+    try:
+        validity = cert["tbs_certificate"]["validity"]
+        not_before = validity["not_before"].native
+        not_after = validity["not_after"].native
+    except Exception:
+        return None
+    if moment < not_before:
+        return (
+            Indication.TOTAL_FAILED,
+            SubIndication.NOT_YET_VALID,
+            f"the signer's certificate is not yet valid at the validation time "
+            f"{moment.isoformat()} (valid from {not_before.isoformat()})",
+        )
+    if moment > not_after:
+        return (
+            Indication.INDETERMINATE,
+            SubIndication.OUT_OF_BOUNDS_NO_POE,
+            f"the signer's certificate expired on {not_after.isoformat()} and nothing "
+            "proves the signature existed before",
+        )
+    return None
+
+
 def _report_for(
-    sig: _Sig, sigs: list[_Sig], reader: Any, doc: _DocData, trust: TrustBundle | None
+    sig: _Sig,
+    sigs: list[_Sig],
+    reader: Any,
+    doc: _DocData,
+    trust: TrustBundle | None,
+    checked_at: dt.datetime,
 ) -> SignatureReport:
     reasons = list(sig.reasons)
     cms = sig.cms
@@ -739,6 +771,9 @@ def _report_for(
                 + (f" (since {revoked_at.isoformat()})" if revoked_at else "")
                 + " and nothing proves the signature existed before"
             )
+    elif not chain_trusted and _validity_problem(cert, checked_at):
+        indication, sub, why = _validity_problem(cert, checked_at)  # type: ignore[misc]
+        reasons.insert(0, why)
     elif not chain_trusted:
         indic = getattr(st, "trust_problem_indic", None)
         name = getattr(indic, "name", None)
