@@ -5,11 +5,10 @@ A :class:`KeySource` gives the signing certificate, the chain above it, and a py
 
 - :class:`LocalKeySource`: a key already in memory (e.g. from :class:`signing.pki.DemoPKI`).
 - :class:`Pkcs12KeySource`: an encrypted PKCS#12 file (``.p12``/``.pfx``).
-- PKCS#11 (an HSM): not implemented yet. The place for it is a ``Pkcs11KeySource`` here,
-  built on ``pyhanko.sign.pkcs11.PKCS11Signer`` (needs the optional ``python-pkcs11``
-  extra, ``pip install evault[hsm]``): open the session once, look up the key and
-  certificate by label, and return that signer from :attr:`KeySource.signer`. Sealing code
-  depends only on :class:`KeySource`, so nothing else changes.
+- :class:`Pkcs11KeySource`: a key inside an HSM, through a PKCS#11 module (pyHanko's
+  ``PKCS11Signer``; needs the optional ``python-pkcs11`` extra, ``pip install evault[hsm]``).
+  The session is opened once and kept; the private key never leaves the token. Tested
+  against SoftHSM2.
 """
 
 from __future__ import annotations
@@ -18,16 +17,17 @@ import abc
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pyhanko.sign.signers.pdf_cms import Signer
 
-from signing._pyhanko import KeyedSigner, PrivateKey
+from signing._pyhanko import KeyedSigner, PrivateKey, to_asn1, to_asn1_all
 from signing.errors import KeySourceError
 
-__all__ = ["KeySource", "LocalKeySource", "Pkcs12KeySource"]
+__all__ = ["KeySource", "LocalKeySource", "Pkcs11KeySource", "Pkcs12KeySource"]
 
 
 class KeySource(abc.ABC):
@@ -114,6 +114,105 @@ class Pkcs12KeySource(LocalKeySource):
         if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
             raise KeySourceError(f"PKCS#12 file {file} holds an unsupported key type")
         return cls(certificate=cert, private_key=key, chain=_order_chain(cert, extra))
+
+
+class Pkcs11KeySource(KeySource):
+    """A key held in an HSM (PKCS#11). Open with :meth:`open`; :meth:`close` when done."""
+
+    def __init__(
+        self,
+        *,
+        session: Any,
+        signer: Signer,
+        certificate: x509.Certificate,
+        chain: Sequence[x509.Certificate],
+    ) -> None:
+        self._session = session
+        self._signer = signer
+        self._certificate = certificate
+        self._chain = tuple(chain)
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        module: Path | str,
+        token_label: str,
+        pin: str,
+        key_label: str,
+        certificate: x509.Certificate | None = None,
+        chain: Sequence[x509.Certificate] = (),
+    ) -> Pkcs11KeySource:
+        """Log in to the token ``token_label`` of the PKCS#11 ``module`` and find the key.
+
+        ``certificate``: the seal certificate when it is not stored on the token (else the
+        certificate with label ``key_label`` is read from the token). Any failure (module
+        missing, token absent, wrong PIN, no such key) raises :class:`KeySourceError`.
+        """
+        try:
+            from pyhanko.sign import pkcs11 as p11
+        except ImportError:  # pragma: no cover - depends on the optional extra
+            raise KeySourceError(
+                "PKCS#11 needs the python-pkcs11 package: pip install 'evault[hsm]'"
+            ) from None
+        if not Path(module).is_file():
+            raise KeySourceError(f"PKCS#11 module not found: {module}")
+        try:
+            session = p11.open_pkcs11_session(
+                str(module),
+                token_criteria=p11.TokenCriteria(label=token_label),
+                user_pin=pin,
+            )
+        except Exception as exc:  # python-pkcs11 raises many unrelated types
+            raise KeySourceError(
+                f"cannot open PKCS#11 token {token_label!r}: {type(exc).__name__} {exc}".rstrip()
+            ) from None
+        try:
+            signer = p11.PKCS11Signer(
+                session,
+                key_label=key_label,
+                cert_label=None if certificate is not None else key_label,
+                signing_cert=None if certificate is None else to_asn1(certificate),
+                ca_chain=to_asn1_all(chain),
+                # hash in software, sign the digest in the token: many tokens (SoftHSM2
+                # among them) lack the combined CKM_ECDSA_SHA256 mechanism
+                use_raw_mechanism=True,
+            )
+            asn1_cert = signer.signing_cert  # loads the certificate from the token if needed
+            session.get_key(label=key_label, object_class=_private_key_class())
+        except Exception as exc:
+            session.close()
+            raise KeySourceError(
+                f"no usable key {key_label!r} on PKCS#11 token {token_label!r}: "
+                f"{type(exc).__name__} {exc}".rstrip()
+            ) from None
+        leaf = certificate or x509.load_der_x509_certificate(asn1_cert.dump())
+        return cls(session=session, signer=signer, certificate=leaf, chain=chain)
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        return self._certificate
+
+    @property
+    def chain(self) -> tuple[x509.Certificate, ...]:
+        return self._chain
+
+    @property
+    def signer(self) -> Signer:
+        return self._signer
+
+    def close(self) -> None:
+        """Close the PKCS#11 session (the signer cannot be used afterwards)."""
+        self._session.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._certificate.subject.rfc4514_string()!r})"
+
+
+def _private_key_class() -> Any:
+    from pkcs11 import ObjectClass
+
+    return ObjectClass.PRIVATE_KEY
 
 
 def _order_chain(

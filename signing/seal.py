@@ -253,6 +253,8 @@ class Sealer:
             raise SealingError(f"pyHanko refused to seal: {exc}") from None
         except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
             raise SealingError(f"cannot seal this PDF: {type(exc).__name__}: {exc}") from None
+        except Exception as exc:  # e.g. a PKCS#11 token failing mid-signature
+            raise SealingError(f"sealing failed: {type(exc).__name__}: {exc}") from None
 
     async def _seal(
         self,

@@ -1,9 +1,13 @@
-"""Key sources: PKCS#12 files and in-memory keys, each parsed once."""
+"""Key sources: PKCS#12 files, in-memory keys (parsed once) and a SoftHSM2 PKCS#11 token."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
+import os
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,11 +16,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
 
+from signing._pyhanko import to_asn1
 from signing.errors import KeySourceError
-from signing.keys import LocalKeySource, Pkcs12KeySource
+from signing.keys import LocalKeySource, Pkcs11KeySource, Pkcs12KeySource
 from signing.pki import DemoPKI
-from tests.helpers.pki import MARKET_DEPT
+from signing.seal import PadesLevel, Sealer
+from tests.conftest import require, require_tool
+from tests.helpers.pki import MARKET_DEPT, embedded_tsa, sample_pdf
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +105,100 @@ def test_rsa_keys_sign_too() -> None:
     signature = asyncio.run(source.signer.async_sign_raw(b"data", "sha256"))
     key.public_key().verify(signature, b"data", padding.PKCS1v15(), hashes.SHA256())
     assert source.chain == ()
+
+
+# -- PKCS#11: a real SoftHSM2 token ---------------------------------------------------------
+
+SOFTHSM_MODULES = (
+    "/usr/lib/softhsm/libsofthsm2.so",
+    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+    "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+)
+
+
+@pytest.fixture(scope="module")
+def softhsm(pki: DemoPKI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A SoftHSM2 token "evault" (user PIN 1234) holding the vault seal's key."""
+    util = require_tool("softhsm2-util")
+    module = next((m for m in SOFTHSM_MODULES if Path(m).is_file()), None)
+    require(module is not None, "the SoftHSM2 PKCS#11 module (Debian softhsm2)")
+    assert module is not None
+    base = tmp_path_factory.mktemp("softhsm")
+    (base / "tokens").mkdir()
+    conf = base / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {base / 'tokens'}\nobjectstore.backend = file\n")
+    key = base / "key.pem"
+    key.write_bytes(
+        pki.vault_seal.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
+    init = [
+        util,
+        "--init-token",
+        "--free",
+        "--label",
+        "evault",
+        "--pin",
+        "1234",
+        "--so-pin",
+        "5678",
+    ]
+    subprocess.run(init, env=env, check=True, capture_output=True)
+    load = [util, "--import", str(key), "--token", "evault", "--label", "vault-seal"]
+    subprocess.run([*load, "--id", "01", "--pin", "1234"], env=env, check=True, capture_output=True)
+    key.unlink()
+    previous = os.environ.get("SOFTHSM2_CONF")
+    os.environ["SOFTHSM2_CONF"] = str(conf)  # read by the module when it is first loaded
+    yield module
+    if previous is None:
+        os.environ.pop("SOFTHSM2_CONF", None)
+    else:
+        os.environ["SOFTHSM2_CONF"] = previous
+
+
+def _open_hsm(pki: DemoPKI, module: str, **overrides: str) -> Pkcs11KeySource:
+    arguments = {"token_label": "evault", "pin": "1234", "key_label": "vault-seal"}
+    arguments.update(overrides)
+    return Pkcs11KeySource.open(
+        module=module, certificate=pki.vault_seal.certificate, chain=pki.chain, **arguments
+    )
+
+
+def test_pkcs11_wrong_pin(pki: DemoPKI, softhsm: str) -> None:
+    with pytest.raises(KeySourceError, match="cannot open PKCS#11 token 'evault': PinIncorrect"):
+        _open_hsm(pki, softhsm, pin="0000")
+
+
+def test_pkcs11_unknown_token(pki: DemoPKI, softhsm: str) -> None:
+    with pytest.raises(KeySourceError, match=r"cannot open PKCS#11 token 'other': .*No token"):
+        _open_hsm(pki, softhsm, token_label="other")
+
+
+def test_pkcs11_unknown_key(pki: DemoPKI, softhsm: str) -> None:
+    with pytest.raises(KeySourceError, match="no usable key 'nope' on PKCS#11 token 'evault'"):
+        _open_hsm(pki, softhsm, key_label="nope")
+
+
+def test_pkcs11_missing_module(pki: DemoPKI, tmp_path: Path) -> None:
+    with pytest.raises(KeySourceError, match="PKCS#11 module not found"):
+        _open_hsm(pki, str(tmp_path / "absent.so"))
+
+
+def test_pkcs11_seal_validates(pki: DemoPKI, softhsm: str) -> None:
+    source = _open_hsm(pki, softhsm)
+    try:
+        sealer = Sealer(source, timestamper=embedded_tsa(), crls=pki.crls())
+        sealed = sealer.seal(sample_pdf(), level=PadesLevel.B_LT)
+    finally:
+        source.close()
+    signature = PdfFileReader(io.BytesIO(sealed)).embedded_signatures[0]
+    context = ValidationContext(trust_roots=[to_asn1(pki.root.certificate)], allow_fetching=False)
+    status = validate_pdf_signature(signature, context)
+    assert status.bottom_line
+    assert status.signing_cert.dump() == pki.vault_seal.certificate.public_bytes(
+        serialization.Encoding.DER
+    )
