@@ -141,21 +141,24 @@ def ingest(
     blobs.put(pdf)
     for _ in range(_WRITE_ATTEMPTS):
         try:
-            result = _write(
+            existing = _duplicate(session, sha256)
+            if existing is not None:
+                return existing
+            return _write(
                 session, crypto, metadata, context, sha256, len(pdf), report, now, on_event
             )
+        except ConflictError:
+            # A concurrent push may have landed these very bytes between our lookups.
+            session.rollback()
+            existing = _duplicate(session, sha256)
+            if existing is not None:
+                return existing
+            raise
         except (IntegrityError, OperationalError) as exc:
             session.rollback()
             if isinstance(exc, OperationalError) and not _is_retryable(exc):
                 raise
-            existing = _duplicate(session, sha256)
-            if existing is not None:
-                return existing
-            # Another push of the same license landed meanwhile: re-judge against it.
-            _check_against_stored(session, crypto, metadata, context)
-            session.rollback()
-            continue
-        return result
+            continue  # a concurrent push won a unique constraint: look again
     raise ConflictError("concurrent pushes of this license kept colliding; push it again")
 
 

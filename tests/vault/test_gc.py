@@ -1,0 +1,68 @@
+"""gc removes unreferenced blobs older than the grace period, and nothing else."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+
+from sqlalchemy.orm import Session
+
+from tests.vault.licenses import license_pdf, make_catalog, metadata, verifier
+from vault.blobs import LocalBlobStore
+from vault.crypto import HolderCrypto
+from vault.services.gc import blob_reference_columns, collect_garbage
+from vault.services.intake import ingest
+
+GRACE = dt.timedelta(hours=24)
+
+
+def _age(blobs: LocalBlobStore, sha: str, hours: float) -> None:
+    path = blobs.root / sha[:2] / sha[2:4] / sha
+    when = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours)).timestamp()
+    os.utime(path, (when, when))
+
+
+def test_gc_keeps_referenced_and_young_removes_old_orphans(
+    session: Session, blobs: LocalBlobStore, crypto: HolderCrypto
+) -> None:
+    cat = make_catalog(session)
+    result = ingest(
+        session=session,
+        blobs=blobs,
+        verifier=verifier(),
+        crypto=crypto,
+        metadata=metadata(200),
+        pdf=license_pdf(200),
+        pushed_by_department_id=cat.market,
+    )
+    referenced = result.version.blob_sha256
+    old_orphan = blobs.put(b"a blob whose commit never happened")
+    young_orphan = blobs.put(b"a blob whose commit is in flight")
+    _age(blobs, referenced, 48)
+    _age(blobs, old_orphan, 48)
+    _age(blobs, young_orphan, 1)
+
+    dry = collect_garbage(session=session, blobs=blobs, grace=GRACE, dry_run=True)
+    assert dry.removed == (old_orphan,)
+    assert blobs.exists(old_orphan)
+
+    done = collect_garbage(session=session, blobs=blobs, grace=GRACE)
+    assert (done.scanned, done.referenced, done.young, done.removed) == (3, 1, 1, (old_orphan,))
+    assert not blobs.exists(old_orphan)
+    assert blobs.exists(young_orphan)
+    assert blobs.get(referenced) == license_pdf(200)
+
+
+def test_a_blob_put_again_is_young_again(session: Session, blobs: LocalBlobStore) -> None:
+    data = b"orphan about to be referenced again"
+    sha = blobs.put(data)
+    _age(blobs, sha, 48)
+    assert blobs.put(data) == hashlib.sha256(data).hexdigest()
+    result = collect_garbage(session=session, blobs=blobs, grace=GRACE)
+    assert result.removed == () and result.young == 1
+
+
+def test_reference_columns_come_from_the_models() -> None:
+    names = {f"{c.table.name}.{c.name}" for c in blob_reference_columns()}
+    assert "license_versions.blob_sha256" in names
