@@ -174,8 +174,10 @@ def test_concurrent_appends_stay_contiguous(sessions: sessionmaker[Session]) -> 
     with sessions() as s:
         idxs = s.scalars(select(LogEntry.idx).order_by(LogEntry.idx)).all()
         assert idxs == list(range(90))
-        # every row re-hashes to its recorded leaf hash, in order
         assert LogTreeCache().tree(s).size == 90
+        for start in (0, 50):
+            for e in entries(session=s, start=start, end=start + 50):
+                assert e.event.leaf_hash() == e.recorded_leaf_hash
 
 
 def test_checkpoint_refuses_to_sign_over_a_rewritten_history(
@@ -245,6 +247,11 @@ def test_copy_log_proof_verifies_offline(
     assert verified.checkpoint.checkpoint.size == 10
     with pytest.raises(LogVerificationError, match="no signature by the log key"):
         carried.verify(LogSigner.generate(signer.name).verifier())
+    with sessions() as s:
+        _edit_payload_at(s, 4)
+        s.commit()
+    with sessions() as s, pytest.raises(LogCorrupted, match="entry 4 does not match its recorded"):
+        copy_log_proof(session=s, index=4, log_key=signer)
 
 
 def test_log_key_settings(tmp_path: Path) -> None:
@@ -314,8 +321,12 @@ def test_untouched_log_verifies(
     assert code == 0 and '"first_bad_index": null' in output
 
 
+def _edit_payload_at(s: Session, idx: int) -> None:
+    s.execute(update(LogEntry).where(LogEntry.idx == idx).values(payload=b'{"n":13}'))
+
+
 def _edit_payload(s: Session) -> None:
-    s.execute(update(LogEntry).where(LogEntry.idx == 13).values(payload=b'{"n":13}'))
+    _edit_payload_at(s, 13)
 
 
 def _edit_payload_and_hash(s: Session) -> None:
