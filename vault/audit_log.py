@@ -191,8 +191,8 @@ class LogTreeCache:
 def _extend(session: Session, tree: MerkleTree) -> None:
     """Append the recorded leaf hashes of the rows the tree has not seen yet.
 
-    The recorded hashes are trusted here (re-hashing every row's content would make a cold
-    start some 25 times slower); a row whose content was edited afterwards is still caught:
+    The recorded hashes are trusted here (re-hashing every row's content made a cold
+    start about five times slower); a row whose content was edited afterwards is still caught:
     by :func:`copy_log_proof` for that row, by :func:`make_checkpoint` when the hash was
     "fixed" too (the roots stop matching the last signed checkpoint), and by the offline
     audit in every case.
