@@ -1,20 +1,131 @@
 """Entry point of the ``evault`` console script: vault's CLI plus the commands that serve the API.
 
-It lives in ``api`` because ``serve`` and ``demo`` run the web application, and nothing may
-import ``api``; the console script is not an import.
+It lives in ``api`` because ``serve``, ``demo`` and ``dev-token`` run or use the web
+application, and nothing may import ``api``; the console script is not an import.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+
+import typer
 
 from vault.cli import build_app
+from vault.cli.output import EXIT_USAGE, fail
 
 __all__ = ["main"]
+
+DEFAULT_DEMO_DIR = Path("var/demo")
+
+
+def _register(app: typer.Typer) -> None:
+    @app.command()
+    def serve(
+        host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
+        port: int = typer.Option(8000, "--port", help="TCP port"),
+        workers: int = typer.Option(1, "--workers", min=1, help="worker processes"),
+    ) -> None:
+        """Serve the API with uvicorn (settings from EVAULT_* and EVAULT_CONFIG).
+
+        Workers are independent processes (rate limits are per worker; set
+        PROMETHEUS_MULTIPROC_DIR for /metrics to aggregate them).
+        """
+        import uvicorn
+
+        from vault.errors import VaultError
+        from vault.settings import load_settings
+
+        try:
+            load_settings().check_production()
+        except VaultError as exc:
+            fail(str(exc))
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=False,
+            proxy_headers=True,
+        )
+
+    @app.command()
+    def demo(
+        data: Path = typer.Option(
+            DEFAULT_DEMO_DIR, "--data", help="data directory (kept between runs)"
+        ),
+        port: int = typer.Option(8000, "--port", help="TCP port"),
+        host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
+        no_serve: bool = typer.Option(
+            False, "--no-serve", help="prepare the data and credentials, then exit"
+        ),
+    ) -> None:
+        """Start the embedded demo: SQLite, local blobs, demo PKI, sample data, the API.
+
+        Prints how to log in and call the API and writes it to DATA/demo-credentials.json.
+        Run again on the same directory: it reuses what is there.
+        """
+        from api.demo import instructions, prepare_demo
+        from signing.errors import SigningError
+        from vault.errors import VaultError
+        from vault.settings import load_settings
+
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+        try:
+            settings = load_settings(
+                mode="demo",
+                data_dir=data.resolve(),
+                public_base_url=f"http://{shown_host}:{port}",
+            )
+            summary = prepare_demo(settings)
+        except (VaultError, SigningError) as exc:
+            fail(str(exc))
+        typer.echo(instructions(summary))
+        if no_serve:
+            return
+        import uvicorn
+
+        from api.app import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
+
+    @app.command("dev-token")
+    def dev_token(
+        holder: str = typer.Option(..., "--holder", help="公民身份号码 or 统一社会信用代码"),
+        data: Path | None = typer.Option(
+            None, "--data", help="the demo's data directory (default: from settings)"
+        ),
+    ) -> None:
+        """Print a holder token from the demo identity provider (demo mode only)."""
+        from api.auth.holders import HolderAuthenticator
+        from schemas.errors import InvalidValue
+        from schemas.identifiers import parse_holder_id
+        from vault.errors import VaultError
+        from vault.settings import load_settings
+
+        try:
+            settings = (
+                load_settings(mode="demo", data_dir=data.resolve())
+                if data is not None
+                else load_settings()
+            )
+        except VaultError as exc:
+            fail(str(exc))
+        if not settings.is_demo:
+            fail(
+                "dev-token exists only in demo mode (give --data DIR of `evault demo`)", EXIT_USAGE
+            )
+        try:
+            holder_id = parse_holder_id(holder)
+        except InvalidValue as exc:
+            fail(str(exc), EXIT_USAGE)
+        typer.echo(HolderAuthenticator(settings).mint_demo(str(holder_id)))
 
 
 def main() -> None:
     app = build_app()
+    _register(app)
     app(prog_name="evault")
 
 

@@ -6,7 +6,7 @@ Production: the provider is configured by ``settings.oidc_issuer`` and ``setting
 claim ``settings.oidc_holder_claim`` (default ``id_number``) carries the 公民身份号码 or
 统一社会信用代码, which is validated by its check algorithm.
 
-Demo mode only: the vault is its own provider (issuer ``<public_base_url>/demo/oidc``, key in
+Demo mode only: the vault is its own provider (issuer ``https://demo-oidc.evault.invalid``, key in
 the data directory, JWKS at ``/demo/oidc/jwks.json``); ``evault dev-token --holder ID`` and the
 demo login mint tokens. Outside demo mode none of that exists.
 """
@@ -34,8 +34,13 @@ DEMO_AUDIENCE = "evault"
 _ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
 
 
+#: The demo provider's ``iss``: fixed, so tokens from ``evault dev-token`` work whatever
+#: host and port the demo serves on.
+DEMO_ISSUER = "https://demo-oidc.evault.invalid"
+
+
 def demo_issuer(settings: Settings) -> str:
-    return settings.public_base_url.rstrip("/") + "/demo/oidc"
+    return DEMO_ISSUER
 
 
 @dataclass(frozen=True)

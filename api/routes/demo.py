@@ -36,10 +36,11 @@ class DemoToken(BaseModel):
 @router.get("/.well-known/openid-configuration", summary="Demo OIDC discovery document")
 def discovery(ctx: CtxDep) -> dict[str, Any]:
     issuer = demo_issuer(ctx.settings)
+    base = ctx.settings.public_base_url.rstrip("/") + "/demo/oidc"
     return {
         "issuer": issuer,
-        "jwks_uri": issuer + "/jwks.json",
-        "token_endpoint": issuer + "/token",
+        "jwks_uri": base + "/jwks.json",
+        "token_endpoint": base + "/token",
         "id_token_signing_alg_values_supported": ["EdDSA"],
         "claims_supported": [ctx.settings.oidc_holder_claim],
     }
