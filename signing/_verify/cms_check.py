@@ -47,8 +47,10 @@ class CmsCheck:
     signer_cert: Any = None  # asn1crypto x509.Certificate
     certificates: list[Any] = field(default_factory=list)
     md_algorithm: str | None = None
-    tst_info: Any = None  # for document timestamps
+    tst_info: Any = None  # for document timestamps and timestamp tokens
     non_der_attrs: bool = False
+    signature_value: bytes | None = None
+    signature_timestamp: bytes | None = None  # DER of the signature-time-stamp token
 
 
 def _hash(name: str, data: bytes) -> bytes:
@@ -125,7 +127,9 @@ def _find_signer(signed_data: Any, sid: Any) -> Any:
     for cert in certs:
         if sid.name == "issuer_and_serial_number":
             ias = sid.chosen
-            if cert.issuer == ias["issuer"] and cert.serial_number == ias["serial_number"].native:
+            if cert.serial_number == ias["serial_number"].native and (
+                cert.issuer.dump() == ias["issuer"].dump() or cert.issuer == ias["issuer"]
+            ):
                 return cert
         elif sid.name == "subject_key_identifier" and cert.key_identifier == sid.chosen.native:
             return cert
@@ -205,6 +209,14 @@ def _check(out: CmsCheck, contents: bytes, signed_bytes: bytes, subfilter: str |
     digest = _hash(md, content_for_digest)
     attrs = si["signed_attrs"]
     signature = si["signature"].native
+    out.signature_value = signature
+    try:
+        for attr in si["unsigned_attrs"] or []:
+            if attr["type"].native == "signature_time_stamp_token":
+                out.signature_timestamp = attr["values"][0].dump()
+                break
+    except Exception:  # noqa: S110 - an unreadable token is as good as none
+        pass
     sig_algo = si["signature_algorithm"]
     if cert is None:
         out.reasons.append("the signer's certificate is not in the signature")

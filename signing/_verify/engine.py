@@ -39,7 +39,9 @@ from schemas.report import (
     SubIndication,
     VerificationReport,
 )
+from signing._verify.chain import ChainCache, ChainResult, validate_chain
 from signing._verify.cms_check import CmsCheck, check_cms
+from signing._verify.fastparse import fast_hex_strings
 from signing._verify.revisions import ChangeLevel, RevisionVerdict, analyse_changes
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -82,6 +84,7 @@ class ObjectCache:
     def __init__(self, limit: int = 4096) -> None:
         self._items: dict[tuple[str, bytes], Any] = {}
         self._limit = limit
+        self.chains = ChainCache()
 
     def get(self, kind: str, der: bytes) -> Any:
         key = (kind, hashlib.sha256(der).digest())
@@ -198,7 +201,7 @@ class _Sig:
     coverage: Coverage = Coverage.NONE
     signed_revision: int | None = None
     changes: RevisionVerdict | None = None
-    status: Any = None
+    status: _Status | None = None
     embedded: Any = None
 
 
@@ -401,7 +404,7 @@ async def verify_document(
             sub_indication=SubIndication.FORMAT_FAILURE,
             reasons=["not a PDF file (no %PDF- header)"],
         )
-    with quiet_loggers():
+    with quiet_loggers(), fast_hex_strings():
         try:
             return await _verify_pdf(data, base, trust, at, cache, trust_manager)
         except RecursionError:
@@ -463,7 +466,7 @@ async def _verify_pdf(
             f"the signature fields cannot be read ({type(exc).__name__}: {str(exc)[:160]})",
         )
     doc = _read_dss(reader, cache)
-    vc_factory = _ContextFactory(trust, at, doc, trust_manager)
+    vc_factory = _ContextFactory(trust, at, doc, trust_manager, cache.chains)
     reports = []
     for sig in sigs:  # structure first: validation below must not disturb the analysis
         _examine_structure(sig, reader, data)
@@ -475,13 +478,25 @@ async def _verify_pdf(
 
 
 class _ContextFactory:
-    """Makes the offline validation context for a document, once per document."""
+    """Makes the offline validation context for a document, lazily and once."""
 
-    def __init__(self, trust: TrustBundle | None, at: dt.datetime | None, doc: _DocData, tm: Any):
-        self.trust, self.at, self.doc, self.tm = trust, at, doc, tm
+    def __init__(
+        self,
+        trust: TrustBundle | None,
+        at: dt.datetime | None,
+        doc: _DocData,
+        tm: Any,
+        chains: ChainCache,
+    ):
+        self.trust, self.at, self.doc, self.tm, self.chains = trust, at, doc, tm, chains
         self._vc: Any = None
+        self.crls = [*(trust.crl_objects if trust is not None else []), *doc.crls]
+        digests = sorted(
+            hashlib.sha256(o.dump()).digest() for o in (*doc.crls, *doc.ocsps, *doc.certs)
+        )
+        self.key = (trust.fingerprint if trust is not None else None, tuple(digests))
 
-    def get(self, extra_certs: list[Any]) -> Any:
+    def get(self) -> Any:
         from signing.trust import build_validation_context
 
         if self._vc is None:
@@ -500,9 +515,29 @@ class _ContextFactory:
                     crls=self.doc.crls,
                     ocsps=self.doc.ocsps,
                 )
-        for cert in extra_certs:
-            self._vc.certificate_registry.register(cert)
         return self._vc
+
+    async def chain(self, cert: Any, extra: list[Any], eku: set[str] | None = None) -> ChainResult:
+        return await validate_chain(
+            cert,
+            extra_certs=extra,
+            make_context=self.get,
+            cache=self.chains,
+            context_key=self.key,
+            moment=self.at,
+            crls=self.crls,
+            ocsps=self.doc.ocsps,
+            eku=eku,
+        )
+
+
+@dataclass
+class _Status:
+    """Chain and signature-timestamp results for one signature."""
+
+    chain: ChainResult
+    ts_time: dt.datetime | None = None
+    ts_trusted: bool = False
 
 
 def _examine_structure(sig: _Sig, reader: Any, data: bytes) -> None:
@@ -540,72 +575,50 @@ def _examine_structure(sig: _Sig, reader: Any, data: bytes) -> None:
 
 
 async def _validate(sig: _Sig, vcs: _ContextFactory) -> None:
-    """pyHanko's chain, revocation and timestamp validation (its diff analysis skipped)."""
-    if sig.embedded is None or sig.subfilter not in _SUPPORTED or not (sig.cms and sig.cms.intact):
+    """Chain, revocation and signature timestamp (the CMS itself is already checked)."""
+    cms = sig.cms
+    if sig.subfilter not in _SUPPORTED or cms is None or not cms.intact or cms.signer_cert is None:
         return
-    from pyhanko.sign.validation.pdf_embedded import (
-        async_validate_pdf_signature,
-        async_validate_pdf_timestamp,
-    )
-
-    wanted = "/DocTimeStamp" if sig.kind is SignatureKind.DOC_TIMESTAMP else "/Sig"
-    had_type = "/Type" in sig.sig_obj
-    old_type = sig.sig_obj.raw_get("/Type") if had_type else None
     try:
-        vc = vcs.get(list(sig.cms.certificates))
-        if had_type and str(old_type) != wanted:
-            # pyHanko insists on the /Type matching the sub-filter; the kind is decided by
-            # the sub-filter here (and reported), so present it the way pyHanko expects.
-            sig.sig_obj["/Type"] = _name(wanted)
         if sig.kind is SignatureKind.DOC_TIMESTAMP:
-            sig.status = await async_validate_pdf_timestamp(
-                sig.embedded, validation_context=vc, skip_diff=True
-            )
-        else:
-            sig.status = await async_validate_pdf_signature(
-                sig.embedded, signer_validation_context=vc, ts_validation_context=vc, skip_diff=True
-            )
-    except Exception as exc:
+            chain = await vcs.chain(cms.signer_cert, cms.certificates, {"time_stamping"})
+            sig.status = _Status(chain)
+            return
+        chain = await vcs.chain(cms.signer_cert, cms.certificates)
+        status = _Status(chain)
+        if cms.signature_timestamp is not None and cms.signature_value is not None:
+            tst = check_cms(cms.signature_timestamp, cms.signature_value, subfilter=None)
+            if tst.intact and tst.tst_info is not None and tst.signer_cert is not None:
+                status.ts_time = tst.tst_info["gen_time"].native
+                ts_chain = await vcs.chain(tst.signer_cert, tst.certificates, {"time_stamping"})
+                status.ts_trusted = ts_chain.trusted and not ts_chain.revoked
+                if not status.ts_trusted:
+                    sig.reasons.append(
+                        "the signature timestamp's authority is not trusted"
+                        + (f" ({ts_chain.problem.value})" if ts_chain.problem else "")
+                    )
+            else:
+                sig.reasons.append(
+                    "the signature timestamp does not verify: "
+                    + ("; ".join(tst.reasons) or "unreadable")
+                )
+        sig.status = status
+    except Exception as exc:  # certvalidator on hostile input: a verdict, not a crash
         sig.reasons.append(
-            f"chain and timestamp validation failed to run ({type(exc).__name__}: {str(exc)[:120]})"
+            f"chain validation failed to run ({type(exc).__name__}: {str(exc)[:120]})"
         )
-    finally:
-        if had_type:
-            sig.sig_obj["/Type"] = old_type
 
 
-def _name(value: str) -> Any:
-    from pyhanko.pdf_utils.generic import NameObject
-
-    return NameObject(value)
-
-
-def _revocation(
-    sig: _Sig, doc: _DocData, trust: TrustBundle | None
-) -> tuple[RevocationStatus, Any]:
-    """(status, revocation date) of the signer's certificate from the data at hand."""
+def _revocation(sig: _Sig) -> tuple[RevocationStatus, dt.datetime | None]:
+    """(status, revocation date) of the signer's certificate."""
     st = sig.status
-    cert = sig.cms.signer_cert if sig.cms else None
-    if st is None or cert is None or (not st.trusted and not getattr(st, "revoked", False)):
+    if st is None:
         return RevocationStatus.NOT_CHECKED, None
-    details = getattr(st, "revocation_details", None)
-    if getattr(st, "revoked", False) or details is not None:
-        return RevocationStatus.REVOKED, getattr(details, "revocation_date", None)
-    crls = list(doc.crls) + (trust.crl_objects if trust is not None else [])
-    for c in crls:
-        try:
-            if c.issuer == cert.issuer:
-                return RevocationStatus.GOOD, None
-        except Exception:  # noqa: S112
-            continue
-    for o in doc.ocsps:
-        try:
-            for resp in o.basic_ocsp_response["tbs_response_data"]["responses"]:
-                if resp["cert_id"]["serial_number"].native == cert.serial_number:
-                    return RevocationStatus.GOOD, None
-        except Exception:  # noqa: S112
-            continue
-    return RevocationStatus.UNKNOWN, None
+    if st.chain.revoked:
+        return RevocationStatus.REVOKED, st.chain.revocation_date
+    if not st.chain.trusted:
+        return RevocationStatus.NOT_CHECKED, None
+    return (RevocationStatus.GOOD if st.chain.revinfo_found else RevocationStatus.UNKNOWN), None
 
 
 def _level(sig: _Sig, sigs: list[_Sig], reader: Any, doc: _DocData, intact: bool) -> str | None:
@@ -622,7 +635,7 @@ def _level(sig: _Sig, sigs: list[_Sig], reader: Any, doc: _DocData, intact: bool
         and sig.signed_revision is not None
         and s.signed_revision > sig.signed_revision
     ]
-    has_sig_ts = st is not None and getattr(st, "timestamp_validity", None) is not None
+    has_sig_ts = st is not None and st.ts_time is not None
     if not has_sig_ts and not later_ts:
         return "B-B"
     if not doc.has_dss or not (doc.certs or doc.crls or doc.ocsps):
@@ -644,25 +657,6 @@ def _dss_revision(reader: Any) -> int | None:
     except Exception:
         return None
     return None
-
-
-_ETSI_MAP = {
-    "NO_CERTIFICATE_CHAIN_FOUND": SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
-    "CERTIFICATE_CHAIN_GENERAL_FAILURE": SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE,
-    "REVOKED_NO_POE": SubIndication.REVOKED_NO_POE,
-    "REVOKED_CA_NO_POE": SubIndication.REVOKED_CA_NO_POE,
-    "OUT_OF_BOUNDS_NO_POE": SubIndication.OUT_OF_BOUNDS_NO_POE,
-    "OUT_OF_BOUNDS_NOT_REVOKED": SubIndication.OUT_OF_BOUNDS_NOT_REVOKED,
-    "EXPIRED": SubIndication.EXPIRED,
-    "NOT_YET_VALID": SubIndication.NOT_YET_VALID,
-    "CHAIN_CONSTRAINTS_FAILURE": SubIndication.CHAIN_CONSTRAINTS_FAILURE,
-    "CRYPTO_CONSTRAINTS_FAILURE": SubIndication.CRYPTO_CONSTRAINTS_FAILURE,
-    "CRYPTO_CONSTRAINTS_FAILURE_NO_POE": SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
-    "SIG_CONSTRAINTS_FAILURE": SubIndication.SIG_CONSTRAINTS_FAILURE,
-    "TRY_LATER": SubIndication.TRY_LATER,
-    "NO_POE": SubIndication.NO_POE,
-    "NO_SIGNING_CERTIFICATE_FOUND": SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
-}
 
 
 def _validity_problem(
@@ -700,18 +694,17 @@ def _report_for(
     trust: TrustBundle | None,
     checked_at: dt.datetime,
 ) -> SignatureReport:
+    """The report of one signature; the ETSI indication is decided here, worst first."""
     reasons = list(sig.reasons)
     cms = sig.cms
     st = sig.status
     cert = cms.signer_cert if cms else None
     changes = sig.changes or RevisionVerdict(ChangeLevel.OTHER, False, ["not analysed"])
-    intact = bool(cms and cms.intact) and (st is None or bool(st.intact and st.valid))
-    if cms and cms.intact and st is not None and not (st.intact and st.valid):
-        reasons.append("pyHanko finds the digest or signature value does not verify")
+    intact = bool(cms and cms.intact)
     modified = not changes.permitted
     covers_whole = sig.coverage is Coverage.ENTIRE_FILE
-    chain_trusted = bool(st is not None and st.trusted)
-    revocation, revoked_at = _revocation(sig, doc, trust)
+    chain_trusted = bool(st is not None and st.chain.trusted)
+    revocation, revoked_at = _revocation(sig)
     signing_time = None
     ts_time = None
     try:
@@ -719,8 +712,9 @@ def _report_for(
             signing_time = sig.embedded.self_reported_timestamp
     except Exception:  # noqa: S110
         pass
-    if st is not None and getattr(st, "timestamp_validity", None) is not None:
-        ts_time = st.timestamp_validity.timestamp
+    if st is not None and st.ts_time is not None:
+        ts_time = st.ts_time
+    poe = ts_time if (st is not None and st.ts_trusted) else None
     if sig.kind is SignatureKind.DOC_TIMESTAMP and cms is not None and cms.tst_info is not None:
         with contextlib.suppress(Exception):
             ts_time = cms.tst_info["gen_time"].native
@@ -759,9 +753,15 @@ def _report_for(
         if not any("validation" in r for r in reasons):
             reasons.append("the chain could not be validated")
     elif revocation is RevocationStatus.REVOKED:
-        if ts_time is not None and revoked_at is not None and ts_time < revoked_at:
-            pass  # proof of existence before the revocation: the signature stands
-        elif ts_time is not None and revoked_at is not None:
+        if st.chain.ca_revoked:
+            indication, sub = Indication.INDETERMINATE, SubIndication.REVOKED_CA_NO_POE
+            reasons.append(f"a CA certificate in the chain is revoked: {st.chain.message}")
+        elif poe is not None and revoked_at is not None and poe < revoked_at:
+            reasons.append(
+                f"the signer's certificate was revoked on {revoked_at.isoformat()}, after the "
+                "signature timestamp: the signature stands"
+            )
+        elif poe is not None and revoked_at is not None:
             indication, sub = Indication.TOTAL_FAILED, SubIndication.REVOKED
             reasons.append(f"the signer's certificate was revoked on {revoked_at.isoformat()}")
         else:
@@ -771,13 +771,15 @@ def _report_for(
                 + (f" (since {revoked_at.isoformat()})" if revoked_at else "")
                 + " and nothing proves the signature existed before"
             )
-    elif not chain_trusted and _validity_problem(cert, checked_at):
+    elif (
+        not chain_trusted
+        and st.chain.problem is not SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+        and _validity_problem(cert, checked_at)
+    ):
         indication, sub, why = _validity_problem(cert, checked_at)  # type: ignore[misc]
         reasons.insert(0, why)
     elif not chain_trusted:
-        indic = getattr(st, "trust_problem_indic", None)
-        name = getattr(indic, "name", None)
-        mapped = _ETSI_MAP.get(name or "", SubIndication.NO_CERTIFICATE_CHAIN_FOUND)
+        mapped = st.chain.problem or SubIndication.NO_CERTIFICATE_CHAIN_FOUND
         if trust is None and mapped is SubIndication.NO_CERTIFICATE_CHAIN_FOUND:
             reasons.append("no trust bundle given: the chain cannot reach a trusted root")
         if mapped is SubIndication.NOT_YET_VALID:

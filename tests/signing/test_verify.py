@@ -210,10 +210,10 @@ def test_naive_time_is_a_usage_error(verifier: Verifier) -> None:
 
 
 def test_async_inside_a_running_loop(verifier: Verifier) -> None:
+    data = sealed_pdf(PadesLevel.B_LT, MARKET_DEPT)
+
     async def main() -> Indication:
-        report = await verify_pdf_async(
-            sealed_pdf(PadesLevel.B_LT, MARKET_DEPT), trust=verifier.trust
-        )
+        report = await verify_pdf_async(data, trust=verifier.trust)
         return report.indication
 
     assert asyncio.run(main()) is Indication.TOTAL_PASSED

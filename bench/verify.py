@@ -1,0 +1,105 @@
+"""Validate the same B-LT license: evault's reused Verifier vs plain pyHanko; CLI cold start.
+
+    .venv/bin/python -m bench.verify [--rounds N]
+
+Plain pyHanko, as a straightforward integration writes it: per call, open the reader, read
+the DSS and build a fresh ``ValidationContext`` from it (trust root given, no fetching,
+``DocumentSecurityStore.read_dss(...).as_validation_context``), then
+``async_validate_pdf_signature`` with its default difference analysis. Ours: one
+:class:`signing.verify.Verifier` reused across calls (cached trust manager and parsed
+validation data, our own revision analysis instead of pyHanko's diff policy), the full
+report built each time. Rounds are interleaved. The cold start is the wall time of
+``evault verify FILE --trust BUNDLE`` in a fresh process, against the 1.5 s target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import logging
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+from bench.harness import Row, compare, format_table, machine, single
+from schemas.report import Indication
+from signing._pyhanko import to_asn1
+from signing.seal import PadesLevel
+from signing.trust import TrustBundle
+from signing.verify import Verifier
+from tests.helpers.pki import MARKET_DEPT, demo_pki, sealed_pdf
+
+__all__ = ["run"]
+
+
+def _plain(data: bytes, root: object) -> bool:
+    reader = PdfFileReader(io.BytesIO(data))
+    sig = reader.embedded_signatures[0]
+    vc = DocumentSecurityStore.read_dss(reader).as_validation_context(
+        {"trust_roots": [root], "allow_fetching": False}
+    )
+    status = asyncio.run(async_validate_pdf_signature(sig, vc))
+    return bool(status.bottom_line)
+
+
+def run(rounds: int) -> list[Row]:
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+    pki = demo_pki()
+    data = sealed_pdf(PadesLevel.B_LT, MARKET_DEPT)
+    root = to_asn1(pki.root.certificate)
+    bundle = TrustBundle.from_certificates(
+        roots=[pki.root.certificate], intermediates=[pki.issuing_ca.certificate]
+    )
+    verifier = Verifier(bundle)
+    # both sides must agree that the file is good, or the comparison means nothing
+    assert verifier.verify(data).indication is Indication.TOTAL_PASSED
+    assert _plain(data, root)
+    rows = [
+        compare(
+            "validate B-LT (reused Verifier, full report)",
+            lambda: verifier.verify(data),
+            lambda: _plain(data, root),
+            baseline_name="plain pyHanko (fresh context from DSS)",
+            rounds=rounds,
+            target=">= 2x",
+        )
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf = Path(tmp) / "license.pdf"
+        pdf.write_bytes(data)
+        trust = Path(tmp) / "bundle.json"
+        trust.write_bytes(bundle.dump())
+        evault = Path(sys.executable).with_name("evault")
+        cmd = [str(evault), "verify", str(pdf), "--trust", str(trust)]
+
+        def cold() -> None:
+            subprocess.run(cmd, check=True, capture_output=True)
+
+        rows.append(
+            single(
+                "evault verify, cold start (subprocess)",
+                cold,
+                rounds=max(3, rounds // 6),
+                target="< 1.5 s",
+            )
+        )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.verify")
+    parser.add_argument("--rounds", type=int, default=30)
+    args = parser.parse_args(argv)
+    print(machine())
+    print(format_table(run(args.rounds)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
