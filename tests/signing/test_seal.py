@@ -255,3 +255,58 @@ def test_document_locked_by_a_certification_signature(
         SealingError, match="pyHanko refused to seal: Author signature forbids all changes"
     ):
         department_sealer.seal(locked, level=PadesLevel.B_B)
+
+
+def test_cms_is_strict_der_with_the_pades_attributes(pki: DemoPKI) -> None:
+    from asn1crypto import cms
+
+    reader = PdfFileReader(io.BytesIO(sealed_pdf(PadesLevel.B_T, MARKET_DEPT)))
+    contents = bytes(reader.embedded_signatures[0].sig_object["/Contents"])
+    info = cms.ContentInfo.load(contents.rstrip(b"\x00"))
+    der = info.dump()
+    assert contents == der + bytes(len(contents) - len(der))  # then only padding
+    reparsed = info["content"]
+    # parse what the fast path writes itself (.native on the whole token takes seconds in
+    # asn1crypto, for pyHanko's own output too)
+    reparsed["certificates"].native  # noqa: B018
+    reparsed["signer_infos"][0]["signed_attrs"].native  # noqa: B018
+    signer_info = reparsed["signer_infos"][0]
+    signed = [a["type"].native for a in signer_info["signed_attrs"]]
+    assert sorted(signed) == ["content_type", "message_digest", "signing_certificate_v2"]
+    assert [a["type"].native for a in signer_info["unsigned_attrs"]] == [
+        "signature_time_stamp_token"
+    ]
+    assert signer_info["signature_algorithm"]["algorithm"].native == "sha256_ecdsa"
+    embedded = {c.chosen.dump() for c in reparsed["certificates"]}
+    chain = [pki.issuing_department_seal(MARKET_DEPT).certificate, *pki.chain]
+    assert embedded == {_der(c) for c in chain}
+
+
+def test_rsa_seal_validates() -> None:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    from tests.helpers.pki import embedded_tsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "RSA seal")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    sealer = Sealer(LocalKeySource(certificate=cert, private_key=key), timestamper=embedded_tsa())
+    data = sealer.seal(sample_pdf(), level=PadesLevel.B_T)
+    signature = PdfFileReader(io.BytesIO(data)).embedded_signatures[0]
+    context = ValidationContext(trust_roots=[to_asn1(cert)], allow_fetching=False)
+    status = validate_pdf_signature(signature, context)
+    assert status.intact and status.valid and status.trusted
+    assert signature.signer_info["signature_algorithm"]["algorithm"].native == "rsassa_pkcs1v15"
