@@ -1,0 +1,357 @@
+"""The visible 加注 of a certified copy: a form XObject written with pyHanko's low-level objects.
+
+:func:`layout` turns a :class:`CopyAnnotation` into PDF content operators (the four 加注
+fields in Chinese, wrapped and shrunk to fit, a title, a footer, and the QR code as vector
+rectangles) plus the glyphs it used. :func:`write_appearance` adds the XObject and its font
+(Type0 / CIDFontType2, Identity-H, per-copy glyph subset, ToUnicode) to a writer.
+
+:class:`CopyStampStyle` plugs this into pyHanko's signing flow as a stamp style, so
+:class:`signing.seal.Sealer` can draw it as the seal's widget appearance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.generic import pdf_name
+from pyhanko.stamp import BaseStampStyle
+
+from signing.copies.annotation import CopyAnnotation
+from signing.copies.font import CjkFont, default_font
+from signing.errors import SealingError
+from signing.qr import qr_content, qr_matrix
+
+__all__ = [
+    "DEFAULT_SIZE",
+    "AppearanceLayout",
+    "CopyStampStyle",
+    "layout",
+    "write_appearance",
+]
+
+DEFAULT_SIZE = (320.0, 112.0)
+"""Width and height of the 加注 box in points (A4 is 595 x 842)."""
+
+TITLE = "电子证照加注件"
+FOOTER = "本件仅供上述事由使用，他用无效。扫描二维码核验真伪与状态。"
+_PAD = 6.0
+_SIZES = (7.5, 7.0, 6.5, 6.0, 5.5, 5.0)
+_RED = "0.70 0.05 0.05"
+_GREY = "0.35 g"
+_NO_LINE_START = set("，。、；：？！）》」』〕】,.;:?!)%")
+
+
+@dataclass
+class _Text:
+    """Content operators and the glyphs they use (gid -> character)."""
+
+    font: CjkFont
+    ops: list[str] = field(default_factory=list)
+    used: dict[int, str] = field(default_factory=dict)
+
+    def show(self, text: str, x: float, y: float, size: float, *, what: str) -> None:
+        gids = self.font.glyph_ids(text, field=what)
+        for gid, ch in zip(gids, text, strict=True):
+            self.used.setdefault(gid, ch)
+        hexed = "".join(f"{g:04X}" for g in gids)
+        self.ops.append(f"BT /F1 {_n(size)} Tf {_n(x)} {_n(y)} Td <{hexed}> Tj ET")
+
+
+def _n(value: float) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
+
+
+def _tokens(text: str) -> Iterable[str]:
+    """CJK characters one by one; runs of ASCII letters/digits together (not split)."""
+    word = ""
+    for ch in text:
+        if ch.isascii() and ch.isalnum():
+            word += ch
+            continue
+        if word:
+            yield word
+            word = ""
+        yield ch
+    if word:
+        yield word
+
+
+def _wrap(font: CjkFont, text: str, size: float, first: float, rest: float) -> list[str]:
+    """Greedy line breaking: ``first`` is the first line's width, ``rest`` the others'."""
+    lines: list[str] = []
+    line = ""
+    width = first
+    for token in _tokens(text):
+        candidate = line + token
+        if font.width(candidate, size) <= width or not line:
+            if font.width(token, size) > width and not line:
+                # a word longer than a line: break it by characters
+                for ch in token:
+                    if line and font.width(line + ch, size) > width:
+                        lines.append(line)
+                        line, width = "", rest
+                    line += ch
+                continue
+            line = candidate
+        elif token in _NO_LINE_START and font.width(candidate, size) <= width + size:
+            line = candidate  # let closing punctuation hang rather than start a line
+        else:
+            lines.append(line)
+            line, width = token, rest
+    if line:
+        lines.append(line)
+    return lines
+
+
+@dataclass(frozen=True)
+class AppearanceLayout:
+    """Content of the 加注 box: operators, glyphs used, and the font size chosen."""
+
+    content: bytes
+    used: dict[int, str]
+    font_size: float
+    width: float
+    height: float
+
+
+def layout(
+    annotation: CopyAnnotation,
+    *,
+    size: tuple[float, float] = DEFAULT_SIZE,
+    font: CjkFont | None = None,
+) -> AppearanceLayout:
+    """Lay out ``annotation`` in a box of ``size`` points; SealingError when it cannot fit."""
+    font = font or default_font()
+    width, height = size
+    qr_side = height - 2 * _PAD
+    text_left = _PAD + 2
+    text_width = width - qr_side - 3 * _PAD - 2
+    if text_width < 80:
+        raise SealingError(f"the 加注 box {width}x{height} is too narrow for its text")
+    title_size = 10.5
+    footer_size = 5.5
+    top = height - _PAD - title_size
+    body_top = top - 5
+    body_bottom = _PAD + 2 * footer_size * 1.25 + 2
+    for text in (TITLE, FOOTER):
+        font.glyph_ids(text, field="the 加注 template")
+    fields = annotation.fields()
+    for label, value in fields:
+        font.glyph_ids(value, field=label)
+
+    for body_size in _SIZES:
+        leading = body_size * 1.35
+        placed: list[tuple[str, str, list[str]]] = []
+        lines = 0
+        for label, value in fields:
+            head = f"{label}："
+            head_w = font.width(head, body_size)
+            wrapped = _wrap(font, value, body_size, text_width - head_w, text_width - head_w)
+            placed.append((head, value, wrapped))
+            lines += len(wrapped)
+        footer = _wrap(font, FOOTER, footer_size, text_width, text_width)
+        if body_top - lines * leading - (len(fields) - 1) * 1.5 >= body_bottom and len(footer) <= 2:
+            break
+    else:
+        raise SealingError(
+            "the 加注 text does not fit its box even at the smallest font size: "
+            "shorten the department name, purpose or case number"
+        )
+
+    painter = _Text(font)
+    ops = painter.ops
+    ops.append(f"q 1 g 0 0 {_n(width)} {_n(height)} re f Q")
+    ops.append(f"q {_RED} RG 1 w 0.5 0.5 {_n(width - 1)} {_n(height - 1)} re S Q")
+    # title, in red, "bold" by fill + thin stroke (text rendering mode 2)
+    ops.append(f"q {_RED} rg {_RED} RG 0.25 w 2 Tr")
+    painter.show(TITLE, text_left, top, title_size, what="the 加注 template")
+    ops.append("Q")
+    rule_y = top - 3
+    ops.append(
+        f"q {_RED} RG 0.5 w {_n(text_left)} {_n(rule_y)} m "
+        f"{_n(text_left + text_width)} {_n(rule_y)} l S Q"
+    )
+    y = body_top - body_size
+    for head, _value, wrapped in placed:
+        head_w = font.width(head, body_size)
+        ops.append(f"q {_GREY}")
+        painter.show(head, text_left, y, body_size, what="the 加注 template")
+        ops.append("Q q 0 g")
+        for line in wrapped:
+            painter.show(line, text_left + head_w, y, body_size, what=head.rstrip("："))
+            y -= leading
+        ops.append("Q")
+        y -= 1.5
+    ops.append(f"q {_GREY}")
+    fy = _PAD + footer_size * 1.25 + 1
+    for line in footer:
+        painter.show(line, text_left, fy, footer_size, what="the 加注 template")
+        fy -= footer_size * 1.25
+    ops.append("Q")
+    qr = qr_matrix(annotation.verify_url)
+    ops.append(qr_content(qr, x=width - _PAD - qr_side, y=_PAD, side=qr_side).decode("ascii"))
+    content = "\n".join(ops).encode("ascii")
+    return AppearanceLayout(
+        content=content, used=painter.used, font_size=body_size, width=width, height=height
+    )
+
+
+# -- PDF objects -----------------------------------------------------------------------------
+
+
+def _tounicode(used: dict[int, str]) -> bytes:
+    entries = sorted(used.items())
+    blocks = []
+    for i in range(0, len(entries), 100):
+        chunk = entries[i : i + 100]
+        body = "\n".join(
+            f"<{gid:04X}> <{ch.encode('utf-16-be').hex().upper()}>" for gid, ch in chunk
+        )
+        blocks.append(f"{len(chunk)} beginbfchar\n{body}\nendbfchar")
+    return (
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+        "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
+        + "\n".join(blocks)
+        + "\nendcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n"
+    ).encode("ascii")
+
+
+def _flate(data: bytes, extra: dict[str, Any] | None = None) -> generic.StreamObject:
+    entries: dict[Any, Any] = {pdf_name("/Filter"): pdf_name("/FlateDecode")}
+    for key, value in (extra or {}).items():
+        entries[pdf_name(key)] = value
+    return generic.StreamObject(
+        generic.DictionaryObject(entries), encoded_data=zlib.compress(data, 6)
+    )
+
+
+def _num(value: int) -> generic.NumberObject:
+    return generic.NumberObject(value)
+
+
+def font_objects(writer: Any, font: CjkFont, used: dict[int, str]) -> generic.IndirectObject:
+    """Add a Type0 font with the glyphs ``used`` (gid -> character) to ``writer``."""
+    gids = sorted(used)
+    tag = "".join(chr(65 + b % 26) for b in hashlib.sha256(repr(gids).encode()).digest()[:6])
+    base_font = pdf_name(f"/{tag}+{font.postscript_name}")
+    program = font.program(set(gids))
+    font_file = writer.add_object(_flate(program, {"/Length1": _num(len(program))}))
+    m = font.metrics
+    descriptor = writer.add_object(
+        generic.DictionaryObject(
+            {
+                pdf_name("/Type"): pdf_name("/FontDescriptor"),
+                pdf_name("/FontName"): base_font,
+                pdf_name("/Flags"): _num(4),
+                pdf_name("/FontBBox"): generic.ArrayObject([_num(v) for v in m.bbox]),
+                pdf_name("/ItalicAngle"): _num(0),
+                pdf_name("/Ascent"): _num(m.ascent),
+                pdf_name("/Descent"): _num(m.descent),
+                pdf_name("/CapHeight"): _num(m.cap_height),
+                pdf_name("/StemV"): _num(80),
+                pdf_name("/FontFile2"): font_file,
+            }
+        )
+    )
+    widths = generic.ArrayObject()
+    for gid in gids:
+        advance = font.advances[gid]
+        if advance != 1000:
+            widths.append(_num(gid))
+            widths.append(generic.ArrayObject([_num(advance)]))
+    cid_font = writer.add_object(
+        generic.DictionaryObject(
+            {
+                pdf_name("/Type"): pdf_name("/Font"),
+                pdf_name("/Subtype"): pdf_name("/CIDFontType2"),
+                pdf_name("/BaseFont"): base_font,
+                pdf_name("/CIDSystemInfo"): generic.DictionaryObject(
+                    {
+                        pdf_name("/Registry"): generic.pdf_string("Adobe"),
+                        pdf_name("/Ordering"): generic.pdf_string("Identity"),
+                        pdf_name("/Supplement"): _num(0),
+                    }
+                ),
+                pdf_name("/FontDescriptor"): descriptor,
+                pdf_name("/DW"): _num(1000),
+                pdf_name("/W"): widths,
+                pdf_name("/CIDToGIDMap"): pdf_name("/Identity"),
+            }
+        )
+    )
+    to_unicode = writer.add_object(_flate(_tounicode(used)))
+    return writer.add_object(
+        generic.DictionaryObject(
+            {
+                pdf_name("/Type"): pdf_name("/Font"),
+                pdf_name("/Subtype"): pdf_name("/Type0"),
+                pdf_name("/BaseFont"): base_font,
+                pdf_name("/Encoding"): pdf_name("/Identity-H"),
+                pdf_name("/DescendantFonts"): generic.ArrayObject([cid_font]),
+                pdf_name("/ToUnicode"): to_unicode,
+            }
+        )
+    )
+
+
+def write_appearance(
+    writer: Any, annotation: CopyAnnotation, *, size: tuple[float, float] = DEFAULT_SIZE
+) -> generic.IndirectObject:
+    """Add the 加注 form XObject (and its font) to ``writer``; its reference."""
+    font = default_font()
+    laid = layout(annotation, size=size, font=font)
+    font_ref = font_objects(writer, font, laid.used)
+    resources = generic.DictionaryObject(
+        {pdf_name("/Font"): generic.DictionaryObject({pdf_name("/F1"): font_ref})}
+    )
+    xobject = _flate(
+        laid.content,
+        {
+            "/Type": pdf_name("/XObject"),
+            "/Subtype": pdf_name("/Form"),
+            "/BBox": generic.ArrayObject(
+                [generic.FloatObject(v) for v in (0, 0, laid.width, laid.height)]
+            ),
+            "/Resources": resources,
+        },
+    )
+    return writer.add_object(xobject)
+
+
+class _CopyStamp:
+    """What pyHanko's signing flow asks a stamp for: ``apply_appearance(annot)``."""
+
+    def __init__(self, writer: Any, annotation: CopyAnnotation, size: tuple[float, float]):
+        self._writer = writer
+        self._annotation = annotation
+        self._size = size
+
+    def apply_appearance(self, annot_dict: generic.DictionaryObject) -> None:
+        ref = write_appearance(self._writer, self._annotation, size=self._size)
+        annot_dict[pdf_name("/AP")] = generic.DictionaryObject({pdf_name("/N"): ref})
+        if pdf_name("/AS") in annot_dict:
+            del annot_dict[pdf_name("/AS")]
+
+
+@dataclass(frozen=True)
+class CopyStampStyle(BaseStampStyle):
+    """A pyHanko stamp style that draws the 加注 of ``annotation`` (box size from the field)."""
+
+    annotation: CopyAnnotation | None = None
+    """The 加注 to draw (required)."""
+    border_width: int = 0
+
+    def create_stamp(  # type: ignore[override]
+        self, writer: Any, box: Any, text_params: dict[str, Any]
+    ) -> _CopyStamp:
+        if self.annotation is None:
+            raise SealingError("CopyStampStyle needs an annotation")
+        return _CopyStamp(writer, self.annotation, (float(box.width), float(box.height)))
