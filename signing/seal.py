@@ -109,7 +109,8 @@ class Sealer:
 
         ``timestamper``: needed for B-T and above (an ``EmbeddedTSA`` or ``HttpTSA``).
         ``validation_certs``: extra certificates to embed at B-LT (e.g. an external TSA's
-        chain; an embedded TSA's certificates are added automatically). ``crls`` and
+        issuers when its tokens do not carry them; an embedded TSA's certificates and the
+        certificates inside tokens from an ``HttpTSA`` are added automatically). ``crls`` and
         ``ocsp_responses`` (DER): revocation data for the seal's chain and the TSA's,
         required for B-LT. ``timestamp_reserve``: DER bytes to reserve for a timestamp
         token (default: measured once for an embedded TSA, 12 KiB otherwise).
@@ -307,10 +308,15 @@ class Sealer:
             output=output,
         )
         if level.long_term:
+            certs = self._dss_certs
+            seen = getattr(self._timestamper, "token_certificates", None)  # our TSA clients
+            if level.timestamped and seen is not None:
+                known = {c.dump() for c in certs}
+                certs = certs + [c for c in seen() if c.dump() not in known]
             DocumentSecurityStore.add_dss(
                 output_stream=output,
                 sig_contents=None,
-                certs=self._dss_certs,
+                certs=certs,
                 crls=self._crls,
                 ocsps=self._ocsps,
                 force_write=True,

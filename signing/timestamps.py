@@ -19,6 +19,7 @@ import secrets
 from collections.abc import Callable, Sequence
 
 from asn1crypto import algos, cms, core, tsp
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -96,7 +97,22 @@ class _CheckedTimeStamper(TimeStamper):
             # AttributeError: pyHanko 0.38 fails so while reporting a wrong nonce
             raise TimestampError(f"{self.describe()}: {exc}") from None
         _check_token(token, message_digest, md_algorithm)
+        self._remember_certificates(token)
         return token
+
+    def _remember_certificates(self, token: cms.ContentInfo) -> None:
+        seen: dict[bytes, asn1_x509.Certificate] = self.__dict__.setdefault("_seen_certs", {})
+        try:
+            for choice in token["content"]["certificates"] or ():
+                if choice.name == "certificate":
+                    seen.setdefault(choice.chosen.dump(), choice.chosen)
+        except (ValueError, TypeError, KeyError):
+            return
+
+    def token_certificates(self) -> list[asn1_x509.Certificate]:
+        """Certificates carried by the tokens received so far (for a B-LT seal's DSS)."""
+        seen: dict[bytes, asn1_x509.Certificate] = self.__dict__.get("_seen_certs", {})
+        return list(seen.values())
 
     def describe(self) -> str:
         return "timestamp authority"

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from asn1crypto import tsp
+from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
@@ -203,14 +204,13 @@ def test_sealer_with_http_tsa_makes_a_timestamped_seal(pki: DemoPKI, tsa_url: st
     source = LocalKeySource(
         certificate=identity.certificate, private_key=identity.private_key, chain=pki.chain
     )
-    sealer = Sealer(
-        source,
-        timestamper=HttpTSA(tsa_url + "/tsa"),
-        validation_certs=[pki.tsa.certificate],
-        crls=pki.crls(),
-    )
+    sealer = Sealer(source, timestamper=HttpTSA(tsa_url + "/tsa"), crls=pki.crls())
     sealed = sealer.seal(sample_pdf(), level=PadesLevel.B_LT)
-    signature = PdfFileReader(io.BytesIO(sealed)).embedded_signatures[0]
+    reader = PdfFileReader(io.BytesIO(sealed))
+    # the TSA's certificate came from its token into the DSS, without being configured
+    dss_certs = {ref.get_object().data for ref in reader.root["/DSS"]["/Certs"]}
+    assert pki.tsa.certificate.public_bytes(Encoding.DER) in dss_certs
+    signature = reader.embedded_signatures[0]
     status = validate_pdf_signature(signature, _context(pki))
     assert status.bottom_line
     assert status.timestamp_validity is not None and status.timestamp_validity.valid
