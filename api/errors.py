@@ -53,6 +53,7 @@ __all__ = [
     "Unauthorized",
     "UploadTooLarge",
     "install_error_handlers",
+    "install_problem_schema",
     "problem_response",
     "problems",
 ]
@@ -320,3 +321,45 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+def install_problem_schema(app: FastAPI) -> None:
+    """Make the OpenAPI schema say what the API does: every error is problem+json.
+
+    FastAPI documents validation errors as its own JSON shape; this replaces them, and adds
+    the answers any operation may give (413 upload too large, 422, 429 rate limited).
+    """
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Problem"] = Problem.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        problem = {
+            "description": "problem details (RFC 9457)",
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses = operation["responses"]
+                for code in list(responses):
+                    declared = set(responses[code].get("content", {})) - {"application/json"}
+                    if code.isdigit() and int(code) >= 400 and not declared - {PROBLEM_JSON}:
+                        description = responses[code].get("description") or problem["description"]
+                        responses[code] = {**problem, "description": description}
+                for code in ("413", "422", "429"):
+                    responses.setdefault(code, dict(problem))
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

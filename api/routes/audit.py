@@ -23,7 +23,7 @@ from vault import audit_log
 __all__ = ["router"]
 
 router = APIRouter(tags=["audit"])
-_COMMON = problems(401, 403, 422, 429)
+_COMMON = problems(401, 403, 404, 422, 429)
 CHECKPOINT_MAX_AGE = dt.timedelta(seconds=60)
 _Size = Annotated[int, Query(ge=0, le=2**62)]
 

@@ -30,6 +30,7 @@ from tests.vault.licenses import (
     license_pdf,
     make_catalog,
     metadata,
+    trust_bundle,
     verifier,
 )
 from vault.bootstrap import open_vault
@@ -85,6 +86,8 @@ def api(db_url: str, tmp_path: Path) -> Iterator[Api]:  # noqa: F811
         rate_limit_burst=1_000_000,
     )
     opened = open_vault(settings, verifier=verifier(), upgrade=False)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "trust-bundle.json").write_bytes(trust_bundle().dump())
     vault = SimpleNamespace(
         engine=opened.engine,
         sessions=opened.sessions,

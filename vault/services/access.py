@@ -388,15 +388,34 @@ def holder_license(*, session: Session, holder: Holder, license_id: int) -> Lice
 
 
 def access_log(
-    *, session: Session, holder_id: int, limit: int = 100, offset: int = 0
+    *,
+    session: Session,
+    holder_id: int,
+    limit: int = 100,
+    offset: int = 0,
+    license_id: int | None = None,
+    department_id: int | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
 ) -> Sequence[tuple[AccessEvent, str | None]]:
-    """The holder's access log, newest first, with each department's name."""
-    rows = session.execute(
+    """The holder's access log, newest first, with each department's name.
+
+    Optional filters: one license, one department, and ``since <= at < until``.
+    """
+    query = (
         select(AccessEvent, Department.name)
         .outerjoin(Department, AccessEvent.department_id == Department.id)
         .where(AccessEvent.holder_id == holder_id)
-        .order_by(AccessEvent.at.desc(), AccessEvent.id.desc())
-        .limit(limit)
-        .offset(offset)
+    )
+    if license_id is not None:
+        query = query.where(AccessEvent.license_id == license_id)
+    if department_id is not None:
+        query = query.where(AccessEvent.department_id == department_id)
+    if since is not None:
+        query = query.where(AccessEvent.at >= since)
+    if until is not None:
+        query = query.where(AccessEvent.at < until)
+    rows = session.execute(
+        query.order_by(AccessEvent.at.desc(), AccessEvent.id.desc()).limit(limit).offset(offset)
     ).all()
     return [(event, name) for event, name in rows]
