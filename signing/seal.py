@@ -25,6 +25,7 @@ import io
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
@@ -45,10 +46,13 @@ from signing._pyhanko import to_asn1_all
 from signing.errors import SealingError, SigningError, TimestampError
 from signing.keys import KeySource
 
-__all__ = ["PadesLevel", "SealAppearance", "Sealer", "WriterHook"]
+__all__ = ["AppearanceFactory", "PadesLevel", "SealAppearance", "Sealer", "WriterHook"]
 
 WriterHook = Callable[[IncrementalPdfFileWriter], None]
 """Called with the incremental writer before the seal is added (same revision)."""
+
+AppearanceFactory = Callable[[IncrementalPdfFileWriter], "SealAppearance"]
+"""Builds the appearance from the opened document (e.g. to place it by page size)."""
 
 _MD = "sha256"
 _CMS_OVERHEAD = 2048  # signed attributes, algorithm identifiers, signature, DER framing
@@ -184,6 +188,15 @@ class Sealer:
                         f"({member.subject.rfc4514_string()}) is revoked"
                     )
 
+    def _known_dss_certs(self, level: PadesLevel) -> list[Any]:
+        """The DSS certificates, plus those seen so far in an external TSA's tokens."""
+        certs = self._dss_certs
+        seen = getattr(self._timestamper, "token_certificates", None)  # our TSA clients
+        if level.timestamped and seen is not None:
+            known = {c.dump() for c in certs}
+            certs = certs + [c for c in seen() if c.dump() not in known]
+        return certs
+
     # -- sealing --------------------------------------------------------------------------
 
     def seal(
@@ -194,10 +207,17 @@ class Sealer:
         field_name: str | None = None,
         reason: str | None = None,
         location: str | None = None,
-        appearance: SealAppearance | None = None,
+        appearance: SealAppearance | AppearanceFactory | None = None,
         before_sign: WriterHook | None = None,
+        dss_in_signed_revision: bool = False,
     ) -> bytes:
         """Seal ``pdf`` at ``level``; the sealed file (the input plus incremental updates).
+
+        ``appearance``: a :class:`SealAppearance`, or a function of the opened document
+        returning one (called after ``before_sign``). ``dss_in_signed_revision``: at B-LT and
+        B-LTA, write the DSS (the sealer's certificates and revocation data) into the same
+        incremental update as the signature instead of the next one: one revision less,
+        and the signature covers its own validation data.
 
         Outside an event loop only; inside one (FastAPI) await :meth:`seal_async`.
         """
@@ -216,6 +236,7 @@ class Sealer:
                 location=location,
                 appearance=appearance,
                 before_sign=before_sign,
+                dss_in_signed_revision=dss_in_signed_revision,
             )
         )
 
@@ -227,8 +248,9 @@ class Sealer:
         field_name: str | None = None,
         reason: str | None = None,
         location: str | None = None,
-        appearance: SealAppearance | None = None,
+        appearance: SealAppearance | AppearanceFactory | None = None,
         before_sign: WriterHook | None = None,
+        dss_in_signed_revision: bool = False,
     ) -> bytes:
         """Seal ``pdf`` at ``level`` (the async form of :meth:`seal`)."""
         level = PadesLevel(level)
@@ -245,6 +267,7 @@ class Sealer:
                 location=location,
                 appearance=appearance,
                 before_sign=before_sign,
+                dss_in_signed_revision=dss_in_signed_revision,
             )
         except (SigningError, TimestampError):
             raise
@@ -265,8 +288,9 @@ class Sealer:
         field_name: str | None,
         reason: str | None,
         location: str | None,
-        appearance: SealAppearance | None,
+        appearance: SealAppearance | AppearanceFactory | None,
         before_sign: WriterHook | None,
+        dss_in_signed_revision: bool = False,
     ) -> bytes:
         if not pdf.lstrip()[:5] == b"%PDF-":
             raise SealingError("not a PDF: the file does not start with %PDF-")
@@ -276,6 +300,13 @@ class Sealer:
         name = field_name or _free_field_name(writer, "Seal")
         if before_sign is not None:
             before_sign(writer)
+        if callable(appearance):
+            appearance = appearance(writer)
+        dss_now = level.long_term and dss_in_signed_revision
+        if dss_now:
+            DocumentSecurityStore.supply_dss_in_writer(
+                writer, None, certs=self._known_dss_certs(level), crls=self._crls, ocsps=self._ocsps
+            )
         meta = PdfSignatureMetadata(
             field_name=name,
             md_algorithm=_MD,
@@ -307,16 +338,11 @@ class Sealer:
             appearance_text_params=text_params,
             output=output,
         )
-        if level.long_term:
-            certs = self._dss_certs
-            seen = getattr(self._timestamper, "token_certificates", None)  # our TSA clients
-            if level.timestamped and seen is not None:
-                known = {c.dump() for c in certs}
-                certs = certs + [c for c in seen() if c.dump() not in known]
+        if level.long_term and not dss_now:
             DocumentSecurityStore.add_dss(
                 output_stream=output,
                 sig_contents=None,
-                certs=certs,
+                certs=self._known_dss_certs(level),
                 crls=self._crls,
                 ocsps=self._ocsps,
                 force_write=True,

@@ -323,7 +323,39 @@ def write_appearance(
             "/Resources": resources,
         },
     )
+    if annotation.log_proof is not None:
+        xobject[pdf_name("/AF")] = generic.ArrayObject([_attachment(writer, annotation.log_proof)])
     return writer.add_object(xobject)
+
+
+LOG_PROOF_FILENAME = "evault-log-proof.json"
+LOG_PROOF_MEDIA_TYPE = "application/vnd.evault.log-proof+json"
+
+
+def _attachment(writer: Any, data: bytes) -> generic.IndirectObject:
+    """An embedded file (the transparency-log proof) as a file specification."""
+    stream = _flate(
+        data,
+        {
+            "/Type": pdf_name("/EmbeddedFile"),
+            "/Subtype": pdf_name("/" + LOG_PROOF_MEDIA_TYPE),
+            "/Params": generic.DictionaryObject({pdf_name("/Size"): _num(len(data))}),
+        },
+    )
+    return writer.add_object(
+        generic.DictionaryObject(
+            {
+                pdf_name("/Type"): pdf_name("/Filespec"),
+                pdf_name("/F"): generic.pdf_string(LOG_PROOF_FILENAME),
+                pdf_name("/UF"): generic.pdf_string(LOG_PROOF_FILENAME),
+                pdf_name("/Desc"): generic.pdf_string("evault transparency-log proof"),
+                pdf_name("/AFRelationship"): pdf_name("/Supplement"),
+                pdf_name("/EF"): generic.DictionaryObject(
+                    {pdf_name("/F"): writer.add_object(stream)}
+                ),
+            }
+        )
+    )
 
 
 class _CopyStamp:

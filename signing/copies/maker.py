@@ -1,0 +1,185 @@
+"""Making a certified copy: the original, untouched, plus ONE sealed incremental update.
+
+That update holds, all covered by the vault's seal:
+
+- the vault's PAdES signature at B-LT: signature timestamp, and the DSS (the seal's and
+  the TSA's certificates and revocation data) written in the same revision as the
+  signature (``Sealer.seal(..., dss_in_signed_revision=True)``);
+- the seal's visible widget, whose appearance is the 加注 (the four fields in Chinese, a
+  footer and a QR code of the verification URL; :mod:`signing.copies.appearance`);
+- the four 加注 fields (and the copy id and URL) in the document information dictionary
+  under ``/EvaultCopy*`` keys (:data:`INFO_KEYS`);
+- optionally the transparency-log proof, as an associated file (``/AF``, PDF 2.0) of the
+  appearance XObject: nothing else in the document changes.
+
+Each of these is a change pyHanko's difference analysis and the DSS rules allow after an
+earlier signature (new signature field and widget, /Info, /DSS), so the issuer's seal
+still reads as intact and not modified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.generic import pdf_name, pdf_string
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+from signing.copies.annotation import CopyAnnotation
+from signing.copies.appearance import DEFAULT_SIZE, CopyStampStyle, layout
+from signing.copies.font import default_font
+from signing.errors import SealingError
+from signing.seal import PadesLevel, SealAppearance, Sealer
+
+__all__ = ["COPY_FIELD_STEM", "INFO_KEYS", "CopyMaker", "CopyPlacement", "read_copy_info"]
+
+COPY_FIELD_STEM = "EvaultCopySeal"
+"""Name of the vault's signature field (a copy of a certified copy is refused: taken)."""
+
+INFO_KEYS: Mapping[str, str] = {
+    "制作时间": "/EvaultCopyMadeAt",
+    "制作者": "/EvaultCopyMaker",
+    "制作事由": "/EvaultCopyReason",
+    "有效期截止时间": "/EvaultCopyValidUntil",
+    "copy_id": "/EvaultCopyId",
+    "verify_url": "/EvaultCopyVerifyURL",
+}
+"""Document information keys the copy's metadata is written under (values: text strings)."""
+
+
+@dataclass(frozen=True)
+class CopyPlacement:
+    """Where the 加注 box goes: a corner of a page, with a margin."""
+
+    page: int = 0
+    """Page index; negative counts from the end (-1: last page)."""
+    corner: str = "bottom-right"
+    """``bottom-right``, ``bottom-left``, ``top-right`` or ``top-left``."""
+    margin: float = 28.0
+    """Distance from the page edges, in points."""
+    size: tuple[float, float] = DEFAULT_SIZE
+    """Width and height of the box, in points."""
+
+    def __post_init__(self) -> None:
+        if self.corner not in ("bottom-right", "bottom-left", "top-right", "top-left"):
+            raise SealingError(f"unknown corner {self.corner!r}")
+
+
+def _page_box(writer: IncrementalPdfFileWriter, index: int) -> tuple[float, float, float, float]:
+    pages = writer.root["/Pages"]
+    count = int(pages["/Count"])
+    if not -count <= index < count:
+        raise SealingError(f"page {index} does not exist: the document has {count} page(s)")
+    page, _ = writer.find_page_for_modification(index % count)
+    page = page.get_object() if hasattr(page, "get_object") else page
+    node: Any = page
+    box = None
+    while node is not None and box is None:
+        for key in ("/CropBox", "/MediaBox"):
+            if key in node:
+                box = node[key]
+                break
+        node = node.get("/Parent")
+        node = node.get_object() if node is not None else None
+    if box is None:
+        raise SealingError(f"page {index} has no MediaBox")
+    x1, y1, x2, y2 = (float(v) for v in box)
+    return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
+
+
+class CopyMaker:
+    """Makes certified copies with one sealer; build once, call :meth:`make` per copy."""
+
+    def __init__(
+        self,
+        sealer: Sealer,
+        *,
+        level: PadesLevel = PadesLevel.B_LT,
+        placement: CopyPlacement | None = None,
+        location: str | None = None,
+    ) -> None:
+        """``level``: B-LT (default) or B-LTA; lower levels are refused (a copy must carry
+        its own validation data). Loads the copy font now, not on the first copy."""
+        level = PadesLevel(level)
+        if not level.long_term:
+            raise SealingError(f"a certified copy is sealed at B-LT or B-LTA, not {level}")
+        self._sealer = sealer
+        self._level = level
+        self._placement = placement or CopyPlacement()
+        self._location = location
+        default_font()
+
+    def unsupported_characters(self, annotation: CopyAnnotation) -> str:
+        """Characters of the 加注 the copy font cannot show ("" when all can be)."""
+        font = default_font()
+        return font.missing("".join(value for _, value in annotation.fields()))
+
+    def make(self, original: bytes, annotation: CopyAnnotation) -> bytes:
+        """The certified copy of ``original``: its bytes unchanged, plus one sealed update.
+
+        Raises :class:`SealingError` for an unusable PDF, a 加注 that cannot be shown (a
+        character outside the font, text too long for the box), and
+        :class:`signing.errors.TimestampError` when the TSA fails.
+        """
+        if not isinstance(annotation, CopyAnnotation):
+            raise SealingError("make() needs a CopyAnnotation")
+        # Fail early (before parsing the PDF) on text that cannot be drawn.
+        layout(annotation, size=self._placement.size)
+        placement = self._placement
+
+        def appearance(writer: IncrementalPdfFileWriter) -> SealAppearance:
+            x1, y1, x2, y2 = _page_box(writer, placement.page)
+            w, h = placement.size
+            m = placement.margin
+            if w + 2 * m > x2 - x1 or h + 2 * m > y2 - y1:
+                raise SealingError(
+                    f"page {placement.page} ({x2 - x1:.0f}x{y2 - y1:.0f} pt) is too small "
+                    f"for the {w:.0f}x{h:.0f} pt 加注 box"
+                )
+            left = x2 - m - w if placement.corner.endswith("right") else x1 + m
+            bottom = y1 + m if placement.corner.startswith("bottom") else y2 - m - h
+            box = (round(left), round(bottom), round(left + w), round(bottom + h))
+            return SealAppearance(
+                style=CopyStampStyle(annotation=annotation), box=box, page=placement.page
+            )
+
+        def before_sign(writer: IncrementalPdfFileWriter) -> None:
+            _write_info(writer, annotation)
+
+        return self._sealer.seal(
+            original,
+            level=self._level,
+            field_name=COPY_FIELD_STEM,
+            reason=f"电子证照加注件：{annotation.purpose}",
+            location=self._location,
+            appearance=appearance,
+            before_sign=before_sign,
+            dss_in_signed_revision=True,
+        )
+
+
+def _write_info(writer: IncrementalPdfFileWriter, annotation: CopyAnnotation) -> None:
+    """Add the 加注 fields to the document information dictionary (same revision)."""
+    values = dict(annotation.fields())
+    values["copy_id"] = annotation.copy_id
+    values["verify_url"] = annotation.verify_url
+    entries = {pdf_name(INFO_KEYS[k]): pdf_string(v) for k, v in values.items()}
+    info_ref = getattr(writer, "_info", None)
+    if isinstance(info_ref, generic.IndirectObject):
+        info = info_ref.get_object()
+        info.update(entries)
+        writer.update_container(info)
+        writer.mark_update(info_ref)
+    else:
+        writer.set_info(generic.DictionaryObject(entries))
+
+
+def read_copy_info(info: Mapping[str, Any]) -> dict[str, str]:
+    """The ``/EvaultCopy*`` entries of an information dictionary, by their 加注 labels."""
+    out = {}
+    for label, key in INFO_KEYS.items():
+        if key in info:
+            out[label] = str(info[key])
+    return out
