@@ -160,3 +160,45 @@ def test_load_from_an_empty_directory_fails_clearly(tmp_path: Path) -> None:
 def test_empty_password_is_refused(tmp_path: Path) -> None:
     with pytest.raises(KeySourceError, match="must not be empty"):
         _generate().save(tmp_path, "")
+
+
+# -- evault pki init ---------------------------------------------------------------------------
+
+
+def test_cli_pki_init_writes_a_loadable_pki(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from vault.cli import build_app
+
+    target = tmp_path / "pki"
+    env = {"EVAULT_PKI_PASSWORD": "cli pass"}
+    arguments = ["pki", "init", str(target), "-d", f"福州市市场监督管理局={MARKET_DEPT}"]
+    result = CliRunner().invoke(build_app(), arguments, env=env)
+    assert result.exit_code == 0, result.output
+    assert "root: CN=evault Demo Root CA" in result.output
+    loaded = DemoPKI.load(target, "cli pass")
+    assert loaded.department_names == {MARKET_DEPT: "福州市市场监督管理局"}
+    again = CliRunner().invoke(build_app(), arguments, env=env)
+    assert again.exit_code == 2
+    assert "already holds a PKI (use --force to replace it)" in again.output
+
+
+def test_cli_pki_init_refuses_bad_input(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from vault.cli import build_app
+
+    runner = CliRunner()
+    no_password = runner.invoke(build_app(), ["pki", "init", str(tmp_path)], env={})
+    assert no_password.exit_code == 2
+    assert "set the password in the environment variable EVAULT_PKI_PASSWORD" in (
+        no_password.output
+    )
+    bad_code = runner.invoke(
+        build_app(),
+        ["pki", "init", str(tmp_path), "-d", "某局=11350100003604367A"],
+        env={"EVAULT_PKI_PASSWORD": "x"},
+    )
+    assert bad_code.exit_code == 2
+    assert "统一社会信用代码" in bad_code.output
+    assert not (tmp_path / "pki.json").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -310,3 +311,51 @@ def test_rsa_seal_validates() -> None:
     status = validate_pdf_signature(signature, context)
     assert status.intact and status.valid and status.trusted
     assert signature.signer_info["signature_algorithm"]["algorithm"].native == "rsassa_pkcs1v15"
+
+
+# -- evault seal -------------------------------------------------------------------------------
+
+
+def test_cli_seal_with_a_demo_pki(pki: DemoPKI, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from vault.cli import build_app
+
+    pki.save(tmp_path / "pki", "cli pass")
+    source = tmp_path / "in.pdf"
+    source.write_bytes(sample_pdf())
+    out = tmp_path / "out.pdf"
+    arguments = ["seal", str(source), "-o", str(out), "--demo-pki", str(tmp_path / "pki")]
+    result = CliRunner().invoke(
+        build_app(),
+        [*arguments, "--department", MARKET_DEPT, "--level", "B-LT", "--reason", "issued"],
+        env={"EVAULT_PKI_PASSWORD": "cli pass"},
+    )
+    assert result.exit_code == 0, result.output
+    assert f"sealed (B-LT) -> {out}" in result.output
+    status = _validate(pki, out.read_bytes())
+    assert status.bottom_line
+    assert status.signing_cert.dump() == _der(pki.issuing_department_seal(MARKET_DEPT).certificate)
+
+
+def test_cli_seal_errors_are_one_line(pki: DemoPKI, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from vault.cli import build_app
+
+    pki.save(tmp_path / "pki", "cli pass")
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"not a pdf")
+    runner = CliRunner()
+    env = {"EVAULT_PKI_PASSWORD": "cli pass"}
+    base = ["seal", str(bad), "-o", str(tmp_path / "o.pdf"), "--demo-pki", str(tmp_path / "pki")]
+    result = runner.invoke(build_app(), base, env=env)
+    assert result.exit_code == 1
+    assert result.output.strip() == ("evault: not a PDF: the file does not start with %PDF-")
+    result = runner.invoke(build_app(), [*base, "--level", "B-X"], env=env)
+    assert result.exit_code == 2
+    assert "unknown level 'B-X'" in result.output
+    result = runner.invoke(build_app(), base, env={"EVAULT_PKI_PASSWORD": "wrong"})
+    assert result.exit_code == 1
+    assert "wrong password or not a PKCS#12 file" in result.output
+    assert not (tmp_path / "o.pdf").exists()
