@@ -14,6 +14,7 @@ Independent of pyHanko's, and stricter where the corpus shows pyHanko is lenient
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,7 @@ class CmsCheck:
     non_der_attrs: bool = False
     signature_value: bytes | None = None
     signature_timestamp: bytes | None = None  # DER of the signature-time-stamp token
+    signing_time: Any = None  # the signing-time signed attribute (claimed), if any
 
 
 def _hash(name: str, data: bytes) -> bytes:
@@ -154,8 +156,9 @@ def check_cms(contents: bytes, signed_bytes: bytes, *, subfilter: str | None) ->
 
 
 def _check(out: CmsCheck, contents: bytes, signed_bytes: bytes, subfilter: str | None) -> None:
-    from asn1crypto import cms
+    from asn1crypto import cms, tsp
 
+    assert tsp  # importing asn1crypto.tsp registers the tst_info content type and attributes
     info = cms.ContentInfo.load(contents, strict=False)  # /Contents is zero-padded
     if info["content_type"].native != "signed_data":
         raise ValueError(f"content type is {info['content_type'].native}, not signed data")
@@ -177,7 +180,7 @@ def _check(out: CmsCheck, contents: bytes, signed_bytes: bytes, subfilter: str |
     ctype = eci["content_type"].native
     econtent = eci["content"]
     # what the signer's message digest must cover
-    if ctype == "tst_info":
+    if ctype in ("tst_info", "1.2.840.113549.1.9.16.1.4"):
         tst = econtent.parsed
         out.tst_info = tst
         mi = tst["message_imprint"]
@@ -212,7 +215,7 @@ def _check(out: CmsCheck, contents: bytes, signed_bytes: bytes, subfilter: str |
     out.signature_value = signature
     try:
         for attr in si["unsigned_attrs"] or []:
-            if attr["type"].native == "signature_time_stamp_token":
+            if attr["type"].dotted == "1.2.840.113549.1.9.16.2.14":
                 out.signature_timestamp = attr["values"][0].dump()
                 break
     except Exception:  # noqa: S110 - an unreadable token is as good as none
@@ -233,6 +236,11 @@ def _check(out: CmsCheck, contents: bytes, signed_bytes: bytes, subfilter: str |
         if len(md_attr) != 1:
             raise ValueError("the signed attributes must hold exactly one message digest")
         attr_digest = md_attr[0]["values"][0].native
+        for a in attrs:
+            if a["type"].native == "signing_time":
+                with contextlib.suppress(Exception):  # an unreadable claim is no claim
+                    out.signing_time = a["values"][0].native
+                break
         digest_ok = attr_digest == digest
         if not digest_ok:
             out.reasons.append("the message digest does not match the signed bytes")

@@ -25,7 +25,7 @@ import hashlib
 import io
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,6 +42,15 @@ from schemas.report import (
 from signing._verify.chain import ChainCache, ChainResult, validate_chain
 from signing._verify.cms_check import CmsCheck, check_cms
 from signing._verify.fastparse import fast_hex_strings
+from signing._verify.pdfsig import (
+    SigField,
+    claimed_signing_time,
+    coverage,
+    docmdp_permission,
+    field_lock,
+    signature_fields,
+    signed_revision,
+)
 from signing._verify.revisions import ChangeLevel, RevisionVerdict, analyse_changes
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -194,7 +203,7 @@ class _Sig:
     kind: SignatureKind
     byte_range: list[int]
     contents: bytes
-    field_obj: Any = None
+    field_obj: SigField | None = None
     reasons: list[str] = field(default_factory=list)
     format_error: str | None = None
     cms: CmsCheck | None = None
@@ -202,7 +211,6 @@ class _Sig:
     signed_revision: int | None = None
     changes: RevisionVerdict | None = None
     status: _Status | None = None
-    embedded: Any = None
 
 
 def _check_byte_range(data: bytes, br: list[int], contents: bytes | None) -> str | None:
@@ -240,27 +248,22 @@ def _is_placeholder(contents: bytes) -> bool:
 
 def _find_signatures(reader: Any, data: bytes) -> tuple[list[_Sig], list[str]]:
     from pyhanko.pdf_utils import generic
-    from pyhanko.sign.fields import enumerate_sig_fields
-    from pyhanko.sign.validation.pdf_embedded import extract_contents
 
     found: list[_Sig] = []
     notes: list[str] = []
-    seen: dict[tuple[int, int] | int, _Sig] = {}
-    for name, sig_ref, fld_ref in enumerate_sig_fields(reader, filled_status=True):
+    seen: dict[Any, _Sig] = {}
+    for fld in signature_fields(reader):
+        name, sig_obj = fld.name, fld.sig_obj
         if len(found) >= _MAX_SIGNATURES:
             notes.append(f"more than {_MAX_SIGNATURES} signatures: the rest were not checked")
             break
-        key: tuple[int, int] | int = (
-            (sig_ref.idnum, sig_ref.generation)
-            if isinstance(sig_ref, generic.IndirectObject)
-            else id(sig_ref)
-        )
-        sig_obj = sig_ref.get_object() if hasattr(sig_ref, "get_object") else sig_ref
+        key = fld.sig_ref if fld.sig_ref is not None else id(sig_obj)
         if key in seen:
             seen[key].reasons.append(f"the same signature is also the value of field {name!r}")
             continue
         try:
-            contents = bytes(extract_contents(sig_obj))
+            raw = sig_obj.raw_get("/Contents", decrypt=generic.EncryptedObjAccess.RAW)
+            contents = bytes(raw.original_bytes)
         except Exception:
             contents = b""
         if _is_placeholder(contents):
@@ -281,7 +284,7 @@ def _find_signatures(reader: Any, data: bytes) -> tuple[list[_Sig], list[str]]:
             kind=kind,
             byte_range=br,
             contents=contents,
-            field_obj=fld_ref.get_object() if hasattr(fld_ref, "get_object") else fld_ref,
+            field_obj=fld,
         )
         if kind is SignatureKind.DOC_TIMESTAMP and str(sig_obj.get("/Type", "")) == "/Sig":
             sig.reasons.append("a document timestamp whose dictionary says /Type /Sig")
@@ -346,14 +349,6 @@ def _raw_signatures(data: bytes) -> list[_Sig]:
     return out
 
 
-_COVERAGE = {
-    "ENTIRE_FILE": Coverage.ENTIRE_FILE,
-    "ENTIRE_REVISION": Coverage.ENTIRE_REVISION,
-    "CONTIGUOUS_BLOCK_FROM_START": Coverage.CONTIGUOUS_BLOCKS,
-    "UNCLEAR": Coverage.PARTIAL,
-}
-
-
 def _raw_coverage(data: bytes, br: list[int]) -> Coverage:
     if len(br) != 4:
         return Coverage.NONE
@@ -365,19 +360,14 @@ def _raw_coverage(data: bytes, br: list[int]) -> Coverage:
     return Coverage.PARTIAL
 
 
-def _docmdp_and_lock(sig: _Sig) -> tuple[bool, Any, str | None]:
-    """(form fill allowed, is_locked callable, a reason if no changes are allowed at all)."""
+def _docmdp_and_lock(sig: _Sig) -> tuple[bool, Callable[[str], bool]]:
+    """(form fill allowed, is_locked) from the signature's DocMDP and FieldMDP."""
     try:
-        from pyhanko.sign.fields import MDPPerm
-
-        emb = sig.embedded
-        perm = emb.docmdp_level if emb is not None else None
-        spec = emb.fieldmdp if emb is not None else None
+        perm = docmdp_permission(sig.sig_obj)
+        locked = field_lock(sig.field_obj.field if sig.field_obj else None, sig.sig_obj)
     except Exception:
-        return True, (lambda name: False), None
-    allowed = perm is None or perm != MDPPerm.NO_CHANGES
-    locked = spec.is_locked if spec is not None else (lambda name: False)
-    return allowed, locked, (None if allowed else "the signature allows no changes (DocMDP P=1)")
+        return True, (lambda name: False)
+    return perm != 1, locked
 
 
 async def verify_document(
@@ -541,8 +531,6 @@ class _Status:
 
 
 def _examine_structure(sig: _Sig, reader: Any, data: bytes) -> None:
-    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
-
     problem = _check_byte_range(data, sig.byte_range, sig.contents)
     if problem:
         sig.format_error = problem
@@ -550,17 +538,15 @@ def _examine_structure(sig: _Sig, reader: Any, data: bytes) -> None:
         return
     sig.cms = check_cms(sig.contents, _signed_bytes(data, sig.byte_range), subfilter=sig.subfilter)
     try:
-        sig.embedded = EmbeddedPdfSignature(reader, sig.field_obj, sig.field_name or "")
-        cov = sig.embedded.evaluate_signature_coverage()
-        sig.coverage = _COVERAGE.get(cov.name, Coverage.PARTIAL)
-        sig.signed_revision = sig.embedded.signed_revision
+        sig.signed_revision = signed_revision(reader, sig.field_obj) if sig.field_obj else None
+        sig.coverage = coverage(reader, data, sig.byte_range, sig.signed_revision)
     except Exception as exc:
-        sig.reasons.append(f"pyHanko cannot read this signature ({type(exc).__name__})")
+        sig.reasons.append(f"the signature's revision cannot be read ({type(exc).__name__})")
         sig.coverage = _raw_coverage(data, sig.byte_range)
     if sig.coverage is Coverage.ENTIRE_FILE:
         sig.changes = RevisionVerdict()
     elif sig.coverage is Coverage.ENTIRE_REVISION and sig.signed_revision is not None:
-        allowed, locked, _ = _docmdp_and_lock(sig)
+        allowed, locked = _docmdp_and_lock(sig)
         sig.changes = analyse_changes(
             reader, sig.signed_revision, form_fill_allowed=allowed, is_locked=locked
         )
@@ -707,11 +693,8 @@ def _report_for(
     revocation, revoked_at = _revocation(sig)
     signing_time = None
     ts_time = None
-    try:
-        if sig.embedded is not None and sig.kind is SignatureKind.SIGNATURE:
-            signing_time = sig.embedded.self_reported_timestamp
-    except Exception:  # noqa: S110
-        pass
+    if sig.kind is SignatureKind.SIGNATURE:
+        signing_time = claimed_signing_time(cms.signing_time if cms else None, sig.sig_obj)
     if st is not None and st.ts_time is not None:
         ts_time = st.ts_time
     poe = ts_time if (st is not None and st.ts_trusted) else None
