@@ -32,7 +32,7 @@ def demo_pki_password(settings: Settings) -> str:
 
 def copy_renderer_from_settings(settings: Settings) -> CopyRenderer:
     """A ``signing.copies.CopyMaker`` around the vault's sealer (loads keys once)."""
-    from signing.copies import CopyMaker
+    from signing.copies.maker import CopyMaker
     from signing.keys import LocalKeySource, Pkcs12KeySource
     from signing.seal import Sealer
     from signing.timestamps import EmbeddedTSA, HttpTSA

@@ -46,7 +46,7 @@ __all__ = ["AUDIT_DEPT", "HOLDER", "OTHER_HOLDER", "TAX_DEPT", "Api"]
 
 @functools.cache
 def copy_renderer() -> Any:
-    from signing.copies import CopyMaker
+    from signing.copies.maker import CopyMaker
 
     return CopyMaker(sealer())
 

@@ -145,6 +145,7 @@ cell("police", "status own", _status("own"), 403)
 for tgt in ("own", "other"):
     cell("housing", f"search {tgt}", _search(tgt), 200)
     cell("housing", f"read {tgt}", _read(tgt), 200)
+cell("housing", "copy own", _copy("own"), 201)
 # no permission, no consent (tax): refused and logged
 for tgt in ("own", "other"):
     cell("tax", f"search {tgt}", _search(tgt), 403, audited=True)
@@ -153,6 +154,7 @@ for tgt in ("own", "other"):
 # consent of the own holder only (tax+consent): own allowed, other refused and logged
 cell("tax+consent", "search own", _search("own"), 200)
 cell("tax+consent", "read own", _read("own"), 200)
+cell("tax+consent", "copy own", _copy("own"), 201)
 cell("tax+consent", "search other", _search("other"), 403, audited=True)
 cell("tax+consent", "read other", _read("other"), 403, audited=True)
 cell("tax+consent", "copy other", _copy("other"), 403, audited=True)
