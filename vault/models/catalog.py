@@ -35,7 +35,7 @@ class Department(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     seal_certificates: Mapped[list[SealCertificate]] = relationship(
-        back_populates="department", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="department", cascade="all, delete-orphan"
     )
 
 

@@ -38,7 +38,7 @@ from vault.blobs.base import BlobStore
 from vault.crypto import HolderCrypto
 from vault.errors import ConflictError, IntakeRefused, InvalidInput
 from vault.services.catalog import find_department_by_code
-from vault.services.intake import PdfVerifier, PrecomputedVerifier, ingest
+from vault.services.intake import PdfVerifier, PrecomputedVerifier, ingest, precheck
 from vault.services.lifecycle import version_by_sha256
 
 __all__ = [
@@ -56,6 +56,7 @@ MANIFEST_FIELDS = ("file", *LicenseMetadata.model_fields)
 _WINDOW_PER_WORKER = 4
 
 VerifierFactory = Callable[[], PdfVerifier]
+BlobStoreFactory = Callable[[], BlobStore]
 
 
 @dataclass(frozen=True)
@@ -206,16 +207,26 @@ def _metadata_for(item: ImportItem, manifest: dict[str, dict[str, str]] | None) 
 
 # Worker processes ----------------------------------------------------------------------------
 _worker_verifier: PdfVerifier | None = None
+_worker_blobs: BlobStore | None = None
 
 
-def _init_worker(factory: VerifierFactory) -> None:
-    global _worker_verifier
+def _init_worker(factory: VerifierFactory, blobs_factory: BlobStoreFactory | None) -> None:
+    global _worker_verifier, _worker_blobs
     _worker_verifier = factory()
+    _worker_blobs = blobs_factory() if blobs_factory is not None else None
 
 
 def _verify_in_worker(data: bytes, name: str, at: dt.datetime) -> str:
+    """Verify; when it passed, also store the blob here (the fsyncs leave the writer's path).
+
+    A blob stored for a file that intake then refuses (wrong signer, a conflict) is
+    unreferenced and removed by gc after the grace period.
+    """
     assert _worker_verifier is not None
-    return _worker_verifier.verify(data, at=at, file_name=name).model_dump_json()
+    report = _worker_verifier.verify(data, at=at, file_name=name)
+    if _worker_blobs is not None and report.passed:
+        _worker_blobs.put(data)
+    return report.model_dump_json()
 
 
 # The import ----------------------------------------------------------------------------------
@@ -233,6 +244,7 @@ def import_stock(
     blobs: BlobStore,
     crypto: HolderCrypto,
     verifier_factory: VerifierFactory,
+    blobs_factory: BlobStoreFactory | None = None,
     source: Path,
     manifest: Path | None = None,
     workers: int = 2,
@@ -244,7 +256,9 @@ def import_stock(
 
     ``sessions`` makes sessions (a ``sessionmaker``); ``verifier_factory`` must be
     picklable (a module-level function or a ``functools.partial`` of one) when
-    ``workers > 1``: each worker process builds its own verifier with it.
+    ``workers > 1``: each worker process builds its own verifier with it. With
+    ``blobs_factory`` (picklable too) the workers also store the blobs of files that
+    passed verification, so the serialized writer does not wait for their fsyncs.
     """
     started = time.perf_counter()
     items = discover(source)
@@ -291,6 +305,17 @@ def import_stock(
                     "unknown_department",
                     f"no department is registered with 颁发机构代码 {code}",
                 )
+            try:
+                precheck(
+                    session=session,
+                    crypto=crypto,
+                    metadata=metadata,
+                    pushed_by_department_id=department_id,
+                )
+            except IntakeRefused as exc:
+                return ImportOutcome(item.name, "refused", exc.reason, str(exc))
+            except ConflictError as exc:
+                return ImportOutcome(item.name, "refused", "conflict", str(exc))
             return _Pending(item, data, metadata, department_id)
 
         def write(pending: _Pending, report: VerificationReport) -> ImportOutcome:
@@ -330,7 +355,9 @@ def import_stock(
                 report = verifier.verify(prepared.data, at=at, file_name=item.name)
                 record(write(prepared, report))
         else:
-            _run_parallel(items, prepare, write, record, verifier_factory, workers, at)
+            _run_parallel(
+                items, prepare, write, record, verifier_factory, blobs_factory, workers, at
+            )
     summary.elapsed_seconds = time.perf_counter() - started
     return summary
 
@@ -341,15 +368,23 @@ def _run_parallel(
     write: Callable[[_Pending, VerificationReport], ImportOutcome],
     record: Callable[[ImportOutcome], None],
     factory: VerifierFactory,
+    blobs_factory: BlobStoreFactory | None,
     workers: int,
     at: dt.datetime,
 ) -> None:
-    context = multiprocessing.get_context("spawn")
+    # fork: the workers start with everything already imported (a spawned worker spends
+    # seconds importing pyHanko and SQLAlchemy); they touch none of the parent's
+    # connections or threads. spawn where fork does not exist.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
     window = workers * _WINDOW_PER_WORKER
     queue: Iterator[ImportItem] = iter(items)
     pending: dict[concurrent.futures.Future[str], _Pending] = {}
     with concurrent.futures.ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(factory,)
+        max_workers=workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(factory, blobs_factory),
     ) as pool:
         try:
             exhausted = False

@@ -51,6 +51,7 @@ __all__ = [
     "PrecomputedVerifier",
     "check_report",
     "ingest",
+    "precheck",
 ]
 
 _WRITE_ATTEMPTS = 5
@@ -160,6 +161,24 @@ def ingest(
                 raise
             continue  # a concurrent push won a unique constraint: look again
     raise ConflictError("concurrent pushes of this license kept colliding; push it again")
+
+
+def precheck(
+    *,
+    session: Session,
+    crypto: HolderCrypto,
+    metadata: LicenseMetadata,
+    pushed_by_department_id: int,
+) -> None:
+    """The checks of ``ingest`` that need no PDF (rules and conflicts), to refuse early.
+
+    Raises what ``ingest`` would raise for them; ``ingest`` runs them again anyway.
+    """
+    context = _check_rules(session, metadata, pushed_by_department_id)
+    try:
+        _check_against_stored(session, crypto, metadata, context)
+    finally:
+        session.rollback()
 
 
 # Steps --------------------------------------------------------------------------------------

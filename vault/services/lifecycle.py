@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from schemas.license import LicenseStatus
 from vault.db.base import utcnow
@@ -145,8 +145,12 @@ def get_version(*, session: Session, license_id: int, version: int | None = None
 
 def version_by_sha256(*, session: Session, sha256: str) -> LicenseVersion | None:
     """The version whose PDF has this SHA-256, or None (an indexed lookup)."""
+    # Only the version and its license row: this lookup is the whole cost of a duplicate
+    # push, so the license's type, issuer and holder load later, if asked for.
     return session.scalars(
-        select(LicenseVersion).where(LicenseVersion.blob_sha256 == sha256)
+        select(LicenseVersion)
+        .where(LicenseVersion.blob_sha256 == sha256)
+        .options(joinedload(LicenseVersion.license).lazyload("*"))
     ).one_or_none()
 
 

@@ -35,6 +35,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+        from vault.blobs import blob_store_from_settings
         from vault.bootstrap import build_verifier, open_vault
         from vault.errors import VaultError
         from vault.services.bulk import import_stock, write_refusals
@@ -62,6 +63,7 @@ def register(app: typer.Typer) -> None:
                         blobs=vault.blobs,
                         crypto=vault.crypto,
                         verifier_factory=functools.partial(build_verifier, settings),
+                        blobs_factory=functools.partial(blob_store_from_settings, settings),
                         source=source,
                         manifest=manifest,
                         workers=workers,

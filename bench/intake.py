@@ -1,0 +1,178 @@
+"""Intake: bulk-import throughput (2 worker processes) vs a naive sequential loop, and the
+cost of a duplicate push vs verifying the PDF.
+
+    .venv/bin/python -m bench.intake [--rounds N] [--level B-LT]
+
+Both imports start from an empty embedded vault (SQLite + local blob folder) with the same
+N freshly sealed licenses (B-LT by default: stock carries validation data); the bulk import
+pays its worker start-up. The naive loop reads each file, verifies it with one reused
+``signing.verify.Verifier`` and calls ``ingest``, one after the other. The duplicate push
+is ``ingest`` of bytes already stored (a SHA-256 and an indexed lookup, no PDF parsing),
+timed against verifying the same PDF.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import functools
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.harness import Row, Stats, compare, format_table, machine
+from signing.seal import PadesLevel
+from signing.verify import Verifier
+from tests.helpers.pki import sample_pdf, sealer
+from tests.vault.licenses import MARKET_DEPT, make_catalog, metadata, trust_bundle
+from vault.blobs import LocalBlobStore
+from vault.bootstrap import build_verifier
+from vault.crypto import HolderCrypto
+from vault.db import make_engine, make_session_factory
+from vault.migrations import upgrade
+from vault.services.bulk import MANIFEST_FIELDS, import_stock
+from vault.services.intake import ingest
+from vault.settings import load_settings
+
+__all__ = ["run"]
+
+
+def _vault(root: Path) -> tuple[object, LocalBlobStore, HolderCrypto, int]:
+    url = f"sqlite:///{root / 'evault.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    with sessions() as s:
+        market = make_catalog(s).market
+    return sessions, LocalBlobStore(root / "blobs"), HolderCrypto.generate(), market
+
+
+def _stock(root: Path, count: int, level: PadesLevel) -> Path:
+    folder = root / "stock"
+    folder.mkdir(parents=True)
+    seal = sealer(MARKET_DEPT)
+    rows = []
+    for i in range(count):
+        name = f"{i:05d}.pdf"
+        pdf = seal.seal(sample_pdf(f"bench license {i}"), level=level)
+        (folder / name).write_bytes(pdf)
+        data = metadata(10_000 + i).model_dump(mode="json")
+        rows.append({"file": name, **{k: "" if v is None else str(v) for k, v in data.items()}})
+        rows[-1]["extra"] = "{}"
+    manifest = root / "manifest.csv"
+    with manifest.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=MANIFEST_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return manifest
+
+
+def _per_license(seconds: float, count: int) -> Stats:
+    ms = seconds * 1000 / count
+    return Stats(ms, ms, 1)
+
+
+def run(rounds: int, level: PadesLevel = PadesLevel.B_LT) -> list[Row]:
+    count = max(20, 2 * rounds)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        manifest = _stock(root, count, level)
+        bundle = root / "bundle.json"
+        bundle.write_bytes(trust_bundle().dump())
+        factory = functools.partial(build_verifier, load_settings(trust_bundle=bundle))
+
+        # Bulk import, 2 worker processes.
+        (root / "a").mkdir()
+        sessions, blobs, crypto, _ = _vault(root / "a")
+        started = time.perf_counter()
+        summary = import_stock(
+            sessions=sessions,  # type: ignore[arg-type]
+            blobs=blobs,
+            crypto=crypto,
+            verifier_factory=factory,
+            blobs_factory=functools.partial(LocalBlobStore, root / "a" / "blobs"),
+            source=root / "stock",
+            manifest=manifest,
+            workers=2,
+        )
+        bulk_s = time.perf_counter() - started
+        assert summary.ingested == count, summary
+
+        # Naive sequential loop.
+        (root / "b").mkdir()
+        sessions_b, blobs_b, crypto_b, market = _vault(root / "b")
+        verifier = Verifier(trust_bundle())
+        files = sorted((root / "stock").glob("*.pdf"))
+        started = time.perf_counter()
+        with sessions_b() as session:  # type: ignore[operator]
+            for i, path in enumerate(files):
+                ingest(
+                    session=session,
+                    blobs=blobs_b,
+                    verifier=verifier,
+                    crypto=crypto_b,
+                    metadata=metadata(10_000 + i),
+                    pdf=path.read_bytes(),
+                    pushed_by_department_id=market,
+                )
+        naive_s = time.perf_counter() - started
+
+        # Duplicate push vs verifying the same PDF.
+        pdf = files[0].read_bytes()
+        meta = metadata(10_000)
+        with sessions_b() as session:  # type: ignore[operator]
+
+            def duplicate() -> None:
+                result = ingest(
+                    session=session,
+                    blobs=blobs_b,
+                    verifier=verifier,
+                    crypto=crypto_b,
+                    metadata=meta,
+                    pdf=pdf,
+                    pushed_by_department_id=market,
+                )
+                assert not result.created
+
+            dup = compare(
+                "duplicate push (same bytes, SQLite)",
+                duplicate,
+                lambda: verifier.verify(pdf),
+                baseline_name="verify the PDF (what parsing would cost)",
+                rounds=max(rounds, 50),
+                target="< 5 ms",
+            )
+    print(
+        f"bulk import: {count} licenses in {bulk_s:.2f} s = {count / bulk_s:.1f} licenses/s "
+        f"(2 processes, start-up included); naive loop: {naive_s:.2f} s = "
+        f"{count / naive_s:.1f} licenses/s",
+        file=sys.stderr,
+    )
+    return [
+        Row(
+            f"bulk import of {count} {level.value} licenses, per license (2 processes)",
+            _per_license(bulk_s, count),
+            "sequential verify + ingest loop",
+            _per_license(naive_s, count),
+            target=f"{count / bulk_s:.1f} licenses/s vs {count / naive_s:.1f}",
+        ),
+        dup,
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.intake")
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--level", default="B-LT", help="PAdES level of the stock (B-B, B-LT)")
+    args = parser.parse_args()
+    rows = run(args.rounds, PadesLevel(args.level))
+    print(f"{machine()}, {args.rounds} rounds\n")
+    print(format_table(rows))
+    median = statistics.median([rows[1].ours.median_ms])
+    print(f"\nduplicate push median {median:.2f} ms (target < 5 ms)")
+
+
+if __name__ == "__main__":
+    main()
