@@ -365,8 +365,8 @@ def _docmdp_and_lock(sig: _Sig) -> tuple[bool, Callable[[str], bool]]:
     try:
         perm = docmdp_permission(sig.sig_obj)
         locked = field_lock(sig.field_obj.field if sig.field_obj else None, sig.sig_obj)
-    except Exception:
-        return True, (lambda name: False)
+    except Exception:  # unreadable locks: fail closed, no form fill is permitted
+        return False, (lambda name: True)
     return perm != 1, locked
 
 

@@ -152,7 +152,8 @@ def _references(sig_obj: Any) -> list[Any]:
     if not isinstance(refs, list):
         return []
     out = []
-    for r in refs[:16]:
+    for i in range(min(len(refs), 16)):
+        r = refs[i]
         if isinstance(r, dict):
             out.append(r)
     return out

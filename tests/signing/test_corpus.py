@@ -145,3 +145,12 @@ def test_unknown_digest_algorithm_is_unsupported_not_a_crash(
     assert not sig.intact
     assert sig.sub_indication is SubIndication.CRYPTO_CONSTRAINTS_FAILURE
     assert "unsupported" in sig.reasons[0]
+
+
+def test_field_locked_by_the_signature_and_filled_later_is_modified(
+    corpus_dir: Path, verifier: Verifier
+) -> None:
+    report = _verify(corpus_dir, verifier, "test-with-vri.pdf")
+    (sig,) = report.signatures
+    assert sig.intact and sig.modified_after_signing
+    assert "the signature locks it" in sig.reasons[0]
