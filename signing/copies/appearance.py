@@ -68,10 +68,11 @@ def _n(value: float) -> str:
 
 
 def _tokens(text: str) -> Iterable[str]:
-    """CJK characters one by one; runs of ASCII letters/digits together (not split)."""
+    """CJK characters one by one; runs of ASCII letters, digits and ``-_./:#`` together
+    (a case number or a URL breaks only when longer than a line)."""
     word = ""
     for ch in text:
-        if ch.isascii() and ch.isalnum():
+        if ch.isascii() and (ch.isalnum() or ch in "-_./:#"):
             word += ch
             continue
         if word:

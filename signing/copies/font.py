@@ -131,8 +131,8 @@ class CjkFont:
             if tag in self._tables:
                 raw = self._raw(tag)
                 if tag == "head":
-                    # checkSumAdjustment zeroed (viewers ignore it); long loca always.
-                    raw = raw[:8] + b"\0\0\0\0" + raw[12:50] + struct.pack(">h", 1) + raw[52:]
+                    # checkSumAdjustment zeroed (viewers ignore it); loca format set per copy
+                    raw = raw[:8] + b"\0\0\0\0" + raw[12:]
                 out[tag] = raw
         return out
 
@@ -220,7 +220,13 @@ class CjkFont:
         offsets[self.num_glyphs] = len(glyf)
         tables = dict(self._fixed)
         tables["glyf"] = bytes(glyf)
-        tables["loca"] = struct.pack(f">{len(offsets)}I", *offsets)
+        head = tables["head"]
+        if len(glyf) < 0x20000:  # short loca: offsets / 2 in 16 bits (offsets are even)
+            tables["loca"] = struct.pack(f">{len(offsets)}H", *(o >> 1 for o in offsets))
+            tables["head"] = head[:50] + struct.pack(">h", 0) + head[52:]
+        else:
+            tables["loca"] = struct.pack(f">{len(offsets)}I", *offsets)
+            tables["head"] = head[:50] + struct.pack(">h", 1) + head[52:]
         return _sfnt(tables)
 
 
