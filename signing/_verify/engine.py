@@ -458,8 +458,15 @@ async def _verify_pdf(
     doc = _read_dss(reader, cache)
     vc_factory = _ContextFactory(trust, at, doc, trust_manager, cache.chains)
     reports = []
+    junk = _trailing_junk(data)
     for sig in sigs:  # structure first: validation below must not disturb the analysis
         _examine_structure(sig, reader, data)
+        if junk and sig.changes is not None and sig.coverage is not Coverage.ENTIRE_FILE:
+            sig.changes.note(
+                ChangeLevel.OTHER,
+                f"{junk} bytes follow the last %%EOF without forming a revision",
+                permitted=False,
+            )
     for sig in sigs:
         await _validate(sig, vc_factory)
     for sig in sigs:
@@ -528,6 +535,14 @@ class _Status:
     chain: ChainResult
     ts_time: dt.datetime | None = None
     ts_trusted: bool = False
+
+
+def _trailing_junk(data: bytes) -> int:
+    """How many non-whitespace bytes follow the file's last ``%%EOF`` marker."""
+    end = data.rfind(b"%%EOF")
+    if end < 0:
+        return 0
+    return len(data[end + 5 :].strip(b" \t\r\n\x00\x0c"))
 
 
 def _examine_structure(sig: _Sig, reader: Any, data: bytes) -> None:
