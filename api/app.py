@@ -62,6 +62,9 @@ def create_app(settings: Settings | None = None, *, vault: Any | None = None) ->
     app.include_router(ops.router)
     app.include_router(oauth.router)
     _include_optional(app)
+    from api.pages import install as install_pages
+
+    install_pages(app, demo=settings.is_demo)
     if settings.is_demo:
         from api.routes import demo
 

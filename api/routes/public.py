@@ -8,14 +8,12 @@ license's holder.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Path, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
 from api.context import ApiContext
@@ -39,10 +37,6 @@ _bearer = HTTPBearer(
     scheme_name="DepartmentOrHolder",
     description="a department access token or a holder token",
     auto_error=False,
-)
-_templates = Environment(
-    loader=FileSystemLoader(FilePath(__file__).resolve().parent.parent / "templates"),
-    autoescape=select_autoescape(["html"]),
 )
 
 
@@ -101,13 +95,6 @@ def status_json(copy_id: CopyIdPath, session: SessionDep) -> CopyStatusOut:
     return copy_status_out(copy_status(session=session, copy_id=copy_id))
 
 
-_STATE_TEXT = {
-    "valid": ("有效", "Valid", "ok"),
-    "expired": ("已过期", "Expired", "warn"),
-    "license_invalid": ("证照已失效", "License no longer valid", "bad"),
-}
-
-
 @router.get(
     "/v/{copy_id}",
     response_class=HTMLResponse,
@@ -117,25 +104,9 @@ _STATE_TEXT = {
 def status_page(
     copy_id: CopyIdPath, request: Request, ctx: CtxDep, session: SessionDep
 ) -> HTMLResponse:
-    base = ctx.settings.public_base_url.rstrip("/")
-    try:
-        view = copy_status(session=session, copy_id=copy_id)
-    except NotFound:
-        html = _templates.get_template("copy_not_found.html").render()
-        return HTMLResponse(html, status_code=404)
-    cst = dt.timezone(dt.timedelta(hours=8))
-    zh, en, tone = _STATE_TEXT[view.state]
-    html = _templates.get_template("copy_status.html").render(
-        view=view,
-        state_zh=zh,
-        state_en=en,
-        tone=tone,
-        made_at=view.made_at.astimezone(cst).strftime("%Y-%m-%d %H:%M"),
-        expires_at=view.expires_at.astimezone(cst).strftime("%Y-%m-%d %H:%M"),
-        status_url=f"{base}/v1/copies/{view.copy_id}/status",
-        bundle_url=f"{base}/v1/trust-bundle",
-    )
-    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+    from api.pages.public_pages import copy_check_page
+
+    return copy_check_page(request, ctx, session, copy_id)
 
 
 @router.get(

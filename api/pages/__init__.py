@@ -1,0 +1,50 @@
+"""Web pages for holders and for anyone checking a copy, served by the API's own app.
+
+Server-rendered (Jinja2, ``api/templates/pages``), Chinese first with an English switch,
+one local stylesheet (``api/static``), no script, no build step. :func:`install` adds them
+to an app made by :func:`api.app.create_app`.
+
+- ``/``: home; ``/verify``: upload a PDF and read its report in plain words.
+- ``/login`` (demo: choose a sample holder), ``/logout``.
+- ``/me`` (my licenses), ``/me/consent`` (consent and share codes), ``/me/log`` (用证记录).
+- ``/v/{copy_id}`` (route in :mod:`api.routes.public`): a certified copy's check page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+
+from api.context import ApiContext
+from api.pages.web import CsrfFailed, LoginRequired, redirect, render
+
+__all__ = ["install"]
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def install(app: FastAPI, *, demo: bool) -> None:
+    """Mount the pages, their stylesheet and their two error handlers on ``app``."""
+    from api.pages import login, portal, public_pages
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(public_pages.router)
+    app.include_router(login.router)
+    if demo:
+        app.include_router(login.demo_router)
+    app.include_router(portal.router)
+
+    async def login_required(request: Request, exc: Exception) -> Response:
+        ctx: ApiContext = request.app.state.ctx
+        target = request.url.path if request.method == "GET" else "/me"
+        return redirect(request, ctx, f"/login?next={target}")
+
+    async def csrf_failed(request: Request, exc: Exception) -> Response:
+        ctx: ApiContext = request.app.state.ctx
+        return render(request, ctx, "error.html", status=403, key="error.csrf", detail="")
+
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(CsrfFailed, csrf_failed)

@@ -1,0 +1,187 @@
+"""The real app over HTTP, on a demo-initialised data directory, and a headless Chromium.
+
+``site``: ``evault demo``'s data (demo PKI, departments with client credentials, holders,
+sealed licenses) in a temporary directory, served by uvicorn on 127.0.0.1 (a free port) in
+a background thread, once per session. ``browser``: Debian's chromium driven by Playwright
+(no ``playwright install``: the system browser). Missing chromium skips here, fails in CI.
+
+Screenshots go to ``test-artifacts/web/`` (gitignored) at phone and desktop widths.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, require
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts" / "web"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@dataclass
+class Site:
+    base: str
+    data_dir: Path
+    demo: dict[str, Any]
+
+    def department(self, name_part: str) -> dict[str, Any]:
+        return next(d for d in self.demo["departments"] if name_part in d["name"])
+
+    def holder(self, name: str) -> dict[str, Any]:
+        return next(h for h in self.demo["holders"] if h["name"] == name)
+
+    def department_token(self, name_part: str) -> str:
+        dept = self.department(name_part)
+        r = httpx.post(
+            f"{self.base}/v1/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": dept["client_id"],
+                "client_secret": dept["client_secret"],
+            },
+            timeout=30,
+        )
+        assert r.status_code == 200, r.text
+        token: str = r.json()["access_token"]
+        return token
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class DemoData:
+    """``evault demo``'s data directory, prepared once per test session."""
+
+    data_dir: Path
+    document: dict[str, Any]
+
+    def settings(self, base: str, **overrides: Any) -> Any:
+        from vault.settings import load_settings
+
+        values: dict[str, Any] = {
+            "mode": "demo",
+            "data_dir": self.data_dir,
+            "public_base_url": base,
+            "rate_limit_per_minute": 1_000_000,
+            "rate_limit_burst": 1_000_000,
+        }
+        values.update(overrides)
+        return load_settings(**values)
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> DemoData:
+    from api.demo import prepare_demo
+    from vault.settings import load_settings
+
+    settings = load_settings(mode="demo", data_dir=tmp_path_factory.mktemp("web") / "data")
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one,
+    # and the demo's sealing refuses to run inside a loop.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        summary = pool.submit(prepare_demo, settings).result()
+    return DemoData(settings.data_dir, json.loads(summary.credentials_file.read_text()))
+
+
+@pytest.fixture(scope="session")
+def site(demo_data: DemoData) -> Iterator[Site]:
+    import uvicorn
+
+    from api.app import create_app
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = demo_data.settings(base)
+    app = create_app(settings)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, name="uvicorn-web-tests", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start", pytrace=False)
+        time.sleep(0.05)
+    try:
+        yield Site(base, settings.data_dir, demo_data.document)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    require(CHROMIUM.is_file(), "Debian chromium at /usr/bin/chromium (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require(False, "the playwright Python package (pip install playwright)")
+        raise
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, site: Site) -> Iterator[Any]:
+    """A fresh browser context (no cookies) at phone width, with downloads enabled."""
+    context = browser.new_context(
+        viewport=PHONE, accept_downloads=True, base_url=site.base, locale="zh-CN"
+    )
+    context.set_default_timeout(20_000)
+    pg = context.new_page()
+    problems: list[str] = []
+    pg.on(
+        "console",
+        lambda msg: problems.append(msg.text) if msg.type in ("error", "warning") else None,
+    )
+    pg.problems = problems
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def shoot(page: Any, name: str) -> list[Path]:
+    """Full-page screenshots at phone and desktop widths; back to phone width after."""
+    paths = []
+    for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+        page.set_viewport_size(size)
+        path = ARTIFACTS / f"{name}-{label}.png"
+        page.screenshot(path=str(path), full_page=True)
+        paths.append(path)
+    page.set_viewport_size(PHONE)
+    return paths

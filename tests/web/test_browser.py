@@ -1,0 +1,210 @@
+"""End to end in headless Chromium: a holder's portal, a department's use, a copy's check page,
+and the verify page refusing a tampered copy. Screenshots of each page: test-artifacts/web/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.web.conftest import Site, shoot
+
+pytestmark = pytest.mark.browser
+
+CASE = "FZTAX-2026-0042"
+PURPOSE = "个人所得税专项附加扣除"
+
+
+def _no_console_problems(page: Any) -> None:
+    """No CSP violation, missing file or script error was reported by the browser."""
+    assert page.problems == [], page.problems
+
+
+def _login(page: Any, name: str) -> None:
+    page.goto("/me")
+    assert page.url.endswith("/login?next=/me")
+    page.get_by_label(re.compile(name)).check()
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/me")
+
+
+def _department_copy(site: Site, holder_id: str, dept: str, purpose: str, case: str) -> dict:
+    token = site.department_token(dept)
+    headers = {"Authorization": f"Bearer {token}"}
+    found = httpx.post(
+        f"{site.base}/v1/licenses/search",
+        headers=headers,
+        json={"holder_id": holder_id, "purpose": purpose, "case_no": case},
+        timeout=30,
+    )
+    assert found.status_code == 200, found.text
+    license_id = found.json()["licenses"][0]["id"]
+    made = httpx.post(
+        f"{site.base}/v1/licenses/{license_id}/copies",
+        headers=headers,
+        json={"purpose": purpose, "case_no": case},
+        timeout=120,
+    )
+    assert made.status_code == 201, made.text
+    copy: dict = made.json()
+    pdf = httpx.get(copy["download_url"], headers=headers, timeout=30)
+    assert pdf.status_code == 200, pdf.text
+    copy["pdf"] = pdf.content
+    return copy
+
+
+def test_holder_portal_consent_and_access_log(page: Any, site: Site) -> None:
+    holder = site.holder("张三")
+
+    # Log in (demo) and list my licenses.
+    page.goto("/login")
+    shoot(page, "01-login")
+    _login(page, "张三")
+    cards = page.locator("li.license")
+    assert cards.count() == 1
+    card = cards.first
+    assert "居住证" in card.inner_text()
+    assert "福州市公安局" in card.inner_text()
+    assert "有效" in card.locator(".badge").inner_text()
+    assert holder["holder_id"] not in page.content()  # masked only
+    assert holder["holder_id"][-4:] in card.inner_text()
+    shoot(page, "02-licenses")
+
+    # Download the original e-certificate.
+    with page.expect_download() as info:
+        card.get_by_role("link", name="下载原件").click()
+    download = info.value
+    data = Path(download.path()).read_bytes()
+    assert data.startswith(b"%PDF-") and b"/ByteRange" in data
+    assert download.suggested_filename.startswith("license-")
+
+    # Consent: the tax office (no standing permission) may use my 居住证 for 2 cases.
+    page.get_by_role("link", name="授权管理").click()
+    page.get_by_label("用证部门").select_option(label="国家税务总局福州市税务局")
+    page.locator("form[action='/me/consent']").get_by_label("居住证").check()
+    page.get_by_label("有效天数").fill("7")
+    page.get_by_label("可用次数（办件数，可选）").fill("2")
+    page.get_by_role("button", name="授权", exact=True).click()
+    page.wait_for_url("**/me/consent?done=grant")
+    assert page.get_by_role("status").inner_text() == "授权已生效。"
+    grant = page.locator("li.grant").first
+    assert "国家税务总局福州市税务局" in grant.inner_text()
+    assert "0 / 2" in grant.inner_text()
+    shoot(page, "03-consent")
+
+    # The department uses the license over the JSON API within a case (allowed by consent).
+    copy = _department_copy(site, holder["holder_id"], "税务局", PURPOSE, CASE)
+
+    # The holder sees that use in the access log, and can filter it.
+    page.get_by_role("link", name="用证记录").click()
+    entries = page.locator("ol.log li.entry")
+    text = entries.all_inner_texts()
+    tax_uses = [t for t in text if "国家税务总局福州市税务局" in t and CASE in t]
+    assert any("制作加注件" in t for t in tax_uses), text
+    assert any("查询" in t for t in tax_uses), text
+    assert all("允许" in t for t in tax_uses)
+    shoot(page, "04-access-log")
+    page.get_by_label("部门").select_option(label="国家税务总局福州市税务局")
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+    page.get_by_label("起始日期").fill(today.isoformat())
+    page.get_by_label("截止日期").fill(today.isoformat())
+    page.get_by_role("button", name="筛选").click()
+    filtered = page.locator("ol.log li.entry").all_inner_texts()
+    assert filtered and all("国家税务总局福州市税务局" in t for t in filtered), filtered
+    page.get_by_label("起始日期").fill((today + dt.timedelta(days=1)).isoformat())
+    page.get_by_label("截止日期").fill((today + dt.timedelta(days=2)).isoformat())
+    page.get_by_role("button", name="筛选").click()
+    assert page.locator("ol.log li.entry").count() == 0
+    assert "没有符合条件的记录" in page.content()
+
+    # Revoke the consent: the department's next new case is refused, and the holder sees it.
+    page.get_by_role("link", name="授权管理").click()
+    page.locator("li.grant").first.get_by_role("button", name=re.compile("撤销")).click()
+    page.wait_for_url("**/me/consent?done=revoke")
+    assert "已撤销" in page.locator("li.grant").first.inner_text()
+    token = site.department_token("税务局")
+    refused = httpx.post(
+        f"{site.base}/v1/licenses/search",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"holder_id": holder["holder_id"], "purpose": PURPOSE, "case_no": CASE + "-B"},
+        timeout=30,
+    )
+    assert refused.status_code == 403, refused.text
+    page.get_by_role("link", name="用证记录").click()
+    newest = page.locator("ol.log li.entry").first.inner_text()
+    assert "拒绝" in newest and CASE + "-B" in newest
+
+    # A share code, shown once.
+    page.get_by_role("link", name="授权管理").click()
+    page.get_by_role("button", name="生成分享码").click()
+    code = page.locator("#share-code").inner_text()
+    assert re.fullmatch(r"[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}", code), code
+    shoot(page, "05-share-code")
+    _no_console_problems(page)
+    assert copy["verify_url"].startswith(site.base + "/v/")
+
+
+def test_copy_check_page_as_scanned_and_in_english(page: Any, site: Site) -> None:
+    holder = site.holder("福州示例科技有限公司")
+    copy = _department_copy(site, holder["holder_id"], "住房和城乡建设局", "住房保障", "ZJ-1")
+    page.goto(copy["verify_url"])  # what the QR code holds
+    verdict = page.locator("#verdict")
+    assert verdict.locator(".verdict-title").inner_text() == "有效"
+    body = page.locator("main").inner_text()
+    for expected in ("营业执照", "福州市市场监督管理局", "福州市住房和城乡建设局", "住房保障"):
+        assert expected in body
+    assert holder["holder_id"] not in page.content()
+    assert holder["holder_id"][-4:] in body and "*" in body
+    assert "evault verify" in body
+    shoot(page, "06-copy-check")
+    page.get_by_role("link", name="English").click()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("#verdict .verdict-title").inner_text() == "Valid"
+    assert "Verify offline" in page.locator("main").inner_text()
+    shoot(page, "07-copy-check-en")
+    _no_console_problems(page)
+    missing = page.goto("/v/not-a-copy-id")
+    assert missing.status == 404
+    assert page.locator("h1").inner_text() == "Not found"  # the English choice is kept
+
+
+def test_verify_page_passes_a_copy_and_refuses_a_tampered_one(
+    page: Any, site: Site, tmp_path: Any
+) -> None:
+    holder = site.holder("李四")
+    # 李四 has no consent and the housing office has a standing permission for 居住证.
+    copy = _department_copy(site, holder["holder_id"], "住房和城乡建设局", "公租房申请", "ZJ-2")
+    genuine = tmp_path / "copy.pdf"
+    genuine.write_bytes(copy["pdf"])
+    marker = b"evault demo license #"
+    assert marker in copy["pdf"]
+    tampered = tmp_path / "copy-tampered.pdf"
+    tampered.write_bytes(copy["pdf"].replace(marker, b"evault demo licensf #", 1))
+
+    page.goto("/verify")
+    shoot(page, "08-verify-form")
+    page.get_by_label("PDF 文件").set_input_files(str(genuine))
+    page.get_by_role("button", name="验证").click()
+    assert "通过" in page.locator("#verdict").inner_text()
+    seals = page.locator("li.seal")
+    assert seals.count() >= 2  # the issuer's seal and the vault's
+    assert "完好（未被篡改）: 是" in seals.first.inner_text()
+    shoot(page, "09-verify-passed")
+
+    page.get_by_role("link", name="验证另一个文件").click()
+    page.get_by_label("PDF 文件").set_input_files(str(tampered))
+    page.get_by_role("button", name="验证").click()
+    verdict = page.locator("#verdict").inner_text()
+    assert "未通过" in verdict, verdict
+    first = page.locator("li.seal").first.inner_text()
+    assert "完好（未被篡改）: 否" in first, first
+    assert "TOTAL_FAILED" in first
+    page.get_by_text("查看 JSON 报告").click()
+    json_text = page.locator("details.json pre").inner_text()
+    assert '"indication": "TOTAL_FAILED"' in json_text
+    shoot(page, "10-verify-refused")
+    _no_console_problems(page)
