@@ -7,8 +7,8 @@ validation and revocation checking.
 
 Trust paths repeat across thousands of documents sealed by the same seal, so results are
 cached by (certificate, trust bundle, the exact revocation data offered, validation time):
-for an explicit validation time the result is deterministic and kept; for "now" it is
-kept for :data:`NOW_TTL` seconds.
+for an explicit validation time the result is deterministic and kept; for "now" (or a
+time within :data:`NOW_TTL` of the clock) it is kept for :data:`NOW_TTL` seconds.
 """
 
 from __future__ import annotations
@@ -107,14 +107,17 @@ async def validate_chain(
     eku: set[str] | None = None,
 ) -> ChainResult:
     """Validate ``cert``'s path with the context ``make_context()`` builds (lazily)."""
+    # A validation time within NOW_TTL of the clock is "now" (callers often pass now
+    # explicitly); results for "now" are reused for NOW_TTL seconds, others for good.
+    is_now = moment is None or abs((moment - dt.datetime.now(dt.UTC)).total_seconds()) < NOW_TTL
     key = (
         _digest(cert),
         tuple(sorted(_digest(c) for c in extra_certs)),
         context_key,
-        moment,
+        None if is_now else moment,
         frozenset(eku or ()),
     )
-    hit = cache.get(key, ttl=None if moment is not None else NOW_TTL)
+    hit = cache.get(key, ttl=NOW_TTL if is_now else None)
     if hit is not None:
         return hit
     result = await _validate(cert, extra_certs, make_context(), eku, crls, ocsps)

@@ -230,3 +230,18 @@ def test_deeply_nested_pdf_ends(verifier: Verifier) -> None:
     data = b"%PDF-1.7\n1 0 obj\n" + nested + b"\nendobj\ntrailer\n<</Root 1 0 R>>\n%%EOF\n"
     report = verifier.verify(data)
     assert report.indication is Indication.TOTAL_FAILED
+
+
+def test_trust_paths_are_cached_across_documents() -> None:
+    import datetime as _dt
+
+    verifier = Verifier(_bundle(demo_pki()))
+    data = sealed_pdf(PadesLevel.B_LT, MARKET_DEPT)
+    first = verifier.verify(data)
+    cached = dict(verifier._cache.chains._items)
+    assert len(cached) == 2  # the seal's path and the TSA's path
+    again = verifier.verify(data, at=_dt.datetime.now(_dt.UTC))  # "now", given explicitly
+    assert verifier._cache.chains._items.keys() == cached.keys()
+    assert again.signatures[0].model_dump(exclude={"reasons"}) == first.signatures[0].model_dump(
+        exclude={"reasons"}
+    )
