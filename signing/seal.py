@@ -20,6 +20,7 @@ the reason; a failing TSA raises :class:`signing.errors.TimestampError`.
 from __future__ import annotations
 
 import asyncio
+import datetime as _dt
 import enum
 import io
 import itertools
@@ -91,6 +92,16 @@ class SealAppearance:
     """Values for the style's text template (e.g. ``{"url": ...}`` for a QR stamp)."""
 
 
+@dataclass(frozen=True)
+class _Revocation:
+    """Revocation data embedded at B-LT, parsed once."""
+
+    crls: tuple[asn1_crl.CertificateList, ...]
+    ocsps: tuple[asn1_ocsp.OCSPResponse, ...]
+    expires: _dt.datetime | None
+    """The earliest nextUpdate of the CRLs (None: no CRL says)."""
+
+
 def _round_up(value: int, step: int = 1024) -> int:
     return -(-value // step) * step
 
@@ -124,19 +135,12 @@ class Sealer:
         self._key_source = key_source
         self._signer = key_source.signer
         self._timestamper = timestamper
-        try:
-            self._crls = [asn1_crl.CertificateList.load(bytes(c)) for c in crls]
-            self._ocsps = [asn1_ocsp.OCSPResponse.load(bytes(o)) for o in ocsp_responses]
-            for item in (*self._crls, *self._ocsps):
-                item.native  # noqa: B018 - parse fully now, not during a seal
-        except ValueError as exc:
-            raise SealingError(f"unreadable revocation data: {exc}") from None
+        self._check = check_chain
+        self._revocation = self._prepare_revocation(crls, ocsp_responses)
         tsa_certs: list[x509.Certificate] = list(getattr(timestamper, "certificates", ()))
         certs = [key_source.certificate, *key_source.chain, *tsa_certs, *validation_certs]
         unique = list(dict.fromkeys(certs))
         self._dss_certs = to_asn1_all(unique)
-        if check_chain:
-            self._check_chain(key_source, crls)
 
         chain_size = sum(len(c.dump()) for c in to_asn1_all(certs[: 1 + len(key_source.chain)]))
         self._sig_reserve = _round_up(2 * (chain_size + _CMS_OVERHEAD))
@@ -153,6 +157,35 @@ class Sealer:
     @property
     def key_source(self) -> KeySource:
         return self._key_source
+
+    def update_revocation_data(
+        self, *, crls: Sequence[bytes], ocsp_responses: Sequence[bytes] = ()
+    ) -> None:
+        """Replace the CRLs / OCSP responses embedded at B-LT (e.g. a daily CRL refresh).
+
+        Checked like the constructor's; the swap is atomic for concurrent seals.
+        """
+        self._revocation = self._prepare_revocation(crls, ocsp_responses)
+
+    def _prepare_revocation(
+        self, crls: Sequence[bytes], ocsp_responses: Sequence[bytes]
+    ) -> _Revocation:
+        try:
+            parsed_crls = [asn1_crl.CertificateList.load(bytes(c)) for c in crls]
+            parsed_ocsps = [asn1_ocsp.OCSPResponse.load(bytes(o)) for o in ocsp_responses]
+            for item in (*parsed_crls, *parsed_ocsps):
+                item.native  # noqa: B018 - parse fully now, not during a seal
+            expiries = [x509.load_der_x509_crl(bytes(c)).next_update_utc for c in crls]
+        except ValueError as exc:
+            raise SealingError(f"unreadable revocation data: {exc}") from None
+        if self._check:
+            self._check_chain(self._key_source, crls)
+        known = [e for e in expiries if e is not None]
+        return _Revocation(
+            crls=tuple(parsed_crls),
+            ocsps=tuple(parsed_ocsps),
+            expires=min(known) if known else None,
+        )
 
     # -- construction-time checks -------------------------------------------------------
 
@@ -256,11 +289,19 @@ class Sealer:
         level = PadesLevel(level)
         if level.timestamped and self._timestamper is None:
             raise SealingError(f"{level} needs a timestamper; this sealer has none")
-        if level.long_term and not (self._crls or self._ocsps):
-            raise SealingError(f"{level} needs revocation data (CRLs or OCSP responses)")
+        revocation = self._revocation
+        if level.long_term:
+            if not (revocation.crls or revocation.ocsps):
+                raise SealingError(f"{level} needs revocation data (CRLs or OCSP responses)")
+            if revocation.expires is not None and revocation.expires <= _dt.datetime.now(_dt.UTC):
+                raise SealingError(
+                    f"the revocation data expired at {revocation.expires.isoformat()}: "
+                    "update it (Sealer.update_revocation_data) before sealing at " + level
+                )
         try:
             return await self._seal(
                 bytes(pdf),
+                revocation=revocation,
                 level=level,
                 field_name=field_name,
                 reason=reason,
@@ -284,6 +325,7 @@ class Sealer:
         self,
         pdf: bytes,
         *,
+        revocation: _Revocation,
         level: PadesLevel,
         field_name: str | None,
         reason: str | None,
@@ -305,7 +347,11 @@ class Sealer:
         dss_now = level.long_term and dss_in_signed_revision
         if dss_now:
             DocumentSecurityStore.supply_dss_in_writer(
-                writer, None, certs=self._known_dss_certs(level), crls=self._crls, ocsps=self._ocsps
+                writer,
+                None,
+                certs=self._known_dss_certs(level),
+                crls=list(revocation.crls),
+                ocsps=list(revocation.ocsps),
             )
         meta = PdfSignatureMetadata(
             field_name=name,
@@ -343,8 +389,8 @@ class Sealer:
                 output_stream=output,
                 sig_contents=None,
                 certs=self._known_dss_certs(level),
-                crls=self._crls,
-                ocsps=self._ocsps,
+                crls=list(revocation.crls),
+                ocsps=list(revocation.ocsps),
                 force_write=True,
                 strict=False,
             )

@@ -359,3 +359,28 @@ def test_cli_seal_errors_are_one_line(pki: DemoPKI, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "wrong password or not a PKCS#12 file" in result.output
     assert not (tmp_path / "o.pdf").exists()
+
+
+def test_expired_revocation_data_is_refused_until_updated(pki: DemoPKI) -> None:
+    identity = pki.vault_seal
+    source = LocalKeySource(
+        certificate=identity.certificate, private_key=identity.private_key, chain=pki.chain
+    )
+    from tests.helpers.pki import embedded_tsa
+
+    old = pki.now - dt.timedelta(days=400)  # nextUpdate = old + 365 days: in the past
+    sealer = Sealer(source, timestamper=embedded_tsa(), crls=pki.crls(at=old))
+    with pytest.raises(SealingError, match=r"the revocation data expired at .*: update it"):
+        sealer.seal(sample_pdf(), level=PadesLevel.B_LT)
+    assert _validate(pki, sealer.seal(sample_pdf(), level=PadesLevel.B_T)).bottom_line
+    sealer.update_revocation_data(crls=pki.crls())
+    assert _validate(pki, sealer.seal(sample_pdf(), level=PadesLevel.B_LT)).bottom_line
+
+
+def test_update_revocation_data_checks_the_chain(pki: DemoPKI) -> None:
+    identity = pki.issuing_department_seal(MARKET_DEPT)
+    sealer = sealer_for(pki, identity)
+    revoked = pki.revoke(identity.serial, dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+    with pytest.raises(SealingError, match="is revoked"):
+        sealer.update_revocation_data(crls=revoked.crls())
+    assert _validate(pki, sealer.seal(sample_pdf(), level=PadesLevel.B_LT)).bottom_line
