@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import CtxDep, SessionDep, UserDep
 from api.errors import problems
-from api.logsink import append_to_log
+from api.logsink import append_to_log, copy_proof_maker
 from api.models import CopyOut, CopyRequest, LicenseList, LicenseOut, SearchIn
 from api.views import copy_out, license_out
 from vault.models import Department
@@ -117,6 +117,7 @@ def make_department_copy(
         public_base_url=settings.public_base_url,
         basis=decision.basis,
         append=append_to_log,
+        log_proof=copy_proof_maker(ctx),
     )
     ctx.metrics.copies.labels(str(made.reused).lower()).inc()
     return copy_out(made.copy, base_url=settings.public_base_url, reused=made.reused)

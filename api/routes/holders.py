@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from api.auth.holders import HolderPrincipal
 from api.deps import CtxDep, HolderDep, SessionDep
 from api.errors import problems
-from api.logsink import append_to_log
+from api.logsink import append_to_log, copy_proof_maker
 from api.models import (
     AccessLogEntry,
     AccessLogPage,
@@ -143,6 +143,7 @@ def my_copy(
         public_base_url=settings.public_base_url,
         basis="owner",
         append=append_to_log,
+        log_proof=copy_proof_maker(ctx),
     )
     ctx.metrics.copies.labels(str(made.reused).lower()).inc()
     return copy_out(made.copy, base_url=settings.public_base_url, reused=made.reused)

@@ -198,3 +198,44 @@ def test_verify_and_trust_bundle_routes(api: Api) -> None:
     assert bad.status_code == 200 and bad.json()["indication"] == "TOTAL_FAILED"
     bundle = api.client.get("/v1/trust-bundle")
     assert bundle.status_code == 200 and bundle.content == trust_bundle().dump()
+
+
+def _embedded_log_proof(pdf: bytes) -> bytes:
+    import io
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from signing.copies.appearance import LOG_PROOF_FILENAME
+
+    reader = PdfFileReader(io.BytesIO(pdf))
+    for ref in reader.xrefs.explicit_refs_in_revision(reader.xrefs.total_revisions - 1):
+        obj = reader.get_object(ref)
+        is_spec = isinstance(obj, dict) and obj.get("/Type") == "/Filespec"
+        if is_spec and str(obj.get("/F")) == LOG_PROOF_FILENAME:
+            return bytes(obj["/EF"]["/F"].get_object().data)
+    raise AssertionError("no transparency-log proof in the copy")
+
+
+def test_copy_carries_its_log_entry_and_inclusion_proof(api: Api) -> None:
+    from signing.transparency import CopyLogProof
+    from vault.audit_log import load_log_key
+
+    license_id = api.push(1).json()["license"]["id"]
+    copy = api.client.post(
+        f"/v1/licenses/{license_id}/copies", headers=api.dept("housing"), json=USE
+    ).json()
+    pdf = api.client.get(f"/v1/copies/{copy['id']}/pdf", headers=api.dept("housing")).content
+    proof = CopyLogProof.from_json(_embedded_log_proof(pdf))
+    verified = proof.verify(load_log_key(api.ctx.settings).verifier())
+    assert verified.event.event_type == "access.copy"
+    assert verified.event.payload["copy"] == copy["id"]
+    assert HOLDER not in json_text(verified.event.payload)
+    log = api.client.get("/v1/me/access-log", headers=api.holder()).json()["entries"]
+    made = [e for e in log if e["copy_id"] == copy["id"] and e["action"] == "copy"]
+    assert [e["log_index"] for e in made] == [proof.index]
+
+
+def json_text(value: object) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)

@@ -19,9 +19,10 @@ so no database lock is held meanwhile (call it from a worker thread in async cod
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -44,6 +45,7 @@ __all__ = [
     "CopyRenderer",
     "CopyState",
     "CopyStatusView",
+    "LogProofMaker",
     "MadeCopy",
     "copy_pdf",
     "copy_status",
@@ -56,6 +58,9 @@ HOLDER_CASE = "持证主体自用"
 HOLDER_RECIPIENT = "持证主体本人"
 
 CopyState = Literal["valid", "expired", "license_invalid"]
+
+#: Given the session and a committed log index, the proof a copy embeds (bytes), or None.
+LogProofMaker = Callable[[Session, int], bytes | None]
 
 
 class CopyRenderer(Protocol):
@@ -120,11 +125,15 @@ def make_copy(
     public_base_url: str,
     basis: str | None = None,
     append: LogAppender | None = None,
+    log_proof: LogProofMaker | None = None,
     now: dt.datetime | None = None,
 ) -> MadeCopy:
     """A certified copy of the license's current version (made, or reused). Commits.
 
-    Logs the copy (``basis``: why it was allowed) with its id.
+    Logs the copy (``basis``: why it was allowed) with its id. A new copy is logged
+    *before* it is sealed, so that it can carry its log entry with an inclusion proof
+    (``log_proof``: given the session and the committed entry's index, the proof's bytes);
+    if sealing then fails, a ``copy_failed`` event follows in the log.
 
     Refuses (:class:`ConflictError`) a license that is not usable now: a copy of it would
     be invalid from its first second.
@@ -173,6 +182,8 @@ def make_copy(
 
     copy_id = new_copy_id()
     expires_at = now + dt.timedelta(days=days)
+    blob = version.blob_sha256
+    license_id, holder_id, version_no = license.id, license.holder_id, version.version
     annotation = CopyAnnotation(
         copy_id=copy_id,
         made_at=now,
@@ -183,11 +194,45 @@ def make_copy(
         valid_until=expires_at,
         verify_url=f"{public_base_url.rstrip('/')}/v/{copy_id}",
     )
-    blob = version.blob_sha256
-    license_id, holder_id, version_no = license.id, license.holder_id, version.version
+    event = record_event(
+        session=session,
+        action="copy",
+        outcome="allowed",
+        actor=actor,
+        holder_id=holder_id,
+        department_id=department_id,
+        basis=basis,
+        license_id=license_id,
+        copy_id=copy_id,
+        use=use,
+        append=append,
+        now=now,
+    )
+    log_index = event.log_index
+    session.commit()  # the entry must be committed before a checkpoint covers it
+    proof = log_proof(session, log_index) if log_proof and log_index is not None else None
     session.commit()  # hold no lock while sealing
-    pdf = renderer.make(blobs.get(blob), annotation)
-    sha256 = blobs.put(pdf)
+    annotation = dataclasses.replace(annotation, log_proof=proof)
+    try:
+        pdf = renderer.make(blobs.get(blob), annotation)
+        sha256 = blobs.put(pdf)
+    except Exception as exc:
+        session.rollback()
+        record_event(
+            session=session,
+            action="copy_failed",
+            outcome="denied",
+            actor=actor,
+            holder_id=holder_id,
+            department_id=department_id,
+            license_id=license_id,
+            copy_id=copy_id,
+            use=use,
+            reason=f"sealing failed: {type(exc).__name__}",
+            append=append,
+        )
+        session.commit()
+        raise
     copy = CertifiedCopy(
         id=copy_id,
         license_id=license_id,
@@ -203,22 +248,7 @@ def make_copy(
         expires_at=expires_at,
     )
     session.add(copy)
-    session.flush()
-    event = record_event(
-        session=session,
-        action="copy",
-        outcome="allowed",
-        actor=actor,
-        holder_id=holder_id,
-        department_id=department_id,
-        basis=basis,
-        license_id=license_id,
-        copy_id=copy_id,
-        use=use,
-        append=append,
-        now=now,
-    )
-    copy.log_index = event.log_index
+    copy.log_index = log_index
     session.commit()
     return MadeCopy(copy, False)
 
