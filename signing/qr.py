@@ -71,21 +71,18 @@ def qr_content(matrix: QrMatrix, *, x: float, y: float, side: float) -> bytes:
     """PDF content drawing ``matrix`` with its quiet zone in the square at ``(x, y)``.
 
     ``side`` is the full square including the quiet zone (white background first, so the
-    code reads on any page colour); ``(x, y)`` is its lower-left corner.
+    code reads on any page colour); ``(x, y)`` is its lower-left corner. The modules are
+    drawn in module units (one ``cm`` scales them), rows counted downwards from the top.
     """
     total = matrix.size + 2 * QUIET_ZONE
     module = side / total
+    top = y + side - QUIET_ZONE * module
+    left = x + QUIET_ZONE * module
     parts = [
         "q 1 g",
         f"{_num(x)} {_num(y)} {_num(side)} {_num(side)} re f",
-        "0 g",
+        f"0 g {_num(module)} 0 0 {_num(-module)} {_num(left)} {_num(top)} cm",
     ]
-    top = y + side - QUIET_ZONE * module
-    left = x + QUIET_ZONE * module
-    for row, col, length in matrix.runs():
-        parts.append(
-            f"{_num(left + col * module)} {_num(top - (row + 1) * module)} "
-            f"{_num(length * module)} {_num(module)} re"
-        )
+    parts.extend(f"{col} {row} {length} 1 re" for row, col, length in matrix.runs())
     parts.append("f Q")
     return "\n".join(parts).encode("ascii")

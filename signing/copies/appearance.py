@@ -48,18 +48,30 @@ _NO_LINE_START = set("，。、；：？！）》」』〕】,.;:?!)%")
 
 @dataclass
 class _Text:
-    """Content operators and the glyphs they use (gid -> character)."""
+    """Content operators; text runs are kept aside until the glyph numbering is known."""
 
     font: CjkFont
-    ops: list[str] = field(default_factory=list)
-    used: dict[int, str] = field(default_factory=dict)
+    ops: list[str | tuple[str, float, float, float]] = field(default_factory=list)
 
     def show(self, text: str, x: float, y: float, size: float, *, what: str) -> None:
-        gids = self.font.glyph_ids(text, field=what)
-        for gid, ch in zip(gids, text, strict=True):
-            self.used.setdefault(gid, ch)
-        hexed = "".join(f"{g:04X}" for g in gids)
-        self.ops.append(f"BT /F1 {_n(size)} Tf {_n(x)} {_n(y)} Td <{hexed}> Tj ET")
+        self.font.glyph_ids(text, field=what)  # refuses characters outside the font
+        self.ops.append((text, x, y, size))
+
+    def finish(self) -> tuple[bytes, tuple[int, ...], dict[int, str]]:
+        """Content, the font's glyph ids in CID order (CID 0 = .notdef), CID -> character."""
+        chars = sorted({ch for op in self.ops if isinstance(op, tuple) for ch in op[0]})
+        cmap = self.font.cmap
+        cid_of = {ch: i for i, ch in enumerate(chars, start=1)}
+        out = []
+        for op in self.ops:
+            if isinstance(op, str):
+                out.append(op)
+                continue
+            text, x, y, size = op
+            hexed = "".join(f"{cid_of[ch]:04X}" for ch in text)
+            out.append(f"BT /F1 {_n(size)} Tf {_n(x)} {_n(y)} Td <{hexed}> Tj ET")
+        glyphs = (0, *(cmap[ord(ch)] for ch in chars))
+        return "\n".join(out).encode("ascii"), glyphs, dict(enumerate(chars, start=1))
 
 
 def _n(value: float) -> str:
@@ -86,25 +98,28 @@ def _tokens(text: str) -> Iterable[str]:
 def _wrap(font: CjkFont, text: str, size: float, first: float, rest: float) -> list[str]:
     """Greedy line breaking: ``first`` is the first line's width, ``rest`` the others'."""
     lines: list[str] = []
-    line = ""
-    width = first
+    line, used, width = "", 0.0, first
     for token in _tokens(text):
-        candidate = line + token
-        if font.width(candidate, size) <= width or not line:
-            if font.width(token, size) > width and not line:
+        token_w = font.width(token, size)
+        if used + token_w <= width or not line:
+            if token_w > width and not line:
                 # a word longer than a line: break it by characters
                 for ch in token:
-                    if line and font.width(line + ch, size) > width:
+                    ch_w = font.width(ch, size)
+                    if line and used + ch_w > width:
                         lines.append(line)
-                        line, width = "", rest
+                        line, used, width = "", 0.0, rest
                     line += ch
+                    used += ch_w
                 continue
-            line = candidate
-        elif token in _NO_LINE_START and font.width(candidate, size) <= width + size:
-            line = candidate  # let closing punctuation hang rather than start a line
+            line += token
+            used += token_w
+        elif token in _NO_LINE_START and used + token_w <= width + size:
+            line += token  # let closing punctuation hang rather than start a line
+            used += token_w
         else:
             lines.append(line)
-            line, width = token, rest
+            line, used, width = token, token_w, rest
     if line:
         lines.append(line)
     return lines
@@ -115,7 +130,10 @@ class AppearanceLayout:
     """Content of the 加注 box: operators, glyphs used, and the font size chosen."""
 
     content: bytes
+    glyphs: tuple[int, ...]
+    """The font's glyph ids, indexed by CID (CID 0 is .notdef)."""
     used: dict[int, str]
+    """CID -> the character it shows (for ToUnicode)."""
     font_size: float
     width: float
     height: float
@@ -197,9 +215,14 @@ def layout(
     ops.append("Q")
     qr = qr_matrix(annotation.verify_url)
     ops.append(qr_content(qr, x=width - _PAD - qr_side, y=_PAD, side=qr_side).decode("ascii"))
-    content = "\n".join(ops).encode("ascii")
+    content, glyphs, used = painter.finish()
     return AppearanceLayout(
-        content=content, used=painter.used, font_size=body_size, width=width, height=height
+        content=content,
+        glyphs=glyphs,
+        used=used,
+        font_size=body_size,
+        width=width,
+        height=height,
     )
 
 
@@ -238,12 +261,14 @@ def _num(value: int) -> generic.NumberObject:
     return generic.NumberObject(value)
 
 
-def font_objects(writer: Any, font: CjkFont, used: dict[int, str]) -> generic.IndirectObject:
-    """Add a Type0 font with the glyphs ``used`` (gid -> character) to ``writer``."""
-    gids = sorted(used)
-    tag = "".join(chr(65 + b % 26) for b in hashlib.sha256(repr(gids).encode()).digest()[:6])
+def font_objects(
+    writer: Any, font: CjkFont, glyphs: tuple[int, ...], used: dict[int, str]
+) -> generic.IndirectObject:
+    """Add a Type0 font to ``writer``: CID i is the font's glyph ``glyphs[i]``, showing
+    ``used[i]``."""
+    tag = "".join(chr(65 + b % 26) for b in hashlib.sha256(repr(glyphs).encode()).digest()[:6])
     base_font = pdf_name(f"/{tag}+{font.postscript_name}")
-    program = font.program(set(gids))
+    program = font.program(glyphs)
     font_file = writer.add_object(_flate(program, {"/Length1": _num(len(program))}))
     m = font.metrics
     descriptor = writer.add_object(
@@ -263,10 +288,10 @@ def font_objects(writer: Any, font: CjkFont, used: dict[int, str]) -> generic.In
         )
     )
     widths = generic.ArrayObject()
-    for gid in gids:
+    for cid, gid in enumerate(glyphs):
         advance = font.advances[gid]
         if advance != 1000:
-            widths.append(_num(gid))
+            widths.append(_num(cid))
             widths.append(generic.ArrayObject([_num(advance)]))
     cid_font = writer.add_object(
         generic.DictionaryObject(
@@ -304,12 +329,21 @@ def font_objects(writer: Any, font: CjkFont, used: dict[int, str]) -> generic.In
 
 
 def write_appearance(
-    writer: Any, annotation: CopyAnnotation, *, size: tuple[float, float] = DEFAULT_SIZE
+    writer: Any,
+    annotation: CopyAnnotation,
+    *,
+    size: tuple[float, float] = DEFAULT_SIZE,
+    prepared: AppearanceLayout | None = None,
 ) -> generic.IndirectObject:
-    """Add the 加注 form XObject (and its font) to ``writer``; its reference."""
+    """Add the 加注 form XObject (and its font) to ``writer``; its reference.
+
+    ``prepared``: the result of :func:`layout` for ``annotation`` and ``size``, if already
+    computed (it is not computed twice)."""
     font = default_font()
-    laid = layout(annotation, size=size, font=font)
-    font_ref = font_objects(writer, font, laid.used)
+    laid = prepared
+    if laid is None or (laid.width, laid.height) != size:
+        laid = layout(annotation, size=size, font=font)
+    font_ref = font_objects(writer, font, laid.glyphs, laid.used)
     resources = generic.DictionaryObject(
         {pdf_name("/Font"): generic.DictionaryObject({pdf_name("/F1"): font_ref})}
     )
@@ -362,13 +396,22 @@ def _attachment(writer: Any, data: bytes) -> generic.IndirectObject:
 class _CopyStamp:
     """What pyHanko's signing flow asks a stamp for: ``apply_appearance(annot)``."""
 
-    def __init__(self, writer: Any, annotation: CopyAnnotation, size: tuple[float, float]):
+    def __init__(
+        self,
+        writer: Any,
+        annotation: CopyAnnotation,
+        size: tuple[float, float],
+        prepared: AppearanceLayout | None,
+    ):
         self._writer = writer
         self._annotation = annotation
         self._size = size
+        self._prepared = prepared
 
     def apply_appearance(self, annot_dict: generic.DictionaryObject) -> None:
-        ref = write_appearance(self._writer, self._annotation, size=self._size)
+        ref = write_appearance(
+            self._writer, self._annotation, size=self._size, prepared=self._prepared
+        )
         annot_dict[pdf_name("/AP")] = generic.DictionaryObject({pdf_name("/N"): ref})
         if pdf_name("/AS") in annot_dict:
             del annot_dict[pdf_name("/AS")]
@@ -380,6 +423,8 @@ class CopyStampStyle(BaseStampStyle):
 
     annotation: CopyAnnotation | None = None
     """The 加注 to draw (required)."""
+    prepared: AppearanceLayout | None = None
+    """Its :func:`layout`, when already computed for the field's size."""
     border_width: int = 0
 
     def create_stamp(  # type: ignore[override]
@@ -387,4 +432,5 @@ class CopyStampStyle(BaseStampStyle):
     ) -> _CopyStamp:
         if self.annotation is None:
             raise SealingError("CopyStampStyle needs an annotation")
-        return _CopyStamp(writer, self.annotation, (float(box.width), float(box.height)))
+        size = (float(box.width), float(box.height))
+        return _CopyStamp(writer, self.annotation, size, self.prepared)

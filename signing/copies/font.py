@@ -8,10 +8,10 @@ running a font subsetter per copy costs hundreds of milliseconds. Instead:
 - at load (once per process): the table directory, ``loca`` offsets, ``hmtx`` advances,
   the cmap and the raw bytes of every small table are read, and the parts of the font
   program that never change (header, ``head``, ``hhea``, ``maxp``, ``hmtx``) are kept;
-- per copy (:meth:`CjkFont.program`): a TrueType file with the same glyph ids whose
-  ``glyf`` holds only the outlines the copy's text uses (every other glyph empty), built
-  by slicing bytes — no outline is parsed. Glyph ids are kept, so the PDF font uses CID =
-  GID (``/CIDToGIDMap /Identity``).
+- per copy (:meth:`CjkFont.program`): a TrueType file holding only the glyphs the copy's
+  text uses, renumbered 0..n in the order given (glyph 0 is .notdef), built by slicing
+  bytes — no outline is parsed. The PDF font uses CID = that new glyph id
+  (``/CIDToGIDMap /Identity``), so a copy embeds ~20 KB of font instead of ~1 MB.
 
 A character outside the font is refused (:class:`signing.errors.SealingError` naming it):
 a certified copy must say exactly what was asked, so no character is silently dropped or
@@ -21,6 +21,7 @@ replaced. :meth:`CjkFont.missing` lets a caller check a text before asking for a
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -36,14 +37,7 @@ DEFAULT_FONT = Path(__file__).resolve().parent.parent / "fonts" / "NotoSansSC-Re
 
 # Tables a CIDFontType2 program needs (ISO 32000-1 9.9): no cmap (CIDToGIDMap does it),
 # no name/post/OS/2.
-_KEPT_TABLES = ("head", "hhea", "maxp", "hmtx", "cvt ", "fpgm", "prep")
-
-# Composite glyph flags (OpenType glyf spec).
-_ARG_WORDS = 0x0001
-_HAVE_SCALE = 0x0008
-_MORE_COMPONENTS = 0x0020
-_HAVE_XY_SCALE = 0x0040
-_HAVE_2X2 = 0x0080
+_KEPT_TABLES = ("head", "hhea", "maxp", "cvt ", "fpgm", "prep")
 
 
 def _checksum(data: bytes) -> int:
@@ -111,6 +105,8 @@ class CjkFont:
             self._loca = list(struct.unpack_from(f">{loca_len // 4}I", data, loca_off))
         self._glyf_offset = self._tables["glyf"][0]
         self._fixed = self._fixed_tables()
+        self._hmetrics = self._long_metrics()
+        self._check_simple_glyphs()
 
     @staticmethod
     def _table_directory(data: bytes) -> dict[str, tuple[int, int]]:
@@ -134,6 +130,17 @@ class CjkFont:
                     # checkSumAdjustment zeroed (viewers ignore it); loca format set per copy
                     raw = raw[:8] + b"\0\0\0\0" + raw[12:]
                 out[tag] = raw
+        return out
+
+    def _long_metrics(self) -> list[bytes]:
+        """Each glyph's (advanceWidth, lsb) as the 4 bytes of a longHorMetric."""
+        raw = self._raw("hmtx")
+        (long_count,) = struct.unpack_from(">H", self._raw("hhea"), 34)
+        out = [raw[4 * i : 4 * i + 4] for i in range(long_count)]
+        last_advance = out[-1][:2]
+        lsb_base = 4 * long_count
+        for i in range(self.num_glyphs - long_count):
+            out.append(last_advance + raw[lsb_base + 2 * i : lsb_base + 2 * i + 2])
         return out
 
     # -- text ---------------------------------------------------------------------------
@@ -170,63 +177,51 @@ class CjkFont:
 
     # -- font program ---------------------------------------------------------------------
 
-    def _with_components(self, gids: set[int]) -> set[int]:
-        """``gids`` plus the components of any composite glyph among them."""
+    def _check_simple_glyphs(self) -> None:
+        """Renumbering glyphs per copy needs glyphs without components (cu2qu output)."""
         data, base, loca = self._data, self._glyf_offset, self._loca
-        todo = list(gids)
-        out = set(gids)
-        while todo:
-            gid = todo.pop()
-            start, end = loca[gid], loca[gid + 1]
-            if end - start < 10:
-                continue
-            (contours,) = struct.unpack_from(">h", data, base + start)
-            if contours >= 0:
-                continue
-            pos = base + start + 10
-            while True:
-                flags, component = struct.unpack_from(">HH", data, pos)
-                pos += 4 + (4 if flags & _ARG_WORDS else 2)
-                if flags & _HAVE_SCALE:
-                    pos += 2
-                elif flags & _HAVE_XY_SCALE:
-                    pos += 4
-                elif flags & _HAVE_2X2:
-                    pos += 8
-                if component not in out:
-                    out.add(component)
-                    todo.append(component)
-                if not flags & _MORE_COMPONENTS:
-                    break
-        return out
-
-    def program(self, gids: set[int]) -> bytes:
-        """A TrueType file with every glyph id of the font, outlines only for ``gids``.
-
-        Glyph 0 (.notdef) is always kept. Takes about a millisecond: bytes are sliced,
-        no outline is parsed.
-        """
-        keep = self._with_components(set(gids) | {0})
-        data, base, loca = self._data, self._glyf_offset, self._loca
-        glyf = bytearray()
-        offsets = [0] * (self.num_glyphs + 1)
         for gid in range(self.num_glyphs):
-            offsets[gid] = len(glyf)
-            if gid in keep:
-                start, end = loca[gid], loca[gid + 1]
-                glyf += data[base + start : base + end]
-                if len(glyf) % 4:
-                    glyf += b"\0" * (-len(glyf) % 4)
-        offsets[self.num_glyphs] = len(glyf)
+            if loca[gid + 1] - loca[gid] >= 10:
+                (contours,) = struct.unpack_from(">h", data, base + loca[gid])
+                if contours < 0:
+                    raise SealingError(
+                        f"the copy font {self.path} has composite glyphs (glyph {gid}): "
+                        "build it with signing/fonts/build_subset.py"
+                    )
+
+    def program(self, order: Sequence[int]) -> bytes:
+        """A TrueType file whose glyph ``i`` is this font's glyph ``order[i]``.
+
+        ``order[0]`` must be 0 (.notdef). Takes well under a millisecond: bytes are sliced
+        and a few small tables rebuilt, no outline is parsed.
+        """
+        if not order or order[0] != 0:
+            raise SealingError("a font program starts with glyph 0 (.notdef)")
+        data, base, loca, metrics = self._data, self._glyf_offset, self._loca, self._hmetrics
+        pieces = []
+        offsets = [0]
+        size = 0
+        for gid in order:
+            piece = data[base + loca[gid] : base + loca[gid + 1]]
+            pad = -len(piece) % 4
+            if pad:
+                piece += b"\0" * pad
+            pieces.append(piece)
+            size += len(piece)
+            offsets.append(size)
+        count = len(order)
         tables = dict(self._fixed)
-        tables["glyf"] = bytes(glyf)
-        head = tables["head"]
-        if len(glyf) < 0x20000:  # short loca: offsets / 2 in 16 bits (offsets are even)
-            tables["loca"] = struct.pack(f">{len(offsets)}H", *(o >> 1 for o in offsets))
-            tables["head"] = head[:50] + struct.pack(">h", 0) + head[52:]
+        tables["glyf"] = b"".join(pieces)
+        head, hhea, maxp = tables["head"], tables["hhea"], tables["maxp"]
+        if size < 0x20000:  # short loca: offsets / 2 in 16 bits (offsets are even)
+            tables["loca"] = struct.pack(f">{count + 1}H", *(o >> 1 for o in offsets))
+            tables["head"] = head[:50] + b"\0\0" + head[52:]
         else:
-            tables["loca"] = struct.pack(f">{len(offsets)}I", *offsets)
-            tables["head"] = head[:50] + struct.pack(">h", 1) + head[52:]
+            tables["loca"] = struct.pack(f">{count + 1}I", *offsets)
+            tables["head"] = head[:50] + b"\0\1" + head[52:]
+        tables["hmtx"] = b"".join(metrics[g] for g in order)
+        tables["hhea"] = hhea[:34] + struct.pack(">H", count) + hhea[36:]
+        tables["maxp"] = maxp[:4] + struct.pack(">H", count) + maxp[6:]
         return _sfnt(tables)
 
 

@@ -125,8 +125,8 @@ class CopyMaker:
         """
         if not isinstance(annotation, CopyAnnotation):
             raise SealingError("make() needs a CopyAnnotation")
-        # Fail early (before parsing the PDF) on text that cannot be drawn.
-        layout(annotation, size=self._placement.size)
+        # Lay out first: text that cannot be drawn fails before the PDF is parsed.
+        prepared = layout(annotation, size=self._placement.size)
         placement = self._placement
 
         def appearance(writer: IncrementalPdfFileWriter) -> SealAppearance:
@@ -140,10 +140,10 @@ class CopyMaker:
                 )
             left = x2 - m - w if placement.corner.endswith("right") else x1 + m
             bottom = y1 + m if placement.corner.startswith("bottom") else y2 - m - h
-            box = (round(left), round(bottom), round(left + w), round(bottom + h))
-            return SealAppearance(
-                style=CopyStampStyle(annotation=annotation), box=box, page=placement.page
-            )
+            left, bottom = round(left), round(bottom)
+            box = (left, bottom, left + w, bottom + h)
+            style = CopyStampStyle(annotation=annotation, prepared=prepared)
+            return SealAppearance(style=style, box=box, page=placement.page)  # type: ignore[arg-type]
 
         def before_sign(writer: IncrementalPdfFileWriter) -> None:
             _write_info(writer, annotation)
