@@ -341,3 +341,26 @@ def test_qr_content_draws_one_rectangle_per_dark_run() -> None:
     content = qr_content(matrix, x=0, y=0, side=100)
     assert content.count(b" re\n") + content.count(b" re f") == len(matrix.runs()) + 1
     assert matrix.size == 17 + 4 * matrix.version
+
+
+@pytest.mark.parametrize("size", [1, 17, 64, 150, 400, 1200])
+def test_qr_codewords_match_the_qrcode_library(size: int) -> None:
+    import qrcode
+    from qrcode import util
+    from qrcode.constants import ERROR_CORRECT_M
+
+    from signing.qr import codewords
+
+    payload = bytes((i * 37 + size) % 256 for i in range(size))
+    reference = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0, mask_pattern=0)
+    reference.add_data(util.QRData(payload, mode=util.MODE_8BIT_BYTE))
+    reference.make(fit=True)
+    version, words = codewords(payload)
+    assert version == reference.version
+    assert words == util.create_data(version, ERROR_CORRECT_M, reference.data_list)
+
+
+def test_qr_payload_too_long_is_refused() -> None:
+    with pytest.raises(SealingError) as caught:
+        qr_matrix("x" * 3000)
+    assert str(caught.value) == "cannot encode 3000 bytes as a QR code: too long"
