@@ -8,9 +8,10 @@ revocation data come from the file itself and from the pinned :class:`TrustBundl
     report = verifier.verify(pdf_bytes, file_name="license.pdf")
     report = await verifier.verify_async(pdf_bytes)           # inside an event loop
 
-Each call runs in a worker thread under a hard wall-clock bound (``timeout``): a file that
-takes longer is reported INDETERMINATE/GENERIC ("took too long") and the caller gets its
-answer on time. Python cannot kill the thread; it finishes its work in the background.
+Each call runs in its own daemon thread under a hard wall-clock bound (``timeout``): a file
+that takes longer is reported INDETERMINATE/GENERIC ("did not finish") and the caller gets
+its answer on time. Python cannot kill the thread; it finishes its work in the background,
+does not hold up later calls and does not keep the process alive.
 See docs/verification.md for the report's fields and the indications.
 """
 
@@ -56,9 +57,6 @@ class Verifier:
         self.timeout = timeout
         self._cache = ObjectCache()
         self._trust_manager: Any = trust.trust_manager() if trust is not None else None
-        self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=4, thread_name_prefix="evault-verify"
-        )
         self._lock = threading.Lock()
 
     # -- public API -------------------------------------------------------------------
@@ -72,7 +70,7 @@ class Verifier:
         early = _precheck(data, at, file_name)
         if early is not None:
             return early
-        future = self._pool.submit(self._run, bytes(data), at, file_name)
+        future = self._start(bytes(data), at, file_name)
         try:
             return future.result(timeout=self.timeout)
         except concurrent.futures.TimeoutError:
@@ -86,16 +84,27 @@ class Verifier:
         early = _precheck(data, at, file_name)
         if early is not None:
             return early
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._pool, self._run, bytes(data), at, file_name)
+        future = asyncio.wrap_future(self._start(bytes(data), at, file_name))
         try:
             return await asyncio.wait_for(future, timeout=self.timeout)
         except TimeoutError:
             return _timed_out(data, at, file_name, self.timeout)
 
-    def close(self) -> None:
-        """Release the worker threads."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def _start(
+        self, data: bytes, at: dt.datetime | None, file_name: str | None
+    ) -> concurrent.futures.Future[VerificationReport]:
+        """Run one verification in its own daemon thread: a runaway file can neither block
+        the next call nor keep the process from exiting."""
+        future: concurrent.futures.Future[VerificationReport] = concurrent.futures.Future()
+
+        def work() -> None:
+            try:
+                future.set_result(self._run(data, at, file_name))
+            except BaseException as exc:  # delivered to the caller, not lost in the thread
+                future.set_exception(exc)
+
+        threading.Thread(target=work, name="evault-verify", daemon=True).start()
+        return future
 
     # -- internals --------------------------------------------------------------------
 
