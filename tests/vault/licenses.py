@@ -65,7 +65,8 @@ def trust_bundle() -> TrustBundle:
 
 @functools.cache
 def verifier() -> Verifier:
-    return Verifier(trust_bundle())
+    # A generous bound: tests push 20 files at once through one verifier on a busy machine.
+    return Verifier(trust_bundle(), timeout=180)
 
 
 @functools.cache
