@@ -28,8 +28,11 @@ import cProfile
 import datetime as dt
 import io
 import logging
+import os
 import pstats
+import statistics
 import tempfile
+import time
 from pathlib import Path
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -136,6 +139,17 @@ def run(rounds: int, *, profile: bool = False) -> list[Row]:
             rounds=rounds,
             target="< 50 ms and >= 8x",
         )
+        cpu = []
+        for _ in range(rounds):
+            start = time.process_time()
+            maker.make(original, annotation(next(counter)))
+            cpu.append((time.process_time() - start) * 1000)
+        cpu.sort()
+        p95 = cpu[round(0.95 * (len(cpu) - 1))]
+        print(
+            f"ours, CPU time (process_time, less sensitive to other load): "
+            f"median {statistics.median(cpu):.1f} ms, p95 {p95:.1f} ms"
+        )
         if profile:
             profiler = cProfile.Profile()
             profiler.enable()
@@ -157,10 +171,11 @@ def _print_profile(profiler: cProfile.Profile, rounds: int) -> None:
         ("  appearance objects (font cut, streams)", "appearance.py", "write_appearance"),
         ("    per-copy font program", "font.py", "program"),
         ("  DSS in the signed revision", "dss.py", "supply_dss_in_writer"),
-        ("  CMS signed attributes + signature", "pdf_cms.py", "async_sign"),
-        ("  signature timestamp (embedded TSA)", "timestamps.py", "token"),
-        ("  write the update (PdfFileWriter.write)", "writer.py", "_write"),
-        ("  digest the byte ranges", "cms_embedder.py", "send"),
+        ("  new field + widget (pyHanko prepare_sig_field)", "fields.py", "prepare_sig_field"),
+        ("  write update, digest, CMS (pyHanko write_cms)", "cms_embedder.py", "write_cms"),
+        ("    write the update (PdfFileWriter._write)", "writer.py", "_write"),
+        ("    signature timestamp (embedded TSA)", "timestamps.py", "token"),
+        ("    ECDSA signature", "_pyhanko.py", "async_sign_raw"),
     ]
     table = stats.stats  # type: ignore[attr-defined]
     for label, file, func in wanted:
@@ -175,7 +190,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    print(machine())
+    print(machine(), "| load average", " ".join(f"{v:.1f}" for v in os.getloadavg()))
     rows = run(args.rounds, profile=args.profile)
     print()
     print(format_table(rows))
