@@ -390,6 +390,13 @@ def _classify_acroform(old: Any, new: Any, label: str, verdict: RevisionVerdict)
             permitted=False,
         )
         return
+    if "/DR" in changed and "/DR" in old and not _only_additions(old.get("/DR"), new.get("/DR")):
+        verdict.note(
+            ChangeLevel.OTHER,
+            "existing form resources (/DR fonts) were replaced after signing",
+            permitted=False,
+        )
+        return
     if "/Fields" in changed and "/Fields" in old:
         old_f, new_f = _deref(old.get("/Fields")), _deref(new.get("/Fields"))
         if isinstance(old_f, list) and isinstance(new_f, list):
@@ -398,6 +405,26 @@ def _classify_acroform(old: Any, new: Any, label: str, verdict: RevisionVerdict)
                 verdict.note(ChangeLevel.OTHER, f"form fields: {why}", permitted=False)
                 return
     verdict.note(ChangeLevel.FORM_FILLING, "", permitted=True)
+
+
+def _only_additions(old: Any, new: Any, depth: int = 0) -> bool:
+    """Every entry of dictionary ``old`` is still in ``new``, the same or (for nested
+    dictionaries) only extended."""
+    old, new = _deref(old), _deref(new)
+    if not isinstance(old, dict):
+        return same(old, new)
+    if not isinstance(new, dict) or depth > 4:
+        return False
+    for key in old:
+        if key not in new:
+            return False
+        o, n = _raw(old, key), _raw(new, key)
+        if same(o, n):
+            continue
+        if _ref_key(o) is None and _ref_key(n) is None and _only_additions(o, n, depth + 1):
+            continue
+        return False
+    return True
 
 
 def _classify_annots(old: Any, new: Any, label: str, verdict: RevisionVerdict) -> None:
@@ -419,8 +446,9 @@ def _classify_field(
     changed = _changed_keys(old, new)
     if _field_type(old) == "/Sig":
         bad = changed - _SIG_FIELD_SIGNING
-        if "/V" in changed and old.get("/V") is not None:
-            bad.add("/V (an existing signature was replaced)")
+        if old.get("/V") is not None:
+            # already signed: its value and its appearance stay as they were signed
+            bad |= changed & {"/V", "/AP", "/AS", "/MK", "/F"}
         if bad:
             verdict.note(
                 ChangeLevel.OTHER,

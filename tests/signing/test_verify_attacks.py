@@ -77,3 +77,31 @@ def test_truncated_file_fails(verifier: Verifier) -> None:
     data = sealed_pdf(PadesLevel.B_LT, MARKET_DEPT)
     report = verifier.verify(data[: len(data) // 2])
     assert report.indication is Indication.TOTAL_FAILED
+
+
+def test_new_appearance_on_a_signed_field_is_modified(verifier: Verifier) -> None:
+    data = sealed_pdf(PadesLevel.B_B, MARKET_DEPT)
+    w = IncrementalPdfFileWriter(io.BytesIO(data))
+    field_ref = w.root["/AcroForm"]["/Fields"].raw_get(0)
+    overlay = generic.StreamObject(
+        {
+            generic.pdf_name("/Type"): generic.pdf_name("/XObject"),
+            generic.pdf_name("/Subtype"): generic.pdf_name("/Form"),
+            generic.pdf_name("/BBox"): generic.ArrayObject(
+                [generic.NumberObject(x) for x in (0, 0, 595, 842)]
+            ),
+        },
+        stream_data=b"0 0 0 rg 0 0 595 842 re f",
+    )
+    field = field_ref.get_object()
+    field[generic.pdf_name("/AP")] = generic.DictionaryObject(
+        {generic.pdf_name("/N"): w.add_object(overlay)}
+    )
+    w.mark_update(field_ref)
+    out = io.BytesIO()
+    w.write(out)
+    report = verifier.verify(out.getvalue())
+    (seal,) = report.signatures
+    assert seal.intact and seal.modified_after_signing
+    assert "/AP" in seal.reasons[0]
+    assert report.indication is Indication.TOTAL_FAILED
