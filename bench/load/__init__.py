@@ -1,0 +1,338 @@
+"""Service load: ``evault serve`` on PostgreSQL (2 workers) under wrk, on loopback.
+
+One run prepares the demo dataset (``evault demo --no-serve``) in a fresh PostgreSQL
+database ``evault_load``, starts ``evault serve --workers 2``, gets a token for the demo's
+using department (住房和城乡建设局, standing permission for two license types) and drives
+
+- the read path: ``POST /v1/licenses/search`` and ``GET /v1/licenses/{id}``, alternating;
+- the copy path: ``POST /v1/licenses/{id}/copies``, each with a new case number, so every
+  request makes and seals a new certified copy (no reuse).
+
+wrk (Debian package ``wrk``) is closed-loop: N connections each send the next request as
+soon as the answer arrives, so the figures are the throughput the service sustains and the
+latency at that throughput. Every request is logged by the vault as in production (access
+log and transparency log); only the per-client rate limit is raised, since one client
+sends all the load. The harness's ``rounds`` is the duration of each path in seconds
+(at least 2, at most 60). Everything runs on this one machine: wrk, both workers and
+PostgreSQL share its cores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.harness import Row, Stats
+
+__all__ = [
+    "READ_TARGET_P99_MS",
+    "READ_TARGET_RPS",
+    "LoadResult",
+    "LoadServer",
+    "run",
+    "serve",
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+LUA = Path(__file__).resolve().with_name("paths.lua")
+DEFAULT_DATA = ROOT / "var" / "bench" / "load"
+DATABASE = "evault_load"
+READ_TARGET_RPS = 300
+READ_TARGET_P99_MS = 50.0
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """One wrk run: requests, errors of every kind, throughput and latency percentiles."""
+
+    path: str
+    connections: int
+    requests: int
+    seconds: float
+    errors: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    first_error: str | None = None  # status and body of the first 4xx/5xx answer
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _evault() -> str:
+    local = ROOT / ".venv" / "bin" / "evault"
+    found = str(local) if local.exists() else shutil.which("evault")
+    if not found:
+        raise RuntimeError("the evault console script is not installed (pip install -e .)")
+    return found
+
+
+def _http(method: str, url: str, *, data: bytes | None = None, headers: dict[str, str]) -> object:
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+class LoadServer:
+    """A running ``evault serve`` with a demo dataset and a department token."""
+
+    def __init__(self, base_url: str, token: str, holders: list[str], license_ids: list[int]):
+        self.base_url = base_url
+        self.token = token
+        self.holders = holders
+        self.license_ids = license_ids
+
+    def _call(self, method: str, path: str, body: dict[str, str] | None = None) -> object:
+        return _http(
+            method,
+            f"{self.base_url}{path}",
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+        )
+
+    def warm_up(self, *, concurrency: int = 4) -> None:
+        """Send a few reads and copies at once, so both workers load their code and keys."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def one(k: int) -> None:
+            lid = self.license_ids[k % len(self.license_ids)]
+            self._call("GET", f"/v1/licenses/{lid}?purpose=warm%20up&case_no=WARM-{k}")
+            self._call(
+                "POST", f"/v1/licenses/{lid}/copies", {"purpose": "warm up", "case_no": f"WARM-{k}"}
+            )
+
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(one, range(concurrency)))
+
+    def wrk(self, path: str, *, seconds: int, connections: int, threads: int = 2) -> LoadResult:
+        """Drive ``path`` ("read" or "copy") for ``seconds`` with wrk."""
+        wrk = shutil.which("wrk")
+        if wrk is None:
+            raise RuntimeError("wrk is not installed (Debian: apt-get install wrk)")
+        env = dict(
+            os.environ,
+            EVAULT_LOAD_TOKEN=self.token,
+            EVAULT_LOAD_MODE=path,
+            EVAULT_LOAD_HOLDERS=",".join(self.holders),
+            EVAULT_LOAD_IDS=",".join(str(i) for i in self.license_ids),
+        )
+        out = subprocess.run(
+            [
+                wrk,
+                f"-t{min(threads, connections)}",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(LUA),
+                self.base_url,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=seconds + 60,
+        )
+        line = [ln for ln in out.stdout.splitlines() if ln.startswith("{")][-1]
+        first_error = next(
+            (
+                ln[len("first error: ") :]
+                for ln in out.stdout.splitlines()
+                if ln.startswith("first error: ")
+            ),
+            None,
+        )
+        d = json.loads(line)
+        errors = sum(int(d[k]) for k in ("connect", "read", "write", "status", "timeout"))
+        return LoadResult(
+            path=path,
+            connections=connections,
+            requests=int(d["requests"]),
+            seconds=float(d["seconds"]),
+            errors=errors,
+            p50_ms=float(d["p50_ms"]),
+            p95_ms=float(d["p95_ms"]),
+            p99_ms=float(d["p99_ms"]),
+            max_ms=float(d["max_ms"]),
+            first_error=first_error,
+        )
+
+
+def _recreate_database(database: str) -> str:
+    from bench.scale import base_conninfo
+    from bench.scale.fill import create_database, sqlalchemy_url
+
+    create_database(base_conninfo(), database)
+    return sqlalchemy_url(base_conninfo(), database)
+
+
+@contextmanager
+def serve(
+    *,
+    workers: int = 2,
+    data_dir: Path = DEFAULT_DATA,
+    database: str = DATABASE,
+    drop_after: bool = False,
+) -> Iterator[LoadServer]:
+    """Prepare the demo dataset on PostgreSQL, serve it, yield a warmed-up :class:`LoadServer`.
+
+    The database is created afresh; ``drop_after`` drops it when the server has stopped.
+    """
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(
+        os.environ,
+        EVAULT_MODE="demo",
+        EVAULT_DATA_DIR=str(data_dir),
+        EVAULT_DATABASE_URL=_recreate_database(database),
+        EVAULT_PUBLIC_BASE_URL=base_url,
+        EVAULT_RATE_LIMIT_PER_MINUTE="100000000",
+        EVAULT_RATE_LIMIT_BURST="1000000",
+        EVAULT_TOKEN_TTL_SECONDS="3600",
+    )
+    evault = _evault()
+    subprocess.run(
+        [evault, "demo", "--no-serve", "--data", str(data_dir), "--port", str(port)],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    creds = json.loads((data_dir / "demo-credentials.json").read_text(encoding="utf-8"))
+    log = (data_dir / "serve.log").open("wb")
+    proc = subprocess.Popen(
+        [evault, "serve", "--workers", str(workers), "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        _wait_ready(base_url, proc)
+        # The demo's using department with standing permissions (住房和城乡建设局).
+        department = next(
+            d for d in creds["departments"] if "user" in d["roles"] and d["standing_permissions"]
+        )
+        form = urllib.parse.urlencode(
+            {
+                "grant_type": "client_credentials",
+                "client_id": department["client_id"],
+                "client_secret": department["client_secret"],
+            }
+        ).encode()
+        answer = _http(
+            "POST",
+            f"{base_url}/v1/oauth/token",
+            data=form,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert isinstance(answer, dict)
+        token = str(answer["access_token"])
+        holders: list[str] = []
+        ids: list[int] = []
+        for holder in creds["holders"]:
+            body = json.dumps(
+                {"holder_id": holder["holder_id"], "purpose": "load test", "case_no": "LOAD-0"}
+            ).encode()
+            try:
+                found = _http(
+                    "POST",
+                    f"{base_url}/v1/licenses/search",
+                    data=body,
+                    headers={
+                        "Authorization": f"Bearer {token}",
+                        "Content-Type": "application/json",
+                    },
+                )
+            except urllib.error.HTTPError as exc:
+                if exc.code == 403:  # nothing this department may use
+                    continue
+                raise
+            assert isinstance(found, dict)
+            holders.append(str(holder["holder_id"]))
+            ids.extend(int(lic["id"]) for lic in found["licenses"])
+        if not ids:
+            raise RuntimeError("the demo dataset shows the using department no license")
+        server = LoadServer(base_url, token, holders, ids)
+        server.warm_up()
+        yield server
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+        if drop_after:
+            from bench.scale import base_conninfo
+            from bench.scale.fill import drop_database
+
+            drop_database(base_conninfo(), database)
+
+
+def _wait_ready(base_url: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"evault serve exited with {proc.returncode} (see serve.log)")
+        try:
+            with urllib.request.urlopen(f"{base_url}/readyz", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("evault serve did not become ready in time")
+
+
+def _row(result: LoadResult, operation: str, target: str) -> Row:
+    verdict = f"{result.rps:.0f} req/s, p99 {result.p99_ms:.0f} ms, {result.errors} errors"
+    return Row(
+        operation=f"{operation} ({result.connections} connections, {result.requests} requests)",
+        ours=Stats(result.p50_ms, result.p95_ms, result.requests),
+        target=f"{target}: {verdict}",
+    )
+
+
+def read_row(result: LoadResult) -> Row:
+    ok = result.rps >= READ_TARGET_RPS and result.p99_ms < READ_TARGET_P99_MS and result.errors == 0
+    target = (
+        f"≥{READ_TARGET_RPS} req/s, p99 <{READ_TARGET_P99_MS:.0f} ms ({'met' if ok else 'NOT met'})"
+    )
+    return _row(result, "load: read path, search + get metadata", target)
+
+
+def copy_row(result: LoadResult) -> Row:
+    return _row(result, "load: copy path, new certified copy", "0 errors")
+
+
+def run(rounds: int) -> list[Row]:
+    """Harness entry: each path for ``rounds`` seconds (2..60)."""
+    seconds = max(2, min(rounds, 60))
+    with serve() as server:
+        read = server.wrk("read", seconds=seconds, connections=8)
+        copy = server.wrk("copy", seconds=seconds, connections=4)
+    return [read_row(read), copy_row(copy)]

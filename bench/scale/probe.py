@@ -1,0 +1,202 @@
+"""Time the department read path on a filled database and check its query plans.
+
+The probes call the vault's own services, as the API's routes do:
+
+- search by holder: ``search_for_department`` (blind-index lookup, the holder's licenses,
+  the permission check for each) and, for each license found, its current version and the
+  holder's decrypted name (what ``GET``/``search`` answers carry);
+- get by id: ``authorize_department`` (action ``read``) and the same per-license reads.
+
+Each probe runs in its own transaction, rolled back at the end, so the access-log rows it
+writes do not pile up between rounds. Samples are random holders and licenses.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, event, text
+from sqlalchemy.orm import Session
+
+from bench.scale.fill import BENCH_CRYPTO, USER_DEPARTMENT, citizen_id, sqlalchemy_url
+from vault.db.engine import make_engine
+from vault.services.access import (
+    UseContext,
+    authorize_department,
+    current_version,
+    search_for_department,
+)
+from vault.services.holders import describe_holder
+
+__all__ = [
+    "INDEXED_TABLES",
+    "PlanCheck",
+    "Probe",
+    "database_figures",
+]
+
+#: The large tables: every read of them must go through an index.
+INDEXED_TABLES = frozenset({"holders", "licenses", "license_versions"})
+_INDEX_NODES = frozenset({"Index Scan", "Index Only Scan", "Bitmap Heap Scan"})
+_USE = UseContext("scale benchmark", "BENCH-0001")
+
+
+@dataclass(frozen=True)
+class PlanCheck:
+    """One SELECT of a probe, explained: which scans touched which table."""
+
+    statement: str
+    scans: tuple[tuple[str, str, str | None], ...]  # (table, node type, index name)
+    indexes: frozenset[str]  # every index the plan reads (incl. Bitmap Index Scan)
+    execution_ms: float
+    shared_hit: int
+    shared_read: int
+
+    @property
+    def uses_indexes(self) -> bool:
+        return all(node in _INDEX_NODES for table, node, _ in self.scans if table in INDEXED_TABLES)
+
+
+def _walk(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", []):
+        yield from _walk(child)
+
+
+class Probe:
+    """Random reads against one filled database."""
+
+    def __init__(self, base: str, database: str, *, seed: int = 1) -> None:
+        self.database = database
+        self.engine: Engine = make_engine(sqlalchemy_url(base, database), pool_size=2)
+        with self.engine.connect() as conn:
+            self.holders = int(conn.execute(text("SELECT count(*) FROM holders")).scalar_one())
+            self.licenses = int(conn.execute(text("SELECT max(id) FROM licenses")).scalar_one())
+        self._rnd = random.Random(seed)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        session = Session(self.engine)
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    def _describe(self, session: Session, licenses: list[Any]) -> int:
+        for lic in licenses:
+            current_version(session, lic)
+            describe_holder(crypto=BENCH_CRYPTO, holder=lic.holder)
+        return len(licenses)
+
+    def search_once(self, holder: int | None = None) -> int:
+        """Search one (random) holder's licenses; returns how many were found."""
+        h = self._rnd.randrange(self.holders) if holder is None else holder
+        with self._session() as session:
+            found = search_for_department(
+                session=session,
+                crypto=BENCH_CRYPTO,
+                department_id=USER_DEPARTMENT,
+                holder_id=citizen_id(h),
+                holder_id_type=None,
+                use=_USE,
+            )
+            return self._describe(session, list(found))
+
+    def get_once(self, license_id: int | None = None) -> int:
+        """Read one (random) license's metadata."""
+        lid = self._rnd.randrange(self.licenses) + 1 if license_id is None else license_id
+        with self._session() as session:
+            lic, _ = authorize_department(
+                session=session,
+                department_id=USER_DEPARTMENT,
+                license_id=lid,
+                use=_USE,
+                action="read",
+            )
+            return self._describe(session, [lic])
+
+    def explain(self, fn: Callable[[], object]) -> list[PlanCheck]:
+        """Run ``fn`` once, then EXPLAIN (ANALYZE, BUFFERS) every SELECT it issued."""
+        seen: list[tuple[str, Any]] = []
+
+        def record(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, _m: Any) -> None:
+            if statement.lstrip().upper().startswith("SELECT"):
+                seen.append((statement, params))
+
+        event.listen(self.engine, "before_cursor_execute", record)
+        try:
+            fn()
+        finally:
+            event.remove(self.engine, "before_cursor_execute", record)
+        checks: list[PlanCheck] = []
+        with self.engine.connect() as conn:
+            for statement, params in seen:
+                raw = conn.exec_driver_sql(
+                    "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, params
+                ).scalar_one()
+                plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]
+                nodes = list(_walk(plan["Plan"]))
+                scans = tuple(
+                    (n["Relation Name"], n["Node Type"], n.get("Index Name"))
+                    for n in nodes
+                    if "Relation Name" in n
+                )
+                used = frozenset(n["Index Name"] for n in nodes if "Index Name" in n)
+                top = plan["Plan"]
+                checks.append(
+                    PlanCheck(
+                        statement=" ".join(statement.split())[:160],
+                        scans=scans,
+                        indexes=used,
+                        execution_ms=float(plan["Execution Time"]),
+                        shared_hit=int(top.get("Shared Hit Blocks", 0)),
+                        shared_read=int(top.get("Shared Read Blocks", 0)),
+                    )
+                )
+            conn.rollback()
+        return checks
+
+
+def database_figures(base: str, database: str) -> dict[str, int]:
+    """Sizes in bytes: the whole database and each large table (with indexes and TOAST)."""
+    engine = make_engine(sqlalchemy_url(base, database))
+    try:
+        with engine.connect() as conn:
+            out = {
+                "database": int(
+                    conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+                )
+            }
+            for table in sorted(INDEXED_TABLES):
+                out[table] = int(
+                    conn.execute(text(f"SELECT pg_total_relation_size('{table}')")).scalar_one()
+                )
+            out["licenses_count"] = int(
+                conn.execute(text("SELECT count(*) FROM licenses")).scalar_one()
+            )
+            out["holders_count"] = int(
+                conn.execute(text("SELECT count(*) FROM holders")).scalar_one()
+            )
+    finally:
+        engine.dispose()
+    return out
+
+
+def time_calls(fn: Callable[[], object], rounds: int) -> list[float]:
+    """Seconds per call, ``rounds`` calls."""
+    out = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
