@@ -25,6 +25,7 @@ from signing.copies.annotation import CopyAnnotation
 from signing.copies.font import CjkFont, default_font
 from signing.errors import SealingError
 from signing.qr import qr_content, qr_matrix
+from signing.transparency.copy_proof import COPY_LOG_PROOF_FILENAME, COPY_LOG_PROOF_MEDIA_TYPE
 
 __all__ = [
     "DEFAULT_SIZE",
@@ -363,8 +364,8 @@ def write_appearance(
     return writer.add_object(xobject)
 
 
-LOG_PROOF_FILENAME = "evault-log-proof.json"
-LOG_PROOF_MEDIA_TYPE = "application/vnd.evault.log-proof+json"
+LOG_PROOF_FILENAME = COPY_LOG_PROOF_FILENAME
+LOG_PROOF_MEDIA_TYPE = COPY_LOG_PROOF_MEDIA_TYPE
 
 
 def _attachment(writer: Any, data: bytes) -> generic.IndirectObject:

@@ -119,12 +119,21 @@ class CopyMaker:
     def make(self, original: bytes, annotation: CopyAnnotation) -> bytes:
         """The certified copy of ``original``: its bytes unchanged, plus one sealed update.
 
-        Raises :class:`SealingError` for an unusable PDF, a 加注 that cannot be shown (a
+        Raises :class:`SealingError` for an unusable PDF (unreadable, encrypted, locked by
+        a certification signature, already a copy), a 加注 that cannot be shown (a
         character outside the font, text too long for the box), and
-        :class:`signing.errors.TimestampError` when the TSA fails.
+        :class:`signing.errors.TimestampError` when the TSA fails. Outside an event loop
+        only: inside one, await :meth:`make_async`.
         """
+        return self._sealer.seal(original, **self._seal_arguments(annotation))
+
+    async def make_async(self, original: bytes, annotation: CopyAnnotation) -> bytes:
+        """:meth:`make` for async code (CPU-bound: better run in a worker thread)."""
+        return await self._sealer.seal_async(original, **self._seal_arguments(annotation))
+
+    def _seal_arguments(self, annotation: CopyAnnotation) -> dict[str, Any]:
         if not isinstance(annotation, CopyAnnotation):
-            raise SealingError("make() needs a CopyAnnotation")
+            raise SealingError("a certified copy needs a CopyAnnotation")
         # Lay out first: text that cannot be drawn fails before the PDF is parsed.
         prepared = layout(annotation, size=self._placement.size)
         placement = self._placement
@@ -148,16 +157,15 @@ class CopyMaker:
         def before_sign(writer: IncrementalPdfFileWriter) -> None:
             _write_info(writer, annotation)
 
-        return self._sealer.seal(
-            original,
-            level=self._level,
-            field_name=COPY_FIELD_STEM,
-            reason=f"电子证照加注件：{annotation.purpose}",
-            location=self._location,
-            appearance=appearance,
-            before_sign=before_sign,
-            dss_in_signed_revision=True,
-        )
+        return {
+            "level": self._level,
+            "field_name": COPY_FIELD_STEM,
+            "reason": f"电子证照加注件：{annotation.purpose}",
+            "location": self._location,
+            "appearance": appearance,
+            "before_sign": before_sign,
+            "dss_in_signed_revision": True,
+        }
 
 
 def _write_info(writer: IncrementalPdfFileWriter, annotation: CopyAnnotation) -> None:

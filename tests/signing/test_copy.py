@@ -213,7 +213,7 @@ def _render(pdf: bytes, tmp_path: Path, dpi: int, **crop: float) -> Path:
 def test_rendered_copy_shows_qr_code_of_the_url_and_chinese_text(
     copy: bytes, tmp_path: Path
 ) -> None:
-    zxingcpp = pytest.importorskip("zxingcpp")
+    import zxingcpp  # a dev dependency: CI must have it
     from PIL import Image
 
     png = _render(copy, tmp_path, 150)
@@ -364,3 +364,28 @@ def test_qr_payload_too_long_is_refused() -> None:
     with pytest.raises(SealingError) as caught:
         qr_matrix("x" * 3000)
     assert str(caught.value) == "cannot encode 3000 bytes as a QR code: too long"
+
+
+def test_make_async_inside_an_event_loop(maker: CopyMaker, original: bytes) -> None:
+    import asyncio
+
+    async def inside() -> bytes:
+        with pytest.raises(SealingError) as caught:
+            maker.make(original, _annotation())
+        assert str(caught.value) == (
+            "Sealer.seal called inside a running event loop: use seal_async"
+        )
+        return await maker.make_async(original, _annotation())
+
+    data = asyncio.run(inside())
+    assert data[: len(original)] == original
+    assert len(PdfFileReader(io.BytesIO(data)).embedded_signatures) == 2
+
+
+def test_a_copy_of_a_copy_is_refused(maker: CopyMaker, copy: bytes) -> None:
+    with pytest.raises(SealingError) as caught:
+        maker.make(copy, _annotation())
+    assert str(caught.value) == (
+        "pyHanko refused to seal: "
+        "Signature field with name EvaultCopySeal appears to be filled already."
+    )
