@@ -98,7 +98,7 @@ def test_parallel_import_then_rerun(
     by_name = {o.name: o for o in summary.refusals}
     assert by_name["unlisted.pdf"].message == "the manifest has no row for this file"
     bad = by_name["bad-id.pdf"].message or ""
-    assert bad.startswith("holder_id") or "公民身份号码" in bad
+    assert bad == f"metadata: Value error, 公民身份号码: check character should be {HOLDER[-1]}"
     assert BAD_ID not in bad and HOLDER not in bad
 
     out = write_refusals(summary, tmp_path / "refusals.csv")
