@@ -9,7 +9,9 @@ key (the token endpoint has its own tests); holder tokens come from the demo pro
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,10 +79,26 @@ class Api:
 
 @pytest.fixture
 def api(db_url: str, tmp_path: Path) -> Iterator[Api]:  # noqa: F811
+    """The API on SQLite and on PostgreSQL (parametrized)."""
+    with _make_api(db_url, tmp_path) as state:
+        yield state
+
+
+@pytest.fixture
+def api_sqlite(sqlite_template: Path, tmp_path: Path) -> Iterator[Api]:  # noqa: F811
+    """The API on SQLite only: for what does not depend on the database (auth, limits)."""
+    target = tmp_path / "evault.db"
+    shutil.copyfile(sqlite_template, target)
+    with _make_api(f"sqlite:///{target}", tmp_path) as state:
+        yield state
+
+
+@contextlib.contextmanager
+def _make_api(url: str, tmp_path: Path) -> Iterator[Api]:
     settings = load_settings(
         mode="demo",
         data_dir=tmp_path / "data",
-        database_url=db_url,
+        database_url=url,
         public_base_url="http://testserver",
         rate_limit_per_minute=1_000_000,
         rate_limit_burst=1_000_000,

@@ -26,7 +26,8 @@ from vault.settings import load_settings
 PROBLEM = "application/problem+json"
 
 
-def test_health_ready_metrics(api: Api) -> None:
+def test_health_ready_metrics(api_sqlite: Api) -> None:
+    api = api_sqlite
     assert api.client.get("/healthz").json() == {"status": "ok"}
     ready = api.client.get("/readyz")
     assert ready.status_code == 200
@@ -40,7 +41,8 @@ def test_health_ready_metrics(api: Api) -> None:
     )
 
 
-def test_request_id_is_echoed_or_made(api: Api) -> None:
+def test_request_id_is_echoed_or_made(api_sqlite: Api) -> None:
+    api = api_sqlite
     r = api.client.get("/healthz", headers={"X-Request-ID": "req-12345678"})
     assert r.headers["x-request-id"] == "req-12345678"
     r = api.client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
@@ -48,7 +50,8 @@ def test_request_id_is_echoed_or_made(api: Api) -> None:
     assert len(r.headers["x-request-id"]) == 24
 
 
-def test_unknown_route_is_a_problem(api: Api) -> None:
+def test_unknown_route_is_a_problem(api_sqlite: Api) -> None:
+    api = api_sqlite
     r = api.client.get("/v1/nothing-here")
     assert r.status_code == 404
     assert r.headers["content-type"] == PROBLEM
@@ -64,7 +67,8 @@ def _chunks(total: int, size: int = 64 * 1024) -> Iterator[bytes]:
         yield b"%" * n
 
 
-def test_upload_limit_while_streaming(tmp_path: Path, api: Api) -> None:
+def test_upload_limit_while_streaming(tmp_path: Path, api_sqlite: Api) -> None:
+    api = api_sqlite
     settings = load_settings(
         mode="demo",
         data_dir=tmp_path / "small",
@@ -92,7 +96,8 @@ def test_upload_limit_while_streaming(tmp_path: Path, api: Api) -> None:
         assert r.json()["type"] == "urn:evault:problem:too-large"
 
 
-def test_rate_limit_answers_429_with_retry_after(tmp_path: Path, api: Api) -> None:
+def test_rate_limit_answers_429_with_retry_after(tmp_path: Path, api_sqlite: Api) -> None:
+    api = api_sqlite
     settings = load_settings(
         mode="demo",
         data_dir=tmp_path / "limited",
@@ -134,7 +139,8 @@ def _vault_of(api: Api) -> Any:
 # --- OAuth client credentials --------------------------------------------------------
 
 
-def test_client_credentials_flow(api: Api) -> None:
+def test_client_credentials_flow(api_sqlite: Api) -> None:
+    api = api_sqlite
     client_id, secret = api.credentials["housing"]
     r = api.client.post(
         "/v1/oauth/token",
@@ -172,7 +178,8 @@ def test_client_credentials_flow(api: Api) -> None:
         ({"grant_type": "client_credentials", "scope": "everything"}, 400, "invalid_scope"),
     ],
 )
-def test_token_refusals(api: Api, form: dict[str, str], status: int, error: str) -> None:
+def test_token_refusals(api_sqlite: Api, form: dict[str, str], status: int, error: str) -> None:
+    api = api_sqlite
     client_id, secret = api.credentials["housing"]
     data = {"client_id": client_id, "client_secret": secret, **form}
     r = api.client.post("/v1/oauth/token", data=data)
@@ -181,7 +188,8 @@ def test_token_refusals(api: Api, form: dict[str, str], status: int, error: str)
     assert r.json()["error"] == error
 
 
-def test_unknown_client_is_refused_like_a_wrong_secret(api: Api) -> None:
+def test_unknown_client_is_refused_like_a_wrong_secret(api_sqlite: Api) -> None:
+    api = api_sqlite
     r = api.client.post(
         "/v1/oauth/token",
         data={"grant_type": "client_credentials", "client_id": "evc_nobody", "client_secret": "x"},
@@ -190,7 +198,8 @@ def test_unknown_client_is_refused_like_a_wrong_secret(api: Api) -> None:
     assert r.json()["detail"] == "invalid client credentials"
 
 
-def test_forged_expired_and_wrong_scope_tokens(api: Api) -> None:
+def test_forged_expired_and_wrong_scope_tokens(api_sqlite: Api) -> None:
+    api = api_sqlite
     use = {"purpose": "p", "case_no": "c"}
     # alg=none
     none_token = jwt.encode({"sub": "x", "dept": 1}, key=None, algorithm="none")
@@ -255,8 +264,9 @@ def oidc_provider() -> Iterator[tuple[str, ec.EllipticCurvePrivateKey]]:
 
 
 def test_production_holder_login_via_jwks_and_no_demo_routes(
-    api: Api, tmp_path: Path, oidc_provider: tuple[str, ec.EllipticCurvePrivateKey]
+    api_sqlite: Api, tmp_path: Path, oidc_provider: tuple[str, ec.EllipticCurvePrivateKey]
 ) -> None:
+    api = api_sqlite
     jwks_url, key = oidc_provider
     settings = load_settings(
         mode="production",
@@ -303,7 +313,8 @@ def test_production_holder_login_via_jwks_and_no_demo_routes(
         assert client.post("/demo/oidc/token", json={"holder_id": HOLDER}).status_code == 404
 
 
-def test_demo_provider_serves_its_jwks_and_tokens(api: Api) -> None:
+def test_demo_provider_serves_its_jwks_and_tokens(api_sqlite: Api) -> None:
+    api = api_sqlite
     keys = api.client.get("/demo/oidc/jwks.json").json()["keys"]
     from api.auth.keys import demo_idp_key
 
