@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from api.context import build_context
-from api.errors import install_error_handlers
+from api.errors import install_error_handlers, install_problem_schema
 from api.limits import BodyLimitMiddleware
 from api.observability import RequestContextMiddleware, configure_logging
 from vault.settings import Settings, load_settings
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, *, vault: Any | None = None) ->
 
         app.include_router(demo.router)
 
+    install_problem_schema(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.upload_limit_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=ctx.metrics)
     return app
