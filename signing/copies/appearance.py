@@ -123,6 +123,11 @@ def _wrap(font: CjkFont, text: str, size: float, first: float, rest: float) -> l
             line, used, width = token, token_w, rest
     if line:
         lines.append(line)
+    if len(lines) >= 2 and len(lines[-1]) <= 2 and len(lines[-2]) > 4:
+        last = lines[-2][-1]
+        if not (last.isascii() and last.isalnum()) and last not in _NO_LINE_START:
+            # no lone character on the last line: take one more along
+            lines[-2], lines[-1] = lines[-2][:-1], last + lines[-1]
     return lines
 
 
