@@ -111,6 +111,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "grant.new": ("授权部门", "Consent to a department"),
     "grant.department": ("用证部门", "Department"),
+    "grant.choose": ("请选择部门", "Choose a department"),
     "grant.types": ("证照类型（不选即全部）", "License types (none ticked: all)"),
     "grant.purpose": ("限定用途（可选）", "Only for this purpose (optional)"),
     "grant.days": ("有效天数", "Valid for (days)"),

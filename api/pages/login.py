@@ -68,6 +68,7 @@ async def demo_login(
             ctx,
             "login.html",
             status=422,
+            back="/login",
             holders=_sample_holders(),
             next=_safe_next(next),
             error="login.holder",

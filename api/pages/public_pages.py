@@ -47,7 +47,14 @@ async def verify_upload(
     data = await file.read() if file is not None else b""
     if not data:
         return render(
-            request, ctx, "verify.html", status=422, view=None, report_json=None, error="empty"
+            request,
+            ctx,
+            "verify.html",
+            status=422,
+            back="/verify",
+            view=None,
+            report_json=None,
+            error="empty",
         )
     name = file.filename if file is not None else None
     verifier = await run_in_threadpool(ctx.verifier.get)
@@ -60,6 +67,7 @@ async def verify_upload(
         request,
         ctx,
         "verify.html",
+        back="/verify",
         view=report_view(report),
         report_json=report.model_dump_json(indent=2),
         error=None,

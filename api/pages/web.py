@@ -247,9 +247,13 @@ def render(
     *,
     status: int = 200,
     session: PageSession | None = None,
+    back: str = "/",
     **context: Any,
 ) -> HTMLResponse:
-    """Render ``pages/<template>`` in the request's language with the pages' headers."""
+    """Render ``pages/<template>`` in the request's language with the pages' headers.
+
+    ``back``: for the answer to a form, the page the language switch reloads.
+    """
     lang, chosen = _lang(request)
     t = Translator(lang)
     secure = _secure(request, ctx)
@@ -262,14 +266,17 @@ def render(
         csrf = request.cookies.get(_csrf_cookie(request, ctx)) or ""
         if len(csrf) < 20:
             csrf = new_csrf = secrets.token_urlsafe(24)
-    switch_url = str(request.url.include_query_params(lang=t.other))
-    switch = urlsplit(switch_url)
+    if request.method == "GET":
+        switch = urlsplit(str(request.url.include_query_params(lang=t.other)))
+        switch_href = f"{switch.path}?{switch.query}"
+    else:  # the answer to a form: switching reloads the page the form was on, not the POST
+        switch_href = f"{back}?lang={t.other}"
     html = _env.get_template(f"pages/{template}").render(
         t=t,
         lang=lang,
         session=session,
         csrf_token=csrf,
-        switch_href=f"{switch.path}?{switch.query}",
+        switch_href=switch_href,
         path=request.url.path,
         demo=ctx.settings.is_demo,
         fmt_time=fmt_time,

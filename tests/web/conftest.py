@@ -176,12 +176,14 @@ def page(browser: Any, site: Site) -> Iterator[Any]:
 
 
 def shoot(page: Any, name: str) -> list[Path]:
-    """Full-page screenshots at phone and desktop widths; back to phone width after."""
+    """Full-page screenshots at phone and desktop widths (no sideways scrolling); back to phone."""
     paths = []
     for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
         page.set_viewport_size(size)
         path = ARTIFACTS / f"{name}-{label}.png"
         page.screenshot(path=str(path), full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth") - size["width"]
+        assert overflow <= 0, f"{name} is {overflow} px wider than the {label} screen"
         paths.append(path)
     page.set_viewport_size(PHONE)
     return paths

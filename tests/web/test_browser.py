@@ -61,6 +61,8 @@ def test_holder_portal_consent_and_access_log(page: Any, site: Site) -> None:
     holder = site.holder("张三")
 
     # Log in (demo) and list my licenses.
+    page.goto("/")
+    shoot(page, "00-home")
     page.goto("/login")
     shoot(page, "01-login")
     _login(page, "张三")
@@ -82,6 +84,25 @@ def test_holder_portal_consent_and_access_log(page: Any, site: Site) -> None:
     assert data.startswith(b"%PDF-") and b"/ByteRange" in data
     assert download.suggested_filename.startswith("license-")
 
+    # A certified copy for a purpose I name; its check page says who asked and why.
+    card.get_by_role("link", name="制作加注件").click()
+    page.get_by_label("用途（制作事由）").fill("子女入学")
+    page.get_by_label("提交给（可选）").fill("鼓楼区教育局")
+    page.get_by_label("有效天数").fill("10")
+    shoot(page, "03-copy-form")
+    page.get_by_role("button", name="制作").click()
+    assert page.locator("h1").inner_text() == "加注件已制作"
+    assert "子女入学" in page.locator("main").inner_text()
+    shoot(page, "03-copy-made")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="下载加注件").click()
+    assert Path(info.value.path()).read_bytes().count(b"/ByteRange") >= 2
+    page.get_by_role("link", name="查看核验页").click()
+    assert page.locator("#verdict .verdict-title").inner_text() == "有效"
+    assert "子女入学" in page.locator("main").inner_text()
+    assert "持证主体本人" in page.locator("main").inner_text()
+    page.goto("/me")
+
     # Consent: the tax office (no standing permission) may use my 居住证 for 2 cases.
     page.get_by_role("link", name="授权管理").click()
     page.get_by_label("用证部门").select_option(label="国家税务总局福州市税务局")
@@ -94,7 +115,7 @@ def test_holder_portal_consent_and_access_log(page: Any, site: Site) -> None:
     grant = page.locator("li.grant").first
     assert "国家税务总局福州市税务局" in grant.inner_text()
     assert "0 / 2" in grant.inner_text()
-    shoot(page, "03-consent")
+    shoot(page, "04-consent")
 
     # The department uses the license over the JSON API within a case (allowed by consent).
     copy = _department_copy(site, holder["holder_id"], "税务局", PURPOSE, CASE)
@@ -107,7 +128,7 @@ def test_holder_portal_consent_and_access_log(page: Any, site: Site) -> None:
     assert any("制作加注件" in t for t in tax_uses), text
     assert any("查询" in t for t in tax_uses), text
     assert all("允许" in t for t in tax_uses)
-    shoot(page, "04-access-log")
+    shoot(page, "05-access-log")
     page.get_by_label("部门").select_option(label="国家税务总局福州市税务局")
     today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
     page.get_by_label("起始日期").fill(today.isoformat())
@@ -144,6 +165,16 @@ def test_holder_portal_consent_and_access_log(page: Any, site: Site) -> None:
     code = page.locator("#share-code").inner_text()
     assert re.fullmatch(r"[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}", code), code
     shoot(page, "05-share-code")
+    page.get_by_role("link", name="English").click()
+    page.get_by_role("link", name="My licenses").click()
+    assert page.locator("h1").inner_text() == "My licenses"
+    assert "valid" in page.locator("li.license .badge").first.inner_text()
+    shoot(page, "02-licenses-en")
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/login?notice=logout")
+    assert page.get_by_role("status").first.inner_text() == "You have logged out."
+    page.goto("/")
+    shoot(page, "00-home-en")
     _no_console_problems(page)
     assert copy["verify_url"].startswith(site.base + "/v/")
 

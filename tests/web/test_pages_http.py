@@ -125,6 +125,7 @@ def test_forms_without_the_right_csrf_token_are_refused(client: TestClient) -> N
     assert r.status_code == 403
     r = client.post("/me/share-codes", data={"hours": "1", "csrf_token": token})
     assert r.status_code == 201 and 'id="share-code"' in r.text
+    assert 'href="/me/consent?lang=en"' in r.text  # the switch does not GET a POST-only URL
     r = client.post("/logout", data={"csrf_token": "nope"}, follow_redirects=False)
     assert r.status_code == 403
     r = client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
