@@ -55,10 +55,9 @@ class Vault:
 
 def build_verifier(settings: Settings) -> PdfVerifier:
     """The signing verifier with the trust bundle of the settings."""
-    from signing.verify import Verifier
-
     from signing.errors import TrustError
     from signing.trust import TrustBundle
+    from signing.verify import Verifier
 
     path = settings.trust_bundle
     if path is None and settings.is_demo:
