@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import os
 
+import pytest
 from sqlalchemy.orm import Session
 
 from tests.vault.licenses import license_pdf, make_catalog, metadata, verifier
@@ -66,3 +67,48 @@ def test_a_blob_put_again_is_young_again(session: Session, blobs: LocalBlobStore
 def test_reference_columns_come_from_the_models() -> None:
     names = {f"{c.table.name}.{c.name}" for c in blob_reference_columns()}
     assert "license_versions.blob_sha256" in names
+
+
+def test_a_failure_before_commit_leaves_no_rows_and_gc_takes_the_blob(
+    session: Session, blobs: LocalBlobStore, crypto: HolderCrypto
+) -> None:
+    """The blob is written first; if the transaction then fails, nothing references it."""
+    from sqlalchemy import func, select
+
+    from vault.models import License, LicenseVersion
+    from vault.services.events import VaultEvent
+
+    cat = make_catalog(session)
+
+    def crash(_session: Session, _event: VaultEvent) -> None:
+        raise RuntimeError("the process died before commit")
+
+    with pytest.raises(RuntimeError, match="the process died before commit"):
+        ingest(
+            session=session,
+            blobs=blobs,
+            verifier=verifier(),
+            crypto=crypto,
+            metadata=metadata(201),
+            pdf=license_pdf(201),
+            pushed_by_department_id=cat.market,
+            on_event=crash,
+        )
+    assert session.scalar(select(func.count()).select_from(License)) == 0
+    assert session.scalar(select(func.count()).select_from(LicenseVersion)) == 0
+    sha = hashlib.sha256(license_pdf(201)).hexdigest()
+    assert blobs.exists(sha)  # written before the failed commit, unreferenced
+    assert collect_garbage(session=session, blobs=blobs, grace=GRACE).removed == ()
+    _age(blobs, sha, 48)
+    assert collect_garbage(session=session, blobs=blobs, grace=GRACE).removed == (sha,)
+    # Pushing it again works: the license lands whole.
+    again = ingest(
+        session=session,
+        blobs=blobs,
+        verifier=verifier(),
+        crypto=crypto,
+        metadata=metadata(201),
+        pdf=license_pdf(201),
+        pushed_by_department_id=cat.market,
+    )
+    assert again.created and blobs.get(sha) == license_pdf(201)

@@ -160,6 +160,9 @@ def ingest(
             if isinstance(exc, OperationalError) and not _is_retryable(exc):
                 raise
             continue  # a concurrent push won a unique constraint: look again
+        except BaseException:
+            session.rollback()  # nothing half-written stays in the caller's session
+            raise
     raise ConflictError("concurrent pushes of this license kept colliding; push it again")
 
 
