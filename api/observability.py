@@ -106,12 +106,6 @@ class Metrics:
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
         )
-        self.decisions = Counter(
-            "evault_access_decisions_total",
-            "authorization decisions on holders' licenses",
-            ("outcome", "basis"),
-            registry=self.registry,
-        )
         self.copies = Counter(
             "evault_copies_total", "certified copies served", ("reused",), registry=self.registry
         )
