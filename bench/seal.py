@@ -29,6 +29,7 @@ from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko_certvalidator import ValidationContext
 
+from bench.harness import Row, compare
 from signing._pyhanko import to_asn1
 from signing.keys import Pkcs12KeySource
 from signing.seal import PadesLevel, Sealer
@@ -118,6 +119,31 @@ def main() -> None:
                 f"{plain_med:10.1f} {_p95(plain):6.1f} {plain_med / ours_med:5.1f}x "
                 f"{reused_med:11.1f} {reused_med / ours_med:5.1f}x"
             )
+
+
+def run(rounds: int) -> list[Row]:
+    """Harness entry (``python -m bench``): ours vs plain pyHanko (PKCS#12 per call), each level."""
+    logging.getLogger("pyhanko").setLevel(logging.ERROR)
+    pki = demo_pki()
+    pdf = sample_pdf()
+    root = to_asn1(pki.root.certificate)
+    crls = pki.crls()
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        pki.save(tmp, PASSWORD)
+        p12 = Path(tmp) / f"seal-{MARKET_DEPT}.p12"
+        sealer = Sealer(Pkcs12KeySource.load(p12, PASSWORD), timestamper=embedded_tsa(), crls=crls)
+        for level in PadesLevel:
+            rows.append(
+                compare(
+                    f"seal {level.value} (ECDSA P-256)",
+                    lambda lv=level: sealer.seal(pdf, level=lv),
+                    lambda lv=level: _plain(p12, lv, pdf, root, crls),
+                    baseline_name="plain pyHanko, PKCS#12 loaded per call",
+                    rounds=rounds,
+                )
+            )
+    return rows
 
 
 if __name__ == "__main__":

@@ -67,6 +67,10 @@ class LoadResult:
     p99_ms: float
     max_ms: float
     first_error: str | None = None  # status and body of the first 4xx/5xx answer
+    #: CPU time (user + system) the server's processes spent per request, in ms: what the
+    #: service costs whatever else runs on the machine (PostgreSQL's share not included).
+    server_cpu_ms: float = 0.0
+    load_average: float = 0.0  # the 1-minute load average when the run started
 
     @property
     def rps(self) -> float:
@@ -96,11 +100,18 @@ def _http(method: str, url: str, *, data: bytes | None = None, headers: dict[str
 class LoadServer:
     """A running ``evault serve`` with a demo dataset and a department token."""
 
-    def __init__(self, base_url: str, token: str, holders: list[str], license_ids: list[int]):
+    def __init__(
+        self, base_url: str, token: str, holders: list[str], license_ids: list[int], pid: int
+    ):
+        self.pid = pid
         self.base_url = base_url
         self.token = token
         self.holders = holders
         self.license_ids = license_ids
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds of the server process and its workers so far."""
+        return sum(_cpu(pid) for pid in _tree(self.pid))
 
     def _call(self, method: str, path: str, body: dict[str, str] | None = None) -> object:
         return _http(
@@ -136,6 +147,8 @@ class LoadServer:
             EVAULT_LOAD_HOLDERS=",".join(self.holders),
             EVAULT_LOAD_IDS=",".join(str(i) for i in self.license_ids),
         )
+        load_average = os.getloadavg()[0]
+        cpu_before = self.cpu_seconds()
         out = subprocess.run(
             [
                 wrk,
@@ -154,6 +167,7 @@ class LoadServer:
             check=True,
             timeout=seconds + 60,
         )
+        cpu = self.cpu_seconds() - cpu_before
         line = [ln for ln in out.stdout.splitlines() if ln.startswith("{")][-1]
         first_error = next(
             (
@@ -176,7 +190,35 @@ class LoadServer:
             p99_ms=float(d["p99_ms"]),
             max_ms=float(d["max_ms"]),
             first_error=first_error,
+            server_cpu_ms=cpu * 1000 / max(1, int(d["requests"])),
+            load_average=load_average,
         )
+
+
+def _tree(root: int) -> list[int]:
+    """``root`` and every process descended from it (Linux /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = [root], [root]
+    while frontier:
+        children = [pid for pid, ppid in parents.items() if ppid in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+def _cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _recreate_database(database: str) -> str:
@@ -275,7 +317,7 @@ def serve(
             ids.extend(int(lic["id"]) for lic in found["licenses"])
         if not ids:
             raise RuntimeError("the demo dataset shows the using department no license")
-        server = LoadServer(base_url, token, holders, ids)
+        server = LoadServer(base_url, token, holders, ids, proc.pid)
         server.warm_up()
         yield server
     finally:
@@ -309,7 +351,10 @@ def _wait_ready(base_url: str, proc: subprocess.Popen[bytes], timeout: float = 9
 
 
 def _row(result: LoadResult, operation: str, target: str) -> Row:
-    verdict = f"{result.rps:.0f} req/s, p99 {result.p99_ms:.0f} ms, {result.errors} errors"
+    verdict = (
+        f"{result.rps:.0f} req/s, p99 {result.p99_ms:.0f} ms, {result.errors} errors, "
+        f"server CPU {result.server_cpu_ms:.1f} ms/request"
+    )
     return Row(
         operation=f"{operation} ({result.connections} connections, {result.requests} requests)",
         ours=Stats(result.p50_ms, result.p95_ms, result.requests),
