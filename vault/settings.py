@@ -102,6 +102,16 @@ class Settings(BaseSettings):
     oidc_jwks_url: str | None = Field(default=None, description="its JWKS URL")
     oidc_audience: str | None = Field(default=None, description="expected aud of holder tokens")
     oidc_holder_claim: str = Field(default="id_number", description="claim naming the holder ID")
+    oidc_client_id: str | None = Field(
+        default=None, description="the web pages' client id at the holders' OIDC provider"
+    )
+    oidc_client_secret: SecretStr | None = Field(default=None, description="its client secret")
+    oidc_authorization_url: str | None = Field(
+        default=None, description="authorization endpoint; default: from OIDC discovery"
+    )
+    oidc_token_url: str | None = Field(
+        default=None, description="token endpoint; default: from OIDC discovery"
+    )
     rate_limit_per_minute: int = Field(default=600, ge=1, description="per client, in-process")
     rate_limit_burst: int = Field(default=100, ge=1)
 

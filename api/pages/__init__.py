@@ -5,7 +5,8 @@ one local stylesheet (``api/static``), no script, no build step. :func:`install`
 to an app made by :func:`api.app.create_app`.
 
 - ``/``: home; ``/verify``: upload a PDF and read its report in plain words.
-- ``/login`` (demo: choose a sample holder), ``/logout``.
+- ``/login``: the OIDC redirect login (``/login/oidc``, ``/login/callback``) when configured;
+  in demo mode also a form to choose a sample holder. ``/logout``.
 - ``/me`` (my licenses), ``/me/consent`` (consent and share codes), ``/me/log`` (用证记录).
 - ``/v/{copy_id}`` (route in :mod:`api.routes.public`): a certified copy's check page.
 """
@@ -28,11 +29,12 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 def install(app: FastAPI, *, demo: bool) -> None:
     """Mount the pages, their stylesheet and their two error handlers on ``app``."""
-    from api.pages import login, portal, public_pages
+    from api.pages import login, oidc_login, portal, public_pages
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(public_pages.router)
     app.include_router(login.router)
+    app.include_router(oidc_login.router)
     if demo:
         app.include_router(login.demo_router)
     app.include_router(portal.router)

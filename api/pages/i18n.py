@@ -66,6 +66,16 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Holder login (the identity provider) is not configured on this vault. Please "
         "contact its operator.",
     ),
+    "login.oidc": ("通过统一身份认证登录", "Log in with the identity provider"),
+    "login.oidc.note": (
+        "您将被转到统一身份认证平台，登录后自动返回。",
+        "You will be sent to the identity provider and brought back after logging in.",
+    ),
+    "login.failed": (
+        "登录未完成（已过期、被取消或身份认证平台的回应无效），请重新登录。",
+        "The login did not complete (it expired, was cancelled, or the identity provider's "
+        "answer was not valid). Please log in again.",
+    ),
     "login.required": ("请先登录。", "Please log in first."),
     "logout.done": ("您已退出。", "You have logged out."),
     # licenses

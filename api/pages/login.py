@@ -3,8 +3,8 @@
 Demo mode only: a form to log in as one of the sample holders of ``evault demo``. It mints
 a token with the demo identity provider and authenticates it exactly as the API does
 (:meth:`api.auth.holders.HolderAuthenticator.authenticate`); outside demo mode the form and
-its POST route do not exist. A production vault's redirect login to its OIDC provider is not
-built yet: the login page says so.
+its POST route do not exist. With an OIDC provider configured the page offers the redirect
+login of :mod:`api.pages.oidc_login`; with neither, it says that login is not configured.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from api.deps import CtxDep, limit_by_ip
 from api.pages.web import check_csrf, clear_session, redirect, render, start_session
 from schemas.identifiers import mask
 
-__all__ = ["demo_router", "router"]
+__all__ = ["demo_router", "router", "safe_next"]
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(limit_by_ip)])
 demo_router = APIRouter(include_in_schema=False, dependencies=[Depends(limit_by_ip)])
 
 
-def _safe_next(value: str | None) -> str:
+def safe_next(value: str | None) -> str:
     """Only a path on this site (no scheme, no ``//host``, no backslash tricks)."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
         return "/me"
@@ -39,13 +39,16 @@ def _sample_holders() -> list[tuple[int, str, str]]:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, ctx: CtxDep, next: str | None = None) -> HTMLResponse:
+    from api.pages.oidc_login import configured
+
     holders = _sample_holders() if ctx.settings.is_demo else []
     return render(
         request,
         ctx,
         "login.html",
+        oidc=configured(ctx.settings),
         holders=holders,
-        next=_safe_next(next),
+        next=safe_next(next),
         error=None,
         notice=request.query_params.get("notice"),
     )
@@ -69,14 +72,15 @@ async def demo_login(
             "login.html",
             status=422,
             back="/login",
+            oidc=False,
             holders=_sample_holders(),
-            next=_safe_next(next),
+            next=safe_next(next),
             error="login.holder",
             notice=None,
         )
     name, holder_id, _kind = HOLDERS[holder]
     principal = await ctx.holders.authenticate(ctx.holders.mint_demo(holder_id))
-    response: Response = redirect(request, ctx, _safe_next(next))
+    response: Response = redirect(request, ctx, safe_next(next))
     start_session(
         request,
         ctx,
