@@ -25,6 +25,7 @@ import hashlib
 import io
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -67,20 +68,36 @@ _CREDIT_RE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
 _MAX_SIGNATURES = 500
 
 
+_quiet_lock = threading.Lock()
+_quiet_users = 0
+_quiet_saved: list[tuple[logging.Logger, int]] = []
+
+
 @contextmanager
 def quiet_loggers() -> Iterator[None]:
-    """Keep pyHanko's failure tracebacks out of the output while verifying."""
-    saved = []
-    for name in _LOGGERS:
-        lg = logging.getLogger(name)
-        saved.append((lg, lg.level))
-        if lg.getEffectiveLevel() < logging.ERROR:
-            lg.setLevel(logging.CRITICAL)
+    """Keep pyHanko's failure tracebacks out of the output while verifying.
+
+    Reference-counted, so overlapping verifications in threads restore the levels once,
+    when the last one ends.
+    """
+    global _quiet_users
+    with _quiet_lock:
+        if _quiet_users == 0:
+            _quiet_saved.clear()
+            for name in _LOGGERS:
+                lg = logging.getLogger(name)
+                _quiet_saved.append((lg, lg.level))
+                if lg.getEffectiveLevel() < logging.ERROR:
+                    lg.setLevel(logging.CRITICAL)
+        _quiet_users += 1
     try:
         yield
     finally:
-        for lg, level in saved:
-            lg.setLevel(level)
+        with _quiet_lock:
+            _quiet_users -= 1
+            if _quiet_users == 0:
+                for lg, level in _quiet_saved:
+                    lg.setLevel(level)
 
 
 class ObjectCache:

@@ -245,3 +245,16 @@ def test_trust_paths_are_cached_across_documents() -> None:
     assert again.signatures[0].model_dump(exclude={"reasons"}) == first.signatures[0].model_dump(
         exclude={"reasons"}
     )
+
+
+def test_concurrent_verifications_agree_and_restore_logging(verifier: Verifier) -> None:
+    import logging
+    from concurrent.futures import ThreadPoolExecutor
+
+    logger = logging.getLogger("pyhanko")
+    before = logger.level
+    files = [sealed_pdf(level, MARKET_DEPT) for level in PadesLevel] * 3
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        reports = list(pool.map(verifier.verify, files))
+    assert [r.indication for r in reports] == [Indication.TOTAL_PASSED] * len(files)
+    assert logger.level == before
