@@ -6,7 +6,10 @@ request failed; the speed itself is measured by ``python -m bench.load`` (docs/p
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,11 +22,42 @@ from .conftest import postgres_available
 pytestmark = pytest.mark.postgres
 
 
-def test_read_and_copy_paths_under_wrk_without_errors(tmp_path: Path) -> None:
+_PASSWORD = "keys/pki_password.hex"
+
+
+def _reuse_pki(template: Path, data: Path) -> None:
+    """Copy a demo PKI kept in pytest's cache into ``data`` (generating one takes seconds)."""
+    if not template.is_dir():
+        return
+    shutil.copytree(template / "pki", data / "pki")
+    (data / "keys").mkdir(mode=0o700)
+    shutil.copy2(template / _PASSWORD, data / _PASSWORD)
+
+
+def _keep_pki(data: Path, template: Path) -> None:
+    """Keep this run's demo PKI as the template (one atomic rename; the first one wins)."""
+    if template.exists():
+        return
+    staging = Path(tempfile.mkdtemp(dir=template.parent))
+    shutil.copytree(data / "pki", staging / "pki")
+    (staging / "keys").mkdir()
+    shutil.copy2(data / _PASSWORD, staging / _PASSWORD)
+    with contextlib.suppress(OSError):
+        staging.rename(template)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def test_read_and_copy_paths_under_wrk_without_errors(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     require_tool("wrk")
     require(postgres_available(), "PostgreSQL at 127.0.0.1:5432")
-    database = f"evault_load_smoke_{os.getpid()}"
-    with serve(workers=2, data_dir=tmp_path / "demo", database=database, drop_after=True) as s:
+    template = request.config.cache.mkdir("evault-bench-load") / "demo-pki"
+    data = tmp_path / "demo"
+    data.mkdir()
+    _reuse_pki(template, data)
+    database = f"evault_load_smoke_{os.getpid()}"  # this session's own, dropped at the end
+    with serve(workers=2, data_dir=data, database=database, drop_after=True) as s:
         assert s.license_ids, "the demo's using department sees no license"
         read = s.wrk("read", seconds=2, connections=2)
         copy = s.wrk("copy", seconds=2, connections=2)
@@ -33,3 +67,4 @@ def test_read_and_copy_paths_under_wrk_without_errors(tmp_path: Path) -> None:
     assert copy.requests > 0
     assert "load: read path" in read_row(read).operation
     assert copy_row(copy).ours.rounds == copy.requests
+    _keep_pki(data, template)
