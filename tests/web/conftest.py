@@ -136,7 +136,7 @@ def site(demo_data: DemoData) -> Iterator[Site]:
         thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     require(CHROMIUM.is_file(), "Debian chromium at /usr/bin/chromium (apt-get install chromium)")
     try:
@@ -145,6 +145,8 @@ def browser() -> Iterator[Any]:
         require(False, "the playwright Python package (pip install playwright)")
         raise
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # Module scope: Playwright's sync API keeps an event loop running in this thread while
+    # it is started, which code that calls asyncio.run() (sealing) must not meet later.
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
