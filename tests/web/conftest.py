@@ -178,7 +178,19 @@ def page(browser: Any, site: Site) -> Iterator[Any]:
 
 
 def shoot(page: Any, name: str) -> list[Path]:
-    """Full-page screenshots at phone and desktop widths (no sideways scrolling); back to phone."""
+    """Full-page screenshots at phone and desktop widths; back to phone width after.
+
+    Also checks what a screenshot cannot show: every form control has a label, the page has
+    a language, and nothing scrolls sideways.
+    """
+    unlabeled = page.evaluate(
+        """[...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+            .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                         && !(e.tagName === 'BUTTON' && e.innerText.trim()))
+            .map(e => e.outerHTML)"""
+    )
+    assert unlabeled == [], f"{name}: controls without a label: {unlabeled}"
+    assert page.locator("html").get_attribute("lang") in ("zh-CN", "en")
     paths = []
     for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
         page.set_viewport_size(size)

@@ -62,6 +62,10 @@ def test_holder_portal_consent_and_access_log(page: Any, site: Site) -> None:
 
     # Log in (demo) and list my licenses.
     page.goto("/")
+    page.keyboard.press("Tab")  # keyboard users first meet the skip link, then the site
+    assert page.evaluate("document.activeElement.textContent") == "跳到正文"
+    page.keyboard.press("Enter")
+    assert page.url.endswith("/#main")
     shoot(page, "00-home")
     page.goto("/login")
     shoot(page, "01-login")
