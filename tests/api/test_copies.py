@@ -216,7 +216,7 @@ def _embedded_log_proof(pdf: bytes) -> bytes:
     raise AssertionError("no transparency-log proof in the copy")
 
 
-def test_copy_carries_its_log_entry_and_inclusion_proof(api: Api) -> None:
+def test_copy_carries_its_log_entry_and_inclusion_proof(api: Api, tmp_path: Path) -> None:
     from signing.transparency import CopyLogProof
     from vault.audit_log import load_log_key
 
@@ -226,13 +226,54 @@ def test_copy_carries_its_log_entry_and_inclusion_proof(api: Api) -> None:
     ).json()
     pdf = api.client.get(f"/v1/copies/{copy['id']}/pdf", headers=api.dept("housing")).content
     proof = CopyLogProof.from_json(_embedded_log_proof(pdf))
-    verified = proof.verify(load_log_key(api.ctx.settings).verifier())
+    log_key = load_log_key(api.ctx.settings)
+    verified = proof.verify(log_key.verifier())
+    _offline_cli_checks_the_log_proof(pdf, log_key.verifier().vkey(), tmp_path)
     assert verified.event.event_type == "access.copy"
     assert verified.event.payload["copy"] == copy["id"]
     assert HOLDER not in json_text(verified.event.payload)
     log = api.client.get("/v1/me/access-log", headers=api.holder()).json()["entries"]
     made = [e for e in log if e["copy_id"] == copy["id"] and e["action"] == "copy"]
     assert [e["log_index"] for e in made] == [proof.index]
+
+
+def _offline_cli_checks_the_log_proof(pdf: bytes, vkey: str, tmp_path: Path) -> None:
+    """`evault verify --log-key` checks the embedded proof with nothing but the public key."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from signing.transparency import LogSigner
+    from tests.vault.licenses import trust_bundle
+    from vault.cli import build_app
+
+    bundle = tmp_path / "bundle.json"
+    bundle.write_bytes(trust_bundle().dump())
+    key = tmp_path / "log.pub"
+    key.write_text(vkey)
+    copy_file = tmp_path / "copy.pdf"
+    copy_file.write_bytes(pdf)
+    args = ["verify", str(copy_file), "--trust", str(bundle), "--log-key", str(key)]
+    runner = CliRunner()
+    ok = runner.invoke(build_app(), args)
+    assert ok.exit_code == 0, ok.output
+    assert "transparency log: verified: log entry" in ok.output
+    data = json.loads(runner.invoke(build_app(), [*args, "--json"]).output)
+    assert (
+        data["log_proof"]["verified"] is True and data["log_proof"]["event_type"] == "access.copy"
+    )
+
+    other_key = tmp_path / "other.pub"
+    other_key.write_text(LogSigner.generate("other").verifier().vkey())
+    wrong = runner.invoke(build_app(), [*args[:-1], str(other_key)])
+    assert wrong.exit_code == 1
+    assert "transparency log: NOT verified" in wrong.output
+
+    appended = tmp_path / "appended.pdf"
+    appended.write_bytes(pdf + b"\n% appended after sealing\n")
+    cut = runner.invoke(build_app(), ["verify", str(appended), "--log-key", str(key)])
+    assert cut.exit_code == 1
+    assert "no intact vault seal covers the whole file" in cut.output
 
 
 def json_text(value: object) -> str:

@@ -38,7 +38,8 @@ class _Unreadable(Exception):
         self.index, self.where, self.reason = index, where, reason
 
 
-def _load_verifier(value: str) -> LogVerifier:
+def load_log_verifier(value: str) -> LogVerifier:
+    """The log key of ``--log-key``: a PEM file, a vkey file or a vkey; exit 2 if unusable."""
     from signing.errors import KeySourceError
     from signing.transparency import LogVerifier
 
@@ -190,7 +191,7 @@ def register(app: typer.Typer) -> None:
 
         if entries is not None and url is not None:
             fail("give --entries or --url, not both", EXIT_USAGE)
-        verifier = _load_verifier(log_key)
+        verifier = load_log_verifier(log_key)
         signed = [
             _verify_checkpoint(verifier, _read_text(p, "checkpoint"), str(p), origin)
             for p in checkpoint

@@ -1,8 +1,10 @@
-"""``evault verify FILE... [--trust BUNDLE] [--json] [--at TIME]``: the offline verifier.
+"""``evault verify FILE... [--trust BUNDLE] [--json] [--at TIME] [--log-key KEY]``.
 
-Needs no database, no settings and no network: only the files and, optionally, a pinned
-trust bundle. Exit status: 0 every file TOTAL_PASSED, 1 any TOTAL_FAILED, 3 otherwise
-INDETERMINATE, 2 usage error. Heavy modules are imported inside the command.
+The offline verifier. Needs no database, no settings and no network: only the files and,
+optionally, a pinned trust bundle and the transparency log's public key. Exit status: 0
+every file TOTAL_PASSED (and, with ``--log-key``, its log proof verified), 1 any
+TOTAL_FAILED or failed log proof, 3 otherwise INDETERMINATE, 2 usage error. Heavy modules
+are imported inside the command.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import datetime as dt
 
     from schemas.report import VerificationReport
+    from signing.copies.log_proof import LogProofCheck
 
 __all__ = ["EXIT_FAILED", "EXIT_INDETERMINATE", "EXIT_PASSED", "register"]
 
@@ -38,13 +41,35 @@ def _parse_time(value: str) -> dt.datetime:
     return moment
 
 
-def report_json(report: VerificationReport) -> dict[str, Any]:
-    """The JSON shape of one file's report (top level: file, sha256, indication, ...)."""
+def report_json(report: VerificationReport, log: LogProofCheck | None = None) -> dict[str, Any]:
+    """The JSON shape of one file's report (top level: file, sha256, indication, ...).
+
+    With a log check, a ``log_proof`` object is added: verified, reason, index,
+    checkpoint_size, event_type.
+    """
     data: dict[str, Any] = report.model_dump(mode="json")
+    if log is not None:
+        from dataclasses import asdict
+
+        data["log_proof"] = asdict(log)
     return data
 
 
-def _print_text(report: VerificationReport) -> None:
+def _check_log(data: bytes, report: VerificationReport, key: Any) -> LogProofCheck:
+    """The copy's log proof, accepted only inside a vault seal that covers the whole file."""
+    from signing.copies.log_proof import LogProofCheck, check_copy_log_proof
+    from signing.copies.maker import COPY_FIELD_STEM
+
+    sealed = any(
+        (s.field_name or "").startswith(COPY_FIELD_STEM) and s.intact and s.covers_whole_file
+        for s in report.signatures
+    )
+    if not sealed:
+        return LogProofCheck(False, "no intact vault seal covers the whole file and its proof")
+    return check_copy_log_proof(data, key)
+
+
+def _print_text(report: VerificationReport, log: LogProofCheck | None = None) -> None:
     from rich.console import Console
     from rich.markup import escape
 
@@ -77,6 +102,9 @@ def _print_text(report: VerificationReport) -> None:
         )
         for reason in s.reasons:
             console.print(f"      - {e(reason)}")
+    if log is not None:
+        mark = "[green]verified[/]" if log.verified else "[red]NOT verified[/]"
+        console.print(f"  transparency log: {mark}: {e(log.reason)}")
 
 
 def register(app: typer.Typer) -> None:
@@ -89,6 +117,12 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
         at: str | None = typer.Option(
             None, "--at", help="validation time, ISO 8601 (default: now; no zone = UTC)"
+        ),
+        log_key: str | None = typer.Option(
+            None,
+            "--log-key",
+            help="the transparency log's public key (PEM file, vkey file or vkey): also "
+            "check that a certified copy was logged",
         ),
     ) -> None:
         """Verify the seals on PDF files, offline. Exit 0 passed, 1 failed, 3 indeterminate."""
@@ -107,22 +141,30 @@ def register(app: typer.Typer) -> None:
                 bundle = TrustBundle.load(trust)
             except TrustError as exc:
                 fail(f"--trust {trust}: {exc}", EXIT_USAGE)
+        key = None
+        if log_key is not None:
+            from vault.cli.commands.log import load_log_verifier
+
+            key = load_log_verifier(log_key)
         verifier = Verifier(bundle)
         reports = []
+        logs: list[LogProofCheck | None] = []
         for path in files:
             try:
                 data = path.read_bytes()
             except OSError as exc:
                 fail(f"cannot read {path}: {exc.strerror or exc}", EXIT_USAGE)
-            reports.append(verifier.verify(data, at=moment, file_name=str(path)))
+            report = verifier.verify(data, at=moment, file_name=str(path))
+            reports.append(report)
+            logs.append(_check_log(data, report, key) if key is not None else None)
         if as_json:
-            payloads = [report_json(r) for r in reports]
+            payloads = [report_json(r, g) for r, g in zip(reports, logs, strict=True)]
             print_json(payloads[0] if len(payloads) == 1 else payloads)
         else:
-            for r in reports:
-                _print_text(r)
+            for r, g in zip(reports, logs, strict=True):
+                _print_text(r, g)
         names = {r.indication.value for r in reports}
-        if "TOTAL_FAILED" in names:
+        if "TOTAL_FAILED" in names or any(g is not None and not g.verified for g in logs):
             raise typer.Exit(EXIT_FAILED)
         if "INDETERMINATE" in names:
             raise typer.Exit(EXIT_INDETERMINATE)

@@ -1,0 +1,102 @@
+"""Read and check the transparency-log proof a certified copy carries, offline.
+
+The proof (:class:`signing.transparency.CopyLogProof`) is embedded by
+:mod:`signing.copies.appearance` as an associated file of the vault seal's appearance, in
+the copy's last revision. :func:`check_copy_log_proof` finds it, verifies it with the log's
+public key only, and checks that the logged event is this copy's (its ``copy`` field equals
+the copy id in the document information dictionary). Whether the revision holding the proof
+is covered by the vault's seal is the verification report's business: callers combine both.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from signing.copies.appearance import LOG_PROOF_FILENAME
+from signing.copies.maker import INFO_KEYS
+from signing.errors import LogVerificationError
+from signing.transparency import CopyLogProof, LogVerifier
+
+__all__ = ["LogProofCheck", "check_copy_log_proof", "read_embedded_log_proof"]
+
+
+@dataclass(frozen=True)
+class LogProofCheck:
+    """The verdict on a copy's log proof."""
+
+    #: True when the proof verifies and names this copy.
+    verified: bool
+    #: Why not, or what was established, in words.
+    reason: str
+    #: The copy's log entry index, when a proof was found and parsed.
+    index: int | None = None
+    #: Size of the signed checkpoint the entry is proven to be included in.
+    checkpoint_size: int | None = None
+    #: The logged event's type (e.g. ``access.copy``).
+    event_type: str | None = None
+
+
+def _open(pdf: bytes):  # type: ignore[no-untyped-def]
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    return PdfFileReader(io.BytesIO(pdf), strict=False)
+
+
+def read_embedded_log_proof(pdf: bytes) -> bytes | None:
+    """The proof's JSON bytes from the copy's last revision, or None when there is none."""
+    try:
+        reader = _open(pdf)
+        last = reader.xrefs.total_revisions - 1
+        for ref in reader.xrefs.explicit_refs_in_revision(last):
+            obj = reader.get_object(ref)
+            if not isinstance(obj, dict) or obj.get("/Type") != "/Filespec":
+                continue
+            if str(obj.get("/F")) == LOG_PROOF_FILENAME:
+                return bytes(obj["/EF"]["/F"].get_object().data)
+    except Exception:  # any unreadable structure: no usable proof
+        return None
+    return None
+
+
+def _copy_id(pdf: bytes) -> str | None:
+    try:
+        info = _open(pdf).trailer_view.get("/Info")
+        value = info.get_object().get(INFO_KEYS["copy_id"]) if info is not None else None
+    except Exception:  # unreadable: no id
+        return None
+    return str(value) if value is not None else None
+
+
+def check_copy_log_proof(
+    pdf: bytes, verifier: LogVerifier, *, origin: str | None = None
+) -> LogProofCheck:
+    """Find, verify and match the copy's log proof; never raises for a bad file."""
+    raw = read_embedded_log_proof(pdf)
+    if raw is None:
+        return LogProofCheck(False, "the file carries no transparency-log proof")
+    try:
+        proof = CopyLogProof.from_json(raw)
+        verified = proof.verify(verifier, origin=origin)
+    except LogVerificationError as exc:  # LogFormatError is a subclass
+        return LogProofCheck(False, str(exc))
+    size = verified.checkpoint.checkpoint.size
+    event = verified.event
+    logged_copy = event.payload.get("copy")
+    copy_id = _copy_id(pdf)
+    if copy_id is None or logged_copy != copy_id:
+        return LogProofCheck(
+            False,
+            "the logged event is not this copy's (copy ids differ)",
+            proof.index,
+            size,
+            event.event_type,
+        )
+    return LogProofCheck(
+        True,
+        f"log entry {proof.index} ({event.event_type}) is included in the signed "
+        f"checkpoint of size {size}",
+        proof.index,
+        size,
+        event.event_type,
+    )
