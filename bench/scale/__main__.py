@@ -16,6 +16,7 @@ from bench.scale import (
     HOLDERS_PER_LICENSE,
     LARGE_DATABASE,
     SMALL_DATABASE,
+    SMALL_LICENSES,
     base_conninfo,
     ensure_filled,
     run,
@@ -136,8 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     p_fill.add_argument("--database", default=LARGE_DATABASE)
     p_fill.add_argument("--licenses", type=int, default=10_000_000)
     p_fill.add_argument("--holders", type=int, default=0, help="default: licenses / 8")
-    p_small = sub.add_parser("fill-small", help=f"fill {SMALL_DATABASE} (100 thousand)")
-    del p_small
+    sub.add_parser("fill-small", help=f"fill {SMALL_DATABASE} (100 thousand)")
     p_measure = sub.add_parser("measure", help="time the read path on each database")
     p_measure.add_argument("--database", action="append", default=[])
     p_measure.add_argument("--samples", type=int, default=1000)
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "fill":
         return _fill(args)
     if args.command == "fill-small":
-        ensure_filled(base_conninfo(), SMALL_DATABASE, 100_000)
+        ensure_filled(base_conninfo(), SMALL_DATABASE, SMALL_LICENSES)
         return 0
     if args.command in ("measure", "plans"):
         args.database = args.database or [SMALL_DATABASE, LARGE_DATABASE]
