@@ -311,6 +311,7 @@ def import_stock(
                     crypto=crypto,
                     metadata=metadata,
                     pushed_by_department_id=department_id,
+                    sha256=sha256,
                 )
             except IntakeRefused as exc:
                 return ImportOutcome(item.name, "refused", exc.reason, str(exc))

@@ -133,7 +133,15 @@ def ingest(
 
     now = now or utcnow()
     context = _check_rules(session, metadata, pushed_by_department_id)
-    _check_against_stored(session, crypto, metadata, context)
+    try:
+        _check_against_stored(session, crypto, metadata, context)
+    except ConflictError:
+        # A concurrent push may have landed these very bytes since the first lookup.
+        session.rollback()
+        existing = _duplicate(session, sha256)
+        if existing is not None:
+            return existing
+        raise
     session.rollback()  # end the read transaction: verification is slow, hold no locks
 
     report = verifier.verify(pdf, at=now, file_name=file_name)
@@ -172,14 +180,21 @@ def precheck(
     crypto: HolderCrypto,
     metadata: LicenseMetadata,
     pushed_by_department_id: int,
+    sha256: str | None = None,
 ) -> None:
     """The checks of ``ingest`` that need no PDF (rules and conflicts), to refuse early.
 
-    Raises what ``ingest`` would raise for them; ``ingest`` runs them again anyway.
+    Raises what ``ingest`` would raise for them; ``ingest`` runs them again anyway. With
+    ``sha256``, a conflict caused by these very bytes having landed meanwhile is no
+    conflict (``ingest`` will return them as a duplicate).
     """
     context = _check_rules(session, metadata, pushed_by_department_id)
     try:
         _check_against_stored(session, crypto, metadata, context)
+    except ConflictError:
+        session.rollback()
+        if sha256 is None or version_by_sha256(session=session, sha256=sha256) is None:
+            raise
     finally:
         session.rollback()
 
@@ -246,16 +261,26 @@ def _describe_key(metadata: LicenseMetadata) -> str:
 
 
 def _check_against_stored(
-    session: Session, crypto: HolderCrypto, metadata: LicenseMetadata, context: _Context
+    session: Session,
+    crypto: HolderCrypto,
+    metadata: LicenseMetadata,
+    context: _Context,
+    *,
+    lock: bool = False,
 ) -> License | None:
-    """Raise ConflictError if this push contradicts the stored license with the same key."""
-    license = session.scalars(
-        select(License).where(
-            License.license_type_id == context.license_type_id,
-            License.issuer_department_id == context.department_id,
-            License.number == metadata.number,
-        )
-    ).one_or_none()
+    """Raise ConflictError if this push contradicts the stored license with the same key.
+
+    With ``lock`` the license row is locked (PostgreSQL) until the commit, so two
+    concurrent changes cannot both pass the version check and leave the lower one current.
+    """
+    query = select(License).where(
+        License.license_type_id == context.license_type_id,
+        License.issuer_department_id == context.department_id,
+        License.number == metadata.number,
+    )
+    if lock:
+        query = query.with_for_update(of=License)
+    license = session.scalars(query).one_or_none()
     if license is None:
         return None
     holder = find_holder(
@@ -360,7 +385,7 @@ def _write(
     now: dt.datetime,
     on_event: EventSink | None,
 ) -> IntakeResult:
-    license = _check_against_stored(session, crypto, metadata, context)
+    license = _check_against_stored(session, crypto, metadata, context, lock=True)
     holder = get_or_create_holder(
         session=session,
         crypto=crypto,
