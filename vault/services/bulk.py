@@ -38,7 +38,13 @@ from vault.blobs.base import BlobStore
 from vault.crypto import HolderCrypto
 from vault.errors import ConflictError, IntakeRefused, InvalidInput
 from vault.services.catalog import find_department_by_code
-from vault.services.intake import PdfVerifier, PrecomputedVerifier, ingest, precheck
+from vault.services.intake import (
+    PdfVerifier,
+    Prechecked,
+    PrecomputedVerifier,
+    ingest,
+    precheck,
+)
 from vault.services.lifecycle import version_by_sha256
 
 __all__ = [
@@ -236,6 +242,7 @@ class _Pending:
     data: bytes
     metadata: LicenseMetadata
     department_id: int
+    prechecked: Prechecked
 
 
 def import_stock(
@@ -306,7 +313,7 @@ def import_stock(
                     f"no department is registered with 颁发机构代码 {code}",
                 )
             try:
-                precheck(
+                checked = precheck(
                     session=session,
                     crypto=crypto,
                     metadata=metadata,
@@ -317,7 +324,7 @@ def import_stock(
                 return ImportOutcome(item.name, "refused", exc.reason, str(exc))
             except ConflictError as exc:
                 return ImportOutcome(item.name, "refused", "conflict", str(exc))
-            return _Pending(item, data, metadata, department_id)
+            return _Pending(item, data, metadata, department_id, checked)
 
         def write(pending: _Pending, report: VerificationReport) -> ImportOutcome:
             try:
@@ -331,6 +338,7 @@ def import_stock(
                     pushed_by_department_id=pending.department_id,
                     file_name=pending.item.name,
                     now=now,
+                    prechecked=pending.prechecked,
                 )
             except IntakeRefused as exc:
                 session.rollback()

@@ -109,6 +109,17 @@ class _Context:
     fingerprints: frozenset[str]
 
 
+@dataclass(frozen=True)
+class Prechecked:
+    """What :func:`precheck` found for one push; hand it to :func:`ingest` to skip the
+    lookups it already made (bulk import). Only valid for the same department and metadata.
+    """
+
+    department_id: int
+    metadata: LicenseMetadata
+    context: _Context
+
+
 def ingest(
     *,
     session: Session,
@@ -121,36 +132,48 @@ def ingest(
     file_name: str | None = None,
     now: dt.datetime | None = None,
     on_event: EventSink | None = None,
+    prechecked: Prechecked | None = None,
 ) -> IntakeResult:
     """Store a pushed license once; see the module docstring for the order of checks.
 
     Commits the session. Raises IntakeRefused or ConflictError (nothing written) on refusal.
+    ``prechecked`` (from :func:`precheck` on the same department and metadata, just before)
+    skips the duplicate lookup and steps 2-3, which the caller has just run; the write step
+    still re-checks the stored license under a lock and still finds a duplicate.
     """
     sha256 = hashlib.sha256(pdf).hexdigest()
-    existing = _duplicate(session, sha256)
-    if existing is not None:
-        return existing
-
     now = now or utcnow()
-    context = _check_rules(session, metadata, pushed_by_department_id)
-    try:
-        _check_against_stored(session, crypto, metadata, context)
-    except ConflictError:
-        # A concurrent push may have landed these very bytes since the first lookup.
-        session.rollback()
+    if (
+        prechecked is not None
+        and prechecked.department_id == pushed_by_department_id
+        and prechecked.metadata == metadata
+    ):
+        context = prechecked.context
+    else:
         existing = _duplicate(session, sha256)
         if existing is not None:
             return existing
-        raise
-    session.rollback()  # end the read transaction: verification is slow, hold no locks
+        context = _check_rules(session, metadata, pushed_by_department_id)
+        try:
+            _check_against_stored(session, crypto, metadata, context)
+        except ConflictError:
+            # A concurrent push may have landed these very bytes since the first lookup.
+            session.rollback()
+            existing = _duplicate(session, sha256)
+            if existing is not None:
+                return existing
+            raise
+        session.rollback()  # end the read transaction: verification is slow, hold no locks
 
     report = verifier.verify(pdf, at=now, file_name=file_name)
     check_report(report, sha256=sha256, context=context)
 
     blobs.put(pdf)
-    for _ in range(_WRITE_ATTEMPTS):
+    for attempt in range(_WRITE_ATTEMPTS):
         try:
-            existing = _duplicate(session, sha256)
+            # The first attempt needs no lookup: if the bytes landed meanwhile, a unique
+            # constraint or the locked re-check below says so, and the retry finds them.
+            existing = _duplicate(session, sha256) if attempt else None
             if existing is not None:
                 return existing
             return _write(
@@ -181,12 +204,12 @@ def precheck(
     metadata: LicenseMetadata,
     pushed_by_department_id: int,
     sha256: str | None = None,
-) -> None:
+) -> Prechecked:
     """The checks of ``ingest`` that need no PDF (rules and conflicts), to refuse early.
 
-    Raises what ``ingest`` would raise for them; ``ingest`` runs them again anyway. With
-    ``sha256``, a conflict caused by these very bytes having landed meanwhile is no
-    conflict (``ingest`` will return them as a duplicate).
+    Raises what ``ingest`` would raise for them. With ``sha256``, a conflict caused by
+    these very bytes having landed meanwhile is no conflict (``ingest`` will return them as
+    a duplicate). The result can be passed to ``ingest(prechecked=...)``.
     """
     context = _check_rules(session, metadata, pushed_by_department_id)
     try:
@@ -197,6 +220,7 @@ def precheck(
             raise
     finally:
         session.rollback()
+    return Prechecked(department_id=pushed_by_department_id, metadata=metadata, context=context)
 
 
 # Steps --------------------------------------------------------------------------------------
