@@ -59,9 +59,7 @@ def build_verifier(settings: Settings) -> PdfVerifier:
     from signing.trust import TrustBundle
     from signing.verify import Verifier
 
-    path = settings.trust_bundle
-    if path is None and settings.is_demo:
-        path = settings.data_dir / "trust-bundle.json"
+    path = settings.resolved_trust_bundle
     if path is None:
         raise ConfigError("no trust bundle for intake: set EVAULT_TRUST_BUNDLE")
     if not path.is_file():

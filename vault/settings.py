@@ -140,6 +140,13 @@ class Settings(BaseSettings):
         return self.blob_dir or self.data_dir / "blobs"
 
     @property
+    def resolved_trust_bundle(self) -> Path | None:
+        """The trust bundle for intake and auditors: the setting, or in demo mode the demo's."""
+        if self.trust_bundle is not None:
+            return self.trust_bundle
+        return self.data_dir / "trust-bundle.json" if self.is_demo else None
+
+    @property
     def is_demo(self) -> bool:
         return self.mode is Mode.DEMO
 

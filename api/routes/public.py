@@ -61,10 +61,7 @@ async def verify(
 
 
 def _trust_bundle_path(ctx: ApiContext) -> FilePath:
-    settings = ctx.settings
-    path = settings.trust_bundle
-    if path is None and settings.is_demo:
-        path = settings.data_dir / "trust-bundle.json"
+    path = ctx.settings.resolved_trust_bundle
     if path is None or not path.is_file():
         raise ConfigError("no trust bundle configured")
     return path

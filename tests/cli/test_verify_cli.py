@@ -111,18 +111,31 @@ def test_at_before_the_certificate(files: dict[str, Path]) -> None:
         (["verify", "/nonexistent.pdf"], "evault: no such file: /nonexistent.pdf"),
         (["verify", "{blt}", "--trust", "{broken}"], "trust bundle is not valid JSON"),
         (["verify", "{blt}", "--at", "yesterday"], "--at: not an ISO 8601 time"),
-        (["trust", "export"], "give at least one --root certificate"),
+        (["trust", "export"], "no trust bundle configured (set EVAULT_TRUST_BUNDLE)"),
+        (["trust", "export", "--intermediate", "{blt}"], "give at least one --root certificate"),
         (["trust", "export", "--root", "{broken}"], "not a valid X.509 certificate"),
     ],
 )
 def test_usage_errors_exit_two_with_one_line(
-    files: dict[str, Path], args: list[str], message: str
+    files: dict[str, Path], args: list[str], message: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("EVAULT_TRUST_BUNDLE", raising=False)
+    monkeypatch.delenv("EVAULT_MODE", raising=False)
     argv = [a.format(blt=files["blt"], broken=files["broken"]) for a in args]
     result = runner.invoke(build_app(), argv)
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_trust_export_without_certificates_exports_the_configured_bundle(
+    files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVAULT_TRUST_BUNDLE", str(files["bundle"]))
+    out = tmp_path / "exported.json"
+    result = runner.invoke(build_app(), ["trust", "export", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == files["bundle"].read_bytes()
 
 
 def test_real_console_script_is_offline_and_exits_per_indication(files: dict[str, Path]) -> None:

@@ -1,14 +1,12 @@
 """``evault trust export``: write the trust bundle auditors pin (see docs/verification.md).
 
-The certificates come from PEM/DER files given on the command line. The vault's own seal
-certificate can be supplied by another module through :func:`set_default_sources` (the
-vault wires its configured seal there), so ``evault trust export`` with no certificate
-options exports the running vault's bundle.
+The certificates come from PEM/DER files given on the command line; with none, the
+command exports the vault's configured bundle (``EVAULT_TRUST_BUNDLE``, or the demo's in
+demo mode), the same bytes ``GET /v1/trust-bundle`` serves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import typer
 
 from vault.cli.output import EXIT_USAGE, fail
 
-__all__ = ["BundleSources", "register", "set_default_sources"]
+__all__ = ["BundleSources", "register"]
 
 
 @dataclass(frozen=True)
@@ -29,15 +27,6 @@ class BundleSources:
     crls: tuple[bytes, ...] = field(default=())
 
 
-_default_sources: Callable[[], BundleSources] | None = None
-
-
-def set_default_sources(provider: Callable[[], BundleSources] | None) -> None:
-    """Let the vault supply its configured roots and seal when no files are given."""
-    global _default_sources
-    _default_sources = provider
-
-
 def _read_all(paths: list[Path], what: str) -> tuple[bytes, ...]:
     out = []
     for p in paths:
@@ -46,6 +35,23 @@ def _read_all(paths: list[Path], what: str) -> tuple[bytes, ...]:
         except OSError as exc:
             fail(f"{what} {p}: {exc.strerror or exc}", EXIT_USAGE)
     return tuple(out)
+
+
+def _configured_bundle() -> Path:
+    """The vault's configured bundle, from the settings (one line and exit 2 if none)."""
+    from vault.errors import ConfigError
+    from vault.settings import load_settings
+
+    try:
+        path = load_settings().resolved_trust_bundle
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+    if path is None or not path.is_file():
+        fail(
+            "no trust bundle configured (set EVAULT_TRUST_BUNDLE) and no --root given",
+            EXIT_USAGE,
+        )
+    return path
 
 
 def register(app: typer.Typer) -> None:
@@ -75,17 +81,18 @@ def register(app: typer.Typer) -> None:
             vault_seal=_read_all([vault_seal], "--vault-seal")[0] if vault_seal else None,
             crls=_read_all(crl, "--crl"),
         )
-        if not sources.roots and _default_sources is not None:
-            sources = _default_sources()
-        if not sources.roots:
-            fail("give at least one --root certificate", EXIT_USAGE)
         try:
-            bundle = TrustBundle.from_certificates(
-                roots=sources.roots,
-                intermediates=sources.intermediates,
-                vault_seal=sources.vault_seal,
-                crls=sources.crls,
-            )
+            if sources.roots:
+                bundle = TrustBundle.from_certificates(
+                    roots=sources.roots,
+                    intermediates=sources.intermediates,
+                    vault_seal=sources.vault_seal,
+                    crls=sources.crls,
+                )
+            elif sources.intermediates or sources.vault_seal or sources.crls:
+                fail("give at least one --root certificate", EXIT_USAGE)
+            else:
+                bundle = TrustBundle.load(_configured_bundle())
         except TrustError as exc:
             fail(str(exc), EXIT_USAGE)
         data = bundle.dump()
