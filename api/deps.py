@@ -5,7 +5,7 @@ Typed aliases (``SessionDep``, ``HolderDep``...) keep route signatures short, as
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -51,7 +51,7 @@ _holder_scheme = HTTPBearer(
 )
 
 
-def get_ctx(request: Request) -> ApiContext:
+async def get_ctx(request: Request) -> ApiContext:
     ctx: ApiContext = request.app.state.ctx
     return ctx
 
@@ -86,7 +86,7 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def limit_by_ip(request: Request, ctx: CtxDep) -> None:
+async def limit_by_ip(request: Request, ctx: CtxDep) -> None:
     """Rate limit an unauthenticated route by client address."""
     ctx.limiter.check(f"ip:{_client_ip(request)}")
 
@@ -95,10 +95,14 @@ def _label(request: Request, label: str) -> None:
     request.scope.setdefault("state", {})["principal_label"] = label
 
 
-def require_department(scope: str) -> Callable[..., DepartmentPrincipal]:
-    """A dependency: a department token holding ``scope``."""
+def require_department(scope: str) -> Callable[..., Awaitable[DepartmentPrincipal]]:
+    """A dependency: a department token holding ``scope``.
 
-    def dependency(
+    Async, like the other cheap dependencies (no I/O: a signature check and a counter), so
+    FastAPI runs it on the event loop rather than handing it to a worker thread.
+    """
+
+    async def dependency(
         request: Request, ctx: CtxDep, token: str | None = Depends(_department_scheme)
     ) -> DepartmentPrincipal:
         if not token:

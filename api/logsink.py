@@ -1,23 +1,19 @@
-"""The transparency-log hooks the routes hand to services (append inside the transaction)."""
+"""The log-proof maker the copy routes hand to services.
+
+Appending to the transparency log is not the routes' business: the vault services append
+every event themselves (``vault.services.access.record_event``, intake, status changes).
+"""
 
 from __future__ import annotations
-
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from api.context import ApiContext
 from vault import audit_log
-from vault.audit_log import append_event, log_sink
+from vault.audit_log import log_sink
 from vault.services.copies import LogProofMaker
 
-__all__ = ["append_to_log", "copy_proof_maker", "log_sink"]
-
-
-def append_to_log(session: Session, event_type: str, payload: dict[str, Any]) -> int | None:
-    """A :data:`vault.services.access.LogAppender`: append, return the leaf index."""
-    clean = {k: v for k, v in payload.items() if v is not None}
-    return append_event(session=session, event_type=event_type, payload=clean).idx
+__all__ = ["copy_proof_maker", "log_sink"]
 
 
 def copy_proof_maker(ctx: ApiContext) -> LogProofMaker:

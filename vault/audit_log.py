@@ -21,6 +21,7 @@ hashes. Without a cache each call re-reads and re-hashes the whole log.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hmac
 import json
@@ -50,6 +51,7 @@ from vault.settings import Settings
 
 __all__ = [
     "APPEND_LOCK_ID",
+    "CHECKPOINT_LOCK_ID",
     "MAX_ENTRIES_PAGE",
     "LogTreeCache",
     "append_event",
@@ -70,6 +72,8 @@ __all__ = [
 
 #: pg_advisory_xact_lock key serializing appends ("evlt" "log!").
 APPEND_LOCK_ID = 0x65766C74_6C6F6721
+#: pg_advisory_xact_lock key serializing checkpoints ("evlt" "ckpt").
+CHECKPOINT_LOCK_ID = 0x65766C74_636B7074
 #: Largest page :func:`entries` returns.
 MAX_ENTRIES_PAGE = 1000
 _DEMO_KEY_FILE = "log_key.pem"
@@ -89,27 +93,43 @@ def append_event(
 
     ``payload`` is JSON (no floats) and must not hold a holder ID number in clear: pass the
     blind index. The row is flushed, not committed.
+
+    The event is checked and its payload encoded before the append lock is taken; under
+    the lock only the next index is read, the leaf hashed and the row inserted. The lock
+    lasts until the caller's commit: append last and commit right after (as the services
+    calling :func:`vault.services.access.record_event` do), so other workers wait little.
     """
     moment = (now or utcnow()).astimezone(dt.UTC)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_ID})
-    last = session.scalar(select(func.max(LogEntry.idx)))
-    idx = 0 if last is None else last + 1
     try:
-        event = LogEvent(idx=idx, time=moment, event_type=event_type, payload=dict(payload))
-        payload_bytes = event.payload_bytes()
+        template = LogEvent(idx=0, time=moment, event_type=event_type, payload=dict(payload))
+        payload_bytes = template.payload_bytes()
     except LogFormatError as exc:
         raise InvalidInput(f"log event {event_type!r}: {exc}") from None
+    session.flush()  # anything pending is written before the lock, not under it
+    idx = _next_index(session)
     row = LogEntry(
         idx=idx,
-        created_at=event.time,
+        created_at=template.time,
         event_type=event_type,
         payload=payload_bytes,
-        leaf_hash=event.leaf_hash(),
+        leaf_hash=dataclasses.replace(template, idx=idx).leaf_hash(),
     )
     session.add(row)
     session.flush()
     return row
+
+
+def _next_index(session: Session) -> int:
+    """Take the append lock (PostgreSQL) and read the next free index."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_LOCK_APPEND)
+    last = session.scalar(_MAX_IDX)
+    return 0 if last is None else last + 1
+
+
+_LOCK_APPEND = text(f"SELECT pg_advisory_xact_lock({APPEND_LOCK_ID})")
+_LOCK_CHECKPOINT = text(f"SELECT pg_advisory_xact_lock({CHECKPOINT_LOCK_ID})")
+_MAX_IDX = select(func.max(LogEntry.idx))
 
 
 def log_sink(session: Session, event: VaultEvent) -> None:
@@ -277,8 +297,17 @@ def make_checkpoint(
     Refuses (:class:`LogCorrupted`) to sign a tree that does not extend the latest stored
     checkpoint, or when that checkpoint's signature does not verify with ``log_key``: the
     log must never sign over a rewritten history.
+
+    Checkpointing is serialized, so that the tree and the latest checkpoint are read as one
+    consistent picture even with several workers: on PostgreSQL with the transaction-scoped
+    advisory lock :data:`CHECKPOINT_LOCK_ID` (held until the caller commits), taken before
+    either is read; on SQLite every transaction already begins with ``BEGIN IMMEDIATE``.
+    Without it, a checkpoint committed by another worker between the two reads looked like
+    a rewritten history (its size beyond the tree read just before).
     """
     origin = origin or log_key.name
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_LOCK_CHECKPOINT)
     tree = _tree(session, cache)
     previous = latest_checkpoint(session=session)
     if previous is not None:

@@ -5,12 +5,17 @@ department's id in the vault, ``scope`` space-separated, ``iat``/``exp`` (lifeti
 ``settings.token_ttl_seconds``, 15 minutes by default), ``jti``. Signed with Ed25519
 (``alg: EdDSA``, header ``typ: at+jwt`` as in RFC 9068). The verifier accepts only that
 algorithm, so an ``alg: none`` or HS256-with-the-public-key token is refused.
+
+A verified token is remembered (per process, until its ``exp``, at most
+:data:`VERIFIED_CACHE_SIZE` of them): a department's system sends the same token with
+every call, and its signature need not be checked again each time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 from dataclasses import dataclass
 
 import jwt
@@ -29,6 +34,8 @@ __all__ = [
 
 ISSUER = "evault"
 AUDIENCE = "evault-api"
+#: How many verified tokens each process remembers.
+VERIFIED_CACHE_SIZE = 4096
 #: Every scope a department may hold.
 SCOPES = ("licenses:issue", "licenses:use", "audit:read")
 
@@ -61,6 +68,7 @@ class DepartmentTokens:
         self._public = key.public_key()
         self._kid = key_id(key)
         self.ttl_seconds = ttl_seconds
+        self._verified: dict[str, tuple[DepartmentPrincipal, float]] = {}
 
     def issue(self, *, client_id: str, department_id: int, scopes: frozenset[str]) -> IssuedToken:
         now = dt.datetime.now(dt.UTC)
@@ -82,6 +90,16 @@ class DepartmentTokens:
         return IssuedToken(token, self.ttl_seconds, scope)
 
     def verify(self, token: str) -> DepartmentPrincipal:
+        known = self._verified.get(token)
+        if known is not None and time.time() < known[1]:
+            return known[0]
+        principal, expires = self._verify(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (principal, expires)
+        return principal
+
+    def _verify(self, token: str) -> tuple[DepartmentPrincipal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -100,8 +118,9 @@ class DepartmentTokens:
         scope = claims.get("scope", "")
         if not isinstance(dept, int) or not isinstance(scope, str):
             raise Unauthorized("the access token is not a department token")
-        return DepartmentPrincipal(
+        principal = DepartmentPrincipal(
             client_id=str(claims["sub"]),
             department_id=dept,
             scopes=frozenset(s for s in scope.split() if s in SCOPES),
         )
+        return principal, float(claims["exp"])

@@ -18,22 +18,16 @@ from sqlalchemy.orm import Session
 
 from api.context import ApiContext
 from api.deps import CtxDep, SessionDep, limit_by_ip
-from api.logsink import append_to_log
+from api.logsink import copy_proof_maker
 from api.pages.web import PageSession, check_csrf, redirect, render, require_login
 from api.views import grant_out, license_out
 from vault.db.base import utcnow
 from vault.errors import ConflictError, InvalidInput, NotFound, VaultError
 from vault.models import Department, Holder, License
-from vault.services.access import access_log, current_version, holder_license, record_event
-from vault.services.copies import HOLDER_RECIPIENT, copy_pdf, make_copy
-from vault.services.grants import (
-    MAX_GRANT_DAYS,
-    MAX_SHARE_CODE_HOURS,
-    create_grant,
-    create_share_code,
-    list_grants,
-    revoke_grant,
-)
+from vault.services import holder_actions
+from vault.services.access import access_log, holder_license
+from vault.services.copies import CopyPolicy, copy_for_holder, copy_pdf
+from vault.services.grants import MAX_GRANT_DAYS, MAX_SHARE_CODE_HOURS, list_grants
 from vault.services.holders import find_holder
 
 __all__ = ["router"]
@@ -58,10 +52,9 @@ def _holder(session: Session, ctx: ApiContext, who: PageSession) -> Holder | Non
 
 
 def _known_holder(session: Session, ctx: ApiContext, who: PageSession) -> Holder:
-    holder = _holder(session, ctx, who)
-    if holder is None:
-        raise NotFound("the vault holds no licenses of yours")
-    return holder
+    return holder_actions.known_holder(
+        session=session, crypto=ctx.crypto, holder_id=who.holder_id, id_type=who.holder_id_type
+    )
 
 
 def _licenses(session: Session, holder: Holder | None) -> Sequence[License]:
@@ -100,26 +93,16 @@ def download_original(
 ) -> Response:
     try:
         holder = _known_holder(session, ctx, who)
-        license = holder_license(session=session, holder=holder, license_id=license_id)
+        original = holder_actions.download_original(
+            session=session, blobs=ctx.blobs, holder=holder, license_id=license_id
+        )
     except VaultError as exc:
         return _error(request, ctx, session, who, exc)
-    version = current_version(session, license)
-    data = ctx.blobs.get(version.blob_sha256)
-    record_event(
-        session=session,
-        action="download",
-        outcome="allowed",
-        actor="holder",
-        holder_id=holder.id,
-        basis="owner",
-        license_id=license.id,
-        append=append_to_log,
-    )
     return Response(
-        data,
+        original.pdf,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="license-{license.id}.pdf"',
+            "Content-Disposition": f'attachment; filename="license-{original.license.id}.pdf"',
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
         },
@@ -162,29 +145,22 @@ def make_my_copy(
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> HTMLResponse:
     check_csrf(request, ctx, csrf_token)
-    settings = ctx.settings
     try:
         holder = _known_holder(session, ctx, who)
-        license = holder_license(session=session, holder=holder, license_id=license_id)
-        if not purpose.strip():
-            raise InvalidInput("name the purpose of the copy (制作事由)")
-        made = make_copy(
+        made = copy_for_holder(
             session=session,
             blobs=ctx.blobs,
-            renderer=ctx.renderer.get(),
-            license=license,
-            requested_by="holder",
-            department_id=None,
-            recipient=recipient.strip() or HOLDER_RECIPIENT,
-            purpose=purpose.strip(),
-            case_no=case_no.strip() or None,
+            renderer=ctx.renderer.get,
+            policy=CopyPolicy.from_settings(ctx.settings),
+            holder=holder,
+            license_id=license_id,
+            purpose=purpose,
+            recipient=recipient,
+            case_no=case_no,
             days=days,
-            max_days=settings.copy_max_days,
-            maker_name=settings.vault_name,
-            public_base_url=settings.public_base_url,
-            basis="owner",
-            append=append_to_log,
+            log_proof=copy_proof_maker(ctx),
         )
+        license = holder_license(session=session, holder=holder, license_id=license_id)
     except VaultError as exc:
         return _error(request, ctx, session, who, exc)
     ctx.metrics.copies.labels(str(made.reused).lower()).inc()
@@ -218,7 +194,6 @@ def download_copy(
             blobs=ctx.blobs,
             copy_id=copy_id,
             holder_id=holder.id,
-            append=append_to_log,
         )
     except VaultError as exc:
         return _error(request, ctx, session, who, exc)
@@ -290,7 +265,7 @@ def give_consent(
         holder = _known_holder(session, ctx, who)
         if uses.strip() and not uses.strip().isdigit():
             raise InvalidInput("the number of cases must be a whole number")
-        grant = create_grant(
+        holder_actions.give_consent(
             session=session,
             holder=holder,
             department_id=department,
@@ -302,18 +277,6 @@ def give_consent(
         )
     except VaultError as exc:
         return _error(request, ctx, session, who, exc)
-    record_event(
-        session=session,
-        action="grant",
-        outcome="allowed",
-        actor="holder",
-        holder_id=holder.id,
-        department_id=grant.department_id,
-        basis="owner",
-        grant_id=grant.id,
-        append=append_to_log,
-        now=now,
-    )
     return redirect(request, ctx, "/me/consent?done=grant")
 
 
@@ -331,7 +294,7 @@ def new_share_code(
     now = utcnow()
     try:
         holder = _known_holder(session, ctx, who)
-        created = create_share_code(
+        created = holder_actions.give_share_code(
             session=session,
             holder=holder,
             expires_at=now + dt.timedelta(hours=hours),
@@ -340,17 +303,6 @@ def new_share_code(
         )
     except VaultError as exc:
         return _error(request, ctx, session, who, exc)
-    record_event(
-        session=session,
-        action="grant",
-        outcome="allowed",
-        actor="holder",
-        holder_id=holder.id,
-        basis="owner",
-        grant_id=created.grant.id,
-        append=append_to_log,
-        now=now,
-    )
     return render(
         request,
         ctx,
@@ -377,20 +329,9 @@ def revoke(
     check_csrf(request, ctx, csrf_token)
     try:
         holder = _known_holder(session, ctx, who)
-        grant = revoke_grant(session=session, holder_id=holder.id, public_id=grant_id)
+        holder_actions.withdraw_consent(session=session, holder=holder, public_id=grant_id)
     except VaultError as exc:
         return _error(request, ctx, session, who, exc)
-    record_event(
-        session=session,
-        action="grant_revoke",
-        outcome="allowed",
-        actor="holder",
-        holder_id=holder.id,
-        department_id=grant.department_id,
-        basis="owner",
-        grant_id=grant.id,
-        append=append_to_log,
-    )
     return redirect(request, ctx, "/me/consent?done=revoke")
 
 

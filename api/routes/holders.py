@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from api.auth.holders import HolderPrincipal
 from api.deps import CtxDep, HolderDep, SessionDep
 from api.errors import problems
-from api.logsink import append_to_log, copy_proof_maker
+from api.logsink import copy_proof_maker
 from api.models import (
     AccessLogEntry,
     AccessLogPage,
@@ -32,10 +32,17 @@ from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.errors import InvalidInput, NotFound
 from vault.models import Department, Holder, License
-from vault.services.access import access_log, current_version, holder_license, record_event
+from vault.services.access import access_log
 from vault.services.catalog import find_department_by_code
-from vault.services.copies import HOLDER_RECIPIENT, make_copy
-from vault.services.grants import create_grant, create_share_code, list_grants, revoke_grant
+from vault.services.copies import CopyPolicy, copy_for_holder
+from vault.services.grants import list_grants
+from vault.services.holder_actions import (
+    download_original,
+    give_consent,
+    give_share_code,
+    known_holder,
+    withdraw_consent,
+)
 from vault.services.holders import find_holder
 
 __all__ = ["router"]
@@ -55,10 +62,12 @@ def _holder(session: Session, crypto: HolderCrypto, principal: HolderPrincipal) 
 
 
 def _known_holder(session: Session, crypto: HolderCrypto, principal: HolderPrincipal) -> Holder:
-    holder = _holder(session, crypto, principal)
-    if holder is None:
-        raise NotFound("the vault holds no licenses of yours")
-    return holder
+    return known_holder(
+        session=session,
+        crypto=crypto,
+        holder_id=principal.holder_id,
+        id_type=principal.holder_id_type,
+    )
 
 
 @router.get(
@@ -87,24 +96,14 @@ def my_license_pdf(
     license_id: LicenseIdPath, principal: HolderDep, ctx: CtxDep, session: SessionDep
 ) -> Response:
     holder = _known_holder(session, ctx.crypto, principal)
-    license = holder_license(session=session, holder=holder, license_id=license_id)
-    version = current_version(session, license)
-    data = ctx.blobs.get(version.blob_sha256)
-    record_event(
-        session=session,
-        action="download",
-        outcome="allowed",
-        actor="holder",
-        holder_id=holder.id,
-        basis="owner",
-        license_id=license.id,
-        append=append_to_log,
+    original = download_original(
+        session=session, blobs=ctx.blobs, holder=holder, license_id=license_id
     )
     return Response(
-        data,
+        original.pdf,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="license-{license.id}.pdf"',
+            "Content-Disposition": f'attachment; filename="license-{original.license.id}.pdf"',
             "Cache-Control": "no-store",
         },
     )
@@ -124,29 +123,22 @@ def my_copy(
     ctx: CtxDep,
     session: SessionDep,
 ) -> CopyOut:
-    settings = ctx.settings
     holder = _known_holder(session, ctx.crypto, principal)
-    license = holder_license(session=session, holder=holder, license_id=license_id)
-    made = make_copy(
+    made = copy_for_holder(
         session=session,
         blobs=ctx.blobs,
-        renderer=ctx.renderer.get(),
-        license=license,
-        requested_by="holder",
-        department_id=None,
-        recipient=body.recipient or HOLDER_RECIPIENT,
+        renderer=ctx.renderer.get,
+        policy=CopyPolicy.from_settings(ctx.settings),
+        holder=holder,
+        license_id=license_id,
         purpose=body.purpose,
+        recipient=body.recipient,
         case_no=body.case_no,
-        days=body.valid_days or settings.copy_default_days,
-        max_days=settings.copy_max_days,
-        maker_name=settings.vault_name,
-        public_base_url=settings.public_base_url,
-        basis="owner",
-        append=append_to_log,
+        days=body.valid_days,
         log_proof=copy_proof_maker(ctx),
     )
     ctx.metrics.copies.labels(str(made.reused).lower()).inc()
-    return copy_out(made.copy, base_url=settings.public_base_url, reused=made.reused)
+    return copy_out(made.copy, base_url=ctx.settings.public_base_url, reused=made.reused)
 
 
 @router.get(
@@ -180,7 +172,7 @@ def create_my_grant(
         if body.department_code is not None:
             raise InvalidInput("a share code names no department: any department may redeem it")
         expires = body.expires_at or now + dt.timedelta(hours=1)
-        created = create_share_code(
+        created = give_share_code(
             session=session,
             holder=holder,
             expires_at=_aware(expires),
@@ -195,7 +187,7 @@ def create_my_grant(
         department = find_department_by_code(session=session, credit_code=body.department_code)
         if department is None or not department.is_user:
             raise NotFound("no using department with that 统一社会信用代码")
-        grant = create_grant(
+        grant = give_consent(
             session=session,
             holder=holder,
             department_id=department.id,
@@ -205,18 +197,6 @@ def create_my_grant(
             uses=body.uses,
             now=now,
         )
-    record_event(
-        session=session,
-        action="grant",
-        outcome="allowed",
-        actor="holder",
-        holder_id=holder.id,
-        department_id=grant.department_id,
-        basis="owner",
-        grant_id=grant.id,
-        append=append_to_log,
-        now=now,
-    )
     return grant_out(session, grant, share_code=code)
 
 
@@ -249,18 +229,7 @@ def delete_my_grant(
     session: SessionDep,
 ) -> GrantOut:
     holder = _known_holder(session, ctx.crypto, principal)
-    grant = revoke_grant(session=session, holder_id=holder.id, public_id=grant_id)
-    record_event(
-        session=session,
-        action="grant_revoke",
-        outcome="allowed",
-        actor="holder",
-        holder_id=holder.id,
-        department_id=grant.department_id,
-        basis="owner",
-        grant_id=grant.id,
-        append=append_to_log,
-    )
+    grant = withdraw_consent(session=session, holder=holder, public_id=grant_id)
     return grant_out(session, grant)
 
 

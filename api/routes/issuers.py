@@ -88,7 +88,6 @@ def patch_status(
         reason=body.reason,
         by_department_id=principal.department_id,
         actor=principal.label,
-        on_event=log_sink,
     )
     return StatusChangeOut(
         license_id=change.license_id,

@@ -19,7 +19,6 @@ from starlette.concurrency import run_in_threadpool
 from api.context import ApiContext
 from api.deps import CtxDep, SessionDep, limit_by_ip
 from api.errors import ApiError, Unauthorized, problems
-from api.logsink import append_to_log
 from api.models import CopyStatusOut
 from api.views import copy_status_out
 from schemas.report import VerificationReport
@@ -156,7 +155,6 @@ async def copy_file(
                 copy_id=copy_id,
                 department_id=department_id,
                 holder_id=holder_row_id,
-                append=append_to_log,
             )
             session.commit()
             return data

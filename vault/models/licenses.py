@@ -51,6 +51,15 @@ class License(Base):
     license_type: Mapped[LicenseType] = relationship(lazy="joined", innerjoin=True)
     issuer: Mapped[Department] = relationship(lazy="joined", innerjoin=True)
     holder: Mapped[Holder] = relationship(lazy="joined", innerjoin=True)
+    #: The current version (read-only; load it with ``joinedload(License.current)`` to read
+    #: a license and its current version in one query).
+    current: Mapped[LicenseVersion | None] = relationship(
+        primaryjoin="and_(License.id == foreign(LicenseVersion.license_id), "
+        "License.current_version == foreign(LicenseVersion.version))",
+        viewonly=True,
+        uselist=False,
+        lazy="select",
+    )
 
 
 class LicenseVersion(Base):

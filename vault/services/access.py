@@ -8,23 +8,33 @@ A using department may read a holder's license inside a case (办件, ``case_no`
   the grant names a purpose, for that purpose), within its number of cases; or a share
   code the department redeemed for this very case.
 
-Every decision, allowed or denied, is written as an :class:`AccessEvent` in the caller's
-transaction (a refusal commits too: see ``api.deps.get_session``) and appended to the
-transparency log when one is configured. A denial never says whether the holder or the
-license exists: the same :class:`PermissionDenied` message covers "no such holder",
-"no such license" and "not allowed".
+Every decision, allowed or denied, is written as an :class:`AccessEvent` and appended to
+the transparency log in the same transaction (:func:`record_event` has no way to skip the
+log). The department use cases here (:func:`search_for_department`,
+:func:`read_license_for_department`) commit that record themselves, refusals included,
+before they return or raise: a caller cannot get a license's data without its read being
+logged. A denial never says whether the holder or the license exists: the same
+:class:`PermissionDenied` message covers "no such holder", "no such license" and "not
+allowed".
+
+The read path is batched: a license, its current version and whether the department holds
+a standing permission for its type come back in one query (a search: all the holder's
+licenses in one query), grants are read at most once per request, and the log is appended
+last, just before the commit, so the transparency log's append lock is held briefly.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, select
+from sqlalchemy.orm import Session, joinedload, lazyload
 
-from schemas.identifiers import HolderIdType
+from schemas.identifiers import HolderIdType, parse_holder_id
+from vault.audit_log import append_event
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.errors import NotFound, PermissionDenied
@@ -35,31 +45,26 @@ from vault.models import (
     GrantUse,
     Holder,
     License,
-    LicenseType,
     LicenseVersion,
     StandingPermission,
 )
 from vault.services.grants import find_share_code, grant_is_active
-from vault.services.holders import find_holder
 
 __all__ = [
     "DENIED",
     "Decision",
-    "LogAppender",
     "UseContext",
     "access_log",
     "authorize_department",
     "current_version",
     "holder_license",
+    "read_license_for_department",
     "record_event",
     "search_for_department",
 ]
 
 #: The one message of every department refusal: reveals nothing about existence.
 DENIED = "not allowed: no standing permission or consent covers this request"
-
-#: Appends an event to the transparency log and returns its index (or None).
-LogAppender = Callable[[Session, str, dict[str, object]], int | None]
 
 
 @dataclass(frozen=True)
@@ -92,10 +97,13 @@ def record_event(
     copy_id: str | None = None,
     use: UseContext | None = None,
     reason: str | None = None,
-    append: LogAppender | None = None,
     now: dt.datetime | None = None,
 ) -> AccessEvent:
-    """Write one access-log row (and its transparency-log leaf when ``append`` is given)."""
+    """Write one access-log row and its transparency-log leaf, in the caller's transaction.
+
+    Both are flushed, not committed; the leaf (``access.<action>``) takes the log's append
+    lock, so commit soon after.
+    """
     event = AccessEvent(
         at=now or utcnow(),
         holder_id=holder_id,
@@ -113,22 +121,23 @@ def record_event(
     )
     session.add(event)
     session.flush()
-    if append is not None:
-        payload: dict[str, object] = {
-            "access_event": event.id,
-            "action": action,
-            "outcome": outcome,
-            "actor": actor,
-            "holder": holder_id,
-            "department": department_id,
-            "basis": basis,
-            "license": license_id,
-            "copy": copy_id,
-            "purpose": event.purpose,
-            "case_no": event.case_no,
-        }
-        event.log_index = append(session, f"access.{action}", payload)
-        session.flush()
+    payload: dict[str, Any] = {
+        "access_event": event.id,
+        "action": action,
+        "outcome": outcome,
+        "actor": actor,
+        "holder": holder_id,
+        "department": department_id,
+        "basis": basis,
+        "license": license_id,
+        "copy": copy_id,
+        "purpose": event.purpose,
+        "case_no": event.case_no,
+    }
+    clean = {k: v for k, v in payload.items() if v is not None}
+    event.log_index = append_event(
+        session=session, event_type=f"access.{action}", payload=clean
+    ).idx
     return event
 
 
@@ -150,49 +159,91 @@ def _case_allowed(session: Session, grant: Grant, use: UseContext) -> bool:
     return True
 
 
-def _decide(
-    session: Session,
-    *,
-    department_id: int,
-    holder_id: int,
-    license_type_id: int,
-    type_code: str,
-    use: UseContext,
-    now: dt.datetime,
-) -> Decision:
-    if session.get(StandingPermission, (department_id, license_type_id)) is not None:
-        return Decision(True, "standing_permission")
-    grants = session.scalars(
-        select(Grant)
-        .where(
-            Grant.holder_id == holder_id,
-            Grant.department_id == department_id,
-            Grant.revoked_at.is_(None),
-            Grant.expires_at > now,
-        )
-        .order_by(Grant.id)
-    ).all()
-    for grant in grants:
-        if not grant_is_active(grant, now=now) or not _covers(grant, type_code, use):
-            continue
-        if grant.kind == "share_code":
-            used = session.scalars(
-                select(GrantUse.case_no).where(GrantUse.grant_id == grant.id)
+class _Rules:
+    """One request's decisions: a department, in a case, about one holder's licenses.
+
+    The standing permission comes with each license (see :func:`_with_permission`); the
+    holder's grants to the department are read once, and only when a license needs them.
+    """
+
+    def __init__(
+        self, session: Session, *, department_id: int, use: UseContext, now: dt.datetime
+    ) -> None:
+        self._session = session
+        self._department_id = department_id
+        self._use = use
+        self._now = now
+        self._grants: dict[int, Sequence[Grant]] = {}
+
+    def _grants_of(self, holder_id: int) -> Sequence[Grant]:
+        if holder_id not in self._grants:
+            self._grants[holder_id] = self._session.scalars(
+                select(Grant)
+                .where(
+                    Grant.holder_id == holder_id,
+                    Grant.department_id == self._department_id,
+                    Grant.revoked_at.is_(None),
+                    Grant.expires_at > self._now,
+                )
+                .order_by(Grant.id)
             ).all()
-            if use.case_no in used:
-                return Decision(True, "share_code", grant.id)
-            continue
-        if _case_allowed(session, grant, use):
-            return Decision(True, "consent", grant.id)
-    return Decision(False, None, reason="no permission or consent")
+        return self._grants[holder_id]
+
+    def decide(self, license: License, *, permitted: bool) -> Decision:
+        if permitted:
+            return Decision(True, "standing_permission")
+        session, use, now = self._session, self._use, self._now
+        type_code = license.license_type.code
+        for grant in self._grants_of(license.holder_id):
+            if not grant_is_active(grant, now=now) or not _covers(grant, type_code, use):
+                continue
+            if grant.kind == "share_code":
+                used = session.scalars(
+                    select(GrantUse.case_no).where(GrantUse.grant_id == grant.id)
+                ).all()
+                if use.case_no in used:
+                    return Decision(True, "share_code", grant.id)
+                continue
+            if _case_allowed(session, grant, use):
+                return Decision(True, "consent", grant.id)
+        return Decision(False, None, reason="no permission or consent")
+
+
+def _with_permission(department_id: int) -> Select[License, int]:
+    """Licenses with their current version and the department's standing permission.
+
+    One query: the permission is an outer join (``None`` when the department has none for
+    the license's type); the version's verification report is not loaded.
+    """
+    return (
+        select(License, StandingPermission.license_type_id)
+        .outerjoin(
+            StandingPermission,
+            and_(
+                StandingPermission.department_id == department_id,
+                StandingPermission.license_type_id == License.license_type_id,
+            ),
+        )
+        .options(
+            joinedload(License.current).lazyload(LicenseVersion.license),
+            joinedload(License.current).defer(LicenseVersion.report_json),
+        )
+    )
 
 
 def current_version(session: Session, license: License) -> LicenseVersion:
+    """The license's current version (already loaded with ``License.current``, or read)."""
+    loaded = license.__dict__.get("current")
+    if loaded is not None and loaded.version == license.current_version:
+        version: LicenseVersion = loaded
+        return version
     row = session.scalars(
-        select(LicenseVersion).where(
+        select(LicenseVersion)
+        .where(
             LicenseVersion.license_id == license.id,
             LicenseVersion.version == license.current_version,
         )
+        .options(lazyload(LicenseVersion.license))
     ).one_or_none()
     if row is None:  # pragma: no cover - intake always writes the current version
         raise NotFound(f"license {license.id} has no current version")
@@ -206,19 +257,21 @@ def authorize_department(
     license_id: int,
     use: UseContext,
     action: str,
-    append: LogAppender | None = None,
     record_allowed: bool = True,
     now: dt.datetime | None = None,
 ) -> tuple[License, Decision]:
-    """Allow or refuse one department's use of one license; log it.
+    """Allow or refuse one department's use of one license; log it (not committed).
 
     Raises :class:`PermissionDenied` (with :data:`DENIED`) when refused or when the license
     does not exist. ``record_allowed=False``: the caller logs the allowed use itself (a
-    copy is logged once it has its id); refusals are always logged here.
+    copy is logged once it has its id); refusals are always logged here. The license comes
+    back with its current version loaded (``License.current``).
     """
     now = now or utcnow()
-    license = session.get(License, license_id)
-    if license is None:
+    row = session.execute(
+        _with_permission(department_id).where(License.id == license_id)
+    ).one_or_none()
+    if row is None:
         record_event(
             session=session,
             action=action,
@@ -227,19 +280,12 @@ def authorize_department(
             department_id=department_id,
             use=use,
             reason="no such license",
-            append=append,
             now=now,
         )
         raise PermissionDenied(DENIED)
-    decision = _decide(
-        session,
-        department_id=department_id,
-        holder_id=license.holder_id,
-        license_type_id=license.license_type_id,
-        type_code=license.license_type.code,
-        use=use,
-        now=now,
-    )
+    license, permission = row
+    rules = _Rules(session, department_id=department_id, use=use, now=now)
+    decision = rules.decide(license, permitted=permission is not None)
     if decision.allowed and not record_allowed:
         return license, decision
     record_event(
@@ -254,12 +300,40 @@ def authorize_department(
         license_id=license.id,
         use=use,
         reason=decision.reason,
-        append=append,
         now=now,
     )
     if not decision.allowed:
         raise PermissionDenied(DENIED)
     return license, decision
+
+
+def read_license_for_department(
+    *,
+    session: Session,
+    department_id: int,
+    license_id: int,
+    use: UseContext,
+    now: dt.datetime | None = None,
+) -> License:
+    """A department reads one license in a case: authorized, logged and committed.
+
+    The decision (allowed or refused) is committed with its log leaf before this returns
+    or raises :class:`PermissionDenied`. The license comes with its current version.
+    """
+    try:
+        license, _ = authorize_department(
+            session=session,
+            department_id=department_id,
+            license_id=license_id,
+            use=use,
+            action="read",
+            now=now,
+        )
+    except PermissionDenied:
+        session.commit()
+        raise
+    session.commit()
+    return license
 
 
 def _redeem(
@@ -300,20 +374,20 @@ def search_for_department(
     use: UseContext,
     type_code: str | None = None,
     share_code: str | None = None,
-    append: LogAppender | None = None,
     now: dt.datetime | None = None,
 ) -> Sequence[License]:
-    """The holder's current licenses this department may use in this case.
+    """The holder's current licenses this department may use in this case; commits.
 
     Nothing visible (unknown holder, no licenses, or none allowed): :class:`PermissionDenied`,
-    the same refusal in every case. A share code is redeemed here.
+    the same refusal in every case. A share code is redeemed here. The search is logged and
+    committed before this returns or raises; each license comes with its current version.
     """
     now = now or utcnow()
-    holder = find_holder(
-        session=session, crypto=crypto, holder_id=holder_id, id_type=holder_id_type
-    )
-    grant = None
+    parsed = parse_holder_id(holder_id, holder_id_type)
+    index = crypto.blind_index(parsed.id_type.value, parsed)
+    holder: Holder | None = None
     if share_code:
+        holder = session.scalars(select(Holder).where(Holder.blind_index == index)).one_or_none()
         grant = _redeem(
             session, code=share_code, holder=holder, department_id=department_id, use=use, now=now
         )
@@ -328,54 +402,47 @@ def search_for_department(
                 basis="share_code",
                 grant_id=grant.id,
                 use=use,
-                append=append,
                 now=now,
             )
-    visible: list[License] = []
-    if holder is not None:
-        query = select(License).where(License.holder_id == holder.id).order_by(License.id)
-        if type_code:
-            query = query.join(LicenseType, License.license_type_id == LicenseType.id).where(
-                LicenseType.code == type_code
-            )
-        for license in session.scalars(query).all():
-            decision = _decide(
-                session,
-                department_id=department_id,
-                holder_id=holder.id,
-                license_type_id=license.license_type_id,
-                type_code=license.license_type.code,
-                use=use,
-                now=now,
-            )
-            if decision.allowed:
-                visible.append(license)
-    if not visible:
-        record_event(
-            session=session,
-            action="search",
-            outcome="denied",
-            actor="department",
-            holder_id=holder.id if holder is not None else None,
-            department_id=department_id,
-            use=use,
-            reason="nothing visible" if holder is not None else "no such holder",
-            append=append,
-            now=now,
+    rows = session.execute(
+        _with_permission(department_id)
+        .where(
+            License.holder_id
+            == select(Holder.id).where(Holder.blind_index == index).scalar_subquery()
         )
-        raise PermissionDenied(DENIED)
+        .order_by(License.id)
+    ).all()
+    if rows:
+        holder = rows[0][0].holder
+    elif holder is None:
+        holder = session.scalars(select(Holder).where(Holder.blind_index == index)).one_or_none()
+    rules = _Rules(session, department_id=department_id, use=use, now=now)
+    visible: list[License] = []
+    for license, permission in rows:
+        if type_code and license.license_type.code != type_code:
+            continue
+        if rules.decide(license, permitted=permission is not None).allowed:
+            visible.append(license)
     record_event(
         session=session,
         action="search",
-        outcome="allowed",
+        outcome="allowed" if visible else "denied",
         actor="department",
         holder_id=holder.id if holder is not None else None,
         department_id=department_id,
         use=use,
-        reason=f"{len(visible)} license(s)",
-        append=append,
+        reason=(
+            f"{len(visible)} license(s)"
+            if visible
+            else "nothing visible"
+            if holder is not None
+            else "no such holder"
+        ),
         now=now,
     )
+    session.commit()
+    if not visible:
+        raise PermissionDenied(DENIED)
     return visible
 
 

@@ -32,21 +32,32 @@ from sqlalchemy.orm import Session
 from schemas.license import LicenseStatus
 from vault.blobs.base import BlobStore
 from vault.db.base import utcnow
-from vault.errors import ConflictError, InvalidInput, NotFound
-from vault.models import CertifiedCopy, Department, License, LicenseVersion
-from vault.services.access import LogAppender, UseContext, current_version, record_event
+from vault.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
+from vault.models import CertifiedCopy, Department, Holder, License, LicenseVersion
+from vault.services.access import (
+    UseContext,
+    authorize_department,
+    current_version,
+    holder_license,
+    record_event,
+)
 from vault.services.lifecycle import effective_status
 
 if TYPE_CHECKING:
     from signing.copies import CopyAnnotation
+    from vault.settings import Settings
 
 __all__ = [
     "COPY_ID_BYTES",
+    "CopyPolicy",
     "CopyRenderer",
+    "RendererSource",
     "CopyState",
     "CopyStatusView",
     "LogProofMaker",
     "MadeCopy",
+    "copy_for_department",
+    "copy_for_holder",
     "copy_pdf",
     "copy_status",
     "make_copy",
@@ -69,6 +80,10 @@ class CopyRenderer(Protocol):
     def make(self, original: bytes, annotation: CopyAnnotation) -> bytes: ...
 
 
+#: Gives the renderer when a copy is to be made (built on first use: after authorization).
+RendererSource = Callable[[], CopyRenderer]
+
+
 def new_copy_id() -> str:
     """128 random bits, URL-safe base64 without padding (22 characters)."""
     return secrets.token_urlsafe(COPY_ID_BYTES)
@@ -78,6 +93,25 @@ def new_copy_id() -> str:
 class MadeCopy:
     copy: CertifiedCopy
     reused: bool
+
+
+@dataclass(frozen=True)
+class CopyPolicy:
+    """What every copy takes from the settings: its maker, where it is checked, how long."""
+
+    maker_name: str
+    public_base_url: str
+    default_days: int
+    max_days: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CopyPolicy:
+        return cls(
+            maker_name=settings.vault_name,
+            public_base_url=settings.public_base_url,
+            default_days=settings.copy_default_days,
+            max_days=settings.copy_max_days,
+        )
 
 
 def _find_reusable(
@@ -124,7 +158,6 @@ def make_copy(
     maker_name: str,
     public_base_url: str,
     basis: str | None = None,
-    append: LogAppender | None = None,
     log_proof: LogProofMaker | None = None,
     now: dt.datetime | None = None,
 ) -> MadeCopy:
@@ -174,7 +207,6 @@ def make_copy(
             copy_id=existing.id,
             use=use,
             reason="reused",
-            append=append,
             now=now,
         )
         session.commit()
@@ -205,7 +237,6 @@ def make_copy(
         license_id=license_id,
         copy_id=copy_id,
         use=use,
-        append=append,
         now=now,
     )
     log_index = event.log_index
@@ -229,7 +260,6 @@ def make_copy(
             copy_id=copy_id,
             use=use,
             reason=f"sealing failed: {type(exc).__name__}",
-            append=append,
         )
         session.commit()
         raise
@@ -253,6 +283,99 @@ def make_copy(
     return MadeCopy(copy, False)
 
 
+def copy_for_department(
+    *,
+    session: Session,
+    blobs: BlobStore,
+    renderer: RendererSource,
+    policy: CopyPolicy,
+    department_id: int,
+    license_id: int,
+    use: UseContext,
+    days: int | None = None,
+    log_proof: LogProofMaker | None = None,
+    now: dt.datetime | None = None,
+) -> MadeCopy:
+    """A using department's certified copy for a case: authorized, logged, made; commits.
+
+    A refusal is logged and committed before :class:`PermissionDenied` is raised.
+    """
+    try:
+        license, decision = authorize_department(
+            session=session,
+            department_id=department_id,
+            license_id=license_id,
+            use=use,
+            action="copy",
+            record_allowed=False,
+            now=now,
+        )
+    except PermissionDenied:
+        session.commit()
+        raise
+    department = session.get(Department, department_id)
+    return make_copy(
+        session=session,
+        blobs=blobs,
+        renderer=renderer(),
+        license=license,
+        requested_by="department",
+        department_id=department_id,
+        recipient=department.name if department else f"department {department_id}",
+        purpose=use.purpose,
+        case_no=use.case_no,
+        days=days or policy.default_days,
+        max_days=policy.max_days,
+        maker_name=policy.maker_name,
+        public_base_url=policy.public_base_url,
+        basis=decision.basis,
+        log_proof=log_proof,
+        now=now,
+    )
+
+
+def copy_for_holder(
+    *,
+    session: Session,
+    blobs: BlobStore,
+    renderer: RendererSource,
+    policy: CopyPolicy,
+    holder: Holder,
+    license_id: int,
+    purpose: str,
+    recipient: str | None = None,
+    case_no: str | None = None,
+    days: int | None = None,
+    log_proof: LogProofMaker | None = None,
+    now: dt.datetime | None = None,
+) -> MadeCopy:
+    """A holder's certified copy of its own license, for a purpose it names; commits.
+
+    Another holder's license is "not found". Logged like every copy.
+    """
+    license = holder_license(session=session, holder=holder, license_id=license_id)
+    if not purpose.strip():
+        raise InvalidInput("name the purpose of the copy (制作事由)")
+    return make_copy(
+        session=session,
+        blobs=blobs,
+        renderer=renderer(),
+        license=license,
+        requested_by="holder",
+        department_id=None,
+        recipient=(recipient or "").strip() or HOLDER_RECIPIENT,
+        purpose=purpose.strip(),
+        case_no=(case_no or "").strip() or None,
+        days=days or policy.default_days,
+        max_days=policy.max_days,
+        maker_name=policy.maker_name,
+        public_base_url=policy.public_base_url,
+        basis="owner",
+        log_proof=log_proof,
+        now=now,
+    )
+
+
 def copy_pdf(
     *,
     session: Session,
@@ -260,7 +383,6 @@ def copy_pdf(
     copy_id: str,
     department_id: int | None = None,
     holder_id: int | None = None,
-    append: LogAppender | None = None,
 ) -> tuple[CertifiedCopy, bytes]:
     """The copy's bytes, for the department it was made for or the license's holder.
 
@@ -284,7 +406,6 @@ def copy_pdf(
         license_id=copy.license_id,
         copy_id=copy.id,
         use=UseContext(copy.purpose, copy.case_no or HOLDER_CASE),
-        append=append,
     )
     return copy, blobs.get(copy.blob_sha256)
 

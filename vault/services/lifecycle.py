@@ -22,10 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from schemas.license import LicenseStatus
+from vault.audit_log import append_event
 from vault.db.base import utcnow
 from vault.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
 from vault.models import License, LicenseType, LicenseVersion, StatusChange
-from vault.services.events import EventSink, VaultEvent
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
@@ -178,9 +178,11 @@ def change_status(
     by_department_id: int | None,
     actor: str | None = None,
     now: dt.datetime | None = None,
-    on_event: EventSink | None = None,
 ) -> StatusChange:
     """Change a license's stored status and record the change; commits.
+
+    The change is appended to the transparency log (``license.status_changed``) in the
+    same transaction, whoever calls: the API, the CLI or a script.
 
     Only the license's issuing department may change it (``by_department_id``); ``None``
     means an operator acting through the CLI (``actor`` then says who). 失效 cannot be
@@ -225,21 +227,18 @@ def change_status(
     license.updated_at = now
     session.add(change)
     session.flush()
-    if on_event is not None:
-        on_event(
-            session,
-            VaultEvent(
-                "license.status_changed",
-                {
-                    "license_id": license.id,
-                    "version": license.current_version,
-                    "from": current.value,
-                    "to": target.value,
-                    "reason": change.reason,
-                    "actor": change.actor,
-                    "at": now.isoformat(),
-                },
-            ),
-        )
+    append_event(
+        session=session,
+        event_type="license.status_changed",
+        payload={
+            "license_id": license.id,
+            "version": license.current_version,
+            "from": current.value,
+            "to": target.value,
+            "reason": change.reason,
+            "actor": change.actor,
+            "at": now.isoformat(),
+        },
+    )
     session.commit()
     return change

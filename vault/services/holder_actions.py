@@ -1,0 +1,149 @@
+"""What a holder (持证主体) does with its own licenses, each step logged.
+
+The use cases behind the holder's REST routes and web pages, so that both only read input
+and render: download the original, give or withdraw consent, create a share code. Each one
+acts, writes its access-log row and transparency-log leaf (:func:`record_event`), and
+commits, in that order: nothing a holder does escapes the log. Copies are in
+:func:`vault.services.copies.copy_for_holder`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from vault.blobs.base import BlobStore
+from vault.crypto import HolderCrypto
+from vault.db.base import utcnow
+from vault.errors import NotFound
+from vault.models import Grant, Holder, License
+from vault.services.access import current_version, holder_license, record_event
+from vault.services.grants import CreatedShareCode, create_grant, create_share_code, revoke_grant
+from vault.services.holders import find_holder
+
+__all__ = [
+    "Original",
+    "download_original",
+    "give_consent",
+    "give_share_code",
+    "known_holder",
+    "withdraw_consent",
+]
+
+
+def known_holder(
+    *, session: Session, crypto: HolderCrypto, holder_id: str, id_type: str | None
+) -> Holder:
+    """The signed-in holder's row; :class:`NotFound` when the vault holds nothing of theirs."""
+    holder = find_holder(session=session, crypto=crypto, holder_id=holder_id, id_type=id_type)
+    if holder is None:
+        raise NotFound("the vault holds no licenses of yours")
+    return holder
+
+
+@dataclass(frozen=True)
+class Original:
+    """The holder's original e-certificate: the PDF as the issuer sealed it."""
+
+    license: License
+    pdf: bytes
+
+
+def download_original(
+    *, session: Session, blobs: BlobStore, holder: Holder, license_id: int
+) -> Original:
+    """The current version's PDF of one of the holder's licenses; logged and committed."""
+    license = holder_license(session=session, holder=holder, license_id=license_id)
+    version = current_version(session, license)
+    data = blobs.get(version.blob_sha256)
+    record_event(
+        session=session,
+        action="download",
+        outcome="allowed",
+        actor="holder",
+        holder_id=holder.id,
+        basis="owner",
+        license_id=license.id,
+    )
+    session.commit()
+    return Original(license, data)
+
+
+def _record_grant(
+    session: Session, holder: Holder, grant: Grant, action: str, now: dt.datetime
+) -> None:
+    record_event(
+        session=session,
+        action=action,
+        outcome="allowed",
+        actor="holder",
+        holder_id=holder.id,
+        department_id=grant.department_id,
+        basis="owner",
+        grant_id=grant.id,
+        now=now,
+    )
+    session.commit()
+
+
+def give_consent(
+    *,
+    session: Session,
+    holder: Holder,
+    department_id: int,
+    expires_at: dt.datetime,
+    license_types: Iterable[str] = (),
+    purpose: str | None = None,
+    uses: int | None = None,
+    now: dt.datetime | None = None,
+) -> Grant:
+    """Consent for a using department (see :func:`create_grant`); logged and committed."""
+    now = now or utcnow()
+    grant = create_grant(
+        session=session,
+        holder=holder,
+        department_id=department_id,
+        expires_at=expires_at,
+        license_types=license_types,
+        purpose=purpose,
+        uses=uses,
+        now=now,
+    )
+    _record_grant(session, holder, grant, "grant", now)
+    return grant
+
+
+def give_share_code(
+    *,
+    session: Session,
+    holder: Holder,
+    expires_at: dt.datetime,
+    license_types: Iterable[str] = (),
+    purpose: str | None = None,
+    now: dt.datetime | None = None,
+) -> CreatedShareCode:
+    """A one-time share code (see :func:`create_share_code`); logged and committed."""
+    now = now or utcnow()
+    created = create_share_code(
+        session=session,
+        holder=holder,
+        expires_at=expires_at,
+        license_types=license_types,
+        purpose=purpose,
+        now=now,
+    )
+    _record_grant(session, holder, created.grant, "grant", now)
+    return created
+
+
+def withdraw_consent(
+    *, session: Session, holder: Holder, public_id: str, now: dt.datetime | None = None
+) -> Grant:
+    """Revoke one of the holder's grants (idempotent); logged and committed."""
+    now = now or utcnow()
+    grant = revoke_grant(session=session, holder_id=holder.id, public_id=public_id, now=now)
+    _record_grant(session, holder, grant, "grant_revoke", now)
+    return grant
