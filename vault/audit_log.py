@@ -28,10 +28,10 @@ import json
 import os
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from signing.errors import KeySourceError, LogFormatError, LogVerificationError
@@ -61,12 +61,14 @@ __all__ = [
     "entries",
     "exported_entry",
     "inclusion_proof",
+    "insert_leaf",
     "latest_checkpoint",
     "load_log_key",
     "log_origin",
     "log_sink",
     "log_size",
     "make_checkpoint",
+    "next_index",
     "root_hash",
 ]
 
@@ -96,22 +98,18 @@ def append_event(
 
     The event is checked and its payload encoded before the append lock is taken; under
     the lock only the next index is read, the leaf hashed and the row inserted. The lock
-    lasts until the caller's commit: append last and commit right after (as the services
-    calling :func:`vault.services.access.record_event` do), so other workers wait little.
+    lasts until the caller's commit: append last and commit right after, so other workers
+    wait little.
     """
     moment = (now or utcnow()).astimezone(dt.UTC)
-    try:
-        template = LogEvent(idx=0, time=moment, event_type=event_type, payload=dict(payload))
-        payload_bytes = template.payload_bytes()
-    except LogFormatError as exc:
-        raise InvalidInput(f"log event {event_type!r}: {exc}") from None
+    template = _checked(event_type, payload, moment)
     session.flush()  # anything pending is written before the lock, not under it
-    idx = _next_index(session)
+    idx = next_index(session)
     row = LogEntry(
         idx=idx,
         created_at=template.time,
         event_type=event_type,
-        payload=payload_bytes,
+        payload=template.payload_bytes(),
         leaf_hash=dataclasses.replace(template, idx=idx).leaf_hash(),
     )
     session.add(row)
@@ -119,17 +117,56 @@ def append_event(
     return row
 
 
-def _next_index(session: Session) -> int:
-    """Take the append lock (PostgreSQL) and read the next free index."""
+def _checked(event_type: str, payload: Mapping[str, Any], moment: dt.datetime) -> LogEvent:
+    try:
+        return LogEvent(idx=0, time=moment, event_type=event_type, payload=dict(payload))
+    except LogFormatError as exc:
+        raise InvalidInput(f"log event {event_type!r}: {exc}") from None
+
+
+def next_index(session: Session) -> int:
+    """Take the append lock and read the next free index (for :func:`insert_leaf`).
+
+    PostgreSQL: the transaction-scoped advisory lock :data:`APPEND_LOCK_ID`, until the
+    commit; SQLite: the transaction already holds the write lock (``BEGIN IMMEDIATE``).
+    The caller must insert that index (:func:`insert_leaf`) before it commits.
+    """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(_LOCK_APPEND)
     last = session.scalar(_MAX_IDX)
     return 0 if last is None else last + 1
 
 
+def insert_leaf(
+    *,
+    session: Session,
+    idx: int,
+    event_type: str,
+    payload: Mapping[str, Any],
+    now: dt.datetime,
+) -> None:
+    """Insert the leaf ``idx`` reserved by :func:`next_index` (a Core insert: no ORM row).
+
+    For callers that need the index before they can write the payload (an access-log row
+    records its leaf's index, and its leaf names the row).
+    """
+    event = _checked(event_type, payload, now.astimezone(dt.UTC))
+    session.execute(
+        _INSERT_LEAF,
+        {
+            "idx": idx,
+            "created_at": event.time,
+            "event_type": event_type,
+            "payload": event.payload_bytes(),
+            "leaf_hash": dataclasses.replace(event, idx=idx).leaf_hash(),
+        },
+    )
+
+
 _LOCK_APPEND = text(f"SELECT pg_advisory_xact_lock({APPEND_LOCK_ID})")
 _LOCK_CHECKPOINT = text(f"SELECT pg_advisory_xact_lock({CHECKPOINT_LOCK_ID})")
 _MAX_IDX = select(func.max(LogEntry.idx))
+_INSERT_LEAF = insert(cast(Table, LogEntry.__table__))
 
 
 def log_sink(session: Session, event: VaultEvent) -> None:

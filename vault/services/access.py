@@ -28,13 +28,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, Table, and_, bindparam, insert, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from schemas.identifiers import HolderIdType, parse_holder_id
-from vault.audit_log import append_event
+from vault.audit_log import insert_leaf, next_index
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.errors import NotFound, PermissionDenied
@@ -53,6 +53,7 @@ from vault.services.grants import find_share_code, grant_is_active
 __all__ = [
     "DENIED",
     "Decision",
+    "RecordedEvent",
     "UseContext",
     "access_log",
     "authorize_department",
@@ -83,6 +84,17 @@ class Decision:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class RecordedEvent:
+    """An access-log row as written: its id, and its leaf's index in the transparency log."""
+
+    id: int
+    log_index: int
+
+
+_INSERT_EVENT = insert(cast(Table, AccessEvent.__table__))
+
+
 def record_event(
     *,
     session: Session,
@@ -98,31 +110,32 @@ def record_event(
     use: UseContext | None = None,
     reason: str | None = None,
     now: dt.datetime | None = None,
-) -> AccessEvent:
+) -> RecordedEvent:
     """Write one access-log row and its transparency-log leaf, in the caller's transaction.
 
-    Both are flushed, not committed; the leaf (``access.<action>``) takes the log's append
-    lock, so commit soon after.
+    Not committed. The leaf (``access.<action>``) names the row and the row records the
+    leaf's index, so the log's append lock is taken first: pending changes are flushed
+    before it, and under it only the index is read and the two rows inserted (Core
+    inserts, no unit of work). The lock lasts until the commit: commit soon after.
     """
-    event = AccessEvent(
-        at=now or utcnow(),
-        holder_id=holder_id,
-        department_id=department_id,
-        actor=actor,
-        action=action,
-        outcome=outcome,
-        basis=basis,
-        grant_id=grant_id,
-        license_id=license_id,
-        copy_id=copy_id,
-        purpose=use.purpose if use else None,
-        case_no=use.case_no if use else None,
-        reason=reason,
-    )
-    session.add(event)
-    session.flush()
+    purpose = use.purpose if use else None
+    case_no = use.case_no if use else None
+    values: dict[str, Any] = {
+        "at": now or utcnow(),
+        "holder_id": holder_id,
+        "department_id": department_id,
+        "actor": actor,
+        "action": action,
+        "outcome": outcome,
+        "basis": basis,
+        "grant_id": grant_id,
+        "license_id": license_id,
+        "copy_id": copy_id,
+        "purpose": purpose,
+        "case_no": case_no,
+        "reason": reason,
+    }
     payload: dict[str, Any] = {
-        "access_event": event.id,
         "action": action,
         "outcome": outcome,
         "actor": actor,
@@ -131,14 +144,24 @@ def record_event(
         "basis": basis,
         "license": license_id,
         "copy": copy_id,
-        "purpose": event.purpose,
-        "case_no": event.case_no,
+        "purpose": purpose,
+        "case_no": case_no,
     }
+    session.flush()
+    idx = next_index(session)
+    result = session.connection().execute(_INSERT_EVENT, {**values, "log_index": idx})
+    key = result.inserted_primary_key
+    assert key is not None  # a single-row insert
+    event_id = int(key[0])
     clean = {k: v for k, v in payload.items() if v is not None}
-    event.log_index = append_event(
-        session=session, event_type=f"access.{action}", payload=clean
-    ).idx
-    return event
+    insert_leaf(
+        session=session,
+        idx=idx,
+        event_type=f"access.{action}",
+        payload={"access_event": event_id, **clean},
+        now=utcnow(),
+    )
+    return RecordedEvent(event_id, idx)
 
 
 def _covers(grant: Grant, type_code: str, use: UseContext) -> bool:
@@ -209,18 +232,19 @@ class _Rules:
         return Decision(False, None, reason="no permission or consent")
 
 
-def _with_permission(department_id: int) -> Select[License, int]:
+def _with_permission() -> Select[License, int]:
     """Licenses with their current version and the department's standing permission.
 
-    One query: the permission is an outer join (``None`` when the department has none for
-    the license's type); the version's verification report is not loaded.
+    One query: the permission is an outer join (``None`` when the department, the bound
+    parameter ``department_id``, has none for the license's type); the version's
+    verification report is not loaded. Built once (below), executed with parameters.
     """
     return (
         select(License, StandingPermission.license_type_id)
         .outerjoin(
             StandingPermission,
             and_(
-                StandingPermission.department_id == department_id,
+                StandingPermission.department_id == bindparam("department_id"),
                 StandingPermission.license_type_id == License.license_type_id,
             ),
         )
@@ -229,6 +253,19 @@ def _with_permission(department_id: int) -> Select[License, int]:
             joinedload(License.current).defer(LicenseVersion.report_json),
         )
     )
+
+
+#: One license (``license_id``) for a department (``department_id``).
+_ONE_LICENSE = _with_permission().where(License.id == bindparam("license_id"))
+#: Every license of the holder with this blind index (``blind_index``), for a department.
+_HOLDER_LICENSES = (
+    _with_permission()
+    .where(
+        License.holder_id
+        == select(Holder.id).where(Holder.blind_index == bindparam("blind_index")).scalar_subquery()
+    )
+    .order_by(License.id)
+)
 
 
 def current_version(session: Session, license: License) -> LicenseVersion:
@@ -269,7 +306,7 @@ def authorize_department(
     """
     now = now or utcnow()
     row = session.execute(
-        _with_permission(department_id).where(License.id == license_id)
+        _ONE_LICENSE, {"department_id": department_id, "license_id": license_id}
     ).one_or_none()
     if row is None:
         record_event(
@@ -405,12 +442,7 @@ def search_for_department(
                 now=now,
             )
     rows = session.execute(
-        _with_permission(department_id)
-        .where(
-            License.holder_id
-            == select(Holder.id).where(Holder.blind_index == index).scalar_subquery()
-        )
-        .order_by(License.id)
+        _HOLDER_LICENSES, {"department_id": department_id, "blind_index": index}
     ).all()
     if rows:
         holder = rows[0][0].holder
