@@ -63,6 +63,7 @@ __all__ = [
     "inclusion_proof",
     "insert_leaf",
     "latest_checkpoint",
+    "leaf_values",
     "load_log_key",
     "log_origin",
     "log_sink",
@@ -137,6 +138,25 @@ def next_index(session: Session) -> int:
     return 0 if last is None else last + 1
 
 
+def leaf_values(
+    *, idx: int, event_type: str, payload: Mapping[str, Any], now: dt.datetime
+) -> dict[str, Any]:
+    """The column values of leaf ``idx`` (``log_entries``), its hash computed."""
+    try:
+        event = LogEvent(
+            idx=idx, time=now.astimezone(dt.UTC), event_type=event_type, payload=dict(payload)
+        )
+    except LogFormatError as exc:
+        raise InvalidInput(f"log event {event_type!r}: {exc}") from None
+    return {
+        "idx": idx,
+        "created_at": event.time,
+        "event_type": event_type,
+        "payload": event.payload_bytes(),
+        "leaf_hash": event.leaf_hash(),
+    }
+
+
 def insert_leaf(
     *,
     session: Session,
@@ -150,17 +170,8 @@ def insert_leaf(
     For callers that need the index before they can write the payload (an access-log row
     records its leaf's index, and its leaf names the row).
     """
-    event = _checked(event_type, payload, now.astimezone(dt.UTC))
-    session.execute(
-        _INSERT_LEAF,
-        {
-            "idx": idx,
-            "created_at": event.time,
-            "event_type": event_type,
-            "payload": event.payload_bytes(),
-            "leaf_hash": dataclasses.replace(event, idx=idx).leaf_hash(),
-        },
-    )
+    values = leaf_values(idx=idx, event_type=event_type, payload=payload, now=now)
+    session.execute(_INSERT_LEAF, values)
 
 
 _LOCK_APPEND = text(f"SELECT pg_advisory_xact_lock({APPEND_LOCK_ID})")
