@@ -182,7 +182,6 @@ def prepare_demo(settings: Settings) -> DemoSummary:
     from signing.keys import LocalKeySource
     from signing.seal import PadesLevel, Sealer
     from signing.timestamps import EmbeddedTSA
-    from vault.audit_log import log_sink
     from vault.bootstrap import open_vault
     from vault.services import catalog
     from vault.services.credentials import issue_credentials, set_scopes
@@ -327,7 +326,6 @@ def prepare_demo(settings: Settings) -> DemoSummary:
                     pdf=pdf,
                     pushed_by_department_id=ids[icode],
                     file_name=f"demo-{serial}.pdf",
-                    on_event=log_sink,
                 )
     finally:
         vault.close()

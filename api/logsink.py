@@ -10,10 +10,9 @@ from sqlalchemy.orm import Session
 
 from api.context import ApiContext
 from vault import audit_log
-from vault.audit_log import log_sink
 from vault.services.copies import LogProofMaker
 
-__all__ = ["copy_proof_maker", "log_sink"]
+__all__ = ["copy_proof_maker"]
 
 
 def copy_proof_maker(ctx: ApiContext) -> LogProofMaker:

@@ -46,7 +46,6 @@ from signing.transparency import (
 from vault.db.base import utcnow
 from vault.errors import ConfigError, InvalidInput, LogCorrupted, NotFound
 from vault.models.log import LogCheckpoint, LogEntry
-from vault.services.events import VaultEvent
 from vault.settings import Settings
 
 __all__ = [
@@ -66,7 +65,6 @@ __all__ = [
     "leaf_values",
     "load_log_key",
     "log_origin",
-    "log_sink",
     "log_size",
     "make_checkpoint",
     "next_index",
@@ -178,11 +176,6 @@ _LOCK_APPEND = text(f"SELECT pg_advisory_xact_lock({APPEND_LOCK_ID})")
 _LOCK_CHECKPOINT = text(f"SELECT pg_advisory_xact_lock({CHECKPOINT_LOCK_ID})")
 _MAX_IDX = select(func.max(LogEntry.idx))
 _INSERT_LEAF = insert(cast(Table, LogEntry.__table__))
-
-
-def log_sink(session: Session, event: VaultEvent) -> None:
-    """An :class:`vault.services.events.EventSink` that appends each event to the log."""
-    append_event(session=session, event_type=event.type, payload=event.payload)
 
 
 # --- Reading entries ---------------------------------------------------------------------------

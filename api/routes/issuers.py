@@ -11,7 +11,6 @@ from pydantic import ValidationError
 
 from api.deps import CtxDep, IssuerDep, SessionDep
 from api.errors import problems
-from api.logsink import log_sink
 from api.models import IntakeOut, StatusChangeIn, StatusChangeOut
 from api.views import license_out
 from schemas.license import LicenseMetadata
@@ -56,7 +55,6 @@ def push_license(
         pdf=data,
         pushed_by_department_id=principal.department_id,
         file_name=pdf.filename,
-        on_event=log_sink,
     )
     body = IntakeOut(
         created=result.created,

@@ -70,19 +70,21 @@ def test_reference_columns_come_from_the_models() -> None:
 
 
 def test_a_failure_before_commit_leaves_no_rows_and_gc_takes_the_blob(
-    session: Session, blobs: LocalBlobStore, crypto: HolderCrypto
+    session: Session, blobs: LocalBlobStore, crypto: HolderCrypto, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The blob is written first; if the transaction then fails, nothing references it."""
     from sqlalchemy import func, select
 
     from vault.models import License, LicenseVersion
-    from vault.services.events import VaultEvent
+    from vault.services import intake
 
     cat = make_catalog(session)
 
-    def crash(_session: Session, _event: VaultEvent) -> None:
+    def crash(**_kwargs: object) -> None:
         raise RuntimeError("the process died before commit")
 
+    # The last step before the commit is the transparency-log append: make it fail.
+    monkeypatch.setattr(intake, "append_event", crash)
     with pytest.raises(RuntimeError, match="the process died before commit"):
         ingest(
             session=session,
@@ -92,7 +94,6 @@ def test_a_failure_before_commit_leaves_no_rows_and_gc_takes_the_blob(
             metadata=metadata(201),
             pdf=license_pdf(201),
             pushed_by_department_id=cat.market,
-            on_event=crash,
         )
     assert session.scalar(select(func.count()).select_from(License)) == 0
     assert session.scalar(select(func.count()).select_from(LicenseVersion)) == 0
@@ -101,6 +102,7 @@ def test_a_failure_before_commit_leaves_no_rows_and_gc_takes_the_blob(
     assert collect_garbage(session=session, blobs=blobs, grace=GRACE).removed == ()
     _age(blobs, sha, 48)
     assert collect_garbage(session=session, blobs=blobs, grace=GRACE).removed == (sha,)
+    monkeypatch.undo()
     # Pushing it again works: the license lands whole.
     again = ingest(
         session=session,

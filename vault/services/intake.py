@@ -36,12 +36,12 @@ from sqlalchemy.orm import Session
 
 from schemas.license import LicenseMetadata
 from schemas.report import RevocationStatus, SignatureKind, VerificationReport
+from vault.audit_log import append_event
 from vault.blobs.base import BlobStore
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.errors import ConflictError, IntakeRefused
 from vault.models import Department, License, LicenseType, LicenseTypeIssuer, LicenseVersion
-from vault.services.events import EventSink, VaultEvent
 from vault.services.holders import find_holder, get_or_create_holder
 from vault.services.lifecycle import FINAL_STATUSES, version_by_sha256
 
@@ -131,12 +131,14 @@ def ingest(
     pushed_by_department_id: int,
     file_name: str | None = None,
     now: dt.datetime | None = None,
-    on_event: EventSink | None = None,
     prechecked: Prechecked | None = None,
 ) -> IntakeResult:
     """Store a pushed license once; see the module docstring for the order of checks.
 
-    Commits the session. Raises IntakeRefused or ConflictError (nothing written) on refusal.
+    Commits the session. A stored license is appended to the transparency log
+    (``license.ingested``) in the same transaction, whoever calls: the API, the bulk
+    import or a script; a duplicate writes nothing. Raises IntakeRefused or ConflictError
+    (nothing written) on refusal.
     ``prechecked`` (from :func:`precheck` on the same department and metadata, just before)
     skips the duplicate lookup and steps 2-3, which the caller has just run; the write step
     still re-checks the stored license under a lock and still finds a duplicate.
@@ -176,9 +178,7 @@ def ingest(
             existing = _duplicate(session, sha256) if attempt else None
             if existing is not None:
                 return existing
-            return _write(
-                session, crypto, metadata, context, sha256, len(pdf), report, now, on_event
-            )
+            return _write(session, crypto, metadata, context, sha256, len(pdf), report, now)
         except ConflictError:
             # A concurrent push may have landed these very bytes between our lookups.
             session.rollback()
@@ -407,7 +407,6 @@ def _write(
     size: int,
     report: VerificationReport,
     now: dt.datetime,
-    on_event: EventSink | None,
 ) -> IntakeResult:
     license = _check_against_stored(session, crypto, metadata, context, lock=True)
     holder = get_or_create_holder(
@@ -453,24 +452,21 @@ def _write(
     )
     session.add(version)
     session.flush()
-    if on_event is not None:
-        on_event(
-            session,
-            VaultEvent(
-                "license.ingested",
-                {
-                    "license_id": license.id,
-                    "version": version.version,
-                    "type_code": metadata.type_code,
-                    "issuer_code": str(metadata.issuer_code),
-                    "number": metadata.number,
-                    "holder_ref": holder.id,
-                    "sha256": sha256,
-                    "change_reason": metadata.change_reason,
-                    "at": now.isoformat(),
-                },
-            ),
-        )
+    append_event(
+        session=session,
+        event_type="license.ingested",
+        payload={
+            "license_id": license.id,
+            "version": version.version,
+            "type_code": metadata.type_code,
+            "issuer_code": str(metadata.issuer_code),
+            "number": metadata.number,
+            "holder_ref": holder.id,
+            "sha256": sha256,
+            "change_reason": metadata.change_reason,
+            "at": now.isoformat(),
+        },
+    )
     session.commit()
     return IntakeResult(
         license=license,
