@@ -14,38 +14,50 @@ from vault.models import CertifiedCopy, Department, Grant, License
 from vault.services.access import current_version
 from vault.services.copies import CopyStatusView
 from vault.services.grants import grant_is_active, uses_count
-from vault.services.holders import describe_holder
-from vault.services.lifecycle import effective_status
+from vault.services.holders import holder_name
+from vault.services.license_records import LicenseRecord, record_of
+from vault.services.lifecycle import status_at
 
-__all__ = ["copy_out", "copy_status_out", "grant_out", "license_out"]
+__all__ = ["copy_out", "copy_status_out", "grant_out", "license_out", "record_out"]
 
 
 def license_out(
     session: Session, crypto: HolderCrypto, license: License, *, now: dt.datetime | None = None
 ) -> LicenseOut:
-    version = current_version(session, license)
-    status = effective_status(license=license, version=version, now=now or utcnow())
-    holder = describe_holder(crypto=crypto, holder=license.holder)
+    return record_out(crypto, record_of(license, current_version(session, license)), now=now)
+
+
+def record_out(
+    crypto: HolderCrypto, record: LicenseRecord, *, now: dt.datetime | None = None
+) -> LicenseOut:
+    """The wire form of a license and its current version."""
+    status = status_at(
+        stored=record.stored_status,
+        version=record.version,
+        current_version=record.current_version,
+        valid_until=record.valid_until,
+        now=now or utcnow(),
+    )
     return LicenseOut(
-        id=license.id,
-        identifier=version.license_identifier,
-        version=version.version,
-        name=version.name,
-        type_code=license.license_type.code,
-        type_name=license.license_type.name,
-        number=license.number,
-        issuer_name=version.issuer_name,
-        issuer_code=license.issuer.credit_code,
-        issue_date=version.issue_date,
-        valid_from=version.valid_from,
-        valid_until=version.valid_until,
-        holder_name=holder.name,
-        holder_id_masked=holder.masked_id,
-        holder_id_type=HolderIdType(holder.id_type),
+        id=record.id,
+        identifier=record.identifier,
+        version=record.version,
+        name=record.name,
+        type_code=record.type_code,
+        type_name=record.type_name,
+        number=record.number,
+        issuer_name=record.issuer_name,
+        issuer_code=record.issuer_code,
+        issue_date=record.issue_date,
+        valid_from=record.valid_from,
+        valid_until=record.valid_until,
+        holder_name=holder_name(crypto=crypto, name_ciphertext=record.holder_name_ciphertext),
+        holder_id_masked=record.holder_masked_id,
+        holder_id_type=HolderIdType(record.holder_id_type),
         status=status.status.value,
         status_en=status.status.english,
-        sha256=version.blob_sha256,
-        updated_at=license.updated_at,
+        sha256=record.sha256,
+        updated_at=record.updated_at,
     )
 
 

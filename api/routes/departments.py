@@ -27,7 +27,7 @@ from api.deps import CtxDep, SessionDep, UserDep
 from api.errors import problems
 from api.logsink import copy_proof_maker
 from api.models import CopyOut, CopyRequest, LicenseList, LicenseOut, SearchIn
-from api.views import copy_out, license_out
+from api.views import copy_out, record_out
 from vault.services.access import UseContext, read_license_for_department, search_for_department
 from vault.services.copies import CopyPolicy, copy_for_department
 
@@ -67,7 +67,7 @@ async def search(body: SearchIn, principal: UserDep, ctx: CtxDep) -> Response:
             type_code=body.type_code,
             share_code=body.share_code,
         )
-        return LicenseList(licenses=[license_out(session, ctx.crypto, lic) for lic in found])
+        return LicenseList(licenses=[record_out(ctx.crypto, record) for record in found])
 
     return await _answer(ctx, build)
 
@@ -86,13 +86,13 @@ async def get_license(
     ctx: CtxDep,
 ) -> Response:
     def build(session: Session) -> LicenseOut:
-        license = read_license_for_department(
+        record = read_license_for_department(
             session=session,
             department_id=principal.department_id,
             license_id=license_id,
             use=UseContext(purpose, case_no),
         )
-        return license_out(session, ctx.crypto, license)
+        return record_out(ctx.crypto, record)
 
     return await _answer(ctx, build)
 

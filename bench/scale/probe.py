@@ -2,13 +2,13 @@
 
 The probes call the vault's own services, as the API's routes do:
 
-- search by holder: ``search_for_department`` (blind-index lookup, the holder's licenses,
-  the permission check for each) and, for each license found, its current version and the
-  holder's decrypted name (what ``GET``/``search`` answers carry);
-- get by id: ``authorize_department`` (action ``read``) and the same per-license reads.
+- search by holder: ``search_for_department`` (one query: the holder's licenses by blind
+  index with their current versions and the standing permission) and, for each license
+  found, the holder's decrypted name (what ``GET``/``search`` answers carry);
+- get by id: ``read_license_for_department`` and the same decryption.
 
-Each probe runs in its own transaction, rolled back at the end, so the access-log rows it
-writes do not pile up between rounds. Samples are random holders and licenses.
+The services log every read and commit it (as in production), so each probe writes its
+access-log row and transparency-log leaf. Samples are random holders and licenses.
 """
 
 from __future__ import annotations
@@ -26,13 +26,9 @@ from sqlalchemy.orm import Session
 
 from bench.scale.fill import BENCH_CRYPTO, USER_DEPARTMENT, citizen_id, sqlalchemy_url
 from vault.db.engine import make_engine
-from vault.services.access import (
-    UseContext,
-    authorize_department,
-    current_version,
-    search_for_department,
-)
-from vault.services.holders import describe_holder
+from vault.services.access import UseContext, read_license_for_department, search_for_department
+from vault.services.holders import holder_name
+from vault.services.license_records import LicenseRecord
 
 __all__ = [
     "INDEXED_TABLES",
@@ -92,11 +88,10 @@ class Probe:
             session.rollback()
             session.close()
 
-    def _describe(self, session: Session, licenses: list[Any]) -> int:
-        for lic in licenses:
-            current_version(session, lic)
-            describe_holder(crypto=BENCH_CRYPTO, holder=lic.holder)
-        return len(licenses)
+    def _describe(self, records: list[LicenseRecord]) -> int:
+        for record in records:
+            holder_name(crypto=BENCH_CRYPTO, name_ciphertext=record.holder_name_ciphertext)
+        return len(records)
 
     def search_once(self, holder: int | None = None) -> int:
         """Search one (random) holder's licenses; returns how many were found."""
@@ -110,20 +105,16 @@ class Probe:
                 holder_id_type=None,
                 use=_USE,
             )
-            return self._describe(session, list(found))
+            return self._describe(found)
 
     def get_once(self, license_id: int | None = None) -> int:
         """Read one (random) license's metadata."""
         lid = self._rnd.randrange(self.licenses) + 1 if license_id is None else license_id
         with self._session() as session:
-            lic, _ = authorize_department(
-                session=session,
-                department_id=USER_DEPARTMENT,
-                license_id=lid,
-                use=_USE,
-                action="read",
+            record = read_license_for_department(
+                session=session, department_id=USER_DEPARTMENT, license_id=lid, use=_USE
             )
-            return self._describe(session, [lic])
+            return self._describe([record])
 
     def explain(self, fn: Callable[[], object]) -> list[PlanCheck]:
         """Run ``fn`` once, then EXPLAIN (ANALYZE, BUFFERS) every SELECT it issued."""

@@ -25,11 +25,11 @@ SMOKE_DATABASE = "evault_bench_smoke"
 
 @pytest.fixture(scope="session")
 def smoke_db() -> str:
-    """20 thousand licenses over 2,500 holders; kept between runs, only read by the tests.
+    """20 thousand licenses over 2,500 holders; kept between runs, the licenses only read.
 
     Built once (about 5 s) under an advisory lock, so that concurrent test sessions neither
-    race nor rebuild it; the probes roll back everything they write. Not dropped at the
-    end: DROP DATABASE forces a checkpoint, which is slow on a busy server.
+    race nor rebuild it; the probes add only the access-log rows and log leaves of their
+    reads. Not dropped at the end: DROP DATABASE forces a checkpoint, slow on a busy server.
     """
     require(postgres_available(), "PostgreSQL at 127.0.0.1:5432")
     with psycopg.connect(f"{base_conninfo()} dbname=postgres", autocommit=True) as lock:

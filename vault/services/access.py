@@ -49,6 +49,12 @@ from vault.models import (
     StandingPermission,
 )
 from vault.services.grants import find_share_code, grant_is_active
+from vault.services.license_records import (
+    OF_HOLDER_FOR_DEPARTMENT,
+    ONE_FOR_DEPARTMENT,
+    LicenseRecord,
+    record_of_row,
+)
 
 __all__ = [
     "DENIED",
@@ -267,12 +273,12 @@ class _Rules:
             ).all()
         return self._grants[holder_id]
 
-    def decide(self, license: License, *, permitted: bool) -> Decision:
+    def decide(self, *, holder_id: int, type_code: str, permitted: bool) -> Decision:
+        """The decision about one license (of ``holder_id``, of type ``type_code``)."""
         if permitted:
             return Decision(True, "standing_permission")
         session, use, now = self._session, self._use, self._now
-        type_code = license.license_type.code
-        for grant in self._grants_of(license.holder_id):
+        for grant in self._grants_of(holder_id):
             if not grant_is_active(grant, now=now) or not _covers(grant, type_code, use):
                 continue
             if grant.kind == "share_code":
@@ -312,15 +318,6 @@ def _with_permission() -> Select[License, int]:
 
 #: One license (``license_id``) for a department (``department_id``).
 _ONE_LICENSE = _with_permission().where(License.id == bindparam("license_id"))
-#: Every license of the holder with this blind index (``blind_index``), for a department.
-_HOLDER_LICENSES = (
-    _with_permission()
-    .where(
-        License.holder_id
-        == select(Holder.id).where(Holder.blind_index == bindparam("blind_index")).scalar_subquery()
-    )
-    .order_by(License.id)
-)
 
 
 def current_version(session: Session, license: License) -> LicenseVersion:
@@ -377,7 +374,11 @@ def authorize_department(
         raise PermissionDenied(DENIED)
     license, permission = row
     rules = _Rules(session, department_id=department_id, use=use, now=now)
-    decision = rules.decide(license, permitted=permission is not None)
+    decision = rules.decide(
+        holder_id=license.holder_id,
+        type_code=license.license_type.code,
+        permitted=permission is not None,
+    )
     if decision.allowed and not record_allowed:
         return license, decision
     record_event(
@@ -406,26 +407,55 @@ def read_license_for_department(
     license_id: int,
     use: UseContext,
     now: dt.datetime | None = None,
-) -> License:
+) -> LicenseRecord:
     """A department reads one license in a case: authorized, logged and committed.
 
     The decision (allowed or refused) is committed with its log leaf before this returns
-    or raises :class:`PermissionDenied`. The license comes with its current version.
+    or raises :class:`PermissionDenied` (with :data:`DENIED`). One query reads the license,
+    its current version and the department's standing permission (:mod:`license_records`).
     """
-    try:
-        license, _ = authorize_department(
+    now = now or utcnow()
+    row = (
+        session.connection()
+        .execute(ONE_FOR_DEPARTMENT, {"department_id": department_id, "license_id": license_id})
+        .first()
+    )
+    if row is None:
+        record_event(
             session=session,
-            department_id=department_id,
-            license_id=license_id,
-            use=use,
             action="read",
+            outcome="denied",
+            actor="department",
+            department_id=department_id,
+            use=use,
+            reason="no such license",
             now=now,
         )
-    except PermissionDenied:
         session.commit()
-        raise
+        raise PermissionDenied(DENIED)
+    record, permitted = record_of_row(row)
+    rules = _Rules(session, department_id=department_id, use=use, now=now)
+    decision = rules.decide(
+        holder_id=record.holder_row_id, type_code=record.type_code, permitted=permitted
+    )
+    record_event(
+        session=session,
+        action="read",
+        outcome="allowed" if decision.allowed else "denied",
+        actor="department",
+        holder_id=record.holder_row_id,
+        department_id=department_id,
+        basis=decision.basis,
+        grant_id=decision.grant_id,
+        license_id=record.id,
+        use=use,
+        reason=decision.reason,
+        now=now,
+    )
     session.commit()
-    return license
+    if not decision.allowed:
+        raise PermissionDenied(DENIED)
+    return record
 
 
 def _redeem(
@@ -467,12 +497,13 @@ def search_for_department(
     type_code: str | None = None,
     share_code: str | None = None,
     now: dt.datetime | None = None,
-) -> Sequence[License]:
+) -> list[LicenseRecord]:
     """The holder's current licenses this department may use in this case; commits.
 
     Nothing visible (unknown holder, no licenses, or none allowed): :class:`PermissionDenied`,
     the same refusal in every case. A share code is redeemed here. The search is logged and
-    committed before this returns or raises; each license comes with its current version.
+    committed before this returns or raises. One query reads every license of the holder
+    with its current version and the department's standing permission.
     """
     now = now or utcnow()
     parsed = parse_holder_id(holder_id, holder_id_type)
@@ -496,33 +527,42 @@ def search_for_department(
                 use=use,
                 now=now,
             )
-    rows = session.execute(
-        _HOLDER_LICENSES, {"department_id": department_id, "blind_index": index}
-    ).all()
+    rows = (
+        session.connection()
+        .execute(OF_HOLDER_FOR_DEPARTMENT, {"department_id": department_id, "blind_index": index})
+        .all()
+    )
+    holder_row_id: int | None = None
     if rows:
-        holder = rows[0][0].holder
-    elif holder is None:
-        holder = session.scalars(select(Holder).where(Holder.blind_index == index)).one_or_none()
+        holder_row_id = record_of_row(rows[0])[0].holder_row_id
+    elif holder is not None:
+        holder_row_id = holder.id
+    else:
+        holder_row_id = session.scalar(select(Holder.id).where(Holder.blind_index == index))
     rules = _Rules(session, department_id=department_id, use=use, now=now)
-    visible: list[License] = []
-    for license, permission in rows:
-        if type_code and license.license_type.code != type_code:
+    visible: list[LicenseRecord] = []
+    for row in rows:
+        record, permitted = record_of_row(row)
+        if type_code and record.type_code != type_code:
             continue
-        if rules.decide(license, permitted=permission is not None).allowed:
-            visible.append(license)
+        decision = rules.decide(
+            holder_id=record.holder_row_id, type_code=record.type_code, permitted=permitted
+        )
+        if decision.allowed:
+            visible.append(record)
     record_event(
         session=session,
         action="search",
         outcome="allowed" if visible else "denied",
         actor="department",
-        holder_id=holder.id if holder is not None else None,
+        holder_id=holder_row_id,
         department_id=department_id,
         use=use,
         reason=(
             f"{len(visible)} license(s)"
             if visible
             else "nothing visible"
-            if holder is not None
+            if holder_row_id is not None
             else "no such holder"
         ),
         now=now,

@@ -18,6 +18,7 @@ __all__ = [
     "describe_holder",
     "find_holder",
     "get_or_create_holder",
+    "holder_name",
     "reveal_holder_id",
 ]
 
@@ -90,6 +91,11 @@ def reveal_holder_id(*, crypto: HolderCrypto, holder: Holder) -> CitizenId | Cre
     """The clear ID number, for the holder's own pages and certified copies only."""
     clear = crypto.decrypt(holder.id_ciphertext, purpose=_ID_PURPOSE)
     return parse_holder_id(clear, holder.id_type)
+
+
+def holder_name(*, crypto: HolderCrypto, name_ciphertext: bytes) -> str:
+    """A holder's name from its stored ciphertext."""
+    return crypto.decrypt(name_ciphertext, purpose=_NAME_PURPOSE)
 
 
 def describe_holder(*, crypto: HolderCrypto, holder: Holder) -> HolderView:

@@ -39,6 +39,7 @@ __all__ = [
     "get_version",
     "licenses_of_holder",
     "list_versions",
+    "status_at",
     "status_history",
     "version_by_sha256",
 ]
@@ -79,22 +80,36 @@ def effective_status(
     *, license: License, version: LicenseVersion, now: dt.datetime | None = None
 ) -> EffectiveStatus:
     """The status of ``version`` of ``license`` at ``now`` (expiry computed, not stored)."""
+    return status_at(
+        stored=license.status,
+        version=version.version,
+        current_version=license.current_version,
+        valid_until=version.valid_until,
+        now=now,
+    )
+
+
+def status_at(
+    *,
+    stored: str,
+    version: int,
+    current_version: int,
+    valid_until: dt.date | None,
+    now: dt.datetime | None = None,
+) -> EffectiveStatus:
+    """:func:`effective_status` from plain values (a stored status and version numbers)."""
     now = now or utcnow()
-    stored = LicenseStatus(license.status)
-    status = stored
+    stored_status = LicenseStatus(stored)
+    status = stored_status
     today = now.astimezone(CHINA_TZ).date()
-    if (
-        stored in (S.VALID, S.SUSPENDED)
-        and version.valid_until is not None
-        and today > version.valid_until
-    ):
+    if stored_status in (S.VALID, S.SUSPENDED) and valid_until is not None and today > valid_until:
         status = S.EXPIRED
     return EffectiveStatus(
         status=status,
-        stored_status=stored,
-        superseded=version.version < license.current_version,
-        current_version=license.current_version,
-        valid_until=version.valid_until,
+        stored_status=stored_status,
+        superseded=version < current_version,
+        current_version=current_version,
+        valid_until=valid_until,
     )
 
 

@@ -1,0 +1,156 @@
+"""A license with its current version as plain values, read in one Core query.
+
+The department read path (search, read one license) answers many requests a second and
+needs no ORM objects: each row of :data:`ONE_FOR_DEPARTMENT` or
+:data:`OF_HOLDER_FOR_DEPARTMENT` is one license joined with its type, issuer, holder,
+current version and the asking department's standing permission for the type, and
+becomes a :class:`LicenseRecord`. :func:`record_of` builds the same from ORM objects, so
+one function turns either into the wire form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Row, Select, Table, and_, bindparam, select
+
+from vault.models import Holder, License, LicenseType, LicenseVersion, StandingPermission
+from vault.models.catalog import Department
+
+__all__ = [
+    "OF_HOLDER_FOR_DEPARTMENT",
+    "ONE_FOR_DEPARTMENT",
+    "LicenseRecord",
+    "record_of",
+    "record_of_row",
+]
+
+
+@dataclass(frozen=True)
+class LicenseRecord:
+    """What may be shown of a license and its current version (holder ID masked)."""
+
+    id: int
+    number: str
+    #: The stored status (失效 is computed from ``valid_until``, see ``lifecycle.status_at``).
+    stored_status: str
+    current_version: int
+    updated_at: dt.datetime
+    holder_row_id: int
+    type_code: str
+    type_name: str
+    issuer_code: str
+    holder_id_type: str
+    holder_masked_id: str
+    holder_name_ciphertext: bytes
+    identifier: str | None
+    version: int
+    name: str
+    issuer_name: str
+    issue_date: dt.date
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+    sha256: str
+
+
+def record_of(license: License, version: LicenseVersion) -> LicenseRecord:
+    """The record of an ORM license and one of its versions."""
+    holder = license.holder
+    return LicenseRecord(
+        id=license.id,
+        number=license.number,
+        stored_status=license.status,
+        current_version=license.current_version,
+        updated_at=license.updated_at,
+        holder_row_id=license.holder_id,
+        type_code=license.license_type.code,
+        type_name=license.license_type.name,
+        issuer_code=license.issuer.credit_code,
+        holder_id_type=holder.id_type,
+        holder_masked_id=holder.masked_id,
+        holder_name_ciphertext=holder.name_ciphertext,
+        identifier=version.license_identifier,
+        version=version.version,
+        name=version.name,
+        issuer_name=version.issuer_name,
+        issue_date=version.issue_date,
+        valid_from=version.valid_from,
+        valid_until=version.valid_until,
+        sha256=version.blob_sha256,
+    )
+
+
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
+_L = _table(License).c
+_T = _table(LicenseType).c
+_D = _table(Department).c
+_H = _table(Holder).c
+_V = _table(LicenseVersion).c
+_P = _table(StandingPermission).c
+
+#: The record's fields, in order, then the standing permission (None: none).
+_COLUMNS = (
+    _L.id,
+    _L.number,
+    _L.status,
+    _L.current_version,
+    _L.updated_at,
+    _L.holder_id,
+    _T.code,
+    _T.name,
+    _D.credit_code,
+    _H.id_type,
+    _H.masked_id,
+    _H.name_ciphertext,
+    _V.license_identifier,
+    _V.version,
+    _V.name,
+    _V.issuer_name,
+    _V.issue_date,
+    _V.valid_from,
+    _V.valid_until,
+    _V.blob_sha256,
+    _P.license_type_id,
+)
+
+
+def _for_department() -> Select[Any]:
+    """Records with the standing permission of the department ``:department_id``."""
+    return (
+        select(*_COLUMNS)
+        .select_from(_table(License))
+        .join(_table(LicenseType), _T.id == _L.license_type_id)
+        .join(_table(Department), _D.id == _L.issuer_department_id)
+        .join(_table(Holder), _H.id == _L.holder_id)
+        .join(
+            _table(LicenseVersion),
+            and_(_V.license_id == _L.id, _V.version == _L.current_version),
+        )
+        .outerjoin(
+            _table(StandingPermission),
+            and_(
+                _P.department_id == bindparam("department_id"),
+                _P.license_type_id == _L.license_type_id,
+            ),
+        )
+    )
+
+
+#: One license (``:license_id``) for the department ``:department_id``.
+ONE_FOR_DEPARTMENT = _for_department().where(_L.id == bindparam("license_id"))
+#: The licenses of the holder with blind index ``:blind_index``, oldest first.
+OF_HOLDER_FOR_DEPARTMENT = (
+    _for_department().where(_H.blind_index == bindparam("blind_index")).order_by(_L.id)
+)
+
+
+def record_of_row(row: Row[Any]) -> tuple[LicenseRecord, bool]:
+    """A row of the queries above: the record, and whether a standing permission covers it."""
+    values: list[Any] = list(row)
+    permission = values.pop()
+    return LicenseRecord(*values), permission is not None
