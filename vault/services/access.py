@@ -273,10 +273,18 @@ class _Rules:
             ).all()
         return self._grants[holder_id]
 
-    def decide(self, *, holder_id: int, type_code: str, permitted: bool) -> Decision:
-        """The decision about one license (of ``holder_id``, of type ``type_code``)."""
+    def decide(
+        self, *, holder_id: int, type_code: str, permitted: bool, may_consent: bool = True
+    ) -> Decision:
+        """The decision about one license (of ``holder_id``, of type ``type_code``).
+
+        ``may_consent=False``: the holder is known to have no live grant to the department,
+        so the grants are not read.
+        """
         if permitted:
             return Decision(True, "standing_permission")
+        if not may_consent:
+            return Decision(False, None, reason="no permission or consent")
         session, use, now = self._session, self._use, self._now
         for grant in self._grants_of(holder_id):
             if not grant_is_active(grant, now=now) or not _covers(grant, type_code, use):
@@ -417,7 +425,10 @@ def read_license_for_department(
     now = now or utcnow()
     row = (
         session.connection()
-        .execute(ONE_FOR_DEPARTMENT, {"department_id": department_id, "license_id": license_id})
+        .execute(
+            ONE_FOR_DEPARTMENT,
+            {"department_id": department_id, "license_id": license_id, "now": now},
+        )
         .first()
     )
     if row is None:
@@ -433,10 +444,14 @@ def read_license_for_department(
         )
         session.commit()
         raise PermissionDenied(DENIED)
-    record, permitted = record_of_row(row)
+    found = record_of_row(row)
+    record = found.record
     rules = _Rules(session, department_id=department_id, use=use, now=now)
     decision = rules.decide(
-        holder_id=record.holder_row_id, type_code=record.type_code, permitted=permitted
+        holder_id=record.holder_row_id,
+        type_code=record.type_code,
+        permitted=found.permitted,
+        may_consent=found.may_consent,
     )
     record_event(
         session=session,
@@ -529,12 +544,15 @@ def search_for_department(
             )
     rows = (
         session.connection()
-        .execute(OF_HOLDER_FOR_DEPARTMENT, {"department_id": department_id, "blind_index": index})
+        .execute(
+            OF_HOLDER_FOR_DEPARTMENT,
+            {"department_id": department_id, "blind_index": index, "now": now},
+        )
         .all()
     )
     holder_row_id: int | None = None
     if rows:
-        holder_row_id = record_of_row(rows[0])[0].holder_row_id
+        holder_row_id = record_of_row(rows[0]).record.holder_row_id
     elif holder is not None:
         holder_row_id = holder.id
     else:
@@ -542,11 +560,15 @@ def search_for_department(
     rules = _Rules(session, department_id=department_id, use=use, now=now)
     visible: list[LicenseRecord] = []
     for row in rows:
-        record, permitted = record_of_row(row)
+        found = record_of_row(row)
+        record = found.record
         if type_code and record.type_code != type_code:
             continue
         decision = rules.decide(
-            holder_id=record.holder_row_id, type_code=record.type_code, permitted=permitted
+            holder_id=record.holder_row_id,
+            type_code=record.type_code,
+            permitted=found.permitted,
+            may_consent=found.may_consent,
         )
         if decision.allowed:
             visible.append(record)

@@ -14,14 +14,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, Table, and_, bindparam, select
+from sqlalchemy import Row, Select, Table, and_, bindparam, exists, select
 
-from vault.models import Holder, License, LicenseType, LicenseVersion, StandingPermission
+from vault.models import Grant, Holder, License, LicenseType, LicenseVersion, StandingPermission
 from vault.models.catalog import Department
 
 __all__ = [
     "OF_HOLDER_FOR_DEPARTMENT",
     "ONE_FOR_DEPARTMENT",
+    "DepartmentRow",
     "LicenseRecord",
     "record_of",
     "record_of_row",
@@ -92,8 +93,10 @@ _D = _table(Department).c
 _H = _table(Holder).c
 _V = _table(LicenseVersion).c
 _P = _table(StandingPermission).c
+_G = _table(Grant).c
 
-#: The record's fields, in order, then the standing permission (None: none).
+#: The record's fields, in order, then the standing permission (None: none) and whether
+#: the holder has any live grant to the department (only then are grants worth reading).
 _COLUMNS = (
     _L.id,
     _L.number,
@@ -116,11 +119,22 @@ _COLUMNS = (
     _V.valid_until,
     _V.blob_sha256,
     _P.license_type_id,
+    exists()
+    .where(
+        _G.holder_id == _L.holder_id,
+        _G.department_id == bindparam("department_id"),
+        _G.revoked_at.is_(None),
+        _G.expires_at > bindparam("now"),
+    )
+    .label("consent"),
 )
 
 
 def _for_department() -> Select[Any]:
-    """Records with the standing permission of the department ``:department_id``."""
+    """Records with the standing permission of the department ``:department_id``.
+
+    Parameters: ``department_id``, and ``now`` (aware) for the grants' expiry.
+    """
     return (
         select(*_COLUMNS)
         .select_from(_table(License))
@@ -149,8 +163,19 @@ OF_HOLDER_FOR_DEPARTMENT = (
 )
 
 
-def record_of_row(row: Row[Any]) -> tuple[LicenseRecord, bool]:
-    """A row of the queries above: the record, and whether a standing permission covers it."""
+@dataclass(frozen=True)
+class DepartmentRow:
+    """A row of the queries above: the record and what may allow the department to use it."""
+
+    record: LicenseRecord
+    #: The department holds a standing permission for the license's type.
+    permitted: bool
+    #: The holder has some live grant (consent or share code) to the department.
+    may_consent: bool
+
+
+def record_of_row(row: Row[Any]) -> DepartmentRow:
     values: list[Any] = list(row)
+    may_consent = bool(values.pop())
     permission = values.pop()
-    return LicenseRecord(*values), permission is not None
+    return DepartmentRow(LicenseRecord(*values), permission is not None, may_consent)
