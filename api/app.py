@@ -5,6 +5,7 @@ Run with uvicorn's factory mode (``uvicorn --factory api.app:create_app``) or ``
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -38,6 +39,9 @@ def create_app(settings: Settings | None = None, *, vault: Any | None = None) ->
     ``vault``: an open :class:`vault.bootstrap.Vault` to serve (tests share one database
     between apps this way); default: opened from the settings.
     """
+    import sys
+
+    sys.setswitchinterval(0.0005)
     settings = settings or load_settings()
     settings.check_production()
     configure_logging()
@@ -45,8 +49,19 @@ def create_app(settings: Settings | None = None, *, vault: Any | None = None) ->
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        ctx.close()
+        checkpointer = None
+        if settings.checkpoint_interval_seconds > 0:
+            from api.checkpoints import run_periodically
+
+            checkpointer = asyncio.create_task(run_periodically(ctx))
+        try:
+            yield
+        finally:
+            if checkpointer is not None:
+                checkpointer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await checkpointer
+            ctx.close()
 
     app = FastAPI(
         title="evault",

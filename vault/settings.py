@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     copy_default_days: int = Field(default=30, ge=1)
     copy_max_days: int = Field(default=90, ge=1)
     gc_grace_seconds: int = Field(default=24 * 3600, ge=0)
+    checkpoint_interval_seconds: int = Field(
+        default=60, ge=0, description="sign a log checkpoint at least this often; 0: on demand"
+    )
 
     # API: department tokens, holder login (OIDC), rate limits
     token_ttl_seconds: int = Field(default=900, ge=30, le=86400, description="department JWTs")

@@ -2,20 +2,20 @@
 
 Shapes follow docs/audit.md: hashes are standard base64; the checkpoint is the signed note
 as text (C2SP tlog-checkpoint style), made fresh when the log grew and the latest is older
-than a minute.
+than the checkpoint interval (``EVAULT_CHECKPOINT_INTERVAL_SECONDS``, default 60; the
+application also signs one that often in the background, see :mod:`api.checkpoints`).
 """
 
 from __future__ import annotations
 
 import base64
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from api.context import ApiContext
+from api.checkpoints import checkpoint_interval, log_cache, log_key
 from api.deps import AuditorDep, CtxDep, SessionDep
 from api.errors import problems
 from vault import audit_log
@@ -24,7 +24,6 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["audit"])
 _COMMON = problems(401, 403, 404, 422, 429)
-CHECKPOINT_MAX_AGE = dt.timedelta(seconds=60)
 _Size = Annotated[int, Query(ge=0, le=2**62)]
 
 
@@ -52,14 +51,6 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _cache(ctx: ApiContext) -> audit_log.LogTreeCache:
-    cache = ctx.extras.get("log_cache")
-    if cache is None:
-        cache = ctx.extras["log_cache"] = audit_log.LogTreeCache()
-    assert isinstance(cache, audit_log.LogTreeCache)
-    return cache
-
-
 @router.get(
     "/v1/log/checkpoint",
     response_class=PlainTextResponse,
@@ -69,18 +60,11 @@ def _cache(ctx: ApiContext) -> audit_log.LogTreeCache:
 def checkpoint(_: AuditorDep, ctx: CtxDep, session: SessionDep) -> PlainTextResponse:
     row = audit_log.checkpoint_if_due(
         session=session,
-        log_key=_log_key(ctx),
-        max_age=CHECKPOINT_MAX_AGE,
-        cache=_cache(ctx),
+        log_key=log_key(ctx),
+        max_age=checkpoint_interval(ctx),
+        cache=log_cache(ctx),
     )
     return PlainTextResponse(row.signed_note, media_type="text/plain; charset=utf-8")
-
-
-def _log_key(ctx: ApiContext) -> Any:
-    key = ctx.extras.get("log_key")
-    if key is None:
-        key = ctx.extras["log_key"] = audit_log.load_log_key(ctx.settings)
-    return key
 
 
 @router.get(
@@ -92,7 +76,7 @@ def _log_key(ctx: ApiContext) -> Any:
 def inclusion(
     _: AuditorDep, ctx: CtxDep, session: SessionDep, index: _Size, size: _Size
 ) -> InclusionProof:
-    cache = _cache(ctx)
+    cache = log_cache(ctx)
     hashes = audit_log.inclusion_proof(session=session, index=index, size=size, cache=cache)
     root = audit_log.root_hash(session=session, size=size, cache=cache)
     return InclusionProof(
@@ -115,7 +99,7 @@ def consistency(
     second: Annotated[int, Query(alias="to", ge=0, le=2**62)],
 ) -> ConsistencyProof:
     hashes = audit_log.consistency_proof(
-        session=session, first=first, second=second, cache=_cache(ctx)
+        session=session, first=first, second=second, cache=log_cache(ctx)
     )
     return ConsistencyProof(first=first, second=second, hashes=[_b64(h) for h in hashes])
 

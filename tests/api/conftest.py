@@ -94,14 +94,17 @@ def api_sqlite(sqlite_template: Path, tmp_path: Path) -> Iterator[Api]:  # noqa:
 
 
 @contextlib.contextmanager
-def _make_api(url: str, tmp_path: Path) -> Iterator[Api]:
+def _make_api(url: str, tmp_path: Path, **overrides: Any) -> Iterator[Api]:
     settings = load_settings(
-        mode="demo",
-        data_dir=tmp_path / "data",
-        database_url=url,
-        public_base_url="http://testserver",
-        rate_limit_per_minute=1_000_000,
-        rate_limit_burst=1_000_000,
+        **{
+            "mode": "demo",
+            "data_dir": tmp_path / "data",
+            "database_url": url,
+            "public_base_url": "http://testserver",
+            "rate_limit_per_minute": 1_000_000,
+            "rate_limit_burst": 1_000_000,
+            **overrides,
+        }
     )
     opened = open_vault(settings, verifier=verifier(), upgrade=False)
     settings.data_dir.mkdir(parents=True, exist_ok=True)

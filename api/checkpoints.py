@@ -1,0 +1,73 @@
+"""Signed checkpoints of the transparency log: on demand, and at least every N seconds.
+
+``GET /v1/log/checkpoint`` signs a fresh checkpoint when the log grew and the latest one is
+older than the interval; :func:`run_periodically` (started by the application's lifespan)
+does the same in the background, so a checkpoint covers every entry within about one
+interval even when nobody asks. With several workers each runs the loop; checkpointing is
+serialized in :func:`vault.audit_log.make_checkpoint`, so they cannot conflict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+
+from starlette.concurrency import run_in_threadpool
+
+from api.context import ApiContext
+from signing.transparency import LogSigner
+from vault import audit_log
+from vault.models import LogCheckpoint
+
+__all__ = ["checkpoint_interval", "due_checkpoint", "log_cache", "log_key", "run_periodically"]
+
+_log = logging.getLogger("evault.checkpoints")
+
+
+def log_key(ctx: ApiContext) -> LogSigner:
+    """The log's signing key, loaded once per application."""
+    key = ctx.extras.get("log_key")
+    if key is None:
+        key = ctx.extras["log_key"] = audit_log.load_log_key(ctx.settings)
+    assert isinstance(key, LogSigner)
+    return key
+
+
+def log_cache(ctx: ApiContext) -> audit_log.LogTreeCache:
+    """The Merkle tree cache shared by this application's proof and checkpoint calls."""
+    cache = ctx.extras.get("log_cache")
+    if cache is None:
+        cache = ctx.extras["log_cache"] = audit_log.LogTreeCache()
+    assert isinstance(cache, audit_log.LogTreeCache)
+    return cache
+
+
+def checkpoint_interval(ctx: ApiContext) -> dt.timedelta:
+    return dt.timedelta(seconds=ctx.settings.checkpoint_interval_seconds or 60)
+
+
+def due_checkpoint(ctx: ApiContext) -> LogCheckpoint:
+    """The latest checkpoint, or a new one (committed) when the log grew and it is old."""
+    with ctx.sessions() as session:
+        row = audit_log.checkpoint_if_due(
+            session=session,
+            log_key=log_key(ctx),
+            max_age=checkpoint_interval(ctx),
+            cache=log_cache(ctx),
+        )
+        session.commit()
+        return row
+
+
+async def run_periodically(ctx: ApiContext) -> None:
+    """Sign a checkpoint whenever one is due, every interval, until cancelled."""
+    seconds = ctx.settings.checkpoint_interval_seconds
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await run_in_threadpool(due_checkpoint, ctx)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # keep the loop alive; the next round tries again
+            _log.warning("periodic checkpoint failed: %s: %s", type(exc).__name__, exc)
