@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from api.checkpoints import log_cache, log_key
 from api.context import ApiContext
 from vault import audit_log
 from vault.services.copies import LogProofMaker
@@ -19,13 +20,9 @@ def copy_proof_maker(ctx: ApiContext) -> LogProofMaker:
     """Proofs for certified copies: the entry and its inclusion proof against a checkpoint."""
 
     def make(session: Session, index: int) -> bytes | None:
-        log_key = ctx.extras.get("log_key")
-        if log_key is None:
-            log_key = ctx.extras["log_key"] = audit_log.load_log_key(ctx.settings)
-        cache = ctx.extras.get("log_cache")
-        if cache is None:
-            cache = ctx.extras["log_cache"] = audit_log.LogTreeCache()
-        proof = audit_log.copy_log_proof(session=session, index=index, log_key=log_key, cache=cache)
+        proof = audit_log.copy_log_proof(
+            session=session, index=index, log_key=log_key(ctx), cache=log_cache(ctx)
+        )
         return proof.to_json().encode("utf-8")
 
     return make
