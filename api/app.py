@@ -39,9 +39,6 @@ def create_app(settings: Settings | None = None, *, vault: Any | None = None) ->
     ``vault``: an open :class:`vault.bootstrap.Vault` to serve (tests share one database
     between apps this way); default: opened from the settings.
     """
-    import sys
-
-    sys.setswitchinterval(0.0005)
     settings = settings or load_settings()
     settings.check_production()
     configure_logging()
