@@ -17,10 +17,12 @@ logged. A denial never says whether the holder or the license exists: the same
 :class:`PermissionDenied` message covers "no such holder", "no such license" and "not
 allowed".
 
-The read path is batched: a license, its current version and whether the department holds
-a standing permission for its type come back in one query (a search: all the holder's
-licenses in one query), grants are read at most once per request, and the log is appended
-last, just before the commit, so the transparency log's append lock is held briefly.
+The read path is batched: a license, its current version, whether the department holds
+a standing permission for its type and whether the holder has any live grant to it come
+back in one query as plain :class:`LicenseRecord` values (a search: all the holder's
+licenses in one query); grants are read only when they could matter, once per request;
+the log is appended last, just before the commit, so the transparency log's append lock
+is held briefly (on PostgreSQL for two round trips and the commit).
 """
 
 from __future__ import annotations
