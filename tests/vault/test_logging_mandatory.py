@@ -8,6 +8,7 @@ return or refuse (SQLite and PostgreSQL).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from pathlib import Path
 
@@ -30,10 +31,11 @@ from vault.audit_log import entries, exported_entry
 from vault.blobs import LocalBlobStore
 from vault.bootstrap import build_verifier
 from vault.crypto import HolderCrypto
+from vault.db.base import utcnow
 from vault.errors import PermissionDenied
-from vault.models import AccessEvent
+from vault.models import AccessEvent, Holder
 from vault.models.log import LogEntry
-from vault.services import catalog, lifecycle
+from vault.services import catalog, grants, lifecycle
 from vault.services.access import (
     DENIED,
     UseContext,
@@ -180,3 +182,42 @@ def test_department_reads_are_committed_with_their_leaves_even_when_refused(
             assert leaf.payload["access_event"] == e.id
             assert leaf.payload["outcome"] == e.outcome
             assert leaf.payload["case_no"] == USE.case_no
+
+
+def test_grant_services_log_the_holders_consent_themselves(
+    sessions: sessionmaker[Session], blobs: LocalBlobStore, crypto: HolderCrypto
+) -> None:
+    with sessions() as s:
+        cat = make_catalog(s)
+        ingest(
+            session=s,
+            blobs=blobs,
+            verifier=verifier(),
+            crypto=crypto,
+            metadata=metadata(1),
+            pdf=license_pdf(1),
+            pushed_by_department_id=cat.market,
+        )
+        holder = s.scalars(select(Holder)).one()
+        now = utcnow()
+        grant = grants.create_grant(
+            session=s,
+            holder=holder,
+            department_id=cat.housing,
+            expires_at=now + dt.timedelta(days=1),
+            now=now,
+        )
+        code = grants.create_share_code(
+            session=s, holder=holder, expires_at=now + dt.timedelta(hours=1), now=now
+        )
+        grants.revoke_grant(session=s, holder_id=holder.id, public_id=grant.public_id)
+        s.commit()
+    with sessions() as s:
+        events = s.scalars(select(AccessEvent).order_by(AccessEvent.id)).all()
+        assert [(e.action, e.grant_id, e.department_id) for e in events] == [
+            ("grant", grant.id, cat.housing),
+            ("grant", code.grant.id, None),
+            ("grant_revoke", grant.id, cat.housing),
+        ]
+        leaves = [s.get_one(LogEntry, e.log_index).event_type for e in events if e.log_index]
+        assert leaves == ["access.grant", "access.grant", "access.grant_revoke"]

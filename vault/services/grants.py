@@ -4,6 +4,10 @@ A share code is 10 characters of an alphabet without look-alikes, shown as ``XXX
 so a holder can read it out at a counter (about 49 bits; only its SHA-256 is stored, it
 expires within hours, and redeeming it also needs the holder's ID number). The first using
 department that redeems it, inside one case (办件), binds it to itself and that case.
+
+Creating a grant or a share code and revoking one each write the holder's access-log row
+and its transparency-log leaf (:func:`vault.services.recording.record_event`) in the same
+transaction; the caller commits.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from schemas.license import TYPE_CODE_PATTERN
 from vault.db.base import utcnow
 from vault.errors import InvalidInput, NotFound
 from vault.models import Department, Grant, GrantUse, Holder
+from vault.services.recording import record_event
 
 __all__ = [
     "SHARE_CODE_ALPHABET",
@@ -97,7 +102,23 @@ def create_grant(
     )
     session.add(grant)
     session.flush()
+    _log(session, grant, "grant", now)
     return grant
+
+
+def _log(session: Session, grant: Grant, action: str, now: dt.datetime) -> None:
+    """The holder's own action on its consent, in its access log and the transparency log."""
+    record_event(
+        session=session,
+        action=action,
+        outcome="allowed",
+        actor="holder",
+        holder_id=grant.holder_id,
+        department_id=grant.department_id,
+        basis="owner",
+        grant_id=grant.id,
+        now=now,
+    )
 
 
 @dataclass(frozen=True)
@@ -144,6 +165,7 @@ def create_share_code(
     )
     session.add(grant)
     session.flush()
+    _log(session, grant, "grant", now)
     return CreatedShareCode(grant, f"{raw[:5]}-{raw[5:]}")
 
 
@@ -171,9 +193,11 @@ def revoke_grant(
     ).one_or_none()
     if grant is None:
         raise NotFound("no such grant")
+    now = now or utcnow()
     if grant.revoked_at is None:
-        grant.revoked_at = now or utcnow()
+        grant.revoked_at = now
         session.flush()
+    _log(session, grant, "grant_revoke", now)
     return grant
 
 

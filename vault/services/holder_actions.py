@@ -2,8 +2,9 @@
 
 The use cases behind the holder's REST routes and web pages, so that both only read input
 and render: download the original, give or withdraw consent, create a share code. Each one
-acts, writes its access-log row and transparency-log leaf (:func:`record_event`), and
-commits, in that order: nothing a holder does escapes the log. Copies are in
+acts, writes its access-log row and transparency-log leaf (:func:`record_event`; the
+grant functions of :mod:`vault.services.grants` do that themselves), and commits, in that
+order: nothing a holder does escapes the log. Copies are in
 :func:`vault.services.copies.copy_for_holder`.
 """
 
@@ -72,23 +73,6 @@ def download_original(
     return Original(license, data)
 
 
-def _record_grant(
-    session: Session, holder: Holder, grant: Grant, action: str, now: dt.datetime
-) -> None:
-    record_event(
-        session=session,
-        action=action,
-        outcome="allowed",
-        actor="holder",
-        holder_id=holder.id,
-        department_id=grant.department_id,
-        basis="owner",
-        grant_id=grant.id,
-        now=now,
-    )
-    session.commit()
-
-
 def give_consent(
     *,
     session: Session,
@@ -112,7 +96,7 @@ def give_consent(
         uses=uses,
         now=now,
     )
-    _record_grant(session, holder, grant, "grant", now)
+    session.commit()
     return grant
 
 
@@ -135,7 +119,7 @@ def give_share_code(
         purpose=purpose,
         now=now,
     )
-    _record_grant(session, holder, created.grant, "grant", now)
+    session.commit()
     return created
 
 
@@ -145,5 +129,5 @@ def withdraw_consent(
     """Revoke one of the holder's grants (idempotent); logged and committed."""
     now = now or utcnow()
     grant = revoke_grant(session=session, holder_id=holder.id, public_id=public_id, now=now)
-    _record_grant(session, holder, grant, "grant_revoke", now)
+    session.commit()
     return grant
