@@ -320,8 +320,12 @@ def consistency_proof(
 
 def latest_checkpoint(*, session: Session) -> LogCheckpoint | None:
     """The stored checkpoint of the largest tree (newest first among equals)."""
+    # LIMIT 1: ``first()`` alone would fetch (and build) every checkpoint row, and a copy
+    # usually signs a new one, so there are about as many checkpoints as copies.
     return session.scalars(
-        select(LogCheckpoint).order_by(LogCheckpoint.tree_size.desc(), LogCheckpoint.id.desc())
+        select(LogCheckpoint)
+        .order_by(LogCheckpoint.tree_size.desc(), LogCheckpoint.id.desc())
+        .limit(1)
     ).first()
 
 
