@@ -26,6 +26,7 @@ from vault.audit_log import (
     LogTreeCache,
     append_event,
     consistency_proof,
+    latest_checkpoint,
     load_log_key,
     make_checkpoint,
 )
@@ -109,3 +110,28 @@ def test_a_checkpoint_between_reading_the_tree_and_signing_is_no_rewritten_histo
                 second_hash=after.root_hash,
                 consistency_path=consistency_proof(session=s, first=before.size, second=after.size),
             )
+
+
+def test_the_latest_checkpoint_is_read_as_one_row(
+    engine: Engine, sessions: sessionmaker[Session], signer: LogSigner
+) -> None:
+    """A copy reads the latest checkpoint; with a checkpoint per copy, it must not read all."""
+    for _ in range(3):
+        _append(sessions, 1)
+        with sessions() as s:
+            make_checkpoint(session=s, log_key=signer)
+            s.commit()
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "log_checkpoints" in statement:
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with sessions() as s:
+            latest = latest_checkpoint(session=s)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert latest is not None and latest.tree_size == 3
+    assert len(statements) == 1 and "LIMIT" in statements[0].upper()
