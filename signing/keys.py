@@ -33,20 +33,27 @@ __all__ = ["KeySource", "LocalKeySource", "Pkcs11KeySource", "Pkcs12KeySource"]
 class KeySource(abc.ABC):
     """A seal's key: its certificate, the chain above it and a reusable pyHanko signer."""
 
-    @property
-    @abc.abstractmethod
-    def certificate(self) -> x509.Certificate:
-        """The signing (seal) certificate."""
+    def __init__(self, *, certificate: x509.Certificate, chain: Sequence[x509.Certificate]) -> None:
+        self._certificate = certificate
+        self._chain = tuple(c for c in chain if c != certificate)
 
     @property
-    @abc.abstractmethod
+    def certificate(self) -> x509.Certificate:
+        """The signing (seal) certificate."""
+        return self._certificate
+
+    @property
     def chain(self) -> tuple[x509.Certificate, ...]:
         """Certificates above :attr:`certificate`, issuer first, root last (may be empty)."""
+        return self._chain
 
     @property
     @abc.abstractmethod
     def signer(self) -> Signer:
         """A pyHanko signer for this key, built once and reused."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._certificate.subject.rfc4514_string()!r})"
 
 
 class LocalKeySource(KeySource):
@@ -65,26 +72,14 @@ class LocalKeySource(KeySource):
             )
         if private_key.public_key() != certificate.public_key():
             raise KeySourceError("the private key does not match the certificate's public key")
-        self._certificate = certificate
+        super().__init__(certificate=certificate, chain=chain)
         self._private_key = private_key
-        self._chain = tuple(c for c in chain if c != certificate)
-
-    @property
-    def certificate(self) -> x509.Certificate:
-        return self._certificate
-
-    @property
-    def chain(self) -> tuple[x509.Certificate, ...]:
-        return self._chain
 
     @cached_property
     def signer(self) -> Signer:
         return KeyedSigner(
             private_key=self._private_key, certificate=self._certificate, chain=self._chain
         )
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._certificate.subject.rfc4514_string()!r})"
 
 
 class Pkcs12KeySource(LocalKeySource):
@@ -127,10 +122,9 @@ class Pkcs11KeySource(KeySource):
         certificate: x509.Certificate,
         chain: Sequence[x509.Certificate],
     ) -> None:
+        super().__init__(certificate=certificate, chain=chain)
         self._session = session
         self._signer = signer
-        self._certificate = certificate
-        self._chain = tuple(chain)
 
     @classmethod
     def open(
@@ -190,23 +184,12 @@ class Pkcs11KeySource(KeySource):
         return cls(session=session, signer=signer, certificate=leaf, chain=chain)
 
     @property
-    def certificate(self) -> x509.Certificate:
-        return self._certificate
-
-    @property
-    def chain(self) -> tuple[x509.Certificate, ...]:
-        return self._chain
-
-    @property
     def signer(self) -> Signer:
         return self._signer
 
     def close(self) -> None:
         """Close the PKCS#11 session (the signer cannot be used afterwards)."""
         self._session.close()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._certificate.subject.rfc4514_string()!r})"
 
 
 def _private_key_class() -> Any:
