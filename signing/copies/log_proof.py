@@ -43,36 +43,42 @@ def _open(pdf: bytes):  # type: ignore[no-untyped-def]
     return PdfFileReader(io.BytesIO(pdf), strict=False)
 
 
-def read_embedded_log_proof(pdf: bytes) -> bytes | None:
-    """The proof's JSON bytes from the copy's last revision, or None when there is none."""
-    try:
-        reader = _open(pdf)
-        last = reader.xrefs.total_revisions - 1
-        for ref in reader.xrefs.explicit_refs_in_revision(last):
-            obj = reader.get_object(ref)
-            if not isinstance(obj, dict) or obj.get("/Type") != "/Filespec":
-                continue
-            if str(obj.get("/F")) == LOG_PROOF_FILENAME:
-                return bytes(obj["/EF"]["/F"].get_object().data)
-    except Exception:  # any unreadable structure: no usable proof
-        return None
+def _embedded_proof(reader) -> bytes | None:  # type: ignore[no-untyped-def]
+    last = reader.xrefs.total_revisions - 1
+    for ref in reader.xrefs.explicit_refs_in_revision(last):
+        obj = reader.get_object(ref)
+        if not isinstance(obj, dict) or obj.get("/Type") != "/Filespec":
+            continue
+        if str(obj.get("/F")) == LOG_PROOF_FILENAME:
+            return bytes(obj["/EF"]["/F"].get_object().data)
     return None
 
 
-def _copy_id(pdf: bytes) -> str | None:
-    try:
-        info = _open(pdf).trailer_view.get("/Info")
-        value = info.get_object().get(INFO_KEYS["copy_id"]) if info is not None else None
-    except Exception:  # unreadable: no id
-        return None
+def _copy_id(reader) -> str | None:  # type: ignore[no-untyped-def]
+    info = reader.trailer_view.get("/Info")
+    value = info.get_object().get(INFO_KEYS["copy_id"]) if info is not None else None
     return str(value) if value is not None else None
+
+
+def _read(pdf: bytes) -> tuple[bytes | None, str | None]:
+    """The embedded proof and the copy id, from one parse; (None, None) if unreadable."""
+    try:
+        reader = _open(pdf)
+        return _embedded_proof(reader), _copy_id(reader)
+    except Exception:  # any unreadable structure: no usable proof
+        return None, None
+
+
+def read_embedded_log_proof(pdf: bytes) -> bytes | None:
+    """The proof's JSON bytes from the copy's last revision, or None when there is none."""
+    return _read(pdf)[0]
 
 
 def check_copy_log_proof(
     pdf: bytes, verifier: LogVerifier, *, origin: str | None = None
 ) -> LogProofCheck:
     """Find, verify and match the copy's log proof; never raises for a bad file."""
-    raw = read_embedded_log_proof(pdf)
+    raw, copy_id = _read(pdf)
     if raw is None:
         return LogProofCheck(False, "the file carries no transparency-log proof")
     try:
@@ -83,7 +89,6 @@ def check_copy_log_proof(
     size = verified.checkpoint.checkpoint.size
     event = verified.event
     logged_copy = event.payload.get("copy")
-    copy_id = _copy_id(pdf)
     if copy_id is None or logged_copy != copy_id:
         return LogProofCheck(
             False,
