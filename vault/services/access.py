@@ -83,6 +83,34 @@ class Decision:
     reason: str | None = None
 
 
+def _record_decision(
+    session: Session,
+    decision: Decision,
+    *,
+    action: str,
+    department_id: int,
+    holder_id: int,
+    license_id: int,
+    use: UseContext,
+    now: dt.datetime,
+) -> None:
+    """Log a department's access decision on one license (allowed or denied)."""
+    record_event(
+        session=session,
+        action=action,
+        outcome="allowed" if decision.allowed else "denied",
+        actor="department",
+        holder_id=holder_id,
+        department_id=department_id,
+        basis=decision.basis,
+        grant_id=decision.grant_id,
+        license_id=license_id,
+        use=use,
+        reason=decision.reason,
+        now=now,
+    )
+
+
 def _covers(grant: Grant, type_code: str, use: UseContext) -> bool:
     if grant.license_types and type_code not in grant.license_types:
         return False
@@ -247,18 +275,14 @@ def authorize_department(
     )
     if decision.allowed and not record_allowed:
         return license, decision
-    record_event(
-        session=session,
+    _record_decision(
+        session,
+        decision,
         action=action,
-        outcome="allowed" if decision.allowed else "denied",
-        actor="department",
-        holder_id=license.holder_id,
         department_id=department_id,
-        basis=decision.basis,
-        grant_id=decision.grant_id,
+        holder_id=license.holder_id,
         license_id=license.id,
         use=use,
-        reason=decision.reason,
         now=now,
     )
     if not decision.allowed:
@@ -311,18 +335,14 @@ def read_license_for_department(
         permitted=found.permitted,
         may_consent=found.may_consent,
     )
-    record_event(
-        session=session,
+    _record_decision(
+        session,
+        decision,
         action="read",
-        outcome="allowed" if decision.allowed else "denied",
-        actor="department",
-        holder_id=record.holder_row_id,
         department_id=department_id,
-        basis=decision.basis,
-        grant_id=decision.grant_id,
+        holder_id=record.holder_row_id,
         license_id=record.id,
         use=use,
-        reason=decision.reason,
         now=now,
     )
     session.commit()
