@@ -21,23 +21,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results = []
     with serve(workers=args.workers) as server:
+        # 0 connections skips a path: --copy-connections 0 measures reads only.
         for c in args.read_connections or [8]:
-            results.append(server.wrk("read", seconds=args.seconds, connections=c))
+            if c > 0:
+                results.append(server.wrk("read", seconds=args.seconds, connections=c))
         for c in args.copy_connections or [4]:
-            results.append(server.wrk("copy", seconds=args.seconds, connections=c))
+            if c > 0:
+                results.append(server.wrk("copy", seconds=args.seconds, connections=c))
     rows = [read_row(r) if r.path == "read" else copy_row(r) for r in results]
     print(format_table(rows))
     print()
     print(
         "| path | connections | requests | seconds | req/s "
-        "| p50 ms | p95 ms | p99 ms | max ms | errors | server CPU ms/req | load avg |"
+        "| p50 ms | p95 ms | p99 ms | max ms | errors | server CPU ms/req | db CPU ms/req "
+        "| load avg |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(
             f"| {r.path} | {r.connections} | {r.requests} | {r.seconds:.1f} | {r.rps:.1f} "
             f"| {r.p50_ms:.1f} | {r.p95_ms:.1f} | {r.p99_ms:.1f} | {r.max_ms:.1f} | {r.errors} "
-            f"| {r.server_cpu_ms:.1f} | {r.load_average:.1f} |"
+            f"| {r.server_cpu_ms:.1f} | {r.db_cpu_ms:.1f} | {r.load_average:.1f} |"
         )
     for r in results:
         if r.first_error:

@@ -55,7 +55,14 @@ from vault.services.license_records import (
     LicenseRecord,
     record_of_row,
 )
-from vault.services.recording import RecordedEvent, UseContext, record_event
+from vault.services.recording import (
+    EventValues,
+    RecordedEvent,
+    UseContext,
+    record,
+    record_and_commit,
+    record_event,
+)
 
 __all__ = [
     "DENIED",
@@ -83,8 +90,7 @@ class Decision:
     reason: str | None = None
 
 
-def _record_decision(
-    session: Session,
+def _decision_event(
     decision: Decision,
     *,
     action: str,
@@ -93,13 +99,13 @@ def _record_decision(
     license_id: int,
     use: UseContext,
     now: dt.datetime,
-) -> None:
-    """Log a department's access decision on one license (allowed or denied)."""
-    record_event(
-        session=session,
+) -> EventValues:
+    """The access-log row of a department's decision on one license (allowed or denied)."""
+    return EventValues(
         action=action,
         outcome="allowed" if decision.allowed else "denied",
         actor="department",
+        at=now,
         holder_id=holder_id,
         department_id=department_id,
         basis=decision.basis,
@@ -107,7 +113,6 @@ def _record_decision(
         license_id=license_id,
         use=use,
         reason=decision.reason,
-        now=now,
     )
 
 
@@ -275,15 +280,17 @@ def authorize_department(
     )
     if decision.allowed and not record_allowed:
         return license, decision
-    _record_decision(
+    record(
         session,
-        decision,
-        action=action,
-        department_id=department_id,
-        holder_id=license.holder_id,
-        license_id=license.id,
-        use=use,
-        now=now,
+        _decision_event(
+            decision,
+            action=action,
+            department_id=department_id,
+            holder_id=license.holder_id,
+            license_id=license.id,
+            use=use,
+            now=now,
+        ),
     )
     if not decision.allowed:
         raise PermissionDenied(DENIED)
@@ -314,17 +321,18 @@ def read_license_for_department(
         .first()
     )
     if row is None:
-        record_event(
-            session=session,
-            action="read",
-            outcome="denied",
-            actor="department",
-            department_id=department_id,
-            use=use,
-            reason="no such license",
-            now=now,
+        record_and_commit(
+            session,
+            EventValues(
+                action="read",
+                outcome="denied",
+                actor="department",
+                at=now,
+                department_id=department_id,
+                use=use,
+                reason="no such license",
+            ),
         )
-        session.commit()
         raise PermissionDenied(DENIED)
     found = record_of_row(row)
     record = found.record
@@ -335,17 +343,18 @@ def read_license_for_department(
         permitted=found.permitted,
         may_consent=found.may_consent,
     )
-    _record_decision(
+    record_and_commit(
         session,
-        decision,
-        action="read",
-        department_id=department_id,
-        holder_id=record.holder_row_id,
-        license_id=record.id,
-        use=use,
-        now=now,
+        _decision_event(
+            decision,
+            action="read",
+            department_id=department_id,
+            holder_id=record.holder_row_id,
+            license_id=record.id,
+            use=use,
+            now=now,
+        ),
     )
-    session.commit()
     if not decision.allowed:
         raise PermissionDenied(DENIED)
     return record
@@ -450,24 +459,25 @@ def search_for_department(
         )
         if decision.allowed:
             visible.append(record)
-    record_event(
-        session=session,
-        action="search",
-        outcome="allowed" if visible else "denied",
-        actor="department",
-        holder_id=holder_row_id,
-        department_id=department_id,
-        use=use,
-        reason=(
-            f"{len(visible)} license(s)"
-            if visible
-            else "nothing visible"
-            if holder_row_id is not None
-            else "no such holder"
+    record_and_commit(
+        session,
+        EventValues(
+            action="search",
+            outcome="allowed" if visible else "denied",
+            actor="department",
+            at=now,
+            holder_id=holder_row_id,
+            department_id=department_id,
+            use=use,
+            reason=(
+                f"{len(visible)} license(s)"
+                if visible
+                else "nothing visible"
+                if holder_row_id is not None
+                else "no such holder"
+            ),
         ),
-        now=now,
     )
-    session.commit()
     if not visible:
         raise PermissionDenied(DENIED)
     return visible

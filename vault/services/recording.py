@@ -1,9 +1,17 @@
 """The access log (用证记录): one row per decision or holder action, and its leaf.
 
-:func:`record_event` is the only way the vault writes an access-log row, and it always
-appends the row's transparency-log leaf in the same transaction: there is no flag or hook
+:func:`record_event` (or :func:`record`, the same for an :class:`EventValues`) and
+:func:`record_and_commit` are the only ways the vault writes an access-log row, and they
+append the row's transparency-log leaf in the same transaction: there is no flag or hook
 to skip the log. The services that act (``access``, ``grants``, ``copies``,
-``holder_actions``) call it themselves.
+``holder_actions``) call them themselves.
+
+The log's append lock serializes every writer of the log, so what matters for throughput
+is how long it is held. :func:`record_event` takes it inside the caller's transaction
+(until the caller commits); :func:`record_and_commit`, for a request whose last write is
+its log row (a department's read), on PostgreSQL sends the lock, both inserts and the
+commit in one pipeline: the lock is held for the server's own work and WAL flush only,
+never across a network round trip or the worker's wait for the GIL.
 """
 
 from __future__ import annotations
@@ -13,13 +21,22 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from signing.transparency.event import LEAF_VERSION, canonical_json, format_time
 from vault.audit_log import APPEND_LOCK_ID, insert_leaf, leaf_values, next_index
 from vault.db.base import utcnow
 from vault.models import AccessEvent
 
-__all__ = ["RecordedEvent", "UseContext", "record_event"]
+__all__ = [
+    "EventValues",
+    "RecordedEvent",
+    "UseContext",
+    "record",
+    "record_and_commit",
+    "record_event",
+]
 
 
 @dataclass(frozen=True)
@@ -36,6 +53,76 @@ class RecordedEvent:
 
     id: int
     log_index: int
+
+
+@dataclass(frozen=True)
+class EventValues:
+    """One access-log row to write, as a value (built before any lock is taken)."""
+
+    action: str
+    outcome: str
+    actor: str
+    at: dt.datetime
+    holder_id: int | None = None
+    department_id: int | None = None
+    basis: str | None = None
+    grant_id: int | None = None
+    license_id: int | None = None
+    copy_id: str | None = None
+    use: UseContext | None = None
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.at.tzinfo is None:
+            raise ValueError("naive datetime given for an access event")
+
+    @property
+    def event_type(self) -> str:
+        """The leaf's event type: ``access.<action>``."""
+        return f"access.{self.action}"
+
+    def row(self) -> dict[str, Any]:
+        """The ``access_events`` columns (without ``id`` and ``log_index``)."""
+        use = self.use
+        return {
+            "at": self.at.astimezone(dt.UTC),
+            "holder_id": self.holder_id,
+            "department_id": self.department_id,
+            "actor": self.actor,
+            "action": self.action,
+            "outcome": self.outcome,
+            "basis": self.basis,
+            "grant_id": self.grant_id,
+            "license_id": self.license_id,
+            "copy_id": self.copy_id,
+            "purpose": use.purpose if use else None,
+            "case_no": use.case_no if use else None,
+            "reason": self.reason,
+        }
+
+    def fields(self) -> dict[str, Any]:
+        """The leaf's payload without the row id: the row's non-empty fields.
+
+        Never a holder ID number: ``holder`` is the holder's row id.
+        """
+        use = self.use
+        payload: dict[str, Any] = {
+            "action": self.action,
+            "outcome": self.outcome,
+            "actor": self.actor,
+            "holder": self.holder_id,
+            "department": self.department_id,
+            "basis": self.basis,
+            "license": self.license_id,
+            "copy": self.copy_id,
+            "purpose": use.purpose if use else None,
+            "case_no": use.case_no if use else None,
+        }
+        return {k: v for k, v in payload.items() if v is not None}
+
+    def leaf_payload(self, event_id: int) -> dict[str, Any]:
+        """The leaf's payload: the row's id (``access_event``) and :meth:`fields`."""
+        return {"access_event": event_id, **self.fields()}
 
 
 _INSERT_EVENT = insert(cast(Table, AccessEvent.__table__))
@@ -64,59 +151,130 @@ def record_event(
     before it, and under it only the index is read and the two rows inserted (Core
     inserts, no unit of work). The lock lasts until the commit: commit soon after.
     """
-    purpose = use.purpose if use else None
-    case_no = use.case_no if use else None
-    at = now or utcnow()
-    if at.tzinfo is None:
-        raise ValueError("naive datetime given for an access event")
-    values: dict[str, Any] = {
-        "at": at.astimezone(dt.UTC),
-        "holder_id": holder_id,
-        "department_id": department_id,
-        "actor": actor,
-        "action": action,
-        "outcome": outcome,
-        "basis": basis,
-        "grant_id": grant_id,
-        "license_id": license_id,
-        "copy_id": copy_id,
-        "purpose": purpose,
-        "case_no": case_no,
-        "reason": reason,
-    }
-    payload: dict[str, Any] = {
-        "action": action,
-        "outcome": outcome,
-        "actor": actor,
-        "holder": holder_id,
-        "department": department_id,
-        "basis": basis,
-        "license": license_id,
-        "copy": copy_id,
-        "purpose": purpose,
-        "case_no": case_no,
-    }
+    event = EventValues(
+        action=action,
+        outcome=outcome,
+        actor=actor,
+        at=now or utcnow(),
+        holder_id=holder_id,
+        department_id=department_id,
+        basis=basis,
+        grant_id=grant_id,
+        license_id=license_id,
+        copy_id=copy_id,
+        use=use,
+        reason=reason,
+    )
+    return record(session, event)
+
+
+def record(session: Session, event: EventValues) -> RecordedEvent:
+    """:func:`record_event` for an :class:`EventValues`: in the session's transaction."""
     session.flush()
     if session.get_bind().dialect.name == "postgresql":
-        return _record_on_postgresql(session, values, payload, f"access.{action}")
+        return _record_on_postgresql(session, event)
     idx = next_index(session)
-    result = session.connection().execute(_INSERT_EVENT, {**values, "log_index": idx})
+    result = session.connection().execute(_INSERT_EVENT, {**event.row(), "log_index": idx})
     key = result.inserted_primary_key
     assert key is not None  # a single-row insert
     event_id = int(key[0])
     insert_leaf(
         session=session,
         idx=idx,
-        event_type=f"access.{action}",
-        payload=_leaf_payload(event_id, payload),
+        event_type=event.event_type,
+        payload=event.leaf_payload(event_id),
         now=utcnow(),
     )
     return RecordedEvent(event_id, idx)
 
 
-def _leaf_payload(event_id: int, payload: dict[str, Any]) -> dict[str, Any]:
-    return {"access_event": event_id, **{k: v for k, v in payload.items() if v is not None}}
+def record_and_commit(session: Session, event: EventValues) -> RecordedEvent:
+    """Write ``event``'s row and leaf and commit the session's transaction with them.
 
+    For a request whose log row is its last write. Everything the session holds is
+    flushed first and commits together with the row. On PostgreSQL the append lock,
+    both inserts and the commit go to the server in one pipeline (see the module's
+    docstring); elsewhere this is :func:`record_event` and a commit.
+    """
+    session.flush()
+    if session.get_bind().dialect.name != "postgresql":
+        recorded = record(session, event)
+        session.commit()
+        return recorded
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    values = {**event.row(), **_leaf_parts(event)}
+    lock, append, commit = raw.cursor(), raw.cursor(), raw.cursor()
+    try:
+        with raw.pipeline():
+            lock.execute(_PG_LOCK)
+            append.execute(_PG_APPEND, values)
+            commit.execute(b"COMMIT")
+        row = append.fetchone()
+    except session.get_bind().dialect.loaded_dbapi.Error as exc:
+        # As SQLAlchemy raises it (IntegrityError, OperationalError...); nothing committed.
+        raise DBAPIError.instance(
+            "record_and_commit", None, exc, session.get_bind().dialect.loaded_dbapi.Error
+        ) from exc
+    finally:
+        for cursor in (lock, append, commit):
+            cursor.close()
+    assert row is not None
+    # The driver is out of its transaction; the session's commit only ends its own
+    # bookkeeping (psycopg sends nothing when no transaction is open).
+    session.commit()
+    return RecordedEvent(int(row[1]), int(row[0]))
+
+
+def _leaf_parts(event: EventValues) -> dict[str, Any]:
+    """The parts of the leaf that do not depend on the row id and the index.
+
+    A leaf's data (:meth:`signing.transparency.LogEvent.leaf_data`) is canonical JSON
+    with sorted keys: ``{"idx":I,"payload":{"access_event":N,...},"time":...}``. The
+    row id ``N`` sorts first in the payload and the index ``I`` first in the leaf, so the
+    server completes both by concatenation and hashes the result; ``canonical_json``
+    checks the fields, and the tests compare every such leaf with :class:`LogEvent`'s.
+    """
+    fields = canonical_json(event.fields())  # b'{"action":...}', never empty
+    moment = utcnow()
+    time_and_type = canonical_json(
+        {"time": format_time(moment), "type": event.event_type, "v": LEAF_VERSION}
+    )
+    return {
+        "created_at": moment,
+        "event_type": event.event_type,
+        "payload_rest": b"," + fields[1:],
+        "leaf_tail": b"," + time_and_type[1:],
+    }
+
+
+_PG_LOCK = f"SELECT pg_advisory_xact_lock({APPEND_LOCK_ID})".encode()
+#: One statement, after the lock: the row id, the next index, both rows and the leaf hash
+#: (SHA-256 of 0x00 || leaf data, RFC 9162), computed by the server from the parts above.
+_PG_APPEND = b"""
+WITH reserved AS (
+    SELECT nextval(pg_get_serial_sequence('access_events', 'id')) AS id,
+           (SELECT coalesce(max(idx), -1) + 1 FROM log_entries) AS idx
+), leaf AS (
+    SELECT id, idx,
+           convert_to('{"access_event":' || id::text, 'UTF8') || %(payload_rest)s AS payload
+    FROM reserved
+), event AS (
+    INSERT INTO access_events (id, at, holder_id, department_id, actor, action, outcome,
+        basis, grant_id, license_id, copy_id, purpose, case_no, reason, log_index)
+    SELECT id, %(at)s, %(holder_id)s, %(department_id)s, %(actor)s, %(action)s, %(outcome)s,
+        %(basis)s, %(grant_id)s, %(license_id)s, %(copy_id)s, %(purpose)s, %(case_no)s,
+        %(reason)s, idx
+    FROM leaf
+)
+INSERT INTO log_entries (idx, created_at, event_type, payload, leaf_hash)
+SELECT idx, %(created_at)s, %(event_type)s, payload,
+       sha256('\\x00'::bytea
+              || convert_to('{"idx":' || idx::text || ',"payload":', 'UTF8')
+              || payload || %(leaf_tail)s)
+FROM leaf
+RETURNING idx, (SELECT id FROM leaf)
+"""
 
 #: One round trip: the append lock, then (a statement of its own, so a snapshot taken
 #: after the lock) the last index and the access-log row's id.
@@ -139,9 +297,7 @@ _PG_INSERT_LEAF = (
 )
 
 
-def _record_on_postgresql(
-    session: Session, values: dict[str, Any], payload: dict[str, Any], event_type: str
-) -> RecordedEvent:
+def _record_on_postgresql(session: Session, event: EventValues) -> RecordedEvent:
     """:func:`record_event` on PostgreSQL in two round trips, in the session's transaction.
 
     The same rows as the portable path, written through the session's own driver
@@ -157,9 +313,12 @@ def _record_on_postgresql(
         last, event_id = cursor.fetchone()
         idx = 0 if last is None else last + 1
         leaf = leaf_values(
-            idx=idx, event_type=event_type, payload=_leaf_payload(event_id, payload), now=utcnow()
+            idx=idx,
+            event_type=event.event_type,
+            payload=event.leaf_payload(event_id),
+            now=utcnow(),
         )
         with raw.pipeline():
-            cursor.execute(_PG_INSERT_EVENT, {**values, "id": event_id, "log_index": idx})
+            cursor.execute(_PG_INSERT_EVENT, {**event.row(), "id": event_id, "log_index": idx})
             cursor.execute(_PG_INSERT_LEAF, leaf)
     return RecordedEvent(int(event_id), idx)
