@@ -273,7 +273,8 @@ def _action_positions(tree: ast.Module) -> dict[str, int]:
 @cache
 def code_event_types() -> frozenset[str]:
     """Every event type the vault appends: literal ``event_type=`` values, and
-    ``<prefix>{action}`` (the access log's leaves) for every literal action passed."""
+    ``<prefix>{action}`` (the access log's leaves: an ``event_type=`` f-string or an
+    ``event_type`` property returning one) for every literal action passed."""
     types: set[str] = set()
     prefixes: set[str] = set()
     actions: set[str] = set()
@@ -281,6 +282,13 @@ def code_event_types() -> frozenset[str]:
         tree = ast.parse(text)
         positions = _action_positions(tree)
         for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name == "event_type":
+                # a property: ``return f"access.{self.action}"``
+                for ret in ast.walk(node):
+                    if isinstance(ret, ast.Return) and isinstance(ret.value, ast.JoinedStr):
+                        head = ret.value.values[0]
+                        assert isinstance(head, ast.Constant), ast.unparse(ret.value)
+                        prefixes.add(str(head.value))
             if not isinstance(node, ast.Call):
                 continue
             for kw in node.keywords:
