@@ -10,8 +10,8 @@ The log's append lock serializes every writer of the log, so what matters for th
 is how long it is held. :func:`record_event` takes it inside the caller's transaction
 (until the caller commits); :func:`record_and_commit`, for a request whose last write is
 its log row (a department's read), on PostgreSQL sends the lock, both inserts and the
-commit in one pipeline: the lock is held for the server's own work and WAL flush only,
-never across a network round trip or the worker's wait for the GIL.
+commit as one query: the lock is held for the server's own work and WAL flush only, never
+across a network round trip or the worker's wait for the GIL.
 """
 
 from __future__ import annotations
@@ -193,8 +193,8 @@ def record_and_commit(session: Session, event: EventValues) -> RecordedEvent:
 
     For a request whose log row is its last write. Everything the session holds is
     flushed first and commits together with the row. On PostgreSQL the append lock,
-    both inserts and the commit go to the server in one pipeline (see the module's
-    docstring); elsewhere this is :func:`record_event` and a commit.
+    both inserts and the commit go to the server as one query (see the module's
+    docstring); elsewhere this is :func:`record` and a commit.
     """
     session.flush()
     if session.get_bind().dialect.name != "postgresql":
@@ -204,21 +204,20 @@ def record_and_commit(session: Session, event: EventValues) -> RecordedEvent:
     raw = session.connection().connection.driver_connection
     assert raw is not None
     values = {**event.row(), **_leaf_parts(event)}
-    lock, append, commit = raw.cursor(), raw.cursor(), raw.cursor()
+    from psycopg import ClientCursor  # binds the values client-side, safely quoted
+
+    # Three statements in one simple query: one round trip, and the server stops at the
+    # first error (nothing is committed then).
     try:
-        with raw.pipeline():
-            lock.execute(_PG_LOCK)
-            append.execute(_PG_APPEND, values)
-            commit.execute(b"COMMIT")
-        row = append.fetchone()
+        with ClientCursor(raw) as cursor:
+            cursor.execute(_PG_APPEND_AND_COMMIT, values)
+            cursor.nextset()
+            row = cursor.fetchone()
     except session.get_bind().dialect.loaded_dbapi.Error as exc:
         # As SQLAlchemy raises it (IntegrityError, OperationalError...); nothing committed.
         raise DBAPIError.instance(
             "record_and_commit", None, exc, session.get_bind().dialect.loaded_dbapi.Error
         ) from exc
-    finally:
-        for cursor in (lock, append, commit):
-            cursor.close()
     assert row is not None
     # The driver is out of its transaction; the session's commit only ends its own
     # bookkeeping (psycopg sends nothing when no transaction is open).
@@ -275,6 +274,7 @@ SELECT idx, %(created_at)s, %(event_type)s, payload,
 FROM leaf
 RETURNING idx, (SELECT id FROM leaf)
 """
+_PG_APPEND_AND_COMMIT = _PG_LOCK + b"; " + _PG_APPEND + b"; COMMIT"
 
 #: One round trip: the append lock, then (a statement of its own, so a snapshot taken
 #: after the lock) the last index and the access-log row's id.
