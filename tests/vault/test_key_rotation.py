@@ -226,3 +226,36 @@ def test_the_same_holder_created_under_two_current_keys_is_reported(
     assert IDS[0] not in str(info.value)
     with sessions() as s:
         assert key_status(session=s, crypto=ROTATING).remaining == COUNT  # batch rolled back
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_lookups_are_not_blocked_by_a_batch_in_flight_postgres(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a batch holds its rows locked (FOR UPDATE, not yet committed), another
+    connection still finds and reads every holder: readers never wait for the rotation."""
+    import concurrent.futures
+
+    _fill(sessions)
+    real = holder_service.reseal_holder
+    found_names: list[list[str]] = []
+
+    def lookup_all() -> list[str]:
+        with sessions() as s:
+            names = []
+            for number in IDS:
+                holder = find_holder(session=s, crypto=ROTATING, holder_id=number)
+                assert holder is not None, "a holder was not found mid-batch"
+                names.append(describe_holder(crypto=ROTATING, holder=holder).name)
+            return names
+
+    def reseal_then_look(**kwargs: object) -> None:
+        real(**kwargs)  # type: ignore[arg-type]
+        if not found_names:  # after the first row of the first batch is changed, uncommitted
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                found_names.append(pool.submit(lookup_all).result(timeout=20))
+
+    monkeypatch.setattr("vault.services.key_rotation.reseal_holder", reseal_then_look)
+    result = rotate_holder_keys(sessions=sessions, crypto=ROTATING, batch_size=4)
+    assert found_names == [[f"持证人{i}" for i in range(COUNT)]]
+    assert (result.resealed, result.remaining) == (COUNT, 0)
