@@ -168,7 +168,7 @@ def run(rounds: int, level: PadesLevel = PadesLevel.B_LT) -> list[Row]:
                 target="< 5 ms",
             )
         dup_pg = _duplicate_on_postgres(pdf, verifier, root, rounds=max(rounds, 50))
-        rerun = _rerun(root, factory, level, rounds=max(3, rounds // 6))
+        rerun = _rerun(root, factory, level, rounds=max(5, rounds // 4))
     print(
         f"bulk import: {count} licenses in {bulk_s:.2f} s = {count / bulk_s:.1f} licenses/s "
         f"(2 processes, start-up included); naive loop: {naive_s:.2f} s = "

@@ -41,7 +41,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.license import LicenseMetadata
@@ -551,22 +551,29 @@ class _Decision:
     intake_digest: str
 
 
+#: What other runs decided for some bytes, newest first (built once: it runs per file).
+_JOURNAL_OF = (
+    select(
+        ImportJournalEntry.run_id,
+        ImportJournalEntry.outcome,
+        ImportJournalEntry.reason,
+        ImportJournalEntry.message,
+        ImportJournalEntry.metadata_digest,
+        ImportRun.intake_digest,
+    )
+    .join(ImportRun, ImportRun.id == ImportJournalEntry.run_id)
+    .where(
+        ImportJournalEntry.sha256 == bindparam("sha256"),
+        ImportJournalEntry.run_id != bindparam("run_id"),
+    )
+    .order_by(ImportJournalEntry.id.desc())
+)
+
+
 def _journal_of(session: Session, sha256: str, *, excluding_run: int) -> list[_Decision]:
     """What other runs (not ``excluding_run``, the current one) decided for these bytes, newest
     first."""
-    rows = session.execute(
-        select(
-            ImportJournalEntry.run_id,
-            ImportJournalEntry.outcome,
-            ImportJournalEntry.reason,
-            ImportJournalEntry.message,
-            ImportJournalEntry.metadata_digest,
-            ImportRun.intake_digest,
-        )
-        .join(ImportRun, ImportRun.id == ImportJournalEntry.run_id)
-        .where(ImportJournalEntry.sha256 == sha256, ImportJournalEntry.run_id != excluding_run)
-        .order_by(ImportJournalEntry.id.desc())
-    )
+    rows = session.connection().execute(_JOURNAL_OF, {"sha256": sha256, "run_id": excluding_run})
     return [_Decision(*row) for row in rows]
 
 
