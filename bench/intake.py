@@ -1,5 +1,6 @@
-"""Intake: bulk-import throughput (2 worker processes) vs a naive sequential loop, and the
-cost of a duplicate push vs verifying the PDF.
+"""Intake: bulk-import throughput (2 worker processes) vs a naive sequential loop, the rerun
+of a bulk import with refusals (journal vs verifying the refused files again), and the cost
+of a duplicate push vs verifying the PDF.
 
     .venv/bin/python -m bench.intake [--rounds N] [--level B-LT]
 
@@ -9,6 +10,12 @@ pays its worker start-up. The naive loop reads each file, verifies it with one r
 ``signing.verify.Verifier`` and calls ``ingest``, one after the other. The duplicate push
 is ``ingest`` of bytes already stored (a SHA-256 and an indexed lookup, no PDF parsing),
 timed against verifying the same PDF.
+
+The rerun: 40 files, 30 good and 10 sealed by a department that is not their issuer (refused
+only after verification, ``signer_not_issuer``), imported once; then the same command again.
+With the journal the rerun verifies nothing; the baseline is the rerun with
+``retry_refused``, which verifies the 10 refused files again as every rerun did before the
+journal. Both with 2 worker processes, interleaved.
 """
 
 from __future__ import annotations
@@ -20,19 +27,20 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.harness import Row, Stats, compare, format_table, machine
 from signing.seal import PadesLevel
 from signing.verify import Verifier
-from tests.helpers.pki import sample_pdf, sealer
+from tests.helpers.pki import PUBLIC_SECURITY_DEPT, sample_pdf, sealer
 from tests.vault.licenses import MARKET_DEPT, make_catalog, metadata, trust_bundle
 from vault.blobs import LocalBlobStore
 from vault.bootstrap import build_verifier
 from vault.crypto import HolderCrypto
 from vault.db import make_engine, make_session_factory
 from vault.migrations import upgrade
-from vault.services.bulk import MANIFEST_FIELDS, import_stock
+from vault.services.bulk import MANIFEST_FIELDS, ImportSummary, VerifierFactory, import_stock
 from vault.services.intake import ingest
 from vault.settings import load_settings
 
@@ -49,24 +57,49 @@ def _vault(root: Path) -> tuple[object, LocalBlobStore, HolderCrypto, int]:
     return sessions, LocalBlobStore(root / "blobs"), HolderCrypto.generate(), market
 
 
-def _stock(root: Path, count: int, level: PadesLevel) -> Path:
-    folder = root / "stock"
+def _stock(
+    root: Path, count: int, level: PadesLevel, *, foreign: int = 0, folder_name: str = "stock"
+) -> Path:
+    """``count`` sealed licenses and their manifest; the last ``foreign`` sealed by another
+    department than their issuer (refused after verification)."""
+    folder = root / folder_name
     folder.mkdir(parents=True)
-    seal = sealer(MARKET_DEPT)
+    seal, other = sealer(MARKET_DEPT), sealer(PUBLIC_SECURITY_DEPT)
     rows = []
     for i in range(count):
         name = f"{i:05d}.pdf"
-        pdf = seal.seal(sample_pdf(f"bench license {i}"), level=level)
+        by = other if i >= count - foreign else seal
+        pdf = by.seal(sample_pdf(f"bench license {i}"), level=level)
         (folder / name).write_bytes(pdf)
         data = metadata(10_000 + i).model_dump(mode="json")
         rows.append({"file": name, **{k: "" if v is None else str(v) for k, v in data.items()}})
         rows[-1]["extra"] = "{}"
-    manifest = root / "manifest.csv"
+    manifest = root / f"{folder_name}-manifest.csv"
     with manifest.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=MANIFEST_FIELDS)
         writer.writeheader()
         writer.writerows(rows)
     return manifest
+
+
+def _bulk_importer(
+    place: Path, source: Path, manifest: Path, factory: VerifierFactory
+) -> Callable[..., ImportSummary]:
+    """A fresh vault at ``place``, and ``import_stock`` of ``source`` into it (2 processes)."""
+    place.mkdir()
+    sessions, blobs, crypto, _ = _vault(place)
+    return functools.partial(
+        import_stock,
+        sessions=sessions,  # type: ignore[arg-type]
+        blobs=blobs,
+        crypto=crypto,
+        verifier_factory=factory,
+        blobs_factory=functools.partial(LocalBlobStore, place / "blobs"),
+        source=source,
+        manifest=manifest,
+        workers=2,
+        trust_fingerprint=trust_bundle().fingerprint,
+    )
 
 
 def _per_license(seconds: float, count: int) -> Stats:
@@ -84,19 +117,9 @@ def run(rounds: int, level: PadesLevel = PadesLevel.B_LT) -> list[Row]:
         factory = functools.partial(build_verifier, load_settings(trust_bundle=bundle))
 
         # Bulk import, 2 worker processes.
-        (root / "a").mkdir()
-        sessions, blobs, crypto, _ = _vault(root / "a")
+        bulk = _bulk_importer(root / "a", root / "stock", manifest, factory)
         started = time.perf_counter()
-        summary = import_stock(
-            sessions=sessions,  # type: ignore[arg-type]
-            blobs=blobs,
-            crypto=crypto,
-            verifier_factory=factory,
-            blobs_factory=functools.partial(LocalBlobStore, root / "a" / "blobs"),
-            source=root / "stock",
-            manifest=manifest,
-            workers=2,
-        )
+        summary = bulk()
         bulk_s = time.perf_counter() - started
         assert summary.ingested == count, summary
 
@@ -145,6 +168,7 @@ def run(rounds: int, level: PadesLevel = PadesLevel.B_LT) -> list[Row]:
                 target="< 5 ms",
             )
         dup_pg = _duplicate_on_postgres(pdf, verifier, root, rounds=max(rounds, 50))
+        rerun = _rerun(root, factory, level, rounds=max(5, rounds // 4))
     print(
         f"bulk import: {count} licenses in {bulk_s:.2f} s = {count / bulk_s:.1f} licenses/s "
         f"(2 processes, start-up included); naive loop: {naive_s:.2f} s = "
@@ -161,7 +185,33 @@ def run(rounds: int, level: PadesLevel = PadesLevel.B_LT) -> list[Row]:
         ),
         dup,
         *([dup_pg] if dup_pg is not None else []),
+        rerun,
     ]
+
+
+RERUN_FILES, RERUN_REFUSED = 40, 10
+
+
+def _rerun(root: Path, factory: VerifierFactory, level: PadesLevel, *, rounds: int) -> Row:
+    """The rerun of a 40-file import with 10 refusals: journal vs verifying them again."""
+    manifest = _stock(root, RERUN_FILES, level, foreign=RERUN_REFUSED, folder_name="rerun")
+    importer = _bulk_importer(root / "r", root / "rerun", manifest, factory)
+
+    def run(*, retry_refused: bool = False) -> None:
+        summary = importer(retry_refused=retry_refused)
+        assert summary.refused_total == RERUN_REFUSED, summary
+        assert summary.ingested + summary.settled_before >= RERUN_FILES - RERUN_REFUSED
+
+    run()
+    return compare(
+        f"rerun of a {RERUN_FILES}-file import, {RERUN_REFUSED} refused (2 processes)",
+        run,
+        lambda: run(retry_refused=True),
+        baseline_name="rerun verifying the refused files again (as before the journal)",
+        rounds=rounds,
+        warmup=1,
+        target="no file verified again",
+    )
 
 
 def _duplicate_on_postgres(

@@ -11,11 +11,12 @@ from __future__ import annotations
 import enum
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -76,6 +77,14 @@ class Settings(BaseSettings):
     holder_key: SecretStr | None = Field(default=None, description="AES-256-GCM key, holder IDs")
     blind_index_key: SecretStr | None = Field(default=None, description="HMAC-SHA256 key")
     token_key: SecretStr | None = Field(default=None, description="key signing API tokens")
+    # Earlier keys, kept only while `evault keys rotate` moves holder rows to the current
+    # ones (comma-separated in the environment, a list in TOML). No defaults in any mode.
+    old_holder_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, description="earlier AES-256-GCM keys: still decrypt, never encrypt"
+    )
+    old_blind_index_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, description="earlier HMAC keys: still looked up, never written"
+    )
 
     # Seal and trust
     seal_pkcs12: Path | None = Field(default=None, description="the vault's seal, PKCS#12 file")
@@ -117,6 +126,14 @@ class Settings(BaseSettings):
     )
     rate_limit_per_minute: int = Field(default=600, ge=1, description="per client, in-process")
     rate_limit_burst: int = Field(default=100, ge=1)
+
+    @field_validator("old_holder_keys", "old_blind_index_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        """A string is a comma- or space-separated list of keys."""
+        if isinstance(value, str):
+            return [part for part in value.replace(",", " ").split() if part]
+        return value
 
     @classmethod
     def settings_customise_sources(
@@ -163,6 +180,12 @@ class Settings(BaseSettings):
             problem = _secret_problem(secret)
             if problem:
                 problems.append(f"EVAULT_{name.upper()} {problem}")
+        for name in ("old_holder_keys", "old_blind_index_keys"):
+            old: list[SecretStr] = getattr(self, name)
+            for i, secret in enumerate(old, start=1):
+                problem = _secret_problem(secret)
+                if problem:
+                    problems.append(f"EVAULT_{name.upper()} entry {i} {problem}")
         if self.seal_pkcs12 is None:
             problems.append("EVAULT_SEAL_PKCS12 is not set")
         if self.log_key is None:

@@ -52,9 +52,11 @@ def _label(n: int) -> str:
 
 
 def ensure_filled(base: str, database: str, licenses: int, *, holders: int = 0) -> None:
-    """Fill ``database`` (``holders`` default: licenses / 8) unless it already is so filled."""
-    from bench.scale.fill import database_exists, fill
+    """Fill ``database`` (``holders`` default: licenses / 8) unless it already is so filled;
+    a filled database made by an older schema is brought to the newest by the migrations."""
+    from bench.scale.fill import database_exists, fill, sqlalchemy_url
     from bench.scale.probe import database_figures
+    from vault.migrations import upgrade
 
     holders = holders or max(1, int(licenses * HOLDERS_PER_LICENSE))
     if database_exists(base, database):
@@ -63,6 +65,7 @@ def ensure_filled(base: str, database: str, licenses: int, *, holders: int = 0) 
         except Exception:
             figures = {}
         if figures.get("licenses_count") == licenses and figures.get("holders_count") == holders:
+            upgrade(sqlalchemy_url(base, database))
             return
     fill(base=base, database=database, licenses=licenses, holders=holders)
 

@@ -222,6 +222,12 @@ def _catalog_rows(conn: psycopg.Connection, now: str) -> None:
             )
 
 
+_HOLDER_COLUMNS = (
+    "id, id_type, blind_index, id_ciphertext, name_ciphertext, masked_id, created_at, "
+    "updated_at, holder_key_id, blind_index_key_id"
+)
+
+
 def _holder_lines(holders: int, now: str) -> Iterator[str]:
     crypto = BENCH_CRYPTO
     for h in range(holders):
@@ -230,7 +236,8 @@ def _holder_lines(holders: int, now: str) -> Iterator[str]:
             f"{h + 1}\t111\t{_bytea(crypto.blind_index('111', number))}\t"
             f"{_bytea(crypto.encrypt(number, purpose='id'))}\t"
             f"{_bytea(crypto.encrypt(_name(h), purpose='name'))}\t"
-            f"{number[:6]}********{number[-4:]}\t{now}\t{now}\n"
+            f"{number[:6]}********{number[-4:]}\t{now}\t{now}\t"
+            f"{crypto.holder_key_id}\t{crypto.blind_index_key_id}\n"
         )
 
 
@@ -365,7 +372,7 @@ def fill(
         _drop_keys(conn, schema)
         conn.commit()
         progress(f"holders: {holders:,}")
-        _copy(conn, "COPY holders FROM STDIN", _holder_lines(holders, now))
+        _copy(conn, f"COPY holders ({_HOLDER_COLUMNS}) FROM STDIN", _holder_lines(holders, now))
         conn.commit()
         progress(f"licenses and versions: {licenses:,}")
         cols_l = (

@@ -416,7 +416,10 @@ INTERNAL_REFUSALS = {"report_mismatch"}
 
 @cache
 def code_refusal_codes() -> frozenset[str]:
-    patterns = (r'(?:IntakeRefused|_refuse)\(\s*"([a-z_]+)"', r'"refused",\s*"([a-z_]+)"')
+    patterns = (
+        r'(?:IntakeRefused|_refuse|\brefused)\(\s*"([a-z_]+)"',
+        r'"refused",\s*"([a-z_]+)"',
+    )
     texts = [_read(ROOT / "vault" / "services" / n) for n in ("intake.py", "bulk.py")]
     return frozenset(m for text in texts for p in patterns for m in re.findall(p, text))
 

@@ -18,6 +18,10 @@ class Holder(Base):
     ``blind_index`` is HMAC-SHA256 of the type and number under the blind-index key: the
     only way to find a holder. The number and the name are AES-256-GCM ciphertexts;
     ``masked_id`` (110105********002X) is what may be shown.
+
+    ``holder_key_id`` and ``blind_index_key_id`` name the keys (:func:`vault.crypto.key_id`)
+    the row was sealed and indexed with; NULL for rows written before key ids existed.
+    ``evault keys rotate`` moves every row to the current keys.
     """
 
     __tablename__ = "holders"
@@ -29,6 +33,8 @@ class Holder(Base):
     id_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     name_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     masked_id: Mapped[str] = mapped_column(String(32))
+    holder_key_id: Mapped[str | None] = mapped_column(String(16))
+    blind_index_key_id: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -10,6 +10,17 @@ this process, through :func:`vault.services.intake.ingest`, so every rule of int
 A file whose bytes are already stored is a duplicate found by its SHA-256 without being
 verified again, so an interrupted import is resumed by running it again: no duplicates,
 no losses.
+
+The journal (:class:`vault.models.ImportRun`, :class:`vault.models.ImportJournalEntry`)
+keeps each run and what it decided for each file, by SHA-256. A later run takes a file an
+earlier run settled as settled, without verifying it again: stored bytes, and refusals made
+for the same bytes with the same metadata under the same *intake digest* (the trust
+bundle's fingerprint, the catalog's rules and evault's version). A refusal is decided anew
+when asked (``retry_refused``), when that digest or the file's metadata changed, and always
+for reasons that depend on other data or on chance (a conflict, a verification that did
+not run). The journal is written after intake commits, in batches: it records decisions and
+never decides what is stored (that is still the SHA-256 lookup), so a journal entry lost to
+a crash costs one verification on the next run, nothing more.
 """
 
 from __future__ import annotations
@@ -30,13 +41,23 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.license import LicenseMetadata
 from schemas.report import VerificationReport
 from vault.blobs.base import BlobStore
 from vault.crypto import HolderCrypto
-from vault.errors import ConflictError, IntakeRefused, InvalidInput
+from vault.db.base import utcnow
+from vault.errors import ConflictError, IntakeRefused, InvalidInput, NotFound
+from vault.models import (
+    Department,
+    ImportJournalEntry,
+    ImportRun,
+    LicenseType,
+    LicenseTypeIssuer,
+    SealCertificate,
+)
 from vault.services.catalog import find_department_by_code
 from vault.services.intake import (
     PdfVerifier,
@@ -53,13 +74,21 @@ __all__ = [
     "ImportOutcome",
     "ImportSummary",
     "discover",
+    "import_run_refusals",
     "import_stock",
+    "intake_digest",
+    "list_import_runs",
     "read_manifest",
     "write_refusals",
 ]
 
 MANIFEST_FIELDS = ("file", *LicenseMetadata.model_fields)
 _WINDOW_PER_WORKER = 4
+#: Journal entries written per commit (and at the end, or on an interrupt).
+_JOURNAL_BATCH = 50
+#: Refusals that depend on what else is stored or on chance: decided anew on every run.
+_ALWAYS_RETRIED = frozenset({"conflict", "verification_error", "unreadable"})
+_METADATA_PURPOSE = "import-metadata"
 
 VerifierFactory = Callable[[], PdfVerifier]
 BlobStoreFactory = Callable[[], BlobStore]
@@ -82,7 +111,11 @@ class ImportItem:
 
 @dataclass(frozen=True)
 class ImportOutcome:
-    """What happened to one file: ``ingested``, ``duplicate`` or ``refused`` (with why)."""
+    """What happened to one file: ``ingested``, ``duplicate`` or ``refused`` (with why).
+
+    ``settled_in`` is the earlier run that settled the file, when this run took its
+    decision from the journal instead of verifying the file again.
+    """
 
     name: str
     status: str
@@ -90,13 +123,22 @@ class ImportOutcome:
     message: str | None = None
     license_id: int | None = None
     version: int | None = None
+    sha256: str | None = field(default=None, repr=False)
+    metadata_digest: str | None = field(default=None, repr=False)
+    settled_in: int | None = None
 
 
 @dataclass
 class ImportSummary:
+    """A run's outcome. ``ingested`` and ``duplicates`` count this run's decisions;
+    ``refused`` and ``refusals`` every file of the source that stands refused, whichever
+    run refused it; ``settled_before`` the files earlier runs had settled."""
+
+    run_id: int | None = None
     total: int = 0
     ingested: int = 0
     duplicates: int = 0
+    settled_before: int = 0
     refused: Counter[str] = field(default_factory=Counter)
     refusals: list[ImportOutcome] = field(default_factory=list)
     elapsed_seconds: float = 0.0
@@ -105,15 +147,24 @@ class ImportSummary:
     def refused_total(self) -> int:
         return sum(self.refused.values())
 
+    @property
+    def settled_refused(self) -> int:
+        """Refusals taken from an earlier run (not verified again)."""
+        return sum(1 for o in self.refusals if o.settled_in is not None)
+
     def add(self, outcome: ImportOutcome) -> None:
         self.total += 1
-        if outcome.status == "ingested":
-            self.ingested += 1
-        elif outcome.status == "duplicate":
-            self.duplicates += 1
-        else:
+        if outcome.settled_in is not None:
+            self.settled_before += 1
+        if outcome.status == "refused":
             self.refused[outcome.reason or "error"] += 1
             self.refusals.append(outcome)
+        elif outcome.settled_in is not None:
+            pass
+        elif outcome.status == "ingested":
+            self.ingested += 1
+        else:
+            self.duplicates += 1
 
 
 # Discovery and metadata -------------------------------------------------------------------
@@ -199,16 +250,21 @@ def _sidecar(item: ImportItem) -> dict[str, Any] | None:
     return data
 
 
-def _metadata_for(item: ImportItem, manifest: dict[str, dict[str, str]] | None) -> LicenseMetadata:
+def _metadata_input(
+    item: ImportItem, manifest: dict[str, dict[str, str]] | None
+) -> dict[str, Any] | None:
+    """The file's manifest row or sidecar object, unparsed (None: there is none)."""
     if manifest is not None:
-        row = manifest.get(item.name)
-        if row is None:
+        return manifest.get(item.name)
+    return _sidecar(item)
+
+
+def _metadata_from_input(raw: dict[str, Any] | None, *, manifest: bool) -> LicenseMetadata:
+    if raw is None:
+        if manifest:
             raise IntakeRefused("no_metadata", "the manifest has no row for this file")
-        return _metadata_from_row(row)
-    data = _sidecar(item)
-    if data is None:
         raise IntakeRefused("no_metadata", "no manifest row and no sidecar JSON for this file")
-    return _metadata_from_row(data)
+    return _metadata_from_row(raw)
 
 
 # Worker processes ----------------------------------------------------------------------------
@@ -240,6 +296,8 @@ def _verify_in_worker(data: bytes, name: str, at: dt.datetime) -> str:
 class _Pending:
     item: ImportItem
     data: bytes
+    sha256: str
+    metadata_digest: str
     metadata: LicenseMetadata
     department_id: int
     prechecked: Prechecked
@@ -256,6 +314,8 @@ def import_stock(
     manifest: Path | None = None,
     workers: int = 2,
     now: dt.datetime | None = None,
+    trust_fingerprint: str | None = None,
+    retry_refused: bool = False,
     on_outcome: Callable[[ImportOutcome], None] | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> ImportSummary:
@@ -266,6 +326,9 @@ def import_stock(
     ``workers > 1``: each worker process builds its own verifier with it. With
     ``blobs_factory`` (picklable too) the workers also store the blobs of files that
     passed verification, so the serialized writer does not wait for their fsyncs.
+    ``trust_fingerprint`` is the fingerprint of the trust bundle the verifiers use: a
+    refusal made under another one is tried again (None: trust changes go unnoticed).
+    ``retry_refused`` decides every refused file anew, verifying it again.
     """
     started = time.perf_counter()
     items = discover(source)
@@ -274,31 +337,102 @@ def import_stock(
     if on_start is not None:
         on_start(len(items))
 
-    def record(outcome: ImportOutcome) -> None:
-        summary.add(outcome)
-        if on_outcome is not None:
-            on_outcome(outcome)
-
     with sessions() as session:
+        digest = intake_digest(session=session, trust_fingerprint=trust_fingerprint)
+        run = ImportRun(
+            source=str(source.resolve()),
+            retry_refused=retry_refused,
+            intake_digest=digest,
+            state="running",
+        )
+        session.add(run)
+        session.commit()
+        run_id = summary.run_id = run.id
+        journal: list[ImportOutcome] = []
+
+        def write_journal(state: str | None = None) -> None:
+            session.add_all(_journal_entry(run_id, o) for o in journal)
+            values: dict[str, Any] = {
+                "files": summary.total,
+                "ingested": summary.ingested,
+                "duplicates": summary.duplicates,
+                "refused": summary.refused_total - summary.settled_refused,
+                "settled_before": summary.settled_before,
+            }
+            if state is not None:
+                values |= {"state": state, "finished_at": utcnow()}
+            session.execute(update(ImportRun).where(ImportRun.id == run_id).values(**values))
+            session.commit()
+            journal.clear()
+
+        def record(outcome: ImportOutcome) -> None:
+            summary.add(outcome)
+            if outcome.settled_in is None:
+                journal.append(outcome)
+                if len(journal) >= _JOURNAL_BATCH:
+                    write_journal()
+            if on_outcome is not None:
+                on_outcome(outcome)
+
         departments: dict[str, int | None] = {}
 
         def prepare(item: ImportItem) -> _Pending | ImportOutcome:
-            """Duplicates and metadata problems are settled here, without verification."""
+            """Settled files, duplicates and metadata problems are decided here, unverified."""
             try:
                 data = item.read()
             except (OSError, zipfile.BadZipFile, KeyError) as exc:
                 return ImportOutcome(item.name, "refused", "unreadable", str(exc))
             sha256 = hashlib.sha256(data).hexdigest()
             existing = version_by_sha256(session=session, sha256=sha256)
+            # Read before the rollback expires it (a reload would cost a query per file).
+            stored = (existing.license_id, existing.version) if existing is not None else None
+            earlier = _journal_of(session, sha256, excluding_run=run_id)
             session.rollback()
-            if existing is not None:
+            if stored is not None:
+                stored_by = next((e.run_id for e in earlier if e.outcome != "refused"), None)
                 return ImportOutcome(
-                    item.name, "duplicate", license_id=existing.license_id, version=existing.version
+                    item.name,
+                    "duplicate",
+                    license_id=stored[0],
+                    version=stored[1],
+                    sha256=sha256,
+                    settled_in=stored_by,
                 )
+
+            def refused(reason: str, message: str, metadata_digest: str | None) -> ImportOutcome:
+                return ImportOutcome(
+                    item.name,
+                    "refused",
+                    reason,
+                    message,
+                    sha256=sha256,
+                    metadata_digest=metadata_digest,
+                )
+
             try:
-                metadata = _metadata_for(item, rows)
+                raw = _metadata_input(item, rows)
             except IntakeRefused as exc:
-                return ImportOutcome(item.name, "refused", exc.reason, str(exc))
+                return refused(exc.reason, str(exc), None)
+            metadata_digest = crypto.digest(
+                json.dumps(raw, sort_keys=True, ensure_ascii=False).encode(),
+                purpose=_METADATA_PURPOSE,
+            )
+            if not retry_refused:
+                settled = _settled_refusal(earlier, metadata_digest, digest)
+                if settled is not None:
+                    return ImportOutcome(
+                        item.name,
+                        "refused",
+                        settled.reason,
+                        settled.message,
+                        sha256=sha256,
+                        metadata_digest=metadata_digest,
+                        settled_in=settled.run_id,
+                    )
+            try:
+                metadata = _metadata_from_input(raw, manifest=rows is not None)
+            except IntakeRefused as exc:
+                return refused(exc.reason, str(exc), metadata_digest)
             code = str(metadata.issuer_code)
             if code not in departments:
                 found = find_department_by_code(session=session, credit_code=code)
@@ -306,11 +440,10 @@ def import_stock(
                 session.rollback()
             department_id = departments[code]
             if department_id is None:
-                return ImportOutcome(
-                    item.name,
-                    "refused",
+                return refused(
                     "unknown_department",
                     f"no department is registered with 颁发机构代码 {code}",
+                    metadata_digest,
                 )
             try:
                 checked = precheck(
@@ -321,12 +454,23 @@ def import_stock(
                     sha256=sha256,
                 )
             except IntakeRefused as exc:
-                return ImportOutcome(item.name, "refused", exc.reason, str(exc))
+                return refused(exc.reason, str(exc), metadata_digest)
             except ConflictError as exc:
-                return ImportOutcome(item.name, "refused", "conflict", str(exc))
-            return _Pending(item, data, metadata, department_id, checked)
+                return refused("conflict", str(exc), metadata_digest)
+            return _Pending(item, data, sha256, metadata_digest, metadata, department_id, checked)
 
         def write(pending: _Pending, report: VerificationReport) -> ImportOutcome:
+            def refused(reason: str, message: str) -> ImportOutcome:
+                session.rollback()
+                return ImportOutcome(
+                    pending.item.name,
+                    "refused",
+                    reason,
+                    message,
+                    sha256=pending.sha256,
+                    metadata_digest=pending.metadata_digest,
+                )
+
             try:
                 result = ingest(
                     session=session,
@@ -341,34 +485,170 @@ def import_stock(
                     prechecked=pending.prechecked,
                 )
             except IntakeRefused as exc:
-                session.rollback()
-                return ImportOutcome(pending.item.name, "refused", exc.reason, str(exc))
+                return refused(exc.reason, str(exc))
             except ConflictError as exc:
-                session.rollback()
-                return ImportOutcome(pending.item.name, "refused", "conflict", str(exc))
+                return refused("conflict", str(exc))
             return ImportOutcome(
                 pending.item.name,
                 "ingested" if result.created else "duplicate",
                 license_id=result.license.id,
                 version=result.version.version,
+                sha256=pending.sha256,
+                metadata_digest=pending.metadata_digest,
             )
 
         at = now or dt.datetime.now(dt.UTC)
-        if workers <= 1:
-            verifier = verifier_factory()
-            for item in items:
-                prepared = prepare(item)
-                if isinstance(prepared, ImportOutcome):
-                    record(prepared)
-                    continue
-                report = verifier.verify(prepared.data, at=at, file_name=item.name)
-                record(write(prepared, report))
-        else:
-            _run_parallel(
-                items, prepare, write, record, verifier_factory, blobs_factory, workers, at
-            )
+        try:
+            if workers <= 1:
+                verifier: PdfVerifier | None = None
+                for item in items:
+                    prepared = prepare(item)
+                    if isinstance(prepared, ImportOutcome):
+                        record(prepared)
+                        continue
+                    verifier = verifier or verifier_factory()
+                    report = verifier.verify(prepared.data, at=at, file_name=item.name)
+                    record(write(prepared, report))
+            else:
+                _run_parallel(
+                    items, prepare, write, record, verifier_factory, blobs_factory, workers, at
+                )
+        except BaseException:
+            session.rollback()
+            try:
+                write_journal("interrupted")
+            except Exception:  # the original error matters more than the journal's
+                session.rollback()
+            raise
+        write_journal("finished")
     summary.elapsed_seconds = time.perf_counter() - started
     return summary
+
+
+def _journal_entry(run_id: int, outcome: ImportOutcome) -> ImportJournalEntry:
+    return ImportJournalEntry(
+        run_id=run_id,
+        name=outcome.name,
+        sha256=outcome.sha256,
+        metadata_digest=outcome.metadata_digest,
+        outcome=outcome.status,
+        reason=outcome.reason,
+        message=outcome.message,
+        license_id=outcome.license_id,
+        version=outcome.version,
+    )
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """An earlier run's journal entry for some bytes, with that run's intake digest."""
+
+    run_id: int
+    outcome: str
+    reason: str | None
+    message: str | None
+    metadata_digest: str | None
+    intake_digest: str
+
+
+#: What other runs decided for some bytes, newest first (built once: it runs per file).
+_JOURNAL_OF = (
+    select(
+        ImportJournalEntry.run_id,
+        ImportJournalEntry.outcome,
+        ImportJournalEntry.reason,
+        ImportJournalEntry.message,
+        ImportJournalEntry.metadata_digest,
+        ImportRun.intake_digest,
+    )
+    .join(ImportRun, ImportRun.id == ImportJournalEntry.run_id)
+    .where(
+        ImportJournalEntry.sha256 == bindparam("sha256"),
+        ImportJournalEntry.run_id != bindparam("run_id"),
+    )
+    .order_by(ImportJournalEntry.id.desc())
+)
+
+
+def _journal_of(session: Session, sha256: str, *, excluding_run: int) -> list[_Decision]:
+    """What other runs (not ``excluding_run``, the current one) decided for these bytes, newest
+    first."""
+    rows = session.connection().execute(_JOURNAL_OF, {"sha256": sha256, "run_id": excluding_run})
+    return [_Decision(*row) for row in rows]
+
+
+def _settled_refusal(
+    earlier: list[_Decision], metadata_digest: str, digest: str
+) -> _Decision | None:
+    """The refusal that settles these bytes with this metadata, if the newest decision for
+    them is one made under the same intake digest for a reason that does not change alone."""
+    newest = next((e for e in earlier if e.metadata_digest == metadata_digest), None)
+    if (
+        newest is not None
+        and newest.outcome == "refused"
+        and newest.intake_digest == digest
+        and newest.reason not in _ALWAYS_RETRIED
+    ):
+        return newest
+    return None
+
+
+def intake_digest(*, session: Session, trust_fingerprint: str | None) -> str:
+    """A fingerprint of what intake's verdicts depend on besides the file and its metadata:
+    the trust bundle, the catalog's rules (departments, issuers, license types, seal
+    fingerprints) and evault's version. Ends the session's read transaction."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        evault_version = version("evault")
+    except PackageNotFoundError:
+        evault_version = "unknown"
+    departments = session.execute(
+        select(Department.id, Department.credit_code, Department.is_issuer).order_by(Department.id)
+    ).all()
+    types = session.execute(
+        select(LicenseType.id, LicenseType.code, LicenseType.holder_kind).order_by(LicenseType.id)
+    ).all()
+    issuers = session.execute(
+        select(LicenseTypeIssuer.license_type_id, LicenseTypeIssuer.department_id).order_by(
+            LicenseTypeIssuer.license_type_id, LicenseTypeIssuer.department_id
+        )
+    ).all()
+    seals = session.execute(
+        select(SealCertificate.department_id, SealCertificate.fingerprint).order_by(
+            SealCertificate.department_id, SealCertificate.fingerprint
+        )
+    ).all()
+    session.rollback()
+    payload = {
+        "trust": trust_fingerprint or "",
+        "evault": evault_version,
+        "departments": [list(r) for r in departments],
+        "types": [list(r) for r in types],
+        "issuers": [list(r) for r in issuers],
+        "seals": [list(r) for r in seals],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def list_import_runs(*, session: Session, limit: int = 20) -> list[ImportRun]:
+    """The latest runs of ``evault import``, newest first."""
+    return list(session.scalars(select(ImportRun).order_by(ImportRun.id.desc()).limit(limit)))
+
+
+def import_run_refusals(*, session: Session, run_id: int) -> tuple[ImportRun, list[ImportOutcome]]:
+    """A run and the refusals it decided (not those it took from earlier runs)."""
+    run = session.get(ImportRun, run_id)
+    if run is None:
+        raise NotFound(f"there is no import run {run_id}")
+    entries = session.scalars(
+        select(ImportJournalEntry)
+        .where(ImportJournalEntry.run_id == run_id, ImportJournalEntry.outcome == "refused")
+        .order_by(ImportJournalEntry.id)
+    )
+    return run, [
+        ImportOutcome(e.name, e.outcome, e.reason, e.message, sha256=e.sha256) for e in entries
+    ]
 
 
 def _run_parallel(
@@ -435,10 +715,12 @@ def _run_parallel(
 
 
 def write_refusals(summary: ImportSummary, path: Path) -> Path:
-    """Write the refusals as CSV (file, reason, message); messages carry no holder IDs."""
+    """Write the refusals as CSV (file, reason, message, run: the run that refused the
+    file); messages carry no holder IDs."""
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["file", "reason", "message"])
+        writer.writerow(["file", "reason", "message", "run"])
         for outcome in summary.refusals:
-            writer.writerow([outcome.name, outcome.reason or "", outcome.message or ""])
+            run = outcome.settled_in or summary.run_id
+            writer.writerow([outcome.name, outcome.reason or "", outcome.message or "", run or ""])
     return path

@@ -74,3 +74,24 @@ def test_bad_values_give_one_clear_error(tmp_path: Path, monkeypatch: pytest.Mon
 def test_secrets_are_not_shown_in_repr(tmp_path: Path) -> None:
     s = load_settings(data_dir=tmp_path, holder_key=STRONG)
     assert STRONG not in repr(s)
+
+
+def test_old_keys_are_checked_like_current_ones(tmp_path: Path) -> None:
+    s = load_settings(
+        data_dir=tmp_path,
+        holder_key=STRONG,
+        blind_index_key=STRONG[::-1],
+        token_key=STRONG,
+        seal_pkcs12=tmp_path / "seal.p12",
+        log_key=tmp_path / "log.pem",
+        old_holder_keys=f"{STRONG}, short",
+        old_blind_index_keys=["example-" + STRONG],
+    )
+    assert len(s.old_holder_keys) == 2
+    with pytest.raises(ConfigError) as info:
+        s.check_production()
+    msg = str(info.value)
+    assert "EVAULT_OLD_HOLDER_KEYS entry 2 is shorter than 32 characters" in msg
+    assert "EVAULT_OLD_BLIND_INDEX_KEYS entry 1 is a placeholder or demo value" in msg
+    assert "entry 1 is" not in msg.split("EVAULT_OLD_BLIND_INDEX_KEYS")[0]
+    assert load_settings(data_dir=tmp_path).old_holder_keys == []  # no default key, any mode
