@@ -273,12 +273,6 @@ def test_lookups_are_not_blocked_by_a_batch_in_flight_postgres(
     assert (result.resealed, result.remaining) == (COUNT, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="vault/services/access.py search_for_department (not ours to change in this "
-    "branch) looks a holder up by the current index key only; it should use "
-    "holders.holder_lookup / HolderCrypto.blind_indexes. Remove this mark once it does.",
-)
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_department_search_finds_a_holder_not_yet_re_sealed(
     sessions: sessionmaker[Session], blobs: LocalBlobStore

@@ -409,10 +409,12 @@ def search_for_department(
     """
     now = now or utcnow()
     parsed = parse_holder_id(holder_id, holder_id_type)
-    index = crypto.blind_index(parsed.id_type.value, parsed)
+    indexes = list(crypto.blind_indexes(parsed.id_type.value, parsed))  # current key first
     holder: Holder | None = None
     if share_code:
-        holder = session.scalars(select(Holder).where(Holder.blind_index == index)).one_or_none()
+        holder = session.scalars(
+            select(Holder).where(Holder.blind_index.in_(indexes))
+        ).one_or_none()
         grant = _redeem(
             session, code=share_code, holder=holder, department_id=department_id, use=use, now=now
         )
@@ -433,7 +435,7 @@ def search_for_department(
         session.connection()
         .execute(
             OF_HOLDER_FOR_DEPARTMENT,
-            {"department_id": department_id, "blind_index": index, "now": now},
+            {"department_id": department_id, "blind_indexes": indexes, "now": now},
         )
         .all()
     )
@@ -443,7 +445,7 @@ def search_for_department(
     elif holder is not None:
         holder_row_id = holder.id
     else:
-        holder_row_id = session.scalar(select(Holder.id).where(Holder.blind_index == index))
+        holder_row_id = session.scalar(select(Holder.id).where(Holder.blind_index.in_(indexes)))
     rules = _Rules(session, department_id=department_id, use=use, now=now)
     visible: list[LicenseRecord] = []
     for row in rows:

@@ -157,9 +157,13 @@ def _for_department() -> Select[Any]:
 
 #: One license (``:license_id``) for the department ``:department_id``.
 ONE_FOR_DEPARTMENT = _for_department().where(_L.id == bindparam("license_id"))
-#: The licenses of the holder with blind index ``:blind_index``, oldest first.
+#: The licenses of the holder whose blind index is one of ``:blind_indexes`` (the index
+#: under every configured key: during a key rotation a row carries the old or the new
+#: one), oldest first.
 OF_HOLDER_FOR_DEPARTMENT = (
-    _for_department().where(_H.blind_index == bindparam("blind_index")).order_by(_L.id)
+    _for_department()
+    .where(_H.blind_index.in_(bindparam("blind_indexes", expanding=True)))
+    .order_by(_L.id)
 )
 
 
