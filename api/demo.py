@@ -378,7 +378,8 @@ def instructions(summary: DemoSummary) -> str:
         )
     lines += [
         "",
-        "Holders (ID number, then a token for `Authorization: Bearer`; or `evault dev-token`):",
+        "Holders (ID number; each one's token for `Authorization: Bearer` is in"
+        " demo-credentials.json, or make one with `evault dev-token`):",
     ]
     for h in doc["holders"]:
         lines.append(f"  {h['name']} {h['holder_id']}")
