@@ -9,7 +9,7 @@ import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from signing.copies import CopyAnnotation, CopyMaker
@@ -227,3 +227,16 @@ def test_the_lock_is_released_after_an_error(sessions: sessionmaker[Session]) ->
         raise RuntimeError("boom")
     with sessions() as session, key_lock(session, "test", 4, wait=0.2):
         pass
+
+
+def test_lock_timeout_applies_to_the_lock_only(sessions: sessionmaker[Session]) -> None:
+    held = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = :pid")
+    with sessions() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("a PostgreSQL setting")
+        with key_lock(session, "test", 5, wait=7) as locked:
+            assert locked.execute(text("SHOW lock_timeout")).scalar() == "0"
+            pid = locked.execute(text("SELECT pg_backend_pid()")).scalar()
+            assert locked.execute(held, {"pid": pid}).scalar() == 1
+        with sessions() as other:
+            assert other.execute(held, {"pid": pid}).scalar() == 0  # unlocked, not just idle

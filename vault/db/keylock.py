@@ -92,16 +92,20 @@ def _timeout(wait: float) -> ConflictError:
 
 @contextlib.contextmanager
 def _advisory_lock(engine: Engine, digest: bytes, wait: float) -> Iterator[Connection]:
+    """The lock on ``digest`` held by a connection of its own, which is yielded.
+
+    Locking and unlocking run in autocommit mode: one round trip each, no BEGIN or COMMIT
+    (the lock is session-level); ``lock_timeout`` is set for the locking statement only.
+    """
     high = int.from_bytes(digest[:4], "big", signed=True)
     low = int.from_bytes(digest[4:8], "big", signed=True)
-    keys = {"high": high, "low": low}
     connection = engine.connect()
+    default_isolation = connection.default_isolation_level
     try:
-        connection.execute(
-            text("SELECT set_config('lock_timeout', :ms, true)"), {"ms": f"{round(wait * 1000)}"}
-        )
-        connection.execute(text("SELECT pg_advisory_lock(:high, :low)"), keys)
-        connection.commit()  # lock_timeout was local to that transaction; the lock stays
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.execute(_LOCK, {"ms": str(round(wait * 1000)), "high": high, "low": low})
+        connection.commit()  # ends SQLAlchemy's own transaction; nothing is sent in autocommit
+        connection.execution_options(isolation_level=default_isolation)
     except DBAPIError as exc:
         connection.close()
         if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
@@ -113,12 +117,21 @@ def _advisory_lock(engine: Engine, digest: bytes, wait: float) -> Iterator[Conne
         try:
             if connection.in_transaction():
                 connection.rollback()
-            connection.execute(text("SELECT pg_advisory_unlock(:high, :low)"), keys)
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            connection.execute(_UNLOCK, {"high": high, "low": low})
             connection.commit()
         except Exception:  # a broken connection: discarding it ends its lock
             connection.invalidate()
         finally:
-            connection.close()
+            connection.close()  # back to the pool, in its default isolation level
+
+
+#: The subquery runs first: lock_timeout applies to this statement's own transaction.
+_LOCK = text(
+    "SELECT pg_advisory_lock(:high, :low)"
+    " FROM (SELECT set_config('lock_timeout', :ms, true)) AS timeout"
+)
+_UNLOCK = text("SELECT pg_advisory_unlock(:high, :low)")
 
 
 class _LocalLocks:
