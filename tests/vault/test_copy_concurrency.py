@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from signing.copies import CopyAnnotation, CopyMaker
 from tests.conftest import ROOT
 from tests.helpers.pki import sealer
+from tests.vault.conftest import schema_url
 from tests.vault.licenses import CITIZEN_TYPE, license_pdf, make_catalog, metadata, verifier
 from tests.vault.together import run_together
 from vault.blobs import LocalBlobStore
 from vault.crypto import HolderCrypto
+from vault.db import make_engine, make_session_factory
 from vault.db.keylock import key_lock
 from vault.errors import ConflictError
 from vault.models import AccessEvent, CertifiedCopy
@@ -163,6 +165,7 @@ def test_different_cases_at_once_each_get_a_copy(
 _OTHER_PROCESS = """
 import sys
 from vault.db import make_engine, make_session_factory
+from vault.db import make_engine, make_session_factory
 from vault.db.keylock import key_lock
 from vault.errors import ConflictError
 
@@ -229,14 +232,17 @@ def test_the_lock_is_released_after_an_error(sessions: sessionmaker[Session]) ->
         pass
 
 
-def test_lock_timeout_applies_to_the_lock_only(sessions: sessionmaker[Session]) -> None:
+@pytest.mark.postgres
+def test_lock_timeout_applies_to_the_lock_only(postgres_schema: str) -> None:
+    engine = make_engine(schema_url(postgres_schema))
+    sessions = make_session_factory(engine)
     held = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = :pid")
-    with sessions() as session:
-        if session.get_bind().dialect.name != "postgresql":
-            pytest.skip("a PostgreSQL setting")
-        with key_lock(session, "test", 5, wait=7) as locked:
+    try:
+        with sessions() as session, key_lock(session, "test", 5, wait=7) as locked:
             assert locked.execute(text("SHOW lock_timeout")).scalar() == "0"
             pid = locked.execute(text("SELECT pg_backend_pid()")).scalar()
             assert locked.execute(held, {"pid": pid}).scalar() == 1
         with sessions() as other:
             assert other.execute(held, {"pid": pid}).scalar() == 0  # unlocked, not just idle
+    finally:
+        engine.dispose()
