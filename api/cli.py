@@ -37,7 +37,12 @@ def _register(app: typer.Typer) -> None:
         from vault.settings import load_settings
 
         try:
-            load_settings().check_production()
+            settings = load_settings()
+            settings.check_production()
+            if not settings.is_demo:  # the seal too, before any worker starts
+                from api.sealing import copy_renderer_from_settings
+
+                copy_renderer_from_settings(settings).close()
         except VaultError as exc:
             fail(str(exc))
         uvicorn.run(

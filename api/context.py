@@ -64,8 +64,12 @@ class ApiContext:
     renderer: Lazy[CopyRenderer]
     owns_vault: bool = True
     extras: dict[str, Any] = field(default_factory=dict)
+    closers: list[Callable[[], None]] = field(default_factory=list)
+    """Run by :meth:`close` (e.g. the vault sealer's HSM session, once built)."""
 
     def close(self) -> None:
+        for close in self.closers:
+            close()
         if self.owns_vault:
             self.engine.dispose()
 
@@ -75,13 +79,17 @@ def build_context(settings: Settings, vault: Any | None = None) -> ApiContext:
 
     ``vault``: an open :class:`vault.bootstrap.Vault` (or any object with ``engine``,
     ``sessions``, ``blobs``, ``crypto``, ``verifier`` and optionally ``copy_renderer``);
-    default: :func:`vault.bootstrap.open_vault` on the settings.
+    default: :func:`vault.bootstrap.open_vault` on the settings. In production, a context
+    that opens its own vault builds the vault's sealer now (HSM login, CRLs fetched), so a
+    seal that cannot work refuses to start (:class:`vault.errors.ConfigError`); otherwise it
+    is built on the first copy.
     """
     from vault.bootstrap import open_vault
 
     owns = vault is None
     opened = open_vault(settings) if vault is None else vault
     given_renderer = getattr(opened, "copy_renderer", None)
+    closers: list[Callable[[], None]] = []
 
     def renderer() -> CopyRenderer:
         if given_renderer is not None:
@@ -89,13 +97,15 @@ def build_context(settings: Settings, vault: Any | None = None) -> ApiContext:
             return given
         from api.sealing import copy_renderer_from_settings
 
-        return copy_renderer_from_settings(settings)
+        built = copy_renderer_from_settings(settings)
+        closers.append(built.close)
+        return built
 
     def verifier() -> PdfVerifier:
         verifier: PdfVerifier = opened.verifier
         return verifier
 
-    return ApiContext(
+    ctx = ApiContext(
         settings=settings,
         engine=opened.engine,
         sessions=opened.sessions,
@@ -112,4 +122,12 @@ def build_context(settings: Settings, vault: Any | None = None) -> ApiContext:
         verifier=Lazy(verifier),
         renderer=Lazy(renderer),
         owns_vault=owns,
+        closers=closers,
     )
+    if owns and not settings.is_demo and given_renderer is None:
+        try:
+            ctx.renderer.get()
+        except BaseException:
+            ctx.close()
+            raise
+    return ctx

@@ -1,23 +1,48 @@
 """The vault's own seal for certified copies, built from settings.
 
-Production: ``EVAULT_SEAL_PKCS12`` + ``EVAULT_SEAL_PASSWORD`` (the key; an HSM key source can
-take its place later), ``EVAULT_TSA_URL`` (an RFC 3161 TSA) and ``EVAULT_SEAL_CRLS`` (DER CRLs
-covering the seal's and the TSA's chains, embedded in every B-LT seal).
+The seal key is one of
 
-Demo mode: the demo PKI written by ``evault demo`` into ``DATA_DIR/pki`` (its password in
-``DATA_DIR/keys/pki_password.hex``), with the in-process TSA of that PKI.
+- ``EVAULT_SEAL_PKCS12`` + ``EVAULT_SEAL_PASSWORD``: a PKCS#12 file;
+- ``EVAULT_SEAL_PKCS11_MODULE`` + ``EVAULT_SEAL_PKCS11_TOKEN`` + ``EVAULT_SEAL_PKCS11_KEY`` +
+  the PIN (``EVAULT_SEAL_PKCS11_PIN``, or ``EVAULT_SEAL_PKCS11_PIN_FILE`` naming a file that
+  holds it) + ``EVAULT_SEAL_CERTIFICATES`` (PEM: the seal certificate, then the CAs above it,
+  issuer first): a key in an HSM, which never leaves it (``signing.keys.Pkcs11KeySource``;
+  the key must sign a probe that the certificate verifies);
+
+with ``EVAULT_TSA_URL`` (an RFC 3161 TSA). The revocation data every B-LT seal embeds is
+``EVAULT_SEAL_CRLS`` (DER files, used as given) when set; otherwise the CRLs named by the
+seal certificates' CRL distribution points, fetched when the sealer is built and fetched
+again before they run out (``signing.revocation.CrlRefresher``).
+
+Demo mode without a seal key: the demo PKI written by ``evault demo`` into ``DATA_DIR/pki``
+(its password in ``DATA_DIR/keys/pki_password.hex``), with the in-process TSA of that PKI.
+
+Every problem surfaces as one :class:`vault.errors.ConfigError` saying what is wrong when
+the sealer is built; an API that opens its own vault in production builds it at start
+(:func:`api.context.build_context`), so a misconfigured seal refuses to start.
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
-from signing.errors import SigningError
+from cryptography import x509
+
+from signing.copies.annotation import CopyAnnotation
+from signing.errors import RevocationDataError, SigningError
+from signing.keys import KeySource
+from signing.revocation import CrlRefresher
 from vault.errors import ConfigError
 from vault.services.copies import CopyRenderer
 from vault.settings import Settings
 
-__all__ = ["copy_renderer_from_settings", "demo_pki_dir", "demo_pki_password"]
+__all__ = [
+    "VaultCopyRenderer",
+    "copy_renderer_from_settings",
+    "demo_pki_dir",
+    "demo_pki_password",
+]
 
 
 def demo_pki_dir(settings: Settings) -> Path:
@@ -30,39 +55,148 @@ def demo_pki_password(settings: Settings) -> str:
     return secret_file(settings.data_dir / "keys" / "pki_password.hex").decode()
 
 
-def copy_renderer_from_settings(settings: Settings) -> CopyRenderer:
-    """A ``signing.copies.CopyMaker`` around the vault's sealer (loads keys once)."""
-    from signing.copies.maker import CopyMaker
-    from signing.keys import LocalKeySource, Pkcs12KeySource
-    from signing.seal import Sealer
-    from signing.timestamps import EmbeddedTSA, HttpTSA
+class VaultCopyRenderer:
+    """The vault's copy maker: keeps its CRLs current and closes its key source at the end."""
 
+    def __init__(
+        self,
+        maker: CopyRenderer,
+        *,
+        key_source: KeySource | None = None,
+        refresher: CrlRefresher | None = None,
+    ) -> None:
+        self._maker = maker
+        self._key_source = key_source
+        self.refresher = refresher
+        """Keeps the fetched CRLs current (None: CRLs given, or the demo PKI's)."""
+
+    def make(self, original: bytes, annotation: CopyAnnotation) -> bytes:
+        if self.refresher is not None:
+            self.refresher.ensure_current()
+        return self._maker.make(original, annotation)
+
+    def close(self) -> None:
+        """Release the key source (an HSM session); no copy can be made afterwards."""
+        _close(self._key_source)
+
+
+def _close(key_source: KeySource | None) -> None:
+    close = getattr(key_source, "close", None)
+    if callable(close):
+        close()
+
+
+def _read(path: Path, what: str) -> bytes:
     try:
-        if settings.seal_pkcs12 is None:
-            if not settings.is_demo:
-                raise ConfigError("EVAULT_SEAL_PKCS12 is not set: certified copies need a seal")
-            from signing.pki import DemoPKI
-
-            pki = DemoPKI.load(demo_pki_dir(settings), demo_pki_password(settings))
-            source = LocalKeySource(
-                certificate=pki.vault_seal.certificate,
-                private_key=pki.vault_seal.private_key,
-                chain=pki.chain,
-            )
-            tsa = EmbeddedTSA(
-                certificate=pki.tsa.certificate, private_key=pki.tsa.private_key, chain=pki.chain
-            )
-            sealer = Sealer(source, timestamper=tsa, crls=pki.crls())
-        else:
-            password = settings.seal_password.get_secret_value() if settings.seal_password else None
-            key = Pkcs12KeySource.load(settings.seal_pkcs12, password)
-            if not settings.tsa_url:
-                raise ConfigError("EVAULT_TSA_URL is not set: B-LT copies need a timestamp")
-            crls = [path.read_bytes() for path in settings.seal_crls]
-            sealer = Sealer(key, timestamper=HttpTSA(settings.tsa_url), crls=crls)
-        maker: CopyRenderer = CopyMaker(sealer)
-        return maker
+        return path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"cannot read the seal's files: {exc}") from None
-    except SigningError as exc:
-        raise ConfigError(f"the vault's seal is unusable: {exc}") from None
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+
+
+def _pin(settings: Settings) -> str:
+    if settings.seal_pkcs11_pin is not None:
+        return settings.seal_pkcs11_pin.get_secret_value()
+    assert settings.seal_pkcs11_pin_file is not None  # Settings.seal_key_problem
+    path = settings.seal_pkcs11_pin_file
+    try:
+        pin = _read(path, "EVAULT_SEAL_PKCS11_PIN_FILE").decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise ConfigError(f"EVAULT_SEAL_PKCS11_PIN_FILE {path} is not UTF-8 text") from None
+    if not pin:
+        raise ConfigError(f"EVAULT_SEAL_PKCS11_PIN_FILE {path} is empty")
+    return pin
+
+
+def _certificates(path: Path) -> list[x509.Certificate]:
+    data = _read(path, "EVAULT_SEAL_CERTIFICATES")
+    try:
+        certificates = x509.load_pem_x509_certificates(data)
+    except ValueError:
+        certificates = []
+    if not certificates:
+        raise ConfigError(f"EVAULT_SEAL_CERTIFICATES {path} holds no PEM certificate")
+    return certificates
+
+
+def _key_source(settings: Settings) -> KeySource | None:
+    """The configured seal key (None: none configured, the demo PKI in demo mode)."""
+    from signing.keys import Pkcs11KeySource, Pkcs12KeySource
+
+    if settings.seal_pkcs12 is not None:
+        password = settings.seal_password.get_secret_value() if settings.seal_password else None
+        return Pkcs12KeySource.load(settings.seal_pkcs12, password)
+    if settings.seal_pkcs11_module is None:
+        return None
+    assert settings.seal_certificates and settings.seal_pkcs11_token and settings.seal_pkcs11_key
+    leaf, *chain = _certificates(settings.seal_certificates)
+    return Pkcs11KeySource.open(
+        module=settings.seal_pkcs11_module,
+        token_label=settings.seal_pkcs11_token,
+        key_label=settings.seal_pkcs11_key,
+        pin=_pin(settings),
+        certificate=leaf,
+        chain=chain,
+    )
+
+
+def _demo_renderer(settings: Settings) -> VaultCopyRenderer:
+    from signing.copies.maker import CopyMaker
+    from signing.keys import LocalKeySource
+    from signing.pki import DemoPKI
+    from signing.seal import Sealer
+    from signing.timestamps import EmbeddedTSA
+
+    pki = DemoPKI.load(demo_pki_dir(settings), demo_pki_password(settings))
+    source = LocalKeySource(
+        certificate=pki.vault_seal.certificate,
+        private_key=pki.vault_seal.private_key,
+        chain=pki.chain,
+    )
+    tsa = EmbeddedTSA(
+        certificate=pki.tsa.certificate, private_key=pki.tsa.private_key, chain=pki.chain
+    )
+    return VaultCopyRenderer(CopyMaker(Sealer(source, timestamper=tsa, crls=pki.crls())))
+
+
+def _renderer(settings: Settings, key: KeySource) -> VaultCopyRenderer:
+    from signing.copies.maker import CopyMaker
+    from signing.seal import Sealer
+    from signing.timestamps import HttpTSA
+
+    if not settings.tsa_url:
+        raise ConfigError("EVAULT_TSA_URL is not set: B-LT copies need a timestamp")
+    tsa = HttpTSA(settings.tsa_url)
+    if settings.seal_crls:
+        crls = [_read(path, "EVAULT_SEAL_CRLS file") for path in settings.seal_crls]
+        sealer = Sealer(key, timestamper=tsa, crls=crls)
+        return VaultCopyRenderer(CopyMaker(sealer), key_source=key)
+    sealer = Sealer(key, timestamper=tsa)
+    try:
+        refresher = CrlRefresher(sealer, [key.certificate, *key.chain])
+    except RevocationDataError as exc:
+        raise ConfigError(
+            f"EVAULT_SEAL_CRLS is not set and the seal's CRLs cannot be fetched: {exc}"
+        ) from None
+    return VaultCopyRenderer(CopyMaker(sealer), key_source=key, refresher=refresher)
+
+
+def copy_renderer_from_settings(settings: Settings) -> VaultCopyRenderer:
+    """The vault's copy maker (keys loaded once, CRLs obtained); :class:`ConfigError` when
+    the seal cannot be built, naming the first problem."""
+    problem = settings.seal_key_problem()
+    if problem:
+        raise ConfigError(problem)
+    key: KeySource | None = None
+    try:
+        key = _key_source(settings)
+        if key is None:
+            return _demo_renderer(settings)
+        return _renderer(settings, key)
+    except BaseException as exc:
+        with contextlib.suppress(Exception):
+            _close(key)
+        if isinstance(exc, OSError):
+            raise ConfigError(f"cannot read the seal's files: {exc}") from None
+        if isinstance(exc, SigningError):
+            raise ConfigError(f"the vault's seal is unusable: {exc}") from None
+        raise

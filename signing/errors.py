@@ -12,6 +12,7 @@ __all__ = [
     "KeySourceError",
     "LogFormatError",
     "LogVerificationError",
+    "RevocationDataError",
     "SealingError",
     "SigningError",
     "TimestampError",
@@ -34,6 +35,10 @@ class TimestampError(SigningError):
 
 class SealingError(SigningError):
     """A PDF cannot be sealed (unreadable, encrypted, locked against changes)."""
+
+
+class RevocationDataError(SigningError):
+    """Revocation data (a CRL) cannot be obtained, or is not the one it should be."""
 
 
 class TrustError(SigningError):

@@ -14,13 +14,17 @@ A :class:`KeySource` gives the signing certificate, the chain above it, and a py
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pyhanko.sign.signers.pdf_cms import Signer
 
@@ -140,8 +144,10 @@ class Pkcs11KeySource(KeySource):
         """Log in to the token ``token_label`` of the PKCS#11 ``module`` and find the key.
 
         ``certificate``: the seal certificate when it is not stored on the token (else the
-        certificate with label ``key_label`` is read from the token). Any failure (module
-        missing, token absent, wrong PIN, no such key) raises :class:`KeySourceError`.
+        certificate with label ``key_label`` is read from the token). The key signs a probe
+        that must verify with the certificate's public key. Any failure (module missing,
+        token absent, wrong PIN, no such key, a key of another certificate) raises
+        :class:`KeySourceError`.
         """
         try:
             from pyhanko.sign import pkcs11 as p11
@@ -174,13 +180,20 @@ class Pkcs11KeySource(KeySource):
             )
             asn1_cert = signer.signing_cert  # loads the certificate from the token if needed
             session.get_key(label=key_label, object_class=_private_key_class())
+            leaf = certificate or x509.load_der_x509_certificate(asn1_cert.dump())
+            probe = _run(signer.async_sign_raw(_PROBE, "sha256"))
         except Exception as exc:
             session.close()
             raise KeySourceError(
                 f"no usable key {key_label!r} on PKCS#11 token {token_label!r}: "
                 f"{type(exc).__name__} {exc}".rstrip()
             ) from None
-        leaf = certificate or x509.load_der_x509_certificate(asn1_cert.dump())
+        if not _signed_by(leaf, probe):
+            session.close()
+            raise KeySourceError(
+                f"the key {key_label!r} on PKCS#11 token {token_label!r} does not match the "
+                f"seal certificate ({leaf.subject.rfc4514_string()})"
+            )
         return cls(session=session, signer=signer, certificate=leaf, chain=chain)
 
     @property
@@ -190,6 +203,34 @@ class Pkcs11KeySource(KeySource):
     def close(self) -> None:
         """Close the PKCS#11 session (the signer cannot be used afterwards)."""
         self._session.close()
+
+
+_PROBE = b"evault: does this key belong to the seal certificate?"
+
+
+def _run(coroutine: Coroutine[Any, Any, bytes]) -> bytes:
+    """Run ``coroutine`` to its end, also from a thread whose event loop is running."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def _signed_by(certificate: x509.Certificate, signature: bytes) -> bool:
+    """Whether ``signature`` over :data:`_PROBE` (SHA-256) verifies with the certificate's key."""
+    public = certificate.public_key()
+    try:
+        if isinstance(public, ec.EllipticCurvePublicKey):
+            public.verify(signature, _PROBE, ec.ECDSA(hashes.SHA256()))
+        elif isinstance(public, rsa.RSAPublicKey):
+            public.verify(signature, _PROBE, padding.PKCS1v15(), hashes.SHA256())
+        else:
+            return False
+    except InvalidSignature:
+        return False
+    return True
 
 
 def _private_key_class() -> Any:

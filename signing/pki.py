@@ -48,7 +48,8 @@ CRL_VALIDITY = _dt.timedelta(days=365)
 """nextUpdate - thisUpdate of the demo CRLs (long: a demo runs for months offline)."""
 
 CRL_BASE_URL = "http://pki.evault.invalid/crl/"
-"""CRL distribution points (``.invalid`` never resolves: validation data is embedded)."""
+"""Default base of the CRL distribution points (``.invalid`` never resolves: validation data
+is embedded)."""
 
 _ROOT_SERIAL = 0x0E7A_0001
 _ISSUING_SERIAL = 0x0E7A_0002
@@ -147,11 +148,11 @@ def _ca_name(common_name: str) -> x509.Name:
     )
 
 
-def _crl_dp(name: str) -> x509.CRLDistributionPoints:
+def _crl_dp(url: str) -> x509.CRLDistributionPoints:
     return x509.CRLDistributionPoints(
         [
             x509.DistributionPoint(
-                full_name=[x509.UniformResourceIdentifier(CRL_BASE_URL + name)],
+                full_name=[x509.UniformResourceIdentifier(url)],
                 relative_name=None,
                 reasons=None,
                 crl_issuer=None,
@@ -172,7 +173,7 @@ def _build(
     path_length: int | None = None,
     key_usage: dict[str, bool],
     eku: x509.ObjectIdentifier | None = None,
-    crl_name: str | None = None,
+    crl_url: str | None = None,
 ) -> Identity:
     """Build and sign one certificate (a CA when ``ca``)."""
     issuer_name = subject if issuer is None else issuer.certificate.subject
@@ -216,8 +217,8 @@ def _build(
     )
     if eku is not None:
         builder = builder.add_extension(x509.ExtendedKeyUsage([eku]), critical=True)
-    if crl_name is not None:
-        builder = builder.add_extension(_crl_dp(crl_name), critical=False)
+    if crl_url is not None:
+        builder = builder.add_extension(_crl_dp(crl_url), critical=False)
     certificate = builder.sign(signing_key, hashes.SHA256(), ecdsa_deterministic=True)
     return Identity(certificate=certificate, private_key=key)
 
@@ -259,10 +260,14 @@ class DemoPKI:
         departments: Sequence[tuple[str, str]],
         now: _dt.datetime,
         vault: tuple[str, str] = DEFAULT_VAULT_IDENTITY,
+        crl_base_url: str = CRL_BASE_URL,
     ) -> DemoPKI:
         """Generate the PKI deterministically from ``seed``.
 
         ``departments`` are (Chinese name, 统一社会信用代码) pairs; ``now`` must be aware.
+        ``crl_base_url``: where the CRL distribution points say the CRLs are
+        (``<base>issuing-ca.crl`` in every leaf, ``<base>root-ca.crl`` in the issuing CA),
+        e.g. a test's HTTP server on loopback; the keys do not depend on it.
         """
         moment = _utc(now)
         start = moment - _BACKDATE
@@ -289,7 +294,7 @@ class DemoPKI:
             ca=True,
             path_length=0,
             key_usage=_CA_USAGE,
-            crl_name="root-ca.crl",
+            crl_url=crl_base_url + "root-ca.crl",
         )
 
         def leaf(
@@ -305,7 +310,7 @@ class DemoPKI:
                 ca=False,
                 key_usage=_SEAL_USAGE if eku is None else {"digital_signature": True},
                 eku=eku,
-                crl_name="issuing-ca.crl",
+                crl_url=crl_base_url + "issuing-ca.crl",
             )
 
         vault_seal = leaf(_org_name(*vault), "vault", _VAULT_SERIAL)

@@ -86,13 +86,27 @@ class Settings(BaseSettings):
         default_factory=list, description="earlier HMAC keys: still looked up, never written"
     )
 
-    # Seal and trust
+    # Seal and trust. The seal key is a PKCS#12 file or a key in an HSM (PKCS#11).
     seal_pkcs12: Path | None = Field(default=None, description="the vault's seal, PKCS#12 file")
     seal_password: SecretStr | None = None
+    seal_pkcs11_module: Path | None = Field(
+        default=None, description="PKCS#11 module of the HSM holding the seal key (not PKCS#12)"
+    )
+    seal_pkcs11_token: str | None = Field(default=None, description="label of the HSM token")
+    seal_pkcs11_key: str | None = Field(default=None, description="label of the key on it")
+    seal_pkcs11_pin: SecretStr | None = Field(default=None, description="the token's user PIN")
+    seal_pkcs11_pin_file: Path | None = Field(
+        default=None, description="a file holding the PIN (instead of seal_pkcs11_pin)"
+    )
+    seal_certificates: Path | None = Field(
+        default=None, description="PKCS#11: PEM, the seal certificate then the CAs above it"
+    )
     trust_bundle: Path | None = Field(default=None, description="trust bundle for intake")
     tsa_url: str | None = Field(default=None, description="external RFC 3161 TSA")
     seal_crls: list[Path] = Field(
-        default_factory=list, description="DER CRLs of the seal's and TSA's chains (B-LT)"
+        default_factory=list,
+        description="DER CRLs of the seal's and TSA's chains (B-LT); default: fetched from the"
+        " seal certificates' CRL distribution points",
     )
     vault_name: str = Field(default="evault 电子证照库", description="制作者 on certified copies")
     log_key: Path | None = Field(
@@ -170,6 +184,43 @@ class Settings(BaseSettings):
     def is_demo(self) -> bool:
         return self.mode is Mode.DEMO
 
+    def seal_key_problem(self) -> str | None:
+        """What is wrong with the seal key's settings (the first thing), or None.
+
+        One of EVAULT_SEAL_PKCS12 and EVAULT_SEAL_PKCS11_MODULE (neither: the demo PKI, in
+        demo mode only); PKCS#11 needs the token and key labels, EVAULT_SEAL_CERTIFICATES
+        and the PIN in exactly one of EVAULT_SEAL_PKCS11_PIN and EVAULT_SEAL_PKCS11_PIN_FILE.
+        """
+        pkcs11 = {
+            "EVAULT_SEAL_PKCS11_TOKEN": self.seal_pkcs11_token,
+            "EVAULT_SEAL_PKCS11_KEY": self.seal_pkcs11_key,
+            "EVAULT_SEAL_CERTIFICATES": self.seal_certificates,
+        }
+        pins = {
+            "EVAULT_SEAL_PKCS11_PIN": self.seal_pkcs11_pin,
+            "EVAULT_SEAL_PKCS11_PIN_FILE": self.seal_pkcs11_pin_file,
+        }
+        if self.seal_pkcs11_module is None:
+            stray = [name for name, value in {**pkcs11, **pins}.items() if value is not None]
+            if stray:
+                return f"{stray[0]} is set but EVAULT_SEAL_PKCS11_MODULE is not"
+            if self.seal_pkcs12 is None and not self.is_demo:
+                return "no seal key: set EVAULT_SEAL_PKCS12 or EVAULT_SEAL_PKCS11_MODULE"
+            return None
+        if self.seal_pkcs12 is not None:
+            return (
+                "EVAULT_SEAL_PKCS12 and EVAULT_SEAL_PKCS11_MODULE are both set: give one seal key"
+            )
+        missing = [name for name, value in pkcs11.items() if not value]
+        if missing:
+            return f"{missing[0]} is not set (the PKCS#11 seal key needs it)"
+        if sum(value is not None for value in pins.values()) != 1:
+            return (
+                "give the token's PIN in exactly one of EVAULT_SEAL_PKCS11_PIN and "
+                "EVAULT_SEAL_PKCS11_PIN_FILE"
+            )
+        return None
+
     def check_production(self) -> None:
         """Refuse to run in production with a missing, short or placeholder secret."""
         if self.is_demo:
@@ -186,12 +237,15 @@ class Settings(BaseSettings):
                 problem = _secret_problem(secret)
                 if problem:
                     problems.append(f"EVAULT_{name.upper()} entry {i} {problem}")
-        if self.seal_pkcs12 is None:
-            problems.append("EVAULT_SEAL_PKCS12 is not set")
+        seal_problem = self.seal_key_problem()
+        if seal_problem:
+            problems.append(seal_problem)
         if self.log_key is None:
             problems.append("EVAULT_LOG_KEY is not set")
-        if self.seal_password is not None and _is_placeholder(self.seal_password):
-            problems.append("EVAULT_SEAL_PASSWORD is a placeholder")
+        for name in ("seal_password", "seal_pkcs11_pin"):
+            value: SecretStr | None = getattr(self, name)
+            if value is not None and _is_placeholder(value):
+                problems.append(f"EVAULT_{name.upper()} is a placeholder")
         if self.blob_backend is BlobBackend.S3:
             if not self.s3_endpoint:
                 problems.append("EVAULT_S3_ENDPOINT is not set")

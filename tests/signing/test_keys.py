@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
-import os
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -25,8 +23,8 @@ from signing.errors import KeySourceError
 from signing.keys import LocalKeySource, Pkcs11KeySource, Pkcs12KeySource
 from signing.pki import DemoPKI
 from signing.seal import PadesLevel, Sealer
-from tests.conftest import require, require_tool
 from tests.helpers.pki import MARKET_DEPT, embedded_tsa, sample_pdf
+from tests.helpers.softhsm import softhsm_token
 
 
 @pytest.fixture(scope="module")
@@ -109,63 +107,22 @@ def test_rsa_keys_sign_too() -> None:
 
 # -- PKCS#11: a real SoftHSM2 token ---------------------------------------------------------
 
-SOFTHSM_MODULES = (
-    "/usr/lib/softhsm/libsofthsm2.so",
-    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-    "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
-)
-
 
 @pytest.fixture(scope="module")
-def softhsm(pki: DemoPKI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A SoftHSM2 token "evault" (user PIN 1234) holding the vault seal's key."""
-    util = require_tool("softhsm2-util")
-    module = next((m for m in SOFTHSM_MODULES if Path(m).is_file()), None)
-    require(module is not None, "the SoftHSM2 PKCS#11 module (Debian softhsm2)")
-    assert module is not None
-    base = tmp_path_factory.mktemp("softhsm")
-    (base / "tokens").mkdir()
-    conf = base / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {base / 'tokens'}\nobjectstore.backend = file\n")
-    key = base / "key.pem"
-    key.write_bytes(
-        pki.vault_seal.private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
-    init = [
-        util,
-        "--init-token",
-        "--free",
-        "--label",
-        "evault",
-        "--pin",
-        "1234",
-        "--so-pin",
-        "5678",
-    ]
-    subprocess.run(init, env=env, check=True, capture_output=True)
-    load = [util, "--import", str(key), "--token", "evault", "--label", "vault-seal"]
-    subprocess.run([*load, "--id", "01", "--pin", "1234"], env=env, check=True, capture_output=True)
-    key.unlink()
-    previous = os.environ.get("SOFTHSM2_CONF")
-    os.environ["SOFTHSM2_CONF"] = str(conf)  # read by the module when it is first loaded
-    yield module
-    if previous is None:
-        os.environ.pop("SOFTHSM2_CONF", None)
-    else:
-        os.environ["SOFTHSM2_CONF"] = previous
+def softhsm() -> str:
+    """The shared SoftHSM2 token "evault" (user PIN 1234) holding the vault seal's key."""
+    return softhsm_token().module
 
 
-def _open_hsm(pki: DemoPKI, module: str, **overrides: str) -> Pkcs11KeySource:
-    arguments = {"token_label": "evault", "pin": "1234", "key_label": "vault-seal"}
+def _open_hsm(pki: DemoPKI, module: str, **overrides: Any) -> Pkcs11KeySource:
+    arguments: dict[str, Any] = {
+        "token_label": "evault",
+        "pin": "1234",
+        "key_label": "vault-seal",
+        "certificate": pki.vault_seal.certificate,
+    }
     arguments.update(overrides)
-    return Pkcs11KeySource.open(
-        module=module, certificate=pki.vault_seal.certificate, chain=pki.chain, **arguments
-    )
+    return Pkcs11KeySource.open(module=module, chain=pki.chain, **arguments)
 
 
 def test_pkcs11_wrong_pin(pki: DemoPKI, softhsm: str) -> None:
@@ -181,6 +138,15 @@ def test_pkcs11_unknown_token(pki: DemoPKI, softhsm: str) -> None:
 def test_pkcs11_unknown_key(pki: DemoPKI, softhsm: str) -> None:
     with pytest.raises(KeySourceError, match="no usable key 'nope' on PKCS#11 token 'evault'"):
         _open_hsm(pki, softhsm, key_label="nope")
+
+
+def test_pkcs11_key_of_another_certificate(pki: DemoPKI, softhsm: str) -> None:
+    with pytest.raises(
+        KeySourceError,
+        match="the key 'vault-seal' on PKCS#11 token 'evault' does not match the seal certificate "
+        r"\(CN=evault Demo Timestamp Authority,",
+    ):
+        _open_hsm(pki, softhsm, certificate=pki.tsa.certificate)
 
 
 def test_pkcs11_missing_module(pki: DemoPKI, tmp_path: Path) -> None:

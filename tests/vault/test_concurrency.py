@@ -4,31 +4,19 @@ different licenses of one new holder all land, with one holder row."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.helpers.pki import MARKET_DEPT
 from tests.vault.licenses import license_pdf, make_catalog, metadata, verifier
+from tests.vault.together import run_together
 from vault.blobs import LocalBlobStore
 from vault.crypto import HolderCrypto
 from vault.models import Holder, License, LicenseVersion
 from vault.services.intake import IntakeResult, ingest
 
 CLIENTS = 20
-
-
-def _run_together(count: int, push: Callable[[int], IntakeResult]) -> list[IntakeResult]:
-    barrier = threading.Barrier(count)
-
-    def client(i: int) -> IntakeResult:
-        barrier.wait()
-        return push(i)
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(client, range(count)))
 
 
 def _count(sessions: sessionmaker[Session], model: type) -> int:
@@ -56,7 +44,7 @@ def test_same_license_pushed_by_20_clients_lands_once(
                 pushed_by_department_id=cat.market,
             )
 
-    results = _run_together(CLIENTS, push)
+    results = run_together(CLIENTS, push)
     assert sum(r.created for r in results) == 1
     assert sum(not r.created for r in results) == CLIENTS - 1
     assert len({r.version.id for r in results}) == 1
@@ -85,7 +73,7 @@ def test_different_licenses_pushed_at_once_all_land(
                 pushed_by_department_id=cat.market,
             )
 
-    results = _run_together(count, push)
+    results = run_together(count, push)
     assert all(r.created for r in results)
     assert len({r.license.id for r in results}) == count
     assert (_count(sessions, License), _count(sessions, LicenseVersion)) == (count, count)

@@ -7,7 +7,10 @@ characters). A copy expires after ``days`` (default ``settings.copy_default_days
 ``settings.copy_max_days``).
 
 Reuse: the same department (or the holder itself) asking again for the same license
-version, purpose and case while an earlier copy is still valid gets that copy back.
+version, purpose and case while an earlier copy is still valid gets that copy back. Identical
+requests arriving together make one copy: each holds a lock on its reuse key
+(:func:`vault.db.keylock.key_lock`) from authorization until its copy is stored, so the
+others wait and then reuse that copy. Different requests do not wait for each other.
 
 Online status: a copy is ``valid`` until it expires, unless its license is no longer
 usable (暂扣, 撤销, 注销, 吊销, 失效, or superseded by a newer version): then it is
@@ -32,6 +35,7 @@ from sqlalchemy.orm import Session
 from schemas.license import LicenseStatus
 from vault.blobs.base import BlobStore
 from vault.db.base import utcnow
+from vault.db.keylock import key_lock
 from vault.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
 from vault.models import CertifiedCopy, Department, Holder, License, LicenseVersion
 from vault.services.access import (
@@ -65,6 +69,7 @@ __all__ = [
 ]
 
 COPY_ID_BYTES = 16
+_REUSE_LOCK = "certified-copy"  # first part of the reuse key's lock (vault.db.keylock)
 HOLDER_CASE = "持证主体自用"
 HOLDER_RECIPIENT = "持证主体本人"
 
@@ -298,40 +303,43 @@ def copy_for_department(
 ) -> MadeCopy:
     """A using department's certified copy for a case: authorized, logged, made; commits.
 
-    A refusal is logged and committed before :class:`PermissionDenied` is raised.
+    A refusal is logged and committed before :class:`PermissionDenied` is raised. Runs under
+    the lock of its reuse key (see the module's docstring), after committing ``session``.
     """
-    try:
-        license, decision = authorize_department(
-            session=session,
+    key = (_REUSE_LOCK, "department", department_id, license_id, use.purpose, use.case_no)
+    with key_lock(session, *key) as locked:
+        try:
+            license, decision = authorize_department(
+                session=locked,
+                department_id=department_id,
+                license_id=license_id,
+                use=use,
+                action="copy",
+                record_allowed=False,
+                now=now,
+            )
+        except PermissionDenied:
+            locked.commit()
+            raise
+        department = locked.get(Department, department_id)
+        return make_copy(
+            session=locked,
+            blobs=blobs,
+            renderer=renderer(),
+            license=license,
+            requested_by="department",
             department_id=department_id,
-            license_id=license_id,
-            use=use,
-            action="copy",
-            record_allowed=False,
+            recipient=department.name if department else f"department {department_id}",
+            purpose=use.purpose,
+            case_no=use.case_no,
+            days=days or policy.default_days,
+            max_days=policy.max_days,
+            maker_name=policy.maker_name,
+            public_base_url=policy.public_base_url,
+            basis=decision.basis,
+            log_proof=log_proof,
             now=now,
         )
-    except PermissionDenied:
-        session.commit()
-        raise
-    department = session.get(Department, department_id)
-    return make_copy(
-        session=session,
-        blobs=blobs,
-        renderer=renderer(),
-        license=license,
-        requested_by="department",
-        department_id=department_id,
-        recipient=department.name if department else f"department {department_id}",
-        purpose=use.purpose,
-        case_no=use.case_no,
-        days=days or policy.default_days,
-        max_days=policy.max_days,
-        maker_name=policy.maker_name,
-        public_base_url=policy.public_base_url,
-        basis=decision.basis,
-        log_proof=log_proof,
-        now=now,
-    )
 
 
 def copy_for_holder(
@@ -351,29 +359,33 @@ def copy_for_holder(
 ) -> MadeCopy:
     """A holder's certified copy of its own license, for a purpose it names; commits.
 
-    Another holder's license is "not found". Logged like every copy.
+    Another holder's license is "not found". Logged like every copy. Runs under the lock of
+    its reuse key, like :func:`copy_for_department`.
     """
-    license = holder_license(session=session, holder=holder, license_id=license_id)
-    if not purpose.strip():
-        raise InvalidInput("name the purpose of the copy (制作事由)")
-    return make_copy(
-        session=session,
-        blobs=blobs,
-        renderer=renderer(),
-        license=license,
-        requested_by="holder",
-        department_id=None,
-        recipient=(recipient or "").strip() or HOLDER_RECIPIENT,
-        purpose=purpose.strip(),
-        case_no=(case_no or "").strip() or None,
-        days=days or policy.default_days,
-        max_days=policy.max_days,
-        maker_name=policy.maker_name,
-        public_base_url=policy.public_base_url,
-        basis="owner",
-        log_proof=log_proof,
-        now=now,
-    )
+    purpose, case_no = purpose.strip(), (case_no or "").strip() or None
+    key = (_REUSE_LOCK, "holder", holder.id, license_id, purpose, case_no)
+    with key_lock(session, *key) as locked:
+        license = holder_license(session=locked, holder=holder, license_id=license_id)
+        if not purpose:
+            raise InvalidInput("name the purpose of the copy (制作事由)")
+        return make_copy(
+            session=locked,
+            blobs=blobs,
+            renderer=renderer(),
+            license=license,
+            requested_by="holder",
+            department_id=None,
+            recipient=(recipient or "").strip() or HOLDER_RECIPIENT,
+            purpose=purpose,
+            case_no=case_no,
+            days=days or policy.default_days,
+            max_days=policy.max_days,
+            maker_name=policy.maker_name,
+            public_base_url=policy.public_base_url,
+            basis="owner",
+            log_proof=log_proof,
+            now=now,
+        )
 
 
 def copy_pdf(
