@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import enum
 import os
+import re
+import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +21,7 @@ from pydantic_settings import (
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -242,6 +245,10 @@ class Settings(BaseSettings):
             problems.append(seal_problem)
         if self.log_key is None:
             problems.append("EVAULT_LOG_KEY is not set")
+        if self.trust_bundle is None:
+            problems.append("EVAULT_TRUST_BUNDLE is not set (intake verifies seals against it)")
+        if self.tsa_url is None:
+            problems.append("EVAULT_TSA_URL is not set (certified copies are timestamped)")
         for name in ("seal_password", "seal_pkcs11_pin"):
             value: SecretStr | None = getattr(self, name)
             if value is not None and _is_placeholder(value):
@@ -286,3 +293,12 @@ def load_settings(**overrides: Any) -> Settings:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
         raise ConfigError(f"invalid setting {where}: {first['msg']}") from None
+    except SettingsError as exc:  # a value the source could not parse (a list not in JSON)
+        found = re.search(r'field "(\w+)"', str(exc))
+        name = f"EVAULT_{found.group(1).upper()}" if found else "a setting"
+        raise ConfigError(
+            f"invalid setting {name}: not parseable (lists and tables are "
+            'JSON in the environment, e.g. ["/etc/evault/a.crl"])'
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"EVAULT_CONFIG file {config_file} is not valid TOML: {exc}") from None

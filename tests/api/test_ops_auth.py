@@ -276,6 +276,8 @@ def test_production_holder_login_via_jwks_and_no_demo_routes(
         token_key=secrets.token_hex(32),
         seal_pkcs12=tmp_path / "unused.p12",
         log_key=tmp_path / "unused-log.pem",
+        trust_bundle=tmp_path / "unused-bundle.json",
+        tsa_url="http://127.0.0.1:9/unused-tsa",
         oidc_issuer="https://idp.example.gov.cn",
         oidc_jwks_url=jwks_url,
         oidc_audience="evault",

@@ -71,6 +71,34 @@ def test_bad_values_give_one_clear_error(tmp_path: Path, monkeypatch: pytest.Mon
         load_settings()
 
 
+def test_unparseable_values_and_files_give_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVAULT_SEAL_CRLS", "/etc/evault/a.crl")  # a list, not in JSON
+    with pytest.raises(ConfigError, match=r"invalid setting EVAULT_SEAL_CRLS: not parseable"):
+        load_settings()
+    monkeypatch.delenv("EVAULT_SEAL_CRLS")
+    cfg = tmp_path / "evault.toml"
+    cfg.write_text('mode = "demo\n', encoding="utf-8")
+    monkeypatch.setenv("EVAULT_CONFIG", str(cfg))
+    with pytest.raises(ConfigError, match=r"evault.toml is not valid TOML: .*line 1"):
+        load_settings()
+
+
+def test_production_needs_a_trust_bundle_and_a_tsa(tmp_path: Path) -> None:
+    s = load_settings(data_dir=tmp_path)
+    with pytest.raises(ConfigError) as info:
+        s.check_production()
+    assert "EVAULT_TRUST_BUNDLE is not set" in str(info.value)
+    assert "EVAULT_TSA_URL is not set" in str(info.value)
+    given = load_settings(
+        data_dir=tmp_path, trust_bundle=tmp_path / "bundle.json", tsa_url="http://tsa.example"
+    )
+    with pytest.raises(ConfigError) as info:
+        given.check_production()
+    assert "TRUST_BUNDLE" not in str(info.value) and "TSA_URL" not in str(info.value)
+
+
 def test_secrets_are_not_shown_in_repr(tmp_path: Path) -> None:
     s = load_settings(data_dir=tmp_path, holder_key=STRONG)
     assert STRONG not in repr(s)
