@@ -26,7 +26,9 @@ from api.observability import current_request_id
 from schemas.errors import InvalidValue, SchemaError
 from signing.errors import (
     KeySourceError,
+    RevocationDataError,
     SealingError,
+    SealUnavailable,
     SigningError,
     TimestampError,
     TrustError,
@@ -228,6 +230,8 @@ def classify(exc: BaseException) -> tuple[int, str, str, str, dict[str, Any]]:
         return 400, "refused", "Refused", detail, {}
     if isinstance(exc, TimestampError):
         return 503, "tsa-unavailable", "Timestamp authority unavailable", detail, {}
+    if isinstance(exc, SealUnavailable | RevocationDataError):
+        return 503, "seal-unavailable", "The vault's seal is unavailable", detail, {}
     if isinstance(exc, SealingError):
         return 422, "cannot-seal", "The PDF cannot be sealed", detail, {}
     if isinstance(exc, VerificationError):

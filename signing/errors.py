@@ -13,6 +13,7 @@ __all__ = [
     "LogFormatError",
     "LogVerificationError",
     "RevocationDataError",
+    "SealUnavailable",
     "SealingError",
     "SigningError",
     "TimestampError",
@@ -35,6 +36,14 @@ class TimestampError(SigningError):
 
 class SealingError(SigningError):
     """A PDF cannot be sealed (unreadable, encrypted, locked against changes)."""
+
+
+class SealUnavailable(SealingError):
+    """The sealer cannot seal now: its chain is revoked or its revocation data expired.
+
+    A state of the sealer, not of the document: the caller retries later or an operator
+    acts (an API answers 503).
+    """
 
 
 class RevocationDataError(SigningError):

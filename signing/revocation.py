@@ -31,7 +31,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from signing.errors import RevocationDataError, SealingError
+from signing.errors import RevocationDataError, SealingError, SealUnavailable
 from signing.seal import Sealer
 
 __all__ = [
@@ -281,7 +281,9 @@ class CrlRefresher:
         try:
             self._sealer.update_revocation_data(crls=fetched.ders)
         except SealingError as exc:
-            self._refused = SealingError(f"the seal's chain is refused by its latest CRLs: {exc}")
+            self._refused = SealUnavailable(
+                f"the seal's chain is refused by its latest CRLs: {exc}"
+            )
             self._due = now + RETRY_AFTER
             return
         self._refused = None

@@ -44,7 +44,7 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.stamp import BaseStampStyle
 
 from signing._pyhanko import to_asn1_all
-from signing.errors import SealingError, SigningError, TimestampError
+from signing.errors import SealingError, SealUnavailable, SigningError, TimestampError
 from signing.keys import KeySource
 
 __all__ = ["AppearanceFactory", "PadesLevel", "SealAppearance", "Sealer", "WriterHook"]
@@ -294,7 +294,7 @@ class Sealer:
             if not (revocation.crls or revocation.ocsps):
                 raise SealingError(f"{level} needs revocation data (CRLs or OCSP responses)")
             if revocation.expires is not None and revocation.expires <= _dt.datetime.now(_dt.UTC):
-                raise SealingError(
+                raise SealUnavailable(
                     f"the revocation data expired at {revocation.expires.isoformat()}: "
                     "update it (Sealer.update_revocation_data) before sealing at " + level
                 )

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
-from signing.errors import RevocationDataError, SealingError
+from signing.errors import RevocationDataError, SealingError, SealUnavailable
 from signing.keys import LocalKeySource
 from signing.pki import CRL_VALIDITY, DemoPKI
 from signing.revocation import MAX_AGE, RETRY_AFTER, CrlRefresher, crl_urls, fetch_crls
@@ -224,7 +224,8 @@ def test_a_fresh_crl_revoking_the_seal_stops_sealing(server: PkiServer) -> None:
     clock.now += MAX_AGE
     for _ in range(2):  # refused now, and still refused before the next try
         with pytest.raises(
-            SealingError, match=r"refused by its latest CRLs: certificate 0xe7a1000 .* is revoked"
+            SealUnavailable,
+            match=r"refused by its latest CRLs: certificate 0xe7a1000 .* is revoked",
         ):
             refresher.ensure_current()
     with pytest.raises(SealingError, match="is revoked"):
@@ -242,5 +243,5 @@ def test_expired_crls_that_cannot_be_refreshed_stop_b_lt(server: PkiServer) -> N
     time.sleep(2.5)
     server.failing.add("issuing-ca.crl")
     refresher.ensure_current()  # the refresh fails (logged); the sealer refuses B-LT itself
-    with pytest.raises(SealingError, match="the revocation data expired at"):
+    with pytest.raises(SealUnavailable, match="the revocation data expired at"):
         sealer.seal(sample_pdf(), level=PadesLevel.B_LT)
