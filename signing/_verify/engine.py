@@ -18,6 +18,7 @@ Nothing here raises on bad input.
 
 from __future__ import annotations
 
+import asyncio
 import binascii
 import contextlib
 import datetime as dt
@@ -25,6 +26,7 @@ import hashlib
 import io
 import logging
 import re
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -57,7 +59,7 @@ from signing._verify.revisions import ChangeLevel, RevisionVerdict, analyse_chan
 if TYPE_CHECKING:  # pragma: no cover
     from signing.trust import TrustBundle
 
-__all__ = ["ObjectCache", "verify_document"]
+__all__ = ["Engine", "ObjectCache", "verify_document"]
 
 _LOGGERS = ("pyhanko", "pyhanko_certvalidator", "asn1crypto", "fontTools")
 _SUPPORTED = {"/adbe.pkcs7.detached", "/ETSI.CAdES.detached", "/ETSI.RFC3161"}
@@ -66,6 +68,7 @@ _BYTERANGE_RE = re.compile(
 )
 _CREDIT_RE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
 _MAX_SIGNATURES = 500
+_RECURSION_LIMIT = 4000
 
 
 _quiet_lock = threading.Lock()
@@ -125,6 +128,38 @@ class ObjectCache:
             self._items.clear()
         self._items[key] = obj
         return obj
+
+
+class Engine:
+    """Verification against one trust bundle, in the calling thread, caches kept.
+
+    What a :class:`signing.verify.Verifier` runs in a worker process (or in a thread on
+    the in-process path). Reused across calls: the bundle's trust manager and the parsed
+    certificates, CRLs, OCSP responses and validated paths of earlier documents.
+    """
+
+    def __init__(self, trust: TrustBundle | None) -> None:
+        self.trust = trust
+        self.cache = ObjectCache()
+        self.trust_manager: Any = trust.trust_manager() if trust is not None else None
+
+    def run(self, data: bytes, at: dt.datetime | None, file_name: str | None) -> VerificationReport:
+        with _recursion_lock:
+            if sys.getrecursionlimit() < _RECURSION_LIMIT:
+                sys.setrecursionlimit(_RECURSION_LIMIT)
+        return asyncio.run(
+            verify_document(
+                data,
+                trust=self.trust,
+                at=at,
+                file_name=file_name,
+                cache=self.cache,
+                trust_manager=self.trust_manager,
+            )
+        )
+
+
+_recursion_lock = threading.Lock()
 
 
 @dataclass

@@ -235,13 +235,16 @@ def test_deeply_nested_pdf_ends(verifier: Verifier) -> None:
 def test_trust_paths_are_cached_across_documents() -> None:
     import datetime as _dt
 
-    verifier = Verifier(_bundle(demo_pki()))
+    pki = demo_pki()
+    verifier = Verifier(_bundle(pki, crls=pki.crls()), isolation="thread")  # caches here
+    assert verifier._engine is not None
+    chains = verifier._engine.cache.chains
     data = sealed_pdf(PadesLevel.B_LT, MARKET_DEPT)
     first = verifier.verify(data)
-    cached = dict(verifier._cache.chains._items)
+    cached = dict(chains._items)
     assert len(cached) == 2  # the seal's path and the TSA's path
     again = verifier.verify(data, at=_dt.datetime.now(_dt.UTC))  # "now", given explicitly
-    assert verifier._cache.chains._items.keys() == cached.keys()
+    assert chains._items.keys() == cached.keys()
     assert again.signatures[0].model_dump(exclude={"reasons"}) == first.signatures[0].model_dump(
         exclude={"reasons"}
     )

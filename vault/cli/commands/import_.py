@@ -112,7 +112,10 @@ def _import(
                     sessions=vault.sessions,
                     blobs=vault.blobs,
                     crypto=vault.crypto,
-                    verifier_factory=functools.partial(build_verifier, settings),
+                    # each import worker is a process of its own: verify in it
+                    verifier_factory=functools.partial(
+                        build_verifier, settings, isolation="thread"
+                    ),
                     blobs_factory=functools.partial(blob_store_from_settings, settings),
                     source=source,
                     manifest=manifest,
