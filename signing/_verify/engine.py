@@ -538,33 +538,37 @@ class _ContextFactory:
         chains: ChainCache,
     ):
         self.trust, self.at, self.doc, self.tm, self.chains = trust, at, doc, tm, chains
-        self._vc: Any = None
-        self.crls = [*(trust.crl_objects if trust is not None else []), *doc.crls]
+        self._vcs: dict[str, Any] = {}
         digests = sorted(
             hashlib.sha256(o.dump()).digest() for o in (*doc.crls, *doc.ocsps, *doc.certs)
         )
         self.key = (trust.fingerprint if trust is not None else None, tuple(digests))
 
-    def get(self) -> Any:
+    def get(self, revocation_mode: str) -> Any:
+        """The context for one certvalidator revocation mode (built on first use)."""
         from signing.trust import build_validation_context
 
-        if self._vc is None:
+        vc = self._vcs.get(revocation_mode)
+        if vc is None:
             if self.trust is not None:
-                self._vc = self.trust.validation_context(
+                vc = self.trust.validation_context(
                     moment=self.at,
                     other_certs=self.doc.certs,
                     crls=self.doc.crls,
                     ocsps=self.doc.ocsps,
+                    revocation_mode=revocation_mode,
                 )
             else:
-                self._vc = build_validation_context(
+                vc = build_validation_context(
                     trust_manager=self.tm or _empty_trust_manager(),
                     moment=self.at,
                     other_certs=self.doc.certs,
                     crls=self.doc.crls,
                     ocsps=self.doc.ocsps,
+                    revocation_mode=revocation_mode,
                 )
-        return self._vc
+            self._vcs[revocation_mode] = vc
+        return vc
 
     async def chain(self, cert: Any, extra: list[Any], eku: set[str] | None = None) -> ChainResult:
         return await validate_chain(
@@ -574,8 +578,6 @@ class _ContextFactory:
             cache=self.chains,
             context_key=self.key,
             moment=self.at,
-            crls=self.crls,
-            ocsps=self.doc.ocsps,
             eku=eku,
         )
 
@@ -830,6 +832,8 @@ def _report_for(
         reasons.insert(0, why)
     elif not chain_trusted:
         mapped = st.chain.problem or SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+        if mapped is SubIndication.TRY_LATER:
+            reasons.append(_no_revocation_data(st.chain.revinfo_problem))
         if trust is None and mapped is SubIndication.NO_CERTIFICATE_CHAIN_FOUND:
             reasons.append("no trust bundle given: the chain cannot reach a trusted root")
         if mapped is SubIndication.NOT_YET_VALID:
@@ -847,6 +851,9 @@ def _report_for(
                 SubIndication.EXPIRED: "the signer's certificate has expired",
             }.get(mapped, f"the certificate chain does not validate ({mapped.value})")
         )
+    elif sig.kind is SignatureKind.SIGNATURE and revocation is RevocationStatus.UNKNOWN:
+        indication, sub = Indication.INDETERMINATE, SubIndication.TRY_LATER
+        reasons.append(_no_revocation_data(st.chain.revinfo_problem))
     if cms is not None and cms.weak and indication is Indication.TOTAL_PASSED:
         indication, sub = Indication.INDETERMINATE, SubIndication.CRYPTO_CONSTRAINTS_FAILURE
         reasons.append(f"relies on {cms.weak}")
@@ -876,6 +883,14 @@ def _report_for(
         indication=indication,
         sub_indication=sub,
         reasons=_dedupe(reasons),
+    )
+
+
+def _no_revocation_data(problem: str | None) -> str:
+    detail = f" ({problem})" if problem else ""
+    return (
+        "revocation status unknown: the file and the trust bundle hold no valid, current CRL "
+        "or OCSP response for the signer's certificate chain" + detail
     )
 
 
