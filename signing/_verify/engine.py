@@ -55,6 +55,7 @@ from signing._verify.pdfsig import (
     signed_revision,
 )
 from signing._verify.revisions import ChangeLevel, RevisionVerdict, analyse_changes
+from signing.verify import WARNING_PREFIX as WARNING
 
 if TYPE_CHECKING:  # pragma: no cover
     from signing.trust import TrustBundle
@@ -619,7 +620,7 @@ def _examine_structure(sig: _Sig, reader: Any, data: bytes) -> None:
         sig.changes = analyse_changes(
             reader, sig.signed_revision, form_fill_allowed=allowed, is_locked=locked
         )
-        if not allowed and sig.changes.level >= ChangeLevel.FORM_FILLING and sig.changes.permitted:
+        if not allowed and sig.changes.level >= ChangeLevel.SIGNATURES and sig.changes.permitted:
             sig.changes.permitted = False
             sig.changes.reasons.append(
                 "the signature allows no changes (DocMDP P=1), but fields or signatures were added"
@@ -864,6 +865,7 @@ def _report_for(
         and changes.level > ChangeLevel.NONE
     ):
         reasons.append(f"later revisions add only permitted changes ({changes.level.name})")
+    reasons.extend(f"{WARNING}{w}" for w in changes.warnings)
     return SignatureReport(
         field_name=sig.field_name,
         kind=sig.kind,
@@ -922,6 +924,7 @@ def _overall(
         return _RANK[r.indication]
 
     worst = max(reports, key=rank)
+    notes = [*notes, *_warnings(reports)]
     reasons = list(notes)
     if rank(worst) < _RANK[worst.indication]:
         who = worst.field_name or "a document timestamp"
@@ -944,6 +947,18 @@ def _overall(
         reasons=reasons,
         signatures=reports,
     )
+
+
+def _warnings(reports: list[SignatureReport]) -> list[str]:
+    """Each signature's warnings, once per text, naming the signature they are about."""
+    seen: dict[str, list[str]] = {}
+    for r in reports:
+        for reason in r.reasons:
+            if reason.startswith(WARNING):
+                seen.setdefault(reason, []).append(r.field_name or "a signature")
+    return [
+        f"{WARNING}{', '.join(names)}: {text.removeprefix(WARNING)}" for text, names in seen.items()
+    ]
 
 
 def _raw_report(data: bytes, base: dict[str, Any], why: str) -> VerificationReport:
