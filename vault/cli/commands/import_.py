@@ -124,6 +124,7 @@ def _import(
                     retry_refused=retry_refused,
                     on_start=lambda n: progress.update(task, total=n),
                     on_outcome=lambda _o: progress.advance(task),
+                    require_revocation=settings.intake_require_revocation,
                 )
         finally:
             vault.close()
