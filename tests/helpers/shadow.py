@@ -20,7 +20,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.writer import BasePdfFileWriter, PdfFileWriter
 
-__all__ = ["FIELD", "RECT", "form_pdf", "replace_field"]
+__all__ = ["FIELD", "RECT", "appearance", "form_pdf", "replace_field"]
 
 FIELD = "holder"
 """The text field's name."""
@@ -48,10 +48,16 @@ def _font(writer: BasePdfFileWriter) -> generic.IndirectObject:
     )
 
 
-def _appearance(
-    writer: BasePdfFileWriter, font: generic.IndirectObject, text: str, *, opaque: bool
+def appearance(
+    writer: BasePdfFileWriter,
+    text: str,
+    *,
+    opaque: bool,
+    font: generic.IndirectObject | None = None,
 ) -> generic.IndirectObject:
-    """A widget appearance showing ``text``; ``opaque`` paints white under it first."""
+    """A widget appearance for :data:`RECT` showing ``text``; ``opaque`` paints white
+    under it first (over whatever the page shows there)."""
+    font = font or _font(writer)
     width, height = RECT[2] - RECT[0], RECT[3] - RECT[1]
     paint = f"1 g 0 0 {width} {height} re f " if opaque else ""
     content = f"/Tx BMC q {paint}BT /Helv 18 Tf 0 g 2 8 Td ({text}) Tj ET Q EMC"
@@ -110,7 +116,7 @@ def form_pdf(value: str) -> bytes:
                 _name("/F"): generic.NumberObject(4),
                 _name("/P"): page_ref,
                 _name("/AP"): generic.DictionaryObject(
-                    {_name("/N"): _appearance(writer, font, value, opaque=False)}
+                    {_name("/N"): appearance(writer, value, opaque=False, font=font)}
                 ),
             }
         )
@@ -142,10 +148,9 @@ def replace_field(signed: bytes, value: str) -> bytes:
             break
     else:
         raise ValueError(f"no field {FIELD!r} in the document")
-    font = _font(writer)
     field[_name("/V")] = generic.TextStringObject(value)
     field[_name("/AP")] = generic.DictionaryObject(
-        {_name("/N"): _appearance(writer, font, value, opaque=True)}
+        {_name("/N"): appearance(writer, value, opaque=True)}
     )
     writer.mark_update(ref)
     out = io.BytesIO()

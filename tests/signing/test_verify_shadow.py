@@ -24,7 +24,7 @@ from signing.trust import TrustBundle
 from signing.verify import WARNING_PREFIX, Verifier
 from tests.conftest import require_tool
 from tests.helpers.pki import MARKET_DEPT, demo_pki, sealer
-from tests.helpers.shadow import FIELD, form_pdf, replace_field
+from tests.helpers.shadow import FIELD, RECT, appearance, form_pdf, replace_field
 
 REPLACED = (
     f"form field {FIELD} was changed after signing (revision 3): its value and appearance "
@@ -95,60 +95,54 @@ def test_pdfsig_calls_the_forged_seal_valid(sealed_form: bytes, tmp_path: object
     assert "Signature is Valid" in out.stdout
 
 
+def _with_empty_signature_field(data: bytes) -> bytes:
+    """``data`` plus an incremental update adding an empty, visible signature field
+    ``Overlay`` over the holder's name."""
+    w = IncrementalPdfFileWriter(io.BytesIO(data))
+    append_signature_field(w, SigFieldSpec("Overlay", box=RECT))
+    out = io.BytesIO()
+    w.write(out)
+    return out.getvalue()
+
+
+def _form_filling_warning(report: VerificationReport) -> str:
+    """The seal's last reason: a warning, about a permitted FORM_FILLING change."""
+    (seal,) = report.signatures
+    assert seal.modification_level == "FORM_FILLING" and not seal.modified_after_signing
+    assert seal.reasons[-1].startswith(WARNING_PREFIX)
+    assert _warnings(report) == [
+        f"{WARNING_PREFIX}Seal1: {seal.reasons[-1][len(WARNING_PREFIX) :]}"
+    ]
+    return seal.reasons[-1][len(WARNING_PREFIX) :]
+
+
 def test_an_empty_signature_field_added_later_is_a_warning(
     verifier: Verifier, sealed_form: bytes
 ) -> None:
     """A visible signature field with nothing signed in it can show anything."""
-    w = IncrementalPdfFileWriter(io.BytesIO(sealed_form))
-    append_signature_field(w, SigFieldSpec("Overlay", box=(140, 740, 420, 770)))
-    out = io.BytesIO()
-    w.write(out)
-    report = verifier.verify(out.getvalue())
-    (seal,) = report.signatures
-    assert seal.modification_level == "FORM_FILLING" and not seal.modified_after_signing
-    assert seal.reasons[-1] == (
-        WARNING_PREFIX + "an empty signature field Overlay was added after signing "
-        "(revision 3): what it shows is signed by no one"
+    report = verifier.verify(_with_empty_signature_field(sealed_form))
+    assert _form_filling_warning(report) == (
+        "an empty signature field Overlay was added after signing (revision 3): what it shows "
+        "is signed by no one"
     )
-    assert _warnings(report) == [
-        f"{WARNING_PREFIX}Seal1: {seal.reasons[-1].removeprefix(WARNING_PREFIX)}"
-    ]
 
 
 def test_a_new_appearance_on_an_empty_signature_field_is_a_warning(verifier: Verifier) -> None:
     """An empty signature field that was there at signing gets an appearance afterwards."""
-    w = IncrementalPdfFileWriter(io.BytesIO(form_pdf("ZHANG SAN")))
-    append_signature_field(w, SigFieldSpec("Overlay", box=(140, 740, 420, 770)))
-    prepared = io.BytesIO()
-    w.write(prepared)
-    sealed = sealer(MARKET_DEPT).seal(prepared.getvalue(), level=PadesLevel.B_B)
+    prepared = _with_empty_signature_field(form_pdf("ZHANG SAN"))
+    sealed = sealer(MARKET_DEPT).seal(prepared, level=PadesLevel.B_B)
     w = IncrementalPdfFileWriter(io.BytesIO(sealed))
     fields = w.root["/AcroForm"]["/Fields"]
     ref = next(fields.raw_get(i) for i in range(len(fields)) if fields[i].get("/T") == "Overlay")
-    overlay = w.add_object(
-        generic.StreamObject(
-            {
-                generic.pdf_name("/Type"): generic.pdf_name("/XObject"),
-                generic.pdf_name("/Subtype"): generic.pdf_name("/Form"),
-                generic.pdf_name("/BBox"): generic.ArrayObject(
-                    [generic.NumberObject(v) for v in (0, 0, 280, 30)]
-                ),
-            },
-            stream_data=b"1 g 0 0 280 30 re f",
-        )
-    )
     ref.get_object()[generic.pdf_name("/AP")] = generic.DictionaryObject(
-        {generic.pdf_name("/N"): overlay}
+        {generic.pdf_name("/N"): appearance(w, "LI SI", opaque=True)}
     )
     w.mark_update(ref)
     out = io.BytesIO()
     w.write(out)
-    report = verifier.verify(out.getvalue())
-    (seal,) = report.signatures
-    assert seal.modification_level == "FORM_FILLING" and not seal.modified_after_signing
-    assert seal.reasons[-1] == (
-        WARNING_PREFIX + "the appearance of empty signature field Overlay changed after "
-        "signing (revision 4): what it shows is signed by no one"
+    assert _form_filling_warning(verifier.verify(out.getvalue())) == (
+        "the appearance of empty signature field Overlay changed after signing (revision 4): "
+        "what it shows is signed by no one"
     )
 
 
