@@ -326,6 +326,7 @@ def prepare_demo(settings: Settings) -> DemoSummary:
                     pdf=pdf,
                     pushed_by_department_id=ids[icode],
                     file_name=f"demo-{serial}.pdf",
+                    require_revocation=settings.intake_require_revocation,
                 )
     finally:
         vault.close()

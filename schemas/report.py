@@ -100,7 +100,8 @@ class SignatureReport(BaseModel):
         description="a later revision changes what was signed beyond what is permitted"
     )
     modification_level: str | None = Field(
-        default=None, description="NONE, LTA_UPDATES, FORM_FILLING, ANNOTATIONS, OTHER"
+        default=None,
+        description="NONE, LTA_UPDATES, SIGNATURES, FORM_FILLING, ANNOTATIONS, OTHER",
     )
     chain_trusted: bool = Field(description="the signer's certificate chains to a trusted root")
     revocation: RevocationStatus

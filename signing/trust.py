@@ -360,9 +360,12 @@ class TrustBundle:
         other_certs: Iterable[asn1_x509.Certificate] = (),
         crls: Iterable[asn1_crl.CertificateList] = (),
         ocsps: Iterable[asn1_ocsp.OCSPResponse] = (),
+        revocation_mode: str = "soft-fail",
     ) -> ValidationContext:
         """An offline pyHanko ``ValidationContext`` on this bundle (no fetching), plus the
-        certificates and revocation data a document brings.
+        certificates and revocation data a document brings. ``revocation_mode``: as
+        certvalidator's (``soft-fail``, ``require``: every certificate of the path needs
+        valid revocation data, ``none``).
 
         The trust manager and the parsed bundle certificates and CRLs are built once per
         bundle; a context is cheap to make from them. A fresh context per document keeps
@@ -378,6 +381,7 @@ class TrustBundle:
             ],
             crls=[*self._cache["crls"], *crls],
             ocsps=ocsps,
+            revocation_mode=revocation_mode,
         )
 
 
@@ -388,8 +392,10 @@ def build_validation_context(
     other_certs: Iterable[asn1_x509.Certificate],
     crls: Iterable[asn1_crl.CertificateList],
     ocsps: Iterable[asn1_ocsp.OCSPResponse],
+    revocation_mode: str = "soft-fail",
 ) -> ValidationContext:
-    """An offline ``ValidationContext``: soft-fail revocation on the data given, no fetching."""
+    """An offline ``ValidationContext``: revocation checked on the data given (soft-fail by
+    default), no fetching."""
     from pyhanko_certvalidator import ValidationContext
 
     return ValidationContext(
@@ -399,7 +405,7 @@ def build_validation_context(
         ocsps=list(ocsps),
         moment=moment,
         allow_fetching=False,
-        revocation_mode="soft-fail",
+        revocation_mode=revocation_mode,
     )
 
 

@@ -8,10 +8,21 @@ revocation data come from the file itself and from the pinned :class:`TrustBundl
     report = verifier.verify(pdf_bytes, file_name="license.pdf")
     report = await verifier.verify_async(pdf_bytes)           # inside an event loop
 
-Each call runs in its own daemon thread under a hard wall-clock bound (``timeout``): a file
-that takes longer is reported INDETERMINATE/GENERIC ("did not finish") and the caller gets
-its answer on time. Python cannot kill the thread; it finishes its work in the background,
-does not hold up later calls and does not keep the process alive.
+Each call runs under a hard wall-clock bound (``timeout``): a file that takes longer is
+reported INDETERMINATE/GENERIC ("did not finish") and the caller gets its answer on time.
+
+``isolation`` says where the work runs:
+
+* ``"process"`` (the default): in a small pool of reused worker processes
+  (:class:`signing._verify.workers.WorkerPool`, shared by the process's verifiers). A
+  verification that passes its bound is stopped by killing its worker, which is replaced;
+  nothing of it keeps running. Costs one round trip of the bytes and the report per call.
+* ``"thread"``: in a thread of the calling process, with no round trip (the in-process
+  fast path, for callers that are themselves a disposable process). A timed-out
+  verification is interrupted by an exception raised in its thread, which stops pure-Python
+  work (all of pyHanko's parsing) at its next bytecode but not a long call into C; the
+  thread is a daemon and never keeps the process from exiting.
+
 See docs/verification.md for the report's fields and the indications.
 """
 
@@ -19,45 +30,91 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import ctypes
 import datetime as dt
+import enum
 import hashlib
-import sys
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from schemas.report import Indication, SubIndication, VerificationReport
 from signing.errors import VerificationError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from signing._verify.engine import Engine
+    from signing._verify.workers import WorkerPool
     from signing.trust import TrustBundle
 
-__all__ = ["DEFAULT_TIMEOUT", "MAX_PDF_BYTES", "Verifier", "verify_pdf", "verify_pdf_async"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "MAX_PDF_BYTES",
+    "WARNING_PREFIX",
+    "Isolation",
+    "Verifier",
+    "verify_pdf",
+    "verify_pdf_async",
+]
 
 #: Seconds one verification may take before it is reported as INDETERMINATE.
 DEFAULT_TIMEOUT = 20.0
 #: Larger inputs are refused as FORMAT_FAILURE without being parsed.
 MAX_PDF_BYTES = 256 * 1024 * 1024
-_RECURSION_LIMIT = 4000
+#: How a report's reason that warns about a permitted change begins (a form field filled in
+#: after signing): a warning does not change the verdict.
+WARNING_PREFIX = "warning: "
+
+
+class Isolation(enum.StrEnum):
+    """Where a :class:`Verifier` runs each verification."""
+
+    PROCESS = "process"
+    """In a reused worker process, killed when it passes the time bound (the default)."""
+    THREAD = "thread"
+    """In a thread of this process, interrupted when it passes the time bound."""
+
+
+class _Cancelled(BaseException):
+    """Raised inside a timed-out in-process verification to stop it (not an Exception, so
+    that no ``except Exception`` on the way swallows it)."""
 
 
 class Verifier:
     """Verifies PDFs against one trust bundle, reusing what repeats across documents.
 
     Reused across calls: the bundle's parsed roots and trust manager, and parsed
-    certificates, CRLs and OCSP responses (by hash) from earlier documents. Thread-safe:
-    each call works on its own reader and validation context.
+    certificates, CRLs, OCSP responses and validated paths from earlier documents (per
+    worker process, or in this process with ``isolation="thread"``). Thread-safe.
+    ``pool``: the worker processes to use (default: one pool shared by every verifier of
+    this process).
     """
 
-    def __init__(self, trust: TrustBundle | None = None, *, timeout: float = DEFAULT_TIMEOUT):
+    def __init__(
+        self,
+        trust: TrustBundle | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        isolation: Isolation | str = Isolation.PROCESS,
+        pool: WorkerPool | None = None,
+    ):
         if timeout <= 0:
             raise VerificationError("timeout must be positive")
-        from signing._verify.engine import ObjectCache
-
+        try:
+            mode = Isolation(isolation)
+        except ValueError:
+            raise VerificationError(
+                f"isolation must be one of {', '.join(m.value for m in Isolation)}, "
+                f"not {isolation!r}"
+            ) from None
         self.trust = trust
         self.timeout = timeout
-        self._cache = ObjectCache()
-        self._trust_manager: Any = trust.trust_manager() if trust is not None else None
-        self._lock = threading.Lock()
+        self.isolation = mode
+        self._pool = pool
+        self._engine: Engine | None = None
+        if mode is Isolation.THREAD:
+            from signing._verify.engine import Engine
+
+            self._engine = Engine(trust)
 
     # -- public API -------------------------------------------------------------------
 
@@ -65,15 +122,19 @@ class Verifier:
         self, data: bytes, *, at: dt.datetime | None = None, file_name: str | None = None
     ) -> VerificationReport:
         """Verify ``data`` (the whole PDF) as of ``at`` (default: now). Never raises on bad
-        input; raises :class:`VerificationError` only for bad arguments."""
+        input; raises :class:`VerificationError` for bad arguments, or when no worker
+        process can be started."""
         at = _check_args(data, at)
         early = _precheck(data, at, file_name)
         if early is not None:
             return early
-        future = self._start(bytes(data), at, file_name)
+        if self._engine is None:
+            return self._in_worker(bytes(data), at, file_name)
+        call = _ThreadCall(self._engine, bytes(data), at, file_name)
         try:
-            return future.result(timeout=self.timeout)
+            return call.future.result(timeout=self.timeout)
         except concurrent.futures.TimeoutError:
+            call.stop()
             return _timed_out(data, at, file_name, self.timeout)
 
     async def verify_async(
@@ -84,48 +145,102 @@ class Verifier:
         early = _precheck(data, at, file_name)
         if early is not None:
             return early
-        future = asyncio.wrap_future(self._start(bytes(data), at, file_name))
+        if self._engine is None:
+            return await asyncio.to_thread(self._in_worker, bytes(data), at, file_name)
+        call = _ThreadCall(self._engine, bytes(data), at, file_name)
         try:
-            return await asyncio.wait_for(future, timeout=self.timeout)
+            return await asyncio.wait_for(asyncio.wrap_future(call.future), timeout=self.timeout)
         except TimeoutError:
+            call.stop()
             return _timed_out(data, at, file_name, self.timeout)
-
-    def _start(
-        self, data: bytes, at: dt.datetime | None, file_name: str | None
-    ) -> concurrent.futures.Future[VerificationReport]:
-        """Run one verification in its own daemon thread: a runaway file can neither block
-        the next call nor keep the process from exiting."""
-        future: concurrent.futures.Future[VerificationReport] = concurrent.futures.Future()
-
-        def work() -> None:
-            try:
-                future.set_result(self._run(data, at, file_name))
-            except BaseException as exc:  # delivered to the caller, not lost in the thread
-                future.set_exception(exc)
-
-        threading.Thread(target=work, name="evault-verify", daemon=True).start()
-        return future
 
     # -- internals --------------------------------------------------------------------
 
-    def _run(
+    def _in_worker(
         self, data: bytes, at: dt.datetime | None, file_name: str | None
     ) -> VerificationReport:
-        from signing._verify.engine import verify_document
+        from signing._verify.workers import TaskFailed, WorkerBusy, WorkerLost, WorkerTimeout
 
-        with self._lock:
-            if sys.getrecursionlimit() < _RECURSION_LIMIT:
-                sys.setrecursionlimit(_RECURSION_LIMIT)
-        return asyncio.run(
-            verify_document(
-                data,
-                trust=self.trust,
-                at=at,
-                file_name=file_name,
-                cache=self._cache,
-                trust_manager=self._trust_manager,
+        pool = self._pool or _shared_pool()
+        try:
+            return pool.verify(
+                self.trust, data, at, file_name, deadline=time.monotonic() + self.timeout
             )
+        except WorkerTimeout:
+            return _timed_out(data, at, file_name, self.timeout)
+        except WorkerBusy:
+            return _indeterminate(
+                data,
+                at,
+                file_name,
+                f"no verification worker became free within {self.timeout:g} s "
+                "(too many verifications at once)",
+            )
+        except WorkerLost as exc:
+            return _indeterminate(
+                data, at, file_name, f"verification did not finish: {exc} (a hostile file?)"
+            )
+        except TaskFailed as exc:
+            raise VerificationError(f"verification failed: {exc}") from None
+        except OSError as exc:
+            raise VerificationError(f"cannot start a verification worker: {exc}") from None
+
+
+class _ThreadCall:
+    """One in-process verification in its own daemon thread, which :meth:`stop` interrupts."""
+
+    def __init__(
+        self, engine: Engine, data: bytes, at: dt.datetime | None, file_name: str | None
+    ) -> None:
+        self.future: concurrent.futures.Future[VerificationReport] = concurrent.futures.Future()
+        self.future.set_running_or_notify_cancel()  # a caller's cancel must not race the result
+        self._guard = threading.Lock()
+        self._finished = False
+        self._thread = threading.Thread(
+            target=self._work, args=(engine, data, at, file_name), name="evault-verify", daemon=True
         )
+        self._thread.start()
+
+    def _work(
+        self, engine: Engine, data: bytes, at: dt.datetime | None, file_name: str | None
+    ) -> None:
+        try:
+            try:
+                result = engine.run(data, at, file_name)
+            finally:
+                with self._guard:
+                    self._finished = True
+        except _Cancelled:
+            return
+        except BaseException as exc:  # delivered to the caller, not lost in the thread
+            self.future.set_exception(exc)
+            return
+        self.future.set_result(result)
+
+    def stop(self) -> None:
+        """Raise :class:`_Cancelled` in the thread if it is still verifying. Under the guard
+        the thread cannot finish, so its id cannot have been reused by another thread."""
+        with self._guard:
+            ident = self._thread.ident
+            if self._finished or ident is None:
+                return
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                ctypes.c_ulong(ident), ctypes.py_object(_Cancelled)
+            )
+
+
+_POOL: WorkerPool | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _shared_pool() -> WorkerPool:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            from signing._verify.workers import WorkerPool
+
+            _POOL = WorkerPool()
+        return _POOL
 
 
 def _check_args(data: bytes, at: dt.datetime | None) -> dt.datetime | None:
@@ -158,14 +273,26 @@ def _precheck(
     return None
 
 
-def _timed_out(
-    data: bytes, at: dt.datetime | None, file_name: str | None, timeout: float
+def _indeterminate(
+    data: bytes, at: dt.datetime | None, file_name: str | None, reason: str
 ) -> VerificationReport:
     return VerificationReport(
         **_base(bytes(data), at, file_name),
         indication=Indication.INDETERMINATE,
         sub_indication=SubIndication.GENERIC,
-        reasons=[f"verification did not finish within {timeout:g} s (a hostile or huge file?)"],
+        reasons=[reason],
+    )
+
+
+def _timed_out(
+    data: bytes, at: dt.datetime | None, file_name: str | None, timeout: float
+) -> VerificationReport:
+    return _indeterminate(
+        data,
+        at,
+        file_name,
+        f"verification did not finish within {timeout:g} s and was stopped "
+        "(a hostile or huge file?)",
     )
 
 

@@ -53,8 +53,12 @@ class Vault:
         self.engine.dispose()
 
 
-def build_verifier(settings: Settings) -> PdfVerifier:
-    """The signing verifier with the trust bundle of the settings."""
+def build_verifier(settings: Settings, *, isolation: str = "process") -> PdfVerifier:
+    """The signing verifier with the trust bundle of the settings.
+
+    ``isolation``: ``"process"`` (worker processes, killed on timeout) for long-lived
+    processes; ``"thread"`` for a process that is itself a disposable worker (bulk import).
+    """
     from signing.errors import TrustError
     from signing.trust import TrustBundle
     from signing.verify import Verifier
@@ -68,7 +72,7 @@ def build_verifier(settings: Settings) -> PdfVerifier:
         bundle = TrustBundle.load(path)
     except TrustError as exc:
         raise ConfigError(f"trust bundle {path} is unusable: {exc}") from None
-    verifier: PdfVerifier = Verifier(bundle)
+    verifier: PdfVerifier = Verifier(bundle, isolation=isolation)
     return verifier
 
 

@@ -115,6 +115,11 @@ class Settings(BaseSettings):
     log_key: Path | None = Field(
         default=None, description="transparency log's Ed25519 key, PEM; demo: data_dir"
     )
+    intake_require_revocation: bool = Field(
+        default=True,
+        description="refuse a pushed seal whose revocation status is unknown (no valid CRL "
+        "or OCSP response in the PDF or the trust bundle)",
+    )
 
     # Limits and defaults
     upload_limit_bytes: int = Field(default=20 * 1024 * 1024, gt=0)

@@ -55,6 +55,7 @@ def push_license(
         pdf=data,
         pushed_by_department_id=principal.department_id,
         file_name=pdf.filename,
+        require_revocation=ctx.settings.intake_require_revocation,
     )
     body = IntakeOut(
         created=result.created,

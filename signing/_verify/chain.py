@@ -5,6 +5,13 @@ validation would only add a second parse of the CMS and a second crypto check; w
 need from the pyHanko stack here is pyhanko-certvalidator's path building, path
 validation and revocation checking.
 
+Revocation status is established, not guessed: a path is first validated requiring valid
+revocation data (a CRL or OCSP response that verifies and is current at the validation
+time) for every certificate in it; only if that fails for want of such data is it
+validated again without the requirement, to tell "trusted, revocation unknown" from "not
+trusted". A CRL that merely names the right issuer (forged, stale, or for another CA of the
+same name) proves nothing.
+
 Trust paths repeat across thousands of documents sealed by the same seal, so results are
 cached by (certificate, trust bundle, the exact revocation data offered, validation time):
 for an explicit validation time the result is deterministic and kept; for "now" (or a
@@ -18,6 +25,7 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +50,10 @@ class ChainResult:
     revocation_date: dt.datetime | None = None
     ca_revoked: bool = False
     revinfo_found: bool = False
-    """Revocation data for the certificate was found and used."""
+    """Valid, current revocation data was found for every certificate of the path (and none
+    of them is revoked): the revocation status is known."""
+    revinfo_problem: str | None = None
+    """Why the revocation status is unknown (a path was found, its revocation data was not)."""
 
 
 class ChainCache:
@@ -77,36 +88,18 @@ def _digest(obj: Any) -> bytes:
     return hashlib.sha256(obj.dump()).digest()
 
 
-def _revinfo_for(cert: Any, crls: list[Any], ocsps: list[Any]) -> bool:
-    for c in crls:
-        try:
-            if c.issuer == cert.issuer:
-                return True
-        except Exception:  # noqa: S112 - a broken CRL is just not evidence
-            continue
-    for o in ocsps:
-        try:
-            for resp in o.basic_ocsp_response["tbs_response_data"]["responses"]:
-                if resp["cert_id"]["serial_number"].native == cert.serial_number:
-                    return True
-        except Exception:  # noqa: S112
-            continue
-    return False
-
-
 async def validate_chain(
     cert: Any,
     *,
     extra_certs: list[Any],
-    make_context: Any,
+    make_context: Callable[[str], Any],
     cache: ChainCache,
     context_key: tuple[Any, ...],
     moment: dt.datetime | None,
-    crls: list[Any],
-    ocsps: list[Any],
     eku: set[str] | None = None,
 ) -> ChainResult:
-    """Validate ``cert``'s path with the context ``make_context()`` builds (lazily)."""
+    """Validate ``cert``'s path; ``make_context(mode)`` builds (lazily) the validation
+    context for a certvalidator revocation mode (``require``, ``soft-fail``, ``none``)."""
     # A validation time within NOW_TTL of the clock is "now" (callers often pass now
     # explicitly); results for "now" are reused for NOW_TTL seconds, others for good.
     is_now = moment is None or abs((moment - dt.datetime.now(dt.UTC)).total_seconds()) < NOW_TTL
@@ -120,29 +113,52 @@ async def validate_chain(
     hit = cache.get(key, ttl=NOW_TTL if is_now else None)
     if hit is not None:
         return hit
-    result = await _validate(cert, extra_certs, make_context(), eku, crls, ocsps)
+    result = await _validate(cert, extra_certs, make_context, eku)
     cache.put(key, result)
     return result
 
 
 async def _validate(
-    cert: Any,
-    extra_certs: list[Any],
-    vc: Any,
-    eku: set[str] | None,
-    crls: list[Any],
-    ocsps: list[Any],
+    cert: Any, extra_certs: list[Any], make_context: Callable[[str], Any], eku: set[str] | None
 ) -> ChainResult:
-    from pyhanko_certvalidator import CertificateValidator
     from pyhanko_certvalidator import errors as cv_errors
 
-    revinfo = _revinfo_for(cert, crls, ocsps)
-    validator = CertificateValidator(cert, intermediate_certs=extra_certs, validation_context=vc)
     try:
-        await validator.async_validate_usage(
-            key_usage=set(), extended_key_usage=eku, extended_optional=False
-        )
-    except cv_errors.RevokedError as exc:
+        await _run(cert, extra_certs, make_context("require"), eku)
+    except cv_errors.InsufficientRevinfoError as exc:
+        missing = str(exc)
+    except Exception as exc:  # not about revocation data: the path itself, or revoked
+        return _result(exc)
+    else:
+        return ChainResult(trusted=True, revinfo_found=True)
+    # No valid revocation data for some certificate of the path. Soft-fail still finds a
+    # revocation that the data at hand lists; without any revocation checking, whether
+    # the path itself holds.
+    for mode in ("soft-fail", "none"):
+        try:
+            await _run(cert, extra_certs, make_context(mode), eku)
+        except cv_errors.InsufficientRevinfoError:
+            continue
+        except Exception as exc:
+            return _result(exc, missing)
+        return ChainResult(trusted=True, revinfo_found=False, revinfo_problem=missing)
+    return ChainResult(False, SubIndication.TRY_LATER, missing, revinfo_problem=missing)
+
+
+async def _run(cert: Any, extra_certs: list[Any], vc: Any, eku: set[str] | None) -> None:
+    from pyhanko_certvalidator import CertificateValidator
+
+    validator = CertificateValidator(cert, intermediate_certs=extra_certs, validation_context=vc)
+    await validator.async_validate_usage(
+        key_usage=set(), extended_key_usage=eku, extended_optional=False
+    )
+
+
+def _result(exc: Exception, missing: str | None = None) -> ChainResult:
+    """The chain result for a validation that raised ``exc``."""
+    from pyhanko_certvalidator import errors as cv_errors
+
+    if isinstance(exc, cv_errors.RevokedError):
         state = getattr(exc, "proc_state", None)
         is_ee = bool(getattr(state, "is_ee_cert", True))
         return ChainResult(
@@ -154,35 +170,23 @@ async def _validate(
             ca_revoked=not is_ee,
             revinfo_found=True,
         )
-    except cv_errors.NotYetValidError as exc:
-        return ChainResult(False, SubIndication.NOT_YET_VALID, str(exc), revinfo_found=revinfo)
-    except cv_errors.ExpiredError as exc:
-        return ChainResult(
-            False, SubIndication.OUT_OF_BOUNDS_NO_POE, str(exc), revinfo_found=revinfo
-        )
-    except cv_errors.DisallowedAlgorithmError as exc:
-        return ChainResult(
-            False, SubIndication.CRYPTO_CONSTRAINTS_FAILURE, str(exc), revinfo_found=revinfo
-        )
-    except cv_errors.InsufficientRevinfoError as exc:
-        return ChainResult(False, SubIndication.TRY_LATER, str(exc), revinfo_found=revinfo)
-    except cv_errors.PathBuildingError as exc:
-        return ChainResult(
-            False, SubIndication.NO_CERTIFICATE_CHAIN_FOUND, str(exc), revinfo_found=revinfo
-        )
-    except cv_errors.InvalidCertificateError as exc:
-        return ChainResult(
-            False, SubIndication.CHAIN_CONSTRAINTS_FAILURE, str(exc), revinfo_found=revinfo
-        )
-    except cv_errors.PathValidationError as exc:
-        return ChainResult(
-            False, SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE, str(exc), revinfo_found=revinfo
-        )
-    except (cv_errors.ValidationError, ValueError, KeyError, TypeError) as exc:
+    mapping: tuple[tuple[type[Exception], SubIndication], ...] = (
+        (cv_errors.NotYetValidError, SubIndication.NOT_YET_VALID),
+        (cv_errors.ExpiredError, SubIndication.OUT_OF_BOUNDS_NO_POE),
+        (cv_errors.DisallowedAlgorithmError, SubIndication.CRYPTO_CONSTRAINTS_FAILURE),
+        (cv_errors.InsufficientRevinfoError, SubIndication.TRY_LATER),
+        (cv_errors.PathBuildingError, SubIndication.NO_CERTIFICATE_CHAIN_FOUND),
+        (cv_errors.InvalidCertificateError, SubIndication.CHAIN_CONSTRAINTS_FAILURE),
+        (cv_errors.PathValidationError, SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE),
+    )
+    for kind, sub in mapping:
+        if isinstance(exc, kind):
+            return ChainResult(False, sub, str(exc), revinfo_problem=missing)
+    if isinstance(exc, cv_errors.ValidationError | ValueError | KeyError | TypeError):
         return ChainResult(
             False,
             SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE,
             f"{type(exc).__name__}: {str(exc)[:160]}",
-            revinfo_found=revinfo,
+            revinfo_problem=missing,
         )
-    return ChainResult(trusted=True, revinfo_found=revinfo)
+    raise exc

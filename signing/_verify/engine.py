@@ -18,6 +18,7 @@ Nothing here raises on bad input.
 
 from __future__ import annotations
 
+import asyncio
 import binascii
 import contextlib
 import datetime as dt
@@ -25,6 +26,7 @@ import hashlib
 import io
 import logging
 import re
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -53,11 +55,12 @@ from signing._verify.pdfsig import (
     signed_revision,
 )
 from signing._verify.revisions import ChangeLevel, RevisionVerdict, analyse_changes
+from signing.verify import WARNING_PREFIX as WARNING
 
 if TYPE_CHECKING:  # pragma: no cover
     from signing.trust import TrustBundle
 
-__all__ = ["ObjectCache", "verify_document"]
+__all__ = ["Engine", "ObjectCache", "verify_document"]
 
 _LOGGERS = ("pyhanko", "pyhanko_certvalidator", "asn1crypto", "fontTools")
 _SUPPORTED = {"/adbe.pkcs7.detached", "/ETSI.CAdES.detached", "/ETSI.RFC3161"}
@@ -66,6 +69,7 @@ _BYTERANGE_RE = re.compile(
 )
 _CREDIT_RE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
 _MAX_SIGNATURES = 500
+_RECURSION_LIMIT = 4000
 
 
 _quiet_lock = threading.Lock()
@@ -125,6 +129,38 @@ class ObjectCache:
             self._items.clear()
         self._items[key] = obj
         return obj
+
+
+class Engine:
+    """Verification against one trust bundle, in the calling thread, caches kept.
+
+    What a :class:`signing.verify.Verifier` runs in a worker process (or in a thread on
+    the in-process path). Reused across calls: the bundle's trust manager and the parsed
+    certificates, CRLs, OCSP responses and validated paths of earlier documents.
+    """
+
+    def __init__(self, trust: TrustBundle | None) -> None:
+        self.trust = trust
+        self.cache = ObjectCache()
+        self.trust_manager: Any = trust.trust_manager() if trust is not None else None
+
+    def run(self, data: bytes, at: dt.datetime | None, file_name: str | None) -> VerificationReport:
+        with _recursion_lock:
+            if sys.getrecursionlimit() < _RECURSION_LIMIT:
+                sys.setrecursionlimit(_RECURSION_LIMIT)
+        return asyncio.run(
+            verify_document(
+                data,
+                trust=self.trust,
+                at=at,
+                file_name=file_name,
+                cache=self.cache,
+                trust_manager=self.trust_manager,
+            )
+        )
+
+
+_recursion_lock = threading.Lock()
 
 
 @dataclass
@@ -503,33 +539,37 @@ class _ContextFactory:
         chains: ChainCache,
     ):
         self.trust, self.at, self.doc, self.tm, self.chains = trust, at, doc, tm, chains
-        self._vc: Any = None
-        self.crls = [*(trust.crl_objects if trust is not None else []), *doc.crls]
+        self._vcs: dict[str, Any] = {}
         digests = sorted(
             hashlib.sha256(o.dump()).digest() for o in (*doc.crls, *doc.ocsps, *doc.certs)
         )
         self.key = (trust.fingerprint if trust is not None else None, tuple(digests))
 
-    def get(self) -> Any:
+    def get(self, revocation_mode: str) -> Any:
+        """The context for one certvalidator revocation mode (built on first use)."""
         from signing.trust import build_validation_context
 
-        if self._vc is None:
+        vc = self._vcs.get(revocation_mode)
+        if vc is None:
             if self.trust is not None:
-                self._vc = self.trust.validation_context(
+                vc = self.trust.validation_context(
                     moment=self.at,
                     other_certs=self.doc.certs,
                     crls=self.doc.crls,
                     ocsps=self.doc.ocsps,
+                    revocation_mode=revocation_mode,
                 )
             else:
-                self._vc = build_validation_context(
+                vc = build_validation_context(
                     trust_manager=self.tm or _empty_trust_manager(),
                     moment=self.at,
                     other_certs=self.doc.certs,
                     crls=self.doc.crls,
                     ocsps=self.doc.ocsps,
+                    revocation_mode=revocation_mode,
                 )
-        return self._vc
+            self._vcs[revocation_mode] = vc
+        return vc
 
     async def chain(self, cert: Any, extra: list[Any], eku: set[str] | None = None) -> ChainResult:
         return await validate_chain(
@@ -539,8 +579,6 @@ class _ContextFactory:
             cache=self.chains,
             context_key=self.key,
             moment=self.at,
-            crls=self.crls,
-            ocsps=self.doc.ocsps,
             eku=eku,
         )
 
@@ -582,7 +620,7 @@ def _examine_structure(sig: _Sig, reader: Any, data: bytes) -> None:
         sig.changes = analyse_changes(
             reader, sig.signed_revision, form_fill_allowed=allowed, is_locked=locked
         )
-        if not allowed and sig.changes.level >= ChangeLevel.FORM_FILLING and sig.changes.permitted:
+        if not allowed and sig.changes.level >= ChangeLevel.SIGNATURES and sig.changes.permitted:
             sig.changes.permitted = False
             sig.changes.reasons.append(
                 "the signature allows no changes (DocMDP P=1), but fields or signatures were added"
@@ -795,6 +833,8 @@ def _report_for(
         reasons.insert(0, why)
     elif not chain_trusted:
         mapped = st.chain.problem or SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+        if mapped is SubIndication.TRY_LATER:
+            reasons.append(_no_revocation_data(st.chain.revinfo_problem))
         if trust is None and mapped is SubIndication.NO_CERTIFICATE_CHAIN_FOUND:
             reasons.append("no trust bundle given: the chain cannot reach a trusted root")
         if mapped is SubIndication.NOT_YET_VALID:
@@ -812,6 +852,9 @@ def _report_for(
                 SubIndication.EXPIRED: "the signer's certificate has expired",
             }.get(mapped, f"the certificate chain does not validate ({mapped.value})")
         )
+    elif sig.kind is SignatureKind.SIGNATURE and revocation is RevocationStatus.UNKNOWN:
+        indication, sub = Indication.INDETERMINATE, SubIndication.TRY_LATER
+        reasons.append(_no_revocation_data(st.chain.revinfo_problem))
     if cms is not None and cms.weak and indication is Indication.TOTAL_PASSED:
         indication, sub = Indication.INDETERMINATE, SubIndication.CRYPTO_CONSTRAINTS_FAILURE
         reasons.append(f"relies on {cms.weak}")
@@ -822,6 +865,7 @@ def _report_for(
         and changes.level > ChangeLevel.NONE
     ):
         reasons.append(f"later revisions add only permitted changes ({changes.level.name})")
+    reasons.extend(f"{WARNING}{w}" for w in changes.warnings)
     return SignatureReport(
         field_name=sig.field_name,
         kind=sig.kind,
@@ -841,6 +885,14 @@ def _report_for(
         indication=indication,
         sub_indication=sub,
         reasons=_dedupe(reasons),
+    )
+
+
+def _no_revocation_data(problem: str | None) -> str:
+    detail = f" ({problem})" if problem else ""
+    return (
+        "revocation status unknown: the file and the trust bundle hold no valid, current CRL "
+        "or OCSP response for the signer's certificate chain" + detail
     )
 
 
@@ -872,6 +924,7 @@ def _overall(
         return _RANK[r.indication]
 
     worst = max(reports, key=rank)
+    notes = [*notes, *_warnings(reports)]
     reasons = list(notes)
     if rank(worst) < _RANK[worst.indication]:
         who = worst.field_name or "a document timestamp"
@@ -894,6 +947,18 @@ def _overall(
         reasons=reasons,
         signatures=reports,
     )
+
+
+def _warnings(reports: list[SignatureReport]) -> list[str]:
+    """Each signature's warnings, once per text, naming the signature they are about."""
+    seen: dict[str, list[str]] = {}
+    for r in reports:
+        for reason in r.reasons:
+            if reason.startswith(WARNING):
+                seen.setdefault(reason, []).append(r.field_name or "a signature")
+    return [
+        f"{WARNING}{', '.join(names)}: {text.removeprefix(WARNING)}" for text, names in seen.items()
+    ]
 
 
 def _raw_report(data: bytes, base: dict[str, Any], why: str) -> VerificationReport:

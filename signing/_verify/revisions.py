@@ -6,12 +6,15 @@ revision after the signed one, every object that revision (re)defines with its p
 value, and classifies each change:
 
 * permitted without further ado (``LTA_UPDATES``): the DSS and its VRI entries, new
-  document timestamps and signature dictionaries, XMP metadata and the Info dictionary,
+  document timestamps (their fields and widgets), XMP metadata and the Info dictionary,
   the structure tree (tagging), ``/Extensions``;
-* permitted signing (``FORM_FILLING``): a signature field gets its value and appearance, a
-  new signature field and widget is added to /AcroForm and to a page's /Annots;
-* form fill (``FORM_FILLING``): a non-signature field's value or appearance changes —
-  permitted unless the signature's DocMDP (P=1) or FieldMDP lock forbids it;
+* further signatures (``SIGNATURES``): a signature field gets its signature, a new signed
+  signature field and widget is added to /AcroForm and to a page's /Annots;
+* form fill (``FORM_FILLING``): a non-signature field's value or appearance changes, an
+  empty signature field is added or its appearance changes — permitted unless the
+  signature's DocMDP (P=1) or FieldMDP lock forbids it, and always listed as a warning
+  naming the field: what such a field shows is not covered by the signature, which is how
+  a "replace" shadow attack overlays signed content;
 * everything else is not permitted (``OTHER``, or ``ANNOTATIONS`` for a new or removed
   annotation): changed page content, a page added or removed, a new overlay or
   annotation, a signature dictionary rewritten (spoofing), an object deleted, a new root,
@@ -41,9 +44,10 @@ class ChangeLevel(enum.IntEnum):
 
     NONE = 0
     LTA_UPDATES = 1
-    FORM_FILLING = 2
-    ANNOTATIONS = 3
-    OTHER = 4
+    SIGNATURES = 2
+    FORM_FILLING = 3
+    ANNOTATIONS = 4
+    OTHER = 5
 
 
 @dataclass
@@ -53,6 +57,12 @@ class RevisionVerdict:
     level: ChangeLevel = ChangeLevel.NONE
     permitted: bool = True
     reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Permitted changes that alter what the document shows (form fields filled in)."""
+
+    def warn(self, text: str) -> None:
+        if text not in self.warnings and len(self.warnings) < 16:
+            self.warnings.append(text)
 
     def note(self, level: ChangeLevel, reason: str, *, permitted: bool) -> None:
         self.level = max(self.level, level)
@@ -136,17 +146,8 @@ def _deref(obj: Any) -> Any:
 
 def _field_type(fld: Any) -> str | None:
     """/FT of a field, inherited from its parents (bounded)."""
-    for _ in range(_MAX_DEPTH):
-        if not isinstance(fld, dict):
-            return None
-        ft = fld.get("/FT")
-        if ft is not None:
-            return str(ft)
-        parent = fld.get("/Parent")
-        if parent is None:
-            return None
-        fld = _deref(parent)
-    return None
+    ft = _inherited(fld, "/FT")
+    return str(ft) if ft is not None else None
 
 
 def _field_name(fld: Any) -> str:
@@ -207,23 +208,70 @@ def _page_like(obj: Any) -> bool:
     return isinstance(obj, dict) and str(obj.get("/Type", "")) == "/Page"
 
 
-def _array_append_only(
-    old: list[Any], new: list[Any], ok_item: Callable[[Any], bool]
-) -> tuple[bool, str]:
+def _array_append_only(old: list[Any], new: list[Any]) -> tuple[bool, str, list[Any]]:
+    """(ok, why not, the added entries): entries may only be appended, and only
+    signature fields (or their widgets)."""
     old_keys = [_ref_key(x) for x in old]
     new_keys = [_ref_key(x) for x in new]
     if None in old_keys or None in new_keys:
         if same(old, new):
-            return True, ""
-        return False, "an array of direct objects changed"
+            return True, "", []
+        return False, "an array of direct objects changed", []
     missing = set(old_keys) - set(new_keys)
     if missing:
-        return False, "entries were removed"
+        return False, "entries were removed", []
     added = [x for x, k in zip(new, new_keys, strict=True) if k not in set(old_keys)]
     for item in added:
-        if not ok_item(item):
-            return False, "an entry other than a signature field was added"
-    return True, ""
+        if not _is_sig_widget_or_field(item):
+            return False, "an entry other than a signature field was added", []
+    return True, "", added
+
+
+def _inherited(fld: Any, key: str) -> Any:
+    """``fld[key]``, inherited from the field's parents (bounded), dereferenced."""
+    for _ in range(_MAX_DEPTH):
+        if not isinstance(fld, dict):
+            return None
+        if key in fld:
+            return _deref(fld.get(key))
+        parent = fld.get("/Parent")
+        if parent is None:
+            return None
+        fld = _deref(parent)
+    return None
+
+
+def _signature_kind(value: Any) -> ChangeLevel:
+    """What a signature field's value makes of it: a document timestamp (LTA_UPDATES), a
+    signature (SIGNATURES), or nothing signed (FORM_FILLING)."""
+    if not _is_sig_value(value):
+        return ChangeLevel.FORM_FILLING
+    if (
+        str(value.get("/Type", "")) == "/DocTimeStamp"
+        or str(value.get("/SubFilter", "")) == "/ETSI.RFC3161"
+    ):
+        return ChangeLevel.LTA_UPDATES
+    return ChangeLevel.SIGNATURES
+
+
+def _note_signature_field(fld: Any, rev: int, verdict: RevisionVerdict, *, what: str) -> None:
+    """A signature field added or given a value or appearance: a timestamp or a signature
+    is permitted; an empty one is permitted form fill with a warning, ``what`` happened
+    (its appearance is signed by no one)."""
+    level = _signature_kind(_inherited(fld, "/V"))
+    verdict.note(level, "", permitted=True)
+    if level is ChangeLevel.FORM_FILLING:
+        verdict.warn(
+            f"{what} after signing (revision {rev + 1}): what it shows is signed by no one"
+        )
+
+
+def _note_added_signature_fields(added: list[Any], rev: int, verdict: RevisionVerdict) -> None:
+    """New signature fields or widgets (see :func:`_note_signature_field`)."""
+    for item in added:
+        fld = _deref(item)
+        name = _field_name(fld) or "(unnamed)"
+        _note_signature_field(fld, rev, verdict, what=f"an empty signature field {name} was added")
 
 
 @dataclass
@@ -270,7 +318,7 @@ def _classify(
             if not isinstance(new_af, dict) or not isinstance(old_af, dict):
                 bad.add("/AcroForm")
             elif not (_ref_key(old.get("/AcroForm")) and _ref_key(new.get("/AcroForm"))):
-                _classify_acroform(old_af, new_af, label, verdict)
+                _classify_acroform(old_af, new_af, label, rev, verdict)
         if bad:
             verdict.note(
                 ChangeLevel.OTHER,
@@ -281,7 +329,7 @@ def _classify(
             verdict.note(ChangeLevel.LTA_UPDATES, "", permitted=True)
         return
     if isinstance(old, dict) and ("/Fields" in old or "/SigFlags" in old) and "/FT" not in old:
-        _classify_acroform(old, new, label, verdict)
+        _classify_acroform(old, new, label, rev, verdict)
         return
     if _page_like(old):
         if not _page_like(new):
@@ -296,15 +344,15 @@ def _classify(
             )
             return
         if "/Annots" in changed:
-            _classify_annots(_deref(old.get("/Annots")), _deref(new.get("/Annots")), label, verdict)
+            _classify_annots(
+                _deref(old.get("/Annots")), _deref(new.get("/Annots")), label, rev, verdict
+            )
         return
     if isinstance(old, list):
         # an indirect /Annots or /Fields array: only signature fields may be appended
-        ok, why = _array_append_only(
-            old, new if isinstance(new, list) else [], _is_sig_widget_or_field
-        )
+        ok, why, added = _array_append_only(old, new if isinstance(new, list) else [])
         if ok:
-            verdict.note(ChangeLevel.FORM_FILLING, "", permitted=True)
+            _note_added_signature_fields(added, rev, verdict)
         else:
             level = ChangeLevel.ANNOTATIONS if _looks_like_annots(old, new) else ChangeLevel.OTHER
             verdict.note(level, f"array {label}: {why}", permitted=False)
@@ -312,10 +360,10 @@ def _classify(
     if isinstance(old, dict) and (
         "/FT" in old or ("/Parent" in old and str(old.get("/Subtype", "")) == "/Widget")
     ):
-        _classify_field(old, new, label, ctx, verdict)
+        _classify_field(old, new, label, rev, ctx, verdict)
         return
     if isinstance(old, dict) and str(old.get("/Subtype", "")) == "/Widget":
-        _classify_field(old, new, label, ctx, verdict)
+        _classify_field(old, new, label, rev, ctx, verdict)
         return
     if isinstance(old, dict) and (
         str(old.get("/Type", "")) in _STRUCT_TYPES
@@ -377,7 +425,7 @@ def _is_metadata_stream(obj: Any) -> bool:
     )
 
 
-def _classify_acroform(old: Any, new: Any, label: str, verdict: RevisionVerdict) -> None:
+def _classify_acroform(old: Any, new: Any, label: str, rev: int, verdict: RevisionVerdict) -> None:
     if not isinstance(new, dict):
         verdict.note(ChangeLevel.OTHER, f"the form {label} was removed", permitted=False)
         return
@@ -400,11 +448,17 @@ def _classify_acroform(old: Any, new: Any, label: str, verdict: RevisionVerdict)
     if "/Fields" in changed and "/Fields" in old:
         old_f, new_f = _deref(old.get("/Fields")), _deref(new.get("/Fields"))
         if isinstance(old_f, list) and isinstance(new_f, list):
-            ok, why = _array_append_only(old_f, new_f, _is_sig_widget_or_field)
+            ok, why, added = _array_append_only(old_f, new_f)
             if not ok:
                 verdict.note(ChangeLevel.OTHER, f"form fields: {why}", permitted=False)
                 return
-    verdict.note(ChangeLevel.FORM_FILLING, "", permitted=True)
+            _note_added_signature_fields(added, rev, verdict)
+    if "/DA" in changed:
+        # the default appearance of every field without its own: how values are drawn
+        verdict.note(ChangeLevel.FORM_FILLING, "", permitted=True)
+        verdict.warn(f"the form's default appearance (/DA) changed after signing ({label})")
+    else:  # /SigFlags, new /DR fonts: what adding a signature or timestamp writes
+        verdict.note(ChangeLevel.LTA_UPDATES, "", permitted=True)
 
 
 def _only_additions(old: Any, new: Any, depth: int = 0) -> bool:
@@ -427,18 +481,18 @@ def _only_additions(old: Any, new: Any, depth: int = 0) -> bool:
     return True
 
 
-def _classify_annots(old: Any, new: Any, label: str, verdict: RevisionVerdict) -> None:
+def _classify_annots(old: Any, new: Any, label: str, rev: int, verdict: RevisionVerdict) -> None:
     old_l = old if isinstance(old, list) else []
     new_l = new if isinstance(new, list) else []
-    ok, why = _array_append_only(old_l, new_l, _is_sig_widget_or_field)
+    ok, why, added = _array_append_only(old_l, new_l)
     if ok:
-        verdict.note(ChangeLevel.FORM_FILLING, "", permitted=True)
+        _note_added_signature_fields(added, rev, verdict)
     else:
         verdict.note(ChangeLevel.ANNOTATIONS, f"annotations of {label}: {why}", permitted=False)
 
 
 def _classify_field(
-    old: Any, new: Any, label: str, ctx: _Context, verdict: RevisionVerdict
+    old: Any, new: Any, label: str, rev: int, ctx: _Context, verdict: RevisionVerdict
 ) -> None:
     if not isinstance(new, dict):
         verdict.note(ChangeLevel.OTHER, f"the form field {label} was replaced", permitted=False)
@@ -455,8 +509,11 @@ def _classify_field(
                 f"signature field {label} changed: {', '.join(sorted(bad))}",
                 permitted=False,
             )
-        else:
-            verdict.note(ChangeLevel.FORM_FILLING, "", permitted=True)
+            return
+        name = _field_name(old) or label
+        _note_signature_field(
+            new, rev, verdict, what=f"the appearance of empty signature field {name} changed"
+        )
         return
     bad = changed - _FORM_FILL_KEYS
     if bad:
@@ -481,6 +538,18 @@ def _classify_field(
         )
     else:
         verdict.note(ChangeLevel.FORM_FILLING, "", permitted=True)
+        verdict.warn(
+            f"form field {name or label} was changed after signing (revision {rev + 1}): "
+            f"its {_what_changed(changed)} not covered by the signature"
+        )
+
+
+def _what_changed(changed: set[str]) -> str:
+    value = bool(changed & {"/V", "/DV", "/RV", "/I"})
+    looks = bool(changed & {"/AP", "/AS", "/MK", "/DA"})
+    if value and looks:
+        return "value and appearance are"
+    return "value is" if value else "appearance is"
 
 
 def analyse_changes(

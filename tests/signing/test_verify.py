@@ -16,7 +16,7 @@ from signing.pki import DemoPKI
 from signing.seal import PadesLevel
 from signing.trust import TrustBundle
 from signing.verify import Verifier, verify_pdf, verify_pdf_async
-from tests.helpers.pki import MARKET_DEPT, demo_pki, sample_pdf, sealed_pdf
+from tests.helpers.pki import DEPARTMENTS, MARKET_DEPT, demo_pki, sample_pdf, sealed_pdf
 
 
 def _bundle(pki: DemoPKI, *, crls: tuple[bytes, ...] = ()) -> TrustBundle:
@@ -30,7 +30,9 @@ def _bundle(pki: DemoPKI, *, crls: tuple[bytes, ...] = ()) -> TrustBundle:
 
 @pytest.fixture(scope="module")
 def verifier() -> Verifier:
-    return Verifier(_bundle(demo_pki()))
+    """A bundle with the demo PKI's CRLs: every seal's revocation status is known."""
+    pki = demo_pki()
+    return Verifier(_bundle(pki, crls=pki.crls()))
 
 
 @pytest.mark.parametrize("level", list(PadesLevel))
@@ -47,8 +49,8 @@ def test_sealed_file_passes_with_the_bundle(verifier: Verifier, level: PadesLeve
     assert "福州市市场监督管理局" in (seal.signer_subject or "")
     assert seal.signing_time is not None
     assert (seal.timestamp_time is not None) == level.timestamped
+    assert seal.revocation is RevocationStatus.GOOD
     if level.long_term:
-        assert seal.revocation is RevocationStatus.GOOD
         assert seal.coverage is Coverage.ENTIRE_REVISION
     else:
         assert seal.coverage is Coverage.ENTIRE_FILE and seal.covers_whole_file
@@ -135,6 +137,51 @@ def test_changes_after_signing_are_modifications(verifier: Verifier, edit: str, 
         Indication.TOTAL_FAILED,
         SubIndication.FORMAT_FAILURE,
     )
+
+
+def test_b_lt_carries_its_own_revocation_data() -> None:
+    """No CRL in the bundle: a B-LT seal's revocation status comes from its DSS."""
+    report = Verifier(_bundle(demo_pki())).verify(sealed_pdf(PadesLevel.B_LT, MARKET_DEPT))
+    assert report.indication is Indication.TOTAL_PASSED, report.reasons
+    assert report.signatures[0].revocation is RevocationStatus.GOOD
+
+
+def _unknown_revocation_crls(case: str) -> tuple[bytes, ...]:
+    pki = demo_pki()
+    if case == "none":
+        return ()
+    if case == "forged":  # same issuer names, signed by other keys
+        rogue = DemoPKI.generate(seed=b"rogue CRLs", departments=DEPARTMENTS, now=pki.now)
+        return rogue.crls()
+    return pki.crls(at=pki.now - dt.timedelta(days=400))  # expired before the validation time
+
+
+@pytest.mark.parametrize("case", ["none", "forged", "stale"])
+@pytest.mark.parametrize("level", [PadesLevel.B_B, PadesLevel.B_T])
+def test_unknown_revocation_is_try_later(case: str, level: PadesLevel) -> None:
+    """No valid, current CRL for the chain: INDETERMINATE/TRY_LATER (EN 319 102-1: the
+    status may be established when revocation data becomes available), never PASSED. A
+    CRL that only names the right issuer is not revocation data."""
+    pki = demo_pki()
+    report = Verifier(_bundle(pki, crls=_unknown_revocation_crls(case))).verify(
+        sealed_pdf(level, MARKET_DEPT)
+    )
+    (seal,) = report.signatures
+    assert seal.intact and seal.chain_trusted and not seal.modified_after_signing
+    assert seal.revocation is RevocationStatus.UNKNOWN
+    assert (seal.indication, seal.sub_indication) == (
+        Indication.INDETERMINATE,
+        SubIndication.TRY_LATER,
+    )
+    assert (report.indication, report.sub_indication) == (
+        Indication.INDETERMINATE,
+        SubIndication.TRY_LATER,
+    )
+    assert seal.reasons[0].startswith(
+        "revocation status unknown: the file and the trust bundle hold no valid, current CRL "
+        "or OCSP response for the signer's certificate chain ("
+    )
+    assert report.reasons[0] == f"Seal1: {seal.reasons[0]}"
 
 
 def test_revoked_seal_without_timestamp_is_revoked_no_poe() -> None:
@@ -235,13 +282,16 @@ def test_deeply_nested_pdf_ends(verifier: Verifier) -> None:
 def test_trust_paths_are_cached_across_documents() -> None:
     import datetime as _dt
 
-    verifier = Verifier(_bundle(demo_pki()))
+    pki = demo_pki()
+    verifier = Verifier(_bundle(pki, crls=pki.crls()), isolation="thread")  # caches here
+    assert verifier._engine is not None
+    chains = verifier._engine.cache.chains
     data = sealed_pdf(PadesLevel.B_LT, MARKET_DEPT)
     first = verifier.verify(data)
-    cached = dict(verifier._cache.chains._items)
+    cached = dict(chains._items)
     assert len(cached) == 2  # the seal's path and the TSA's path
     again = verifier.verify(data, at=_dt.datetime.now(_dt.UTC))  # "now", given explicitly
-    assert verifier._cache.chains._items.keys() == cached.keys()
+    assert chains._items.keys() == cached.keys()
     assert again.signatures[0].model_dump(exclude={"reasons"}) == first.signatures[0].model_dump(
         exclude={"reasons"}
     )

@@ -57,9 +57,13 @@ COMPANY_HOLDER = "91350100M000100Y43"
 
 @functools.cache
 def trust_bundle() -> TrustBundle:
+    """The demo PKI's root, issuing CA and CRLs: a B-B seal's revocation status is known
+    (intake refuses unknown revocation by default)."""
     pki = demo_pki()
     return TrustBundle.from_certificates(
-        roots=[pki.root.certificate], intermediates=[pki.issuing_ca.certificate]
+        roots=[pki.root.certificate],
+        intermediates=[pki.issuing_ca.certificate],
+        crls=pki.crls(),
     )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from schemas.license import LicenseStatus
-from schemas.report import Indication
+from schemas.report import Indication, RevocationStatus, SubIndication
 from signing.pki import DemoPKI
 from signing.seal import PadesLevel
 from signing.trust import TrustBundle
@@ -25,8 +25,10 @@ from tests.helpers.pki import (
     demo_pki,
     pki_now,
     sample_pdf,
+    sealer,
     sealer_for,
 )
+from tests.helpers.shadow import FIELD, form_pdf, replace_field
 from tests.vault.licenses import (
     COMPANY_HOLDER,
     COMPANY_TYPE,
@@ -46,7 +48,8 @@ from vault.models import Holder, License, LicenseVersion
 from vault.models.log import LogEntry
 from vault.services import lifecycle
 from vault.services.holders import describe_holder, find_holder, reveal_holder_id
-from vault.services.intake import IntakeResult, ingest
+from vault.services.intake import IntakeResult, PdfVerifier, PrecomputedVerifier, ingest
+from vault.settings import load_settings
 
 
 @pytest.fixture
@@ -71,7 +74,8 @@ def _push(
     pdf: bytes,
     department: int,
     n: int = 1,
-    the_verifier: Verifier | None = None,
+    the_verifier: PdfVerifier | None = None,
+    require_revocation: bool = True,
     **overrides: object,
 ) -> IntakeResult:
     return ingest(
@@ -83,6 +87,7 @@ def _push(
         pdf=pdf,
         pushed_by_department_id=department,
         file_name=f"license-{n}.pdf",
+        require_revocation=require_revocation,
     )
 
 
@@ -338,6 +343,145 @@ def test_revoked_seal_is_refused(
         "certificate_revoked",
         "the certificate of signature Seal1 was revoked at signing time",
     )
+
+
+# Revocation status --------------------------------------------------------------------------
+def _verifier_without_crls() -> Verifier:
+    """The demo PKI's root and issuing CA, no CRL: a B-B seal's revocation is unknown."""
+    pki = demo_pki()
+    return Verifier(
+        TrustBundle.from_certificates(
+            roots=[pki.root.certificate], intermediates=[pki.issuing_ca.certificate]
+        ),
+        timeout=180,
+    )
+
+
+REVOCATION_UNKNOWN = (
+    "the revocation status of the certificate of signature Seal1 is unknown: neither the PDF "
+    "nor the trust bundle holds a valid, current CRL or OCSP response for its chain; push the "
+    "license sealed at B-LT (with its validation data) or have the operator add the issuing "
+    "CA's current CRL to the trust bundle"
+)
+
+
+def test_unknown_revocation_is_refused(
+    session: Session, blobs: LocalBlobStore, crypto: HolderCrypto, cat: Catalog
+) -> None:
+    with pytest.raises(IntakeRefused) as exc:
+        _push(
+            session, blobs, crypto, license_pdf(20), cat.market, 20,
+            the_verifier=_verifier_without_crls(),
+        )  # fmt: skip
+    _assert_refused(exc, session, blobs, "revocation_unknown", REVOCATION_UNKNOWN)
+    (seal,) = exc.value.report.signatures  # type: ignore[attr-defined]
+    assert seal.revocation is RevocationStatus.UNKNOWN and seal.chain_trusted
+    assert (seal.indication, seal.sub_indication) == (
+        Indication.INDETERMINATE,
+        SubIndication.TRY_LATER,
+    )
+
+
+def test_unknown_revocation_is_accepted_when_the_policy_allows_it(
+    session: Session, blobs: LocalBlobStore, crypto: HolderCrypto, cat: Catalog
+) -> None:
+    result = _push(
+        session, blobs, crypto, license_pdf(21), cat.market, 21,
+        the_verifier=_verifier_without_crls(), require_revocation=False,
+    )  # fmt: skip
+    assert result.created
+    assert (result.report.indication, result.report.sub_indication) == (
+        Indication.INDETERMINATE,
+        SubIndication.TRY_LATER,
+    )
+    assert result.report.signatures[0].revocation is RevocationStatus.UNKNOWN
+    assert _counts(session) == (1, 1, 1)
+
+
+def test_relaxed_policy_accepts_no_other_indeterminate_verdict(
+    session: Session, blobs: LocalBlobStore, crypto: HolderCrypto, cat: Catalog
+) -> None:
+    """Relaxed, intake forgives unknown revocation and nothing else: the same report with
+    another INDETERMINATE sub-indication (as a bulk worker could hand it over) is refused."""
+    pdf = license_pdf(22)
+    report = _verifier_without_crls().verify(pdf)
+    weak = SubIndication.CRYPTO_CONSTRAINTS_FAILURE
+    seal = report.signatures[0].model_copy(update={"sub_indication": weak})
+    other = report.model_copy(update={"signatures": [seal], "sub_indication": weak})
+    with pytest.raises(IntakeRefused) as exc:
+        _push(
+            session, blobs, crypto, pdf, cat.market, 22,
+            the_verifier=PrecomputedVerifier(other), require_revocation=False,
+        )  # fmt: skip
+    assert exc.value.reason == "verification_failed"
+    assert str(exc.value).startswith(
+        "the PDF did not pass verification (INDETERMINATE/CRYPTO_CONSTRAINTS_FAILURE): "
+    )
+    assert _counts(session) == (0, 0, 0)
+
+
+def test_b_lt_license_carries_its_revocation_data(
+    session: Session, blobs: LocalBlobStore, crypto: HolderCrypto, cat: Catalog
+) -> None:
+    """B-LT pushes need no CRL in the bundle: the seal brings its own (the demo's way)."""
+    pdf = license_pdf(23, level=PadesLevel.B_LT)
+    result = _push(
+        session, blobs, crypto, pdf, cat.market, 23, the_verifier=_verifier_without_crls()
+    )
+    assert result.created
+    assert result.report.signatures[0].revocation is RevocationStatus.GOOD
+
+
+def test_the_setting_defaults_to_required(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EVAULT_INTAKE_REQUIRE_REVOCATION", raising=False)
+    assert load_settings().intake_require_revocation is True
+    assert load_settings(mode="demo").intake_require_revocation is True
+    monkeypatch.setenv("EVAULT_INTAKE_REQUIRE_REVOCATION", "false")
+    assert load_settings().intake_require_revocation is False
+
+
+# Changes after the seal: a license is final when sealed --------------------------------------
+def test_document_timestamp_after_the_seal_is_accepted(
+    session: Session, blobs: LocalBlobStore, crypto: HolderCrypto, cat: Catalog
+) -> None:
+    result = _push(session, blobs, crypto, license_pdf(24, level=PadesLevel.B_LTA), cat.market, 24)
+    assert result.created
+    assert [s.modification_level for s in result.report.signatures] == ["LTA_UPDATES", "NONE"]
+
+
+def test_a_further_seal_of_the_issuer_is_accepted(
+    session: Session, blobs: LocalBlobStore, crypto: HolderCrypto, cat: Catalog
+) -> None:
+    twice = sealer(MARKET_DEPT).seal(
+        license_pdf(25), level=PadesLevel.B_B, reason="countersigned", field_name="Seal2"
+    )
+    result = _push(session, blobs, crypto, twice, cat.market, 25)
+    assert result.created
+    assert [s.modification_level for s in result.report.signatures] == ["SIGNATURES", "NONE"]
+
+
+def test_replace_shadow_attack_is_refused(
+    session: Session, blobs: LocalBlobStore, crypto: HolderCrypto, cat: Catalog
+) -> None:
+    """The holder's name is a text field over the signed line; after the seal, an
+    incremental update replaces its value and appearance. Verification calls that permitted
+    form filling (with a warning); intake refuses it."""
+    sealed = sealer(MARKET_DEPT).seal(form_pdf("ZHANG SAN"), level=PadesLevel.B_B)
+    forged = replace_field(sealed, "LI SI")
+    with pytest.raises(IntakeRefused) as exc:
+        _push(session, blobs, crypto, forged, cat.market, 26)
+    _assert_refused(
+        exc,
+        session,
+        blobs,
+        "form_filled_after_signing",
+        f"the document was changed after signature Seal1: form field {FIELD} was changed after "
+        "signing (revision 3): its value and appearance are not covered by the signature. A "
+        "license is final when sealed: push it as its issuer sealed it",
+    )
+    assert exc.value.report.indication is Indication.TOTAL_PASSED  # type: ignore[attr-defined]
+    # the same license as sealed, without the update, is taken in
+    assert _push(session, blobs, crypto, sealed, cat.market, 26).created
 
 
 # Conflicts and versions --------------------------------------------------------------------

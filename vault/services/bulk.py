@@ -318,6 +318,7 @@ def import_stock(
     retry_refused: bool = False,
     on_outcome: Callable[[ImportOutcome], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    require_revocation: bool = True,
 ) -> ImportSummary:
     """Import every PDF of ``source`` (a folder or a ZIP); see the module docstring.
 
@@ -483,6 +484,7 @@ def import_stock(
                     file_name=pending.item.name,
                     now=now,
                     prechecked=pending.prechecked,
+                    require_revocation=require_revocation,
                 )
             except IntakeRefused as exc:
                 return refused(exc.reason, str(exc))

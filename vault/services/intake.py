@@ -10,10 +10,16 @@
 3. The license key (type, issuer, 证照编号) against what is stored: another holder's number
    is a conflict; other bytes for the same license need a change (``change_reason``) with
    a higher version; a withdrawn, cancelled or revoked license takes no new version.
-4. Verification of the PDF by ``signing``: every signature intact and unmodified (later
-   revisions may only add validation data), the chain trusted, not revoked, the overall
-   verdict TOTAL_PASSED, and every seal made with a certificate of the issuing department
-   (a registered fingerprint, or its 统一社会信用代码 in the certificate's subject).
+4. Verification of the PDF by ``signing``: every signature intact and unmodified, the
+   chain trusted, not revoked, its revocation status known (``require_revocation``, on by
+   default: ``EVAULT_INTAKE_REQUIRE_REVOCATION``), the overall verdict TOTAL_PASSED (or,
+   with ``require_revocation`` off, INDETERMINATE/TRY_LATER for unknown revocation only),
+   and every seal made with a certificate of the issuing department (a registered
+   fingerprint, or its 统一社会信用代码 in the certificate's subject). A license is final
+   when sealed: after a seal, later revisions may only add validation data (DSS), document
+   timestamps and further signatures; a form field filled in or any other change after it
+   is refused, whatever the PDF's own permissions allow (the "replace" shadow attack is
+   such a fill).
 5. The bytes to the blob store (content-addressed), then one transaction: holder, license,
    version and the verification report. A unique-constraint collision with a concurrent
    push is resolved by looking again: the same bytes are then a duplicate.
@@ -35,7 +41,15 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from schemas.license import LicenseMetadata
-from schemas.report import RevocationStatus, SignatureKind, VerificationReport
+from schemas.report import (
+    Indication,
+    RevocationStatus,
+    SignatureKind,
+    SignatureReport,
+    SubIndication,
+    VerificationReport,
+)
+from signing.verify import WARNING_PREFIX
 from vault.audit_log import append_event
 from vault.blobs.base import BlobStore
 from vault.crypto import HolderCrypto
@@ -55,8 +69,9 @@ __all__ = [
 ]
 
 _WRITE_ATTEMPTS = 5
-#: Later revisions a pushed license may carry after a seal: none, or validation data only.
-_ALLOWED_LATER_CHANGES = (None, "NONE", "LTA_UPDATES")
+#: Later revisions a pushed license may carry after a seal: validation data and document
+#: timestamps (LTA_UPDATES), further signatures (SIGNATURES); nothing that changes content.
+_ALLOWED_LATER_CHANGES = (None, "NONE", "LTA_UPDATES", "SIGNATURES")
 
 
 class PdfVerifier(Protocol):
@@ -132,8 +147,12 @@ def ingest(
     file_name: str | None = None,
     now: dt.datetime | None = None,
     prechecked: Prechecked | None = None,
+    require_revocation: bool = True,
 ) -> IntakeResult:
     """Store a pushed license once; see the module docstring for the order of checks.
+
+    ``require_revocation`` (the ``intake_require_revocation`` setting): refuse a seal whose
+    revocation status is unknown (``revocation_unknown``); off, such a seal is accepted.
 
     Commits the session. A stored license is appended to the transparency log
     (``license.ingested``) in the same transaction, whoever calls: the API, the bulk
@@ -168,7 +187,7 @@ def ingest(
         session.rollback()  # end the read transaction: verification is slow, hold no locks
 
     report = verifier.verify(pdf, at=now, file_name=file_name)
-    check_report(report, sha256=sha256, context=context)
+    check_report(report, sha256=sha256, context=context, require_revocation=require_revocation)
 
     blobs.put(pdf)
     for attempt in range(_WRITE_ATTEMPTS):
@@ -333,7 +352,13 @@ def _check_against_stored(
     return license
 
 
-def check_report(report: VerificationReport, *, sha256: str, context: _Context) -> None:
+def check_report(
+    report: VerificationReport,
+    *,
+    sha256: str,
+    context: _Context,
+    require_revocation: bool = True,
+) -> None:
     """Refuse a PDF whose verification report does not meet intake's rules."""
     if report.sha256 != sha256:
         raise _refuse("report_mismatch", "the verification report is about other bytes", report)
@@ -369,14 +394,27 @@ def check_report(report: VerificationReport, *, sha256: str, context: _Context) 
             )
     for sig in report.signatures:
         level = sig.modification_level
-        if not sig.covers_whole_file and level not in _ALLOWED_LATER_CHANGES:
+        if sig.covers_whole_file or level in _ALLOWED_LATER_CHANGES:
+            continue
+        name = sig.field_name or "(unnamed)"
+        if level == "FORM_FILLING":
+            changes = [
+                r.removeprefix(WARNING_PREFIX) for r in sig.reasons if r.startswith(WARNING_PREFIX)
+            ]
             raise _refuse(
-                "updated_after_signing",
-                f"the document was updated after signature {sig.field_name or '(unnamed)'} "
-                f"({level or 'unknown changes'}); a license must be pushed as its issuer "
-                "sealed it",
+                "form_filled_after_signing",
+                f"the document was changed after signature {name}: "
+                f"{'; '.join(changes) or 'form fields were filled in'}. A license is final "
+                "when sealed: push it as its issuer sealed it",
                 report,
             )
+        raise _refuse(
+            "updated_after_signing",
+            f"the document was updated after signature {name} "
+            f"({level or 'unknown changes'}); a license must be pushed as its issuer "
+            "sealed it",
+            report,
+        )
     for sig in signatures:
         by_fingerprint = (sig.signer_fingerprint or "").lower() in context.fingerprints
         by_code = sig.signer_credit_code == context.department_code
@@ -388,7 +426,21 @@ def check_report(report: VerificationReport, *, sha256: str, context: _Context) 
                 f"{context.department_name} ({context.department_code}), the registered issuer",
                 report,
             )
-    if not report.passed:
+    if require_revocation:
+        for sig in signatures:
+            if sig.revocation is RevocationStatus.UNKNOWN:
+                raise _refuse(
+                    "revocation_unknown",
+                    f"the revocation status of the certificate of signature "
+                    f"{sig.field_name or '(unnamed)'} is unknown: neither the PDF nor the trust "
+                    "bundle holds a valid, current CRL or OCSP response for its chain; push "
+                    "the license sealed at B-LT (with its validation data) or have the "
+                    "operator add the issuing CA's current CRL to the trust bundle",
+                    report,
+                )
+    if not report.passed and not (
+        not require_revocation and _only_revocation_unknown(report.signatures)
+    ):
         detail = "; ".join(report.reasons) or "no reason given"
         sub = f"/{report.sub_indication.value}" if report.sub_indication else ""
         raise _refuse(
@@ -396,6 +448,19 @@ def check_report(report: VerificationReport, *, sha256: str, context: _Context) 
             f"the PDF did not pass verification ({report.indication.value}{sub}): {detail}",
             report,
         )
+
+
+def _only_revocation_unknown(signatures: list[SignatureReport]) -> bool:
+    """Every seal passed but for an unknown revocation status (INDETERMINATE/TRY_LATER)."""
+    held_back = [s for s in signatures if s.indication is not Indication.TOTAL_PASSED]
+    return bool(held_back) and all(
+        s.kind is SignatureKind.SIGNATURE
+        and s.indication is Indication.INDETERMINATE
+        and s.sub_indication is SubIndication.TRY_LATER
+        and s.revocation is RevocationStatus.UNKNOWN
+        and s.chain_trusted
+        for s in held_back
+    )
 
 
 def _write(

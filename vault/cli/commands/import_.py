@@ -112,7 +112,10 @@ def _import(
                     sessions=vault.sessions,
                     blobs=vault.blobs,
                     crypto=vault.crypto,
-                    verifier_factory=functools.partial(build_verifier, settings),
+                    # each import worker is a process of its own: verify in it
+                    verifier_factory=functools.partial(
+                        build_verifier, settings, isolation="thread"
+                    ),
                     blobs_factory=functools.partial(blob_store_from_settings, settings),
                     source=source,
                     manifest=manifest,
@@ -121,6 +124,7 @@ def _import(
                     retry_refused=retry_refused,
                     on_start=lambda n: progress.update(task, total=n),
                     on_outcome=lambda _o: progress.advance(task),
+                    require_revocation=settings.intake_require_revocation,
                 )
         finally:
             vault.close()
