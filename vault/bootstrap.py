@@ -92,7 +92,10 @@ def open_vault(
         from vault.migrations import upgrade as run_upgrade
 
         run_upgrade(url)
-    engine = make_engine(url)
+    pool: dict[str, int] = {}
+    if url.startswith("postgresql"):
+        pool = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_pool_size}
+    engine = make_engine(url, **pool)
     factory: Callable[[], PdfVerifier]
     if verifier is not None:
         given = verifier

@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: SQLite in data_dir"
     )
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=500,
+        description="PostgreSQL connections each process keeps open (as many as requests it "
+        "serves at once: a connection over the pool is opened and closed per request)",
+    )
     public_base_url: str = Field(
         default="http://127.0.0.1:8000", description="base of the QR codes' verification URLs"
     )

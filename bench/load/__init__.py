@@ -73,6 +73,9 @@ class LoadResult:
     #: The same for every PostgreSQL process on the machine (the database's share).
     db_cpu_ms: float = 0.0
     load_average: float = 0.0  # the 1-minute load average when the run started
+    #: Share of the run's CPU time the hypervisor gave to other guests (/proc/stat
+    #: "steal", in %): a shared VM's cores are not always ours.
+    steal_percent: float = 0.0
 
     @property
     def rps(self) -> float:
@@ -152,6 +155,7 @@ class LoadServer:
         load_average = os.getloadavg()[0]
         cpu_before = self.cpu_seconds()
         db_before = _postgres_cpu_seconds()
+        stat_before = _cpu_times()
         out = subprocess.run(
             [
                 wrk,
@@ -172,6 +176,7 @@ class LoadServer:
         )
         cpu = self.cpu_seconds() - cpu_before
         db_cpu = _postgres_cpu_seconds() - db_before
+        stat_after = _cpu_times()
         line = [ln for ln in out.stdout.splitlines() if ln.startswith("{")][-1]
         first_error = next(
             (
@@ -197,6 +202,7 @@ class LoadServer:
             server_cpu_ms=cpu * 1000 / max(1, int(d["requests"])),
             db_cpu_ms=db_cpu * 1000 / max(1, int(d["requests"])),
             load_average=load_average,
+            steal_percent=_steal_percent(stat_before, stat_after),
         )
 
 
@@ -216,6 +222,20 @@ def _tree(root: int) -> list[int]:
         found += children
         frontier = children
     return found
+
+
+def _cpu_times() -> list[int]:
+    """The machine's CPU time counters (the "cpu" line of /proc/stat, in ticks)."""
+    with open("/proc/stat", encoding="ascii") as fh:
+        return [int(v) for v in fh.readline().split()[1:]]
+
+
+def _steal_percent(before: list[int], after: list[int]) -> float:
+    """Steal time (the 8th counter) as a share of all CPU time between two readings."""
+    deltas = [b - a for a, b in zip(before, after, strict=True)]
+    # guest and guest_nice (9th, 10th) are already counted in user and nice
+    total = sum(deltas[:8])
+    return 100.0 * deltas[7] / total if total > 0 and len(deltas) >= 8 else 0.0
 
 
 #: PostgreSQL's shared background processes that work for every database's writes.
@@ -384,7 +404,8 @@ def _wait_ready(base_url: str, proc: subprocess.Popen[bytes], timeout: float = 9
 def _row(result: LoadResult, operation: str, target: str) -> Row:
     verdict = (
         f"{result.rps:.0f} req/s, p99 {result.p99_ms:.0f} ms, {result.errors} errors, "
-        f"server CPU {result.server_cpu_ms:.1f} ms/request"
+        f"server CPU {result.server_cpu_ms:.1f} ms/request, "
+        f"database {result.db_cpu_ms:.1f} ms/request, steal {result.steal_percent:.0f}%"
     )
     return Row(
         operation=f"{operation} ({result.connections} connections, {result.requests} requests)",
