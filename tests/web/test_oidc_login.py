@@ -168,6 +168,8 @@ def production(demo_data: DemoData, provider: Provider, tmp_path: Path) -> Itera
         token_key=secrets.token_hex(32),
         seal_pkcs12=tmp_path / "unused.p12",
         log_key=tmp_path / "unused-log.pem",
+        trust_bundle=tmp_path / "unused-bundle.json",
+        tsa_url="http://127.0.0.1:9/unused-tsa",
         oidc_issuer=provider.base,
         oidc_jwks_url=provider.base + "/jwks.json",
         oidc_audience=CLIENT_ID,

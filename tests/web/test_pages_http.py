@@ -204,6 +204,8 @@ def test_outside_demo_mode_there_is_no_demo_login(demo_data: DemoData, tmp_path:
         token_key=secrets.token_hex(32),
         seal_pkcs12=tmp_path / "unused.p12",
         log_key=tmp_path / "unused-log.pem",
+        trust_bundle=tmp_path / "unused-bundle.json",
+        tsa_url="http://127.0.0.1:9/unused-tsa",
     )
     try:
         with TestClient(create_app(production, vault=vault)) as c:
