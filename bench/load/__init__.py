@@ -76,6 +76,10 @@ class LoadResult:
     #: Share of the run's CPU time the hypervisor gave to other guests (/proc/stat
     #: "steal", in %): a shared VM's cores are not always ours.
     steal_percent: float = 0.0
+    #: Each worker process's share of the server's CPU time in the run, in %: wrk's
+    #: connections are persistent, and each stays with the worker that accepted it, so
+    #: an uneven split (e.g. 3 of 4 connections on one worker) shows here and in the p99.
+    worker_shares: tuple[float, ...] = ()
 
     @property
     def rps(self) -> float:
@@ -118,6 +122,10 @@ class LoadServer:
         """User + system CPU seconds of the server process and its workers so far."""
         return sum(_cpu(pid) for pid in _tree(self.pid))
 
+    def worker_cpu_seconds(self) -> dict[int, float]:
+        """CPU seconds so far of each worker process (the server's children)."""
+        return {pid: _cpu(pid) for pid in _tree(self.pid) if pid != self.pid}
+
     def _call(self, method: str, path: str, body: dict[str, str] | None = None) -> object:
         return _http(
             method,
@@ -154,6 +162,7 @@ class LoadServer:
         )
         load_average = os.getloadavg()[0]
         cpu_before = self.cpu_seconds()
+        workers_before = self.worker_cpu_seconds()
         db_before = _postgres_cpu_seconds()
         stat_before = _cpu_times()
         out = subprocess.run(
@@ -175,6 +184,10 @@ class LoadServer:
             timeout=seconds + 60,
         )
         cpu = self.cpu_seconds() - cpu_before
+        workers = {
+            pid: seconds - workers_before.get(pid, 0.0)
+            for pid, seconds in self.worker_cpu_seconds().items()
+        }
         db_cpu = _postgres_cpu_seconds() - db_before
         stat_after = _cpu_times()
         line = [ln for ln in out.stdout.splitlines() if ln.startswith("{")][-1]
@@ -203,6 +216,7 @@ class LoadServer:
             db_cpu_ms=db_cpu * 1000 / max(1, int(d["requests"])),
             load_average=load_average,
             steal_percent=_steal_percent(stat_before, stat_after),
+            worker_shares=_shares(workers),
         )
 
 
@@ -222,6 +236,16 @@ def _tree(root: int) -> list[int]:
         found += children
         frontier = children
     return found
+
+
+def _shares(seconds: dict[int, float]) -> tuple[float, ...]:
+    """The busy workers' shares of their summed CPU time, in %, largest first.
+
+    Processes that used (almost) nothing, such as uvicorn's supervisor, are left out.
+    """
+    busy = [v for v in seconds.values() if v > 0.05]
+    total = sum(busy)
+    return tuple(sorted((100.0 * v / total for v in busy), reverse=True)) if total else ()
 
 
 def _cpu_times() -> list[int]:
@@ -405,13 +429,18 @@ def _row(result: LoadResult, operation: str, target: str) -> Row:
     verdict = (
         f"{result.rps:.0f} req/s, p99 {result.p99_ms:.0f} ms, {result.errors} errors, "
         f"server CPU {result.server_cpu_ms:.1f} ms/request, "
-        f"database {result.db_cpu_ms:.1f} ms/request, steal {result.steal_percent:.0f}%"
+        f"database {result.db_cpu_ms:.1f} ms/request, steal {result.steal_percent:.0f}%, "
+        f"workers' CPU split {_split(result)}"
     )
     return Row(
         operation=f"{operation} ({result.connections} connections, {result.requests} requests)",
         ours=Stats(result.p50_ms, result.p95_ms, result.requests),
         target=f"{target}: {verdict}",
     )
+
+
+def _split(result: LoadResult) -> str:
+    return "/".join(f"{share:.0f}" for share in result.worker_shares) or "?"
 
 
 def read_row(result: LoadResult) -> Row:

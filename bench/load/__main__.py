@@ -34,15 +34,15 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "| path | connections | requests | seconds | req/s "
         "| p50 ms | p95 ms | p99 ms | max ms | errors | server CPU ms/req | db CPU ms/req "
-        "| load avg | steal % |"
+        "| load avg | steal % | workers' CPU split |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in results:
         print(
             f"| {r.path} | {r.connections} | {r.requests} | {r.seconds:.1f} | {r.rps:.1f} "
             f"| {r.p50_ms:.1f} | {r.p95_ms:.1f} | {r.p99_ms:.1f} | {r.max_ms:.1f} | {r.errors} "
             f"| {r.server_cpu_ms:.1f} | {r.db_cpu_ms:.1f} | {r.load_average:.1f} "
-            f"| {r.steal_percent:.0f} |"
+            f"| {r.steal_percent:.0f} | {'/'.join(f'{v:.0f}' for v in r.worker_shares)} |"
         )
     for r in results:
         if r.first_error:
