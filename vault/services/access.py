@@ -59,9 +59,9 @@ from vault.services.recording import (
     EventValues,
     RecordedEvent,
     UseContext,
-    record,
     record_and_commit,
     record_event,
+    record_in_transaction,
 )
 
 __all__ = [
@@ -280,7 +280,7 @@ def authorize_department(
     )
     if decision.allowed and not record_allowed:
         return license, decision
-    record(
+    record_in_transaction(
         session,
         _decision_event(
             decision,

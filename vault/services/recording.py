@@ -1,9 +1,9 @@
 """The access log (用证记录): one row per decision or holder action, and its leaf.
 
-:func:`record_event` (or :func:`record`, the same for an :class:`EventValues`) and
-:func:`record_and_commit` are the only ways the vault writes an access-log row, and they
-append the row's transparency-log leaf in the same transaction: there is no flag or hook
-to skip the log. The services that act (``access``, ``grants``, ``copies``,
+:func:`record_event` (or :func:`record_in_transaction`, the same for an
+:class:`EventValues`) and :func:`record_and_commit` are the only ways the vault writes an
+access-log row, and they append the row's transparency-log leaf in the same transaction:
+there is no flag or hook to skip the log. The services that act (``access``, ``grants``, ``copies``,
 ``holder_actions``) call them themselves.
 
 The log's append lock serializes every writer of the log, so what matters for throughput
@@ -33,9 +33,9 @@ __all__ = [
     "EventValues",
     "RecordedEvent",
     "UseContext",
-    "record",
     "record_and_commit",
     "record_event",
+    "record_in_transaction",
 ]
 
 
@@ -165,10 +165,10 @@ def record_event(
         use=use,
         reason=reason,
     )
-    return record(session, event)
+    return record_in_transaction(session, event)
 
 
-def record(session: Session, event: EventValues) -> RecordedEvent:
+def record_in_transaction(session: Session, event: EventValues) -> RecordedEvent:
     """:func:`record_event` for an :class:`EventValues`: in the session's transaction."""
     session.flush()
     if session.get_bind().dialect.name == "postgresql":
@@ -198,7 +198,7 @@ def record_and_commit(session: Session, event: EventValues) -> RecordedEvent:
     """
     session.flush()
     if session.get_bind().dialect.name != "postgresql":
-        recorded = record(session, event)
+        recorded = record_in_transaction(session, event)
         session.commit()
         return recorded
     raw = session.connection().connection.driver_connection
