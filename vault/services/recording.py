@@ -194,7 +194,7 @@ def record_and_commit(session: Session, event: EventValues) -> RecordedEvent:
     For a request whose log row is its last write. Everything the session holds is
     flushed first and commits together with the row. On PostgreSQL the append lock,
     both inserts and the commit go to the server as one query (see the module's
-    docstring); elsewhere this is :func:`record` and a commit.
+    docstring); elsewhere this is :func:`record_in_transaction` and a commit.
     """
     session.flush()
     if session.get_bind().dialect.name != "postgresql":
