@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import secrets
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -21,6 +20,7 @@ from api.app import create_app
 from api.auth.keys import jwk_of
 from api.limits import RateLimiter
 from tests.api.conftest import HOLDER, Api
+from tests.helpers.production import production_settings
 from vault.settings import load_settings
 
 PROBLEM = "application/problem+json"
@@ -269,15 +269,7 @@ def test_production_holder_login_via_jwks_and_no_demo_routes(
     api = api_sqlite
     jwks_url, key = oidc_provider
     settings = load_settings(
-        mode="production",
-        data_dir=tmp_path / "prod",
-        holder_key=secrets.token_hex(32),
-        blind_index_key=secrets.token_hex(32),
-        token_key=secrets.token_hex(32),
-        seal_pkcs12=tmp_path / "unused.p12",
-        log_key=tmp_path / "unused-log.pem",
-        trust_bundle=tmp_path / "unused-bundle.json",
-        tsa_url="http://127.0.0.1:9/unused-tsa",
+        **production_settings(tmp_path / "prod"),
         oidc_issuer="https://idp.example.gov.cn",
         oidc_jwks_url=jwks_url,
         oidc_audience="evault",

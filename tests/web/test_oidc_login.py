@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from tests.helpers.production import production_settings
 from tests.web.conftest import DemoData
 
 CLIENT_ID = "evault-web"
@@ -161,15 +162,11 @@ def production(demo_data: DemoData, provider: Provider, tmp_path: Path) -> Itera
     )
     settings = demo_data.settings(
         "http://testserver",
-        mode="production",
-        data_dir=tmp_path,
-        holder_key=demo.crypto.holder_key.hex(),
-        blind_index_key=demo.crypto.blind_index_key.hex(),
-        token_key=secrets.token_hex(32),
-        seal_pkcs12=tmp_path / "unused.p12",
-        log_key=tmp_path / "unused-log.pem",
-        trust_bundle=tmp_path / "unused-bundle.json",
-        tsa_url="http://127.0.0.1:9/unused-tsa",
+        **production_settings(
+            tmp_path,
+            holder_key=demo.crypto.holder_key.hex(),
+            blind_index_key=demo.crypto.blind_index_key.hex(),
+        ),
         oidc_issuer=provider.base,
         oidc_jwks_url=provider.base + "/jwks.json",
         oidc_audience=CLIENT_ID,

@@ -6,7 +6,6 @@ Same demo data as the browser tests (``demo_data``), through Starlette's TestCli
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.pages.i18n import STRINGS
 from api.pages.web import CSP
+from tests.helpers.production import production_settings
 from tests.web.conftest import DemoData
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -195,18 +195,7 @@ def test_outside_demo_mode_there_is_no_demo_login(demo_data: DemoData, tmp_path:
         crypto=demo.crypto,
         verifier=demo.verifier,
     )
-    production = demo_data.settings(
-        "http://testserver",
-        mode="production",
-        data_dir=tmp_path,
-        holder_key=secrets.token_hex(32),
-        blind_index_key=secrets.token_hex(32),
-        token_key=secrets.token_hex(32),
-        seal_pkcs12=tmp_path / "unused.p12",
-        log_key=tmp_path / "unused-log.pem",
-        trust_bundle=tmp_path / "unused-bundle.json",
-        tsa_url="http://127.0.0.1:9/unused-tsa",
-    )
+    production = demo_data.settings("http://testserver", **production_settings(tmp_path))
     try:
         with TestClient(create_app(production, vault=vault)) as c:
             r = c.get("/login")
