@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
-from api.context import build_context
+from api.context import ApiContext, build_context
 from api.errors import install_error_handlers, install_problem_schema
 from api.limits import BodyLimitMiddleware
 from api.observability import RequestContextMiddleware, configure_logging
@@ -46,6 +48,9 @@ def create_app(settings: Settings | None = None, *, vault: Any | None = None) ->
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # A verification worker process starts in the background, so the first push or
+        # check of a PDF does not wait about a second for one.
+        prestart = asyncio.create_task(run_in_threadpool(_prestart_verifier, ctx))
         checkpointer = None
         if settings.checkpoint_interval_seconds > 0:
             from api.checkpoints import run_periodically
@@ -54,6 +59,8 @@ def create_app(settings: Settings | None = None, *, vault: Any | None = None) ->
         try:
             yield
         finally:
+            with contextlib.suppress(Exception):
+                await prestart
             if checkpointer is not None:
                 checkpointer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -86,6 +93,18 @@ def create_app(settings: Settings | None = None, *, vault: Any | None = None) ->
     app.add_middleware(BodyLimitMiddleware, limit=settings.upload_limit_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=ctx.metrics)
     return app
+
+
+def _prestart_verifier(ctx: ApiContext) -> None:
+    """Start the verifier's worker process ahead of the first verification (best effort)."""
+    try:
+        prestart = getattr(ctx.verifier.get(), "prestart", None)
+        if callable(prestart):
+            prestart()
+    except Exception as exc:  # the first verification starts one itself, or says why not
+        logging.getLogger("evault.api").warning(
+            "could not start a verification worker ahead: %s: %s", type(exc).__name__, exc
+        )
 
 
 def _include_optional(app: FastAPI) -> None:

@@ -118,6 +118,12 @@ class Verifier:
 
     # -- public API -------------------------------------------------------------------
 
+    def prestart(self) -> None:
+        """Start a worker process now (``isolation="process"``), so that the first
+        verification does not wait for one; nothing for ``isolation="thread"``."""
+        if self.isolation is Isolation.PROCESS:
+            (self._pool or _shared_pool()).prestart()
+
     def verify(
         self, data: bytes, *, at: dt.datetime | None = None, file_name: str | None = None
     ) -> VerificationReport:

@@ -165,6 +165,23 @@ def test_a_worker_that_cannot_start_is_a_clear_error(bundle: TrustBundle) -> Non
         pool.close()
 
 
+def test_prestart_starts_a_worker_the_first_verification_uses(bundle: TrustBundle) -> None:
+    pool = WorkerPool(2)
+    try:
+        verifier = Verifier(bundle, pool=pool)
+        verifier.prestart()
+        started = pool.pids()
+        assert len(started) == 1
+        verifier.prestart()  # one is there: no second
+        assert pool.pids() == started
+        report = verifier.verify(sealed_pdf(PadesLevel.B_B, MARKET_DEPT))
+        assert report.indication is Indication.TOTAL_PASSED
+        assert pool.pids() == started  # the prestarted worker did it
+        Verifier(bundle, isolation="thread").prestart()  # in-process: nothing to start
+    finally:
+        pool.close()
+
+
 def test_in_process_path_stops_its_thread(
     bundle: TrustBundle, endless: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
