@@ -301,12 +301,7 @@ class WorkerPool:
                 if live >= min(count, self.max_workers):
                     return started
                 state.starting += 1
-            try:
-                worker = self._start()
-            finally:
-                with state.cond:
-                    state.starting -= 1
-                    state.cond.notify()
+            worker = self._start_reserved()
             with state.cond:
                 state.idle.append(worker)
                 state.cond.notify()
@@ -345,15 +340,19 @@ class WorkerPool:
                 if remaining <= 0:
                     raise WorkerBusy()
                 state.cond.wait(remaining)
-        try:
-            worker = self._start()
-        finally:
-            with state.cond:
-                state.starting -= 1
-                state.cond.notify()
+        worker = self._start_reserved()
         with state.cond:
             state.busy.add(worker)
         return worker
+
+    def _start_reserved(self) -> _Worker:
+        """:meth:`_start` a worker whose place the caller reserved (``starting`` + 1)."""
+        try:
+            return self._start()
+        finally:
+            with self._state.cond:
+                self._state.starting -= 1
+                self._state.cond.notify()
 
     def _start(self) -> _Worker:
         """Start a worker and wait until it has imported the verifier."""
