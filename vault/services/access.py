@@ -116,6 +116,21 @@ def _decision_event(
     )
 
 
+def _no_such_license(
+    action: str, department_id: int, use: UseContext, now: dt.datetime
+) -> EventValues:
+    """The access-log row of a refusal because the license does not exist."""
+    return EventValues(
+        action=action,
+        outcome="denied",
+        actor="department",
+        at=now,
+        department_id=department_id,
+        use=use,
+        reason="no such license",
+    )
+
+
 def _covers(grant: Grant, type_code: str, use: UseContext) -> bool:
     if grant.license_types and type_code not in grant.license_types:
         return False
@@ -260,16 +275,7 @@ def authorize_department(
         _ONE_LICENSE, {"department_id": department_id, "license_id": license_id}
     ).one_or_none()
     if row is None:
-        record_event(
-            session=session,
-            action=action,
-            outcome="denied",
-            actor="department",
-            department_id=department_id,
-            use=use,
-            reason="no such license",
-            now=now,
-        )
+        record_in_transaction(session, _no_such_license(action, department_id, use, now))
         raise PermissionDenied(DENIED)
     license, permission = row
     rules = _Rules(session, department_id=department_id, use=use, now=now)
@@ -321,18 +327,7 @@ def read_license_for_department(
         .first()
     )
     if row is None:
-        record_and_commit(
-            session,
-            EventValues(
-                action="read",
-                outcome="denied",
-                actor="department",
-                at=now,
-                department_id=department_id,
-                use=use,
-                reason="no such license",
-            ),
-        )
+        record_and_commit(session, _no_such_license("read", department_id, use, now))
         raise PermissionDenied(DENIED)
     found = record_of_row(row)
     record = found.record
