@@ -43,6 +43,7 @@ __all__ = [
     "LoadServer",
     "run",
     "serve",
+    "worker_split",
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,7 +71,8 @@ class LoadResult:
     #: CPU time (user + system) the server's processes spent per request, in ms: what the
     #: service costs whatever else runs on the machine (PostgreSQL's share not included).
     server_cpu_ms: float = 0.0
-    #: The same for every PostgreSQL process on the machine (the database's share).
+    #: The same for PostgreSQL: the backends of the benchmark's database and the server's
+    #: shared writers (see :func:`_postgres_cpu_seconds`).
     db_cpu_ms: float = 0.0
     load_average: float = 0.0  # the 1-minute load average when the run started
     #: Share of the run's CPU time the hypervisor gave to other guests (/proc/stat
@@ -120,11 +122,14 @@ class LoadServer:
 
     def cpu_seconds(self) -> float:
         """User + system CPU seconds of the server process and its workers so far."""
-        return sum(_cpu(pid) for pid in _tree(self.pid))
+        return _cpu(self.pid) + sum(self.worker_cpu_seconds().values())
 
     def worker_cpu_seconds(self) -> dict[int, float]:
-        """CPU seconds so far of each worker process (the server's children)."""
-        return {pid: _cpu(pid) for pid in _tree(self.pid) if pid != self.pid}
+        """CPU seconds so far of each worker process, with the processes it started
+        (its verification workers), by the worker's pid."""
+        parents = _parents()
+        workers = [pid for pid, ppid in parents.items() if ppid == self.pid]
+        return {w: sum(_cpu(pid) for pid in _tree(w, parents)) for w in workers}
 
     def _call(self, method: str, path: str, body: dict[str, str] | None = None) -> object:
         return _http(
@@ -161,7 +166,7 @@ class LoadServer:
             EVAULT_LOAD_IDS=",".join(str(i) for i in self.license_ids),
         )
         load_average = os.getloadavg()[0]
-        cpu_before = self.cpu_seconds()
+        supervisor_before = _cpu(self.pid)
         workers_before = self.worker_cpu_seconds()
         db_before = _postgres_cpu_seconds()
         stat_before = _cpu_times()
@@ -183,11 +188,11 @@ class LoadServer:
             check=True,
             timeout=seconds + 60,
         )
-        cpu = self.cpu_seconds() - cpu_before
         workers = {
             pid: seconds - workers_before.get(pid, 0.0)
             for pid, seconds in self.worker_cpu_seconds().items()
         }
+        cpu = _cpu(self.pid) - supervisor_before + sum(workers.values())
         db_cpu = _postgres_cpu_seconds() - db_before
         stat_after = _cpu_times()
         line = [ln for ln in out.stdout.splitlines() if ln.startswith("{")][-1]
@@ -220,8 +225,8 @@ class LoadServer:
         )
 
 
-def _tree(root: int) -> list[int]:
-    """``root`` and every process descended from it (Linux /proc)."""
+def _parents() -> dict[int, int]:
+    """Every process's parent (Linux /proc)."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -230,6 +235,12 @@ def _tree(root: int) -> list[int]:
             except OSError:
                 continue
             parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    return parents
+
+
+def _tree(root: int, parents: dict[int, int] | None = None) -> list[int]:
+    """``root`` and every process descended from it."""
+    parents = _parents() if parents is None else parents
     found, frontier = [root], [root]
     while frontier:
         children = [pid for pid, ppid in parents.items() if ppid in frontier]
@@ -241,7 +252,7 @@ def _tree(root: int) -> list[int]:
 def _shares(seconds: dict[int, float]) -> tuple[float, ...]:
     """The busy workers' shares of their summed CPU time, in %, largest first.
 
-    Processes that used (almost) nothing, such as uvicorn's supervisor, are left out.
+    Workers that used (almost) nothing (no connection reached them) are left out.
     """
     busy = [v for v in seconds.values() if v > 0.05]
     total = sum(busy)
@@ -430,7 +441,7 @@ def _row(result: LoadResult, operation: str, target: str) -> Row:
         f"{result.rps:.0f} req/s, p99 {result.p99_ms:.0f} ms, {result.errors} errors, "
         f"server CPU {result.server_cpu_ms:.1f} ms/request, "
         f"database {result.db_cpu_ms:.1f} ms/request, steal {result.steal_percent:.0f}%, "
-        f"workers' CPU split {_split(result)}"
+        f"workers' CPU split {worker_split(result)}"
     )
     return Row(
         operation=f"{operation} ({result.connections} connections, {result.requests} requests)",
@@ -439,7 +450,8 @@ def _row(result: LoadResult, operation: str, target: str) -> Row:
     )
 
 
-def _split(result: LoadResult) -> str:
+def worker_split(result: LoadResult) -> str:
+    """The workers' CPU shares as ``50/50`` (``?`` when none was busy)."""
     return "/".join(f"{share:.0f}" for share in result.worker_shares) or "?"
 
 

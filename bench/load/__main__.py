@@ -8,7 +8,7 @@ import sys
 from dataclasses import asdict
 
 from bench.harness import format_table
-from bench.load import copy_row, read_row, serve
+from bench.load import copy_row, read_row, serve, worker_split
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| {r.path} | {r.connections} | {r.requests} | {r.seconds:.1f} | {r.rps:.1f} "
             f"| {r.p50_ms:.1f} | {r.p95_ms:.1f} | {r.p99_ms:.1f} | {r.max_ms:.1f} | {r.errors} "
             f"| {r.server_cpu_ms:.1f} | {r.db_cpu_ms:.1f} | {r.load_average:.1f} "
-            f"| {r.steal_percent:.0f} | {'/'.join(f'{v:.0f}' for v in r.worker_shares)} |"
+            f"| {r.steal_percent:.0f} | {worker_split(r)} |"
         )
     for r in results:
         if r.first_error:
