@@ -22,7 +22,7 @@ a standing permission for its type and whether the holder has any live grant to 
 back in one query as plain :class:`LicenseRecord` values (a search: all the holder's
 licenses in one query); grants are read only when they could matter, once per request;
 the log is appended last, just before the commit, so the transparency log's append lock
-is held briefly (on PostgreSQL for two round trips and the commit).
+is held briefly (on PostgreSQL for the server's own append and commit: one query).
 """
 
 from __future__ import annotations

@@ -7,11 +7,12 @@ there is no flag or hook to skip the log. The services that act (``access``, ``g
 ``holder_actions``) call them themselves.
 
 The log's append lock serializes every writer of the log, so what matters for throughput
-is how long it is held. :func:`record_event` takes it inside the caller's transaction
-(until the caller commits); :func:`record_and_commit`, for a request whose last write is
-its log row (a department's read), on PostgreSQL sends the lock, both inserts and the
-commit as one query: the lock is held for the server's own work and WAL flush only, never
-across a network round trip or the worker's wait for the GIL.
+is how long it is held. On PostgreSQL both writers send the lock and the append (the row,
+its leaf, the next index and the leaf hash) as one query. :func:`record_event` does it
+inside the caller's transaction, so the lock lasts until the caller commits;
+:func:`record_and_commit`, for a request whose last write is its log row (a department's
+read), adds the ``COMMIT`` to that query: the lock is held for the server's own work and
+WAL flush only, never across a network round trip or the worker's wait for the GIL.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from signing.transparency.event import LEAF_VERSION, canonical_json, format_time
-from vault.audit_log import APPEND_LOCK_ID, insert_leaf, leaf_values, next_index
+from vault.audit_log import APPEND_LOCK_ID, insert_leaf, next_index
 from vault.db.base import utcnow
 from vault.models import AccessEvent
 
@@ -172,7 +173,7 @@ def record_in_transaction(session: Session, event: EventValues) -> RecordedEvent
     """:func:`record_event` for an :class:`EventValues`: in the session's transaction."""
     session.flush()
     if session.get_bind().dialect.name == "postgresql":
-        return _record_on_postgresql(session, event)
+        return _append_on_postgresql(session, event, commit=False)
     idx = next_index(session)
     result = session.connection().execute(_INSERT_EVENT, {**event.row(), "log_index": idx})
     key = result.inserted_primary_key
@@ -201,27 +202,35 @@ def record_and_commit(session: Session, event: EventValues) -> RecordedEvent:
         recorded = record_in_transaction(session, event)
         session.commit()
         return recorded
+    recorded = _append_on_postgresql(session, event, commit=True)
+    # The driver is out of its transaction; the session's commit only ends its own
+    # bookkeeping (psycopg sends nothing when no transaction is open).
+    session.commit()
+    return recorded
+
+
+def _append_on_postgresql(session: Session, event: EventValues, *, commit: bool) -> RecordedEvent:
+    """The append lock and the row with its leaf (and ``COMMIT``) in one round trip.
+
+    Statements in one simple query, the values bound client-side: the server stops at
+    the first error (nothing is committed then). Without ``commit`` the lock lasts until
+    the caller's commit.
+    """
     raw = session.connection().connection.driver_connection
     assert raw is not None
     values = {**event.row(), **_leaf_parts(event)}
     from psycopg import ClientCursor  # binds the values client-side, safely quoted
 
-    # Three statements in one simple query: one round trip, and the server stops at the
-    # first error (nothing is committed then).
+    dbapi_error = session.get_bind().dialect.loaded_dbapi.Error
     try:
         with ClientCursor(raw) as cursor:
-            cursor.execute(_PG_APPEND_AND_COMMIT, values)
+            cursor.execute(_PG_APPEND_AND_COMMIT if commit else _PG_LOCKED_APPEND, values)
             cursor.nextset()
             row = cursor.fetchone()
-    except session.get_bind().dialect.loaded_dbapi.Error as exc:
+    except dbapi_error as exc:
         # As SQLAlchemy raises it (IntegrityError, OperationalError...); nothing committed.
-        raise DBAPIError.instance(
-            "record_and_commit", None, exc, session.get_bind().dialect.loaded_dbapi.Error
-        ) from exc
+        raise DBAPIError.instance("append to the access log", None, exc, dbapi_error) from exc
     assert row is not None
-    # The driver is out of its transaction; the session's commit only ends its own
-    # bookkeeping (psycopg sends nothing when no transaction is open).
-    session.commit()
     return RecordedEvent(int(row[1]), int(row[0]))
 
 
@@ -274,51 +283,5 @@ SELECT idx, %(created_at)s, %(event_type)s, payload,
 FROM leaf
 RETURNING idx, (SELECT id FROM leaf)
 """
-_PG_APPEND_AND_COMMIT = _PG_LOCK + b"; " + _PG_APPEND + b"; COMMIT"
-
-#: One round trip: the append lock, then (a statement of its own, so a snapshot taken
-#: after the lock) the last index and the access-log row's id.
-_PG_RESERVE = (
-    "SELECT pg_advisory_xact_lock(7311150292373825313); "  # APPEND_LOCK_ID
-    "SELECT (SELECT max(idx) FROM log_entries), "
-    "nextval(pg_get_serial_sequence('access_events', 'id'))"
-)
-assert str(APPEND_LOCK_ID) in _PG_RESERVE
-_PG_INSERT_EVENT = (
-    "INSERT INTO access_events (id, at, holder_id, department_id, actor, action, outcome, "
-    "basis, grant_id, license_id, copy_id, purpose, case_no, reason, log_index) VALUES "
-    "(%(id)s, %(at)s, %(holder_id)s, %(department_id)s, %(actor)s, %(action)s, %(outcome)s, "
-    "%(basis)s, %(grant_id)s, %(license_id)s, %(copy_id)s, %(purpose)s, %(case_no)s, "
-    "%(reason)s, %(log_index)s)"
-)
-_PG_INSERT_LEAF = (
-    "INSERT INTO log_entries (idx, created_at, event_type, payload, leaf_hash) "
-    "VALUES (%(idx)s, %(created_at)s, %(event_type)s, %(payload)s, %(leaf_hash)s)"
-)
-
-
-def _record_on_postgresql(session: Session, event: EventValues) -> RecordedEvent:
-    """:func:`record_event` on PostgreSQL in two round trips, in the session's transaction.
-
-    The same rows as the portable path, written through the session's own driver
-    connection: the lock, the index and the row id in one round trip, then both inserts
-    pipelined. Under the append lock this is two round trips and the commit, instead of
-    five statements through the ORM.
-    """
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cursor:
-        cursor.execute(_PG_RESERVE)
-        cursor.nextset()
-        last, event_id = cursor.fetchone()
-        idx = 0 if last is None else last + 1
-        leaf = leaf_values(
-            idx=idx,
-            event_type=event.event_type,
-            payload=event.leaf_payload(event_id),
-            now=utcnow(),
-        )
-        with raw.pipeline():
-            cursor.execute(_PG_INSERT_EVENT, {**event.row(), "id": event_id, "log_index": idx})
-            cursor.execute(_PG_INSERT_LEAF, leaf)
-    return RecordedEvent(int(event_id), idx)
+_PG_LOCKED_APPEND = _PG_LOCK + b"; " + _PG_APPEND
+_PG_APPEND_AND_COMMIT = _PG_LOCKED_APPEND + b"; COMMIT"
