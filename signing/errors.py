@@ -16,6 +16,7 @@ __all__ = [
     "SealUnavailable",
     "SealingError",
     "SigningError",
+    "StructureError",
     "TimestampError",
     "TrustError",
     "VerificationError",
@@ -56,6 +57,11 @@ class TrustError(SigningError):
 
 class VerificationError(SigningError):
     """Verification could not run at all (not a verdict: a broken call, e.g. bad arguments)."""
+
+
+class StructureError(VerificationError):
+    """A PDF's revision structure is not exactly well formed (a repaired xref, bytes outside
+    any xref, a broken /Prev chain): a reader would have to guess what the file says."""
 
 
 class LogVerificationError(SigningError):
