@@ -12,13 +12,17 @@ import enum
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "ChangeCategory",
     "Coverage",
     "Indication",
+    "ModificationLevel",
+    "PadesLevel",
     "RevocationStatus",
     "SignatureKind",
     "SignatureReport",
     "SubIndication",
     "VerificationReport",
+    "VisualCheck",
 ]
 
 
@@ -67,6 +71,62 @@ class Coverage(enum.StrEnum):
     NONE = "NONE"  # nothing could be determined
 
 
+class PadesLevel(enum.StrEnum):
+    """PAdES baseline levels (ETSI EN 319 142-1)."""
+
+    B_B = "B-B"
+    B_T = "B-T"
+    B_LT = "B-LT"
+    B_LTA = "B-LTA"
+
+    @property
+    def timestamped(self) -> bool:
+        return self is not PadesLevel.B_B
+
+    @property
+    def long_term(self) -> bool:
+        return self in (PadesLevel.B_LT, PadesLevel.B_LTA)
+
+
+class ModificationLevel(enum.StrEnum):
+    """How far the revisions after a signature went, from harmless to anything else."""
+
+    NONE = "NONE"
+    LTA_UPDATES = "LTA_UPDATES"  # validation data, document timestamps, metadata
+    SIGNATURES = "SIGNATURES"  # further signatures with their widgets on blank space
+    FORM_FILLING = "FORM_FILLING"  # form fields filled, empty signature fields drawn
+    ANNOTATIONS = "ANNOTATIONS"  # annotations added, removed or changed
+    OTHER = "OTHER"  # anything else (content, resources, page tree, ...)
+
+
+class ChangeCategory(enum.StrEnum):
+    """DSS's categories of object changes after a signature (see docs/verification.md)."""
+
+    EXTENSION = "extension"  # DSS/VRI, document timestamps, metadata: nothing a reader sees
+    SIGNATURE = "signature"  # a new valid signature and its widget
+    FORM_FILL = "form_fill"  # a form field's value or appearance
+    ANNOTATION = "annotation"  # an annotation added, removed or changed
+    UNDEFINED = "undefined"  # any other object change: the rendered pages decide
+    FORBIDDEN = "forbidden"  # never permitted (a signature rewritten, actions, ...)
+
+
+class VisualCheck(BaseModel):
+    """The pages of the signed revision and of the final file, rendered and compared."""
+
+    model_config = ConfigDict(frozen=True)
+
+    renderers: list[str] = Field(description="the renderers that ran (pdfium, poppler)")
+    identical: bool = Field(
+        description="no pixel differs outside later signatures' widgets on blank space"
+    )
+    pages_signed: int = Field(ge=0, description="pages of the signed revision")
+    pages_final: int = Field(ge=0, description="pages of the final file")
+    pages_differing: list[int] = Field(
+        default_factory=list, description="1-based numbers of pages that look different"
+    )
+    problems: list[str] = Field(default_factory=list)
+
+
 class RevocationStatus(enum.StrEnum):
     GOOD = "good"
     REVOKED = "revoked"
@@ -92,22 +152,35 @@ class SignatureReport(BaseModel):
     timestamp_time: dt.datetime | None = Field(
         default=None, description="time from a signature timestamp (or of the doc timestamp)"
     )
-    pades_level: str | None = Field(default=None, description="B-B, B-T, B-LT, B-LTA or None")
+    pades_level: PadesLevel | None = Field(
+        default=None, description="the PAdES baseline level established, if any"
+    )
     intact: bool = Field(description="digest and signature value verify")
     covers_whole_file: bool
     coverage: Coverage
     modified_after_signing: bool = Field(
-        description="a later revision changes what was signed beyond what is permitted"
+        description="what a reader sees differs from what was signed (outside later "
+        "signatures' widgets on blank space), or a later revision made a change that is "
+        "never permitted"
     )
-    modification_level: str | None = Field(
-        default=None,
-        description="NONE, LTA_UPDATES, SIGNATURES, FORM_FILLING, ANNOTATIONS, OTHER",
+    modification_level: ModificationLevel | None = Field(
+        default=None, description="how far the revisions after this signature went"
+    )
+    changes: list[ChangeCategory] = Field(
+        default_factory=list, description="the categories of object changes after signing"
+    )
+    visual_check: VisualCheck | None = Field(
+        default=None, description="the rendered comparison, when the changes needed one"
     )
     chain_trusted: bool = Field(description="the signer's certificate chains to a trusted root")
     revocation: RevocationStatus
     indication: Indication
     sub_indication: SubIndication | None = None
     reasons: list[str] = Field(default_factory=list, description="human-readable reasons")
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="permitted changes a reader should know of (e.g. a field filled in)",
+    )
 
 
 class VerificationReport(BaseModel):
@@ -122,6 +195,9 @@ class VerificationReport(BaseModel):
     indication: Indication
     sub_indication: SubIndication | None = None
     reasons: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(
+        default_factory=list, description="each signature's warnings, naming the signature"
+    )
     signatures: list[SignatureReport] = Field(default_factory=list)
 
     @property

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
-import enum
 import io
 import itertools
 from collections.abc import Callable, Mapping, Sequence
@@ -43,6 +42,7 @@ from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.stamp import BaseStampStyle
 
+from schemas.report import PadesLevel
 from signing._pyhanko import to_asn1_all
 from signing.errors import SealingError, SealUnavailable, SigningError, TimestampError
 from signing.keys import KeySource
@@ -59,23 +59,6 @@ _MD = "sha256"
 _CMS_OVERHEAD = 2048  # signed attributes, algorithm identifiers, signature, DER framing
 _EXTERNAL_TOKEN_RESERVE = 12 * 1024  # DER bytes reserved for a token of an external TSA
 _TIMESTAMP_FIELD = "DocTimeStamp"
-
-
-class PadesLevel(enum.StrEnum):
-    """PAdES baseline levels (ETSI EN 319 142-1)."""
-
-    B_B = "B-B"
-    B_T = "B-T"
-    B_LT = "B-LT"
-    B_LTA = "B-LTA"
-
-    @property
-    def timestamped(self) -> bool:
-        return self is not PadesLevel.B_B
-
-    @property
-    def long_term(self) -> bool:
-        return self in (PadesLevel.B_LT, PadesLevel.B_LTA)
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "DEFAULT_TIMEOUT",
     "MAX_PDF_BYTES",
-    "WARNING_PREFIX",
     "Isolation",
     "Verifier",
     "verify_pdf",
@@ -60,9 +59,6 @@ __all__ = [
 DEFAULT_TIMEOUT = 20.0
 #: Larger inputs are refused as FORMAT_FAILURE without being parsed.
 MAX_PDF_BYTES = 256 * 1024 * 1024
-#: How a report's reason that warns about a permitted change begins (a form field filled in
-#: after signing): a warning does not change the verdict.
-WARNING_PREFIX = "warning: "
 
 
 class Isolation(enum.StrEnum):

@@ -110,7 +110,7 @@ def _seal(sig: SignatureReport) -> SealView:
         still_valid=_still_valid(sig),
         indication=sig.indication,
         sub_indication=sig.sub_indication,
-        reasons=tuple(sig.reasons),
+        reasons=(*sig.reasons, *sig.warnings),
     )
 
 
@@ -127,5 +127,5 @@ def report_view(report: VerificationReport) -> ReportView:
         sha256=report.sha256,
         size=report.size,
         seals=tuple(_seal(s) for s in report.signatures),
-        reasons=tuple(report.reasons),
+        reasons=(*report.reasons, *report.warnings),
     )

@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING, Any
 from schemas.report import (
     Coverage,
     Indication,
+    ModificationLevel,
+    PadesLevel,
     RevocationStatus,
     SignatureKind,
     SignatureReport,
@@ -43,8 +45,11 @@ from schemas.report import (
     VerificationReport,
 )
 from signing._verify.chain import ChainCache, ChainResult, validate_chain
+from signing._verify.changes import ChangeKind
 from signing._verify.cms_check import CmsCheck, check_cms
 from signing._verify.fastparse import fast_hex_strings
+from signing._verify.modifications import ChangeVerdict, Permissions, judge_later_revisions
+from signing._verify.objects import RevisionObjects
 from signing._verify.pdfsig import (
     SigField,
     claimed_signing_time,
@@ -54,8 +59,6 @@ from signing._verify.pdfsig import (
     signature_fields,
     signed_revision,
 )
-from signing._verify.revisions import ChangeLevel, RevisionVerdict, analyse_changes
-from signing.verify import WARNING_PREFIX as WARNING
 
 if TYPE_CHECKING:  # pragma: no cover
     from signing.trust import TrustBundle
@@ -262,7 +265,7 @@ class _Sig:
     cms: CmsCheck | None = None
     coverage: Coverage = Coverage.NONE
     signed_revision: int | None = None
-    changes: RevisionVerdict | None = None
+    changes: ChangeVerdict | None = None
     status: _Status | None = None
 
 
@@ -413,14 +416,14 @@ def _raw_coverage(data: bytes, br: list[int]) -> Coverage:
     return Coverage.PARTIAL
 
 
-def _docmdp_and_lock(sig: _Sig) -> tuple[bool, Callable[[str], bool]]:
-    """(form fill allowed, is_locked) from the signature's DocMDP and FieldMDP."""
+def _permissions(sig: _Sig) -> Permissions:
+    """What the signature's DocMDP and FieldMDP allow after it (unreadable: nothing)."""
     try:
         perm = docmdp_permission(sig.sig_obj)
         locked = field_lock(sig.field_obj.field if sig.field_obj else None, sig.sig_obj)
     except Exception:  # unreadable locks: fail closed, no form fill is permitted
-        return False, (lambda name: True)
-    return perm != 1, locked
+        return Permissions(form_fill=False, annotations=False, is_locked=lambda name: True)
+    return Permissions(form_fill=perm != 1, annotations=perm == 3, is_locked=locked)
 
 
 async def verify_document(
@@ -511,15 +514,9 @@ async def _verify_pdf(
     doc = _read_dss(reader, cache)
     vc_factory = _ContextFactory(trust, at, doc, trust_manager, cache.chains)
     reports = []
-    junk = _trailing_junk(data)
     for sig in sigs:  # structure first: validation below must not disturb the analysis
         _examine_structure(sig, reader, data)
-        if junk and sig.changes is not None and sig.coverage is not Coverage.ENTIRE_FILE:
-            sig.changes.note(
-                ChangeLevel.OTHER,
-                f"{junk} bytes follow the last %%EOF without forming a revision",
-                permitted=False,
-            )
+    _judge_later_revisions(sigs, reader, data)
     for sig in sigs:
         await _validate(sig, vc_factory)
     for sig in sigs:
@@ -592,14 +589,6 @@ class _Status:
     ts_trusted: bool = False
 
 
-def _trailing_junk(data: bytes) -> int:
-    """How many non-whitespace bytes follow the file's last ``%%EOF`` marker."""
-    end = data.rfind(b"%%EOF")
-    if end < 0:
-        return 0
-    return len(data[end + 5 :].strip(b" \t\r\n\x00\x0c"))
-
-
 def _examine_structure(sig: _Sig, reader: Any, data: bytes) -> None:
     problem = _check_byte_range(data, sig.byte_range, sig.contents)
     if problem:
@@ -614,20 +603,62 @@ def _examine_structure(sig: _Sig, reader: Any, data: bytes) -> None:
         sig.reasons.append(f"the signature's revision cannot be read ({type(exc).__name__})")
         sig.coverage = _raw_coverage(data, sig.byte_range)
     if sig.coverage is Coverage.ENTIRE_FILE:
-        sig.changes = RevisionVerdict()
-    elif sig.coverage is Coverage.ENTIRE_REVISION and sig.signed_revision is not None:
-        allowed, locked = _docmdp_and_lock(sig)
-        sig.changes = analyse_changes(
-            reader, sig.signed_revision, form_fill_allowed=allowed, is_locked=locked
+        sig.changes = ChangeVerdict()
+    elif sig.coverage is not Coverage.ENTIRE_REVISION or sig.signed_revision is None:
+        sig.changes = ChangeVerdict.refused(
+            "the signature does not cover a whole revision of the file"
         )
-        if not allowed and sig.changes.level >= ChangeLevel.SIGNATURES and sig.changes.permitted:
-            sig.changes.permitted = False
-            sig.changes.reasons.append(
-                "the signature allows no changes (DocMDP P=1), but fields or signatures were added"
+
+
+def _judge_later_revisions(sigs: list[_Sig], reader: Any, data: bytes) -> None:
+    """The verdict on what followed each signature that covers an earlier revision."""
+    pending = [s for s in sigs if s.changes is None and s.signed_revision is not None]
+    if not pending:
+        return
+    objs = RevisionObjects(reader)
+    numbers = frozenset(
+        int(s.field_obj.sig_ref.idnum) for s in sigs if s.field_obj and s.field_obj.sig_ref
+    )
+    for sig in pending:
+        assert sig.signed_revision is not None
+        sig.changes = judge_later_revisions(
+            data,
+            reader,
+            objs,
+            signed_rev=sig.signed_revision,
+            signed_end=sig.byte_range[2] + sig.byte_range[3],
+            permissions=_permissions(sig),
+            new_signature=_later_signature_check(sigs, sig.signed_revision),
+            signatures=numbers,
+        )
+
+
+def _later_signature_check(sigs: list[_Sig], after: int) -> Callable[[int], ChangeKind | None]:
+    """What object ``n`` is, when it is the dictionary of an intact signature (SIGNATURE)
+    or document timestamp (EXTENSION) that covers a revision later than ``after`` in
+    full; None otherwise."""
+
+    def check(number: int) -> ChangeKind | None:
+        for other in sigs:
+            ref = other.field_obj.sig_ref if other.field_obj else None
+            if ref is None or int(ref.idnum) != number:
+                continue
+            valid = (
+                other.cms is not None
+                and other.cms.intact
+                and other.format_error is None
+                and other.coverage in (Coverage.ENTIRE_FILE, Coverage.ENTIRE_REVISION)
+                and other.signed_revision is not None
+                and other.signed_revision > after
             )
-    else:
-        sig.changes = RevisionVerdict(ChangeLevel.OTHER, False, [])
-        sig.changes.reasons.append("the signature does not cover a whole revision of the file")
+            if not valid:
+                return None
+            if other.kind is SignatureKind.DOC_TIMESTAMP:
+                return ChangeKind.EXTENSION
+            return ChangeKind.SIGNATURE
+        return None
+
+    return check
 
 
 async def _validate(sig: _Sig, vcs: _ContextFactory) -> None:
@@ -677,7 +708,9 @@ def _revocation(sig: _Sig) -> tuple[RevocationStatus, dt.datetime | None]:
     return (RevocationStatus.GOOD if st.chain.revinfo_found else RevocationStatus.UNKNOWN), None
 
 
-def _level(sig: _Sig, sigs: list[_Sig], reader: Any, doc: _DocData, intact: bool) -> str | None:
+def _level(
+    sig: _Sig, sigs: list[_Sig], reader: Any, doc: _DocData, intact: bool
+) -> PadesLevel | None:
     if sig.kind is not SignatureKind.SIGNATURE or not intact:
         return None
     st = sig.status
@@ -693,15 +726,15 @@ def _level(sig: _Sig, sigs: list[_Sig], reader: Any, doc: _DocData, intact: bool
     ]
     has_sig_ts = st is not None and st.ts_time is not None
     if not has_sig_ts and not later_ts:
-        return "B-B"
+        return PadesLevel.B_B
     if not doc.has_dss or not (doc.certs or doc.crls or doc.ocsps):
-        return "B-T"
+        return PadesLevel.B_T
     dss_rev = _dss_revision(reader)
     if dss_rev is not None and any(
         s.signed_revision is not None and s.signed_revision >= dss_rev for s in later_ts
     ):
-        return "B-LTA"
-    return "B-LT"
+        return PadesLevel.B_LTA
+    return PadesLevel.B_LT
 
 
 def _dss_revision(reader: Any) -> int | None:
@@ -755,9 +788,9 @@ def _report_for(
     cms = sig.cms
     st = sig.status
     cert = cms.signer_cert if cms else None
-    changes = sig.changes or RevisionVerdict(ChangeLevel.OTHER, False, ["not analysed"])
+    changes = sig.changes or ChangeVerdict.refused("not analysed")
     intact = bool(cms and cms.intact)
-    modified = not changes.permitted
+    modified = changes.modified
     covers_whole = sig.coverage is Coverage.ENTIRE_FILE
     chain_trusted = bool(st is not None and st.chain.trusted)
     revocation, revoked_at = _revocation(sig)
@@ -790,7 +823,7 @@ def _report_for(
             else SubIndication.SIG_CRYPTO_FAILURE
         )
         reasons[:0] = (cms.reasons if cms else []) or ["the signature does not verify"]
-    elif modified:
+    elif not changes.permitted:
         indication, sub = Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE
         reasons[:0] = changes.reasons or ["the file was changed after signing"]
     elif sig.subfilter not in _SUPPORTED:
@@ -858,14 +891,11 @@ def _report_for(
     if cms is not None and cms.weak and indication is Indication.TOTAL_PASSED:
         indication, sub = Indication.INDETERMINATE, SubIndication.CRYPTO_CONSTRAINTS_FAILURE
         reasons.append(f"relies on {cms.weak}")
-    if (
-        intact
-        and sig.coverage is Coverage.ENTIRE_REVISION
-        and not modified
-        and changes.level > ChangeLevel.NONE
-    ):
-        reasons.append(f"later revisions add only permitted changes ({changes.level.name})")
-    reasons.extend(f"{WARNING}{w}" for w in changes.warnings)
+    if intact and sig.coverage is Coverage.ENTIRE_REVISION and changes.permitted:
+        if modified:
+            reasons.extend(changes.reasons)
+        elif changes.level is not ModificationLevel.NONE:
+            reasons.append(f"later revisions add only permitted changes ({changes.level.value})")
     return SignatureReport(
         field_name=sig.field_name,
         kind=sig.kind,
@@ -879,12 +909,15 @@ def _report_for(
         covers_whole_file=covers_whole,
         coverage=sig.coverage,
         modified_after_signing=modified,
-        modification_level=changes.level.name,
+        modification_level=changes.level,
+        changes=changes.categories,
+        visual_check=changes.visual,
         chain_trusted=chain_trusted,
         revocation=revocation,
         indication=indication,
         sub_indication=sub,
         reasons=_dedupe(reasons),
+        warnings=list(changes.warnings),
     )
 
 
@@ -924,7 +957,7 @@ def _overall(
         return _RANK[r.indication]
 
     worst = max(reports, key=rank)
-    notes = [*notes, *_warnings(reports)]
+    warnings = _warnings(reports)
     reasons = list(notes)
     if rank(worst) < _RANK[worst.indication]:
         who = worst.field_name or "a document timestamp"
@@ -933,6 +966,7 @@ def _overall(
             indication=Indication.INDETERMINATE,
             sub_indication=SubIndication.GENERIC,
             reasons=[f"{who}: {worst.reasons[0] if worst.reasons else 'does not verify'}", *notes],
+            warnings=warnings,
             signatures=reports,
         )
     if worst.indication is not Indication.TOTAL_PASSED:
@@ -945,20 +979,18 @@ def _overall(
         indication=worst.indication,
         sub_indication=worst.sub_indication,
         reasons=reasons,
+        warnings=warnings,
         signatures=reports,
     )
 
 
 def _warnings(reports: list[SignatureReport]) -> list[str]:
-    """Each signature's warnings, once per text, naming the signature they are about."""
+    """Each signature's warnings, once per text, naming the signatures they are about."""
     seen: dict[str, list[str]] = {}
     for r in reports:
-        for reason in r.reasons:
-            if reason.startswith(WARNING):
-                seen.setdefault(reason, []).append(r.field_name or "a signature")
-    return [
-        f"{WARNING}{', '.join(names)}: {text.removeprefix(WARNING)}" for text, names in seen.items()
-    ]
+        for text in r.warnings:
+            seen.setdefault(text, []).append(r.field_name or "a signature")
+    return [f"{', '.join(names)}: {text}" for text, names in seen.items()]
 
 
 def _raw_report(data: bytes, base: dict[str, Any], why: str) -> VerificationReport:
@@ -991,7 +1023,7 @@ def _raw_report(data: bytes, base: dict[str, Any], why: str) -> VerificationRepo
                 covers_whole_file=coverage is Coverage.ENTIRE_FILE,
                 coverage=coverage,
                 modified_after_signing=modified,
-                modification_level="OTHER" if modified else "NONE",
+                modification_level=ModificationLevel.OTHER if modified else ModificationLevel.NONE,
                 chain_trusted=False,
                 revocation=RevocationStatus.NOT_CHECKED,
                 indication=Indication.TOTAL_FAILED,

@@ -475,9 +475,9 @@ def test_replace_shadow_attack_is_refused(
         session,
         blobs,
         "form_filled_after_signing",
-        f"the document was changed after signature Seal1: form field {FIELD} was changed after "
-        "signing (revision 3): its value and appearance are not covered by the signature. A "
-        "license is final when sealed: push it as its issuer sealed it",
+        f"the document was changed after signature Seal1: form field {FIELD} was filled in after "
+        "signing: not covered by the signature. A license is final when sealed: push it as its "
+        "issuer sealed it",
     )
     assert exc.value.report.indication is Indication.TOTAL_PASSED  # type: ignore[attr-defined]
     # the same license as sealed, without the update, is taken in

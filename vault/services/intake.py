@@ -42,14 +42,15 @@ from sqlalchemy.orm import Session
 
 from schemas.license import LicenseMetadata
 from schemas.report import (
+    ChangeCategory,
     Indication,
+    ModificationLevel,
     RevocationStatus,
     SignatureKind,
     SignatureReport,
     SubIndication,
     VerificationReport,
 )
-from signing.verify import WARNING_PREFIX
 from vault.audit_log import append_event
 from vault.blobs.base import BlobStore
 from vault.crypto import HolderCrypto
@@ -69,9 +70,13 @@ __all__ = [
 ]
 
 _WRITE_ATTEMPTS = 5
-#: Later revisions a pushed license may carry after a seal: validation data and document
-#: timestamps (LTA_UPDATES), further signatures (SIGNATURES); nothing that changes content.
-_ALLOWED_LATER_CHANGES = (None, "NONE", "LTA_UPDATES", "SIGNATURES")
+#: Changes a pushed license may carry after a seal, when the pages still look as signed:
+#: validation data and document timestamps, further signatures on blank space, and object
+#: rewrites with no visible effect (real tools write some when they add LT data).
+FORM_FILLING = ModificationLevel.FORM_FILLING  # refused with the fields it names
+_ALLOWED_LATER_CHANGES = frozenset(
+    {ChangeCategory.EXTENSION, ChangeCategory.SIGNATURE, ChangeCategory.UNDEFINED}
+)
 
 
 class PdfVerifier(Protocol):
@@ -373,7 +378,7 @@ def check_report(
                 f"signature {name} is broken: its digest or signature value does not verify",
                 report,
             )
-        if sig.modified_after_signing:
+        if sig.modified_after_signing and sig.modification_level is not FORM_FILLING:
             raise _refuse(
                 "modified_after_signing",
                 f"the document was modified after signature {name} was made",
@@ -394,13 +399,13 @@ def check_report(
             )
     for sig in report.signatures:
         level = sig.modification_level
-        if sig.covers_whole_file or level in _ALLOWED_LATER_CHANGES:
+        if sig.covers_whole_file or (
+            not sig.modified_after_signing and set(sig.changes) <= _ALLOWED_LATER_CHANGES
+        ):
             continue
         name = sig.field_name or "(unnamed)"
-        if level == "FORM_FILLING":
-            changes = [
-                r.removeprefix(WARNING_PREFIX) for r in sig.reasons if r.startswith(WARNING_PREFIX)
-            ]
+        if level is FORM_FILLING:
+            changes = sig.warnings
             raise _refuse(
                 "form_filled_after_signing",
                 f"the document was changed after signature {name}: "
@@ -411,7 +416,8 @@ def check_report(
         raise _refuse(
             "updated_after_signing",
             f"the document was updated after signature {name} "
-            f"({level or 'unknown changes'}); a license must be pushed as its issuer "
+            f"({'; '.join(sig.reasons[:2]) or level or 'unknown changes'}); a license must be "
+            "pushed as its issuer "
             "sealed it",
             report,
         )

@@ -81,6 +81,8 @@ def _print_text(report: VerificationReport, log: LogProofCheck | None = None) ->
     console.print(f"  sha256 {report.sha256}  ({report.size} bytes)")
     for reason in report.reasons:
         console.print(f"  - {e(reason)}")
+    for warning in report.warnings:
+        console.print(f"  [yellow]! {e(warning)}[/]")
     for s in report.signatures:
         sub = f"/{s.sub_indication.value}" if s.sub_indication else ""
         console.print(
@@ -102,6 +104,8 @@ def _print_text(report: VerificationReport, log: LogProofCheck | None = None) ->
         )
         for reason in s.reasons:
             console.print(f"      - {e(reason)}")
+        for warning in s.warnings:
+            console.print(f"      [yellow]! {e(warning)}[/]")
     if log is not None:
         mark = "[green]verified[/]" if log.verified else "[red]NOT verified[/]"
         console.print(f"  transparency log: {mark}: {e(log.reason)}")

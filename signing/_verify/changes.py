@@ -1,0 +1,877 @@
+"""What later revisions changed of what a signature signed, judged by the signed graph.
+
+The signed revision's own object graph decides what each object *is*: the walk starts at
+the signed revision's catalog and follows what a reader renders or acts on (pages,
+their contents, resources, annotations, the form, actions, ...), leaving out only
+subtrees that change nothing a reader sees (``/DSS``, XMP ``/Metadata``, the structure
+tree, ``/PieceInfo``, the trailer's ``/Info``). Every object reached that way is
+*protected*: it is compared by object number between the signed revision and the final
+file, each side resolved through its own revision's cross-reference entries
+(:mod:`signing._verify.objects`), so neither a reference a later revision adds
+(a ``/VRI`` entry, a trailer ``/Info``) nor a key it writes into the object (``/Type
+/Metadata``) changes what the object is taken to be.
+
+Each difference falls in one of DSS's object-change categories (:class:`ChangeKind`):
+
+* ``EXTENSION``: validation data, document timestamps, metadata, ``/SigFlags``, new form
+  resources: nothing a reader sees;
+* ``SIGNATURE``: a new, valid signature and its widget (a field that did not exist in
+  the signed revision, whose ``/V`` is a new signature dictionary the engine found
+  intact); its widget rectangle is returned so the visual line can check it lies on
+  blank space;
+* ``FORM_FILL``: a form field's value or appearance, an empty signature field's
+  appearance;
+* ``ANNOTATION``: an annotation added, removed or changed;
+* ``UNDEFINED``: any other change of a protected object (page content, resources, the
+  page tree, fonts, ...): benign tools write some (``/MediaBox`` rewritten as reals,
+  form fonts replaced), so the verdict on these rests on the visual comparison;
+* ``FORBIDDEN``: never permitted, whatever the pages look like: a signature dictionary
+  rewritten, a signed signature field changed, a field filled that the signature's
+  DocMDP or FieldMDP forbids, actions or JavaScript added, optional content or
+  ``/NeedAppearances`` changed, an annotation that shows only when printed, an existing
+  object reused as a new annotation or signature, encryption changed, an object that
+  cannot be read.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from signing._verify.objects import ObjectReadError, RevisionObjects
+
+__all__ = ["ChangeAnalysis", "ChangeKind", "Widget", "analyse_changes", "same"]
+
+_MAX_DEPTH = 32
+_MAX_LISTED = 8
+
+#: Catalog entries a reader does not see.
+_CATALOG_UNSEEN = frozenset(
+    {"/DSS", "/Metadata", "/StructTreeRoot", "/MarkInfo", "/Lang", "/Extensions", "/Version"}
+)
+#: Keys whose subtrees are never walked: what they hold is not rendered.
+_UNSEEN_KEYS = frozenset({"/Metadata", "/PieceInfo", "/StructParents", "/LastModified", "/Tabs"})
+#: Keys that make a viewer act (scripts, actions), hide or reveal content, or regenerate
+#: appearances: a change to any of them is never permitted.
+_DANGEROUS = frozenset(
+    {
+        "/OpenAction",
+        "/AA",
+        "/A",
+        "/JS",
+        "/JavaScript",
+        "/Names",
+        "/OCProperties",
+        "/OC",
+        "/NeedAppearances",
+        "/XFA",
+        "/Perms",
+        "/Collection",
+        "/Encrypt",
+        "/URI",
+        "/Threads",
+    }
+)
+_FORM_FILL_KEYS = frozenset({"/V", "/AP", "/AS", "/MK", "/DV", "/RV", "/I", "/DA"})
+_ACROFORM_SIGNING = frozenset({"/Fields", "/SigFlags", "/DR"})
+# annotation flags (ISO 32000-1, 12.5.3)
+_HIDDEN, _PRINT, _NOVIEW = 2, 4, 32
+
+
+class ChangeKind(enum.IntEnum):
+    """DSS's object-change categories, ordered from harmless to never permitted."""
+
+    EXTENSION = 1
+    SIGNATURE = 2
+    FORM_FILL = 3
+    ANNOTATION = 4
+    UNDEFINED = 5
+    FORBIDDEN = 6
+
+
+@dataclass(frozen=True)
+class Widget:
+    """A later signature's visible widget: page index (in the signed revision) and /Rect."""
+
+    page: int
+    rect: tuple[float, float, float, float]
+    name: str
+
+
+@dataclass
+class ChangeAnalysis:
+    """What the revisions after one signature changed (see the module doc)."""
+
+    kinds: set[ChangeKind] = field(default_factory=set)
+    reasons: dict[ChangeKind, list[str]] = field(default_factory=dict)
+    widgets: list[Widget] = field(default_factory=list)
+    visible_fields: list[str] = field(default_factory=list)
+    """Form fields filled after signing whose widgets a reader sees."""
+
+    def note(self, kind: ChangeKind, reason: str = "") -> None:
+        self.kinds.add(kind)
+        listed = self.reasons.setdefault(kind, [])
+        if reason and reason not in listed and len(listed) < _MAX_LISTED:
+            listed.append(reason)
+
+    @property
+    def worst(self) -> ChangeKind | None:
+        return max(self.kinds) if self.kinds else None
+
+    @property
+    def needs_rendering(self) -> bool:
+        """Whether only the pages, compared, can tell what a reader sees."""
+        return bool(
+            self.kinds & {ChangeKind.FORM_FILL, ChangeKind.ANNOTATION, ChangeKind.UNDEFINED}
+        )
+
+
+@dataclass
+class _Policy:
+    form_fill_allowed: bool
+    annotations_allowed: bool
+    is_locked: Callable[[str], bool]
+    new_signature: Callable[[int], ChangeKind | None]
+
+
+def _key(obj: Any) -> int | None:
+    """The object number of a reference, None for a direct object."""
+    from pyhanko.pdf_utils import generic
+
+    if isinstance(obj, generic.IndirectObject | generic.Reference):
+        return int(obj.idnum)
+    return None
+
+
+def _gen(obj: Any) -> int:
+    return int(getattr(obj, "generation", 0))
+
+
+def _raw(d: Any, key: str) -> Any:
+    getter = getattr(d, "raw_get", None)
+    return getter(key) if getter is not None else d.get(key)
+
+
+def same(a: Any, b: Any, depth: int = 0) -> bool:
+    """Deep equality of two raw PDF objects as written (references by number and
+    generation, never resolved; streams by their encoded bytes and dictionary)."""
+    from pyhanko.pdf_utils import generic
+
+    if depth > _MAX_DEPTH:
+        return False
+    ka, kb = _key(a), _key(b)
+    if ka is not None or kb is not None:
+        return ka == kb and _gen(a) == _gen(b)
+    if isinstance(a, generic.StreamObject) or isinstance(b, generic.StreamObject):
+        if not (isinstance(a, generic.StreamObject) and isinstance(b, generic.StreamObject)):
+            return False
+        if a.encoded_data != b.encoded_data:
+            return False
+        keys = (set(a) | set(b)) - {"/Length"}
+        return all(k in a and k in b and same(_raw(a, k), _raw(b, k), depth + 1) for k in keys)
+    if isinstance(a, dict) or isinstance(b, dict):
+        if not (isinstance(a, dict) and isinstance(b, dict)) or set(a) != set(b):
+            return False
+        return all(same(_raw(a, k), _raw(b, k), depth + 1) for k in a)
+    if isinstance(a, list) or isinstance(b, list):
+        if not (isinstance(a, list) and isinstance(b, list)) or len(a) != len(b):
+            return False
+        return all(same(x, y, depth + 1) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and bool(a == b)
+
+
+def _changed_keys(old: Any, new: Any) -> set[str]:
+    keys = set(old) | set(new)
+    return {k for k in keys if k not in old or k not in new or not same(_raw(old, k), _raw(new, k))}
+
+
+def _children(value: Any, depth: int = 0) -> Iterator[tuple[str | None, Any]]:
+    """(key, reference) for every reference directly inside ``value`` (direct containers
+    searched, references not resolved); ``key`` is the dictionary key it sits under."""
+    from pyhanko.pdf_utils import generic
+
+    if depth > _MAX_DEPTH:
+        return
+    if isinstance(value, dict):
+        for k in value:
+            if str(k) in _UNSEEN_KEYS:
+                continue
+            v = _raw(value, k)
+            if isinstance(v, generic.IndirectObject):
+                yield str(k), v
+            else:
+                for _, ref in _children(v, depth + 1):
+                    yield str(k), ref
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, generic.IndirectObject):
+                yield None, item
+            else:
+                yield from _children(item, depth + 1)
+
+
+class _Walk:
+    """The comparison of one signed revision with the final file."""
+
+    def __init__(self, objs: RevisionObjects, signed: int, final: int, policy: _Policy):
+        self.objs, self.signed, self.final, self.policy = objs, signed, final, policy
+        self.out = ChangeAnalysis()
+        self.roles: dict[int, str] = {}
+        self.pages: dict[int, int] = {}
+        self.owner: dict[int, int] = {}  # an annotation array -> the page it belongs to
+        self.current: int | None = None
+
+    # -- resolution -------------------------------------------------------------------
+    def old(self, number: int) -> Any:
+        return self.objs.get(number, self.signed)
+
+    def new(self, number: int) -> Any:
+        return self.objs.get(number, self.final)
+
+    def existed(self, number: int) -> bool:
+        entry = self.objs.entry(number, self.signed)
+        return entry is not None and entry.kind != "free"
+
+    def deref_old(self, value: Any) -> Any:
+        n = _key(value)
+        return self.old(n) if n is not None else value
+
+    def deref_new(self, value: Any) -> Any:
+        n = _key(value)
+        return self.new(n) if n is not None else value
+
+    # -- the walk ---------------------------------------------------------------------
+    def run(self, old_root_ref: Any, new_root_ref: Any, signatures: set[int]) -> None:
+        root_n, new_root_n = _key(old_root_ref), _key(new_root_ref)
+        if root_n is None or new_root_n is None:
+            self.out.note(ChangeKind.FORBIDDEN, "the trailer has no catalog reference")
+            return
+        self._index_pages(root_n)
+        old_root, new_root = self.old(root_n), self.new(new_root_n)
+        if not isinstance(old_root, dict) or not isinstance(new_root, dict):
+            self.out.note(ChangeKind.FORBIDDEN, "the final revision has no catalog")
+            return
+        self.roles[root_n] = "catalog"
+        for number in signatures:
+            self.roles[number] = "sigvalue"
+        if not same(old_root, new_root):
+            self._catalog(old_root, new_root)
+        stack = [(root_n, old_root)]
+        seen = {root_n}
+        while stack:
+            number, obj = stack.pop()
+            role = self.roles.get(number, "other")
+            for key, ref in _children(obj):
+                child = _key(ref)
+                if child is None or child in seen:
+                    continue
+                child_role = _role(role, key)
+                if child_role is None:
+                    continue
+                seen.add(child)
+                old_child = self.old(child)
+                if old_child is None:
+                    continue
+                self.roles.setdefault(child, _refine(child_role, old_child))
+                if self.roles[child] in ("annots", "appearance"):
+                    self.owner.setdefault(child, number)
+                self._compare(child, old_child)
+                if self.roles[child] != "sigvalue":
+                    stack.append((child, old_child))
+
+    def _compare(self, number: int, old: Any) -> None:
+        if self._stable(number, old):
+            return
+        new = self.new(number)
+        if same(old, new):
+            return
+        role = self.roles.get(number, "other")
+        label = f"object {number} ({_ROLE_TEXT.get(role, 'content')})"
+        if new is None:
+            kind = ChangeKind.FORBIDDEN if role == "sigvalue" else ChangeKind.UNDEFINED
+            self.out.note(kind, f"{label} was deleted")
+            return
+        self.current = number
+        handler = _HANDLERS.get(role)
+        if handler is not None:
+            handler(self, old, new, label)
+        else:
+            self._generic(old, new, label, role)
+
+    def _stable(self, number: int, old: Any) -> bool:
+        """Same xref entry in both revisions, stored in the signed bytes and not resolved
+        through anything that changed: the object reads the same, unparsed."""
+        from pyhanko.pdf_utils import generic
+
+        objs = self.objs
+        entry = objs.entry(number, self.signed)
+        if entry is None or not objs.same_entry(number, self.signed, self.final):
+            return False
+        if entry.kind == "stream":
+            container = objs.entry(entry.where, self.signed)
+            return container is not None and self._stable(entry.where, self.old(entry.where))
+        if isinstance(old, generic.StreamObject):
+            for key in ("/Length", "/N", "/First", "/Filter", "/DecodeParms"):
+                ref = _key(_raw(old, key)) if key in old else None
+                if ref is not None and not objs.same_entry(ref, self.signed, self.final):
+                    return False
+        return True
+
+    def _index_pages(self, root_n: int) -> None:
+        """Roles from the signed revision's page tree and form, before the walk (which
+        gives the first path it finds): page index by page object number, annotation
+        arrays and their pages, form fields."""
+        root = self.old(root_n)
+        if not isinstance(root, dict):
+            return
+        todo = [_get(root, "/Pages")]
+        seen: set[int] = set()
+        while todo and len(seen) < 100_000:
+            n = _key(todo.pop())
+            if n is None or n in seen:
+                continue
+            seen.add(n)
+            node = self.old(n)
+            if not isinstance(node, dict):
+                continue
+            if str(node.get("/Type", "")) == "/Page" or "/Kids" not in node:
+                self.pages[n] = len(self.pages)
+                self.roles[n] = "page"
+                self._index_annots(n, node)
+                continue
+            self.roles[n] = "pages"
+            kids = self.deref_old(_raw(node, "/Kids"))
+            if isinstance(kids, list):
+                todo.extend(reversed(list(kids)))
+        form = self.deref_old(_get(root, "/AcroForm"))
+        if isinstance(form, dict):
+            self._index_fields(_get(form, "/Fields"), 0)
+
+    def _index_annots(self, page: int, node: Any) -> None:
+        raw = _get(node, "/Annots")
+        n = _key(raw)
+        if n is not None:
+            self.roles[n] = "annots"
+            self.owner[n] = page
+        annots = self.deref_old(raw)
+        for ref in annots if isinstance(annots, list) else []:
+            a = _key(ref)
+            if a is not None and a not in self.roles:
+                obj = self.old(a)
+                self.roles[a] = _refine("annot", obj) if obj is not None else "annot"
+
+    def _index_fields(self, raw: Any, depth: int) -> None:
+        if depth > _MAX_DEPTH:
+            return
+        n = _key(raw)
+        if n is not None:
+            self.roles.setdefault(n, "fields")
+        kids = self.deref_old(raw)
+        for ref in kids if isinstance(kids, list) else []:
+            f = _key(ref)
+            if f is None or self.roles.get(f) == "field":
+                continue
+            self.roles[f] = "field"
+            obj = self.old(f)
+            if isinstance(obj, dict):
+                self._index_fields(_get(obj, "/Kids"), depth + 1)
+
+    # -- categories -----------------------------------------------------------------
+    def _generic(self, old: Any, new: Any, label: str, role: str) -> None:
+        if isinstance(old, dict) and isinstance(new, dict):
+            danger = _changed_keys(old, new) & _DANGEROUS
+            if danger:
+                self.out.note(ChangeKind.FORBIDDEN, f"{label} changed {', '.join(sorted(danger))}")
+                return
+        kind = ChangeKind.ANNOTATION if role == "annot" else ChangeKind.UNDEFINED
+        self.out.note(kind, f"{label} changed")
+
+    def _catalog(self, old: Any, new: Any) -> None:
+        changed = _changed_keys(old, new) - _CATALOG_UNSEEN
+        if len(changed) < len(_changed_keys(old, new)):
+            self.out.note(ChangeKind.EXTENSION)
+        for key in sorted(changed):
+            if key == "/AcroForm":
+                self._pair(_get(old, key), _get(new, key), "acroform", "the form (/AcroForm)")
+            elif key in _DANGEROUS:
+                self.out.note(ChangeKind.FORBIDDEN, f"the catalog's {key} changed")
+            elif key == "/Pages" and _key(_raw(old, key)) is not None:
+                self.out.note(ChangeKind.UNDEFINED, "the catalog points to another page tree")
+            else:
+                self.out.note(ChangeKind.UNDEFINED, f"the catalog's {key} changed")
+
+    def _pair(self, old_v: Any, new_v: Any, role: str, label: str) -> None:
+        """A key of a changed object now holds another value: compare what the old value
+        was in the signed revision with what the new one is in the final file."""
+        old_obj = self.deref_old(old_v) if old_v is not None else None
+        new_obj = self.deref_new(new_v) if new_v is not None else None
+        if same(old_obj, new_obj):
+            return
+        if old_obj is None or new_obj is None:
+            kind = ChangeKind.FORBIDDEN if role == "acroform" and new_obj is None else None
+            if role == "acroform" and old_obj is None and isinstance(new_obj, dict):
+                self._acroform({}, new_obj, label)
+                return
+            self.out.note(kind or ChangeKind.UNDEFINED, f"{label} was added or removed")
+            return
+        handler = _HANDLERS.get(role)
+        if handler is not None:
+            handler(self, old_obj, new_obj, label)
+        else:
+            self._generic(old_obj, new_obj, label, role)
+
+    def _acroform(self, old: Any, new: Any, label: str) -> None:
+        if not isinstance(new, dict):
+            self.out.note(ChangeKind.FORBIDDEN, f"{label} was removed")
+            return
+        changed = _changed_keys(old, new)
+        for key in sorted(changed):
+            if key in _DANGEROUS:
+                self.out.note(ChangeKind.FORBIDDEN, f"the form's {key} changed")
+            elif key == "/Fields":
+                self._array(_get(old, key), _raw(new, key), "fields")
+            elif key == "/SigFlags" or (
+                key == "/DR" and (key not in old or _only_additions(self, old, new, key))
+            ):
+                self.out.note(ChangeKind.EXTENSION)
+            elif key in _ACROFORM_SIGNING or key == "/DA":
+                self.out.note(ChangeKind.UNDEFINED, f"the form's {key} was replaced")
+            else:
+                self.out.note(ChangeKind.UNDEFINED, f"the form's {key} changed")
+
+    def _array(self, old_v: Any, new_v: Any, role: str, page: int | None = None) -> None:
+        """An /Annots or /Fields array: the signed entries stay, in order; what is added is
+        judged as a new annotation or field."""
+        old_l = self.deref_old(old_v) if old_v is not None else []
+        new_l = self.deref_new(new_v)
+        if not isinstance(old_l, list) or not isinstance(new_l, list):
+            self.out.note(ChangeKind.UNDEFINED, f"the {role} array was replaced")
+            return
+        old_keys = [_key(x) for x in old_l]
+        new_keys = [_key(x) for x in new_l]
+        kept = [k for k in new_keys if k in set(old_keys)]
+        if kept != old_keys or None in old_keys:
+            kind = ChangeKind.ANNOTATION if role == "annots" else ChangeKind.UNDEFINED
+            self.out.note(kind, f"entries of the {role} array were removed or reordered")
+        for k in new_keys:
+            if k in set(old_keys):
+                continue
+            if k is not None and self._signature_field_shown(k, role, page):
+                continue
+            if k is None or self.existed(k):
+                self.out.note(
+                    ChangeKind.FORBIDDEN,
+                    f"an object of the signed revision was added to the {role} array",
+                )
+                continue
+            self._added(k, role, page)
+
+    def _signature_field_shown(self, number: int, role: str, page: int | None) -> bool:
+        """A signature field of the signed revision's form now listed in a page's
+        /Annots (signed later: its widget shows there)."""
+        if role != "annots" or self.roles.get(number) != "field":
+            return False
+        obj = self.new(number)
+        if not isinstance(obj, dict) or _inherited(self.deref_new, obj, "/FT") != "/Sig":
+            return False
+        self._added_signature(obj, role, page)
+        return True
+
+    def _added(self, number: int, role: str, page: int | None) -> None:
+        """A field or annotation that did not exist in the signed revision."""
+        obj = self.new(number)
+        if not isinstance(obj, dict):
+            self.out.note(ChangeKind.UNDEFINED, f"a new {role} entry is not a dictionary")
+            return
+        if _inherited(self.deref_new, obj, "/FT") == "/Sig":
+            self._added_signature(obj, role, page)
+            return
+        if role == "fields":
+            self.out.note(ChangeKind.UNDEFINED, f"a form field {_field_name(self, obj)} was added")
+            return
+        flags = _flags(obj)
+        if flags & (_HIDDEN | _NOVIEW) and flags & _PRINT:
+            self.out.note(ChangeKind.FORBIDDEN, "an annotation that shows only when printed")
+        elif "/A" in obj or "/AA" in obj:
+            self.out.note(ChangeKind.FORBIDDEN, "an annotation with an action was added")
+        else:
+            sub = str(obj.get("/Subtype", "")) or "annotation"
+            self.out.note(ChangeKind.ANNOTATION, f"a {sub} annotation was added")
+
+    def _added_signature(self, obj: Any, role: str, page: int | None) -> None:
+        value = _inherited_raw(self.deref_new, obj, "/V")
+        v = _key(value)
+        name = _field_name(self, obj)
+        if v is None and value is None:
+            if role == "annots" and _visible(obj):
+                self.out.note(
+                    ChangeKind.ANNOTATION,
+                    f"an empty signature field {name} with an appearance was added",
+                )
+            else:
+                self.out.note(ChangeKind.EXTENSION)
+            return
+        if v is None or self.existed(v):
+            self.out.note(
+                ChangeKind.FORBIDDEN,
+                f"signature field {name} was added whose value is not a new signature",
+            )
+            return
+        kind = self.policy.new_signature(v)
+        if kind is None:
+            self.out.note(
+                ChangeKind.ANNOTATION,
+                f"signature field {name} was added whose signature does not verify",
+            )
+            return
+        self.out.note(kind)
+        if role == "annots":
+            self._widget(obj, name, [page] if page is not None else None)
+
+    def _widget(self, obj: Any, name: str, pages: list[int] | None = None) -> None:
+        """Record a later signature's widget for the visual line (on each page that
+        lists it), or refuse one a viewer shows only when printing."""
+        flags = _flags(obj)
+        if flags & (_HIDDEN | _NOVIEW) and flags & _PRINT:
+            self.out.note(ChangeKind.FORBIDDEN, f"signature {name} shows only when printed")
+            return
+        if not _visible(obj):
+            return
+        rect = _rect(self.deref_new(_raw(obj, "/Rect")))
+        where = [p for p in (pages or self._pages_listing(obj)) if p in self.pages]
+        if rect is None or not where:
+            self.out.note(ChangeKind.UNDEFINED, f"the widget of signature {name} has no place")
+            return
+        for page in where:
+            box = self._page_box(page)
+            if box is not None and not _overlap(rect, box):
+                continue  # off the page: a reader sees nothing of it
+            self.out.widgets.append(Widget(self.pages[page], rect, name))
+
+    def _page_box(self, page: int) -> tuple[float, float, float, float] | None:
+        """The signed page's visible area (/CropBox, else /MediaBox, inherited)."""
+        for key in ("/CropBox", "/MediaBox"):
+            value = _inherited_raw(self.deref_old, self.old(page), key)
+            box = _rect(self.deref_old(value)) if value is not None else None
+            if box is not None:
+                return box
+        return None
+
+    def _pages_listing(self, obj: Any) -> list[int]:
+        """The signed revision's pages whose final /Annots list ``obj``."""
+        out = []
+        for number in self.pages:
+            page = self.new(number)
+            annots = self.deref_new(_raw(page, "/Annots")) if isinstance(page, dict) else None
+            if isinstance(annots, list) and any(self.deref_new(a) is obj for a in annots):
+                out.append(number)
+        return out
+
+    def _page(self, old: Any, new: Any, label: str) -> None:
+        if not isinstance(new, dict):
+            self.out.note(ChangeKind.UNDEFINED, f"{label} is no longer a page")
+            return
+        changed = _changed_keys(old, new) - _UNSEEN_KEYS
+        if len(changed) < len(_changed_keys(old, new)):
+            self.out.note(ChangeKind.EXTENSION)
+        for key in sorted(changed):
+            if key == "/Annots":
+                self._array(_get(old, key), _raw(new, key), "annots", self.current)
+            elif key in _DANGEROUS:
+                self.out.note(ChangeKind.FORBIDDEN, f"{label}: {key} changed")
+            else:
+                self.out.note(ChangeKind.UNDEFINED, f"{label}: {key} changed")
+
+    def _annots(self, old: Any, new: Any, label: str) -> None:
+        page = self.owner.get(self.current) if self.current is not None else None
+        self._array(old, new, "annots", page)
+
+    def _fields(self, old: Any, new: Any, label: str) -> None:
+        self._array(old, new, "fields")
+
+    def _field(self, old: Any, new: Any, label: str) -> None:
+        if not isinstance(new, dict):
+            self.out.note(ChangeKind.UNDEFINED, f"{label} is no longer a field")
+            return
+        changed = _changed_keys(old, new)
+        name = _field_name(self, old) or label
+        danger = changed & _DANGEROUS
+        if danger:
+            self.out.note(ChangeKind.FORBIDDEN, f"field {name}: {', '.join(sorted(danger))}")
+            return
+        if _inherited(self.deref_old, old, "/FT") == "/Sig":
+            self._signature_field(old, new, changed, name)
+            return
+        if changed - _FORM_FILL_KEYS:
+            extra = ", ".join(sorted(changed - _FORM_FILL_KEYS))
+            self.out.note(ChangeKind.UNDEFINED, f"field {name} changed beyond its value: {extra}")
+            return
+        self._filled(name, new)
+
+    def _signature_field(self, old: Any, new: Any, changed: set[str], name: str) -> None:
+        if "/V" in old:
+            self.out.note(
+                ChangeKind.FORBIDDEN,
+                f"signed signature field {name} was changed: {', '.join(sorted(changed))}",
+            )
+            return
+        if "/V" in changed:
+            v = _key(_raw(new, "/V"))
+            if v is None or self.existed(v) or not self.policy.new_signature(v):
+                self.out.note(
+                    ChangeKind.FORBIDDEN,
+                    f"signature field {name} was given a value that is not a new, valid signature",
+                )
+                return
+            self.out.note(ChangeKind.SIGNATURE)
+            if "/Rect" in new:
+                self._widget(new, name)
+            return
+        if changed & {"/AP", "/AS", "/MK"}:
+            self.out.note(
+                ChangeKind.ANNOTATION,
+                f"the appearance of empty signature field {name} changed: signed by no one",
+            )
+        else:
+            self.out.note(ChangeKind.UNDEFINED, f"empty signature field {name} changed")
+
+    def _appearance(self, old: Any, new: Any, label: str) -> None:
+        """A form field's appearance stream redrawn in place: form fill, as the field's
+        value would be (an already signed signature's appearance: never)."""
+        owner = self.owner.get(self.current) if self.current is not None else None
+        field = self.old(owner) if owner is not None else None
+        if not isinstance(field, dict):
+            self.out.note(ChangeKind.UNDEFINED, f"{label} changed")
+            return
+        name = _field_name(self, field)
+        if _inherited(self.deref_old, field, "/FT") == "/Sig":
+            if _inherited_raw(self.deref_old, field, "/V") is not None:
+                self.out.note(
+                    ChangeKind.FORBIDDEN, f"the appearance of signed signature {name} changed"
+                )
+            else:
+                self.out.note(
+                    ChangeKind.ANNOTATION,
+                    f"the appearance of empty signature field {name} changed: signed by no one",
+                )
+            return
+        self._filled(name, field)
+
+    def _filled(self, name: str, widget: Any) -> None:
+        """Form field ``name`` filled in: permitted unless DocMDP or FieldMDP forbid."""
+        if not self.policy.form_fill_allowed:
+            self.out.note(
+                ChangeKind.FORBIDDEN,
+                f"form field {name} was filled in, but the signature allows no changes",
+            )
+        elif self.policy.is_locked(name):
+            self.out.note(
+                ChangeKind.FORBIDDEN, f"form field {name} was filled in, but the signature locks it"
+            )
+        else:
+            self.out.note(ChangeKind.FORM_FILL, f"form field {name} was filled in")
+            if _visible(widget) and name not in self.out.visible_fields:
+                self.out.visible_fields.append(name)
+
+    def _sigvalue(self, old: Any, new: Any, label: str) -> None:
+        self.out.note(ChangeKind.FORBIDDEN, f"the signature dictionary {label} was rewritten")
+
+
+def _only_additions(walk: _Walk, old: Any, new: Any, key: str) -> bool:
+    """Every entry of old[key] (a dictionary, e.g. /DR) is still there, the same or only
+    extended."""
+
+    def check(o: Any, n: Any, depth: int) -> bool:
+        o, n = walk.deref_old(o), walk.deref_new(n)
+        if not isinstance(o, dict):
+            return same(o, n)
+        if not isinstance(n, dict) or depth > 4:
+            return False
+        for k in o:
+            if k not in n:
+                return False
+            ov, nv = _raw(o, k), _raw(n, k)
+            if same(ov, nv):
+                continue
+            if _key(ov) is None and _key(nv) is None and check(ov, nv, depth + 1):
+                continue
+            return False
+        return True
+
+    return check(_raw(old, key), _raw(new, key), 0)
+
+
+_HANDLERS: dict[str, Callable[[_Walk, Any, Any, str], None]] = {
+    "page": _Walk._page,
+    "annots": _Walk._annots,
+    "fields": _Walk._fields,
+    "field": _Walk._field,
+    "acroform": _Walk._acroform,
+    "sigvalue": _Walk._sigvalue,
+    "appearance": _Walk._appearance,
+    "catalog": lambda walk, old, new, label: walk._catalog(old, new),
+}
+
+_ROLE_TEXT = {
+    "catalog": "the catalog",
+    "pages": "a page tree node",
+    "page": "a page",
+    "annots": "an annotation array",
+    "annot": "an annotation",
+    "fields": "the form's field array",
+    "field": "a form field",
+    "acroform": "the form",
+    "sigvalue": "a signature dictionary",
+    "appearance": "a field's appearance",
+}
+
+
+def _role(parent: str, key: str | None) -> str | None:
+    """The role of an object reached from a ``parent`` object under ``key`` (None: the
+    subtree is not walked, a reader does not see it)."""
+    if parent == "catalog":
+        if key in _CATALOG_UNSEEN:
+            return None
+        return {"/Pages": "pages", "/AcroForm": "acroform"}.get(key or "", "other")
+    if parent == "pages":
+        if key == "/Parent":
+            return None
+        return "pages" if key == "/Kids" else "other"
+    if parent == "page":
+        if key == "/Parent":
+            return None
+        if key == "/Annots":
+            return "annot"
+        return "other"
+    if parent in ("annot", "field"):
+        if key in ("/P", "/Parent"):
+            return "field" if key == "/Parent" else None
+        if key == "/V":
+            return "sigvalue" if parent == "field" else "other"
+        if key == "/Kids":
+            return "field"
+        if key == "/AP":
+            return "appearance" if parent == "field" else "annot"
+        return "other"
+    if parent == "acroform":
+        return "field" if key == "/Fields" else "other"
+    if parent == "annots":
+        return "annot"
+    if parent == "fields":
+        return "field"
+    return "other"
+
+
+def _refine(role: str, old: Any) -> str:
+    """A path role made precise by the signed object's own shape: an indirect array
+    under /Annots or /Fields, a page (or node) of the page tree, a widget that is a field."""
+    if isinstance(old, list):
+        return {"annot": "annots", "field": "fields"}.get(role, role)
+    if not isinstance(old, dict):
+        return role
+    if role == "pages" and (str(old.get("/Type", "")) == "/Page" or "/Kids" not in old):
+        return "page"
+    if role == "annot" and ("/FT" in old or "/Parent" in old):
+        return "field"
+    return role
+
+
+def _get(d: Any, key: str) -> Any:
+    """``d[key]`` unresolved, or None."""
+    return _raw(d, key) if isinstance(d, dict) and key in d else None
+
+
+def _inherited_raw(deref: Callable[[Any], Any], obj: Any, key: str) -> Any:
+    for _ in range(_MAX_DEPTH):
+        if not isinstance(obj, dict):
+            return None
+        if key in obj:
+            return _raw(obj, key)
+        if "/Parent" not in obj:
+            return None
+        obj = deref(_raw(obj, "/Parent"))
+    return None
+
+
+def _inherited(deref: Callable[[Any], Any], obj: Any, key: str) -> str | None:
+    value = _inherited_raw(deref, obj, key)
+    return str(value) if value is not None and _key(value) is None else None
+
+
+def _field_name(walk: _Walk, obj: Any) -> str:
+    parts: list[str] = []
+    for _ in range(_MAX_DEPTH):
+        if not isinstance(obj, dict):
+            break
+        if "/T" in obj:
+            parts.append(str(obj.get("/T")))
+        if "/Parent" not in obj:
+            break
+        obj = walk.deref_new(_raw(obj, "/Parent"))
+    return ".".join(reversed(parts)) or "(unnamed)"
+
+
+def _flags(obj: Any) -> int:
+    value = obj.get("/F", 0) if isinstance(obj, dict) else 0
+    return value if isinstance(value, int) else 0
+
+
+def _rect(value: Any) -> tuple[float, float, float, float] | None:
+    try:
+        x0, y0, x1, y1 = (float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _visible(obj: Any) -> bool:
+    """Whether a widget can show anything: not hidden, a non-empty /Rect."""
+    if _flags(obj) & (_HIDDEN | _NOVIEW):
+        return False
+    rect = _rect(obj.get("/Rect")) if "/Rect" in obj else None
+    return rect is not None and rect[2] - rect[0] > 0.5 and rect[3] - rect[1] > 0.5
+
+
+def analyse_changes(
+    reader: Any,
+    objs: RevisionObjects,
+    signed_rev: int,
+    *,
+    form_fill_allowed: bool = True,
+    annotations_allowed: bool = False,
+    is_locked: Callable[[str], bool] = lambda name: False,
+    new_signature: Callable[[int], ChangeKind | None] = lambda number: None,
+    signatures: frozenset[int] = frozenset(),
+) -> ChangeAnalysis:
+    """Compare the signed revision ``signed_rev`` with the final file (see module doc).
+
+    ``new_signature(n)``: SIGNATURE (or EXTENSION for a document timestamp) when object
+    ``n`` is the dictionary of a signature the engine found intact, covering a later
+    revision in full; None otherwise. Never raises:
+    what cannot be read is a FORBIDDEN change with its reason.
+    """
+    final = objs.revisions - 1
+    policy = _Policy(form_fill_allowed, annotations_allowed, is_locked, new_signature)
+    walk = _Walk(objs, signed_rev, final, policy)
+    try:
+        old_trailer = reader.get_historical_resolver(signed_rev).trailer_view
+        new_trailer = reader.get_historical_resolver(final).trailer_view
+        if not same(_get(old_trailer, "/Encrypt"), _get(new_trailer, "/Encrypt")):
+            walk.out.note(ChangeKind.FORBIDDEN, "the trailer's /Encrypt changed")
+        walk.run(_raw(old_trailer, "/Root"), _raw(new_trailer, "/Root"), set(signatures))
+    except ObjectReadError as exc:
+        walk.out.note(ChangeKind.FORBIDDEN, str(exc))
+    except RecursionError:
+        walk.out.note(ChangeKind.FORBIDDEN, "a revision is nested too deeply to compare")
+    except Exception as exc:  # a hostile later revision: a verdict, never a crash
+        walk.out.note(
+            ChangeKind.FORBIDDEN,
+            f"a later revision cannot be compared ({type(exc).__name__}: {str(exc)[:120]})",
+        )
+    return walk.out

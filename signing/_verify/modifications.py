@@ -1,0 +1,215 @@
+"""Whether what a reader sees is what a signature signed: the verdict on later revisions.
+
+Three independent lines, each of which can only make the verdict stricter:
+
+1. **structure** (:mod:`signing._verify.structure`): every byte after the signed revision
+   belongs to an exactly valid incremental update, so all readers see the same revisions;
+2. **objects** (:mod:`signing._verify.changes`): the signed revision's protected objects
+   compared by number with the final file, each change put in a DSS category;
+3. **pages** (:mod:`signing._verify.visual`): when the objects alone cannot tell (form
+   fill, annotations, undefined changes), the signed revision and the final file are
+   rendered by two independent renderers and compared; a later signature's widget is
+   allowed only on space that is blank in the signed revision.
+
+``modified`` is true exactly when what a reader sees differs from what was signed outside
+later signatures' widgets on blank space, or a change is never permitted. A modification
+may still be *permitted* (DocMDP allows form filling, or annotations at P=3): then the
+indication stands and the report carries a warning; intake refuses either way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemas.report import ChangeCategory, ModificationLevel, VisualCheck
+from signing._verify.changes import ChangeAnalysis, ChangeKind, Widget, analyse_changes
+from signing._verify.objects import RevisionObjects
+
+__all__ = ["ChangeVerdict", "Permissions", "judge_later_revisions"]
+
+#: Blank checks remembered (signed revisions' digests with page and rect).
+_BLANK_CACHE_SIZE = 4096
+_blank_cache: OrderedDict[tuple[bytes, int, tuple[float, ...]], bool] = OrderedDict()
+_blank_lock = threading.Lock()
+
+_LEVEL = {
+    None: ModificationLevel.NONE,
+    ChangeKind.EXTENSION: ModificationLevel.LTA_UPDATES,
+    ChangeKind.SIGNATURE: ModificationLevel.SIGNATURES,
+    ChangeKind.FORM_FILL: ModificationLevel.FORM_FILLING,
+    ChangeKind.ANNOTATION: ModificationLevel.ANNOTATIONS,
+    ChangeKind.UNDEFINED: ModificationLevel.OTHER,
+    ChangeKind.FORBIDDEN: ModificationLevel.OTHER,
+}
+
+
+@dataclass
+class ChangeVerdict:
+    """What the revisions after one signature did, as the report shows it."""
+
+    level: ModificationLevel = ModificationLevel.NONE
+    categories: list[ChangeCategory] = field(default_factory=list)
+    modified: bool = False
+    permitted: bool = True
+    reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    visual: VisualCheck | None = None
+
+    @classmethod
+    def refused(cls, reason: str) -> ChangeVerdict:
+        return cls(
+            level=ModificationLevel.OTHER,
+            categories=[ChangeCategory.FORBIDDEN],
+            modified=True,
+            permitted=False,
+            reasons=[reason],
+        )
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """What the signature itself allows later (DocMDP and FieldMDP)."""
+
+    form_fill: bool = True
+    annotations: bool = False
+    is_locked: Callable[[str], bool] = lambda name: False
+
+
+def judge_later_revisions(
+    data: bytes,
+    reader: Any,
+    objs: RevisionObjects,
+    *,
+    signed_rev: int,
+    signed_end: int,
+    permissions: Permissions,
+    new_signature: Callable[[int], ChangeKind | None],
+    signatures: frozenset[int],
+) -> ChangeVerdict:
+    """The verdict on everything after the revision ``signed_rev`` (ending at byte
+    ``signed_end``). Never raises."""
+    from signing._verify.structure import check_updates_after
+
+    problem = check_updates_after(data, signed_end, reader=reader)
+    if problem is not None:
+        return ChangeVerdict.refused(
+            f"the file is not exactly valid after the signature: {problem}"
+        )
+    found = analyse_changes(
+        reader,
+        objs,
+        signed_rev,
+        form_fill_allowed=permissions.form_fill,
+        annotations_allowed=permissions.annotations,
+        is_locked=permissions.is_locked,
+        new_signature=new_signature,
+        signatures=signatures,
+    )
+    verdict = ChangeVerdict(
+        level=_LEVEL[found.worst],
+        categories=[ChangeCategory[k.name] for k in sorted(found.kinds)],
+    )
+    if ChangeKind.FORBIDDEN in found.kinds:
+        verdict.modified, verdict.permitted = True, False
+        verdict.reasons = list(found.reasons[ChangeKind.FORBIDDEN])
+        return verdict
+    _look(data[:signed_end], data, found, verdict)
+    _settle(found, verdict, permissions)
+    return verdict
+
+
+def _look(signed: bytes, final: bytes, found: ChangeAnalysis, verdict: ChangeVerdict) -> None:
+    """The visual line: later widgets only on blank space; the pages compared when the
+    objects cannot tell."""
+    from signing._verify import visual
+
+    allowed: list[tuple[int, visual.Rect]] = []
+    if found.widgets:
+        regions = [(w.page, visual.Rect(*w.rect)) for w in found.widgets]
+        for widget, blank, region in zip(
+            found.widgets, _blank_under(signed, regions), regions, strict=True
+        ):
+            if blank:
+                allowed.append(region)
+            else:
+                verdict.modified = True
+                verdict.reasons.append(_over_content(widget))
+    if not found.needs_rendering:
+        return
+    result = visual.compare_revisions(signed, final, allowed=allowed)
+    pages = sorted({d.page + 1 for d in result.differences})
+    verdict.visual = VisualCheck(
+        renderers=list(result.renderers),
+        identical=result.identical,
+        pages_signed=result.pages_before,
+        pages_final=result.pages_after,
+        pages_differing=pages,
+        problems=list(result.problems),
+    )
+    verdict.warnings.extend(result.problems)
+    if not result.identical:
+        verdict.modified = True
+        if result.pages_before != result.pages_after:
+            verdict.reasons.append(
+                f"the signed revision has {result.pages_before} pages, the file now "
+                f"{result.pages_after}"
+            )
+        elif pages:
+            listed = ", ".join(str(p) for p in pages[:8])
+            verdict.reasons.append(f"what a reader sees changed after signing (page {listed})")
+        else:
+            verdict.reasons.append("the pages could not be compared: " + "; ".join(result.problems))
+
+
+def _blank_under(signed: bytes, regions: Sequence[tuple[int, Any]]) -> list[bool]:
+    """:func:`visual.blank_under`, remembered per signed revision: every copy of the same
+    original puts its widget on the same blank corner, and rendering it is the cost."""
+    from signing._verify import visual
+
+    digest = hashlib.sha256(signed).digest()
+    keys = [(digest, page, (r.x0, r.y0, r.x1, r.y1)) for page, r in regions]
+    with _blank_lock:
+        known = [_blank_cache.get(k) for k in keys]
+    if all(k is not None for k in known):
+        return [bool(k) for k in known]
+    found = visual.blank_under(signed, regions)
+    with _blank_lock:
+        for key, blank in zip(keys, found, strict=True):
+            _blank_cache[key] = blank
+            _blank_cache.move_to_end(key)
+        while len(_blank_cache) > _BLANK_CACHE_SIZE:
+            _blank_cache.popitem(last=False)
+    return found
+
+
+def _over_content(widget: Widget) -> str:
+    return f"the widget of signature {widget.name} covers signed content on page {widget.page + 1}"
+
+
+def _settle(found: ChangeAnalysis, verdict: ChangeVerdict, permissions: Permissions) -> None:
+    """Whether a modification is one the signature permits, and the warnings to show."""
+    kinds = found.kinds
+    undefined = found.reasons.get(ChangeKind.UNDEFINED, [])
+    filled = found.reasons.get(ChangeKind.FORM_FILL, [])
+    annotated = found.reasons.get(ChangeKind.ANNOTATION, [])
+    if verdict.modified:
+        explained = not (kinds & {ChangeKind.UNDEFINED}) and (
+            ChangeKind.ANNOTATION not in kinds or permissions.annotations
+        )
+        widget_over_text = any(r.startswith("the widget of signature") for r in verdict.reasons)
+        verdict.permitted = explained and not widget_over_text and bool(filled or annotated)
+        if not verdict.permitted:
+            verdict.reasons.extend(undefined + annotated + filled)
+    for text in filled + annotated:
+        verdict.warnings.append(f"{text} after signing: not covered by the signature")
+    if undefined and not verdict.modified:
+        verdict.warnings.append(
+            "objects changed after signing with no visible effect: " + "; ".join(undefined)
+        )
+    verdict.reasons = list(dict.fromkeys(verdict.reasons))
+    verdict.warnings = list(dict.fromkeys(verdict.warnings))

@@ -1,0 +1,208 @@
+"""Objects as each revision of a PDF resolves them, by object number.
+
+pyHanko's historical resolver reads a compressed object's object stream as the *newest*
+revision defines it, so redefining an object stream in a later update changes its members
+in every revision at once and no comparison sees it. Here each revision resolves every
+object, object streams and indirect ``/Length`` values included, through its own
+cross-reference entries:
+
+    objs = RevisionObjects(reader)
+    page = objs.get(12, revision=2)    # the raw object (references left unresolved)
+
+Entries are looked up by object number, whatever generation a reference names: a signed
+object redefined at generation 1 is the same object, changed. Objects are parsed with
+pyHanko's own object parser from the file's bytes; nothing is decrypted (two revisions'
+raw values compare equal exactly when their decrypted values do).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Entry", "ObjectReadError", "RevisionObjects"]
+
+#: Objects parsed at most per document (hostile files): past it the comparison stops.
+MAX_OBJECTS = 200_000
+
+
+class ObjectReadError(Exception):
+    """An object a revision names cannot be read as that revision defines it."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Where one revision keeps an object: ``kind`` is ``file`` (``where`` = offset),
+    ``stream`` (``where`` = object stream number, ``index``) or ``free``."""
+
+    kind: str
+    where: int = 0
+    generation: int = 0
+    index: int = 0
+
+
+_FREE = Entry("free")
+
+
+def _section_entry(data: Any, number: int) -> Entry | None:
+    """The entry one xref section (pyHanko's ``XRefSectionData``) writes for ``number``."""
+    std = data.standard_xrefs.get(number)
+    if std is not None:
+        return Entry("file", where=std[1], generation=std[0])
+    loc = data.xrefs_in_objstm.get(number)
+    if loc is not None:
+        return Entry("stream", where=loc.obj_stream_id, index=loc.ix_in_stream)
+    if number in data.freed:
+        return _FREE
+    if data.hybrid is not None:
+        return _section_entry(data.hybrid.xref_data, number)
+    return None
+
+
+class _Handler:
+    """What pyHanko's object parser needs of a PDF handler: ``get_object`` for an indirect
+    ``/Length``, resolved in the revision being read."""
+
+    def __init__(self, objects: RevisionObjects, revision: int) -> None:
+        self._objects = objects
+        self._revision = revision
+        self.decode_context = objects.decode_context
+
+    def get_object(self, ref: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._objects.get(ref.idnum, self._revision)
+
+
+class RevisionObjects:
+    """Every revision's view of the file's objects (parsed lazily, cached per revision)."""
+
+    def __init__(self, reader: Any) -> None:
+        self._xrefs = reader.xrefs
+        self._stream = reader.stream
+        self.decode_context = reader.decode_context.fresh()
+        self._entries: dict[tuple[int, int], Entry | None] = {}
+        self._cache: dict[tuple[int, int], Any] = {}
+        self._objstm: dict[tuple[int, int], tuple[bytes, list[tuple[int, int]], int]] = {}
+        self._parsed = 0
+        self.revisions = int(self._xrefs.total_revisions)
+
+    def entry(self, number: int, revision: int) -> Entry | None:
+        """The entry in force for ``number`` at ``revision`` (None: never defined)."""
+        key = (number, revision)
+        if key in self._entries:
+            return self._entries[key]
+        found: Entry | None = None
+        for rev in range(revision, -1, -1):
+            found = _section_entry(self._xrefs.get_xref_data(rev), number)
+            if found is not None:
+                break
+        self._entries[key] = found
+        return found
+
+    def written_in(self, revision: int) -> set[int]:
+        """Object numbers that ``revision``'s own xref section writes (in use or freed)."""
+        data = self._xrefs.get_xref_data(revision)
+        out = set(data.standard_xrefs) | set(data.xrefs_in_objstm) | set(data.freed)
+        if data.hybrid is not None:
+            hd = data.hybrid.xref_data
+            out |= set(hd.standard_xrefs) | set(hd.xrefs_in_objstm) | set(hd.freed)
+        out.discard(0)
+        return out
+
+    def same_entry(self, number: int, a: int, b: int) -> bool:
+        """Whether revisions ``a`` and ``b`` keep ``number`` in the same place, so that it
+        reads the same in both (object streams and indirect lengths aside: see get)."""
+        return self.entry(number, a) == self.entry(number, b)
+
+    def get(self, number: int, revision: int) -> Any:
+        """The raw object ``number`` as ``revision`` defines it; None when it is free or
+        was never defined. Raises ObjectReadError when it cannot be read."""
+        key = (number, revision)
+        if key in self._cache:
+            return self._cache[key]
+        entry = self.entry(number, revision)
+        if entry is None or entry.kind == "free":
+            obj = None
+        else:
+            self._parsed += 1
+            if self._parsed > MAX_OBJECTS:
+                raise ObjectReadError(f"more than {MAX_OBJECTS} objects to compare")
+            self._cache[key] = None  # a cycle through /Length reads as missing
+            obj = self._read(number, entry, revision)
+        self._cache[key] = obj
+        return obj
+
+    def _read(self, number: int, entry: Entry, revision: int) -> Any:
+        from pyhanko.pdf_utils import generic
+        from pyhanko.pdf_utils.misc import PdfError
+
+        handler = _Handler(self, revision)
+        try:
+            if entry.kind == "stream":
+                return self._read_member(number, entry, revision, handler)
+            stream = self._stream
+            stream.seek(entry.where)
+            idnum, generation = _read_header(stream)
+            if (idnum, generation) != (number, entry.generation):
+                raise ObjectReadError(
+                    f"the xref entry of object {number} points at object {idnum} {generation}"
+                )
+            return generic.read_object(stream, generic.Reference(number, generation, handler))
+        except ObjectReadError:
+            raise
+        except (PdfError, ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+            raise ObjectReadError(
+                f"object {number} cannot be read in revision {revision + 1} ({type(exc).__name__})"
+            ) from exc
+
+    def _read_member(self, number: int, entry: Entry, revision: int, handler: Any) -> Any:
+        from pyhanko.pdf_utils import generic
+
+        body, header, first = self._object_stream(entry.where, revision)
+        if not 0 <= entry.index < len(header) or header[entry.index][0] != number:
+            raise ObjectReadError(
+                f"object stream {entry.where} does not hold object {number} at index "
+                f"{entry.index} in revision {revision + 1}"
+            )
+        buf = io.BytesIO(body)
+        buf.seek(first + header[entry.index][1])
+        obj = generic.read_object(buf, generic.Reference(number, 0, handler))
+        if isinstance(obj, generic.StreamObject | generic.IndirectObject):
+            raise ObjectReadError(f"object stream {entry.where} holds a stream or a reference")
+        return obj
+
+    def _object_stream(
+        self, number: int, revision: int
+    ) -> tuple[bytes, list[tuple[int, int]], int]:
+        """(decoded body, [(number, offset)], /First) of an object stream in ``revision``."""
+        from pyhanko.pdf_utils import generic
+        from pyhanko.pdf_utils.decode_limits import DecodePurpose
+
+        key = (number, revision)
+        hit = self._objstm.get(key)
+        if hit is not None:
+            return hit
+        entry = self.entry(number, revision)
+        if entry is None or entry.kind != "file":
+            raise ObjectReadError(f"object stream {number} is not in the file body")
+        stm = self.get(number, revision)
+        if not isinstance(stm, generic.StreamObject) or stm.get("/Type") != "/ObjStm":
+            raise ObjectReadError(f"object {number} is not an object stream")
+        count, first = stm.get("/N"), stm.get("/First")
+        if not isinstance(count, int) or not isinstance(first, int) or not 0 <= count <= 100_000:
+            raise ObjectReadError(f"object stream {number} has no usable /N or /First")
+        body = stm.read_data(DecodePurpose.OBJECT_STREAM)
+        numbers = body[:first].split()
+        if len(numbers) < 2 * count:
+            raise ObjectReadError(f"object stream {number}'s header is short")
+        header = [(int(numbers[2 * i]), int(numbers[2 * i + 1])) for i in range(count)]
+        self._objstm[key] = (body, header, first)
+        return body, header, first
+
+
+def _read_header(stream: Any) -> tuple[int, int]:
+    """``N G obj`` at the stream's position."""
+    from pyhanko.pdf_utils.reader import read_object_header
+
+    idnum, generation = read_object_header(stream, strict=True)
+    return int(idnum), int(generation)
