@@ -26,6 +26,7 @@ from signing.keys import LocalKeySource
 from signing.pki import DemoPKI, Identity
 from signing.seal import PadesLevel, Sealer
 from signing.timestamps import EmbeddedTSA
+from signing.trust import TrustBundle
 
 __all__ = [
     "DEPARTMENTS",
@@ -34,6 +35,7 @@ __all__ = [
     "SEED",
     "VAULT_CODE",
     "demo_pki",
+    "demo_trust_bundle",
     "embedded_tsa",
     "pki_now",
     "sample_pdf",
@@ -71,6 +73,18 @@ def demo_pki() -> DemoPKI:
         departments=DEPARTMENTS,
         now=pki_now(),
         vault=("evault 电子证照库", VAULT_CODE),
+    )
+
+
+def demo_trust_bundle(*, crls: bool = False) -> TrustBundle:
+    """A trust bundle of :func:`demo_pki`: its root, issuing CA and the vault's seal
+    (``crls``: also its CRLs; without them revocation data must come from the file)."""
+    pki = demo_pki()
+    return TrustBundle.from_certificates(
+        roots=[pki.root.certificate],
+        intermediates=[pki.issuing_ca.certificate],
+        vault_seal=pki.vault_seal.certificate,
+        crls=pki.crls() if crls else (),
     )
 
 

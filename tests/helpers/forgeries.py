@@ -1,0 +1,1244 @@
+"""Forged licenses: a sealed PDF changed after sealing so that a viewer shows something the
+issuer never signed, and the benign changes a verifier must still accept.
+
+Each attack is a function from the sealed bytes to the changed bytes; its docstring says
+what a viewer shows and why it is an attack. The bases are in :mod:`tests.helpers.licenses`:
+each reads :data:`~tests.helpers.licenses.SIGNED_TEXT`, and a forgery makes a viewer show
+:data:`~tests.helpers.licenses.FORGED_TEXT` (or paints over the signed line).
+:data:`ATTACKS` and :data:`BENIGN` pair every function with its base::
+
+    from tests.helpers.forgeries import ATTACKS, dss_vri_claims_content
+    from tests.helpers.licenses import sealed_license
+
+    forged = dss_vri_claims_content(sealed_license())
+    for case in ATTACKS:
+        data = case.build()          # cached base, fresh forgery
+
+The classes: the new revision vouching for itself (DSS, /Info, /Metadata, objects prepared
+with harmless-looking keys), object streams redefined under their old number, other
+generations, parser differentials (xref and trailer tricks; raw bytes from
+:mod:`tests.helpers.rawpdf`), signature widgets that show what no one signed, visible
+changes the rules allow, and the published classes: ISA, SWA, USF (Mladenov et al., "1
+Trillion Dollar Refund", CCS 2019), shadow hide / replace / hide-and-replace (Mainka et
+al., "Shadow Attacks", NDSS 2021), EAA and SSA (Rohlmann et al., "Breaking the
+Specification", S&P 2021).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.content import RawContent
+from pyhanko.pdf_utils.generic import pdf_name
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.layout import (
+    AxisAlignment,
+    BoxConstraints,
+    InnerScaling,
+    SimpleBoxLayoutRule,
+)
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.text import TextBoxStyle
+from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
+from pyhanko.stamp import TextStampStyle
+
+from signing.copies import CopyAnnotation, CopyMaker
+from signing.seal import PadesLevel, SealAppearance
+from tests.helpers import rawpdf
+from tests.helpers.licenses import (
+    BLANK_BOX,
+    FORGED_TEXT,
+    LINE_BOX,
+    SECOND_DEPT,
+    add_validation_data,
+    certified_license,
+    content_ref,
+    cover_content,
+    first_page,
+    forged_content,
+    form_xobject,
+    incremental,
+    license_pdf,
+    line_appearance,
+    line_content,
+    numbers,
+    redefine,
+    sealed_field,
+    sealed_form,
+    sealed_layers,
+    sealed_license,
+    sealed_license_signed_last,
+    sealed_objstm_license,
+    sealed_prepared,
+    sealed_two_faced,
+    sealed_two_page_license,
+    written,
+)
+from tests.helpers.pki import embedded_tsa, sealer
+from tests.helpers.shadow import FIELD, replace_field
+
+__all__ = ["ATTACKS", "BENIGN", "Case"]
+
+
+def _forge_content(writer: IncrementalPdfFileWriter, **keys: generic.PdfObject) -> None:
+    """Redefine the page's content stream to show :data:`FORGED_TEXT` (``keys``: extra
+    entries for its dictionary)."""
+    ref = content_ref(writer)
+    entries = {pdf_name("/" + k): v for k, v in keys.items()}
+    redefine(
+        writer,
+        ref,
+        generic.StreamObject(entries, stream_data=forged_content(ref.get_object().data)),
+    )
+
+
+def _append_annot(writer: IncrementalPdfFileWriter, annot: generic.IndirectObject) -> None:
+    """Add ``annot`` to the first page's /Annots (direct or indirect array)."""
+    page_ref, page = first_page(writer)
+    annots = page.raw_get("/Annots") if "/Annots" in page else None
+    if isinstance(annots, generic.IndirectObject):
+        annots.get_object().append(annot)
+        writer.mark_update(annots)
+        return
+    items = list(annots) if annots is not None else []
+    page[pdf_name("/Annots")] = generic.ArrayObject([*items, annot])
+    writer.mark_update(page_ref)
+
+
+def _append_field(writer: IncrementalPdfFileWriter, fld: generic.IndirectObject) -> None:
+    """Add ``fld`` to /AcroForm /Fields (creating the form if needed)."""
+    root = writer.root
+    if "/AcroForm" not in root:
+        root[pdf_name("/AcroForm")] = generic.DictionaryObject(
+            {pdf_name("/Fields"): generic.ArrayObject()}
+        )
+        writer.update_root()
+    form_raw = root.raw_get("/AcroForm")
+    form = form_raw.get_object()
+    fields_raw = form.raw_get("/Fields")
+    fields_raw.get_object().append(fld)
+    if isinstance(fields_raw, generic.IndirectObject):
+        writer.mark_update(fields_raw)
+    elif isinstance(form_raw, generic.IndirectObject):
+        writer.mark_update(form_raw)
+    else:
+        writer.update_root()
+
+
+def _widget(
+    writer: IncrementalPdfFileWriter,
+    box: tuple[float, float, float, float],
+    **entries: generic.PdfObject,
+) -> generic.IndirectObject:
+    """A widget annotation (printable) at ``box`` with ``entries``, on the first page."""
+    page_ref, _ = first_page(writer)
+    d = generic.DictionaryObject(
+        {
+            pdf_name("/Type"): pdf_name("/Annot"),
+            pdf_name("/Subtype"): pdf_name("/Widget"),
+            pdf_name("/Rect"): numbers(*box),
+            pdf_name("/F"): generic.NumberObject(4),
+            pdf_name("/P"): page_ref,
+        }
+    )
+    d.update({pdf_name("/" + k): v for k, v in entries.items()})
+    return writer.add_object(d)
+
+
+def _issuer_signature(reader: Any) -> generic.IndirectObject:
+    """The reference of the first signature field's value (the issuer's signature)."""
+    fields = reader.root["/AcroForm"]["/Fields"]
+    for fld in (fields[i] for i in range(len(fields))):
+        if fld.get("/FT") == "/Sig" and "/V" in fld:
+            return fld.raw_get("/V")
+    raise ValueError("no signed signature field in the document")
+
+
+# -- 1. the new revision vouching for itself ---------------------------------------------
+
+
+def _dss(writer: IncrementalPdfFileWriter) -> generic.DictionaryObject:
+    """The catalog's /DSS, marked for the update (created when missing)."""
+    root = writer.root
+    if "/DSS" not in root:
+        root[pdf_name("/DSS")] = writer.add_object(generic.DictionaryObject())
+        writer.update_root()
+    raw = root.raw_get("/DSS")
+    if isinstance(raw, generic.IndirectObject):
+        writer.mark_update(raw)
+        return raw.get_object()
+    writer.update_root()
+    return raw
+
+
+def dss_vri_claims_content(sealed: bytes) -> bytes:
+    """A later update adds a DSS /VRI entry whose value is the page's content stream, and
+    rewrites that stream to show :data:`FORGED_TEXT`.
+
+    A viewer shows the forged line. Attack: a diff that takes the *new* revision's DSS as
+    the list of validation-data objects lets the content change pass as an LTV update."""
+    writer = incremental(sealed)
+    dss = _dss(writer)
+    dss[pdf_name("/VRI")] = generic.DictionaryObject(
+        {pdf_name("/" + "AB" * 20): content_ref(writer)}
+    )
+    _forge_content(writer)
+    return written(writer)
+
+
+def dss_vri_claims_page(sealed: bytes) -> bytes:
+    """As :func:`dss_vri_claims_content`, the /VRI entry naming the page itself, which the
+    update redefines to draw a new content stream showing :data:`FORGED_TEXT`."""
+    writer = incremental(sealed)
+    page_ref, page = first_page(writer)
+    _dss(writer)[pdf_name("/VRI")] = generic.DictionaryObject({pdf_name("/" + "CD" * 20): page_ref})
+    page[pdf_name("/Contents")] = writer.add_object(
+        generic.StreamObject(stream_data=line_content(FORGED_TEXT))
+    )
+    writer.mark_update(page_ref)
+    return written(writer)
+
+
+def dss_vri_claims_second_page(sealed: bytes) -> bytes:
+    """Base :func:`sealed_two_page_license`. As :func:`dss_vri_claims_content`, for the
+    content stream of the *second* page: a verifier that compares only the first page's
+    rendering sees nothing."""
+    writer = incremental(sealed)
+    ref = writer.root["/Pages"]["/Kids"][1].raw_get("/Contents")
+    _dss(writer)[pdf_name("/VRI")] = generic.DictionaryObject({pdf_name("/" + "EF" * 20): ref})
+    redefine(writer, ref, generic.StreamObject(stream_data=forged_content(ref.get_object().data)))
+    return written(writer)
+
+
+def dss_ocsps_claims_content(sealed: bytes) -> bytes:
+    """As :func:`dss_vri_claims_content`, with the DSS's /OCSPs entry itself being a
+    reference to the content stream (a reference, where an array belongs)."""
+    writer = incremental(sealed)
+    _dss(writer)[pdf_name("/OCSPs")] = content_ref(writer)
+    _forge_content(writer)
+    return written(writer)
+
+
+def info_claims_content(sealed: bytes) -> bytes:
+    """A later update points the trailer's /Info at the page's content stream and rewrites
+    that stream to show :data:`FORGED_TEXT`.
+
+    A viewer shows the forged line. Attack: "the document information dictionary may
+    change", judged by the new trailer, makes any object it names changeable."""
+    writer = incremental(sealed)
+    ref = content_ref(writer)
+    _forge_content(writer)
+    # bound to the writer, so that the /ModDate pyHanko writes lands in the forged stream
+    writer.set_info(generic.IndirectObject(ref.idnum, ref.generation, writer))
+    return written(writer)
+
+
+def metadata_claims_content(sealed: bytes) -> bytes:
+    """A later update sets the catalog's /Metadata to the page's content stream and rewrites
+    that stream (now carrying /Type /Metadata /Subtype /XML) to show :data:`FORGED_TEXT`.
+
+    A viewer shows the forged line (content streams' dictionaries are not read for /Type).
+    Attack: XMP metadata may change, but which stream is metadata is not for the new
+    revision to say."""
+    writer = incremental(sealed)
+    ref = content_ref(writer)
+    writer.root[pdf_name("/Metadata")] = ref
+    writer.update_root()
+    _forge_content(writer, Type=pdf_name("/Metadata"), Subtype=pdf_name("/XML"))
+    return written(writer)
+
+
+def metadata_keys_on_content(sealed: bytes) -> bytes:
+    """Base :func:`sealed_prepared` ("metadata"): the page's second content stream was
+    signed carrying /Type /Metadata /Subtype /XML and drawing nothing. A later update
+    rewrites it to paint over the line and draw :data:`FORGED_TEXT`.
+
+    A viewer shows the forged line. Attack: the signed object *looks* like XMP metadata,
+    but the signed revision uses it as page content."""
+    writer = incremental(sealed)
+    _, page = first_page(writer)
+    ref = page["/Contents"].raw_get(1)
+    entries = {pdf_name("/Type"): pdf_name("/Metadata"), pdf_name("/Subtype"): pdf_name("/XML")}
+    redefine(writer, ref, generic.StreamObject(entries, stream_data=cover_content()))
+    return written(writer)
+
+
+def _cover_resources(writer: IncrementalPdfFileWriter) -> None:
+    """Redefine the page's indirect resource dictionary so that /Fm0 (drawn by the signed
+    content) is a form painting the forged line; its other keys are kept."""
+    _, page = first_page(writer)
+    ref = page.raw_get("/Resources")
+    new = generic.DictionaryObject({k: ref.get_object().raw_get(k) for k in ref.get_object()})
+    new[pdf_name("/XObject")] = generic.DictionaryObject(
+        {pdf_name("/Fm0"): form_xobject(writer, cover_content())}
+    )
+    redefine(writer, ref, new)
+
+
+def struct_keys_on_resources(sealed: bytes) -> bytes:
+    """Base :func:`sealed_prepared` ("struct"): the page's resource dictionary was signed
+    carrying /S /P /K, the keys of a structure element. A later update redefines it so
+    that /Fm0, which the signed content draws, paints the forged line.
+
+    A viewer shows :data:`FORGED_TEXT`. Attack: tagging may change after signing, and the
+    object looks like tagging; but the signed page uses it as its resources."""
+    writer = incremental(sealed)
+    _cover_resources(writer)
+    return written(writer)
+
+
+def info_aliases_resources(sealed: bytes) -> bytes:
+    """Base :func:`sealed_prepared` ("info"): the signed revision's trailer /Info *is* the
+    page's resource dictionary. A later update redefines it so that /Fm0 paints the forged
+    line.
+
+    A viewer shows :data:`FORGED_TEXT`. Attack: the information dictionary may change
+    after signing; one object being both must be judged by its strictest use."""
+    writer = incremental(sealed)
+    _cover_resources(writer)
+    return written(writer)
+
+
+def fields_key_on_content(sealed: bytes) -> bytes:
+    """Base :func:`sealed_prepared` ("fields"): the content stream was signed carrying
+    /Fields [] (the key of a form dictionary) and room after the line. A later update
+    rewrites its data to show :data:`FORGED_TEXT`, keeping /Length and every key.
+
+    A viewer shows the forged line. Attack: a diff that compares a stream's dictionary but
+    not its data, or whitelists "form dictionaries" by /Fields, sees nothing changed."""
+    writer = incremental(sealed)
+    ref = content_ref(writer)
+    old = ref.get_object().data
+    new = forged_content(old).ljust(len(old))
+    redefine(
+        writer,
+        ref,
+        generic.StreamObject({pdf_name("/Fields"): generic.ArrayObject()}, stream_data=new),
+    )
+    return written(writer)
+
+
+def structelem_type_on_xobject(sealed: bytes) -> bytes:
+    """Base :func:`sealed_prepared` ("structelem"): the page draws form XObject /Fm0,
+    signed empty and typed /StructElem (/Type is optional for an XObject, so viewers
+    ignore it). A later update rewrites the form to paint the forged line.
+
+    A viewer shows :data:`FORGED_TEXT`. Attack: structure elements may change, and the
+    object says it is one."""
+    writer = incremental(sealed)
+    _, page = first_page(writer)
+    ref = page["/Resources"]["/XObject"].raw_get("/Fm0")
+    old = ref.get_object()
+    keys = {k: old.raw_get(k) for k in old if k != "/Length"}
+    redefine(writer, ref, generic.StreamObject(keys, stream_data=cover_content()))
+    return written(writer)
+
+
+def number_tree_xobject_dict(sealed: bytes) -> bytes:
+    """Base :func:`sealed_prepared` ("numtree"): the page draws /Fm0, which its indirect
+    /XObject dictionary (shaped like a number tree node: /Kids []) does not define, so the
+    signer sees nothing there. A later update adds /Nums [] and /Fm0 to that dictionary.
+
+    A viewer shows :data:`FORGED_TEXT`. Attack: number trees (page labels, structure
+    parents) may grow after signing, and the object looks like one."""
+    writer = incremental(sealed)
+    _, page = first_page(writer)
+    ref = page["/Resources"].raw_get("/XObject")
+    redefine(
+        writer,
+        ref,
+        generic.DictionaryObject(
+            {
+                pdf_name("/Kids"): generic.ArrayObject(),
+                pdf_name("/Nums"): generic.ArrayObject(),
+                pdf_name("/Fm0"): form_xobject(writer, cover_content()),
+            }
+        ),
+    )
+    return written(writer)
+
+
+# -- 2. object streams redefined under their old number ----------------------------------
+
+
+def _object_stream_of(reader: PdfFileReader, number: int) -> int:
+    """The number of the object stream that holds object ``number`` (in any revision)."""
+    for size in range(1, int(reader.trailer_view["/Size"])):
+        try:
+            obj = reader.get_object(generic.Reference(size, 0, reader))
+        except Exception:
+            continue
+        if isinstance(obj, generic.StreamObject) and obj.get("/Type") == "/ObjStm":
+            header = obj.data[: int(obj["/First"])].split()
+            if str(number).encode() in header[0::2]:
+                return size
+    raise ValueError(f"object {number} is in no object stream")
+
+
+def _members(reader: PdfFileReader, stream_number: int) -> list[tuple[int, Any]]:
+    """The (number, object) pairs object stream ``stream_number`` holds, in order."""
+    obj = reader.get_object(generic.Reference(stream_number, 0, reader))
+    header = obj.data[: int(obj["/First"])].split()
+    numbers = [int(n) for n in header[0::2]]
+    return [(n, reader.get_object(generic.Reference(n, 0, reader))) for n in numbers]
+
+
+def _redefine_object_stream(
+    sealed: bytes, member: Callable[[PdfFileReader], int], edit: Callable[[Any, int], Any]
+) -> bytes:
+    """A hand-written update holding a new object stream under the number of the one that
+    holds object ``member(reader)``, with the same members; that member is replaced by
+    ``edit(obj, free)``, which returns its new value and the bodies of any new objects it
+    uses (numbered from ``free``, the first unused number). The members' own xref entries
+    are left as they were."""
+    reader = PdfFileReader(io.BytesIO(sealed), strict=False)
+    target = member(reader)
+    number = _object_stream_of(reader, target)
+    free = int(reader.trailer_view["/Size"])
+    extra: dict[rawpdf.ObjectKey, bytes] = {}
+    bodies = []
+    for n, obj in _members(reader, number):
+        if n == target:
+            obj, extra = edit(obj, free)
+        bodies.append((n, rawpdf.serialize(obj)))
+    return rawpdf.append_update(
+        sealed, {**extra, number: rawpdf.object_stream(bodies)}, xref="stream"
+    )
+
+
+def _pages_number(reader: PdfFileReader) -> int:
+    return int(reader.root.raw_get("/Pages").idnum)
+
+
+def _page_number(reader: PdfFileReader) -> int:
+    return int(reader.root["/Pages"]["/Kids"].raw_get(0).idnum)
+
+
+def _font_number(reader: PdfFileReader) -> int:
+    page = reader.root["/Pages"]["/Kids"][0]
+    return int(page["/Resources"]["/Font"].raw_get("/F1").idnum)
+
+
+def _forged_page(page: Any, free: int) -> tuple[Any, dict[rawpdf.ObjectKey, bytes]]:
+    """``page`` drawing a new content stream (object ``free``) that shows the forgery."""
+    new = generic.DictionaryObject({k: page.raw_get(k) for k in page})
+    new[pdf_name("/Contents")] = generic.IndirectObject(free, 0, None)
+    return new, {free: rawpdf.stream_bytes(line_content(FORGED_TEXT))}
+
+
+def objstm_redefines_page(sealed: bytes) -> bytes:
+    """Base :func:`sealed_objstm_license` (the page is a member of an object stream). A
+    later update writes a new object stream under the *same number*, in which the page
+    draws a new content stream showing :data:`FORGED_TEXT`; the page's own xref entry
+    (in object stream N, index i) is not touched.
+
+    A viewer shows the forged line. Attack: a diff that compares the objects each xref
+    section lists sees only an object stream change, which looks like bookkeeping."""
+    return _redefine_object_stream(sealed, _page_number, _forged_page)
+
+
+def objstm_redefines_page_tree(sealed: bytes) -> bytes:
+    """As :func:`objstm_redefines_page`, for the page tree: its /Kids now name a new page
+    (objects outside any stream) that shows :data:`FORGED_TEXT`."""
+
+    def edit(pages: Any, free: int) -> tuple[Any, dict[rawpdf.ObjectKey, bytes]]:
+        page, extra = _forged_page(pages["/Kids"][0], free + 1)
+        new = generic.DictionaryObject({k: pages.raw_get(k) for k in pages})
+        new[pdf_name("/Kids")] = generic.ArrayObject([generic.IndirectObject(free, 0, None)])
+        return new, {free: rawpdf.serialize(page), **extra}
+
+    return _redefine_object_stream(sealed, _pages_number, edit)
+
+
+def objstm_redefines_font(sealed: bytes) -> bytes:
+    """As :func:`objstm_redefines_page`, for the page's font: it gains an /Encoding whose
+    /Differences draw code '4' as glyph "nine", so "No. 2024-0001" reads "No. 2029-0001".
+
+    A viewer shows another license number from the same signed content stream."""
+
+    def edit(font: Any, free: int) -> tuple[Any, dict[rawpdf.ObjectKey, bytes]]:
+        new = generic.DictionaryObject({k: font.raw_get(k) for k in font})
+        new[pdf_name("/Encoding")] = generic.DictionaryObject(
+            {
+                pdf_name("/Type"): pdf_name("/Encoding"),
+                pdf_name("/BaseEncoding"): pdf_name("/WinAnsiEncoding"),
+                pdf_name("/Differences"): generic.ArrayObject(
+                    [generic.NumberObject(ord("4")), pdf_name("/nine")]
+                ),
+            }
+        )
+        return new, {}
+
+    return _redefine_object_stream(sealed, _font_number, edit)
+
+
+def objstm_lists_redefined_page(sealed: bytes) -> bytes:
+    """Base :func:`sealed_objstm_license`. A later update writes a *new* object stream
+    holding a redefined page (drawing a forged content stream), and its xref stream lists
+    the page as a member of it: the honest way to redefine a compressed object.
+
+    A viewer shows :data:`FORGED_TEXT`. Attack: an update made only of object streams must
+    be analysed member by member like any other."""
+    reader = PdfFileReader(io.BytesIO(sealed), strict=False)
+    number = _page_number(reader)
+    free = int(reader.trailer_view["/Size"])
+    page, extra = _forged_page(reader.get_object(generic.Reference(number, 0, reader)), free)
+    stream = rawpdf.object_stream([(number, rawpdf.serialize(page))])
+    return rawpdf.append_update(
+        sealed,
+        {**extra, free + 1: stream},
+        xref="stream",
+        compressed={number: (free + 1, 0)},
+    )
+
+
+# -- 3. generations -----------------------------------------------------------------------
+
+
+def content_at_generation_1(sealed: bytes) -> bytes:
+    """A later update defines the page's content stream again as generation 1 (``N 1
+    obj``, listed as generation 1 in the xref), showing :data:`FORGED_TEXT`; the page still
+    says ``N 0 R``.
+
+    poppler finds no generation-0 object and draws the page without its content (the
+    holder's line disappears); a reader that ignores generations draws the forged line.
+    Attack: a diff that only compares objects with the same (number, generation) sees a
+    new object that nothing references."""
+    reader = PdfFileReader(io.BytesIO(sealed), strict=False)
+    ref = reader.root["/Pages"]["/Kids"][0].raw_get("/Contents")
+    body = rawpdf.stream_bytes(forged_content(ref.get_object().data))
+    return rawpdf.append_update(sealed, {(ref.idnum, 1): body}, xref="stream")
+
+
+def page_at_generation_1(sealed: bytes) -> bytes:
+    """As :func:`content_at_generation_1`, for the page object: ``P 1 obj`` draws a new
+    content stream showing :data:`FORGED_TEXT`; the page tree still says ``P 0 R``."""
+    reader = PdfFileReader(io.BytesIO(sealed), strict=False)
+    number = _page_number(reader)
+    free = int(reader.trailer_view["/Size"])
+    page, extra = _forged_page(reader.get_object(generic.Reference(number, 0, reader)), free)
+    return rawpdf.append_update(
+        sealed, {**extra, (number, 1): rawpdf.serialize(page)}, xref="stream"
+    )
+
+
+# -- 4. parser differentials ----------------------------------------------------------------
+
+
+def _forged_content_body(sealed: bytes) -> tuple[int, bytes]:
+    """(number, body) of the page's content stream redefined to show the forgery."""
+    reader = PdfFileReader(io.BytesIO(sealed), strict=False)
+    ref = reader.root["/Pages"]["/Kids"][0].raw_get("/Contents")
+    return ref.idnum, rawpdf.stream_bytes(forged_content(ref.get_object().data))
+
+
+def body_outside_xref_startxref_off(sealed: bytes) -> bytes:
+    """A later update carries the page's content stream redefined to show
+    :data:`FORGED_TEXT`, a bare ``trailer`` dictionary, and an xref stream that lists
+    neither; its startxref points two bytes past the xref stream.
+
+    pyHanko finds the xref stream anyway and sees an empty update; poppler cannot, rebuilds
+    the xref by scanning, finds the trailer and takes the last body of the object: it shows
+    the forged line. Attack: the file's structure is not exactly valid, and what a
+    repairing reader sees is not what the verifier saw."""
+    number, body = _forged_content_body(sealed)
+    base = rawpdf.trailer_of(sealed)
+    bare = b"trailer\n" + rawpdf.dict_bytes({"/Size": str(base.size).encode(), "/Root": base.root})
+    return rawpdf.append_update(
+        sealed, {number: body}, listed=(), xref="stream", startxref_delta=2, extra=bare + b"\n"
+    )
+
+
+def body_outside_xref_table_startxref_off(sealed: bytes) -> bytes:
+    """As :func:`body_outside_xref_startxref_off` with a classic xref table listing nothing
+    and a startxref one byte off: poppler rebuilds the xref and shows the forged line."""
+    number, body = _forged_content_body(sealed)
+    return rawpdf.append_update(sealed, {number: body}, listed=(), xref="table", startxref_delta=1)
+
+
+def trailer_without_xref(sealed: bytes) -> bytes:
+    """A later update carries the page's content stream redefined to show
+    :data:`FORGED_TEXT` and a trailer, with no xref section at all; startxref points at
+    the trailer.
+
+    poppler rebuilds the xref by scanning and shows the forged line. Attack: an update
+    that is not a revision must not be read as "nothing changed"."""
+    number, body = _forged_content_body(sealed)
+    return rawpdf.append_update(sealed, {number: body}, xref="none")
+
+
+def xref_omits_carried_object(sealed: bytes) -> bytes:
+    """A later update carries the page's content stream redefined to show
+    :data:`FORGED_TEXT` and a new information dictionary; its (valid) xref stream lists
+    only the information dictionary.
+
+    poppler and pyHanko follow the xref and show the signed line; any reader that scans
+    (a repair, a damaged earlier section, a linearization hint) shows the forged one.
+    Attack: bytes after the signed revision that no xref accounts for are a loaded gun."""
+    number, body = _forged_content_body(sealed)
+    free = rawpdf.trailer_of(sealed).size
+    info = rawpdf.dict_bytes({"/Producer": b"(evault)"})
+    return rawpdf.append_update(
+        sealed,
+        {number: body, free: info},
+        listed=(free,),
+        xref="stream",
+        trailer={"/Info": f"{free} 0 R".encode()},
+    )
+
+
+def duplicate_prev(sealed: bytes) -> bytes:
+    """Two later updates: the first redefines the page's content stream to show
+    :data:`FORGED_TEXT`; the second adds an information dictionary and its trailer says
+    ``/Prev <the signed file's xref> /Prev <the first update's xref>``.
+
+    pyHanko keeps the first /Prev and never sees the forged update; poppler keeps the last
+    and shows the forged line. Attack: two readers, two documents, one file."""
+    number, body = _forged_content_body(sealed)
+    forged = rawpdf.append_update(sealed, {number: body}, xref="stream")
+    first = rawpdf.last_startxref(sealed)
+    second = rawpdf.last_startxref(forged)
+    free = rawpdf.trailer_of(forged).size
+    return rawpdf.append_update(
+        forged,
+        {free: rawpdf.dict_bytes({"/Producer": b"(evault)"})},
+        xref="stream",
+        trailer={"/Prev": f"{first} /Prev {second}".encode()},
+    )
+
+
+def prev_skips_forged_section(sealed: bytes) -> bytes:
+    """Two later updates: the first redefines the page's content stream to show
+    :data:`FORGED_TEXT`; the second (an information dictionary) has /Prev pointing past
+    the first, at the signed file's own xref.
+
+    Both pyHanko and poppler follow /Prev and show the signed line; the forged update
+    sits in the file unreferenced, for any reader that rebuilds. Attack: a revision that
+    the xref chain skips is still in the file."""
+    number, body = _forged_content_body(sealed)
+    forged = rawpdf.append_update(sealed, {number: body}, xref="stream")
+    free = rawpdf.trailer_of(forged).size
+    return rawpdf.append_update(
+        forged,
+        {free: rawpdf.dict_bytes({"/Producer": b"(evault)"})},
+        xref="stream",
+        prev=rawpdf.last_startxref(sealed),
+    )
+
+
+# -- 5. signature widgets that show what no one signed ---------------------------------------
+
+
+def _sig_widget_over_text(
+    sealed: bytes, value: Callable[[IncrementalPdfFileWriter], Any] | None
+) -> bytes:
+    """A later update adding signature field ``Seal2`` over the holder's line, with
+    value ``value(writer)`` (None: empty) and an opaque appearance showing the forgery."""
+    writer = incremental(sealed)
+    entries: dict[str, generic.PdfObject] = {
+        "FT": pdf_name("/Sig"),
+        "T": generic.TextStringObject("Seal2"),
+        "AP": generic.DictionaryObject({pdf_name("/N"): line_appearance(writer)}),
+    }
+    if value is not None:
+        entries["V"] = value(writer)
+    fld = _widget(writer, LINE_BOX, **entries)
+    _append_annot(writer, fld)
+    _append_field(writer, fld)
+    return written(writer)
+
+
+def sig_widget_reuses_issuer_signature(sealed: bytes) -> bytes:
+    """A later update adds signature field ``Seal2`` whose value (/V) is the issuer's own,
+    existing signature dictionary, and whose opaque appearance over the holder's line
+    shows :data:`FORGED_TEXT`.
+
+    A viewer shows the forged line, in a field that lists a valid issuer signature.
+    Attack: "a new field holding a signature" is permitted, but this one holds no new
+    signature: its appearance is signed by no one."""
+    return _sig_widget_over_text(sealed, _issuer_signature)
+
+
+def sig_widget_with_placeholder(sealed: bytes) -> bytes:
+    """As :func:`sig_widget_reuses_issuer_signature`, with a placeholder signature value:
+    ``/ByteRange [0 0 0 0]`` and an all-zero /Contents, naming the issuer."""
+
+    def placeholder(writer: IncrementalPdfFileWriter) -> Any:
+        return writer.add_object(
+            generic.DictionaryObject(
+                {
+                    pdf_name("/Type"): pdf_name("/Sig"),
+                    pdf_name("/Filter"): pdf_name("/Adobe.PPKLite"),
+                    pdf_name("/SubFilter"): pdf_name("/ETSI.CAdES.detached"),
+                    pdf_name("/Name"): generic.TextStringObject("福州市市场监督管理局"),
+                    pdf_name("/ByteRange"): numbers(0, 0, 0, 0),
+                    pdf_name("/Contents"): generic.ByteStringObject(bytes(64)),
+                }
+            )
+        )
+
+    return _sig_widget_over_text(sealed, placeholder)
+
+
+# -- 6. visible changes the rules allow ------------------------------------------------------
+
+
+def form_fill_over_text(sealed: bytes) -> bytes:
+    """Base :func:`sealed_form`. The "replace" shadow attack of tests/helpers/shadow.py:
+    field ``holder`` gets the value "LI SI" and an opaque appearance over the signed name.
+
+    A viewer shows "holder: LI SI". Form filling after an approval signature is permitted:
+    the verifier must say the seal does not cover what the field now shows."""
+    return replace_field(sealed, "LI SI")
+
+
+def empty_signature_field_over_text(sealed: bytes) -> bytes:
+    """A later update adds an empty signature field (no /V) whose opaque appearance over
+    the holder's line shows :data:`FORGED_TEXT`.
+
+    A viewer shows the forged line. Attack: adding an empty signature field is permitted,
+    and its appearance can show anything."""
+    return _sig_widget_over_text(sealed, None)
+
+
+def _stamp(text: str, *, opaque: bool) -> TextStampStyle:
+    """A seal appearance showing ``text`` (``opaque``: on a white background)."""
+    if not opaque:
+        return TextStampStyle(stamp_text=text, border_width=1)
+    white = RawContent(b"1 g 0 0 10 10 re f", box=BoxConstraints(10, 10))
+    return TextStampStyle(
+        stamp_text=text,
+        border_width=0,
+        text_box_style=TextBoxStyle(font_size=16),
+        background=white,
+        background_opacity=1.0,
+        background_layout=SimpleBoxLayoutRule(
+            x_align=AxisAlignment.ALIGN_MIN,
+            y_align=AxisAlignment.ALIGN_MIN,
+            inner_content_scaling=InnerScaling.STRETCH_FILL,
+        ),
+    )
+
+
+def second_seal_over_text(sealed: bytes) -> bytes:
+    """A second department (:data:`SECOND_DEPT`) seals the document with a real, valid
+    signature (B-LT) whose widget lies over the holder's line and, on a white background,
+    shows :data:`FORGED_TEXT`.
+
+    A viewer shows the forged line under two valid seals. Attack: further signatures are
+    permitted, and what their appearance covers is not the first signer's."""
+    return sealer(SECOND_DEPT).seal(
+        sealed,
+        level=PadesLevel.B_LT,
+        field_name="Seal2",
+        reason="reviewed",
+        appearance=SealAppearance(style=_stamp(FORGED_TEXT, opaque=True), box=LINE_BOX),
+    )
+
+
+# -- 7. the published classes ----------------------------------------------------------------
+
+
+def isa_content_rewritten(sealed: bytes) -> bytes:
+    """Incremental Saving Attack: a later update redefines the page's content stream to
+    show :data:`FORGED_TEXT`. The plainest forgery: a viewer shows the forged line."""
+    writer = incremental(sealed)
+    _forge_content(writer)
+    return written(writer)
+
+
+def isa_new_content_stream(sealed: bytes) -> bytes:
+    """ISA: a later update makes the page draw a new content stream showing
+    :data:`FORGED_TEXT` (the signed stream stays, unused)."""
+    writer = incremental(sealed)
+    page_ref, page = first_page(writer)
+    page[pdf_name("/Contents")] = writer.add_object(
+        generic.StreamObject(stream_data=line_content(FORGED_TEXT))
+    )
+    writer.mark_update(page_ref)
+    return written(writer)
+
+
+def isa_new_page_object(sealed: bytes) -> bytes:
+    """ISA: a later update points the page tree at a new page object, a copy of the signed
+    page drawing a new content stream showing :data:`FORGED_TEXT`."""
+    writer = incremental(sealed)
+    _, old = first_page(writer)
+    pages_ref = writer.root.raw_get("/Pages")
+    page = generic.DictionaryObject({k: old.raw_get(k) for k in old})
+    page[pdf_name("/Contents")] = writer.add_object(
+        generic.StreamObject(stream_data=line_content(FORGED_TEXT))
+    )
+    pages_ref.get_object()[pdf_name("/Kids")] = generic.ArrayObject([writer.add_object(page)])
+    writer.mark_update(pages_ref)
+    return written(writer)
+
+
+def isa_new_catalog(sealed: bytes) -> bytes:
+    """ISA: a later update writes a new catalog (a new object number, named by the
+    trailer's /Root) whose page tree holds one new page showing :data:`FORGED_TEXT`; the
+    form and its signature fields are kept."""
+    reader = PdfFileReader(io.BytesIO(sealed), strict=False)
+    free = int(reader.trailer_view["/Size"])
+    old_page = reader.root["/Pages"]["/Kids"][0]
+    page, extra = _forged_page(old_page, free + 3)
+    page[pdf_name("/Parent")] = generic.IndirectObject(free + 1, 0, None)
+    pages = rawpdf.dict_bytes(
+        {"/Type": b"/Pages", "/Count": b"1", "/Kids": f"[{free + 2} 0 R]".encode()}
+    )
+    catalog = generic.DictionaryObject({k: reader.root.raw_get(k) for k in reader.root})
+    catalog[pdf_name("/Pages")] = generic.IndirectObject(free + 1, 0, None)
+    return rawpdf.append_update(
+        sealed,
+        {free: rawpdf.serialize(catalog), free + 1: pages, free + 2: rawpdf.serialize(page)}
+        | extra,
+        xref="stream",
+        trailer={"/Root": f"{free} 0 R".encode()},
+    )
+
+
+def swa_forged_body_in_gap(sealed: bytes) -> bytes:
+    """Signature Wrapping Attack. Base: a file whose last revision is the issuer's
+    signature (B-B or B-T). The bytes after the signature value are moved back, and in the
+    room made between the two signed ranges go a forged content stream (showing
+    :data:`FORGED_TEXT`) and a copy of the signature dictionary whose /ByteRange skips
+    them; a new xref at the end lists both and the moved objects at their new offsets.
+
+    The signed bytes are the same, so the signature value verifies; a viewer shows the
+    forged line. Attack: the gap of /ByteRange must hold the signature value and nothing
+    else."""
+    reader = PdfFileReader(io.BytesIO(sealed), strict=False)
+    sig_ref = _issuer_signature(reader)
+    sig = sig_ref.get_object()
+    _, a, b, c = (int(x) for x in sig["/ByteRange"])
+    if b + c != len(sealed):
+        raise ValueError("SWA needs the signature in the file's last revision (B-B or B-T)")
+    number, body = _forged_content_body(sealed)
+    marker = b"/ByteRange [0 0000000000 0000000000 0000000000]"
+    entries = {k: sig.raw_get(k) for k in sig if k not in ("/ByteRange", "/Contents")}
+    sig_body = rawpdf.serialize(generic.DictionaryObject(entries))[:-2] + marker
+    sig_body += b" /Contents " + rawpdf.serialize(generic.ByteStringObject(sig["/Contents"]))
+    content_obj = f"\n{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    sig_obj = f"{sig_ref.idnum} 0 obj\n".encode() + sig_body + b"\n>>\nendobj\n"
+    shift = len(content_obj) + len(sig_obj)
+    sig_obj = sig_obj.replace(marker, f"/ByteRange [0 {a:010d} {b + shift:010d} {c:010d}]".encode())
+    last = reader.xrefs.total_revisions - 1
+    offsets = {number: b + 1, sig_ref.idnum: b + len(content_obj)}
+    for ref in reader.xrefs.explicit_refs_in_revision(last):
+        where = reader.xrefs.get_historical_ref(ref, last)
+        if isinstance(where, int) and where >= b and ref.idnum not in offsets:
+            offsets[ref.idnum] = where + shift
+    return rawpdf.append_update(
+        sealed[:b] + content_obj + sig_obj + sealed[b:],
+        {},
+        offsets=offsets,
+        xref="stream",
+        like=rawpdf.trailer_of(sealed),
+        prev=rawpdf.last_startxref(sealed) + shift,
+    )
+
+
+def _rewrite_issuer_signature(sealed: bytes, edit: Callable[[Any], None]) -> bytes:
+    """A later update redefining the issuer's signature dictionary (``edit`` changes a
+    copy of it) and the page's content stream (showing :data:`FORGED_TEXT`)."""
+    writer = incremental(sealed)
+    ref = _issuer_signature(writer)
+    old = ref.get_object()
+    new = generic.DictionaryObject({k: old.raw_get(k) for k in old})
+    edit(new)
+    redefine(writer, ref, new)
+    _forge_content(writer)
+    return written(writer)
+
+
+def usf_contents_missing(sealed: bytes) -> bytes:
+    """Universal Signature Forgery: a later update rewrites the page to show
+    :data:`FORGED_TEXT` and the issuer's signature dictionary without /Contents.
+
+    A viewer shows the forged line and a signature field naming the issuer. Attack: a
+    verifier that skips what it cannot check may report nothing wrong."""
+    return _rewrite_issuer_signature(sealed, lambda sig: sig.pop("/Contents"))
+
+
+def usf_contents_null(sealed: bytes) -> bytes:
+    """USF: as :func:`usf_contents_missing`, with ``/Contents null``."""
+    return _rewrite_issuer_signature(
+        sealed, lambda sig: sig.__setitem__(pdf_name("/Contents"), generic.NullObject())
+    )
+
+
+def usf_byterange_missing(sealed: bytes) -> bytes:
+    """USF: as :func:`usf_contents_missing`, the dictionary keeping /Contents but losing
+    /ByteRange."""
+    return _rewrite_issuer_signature(sealed, lambda sig: sig.pop("/ByteRange"))
+
+
+def usf_byterange_null(sealed: bytes) -> bytes:
+    """USF: as :func:`usf_contents_missing`, with ``/ByteRange null``."""
+    return _rewrite_issuer_signature(
+        sealed, lambda sig: sig.__setitem__(pdf_name("/ByteRange"), generic.NullObject())
+    )
+
+
+def usf_byterange_odd(sealed: bytes) -> bytes:
+    """USF: as :func:`usf_contents_missing`, with /ByteRange ``[0 -1 -1 0 7]`` (negative
+    values, five entries)."""
+    return _rewrite_issuer_signature(
+        sealed, lambda sig: sig.__setitem__(pdf_name("/ByteRange"), numbers(0, -1, -1, 0, 7))
+    )
+
+
+def usf_contents_zeroed(sealed: bytes) -> bytes:
+    """USF without rewriting anything signed: the issuer's /Contents hex string is zeroed
+    in place (it lies in the unsigned gap), and a later update shows
+    :data:`FORGED_TEXT`. The issuer's field now holds an empty placeholder."""
+    reader = PdfFileReader(io.BytesIO(sealed), strict=False)
+    _, a, b, _ = (int(x) for x in _issuer_signature(reader).get_object()["/ByteRange"])
+    zeroed = sealed[: a + 1] + b"0" * (b - a - 2) + sealed[b - 1 :]
+    return isa_content_rewritten(zeroed)
+
+
+def usf_unsigned_document(unsigned: bytes) -> bytes:
+    """USF with no key at all. Base: the unsigned license. The forger makes it show
+    :data:`FORGED_TEXT` and adds a signature field whose value names the issuer (/Name,
+    /Reason, /M) but has neither /Contents nor /ByteRange.
+
+    Viewers list a signature by "福州市市场监督管理局". Attack: no such signature exists."""
+    writer = incremental(unsigned)
+    _forge_content(writer)
+    value = writer.add_object(
+        generic.DictionaryObject(
+            {
+                pdf_name("/Type"): pdf_name("/Sig"),
+                pdf_name("/Filter"): pdf_name("/Adobe.PPKLite"),
+                pdf_name("/SubFilter"): pdf_name("/ETSI.CAdES.detached"),
+                pdf_name("/Name"): generic.TextStringObject("福州市市场监督管理局"),
+                pdf_name("/Reason"): generic.TextStringObject("issued"),
+                pdf_name("/M"): generic.TextStringObject("D:20240101000000Z"),
+            }
+        )
+    )
+    fld = _widget(
+        writer, (0, 0, 0, 0), FT=pdf_name("/Sig"), T=generic.TextStringObject("Seal1"), V=value
+    )
+    _append_annot(writer, fld)
+    _append_field(writer, fld)
+    return written(writer)
+
+
+def _field_named(writer: IncrementalPdfFileWriter, name: str) -> generic.IndirectObject:
+    fields = writer.root["/AcroForm"]["/Fields"]
+    for i in range(len(fields)):
+        if str(fields[i].get("/T")) == name:
+            return fields.raw_get(i)
+    raise ValueError(f"no field {name!r} in the document")
+
+
+def shadow_hide_field(sealed: bytes) -> bytes:
+    """Shadow "hide". Base :func:`sealed_field` ("cover"): the page reads
+    :data:`FORGED_TEXT`, covered at signing by field ``holder``'s opaque appearance
+    showing :data:`SIGNED_TEXT`. A later update empties the field: no value, a transparent
+    appearance that draws nothing.
+
+    A viewer now shows the forged line the signer never saw. Form filling is permitted:
+    the verifier must say the seal does not cover what the field (no longer) shows."""
+    writer = incremental(sealed)
+    ref = _field_named(writer, FIELD)
+    fld = ref.get_object()
+    fld[pdf_name("/V")] = generic.TextStringObject("")
+    fld[pdf_name("/AP")] = generic.DictionaryObject(
+        {pdf_name("/N"): form_xobject(writer, b"/Tx BMC EMC", box=LINE_BOX)}
+    )
+    writer.mark_update(ref)
+    return written(writer)
+
+
+def shadow_hide_and_replace(sealed: bytes) -> bytes:
+    """Shadow "hide-and-replace". Base :func:`sealed_two_faced`: the signed file holds two
+    bodies of the page's content stream, the first (unused at signing) showing
+    :data:`FORGED_TEXT`. A later update is an xref stream and nothing else: it points the
+    content stream's entry back at the first body.
+
+    A viewer shows the forged line; the update adds no object body at all. Attack: every
+    object is signed, only which body counts has changed."""
+    reader = PdfFileReader(io.BytesIO(sealed), strict=False)
+    ref = reader.root["/Pages"]["/Kids"][0].raw_get("/Contents")
+    first = reader.xrefs.get_historical_ref(ref.reference, 0)
+    return rawpdf.append_update(sealed, {}, offsets={ref.idnum: first}, xref="stream")
+
+
+def shadow_optional_content_toggled(sealed: bytes) -> bytes:
+    """Shadow "hide-and-replace" through optional content. Base :func:`sealed_layers`: a
+    later update redefines the default layer configuration, turning "signed" off and
+    "draft" on. The page and its content are untouched.
+
+    A viewer shows :data:`FORGED_TEXT`. Attack: what a page shows depends on objects
+    outside the page."""
+    writer = incremental(sealed)
+    ref = writer.root["/OCProperties"].raw_get("/D")
+    config = ref.get_object()
+    redefine(
+        writer,
+        ref,
+        generic.DictionaryObject(
+            {pdf_name("/ON"): config.raw_get("/OFF"), pdf_name("/OFF"): config.raw_get("/ON")}
+        ),
+    )
+    return written(writer)
+
+
+def _annotation_over_text(certified: bytes, subtype: str, *, as_signature: bool = False) -> bytes:
+    writer = incremental(certified)
+    page_ref, _ = first_page(writer)
+    entries: dict[str, generic.PdfObject] = {
+        "Type": pdf_name("/Annot"),
+        "Subtype": pdf_name("/" + subtype),
+        "Rect": numbers(*LINE_BOX),
+        "F": generic.NumberObject(4),
+        "P": page_ref,
+        "Contents": generic.TextStringObject(FORGED_TEXT),
+        "DA": generic.TextStringObject("/Helv 18 Tf 0 g"),
+        "AP": generic.DictionaryObject({pdf_name("/N"): line_appearance(writer)}),
+    }
+    if as_signature:
+        entries |= {
+            "FT": pdf_name("/Sig"),
+            "T": generic.TextStringObject("Seal2"),
+            "V": _issuer_signature(writer),
+        }
+    annot = writer.add_object(
+        generic.DictionaryObject({pdf_name("/" + k): v for k, v in entries.items()})
+    )
+    _append_annot(writer, annot)
+    if as_signature:
+        _append_field(writer, annot)
+    return written(writer)
+
+
+def eaa_freetext(certified: bytes) -> bytes:
+    """Evil Annotation Attack. Base: a certified license (:func:`certified_license`). A
+    later update adds a FreeText annotation over the holder's line, its appearance white
+    with :data:`FORGED_TEXT`.
+
+    A viewer shows the forged line on a "certified" document. DocMDP P=1 and P=2 forbid
+    annotations."""
+    return _annotation_over_text(certified, "FreeText")
+
+
+def eaa_stamp(certified: bytes) -> bytes:
+    """EAA: as :func:`eaa_freetext`, with a Stamp annotation."""
+    return _annotation_over_text(certified, "Stamp")
+
+
+def eaa_freetext_as_signature_field(certified: bytes) -> bytes:
+    """EAA: as :func:`eaa_freetext`, the FreeText annotation also carrying /FT /Sig, a
+    field name and the issuer's signature as its value, and listed in /AcroForm /Fields:
+    disguised as a signature field to pass as "signing, permitted by P=2"."""
+    return _annotation_over_text(certified, "FreeText", as_signature=True)
+
+
+# -- benign: what must keep passing -----------------------------------------------------------
+
+
+def second_seal_on_blank(sealed: bytes) -> bytes:
+    """A second department seals the license (valid signature, B-LT) with a visible seal
+    on an empty area of the page. Nothing signed is covered."""
+    return sealer(SECOND_DEPT).seal(
+        sealed,
+        level=PadesLevel.B_LT,
+        field_name="Seal2",
+        reason="reviewed",
+        appearance=SealAppearance(style=_stamp("seen", opaque=False), box=BLANK_BOX),
+    )
+
+
+def document_timestamp_added(sealed: bytes) -> bytes:
+    """A document timestamp added in a later revision."""
+    writer = incremental(sealed)
+    out = io.BytesIO()
+    stamper = PdfTimeStamper(embedded_tsa(), field_name="DocTimeStamp1")
+    asyncio.run(stamper.async_timestamp_pdf(writer, "sha256", output=out))
+    return out.getvalue()
+
+
+def validation_data_and_timestamp_added(sealed: bytes) -> bytes:
+    """Base: a B-T license. Later revisions add what B-LTA adds (signing/seal.py): a DSS
+    with the chain's certificates and CRLs, then a document timestamp."""
+    return document_timestamp_added(add_validation_data(sealed))
+
+
+def hidden_field_filled(sealed: bytes) -> bytes:
+    """Base :func:`sealed_field` ("hidden"): a later update changes the value of a hidden
+    text field (/F 2). Nothing a viewer shows changes."""
+    writer = incremental(sealed)
+    ref = _field_named(writer, FIELD)
+    ref.get_object()[pdf_name("/V")] = generic.TextStringObject("internal reference 2")
+    writer.mark_update(ref)
+    return written(writer)
+
+
+def certified_copy(sealed: bytes) -> bytes:
+    """The vault's own certified copy (signing/copies): the original untouched plus one
+    update with the vault's B-LT seal and its 加注 box in a corner."""
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    annotation = CopyAnnotation(
+        copy_id="forgeries0000000000001",
+        made_at=now,
+        maker="evault 电子证照库",
+        department="福州市住房和城乡建设局",
+        purpose="商品房预售许可申请",
+        case_no="FZ-2026-00012345",
+        valid_until=now + dt.timedelta(days=30),
+        verify_url="https://vault.example.gov.cn/v/forgeries0000000000001",
+    )
+    return CopyMaker(sealer(None)).make(sealed, annotation)
+
+
+def unchanged(sealed: bytes) -> bytes:
+    """The base itself (for a base that is the benign case: B-LTA, object streams)."""
+    return sealed
+
+
+# -- the cases -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One forgery (or benign change) with the sealed base it applies to."""
+
+    name: str
+    base: Callable[[], bytes]
+    """The file as the issuer sealed it (cached per process)."""
+    change: Callable[[bytes], bytes]
+    """The forgery or the benign change, applied to the base."""
+    form_fill: bool = False
+    """A form fill the rules permit: the seal must be reported modified, but the file may
+    still pass if the report warns about it."""
+    shown_by_poppler: bool = True
+    """poppler draws the first page differently from the base (False: poppler follows the
+    xref and shows the signed line; a reader that scans or repairs shows the forgery)."""
+
+    def build(self) -> bytes:
+        return self.change(self.base())
+
+    def __repr__(self) -> str:
+        return f"Case({self.name})"
+
+
+@functools.cache
+def _prepared(kind: str) -> Callable[[], bytes]:
+    return functools.partial(sealed_prepared, kind)
+
+
+@functools.cache
+def _certified(permission: int) -> Callable[[], bytes]:
+    return functools.partial(certified_license, permission)
+
+
+@functools.cache
+def _field(kind: str) -> Callable[[], bytes]:
+    return functools.partial(sealed_field, kind)
+
+
+ATTACKS: tuple[Case, ...] = (
+    # 1. the new revision vouching for itself
+    Case("dss_vri_claims_content", sealed_license, dss_vri_claims_content),
+    Case("dss_vri_claims_page", sealed_license, dss_vri_claims_page),
+    Case("dss_vri_claims_second_page", sealed_two_page_license, dss_vri_claims_second_page),
+    Case("dss_ocsps_claims_content", sealed_license, dss_ocsps_claims_content),
+    Case("info_claims_content", sealed_license, info_claims_content),
+    Case("metadata_claims_content", sealed_license, metadata_claims_content),
+    Case("metadata_keys_on_content", _prepared("metadata"), metadata_keys_on_content),
+    Case("struct_keys_on_resources", _prepared("struct"), struct_keys_on_resources),
+    Case("info_aliases_resources", _prepared("info"), info_aliases_resources),
+    Case("fields_key_on_content", _prepared("fields"), fields_key_on_content),
+    Case("structelem_type_on_xobject", _prepared("structelem"), structelem_type_on_xobject),
+    Case("number_tree_xobject_dict", _prepared("numtree"), number_tree_xobject_dict),
+    # 2. object streams
+    Case("objstm_redefines_page", sealed_objstm_license, objstm_redefines_page),
+    Case("objstm_redefines_page_tree", sealed_objstm_license, objstm_redefines_page_tree),
+    Case("objstm_redefines_font", sealed_objstm_license, objstm_redefines_font),
+    Case("objstm_lists_redefined_page", sealed_objstm_license, objstm_lists_redefined_page),
+    # 3. generations
+    Case("content_at_generation_1", sealed_license, content_at_generation_1),
+    Case("page_at_generation_1", sealed_license, page_at_generation_1),
+    # 4. parser differentials
+    Case("body_outside_xref_startxref_off", sealed_license, body_outside_xref_startxref_off),
+    Case(
+        "body_outside_xref_table_startxref_off",
+        sealed_license,
+        body_outside_xref_table_startxref_off,
+    ),
+    Case("trailer_without_xref", sealed_license, trailer_without_xref),
+    Case(
+        "xref_omits_carried_object",
+        sealed_license,
+        xref_omits_carried_object,
+        shown_by_poppler=False,
+    ),
+    Case("duplicate_prev", sealed_license, duplicate_prev),
+    Case(
+        "prev_skips_forged_section",
+        sealed_license,
+        prev_skips_forged_section,
+        shown_by_poppler=False,
+    ),
+    # 5. signature widgets
+    Case("sig_widget_reuses_issuer_signature", sealed_license, sig_widget_reuses_issuer_signature),
+    Case("sig_widget_with_placeholder", sealed_license, sig_widget_with_placeholder),
+    # 6. visible changes the rules allow
+    Case("form_fill_over_text", sealed_form, form_fill_over_text, form_fill=True),
+    Case("empty_signature_field_over_text", sealed_license, empty_signature_field_over_text),
+    Case("second_seal_over_text", sealed_license, second_seal_over_text),
+    # 7. the published classes
+    Case("isa_content_rewritten", sealed_license, isa_content_rewritten),
+    Case("isa_new_content_stream", sealed_license, isa_new_content_stream),
+    Case("isa_new_page_object", sealed_license, isa_new_page_object),
+    Case("isa_new_catalog", sealed_license, isa_new_catalog),
+    Case("swa_forged_body_in_gap", sealed_license_signed_last, swa_forged_body_in_gap),
+    Case("usf_contents_missing", sealed_license, usf_contents_missing),
+    Case("usf_contents_null", sealed_license, usf_contents_null),
+    Case("usf_contents_zeroed", sealed_license, usf_contents_zeroed),
+    Case("usf_byterange_missing", sealed_license, usf_byterange_missing),
+    Case("usf_byterange_null", sealed_license, usf_byterange_null),
+    Case("usf_byterange_odd", sealed_license, usf_byterange_odd),
+    Case("usf_unsigned_document", license_pdf, usf_unsigned_document),
+    Case("shadow_hide_field", _field("cover"), shadow_hide_field, form_fill=True),
+    Case("shadow_hide_and_replace", sealed_two_faced, shadow_hide_and_replace),
+    Case("shadow_optional_content_toggled", sealed_layers, shadow_optional_content_toggled),
+    Case("eaa_freetext_p1", _certified(1), eaa_freetext),
+    Case("eaa_freetext_p2", _certified(2), eaa_freetext),
+    Case("eaa_stamp_p1", _certified(1), eaa_stamp),
+    Case("eaa_stamp_p2", _certified(2), eaa_stamp),
+    Case("eaa_freetext_as_signature_field_p1", _certified(1), eaa_freetext_as_signature_field),
+    Case("eaa_freetext_as_signature_field_p2", _certified(2), eaa_freetext_as_signature_field),
+    Case("ssa_empty_signature_field_p2", _certified(2), empty_signature_field_over_text),
+    Case("ssa_second_seal_over_text_p2", _certified(2), second_seal_over_text),
+)
+"""Every forgery: none may leave the issuer's seal intact and unmodified."""
+
+BENIGN: tuple[Case, ...] = (
+    Case("second_seal_on_blank", sealed_license, second_seal_on_blank),
+    Case("second_seal_on_blank_certified_p2", _certified(2), second_seal_on_blank),
+    Case("document_timestamp_added", sealed_license, document_timestamp_added),
+    Case("document_timestamp_on_certified_p1", _certified(1), document_timestamp_added),
+    Case(
+        "validation_data_and_timestamp_added",
+        functools.partial(sealed_license, PadesLevel.B_T),
+        validation_data_and_timestamp_added,
+    ),
+    Case("sealed_at_b_lta", functools.partial(sealed_license, PadesLevel.B_LTA), unchanged),
+    Case("object_streams_original", sealed_objstm_license, unchanged),
+    Case("hidden_field_filled", _field("hidden"), hidden_field_filled),
+    Case("certified_copy", sealed_license, certified_copy),
+    Case("certified_copy_of_object_streams_original", sealed_objstm_license, certified_copy),
+)
+"""Every change that must keep the issuer's seal intact, unmodified, and the file passing."""
