@@ -1,4 +1,5 @@
-"""The verification report: the wire shape of what ``signing`` finds about a PDF's seals.
+"""The verification report: the wire shape of what ``signing`` finds about the seals of a
+PDF or an OFD file.
 
 Indications follow ETSI EN 319 102-1: TOTAL_PASSED, TOTAL_FAILED, INDETERMINATE, with a
 sub-indication that says why.
@@ -13,7 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "Coverage",
+    "FileFormat",
     "Indication",
+    "OfdSignatureType",
     "RevocationStatus",
     "SignatureKind",
     "SignatureReport",
@@ -67,6 +70,16 @@ class Coverage(enum.StrEnum):
     NONE = "NONE"  # nothing could be determined
 
 
+class FileFormat(enum.StrEnum):
+    PDF = "PDF"
+    OFD = "OFD"  # GB/T 33190, sealed per GB/T 38540 / GM/T 0031 / GB/T 35275
+
+
+class OfdSignatureType(enum.StrEnum):
+    SEAL = "Seal"  # 电子签章: an SES_Signature carrying the seal (印章) and its image
+    SIGN = "Sign"  # 电子签名: a signature without a seal (e.g. GB/T 35275 PKCS#7)
+
+
 class RevocationStatus(enum.StrEnum):
     GOOD = "good"
     REVOKED = "revoked"
@@ -108,13 +121,20 @@ class SignatureReport(BaseModel):
     indication: Indication
     sub_indication: SubIndication | None = None
     reasons: list[str] = Field(default_factory=list, description="human-readable reasons")
+    ofd_type: OfdSignatureType | None = Field(default=None, description="OFD only: Seal or Sign")
+    signature_format: str | None = Field(
+        default=None, description="OFD only: SES_Signature V4 / V1, SignedData, bare SM2 value"
+    )
+    seal_name: str | None = Field(default=None, description="OFD seals: the seal's name")
+    seal_id: str | None = Field(default=None, description="OFD seals: the seal's esID")
 
 
 class VerificationReport(BaseModel):
-    """What was found about a PDF as a whole."""
+    """What was found about a PDF or OFD file as a whole."""
 
     model_config = ConfigDict(frozen=True)
 
+    file_format: FileFormat = FileFormat.PDF
     file: str | None = Field(default=None, description="the file's name, as given")
     sha256: str = Field(description="SHA-256 of the whole file, lowercase hex")
     size: int = Field(ge=0)

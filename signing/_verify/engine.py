@@ -55,6 +55,7 @@ from signing._verify.pdfsig import (
     signed_revision,
 )
 from signing._verify.revisions import ChangeLevel, RevisionVerdict, analyse_changes
+from signing.ofd.verifier import OFD_MAGIC, OfdVerifier
 from signing.verify import WARNING_PREFIX as WARNING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -143,8 +144,13 @@ class Engine:
         self.trust = trust
         self.cache = ObjectCache()
         self.trust_manager: Any = trust.trust_manager() if trust is not None else None
+        self._ofd: OfdVerifier | None = None
 
     def run(self, data: bytes, at: dt.datetime | None, file_name: str | None) -> VerificationReport:
+        if bytes(data[:4]) == OFD_MAGIC:  # a ZIP: an OFD file (GB/T 33190)
+            if self._ofd is None:
+                self._ofd = OfdVerifier(self.trust)
+            return self._ofd.verify(data, at=at, file_name=file_name)
         with _recursion_lock:
             if sys.getrecursionlimit() < _RECURSION_LIMIT:
                 sys.setrecursionlimit(_RECURSION_LIMIT)
