@@ -63,6 +63,8 @@ def public_point(cert: Any) -> bytes:
 
 
 def _signed_by(cert_or_crl: Any, issuer: Any, tbs_field: str) -> bool:
+    """Whether ``issuer``'s SM2 key signed the certificate (``tbs_certificate``) or CRL
+    (``tbs_cert_list``)."""
     algo = cert_or_crl["signature_algorithm"]["algorithm"].dotted
     if algo != SM2_SM3_OID:
         return False
@@ -70,7 +72,8 @@ def _signed_by(cert_or_crl: Any, issuer: Any, tbs_field: str) -> bool:
         point = public_point(issuer)
     except ValueError:
         return False
-    return sm2_verify(point, bytes(cert_or_crl["signature"]), cert_or_crl[tbs_field].dump())
+    value = "signature_value" if tbs_field == "tbs_certificate" else "signature"
+    return sm2_verify(point, bytes(cert_or_crl[value].native), cert_or_crl[tbs_field].dump())
 
 
 @dataclass(frozen=True)
