@@ -77,13 +77,7 @@ class OfdVerifier:
     def __init__(self, trust: TrustBundle | None, limits: Limits = DEFAULT_LIMITS) -> None:
         self.trust = trust
         self.limits = limits
-        self.store = (
-            Sm2TrustStore(
-                trust.root_certificates, trust.intermediate_certificates, trust.crl_objects
-            )
-            if trust is not None
-            else None
-        )
+        self.store: Sm2TrustStore | None = trust.sm2_store() if trust is not None else None
 
     def verify(
         self, data: bytes, *, at: dt.datetime | None = None, file_name: str | None = None
