@@ -14,8 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "ChangeCategory",
     "Coverage",
+    "FileFormat",
     "Indication",
     "ModificationLevel",
+    "OfdSignatureType",
     "PadesLevel",
     "RevocationStatus",
     "SignatureKind",
@@ -69,6 +71,16 @@ class Coverage(enum.StrEnum):
     CONTIGUOUS_BLOCKS = "CONTIGUOUS_BLOCKS"  # a revision's prefix, not the full revision
     PARTIAL = "PARTIAL"  # holes besides the signature value: not a whole revision
     NONE = "NONE"  # nothing could be determined
+
+
+class FileFormat(enum.StrEnum):
+    PDF = "PDF"
+    OFD = "OFD"  # GB/T 33190, sealed per GB/T 38540 / GM/T 0031 / GB/T 35275
+
+
+class OfdSignatureType(enum.StrEnum):
+    SEAL = "Seal"  # 电子签章: an SES_Signature carrying the seal (印章) and its image
+    SIGN = "Sign"  # 电子签名: a signature without a seal (e.g. GB/T 35275 PKCS#7)
 
 
 class PadesLevel(enum.StrEnum):
@@ -181,13 +193,20 @@ class SignatureReport(BaseModel):
         default_factory=list,
         description="permitted changes a reader should know of (e.g. a field filled in)",
     )
+    ofd_type: OfdSignatureType | None = Field(default=None, description="OFD only: Seal or Sign")
+    signature_format: str | None = Field(
+        default=None, description="OFD only: SES_Signature V4 / V1, SignedData, bare SM2 value"
+    )
+    seal_name: str | None = Field(default=None, description="OFD seals: the seal's name")
+    seal_id: str | None = Field(default=None, description="OFD seals: the seal's esID")
 
 
 class VerificationReport(BaseModel):
-    """What was found about a PDF as a whole."""
+    """What was found about a PDF or OFD file as a whole."""
 
     model_config = ConfigDict(frozen=True)
 
+    file_format: FileFormat = FileFormat.PDF
     file: str | None = Field(default=None, description="the file's name, as given")
     sha256: str = Field(description="SHA-256 of the whole file, lowercase hex")
     size: int = Field(ge=0)

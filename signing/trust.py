@@ -21,6 +21,11 @@ the file. Subjects, per-item hashes, the description and PEM line wrapping are n
 it; they are checked against the DER on load. An auditor pins the fingerprint: the same
 fingerprint means the same trust decisions.
 
+One bundle may hold both kinds of anchors: ECDSA/RSA roots for PDF seals and SM2 roots
+(curve 1.2.156.10197.1.301) with their intermediates and SM2-signed CRLs for OFD seals. The
+SM2 ones are used by :mod:`signing.ofd.certpath` (pyHanko cannot build SM2 paths; it never
+chains a PDF signer to them), see :meth:`TrustBundle.sm2_store`.
+
 The pyHanko validation inputs (trust manager, parsed certificates and CRLs) are built once
 per bundle and cached; :meth:`TrustBundle.validation_context` makes the cheap per-document
 context from them, offline (no fetching).
@@ -339,6 +344,19 @@ class TrustBundle:
     @property
     def crl_objects(self) -> list[asn1_crl.CertificateList]:
         return list(self._cache["crls"])
+
+    def sm2_store(self) -> Any:
+        """The :class:`signing.ofd.certpath.Sm2TrustStore` of this bundle's SM2 roots,
+        intermediates and CRLs, built once."""
+        store = self._cache.get("sm2_store")
+        if store is None:
+            from signing.ofd.certpath import Sm2TrustStore
+
+            store = Sm2TrustStore(
+                self._cache["roots"], self._cache["intermediates"], self._cache["crls"]
+            )
+            self._cache["sm2_store"] = store
+        return store
 
     def is_root(self, cert_der: bytes) -> bool:
         return cert_der in self.roots

@@ -1,4 +1,7 @@
-"""Verify the seals on a PDF into a :class:`schemas.report.VerificationReport`.
+"""Verify the seals on a PDF or an OFD file into a :class:`schemas.report.VerificationReport`.
+
+The format is told by the file's first bytes: a ZIP (``PK\\x03\\x04``) is read as OFD
+(:mod:`signing.ofd`), anything else as PDF.
 
 A bad, broken, or hostile file is a verdict, never an exception: unreadable input is
 TOTAL_FAILED/FORMAT_FAILURE with the reason. Verification is offline: certificates and
@@ -123,8 +126,8 @@ class Verifier:
     def verify(
         self, data: bytes, *, at: dt.datetime | None = None, file_name: str | None = None
     ) -> VerificationReport:
-        """Verify ``data`` (the whole PDF) as of ``at`` (default: now). Never raises on bad
-        input; raises :class:`VerificationError` for bad arguments, or when no worker
+        """Verify ``data`` (the whole PDF or OFD file) as of ``at`` (default: now). Never
+        raises on bad input; raises :class:`VerificationError` for bad arguments, or when no worker
         process can be started."""
         at = _check_args(data, at)
         early = _precheck(data, at, file_name)

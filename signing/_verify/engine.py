@@ -61,6 +61,7 @@ from signing._verify.pdfsig import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    from signing.ofd.verifier import OfdVerifier
     from signing.trust import TrustBundle
 
 __all__ = ["Engine", "ObjectCache", "verify_document"]
@@ -72,6 +73,7 @@ _BYTERANGE_RE = re.compile(
 )
 _CREDIT_RE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
 _MAX_SIGNATURES = 500
+_ZIP_MAGIC = b"PK\x03\x04"  # signing.ofd.verifier.OFD_MAGIC, without importing it
 _RECURSION_LIMIT = 4000
 
 
@@ -146,8 +148,15 @@ class Engine:
         self.trust = trust
         self.cache = ObjectCache()
         self.trust_manager: Any = trust.trust_manager() if trust is not None else None
+        self._ofd: OfdVerifier | None = None
 
     def run(self, data: bytes, at: dt.datetime | None, file_name: str | None) -> VerificationReport:
+        if bytes(data[:4]) == _ZIP_MAGIC:  # a ZIP: an OFD file (GB/T 33190)
+            if self._ofd is None:
+                from signing.ofd.verifier import OfdVerifier  # imported only for OFD files
+
+                self._ofd = OfdVerifier(self.trust)
+            return self._ofd.verify(data, at=at, file_name=file_name)
         with _recursion_lock:
             if sys.getrecursionlimit() < _RECURSION_LIMIT:
                 sys.setrecursionlimit(_RECURSION_LIMIT)

@@ -78,7 +78,7 @@ def _print_text(report: VerificationReport, log: LogProofCheck | None = None) ->
     colour = {"TOTAL_PASSED": "green", "TOTAL_FAILED": "red"}.get(report.indication.value, "yellow")
     sub = f" / {report.sub_indication.value}" if report.sub_indication else ""
     console.print(f"[bold]{e(report.file or '-')}[/]  [{colour}]{report.indication.value}{sub}[/]")
-    console.print(f"  sha256 {report.sha256}  ({report.size} bytes)")
+    console.print(f"  {report.file_format.value}  sha256 {report.sha256}  ({report.size} bytes)")
     for reason in report.reasons:
         console.print(f"  - {e(reason)}")
     for warning in report.warnings:
@@ -89,6 +89,9 @@ def _print_text(report: VerificationReport, log: LogProofCheck | None = None) ->
             f"  {e('[' + s.kind.value + ']')} {e(s.field_name or '?')}: {s.indication.value}{sub}"
             f"  level={s.pades_level or '-'}"
         )
+        if s.ofd_type is not None:
+            seal = f"  seal {e(s.seal_name)} ({e(s.seal_id or '-')})" if s.seal_name else ""
+            console.print(f"      {s.ofd_type.value}: {e(s.signature_format or '-')}{seal}")
         console.print(f"      signer      {e(s.signer_subject or '-')}")
         if s.signer_credit_code:
             console.print(f"      信用代码    {s.signer_credit_code}")
@@ -114,7 +117,7 @@ def _print_text(report: VerificationReport, log: LogProofCheck | None = None) ->
 def register(app: typer.Typer) -> None:
     @app.command("verify")
     def verify(
-        files: list[Path] = typer.Argument(..., help="PDF files to verify"),
+        files: list[Path] = typer.Argument(..., help="PDF or OFD files to verify"),
         trust: Path | None = typer.Option(
             None, "--trust", help="pinned trust bundle (evault trust export)"
         ),
@@ -129,7 +132,8 @@ def register(app: typer.Typer) -> None:
             "check that a certified copy was logged",
         ),
     ) -> None:
-        """Verify the seals on PDF files, offline. Exit 0 passed, 1 failed, 3 indeterminate."""
+        """Verify the seals on PDF or OFD files, offline. Exit 0 passed, 1 failed, 3
+        indeterminate."""
         moment = _parse_time(at) if at is not None else None
         payloads = []
         for path in files:

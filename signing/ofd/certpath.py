@@ -1,0 +1,224 @@
+"""A small certification path check for SM2 certificates (RFC 5280 section 6, the parts a
+seal needs), because no mainstream Python X.509 validator handles the SM2 curve.
+
+From the certificate up to a root of the trust bundle: each certificate valid at the
+validation time; each issuer's subject equal to the issued certificate's issuer and its
+SM2 signature verifying; issuers marked CA (basicConstraints, path length) and allowed to
+sign certificates (keyUsage); the end certificate allowed to sign (digitalSignature or
+nonRepudiation); no unknown critical extension; and each certificate below the root not
+listed on a CRL of its issuer (the bundle's CRLs, signature and freshness checked). The
+first problem found is the answer, as an ETSI sub-indication.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemas.report import RevocationStatus, SubIndication
+from signing.ofd.sm2 import SM2_SM3_OID, is_sm2_public_key, sm2_verify
+
+__all__ = ["PathResult", "Sm2TrustStore", "load_certificate", "public_point"]
+
+_MAX_DEPTH = 8
+_KNOWN_CRITICAL = {
+    "basic_constraints",
+    "key_usage",
+    "extended_key_usage",
+    "policy_constraints",
+    "name_constraints",
+    "certificate_policies",
+    "policy_mappings",
+    "inhibit_any_policy",
+    "subject_alt_name",
+    "issuer_alt_name",
+}
+
+
+def load_certificate(der: bytes) -> Any:
+    """An asn1crypto certificate, fully parsed; raise ``ValueError`` when it is not one."""
+    from asn1crypto import x509
+
+    try:
+        cert = x509.Certificate.load(der, strict=True)
+        cert["tbs_certificate"]["subject"].native  # noqa: B018 - parse now
+        cert.public_key  # noqa: B018
+    except Exception as exc:
+        raise ValueError(f"not an X.509 certificate: {exc}") from None
+    return cert
+
+
+def public_point(cert: Any) -> bytes:
+    """The uncompressed SM2 public point of a certificate (ValueError when it has none)."""
+    if not is_sm2_public_key(cert.public_key):
+        raise ValueError("the certificate's key is not an SM2 key")
+    point = bytes(cert.public_key["public_key"].native)
+    if len(point) != 65 or point[0] != 4:
+        raise ValueError("the certificate's SM2 key is not an uncompressed point")
+    return point
+
+
+def _signed_by(cert_or_crl: Any, issuer: Any, tbs_field: str) -> bool:
+    """Whether ``issuer``'s SM2 key signed the certificate (``tbs_certificate``) or CRL
+    (``tbs_cert_list``)."""
+    algo = cert_or_crl["signature_algorithm"]["algorithm"].dotted
+    if algo != SM2_SM3_OID:
+        return False
+    try:
+        point = public_point(issuer)
+    except ValueError:
+        return False
+    value = "signature_value" if tbs_field == "tbs_certificate" else "signature"
+    return sm2_verify(point, bytes(cert_or_crl[value].native), cert_or_crl[tbs_field].dump())
+
+
+@dataclass(frozen=True)
+class PathResult:
+    """Whether a certificate chains to a trusted root, and if not, why."""
+
+    trusted: bool
+    problem: SubIndication | None = None
+    message: str = ""
+    revocation: RevocationStatus = RevocationStatus.NOT_CHECKED
+    path: list[Any] = field(default_factory=list)
+
+
+class Sm2TrustStore:
+    """SM2 roots, intermediates and CRLs (from a trust bundle), parsed once."""
+
+    def __init__(
+        self, roots: Iterable[Any], intermediates: Iterable[Any] = (), crls: Iterable[Any] = ()
+    ) -> None:
+        self.roots = [c for c in roots if is_sm2_public_key(c.public_key)]
+        self._root_ders = {c.dump() for c in self.roots}
+        self.intermediates = [c for c in intermediates if is_sm2_public_key(c.public_key)]
+        self.crls = list(crls)
+
+    def validate(
+        self, cert: Any, *, extra: Iterable[Any] = (), at: dt.datetime, leaf_usage: bool = True
+    ) -> PathResult:
+        """Check ``cert``'s path to a root as of ``at``; ``extra``: certificates the file
+        brings (offered for path building, never trusted)."""
+        if not self.roots:
+            return PathResult(
+                False,
+                SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
+                "the trust bundle holds no SM2 root",
+            )
+        path = self._build(cert, [*self.intermediates, *extra])
+        if path is None:
+            return PathResult(
+                False, SubIndication.NO_CERTIFICATE_CHAIN_FOUND, "no chain to a trusted SM2 root"
+            )
+        problem = self._check_path(path, at, leaf_usage)
+        if problem is not None:
+            return PathResult(False, problem[0], problem[1], path=path)
+        revocation, why = self._revocation(path, at)
+        if revocation is RevocationStatus.REVOKED:
+            return PathResult(False, SubIndication.REVOKED_NO_POE, why, revocation, path)
+        return PathResult(True, None, why, revocation, path)
+
+    def _build(self, cert: Any, pool: list[Any]) -> list[Any] | None:
+        path = [cert]
+        current = cert
+        for _ in range(_MAX_DEPTH):
+            if current.dump() in self._root_ders:
+                return path
+            issuer = next(
+                (
+                    c
+                    for c in [*self.roots, *pool]
+                    if c.subject == current.issuer
+                    and c.dump() != current.dump()
+                    and _signed_by(current, c, "tbs_certificate")
+                ),
+                None,
+            )
+            if issuer is None or any(issuer.dump() == p.dump() for p in path):
+                return None
+            path.append(issuer)
+            current = issuer
+        return None
+
+    def _check_path(
+        self, path: list[Any], at: dt.datetime, leaf_usage: bool
+    ) -> tuple[SubIndication, str] | None:
+        for depth, cert in enumerate(path):
+            who = "the signer's certificate" if depth == 0 else f"CA certificate {_cn(cert)}"
+            validity = cert["tbs_certificate"]["validity"]
+            if at < validity["not_before"].native:
+                return SubIndication.NOT_YET_VALID, f"{who} is not yet valid"
+            if at > validity["not_after"].native:
+                return SubIndication.OUT_OF_BOUNDS_NO_POE, (
+                    f"{who} expired on {validity['not_after'].native.date()} and nothing "
+                    "proves the signature existed before"
+                )
+            unknown = set(cert.critical_extensions) - _KNOWN_CRITICAL
+            if unknown:
+                return SubIndication.CHAIN_CONSTRAINTS_FAILURE, (
+                    f"{who} has unknown critical extensions: {', '.join(sorted(unknown))}"
+                )
+            usage = set(cert.key_usage_value.native) if cert.key_usage_value else None
+            if depth == 0:
+                if (
+                    leaf_usage
+                    and usage is not None
+                    and not usage & {"digital_signature", "non_repudiation"}
+                ):
+                    return SubIndication.CHAIN_CONSTRAINTS_FAILURE, (
+                        "the signer's certificate may not sign (keyUsage)"
+                    )
+                continue
+            bc = cert.basic_constraints_value
+            if bc is None or not bc["ca"].native:
+                return SubIndication.CHAIN_CONSTRAINTS_FAILURE, f"{who} is not a CA"
+            limit = bc["path_len_constraint"].native
+            if limit is not None and depth - 1 > limit:
+                return SubIndication.CHAIN_CONSTRAINTS_FAILURE, f"{who}: path too long"
+            if usage is not None and "key_cert_sign" not in usage:
+                return SubIndication.CHAIN_CONSTRAINTS_FAILURE, (
+                    f"{who} may not sign certificates (keyUsage)"
+                )
+        return None
+
+    def _revocation(self, path: list[Any], at: dt.datetime) -> tuple[RevocationStatus, str]:
+        status = RevocationStatus.GOOD
+        why = ""
+        for cert, issuer in itertools.pairwise(path):
+            crl = self._crl_for(issuer, at)
+            if crl is None:
+                status = RevocationStatus.UNKNOWN
+                why = f"no current CRL of {_cn(issuer)} in the trust bundle"
+                continue
+            serial = cert.serial_number
+            for entry in crl["tbs_cert_list"]["revoked_certificates"] or []:
+                if entry["user_certificate"].native == serial:
+                    when = entry["revocation_date"].native
+                    if when <= at:
+                        return RevocationStatus.REVOKED, (
+                            f"{_cn(cert)} was revoked on {when.isoformat()}"
+                        )
+        return status, why
+
+    def _crl_for(self, issuer: Any, at: dt.datetime) -> Any:
+        for crl in self.crls:
+            tbs = crl["tbs_cert_list"]
+            if tbs["issuer"] != issuer.subject:
+                continue
+            nxt = tbs["next_update"].native
+            if tbs["this_update"].native > at or (nxt is not None and nxt < at):
+                continue
+            if _signed_by(crl, issuer, "tbs_cert_list"):
+                return crl
+        return None
+
+
+def _cn(cert: Any) -> str:
+    try:
+        return str(cert.subject.native.get("common_name") or cert.subject.human_friendly)
+    except Exception:
+        return hashlib.sha256(cert.dump()).hexdigest()[:16]

@@ -1,0 +1,286 @@
+"""The OFD parts a verifier needs (GB/T 33190 sections 7.3-7.5 and 18): the documents of
+``OFD.xml``, the parts each document shows, its ``Signatures.xml`` and each
+``Signature.xml`` with its References.
+
+Element names are matched without their namespace: producers use both
+``http://www.ofdspec.org/2016`` and ``http://www.ofdspec.org``. Locations (ST_Loc) are
+resolved against the folder of the part that names them, as the standard says.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from xml.etree.ElementTree import Element
+
+from signing.ofd.package import OfdFormatError, Package, local_name
+
+__all__ = [
+    "OfdDocument",
+    "Reference",
+    "SignatureEntry",
+    "SignatureXml",
+    "read_documents",
+    "read_signature_xml",
+]
+
+_MAX_SIGNATURES = 200
+_Add = Callable[..., None]
+_Walker = Callable[[Element, str, _Add], None]
+_MAX_REFERENCES = 10000
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One ``<Reference FileRef>`` of a Signature.xml with its recorded digest."""
+
+    file_ref: str
+    path: str | None
+    """The package path it resolves to (None when it leaves the package)."""
+    check_value: bytes | None
+    """The decoded CheckValue (None when it is not base64)."""
+
+
+@dataclass(frozen=True)
+class SignatureXml:
+    """What a Signature.xml says (its raw bytes are what the SES signature hashes)."""
+
+    path: str
+    raw: bytes
+    check_method: str
+    references: list[Reference]
+    signed_value: str | None
+    seal: str | None
+    signature_method: str | None
+    signature_time: str | None
+    provider: str | None
+
+
+@dataclass(frozen=True)
+class SignatureEntry:
+    """One ``<Signature>`` of Signatures.xml."""
+
+    id: str
+    type: str
+    """``Seal`` (电子签章, the default) or ``Sign`` (电子签名)."""
+    path: str
+    """The Signature.xml's package path."""
+
+
+@dataclass
+class OfdDocument:
+    """One document of the package: what it shows and the signatures over it."""
+
+    root: str
+    """Its Document.xml path."""
+    signatures_path: str | None
+    entries: list[SignatureEntry] = field(default_factory=list)
+    shown_parts: set[str] = field(default_factory=set)
+    """Parts that make up what a reader sees: Document.xml, pages, templates, resources,
+    annotations, attachments, custom tags and the media and fonts they name."""
+    missing: list[str] = field(default_factory=list)
+    """Locations the document names that are not in the package."""
+
+
+def _children(element: Element, name: str) -> Iterator[Element]:
+    return (c for c in element if local_name(c) == name)
+
+
+def _child(element: Element, name: str) -> Element | None:
+    return next(_children(element, name), None)
+
+
+def _text(element: Element | None) -> str | None:
+    if element is None or element.text is None:
+        return None
+    return element.text.strip() or None
+
+
+def _dir(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else ""
+
+
+def read_documents(pkg: Package) -> list[OfdDocument]:
+    """The documents listed in OFD.xml, each with its signature entries and shown parts."""
+    if not pkg.has("OFD.xml"):
+        raise OfdFormatError("the package has no OFD.xml: not an OFD file")
+    root = pkg.xml("OFD.xml")
+    if local_name(root) != "OFD":
+        raise OfdFormatError("OFD.xml is not an <OFD> document")
+    docs = []
+    for body in _children(root, "DocBody"):
+        doc_root = pkg.resolve(_text(_child(body, "DocRoot")), "")
+        sigs_loc = _text(_child(body, "Signatures"))
+        sigs_path = pkg.resolve(sigs_loc, "") if sigs_loc else None
+        doc = OfdDocument(root=doc_root, signatures_path=sigs_path)
+        if sigs_path is not None:
+            doc.entries = _read_signatures(pkg, sigs_path)
+        _collect_shown_parts(pkg, doc)
+        docs.append(doc)
+    if not docs:
+        raise OfdFormatError("OFD.xml lists no document (no <DocBody>)")
+    return docs
+
+
+def _read_signatures(pkg: Package, path: str) -> list[SignatureEntry]:
+    root = pkg.xml(path)
+    if local_name(root) != "Signatures":
+        raise OfdFormatError(f"{path} is not a <Signatures> list")
+    entries: list[SignatureEntry] = []
+    seen: set[str] = set()
+    for el in _children(root, "Signature"):
+        if len(entries) >= _MAX_SIGNATURES:
+            raise OfdFormatError(f"{path} lists more than {_MAX_SIGNATURES} signatures")
+        sig_id = (el.get("ID") or "").strip()
+        target = pkg.resolve(el.get("BaseLoc"), _dir(path))
+        if not sig_id or sig_id in seen:
+            raise OfdFormatError(f"{path}: a signature ID is missing or repeated ({sig_id!r})")
+        if any(e.path == target for e in entries):
+            raise OfdFormatError(f"{path}: two signatures share {target}")
+        seen.add(sig_id)
+        entries.append(SignatureEntry(sig_id, (el.get("Type") or "Seal").strip(), target))
+    return entries
+
+
+def read_signature_xml(pkg: Package, path: str) -> SignatureXml:
+    """Parse one Signature.xml."""
+    root = pkg.xml(path)
+    if local_name(root) != "Signature":
+        raise OfdFormatError(f"{path} is not a <Signature>")
+    info = _child(root, "SignedInfo")
+    if info is None:
+        raise OfdFormatError(f"{path} has no <SignedInfo>")
+    refs_el = _child(info, "References")
+    if refs_el is None:
+        raise OfdFormatError(f"{path} has no <References>")
+    base = _dir(path)
+    refs = [_reference(pkg, el, base) for el in _children(refs_el, "Reference")]
+    if len(refs) > _MAX_REFERENCES:
+        raise OfdFormatError(f"{path} has more than {_MAX_REFERENCES} references")
+    seal_el = _child(info, "Seal")
+    seal_loc = _text(_child(seal_el, "BaseLoc")) if seal_el is not None else None
+    value_loc = _text(_child(root, "SignedValue"))
+    provider = _child(info, "Provider")
+    return SignatureXml(
+        path=path,
+        raw=pkg.read(path),
+        check_method=(refs_el.get("CheckMethod") or "MD5").strip(),
+        references=refs,
+        signed_value=pkg.resolve(value_loc, base) if value_loc else None,
+        seal=pkg.resolve(seal_loc, base) if seal_loc else None,
+        signature_method=_text(_child(info, "SignatureMethod")),
+        signature_time=_text(_child(info, "SignatureDateTime")),
+        provider=(
+            provider.get("ProviderName") or _text(_child(provider, "ProviderName"))
+            if provider is not None
+            else None
+        ),
+    )
+
+
+def _reference(pkg: Package, el: Element, base: str) -> Reference:
+    file_ref = (el.get("FileRef") or "").strip()
+    try:
+        path: str | None = pkg.resolve(file_ref, base)
+    except OfdFormatError:
+        path = None
+    try:
+        value: bytes | None = base64.b64decode(_text(_child(el, "CheckValue")) or "", validate=True)
+    except (binascii.Error, ValueError):
+        value = None
+    return Reference(file_ref, path, value or None)
+
+
+# -- the parts a reader sees ----------------------------------------------------------
+
+
+def _collect_shown_parts(pkg: Package, doc: OfdDocument) -> None:
+    """Walk Document.xml and what it names (bounded: each part is visited once)."""
+    queue: list[tuple[str, str]] = []  # (path, kind)
+
+    def add(loc: str | None, folder: str, kind: str = "") -> None:
+        if not loc:
+            return
+        try:
+            path = pkg.resolve(loc, folder)
+        except OfdFormatError:
+            doc.missing.append(loc)
+            return
+        if path in doc.shown_parts:
+            return
+        if not pkg.has(path):
+            doc.missing.append(path)
+            return
+        doc.shown_parts.add(path)
+        if kind:
+            queue.append((path, kind))
+
+    add(doc.root, "", "document")
+    while queue:
+        path, kind = queue.pop()
+        el = pkg.xml(path)
+        _WALKERS[kind](el, _dir(path), add)
+
+
+def _walk_document(el: Element, folder: str, add: _Add) -> None:
+    common = _child(el, "CommonData")
+    if common is not None:
+        for name in ("PublicRes", "DocumentRes"):
+            for res in _children(common, name):
+                add(_text(res), folder, "res")
+        for tpl in _children(common, "TemplatePage"):
+            add(tpl.get("BaseLoc"), folder, "page")
+    pages = _child(el, "Pages")
+    for page in _children(pages, "Page") if pages is not None else ():
+        add(page.get("BaseLoc"), folder, "page")
+    for name, kind in (
+        ("Annotations", "annots"),
+        ("Attachments", "attachs"),
+        ("CustomTags", "tags"),
+    ):
+        add(_text(_child(el, name)), folder, kind)
+    for name in ("Outlines", "Extensions", "Permissions", "Actions", "VPreferences"):
+        add(_text(_child(el, name)), folder)
+
+
+def _walk_page(el: Element, folder: str, add: _Add) -> None:
+    for res in _children(el, "PageRes"):
+        add(_text(res), folder, "res")
+
+
+def _walk_res(el: Element, folder: str, add: _Add) -> None:
+    res_base = el.get("BaseLoc") or ""
+    media_folder = _join(folder, res_base)
+    for node in el.iter():
+        if local_name(node) in ("MediaFile", "FontFile"):
+            add(_text(node), media_folder)
+
+
+def _walk_list(file_tag: str, kind: str = "") -> _Walker:
+    def walk(el: Element, folder: str, add: _Add) -> None:
+        for node in el.iter():
+            if local_name(node) == file_tag:
+                add(_text(node), folder, kind)
+            elif local_name(node) == "SchemaLoc":
+                add(_text(node), folder)
+
+    return walk
+
+
+def _join(folder: str, loc: str) -> str:
+    loc = loc.strip()
+    if loc.startswith("/"):
+        return loc[1:].rstrip("/")
+    return "/".join(p for p in (folder, loc.rstrip("/")) if p)
+
+
+_WALKERS: dict[str, _Walker] = {
+    "document": _walk_document,
+    "page": _walk_page,
+    "res": _walk_res,
+    "annots": _walk_list("FileLoc"),
+    "attachs": _walk_list("FileLoc"),
+    "tags": _walk_list("FileLoc"),
+}

@@ -1,0 +1,176 @@
+"""Seal an OFD file with an SM2 electronic seal (GB/T 38540 V4), continue-signing aware.
+
+The sealer adds ``Signs/Sign_N/`` with the seal (``Seal.esl``), ``Signature.xml`` (the
+SM3 digest of every part of the package, except Signatures.xml so that later seals can be
+appended) and ``SignedValue.dat`` (the DER ``SES_Signature``: ``TBS_Sign`` with the seal,
+the time and SM3 of Signature.xml, signed with SM2 by the signer). Signatures.xml gets a
+new entry appended and its MaxSignId updated; OFD.xml names Signatures.xml if it did not.
+Earlier signatures stay valid under the continue-signing rule.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+from asn1crypto import core
+
+from signing.errors import SealingError
+from signing.ofd.model import read_documents
+from signing.ofd.package import OfdFormatError, Package, local_name
+from signing.ofd.pki import Sm2Identity
+from signing.ofd.ses import SESealV4, SesFormatError, SesSignatureV4, TbsSignV4, parse_seal
+from signing.ofd.sm2 import SM2_SM3_OID, SM3_OID, sm3
+from signing.ofd.writer import NS, write_package
+
+__all__ = ["OfdSealer"]
+
+_HEAD = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+
+
+class OfdSealer:
+    """Seals OFD files with one signer's certificate, key and V4 seal."""
+
+    def __init__(self, signer: Sm2Identity, seal: bytes, *, provider: str = "evault") -> None:
+        try:
+            parsed = parse_seal(seal)
+        except SesFormatError as exc:
+            raise SealingError(f"not a usable seal: {exc}") from None
+        if parsed.version != 4:
+            raise SealingError("only V4 (GB/T 38540) seals can be used to seal")
+        if parsed.cert_list and signer.cert not in parsed.cert_list:
+            raise SealingError("the signer's certificate is not among the seal's certificates")
+        self.signer, self.seal, self.provider = signer, seal, provider
+
+    def seal_ofd(
+        self,
+        ofd: bytes,
+        *,
+        page: int = 0,
+        boundary: tuple[float, float, float, float] = (150, 230, 40, 40),
+        at: dt.datetime | None = None,
+    ) -> bytes:
+        """``ofd`` with one more seal, its stamp on page ``page`` at ``boundary`` (mm)."""
+        try:
+            with Package(ofd) as pkg:
+                return self._seal(pkg, page, boundary, at or dt.datetime.now(dt.UTC))
+        except OfdFormatError as exc:
+            raise SealingError(f"the OFD file cannot be sealed: {exc}") from None
+
+    def _seal(self, pkg: Package, page: int, box: tuple[float, ...], at: dt.datetime) -> bytes:
+        doc = read_documents(pkg)[0]
+        parts = {p: pkg.read(p) for p in pkg.paths}
+        folder = doc.root.rsplit("/", 1)[0] if "/" in doc.root else ""
+        sigs_path = doc.signatures_path or f"{folder}/Signs/Signatures.xml".lstrip("/")
+        if doc.signatures_path is None:
+            parts["OFD.xml"] = _name_signatures(parts["OFD.xml"], sigs_path)
+        n = len(doc.entries)
+        sign_dir = f"{sigs_path.rsplit('/', 1)[0]}/Sign_{n}"
+        while any(p.startswith(sign_dir + "/") for p in parts):
+            n += 1
+            sign_dir = f"{sigs_path.rsplit('/', 1)[0]}/Sign_{n}"
+        numeric = [int(e.id) for e in doc.entries if e.id.isdigit()]
+        sig_id = str(max([*numeric, len(doc.entries)]) + 1)
+        parts[f"{sign_dir}/Seal.esl"] = self.seal
+        signature_xml = self._signature_xml(
+            parts, sigs_path, sign_dir, _page_id(pkg, doc.root, page), box, at
+        )
+        parts[f"{sign_dir}/Signature.xml"] = signature_xml
+        parts[f"{sign_dir}/SignedValue.dat"] = self._signed_value(signature_xml, sign_dir, at)
+        parts[sigs_path] = _add_entry(parts.get(sigs_path), sig_id, f"/{sign_dir}/Signature.xml")
+        return write_package(parts)
+
+    def _signature_xml(
+        self,
+        parts: dict[str, bytes],
+        sigs_path: str,
+        sign_dir: str,
+        page_id: str,
+        box: tuple[float, ...],
+        at: dt.datetime,
+    ) -> bytes:
+        refs = "".join(
+            f"<ofd:Reference FileRef={quoteattr('/' + path)}><ofd:CheckValue>"
+            f"{base64.b64encode(sm3(data)).decode()}</ofd:CheckValue></ofd:Reference>"
+            for path, data in parts.items()
+            if path != sigs_path
+        )
+        boundary = " ".join(f"{v:g}" for v in box)
+        xml = (
+            f'<ofd:Signature xmlns:ofd="{NS}"><ofd:SignedInfo>'
+            f'<ofd:Provider ProviderName={quoteattr(self.provider)} Version="1.0" '
+            f"Company={quoteattr(self.provider)}/>"
+            f"<ofd:SignatureMethod>{SM2_SM3_OID}</ofd:SignatureMethod>"
+            f"<ofd:SignatureDateTime>{at.astimezone(dt.UTC):%Y%m%d%H%M%S}Z"
+            f"</ofd:SignatureDateTime>"
+            f'<ofd:References CheckMethod="{SM3_OID}">{refs}</ofd:References>'
+            f'<ofd:StampAnnot ID="1" PageRef="{page_id}" Boundary="{boundary}"/>'
+            f"<ofd:Seal><ofd:BaseLoc>/{sign_dir}/Seal.esl</ofd:BaseLoc></ofd:Seal>"
+            f"</ofd:SignedInfo><ofd:SignedValue>/{sign_dir}/SignedValue.dat</ofd:SignedValue>"
+            "</ofd:Signature>"
+        )
+        return _HEAD + xml.encode("utf-8")
+
+    def _signed_value(self, signature_xml: bytes, sign_dir: str, at: dt.datetime) -> bytes:
+        tbs = TbsSignV4(
+            {
+                "version": 4,
+                "eseal": SESealV4.load(self.seal),
+                "time_info": core.GeneralizedTime(at.astimezone(dt.UTC).replace(microsecond=0)),
+                "data_hash": sm3(signature_xml),
+                "property_info": f"/{sign_dir}/Signature.xml",
+            }
+        )
+        signed = bytes(tbs.dump())
+        value = SesSignatureV4(
+            {
+                "to_sign": TbsSignV4.load(signed),
+                "cert": self.signer.cert,
+                "signature_alg_id": SM2_SM3_OID,
+                "signature": self.signer.key.sign(signed),
+            }
+        )
+        return bytes(value.dump())
+
+
+def _page_id(pkg: Package, doc_root: str, index: int) -> str:
+    pages: list[Any] = []
+    for el in pkg.xml(doc_root):
+        if local_name(el) == "Pages":
+            pages = [p for p in el if local_name(p) == "Page"]
+    if not 0 <= index < len(pages):
+        raise SealingError(f"the document has no page {index + 1}")
+    return str(pages[index].get("ID") or index + 1)
+
+
+def _name_signatures(ofd_xml: bytes, sigs_path: str) -> bytes:
+    match = re.search(rb"</(\w+:)?DocBody\s*>", ofd_xml)
+    if match is None:
+        raise SealingError("OFD.xml has no </DocBody> to add Signatures to")
+    prefix = match.group(1) or b""
+    tag = b"<" + prefix + b"Signatures>/" + sigs_path.encode() + b"</" + prefix + b"Signatures>"
+    return ofd_xml[: match.start()] + tag + ofd_xml[match.start() :]
+
+
+def _add_entry(current: bytes | None, sig_id: str, base_loc: str) -> bytes:
+    entry = f'<ofd:Signature ID="{sig_id}" Type="Seal" BaseLoc="{base_loc}"/>'.encode()
+    if current is None:
+        return (
+            _HEAD
+            + f'<ofd:Signatures xmlns:ofd="{NS}"><ofd:MaxSignId>{sig_id}</ofd:MaxSignId>'.encode()
+            + entry
+            + b"</ofd:Signatures>"
+        )
+    close = re.search(rb"</(\w+:)?Signatures\s*>\s*$", current)
+    if close is None or close.group(1) not in (b"ofd:", None):
+        raise SealingError("Signatures.xml cannot be extended (unexpected layout)")
+    out = current[: close.start()] + entry + current[close.start() :]
+    return re.sub(
+        rb"(<ofd:MaxSignId>)[^<]*(</ofd:MaxSignId>)",
+        rb"\g<1>" + sig_id.encode() + rb"\g<2>",
+        out,
+        count=1,
+    )

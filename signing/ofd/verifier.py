@@ -1,0 +1,565 @@
+"""Verify the signatures of an OFD file into a :class:`schemas.report.VerificationReport`.
+
+For each signature listed in a document's Signatures.xml (see docs/verification.md, "OFD"):
+
+1. its Signature.xml and signed value are read (:mod:`signing.ofd.model`, :mod:`.ses`);
+2. integrity: the SM2 signature over ``TBS_Sign`` (or the signed attributes), the signed
+   hash against SM3 of Signature.xml, and for seals the maker's signature over the seal
+   and the seal file against the seal inside the signature;
+3. changes: the digest of every referenced file against its CheckValue, under the
+   continue-signing rule (a later signature may only append itself to Signatures.xml), and
+   every part the document shows covered by this or a later signature;
+4. the seal: its validity at the signing time, the signer among the seal's certificates;
+5. trust: the signer's and the seal maker's SM2 chains to the trust bundle
+   (:mod:`signing.ofd.certpath`).
+
+The verdict is ETSI EN 319 102-1 style, worst first, as for PDF. Nothing here raises on
+bad input: a broken container is TOTAL_FAILED/FORMAT_FAILURE with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from schemas.report import (
+    Coverage,
+    FileFormat,
+    Indication,
+    OfdSignatureType,
+    RevocationStatus,
+    SignatureKind,
+    SignatureReport,
+    SubIndication,
+    VerificationReport,
+)
+from signing.ofd.certpath import PathResult, Sm2TrustStore, load_certificate, public_point
+from signing.ofd.model import (
+    OfdDocument,
+    SignatureEntry,
+    SignatureXml,
+    read_documents,
+    read_signature_xml,
+)
+from signing.ofd.package import DEFAULT_LIMITS, Limits, OfdFormatError, Package
+from signing.ofd.ses import SesFormatError, SignedValue, ValueFormat, parse_seal, parse_signed_value
+from signing.ofd.sm2 import SM2_SM3_OID, sm2_verify, sm3, z_value
+
+if TYPE_CHECKING:  # pragma: no cover
+    from signing.trust import TrustBundle
+
+__all__ = ["OFD_MAGIC", "OfdVerifier", "verify_ofd"]
+
+#: An OFD is a ZIP: its first bytes are a local file header.
+OFD_MAGIC = b"PK\x03\x04"
+_SM2_ALGORITHMS = {SM2_SM3_OID, "1.2.156.10197.1.301.1", "1.2.156.10197.1.301"}
+_SM3_METHODS = {"sm3", "1.2.156.10197.1.401"}
+_SM3_Z_METHOD = "1.2.156.10197.1.401.2"
+
+
+def verify_ofd(
+    data: bytes,
+    *,
+    trust: TrustBundle | None,
+    at: dt.datetime | None = None,
+    file_name: str | None = None,
+) -> VerificationReport:
+    """Verify every signature of an OFD file as of ``at`` (default: now)."""
+    return OfdVerifier(trust).verify(data, at=at, file_name=file_name)
+
+
+class OfdVerifier:
+    """Verifies OFD files against one trust bundle (its SM2 part parsed once)."""
+
+    def __init__(self, trust: TrustBundle | None, limits: Limits = DEFAULT_LIMITS) -> None:
+        self.trust = trust
+        self.limits = limits
+        self.store: Sm2TrustStore | None = trust.sm2_store() if trust is not None else None
+
+    def verify(
+        self, data: bytes, *, at: dt.datetime | None = None, file_name: str | None = None
+    ) -> VerificationReport:
+        base: dict[str, Any] = {
+            "file_format": FileFormat.OFD,
+            "file": file_name,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
+            "checked_at": at or dt.datetime.now(dt.UTC),
+        }
+        try:
+            with Package(bytes(data), self.limits) as pkg:
+                docs = read_documents(pkg)
+                reports, notes = self._verify_documents(pkg, docs, base["checked_at"])
+                notes[:0] = pkg.notes
+        except OfdFormatError as exc:
+            return _failed(base, f"the OFD file cannot be read: {exc}")
+        except RecursionError:
+            return _failed(base, "the OFD file is nested too deeply to read")
+        from signing._verify.engine import _overall
+
+        return _overall(base, reports, notes)
+
+    def _verify_documents(
+        self, pkg: Package, docs: list[OfdDocument], at: dt.datetime
+    ) -> tuple[list[SignatureReport], list[str]]:
+        reports: list[SignatureReport] = []
+        notes: list[str] = []
+        for doc in docs:
+            if doc.missing:
+                notes.append(
+                    f"{doc.root} names parts that are not in the package: "
+                    + ", ".join(sorted(set(doc.missing))[:10])
+                )
+            checks = [_Check(pkg, doc, entry) for entry in doc.entries]
+            for check in checks:
+                check.run_integrity()
+            for i, check in enumerate(checks):
+                check.run_changes(checks[i + 1 :])
+                check.run_trust(self.store, self.trust is not None, at)
+                reports.append(check.report())
+        return reports, notes
+
+
+def _failed(base: dict[str, Any], why: str) -> VerificationReport:
+    return VerificationReport(
+        **base,
+        indication=Indication.TOTAL_FAILED,
+        sub_indication=SubIndication.FORMAT_FAILURE,
+        reasons=[why],
+    )
+
+
+@dataclass
+class _Verdict:
+    """The first (worst) problem found for a signature."""
+
+    indication: Indication = Indication.TOTAL_PASSED
+    sub: SubIndication | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    def fail(self, indication: Indication, sub: SubIndication, why: str) -> None:
+        rank = {Indication.TOTAL_PASSED: 0, Indication.INDETERMINATE: 1, Indication.TOTAL_FAILED: 2}
+        if rank[indication] > rank[self.indication]:
+            self.indication, self.sub = indication, sub
+            self.reasons.insert(0, why)
+        else:
+            self.reasons.append(why)
+
+
+class _Check:
+    """Everything found about one signature; its steps are the methods, run in order."""
+
+    def __init__(self, pkg: Package, doc: OfdDocument, entry: SignatureEntry) -> None:
+        self.pkg, self.doc, self.entry = pkg, doc, entry
+        self.verdict = _Verdict()
+        self.xml: SignatureXml | None = None
+        self.value: SignedValue | None = None
+        self.cert: Any = None
+        self.extra_certs: list[Any] = []
+        self.maker_cert: Any = None
+        self.intact = False
+        self.modified = False
+        self.level = "NONE"
+        self.coverage = Coverage.NONE
+        self.signing_time: dt.datetime | None = None
+        self.digest_ok: dict[str, bool] = {}
+        self.path: PathResult | None = None
+
+    # -- 1 and 2: parts and integrity ------------------------------------------------
+
+    def run_integrity(self) -> None:
+        try:
+            self.xml = read_signature_xml(self.pkg, self.entry.path)
+            if self.xml.signed_value is None:
+                raise OfdFormatError(f"{self.entry.path} names no SignedValue")
+            self.value = parse_signed_value(self.pkg.read(self.xml.signed_value))
+        except (OfdFormatError, SesFormatError) as exc:
+            self.verdict.fail(Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE, str(exc))
+            return
+        self.signing_time = _xml_time(self.xml.signature_time)
+        if self.value.format is ValueFormat.BARE_SM2:
+            self.verdict.fail(
+                Indication.INDETERMINATE,
+                SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
+                "the signed value is a bare SM2 value without a certificate: it cannot be "
+                "verified from the file alone",
+            )
+            return
+        if self.value.ses is not None:
+            self._check_ses()
+        else:
+            self._check_cms()
+
+    def _load_cert(self, der: bytes | None, what: str) -> Any:
+        if der is None:
+            return None
+        try:
+            return load_certificate(der)
+        except ValueError as exc:
+            self.verdict.fail(
+                Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE, f"{what}: {exc}"
+            )
+            return None
+
+    def _signature_ok(self, cert: Any, algorithm: str, signature: bytes, signed: bytes) -> bool:
+        if algorithm not in _SM2_ALGORITHMS:
+            self.verdict.fail(
+                Indication.INDETERMINATE,
+                SubIndication.CRYPTO_CONSTRAINTS_FAILURE,
+                f"signature algorithm {algorithm} is not supported (SM2 only)",
+            )
+            return False
+        try:
+            point = public_point(cert)
+        except ValueError as exc:
+            self.verdict.fail(Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE, str(exc))
+            return False
+        return sm2_verify(point, signature, signed)
+
+    def _check_ses(self) -> None:
+        assert self.value is not None and self.value.ses is not None and self.xml is not None
+        ses = self.value.ses
+        self.signing_time = ses.signing_time or self.signing_time
+        self.cert = self._load_cert(ses.signer_cert, "the signer's certificate")
+        self.maker_cert = self._load_cert(ses.seal.maker_cert, "the seal maker's certificate")
+        if self.cert is None or self.maker_cert is None:
+            return
+        sig_ok = self._signature_ok(self.cert, ses.algorithm, ses.signature, ses.signed)
+        hash_ok = ses.data_hash == sm3(self.xml.raw)
+        maker_ok = self._signature_ok(
+            self.maker_cert,
+            ses.seal.maker_algorithm,
+            ses.seal.maker_signature,
+            ses.seal.maker_signed,
+        )
+        seal_file_ok = self._seal_file_matches(ses.seal.der)
+        if not hash_ok:
+            self.verdict.fail(
+                Indication.TOTAL_FAILED,
+                SubIndication.HASH_FAILURE,
+                f"the signed hash is not the SM3 of {self.xml.path}: it was changed",
+            )
+        if not sig_ok:
+            self.verdict.fail(
+                Indication.TOTAL_FAILED,
+                SubIndication.SIG_CRYPTO_FAILURE,
+                "the signer's SM2 signature over TBS_Sign does not verify",
+            )
+        if not maker_ok:
+            self.verdict.fail(
+                Indication.TOTAL_FAILED,
+                SubIndication.SIG_CRYPTO_FAILURE,
+                "the seal maker's SM2 signature over the seal does not verify "
+                "(the seal was altered or forged)",
+            )
+        self.intact = sig_ok and hash_ok and maker_ok and seal_file_ok
+        if ses.timestamp is not None:
+            self.verdict.reasons.append("the signature carries a timestamp, which is not checked")
+
+    def _seal_file_matches(self, embedded: bytes) -> bool:
+        assert self.xml is not None
+        if self.xml.seal is None:
+            return True
+        try:
+            parse_seal(self.pkg.read(self.xml.seal))
+            same = self.pkg.read(self.xml.seal) == embedded
+        except (OfdFormatError, SesFormatError) as exc:
+            self.verdict.fail(
+                Indication.TOTAL_FAILED,
+                SubIndication.FORMAT_FAILURE,
+                f"the seal file {self.xml.seal}: {exc}",
+            )
+            return False
+        if not same:
+            self.verdict.fail(
+                Indication.TOTAL_FAILED,
+                SubIndication.SIG_CRYPTO_FAILURE,
+                f"the seal file {self.xml.seal} is not the seal that was signed",
+            )
+        return same
+
+    def _check_cms(self) -> None:
+        assert self.value is not None and self.value.cms is not None and self.xml is not None
+        cms = self.value.cms
+        self.signing_time = cms.signing_time or self.signing_time
+        self.cert = self._load_cert(cms.signer_cert, "the signer's certificate")
+        if self.cert is None:
+            self.verdict.fail(
+                Indication.INDETERMINATE,
+                SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
+                "the SignedData does not hold its signer's certificate",
+            )
+            return
+        self.extra_certs = [
+            c
+            for d in cms.certificates
+            if (c := self._load_cert(d, "a certificate in the SignedData")) is not None
+        ]
+        sig_ok = self._signature_ok(self.cert, cms.algorithm, cms.signature, cms.signed)
+        hash_ok = cms.message_digest == sm3(self.xml.raw)
+        if not hash_ok:
+            self.verdict.fail(
+                Indication.TOTAL_FAILED,
+                SubIndication.HASH_FAILURE,
+                f"the signed digest is not the SM3 of {self.xml.path}",
+            )
+        if not sig_ok:
+            self.verdict.fail(
+                Indication.TOTAL_FAILED,
+                SubIndication.SIG_CRYPTO_FAILURE,
+                "the signer's SM2 signature does not verify",
+            )
+        self.intact = sig_ok and hash_ok
+
+    # -- 3: what changed after signing ----------------------------------------------
+
+    def _digest(self, data: bytes) -> bytes | None:
+        assert self.xml is not None
+        method = self.xml.check_method.lower()
+        if method in _SM3_METHODS:
+            return sm3(data)
+        if method == _SM3_Z_METHOD and self.cert is not None:
+            return sm3(z_value(public_point(self.cert)) + data)
+        if method in ("sha256", "sha-256", "2.16.840.1.101.3.4.2.1"):
+            return hashlib.sha256(data).digest()
+        return None
+
+    def reference_matches(self, path: str) -> bool:
+        """Whether this signature references ``path`` and its digest matches (memoised)."""
+        if path not in self.digest_ok:
+            self.digest_ok[path] = self._reference_ok(path)
+        return self.digest_ok[path]
+
+    def _reference_ok(self, path: str) -> bool:
+        assert self.xml is not None
+        refs = [r for r in self.xml.references if r.path == path]
+        if not refs or not self.pkg.has(path):
+            return False
+        try:
+            digest = self._digest(self.pkg.read(path))
+        except (OfdFormatError, ValueError):
+            return False
+        return digest is not None and all(r.check_value == digest for r in refs)
+
+    def run_changes(self, later: list[_Check]) -> None:
+        if self.xml is None or self.value is None or self.value.format is ValueFormat.BARE_SM2:
+            return
+        if self._digest(b"") is None:
+            self.verdict.fail(
+                Indication.INDETERMINATE,
+                SubIndication.CRYPTO_CONSTRAINTS_FAILURE,
+                f"CheckMethod {self.xml.check_method} is not supported",
+            )
+            return
+        changed = []
+        for ref in self.xml.references:
+            if ref.path is None:
+                changed.append(f"{ref.file_ref} (outside the package)")
+            elif not self.reference_matches(ref.path):
+                if ref.path == self.doc.signatures_path and self._continued(ref.path, later):
+                    self.level = "SIGNATURES"
+                    continue
+                changed.append(ref.path if self.pkg.has(ref.path) else f"{ref.path} (missing)")
+        if changed:
+            self.modified, self.level = True, "OTHER"
+            self.verdict.fail(
+                Indication.TOTAL_FAILED,
+                SubIndication.HASH_FAILURE,
+                "changed after signing: " + ", ".join(changed[:20]),
+            )
+        self._coverage(later)
+
+    def _continued(self, path: str, later: list[_Check]) -> bool:
+        """A protected Signatures.xml that only later, intact signatures extended."""
+        assert self.xml is not None
+        if not later or not all(c.intact for c in later):
+            return False
+        wanted = {r.check_value for r in self.xml.references if r.path == path}
+        current = self.pkg.read(path)
+        for candidate in _earlier_signatures_xml(current, [c.entry.id for c in later]):
+            if self._digest(candidate) in wanted:
+                return True
+        return False
+
+    def _coverage(self, later: list[_Check]) -> None:
+        assert self.xml is not None
+        mine = {r.path for r in self.xml.references}
+        uncovered = sorted(self.doc.shown_parts - mine)
+        unsigned = [
+            p for p in uncovered if not any(c.intact and c.reference_matches(p) for c in later)
+        ]
+        if unsigned:
+            self.coverage, self.modified, self.level = Coverage.PARTIAL, True, "OTHER"
+            self.verdict.fail(
+                Indication.TOTAL_FAILED,
+                SubIndication.FORMAT_FAILURE,
+                "parts the document shows are covered by no signature: " + ", ".join(unsigned[:20]),
+            )
+        elif uncovered:
+            self.coverage = Coverage.ENTIRE_REVISION
+            self.level = "SIGNATURES"
+            self.verdict.reasons.append(
+                "later signatures cover parts added after this one: " + ", ".join(uncovered[:20])
+            )
+        else:
+            self.coverage = Coverage.ENTIRE_FILE
+
+    # -- 4 and 5: seal rules and trust ---------------------------------------------
+
+    def run_trust(self, store: Sm2TrustStore | None, have_bundle: bool, at: dt.datetime) -> None:
+        if self.value is not None and self.value.ses is not None and self.cert is not None:
+            self._seal_rules()
+        if self.cert is None or not self.intact:
+            return
+        if store is None:
+            self.verdict.fail(
+                Indication.INDETERMINATE,
+                SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
+                "no trust bundle given: the chain cannot reach a trusted root",
+            )
+            return
+        self.path = store.validate(self.cert, extra=self.extra_certs, at=at)
+        if not self.path.trusted:
+            sub = self.path.problem or SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+            ind = (
+                Indication.TOTAL_FAILED
+                if sub is SubIndication.NOT_YET_VALID
+                else Indication.INDETERMINATE
+            )
+            self.verdict.fail(ind, sub, self.path.message)
+            return
+        if self.path.revocation is RevocationStatus.UNKNOWN:
+            self.verdict.fail(
+                Indication.INDETERMINATE,
+                SubIndication.TRY_LATER,
+                f"revocation status unknown: {self.path.message}",
+            )
+        if self.maker_cert is not None:
+            maker = store.validate(self.maker_cert, at=at)
+            if not maker.trusted:
+                self.verdict.fail(
+                    Indication.INDETERMINATE,
+                    SubIndication.CHAIN_CONSTRAINTS_FAILURE,
+                    f"the seal maker's certificate: {maker.message}",
+                )
+
+    def _seal_rules(self) -> None:
+        assert self.value is not None and self.value.ses is not None
+        seal = self.value.ses.seal
+        when = self.signing_time
+        if when is not None and (
+            (seal.valid_start is not None and when < seal.valid_start)
+            or (seal.valid_end is not None and when > seal.valid_end)
+        ):
+            self.verdict.fail(
+                Indication.INDETERMINATE,
+                SubIndication.SIG_CONSTRAINTS_FAILURE,
+                f"the seal was not valid at the signing time {when.isoformat()} "
+                f"(valid {_day(seal.valid_start)} to {_day(seal.valid_end)})",
+            )
+        der = self.cert.dump()
+        listed = der in seal.cert_list or any(
+            value in (sm3(der), hashlib.sha256(der).digest(), hashlib.sha1(der).digest())  # noqa: S324
+            for _, value in seal.cert_digests
+        )
+        if (seal.cert_list or seal.cert_digests) and not listed:
+            self.verdict.fail(
+                Indication.INDETERMINATE,
+                SubIndication.SIG_CONSTRAINTS_FAILURE,
+                "the signer's certificate is not among the seal's certificates",
+            )
+
+    # -- the report -----------------------------------------------------------------
+
+    def report(self) -> SignatureReport:
+        from signing._verify.engine import _credit_code, _dedupe, _fingerprint, _subject_str
+
+        seal = self.value.ses.seal if self.value is not None and self.value.ses else None
+        return SignatureReport(
+            field_name=self.entry.id,
+            kind=SignatureKind.SIGNATURE,
+            signer_subject=_subject_str(self.cert),
+            signer_fingerprint=_fingerprint(self.cert),
+            signer_credit_code=_credit_code(self.cert.subject) if self.cert is not None else None,
+            signing_time=self.signing_time,
+            intact=self.intact,
+            covers_whole_file=self.coverage is Coverage.ENTIRE_FILE,
+            coverage=self.coverage,
+            modified_after_signing=self.modified,
+            modification_level=self.level,
+            chain_trusted=bool(self.path and self.path.trusted),
+            revocation=self.path.revocation if self.path else RevocationStatus.NOT_CHECKED,
+            indication=self.verdict.indication,
+            sub_indication=self.verdict.sub,
+            reasons=_dedupe(self.verdict.reasons),
+            ofd_type=OfdSignatureType.SIGN if self.entry.type == "Sign" else OfdSignatureType.SEAL,
+            signature_format=self.value.format.value if self.value else None,
+            seal_name=seal.name if seal else None,
+            seal_id=seal.es_id if seal else None,
+        )
+
+
+def _day(moment: dt.datetime | None) -> str:
+    return moment.date().isoformat() if moment else "?"
+
+
+def _xml_time(text: str | None) -> dt.datetime | None:
+    """SignatureDateTime: ``yyyyMMddHHmmssZ``, ``yyyy-MM-dd HH:mm:ss`` or ISO 8601 (UTC
+    when no zone is given)."""
+    if not text:
+        return None
+    for fmt in ("%Y%m%d%H%M%SZ", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return dt.datetime.strptime(text, fmt).replace(tzinfo=dt.UTC)
+        except ValueError:
+            continue
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+_MAX_SIGN_ID = re.compile(rb"\s*<(?:[\w.-]+:)?MaxSignId\b[^>]*>([^<]*)</(?:[\w.-]+:)?MaxSignId\s*>")
+
+
+def _entry_pattern(sig_id: str) -> re.Pattern[bytes]:
+    quoted = re.escape(sig_id.encode())
+    return re.compile(
+        rb"\s*<(?P<p>[\w.-]+:)?Signature\b[^>]*\bID\s*=\s*[\"']"
+        + quoted
+        + rb"[\"'][^>]*?(?:/>|>.*?</(?P=p)?Signature\s*>)",
+        re.S,
+    )
+
+
+def _earlier_signatures_xml(current: bytes, later_ids: list[str]) -> list[bytes]:
+    """The bytes Signatures.xml may have had before the later signatures were appended:
+    their entries removed, and then also any MaxSignId after the first removed entry, or
+    the first MaxSignId's value set back (bounded guesses, each checked by its digest)."""
+    text = current
+    first_cut: int | None = None
+    for sig_id in later_ids:
+        match = _entry_pattern(sig_id).search(text)
+        if match is None:
+            return []
+        first_cut = match.start() if first_cut is None else min(first_cut, match.start())
+        text = text[: match.start()] + text[match.end() :]
+    candidates = [text]
+    if first_cut is not None:
+        tail = _MAX_SIGN_ID.sub(b"", text[first_cut:])
+        candidates.append(text[:first_cut] + tail)
+    first = _MAX_SIGN_ID.search(text)
+    if first is not None:
+        old = first.group(1).strip()
+        digits = re.sub(rb"\D", b"", old)
+        prefix = old[: len(old) - len(digits)] if digits else old
+        width = len(digits)
+        top = int(digits) if digits else 0
+        for n in range(max(top - 64, 0), top + 1):
+            value = prefix + str(n).zfill(width).encode()
+            candidates.append(text[: first.start(1)] + value + text[first.end(1) :])
+    return candidates

@@ -1,0 +1,107 @@
+"""Hostile OFD containers are verdicts (TOTAL_FAILED/FORMAT_FAILURE with a reason), never
+crashes: zip bombs, names escaping the package, duplicate or missing parts, XML entities."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from schemas.report import Indication, SubIndication
+from signing.ofd import Limits, verify_ofd
+from signing.ofd.package import OfdFormatError, Package
+from signing.ofd.writer import write_package
+
+
+def _zip(entries: list[tuple[str, bytes]]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries:
+            zf.writestr(
+                zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0)),
+                data,
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
+    return out.getvalue()
+
+
+def _failed_because(data: bytes, words: str) -> None:
+    report = verify_ofd(data, trust=None)
+    assert (report.indication, report.sub_indication) == (
+        Indication.TOTAL_FAILED,
+        SubIndication.FORMAT_FAILURE,
+    )
+    assert words in report.reasons[0], report.reasons
+
+
+def test_zip_bomb_is_refused_before_inflating() -> None:
+    bomb = write_package({"OFD.xml": b"<a/>", "Doc_0/big.bin": b"\0" * (8 * 1024 * 1024)})
+    _failed_because(bomb, "inflates")
+
+
+def test_too_many_entries() -> None:
+    data = write_package({f"f{i}": b"x" for i in range(30)})
+    with pytest.raises(OfdFormatError, match="more than 20 entries"):
+        Package(data, Limits(max_entries=20))
+
+
+@pytest.mark.parametrize("name", ["../evil.xml", "/etc/passwd", "C:/x.xml", "a\\..\\b.xml"])
+def test_names_escaping_the_package(name: str) -> None:
+    _failed_because(_zip([("OFD.xml", b"<a/>"), (name, b"x")]), "entry name")
+
+
+def test_duplicate_parts() -> None:
+    with pytest.warns(UserWarning):  # zipfile warns about the duplicate name itself
+        data = _zip([("OFD.xml", b"<a/>"), ("OFD.xml", b"<b/>")])
+    _failed_because(data, "appears twice")
+
+
+def test_gbk_entry_names_are_decoded() -> None:
+    """Chinese tools write GBK names without the UTF-8 flag: patch an ASCII placeholder of
+    the same length into GBK bytes in both the local and the central header."""
+    gbk = "印章".encode("gbk")
+    data = _zip([("OFD.xml", b"<a/>"), ("Doc_0/XXXX.png", b"x")]).replace(b"XXXX", gbk)
+    pkg = Package(data)
+    assert "Doc_0/印章.png" in pkg.paths
+    assert any("GBK" in n for n in pkg.notes)
+
+
+def test_xml_entities_are_refused() -> None:
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><ofd:OFD>&b;</ofd:OFD>'
+    )
+    _failed_because(write_package({"OFD.xml": laughs}), "refused")
+
+
+def test_external_entities_are_refused() -> None:
+    xxe = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><OFD>&e;</OFD>'
+    )
+    _failed_because(write_package({"OFD.xml": xxe}), "refused")
+
+
+def test_missing_ofd_xml() -> None:
+    _failed_because(write_package({"Doc_0/Document.xml": b"<a/>"}), "no OFD.xml")
+
+
+def test_missing_signature_part_is_a_verdict(sealed: bytes) -> None:
+    with zipfile.ZipFile(io.BytesIO(sealed)) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist() if not n.endswith("SignedValue.dat")}
+    report = verify_ofd(write_package(parts), trust=None)
+    (sig,) = report.signatures
+    assert sig.sub_indication is SubIndication.FORMAT_FAILURE
+    assert "SignedValue.dat is missing" in sig.reasons[0]
+
+
+def test_not_a_zip_at_all() -> None:
+    _failed_because(b"PK\x03\x04" + b"\0" * 100, "not a readable ZIP")
+
+
+def test_resolve_keeps_locations_inside() -> None:
+    pkg = Package(write_package({"OFD.xml": b"<a/>"}))
+    assert pkg.resolve("../Res/a.png", "Doc_0/Pages") == "Doc_0/Res/a.png"
+    assert pkg.resolve("/Doc_0/x.xml", "Doc_0/Signs") == "Doc_0/x.xml"
+    with pytest.raises(OfdFormatError, match="escapes"):
+        pkg.resolve("../../../x", "Doc_0")
