@@ -55,6 +55,9 @@ class CmsCheck:
     signing_time: Any = None  # the signing-time signed attribute (claimed), if any
 
 
+_DETACHED = frozenset({"/adbe.pkcs7.detached", "/ETSI.CAdES.detached"})
+
+
 def _hash(name: str, data: bytes) -> bytes:
     return hashlib.new(name.replace("_", "-") if name.startswith("sha3") else name, data).digest()
 
@@ -164,10 +167,35 @@ def _check(out: CmsCheck, contents: bytes, signed_bytes: bytes, subfilter: str |
         raise ValueError(f"content type is {info['content_type'].native}, not signed data")
     sd = info["content"]
     out.certificates = [c.chosen for c in sd["certificates"] or [] if c.name == "certificate"]
-    signer_infos = sd["signer_infos"]
-    if len(signer_infos) != 1:
-        raise ValueError(f"{len(signer_infos)} signer infos (exactly one expected)")
-    si = signer_infos[0]
+    signer_infos = list(sd["signer_infos"])
+    if not signer_infos:
+        raise ValueError("the CMS holds no signer info")
+    if len(signer_infos) > 8:
+        raise ValueError(f"{len(signer_infos)} signer infos")
+    # Several SignerInfos sign the same content independently (DSS reads them as one
+    # signature): the first that verifies is this signature's signer.
+    first: CmsCheck | None = None
+    for index, si in enumerate(signer_infos):
+        attempt = CmsCheck(certificates=out.certificates)
+        _check_signer(attempt, sd, si, signed_bytes, subfilter)
+        if first is None:
+            first = attempt
+        if attempt.intact:
+            if index:
+                attempt.reasons.append(
+                    f"the CMS holds {len(signer_infos)} signer infos; number {index + 1} "
+                    "verifies and is taken as the signer"
+                )
+            first = attempt
+            break
+    assert first is not None
+    out.__dict__.update(first.__dict__)
+
+
+def _check_signer(
+    out: CmsCheck, sd: Any, si: Any, signed_bytes: bytes, subfilter: str | None
+) -> None:
+    """One SignerInfo of SignedData ``sd`` over ``signed_bytes``."""
     md = si["digest_algorithm"]["algorithm"].native
     out.md_algorithm = md
     if md not in _HASHES:
@@ -201,7 +229,17 @@ def _check(out: CmsCheck, contents: bytes, signed_bytes: bytes, subfilter: str |
         out.digest_ok = ok
         content_for_digest = data
     else:
-        if econtent.native is not None and len(bytes(econtent.contents or b"")) > 0:
+        enveloped = econtent.native is not None and len(bytes(econtent.contents or b"")) > 0
+        if enveloped and subfilter in _DETACHED:
+            # ETSI EN 319 142-1 / ISO 32000: a detached signature has no content of its own;
+            # what it signs is not the PDF's bytes (DSS: not intact)
+            content_for_digest = bytes(econtent.native)
+            out.digest_ok = False
+            out.reasons.append(
+                f"a detached signature ({subfilter}) whose CMS encapsulates content: it does "
+                "not sign the PDF's bytes"
+            )
+        elif enveloped:
             # enveloping: the content is inside the CMS; the PDF bytes are not what is signed
             content_for_digest = bytes(econtent.native)
             out.digest_ok = content_for_digest == signed_bytes

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import binascii
-import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -717,23 +716,41 @@ def _revocation(sig: _Sig) -> tuple[RevocationStatus, dt.datetime | None]:
     return (RevocationStatus.GOOD if st.chain.revinfo_found else RevocationStatus.UNKNOWN), None
 
 
+def _established_time(sig: _Sig, trusted: bool) -> dt.datetime | None:
+    """The time a signature timestamp (or a document timestamp) proves: only from a token
+    that verifies and, when a trust bundle is given, from a trusted authority."""
+    st, cms = sig.status, sig.cms
+    if sig.kind is SignatureKind.DOC_TIMESTAMP:
+        if cms is None or not cms.intact or cms.tst_info is None:
+            return None
+        if trusted and not (st is not None and st.chain.trusted):
+            return None
+        try:
+            return cms.tst_info["gen_time"].native
+        except Exception:
+            return None
+    if st is None or st.ts_time is None or (trusted and not st.ts_trusted):
+        return None
+    return st.ts_time
+
+
 def _level(
-    sig: _Sig, sigs: list[_Sig], reader: Any, doc: _DocData, intact: bool
+    sig: _Sig, sigs: list[_Sig], reader: Any, doc: _DocData, intact: bool, trusted: bool
 ) -> PadesLevel | None:
+    """The PAdES baseline level the file establishes for ``sig`` (timestamps count only
+    when they verify, and are trusted when a trust bundle is given)."""
     if sig.kind is not SignatureKind.SIGNATURE or not intact:
         return None
-    st = sig.status
     later_ts = [
         s
         for s in sigs
         if s.kind is SignatureKind.DOC_TIMESTAMP
-        and s.cms is not None
-        and s.cms.intact
+        and _established_time(s, trusted) is not None
         and s.signed_revision is not None
         and sig.signed_revision is not None
         and s.signed_revision > sig.signed_revision
     ]
-    has_sig_ts = st is not None and st.ts_time is not None
+    has_sig_ts = _established_time(sig, trusted) is not None
     if not has_sig_ts and not later_ts:
         return PadesLevel.B_B
     if not doc.has_dss or not (doc.certs or doc.crls or doc.ocsps):
@@ -807,12 +824,8 @@ def _report_for(
     ts_time = None
     if sig.kind is SignatureKind.SIGNATURE:
         signing_time = claimed_signing_time(cms.signing_time if cms else None, sig.sig_obj)
-    if st is not None and st.ts_time is not None:
-        ts_time = st.ts_time
-    poe = ts_time if (st is not None and st.ts_trusted) else None
-    if sig.kind is SignatureKind.DOC_TIMESTAMP and cms is not None and cms.tst_info is not None:
-        with contextlib.suppress(Exception):
-            ts_time = cms.tst_info["gen_time"].native
+    ts_time = _established_time(sig, trust is not None)
+    poe = st.ts_time if (st is not None and st.ts_trusted) else None
 
     indication, sub = Indication.TOTAL_PASSED, None
     if sig.format_error:
@@ -913,7 +926,7 @@ def _report_for(
         signer_credit_code=_credit_code(cert.subject) if cert is not None else None,
         signing_time=signing_time,
         timestamp_time=ts_time,
-        pades_level=_level(sig, sigs, reader, doc, intact),
+        pades_level=_level(sig, sigs, reader, doc, intact, trust is not None),
         intact=intact,
         covers_whole_file=covers_whole,
         coverage=sig.coverage,

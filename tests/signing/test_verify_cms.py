@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import pytest
 from asn1crypto import algos, cms, x509
@@ -16,9 +17,29 @@ from tests.helpers.pki import MARKET_DEPT, demo_pki
 SIGNED = b"%PDF-1.7 the bytes a ByteRange covers"
 
 
-def _cms(econtent: bytes | None, *, digest_of: bytes, md: str = "sha256") -> bytes:
+def _cms(
+    econtent: bytes | None, *, digest_of: bytes, md: str = "sha256", then: bytes | None = None
+) -> bytes:
+    """A CMS SignedData by the market department's seal, with one SignerInfo over
+    ``digest_of`` (and a second over ``then``, if given)."""
     identity = demo_pki().issuing_department_seal(MARKET_DEPT)
     cert = x509.Certificate.load(identity.certificate.public_bytes(Encoding.DER))
+    signers = [_signer_info(identity, cert, digest_of, md)]
+    if then is not None:
+        signers.append(_signer_info(identity, cert, then, md))
+    signed_data = cms.SignedData(
+        {
+            "version": "v1",
+            "digest_algorithms": [algos.DigestAlgorithm({"algorithm": md})],
+            "encap_content_info": {"content_type": "data", "content": econtent},
+            "certificates": [cert],
+            "signer_infos": signers,
+        }
+    )
+    return cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
+
+
+def _signer_info(identity: Any, cert: x509.Certificate, digest_of: bytes, md: str) -> Any:
     attrs = cms.CMSAttributes(
         [
             cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
@@ -46,16 +67,7 @@ def _cms(econtent: bytes | None, *, digest_of: bytes, md: str = "sha256") -> byt
             "signature": signature,
         }
     )
-    signed_data = cms.SignedData(
-        {
-            "version": "v1",
-            "digest_algorithms": [algos.DigestAlgorithm({"algorithm": md})],
-            "encap_content_info": {"content_type": "data", "content": econtent},
-            "certificates": [cert],
-            "signer_infos": [signer],
-        }
-    )
-    return cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
+    return signer
 
 
 def test_detached_signature_is_intact_and_tampering_is_seen() -> None:
@@ -80,9 +92,38 @@ def test_adbe_pkcs7_sha1_is_checked_and_flagged_weak() -> None:
 
 def test_other_enveloped_content_is_not_the_pdf() -> None:
     contents = _cms(b"another document", digest_of=b"another document")
-    result = check_cms(contents, SIGNED, subfilter="/ETSI.CAdES.detached")
+    result = check_cms(contents, SIGNED, subfilter="/adbe.pkcs7.sha256")
     assert not result.intact
     assert "envelops other content" in result.reasons[0]
+
+
+@pytest.mark.parametrize("subfilter", ["/ETSI.CAdES.detached", "/adbe.pkcs7.detached"])
+@pytest.mark.parametrize("content", [b"another document", SIGNED])
+def test_a_detached_signature_that_encapsulates_content_is_not_intact(
+    subfilter: str, content: bytes
+) -> None:
+    """As DSS: a detached PAdES signature carries no content; one that does (even the
+    PDF's own bytes) is not a signature of the PDF."""
+    result = check_cms(_cms(content, digest_of=content), SIGNED, subfilter=subfilter)
+    assert not result.intact
+    assert result.reasons[0] == (
+        f"a detached signature ({subfilter}) whose CMS encapsulates content: it does not sign "
+        "the PDF's bytes"
+    )
+
+
+def test_two_signer_infos_read_as_one_signature() -> None:
+    """One SignerInfo verifies, the other does not: the signature stands, by the one that
+    verifies (DSS reads such a CMS as one signature). DER sorts the SET OF SignerInfos, so
+    which comes first depends on their bytes."""
+    both = _cms(None, digest_of=b"other bytes", then=SIGNED)
+    result = check_cms(both, SIGNED, subfilter="/ETSI.CAdES.detached")
+    assert result.intact
+    assert all("verifies and is taken as the signer" in r for r in result.reasons)
+    alone = check_cms(
+        _cms(None, digest_of=b"other bytes"), SIGNED, subfilter="/ETSI.CAdES.detached"
+    )
+    assert not alone.intact
 
 
 @pytest.mark.parametrize("junk", [b"", b"\x00" * 64, b"\x30\x82\xff\xff", b"not DER at all"])
