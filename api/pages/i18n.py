@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from api.pages.reasons import indication_zh, reason_zh
+from schemas.report import Indication, SubIndication
+
 __all__ = ["LANGS", "STRINGS", "Lang", "Translator"]
 
 Lang = Literal["zh", "en"]
@@ -303,3 +306,18 @@ class Translator:
     def __call__(self, key: str) -> str:
         zh, en = STRINGS[key]
         return zh if self.lang == "zh" else en
+
+    def reason(self, text: str) -> tuple[str, Lang]:
+        """A verifier's reason in the page's language, with the language it is in (a
+        reason without a Chinese pattern stays English)."""
+        if self.lang == "zh":
+            zh = reason_zh(text)
+            if zh is not None:
+                return zh, "zh"
+        return text, "en"
+
+    def verdict(self, indication: Indication, sub: SubIndication | None) -> str:
+        """An ETSI indication for people: Chinese words, or the codes in English."""
+        if self.lang == "zh":
+            return indication_zh(indication, sub)
+        return indication.value + (f" · {sub.value}" if sub is not None else "")

@@ -1,0 +1,198 @@
+"""Verification reasons and verdicts in Chinese, for the pages (the CLI and the JSON keep
+the verifier's English).
+
+The verifier's reasons are English sentences with the file's particulars in them (a field
+name, a page, a date). Each pattern here matches one kind of sentence and gives its
+Chinese with the same particulars; a reason no pattern knows is shown as it is, marked
+``lang="en"`` by the template. A test renders every reason the verifier's test suites
+produce and counts the ones left in English.
+"""
+
+from __future__ import annotations
+
+import re
+
+from schemas.report import Indication, SubIndication
+
+__all__ = ["indication_zh", "reason_zh"]
+
+_INDICATION = {
+    Indication.TOTAL_PASSED: "验证通过",
+    Indication.TOTAL_FAILED: "验证失败",
+    Indication.INDETERMINATE: "无法确定",
+}
+
+_SUB = {
+    SubIndication.FORMAT_FAILURE: "文件格式或结构不符，或签章后被修改",
+    SubIndication.HASH_FAILURE: "签章所覆盖的内容已被改动",
+    SubIndication.SIG_CRYPTO_FAILURE: "签名值不正确",
+    SubIndication.REVOKED: "证书已吊销",
+    SubIndication.EXPIRED: "证书已过期",
+    SubIndication.NOT_YET_VALID: "证书尚未生效",
+    SubIndication.CRYPTO_CONSTRAINTS_FAILURE: "使用了不被接受的算法",
+    SubIndication.NO_CERTIFICATE_CHAIN_FOUND: "证书不能链接到受信任的根证书",
+    SubIndication.CHAIN_CONSTRAINTS_FAILURE: "证书链不符合约束",
+    SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE: "证书链验证失败",
+    SubIndication.REVOKED_NO_POE: "证书已吊销，且无签章时间证明",
+    SubIndication.REVOKED_CA_NO_POE: "证书链中的机构证书已吊销",
+    SubIndication.OUT_OF_BOUNDS_NO_POE: "证书已过期，且无签章时间证明",
+    SubIndication.TRY_LATER: "暂无吊销状态信息，请稍后再试",
+    SubIndication.GENERIC: "无法完成验证",
+}
+
+#: A file reason naming the signature it is about: "Seal1: <a signature's reason>".
+_NAMED = re.compile(r"^(?P<who>[^:]{1,200}?): (?P<rest>.+)$")
+
+#: One kind of sentence each: (regular expression, Chinese with the same named groups).
+_SENTENCES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), zh)
+    for p, zh in (
+        (r"^no signature found in the file$", "文件中没有电子签章"),
+        (r"^not a PDF file \(no %PDF- header\)$", "不是 PDF 文件"),
+        (
+            r"^the PDF is encrypted with a password; it cannot be verified$",
+            "PDF 有密码加密，无法验证",
+        ),
+        (r"^the PDF (structure )?cannot be read.*$", "无法读取 PDF 文件结构"),
+        (
+            r"^form field (?P<f>.+) was filled in after signing: not covered by the signature$",
+            "表单域 {f} 在签章后被填写：其内容不在签章保护范围内",
+        ),
+        (
+            r"^form field (?P<f>.+) was filled in, but the signature allows no changes$",
+            "表单域 {f} 在签章后被填写，而该签章不允许任何修改",
+        ),
+        (
+            r"^form field (?P<f>.+) was filled in, but the signature locks it$",
+            "表单域 {f} 在签章后被填写，而该签章已锁定此域",
+        ),
+        (
+            r"^what a reader sees changed after signing \(page (?P<p>[\d, ]+)\)$",
+            "签章后页面显示的内容发生了变化（第 {p} 页）",
+        ),
+        (
+            r"^the signed revision has (?P<a>\d+) pages, the file now (?P<b>\d+)$",
+            "签章时文件有 {a} 页，现在有 {b} 页",
+        ),
+        (
+            r"^the widget of signature (?P<s>.+) covers signed content on page (?P<p>\d+)$",
+            "签章 {s} 的外观覆盖了第 {p} 页上已签章的内容",
+        ),
+        (
+            r"^the file is not exactly valid after the signature: (?P<why>.+)$",
+            "签章之后追加的内容结构不合规：{why}",
+        ),
+        (
+            r"^the signature does not cover a whole revision of the file$",
+            "签章没有覆盖文件的一个完整版本",
+        ),
+        (r"^the signature dictionary (?P<o>.+) was rewritten$", "签章字典（{o}）在签章后被改写"),
+        (
+            r"^signed signature field (?P<s>.+) was changed: (?P<k>.+)$",
+            "已签章的签章域 {s} 在签章后被修改（{k}）",
+        ),
+        (
+            r"^an empty signature field (?P<s>.+) with an appearance was added after signing: "
+            r"not covered by the signature$",
+            "签章后新增了带外观的空签章域 {s}：其内容无人签署",
+        ),
+        (
+            r"^an empty signature field (?P<s>.+) with an appearance was added$",
+            "签章后新增了带外观的空签章域 {s}",
+        ),
+        (
+            r"^the appearance of empty signature field (?P<s>.+) changed: signed by no one$",
+            "空签章域 {s} 的外观在签章后被改变：无人签署",
+        ),
+        (
+            r"^signature field (?P<s>.+) was added whose signature does not verify.*$",
+            "签章后新增的签章域 {s} 的签名无法验证",
+        ),
+        (
+            r"^signature field (?P<s>.+) was added whose value is not a new signature$",
+            "签章后新增的签章域 {s} 引用了已有的签章",
+        ),
+        (
+            r"^a (?P<t>/\w+) annotation was added( after signing: not covered by the signature)?$",
+            "签章后新增了注释（{t}）",
+        ),
+        (r"^an annotation that shows only when printed$", "签章后新增了只在打印时显示的注释"),
+        (
+            r"^objects changed after signing with no visible effect: (?P<w>.+)$",
+            "签章后有对象被改写，但页面显示未变：{w}",
+        ),
+        (
+            r"^later revisions add only permitted changes \((?P<l>\w+)\)$",
+            "签章后只有允许的追加（{l}）",
+        ),
+        (r"^the message digest does not match the signed bytes$", "签章所覆盖内容的摘要不符"),
+        (
+            r"^the signature value does not verify with the signer's key$",
+            "签名值不能用签章者的公钥验证",
+        ),
+        (
+            r"^a detached signature \((?P<s>.+)\) whose CMS encapsulates content: it does not "
+            r"sign the PDF's bytes$",
+            "分离式签名（{s}）却内含其他内容：它并未签署本 PDF",
+        ),
+        (r"^the bytes left out by /ByteRange .*$", "签章范围（/ByteRange）之外还有其他内容"),
+        (r"^/ByteRange .*$", "签章范围（/ByteRange）不合规"),
+        (r"^no chain to a trusted root$", "证书不能链接到受信任的根证书"),
+        (
+            r"^no trust bundle given: the chain cannot reach a trusted root$",
+            "未提供信任列表，无法确认证书链",
+        ),
+        (r"^revocation status unknown.*$", "吊销状态未知：文件和信任列表中没有有效的吊销信息"),
+        (r"^the signer's certificate was revoked on (?P<d>\S+)$", "签章者证书已于 {d} 吊销"),
+        (r"^the signer's certificate expired on (?P<d>\S+).*$", "签章者证书已于 {d} 过期"),
+        (r"^the signature timestamp's authority is not trusted.*$", "签章时间戳的颁发机构不受信任"),
+        (r"^the signature timestamp does not verify: .*$", "签章时间戳无法验证"),
+        (r"^verification did not finish within .*$", "验证超时，已停止"),
+        (
+            r"^the file carries document timestamps only, no signature$",
+            "文件只有文档时间戳，没有签章",
+        ),
+        (r"^relies on (?P<w>.+)$", "依赖已不安全的算法（{w}）"),
+        (r"^the same signature is also the value of field (?P<f>.+)$", "同一签章还被域 {f} 引用"),
+        (r"^object (?P<n>\d+) \((?P<what>[^)]+)\)(: (?P<k>.+))? changed$", "签章后对象 {n} 被修改"),
+        (r"^object (?P<n>\d+) \((?P<what>[^)]+)\) was deleted$", "签章后对象 {n} 被删除"),
+        (
+            r"^field (?P<f>.+) holds an empty signature placeholder \(not signed\)$",
+            "域 {f} 只是空的签章占位（未签署）",
+        ),
+        (
+            r"^later revisions cannot be read, so they count as changes$",
+            "签章后的版本无法读取，按已修改处理",
+        ),
+        (r"^the catalog points to another page tree$", "签章后文档换成了另一套页面"),
+        (r"^the catalog's (?P<k>/\w+) changed$", "签章后文档目录的 {k} 被修改"),
+        (r"^the form's (?P<k>/\w+) (changed|was replaced)$", "签章后表单的 {k} 被修改"),
+    )
+]
+
+
+def indication_zh(indication: Indication, sub: SubIndication | None) -> str:
+    """The verdict in Chinese, e.g. "验证失败：签章所覆盖的内容已被改动"."""
+    text = _INDICATION[indication]
+    return f"{text}：{_SUB[sub]}" if sub is not None and sub in _SUB else text
+
+
+def reason_zh(reason: str) -> str | None:
+    """The reason in Chinese, or None when no pattern knows it."""
+    found = _sentence(reason)
+    if found is not None:
+        return found
+    m = _NAMED.match(reason)
+    if m is not None:
+        rest = _sentence(m["rest"])
+        if rest is not None:
+            return f"{m['who']}：{rest}"
+    return None
+
+
+def _sentence(text: str) -> str | None:
+    for pattern, template in _SENTENCES:
+        m = pattern.match(text)
+        if m is not None:
+            return template.format(**m.groupdict())
+    return None
