@@ -74,6 +74,26 @@ _DANGEROUS = frozenset(
         "/Threads",
     }
 )
+#: Annotation types pdfium and poppler both draw from their appearance stream: added
+#: after signing, their pixels decide. Others (pop-ups, notes, attachments, redactions,
+#: media, links, unknown types) are shown differently by each viewer, or not at all.
+_PIXEL_JUDGED = frozenset(
+    {
+        "/Square",
+        "/Circle",
+        "/Line",
+        "/Polygon",
+        "/PolyLine",
+        "/Highlight",
+        "/Underline",
+        "/StrikeOut",
+        "/Squiggly",
+        "/Stamp",
+        "/Ink",
+        "/FreeText",
+        "/Caret",
+    }
+)
 _FORM_FILL_KEYS = frozenset({"/V", "/AP", "/AS", "/MK", "/DV", "/RV", "/I", "/DA"})
 _ACROFORM_SIGNING = frozenset({"/Fields", "/SigFlags", "/DR"})
 # annotation flags (ISO 32000-1, 12.5.3)
@@ -187,29 +207,44 @@ def _changed_keys(old: Any, new: Any) -> set[str]:
     return {k for k in keys if k not in old or k not in new or not same(_raw(old, k), _raw(new, k))}
 
 
-def _children(value: Any, depth: int = 0) -> Iterator[tuple[str | None, Any]]:
+def _children(
+    value: Any, skip: frozenset[str] = frozenset(), depth: int = 0
+) -> Iterator[tuple[str | None, Any]]:
     """(key, reference) for every reference directly inside ``value`` (direct containers
-    searched, references not resolved); ``key`` is the dictionary key it sits under."""
+    searched, references not resolved); ``key`` is the top-level key it sits under. Keys in
+    ``skip`` are left out at the top level only: below it a key is a name someone chose
+    (``/XObject << /Metadata 8 0 R >>`` is drawn like any other form)."""
     from pyhanko.pdf_utils import generic
 
     if depth > _MAX_DEPTH:
         return
     if isinstance(value, dict):
         for k in value:
-            if str(k) in _UNSEEN_KEYS:
+            if depth == 0 and str(k) in skip:
                 continue
             v = _raw(value, k)
             if isinstance(v, generic.IndirectObject):
                 yield str(k), v
             else:
-                for _, ref in _children(v, depth + 1):
+                for _, ref in _children(v, skip, depth + 1):
                     yield str(k), ref
     elif isinstance(value, list):
         for item in value:
             if isinstance(item, generic.IndirectObject):
                 yield None, item
             else:
-                yield from _children(item, depth + 1)
+                yield from _children(item, skip, depth + 1)
+
+
+def _unseen(role: str, obj: Any) -> frozenset[str]:
+    """The keys of ``obj`` whose values a reader never renders, where they have that
+    meaning: XMP metadata and application data of a page or a stream (an image's or a
+    form's), the page's structure and tab-order entries."""
+    from pyhanko.pdf_utils import generic
+
+    if role == "page" or isinstance(obj, generic.StreamObject):
+        return _UNSEEN_KEYS
+    return frozenset()
 
 
 class _Walk:
@@ -263,7 +298,7 @@ class _Walk:
         while stack:
             number, obj = stack.pop()
             role = self.roles.get(number, "other")
-            for key, ref in _children(obj):
+            for key, ref in _children(obj, _unseen(role, obj)):
                 child = _key(ref)
                 if child is None or child in seen:
                     continue
@@ -273,6 +308,7 @@ class _Walk:
                 seen.add(child)
                 old_child = self.old(child)
                 if old_child is None:
+                    self._dangling(child, key)
                     continue
                 self.roles.setdefault(child, _refine(child_role, old_child))
                 if self.roles[child] in ("annots", "appearance"):
@@ -280,6 +316,16 @@ class _Walk:
                 self._compare(child, old_child)
                 if self.roles[child] != "sigvalue":
                     stack.append((child, old_child))
+
+    def _dangling(self, number: int, key: str | None) -> None:
+        """A reference of the signed graph to an object the signed revision does not
+        define (readers draw nothing for it): defining it later changes the page."""
+        if self.new(number) is None:
+            return
+        kind = ChangeKind.FORBIDDEN if key in _DANGEROUS else ChangeKind.UNDEFINED
+        self.out.note(
+            kind, f"object {number}, referenced but undefined when signed, was defined later"
+        )
 
     def _compare(self, number: int, old: Any) -> None:
         if self._stable(number, old):
@@ -384,6 +430,10 @@ class _Walk:
             danger = _changed_keys(old, new) & _DANGEROUS
             if danger:
                 self.out.note(ChangeKind.FORBIDDEN, f"{label} changed {', '.join(sorted(danger))}")
+                return
+            problem = _shape_problem(new) if role == "annot" else None
+            if problem is not None:
+                self.out.note(ChangeKind.FORBIDDEN, f"{label} changed: {problem}")
                 return
         kind = ChangeKind.ANNOTATION if role == "annot" else ChangeKind.UNDEFINED
         self.out.note(kind, f"{label} changed")
@@ -491,19 +541,27 @@ class _Walk:
         if role == "fields":
             self.out.note(ChangeKind.UNDEFINED, f"a form field {_field_name(self, obj)} was added")
             return
-        flags = _flags(obj)
-        if flags & (_HIDDEN | _NOVIEW) and flags & _PRINT:
-            self.out.note(ChangeKind.FORBIDDEN, "an annotation that shows only when printed")
-        elif "/A" in obj or "/AA" in obj:
-            self.out.note(ChangeKind.FORBIDDEN, "an annotation with an action was added")
+        sub = str(_raw(obj, "/Subtype")) if "/Subtype" in obj else "(no subtype)"
+        problem = _shape_problem(obj)
+        if problem is None and sub not in _PIXEL_JUDGED:
+            problem = "viewers differ in whether and how they show it"
+        elif problem is None and ("/A" in obj or "/AA" in obj or "/Popup" in obj):
+            problem = "it carries an action or a pop-up"
+        elif problem is None and not isinstance(self.deref_new(_get(obj, "/AP")), dict):
+            problem = "it has no appearance stream: each viewer draws its own"
+        if problem is not None:
+            self.out.note(ChangeKind.FORBIDDEN, f"a {sub} annotation was added: {problem}")
         else:
-            sub = str(obj.get("/Subtype", "")) or "annotation"
             self.out.note(ChangeKind.ANNOTATION, f"a {sub} annotation was added")
 
     def _added_signature(self, obj: Any, role: str, page: int | None) -> None:
         value = _inherited_raw(self.deref_new, obj, "/V")
         v = _key(value)
         name = _field_name(self, obj)
+        problem = _shape_problem(obj) if role == "annots" else None
+        if problem is not None:
+            self.out.note(ChangeKind.FORBIDDEN, f"signature field {name} was added: {problem}")
+            return
         if v is None and value is None:
             if role == "annots" and _visible(obj):
                 self.out.note(
@@ -532,14 +590,14 @@ class _Walk:
 
     def _widget(self, obj: Any, name: str, pages: list[int] | None = None) -> None:
         """Record a later signature's widget for the visual line (on each page that
-        lists it), or refuse one a viewer shows only when printing."""
-        flags = _flags(obj)
-        if flags & (_HIDDEN | _NOVIEW) and flags & _PRINT:
-            self.out.note(ChangeKind.FORBIDDEN, f"signature {name} shows only when printed")
+        lists it), or refuse one whose place or flags are not plain (see _shape_problem)."""
+        problem = _shape_problem(obj)
+        if problem is not None:
+            self.out.note(ChangeKind.FORBIDDEN, f"the widget of signature {name}: {problem}")
             return
         if not _visible(obj):
             return
-        rect = _rect(self.deref_new(_raw(obj, "/Rect")))
+        rect = _rect(_raw(obj, "/Rect"))
         where = [p for p in (pages or self._pages_listing(obj)) if p in self.pages]
         if rect is None or not where:
             self.out.note(ChangeKind.UNDEFINED, f"the widget of signature {name} has no place")
@@ -813,17 +871,43 @@ def _field_name(walk: _Walk, obj: Any) -> str:
     return ".".join(reversed(parts)) or "(unnamed)"
 
 
-def _flags(obj: Any) -> int:
-    value = obj.get("/F", 0) if isinstance(obj, dict) else 0
-    return value if isinstance(value, int) else 0
+def _flags(obj: Any) -> int | None:
+    """An annotation's /F as written: a direct non-negative integer (absent: 0); None for
+    anything else (a reference, a real number), which viewers read differently."""
+    from pyhanko.pdf_utils import generic
+
+    if not isinstance(obj, dict) or "/F" not in obj:
+        return 0
+    value = _raw(obj, "/F")
+    if isinstance(value, generic.NumberObject) and not isinstance(value, bool) and value >= 0:
+        return int(value)
+    return None
 
 
 def _rect(value: Any) -> tuple[float, float, float, float] | None:
-    try:
-        x0, y0, x1, y1 = (float(v) for v in value)
-    except (TypeError, ValueError):
+    """A rectangle written as exactly four direct numbers (None for anything else)."""
+    from pyhanko.pdf_utils import generic
+
+    if not isinstance(value, list) or len(value) != 4:
         return None
+    if not all(isinstance(v, generic.NumberObject | generic.FloatObject) for v in value):
+        return None
+    x0, y0, x1, y1 = (float(v) for v in value)
     return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+
+
+def _shape_problem(obj: Any) -> str | None:
+    """Why an annotation added or changed after signing cannot be judged by its pixels:
+    flags or rectangle not written plainly (a reference, a real /F, five numbers: each
+    viewer reads them its own way), or flags that show it only when printed."""
+    flags = _flags(obj)
+    if flags is None:
+        return "its flags (/F) are not a plain integer"
+    if "/Rect" in obj and _rect(_raw(obj, "/Rect")) is None:
+        return "its rectangle (/Rect) is not four plain numbers"
+    if flags & (_HIDDEN | _NOVIEW) and flags & _PRINT:
+        return "it shows only when printed"
+    return None
 
 
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
@@ -831,11 +915,15 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
 
 
 def _visible(obj: Any) -> bool:
-    """Whether a widget can show anything: not hidden, a non-empty /Rect."""
-    if _flags(obj) & (_HIDDEN | _NOVIEW):
+    """Whether a widget can show anything: not hidden, a non-empty /Rect (a widget whose
+    flags or rectangle cannot be read counts as visible)."""
+    flags = _flags(obj)
+    if flags is not None and flags & (_HIDDEN | _NOVIEW):
         return False
-    rect = _rect(obj.get("/Rect")) if "/Rect" in obj else None
-    return rect is not None and rect[2] - rect[0] > 0.5 and rect[3] - rect[1] > 0.5
+    if "/Rect" not in obj:
+        return False
+    rect = _rect(_raw(obj, "/Rect"))
+    return rect is None or (rect[2] - rect[0] > 0.5 and rect[3] - rect[1] > 0.5)
 
 
 def analyse_changes(

@@ -136,6 +136,10 @@ def _look(signed: bytes, final: bytes, found: ChangeAnalysis, verdict: ChangeVer
         ):
             if blank:
                 allowed.append(region)
+                verdict.warnings.append(
+                    f"signature {widget.name} shows its appearance on page {widget.page + 1} "
+                    "after signing: what it shows is covered by that signature, not by this one"
+                )
             else:
                 verdict.modified = True
                 verdict.reasons.append(_over_content(widget))

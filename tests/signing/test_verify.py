@@ -102,13 +102,23 @@ def _append(data: bytes, edit: str) -> bytes:
         )
         w.insert_page(page)
     else:
+        box = generic.ArrayObject([generic.NumberObject(x) for x in (0, 0, 595, 842)])
+        black = generic.StreamObject(
+            {
+                generic.pdf_name("/Type"): generic.pdf_name("/XObject"),
+                generic.pdf_name("/Subtype"): generic.pdf_name("/Form"),
+                generic.pdf_name("/BBox"): box,
+            },
+            stream_data=b"0 0 0 rg 0 0 595 842 re f",
+        )
         annot = w.add_object(
             generic.DictionaryObject(
                 {
                     generic.pdf_name("/Type"): generic.pdf_name("/Annot"),
                     generic.pdf_name("/Subtype"): generic.pdf_name("/Square"),
-                    generic.pdf_name("/Rect"): generic.ArrayObject(
-                        [generic.NumberObject(x) for x in (0, 0, 595, 842)]
+                    generic.pdf_name("/Rect"): box,
+                    generic.pdf_name("/AP"): generic.DictionaryObject(
+                        {generic.pdf_name("/N"): w.add_object(black)}
                     ),
                 }
             )
