@@ -77,7 +77,10 @@ def test_a_timed_out_worker_is_killed_and_replaced(
 ) -> None:
     verifier = Verifier(bundle, timeout=TIMEOUT, pool=slow_pool)
     good = sealed_pdf(PadesLevel.B_LT, MARKET_DEPT)
-    assert verifier.verify(good).indication is Indication.TOTAL_PASSED  # starts the worker
+    # start the worker under a generous bound (a loaded machine starts Python slowly)
+    warm = Verifier(bundle, timeout=60, pool=slow_pool)
+    assert warm.verify(good).indication is Indication.TOTAL_PASSED
+    assert verifier.verify(good).indication is Indication.TOTAL_PASSED
     (pid,) = slow_pool.pids()
     assert _running(pid)
     threads = threading.active_count()
@@ -97,7 +100,7 @@ def test_a_timed_out_worker_is_killed_and_replaced(
     assert slow_pool.pids() == []
     assert threading.active_count() == threads, "a thread was left behind"
     # the next call gets a fresh worker, and the answer is as before
-    assert verifier.verify(good).indication is Indication.TOTAL_PASSED
+    assert warm.verify(good).indication is Indication.TOTAL_PASSED
     assert slow_pool.pids() != [pid]
 
 

@@ -237,7 +237,8 @@ def test_verify_page_passes_a_copy_and_refuses_a_tampered_one(
     assert "未通过" in verdict, verdict
     first = page.locator("li.seal").first.inner_text()
     assert "完好（未被篡改）: 否" in first, first
-    assert "TOTAL_FAILED" in first
+    assert "验证失败：签章所覆盖的内容已被改动" in first  # TOTAL_FAILED / HASH_FAILURE, in words
+    assert "签章所覆盖内容的摘要不符" in first  # the reason, in Chinese
     page.get_by_text("查看 JSON 报告").click()
     json_text = page.locator("details.json pre").inner_text()
     assert '"indication": "TOTAL_FAILED"' in json_text
