@@ -15,13 +15,16 @@ each reads :data:`~tests.helpers.licenses.SIGNED_TEXT`, and a forgery makes a vi
         data = case.build()          # cached base, fresh forgery
 
 The classes: the new revision vouching for itself (DSS, /Info, /Metadata, objects prepared
-with harmless-looking keys), object streams redefined under their old number, other
-generations, parser differentials (xref and trailer tricks; raw bytes from
-:mod:`tests.helpers.rawpdf`), signature widgets that show what no one signed, visible
-changes the rules allow, and the published classes: ISA, SWA, USF (Mladenov et al., "1
-Trillion Dollar Refund", CCS 2019), shadow hide / replace / hide-and-replace (Mainka et
-al., "Shadow Attacks", NDSS 2021), EAA and SSA (Rohlmann et al., "Breaking the
-Specification", S&P 2021).
+with harmless-looking keys or under resource names like /Metadata), object streams
+redefined under their old number, other generations, parser differentials (xref and
+trailer tricks; raw bytes from :mod:`tests.helpers.rawpdf`), signature widgets that show
+what no one signed, visible changes the rules allow (including widgets whose /Rect is
+hard to read and a self-signed "amendment"), the published classes (shadow attacks
+through references the signed revision leaves dangling among them), and annotations a
+renderer may leave out (flags, popups, redactions). The published classes: ISA, SWA, USF
+(Mladenov et al., "1 Trillion Dollar Refund", CCS 2019), shadow hide / replace /
+hide-and-replace (Mainka et al., "Shadow Attacks", NDSS 2021), EAA and SSA (Rohlmann et
+al., "Breaking the Specification", S&P 2021).
 """
 
 from __future__ import annotations
@@ -54,8 +57,10 @@ from signing.seal import PadesLevel, SealAppearance
 from tests.helpers import rawpdf
 from tests.helpers.licenses import (
     BLANK_BOX,
+    DANGLING,
     FORGED_TEXT,
     LINE_BOX,
+    PAGE_BOX,
     SECOND_DEPT,
     add_validation_data,
     certified_license,
@@ -70,21 +75,23 @@ from tests.helpers.licenses import (
     line_content,
     numbers,
     redefine,
+    sealed_dangling,
     sealed_field,
     sealed_form,
     sealed_layers,
     sealed_license,
     sealed_license_signed_last,
+    sealed_named_resource,
     sealed_objstm_license,
     sealed_prepared,
     sealed_two_faced,
     sealed_two_page_license,
     written,
 )
-from tests.helpers.pki import embedded_tsa, sealer
+from tests.helpers.pki import embedded_tsa, sealer, self_signed_sealer
 from tests.helpers.shadow import FIELD, replace_field
 
-__all__ = ["ATTACKS", "BENIGN", "Case"]
+__all__ = ["AMENDMENT_FIELD", "ATTACKS", "BENIGN", "Case"]
 
 
 def _forge_content(writer: IncrementalPdfFileWriter, **keys: generic.PdfObject) -> None:
@@ -132,17 +139,19 @@ def _append_field(writer: IncrementalPdfFileWriter, fld: generic.IndirectObject)
         writer.update_root()
 
 
-def _widget(
+def _annot(
     writer: IncrementalPdfFileWriter,
-    box: tuple[float, float, float, float],
+    subtype: str,
+    box: tuple[float, float, float, float] = LINE_BOX,
     **entries: generic.PdfObject,
 ) -> generic.IndirectObject:
-    """A widget annotation (printable) at ``box`` with ``entries``, on the first page."""
+    """An annotation ``subtype`` (printable) at ``box`` on the first page, with
+    ``entries`` added or replacing; not yet in the page's /Annots."""
     page_ref, _ = first_page(writer)
     d = generic.DictionaryObject(
         {
             pdf_name("/Type"): pdf_name("/Annot"),
-            pdf_name("/Subtype"): pdf_name("/Widget"),
+            pdf_name("/Subtype"): pdf_name("/" + subtype),
             pdf_name("/Rect"): numbers(*box),
             pdf_name("/F"): generic.NumberObject(4),
             pdf_name("/P"): page_ref,
@@ -150,6 +159,20 @@ def _widget(
     )
     d.update({pdf_name("/" + k): v for k, v in entries.items()})
     return writer.add_object(d)
+
+
+def _forged_ap(writer: IncrementalPdfFileWriter) -> generic.DictionaryObject:
+    """An /AP dictionary for :data:`LINE_BOX`: white, showing :data:`FORGED_TEXT`."""
+    return generic.DictionaryObject({pdf_name("/N"): line_appearance(writer)})
+
+
+def _widget(
+    writer: IncrementalPdfFileWriter,
+    box: tuple[float, float, float, float],
+    **entries: generic.PdfObject,
+) -> generic.IndirectObject:
+    """A widget annotation (printable) at ``box`` with ``entries``, on the first page."""
+    return _annot(writer, "Widget", box, **entries)
 
 
 def _issuer_signature(reader: Any) -> generic.IndirectObject:
@@ -332,12 +355,46 @@ def structelem_type_on_xobject(sealed: bytes) -> bytes:
 
     A viewer shows :data:`FORGED_TEXT`. Attack: structure elements may change, and the
     object says it is one."""
+    return _forge_form(sealed)
+
+
+def _forge_form(sealed: bytes) -> bytes:
+    """A later update rewriting the one form XObject of the page's /XObject resources to
+    show :data:`FORGED_TEXT` (its dictionary kept)."""
     writer = incremental(sealed)
     _, page = first_page(writer)
-    ref = page["/Resources"]["/XObject"].raw_get("/Fm0")
+    xobjects = page["/Resources"]["/XObject"]
+    (name,) = list(xobjects)
+    ref = xobjects.raw_get(name)
     old = ref.get_object()
     keys = {k: old.raw_get(k) for k in old if k != "/Length"}
-    redefine(writer, ref, generic.StreamObject(keys, stream_data=cover_content()))
+    redefine(writer, ref, generic.StreamObject(keys, stream_data=forged_content(old.data)))
+    return written(writer)
+
+
+def xobject_named_like_metadata(sealed: bytes) -> bytes:
+    """Base :func:`sealed_named_resource` ("XObject", "Metadata" or "PieceInfo"): the
+    signed line is drawn by a form XObject whose *resource name* is /Metadata
+    (``/XObject << /Metadata N 0 R >>``, ``/Metadata Do``) or /PieceInfo. A later update
+    rewrites that form to show the forged line.
+
+    A viewer shows :data:`FORGED_TEXT`. Attack: XMP metadata and page-piece data may change
+    after signing, but a key is only metadata where the catalog or a page puts it; here
+    it is a resource name, and the object is page content."""
+    return _forge_form(sealed)
+
+
+def font_named_like_metadata(sealed: bytes) -> bytes:
+    """Base :func:`sealed_named_resource` ("Font", "Metadata"): the signed line is set in
+    a font whose resource name is /Metadata (``/Metadata 18 Tf``). A later update gives
+    that font an /Encoding whose /Differences draw '4' as "nine".
+
+    A viewer shows "No. 2029-0001" from the signed content stream. Attack: as
+    :func:`xobject_named_like_metadata`, for the font."""
+    writer = incremental(sealed)
+    _, page = first_page(writer)
+    ref = page["/Resources"]["/Font"].raw_get("/Metadata")
+    redefine(writer, ref, _digit_swapped_font(ref.get_object()))
     return written(writer)
 
 
@@ -464,19 +521,24 @@ def objstm_redefines_font(sealed: bytes) -> bytes:
     A viewer shows another license number from the same signed content stream."""
 
     def edit(font: Any, free: int) -> tuple[Any, dict[rawpdf.ObjectKey, bytes]]:
-        new = generic.DictionaryObject({k: font.raw_get(k) for k in font})
-        new[pdf_name("/Encoding")] = generic.DictionaryObject(
-            {
-                pdf_name("/Type"): pdf_name("/Encoding"),
-                pdf_name("/BaseEncoding"): pdf_name("/WinAnsiEncoding"),
-                pdf_name("/Differences"): generic.ArrayObject(
-                    [generic.NumberObject(ord("4")), pdf_name("/nine")]
-                ),
-            }
-        )
-        return new, {}
+        return _digit_swapped_font(font), {}
 
     return _redefine_object_stream(sealed, _font_number, edit)
+
+
+def _digit_swapped_font(font: Any) -> generic.DictionaryObject:
+    """A copy of ``font`` whose /Encoding draws code '4' as glyph "nine"."""
+    new = generic.DictionaryObject({k: font.raw_get(k) for k in font})
+    new[pdf_name("/Encoding")] = generic.DictionaryObject(
+        {
+            pdf_name("/Type"): pdf_name("/Encoding"),
+            pdf_name("/BaseEncoding"): pdf_name("/WinAnsiEncoding"),
+            pdf_name("/Differences"): generic.ArrayObject(
+                [generic.NumberObject(ord("4")), pdf_name("/nine")]
+            ),
+        }
+    )
+    return new
 
 
 def objstm_lists_redefined_page(sealed: bytes) -> bytes:
@@ -636,19 +698,26 @@ def prev_skips_forged_section(sealed: bytes) -> bytes:
 # -- 5. signature widgets that show what no one signed ---------------------------------------
 
 
+WriterPart = Callable[[IncrementalPdfFileWriter], Any]
+"""Makes one value of a forged object, adding what it needs to the writer."""
+
+
 def _sig_widget_over_text(
-    sealed: bytes, value: Callable[[IncrementalPdfFileWriter], Any] | None
+    sealed: bytes, value: WriterPart | None, rect: WriterPart | None = None
 ) -> bytes:
     """A later update adding signature field ``Seal2`` over the holder's line, with
-    value ``value(writer)`` (None: empty) and an opaque appearance showing the forgery."""
+    value ``value(writer)`` (None: empty) and an opaque appearance showing the forgery
+    (``rect``: its /Rect, default :data:`LINE_BOX` written plainly)."""
     writer = incremental(sealed)
     entries: dict[str, generic.PdfObject] = {
         "FT": pdf_name("/Sig"),
         "T": generic.TextStringObject("Seal2"),
-        "AP": generic.DictionaryObject({pdf_name("/N"): line_appearance(writer)}),
+        "AP": _forged_ap(writer),
     }
     if value is not None:
         entries["V"] = value(writer)
+    if rect is not None:
+        entries["Rect"] = rect(writer)
     fld = _widget(writer, LINE_BOX, **entries)
     _append_annot(writer, fld)
     _append_field(writer, fld)
@@ -708,6 +777,37 @@ def empty_signature_field_over_text(sealed: bytes) -> bytes:
     return _sig_widget_over_text(sealed, None)
 
 
+def empty_signature_field_indirect_rect(sealed: bytes) -> bytes:
+    """As :func:`empty_signature_field_over_text`, the widget's /Rect an indirect array
+    (``/Rect 31 0 R``, a valid PDF).
+
+    A viewer shows the forged line. Attack: a check that reads /Rect without resolving
+    it takes the widget for invisible and never looks at what it draws."""
+    return _sig_widget_over_text(sealed, None, lambda w: w.add_object(numbers(*LINE_BOX)))
+
+
+def empty_signature_field_indirect_coordinate(sealed: bytes) -> bytes:
+    """As :func:`empty_signature_field_indirect_rect`, one coordinate of the /Rect an
+    indirect number (``[60 745 31 0 R 790]``)."""
+    x1, y1, x2, y2 = LINE_BOX
+
+    def rect(writer: IncrementalPdfFileWriter) -> generic.ArrayObject:
+        far = writer.add_object(generic.NumberObject(x2))
+        return generic.ArrayObject([*numbers(x1, y1), far, generic.NumberObject(y2)])
+
+    return _sig_widget_over_text(sealed, None, rect)
+
+
+def empty_signature_field_five_element_rect(sealed: bytes) -> bytes:
+    """As :func:`empty_signature_field_indirect_rect`, the /Rect having a fifth element
+    (``[60 745 560 790 0]``).
+
+    Where the widget lands is up to the reader: pdfium draws its appearance at the
+    bottom left of the page, over the footer; poppler refuses the box. Attack: a widget
+    whose box the verifier cannot read is not thereby invisible."""
+    return _sig_widget_over_text(sealed, None, lambda _: numbers(*LINE_BOX, 0))
+
+
 def _stamp(text: str, *, opaque: bool) -> TextStampStyle:
     """A seal appearance showing ``text`` (``opaque``: on a white background)."""
     if not opaque:
@@ -723,6 +823,31 @@ def _stamp(text: str, *, opaque: bool) -> TextStampStyle:
             x_align=AxisAlignment.ALIGN_MIN,
             y_align=AxisAlignment.ALIGN_MIN,
             inner_content_scaling=InnerScaling.STRETCH_FILL,
+        ),
+    )
+
+
+AMENDMENT_FIELD = "Amendment"
+"""The field of :func:`self_signed_amendment_on_blank`'s signature."""
+
+
+def self_signed_amendment_on_blank(sealed: bytes) -> bytes:
+    """A second signature, B-B, by a self-signed certificate named like the issuer
+    ("福州市市场监督管理局 (amendment)"; no trust bundle holds it), in field
+    :data:`AMENDMENT_FIELD` whose widget on an empty area of the page reads "AMENDMENT:
+    holder changed to LI SI".
+
+    A viewer shows the amendment as part of the license under the issuer's intact seal;
+    nothing the issuer signed is covered. Attack: a later signature's appearance is
+    content the issuer never signed; the file must not pass, and the issuer's seal must
+    warn about that widget."""
+    return self_signed_sealer("福州市市场监督管理局 (amendment)").seal(
+        sealed,
+        level=PadesLevel.B_B,
+        field_name=AMENDMENT_FIELD,
+        reason="amended",
+        appearance=SealAppearance(
+            style=_stamp("AMENDMENT: holder changed to LI SI", opaque=False), box=BLANK_BOX
         ),
     )
 
@@ -994,18 +1119,65 @@ def shadow_optional_content_toggled(sealed: bytes) -> bytes:
     return written(writer)
 
 
+def shadow_dangling_content_defined(sealed: bytes) -> bytes:
+    """Shadow "replace" through a reference to nothing. Base :func:`sealed_dangling`
+    ("contents"): the signed page's /Contents is ``[N 0 R 999 0 R]`` and object 999
+    does not exist, so the signer saw the plain license. A later update (a hand-written xref
+    stream) defines 999 as a content stream painting over the line and drawing
+    :data:`FORGED_TEXT`.
+
+    A viewer shows the forged line; no signed object was changed. Attack: a reference the
+    signed revision cannot resolve is a hole the seal leaves open."""
+    return rawpdf.append_update(
+        sealed, {DANGLING: rawpdf.stream_bytes(cover_content())}, xref="stream"
+    )
+
+
+def shadow_dangling_xobject_defined(sealed: bytes) -> bytes:
+    """As :func:`shadow_dangling_content_defined`, base ("xobject"): the signed content
+    draws /X1 after the line and ``/XObject << /X1 999 0 R >>``; the update defines 999
+    as a page-sized form painting over the line and drawing :data:`FORGED_TEXT`."""
+    reader = PdfFileReader(io.BytesIO(sealed), strict=False)
+    font = reader.root["/Pages"]["/Kids"][0]["/Resources"]["/Font"].raw_get("/F1")
+    fonts = rawpdf.dict_bytes({"/F1": rawpdf.serialize(font)})
+    form = {
+        "/Type": b"/XObject",
+        "/Subtype": b"/Form",
+        "/BBox": rawpdf.serialize(numbers(*PAGE_BOX)),
+        "/Resources": rawpdf.dict_bytes({"/Font": fonts}),
+    }
+    return rawpdf.append_update(
+        sealed, {DANGLING: rawpdf.stream_bytes(cover_content(), form)}, xref="stream"
+    )
+
+
+def shadow_dangling_action_defined(sealed: bytes) -> bytes:
+    """As :func:`shadow_dangling_content_defined`, base ("open_action" or "page_aa"): the
+    catalog's /OpenAction, or the page's /AA /O, is ``999 0 R`` and nothing runs. The
+    update defines 999 as a JavaScript action adding a FreeText annotation, white, over
+    the holder's line, showing :data:`FORGED_TEXT`.
+
+    A viewer that runs document JavaScript (Acrobat) shows the forged line when the file
+    opens; poppler runs none. Attack: an action added after signing is never permitted,
+    least of all through a reference the seal could not resolve."""
+    script = (
+        f"this.addAnnot({{page: 0, type: 'FreeText', rect: {list(LINE_BOX)}, "
+        f"contents: '{FORGED_TEXT}', textSize: 18, fillColor: color.white}});"
+    )
+    action = {
+        "/Type": b"/Action",
+        "/S": b"/JavaScript",
+        "/JS": rawpdf.serialize(generic.TextStringObject(script)),
+    }
+    return rawpdf.append_update(sealed, {DANGLING: rawpdf.dict_bytes(action)}, xref="stream")
+
+
 def _annotation_over_text(certified: bytes, subtype: str, *, as_signature: bool = False) -> bytes:
     writer = incremental(certified)
-    page_ref, _ = first_page(writer)
     entries: dict[str, generic.PdfObject] = {
-        "Type": pdf_name("/Annot"),
-        "Subtype": pdf_name("/" + subtype),
-        "Rect": numbers(*LINE_BOX),
-        "F": generic.NumberObject(4),
-        "P": page_ref,
         "Contents": generic.TextStringObject(FORGED_TEXT),
         "DA": generic.TextStringObject("/Helv 18 Tf 0 g"),
-        "AP": generic.DictionaryObject({pdf_name("/N"): line_appearance(writer)}),
+        "AP": _forged_ap(writer),
     }
     if as_signature:
         entries |= {
@@ -1013,9 +1185,7 @@ def _annotation_over_text(certified: bytes, subtype: str, *, as_signature: bool 
             "T": generic.TextStringObject("Seal2"),
             "V": _issuer_signature(writer),
         }
-    annot = writer.add_object(
-        generic.DictionaryObject({pdf_name("/" + k): v for k, v in entries.items()})
-    )
+    annot = _annot(writer, subtype, **entries)
     _append_annot(writer, annot)
     if as_signature:
         _append_field(writer, annot)
@@ -1042,6 +1212,126 @@ def eaa_freetext_as_signature_field(certified: bytes) -> bytes:
     field name and the issuer's signature as its value, and listed in /AcroForm /Fields:
     disguised as a signature field to pass as "signing, permitted by P=2"."""
     return _annotation_over_text(certified, "FreeText", as_signature=True)
+
+
+# -- 8. annotations a renderer may leave out ------------------------------------------------
+
+
+class _Verbatim(generic.PdfObject):
+    """A token written as given (pyHanko writes the real number 36.0 as ``36``)."""
+
+    def __init__(self, token: bytes) -> None:
+        self.token = token
+
+    def write_to_stream(self, stream: Any, handler: Any = None, container_ref: Any = None) -> None:
+        stream.write(self.token)
+
+
+def _with_annotation(sealed: bytes, subtype: str, part: WriterPart) -> bytes:
+    """A later update adding annotation ``subtype`` over the holder's line, with the
+    entries ``part(writer)`` returns (names without the slash)."""
+    writer = incremental(sealed)
+    _append_annot(writer, _annot(writer, subtype, **part(writer)))
+    return written(writer)
+
+
+def annotation_noview_indirect_flags(sealed: bytes) -> bytes:
+    """A later update adds a Square annotation over the holder's line whose appearance is
+    white with :data:`FORGED_TEXT`, its flags indirect: ``/F 33 0 R``, object 33 being
+    36 (NoView | Print).
+
+    On screen nothing shows; a printed copy (poppler's pdftocairo prints it) reads the
+    forged line. Attack: a check
+    that reads /F without resolving it, or only looks at the screen, calls it harmless."""
+    return _with_annotation(
+        sealed,
+        "Square",
+        lambda w: {"F": w.add_object(generic.NumberObject(36)), "AP": _forged_ap(w)},
+    )
+
+
+def annotation_noview_real_flags(sealed: bytes) -> bytes:
+    """As :func:`annotation_noview_indirect_flags`, the flags a real number: ``/F 36.0``.
+    A reader that takes only integers as flags ignores them and shows the forged line on
+    screen as well."""
+    return _with_annotation(
+        sealed, "Square", lambda w: {"F": _Verbatim(b"36.0"), "AP": _forged_ap(w)}
+    )
+
+
+def popup_open_shows_parent_contents(sealed: bytes) -> bytes:
+    """A later update adds an open Popup annotation (/Open true, no appearance) over the
+    holder's line; its parent, a hidden Text annotation outside the page's /Annots, has
+    /Contents :data:`FORGED_TEXT`.
+
+    A viewer that opens popups (Acrobat) shows a note over the license reading the forged
+    line; poppler, pdfium and MuPDF draw nothing. Attack: a popup has no appearance of its
+    own; the viewer draws it from its parent's text, so no renderer comparison sees it."""
+    writer = incremental(sealed)
+    parent = _annot(
+        writer,
+        "Text",
+        (0, 0, 0, 0),
+        F=generic.NumberObject(6),
+        Contents=generic.TextStringObject(FORGED_TEXT),
+        T=generic.TextStringObject("Registrar"),
+    )
+    popup = _annot(writer, "Popup", Open=generic.BooleanObject(True), Parent=parent)
+    parent.get_object()[pdf_name("/Popup")] = popup
+    _append_annot(writer, popup)
+    return written(writer)
+
+
+def text_annotation_open(sealed: bytes) -> bytes:
+    """A later update adds an open Text annotation (/Open true, no appearance, no popup)
+    at the holder's line, its /Contents :data:`FORGED_TEXT`.
+
+    A viewer draws a note icon on the line and opens its window reading the forged
+    line. Attack: what the note says is not signed, and it shows without a click."""
+    x1, _, _, y2 = LINE_BOX
+    return _with_annotation(
+        sealed,
+        "Text",
+        lambda _: {
+            "Rect": numbers(x1, y2 - 20, x1 + 20, y2),
+            "Open": generic.BooleanObject(True),
+            "Contents": generic.TextStringObject(FORGED_TEXT),
+            "T": generic.TextStringObject("Registrar"),
+        },
+    )
+
+
+def freetext_without_appearance(sealed: bytes) -> bytes:
+    """A later update adds a FreeText annotation over the holder's line with /Contents
+    :data:`FORGED_TEXT` and /DA but no /AP.
+
+    A viewer builds the appearance itself and shows the forged line. Attack: a renderer
+    that draws only /AP streams sees nothing to compare."""
+    return _with_annotation(
+        sealed,
+        "FreeText",
+        lambda _: {
+            "Contents": generic.TextStringObject(FORGED_TEXT),
+            "DA": generic.TextStringObject("/Helv 18 Tf 0 g"),
+        },
+    )
+
+
+def redact_overlay_text(sealed: bytes) -> bytes:
+    """A later update adds a Redact annotation over the holder's line with /OverlayText
+    :data:`FORGED_TEXT` and an /RO form (white, the forged line).
+
+    MuPDF outlines the line in red; Acrobat shows the overlay text over it, and applying
+    the redaction (one click, or any "sanitise" step) burns the forged line into the page.
+    Attack: the redaction is the forger's, and what it shows is signed by no one."""
+    return _with_annotation(
+        sealed,
+        "Redact",
+        lambda w: {
+            "OverlayText": generic.TextStringObject(FORGED_TEXT),
+            "RO": line_appearance(w),
+        },
+    )
 
 
 # -- benign: what must keep passing -----------------------------------------------------------
@@ -1124,7 +1414,13 @@ class Case:
     still pass if the report warns about it."""
     shown_by_poppler: bool = True
     """poppler draws the first page differently from the base (False: poppler follows the
-    xref and shows the signed line; a reader that scans or repairs shows the forgery)."""
+    xref and shows the signed line, a reader that scans or repairs shows the forgery; or
+    only a viewer that runs scripts, opens popups, applies redactions or prints shows
+    it, or poppler refuses what another renderer draws)."""
+    later_signature: str | None = None
+    """The field of a later signature whose widget shows what the issuer never signed, on
+    blank space: the issuer's seal may stay unmodified, but must warn naming this field,
+    and the file must not pass."""
 
     def build(self) -> bytes:
         return self.change(self.base())
@@ -1148,6 +1444,16 @@ def _field(kind: str) -> Callable[[], bytes]:
     return functools.partial(sealed_field, kind)
 
 
+@functools.cache
+def _named(category: str, name: str) -> Callable[[], bytes]:
+    return functools.partial(sealed_named_resource, category, name)
+
+
+@functools.cache
+def _dangling(kind: str) -> Callable[[], bytes]:
+    return functools.partial(sealed_dangling, kind)
+
+
 ATTACKS: tuple[Case, ...] = (
     # 1. the new revision vouching for itself
     Case("dss_vri_claims_content", sealed_license, dss_vri_claims_content),
@@ -1162,6 +1468,9 @@ ATTACKS: tuple[Case, ...] = (
     Case("fields_key_on_content", _prepared("fields"), fields_key_on_content),
     Case("structelem_type_on_xobject", _prepared("structelem"), structelem_type_on_xobject),
     Case("number_tree_xobject_dict", _prepared("numtree"), number_tree_xobject_dict),
+    Case("xobject_named_metadata", _named("XObject", "Metadata"), xobject_named_like_metadata),
+    Case("xobject_named_pieceinfo", _named("XObject", "PieceInfo"), xobject_named_like_metadata),
+    Case("font_named_metadata", _named("Font", "Metadata"), font_named_like_metadata),
     # 2. object streams
     Case("objstm_redefines_page", sealed_objstm_license, objstm_redefines_page),
     Case("objstm_redefines_page_tree", sealed_objstm_license, objstm_redefines_page_tree),
@@ -1197,6 +1506,28 @@ ATTACKS: tuple[Case, ...] = (
     # 6. visible changes the rules allow
     Case("form_fill_over_text", sealed_form, form_fill_over_text, form_fill=True),
     Case("empty_signature_field_over_text", sealed_license, empty_signature_field_over_text),
+    Case(
+        "empty_signature_field_indirect_rect",
+        sealed_license,
+        empty_signature_field_indirect_rect,
+    ),
+    Case(
+        "empty_signature_field_indirect_coordinate",
+        sealed_license,
+        empty_signature_field_indirect_coordinate,
+    ),
+    Case(
+        "empty_signature_field_five_element_rect",
+        sealed_license,
+        empty_signature_field_five_element_rect,
+        shown_by_poppler=False,
+    ),
+    Case(
+        "self_signed_amendment_on_blank",
+        sealed_license,
+        self_signed_amendment_on_blank,
+        later_signature=AMENDMENT_FIELD,
+    ),
     Case("second_seal_over_text", sealed_license, second_seal_over_text),
     # 7. the published classes
     Case("isa_content_rewritten", sealed_license, isa_content_rewritten),
@@ -1214,6 +1545,20 @@ ATTACKS: tuple[Case, ...] = (
     Case("shadow_hide_field", _field("cover"), shadow_hide_field, form_fill=True),
     Case("shadow_hide_and_replace", sealed_two_faced, shadow_hide_and_replace),
     Case("shadow_optional_content_toggled", sealed_layers, shadow_optional_content_toggled),
+    Case("shadow_dangling_content", _dangling("contents"), shadow_dangling_content_defined),
+    Case("shadow_dangling_xobject", _dangling("xobject"), shadow_dangling_xobject_defined),
+    Case(
+        "shadow_dangling_open_action",
+        _dangling("open_action"),
+        shadow_dangling_action_defined,
+        shown_by_poppler=False,
+    ),
+    Case(
+        "shadow_dangling_page_aa",
+        _dangling("page_aa"),
+        shadow_dangling_action_defined,
+        shown_by_poppler=False,
+    ),
     Case("eaa_freetext_p1", _certified(1), eaa_freetext),
     Case("eaa_freetext_p2", _certified(2), eaa_freetext),
     Case("eaa_stamp_p1", _certified(1), eaa_stamp),
@@ -1222,6 +1567,23 @@ ATTACKS: tuple[Case, ...] = (
     Case("eaa_freetext_as_signature_field_p2", _certified(2), eaa_freetext_as_signature_field),
     Case("ssa_empty_signature_field_p2", _certified(2), empty_signature_field_over_text),
     Case("ssa_second_seal_over_text_p2", _certified(2), second_seal_over_text),
+    # 8. annotations a renderer may leave out
+    Case(
+        "annotation_noview_indirect_flags",
+        sealed_license,
+        annotation_noview_indirect_flags,
+        shown_by_poppler=False,
+    ),
+    Case("annotation_noview_real_flags", sealed_license, annotation_noview_real_flags),
+    Case(
+        "popup_open_shows_parent_contents",
+        sealed_license,
+        popup_open_shows_parent_contents,
+        shown_by_poppler=False,
+    ),
+    Case("text_annotation_open", sealed_license, text_annotation_open),
+    Case("freetext_without_appearance", sealed_license, freetext_without_appearance),
+    Case("redact_overlay_text", sealed_license, redact_overlay_text, shown_by_poppler=False),
 )
 """Every forgery: none may leave the issuer's seal intact and unmodified."""
 

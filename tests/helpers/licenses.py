@@ -7,7 +7,8 @@ Every license is one A4 page (two for :func:`sealed_two_page_license`) reading
 TOTAL_PASSED against a bundle of the demo PKI's roots alone. Some are *prepared* the way a
 forger who controls the document before signing would prepare it: an object that looks
 harmless and that a viewer draws, a second body of the content stream, a hidden layer, a
-form field over the line. The sealed files are cached per process (``functools.cache``).
+form field over the line, a resource named like document metadata, a reference to an
+object that does not exist yet. The sealed files are cached per process (``functools.cache``).
 """
 
 from __future__ import annotations
@@ -38,9 +39,11 @@ from tests.helpers.shadow import FIELD, form_pdf
 
 __all__ = [
     "BLANK_BOX",
+    "DANGLING",
     "FORGED_TEXT",
     "ISSUER",
     "LINE_BOX",
+    "PAGE_BOX",
     "SECOND_DEPT",
     "SIGNED_TEXT",
     "add_validation_data",
@@ -58,11 +61,13 @@ __all__ = [
     "numbers",
     "objstm_license_pdf",
     "redefine",
+    "sealed_dangling",
     "sealed_field",
     "sealed_form",
     "sealed_layers",
     "sealed_license",
     "sealed_license_signed_last",
+    "sealed_named_resource",
     "sealed_objstm_license",
     "sealed_prepared",
     "sealed_two_faced",
@@ -84,6 +89,9 @@ BLANK_BOX = (330, 420, 540, 500)
 """(x1, y1, x2, y2): an empty area of the page (no text under it)."""
 PAGE_BOX = (0, 0, 595, 842)
 """The A4 page."""
+DANGLING = 999
+"""An object number a prepared license references and never defines (sealing adds far
+fewer objects than that)."""
 
 _LINE_AT = (72, 760)
 
@@ -487,3 +495,59 @@ def sealed_layers() -> bytes:
     content += line_content(FORGED_TEXT) + b" EMC"
     writer.insert_page(_page_dict(writer, content, _resources(writer, Properties=properties)))
     return _seal(written(writer))
+
+
+def _named_resource_pdf(category: str, name: str) -> bytes:
+    """A license whose signed line is drawn through the page resource ``/name`` alone, a
+    name a diff may take for a document-level key (/Metadata, /PieceInfo). ``category``:
+    ``XObject`` (a form drawing the line, ``/name Do``) or ``Font`` (the line's font)."""
+    writer = PdfFileWriter(stream_xrefs=True)
+    key = pdf_name("/" + name)
+    if category == "XObject":
+        content = f"q /{name} Do Q".encode()
+        entry = form_xobject(writer, line_content(SIGNED_TEXT))
+    elif category == "Font":
+        content = line_content(SIGNED_TEXT).replace(b"/F1 ", f"/{name} ".encode())
+        entry = helvetica(writer)
+    else:
+        raise ValueError(f"no prepared license draws through a {category!r} resource")
+    named = generic.DictionaryObject({key: entry})
+    resources = generic.DictionaryObject({pdf_name("/" + category): named})
+    writer.insert_page(_page_dict(writer, content, resources))
+    return written(writer)
+
+
+@functools.cache
+def sealed_named_resource(category: str, name: str) -> bytes:
+    """:func:`_named_resource_pdf` sealed at B-LT (cached)."""
+    return _seal(_named_resource_pdf(category, name))
+
+
+def _dangling_pdf(kind: str) -> bytes:
+    """A license whose page or catalog references object :data:`DANGLING`, which the file
+    does not define: readers draw or run nothing for it, so the signer sees the plain
+    license. ``kind``: ``contents`` (a second entry of the page's /Contents array),
+    ``xobject`` (form /X1, drawn after the line), ``open_action`` (the catalog's
+    /OpenAction), ``page_aa`` (the page's /AA /O, run when the page opens)."""
+    extra = b" q /X1 Do Q" if kind == "xobject" else b""
+    writer, page = _one_page(line_content(SIGNED_TEXT) + extra)
+    missing = generic.IndirectObject(DANGLING, 0, writer)
+    if kind == "contents":
+        page[pdf_name("/Contents")] = generic.ArrayObject([page.raw_get("/Contents"), missing])
+    elif kind == "xobject":
+        page["/Resources"][pdf_name("/XObject")] = generic.DictionaryObject(
+            {pdf_name("/X1"): missing}
+        )
+    elif kind == "open_action":
+        writer.root[pdf_name("/OpenAction")] = missing
+    elif kind == "page_aa":
+        page[pdf_name("/AA")] = generic.DictionaryObject({pdf_name("/O"): missing})
+    else:
+        raise ValueError(f"no dangling reference of kind {kind!r}")
+    return written(writer)
+
+
+@functools.cache
+def sealed_dangling(kind: str) -> bytes:
+    """:func:`_dangling_pdf` of ``kind`` sealed at B-LT (cached)."""
+    return _seal(_dangling_pdf(kind))

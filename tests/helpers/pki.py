@@ -18,6 +18,10 @@ import datetime as dt
 import functools
 import io
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.content import RawContent
 from pyhanko.pdf_utils.writer import PdfFileWriter
@@ -42,6 +46,7 @@ __all__ = [
     "sealed_pdf",
     "sealer",
     "sealer_for",
+    "self_signed_sealer",
 ]
 
 SEED = b"evault test PKI seed"
@@ -174,3 +179,24 @@ def sealed_pdf(
     return sealer(department_credit_code).seal(
         sample_pdf(), level=PadesLevel(level), reason="issued", location="Fuzhou"
     )
+
+
+@functools.cache
+def self_signed_sealer(common_name: str) -> Sealer:
+    """A sealer whose certificate (EC P-256, subject CN ``common_name``, no credit code)
+    signs itself: anyone can make one, no trust bundle holds it. For forgeries that add a
+    signature of their own; B-B only (no TSA)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = pki_now()
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    return Sealer(LocalKeySource(certificate=certificate, private_key=key))

@@ -5,7 +5,9 @@ TOTAL_PASSED (checked here too, so that no attack passes for the wrong reason) a
 viewer show something the issuer did not sign. For the issuer's seal the verifier must not
 say "intact and not modified after signing", and the file must not be TOTAL_PASSED. A form
 fill is the one exception the rules force on us: the seal is reported modified, and the
-file may still pass if the report warns about the field.
+file may still pass if the report warns about the field. A later signature whose widget
+shows text on blank space leaves the issuer's seal unmodified; the seal must then warn,
+naming that signature's field, and the file must not pass.
 
 The verdicts are asserted on the report's fields only (intact, modified_after_signing,
 indication), never on its wording. poppler shows what a reader sees: its rendering of the
@@ -87,6 +89,9 @@ def test_every_base_passes_before_it_is_forged(verifier: Verifier, base: object)
 def test_forgery_is_not_accepted(verifier: Verifier, case: Case) -> None:
     report = verifier.verify(case.build())
     seals = _issuer_seals(report)
+    if case.later_signature is not None:
+        _assert_warns_about(report, seals, case.later_signature)
+        return
     if case.form_fill:
         assert seals, _summary(report)
         assert all(s.modified_after_signing for s in seals), _summary(report)
@@ -94,6 +99,17 @@ def test_forgery_is_not_accepted(verifier: Verifier, case: Case) -> None:
         return
     assert not any(s.intact and not s.modified_after_signing for s in seals), _summary(report)
     assert report.indication is not Indication.TOTAL_PASSED, _summary(report)
+
+
+def _assert_warns_about(
+    report: VerificationReport, seals: list[SignatureReport], field: str
+) -> None:
+    """The file does not pass, and every report on the issuer's seal warns about the later
+    signature's widget, by its field name."""
+    assert report.indication is not Indication.TOTAL_PASSED, _summary(report)
+    assert seals, _summary(report)
+    for seal in seals:
+        assert any(field in w for w in seal.warnings), f"{_summary(report)} {seal.warnings}"
 
 
 @pytest.mark.parametrize("case", BENIGN, ids=lambda c: c.name)
