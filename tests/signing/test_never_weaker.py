@@ -21,6 +21,7 @@ from pyhanko.sign.diff_analysis import ModificationLevel as PyHankoLevel
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
+from schemas.report import Indication
 from signing._pyhanko import to_asn1
 from signing.verify import Verifier
 from tests.helpers.forgeries import ATTACKS, Case
@@ -51,10 +52,13 @@ def _pyhanko_flags(data: bytes) -> bool:
 
 
 def _ours_flags(verifier: Verifier, data: bytes) -> bool:
-    """Whether our report does not call the issuer's seal (the first) intact and
-    unmodified (no signature found at all flags the file too)."""
-    seals = verifier.verify(data).signatures
-    return not seals or not (seals[0].intact and not seals[0].modified_after_signing)
+    """Whether our report refuses the file (not TOTAL_PASSED) or does not call the
+    issuer's seal (the first) intact and unmodified."""
+    report = verifier.verify(data)
+    seals = report.signatures
+    if report.indication is not Indication.TOTAL_PASSED or not seals:
+        return True
+    return not (seals[0].intact and not seals[0].modified_after_signing)
 
 
 @pytest.fixture(scope="module")
