@@ -36,6 +36,7 @@ Each difference falls in one of DSS's object-change categories (:class:`ChangeKi
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -158,11 +159,16 @@ class _Policy:
 
 def _key(obj: Any) -> int | None:
     """The object number of a reference, None for a direct object."""
+    if isinstance(obj, _reference_types()):
+        return int(getattr(obj, "idnum"))  # noqa: B009 - the union is only known at run time
+    return None
+
+
+@functools.cache
+def _reference_types() -> tuple[type, ...]:
     from pyhanko.pdf_utils import generic
 
-    if isinstance(obj, generic.IndirectObject | generic.Reference):
-        return int(obj.idnum)
-    return None
+    return (generic.IndirectObject, generic.Reference)
 
 
 def _gen(obj: Any) -> int:
