@@ -118,7 +118,8 @@ def judge_later_revisions(
         verdict.modified, verdict.permitted = True, False
         verdict.reasons = list(found.reasons[ChangeKind.FORBIDDEN])
         return verdict
-    _look(data[:signed_end], data, found, verdict)
+    if found.widgets or found.needs_rendering:
+        _look(data[:signed_end], data, found, verdict)
     _settle(found, verdict, permissions)
     return verdict
 
