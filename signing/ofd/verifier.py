@@ -36,6 +36,8 @@ from schemas.report import (
     SubIndication,
     VerificationReport,
 )
+from signing._verify.identity import signer_fields
+from signing._verify.summary import dedupe, overall_report
 from signing.ofd.certpath import PathResult, Sm2TrustStore, load_certificate, public_point
 from signing.ofd.model import (
     OfdDocument,
@@ -98,9 +100,7 @@ class OfdVerifier:
             return _failed(base, f"the OFD file cannot be read: {exc}")
         except RecursionError:
             return _failed(base, "the OFD file is nested too deeply to read")
-        from signing._verify.engine import _overall
-
-        return _overall(base, reports, notes)
+        return overall_report(base, reports, notes)
 
     def _verify_documents(
         self, pkg: Package, docs: list[OfdDocument], at: dt.datetime
@@ -475,15 +475,11 @@ class _Check:
     # -- the report -----------------------------------------------------------------
 
     def report(self) -> SignatureReport:
-        from signing._verify.engine import _credit_code, _dedupe, _fingerprint, _subject_str
-
         seal = self.value.ses.seal if self.value is not None and self.value.ses else None
         return SignatureReport(
             field_name=self.entry.id,
             kind=SignatureKind.SIGNATURE,
-            signer_subject=_subject_str(self.cert),
-            signer_fingerprint=_fingerprint(self.cert),
-            signer_credit_code=_credit_code(self.cert.subject) if self.cert is not None else None,
+            **signer_fields(self.cert),
             signing_time=self.signing_time,
             intact=self.intact,
             covers_whole_file=self.coverage is Coverage.ENTIRE_FILE,
@@ -494,7 +490,7 @@ class _Check:
             revocation=self.path.revocation if self.path else RevocationStatus.NOT_CHECKED,
             indication=self.verdict.indication,
             sub_indication=self.verdict.sub,
-            reasons=_dedupe(self.verdict.reasons),
+            reasons=dedupe(self.verdict.reasons),
             ofd_type=OfdSignatureType.SIGN if self.entry.type == "Sign" else OfdSignatureType.SEAL,
             signature_format=self.value.format.value if self.value else None,
             seal_name=seal.name if seal else None,
