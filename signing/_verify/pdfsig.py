@@ -87,6 +87,7 @@ def signature_fields(reader: Any) -> Iterator[SigField]:
         if not isinstance(fld, dict):
             continue
         partial = fld.get("/T")
+        partial = getattr(partial, "decrypted", partial)  # an encrypted file's text string
         name = f"{prefix}.{partial}" if prefix and partial else str(partial or prefix)
         ft = str(fld["/FT"]) if "/FT" in fld else inherited_ft
         kids: Any = fld.get("/Kids") if "/Kids" in fld else None

@@ -154,3 +154,9 @@ def test_field_locked_by_the_signature_and_filled_later_is_modified(
     (sig,) = report.signatures
     assert sig.intact and sig.modified_after_signing
     assert "the signature locks it" in sig.reasons[0]
+
+
+def test_an_encrypted_file_names_its_field_in_clear(corpus_dir: Path, verifier: Verifier) -> None:
+    """The field name of an encrypted file is decrypted, not a proxy object's repr."""
+    report = _verify(corpus_dir, verifier, "encrypted.pdf")
+    assert [s.field_name for s in report.signatures] == ["Signature1"]
