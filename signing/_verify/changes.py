@@ -45,7 +45,7 @@ from signing._verify.objects import ObjectReadError, RevisionObjects
 
 __all__ = ["ChangeAnalysis", "ChangeKind", "Widget", "analyse_changes", "same"]
 
-_MAX_DEPTH = 32
+_MAX_DEPTH = 64
 _MAX_LISTED = 8
 
 #: Catalog entries a reader does not see.
@@ -73,6 +73,9 @@ _DANGEROUS = frozenset(
         "/Encrypt",
         "/URI",
         "/Threads",
+        "/Usage",
+        "/Intent",
+        "/Alternates",
     }
 )
 #: Annotation types pdfium and poppler both draw from their appearance stream: added
@@ -95,6 +98,8 @@ _PIXEL_JUDGED = frozenset(
         "/Caret",
     }
 )
+#: Keys whose values decide which content shows, on screen or in print (layers).
+_OPTIONAL_CONTENT_KEYS = frozenset({"/OC", "/OCProperties", "/Properties"})
 _FORM_FILL_KEYS = frozenset({"/V", "/AP", "/AS", "/MK", "/DV", "/RV", "/I", "/DA"})
 _ACROFORM_SIGNING = frozenset({"/Fields", "/SigFlags", "/DR"})
 # annotation flags (ISO 32000-1, 12.5.3)
@@ -222,8 +227,8 @@ def _children(
     (``/XObject << /Metadata 8 0 R >>`` is drawn like any other form)."""
     from pyhanko.pdf_utils import generic
 
-    if depth > _MAX_DEPTH:
-        return
+    if depth > _MAX_DEPTH:  # fail closed: what lies deeper would go unchecked
+        raise ObjectReadError(f"an object nests more than {_MAX_DEPTH} direct objects")
     if isinstance(value, dict):
         for k in value:
             if depth == 0 and str(k) in skip:
@@ -240,6 +245,16 @@ def _children(
                 yield None, item
             else:
                 yield from _children(item, skip, depth + 1)
+
+
+def _unseen_refs(obj: Any, skip: frozenset[str]) -> list[int]:
+    """The objects ``obj`` references under the keys ``skip`` (what a reader never sees)."""
+    if not isinstance(obj, dict):
+        return []
+    out: list[int] = []
+    for key in skip & set(obj):
+        out.extend(n for _, r in _children({key: _raw(obj, key)}) if (n := _key(r)) is not None)
+    return out
 
 
 def _unseen(role: str, obj: Any) -> frozenset[str]:
@@ -262,6 +277,7 @@ class _Walk:
         self.roles: dict[int, str] = {}
         self.pages: dict[int, int] = {}
         self.owner: dict[int, int] = {}  # an annotation array -> the page it belongs to
+        self._regenerated: str | None = None
         self.current: int | None = None
 
     # -- resolution -------------------------------------------------------------------
@@ -284,7 +300,9 @@ class _Walk:
         return self.new(n) if n is not None else value
 
     # -- the walk ---------------------------------------------------------------------
-    def run(self, old_root_ref: Any, new_root_ref: Any, signatures: set[int]) -> None:
+    def run(
+        self, old_root_ref: Any, new_root_ref: Any, signatures: set[int], info: Any = None
+    ) -> None:
         root_n, new_root_n = _key(old_root_ref), _key(new_root_ref)
         if root_n is None or new_root_n is None:
             self.out.note(ChangeKind.FORBIDDEN, "the trailer has no catalog reference")
@@ -301,15 +319,25 @@ class _Walk:
             self._catalog(old_root, new_root)
         stack = [(root_n, old_root)]
         seen = {root_n}
+        unseen_roots: list[int] = [n for n in (_key(info),) if n is not None]
         while stack:
             number, obj = stack.pop()
             role = self.roles.get(number, "other")
-            for key, ref in _children(obj, _unseen(role, obj)):
+            skip = _unseen(role, obj)
+            unseen_roots.extend(
+                n
+                for k in skip
+                if k in obj
+                for _, r in _children({k: _raw(obj, k)})
+                if (n := _key(r))
+            )
+            for key, ref in _children(obj, skip):
                 child = _key(ref)
                 if child is None or child in seen:
                     continue
                 child_role = _role(role, key)
                 if child_role is None:
+                    unseen_roots.append(child)
                     continue
                 seen.add(child)
                 old_child = self.old(child)
@@ -322,6 +350,48 @@ class _Walk:
                 self._compare(child, old_child)
                 if self.roles[child] != "sigvalue":
                     stack.append((child, old_child))
+        self._unreached(seen, unseen_roots)
+
+    def _unreached(self, seen: set[int], unseen_roots: list[int]) -> None:
+        """Objects of the signed revision that a later revision rewrote (or whose object
+        stream it rewrote) although the walk never reached them: harmless inside what a
+        reader does not see (DSS, metadata, structure tree, /Info), never otherwise — a
+        viewer may reach them by a way the walk does not take."""
+        objs = self.objs
+        written: set[int] = set()
+        for rev in range(self.signed + 1, self.final + 1):
+            written |= objs.written_in(rev)
+        candidates = {n for n in written if n not in seen and self.existed(n)}
+        for n in list(candidates):
+            old = self.old(n)
+            kind = str(old.get("/Type", "")) if isinstance(old, dict) else ""
+            if kind in ("/XRef", "/ObjStm"):
+                candidates.discard(n)  # a container: its members are judged themselves
+            if kind == "/ObjStm":
+                candidates |= {m for m in objs.members(n, self.signed) if m not in seen}
+        if not candidates:
+            return
+        candidates -= self._reachable(unseen_roots, candidates)
+        for n in sorted(candidates)[:_MAX_LISTED]:
+            self.out.note(
+                ChangeKind.FORBIDDEN,
+                f"object {n} changed after signing where the comparison does not reach it",
+            )
+
+    def _reachable(self, roots: list[int], wanted: set[int]) -> set[int]:
+        """Which of ``wanted`` the signed revision reaches from ``roots`` (bounded)."""
+        found: set[int] = set()
+        todo, visited = list(roots), set[int]()
+        while todo and found != wanted and len(visited) < 100_000:
+            n = todo.pop()
+            if n in visited:
+                continue
+            visited.add(n)
+            if n in wanted:
+                found.add(n)
+            obj = self.old(n)
+            todo.extend(c for _, r in _children(obj) if (c := _key(r)) is not None)
+        return found
 
     def _dangling(self, number: int, key: str | None) -> None:
         """A reference of the signed graph to an object the signed revision does not
@@ -488,6 +558,8 @@ class _Walk:
                 self.out.note(ChangeKind.FORBIDDEN, f"the form's {key} changed")
             elif key == "/Fields":
                 self._array(_get(old, key), _raw(new, key), "fields")
+            elif key in ("/DR", "/DA") and self._regenerated_field() is not None:
+                self._form_resources(f"the form's {key}")
             elif key == "/SigFlags" or (
                 key == "/DR" and (key not in old or _only_additions(self, old, new, key))
             ):
@@ -739,6 +811,38 @@ class _Walk:
             if _visible(widget) and name not in self.out.visible_fields:
                 self.out.visible_fields.append(name)
 
+    def _regenerated_field(self) -> str | None:
+        """A field of the signed form with no appearance stream of its own: viewers draw
+        it from /DA and /DR, so changing those changes what it shows (None: there is
+        none)."""
+        if self._regenerated is None:
+            self._regenerated = ""
+            for number, role in self.roles.items():
+                obj = self.old(number) if role == "field" else None
+                if isinstance(obj, dict) and _is_widget(obj) and "/AP" not in obj:
+                    self._regenerated = _field_name(self, obj)
+                    break
+        return self._regenerated or None
+
+    def _form_resources(self, label: str) -> None:
+        self.out.note(
+            ChangeKind.FORBIDDEN,
+            f"{label} changed while field {self._regenerated_field()} has no appearance "
+            "stream: viewers draw it from the form's resources",
+        )
+
+    def _resources_of_form(self, old: Any, new: Any, label: str) -> None:
+        if self._regenerated_field() is not None:
+            self._form_resources(label)
+        else:
+            self._generic(old, new, label, "other")
+
+    def _optional_content(self, old: Any, new: Any, label: str) -> None:
+        self.out.note(
+            ChangeKind.FORBIDDEN,
+            f"{label} changed: optional content decides what shows on screen and in print",
+        )
+
     def _sigvalue(self, old: Any, new: Any, label: str) -> None:
         self.out.note(ChangeKind.FORBIDDEN, f"the signature dictionary {label} was rewritten")
 
@@ -775,6 +879,8 @@ _HANDLERS: dict[str, Callable[[_Walk, Any, Any, str], None]] = {
     "acroform": _Walk._acroform,
     "sigvalue": _Walk._sigvalue,
     "appearance": _Walk._appearance,
+    "oc": _Walk._optional_content,
+    "dr": _Walk._resources_of_form,
     "catalog": lambda walk, old, new, label: walk._catalog(old, new),
 }
 
@@ -789,23 +895,26 @@ _ROLE_TEXT = {
     "acroform": "the form",
     "sigvalue": "a signature dictionary",
     "appearance": "a field's appearance",
+    "oc": "optional content",
+    "dr": "the form's resources",
 }
 
 
 def _role(parent: str, key: str | None) -> str | None:
     """The role of an object reached from a ``parent`` object under ``key`` (None: the
     subtree is not walked, a reader does not see it)."""
+    if parent == "oc" or key in _OPTIONAL_CONTENT_KEYS:
+        return "oc"
     if parent == "catalog":
         if key in _CATALOG_UNSEEN:
             return None
         return {"/Pages": "pages", "/AcroForm": "acroform"}.get(key or "", "other")
+    if parent in ("pages", "page") and key in ("/Parent", "/Kids"):
+        # up the tree too: a viewer takes inherited resources and boxes through /Parent
+        return "pages"
     if parent == "pages":
-        if key == "/Parent":
-            return None
-        return "pages" if key == "/Kids" else "other"
+        return "other"
     if parent == "page":
-        if key == "/Parent":
-            return None
         if key == "/Annots":
             return "annot"
         return "other"
@@ -820,7 +929,9 @@ def _role(parent: str, key: str | None) -> str | None:
             return "appearance" if parent == "field" else "annot"
         return "other"
     if parent == "acroform":
-        return "field" if key == "/Fields" else "other"
+        return {"/Fields": "field", "/DR": "dr"}.get(key or "", "other")
+    if parent == "dr":
+        return "dr"
     if parent == "annots":
         return "annot"
     if parent == "fields":
@@ -916,6 +1027,11 @@ def _shape_problem(obj: Any) -> str | None:
     return None
 
 
+def _is_widget(obj: Any) -> bool:
+    """A field's widget (merged field and widget, or a widget kid)."""
+    return str(obj.get("/Subtype", "")) == "/Widget" or ("/Rect" in obj and "/FT" in obj)
+
+
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
@@ -958,7 +1074,12 @@ def analyse_changes(
         new_trailer = reader.get_historical_resolver(final).trailer_view
         if not same(_get(old_trailer, "/Encrypt"), _get(new_trailer, "/Encrypt")):
             walk.out.note(ChangeKind.FORBIDDEN, "the trailer's /Encrypt changed")
-        walk.run(_raw(old_trailer, "/Root"), _raw(new_trailer, "/Root"), set(signatures))
+        walk.run(
+            _raw(old_trailer, "/Root"),
+            _raw(new_trailer, "/Root"),
+            set(signatures),
+            info=_get(old_trailer, "/Info"),
+        )
     except ObjectReadError as exc:
         walk.out.note(ChangeKind.FORBIDDEN, str(exc))
     except RecursionError:

@@ -22,12 +22,14 @@ Nothing here raises on bad input.
 from __future__ import annotations
 
 import asyncio
+import copy
 import datetime as dt
 import hashlib
 import io
 import logging
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -261,8 +263,18 @@ def _examine_structure(sig: FoundSignature, reader: Any, data: bytes) -> None:
 
 
 def _judge_later_revisions(sigs: list[FoundSignature], reader: Any, data: bytes) -> None:
-    """The verdict on what followed each signature that covers an earlier revision."""
+    """The verdict on what followed each signature that covers an earlier revision.
+
+    It depends on the file's bytes alone (its structure, objects, later signatures' CMS
+    and pages), so it is remembered per file and signature: the same copy checked again
+    (a QR code scanned twice) costs nothing here."""
     pending = [s for s in sigs if s.changes is None and s.signed_revision is not None]
+    if not pending:
+        return
+    digest = hashlib.sha256(data).digest()
+    for sig in pending:
+        sig.changes = _known_verdicts.get((digest, sig.byte_range[2] + sig.byte_range[3]))
+    pending = [s for s in pending if s.changes is None]
     if not pending:
         return
     objs = RevisionObjects(reader)
@@ -281,6 +293,36 @@ def _judge_later_revisions(sigs: list[FoundSignature], reader: Any, data: bytes)
             new_signature=_later_signature_check(sigs, sig.signed_revision),
             signatures=numbers,
         )
+        _known_verdicts.put((digest, sig.byte_range[2] + sig.byte_range[3]), sig.changes)
+
+
+class _VerdictCache:
+    """A bounded, thread-safe memory of change verdicts by (file digest, signed end)."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self._items: OrderedDict[tuple[bytes, int], ChangeVerdict] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[bytes, int]) -> ChangeVerdict | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return copy.deepcopy(hit) if hit is not None else None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def put(self, key: tuple[bytes, int], verdict: ChangeVerdict) -> None:
+        with self._lock:
+            self._items[key] = copy.deepcopy(verdict)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_known_verdicts = _VerdictCache()
 
 
 def _permissions(sig: FoundSignature) -> Permissions:

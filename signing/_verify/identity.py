@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+from collections import OrderedDict
 from typing import Any, TypedDict
 
 __all__ = ["SignerFields", "credit_code", "fingerprint", "signer_fields", "subject_string"]
@@ -74,9 +76,27 @@ class SignerFields(TypedDict):
 
 
 def signer_fields(cert: Any) -> SignerFields:
-    """The report's signer fields for ``cert`` (all None when there is no certificate)."""
-    return SignerFields(
+    """The report's signer fields for ``cert`` (all None when there is no certificate);
+    remembered per certificate, since the same seals sign thousands of documents."""
+    if cert is None:
+        return SignerFields(signer_subject=None, signer_fingerprint=None, signer_credit_code=None)
+    key = cert.dump()
+    with _fields_lock:
+        hit = _fields_cache.get(key)
+    if hit is not None:
+        return SignerFields(**hit)
+    found = SignerFields(
         signer_subject=subject_string(cert),
         signer_fingerprint=fingerprint(cert),
-        signer_credit_code=credit_code(cert.subject) if cert is not None else None,
+        signer_credit_code=credit_code(cert.subject),
     )
+    with _fields_lock:
+        _fields_cache[key] = found
+        while len(_fields_cache) > _FIELDS_CACHE_SIZE:
+            _fields_cache.popitem(last=False)
+    return SignerFields(**found)
+
+
+_FIELDS_CACHE_SIZE = 1024
+_fields_cache: OrderedDict[bytes, SignerFields] = OrderedDict()
+_fields_lock = threading.Lock()

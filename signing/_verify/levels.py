@@ -71,11 +71,20 @@ def pades_level(
 
 
 def _dss_revision(reader: Any) -> int | None:
-    """The first revision that has a DSS."""
+    """The first revision that has a DSS (found once per reader: every signature asks)."""
+    known = getattr(reader, "_evault_dss_revision", _UNKNOWN)
+    if known is not _UNKNOWN:
+        return known if isinstance(known, int) else None
+    found: int | None = None
     try:
         for rev in range(reader.xrefs.total_revisions):
             if "/DSS" in reader.get_historical_resolver(rev).root:
-                return int(rev)
+                found = int(rev)
+                break
     except Exception:
-        return None
-    return None
+        found = None
+    reader._evault_dss_revision = found
+    return found
+
+
+_UNKNOWN = object()

@@ -114,6 +114,14 @@ class RevisionObjects:
         reads the same in both (object streams and indirect lengths aside: see get)."""
         return self.entry(number, a) == self.entry(number, b)
 
+    def members(self, number: int, revision: int) -> list[int]:
+        """The object numbers object stream ``number`` holds in ``revision`` (none when
+        it cannot be read as one)."""
+        try:
+            return [n for n, _ in self._object_stream(number, revision)[1]]
+        except ObjectReadError:
+            return []
+
     def get(self, number: int, revision: int) -> Any:
         """The raw object ``number`` as ``revision`` defines it; None when it is free or
         was never defined. Raises ObjectReadError when it cannot be read."""
