@@ -140,14 +140,27 @@ def test_every_page_has_its_commands_found() -> None:
     counts = {p.name: len(shell_blocks(p.name, p.read_text(encoding="utf-8"))) for p in PAGES}
     assert counts["api.md"] >= 15 and counts["audit.md"] >= 3, counts
     assert sum(counts.values()) >= 25, counts
+    assert [p.name for p in RUN_PAGES] == [
+        "README.md",
+        "api.md",
+        "audit.md",
+        "identifiers.md",
+        "operations.md",
+    ]
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def _runs(page: Path) -> bool:
+    blocks = shell_blocks(page.name, page.read_text(encoding="utf-8"))
+    return any(b.skipped is None for b in blocks)
+
+
+RUN_PAGES = [p for p in PAGES if _runs(p)]
+
+
+@pytest.mark.parametrize("page", RUN_PAGES, ids=[p.name for p in RUN_PAGES])
 def test_documented_commands_work_as_written(page: Path, checkout: tuple[Path, Site]) -> None:
     work, site = checkout
     blocks = shell_blocks(page.name, page.read_text(encoding="utf-8"))
-    if not any(b.skipped is None for b in blocks):
-        pytest.skip(f"{page.name} documents no command to run")
     port = int(site.base.rsplit(":", 1)[1])
     done = subprocess.run(
         ["bash", "-c", page_script(blocks, port)],
