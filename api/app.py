@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from api.context import ApiContext, build_context
@@ -67,11 +68,17 @@ def create_app(settings: Settings | None = None, *, vault: Any | None = None) ->
                     await checkpointer
             ctx.close()
 
-    app = FastAPI(
+    # /docs from the Swagger UI that fastapi-offline ships (under /static-offline-docs):
+    # government networks are often closed, and no page loads anything from another host.
+    # No /redoc: ReDoc fetches its logo from its vendor's CDN.
+    app = FastAPIOffline(
+        redoc_url=None,
         title="evault",
         version="1",
         description=_DESCRIPTION,
         lifespan=lifespan,
+        favicon_url="/static/favicon.svg",
+        swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.ctx = ctx
     install_error_handlers(app)

@@ -4,11 +4,15 @@ Idempotent on one data directory: the demo PKI, trust bundle, departments, crede
 holders and licenses made by a first run are reused by the next (credentials are kept in
 ``DIR/demo-credentials.json``, which the operator may read: it is a demo).
 
-Sample data: two issuing departments (市场监督管理局: 营业执照 and 食品经营许可证 for
-companies; 公安局: 居住证 for citizens), two using departments (住房和城乡建设局 with a standing
-permission for 营业执照 and 居住证; 税务局 with none, so it needs the holder's consent), an
-auditor (audit:read), two citizens and one company. Every license is a PDF sealed PAdES
-B-LT by its issuer's demo seal and ingested through the real intake.
+Sample data: three issuing departments (市场监督管理局: 营业执照 and 食品经营许可证 for the
+demo company; 公安局: 居住证 for two citizens; 自然资源和规划局: a 不动产权证书), two using
+departments (住房和城乡建设局 with a standing permission for 营业执照 and 居住证; 税务局 with
+none, so it needs the holder's consent), an auditor (audit:read), two citizens and one
+company. Every license is drawn like the real one in Chinese (:mod:`api.demo_licenses`),
+sealed PAdES B-LT by its issuer's demo seal and ingested through the real intake.
+
+``DIR/samples/`` holds one more license, drawn but neither sealed nor pushed, with its
+metadata: what an issuing department's developer seals and pushes to try the API.
 """
 
 from __future__ import annotations
@@ -20,14 +24,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from api.demo_licenses import SampleLicense, render_license
 from schemas.identifiers import citizen_id_check_char, credit_code_check_char
 from schemas.license import LicenseMetadata
 from schemas.license_id import LicenseId
+from vault.errors import ConfigError
 from vault.settings import Settings
 
 __all__ = ["DemoSummary", "prepare_demo"]
 
 CREDENTIALS_FILE = "demo-credentials.json"
+SAMPLES_DIR = "samples"
 
 
 def _code(body17: str) -> str:
@@ -44,16 +51,21 @@ POLICE = ("福州市公安局", _code("11350100MB0000001"))
 HOUSING = ("福州市住房和城乡建设局", _code("11350100MB0000002"))
 TAX = ("国家税务总局福州市税务局", _code("11350100MB0000003"))
 AUDIT = ("福州市审计局", _code("11350100MB0000004"))
+LAND = ("福州市自然资源和规划局", _code("11350100MB0000005"))
 
-BUSINESS = ("11100000000013338W021", "营业执照", "001")
-FOOD = ("11100000000013338W051", "食品经营许可证", "001")
-RESIDENCE = ("11100000000013338W031", "居住证", "111")
+# (证照类型代码, 证照名称, 持证主体代码类型, issuing department)
+BUSINESS = ("11100000000013338W021", "营业执照", "001", MARKET)
+FOOD = ("11100000000013338W051", "食品经营许可证", "001", MARKET)
+RESIDENCE = ("11100000000013338W031", "居住证", "111", POLICE)
+PROPERTY = ("11100000000013338W061", "不动产权证书", "111", LAND)
+LICENSE_TYPES = (BUSINESS, FOOD, RESIDENCE, PROPERTY)
 
 HOLDERS = (
     ("张三", "11010519491231002X", "111"),
-    ("李四", _citizen("35010219900307123"), "111"),
+    ("李四", _citizen("32010219900307123"), "111"),
     ("福州示例科技有限公司", "91350100M000100Y43", "001"),
 )
+COMPANY_ADDRESS = "福建省福州市鼓楼区软件大道89号福州软件园A区12号楼3层"
 
 # (department, roles, scopes, standing permissions)
 DEPARTMENTS: tuple[
@@ -61,18 +73,115 @@ DEPARTMENTS: tuple[
 ] = (
     (MARKET, ("issuer",), ("licenses:issue",), ()),
     (POLICE, ("issuer",), ("licenses:issue",), ()),
+    (LAND, ("issuer",), ("licenses:issue",), ()),
     (HOUSING, ("user",), ("licenses:use",), (BUSINESS[0], RESIDENCE[0])),
     (TAX, ("user",), ("licenses:use",), ()),
     (AUDIT, ("user",), ("audit:read",), ()),
 )
 
-# (serial, type, issuer, holder index, number)
-LICENSES = (
-    (1, RESIDENCE, POLICE, 0, "闽榕居2024000101"),
-    (2, RESIDENCE, POLICE, 1, "闽榕居2024000102"),
-    (3, BUSINESS, MARKET, 2, "91350100M000100Y43"),
-    (4, FOOD, MARKET, 2, "JY13501000000042"),
+# (serial, license type, holder index, 证照编号, printed fields)
+LICENSES: tuple[tuple[int, tuple[str, str, str, Any], int, str, dict[str, str]], ...] = (
+    (
+        1,
+        RESIDENCE,
+        0,
+        "闽榕居2024000101",
+        {
+            "证件抬头": "福建省居住证",
+            "性别": "女",
+            "民族": "汉",
+            "出生": "1949年12月31日",
+            "居住地址": "福建省福州市鼓楼区五四路158号环球广场1单元1203室",
+            "签注记录": "已签注",
+        },
+    ),
+    (
+        2,
+        RESIDENCE,
+        1,
+        "闽榕居2024000102",
+        {
+            "证件抬头": "福建省居住证",
+            "性别": "男",
+            "民族": "汉",
+            "出生": "1990年03月07日",
+            "居住地址": "福建省福州市仓山区浦上大道216号6座805室",
+            "签注记录": "已签注",
+        },
+    ),
+    (
+        3,
+        BUSINESS,
+        2,
+        "91350100M000100Y43",
+        {
+            "类型": "有限责任公司（自然人投资或控股）",
+            "法定代表人": "王建国",
+            "注册资本": "壹佰万圆整",
+            "成立日期": "2018年05月16日",
+            "营业期限": "2018年05月16日至长期",
+            "住所": COMPANY_ADDRESS,
+            "经营范围": "一般项目：软件开发；信息系统集成服务；信息技术咨询服务；数据处理服务；"
+            "技术服务、技术开发、技术咨询、技术交流、技术转让、技术推广。（除依法须经批准的"
+            "项目外，凭营业执照依法自主开展经营活动）",
+        },
+    ),
+    (
+        4,
+        FOOD,
+        2,
+        "JY13501020004212",
+        {
+            "法定代表人（负责人）": "王建国",
+            "住所": COMPANY_ADDRESS,
+            "经营场所": "福建省福州市鼓楼区软件大道89号福州软件园A区12号楼1层",
+            "主体业态": "单位食堂（职工食堂）",
+            "经营项目": "热食类食品制售",
+            "日常监督管理机构": "福州市鼓楼区市场监督管理局",
+            "日常监督管理人员": "陈明、林华",
+            "投诉举报电话": "12315",
+            "签发人": "刘志强",
+        },
+    ),
+    (
+        5,
+        PROPERTY,
+        1,
+        "闽（2024）福州市不动产权第0012345号",
+        {
+            "共有情况": "单独所有",
+            "坐落": "福州市仓山区浦上大道216号6座805单元",
+            "不动产单元号": "350104 008012 GB00123 F00060805",
+            "权利类型": "国有建设用地使用权/房屋所有权",
+            "权利性质": "出让/商品房",
+            "用途": "城镇住宅用地/住宅",
+            "面积": "共有宗地面积15236.8平方米/房屋建筑面积89.56平方米",
+            "使用期限": "国有建设用地使用权2012年06月18日起2082年06月17日止",
+            "权利其他状况": "专有建筑面积72.18平方米，分摊建筑面积17.38平方米；房屋结构：钢筋"
+            "混凝土结构；房屋总层数：32层，所在层：8层",
+        },
+    ),
 )
+
+#: The license an issuer's developer seals and pushes (not in the vault until then).
+SPECIMEN = (
+    6,
+    RESIDENCE,
+    ("王芳", _citizen("33010619880816502"), "111"),
+    "闽榕居2024000106",
+    {
+        "证件抬头": "福建省居住证",
+        "性别": "女",
+        "民族": "汉",
+        "出生": "1988年08月16日",
+        "居住地址": "福建省福州市晋安区福新东路289号3座1702室",
+        "签注记录": "首次签发",
+    },
+)
+SPECIMEN_NAME = "residence-permit-2024000106"
+
+_SEAL_LABELS = {LAND[1]: "不动产登记专用章"}
+_VALID_YEARS = {BUSINESS[0]: None, FOOD[0]: 5, RESIDENCE[0]: 5, PROPERTY[0]: None}
 
 
 @dataclass(frozen=True)
@@ -90,11 +199,17 @@ def _pki(settings: Settings) -> Any:
     directory = demo_pki_dir(settings)
     password = demo_pki_password(settings)
     if (directory / "pki.json").is_file():
-        return DemoPKI.load(directory, password)
-    departments = [MARKET, POLICE, HOUSING, TAX, AUDIT]
+        pki = DemoPKI.load(directory, password)
+        for (name, code), roles, _scopes, _permits in DEPARTMENTS:
+            if "issuer" in roles and code not in pki.department_names:
+                raise ConfigError(
+                    f"{settings.data_dir} was made by an older evault demo (its PKI has no "
+                    f"seal for {name}): remove that directory and run the demo again"
+                )
+        return pki
     pki = DemoPKI.generate(
         seed=secrets.token_bytes(32),
-        departments=departments,
+        departments=[department for department, *_ in DEPARTMENTS],
         now=dt.datetime.now(dt.UTC),
         vault=VAULT,
     )
@@ -117,55 +232,6 @@ def _trust_bundle(settings: Settings, pki: Any) -> Path:
     return path
 
 
-def _sample_pdf(lines: list[str]) -> bytes:
-    """A one-page A4 PDF with ASCII lines in Helvetica (the sealed original)."""
-    import io
-
-    from pyhanko.pdf_utils import generic
-    from pyhanko.pdf_utils.content import RawContent
-    from pyhanko.pdf_utils.writer import PdfFileWriter
-
-    def esc(text: str) -> str:
-        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-
-    writer = PdfFileWriter()
-    font = writer.add_object(
-        generic.DictionaryObject(
-            {
-                generic.pdf_name("/Type"): generic.pdf_name("/Font"),
-                generic.pdf_name("/Subtype"): generic.pdf_name("/Type1"),
-                generic.pdf_name("/BaseFont"): generic.pdf_name("/Helvetica"),
-            }
-        )
-    )
-    ops = []
-    y = 760
-    for i, line in enumerate(lines):
-        size = 20 if i == 0 else 12
-        ops.append(f"BT /F1 {size} Tf 72 {y} Td ({esc(line)}) Tj ET")
-        y -= 34 if i == 0 else 20
-    content = RawContent(" ".join(ops).encode("ascii"))
-    resources = generic.DictionaryObject(
-        {generic.pdf_name("/Font"): generic.DictionaryObject({generic.pdf_name("/F1"): font})}
-    )
-    page = generic.DictionaryObject(
-        {
-            generic.pdf_name("/Type"): generic.pdf_name("/Page"),
-            generic.pdf_name("/MediaBox"): generic.ArrayObject(
-                [generic.NumberObject(v) for v in (0, 0, 595, 842)]
-            ),
-            generic.pdf_name("/Resources"): resources,
-            generic.pdf_name("/Contents"): writer.add_object(
-                generic.StreamObject(stream_data=content.render())
-            ),
-        }
-    )
-    writer.insert_page(page)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 def _load_document(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -174,19 +240,221 @@ def _load_document(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def prepare_demo(settings: Settings) -> DemoSummary:
-    """Create (or reuse) everything the demo needs in ``settings.data_dir``."""
+def _ensure_catalog(session: Any, pki: Any) -> dict[str, int]:
+    """The sample departments (with their seals), license types and standing permissions;
+    each department's id by its credit code."""
     from cryptography.hazmat.primitives import hashes
 
-    from api.auth.holders import HolderAuthenticator
-    from signing.keys import LocalKeySource
-    from signing.seal import PadesLevel, Sealer
-    from signing.timestamps import EmbeddedTSA
-    from vault.bootstrap import open_vault
+    from vault.errors import NotFound
     from vault.services import catalog
-    from vault.services.credentials import issue_credentials, set_scopes
+    from vault.services.credentials import set_scopes
+
+    ids: dict[str, int] = {}
+    for (name, code), roles, scopes, _permits in DEPARTMENTS:
+        department = catalog.find_department_by_code(session=session, credit_code=code)
+        if department is None:
+            department = catalog.create_department(
+                session=session,
+                name=name,
+                credit_code=code,
+                issuer="issuer" in roles,
+                user="user" in roles,
+            )
+        ids[code] = department.id
+        set_scopes(session=session, department_id=department.id, scopes=scopes)
+        if "issuer" in roles:
+            seal = pki.issuing_department_seal(code).certificate
+            catalog.add_seal_certificate(
+                session=session,
+                department_id=department.id,
+                fingerprint=seal.fingerprint(hashes.SHA256()).hex(),
+                label="demo seal",
+            )
+    for type_code, type_name, kind, (_, issuer_code) in LICENSE_TYPES:
+        try:
+            catalog.get_license_type(session=session, code=type_code)
+        except NotFound:
+            catalog.create_license_type(
+                session=session,
+                code=type_code,
+                name=type_name,
+                holder_kind=kind,
+                issuer_department_ids=[ids[issuer_code]],
+            )
+    for (_, code), _roles, _scopes, permits in DEPARTMENTS:
+        for type_code in permits:
+            license_type = catalog.get_license_type(session=session, code=type_code)
+            catalog.grant_standing_permission(
+                session=session, department_id=ids[code], license_type_id=license_type.id
+            )
+    return ids
+
+
+def _credentials(session: Any, ids: dict[str, int], known: dict[Any, Any]) -> list[dict[str, Any]]:
+    """Each department's client id and secret: the ones of an earlier run, or new ones."""
+    from vault.services import catalog
+    from vault.services.credentials import issue_credentials
+
+    out: list[dict[str, Any]] = []
+    for (name, code), roles, scopes, permits in DEPARTMENTS:
+        department = catalog.get_department(session=session, department_id=ids[code])
+        old = known.get(code)
+        if old and old.get("client_id") == department.oauth_client_id and old.get("client_secret"):
+            client_id, secret = str(old["client_id"]), str(old["client_secret"])
+        else:
+            creds = issue_credentials(session=session, department_id=department.id)
+            client_id, secret = creds.client_id, creds.client_secret
+        out.append(
+            {
+                "name": name,
+                "credit_code": code,
+                "roles": list(roles),
+                "scopes": list(scopes),
+                "standing_permissions": list(permits),
+                "client_id": client_id,
+                "client_secret": secret,
+            }
+        )
+    return out
+
+
+def _sample(
+    serial: int,
+    license_type: tuple[str, str, str, Any],
+    holder: tuple[str, str, str],
+    number: str,
+    fields: dict[str, str],
+    today: dt.date,
+) -> tuple[LicenseMetadata, SampleLicense]:
+    """The metadata the issuer pushes and what its PDF shows, for one sample license."""
+    type_code, type_name, _kind, (issuer_name, issuer_code) = license_type
+    holder_name, holder_id, holder_kind = holder
+    years = _VALID_YEARS[type_code]
+    valid_until = today.replace(year=today.year + years) - dt.timedelta(days=1) if years else None
+    meta = LicenseMetadata(
+        name=type_name,
+        type_code=type_code,
+        number=number,
+        license_identifier=str(
+            LicenseId.build(
+                type_code=type_code,
+                issuer_code=issuer_code,
+                serial=f"{today.year}{serial:07d}",
+                version=1,
+            )
+        ),
+        issuer_name=issuer_name,
+        issuer_code=issuer_code,
+        issue_date=today,
+        holder_name=holder_name,
+        holder_id=holder_id,
+        holder_id_type=holder_kind,
+        valid_from=today,
+        valid_until=valid_until,
+        extra=dict(fields),
+    )
+    drawn = SampleLicense(
+        kind=type_name,
+        number=number,
+        holder_name=holder_name,
+        holder_id=holder_id,
+        issuer_name=issuer_name,
+        issue_date=today,
+        valid_until=valid_until,
+        fields=fields,
+        seal_label=_SEAL_LABELS.get(issuer_code, ""),
+    )
+    return meta, drawn
+
+
+class _Issuers:
+    """Seals a sample as its issuing department would (PAdES B-LT, the demo's TSA and CRLs)."""
+
+    def __init__(self, pki: Any) -> None:
+        from signing.timestamps import EmbeddedTSA
+
+        self._pki = pki
+        self._tsa = EmbeddedTSA(
+            certificate=pki.tsa.certificate, private_key=pki.tsa.private_key, chain=pki.chain
+        )
+        self._sealers: dict[str, Any] = {}
+
+    def seal(self, pdf: bytes, issuer_code: str) -> bytes:
+        from signing.keys import LocalKeySource
+        from signing.seal import PadesLevel, Sealer
+
+        if issuer_code not in self._sealers:
+            identity = self._pki.issuing_department_seal(issuer_code)
+            source = LocalKeySource(
+                certificate=identity.certificate,
+                private_key=identity.private_key,
+                chain=self._pki.chain,
+            )
+            self._sealers[issuer_code] = Sealer(
+                source, timestamper=self._tsa, crls=self._pki.crls()
+            )
+        sealed: bytes = self._sealers[issuer_code].seal(
+            pdf, level=PadesLevel.B_LT, reason="发证", location="福州市"
+        )
+        return sealed
+
+
+def _ingest_samples(vault: Any, settings: Settings, pki: Any, ids: dict[str, int]) -> None:
+    """Draw, seal and push through the real intake every sample the vault does not hold."""
     from vault.services.intake import ingest
     from vault.services.lifecycle import find_license
+
+    issuers = _Issuers(pki)
+    today = dt.datetime.now(dt.UTC).date()
+    for serial, license_type, holder_index, number, fields in LICENSES:
+        type_code, _name, _kind, (_, issuer_code) = license_type
+        with vault.session() as session:
+            existing = find_license(
+                session=session,
+                type_code=type_code,
+                issuer_department_id=ids[issuer_code],
+                number=number,
+            )
+        if existing is not None:
+            continue
+        meta, drawn = _sample(serial, license_type, HOLDERS[holder_index], number, fields, today)
+        pdf = issuers.seal(render_license(drawn), issuer_code)
+        with vault.session() as session:
+            ingest(
+                session=session,
+                blobs=vault.blobs,
+                verifier=vault.verifier,
+                crypto=vault.crypto,
+                metadata=meta,
+                pdf=pdf,
+                pushed_by_department_id=ids[issuer_code],
+                file_name=f"demo-{serial}.pdf",
+                require_revocation=settings.intake_require_revocation,
+            )
+
+
+def _write_specimen(settings: Settings) -> Path:
+    """``samples/SPECIMEN_NAME.pdf`` (unsealed) and ``.json`` (its metadata), once."""
+    directory = settings.data_dir / SAMPLES_DIR
+    pdf_path = directory / f"{SPECIMEN_NAME}.pdf"
+    if pdf_path.is_file():
+        return pdf_path
+    serial, license_type, holder, number, fields = SPECIMEN
+    meta, drawn = _sample(serial, license_type, holder, number, fields, dt.date.today())
+    directory.mkdir(parents=True, exist_ok=True)
+    body = meta.model_dump(mode="json", exclude_none=True)
+    body["holder_id"] = holder[1]
+    pdf_path.with_suffix(".json").write_text(
+        json.dumps(body, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    pdf_path.write_bytes(render_license(drawn))
+    return pdf_path
+
+
+def prepare_demo(settings: Settings) -> DemoSummary:
+    """Create (or reuse) everything the demo needs in ``settings.data_dir``."""
+    from api.auth.holders import HolderAuthenticator
+    from vault.bootstrap import open_vault
 
     assert settings.is_demo
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -196,140 +464,14 @@ def prepare_demo(settings: Settings) -> DemoSummary:
     previous = _load_document(credentials_path)
     known = {d.get("credit_code"): d for d in previous.get("departments", [])}
     vault = open_vault(settings)
-    departments_out: list[dict[str, Any]] = []
-    ids: dict[str, int] = {}
     try:
         with vault.session() as session:
-            for (name, code), roles, scopes, _permits in DEPARTMENTS:
-                department = catalog.find_department_by_code(session=session, credit_code=code)
-                if department is None:
-                    department = catalog.create_department(
-                        session=session,
-                        name=name,
-                        credit_code=code,
-                        issuer="issuer" in roles,
-                        user="user" in roles,
-                    )
-                ids[code] = department.id
-                set_scopes(session=session, department_id=department.id, scopes=scopes)
-                if "issuer" in roles:
-                    seal = pki.issuing_department_seal(code).certificate
-                    catalog.add_seal_certificate(
-                        session=session,
-                        department_id=department.id,
-                        fingerprint=seal.fingerprint(hashes.SHA256()).hex(),
-                        label="demo seal",
-                    )
-            for code_, type_name, kind in (BUSINESS, FOOD, RESIDENCE):
-                issuer_code = POLICE[1] if code_ == RESIDENCE[0] else MARKET[1]
-                try:
-                    catalog.get_license_type(session=session, code=code_)
-                except Exception:
-                    catalog.create_license_type(
-                        session=session,
-                        code=code_,
-                        name=type_name,
-                        holder_kind=kind,
-                        issuer_department_ids=[ids[issuer_code]],
-                    )
-            for (_, code), _roles, _scopes, permits in DEPARTMENTS:
-                for type_code in permits:
-                    license_type = catalog.get_license_type(session=session, code=type_code)
-                    catalog.grant_standing_permission(
-                        session=session, department_id=ids[code], license_type_id=license_type.id
-                    )
-            for (name, code), roles, scopes, permits in DEPARTMENTS:
-                department = catalog.get_department(session=session, department_id=ids[code])
-                old = known.get(code)
-                if (
-                    old
-                    and old.get("client_id") == department.oauth_client_id
-                    and old.get("client_secret")
-                ):
-                    client_id, secret = str(old["client_id"]), str(old["client_secret"])
-                else:
-                    creds = issue_credentials(session=session, department_id=department.id)
-                    client_id, secret = creds.client_id, creds.client_secret
-                departments_out.append(
-                    {
-                        "name": name,
-                        "credit_code": code,
-                        "roles": list(roles),
-                        "scopes": list(scopes),
-                        "standing_permissions": list(permits),
-                        "client_id": client_id,
-                        "client_secret": secret,
-                    }
-                )
-
-        tsa = EmbeddedTSA(
-            certificate=pki.tsa.certificate, private_key=pki.tsa.private_key, chain=pki.chain
-        )
-        today = dt.datetime.now(dt.UTC).date()
-        for serial, (type_code, type_name, _), (iname, icode), holder_index, number in LICENSES:
-            hname, hid, hkind = HOLDERS[holder_index]
-            with vault.session() as session:
-                existing = find_license(
-                    session=session,
-                    type_code=type_code,
-                    issuer_department_id=ids[icode],
-                    number=number,
-                )
-                if existing is not None:
-                    continue
-            identity = pki.issuing_department_seal(icode)
-            source = LocalKeySource(
-                certificate=identity.certificate, private_key=identity.private_key, chain=pki.chain
-            )
-            sealer = Sealer(source, timestamper=tsa, crls=pki.crls())
-            pdf = sealer.seal(
-                _sample_pdf(
-                    [
-                        f"evault demo license #{serial}",
-                        f"type {type_code}",
-                        f"number {number.encode('ascii', 'replace').decode()}",
-                        f"issuer {icode}",
-                        f"issued {today.isoformat()}",
-                    ]
-                ),
-                level=PadesLevel.B_LT,
-                reason="issued",
-            )
-            meta = LicenseMetadata(
-                name=type_name,
-                type_code=type_code,
-                number=number,
-                license_identifier=str(
-                    LicenseId.build(
-                        type_code=type_code,
-                        issuer_code=icode,
-                        serial=f"{today.year}{serial:07d}",
-                        version=1,
-                    )
-                ),
-                issuer_name=iname,
-                issuer_code=icode,
-                issue_date=today,
-                holder_name=hname,
-                holder_id=hid,
-                holder_id_type=hkind,
-                valid_from=today,
-                valid_until=today.replace(year=today.year + 5),
-            )
-            with vault.session() as session:
-                ingest(
-                    session=session,
-                    blobs=vault.blobs,
-                    verifier=vault.verifier,
-                    crypto=vault.crypto,
-                    metadata=meta,
-                    pdf=pdf,
-                    pushed_by_department_id=ids[icode],
-                    file_name=f"demo-{serial}.pdf",
-                    require_revocation=settings.intake_require_revocation,
-                )
+            ids = _ensure_catalog(session, pki)
+            departments_out = _credentials(session, ids, known)
+        _ingest_samples(vault, settings, pki, ids)
     finally:
         vault.close()
+    specimen = _write_specimen(settings)
 
     holders_auth = HolderAuthenticator(settings)
     base_url = settings.public_base_url.rstrip("/")
@@ -349,9 +491,10 @@ def prepare_demo(settings: Settings) -> DemoSummary:
             for name, hid, kind in HOLDERS
         ],
         "license_types": [
-            {"code": code, "name": name, "holder_kind": kind}
-            for code, name, kind in (BUSINESS, FOOD, RESIDENCE)
+            {"code": code, "name": name, "holder_kind": kind, "issuer_code": issuer[1]}
+            for code, name, kind, issuer in LICENSE_TYPES
         ],
+        "specimen": {"pdf": str(specimen), "metadata": str(specimen.with_suffix(".json"))},
     }
     tmp = credentials_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -380,7 +523,7 @@ def instructions(summary: DemoSummary) -> str:
     lines += [
         "",
         "Holders (ID number; each one's token for `Authorization: Bearer` is in"
-        " demo-credentials.json, or make one with `evault dev-token`):",
+        " demo-credentials.json, or make one with `./dev dev-token`):",
     ]
     for h in doc["holders"]:
         lines.append(f"  {h['name']} {h['holder_id']}")
@@ -396,8 +539,13 @@ def instructions(summary: DemoSummary) -> str:
         '"purpose": "住房保障", "case_no": "DEMO-1"}\'',
         "",
         "A holder's own licenses:",
-        f"  HOLDER_TOKEN=$(evault dev-token --data {summary.data_dir} \\",
+        f"  HOLDER_TOKEN=$(./dev dev-token --data {summary.data_dir} \\",
         f"      --holder {holder['holder_id']})",
         f'  curl -s {base}/v1/me/licenses -H "Authorization: Bearer $HOLDER_TOKEN"',
+        "",
+        "Operators and auditors: in this checkout `./dev COMMAND` acts on this demo",
+        "  (./dev trust export, ./dev log export --out DIR, ./dev dept add ...).",
+        f"Issuers: seal and push {doc['specimen']['pdf']}",
+        "  (./dev seal, then POST /v1/licenses: docs/api.md, Issuing departments).",
     ]
     return "\n".join(lines)

@@ -46,13 +46,13 @@ __all__ = [
 
 
 def demo_pki_dir(settings: Settings) -> Path:
-    return settings.data_dir / "pki"
+    return settings.demo_pki_dir
 
 
 def demo_pki_password(settings: Settings) -> str:
     from api.auth.keys import secret_file
 
-    return secret_file(settings.data_dir / "keys" / "pki_password.hex").decode()
+    return secret_file(settings.demo_pki_password_file).decode()
 
 
 class VaultCopyRenderer:

@@ -31,10 +31,21 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav.main": ("主导航", "Main navigation"),
     "lang.switch": ("English", "中文"),
     "lang.switch.label": ("Switch to English", "切换到中文"),
+    "site.sub": ("电子证照共享服务平台", "Electronic license sharing service"),
     "footer": (
         "本页不使用第三方资源，不设跟踪。",
         "This site loads nothing from third parties and does not track you.",
     ),
+    "footer.operator": ("主办单位", "Operated by"),
+    "footer.operator.demo": (
+        "evault 演示环境（示例数据，非正式服务）",
+        "the evault demo (sample data, not a public service)",
+    ),
+    "footer.notice": (
+        "证照内容以发证部门签发的原件为准。",
+        "The original as sealed by the issuing department is authoritative.",
+    ),
+    "footer.tech": ("技术支持：evault 电子证照库", "Software: evault"),
     "logged_in_as": ("当前登录", "Logged in as"),
     # home
     "home.title": ("电子证照库", "e-License Vault"),
@@ -167,6 +178,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "log.from": ("起始日期", "From"),
     "log.to": ("截止日期", "To"),
     "log.all": ("全部", "all"),
+    "log.date_format": (
+        "日期格式：年-月-日，如 2026-01-31（北京时间，含首尾两天）。",
+        "Dates as year-month-day, e.g. 2026-01-31 (Beijing time, both days included).",
+    ),
     "log.apply": ("筛选", "Apply"),
     "log.reset": ("清除", "Clear"),
     "log.none": ("没有符合条件的记录。", "No entries match."),
@@ -271,6 +286,18 @@ STRINGS: dict[str, tuple[str, str]] = {
         "The same report comes from POST /v1/verify.",
     ),
     "verify.again": ("验证另一个文件", "Verify another file"),
+    "verify.record": ("证照库记录", "The vault's record"),
+    "verify.record.original": ("证照库收录的证照原件", "An original the vault holds"),
+    "verify.record.copy": ("证照库制作的加注件", "A certified copy the vault made"),
+    "verify.record.status": ("证照当前状态", "License status now"),
+    "verify.record.superseded": ("（已有新版本）", "(superseded by a newer version)"),
+    "verify.record.copy_state": ("加注件状态", "Copy"),
+    "verify.record.check_page": ("查看核验页", "its check page"),
+    "verify.record.unusable": (
+        "签章完好只说明文件自签章后未被改动；按证照库的记录，该证照现在不能使用。",
+        "Intact seals show only that the file was not altered since sealing; by the vault's "
+        "record this license cannot be used now.",
+    ),
     "verify.empty": ("请选择一个 PDF 文件。", "Please choose a PDF file."),
     "verify.too_large": ("文件太大。", "The file is too large."),
     "yes": ("是", "yes"),

@@ -6,6 +6,7 @@ code points there); it renders with :func:`copy_check_page` from here.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -19,7 +20,7 @@ from api.pages.report_view import report_view
 from api.pages.web import check_csrf, render
 from schemas.report import VerificationReport
 from vault.errors import NotFound
-from vault.services.copies import copy_status
+from vault.services.copies import HeldFile, copy_status, held_file
 
 __all__ = ["copy_check_page", "router"]
 
@@ -33,7 +34,7 @@ def home(request: Request, ctx: CtxDep) -> HTMLResponse:
 
 @router.get("/verify", response_class=HTMLResponse)
 def verify_form(request: Request, ctx: CtxDep) -> HTMLResponse:
-    return render(request, ctx, "verify.html", view=None, report_json=None, error=None)
+    return render(request, ctx, "verify.html", view=None, report_json=None, error=None, record=None)
 
 
 @router.post("/verify", response_class=HTMLResponse)
@@ -55,6 +56,7 @@ async def verify_upload(
             view=None,
             report_json=None,
             error="empty",
+            record=None,
         )
     name = file.filename if file is not None else None
     verifier = await run_in_threadpool(ctx.verifier.get)
@@ -63,6 +65,7 @@ async def verify_upload(
         report: VerificationReport = await async_verify(data, file_name=name)
     else:
         report = await run_in_threadpool(verifier.verify, data, file_name=name)
+    record = await run_in_threadpool(_vault_record, ctx, data)
     return render(
         request,
         ctx,
@@ -71,7 +74,18 @@ async def verify_upload(
         view=report_view(report),
         report_json=report.model_dump_json(indent=2),
         error=None,
+        record=record,
     )
+
+
+def _vault_record(ctx: ApiContext, data: bytes) -> HeldFile | None:
+    """The vault's current record of an uploaded file it holds (original or copy), or None."""
+    from signing.copies.log_proof import read_copy_id
+
+    sha256 = hashlib.sha256(data).hexdigest()
+    copy_id = read_copy_id(data) if data.startswith(b"%PDF") else None
+    with ctx.sessions() as session:
+        return held_file(session=session, sha256=sha256, copy_id=copy_id)
 
 
 def copy_check_page(

@@ -279,6 +279,8 @@ def render(
         switch_href=switch_href,
         path=request.url.path,
         demo=ctx.settings.is_demo,
+        platform_name=ctx.settings.platform_name,
+        operator_name=ctx.settings.operator_name,
         fmt_time=fmt_time,
         fmt_date=fmt_date,
         **context,

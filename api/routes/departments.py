@@ -102,7 +102,11 @@ async def get_license(
     response_model=CopyOut,
     status_code=201,
     summary="Get a certified copy (加注件) for this case (the same one again within its validity)",
-    responses={**_REFUSALS, **problems(409)},
+    responses={
+        200: {"model": CopyOut, "description": "the same copy again (reused)"},
+        **_REFUSALS,
+        **problems(409),
+    },
 )
 def make_department_copy(
     license_id: LicenseIdPath,
@@ -110,6 +114,7 @@ def make_department_copy(
     principal: UserDep,
     ctx: CtxDep,
     session: SessionDep,
+    response: Response,
 ) -> CopyOut:
     # A sync route: FastAPI runs it in its threadpool, so the CPU-bound seal does not
     # block the event loop.
@@ -125,4 +130,6 @@ def make_department_copy(
         log_proof=copy_proof_maker(ctx),
     )
     ctx.metrics.copies.labels(str(made.reused).lower()).inc()
+    if made.reused:  # one rule for "already existed": 200, as for an identical push
+        response.status_code = 200
     return copy_out(made.copy, base_url=ctx.settings.public_base_url, reused=made.reused)

@@ -114,7 +114,11 @@ def my_license_pdf(
     response_model=CopyOut,
     status_code=201,
     summary="Make a certified copy of my license for a purpose I name",
-    responses={**_COMMON, **problems(409)},
+    responses={
+        200: {"model": CopyOut, "description": "the same copy again (reused)"},
+        **_COMMON,
+        **problems(409),
+    },
 )
 def my_copy(
     license_id: LicenseIdPath,
@@ -122,6 +126,7 @@ def my_copy(
     principal: HolderDep,
     ctx: CtxDep,
     session: SessionDep,
+    response: Response,
 ) -> CopyOut:
     holder = _known_holder(session, ctx.crypto, principal)
     made = copy_for_holder(
@@ -138,6 +143,8 @@ def my_copy(
         log_proof=copy_proof_maker(ctx),
     )
     ctx.metrics.copies.labels(str(made.reused).lower()).inc()
+    if made.reused:  # one rule for "already existed": 200, as for an identical push
+        response.status_code = 200
     return copy_out(made.copy, base_url=ctx.settings.public_base_url, reused=made.reused)
 
 

@@ -18,7 +18,7 @@ from signing.copies.maker import INFO_KEYS
 from signing.errors import LogVerificationError
 from signing.transparency import CopyLogProof, LogVerifier
 
-__all__ = ["LogProofCheck", "check_copy_log_proof", "read_embedded_log_proof"]
+__all__ = ["LogProofCheck", "check_copy_log_proof", "read_copy_id", "read_embedded_log_proof"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,11 @@ def _read(pdf: bytes) -> tuple[bytes | None, str | None]:
         return _embedded_proof(reader), _copy_id(reader)
     except Exception:  # any unreadable structure: no usable proof
         return None, None
+
+
+def read_copy_id(pdf: bytes) -> str | None:
+    """The copy id the file's information dictionary claims (unverified), or None."""
+    return _read(pdf)[1]
 
 
 def read_embedded_log_proof(pdf: bytes) -> bytes | None:

@@ -46,10 +46,12 @@ def test_department_copy_round_trip(api: Api, tmp_path: Path) -> None:
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert HOLDER not in page.text
 
-    # the same department, license, purpose and case: the same copy
-    again = api.client.post(
+    # the same department, license, purpose and case: the same copy, 200 like an identical push
+    answer = api.client.post(
         f"/v1/licenses/{license_id}/copies", headers=api.dept("housing"), json=USE
-    ).json()
+    )
+    assert answer.status_code == 200, answer.text
+    again = answer.json()
     assert again["id"] == copy["id"] and again["reused"] is True
     other_case = api.client.post(
         f"/v1/licenses/{license_id}/copies",

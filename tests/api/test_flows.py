@@ -112,7 +112,7 @@ def test_department_with_standing_permission_searches_reads(api: Api) -> None:
     log = api.client.get("/v1/me/access-log", headers=api.holder()).json()["entries"]
     actions = [(e["action"], e["outcome"], e["basis"], e["case_no"]) for e in log]
     assert ("read", "allowed", "standing_permission", USE["case_no"]) in actions
-    assert ("search", "allowed", None, USE["case_no"]) in actions
+    assert ("search", "allowed", "standing_permission", USE["case_no"]) in actions
     assert all(e["department"] == "福州市住房和城乡建设局" for e in log)
     assert all(e["log_index"] is not None for e in log)
 
@@ -147,6 +147,12 @@ def test_holder_consent_lets_a_department_in_until_revoked(api: Api) -> None:
     assert r.status_code == 201, r.text
     grant = r.json()
     assert grant["active"] is True and grant["department"]["credit_code"] == TAX_DEPT
+    r = api.client.post(
+        "/v1/licenses/search", headers=api.dept("tax"), json={"holder_id": HOLDER, **USE}
+    )
+    assert r.status_code == 200, r.text
+    log = api.client.get("/v1/me/access-log", headers=api.holder()).json()["entries"]
+    assert (log[0]["action"], log[0]["basis"]) == ("search", "consent")
     r = api.client.get(f"/v1/licenses/{license_id}", headers=api.dept("tax"), params=USE)
     assert r.status_code == 200, r.text
     # one case only: another case is refused

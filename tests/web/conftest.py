@@ -11,6 +11,7 @@ Screenshots go to ``test-artifacts/web/`` (gitignored) at phone and desktop widt
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import json
 import socket
 import threading
@@ -68,7 +69,7 @@ class Site:
         return token
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
@@ -96,12 +97,14 @@ class DemoData:
         return load_settings(**values)
 
 
-@pytest.fixture(scope="session")
-def demo_data(tmp_path_factory: pytest.TempPathFactory) -> DemoData:
+def prepare_demo_data(data_dir: Path, base: str | None = None) -> DemoData:
+    """``evault demo --no-serve`` into ``data_dir`` (for ``base``, its public address)."""
     from api.demo import prepare_demo
     from vault.settings import load_settings
 
-    settings = load_settings(mode="demo", data_dir=tmp_path_factory.mktemp("web") / "data")
+    settings = load_settings(
+        mode="demo", data_dir=data_dir, **({"public_base_url": base} if base else {})
+    )
     # In a thread of its own: Playwright's sync API keeps an event loop running in this one,
     # and the demo's sealing refuses to run inside a loop.
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
@@ -109,15 +112,16 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> DemoData:
     return DemoData(settings.data_dir, json.loads(summary.credentials_file.read_text()))
 
 
-@pytest.fixture(scope="session")
-def site(demo_data: DemoData) -> Iterator[Site]:
+@contextlib.contextmanager
+def serving(demo: DemoData, port: int | None = None) -> Iterator[Site]:
+    """The real app on ``demo``'s data, served by uvicorn on 127.0.0.1 (default: a free port)."""
     import uvicorn
 
     from api.app import create_app
 
-    port = _free_port()
+    port = port or free_port()
     base = f"http://127.0.0.1:{port}"
-    settings = demo_data.settings(base)
+    settings = demo.settings(base)
     app = create_app(settings)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
@@ -130,10 +134,21 @@ def site(demo_data: DemoData) -> Iterator[Site]:
             pytest.fail("uvicorn did not start", pytrace=False)
         time.sleep(0.05)
     try:
-        yield Site(base, settings.data_dir, demo_data.document)
+        yield Site(base, settings.data_dir, demo.document)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> DemoData:
+    return prepare_demo_data(tmp_path_factory.mktemp("web") / "data")
+
+
+@pytest.fixture(scope="session")
+def site(demo_data: DemoData) -> Iterator[Site]:
+    with serving(demo_data) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -159,11 +174,27 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, site: Site) -> Iterator[Any]:
-    """A fresh browser context (no cookies) at phone width, with downloads enabled."""
+    """A fresh browser context (no cookies) at phone width, with downloads enabled.
+
+    Requests to any other host are refused and recorded in ``page.foreign``: the pages must
+    work on a closed network.
+    """
     context = browser.new_context(
         viewport=PHONE, accept_downloads=True, base_url=site.base, locale="zh-CN"
     )
     context.set_default_timeout(20_000)
+    foreign: list[str] = []
+
+    def only_this_site(route: Any) -> None:
+        """Nothing leaves for another host: such a request is recorded and refused."""
+        url = route.request.url
+        if url.startswith((site.base + "/", "data:", "blob:")):
+            route.continue_()
+        else:
+            foreign.append(url)
+            route.abort()
+
+    context.route("**/*", only_this_site)
     pg = context.new_page()
     problems: list[str] = []
     pg.on(
@@ -171,6 +202,7 @@ def page(browser: Any, site: Site) -> Iterator[Any]:
         lambda msg: problems.append(msg.text) if msg.type in ("error", "warning") else None,
     )
     pg.problems = problems
+    pg.foreign = foreign
     try:
         yield pg
     finally:

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.web.conftest import Site, shoot
+from tests.web.conftest import ARTIFACTS, Site, shoot
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +20,9 @@ PURPOSE = "个人所得税专项附加扣除"
 
 
 def _no_console_problems(page: Any) -> None:
-    """No CSP violation, missing file or script error was reported by the browser."""
+    """No CSP violation, missing file or script error was reported by the browser, and
+    nothing was asked of another host."""
+    assert page.foreign == [], page.foreign
     assert page.problems == [], page.problems
 
 
@@ -215,10 +217,10 @@ def test_verify_page_passes_a_copy_and_refuses_a_tampered_one(
     copy = _department_copy(site, holder["holder_id"], "住房和城乡建设局", "公租房申请", "ZJ-2")
     genuine = tmp_path / "copy.pdf"
     genuine.write_bytes(copy["pdf"])
-    marker = b"evault demo license #"
+    marker = b"/MediaBox [ 0 0 595 842 ]"  # the issuer's page, inside its seal
     assert marker in copy["pdf"]
     tampered = tmp_path / "copy-tampered.pdf"
-    tampered.write_bytes(copy["pdf"].replace(marker, b"evault demo licensf #", 1))
+    tampered.write_bytes(copy["pdf"].replace(marker, b"/MediaBox [ 0 0 595 843 ]", 1))
 
     page.goto("/verify")
     shoot(page, "08-verify-form")
@@ -228,6 +230,9 @@ def test_verify_page_passes_a_copy_and_refuses_a_tampered_one(
     seals = page.locator("li.seal")
     assert seals.count() >= 2  # the issuer's seal and the vault's
     assert "完好（未被篡改）: 是" in seals.first.inner_text()
+    assert "福州市公安局" in seals.first.inner_text()
+    record = page.locator("#vault-record").inner_text()
+    assert "证照库制作的加注件" in record and "有效" in record, record
     shoot(page, "09-verify-passed")
 
     page.get_by_role("link", name="验证另一个文件").click()
@@ -243,4 +248,60 @@ def test_verify_page_passes_a_copy_and_refuses_a_tampered_one(
     json_text = page.locator("details.json pre").inner_text()
     assert '"indication": "TOTAL_FAILED"' in json_text
     shoot(page, "10-verify-refused")
+    _no_console_problems(page)
+
+
+def test_verify_page_shows_the_vault_status_of_a_revoked_original(
+    page: Any, site: Site, tmp_path: Path
+) -> None:
+    """The seal still verifies (the file is intact), and the vault's record says 吊销."""
+    holder = site.holder("李四")
+    headers = {"Authorization": f"Bearer {holder['token']}"}
+    mine = httpx.get(f"{site.base}/v1/me/licenses", headers=headers, timeout=30)
+    assert mine.status_code == 200, mine.text
+    deed = next(lic for lic in mine.json()["licenses"] if lic["name"] == "不动产权证书")
+    original = httpx.get(
+        f"{site.base}/v1/me/licenses/{deed['id']}/pdf", headers=headers, timeout=30
+    )
+    assert original.status_code == 200, original.text
+    path = tmp_path / "deed.pdf"
+    path.write_bytes(original.content)
+    revoked = httpx.patch(
+        f"{site.base}/v1/licenses/{deed['id']}/status",
+        headers={"Authorization": f"Bearer {site.department_token('自然资源和规划局')}"},
+        json={"status": "吊销", "reason": "登记错误，依法撤回"},
+        timeout=30,
+    )
+    assert revoked.status_code == 200, revoked.text
+
+    page.goto("/verify")
+    page.get_by_label("PDF 文件").set_input_files(str(path))
+    page.get_by_role("button", name="验证").click()
+    assert "通过" in page.locator("#verdict").inner_text()
+    record = page.locator("#vault-record")
+    assert "证照库收录的证照原件" in record.inner_text()
+    assert record.locator(".badge").inner_text() == "吊销"
+    assert "现在不能使用" in record.inner_text()
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    shoot(page, "11-verify-revoked-original")
+    _no_console_problems(page)
+
+
+def test_api_docs_work_offline_and_no_page_loads_from_other_hosts(page: Any, site: Site) -> None:
+    """/docs renders from the installed assets; every page stays on this host."""
+    page.goto("/docs")
+    page.locator(".swagger-ui .opblock").first.wait_for()
+    assert page.locator(".swagger-ui .opblock").count() > 20
+    assert "/v1/licenses/search" in page.locator(".swagger-ui").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "12-api-docs.png"))
+    assert httpx.get(f"{site.base}/redoc", timeout=30).status_code == 404  # its logo is remote
+    for path in ("/", "/login", "/verify", "/?lang=en", "/verify", "/?lang=zh"):
+        page.goto(path)
+        assert page.locator("header .brand-name").inner_text()
+        assert "主办单位" in page.locator("footer").inner_text() or "Operated by" in (
+            page.locator("footer").inner_text()
+        )
+    _login(page, "福州示例科技有限公司")
+    for path in ("/me", "/me/consent", "/me/log"):
+        page.goto(path)
     _no_console_problems(page)

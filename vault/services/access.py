@@ -443,6 +443,7 @@ def search_for_department(
         holder_row_id = session.scalar(select(Holder.id).where(Holder.blind_index.in_(indexes)))
     rules = _Rules(session, department_id=department_id, use=use, now=now)
     visible: list[LicenseRecord] = []
+    bases: set[str] = set()
     for row in rows:
         found = record_of_row(row)
         record = found.record
@@ -456,6 +457,7 @@ def search_for_department(
         )
         if decision.allowed:
             visible.append(record)
+            bases.add(decision.basis or "")
     record_and_commit(
         session,
         EventValues(
@@ -465,6 +467,7 @@ def search_for_department(
             at=now,
             holder_id=holder_row_id,
             department_id=department_id,
+            basis=_search_basis(bases),
             use=use,
             reason=(
                 f"{len(visible)} license(s)"
@@ -478,6 +481,15 @@ def search_for_department(
     if not visible:
         raise PermissionDenied(DENIED)
     return visible
+
+
+#: A search that found licenses on several grounds names the holder's own decision first.
+_SEARCH_BASIS_ORDER = ("share_code", "consent", "standing_permission")
+
+
+def _search_basis(bases: set[str]) -> str | None:
+    """The basis a search's access-log row shows: of the licenses it found (none: None)."""
+    return next((basis for basis in _SEARCH_BASIS_ORDER if basis in bases), None)
 
 
 def holder_license(*, session: Session, holder: Holder, license_id: int) -> License:

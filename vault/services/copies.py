@@ -45,7 +45,7 @@ from vault.services.access import (
     holder_license,
     record_event,
 )
-from vault.services.lifecycle import effective_status
+from vault.services.lifecycle import effective_status, version_by_sha256
 
 if TYPE_CHECKING:
     from signing.copies import CopyAnnotation
@@ -57,6 +57,7 @@ __all__ = [
     "CopyRenderer",
     "CopyState",
     "CopyStatusView",
+    "HeldFile",
     "LogProofMaker",
     "MadeCopy",
     "RendererSource",
@@ -64,6 +65,7 @@ __all__ = [
     "copy_for_holder",
     "copy_pdf",
     "copy_status",
+    "held_file",
     "make_copy",
     "new_copy_id",
 ]
@@ -494,6 +496,63 @@ def copy_status(
         department_name=department.name if department else None,
         purpose=copy.purpose,
         sha256=copy.blob_sha256,
+    )
+
+
+@dataclass(frozen=True)
+class HeldFile:
+    """What the vault's records say now of a file it holds: a license's original or a copy.
+
+    A seal that verifies says only that the file was not altered; this says whether the
+    license behind it is still usable (revoked, suspended, superseded ... since sealing).
+    """
+
+    kind: Literal["original", "copy"]
+    license_name: str
+    issuer_name: str
+    status: LicenseStatus
+    superseded: bool
+    copy_id: str | None = None
+    copy_state: CopyState | None = None
+
+    @property
+    def usable(self) -> bool:
+        if self.copy_state is not None:
+            return self.copy_state == "valid"
+        return self.status is LicenseStatus.VALID and not self.superseded
+
+
+def held_file(
+    *, session: Session, sha256: str, copy_id: str | None = None, now: dt.datetime | None = None
+) -> HeldFile | None:
+    """The record of the file whose bytes hash to ``sha256``, or None if the vault has none.
+
+    An original is found by its hash (an indexed lookup). A copy by the id its information
+    dictionary names (``copy_id``, read from the uploaded file), accepted only when that
+    copy's stored bytes have this very hash: a file cannot borrow another copy's record.
+    """
+    version = version_by_sha256(session=session, sha256=sha256)
+    if version is not None:
+        status = effective_status(license=version.license, version=version, now=now)
+        return HeldFile(
+            kind="original",
+            license_name=version.name,
+            issuer_name=version.issuer_name,
+            status=status.status,
+            superseded=status.superseded,
+        )
+    copy = session.get(CertifiedCopy, copy_id) if copy_id and len(copy_id) <= 32 else None
+    if copy is None or copy.blob_sha256 != sha256:
+        return None
+    view = copy_status(session=session, copy_id=copy.id, now=now)
+    return HeldFile(
+        kind="copy",
+        license_name=view.license_name,
+        issuer_name=view.issuer_name,
+        status=view.license_status,
+        superseded=view.superseded,
+        copy_id=view.copy_id,
+        copy_state=view.state,
     )
 
 

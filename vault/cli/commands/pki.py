@@ -1,16 +1,23 @@
 """``evault pki init DIR`` (a demo PKI) and ``evault seal IN -o OUT`` (a PAdES seal).
 
-Passwords come from environment variables, never from the command line.
+Passwords come from environment variables, never from the command line. In demo mode
+(``EVAULT_MODE=demo``, which ``./dev`` sets when ``var/demo`` exists) ``evault seal`` seals
+with the demo's own PKI and reads its password from the data directory, so an issuer can
+try the flow with nothing but ``./dev seal IN -o OUT --department CODE``.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from vault.cli.output import EXIT_USAGE, fail
+
+if TYPE_CHECKING:
+    from vault.settings import Settings
 
 __all__ = ["register"]
 
@@ -22,6 +29,42 @@ def _password(variable: str) -> str:
     if not value:
         fail(f"set the password in the environment variable {variable}", EXIT_USAGE)
     return value
+
+
+def _demo_settings() -> Settings | None:
+    """The settings when they are demo mode's, else None (production never guesses)."""
+    from vault.errors import ConfigError
+    from vault.settings import load_settings
+
+    try:
+        settings = load_settings()
+    except ConfigError:
+        return None
+    return settings if settings.is_demo else None
+
+
+def _seal_pki_and_password(
+    demo_pki: Path | None, p12: Path | None, variable: str
+) -> tuple[Path | None, str]:
+    """The demo PKI to seal with (None: ``p12``) and the PKCS#12 password.
+
+    Without ``--demo-pki`` and ``--p12`` in demo mode: the demo's PKI. Without the password
+    variable, for the demo's own PKI: the password the demo generated.
+    """
+    given = os.environ.get(variable, "")
+    demo = _demo_settings() if p12 is None else None
+    if demo_pki is None and p12 is None and demo is not None:
+        demo_pki = demo.demo_pki_dir
+    if (demo_pki is None) == (p12 is None):
+        fail("give exactly one of --demo-pki and --p12", EXIT_USAGE)
+    if given:
+        return demo_pki, given
+    if demo is None or demo_pki is None or demo_pki.resolve() != demo.demo_pki_dir.resolve():
+        return demo_pki, _password(variable)
+    try:
+        return demo_pki, demo.demo_pki_password_file.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read the demo PKI's password {demo.demo_pki_password_file}: {exc}")
 
 
 def register(app: typer.Typer) -> None:
@@ -89,7 +132,7 @@ def register(app: typer.Typer) -> None:
         output: Path = typer.Option(..., "--output", "-o", help="where to write the sealed PDF"),
         level: str = typer.Option("B-LT", help="PAdES level: " + ", ".join(_LEVELS)),
         demo_pki: Path | None = typer.Option(
-            None, help="seal with a demo PKI directory (its TSA and CRLs)"
+            None, help="seal with a demo PKI directory (its TSA and CRLs); demo mode: the demo's"
         ),
         credit_code: str | None = typer.Option(
             None, "--department", help="with --demo-pki: the department's seal (default: vault)"
@@ -98,7 +141,9 @@ def register(app: typer.Typer) -> None:
         tsa: str | None = typer.Option(None, help="with --p12: RFC 3161 TSA URL (B-T and up)"),
         crl: list[Path] = typer.Option([], help="with --p12: DER CRL to embed (B-LT and up)"),
         password_env: str = typer.Option(
-            "EVAULT_PKI_PASSWORD", help="environment variable holding the PKCS#12 password"
+            "EVAULT_PKI_PASSWORD",
+            help="environment variable holding the PKCS#12 password (demo mode: not needed "
+            "for the demo's PKI)",
         ),
         field: str | None = typer.Option(None, help="signature field name"),
         reason: str | None = typer.Option(None, help="/Reason of the seal"),
@@ -113,9 +158,7 @@ def register(app: typer.Typer) -> None:
 
         if level not in _LEVELS:
             fail(f"unknown level {level!r}: use one of {', '.join(_LEVELS)}", EXIT_USAGE)
-        if (demo_pki is None) == (p12 is None):
-            fail("give exactly one of --demo-pki and --p12", EXIT_USAGE)
-        password = _password(password_env)
+        demo_pki, password = _seal_pki_and_password(demo_pki, p12, password_env)
         try:
             data = source.read_bytes()
         except OSError as exc:
