@@ -7,6 +7,7 @@ request failed; the speed itself is measured by ``python -m bench.load`` (docs/p
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -23,6 +24,16 @@ pytestmark = pytest.mark.postgres
 
 
 _PASSWORD = "keys/pki_password.hex"
+
+
+def _demo_version() -> str:
+    """A tag of the demo's code: a PKI kept from another version of the demo (other
+    departments) must not be reused."""
+    root = Path(__file__).resolve().parents[2] / "api"
+    digest = hashlib.sha256()
+    for path in sorted(root.glob("demo*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _reuse_pki(template: Path, data: Path) -> None:
@@ -52,7 +63,7 @@ def test_read_and_copy_paths_under_wrk_without_errors(
 ) -> None:
     require_tool("wrk")
     require(postgres_available(), "PostgreSQL at 127.0.0.1:5432")
-    template = request.config.cache.mkdir("evault-bench-load") / "demo-pki"
+    template = request.config.cache.mkdir("evault-bench-load") / f"demo-pki-{_demo_version()}"
     data = tmp_path / "demo"
     data.mkdir()
     _reuse_pki(template, data)
