@@ -21,10 +21,12 @@ trailer tricks; raw bytes from :mod:`tests.helpers.rawpdf`), signature widgets t
 what no one signed, visible changes the rules allow (including widgets whose /Rect is
 hard to read and a self-signed "amendment"), the published classes (shadow attacks
 through references the signed revision leaves dangling among them), and annotations a
-renderer may leave out (flags, popups, redactions). The published classes: ISA, SWA, USF
-(Mladenov et al., "1 Trillion Dollar Refund", CCS 2019), shadow hide / replace /
-hide-and-replace (Mainka et al., "Shadow Attacks", NDSS 2021), EAA and SSA (Rohlmann et
-al., "Breaking the Specification", S&P 2021).
+renderer may leave out (flags, popups, redactions), and what a viewer inherits through a
+page's /Parent, finds below deep nesting, shows only when printing, or draws for a field
+with no appearance stream (the second red team), with a page slow to render. The
+published classes: ISA, SWA, USF (Mladenov et al., "1 Trillion Dollar Refund", CCS
+2019), shadow hide / replace / hide-and-replace (Mainka et al., "Shadow Attacks", NDSS
+2021), EAA and SSA (Rohlmann et al., "Breaking the Specification", S&P 2021).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import asyncio
 import datetime as dt
 import functools
 import io
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +59,7 @@ from signing.copies import CopyAnnotation, CopyMaker
 from signing.seal import PadesLevel, SealAppearance
 from tests.helpers import rawpdf
 from tests.helpers.licenses import (
+    BARE_FIELD,
     BLANK_BOX,
     DANGLING,
     FORGED_TEXT,
@@ -66,16 +70,20 @@ from tests.helpers.licenses import (
     certified_license,
     content_ref,
     cover_content,
+    digit_swapped_font,
     first_page,
     forged_content,
     form_xobject,
+    grey_function,
     incremental,
     license_pdf,
     line_appearance,
     line_content,
     numbers,
     redefine,
+    sealed_bare_field,
     sealed_dangling,
+    sealed_deep_shading,
     sealed_field,
     sealed_form,
     sealed_layers,
@@ -84,6 +92,8 @@ from tests.helpers.licenses import (
     sealed_named_resource,
     sealed_objstm_license,
     sealed_prepared,
+    sealed_print_layers,
+    sealed_stray_parent,
     sealed_two_faced,
     sealed_two_page_license,
     written,
@@ -91,7 +101,7 @@ from tests.helpers.licenses import (
 from tests.helpers.pki import embedded_tsa, sealer, self_signed_sealer
 from tests.helpers.shadow import FIELD, replace_field
 
-__all__ = ["AMENDMENT_FIELD", "ATTACKS", "BENIGN", "Case"]
+__all__ = ["AMENDMENT_FIELD", "ATTACKS", "BENIGN", "SLOW_OPERATORS", "Case", "slow_page_content"]
 
 
 def _forge_content(writer: IncrementalPdfFileWriter, **keys: generic.PdfObject) -> None:
@@ -189,11 +199,14 @@ def _issuer_signature(reader: Any) -> generic.IndirectObject:
 
 def _dss(writer: IncrementalPdfFileWriter) -> generic.DictionaryObject:
     """The catalog's /DSS, marked for the update (created when missing)."""
-    root = writer.root
-    if "/DSS" not in root:
-        root[pdf_name("/DSS")] = writer.add_object(generic.DictionaryObject())
-        writer.update_root()
-    raw = root.raw_get("/DSS")
+    if "/DSS" not in writer.root:
+        writer.root[pdf_name("/DSS")] = writer.add_object(generic.DictionaryObject())
+    return _catalog_entry(writer, "/DSS")
+
+
+def _catalog_entry(writer: IncrementalPdfFileWriter, key: str) -> Any:
+    """The catalog's dictionary ``key`` (direct or indirect), marked for the update."""
+    raw = writer.root.raw_get(key)
     if isinstance(raw, generic.IndirectObject):
         writer.mark_update(raw)
         return raw.get_object()
@@ -394,7 +407,7 @@ def font_named_like_metadata(sealed: bytes) -> bytes:
     writer = incremental(sealed)
     _, page = first_page(writer)
     ref = page["/Resources"]["/Font"].raw_get("/Metadata")
-    redefine(writer, ref, _digit_swapped_font(ref.get_object()))
+    redefine(writer, ref, digit_swapped_font(ref.get_object()))
     return written(writer)
 
 
@@ -521,24 +534,9 @@ def objstm_redefines_font(sealed: bytes) -> bytes:
     A viewer shows another license number from the same signed content stream."""
 
     def edit(font: Any, free: int) -> tuple[Any, dict[rawpdf.ObjectKey, bytes]]:
-        return _digit_swapped_font(font), {}
+        return digit_swapped_font(font), {}
 
     return _redefine_object_stream(sealed, _font_number, edit)
-
-
-def _digit_swapped_font(font: Any) -> generic.DictionaryObject:
-    """A copy of ``font`` whose /Encoding draws code '4' as glyph "nine"."""
-    new = generic.DictionaryObject({k: font.raw_get(k) for k in font})
-    new[pdf_name("/Encoding")] = generic.DictionaryObject(
-        {
-            pdf_name("/Type"): pdf_name("/Encoding"),
-            pdf_name("/BaseEncoding"): pdf_name("/WinAnsiEncoding"),
-            pdf_name("/Differences"): generic.ArrayObject(
-                [generic.NumberObject(ord("4")), pdf_name("/nine")]
-            ),
-        }
-    )
-    return new
 
 
 def objstm_lists_redefined_page(sealed: bytes) -> bytes:
@@ -594,10 +592,15 @@ def page_at_generation_1(sealed: bytes) -> bytes:
 # -- 4. parser differentials ----------------------------------------------------------------
 
 
+def _content_of(sealed: bytes) -> Any:
+    """The reference of the first page's content stream (one stream, not an array)."""
+    reader = PdfFileReader(io.BytesIO(sealed), strict=False)
+    return reader.root["/Pages"]["/Kids"][0].raw_get("/Contents")
+
+
 def _forged_content_body(sealed: bytes) -> tuple[int, bytes]:
     """(number, body) of the page's content stream redefined to show the forgery."""
-    reader = PdfFileReader(io.BytesIO(sealed), strict=False)
-    ref = reader.root["/Pages"]["/Kids"][0].raw_get("/Contents")
+    ref = _content_of(sealed)
     return ref.idnum, rawpdf.stream_bytes(forged_content(ref.get_object().data))
 
 
@@ -1334,6 +1337,177 @@ def redact_overlay_text(sealed: bytes) -> bytes:
     )
 
 
+# -- 9. what a viewer inherits, nests, prints or makes up (the second red team) -----------
+
+
+def stray_parent_resources_rewritten(sealed: bytes) -> bytes:
+    """Base :func:`sealed_stray_parent`: the page inherits its resources, and its /Parent
+    is a second page-tree node that the tree root's /Kids never leads to. A later update
+    redefines that node alone, its /Resources now naming a new dictionary in which /Fm0
+    paints over the line and draws :data:`FORGED_TEXT`.
+
+    pdfium and MuPDF, which inherit through /Parent, show the forged line; poppler, which
+    inherits through /Kids, shows the signed one. Attack: a walk that follows /Kids down
+    from the catalog never reaches the node the page actually inherits from."""
+    writer = incremental(sealed)
+    _, page = first_page(writer)
+    ref = page.raw_get("/Parent")
+    node = ref.get_object()
+    resources = generic.DictionaryObject(
+        {
+            pdf_name("/Font"): node["/Resources"].raw_get("/Font"),
+            pdf_name("/XObject"): generic.DictionaryObject(
+                {pdf_name("/Fm0"): form_xobject(writer, cover_content())}
+            ),
+        }
+    )
+    new = generic.DictionaryObject({k: node.raw_get(k) for k in node})
+    new[pdf_name("/Resources")] = writer.add_object(resources)
+    redefine(writer, ref, new)
+    return written(writer)
+
+
+def _innermost_function(shading: Any) -> generic.IndirectObject:
+    """The reference at the bottom of a shading's nested (direct) stitching functions."""
+    function = shading.raw_get("/Function")
+    while not isinstance(function, generic.IndirectObject):
+        function = function.raw_get("/Functions").raw_get(0)
+    return function
+
+
+def deep_function_swapped(sealed: bytes) -> bytes:
+    """Base :func:`sealed_deep_shading` (70 or 20 levels): a later update swaps the two
+    innermost functions, the signed line's shading now painting white and the forged
+    line's black.
+
+    A viewer shows :data:`FORGED_TEXT` (the signed line, multiplied by white, is gone):
+    poppler, pdfium and MuPDF at 20 levels; at 70, poppler and MuPDF (pdfium draws
+    neither line, before or after: it gives up on functions nested that deep). Attack:
+    the only objects changed sit below more direct levels than a walk of the signed
+    revision may follow; a walk that stops there never learns they are drawn."""
+    writer = incremental(sealed)
+    _, page = first_page(writer)
+    shadings = page["/Resources"]["/Shading"]
+    redefine(writer, _innermost_function(shadings["/ShR"]), grey_function(1))
+    redefine(writer, _innermost_function(shadings["/ShF"]), grey_function(0))
+    return written(writer)
+
+
+def _layers_usage(sealed: bytes, usage: Callable[[str], generic.DictionaryObject]) -> bytes:
+    """A later update giving each optional content group of the base a /Usage
+    dictionary, ``usage("/OFF")`` for "signed" and ``usage("/ON")`` for "draft"."""
+    writer = incremental(sealed)
+    signed, draft = (writer.root["/OCProperties"]["/OCGs"].raw_get(i) for i in (0, 1))
+    for ref, state in ((signed, "/OFF"), (draft, "/ON")):
+        group = ref.get_object()
+        new = generic.DictionaryObject({k: group.raw_get(k) for k in group})
+        new[pdf_name("/Usage")] = usage(state)
+        redefine(writer, ref, new)
+    return written(writer)
+
+
+def _usage_entry(category: str, key: str) -> Callable[[str], generic.DictionaryObject]:
+    """``state -> << /category << /key state >> >>``, a /Usage dictionary."""
+
+    def usage(state: str) -> generic.DictionaryObject:
+        entry = generic.DictionaryObject({pdf_name(key): pdf_name(state)})
+        return generic.DictionaryObject({pdf_name(category): entry})
+
+    return usage
+
+
+def layers_print_state_added(sealed: bytes) -> bytes:
+    """Base :func:`sealed_print_layers` (its default configuration has /AS for the Print
+    event over both groups): a later update adds only ``/Usage << /Print << /PrintState
+    /OFF >> >>`` to group "signed" and ``/PrintState /ON`` to group "draft".
+
+    On screen nothing changes; a printed copy (pdfium's print path, as Chrome prints;
+    Acrobat, ISO 32000 8.11.4.4) reads :data:`FORGED_TEXT`. Attack: a check that renders
+    for the screen only calls the change harmless."""
+    return _layers_usage(sealed, _usage_entry("/Print", "/PrintState"))
+
+
+def layers_view_state_added(sealed: bytes) -> bytes:
+    """As :func:`layers_print_state_added`, the /Usage being ``/View << /ViewState ... >>``
+    (the configuration's /AS has the View event too): pdfium and MuPDF show
+    :data:`FORGED_TEXT` on screen; poppler keeps the /ON and /OFF states."""
+    return _layers_usage(sealed, _usage_entry("/View", "/ViewState"))
+
+
+def layers_intent_changed(sealed: bytes) -> bytes:
+    """Base :func:`sealed_print_layers`: a later update gives group "draft" (off) the
+    intent /Design. The default configuration considers only /View groups, so a viewer
+    that honours intents leaves "draft" out when it decides what is hidden: pdfium draws
+    :data:`FORGED_TEXT` over the signed line; poppler and MuPDF keep it hidden. Attack:
+    whether a layer counts is itself signed content."""
+    writer = incremental(sealed)
+    ref = writer.root["/OCProperties"]["/OCGs"].raw_get(1)
+    group = ref.get_object()
+    new = generic.DictionaryObject({k: group.raw_get(k) for k in group})
+    new[pdf_name("/Intent")] = pdf_name("/Design")
+    redefine(writer, ref, new)
+    return written(writer)
+
+
+def form_font_added(sealed: bytes) -> bytes:
+    """Base :func:`sealed_bare_field`: field :data:`BARE_FIELD` has no appearance stream,
+    and the /DA it inherits from the form names font /Fx, which the form's /DR lacks. A
+    later update adds /Fx to /DR: Helvetica drawing '4' as "nine". The field is
+    untouched.
+
+    Viewers make the field's appearance themselves, there being none: poppler and pdfium
+    now read "No. 2029-0001" (MuPDF still falls back to plain Helvetica). Attack: with no
+    appearance stream, the form's resources are what the field looks like."""
+    writer = incremental(sealed)
+    fonts = _catalog_entry(writer, "/AcroForm")["/DR"]["/Font"]
+    fonts[pdf_name("/Fx")] = writer.add_object(digit_swapped_font(fonts["/Helv"], writer))
+    return written(writer)
+
+
+def form_da_names_other_font(sealed: bytes) -> bytes:
+    """Base :func:`sealed_bare_field`: a later update changes only the form's /DA, which
+    the field inherits, to ``/Sx 18 Tf 0 g``; /Sx, signed in /DR and used by nothing,
+    draws '4' as "nine".
+
+    poppler and pdfium read "No. 2029-0001" in the field. Attack: /DA is how a field
+    without an appearance stream looks, not a form value."""
+    writer = incremental(sealed)
+    form = _catalog_entry(writer, "/AcroForm")
+    form[pdf_name("/DA")] = generic.TextStringObject("/Sx 18 Tf 0 g")
+    return written(writer)
+
+
+def field_da_names_other_font(sealed: bytes) -> bytes:
+    """As :func:`form_da_names_other_font`, the /DA ``/Sx 18 Tf 0 g`` added to the field
+    itself. poppler and pdfium read "No. 2029-0001"; the field's own entries changed,
+    which is a form fill (/DA is among the keys a fill may set): the seal must be
+    reported modified, and a passing file must warn about the field."""
+    writer = incremental(sealed)
+    ref = _field_named(writer, BARE_FIELD)
+    ref.get_object()[pdf_name("/DA")] = generic.TextStringObject("/Sx 18 Tf 0 g")
+    writer.mark_update(ref)
+    return written(writer)
+
+
+SLOW_OPERATORS = 3_000_000
+"""Fill operators in the red team's slow page: its verification takes longer than the
+verifier's default bound."""
+
+
+def slow_page_content(sealed: bytes, operators: int = 100_000) -> bytes:
+    """A later update redefines the page's content stream as a deflated stream of
+    ``operators`` tiny fills (``1 1 0.5 0.5 re f``, 17 bytes each, compressing to almost
+    nothing): the signed line is gone.
+
+    A denial more than a forgery: the update is a few kilobytes and takes seconds to
+    render (at :data:`SLOW_OPERATORS`, longer than the verifier's bound). The verdict
+    must come, and not be a pass, within that bound."""
+    number = _content_of(sealed).idnum
+    data = zlib.compress(b"0 g " + b"1 1 0.5 0.5 re f " * operators, 9)
+    body = rawpdf.stream_bytes(data, {"/Filter": b"/FlateDecode"})
+    return rawpdf.append_update(sealed, {number: body}, xref="stream")
+
+
 # -- benign: what must keep passing -----------------------------------------------------------
 
 
@@ -1430,28 +1604,18 @@ class Case:
 
 
 @functools.cache
-def _prepared(kind: str) -> Callable[[], bytes]:
-    return functools.partial(sealed_prepared, kind)
+def _base(sealed: Callable[..., bytes], *args: Any) -> Callable[[], bytes]:
+    """``sealed`` bound to ``args``, the same object for the same arguments (the suite
+    checks each distinct base once)."""
+    return functools.partial(sealed, *args)
 
 
-@functools.cache
-def _certified(permission: int) -> Callable[[], bytes]:
-    return functools.partial(certified_license, permission)
-
-
-@functools.cache
-def _field(kind: str) -> Callable[[], bytes]:
-    return functools.partial(sealed_field, kind)
-
-
-@functools.cache
-def _named(category: str, name: str) -> Callable[[], bytes]:
-    return functools.partial(sealed_named_resource, category, name)
-
-
-@functools.cache
-def _dangling(kind: str) -> Callable[[], bytes]:
-    return functools.partial(sealed_dangling, kind)
+_prepared = functools.partial(_base, sealed_prepared)
+_certified = functools.partial(_base, certified_license)
+_field = functools.partial(_base, sealed_field)
+_named = functools.partial(_base, sealed_named_resource)
+_dangling = functools.partial(_base, sealed_dangling)
+_deep = functools.partial(_base, sealed_deep_shading)
 
 
 ATTACKS: tuple[Case, ...] = (
@@ -1584,6 +1748,34 @@ ATTACKS: tuple[Case, ...] = (
     Case("text_annotation_open", sealed_license, text_annotation_open),
     Case("freetext_without_appearance", sealed_license, freetext_without_appearance),
     Case("redact_overlay_text", sealed_license, redact_overlay_text, shown_by_poppler=False),
+    # 9. what a viewer inherits, nests, prints or makes up (the second red team)
+    Case(
+        "stray_parent_resources_rewritten",
+        sealed_stray_parent,
+        stray_parent_resources_rewritten,
+        shown_by_poppler=False,
+    ),
+    Case("deep_function_swapped_70", _deep(70), deep_function_swapped),
+    Case("deep_function_swapped_20", _deep(20), deep_function_swapped),
+    Case(
+        "layers_print_state_added",
+        sealed_print_layers,
+        layers_print_state_added,
+        shown_by_poppler=False,
+    ),
+    Case(
+        "layers_view_state_added",
+        sealed_print_layers,
+        layers_view_state_added,
+        shown_by_poppler=False,
+    ),
+    Case(
+        "layers_intent_changed", sealed_print_layers, layers_intent_changed, shown_by_poppler=False
+    ),
+    Case("form_font_added", sealed_bare_field, form_font_added),
+    Case("form_da_names_other_font", sealed_bare_field, form_da_names_other_font),
+    Case("field_da_names_other_font", sealed_bare_field, field_da_names_other_font, form_fill=True),
+    Case("slow_page_content", sealed_license, slow_page_content),
 )
 """Every forgery: none may leave the issuer's seal intact and unmodified."""
 

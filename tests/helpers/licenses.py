@@ -8,7 +8,9 @@ TOTAL_PASSED against a bundle of the demo PKI's roots alone. Some are *prepared*
 forger who controls the document before signing would prepare it: an object that looks
 harmless and that a viewer draws, a second body of the content stream, a hidden layer, a
 form field over the line, a resource named like document metadata, a reference to an
-object that does not exist yet. The sealed files are cached per process (``functools.cache``).
+object that does not exist yet, a page that inherits from a parent no page tree lists, a
+colour nested deeper than a walk looks, layers whose states depend on printing, a field
+whose appearance viewers make up. The sealed files are cached per process (``functools.cache``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from tests.helpers.pki import (
 from tests.helpers.shadow import FIELD, form_pdf
 
 __all__ = [
+    "BARE_FIELD",
+    "BARE_VALUE",
     "BLANK_BOX",
     "DANGLING",
     "FORGED_TEXT",
@@ -50,9 +54,11 @@ __all__ = [
     "certified_license",
     "content_ref",
     "cover_content",
+    "digit_swapped_font",
     "first_page",
     "forged_content",
     "form_xobject",
+    "grey_function",
     "helvetica",
     "incremental",
     "license_pdf",
@@ -61,7 +67,9 @@ __all__ = [
     "numbers",
     "objstm_license_pdf",
     "redefine",
+    "sealed_bare_field",
     "sealed_dangling",
+    "sealed_deep_shading",
     "sealed_field",
     "sealed_form",
     "sealed_layers",
@@ -70,6 +78,8 @@ __all__ = [
     "sealed_named_resource",
     "sealed_objstm_license",
     "sealed_prepared",
+    "sealed_print_layers",
+    "sealed_stray_parent",
     "sealed_two_faced",
     "sealed_two_page_license",
     "written",
@@ -92,6 +102,10 @@ PAGE_BOX = (0, 0, 595, 842)
 DANGLING = 999
 """An object number a prepared license references and never defines (sealing adds far
 fewer objects than that)."""
+BARE_FIELD = "number"
+"""The text field of :func:`sealed_bare_field`, which has no appearance stream."""
+BARE_VALUE = "No. 2024-0001"
+"""Its value, which viewers draw themselves."""
 
 _LINE_AT = (72, 760)
 
@@ -284,31 +298,50 @@ def sealed_objstm_license() -> bytes:
 def _field_pdf(page_text: str, field_text: str, *, opaque: bool, hidden: bool = False) -> bytes:
     """A license page reading ``page_text``, with text field ``holder`` over the line
     showing ``field_text`` (``opaque``: painting white under it; ``hidden``: /F 2)."""
-    writer, page = _one_page(line_content(page_text))
+    writer, _ = _one_page(line_content(page_text))
+    appearance = line_appearance(writer, field_text, opaque=opaque)
+    _add_text_field(
+        writer,
+        FIELD,
+        field_text,
+        LINE_BOX,
+        DA=generic.TextStringObject("/F1 18 Tf 0 g"),
+        F=generic.NumberObject(2 if hidden else 4),
+        AP=generic.DictionaryObject({pdf_name("/N"): appearance}),
+    )
+    return written(writer)
+
+
+def _add_text_field(
+    writer: PdfFileWriter,
+    name: str,
+    value: str,
+    box: tuple[float, float, float, float],
+    **entries: generic.PdfObject,
+) -> generic.DictionaryObject:
+    """Text field ``name`` (a widget at ``box`` on the first page, printable unless
+    ``entries`` say otherwise) with value ``value``, as the page's only annotation and the
+    form's only field. Returns the form dictionary (/AcroForm, direct)."""
     page_ref, page = first_page(writer)
+    entries = {"F": generic.NumberObject(4), **entries}
     fld = writer.add_object(
         generic.DictionaryObject(
             {
                 pdf_name("/Type"): pdf_name("/Annot"),
                 pdf_name("/Subtype"): pdf_name("/Widget"),
                 pdf_name("/FT"): pdf_name("/Tx"),
-                pdf_name("/T"): generic.TextStringObject(FIELD),
-                pdf_name("/V"): generic.TextStringObject(field_text),
-                pdf_name("/DA"): generic.TextStringObject("/F1 18 Tf 0 g"),
-                pdf_name("/Rect"): numbers(*LINE_BOX),
-                pdf_name("/F"): generic.NumberObject(2 if hidden else 4),
+                pdf_name("/T"): generic.TextStringObject(name),
+                pdf_name("/V"): generic.TextStringObject(value),
+                pdf_name("/Rect"): numbers(*box),
                 pdf_name("/P"): page_ref,
-                pdf_name("/AP"): generic.DictionaryObject(
-                    {pdf_name("/N"): line_appearance(writer, field_text, opaque=opaque)}
-                ),
+                **{pdf_name("/" + k): v for k, v in entries.items()},
             }
         )
     )
     page[pdf_name("/Annots")] = generic.ArrayObject([fld])
-    writer.root[pdf_name("/AcroForm")] = generic.DictionaryObject(
-        {pdf_name("/Fields"): generic.ArrayObject([fld])}
-    )
-    return written(writer)
+    form = generic.DictionaryObject({pdf_name("/Fields"): generic.ArrayObject([fld])})
+    writer.root[pdf_name("/AcroForm")] = form
+    return form
 
 
 @functools.cache
@@ -369,8 +402,13 @@ def add_validation_data(data: bytes) -> bytes:
 def sealed_license_signed_last() -> bytes:
     """:func:`license_pdf` sealed at B-LT with the DSS inside the signed revision: the
     signature's revision is the file's last (cached)."""
+    return _seal_last(license_pdf())
+
+
+def _seal_last(pdf: bytes) -> bytes:
+    """``pdf`` sealed by :data:`ISSUER` at B-LT, the DSS inside the signed revision."""
     return sealer(ISSUER).seal(
-        license_pdf(), level=PadesLevel.B_LT, reason="issued", dss_in_signed_revision=True
+        pdf, level=PadesLevel.B_LT, reason="issued", dss_in_signed_revision=True
     )
 
 
@@ -465,6 +503,22 @@ def sealed_layers() -> bytes:
     (on) and :data:`FORGED_TEXT` in group "draft" (off, so the signer never sees it);
     the default configuration /OCProperties /D is an indirect dictionary. Sealed at
     B-LT (cached)."""
+    return _seal(_layers_pdf(auto_state=False))
+
+
+@functools.cache
+def sealed_print_layers() -> bytes:
+    """As :func:`sealed_layers`, the default configuration also carrying /AS: usage
+    application dictionaries for the Print and the View event over both groups, so that
+    a viewer sets each group's state from its /Usage when it prints or shows the page.
+    Neither group has /Usage, so the states stay as /ON and /OFF say. Sealed at B-LT
+    (cached)."""
+    return _seal(_layers_pdf(auto_state=True))
+
+
+def _layers_pdf(*, auto_state: bool) -> bytes:
+    """The license of :func:`sealed_layers` (``auto_state``: with the /AS of
+    :func:`sealed_print_layers`)."""
     writer = PdfFileWriter(stream_xrefs=True)
     groups = [
         writer.add_object(
@@ -477,16 +531,25 @@ def sealed_layers() -> bytes:
         )
         for n in ("signed", "draft")
     ]
-    config = writer.add_object(
-        generic.DictionaryObject(
-            {
-                pdf_name("/ON"): generic.ArrayObject([groups[0]]),
-                pdf_name("/OFF"): generic.ArrayObject([groups[1]]),
-            }
-        )
+    config = generic.DictionaryObject(
+        {
+            pdf_name("/ON"): generic.ArrayObject([groups[0]]),
+            pdf_name("/OFF"): generic.ArrayObject([groups[1]]),
+        }
     )
+    if auto_state:
+        config[pdf_name("/AS")] = generic.ArrayObject(
+            generic.DictionaryObject(
+                {
+                    pdf_name("/Event"): pdf_name("/" + event),
+                    pdf_name("/OCGs"): generic.ArrayObject(groups),
+                    pdf_name("/Category"): generic.ArrayObject([pdf_name("/" + event)]),
+                }
+            )
+            for event in ("Print", "View")
+        )
     writer.root[pdf_name("/OCProperties")] = generic.DictionaryObject(
-        {pdf_name("/OCGs"): generic.ArrayObject(groups), pdf_name("/D"): config}
+        {pdf_name("/OCGs"): generic.ArrayObject(groups), pdf_name("/D"): writer.add_object(config)}
     )
     properties = generic.DictionaryObject(
         {pdf_name("/oc0"): groups[0], pdf_name("/oc1"): groups[1]}
@@ -494,7 +557,7 @@ def sealed_layers() -> bytes:
     content = b"/OC /oc0 BDC " + line_content(SIGNED_TEXT) + b" EMC /OC /oc1 BDC "
     content += line_content(FORGED_TEXT) + b" EMC"
     writer.insert_page(_page_dict(writer, content, _resources(writer, Properties=properties)))
-    return _seal(written(writer))
+    return written(writer)
 
 
 def _named_resource_pdf(category: str, name: str) -> bytes:
@@ -551,3 +614,157 @@ def _dangling_pdf(kind: str) -> bytes:
 def sealed_dangling(kind: str) -> bytes:
     """:func:`_dangling_pdf` of ``kind`` sealed at B-LT (cached)."""
     return _seal(_dangling_pdf(kind))
+
+
+@functools.cache
+def sealed_stray_parent() -> bytes:
+    """A license whose page inherits its resources, font /F1 and form /Fm0 (empty, drawn
+    after the line): the page has none of its own, and its /Parent is not the page-tree
+    root that lists it in /Kids but a second /Pages node (``/Kids [the page] /Count 1``)
+    that nothing else reaches. Both nodes carry the same resource dictionary, so every
+    viewer draws the same page: pdfium and MuPDF inherit through /Parent, poppler through
+    /Kids. Sealed at B-LT (cached)."""
+    writer = PdfFileWriter(stream_xrefs=True)
+    xobjects = generic.DictionaryObject({pdf_name("/Fm0"): form_xobject(writer, b"")})
+    resources = writer.add_object(_resources(writer, XObject=xobjects))
+    page = _page_dict(writer, line_content(SIGNED_TEXT) + b" q /Fm0 Do Q")
+    del page["/Resources"]
+    writer.insert_page(page)
+    page_ref, page = first_page(writer)
+    writer.root["/Pages"][pdf_name("/Resources")] = resources
+    stray = generic.DictionaryObject(
+        {
+            pdf_name("/Type"): pdf_name("/Pages"),
+            pdf_name("/Kids"): generic.ArrayObject([page_ref]),
+            pdf_name("/Count"): generic.NumberObject(1),
+            pdf_name("/Resources"): resources,
+        }
+    )
+    page[pdf_name("/Parent")] = writer.add_object(stray)
+    return _seal(written(writer))
+
+
+def grey_function(level: float) -> generic.DictionaryObject:
+    """A type 2 (exponential) function whose value is grey ``level`` everywhere (0 black,
+    1 white)."""
+    return generic.DictionaryObject(
+        {
+            pdf_name("/FunctionType"): generic.NumberObject(2),
+            pdf_name("/Domain"): numbers(0, 1),
+            pdf_name("/C0"): numbers(level),
+            pdf_name("/C1"): numbers(level),
+            pdf_name("/N"): generic.NumberObject(1),
+        }
+    )
+
+
+def _stitched(function: generic.PdfObject, depth: int) -> generic.PdfObject:
+    """``function`` wrapped in ``depth`` type 3 (stitching) functions of one piece each,
+    direct dictionaries one inside the other."""
+    for _ in range(depth):
+        function = generic.DictionaryObject(
+            {
+                pdf_name("/FunctionType"): generic.NumberObject(3),
+                pdf_name("/Domain"): numbers(0, 1),
+                pdf_name("/Functions"): generic.ArrayObject([function]),
+                pdf_name("/Bounds"): generic.ArrayObject(),
+                pdf_name("/Encode"): numbers(0, 1),
+            }
+        )
+    return function
+
+
+def _painted_through(text: str, shading: str) -> bytes:
+    """Page content setting ``text`` where the license line is as a clip (text render
+    mode 7) and painting shading resource ``/shading`` through it."""
+    clip = line_content(text).replace(b"BT ", b"BT 7 Tr ", 1)
+    return b"q " + clip + f" /{shading} sh Q".encode()
+
+
+@functools.cache
+def sealed_deep_shading(depth: int) -> bytes:
+    """A license whose lines are painted by shadings through text clips, in blend mode
+    Multiply: :data:`FORGED_TEXT` by /ShF, then :data:`SIGNED_TEXT` by /ShR. Each
+    shading's colour is a function nested ``depth`` levels deep (:func:`_stitched`, all
+    direct) around an indirect :func:`grey_function`: black for /ShR, white for /ShF
+    (white multiplied leaves the page as it was, so the signer sees the signed line
+    alone). Sealed at B-LT (cached); deeper than 64 levels, with the DSS inside the signed
+    revision: the verifier refuses any later revision over nesting that deep (it cannot
+    tell what the nesting reaches), the DSS revision too."""
+    writer = PdfFileWriter(stream_xrefs=True)
+
+    def shading(level: float) -> generic.DictionaryObject:
+        return generic.DictionaryObject(
+            {
+                pdf_name("/ShadingType"): generic.NumberObject(2),
+                pdf_name("/ColorSpace"): pdf_name("/DeviceGray"),
+                pdf_name("/Coords"): numbers(0, 0, PAGE_BOX[2], 0),
+                pdf_name("/Function"): _stitched(writer.add_object(grey_function(level)), depth),
+            }
+        )
+
+    multiply = generic.DictionaryObject({pdf_name("/BM"): pdf_name("/Multiply")})
+    resources = _resources(
+        writer,
+        Shading=generic.DictionaryObject(
+            {pdf_name("/ShR"): shading(0), pdf_name("/ShF"): shading(1)}
+        ),
+        ExtGState=generic.DictionaryObject({pdf_name("/GS1"): multiply}),
+    )
+    content = b"/GS1 gs " + _painted_through(FORGED_TEXT, "ShF") + b" "
+    content += _painted_through(SIGNED_TEXT, "ShR")
+    writer.insert_page(_page_dict(writer, content, resources))
+    return _seal_last(written(writer)) if depth > 64 else _seal(written(writer))
+
+
+_FOUR_IS_FOUR = b"""/CIDInit /ProcSet findresource begin 12 dict begin begincmap
+/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def
+/CMapName /Adobe-Identity-UCS def /CMapType 2 def
+1 begincodespacerange <00> <FF> endcodespacerange
+1 beginbfrange <20> <7E> <0020> endbfrange
+endcmap CMapName currentdict /CMap defineresource pop end end"""
+"""A /ToUnicode CMap mapping every printable ASCII code to its own character."""
+
+
+def digit_swapped_font(
+    font: Any, writer: BasePdfFileWriter | None = None
+) -> generic.DictionaryObject:
+    """A copy of ``font`` whose /Encoding draws code '4' as glyph "nine". With ``writer``,
+    it also gets a /ToUnicode map (added to ``writer``) saying code '4' is the character
+    '4': viewers that lay out text themselves (a field with no appearance stream) look the
+    character up there, and draw a nine for every four."""
+    new = generic.DictionaryObject({k: font.raw_get(k) for k in font})
+    if writer is not None:
+        new[pdf_name("/ToUnicode")] = writer.add_object(
+            generic.StreamObject(stream_data=_FOUR_IS_FOUR)
+        )
+    new[pdf_name("/Encoding")] = generic.DictionaryObject(
+        {
+            pdf_name("/Type"): pdf_name("/Encoding"),
+            pdf_name("/BaseEncoding"): pdf_name("/WinAnsiEncoding"),
+            pdf_name("/Differences"): generic.ArrayObject(
+                [generic.NumberObject(ord("4")), pdf_name("/nine")]
+            ),
+        }
+    )
+    return new
+
+
+@functools.cache
+def sealed_bare_field() -> bytes:
+    """A license with text field :data:`BARE_FIELD` on blank space, valued
+    :data:`BARE_VALUE`, with no appearance stream: viewers draw the value themselves,
+    from the form's /DA ``/Fx 18 Tf 0 g`` (the field has none of its own) and the form's
+    /DR. /DR names /Helv (Helvetica) and /Sx (Helvetica drawing '4' as "nine",
+    :func:`digit_swapped_font`, used by nothing); /Fx is not there, and viewers fall back
+    to Helvetica. Sealed at B-LT (cached)."""
+    writer, _ = _one_page(line_content(SIGNED_TEXT))
+    font = helvetica(writer)
+    swapped = digit_swapped_font(font.get_object(), writer)
+    fonts = {"/Helv": font, "/Sx": writer.add_object(swapped)}
+    form = _add_text_field(writer, BARE_FIELD, BARE_VALUE, BLANK_BOX)
+    form[pdf_name("/DA")] = generic.TextStringObject("/Fx 18 Tf 0 g")
+    form[pdf_name("/DR")] = generic.DictionaryObject(
+        {pdf_name("/Font"): generic.DictionaryObject({pdf_name(k): v for k, v in fonts.items()})}
+    )
+    return _seal(written(writer))
