@@ -20,17 +20,16 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
 import signing.verify
 from schemas.report import Indication, SignatureReport, VerificationReport
-from signing.verify import DEFAULT_TIMEOUT, Verifier
+from signing.verify import Verifier
 from tests.conftest import require_tool
-from tests.helpers.forgeries import ATTACKS, BENIGN, SLOW_OPERATORS, Case, slow_page_content
-from tests.helpers.licenses import ISSUER, sealed_license
+from tests.helpers.forgeries import ATTACKS, BENIGN, Case
+from tests.helpers.licenses import ISSUER
 from tests.helpers.pki import demo_trust_bundle
 
 ISSUER_FIELD = "Seal1"
@@ -113,26 +112,6 @@ def _assert_warns_about(
     assert seals, _summary(report)
     for seal in seals:
         assert any(field in w for w in seal.warnings), f"{_summary(report)} {seal.warnings}"
-
-
-ROUND_TRIP = 5.0
-"""Seconds a verification may take beyond its bound: handing the file to a worker process
-and the report back."""
-
-
-def test_slow_page_is_refused_within_the_default_bound(verifier: Verifier) -> None:
-    """The second red team's denial: the page's content rewritten after sealing as a few
-    kilobytes of deflated data holding 3 million fills, slower to render than the
-    verifier's default bound. The answer comes within that bound and is not a pass."""
-    assert verifier.timeout == DEFAULT_TIMEOUT
-    data = slow_page_content(sealed_license(), SLOW_OPERATORS)
-    start = time.monotonic()
-    report = verifier.verify(data)
-    elapsed = time.monotonic() - start
-    assert report.indication is not Indication.TOTAL_PASSED, _summary(report)
-    seals = _issuer_seals(report)
-    assert not any(s.intact and not s.modified_after_signing for s in seals), _summary(report)
-    assert elapsed < DEFAULT_TIMEOUT + ROUND_TRIP, f"{elapsed:.1f} s: {_summary(report)}"
 
 
 @pytest.mark.parametrize("case", BENIGN, ids=lambda c: c.name)
