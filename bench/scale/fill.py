@@ -24,7 +24,11 @@ from dataclasses import dataclass
 
 import psycopg
 
-from schemas.identifiers import citizen_id_check_char, credit_code_check_char
+from schemas.identifiers import (
+    citizen_id_check_char,
+    credit_code_check_char,
+    organization_code_check_char,
+)
 from schemas.report import (
     Coverage,
     Indication,
@@ -117,7 +121,9 @@ def citizen_id(h: int) -> str:
 
 
 def _credit_code(n: int) -> str:
-    body = f"91350100M{n:08d}"
+    """A valid 统一社会信用代码 (both checks) for ``n`` < 10 million."""
+    organization = f"M{n:07d}"
+    body = f"91350100{organization}{organization_code_check_char(organization)}"
     return body + credit_code_check_char(body)
 
 

@@ -51,7 +51,7 @@ def app_and_tokens(
         dept = catalog.create_department(
             session=session,
             name="全能部门",
-            credit_code="11350100MB00000038",
+            credit_code="11350100MB0000035H",
             issuer=True,
             user=True,
         )
