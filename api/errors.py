@@ -36,6 +36,7 @@ from signing.errors import (
 )
 from vault.errors import (
     BlobIntegrityError,
+    BlobNotFound,
     BlobStoreError,
     ConfigError,
     ConflictError,
@@ -212,6 +213,8 @@ def classify(exc: BaseException) -> tuple[int, str, str, str, dict[str, Any]]:
         if report is not None:
             extra["report"] = report
         return 422, "intake-refused", "License refused", detail, extra
+    if isinstance(exc, BlobNotFound):  # before NotFound: the record exists, its file is lost
+        return 500, "blob-missing", "Stored file missing", "a stored file is missing", {}
     if isinstance(exc, NotFound):
         return 404, "not-found", "Not Found", detail or "not found", {}
     if isinstance(exc, PermissionDenied):

@@ -8,6 +8,7 @@ invalid input is shown on the page, never as a traceback; nothing half-written i
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -22,7 +23,15 @@ from api.logsink import copy_proof_maker
 from api.pages.web import PageSession, check_csrf, redirect, render, require_login
 from api.views import grant_out, license_out
 from vault.db.base import utcnow
-from vault.errors import ConflictError, InvalidInput, NotFound, VaultError
+from vault.errors import (
+    BlobIntegrityError,
+    BlobNotFound,
+    BlobStoreError,
+    ConflictError,
+    InvalidInput,
+    NotFound,
+    VaultError,
+)
 from vault.models import Department, Holder, License
 from vault.services import holder_actions
 from vault.services.access import access_log, holder_license
@@ -36,6 +45,7 @@ router = APIRouter(prefix="/me", include_in_schema=False, dependencies=[Depends(
 LicenseIdPath = Annotated[int, Path(ge=1, le=2**62)]
 _LOG_PAGE = 50
 _CST = dt.timezone(dt.timedelta(hours=8))
+log = logging.getLogger("evault.pages")
 
 
 def _login(request: Request, ctx: CtxDep) -> PageSession:
@@ -70,6 +80,18 @@ def _error(
 ) -> HTMLResponse:
     """A refusal as a page (after rolling back anything the request began)."""
     session.rollback()
+    if isinstance(exc, BlobStoreError):  # a fault of ours: its message names where blobs live
+        log.error("page %s failed: %s", request.url.path, exc)
+        lost = isinstance(exc, BlobNotFound | BlobIntegrityError)  # unlike unreachable: 500
+        return render(
+            request,
+            ctx,
+            "error.html",
+            status=500 if lost else 503,
+            session=who,
+            key="error.storage",
+            detail="",
+        )
     if isinstance(exc, NotFound):
         status, key = 404, "error.not_found"
     elif isinstance(exc, ConflictError):

@@ -5,7 +5,6 @@ Same demo data as the browser tests (``demo_data``), through Starlette's TestCli
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,15 +16,9 @@ from api.app import create_app
 from api.pages.i18n import STRINGS
 from api.pages.web import CSP
 from tests.helpers.production import production_settings
-from tests.web.conftest import DemoData
+from tests.web.conftest import DemoData, csrf_of, login
 
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def _csrf(html: str) -> str:
-    match = _TOKEN.search(html)
-    assert match, "no csrf_token in the form"
-    return match.group(1)
+_csrf = csrf_of
 
 
 @pytest.fixture(scope="module")
@@ -34,13 +27,7 @@ def client(demo_data: DemoData) -> Iterator[TestClient]:
         yield c
 
 
-def _login(client: TestClient, holder: int = 0) -> None:
-    client.cookies.clear()
-    token = _csrf(client.get("/login").text)
-    r = client.post(
-        "/login", data={"holder": str(holder), "csrf_token": token}, follow_redirects=False
-    )
-    assert r.status_code == 303 and r.headers["location"] == "/me"
+_login = login
 
 
 def test_pages_carry_a_strict_csp_and_no_referrer(client: TestClient) -> None:

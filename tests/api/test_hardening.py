@@ -1,0 +1,167 @@
+"""Issue 14: what an attacker or a fault could get out of the API, and no longer does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from tests.api.conftest import Api
+from tests.helpers.pki import MARKET_DEPT, PUBLIC_SECURITY_DEPT
+from tests.vault.licenses import POLICE_TYPE, license_pdf, metadata
+from tests.vault.test_blobs import s3_endpoint  # noqa: F401
+from tests.web.conftest import login
+
+PROBLEM = "application/problem+json"
+DEMO_HOLDER = "11010519491231002X"  # demo holder 0 (张三), whom the demo login signs in
+
+
+def _push_as(api: Api, department: str, pdf: bytes, **overrides: object) -> object:
+    meta = metadata(1, **overrides)
+    return api.client.post(
+        "/v1/licenses",
+        headers=api.dept(department),
+        files={"pdf": ("x.pdf", pdf, "application/pdf")},
+        data={"metadata": meta.model_dump_json()},
+    )
+
+
+# Finding 1: de-duplication told another department that a file is stored, and its record.
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        # not the 颁发机构 the metadata names (market's type and code)
+        {},
+        # its own type and code: may issue, but the bytes are another issuer's license
+        {
+            "type_code": POLICE_TYPE,
+            "issuer_code": PUBLIC_SECURITY_DEPT,
+            "issuer_name": "福州市公安局",
+            "number": "闽榕居0001",
+        },
+    ],
+    ids=["issuer_mismatch", "other_issuers_bytes"],
+)
+def test_pushing_another_issuers_stored_bytes_learns_nothing(
+    api: Api, overrides: dict[str, object]
+) -> None:
+    stored = api.push(1)
+    assert stored.status_code == 201, stored.text
+
+    duplicate = _push_as(api, "police", license_pdf(1), **overrides)
+    fresh = _push_as(api, "police", license_pdf(2), **overrides)  # never stored
+
+    assert duplicate.status_code == fresh.status_code == 422, duplicate.text
+    assert duplicate.headers["content-type"] == PROBLEM
+
+    def refusal(answer: dict[str, object]) -> dict[str, object]:
+        return {k: answer[k] for k in ("type", "title", "status", "detail", "reason")}
+
+    assert refusal(duplicate.json()) == refusal(fresh.json())
+    assert "张三" not in duplicate.text and "license" not in duplicate.json()
+
+
+def test_the_issuer_pushing_its_stored_bytes_again_gets_its_record(api: Api) -> None:
+    first = api.push(1)
+    again = _push_as(api, "market", license_pdf(1), issuer_code=MARKET_DEPT)
+    assert again.status_code == 200, again.text
+    assert again.json()["created"] is False
+    assert again.json()["license"]["id"] == first.json()["license"]["id"]
+
+
+# Finding 3: a missing blob put the blob folder's absolute path in the answer.
+def _blob_path(api: Api, sha256: str) -> Path:
+    root: Path = api.ctx.blobs.root  # type: ignore[attr-defined]
+    return root / sha256[:2] / sha256[2:4] / sha256
+
+
+def test_a_missing_blob_answers_without_any_path(api_sqlite: Api) -> None:
+    api = api_sqlite
+    pushed = api.push(1).json()
+    _blob_path(api, pushed["license"]["sha256"]).unlink()
+    root = str(api.ctx.blobs.root)  # type: ignore[attr-defined]
+
+    r = api.client.get(f"/v1/me/licenses/{pushed['license']['id']}/pdf", headers=api.holder())
+    assert r.status_code >= 500, r.text
+    assert r.headers["content-type"] == PROBLEM
+    assert root not in r.text and "/" not in r.json()["detail"]
+    assert r.json()["type"] == "urn:evault:problem:blob-missing"
+
+
+def test_a_missing_blob_page_shows_no_path(api_sqlite: Api) -> None:
+    api = api_sqlite
+    pushed = api.push(1, holder_id=DEMO_HOLDER).json()
+    _blob_path(api, pushed["license"]["sha256"]).unlink()
+    root = Path(api.ctx.blobs.root)  # type: ignore[attr-defined]
+    login(api.client)
+    r = api.client.get(f"/me/licenses/{pushed['license']['id']}/pdf")
+    assert r.status_code >= 500
+    assert str(root) not in r.text and str(root.parent) not in r.text
+    assert "blob" not in r.text
+
+
+def test_readyz_is_503_when_the_local_blob_folder_is_broken(api_sqlite: Api) -> None:
+    api = api_sqlite
+    assert api.client.get("/readyz").status_code == 200
+    root: Path = api.ctx.blobs.root  # type: ignore[attr-defined]
+    (root / "tmp").rmdir()
+    (root / "tmp").write_bytes(b"")  # where writes begin is no folder: no blob can be stored
+    r = api.client.get("/readyz")
+    assert r.status_code == 503, r.text
+    assert r.json() == {"status": "unavailable", "database": True, "blob_store": False}
+
+
+def test_readyz_is_503_when_the_blob_folder_is_gone(api_sqlite: Api) -> None:
+    import shutil
+
+    api = api_sqlite
+    root: Path = api.ctx.blobs.root  # type: ignore[attr-defined]
+    shutil.rmtree(root)
+    r = api.client.get("/readyz")
+    assert r.status_code == 503, r.text
+    assert r.json()["blob_store"] is False
+
+
+def _app_with_blobs(api: Api, blobs: object, data_dir: Path) -> TestClient:
+    """Another app on the same database, with ``blobs`` as its blob store."""
+    vault = SimpleNamespace(
+        engine=api.ctx.engine,
+        sessions=api.ctx.sessions,
+        crypto=api.ctx.crypto,
+        verifier=api.ctx.verifier.get(),
+        blobs=blobs,
+    )
+    settings = api.ctx.settings.model_copy(update={"data_dir": data_dir})
+    return TestClient(create_app(settings, vault=vault))
+
+
+@pytest.mark.s3
+def test_readyz_is_503_when_the_s3_store_is_unreachable_or_has_no_bucket(
+    api_sqlite: Api,
+    s3_endpoint: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from vault.blobs.s3 import S3BlobStore
+
+    def store(endpoint: str, bucket: str, create: bool) -> S3BlobStore:
+        return S3BlobStore(
+            endpoint=endpoint,
+            access_key="testing",
+            secret_key="testing",
+            bucket=bucket,
+            secure=False,
+            region="us-east-1",
+            create_bucket=create,
+        )
+
+    with _app_with_blobs(api_sqlite, store(s3_endpoint, "evault-ready", True), tmp_path) as c:
+        assert c.get("/readyz").status_code == 200
+    for endpoint, bucket in ((s3_endpoint, "never-made"), ("127.0.0.1:9", "evault")):
+        blobs = store(endpoint, bucket, False)
+        with _app_with_blobs(api_sqlite, blobs, tmp_path) as client:
+            r = client.get("/readyz")
+        assert r.status_code == 503, (endpoint, bucket, r.text)
+        assert r.json() == {"status": "unavailable", "database": True, "blob_store": False}
