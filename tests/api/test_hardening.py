@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from tests.api.conftest import Api
+from tests.api.conftest import HOLDER, Api
 from tests.helpers.pki import MARKET_DEPT, PUBLIC_SECURITY_DEPT
 from tests.vault.licenses import POLICE_TYPE, license_pdf, metadata
 from tests.vault.test_blobs import s3_endpoint  # noqa: F401
@@ -165,3 +165,40 @@ def test_readyz_is_503_when_the_s3_store_is_unreachable_or_has_no_bucket(
             r = client.get("/readyz")
         assert r.status_code == 503, (endpoint, bucket, r.text)
         assert r.json() == {"status": "unavailable", "database": True, "blob_store": False}
+
+
+# Finding 5: JSON answers with personal data could be cached and content-sniffed.
+def test_every_api_answer_is_no_store_and_nosniff(api_sqlite: Api) -> None:
+    api = api_sqlite
+    pushed = api.push(1).json()
+    license_id = pushed["license"]["id"]
+    use = {"purpose": "住房保障资格审核", "case_no": "ZJ-1"}
+    copy = api.client.post(
+        f"/v1/licenses/{license_id}/copies", headers=api.dept("housing"), json=use
+    )
+    assert copy.status_code == 201, copy.text
+    answers = {
+        "my licenses": api.client.get("/v1/me/licenses", headers=api.holder()),
+        "search": api.client.post(
+            "/v1/licenses/search", headers=api.dept("housing"), json={"holder_id": HOLDER, **use}
+        ),
+        "read": api.client.get(
+            f"/v1/licenses/{license_id}", headers=api.dept("housing"), params=use
+        ),
+        "access log": api.client.get("/v1/me/access-log", headers=api.holder()),
+        "grants": api.client.get("/v1/me/grants", headers=api.holder()),
+        "copy": copy,
+        "copy status": api.client.get(f"/v1/copies/{copy.json()['id']}/status"),
+        "my pdf": api.client.get(f"/v1/me/licenses/{license_id}/pdf", headers=api.holder()),
+        "copy pdf": api.client.get(
+            f"/v1/copies/{copy.json()['id']}/pdf", headers=api.dept("housing")
+        ),
+        "403": api.client.get(f"/v1/licenses/{license_id}", headers=api.dept("tax"), params=use),
+        "401": api.client.get("/v1/me/licenses"),
+        "404": api.client.get("/v1/nothing"),
+        "422": api.client.post("/v1/licenses/search", headers=api.dept("housing"), json={}),
+        "readyz": api.client.get("/readyz"),
+    }
+    for what, r in answers.items():
+        assert r.headers.get("cache-control") == "no-store", (what, r.status_code)
+        assert r.headers.get("x-content-type-options") == "nosniff", (what, r.status_code)
