@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from vault.errors import NotFound, PermissionDenied
 __all__ = [
     "CtxDep",
     "HolderDep",
+    "LicenseIdPath",
     "SessionDep",
     "get_ctx",
     "get_session",
@@ -49,6 +50,17 @@ _holder_scheme = HTTPBearer(
     description="an ID token of the holders' OpenID Connect provider (demo: evault dev-token)",
     auto_error=False,
 )
+
+
+#: A license's id in a path: the random public id the API gave (row ids stay inside).
+LicenseIdPath = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=40,
+        description="the license's id, as the API gave it (random, e.g. l_Hq3V0m1j9v8kP2aQx7tYbw)",
+    ),
+]
 
 
 async def get_ctx(request: Request) -> ApiContext:

@@ -40,7 +40,7 @@ class _Strict(BaseModel):
 class LicenseOut(BaseModel):
     """A license as its holder and authorized departments see it (holder ID masked)."""
 
-    id: int = Field(description="the vault's id of the license")
+    id: str = Field(description="the license's id: random, opaque (l_ and 22 characters)")
     identifier: str | None = Field(description="电子证照标识 (GB/T 36904) of the current version")
     version: int = Field(description="current version (版本号)")
     name: str = Field(description="证照名称")
@@ -84,7 +84,7 @@ class StatusChangeIn(_Strict):
 
 
 class StatusChangeOut(BaseModel):
-    license_id: int
+    license_id: str
     from_status: str
     to_status: str
     reason: str
@@ -121,7 +121,7 @@ class HolderCopyRequest(_Strict):
 
 class CopyOut(BaseModel):
     id: str = Field(description="random copy id (128 bits)")
-    license_id: int
+    license_id: str
     license_version: int
     purpose: str
     case_no: str | None
@@ -210,7 +210,7 @@ class AccessLogEntry(BaseModel):
     action: str = Field(description="search, read, download, copy, share_redeem, grant, ...")
     outcome: Literal["allowed", "denied"]
     basis: str | None = Field(description="standing_permission, consent, share_code, owner")
-    license_id: int | None
+    license_id: str | None
     copy_id: str | None
     purpose: str | None
     case_no: str | None

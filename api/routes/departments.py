@@ -16,14 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.context import ApiContext
-from api.deps import CtxDep, SessionDep, UserDep
+from api.deps import CtxDep, LicenseIdPath, SessionDep, UserDep
 from api.errors import problems
 from api.logsink import copy_proof_maker
 from api.models import CopyOut, CopyRequest, LicenseList, LicenseOut, SearchIn
@@ -34,7 +34,6 @@ from vault.services.copies import CopyPolicy, copy_for_department
 __all__ = ["router"]
 
 router = APIRouter(tags=["using departments"])
-LicenseIdPath = Annotated[int, Path(ge=1, le=2**62, description="the vault's license id")]
 _REFUSALS = problems(401, 403, 422, 429)
 M = TypeVar("M", bound=BaseModel)
 
@@ -89,7 +88,7 @@ async def get_license(
         record = read_license_for_department(
             session=session,
             department_id=principal.department_id,
-            license_id=license_id,
+            public_id=license_id,
             use=UseContext(purpose, case_no),
         )
         return record_out(ctx.crypto, record)
@@ -119,10 +118,10 @@ def make_department_copy(
         renderer=ctx.renderer.get,
         policy=CopyPolicy.from_settings(ctx.settings),
         department_id=principal.department_id,
-        license_id=license_id,
+        public_id=license_id,
         use=UseContext(body.purpose, body.case_no),
         days=body.valid_days,
         log_proof=copy_proof_maker(ctx),
     )
     ctx.metrics.copies.labels(str(made.reused).lower()).inc()
-    return copy_out(made.copy, base_url=ctx.settings.public_base_url, reused=made.reused)
+    return copy_out(made, base_url=ctx.settings.public_base_url)

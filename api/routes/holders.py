@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth.holders import HolderPrincipal
-from api.deps import CtxDep, HolderDep, SessionDep
+from api.deps import CtxDep, HolderDep, LicenseIdPath, SessionDep
 from api.errors import problems
 from api.logsink import copy_proof_maker
 from api.models import (
@@ -48,7 +48,6 @@ from vault.services.holders import find_holder
 __all__ = ["router"]
 
 router = APIRouter(tags=["holders"])
-LicenseIdPath = Annotated[int, Path(ge=1, le=2**62, description="the vault's license id")]
 _COMMON = problems(401, 404, 422, 429)
 
 
@@ -97,14 +96,15 @@ def my_license_pdf(
 ) -> Response:
     holder = _known_holder(session, ctx.crypto, principal)
     original = download_original(
-        session=session, blobs=ctx.blobs, holder=holder, license_id=license_id
+        session=session, blobs=ctx.blobs, holder=holder, public_id=license_id
     )
     return Response(
         original.pdf,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="license-{original.license.id}.pdf"',
-            "Cache-Control": "no-store",
+            "Content-Disposition": (
+                f'attachment; filename="license-{original.license.public_id}.pdf"'
+            ),
         },
     )
 
@@ -130,7 +130,7 @@ def my_copy(
         renderer=ctx.renderer.get,
         policy=CopyPolicy.from_settings(ctx.settings),
         holder=holder,
-        license_id=license_id,
+        public_id=license_id,
         purpose=body.purpose,
         recipient=body.recipient,
         case_no=body.case_no,
@@ -138,7 +138,7 @@ def my_copy(
         log_proof=copy_proof_maker(ctx),
     )
     ctx.metrics.copies.labels(str(made.reused).lower()).inc()
-    return copy_out(made.copy, base_url=ctx.settings.public_base_url, reused=made.reused)
+    return copy_out(made, base_url=ctx.settings.public_base_url)
 
 
 @router.get(
@@ -252,18 +252,18 @@ def my_access_log(
     rows = access_log(session=session, holder_id=holder.id, limit=limit, offset=offset)
     entries = [
         AccessLogEntry(
-            at=event.at,
-            actor=event.actor,
-            department=name,
-            action=event.action,
-            outcome="denied" if event.outcome == "denied" else "allowed",
-            basis=event.basis,
-            license_id=event.license_id,
-            copy_id=event.copy_id,
-            purpose=event.purpose,
-            case_no=event.case_no,
-            log_index=event.log_index,
+            at=line.event.at,
+            actor=line.event.actor,
+            department=line.department,
+            action=line.event.action,
+            outcome="denied" if line.event.outcome == "denied" else "allowed",
+            basis=line.event.basis,
+            license_id=line.license_public_id,
+            copy_id=line.event.copy_id,
+            purpose=line.event.purpose,
+            case_no=line.event.case_no,
+            log_index=line.event.log_index,
         )
-        for event, name in rows
+        for line in rows
     ]
     return AccessLogPage(entries=entries, limit=limit, offset=offset)

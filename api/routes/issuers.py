@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from api.deps import CtxDep, IssuerDep, SessionDep
+from api.deps import CtxDep, IssuerDep, LicenseIdPath, SessionDep
 from api.errors import problems
 from api.models import IntakeOut, StatusChangeIn, StatusChangeOut
 from api.views import license_out
@@ -20,7 +20,6 @@ from vault.services.lifecycle import change_status
 __all__ = ["router"]
 
 router = APIRouter(tags=["issuers"])
-LicenseIdPath = Annotated[int, Path(ge=1, le=2**62, description="the vault's license id")]
 
 
 @router.post(
@@ -73,6 +72,8 @@ def push_license(
     response_model=StatusChangeOut,
     summary="Change a license's status (暂扣, 撤销, 注销, 吊销, or back to 有效) with a reason",
     responses=problems(401, 403, 404, 409, 422, 429),
+    description="Only the license's issuer may change it: to any other department the "
+    "license does not exist (404, the same answer as for an unknown id).",
 )
 def patch_status(
     license_id: LicenseIdPath,
@@ -82,14 +83,14 @@ def patch_status(
 ) -> StatusChangeOut:
     change = change_status(
         session=session,
-        license_id=license_id,
+        public_id=license_id,
         to=body.status,
         reason=body.reason,
         by_department_id=principal.department_id,
         actor=principal.label,
     )
     return StatusChangeOut(
-        license_id=change.license_id,
+        license_id=license_id,
         from_status=change.from_status,
         to_status=change.to_status,
         reason=change.reason,

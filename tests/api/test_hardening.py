@@ -202,3 +202,61 @@ def test_every_api_answer_is_no_store_and_nosniff(api_sqlite: Api) -> None:
     for what, r in answers.items():
         assert r.headers.get("cache-control") == "no-store", (what, r.status_code)
         assert r.headers.get("x-content-type-options") == "nosniff", (what, r.status_code)
+
+
+# Finding 7: PATCH status told an existing license (403) from a missing one (404); ids counted.
+def test_status_change_of_another_issuers_license_is_the_same_404_as_a_missing_one(
+    api: Api,
+) -> None:
+    license_id = api.push(1).json()["license"]["id"]
+    change = {"status": "吊销", "reason": "not ours"}
+    theirs = api.client.patch(
+        f"/v1/licenses/{license_id}/status", headers=api.dept("police"), json=change
+    )
+    missing_id = "l_" + "A" * 22 if license_id != "l_" + "A" * 22 else "l_" + "B" * 22
+    missing = api.client.patch(
+        f"/v1/licenses/{missing_id}/status", headers=api.dept("police"), json=change
+    )
+    assert theirs.status_code == missing.status_code == 404, theirs.text
+    assert theirs.headers["content-type"] == PROBLEM
+    for key in ("type", "title", "status", "detail"):
+        assert theirs.json()[key] == missing.json()[key], key
+    assert license_id not in theirs.json()["detail"]
+
+
+def test_license_ids_are_opaque_everywhere(api_sqlite: Api) -> None:
+    api = api_sqlite
+    ids = [api.push(n).json()["license"]["id"] for n in (1, 2, 3)]
+    for license_id in ids:
+        assert isinstance(license_id, str) and len(license_id) >= 22, license_id
+        assert not license_id.isdigit()
+    assert len(set(ids)) == 3
+    # the internal row ids (1, 2, 3) open nothing
+    use = {"purpose": "住房保障资格审核", "case_no": "ZJ-2"}
+    for row_id in ("1", "2", "3"):
+        assert api.client.get(f"/v1/me/licenses/{row_id}/pdf", headers=api.holder()).status_code
+        assert (
+            api.client.get(
+                f"/v1/licenses/{row_id}", headers=api.dept("housing"), params=use
+            ).status_code
+            == 403
+        )
+    read = api.client.get(f"/v1/licenses/{ids[0]}", headers=api.dept("housing"), params=use)
+    assert read.status_code == 200 and read.json()["id"] == ids[0]
+    copy = api.client.post(f"/v1/licenses/{ids[0]}/copies", headers=api.dept("housing"), json=use)
+    assert copy.status_code == 201 and copy.json()["license_id"] == ids[0]
+    mine = api.client.post(
+        f"/v1/me/licenses/{ids[1]}/copies", headers=api.holder(), json={"purpose": "自用"}
+    )
+    assert mine.status_code == 201 and mine.json()["license_id"] == ids[1]
+    changed = api.client.patch(
+        f"/v1/licenses/{ids[2]}/status",
+        headers=api.dept("market"),
+        json={"status": "暂扣", "reason": "检查"},
+    )
+    assert changed.status_code == 200 and changed.json()["license_id"] == ids[2]
+    log = api.client.get("/v1/me/access-log", headers=api.holder()).json()["entries"]
+    logged = {e["license_id"] for e in log if e["license_id"] is not None}
+    assert logged and logged <= set(ids)
+    listed = api.client.get("/v1/me/licenses", headers=api.holder()).json()["licenses"]
+    assert sorted(lic["id"] for lic in listed) == sorted(ids)

@@ -577,7 +577,7 @@ def test_no_new_version_after_revocation(
     first = _push(session, blobs, crypto, license_pdf(18), cat.market, 18)
     lifecycle.change_status(
         session=session,
-        license_id=first.license.id,
+        public_id=first.license.public_id,
         to=LicenseStatus.REVOKED,
         reason="违法经营",
         by_department_id=cat.market,

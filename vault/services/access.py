@@ -67,6 +67,7 @@ from vault.services.recording import (
 __all__ = [
     "DENIED",
     "Decision",
+    "LogLine",
     "RecordedEvent",
     "UseContext",
     "access_log",
@@ -230,8 +231,8 @@ def _with_permission() -> Select[License, int]:
     )
 
 
-#: One license (``license_id``) for a department (``department_id``).
-_ONE_LICENSE = _with_permission().where(License.id == bindparam("license_id"))
+#: One license (by its public id, ``public_id``) for a department (``department_id``).
+_ONE_LICENSE = _with_permission().where(License.public_id == bindparam("public_id"))
 
 
 def current_version(session: Session, license: License) -> LicenseVersion:
@@ -257,13 +258,14 @@ def authorize_department(
     *,
     session: Session,
     department_id: int,
-    license_id: int,
+    public_id: str,
     use: UseContext,
     action: str,
     record_allowed: bool = True,
     now: dt.datetime | None = None,
 ) -> tuple[License, Decision]:
-    """Allow or refuse one department's use of one license; log it (not committed).
+    """Allow or refuse one department's use of one license (by its ``public_id``); log it
+    (not committed).
 
     Raises :class:`PermissionDenied` (with :data:`DENIED`) when refused or when the license
     does not exist. ``record_allowed=False``: the caller logs the allowed use itself (a
@@ -272,7 +274,7 @@ def authorize_department(
     """
     now = now or utcnow()
     row = session.execute(
-        _ONE_LICENSE, {"department_id": department_id, "license_id": license_id}
+        _ONE_LICENSE, {"department_id": department_id, "public_id": public_id}
     ).one_or_none()
     if row is None:
         record_in_transaction(session, _no_such_license(action, department_id, use, now))
@@ -307,11 +309,12 @@ def read_license_for_department(
     *,
     session: Session,
     department_id: int,
-    license_id: int,
+    public_id: str,
     use: UseContext,
     now: dt.datetime | None = None,
 ) -> LicenseRecord:
-    """A department reads one license in a case: authorized, logged and committed.
+    """A department reads one license (by its ``public_id``) in a case: authorized, logged
+    and committed.
 
     The decision (allowed or refused) is committed with its log leaf before this returns
     or raises :class:`PermissionDenied` (with :data:`DENIED`). One query reads the license,
@@ -322,7 +325,7 @@ def read_license_for_department(
         session.connection()
         .execute(
             ONE_FOR_DEPARTMENT,
-            {"department_id": department_id, "license_id": license_id, "now": now},
+            {"department_id": department_id, "public_id": public_id, "now": now},
         )
         .first()
     )
@@ -480,12 +483,24 @@ def search_for_department(
     return visible
 
 
-def holder_license(*, session: Session, holder: Holder, license_id: int) -> License:
-    """One of the holder's own licenses; another holder's is "not found"."""
-    license = session.get(License, license_id)
-    if license is None or license.holder_id != holder.id:
+def holder_license(*, session: Session, holder: Holder, public_id: str) -> License:
+    """One of the holder's own licenses, by its public id; another holder's is "not found"."""
+    license = session.scalars(
+        select(License).where(License.public_id == public_id, License.holder_id == holder.id)
+    ).one_or_none()
+    if license is None:
         raise NotFound("no such license")
     return license
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One access-log row with what a holder is shown of it: the department's name and the
+    license's public id."""
+
+    event: AccessEvent
+    department: str | None
+    license_public_id: str | None
 
 
 def access_log(
@@ -494,22 +509,23 @@ def access_log(
     holder_id: int,
     limit: int = 100,
     offset: int = 0,
-    license_id: int | None = None,
+    license_public_id: str | None = None,
     department_id: int | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
-) -> Sequence[tuple[AccessEvent, str | None]]:
+) -> list[LogLine]:
     """The holder's access log, newest first, with each department's name.
 
-    Optional filters: one license, one department, and ``since <= at < until``.
+    Optional filters: one license (by public id), one department, ``since <= at < until``.
     """
     query = (
-        select(AccessEvent, Department.name)
+        select(AccessEvent, Department.name, License.public_id)
         .outerjoin(Department, AccessEvent.department_id == Department.id)
+        .outerjoin(License, AccessEvent.license_id == License.id)
         .where(AccessEvent.holder_id == holder_id)
     )
-    if license_id is not None:
-        query = query.where(AccessEvent.license_id == license_id)
+    if license_public_id is not None:
+        query = query.where(License.public_id == license_public_id)
     if department_id is not None:
         query = query.where(AccessEvent.department_id == department_id)
     if since is not None:
@@ -519,4 +535,4 @@ def access_log(
     rows = session.execute(
         query.order_by(AccessEvent.at.desc(), AccessEvent.id.desc()).limit(limit).offset(offset)
     ).all()
-    return [(event, name) for event, name in rows]
+    return [LogLine(event, name, public_id) for event, name, public_id in rows]
