@@ -20,6 +20,7 @@ from api.context import ApiContext
 from api.deps import CtxDep, SessionDep, limit_by_ip
 from api.errors import ApiError, Unauthorized, problems
 from api.models import CopyStatusOut
+from api.pages.web import load_page_session
 from api.views import copy_status_out
 from schemas.report import VerificationReport
 from vault.errors import ConfigError, NotFound
@@ -93,6 +94,7 @@ def status_json(copy_id: CopyIdPath, session: SessionDep) -> CopyStatusOut:
 
 @router.get(
     "/v/{copy_id}",
+    dependencies=[Depends(load_page_session)],  # a page: the session is checked first
     response_class=HTMLResponse,
     summary="The page a copy's QR code opens (Chinese first, no login)",
     responses={404: {"content": {"text/html": {}}, "description": "unknown copy"}},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,7 +14,7 @@ from tests.api.conftest import HOLDER, Api
 from tests.helpers.pki import MARKET_DEPT, PUBLIC_SECURITY_DEPT
 from tests.vault.licenses import POLICE_TYPE, license_pdf, metadata
 from tests.vault.test_blobs import s3_endpoint  # noqa: F401
-from tests.web.conftest import login
+from tests.web.conftest import csrf_of, login
 
 PROBLEM = "application/problem+json"
 DEMO_HOLDER = "11010519491231002X"  # demo holder 0 (张三), whom the demo login signs in
@@ -260,3 +261,43 @@ def test_license_ids_are_opaque_everywhere(api_sqlite: Api) -> None:
     assert logged and logged <= set(ids)
     listed = api.client.get("/v1/me/licenses", headers=api.holder()).json()["licenses"]
     assert sorted(lic["id"] for lic in listed) == sorted(ids)
+
+
+# Finding 2: logout left the session cookie working; sessions never ended on idle.
+def test_logout_ends_the_session_at_once(api: Api) -> None:
+    license_id = api.push(1, holder_id=DEMO_HOLDER).json()["license"]["id"]
+    client = api.client
+    login(client)
+    cookie = client.cookies.get("evault_session")
+    assert cookie
+    assert client.get("/me", follow_redirects=False).status_code == 200
+    token = csrf_of(client.get("/me").text)
+    r = client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303
+    # the old cookie, replayed (stolen, or kept by a shared browser), opens nothing
+    client.cookies.clear()
+    client.cookies.set("evault_session", cookie)
+    r = client.get("/me", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    r = client.get(f"/me/licenses/{license_id}/pdf", follow_redirects=False)
+    assert r.status_code == 303 and not r.content.startswith(b"%PDF")
+    assert "张三" not in client.get("/").text  # the home page no longer greets the holder
+
+
+def test_a_session_ends_after_its_idle_time(api_sqlite: Api) -> None:
+    from sqlalchemy import text
+
+    api = api_sqlite
+    client = api.client
+    login(client)
+    assert client.get("/me", follow_redirects=False).status_code == 200
+    idle = api.ctx.settings.web_session_idle_seconds
+    with api.ctx.engine.begin() as conn:  # the holder went away: last seen long enough ago
+        conn.execute(
+            text("UPDATE web_sessions SET last_seen_at = :then"),
+            {"then": dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=idle + 1)},
+        )
+    r = client.get("/me", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    login(client)  # a new login works again
+    assert client.get("/me", follow_redirects=False).status_code == 200

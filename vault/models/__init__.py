@@ -19,6 +19,7 @@ from vault.models.holders import Holder
 from vault.models.imports import ImportJournalEntry, ImportRun
 from vault.models.licenses import STORED_STATUSES, License, LicenseVersion, StatusChange
 from vault.models.log import LogCheckpoint, LogEntry
+from vault.models.web_sessions import WebSession
 
 __all__ = [
     "STORED_STATUSES",
@@ -41,4 +42,5 @@ __all__ = [
     "SealCertificate",
     "StandingPermission",
     "StatusChange",
+    "WebSession",
 ]
