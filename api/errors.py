@@ -40,6 +40,7 @@ from vault.errors import (
     BlobStoreError,
     ConfigError,
     ConflictError,
+    IdempotencyKeyReused,
     IntakeRefused,
     InvalidInput,
     NotFound,
@@ -227,6 +228,8 @@ def classify(exc: BaseException) -> tuple[int, str, str, str, dict[str, Any]]:
         return 503, "storage-unavailable", "Storage unavailable", "the blob store failed", {}
     if isinstance(exc, InvalidInput):
         return 422, "invalid-input", "Invalid input", detail, {}
+    if isinstance(exc, IdempotencyKeyReused):
+        return 422, "idempotency-key-reused", "Idempotency-Key reused", detail, {}
     if isinstance(exc, ConfigError):
         return 500, "configuration", "Server misconfigured", "internal error", {}
     if isinstance(exc, VaultError):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -25,9 +25,10 @@ from starlette.concurrency import run_in_threadpool
 from api.context import ApiContext
 from api.deps import CtxDep, LicenseIdPath, SessionDep, UserDep
 from api.errors import problems
+from api.idempotency import IdempotencyKey, answer_once, copy_made, department_caller
 from api.logsink import copy_proof_maker
 from api.models import CopyOut, CopyRequest, LicenseList, LicenseOut, SearchIn
-from api.views import copy_out, record_out
+from api.views import record_out
 from vault.services.access import UseContext, read_license_for_department, search_for_department
 from vault.services.copies import CopyPolicy, copy_for_department
 
@@ -109,19 +110,31 @@ def make_department_copy(
     principal: UserDep,
     ctx: CtxDep,
     session: SessionDep,
-) -> CopyOut:
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     # A sync route: FastAPI runs it in its threadpool, so the CPU-bound seal does not
     # block the event loop.
-    made = copy_for_department(
-        session=session,
-        blobs=ctx.blobs,
-        renderer=ctx.renderer.get,
-        policy=CopyPolicy.from_settings(ctx.settings),
-        department_id=principal.department_id,
-        public_id=license_id,
-        use=UseContext(body.purpose, body.case_no),
-        days=body.valid_days,
-        log_proof=copy_proof_maker(ctx),
+    def act(db: Session) -> tuple[int, CopyOut]:
+        made = copy_for_department(
+            session=db,
+            blobs=ctx.blobs,
+            renderer=ctx.renderer.get,
+            policy=CopyPolicy.from_settings(ctx.settings),
+            department_id=principal.department_id,
+            public_id=license_id,
+            use=UseContext(body.purpose, body.case_no),
+            days=body.valid_days,
+            log_proof=copy_proof_maker(ctx),
+        )
+        return copy_made(ctx, made)
+
+    return answer_once(
+        ctx,
+        session,
+        request,
+        caller=department_caller(principal),
+        key=idempotency_key,
+        body=[body.model_dump_json()],
+        act=act,
     )
-    ctx.metrics.copies.labels(str(made.reused).lower()).inc()
-    return copy_out(made, base_url=ctx.settings.public_base_url)

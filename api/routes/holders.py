@@ -8,13 +8,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth.holders import HolderPrincipal
 from api.deps import CtxDep, HolderDep, LicenseIdPath, SessionDep
 from api.errors import problems
+from api.idempotency import IdempotencyKey, answer_once, copy_made, holder_caller
 from api.logsink import copy_proof_maker
 from api.models import (
     AccessLogEntry,
@@ -27,7 +28,7 @@ from api.models import (
     HolderCopyRequest,
     LicenseList,
 )
-from api.views import copy_out, department_out, grant_out, license_out
+from api.views import department_out, grant_out, license_out
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.errors import InvalidInput, NotFound
@@ -122,23 +123,34 @@ def my_copy(
     principal: HolderDep,
     ctx: CtxDep,
     session: SessionDep,
-) -> CopyOut:
-    holder = _known_holder(session, ctx.crypto, principal)
-    made = copy_for_holder(
-        session=session,
-        blobs=ctx.blobs,
-        renderer=ctx.renderer.get,
-        policy=CopyPolicy.from_settings(ctx.settings),
-        holder=holder,
-        public_id=license_id,
-        purpose=body.purpose,
-        recipient=body.recipient,
-        case_no=body.case_no,
-        days=body.valid_days,
-        log_proof=copy_proof_maker(ctx),
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    def act(db: Session) -> tuple[int, CopyOut]:
+        made = copy_for_holder(
+            session=db,
+            blobs=ctx.blobs,
+            renderer=ctx.renderer.get,
+            policy=CopyPolicy.from_settings(ctx.settings),
+            holder=_known_holder(db, ctx.crypto, principal),
+            public_id=license_id,
+            purpose=body.purpose,
+            recipient=body.recipient,
+            case_no=body.case_no,
+            days=body.valid_days,
+            log_proof=copy_proof_maker(ctx),
+        )
+        return copy_made(ctx, made)
+
+    return answer_once(
+        ctx,
+        session,
+        request,
+        caller=holder_caller(ctx, principal),
+        key=idempotency_key,
+        body=[body.model_dump_json()],
+        act=act,
     )
-    ctx.metrics.copies.labels(str(made.reused).lower()).inc()
-    return copy_out(made, base_url=ctx.settings.public_base_url)
 
 
 @router.get(
@@ -163,9 +175,28 @@ def using_departments(principal: HolderDep, session: SessionDep) -> list[Departm
     responses=_COMMON,
 )
 def create_my_grant(
-    body: GrantIn, principal: HolderDep, ctx: CtxDep, session: SessionDep
+    body: GrantIn,
+    principal: HolderDep,
+    ctx: CtxDep,
+    session: SessionDep,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    return answer_once(
+        ctx,
+        session,
+        request,
+        caller=holder_caller(ctx, principal),
+        key=idempotency_key,
+        body=[body.model_dump_json()],
+        act=lambda db: (201, _create_grant(db, ctx.crypto, principal, body)),
+    )
+
+
+def _create_grant(
+    session: Session, crypto: HolderCrypto, principal: HolderPrincipal, body: GrantIn
 ) -> GrantOut:
-    holder = _known_holder(session, ctx.crypto, principal)
+    holder = _known_holder(session, crypto, principal)
     now = utcnow()
     code: str | None = None
     if body.kind == "share_code":

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from tests.api.conftest import HOLDER, Api
+from tests.api.conftest import HOLDER, OTHER_HOLDER, TAX_DEPT, Api
 from tests.helpers.pki import MARKET_DEPT, PUBLIC_SECURITY_DEPT
 from tests.vault.licenses import POLICE_TYPE, license_pdf, metadata
 from tests.vault.test_blobs import s3_endpoint  # noqa: F401
@@ -301,3 +301,78 @@ def test_a_session_ends_after_its_idle_time(api_sqlite: Api) -> None:
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
     login(client)  # a new login works again
     assert client.get("/me", follow_redirects=False).status_code == 200
+
+
+# Finding 8: a retried or doubled creating call could act twice; now an Idempotency-Key
+# makes the same call from the same caller answer what the first one answered.
+def _key(name: str) -> dict[str, str]:
+    return {"Idempotency-Key": f"test-{name}"}
+
+
+def test_an_idempotent_push_answers_the_first_answer_again(api: Api) -> None:
+    def push(key: str, n: int = 1) -> object:
+        return api.client.post(
+            "/v1/licenses",
+            headers={**api.dept("market"), **_key(key)},
+            files={"pdf": ("license-1.pdf", license_pdf(n), "application/pdf")},
+            data={"metadata": metadata(n).model_dump_json()},
+        )
+
+    first = push("push-1")
+    again = push("push-1")
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.json() == first.json() and again.json()["created"] is True
+    assert again.headers.get("idempotency-replayed") == "true"
+    other = push("push-1", n=2)  # the same key with another body
+    assert other.status_code == 422 and other.headers["content-type"] == PROBLEM
+    assert other.json()["type"] == "urn:evault:problem:idempotency-key-reused"
+
+
+def test_an_idempotent_grant_is_made_once_for_its_caller(api: Api) -> None:
+    api.push(1)
+    api.push(2, holder_id=OTHER_HOLDER)
+    body = {"department_code": TAX_DEPT, "uses": 2}
+    first = api.client.post("/v1/me/grants", headers={**api.holder(), **_key("g")}, json=body)
+    again = api.client.post("/v1/me/grants", headers={**api.holder(), **_key("g")}, json=body)
+    assert first.status_code == again.status_code == 201, first.text
+    assert again.json() == first.json()
+    # the same key from another holder is that holder's own key
+    theirs = api.client.post(
+        "/v1/me/grants", headers={**api.holder(OTHER_HOLDER), **_key("g")}, json=body
+    )
+    assert theirs.status_code == 201 and theirs.json()["id"] != first.json()["id"]
+    mine = api.client.get("/v1/me/grants", headers=api.holder()).json()["grants"]
+    assert [g["id"] for g in mine] == [first.json()["id"]]
+    changed = api.client.post(
+        "/v1/me/grants", headers={**api.holder(), **_key("g")}, json={**body, "uses": 3}
+    )
+    assert changed.status_code == 422
+    assert changed.json()["type"] == "urn:evault:problem:idempotency-key-reused"
+
+
+def test_two_identical_idempotent_requests_at_once_act_once(api: Api) -> None:
+    from tests.vault.together import run_together
+
+    license_id = api.push(1).json()["license"]["id"]
+    body = {"department_code": TAX_DEPT}
+    grants = run_together(
+        2,
+        lambda _: api.client.post(
+            "/v1/me/grants", headers={**api.holder(), **_key("together")}, json=body
+        ),
+    )
+    assert [r.status_code for r in grants] == [201, 201], grants[0].text
+    assert grants[0].json() == grants[1].json()
+    assert len(api.client.get("/v1/me/grants", headers=api.holder()).json()["grants"]) == 1
+
+    use = {"purpose": "住房保障资格审核", "case_no": "ZJ-9"}
+    copies = run_together(
+        2,
+        lambda _: api.client.post(
+            f"/v1/licenses/{license_id}/copies",
+            headers={**api.dept("housing"), **_key("copy")},
+            json=use,
+        ),
+    )
+    assert [r.status_code for r in copies] == [201, 201], copies[0].text
+    assert copies[0].json() == copies[1].json() and copies[0].json()["reused"] is False
