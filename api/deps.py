@@ -6,9 +6,10 @@ Typed aliases (``SessionDep``, ``HolderDep``...) keep route signatures short, as
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ __all__ = [
     "SessionDep",
     "get_ctx",
     "get_session",
+    "known_query_only",
     "limit_by_ip",
     "require_department",
 ]
@@ -61,6 +63,36 @@ LicenseIdPath = Annotated[
         description="the license's id, as the API gave it (random, e.g. l_Hq3V0m1j9v8kP2aQx7tYbw)",
     ),
 ]
+
+
+_QUERY_NAMES: dict[int, frozenset[str]] = {}
+
+
+def _query_names(dependant: Any) -> set[str]:
+    """The query parameters of a route and of all its dependencies."""
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+async def known_query_only(request: Request) -> None:
+    """Refuse a query parameter the route does not declare (422), as the OpenAPI document
+    says: a misspelt ``ofset`` or ``case-no`` is an error, not silently ignored."""
+    if not request.query_params:
+        return
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    names = _QUERY_NAMES.get(id(route))
+    if names is None:
+        names = _QUERY_NAMES[id(route)] = frozenset(_query_names(dependant))
+    unknown = sorted(set(request.query_params) - names)
+    if unknown:
+        where = ("query", unknown[0])
+        msg = "not a parameter of this call"
+        raise RequestValidationError([{"loc": where, "msg": msg, "type": "extra_forbidden"}])
 
 
 async def get_ctx(request: Request) -> ApiContext:

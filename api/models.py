@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from schemas.identifiers import HolderId, HolderIdType
+from schemas.identifiers import CREDIT_CODE_JSON_SCHEMA, HolderId, HolderIdType
 from schemas.license import TYPE_CODE_PATTERN
 from schemas.report import VerificationReport
 
@@ -76,10 +76,17 @@ class IntakeOut(BaseModel):
     report: VerificationReport
 
 
+#: The statuses an issuer may set: the Chinese value or the English name (either case);
+#: 失效 is computed from 有效期截止, never set.
+SettableStatus = Literal[
+    "有效", "暂扣", "撤销", "注销", "吊销",
+    "valid", "suspended", "withdrawn", "cancelled", "revoked",
+    "VALID", "SUSPENDED", "WITHDRAWN", "CANCELLED", "REVOKED",
+]  # fmt: skip
+
+
 class StatusChangeIn(_Strict):
-    status: str = Field(
-        min_length=1, max_length=20, description="有效, 暂扣, 撤销, 注销, 吊销 (or English)"
-    )
+    status: SettableStatus = Field(description="有效, 暂扣, 撤销, 注销, 吊销 (or English)")
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -166,11 +173,8 @@ class GrantIn(_Strict):
     """Consent to a department (``kind=consent``) or a one-time share code."""
 
     kind: Literal["consent", "share_code"] = "consent"
-    department_code: str | None = Field(
-        default=None,
-        min_length=18,
-        max_length=18,
-        description="统一社会信用代码 of the using department (consent only)",
+    department_code: Annotated[str, WithJsonSchema(CREDIT_CODE_JSON_SCHEMA)] | None = Field(
+        default=None, description="统一社会信用代码 of the using department (consent only)"
     )
     license_types: list[str] = Field(
         default_factory=list, max_length=50, description="证照类型代码; empty: all types"

@@ -15,13 +15,15 @@ import datetime as _dt
 import enum
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, GetCoreSchemaHandler
+from pydantic import AfterValidator, GetCoreSchemaHandler, WithJsonSchema
 from pydantic_core import core_schema
 
 from schemas.errors import InvalidValue
 
 __all__ = [
     "CREDIT_CODE_ALPHABET",
+    "CREDIT_CODE_JSON_SCHEMA",
+    "HOLDER_ID_JSON_SCHEMA",
     "CitizenId",
     "CreditCode",
     "HolderId",
@@ -231,5 +233,23 @@ def _parse_any(value: str) -> str:
     return parse_holder_id(value)
 
 
+#: The JSON Schema of a holder ID: the shape a schema can say (18 letters or digits, spaces
+#: around and lowercase allowed, as parsing normalizes them); ``format: holder-id`` names
+#: the check algorithms it cannot (GB 11643, GB 32100 with GB 11714).
+HOLDER_ID_JSON_SCHEMA = {
+    "type": "string",
+    "format": "holder-id",
+    "pattern": r"^\s*[0-9A-Za-z]{18}\s*$",
+    "description": "公民身份号码 (GB 11643) or 统一社会信用代码 (GB 32100), check characters right",
+}
+
+#: The JSON Schema of a 统一社会信用代码 given as a plain string (``format: credit-code``).
+CREDIT_CODE_JSON_SCHEMA = {
+    "type": "string",
+    "format": "credit-code",
+    "pattern": r"^\s*[0-9A-Za-z]{18}\s*$",
+    "description": "统一社会信用代码 (GB 32100, with the GB 11714 check of characters 9-17)",
+}
+
 #: A pydantic field type: a valid 公民身份号码 or 统一社会信用代码 (the instance is one of them).
-HolderId = Annotated[str, AfterValidator(_parse_any)]
+HolderId = Annotated[str, AfterValidator(_parse_any), WithJsonSchema(HOLDER_ID_JSON_SCHEMA)]

@@ -41,7 +41,14 @@ def push_license(
     session: SessionDep,
     request: Request,
     pdf: Annotated[UploadFile, File(description="the license PDF sealed by the issuer")],
-    metadata: Annotated[str, Form(description="LicenseMetadata as JSON (GB/T 36903 fields)")],
+    metadata: Annotated[
+        str,
+        Form(
+            min_length=2,
+            description="LicenseMetadata as a JSON object (GB/T 36903 fields)",
+            json_schema_extra={"contentMediaType": "application/json"},
+        ),
+    ],
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     try:

@@ -9,9 +9,9 @@ license's holder.
 from __future__ import annotations
 
 from pathlib import Path as FilePath
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Path, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
@@ -100,7 +100,13 @@ def status_json(copy_id: CopyIdPath, session: SessionDep) -> CopyStatusOut:
     responses={404: {"content": {"text/html": {}}, "description": "unknown copy"}},
 )
 def status_page(
-    copy_id: CopyIdPath, request: Request, ctx: CtxDep, session: SessionDep
+    copy_id: CopyIdPath,
+    request: Request,
+    ctx: CtxDep,
+    session: SessionDep,
+    lang: Annotated[
+        Literal["zh", "en"] | None, Query(description="the page's language (kept in a cookie)")
+    ] = None,
 ) -> HTMLResponse:
     from api.pages.public_pages import copy_check_page
 

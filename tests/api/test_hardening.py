@@ -376,3 +376,50 @@ def test_two_identical_idempotent_requests_at_once_act_once(api: Api) -> None:
     )
     assert [r.status_code for r in copies] == [201, 201], copies[0].text
     assert copies[0].json() == copies[1].json() and copies[0].json()["reused"] is False
+
+
+# Finding 6: the OpenAPI document must say what the API does; schemathesis checks most of it
+# (tests/api/test_schemathesis.py), this checks every method a path does not have.
+def test_a_method_a_path_lacks_is_405_with_every_method_it_has(api_sqlite: Api) -> None:
+    import re
+
+    client = api_sqlite.client
+    paths = client.get("/openapi.json").json()["paths"]
+    verbs = ("GET", "POST", "PUT", "PATCH", "DELETE")
+    documented = {
+        template: {m.upper() for m in item if m.upper() in verbs}
+        for template, item in paths.items()
+    }
+    samples = {"{license_id}": "search", "{copy_id}": "x", "{grant_id}": "g_x"}
+    wrong: list[str] = []
+    for template in documented:
+        url = template
+        for name, value in samples.items():
+            url = url.replace(name, value)
+        # every documented path this URL is (/v1/licenses/search is also {license_id})
+        methods = set().union(
+            *(
+                ms
+                for t, ms in documented.items()
+                if re.fullmatch(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(t)), url)
+            )
+        )
+        for method in set(verbs) - methods:
+            r = client.request(method, url)
+            allow = {m.strip() for m in r.headers.get("allow", "").split(",") if m.strip()}
+            if r.status_code != 405 or allow != methods:
+                wrong.append(f"{method} {url}: {r.status_code} Allow {sorted(allow)}")
+    assert not wrong, wrong
+
+
+def test_a_search_naming_the_other_kind_of_number_is_the_usual_403(api_sqlite: Api) -> None:
+    api = api_sqlite
+    api.push(1)
+    use = {"purpose": "住房保障资格审核", "case_no": "ZJ-3"}
+    asked = {"holder_id": HOLDER, "holder_id_type": "001", **use}  # a 公民身份号码 as "001"
+    r = api.client.post("/v1/licenses/search", headers=api.dept("housing"), json=asked)
+    unknown = api.client.post(
+        "/v1/licenses/search", headers=api.dept("housing"), json={"holder_id": OTHER_HOLDER, **use}
+    )
+    assert r.status_code == unknown.status_code == 403, r.text
+    assert r.json()["detail"] == unknown.json()["detail"]

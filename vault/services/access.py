@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
+from schemas.errors import InvalidValue
 from schemas.identifiers import HolderIdType, parse_holder_id
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
@@ -118,9 +119,9 @@ def _decision_event(
 
 
 def _no_such_license(
-    action: str, department_id: int, use: UseContext, now: dt.datetime
+    action: str, department_id: int, use: UseContext, now: dt.datetime, *, what: str = "license"
 ) -> EventValues:
-    """The access-log row of a refusal because the license does not exist."""
+    """The access-log row of a refusal because the license (or holder) does not exist."""
     return EventValues(
         action=action,
         outcome="denied",
@@ -128,7 +129,7 @@ def _no_such_license(
         at=now,
         department_id=department_id,
         use=use,
-        reason="no such license",
+        reason=f"no such {what}",
     )
 
 
@@ -406,7 +407,16 @@ def search_for_department(
     with its current version and the department's standing permission.
     """
     now = now or utcnow()
-    parsed = parse_holder_id(holder_id, holder_id_type)
+    try:
+        parsed = parse_holder_id(holder_id, holder_id_type)
+    except InvalidValue:
+        if holder_id_type is None:
+            raise
+        # A valid number of the other kind: no holder of the kind asked for, which is
+        # refused like any holder that is not there.
+        refusal = _no_such_license("search", department_id, use, now, what="holder")
+        record_and_commit(session, refusal)
+        raise PermissionDenied(DENIED) from None
     indexes = list(crypto.blind_indexes(parsed.id_type.value, parsed))  # current key first
     holder: Holder | None = None
     if share_code:
