@@ -11,11 +11,12 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from api.context import ApiContext, build_context
+from api.deps import known_query_only
 from api.errors import install_error_handlers, install_problem_schema
 from api.limits import BodyLimitMiddleware
 from api.observability import RequestContextMiddleware, configure_logging
@@ -85,16 +86,18 @@ def create_app(settings: Settings | None = None, *, vault: Any | None = None) ->
 
     from api.routes import oauth, ops
 
-    app.include_router(ops.router)
-    app.include_router(oauth.router)
-    _include_optional(app)
+    # API routes refuse query parameters they do not declare (the pages read ``lang``).
+    strict = [Depends(known_query_only)]
+    app.include_router(ops.router, dependencies=strict)
+    app.include_router(oauth.router, dependencies=strict)
+    _include_optional(app, strict)
     from api.pages import install as install_pages
 
     install_pages(app, demo=settings.is_demo)
     if settings.is_demo:
         from api.routes import demo
 
-        app.include_router(demo.router)
+        app.include_router(demo.router, dependencies=strict)
 
     install_problem_schema(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.upload_limit_bytes)
@@ -114,9 +117,9 @@ def _prestart_verifier(ctx: ApiContext) -> None:
         )
 
 
-def _include_optional(app: FastAPI) -> None:
+def _include_optional(app: FastAPI, dependencies: list[Any]) -> None:
     """Routers of the license flows."""
     from api.routes import audit, departments, holders, issuers, public
 
     for module in (issuers, departments, holders, public, audit):
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=dependencies)

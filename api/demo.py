@@ -25,7 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from api.demo_licenses import SampleLicense, render_license
-from schemas.identifiers import citizen_id_check_char, credit_code_check_char
+from schemas.identifiers import (
+    citizen_id_check_char,
+    credit_code_check_char,
+    organization_code_check_char,
+)
 from schemas.license import LicenseMetadata
 from schemas.license_id import LicenseId
 from vault.errors import ConfigError
@@ -37,7 +41,9 @@ CREDENTIALS_FILE = "demo-credentials.json"
 SAMPLES_DIR = "samples"
 
 
-def _code(body17: str) -> str:
+def _code(body16: str) -> str:
+    """A 统一社会信用代码 from its first 16 characters: both checks (GB 11714, GB 32100)."""
+    body17 = body16 + organization_code_check_char(body16[8:16])
     return body17 + credit_code_check_char(body17)
 
 
@@ -45,13 +51,13 @@ def _citizen(body17: str) -> str:
     return body17 + citizen_id_check_char(body17)
 
 
-VAULT = ("evault 电子证照库", _code("12350000MB0000003"))
-MARKET = ("福州市市场监督管理局", _code("11350100003604367"))
-POLICE = ("福州市公安局", _code("11350100MB0000001"))
-HOUSING = ("福州市住房和城乡建设局", _code("11350100MB0000002"))
-TAX = ("国家税务总局福州市税务局", _code("11350100MB0000003"))
-AUDIT = ("福州市审计局", _code("11350100MB0000004"))
-LAND = ("福州市自然资源和规划局", _code("11350100MB0000005"))
+VAULT = ("evault 电子证照库", _code("12350000MB000003"))
+MARKET = ("福州市市场监督管理局", _code("1135010000360436"))
+POLICE = ("福州市公安局", _code("11350100MB000001"))
+HOUSING = ("福州市住房和城乡建设局", _code("11350100MB000002"))
+TAX = ("国家税务总局福州市税务局", _code("11350100MB000003"))
+AUDIT = ("福州市审计局", _code("11350100MB000004"))
+LAND = ("福州市自然资源和规划局", _code("11350100MB000005"))
 
 # (证照类型代码, 证照名称, 持证主体代码类型, issuing department)
 BUSINESS = ("11100000000013338W021", "营业执照", "001", MARKET)

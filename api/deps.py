@@ -6,9 +6,10 @@ Typed aliases (``SessionDep``, ``HolderDep``...) keep route signatures short, as
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2
 from sqlalchemy.orm import Session
@@ -22,9 +23,11 @@ from vault.errors import NotFound, PermissionDenied
 __all__ = [
     "CtxDep",
     "HolderDep",
+    "LicenseIdPath",
     "SessionDep",
     "get_ctx",
     "get_session",
+    "known_query_only",
     "limit_by_ip",
     "require_department",
 ]
@@ -49,6 +52,47 @@ _holder_scheme = HTTPBearer(
     description="an ID token of the holders' OpenID Connect provider (demo: evault dev-token)",
     auto_error=False,
 )
+
+
+#: A license's id in a path: the random public id the API gave (row ids stay inside).
+LicenseIdPath = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=40,
+        description="the license's id, as the API gave it (random, e.g. l_Hq3V0m1j9v8kP2aQx7tYbw)",
+    ),
+]
+
+
+_QUERY_NAMES: dict[int, frozenset[str]] = {}
+
+
+def _query_names(dependant: Any) -> set[str]:
+    """The query parameters of a route and of all its dependencies."""
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+async def known_query_only(request: Request) -> None:
+    """Refuse a query parameter the route does not declare (422), as the OpenAPI document
+    says: a misspelt ``ofset`` or ``case-no`` is an error, not silently ignored."""
+    if not request.query_params:
+        return
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    names = _QUERY_NAMES.get(id(route))
+    if names is None:
+        names = _QUERY_NAMES[id(route)] = frozenset(_query_names(dependant))
+    unknown = sorted(set(request.query_params) - names)
+    if unknown:
+        where = ("query", unknown[0])
+        msg = "not a parameter of this call"
+        raise RequestValidationError([{"loc": where, "msg": msg, "type": "extra_forbidden"}])
 
 
 async def get_ctx(request: Request) -> ApiContext:

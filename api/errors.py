@@ -12,6 +12,7 @@ keep only where it was and which rule it broke.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,9 +37,11 @@ from signing.errors import (
 )
 from vault.errors import (
     BlobIntegrityError,
+    BlobNotFound,
     BlobStoreError,
     ConfigError,
     ConflictError,
+    IdempotencyKeyReused,
     IntakeRefused,
     InvalidInput,
     NotFound,
@@ -212,6 +215,8 @@ def classify(exc: BaseException) -> tuple[int, str, str, str, dict[str, Any]]:
         if report is not None:
             extra["report"] = report
         return 422, "intake-refused", "License refused", detail, extra
+    if isinstance(exc, BlobNotFound):  # before NotFound: the record exists, its file is lost
+        return 500, "blob-missing", "Stored file missing", "a stored file is missing", {}
     if isinstance(exc, NotFound):
         return 404, "not-found", "Not Found", detail or "not found", {}
     if isinstance(exc, PermissionDenied):
@@ -224,6 +229,8 @@ def classify(exc: BaseException) -> tuple[int, str, str, str, dict[str, Any]]:
         return 503, "storage-unavailable", "Storage unavailable", "the blob store failed", {}
     if isinstance(exc, InvalidInput):
         return 422, "invalid-input", "Invalid input", detail, {}
+    if isinstance(exc, IdempotencyKeyReused):
+        return 422, "idempotency-key-reused", "Idempotency-Key reused", detail, {}
     if isinstance(exc, ConfigError):
         return 500, "configuration", "Server misconfigured", "internal error", {}
     if isinstance(exc, VaultError):
@@ -255,6 +262,33 @@ def _clean_validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
         msg = str(err.get("msg", "invalid"))
         cleaned.append({"loc": loc, "msg": msg, "type": str(err.get("type", "value_error"))})
     return cleaned
+
+
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the OpenAPI document gives the request's path (None: not documented).
+
+    Starlette's 405 names only the first matching route's methods, though a path may have
+    several routes (GET and POST /v1/me/grants).
+    """
+    state = request.app.state
+    paths: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(
+        state, "evault_allow", None
+    )
+    if paths is None:
+        paths = []
+        for template, item in request.app.openapi().get("paths", {}).items():
+            regex = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+            methods = frozenset(m.upper() for m in item if m in _METHODS)
+            paths.append((re.compile(f"^{regex}$"), methods))
+        state.evault_allow = paths
+    found: set[str] = set()
+    for pattern, methods in paths:
+        if pattern.match(request.url.path):
+            found |= methods
+    return ", ".join(sorted(found)) if found else None
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -300,13 +334,16 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else title
         if exc.status_code == 404 and detail == "Not Found":
             detail = "not found"
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
         return problem_response(
             request,
             status=exc.status_code,
             slug=slug,
             title=title,
             detail=detail,
-            headers=exc.headers,
+            headers=headers,
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -331,7 +368,8 @@ def install_problem_schema(app: FastAPI) -> None:
     """Make the OpenAPI schema say what the API does: every error is problem+json.
 
     FastAPI documents validation errors as its own JSON shape; this replaces them, and adds
-    the answers any operation may give (413 upload too large, 422, 429 rate limited).
+    the answers any operation may give (400 a request that cannot be parsed, 413 upload too
+    large, 422, 429 rate limited).
     """
     from fastapi.openapi.utils import get_openapi
 
@@ -359,7 +397,7 @@ def install_problem_schema(app: FastAPI) -> None:
                     if code.isdigit() and int(code) >= 400 and not declared - {PROBLEM_JSON}:
                         description = responses[code].get("description") or problem["description"]
                         responses[code] = {**problem, "description": description}
-                for code in ("413", "422", "429"):
+                for code in ("400", "413", "422", "429"):
                     responses.setdefault(code, dict(problem))
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from schemas.identifiers import HolderId, HolderIdType
+from schemas.identifiers import CREDIT_CODE_JSON_SCHEMA, HolderId, HolderIdType
 from schemas.license import TYPE_CODE_PATTERN
 from schemas.report import VerificationReport
 
@@ -40,7 +40,7 @@ class _Strict(BaseModel):
 class LicenseOut(BaseModel):
     """A license as its holder and authorized departments see it (holder ID masked)."""
 
-    id: int = Field(description="the vault's id of the license")
+    id: str = Field(description="the license's id: random, opaque (l_ and 22 characters)")
     identifier: str | None = Field(description="电子证照标识 (GB/T 36904) of the current version")
     version: int = Field(description="current version (版本号)")
     name: str = Field(description="证照名称")
@@ -76,15 +76,22 @@ class IntakeOut(BaseModel):
     report: VerificationReport
 
 
+#: The statuses an issuer may set: the Chinese value or the English name (either case);
+#: 失效 is computed from 有效期截止, never set.
+SettableStatus = Literal[
+    "有效", "暂扣", "撤销", "注销", "吊销",
+    "valid", "suspended", "withdrawn", "cancelled", "revoked",
+    "VALID", "SUSPENDED", "WITHDRAWN", "CANCELLED", "REVOKED",
+]  # fmt: skip
+
+
 class StatusChangeIn(_Strict):
-    status: str = Field(
-        min_length=1, max_length=20, description="有效, 暂扣, 撤销, 注销, 吊销 (or English)"
-    )
+    status: SettableStatus = Field(description="有效, 暂扣, 撤销, 注销, 吊销 (or English)")
     reason: str = Field(min_length=1, max_length=500)
 
 
 class StatusChangeOut(BaseModel):
-    license_id: int
+    license_id: str
     from_status: str
     to_status: str
     reason: str
@@ -121,7 +128,7 @@ class HolderCopyRequest(_Strict):
 
 class CopyOut(BaseModel):
     id: str = Field(description="random copy id (128 bits)")
-    license_id: int
+    license_id: str
     license_version: int
     purpose: str
     case_no: str | None
@@ -166,11 +173,8 @@ class GrantIn(_Strict):
     """Consent to a department (``kind=consent``) or a one-time share code."""
 
     kind: Literal["consent", "share_code"] = "consent"
-    department_code: str | None = Field(
-        default=None,
-        min_length=18,
-        max_length=18,
-        description="统一社会信用代码 of the using department (consent only)",
+    department_code: Annotated[str, WithJsonSchema(CREDIT_CODE_JSON_SCHEMA)] | None = Field(
+        default=None, description="统一社会信用代码 of the using department (consent only)"
     )
     license_types: list[str] = Field(
         default_factory=list, max_length=50, description="证照类型代码; empty: all types"
@@ -210,7 +214,7 @@ class AccessLogEntry(BaseModel):
     action: str = Field(description="search, read, download, copy, share_redeem, grant, ...")
     outcome: Literal["allowed", "denied"]
     basis: str | None = Field(description="standing_permission, consent, share_code, owner")
-    license_id: int | None
+    license_id: str | None
     copy_id: str | None
     purpose: str | None
     case_no: str | None

@@ -127,8 +127,25 @@ def _route_template(scope: Scope) -> str:
     return str(path) if path else "<unmatched>"
 
 
+#: On every answer but the stylesheet's: answers carry personal data (licenses, the access
+#: log, PDFs) that no browser or proxy may keep, nor read as another type than declared.
+_NO_STORE = (b"cache-control", b"no-store")
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
+_CACHEABLE_PREFIX = "/static/"
+
+
+def _safety_headers(headers: list[tuple[bytes, bytes]], path: str) -> None:
+    """Add ``no-store`` and ``nosniff`` where the answer did not set its own."""
+    present = {k.lower() for k, _ in headers}
+    if _NOSNIFF[0] not in present:
+        headers.append(_NOSNIFF)
+    if _NO_STORE[0] not in present and not path.startswith(_CACHEABLE_PREFIX):
+        headers.append(_NO_STORE)
+
+
 class RequestContextMiddleware:
-    """Request id, one access-log line and metrics per request; a last-resort 500 problem."""
+    """Request id, one access-log line and metrics per request; a last-resort 500 problem;
+    ``Cache-Control: no-store`` and ``X-Content-Type-Options: nosniff`` on every answer."""
 
     def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
         self.app = app
@@ -154,6 +171,7 @@ class RequestContextMiddleware:
                 headers = list(message.get("headers", []))
                 if not any(k.lower() == b"x-request-id" for k, _ in headers):
                     headers.append((b"x-request-id", rid.encode()))
+                _safety_headers(headers, scope.get("path", ""))
                 message = {**message, "headers": headers}
             await send(message)
 

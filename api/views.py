@@ -10,9 +10,9 @@ from api.models import CopyOut, CopyStatusOut, DepartmentOut, GrantOut, LicenseO
 from schemas.identifiers import HolderIdType
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
-from vault.models import CertifiedCopy, Department, Grant, License
+from vault.models import Department, Grant, License
 from vault.services.access import current_version
-from vault.services.copies import CopyStatusView
+from vault.services.copies import CopyStatusView, MadeCopy
 from vault.services.grants import grant_is_active, uses_count
 from vault.services.holders import holder_name
 from vault.services.license_records import LicenseRecord, record_of
@@ -39,7 +39,7 @@ def record_out(
         now=now or utcnow(),
     )
     return LicenseOut(
-        id=record.id,
+        id=record.public_id,
         identifier=record.identifier,
         version=record.version,
         name=record.name,
@@ -61,17 +61,18 @@ def record_out(
     )
 
 
-def copy_out(copy: CertifiedCopy, *, base_url: str, reused: bool) -> CopyOut:
+def copy_out(made: MadeCopy, *, base_url: str) -> CopyOut:
+    copy = made.copy
     base = base_url.rstrip("/")
     return CopyOut(
         id=copy.id,
-        license_id=copy.license_id,
+        license_id=made.license_public_id,
         license_version=copy.license_version,
         purpose=copy.purpose,
         case_no=copy.case_no,
         made_at=copy.made_at,
         expires_at=copy.expires_at,
-        reused=reused,
+        reused=made.reused,
         verify_url=f"{base}/v/{copy.id}",
         status_url=f"{base}/v1/copies/{copy.id}/status",
         download_url=f"{base}/v1/copies/{copy.id}/pdf",

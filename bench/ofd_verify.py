@@ -79,7 +79,7 @@ def _gmssl_verify(data: bytes, root: bytes, ca: bytes) -> bool:
 def run(rounds: int) -> list[Row]:
     dept = "福州市市场监督管理局"
     pki = Sm2DemoPKI.build(
-        departments=[(dept, "11350100003604367M")], now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        departments=[(dept, "113501000036043600")], now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     )
     license_ofd = sample_ofd(
         "营业执照", ["名称：福州某某科技有限公司", "法定代表人：张三"], image=seal_image("样例")

@@ -14,6 +14,7 @@ from schemas.identifiers import (
     citizen_id_check_char,
     credit_code_check_char,
     mask,
+    organization_code_check_char,
     parse_holder_id,
 )
 from schemas.license import LicenseMetadata, LicenseStatus
@@ -50,6 +51,7 @@ __all__ = [
     "credit_code_check_char",
     "mask",
     "mod37_36_check_char",
+    "organization_code_check_char",
     "parse_holder_id",
     "parse_license_id",
 ]

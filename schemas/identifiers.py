@@ -1,5 +1,8 @@
 """Holder identifiers: 公民身份号码 (GB 11643-1999) and 统一社会信用代码 (GB 32100-2015).
 
+A 统一社会信用代码 embeds the holder's 组织机构代码 (GB 11714) in characters 9-17, whose
+last character is a check of its own; GB 32100 requires both checks to hold.
+
 Each is a ``str`` subclass that can only be built valid: ``CitizenId.parse(value)`` and
 ``CreditCode.parse(value)`` raise :class:`schemas.errors.InvalidValue` naming the rule that
 failed. ``HolderId`` is the pydantic field type that accepts either, and :func:`mask` shows
@@ -12,13 +15,15 @@ import datetime as _dt
 import enum
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, GetCoreSchemaHandler
+from pydantic import AfterValidator, GetCoreSchemaHandler, WithJsonSchema
 from pydantic_core import core_schema
 
 from schemas.errors import InvalidValue
 
 __all__ = [
     "CREDIT_CODE_ALPHABET",
+    "CREDIT_CODE_JSON_SCHEMA",
+    "HOLDER_ID_JSON_SCHEMA",
     "CitizenId",
     "CreditCode",
     "HolderId",
@@ -26,6 +31,7 @@ __all__ = [
     "citizen_id_check_char",
     "credit_code_check_char",
     "mask",
+    "organization_code_check_char",
     "parse_holder_id",
 ]
 
@@ -37,6 +43,10 @@ _CITIZEN_CHECK = "10X98765432"
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CREDIT_VALUE = {c: i for i, c in enumerate(CREDIT_CODE_ALPHABET)}
 _CREDIT_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
+
+# GB 11714-1997: 8 body characters (digits, or letters A-Z worth 10-35) and a check.
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+_ORG_VALUE = {c: int(c) if c.isdigit() else ord(c) - ord("A") + 10 for c in _CREDIT_VALUE}
 
 
 class HolderIdType(enum.StrEnum):
@@ -68,6 +78,20 @@ def credit_code_check_char(first17: str) -> str:
         )
     total = sum(_CREDIT_VALUE[c] * w for c, w in zip(first17, _CREDIT_WEIGHTS, strict=True))
     return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
+
+
+def organization_code_check_char(body8: str) -> str:
+    """The GB 11714 check character of an 8-character 组织机构代码 body.
+
+    C9 = 11 - (Σ value·weight mod 11) with weights 3 7 9 10 5 8 4 2; 10 is written X and
+    11 is written 0.
+    """
+    if len(body8) != 8 or any(c not in _ORG_VALUE for c in body8):
+        raise InvalidValue(
+            "组织机构代码", "format", "the body must be 8 characters of " + CREDIT_CODE_ALPHABET
+        )
+    check = 11 - sum(_ORG_VALUE[c] * w for c, w in zip(body8, _ORG_WEIGHTS, strict=True)) % 11
+    return {10: "X", 11: "0"}.get(check, str(check))
 
 
 class _ValidatedStr(str):
@@ -135,7 +159,10 @@ class CitizenId(_ValidatedStr):
 
 
 class CreditCode(_ValidatedStr):
-    """统一社会信用代码 (GB 32100-2015): 18 characters of a 31-character alphabet."""
+    """统一社会信用代码 (GB 32100-2015): 18 characters of a 31-character alphabet.
+
+    Characters 9-17 are the 组织机构代码 (GB 11714) with its own check character (17th).
+    """
 
     kind = "统一社会信用代码"
     id_type = HolderIdType.CREDIT_CODE
@@ -159,6 +186,14 @@ class CreditCode(_ValidatedStr):
         expected = credit_code_check_char(v[:17])
         if v[17] != expected:
             raise InvalidValue(cls.kind, "check", f"check character should be {expected}")
+        org_check = organization_code_check_char(v[8:16])
+        if v[16] != org_check:
+            raise InvalidValue(
+                cls.kind,
+                "organization_code",
+                "the embedded organization code (characters 9-17, GB 11714) fails its check: "
+                f"character 17 should be {org_check}",
+            )
         return cls(v)
 
 
@@ -198,5 +233,23 @@ def _parse_any(value: str) -> str:
     return parse_holder_id(value)
 
 
+#: The JSON Schema of a holder ID: the shape a schema can say (18 letters or digits, spaces
+#: around and lowercase allowed, as parsing normalizes them); ``format: holder-id`` names
+#: the check algorithms it cannot (GB 11643, GB 32100 with GB 11714).
+HOLDER_ID_JSON_SCHEMA = {
+    "type": "string",
+    "format": "holder-id",
+    "pattern": r"^\s*[0-9A-Za-z]{18}\s*$",
+    "description": "公民身份号码 (GB 11643) or 统一社会信用代码 (GB 32100), check characters right",
+}
+
+#: The JSON Schema of a 统一社会信用代码 given as a plain string (``format: credit-code``).
+CREDIT_CODE_JSON_SCHEMA = {
+    "type": "string",
+    "format": "credit-code",
+    "pattern": r"^\s*[0-9A-Za-z]{18}\s*$",
+    "description": "统一社会信用代码 (GB 32100, with the GB 11714 check of characters 9-17)",
+}
+
 #: A pydantic field type: a valid 公民身份号码 or 统一社会信用代码 (the instance is one of them).
-HolderId = Annotated[str, AfterValidator(_parse_any)]
+HolderId = Annotated[str, AfterValidator(_parse_any), WithJsonSchema(HOLDER_ID_JSON_SCHEMA)]

@@ -41,7 +41,7 @@ __all__ = [
 DEMO_ROOT_MARK = "evault Demo"
 """Every demo root's common name starts with this; production refuses such roots."""
 
-DEFAULT_VAULT_IDENTITY = ("evault 电子证照库", "12350000MB00000030")
+DEFAULT_VAULT_IDENTITY = ("evault 电子证照库", "12350000MB00000359")
 """(name, 统一社会信用代码) of the vault's own seal when none is given."""
 
 CRL_VALIDITY = _dt.timedelta(days=365)

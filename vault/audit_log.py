@@ -202,8 +202,8 @@ def entries(*, session: Session, start: int, end: int) -> list[ExportedEntry]:
     Fewer come back when the log is shorter or the range longer than a page; ask again from
     the last index + 1.
     """
-    if start < 0 or end < start:
-        raise InvalidInput(f"no log entries from {start} to {end}")
+    if start < 0 or end < start:  # no such range: as for a proof that does not exist
+        raise NotFound(f"no log entries from {start} to {end}")
     end = min(end, start + MAX_ENTRIES_PAGE)
     rows = session.scalars(
         select(LogEntry).where(LogEntry.idx >= start, LogEntry.idx < end).order_by(LogEntry.idx)
@@ -298,7 +298,7 @@ def inclusion_proof(
 ) -> list[bytes]:
     """RFC 9162 inclusion proof of entry ``index`` in the tree of the first ``size`` entries."""
     if not 0 <= index < size:
-        raise InvalidInput(f"entry {index} is not in a tree of size {size}")
+        raise NotFound(f"entry {index} is not in a tree of size {size}")
     tree = _tree(session, cache)
     _check_size(tree, size)
     return tree.inclusion_proof(index, size)
@@ -309,7 +309,7 @@ def consistency_proof(
 ) -> list[bytes]:
     """RFC 9162 consistency proof from size ``first`` to size ``second``."""
     if not 0 <= first <= second:
-        raise InvalidInput(f"no consistency proof from size {first} to size {second}")
+        raise NotFound(f"no consistency proof from size {first} to size {second}")
     tree = _tree(session, cache)
     _check_size(tree, second)
     return tree.consistency_proof(first, second)

@@ -8,6 +8,7 @@ __all__ = [
     "BlobStoreError",
     "ConfigError",
     "ConflictError",
+    "IdempotencyKeyReused",
     "IntakeRefused",
     "InvalidInput",
     "LogCorrupted",
@@ -39,6 +40,10 @@ class ConflictError(VaultError):
 
 class InvalidInput(VaultError):
     """A value given to a service is malformed (a bad code, fingerprint or name)."""
+
+
+class IdempotencyKeyReused(VaultError):
+    """An ``Idempotency-Key`` already used by the same caller for another request."""
 
 
 class IntakeRefused(VaultError):

@@ -162,6 +162,12 @@ class Settings(BaseSettings):
     oidc_token_url: str | None = Field(
         default=None, description="token endpoint; default: from OIDC discovery"
     )
+    web_session_idle_seconds: int = Field(
+        default=1800,
+        ge=60,
+        le=86400,
+        description="a holder's web session ends after this long without a page request",
+    )
     rate_limit_per_minute: int = Field(default=600, ge=1, description="per client, in-process")
     rate_limit_burst: int = Field(default=100, ge=1)
 

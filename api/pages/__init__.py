@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from api.context import ApiContext
-from api.pages.web import CsrfFailed, LoginRequired, redirect, render
+from api.pages.web import CsrfFailed, LoginRequired, load_page_session, redirect, render
 
 __all__ = ["install"]
 
@@ -32,12 +32,14 @@ def install(app: FastAPI, *, demo: bool) -> None:
     from api.pages import login, oidc_login, portal, public_pages
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.include_router(public_pages.router)
-    app.include_router(login.router)
-    app.include_router(oidc_login.router)
+    # Every page checks the holder's session first (see api.pages.web.load_page_session).
+    session = [Depends(load_page_session)]
+    app.include_router(public_pages.router, dependencies=session)
+    app.include_router(login.router, dependencies=session)
+    app.include_router(oidc_login.router, dependencies=session)
     if demo:
-        app.include_router(login.demo_router)
-    app.include_router(portal.router)
+        app.include_router(login.demo_router, dependencies=session)
+    app.include_router(portal.router, dependencies=session)
 
     async def login_required(request: Request, exc: Exception) -> Response:
         ctx: ApiContext = request.app.state.ctx

@@ -312,6 +312,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "error.not_found": ("未找到。", "Not found."),
     "error.invalid": ("输入有误：", "Invalid input: "),
     "error.conflict": ("无法完成：", "Cannot do that: "),
+    "error.storage": (
+        "文件存储暂时无法提供此文件，请稍后再试。",
+        "The file store cannot provide this file now. Please try again later.",
+    ),
     "error.back": ("返回", "Back"),
 }
 

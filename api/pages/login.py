@@ -81,7 +81,7 @@ async def demo_login(
     name, holder_id, _kind = HOLDERS[holder]
     principal = await ctx.holders.authenticate(ctx.holders.mint_demo(holder_id))
     response: Response = redirect(request, ctx, safe_next(next))
-    start_session(
+    await start_session(
         request,
         ctx,
         response,

@@ -243,7 +243,7 @@ async def callback(
         return _failed(request, ctx)
     name = claims.get("name")
     response = redirect(request, ctx, str(flow.get("x") or "/me"))
-    start_session(
+    await start_session(
         request,
         ctx,
         response,

@@ -8,6 +8,7 @@ invalid input is shown on the page, never as a traceback; nothing half-written i
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -17,12 +18,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.context import ApiContext
-from api.deps import CtxDep, SessionDep, limit_by_ip
+from api.deps import CtxDep, LicenseIdPath, SessionDep, limit_by_ip
 from api.logsink import copy_proof_maker
 from api.pages.web import PageSession, check_csrf, redirect, render, require_login
 from api.views import grant_out, license_out
 from vault.db.base import utcnow
-from vault.errors import ConflictError, InvalidInput, NotFound, VaultError
+from vault.errors import (
+    BlobIntegrityError,
+    BlobNotFound,
+    BlobStoreError,
+    ConflictError,
+    InvalidInput,
+    NotFound,
+    VaultError,
+)
 from vault.models import Department, Holder, License
 from vault.services import holder_actions
 from vault.services.access import access_log, holder_license
@@ -33,9 +42,9 @@ from vault.services.holders import find_holder
 __all__ = ["router"]
 
 router = APIRouter(prefix="/me", include_in_schema=False, dependencies=[Depends(limit_by_ip)])
-LicenseIdPath = Annotated[int, Path(ge=1, le=2**62)]
 _LOG_PAGE = 50
 _CST = dt.timezone(dt.timedelta(hours=8))
+log = logging.getLogger("evault.pages")
 
 
 def _login(request: Request, ctx: CtxDep) -> PageSession:
@@ -70,6 +79,18 @@ def _error(
 ) -> HTMLResponse:
     """A refusal as a page (after rolling back anything the request began)."""
     session.rollback()
+    if isinstance(exc, BlobStoreError):  # a fault of ours: its message names where blobs live
+        log.error("page %s failed: %s", request.url.path, exc)
+        lost = isinstance(exc, BlobNotFound | BlobIntegrityError)  # unlike unreachable: 500
+        return render(
+            request,
+            ctx,
+            "error.html",
+            status=500 if lost else 503,
+            session=who,
+            key="error.storage",
+            detail="",
+        )
     if isinstance(exc, NotFound):
         status, key = 404, "error.not_found"
     elif isinstance(exc, ConflictError):
@@ -94,7 +115,7 @@ def download_original(
     try:
         holder = _known_holder(session, ctx, who)
         original = holder_actions.download_original(
-            session=session, blobs=ctx.blobs, holder=holder, license_id=license_id
+            session=session, blobs=ctx.blobs, holder=holder, public_id=license_id
         )
     except VaultError as exc:
         return _error(request, ctx, session, who, exc)
@@ -102,7 +123,9 @@ def download_original(
         original.pdf,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="license-{original.license.id}.pdf"',
+            "Content-Disposition": (
+                f'attachment; filename="license-{original.license.public_id}.pdf"'
+            ),
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
         },
@@ -116,7 +139,7 @@ def copy_form(
 ) -> HTMLResponse:
     try:
         holder = _known_holder(session, ctx, who)
-        license = holder_license(session=session, holder=holder, license_id=license_id)
+        license = holder_license(session=session, holder=holder, public_id=license_id)
     except VaultError as exc:
         return _error(request, ctx, session, who, exc)
     return render(
@@ -153,14 +176,14 @@ def make_my_copy(
             renderer=ctx.renderer.get,
             policy=CopyPolicy.from_settings(ctx.settings),
             holder=holder,
-            license_id=license_id,
+            public_id=license_id,
             purpose=purpose,
             recipient=recipient,
             case_no=case_no,
             days=days,
             log_proof=copy_proof_maker(ctx),
         )
-        license = holder_license(session=session, holder=holder, license_id=license_id)
+        license = holder_license(session=session, holder=holder, public_id=license_id)
     except VaultError as exc:
         return _error(request, ctx, session, who, exc)
     ctx.metrics.copies.labels(str(made.reused).lower()).inc()
@@ -359,7 +382,7 @@ def my_access_log(
     who: LoginDep,
     ctx: CtxDep,
     session: SessionDep,
-    license: Annotated[str | None, Query(max_length=20)] = None,
+    license: Annotated[str | None, Query(max_length=40)] = None,
     department: Annotated[str | None, Query(max_length=20)] = None,
     date_from: Annotated[str | None, Query(alias="from", max_length=10)] = None,
     date_to: Annotated[str | None, Query(alias="to", max_length=10)] = None,
@@ -367,11 +390,13 @@ def my_access_log(
 ) -> HTMLResponse:
     holder = _holder(session, ctx, who)
     licenses = _licenses(session, holder)
-    names = {lic.id: f"{lic.license_type.name} {lic.number}" for lic in licenses}
+    names = {lic.public_id: f"{lic.license_type.name} {lic.number}" for lic in licenses}
     departments = session.scalars(select(Department).order_by(Department.name)).all()
     error: str | None = None
     try:
-        license_id, department_id = _int(license), _int(department)
+        # only one of the holder's own licenses filters (anything else: no filter)
+        license_id = license if license in names else None
+        department_id = _int(department)
         start, end = _day(date_from), _day(date_to)
     except InvalidInput:
         error = "log.bad_date"
@@ -385,7 +410,7 @@ def my_access_log(
             holder_id=holder.id,
             limit=_LOG_PAGE + 1,
             offset=page * _LOG_PAGE,
-            license_id=license_id,
+            license_public_id=license_id,
             department_id=department_id,
             since=since,
             until=until,

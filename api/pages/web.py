@@ -1,9 +1,14 @@
 """What every page shares: templates, language, the holder's session cookie, CSRF, headers.
 
 Session: after login the holder's ID number is kept only inside an AES-256-GCM sealed cookie
-(the vault's holder key, purpose ``web-session``): the browser cannot read or alter it, and
-it expires after :data:`SESSION_SECONDS`. Cookies are HttpOnly, SameSite=Lax (session) or
-Strict (CSRF), and Secure with the ``__Host-`` prefix when the site is served over https.
+(the vault's holder key, purpose ``web-session``): the browser cannot read or alter it. The
+cookie also carries the random token of a server-side session
+(:mod:`vault.services.web_sessions`): logout deletes it, so the cookie opens nothing any
+more, even a copy kept elsewhere; it also ends after :data:`SESSION_SECONDS`, or after
+``web_session_idle_seconds`` without a request. Every page request checks it once
+(:func:`load_page_session`, a dependency of every page route, run before the route opens a
+transaction of its own). Cookies are HttpOnly, SameSite=Lax (session) or Strict (CSRF), and
+Secure with the ``__Host-`` prefix when the site is served over https.
 
 CSRF: every form carries ``csrf_token``. Logged in, it must equal the random token sealed
 inside the session cookie (bound to that session); before login it must equal the
@@ -30,11 +35,14 @@ from urllib.parse import urlsplit
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.concurrency import run_in_threadpool
 
 from api.context import ApiContext
+from api.deps import CtxDep
 from api.pages.i18n import LANGS, STRINGS, Lang, Translator
 from schemas.identifiers import HolderIdType, mask
 from vault.crypto import HolderDataError
+from vault.services.web_sessions import end_web_session, open_web_session, web_session_alive
 
 __all__ = [
     "CSP",
@@ -46,6 +54,7 @@ __all__ = [
     "clear_session",
     "fmt_date",
     "fmt_time",
+    "load_page_session",
     "page_session",
     "redirect",
     "render",
@@ -89,6 +98,7 @@ class PageSession:
     name: str
     csrf: str = field(repr=False)
     expires: int
+    token: str = field(repr=False)  # of the server-side session
 
     @property
     def masked(self) -> str:
@@ -111,8 +121,11 @@ def _csrf_cookie(request: Request, ctx: ApiContext) -> str:
     return _cookie("evault_csrf", _secure(request, ctx))
 
 
-def page_session(request: Request, ctx: ApiContext) -> PageSession | None:
-    """The holder's session from its cookie, or None (absent, altered or expired)."""
+_RESOLVED = "evault_page_session"
+
+
+def _cookie_session(request: Request, ctx: ApiContext) -> PageSession | None:
+    """The session the cookie names (absent, altered or past its lifetime: None)."""
     raw = request.cookies.get(_session_cookie(request, ctx))
     if not raw:
         return None
@@ -125,12 +138,39 @@ def page_session(request: Request, ctx: ApiContext) -> PageSession | None:
             name=str(data["n"]),
             csrf=str(data["c"]),
             expires=int(data["e"]),
+            token=str(data["s"]),
         )
     except (ValueError, KeyError, TypeError, HolderDataError):
         return None
     if session.expires <= time.time():
         return None
     return session
+
+
+def page_session(request: Request, ctx: ApiContext) -> PageSession | None:
+    """The holder's live session, or None (no cookie, altered, expired, ended or idle).
+
+    Checked against the server-side session once per request, then remembered.
+    """
+    state = request.scope.setdefault("state", {})
+    if _RESOLVED in state:
+        resolved: PageSession | None = state[_RESOLVED]
+        return resolved
+    session = _cookie_session(request, ctx)
+    if session is not None:
+        idle = dt.timedelta(seconds=ctx.settings.web_session_idle_seconds)
+        with ctx.sessions() as db:
+            alive = web_session_alive(session=db, token=session.token, idle=idle)
+            db.commit()
+        session = session if alive else None
+    state[_RESOLVED] = session
+    return session
+
+
+def load_page_session(request: Request, ctx: CtxDep) -> None:
+    """A dependency of every page route: check the session before the route's own
+    database work begins (on SQLite a second transaction would wait for the first)."""
+    page_session(request, ctx)
 
 
 def require_login(request: Request, ctx: ApiContext) -> PageSession:
@@ -140,7 +180,14 @@ def require_login(request: Request, ctx: ApiContext) -> PageSession:
     return session
 
 
-def start_session(
+def _open_session(ctx: ApiContext) -> str:
+    with ctx.sessions() as db:
+        token = open_web_session(session=db, lifetime=dt.timedelta(seconds=SESSION_SECONDS))
+        db.commit()
+    return token
+
+
+async def start_session(
     request: Request,
     ctx: ApiContext,
     response: Response,
@@ -149,8 +196,9 @@ def start_session(
     holder_id_type: HolderIdType,
     name: str,
 ) -> None:
-    """Set the sealed session cookie (a fresh CSRF token with it)."""
+    """Open a server-side session and set its sealed cookie (a fresh CSRF token with it)."""
     expires = int(time.time()) + SESSION_SECONDS
+    token = await run_in_threadpool(_open_session, ctx)
     payload = json.dumps(
         {
             "h": holder_id,
@@ -158,6 +206,7 @@ def start_session(
             "n": name,
             "c": secrets.token_urlsafe(24),
             "e": expires,
+            "s": token,
         },
         ensure_ascii=False,
     )
@@ -174,6 +223,13 @@ def start_session(
 
 
 def clear_session(request: Request, ctx: ApiContext, response: Response) -> None:
+    """End the session server-side (logout) and delete its cookie."""
+    session = _cookie_session(request, ctx)
+    if session is not None:
+        with ctx.sessions() as db:
+            end_web_session(session=db, token=session.token)
+            db.commit()
+    request.scope.setdefault("state", {})[_RESOLVED] = None
     response.delete_cookie(
         _session_cookie(request, ctx),
         path="/",

@@ -16,25 +16,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.context import ApiContext
-from api.deps import CtxDep, SessionDep, UserDep
+from api.deps import CtxDep, LicenseIdPath, SessionDep, UserDep
 from api.errors import problems
+from api.idempotency import IdempotencyKey, answer_once, copy_made, department_caller
 from api.logsink import copy_proof_maker
 from api.models import CopyOut, CopyRequest, LicenseList, LicenseOut, SearchIn
-from api.views import copy_out, record_out
+from api.views import record_out
 from vault.services.access import UseContext, read_license_for_department, search_for_department
 from vault.services.copies import CopyPolicy, copy_for_department
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["using departments"])
-LicenseIdPath = Annotated[int, Path(ge=1, le=2**62, description="the vault's license id")]
 _REFUSALS = problems(401, 403, 422, 429)
 M = TypeVar("M", bound=BaseModel)
 
@@ -89,7 +89,7 @@ async def get_license(
         record = read_license_for_department(
             session=session,
             department_id=principal.department_id,
-            license_id=license_id,
+            public_id=license_id,
             use=UseContext(purpose, case_no),
         )
         return record_out(ctx.crypto, record)
@@ -114,22 +114,31 @@ def make_department_copy(
     principal: UserDep,
     ctx: CtxDep,
     session: SessionDep,
-    response: Response,
-) -> CopyOut:
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     # A sync route: FastAPI runs it in its threadpool, so the CPU-bound seal does not
     # block the event loop.
-    made = copy_for_department(
-        session=session,
-        blobs=ctx.blobs,
-        renderer=ctx.renderer.get,
-        policy=CopyPolicy.from_settings(ctx.settings),
-        department_id=principal.department_id,
-        license_id=license_id,
-        use=UseContext(body.purpose, body.case_no),
-        days=body.valid_days,
-        log_proof=copy_proof_maker(ctx),
+    def act(db: Session) -> tuple[int, CopyOut]:
+        made = copy_for_department(
+            session=db,
+            blobs=ctx.blobs,
+            renderer=ctx.renderer.get,
+            policy=CopyPolicy.from_settings(ctx.settings),
+            department_id=principal.department_id,
+            public_id=license_id,
+            use=UseContext(body.purpose, body.case_no),
+            days=body.valid_days,
+            log_proof=copy_proof_maker(ctx),
+        )
+        return copy_made(ctx, made)
+
+    return answer_once(
+        ctx,
+        session,
+        request,
+        caller=department_caller(principal),
+        key=idempotency_key,
+        body=[body.model_dump_json()],
+        act=act,
     )
-    ctx.metrics.copies.labels(str(made.reused).lower()).inc()
-    if made.reused:  # one rule for "already existed": 200, as for an identical push
-        response.status_code = 200
-    return copy_out(made.copy, base_url=ctx.settings.public_base_url, reused=made.reused)

@@ -8,13 +8,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth.holders import HolderPrincipal
-from api.deps import CtxDep, HolderDep, SessionDep
+from api.deps import CtxDep, HolderDep, LicenseIdPath, SessionDep
 from api.errors import problems
+from api.idempotency import IdempotencyKey, answer_once, copy_made, holder_caller
 from api.logsink import copy_proof_maker
 from api.models import (
     AccessLogEntry,
@@ -27,7 +28,7 @@ from api.models import (
     HolderCopyRequest,
     LicenseList,
 )
-from api.views import copy_out, department_out, grant_out, license_out
+from api.views import department_out, grant_out, license_out
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.errors import InvalidInput, NotFound
@@ -48,7 +49,6 @@ from vault.services.holders import find_holder
 __all__ = ["router"]
 
 router = APIRouter(tags=["holders"])
-LicenseIdPath = Annotated[int, Path(ge=1, le=2**62, description="the vault's license id")]
 _COMMON = problems(401, 404, 422, 429)
 
 
@@ -97,14 +97,15 @@ def my_license_pdf(
 ) -> Response:
     holder = _known_holder(session, ctx.crypto, principal)
     original = download_original(
-        session=session, blobs=ctx.blobs, holder=holder, license_id=license_id
+        session=session, blobs=ctx.blobs, holder=holder, public_id=license_id
     )
     return Response(
         original.pdf,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="license-{original.license.id}.pdf"',
-            "Cache-Control": "no-store",
+            "Content-Disposition": (
+                f'attachment; filename="license-{original.license.public_id}.pdf"'
+            ),
         },
     )
 
@@ -126,26 +127,34 @@ def my_copy(
     principal: HolderDep,
     ctx: CtxDep,
     session: SessionDep,
-    response: Response,
-) -> CopyOut:
-    holder = _known_holder(session, ctx.crypto, principal)
-    made = copy_for_holder(
-        session=session,
-        blobs=ctx.blobs,
-        renderer=ctx.renderer.get,
-        policy=CopyPolicy.from_settings(ctx.settings),
-        holder=holder,
-        license_id=license_id,
-        purpose=body.purpose,
-        recipient=body.recipient,
-        case_no=body.case_no,
-        days=body.valid_days,
-        log_proof=copy_proof_maker(ctx),
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    def act(db: Session) -> tuple[int, CopyOut]:
+        made = copy_for_holder(
+            session=db,
+            blobs=ctx.blobs,
+            renderer=ctx.renderer.get,
+            policy=CopyPolicy.from_settings(ctx.settings),
+            holder=_known_holder(db, ctx.crypto, principal),
+            public_id=license_id,
+            purpose=body.purpose,
+            recipient=body.recipient,
+            case_no=body.case_no,
+            days=body.valid_days,
+            log_proof=copy_proof_maker(ctx),
+        )
+        return copy_made(ctx, made)
+
+    return answer_once(
+        ctx,
+        session,
+        request,
+        caller=holder_caller(ctx, principal),
+        key=idempotency_key,
+        body=[body.model_dump_json()],
+        act=act,
     )
-    ctx.metrics.copies.labels(str(made.reused).lower()).inc()
-    if made.reused:  # one rule for "already existed": 200, as for an identical push
-        response.status_code = 200
-    return copy_out(made.copy, base_url=ctx.settings.public_base_url, reused=made.reused)
 
 
 @router.get(
@@ -170,9 +179,28 @@ def using_departments(principal: HolderDep, session: SessionDep) -> list[Departm
     responses=_COMMON,
 )
 def create_my_grant(
-    body: GrantIn, principal: HolderDep, ctx: CtxDep, session: SessionDep
+    body: GrantIn,
+    principal: HolderDep,
+    ctx: CtxDep,
+    session: SessionDep,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    return answer_once(
+        ctx,
+        session,
+        request,
+        caller=holder_caller(ctx, principal),
+        key=idempotency_key,
+        body=[body.model_dump_json()],
+        act=lambda db: (201, _create_grant(db, ctx.crypto, principal, body)),
+    )
+
+
+def _create_grant(
+    session: Session, crypto: HolderCrypto, principal: HolderPrincipal, body: GrantIn
 ) -> GrantOut:
-    holder = _known_holder(session, ctx.crypto, principal)
+    holder = _known_holder(session, crypto, principal)
     now = utcnow()
     code: str | None = None
     if body.kind == "share_code":
@@ -259,18 +287,18 @@ def my_access_log(
     rows = access_log(session=session, holder_id=holder.id, limit=limit, offset=offset)
     entries = [
         AccessLogEntry(
-            at=event.at,
-            actor=event.actor,
-            department=name,
-            action=event.action,
-            outcome="denied" if event.outcome == "denied" else "allowed",
-            basis=event.basis,
-            license_id=event.license_id,
-            copy_id=event.copy_id,
-            purpose=event.purpose,
-            case_no=event.case_no,
-            log_index=event.log_index,
+            at=line.event.at,
+            actor=line.event.actor,
+            department=line.department,
+            action=line.event.action,
+            outcome="denied" if line.event.outcome == "denied" else "allowed",
+            basis=line.event.basis,
+            license_id=line.license_public_id,
+            copy_id=line.event.copy_id,
+            purpose=line.event.purpose,
+            case_no=line.event.case_no,
+            log_index=line.event.log_index,
         )
-        for event, name in rows
+        for line in rows
     ]
     return AccessLogPage(entries=entries, limit=limit, offset=offset)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
-from api.deps import CtxDep, IssuerDep, SessionDep
+from api.deps import CtxDep, IssuerDep, LicenseIdPath, SessionDep
 from api.errors import problems
+from api.idempotency import IdempotencyKey, answer_once, department_caller
 from api.models import IntakeOut, StatusChangeIn, StatusChangeOut
 from api.views import license_out
 from schemas.license import LicenseMetadata
@@ -20,7 +23,6 @@ from vault.services.lifecycle import change_status
 __all__ = ["router"]
 
 router = APIRouter(tags=["issuers"])
-LicenseIdPath = Annotated[int, Path(ge=1, le=2**62, description="the vault's license id")]
 
 
 @router.post(
@@ -37,35 +39,56 @@ def push_license(
     principal: IssuerDep,
     ctx: CtxDep,
     session: SessionDep,
+    request: Request,
     pdf: Annotated[UploadFile, File(description="the license PDF sealed by the issuer")],
-    metadata: Annotated[str, Form(description="LicenseMetadata as JSON (GB/T 36903 fields)")],
-) -> JSONResponse:
+    metadata: Annotated[
+        str,
+        Form(
+            min_length=2,
+            description="LicenseMetadata as a JSON object (GB/T 36903 fields)",
+            json_schema_extra={"contentMediaType": "application/json"},
+        ),
+    ],
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     try:
         meta = LicenseMetadata.model_validate_json(metadata)
     except ValidationError as exc:
         errors = [{**e, "loc": ("body", "metadata", *e["loc"])} for e in exc.errors()]
         raise RequestValidationError(errors) from None
     data = pdf.file.read()
-    result = ingest(
-        session=session,
-        blobs=ctx.blobs,
-        verifier=ctx.verifier.get(),
-        crypto=ctx.crypto,
-        metadata=meta,
-        pdf=data,
-        pushed_by_department_id=principal.department_id,
-        file_name=pdf.filename,
-        require_revocation=ctx.settings.intake_require_revocation,
+
+    def act(db: Session) -> tuple[int, IntakeOut]:
+        result = ingest(
+            session=db,
+            blobs=ctx.blobs,
+            verifier=ctx.verifier.get(),
+            crypto=ctx.crypto,
+            metadata=meta,
+            pdf=data,
+            pushed_by_department_id=principal.department_id,
+            file_name=pdf.filename,
+            require_revocation=ctx.settings.intake_require_revocation,
+        )
+        body = IntakeOut(
+            created=result.created,
+            license=license_out(db, ctx.crypto, result.license),
+            identifier=result.version.license_identifier,
+            version=result.version.version,
+            findings=list(result.findings),
+            report=result.report,
+        )
+        return 201 if result.created else 200, body
+
+    return answer_once(
+        ctx,
+        session,
+        request,
+        caller=department_caller(principal),
+        key=idempotency_key,
+        body=[hashlib.sha256(data).hexdigest(), pdf.filename or "", metadata],
+        act=act,
     )
-    body = IntakeOut(
-        created=result.created,
-        license=license_out(session, ctx.crypto, result.license),
-        identifier=result.version.license_identifier,
-        version=result.version.version,
-        findings=list(result.findings),
-        report=result.report,
-    )
-    return JSONResponse(body.model_dump(mode="json"), status_code=201 if result.created else 200)
 
 
 @router.patch(
@@ -73,6 +96,8 @@ def push_license(
     response_model=StatusChangeOut,
     summary="Change a license's status (暂扣, 撤销, 注销, 吊销, or back to 有效) with a reason",
     responses=problems(401, 403, 404, 409, 422, 429),
+    description="Only the license's issuer may change it: to any other department the "
+    "license does not exist (404, the same answer as for an unknown id).",
 )
 def patch_status(
     license_id: LicenseIdPath,
@@ -82,14 +107,14 @@ def patch_status(
 ) -> StatusChangeOut:
     change = change_status(
         session=session,
-        license_id=license_id,
+        public_id=license_id,
         to=body.status,
         reason=body.reason,
         by_department_id=principal.department_id,
         actor=principal.label,
     )
     return StatusChangeOut(
-        license_id=change.license_id,
+        license_id=license_id,
         from_status=change.from_status,
         to_status=change.to_status,
         reason=change.reason,

@@ -41,7 +41,7 @@ def _check(ctx: ApiContext) -> tuple[bool, bool]:
     except Exception:
         db = False
     try:
-        ctx.blobs.exists("0" * 64)
+        ctx.blobs.check_ready()
         blobs = True
     except Exception:
         blobs = False

@@ -9,9 +9,9 @@ license's holder.
 from __future__ import annotations
 
 from pathlib import Path as FilePath
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Path, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +20,7 @@ from api.context import ApiContext
 from api.deps import CtxDep, SessionDep, limit_by_ip
 from api.errors import ApiError, Unauthorized, problems
 from api.models import CopyStatusOut
+from api.pages.web import load_page_session
 from api.views import copy_status_out
 from schemas.report import VerificationReport
 from vault.errors import ConfigError, NotFound
@@ -93,12 +94,19 @@ def status_json(copy_id: CopyIdPath, session: SessionDep) -> CopyStatusOut:
 
 @router.get(
     "/v/{copy_id}",
+    dependencies=[Depends(load_page_session)],  # a page: the session is checked first
     response_class=HTMLResponse,
     summary="The page a copy's QR code opens (Chinese first, no login)",
     responses={404: {"content": {"text/html": {}}, "description": "unknown copy"}},
 )
 def status_page(
-    copy_id: CopyIdPath, request: Request, ctx: CtxDep, session: SessionDep
+    copy_id: CopyIdPath,
+    request: Request,
+    ctx: CtxDep,
+    session: SessionDep,
+    lang: Annotated[
+        Literal["zh", "en"] | None, Query(description="the page's language (kept in a cookie)")
+    ] = None,
 ) -> HTMLResponse:
     from api.pages.public_pages import copy_check_page
 

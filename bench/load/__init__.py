@@ -112,7 +112,7 @@ class LoadServer:
     """A running ``evault serve`` with a demo dataset and a department token."""
 
     def __init__(
-        self, base_url: str, token: str, holders: list[str], license_ids: list[int], pid: int
+        self, base_url: str, token: str, holders: list[str], license_ids: list[str], pid: int
     ):
         self.pid = pid
         self.base_url = base_url
@@ -379,7 +379,7 @@ def serve(
         assert isinstance(answer, dict)
         token = str(answer["access_token"])
         holders: list[str] = []
-        ids: list[int] = []
+        ids: list[str] = []
         for holder in creds["holders"]:
             body = json.dumps(
                 {"holder_id": holder["holder_id"], "purpose": "load test", "case_no": "LOAD-0"}
@@ -400,7 +400,7 @@ def serve(
                 raise
             assert isinstance(found, dict)
             holders.append(str(holder["holder_id"]))
-            ids.extend(int(lic["id"]) for lic in found["licenses"])
+            ids.extend(str(lic["id"]) for lic in found["licenses"])
         if not ids:
             raise RuntimeError("the demo dataset shows the using department no license")
         server = LoadServer(base_url, token, holders, ids, proc.pid)

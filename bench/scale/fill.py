@@ -14,6 +14,7 @@ that a probe can find holder ``h`` by computing its ID number again.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -24,7 +25,11 @@ from dataclasses import dataclass
 
 import psycopg
 
-from schemas.identifiers import citizen_id_check_char, credit_code_check_char
+from schemas.identifiers import (
+    citizen_id_check_char,
+    credit_code_check_char,
+    organization_code_check_char,
+)
 from schemas.report import (
     Coverage,
     Indication,
@@ -117,7 +122,9 @@ def citizen_id(h: int) -> str:
 
 
 def _credit_code(n: int) -> str:
-    body = f"91350100M{n:08d}"
+    """A valid 统一社会信用代码 (both checks) for ``n`` < 10 million."""
+    organization = f"M{n:07d}"
+    body = f"91350100{organization}{organization_code_check_char(organization)}"
     return body + credit_code_check_char(body)
 
 
@@ -267,14 +274,20 @@ def _license_rows(licenses: int, holders: int, seed: int) -> Iterator[tuple[int,
         yield i, int(rnd.random() * types) + 1, holder_of(i, holders, seed), statuses[i % 100]
 
 
+def public_id_of(i: int) -> str:
+    """The public id of synthetic license ``i``: random-looking, the same each run."""
+    digest = hashlib.sha256(b"evault bench license %d" % i).digest()[:16]
+    return "l_" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
 def _license_lines(rows: Iterator[tuple[int, int, int, str]]) -> Iterator[str]:
     dates = _dates()
     for i, t, holder, status in rows:
         year, issued, _ = dates[i % _DAYS]
         issuer = (t - 1) % ISSUERS + 1
         yield (
-            f"{i}\t{t}\t{issuer}\t{year}{t:03d}{i:010d}\t{holder}\t{status}\t1\t"
-            f"{issued} 09:00:00+00\t{issued} 09:00:00+00\n"
+            f"{i}\t{public_id_of(i)}\t{t}\t{issuer}\t{year}{t:03d}{i:010d}\t{holder}\t"
+            f"{status}\t1\t{issued} 09:00:00+00\t{issued} 09:00:00+00\n"
         )
 
 
@@ -376,7 +389,7 @@ def fill(
         conn.commit()
         progress(f"licenses and versions: {licenses:,}")
         cols_l = (
-            "id, license_type_id, issuer_department_id, number, holder_id, status,"
+            "id, public_id, license_type_id, issuer_department_id, number, holder_id, status,"
             " current_version, created_at, updated_at"
         )
         _copy(

@@ -24,7 +24,13 @@ from typing import Any
 from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
-from bench.scale.fill import BENCH_CRYPTO, USER_DEPARTMENT, citizen_id, sqlalchemy_url
+from bench.scale.fill import (
+    BENCH_CRYPTO,
+    USER_DEPARTMENT,
+    citizen_id,
+    public_id_of,
+    sqlalchemy_url,
+)
 from vault.db.engine import make_engine
 from vault.services.access import UseContext, read_license_for_department, search_for_department
 from vault.services.holders import holder_name
@@ -112,7 +118,10 @@ class Probe:
         lid = self._rnd.randrange(self.licenses) + 1 if license_id is None else license_id
         with self._session() as session:
             record = read_license_for_department(
-                session=session, department_id=USER_DEPARTMENT, license_id=lid, use=_USE
+                session=session,
+                department_id=USER_DEPARTMENT,
+                public_id=public_id_of(lid),
+                use=_USE,
             )
             return self._describe([record])
 

@@ -124,7 +124,7 @@ class Sm2DemoPKI:
         cls,
         *,
         seed: bytes = b"evault-sm2-demo",
-        departments: Sequence[tuple[str, str]] = (("福州市市场监督管理局", "11350100003604367M"),),
+        departments: Sequence[tuple[str, str]] = (("福州市市场监督管理局", "113501000036043600"),),
         now: dt.datetime | None = None,
     ) -> Sm2DemoPKI:
         """``departments``: (name, 统一社会信用代码) of each signer."""

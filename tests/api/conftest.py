@@ -40,8 +40,8 @@ from vault.services import catalog
 from vault.services.credentials import issue_credentials, set_scopes
 from vault.settings import load_settings
 
-TAX_DEPT = "11350100MB00000038"
-AUDIT_DEPT = "11350100MB0000004B"
+TAX_DEPT = "11350100MB0000035H"
+AUDIT_DEPT = "11350100MB0000043C"
 
 __all__ = ["AUDIT_DEPT", "HOLDER", "OTHER_HOLDER", "TAX_DEPT", "Api"]
 

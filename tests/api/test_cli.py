@@ -89,7 +89,7 @@ def test_dept_add_prints_credentials_once(tmp_path: Path, monkeypatch: pytest.Mo
             "add",
             "福州市税务局",
             "--credit-code",
-            "11350100MB00000038",
+            "11350100MB0000035H",
             "--roles",
             "user",
             "--json",
@@ -108,7 +108,7 @@ def test_dept_add_prints_credentials_once(tmp_path: Path, monkeypatch: pytest.Mo
         assert dept is not None and creds["client_secret"] not in (dept.oauth_secret_hash or "")
     vault.close()
     dup = runner.invoke(
-        _app(), ["dept", "add", "x", "--credit-code", "11350100MB00000038", "--roles", "user"]
+        _app(), ["dept", "add", "x", "--credit-code", "11350100MB0000035H", "--roles", "user"]
     )
     assert dup.exit_code == 1 and "already registered" in dup.output
     bad = runner.invoke(_app(), ["dept", "add", "x", "--credit-code", "1", "--roles", "boss"])

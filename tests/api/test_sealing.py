@@ -133,7 +133,7 @@ def test_create_app_seals_copies_with_the_hsm_key_and_fetched_crls(
             metadata=metadata(1),
             pdf=license_pdf(1),
             pushed_by_department_id=cat.market,
-        ).license.id
+        ).license.public_id
     vault.close()
 
     app = create_app(settings)  # production: logs in to the token and fetches the CRLs now

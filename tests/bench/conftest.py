@@ -20,7 +20,21 @@ def postgres_available() -> bool:
         return False
 
 
-SMOKE_DATABASE = "evault_bench_smoke"
+def _smoke_database() -> str:
+    """``evault_bench_smoke_<hash of the migrations' head>``: checkouts on other schemas
+    share the PostgreSQL server, and a database one of them upgraded would be at a revision
+    the others' migrations do not know."""
+    import hashlib
+
+    from alembic.script import ScriptDirectory
+
+    from vault.migrations import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() or ""
+    return f"evault_bench_smoke_{hashlib.sha256(head.encode()).hexdigest()[:8]}"
+
+
+SMOKE_DATABASE = _smoke_database()
 
 
 @pytest.fixture(scope="session")

@@ -90,7 +90,7 @@ def test_get_by_id_plans_use_indexes(probe: Probe) -> None:
     scans = _scans(checks)
     assert ("licenses", "Index Scan") in scans
     assert ("license_versions", "Index Scan") in scans
-    assert "pk_licenses" in set().union(*(c.indexes for c in checks))
+    assert "ix_licenses_public_id" in set().union(*(c.indexes for c in checks))
 
 
 def test_a_seq_scan_is_caught(probe: Probe) -> None:

@@ -50,3 +50,14 @@ def test_console_script_version() -> None:
 def test_usage_error_exits_two() -> None:
     result = runner.invoke(build_app(), ["id", "check"])
     assert result.exit_code == 2
+
+
+def test_wrong_embedded_organization_code_is_invalid() -> None:
+    # 91350100M000100Y5 + its GB 32100 check: the last character fits, the embedded
+    # organization code M000100Y-5 (GB 11714) does not (its check is 4).
+    from schemas.identifiers import credit_code_check_char
+
+    body = "91350100M000100Y5"
+    result = runner.invoke(build_app(), ["id", "check", body + credit_code_check_char(body)])
+    assert result.exit_code == 1
+    assert "organization code" in result.output and "should be 4" in result.output

@@ -17,7 +17,7 @@ runner = CliRunner()
 
 def test_verify_an_ofd_license(tmp_path: Path) -> None:
     dept = "福州市市场监督管理局"
-    pki = Sm2DemoPKI.build(departments=[(dept, "11350100003604367M")])
+    pki = Sm2DemoPKI.build(departments=[(dept, "113501000036043600")])
     ofd = OfdSealer(pki.signers[dept], pki.seal_for(dept)).seal_ofd(
         sample_ofd("营业执照", ["名称：测试"], image=seal_image("样例"))
     )

@@ -50,13 +50,13 @@ __all__ = [
 ]
 
 SEED = b"evault test PKI seed"
-MARKET_DEPT = "11350100003604367M"
+MARKET_DEPT = "113501000036043600"
 """福州市市场监督管理局 (valid GB 32100 check character)."""
-PUBLIC_SECURITY_DEPT = "11350100MB00000012"
+PUBLIC_SECURITY_DEPT = "11350100MB0000019U"
 """福州市公安局."""
-HOUSING_DEPT = "11350100MB00000025"
+HOUSING_DEPT = "11350100MB0000027N"
 """福州市住房和城乡建设局."""
-VAULT_CODE = "12350000MB00000030"
+VAULT_CODE = "12350000MB00000359"
 """The vault's own 统一社会信用代码 (its seal certifies copies)."""
 DEPARTMENTS: tuple[tuple[str, str], ...] = (
     ("福州市市场监督管理局", MARKET_DEPT),

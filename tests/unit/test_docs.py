@@ -192,7 +192,7 @@ def test_cli_check_catches_wrong_names() -> None:
     docs = (
         "`evault log verify --log-key k --entries DIR`\n"
         "    evault catalog add-type CODE NAME --holder-kind 111 \\\n"
-        "        --issuer 11350100003604367M --isuser X\n"
+        "        --issuer 113501000036043600 --isuser X\n"
         "    H=$(evault dev-token --data var/demo --holder 1)\n"
         "`./dev demo --port 8001` and `evault db migrate` and `evault verify --trusted b.json`\n"
     )

@@ -134,7 +134,7 @@ def test_proofs_from_the_database_verify(
             assert root_hash(session=s, size=13, cache=use) == cp1.root_hash
         with pytest.raises(NotFound, match="the log has 22 entries, not 23"):
             inclusion_proof(session=s, index=3, size=23, cache=cache)
-        with pytest.raises(InvalidInput, match="entry 5 is not in a tree of size 5"):
+        with pytest.raises(NotFound, match="entry 5 is not in a tree of size 5"):
             inclusion_proof(session=s, index=5, size=5)
 
 

@@ -24,7 +24,7 @@ def test_departments_and_seals(session: Session) -> None:
     )
     with pytest.raises(InvalidInput, match=r"department 统一社会信用代码: .*check character"):
         catalog.create_department(
-            session=session, name="x", credit_code=MARKET_DEPT[:-1] + "0", user=True
+            session=session, name="x", credit_code=MARKET_DEPT[:-1] + "1", user=True
         )
     with pytest.raises(InvalidInput, match="a department must be an issuer, a user, or both"):
         catalog.create_department(session=session, name="x", credit_code=HOUSING_DEPT)

@@ -54,8 +54,9 @@ class CountingRenderer:
 
 def _stored_license(
     sessions: sessionmaker[Session], blobs: LocalBlobStore, crypto: HolderCrypto
-) -> tuple[int, int, Any]:
-    """(housing department id, license id, holder) with a standing permission for housing."""
+) -> tuple[int, str, Any]:
+    """(housing department id, license public id, holder), with a standing permission for
+    housing."""
     with sessions() as session:
         cat = make_catalog(session)
         license_type = catalog.get_license_type(session=session, code=CITIZEN_TYPE)
@@ -72,7 +73,7 @@ def _stored_license(
             pdf=license_pdf(1),
             pushed_by_department_id=cat.market,
         )
-        return cat.housing, result.license.id, result.license.holder
+        return cat.housing, result.license.public_id, result.license.holder
 
 
 def _department_copy(
@@ -80,7 +81,7 @@ def _department_copy(
     blobs: LocalBlobStore,
     renderer: CountingRenderer,
     department_id: int,
-    license_id: int,
+    license_id: str,
     use: UseContext,
 ) -> MadeCopy:
     with sessions() as session:
@@ -90,7 +91,7 @@ def _department_copy(
             renderer=lambda: renderer,
             policy=POLICY,
             department_id=department_id,
-            license_id=license_id,
+            public_id=license_id,
             use=use,
         )
 
@@ -136,7 +137,7 @@ def test_identical_holder_requests_make_one_copy(
                 renderer=lambda: renderer,
                 policy=POLICY,
                 holder=holder,
-                license_id=license_id,
+                public_id=license_id,
                 purpose=" 办理贷款 ",  # normalized before the lock: the same key as "办理贷款"
             )
 

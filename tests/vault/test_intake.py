@@ -135,9 +135,13 @@ def test_same_bytes_again_is_the_existing_record(
     assert not again.created
     assert (again.license.id, again.version.id) == (first.license.id, first.version.id)
     assert again.report == first.report
-    # The hash lookup comes first: even a push that would be refused returns the record.
-    third = _push(session, blobs, crypto, license_pdf(1), 999_999, number="OTHER")
+    # The issuer's own bytes with other metadata: still its record, not verified again.
+    third = _push(session, blobs, crypto, license_pdf(1), cat.market, number="OTHER")
     assert not third.created and third.version.id == first.version.id
+    # The department rules come first: a department that may not push learns nothing.
+    with pytest.raises(IntakeRefused) as refused:
+        _push(session, blobs, crypto, license_pdf(1), 999_999, number="OTHER")
+    assert refused.value.reason == "unknown_department"
     assert _counts(session) == (1, 1, 1)
 
 
@@ -573,7 +577,7 @@ def test_no_new_version_after_revocation(
     first = _push(session, blobs, crypto, license_pdf(18), cat.market, 18)
     lifecycle.change_status(
         session=session,
-        license_id=first.license.id,
+        public_id=first.license.public_id,
         to=LicenseStatus.REVOKED,
         reason="违法经营",
         by_department_id=cat.market,

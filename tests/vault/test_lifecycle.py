@@ -11,7 +11,7 @@ from schemas.license import LicenseStatus
 from tests.vault.licenses import Catalog, license_pdf, make_catalog, metadata, verifier
 from vault.blobs import LocalBlobStore
 from vault.crypto import HolderCrypto
-from vault.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
+from vault.errors import ConflictError, InvalidInput, NotFound
 from vault.services import lifecycle
 from vault.services.intake import IntakeResult, ingest
 
@@ -37,24 +37,24 @@ def pushed(
 
 def test_transitions_and_history(session: Session, pushed: tuple[Catalog, IntakeResult]) -> None:
     cat, result = pushed
-    license_id = result.license.id
+    license_id, public_id = result.license.id, result.license.public_id
     lifecycle.change_status(
         session=session,
-        license_id=license_id,
+        public_id=public_id,
         to=S.SUSPENDED,
         reason="整改",
         by_department_id=cat.market,
     )
     lifecycle.change_status(
         session=session,
-        license_id=license_id,
+        public_id=public_id,
         to="valid",
         reason="整改完成",
         by_department_id=cat.market,
     )
     change = lifecycle.change_status(
         session=session,
-        license_id=license_id,
+        public_id=public_id,
         to="注销",
         reason="申请注销",
         by_department_id=None,
@@ -72,32 +72,31 @@ def test_transitions_and_history(session: Session, pushed: tuple[Catalog, Intake
     with pytest.raises(ConflictError) as exc:
         lifecycle.change_status(
             session=session,
-            license_id=license_id,
+            public_id=public_id,
             to=S.VALID,
             reason="x",
             by_department_id=cat.market,
         )
-    assert str(exc.value) == f"license {license_id} is 注销: it cannot become 有效 (allowed: none)"
+    assert str(exc.value) == f"license {public_id} is 注销: it cannot become 有效 (allowed: none)"
 
 
 def test_refused_changes(session: Session, pushed: tuple[Catalog, IntakeResult]) -> None:
     cat, result = pushed
-    license_id = result.license.id
-    with pytest.raises(PermissionDenied) as denied:
+    license_id, public_id = result.license.id, result.license.public_id
+    # another department's license is not there for it: the answer for a missing one
+    with pytest.raises(NotFound) as denied:
         lifecycle.change_status(
             session=session,
-            license_id=license_id,
+            public_id=public_id,
             to=S.REVOKED,
             reason="x",
             by_department_id=cat.police,
         )
-    assert str(denied.value) == (
-        f"only the issuing department may change the status of license {license_id}"
-    )
+    assert str(denied.value) == "no such license among this department's licenses"
     with pytest.raises(InvalidInput) as expired:
         lifecycle.change_status(
             session=session,
-            license_id=license_id,
+            public_id=public_id,
             to=S.EXPIRED,
             reason="x",
             by_department_id=cat.market,
@@ -106,7 +105,7 @@ def test_refused_changes(session: Session, pushed: tuple[Catalog, IntakeResult])
     with pytest.raises(InvalidInput, match="a status change needs a reason"):
         lifecycle.change_status(
             session=session,
-            license_id=license_id,
+            public_id=public_id,
             to=S.REVOKED,
             reason=" ",
             by_department_id=cat.market,
@@ -114,14 +113,14 @@ def test_refused_changes(session: Session, pushed: tuple[Catalog, IntakeResult])
     with pytest.raises(InvalidInput, match="证照状态 'bogus' is not one of"):
         lifecycle.change_status(
             session=session,
-            license_id=license_id,
+            public_id=public_id,
             to="bogus",
             reason="x",
             by_department_id=cat.market,
         )
-    with pytest.raises(NotFound, match="no license 424242"):
+    with pytest.raises(NotFound, match="no such license among this department's licenses"):
         lifecycle.change_status(
-            session=session, license_id=424242, to=S.REVOKED, reason="x", by_department_id=None
+            session=session, public_id="l_nothing", to=S.REVOKED, reason="x", by_department_id=None
         )
     assert lifecycle.status_history(session=session, license_id=license_id) == []
 

@@ -94,7 +94,7 @@ def test_an_operator_status_change_is_logged(
         )
         lifecycle.change_status(
             session=s,
-            license_id=result.license.id,
+            public_id=result.license.public_id,
             to="暂扣",
             reason="行政处罚",
             by_department_id=None,
@@ -117,7 +117,7 @@ def test_department_reads_are_committed_with_their_leaves_even_when_refused(
             pdf=license_pdf(1),
             pushed_by_department_id=cat.market,
         )
-        license_id = pushed.license.id
+        license_id, public_id = pushed.license.id, pushed.license.public_id
         catalog.grant_standing_permission(
             session=s,
             department_id=cat.housing,
@@ -140,9 +140,9 @@ def test_department_reads_are_committed_with_their_leaves_even_when_refused(
         ]
     with sessions() as s:
         read = read_license_for_department(
-            session=s, department_id=cat.housing, license_id=license_id, use=USE
+            session=s, department_id=cat.housing, public_id=public_id, use=USE
         )
-        assert read.id == license_id
+        assert read.id == license_id and read.public_id == public_id
     for refused in (
         lambda s: search_for_department(
             session=s,
@@ -153,10 +153,10 @@ def test_department_reads_are_committed_with_their_leaves_even_when_refused(
             use=USE,
         ),
         lambda s: read_license_for_department(
-            session=s, department_id=cat.market, license_id=license_id, use=USE
+            session=s, department_id=cat.market, public_id=public_id, use=USE
         ),
         lambda s: read_license_for_department(
-            session=s, department_id=cat.housing, license_id=license_id + 999, use=USE
+            session=s, department_id=cat.housing, public_id=public_id + "x", use=USE
         ),
     ):
         with sessions() as s, pytest.raises(PermissionDenied, match=f"^{DENIED}$"):

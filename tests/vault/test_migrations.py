@@ -67,3 +67,25 @@ def test_check_catches_drift(tmp_path: Path) -> None:
     engine.dispose()
     with pytest.raises(MigrationDrift, match="stray"):
         check(url)
+
+
+def test_existing_licenses_get_random_public_ids(tmp_path: Path) -> None:
+    import sqlite3
+
+    url = _fresh_sqlite(tmp_path)
+    upgrade(url, "0101_journal_keys")
+    raw = sqlite3.connect(tmp_path / "fresh.db")  # foreign keys off: bare license rows
+    with raw:
+        raw.executemany(
+            "INSERT INTO licenses (id, license_type_id, issuer_department_id, number, holder_id,"
+            " status, current_version, created_at, updated_at)"
+            " VALUES (?, 1, 1, ?, 1, '有效', 1, '2026-01-01', '2026-01-01')",
+            [(n, f"N{n}") for n in (1, 2, 3)],
+        )
+    raw.close()
+    upgrade(url)
+    check(url)
+    with create_engine(url).connect() as conn:
+        ids = [row[0] for row in conn.execute(text("SELECT public_id FROM licenses"))]
+    assert len(ids) == len(set(ids)) == 3
+    assert all(i.startswith("l_") and len(i) == 24 for i in ids)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import json
+import re
 import socket
 import threading
 import time
@@ -27,6 +28,7 @@ import pytest
 from tests.conftest import ROOT, require
 
 CHROMIUM = Path("/usr/bin/chromium")
+_CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 ARTIFACTS = ROOT / "test-artifacts" / "web"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
@@ -39,6 +41,23 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token of the (first) form on a page."""
+    match = _CSRF_FIELD.search(html)
+    assert match, "no csrf_token in the form"
+    return match.group(1)
+
+
+def login(client: Any, holder: int = 0) -> None:
+    """Log ``client`` (a TestClient of a demo-mode app) in as demo holder ``holder``."""
+    client.cookies.clear()
+    token = csrf_of(client.get("/login").text)
+    r = client.post(
+        "/login", data={"holder": str(holder), "csrf_token": token}, follow_redirects=False
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/me"
 
 
 @dataclass

@@ -5,7 +5,6 @@ Same demo data as the browser tests (``demo_data``), through Starlette's TestCli
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,15 +16,9 @@ from api.app import create_app
 from api.pages.i18n import STRINGS
 from api.pages.web import CSP
 from tests.helpers.production import production_settings
-from tests.web.conftest import DemoData
+from tests.web.conftest import DemoData, csrf_of, login
 
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def _csrf(html: str) -> str:
-    match = _TOKEN.search(html)
-    assert match, "no csrf_token in the form"
-    return match.group(1)
+_csrf = csrf_of
 
 
 @pytest.fixture(scope="module")
@@ -34,13 +27,7 @@ def client(demo_data: DemoData) -> Iterator[TestClient]:
         yield c
 
 
-def _login(client: TestClient, holder: int = 0) -> None:
-    client.cookies.clear()
-    token = _csrf(client.get("/login").text)
-    r = client.post(
-        "/login", data={"holder": str(holder), "csrf_token": token}, follow_redirects=False
-    )
-    assert r.status_code == 303 and r.headers["location"] == "/me"
+_login = login
 
 
 def test_pages_carry_a_strict_csp_and_no_referrer(client: TestClient) -> None:
@@ -139,7 +126,8 @@ def test_every_page_renders_in_both_languages_without_the_id_number(
     _login(client, holder=0)
     citizen = demo_data.document["holders"][0]["holder_id"]
     for lang, marker in (("en", "My licenses"), ("zh", "我的证照")):
-        for path in ("/", "/verify", "/me", "/me/consent", "/me/log", "/me/licenses/1/copy"):
+        own = _license_ids(client, demo_data, 0)[0]
+        for path in ("/", "/verify", "/me", "/me/consent", "/me/log", f"/me/licenses/{own}/copy"):
             r = client.get(f"{path}?lang={lang}")
             assert r.status_code == 200, (path, r.text[:500])
             assert f'<html lang="{"en" if lang == "en" else "zh-CN"}">' in r.text
@@ -155,13 +143,25 @@ def test_strings_have_both_languages() -> None:
         assert zh.strip() and en.strip(), key
 
 
-def test_a_holder_cannot_reach_another_holders_license(client: TestClient) -> None:
-    _login(client, holder=0)  # 张三 owns license 1 only
-    r = client.get("/me/licenses/3/pdf")
+def _license_ids(client: TestClient, demo_data: DemoData, holder: int) -> list[str]:
+    """The public ids of a demo holder's licenses (through the API, with its token)."""
+    token = demo_data.document["holders"][holder]["token"]
+    mine = client.get("/v1/me/licenses", headers={"Authorization": f"Bearer {token}"})
+    return [lic["id"] for lic in mine.json()["licenses"]]
+
+
+def test_a_holder_cannot_reach_another_holders_license(
+    client: TestClient, demo_data: DemoData
+) -> None:
+    own, others = _license_ids(client, demo_data, 0), _license_ids(client, demo_data, 2)
+    _login(client, holder=0)  # 张三 owns one license; the company others
+    r = client.get(f"/me/licenses/{others[0]}/pdf")
     assert r.status_code == 404 and "未找到" in r.text
-    r = client.get("/me/licenses/3/copy")
+    r = client.get(f"/me/licenses/{others[0]}/copy")
     assert r.status_code == 404
-    r = client.get("/me/licenses/1/pdf")
+    for row_id in ("1", "2", "3"):  # row ids open nothing
+        assert client.get(f"/me/licenses/{row_id}/pdf").status_code == 404
+    r = client.get(f"/me/licenses/{own[0]}/pdf")
     assert r.status_code == 200 and r.content.startswith(b"%PDF-")
 
 

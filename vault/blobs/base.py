@@ -76,6 +76,14 @@ class BlobStore(abc.ABC):
     def description(self) -> str:
         """Where blobs go, for messages (no secrets)."""
 
+    @abc.abstractmethod
+    def check_ready(self) -> None:
+        """Raise :class:`BlobStoreError` unless blobs can be stored and read now.
+
+        For readiness probes: cheap (one small write or one request), and it fails on a
+        store that is unreachable, missing or not writable, which ``exists`` does not see.
+        """
+
     def get(self, sha256: str) -> bytes:
         """The bytes at ``sha256``, verified against their address."""
         check_address(sha256)

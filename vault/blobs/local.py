@@ -84,6 +84,21 @@ class LocalBlobStore(BlobStore):
         except OSError as exc:
             raise BlobStoreError(f"cannot read blob {sha256}: {exc.strerror}") from None
 
+    def check_ready(self) -> None:
+        """Write, read back and remove a small probe file where writes begin (``tmp``)."""
+        probe = self._tmp / f"ready.{secrets.token_hex(8)}.tmp"
+        try:
+            if not self.root.is_dir():
+                raise BlobStoreError(f"{self.description} is missing")
+            probe.write_bytes(b"ready")
+            if probe.read_bytes() != b"ready":
+                raise BlobStoreError(f"{self.description} does not read back what it stored")
+        except OSError as exc:
+            raise BlobStoreError(f"{self.description} is not writable: {exc.strerror}") from None
+        finally:
+            with contextlib.suppress(OSError):
+                probe.unlink()
+
     def exists(self, sha256: str) -> bool:
         return self._path(sha256).is_file()
 

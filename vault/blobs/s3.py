@@ -123,6 +123,11 @@ class S3BlobStore(BlobStore):
         data: bytes = self._call(f"read blob {sha256}", read)
         return data
 
+    def check_ready(self) -> None:
+        """One request: the bucket exists and the credentials may see it."""
+        if not self._call("check the bucket", self._client.bucket_exists, self.bucket):
+            raise BlobStoreError(f"{self.description}: the bucket does not exist")
+
     def exists(self, sha256: str) -> bool:
         return self.info(sha256) is not None
 

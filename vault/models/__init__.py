@@ -16,9 +16,11 @@ from vault.models.catalog import (
 from vault.models.copies import CertifiedCopy
 from vault.models.grants import Grant, GrantUse
 from vault.models.holders import Holder
+from vault.models.idempotency import IdempotentAnswer
 from vault.models.imports import ImportJournalEntry, ImportRun
 from vault.models.licenses import STORED_STATUSES, License, LicenseVersion, StatusChange
 from vault.models.log import LogCheckpoint, LogEntry
+from vault.models.web_sessions import WebSession
 
 __all__ = [
     "STORED_STATUSES",
@@ -30,6 +32,7 @@ __all__ = [
     "Grant",
     "GrantUse",
     "Holder",
+    "IdempotentAnswer",
     "ImportJournalEntry",
     "ImportRun",
     "License",
@@ -41,4 +44,5 @@ __all__ = [
     "SealCertificate",
     "StandingPermission",
     "StatusChange",
+    "WebSession",
 ]

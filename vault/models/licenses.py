@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from sqlalchemy import (
@@ -21,16 +22,32 @@ from vault.db.base import Base, IdType, UTCDateTime, utcnow
 from vault.models.catalog import Department, LicenseType
 from vault.models.holders import Holder
 
-__all__ = ["STORED_STATUSES", "License", "LicenseVersion", "StatusChange"]
+__all__ = [
+    "LICENSE_PUBLIC_ID_PREFIX",
+    "STORED_STATUSES",
+    "License",
+    "LicenseVersion",
+    "StatusChange",
+    "new_license_public_id",
+]
 
 #: Statuses kept in the database. 失效 (expired) is never stored: it is computed from
 #: 有效期截止 and the current time; "superseded" is computed from the version numbers.
 STORED_STATUSES = ("有效", "暂扣", "撤销", "注销", "吊销")
 _STATUS_CHECK = "status IN ('有效', '暂扣', '撤销', '注销', '吊销')"
+LICENSE_PUBLIC_ID_PREFIX = "l_"
+
+
+def new_license_public_id() -> str:
+    """``l_`` and 128 random bits (URL-safe base64, 22 characters): a license's id outside."""
+    return LICENSE_PUBLIC_ID_PREFIX + secrets.token_urlsafe(16)
 
 
 class License(Base):
-    """One license, identified by (type, issuer, 证照编号); its content lives in versions."""
+    """One license, identified by (type, issuer, 证照编号); its content lives in versions.
+
+    Outside the vault a license is known by ``public_id`` only.
+    """
 
     __tablename__ = "licenses"
     __table_args__ = (
@@ -39,6 +56,11 @@ class License(Base):
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    #: The id the API and the pages show: random, so it reveals neither how many licenses
+    #: there are nor which exist (the row id stays inside the vault and its log).
+    public_id: Mapped[str] = mapped_column(
+        String(40), unique=True, index=True, default=new_license_public_id
+    )
     license_type_id: Mapped[int] = mapped_column(ForeignKey("license_types.id"))
     issuer_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     number: Mapped[str] = mapped_column(String(100))

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
+from schemas.errors import InvalidValue
 from schemas.identifiers import HolderIdType, parse_holder_id
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
@@ -67,6 +68,7 @@ from vault.services.recording import (
 __all__ = [
     "DENIED",
     "Decision",
+    "LogLine",
     "RecordedEvent",
     "UseContext",
     "access_log",
@@ -117,9 +119,9 @@ def _decision_event(
 
 
 def _no_such_license(
-    action: str, department_id: int, use: UseContext, now: dt.datetime
+    action: str, department_id: int, use: UseContext, now: dt.datetime, *, what: str = "license"
 ) -> EventValues:
-    """The access-log row of a refusal because the license does not exist."""
+    """The access-log row of a refusal because the license (or holder) does not exist."""
     return EventValues(
         action=action,
         outcome="denied",
@@ -127,7 +129,7 @@ def _no_such_license(
         at=now,
         department_id=department_id,
         use=use,
-        reason="no such license",
+        reason=f"no such {what}",
     )
 
 
@@ -230,8 +232,8 @@ def _with_permission() -> Select[License, int]:
     )
 
 
-#: One license (``license_id``) for a department (``department_id``).
-_ONE_LICENSE = _with_permission().where(License.id == bindparam("license_id"))
+#: One license (by its public id, ``public_id``) for a department (``department_id``).
+_ONE_LICENSE = _with_permission().where(License.public_id == bindparam("public_id"))
 
 
 def current_version(session: Session, license: License) -> LicenseVersion:
@@ -257,13 +259,14 @@ def authorize_department(
     *,
     session: Session,
     department_id: int,
-    license_id: int,
+    public_id: str,
     use: UseContext,
     action: str,
     record_allowed: bool = True,
     now: dt.datetime | None = None,
 ) -> tuple[License, Decision]:
-    """Allow or refuse one department's use of one license; log it (not committed).
+    """Allow or refuse one department's use of one license (by its ``public_id``); log it
+    (not committed).
 
     Raises :class:`PermissionDenied` (with :data:`DENIED`) when refused or when the license
     does not exist. ``record_allowed=False``: the caller logs the allowed use itself (a
@@ -272,7 +275,7 @@ def authorize_department(
     """
     now = now or utcnow()
     row = session.execute(
-        _ONE_LICENSE, {"department_id": department_id, "license_id": license_id}
+        _ONE_LICENSE, {"department_id": department_id, "public_id": public_id}
     ).one_or_none()
     if row is None:
         record_in_transaction(session, _no_such_license(action, department_id, use, now))
@@ -307,11 +310,12 @@ def read_license_for_department(
     *,
     session: Session,
     department_id: int,
-    license_id: int,
+    public_id: str,
     use: UseContext,
     now: dt.datetime | None = None,
 ) -> LicenseRecord:
-    """A department reads one license in a case: authorized, logged and committed.
+    """A department reads one license (by its ``public_id``) in a case: authorized, logged
+    and committed.
 
     The decision (allowed or refused) is committed with its log leaf before this returns
     or raises :class:`PermissionDenied` (with :data:`DENIED`). One query reads the license,
@@ -322,7 +326,7 @@ def read_license_for_department(
         session.connection()
         .execute(
             ONE_FOR_DEPARTMENT,
-            {"department_id": department_id, "license_id": license_id, "now": now},
+            {"department_id": department_id, "public_id": public_id, "now": now},
         )
         .first()
     )
@@ -403,7 +407,16 @@ def search_for_department(
     with its current version and the department's standing permission.
     """
     now = now or utcnow()
-    parsed = parse_holder_id(holder_id, holder_id_type)
+    try:
+        parsed = parse_holder_id(holder_id, holder_id_type)
+    except InvalidValue:
+        if holder_id_type is None:
+            raise
+        # A valid number of the other kind: no holder of the kind asked for, which is
+        # refused like any holder that is not there.
+        refusal = _no_such_license("search", department_id, use, now, what="holder")
+        record_and_commit(session, refusal)
+        raise PermissionDenied(DENIED) from None
     indexes = list(crypto.blind_indexes(parsed.id_type.value, parsed))  # current key first
     holder: Holder | None = None
     if share_code:
@@ -492,12 +505,24 @@ def _search_basis(bases: set[str]) -> str | None:
     return next((basis for basis in _SEARCH_BASIS_ORDER if basis in bases), None)
 
 
-def holder_license(*, session: Session, holder: Holder, license_id: int) -> License:
-    """One of the holder's own licenses; another holder's is "not found"."""
-    license = session.get(License, license_id)
-    if license is None or license.holder_id != holder.id:
+def holder_license(*, session: Session, holder: Holder, public_id: str) -> License:
+    """One of the holder's own licenses, by its public id; another holder's is "not found"."""
+    license = session.scalars(
+        select(License).where(License.public_id == public_id, License.holder_id == holder.id)
+    ).one_or_none()
+    if license is None:
         raise NotFound("no such license")
     return license
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One access-log row with what a holder is shown of it: the department's name and the
+    license's public id."""
+
+    event: AccessEvent
+    department: str | None
+    license_public_id: str | None
 
 
 def access_log(
@@ -506,22 +531,23 @@ def access_log(
     holder_id: int,
     limit: int = 100,
     offset: int = 0,
-    license_id: int | None = None,
+    license_public_id: str | None = None,
     department_id: int | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
-) -> Sequence[tuple[AccessEvent, str | None]]:
+) -> list[LogLine]:
     """The holder's access log, newest first, with each department's name.
 
-    Optional filters: one license, one department, and ``since <= at < until``.
+    Optional filters: one license (by public id), one department, ``since <= at < until``.
     """
     query = (
-        select(AccessEvent, Department.name)
+        select(AccessEvent, Department.name, License.public_id)
         .outerjoin(Department, AccessEvent.department_id == Department.id)
+        .outerjoin(License, AccessEvent.license_id == License.id)
         .where(AccessEvent.holder_id == holder_id)
     )
-    if license_id is not None:
-        query = query.where(AccessEvent.license_id == license_id)
+    if license_public_id is not None:
+        query = query.where(License.public_id == license_public_id)
     if department_id is not None:
         query = query.where(AccessEvent.department_id == department_id)
     if since is not None:
@@ -531,4 +557,4 @@ def access_log(
     rows = session.execute(
         query.order_by(AccessEvent.at.desc(), AccessEvent.id.desc()).limit(limit).offset(offset)
     ).all()
-    return [(event, name) for event, name in rows]
+    return [LogLine(event, name, public_id) for event, name, public_id in rows]

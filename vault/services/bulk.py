@@ -70,10 +70,11 @@ from vault.services.lifecycle import version_by_sha256
 
 __all__ = [
     "MANIFEST_FIELDS",
+    "ArchiveLimits",
     "ImportItem",
     "ImportOutcome",
     "ImportSummary",
-    "discover",
+    "StockSource",
     "import_run_refusals",
     "import_stock",
     "intake_digest",
@@ -102,11 +103,155 @@ class ImportItem:
     path: Path
     member: str | None = None  # the ZIP member, when ``path`` is a ZIP
 
-    def read(self) -> bytes:
-        if self.member is None:
-            return self.path.read_bytes()
-        with zipfile.ZipFile(self.path) as archive:
-            return archive.read(self.member)
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """What an import may read, checked before anything is read (a ZIP: its directory).
+
+    ``files``: entries of a ZIP; ``member_bytes``: one file, expanded (default: the API's
+    upload limit, 20 MiB); ``total_bytes``: all of a ZIP's members, expanded; ``ratio``:
+    expanded over compressed size, for members over :data:`_RATIO_FROM` bytes.
+    """
+
+    files: int = 10_000
+    member_bytes: int = 20 * 1024 * 1024
+    total_bytes: int = 16 * 1024**3
+    ratio: int = 100
+
+
+#: Smaller members may compress any amount (a short run of zeros does): no ratio check.
+_RATIO_FROM = 1024 * 1024
+
+
+def _is_pdf(name: str) -> bool:
+    return name.lower().endswith(".pdf")
+
+
+class StockSource:
+    """The PDFs of a folder or a ZIP, and their sidecars, read within :class:`ArchiveLimits`.
+
+    A ZIP is opened once: its directory is checked against the limits before any member is
+    read, and a member is read as a stream of at most the member limit. (Opening the ZIP for
+    every file and sidecar read its whole directory each time: an import of n files took
+    time in n².) Use as a context manager, or :meth:`close`.
+    """
+
+    def __init__(
+        self, path: Path, items: list[ImportItem], limits: ArchiveLimits, archive: Any = None
+    ) -> None:
+        self.path = path
+        self.items = items
+        self.limits = limits
+        self._archive: zipfile.ZipFile | None = archive
+        self._members: dict[str, zipfile.ZipInfo] = (
+            {info.filename: info for info in archive.infolist()} if archive else {}
+        )
+
+    @classmethod
+    def open(cls, source: Path, limits: ArchiveLimits) -> StockSource:
+        """Every PDF of a folder (recursively) or a ZIP file, sorted by name; raises
+        :class:`InvalidInput` (one line: what and which limit) before reading anything
+        when the source exceeds a limit."""
+        if source.is_dir():
+            items = [
+                ImportItem(name=p.relative_to(source).as_posix(), path=p)
+                for p in sorted(source.rglob("*"))
+                if p.is_file() and _is_pdf(p.name)
+            ]
+            for item in items:
+                size = item.path.stat().st_size
+                if size > limits.member_bytes:
+                    raise InvalidInput(_too_large(item.name, size, limits))
+            return cls(source, items, limits)
+        if source.is_file() and zipfile.is_zipfile(source):
+            try:
+                archive = zipfile.ZipFile(source)
+            except (OSError, zipfile.BadZipFile) as exc:
+                raise InvalidInput(f"{source.name} is not a readable ZIP file: {exc}") from None
+            try:
+                names = _check_archive(source.name, archive.infolist(), limits)
+            except BaseException:
+                archive.close()
+                raise
+            items = [ImportItem(name=n, path=source, member=n) for n in names]
+            return cls(source, items, limits, archive)
+        raise InvalidInput(f"{source} is neither a folder nor a ZIP file")
+
+    def read(self, item: ImportItem) -> bytes:
+        """The file's bytes (at most the member limit: more is :class:`InvalidInput`)."""
+        if item.member is None:
+            return _read_capped(item.path.open("rb"), item.name, self.limits)
+        return self._read_member(item.member)
+
+    def sidecar(self, item: ImportItem) -> bytes | None:
+        """The ``<name>.json`` next to the file, or None."""
+        name = PurePosixPath(item.name).with_suffix(".json").as_posix()
+        if item.member is None:
+            path = item.path.with_suffix(".json")
+            return _read_capped(path.open("rb"), name, self.limits) if path.is_file() else None
+        return self._read_member(name) if name in self._members else None
+
+    def _read_member(self, name: str) -> bytes:
+        assert self._archive is not None
+        return _read_capped(self._archive.open(self._members[name]), name, self.limits)
+
+    def close(self) -> None:
+        if self._archive is not None:
+            self._archive.close()
+
+    def __enter__(self) -> StockSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _too_large(name: str, size: int, limits: ArchiveLimits) -> str:
+    return (
+        f"{name} is {size} bytes, more than the limit of {limits.member_bytes} bytes for one "
+        "file (EVAULT_UPLOAD_LIMIT_BYTES)"
+    )
+
+
+def _check_archive(
+    archive_name: str, infos: list[zipfile.ZipInfo], limits: ArchiveLimits
+) -> list[str]:
+    """The PDF members' names, sorted, once the directory passed every limit."""
+    if len(infos) > limits.files:
+        raise InvalidInput(
+            f"{archive_name} has {len(infos)} entries, more than the limit of {limits.files}: "
+            "split it, or raise the limit with --max-files"
+        )
+    total = 0
+    for info in infos:
+        if info.is_dir():
+            continue
+        if info.file_size > limits.member_bytes:
+            raise InvalidInput(
+                f"{archive_name}: " + _too_large(info.filename, info.file_size, limits)
+            )
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > _RATIO_FROM and ratio > limits.ratio:
+            raise InvalidInput(
+                f"{archive_name}: {info.filename} expands {ratio:.0f} times (the limit is "
+                f"{limits.ratio}): refused as a ZIP bomb"
+            )
+        total += info.file_size
+    if total > limits.total_bytes:
+        raise InvalidInput(
+            f"the members of {archive_name} would expand to {total} bytes, more than the "
+            f"limit of {limits.total_bytes}"
+        )
+    return sorted(i.filename for i in infos if not i.is_dir() and _is_pdf(i.filename))
+
+
+def _read_capped(stream: Any, name: str, limits: ArchiveLimits) -> bytes:
+    """Read a stream to its end, refusing past the member limit (whatever a header said)."""
+    with stream:
+        data: bytes = stream.read(limits.member_bytes + 1)
+    if len(data) > limits.member_bytes:
+        raise InvalidInput(_too_large(name, len(data), limits) + " (read)")
+    return data
 
 
 @dataclass(frozen=True)
@@ -167,26 +312,7 @@ class ImportSummary:
             self.duplicates += 1
 
 
-# Discovery and metadata -------------------------------------------------------------------
-def discover(source: Path) -> list[ImportItem]:
-    """Every PDF in a folder (recursively) or a ZIP file, sorted by name."""
-    if source.is_dir():
-        return [
-            ImportItem(name=p.relative_to(source).as_posix(), path=p)
-            for p in sorted(source.rglob("*"))
-            if p.is_file() and p.suffix.lower() == ".pdf"
-        ]
-    if source.is_file() and zipfile.is_zipfile(source):
-        with zipfile.ZipFile(source) as archive:
-            names = sorted(
-                info.filename
-                for info in archive.infolist()
-                if not info.is_dir() and info.filename.lower().endswith(".pdf")
-            )
-        return [ImportItem(name=n, path=source, member=n) for n in names]
-    raise InvalidInput(f"{source} is neither a folder nor a ZIP file")
-
-
+# Metadata ------------------------------------------------------------------------------------
 def read_manifest(path: Path) -> dict[str, dict[str, str]]:
     """Manifest rows keyed by their ``file`` column (UTF-8, with or without a BOM)."""
     try:
@@ -228,17 +354,14 @@ def _metadata_from_row(row: dict[str, Any]) -> LicenseMetadata:
         raise IntakeRefused("bad_metadata", problems) from None
 
 
-def _sidecar(item: ImportItem) -> dict[str, Any] | None:
+def _sidecar(stock: StockSource, item: ImportItem) -> dict[str, Any] | None:
     stem = PurePosixPath(item.name).with_suffix(".json").as_posix()
     try:
-        if item.member is None:
-            path = item.path.with_suffix(".json")
-            raw = path.read_bytes() if path.is_file() else None
-        else:
-            with zipfile.ZipFile(item.path) as archive:
-                raw = archive.read(stem) if stem in archive.namelist() else None
-    except OSError:
+        raw = stock.sidecar(item)
+    except (OSError, zipfile.BadZipFile):
         return None
+    except InvalidInput as exc:
+        raise IntakeRefused("bad_metadata", str(exc)) from None
     if raw is None:
         return None
     try:
@@ -251,12 +374,12 @@ def _sidecar(item: ImportItem) -> dict[str, Any] | None:
 
 
 def _metadata_input(
-    item: ImportItem, manifest: dict[str, dict[str, str]] | None
+    stock: StockSource, item: ImportItem, manifest: dict[str, dict[str, str]] | None
 ) -> dict[str, Any] | None:
     """The file's manifest row or sidecar object, unparsed (None: there is none)."""
     if manifest is not None:
         return manifest.get(item.name)
-    return _sidecar(item)
+    return _sidecar(stock, item)
 
 
 def _metadata_from_input(raw: dict[str, Any] | None, *, manifest: bool) -> LicenseMetadata:
@@ -319,8 +442,12 @@ def import_stock(
     on_outcome: Callable[[ImportOutcome], None] | None = None,
     on_start: Callable[[int], None] | None = None,
     require_revocation: bool = True,
+    limits: ArchiveLimits | None = None,
 ) -> ImportSummary:
     """Import every PDF of ``source`` (a folder or a ZIP); see the module docstring.
+
+    ``limits`` (default :class:`ArchiveLimits`): a source beyond them is refused with
+    :class:`InvalidInput` before anything is read or written.
 
     ``sessions`` makes sessions (a ``sessionmaker``); ``verifier_factory`` must be
     picklable (a module-level function or a ``functools.partial`` of one) when
@@ -332,13 +459,14 @@ def import_stock(
     ``retry_refused`` decides every refused file anew, verifying it again.
     """
     started = time.perf_counter()
-    items = discover(source)
     rows = read_manifest(manifest) if manifest is not None else None
+    stock = StockSource.open(source, limits or ArchiveLimits())
+    items = stock.items
     summary = ImportSummary()
     if on_start is not None:
         on_start(len(items))
 
-    with sessions() as session:
+    with stock, sessions() as session:
         digest = intake_digest(session=session, trust_fingerprint=trust_fingerprint)
         run = ImportRun(
             source=str(source.resolve()),
@@ -380,8 +508,8 @@ def import_stock(
         def prepare(item: ImportItem) -> _Pending | ImportOutcome:
             """Settled files, duplicates and metadata problems are decided here, unverified."""
             try:
-                data = item.read()
-            except (OSError, zipfile.BadZipFile, KeyError) as exc:
+                data = stock.read(item)
+            except (OSError, zipfile.BadZipFile, KeyError, InvalidInput) as exc:
                 return ImportOutcome(item.name, "refused", "unreadable", str(exc))
             sha256 = hashlib.sha256(data).hexdigest()
             existing = version_by_sha256(session=session, sha256=sha256)
@@ -411,7 +539,7 @@ def import_stock(
                 )
 
             try:
-                raw = _metadata_input(item, rows)
+                raw = _metadata_input(stock, item, rows)
             except IntakeRefused as exc:
                 return refused(exc.reason, str(exc), None)
             metadata_digest = crypto.digest(

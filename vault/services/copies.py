@@ -100,6 +100,8 @@ def new_copy_id() -> str:
 class MadeCopy:
     copy: CertifiedCopy
     reused: bool
+    #: The copied license's public id (the copy row holds its row id).
+    license_public_id: str
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,7 @@ def make_copy(
     status = effective_status(license=license, version=version, now=now)
     if not status.usable:
         raise ConflictError(
-            f"license {license.id} is {status.status.value} ({status.status.english}):"
+            f"license {license.public_id} is {status.status.value} ({status.status.english}):"
             " no certified copy can be made"
         )
     use = UseContext(purpose, case_no or HOLDER_CASE)
@@ -217,12 +219,13 @@ def make_copy(
             now=now,
         )
         session.commit()
-        return MadeCopy(existing, True)
+        return MadeCopy(existing, True, license.public_id)
 
     copy_id = new_copy_id()
     expires_at = now + dt.timedelta(days=days)
     blob = version.blob_sha256
     license_id, holder_id, version_no = license.id, license.holder_id, version.version
+    public_id = license.public_id
     annotation = CopyAnnotation(
         copy_id=copy_id,
         made_at=now,
@@ -287,7 +290,7 @@ def make_copy(
     session.add(copy)
     copy.log_index = log_index
     session.commit()
-    return MadeCopy(copy, False)
+    return MadeCopy(copy, False, public_id)
 
 
 def copy_for_department(
@@ -297,24 +300,25 @@ def copy_for_department(
     renderer: RendererSource,
     policy: CopyPolicy,
     department_id: int,
-    license_id: int,
+    public_id: str,
     use: UseContext,
     days: int | None = None,
     log_proof: LogProofMaker | None = None,
     now: dt.datetime | None = None,
 ) -> MadeCopy:
-    """A using department's certified copy for a case: authorized, logged, made; commits.
+    """A using department's certified copy of a license (by its ``public_id``) for a case:
+    authorized, logged, made; commits.
 
     A refusal is logged and committed before :class:`PermissionDenied` is raised. Runs under
     the lock of its reuse key (see the module's docstring), after committing ``session``.
     """
-    key = (_REUSE_LOCK, "department", department_id, license_id, use.purpose, use.case_no)
+    key = (_REUSE_LOCK, "department", department_id, public_id, use.purpose, use.case_no)
     with key_lock(session, *key) as locked:
         try:
             license, decision = authorize_department(
                 session=locked,
                 department_id=department_id,
-                license_id=license_id,
+                public_id=public_id,
                 use=use,
                 action="copy",
                 record_allowed=False,
@@ -351,7 +355,7 @@ def copy_for_holder(
     renderer: RendererSource,
     policy: CopyPolicy,
     holder: Holder,
-    license_id: int,
+    public_id: str,
     purpose: str,
     recipient: str | None = None,
     case_no: str | None = None,
@@ -359,15 +363,16 @@ def copy_for_holder(
     log_proof: LogProofMaker | None = None,
     now: dt.datetime | None = None,
 ) -> MadeCopy:
-    """A holder's certified copy of its own license, for a purpose it names; commits.
+    """A holder's certified copy of its own license (by its ``public_id``), for a purpose it
+    names; commits.
 
     Another holder's license is "not found". Logged like every copy. Runs under the lock of
     its reuse key, like :func:`copy_for_department`.
     """
     purpose, case_no = purpose.strip(), (case_no or "").strip() or None
-    key = (_REUSE_LOCK, "holder", holder.id, license_id, purpose, case_no)
+    key = (_REUSE_LOCK, "holder", holder.id, public_id, purpose, case_no)
     with key_lock(session, *key) as locked:
-        license = holder_license(session=locked, holder=holder, license_id=license_id)
+        license = holder_license(session=locked, holder=holder, public_id=public_id)
         if not purpose:
             raise InvalidInput("name the purpose of the copy (制作事由)")
         return make_copy(

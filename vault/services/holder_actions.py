@@ -54,10 +54,11 @@ class Original:
 
 
 def download_original(
-    *, session: Session, blobs: BlobStore, holder: Holder, license_id: int
+    *, session: Session, blobs: BlobStore, holder: Holder, public_id: str
 ) -> Original:
-    """The current version's PDF of one of the holder's licenses; logged and committed."""
-    license = holder_license(session=session, holder=holder, license_id=license_id)
+    """The current version's PDF of one of the holder's licenses (by its public id); logged
+    and committed."""
+    license = holder_license(session=session, holder=holder, public_id=public_id)
     version = current_version(session, license)
     data = blobs.get(version.blob_sha256)
     record_event(

@@ -2,11 +2,14 @@
 
 ``ingest`` runs, in this order:
 
-1. The same bytes again (a SHA-256 lookup, before any PDF parsing): the existing record,
-   ``created=False``, nothing written.
-2. Rules on the metadata: the pushing department exists, is an issuer, is the 颁发机构
+1. Rules on the metadata: the pushing department exists, is an issuer, is the 颁发机构
    the metadata names, and is registered as an issuer of that license type; the holder's
    kind matches the type's.
+2. The same bytes again (a SHA-256 lookup, before any PDF parsing): when the stored
+   license is the pushing department's own, the existing record, ``created=False``,
+   nothing written. Another issuer's stored bytes are not revealed: the push goes on as
+   for a new file (and verification refuses a seal that is not the pusher's). The rules
+   come first so a department learns nothing about files it may not issue.
 3. The license key (type, issuer, 证照编号) against what is stored: another holder's number
    is a conflict; other bytes for the same license need a change (``change_reason``) with
    a higher version; a withdrawn, cancelled or revoked license takes no new version.
@@ -176,16 +179,16 @@ def ingest(
     ):
         context = prechecked.context
     else:
-        existing = _duplicate(session, sha256)
+        context = _check_rules(session, metadata, pushed_by_department_id)
+        existing = _duplicate(session, sha256, context)
         if existing is not None:
             return existing
-        context = _check_rules(session, metadata, pushed_by_department_id)
         try:
             _check_against_stored(session, crypto, metadata, context)
         except ConflictError:
             # A concurrent push may have landed these very bytes since the first lookup.
             session.rollback()
-            existing = _duplicate(session, sha256)
+            existing = _duplicate(session, sha256, context)
             if existing is not None:
                 return existing
             raise
@@ -199,14 +202,14 @@ def ingest(
         try:
             # The first attempt needs no lookup: if the bytes landed meanwhile, a unique
             # constraint or the locked re-check below says so, and the retry finds them.
-            existing = _duplicate(session, sha256) if attempt else None
+            existing = _duplicate(session, sha256, context) if attempt else None
             if existing is not None:
                 return existing
             return _write(session, crypto, metadata, context, sha256, len(pdf), report, now)
         except ConflictError:
             # A concurrent push may have landed these very bytes between our lookups.
             session.rollback()
-            existing = _duplicate(session, sha256)
+            existing = _duplicate(session, sha256, context)
             if existing is not None:
                 return existing
             raise
@@ -248,9 +251,18 @@ def precheck(
 
 
 # Steps --------------------------------------------------------------------------------------
-def _duplicate(session: Session, sha256: str) -> IntakeResult | None:
+def _duplicate(session: Session, sha256: str, context: _Context) -> IntakeResult | None:
+    """The stored record of these bytes, when it is a license of the pushing department.
+
+    Bytes stored for another issuer's license are not this department's to know about:
+    None, so the push goes on as a new file would (and its seal check refuses it; should
+    it pass, the unique SHA-256 makes the write a conflict, never a second record).
+    """
     version = version_by_sha256(session=session, sha256=sha256)
     if version is None:
+        return None
+    if version.license.issuer_department_id != context.department_id:
+        session.rollback()
         return None
     report = VerificationReport.model_validate_json(version.report_json)
     session.commit()

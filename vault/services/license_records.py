@@ -31,9 +31,13 @@ __all__ = [
 
 @dataclass(frozen=True)
 class LicenseRecord:
-    """What may be shown of a license and its current version (holder ID masked)."""
+    """What may be shown of a license and its current version (holder ID masked).
+
+    ``id`` is the row id (inside the vault); ``public_id`` the id shown outside.
+    """
 
     id: int
+    public_id: str
     number: str
     #: The stored status (失效 is computed from ``valid_until``, see ``lifecycle.status_at``).
     stored_status: str
@@ -61,6 +65,7 @@ def record_of(license: License, version: LicenseVersion) -> LicenseRecord:
     holder = license.holder
     return LicenseRecord(
         id=license.id,
+        public_id=license.public_id,
         number=license.number,
         stored_status=license.status,
         current_version=license.current_version,
@@ -99,6 +104,7 @@ _G = _table(Grant).c
 #: the holder has any live grant to the department (only then are grants worth reading).
 _COLUMNS = (
     _L.id,
+    _L.public_id,
     _L.number,
     _L.status,
     _L.current_version,
@@ -155,8 +161,8 @@ def _for_department() -> Select[Any]:
     )
 
 
-#: One license (``:license_id``) for the department ``:department_id``.
-ONE_FOR_DEPARTMENT = _for_department().where(_L.id == bindparam("license_id"))
+#: One license (by its public id, ``:public_id``) for the department ``:department_id``.
+ONE_FOR_DEPARTMENT = _for_department().where(_L.public_id == bindparam("public_id"))
 #: The licenses of the holder whose blind index is one of ``:blind_indexes`` (the index
 #: under every configured key: during a key rotation a row carries the old or the new
 #: one), oldest first.

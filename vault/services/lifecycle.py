@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, joinedload
 from schemas.license import LicenseStatus
 from vault.audit_log import append_event
 from vault.db.base import utcnow
-from vault.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
+from vault.errors import ConflictError, InvalidInput, NotFound
 from vault.models import License, LicenseType, LicenseVersion, StatusChange
 
 __all__ = [
@@ -187,7 +187,7 @@ def status_history(*, session: Session, license_id: int) -> Sequence[StatusChang
 def change_status(
     *,
     session: Session,
-    license_id: int,
+    public_id: str,
     to: LicenseStatus | str,
     reason: str,
     by_department_id: int | None,
@@ -199,9 +199,11 @@ def change_status(
     The change is appended to the transparency log (``license.status_changed``) in the
     same transaction, whoever calls: the API, the CLI or a script.
 
-    Only the license's issuing department may change it (``by_department_id``); ``None``
-    means an operator acting through the CLI (``actor`` then says who). 失效 cannot be
-    set: it follows from 有效期截止.
+    The license is named by its ``public_id``. Only its issuing department may change it
+    (``by_department_id``): to any other department it does not exist (the same
+    :class:`NotFound` as a missing license, so the answer tells no one what exists).
+    ``None`` means an operator acting through the CLI (``actor`` then says who). 失效 cannot
+    be set: it follows from 有效期截止.
     """
     try:
         target = LicenseStatus.parse(to) if isinstance(to, str) else to
@@ -212,20 +214,17 @@ def change_status(
     if not reason or not reason.strip():
         raise InvalidInput("a status change needs a reason")
     now = now or utcnow()
-    license = session.scalars(
-        select(License).where(License.id == license_id).with_for_update(of=License)
-    ).one_or_none()
+    query = select(License).where(License.public_id == public_id)
+    if by_department_id is not None:
+        query = query.where(License.issuer_department_id == by_department_id)
+    license = session.scalars(query.with_for_update(of=License)).one_or_none()
     if license is None:
-        raise NotFound(f"no license {license_id}")
-    if by_department_id is not None and by_department_id != license.issuer_department_id:
-        raise PermissionDenied(
-            f"only the issuing department may change the status of license {license_id}"
-        )
+        raise NotFound("no such license among this department's licenses")
     current = LicenseStatus(license.status)
     if target not in ALLOWED_TRANSITIONS[current]:
         allowed = ", ".join(sorted(s.value for s in ALLOWED_TRANSITIONS[current])) or "none"
         raise ConflictError(
-            f"license {license_id} is {current.value}: it cannot become {target.value} "
+            f"license {public_id} is {current.value}: it cannot become {target.value} "
             f"(allowed: {allowed})"
         )
     change = StatusChange(

@@ -19,7 +19,7 @@ POLICE = "福建省公安厅"
 @pytest.fixture(scope="session")
 def sm2_pki() -> Sm2DemoPKI:
     return Sm2DemoPKI.build(
-        departments=[(MARKET, "11350100003604367M"), (POLICE, "11350000003591037R")],
+        departments=[(MARKET, "113501000036043600"), (POLICE, "11350000003591037R")],
         now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
     )
 

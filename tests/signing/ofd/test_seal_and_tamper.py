@@ -39,7 +39,7 @@ def test_sealed_license_passes(sealed: bytes, sm2_bundle: TrustBundle) -> None:
     assert sig.intact and sig.chain_trusted and sig.coverage is Coverage.ENTIRE_FILE
     assert sig.revocation is RevocationStatus.GOOD
     assert sig.seal_name == f"{MARKET}电子印章"
-    assert sig.signer_credit_code == "11350100003604367M"
+    assert sig.signer_credit_code == "113501000036043600"
     assert sig.signing_time == dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 
 

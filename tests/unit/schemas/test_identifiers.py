@@ -16,6 +16,7 @@ from schemas import (
     citizen_id_check_char,
     credit_code_check_char,
     mask,
+    organization_code_check_char,
     parse_holder_id,
 )
 from schemas.identifiers import CREDIT_CODE_ALPHABET
@@ -74,6 +75,33 @@ def test_error_messages_never_carry_the_number() -> None:
         CitizenId.parse("110105194912310021")
     except InvalidValue as exc:
         assert "110105194912310021" not in str(exc)
+
+
+def _credit_with_org_check(org_check: str) -> str:
+    """GOOD_CREDIT with another organization-code check (position 17), GB 32100 check fitted."""
+    body = GOOD_CREDIT[:16] + org_check
+    return body + credit_code_check_char(body)
+
+
+def test_embedded_organization_code_check_is_required() -> None:
+    # GB 32100 embeds the organization code (GB 11714, positions 9-17) with its own check:
+    # M000100Y has check 4; a code whose last character fits but whose 17th does not is refused.
+    assert _credit_with_org_check("4") == GOOD_CREDIT
+    for wrong in "01235X":
+        bad = _credit_with_org_check(wrong)
+        assert bad[17] == credit_code_check_char(bad[:17])  # the GB 32100 check fits
+        with pytest.raises(InvalidValue, match="should be 4") as info:
+            CreditCode.parse(bad)
+        assert info.value.rule == "organization_code"
+        assert bad not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("org_body", "check"),
+    [("M000100Y", "4"), ("MB000001", "9"), ("00360436", "0"), ("70000001", "X")],
+)
+def test_organization_code_check_char(org_body: str, check: str) -> None:
+    assert organization_code_check_char(org_body) == check
 
 
 def test_first_character_may_be_a_letter() -> None:
@@ -141,8 +169,8 @@ def test_citizen_id_wrong_check_is_refused(
 credit_body = st.tuples(
     st.text(alphabet=CREDIT_CODE_ALPHABET, min_size=2, max_size=2),
     st.text(alphabet=string.digits, min_size=6, max_size=6),
-    st.text(alphabet=CREDIT_CODE_ALPHABET, min_size=9, max_size=9),
-).map("".join)
+    st.text(alphabet=CREDIT_CODE_ALPHABET, min_size=8, max_size=8),
+).map(lambda parts: "".join(parts) + organization_code_check_char(parts[2]))
 
 
 @given(body=credit_body)

@@ -30,6 +30,9 @@ def register(app: typer.Typer) -> None:
             help="CSV: a 'file' column plus the LicenseMetadata fields (else <name>.json sidecars)",
         ),
         workers: int = typer.Option(2, "--workers", min=1, help="verification processes"),
+        max_files: int = typer.Option(
+            10_000, "--max-files", min=1, help="most entries a ZIP may hold (checked first)"
+        ),
         refusals: Path = typer.Option(
             Path("import-refusals.csv"), "--refusals", help="where to write refused files (CSV)"
         ),
@@ -64,6 +67,7 @@ def register(app: typer.Typer) -> None:
             workers=workers,
             retry_refused=retry_refused,
             quiet=as_json,
+            max_files=max_files,
         )
         if summary.refusals:
             from vault.services.bulk import write_refusals
@@ -90,24 +94,36 @@ def register(app: typer.Typer) -> None:
 
 
 def _import(
-    source: Path, *, manifest: Path | None, workers: int, retry_refused: bool, quiet: bool
+    source: Path,
+    *,
+    manifest: Path | None,
+    workers: int,
+    retry_refused: bool,
+    quiet: bool,
+    max_files: int,
 ) -> ImportSummary:
     import functools
 
     from vault.blobs import blob_store_from_settings
     from vault.bootstrap import build_verifier, open_vault
     from vault.errors import VaultError
-    from vault.services.bulk import import_stock
+    from vault.services.bulk import ArchiveLimits, import_stock
     from vault.settings import load_settings
 
     progress = progress_bar(transient=quiet)
     task = progress.add_task("importing", total=None)
+
+    def started(files: int) -> None:
+        # shown once the source passed its limits: a refusal stays one line
+        progress.start()
+        progress.update(task, total=files)
+
     try:
         settings = load_settings()
         fingerprint = _trust_fingerprint(settings)
         vault = open_vault(settings)
         try:
-            with progress:
+            try:
                 return import_stock(
                     sessions=vault.sessions,
                     blobs=vault.blobs,
@@ -122,10 +138,13 @@ def _import(
                     workers=workers,
                     trust_fingerprint=fingerprint,
                     retry_refused=retry_refused,
-                    on_start=lambda n: progress.update(task, total=n),
+                    on_start=started,
                     on_outcome=lambda _o: progress.advance(task),
                     require_revocation=settings.intake_require_revocation,
+                    limits=ArchiveLimits(files=max_files, member_bytes=settings.upload_limit_bytes),
                 )
+            finally:
+                progress.stop()
         finally:
             vault.close()
     except KeyboardInterrupt:

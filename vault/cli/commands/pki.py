@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
             [], "--department", "-d", help="NAME=统一社会信用代码 (repeat for more)"
         ),
         vault_name: str = typer.Option("evault 电子证照库", help="the vault's name in its seal"),
-        vault_code: str = typer.Option("12350000MB00000030", help="the vault's credit code"),
+        vault_code: str = typer.Option("12350000MB00000359", help="the vault's credit code"),
         password_env: str = typer.Option(
             "EVAULT_PKI_PASSWORD", help="environment variable holding the PKCS#12 password"
         ),
