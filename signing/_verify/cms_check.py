@@ -62,6 +62,54 @@ def _hash(name: str, data: bytes) -> bytes:
     return hashlib.new(name.replace("_", "-") if name.startswith("sha3") else name, data).digest()
 
 
+def _signed_content(out: CmsCheck, eci: Any, signed_bytes: bytes, subfilter: str | None) -> bytes:
+    """What the signer's message digest must cover: a timestamp token's TSTInfo (whose
+    imprint must match the signed bytes), adbe.pkcs7.sha1's SHA-1, enveloped content (which
+    must be the signed bytes, and never in a detached signature), or the signed bytes."""
+    ctype = eci["content_type"].native
+    econtent = eci["content"]
+    if ctype in ("tst_info", "1.2.840.113549.1.9.16.1.4"):
+        tst = econtent.parsed
+        out.tst_info = tst
+        mi = tst["message_imprint"]
+        mi_algo = mi["hash_algorithm"]["algorithm"].native
+        if mi_algo not in _HASHES:
+            raise _Unsupported(f"timestamp imprint algorithm {mi_algo}")
+        imprint_ok = mi["hashed_message"].native == _hash(mi_algo, signed_bytes)
+        if not imprint_ok:
+            out.reasons.append("the timestamp's message imprint does not match the signed bytes")
+        content_for_digest = bytes(econtent.contents)
+        out.digest_ok = imprint_ok
+    elif subfilter == "/adbe.pkcs7.sha1":
+        data = bytes(econtent.native or b"")
+        ok = data == _hash("sha1", signed_bytes)
+        if not ok:
+            out.reasons.append("the SHA-1 of the signed bytes does not match (adbe.pkcs7.sha1)")
+        out.weak = "adbe.pkcs7.sha1 (SHA-1 of the signed bytes)"
+        out.digest_ok = ok
+        content_for_digest = data
+    else:
+        enveloped = econtent.native is not None and len(bytes(econtent.contents or b"")) > 0
+        if enveloped and subfilter in _DETACHED:
+            # ETSI EN 319 142-1 / ISO 32000: a detached signature has no content of its own;
+            # what it signs is not the PDF's bytes (DSS: not intact)
+            content_for_digest = bytes(econtent.native)
+            out.digest_ok = False
+            out.reasons.append(
+                f"a detached signature ({subfilter}) whose CMS encapsulates content: it does "
+                "not sign the PDF's bytes"
+            )
+        elif enveloped:
+            # enveloping: the content is inside the CMS; the PDF bytes are not what is signed
+            content_for_digest = bytes(econtent.native)
+            out.digest_ok = content_for_digest == signed_bytes
+            if not out.digest_ok:
+                out.reasons.append("the CMS envelops other content than the PDF's signed bytes")
+        else:
+            content_for_digest = signed_bytes
+    return content_for_digest
+
+
 def _der_set_of(signed_attrs: Any) -> tuple[bytes, bytes]:
     """(the file's encoding, the DER encoding) of the signed attributes as a SET OF."""
     original = bytearray(signed_attrs.dump())
@@ -206,47 +254,7 @@ def _check_signer(
     out.signer_cert = cert
     eci = sd["encap_content_info"]
     ctype = eci["content_type"].native
-    econtent = eci["content"]
-    # what the signer's message digest must cover
-    if ctype in ("tst_info", "1.2.840.113549.1.9.16.1.4"):
-        tst = econtent.parsed
-        out.tst_info = tst
-        mi = tst["message_imprint"]
-        mi_algo = mi["hash_algorithm"]["algorithm"].native
-        if mi_algo not in _HASHES:
-            raise _Unsupported(f"timestamp imprint algorithm {mi_algo}")
-        imprint_ok = mi["hashed_message"].native == _hash(mi_algo, signed_bytes)
-        if not imprint_ok:
-            out.reasons.append("the timestamp's message imprint does not match the signed bytes")
-        content_for_digest = bytes(econtent.contents)
-        out.digest_ok = imprint_ok
-    elif subfilter == "/adbe.pkcs7.sha1":
-        data = bytes(econtent.native or b"")
-        ok = data == _hash("sha1", signed_bytes)
-        if not ok:
-            out.reasons.append("the SHA-1 of the signed bytes does not match (adbe.pkcs7.sha1)")
-        out.weak = "adbe.pkcs7.sha1 (SHA-1 of the signed bytes)"
-        out.digest_ok = ok
-        content_for_digest = data
-    else:
-        enveloped = econtent.native is not None and len(bytes(econtent.contents or b"")) > 0
-        if enveloped and subfilter in _DETACHED:
-            # ETSI EN 319 142-1 / ISO 32000: a detached signature has no content of its own;
-            # what it signs is not the PDF's bytes (DSS: not intact)
-            content_for_digest = bytes(econtent.native)
-            out.digest_ok = False
-            out.reasons.append(
-                f"a detached signature ({subfilter}) whose CMS encapsulates content: it does "
-                "not sign the PDF's bytes"
-            )
-        elif enveloped:
-            # enveloping: the content is inside the CMS; the PDF bytes are not what is signed
-            content_for_digest = bytes(econtent.native)
-            out.digest_ok = content_for_digest == signed_bytes
-            if not out.digest_ok:
-                out.reasons.append("the CMS envelops other content than the PDF's signed bytes")
-        else:
-            content_for_digest = signed_bytes
+    content_for_digest = _signed_content(out, eci, signed_bytes, subfilter)
     digest = _hash(md, content_for_digest)
     attrs = si["signed_attrs"]
     signature = si["signature"].native

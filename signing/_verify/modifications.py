@@ -119,7 +119,12 @@ def judge_later_revisions(
         verdict.reasons = list(found.reasons[ChangeKind.FORBIDDEN])
         return verdict
     if found.widgets or found.needs_rendering:
-        _look(data[:signed_end], data, found, verdict)
+        try:
+            _look(data[:signed_end], data, found, verdict)
+        except Exception as exc:  # a renderer's surprise is a refusal, never a pass
+            return ChangeVerdict.refused(
+                f"the pages cannot be compared ({type(exc).__name__}: {str(exc)[:120]})"
+            )
     _settle(found, verdict, permissions)
     return verdict
 
