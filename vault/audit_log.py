@@ -372,7 +372,7 @@ def make_checkpoint(
                 "refusing to sign"
             )
     moment = (now or utcnow()).astimezone(dt.UTC)
-    checkpoint = Checkpoint(origin=origin, size=tree.size, root_hash=tree.root(), time=moment)
+    checkpoint = Checkpoint(origin=origin, size=tree.size, root_hash=tree.root())
     row = LogCheckpoint(
         tree_size=checkpoint.size,
         root_hash=checkpoint.root_hash,

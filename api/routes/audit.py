@@ -1,9 +1,12 @@
-"""Auditors (``audit:read``): the transparency log's checkpoint, proofs and entries.
+"""The transparency log: its checkpoint for anyone; proofs and entries for ``audit:read``.
 
 Shapes follow docs/audit.md: hashes are standard base64; the checkpoint is the signed note
-as text (C2SP tlog-checkpoint style), made fresh when the log grew and the latest is older
-than the checkpoint interval (``EVAULT_CHECKPOINT_INTERVAL_SECONDS``, default 60; the
-application also signs one that often in the background, see :mod:`api.checkpoints`).
+as text (C2SP tlog-checkpoint), public because it reveals only the log's size and root
+(entries describe uses of people's licenses and stay with auditors). It is made fresh when
+the log grew and the latest is older than the checkpoint interval
+(``EVAULT_CHECKPOINT_INTERVAL_SECONDS``, default 60; the application also signs one that
+often in the background, see :mod:`api.checkpoints`), so anonymous callers can cause at
+most one signature per interval.
 """
 
 from __future__ import annotations
@@ -11,12 +14,12 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from api.checkpoints import checkpoint_interval, log_cache, log_key
-from api.deps import AuditorDep, CtxDep, SessionDep
+from api.deps import AuditorDep, CtxDep, SessionDep, limit_by_ip
 from api.errors import problems
 from vault import audit_log
 
@@ -54,17 +57,22 @@ def _b64(data: bytes) -> str:
 @router.get(
     "/v1/log/checkpoint",
     response_class=PlainTextResponse,
-    summary="The latest signed checkpoint (signed note)",
-    responses={200: {"content": {"text/plain": {}}}, **_COMMON},
+    summary="The latest signed checkpoint (C2SP tlog-checkpoint), public",
+    responses={200: {"content": {"text/plain": {}}}, **problems(429)},
+    dependencies=[Depends(limit_by_ip)],
 )
-def checkpoint(_: AuditorDep, ctx: CtxDep, session: SessionDep) -> PlainTextResponse:
+def checkpoint(ctx: CtxDep, session: SessionDep) -> PlainTextResponse:
     row = audit_log.checkpoint_if_due(
         session=session,
         log_key=log_key(ctx),
         max_age=checkpoint_interval(ctx),
         cache=log_cache(ctx),
     )
-    return PlainTextResponse(row.signed_note, media_type="text/plain; charset=utf-8")
+    return PlainTextResponse(
+        row.signed_note,
+        media_type="text/plain; charset=utf-8",
+        headers={"Cache-Control": "no-cache"},
+    )
 
 
 @router.get(

@@ -19,7 +19,6 @@ checkpoint's signature, that the leaf hash is the leaf's, that the leaf's own in
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 import json
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from signing.errors import LogFormatError, LogVerificationError
 from signing.transparency.checkpoint import LogVerifier, SignedCheckpoint
 from signing.transparency.event import LogEvent
 from signing.transparency.merkle import HASH_SIZE, leaf_hash
+from signing.transparency.note import b64decode
 from signing.transparency.proofs import verify_inclusion
 
 __all__ = [
@@ -52,10 +52,7 @@ def _b64(data: bytes) -> str:
 def _unb64(value: Any, what: str) -> bytes:
     if not isinstance(value, str):
         raise LogFormatError(f"log proof: {what} is a base64 string")
-    try:
-        return base64.b64decode(value.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError):
-        raise LogFormatError(f"log proof: {what} is not base64") from None
+    return b64decode(value, f"log proof: {what}")
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,7 @@ for who in ("anonymous", "holder"):
         cell(who, f"status {tgt}", _status(tgt), 401)
     cell(who, "push", _push, 401)
     cell(who, "log entries", _get("/v1/log/entries?start=0&end=10"), 401)
+    cell(who, "log checkpoint", _get("/v1/log/checkpoint"), 200)  # public (issue 17)
 for tgt in ("own", "other"):
     cell("anonymous", f"me pdf {tgt}", _me_pdf(tgt), 401)
     cell("anonymous", f"me copy {tgt}", _me_copy(tgt), 401)

@@ -129,8 +129,12 @@ def test_forged_checkpoints_are_rejected(signer: LogSigner) -> None:
         verifier.verify(body + "\n")
     with pytest.raises(LogFormatError, match="starts with '— '"):
         verifier.verify(f"{body}\n\n- {name} {blob}\n")
-    with pytest.raises(LogFormatError, match="is not a decimal number"):
+    # The signature is checked before the text is read (signed-note: an unverified text is
+    # ignored); a signed text that is no checkpoint is malformed.
+    with pytest.raises(LogVerificationError, match="invalid \\(forged or altered\\)"):
         verifier.verify(text.replace("\n8\n", "\n08\n", 1))
+    with pytest.raises(LogFormatError, match="is not a decimal number"):
+        verifier.verify(signer.sign_note(body.replace("\n8\n", "\n08\n", 1) + "\n"))
 
 
 def test_witness_cosignatures_are_ignored(signer: LogSigner) -> None:
