@@ -66,6 +66,7 @@ __all__ = [
     "load_log_key",
     "log_origin",
     "log_size",
+    "log_tree",
     "make_checkpoint",
     "next_index",
     "root_hash",
@@ -279,6 +280,11 @@ def _tree(session: Session, cache: LogTreeCache | None) -> MerkleTree:
     tree = MerkleTree()
     _extend(session, tree)
     return tree
+
+
+def log_tree(*, session: Session, cache: LogTreeCache | None = None) -> MerkleTree:
+    """The Merkle tree of every entry ``session`` sees (read it, never append to it)."""
+    return _tree(session, cache)
 
 
 def _check_size(tree: MerkleTree, size: int) -> None:
