@@ -2,10 +2,11 @@
 
 Tiles are served up to the size of the latest signed checkpoint (a client fetches the
 checkpoint first and only asks for the tiles that size implies), so everything served is
-covered by a signature. A full tile never changes; a partial tile of a given width never
-changes either: both are immutable resources. The hashes come from the process's
-:class:`vault.audit_log.LogTreeCache`; an entry bundle is rebuilt from the rows, each entry
-checked against its recorded leaf hash.
+covered by a signature: the tiles of that size, and the partial tiles of every smaller
+size (those of older checkpoints, which proofs in older copies refer to). A full tile
+never changes, nor does a partial tile of a given width: both are immutable resources.
+The hashes come from the process's :class:`vault.audit_log.LogTreeCache`; an entry bundle
+is rebuilt from the rows, each entry checked against its recorded leaf hash.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def served_size(*, session: Session) -> int:
 
 
 def _check_served(address: TileAddress, size: int) -> None:
-    if not address.fits(size):
+    if not address.within(size):
         raise NotFound(f"no tile {address.path()} in the log's checkpoint of size {size}")
 
 

@@ -87,6 +87,14 @@ class TileAddress:
             and self.width == hashes_at_level % TILE_WIDTH
         )
 
+    def within(self, tree_size: int) -> bool:
+        """Whether every hash of this tile is complete in a tree of ``tree_size`` leaves.
+
+        True for the tiles of ``tree_size`` and for the partial tiles of every smaller size
+        (what a log serves: the tiles of each checkpoint it ever signed).
+        """
+        return self.index * TILE_WIDTH + self.width <= tree_size >> self.subtree_level
+
     @classmethod
     def parse(cls, level: str, rest: str) -> TileAddress:
         """Parse ``<L>`` (or ``entries``) and ``<N>[.p/<W>]``; :class:`LogFormatError` if bad."""

@@ -143,8 +143,49 @@ def test_tiles_are_immutable_and_bundles_are_for_auditors(api_sqlite: Api) -> No
     ]
     partial = _ok(api, "/log/tile/entries/001.p/44", api.dept("audit"))
     assert partial.count(b'"type":"license.read"') == 44
-    for missing in ("/log/tile/0/001", "/log/tile/0/001.p/43", "/log/tile/1/000", "/log/tile/0/1"):
+    older = api.client.get("/log/tile/0/001.p/43")  # a smaller tree's partial tile
+    assert older.content == _ok(api, "/log/tile/0/001.p/44")[: 43 * 32]
+    for missing in ("/log/tile/0/001", "/log/tile/0/001.p/45", "/log/tile/1/000", "/log/tile/0/1"):
         answer = api.client.get(missing)
         assert answer.status_code == 404, missing
         assert answer.headers["content-type"] == "application/problem+json"
     assert "x001/x234/067 form" in api.client.get("/log/tile/0/1").json()["detail"]
+
+
+def _parse_tlog_proof(text: str) -> tuple[bytes, int, list[bytes], str]:
+    """c2sp.org/tlog-proof, read from the spec: (extra, index, proof hashes, checkpoint)."""
+    head, _, checkpoint = text.partition("\n\n")
+    lines = head.split("\n")
+    assert lines[0] == "c2sp.org/tlog-proof@v1"
+    assert lines[1].startswith("extra ") and lines[2].startswith("index ")
+    extra = base64.b64decode(lines[1][6:], validate=True)
+    return extra, int(lines[2][6:]), [base64.b64decode(h) for h in lines[3:]], checkpoint
+
+
+def test_a_copys_tlog_proof_matches_the_tiles(api_sqlite: Api) -> None:
+    from signing.copies.log_proof import check_copy_log_proof, read_embedded_tlog_proof
+
+    api = api_sqlite
+    license_id = api.push(1).json()["license"]["id"]
+    use = {"purpose": "住房保障资格审核", "case_no": "ZJ-2026-000124"}
+    made = api.client.post(
+        f"/v1/licenses/{license_id}/copies", headers=api.dept("housing"), json=use
+    )
+    copy_id = made.json()["id"]
+    pdf = api.client.get(f"/v1/copies/{copy_id}/pdf", headers=api.dept("housing")).content
+    raw = read_embedded_tlog_proof(pdf)
+    assert raw is not None
+    leaf, index, hashes, note = _parse_tlog_proof(raw.decode("utf-8"))
+    assert f'"copy":"{copy_id}"'.encode() in leaf
+    verifier = audit_log.load_log_key(api.ctx.settings).verifier()
+    cp = verifier.verify(note).checkpoint
+    with api.ctx.sessions() as session:  # the log grows on; the copy's checkpoint stays older
+        _append(session, 40)
+        session.commit()
+    assert api.client.get("/log/checkpoint").status_code == 200
+    client = TilesClient(lambda p: _ok(api, p), cp.size)  # no token
+    assert client.mth(0, cp.size) == cp.root_hash
+    assert client.path(index, 0, cp.size) == hashes
+    assert client.tile(0, 0)[index] == hashlib.sha256(b"\x00" + leaf).digest()
+    check = check_copy_log_proof(pdf, verifier)
+    assert check.verified and check.reason.endswith("(JSON and C2SP tlog-proof)"), check.reason
