@@ -66,6 +66,7 @@ __all__ = [
     "load_log_key",
     "log_origin",
     "log_size",
+    "log_tree",
     "make_checkpoint",
     "next_index",
     "root_hash",
@@ -281,6 +282,11 @@ def _tree(session: Session, cache: LogTreeCache | None) -> MerkleTree:
     return tree
 
 
+def log_tree(*, session: Session, cache: LogTreeCache | None = None) -> MerkleTree:
+    """The Merkle tree of every entry ``session`` sees (read it, never append to it)."""
+    return _tree(session, cache)
+
+
 def _check_size(tree: MerkleTree, size: int) -> None:
     if size > tree.size:
         raise NotFound(f"the log has {tree.size} entries, not {size}")
@@ -372,7 +378,7 @@ def make_checkpoint(
                 "refusing to sign"
             )
     moment = (now or utcnow()).astimezone(dt.UTC)
-    checkpoint = Checkpoint(origin=origin, size=tree.size, root_hash=tree.root(), time=moment)
+    checkpoint = Checkpoint(origin=origin, size=tree.size, root_hash=tree.root())
     row = LogCheckpoint(
         tree_size=checkpoint.size,
         root_hash=checkpoint.root_hash,

@@ -1,9 +1,16 @@
-"""Auditors (``audit:read``): the transparency log's checkpoint, proofs and entries.
+"""The transparency log: its checkpoint for anyone; proofs and entries for ``audit:read``.
 
 Shapes follow docs/audit.md: hashes are standard base64; the checkpoint is the signed note
-as text (C2SP tlog-checkpoint style), made fresh when the log grew and the latest is older
-than the checkpoint interval (``EVAULT_CHECKPOINT_INTERVAL_SECONDS``, default 60; the
-application also signs one that often in the background, see :mod:`api.checkpoints`).
+as text (C2SP tlog-checkpoint), public because it reveals only the log's size and root
+(entries describe uses of people's licenses and stay with auditors). It is made fresh when
+the log grew and the latest is older than the checkpoint interval
+(``EVAULT_CHECKPOINT_INTERVAL_SECONDS``, default 60; the application also signs one that
+often in the background, see :mod:`api.checkpoints`), so anonymous callers can cause at
+most one signature per interval.
+
+The same log is served as C2SP tlog-tiles under the prefix ``<public base URL>/log`` (the
+checkpoint's origin with a scheme): ``/log/checkpoint``, hash tiles ``/log/tile/<L>/<N>``
+for anyone, entry bundles ``/log/tile/entries/<N>`` for ``audit:read``.
 """
 
 from __future__ import annotations
@@ -11,20 +18,25 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from api.checkpoints import checkpoint_interval, log_cache, log_key
-from api.deps import AuditorDep, CtxDep, SessionDep
+from api.deps import AuditorDep, CtxDep, SessionDep, limit_by_ip
 from api.errors import problems
-from vault import audit_log
+from vault import audit_log, log_tiles
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["audit"])
 _COMMON = problems(401, 403, 404, 422, 429)
 _Size = Annotated[int, Query(ge=0, le=2**62)]
+_PUBLIC = [Depends(limit_by_ip)]
+_TEXT = "text/plain; charset=utf-8"
+_OCTETS = "application/octet-stream"
+#: Tiles and bundles never change (a partial one is addressed by its width).
+_IMMUTABLE = "max-age=31536000, immutable"
 
 
 class InclusionProof(BaseModel):
@@ -51,20 +63,63 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-@router.get(
-    "/v1/log/checkpoint",
-    response_class=PlainTextResponse,
-    summary="The latest signed checkpoint (signed note)",
-    responses={200: {"content": {"text/plain": {}}}, **_COMMON},
-)
-def checkpoint(_: AuditorDep, ctx: CtxDep, session: SessionDep) -> PlainTextResponse:
+def _checkpoint_text(ctx: CtxDep, session: SessionDep) -> PlainTextResponse:
     row = audit_log.checkpoint_if_due(
         session=session,
         log_key=log_key(ctx),
         max_age=checkpoint_interval(ctx),
         cache=log_cache(ctx),
     )
-    return PlainTextResponse(row.signed_note, media_type="text/plain; charset=utf-8")
+    return PlainTextResponse(
+        row.signed_note, media_type=_TEXT, headers={"Cache-Control": "no-cache"}
+    )
+
+
+@router.get(
+    "/v1/log/checkpoint",
+    response_class=PlainTextResponse,
+    summary="The latest signed checkpoint (C2SP tlog-checkpoint), public",
+    responses={200: {"content": {"text/plain": {}}}, **problems(429)},
+    dependencies=_PUBLIC,
+)
+def checkpoint(ctx: CtxDep, session: SessionDep) -> PlainTextResponse:
+    return _checkpoint_text(ctx, session)
+
+
+@router.get(
+    "/log/checkpoint",
+    response_class=PlainTextResponse,
+    summary="tlog-tiles: the latest signed checkpoint, public",
+    responses={200: {"content": {"text/plain": {}}}, **problems(429)},
+    dependencies=_PUBLIC,
+)
+def tiles_checkpoint(ctx: CtxDep, session: SessionDep) -> PlainTextResponse:
+    return _checkpoint_text(ctx, session)
+
+
+@router.get(
+    "/log/tile/entries/{rest:path}",
+    response_class=Response,
+    summary="tlog-tiles: entry bundle `<N>[.p/<W>]` (audit:read)",
+    responses={200: {"content": {_OCTETS: {}}}, **_COMMON},
+)
+def entry_bundle(_: AuditorDep, session: SessionDep, rest: str) -> Response:
+    address = log_tiles.parse_address("entries", rest)
+    body = log_tiles.entry_bundle(session=session, address=address)
+    return Response(body, media_type=_OCTETS, headers={"Cache-Control": f"private, {_IMMUTABLE}"})
+
+
+@router.get(
+    "/log/tile/{level}/{rest:path}",
+    response_class=Response,
+    summary="tlog-tiles: hash tile `<L>/<N>[.p/<W>]`, public",
+    responses={200: {"content": {_OCTETS: {}}}, **problems(404, 429)},
+    dependencies=_PUBLIC,
+)
+def hash_tile(ctx: CtxDep, session: SessionDep, level: str, rest: str) -> Response:
+    address = log_tiles.parse_address(level, rest)
+    body = log_tiles.tile(session=session, address=address, cache=log_cache(ctx))
+    return Response(body, media_type=_OCTETS, headers={"Cache-Control": f"public, {_IMMUTABLE}"})
 
 
 @router.get(

@@ -23,9 +23,15 @@ from pyhanko.stamp import BaseStampStyle
 
 from signing.copies.annotation import CopyAnnotation
 from signing.copies.font import CjkFont, default_font
-from signing.errors import SealingError
+from signing.errors import LogVerificationError, SealingError
 from signing.qr import qr_content, qr_matrix
-from signing.transparency.copy_proof import COPY_LOG_PROOF_FILENAME, COPY_LOG_PROOF_MEDIA_TYPE
+from signing.transparency.copy_proof import (
+    COPY_LOG_PROOF_FILENAME,
+    COPY_LOG_PROOF_MEDIA_TYPE,
+    TLOG_PROOF_FILENAME,
+    TLOG_PROOF_MEDIA_TYPE,
+    CopyLogProof,
+)
 
 __all__ = [
     "DEFAULT_SIZE",
@@ -365,7 +371,9 @@ def write_appearance(
         },
     )
     if annotation.log_proof is not None:
-        xobject[pdf_name("/AF")] = generic.ArrayObject([_attachment(writer, annotation.log_proof)])
+        xobject[pdf_name("/AF")] = generic.ArrayObject(
+            _log_proof_files(writer, annotation.log_proof)
+        )
     return writer.add_object(xobject)
 
 
@@ -373,13 +381,25 @@ LOG_PROOF_FILENAME = COPY_LOG_PROOF_FILENAME
 LOG_PROOF_MEDIA_TYPE = COPY_LOG_PROOF_MEDIA_TYPE
 
 
-def _attachment(writer: Any, data: bytes) -> generic.IndirectObject:
-    """An embedded file (the transparency-log proof) as a file specification."""
+def _log_proof_files(writer: Any, proof_json: bytes) -> list[generic.IndirectObject]:
+    """The proof as our JSON and, beside it, as a C2SP tlog-proof (the same proof)."""
+    try:
+        tlog_proof = CopyLogProof.from_json(proof_json).to_tlog_proof().encode("utf-8")
+    except LogVerificationError as exc:  # LogFormatError is a subclass
+        raise SealingError(f"copy annotation: the log proof is malformed: {exc}") from None
+    return [
+        _attachment(writer, proof_json, LOG_PROOF_FILENAME, LOG_PROOF_MEDIA_TYPE),
+        _attachment(writer, tlog_proof, TLOG_PROOF_FILENAME, TLOG_PROOF_MEDIA_TYPE),
+    ]
+
+
+def _attachment(writer: Any, data: bytes, filename: str, media_type: str) -> generic.IndirectObject:
+    """An embedded file (a form of the transparency-log proof) as a file specification."""
     stream = _flate(
         data,
         {
             "/Type": pdf_name("/EmbeddedFile"),
-            "/Subtype": pdf_name("/" + LOG_PROOF_MEDIA_TYPE),
+            "/Subtype": pdf_name("/" + media_type),
             "/Params": generic.DictionaryObject({pdf_name("/Size"): _num(len(data))}),
         },
     )
@@ -387,8 +407,8 @@ def _attachment(writer: Any, data: bytes) -> generic.IndirectObject:
         generic.DictionaryObject(
             {
                 pdf_name("/Type"): pdf_name("/Filespec"),
-                pdf_name("/F"): generic.pdf_string(LOG_PROOF_FILENAME),
-                pdf_name("/UF"): generic.pdf_string(LOG_PROOF_FILENAME),
+                pdf_name("/F"): generic.pdf_string(filename),
+                pdf_name("/UF"): generic.pdf_string(filename),
                 pdf_name("/Desc"): generic.pdf_string("evault transparency-log proof"),
                 pdf_name("/AFRelationship"): pdf_name("/Supplement"),
                 pdf_name("/EF"): generic.DictionaryObject(

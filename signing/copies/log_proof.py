@@ -1,8 +1,11 @@
 """Read and check the transparency-log proof a certified copy carries, offline.
 
 The proof (:class:`signing.transparency.CopyLogProof`) is embedded by
-:mod:`signing.copies.appearance` as an associated file of the vault seal's appearance, in
-the copy's last revision. :func:`check_copy_log_proof` finds it, verifies it with the log's
+:mod:`signing.copies.appearance` as associated files of the vault seal's appearance, in
+the copy's last revision: our JSON (``evault-log-proof.json``) and, in copies made since
+issue 17, the same proof as a C2SP tlog-proof (``evault-log-proof.tlog-proof``). Both
+forms present must verify and be the same proof; a copy with only the JSON (made before)
+still verifies. :func:`check_copy_log_proof` finds it, verifies it with the log's
 public key only, and checks that the logged event is this copy's (its ``copy`` field equals
 the copy id in the document information dictionary). Whether the revision holding the proof
 is covered by the vault's seal is the verification report's business: callers combine both.
@@ -17,8 +20,15 @@ from signing.copies.appearance import LOG_PROOF_FILENAME
 from signing.copies.maker import INFO_KEYS
 from signing.errors import LogVerificationError
 from signing.transparency import CopyLogProof, LogVerifier
+from signing.transparency.copy_proof import TLOG_PROOF_FILENAME
 
-__all__ = ["LogProofCheck", "check_copy_log_proof", "read_copy_id", "read_embedded_log_proof"]
+__all__ = [
+    "LogProofCheck",
+    "check_copy_log_proof",
+    "read_copy_id",
+    "read_embedded_log_proof",
+    "read_embedded_tlog_proof",
+]
 
 
 @dataclass(frozen=True)
@@ -43,15 +53,18 @@ def _open(pdf: bytes):  # type: ignore[no-untyped-def]
     return PdfFileReader(io.BytesIO(pdf), strict=False)
 
 
-def _embedded_proof(reader) -> bytes | None:  # type: ignore[no-untyped-def]
+def _embedded_proofs(reader) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
+    """The proof files of the last revision, by file name (the first of each name)."""
+    found: dict[str, bytes] = {}
     last = reader.xrefs.total_revisions - 1
     for ref in reader.xrefs.explicit_refs_in_revision(last):
         obj = reader.get_object(ref)
         if not isinstance(obj, dict) or obj.get("/Type") != "/Filespec":
             continue
-        if str(obj.get("/F")) == LOG_PROOF_FILENAME:
-            return bytes(obj["/EF"]["/F"].get_object().data)
-    return None
+        name = str(obj.get("/F"))
+        if name in (LOG_PROOF_FILENAME, TLOG_PROOF_FILENAME) and name not in found:
+            found[name] = bytes(obj["/EF"]["/F"].get_object().data)
+    return found
 
 
 def _copy_id(reader) -> str | None:  # type: ignore[no-untyped-def]
@@ -60,13 +73,13 @@ def _copy_id(reader) -> str | None:  # type: ignore[no-untyped-def]
     return str(value) if value is not None else None
 
 
-def _read(pdf: bytes) -> tuple[bytes | None, str | None]:
-    """The embedded proof and the copy id, from one parse; (None, None) if unreadable."""
+def _read(pdf: bytes) -> tuple[dict[str, bytes], str | None]:
+    """The embedded proof files and the copy id, from one parse; ({}, None) if unreadable."""
     try:
         reader = _open(pdf)
-        return _embedded_proof(reader), _copy_id(reader)
+        return _embedded_proofs(reader), _copy_id(reader)
     except Exception:  # any unreadable structure: no usable proof
-        return None, None
+        return {}, None
 
 
 def read_copy_id(pdf: bytes) -> str | None:
@@ -76,18 +89,40 @@ def read_copy_id(pdf: bytes) -> str | None:
 
 def read_embedded_log_proof(pdf: bytes) -> bytes | None:
     """The proof's JSON bytes from the copy's last revision, or None when there is none."""
-    return _read(pdf)[0]
+    return _read(pdf)[0].get(LOG_PROOF_FILENAME)
+
+
+def read_embedded_tlog_proof(pdf: bytes) -> bytes | None:
+    """The proof as a C2SP tlog-proof from the copy's last revision, or None."""
+    return _read(pdf)[0].get(TLOG_PROOF_FILENAME)
+
+
+def _parsed(files: dict[str, bytes]) -> CopyLogProof:
+    """The proof the files carry; both forms, when both are there, must be the same proof."""
+    forms = []
+    if LOG_PROOF_FILENAME in files:
+        forms.append(CopyLogProof.from_json(files[LOG_PROOF_FILENAME]))
+    if TLOG_PROOF_FILENAME in files:
+        forms.append(CopyLogProof.from_tlog_proof(files[TLOG_PROOF_FILENAME]))
+    if len(forms) == 2 and forms[0] != forms[1]:
+        raise LogVerificationError("the JSON and tlog-proof forms of the log proof differ")
+    return forms[0]
+
+
+def _forms(files: dict[str, bytes]) -> str:
+    names = {LOG_PROOF_FILENAME: "JSON", TLOG_PROOF_FILENAME: "C2SP tlog-proof"}
+    return " and ".join(names[n] for n in names if n in files)
 
 
 def check_copy_log_proof(
     pdf: bytes, verifier: LogVerifier, *, origin: str | None = None
 ) -> LogProofCheck:
     """Find, verify and match the copy's log proof; never raises for a bad file."""
-    raw, copy_id = _read(pdf)
-    if raw is None:
+    files, copy_id = _read(pdf)
+    if not files:
         return LogProofCheck(False, "the file carries no transparency-log proof")
     try:
-        proof = CopyLogProof.from_json(raw)
+        proof = _parsed(files)
         verified = proof.verify(verifier, origin=origin)
     except LogVerificationError as exc:  # LogFormatError is a subclass
         return LogProofCheck(False, str(exc))
@@ -105,7 +140,7 @@ def check_copy_log_proof(
     return LogProofCheck(
         True,
         f"log entry {proof.index} ({event.event_type}) is included in the signed "
-        f"checkpoint of size {size}",
+        f"checkpoint of size {size} ({_forms(files)})",
         proof.index,
         size,
         event.event_type,

@@ -4,6 +4,7 @@
   stored subtree hashes), inclusion (``PATH``) and consistency (``PROOF``) proofs.
 - :mod:`~signing.transparency.proofs`: proof verification, step by step as RFC 9162 2.1.3.2
   and 2.1.4.2.
+- :mod:`~signing.transparency.note`: C2SP signed notes (parse, format, key IDs).
 - :mod:`~signing.transparency.checkpoint`: C2SP tlog-checkpoint bodies in signed-note
   envelopes with an Ed25519 log key (:class:`LogSigner`, :class:`LogVerifier`).
 - :mod:`~signing.transparency.event`: canonical leaf bytes of an event (:class:`LogEvent`).
@@ -26,6 +27,7 @@ from signing.transparency.copy_proof import (
 )
 from signing.transparency.event import LogEvent, canonical_json, format_time, parse_time
 from signing.transparency.merkle import EMPTY_ROOT, HASH_SIZE, MerkleTree, leaf_hash, node_hash
+from signing.transparency.note import NoteSignature, SignedNote
 from signing.transparency.proofs import (
     root_from_inclusion_proof,
     verify_consistency,
@@ -47,7 +49,9 @@ __all__ = [
     "LogSigner",
     "LogVerifier",
     "MerkleTree",
+    "NoteSignature",
     "SignedCheckpoint",
+    "SignedNote",
     "VerifiedCopyLogProof",
     "audit_entries",
     "canonical_json",

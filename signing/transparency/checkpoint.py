@@ -1,23 +1,26 @@
 """Signed checkpoints: C2SP tlog-checkpoint bodies in C2SP signed-note envelopes, Ed25519.
 
-A checkpoint is the text::
+A checkpoint (c2sp.org/tlog-checkpoint) is the note text::
 
     <origin>
     <tree size, decimal>
     <base64 root hash>
-    time <YYYY-MM-DDTHH:MM:SS.ffffffZ>
 
-followed by a blank line and one signature line per signer::
+followed by a blank line and one signature line per signer (c2sp.org/signed-note)::
 
-    — <key name> <base64(key hash (4 bytes) || Ed25519 signature (64 bytes))>
+    — <key name> <base64(key ID (4 bytes) || Ed25519 signature (64 bytes))>
 
 The signature covers the text up to and including the newline before the blank line. The
-key hash is the first four bytes of SHA-256(<key name> || 0x0A || 0x01 || public key), as in
-signed-note (algorithm byte 0x01 = Ed25519). The ``time`` line is an extension line (allowed
-by tlog-checkpoint) and holds when the checkpoint was made.
+key ID is the first four bytes of SHA-256(<key name> || 0x0A || 0x01 || public key). The
+log's key name is its origin.
 
-A verifier key is written as a signed-note *vkey*: ``<name>+<hex key hash>+<base64(0x01 ||
-public key)>``. A PEM public key works too: then any signature line whose key hash matches
+The vault writes no extension lines (the spec does not recommend them: monitors cannot audit
+them). Checkpoints signed before that carry the extension line ``time <RFC 3339>``; they
+still parse (:attr:`Checkpoint.time`) and verify, since the signature covers the text as it
+is.
+
+A verifier key is written as a signed-note *vkey*: ``<name>+<hex key ID>+<base64(0x01 ||
+public key)>``. A PEM public key works too: then any signature line whose key ID matches
 that key under its own name is checked.
 """
 
@@ -25,7 +28,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,35 +39,27 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from signing.errors import KeySourceError, LogFormatError, LogVerificationError
 from signing.transparency.event import format_time, parse_time
 from signing.transparency.merkle import HASH_SIZE
+from signing.transparency.note import (
+    SIG_ED25519,
+    NoteSignature,
+    SignedNote,
+    b64decode,
+    check_key_name,
+    key_id,
+)
 
 __all__ = ["Checkpoint", "LogSigner", "LogVerifier", "SignedCheckpoint"]
 
-_ALG_ED25519 = b"\x01"
-_SIG_PREFIX = "— "  # U+2014 EM DASH, then a space
-_NAME = re.compile(r"^[^\s+]{1,255}$")
-_MAX_NOTE = 1 << 16
+_ALG_ED25519 = bytes([SIG_ED25519])
 
 
 def _key_hash(name: str, public_raw: bytes) -> bytes:
-    return hashlib.sha256(name.encode("utf-8") + b"\n" + _ALG_ED25519 + public_raw).digest()[:4]
-
-
-def _check_name(name: str) -> str:
-    if not _NAME.match(name):
-        raise LogFormatError(f"key name {name!r} must be 1-255 characters, no space or '+'")
-    return name
-
-
-def _b64decode(text: str, what: str) -> bytes:
-    try:
-        return base64.b64decode(text.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError):
-        raise LogFormatError(f"{what} is not base64") from None
+    return key_id(name, SIG_ED25519, public_raw)
 
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """A tree head: the log ``origin`` had ``size`` leaves with root ``root_hash`` at ``time``."""
+    """A tree head: the log ``origin`` had ``size`` leaves with root ``root_hash``."""
 
     #: Unique name of the log, e.g. ``evault.example.org/log``.
     origin: str
@@ -73,7 +67,8 @@ class Checkpoint:
     size: int
     #: RFC 9162 MTH of those leaves.
     root_hash: bytes
-    #: When the checkpoint was made (None when the checkpoint has no ``time`` line).
+    #: The ``time`` extension line of checkpoints signed before the vault followed
+    #: tlog-checkpoint's advice against extension lines; None in new ones.
     time: datetime | None = None
     #: Extension lines other than ``time``, kept verbatim.
     extensions: tuple[str, ...] = field(default=())
@@ -108,7 +103,7 @@ class Checkpoint:
         origin, size_text, root_text, *rest = lines
         if not re.fullmatch(r"0|[1-9][0-9]{0,19}", size_text):
             raise LogFormatError(f"checkpoint tree size {size_text!r} is not a decimal number")
-        root = _b64decode(root_text, "the checkpoint root hash")
+        root = b64decode(root_text, "the checkpoint root hash")
         time: datetime | None = None
         extensions: list[str] = []
         for line in rest:
@@ -146,7 +141,7 @@ class LogVerifier:
         self._raw = public_key.public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
-        self._name = None if name is None else _check_name(name)
+        self._name = None if name is None else check_key_name(name)
 
     @property
     def name(self) -> str | None:
@@ -164,7 +159,7 @@ class LogVerifier:
         if len(parts) != 3:
             raise KeySourceError("a log vkey is <name>+<hex key hash>+<base64 key>")
         name, hash_hex, key_b64 = parts
-        _check_name(name)
+        check_key_name(name)
         try:
             key_hash = bytes.fromhex(hash_hex)
             blob = base64.b64decode(key_b64.encode("ascii"), validate=True)
@@ -211,7 +206,7 @@ class LogVerifier:
         use = name if name is not None else self._name
         if use is None:
             raise KeySourceError("this log key has no name; give one")
-        _check_name(use)
+        check_key_name(use)
         blob = base64.b64encode(_ALG_ED25519 + self._raw).decode("ascii")
         return f"{use}+{self.key_hash(use).hex()}+{blob}"
 
@@ -220,50 +215,40 @@ class LogVerifier:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
 
-    def verify(self, text: str, *, origin: str | None = None) -> SignedCheckpoint:
-        """Check a signed checkpoint; raise :class:`LogVerificationError` unless it is ours.
+    def verify_note(self, note: str | bytes) -> tuple[SignedNote, tuple[str, ...]]:
+        """Check any signed note; its parsed form and the names whose signatures verified.
 
-        At least one signature line must be this key's and valid; a line that claims this
-        key (same name and key hash) with a bad signature is a forgery and fails the whole
-        note. Other signers' lines (e.g. witnesses) are ignored.
+        Per signed-note: lines of other keys (other name or other key ID, e.g. witnesses)
+        are ignored; a line with this key's name and key ID must verify, else the note is
+        forged and fails as a whole; at least one such line must be present.
         """
-        if len(text) > _MAX_NOTE:
-            raise LogFormatError("a checkpoint note is too long")
-        cut = text.rfind("\n\n")
-        if cut < 0:
-            raise LogFormatError("a checkpoint note has no blank line before its signatures")
-        body, sig_block = text[: cut + 1], text[cut + 2 :]
-        if not sig_block.endswith("\n"):
-            raise LogFormatError("a checkpoint note ends with a newline")
-        checkpoint = Checkpoint.parse_body(body)
+        parsed = SignedNote.parse(note)
+        signed: list[str] = []
+        for sig in parsed.signatures:
+            if self._name is not None and sig.name != self._name:
+                continue
+            if sig.key_id != _key_hash(sig.name, self._raw):
+                continue
+            try:
+                self._key.verify(sig.signature, parsed.text.encode("utf-8"))
+            except InvalidSignature:
+                raise LogVerificationError(
+                    f"checkpoint signature of {sig.name} is invalid (forged or altered)"
+                ) from None
+            signed.append(sig.name)
+        if not signed:
+            raise LogVerificationError("the checkpoint carries no signature by the log key")
+        return parsed, tuple(signed)
+
+    def verify(self, text: str, *, origin: str | None = None) -> SignedCheckpoint:
+        """Check a signed checkpoint; raise :class:`LogVerificationError` unless it is ours."""
+        parsed, signed = self.verify_note(text)
+        checkpoint = Checkpoint.parse_body(parsed.text)
         if origin is not None and checkpoint.origin != origin:
             raise LogVerificationError(
                 f"checkpoint origin {checkpoint.origin!r} is not the expected {origin!r}"
             )
-        signed: list[str] = []
-        for line in sig_block[:-1].split("\n"):
-            if not line.startswith(_SIG_PREFIX):
-                raise LogFormatError("a checkpoint signature line starts with '— '")
-            name, sep, sig_b64 = line[len(_SIG_PREFIX) :].partition(" ")
-            if not sep or not name or " " in sig_b64:
-                raise LogFormatError("a checkpoint signature line is '— <name> <base64>'")
-            blob = _b64decode(sig_b64, f"the signature of {name}")
-            if len(blob) < 5:
-                raise LogFormatError(f"the signature line of {name} is too short")
-            if self._name is not None and name != self._name:
-                continue
-            if blob[:4] != _key_hash(name, self._raw):
-                continue
-            try:
-                self._key.verify(blob[4:], body.encode("utf-8"))
-            except InvalidSignature:
-                raise LogVerificationError(
-                    f"checkpoint signature of {name} is invalid (forged or altered)"
-                ) from None
-            signed.append(name)
-        if not signed:
-            raise LogVerificationError("the checkpoint carries no signature by the log key")
-        return SignedCheckpoint(checkpoint=checkpoint, text=text, signed_by=tuple(signed))
+        return SignedCheckpoint(checkpoint=checkpoint, text=text, signed_by=signed)
 
 
 class LogSigner:
@@ -273,7 +258,7 @@ class LogSigner:
 
     def __init__(self, private_key: Ed25519PrivateKey, name: str) -> None:
         self._key = private_key
-        self._name = _check_name(name)
+        self._name = check_key_name(name)
 
     @property
     def name(self) -> str:
@@ -311,8 +296,13 @@ class LogSigner:
 
     def sign(self, checkpoint: Checkpoint) -> str:
         """The signed-note text of ``checkpoint``."""
-        body = checkpoint.body()
-        signature = self._key.sign(body.encode("utf-8"))
-        key_hash = self.verifier().key_hash()
-        blob = base64.b64encode(key_hash + signature).decode("ascii")
-        return f"{body}\n{_SIG_PREFIX}{self._name} {blob}\n"
+        return self.sign_note(checkpoint.body())
+
+    def sign_note(self, text: str) -> str:
+        """``text`` (ending with a newline) as a signed note with this key's signature."""
+        signature = NoteSignature(
+            name=self._name,
+            key_id=self.verifier().key_hash(),
+            signature=self._key.sign(text.encode("utf-8")),
+        )
+        return SignedNote(text=text, signatures=(signature,)).format()

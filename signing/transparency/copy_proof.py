@@ -14,14 +14,25 @@ JSON form (``application/vnd.evault.log-proof+json``, UTF-8)::
 :meth:`CopyLogProof.verify` needs nothing but the log's public key: it checks the
 checkpoint's signature, that the leaf hash is the leaf's, that the leaf's own index is
 ``index``, and the inclusion proof against the checkpoint's root.
+
+The same proof is also written as a C2SP tlog-proof (:meth:`CopyLogProof.to_tlog_proof`,
+c2sp.org/tlog-proof), which tools the vault's operator did not write can read::
+
+    c2sp.org/tlog-proof@v1
+    extra <base64 leaf data>             # the canonical event: the record the proof is for
+    index 41
+    <base64 hash>                        # the inclusion proof, leaf's sibling first
+    ...
+    <blank line>
+    <signed checkpoint note, verbatim>
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,12 +40,16 @@ from signing.errors import LogFormatError, LogVerificationError
 from signing.transparency.checkpoint import LogVerifier, SignedCheckpoint
 from signing.transparency.event import LogEvent
 from signing.transparency.merkle import HASH_SIZE, leaf_hash
+from signing.transparency.note import b64decode
 from signing.transparency.proofs import verify_inclusion
 
 __all__ = [
     "COPY_LOG_PROOF_FILENAME",
     "COPY_LOG_PROOF_FORMAT",
     "COPY_LOG_PROOF_MEDIA_TYPE",
+    "TLOG_PROOF_FILENAME",
+    "TLOG_PROOF_HEADER",
+    "TLOG_PROOF_MEDIA_TYPE",
     "CopyLogProof",
     "VerifiedCopyLogProof",
 ]
@@ -43,6 +58,12 @@ COPY_LOG_PROOF_FORMAT = "evault-log-proof/1"
 #: Suggested name and media type when the proof is embedded in a PDF as a file attachment.
 COPY_LOG_PROOF_FILENAME = "evault-log-proof.json"
 COPY_LOG_PROOF_MEDIA_TYPE = "application/vnd.evault.log-proof+json"
+#: First line of a C2SP tlog-proof.
+TLOG_PROOF_HEADER = "c2sp.org/tlog-proof@v1"
+#: Name and media type of the tlog-proof form in a PDF (the spec's file extension).
+TLOG_PROOF_FILENAME = "evault-log-proof.tlog-proof"
+TLOG_PROOF_MEDIA_TYPE = "text/plain"
+_INDEX = re.compile(r"index (0|[1-9][0-9]{0,19})")
 
 
 def _b64(data: bytes) -> str:
@@ -52,10 +73,7 @@ def _b64(data: bytes) -> str:
 def _unb64(value: Any, what: str) -> bytes:
     if not isinstance(value, str):
         raise LogFormatError(f"log proof: {what} is a base64 string")
-    try:
-        return base64.b64decode(value.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError):
-        raise LogFormatError(f"log proof: {what} is not base64") from None
+    return b64decode(value, f"log proof: {what}")
 
 
 @dataclass(frozen=True)
@@ -135,6 +153,36 @@ class CopyLogProof:
         ):
             raise LogVerificationError("log proof: leaf_hash is not the hash of the leaf")
         return proof
+
+    def to_tlog_proof(self) -> str:
+        """The proof as a C2SP tlog-proof, the leaf data on its ``extra`` line."""
+        lines = [TLOG_PROOF_HEADER, f"extra {_b64(self.leaf)}", f"index {self.index}"]
+        lines.extend(_b64(h) for h in self.inclusion_proof)
+        return "\n".join(lines) + "\n\n" + self.checkpoint
+
+    @classmethod
+    def from_tlog_proof(cls, text: str | bytes) -> CopyLogProof:
+        """Parse a tlog-proof whose ``extra`` line holds the leaf (as :meth:`to_tlog_proof`)."""
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError:
+                raise LogFormatError("tlog-proof: not UTF-8") from None
+        head, sep, checkpoint = text.partition("\n\n")
+        lines = head.split("\n")
+        if not sep or lines[0] != TLOG_PROOF_HEADER:
+            raise LogFormatError(f"tlog-proof: the first line is not {TLOG_PROOF_HEADER}")
+        if len(lines) < 3 or not lines[1].startswith("extra "):
+            raise LogFormatError("tlog-proof: no 'extra' line with the logged event")
+        index = _INDEX.fullmatch(lines[2])
+        if index is None:
+            raise LogFormatError("tlog-proof: the third line is not 'index <decimal>'")
+        return cls(
+            index=int(index.group(1)),
+            leaf=b64decode(lines[1][len("extra ") :], "tlog-proof: the extra data"),
+            checkpoint=checkpoint,
+            inclusion_proof=tuple(b64decode(h, "tlog-proof: a proof hash") for h in lines[3:]),
+        )
 
     def verify(self, verifier: LogVerifier, *, origin: str | None = None) -> VerifiedCopyLogProof:
         """Check everything offline; raise :class:`LogVerificationError` when anything fails."""

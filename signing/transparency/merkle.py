@@ -100,6 +100,19 @@ class MerkleTree:
         return self._levels[0][index]
 
     # Hashes ---------------------------------------------------------------------------
+    def subtree_hashes(self, level: int, start: int, end: int) -> list[bytes]:
+        """Hashes ``start``..``end - 1`` of the perfect subtrees of ``2**level`` leaves.
+
+        Hash ``i`` is MTH(D[i * 2**level : (i + 1) * 2**level]); all of them must be complete
+        (the rows of a C2SP tile, see :mod:`signing.transparency.tiles`).
+        """
+        row = self._levels[level] if level < len(self._levels) else []
+        if not 0 <= start <= end <= len(row):
+            raise LogVerificationError(
+                f"the tree has {len(row)} complete subtrees of {2**level} leaves, not {end}"
+            )
+        return row[start:end]
+
     def root(self, size: int | None = None) -> bytes:
         """MTH of the first ``size`` leaves (default: all)."""
         n = self.size if size is None else size

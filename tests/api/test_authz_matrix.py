@@ -109,6 +109,9 @@ for who in ("anonymous", "holder"):
         cell(who, f"status {tgt}", _status(tgt), 401)
     cell(who, "push", _push, 401)
     cell(who, "log entries", _get("/v1/log/entries?start=0&end=10"), 401)
+    cell(who, "log checkpoint", _get("/v1/log/checkpoint"), 200)  # public (issue 17)
+    cell(who, "tiles checkpoint", _get("/log/checkpoint"), 200)
+    cell(who, "entry bundle", _get("/log/tile/entries/000"), 401)
 for tgt in ("own", "other"):
     cell("anonymous", f"me pdf {tgt}", _me_pdf(tgt), 401)
     cell("anonymous", f"me copy {tgt}", _me_copy(tgt), 401)
@@ -138,6 +141,7 @@ for dept in ("housing", "tax", "audit"):
     cell(dept, "status own", _status("own"), 403)
 for dept in ("market", "police", "housing", "tax"):
     cell(dept, "log entries", _get("/v1/log/entries?start=0&end=10"), 403)
+    cell(dept, "entry bundle", _get("/log/tile/entries/000"), 403)
 cell("audit", "log entries", _get("/v1/log/entries?start=0&end=10"), 200)
 # only the issuing department changes a status: to others the license is not there (404)
 cell("police", "status own", _status("own"), 404)

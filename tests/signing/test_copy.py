@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import subprocess
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from signing.errors import SealingError
 from signing.pki import DemoPKI
 from signing.qr import qr_content, qr_matrix
 from signing.seal import PadesLevel
+from signing.transparency import Checkpoint, CopyLogProof, LogEvent, LogSigner
 from signing.trust import TrustBundle
 from signing.verify import Verifier
 from tests.conftest import ROOT, require_tool
@@ -65,9 +65,24 @@ def original() -> bytes:
     return sealed_pdf(PadesLevel.B_LT, MARKET_DEPT)
 
 
+def _log_proof() -> CopyLogProof:
+    """A real (if tiny) proof: one event in a one-leaf log, a signed checkpoint."""
+    event = LogEvent(
+        idx=0, time=dt.datetime(2026, 1, 2, tzinfo=dt.UTC), event_type="access.copy", payload={}
+    )
+    signer = LogSigner.generate("evault.test/log")
+    checkpoint = Checkpoint(origin="evault.test/log", size=1, root_hash=event.leaf_hash())
+    return CopyLogProof(
+        index=0, leaf=event.leaf_data(), checkpoint=signer.sign(checkpoint), inclusion_proof=()
+    )
+
+
+LOG_PROOF = _log_proof()
+
+
 @pytest.fixture(scope="module")
 def copy(maker: CopyMaker, original: bytes) -> bytes:
-    return maker.make(original, _annotation(log_proof=b'{"format": "evault-log-proof/1"}'))
+    return maker.make(original, _annotation(log_proof=LOG_PROOF.to_json().encode()))
 
 
 def _context(pki: DemoPKI) -> ValidationContext:
@@ -144,10 +159,17 @@ def test_log_proof_is_attached_to_the_seal_appearance(copy: bytes) -> None:
     vault = reader.embedded_signatures[1]
     widget = vault.sig_field
     appearance = widget["/AP"]["/N"]
-    (ref,) = appearance["/AF"]
-    filespec = ref.get_object()
-    assert filespec["/F"] == "evault-log-proof.json"
-    assert json.loads(filespec["/EF"]["/F"].data) == {"format": "evault-log-proof/1"}
+    as_json, as_tlog_proof = (ref.get_object() for ref in appearance["/AF"])
+    assert as_json["/F"] == "evault-log-proof.json"
+    assert CopyLogProof.from_json(as_json["/EF"]["/F"].data) == LOG_PROOF
+    assert as_tlog_proof["/F"] == "evault-log-proof.tlog-proof"
+    text = as_tlog_proof["/EF"]["/F"].data.decode()
+    assert text == LOG_PROOF.to_tlog_proof() and text.startswith("c2sp.org/tlog-proof@v1\n")
+
+
+def test_a_malformed_log_proof_is_refused_before_sealing(maker: CopyMaker, original: bytes) -> None:
+    with pytest.raises(SealingError, match="the log proof is malformed: log proof: index"):
+        maker.make(original, _annotation(log_proof=b'{"format": "evault-log-proof/1"}'))
 
 
 def test_text_is_extractable_as_unicode(copy: bytes, tmp_path: Path) -> None:

@@ -444,18 +444,20 @@ def test_verify_usage_errors(tmp_path: Path) -> None:
 
 @pytest.fixture
 def log_server(logged: sessionmaker[Session]) -> Iterator[str]:
-    """Serves /v1/log/checkpoint and /v1/log/entries from the database, 7 entries a page."""
+    """Serves /v1/log/checkpoint (public) and /v1/log/entries (token) from the database."""
     import json
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from urllib.parse import parse_qs, urlsplit
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            if self.headers.get("Authorization") != "Bearer t0ken":
+            parts = urlsplit(self.path)
+            if parts.path != "/v1/log/checkpoint" and (
+                self.headers.get("Authorization") != "Bearer t0ken"
+            ):
                 self.send_response(401)
                 self.end_headers()
                 return
-            parts = urlsplit(self.path)
             with logged() as s:
                 if parts.path == "/v1/log/checkpoint":
                     cp = latest_checkpoint(session=s)
@@ -504,4 +506,4 @@ def test_verify_against_a_server(
     assert "entry 13 was altered" in result.output
     result = runner.invoke(build_app(), args[:-2])
     assert result.exit_code == 1
-    assert "/v1/log/checkpoint: HTTP 401" in result.output
+    assert "/v1/log/entries?start=0&end=30: HTTP 401" in result.output

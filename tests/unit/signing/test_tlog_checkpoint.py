@@ -129,8 +129,12 @@ def test_forged_checkpoints_are_rejected(signer: LogSigner) -> None:
         verifier.verify(body + "\n")
     with pytest.raises(LogFormatError, match="starts with '— '"):
         verifier.verify(f"{body}\n\n- {name} {blob}\n")
-    with pytest.raises(LogFormatError, match="is not a decimal number"):
+    # The signature is checked before the text is read (signed-note: an unverified text is
+    # ignored); a signed text that is no checkpoint is malformed.
+    with pytest.raises(LogVerificationError, match="invalid \\(forged or altered\\)"):
         verifier.verify(text.replace("\n8\n", "\n08\n", 1))
+    with pytest.raises(LogFormatError, match="is not a decimal number"):
+        verifier.verify(signer.sign_note(body.replace("\n8\n", "\n08\n", 1) + "\n"))
 
 
 def test_witness_cosignatures_are_ignored(signer: LogSigner) -> None:
@@ -236,6 +240,56 @@ def test_tampered_copy_proofs_are_rejected(signer: LogSigner) -> None:
         CopyLogProof.from_json(json.dumps(obj))
     with pytest.raises(LogFormatError, match="format is not 'evault-log-proof/1'"):
         CopyLogProof.from_json("{}")
+
+
+TLOG_PROOF_SPEC_EXAMPLE = """c2sp.org/tlog-proof@v1
+extra YWdlLXYxLjIuMS1kYXJ3aW4tYXJtNjQudGFyLmd6kYXJ3aW4tYXJ
+index 73894
+gSKyXoYZUgZ6jduWYrkDOARinOMGJveXjgMkBTcdPlQ=
+B95lDa8R83lS8n0eG+o0buTxRKQTYFi//1U8anccXmA=
+EKNzoDWG8LGC0Yp9o+sv3qllpMP9uHQ9B20KNL+Q1zs=
+RoopEkOdqkYqMB4MJXrbt/hMjOxsVn0IrWjpz1ZMMes=
+AHCioX9nLjsrse6YhjRRmk1WUEirVOLLRoOQ6vfO5vk=
+
+example.com/fancylog
+109482
+sFodV/vSp5O8n9a8QpW6PRY97tfOSW5bsc2Xl/EQi08=
+
+— example.com/fancylog hI2DJw[...]1roloI=
+"""
+
+
+def test_the_tlog_proof_spec_example_parses() -> None:
+    proof = CopyLogProof.from_tlog_proof(TLOG_PROOF_SPEC_EXAMPLE)
+    assert proof.index == 73894
+    assert len(proof.inclusion_proof) == 5
+    assert proof.leaf.startswith(b"age-v1.2.1-darwin-arm64.tar.gz")
+    assert proof.checkpoint.startswith("example.com/fancylog\n109482\n")
+
+
+def test_copy_proof_as_tlog_proof_round_trips_and_verifies(signer: LogSigner) -> None:
+    proof = make_copy_proof(signer, 13, 9)
+    text = proof.to_tlog_proof()
+    lines = text.split("\n")
+    assert lines[:3] == [
+        "c2sp.org/tlog-proof@v1",
+        f"extra {base64.b64encode(proof.leaf).decode()}",
+        "index 9",
+    ]
+    assert text.endswith("\n\n" + proof.checkpoint)
+    again = CopyLogProof.from_tlog_proof(text.encode())
+    assert again == proof
+    assert again.verify(signer.verifier()).event.idx == 9
+    moved = text.replace("\nindex 9\n", "\nindex 8\n")
+    with pytest.raises(LogVerificationError, match="the leaf says index 9, the proof says 8"):
+        CopyLogProof.from_tlog_proof(moved).verify(signer.verifier())
+    for bad, message in [
+        (text.replace("@v1", "@v2", 1), "first line is not c2sp.org/tlog-proof@v1"),
+        (text.replace("\nextra ", "\nextras ", 1), "no 'extra' line"),
+        (text.replace("\nindex 9\n", "\nindex 09\n"), "not 'index <decimal>'"),
+    ]:
+        with pytest.raises(LogFormatError, match=message):
+            CopyLogProof.from_tlog_proof(bad)
 
 
 # --- Offline audit ----------------------------------------------------------------------------
