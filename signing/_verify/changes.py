@@ -133,8 +133,6 @@ class ChangeAnalysis:
     kinds: set[ChangeKind] = field(default_factory=set)
     reasons: dict[ChangeKind, list[str]] = field(default_factory=dict)
     widgets: list[Widget] = field(default_factory=list)
-    visible_fields: list[str] = field(default_factory=list)
-    """Form fields filled after signing whose widgets a reader sees."""
 
     def note(self, kind: ChangeKind, reason: str = "") -> None:
         self.kinds.add(kind)
@@ -157,7 +155,6 @@ class ChangeAnalysis:
 @dataclass
 class _Policy:
     form_fill_allowed: bool
-    annotations_allowed: bool
     is_locked: Callable[[str], bool]
     new_signature: Callable[[int], ChangeKind | None]
 
@@ -744,7 +741,7 @@ class _Walk:
             extra = ", ".join(sorted(changed - _FORM_FILL_KEYS))
             self.out.note(ChangeKind.UNDEFINED, f"field {name} changed beyond its value: {extra}")
             return
-        self._filled(name, new)
+        self._filled(name)
 
     def _signature_field(self, old: Any, new: Any, changed: set[str], name: str) -> None:
         if "/V" in old:
@@ -793,9 +790,9 @@ class _Walk:
                     f"the appearance of empty signature field {name} changed: signed by no one",
                 )
             return
-        self._filled(name, field)
+        self._filled(name)
 
-    def _filled(self, name: str, widget: Any) -> None:
+    def _filled(self, name: str) -> None:
         """Form field ``name`` filled in: permitted unless DocMDP or FieldMDP forbid."""
         if not self.policy.form_fill_allowed:
             self.out.note(
@@ -808,8 +805,6 @@ class _Walk:
             )
         else:
             self.out.note(ChangeKind.FORM_FILL, f"form field {name} was filled in")
-            if _visible(widget) and name not in self.out.visible_fields:
-                self.out.visible_fields.append(name)
 
     def _regenerated_field(self) -> str | None:
         """A field of the signed form with no appearance stream of its own: viewers draw
@@ -1054,7 +1049,6 @@ def analyse_changes(
     signed_rev: int,
     *,
     form_fill_allowed: bool = True,
-    annotations_allowed: bool = False,
     is_locked: Callable[[str], bool] = lambda name: False,
     new_signature: Callable[[int], ChangeKind | None] = lambda number: None,
     signatures: frozenset[int] = frozenset(),
@@ -1067,7 +1061,7 @@ def analyse_changes(
     what cannot be read is a FORBIDDEN change with its reason.
     """
     final = objs.revisions - 1
-    policy = _Policy(form_fill_allowed, annotations_allowed, is_locked, new_signature)
+    policy = _Policy(form_fill_allowed, is_locked, new_signature)
     walk = _Walk(objs, signed_rev, final, policy)
     try:
         old_trailer = reader.get_historical_resolver(signed_rev).trailer_view

@@ -105,7 +105,6 @@ def judge_later_revisions(
         objs,
         signed_rev,
         form_fill_allowed=permissions.form_fill,
-        annotations_allowed=permissions.annotations,
         is_locked=permissions.is_locked,
         new_signature=new_signature,
         signatures=signatures,
