@@ -36,24 +36,37 @@ Each difference falls in one of DSS's object-change categories (:class:`ChangeKi
 from __future__ import annotations
 
 import enum
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from signing._verify.annotations import PIXEL_JUDGED as _PIXEL_JUDGED
+from signing._verify.annotations import is_widget as _is_widget
+from signing._verify.annotations import overlap as _overlap
+from signing._verify.annotations import rect_of as _rect
+from signing._verify.annotations import shape_problem as _shape_problem
+from signing._verify.annotations import visible as _visible
 from signing._verify.objects import ObjectReadError, RevisionObjects
+from signing._verify.rawpdf import MAX_DEPTH as _MAX_DEPTH
+from signing._verify.rawpdf import changed_keys as _changed_keys
+from signing._verify.rawpdf import children as _children
+from signing._verify.rawpdf import get as _get
+from signing._verify.rawpdf import inherited as _inherited
+from signing._verify.rawpdf import inherited_raw as _inherited_raw
+from signing._verify.rawpdf import raw as _raw
+from signing._verify.rawpdf import ref_number as _key
+from signing._verify.rawpdf import same
+from signing._verify.roles import CATALOG_UNSEEN as _CATALOG_UNSEEN
+from signing._verify.roles import ROLE_TEXT as _ROLE_TEXT
+from signing._verify.roles import UNSEEN_KEYS as _UNSEEN_KEYS
+from signing._verify.roles import refine as _refine
+from signing._verify.roles import role_of as _role
+from signing._verify.roles import unseen_keys as _unseen
 
 __all__ = ["ChangeAnalysis", "ChangeKind", "Widget", "analyse_changes", "same"]
 
-_MAX_DEPTH = 64
 _MAX_LISTED = 8
 
-#: Catalog entries a reader does not see.
-_CATALOG_UNSEEN = frozenset(
-    {"/DSS", "/Metadata", "/StructTreeRoot", "/MarkInfo", "/Lang", "/Extensions", "/Version"}
-)
-#: Keys whose subtrees are never walked: what they hold is not rendered.
-_UNSEEN_KEYS = frozenset({"/Metadata", "/PieceInfo", "/StructParents", "/LastModified", "/Tabs"})
 #: Keys that make a viewer act (scripts, actions), hide or reveal content, or regenerate
 #: appearances: a change to any of them is never permitted.
 _DANGEROUS = frozenset(
@@ -78,32 +91,8 @@ _DANGEROUS = frozenset(
         "/Alternates",
     }
 )
-#: Annotation types pdfium and poppler both draw from their appearance stream: added
-#: after signing, their pixels decide. Others (pop-ups, notes, attachments, redactions,
-#: media, links, unknown types) are shown differently by each viewer, or not at all.
-_PIXEL_JUDGED = frozenset(
-    {
-        "/Square",
-        "/Circle",
-        "/Line",
-        "/Polygon",
-        "/PolyLine",
-        "/Highlight",
-        "/Underline",
-        "/StrikeOut",
-        "/Squiggly",
-        "/Stamp",
-        "/Ink",
-        "/FreeText",
-        "/Caret",
-    }
-)
-#: Keys whose values decide which content shows, on screen or in print (layers).
-_OPTIONAL_CONTENT_KEYS = frozenset({"/OC", "/OCProperties", "/Properties"})
 _FORM_FILL_KEYS = frozenset({"/V", "/AP", "/AS", "/MK", "/DV", "/RV", "/I", "/DA"})
 _ACROFORM_SIGNING = frozenset({"/Fields", "/SigFlags", "/DR"})
-# annotation flags (ISO 32000-1, 12.5.3)
-_HIDDEN, _PRINT, _NOVIEW = 2, 4, 32
 
 
 class ChangeKind(enum.IntEnum):
@@ -157,112 +146,6 @@ class _Policy:
     form_fill_allowed: bool
     is_locked: Callable[[str], bool]
     new_signature: Callable[[int], ChangeKind | None]
-
-
-def _key(obj: Any) -> int | None:
-    """The object number of a reference, None for a direct object."""
-    if isinstance(obj, _reference_types()):
-        return int(getattr(obj, "idnum"))  # noqa: B009 - the union is only known at run time
-    return None
-
-
-@functools.cache
-def _reference_types() -> tuple[type, ...]:
-    from pyhanko.pdf_utils import generic
-
-    return (generic.IndirectObject, generic.Reference)
-
-
-def _gen(obj: Any) -> int:
-    return int(getattr(obj, "generation", 0))
-
-
-def _raw(d: Any, key: str) -> Any:
-    getter = getattr(d, "raw_get", None)
-    return getter(key) if getter is not None else d.get(key)
-
-
-def same(a: Any, b: Any, depth: int = 0) -> bool:
-    """Deep equality of two raw PDF objects as written (references by number and
-    generation, never resolved; streams by their encoded bytes and dictionary)."""
-    from pyhanko.pdf_utils import generic
-
-    if depth > _MAX_DEPTH:
-        return False
-    ka, kb = _key(a), _key(b)
-    if ka is not None or kb is not None:
-        return ka == kb and _gen(a) == _gen(b)
-    if isinstance(a, generic.StreamObject) or isinstance(b, generic.StreamObject):
-        if not (isinstance(a, generic.StreamObject) and isinstance(b, generic.StreamObject)):
-            return False
-        if a.encoded_data != b.encoded_data:
-            return False
-        keys = (set(a) | set(b)) - {"/Length"}
-        return all(k in a and k in b and same(_raw(a, k), _raw(b, k), depth + 1) for k in keys)
-    if isinstance(a, dict) or isinstance(b, dict):
-        if not (isinstance(a, dict) and isinstance(b, dict)) or set(a) != set(b):
-            return False
-        return all(same(_raw(a, k), _raw(b, k), depth + 1) for k in a)
-    if isinstance(a, list) or isinstance(b, list):
-        if not (isinstance(a, list) and isinstance(b, list)) or len(a) != len(b):
-            return False
-        return all(same(x, y, depth + 1) for x, y in zip(a, b, strict=True))
-    return type(a) is type(b) and bool(a == b)
-
-
-def _changed_keys(old: Any, new: Any) -> set[str]:
-    keys = set(old) | set(new)
-    return {k for k in keys if k not in old or k not in new or not same(_raw(old, k), _raw(new, k))}
-
-
-def _children(
-    value: Any, skip: frozenset[str] = frozenset(), depth: int = 0
-) -> Iterator[tuple[str | None, Any]]:
-    """(key, reference) for every reference directly inside ``value`` (direct containers
-    searched, references not resolved); ``key`` is the top-level key it sits under. Keys in
-    ``skip`` are left out at the top level only: below it a key is a name someone chose
-    (``/XObject << /Metadata 8 0 R >>`` is drawn like any other form)."""
-    from pyhanko.pdf_utils import generic
-
-    if depth > _MAX_DEPTH:  # fail closed: what lies deeper would go unchecked
-        raise ObjectReadError(f"an object nests more than {_MAX_DEPTH} direct objects")
-    if isinstance(value, dict):
-        for k in value:
-            if depth == 0 and str(k) in skip:
-                continue
-            v = _raw(value, k)
-            if isinstance(v, generic.IndirectObject):
-                yield str(k), v
-            else:
-                for _, ref in _children(v, skip, depth + 1):
-                    yield str(k), ref
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, generic.IndirectObject):
-                yield None, item
-            else:
-                yield from _children(item, skip, depth + 1)
-
-
-def _unseen_refs(obj: Any, skip: frozenset[str]) -> list[int]:
-    """The objects ``obj`` references under the keys ``skip`` (what a reader never sees)."""
-    if not isinstance(obj, dict):
-        return []
-    out: list[int] = []
-    for key in skip & set(obj):
-        out.extend(n for _, r in _children({key: _raw(obj, key)}) if (n := _key(r)) is not None)
-    return out
-
-
-def _unseen(role: str, obj: Any) -> frozenset[str]:
-    """The keys of ``obj`` whose values a reader never renders, where they have that
-    meaning: XMP metadata and application data of a page or a stream (an image's or a
-    form's), the page's structure and tab-order entries."""
-    from pyhanko.pdf_utils import generic
-
-    if role == "page" or isinstance(obj, generic.StreamObject):
-        return _UNSEEN_KEYS
-    return frozenset()
 
 
 class _Walk:
@@ -879,96 +762,6 @@ _HANDLERS: dict[str, Callable[[_Walk, Any, Any, str], None]] = {
     "catalog": lambda walk, old, new, label: walk._catalog(old, new),
 }
 
-_ROLE_TEXT = {
-    "catalog": "the catalog",
-    "pages": "a page tree node",
-    "page": "a page",
-    "annots": "an annotation array",
-    "annot": "an annotation",
-    "fields": "the form's field array",
-    "field": "a form field",
-    "acroform": "the form",
-    "sigvalue": "a signature dictionary",
-    "appearance": "a field's appearance",
-    "oc": "optional content",
-    "dr": "the form's resources",
-}
-
-
-def _role(parent: str, key: str | None) -> str | None:
-    """The role of an object reached from a ``parent`` object under ``key`` (None: the
-    subtree is not walked, a reader does not see it)."""
-    if parent == "oc" or key in _OPTIONAL_CONTENT_KEYS:
-        return "oc"
-    if parent == "catalog":
-        if key in _CATALOG_UNSEEN:
-            return None
-        return {"/Pages": "pages", "/AcroForm": "acroform"}.get(key or "", "other")
-    if parent in ("pages", "page") and key in ("/Parent", "/Kids"):
-        # up the tree too: a viewer takes inherited resources and boxes through /Parent
-        return "pages"
-    if parent == "pages":
-        return "other"
-    if parent == "page":
-        if key == "/Annots":
-            return "annot"
-        return "other"
-    if parent in ("annot", "field"):
-        if key in ("/P", "/Parent"):
-            return "field" if key == "/Parent" else None
-        if key == "/V":
-            return "sigvalue" if parent == "field" else "other"
-        if key == "/Kids":
-            return "field"
-        if key == "/AP":
-            return "appearance" if parent == "field" else "annot"
-        return "other"
-    if parent == "acroform":
-        return {"/Fields": "field", "/DR": "dr"}.get(key or "", "other")
-    if parent == "dr":
-        return "dr"
-    if parent == "annots":
-        return "annot"
-    if parent == "fields":
-        return "field"
-    return "other"
-
-
-def _refine(role: str, old: Any) -> str:
-    """A path role made precise by the signed object's own shape: an indirect array
-    under /Annots or /Fields, a page (or node) of the page tree, a widget that is a field."""
-    if isinstance(old, list):
-        return {"annot": "annots", "field": "fields"}.get(role, role)
-    if not isinstance(old, dict):
-        return role
-    if role == "pages" and (str(old.get("/Type", "")) == "/Page" or "/Kids" not in old):
-        return "page"
-    if role == "annot" and ("/FT" in old or "/Parent" in old):
-        return "field"
-    return role
-
-
-def _get(d: Any, key: str) -> Any:
-    """``d[key]`` unresolved, or None."""
-    return _raw(d, key) if isinstance(d, dict) and key in d else None
-
-
-def _inherited_raw(deref: Callable[[Any], Any], obj: Any, key: str) -> Any:
-    for _ in range(_MAX_DEPTH):
-        if not isinstance(obj, dict):
-            return None
-        if key in obj:
-            return _raw(obj, key)
-        if "/Parent" not in obj:
-            return None
-        obj = deref(_raw(obj, "/Parent"))
-    return None
-
-
-def _inherited(deref: Callable[[Any], Any], obj: Any, key: str) -> str | None:
-    value = _inherited_raw(deref, obj, key)
-    return str(value) if value is not None and _key(value) is None else None
-
 
 def _field_name(walk: _Walk, obj: Any) -> str:
     parts: list[str] = []
@@ -981,66 +774,6 @@ def _field_name(walk: _Walk, obj: Any) -> str:
             break
         obj = walk.deref_new(_raw(obj, "/Parent"))
     return ".".join(reversed(parts)) or "(unnamed)"
-
-
-def _flags(obj: Any) -> int | None:
-    """An annotation's /F as written: a direct non-negative integer (absent: 0); None for
-    anything else (a reference, a real number), which viewers read differently."""
-    from pyhanko.pdf_utils import generic
-
-    if not isinstance(obj, dict) or "/F" not in obj:
-        return 0
-    value = _raw(obj, "/F")
-    if isinstance(value, generic.NumberObject) and not isinstance(value, bool) and value >= 0:
-        return int(value)
-    return None
-
-
-def _rect(value: Any) -> tuple[float, float, float, float] | None:
-    """A rectangle written as exactly four direct numbers (None for anything else)."""
-    from pyhanko.pdf_utils import generic
-
-    if not isinstance(value, list) or len(value) != 4:
-        return None
-    if not all(isinstance(v, generic.NumberObject | generic.FloatObject) for v in value):
-        return None
-    x0, y0, x1, y1 = (float(v) for v in value)
-    return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
-
-
-def _shape_problem(obj: Any) -> str | None:
-    """Why an annotation added or changed after signing cannot be judged by its pixels:
-    flags or rectangle not written plainly (a reference, a real /F, five numbers: each
-    viewer reads them its own way), or flags that show it only when printed."""
-    flags = _flags(obj)
-    if flags is None:
-        return "its flags (/F) are not a plain integer"
-    if "/Rect" in obj and _rect(_raw(obj, "/Rect")) is None:
-        return "its rectangle (/Rect) is not four plain numbers"
-    if flags & (_HIDDEN | _NOVIEW) and flags & _PRINT:
-        return "it shows only when printed"
-    return None
-
-
-def _is_widget(obj: Any) -> bool:
-    """A field's widget (merged field and widget, or a widget kid)."""
-    return str(obj.get("/Subtype", "")) == "/Widget" or ("/Rect" in obj and "/FT" in obj)
-
-
-def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
-def _visible(obj: Any) -> bool:
-    """Whether a widget can show anything: not hidden, a non-empty /Rect (a widget whose
-    flags or rectangle cannot be read counts as visible)."""
-    flags = _flags(obj)
-    if flags is not None and flags & (_HIDDEN | _NOVIEW):
-        return False
-    if "/Rect" not in obj:
-        return False
-    rect = _rect(_raw(obj, "/Rect"))
-    return rect is None or (rect[2] - rect[0] > 0.5 and rect[3] - rect[1] > 0.5)
 
 
 def analyse_changes(

@@ -1,0 +1,102 @@
+"""Annotations added or changed after signing: how they are written, and whether a
+reader can see them (ISO 32000-1, 12.5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from signing._verify.rawpdf import raw
+
+__all__ = [
+    "PIXEL_JUDGED",
+    "flags_of",
+    "is_widget",
+    "overlap",
+    "rect_of",
+    "shape_problem",
+    "visible",
+]
+
+# annotation flags (ISO 32000-1, 12.5.3)
+_HIDDEN, _PRINT, _NOVIEW = 2, 4, 32
+
+#: Annotation types pdfium and poppler both draw from their appearance stream: added
+#: after signing, their pixels decide. Others (pop-ups, notes, attachments, redactions,
+#: media, links, unknown types) are shown differently by each viewer, or not at all.
+PIXEL_JUDGED = frozenset(
+    {
+        "/Square",
+        "/Circle",
+        "/Line",
+        "/Polygon",
+        "/PolyLine",
+        "/Highlight",
+        "/Underline",
+        "/StrikeOut",
+        "/Squiggly",
+        "/Stamp",
+        "/Ink",
+        "/FreeText",
+        "/Caret",
+    }
+)
+
+
+def flags_of(obj: Any) -> int | None:
+    """An annotation's /F as written: a direct non-negative integer (absent: 0); None for
+    anything else (a reference, a real number), which viewers read differently."""
+    from pyhanko.pdf_utils import generic
+
+    if not isinstance(obj, dict) or "/F" not in obj:
+        return 0
+    value = raw(obj, "/F")
+    if isinstance(value, generic.NumberObject) and not isinstance(value, bool) and value >= 0:
+        return int(value)
+    return None
+
+
+def rect_of(value: Any) -> tuple[float, float, float, float] | None:
+    """A rectangle written as exactly four direct numbers (None for anything else)."""
+    from pyhanko.pdf_utils import generic
+
+    if not isinstance(value, list) or len(value) != 4:
+        return None
+    if not all(isinstance(v, generic.NumberObject | generic.FloatObject) for v in value):
+        return None
+    x0, y0, x1, y1 = (float(v) for v in value)
+    return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+
+
+def shape_problem(obj: Any) -> str | None:
+    """Why an annotation added or changed after signing cannot be judged by its pixels:
+    flags or rectangle not written plainly (a reference, a real /F, five numbers: each
+    viewer reads them its own way), or flags that show it only when printed."""
+    flags = flags_of(obj)
+    if flags is None:
+        return "its flags (/F) are not a plain integer"
+    if "/Rect" in obj and rect_of(raw(obj, "/Rect")) is None:
+        return "its rectangle (/Rect) is not four plain numbers"
+    if flags & (_HIDDEN | _NOVIEW) and flags & _PRINT:
+        return "it shows only when printed"
+    return None
+
+
+def is_widget(obj: Any) -> bool:
+    """A field's widget (merged field and widget, or a widget kid)."""
+    return str(obj.get("/Subtype", "")) == "/Widget" or ("/Rect" in obj and "/FT" in obj)
+
+
+def overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def visible(obj: Any) -> bool:
+    """Whether a widget can show anything: not hidden, a non-empty /Rect (a widget whose
+    flags or rectangle cannot be read counts as visible)."""
+    flags = flags_of(obj)
+    if flags is not None and flags & (_HIDDEN | _NOVIEW):
+        return False
+    if "/Rect" not in obj:
+        return False
+    rect = rect_of(raw(obj, "/Rect"))
+    return rect is None or (rect[2] - rect[0] > 0.5 and rect[3] - rect[1] > 0.5)
