@@ -206,6 +206,9 @@ def _report_json(report: object | None) -> Any:
     return None
 
 
+_STORAGE_DOWN = "the blob store is unavailable; try again later"
+
+
 def classify(exc: BaseException) -> tuple[int, str, str, str, dict[str, Any]]:
     """Map an error of ours to (status, slug, title, detail, extra members). One table."""
     detail = str(exc)
@@ -226,7 +229,7 @@ def classify(exc: BaseException) -> tuple[int, str, str, str, dict[str, Any]]:
     if isinstance(exc, BlobIntegrityError):
         return 500, "integrity", "Stored data failed its integrity check", "internal error", {}
     if isinstance(exc, BlobStoreError):
-        return 503, "storage-unavailable", "Storage unavailable", "the blob store failed", {}
+        return 503, "storage-unavailable", "Storage unavailable", _STORAGE_DOWN, {}
     if isinstance(exc, InvalidInput):
         return 422, "invalid-input", "Invalid input", detail, {}
     if isinstance(exc, IdempotencyKeyReused):

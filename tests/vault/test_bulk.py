@@ -453,6 +453,14 @@ def test_cli_db_upgrade_catalog_import_gc(
     assert f"{GOOD} blobs: {GOOD} referenced, 0 within the grace period, 0 would remove" in (
         result.output
     )
+    result = runner.invoke(app, ["gc", "--json"])
+    assert result.exit_code == 0, result.output
+    done = json.loads(result.stdout)
+    assert (done["removed"], done["web_sessions_removed"], done["idempotent_answers_removed"]) == (
+        [],
+        0,
+        0,
+    )
 
 
 def test_cli_import_without_a_folder_fails_in_one_line() -> None:

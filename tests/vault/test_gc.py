@@ -114,3 +114,53 @@ def test_a_failure_before_commit_leaves_no_rows_and_gc_takes_the_blob(
         pushed_by_department_id=cat.market,
     )
     assert again.created and blobs.get(sha) == license_pdf(201)
+
+
+def test_gc_deletes_ended_web_sessions_and_expired_idempotent_answers(session: Session) -> None:
+    from sqlalchemy import select
+
+    from vault.models import IdempotentAnswer, WebSession
+    from vault.services.gc import collect_expired_rows
+
+    now = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
+    idle = dt.timedelta(minutes=30)
+    hour = dt.timedelta(hours=1)
+
+    def web(name: str, *, seen: dt.timedelta, expires: dt.timedelta) -> WebSession:
+        return WebSession(
+            id=hashlib.sha256(name.encode()).hexdigest(),
+            created_at=now - 2 * hour,
+            last_seen_at=now - seen,
+            expires_at=now + expires,
+        )
+
+    def answer(key: str, age: dt.timedelta) -> IdempotentAnswer:
+        return IdempotentAnswer(
+            caller="department:1",
+            key=key,
+            fingerprint="0" * 64,
+            status=201,
+            body=b"sealed",
+            created_at=now - age,
+        )
+
+    alive = web("alive", seen=dt.timedelta(minutes=5), expires=hour)
+    session.add_all(
+        [
+            alive,
+            web("idle", seen=dt.timedelta(minutes=31), expires=hour),
+            web("expired", seen=dt.timedelta(minutes=1), expires=-dt.timedelta(seconds=1)),
+            answer("fresh", dt.timedelta(hours=23)),
+            answer("old", dt.timedelta(hours=25)),
+        ]
+    )
+    session.commit()
+
+    removed = collect_expired_rows(session=session, idle=idle, now=now)
+    session.commit()
+
+    assert (removed.web_sessions, removed.idempotent_answers) == (2, 1)
+    assert session.scalars(select(WebSession.id)).all() == [alive.id]
+    assert session.scalars(select(IdempotentAnswer.key)).all() == ["fresh"]
+    again = collect_expired_rows(session=session, idle=idle, now=now)
+    assert (again.web_sessions, again.idempotent_answers) == (0, 0)

@@ -1,4 +1,5 @@
-"""Garbage collection of blobs: remove what no row references, after a grace period.
+"""Garbage collection: blobs that no row references, after a grace period, and rows past
+their time (ended web sessions, idempotent answers older than their window).
 
 A blob is written before the transaction that references it commits; if that commit
 fails (a crash, a refusal found late), the blob is unreferenced. ``collect_garbage``
@@ -12,14 +13,23 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Column, exists, select
+from sqlalchemy import Column, delete, exists, or_, select
 from sqlalchemy.orm import Session
 
 from vault.blobs.base import BlobStore
 from vault.blobs.local import LocalBlobStore
 from vault.db.base import Base, utcnow
+from vault.models import IdempotentAnswer, WebSession
+from vault.services.idempotency import WINDOW as IDEMPOTENCY_WINDOW
 
-__all__ = ["GcResult", "blob_reference_columns", "collect_garbage", "is_referenced"]
+__all__ = [
+    "ExpiredRows",
+    "GcResult",
+    "blob_reference_columns",
+    "collect_expired_rows",
+    "collect_garbage",
+    "is_referenced",
+]
 
 
 @dataclass(frozen=True)
@@ -112,3 +122,37 @@ def collect_garbage(
         dry_run=dry_run,
         temp_files_removed=temp_removed,
     )
+
+
+@dataclass(frozen=True)
+class ExpiredRows:
+    """How many rows :func:`collect_expired_rows` deleted, per table."""
+
+    web_sessions: int
+    idempotent_answers: int
+
+
+def collect_expired_rows(
+    *, session: Session, idle: dt.timedelta, now: dt.datetime | None = None
+) -> ExpiredRows:
+    """Delete web sessions that have ended (past ``expires_at`` or idle longer than ``idle``)
+    and idempotent answers older than their window. Flushes; the caller commits.
+
+    Both are otherwise removed only when the same browser or caller comes back: a holder
+    who never returns would leave its session row, and a department its answers, forever.
+    """
+    now = now or utcnow()
+    sessions = session.execute(
+        delete(WebSession).where(
+            or_(WebSession.expires_at <= now, WebSession.last_seen_at <= now - idle)
+        )
+    )
+    answers = session.execute(
+        delete(IdempotentAnswer).where(IdempotentAnswer.created_at <= now - IDEMPOTENCY_WINDOW)
+    )
+    return ExpiredRows(web_sessions=_deleted(sessions), idempotent_answers=_deleted(answers))
+
+
+def _deleted(result: object) -> int:
+    """Rows a bulk DELETE removed (its cursor's rowcount; -1 when the driver cannot tell)."""
+    return max(0, int(getattr(result, "rowcount", 0) or 0))

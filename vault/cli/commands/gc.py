@@ -1,4 +1,5 @@
-"""``evault gc``: remove blobs that no license references, after the grace period."""
+"""``evault gc``: remove blobs that no license references, after the grace period, and
+ended web sessions and idempotent answers past their window."""
 
 from __future__ import annotations
 
@@ -18,12 +19,13 @@ def register(app: typer.Typer) -> None:
         ),
         as_json: bool = typer.Option(False, "--json", help="print JSON for machines"),
     ) -> None:
-        """Remove unreferenced blobs older than the grace period (left by failed commits)."""
+        """Remove unreferenced blobs older than the grace period (left by failed commits),
+        ended web sessions and expired idempotent answers."""
         import datetime as dt
 
         from vault.bootstrap import open_vault
         from vault.errors import VaultError
-        from vault.services.gc import collect_garbage
+        from vault.services.gc import collect_expired_rows, collect_garbage
         from vault.settings import load_settings
 
         try:
@@ -38,6 +40,11 @@ def register(app: typer.Typer) -> None:
                         grace=dt.timedelta(seconds=seconds),
                         dry_run=dry_run,
                     )
+                    rows = None
+                    if not dry_run:
+                        idle = dt.timedelta(seconds=settings.web_session_idle_seconds)
+                        rows = collect_expired_rows(session=session, idle=idle)
+                        session.commit()
             finally:
                 vault.close()
         except VaultError as exc:
@@ -51,6 +58,8 @@ def register(app: typer.Typer) -> None:
                     "young": result.young,
                     "removed": list(result.removed),
                     "temp_files_removed": result.temp_files_removed,
+                    "web_sessions_removed": rows.web_sessions if rows else 0,
+                    "idempotent_answers_removed": rows.idempotent_answers if rows else 0,
                 }
             )
             return
@@ -61,3 +70,8 @@ def register(app: typer.Typer) -> None:
             f"{result.scanned} blobs: {result.referenced} referenced, {result.young} within the "
             f"grace period, {len(result.removed)} {verb}"
         )
+        if rows is not None:
+            typer.echo(
+                f"removed {rows.web_sessions} ended web sessions and "
+                f"{rows.idempotent_answers} expired idempotent answers"
+            )

@@ -1,0 +1,149 @@
+"""Fixtures for fault tests: an API whose storage can be taken away and given back.
+
+Each fault is real at the OS or network level: the S3 API server (moto, on loopback) is
+stopped, its port closed, then started again on the same port; the local blob folder is a
+tiny tmpfs that is filled to the last byte. Nothing of ours is mocked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from tests.api.conftest import Api, _make_api
+from tests.vault.conftest import sqlite_template  # noqa: F401
+
+#: Tables whose rows an acknowledged write leaves and a refused one must not.
+WRITTEN_TABLES = ("licenses", "license_versions", "log_entries", "certified_copies")
+
+
+def row_counts(api: Api) -> dict[str, int]:
+    """How many rows each table an intake or a copy writes holds now."""
+    with api.ctx.engine.connect() as conn:
+        return {
+            t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in WRITTEN_TABLES
+        }
+
+
+class RestartableS3:
+    """A moto S3 server on a fixed loopback port that can go away and come back.
+
+    ``stop`` closes the listening socket (connections are refused at once, as when the
+    store's host is down); ``start`` listens on the same port again. moto keeps its
+    buckets in this process, so what was stored before the outage is there after it.
+    """
+
+    def __init__(self) -> None:
+        self._server: Any = None
+        self.port = 0
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        server.start()
+        self.port = server.get_host_and_port()[1]
+        self._server = server
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.stop()
+        self._server._server.server_close()  # shutdown() alone leaves the socket listening
+        self._server = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+@pytest.fixture
+def s3_server() -> Iterator[RestartableS3]:
+    server = RestartableS3()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_api(
+    sqlite_template: Path,  # noqa: F811
+    s3_server: RestartableS3,
+    tmp_path: Path,
+) -> Iterator[Api]:
+    """The API on SQLite with its blobs in a bucket of ``s3_server`` (settings: blob_backend=s3)."""
+    target = tmp_path / "evault.db"
+    shutil.copyfile(sqlite_template, target)
+    s3 = {
+        "blob_backend": "s3",
+        "s3_endpoint": s3_server.endpoint,
+        "s3_access_key": "testing",
+        "s3_secret_key": "testing",  # moto accepts any credentials
+        "s3_bucket": f"evault-{os.urandom(4).hex()}",
+        "s3_secure": False,
+        "s3_region": "us-east-1",
+    }
+    with _make_api(f"sqlite:///{target}", tmp_path, **s3) as state:
+        yield state
+
+
+@dataclass
+class TinyDisk:
+    """A 1 MiB tmpfs mounted on ``root``; :meth:`fill` takes its last free byte."""
+
+    root: Path
+    filler: Path
+
+    def fill(self) -> None:
+        with self.filler.open("ab") as out:
+            chunk = b"\0" * 65536
+            while True:
+                try:
+                    out.write(chunk)
+                    out.flush()
+                except OSError as exc:
+                    if exc.errno != errno.ENOSPC:
+                        raise
+                    break
+        # small writes can still fit in the last partial page: take it too
+        with contextlib.suppress(OSError), self.filler.open("ab", buffering=0) as out:
+            while out.write(b"\0") == 1:
+                pass
+
+    def free(self) -> None:
+        self.filler.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[TinyDisk]:
+    """A real, tiny filesystem (root only: mount); skipped where it cannot be mounted."""
+    root = tmp_path / "data" / "blobs"
+    root.mkdir(parents=True)
+    mount = shutil.which("mount")
+    if os.geteuid() != 0 or mount is None:
+        pytest.skip("a tiny filesystem needs root and mount(8)")
+    made = subprocess.run(
+        [mount, "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()}")
+    try:
+        yield TinyDisk(root, root / "filler")
+    finally:
+        subprocess.run(["umount", "-l", str(root)], check=False, timeout=30)
