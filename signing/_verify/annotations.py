@@ -3,12 +3,14 @@ reader can see them (ISO 32000-1, 12.5)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from signing._verify.rawpdf import raw
 
 __all__ = [
     "PIXEL_JUDGED",
+    "appearance_problem",
     "flags_of",
     "is_widget",
     "overlap",
@@ -67,10 +69,11 @@ def rect_of(value: Any) -> tuple[float, float, float, float] | None:
     return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
 
 
-def shape_problem(obj: Any) -> str | None:
+def shape_problem(obj: Any, deref: Callable[[Any], Any]) -> str | None:
     """Why an annotation added or changed after signing cannot be judged by its pixels:
-    flags or rectangle not written plainly (a reference, a real /F, five numbers: each
-    viewer reads them its own way), or flags that show it only when printed."""
+    flags, rectangle or appearance not written plainly (a reference, a real /F, five
+    numbers, a state dictionary without /AS: each viewer reads them its own way), or flags
+    that show it only when printed. ``deref`` resolves in the final revision."""
     flags = flags_of(obj)
     if flags is None:
         return "its flags (/F) are not a plain integer"
@@ -78,7 +81,41 @@ def shape_problem(obj: Any) -> str | None:
         return "its rectangle (/Rect) is not four plain numbers"
     if flags & (_HIDDEN | _NOVIEW) and flags & _PRINT:
         return "it shows only when printed"
+    return appearance_problem(obj, deref)
+
+
+def appearance_problem(obj: Any, deref: Callable[[Any], Any]) -> str | None:
+    """Its normal appearance (/AP /N) must be a form with a plain /BBox (four numbers) and
+    /Matrix (six), or a state dictionary whose /AS picks such a form (None: no /AP)."""
+    from pyhanko.pdf_utils import generic
+
+    ap = deref(raw(obj, "/AP")) if "/AP" in obj else None
+    if ap is None:
+        return None
+    normal = deref(raw(ap, "/N")) if isinstance(ap, dict) and "/N" in ap else None
+    if isinstance(normal, dict) and not isinstance(normal, generic.StreamObject):
+        state = raw(obj, "/AS") if "/AS" in obj else None
+        if not isinstance(state, generic.NameObject) or state not in normal:
+            return "its appearance has states but /AS picks none of them"
+        normal = deref(raw(normal, state))
+    if not isinstance(normal, generic.StreamObject):
+        return "it has no normal appearance stream (/AP /N)"
+    if _numbers(raw(normal, "/BBox") if "/BBox" in normal else None) != 4:
+        return "its appearance's /BBox is not four plain numbers"
+    if "/Matrix" in normal and _numbers(raw(normal, "/Matrix")) != 6:
+        return "its appearance's /Matrix is not six plain numbers"
     return None
+
+
+def _numbers(value: Any) -> int:
+    """How many plain numbers a direct array holds (-1: not a direct array of numbers)."""
+    from pyhanko.pdf_utils import generic
+
+    if not isinstance(value, list):
+        return -1
+    if not all(isinstance(v, generic.NumberObject | generic.FloatObject) for v in value):
+        return -1
+    return len(value)
 
 
 def is_widget(obj: Any) -> bool:

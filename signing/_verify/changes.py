@@ -387,7 +387,7 @@ class _Walk:
             if danger:
                 self.out.note(ChangeKind.FORBIDDEN, f"{label} changed {', '.join(sorted(danger))}")
                 return
-            problem = _shape_problem(new) if role == "annot" else None
+            problem = _shape_problem(new, self.deref_new) if role == "annot" else None
             if problem is not None:
                 self.out.note(ChangeKind.FORBIDDEN, f"{label} changed: {problem}")
                 return
@@ -500,7 +500,7 @@ class _Walk:
             self.out.note(ChangeKind.UNDEFINED, f"a form field {_field_name(self, obj)} was added")
             return
         sub = str(_raw(obj, "/Subtype")) if "/Subtype" in obj else "(no subtype)"
-        problem = _shape_problem(obj)
+        problem = _shape_problem(obj, self.deref_new)
         if problem is None and sub not in _PIXEL_JUDGED:
             problem = "viewers differ in whether and how they show it"
         elif problem is None and ("/A" in obj or "/AA" in obj or "/Popup" in obj):
@@ -516,7 +516,7 @@ class _Walk:
         value = _inherited_raw(self.deref_new, obj, "/V")
         v = _key(value)
         name = _field_name(self, obj)
-        problem = _shape_problem(obj) if role == "annots" else None
+        problem = _shape_problem(obj, self.deref_new) if role == "annots" else None
         if problem is not None:
             self.out.note(ChangeKind.FORBIDDEN, f"signature field {name} was added: {problem}")
             return
@@ -549,7 +549,7 @@ class _Walk:
     def _widget(self, obj: Any, name: str, pages: list[int] | None = None) -> None:
         """Record a later signature's widget for the visual line (on each page that
         lists it), or refuse one whose place or flags are not plain (see _shape_problem)."""
-        problem = _shape_problem(obj)
+        problem = _shape_problem(obj, self.deref_new)
         if problem is not None:
             self.out.note(ChangeKind.FORBIDDEN, f"the widget of signature {name}: {problem}")
             return
