@@ -123,6 +123,10 @@ class Unauthorized(ApiError):
         )
 
 
+#: What a 503 answer (blob store, TSA or the vault's seal unavailable) asks clients to wait.
+RETRY_AFTER_SECONDS = 30
+
+
 class RateLimited(ApiError):
     def __init__(self, retry_after: float) -> None:
         seconds = max(1, round(retry_after + 0.5))
@@ -313,8 +317,16 @@ def install_error_handlers(app: FastAPI) -> None:
         status, slug, title, detail, extra = classify(exc)
         if status >= 500:
             log.error("request failed: %s", type(exc).__name__, exc_info=(type(exc), exc, None))
+        # a store, TSA or seal that is down: say when to try again
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
         return problem_response(
-            request, status=status, slug=slug, title=title, detail=detail, extra=extra
+            request,
+            status=status,
+            slug=slug,
+            title=title,
+            detail=detail,
+            headers=headers,
+            extra=extra,
         )
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:

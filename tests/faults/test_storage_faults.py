@@ -24,6 +24,7 @@ USE = {"purpose": "住房保障资格审核", "case_no": "ZJ-1"}
 def _assert_storage_unavailable(answer: Response) -> None:
     assert answer.status_code == 503, answer.text
     assert answer.headers["content-type"] == PROBLEM
+    assert answer.headers["retry-after"] == "30"  # when to try again (RFC 9110, 10.2.3)
     body = answer.json()
     assert body["type"] == "urn:evault:problem:storage-unavailable"
     assert "/" not in body["detail"] and "127.0.0.1" not in answer.text  # no paths, no hosts
