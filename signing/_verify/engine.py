@@ -29,7 +29,6 @@ import io
 import logging
 import sys
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -52,6 +51,7 @@ from signing._verify.discovery import (
     signed_bytes,
 )
 from signing._verify.fastparse import fast_hex_strings
+from signing._verify.lru import Lru
 from signing._verify.modifications import ChangeVerdict, Permissions, judge_later_revisions
 from signing._verify.objects import RevisionObjects
 from signing._verify.pdfsig import coverage, docmdp_permission, field_lock, signed_revision
@@ -228,7 +228,7 @@ async def _verify_pdf(
     reports = []
     for sig in sigs:  # structure first: validation below must not disturb the analysis
         _examine_structure(sig, reader, data)
-    _judge_later_revisions(sigs, reader, data)
+    _judge_later_revisions(sigs, reader, data, bytes.fromhex(base["sha256"]))
     for sig in sigs:
         await validate(sig, vc_factory)
     for sig in sigs:
@@ -262,7 +262,9 @@ def _examine_structure(sig: FoundSignature, reader: Any, data: bytes) -> None:
         )
 
 
-def _judge_later_revisions(sigs: list[FoundSignature], reader: Any, data: bytes) -> None:
+def _judge_later_revisions(
+    sigs: list[FoundSignature], reader: Any, data: bytes, digest: bytes
+) -> None:
     """The verdict on what followed each signature that covers an earlier revision.
 
     It depends on the file's bytes alone (its structure, objects, later signatures' CMS
@@ -271,9 +273,9 @@ def _judge_later_revisions(sigs: list[FoundSignature], reader: Any, data: bytes)
     pending = [s for s in sigs if s.changes is None and s.signed_revision is not None]
     if not pending:
         return
-    digest = hashlib.sha256(data).digest()
     for sig in pending:
-        sig.changes = _known_verdicts.get((digest, sig.byte_range[2] + sig.byte_range[3]))
+        known = _known_verdicts.get((digest, sig.byte_range[2] + sig.byte_range[3]))
+        sig.changes = copy.deepcopy(known) if known is not None else None
     pending = [s for s in pending if s.changes is None]
     if not pending:
         return
@@ -293,36 +295,13 @@ def _judge_later_revisions(sigs: list[FoundSignature], reader: Any, data: bytes)
             new_signature=_later_signature_check(sigs, sig.signed_revision),
             signatures=numbers,
         )
-        _known_verdicts.put((digest, sig.byte_range[2] + sig.byte_range[3]), sig.changes)
+        _known_verdicts.put(
+            (digest, sig.byte_range[2] + sig.byte_range[3]), copy.deepcopy(sig.changes)
+        )
 
 
-class _VerdictCache:
-    """A bounded, thread-safe memory of change verdicts by (file digest, signed end)."""
-
-    def __init__(self, size: int = 2048) -> None:
-        self._items: OrderedDict[tuple[bytes, int], ChangeVerdict] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[bytes, int]) -> ChangeVerdict | None:
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is not None:
-                self._items.move_to_end(key)
-            return copy.deepcopy(hit) if hit is not None else None
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-    def put(self, key: tuple[bytes, int], verdict: ChangeVerdict) -> None:
-        with self._lock:
-            self._items[key] = copy.deepcopy(verdict)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-
-_known_verdicts = _VerdictCache()
+#: Change verdicts by (file digest, signed end): they depend on the bytes alone.
+_known_verdicts: Lru[tuple[bytes, int], ChangeVerdict] = Lru(2048)
 
 
 def _permissions(sig: FoundSignature) -> Permissions:

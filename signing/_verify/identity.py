@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
-from collections import OrderedDict
 from typing import Any, TypedDict
+
+from signing._verify.lru import Lru
 
 __all__ = ["SignerFields", "credit_code", "fingerprint", "signer_fields", "subject_string"]
 
@@ -81,8 +81,7 @@ def signer_fields(cert: Any) -> SignerFields:
     if cert is None:
         return SignerFields(signer_subject=None, signer_fingerprint=None, signer_credit_code=None)
     key = cert.dump()
-    with _fields_lock:
-        hit = _fields_cache.get(key)
+    hit = _fields_cache.get(key)
     if hit is not None:
         return SignerFields(**hit)
     found = SignerFields(
@@ -90,13 +89,8 @@ def signer_fields(cert: Any) -> SignerFields:
         signer_fingerprint=fingerprint(cert),
         signer_credit_code=credit_code(cert.subject),
     )
-    with _fields_lock:
-        _fields_cache[key] = found
-        while len(_fields_cache) > _FIELDS_CACHE_SIZE:
-            _fields_cache.popitem(last=False)
+    _fields_cache.put(key, found)
     return SignerFields(**found)
 
 
-_FIELDS_CACHE_SIZE = 1024
-_fields_cache: OrderedDict[bytes, SignerFields] = OrderedDict()
-_fields_lock = threading.Lock()
+_fields_cache: Lru[bytes, SignerFields] = Lru(1024)

@@ -20,22 +20,19 @@ indication stands and the report carries a warning; intake refuses either way.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from schemas.report import ChangeCategory, ModificationLevel, VisualCheck
 from signing._verify.changes import ChangeAnalysis, ChangeKind, Widget, analyse_changes
+from signing._verify.lru import Lru
 from signing._verify.objects import RevisionObjects
 
 __all__ = ["ChangeVerdict", "Permissions", "judge_later_revisions"]
 
 #: Blank checks remembered (signed revisions' digests with page and rect).
-_BLANK_CACHE_SIZE = 4096
-_blank_cache: OrderedDict[tuple[bytes, int, tuple[float, ...]], bool] = OrderedDict()
-_blank_lock = threading.Lock()
+_blank_cache: Lru[tuple[bytes, int, tuple[float, ...]], bool] = Lru(4096)
 
 _LEVEL = {
     None: ModificationLevel.NONE,
@@ -182,17 +179,12 @@ def _blank_under(signed: bytes, regions: Sequence[tuple[int, Any]]) -> list[bool
 
     digest = hashlib.sha256(signed).digest()
     keys = [(digest, page, (r.x0, r.y0, r.x1, r.y1)) for page, r in regions]
-    with _blank_lock:
-        known = [_blank_cache.get(k) for k in keys]
+    known = [_blank_cache.get(k) for k in keys]
     if all(k is not None for k in known):
         return [bool(k) for k in known]
     found = visual.blank_under(signed, regions)
-    with _blank_lock:
-        for key, blank in zip(keys, found, strict=True):
-            _blank_cache[key] = blank
-            _blank_cache.move_to_end(key)
-        while len(_blank_cache) > _BLANK_CACHE_SIZE:
-            _blank_cache.popitem(last=False)
+    for key, blank in zip(keys, found, strict=True):
+        _blank_cache.put(key, blank)
     return found
 
 
