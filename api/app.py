@@ -50,9 +50,9 @@ def create_app(settings: Settings | None = None, *, vault: Any | None = None) ->
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # A verification worker process starts in the background, so the first push or
-        # check of a PDF does not wait about a second for one.
-        prestart = asyncio.create_task(run_in_threadpool(_prestart_verifier, ctx))
+        # A verification worker process starts and the vault's seal is loaded in the
+        # background, so the first push, check or copy does not wait a second or two for them.
+        prestart = asyncio.create_task(run_in_threadpool(_prestart, ctx))
         checkpointer = None
         if settings.checkpoint_interval_seconds > 0:
             from api.checkpoints import run_periodically
@@ -105,16 +105,21 @@ def create_app(settings: Settings | None = None, *, vault: Any | None = None) ->
     return app
 
 
-def _prestart_verifier(ctx: ApiContext) -> None:
-    """Start the verifier's worker process ahead of the first verification (best effort)."""
+def _prestart(ctx: ApiContext) -> None:
+    """Start the verifier's worker process and load the vault's seal (its keys, certificates
+    and font) ahead of the first verification and the first copy (best effort: a request
+    arriving meanwhile waits for the same work, and one that finds it failed says why)."""
+    log = logging.getLogger("evault.api")
     try:
         prestart = getattr(ctx.verifier.get(), "prestart", None)
         if callable(prestart):
             prestart()
-    except Exception as exc:  # the first verification starts one itself, or says why not
-        logging.getLogger("evault.api").warning(
-            "could not start a verification worker ahead: %s: %s", type(exc).__name__, exc
-        )
+    except Exception as exc:
+        log.warning("could not start a verification worker ahead: %s: %s", type(exc).__name__, exc)
+    try:
+        ctx.renderer.get()
+    except Exception as exc:
+        log.warning("could not load the vault's seal ahead: %s: %s", type(exc).__name__, exc)
 
 
 def _include_optional(app: FastAPI, dependencies: list[Any]) -> None:

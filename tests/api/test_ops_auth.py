@@ -113,6 +113,33 @@ def test_rate_limit_answers_429_with_retry_after(tmp_path: Path, api_sqlite: Api
         assert r.json()["type"] == "urn:evault:problem:rate-limited"
 
 
+def test_the_vaults_seal_is_loaded_at_start_not_by_the_first_copy(
+    tmp_path: Path, api_sqlite: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading the seal (keys, certificates, font) takes a second or two; a worker does it
+    in the background as it starts, so the first copy does not wait for it (and a load
+    test's first seconds on a cold worker do not go by without one copy)."""
+    import api.sealing
+
+    built = threading.Event()
+
+    class Renderer:
+        def make(self, original: bytes, annotation: object) -> bytes:
+            raise AssertionError("no copy is made here")
+
+        def close(self) -> None:
+            pass
+
+    def build(_settings: object) -> Renderer:
+        built.set()
+        return Renderer()
+
+    monkeypatch.setattr(api.sealing, "copy_renderer_from_settings", build)
+    settings = load_settings(mode="demo", data_dir=tmp_path / "warm")
+    with TestClient(create_app(settings, vault=_vault_of(api_sqlite))):
+        assert built.wait(timeout=30), "the seal was not loaded at start"
+
+
 def test_token_bucket_refills() -> None:
     limiter = RateLimiter(rate_per_minute=60, burst=2)
     limiter.check("k", now=0.0)
