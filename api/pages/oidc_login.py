@@ -35,7 +35,7 @@ from starlette.concurrency import run_in_threadpool
 from api.context import ApiContext
 from api.deps import CtxDep, limit_by_ip
 from api.errors import ApiError
-from api.pages.web import redirect, render, start_session
+from api.pages.web import redirect, render, safe_next, start_session
 from vault.crypto import HolderDataError
 from vault.settings import Settings
 
@@ -123,8 +123,6 @@ def _failed(request: Request, ctx: ApiContext) -> Response:
 @router.get("/login/oidc")
 async def start(request: Request, ctx: CtxDep, next: str | None = None) -> Response:
     """Send the browser to the provider, with state, nonce and a PKCE challenge."""
-    from api.pages.login import safe_next
-
     settings = ctx.settings
     if not configured(settings):
         return render(request, ctx, "error.html", status=404, key="login.unavailable", detail="")
