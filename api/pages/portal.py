@@ -108,6 +108,7 @@ def my_licenses(request: Request, who: LoginDep, ctx: CtxDep, session: SessionDe
     return render(request, ctx, "licenses.html", session=who, licenses=licenses)
 
 
+@router.get("/licenses/{license_id}/file", response_model=None)
 @router.get("/licenses/{license_id}/pdf", response_model=None)
 def download_original(
     license_id: LicenseIdPath, request: Request, who: LoginDep, ctx: CtxDep, session: SessionDep
@@ -120,12 +121,10 @@ def download_original(
     except VaultError as exc:
         return _error(request, ctx, session, who, exc)
     return Response(
-        original.pdf,
-        media_type="application/pdf",
+        original.data,
+        media_type=original.media_type,
         headers={
-            "Content-Disposition": (
-                f'attachment; filename="license-{original.license.public_id}.pdf"'
-            ),
+            "Content-Disposition": f'attachment; filename="{original.file_name}"',
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
         },
