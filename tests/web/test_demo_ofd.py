@@ -1,0 +1,70 @@
+"""The demo's OFD licenses: sealed with SM2 by their issuing departments, taken in through the
+real intake, listed and downloaded by their holder as OFD, verified offline with the demo's
+trust bundle (``evault verify --trust``), and a second demo run reuses the same SM2 PKI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api.app import create_app
+from api.demo import prepare_demo
+from schemas.report import FileFormat, Indication
+from signing.ofd import verify_ofd
+from signing.trust import TrustBundle
+from tests.web.conftest import DemoData
+from vault.cli import build_app
+
+COMPANY = "91350100M000100Y43"
+
+
+def _holder_token(demo: DemoData, holder_id: str) -> str:
+    return str(next(h for h in demo.document["holders"] if h["holder_id"] == holder_id)["token"])
+
+
+def test_demo_issues_ofd_licenses_that_verify_offline(demo_data: DemoData, tmp_path: Path) -> None:
+    kinds = {t["name"]: t["file_format"] for t in demo_data.document["license_types"]}
+    assert kinds == {
+        "营业执照": "PDF",
+        "食品经营许可证": "OFD",
+        "居住证": "PDF",
+        "不动产权证书": "OFD",
+    }
+    headers = {"Authorization": f"Bearer {_holder_token(demo_data, COMPANY)}"}
+    with TestClient(create_app(demo_data.settings("http://testserver"))) as client:
+        mine = client.get("/v1/me/licenses", headers=headers).json()["licenses"]
+        food = next(lic for lic in mine if lic["name"] == "食品经营许可证")
+        assert food["file_format"] == "OFD"
+        r = client.get(f"/v1/me/licenses/{food['id']}/file", headers=headers)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/ofd"
+    assert r.headers["content-disposition"].endswith('.ofd"')
+    data = r.content
+
+    bundle = TrustBundle.load(demo_data.data_dir / "trust-bundle.json")
+    report = verify_ofd(data, trust=bundle)
+    assert report.file_format is FileFormat.OFD
+    assert report.indication is Indication.TOTAL_PASSED, report.reasons
+    seal = report.signatures[0]
+    assert seal.signer_credit_code == food["issuer_code"]
+    assert seal.seal_name == "福州市市场监督管理局电子印章"
+
+    path = tmp_path / "food.ofd"
+    path.write_bytes(data)
+    bundle_path = demo_data.data_dir / "trust-bundle.json"
+    run = CliRunner().invoke(
+        build_app(), ["verify", str(path), "--trust", str(bundle_path), "--json"]
+    )
+    assert run.exit_code == 0, run.output
+    assert json.loads(run.output)["indication"] == "TOTAL_PASSED"
+
+
+def test_a_second_demo_run_keeps_the_sm2_pki_and_bundle(demo_data: DemoData) -> None:
+    bundle = (demo_data.data_dir / "trust-bundle.json").read_bytes()
+    pki = (demo_data.data_dir / "pki" / "sm2-pki.json").read_bytes()
+    assert b"PRIVATE" not in pki.upper() and b'"key' not in pki
+    prepare_demo(demo_data.settings("http://testserver"))
+    assert (demo_data.data_dir / "trust-bundle.json").read_bytes() == bundle
+    assert (demo_data.data_dir / "pki" / "sm2-pki.json").read_bytes() == pki
