@@ -5,6 +5,7 @@ trust bundle (``evault verify --trust``), and a second demo run reuses the same 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -15,7 +16,7 @@ from api.demo import prepare_demo
 from schemas.report import FileFormat, Indication
 from signing.ofd import verify_ofd
 from signing.trust import TrustBundle
-from tests.web.conftest import DemoData
+from tests.web.conftest import DemoData, login
 from vault.cli import build_app
 
 COMPANY = "91350100M000100Y43"
@@ -68,3 +69,24 @@ def test_a_second_demo_run_keeps_the_sm2_pki_and_bundle(demo_data: DemoData) -> 
     prepare_demo(demo_data.settings("http://testserver"))
     assert (demo_data.data_dir / "trust-bundle.json").read_bytes() == bundle
     assert (demo_data.data_dir / "pki" / "sm2-pki.json").read_bytes() == pki
+
+
+def test_the_portal_shows_and_downloads_ofd_licenses(demo_data: DemoData) -> None:
+    with TestClient(create_app(demo_data.settings("http://testserver"))) as client:
+        login(client, holder=2)  # the company: its 食品经营许可证 is an OFD
+        page = client.get("/me", headers={"Accept-Language": "zh-CN"})
+        assert page.status_code == 200
+        cards = re.findall(
+            r'<li class="card license" id="license-([^"]+)">(.*?)</li>', page.text, re.S
+        )
+        formats = {
+            ("食品经营许可证" in body, "OFD（SM2 电子签章，GB/T 38540）" in body)
+            for _, body in cards
+        }
+        assert formats == {(True, True), (False, False)}, page.text
+        food = next(lid for lid, body in cards if "食品经营许可证" in body)
+        assert f'href="/me/licenses/{food}/file"' in page.text and "下载原件（OFD）" in page.text
+        r = client.get(f"/me/licenses/{food}/file")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/ofd"
+    assert r.headers["content-disposition"] == f'attachment; filename="license-{food}.ofd"'
+    assert r.content.startswith(b"PK\x03\x04")
