@@ -199,3 +199,24 @@ def test_the_verify_json_and_page_take_ofd(api: Api) -> None:
     )
     assert "未通过：文件被篡改或签章无效" in r.text
     assert f"签章后被改动：{page_path}" in r.text
+
+
+def test_an_unsealed_or_untrusted_ofd_is_refused(api: Api) -> None:
+    import datetime as dt
+
+    from signing.ofd.pki import Sm2DemoPKI
+    from signing.ofd.sealer import OfdSealer
+    from signing.ofd.writer import sample_ofd
+    from tests.helpers.pki import MARKET_DEPT
+
+    body = sample_ofd("食品经营许可证", ["许可证编号：JY00000014", "经营者名称：张三"])
+    problem = _refused(_push(api, body, 14), "unsigned")
+    assert problem["detail"] == "the OFD carries no signature"
+    # The market's name and code, but a root the vault's trust bundle does not hold.
+    name = "福州市市场监督管理局"
+    rogue = Sm2DemoPKI.build(seed=b"not the trusted one", departments=[(name, MARKET_DEPT)])
+    forged = OfdSealer(rogue.signers[name], rogue.seal_for(name)).seal_ofd(
+        body, at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    )
+    problem = _refused(_push(api, forged, 14), "untrusted_chain")
+    assert problem["report"]["signatures"][0]["signer_credit_code"] == MARKET_DEPT
