@@ -2,8 +2,8 @@
 issuing department's GB/T 38540 V4 seal (with its red seal image) added by SM2.
 
 The SM2 PKI (:class:`signing.ofd.pki.Sm2DemoPKI`: root, issuing CA, seal maker, one signer
-per OFD-issuing department) is kept in ``DATA_DIR/pki/sm2-pki.json``: the certificates and
-CRLs only. Its keys are never written: they are derived from the demo PKI's password
+per OFD-issuing department) is kept in ``DATA_DIR/pki/sm2-pki.json``: the certificates
+only. Its keys are never written: they are derived from the demo PKI's password
 (``DATA_DIR/keys/pki_password.hex``), so the next run of the demo has the same keys for the
 same certificates. Its root, CA and CRLs go into the demo trust bundle beside the PDF ones,
 so ``evault verify --trust trust-bundle.json license.ofd`` passes offline.
@@ -61,7 +61,6 @@ def load_sm2_pki(
             "ca": _b64(pki.ca.cert),
             "maker": _b64(pki.maker.cert),
             "signers": {name: _b64(ident.cert) for name, ident in pki.signers.items()},
-            "crls": [_b64(c) for c in pki.crls()],
         }
         path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", "utf-8")
         return pki
