@@ -16,7 +16,7 @@ from api.demo import prepare_demo
 from schemas.report import FileFormat, Indication
 from signing.ofd import verify_ofd
 from signing.trust import TrustBundle
-from tests.web.conftest import DemoData, login
+from tests.web.conftest import DemoData, login, prepare_demo_data
 from vault.cli import build_app
 
 COMPANY = "91350100M000100Y43"
@@ -90,3 +90,27 @@ def test_the_portal_shows_and_downloads_ofd_licenses(demo_data: DemoData) -> Non
     assert r.status_code == 200 and r.headers["content-type"] == "application/ofd"
     assert r.headers["content-disposition"] == f'attachment; filename="license-{food}.ofd"'
     assert r.content.startswith(b"PK\x03\x04")
+
+
+def test_a_demo_made_before_ofd_gets_its_sm2_pki_and_bundle(tmp_path: Path) -> None:
+    """A data directory of an evault demo without OFD (no SM2 PKI, a PDF-only bundle): the
+    next run adds the SM2 PKI and its root to the bundle, and the OFD licenses verify."""
+    demo = prepare_demo_data(tmp_path / "demo")
+    bundle_path = demo.data_dir / "trust-bundle.json"
+    sm2_file = demo.data_dir / "pki" / "sm2-pki.json"
+    full = TrustBundle.load(bundle_path)
+    pdf_only = TrustBundle.from_certificates(
+        roots=full.roots[:1], intermediates=full.intermediates[:1], vault_seal=full.vault_seal
+    )
+    bundle_path.write_bytes(pdf_only.dump())
+    sm2_file.unlink()
+
+    prepare_demo(demo.settings("http://testserver"))
+    again = TrustBundle.load(bundle_path)
+    assert len(again.roots) == 2 and again.crls and sm2_file.is_file()
+    headers = {"Authorization": f"Bearer {_holder_token(demo, COMPANY)}"}
+    with TestClient(create_app(demo.settings("http://testserver"))) as client:
+        mine = client.get("/v1/me/licenses", headers=headers).json()["licenses"]
+        food = next(lic for lic in mine if lic["file_format"] == "OFD")
+        data = client.get(f"/v1/me/licenses/{food['id']}/file", headers=headers).content
+    assert verify_ofd(data, trust=again).indication is Indication.TOTAL_PASSED
