@@ -107,6 +107,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "lic.format.PDF": ("PDF（PAdES 电子签章）", "PDF (PAdES seal)"),
     "lic.format.OFD": ("OFD（SM2 电子签章，GB/T 38540）", "OFD (SM2 seal, GB/T 38540)"),
     "lic.copy": ("制作加注件", "Make a certified copy"),
+    "lic.no_copy_format": (
+        "此格式的证照暂不能制作加注件，可下载原件。",
+        "Certified copies of licenses in this format are not available yet: download the original.",
+    ),
     "lic.unlimited": ("长期", "no end date"),
     # copies
     "copy.title": ("制作加注件", "Make a certified copy"),
