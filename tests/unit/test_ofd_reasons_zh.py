@@ -4,6 +4,7 @@ for the usual attacks and trust problems has its Chinese sentence (none left in 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 
@@ -49,7 +50,7 @@ def _no_crls() -> TrustBundle:
     return TrustBundle.from_certificates(roots=[pki.root.cert], intermediates=[pki.ca.cert])
 
 
-CASES = {
+CASES: dict[str, tuple[Callable[[], bytes], Callable[[], TrustBundle]]] = {
     "page changed": (lambda: _changed(PAGE, "张三".encode(), "李四".encode()), trust_bundle),
     "signed value altered": (lambda: _changed("SignedValue.dat"), trust_bundle),
     "Signature.xml altered": (
