@@ -598,6 +598,8 @@ def instructions(summary: DemoSummary) -> str:
         "",
         "Operators and auditors: in this checkout `./dev COMMAND` acts on this demo",
         "  (./dev trust export, ./dev log export --out DIR, ./dev dept add ...).",
+        "OFD licenses: the 食品经营许可证 and the 不动产权证书 are OFD files sealed with SM2",
+        f"  (GB/T 38540); check one offline: ./dev verify FILE.ofd --trust {doc['trust_bundle']}",
         f"Issuers: seal and push {doc['specimen']['pdf']}",
         "  (./dev seal, then POST /v1/licenses: docs/api.md, Issuing departments).",
     ]
