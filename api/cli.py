@@ -65,6 +65,9 @@ def _register(app: typer.Typer) -> None:
         no_serve: bool = typer.Option(
             False, "--no-serve", help="prepare the data and credentials, then exit"
         ),
+        witness_port: int = typer.Option(
+            0, "--witness-port", help="TCP port of the demo's witness (default: --port + 1)"
+        ),
     ) -> None:
         """Start the embedded demo: SQLite, local blobs, demo PKI, sample data, the API.
 
@@ -92,7 +95,17 @@ def _register(app: typer.Typer) -> None:
         import uvicorn
 
         from api.app import create_app
+        from api.witness_cli import demo_witness, start_in_thread
+        from vault.audit_log import load_log_key
 
+        # One witness beside the vault, on its own port: it cosigns every checkpoint.
+        wport = witness_port or port + 1
+        service, spec = demo_witness(
+            settings.data_dir, load_log_key(settings).verifier().vkey(), shown_host, wport
+        )
+        start_in_thread(service, host, wport)
+        settings = settings.model_copy(update={"witnesses": [spec]})
+        typer.echo(f"  witness:      {spec.split()[0]}  (key: {spec.split()[1]})")
         uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
 
     @app.command("dev-token")
@@ -129,8 +142,11 @@ def _register(app: typer.Typer) -> None:
 
 
 def main() -> None:
+    from api.witness_cli import register as register_witness
+
     app = build_app()
     _register(app)
+    register_witness(app)
     app(prog_name="evault")
 
 

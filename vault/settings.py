@@ -131,6 +131,14 @@ class Settings(BaseSettings):
     log_key: Path | None = Field(
         default=None, description="transparency log's Ed25519 key, PEM; demo: data_dir"
     )
+    witnesses: list[str] = Field(
+        default_factory=list,
+        description="transparency-log witnesses cosigning each checkpoint (C2SP tlog-witness),"
+        " each '<submission URL prefix> <witness vkey>'; JSON list in the environment",
+    )
+    witness_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="how long to wait for a witness's answer"
+    )
     intake_require_revocation: bool = Field(
         default=True,
         description="refuse a pushed seal whose revocation status is unknown (no valid CRL "

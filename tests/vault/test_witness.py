@@ -1,0 +1,172 @@
+"""The witness (C2SP tlog-witness): real SQLite state, real signatures, its HTTP interface.
+
+A log is a real Merkle tree signed with a real log key; a fork is a second tree with other
+leaves signed by the same key. Each refusal is checked for the status the spec gives.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.witness import create_witness_app
+from signing.transparency import Checkpoint, LogSigner
+from signing.transparency.cosignature import CosignatureSigner, verify_cosignatures
+from signing.transparency.merkle import MerkleTree, leaf_hash
+from signing.transparency.witness import AddCheckpoint, Refusal, WitnessRefusal
+from vault.witness import WitnessService, origin_hash
+
+ORIGIN = "vault.example.org/log"
+
+
+class Log:
+    """A log: leaves, its key, and requests made from them."""
+
+    def __init__(self, key: LogSigner, prefix: bytes = b"entry") -> None:
+        self.key = key
+        self.tree = MerkleTree()
+        self.prefix = prefix
+
+    def grow(self, n: int) -> Log:
+        for _ in range(n):
+            self.tree.append_hash(leaf_hash(self.prefix + str(self.tree.size).encode()))
+        return self
+
+    def note(self, size: int | None = None) -> str:
+        size = self.tree.size if size is None else size
+        return self.key.sign(Checkpoint(origin=ORIGIN, size=size, root_hash=self.tree.root(size)))
+
+    def request(self, old: int, size: int | None = None) -> bytes:
+        size = self.tree.size if size is None else size
+        proof = tuple(self.tree.consistency_proof(old, size))
+        return AddCheckpoint(old_size=old, proof=proof, checkpoint=self.note(size)).body()
+
+
+@pytest.fixture
+def log_key() -> LogSigner:
+    return LogSigner.generate(ORIGIN)
+
+
+@pytest.fixture
+def witness(tmp_path: Path, log_key: LogSigner) -> WitnessService:
+    signer = CosignatureSigner.generate("witness.example.org/w1")
+    return WitnessService(
+        db_path=tmp_path / "witness.db", signer=signer, logs={ORIGIN: log_key.verifier()}
+    )
+
+
+def _refused(witness: WitnessService, body: bytes) -> WitnessRefusal:
+    with pytest.raises(WitnessRefusal) as caught:
+        witness.add_checkpoint(body)
+    return caught.value
+
+
+def test_cosigns_the_first_checkpoint_and_each_consistent_one(
+    witness: WitnessService, log_key: LogSigner, tmp_path: Path
+) -> None:
+    log = Log(log_key).grow(5)
+    answer = witness.add_checkpoint(log.request(0))
+    cosigned = log.note() + answer
+    (found,) = verify_cosignatures(cosigned, [witness.signer.verifier()], 1)
+    assert found.name == "witness.example.org/w1" and found.timestamp > 0
+    log.grow(7)
+    witness.add_checkpoint(log.request(5))
+    assert witness.latest(ORIGIN).size == 12  # type: ignore[union-attr]
+    witness.add_checkpoint(log.request(12))  # the same checkpoint again: cosigned again
+    # Durable: another service on the same file knows the size.
+    again = WitnessService(
+        db_path=tmp_path / "witness.db",
+        signer=witness.signer,
+        logs={ORIGIN: log_key.verifier()},
+    )
+    assert _refused(again, log.request(5)).size == 12
+
+
+def test_going_backwards_is_refused_with_the_witness_size(
+    witness: WitnessService, log_key: LogSigner
+) -> None:
+    log = Log(log_key).grow(10)
+    witness.add_checkpoint(log.request(0))
+    stale = _refused(witness, log.request(0, 6))
+    assert stale.kind is Refusal.CONFLICT and stale.size == 10
+    assert witness.evidence() == []  # a stale client is not evidence against the log
+
+
+def test_a_fork_of_the_same_size_is_refused_and_reported(
+    witness: WitnessService, log_key: LogSigner, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = Log(log_key).grow(8)
+    witness.add_checkpoint(log.request(0))
+    fork = Log(log_key, prefix=b"rewritten").grow(8)
+    with caplog.at_level(logging.ERROR, logger="evault.witness"):
+        refusal = _refused(witness, fork.request(8))
+    assert refusal.kind is Refusal.INCONSISTENT and "fork" in str(refusal)
+    assert any("misbehaves" in r.getMessage() for r in caplog.records)
+    (evidence,) = witness.evidence()
+    assert evidence.reason.startswith("fork: two checkpoints of size 8")
+    assert evidence.cosigned_note is not None and log.note() in evidence.cosigned_note
+    assert fork.note() in evidence.offered_request
+    # Offered with a stale old size, the fork gets 409 but is still kept as evidence.
+    assert _refused(witness, fork.request(0)).kind is Refusal.CONFLICT
+    assert len(witness.evidence()) == 2
+    assert witness.latest(ORIGIN).root_hash == log.tree.root()  # type: ignore[union-attr]
+
+
+def test_a_bad_consistency_proof_is_refused(witness: WitnessService, log_key: LogSigner) -> None:
+    log = Log(log_key).grow(6)
+    witness.add_checkpoint(log.request(0))
+    fork = Log(log_key, prefix=b"other").grow(9)  # another history, a proof from its own 6
+    refusal = _refused(witness, fork.request(6))
+    assert refusal.kind is Refusal.INCONSISTENT
+    assert witness.evidence()[0].reason.startswith("inconsistent")
+    log.grow(3)
+    no_proof = AddCheckpoint(old_size=6, proof=(), checkpoint=log.note()).body()
+    assert _refused(witness, no_proof).kind is Refusal.INCONSISTENT
+    assert witness.latest(ORIGIN).size == 6  # type: ignore[union-attr]
+
+
+def test_signatures_origins_and_malformed_requests(
+    witness: WitnessService, log_key: LogSigner
+) -> None:
+    log = Log(log_key).grow(3)
+    impostor = Log(LogSigner.generate(ORIGIN)).grow(3)  # same name, another key: no signature
+    assert _refused(witness, impostor.request(0)).kind is Refusal.BAD_SIGNATURE
+    forged = log.note().replace("\n3\n", "\n4\n", 1)
+    body = AddCheckpoint(old_size=0, proof=(), checkpoint=forged).body()
+    assert _refused(witness, body).kind is Refusal.BAD_SIGNATURE
+    other = LogSigner.generate("other.example.org/log")
+    unknown = other.sign(Checkpoint(origin="other.example.org/log", size=0, root_hash=bytes(32)))
+    body = AddCheckpoint(old_size=0, proof=(), checkpoint=unknown).body()
+    assert _refused(witness, body).kind is Refusal.UNKNOWN_LOG
+    assert _refused(witness, log.request(0).replace(b"old 0", b"old 4")).kind is Refusal.MALFORMED
+    assert _refused(witness, b"old 01\n\n" + log.note().encode()).kind is Refusal.MALFORMED
+    assert _refused(witness, b"no header").kind is Refusal.MALFORMED
+    empty = log_key.sign(Checkpoint(origin=ORIGIN, size=0, root_hash=bytes(32)))
+    body = AddCheckpoint(old_size=0, proof=(), checkpoint=empty).body()
+    assert _refused(witness, body).kind is Refusal.INCONSISTENT  # size 0 needs the empty root
+    assert witness.latest(ORIGIN) is None
+
+
+def test_http_interface(witness: WitnessService, log_key: LogSigner) -> None:
+    log = Log(log_key).grow(4)
+    client = TestClient(create_witness_app(witness))
+    monitor = f"/{origin_hash(ORIGIN)}/checkpoint"
+    assert client.get(monitor).status_code == 404
+    ok = client.post("/add-checkpoint", content=log.request(0))
+    assert ok.status_code == 200 and ok.text.startswith("— witness.example.org/w1 ")
+    log.grow(2)
+    conflict = client.post("/add-checkpoint", content=log.request(0))
+    assert conflict.status_code == 409
+    assert conflict.headers["content-type"] == "text/x.tlog.size"
+    assert conflict.text == "4\n"
+    assert client.post("/add-checkpoint", content=log.request(4)).status_code == 200
+    fork = Log(log_key, prefix=b"x").grow(6)
+    assert client.post("/add-checkpoint", content=fork.request(6)).status_code == 422
+    assert client.post("/add-checkpoint", content=b"old x\n\n").status_code == 400
+    served = client.get(monitor)
+    assert served.status_code == 200 and served.text.startswith(log.note().split("\n\n")[0])
+    verify_cosignatures(served.text, [witness.signer.verifier()], 1)
+    log_key.verifier().verify(served.text, origin=ORIGIN)
