@@ -69,9 +69,7 @@ def witnesses(ctx: ApiContext) -> tuple[WitnessClient, ...]:
 
 def cosigned_latest(ctx: ApiContext, session: Session) -> LogCheckpoint | None:
     """Offer the latest checkpoint to the witnesses lacking from it; it, as stored. Commits."""
-    return witness_latest_and_commit(
-        session=session, clients=witnesses(ctx), cache=log_cache(ctx)
-    )
+    return witness_latest_and_commit(session=session, clients=witnesses(ctx), cache=log_cache(ctx))
 
 
 def checkpoint_interval(ctx: ApiContext) -> dt.timedelta:

@@ -55,7 +55,9 @@ def _log_keys(values: list[str]) -> dict[str, Any]:
         assert verifier.name is not None
         logs[verifier.name] = verifier
     if not logs:
-        fail("give the logs to witness: --log <log vkey> (its name is the log's origin)", EXIT_USAGE)
+        fail(
+            "give the logs to witness: --log <log vkey> (its name is the log's origin)", EXIT_USAGE
+        )
     return logs
 
 
@@ -167,9 +169,8 @@ def register(app: typer.Typer) -> None:
         """Print the stored evidence of forks and inconsistent checkpoints (JSON)."""
         from dataclasses import asdict
 
-        from vault.witness import read_evidence
-
         from vault.errors import ConfigError
+        from vault.witness import read_evidence
 
         if not state.is_file():
             fail(f"--state {state}: no such file", EXIT_USAGE)

@@ -179,6 +179,23 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=600, ge=1, description="per client, in-process")
     rate_limit_burst: int = Field(default=100, ge=1)
 
+    @field_validator("witnesses")
+    @classmethod
+    def _check_witnesses(cls, value: list[str]) -> list[str]:
+        """Each entry is '<http(s) URL prefix> <witness vkey of type 0x04>'."""
+        from signing.errors import SigningError
+        from signing.transparency.cosignature import CosignatureVerifier
+
+        for spec in value:
+            parts = spec.split()
+            if len(parts) != 2 or not parts[0].startswith(("http://", "https://")):
+                raise ValueError(f"{spec!r} is not '<http(s) URL prefix> <witness vkey>'")
+            try:
+                CosignatureVerifier.from_vkey(parts[1])
+            except SigningError as exc:
+                raise ValueError(f"{parts[0]}: {exc}") from None
+        return value
+
     @field_validator("old_holder_keys", "old_blind_index_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: Any) -> Any:

@@ -194,7 +194,9 @@ class WitnessService:
                 request.body().decode("utf-8"),
             ),
         )
-        _log.error("log %s misbehaves: %s; evidence stored in %s", new.origin, reason, self._db_path)
+        _log.error(
+            "log %s misbehaves: %s; evidence stored in %s", new.origin, reason, self._db_path
+        )
 
     def latest(self, origin: str) -> WitnessedState | None:
         """The latest checkpoint cosigned for ``origin``, or None."""

@@ -93,7 +93,9 @@ class WitnessClient:
             raise ConfigError(f"witness {parts[0]}: {exc}") from None
         return cls(url=parts[0].rstrip("/"), verifier=verifier, timeout=timeout)
 
-    def cosign(self, note: str, size: int, proof: Callable[[int], Sequence[bytes]]) -> NoteSignature:
+    def cosign(
+        self, note: str, size: int, proof: Callable[[int], Sequence[bytes]]
+    ) -> NoteSignature:
         """This witness's verified cosignature of the checkpoint ``note`` of ``size`` leaves."""
         with self._lock:  # one submission at a time per witness from this process
             for _ in range(2):  # the second try follows a 409 with the witness's size
@@ -111,7 +113,7 @@ class WitnessClient:
             raise WitnessFailed(f"witness {self.name} keeps answering 409")
 
     def _post(self, body: bytes) -> tuple[int, bytes]:
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 - parse() allows http(s) only
             f"{self.url}/add-checkpoint",
             data=body,
             method="POST",

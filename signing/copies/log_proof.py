@@ -21,8 +21,8 @@ from signing.copies.appearance import LOG_PROOF_FILENAME
 from signing.copies.maker import INFO_KEYS
 from signing.errors import LogVerificationError
 from signing.transparency import CopyLogProof, LogVerifier
-from signing.transparency.cosignature import CosignatureVerifier
 from signing.transparency.copy_proof import TLOG_PROOF_FILENAME
+from signing.transparency.cosignature import CosignatureVerifier
 
 __all__ = [
     "LogProofCheck",

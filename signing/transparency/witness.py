@@ -172,8 +172,7 @@ def _check_proof(proof: Sequence[bytes], latest: WitnessedState, new: Checkpoint
         if proof or not hmac.compare_digest(new.root_hash, latest.root_hash):
             raise WitnessRefusal(
                 Refusal.INCONSISTENT,
-                f"a checkpoint of size {new.size} with another root than the one cosigned "
-                "(a fork)",
+                f"a checkpoint of size {new.size} with another root than the one cosigned (a fork)",
             )
         return
     try:

@@ -39,15 +39,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def witnessed(sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[Api, Any, str]]:
+def witnessed(
+    sqlite_template: Path,  # noqa: F811
+    tmp_path: Path,
+) -> Iterator[tuple[Api, Any, str]]:
     import shutil
 
     data = tmp_path / "data"
     settings = load_settings(mode="demo", data_dir=data, public_base_url="http://testserver")
     port = _free_port()
-    service, spec = demo_witness(
-        data, load_log_key(settings).verifier().vkey(), "127.0.0.1", port
-    )
+    service, spec = demo_witness(data, load_log_key(settings).verifier().vkey(), "127.0.0.1", port)
     server = start_in_thread(service, "127.0.0.1", port)
     target = tmp_path / "evault.db"
     shutil.copyfile(sqlite_template, target)

@@ -7,6 +7,7 @@ leaves signed by the same key. Each refusal is checked for the status the spec g
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,51 @@ def test_http_interface(witness: WitnessService, log_key: LogSigner) -> None:
     assert served.status_code == 200 and served.text.startswith(log.note().split("\n\n")[0])
     verify_cosignatures(served.text, [witness.signer.verifier()], 1)
     log_key.verifier().verify(served.text, origin=ORIGIN)
+
+
+@pytest.fixture
+def served(witness: WitnessService) -> Iterator[str]:
+    """The witness on a loopback port (its real uvicorn server); its URL prefix."""
+    import socket
+
+    from api.witness_cli import start_in_thread
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = start_in_thread(witness, "127.0.0.1", port)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+
+
+def test_the_vault_client_follows_409_and_knows_when_the_witness_is_ahead(
+    witness: WitnessService, log_key: LogSigner, served: str
+) -> None:
+    from vault.witnessing import WitnessAhead, WitnessClient, WitnessFailed
+
+    spec = f"{served} {witness.signer.verifier().vkey()}"
+    first, second = WitnessClient.parse(spec), WitnessClient.parse(spec)  # two workers
+    log = Log(log_key).grow(5)
+    line = first.cosign(log.note(), 5, lambda old: log.tree.consistency_proof(old, 5))
+    assert line.name == "witness.example.org/w1" and first.known_size == 5
+    with pytest.raises(WitnessAhead) as ahead:  # second knows nothing: 409, and 5 > 3
+        second.cosign(log.note(3), 3, lambda old: log.tree.consistency_proof(old, 3))
+    assert ahead.value.size == 5 and second.known_size == 5
+    log.grow(4)
+    second.cosign(log.note(), 9, lambda old: log.tree.consistency_proof(old, 9))
+    # first still thinks 5: a 409 names 9, and it resends from there.
+    log.grow(1)
+    first.cosign(log.note(), 10, lambda old: log.tree.consistency_proof(old, 10))
+    assert witness.latest(ORIGIN).size == 10  # type: ignore[union-attr]
+    fork = Log(log_key, prefix=b"fork").grow(10)
+    with pytest.raises(WitnessFailed, match=r"refused \(422\)"):
+        first.cosign(fork.note(), 10, lambda old: fork.tree.consistency_proof(old, 10))
+    other = WitnessClient.parse(
+        f"{served} {CosignatureSigner.generate('x.example/w').verifier().vkey()}"
+    )
+    log.grow(1)
+    with pytest.raises(WitnessFailed, match="no cosignature by its key"):
+        other.cosign(log.note(), 11, lambda old: log.tree.consistency_proof(old, 11))
+    down = WitnessClient.parse(f"http://127.0.0.1:9 {witness.signer.verifier().vkey()}", 1.0)
+    with pytest.raises(WitnessFailed, match="unreachable"):
+        down.cosign(log.note(), 11, lambda old: log.tree.consistency_proof(old, 11))

@@ -18,13 +18,13 @@ import pytest
 
 from signing.errors import KeySourceError, LogVerificationError
 from signing.transparency import LogSigner, SignedNote
+from signing.transparency.copy_proof import CopyLogProof
 from signing.transparency.cosignature import (
     CosignatureSigner,
     CosignatureVerifier,
     cosigned_message,
     verify_cosignatures,
 )
-from signing.transparency.copy_proof import CopyLogProof
 from signing.transparency.event import LogEvent
 from signing.transparency.merkle import MerkleTree
 from signing.transparency.note import SIG_ED25519_COSIGNATURE, NoteSignature, key_id
@@ -86,7 +86,9 @@ def test_a_real_witness_cosignature_verifies_and_an_altered_checkpoint_does_not(
     assert found.name == "remora.n621.de"
     assert found.timestamp == 0x6A122120  # from the signature's first 8 bytes
     altered = ARCHE_CHECKPOINT.replace("1432088532", "1432088533")
-    with pytest.raises(LogVerificationError, match="cosignature of witness remora.n621.de is invalid"):
+    with pytest.raises(
+        LogVerificationError, match=r"cosignature of witness remora\.n621\.de is invalid"
+    ):
         verify_cosignatures(altered, [witness], 1)
 
 
@@ -107,7 +109,7 @@ def test_our_cosignature_round_trips_and_names_the_missing_witness() -> None:
     cosigned = note.with_signatures((line,)).format()
     (found,) = verify_cosignatures(cosigned, [witness.verifier()], 1)
     assert found.timestamp == 1700000000
-    with pytest.raises(LogVerificationError, match="none by example.org/w2"):
+    with pytest.raises(LogVerificationError, match=r"none by example\.org/w2"):
         verify_cosignatures(cosigned, [witness.verifier(), other.verifier()], 2)
     assert len(verify_cosignatures(cosigned, [witness.verifier(), other.verifier()], 1)) == 1
     forged = NoteSignature(line.name, line.key_id, line.signature[:8] + bytes(64))
@@ -134,5 +136,5 @@ def test_a_copy_proof_without_the_cosignature_fails_when_a_witness_is_required()
     assert CopyLogProof.from_tlog_proof(proof.to_tlog_proof()) == proof
     stripped = CopyLogProof(index=0, leaf=event.leaf_data(), checkpoint=signed, inclusion_proof=())
     stripped.verify(log.verifier())  # the log's signature alone still verifies
-    with pytest.raises(LogVerificationError, match="none by example.org/w1"):
+    with pytest.raises(LogVerificationError, match=r"none by example\.org/w1"):
         stripped.verify(log.verifier(), witnesses=[witness.verifier()])

@@ -190,7 +190,10 @@ def register(app: typer.Typer) -> None:
 
             key = load_log_verifier(log_key)
         elif witness_key:
-            fail("--witness-key needs --log-key (the witnesses cosign the log's checkpoint)", EXIT_USAGE)
+            fail(
+                "--witness-key needs --log-key (the witnesses cosign the log's checkpoint)",
+                EXIT_USAGE,
+            )
         cosigners = _witness_keys(witness_key, witnesses)
         # In-process: this command is a process of its own that ends when done, and a worker
         # process would add its start-up (~0.4 s) to every run; a runaway file is still
