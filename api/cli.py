@@ -20,6 +20,10 @@ DEFAULT_DEMO_DIR = Path("var/demo")
 
 
 def _register(app: typer.Typer) -> None:
+    from api.witness_cli import register as register_witness
+
+    register_witness(app)
+
     @app.command()
     def serve(
         host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
@@ -142,11 +146,8 @@ def _register(app: typer.Typer) -> None:
 
 
 def main() -> None:
-    from api.witness_cli import register as register_witness
-
     app = build_app()
     _register(app)
-    register_witness(app)
     app(prog_name="evault")
 
 
