@@ -9,9 +9,10 @@ the stored checkpoint's note (``log_checkpoints.signed_note``), so the checkpoin
 and the copies carry the cosigned checkpoint; lines of other keys are ignored.
 
 A witness that is down, slow (``settings.witness_timeout_seconds``) or refuses is logged
-(WARNING on ``evault.witnessing``) and skipped: the checkpoint is served and copies are made
-with the cosignatures that could be had, and ``evault verify --witness-key`` tells whether
-a copy has the ones its reader requires.
+(WARNING on ``evault.witnessing``) and skipped (one that did not answer is not asked again
+for :data:`RETRY_AFTER` seconds, so copies do not each wait for its timeout): the
+checkpoint is served and copies are made with the cosignatures that could be had, and
+``evault verify --witness-key`` tells whether a copy has the ones its reader requires.
 
 No database transaction is open while a witness is asked (SQLite's writers would wait on
 it): the checkpoint and the tree are read, the transaction ends, the witnesses are asked,
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
@@ -39,6 +41,7 @@ from vault.errors import ConfigError, VaultError
 from vault.models.log import LogCheckpoint
 
 __all__ = [
+    "RETRY_AFTER",
     "WitnessAhead",
     "WitnessClient",
     "WitnessFailed",
@@ -50,6 +53,9 @@ _log = logging.getLogger("evault.witnessing")
 _MAX_ANSWER = 1 << 16
 #: Rounds of "a witness has cosigned a larger checkpoint: take the newest" before giving up.
 _ROUNDS = 3
+#: After a witness was unreachable, it is not asked again for this long (seconds), so that
+#: copies do not each wait for its timeout.
+RETRY_AFTER = 30.0
 
 
 class WitnessFailed(VaultError):
@@ -76,6 +82,7 @@ class WitnessClient:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._down_until = 0.0
 
     @property
     def name(self) -> str:
@@ -98,6 +105,8 @@ class WitnessClient:
     ) -> NoteSignature:
         """This witness's verified cosignature of the checkpoint ``note`` of ``size`` leaves."""
         with self._lock:  # one submission at a time per witness from this process
+            if time.monotonic() < self._down_until:
+                raise WitnessFailed(f"witness {self.name} was unreachable: not asked for now")
             for _ in range(2):  # the second try follows a 409 with the witness's size
                 old = self.known_size if self.known_size <= size else size
                 request = AddCheckpoint(old_size=old, proof=tuple(proof(old)), checkpoint=note)
@@ -128,6 +137,7 @@ class WitnessClient:
                     raise WitnessFailed(f"witness {self.name}: 409 without a size") from None
                 return int(exc.code), exc.read(_MAX_ANSWER)
         except (urllib.error.URLError, OSError) as exc:
+            self._down_until = time.monotonic() + RETRY_AFTER
             raise WitnessFailed(f"witness {self.name} is unreachable: {exc}") from None
 
     def _size_of(self, body: bytes) -> int:
