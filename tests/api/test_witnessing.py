@@ -23,7 +23,7 @@ from signing.transparency.cosignature import (
     verify_cosignatures,
 )
 from tests.api.conftest import Api, _make_api
-from tests.vault.conftest import sqlite_template  # noqa: F401
+from tests.vault.conftest import db_url, postgres_schema, sqlite_template  # noqa: F401
 from tests.vault.licenses import trust_bundle
 from vault.audit_log import load_log_key
 from vault.cli import build_app
@@ -39,21 +39,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def witnessed(
-    sqlite_template: Path,  # noqa: F811
-    tmp_path: Path,
-) -> Iterator[tuple[Api, Any, str]]:
-    import shutil
-
+def witnessed(db_url: str, tmp_path: Path) -> Iterator[tuple[Api, Any, str]]:  # noqa: F811
+    """The API (SQLite and PostgreSQL) with one witness, served on a loopback port."""
     data = tmp_path / "data"
     settings = load_settings(mode="demo", data_dir=data, public_base_url="http://testserver")
     port = _free_port()
     service, spec = demo_witness(data, load_log_key(settings).verifier().vkey(), "127.0.0.1", port)
     server = start_in_thread(service, "127.0.0.1", port)
-    target = tmp_path / "evault.db"
-    shutil.copyfile(sqlite_template, target)
     try:
-        with _make_api(f"sqlite:///{target}", tmp_path, witnesses=[spec]) as api:
+        with _make_api(db_url, tmp_path, witnesses=[spec]) as api:
             yield api, server, spec.split()[1]
     finally:
         server.should_exit = True
