@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from signing.errors import KeySourceError, LogVerificationError
+from signing.transparency._ed25519 import load_private_pem, private_pem
 from signing.transparency.note import (
     SIG_ED25519_COSIGNATURE,
     NoteSignature,
@@ -179,20 +180,11 @@ class CosignatureSigner:
     @classmethod
     def from_pem(cls, data: bytes, name: str) -> CosignatureSigner:
         """Load an unencrypted PKCS#8 PEM Ed25519 private key."""
-        try:
-            key = serialization.load_pem_private_key(data, password=None)
-        except (ValueError, TypeError):
-            raise KeySourceError("the witness key is not a readable PEM private key") from None
-        if not isinstance(key, Ed25519PrivateKey):
-            raise KeySourceError("the witness key is not an Ed25519 key")
-        return cls(key, name)
+        return cls(load_private_pem(data, "the witness key"), name)
 
     def private_pem(self) -> bytes:
-        return self._key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+        """The private key as unencrypted PKCS#8 PEM (write it with mode 0600)."""
+        return private_pem(self._key)
 
     def verifier(self) -> CosignatureVerifier:
         return CosignatureVerifier(self._key.public_key(), self._name)
