@@ -190,7 +190,8 @@ def _cosign_once(
             _log.info("%s; taking the newest checkpoint", exc)
         except WitnessFailed as exc:
             _log.warning("checkpoint of size %d not cosigned: %s", size, exc)
-    row = session.get(LogCheckpoint, row_id, populate_existing=True)
+    # Read again, locked (PostgreSQL): another worker may have added another witness's line.
+    row = session.get(LogCheckpoint, row_id, populate_existing=True, with_for_update=bool(lines))
     assert row is not None  # checkpoints are never deleted
     if lines:
         row.signed_note = SignedNote.parse(row.signed_note).with_signatures(tuple(lines)).format()
