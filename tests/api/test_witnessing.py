@@ -131,3 +131,26 @@ def test_verify_usage_errors(tmp_path: Path) -> None:
         tmp_path, b"%PDF-1.7", "--log-key", log_vkey, "--witness-key", witness, "--witnesses", "2"
     )
     assert too_many.exit_code == 2 and "between 1 and 1" in too_many.output
+
+
+def test_the_public_checkpoint_is_cosigned_and_the_witness_serves_it(
+    witnessed: tuple[Api, Any, str],
+) -> None:
+    import urllib.request
+
+    from vault.witness import origin_hash
+
+    api, _server, witness_vkey = witnessed
+    assert api.push(1).status_code == 201
+    served = api.client.get("/log/checkpoint")
+    assert served.status_code == 200
+    witness = CosignatureVerifier.from_vkey(witness_vkey)
+    (cosignature,) = verify_cosignatures(served.text, [witness], 1)
+    assert cosignature.name == "witness.demo.evault/w1"
+    log = load_log_key(api.ctx.settings).verifier()
+    origin = log.verify(served.text).checkpoint.origin
+    port = witnessed_port(witness_vkey, api)
+    url = f"http://127.0.0.1:{port}/{origin_hash(origin)}/checkpoint"
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        monitored = answer.read().decode("utf-8")
+    assert log.verify(monitored).checkpoint == log.verify(served.text).checkpoint
