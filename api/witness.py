@@ -5,6 +5,7 @@
   witness's (body: its size and a newline, ``text/x.tlog.size``), 422 inconsistent.
 - ``GET /<hex SHA-256 of the origin>/checkpoint``: the latest checkpoint it cosigned for
   that log, with the log's signature and the witness's cosignature; 404 if none.
+- 503 (``Retry-After: 30``) when the witness cannot read or write its state file.
 
 The submission and monitoring prefixes are the same (the app's root). Requests carry no
 authentication beyond the log's signature on the checkpoint, as the spec has it. The app
@@ -23,7 +24,7 @@ from starlette.routing import Route
 
 from signing.transparency.note import MAX_NOTE_SIZE
 from signing.transparency.witness import SIZE_CONTENT_TYPE, Refusal, WitnessRefusal
-from vault.witness import WitnessService
+from vault.witness import WitnessService, WitnessStateError
 
 __all__ = ["create_witness_app"]
 
@@ -55,10 +56,15 @@ def create_witness_app(service: WitnessService) -> Starlette:
             answer = await run_in_threadpool(service.add_checkpoint, body)
         except WitnessRefusal as refusal:
             return _refusal(refusal)
+        except WitnessStateError as exc:
+            return _unavailable(exc)
         return PlainTextResponse(answer, media_type=_TEXT)
 
     async def checkpoint(request: Request) -> Response:
-        state = await run_in_threadpool(service.latest_by_hash, request.path_params["origin"])
+        try:
+            state = await run_in_threadpool(service.latest_by_hash, request.path_params["origin"])
+        except WitnessStateError as exc:
+            return _unavailable(exc)
         if state is None:
             return PlainTextResponse("no checkpoint cosigned for that log\n", status_code=404)
         return PlainTextResponse(
@@ -70,6 +76,15 @@ def create_witness_app(service: WitnessService) -> Starlette:
             Route("/add-checkpoint", add_checkpoint, methods=["POST"]),
             Route("/{origin:str}/checkpoint", checkpoint, methods=["GET"]),
         ]
+    )
+
+
+def _unavailable(exc: WitnessStateError) -> Response:
+    _log.error("%s", exc)
+    return PlainTextResponse(
+        "the witness cannot read or write its state\n",
+        status_code=503,
+        headers={"Retry-After": "30"},
     )
 
 

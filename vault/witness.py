@@ -38,9 +38,9 @@ from signing.transparency.witness import (
     check_consistent,
     check_signed,
 )
-from vault.errors import ConfigError
+from vault.errors import ConfigError, VaultError
 
-__all__ = ["Evidence", "WitnessService", "origin_hash", "read_evidence"]
+__all__ = ["Evidence", "WitnessService", "WitnessStateError", "origin_hash", "read_evidence"]
 
 _log = logging.getLogger("evault.witness")
 
@@ -61,6 +61,10 @@ CREATE TABLE IF NOT EXISTS evidence (
     offered_request TEXT NOT NULL
 );
 """
+
+
+class WitnessStateError(VaultError):
+    """The witness's state file could not be read or written (nothing was cosigned)."""
 
 
 def origin_hash(origin: str) -> str:
@@ -91,8 +95,10 @@ class WitnessService:
         signer: CosignatureSigner,
         logs: Mapping[str, LogVerifier],
         clock: Callable[[], float] = time.time,
+        busy_timeout: float = 30.0,
     ) -> None:
         self._db_path = db_path
+        self._busy_timeout = busy_timeout
         self._signer = signer
         self._logs = dict(logs)
         self._clock = clock
@@ -109,20 +115,24 @@ class WitnessService:
         return self._signer
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self._db_path, isolation_level=None, timeout=30)
+        db = sqlite3.connect(self._db_path, isolation_level=None, timeout=self._busy_timeout)
         db.execute("PRAGMA synchronous=FULL")
         return db
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with contextlib.closing(self._connect()) as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        """One write transaction; a failure of SQLite itself is a :class:`WitnessStateError`."""
+        try:
+            with contextlib.closing(self._connect()) as db:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise WitnessStateError(f"witness state {self._db_path}: {exc}") from None
 
     def add_checkpoint(self, body: bytes) -> str:
         """Check and cosign; the answer's signature lines, or a :class:`WitnessRefusal`."""
@@ -200,8 +210,11 @@ class WitnessService:
 
     def latest(self, origin: str) -> WitnessedState | None:
         """The latest checkpoint cosigned for ``origin``, or None."""
-        with contextlib.closing(self._connect()) as db:
-            return _latest(db, origin)
+        try:
+            with contextlib.closing(self._connect()) as db:
+                return _latest(db, origin)
+        except sqlite3.Error as exc:
+            raise WitnessStateError(f"witness state {self._db_path}: {exc}") from None
 
     def latest_by_hash(self, hex_hash: str) -> WitnessedState | None:
         """The latest cosigned checkpoint of the log whose origin hashes to ``hex_hash``."""

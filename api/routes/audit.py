@@ -64,14 +64,15 @@ def _b64(data: bytes) -> str:
 
 
 def _checkpoint_text(ctx: CtxDep, session: SessionDep) -> PlainTextResponse:
-    before = audit_log.latest_checkpoint(session=session)
+    cosigners = witnesses(ctx)
+    before = audit_log.latest_checkpoint(session=session) if cosigners else None
     row = audit_log.checkpoint_if_due(
         session=session,
         log_key=log_key(ctx),
         max_age=checkpoint_interval(ctx),
         cache=log_cache(ctx),
     )
-    if witnesses(ctx) and (before is None or row.id != before.id):
+    if cosigners and (before is None or row.id != before.id):
         session.commit()  # a new checkpoint: stored, then offered to the witnesses
         row = cosigned_latest(ctx, session) or row
     return PlainTextResponse(

@@ -221,3 +221,25 @@ def test_the_vault_client_follows_409_and_knows_when_the_witness_is_ahead(
         down.cosign(log.note(), 11, lambda old: log.tree.consistency_proof(old, 11))
     with pytest.raises(WitnessFailed, match="was unreachable: not asked for now"):
         down.cosign(log.note(), 11, lambda old: log.tree.consistency_proof(old, 11))
+
+
+def test_an_unwritable_state_is_a_503_and_nothing_is_cosigned(
+    witness: WitnessService, log_key: LogSigner, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    log = Log(log_key).grow(2)
+    impatient = WitnessService(
+        db_path=tmp_path / "witness.db",
+        signer=witness.signer,
+        logs={ORIGIN: log_key.verifier()},
+        busy_timeout=0.1,
+    )
+    client = TestClient(create_witness_app(impatient))
+    other = sqlite3.connect(tmp_path / "witness.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    answer = client.post("/add-checkpoint", content=log.request(0))
+    other.execute("ROLLBACK")
+    other.close()
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "30"
+    assert witness.latest(ORIGIN) is None
