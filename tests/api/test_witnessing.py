@@ -8,6 +8,7 @@ key or when the copy's checkpoint lacks the cosignature.
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,6 +82,8 @@ def test_copies_carry_the_witness_cosignature_and_verify_requires_it(
     ok = _verify(tmp_path, pdf, "--log-key", log_vkey, "--witness-key", witness_vkey)
     assert ok.exit_code == 0, ok.output
     assert "cosigned by witness.demo.evault/w1" in ok.output
+    as_json = _verify(tmp_path, pdf, "--log-key", log_vkey, "--witness-key", witness_vkey, "--json")
+    assert json.loads(as_json.output)["log_proof"]["cosigned_by"] == ["witness.demo.evault/w1"]
 
     served = api.client.get("/v1/log/checkpoint").text
     verify_cosignatures(served, [CosignatureVerifier.from_vkey(witness_vkey)], 1)

@@ -87,3 +87,52 @@ def test_evidence_lists_a_fork(tmp_path: Path) -> None:
         _app(), ["witness", "evidence", "--state", str(tmp_path / "no.db")]
     )
     assert missing.exit_code == 2 and "no such file" in missing.output
+
+
+def test_serve_runs_a_witness_that_cosigns(tmp_path: Path) -> None:
+    """``evault witness serve`` as a process of its own, asked over HTTP on loopback."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from signing.transparency.cosignature import verify_cosignatures
+
+    key = tmp_path / "witness.pem"
+    key.write_bytes(CosignatureSigner.generate("w.example/1").private_pem())
+    log_key = LogSigner.generate(ORIGIN)
+    (tmp_path / "log.vkey").write_text(log_key.verifier().vkey())
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    evault = Path(sys.executable).with_name("evault")
+    args = [str(evault), "witness", "serve", "--name", "w.example/1", "--key", str(key)]
+    args += ["--log", str(tmp_path / "log.vkey"), "--state", str(tmp_path / "state.db")]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVAULT_")}
+    process = subprocess.Popen(
+        [*args, "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        for _ in range(300):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            time.sleep(0.05)
+        tree = MerkleTree()
+        tree.append_hash(leaf_hash(b"first"))
+        note = log_key.sign(Checkpoint(origin=ORIGIN, size=1, root_hash=tree.root()))
+        body = AddCheckpoint(old_size=0, proof=(), checkpoint=note).body()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/add-checkpoint", data=body, method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            lines = answer.read().decode("utf-8")
+        witness = CosignatureSigner.from_pem(key.read_bytes(), "w.example/1").verifier()
+        verify_cosignatures(note + lines, [witness], 1)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert (tmp_path / "state.db").is_file()
