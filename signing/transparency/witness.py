@@ -169,10 +169,14 @@ def check_consistent(
 
 def _check_proof(proof: Sequence[bytes], latest: WitnessedState, new: Checkpoint) -> None:
     if new.size == latest.size:
-        if proof or not hmac.compare_digest(new.root_hash, latest.root_hash):
+        if not hmac.compare_digest(new.root_hash, latest.root_hash):
             raise WitnessRefusal(
                 Refusal.INCONSISTENT,
                 f"a checkpoint of size {new.size} with another root than the one cosigned (a fork)",
+            )
+        if proof:
+            raise WitnessRefusal(
+                Refusal.INCONSISTENT, "a proof between checkpoints of the same size must be empty"
             )
         return
     try:

@@ -126,6 +126,8 @@ def test_a_bad_consistency_proof_is_refused(witness: WitnessService, log_key: Lo
     log.grow(3)
     no_proof = AddCheckpoint(old_size=6, proof=(), checkpoint=log.note()).body()
     assert _refused(witness, no_proof).kind is Refusal.INCONSISTENT
+    same = AddCheckpoint(old_size=6, proof=(bytes(32),), checkpoint=log.note(6)).body()
+    assert "must be empty" in str(_refused(witness, same))
     assert witness.latest(ORIGIN).size == 6  # type: ignore[union-attr]
 
 
@@ -167,6 +169,8 @@ def test_http_interface(witness: WitnessService, log_key: LogSigner) -> None:
     fork = Log(log_key, prefix=b"x").grow(6)
     assert client.post("/add-checkpoint", content=fork.request(6)).status_code == 422
     assert client.post("/add-checkpoint", content=b"old x\n\n").status_code == 400
+    huge = client.post("/add-checkpoint", content=b"old 0\n\n" + b"x" * (1 << 17))
+    assert huge.status_code == 413
     served = client.get(monitor)
     assert served.status_code == 200 and served.text.startswith(log.note().split("\n\n")[0])
     verify_cosignatures(served.text, [witness.signer.verifier()], 1)
