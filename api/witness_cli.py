@@ -110,9 +110,8 @@ def start_in_thread(service: Any, host: str, port: int) -> Any:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="evault-witness", daemon=True)
     thread.start()
-    for _ in range(500):
-        if server.started or not thread.is_alive():
-            break
+    deadline = time.monotonic() + 30
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
         time.sleep(0.01)
     if not server.started:
         fail(f"the witness could not listen on {host}:{port}")

@@ -195,6 +195,8 @@ def served(witness: WitnessService) -> Iterator[str]:
 def test_the_vault_client_follows_409_and_knows_when_the_witness_is_ahead(
     witness: WitnessService, log_key: LogSigner, served: str
 ) -> None:
+    import socket
+
     from vault.witnessing import WitnessAhead, WitnessClient, WitnessFailed
 
     spec = f"{served} {witness.signer.verifier().vkey()}"
@@ -220,9 +222,12 @@ def test_the_vault_client_follows_409_and_knows_when_the_witness_is_ahead(
     log.grow(1)
     with pytest.raises(WitnessFailed, match="no cosignature by its key"):
         other.cosign(log.note(), 11, lambda old: log.tree.consistency_proof(old, 11))
-    down = WitnessClient.parse(f"http://127.0.0.1:9 {witness.signer.verifier().vkey()}", 1.0)
-    with pytest.raises(WitnessFailed, match="is unreachable"):
-        down.cosign(log.note(), 11, lambda old: log.tree.consistency_proof(old, 11))
+    with socket.socket() as closed:  # bound, not listening: connections are refused
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        down = WitnessClient.parse(f"{url} {witness.signer.verifier().vkey()}", 1.0)
+        with pytest.raises(WitnessFailed, match="is unreachable"):
+            down.cosign(log.note(), 11, lambda old: log.tree.consistency_proof(old, 11))
     with pytest.raises(WitnessFailed, match="was unreachable: not asked for now"):
         down.cosign(log.note(), 11, lambda old: log.tree.consistency_proof(old, 11))
 
