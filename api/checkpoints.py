@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import threading
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -68,8 +69,15 @@ def witnesses(ctx: ApiContext) -> tuple[WitnessClient, ...]:
 
 
 def cosigned_latest(ctx: ApiContext, session: Session) -> LogCheckpoint | None:
-    """Offer the latest checkpoint to the witnesses lacking from it; it, as stored. Commits."""
-    return witness_latest_and_commit(session=session, clients=witnesses(ctx), cache=log_cache(ctx))
+    """Offer the latest checkpoint to the witnesses lacking from it; it, as stored. Commits.
+
+    The application's requests take turns (one lock per application), so concurrent copies
+    share a witness round trip rather than each waiting for one of their own.
+    """
+    lock: threading.Lock = ctx.extras.setdefault("witness_lock", threading.Lock())
+    return witness_latest_and_commit(
+        session=session, clients=witnesses(ctx), cache=log_cache(ctx), lock=lock
+    )
 
 
 def checkpoint_interval(ctx: ApiContext) -> dt.timedelta:

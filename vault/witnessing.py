@@ -21,6 +21,7 @@ then the cosignatures are written in a new one.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -204,16 +205,24 @@ def witness_latest_and_commit(
     session: Session,
     clients: Sequence[WitnessClient],
     cache: audit_log.LogTreeCache | None = None,
+    lock: threading.Lock | None = None,
 ) -> LogCheckpoint | None:
     """Have the latest stored checkpoint cosigned by the witnesses; it, as stored after.
 
     When a witness has already cosigned a larger checkpoint (another worker's), the newest
-    stored one is taken and offered instead, a few times at most. Commits.
+    stored one is taken and offered instead, a few times at most. Commits (call it with no
+    transaction open: it may wait for ``lock``).
+
+    ``lock`` (one per process) makes callers take turns: one that waited reads the latest
+    checkpoint only then, usually finds it cosigned by the one before it, and asks no
+    witness; so concurrent copies share a round trip instead of queueing one each.
     """
-    row: LogCheckpoint | None = None
-    for _ in range(_ROUNDS):
-        row, ahead = _cosign_once(session, clients, cache)
-        if not ahead:
-            break
     session.commit()
-    return row
+    with lock if lock is not None else contextlib.nullcontext():
+        row: LogCheckpoint | None = None
+        for _ in range(_ROUNDS):
+            row, ahead = _cosign_once(session, clients, cache)
+            if not ahead:
+                break
+        session.commit()
+        return row
