@@ -159,6 +159,14 @@ class WitnessService:
         parsed = SignedNote.parse(signed.text)
         line = self._signer.cosign(parsed.text, timestamp)
         checkpoint = signed.checkpoint
+        # Kept for monitors: the log's signatures it verified and its own, no unknown line.
+        log = self._logs[checkpoint.origin]
+        verified = tuple(
+            sig
+            for sig in parsed.signatures
+            if sig.name in signed.signed_by and sig.key_id == log.key_hash(sig.name)
+        )
+        kept = SignedNote(text=parsed.text, signatures=(*verified, line))
         db.execute(
             "INSERT INTO witnessed (origin, size, root_hash, note, updated_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT(origin) DO UPDATE SET size = excluded.size,"
@@ -168,7 +176,7 @@ class WitnessService:
                 checkpoint.origin,
                 checkpoint.size,
                 checkpoint.root_hash,
-                parsed.with_signatures((line,)).format(),
+                kept.format(),
                 timestamp,
             ),
         )

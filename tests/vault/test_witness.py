@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.witness import create_witness_app
-from signing.transparency import Checkpoint, LogSigner
+from signing.transparency import Checkpoint, LogSigner, SignedNote
 from signing.transparency.cosignature import CosignatureSigner, verify_cosignatures
 from signing.transparency.merkle import MerkleTree, leaf_hash
 from signing.transparency.witness import AddCheckpoint, Refusal, WitnessRefusal
@@ -165,7 +165,15 @@ def test_http_interface(witness: WitnessService, log_key: LogSigner) -> None:
     assert conflict.status_code == 409
     assert conflict.headers["content-type"] == "text/x.tlog.size"
     assert conflict.text == "4\n"
-    assert client.post("/add-checkpoint", content=log.request(4)).status_code == 200
+    stranger = CosignatureSigner.generate("someone.example/w9")
+    with_stranger = SignedNote.parse(log.note())
+    extra = stranger.cosign(with_stranger.text, 1)  # an unknown key's line: ignored, not kept
+    body = AddCheckpoint(
+        old_size=4,
+        proof=tuple(log.tree.consistency_proof(4)),
+        checkpoint=with_stranger.with_signatures((extra,)).format(),
+    ).body()
+    assert client.post("/add-checkpoint", content=body).status_code == 200
     fork = Log(log_key, prefix=b"x").grow(6)
     assert client.post("/add-checkpoint", content=fork.request(6)).status_code == 422
     assert client.post("/add-checkpoint", content=b"old x\n\n").status_code == 400
@@ -173,6 +181,7 @@ def test_http_interface(witness: WitnessService, log_key: LogSigner) -> None:
     assert huge.status_code == 413
     served = client.get(monitor)
     assert served.status_code == 200 and served.text.startswith(log.note().split("\n\n")[0])
+    assert served.text.count("\n— ") == 2  # the log's signature and the cosignature
     verify_cosignatures(served.text, [witness.signer.verifier()], 1)
     log_key.verifier().verify(served.text, origin=ORIGIN)
 
