@@ -20,6 +20,10 @@ DEFAULT_DEMO_DIR = Path("var/demo")
 
 
 def _register(app: typer.Typer) -> None:
+    from api.witness_cli import register as register_witness
+
+    register_witness(app)
+
     @app.command()
     def serve(
         host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
@@ -65,6 +69,9 @@ def _register(app: typer.Typer) -> None:
         no_serve: bool = typer.Option(
             False, "--no-serve", help="prepare the data and credentials, then exit"
         ),
+        witness_port: int = typer.Option(
+            0, "--witness-port", help="TCP port of the demo's witness (default: --port + 1)"
+        ),
     ) -> None:
         """Start the embedded demo: SQLite, local blobs, demo PKI, sample data, the API.
 
@@ -92,7 +99,17 @@ def _register(app: typer.Typer) -> None:
         import uvicorn
 
         from api.app import create_app
+        from api.witness_cli import demo_witness, start_in_thread
+        from vault.audit_log import load_log_key
 
+        # One witness beside the vault, on its own port: it cosigns every checkpoint.
+        wport = witness_port or port + 1
+        service, spec = demo_witness(
+            settings.data_dir, load_log_key(settings).verifier().vkey(), shown_host, wport
+        )
+        start_in_thread(service, host, wport)
+        settings = settings.model_copy(update={"witnesses": [spec]})
+        typer.echo(f"  witness:      {spec.split()[0]}  (key: {spec.split()[1]})")
         uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
 
     @app.command("dev-token")

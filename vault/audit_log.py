@@ -416,15 +416,18 @@ def copy_log_proof(
     log_key: LogSigner,
     origin: str | None = None,
     cache: LogTreeCache | None = None,
+    checkpoint: LogCheckpoint | None = None,
 ) -> CopyLogProof:
     """The proof a certified copy carries for its (committed) log entry ``index``.
 
-    Uses the latest checkpoint when it covers ``index``, else signs a new one.
+    Against ``checkpoint`` when given (e.g. the one the witnesses cosigned) and it covers
+    ``index``; else the latest checkpoint when it covers ``index``, else a new one.
     """
     row = session.get(LogEntry, index)
     if row is None:
         raise NotFound(f"no log entry {index}")
-    checkpoint = latest_checkpoint(session=session)
+    if checkpoint is None or checkpoint.tree_size <= index:
+        checkpoint = latest_checkpoint(session=session)
     if checkpoint is None or checkpoint.tree_size <= index:
         checkpoint = make_checkpoint(session=session, log_key=log_key, origin=origin, cache=cache)
     tree = _tree(session, cache)

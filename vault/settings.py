@@ -131,6 +131,14 @@ class Settings(BaseSettings):
     log_key: Path | None = Field(
         default=None, description="transparency log's Ed25519 key, PEM; demo: data_dir"
     )
+    witnesses: list[str] = Field(
+        default_factory=list,
+        description="transparency-log witnesses cosigning each checkpoint (C2SP tlog-witness),"
+        " each '<submission URL prefix> <witness vkey>'; JSON list in the environment",
+    )
+    witness_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="how long to wait for a witness's answer"
+    )
     intake_require_revocation: bool = Field(
         default=True,
         description="refuse a pushed seal whose revocation status is unknown (no valid CRL "
@@ -170,6 +178,23 @@ class Settings(BaseSettings):
     )
     rate_limit_per_minute: int = Field(default=600, ge=1, description="per client, in-process")
     rate_limit_burst: int = Field(default=100, ge=1)
+
+    @field_validator("witnesses")
+    @classmethod
+    def _check_witnesses(cls, value: list[str]) -> list[str]:
+        """Each entry is '<http(s) URL prefix> <witness vkey of type 0x04>'."""
+        from signing.errors import SigningError
+        from signing.transparency.cosignature import CosignatureVerifier
+
+        for spec in value:
+            parts = spec.split()
+            if len(parts) != 2 or not parts[0].startswith(("http://", "https://")):
+                raise ValueError(f"{spec!r} is not '<http(s) URL prefix> <witness vkey>'")
+            try:
+                CosignatureVerifier.from_vkey(parts[1])
+            except SigningError as exc:
+                raise ValueError(f"{parts[0]}: {exc}") from None
+        return value
 
     @field_validator("old_holder_keys", "old_blind_index_keys", mode="before")
     @classmethod

@@ -11,6 +11,10 @@
 - :mod:`~signing.transparency.audit`: offline audit of an export against checkpoints.
 - :mod:`~signing.transparency.copy_proof`: :class:`CopyLogProof`, the proof a certified copy
   carries.
+- :mod:`~signing.transparency.cosignature`: witness cosignatures (C2SP tlog-cosignature,
+  Ed25519 ``cosignature/v1``): sign, verify, require a quorum.
+- :mod:`~signing.transparency.witness`: the C2SP tlog-witness ``add-checkpoint`` message and
+  a witness's checks (no storage, no HTTP).
 
 Every failed check raises :class:`signing.errors.LogVerificationError` (malformed input:
 its subclass :class:`signing.errors.LogFormatError`).

@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from signing.errors import KeySourceError, LogFormatError, LogVerificationError
+from signing.transparency._ed25519 import load_private_pem, private_pem
 from signing.transparency.event import format_time, parse_time
 from signing.transparency.merkle import HASH_SIZE
 from signing.transparency.note import (
@@ -272,23 +273,11 @@ class LogSigner:
     @classmethod
     def from_pem(cls, data: bytes, name: str, password: bytes | None = None) -> LogSigner:
         """Load an Ed25519 private key from PEM (PKCS#8)."""
-        try:
-            key = serialization.load_pem_private_key(data, password=password)
-        except (ValueError, TypeError):
-            raise KeySourceError(
-                "the log key is not a readable PEM private key (or the password is wrong)"
-            ) from None
-        if not isinstance(key, Ed25519PrivateKey):
-            raise KeySourceError("the log key is not an Ed25519 key")
-        return cls(key, name)
+        return cls(load_private_pem(data, "the log key", password), name)
 
     def private_pem(self) -> bytes:
         """The private key as unencrypted PKCS#8 PEM (write it with mode 0600)."""
-        return self._key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+        return private_pem(self._key)
 
     def verifier(self) -> LogVerifier:
         """The matching public key, with this signer's name."""
