@@ -87,13 +87,26 @@ def _register(app: typer.Typer) -> None:
         except (VaultError, SigningError) as exc:
             fail(str(exc))
         typer.echo(instructions(summary))
+        if summary.hsm is not None and summary.hsm.fallback is not None:
+            typer.echo(
+                f"evault demo: the vault's seal key is a file, not in an HSM: "
+                f"{summary.hsm.fallback}",
+                err=True,
+            )
         if no_serve:
             return
         import uvicorn
 
         from api.app import create_app
+        from api.demo_hsm import activate
 
-        uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
+        if summary.hsm is not None:
+            activate(summary.hsm)
+        try:
+            app = create_app(summary.settings or settings)
+        except VaultError as exc:
+            fail(str(exc))
+        uvicorn.run(app, host=host, port=port, access_log=False)
 
     @app.command("dev-token")
     def dev_token(

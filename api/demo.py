@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from api.demo_hsm import DemoHsm, prepare_demo_hsm
 from api.demo_licenses import SampleLicense, render_license
 from schemas.identifiers import (
     citizen_id_check_char,
@@ -196,6 +197,10 @@ class DemoSummary:
     base_url: str
     credentials_file: Path
     document: dict[str, Any]
+    settings: Settings | None = None
+    """The settings to serve the demo with (the seal key in SoftHSM2 when there is one)."""
+    hsm: DemoHsm | None = None
+    """Where the vault's seal key is (:mod:`api.demo_hsm`)."""
 
 
 def _pki(settings: Settings) -> Any:
@@ -223,18 +228,32 @@ def _pki(settings: Settings) -> Any:
     return pki
 
 
-def _trust_bundle(settings: Settings, pki: Any) -> Path:
+def _trust_bundle(settings: Settings, pki: Any, seal: Any) -> Path:
+    """The demo's trust bundle: its roots, the vault's seal ``seal`` and the log key. A seal
+    or log key the bundle does not name yet is added, the one it replaces kept as previous."""
     from signing.trust import TrustBundle
+    from vault.audit_log import load_log_key
 
     path = settings.data_dir / "trust-bundle.json"
-    if not path.is_file():
-        bundle = TrustBundle.from_certificates(
-            roots=[pki.root.certificate],
-            intermediates=[pki.issuing_ca.certificate],
-            vault_seal=pki.vault_seal.certificate,
-            description="evault demo trust bundle (not for production)",
-        )
-        path.write_bytes(bundle.dump())
+    log_vkey = load_log_key(settings).verifier().vkey()
+    previous: list[bytes] = []
+    log_keys = [log_vkey]
+    if path.is_file():
+        old = TrustBundle.load(path)
+        previous = [*([old.vault_seal] if old.vault_seal else []), *old.previous_vault_seals]
+        log_keys += old.log_keys
+    bundle = TrustBundle.from_certificates(
+        roots=[pki.root.certificate],
+        intermediates=[pki.issuing_ca.certificate],
+        vault_seal=seal,
+        previous_vault_seals=previous,
+        log_keys=log_keys,
+        description="evault demo trust bundle (not for production)",
+    )
+    if not path.is_file() or path.read_bytes() != bundle.dump():
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(bundle.dump())
+        tmp.replace(path)
     return path
 
 
@@ -465,7 +484,9 @@ def prepare_demo(settings: Settings) -> DemoSummary:
     assert settings.is_demo
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     pki = _pki(settings)
-    bundle_path = _trust_bundle(settings, pki)
+    hsm = prepare_demo_hsm(settings, pki)
+    seal = hsm.certificate or pki.vault_seal.certificate
+    bundle_path = _trust_bundle(settings, pki, seal)
     credentials_path = settings.data_dir / CREDENTIALS_FILE
     previous = _load_document(credentials_path)
     known = {d.get("credit_code"): d for d in previous.get("departments", [])}
@@ -506,7 +527,21 @@ def prepare_demo(settings: Settings) -> DemoSummary:
     tmp.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     tmp.chmod(0o600)
     tmp.replace(credentials_path)
-    return DemoSummary(settings.data_dir, base_url, credentials_path, document)
+    serve = settings.model_copy(update=hsm.seal_settings) if hsm.seal_settings else settings
+    return DemoSummary(settings.data_dir, base_url, credentials_path, document, serve, hsm)
+
+
+def _hsm_lines(summary: DemoSummary) -> list[str]:
+    hsm = summary.hsm
+    if hsm is None or hsm.conf is None:
+        return []
+    chain = hsm.seal_settings["seal_certificates"]
+    return [
+        f"The vault's seal key is in SoftHSM2 (token {hsm.seal_settings['seal_pkcs11_token']},"
+        f" key {hsm.seal_settings['seal_pkcs11_key']}, SOFTHSM2_CONF={hsm.conf});",
+        f"  its certificate chain: {chain}",
+        "",
+    ]
 
 
 def instructions(summary: DemoSummary) -> str:
@@ -549,6 +584,7 @@ def instructions(summary: DemoSummary) -> str:
         f"      --holder {holder['holder_id']})",
         f'  curl -s {base}/v1/me/licenses -H "Authorization: Bearer $HOLDER_TOKEN"',
         "",
+        *_hsm_lines(summary),
         "Operators and auditors: in this checkout `./dev COMMAND` acts on this demo",
         "  (./dev trust export, ./dev log export --out DIR, ./dev dept add ...).",
         f"Issuers: seal and push {doc['specimen']['pdf']}",

@@ -27,7 +27,14 @@ from pydantic_settings import (
 
 from vault.errors import ConfigError
 
-__all__ = ["BlobBackend", "Mode", "Settings", "default_data_dir", "load_settings"]
+__all__ = [
+    "BlobBackend",
+    "Mode",
+    "Settings",
+    "default_data_dir",
+    "load_settings",
+    "read_pin",
+]
 
 #: Secrets that must never be accepted in production, whatever their length.
 _PLACEHOLDERS = ("demo", "change-me", "changeme", "secret", "password", "example", "test")
@@ -130,6 +137,15 @@ class Settings(BaseSettings):
     )
     log_key: Path | None = Field(
         default=None, description="transparency log's Ed25519 key, PEM; demo: data_dir"
+    )
+    log_pkcs11_module: Path | None = Field(
+        default=None, description="PKCS#11 module of the HSM holding the log's Ed25519 key"
+    )
+    log_pkcs11_token: str | None = Field(default=None, description="label of that HSM token")
+    log_pkcs11_key: str | None = Field(default=None, description="label of the log key on it")
+    log_pkcs11_pin: SecretStr | None = Field(default=None, description="the token's user PIN")
+    log_pkcs11_pin_file: Path | None = Field(
+        default=None, description="a file holding the PIN (instead of log_pkcs11_pin)"
     )
     intake_require_revocation: bool = Field(
         default=True,
@@ -261,6 +277,48 @@ class Settings(BaseSettings):
             )
         return None
 
+    def seal_pin(self) -> str:
+        """The seal token's PIN (EVAULT_SEAL_PKCS11_PIN or the file it is in)."""
+        return read_pin(self.seal_pkcs11_pin, self.seal_pkcs11_pin_file, "EVAULT_SEAL_PKCS11_PIN")
+
+    def log_pin(self) -> str:
+        """The log token's PIN (EVAULT_LOG_PKCS11_PIN or the file it is in)."""
+        return read_pin(self.log_pkcs11_pin, self.log_pkcs11_pin_file, "EVAULT_LOG_PKCS11_PIN")
+
+    def log_key_problem(self) -> str | None:
+        """What is wrong with the log key's settings (the first thing), or None.
+
+        At most one of EVAULT_LOG_KEY and EVAULT_LOG_PKCS11_MODULE (neither: generated in
+        data_dir, in demo mode only); PKCS#11 needs the token and key labels and the PIN in
+        exactly one of EVAULT_LOG_PKCS11_PIN and EVAULT_LOG_PKCS11_PIN_FILE.
+        """
+        labels = {
+            "EVAULT_LOG_PKCS11_TOKEN": self.log_pkcs11_token,
+            "EVAULT_LOG_PKCS11_KEY": self.log_pkcs11_key,
+        }
+        pins = {
+            "EVAULT_LOG_PKCS11_PIN": self.log_pkcs11_pin,
+            "EVAULT_LOG_PKCS11_PIN_FILE": self.log_pkcs11_pin_file,
+        }
+        if self.log_pkcs11_module is None:
+            stray = [name for name, value in {**labels, **pins}.items() if value is not None]
+            if stray:
+                return f"{stray[0]} is set but EVAULT_LOG_PKCS11_MODULE is not"
+            if self.log_key is None and not self.is_demo:
+                return "EVAULT_LOG_KEY is not set (or EVAULT_LOG_PKCS11_MODULE for an HSM)"
+            return None
+        if self.log_key is not None:
+            return "EVAULT_LOG_KEY and EVAULT_LOG_PKCS11_MODULE are both set: give one log key"
+        missing = [name for name, value in labels.items() if not value]
+        if missing:
+            return f"{missing[0]} is not set (the PKCS#11 log key needs it)"
+        if sum(value is not None for value in pins.values()) != 1:
+            return (
+                "give the token's PIN in exactly one of EVAULT_LOG_PKCS11_PIN and "
+                "EVAULT_LOG_PKCS11_PIN_FILE"
+            )
+        return None
+
     def check_production(self) -> None:
         """Refuse to run in production with a missing, short or placeholder secret."""
         if self.is_demo:
@@ -280,13 +338,14 @@ class Settings(BaseSettings):
         seal_problem = self.seal_key_problem()
         if seal_problem:
             problems.append(seal_problem)
-        if self.log_key is None:
-            problems.append("EVAULT_LOG_KEY is not set")
+        log_problem = self.log_key_problem()
+        if log_problem:
+            problems.append(log_problem)
         if self.trust_bundle is None:
             problems.append("EVAULT_TRUST_BUNDLE is not set (intake verifies seals against it)")
         if self.tsa_url is None:
             problems.append("EVAULT_TSA_URL is not set (certified copies are timestamped)")
-        for name in ("seal_password", "seal_pkcs11_pin"):
+        for name in ("seal_password", "seal_pkcs11_pin", "log_pkcs11_pin"):
             value: SecretStr | None = getattr(self, name)
             if value is not None and _is_placeholder(value):
                 problems.append(f"EVAULT_{name.upper()} is a placeholder")
@@ -302,6 +361,24 @@ class Settings(BaseSettings):
                 + "; ".join(problems)
                 + " (run `evault demo` for the embedded demo)"
             )
+
+
+def read_pin(pin: SecretStr | None, pin_file: Path | None, setting: str) -> str:
+    """A token's PIN given in ``setting`` or in the file named by ``setting``_FILE (first
+    line); :class:`ConfigError` when neither, or the file is unreadable or empty."""
+    if pin is not None:
+        return pin.get_secret_value()
+    if pin_file is None:
+        raise ConfigError(f"{setting} is not set (nor {setting}_FILE)")
+    try:
+        text = pin_file.read_bytes().decode("utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {setting}_FILE {pin_file}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{setting}_FILE {pin_file} is not UTF-8 text") from None
+    if not text:
+        raise ConfigError(f"{setting}_FILE {pin_file} is empty")
+    return text
 
 
 def _is_placeholder(secret: SecretStr) -> bool:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from signing.copies.appearance import LOG_PROOF_FILENAME
 from signing.copies.maker import INFO_KEYS
 from signing.errors import LogVerificationError
-from signing.transparency import CopyLogProof, LogVerifier
+from signing.transparency import CopyLogProof, LogKeyring, LogVerifier
 from signing.transparency.copy_proof import TLOG_PROOF_FILENAME
 
 __all__ = [
@@ -115,7 +115,7 @@ def _forms(files: dict[str, bytes]) -> str:
 
 
 def check_copy_log_proof(
-    pdf: bytes, verifier: LogVerifier, *, origin: str | None = None
+    pdf: bytes, verifier: LogVerifier | LogKeyring, *, origin: str | None = None
 ) -> LogProofCheck:
     """Find, verify and match the copy's log proof; never raises for a bad file."""
     files, copy_id = _read(pdf)

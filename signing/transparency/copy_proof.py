@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from signing.errors import LogFormatError, LogVerificationError
-from signing.transparency.checkpoint import LogVerifier, SignedCheckpoint
+from signing.transparency.checkpoint import LogKeyring, LogVerifier, SignedCheckpoint
 from signing.transparency.event import LogEvent
 from signing.transparency.merkle import HASH_SIZE, leaf_hash
 from signing.transparency.note import b64decode
@@ -184,7 +184,9 @@ class CopyLogProof:
             inclusion_proof=tuple(b64decode(h, "tlog-proof: a proof hash") for h in lines[3:]),
         )
 
-    def verify(self, verifier: LogVerifier, *, origin: str | None = None) -> VerifiedCopyLogProof:
+    def verify(
+        self, verifier: LogVerifier | LogKeyring, *, origin: str | None = None
+    ) -> VerifiedCopyLogProof:
         """Check everything offline; raise :class:`LogVerificationError` when anything fails."""
         signed = verifier.verify(self.checkpoint, origin=origin)
         event = LogEvent.from_leaf_data(self.leaf)
