@@ -71,7 +71,7 @@ def _register(app: typer.Typer) -> None:
         Prints how to log in and call the API and writes it to DATA/demo-credentials.json.
         Run again on the same directory: it reuses what is there.
         """
-        from api.demo import instructions, prepare_demo
+        from api.demo import instructions, prepare_demo, serving_settings
         from signing.errors import SigningError
         from vault.errors import VaultError
         from vault.settings import load_settings
@@ -87,23 +87,16 @@ def _register(app: typer.Typer) -> None:
         except (VaultError, SigningError) as exc:
             fail(str(exc))
         typer.echo(instructions(summary))
-        if summary.hsm is not None and summary.hsm.fallback is not None:
-            typer.echo(
-                f"evault demo: the vault's seal key is a file, not in an HSM: "
-                f"{summary.hsm.fallback}",
-                err=True,
-            )
+        if summary.hsm_note:
+            typer.echo(summary.hsm_note, err=True)
         if no_serve:
             return
         import uvicorn
 
         from api.app import create_app
-        from api.demo_hsm import activate
 
-        if summary.hsm is not None:
-            activate(summary.hsm)
         try:
-            app = create_app(summary.settings or settings)
+            app = create_app(serving_settings(summary))
         except VaultError as exc:
             fail(str(exc))
         uvicorn.run(app, host=host, port=port, access_log=False)

@@ -36,7 +36,7 @@ from schemas.license_id import LicenseId
 from vault.errors import ConfigError
 from vault.settings import Settings
 
-__all__ = ["DemoSummary", "prepare_demo"]
+__all__ = ["DemoSummary", "prepare_demo", "serving_settings"]
 
 CREDENTIALS_FILE = "demo-credentials.json"
 SAMPLES_DIR = "samples"
@@ -201,6 +201,24 @@ class DemoSummary:
     """The settings to serve the demo with (the seal key in SoftHSM2 when there is one)."""
     hsm: DemoHsm | None = None
     """Where the vault's seal key is (:mod:`api.demo_hsm`)."""
+
+    @property
+    def hsm_note(self) -> str | None:
+        """The line for stderr when the seal key is a file because SoftHSM2 is missing."""
+        if self.hsm is None or self.hsm.fallback is None:
+            return None
+        return f"evault demo: the vault's seal key is a file, not in an HSM: {self.hsm.fallback}"
+
+
+def serving_settings(summary: DemoSummary) -> Settings:
+    """The settings to serve the prepared demo with; points this process's SoftHSM2 at the
+    demo's token first when the seal key is there."""
+    from api.demo_hsm import activate
+
+    if summary.hsm is not None:
+        activate(summary.hsm)
+    assert summary.settings is not None
+    return summary.settings
 
 
 def _pki(settings: Settings) -> Any:

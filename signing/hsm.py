@@ -100,29 +100,42 @@ def _refuse_existing(session: Any, label: str) -> None:
         raise KeySourceError(f"the token already holds an object labelled {label!r}")
 
 
-def generate_seal_key(session: Any, label: str) -> ec.EllipticCurvePublicKey:
-    """Generate an EC P-256 seal key labelled ``label`` in the token; its public key."""
+def _generate_pair(
+    session: Any, label: str, key_type: Any, curve: str, mechanism: Any, what: str
+) -> Any:
+    """Generate a key pair of ``key_type`` on ``curve`` (an OID) in the token; its public
+    key object. The private key is sensitive and never extractable."""
     pkcs11 = _pkcs11()
-    from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
+    from pkcs11.util.ec import encode_named_curve_parameters
 
     _refuse_existing(session, label)
     try:
         params = session.create_domain_parameters(
-            pkcs11.KeyType.EC,
-            {pkcs11.Attribute.EC_PARAMS: encode_named_curve_parameters(_P256_OID)},
+            key_type,
+            {pkcs11.Attribute.EC_PARAMS: encode_named_curve_parameters(curve)},
             local=True,
         )
         public, _private = params.generate_keypair(
-            store=True, label=label, private_template=_private_template(pkcs11)
+            store=True,
+            label=label,
+            mechanism=mechanism,
+            private_template=_private_template(pkcs11),
         )
-        der = encode_ec_public_key(public)
     except Exception as exc:
         raise KeySourceError(
-            f"the token cannot generate an EC P-256 key: {type(exc).__name__} {exc}".rstrip()
+            f"the token cannot generate {what}: {type(exc).__name__} {exc}".rstrip()
         ) from None
-    from cryptography.hazmat.primitives.serialization import load_der_public_key
+    return public
 
-    key = load_der_public_key(der)
+
+def generate_seal_key(session: Any, label: str) -> ec.EllipticCurvePublicKey:
+    """Generate an EC P-256 seal key labelled ``label`` in the token; its public key."""
+    pkcs11 = _pkcs11()
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+    from pkcs11.util.ec import encode_ec_public_key
+
+    public = _generate_pair(session, label, pkcs11.KeyType.EC, _P256_OID, None, "an EC P-256 key")
+    key = load_der_public_key(encode_ec_public_key(public))
     assert isinstance(key, ec.EllipticCurvePublicKey)
     return key
 
@@ -130,26 +143,14 @@ def generate_seal_key(session: Any, label: str) -> ec.EllipticCurvePublicKey:
 def generate_log_key(session: Any, label: str) -> Ed25519PublicKey:
     """Generate an Ed25519 log key labelled ``label`` in the token; its public key."""
     pkcs11 = _pkcs11()
-    from pkcs11.util.ec import encode_named_curve_parameters
-
-    _refuse_existing(session, label)
-    try:
-        params = session.create_domain_parameters(
-            pkcs11.KeyType.EC_EDWARDS,
-            {pkcs11.Attribute.EC_PARAMS: encode_named_curve_parameters(_ED25519_OID)},
-            local=True,
-        )
-        public, _private = params.generate_keypair(
-            store=True,
-            label=label,
-            mechanism=pkcs11.Mechanism.EC_EDWARDS_KEY_PAIR_GEN,
-            private_template=_private_template(pkcs11),
-        )
-    except Exception as exc:
-        raise KeySourceError(
-            "the token cannot generate an Ed25519 key (CKM_EC_EDWARDS_KEY_PAIR_GEN): "
-            f"{type(exc).__name__} {exc}".rstrip()
-        ) from None
+    public = _generate_pair(
+        session,
+        label,
+        pkcs11.KeyType.EC_EDWARDS,
+        _ED25519_OID,
+        pkcs11.Mechanism.EC_EDWARDS_KEY_PAIR_GEN,
+        "an Ed25519 key (CKM_EC_EDWARDS_KEY_PAIR_GEN)",
+    )
     return _ed25519_public(public)
 
 

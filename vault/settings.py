@@ -247,34 +247,50 @@ class Settings(BaseSettings):
         demo mode only); PKCS#11 needs the token and key labels, EVAULT_SEAL_CERTIFICATES
         and the PIN in exactly one of EVAULT_SEAL_PKCS11_PIN and EVAULT_SEAL_PKCS11_PIN_FILE.
         """
-        pkcs11 = {
-            "EVAULT_SEAL_PKCS11_TOKEN": self.seal_pkcs11_token,
-            "EVAULT_SEAL_PKCS11_KEY": self.seal_pkcs11_key,
-            "EVAULT_SEAL_CERTIFICATES": self.seal_certificates,
-        }
-        pins = {
-            "EVAULT_SEAL_PKCS11_PIN": self.seal_pkcs11_pin,
-            "EVAULT_SEAL_PKCS11_PIN_FILE": self.seal_pkcs11_pin_file,
-        }
-        if self.seal_pkcs11_module is None:
-            stray = [name for name, value in {**pkcs11, **pins}.items() if value is not None]
+        return self._key_problem(
+            what="seal key",
+            module=("EVAULT_SEAL_PKCS11_MODULE", self.seal_pkcs11_module),
+            file=("EVAULT_SEAL_PKCS12", self.seal_pkcs12),
+            needed={
+                "EVAULT_SEAL_PKCS11_TOKEN": self.seal_pkcs11_token,
+                "EVAULT_SEAL_PKCS11_KEY": self.seal_pkcs11_key,
+                "EVAULT_SEAL_CERTIFICATES": self.seal_certificates,
+            },
+            pins={
+                "EVAULT_SEAL_PKCS11_PIN": self.seal_pkcs11_pin,
+                "EVAULT_SEAL_PKCS11_PIN_FILE": self.seal_pkcs11_pin_file,
+            },
+            absent="no seal key: set EVAULT_SEAL_PKCS12 or EVAULT_SEAL_PKCS11_MODULE",
+        )
+
+    def _key_problem(
+        self,
+        *,
+        what: str,
+        module: tuple[str, Any],
+        file: tuple[str, Any],
+        needed: dict[str, Any],
+        pins: dict[str, Any],
+        absent: str,
+    ) -> str | None:
+        """The first problem of a key given as a file or in an HSM (``module``), or None:
+        never both, PKCS#11 with everything ``needed`` and exactly one of ``pins``; neither
+        is ``absent`` outside demo mode."""
+        module_name, module_value = module
+        if module_value is None:
+            stray = [name for name, value in {**needed, **pins}.items() if value is not None]
             if stray:
-                return f"{stray[0]} is set but EVAULT_SEAL_PKCS11_MODULE is not"
-            if self.seal_pkcs12 is None and not self.is_demo:
-                return "no seal key: set EVAULT_SEAL_PKCS12 or EVAULT_SEAL_PKCS11_MODULE"
+                return f"{stray[0]} is set but {module_name} is not"
+            if file[1] is None and not self.is_demo:
+                return absent
             return None
-        if self.seal_pkcs12 is not None:
-            return (
-                "EVAULT_SEAL_PKCS12 and EVAULT_SEAL_PKCS11_MODULE are both set: give one seal key"
-            )
-        missing = [name for name, value in pkcs11.items() if not value]
+        if file[1] is not None:
+            return f"{file[0]} and {module_name} are both set: give one {what}"
+        missing = [name for name, value in needed.items() if not value]
         if missing:
-            return f"{missing[0]} is not set (the PKCS#11 seal key needs it)"
+            return f"{missing[0]} is not set (the PKCS#11 {what} needs it)"
         if sum(value is not None for value in pins.values()) != 1:
-            return (
-                "give the token's PIN in exactly one of EVAULT_SEAL_PKCS11_PIN and "
-                "EVAULT_SEAL_PKCS11_PIN_FILE"
-            )
+            return "give the token's PIN in exactly one of {} and {}".format(*pins)
         return None
 
     def seal_pin(self) -> str:
@@ -292,32 +308,20 @@ class Settings(BaseSettings):
         data_dir, in demo mode only); PKCS#11 needs the token and key labels and the PIN in
         exactly one of EVAULT_LOG_PKCS11_PIN and EVAULT_LOG_PKCS11_PIN_FILE.
         """
-        labels = {
-            "EVAULT_LOG_PKCS11_TOKEN": self.log_pkcs11_token,
-            "EVAULT_LOG_PKCS11_KEY": self.log_pkcs11_key,
-        }
-        pins = {
-            "EVAULT_LOG_PKCS11_PIN": self.log_pkcs11_pin,
-            "EVAULT_LOG_PKCS11_PIN_FILE": self.log_pkcs11_pin_file,
-        }
-        if self.log_pkcs11_module is None:
-            stray = [name for name, value in {**labels, **pins}.items() if value is not None]
-            if stray:
-                return f"{stray[0]} is set but EVAULT_LOG_PKCS11_MODULE is not"
-            if self.log_key is None and not self.is_demo:
-                return "EVAULT_LOG_KEY is not set (or EVAULT_LOG_PKCS11_MODULE for an HSM)"
-            return None
-        if self.log_key is not None:
-            return "EVAULT_LOG_KEY and EVAULT_LOG_PKCS11_MODULE are both set: give one log key"
-        missing = [name for name, value in labels.items() if not value]
-        if missing:
-            return f"{missing[0]} is not set (the PKCS#11 log key needs it)"
-        if sum(value is not None for value in pins.values()) != 1:
-            return (
-                "give the token's PIN in exactly one of EVAULT_LOG_PKCS11_PIN and "
-                "EVAULT_LOG_PKCS11_PIN_FILE"
-            )
-        return None
+        return self._key_problem(
+            what="log key",
+            module=("EVAULT_LOG_PKCS11_MODULE", self.log_pkcs11_module),
+            file=("EVAULT_LOG_KEY", self.log_key),
+            needed={
+                "EVAULT_LOG_PKCS11_TOKEN": self.log_pkcs11_token,
+                "EVAULT_LOG_PKCS11_KEY": self.log_pkcs11_key,
+            },
+            pins={
+                "EVAULT_LOG_PKCS11_PIN": self.log_pkcs11_pin,
+                "EVAULT_LOG_PKCS11_PIN_FILE": self.log_pkcs11_pin_file,
+            },
+            absent="EVAULT_LOG_KEY is not set (or EVAULT_LOG_PKCS11_MODULE for an HSM)",
+        )
 
     def check_production(self) -> None:
         """Refuse to run in production with a missing, short or placeholder secret."""

@@ -24,22 +24,11 @@ from signing.pki import DemoPKI
 from signing.transparency import LogSigner
 from signing.trust import TrustBundle
 from signing.verify import Verifier
+from tests.helpers.copyable import copyable_license
 from tests.helpers.pki_server import PkiServer
 from tests.helpers.softhsm import SoftHsmToken, softhsm_token
-from tests.vault.licenses import (
-    CITIZEN_TYPE,
-    license_pdf,
-    make_catalog,
-    metadata,
-    verifier,
-)
-from vault.bootstrap import open_vault
 from vault.cli import build_app
 from vault.errors import ConfigError
-from vault.migrations import upgrade
-from vault.services import catalog
-from vault.services.credentials import set_scopes
-from vault.services.intake import ingest
 from vault.settings import Settings, load_settings
 
 USE = {"purpose": "住房保障资格审核"}
@@ -115,31 +104,6 @@ def _cli(*args: str) -> Any:
     return CliRunner().invoke(app, list(args))
 
 
-def _license(settings: Settings) -> tuple[str, int]:
-    """One license in a new vault and the housing department allowed to copy it."""
-    upgrade(settings.resolved_database_url)
-    vault = open_vault(settings, verifier=verifier(), upgrade=False)
-    with vault.session() as session:
-        cat = make_catalog(session)
-        license_type = catalog.get_license_type(session=session, code=CITIZEN_TYPE)
-        catalog.grant_standing_permission(
-            session=session, department_id=cat.housing, license_type_id=license_type.id
-        )
-        set_scopes(session=session, department_id=cat.housing, scopes=["licenses:use"])
-        session.commit()
-        license_id = ingest(
-            session=session,
-            blobs=vault.blobs,
-            verifier=verifier(),
-            crypto=vault.crypto,
-            metadata=metadata(1),
-            pdf=license_pdf(1),
-            pushed_by_department_id=cat.market,
-        ).license.public_id
-    vault.close()
-    return license_id, cat.housing
-
-
 def _copy_and_checkpoint(
     settings: Settings, license_id: str, housing: int, case_no: str
 ) -> tuple[bytes, str]:
@@ -187,7 +151,7 @@ def test_seal_and_log_keys_rotate_and_old_copies_and_checkpoints_still_verify(
     pki = server.publish()
     values = _values(tmp_path, server, pki, token)
     settings_a = load_settings(**values)
-    license_id, housing = _license(settings_a)
+    license_id, housing = copyable_license(settings_a)
     copy_a, checkpoint_a = _copy_and_checkpoint(settings_a, license_id, housing, "ZJ-A")
 
     _environment(monkeypatch, values)
@@ -234,8 +198,8 @@ def test_seal_and_log_keys_rotate_and_old_copies_and_checkpoints_still_verify(
     (tmp_path / "a.txt").write_text(checkpoint_a)
     (tmp_path / "b.txt").write_text(checkpoint_b)
     exported_path = str(tmp_path / "exported.json")
-    verified = _cli("verify", str(tmp_path / "a.pdf"), str(tmp_path / "b.pdf"),
-                    "--trust", exported_path, "--log-key", exported_path)  # fmt: skip
+    copies = [str(tmp_path / "a.pdf"), str(tmp_path / "b.pdf")]
+    verified = _cli("verify", *copies, "--trust", exported_path, "--log-key", exported_path)
     assert verified.exit_code == 0, verified.output
     exported_log = _cli("log", "export", "--out", str(tmp_path / "log"))
     assert exported_log.exit_code == 0, exported_log.output
@@ -293,3 +257,24 @@ def test_rotation_refuses_what_would_break_verification(
     same = _cli("keys", "log-rotate", "--new-key", str(tmp_path / "log-a.pub"))
     assert same.exit_code == 2 and "is the log's current key" in same.output
     assert (tmp_path / "bundle.json").read_bytes() == before
+
+
+def test_trust_export_builds_a_bundle_with_previous_seals_and_log_keys(tmp_path: Path) -> None:
+    from tests.helpers.pki import demo_pki
+
+    pki = demo_pki()
+    other = DemoPKI.generate(seed=b"an earlier seal", departments=[], now=pki.now)
+    (tmp_path / "root.pem").write_bytes(_pem(pki.root.certificate))
+    (tmp_path / "old.pem").write_bytes(_pem(other.vault_seal.certificate))
+    vkey = LogSigner.generate("vault.test/log").verifier().vkey()
+    (tmp_path / "log.vkey").write_text(vkey + "\n")
+    args = ["trust", "export", "--root", str(tmp_path / "root.pem")]
+    args += ["--previous-vault-seal", str(tmp_path / "old.pem")]
+    args += ["--log-key", str(tmp_path / "log.vkey"), "--out", str(tmp_path / "b.json")]
+    done = _cli(*args)
+    assert done.exit_code == 0, done.output
+    bundle = TrustBundle.load(tmp_path / "b.json")
+    assert bundle.version == 2 and bundle.log_keys == (vkey,)
+    assert bundle.previous_vault_seals == (other.vault_seal.certificate.public_bytes(Encoding.DER),)
+    bad = _cli("trust", "export", "--root", str(tmp_path / "root.pem"), "--log-key", "nope")
+    assert bad.exit_code == 2 and "--log-key nope: a log vkey is" in bad.output

@@ -21,10 +21,7 @@ __all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
-    keys_app = typer.Typer(
-        help="Holder keys, the vault's seal key and the log key: which are in use, and their "
-        "rotation."
-    )
+    keys_app = typer.Typer(help="Holder, seal and log keys: which are in use, their rotation.")
     app.add_typer(keys_app, name="keys")
     register_signing_keys(keys_app)
 

@@ -128,8 +128,8 @@ def register(app: typer.Typer) -> None:
         log_key: str | None = typer.Option(
             None,
             "--log-key",
-            help="the transparency log's public key (PEM file, vkey file or vkey): also "
-            "check that a certified copy was logged",
+            help="the transparency log's public key (PEM file, vkey file or vkey, or a trust "
+            "bundle: every log key it lists): also check that a certified copy was logged",
         ),
     ) -> None:
         """Verify the seals on PDF or OFD files, offline. Exit 0 passed, 1 failed, 3
