@@ -39,10 +39,12 @@ def _register(app: typer.Typer) -> None:
         try:
             settings = load_settings()
             settings.check_production()
-            if not settings.is_demo:  # the seal too, before any worker starts
+            if not settings.is_demo:  # the seal and log keys too, before any worker starts
                 from api.sealing import copy_renderer_from_settings
+                from vault.audit_log import load_log_key
 
                 copy_renderer_from_settings(settings).close()
+                load_log_key(settings).close()
         except VaultError as exc:
             fail(str(exc))
         uvicorn.run(

@@ -332,6 +332,12 @@ class LogSigner:
         self._name = check_key_name(name)
         self._previous = tuple(previous)
 
+    def close(self) -> None:
+        """Release the key (an HSM session: it cannot sign afterwards; a key in memory: no-op)."""
+        close = getattr(self._key, "close", None)
+        if callable(close):
+            close()
+
     def with_previous(self, previous: Sequence[LogVerifier]) -> LogSigner:
         """This key, knowing the keys the log signed with before it."""
         return LogSigner(self._key, self._name, previous)

@@ -278,3 +278,25 @@ def test_trust_export_builds_a_bundle_with_previous_seals_and_log_keys(tmp_path:
     assert bundle.previous_vault_seals == (other.vault_seal.certificate.public_bytes(Encoding.DER),)
     bad = _cli("trust", "export", "--root", str(tmp_path / "root.pem"), "--log-key", "nope")
     assert bad.exit_code == 2 and "--log-key nope: a log vkey is" in bad.output
+
+
+def test_serve_refuses_an_unusable_log_key_in_one_line(
+    tmp_path: Path, server: PkiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = softhsm_token()
+    values = _values(tmp_path, server, server.publish(), token)
+    hsm_log = {
+        "log_key": None,
+        "log_pkcs11_module": token.module,
+        "log_pkcs11_token": token.token_label,
+        "log_pkcs11_key": "absent",
+        "log_pkcs11_pin_file": tmp_path / "pin",
+    }
+    _environment(monkeypatch, {**values, **hsm_log})
+    result = _cli("serve")
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "evault: the log key is unusable: no usable Ed25519 key 'absent' on PKCS#11 token "
+        "'evault': "
+    )
+    assert result.output.count("\n") == 1
