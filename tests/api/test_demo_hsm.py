@@ -134,16 +134,35 @@ def test_the_demo_seals_copies_with_its_key_in_softhsm2(
     assert vault_seal.indication == "TOTAL_PASSED" and vault_seal.pades_level == "B-LT"
     assert vault_seal.signer_fingerprint == hsm_seal.fingerprint(hashes.SHA256()).hex()
 
-    pdfsig = require_tool("pdfsig")
-    path = tmp_path / "copy.pdf"
-    path.write_bytes(pdf)
-    out = subprocess.run(
-        [pdfsig, str(path)], capture_output=True, text=True, timeout=120, check=False
-    ).stdout
+    out = _pdfsig(pdf, bundle.roots[0], tmp_path)
     first, second = out.split("Signature #2:")
     for part in (first, second):
         assert "Signature Validation: Signature is Valid." in part
+        assert "Certificate Validation: Certificate is Trusted." in part
     assert "Total document signed" in second
+
+
+def _pdfsig(pdf: bytes, root_der: bytes, work: Path) -> str:
+    """poppler's pdfsig on ``pdf``, with an NSS database trusting only the demo's root."""
+    pdfsig, certutil = require_tool("pdfsig"), require_tool("certutil")
+    db = work / "nss"
+    db.mkdir()
+    subprocess.run(
+        [certutil, "-N", "-d", f"sql:{db}", "--empty-password"], capture_output=True, check=True
+    )
+    root = x509.load_der_x509_certificate(root_der).public_bytes(Encoding.PEM)
+    (db / "root.pem").write_bytes(root)
+    trust = [certutil, "-A", "-d", f"sql:{db}", "-n", "demo-root", "-t", "CT,C,C"]
+    subprocess.run([*trust, "-i", str(db / "root.pem")], capture_output=True, check=True)
+    (work / "copy.pdf").write_bytes(pdf)
+    done = subprocess.run(
+        [pdfsig, "-nssdir", f"sql:{db}", str(work / "copy.pdf")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return done.stdout
 
 
 _PROTECTION = """
