@@ -16,6 +16,8 @@ again before they run out (``signing.revocation.CrlRefresher``).
 
 Demo mode without a seal key: the demo PKI written by ``evault demo`` into ``DATA_DIR/pki``
 (its password in ``DATA_DIR/keys/pki_password.hex``), with the in-process TSA of that PKI.
+Demo mode with a seal key but no ``EVAULT_TSA_URL`` (``evault demo`` with SoftHSM2, whose
+token holds the seal key, :mod:`api.demo_hsm`): that key, with the demo PKI's TSA and CRLs.
 
 Every problem surfaces as one :class:`vault.errors.ConfigError` saying what is wrong when
 the sealer is built; an API that opens its own vault in production builds it at start
@@ -93,20 +95,6 @@ def _read(path: Path, what: str) -> bytes:
         raise ConfigError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
 
 
-def _pin(settings: Settings) -> str:
-    if settings.seal_pkcs11_pin is not None:
-        return settings.seal_pkcs11_pin.get_secret_value()
-    assert settings.seal_pkcs11_pin_file is not None  # Settings.seal_key_problem
-    path = settings.seal_pkcs11_pin_file
-    try:
-        pin = _read(path, "EVAULT_SEAL_PKCS11_PIN_FILE").decode("utf-8").rstrip("\r\n")
-    except UnicodeDecodeError:
-        raise ConfigError(f"EVAULT_SEAL_PKCS11_PIN_FILE {path} is not UTF-8 text") from None
-    if not pin:
-        raise ConfigError(f"EVAULT_SEAL_PKCS11_PIN_FILE {path} is empty")
-    return pin
-
-
 def _certificates(path: Path) -> list[x509.Certificate]:
     data = _read(path, "EVAULT_SEAL_CERTIFICATES")
     try:
@@ -133,13 +121,13 @@ def _key_source(settings: Settings) -> KeySource | None:
         module=settings.seal_pkcs11_module,
         token_label=settings.seal_pkcs11_token,
         key_label=settings.seal_pkcs11_key,
-        pin=_pin(settings),
+        pin=settings.seal_pin(),
         certificate=leaf,
         chain=chain,
     )
 
 
-def _demo_renderer(settings: Settings) -> VaultCopyRenderer:
+def _demo_renderer(settings: Settings, key: KeySource | None = None) -> VaultCopyRenderer:
     from signing.copies.maker import CopyMaker
     from signing.keys import LocalKeySource
     from signing.pki import DemoPKI
@@ -147,7 +135,7 @@ def _demo_renderer(settings: Settings) -> VaultCopyRenderer:
     from signing.timestamps import EmbeddedTSA
 
     pki = DemoPKI.load(demo_pki_dir(settings), demo_pki_password(settings))
-    source = LocalKeySource(
+    source = key or LocalKeySource(
         certificate=pki.vault_seal.certificate,
         private_key=pki.vault_seal.private_key,
         chain=pki.chain,
@@ -155,7 +143,8 @@ def _demo_renderer(settings: Settings) -> VaultCopyRenderer:
     tsa = EmbeddedTSA(
         certificate=pki.tsa.certificate, private_key=pki.tsa.private_key, chain=pki.chain
     )
-    return VaultCopyRenderer(CopyMaker(Sealer(source, timestamper=tsa, crls=pki.crls())))
+    sealer = Sealer(source, timestamper=tsa, crls=pki.crls())
+    return VaultCopyRenderer(CopyMaker(sealer), key_source=key)
 
 
 def _renderer(settings: Settings, key: KeySource) -> VaultCopyRenderer:
@@ -189,8 +178,8 @@ def copy_renderer_from_settings(settings: Settings) -> VaultCopyRenderer:
     key: KeySource | None = None
     try:
         key = _key_source(settings)
-        if key is None:
-            return _demo_renderer(settings)
+        if key is None or (settings.is_demo and not settings.tsa_url):
+            return _demo_renderer(settings, key)
         return _renderer(settings, key)
     except BaseException as exc:
         with contextlib.suppress(Exception):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from signing.copies.appearance import LOG_PROOF_FILENAME
 from signing.copies.maker import INFO_KEYS
 from signing.errors import LogVerificationError
-from signing.transparency import CopyLogProof, LogVerifier
+from signing.transparency import CopyLogProof, LogKeyring, LogVerifier
 from signing.transparency.copy_proof import TLOG_PROOF_FILENAME
 from signing.transparency.cosignature import CosignatureVerifier
 
@@ -120,7 +120,7 @@ def _forms(files: dict[str, bytes]) -> str:
 
 def check_copy_log_proof(
     pdf: bytes,
-    verifier: LogVerifier,
+    verifier: LogVerifier | LogKeyring,
     *,
     origin: str | None = None,
     witnesses: Sequence[CosignatureVerifier] = (),

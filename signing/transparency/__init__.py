@@ -21,7 +21,13 @@ its subclass :class:`signing.errors.LogFormatError`).
 """
 
 from signing.transparency.audit import AuditProblem, AuditResult, ExportedEntry, audit_entries
-from signing.transparency.checkpoint import Checkpoint, LogSigner, LogVerifier, SignedCheckpoint
+from signing.transparency.checkpoint import (
+    Checkpoint,
+    LogKeyring,
+    LogSigner,
+    LogVerifier,
+    SignedCheckpoint,
+)
 from signing.transparency.copy_proof import (
     COPY_LOG_PROOF_FILENAME,
     COPY_LOG_PROOF_FORMAT,
@@ -50,6 +56,7 @@ __all__ = [
     "CopyLogProof",
     "ExportedEntry",
     "LogEvent",
+    "LogKeyring",
     "LogSigner",
     "LogVerifier",
     "MerkleTree",

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from signing.errors import LogFormatError, LogVerificationError
-from signing.transparency.checkpoint import LogVerifier, SignedCheckpoint
+from signing.transparency.checkpoint import LogKeyring, LogVerifier, SignedCheckpoint
 from signing.transparency.cosignature import Cosignature, CosignatureVerifier, verify_cosignatures
 from signing.transparency.event import LogEvent
 from signing.transparency.merkle import HASH_SIZE, leaf_hash
@@ -190,7 +190,7 @@ class CopyLogProof:
 
     def verify(
         self,
-        verifier: LogVerifier,
+        verifier: LogVerifier | LogKeyring,
         *,
         origin: str | None = None,
         witnesses: Sequence[CosignatureVerifier] = (),

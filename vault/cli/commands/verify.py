@@ -154,8 +154,8 @@ def register(app: typer.Typer) -> None:
         log_key: str | None = typer.Option(
             None,
             "--log-key",
-            help="the transparency log's public key (PEM file, vkey file or vkey): also "
-            "check that a certified copy was logged",
+            help="the transparency log's public key (PEM file, vkey file or vkey, or a trust "
+            "bundle: every log key it lists): also check that a certified copy was logged",
         ),
         witness_key: list[str] = typer.Option(
             [],
