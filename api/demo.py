@@ -271,11 +271,13 @@ def _trust_bundle(settings: Settings, pki: Any, seal: Any, sm2: Any) -> Path:
     log_vkey = load_log_key(settings).verifier().vkey()
     previous: list[bytes] = []
     log_keys = [log_vkey]
+    ofd = sm2_trust(sm2)
     if path.is_file():
         old = TrustBundle.load(path)
         previous = [*([old.vault_seal] if old.vault_seal else []), *old.previous_vault_seals]
         log_keys += old.log_keys
-    ofd = sm2_trust(sm2)
+        if set(ofd["roots"]) <= set(old.roots) and old.crls:
+            ofd["crls"] = list(old.crls)  # SM2 signs afresh each time: keep the CRLs issued
     bundle = TrustBundle.from_certificates(
         roots=[pki.root.certificate, *ofd["roots"]],
         intermediates=[pki.issuing_ca.certificate, *ofd["intermediates"]],
