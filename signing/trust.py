@@ -11,13 +11,15 @@ A bundle is one JSON file (UTF-8), self-describing and readable by people::
       "intermediates": [...same shape...],
       "vault_seal":    {...same shape...} | null,
       "crls":          [{"issuer": "...", "sha256": "<hex>", "pem": "-----BEGIN X509 CRL-----..."}],
+      "credential_keys": [{"kty": "EC", "crv": "P-256", "x": "...", "y": "...", "kid": "..."}],
       "fingerprint":   "sha256:<hex>"
     }
 
 The fingerprint is the SHA-256 of the *canonical content*: the compact JSON (sorted keys,
 no spaces, ASCII) of ``{"format", "version", "roots", "intermediates", "vault_seal",
 "crls"}`` where every certificate and CRL is its DER encoding in base64, in the order of
-the file. Subjects, per-item hashes, the description and PEM line wrapping are not part of
+the file, plus ``"credential_keys"`` (the public JWKs, ``kty crv x y kid`` only) when the
+bundle has any (so a bundle without them keeps the fingerprint it always had). Subjects, per-item hashes, the description and PEM line wrapping are not part of
 it; they are checked against the DER on load. An auditor pins the fingerprint: the same
 fingerprint means the same trust decisions.
 
@@ -156,6 +158,9 @@ class TrustBundle:
     """DER of the vault's own seal certificate (what certified copies are sealed with)."""
     crls: tuple[bytes, ...] = ()
     """DER of CRLs shipped with the bundle, used besides the revocation data in each file."""
+    credential_keys: tuple[dict[str, str], ...] = ()
+    """Public JWKs (ES256, with ``kid``) of the vault's credential keys: what signs SD-JWT
+    VCs and their status list tokens (:mod:`signing.credentials`)."""
     version: int = BUNDLE_VERSION
     """Format version of the bundle."""
     description: str = "evault trust bundle"
@@ -183,6 +188,9 @@ class TrustBundle:
             else None
         )
         self._cache["crls"] = [_parse_crl(d, what=f"CRL #{i + 1}") for i, d in enumerate(self.crls)]
+        object.__setattr__(
+            self, "credential_keys", tuple(_credential_jwk(k, i) for i, k in enumerate(self.credential_keys))
+        )
 
     # -- construction -------------------------------------------------------------------
 
@@ -195,6 +203,7 @@ class TrustBundle:
         vault_seal: CertificateLike | None = None,
         crls: Iterable[CertificateLike] = (),
         description: str = "evault trust bundle",
+        credential_keys: Iterable[dict[str, Any]] = (),
     ) -> TrustBundle:
         """Build a bundle from certificates and CRLs (DER/PEM bytes, cryptography or asn1crypto
         objects). Duplicates are dropped, order is kept."""
@@ -211,6 +220,7 @@ class TrustBundle:
             vault_seal=_der_of(vault_seal, what="vault seal") if vault_seal is not None else None,
             crls=dedupe(crls, "CRL"),
             description=description,
+            credential_keys=tuple(credential_keys),
         )
 
     @classmethod
@@ -255,6 +265,7 @@ class TrustBundle:
                 else None
             ),
             crls=items("crls", "X509 CRL"),
+            credential_keys=_credential_keys(doc.get("credential_keys", [])),
             version=version,
             description=str(doc.get("description", "")),
         )
@@ -280,6 +291,8 @@ class TrustBundle:
             "vault_seal": base64.b64encode(self.vault_seal).decode() if self.vault_seal else None,
             "crls": b64(self.crls),
         }
+        if self.credential_keys:
+            content["credential_keys"] = list(self.credential_keys)
         return json.dumps(
             content, sort_keys=True, separators=(",", ":"), ensure_ascii=True
         ).encode()
@@ -324,6 +337,8 @@ class TrustBundle:
             ],
             "fingerprint": self.fingerprint,
         }
+        if self.credential_keys:
+            doc["credential_keys"] = list(self.credential_keys)
         return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
     # -- parsed views and validation ----------------------------------------------------
@@ -445,3 +460,25 @@ def _item_der(entry: Any, key: str, index: int, label: str) -> bytes:
     ):
         raise TrustError(f"{where}: its sha256 does not match its PEM content")
     return der
+
+
+def _credential_keys(raw: Any) -> tuple[dict[str, str], ...]:
+    if not isinstance(raw, list):
+        raise TrustError('trust bundle "credential_keys" must be a list')
+    return tuple(raw)
+
+
+def _credential_jwk(value: Any, index: int) -> dict[str, str]:
+    """A credential key as kept in a bundle: a P-256 public JWK with its ``kid``."""
+    from signing.credentials.keys import public_jwk
+    from signing.errors import CredentialError
+
+    try:
+        key = public_jwk(value)
+    except CredentialError as exc:
+        raise TrustError(f"trust bundle credential key #{index + 1}: {exc}") from None
+    kid = value.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise TrustError(f"trust bundle credential key #{index + 1} has no kid")
+    exported: dict[str, str] = key.export_public(as_dict=True)
+    return {"kty": "EC", "crv": "P-256", "x": exported["x"], "y": exported["y"], "kid": kid}
