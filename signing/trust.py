@@ -189,7 +189,9 @@ class TrustBundle:
         )
         self._cache["crls"] = [_parse_crl(d, what=f"CRL #{i + 1}") for i, d in enumerate(self.crls)]
         object.__setattr__(
-            self, "credential_keys", tuple(_credential_jwk(k, i) for i, k in enumerate(self.credential_keys))
+            self,
+            "credential_keys",
+            tuple(_credential_jwk(k, i) for i, k in enumerate(self.credential_keys)),
         )
 
     # -- construction -------------------------------------------------------------------

@@ -131,6 +131,12 @@ class Settings(BaseSettings):
     log_key: Path | None = Field(
         default=None, description="transparency log's Ed25519 key, PEM; demo: data_dir"
     )
+    credential_key: Path | None = Field(
+        default=None,
+        description="the ES256 (P-256) key, PEM, that signs holders' SD-JWT credentials and "
+        "their status lists; unset in production: no credentials are issued; demo: generated "
+        "under data_dir/keys",
+    )
     intake_require_revocation: bool = Field(
         default=True,
         description="refuse a pushed seal whose revocation status is unknown (no valid CRL "

@@ -72,7 +72,7 @@ class CredentialKey:
     def jwk(self) -> jwk.JWK:
         """The private key as a jwcrypto JWK (what the SD-JWT issuer signs with)."""
         key = jwk.JWK.from_pyca(self.private)
-        key.update({"kid": self.kid})  # type: ignore[no-untyped-call]
+        key.update({"kid": self.kid})
         return key
 
     @property

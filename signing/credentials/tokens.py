@@ -27,6 +27,7 @@ __all__ = [
     "STATUS_LIST_TYP",
     "StatusListToken",
     "check_proof",
+    "proof_nonce",
     "read_status_list_token",
     "sign_status_list_token",
 ]
@@ -43,7 +44,13 @@ def _ts(moment: dt.datetime) -> int:
 
 
 def sign_status_list_token(
-    *, key: CredentialKey, uri: str, issuer: str, status_list: StatusList, now: dt.datetime, ttl: int
+    *,
+    key: CredentialKey,
+    uri: str,
+    issuer: str,
+    status_list: StatusList,
+    now: dt.datetime,
+    ttl: int,
 ) -> str:
     """The signed status list token for the list at ``uri``, valid ``ttl`` seconds."""
     token = jwt.JWT(
@@ -152,3 +159,18 @@ def check_proof(text: str, *, audience: str, nonce: str, now: dt.datetime) -> di
     if iat is None or iat > now + _SKEW or now - iat > _PROOF_MAX_AGE:
         raise CredentialError("the proof's iat is missing, in the future, or over 5 minutes old")
     return found
+
+
+def proof_nonce(text: str) -> str:
+    """The ``nonce`` a proof JWT claims, read before its signature is checked (to find
+    which nonce to check it against); :func:`check_proof` then verifies everything."""
+    token = jws.JWS()
+    try:
+        token.deserialize(text.strip())
+        payload = json.loads(token.objects["payload"])
+    except (JWException, ValueError, KeyError) as exc:
+        raise CredentialError(f"the proof is not a compact JWS: {exc}") from None
+    nonce = payload.get("nonce") if isinstance(payload, dict) else None
+    if not isinstance(nonce, str) or not nonce:
+        raise CredentialError("the proof carries no nonce")
+    return nonce

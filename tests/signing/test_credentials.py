@@ -135,10 +135,8 @@ def test_status_list_token_round_trip_and_refusals() -> None:
     )
     read = read_status_list_token(token, uri=uri, trusted_keys=[ISSUER.public_jwk()], now=_now())
     assert read.status_list.get(3) == 1 and read.status_list.get(2) == 0
-    with pytest.raises(CredentialError, match="not for|is for"):
-        read_status_list_token(
-            token, uri=uri + "0", trusted_keys=[ISSUER.public_jwk()], now=_now()
-        )
+    with pytest.raises(CredentialError, match="is for"):
+        read_status_list_token(token, uri=uri + "0", trusted_keys=[ISSUER.public_jwk()], now=_now())
     with pytest.raises(CredentialError, match="trusted"):
         read_status_list_token(
             token, uri=uri, trusted_keys=[CredentialKey.generate().public_jwk()], now=_now()
