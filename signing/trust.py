@@ -19,8 +19,9 @@ The fingerprint is the SHA-256 of the *canonical content*: the compact JSON (sor
 no spaces, ASCII) of ``{"format", "version", "roots", "intermediates", "vault_seal",
 "crls"}`` where every certificate and CRL is its DER encoding in base64, in the order of
 the file, plus ``"credential_keys"`` (the public JWKs, ``kty crv x y kid`` only) when the
-bundle has any (so a bundle without them keeps the fingerprint it always had). Subjects, per-item hashes, the description and PEM line wrapping are not part of
-it; they are checked against the DER on load. An auditor pins the fingerprint: the same
+bundle has any (so a bundle without them keeps the fingerprint it always had). Subjects,
+per-item hashes, the description and PEM line wrapping are not part of it; they are
+checked against the DER on load. An auditor pins the fingerprint: the same
 fingerprint means the same trust decisions.
 
 One bundle may hold both kinds of anchors: ECDSA/RSA roots for PDF seals and SM2 roots
