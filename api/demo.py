@@ -225,14 +225,19 @@ def _pki(settings: Settings) -> Any:
 
 def _trust_bundle(settings: Settings, pki: Any) -> Path:
     from signing.trust import TrustBundle
+    from vault.credential_key import load_credential_key
 
     path = settings.data_dir / "trust-bundle.json"
-    if not path.is_file():
+    key = load_credential_key(settings)
+    credential_keys = [key.public_jwk()] if key is not None else []
+    # A demo made before credentials existed gets the credential key added.
+    if not path.is_file() or (credential_keys and b"credential_keys" not in path.read_bytes()):
         bundle = TrustBundle.from_certificates(
             roots=[pki.root.certificate],
             intermediates=[pki.issuing_ca.certificate],
             vault_seal=pki.vault_seal.certificate,
             description="evault demo trust bundle (not for production)",
+            credential_keys=credential_keys,
         )
         path.write_bytes(bundle.dump())
     return path

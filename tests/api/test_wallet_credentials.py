@@ -9,6 +9,7 @@ import json
 import time
 import urllib.parse
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -242,3 +243,41 @@ def test_status_list_and_metadata_are_public(api: Api, license_id: str) -> None:
     assert jwks[0]["kty"] == "EC" and "d" not in jwks[0]
     assert api.client.get(urllib.parse.urlsplit(clear["vct"]).path).json()["vct"] == clear["vct"]
     assert api.client.get("/credentials/status/99").status_code == 404
+
+
+def test_the_cli_reads_what_the_endpoint_reads(api: Api, license_id: str, tmp_path: Path) -> None:
+    """Offline: the trust bundle pins the key the issuer publishes; the status list token
+    is the one the vault serves, saved."""
+    from typer.testing import CliRunner
+
+    from signing.trust import TrustBundle
+    from tests.vault.licenses import trust_bundle
+    from vault.cli import build_app
+
+    wallet = Wallet.new(api)
+    credential = _take(api, wallet, license_id)
+    base = tmp_path
+    (base / "p.txt").write_text(wallet.present(credential, ["holder_name", "valid_until"]))
+    keys = api.client.get("/.well-known/jwt-vc-issuer").json()["jwks"]["keys"]
+    bundle = TrustBundle(roots=trust_bundle().roots, credential_keys=tuple(keys))
+    (base / "bundle.json").write_bytes(bundle.dump())
+    status_path = urllib.parse.urlsplit(
+        json.loads(_b64(credential.split(".")[1]))["status"]["status_list"]["uri"]
+    ).path
+    args = [
+        "credential", "verify", str(base / "p.txt"), "--trust", str(base / "bundle.json"),
+        "--nonce", VERIFIER_NONCE, "--aud", VERIFIER_AUD,
+        "--status-list", str(base / "s.jwt"), "--json",
+    ]  # fmt: skip
+    (base / "s.jwt").write_text(api.client.get(status_path).text)
+    result = CliRunner().invoke(build_app(), args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["disclosed_fields"] == ["holder_name", "valid_until"]
+    api.client.patch(
+        f"/v1/licenses/{license_id}/status",
+        headers=api.dept("market"),
+        json={"status": "暂扣", "reason": "检查中"},
+    )
+    (base / "s.jwt").write_text(api.client.get(status_path).text)
+    result = CliRunner().invoke(build_app(), args)
+    assert result.exit_code == 1 and json.loads(result.output)["status"] == "suspended"

@@ -184,3 +184,27 @@ def test_proof_of_possession() -> None:
     forged = _proof(good, {"alg": "ES256", "typ": "openid4vci-proof+jwt", "jwk": other})
     with pytest.raises(CredentialError, match="signature"):
         check_proof(forged, audience="https://vault.example", nonce="c1", now=_now())
+
+
+def test_trust_bundle_carries_credential_keys() -> None:
+    from signing.errors import TrustError
+    from signing.trust import TrustBundle
+    from tests.vault.licenses import trust_bundle
+
+    plain = trust_bundle()
+    with_key = TrustBundle(roots=plain.roots, credential_keys=({**ISSUER.public_jwk()},))
+    assert TrustBundle(roots=plain.roots).fingerprint != with_key.fingerprint
+    # a bundle without credential keys keeps the fingerprint it always had
+    assert b"credential_keys" not in TrustBundle(roots=plain.roots)._canonical()
+    loaded = TrustBundle.load(with_key.dump())
+    assert loaded.credential_keys[0]["kid"] == ISSUER.kid
+    assert loaded.fingerprint == with_key.fingerprint
+    doc = json.loads(with_key.dump())
+    doc["credential_keys"][0]["x"] = CredentialKey.generate().public_jwk()["x"]
+    with pytest.raises(TrustError, match="fingerprint mismatch"):
+        TrustBundle.load(json.dumps(doc).encode())
+    with pytest.raises(TrustError, match="credential key #1"):
+        TrustBundle(roots=plain.roots, credential_keys=({"kty": "OKP", "kid": "k"},))
+    private = {**ISSUER.public_jwk(), "d": "AAAA"}
+    with pytest.raises(TrustError, match="private"):
+        TrustBundle(roots=plain.roots, credential_keys=(private,))
