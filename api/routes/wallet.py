@@ -53,18 +53,13 @@ _NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _refused(exc: CredentialRequestRefused) -> ApiError:
-    status = 401 if exc.error == "invalid_token" else 400
-    headers = dict(_NO_STORE)
-    if status == 401:
-        headers["WWW-Authenticate"] = f'Bearer error="{exc.error}"'
-    return ApiError(
-        status,
-        f"oid4vci-{exc.error.replace('_', '-')}",
-        exc.error,
-        str(exc),
-        headers,
-        {"error": exc.error},
-    )
+    """A wallet's request refused: problem+json whose ``error`` is the OAuth 2.0 /
+    OpenID4VCI code (``invalid_grant``, ``invalid_proof``, ``invalid_nonce``...)."""
+    extra = {"error": exc.error}
+    if exc.error == "invalid_token":
+        headers = {**_NO_STORE, "WWW-Authenticate": f'Bearer error="{exc.error}"'}
+        return ApiError(401, "oid4vci-unauthorized", exc.error, str(exc), headers, extra)
+    return ApiError(400, "oid4vci-refused", exc.error, str(exc), dict(_NO_STORE), extra)
 
 
 @router.post(
