@@ -120,19 +120,23 @@ def license_type_metadata(ctx: CtxDep) -> dict[str, Any]:
     return type_metadata(ctx)
 
 
-@router.post("/oid4vci/token", summary="Token endpoint (pre-authorized code grant)")
+@router.post(
+    "/oid4vci/token",
+    summary="Token endpoint (pre-authorized code grant)",
+    responses=problems(400, 404, 422, 429),
+)
 def token(
     ctx: CtxDep,
     session: SessionDep,
-    grant_type: Annotated[str, Form(max_length=100)],
-    pre_authorized_code: Annotated[str, Form(alias="pre-authorized_code", max_length=200)] = "",
+    grant_type: Annotated[str, Form(min_length=1, max_length=100)],
+    pre_authorized_code: Annotated[
+        str, Form(alias="pre-authorized_code", min_length=1, max_length=200)
+    ],
     tx_code: Annotated[str | None, Form(max_length=20)] = None,
 ) -> JSONResponse:
     credential_key(ctx)
     if grant_type != PRE_AUTH_GRANT:
         raise _refused(CredentialRequestRefused("unsupported_grant_type", f"use {PRE_AUTH_GRANT}"))
-    if not pre_authorized_code:
-        raise _refused(CredentialRequestRefused("invalid_request", "pre-authorized_code missing"))
     try:
         redeemed = redeem_code(session=session, code=pre_authorized_code, tx_code=tx_code)
     except CredentialRequestRefused as exc:
@@ -146,7 +150,11 @@ def token(
     return JSONResponse(body, headers=_NO_STORE)
 
 
-@router.post("/oid4vci/nonce", summary="Nonce endpoint (a c_nonce for the proof)")
+@router.post(
+    "/oid4vci/nonce",
+    summary="Nonce endpoint (a c_nonce for the proof)",
+    responses=problems(404, 429),
+)
 def nonce(ctx: CtxDep, session: SessionDep) -> JSONResponse:
     credential_key(ctx)
     return JSONResponse({"c_nonce": new_nonce(session=session)}, headers=_NO_STORE)
@@ -184,7 +192,11 @@ def _bearer(request: Request) -> str:
     return value.strip()
 
 
-@router.post("/oid4vci/credential", summary="Credential endpoint (SD-JWT VC, key-bound)")
+@router.post(
+    "/oid4vci/credential",
+    summary="Credential endpoint (SD-JWT VC, key-bound)",
+    responses=problems(400, 401, 404, 422, 429),
+)
 def credential(
     request: Request, body: CredentialRequest, ctx: CtxDep, session: SessionDep
 ) -> JSONResponse:

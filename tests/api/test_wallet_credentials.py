@@ -281,3 +281,50 @@ def test_the_cli_reads_what_the_endpoint_reads(api: Api, license_id: str, tmp_pa
     (base / "s.jwt").write_text(api.client.get(status_path).text)
     result = CliRunner().invoke(build_app(), args)
     assert result.exit_code == 1 and json.loads(result.output)["status"] == "suspended"
+
+
+def test_a_status_entry_taken_meanwhile_is_drawn_again(
+    api: Api, license_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two issuances that draw the same random entry: the second draws again (the unique
+    constraint decides), rather than failing or sharing the entry."""
+    draws = iter([(1, 5), (1, 5), (1, 6)])
+    monkeypatch.setattr("vault.services.wallet.allocate_index", lambda session: next(draws))
+    first = _take(api, Wallet.new(api), license_id)
+    second = _take(api, Wallet.new(api), license_id)
+    indices = [
+        json.loads(_b64(c.split(".")[1]))["status"]["status_list"]["idx"] for c in (first, second)
+    ]
+    assert indices == [5, 6]
+
+
+def test_production_without_a_credential_key_issues_nothing(api: Api, tmp_path: Path) -> None:
+    """No working default in production: every credential route says it is not configured;
+    with EVAULT_CREDENTIAL_KEY set, the issuer publishes that key."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from signing.credentials.keys import CredentialKey
+    from tests.api.test_ops_auth import _vault_of
+    from tests.helpers.production import production_settings
+    from vault.settings import load_settings
+
+    settings = load_settings(**production_settings(tmp_path / "prod"))
+    with TestClient(create_app(settings, vault=_vault_of(api))) as client:
+        for method, path in [
+            ("GET", "/.well-known/openid-credential-issuer"),
+            ("GET", "/.well-known/jwt-vc-issuer"),
+            ("POST", "/oid4vci/nonce"),
+            ("GET", "/credentials/status/1"),
+        ]:
+            r = client.request(method, path)
+            assert r.status_code == 404, path
+            assert r.json()["type"] == "urn:evault:problem:credentials-not-configured"
+    key = CredentialKey.generate()
+    (tmp_path / "credential.pem").write_bytes(key.private_pem())
+    settings = load_settings(
+        **production_settings(tmp_path / "prod"), credential_key=tmp_path / "credential.pem"
+    )
+    with TestClient(create_app(settings, vault=_vault_of(api))) as client:
+        keys = client.get("/.well-known/jwt-vc-issuer").json()["jwks"]["keys"]
+        assert [k["kid"] for k in keys] == [key.kid]

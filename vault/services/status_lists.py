@@ -37,6 +37,7 @@ __all__ = [
     "STATUS_TTL_SECONDS",
     "allocate_index",
     "credential_claims",
+    "credential_expiry",
     "status_list_token",
     "status_list_uri",
     "vct_uri",
@@ -77,6 +78,15 @@ def _timestamp(moment: dt.datetime) -> int:
     return int(moment.timestamp())
 
 
+def credential_expiry(valid_until: dt.date | None) -> dt.datetime | None:
+    """When a credential expires: the end of the license's last valid day (China Standard
+    Time), or never (the status list still says when it stops holding)."""
+    if valid_until is None:
+        return None
+    last = dt.datetime.combine(valid_until, dt.time(), CHINA_TZ)
+    return (last + dt.timedelta(days=1)).astimezone(dt.UTC)
+
+
 def credential_claims(
     *,
     record: LicenseRecord,
@@ -85,23 +95,20 @@ def credential_claims(
     slot: tuple[int, int],
     status: str,
     now: dt.datetime,
-) -> tuple[dict[str, Any], dict[str, Any], dt.datetime | None]:
-    """(clear claims, selectively disclosable claims, expiry) of a license's credential.
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(clear claims, selectively disclosable claims) of a license's credential.
 
     In clear only what every verifier needs to check it: issuer, type, times, status list
     entry (``cnf`` is added when signing). Every field of the license is a Disclosure. The
     holder's ID number is not offered at all, only its masked form.
     """
-    expires = None
-    if record.valid_until is not None:  # valid through the last day, China Standard Time
-        last = dt.datetime.combine(record.valid_until, dt.time(), CHINA_TZ)
-        expires = (last + dt.timedelta(days=1)).astimezone(dt.UTC)
     clear: dict[str, Any] = {
         "iss": issuer_url,
         "vct": vct_uri(issuer_url),
         "iat": _timestamp(now),
         "status": {"status_list": {"idx": slot[1], "uri": status_list_uri(issuer_url, slot[0])}},
     }
+    expires = credential_expiry(record.valid_until)
     if expires is not None:
         clear["exp"] = _timestamp(expires)
     fields: dict[str, Any] = {
@@ -122,7 +129,7 @@ def credential_claims(
         "holder_id_masked": record.holder_masked_id,
         "license_status": status,
     }
-    return clear, {k: v for k, v in fields.items() if v is not None}, expires
+    return clear, {k: v for k, v in fields.items() if v is not None}
 
 
 def _entry(stored: str, version: int, current: int, until: dt.date | None, now: dt.datetime) -> int:

@@ -20,9 +20,11 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from jwcrypto import jwk
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from signing.credentials.keys import CredentialKey
@@ -37,7 +39,7 @@ from vault.services.access import current_version, holder_license, record_event
 from vault.services.holders import holder_name
 from vault.services.license_records import record_of
 from vault.services.lifecycle import effective_status
-from vault.services.status_lists import allocate_index, credential_claims
+from vault.services.status_lists import allocate_index, credential_claims, credential_expiry
 
 __all__ = [
     "NONCE_TTL",
@@ -198,6 +200,22 @@ def _wallet_key(session: Session, proof: str, issuer_url: str, now: dt.datetime)
         raise CredentialRequestRefused("invalid_proof", str(exc)) from None
 
 
+def _reserve_entry(session: Session, **values: Any) -> IssuedCredential:
+    """Insert the credential's row at a random free status list entry; when a concurrent
+    issuance took the same entry first (the unique constraint), draw again."""
+    for _ in range(5):
+        number, index = allocate_index(session=session)
+        row = IssuedCredential(status_list=number, status_idx=index, **values)
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            continue
+        return row
+    raise ConflictError("no free status list entry could be reserved; try again")
+
+
 def issue_credential(
     *,
     session: Session,
@@ -220,32 +238,29 @@ def issue_credential(
         raise CredentialRequestRefused(
             "credential_request_denied", f"the license is {status.status.value}"
         )
-    slot = allocate_index(session=session)
-    clear, disclosable, expires = credential_claims(
-        record=record_of(license, version),
+    record = record_of(license, version)
+    row = _reserve_entry(
+        session,
+        offer_id=offer.id,
+        holder_id=offer.holder_id,
+        license_id=license.id,
+        version=version.version,
+        holder_key_thumbprint=str(jwk.JWK(**wallet_jwk).thumbprint()),
+        issued_at=now,
+        expires_at=credential_expiry(record.valid_until),
+    )
+    clear, disclosable = credential_claims(
+        record=record,
         holder_name=holder_name(
             crypto=crypto, name_ciphertext=session.get_one(Holder, offer.holder_id).name_ciphertext
         ),
         issuer_url=issuer_url,
-        slot=slot,
+        slot=(row.status_list, row.status_idx),
         status=status.status.value,
         now=now,
     )
     credential = issue_sd_jwt_vc(
         key=key, clear=clear, disclosable=disclosable, holder_jwk=wallet_jwk
-    )
-    session.add(
-        IssuedCredential(
-            offer_id=offer.id,
-            holder_id=offer.holder_id,
-            license_id=license.id,
-            version=version.version,
-            status_list=slot[0],
-            status_idx=slot[1],
-            holder_key_thumbprint=str(jwk.JWK(**wallet_jwk).thumbprint()),
-            issued_at=now,
-            expires_at=expires,
-        )
     )
     offer.issued_at = now
     session.flush()
