@@ -128,6 +128,9 @@ def test_the_verifier_page_lists_exactly_the_disclosed_fields(client: TestClient
     shown = re.findall(r"<div><dt>([^<]+)</dt><dd>", result.text)
     assert sorted(shown[2:]) == ["Issuer", "License type"]  # after the two verdict facts
     assert "Holder" not in shown
+    login(client)  # the holder sees the offer and the issuance in its access log
+    log = client.get("/me/log?lang=en")
+    assert "wallet offer made" in log.text and "taken into a wallet" in log.text
 
 
 def test_the_pages_refuse_a_form_without_its_csrf_token(client: TestClient) -> None:
