@@ -328,3 +328,36 @@ def test_production_without_a_credential_key_issues_nothing(api: Api, tmp_path: 
     with TestClient(create_app(settings, vault=_vault_of(api))) as client:
         keys = client.get("/.well-known/jwt-vc-issuer").json()["jwks"]["keys"]
         assert [k["kid"] for k in keys] == [key.kid]
+
+
+def test_a_new_version_makes_the_old_credential_read_revoked(api: Api, license_id: str) -> None:
+    """Superseded, like a certified copy of an old version: the holder takes the new one."""
+    from tests.vault.licenses import license_pdf, metadata
+
+    wallet = Wallet.new(api)
+    presentation = wallet.present(_take(api, wallet, license_id), ["license_number"])
+    assert _verify(api, presentation)["status"] == "valid"
+    meta = metadata(1, version=2, change_reason="换证")
+    r = api.client.post(
+        "/v1/licenses",
+        headers=api.dept("market"),
+        files={"pdf": ("license-2.pdf", license_pdf(2), "application/pdf")},
+        data={"metadata": meta.model_dump_json()},
+    )
+    assert r.status_code == 201 and r.json()["version"] == 2, r.text
+    assert _verify(api, presentation)["status"] == "revoked"
+    fresh = wallet.present(_take(api, wallet, license_id), ["license_number"])
+    assert _verify(api, fresh)["accepted"] is True
+
+
+def test_a_half_full_status_list_is_followed_by_the_next(
+    api: Api, license_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("vault.services.status_lists.LIST_SIZE", 8)
+    uris = []
+    for _ in range(5):
+        credential = _take(api, Wallet.new(api), license_id)
+        uris.append(json.loads(_b64(credential.split(".")[1]))["status"]["status_list"]["uri"])
+    assert [u.rsplit("/", 1)[1] for u in uris] == ["1", "1", "1", "1", "2"]
+    assert api.client.get("/credentials/status/2").status_code == 200
+    assert api.client.get("/credentials/status/3").status_code == 404
