@@ -288,6 +288,8 @@ class Settings(BaseSettings):
             problems.append(seal_problem)
         if self.log_key is None:
             problems.append("EVAULT_LOG_KEY is not set")
+        if self.credential_key is not None and not self.credential_key.is_file():
+            problems.append(f"EVAULT_CREDENTIAL_KEY {self.credential_key} is not a readable file")
         if self.trust_bundle is None:
             problems.append("EVAULT_TRUST_BUNDLE is not set (intake verifies seals against it)")
         if self.tsa_url is None:

@@ -140,3 +140,15 @@ def test_trust_export_adds_the_vaults_credential_key(
     monkeypatch.setenv("EVAULT_MODE", "production")
     result = runner.invoke(build_app(), args)
     assert result.exit_code == 2 and "EVAULT_CREDENTIAL_KEY is not set" in result.output
+
+
+def test_production_refuses_a_credential_key_that_is_not_there(tmp_path: Path) -> None:
+    from tests.helpers.production import production_settings
+    from vault.errors import ConfigError
+    from vault.settings import load_settings
+
+    settings = load_settings(
+        **production_settings(tmp_path), credential_key=tmp_path / "missing.pem"
+    )
+    with pytest.raises(ConfigError, match=r"EVAULT_CREDENTIAL_KEY .* is not a readable file"):
+        settings.check_production()
