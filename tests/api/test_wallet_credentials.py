@@ -361,3 +361,19 @@ def test_a_half_full_status_list_is_followed_by_the_next(
     assert [u.rsplit("/", 1)[1] for u in uris] == ["1", "1", "1", "1", "2"]
     assert api.client.get("/credentials/status/2").status_code == 200
     assert api.client.get("/credentials/status/3").status_code == 404
+
+
+def test_a_license_revoked_after_the_offer_gets_no_credential(api: Api, license_id: str) -> None:
+    wallet = Wallet.new(api)
+    offer = _offer(api, license_id)
+    access = wallet.token(offer["credential_offer"], offer["tx_code"]).json()["access_token"]
+    api.client.patch(
+        f"/v1/licenses/{license_id}/status",
+        headers=api.dept("market"),
+        json={"status": "吊销", "reason": "违法经营"},
+    )
+    issuer = offer["credential_offer"]["credential_issuer"]
+    r = wallet.credential(access, wallet.proof(aud=issuer, nonce=wallet.nonce()))
+    assert r.status_code == 400 and r.json()["error"] == "credential_request_denied"
+    log = api.client.get("/v1/me/access-log", headers=api.holder()).json()["entries"]
+    assert "credential_issue" not in [e["action"] for e in log]
