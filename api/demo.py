@@ -261,14 +261,17 @@ def _sm2_pki(settings: Settings, pki: Any) -> Any:
 
 def _trust_bundle(settings: Settings, pki: Any, seal: Any, sm2: Any) -> Path:
     """The demo's trust bundle: the PDF PKI's root and CA, the SM2 PKI's root, CA and CRLs,
-    the vault's seal ``seal`` and the log key. A seal or log key the bundle does not name yet
-    is added, the one it replaces kept as previous."""
+    the vault's seal ``seal``, the log key and the credential key. A seal or key the bundle
+    does not name yet is added, the one it replaces kept."""
     from api.demo_ofd import sm2_trust
     from signing.trust import TrustBundle
     from vault.audit_log import load_log_key
+    from vault.credential_key import load_credential_key
 
     path = settings.data_dir / "trust-bundle.json"
     log_vkey = load_log_key(settings).verifier().vkey()
+    key = load_credential_key(settings)
+    credential_keys = [key.public_jwk()] if key is not None else []
     previous: list[bytes] = []
     log_keys = [log_vkey]
     ofd = sm2_trust(sm2)
@@ -276,6 +279,8 @@ def _trust_bundle(settings: Settings, pki: Any, seal: Any, sm2: Any) -> Path:
         old = TrustBundle.load(path)
         previous = [*([old.vault_seal] if old.vault_seal else []), *old.previous_vault_seals]
         log_keys += old.log_keys
+        kids = {k["kid"] for k in credential_keys}
+        credential_keys += [k for k in old.credential_keys if k["kid"] not in kids]
         if set(ofd["roots"]) <= set(old.roots) and old.crls:
             ofd["crls"] = list(old.crls)  # SM2 signs afresh each time: keep the CRLs issued
     bundle = TrustBundle.from_certificates(
@@ -285,6 +290,7 @@ def _trust_bundle(settings: Settings, pki: Any, seal: Any, sm2: Any) -> Path:
         previous_vault_seals=previous,
         crls=ofd["crls"],
         log_keys=log_keys,
+        credential_keys=credential_keys,
         description="evault demo trust bundle (not for production)",
     )
     if not path.is_file() or path.read_bytes() != bundle.dump():

@@ -9,6 +9,7 @@ re-raised as one of these.
 from __future__ import annotations
 
 __all__ = [
+    "CredentialError",
     "KeySourceError",
     "LogFormatError",
     "LogVerificationError",
@@ -70,3 +71,9 @@ class LogVerificationError(SigningError):
 
 class LogFormatError(LogVerificationError):
     """A checkpoint, proof or log entry is malformed and cannot even be checked."""
+
+
+class CredentialError(SigningError):
+    """An SD-JWT credential, presentation, proof or status list token cannot be used at all
+    (not the expected shape, a key of the wrong kind). A presentation that parses but does
+    not verify is a verdict, not this."""

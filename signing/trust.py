@@ -13,6 +13,7 @@ A bundle is one JSON file (UTF-8), self-describing and readable by people::
       "previous_vault_seals": [...same shape...],          (version 2 only)
       "crls":          [{"issuer": "...", "sha256": "<hex>", "pem": "-----BEGIN X509 CRL-----..."}],
       "log_keys":      [{"vkey": "<name>+<hex key id>+<base64 key>"}],   (version 2 only)
+      "credential_keys": [{"kty": "EC", "crv": "P-256", "x": "...", "y": "...", "kid": "..."}],
       "fingerprint":   "sha256:<hex>"
     }
 
@@ -28,8 +29,10 @@ The fingerprint is the SHA-256 of the *canonical content*: the compact JSON (sor
 no spaces, ASCII) of ``{"format", "version", "roots", "intermediates", "vault_seal",
 "crls"}`` (version 2 adds ``"previous_vault_seals"`` and ``"log_keys"``, the vkeys as
 text) where every certificate and CRL is its DER encoding in base64, in the order of
-the file. Subjects, per-item hashes, the description and PEM line wrapping are not part of
-it; they are checked against the DER on load. An auditor pins the fingerprint: the same
+the file, plus ``"credential_keys"`` (the public JWKs, ``kty crv x y kid`` only) when the
+bundle has any (so a bundle without them keeps the fingerprint it always had). Subjects,
+per-item hashes, the description and PEM line wrapping are not part of it; they are
+checked against the DER on load. An auditor pins the fingerprint: the same
 fingerprint means the same trust decisions.
 
 One bundle may hold both kinds of anchors: ECDSA/RSA roots for PDF seals and SM2 roots
@@ -176,6 +179,9 @@ class TrustBundle:
     """DER of the vault's earlier seal certificates (before a rotation), newest first."""
     log_keys: tuple[str, ...] = ()
     """The transparency log's public keys as signed-note vkeys: the current one first."""
+    credential_keys: tuple[dict[str, str], ...] = ()
+    """Public JWKs (ES256, with ``kid``) of the vault's credential keys: what signs SD-JWT
+    VCs and their status list tokens (:mod:`signing.credentials`)."""
     version: int = BUNDLE_VERSION
     """Format version of the bundle (2 when it has previous seals or log keys)."""
     description: str = "evault trust bundle"
@@ -213,6 +219,11 @@ class TrustBundle:
             for i, d in enumerate(self.previous_vault_seals)
         ]
         self._cache["log_keys"] = _parse_log_keys(self.log_keys)
+        object.__setattr__(
+            self,
+            "credential_keys",
+            tuple(_credential_jwk(k, i) for i, k in enumerate(self.credential_keys)),
+        )
 
     # -- construction -------------------------------------------------------------------
 
@@ -227,6 +238,7 @@ class TrustBundle:
         description: str = "evault trust bundle",
         previous_vault_seals: Iterable[CertificateLike] = (),
         log_keys: Iterable[str] = (),
+        credential_keys: Iterable[dict[str, Any]] = (),
     ) -> TrustBundle:
         """Build a bundle from certificates and CRLs (DER/PEM bytes, cryptography or asn1crypto
         objects) and log vkeys. Duplicates are dropped, order is kept; the version is 2 when
@@ -252,6 +264,7 @@ class TrustBundle:
             previous_vault_seals=previous,
             log_keys=keys,
             version=BUNDLE_VERSION_ROTATED if previous or keys else BUNDLE_VERSION,
+            credential_keys=tuple(credential_keys),
         )
 
     @classmethod
@@ -298,6 +311,7 @@ class TrustBundle:
             crls=items("crls", "X509 CRL"),
             previous_vault_seals=items("previous_vault_seals", "CERTIFICATE"),
             log_keys=_log_key_entries(doc.get("log_keys", [])),
+            credential_keys=_credential_keys(doc.get("credential_keys", [])),
             version=version,
             description=str(doc.get("description", "")),
         )
@@ -326,6 +340,8 @@ class TrustBundle:
         if self.version >= BUNDLE_VERSION_ROTATED:
             content["previous_vault_seals"] = b64(self.previous_vault_seals)
             content["log_keys"] = list(self.log_keys)
+        if self.credential_keys:
+            content["credential_keys"] = list(self.credential_keys)
         return json.dumps(
             content, sort_keys=True, separators=(",", ":"), ensure_ascii=True
         ).encode()
@@ -378,6 +394,8 @@ class TrustBundle:
                 )
             ]
             doc["log_keys"] = [{"vkey": k} for k in self.log_keys]
+        if self.credential_keys:
+            doc["credential_keys"] = list(self.credential_keys)
         return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
     # -- parsed views and validation ----------------------------------------------------
@@ -540,3 +558,25 @@ def _parse_log_keys(vkeys: Sequence[str]) -> tuple[LogVerifier, ...]:
         except (KeySourceError, LogFormatError) as exc:
             raise TrustError(f"trust bundle log key #{i + 1} is not a log vkey: {exc}") from None
     return tuple(out)
+
+
+def _credential_keys(raw: Any) -> tuple[dict[str, str], ...]:
+    if not isinstance(raw, list):
+        raise TrustError('trust bundle "credential_keys" must be a list')
+    return tuple(raw)
+
+
+def _credential_jwk(value: Any, index: int) -> dict[str, str]:
+    """A credential key as kept in a bundle: a P-256 public JWK with its ``kid``."""
+    from signing.credentials.keys import public_jwk
+    from signing.errors import CredentialError
+
+    try:
+        key = public_jwk(value)
+    except CredentialError as exc:
+        raise TrustError(f"trust bundle credential key #{index + 1}: {exc}") from None
+    kid = value.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise TrustError(f"trust bundle credential key #{index + 1} has no kid")
+    exported: dict[str, str] = key.export_public(as_dict=True)
+    return {"kty": "EC", "crv": "P-256", "x": exported["x"], "y": exported["y"], "kid": kid}

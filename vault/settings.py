@@ -155,6 +155,12 @@ class Settings(BaseSettings):
     log_pkcs11_pin_file: Path | None = Field(
         default=None, description="a file holding the PIN (instead of log_pkcs11_pin)"
     )
+    credential_key: Path | None = Field(
+        default=None,
+        description="the ES256 (P-256) key, PEM, that signs holders' SD-JWT credentials and "
+        "their status lists; unset in production: no credentials are issued; demo: generated "
+        "under data_dir/keys",
+    )
     intake_require_revocation: bool = Field(
         default=True,
         description="refuse a pushed seal whose revocation status is unknown (no valid CRL "
@@ -370,6 +376,8 @@ class Settings(BaseSettings):
         log_problem = self.log_key_problem()
         if log_problem:
             problems.append(log_problem)
+        if self.credential_key is not None and not self.credential_key.is_file():
+            problems.append(f"EVAULT_CREDENTIAL_KEY {self.credential_key} is not a readable file")
         if self.trust_bundle is None:
             problems.append("EVAULT_TRUST_BUNDLE is not set (intake verifies seals against it)")
         if self.tsa_url is None:

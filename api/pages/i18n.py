@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from api.pages.reasons import indication_zh, reason_zh
+from api.pages.wallet_strings import WALLET_STRINGS
 from schemas.report import Indication, SubIndication
 
 __all__ = ["LANGS", "STRINGS", "Lang", "Translator"]
@@ -328,6 +329,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "error.back": ("返回", "Back"),
 }
+STRINGS.update(WALLET_STRINGS)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from vault.models.idempotency import IdempotentAnswer
 from vault.models.imports import ImportJournalEntry, ImportRun
 from vault.models.licenses import STORED_STATUSES, License, LicenseVersion, StatusChange
 from vault.models.log import LogCheckpoint, LogEntry
+from vault.models.wallet import CredentialNonce, CredentialOffer, IssuedCredential
 from vault.models.web_sessions import WebSession
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "AccessEvent",
     "Base",
     "CertifiedCopy",
+    "CredentialNonce",
+    "CredentialOffer",
     "Department",
     "DepartmentScope",
     "Grant",
@@ -35,6 +38,7 @@ __all__ = [
     "IdempotentAnswer",
     "ImportJournalEntry",
     "ImportRun",
+    "IssuedCredential",
     "License",
     "LicenseType",
     "LicenseTypeIssuer",

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from vault.cli.output import EXIT_USAGE, fail
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from signing.trust import TrustBundle
 
 __all__ = ["BundleSources", "register"]
 
@@ -69,6 +73,25 @@ def _configured_bundle() -> Path:
     return path
 
 
+def _with_credential_key(bundle: TrustBundle) -> TrustBundle:
+    """``bundle`` with the configured credential key's public JWK added (once)."""
+    import dataclasses
+
+    from vault.credential_key import load_credential_key
+    from vault.errors import ConfigError
+    from vault.settings import load_settings
+
+    try:
+        key = load_credential_key(load_settings())
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+    if key is None:
+        fail("--credential-key: EVAULT_CREDENTIAL_KEY is not set", EXIT_USAGE)
+    jwk = key.public_jwk()
+    kept = [k for k in bundle.credential_keys if k["kid"] != jwk["kid"]]
+    return dataclasses.replace(bundle, credential_keys=(*kept, jwk))
+
+
 def register(app: typer.Typer) -> None:
     trust_app = typer.Typer(help="Trust bundles that auditors pin for offline verification.")
     app.add_typer(trust_app, name="trust")
@@ -89,6 +112,12 @@ def register(app: typer.Typer) -> None:
         ),
         log_key: list[str] = typer.Option(
             [], "--log-key", help="the log's public key (vkey, or a file with it), current first"
+        ),
+        credential_key: bool = typer.Option(
+            False,
+            "--credential-key",
+            help="add the vault's credential key (EVAULT_CREDENTIAL_KEY: what signs holders' "
+            "SD-JWT credentials and their status lists)",
         ),
     ) -> None:
         """Write the trust bundle (JSON, with its SHA-256 fingerprint) and print the
@@ -118,6 +147,8 @@ def register(app: typer.Typer) -> None:
                 fail("give at least one --root certificate", EXIT_USAGE)
             else:
                 bundle = TrustBundle.load(_configured_bundle())
+            if credential_key:
+                bundle = _with_credential_key(bundle)
         except TrustError as exc:
             fail(str(exc), EXIT_USAGE)
         data = bundle.dump()
