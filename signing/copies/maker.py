@@ -30,6 +30,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from signing.copies.annotation import CopyAnnotation
 from signing.copies.appearance import DEFAULT_SIZE, CopyStampStyle, layout
 from signing.copies.font import default_font
+from signing.copies.receipt import ReceiptNote, ReceiptSealer
 from signing.errors import SealingError
 from signing.seal import PadesLevel, SealAppearance, Sealer
 
@@ -126,6 +127,11 @@ class CopyMaker:
         only: inside one, await :meth:`make_async`.
         """
         return self._sealer.seal(original, **self._seal_arguments(annotation))
+
+    def seal_receipt(self, pdf: bytes, note: ReceiptNote) -> bytes:
+        """The vault's 收件核验 seal on a deposited material (see :mod:`signing.copies.receipt`),
+        with this maker's sealer and level."""
+        return ReceiptSealer(self._sealer, level=self._level).seal(pdf, note)
 
     async def make_async(self, original: bytes, annotation: CopyAnnotation) -> bytes:
         """:meth:`make` for async code (CPU-bound: better run in a worker thread)."""

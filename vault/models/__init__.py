@@ -20,6 +20,7 @@ from vault.models.idempotency import IdempotentAnswer
 from vault.models.imports import ImportJournalEntry, ImportRun
 from vault.models.licenses import STORED_STATUSES, License, LicenseVersion, StatusChange
 from vault.models.log import LogCheckpoint, LogEntry
+from vault.models.materials import Material, MaterialPermission, MaterialType
 from vault.models.web_sessions import WebSession
 
 __all__ = [
@@ -41,6 +42,9 @@ __all__ = [
     "LicenseVersion",
     "LogCheckpoint",
     "LogEntry",
+    "Material",
+    "MaterialPermission",
+    "MaterialType",
     "SealCertificate",
     "StandingPermission",
     "StatusChange",
