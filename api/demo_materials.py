@@ -3,7 +3,8 @@
 ``evault demo`` seeds the material catalogue (居民身份证 usable until the card's expiry,
 居民户口簿 for 6 months, 营业执照副本复印件 for 12 months), lets the housing department reuse
 身份证 scans without consent, and deposits, through the real deposit service and the vault's
-seal, one drawn 身份证 scan of the first sample holder, checked at the demo window.
+seal, one drawn 身份证 scan of the first sample holder, checked at the demo window (the scan
+is also written to ``DATA_DIR/samples/id-card-scan.jpg``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ MATERIAL_TYPES: tuple[tuple[str, str, tuple[str, ...], int | None], ...] = (
     ("HKB", "居民户口簿", ("111",), 6),
     ("YYZZFB", "营业执照副本复印件", ("001",), 12),
 )
-#: Material types each department may reuse without consent (by credit code).
+#: The scan as the demo window deposited it, in ``DATA_DIR/samples`` (for the docs' examples).
+SCAN_NAME = "id-card-scan.jpg"
 DEMO_CASE = UseContext("居住证申领", "FZ-CK-2026-000001")
 
 
@@ -89,12 +91,16 @@ def seed_materials(
         _ensure_catalogue(session, permits)
     name, number, _kind = holder
     now = dt.datetime.now(dt.UTC)
+    scan = id_card_scan(name, number)
+    samples = settings.data_dir / "samples"
+    samples.mkdir(parents=True, exist_ok=True)
+    (samples / SCAN_NAME).write_bytes(scan)
     request = DepositRequest(
         holder_id=number,
         holder_id_type=None,
         holder_name=name,
         type_code="SFZ",
-        data=id_card_scan(name, number),
+        data=scan,
         clerk="林晓",
         checked_at=now,
         use=DEMO_CASE,

@@ -14,7 +14,7 @@ called here authorize, act, log and commit.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -66,7 +66,9 @@ MaterialIdPath = Annotated[
         description="the material's id, as the API gave it (random, e.g. m_Hq3V0m1j9v8kP2aQx7tYbw)",
     ),
 ]
-_PDF = {200: {"content": {"application/pdf": {}}, "description": "the sealed material"}}
+_PDF: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {}}, "description": "the sealed material"}
+}
 
 
 def material_out(session: Session, material: Material, *, now: dt.datetime) -> MaterialOut:
@@ -75,8 +77,8 @@ def material_out(session: Session, material: Material, *, now: dt.datetime) -> M
         id=material.public_id,
         type_code=material.material_type.code,
         type_name=material.material_type.name,
-        media_type=material.media_type,  # type: ignore[arg-type]
-        state=material_state(material, now=now),  # type: ignore[arg-type]
+        media_type=material.media_type,
+        state=material_state(material, now=now),
         usable_until=material.usable_until,
         department=department.name if department else "",
         clerk=material.clerk,
@@ -110,7 +112,7 @@ def material_types(session: SessionDep) -> MaterialTypeList:
             MaterialTypeOut(
                 code=t.code,
                 name=t.name,
-                holder_kinds=t.holder_kinds,  # type: ignore[arg-type]
+                holder_kinds=t.holder_kinds,
                 validity="period" if t.validity == "period" else "document",
                 validity_months=t.validity_months,
             )

@@ -24,7 +24,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from schemas.errors import InvalidValue
@@ -89,7 +89,7 @@ def _event(
     )
 
 
-def _with_permission(department_id: int) -> object:
+def _with_permission(department_id: int) -> ColumnElement[bool]:
     return and_(
         MaterialPermission.department_id == department_id,
         MaterialPermission.material_type_id == Material.material_type_id,
@@ -199,9 +199,11 @@ def fetch_material_for_department(
         raise PermissionDenied(DENIED)
     material, permission = row
     state = material_state(material, now=now)
-    if state != "usable":
-        decision_allowed, basis, grant_id, reason = False, None, None, f"material {state}"
-    else:
+    basis: str | None = None
+    grant_id: int | None = None
+    reason: str | None = f"material {state}"
+    decision_allowed = False
+    if state == "usable":
         rules = _Rules(session, department_id=department_id, use=use, now=now)
         decision = rules.decide(
             holder_id=material.holder_id,
