@@ -186,3 +186,28 @@ def test_deposit_refusals_are_problems(api: Api) -> None:
         ("HKB", "period", 6),
         ("SFZ", "document", None),
     ]
+
+
+def test_who_may_call_what(api: Api) -> None:
+    _setup(api)
+    material = _deposit(api, scan_jpeg(5)).json()["material"]  # type: ignore[attr-defined]
+    pdf = f"/v1/materials/{material['id']}/pdf"
+    body = {"holder_id": HOLDER, **CASE_B}
+    # no token, or a holder's token, on a department's route: 401
+    assert api.client.post("/v1/materials/search", json=body).status_code == 401
+    assert api.client.get(pdf, params=CASE_B, headers=api.holder()).status_code == 401
+    # an issuer (no licenses:use) may not reuse; a window may not fetch
+    assert api.client.get(pdf, params=CASE_B, headers=api.dept("market")).status_code == 403
+    assert api.client.get(pdf, params=CASE_B, headers=api.dept("window")).status_code == 403
+    # another holder: every route of the material is "not found"
+    other = api.holder(OTHER_HOLDER)
+    for method, path in (
+        ("GET", f"/v1/me/materials/{material['id']}/pdf"),
+        ("GET", f"/v1/me/materials/{material['id']}/uses"),
+        ("POST", f"/v1/me/materials/{material['id']}/withdrawal"),
+    ):
+        r = api.client.request(method, path, headers=other)
+        assert r.status_code == 404 and r.headers["content-type"] == PROBLEM, path
+    assert api.client.get("/v1/me/materials", headers=other).json() == {"materials": []}
+    mine = api.client.get("/v1/me/materials", headers=api.holder()).json()["materials"]
+    assert mine[0]["state"] == "usable"  # nothing the other holder did changed it

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from schemas.identifiers import HolderIdType
 from signing.copies import CopyMaker
 from signing.copies.receipt import ReceiptNote
 from tests.helpers.pki import sample_pdf, sealer
@@ -300,3 +301,21 @@ def test_20_simultaneous_deposits_of_one_scan_make_one_material(world: World) ->
             .where(AccessEvent.action == "material_deposit")
         )
     assert deposits == 1
+
+
+def test_a_number_of_the_other_kind_is_refused_like_an_unknown_holder(world: World) -> None:
+    world.deposit(scan_jpeg())
+    with world.sessions() as session:
+        with pytest.raises(PermissionDenied):
+            search_materials_for_department(
+                session=session,
+                crypto=world.crypto,
+                department_id=world.housing,
+                holder_id=HOLDER,
+                holder_id_type=HolderIdType.CREDIT_CODE,
+                use=CASE_B,
+            )
+        reason = session.scalars(
+            select(AccessEvent.reason).where(AccessEvent.action == "material_search")
+        ).one()
+    assert reason == "no such holder"

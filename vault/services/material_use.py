@@ -113,7 +113,15 @@ def search_materials_for_department(
     try:
         parsed = parse_holder_id(holder_id, holder_id_type)
     except InvalidValue as exc:
-        raise InvalidInput(str(exc)) from None
+        if holder_id_type is None:
+            raise InvalidInput(str(exc)) from None
+        # A valid number of the other kind: no holder of the kind asked for, refused like
+        # any holder that is not there (as a license search).
+        refusal = _event(
+            "material_search", department_id, use, now, allowed=False, reason="no such holder"
+        )
+        record_and_commit(session, refusal)
+        raise PermissionDenied(DENIED) from None
     indexes = list(crypto.blind_indexes(parsed.id_type.value, str(parsed)))
     holder_row = session.scalar(select(Holder.id).where(Holder.blind_index.in_(indexes)))
     rows = []
