@@ -35,6 +35,7 @@ from pyhanko.pdf_utils.writer import PdfFileWriter
 from signing.copies.annotation import BEIJING
 from signing.copies.appearance import font_objects
 from signing.copies.font import default_font
+from signing.copies.info import update_info
 from signing.errors import SealingError
 from signing.seal import PadesLevel, Sealer
 
@@ -309,7 +310,7 @@ class ReceiptSealer:
             raise SealingError("a deposit's seal needs a ReceiptNote")
 
         def before_sign(writer: IncrementalPdfFileWriter) -> None:
-            _write_info(writer, note)
+            update_info(writer, {RECEIPT_INFO_KEYS[k]: v for k, v in note.info().items()})
 
         return self._sealer.seal(
             pdf,
@@ -319,18 +320,6 @@ class ReceiptSealer:
             before_sign=before_sign,
             dss_in_signed_revision=True,
         )
-
-
-def _write_info(writer: IncrementalPdfFileWriter, note: ReceiptNote) -> None:
-    entries = {pdf_name(RECEIPT_INFO_KEYS[k]): pdf_string(v) for k, v in note.info().items()}
-    info_ref = getattr(writer, "_info", None)
-    if isinstance(info_ref, generic.IndirectObject):
-        info = info_ref.get_object()
-        info.update(entries)
-        writer.update_container(info)
-        writer.mark_update(info_ref)
-    else:
-        writer.set_info(generic.DictionaryObject(entries))
 
 
 def read_receipt_info(info: Mapping[str, Any]) -> dict[str, str]:
