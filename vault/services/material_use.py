@@ -124,32 +124,13 @@ def search_materials_for_department(
         raise PermissionDenied(DENIED) from None
     indexes = list(crypto.blind_indexes(parsed.id_type.value, str(parsed)))
     holder_row = session.scalar(select(Holder.id).where(Holder.blind_index.in_(indexes)))
-    rows = []
-    if holder_row is not None:
-        rows = list(
-            session.execute(
-                select(Material, MaterialPermission.material_type_id)
-                .outerjoin(MaterialPermission, _with_permission(department_id))
-                .where(Material.holder_id == holder_row, Material.state == "current")
-                .order_by(Material.id)
-            ).all()
-        )
-    rules = _Rules(session, department_id=department_id, use=use, now=now)
     visible: list[Material] = []
     bases: set[str] = set()
-    for material, permission in rows:
-        if type_codes and material.material_type.code not in type_codes:
-            continue
-        if material_state(material, now=now) != "usable":
-            continue
-        decision = rules.decide(
-            holder_id=material.holder_id,
-            type_code=_MATERIAL_GRANT_TYPE,
-            permitted=permission is not None,
+    if holder_row is not None:
+        rules = _Rules(session, department_id=department_id, use=use, now=now)
+        visible, bases = _allowed_materials(
+            session, rules, holder_row, department_id, type_codes, now
         )
-        if decision.allowed:
-            visible.append(material)
-            bases.add(decision.basis or "")
     reason = (
         f"{len(visible)} material(s)"
         if visible
@@ -174,6 +155,39 @@ def search_materials_for_department(
     if not visible:
         raise PermissionDenied(DENIED)
     return visible
+
+
+def _allowed_materials(
+    session: Session,
+    rules: _Rules,
+    holder_row: int,
+    department_id: int,
+    type_codes: Sequence[str],
+    now: dt.datetime,
+) -> tuple[list[Material], set[str]]:
+    """The holder's usable materials of ``type_codes`` the rules allow, and the bases."""
+    rows = session.execute(
+        select(Material, MaterialPermission.material_type_id)
+        .outerjoin(MaterialPermission, _with_permission(department_id))
+        .where(Material.holder_id == holder_row, Material.state == "current")
+        .order_by(Material.id)
+    ).all()
+    visible: list[Material] = []
+    bases: set[str] = set()
+    for material, permission in rows:
+        if type_codes and material.material_type.code not in type_codes:
+            continue
+        if material_state(material, now=now) != "usable":
+            continue
+        decision = rules.decide(
+            holder_id=material.holder_id,
+            type_code=_MATERIAL_GRANT_TYPE,
+            permitted=permission is not None,
+        )
+        if decision.allowed:
+            visible.append(material)
+            bases.add(decision.basis or "")
+    return visible, bases
 
 
 @dataclass(frozen=True)
