@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from schemas.identifiers import HolderIdType
 from signing.copies import CopyMaker
 from signing.copies.receipt import ReceiptNote
+from signing.errors import SealUnavailable
 from tests.helpers.pki import sample_pdf, sealer
 from tests.helpers.scans import scan_jpeg, scan_png
 from tests.vault.licenses import COMPANY_HOLDER, HOLDER, make_catalog
@@ -319,3 +320,16 @@ def test_a_number_of_the_other_kind_is_refused_like_an_unknown_holder(world: Wor
             select(AccessEvent.reason).where(AccessEvent.action == "material_search")
         ).one()
     assert reason == "no such holder"
+
+
+class UnavailableSeal:
+    def seal_receipt(self, pdf: bytes, note: ReceiptNote) -> bytes:
+        raise SealUnavailable("the HSM is not answering")
+
+
+def test_an_unavailable_seal_is_the_vaults_fault_and_writes_nothing(world: World) -> None:
+    world.renderer = UnavailableSeal()  # type: ignore[assignment]
+    with pytest.raises(SealUnavailable):  # a 503, not a 422 about the material
+        world.deposit(scan_jpeg())
+    assert _count(world.sessions, Material) == 0
+    assert _count(world.sessions, AccessEvent) == 0

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from schemas.errors import InvalidValue
 from schemas.identifiers import HolderIdType, parse_holder_id
-from signing.errors import SealingError, TimestampError
+from signing.errors import SealingError, SealUnavailable, TimestampError
 from vault.blobs.base import BlobStore
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
@@ -143,7 +143,7 @@ def _seal(
     try:
         pdf = request.data if media_type == "application/pdf" else image_pdf(request.data, note)
         return renderer.seal_receipt(pdf, note)
-    except TimestampError:
+    except (TimestampError, SealUnavailable):  # the vault's fault, not the material's
         raise
     except SealingError as exc:
         raise InvalidInput(f"the material cannot be sealed: {exc}") from None
