@@ -333,3 +333,20 @@ def test_an_unavailable_seal_is_the_vaults_fault_and_writes_nothing(world: World
         world.deposit(scan_jpeg())
     assert _count(world.sessions, Material) == 0
     assert _count(world.sessions, AccessEvent) == 0
+
+
+def test_the_same_file_again_is_the_same_material_in_its_state(world: World) -> None:
+    first = world.deposit(scan_jpeg(11)).material.public_id
+    with world.sessions() as session:
+        holder = find_holder(session=session, crypto=world.crypto, holder_id=HOLDER)
+        assert holder is not None
+        withdraw_material(session=session, holder=holder, public_id=first)
+    again = world.deposit(scan_jpeg(11), use=UseContext("企业开办", "A-2026-0077"))
+    assert (again.created, again.material.public_id, again.material.state) == (
+        False,
+        first,
+        "withdrawn",
+    )
+    assert world.renderer.sealed == 1
+    fresh = world.deposit(scan_jpeg(12)).material.public_id  # a new scan: a new material
+    assert world.search(world.housing) == [fresh]
