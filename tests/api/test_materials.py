@@ -129,6 +129,8 @@ def test_done_when_deposit_reuse_uses_withdraw_verify(api: Api, tmp_path: Path) 
     ]
     log = api.client.get("/v1/me/access-log", headers=holder).json()["entries"]
     assert {"material_search", "material_read", "material_deposit"} <= {e["action"] for e in log}
+    reads = [e for e in log if e["action"] == "material_read"]
+    assert reads and all(e["material_id"] == material["id"] for e in reads)
     other = api.client.get(
         f"/v1/me/materials/{material['id']}/uses", headers=api.holder(OTHER_HOLDER)
     )
