@@ -29,6 +29,7 @@ from typing import Any
 
 from api.demo_hsm import DemoHsm, prepare_demo_hsm
 from api.demo_licenses import SampleLicense, render_license
+from api.demo_materials import seed_materials
 from schemas.identifiers import (
     citizen_id_check_char,
     credit_code_check_char,
@@ -62,6 +63,7 @@ HOUSING = ("福州市住房和城乡建设局", _code("11350100MB000002"))
 TAX = ("国家税务总局福州市税务局", _code("11350100MB000003"))
 AUDIT = ("福州市审计局", _code("11350100MB000004"))
 LAND = ("福州市自然资源和规划局", _code("11350100MB000005"))
+WINDOW = ("福州市政务服务中心综合窗口", _code("11350100MB000007"))
 
 # (证照类型代码, 证照名称, 持证主体代码类型, issuing department)
 BUSINESS = ("11100000000013338W021", "营业执照", "001", MARKET)
@@ -87,6 +89,7 @@ DEPARTMENTS: tuple[
     (HOUSING, ("user",), ("licenses:use",), (BUSINESS[0], RESIDENCE[0])),
     (TAX, ("user",), ("licenses:use",), ()),
     (AUDIT, ("user",), ("audit:read",), ()),
+    (WINDOW, ("user",), ("materials:deposit",), ()),
 )
 
 # (serial, license type, holder index, 证照编号, printed fields)
@@ -559,6 +562,13 @@ def prepare_demo(settings: Settings) -> DemoSummary:
             ids = _ensure_catalog(session, pki, ofd_issuers.signer_fingerprints())
             departments_out = _credentials(session, ids, known)
         _ingest_samples(vault, settings, (_Issuers(pki), ofd_issuers), ids)
+        seed_materials(
+            vault,
+            settings,
+            window_id=ids[WINDOW[1]],
+            permits={ids[HOUSING[1]]: ("SFZ", "HKB")},
+            holder=HOLDERS[0],
+        )
     finally:
         vault.close()
     specimen = _write_specimen(settings)

@@ -40,6 +40,8 @@ _department_scheme = OAuth2(
                 "licenses:issue": "push licenses and change their status (issuers)",
                 "licenses:use": "find and use holders' licenses (using departments)",
                 "audit:read": "read the transparency log and its proofs (auditors)",
+                "materials:deposit": "deposit holders' materials checked against the original "
+                "(receiving windows)",
             },
         )
     ),
@@ -187,3 +189,4 @@ HolderDep = Annotated[HolderPrincipal, Depends(get_holder)]
 IssuerDep = Annotated[DepartmentPrincipal, Depends(require_department("licenses:issue"))]
 UserDep = Annotated[DepartmentPrincipal, Depends(require_department("licenses:use"))]
 AuditorDep = Annotated[DepartmentPrincipal, Depends(require_department("audit:read"))]
+WindowDep = Annotated[DepartmentPrincipal, Depends(require_department("materials:deposit"))]

@@ -219,6 +219,7 @@ class AccessLogEntry(BaseModel):
     basis: str | None = Field(description="standing_permission, consent, share_code, owner")
     license_id: str | None
     copy_id: str | None
+    material_id: str | None = Field(default=None, description="the material (电子材料), if any")
     purpose: str | None
     case_no: str | None
     log_index: int | None = Field(description="leaf index in the transparency log")

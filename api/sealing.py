@@ -28,15 +28,18 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import cast
 
 from cryptography import x509
 
 from signing.copies.annotation import CopyAnnotation
+from signing.copies.receipt import ReceiptNote
 from signing.errors import RevocationDataError, SigningError
 from signing.keys import KeySource
 from signing.revocation import CrlRefresher
 from vault.errors import ConfigError
 from vault.services.copies import CopyRenderer
+from vault.services.materials import ReceiptRenderer
 from vault.settings import Settings
 
 __all__ = [
@@ -76,6 +79,12 @@ class VaultCopyRenderer:
         if self.refresher is not None:
             self.refresher.ensure_current()
         return self._maker.make(original, annotation)
+
+    def seal_receipt(self, pdf: bytes, note: ReceiptNote) -> bytes:
+        """The vault's 收件核验 seal on a deposited material (``CopyMaker.seal_receipt``)."""
+        if self.refresher is not None:
+            self.refresher.ensure_current()
+        return cast(ReceiptRenderer, self._maker).seal_receipt(pdf, note)
 
     def close(self) -> None:
         """Release the key source (an HSM session); no copy can be made afterwards."""

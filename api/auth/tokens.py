@@ -37,7 +37,7 @@ AUDIENCE = "evault-api"
 #: How many verified tokens each process remembers.
 VERIFIED_CACHE_SIZE = 4096
 #: Every scope a department may hold.
-SCOPES = ("licenses:issue", "licenses:use", "audit:read")
+SCOPES = ("licenses:issue", "licenses:use", "audit:read", "materials:deposit")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ to an app made by :func:`api.app.create_app`.
 - ``/``: home; ``/verify``: upload a PDF and read its report in plain words.
 - ``/login``: the OIDC redirect login (``/login/oidc``, ``/login/callback``) when configured;
   in demo mode also a form to choose a sample holder. ``/logout``.
-- ``/me`` (my licenses), ``/me/consent`` (consent and share codes), ``/me/log`` (用证记录).
+- ``/me`` (my licenses), ``/me/consent`` (consent and share codes), ``/me/log`` (用证记录),
+  ``/me/materials`` (我的材料: deposited materials, their uses, withdrawal).
 - ``/v/{copy_id}`` (route in :mod:`api.routes.public`): a certified copy's check page.
 - ``/me/licenses/{id}/wallet`` (a license into a wallet, QR), ``/credentials/check``
   (check a holder's SD-JWT presentation): :mod:`api.pages.wallet_pages`.
@@ -31,7 +32,7 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 def install(app: FastAPI, *, demo: bool) -> None:
     """Mount the pages, their stylesheet and their two error handlers on ``app``."""
-    from api.pages import login, oidc_login, portal, public_pages, wallet_pages
+    from api.pages import login, materials_page, oidc_login, portal, public_pages, wallet_pages
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Every page checks the holder's session first (see api.pages.web.load_page_session).
@@ -43,6 +44,7 @@ def install(app: FastAPI, *, demo: bool) -> None:
         app.include_router(login.demo_router, dependencies=session)
     app.include_router(portal.router, dependencies=session)
     app.include_router(wallet_pages.router, dependencies=session)
+    app.include_router(materials_page.router, dependencies=session)
 
     async def login_required(request: Request, exc: Exception) -> Response:
         ctx: ApiContext = request.app.state.ctx

@@ -211,6 +211,37 @@ STRINGS: dict[str, tuple[str, str]] = {
     "action.grant": ("授权", "consent given"),
     "action.grant_revoke": ("撤销授权", "consent revoked"),
     "action.share_redeem": ("使用分享码", "share code used"),
+    # materials (电子材料库): api/pages/materials_page.py
+    "nav.materials": ("我的材料", "My materials"),
+    "mat.title": ("我的材料", "My materials"),
+    "mat.intro": (
+        "窗口收件时与原件核对一致、由证照库加盖电子印章封存的材料。办理其他事项时，"
+        "有权限或经您授权的部门直接调用，无需再次提交。",
+        "Materials a service window checked against the original and the vault sealed. "
+        "Departments with a permission or your consent reuse them in later cases: you need "
+        "not hand them in again.",
+    ),
+    "mat.none": ("证照库中还没有您的材料。", "The vault holds no materials of yours."),
+    "mat.state.usable": ("可用", "usable"),
+    "mat.state.expired": ("已过期", "expired"),
+    "mat.state.superseded": ("已被新材料替代", "superseded"),
+    "mat.state.withdrawn": ("已撤回", "withdrawn"),
+    "mat.usable_until": ("可用至", "Usable until"),
+    "mat.checked": ("收件核验", "Checked"),
+    "mat.case": ("收件办件", "Deposited in case"),
+    "mat.download": ("下载", "Download"),
+    "mat.withdraw": ("撤回（不再提供给部门）", "Withdraw (no longer served)"),
+    "mat.uses": ("使用记录", "Uses"),
+    "mat.no_uses": ("尚无使用记录。", "Not used yet."),
+    "mat.done.withdraw": (
+        "已撤回：部门将无法再调用该材料。",
+        "Withdrawn: no department gets it now.",
+    ),
+    "action.material_deposit": ("收件存入材料", "material deposited"),
+    "action.material_search": ("查询材料", "materials searched"),
+    "action.material_read": ("调用材料", "material fetched"),
+    "action.material_withdraw": ("撤回材料", "material withdrawn"),
+    "basis.deposit": ("窗口收件", "deposit at a window"),
     "basis.standing_permission": ("用证目录", "standing permission"),
     "basis.consent": ("您的授权", "your consent"),
     "basis.share_code": ("分享码", "share code"),

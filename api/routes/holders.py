@@ -300,6 +300,7 @@ def my_access_log(
             basis=line.event.basis,
             license_id=line.license_public_id,
             copy_id=line.event.copy_id,
+            material_id=line.material_public_id,
             purpose=line.event.purpose,
             case_no=line.event.case_no,
             log_index=line.event.log_index,

@@ -23,13 +23,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.generic import pdf_name, pdf_string
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from signing.copies.annotation import CopyAnnotation
 from signing.copies.appearance import DEFAULT_SIZE, CopyStampStyle, layout
 from signing.copies.font import default_font
+from signing.copies.info import update_info
+from signing.copies.receipt import ReceiptNote, ReceiptSealer
 from signing.errors import SealingError
 from signing.seal import PadesLevel, SealAppearance, Sealer
 
@@ -127,6 +127,11 @@ class CopyMaker:
         """
         return self._sealer.seal(original, **self._seal_arguments(annotation))
 
+    def seal_receipt(self, pdf: bytes, note: ReceiptNote) -> bytes:
+        """The vault's 收件核验 seal on a deposited material (see :mod:`signing.copies.receipt`),
+        with this maker's sealer and level."""
+        return ReceiptSealer(self._sealer, level=self._level).seal(pdf, note)
+
     async def make_async(self, original: bytes, annotation: CopyAnnotation) -> bytes:
         """:meth:`make` for async code (CPU-bound: better run in a worker thread)."""
         return await self._sealer.seal_async(original, **self._seal_arguments(annotation))
@@ -173,15 +178,7 @@ def _write_info(writer: IncrementalPdfFileWriter, annotation: CopyAnnotation) ->
     values = dict(annotation.fields())
     values["copy_id"] = annotation.copy_id
     values["verify_url"] = annotation.verify_url
-    entries = {pdf_name(INFO_KEYS[k]): pdf_string(v) for k, v in values.items()}
-    info_ref = getattr(writer, "_info", None)
-    if isinstance(info_ref, generic.IndirectObject):
-        info = info_ref.get_object()
-        info.update(entries)
-        writer.update_container(info)
-        writer.mark_update(info_ref)
-    else:
-        writer.set_info(generic.DictionaryObject(entries))
+    update_info(writer, {INFO_KEYS[k]: v for k, v in values.items()})
 
 
 def read_copy_info(info: Mapping[str, Any]) -> dict[str, str]:

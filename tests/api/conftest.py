@@ -170,3 +170,7 @@ class _LazyRenderer:
     def make(self, original: bytes, annotation: Any) -> bytes:
         data: bytes = copy_renderer().make(original, annotation)
         return data
+
+    def seal_receipt(self, pdf: bytes, note: Any) -> bytes:
+        data: bytes = copy_renderer().seal_receipt(pdf, note)
+        return data

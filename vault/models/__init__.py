@@ -21,6 +21,7 @@ from vault.models.imports import ImportJournalEntry, ImportRun
 from vault.models.licenses import STORED_STATUSES, License, LicenseVersion, StatusChange
 from vault.models.log import LogCheckpoint, LogEntry
 from vault.models.wallet import CredentialNonce, CredentialOffer, IssuedCredential
+from vault.models.materials import Material, MaterialPermission, MaterialType
 from vault.models.web_sessions import WebSession
 
 __all__ = [
@@ -45,6 +46,9 @@ __all__ = [
     "LicenseVersion",
     "LogCheckpoint",
     "LogEntry",
+    "Material",
+    "MaterialPermission",
+    "MaterialType",
     "SealCertificate",
     "StandingPermission",
     "StatusChange",

@@ -42,6 +42,10 @@ class AccessEvent(Base):
         ForeignKey("licenses.id", ondelete="CASCADE"), index=True
     )
     copy_id: Mapped[str | None] = mapped_column(String(32))
+    #: The material (电子材料) the event concerns, when it is about one.
+    material_id: Mapped[int | None] = mapped_column(
+        ForeignKey("materials.id", ondelete="CASCADE"), index=True
+    )
     purpose: Mapped[str | None] = mapped_column(String(200))
     case_no: Mapped[str | None] = mapped_column(String(100))
     reason: Mapped[str | None] = mapped_column(String(200))

@@ -47,6 +47,7 @@ from vault.models import (
     Holder,
     License,
     LicenseVersion,
+    Material,
     StandingPermission,
 )
 from vault.services.grants import find_share_code, grant_is_active
@@ -518,11 +519,12 @@ def holder_license(*, session: Session, holder: Holder, public_id: str) -> Licen
 @dataclass(frozen=True)
 class LogLine:
     """One access-log row with what a holder is shown of it: the department's name and the
-    license's public id."""
+    license's (or material's) public id."""
 
     event: AccessEvent
     department: str | None
     license_public_id: str | None
+    material_public_id: str | None = None
 
 
 def access_log(
@@ -541,9 +543,10 @@ def access_log(
     Optional filters: one license (by public id), one department, ``since <= at < until``.
     """
     query = (
-        select(AccessEvent, Department.name, License.public_id)
+        select(AccessEvent, Department.name, License.public_id, Material.public_id)
         .outerjoin(Department, AccessEvent.department_id == Department.id)
         .outerjoin(License, AccessEvent.license_id == License.id)
+        .outerjoin(Material, AccessEvent.material_id == Material.id)
         .where(AccessEvent.holder_id == holder_id)
     )
     if license_public_id is not None:
@@ -557,4 +560,7 @@ def access_log(
     rows = session.execute(
         query.order_by(AccessEvent.at.desc(), AccessEvent.id.desc()).limit(limit).offset(offset)
     ).all()
-    return [LogLine(event, name, public_id) for event, name, public_id in rows]
+    return [
+        LogLine(event, name, license_id, material_id)
+        for event, name, license_id, material_id in rows
+    ]

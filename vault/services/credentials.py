@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 #: Every scope the API knows.
-SCOPES = ("licenses:issue", "licenses:use", "audit:read")
+SCOPES = ("licenses:issue", "licenses:use", "audit:read", "materials:deposit")
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(32))

@@ -72,6 +72,7 @@ class EventValues:
     copy_id: str | None = None
     use: UseContext | None = None
     reason: str | None = None
+    material_id: int | None = None
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None:
@@ -99,6 +100,7 @@ class EventValues:
             "purpose": use.purpose if use else None,
             "case_no": use.case_no if use else None,
             "reason": self.reason,
+            "material_id": self.material_id,
         }
 
     def fields(self) -> dict[str, Any]:
@@ -116,6 +118,7 @@ class EventValues:
             "basis": self.basis,
             "license": self.license_id,
             "copy": self.copy_id,
+            "material": self.material_id,
             "purpose": use.purpose if use else None,
             "case_no": use.case_no if use else None,
         }
@@ -144,6 +147,7 @@ def record_event(
     use: UseContext | None = None,
     reason: str | None = None,
     now: dt.datetime | None = None,
+    material_id: int | None = None,
 ) -> RecordedEvent:
     """Write one access-log row and its transparency-log leaf, in the caller's transaction.
 
@@ -165,6 +169,7 @@ def record_event(
         copy_id=copy_id,
         use=use,
         reason=reason,
+        material_id=material_id,
     )
     return record_in_transaction(session, event)
 
@@ -269,10 +274,10 @@ WITH reserved AS (
     FROM reserved
 ), event AS (
     INSERT INTO access_events (id, at, holder_id, department_id, actor, action, outcome,
-        basis, grant_id, license_id, copy_id, purpose, case_no, reason, log_index)
+        basis, grant_id, license_id, copy_id, purpose, case_no, reason, material_id, log_index)
     SELECT id, %(at)s, %(holder_id)s, %(department_id)s, %(actor)s, %(action)s, %(outcome)s,
         %(basis)s, %(grant_id)s, %(license_id)s, %(copy_id)s, %(purpose)s, %(case_no)s,
-        %(reason)s, idx
+        %(reason)s, %(material_id)s, idx
     FROM leaf
 )
 INSERT INTO log_entries (idx, created_at, event_type, payload, leaf_hash)

@@ -32,7 +32,8 @@ def register(app: typer.Typer) -> None:
         scopes: str | None = typer.Option(
             None,
             "--scopes",
-            help="licenses:issue, licenses:use, audit:read (default: from the roles)",
+            help="licenses:issue, licenses:use, audit:read, materials:deposit "
+            "(default: from the roles)",
         ),
         permit: list[str] = typer.Option(
             [], "--permit", help="证照类型代码 it may use without consent (用证目录); repeat"

@@ -1,0 +1,322 @@
+"""Materials (电子材料库): windows deposit, departments reuse, holders see and withdraw.
+
+- ``materials:deposit`` (a receiving window): ``POST /v1/materials`` with the scan or PDF and
+  the clerk's check; the vault seals it (收件核验) and stores it once.
+- ``licenses:use`` (a using department, inside a case): ``POST /v1/materials/search`` and
+  ``GET /v1/materials/{id}/pdf``, allowed by a standing permission for the material type or
+  by the holder's consent, refused with one message that never says what exists.
+- holders: ``/v1/me/materials`` (list, download, uses, withdrawal).
+
+Every decision is in the holder's access log and the transparency log; the vault services
+called here authorize, act, log and commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from api.deps import CtxDep, HolderDep, SessionDep, UserDep, WindowDep, limit_by_ip
+from api.errors import problems
+from api.material_models import (
+    DepositIn,
+    DepositOut,
+    MaterialList,
+    MaterialOut,
+    MaterialSearchIn,
+    MaterialTypeList,
+    MaterialTypeOut,
+    MaterialUseEntry,
+    MaterialUsePage,
+)
+from vault.db.base import utcnow
+from vault.models import Department, Holder, Material
+from vault.services.holder_actions import known_holder
+from vault.services.holders import find_holder
+from vault.services.material_catalog import list_material_types
+from vault.services.material_use import (
+    fetch_material_for_department,
+    holder_material_pdf,
+    list_holder_materials,
+    material_state,
+    material_uses,
+    search_materials_for_department,
+    withdraw_material,
+)
+from vault.services.materials import DepositRequest, deposit_material
+from vault.services.recording import UseContext
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["materials"])
+_DEPT = problems(401, 403, 422, 429)
+_HOLDER = problems(401, 404, 422, 429)
+
+MaterialIdPath = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=40,
+        description="the material's id, as the API gave it (random, e.g. m_Hq3V0m1j9v8kP2aQx7tYbw)",
+    ),
+]
+_PDF: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {}}, "description": "the sealed material"}
+}
+
+
+def material_out(session: Session, material: Material, *, now: dt.datetime) -> MaterialOut:
+    department = session.get(Department, material.department_id)
+    return MaterialOut(
+        id=material.public_id,
+        type_code=material.material_type.code,
+        type_name=material.material_type.name,
+        media_type=material.media_type,
+        state=material_state(material, now=now),
+        usable_until=material.usable_until,
+        department=department.name if department else "",
+        clerk=material.clerk,
+        checked_at=material.checked_at,
+        purpose=material.purpose,
+        case_no=material.case_no,
+        sha256=material.blob_sha256,
+        source_sha256=material.source_sha256,
+        deposited_at=material.created_at,
+    )
+
+
+def _pdf(data: bytes, material: Material) -> Response:
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{material.public_id}.pdf"'},
+    )
+
+
+@router.get(
+    "/v1/material-types",
+    response_model=MaterialTypeList,
+    summary="The material catalogue (材料目录)",
+    responses=problems(429),
+    dependencies=[Depends(limit_by_ip)],
+)
+def material_types(session: SessionDep) -> MaterialTypeList:
+    return MaterialTypeList(
+        material_types=[
+            MaterialTypeOut(
+                code=t.code,
+                name=t.name,
+                holder_kinds=t.holder_kinds,
+                validity="period" if t.validity == "period" else "document",
+                validity_months=t.validity_months,
+            )
+            for t in list_material_types(session=session)
+        ]
+    )
+
+
+@router.post(
+    "/v1/materials",
+    status_code=201,
+    response_model=DepositOut,
+    summary="Deposit a holder's material checked against the original (multipart: file + "
+    "metadata JSON); the vault seals it",
+    responses={
+        200: {"model": DepositOut, "description": "the same bytes again: the existing one"},
+        **problems(401, 403, 404, 409, 413, 422, 429),
+    },
+)
+def deposit(
+    principal: WindowDep,
+    ctx: CtxDep,
+    session: SessionDep,
+    file: Annotated[UploadFile, File(description="the scan (JPEG, PNG) or PDF")],
+    metadata: Annotated[
+        str,
+        Form(
+            min_length=2,
+            description="DepositIn as a JSON object (holder, type, the clerk's check, case)",
+            json_schema_extra={"contentMediaType": "application/json"},
+        ),
+    ],
+) -> JSONResponse:
+    try:
+        meta = DepositIn.model_validate_json(metadata)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", "metadata", *e["loc"])} for e in exc.errors()]
+        raise RequestValidationError(errors) from None
+    request = DepositRequest(
+        holder_id=meta.holder_id,
+        holder_id_type=meta.holder_id_type,
+        holder_name=meta.holder_name,
+        type_code=meta.type_code,
+        data=file.file.read(),
+        clerk=meta.clerk,
+        checked_at=meta.checked_at,
+        use=UseContext(meta.purpose, meta.case_no),
+        valid_until=meta.valid_until,
+    )
+    result = deposit_material(
+        session=session,
+        crypto=ctx.crypto,
+        blobs=ctx.blobs,
+        renderer=ctx.renderer.get,  # type: ignore[arg-type]
+        department_id=principal.department_id,
+        request=request,
+        maker_name=ctx.settings.vault_name,
+    )
+    body = DepositOut(
+        created=result.created, material=material_out(session, result.material, now=utcnow())
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=201 if result.created else 200)
+
+
+@router.post(
+    "/v1/materials/search",
+    response_model=MaterialList,
+    summary="Find a holder's usable materials this department may use in this case",
+    responses=_DEPT,
+)
+def search(
+    body: MaterialSearchIn, principal: UserDep, ctx: CtxDep, session: SessionDep
+) -> MaterialList:
+    found = search_materials_for_department(
+        session=session,
+        crypto=ctx.crypto,
+        department_id=principal.department_id,
+        holder_id=body.holder_id,
+        holder_id_type=body.holder_id_type,
+        use=UseContext(body.purpose, body.case_no),
+        type_codes=body.type_codes,
+    )
+    now = utcnow()
+    return MaterialList(materials=[material_out(session, m, now=now) for m in found])
+
+
+@router.get(
+    "/v1/materials/{material_id}/pdf",
+    summary="Fetch one material (the vault-sealed PDF) within a case",
+    response_class=Response,
+    responses={**_PDF, **_DEPT},
+)
+def fetch(
+    material_id: MaterialIdPath,
+    purpose: Annotated[str, Query(min_length=1, max_length=120, description="申请事由")],
+    case_no: Annotated[str, Query(min_length=1, max_length=100, description="办件编号")],
+    principal: UserDep,
+    ctx: CtxDep,
+    session: SessionDep,
+) -> Response:
+    fetched = fetch_material_for_department(
+        session=session,
+        blobs=ctx.blobs,
+        department_id=principal.department_id,
+        public_id=material_id,
+        use=UseContext(purpose, case_no),
+    )
+    return _pdf(fetched.pdf, fetched.material)
+
+
+@router.get(
+    "/v1/me/materials",
+    response_model=MaterialList,
+    summary="My materials (电子材料), every state",
+    responses=_HOLDER,
+)
+def my_materials(principal: HolderDep, ctx: CtxDep, session: SessionDep) -> MaterialList:
+    holder = find_holder(
+        session=session,
+        crypto=ctx.crypto,
+        holder_id=principal.holder_id,
+        id_type=principal.holder_id_type,
+    )
+    if holder is None:
+        return MaterialList(materials=[])
+    now = utcnow()
+    return MaterialList(
+        materials=[
+            material_out(session, m, now=now)
+            for m in list_holder_materials(session=session, holder=holder)
+        ]
+    )
+
+
+def _me(session: Session, ctx: CtxDep, principal: HolderDep) -> Holder:
+    return known_holder(
+        session=session,
+        crypto=ctx.crypto,
+        holder_id=principal.holder_id,
+        id_type=principal.holder_id_type,
+    )
+
+
+@router.get(
+    "/v1/me/materials/{material_id}/pdf",
+    summary="Download one of my materials (the vault-sealed PDF)",
+    response_class=Response,
+    responses={**_PDF, **_HOLDER},
+)
+def my_material_pdf(
+    material_id: MaterialIdPath, principal: HolderDep, ctx: CtxDep, session: SessionDep
+) -> Response:
+    holder = _me(session, ctx, principal)
+    fetched = holder_material_pdf(
+        session=session, blobs=ctx.blobs, holder=holder, public_id=material_id
+    )
+    return _pdf(fetched.pdf, fetched.material)
+
+
+@router.get(
+    "/v1/me/materials/{material_id}/uses",
+    response_model=MaterialUsePage,
+    summary="Every use of one of my materials, newest first",
+    responses=_HOLDER,
+)
+def my_material_uses(
+    material_id: MaterialIdPath,
+    principal: HolderDep,
+    ctx: CtxDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> MaterialUsePage:
+    holder = _me(session, ctx, principal)
+    uses = material_uses(
+        session=session, holder=holder, public_id=material_id, limit=limit, offset=offset
+    )
+    entries = [
+        MaterialUseEntry(
+            at=use.event.at,
+            actor=use.event.actor,
+            department=use.department,
+            action=use.event.action,
+            outcome="denied" if use.event.outcome == "denied" else "allowed",
+            basis=use.event.basis,
+            reason=use.event.reason,
+            purpose=use.event.purpose,
+            case_no=use.event.case_no,
+            log_index=use.event.log_index,
+        )
+        for use in uses
+    ]
+    return MaterialUsePage(entries=entries, limit=limit, offset=offset)
+
+
+@router.post(
+    "/v1/me/materials/{material_id}/withdrawal",
+    response_model=MaterialOut,
+    summary="Withdraw one of my materials: no department is served it any more",
+    responses=_HOLDER,
+)
+def withdraw(
+    material_id: MaterialIdPath, principal: HolderDep, ctx: CtxDep, session: SessionDep
+) -> MaterialOut:
+    holder = _me(session, ctx, principal)
+    material = withdraw_material(session=session, holder=holder, public_id=material_id)
+    return material_out(session, material, now=utcnow())
