@@ -20,8 +20,8 @@ from vault.models.idempotency import IdempotentAnswer
 from vault.models.imports import ImportJournalEntry, ImportRun
 from vault.models.licenses import STORED_STATUSES, License, LicenseVersion, StatusChange
 from vault.models.log import LogCheckpoint, LogEntry
-from vault.models.wallet import CredentialNonce, CredentialOffer, IssuedCredential
 from vault.models.materials import Material, MaterialPermission, MaterialType
+from vault.models.wallet import CredentialNonce, CredentialOffer, IssuedCredential
 from vault.models.web_sessions import WebSession
 
 __all__ = [
