@@ -24,6 +24,7 @@ to refresh (their ``nextUpdate``), and one saying ``revoked`` stops sealing the 
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as _dt
 import logging
 import threading
@@ -36,7 +37,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from signing.errors import RevocationDataError, SealingError, SealUnavailable
+from signing.errors import RevocationDataError, SealingError, SealUnavailable, SigningError
 from signing.ocsp import FetchedOcsp, fetch_ocsp, ocsp_urls
 from signing.seal import Sealer
 
@@ -50,6 +51,7 @@ __all__ = [
     "crl_urls",
     "fetch_crls",
     "fetch_revocation",
+    "tsa_chain",
 ]
 
 FETCH_TIMEOUT = 10.0
@@ -304,6 +306,35 @@ def fetch_revocation(
         if isinstance(covered, FetchedOcsp):
             ocsps.append(covered)
     return FetchedCrls(crls=tuple(crls.values()), fetched_at=moment, ocsps=tuple(ocsps))
+
+
+def tsa_chain(timestamper: object) -> tuple[x509.Certificate, ...]:
+    """The TSA's certificate and the chain it sends: known to an embedded TSA, else read
+    from a token asked for now (an external TSA names them only in its tokens). Empty
+    (logged) when the TSA cannot be asked: copies still work, without its revocation data."""
+    known = getattr(timestamper, "certificates", None)
+    if known:
+        return tuple(known)
+    from pyhanko.sign.timestamps.api import TimeStamper
+
+    from signing.timestamps import timestamp_digest
+
+    if not isinstance(timestamper, TimeStamper):
+        return ()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as thread:  # inside an event loop too
+            token = thread.submit(timestamp_digest, timestamper, b"evault: the TSA's chain")
+            choices = token.result()["content"]["certificates"] or ()
+        return tuple(
+            x509.load_der_x509_certificate(c.chosen.dump())
+            for c in choices
+            if c.name == "certificate"
+        )
+    except (SigningError, OSError, ValueError, KeyError, TypeError) as exc:
+        _log.warning(
+            "cannot learn the TSA's certificates (%s): its revocation data is left out", exc
+        )
+        return ()
 
 
 class CrlRefresher:
