@@ -150,8 +150,20 @@ def tiny_disk(tmp_path: Path) -> Iterator[TinyDisk]:
 
 
 # -- a PostgreSQL server of the test's own ------------------------------------------------------
-#: Where Debian puts the server's programs (apt-get install postgresql-15).
-PG_BIN = Path(os.environ.get("EVAULT_PG_BIN", "/usr/lib/postgresql/15/bin"))
+def _pg_bin() -> Path:
+    """Where Debian puts the server's programs (the newest installed version), or
+    ``EVAULT_PG_BIN``."""
+    given = os.environ.get("EVAULT_PG_BIN")
+    if given:
+        return Path(given)
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    return versions[-1].parent if versions else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _pg_bin()
 #: Seconds a cluster may take to start, stop or restart.
 PG_TIMEOUT = 120
 
