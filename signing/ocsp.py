@@ -189,7 +189,6 @@ def says_revoked(der: bytes, certificate: x509.Certificate, issuer: x509.Certifi
         return False
     issuer_asn1 = asn1_x509.Certificate.load(issuer.public_bytes(Encoding.DER))
     return any(
-        s.certificate_status is ocsp.OCSPCertStatus.REVOKED
-        and _about(s, certificate, issuer_asn1)
+        s.certificate_status is ocsp.OCSPCertStatus.REVOKED and _about(s, certificate, issuer_asn1)
         for s in singles
     )

@@ -34,9 +34,14 @@ from typer.testing import CliRunner
 from api.checkpoints import log_key
 from tests.api.conftest import Api, _make_api
 from tests.faults.conftest import PrivatePostgres, _free_port
+from tests.vault.conftest import postgres_schema, schema_url  # noqa: F401
 from tests.vault.licenses import license_pdf, metadata
 from vault.cli.app import build_app
+from vault.db import make_engine, make_session_factory
+from vault.db.base import utcnow
+from vault.errors import DatabaseUnavailable
 from vault.migrations import upgrade
+from vault.services.recording import EventValues, record_and_commit
 
 PROBLEM = "application/problem+json"
 PUSHERS = 2
@@ -227,3 +232,27 @@ def test_postgres_restarted_under_load(private_postgres: PrivatePostgres, tmp_pa
         counts = _db_invariants(api)
         assert counts["licenses"] == len(out.pushes)  # each pushed license exactly once
         _verify_log(base, api)
+
+
+@pytest.mark.postgres
+def test_a_connection_cut_during_the_access_log_append_is_database_unavailable(
+    postgres_schema: str,  # noqa: F811
+) -> None:
+    """The access log's append goes to the driver directly (one round trip): a connection
+    cut there is the same 503 as anywhere else, and the dead connection is not reused."""
+    engine = make_engine(schema_url(postgres_schema))
+    sessions = make_session_factory(engine)
+    event = EventValues(action="read", outcome="denied", actor="department", at=utcnow())
+    try:
+        with sessions() as session:
+            pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            with engine.connect() as other:  # another connection of the pool cuts this one
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            with pytest.raises(DatabaseUnavailable, match=r"^the database is unavailable"):
+                record_and_commit(session, event)
+        with sessions() as session:  # the next request gets a live connection
+            assert session.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+            recorded = record_and_commit(session, event)
+            assert recorded.id > 0
+    finally:
+        engine.dispose()
