@@ -236,10 +236,13 @@ class PrivatePostgres:
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"),
                   "-o", self._options, "-w", "-t", str(PG_TIMEOUT), "start")  # fmt: skip
 
-    def restart(self) -> None:
-        """Kill the server (every connection is cut, nothing is shut down cleanly) and start
-        it again on the same port."""
+    def kill(self) -> None:
+        """Stop the server at once: every connection is cut, nothing is shut down cleanly."""
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def restart(self) -> None:
+        """:meth:`kill` the server and start it again on the same port."""
+        self.kill()
         self.start()
 
     def stop(self) -> None:

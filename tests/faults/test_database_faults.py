@@ -203,6 +203,7 @@ def _verify_log(base: str, api: Api) -> None:
 def test_postgres_restarted_under_load(private_postgres: PrivatePostgres, tmp_path: Path) -> None:
     upgrade(private_postgres.url)
     pdfs = {n: license_pdf(n) for n in range(1, 41)}  # made before the load: only I/O in it
+    late = (99, license_pdf(99))
     with _make_api(private_postgres.url, tmp_path) as api, served(api.client.app) as base:
         deadline = time.monotonic() + LOAD_BOUND
         with Load(base, api, pdfs) as load:
@@ -232,6 +233,26 @@ def test_postgres_restarted_under_load(private_postgres: PrivatePostgres, tmp_pa
         counts = _db_invariants(api)
         assert counts["licenses"] == len(out.pushes)  # each pushed license exactly once
         _verify_log(base, api)
+        _while_the_server_is_down(private_postgres, base, api, late)
+
+
+def _while_the_server_is_down(
+    cluster: PrivatePostgres, base: str, api: Api, pdf: tuple[int, bytes]
+) -> None:
+    """Down for longer: not ready, pushes refused and absent; back: ready, pushes stored."""
+    before = _db_invariants(api)
+    cluster.kill()
+    with httpx.Client(base_url=base, timeout=60) as client:
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["database"] is False
+        _assert_unavailable_or_ok(refused := _push(client, api, *pdf), ok=())
+        assert refused.status_code == 503
+        cluster.start()
+        assert client.get("/readyz").status_code == 200
+        assert _db_invariants(api) == before  # refused ⇒ absent
+        pushed = _push(client, api, *pdf)
+        assert pushed.status_code == 201, pushed.text
+    assert _db_invariants(api)["licenses"] == before["licenses"] + 1
 
 
 @pytest.mark.postgres
