@@ -61,25 +61,14 @@ def _api_with(
 
 
 @pytest.fixture
-def pause_once(
+def paused(
+    request: pytest.FixtureRequest,
     sqlite_template: Path,  # noqa: F811
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[tuple[Api, WorkerPool]]:
-    yield from _api_with(
-        slow_check.pause_first_marked_check, sqlite_template, tmp_path, monkeypatch
-    )
-
-
-@pytest.fixture
-def pause_always(
-    sqlite_template: Path,  # noqa: F811
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[tuple[Api, WorkerPool]]:
-    yield from _api_with(
-        slow_check.pause_every_marked_check, sqlite_template, tmp_path, monkeypatch
-    )
+    """The API whose verification workers run ``request.param`` (a slow_check pause)."""
+    yield from _api_with(request.param, sqlite_template, tmp_path, monkeypatch)
 
 
 class Killer(threading.Thread):
@@ -120,10 +109,11 @@ def _push(api: Api, n: int, pdf: bytes) -> httpx.Response:
     )
 
 
+@pytest.mark.parametrize("paused", [slow_check.pause_first_marked_check], indirect=True)
 def test_a_worker_killed_mid_verification_is_replaced_and_the_push_stored(
-    pause_once: tuple[Api, WorkerPool], tmp_path: Path, caplog: pytest.LogCaptureFixture
+    paused: tuple[Api, WorkerPool], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    api, pool = pause_once
+    api, pool = paused
     before = row_counts(api)
     killer = Killer(tmp_path / "gate", pool, count=1)
     killer.start()
@@ -144,10 +134,11 @@ def test_a_worker_killed_mid_verification_is_replaced_and_the_push_stored(
     assert _push(api, 2, license_pdf(2)).status_code == 201
 
 
+@pytest.mark.parametrize("paused", [slow_check.pause_every_marked_check], indirect=True)
 def test_a_worker_killed_on_every_try_is_a_clear_refusal_that_writes_nothing(
-    pause_always: tuple[Api, WorkerPool], tmp_path: Path
+    paused: tuple[Api, WorkerPool], tmp_path: Path
 ) -> None:
-    api, pool = pause_always
+    api, pool = paused
     before = row_counts(api)
     killer = Killer(tmp_path / "gate", pool, count=2)
     killer.start()

@@ -21,15 +21,15 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
 from signing.errors import RevocationDataError, SealingError, SealUnavailable
-from signing.keys import LocalKeySource
 from signing.ocsp import fetch_ocsp, ocsp_urls
 from signing.pki import DemoPKI
 from signing.revocation import CrlRefresher, fetch_revocation
-from signing.seal import PadesLevel, Sealer
+from signing.seal import PadesLevel
 from signing.trust import TrustBundle
 from signing.verify import Verifier
 from tests.helpers.pki import sample_pdf
 from tests.helpers.pki_server import PkiServer
+from tests.signing.test_revocation import Clock, _chain, _sealer
 
 
 @pytest.fixture
@@ -38,29 +38,8 @@ def server() -> Iterator[PkiServer]:
         yield running
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = dt.datetime.now(dt.UTC)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
-def _chain(pki: DemoPKI) -> list[x509.Certificate]:
-    return [pki.vault_seal.certificate, *pki.chain]
-
-
 def _tsa_chain(pki: DemoPKI) -> list[x509.Certificate]:
     return [pki.tsa.certificate, *pki.chain]
-
-
-def _sealer(pki: DemoPKI, server: PkiServer) -> Sealer:
-    source = LocalKeySource(
-        certificate=pki.vault_seal.certificate,
-        private_key=pki.vault_seal.private_key,
-        chain=pki.chain,
-    )
-    return Sealer(source, timestamper=server.tsa)
 
 
 def _statuses(ders: tuple[bytes, ...]) -> dict[int, ocsp.OCSPCertStatus]:
