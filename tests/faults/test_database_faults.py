@@ -185,6 +185,7 @@ def _db_invariants(api: Api) -> dict[str, int]:
     assert without_version == 0
     stored = {blob.sha256 for blob in api.ctx.blobs.iter()}
     assert set(shas) <= stored, "a version whose file is missing"
+    assert stored <= set(shas), "a file no license refers to"  # only licenses are pushed here
     assert leaves == licenses, "an intake without its log leaf, or a leaf without its license"
     assert top == size - 1, "the log has a gap"
     return {"licenses": licenses, "log_size": size}
@@ -241,6 +242,7 @@ def _while_the_server_is_down(
 ) -> None:
     """Down for longer: not ready, pushes refused and absent; back: ready, pushes stored."""
     before = _db_invariants(api)
+    blobs = {blob.sha256 for blob in api.ctx.blobs.iter()}
     cluster.kill()
     with httpx.Client(base_url=base, timeout=60) as client:
         ready = client.get("/readyz")
@@ -250,6 +252,7 @@ def _while_the_server_is_down(
         cluster.start()
         assert client.get("/readyz").status_code == 200
         assert _db_invariants(api) == before  # refused ⇒ absent
+        assert {blob.sha256 for blob in api.ctx.blobs.iter()} == blobs  # not even its file
         pushed = _push(client, api, *pdf)
         assert pushed.status_code == 201, pushed.text
     assert _db_invariants(api)["licenses"] == before["licenses"] + 1
