@@ -41,6 +41,7 @@ from vault.errors import (
     BlobStoreError,
     ConfigError,
     ConflictError,
+    DatabaseUnavailable,
     IdempotencyKeyReused,
     IntakeRefused,
     InvalidInput,
@@ -234,6 +235,8 @@ def classify(exc: BaseException) -> tuple[int, str, str, str, dict[str, Any]]:
         return 500, "integrity", "Stored data failed its integrity check", "internal error", {}
     if isinstance(exc, BlobStoreError):
         return 503, "storage-unavailable", "Storage unavailable", _STORAGE_DOWN, {}
+    if isinstance(exc, DatabaseUnavailable):
+        return 503, "database-unavailable", "Database unavailable", str(exc), {}
     if isinstance(exc, InvalidInput):
         return 422, "invalid-input", "Invalid input", detail, {}
     if isinstance(exc, IdempotencyKeyReused):

@@ -10,9 +10,10 @@ The seal key is one of
   the key must sign a probe that the certificate verifies);
 
 with ``EVAULT_TSA_URL`` (an RFC 3161 TSA). The revocation data every B-LT seal embeds is
-``EVAULT_SEAL_CRLS`` (DER files, used as given) when set; otherwise the CRLs named by the
-seal certificates' CRL distribution points, fetched when the sealer is built and fetched
-again before they run out (``signing.revocation.CrlRefresher``).
+``EVAULT_SEAL_CRLS`` (DER files, used as given) when set; otherwise OCSP responses from the
+responders the seal certificates name (AIA) and CRLs from their distribution points, for
+the seal's chain and the TSA's, fetched when the sealer is built and fetched again before
+they run out (``signing.revocation.CrlRefresher``).
 
 Demo mode without a seal key: the demo PKI written by ``evault demo`` into ``DATA_DIR/pki``
 (its password in ``DATA_DIR/keys/pki_password.hex``), with the in-process TSA of that PKI.
@@ -36,7 +37,7 @@ from signing.copies.annotation import CopyAnnotation
 from signing.copies.receipt import ReceiptNote
 from signing.errors import RevocationDataError, SigningError
 from signing.keys import KeySource
-from signing.revocation import CrlRefresher
+from signing.revocation import CrlRefresher, tsa_chain
 from vault.errors import ConfigError
 from vault.services.copies import CopyRenderer
 from vault.services.materials import ReceiptRenderer
@@ -170,7 +171,8 @@ def _renderer(settings: Settings, key: KeySource) -> VaultCopyRenderer:
         return VaultCopyRenderer(CopyMaker(sealer), key_source=key)
     sealer = Sealer(key, timestamper=tsa)
     try:
-        refresher = CrlRefresher(sealer, [key.certificate, *key.chain])
+        chain = [key.certificate, *key.chain]
+        refresher = CrlRefresher(sealer, chain, tsa_certificates=tsa_chain(tsa))
     except RevocationDataError as exc:
         raise ConfigError(
             f"EVAULT_SEAL_CRLS is not set and the seal's CRLs cannot be fetched: {exc}"

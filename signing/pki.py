@@ -23,7 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from signing.errors import KeySourceError, SigningError
 
@@ -174,6 +174,7 @@ def _build(
     key_usage: dict[str, bool],
     eku: x509.ObjectIdentifier | None = None,
     crl_url: str | None = None,
+    ocsp_url: str | None = None,
 ) -> Identity:
     """Build and sign one certificate (a CA when ``ca``)."""
     issuer_name = subject if issuer is None else issuer.certificate.subject
@@ -219,6 +220,11 @@ def _build(
         builder = builder.add_extension(x509.ExtendedKeyUsage([eku]), critical=True)
     if crl_url is not None:
         builder = builder.add_extension(_crl_dp(crl_url), critical=False)
+    if ocsp_url is not None:
+        access = x509.AccessDescription(
+            AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url)
+        )
+        builder = builder.add_extension(x509.AuthorityInformationAccess([access]), critical=False)
     certificate = builder.sign(signing_key, hashes.SHA256(), ecdsa_deterministic=True)
     return Identity(certificate=certificate, private_key=key)
 
@@ -261,13 +267,15 @@ class DemoPKI:
         now: _dt.datetime,
         vault: tuple[str, str] = DEFAULT_VAULT_IDENTITY,
         crl_base_url: str = CRL_BASE_URL,
+        ocsp_url: str | None = None,
     ) -> DemoPKI:
         """Generate the PKI deterministically from ``seed``.
 
         ``departments`` are (Chinese name, 统一社会信用代码) pairs; ``now`` must be aware.
         ``crl_base_url``: where the CRL distribution points say the CRLs are
         (``<base>issuing-ca.crl`` in every leaf, ``<base>root-ca.crl`` in the issuing CA),
-        e.g. a test's HTTP server on loopback; the keys do not depend on it.
+        e.g. a test's HTTP server on loopback; the keys do not depend on it. ``ocsp_url``:
+        an OCSP responder the issuing CA and every leaf name (AIA), when given.
         """
         moment = _utc(now)
         start = moment - _BACKDATE
@@ -295,6 +303,7 @@ class DemoPKI:
             path_length=0,
             key_usage=_CA_USAGE,
             crl_url=crl_base_url + "root-ca.crl",
+            ocsp_url=ocsp_url,
         )
 
         def leaf(
@@ -311,6 +320,7 @@ class DemoPKI:
                 key_usage=_SEAL_USAGE if eku is None else {"digital_signature": True},
                 eku=eku,
                 crl_url=crl_base_url + "issuing-ca.crl",
+                ocsp_url=ocsp_url,
             )
 
         vault_seal = leaf(_org_name(*vault), "vault", _VAULT_SERIAL)

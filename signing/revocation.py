@@ -14,11 +14,17 @@ refresh keeps the CRLs in hand while they are valid and tries again after
 :data:`RETRY_AFTER`; once they expire the sealer refuses B-LT itself. A fresh CRL that
 revokes a certificate of the chain stops sealing at once.
 
-Only CRLs: OCSP (AIA) is not fetched.
+:func:`fetch_revocation` covers each certificate by OCSP where it names a responder
+(:mod:`signing.ocsp`; a CRL when the responder fails and the certificate names a
+distribution point) and by its CRL otherwise; the refresher uses it for the seal's chain
+and, when given, the TSA's (a TSA certificate that cannot be covered is logged and left
+out: the seal's own chain is what must be covered). OCSP responses count like CRLs for when
+to refresh (their ``nextUpdate``), and one saying ``revoked`` stops sealing the same way.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as _dt
 import logging
 import threading
@@ -31,7 +37,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from signing.errors import RevocationDataError, SealingError, SealUnavailable
+from signing.errors import RevocationDataError, SealingError, SealUnavailable, SigningError
+from signing.ocsp import FetchedOcsp, fetch_ocsp, ocsp_urls
 from signing.seal import Sealer
 
 __all__ = [
@@ -43,6 +50,8 @@ __all__ = [
     "FetchedCrls",
     "crl_urls",
     "fetch_crls",
+    "fetch_revocation",
+    "tsa_chain",
 ]
 
 FETCH_TIMEOUT = 10.0
@@ -76,15 +85,22 @@ class FetchedCrls:
 
     crls: tuple[FetchedCrl, ...]
     fetched_at: _dt.datetime
+    ocsps: tuple[FetchedOcsp, ...] = ()
+    """OCSP responses (:func:`fetch_revocation`), for certificates that name a responder."""
 
     @property
     def ders(self) -> tuple[bytes, ...]:
         return tuple(c.der for c in self.crls)
 
     @property
+    def ocsp_ders(self) -> tuple[bytes, ...]:
+        return tuple(o.der for o in self.ocsps)
+
+    @property
     def expires(self) -> _dt.datetime | None:
-        """The earliest ``nextUpdate`` (None: no CRL names one)."""
-        known = [c.next_update for c in self.crls if c.next_update is not None]
+        """The earliest ``nextUpdate`` (None: no CRL or OCSP response names one)."""
+        items: tuple[FetchedCrl | FetchedOcsp, ...] = (*self.crls, *self.ocsps)
+        known = [c.next_update for c in items if c.next_update is not None]
         return min(known) if known else None
 
     @property
@@ -92,7 +108,8 @@ class FetchedCrls:
         """When to fetch again: a quarter of the shortest validity before it ends, at most
         :data:`MAX_AGE` after this fetch."""
         moments = [self.fetched_at + MAX_AGE]
-        for crl in self.crls:
+        items: tuple[FetchedCrl | FetchedOcsp, ...] = (*self.crls, *self.ocsps)
+        for crl in items:
             if crl.next_update is not None:
                 moments.append(crl.next_update - (crl.next_update - crl.this_update) / 4)
         return min(moments)
@@ -190,36 +207,144 @@ def fetch_crls(
                 f"the issuer of {_name(certificate)} ({certificate.issuer.rfc4514_string()}) "
                 "is not in the chain: its CRL cannot be checked"
             )
-        urls = crl_urls(certificate)
-        if not urls:
-            raise RevocationDataError(
-                f"{_name(certificate)} names no http(s) CRL distribution point"
-            )
-        if any(url in found for url in urls):
-            known = next(found[url] for url in urls if url in found)
-            _checked_crl(known.url, known.der, subject=certificate, issuer=issuer, now=moment)
-            continue
-        problems: list[str] = []
-        for url in urls:
-            try:
-                data = _download(url, timeout)
-                found[url] = _checked_crl(url, data, subject=certificate, issuer=issuer, now=moment)
-                break
-            except RevocationDataError as exc:
-                problems.append(str(exc))
-        else:
-            raise RevocationDataError(
-                f"cannot obtain the CRL of {_name(certificate)}: " + "; ".join(problems)
-            )
+        _crl_of(certificate, issuer, found, timeout, moment)
     return FetchedCrls(crls=tuple(found.values()), fetched_at=moment)
 
 
-class CrlRefresher:
-    """Keeps a sealer's CRLs current, fetched from its chain's distribution points.
+def _crl_of(
+    certificate: x509.Certificate,
+    issuer: x509.Certificate,
+    found: dict[str, FetchedCrl],
+    timeout: float,
+    moment: _dt.datetime,
+) -> FetchedCrl:
+    """The CRL covering ``certificate`` (one already in ``found`` when it names its URL),
+    added to ``found``."""
+    urls = crl_urls(certificate)
+    if not urls:
+        raise RevocationDataError(f"{_name(certificate)} names no http(s) CRL distribution point")
+    known = next((found[url] for url in urls if url in found), None)
+    if known is not None:
+        return _checked_crl(known.url, known.der, subject=certificate, issuer=issuer, now=moment)
+    problems: list[str] = []
+    for url in urls:
+        try:
+            data = _download(url, timeout)
+            found[url] = _checked_crl(url, data, subject=certificate, issuer=issuer, now=moment)
+            return found[url]
+        except RevocationDataError as exc:
+            problems.append(str(exc))
+    raise RevocationDataError(
+        f"cannot obtain the CRL of {_name(certificate)}: " + "; ".join(problems)
+    )
 
-    Built once (fetches now, raising :class:`RevocationDataError` when the CRLs cannot be
-    obtained, and :class:`SealingError` when they revoke a certificate of the chain); call
+
+def _issuer_of(
+    certificate: x509.Certificate, by_subject: dict[x509.Name, x509.Certificate]
+) -> x509.Certificate:
+    issuer = by_subject.get(certificate.issuer)
+    if issuer is None:
+        raise RevocationDataError(
+            f"the issuer of {_name(certificate)} ({certificate.issuer.rfc4514_string()}) "
+            "is not in the chain: its revocation cannot be checked"
+        )
+    return issuer
+
+
+def _cover(
+    certificate: x509.Certificate,
+    by_subject: dict[x509.Name, x509.Certificate],
+    found: dict[str, FetchedCrl],
+    timeout: float,
+    now: _dt.datetime,
+) -> FetchedOcsp | FetchedCrl:
+    """OCSP where the certificate names a responder, else (or when that fails) its CRL."""
+    issuer = _issuer_of(certificate, by_subject)
+    problems: list[str] = []
+    if ocsp_urls(certificate):
+        try:
+            return fetch_ocsp(certificate, issuer, timeout=timeout, now=now)
+        except RevocationDataError as exc:
+            if not crl_urls(certificate):
+                raise
+            problems.append(str(exc))
+            _log.warning("%s; using its CRL instead", exc)
+    try:
+        return _crl_of(certificate, issuer, found, timeout, now)
+    except RevocationDataError as exc:
+        raise RevocationDataError("; ".join([*problems, str(exc)])) from None
+
+
+def fetch_revocation(
+    certificates: Sequence[x509.Certificate],
+    *,
+    optional: Sequence[x509.Certificate] = (),
+    timeout: float = FETCH_TIMEOUT,
+    now: _dt.datetime | None = None,
+) -> FetchedCrls:
+    """OCSP responses and CRLs covering every certificate of ``certificates`` and, where
+    they can be covered, of ``optional`` (a TSA's chain), self-signed roots excepted.
+
+    Raises :class:`RevocationDataError` naming the certificate and the reason when one of
+    ``certificates`` cannot be covered; an uncovered ``optional`` one is logged.
+    """
+    moment = now or _dt.datetime.now(_dt.UTC)
+    by_subject = {c.subject: c for c in (*certificates, *optional)}
+    crls: dict[str, FetchedCrl] = {}
+    ocsps: list[FetchedOcsp] = []
+    required = dict.fromkeys(certificates)
+    for certificate in dict.fromkeys((*certificates, *optional)):
+        if certificate.subject == certificate.issuer:
+            continue
+        try:
+            covered = _cover(certificate, by_subject, crls, timeout, moment)
+        except RevocationDataError as exc:
+            if certificate in required:
+                raise
+            _log.warning("the TSA's certificate is not covered: %s", exc)
+            continue
+        if isinstance(covered, FetchedOcsp):
+            ocsps.append(covered)
+    return FetchedCrls(crls=tuple(crls.values()), fetched_at=moment, ocsps=tuple(ocsps))
+
+
+def tsa_chain(timestamper: object) -> tuple[x509.Certificate, ...]:
+    """The TSA's certificate and the chain it sends: known to an embedded TSA, else read
+    from a token asked for now (an external TSA names them only in its tokens). Empty
+    (logged) when the TSA cannot be asked: copies still work, without its revocation data."""
+    known = getattr(timestamper, "certificates", None)
+    if known:
+        return tuple(known)
+    from pyhanko.sign.timestamps.api import TimeStamper
+
+    from signing.timestamps import timestamp_digest
+
+    if not isinstance(timestamper, TimeStamper):
+        return ()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as thread:  # inside an event loop too
+            token = thread.submit(timestamp_digest, timestamper, b"evault: the TSA's chain")
+            choices = token.result()["content"]["certificates"] or ()
+        return tuple(
+            x509.load_der_x509_certificate(c.chosen.dump())
+            for c in choices
+            if c.name == "certificate"
+        )
+    except (SigningError, OSError, ValueError, KeyError, TypeError) as exc:
+        _log.warning(
+            "cannot learn the TSA's certificates (%s): its revocation data is left out", exc
+        )
+        return ()
+
+
+class CrlRefresher:
+    """Keeps a sealer's revocation data current: OCSP responses from the responders its
+    chain's certificates name, CRLs from their distribution points (:func:`fetch_revocation`).
+
+    Built once (fetches now, raising :class:`RevocationDataError` when the chain cannot be
+    covered, and :class:`SealingError` when a certificate of it is revoked); call
     :meth:`ensure_current` before each seal: it returns at once unless a refresh is due.
+    ``tsa_certificates``: the TSA's certificate and chain, covered where they can be.
     """
 
     def __init__(
@@ -227,23 +352,32 @@ class CrlRefresher:
         sealer: Sealer,
         certificates: Sequence[x509.Certificate],
         *,
+        tsa_certificates: Sequence[x509.Certificate] = (),
         timeout: float = FETCH_TIMEOUT,
         clock: Callable[[], _dt.datetime] | None = None,
     ) -> None:
         self._sealer = sealer
         self._certificates = tuple(certificates)
+        self._tsa_certificates = tuple(tsa_certificates)
         self._timeout = timeout
         self._clock = clock or (lambda: _dt.datetime.now(_dt.UTC))
         self._lock = threading.Lock()
         self._refused: SealingError | None = None
-        self._fetched = fetch_crls(self._certificates, timeout=timeout, now=self._clock())
-        sealer.update_revocation_data(crls=self._fetched.ders)
+        self._fetched = self._fetch(self._clock())
+        sealer.update_revocation_data(
+            crls=self._fetched.ders, ocsp_responses=self._fetched.ocsp_ders
+        )
         self._due = self._fetched.refresh_at
 
     @property
     def fetched(self) -> FetchedCrls:
-        """The CRLs the sealer embeds now."""
+        """The CRLs and OCSP responses the sealer embeds now."""
         return self._fetched
+
+    def _fetch(self, now: _dt.datetime) -> FetchedCrls:
+        return fetch_revocation(
+            self._certificates, optional=self._tsa_certificates, timeout=self._timeout, now=now
+        )
 
     def ensure_current(self) -> None:
         """Refresh the CRLs when due (see the module's docstring). Raises :class:`SealingError`
@@ -268,21 +402,21 @@ class CrlRefresher:
 
     def _refresh(self, now: _dt.datetime) -> None:
         try:
-            fetched = fetch_crls(self._certificates, timeout=self._timeout, now=now)
+            fetched = self._fetch(now)
         except RevocationDataError as exc:
             self._due = now + RETRY_AFTER
             expires = self._fetched.expires
             _log.warning(
-                "cannot refresh the seal's CRLs (%s); the CRLs in hand are valid until %s",
+                "cannot refresh the seal's revocation data (%s); what is in hand is valid until %s",
                 exc,
                 expires.isoformat() if expires else "an unknown time",
             )
             return
         try:
-            self._sealer.update_revocation_data(crls=fetched.ders)
+            self._sealer.update_revocation_data(crls=fetched.ders, ocsp_responses=fetched.ocsp_ders)
         except SealingError as exc:
             self._refused = SealUnavailable(
-                f"the seal's chain is refused by its latest CRLs: {exc}"
+                f"the seal's chain is refused by its latest revocation data: {exc}"
             )
             self._due = now + RETRY_AFTER
             return

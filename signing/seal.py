@@ -46,6 +46,7 @@ from schemas.report import PadesLevel
 from signing._pyhanko import to_asn1_all
 from signing.errors import SealingError, SealUnavailable, SigningError, TimestampError
 from signing.keys import KeySource
+from signing.ocsp import says_revoked
 
 __all__ = ["AppearanceFactory", "PadesLevel", "SealAppearance", "Sealer", "WriterHook"]
 
@@ -159,10 +160,11 @@ class Sealer:
             for item in (*parsed_crls, *parsed_ocsps):
                 item.native  # noqa: B018 - parse fully now, not during a seal
             expiries = [x509.load_der_x509_crl(bytes(c)).next_update_utc for c in crls]
+            expiries += [_ocsp_expiry(bytes(o)) for o in ocsp_responses]
         except ValueError as exc:
             raise SealingError(f"unreadable revocation data: {exc}") from None
         if self._check:
-            self._check_chain(self._key_source, crls)
+            self._check_chain(self._key_source, crls, ocsp_responses)
         known = [e for e in expiries if e is not None]
         return _Revocation(
             crls=tuple(parsed_crls),
@@ -173,8 +175,11 @@ class Sealer:
     # -- construction-time checks -------------------------------------------------------
 
     @staticmethod
-    def _check_chain(key_source: KeySource, crls: Sequence[bytes]) -> None:
-        """The chain must link up by signature, and no given CRL may revoke a member."""
+    def _check_chain(
+        key_source: KeySource, crls: Sequence[bytes], ocsp_responses: Sequence[bytes] = ()
+    ) -> None:
+        """The chain must link up by signature, and no given CRL or OCSP response may
+        revoke a member."""
         cert = key_source.certificate
         usage = _key_usage(cert)
         if usage is not None and not (usage.digital_signature or usage.content_commitment):
@@ -194,6 +199,12 @@ class Sealer:
                     f"the key source's chain is broken: {child.subject.rfc4514_string()} "
                     f"is not issued by {parent.subject.rfc4514_string()}"
                 ) from None
+        for child, parent in itertools.pairwise(path):
+            if any(says_revoked(bytes(o), child, parent) for o in ocsp_responses):
+                raise SealingError(
+                    f"certificate {child.serial_number:#x} "
+                    f"({child.subject.rfc4514_string()}) is revoked (OCSP)"
+                )
         for member in path:
             for crl in parsed_crls:
                 if crl.issuer != member.issuer:
@@ -396,6 +407,15 @@ def _free_field_name(writer: IncrementalPdfFileWriter, stem: str) -> str:
     while f"{stem}{number}" in taken:
         number += 1
     return f"{stem}{number}"
+
+
+def _ocsp_expiry(der: bytes) -> _dt.datetime | None:
+    """The earliest ``nextUpdate`` of an OCSP response's answers (ValueError: unreadable)."""
+    from cryptography.x509 import ocsp
+
+    ends = [r.next_update_utc for r in ocsp.load_der_ocsp_response(der).responses]
+    known = [e for e in ends if e is not None]
+    return min(known) if known else None
 
 
 def _key_usage(certificate: x509.Certificate) -> x509.KeyUsage | None:

@@ -19,7 +19,10 @@ reported INDETERMINATE/GENERIC ("did not finish") and the caller gets its answer
 * ``"process"`` (the default): in a small pool of reused worker processes
   (:class:`signing._verify.workers.WorkerPool`, shared by the process's verifiers). A
   verification that passes its bound is stopped by killing its worker, which is replaced;
-  nothing of it keeps running. Costs one round trip of the bytes and the report per call.
+  nothing of it keeps running. A worker that dies during a verification (killed from
+  outside, or by the file) is replaced and the verification tried once more within the same
+  bound; dying again makes the report INDETERMINATE. Costs one round trip of the bytes and
+  the report per call.
 * ``"thread"``: in a thread of the calling process, with no round trip (the in-process
   fast path, for callers that are themselves a disposable process). A timed-out
   verification is interrupted by an exception raised in its thread, which stops pure-Python
@@ -37,6 +40,7 @@ import ctypes
 import datetime as dt
 import enum
 import hashlib
+import logging
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -62,6 +66,8 @@ __all__ = [
 DEFAULT_TIMEOUT = 20.0
 #: Larger inputs are refused as FORMAT_FAILURE without being parsed.
 MAX_PDF_BYTES = 256 * 1024 * 1024
+
+_log = logging.getLogger("evault.verify")
 
 
 class Isolation(enum.StrEnum):
@@ -167,10 +173,16 @@ class Verifier:
         from signing._verify.workers import TaskFailed, WorkerBusy, WorkerLost, WorkerTimeout
 
         pool = self._pool or _shared_pool()
+        deadline = time.monotonic() + self.timeout
         try:
-            return pool.verify(
-                self.trust, data, at, file_name, deadline=time.monotonic() + self.timeout
-            )
+            try:
+                return pool.verify(self.trust, data, at, file_name, deadline=deadline)
+            except WorkerLost as exc:
+                # Killed from outside (the OOM killer, an operator) or by the file: once
+                # more in a fresh worker, within the same bound; a file that ends its
+                # worker again is reported below.
+                _log.warning("%s during a verification; trying once more in a new worker", exc)
+                return pool.verify(self.trust, data, at, file_name, deadline=deadline)
         except WorkerTimeout:
             return _timed_out(data, at, file_name, self.timeout)
         except WorkerBusy:

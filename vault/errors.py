@@ -8,6 +8,7 @@ __all__ = [
     "BlobStoreError",
     "ConfigError",
     "ConflictError",
+    "DatabaseUnavailable",
     "IdempotencyKeyReused",
     "IntakeRefused",
     "InvalidInput",
@@ -65,6 +66,12 @@ class BlobIntegrityError(BlobStoreError):
 
 class BlobNotFound(BlobStoreError, NotFound):
     """No blob is stored at that SHA-256 address."""
+
+
+class DatabaseUnavailable(VaultError):
+    """The database cannot be reached (down, restarting, a connection cut). The transaction
+    was rolled back, unless the cut came during its commit (then it may have been kept):
+    try again; a push or copy retried finds the same record."""
 
 
 class LogCorrupted(VaultError):

@@ -94,7 +94,9 @@ def api_sqlite(sqlite_template: Path, tmp_path: Path) -> Iterator[Api]:  # noqa:
 
 
 @contextlib.contextmanager
-def _make_api(url: str, tmp_path: Path, **overrides: Any) -> Iterator[Api]:
+def _make_api(
+    url: str, tmp_path: Path, *, pdf_verifier: Any = None, **overrides: Any
+) -> Iterator[Api]:
     settings = load_settings(
         **{
             "mode": "demo",
@@ -106,7 +108,7 @@ def _make_api(url: str, tmp_path: Path, **overrides: Any) -> Iterator[Api]:
             **overrides,
         }
     )
-    opened = open_vault(settings, verifier=verifier(), upgrade=False)
+    opened = open_vault(settings, verifier=pdf_verifier or verifier(), upgrade=False)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     (settings.data_dir / "trust-bundle.json").write_bytes(trust_bundle().dump())
     vault = SimpleNamespace(

@@ -147,3 +147,133 @@ def tiny_disk(tmp_path: Path) -> Iterator[TinyDisk]:
         yield TinyDisk(root, root / "filler")
     finally:
         subprocess.run(["umount", "-l", str(root)], check=False, timeout=30)
+
+
+# -- a PostgreSQL server of the test's own ------------------------------------------------------
+def _pg_bin() -> Path:
+    """Where Debian puts the server's programs (the newest installed version), or
+    ``EVAULT_PG_BIN``."""
+    given = os.environ.get("EVAULT_PG_BIN")
+    if given:
+        return Path(given)
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    return versions[-1].parent if versions else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _pg_bin()
+#: Seconds a cluster may take to start, stop or restart.
+PG_TIMEOUT = 120
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of one test: ``initdb`` in a fresh directory, ``pg_ctl`` to start,
+    restart (``-m immediate``: the server is killed, every connection cut, as in a crash)
+    and stop it. Never the shared server on 5432, which other tests use.
+
+    PostgreSQL refuses to run as root: as root (CI), the programs run as the ``postgres``
+    user, in a directory that user owns.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.data = root / "data"
+        self.port = _free_port()
+        self._user: str | None = None
+        self._options = ""
+        if os.geteuid() == 0:
+            import pwd
+
+            try:
+                pwd.getpwnam("postgres")
+            except KeyError:
+                pytest.fail("running as root needs a 'postgres' user to run the server")
+            self._user = "postgres"
+            shutil.chown(root, user="postgres")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *args: str) -> None:
+        done = subprocess.run(
+            [str(PG_BIN / args[0]), *args[1:]],
+            user=self._user,
+            capture_output=True,
+            text=True,
+            timeout=PG_TIMEOUT,
+            check=False,
+            cwd=self.root,
+        )
+        if done.returncode != 0:
+            server_log = self.root / "server.log"
+            log = server_log.read_text(errors="replace")[-2000:] if server_log.exists() else ""
+            pytest.fail(f"{args[0]} {args[1:]} failed: {done.stderr.strip()}\n{log}")
+
+    def init(self) -> None:
+        self._run(
+            "initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres",
+            "--no-sync", "-E", "UTF8", "--locale=C",
+        )  # fmt: skip
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' "
+            "-c fsync=off -c max_connections=60"
+        )
+        self._options = options
+
+    def start(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"),
+                  "-o", self._options, "-w", "-t", str(PG_TIMEOUT), "start")  # fmt: skip
+
+    def kill(self) -> None:
+        """Stop the server at once: every connection is cut, nothing is shut down cleanly."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def restart(self) -> None:
+        """:meth:`kill` the server and start it again on the same port."""
+        self.kill()
+        self.start()
+
+    def stop(self) -> None:
+        subprocess.run(
+            [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"],
+            user=self._user,
+            capture_output=True,
+            timeout=PG_TIMEOUT,
+            check=False,
+        )
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """A running PostgreSQL cluster of this test's own (skipped, outside CI, where the
+    server's programs are not installed)."""
+    import tempfile
+
+    if not (PG_BIN / "initdb").is_file() or not (PG_BIN / "pg_ctl").is_file():
+        reason = f"PostgreSQL's initdb and pg_ctl are not in {PG_BIN} (apt-get install postgresql)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    # not under pytest's tmp_path: its parents are private to root, and the server runs as
+    # the postgres user
+    root = Path(tempfile.mkdtemp(prefix="evault-pg-"))
+    cluster = PrivatePostgres(root)
+    try:
+        cluster.init()
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)

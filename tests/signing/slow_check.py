@@ -14,9 +14,12 @@ from typing import Any
 
 __all__ = [
     "MARKER",
+    "PAUSE_DIR",
     "exit_at_start",
     "make_cms_check_slow",
     "make_marked_file_kill_its_worker",
+    "pause_every_marked_check",
+    "pause_first_marked_check",
     "spin",
 ]
 
@@ -54,3 +57,46 @@ def make_marked_file_kill_its_worker() -> None:
 def exit_at_start() -> None:
     """A worker that cannot start (as when its interpreter cannot import the verifier)."""
     os._exit(7)
+
+
+#: Environment variable naming the folder where :func:`pause_first_marked_check` parks.
+PAUSE_DIR = "EVAULT_TEST_PAUSE_DIR"
+
+
+def pause_first_marked_check() -> None:
+    """The first worker to check a marked file writes its pid to ``$EVAULT_TEST_PAUSE_DIR/
+    paused`` and waits there for ever (for a test to kill it mid-verification); later
+    checks of it, in any worker, run as usual."""
+    _patch(_park_once)
+
+
+def pause_every_marked_check() -> None:
+    """Every worker checking a marked file appends its pid to ``…/paused`` and waits."""
+    _patch(_park)
+
+
+def _park_once() -> None:
+    import pathlib
+
+    gate = pathlib.Path(os.environ[PAUSE_DIR]) / "paused"
+    try:
+        with gate.open("x") as out:
+            out.write(str(os.getpid()))
+    except FileExistsError:
+        return
+    _wait_for_ever()
+
+
+def _park() -> None:
+    import pathlib
+
+    with (pathlib.Path(os.environ[PAUSE_DIR]) / "paused").open("a") as out:
+        out.write(f"{os.getpid()}\n")
+    _wait_for_ever()
+
+
+def _wait_for_ever() -> None:
+    import time
+
+    while True:
+        time.sleep(1)

@@ -225,7 +225,7 @@ def test_a_fresh_crl_revoking_the_seal_stops_sealing(server: PkiServer) -> None:
     for _ in range(2):  # refused now, and still refused before the next try
         with pytest.raises(
             SealUnavailable,
-            match=r"refused by its latest CRLs: certificate 0xe7a1000 .* is revoked",
+            match=r"refused by its latest revocation data: certificate 0xe7a1000 .* is revoked",
         ):
             refresher.ensure_current()
     with pytest.raises(SealingError, match="is revoked"):

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
-from vault.errors import ConfigError
+from vault.errors import ConfigError, DatabaseUnavailable
 
 __all__ = ["make_engine", "make_session_factory", "session_scope"]
 
@@ -49,8 +49,26 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(parsed, **kwargs)
         if not kwargs.get("pool_pre_ping"):
             _ping_when_idle(engine)
+        _unavailable_as_ours(engine)
         return engine
     raise ConfigError(f"database backend {backend!r} is not supported (sqlite or postgresql)")
+
+
+#: What a caller is told when the database cannot be reached (no host, no port, no name).
+UNAVAILABLE = "the database is unavailable; try again later"
+
+
+def _unavailable_as_ours(engine: Engine) -> None:
+    """A lost or refused connection becomes :class:`DatabaseUnavailable` (ours), after
+    SQLAlchemy has invalidated the pool's connections to the old server; other errors
+    (constraints, bad SQL, a locked SQLite file) stay as they are."""
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        if context.is_pre_ping:
+            return  # the pool replaces the connection itself
+        if context.is_disconnect or context.connection is None:
+            raise DatabaseUnavailable(UNAVAILABLE) from context.original_exception
 
 
 def _ping_when_idle(engine: Engine) -> None:

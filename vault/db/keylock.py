@@ -34,7 +34,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from vault.errors import ConflictError
+from vault.errors import ConflictError, DatabaseUnavailable
 
 try:
     import fcntl
@@ -106,6 +106,9 @@ def _advisory_lock(engine: Engine, digest: bytes, wait: float) -> Iterator[Conne
         connection.execute(_LOCK, {"ms": str(round(wait * 1000)), "high": high, "low": low})
         connection.commit()  # ends SQLAlchemy's own transaction; nothing is sent in autocommit
         connection.execution_options(isolation_level=default_isolation)
+    except DatabaseUnavailable:
+        connection.close()
+        raise
     except DBAPIError as exc:
         connection.close()
         if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:

@@ -28,6 +28,8 @@ from sqlalchemy.orm import Session
 from signing.transparency.event import LEAF_VERSION, canonical_json, format_time
 from vault.audit_log import APPEND_LOCK_ID, insert_leaf, next_index
 from vault.db.base import utcnow
+from vault.db.engine import UNAVAILABLE
+from vault.errors import DatabaseUnavailable
 from vault.models import AccessEvent
 
 __all__ = [
@@ -233,6 +235,10 @@ def _append_on_postgresql(session: Session, event: EventValues, *, commit: bool)
             cursor.nextset()
             row = cursor.fetchone()
     except dbapi_error as exc:
+        if session.get_bind().dialect.is_disconnect(exc, raw, None):
+            # as SQLAlchemy does for its own statements: this connection is never reused
+            session.connection().invalidate(exc)
+            raise DatabaseUnavailable(UNAVAILABLE) from exc
         # As SQLAlchemy raises it (IntegrityError, OperationalError...); nothing committed.
         raise DBAPIError.instance("append to the access log", None, exc, dbapi_error) from exc
     assert row is not None

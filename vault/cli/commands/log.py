@@ -281,7 +281,7 @@ def register(app: typer.Typer) -> None:
         from sqlalchemy.exc import SQLAlchemyError
 
         from vault.audit_log import exported_entry, load_log_key
-        from vault.errors import LogCorrupted, VaultError
+        from vault.errors import DatabaseUnavailable, LogCorrupted, VaultError
         from vault.models.log import LogCheckpoint, LogEntry
 
         settings = _settings(database_url)
@@ -318,7 +318,7 @@ def register(app: typer.Typer) -> None:
             checkpoints = session.scalars(
                 select(LogCheckpoint).order_by(LogCheckpoint.tree_size, LogCheckpoint.id)
             ).all()
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, DatabaseUnavailable) as exc:
             fail(f"cannot read the log from the database: {type(exc).__name__}")
         finally:
             session.close()
