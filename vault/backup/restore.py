@@ -1,0 +1,150 @@
+"""``evault restore``: check the whole backup, then load it into an empty vault.
+
+Nothing is written until every check has passed: the manifest and its digest, every
+file's digest, every blob's SHA-256 and size, every row decoded, every blob a row refers
+to present, the keys the data needs configured, the database empty (or never migrated) at
+the backup's schema revision, the blob store holding no blob outside the backup. Then the
+rows go in one transaction, the blobs are stored before it commits; a failure rolls the
+database back and leaves at most some of the backup's own blobs, which a second restore of
+the same backup accepts (and gc removes after its grace period otherwise).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from vault.backup.keys import check_key_references
+from vault.backup.manifest import BackupRefused, Manifest, blob_path, read_blob_list
+from vault.backup.rows import Codec, backed_up_tables, count_rows, insert_rows, reset_sequences
+from vault.blobs.base import BlobStore
+from vault.crypto import HolderCrypto
+from vault.db.engine import make_engine
+from vault.settings import Settings
+
+__all__ = ["RestoreSummary", "restore_backup", "verify_backup"]
+
+
+@dataclass(frozen=True)
+class RestoreSummary:
+    tables: dict[str, int]
+    blob_count: int
+    notes: tuple[str, ...]
+
+
+def verify_backup(src: Path) -> tuple[Manifest, dict[str, int]]:
+    """Check the backup at ``src`` completely; return its manifest and blob sizes."""
+    manifest = Manifest.read(src)
+    manifest.check_files(src)
+    blobs: dict[str, int] = {}
+    for sha256, size in read_blob_list(src):
+        path = blob_path(src, sha256)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            raise BackupRefused(f"backup is partial: blob {sha256} is missing") from None
+        if len(data) != size or hashlib.sha256(data).hexdigest() != sha256:
+            raise BackupRefused(f"backup is damaged: blob {sha256} does not match its digest")
+        blobs[sha256] = size
+    if len(blobs) != manifest.blob_count or sum(blobs.values()) != manifest.blob_bytes:
+        raise BackupRefused("backup is damaged: its blob list does not match the manifest")
+    _check_rows(src, manifest, set(blobs))
+    return manifest, blobs
+
+
+def _check_rows(src: Path, manifest: Manifest, blobs: set[str]) -> None:
+    tables = {t.name: t for t in backed_up_tables()}
+    if set(tables) != set(manifest.tables):
+        raise BackupRefused(
+            "the backup's tables are not this evault version's: restore it with the version "
+            f"that made it ({manifest.evault_version}, schema {manifest.schema_revision})"
+        )
+    for name, table in tables.items():
+        codec = Codec(table)
+        refs = [c.name for c in table.columns if c.info.get("blob_ref")]
+        count = 0
+        with (src / "db" / f"{name}.jsonl").open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines, start=1):
+                try:
+                    row = codec.decode(line)
+                except ValueError:
+                    raise BackupRefused(
+                        f"backup is damaged: db/{name}.jsonl line {number}"
+                    ) from None
+                for ref in refs:
+                    if row[ref] and row[ref] not in blobs:
+                        raise BackupRefused(f"backup is partial: blob {row[ref]} is missing")
+                count += 1
+        if count != manifest.tables[name]:
+            raise BackupRefused(f"backup is damaged: db/{name}.jsonl has {count} rows")
+
+
+def _check_target(url: str, manifest: Manifest, blobs: BlobStore, backed_up: set[str]) -> bool:
+    """Refuse a target that is not empty; return True when it must be migrated first."""
+    from sqlalchemy.engine import make_url
+
+    from vault.migrations import current
+
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite" and database and not Path(database).exists():
+        revision = None  # not created yet: do not create it before every check has passed
+    else:
+        revision = current(url)
+    if revision is not None:
+        if revision != manifest.schema_revision:
+            raise BackupRefused(
+                f"the database is at schema {revision}, the backup at "
+                f"{manifest.schema_revision}: restore into an empty database"
+            )
+        engine = make_engine(url)
+        try:
+            with engine.connect() as conn:
+                for table in backed_up_tables():
+                    if count_rows(conn, table):
+                        raise BackupRefused(
+                            f"the database is not empty (table {table.name} has rows): "
+                            "restore only into an empty database"
+                        )
+        finally:
+            engine.dispose()
+    for info in blobs.iter():
+        if info.sha256 not in backed_up:
+            raise BackupRefused(
+                f"the blob store ({blobs.description}) is not empty: restore only into an "
+                "empty blob store"
+            )
+    return revision is None
+
+
+def restore_backup(
+    *, settings: Settings, src: Path, blobs: BlobStore, crypto: HolderCrypto
+) -> RestoreSummary:
+    """Restore the backup at ``src`` into the (empty) database and blob store of settings."""
+    manifest, sizes = verify_backup(src)
+    notes = check_key_references(manifest.keys, settings, crypto)
+    url = settings.resolved_database_url
+    if _check_target(url, manifest, blobs, set(sizes)):
+        from vault.migrations import upgrade
+
+        upgrade(url, manifest.schema_revision)
+    engine = make_engine(url)
+    tables = backed_up_tables()
+    try:
+        with engine.begin() as conn:
+            for table in tables:
+                with (src / "db" / f"{table.name}.jsonl").open(encoding="utf-8") as lines:
+                    insert_rows(conn, table, lines)
+            reset_sequences(conn, tables)
+            for sha256 in sorted(sizes):
+                if blobs.put(blob_path(src, sha256).read_bytes()) != sha256:
+                    raise BackupRefused(f"blob {sha256} changed while it was restored")
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
+        raise BackupRefused(f"restore failed, the database is unchanged: {reason}") from None
+    finally:
+        engine.dispose()
+    return RestoreSummary(dict(manifest.tables), len(sizes), tuple(notes))
