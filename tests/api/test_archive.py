@@ -1,0 +1,117 @@
+"""Long-term archive renewal (issue 14): ``evault ltv renew`` renews stored licenses whose
+latest timestamp stops proving within the margin, keeps the old file, and the vault serves
+the renewed bytes, which still verify."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from signing.archive import archive_horizon, renew_archive
+from signing.seal import PadesLevel
+from tests.api.conftest import Api
+from tests.helpers.pki import (
+    MARKET_DEPT,
+    demo_pki,
+    embedded_tsa,
+    sample_pdf,
+    sealed_with_short_tsa,
+    sealer,
+    short_lived_tsa,
+)
+from tests.vault.licenses import HOLDER, metadata, verifier
+from vault.models import ArchiveRenewal, LogEntry
+from vault.services.archive import renew_archives_and_commit
+from vault.services.gc import collect_garbage
+
+MARGIN = dt.timedelta(days=90)
+
+
+def _push(api: Api, n: int, pdf: bytes) -> str:
+    r = api.client.post(
+        "/v1/licenses",
+        headers=api.dept("market"),
+        files={"pdf": (f"license-{n}.pdf", pdf, "application/pdf")},
+        data={"metadata": metadata(n).model_dump_json()},
+    )
+    assert r.status_code == 201, r.text
+    license_id: str = r.json()["license"]["id"]
+    return license_id
+
+
+def _renew(pdf: bytes) -> bytes:
+    return renew_archive(pdf, timestamper=embedded_tsa(), crls=demo_pki().crls())
+
+
+def _run(api: Api, renew: Any = _renew) -> Any:
+    with api.ctx.sessions() as session:
+        return renew_archives_and_commit(
+            session=session, blobs=api.ctx.blobs, renew=renew, verifier=verifier(), margin=MARGIN
+        )
+
+
+def _download(api: Api, license_id: str) -> bytes:
+    r = api.client.get(f"/v1/me/licenses/{license_id}/pdf", headers=api.holder())
+    assert r.status_code == 200, r.text
+    return r.content
+
+
+def test_due_licenses_are_renewed_once_and_served(api: Api) -> None:
+    short = sealed_with_short_tsa(sample_pdf("license No. 1"), days=30)
+    due = _push(api, 1, short)
+    _push(api, 2, sealer(MARKET_DEPT).seal(sample_pdf("license No. 2"), level=PadesLevel.B_LTA))
+    _push(api, 3, sealer(MARKET_DEPT).seal(sample_pdf("license No. 3"), level=PadesLevel.B_B))
+
+    report = _run(api)
+    assert report.renewed == [f"{due} v1"]
+    assert (report.scanned, report.not_due, report.not_timestamped) == (3, 1, 1)
+    assert report.failed == []
+    assert HOLDER not in repr(report)
+
+    served = _download(api, due)
+    assert served != short and served.startswith(short)  # the issuer's bytes, then renewals
+    assert verifier().verify(served).indication == "TOTAL_PASSED"
+    assert archive_horizon(served).document_timestamps == 2
+    with api.ctx.sessions() as session:
+        row = session.scalars(select(ArchiveRenewal)).one()
+        assert row.sequence == 1 and row.horizon_before < row.horizon_after
+        assert api.ctx.blobs.get(row.previous_sha256) == short  # the old file is kept
+        gc = collect_garbage(session=session, blobs=api.ctx.blobs, grace=dt.timedelta(0))
+        assert gc.removed == ()
+        events = session.scalars(
+            select(LogEntry).where(LogEntry.event_type == "license.archive_renewed")
+        ).all()
+        assert len(events) == 1 and HOLDER.encode() not in events[0].payload
+
+    again = _run(api)  # idempotent
+    assert again.renewed == [] and again.not_due == 2
+    assert _download(api, due) == served
+
+
+def test_a_renewal_that_does_not_help_or_does_not_verify_is_not_stored(api: Api) -> None:
+    short = sealed_with_short_tsa(sample_pdf("license No. 4"), days=30)
+    due = _push(api, 4, short)
+
+    def short_again(pdf: bytes) -> bytes:
+        return renew_archive(pdf, timestamper=short_lived_tsa(60), crls=demo_pki().crls())
+
+    report = _run(api, short_again)
+    assert report.renewed == []
+    assert report.failed == [
+        (f"{due} v1", "the new timestamp's certificate expires within the margin")
+    ]
+
+    def tampered(pdf: bytes) -> bytes:
+        renewed = _renew(pdf)
+        return renewed.replace(b"license No. 4", b"license No. 5")
+
+    report = _run(api, tampered)
+    assert report.renewed == [] and report.failed[0][1].startswith(
+        "the renewed file does not verify"
+    )
+    with api.ctx.sessions() as session:
+        assert session.scalars(select(ArchiveRenewal)).all() == []
+    assert _download(api, due) == short
+    assert _run(api).renewed == [f"{due} v1"]  # resumable: the next run renews it
