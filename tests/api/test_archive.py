@@ -115,3 +115,33 @@ def test_a_renewal_that_does_not_help_or_does_not_verify_is_not_stored(api: Api)
         assert session.scalars(select(ArchiveRenewal)).all() == []
     assert _download(api, due) == short
     assert _run(api).renewed == [f"{due} v1"]  # resumable: the next run renews it
+
+
+def test_cli_renews_with_the_demo_tsa(api_sqlite: Api, tmp_path: Any) -> None:
+    """``evault ltv renew`` in demo mode: the demo PKI's TSA, the vault's trust bundle."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from vault.cli import build_app
+
+    data = tmp_path / "data"
+    settings = api_sqlite.ctx.settings
+    settings.demo_pki_password_file.parent.mkdir(parents=True, exist_ok=True)
+    settings.demo_pki_password_file.write_text("cli-test\n")
+    demo_pki().save(settings.demo_pki_dir, "cli-test")
+    due = _push(api_sqlite, 6, sealed_with_short_tsa(sample_pdf("license No. 6"), days=30))
+    env = {
+        "EVAULT_MODE": "demo",
+        "EVAULT_DATA_DIR": str(data),
+        "EVAULT_DATABASE_URL": f"sqlite:///{tmp_path / 'evault.db'}",
+        "EVAULT_PUBLIC_BASE_URL": "http://testserver",
+    }
+    runner = CliRunner()
+    result = runner.invoke(build_app(), ["ltv", "renew", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["renewed"] == [f"{due} v1"]
+    result = runner.invoke(build_app(), ["ltv", "renew"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "1 files: 0 renewed, 1 not due" in result.output
+    assert verifier().verify(_download(api_sqlite, due)).indication == "TOTAL_PASSED"
