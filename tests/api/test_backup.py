@@ -173,6 +173,14 @@ def test_backup_restores_into_an_empty_vault(api: Api, empty_url: str, tmp_path:
         )
         assert new.status_code == 201, new.text  # ids continue after the restored rows
 
+    if not empty_url.startswith("sqlite"):  # a PostgreSQL vault moves to SQLite the same way
+        lite, lite_blobs = f"sqlite:///{tmp_path / 'moved' / 'evault.db'}", tmp_path / "mb"
+        code, out = _cli(_env(tmp_path, lite, lite_blobs), "restore", str(tmp_path / "bk"))
+        assert code == 0, out
+        with _restored_client(tmp_path, lite, lite_blobs) as moved:
+            holder = {"Authorization": f"Bearer {moved.ctx.holders.mint_demo(api_holder())}"}
+            assert _served(moved.client, holder, made) == before
+
 
 def api_holder() -> str:
     from tests.api.conftest import HOLDER
@@ -356,3 +364,50 @@ def test_writes_during_a_backup_stay_out_of_it(
     target = _env(tmp_path, f"sqlite:///{tmp_path / 'target' / 'evault.db'}", tmp_path / "tb")
     code, out = _cli(target, "restore", str(tmp_path / "bk"))
     assert code == 0, out
+
+
+def test_an_older_backup_restores_and_is_migrated(tmp_path: Path) -> None:
+    """A backup of a database at an earlier schema restores into that schema, then the
+    database is brought to this version's newest; a schema this version does not know is
+    refused."""
+    import hashlib
+
+    from alembic.script import ScriptDirectory
+
+    from vault.db import make_engine, make_session_factory
+    from vault.migrations import alembic_config, current, upgrade
+    from vault.services import catalog
+
+    old = "0104_idempotent_answers"
+    source_url = f"sqlite:///{tmp_path / 'old' / 'evault.db'}"
+    upgrade(source_url, old)
+    engine = make_engine(source_url)
+    with make_session_factory(engine)() as session:
+        catalog.create_department(
+            session=session, name="审计局", credit_code="11350100MB0000043C", user=True
+        )
+        session.commit()
+    engine.dispose()
+    code, out = _cli(_env(tmp_path, source_url), "backup", str(tmp_path / "bk"))
+    assert code == 0, out
+    manifest_path = tmp_path / "bk" / "manifest.json"
+    assert json.loads(manifest_path.read_text())["schema_revision"] == old
+
+    target_url = f"sqlite:///{tmp_path / 'new' / 'evault.db'}"
+    code, out = _cli(_env(tmp_path, target_url, tmp_path / "nb"), "restore", str(tmp_path / "bk"))
+    assert code == 0, out
+    head = ScriptDirectory.from_config(alembic_config(target_url)).get_current_head()
+    assert current(target_url) == head != old
+    engine = make_engine(target_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM departments")).scalar_one() == 1
+    engine.dispose()
+
+    forged = manifest_path.read_text().replace(old, "0999_from_the_future")
+    manifest_path.write_text(forged)
+    digest = hashlib.sha256(forged.encode()).hexdigest()
+    (tmp_path / "bk" / "manifest.sha256").write_text(f"{digest}  manifest.json\n")
+    other = f"sqlite:///{tmp_path / 'other' / 'evault.db'}"
+    code, out = _cli(_env(tmp_path, other, tmp_path / "ob"), "restore", str(tmp_path / "bk"))
+    assert code == 1 and "0999_from_the_future is unknown to this evault version" in out
+    assert not (tmp_path / "other" / "evault.db").exists()

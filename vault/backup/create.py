@@ -29,7 +29,13 @@ from vault.backup.manifest import (
     file_digest,
     write_durably,
 )
-from vault.backup.rows import Codec, backed_up_tables, read_rows
+from vault.backup.rows import (
+    Codec,
+    blob_reference_names,
+    column_kinds,
+    read_rows,
+    reflect_tables,
+)
 from vault.bootstrap import Vault
 from vault.db.base import utcnow
 from vault.errors import BlobNotFound
@@ -82,26 +88,38 @@ def _prepare(dest: Path) -> None:
         raise BackupRefused(f"cannot create {dest}: {exc.strerror}") from None
 
 
-def _dump_database(conn: Connection, dest: Path) -> tuple[str, dict[str, int], set[str]]:
-    """Write every table; return the schema revision, row counts, referenced blobs."""
+@dataclass(frozen=True)
+class _Dump:
+    revision: str
+    tables: dict[str, int]
+    columns: dict[str, dict[str, str]]
+    blob_refs: dict[str, list[str]]
+    referenced: set[str]
+
+
+def _dump_database(conn: Connection, dest: Path) -> _Dump:
+    """Write every table as it is in the database (reflected, at its own revision)."""
     revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
     if revision is None:
         raise BackupRefused("the database has never been migrated: nothing to back up")
-    counts: dict[str, int] = {}
-    referenced: set[str] = set()
-    for table in backed_up_tables():
-        codec = Codec(table)
-        refs = [c.name for c in table.columns if c.info.get("blob_ref")]
-        path = dest / "db" / f"{table.name}.jsonl"
-        path.parent.mkdir(exist_ok=True)
+    known_refs = blob_reference_names()
+    dump = _Dump(str(revision), {}, {}, {}, set())
+    (dest / "db").mkdir(exist_ok=True)
+    for table in reflect_tables(conn):
+        kinds = column_kinds(table)
+        codec = Codec(table.name, kinds)
+        refs = [c for c in known_refs.get(table.name, []) if c in kinds]
         count = 0
-        with path.open("w", encoding="utf-8") as out:
+        with (dest / "db" / f"{table.name}.jsonl").open("w", encoding="utf-8") as out:
             for row in read_rows(conn, table):
                 out.write(codec.encode(row) + "\n")
-                referenced.update(row[name] for name in refs if row[name])
+                dump.referenced.update(row[name] for name in refs if row[name])
                 count += 1
-        counts[table.name] = count
-    return str(revision), counts, referenced
+        dump.tables[table.name] = count
+        dump.columns[table.name] = kinds
+        if refs:
+            dump.blob_refs[table.name] = refs
+    return dump
 
 
 def _copy_blobs(vault: Vault, dest: Path, referenced: set[str]) -> tuple[int, int]:
@@ -131,10 +149,10 @@ def create_backup(*, vault: Vault, dest: Path, include_secrets: bool = False) ->
     keys = key_references(settings, vault.crypto)
     try:
         with snapshot(settings.resolved_database_url) as conn:
-            revision, counts, referenced = _dump_database(conn, dest)
+            dump = _dump_database(conn, dest)
     except SQLAlchemyError as exc:
         raise BackupRefused(f"cannot read the database: {type(exc).__name__}") from None
-    blob_count, blob_bytes = _copy_blobs(vault, dest, referenced)
+    blob_count, blob_bytes = _copy_blobs(vault, dest, dump.referenced)
     if include_secrets:
         write_secrets(dest, settings, vault.crypto)
     files: dict[str, dict[str, Any]] = {}
@@ -146,10 +164,12 @@ def create_backup(*, vault: Vault, dest: Path, include_secrets: bool = False) ->
     manifest = Manifest(
         created_at=utcnow().isoformat(),
         evault_version=version("evault"),
-        schema_revision=revision,
+        schema_revision=dump.revision,
         source_database=vault.engine.dialect.name,
         source_blobs=settings.blob_backend.value,
-        tables=counts,
+        tables=dump.tables,
+        columns=dump.columns,
+        blob_refs=dump.blob_refs,
         files=files,
         blob_count=blob_count,
         blob_bytes=blob_bytes,
@@ -157,4 +177,4 @@ def create_backup(*, vault: Vault, dest: Path, include_secrets: bool = False) ->
         secrets_included=include_secrets,
     )
     manifest.write(dest)
-    return BackupSummary(dest, counts, blob_count, blob_bytes, include_secrets)
+    return BackupSummary(dest, dump.tables, blob_count, blob_bytes, include_secrets)

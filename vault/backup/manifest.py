@@ -57,6 +57,11 @@ class Manifest:
     source_database: str
     source_blobs: str
     tables: dict[str, int]
+    """Rows per table."""
+    columns: dict[str, dict[str, str]]
+    """Per table, each column's kind (vault.backup.rows.column_kinds)."""
+    blob_refs: dict[str, list[str]]
+    """Per table, the columns that name a blob."""
     files: dict[str, dict[str, Any]]
     blob_count: int
     blob_bytes: int

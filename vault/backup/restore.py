@@ -15,11 +15,19 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from vault.backup.keys import check_key_references
 from vault.backup.manifest import BackupRefused, Manifest, blob_path, read_blob_list
-from vault.backup.rows import Codec, backed_up_tables, count_rows, insert_rows, reset_sequences
+from vault.backup.rows import (
+    Codec,
+    column_kinds,
+    count_rows,
+    insert_rows,
+    reflect_tables,
+    reset_sequences,
+)
 from vault.blobs.base import BlobStore
 from vault.crypto import HolderCrypto
 from vault.db.engine import make_engine
@@ -56,15 +64,11 @@ def verify_backup(src: Path) -> tuple[Manifest, dict[str, int]]:
 
 
 def _check_rows(src: Path, manifest: Manifest, blobs: set[str]) -> None:
-    tables = {t.name: t for t in backed_up_tables()}
-    if set(tables) != set(manifest.tables):
-        raise BackupRefused(
-            "the backup's tables are not this evault version's: restore it with the version "
-            f"that made it ({manifest.evault_version}, schema {manifest.schema_revision})"
-        )
-    for name, table in tables.items():
-        codec = Codec(table)
-        refs = [c.name for c in table.columns if c.info.get("blob_ref")]
+    if set(manifest.columns) != set(manifest.tables):
+        raise BackupRefused("backup is damaged: its manifest's tables and columns differ")
+    for name, kinds in manifest.columns.items():
+        codec = Codec(name, kinds)
+        refs = manifest.blob_refs.get(name, [])
         count = 0
         with (src / "db" / f"{name}.jsonl").open(encoding="utf-8") as lines:
             for number, line in enumerate(lines, start=1):
@@ -82,8 +86,8 @@ def _check_rows(src: Path, manifest: Manifest, blobs: set[str]) -> None:
             raise BackupRefused(f"backup is damaged: db/{name}.jsonl has {count} rows")
 
 
-def _check_target(url: str, manifest: Manifest, blobs: BlobStore, backed_up: set[str]) -> bool:
-    """Refuse a target that is not empty; return True when it must be migrated first."""
+def _revision(url: str) -> str | None:
+    """The target's schema revision; None when never migrated (a SQLite file not created)."""
     from sqlalchemy.engine import make_url
 
     from vault.migrations import current
@@ -91,19 +95,44 @@ def _check_target(url: str, manifest: Manifest, blobs: BlobStore, backed_up: set
     parsed = make_url(url)
     database = parsed.database or ""
     if parsed.get_backend_name() == "sqlite" and database and not Path(database).exists():
-        revision = None  # not created yet: do not create it before every check has passed
-    else:
-        revision = current(url)
+        return None  # do not create it before every check has passed
+    return current(url)
+
+
+def _check_known(url: str, manifest: Manifest) -> None:
+    """The backup's schema revision must be one of this version's migrations."""
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
+
+    from vault.migrations import alembic_config
+
+    try:
+        known = ScriptDirectory.from_config(alembic_config(url)).get_revision(
+            manifest.schema_revision
+        )
+    except CommandError:
+        known = None
+    if known is None:
+        raise BackupRefused(
+            f"the backup's schema {manifest.schema_revision} is unknown to this evault version:"
+            f" restore it with the version that made it ({manifest.evault_version}) or newer"
+        )
+
+
+def _check_target(url: str, manifest: Manifest, blobs: BlobStore, backed_up: set[str]) -> bool:
+    """Refuse a target that is not empty; return True when it must be migrated first."""
+    _check_known(url, manifest)
+    revision = _revision(url)
     if revision is not None:
         if revision != manifest.schema_revision:
             raise BackupRefused(
                 f"the database is at schema {revision}, the backup at "
-                f"{manifest.schema_revision}: restore into an empty database"
+                f"{manifest.schema_revision}: restore into an empty, never-migrated database"
             )
         engine = make_engine(url)
         try:
             with engine.connect() as conn:
-                for table in backed_up_tables():
+                for table in reflect_tables(conn):
                     if count_rows(conn, table):
                         raise BackupRefused(
                             f"the database is not empty (table {table.name} has rows): "
@@ -120,25 +149,38 @@ def _check_target(url: str, manifest: Manifest, blobs: BlobStore, backed_up: set
     return revision is None
 
 
+def _load(conn: Connection, src: Path, manifest: Manifest) -> None:
+    tables = reflect_tables(conn)
+    found = {t.name: column_kinds(t) for t in tables}
+    if found != manifest.columns:
+        raise BackupRefused(
+            f"the database at schema {manifest.schema_revision} does not have the backup's "
+            "tables and columns: restore with the evault version that made the backup "
+            f"({manifest.evault_version})"
+        )
+    for table in tables:
+        codec = Codec(table.name, found[table.name])
+        with (src / "db" / f"{table.name}.jsonl").open(encoding="utf-8") as lines:
+            insert_rows(conn, table, codec, lines)
+    reset_sequences(conn, tables)
+
+
 def restore_backup(
     *, settings: Settings, src: Path, blobs: BlobStore, crypto: HolderCrypto
 ) -> RestoreSummary:
-    """Restore the backup at ``src`` into the (empty) database and blob store of settings."""
+    """Restore the backup at ``src`` into the (empty) database and blob store of settings,
+    then migrate the database to this version's newest schema."""
+    from vault.migrations import upgrade
+
     manifest, sizes = verify_backup(src)
     notes = check_key_references(manifest.keys, settings, crypto)
     url = settings.resolved_database_url
     if _check_target(url, manifest, blobs, set(sizes)):
-        from vault.migrations import upgrade
-
         upgrade(url, manifest.schema_revision)
     engine = make_engine(url)
-    tables = backed_up_tables()
     try:
         with engine.begin() as conn:
-            for table in tables:
-                with (src / "db" / f"{table.name}.jsonl").open(encoding="utf-8") as lines:
-                    insert_rows(conn, table, lines)
-            reset_sequences(conn, tables)
+            _load(conn, src, manifest)
             for sha256 in sorted(sizes):
                 if blobs.put(blob_path(src, sha256).read_bytes()) != sha256:
                     raise BackupRefused(f"blob {sha256} changed while it was restored")
@@ -147,4 +189,5 @@ def restore_backup(
         raise BackupRefused(f"restore failed, the database is unchanged: {reason}") from None
     finally:
         engine.dispose()
+    upgrade(url)
     return RestoreSummary(dict(manifest.tables), len(sizes), tuple(notes))
