@@ -145,3 +145,21 @@ def test_cli_renews_with_the_demo_tsa(api_sqlite: Api, tmp_path: Any) -> None:
     assert result.exit_code == 0, result.output
     assert "1 files: 0 renewed, 1 not due" in result.output
     assert verifier().verify(_download(api_sqlite, due)).indication == "TOTAL_PASSED"
+
+
+def test_two_runs_at_once_renew_a_file_once(api: Api) -> None:
+    """While one run waits for its timestamp (holding no database lock), another run renews
+    the same file: the first stores nothing and says so."""
+    due = _push(api, 7, sealed_with_short_tsa(sample_pdf("license No. 7"), days=30))
+    inner: list[Any] = []
+
+    def racing(pdf: bytes) -> bytes:
+        if not inner:
+            inner.append(_run(api))  # the other run, complete, in its own session
+        return _renew(pdf)
+
+    outer = _run(api, racing)
+    assert inner[0].renewed == [f"{due} v1"]
+    assert outer.renewed == [] and outer.skipped_concurrent == 1
+    with api.ctx.sessions() as session:
+        assert len(session.scalars(select(ArchiveRenewal)).all()) == 1

@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -57,7 +57,22 @@ def served_blob(session: Session, version: LicenseVersion) -> str:
 
 
 @dataclass(frozen=True)
+class _Target:
+    """A license version to look at, read in a short transaction."""
+
+    version_id: int
+    license_id: int
+    version: int
+    name: str
+    previous: str
+    not_due: bool
+
+
+@dataclass(frozen=True)
 class _Renewer:
+    """Reads in one short transaction, renews (TSA, verification) outside any transaction,
+    stores in another: a slow TSA never holds a database lock."""
+
     session: Session
     blobs: BlobStore
     renew: Renew
@@ -65,19 +80,41 @@ class _Renewer:
     due_before: dt.datetime
     now: dt.datetime
 
+    def _target(self, version_id: int) -> _Target | None:
+        version = self.session.get(LicenseVersion, version_id)
+        if version is None:
+            return None  # removed meanwhile
+        latest = self.session.scalars(
+            select(ArchiveRenewal)
+            .where(ArchiveRenewal.license_version_id == version_id)
+            .order_by(ArchiveRenewal.sequence.desc())
+            .limit(1)
+        ).first()
+        target = _Target(
+            version_id,
+            version.license_id,
+            version.version,
+            f"{version.license.public_id} v{version.version}",
+            latest.blob_sha256 if latest else version.blob_sha256,
+            latest is not None and latest.horizon_after > self.due_before,
+        )
+        self.session.rollback()
+        return target
+
     def one(self, version_id: int, report: RenewalReport) -> str | None:
         """Renew one version's file if due; return its name when renewed."""
         from signing.archive import archive_horizon
         from signing.errors import SigningError
 
-        version = self.session.get(LicenseVersion, version_id)
-        if version is None:
-            return None  # removed meanwhile
-        name = f"{version.license.public_id} v{version.version}"
+        target = self._target(version_id)
+        if target is None:
+            return None
         report.scanned += 1
-        previous = served_blob(self.session, version)
+        if target.not_due:  # known from its last renewal, without reading the file
+            report.not_due += 1
+            return None
         try:
-            data = self.blobs.get(previous)
+            data = self.blobs.get(target.previous)
             before = archive_horizon(data).horizon
             if before is None:
                 report.not_timestamped += 1
@@ -88,43 +125,45 @@ class _Renewer:
             renewed = self.renew(data)
             after = archive_horizon(renewed).horizon
         except (SigningError, VaultError) as exc:
-            report.failed.append((name, str(exc)))
+            report.failed.append((target.name, str(exc)))
             return None
         if after is None or after <= self.due_before:
             report.failed.append(
-                (name, "the new timestamp's certificate expires within the margin")
+                (target.name, "the new timestamp's certificate expires within the margin")
             )
             return None
         verdict = self.verifier.verify(renewed)
         if verdict.indication != "TOTAL_PASSED":
-            report.failed.append((name, f"the renewed file does not verify: {verdict.indication}"))
+            report.failed.append(
+                (target.name, f"the renewed file does not verify: {verdict.indication}")
+            )
             return None
-        self._store(version, previous, renewed, before, after)
-        return name
+        if not self._store(target, renewed, before, after):
+            report.skipped_concurrent += 1
+            return None
+        return target.name
 
     def _store(
-        self,
-        version: LicenseVersion,
-        previous: str,
-        renewed: bytes,
-        before: dt.datetime,
-        after: dt.datetime,
-    ) -> None:
+        self, target: _Target, renewed: bytes, before: dt.datetime, after: dt.datetime
+    ) -> bool:
+        """Store the renewal unless another run renewed the file meanwhile (False)."""
         sha256 = self.blobs.put(renewed)  # before the row: gc collects it if the commit fails
-        sequence = 1 + (
-            self.session.scalar(
-                select(func.max(ArchiveRenewal.sequence)).where(
-                    ArchiveRenewal.license_version_id == version.id
-                )
-            )
-            or 0
-        )
+        latest = self.session.execute(
+            select(ArchiveRenewal.sequence, ArchiveRenewal.blob_sha256)
+            .where(ArchiveRenewal.license_version_id == target.version_id)
+            .order_by(ArchiveRenewal.sequence.desc())
+            .limit(1)
+        ).first()
+        current = latest[1] if latest else None
+        if current is not None and current != target.previous:
+            return False
+        sequence = 1 + (latest[0] if latest else 0)
         self.session.add(
             ArchiveRenewal(
-                license_version_id=version.id,
+                license_version_id=target.version_id,
                 sequence=sequence,
                 blob_sha256=sha256,
-                previous_sha256=previous,
+                previous_sha256=target.previous,
                 size=len(renewed),
                 horizon_before=before,
                 horizon_after=after,
@@ -135,15 +174,16 @@ class _Renewer:
             session=self.session,
             event_type="license.archive_renewed",
             payload={
-                "license_id": version.license_id,
-                "version": version.version,
+                "license_id": target.license_id,
+                "version": target.version,
                 "sequence": sequence,
-                "previous_sha256": previous,
+                "previous_sha256": target.previous,
                 "sha256": sha256,
                 "horizon": after.isoformat(),
             },
             now=self.now,
         )
+        return True
 
 
 def renew_archives_and_commit(
