@@ -411,3 +411,35 @@ def test_an_older_backup_restores_and_is_migrated(tmp_path: Path) -> None:
     code, out = _cli(_env(tmp_path, other, tmp_path / "ob"), "restore", str(tmp_path / "bk"))
     assert code == 1 and "0999_from_the_future is unknown to this evault version" in out
     assert not (tmp_path / "other" / "evault.db").exists()
+
+
+def test_a_restore_that_fails_midway_leaves_no_rows_and_can_run_again(
+    backed_up: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vault.errors import BlobStoreError
+
+    put = LocalBlobStore.put
+    calls: list[int] = []
+
+    def failing_put(self: LocalBlobStore, data: bytes) -> str:
+        calls.append(1)
+        if len(calls) == 3:
+            raise BlobStoreError("cannot write blob: No space left on device")
+        return put(self, data)
+
+    monkeypatch.setattr(LocalBlobStore, "put", failing_put)
+    url = f"sqlite:///{tmp_path / 'target' / 'evault.db'}"
+    env = _env(tmp_path, url, tmp_path / "tb")
+    code, out = _cli(env, "restore", str(backed_up))
+    assert code == 1 and "No space left on device" in out
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM licenses")).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM log_entries")).scalar_one() == 0
+    engine.dispose()
+    assert len(list(LocalBlobStore(tmp_path / "tb").iter())) == 2  # the backup's own
+
+    monkeypatch.setattr(LocalBlobStore, "put", put)
+    code, out = _cli(env, "restore", str(backed_up))
+    assert code == 0, out
+    assert len(list(LocalBlobStore(tmp_path / "tb").iter())) == 4
