@@ -325,24 +325,24 @@ def test_restore_into_s3_and_back_up_from_it(
 
 
 def test_writes_during_a_backup_stay_out_of_it(
-    api_sqlite: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    api: Api, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A push that lands between the snapshot and the blob copy is not in the backup, and
     the backup still restores; a referenced blob that vanishes fails the backup."""
     import vault.backup.create as create
 
-    _populate(api_sqlite)
+    _populate(api)
     copy_blobs = create._copy_blobs
 
     def push_meanwhile(vault: Any, dest: Path, referenced: set[str]) -> tuple[int, int]:
-        assert api_sqlite.push(9).status_code == 201
+        assert api.push(9).status_code == 201
         return copy_blobs(vault, dest, referenced)
 
     monkeypatch.setattr(create, "_copy_blobs", push_meanwhile)
     settings = load_settings(
         mode="demo",
         data_dir=tmp_path / "data",
-        database_url=f"sqlite:///{tmp_path / 'evault.db'}",
+        database_url=db_url,
         public_base_url="http://testserver",
     )
     vault = open_vault(settings, upgrade=False)
