@@ -4,6 +4,7 @@ certificate expires soon gets a DSS and a new document timestamp, and still veri
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,8 @@ from tests.helpers.pki import (
     sealed_pdf,
     sealed_with_short_tsa,
 )
+from tests.signing.test_pdfsig_interop import TRUSTED, VALID, _pdfsig
+from tests.signing.test_pdfsig_interop import trusting_db as trusting_db
 from tests.vault.licenses import verifier
 
 
@@ -52,3 +55,20 @@ def test_signature_timestamp_counts_when_there_is_no_document_timestamp() -> Non
 def test_not_a_pdf_is_refused() -> None:
     with pytest.raises(SealingError, match="not a PDF"):
         archive_horizon(b"hello")
+
+
+@pytest.mark.pdfsig
+def test_pdfsig_finds_every_signature_of_a_renewed_file_valid(
+    trusting_db: str, tmp_path: Path
+) -> None:
+    """An independent verifier (poppler, NSS) agrees that the issuer's seal of a renewed
+    file is valid and trusted, and sees both document timestamps (it does not judge
+    RFC 3161 document timestamps itself)."""
+    original = sealed_with_short_tsa(sample_pdf("archive me too"), days=30)
+    renewed = renew_archive(original, timestamper=embedded_tsa(), crls=demo_pki().crls())
+    out = _pdfsig(trusting_db, renewed, tmp_path)
+    blocks = out.split("Signature #")[1:]
+    assert len(blocks) == 3, out
+    assert "Signature Field Name: Seal1" in blocks[0]
+    assert VALID in blocks[0] and TRUSTED in blocks[0]
+    assert "Field Name: DocTimeStamp1" in blocks[1] and "Field Name: ArchiveTimeStamp1" in blocks[2]
