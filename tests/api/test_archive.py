@@ -5,6 +5,7 @@ the renewed bytes, which still verify."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from signing.archive import archive_horizon, renew_archive
 from signing.seal import PadesLevel
 from tests.api.conftest import Api
+from tests.api.restored import cli_env, restored_client, run_cli
 from tests.helpers.pki import (
     MARKET_DEPT,
     demo_pki,
@@ -163,3 +165,23 @@ def test_two_runs_at_once_renew_a_file_once(api: Api) -> None:
     assert outer.renewed == [] and outer.skipped_concurrent == 1
     with api.ctx.sessions() as session:
         assert len(session.scalars(select(ArchiveRenewal)).all()) == 1
+
+
+def test_renewals_survive_backup_and_restore(api_sqlite: Api, tmp_path: Any) -> None:
+    """The renewed file and the one before it are both in a backup; the restored vault
+    serves the renewed bytes."""
+    short = sealed_with_short_tsa(sample_pdf("license No. 8"), days=30)
+    due = _push(api_sqlite, 8, short)
+    assert _run(api_sqlite).renewed == [f"{due} v1"]
+    served = _download(api_sqlite, due)
+    source = cli_env(tmp_path, f"sqlite:///{tmp_path / 'evault.db'}")
+    code, out = run_cli(source, "backup", str(tmp_path / "bk"))
+    assert code == 0, out
+    url, blob_dir = f"sqlite:///{tmp_path / 'restored' / 'evault.db'}", tmp_path / "rb"
+    code, out = run_cli(cli_env(tmp_path, url, blob_dir), "restore", str(tmp_path / "bk"))
+    assert code == 0, out
+    with restored_client(tmp_path, url, blob_dir) as restored:
+        holder = {"Authorization": f"Bearer {restored.ctx.holders.mint_demo(HOLDER)}"}
+        r = restored.client.get(f"/v1/me/licenses/{due}/pdf", headers=holder)
+        assert r.status_code == 200 and r.content == served
+        assert restored.ctx.blobs.get(hashlib.sha256(short).hexdigest()) == short

@@ -4,13 +4,11 @@ copies, byte for byte. A damaged, partial or misdirected restore changes nothing
 
 from __future__ import annotations
 
-import contextlib
 import json
 import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,11 +16,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-from api.app import create_app
 from tests.api.conftest import OTHER_HOLDER, Api
+from tests.api.restored import cli_env, restored_client, run_cli
 from tests.conftest import POSTGRES_URL
 from tests.vault.conftest import schema_url
-from tests.vault.licenses import verifier
 from tests.vault.test_blobs import s3_endpoint  # noqa: F401
 from vault.blobs import LocalBlobStore
 from vault.bootstrap import open_vault
@@ -49,49 +46,6 @@ def empty_url(db_url: str, tmp_path: Path) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
-
-
-def _env(tmp_path: Path, url: str, blob_dir: Path | None = None) -> dict[str, str]:
-    env = {
-        "EVAULT_MODE": "demo",
-        "EVAULT_DATA_DIR": str(tmp_path / "data"),
-        "EVAULT_DATABASE_URL": url,
-        "EVAULT_PUBLIC_BASE_URL": "http://testserver",
-    }
-    if blob_dir is not None:
-        env["EVAULT_BLOB_DIR"] = str(blob_dir)
-    return env
-
-
-def _cli(env: dict[str, str], *args: str) -> tuple[int, str]:
-    result = runner.invoke(build_app(), list(args), env=env)
-    return result.exit_code, result.output
-
-
-@contextlib.contextmanager
-def _restored_client(tmp_path: Path, url: str, blob_dir: Path) -> Iterator[Any]:
-    settings = load_settings(
-        mode="demo",
-        data_dir=tmp_path / "data",
-        database_url=url,
-        blob_dir=blob_dir,
-        public_base_url="http://testserver",
-    )
-    opened = open_vault(settings, verifier=verifier(), upgrade=False)
-    from tests.api.conftest import _LazyRenderer
-
-    vault = SimpleNamespace(
-        engine=opened.engine,
-        sessions=opened.sessions,
-        blobs=opened.blobs,
-        crypto=opened.crypto,
-        verifier=opened.verifier,
-        copy_renderer=_LazyRenderer(),
-    )
-    app = create_app(settings, vault=vault)
-    with TestClient(app) as client:
-        yield SimpleNamespace(client=client, ctx=app.state.ctx)
-    opened.close()
 
 
 def _populate(api: Api) -> dict[str, Any]:
@@ -131,13 +85,13 @@ def _served(client: TestClient, headers: dict[str, str], made: dict[str, Any]) -
 
 def test_backup_restores_into_an_empty_vault(api: Api, empty_url: str, tmp_path: Path) -> None:
     made = _populate(api)
-    source = _env(tmp_path, str(api.ctx.settings.resolved_database_url))
-    code, out = _cli(source, "log", "checkpoint")
+    source = cli_env(tmp_path, str(api.ctx.settings.resolved_database_url))
+    code, out = run_cli(source, "log", "checkpoint")
     assert code == 0, out
     before = _served(api.client, api.holder(), made)
     assert len(before["pdfs"]) == 2
 
-    code, out = _cli(source, "backup", str(tmp_path / "bk"))
+    code, out = run_cli(source, "backup", str(tmp_path / "bk"))
     assert code == 0, out
     assert "keep the keys elsewhere" in out
     manifest = json.loads((tmp_path / "bk" / "manifest.json").read_text())
@@ -146,23 +100,23 @@ def test_backup_restores_into_an_empty_vault(api: Api, empty_url: str, tmp_path:
     assert not (tmp_path / "bk" / "secrets").exists()
 
     blob_dir = tmp_path / "restored-blobs"
-    target = _env(tmp_path, empty_url, blob_dir)
-    code, out = _cli(target, "restore", str(tmp_path / "bk"))
+    target = cli_env(tmp_path, empty_url, blob_dir)
+    code, out = run_cli(target, "restore", str(tmp_path / "bk"))
     assert code == 0, out
     assert "restored" in out
 
-    code, out = _cli(target, "log", "export", "--out", str(tmp_path / "export"))
+    code, out = run_cli(target, "log", "export", "--out", str(tmp_path / "export"))
     assert code == 0, out
-    code, out = _cli(target, "log", "checkpoint")  # the log goes on under the same key
+    code, out = run_cli(target, "log", "checkpoint")  # the log goes on under the same key
     assert code == 0, out
     export = tmp_path / "export"
-    code, out = _cli(
+    code, out = run_cli(
         target, "log", "verify", "--entries", str(export), "--log-key", str(export / "log-key.pem")
     )
     assert code == 0, out
     assert f"log verified: {manifest['tables']['log_entries']} entries" in out
 
-    with _restored_client(tmp_path, empty_url, blob_dir) as restored:
+    with restored_client(tmp_path, empty_url, blob_dir) as restored:
         holder = {"Authorization": f"Bearer {restored.ctx.holders.mint_demo(api_holder())}"}
         after = _served(restored.client, holder, made)
         assert after == before
@@ -175,9 +129,9 @@ def test_backup_restores_into_an_empty_vault(api: Api, empty_url: str, tmp_path:
 
     if not empty_url.startswith("sqlite"):  # a PostgreSQL vault moves to SQLite the same way
         lite, lite_blobs = f"sqlite:///{tmp_path / 'moved' / 'evault.db'}", tmp_path / "mb"
-        code, out = _cli(_env(tmp_path, lite, lite_blobs), "restore", str(tmp_path / "bk"))
+        code, out = run_cli(cli_env(tmp_path, lite, lite_blobs), "restore", str(tmp_path / "bk"))
         assert code == 0, out
-        with _restored_client(tmp_path, lite, lite_blobs) as moved:
+        with restored_client(tmp_path, lite, lite_blobs) as moved:
             holder = {"Authorization": f"Bearer {moved.ctx.holders.mint_demo(api_holder())}"}
             assert _served(moved.client, holder, made) == before
 
@@ -191,8 +145,8 @@ def api_holder() -> str:
 @pytest.fixture
 def backed_up(api_sqlite: Api, tmp_path: Path) -> Path:
     _populate(api_sqlite)
-    source = _env(tmp_path, str(api_sqlite.ctx.settings.resolved_database_url))
-    code, out = _cli(source, "backup", str(tmp_path / "bk"))
+    source = cli_env(tmp_path, str(api_sqlite.ctx.settings.resolved_database_url))
+    code, out = run_cli(source, "backup", str(tmp_path / "bk"))
     assert code == 0, out
     return tmp_path / "bk"
 
@@ -201,7 +155,7 @@ def _refused(tmp_path: Path, backup: Path, message: str) -> None:
     """Restore refuses with one line naming ``message``, and writes nothing."""
     target_db = tmp_path / "target" / "evault.db"
     blob_dir = tmp_path / "target-blobs"
-    env = _env(tmp_path, f"sqlite:///{target_db}", blob_dir)
+    env = cli_env(tmp_path, f"sqlite:///{target_db}", blob_dir)
     result = runner.invoke(build_app(), ["restore", str(backup)], env=env)
     assert result.exit_code == 1, result.output
     assert message in result.output
@@ -246,8 +200,8 @@ def test_restore_refuses_a_database_that_is_not_empty(
 ) -> None:
     url = str(api_sqlite.ctx.settings.resolved_database_url)
     before = Path(url.removeprefix("sqlite:///")).read_bytes()
-    env = _env(tmp_path, url, tmp_path / "target-blobs")
-    code, out = _cli(env, "restore", str(backed_up))
+    env = cli_env(tmp_path, url, tmp_path / "target-blobs")
+    code, out = run_cli(env, "restore", str(backed_up))
     assert code == 1
     assert "the database is not empty (table" in out
     assert Path(url.removeprefix("sqlite:///")).read_bytes() == before
@@ -257,8 +211,8 @@ def test_restore_refuses_a_database_that_is_not_empty(
 def test_restore_refuses_a_blob_store_that_is_not_empty(backed_up: Path, tmp_path: Path) -> None:
     blob_dir = tmp_path / "target-blobs"
     LocalBlobStore(blob_dir).put(b"someone else's blob")
-    env = _env(tmp_path, f"sqlite:///{tmp_path / 'target' / 'evault.db'}", blob_dir)
-    code, out = _cli(env, "restore", str(backed_up))
+    env = cli_env(tmp_path, f"sqlite:///{tmp_path / 'target' / 'evault.db'}", blob_dir)
+    code, out = run_cli(env, "restore", str(backed_up))
     assert code == 1
     assert "the blob store (local folder" in out and "is not empty" in out
     assert not (tmp_path / "target" / "evault.db").exists()
@@ -267,24 +221,24 @@ def test_restore_refuses_a_blob_store_that_is_not_empty(backed_up: Path, tmp_pat
 def test_restore_refuses_other_holder_keys(backed_up: Path, tmp_path: Path) -> None:
     other = tmp_path / "elsewhere"
     shutil.copytree(tmp_path / "data", other / "data", ignore=shutil.ignore_patterns("keys"))
-    env = _env(other, f"sqlite:///{other / 'evault.db'}", other / "blobs")
-    code, out = _cli(env, "restore", str(backed_up))
+    env = cli_env(other, f"sqlite:///{other / 'evault.db'}", other / "blobs")
+    code, out = run_cli(env, "restore", str(backed_up))
     assert code == 1
     assert "this vault's settings do not have: set EVAULT_HOLDER_KEY" in out
     assert not (other / "evault.db").exists()
 
 
 def test_secrets_only_when_asked(api_sqlite: Api, tmp_path: Path) -> None:
-    source = _env(tmp_path, str(api_sqlite.ctx.settings.resolved_database_url))
-    code, out = _cli(source, "backup", str(tmp_path / "bk"), "--include-secrets")
+    source = cli_env(tmp_path, str(api_sqlite.ctx.settings.resolved_database_url))
+    code, out = run_cli(source, "backup", str(tmp_path / "bk"), "--include-secrets")
     assert code == 0, out
     keys = (tmp_path / "bk" / "secrets" / "keys.env").read_text()
     held = (tmp_path / "data" / "keys" / "holder_key.hex").read_text().strip()
     assert f"EVAULT_HOLDER_KEY={held}" in keys
     assert (tmp_path / "bk" / "secrets" / "keys.env").stat().st_mode & 0o077 == 0
-    code, out = _cli(source, "restore", "--check", str(tmp_path / "bk"))
+    code, out = run_cli(source, "restore", "--check", str(tmp_path / "bk"))
     assert code == 0 and "complete and intact" in out
-    code, out = _cli(source, "backup", str(tmp_path / "bk"))
+    code, out = run_cli(source, "backup", str(tmp_path / "bk"))
     assert code == 1 and "exists and is not an empty directory" in out
 
 
@@ -303,10 +257,10 @@ def test_restore_into_s3_and_back_up_from_it(
         "EVAULT_S3_REGION": "us-east-1",
         "EVAULT_S3_BUCKET": f"restore-{secrets.token_hex(4)}",
     }
-    env = {**_env(tmp_path, f"sqlite:///{tmp_path / 's3vault' / 'evault.db'}"), **s3}
-    code, out = _cli(env, "restore", str(backed_up))
+    env = {**cli_env(tmp_path, f"sqlite:///{tmp_path / 's3vault' / 'evault.db'}"), **s3}
+    code, out = run_cli(env, "restore", str(backed_up))
     assert code == 0, out
-    code, out = _cli(env, "backup", str(tmp_path / "again"))
+    code, out = run_cli(env, "backup", str(tmp_path / "again"))
     assert code == 0, out
     first, second = backed_up / "blobs.txt", tmp_path / "again" / "blobs.txt"
     assert first.read_bytes() == second.read_bytes()
@@ -314,9 +268,9 @@ def test_restore_into_s3_and_back_up_from_it(
         rel = f"db/{table}.jsonl"
         assert (backed_up / rel).read_bytes() == (tmp_path / "again" / rel).read_bytes(), rel
     elsewhere = {**env, "EVAULT_DATABASE_URL": f"sqlite:///{tmp_path / 'other' / 'evault.db'}"}
-    code, out = _cli(elsewhere, "restore", str(backed_up))  # same backup, same bucket: fine
+    code, out = run_cli(elsewhere, "restore", str(backed_up))  # same backup, same bucket: fine
     assert code == 0, out
-    code, out = _cli(
+    code, out = run_cli(
         {**elsewhere, **{"EVAULT_S3_BUCKET": s3["EVAULT_S3_BUCKET"]}},
         "restore",
         str(tmp_path / "again"),
@@ -361,8 +315,8 @@ def test_writes_during_a_backup_stay_out_of_it(
         assert not (tmp_path / "bk2" / "manifest.json").exists()
     finally:
         vault.close()
-    target = _env(tmp_path, f"sqlite:///{tmp_path / 'target' / 'evault.db'}", tmp_path / "tb")
-    code, out = _cli(target, "restore", str(tmp_path / "bk"))
+    target = cli_env(tmp_path, f"sqlite:///{tmp_path / 'target' / 'evault.db'}", tmp_path / "tb")
+    code, out = run_cli(target, "restore", str(tmp_path / "bk"))
     assert code == 0, out
 
 
@@ -388,13 +342,15 @@ def test_an_older_backup_restores_and_is_migrated(tmp_path: Path) -> None:
         )
         session.commit()
     engine.dispose()
-    code, out = _cli(_env(tmp_path, source_url), "backup", str(tmp_path / "bk"))
+    code, out = run_cli(cli_env(tmp_path, source_url), "backup", str(tmp_path / "bk"))
     assert code == 0, out
     manifest_path = tmp_path / "bk" / "manifest.json"
     assert json.loads(manifest_path.read_text())["schema_revision"] == old
 
     target_url = f"sqlite:///{tmp_path / 'new' / 'evault.db'}"
-    code, out = _cli(_env(tmp_path, target_url, tmp_path / "nb"), "restore", str(tmp_path / "bk"))
+    code, out = run_cli(
+        cli_env(tmp_path, target_url, tmp_path / "nb"), "restore", str(tmp_path / "bk")
+    )
     assert code == 0, out
     head = ScriptDirectory.from_config(alembic_config(target_url)).get_current_head()
     assert current(target_url) == head != old
@@ -408,7 +364,7 @@ def test_an_older_backup_restores_and_is_migrated(tmp_path: Path) -> None:
     digest = hashlib.sha256(forged.encode()).hexdigest()
     (tmp_path / "bk" / "manifest.sha256").write_text(f"{digest}  manifest.json\n")
     other = f"sqlite:///{tmp_path / 'other' / 'evault.db'}"
-    code, out = _cli(_env(tmp_path, other, tmp_path / "ob"), "restore", str(tmp_path / "bk"))
+    code, out = run_cli(cli_env(tmp_path, other, tmp_path / "ob"), "restore", str(tmp_path / "bk"))
     assert code == 1 and "0999_from_the_future is unknown to this evault version" in out
     assert not (tmp_path / "other" / "evault.db").exists()
 
@@ -429,8 +385,8 @@ def test_a_restore_that_fails_midway_leaves_no_rows_and_can_run_again(
 
     monkeypatch.setattr(LocalBlobStore, "put", failing_put)
     url = f"sqlite:///{tmp_path / 'target' / 'evault.db'}"
-    env = _env(tmp_path, url, tmp_path / "tb")
-    code, out = _cli(env, "restore", str(backed_up))
+    env = cli_env(tmp_path, url, tmp_path / "tb")
+    code, out = run_cli(env, "restore", str(backed_up))
     assert code == 1 and "No space left on device" in out
     engine = create_engine(url)
     with engine.connect() as conn:
@@ -440,6 +396,6 @@ def test_a_restore_that_fails_midway_leaves_no_rows_and_can_run_again(
     assert len(list(LocalBlobStore(tmp_path / "tb").iter())) == 2  # the backup's own
 
     monkeypatch.setattr(LocalBlobStore, "put", put)
-    code, out = _cli(env, "restore", str(backed_up))
+    code, out = run_cli(env, "restore", str(backed_up))
     assert code == 0, out
     assert len(list(LocalBlobStore(tmp_path / "tb").iter())) == 4
