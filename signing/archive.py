@@ -29,6 +29,7 @@ from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
+from signing._verify.fastparse import fast_hex_strings
 from signing.errors import SealingError, TimestampError
 from signing.seal import _free_field_name
 
@@ -86,8 +87,9 @@ def archive_horizon(pdf: bytes) -> ArchiveState:
     """When the latest timestamp of ``pdf`` stops being verifiable (see the module)."""
     reader = _open(pdf)
     try:
-        token = _latest_token(reader)
-        stamps = len(reader.embedded_timestamp_signatures)
+        with fast_hex_strings():  # pyHanko reads a /Contents hex string in slow Python
+            token = _latest_token(reader)
+            stamps = len(reader.embedded_timestamp_signatures)
     except (PdfReadError, PdfError, ValueError, KeyError) as exc:
         raise SealingError(f"cannot read the signatures of this PDF: {exc}") from None
     if token is None:
@@ -130,7 +132,8 @@ def renew_archive(
     if reader.security_handler is not None:
         raise SealingError("the PDF is encrypted: it cannot be renewed")
     try:
-        certs = [*_dss_certificates(reader), *certificates]
+        with fast_hex_strings():
+            certs = [*_dss_certificates(reader), *certificates]
         output = io.BytesIO(pdf)
         output.seek(0, io.SEEK_END)
         DocumentSecurityStore.add_dss(
