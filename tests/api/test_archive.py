@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from tests.helpers.pki import (
     short_lived_tsa,
 )
 from tests.vault.licenses import HOLDER, metadata, verifier
+from vault.blobs import LocalBlobStore
 from vault.models import ArchiveRenewal, LogEntry
 from vault.services.archive import renew_archives_and_commit
 from vault.services.gc import collect_garbage
@@ -145,7 +147,9 @@ def test_cli_renews_with_the_demo_tsa(api_sqlite: Api, tmp_path: Any) -> None:
     assert json.loads(result.output)["renewed"] == [f"{due} v1"]
     result = runner.invoke(build_app(), ["ltv", "renew"], env=env)
     assert result.exit_code == 0, result.output
-    assert "1 files: 0 renewed, 1 not due" in result.output
+    assert (
+        "1 files: 0 renewed, 1 not due, 0 without a timestamp, 0 not PDF, 0 failed" in result.output
+    )
     assert verifier().verify(_download(api_sqlite, due)).indication == "TOTAL_PASSED"
 
 
@@ -185,3 +189,30 @@ def test_renewals_survive_backup_and_restore(api_sqlite: Api, tmp_path: Any) -> 
         r = restored.client.get(f"/v1/me/licenses/{due}/pdf", headers=holder)
         assert r.status_code == 200 and r.content == served
         assert restored.ctx.blobs.get(hashlib.sha256(short).hexdigest()) == short
+
+
+class _AsIfOfd(LocalBlobStore):
+    """The vault's blob folder, answering for one blob with the bytes of an OFD (a zip)."""
+
+    def __init__(self, root: Path, sha256: str) -> None:
+        super().__init__(root)
+        self._ofd = sha256
+
+    def get(self, sha256: str) -> bytes:
+        return b"PK\x03\x04 an OFD package" if sha256 == self._ofd else super().get(sha256)
+
+
+def test_files_in_other_formats_are_left_alone(api_sqlite: Api) -> None:
+    pdf = sealed_with_short_tsa(sample_pdf("license No. 9"), days=30)
+    _push(api_sqlite, 9, pdf)
+    store = api_sqlite.ctx.blobs
+    assert isinstance(store, LocalBlobStore)
+    with api_sqlite.ctx.sessions() as session:
+        report = renew_archives_and_commit(
+            session=session,
+            blobs=_AsIfOfd(store.root, hashlib.sha256(pdf).hexdigest()),
+            renew=_renew,
+            verifier=verifier(),
+            margin=MARGIN,
+        )
+    assert (report.not_pdf, report.renewed, report.failed) == (1, [], [])

@@ -40,6 +40,8 @@ class RenewalReport:
     scanned: int = 0
     not_due: int = 0
     not_timestamped: int = 0
+    not_pdf: int = 0
+    """Files in another format (OFD): this job renews PAdES files only."""
     renewed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped_concurrent: int = 0
@@ -115,6 +117,9 @@ class _Renewer:
             return None
         try:
             data = self.blobs.get(target.previous)
+            if data.lstrip()[:5] != b"%PDF-":
+                report.not_pdf += 1
+                return None
             before = archive_horizon(data).horizon
             if before is None:
                 report.not_timestamped += 1

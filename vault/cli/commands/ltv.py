@@ -99,6 +99,7 @@ def register(app: typer.Typer) -> None:
                     "renewed": report.renewed,
                     "not_due": report.not_due,
                     "not_timestamped": report.not_timestamped,
+                    "not_pdf": report.not_pdf,
                     "failed": [{"license": n, "reason": r} for n, r in report.failed],
                     "skipped_concurrent": report.skipped_concurrent,
                 }
@@ -110,7 +111,8 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"failed {name}: {reason}")
             typer.echo(
                 f"{report.scanned} files: {len(report.renewed)} renewed, {report.not_due} not "
-                f"due, {report.not_timestamped} without a timestamp, {len(report.failed)} failed"
+                f"due, {report.not_timestamped} without a timestamp, {report.not_pdf} not PDF, "
+                f"{len(report.failed)} failed"
             )
         if report.failed:
             raise typer.Exit(1)
