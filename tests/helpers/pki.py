@@ -200,3 +200,50 @@ def self_signed_sealer(common_name: str) -> Sealer:
         .sign(key, hashes.SHA256())
     )
     return Sealer(LocalKeySource(certificate=certificate, private_key=key))
+
+
+@functools.cache
+def short_lived_tsa(days: int = 30) -> EmbeddedTSA:
+    """A TSA of :func:`demo_pki` whose certificate expires ``days`` after today (UTC):
+    timestamps it makes stop being verifiable soon (long-term archive renewal)."""
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    pki = demo_pki()
+    key = ec.derive_private_key(0x7A5 + days, ec.SECP256R1())
+    now = pki_now()
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"short TSA {days}d")]))
+        .issuer_name(pki.issuing_ca.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(0x5A0000 + days)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, False, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                pki.issuing_ca.private_key.public_key()
+            ),
+            critical=False,
+        )
+        .sign(pki.issuing_ca.private_key, hashes.SHA256())
+    )
+    return EmbeddedTSA(certificate=certificate, private_key=key, chain=pki.chain)
+
+
+def sealed_with_short_tsa(
+    pdf: bytes, *, days: int = 30, department_credit_code: str = MARKET_DEPT
+) -> bytes:
+    """``pdf`` sealed at B-LTA by a department, every timestamp by :func:`short_lived_tsa`."""
+    pki = demo_pki()
+    identity = pki.issuing_department_seal(department_credit_code)
+    source = LocalKeySource(
+        certificate=identity.certificate, private_key=identity.private_key, chain=pki.chain
+    )
+    sealer = Sealer(source, timestamper=short_lived_tsa(days), crls=pki.crls())
+    return sealer.seal(pdf, level=PadesLevel.B_LTA, reason="issued", location="Fuzhou")

@@ -6,6 +6,7 @@ import them here.
 
 from vault.db.base import Base
 from vault.models.access import AccessEvent, DepartmentScope
+from vault.models.archive import ArchiveRenewal
 from vault.models.catalog import (
     Department,
     LicenseType,
@@ -27,6 +28,7 @@ from vault.models.web_sessions import WebSession
 __all__ = [
     "STORED_STATUSES",
     "AccessEvent",
+    "ArchiveRenewal",
     "Base",
     "CertifiedCopy",
     "CredentialNonce",

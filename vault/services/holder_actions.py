@@ -24,6 +24,7 @@ from vault.db.base import utcnow
 from vault.errors import NotFound
 from vault.models import Grant, Holder, License
 from vault.services.access import current_version, holder_license, record_event
+from vault.services.archive import served_blob
 from vault.services.grants import CreatedShareCode, create_grant, create_share_code, revoke_grant
 from vault.services.holders import find_holder
 
@@ -73,7 +74,7 @@ def download_original(
     and committed."""
     license = holder_license(session=session, holder=holder, public_id=public_id)
     version = current_version(session, license)
-    data = blobs.get(version.blob_sha256)
+    data = blobs.get(served_blob(session, version))  # with its archive renewals, if any
     record_event(
         session=session,
         action="download",
