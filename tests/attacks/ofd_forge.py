@@ -131,7 +131,7 @@ def local_entries(parts: dict[str, bytes]) -> bytes:
     out = io.BytesIO()
     for name, data in parts.items():
         raw = name.encode()
-        crc = zipfile.crc32(data) & 0xFFFFFFFF
+        crc = zlib.crc32(data) & 0xFFFFFFFF
         out.write(
             struct.pack(
                 "<4s5H3L2H",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from tongsuopy.crypto.exceptions import InternalError
 
 from schemas.report import Indication
 from signing.ofd.sealer import OfdSealer
@@ -339,4 +340,66 @@ def _naive_time_seal() -> bytes:
 )
 def test_seal_times_without_a_zone_give_a_verdict() -> None:
     report = verify(_naive_time_seal())
+    assert report.indication is not Indication.TOTAL_PASSED
+
+
+def _central_directory_version() -> bytes:
+    data = bytearray(genuine())
+    at = data.rfind(b"PK\x01\x02")
+    data[at + 6] = 0xFF  # "version needed to extract" of the last central-directory record
+    return bytes(data)
+
+
+def _negative_sm2_value() -> bytes:
+    """The genuine SES_Signature with its (unsigned) signature value replaced by r = -1."""
+    from asn1crypto import algos
+
+    from signing.ofd.ses import SesSignatureV4
+
+    parts = ofd_parts(genuine())
+    path = "Doc_0/Signs/Sign_0/SignedValue.dat"
+    sig = SesSignatureV4.load(parts[path])
+    value = SesSignatureV4(
+        {
+            "to_sign": sig["to_sign"],
+            "cert": sig["cert"],
+            "signature_alg_id": sig["signature_alg_id"],
+            "signature": algos.DSASignature({"r": -1, "s": 1}).dump(),
+        }
+    )
+    return rebuild_ofd({**parts, path: value.dump()})
+
+
+def _broken_issuer_name() -> bytes:
+    """The genuine signer certificate (outside TBS_Sign in V4) with one tag of its issuer
+    name changed: the key, so the SM2 signature, still verifies."""
+    parts = ofd_parts(genuine())
+    path = "Doc_0/Signs/Sign_0/SignedValue.dat"
+    raw = bytearray(parts[path])
+    at = raw.rfind(b"evault Demo SM2 Issuing CA")
+    assert raw[at - 2] == 0x0C  # UTF8String
+    raw[at - 2] = 0x9B  # [CONTEXT 27]: no DirectoryString
+    return rebuild_ofd({**parts, path: bytes(raw)})
+
+
+HOSTILE = {
+    "zip-version-needed": (_central_directory_version, NotImplementedError),
+    "negative-sm2-r": (_negative_sm2_value, InternalError),
+    "issuer-name-tag": (_broken_issuer_name, ValueError),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_value_gives_a_verdict(name: str, request: pytest.FixtureRequest) -> None:
+    build, raised = HOSTILE[name]
+    request.applymarker(
+        pytest.mark.xfail(
+            strict=True,
+            raises=raised,
+            reason=f"crashes today ({raised.__name__}) instead of a FORMAT_FAILURE verdict: "
+            "an exception the OFD verifier does not catch (zipfile.ZipFile, tongsuopy "
+            "verify, the lazy parse of a certificate's issuer name)",
+        )
+    )
+    report = verify(build())
     assert report.indication is not Indication.TOTAL_PASSED
