@@ -264,3 +264,71 @@ def streamed_entries(data: bytes) -> dict[str, bytes]:
         out.setdefault(name, value)
         at = start + size
     return out
+
+
+def v1_seal(maker: Sm2Identity, name: str, cert_list: list[Any]) -> bytes:
+    """A GM/T 0031 V1 ``SESeal`` ``maker`` makes, whose certList holds ``cert_list`` (the
+    iOFD seal of corpus file converter-n.ofd lists one IA5String "1", no certificate)."""
+    from asn1crypto import core
+
+    from signing.der import der_tlv
+    from signing.ofd.ses import PictureInfo, SesHeader
+    from signing.ofd.sm2 import SM2_SM3_OID
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=1)
+    gt = core.GeneralizedTime
+    prop = core.Sequence()
+    prop.contents = b"".join(
+        [
+            core.Integer(1).dump(),
+            core.UTF8String(f"{name}电子印章").dump(),
+            core.Sequence(contents=b"".join(c.dump() for c in cert_list)).dump(),
+            gt(now).dump(),
+            gt(now).dump(),
+            gt(now + dt.timedelta(days=365)).dump(),
+        ]
+    )
+    picture = PictureInfo({"type": "PNG", "data": seal_image(name), "width": 40, "height": 40})
+    info = der_tlv(
+        0x30,
+        SesHeader({"id": "ES", "version": 1, "vid": "evault"}).dump()
+        + core.IA5String("V1SEAL0000001").dump()
+        + prop.dump()
+        + picture.dump(),
+    )
+    cert = core.OctetString(maker.cert).dump()
+    alg = core.ObjectIdentifier(SM2_SM3_OID).dump()
+    signed = der_tlv(0x30, info + cert + alg)
+    sign_info = der_tlv(0x30, cert + alg + _bits(maker.key.sign(signed)))
+    return der_tlv(0x30, info + sign_info)
+
+
+def _bits(data: bytes) -> bytes:
+    from signing.der import der_tlv
+
+    return der_tlv(0x03, b"\x00" + data)
+
+
+class V1Sealer(OfdSealer):
+    """Seals with a V1 seal and a GM/T 0031 V1 ``SES_Signature`` (what iOFD writes)."""
+
+    def __init__(self, signer: Sm2Identity, seal: bytes) -> None:
+        self.signer, self.seal, self.provider = signer, seal, "iOFD"
+
+    def _signed_value(self, signature_xml: bytes, sign_dir: str, at: dt.datetime) -> bytes:
+        from asn1crypto import core
+
+        from signing.der import der_tlv
+        from signing.ofd.sm2 import SM2_SM3_OID, sm3
+
+        tbs = der_tlv(
+            0x30,
+            core.Integer(1).dump()
+            + self.seal
+            + _bits(at.astimezone(dt.UTC).strftime("%Y%m%d%H%M%SZ").encode())
+            + _bits(sm3(signature_xml))
+            + core.IA5String(f"/{sign_dir}/Signature.xml").dump()
+            + core.OctetString(self.signer.cert).dump()
+            + core.ObjectIdentifier(SM2_SM3_OID).dump(),
+        )
+        return der_tlv(0x30, tbs + _bits(self.signer.key.sign(tbs)))

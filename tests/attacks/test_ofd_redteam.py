@@ -12,6 +12,7 @@ what a viewer would show is the forged data.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from tongsuopy.crypto.exceptions import InternalError
@@ -403,3 +404,79 @@ def test_hostile_value_gives_a_verdict(name: str, request: pytest.FixtureRequest
     )
     report = verify(build())
     assert report.indication is not Indication.TOTAL_PASSED
+
+
+# -- 7. a V1 seal that lists no certificate (as iOFD's do) -------------------------------
+
+
+def _v1_police_seal_used_by(department: str, listed: bool) -> bytes:
+    """The police's V1 seal, made by the seal maker, copied out of any police license (a
+    seal travels inside every signed value), used by ``department``'s signer."""
+    from asn1crypto import core
+
+    pki = sm2_pki()
+    cert_list: list[Any] = (
+        [core.OctetString(pki.signers[POLICE].cert)] if listed else [core.IA5String("1")]
+    )
+    seal = forge.v1_seal(pki.maker, POLICE, cert_list)
+    return forge.V1Sealer(pki.signers[department], seal).seal_ofd(
+        sample_ofd("居住证", FORGED_LINES)
+    )
+
+
+def test_v1_seal_used_by_its_own_department_passes() -> None:
+    data = _v1_police_seal_used_by(POLICE, listed=False)
+    report = verify(data)
+    assert report.indication is Indication.TOTAL_PASSED, report.reasons
+    assert (report.signatures[0].signature_format or "").startswith("SES_Signature V1")
+
+
+def test_v1_seal_listing_its_certificate_refuses_another_signer() -> None:
+    data = _v1_police_seal_used_by(MARKET, listed=True)
+    assert verify(data).indication is Indication.INDETERMINATE
+    assert intake_refusal(data) == "verification_failed"
+
+
+def test_v1_seal_listing_nothing_is_used_by_another_department() -> None:
+    report = verify(_v1_police_seal_used_by(MARKET, listed=False))
+    assert report.signatures[0].seal_name == f"{POLICE}电子印章"
+    assert report.signatures[0].signer_credit_code == MARKET_DEPT
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="forgery passes today: a seal whose certList holds no certificate (iOFD's V1 seals "
+    "list the IA5String '1') binds no signer, and the verifier then skips the check silently",
+)
+def test_v1_seal_listing_nothing_is_flagged_for_another_signer() -> None:
+    _assert_flagged(_v1_police_seal_used_by(MARKET, listed=False))
+
+
+# -- 8. CRLs: which one counts ------------------------------------------------------------
+
+
+def _verifier_with_crls(old_first: bool) -> Any:
+    from signing.ofd.verifier import OfdVerifier
+    from signing.trust import TrustBundle
+
+    pki = sm2_pki()
+    old, new = pki.crls(), pki.crls(revoked=[pki.signers[MARKET].cert])
+    bundle = TrustBundle.from_certificates(
+        roots=[pki.root.cert],
+        intermediates=[pki.ca.cert],
+        crls=old + new if old_first else new + old,
+    )
+    return OfdVerifier(bundle)
+
+
+def test_revocation_on_the_first_crl_is_refused() -> None:
+    assert intake_refusal(genuine(), verifier=_verifier_with_crls(False)) == "certificate_revoked"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="revoked seal passes today: the first current CRL of an issuer in the bundle is the "
+    "only one read, so an older CRL still before its nextUpdate hides a newer revocation",
+)
+def test_revocation_on_a_later_crl_is_refused() -> None:
+    assert intake_refusal(genuine(), verifier=_verifier_with_crls(True)) == "certificate_revoked"
