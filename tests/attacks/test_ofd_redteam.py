@@ -480,3 +480,14 @@ def test_revocation_on_the_first_crl_is_refused() -> None:
 )
 def test_revocation_on_a_later_crl_is_refused() -> None:
     assert intake_refusal(genuine(), verifier=_verifier_with_crls(True)) == "certificate_revoked"
+
+
+def test_seal_made_by_an_untrusted_maker_is_refused() -> None:
+    """The market's real signer with a seal from a maker outside the trust bundle."""
+    signer = sm2_pki().signers[MARKET]
+    seal = forge.self_made_seal(forge.attacker_pki().maker, signer, POLICE)
+    data = OfdSealer(signer, seal).seal_ofd(sample_ofd("居住证", FORGED_LINES))
+    report = verify(data)
+    assert report.indication is Indication.INDETERMINATE
+    assert "seal maker" in " ".join(report.reasons)
+    assert intake_refusal(data) == "verification_failed"
