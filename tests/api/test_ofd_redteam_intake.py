@@ -1,0 +1,77 @@
+"""Red-team OFD forgeries pushed over HTTP (SQLite and PostgreSQL): what the market regulator's
+push of a forged license gets, and what the public verify endpoint says. The forgeries are
+built in tests.attacks.ofd_forge; see tests/attacks/test_ofd_redteam.py for the verifier-level
+tests. ``xfail(strict=True)``: accepted today, the assertion is what we want."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import Api
+from tests.attacks import test_ofd_redteam as red
+from tests.vault.licenses import metadata
+
+OFD = "application/ofd"
+
+
+def _push(api: Api, data: bytes, n: int) -> Any:
+    return api.client.post(
+        "/v1/licenses",
+        headers=api.dept("market"),
+        files={"file": (f"license-{n}.ofd", data, OFD)},
+        data={"metadata": metadata(n).model_dump_json()},
+    )
+
+
+def test_a_forged_page_edit_is_refused_over_http(api: Api) -> None:
+    parts = red.ofd_parts(red.genuine())
+    parts[red.PAGE] = red._forged_page()
+    r = _push(api, red.rebuild_ofd(parts), 41)
+    assert r.status_code == 422, r.text
+    assert r.json()["reason"] == "modified_after_signing"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="forgery passes today: an unsigned first DocBody beside the sealed one (OFD.xml "
+    "not among the References, as in KingGrid-sealed files) is stored as the license",
+)
+def test_a_second_docbody_is_refused_over_http(api: Api) -> None:
+    r = _push(api, red.DOCROOT_FORGERIES["second-docbody"](), 42)
+    assert r.status_code == 422, r.text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="forgery passes today: an ofd.xml entry beside OFD.xml (one file once unpacked "
+    "on a case-insensitive file system) is stored as the license",
+)
+def test_a_case_alias_of_ofd_xml_is_refused_over_http(api: Api) -> None:
+    r = _push(api, red.ALIAS_FORGERIES["ofd-xml-lower-case"](), 43)
+    assert r.status_code == 422, r.text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="forgery passes today: a seal its own signer made, named and pictured as another "
+    "department's, is stored as the market's license",
+)
+def test_a_seal_made_by_its_signer_is_refused_over_http(api: Api) -> None:
+    r = _push(api, red._seal_made_by_the_signer(), 44)
+    assert r.status_code == 422, r.text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="no verdict today: an exception the OFD verifier does not catch becomes a 422 "
+    "'The PDF cannot be verified' carrying the internal exception text, not a TOTAL_FAILED "
+    "report",
+)
+@pytest.mark.parametrize("name", sorted(red.HOSTILE))
+def test_a_hostile_ofd_gets_a_report_over_http(api: Api, name: str) -> None:
+    data = red.HOSTILE[name][0]()
+    r = api.client.post("/v1/verify", files={"file": ("x.ofd", data, OFD)})
+    assert r.status_code == 200, r.text
+    assert r.json()["indication"] != "TOTAL_PASSED"
