@@ -13,20 +13,21 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
+from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from asn1crypto import core
 
 from signing.errors import SealingError
-from signing.ofd.model import read_documents
+from signing.ofd.model import OfdDocument, read_documents
 from signing.ofd.package import OfdFormatError, Package, local_name
 from signing.ofd.pki import Sm2Identity
 from signing.ofd.ses import SESealV4, SesFormatError, SesSignatureV4, TbsSignV4, parse_seal
 from signing.ofd.sm2 import SM2_SM3_OID, SM3_OID, sm3
 from signing.ofd.writer import NS, write_package
 
-__all__ = ["OfdSealer"]
+__all__ = ["OfdSealer", "page_ids"]
 
 _HEAD = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -56,17 +57,30 @@ class OfdSealer:
         """``ofd`` with one more seal, its stamp on page ``page`` at ``boundary`` (mm)."""
         try:
             with Package(ofd) as pkg:
-                return self._seal(pkg, page, boundary, at or dt.datetime.now(dt.UTC))
+                doc = read_documents(pkg)[0]
+                parts = {p: pkg.read(p) for p in pkg.paths}
+                page_id = page_ids(pkg, doc.root)[_page_index(pkg, doc.root, page)]
         except OfdFormatError as exc:
             raise SealingError(f"the OFD file cannot be sealed: {exc}") from None
+        parts.update(self.seal_parts(parts, doc, page_id, boundary, at or dt.datetime.now(dt.UTC)))
+        return write_package(parts)
 
-    def _seal(self, pkg: Package, page: int, box: tuple[float, ...], at: dt.datetime) -> bytes:
-        doc = read_documents(pkg)[0]
-        parts = {p: pkg.read(p) for p in pkg.paths}
+    def seal_parts(
+        self,
+        parts: Mapping[str, bytes],
+        doc: OfdDocument,
+        page_id: str,
+        box: tuple[float, ...],
+        at: dt.datetime,
+    ) -> dict[str, bytes]:
+        """The parts to add or replace in a package holding ``parts`` (every part, by
+        path) so that it carries one more seal over all of them (Signatures.xml aside),
+        its stamp on the page ``page_id`` at ``box`` (mm)."""
+        new: dict[str, bytes] = {}
         folder = doc.root.rsplit("/", 1)[0] if "/" in doc.root else ""
         sigs_path = doc.signatures_path or f"{folder}/Signs/Signatures.xml".lstrip("/")
         if doc.signatures_path is None:
-            parts["OFD.xml"] = _name_signatures(parts["OFD.xml"], sigs_path)
+            new["OFD.xml"] = _name_signatures(parts["OFD.xml"], sigs_path)
         n = len(doc.entries)
         sign_dir = f"{sigs_path.rsplit('/', 1)[0]}/Sign_{n}"
         while any(p.startswith(sign_dir + "/") for p in parts):
@@ -74,18 +88,17 @@ class OfdSealer:
             sign_dir = f"{sigs_path.rsplit('/', 1)[0]}/Sign_{n}"
         numeric = [int(e.id) for e in doc.entries if e.id.isdigit()]
         sig_id = str(max([*numeric, len(doc.entries)]) + 1)
-        parts[f"{sign_dir}/Seal.esl"] = self.seal
-        signature_xml = self._signature_xml(
-            parts, sigs_path, sign_dir, _page_id(pkg, doc.root, page), box, at
-        )
-        parts[f"{sign_dir}/Signature.xml"] = signature_xml
-        parts[f"{sign_dir}/SignedValue.dat"] = self._signed_value(signature_xml, sign_dir, at)
-        parts[sigs_path] = _add_entry(parts.get(sigs_path), sig_id, f"/{sign_dir}/Signature.xml")
-        return write_package(parts)
+        new[f"{sign_dir}/Seal.esl"] = self.seal
+        covered = {**parts, **new}
+        signature_xml = self._signature_xml(covered, sigs_path, sign_dir, page_id, box, at)
+        new[f"{sign_dir}/Signature.xml"] = signature_xml
+        new[f"{sign_dir}/SignedValue.dat"] = self._signed_value(signature_xml, sign_dir, at)
+        new[sigs_path] = _add_entry(parts.get(sigs_path), sig_id, f"/{sign_dir}/Signature.xml")
+        return new
 
     def _signature_xml(
         self,
-        parts: dict[str, bytes],
+        parts: Mapping[str, bytes],
         sigs_path: str,
         sign_dir: str,
         page_id: str,
@@ -136,14 +149,20 @@ class OfdSealer:
         return bytes(value.dump())
 
 
-def _page_id(pkg: Package, doc_root: str, index: int) -> str:
+def page_ids(pkg: Package, doc_root: str) -> list[str]:
+    """The ID of each page of the document ``doc_root``, in order."""
     pages: list[Any] = []
     for el in pkg.xml(doc_root):
         if local_name(el) == "Pages":
             pages = [p for p in el if local_name(p) == "Page"]
-    if not 0 <= index < len(pages):
+    return [str(p.get("ID") or i + 1) for i, p in enumerate(pages)]
+
+
+def _page_index(pkg: Package, doc_root: str, index: int) -> int:
+    count = len(page_ids(pkg, doc_root))
+    if not -count <= index < count:
         raise SealingError(f"the document has no page {index + 1}")
-    return str(pages[index].get("ID") or index + 1)
+    return index % count
 
 
 def _name_signatures(ofd_xml: bytes, sigs_path: str) -> bytes:

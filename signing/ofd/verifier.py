@@ -360,7 +360,10 @@ class _Check:
                 changed.append(f"{ref.file_ref} (outside the package)")
             elif not self.reference_matches(ref.path):
                 if ref.path == self.doc.signatures_path and self._continued(ref.path, later):
-                    self.level = "SIGNATURES"
+                    self.level = "SIGNATURES" if self.level == "NONE" else self.level
+                    continue
+                if ref.path == self.doc.root and self._annotated(ref.path, later):
+                    self.level = "ANNOTATIONS"
                     continue
                 changed.append(ref.path if self.pkg.has(ref.path) else f"{ref.path} (missing)")
         if changed:
@@ -384,6 +387,39 @@ class _Check:
                 return True
         return False
 
+    def _annotated(self, path: str, later: list[_Check]) -> bool:
+        """A Document.xml that later, intact signatures changed only by adding
+        ``<Annotations>``/``<Attachments>`` naming parts this signature did not cover (a
+        certified copy's 加注, see :mod:`signing.ofd.copy`), and one of them covers."""
+        assert self.xml is not None
+        if not later or not all(c.intact for c in later):
+            return False
+        if not any(c.reference_matches(path) for c in later):
+            return False
+        current = self.pkg.read(path)
+        added = list(_ADDED_TO_DOCUMENT.finditer(current))
+        if not added or len({m.group("name") for m in added}) != len(added):
+            return False
+        mine = {r.path for r in self.xml.references}
+        folder = path.rsplit("/", 1)[0] if "/" in path else ""
+        for match in added:
+            try:
+                target = self.pkg.resolve(match.group("loc").decode("utf-8"), folder)
+            except (OfdFormatError, UnicodeDecodeError):
+                return False
+            if target in mine:
+                return False
+        earlier = _ADDED_TO_DOCUMENT.sub(b"", current)
+        wanted = {r.check_value for r in self.xml.references if r.path == path}
+        if self._digest(earlier) not in wanted:
+            return False
+        names = " and ".join(sorted({m.group("name").decode() for m in added}))
+        self.verdict.reasons.append(
+            f"a later seal added {names} to {path} (a certified copy's 加注): "
+            "they are not part of this seal"
+        )
+        return True
+
     def _coverage(self, later: list[_Check]) -> None:
         assert self.xml is not None
         mine = {r.path for r in self.xml.references}
@@ -400,7 +436,7 @@ class _Check:
             )
         elif uncovered:
             self.coverage = Coverage.ENTIRE_REVISION
-            self.level = "SIGNATURES"
+            self.level = "ANNOTATIONS" if self.level == "ANNOTATIONS" else "SIGNATURES"
             self.verdict.reasons.append(
                 "later signatures cover parts added after this one: " + ", ".join(uncovered[:20])
             )
@@ -519,6 +555,9 @@ def _xml_time(text: str | None) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+_ADDED_TO_DOCUMENT = re.compile(
+    rb"<(?P<p>[\w.-]+:)?(?P<name>Annotations|Attachments)>(?P<loc>[^<]*)</(?P=p)?(?P=name)>"
+)
 _MAX_SIGN_ID = re.compile(rb"\s*<(?:[\w.-]+:)?MaxSignId\b[^>]*>([^<]*)</(?:[\w.-]+:)?MaxSignId\s*>")
 
 
