@@ -111,6 +111,15 @@ class Settings(BaseSettings):
     seal_certificates: Path | None = Field(
         default=None, description="PKCS#11: PEM, the seal certificate then the CAs above it"
     )
+    ofd_seal_key: Path | None = Field(
+        default=None, description="OFD copies: the vault's SM2 private key (PEM or DER)"
+    )
+    ofd_seal_certificate: Path | None = Field(
+        default=None, description="OFD copies: the certificate of that key (PEM or DER)"
+    )
+    ofd_seal_esl: Path | None = Field(
+        default=None, description="OFD copies: the vault's GB/T 38540 V4 seal (DER, .esl)"
+    )
     trust_bundle: Path | None = Field(default=None, description="trust bundle for intake")
     tsa_url: str | None = Field(default=None, description="external RFC 3161 TSA")
     seal_crls: list[Path] = Field(
@@ -261,6 +270,19 @@ class Settings(BaseSettings):
             )
         return None
 
+    def ofd_seal_problem(self) -> str | None:
+        """What is wrong with the OFD seal's settings, or None: all three or none (no OFD
+        seal: OFD licenses get no certified copy, except in demo mode)."""
+        given = {
+            "EVAULT_OFD_SEAL_KEY": self.ofd_seal_key,
+            "EVAULT_OFD_SEAL_CERTIFICATE": self.ofd_seal_certificate,
+            "EVAULT_OFD_SEAL_ESL": self.ofd_seal_esl,
+        }
+        missing = [name for name, value in given.items() if value is None]
+        if missing and len(missing) < len(given):
+            return f"{missing[0]} is not set (the OFD seal needs the key, certificate and seal)"
+        return None
+
     def check_production(self) -> None:
         """Refuse to run in production with a missing, short or placeholder secret."""
         if self.is_demo:
@@ -280,6 +302,9 @@ class Settings(BaseSettings):
         seal_problem = self.seal_key_problem()
         if seal_problem:
             problems.append(seal_problem)
+        ofd_problem = self.ofd_seal_problem()
+        if ofd_problem:
+            problems.append(ofd_problem)
         if self.log_key is None:
             problems.append("EVAULT_LOG_KEY is not set")
         if self.trust_bundle is None:

@@ -140,6 +140,22 @@ class SM2PrivateKey:
             raise KeySourceError("the PEM key is not an SM2 key")
         return cls(key)
 
+    @classmethod
+    def load(cls, data: bytes) -> SM2PrivateKey:
+        """An unencrypted SM2 private key in PEM or DER (PKCS#8 or SEC 1)."""
+        from tongsuopy.crypto import serialization
+        from tongsuopy.crypto.asymciphers import ec
+
+        if data.lstrip().startswith(b"-----BEGIN"):
+            return cls.from_pem(data)
+        try:
+            key = serialization.load_der_private_key(data, password=None)
+        except (ValueError, TypeError) as exc:
+            raise KeySourceError(f"not an unencrypted PEM or DER private key: {exc}") from None
+        if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "SM2":
+            raise KeySourceError("the DER key is not an SM2 key")
+        return cls(key)
+
     @property
     def public_point(self) -> bytes:
         """The uncompressed public point (65 bytes, ``04 || x || y``)."""
