@@ -24,7 +24,7 @@ from pyhanko.stamp import BaseStampStyle
 from signing.copies.annotation import CopyAnnotation
 from signing.copies.font import CjkFont, default_font
 from signing.errors import LogVerificationError, SealingError
-from signing.qr import qr_content, qr_matrix
+from signing.qr import QrMatrix, qr_content, qr_matrix
 from signing.transparency.copy_proof import (
     COPY_LOG_PROOF_FILENAME,
     COPY_LOG_PROOF_MEDIA_TYPE,
@@ -174,6 +174,8 @@ class AppearanceLayout:
     """The red rule under the title: x from, x to, y (points)."""
     qr_box: tuple[float, float, float] = (0.0, 0.0, 0.0)
     """The QR code's lower-left corner and side (points)."""
+    qr: QrMatrix | None = None
+    """The QR code's modules."""
 
 
 def layout(
@@ -263,6 +265,7 @@ def layout(
         runs=tuple(painter.runs),
         rule=(text_left, text_left + text_width, rule_y),
         qr_box=(width - _PAD - qr_side, _PAD, qr_side),
+        qr=qr,
     )
 
 

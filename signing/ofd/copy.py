@@ -44,7 +44,14 @@ from signing.transparency.copy_proof import (
     CopyLogProof,
 )
 
-__all__ = ["COPY_FOLDER", "COPY_INFO_FILENAME", "OfdCopyMaker", "OfdPlacement"]
+__all__ = [
+    "COPY_FOLDER",
+    "COPY_INFO_FILENAME",
+    "CopyPlan",
+    "OfdCopyMaker",
+    "OfdPlacement",
+    "read_copy_attachments",
+]
 
 COPY_FOLDER = "EvaultCopy"
 """The folder (beside Document.xml) holding a copy's annotation and attachments."""
@@ -85,11 +92,11 @@ class OfdCopyMaker:
     ) -> None:
         self._sealer = OfdSealer(signer, seal, provider=provider)
         self._placement = placement or OfdPlacement()
-        self._painter = GlyphPainter()  # loads the font's outlines now, not on a copy
+        self.glyphs = GlyphPainter()  # loads the font's outlines now, not on a copy
 
     def unsupported_characters(self, annotation: CopyAnnotation) -> str:
         """Characters of the 加注 the copy font cannot show ("" when all can be)."""
-        return self._painter.font.missing("".join(value for _, value in annotation.fields()))
+        return self.glyphs.font.missing("".join(value for _, value in annotation.fields()))
 
     def make(
         self, original: bytes, annotation: CopyAnnotation, *, at: dt.datetime | None = None
@@ -99,6 +106,18 @@ class OfdCopyMaker:
         Raises :class:`SealingError` for an unusable original (unreadable, already
         carrying annotations or attachments, e.g. a copy) or a 加注 that cannot be shown.
         """
+        plan = self.plan(original, annotation)
+        new = self._sealer.seal_parts(
+            {**plan.parts, **plan.added},
+            plan.document,
+            plan.page_id,
+            plan.stamp,
+            at or dt.datetime.now(dt.UTC),
+        )
+        return replace_parts(original, {**plan.added, **new})
+
+    def plan(self, original: bytes, annotation: CopyAnnotation) -> CopyPlan:
+        """What the copy adds to ``original`` before the vault's seal (see :meth:`make`)."""
         if not isinstance(annotation, CopyAnnotation):
             raise SealingError("a certified copy needs a CopyAnnotation")
         prepared = layout(annotation)  # text that cannot be drawn fails first
@@ -110,11 +129,7 @@ class OfdCopyMaker:
         except OfdFormatError as exc:
             raise SealingError(f"the OFD file cannot be copied: {exc}") from None
         added = self._added_parts(parts, doc, target, annotation, prepared)
-        stamp = _stamp_box(target.box)
-        new = self._sealer.seal_parts(
-            {**parts, **added}, doc, target.page_id, stamp, at or dt.datetime.now(dt.UTC)
-        )
-        return replace_parts(original, {**added, **new})
+        return CopyPlan(parts, added, doc, target.page_id, _stamp_box(target.box))
 
     def _added_parts(
         self,
@@ -186,7 +201,7 @@ class OfdCopyMaker:
         )
 
     def _text(self, run: TextRun, height: float, next_id: Callable[[], int]) -> list[str]:
-        return self._painter.text(
+        return self.glyphs.text(
             run.text,
             run.x * _PT,
             (height - run.y) * _PT,
@@ -194,6 +209,19 @@ class OfdCopyMaker:
             fill=_COLOURS[run.role],
             next_id=next_id,
         )
+
+
+@dataclass(frozen=True)
+class CopyPlan:
+    """A copy before its seal: the original's parts, the parts added or changed, and where
+    the vault's stamp goes."""
+
+    parts: dict[str, bytes]
+    added: dict[str, bytes]
+    document: OfdDocument
+    page_id: str
+    stamp: tuple[float, float, float, float]
+    """The vault seal's stamp on that page: x, y, width, height (mm)."""
 
 
 @dataclass(frozen=True)
@@ -320,7 +348,7 @@ def _frame(prepared: AppearanceLayout, next_id: Callable[[], int]) -> list[str]:
 def _qr(url: str, prepared: AppearanceLayout, next_id: Callable[[], int]) -> str:
     """The QR code of ``url``: its quiet zone white, each run of dark modules a rectangle
     (module units; the CTM scales them to the square)."""
-    matrix = qr_matrix(url)
+    matrix = prepared.qr or qr_matrix(url)
     qx, qy, side = prepared.qr_box
     total = matrix.size + 2 * QUIET_ZONE
     module = side * _PT / total
@@ -340,3 +368,28 @@ def _qr(url: str, prepared: AppearanceLayout, next_id: Callable[[], int]) -> str
 
 def _mm(value: float) -> str:
     return f"{value:.3f}".rstrip("0").rstrip(".") or "0"
+
+
+def read_copy_attachments(ofd: bytes) -> dict[str, bytes]:
+    """The files a copy attaches (by name: :data:`COPY_INFO_FILENAME`, the log proof's two
+    forms), read from the first document's Attachments.xml; {} when it has none or the file
+    is unreadable. Unverified: whether the vault's seal covers them is the report's business.
+    """
+    found: dict[str, bytes] = {}
+    try:
+        with Package(ofd) as pkg:
+            doc = read_documents(pkg)[0]
+            root = pkg.xml(doc.root)
+            loc = next((el.text for el in root if local_name(el) == "Attachments"), None)
+            if not loc:
+                return {}
+            path = pkg.resolve(loc, doc.root.rsplit("/", 1)[0] if "/" in doc.root else "")
+            folder = path.rsplit("/", 1)[0] if "/" in path else ""
+            for el in pkg.xml(path):
+                name = el.get("Name") or ""
+                file_loc = next((c.text for c in el if local_name(c) == "FileLoc"), None)
+                if local_name(el) == "Attachment" and file_loc and name not in found:
+                    found[name] = pkg.read(pkg.resolve(file_loc, folder))
+    except OfdFormatError:
+        return {}
+    return found

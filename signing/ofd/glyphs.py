@@ -49,7 +49,9 @@ class _OfdPen(BasePen):
 
 
 def _n(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".") or "0"
+    """A coordinate in font units, rounded to a whole unit (1/1000 em: far below what a
+    2-3 mm character shows)."""
+    return str(round(value))
 
 
 class GlyphPainter:
@@ -71,6 +73,10 @@ class GlyphPainter:
         pen = _OfdPen(self._glyph_set)
         self._glyph_set[self._names[gid]].draw(pen)
         return " ".join(pen.out)
+
+    def forget(self) -> None:
+        """Drop the outlines converted so far (benchmarks: a cold, uncached painter)."""
+        self._outline.cache_clear()
 
     def outline(self, ch: str) -> str:
         """The outline of ``ch`` in font units, y up ("" for a blank such as a space)."""

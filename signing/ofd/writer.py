@@ -118,10 +118,12 @@ def replace_parts(original: bytes, parts: Mapping[str, bytes]) -> bytes:
 
 
 def _write(target: zipfile.ZipFile, path: str, data: bytes) -> None:
+    """One new part, deflated at level 1: a copy's drawn 加注 is ~100 KB of path text,
+    which level 6 takes four times longer to deflate for a 15% smaller entry."""
     info = zipfile.ZipInfo(path, date_time=_FIXED_TIME)
     info.compress_type = zipfile.ZIP_DEFLATED
     info.flag_bits |= 0x800
-    target.writestr(info, data)
+    target.writestr(info, data, compresslevel=1)
 
 
 def _local_entry_size(data: bytes, info: zipfile.ZipInfo) -> int:

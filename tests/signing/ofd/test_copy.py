@@ -18,6 +18,7 @@ import pytest
 
 from schemas.report import Indication, ModificationLevel, VerificationReport
 from signing.copies import CopyAnnotation
+from signing.copies.log_proof import check_copy_log_proof, read_copy_id
 from signing.errors import SealingError
 from signing.ofd import verify_ofd
 from signing.ofd.copy import COPY_INFO_FILENAME, OfdCopyMaker, OfdPlacement
@@ -36,14 +37,20 @@ MADE = dt.datetime(2026, 5, 30, 8, 0, tzinfo=dt.UTC)
 FOLDER = "Doc_0/EvaultCopy/"
 
 
-def _proof() -> CopyLogProof:
+LOG = LogSigner.generate("evault.test/log")
+
+
+def _proof(copy_id: str = COPY_ID) -> CopyLogProof:
+    """A real (if tiny) proof: this copy's event in a one-leaf log, a signed checkpoint."""
     event = LogEvent(
-        idx=0, time=dt.datetime(2026, 1, 2, tzinfo=dt.UTC), event_type="access.copy", payload={}
+        idx=0,
+        time=dt.datetime(2026, 1, 2, tzinfo=dt.UTC),
+        event_type="access.copy",
+        payload={"copy": copy_id},
     )
-    signer = LogSigner.generate("evault.test/log")
     checkpoint = Checkpoint(origin="evault.test/log", size=1, root_hash=event.leaf_hash())
     return CopyLogProof(
-        index=0, leaf=event.leaf_data(), checkpoint=signer.sign(checkpoint), inclusion_proof=()
+        index=0, leaf=event.leaf_data(), checkpoint=LOG.sign(checkpoint), inclusion_proof=()
     )
 
 
@@ -180,6 +187,24 @@ def test_qr_code_decodes_to_the_url(copy: bytes) -> None:
         draw.rectangle((x1 * scale, y1 * scale, x2 * scale - 1, y2 * scale - 1), fill=0)
     results = zxingcpp.read_barcodes(image)
     assert [r.text for r in results] == [URL]
+
+
+def test_log_proof_checks_offline_against_the_copy_id(
+    copy: bytes, maker: OfdCopyMaker, sealed: bytes
+) -> None:
+    check = check_copy_log_proof(copy, LOG.verifier())
+    assert check.verified, check.reason
+    assert "(JSON and C2SP tlog-proof)" in check.reason
+    assert read_copy_id(copy) == COPY_ID
+    other = maker.make(
+        sealed, _annotation(log_proof=_proof("someoneElse0000000000a").to_json().encode())
+    )
+    assert check_copy_log_proof(other, LOG.verifier()).reason == (
+        "the logged event is not this copy's (copy ids differ)"
+    )
+    unlogged = maker.make(sealed, _annotation(log_proof=None))
+    assert not check_copy_log_proof(unlogged, LOG.verifier()).verified
+    assert read_copy_id(sealed) is None
 
 
 # -- tampering is flagged -----------------------------------------------------------------------
