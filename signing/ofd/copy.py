@@ -33,6 +33,7 @@ from signing.copies.appearance import DEFAULT_SIZE, AppearanceLayout, TextRun, l
 from signing.errors import SealingError
 from signing.ofd.glyphs import GlyphPainter
 from signing.ofd.model import OfdDocument, read_documents
+from signing.ofd.overlay import clear_of_text_and_stamps, stamps_of
 from signing.ofd.package import OfdFormatError, Package, local_name
 from signing.ofd.pki import Sm2Identity
 from signing.ofd.sealer import OfdSealer, page_ids
@@ -63,6 +64,7 @@ _PT = 25.4 / 72  # mm per point
 _COLOURS = {"title": "178 13 13", "label": "89 89 89", "value": "0 0 0", "footer": "89 89 89"}
 _RED = _COLOURS["title"]
 _ID = re.compile(rb'\bID\s*=\s*"(\d+)"')
+_CORNERS = ("bottom-left", "bottom-right", "top-left", "top-right")
 
 
 @dataclass(frozen=True)
@@ -72,10 +74,13 @@ class OfdPlacement:
 
     page: int = 0
     corner: str = "bottom-left"
+    """The corner tried first; when the box there would cover text of the page or a seal's
+    stamp (which verifiers refuse, :mod:`signing.ofd.overlay`), the next clear one of
+    bottom-left, bottom-right, top-left, top-right."""
     margin: float = 10.0
 
     def __post_init__(self) -> None:
-        if self.corner not in ("bottom-right", "bottom-left", "top-right", "top-left"):
+        if self.corner not in _CORNERS:
             raise SealingError(f"unknown corner {self.corner!r}")
 
 
@@ -250,9 +255,17 @@ def _target(pkg: Package, doc: OfdDocument, placement: OfdPlacement) -> _Target:
     m = placement.margin
     if w + 2 * m > width or h + 2 * m > height:
         raise SealingError(f"the page ({width:.0f}x{height:.0f} mm) is too small for the 加注")
-    x = width - m - w if placement.corner.endswith("right") else m
-    y = height - m - h if placement.corner.startswith("bottom") else m
-    return _Target(pages[placement.page], (x, y, w, h), namespace)
+    page_id = pages[placement.page]
+    stamps = [stamp for entry in doc.entries for stamp in stamps_of(pkg, entry.path)]
+    for corner in (placement.corner, *(c for c in _CORNERS if c != placement.corner)):
+        x = width - m - w if corner.endswith("right") else m
+        y = height - m - h if corner.startswith("bottom") else m
+        if clear_of_text_and_stamps(pkg, doc.root, page_id, (x, y, w, h), stamps):
+            return _Target(page_id, (x, y, w, h), namespace)
+    raise SealingError(
+        f"no corner of page {placement.page + 1} is clear of its text and seals for the 加注 "
+        "(a verifier would take it for an overlay)"
+    )
 
 
 def _page_size(root: object) -> tuple[float, float]:

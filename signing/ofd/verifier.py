@@ -46,6 +46,7 @@ from signing.ofd.model import (
     read_documents,
     read_signature_xml,
 )
+from signing.ofd.overlay import overlay_problem, stamps_of
 from signing.ofd.package import DEFAULT_LIMITS, Limits, OfdFormatError, Package
 from signing.ofd.ses import SesFormatError, SignedValue, ValueFormat, parse_seal, parse_signed_value
 from signing.ofd.sm2 import SM2_SM3_OID, sm2_verify, sm3, z_value
@@ -402,6 +403,7 @@ class _Check:
             return False
         mine = {r.path for r in self.xml.references}
         folder = path.rsplit("/", 1)[0] if "/" in path else ""
+        targets: dict[bytes, str] = {}
         for match in added:
             try:
                 target = self.pkg.resolve(match.group("loc").decode("utf-8"), folder)
@@ -409,10 +411,21 @@ class _Check:
                 return False
             if target in mine:
                 return False
+            targets[match.group("name")] = target
         earlier = _ADDED_TO_DOCUMENT.sub(b"", current)
         wanted = {r.check_value for r in self.xml.references if r.path == path}
         if self._digest(earlier) not in wanted:
             return False
+        if b"Annotations" in targets:
+            try:
+                problem = overlay_problem(
+                    self.pkg, path, targets[b"Annotations"], stamps_of(self.pkg, self.xml.path)
+                )
+            except OfdFormatError as exc:
+                problem = f"the added annotations cannot be read: {exc}"
+            if problem is not None:
+                self.verdict.reasons.append(problem)
+                return False
         names = " and ".join(sorted({m.group("name").decode() for m in added}))
         self.verdict.reasons.append(
             f"a later seal added {names} to {path} (a certified copy's 加注): "

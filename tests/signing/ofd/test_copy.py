@@ -315,3 +315,62 @@ def test_placement_corner_and_page(sm2_pki: Sm2DemoPKI, sealed: bytes) -> None:
     )
     with pytest.raises(SealingError, match="no page 4"):
         maker.make(sealed, _annotation())
+
+
+# -- the 加注 may not hide what the issuer sealed ----------------------------------------------
+
+
+def _overlaid(sealed: bytes, pki: Sm2DemoPKI, boundary: str) -> bytes:
+    """A copy, sealed by the vault as usual, whose 加注 box was moved to ``boundary``."""
+    from signing.ofd.sealer import OfdSealer
+    from signing.ofd.writer import replace_parts
+
+    maker = OfdCopyMaker(pki.signers[VAULT], pki.seal_for(VAULT))
+    plan = maker.plan(sealed, _annotation())
+    added = dict(plan.added)
+    path = FOLDER + "Annotation.xml"
+    added[path] = re.sub(
+        rb'Appearance Boundary="[^"]*"', f'Appearance Boundary="{boundary}"'.encode(), added[path]
+    )
+    new = OfdSealer(pki.signers[VAULT], pki.seal_for(VAULT)).seal_parts(
+        {**plan.parts, **added}, plan.document, plan.page_id, plan.stamp, MADE
+    )
+    return replace_parts(sealed, {**added, **new})
+
+
+@pytest.mark.parametrize(
+    ("boundary", "reason"),
+    [
+        ("15 25 112.889 39.511", "an added annotation on page 1 covers the page's text"),
+        ("140 235 50 30", "an added annotation on page 1 covers a seal's stamp"),
+    ],
+    ids=["text", "stamp"],
+)
+def test_a_copy_whose_annotation_covers_text_or_the_stamp_fails(
+    sealed: bytes, sm2_pki: Sm2DemoPKI, sm2_bundle: TrustBundle, boundary: str, reason: str
+) -> None:
+    report = _verify(_overlaid(sealed, sm2_pki, boundary), sm2_bundle)
+    issuer, vault = report.signatures
+    assert vault.indication is Indication.TOTAL_PASSED  # the vault sealed what it drew
+    assert issuer.indication is Indication.TOTAL_FAILED
+    assert issuer.reasons[0] == "changed after signing: Doc_0/Document.xml"
+    assert reason in issuer.reasons
+
+
+def test_the_maker_moves_the_box_off_text_and_refuses_a_full_page(
+    sm2_pki: Sm2DemoPKI, sealed: bytes, sm2_bundle: TrustBundle, market_sealer: object
+) -> None:
+    from signing.ofd.sealer import OfdSealer
+    from signing.ofd.writer import sample_ofd
+
+    top_left = OfdCopyMaker(
+        sm2_pki.signers[VAULT], sm2_pki.seal_for(VAULT), placement=OfdPlacement(corner="top-left")
+    )
+    copy = top_left.make(sealed, _annotation(), at=MADE)
+    box = re.search(rb'Appearance Boundary="([^"]*)"', _parts(copy)[FOLDER + "Annotation.xml"])
+    assert box is not None and float(box.group(1).split()[1]) > 200  # bottom-left instead
+    assert _verify(copy, sm2_bundle).indication is Indication.TOTAL_PASSED
+    assert isinstance(market_sealer, OfdSealer)
+    full = market_sealer.seal_ofd(sample_ofd("满页", [f"第{i}行" for i in range(22)]), at=MADE)
+    with pytest.raises(SealingError, match="no corner of page 1 is clear of its text and seals"):
+        top_left.make(full, _annotation())
