@@ -102,6 +102,17 @@ def test_production_without_an_ofd_seal_has_none(tmp_path: Path) -> None:
     assert ofd_copy_maker_from_settings(_settings(tmp_path)) is None
 
 
+def _p256_pem() -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -112,6 +123,8 @@ def test_production_without_an_ofd_seal_has_none(tmp_path: Path) -> None:
         ({"ofd_seal_key": "ISSUER_KEY"}, "the vault's OFD seal is unusable: the SM2 key is not"),
         ({"ofd_seal_esl": "ISSUER_SEAL"}, "the vault's OFD seal is unusable: the signer's cert"),
         ({"ofd_seal_certificate": "KEY"}, "the vault's OFD seal is unusable: not a PEM or DER"),
+        ({"ofd_seal_key": "P256"}, "the vault's OFD seal is unusable: the PEM key is not an SM2"),
+        ({"ofd_seal_key": "CERT"}, "the vault's OFD seal is unusable: not an unencrypted DER"),
     ],
 )
 def test_bad_ofd_seal_settings_are_refused(
@@ -123,6 +136,7 @@ def test_bad_ofd_seal_settings_are_refused(
         "ISSUER_KEY": ("issuer.key", pki.signers[ISSUER].key.pem()),
         "ISSUER_SEAL": ("issuer.esl", pki.seal_for(ISSUER)),
         "KEY": ("key.bin", pki.signers[VAULT_NAME].key.pem()),
+        "P256": ("p256.key", _p256_pem()),
     }
     for name, value in change.items():
         if isinstance(value, str):
