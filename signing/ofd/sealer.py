@@ -86,8 +86,7 @@ class OfdSealer:
         while any(p.startswith(sign_dir + "/") for p in parts):
             n += 1
             sign_dir = f"{sigs_path.rsplit('/', 1)[0]}/Sign_{n}"
-        numeric = [int(e.id) for e in doc.entries if e.id.isdigit()]
-        sig_id = str(max([*numeric, len(doc.entries)]) + 1)
+        sig_id = _next_id(parts.get(sigs_path), [e.id for e in doc.entries])
         new[f"{sign_dir}/Seal.esl"] = self.seal
         covered = {**parts, **new}
         signature_xml = self._signature_xml(covered, sigs_path, sign_dir, page_id, box, at)
@@ -174,22 +173,55 @@ def _name_signatures(ofd_xml: bytes, sigs_path: str) -> bytes:
     return ofd_xml[: match.start()] + tag + ofd_xml[match.start() :]
 
 
+_MAX_SIGN_ID = re.compile(rb"<(?:[\w.-]+:)?MaxSignId>\s*([^<]*?)\s*</(?:[\w.-]+:)?MaxSignId>")
+
+
+def _next_id(current: bytes | None, ids: list[str]) -> str:
+    """The new signature's ID, in the scheme MaxSignId already follows (``s006`` ->
+    ``s007``: verifiers rebuild the earlier Signatures.xml by counting it back), else the
+    next number; never an ID in use."""
+    matches = list(_MAX_SIGN_ID.finditer(current or b""))
+    last = matches[-1].group(1).decode("utf-8", "replace") if matches else ""
+    digits = re.search(r"(\d+)$", last)
+    if digits is not None:
+        prefix, number, width = last[: digits.start()], int(digits.group(1)), len(digits.group(1))
+    else:
+        numeric = [int(i) for i in ids if i.isdigit()]
+        prefix, number, width = "", max([*numeric, len(ids)]), 1
+    candidate = f"{prefix}{number + 1:0{width}d}"
+    while candidate in ids:
+        number += 1
+        candidate = f"{prefix}{number + 1:0{width}d}"
+    return candidate
+
+
 def _add_entry(current: bytes | None, sig_id: str, base_loc: str) -> bytes:
-    entry = f'<ofd:Signature ID="{sig_id}" Type="Seal" BaseLoc="{base_loc}"/>'.encode()
+    """Signatures.xml with the new entry appended, MaxSignId kept in the file's own style
+    (verifiers rebuild the earlier bytes to check seals that protect it): where a
+    MaxSignId follows the last entry (ofdrw's continue signing), a new one follows the new
+    entry; otherwise the first MaxSignId's value is set."""
     if current is None:
-        return (
-            _HEAD
-            + f'<ofd:Signatures xmlns:ofd="{NS}"><ofd:MaxSignId>{sig_id}</ofd:MaxSignId>'.encode()
-            + entry
-            + b"</ofd:Signatures>"
-        )
-    close = re.search(rb"</(\w+:)?Signatures\s*>\s*$", current)
-    if close is None or close.group(1) not in (b"ofd:", None):
+        head = f'<ofd:Signatures xmlns:ofd="{NS}"><ofd:MaxSignId>{sig_id}</ofd:MaxSignId>'
+        entry_xml = f'<ofd:Signature ID="{sig_id}" Type="Seal" BaseLoc="{base_loc}"/>'
+        return _HEAD + (head + entry_xml + "</ofd:Signatures>").encode()
+    close = re.search(rb"</([\w.-]+:)?Signatures\s*>\s*$", current)
+    if close is None:
         raise SealingError("Signatures.xml cannot be extended (unexpected layout)")
-    out = current[: close.start()] + entry + current[close.start() :]
-    return re.sub(
-        rb"(<ofd:MaxSignId>)[^<]*(</ofd:MaxSignId>)",
-        rb"\g<1>" + sig_id.encode() + rb"\g<2>",
-        out,
-        count=1,
+    p = close.group(1) or b""
+    entry = b'<%sSignature ID="%s" Type="Seal" BaseLoc="%s"/>' % (
+        p,
+        sig_id.encode(),
+        base_loc.encode(),
     )
+    body = current[: close.start()]
+    maxes = list(_MAX_SIGN_ID.finditer(body))
+    entries = list(re.finditer(rb"<(?:[\w.-]+:)?Signature\b", body))
+    if maxes and entries and maxes[-1].start() > entries[-1].start():
+        entry += b"<%sMaxSignId>%s</%sMaxSignId>" % (p, sig_id.encode(), p)
+        return body + entry + current[close.start() :]
+    out = body + entry + current[close.start() :]
+    if not maxes:
+        return out
+    first = _MAX_SIGN_ID.search(out)
+    assert first is not None
+    return out[: first.start(1)] + sig_id.encode() + out[first.end(1) :]
