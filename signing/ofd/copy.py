@@ -31,6 +31,7 @@ from xml.sax.saxutils import escape, quoteattr
 from signing.copies.annotation import CopyAnnotation
 from signing.copies.appearance import DEFAULT_SIZE, AppearanceLayout, TextRun, layout
 from signing.errors import SealingError
+from signing.ofd.additions import list_parts
 from signing.ofd.glyphs import GlyphPainter
 from signing.ofd.model import OfdDocument, read_documents
 from signing.ofd.overlay import clear_of_text_and_stamps, stamps_of
@@ -64,6 +65,7 @@ _PT = 25.4 / 72  # mm per point
 _COLOURS = {"title": "178 13 13", "label": "89 89 89", "value": "0 0 0", "footer": "89 89 89"}
 _RED = _COLOURS["title"]
 _ID = re.compile(rb'\bID\s*=\s*"(\d+)"')
+_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 _CORNERS = ("bottom-left", "bottom-right", "top-left", "top-right")
 
 
@@ -130,6 +132,8 @@ class OfdCopyMaker:
             with Package(original) as pkg:
                 doc = read_documents(pkg)[0]
                 parts = {p: pkg.read(p) for p in pkg.paths}
+                if any(p.startswith(_copy_folder(doc)) for p in parts):
+                    raise SealingError("the OFD file is already a certified copy")
                 target = _target(pkg, doc, self._placement)
         except OfdFormatError as exc:
             raise SealingError(f"the OFD file cannot be copied: {exc}") from None
@@ -144,35 +148,36 @@ class OfdCopyMaker:
         annotation: CopyAnnotation,
         prepared: AppearanceLayout,
     ) -> dict[str, bytes]:
-        folder = doc.root.rsplit("/", 1)[0] + "/" if "/" in doc.root else ""
-        base = f"{folder}{COPY_FOLDER}/"
-        if any(p.startswith(base) for p in parts):
-            raise SealingError("the OFD file is already a certified copy")
+        base = _copy_folder(doc)
         ns = target.namespace
         ids = iter(range(_max_id(parts) + 1, 1 << 31))
         annot = self._page_annotation(annotation, prepared, target, ns, lambda: next(ids))
         files = _attachment_files(annotation)
-        head = '<?xml version="1.0" encoding="UTF-8"?>\n'
+        loc = f"/{base}"  # absolute: the same wherever the list that names them is
         attachments = "".join(
             f'<ofd:Attachment ID="{next(ids)}" Name={quoteattr(name)} Format="{fmt}" '
             f'Size="{len(data) / 1024:.3f}" Visible="false" Usage="none">'
-            f"<ofd:FileLoc>{name}</ofd:FileLoc></ofd:Attachment>"
+            f"<ofd:FileLoc>{loc}{name}</ofd:FileLoc></ofd:Attachment>"
             for name, (fmt, data) in files.items()
         )
-        out = {
-            doc.root: _link(
-                parts[doc.root], f"{COPY_FOLDER}/Annotations.xml", f"{COPY_FOLDER}/Attachments.xml"
-            ),
-            f"{base}Annotations.xml": (
-                f'{head}<ofd:Annotations xmlns:ofd="{ns}"><ofd:Page PageID="{target.page_id}">'
-                "<ofd:FileLoc>Annotation.xml</ofd:FileLoc></ofd:Page></ofd:Annotations>"
-            ).encode(),
-            f"{base}Annotation.xml": (head + annot).encode(),
-            f"{base}Attachments.xml": (
-                f'{head}<ofd:Attachments xmlns:ofd="{ns}">{attachments}</ofd:Attachments>'
-            ).encode(),
-        }
+        page = (
+            f'<ofd:Page PageID="{target.page_id}"><ofd:FileLoc>{loc}Annotation.xml'
+            "</ofd:FileLoc></ofd:Page>"
+        )
+        out = {f"{base}Annotation.xml": (_HEAD + annot).encode()}
         out.update({f"{base}{name}": data for name, (_, data) in files.items()})
+        links = {}
+        for kind, entries in (("Annotations", page), ("Attachments", attachments)):
+            existing = target.lists.get(kind)
+            if existing is not None:  # the original's list, the copy's entries appended
+                out[existing] = _append(parts[existing], kind, entries)
+            else:
+                out[f"{base}{kind}.xml"] = (
+                    f'{_HEAD}<ofd:{kind} xmlns:ofd="{ns}">{entries}</ofd:{kind}>'
+                ).encode()
+                links[kind] = f"{COPY_FOLDER}/{kind}.xml"
+        if links:
+            out[doc.root] = _link(parts[doc.root], links)
         return out
 
     def _page_annotation(
@@ -235,18 +240,15 @@ class _Target:
     box: tuple[float, float, float, float]
     """The 加注 box on the page: x, y (top), width, height in mm."""
     namespace: str
+    lists: dict[str, str]
+    """The original's Annotations and Attachments lists (kind -> path), if it has them."""
 
 
 def _target(pkg: Package, doc: OfdDocument, placement: OfdPlacement) -> _Target:
     root = pkg.xml(doc.root)
     tag = root.tag if isinstance(root.tag, str) else ""
     namespace = tag[1:].split("}", 1)[0] if tag.startswith("{") else "http://www.ofdspec.org/2016"
-    for el in root:
-        if local_name(el) in ("Annotations", "Attachments"):
-            raise SealingError(
-                f"the OFD file already has {local_name(el)}: a copy cannot add its own "
-                "without changing what the issuer sealed"
-            )
+    lists = {kind: path for path, kind in list_parts(pkg, doc.root).items()}
     pages = page_ids(pkg, doc.root)
     if not -len(pages) <= placement.page < len(pages):
         raise SealingError(f"the document has no page {placement.page + 1}")
@@ -261,7 +263,7 @@ def _target(pkg: Package, doc: OfdDocument, placement: OfdPlacement) -> _Target:
         x = width - m - w if corner.endswith("right") else m
         y = height - m - h if corner.startswith("bottom") else m
         if clear_of_text_and_stamps(pkg, doc.root, page_id, (x, y, w, h), stamps):
-            return _Target(page_id, (x, y, w, h), namespace)
+            return _Target(page_id, (x, y, w, h), namespace, lists)
     raise SealingError(
         f"no corner of page {placement.page + 1} is clear of its text and seals for the 加注 "
         "(a verifier would take it for an overlay)"
@@ -289,26 +291,51 @@ def _stamp_box(box: tuple[float, float, float, float]) -> tuple[float, float, fl
     return (round(x + (w - h) / 2 - side / 2, 2), round(y + (h - side) / 2, 2), side, side)
 
 
-def _link(document: bytes, annotations: str, attachments: str) -> bytes:
-    """Document.xml with ``<Annotations>`` and ``<Attachments>`` added, in schema order
-    (before CustomTags/Extensions), written in the root element's prefix."""
+def _link(document: bytes, links: dict[str, str]) -> bytes:
+    """Document.xml with ``<Annotations>``/``<Attachments>`` (``links``: name -> location)
+    added in schema order (Annotations before CustomTags, both before Extensions), in the
+    root element's prefix."""
     match = re.search(rb"<(?:([\w.-]+):)?Document[\s>]", document)
-    close = re.search(rb"</(?:[\w.-]+:)?Document\s*>\s*$", document)
-    if match is None or close is None:
+    if match is None or _close(document, b"Document") is None:
         raise SealingError("Document.xml cannot be extended (unexpected layout)")
     p = match.group(1) + b":" if match.group(1) else b""
+    for name, before in (
+        ("Annotations", b"CustomTags|Attachments|Extensions"),
+        ("Attachments", b"Extensions"),
+    ):
+        if name not in links:
+            continue
+        later = re.search(b"<" + re.escape(p) + b"(?:" + before + rb")[\s/>]", document)
+        close = _close(document, b"Document")
+        assert close is not None
+        at = later.start() if later is not None else close
+        tag = name.encode()
+        element = b"<" + p + tag + b">" + links[name].encode() + b"</" + p + tag + b">"
+        document = document[:at] + element + document[at:]
+    return document
 
-    def element(name: bytes, loc: str) -> bytes:
-        return b"<" + p + name + b">" + loc.encode() + b"</" + p + name + b">"
 
-    later = re.search(rb"<" + re.escape(p) + rb"(CustomTags|Extensions)[\s/>]", document)
-    at = later.start() if later is not None else close.start()
-    document = document[:at] + element(b"Annotations", annotations) + document[at:]
-    ext = re.search(rb"<" + re.escape(p) + rb"Extensions[\s/>]", document)
-    close = re.search(rb"</(?:[\w.-]+:)?Document\s*>\s*$", document)
-    assert close is not None
-    at = ext.start() if ext is not None else close.start()
-    return document[:at] + element(b"Attachments", attachments) + document[at:]
+def _copy_folder(doc: OfdDocument) -> str:
+    """``EvaultCopy/`` beside the document's Document.xml (a package path prefix)."""
+    folder = doc.root.rsplit("/", 1)[0] + "/" if "/" in doc.root else ""
+    return f"{folder}{COPY_FOLDER}/"
+
+
+def _close(data: bytes, name: bytes) -> int | None:
+    """Where the closing tag of the root element ``name`` starts."""
+    match = re.search(rb"</(?:[\w.-]+:)?" + name + rb"\s*>\s*$", data)
+    return match.start() if match is not None else None
+
+
+def _append(current: bytes, kind: str, entries: str) -> bytes:
+    """An Annotations or Attachments list with ``entries`` appended, in its prefix."""
+    match = re.search(rb"</([\w.-]+:)?" + kind.encode() + rb"\s*>\s*$", current)
+    if match is None:
+        raise SealingError(f"the original's {kind} list cannot be extended (unexpected layout)")
+    prefix = (match.group(1) or b"").decode()
+    if prefix != "ofd:":
+        entries = entries.replace("<ofd:", f"<{prefix}").replace("</ofd:", f"</{prefix}")
+    return current[: match.start()] + entries.encode() + current[match.start() :]
 
 
 def _max_id(parts: dict[str, bytes]) -> int:

@@ -15,7 +15,13 @@ from xml.etree.ElementTree import Element
 
 from signing.ofd.package import OfdFormatError, Package, local_name
 
-__all__ = ["Box", "clear_of_text_and_stamps", "overlay_problem", "stamps_of"]
+__all__ = [
+    "Box",
+    "annotation_files",
+    "clear_of_text_and_stamps",
+    "overlay_problem",
+    "stamps_of",
+]
 
 Box = tuple[float, float, float, float]
 """x, y, width, height in mm (y down), as an OFD ``Boundary``."""
@@ -80,36 +86,42 @@ def _text_boxes(pkg: Package, paths: list[str]) -> list[Box]:
     return boxes
 
 
-def _added(pkg: Package, annotations: str) -> Iterator[tuple[str, Box | None]]:
-    """(page ID, appearance box) of every annotation the Annotations list names."""
+def annotation_files(pkg: Package, annotations: str) -> list[tuple[str, str]]:
+    """(page ID, annotation part) of every page entry of an Annotations list."""
     folder = _dir(annotations)
-    for page in _children(pkg.xml(annotations), "Page"):
-        for loc in _children(page, "FileLoc"):
-            for annot in pkg.xml(pkg.resolve(loc.text, folder)).iter():
-                if local_name(annot) == "Annot":
-                    shown = next(_children(annot, "Appearance"), None)
-                    box = _box(shown.get("Boundary")) if shown is not None else None
-                    yield str(page.get("PageID")), box
+    return [
+        (str(page.get("PageID")), pkg.resolve(loc.text, folder))
+        for page in _children(pkg.xml(annotations), "Page")
+        for loc in _children(page, "FileLoc")
+    ]
+
+
+def _boxes(pkg: Package, path: str) -> Iterator[Box | None]:
+    for annot in pkg.xml(path).iter():
+        if local_name(annot) == "Annot":
+            shown = next(_children(annot, "Appearance"), None)
+            yield _box(shown.get("Boundary")) if shown is not None else None
 
 
 def overlay_problem(
-    pkg: Package, doc_root: str, annotations: str, stamps: list[tuple[str, Box]]
+    pkg: Package, doc_root: str, added: list[tuple[str, str]], stamps: list[tuple[str, Box]]
 ) -> str | None:
-    """Why the annotations listed in ``annotations`` may not be accepted after a seal whose
-    stamps are ``stamps`` ((page ID, box)): one covers text or a stamp; None when all lie
-    clear. Raises :class:`OfdFormatError` on an unreadable part."""
+    """Why the annotations ``added`` ((page ID, annotation part)) may not be accepted
+    after a seal whose stamps are ``stamps`` ((page ID, box)): one covers text or a stamp;
+    None when all lie clear. Raises :class:`OfdFormatError` on an unreadable part."""
     pages = _page_files(pkg, doc_root)
     text: dict[str, list[Box]] = {}
-    for page_id, box in _added(pkg, annotations):
+    for page_id, path in added:
         if page_id not in pages:
             return f"an added annotation is on page {page_id!r}, which the document does not have"
-        if box is None:
-            return f"an added annotation on page {page_id} has no appearance box"
-        if page_id not in text:
-            text[page_id] = _text_boxes(pkg, pages[page_id])
-        problem = _covers(box, page_id, text[page_id], stamps)
-        if problem is not None:
-            return problem
+        for box in _boxes(pkg, path):
+            if box is None:
+                return f"an added annotation on page {page_id} has no appearance box"
+            if page_id not in text:
+                text[page_id] = _text_boxes(pkg, pages[page_id])
+            problem = _covers(box, page_id, text[page_id], stamps)
+            if problem is not None:
+                return problem
     return None
 
 

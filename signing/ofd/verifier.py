@@ -38,6 +38,7 @@ from schemas.report import (
 )
 from signing._verify.identity import signer_fields
 from signing._verify.summary import dedupe, overall_report
+from signing.ofd.additions import list_parts, strip_additions
 from signing.ofd.certpath import PathResult, Sm2TrustStore, load_certificate, public_point
 from signing.ofd.model import (
     OfdDocument,
@@ -46,7 +47,7 @@ from signing.ofd.model import (
     read_documents,
     read_signature_xml,
 )
-from signing.ofd.overlay import overlay_problem, stamps_of
+from signing.ofd.overlay import annotation_files, overlay_problem, stamps_of
 from signing.ofd.package import DEFAULT_LIMITS, Limits, OfdFormatError, Package
 from signing.ofd.ses import SesFormatError, SignedValue, ValueFormat, parse_seal, parse_signed_value
 from signing.ofd.sm2 import SM2_SM3_OID, sm2_verify, sm3, z_value
@@ -356,6 +357,7 @@ class _Check:
             )
             return
         changed = []
+        lists = self._list_parts() if later else {}
         for ref in self.xml.references:
             if ref.path is None:
                 changed.append(f"{ref.file_ref} (outside the package)")
@@ -363,7 +365,8 @@ class _Check:
                 if ref.path == self.doc.signatures_path and self._continued(ref.path, later):
                     self.level = "SIGNATURES" if self.level == "NONE" else self.level
                     continue
-                if ref.path == self.doc.root and self._annotated(ref.path, later):
+                kind = "document" if ref.path == self.doc.root else lists.get(ref.path)
+                if kind is not None and self._annotated(ref.path, kind, later):
                     self.level = "ANNOTATIONS"
                     continue
                 changed.append(ref.path if self.pkg.has(ref.path) else f"{ref.path} (missing)")
@@ -388,48 +391,44 @@ class _Check:
                 return True
         return False
 
-    def _annotated(self, path: str, later: list[_Check]) -> bool:
-        """A Document.xml that later, intact signatures changed only by adding
-        ``<Annotations>``/``<Attachments>`` naming parts this signature did not cover (a
-        certified copy's 加注, see :mod:`signing.ofd.copy`), and one of them covers."""
+    def _list_parts(self) -> dict[str, str]:
+        try:
+            return list_parts(self.pkg, self.doc.root)
+        except OfdFormatError:
+            return {}
+
+    def _annotated(self, path: str, kind: str, later: list[_Check]) -> bool:
+        """A part a certified copy extends (Document.xml, the Annotations or Attachments
+        list) that later, intact signatures changed only by appending elements naming new
+        parts (:mod:`signing.ofd.additions`), one of them covering it now, and no added
+        annotation covering this seal's text or stamp (:mod:`signing.ofd.overlay`)."""
         assert self.xml is not None
         if not later or not all(c.intact for c in later):
             return False
         if not any(c.reference_matches(path) for c in later):
             return False
-        current = self.pkg.read(path)
-        added = list(_ADDED_TO_DOCUMENT.finditer(current))
-        if not added or len({m.group("name") for m in added}) != len(added):
-            return False
         mine = {r.path for r in self.xml.references}
-        folder = path.rsplit("/", 1)[0] if "/" in path else ""
-        targets: dict[bytes, str] = {}
-        for match in added:
-            try:
-                target = self.pkg.resolve(match.group("loc").decode("utf-8"), folder)
-            except (OfdFormatError, UnicodeDecodeError):
-                return False
-            if target in mine:
-                return False
-            targets[match.group("name")] = target
-        earlier = _ADDED_TO_DOCUMENT.sub(b"", current)
         wanted = {r.check_value for r in self.xml.references if r.path == path}
-        if self._digest(earlier) not in wanted:
+        found = strip_additions(
+            self.pkg, path, kind, self.pkg.read(path), mine, lambda b: self._digest(b) in wanted
+        )
+        if found is None:
             return False
-        if b"Annotations" in targets:
-            try:
-                problem = overlay_problem(
-                    self.pkg, path, targets[b"Annotations"], stamps_of(self.pkg, self.xml.path)
-                )
-            except OfdFormatError as exc:
-                problem = f"the added annotations cannot be read: {exc}"
-            if problem is not None:
-                self.verdict.reasons.append(problem)
-                return False
-        names = " and ".join(sorted({m.group("name").decode() for m in added}))
+        try:
+            added = list(found.annotations)
+            for listed in found.annotation_lists:
+                added += annotation_files(self.pkg, listed)
+            problem = overlay_problem(
+                self.pkg, self.doc.root, added, stamps_of(self.pkg, self.xml.path)
+            )
+        except OfdFormatError as exc:
+            problem = f"the added annotations cannot be read: {exc}"
+        if problem is not None:
+            self.verdict.reasons.append(problem)
+            return False
         self.verdict.reasons.append(
-            f"a later seal added {names} to {path} (a certified copy's 加注): "
-            "they are not part of this seal"
+            f"a later seal added {' and '.join(found.names)} to {path} (a certified copy's "
+            "加注): they are not part of this seal"
         )
         return True
 
@@ -568,9 +567,6 @@ def _xml_time(text: str | None) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-_ADDED_TO_DOCUMENT = re.compile(
-    rb"<(?P<p>[\w.-]+:)?(?P<name>Annotations|Attachments)>(?P<loc>[^<]*)</(?P=p)?(?P=name)>"
-)
 _MAX_SIGN_ID = re.compile(rb"\s*<(?:[\w.-]+:)?MaxSignId\b[^>]*>([^<]*)</(?:[\w.-]+:)?MaxSignId\s*>")
 
 

@@ -286,7 +286,7 @@ def test_a_later_seal_may_not_relink_a_covered_part(
 
 
 def test_a_copy_of_a_copy_is_refused(maker: OfdCopyMaker, copy: bytes) -> None:
-    with pytest.raises(SealingError, match="already has Annotations"):
+    with pytest.raises(SealingError, match="the OFD file is already a certified copy"):
         maker.make(copy, _annotation())
 
 
@@ -374,3 +374,55 @@ def test_the_maker_moves_the_box_off_text_and_refuses_a_full_page(
     full = market_sealer.seal_ofd(sample_ofd("满页", [f"第{i}行" for i in range(22)]), at=MADE)
     with pytest.raises(SealingError, match="no corner of page 1 is clear of its text and seals"):
         top_left.make(full, _annotation())
+
+
+@pytest.fixture(scope="module")
+def listed(market_sealer: object, license_ofd: bytes) -> bytes:
+    """A license whose issuer sealed an (empty) Annotations list and an Attachments list."""
+    from signing.ofd.sealer import OfdSealer
+    from signing.ofd.writer import NS
+
+    parts = _parts(license_ofd)
+    parts["Doc_0/Document.xml"] = parts["Doc_0/Document.xml"].replace(
+        b"</ofd:Document>",
+        b"<ofd:Annotations>Annots/Annotations.xml</ofd:Annotations>"
+        b"<ofd:Attachments>Attachs/Attachments.xml</ofd:Attachments></ofd:Document>",
+    )
+    parts["Doc_0/Annots/Annotations.xml"] = (
+        f'<ofd:Annotations xmlns:ofd="{NS}">\n</ofd:Annotations>'.encode()
+    )
+    parts["Doc_0/Attachs/Attachments.xml"] = (
+        f'<ofd:Attachments xmlns:ofd="{NS}"><ofd:Attachment ID="90" Name="data" Format="xml">'
+        "<ofd:FileLoc>data.xml</ofd:FileLoc></ofd:Attachment></ofd:Attachments>"
+    ).encode()
+    parts["Doc_0/Attachs/data.xml"] = b"<data/>"
+    assert isinstance(market_sealer, OfdSealer)
+    return market_sealer.seal_ofd(write_package(parts), at=MADE)
+
+
+def test_a_copy_extends_the_originals_lists(
+    maker: OfdCopyMaker, listed: bytes, sm2_bundle: TrustBundle
+) -> None:
+    copy = maker.make(listed, _annotation(), at=MADE)
+    parts = _parts(copy)
+    assert parts["Doc_0/Document.xml"] == _parts(listed)["Doc_0/Document.xml"]
+    assert b"/Doc_0/EvaultCopy/Annotation.xml" in parts["Doc_0/Annots/Annotations.xml"]
+    assert b"/Doc_0/EvaultCopy/evault-copy.json" in parts["Doc_0/Attachs/Attachments.xml"]
+    report = _verify(copy, sm2_bundle)
+    assert report.indication is Indication.TOTAL_PASSED, report.reasons
+    issuer = report.signatures[0]
+    assert issuer.modification_level is ModificationLevel.ANNOTATIONS
+    assert any(
+        "an annotation of page 1 to Doc_0/Annots/Annotations.xml" in r for r in issuer.reasons
+    )
+    assert read_copy_id(copy) == COPY_ID
+
+
+def test_an_entry_added_to_the_list_over_text_fails(
+    listed: bytes, sm2_pki: Sm2DemoPKI, sm2_bundle: TrustBundle
+) -> None:
+    report = _verify(_overlaid(listed, sm2_pki, "15 25 112.889 39.511"), sm2_bundle)
+    issuer = report.signatures[0]
+    assert issuer.indication is Indication.TOTAL_FAILED
+    assert issuer.reasons[0] == "changed after signing: Doc_0/Annots/Annotations.xml"
+    assert "an added annotation on page 1 covers the page's text" in issuer.reasons
