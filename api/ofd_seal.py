@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from pathlib import Path
 
 from signing.errors import KeySourceError, SealingError
 from signing.ofd.copy import OfdCopyMaker
@@ -24,13 +23,6 @@ from vault.errors import ConfigError
 from vault.settings import Settings
 
 __all__ = ["demo_sm2_seed", "ofd_copy_maker_from_settings"]
-
-
-def _read(path: Path, what: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
 
 
 def demo_sm2_seed(password: str) -> bytes:
@@ -55,6 +47,8 @@ def ofd_copy_maker_from_settings(settings: Settings) -> OfdCopyMaker | None:
     problem = settings.ofd_seal_problem()
     if problem:
         raise ConfigError(problem)
+    from api.sealing import _read  # (api.sealing imports this module)
+
     key, cert, esl = settings.ofd_seal_key, settings.ofd_seal_certificate, settings.ofd_seal_esl
     try:
         if key is None or cert is None or esl is None:
