@@ -12,6 +12,7 @@ A glyph's outline is converted once per process (TrueType quadratic splines beco
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
@@ -67,11 +68,13 @@ class GlyphPainter:
         self.units = int(tt["head"].unitsPerEm)
         self.ascent = int(tt["hhea"].ascent)
         self.descent = int(tt["hhea"].descent)
+        self._lock = threading.Lock()
         self._outline = cache(self._draw)
 
     def _draw(self, gid: int) -> str:
         pen = _OfdPen(self._glyph_set)
-        self._glyph_set[self._names[gid]].draw(pen)
+        with self._lock:  # fontTools reads its lazily loaded tables on first use
+            self._glyph_set[self._names[gid]].draw(pen)
         return " ".join(pen.out)
 
     def forget(self) -> None:

@@ -426,3 +426,18 @@ def test_an_entry_added_to_the_list_over_text_fails(
     assert issuer.indication is Indication.TOTAL_FAILED
     assert issuer.reasons[0] == "changed after signing: Doc_0/Annots/Annotations.xml"
     assert "an added annotation on page 1 covers the page's text" in issuer.reasons
+
+
+def test_one_maker_serves_threads_from_a_cold_start(
+    sm2_pki: Sm2DemoPKI, sealed: bytes, sm2_bundle: TrustBundle
+) -> None:
+    """The API's worker threads share one maker; its glyph outlines load on first use."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cold = OfdCopyMaker(sm2_pki.signers[VAULT], sm2_pki.seal_for(VAULT))
+    with ThreadPoolExecutor(4) as pool:
+        copies = list(pool.map(lambda _: cold.make(sealed, _annotation(), at=MADE), range(4)))
+    annotations = {_parts(c)[FOLDER + "Annotation.xml"] for c in copies}
+    assert len(annotations) == 1  # the same drawing each time
+    for copy in copies:
+        assert _verify(copy, sm2_bundle).indication is Indication.TOTAL_PASSED
