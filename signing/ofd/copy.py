@@ -29,7 +29,14 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from signing.copies.annotation import CopyAnnotation
-from signing.copies.appearance import DEFAULT_SIZE, AppearanceLayout, TextRun, layout
+from signing.copies.appearance import (
+    DEFAULT_SIZE,
+    FOOTER,
+    TITLE,
+    AppearanceLayout,
+    TextRun,
+    layout,
+)
 from signing.errors import SealingError
 from signing.ofd.additions import list_parts
 from signing.ofd.glyphs import GlyphPainter
@@ -99,7 +106,9 @@ class OfdCopyMaker:
     ) -> None:
         self._sealer = OfdSealer(signer, seal, provider=provider)
         self._placement = placement or OfdPlacement()
-        self.glyphs = GlyphPainter()  # loads the font's outlines now, not on a copy
+        self.glyphs = GlyphPainter()  # loads the font now, not on the first copy
+        for ch in set(TITLE + FOOTER + "制作时间者事由有效期截止（）北京为办件编号：0123456789-: "):
+            self.glyphs.outline(ch)  # the template's glyphs, converted once at start
 
     def unsupported_characters(self, annotation: CopyAnnotation) -> str:
         """Characters of the 加注 the copy font cannot show ("" when all can be)."""
