@@ -31,7 +31,7 @@ evault: the electronic license vault (电子证照库).
 - Using departments find a holder's licenses inside a case and get certified copies
   (`licenses:use`); every call carries `purpose` (申请事由) and `case_no` (办件编号).
 - Holders see their licenses, grant consent and read their access log (用证记录).
-- Anyone verifies a PDF or a copy; auditors read the transparency log (`audit:read`).
+- Anyone verifies a PDF or OFD file or a copy; auditors read the transparency log (`audit:read`).
 
 Errors are RFC 9457 `application/problem+json`.
 """

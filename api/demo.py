@@ -8,8 +8,11 @@ Sample data: three issuing departments (市场监督管理局: 营业执照 and 
 demo company; 公安局: 居住证 for two citizens; 自然资源和规划局: a 不动产权证书), two using
 departments (住房和城乡建设局 with a standing permission for 营业执照 and 居住证; 税务局 with
 none, so it needs the holder's consent), an auditor (audit:read), two citizens and one
-company. Every license is drawn like the real one in Chinese (:mod:`api.demo_licenses`),
-sealed PAdES B-LT by its issuer's demo seal and ingested through the real intake.
+company. Every license is drawn like the real one in Chinese (:mod:`api.demo_licenses`) and
+ingested through the real intake: the 营业执照 and 居住证 as PDFs sealed PAdES B-LT by their
+issuer's demo seal; the 食品经营许可证 and the 不动产权证书 as OFD files (GB/T 33190) sealed
+with their issuer's SM2 electronic seal (GB/T 38540 V4, with the seal's image) from the
+demo's SM2 PKI (:mod:`api.demo_ofd`), whose root is in the demo trust bundle too.
 
 ``DIR/samples/`` holds one more license, drawn but neither sealed nor pushed, with its
 metadata: what an issuing department's developer seals and pushes to try the API.
@@ -187,6 +190,9 @@ SPECIMEN = (
 SPECIMEN_NAME = "residence-permit-2024000106"
 
 _SEAL_LABELS = {LAND[1]: "不动产登记专用章"}
+#: The license types the demo issues as OFD files sealed with SM2, and their issuers.
+OFD_TYPES = frozenset({FOOD[0], PROPERTY[0]})
+OFD_ISSUERS = (MARKET, LAND)
 _VALID_YEARS = {BUSINESS[0]: None, FOOD[0]: 5, RESIDENCE[0]: 5, PROPERTY[0]: None}
 
 
@@ -223,18 +229,33 @@ def _pki(settings: Settings) -> Any:
     return pki
 
 
-def _trust_bundle(settings: Settings, pki: Any) -> Path:
+def _sm2_pki(settings: Settings, pki: Any) -> Any:
+    from api.demo_ofd import load_sm2_pki
+    from api.sealing import demo_pki_dir, demo_pki_password
+
+    return load_sm2_pki(demo_pki_dir(settings), demo_pki_password(settings), OFD_ISSUERS, pki.now)
+
+
+def _trust_bundle(settings: Settings, pki: Any, sm2: Any) -> Path:
+    """The demo trust bundle: the PDF PKI's root and CA, the vault's seal, and the SM2
+    PKI's root, CA and CRLs (an older demo's bundle without them is written again)."""
+    from api.demo_ofd import sm2_trust
     from signing.trust import TrustBundle
 
     path = settings.data_dir / "trust-bundle.json"
-    if not path.is_file():
-        bundle = TrustBundle.from_certificates(
-            roots=[pki.root.certificate],
-            intermediates=[pki.issuing_ca.certificate],
-            vault_seal=pki.vault_seal.certificate,
-            description="evault demo trust bundle (not for production)",
-        )
-        path.write_bytes(bundle.dump())
+    if path.is_file() and sm2.root.cert in TrustBundle.load(path).roots:
+        return path
+    ofd = sm2_trust(sm2)
+    bundle = TrustBundle.from_certificates(
+        roots=[pki.root.certificate, *ofd["roots"]],
+        intermediates=[pki.issuing_ca.certificate, *ofd["intermediates"]],
+        vault_seal=pki.vault_seal.certificate,
+        crls=ofd["crls"],
+        description="evault demo trust bundle (not for production)",
+    )
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(bundle.dump())
+    tmp.replace(path)
     return path
 
 
@@ -246,7 +267,7 @@ def _load_document(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _ensure_catalog(session: Any, pki: Any) -> dict[str, int]:
+def _ensure_catalog(session: Any, pki: Any, ofd_seals: dict[str, str]) -> dict[str, int]:
     """The sample departments (with their seals), license types and standing permissions;
     each department's id by its credit code."""
     from cryptography.hazmat.primitives import hashes
@@ -276,6 +297,13 @@ def _ensure_catalog(session: Any, pki: Any) -> dict[str, int]:
                 fingerprint=seal.fingerprint(hashes.SHA256()).hex(),
                 label="demo seal",
             )
+            if code in ofd_seals:
+                catalog.add_seal_certificate(
+                    session=session,
+                    department_id=department.id,
+                    fingerprint=ofd_seals[code],
+                    label="demo SM2 seal (OFD)",
+                )
     for type_code, type_name, kind, (_, issuer_code) in LICENSE_TYPES:
         try:
             catalog.get_license_type(session=session, code=type_code)
@@ -405,12 +433,16 @@ class _Issuers:
         return sealed
 
 
-def _ingest_samples(vault: Any, settings: Settings, pki: Any, ids: dict[str, int]) -> None:
-    """Draw, seal and push through the real intake every sample the vault does not hold."""
+def _ingest_samples(
+    vault: Any, settings: Settings, issuers: tuple[_Issuers, Any], ids: dict[str, int]
+) -> None:
+    """Draw, seal and push through the real intake every sample the vault does not hold:
+    a PDF sealed PAdES, or for the OFD types an OFD sealed with SM2."""
+    from api.demo_ofd import render_ofd
     from vault.services.intake import ingest
     from vault.services.lifecycle import find_license
 
-    issuers = _Issuers(pki)
+    pdf_issuers, ofd_issuers = issuers
     today = dt.datetime.now(dt.UTC).date()
     for serial, license_type, holder_index, number, fields in LICENSES:
         type_code, _name, _kind, (_, issuer_code) = license_type
@@ -424,7 +456,11 @@ def _ingest_samples(vault: Any, settings: Settings, pki: Any, ids: dict[str, int
         if existing is not None:
             continue
         meta, drawn = _sample(serial, license_type, HOLDERS[holder_index], number, fields, today)
-        pdf = issuers.seal(render_license(drawn), issuer_code)
+        if type_code in OFD_TYPES:
+            label = _SEAL_LABELS.get(issuer_code, "")
+            data, kind = ofd_issuers.seal(render_ofd(drawn), issuer_code, label), "ofd"
+        else:
+            data, kind = pdf_issuers.seal(render_license(drawn), issuer_code), "pdf"
         with vault.session() as session:
             ingest(
                 session=session,
@@ -432,10 +468,11 @@ def _ingest_samples(vault: Any, settings: Settings, pki: Any, ids: dict[str, int
                 verifier=vault.verifier,
                 crypto=vault.crypto,
                 metadata=meta,
-                pdf=pdf,
+                pdf=data,
                 pushed_by_department_id=ids[issuer_code],
-                file_name=f"demo-{serial}.pdf",
+                file_name=f"demo-{serial}.{kind}",
                 require_revocation=settings.intake_require_revocation,
+                declared_type=f"application/{kind}",
             )
 
 
@@ -464,17 +501,21 @@ def prepare_demo(settings: Settings) -> DemoSummary:
 
     assert settings.is_demo
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    from api.demo_ofd import OfdIssuers
+
     pki = _pki(settings)
-    bundle_path = _trust_bundle(settings, pki)
+    sm2 = _sm2_pki(settings, pki)
+    bundle_path = _trust_bundle(settings, pki, sm2)
+    ofd_issuers = OfdIssuers(sm2, {code: name for name, code in OFD_ISSUERS})
     credentials_path = settings.data_dir / CREDENTIALS_FILE
     previous = _load_document(credentials_path)
     known = {d.get("credit_code"): d for d in previous.get("departments", [])}
     vault = open_vault(settings)
     try:
         with vault.session() as session:
-            ids = _ensure_catalog(session, pki)
+            ids = _ensure_catalog(session, pki, ofd_issuers.signer_fingerprints())
             departments_out = _credentials(session, ids, known)
-        _ingest_samples(vault, settings, pki, ids)
+        _ingest_samples(vault, settings, (_Issuers(pki), ofd_issuers), ids)
     finally:
         vault.close()
     specimen = _write_specimen(settings)
@@ -497,7 +538,13 @@ def prepare_demo(settings: Settings) -> DemoSummary:
             for name, hid, kind in HOLDERS
         ],
         "license_types": [
-            {"code": code, "name": name, "holder_kind": kind, "issuer_code": issuer[1]}
+            {
+                "code": code,
+                "name": name,
+                "holder_kind": kind,
+                "issuer_code": issuer[1],
+                "file_format": "OFD" if code in OFD_TYPES else "PDF",
+            }
             for code, name, kind, issuer in LICENSE_TYPES
         ],
         "specimen": {"pdf": str(specimen), "metadata": str(specimen.with_suffix(".json"))},
@@ -551,6 +598,8 @@ def instructions(summary: DemoSummary) -> str:
         "",
         "Operators and auditors: in this checkout `./dev COMMAND` acts on this demo",
         "  (./dev trust export, ./dev log export --out DIR, ./dev dept add ...).",
+        "OFD licenses: the 食品经营许可证 and the 不动产权证书 are OFD files sealed with SM2",
+        f"  (GB/T 38540); check one offline: ./dev verify FILE.ofd --trust {doc['trust_bundle']}",
         f"Issuers: seal and push {doc['specimen']['pdf']}",
         "  (./dev seal, then POST /v1/licenses: docs/api.md, Issuing departments).",
     ]

@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.observability import current_request_id
+from api.request_id import current_request_id
 from schemas.errors import InvalidValue, SchemaError
 from signing.errors import (
     KeySourceError,

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from schemas.identifiers import CREDIT_CODE_JSON_SCHEMA, HolderId, HolderIdType
 from schemas.license import TYPE_CODE_PATTERN
-from schemas.report import VerificationReport
+from schemas.report import FileFormat, VerificationReport
 
 __all__ = [
     "AccessLogEntry",
@@ -57,7 +57,10 @@ class LicenseOut(BaseModel):
     holder_id_type: HolderIdType
     status: str = Field(description="证照状态: 有效, 暂扣, 撤销, 注销, 吊销, 失效")
     status_en: str = Field(description="the status in English: valid, suspended, ...")
-    sha256: str = Field(description="SHA-256 of the current version's sealed PDF")
+    sha256: str = Field(description="SHA-256 of the current version's sealed file")
+    file_format: FileFormat = Field(
+        description="the sealed file's format: PDF (PAdES seal) or OFD (GB/T 38540 SM2 seal)"
+    )
     updated_at: dt.datetime
 
 

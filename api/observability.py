@@ -13,7 +13,6 @@ then aggregates every worker's samples through ``prometheus_client.multiprocess`
 
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
 import json
 import logging
@@ -33,24 +32,18 @@ from prometheus_client import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import problem_response
+from api.request_id import current_request_id, request_id_var
+
 __all__ = [
     "JsonFormatter",
     "Metrics",
     "RequestContextMiddleware",
     "configure_logging",
-    "current_request_id",
 ]
 
-_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "evault_request_id", default=None
-)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 access_log = logging.getLogger("evault.access")
-
-
-def current_request_id() -> str | None:
-    """The id of the request being handled, if any."""
-    return _request_id.get()
 
 
 class JsonFormatter(logging.Formatter):
@@ -157,7 +150,7 @@ class RequestContextMiddleware:
             return
         incoming = _header(scope, b"x-request-id")
         rid = incoming if incoming and _SANE_ID.match(incoming) else secrets.token_hex(12)
-        token = _request_id.set(rid)
+        token = request_id_var.set(rid)
         scope.setdefault("state", {})["request_id"] = rid
         started = time.perf_counter()
         status = 500
@@ -183,8 +176,6 @@ class RequestContextMiddleware:
             )
             if response_started:
                 raise
-            from api.errors import problem_response
-
             response = problem_response(
                 None,
                 status=500,
@@ -214,7 +205,7 @@ class RequestContextMiddleware:
                     "principal": principal,
                 },
             )
-            _request_id.reset(token)
+            request_id_var.reset(token)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

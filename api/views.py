@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from api.models import CopyOut, CopyStatusOut, DepartmentOut, GrantOut, LicenseOut
 from schemas.identifiers import HolderIdType
+from schemas.report import FileFormat
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.models import Department, Grant, License
@@ -57,6 +58,7 @@ def record_out(
         status=status.status.value,
         status_en=status.status.english,
         sha256=record.sha256,
+        file_format=FileFormat(record.file_format),
         updated_at=record.updated_at,
     )
 

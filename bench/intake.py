@@ -16,6 +16,10 @@ only after verification, ``signer_not_issuer``), imported once; then the same co
 With the journal the rerun verifies nothing; the baseline is the rerun with
 ``retry_refused``, which verifies the 10 refused files again as every rerun did before the
 journal. Both with 2 worker processes, interleaved.
+
+The OFD push: ``ingest`` of a new OFD license sealed with SM2 (GB/T 38540 V4) against
+``ingest`` of a new PDF license sealed at the stock's level, interleaved, one reused
+verifier: what a push costs in the vault for either format.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from bench.harness import Row, Stats, compare, format_table, machine
@@ -172,6 +176,7 @@ def run(rounds: int, level: PadesLevel = PadesLevel.B_LT) -> list[Row]:
             )
         dup_pg = _duplicate_on_postgres(pdf, verifier, root, rounds=max(rounds, 50))
         rerun = _rerun(root, factory, level, rounds=max(5, rounds // 4))
+        ofd = ofd_push(root / "c", verifier, level, rounds=max(5, rounds // 2))
     print(
         f"bulk import: {count} licenses in {bulk_s:.2f} s = {count / bulk_s:.1f} licenses/s "
         f"(2 processes, start-up included); naive loop: {naive_s:.2f} s = "
@@ -189,7 +194,48 @@ def run(rounds: int, level: PadesLevel = PadesLevel.B_LT) -> list[Row]:
         dup,
         *([dup_pg] if dup_pg is not None else []),
         rerun,
+        ofd,
     ]
+
+
+def ofd_push(place: Path, verifier: Verifier, level: PadesLevel, *, rounds: int) -> Row:
+    """A new OFD license pushed (SM2 seal verified, stored, logged) vs a new PDF one."""
+    from tests.helpers.ofd import license_ofd
+
+    place.mkdir()
+    sessions, blobs, crypto, market = _vault(place)
+    count = rounds + 2  # compare() warms up twice
+    ofds = iter([(20_000 + i, license_ofd(20_000 + i)) for i in range(count)])
+    seal = sealer(MARKET_DEPT)
+    pdfs = iter(
+        [
+            (30_000 + i, seal.seal(sample_pdf(f"bench license {30_000 + i}"), level=level))
+            for i in range(count)
+        ]
+    )
+
+    def push(files: Iterator[tuple[int, bytes]]) -> None:
+        n, data = next(files)
+        with sessions() as session:  # type: ignore[operator]
+            result = ingest(
+                session=session,
+                blobs=blobs,
+                verifier=verifier,
+                crypto=crypto,
+                metadata=metadata(n),
+                pdf=data,
+                pushed_by_department_id=market,
+            )
+        assert result.created, n
+
+    return compare(
+        "push of a new OFD license (SM2 seal, SQLite)",
+        lambda: push(ofds),
+        lambda: push(pdfs),
+        baseline_name=f"push of a new PDF license ({level.value})",
+        rounds=rounds,
+        target="no slower than a PDF",
+    )
 
 
 RERUN_FILES, RERUN_REFUSED = 40, 10

@@ -29,12 +29,17 @@ from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
+from signing.der import (
+    der_attribute,
+    der_oid,
+    der_tlv,
+    signed_data_content_info,
+    signer_info,
+)
+
 __all__ = [
     "KeyedSigner",
     "PrivateKey",
-    "der_attribute",
-    "der_length",
-    "der_tlv",
     "to_asn1",
     "to_asn1_all",
 ]
@@ -45,36 +50,12 @@ PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 _ECDSA_MAX_DER = {256: 72, 384: 104, 521: 139}
 
 
-def der_length(length: int) -> bytes:
-    """DER length octets."""
-    if length < 0x80:
-        return bytes([length])
-    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(octets)]) + octets
-
-
-def der_tlv(tag: int, body: bytes) -> bytes:
-    """DER of one tag (a single identifier octet) with its body."""
-    return bytes([tag]) + der_length(len(body)) + body
-
-
-def der_attribute(oid: bytes, value: bytes) -> bytes:
-    """DER of a CMS Attribute with one value (``oid`` and ``value`` already DER)."""
-    return der_tlv(0x30, oid + der_tlv(0x31, value))
-
-
-def _oid(dotted: str) -> bytes:
-    return bytes(core.ObjectIdentifier(dotted).dump())
-
-
-_CMS_V1 = bytes(core.Integer(1).dump())
 _SHA256 = bytes(algos.DigestAlgorithm({"algorithm": "sha256"}).dump())
 _ECDSA_SHA256 = bytes(algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"}).dump())
 _RSA_PKCS1 = bytes(algos.SignedDigestAlgorithm({"algorithm": "rsassa_pkcs1v15"}).dump())
-_DATA_CONTENT = der_tlv(0x30, _oid("1.2.840.113549.1.7.1"))
-_SIGNED_DATA_OID = _oid("1.2.840.113549.1.7.2")
-_MESSAGE_DIGEST_OID = _oid("1.2.840.113549.1.9.4")
-_SIGNATURE_TIMESTAMP_OID = _oid("1.2.840.113549.1.9.16.2.14")
+_DATA_CONTENT = der_tlv(0x30, der_oid("1.2.840.113549.1.7.1"))
+_MESSAGE_DIGEST_OID = der_oid("1.2.840.113549.1.9.4")
+_SIGNATURE_TIMESTAMP_OID = der_oid("1.2.840.113549.1.9.16.2.14")
 _CONTENT_TYPE_DATA = bytes(simple_cms_attribute("content_type", "data").dump())
 
 
@@ -108,9 +89,7 @@ class KeyedSigner(Signer):
         # The parts of every PAdES CMS that do not change, encoded once.
         leaf = to_asn1(certificate)
         embedded = [certificate, *(c for c in chain if embed_roots or c.subject != c.issuer)]
-        self._certificate_set = der_tlv(
-            0xA0, b"".join(c.public_bytes(serialization.Encoding.DER) for c in embedded)
-        )
+        self._certificates = tuple(c.public_bytes(serialization.Encoding.DER) for c in embedded)
         self._sid = bytes(
             cms.IssuerAndSerialNumber(
                 {"issuer": leaf.issuer, "serial_number": leaf.serial_number}
@@ -177,27 +156,22 @@ class KeyedSigner(Signer):
                 token = await timestamper.async_timestamp(
                     hashlib.sha256(signature).digest(), digest_algorithm
                 )
-            unsigned = der_tlv(0xA1, der_attribute(_SIGNATURE_TIMESTAMP_OID, bytes(token.dump())))
-        signer_info = der_tlv(
-            0x30,
-            _CMS_V1
-            + self._sid
-            + _SHA256
-            + der_tlv(0xA0, signed_attrs)
-            + self._signature_algorithm
-            + der_tlv(0x04, signature)
-            + unsigned,
-        )
-        signed_data = der_tlv(
-            0x30,
-            _CMS_V1
-            + der_tlv(0x31, _SHA256)
-            + _DATA_CONTENT
-            + self._certificate_set
-            + der_tlv(0x31, signer_info),
-        )
+            unsigned = der_attribute(_SIGNATURE_TIMESTAMP_OID, bytes(token.dump()))
         info: cms.ContentInfo = cms.ContentInfo.load(
-            der_tlv(0x30, _SIGNED_DATA_OID + der_tlv(0xA0, signed_data))
+            signed_data_content_info(
+                version=1,
+                digest_algorithm=_SHA256,
+                encap_content_info=_DATA_CONTENT,
+                certificates=self._certificates,
+                signer=signer_info(
+                    sid=self._sid,
+                    digest_algorithm=_SHA256,
+                    signed_attrs=signed_attrs,
+                    signature_algorithm=self._signature_algorithm,
+                    signature=signature,
+                    unsigned_attrs=unsigned,
+                ),
+            )
         )
         return info
 

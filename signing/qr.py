@@ -1,31 +1,24 @@
 """QR codes as PDF vector graphics: crisp at any zoom, a few hundred bytes.
 
-:func:`qr_matrix` encodes text with the ``qrcode`` library (byte mode, error correction M)
+:func:`qr_matrix` encodes text with zxing-cpp's QR writer (its public ``create_barcode``,
+error correction M; a C++ encoder: 2.5 ms per verification URL, against 5.1 ms for
+the pure-Python encoder this replaced and 12.5 ms for the ``qrcode`` library's public
+API, measured in one run on this machine)
 and :func:`qr_content` turns the modules into PDF path operators: each horizontal run of
 dark modules is one rectangle, all filled at once.
-
-The mask pattern is fixed (pattern 0) instead of searched: the search scores all eight masks
-in pure Python and costs ~9 ms of a ~11 ms encode; any mask decodes equally well, the search
-only lowers a readability penalty that matters for poor prints of large symbols.
-
-The codewords (byte mode, version choice, padding, Reed-Solomon error correction) are
-computed here with GF(256) log tables (:func:`codewords`): the ``qrcode`` library's
-polynomial division takes ~60% of its encode time. The library still places the modules
-(function patterns, format information, masking).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from typing import cast
 
-import qrcode
-from qrcode import base as qr_base
-from qrcode.constants import ERROR_CORRECT_M
+import zxingcpp
+from typing_extensions import Buffer
 
 from signing.errors import SealingError
 
-__all__ = ["QUIET_ZONE", "QrMatrix", "codewords", "qr_content", "qr_matrix"]
+__all__ = ["QUIET_ZONE", "QrMatrix", "qr_content", "qr_matrix"]
 
 QUIET_ZONE = 4
 """Light modules around the symbol that a reader needs (ISO/IEC 18004: four)."""
@@ -56,90 +49,23 @@ class QrMatrix:
         return out
 
 
-_EXP = [int(qr_base.gexp(i)) for i in range(256)]
-_LOG = [0] + [int(qr_base.glog(i)) for i in range(1, 256)]
-_MAX_VERSION = 40
-
-
-@cache
-def _generator_logs(ec_count: int) -> tuple[int, ...]:
-    """Logs of the coefficients after the leading 1 of prod(x - a^i), i < ec_count."""
-    poly = [1]
-    for i in range(ec_count):
-        nxt = [0] * (len(poly) + 1)
-        for j, coef in enumerate(poly):
-            nxt[j] ^= coef
-            if coef:
-                nxt[j + 1] ^= _EXP[(_LOG[coef] + i) % 255]
-        poly = nxt
-    return tuple(_LOG[c] for c in poly[1:])
-
-
-def _ec_codewords(data: list[int], ec_count: int) -> list[int]:
-    """Reed-Solomon remainder of ``data`` (QR's generator polynomial, GF(256)/0x11D)."""
-    gen = _generator_logs(ec_count)
-    rem = [0] * ec_count
-    for byte in data:
-        factor = byte ^ rem[0]
-        del rem[0]
-        rem.append(0)
-        if factor:
-            lf = _LOG[factor]
-            for i, g in enumerate(gen):
-                rem[i] ^= _EXP[(lf + g) % 255]
-    return rem
-
-
-@cache
-def _blocks(version: int) -> tuple[tuple[int, int], ...]:
-    """(data codewords, total codewords) of each block at error correction level M."""
-    return tuple((b.data_count, b.total_count) for b in qr_base.rs_blocks(version, ERROR_CORRECT_M))
-
-
-def codewords(payload: bytes) -> tuple[int, list[int]]:
-    """The QR version (smallest that fits) and the final interleaved codeword sequence for
-    ``payload`` in byte mode at error correction level M."""
-    for version in range(1, _MAX_VERSION + 1):
-        count_bits = 8 if version < 10 else 16
-        capacity = sum(d for d, _ in _blocks(version)) * 8
-        if 4 + count_bits + 8 * len(payload) <= capacity:
-            break
-    else:
-        raise SealingError(f"cannot encode {len(payload)} bytes as a QR code: too long")
-    bits = (0b0100 << count_bits | len(payload)) << 8 * len(payload) | int.from_bytes(
-        payload, "big"
+def qr_matrix(data: str) -> QrMatrix:
+    """Encode ``data`` as a QR symbol at error correction level M (the writer picks the
+    encoding modes and the mask)."""
+    try:
+        code = zxingcpp.create_barcode(data, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    except ValueError:  # zxing-cpp: the content does not fit any version at level M
+        size = len(data.encode("utf-8"))
+        raise SealingError(f"cannot encode {size} bytes as a QR code: too long") from None
+    image = code.to_image(scale=1, add_quiet_zones=False)
+    height, size = image.shape[:2]
+    if height != size or (size - 17) % 4:
+        raise SealingError(f"the QR writer gave a {size}x{height} symbol")
+    pixels = memoryview(cast(Buffer, image)).tobytes()  # one byte per module, 0 = dark
+    rows = tuple(
+        tuple(pixel == 0 for pixel in pixels[y * size : (y + 1) * size]) for y in range(size)
     )
-    length = 4 + count_bits + 8 * len(payload)
-    terminator = min(4, capacity - length)
-    bits <<= terminator
-    length += terminator
-    if length % 8:
-        bits <<= 8 - length % 8
-        length += 8 - length % 8
-    data = list(bits.to_bytes(length // 8, "big"))
-    pad = (0xEC, 0x11)
-    data += [pad[i % 2] for i in range(capacity // 8 - len(data))]
-    blocks, ecs, offset = [], [], 0
-    for data_count, total in _blocks(version):
-        block = data[offset : offset + data_count]
-        offset += data_count
-        blocks.append(block)
-        ecs.append(_ec_codewords(block, total - data_count))
-    out = [b[i] for i in range(max(map(len, blocks))) for b in blocks if i < len(b)]
-    out += [e[i] for i in range(max(map(len, ecs))) for e in ecs if i < len(e)]
-    return version, out
-
-
-def qr_matrix(data: str, *, mask_pattern: int = 0) -> QrMatrix:
-    """Encode ``data`` (UTF-8 bytes, error correction level M) as a QR symbol."""
-    version, words = codewords(data.encode("utf-8"))
-    code = qrcode.QRCode(
-        version=version, error_correction=ERROR_CORRECT_M, border=0, mask_pattern=mask_pattern
-    )
-    code.data_cache = words
-    code.makeImpl(False, mask_pattern)
-    rows = tuple(tuple(bool(m) for m in row) for row in code.modules)
-    return QrMatrix(size=len(rows), rows=rows, version=version)
+    return QrMatrix(size=size, rows=rows, version=(size - 17) // 4)
 
 
 def _num(value: float) -> str:

@@ -27,7 +27,8 @@ from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
 from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 from pyhanko.sign.timestamps.api import TimeStamper
 
-from signing._pyhanko import der_attribute, der_tlv, to_asn1
+from signing._pyhanko import to_asn1
+from signing.der import der_attribute, der_tlv, signed_data_content_info, signer_info
 from signing.errors import TimestampError
 
 __all__ = ["DEMO_TSA_POLICY", "EmbeddedTSA", "HttpTSA", "timestamp_digest"]
@@ -42,10 +43,8 @@ _HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
 }
 
 
-_SIGNED_DATA_OID = bytes(core.ObjectIdentifier("1.2.840.113549.1.7.2").dump())
 _TST_INFO_OID = bytes(core.ObjectIdentifier("1.2.840.113549.1.9.16.1.4").dump())
 _VERSION_1 = bytes(core.Integer(1).dump())
-_VERSION_3 = bytes(core.Integer(3).dump())
 _SHA256_ALGORITHM = bytes(algos.DigestAlgorithm({"algorithm": "sha256"}).dump())
 _ECDSA_SHA256_ALGORITHM = bytes(algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"}).dump())
 _ACCURACY_1S = bytes(tsp.Accuracy({"seconds": 1}).dump())
@@ -139,10 +138,7 @@ class EmbeddedTSA(_CheckedTimeStamper):
         self._key = private_key
         self._chain = (certificate, *chain)
         self._cert = to_asn1(certificate)
-        self._certificate_set = der_tlv(
-            0xA0,
-            b"".join(c.public_bytes(serialization.Encoding.DER) for c in self._chain),
-        )
+        self._certificates = tuple(c.public_bytes(serialization.Encoding.DER) for c in self._chain)
         self._clock = clock or (lambda: _dt.datetime.now(_dt.UTC))
         self._policy = policy
         # Everything constant in a token is encoded once (see token()).
@@ -205,26 +201,22 @@ class EmbeddedTSA(_CheckedTimeStamper):
         )
         signed_attrs = b"".join(attributes)
         signature = self._key.sign(der_tlv(0x31, signed_attrs), ec.ECDSA(hashes.SHA256()))
-        signer_info = der_tlv(
-            0x30,
-            _VERSION_1
-            + self._sid
-            + _SHA256_ALGORITHM
-            + der_tlv(0xA0, signed_attrs)
-            + _ECDSA_SHA256_ALGORITHM
-            + der_tlv(0x04, signature),
-        )
-        encap = der_tlv(0x30, _TST_INFO_OID + der_tlv(0xA0, der_tlv(0x04, tst_info)))
-        signed_data = der_tlv(
-            0x30,
-            _VERSION_3
-            + der_tlv(0x31, _SHA256_ALGORITHM)
-            + encap
-            + self._certificate_set
-            + der_tlv(0x31, signer_info),
-        )
         token: cms.ContentInfo = cms.ContentInfo.load(
-            der_tlv(0x30, _SIGNED_DATA_OID + der_tlv(0xA0, signed_data))
+            signed_data_content_info(
+                version=3,
+                digest_algorithm=_SHA256_ALGORITHM,
+                encap_content_info=der_tlv(
+                    0x30, _TST_INFO_OID + der_tlv(0xA0, der_tlv(0x04, tst_info))
+                ),
+                certificates=self._certificates,
+                signer=signer_info(
+                    sid=self._sid,
+                    digest_algorithm=_SHA256_ALGORITHM,
+                    signed_attrs=signed_attrs,
+                    signature_algorithm=_ECDSA_SHA256_ALGORITHM,
+                    signature=signature,
+                ),
+            )
         )
         return token
 

@@ -103,7 +103,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "lic.identifier": ("证照标识", "Identifier"),
     "lic.holder": ("持证主体", "Holder"),
     "lic.download": ("下载原件", "Download original"),
+    "lic.format": ("文件格式", "File format"),
+    "lic.format.PDF": ("PDF（PAdES 电子签章）", "PDF (PAdES seal)"),
+    "lic.format.OFD": ("OFD（SM2 电子签章，GB/T 38540）", "OFD (SM2 seal, GB/T 38540)"),
     "lic.copy": ("制作加注件", "Make a certified copy"),
+    "lic.no_copy_format": (
+        "此格式的证照暂不能制作加注件，可下载原件。",
+        "Certified copies of licenses in this format are not available yet: download the original.",
+    ),
     "lic.unlimited": ("长期", "no end date"),
     # copies
     "copy.title": ("制作加注件", "Make a certified copy"),
@@ -241,12 +248,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     # verify
     "verify.title": ("验证签章文件", "Verify a sealed file"),
     "verify.lead": (
-        "选择或拖入一个 PDF 文件，查看其中每个电子签章："
+        "选择或拖入一个 PDF 或 OFD 文件，查看其中每个电子签章："
         "谁签的、何时签的、是否完好、是否可信、是否仍然有效。文件只用于本次核验。",
-        "Choose or drop a PDF to see each seal in it: who sealed it, when, whether it is "
-        "intact, trusted and still valid. The file is used for this check only.",
+        "Choose or drop a PDF or OFD file to see each seal in it: who sealed it, when, "
+        "whether it is intact, trusted and still valid. The file is used for this check only.",
     ),
-    "verify.file": ("PDF 文件", "PDF file"),
+    "verify.file": ("PDF 或 OFD 文件", "PDF or OFD file"),
+    "verify.ofd.Seal": ("OFD 电子签章", "OFD seal"),
+    "verify.ofd.Sign": ("OFD 电子签名", "OFD signature"),
+    "verify.seal_name": ("印章名称", "Seal name"),
     "verify.submit": ("验证", "Verify"),
     "verify.result": ("验证结果", "Result"),
     "verify.passed": (
@@ -298,7 +308,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Intact seals show only that the file was not altered since sealing; by the vault's "
         "record this license cannot be used now.",
     ),
-    "verify.empty": ("请选择一个 PDF 文件。", "Please choose a PDF file."),
+    "verify.empty": ("请选择一个 PDF 或 OFD 文件。", "Please choose a PDF or OFD file."),
     "verify.too_large": ("文件太大。", "The file is too large."),
     "yes": ("是", "yes"),
     "no": ("否", "no"),

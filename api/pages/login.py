@@ -15,20 +15,21 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import CtxDep, limit_by_ip
-from api.pages.web import check_csrf, clear_session, redirect, render, start_session
+from api.pages.oidc_login import configured
+from api.pages.web import (
+    check_csrf,
+    clear_session,
+    redirect,
+    render,
+    safe_next,
+    start_session,
+)
 from schemas.identifiers import mask
 
-__all__ = ["demo_router", "router", "safe_next"]
+__all__ = ["demo_router", "router"]
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(limit_by_ip)])
 demo_router = APIRouter(include_in_schema=False, dependencies=[Depends(limit_by_ip)])
-
-
-def safe_next(value: str | None) -> str:
-    """Only a path on this site (no scheme, no ``//host``, no backslash tricks)."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return "/me"
-    return value
 
 
 def _sample_holders() -> list[tuple[int, str, str]]:
@@ -39,8 +40,6 @@ def _sample_holders() -> list[tuple[int, str, str]]:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, ctx: CtxDep, next: str | None = None) -> HTMLResponse:
-    from api.pages.oidc_login import configured
-
     holders = _sample_holders() if ctx.settings.is_demo else []
     return render(
         request,

@@ -1,6 +1,8 @@
 """Holder login through the holders' OpenID Connect provider (统一身份认证): the redirect flow.
 
-Authorization code flow with PKCE (S256), ``state`` and ``nonce``. Configured by
+Authorization code flow with PKCE (S256), ``state`` and ``nonce``, spoken by Authlib's OAuth 2
+client (the authorization URL with its PKCE challenge, the code exchange with the verifier
+and the client's credentials). Configured by
 ``EVAULT_OIDC_ISSUER``, ``EVAULT_OIDC_JWKS_URL``, ``EVAULT_OIDC_CLIENT_ID`` (and
 ``EVAULT_OIDC_CLIENT_SECRET`` for a confidential client); the endpoints come from
 ``EVAULT_OIDC_AUTHORIZATION_URL`` / ``EVAULT_OIDC_TOKEN_URL`` or else from the provider's
@@ -16,26 +18,25 @@ that ``aud`` names our client id. The flow's secrets wait in a sealed, 10-minute
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import json
 import secrets
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import httpx2
 import jwt
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.httpx_client import AsyncOAuth2Client
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from api.context import ApiContext
 from api.deps import CtxDep, limit_by_ip
 from api.errors import ApiError
-from api.pages.web import redirect, render, start_session
+from api.pages.web import redirect, render, safe_next, start_session
 from vault.crypto import HolderDataError
 from vault.settings import Settings
 
@@ -61,15 +62,18 @@ def configured(settings: Settings) -> bool:
     return bool(settings.oidc_client_id and settings.oidc_issuer and settings.oidc_jwks_url)
 
 
-def _fetch_json(request: urllib.request.Request) -> dict[str, Any]:
-    try:
-        with urllib.request.urlopen(request, timeout=_TIMEOUT) as answer:  # noqa: S310
-            data = json.loads(answer.read(1_000_000))
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise LoginFailed(f"the identity provider did not answer usefully: {exc}") from None
-    if not isinstance(data, dict):
-        raise LoginFailed("the identity provider's answer is not a JSON object")
-    return data
+def _client(settings: Settings) -> AsyncOAuth2Client:
+    secret = settings.oidc_client_secret
+    return AsyncOAuth2Client(
+        client_id=settings.oidc_client_id,
+        client_secret=secret.get_secret_value() if secret is not None else None,
+        # a confidential client sends its secret in the form, a public one only its id
+        token_endpoint_auth_method="client_secret_post" if secret is not None else "none",
+        scope="openid",
+        redirect_uri=_redirect_uri(settings),
+        code_challenge_method="S256",
+        timeout=_TIMEOUT,
+    )
 
 
 def _check_url(url: str) -> str:
@@ -78,19 +82,29 @@ def _check_url(url: str) -> str:
     return url
 
 
-def _endpoints(ctx: ApiContext) -> Endpoints:
+async def _discover(settings: Settings) -> dict[str, Any]:
+    issuer = (settings.oidc_issuer or "").rstrip("/")
+    url = _check_url(f"{issuer}/.well-known/openid-configuration")
+    try:
+        async with httpx2.AsyncClient(timeout=_TIMEOUT) as http:
+            answer = await http.get(url)
+            answer.raise_for_status()
+            doc = answer.json()
+    except (httpx2.HTTPError, ValueError) as exc:
+        raise LoginFailed(f"the identity provider did not answer usefully: {exc}") from None
+    if not isinstance(doc, dict):
+        raise LoginFailed("the identity provider's answer is not a JSON object")
+    return doc
+
+
+async def _endpoints(ctx: ApiContext) -> Endpoints:
     settings = ctx.settings
     cached = ctx.extras.get("oidc_endpoints")
     if isinstance(cached, Endpoints):
         return cached
     authorization, token = settings.oidc_authorization_url, settings.oidc_token_url
     if not authorization or not token:
-        issuer = (settings.oidc_issuer or "").rstrip("/")
-        doc = _fetch_json(
-            urllib.request.Request(  # noqa: S310 - http(s) only, checked by _check_url
-                _check_url(f"{issuer}/.well-known/openid-configuration")
-            )
-        )
+        doc = await _discover(settings)
         authorization = authorization or str(doc.get("authorization_endpoint") or "")
         token = token or str(doc.get("token_endpoint") or "")
         if not authorization or not token:
@@ -123,17 +137,14 @@ def _failed(request: Request, ctx: ApiContext) -> Response:
 @router.get("/login/oidc")
 async def start(request: Request, ctx: CtxDep, next: str | None = None) -> Response:
     """Send the browser to the provider, with state, nonce and a PKCE challenge."""
-    from api.pages.login import safe_next
-
     settings = ctx.settings
     if not configured(settings):
         return render(request, ctx, "error.html", status=404, key="login.unavailable", detail="")
     try:
-        endpoints = await run_in_threadpool(_endpoints, ctx)
+        endpoints = await _endpoints(ctx)
     except LoginFailed:
         return _failed(request, ctx)
-    state, nonce, verifier = (secrets.token_urlsafe(24) for _ in range(3))
-    challenge = _b64(hashlib.sha256(verifier.encode()).digest())
+    state, nonce, verifier = (secrets.token_urlsafe(48) for _ in range(3))
     flow = json.dumps(
         {
             "s": state,
@@ -143,20 +154,11 @@ async def start(request: Request, ctx: CtxDep, next: str | None = None) -> Respo
             "e": time.time() + _FLOW_SECONDS,
         }
     )
-    query = urllib.parse.urlencode(
-        {
-            "response_type": "code",
-            "client_id": settings.oidc_client_id,
-            "redirect_uri": _redirect_uri(settings),
-            "scope": "openid",
-            "state": state,
-            "nonce": nonce,
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-    )
-    separator = "&" if "?" in endpoints.authorization else "?"
-    response = redirect(request, ctx, f"{endpoints.authorization}{separator}{query}")
+    async with _client(settings) as client:
+        url, _state = client.create_authorization_url(
+            endpoints.authorization, state=state, code_verifier=verifier, nonce=nonce
+        )
+    response = redirect(request, ctx, url)
     response.status_code = 302
     sealed = ctx.crypto.encrypt(flow, purpose=_PURPOSE)
     response.set_cookie(
@@ -185,27 +187,19 @@ def _flow(request: Request, ctx: ApiContext) -> dict[str, Any] | None:
     return flow
 
 
-def _exchange(ctx: ApiContext, code: str, verifier: str) -> str:
-    settings = ctx.settings
-    form: dict[str, str] = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": _redirect_uri(settings),
-        "client_id": settings.oidc_client_id or "",
-        "code_verifier": verifier,
-    }
-    if settings.oidc_client_secret is not None:
-        form["client_secret"] = settings.oidc_client_secret.get_secret_value()
-    request = urllib.request.Request(  # noqa: S310 - http(s) only, checked by _check_url
-        _endpoints(ctx).token,
-        data=urllib.parse.urlencode(form).encode(),
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Accept": "application/json",
-        },
-        method="POST",
-    )
-    answer = _fetch_json(request)
+async def _exchange(ctx: ApiContext, code: str, verifier: str) -> str:
+    token_url = (await _endpoints(ctx)).token
+    try:
+        async with _client(ctx.settings) as client:
+            answer = await client.fetch_token(
+                token_url,
+                grant_type="authorization_code",
+                code=code,
+                code_verifier=verifier,
+                headers={"Accept": "application/json"},
+            )
+    except (AuthlibBaseError, httpx2.HTTPError, ValueError) as exc:
+        raise LoginFailed(f"the identity provider did not answer usefully: {exc}") from None
     token = answer.get("id_token")
     if not isinstance(token, str):
         raise LoginFailed("the token endpoint returned no id_token")
@@ -230,7 +224,7 @@ async def callback(
     ):
         return _failed(request, ctx)
     try:
-        id_token = await run_in_threadpool(_exchange, ctx, code, str(flow["v"]))
+        id_token = await _exchange(ctx, code, str(flow["v"]))
         principal = await ctx.holders.authenticate(id_token)
         claims = jwt.decode(id_token, options={"verify_signature": False})
     except (LoginFailed, ApiError, jwt.PyJWTError):

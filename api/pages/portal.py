@@ -35,7 +35,7 @@ from vault.errors import (
 from vault.models import Department, Holder, License
 from vault.services import holder_actions
 from vault.services.access import access_log, holder_license
-from vault.services.copies import CopyPolicy, copy_for_holder, copy_pdf
+from vault.services.copies import COPYABLE_FORMATS, CopyPolicy, copy_for_holder, copy_pdf
 from vault.services.grants import MAX_GRANT_DAYS, MAX_SHARE_CODE_HOURS, list_grants
 from vault.services.holders import find_holder
 
@@ -105,9 +105,12 @@ def _error(
 def my_licenses(request: Request, who: LoginDep, ctx: CtxDep, session: SessionDep) -> HTMLResponse:
     holder = _holder(session, ctx, who)
     licenses = [license_out(session, ctx.crypto, lic) for lic in _licenses(session, holder)]
-    return render(request, ctx, "licenses.html", session=who, licenses=licenses)
+    return render(
+        request, ctx, "licenses.html", session=who, licenses=licenses, copyable=COPYABLE_FORMATS
+    )
 
 
+@router.get("/licenses/{license_id}/file", response_model=None)
 @router.get("/licenses/{license_id}/pdf", response_model=None)
 def download_original(
     license_id: LicenseIdPath, request: Request, who: LoginDep, ctx: CtxDep, session: SessionDep
@@ -120,12 +123,10 @@ def download_original(
     except VaultError as exc:
         return _error(request, ctx, session, who, exc)
     return Response(
-        original.pdf,
-        media_type="application/pdf",
+        original.data,
+        media_type=original.media_type,
         headers={
-            "Content-Disposition": (
-                f'attachment; filename="license-{original.license.public_id}.pdf"'
-            ),
+            "Content-Disposition": f'attachment; filename="{original.file_name}"',
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
         },

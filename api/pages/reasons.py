@@ -167,6 +167,79 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
         (r"^the catalog points to another page tree$", "签章后文档换成了另一套页面"),
         (r"^the catalog's (?P<k>/\w+) changed$", "签章后文档目录的 {k} 被修改"),
         (r"^the form's (?P<k>/\w+) (changed|was replaced)$", "签章后表单的 {k} 被修改"),
+        # OFD (signing.ofd.verifier, signing.ofd.certpath)
+        (r"^the OFD file cannot be read: (?P<x>.+)$", "无法读取 OFD 文件（{x}）"),
+        (r"^the OFD file is nested too deeply to read$", "OFD 文件嵌套过深，无法读取"),
+        (
+            r"^(?P<r>\S+) names parts that are not in the package: (?P<x>.+)$",
+            "{r} 引用了文件包中不存在的部件：{x}",
+        ),
+        (
+            r"^the signed value is a bare SM2 value without a certificate: .+$",
+            "签名值是不带证书的 SM2 签名值，仅凭文件无法验证",
+        ),
+        (
+            r"^signature algorithm (?P<a>\S+) is not supported \(SM2 only\)$",
+            "不支持签名算法 {a}（仅支持 SM2）",
+        ),
+        (
+            r"^the signed hash is not the SM3 of (?P<p>\S+): it was changed$",
+            "签名中的摘要与 {p} 的 SM3 摘要不符：该文件已被改动",
+        ),
+        (r"^the signed digest is not the SM3 of (?P<p>\S+)$", "签名摘要与 {p} 的 SM3 摘要不符"),
+        (
+            r"^the signer's SM2 signature( over TBS_Sign)? does not verify$",
+            "签章人的 SM2 签名值验证不通过",
+        ),
+        (
+            r"^the seal maker's SM2 signature over the seal does not verify .+$",
+            "印章制作单位对印章的 SM2 签名验证不通过（印章被改动或伪造）",
+        ),
+        (
+            r"^the signature carries a timestamp, which is not checked$",
+            "签章带有时间戳，本次未验证该时间戳",
+        ),
+        (
+            r"^the seal file (?P<p>\S+) is not the seal that was signed$",
+            "印章文件 {p} 不是签章时使用的印章",
+        ),
+        (
+            r"^the SignedData does not hold its signer's certificate$",
+            "签名数据中没有签名人的证书",
+        ),
+        (r"^CheckMethod (?P<m>.+) is not supported$", "不支持摘要算法 {m}"),
+        (r"^changed after signing: (?P<x>.+)$", "签章后被改动：{x}"),
+        (
+            r"^parts the document shows are covered by no signature: (?P<x>.+)$",
+            "文档显示的部分内容不在任何签章的保护范围内：{x}",
+        ),
+        (
+            r"^later signatures cover parts added after this one: (?P<x>.+)$",
+            "此签章之后添加的部分由后续签章保护：{x}",
+        ),
+        (
+            r"^no trust bundle given: the chain cannot reach a trusted root$",
+            "未提供信任列表：无法确认证书链到受信任的根证书",
+        ),
+        (
+            r"^revocation status unknown: no current CRL of (?P<c>.+) in the trust bundle$",
+            "吊销状态未知：信任列表中没有 {c} 的有效证书吊销列表",
+        ),
+        (
+            r"^the seal was not valid at the signing time (?P<t>\S+) "
+            r"\(valid (?P<a>\S+) to (?P<b>\S+)\)$",
+            "签章时间 {t} 不在印章有效期内（{a} 至 {b}）",
+        ),
+        (
+            r"^the signer's certificate is not among the seal's certificates$",
+            "签章人的证书不是印章绑定的证书",
+        ),
+        (r"^the trust bundle holds no SM2 root$", "信任列表中没有 SM2 根证书"),
+        (r"^no chain to a trusted SM2 root$", "证书不能链接到受信任的 SM2 根证书"),
+        (
+            r"^(the seal maker's certificate: )?(?P<c>.+) was revoked on (?P<d>\S+)$",
+            "{c} 已于 {d} 被吊销",
+        ),
     )
 ]
 

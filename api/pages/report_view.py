@@ -50,6 +50,12 @@ class SealView:
     indication: Indication
     sub_indication: SubIndication | None
     reasons: tuple[str, ...]
+    ofd_type: str | None = None
+    """OFD only: "Seal" (电子签章) or "Sign" (电子签名)."""
+    signature_format: str | None = None
+    """OFD only: SES_Signature V4 / V1, SignedData."""
+    seal_name: str | None = None
+    """OFD seals: the seal's name (印章名称)."""
 
     @property
     def tone(self) -> str:
@@ -61,6 +67,7 @@ class ReportView:
     tone: str
     verdict_key: str
     file: str | None
+    file_format: str
     sha256: str
     size: int
     seals: tuple[SealView, ...]
@@ -111,6 +118,9 @@ def _seal(sig: SignatureReport) -> SealView:
         indication=sig.indication,
         sub_indication=sig.sub_indication,
         reasons=(*sig.reasons, *sig.warnings),
+        ofd_type=sig.ofd_type.value if sig.ofd_type else None,
+        signature_format=sig.signature_format,
+        seal_name=sig.seal_name,
     )
 
 
@@ -124,6 +134,7 @@ def report_view(report: VerificationReport) -> ReportView:
         tone=verdict[0],
         verdict_key=verdict[1],
         file=report.file,
+        file_format=report.file_format.value,
         sha256=report.sha256,
         size=report.size,
         seals=tuple(_seal(s) for s in report.signatures),

@@ -59,6 +59,7 @@ __all__ = [
     "redirect",
     "render",
     "require_login",
+    "safe_next",
     "start_session",
 ]
 
@@ -287,6 +288,14 @@ def _security_headers(response: Response, secure: bool) -> None:
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     if secure:
         response.headers["Strict-Transport-Security"] = "max-age=31536000"
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after logging in: only a path on this site (no scheme, no ``//host``, no
+    backslash tricks), else the holder's page."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/me"
+    return value
 
 
 def redirect(request: Request, ctx: ApiContext, url: str) -> RedirectResponse:

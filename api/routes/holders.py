@@ -87,12 +87,21 @@ def my_licenses(principal: HolderDep, ctx: CtxDep, session: SessionDep) -> Licen
 
 
 @router.get(
-    "/v1/me/licenses/{license_id}/pdf",
-    summary="Download my original e-certificate (the PDF as the issuer sealed it)",
+    "/v1/me/licenses/{license_id}/file",
+    summary="Download my original e-certificate (the PDF or OFD file as the issuer sealed it)",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}, **_COMMON},
+    responses={200: {"content": {"application/pdf": {}, "application/ofd": {}}}, **_COMMON},
+    description="The Content-Type (application/pdf or application/ofd) and the file name's "
+    "extension in Content-Disposition follow the license's `file_format`. "
+    "`/v1/me/licenses/{license_id}/pdf` is the same download under its first name.",
 )
-def my_license_pdf(
+@router.get(
+    "/v1/me/licenses/{license_id}/pdf",
+    summary="Download my original e-certificate (the same as `/file`, PDF or OFD)",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}, "application/ofd": {}}}, **_COMMON},
+)
+def my_license_file(
     license_id: LicenseIdPath, principal: HolderDep, ctx: CtxDep, session: SessionDep
 ) -> Response:
     holder = _known_holder(session, ctx.crypto, principal)
@@ -100,13 +109,9 @@ def my_license_pdf(
         session=session, blobs=ctx.blobs, holder=holder, public_id=license_id
     )
     return Response(
-        original.pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": (
-                f'attachment; filename="license-{original.license.public_id}.pdf"'
-            ),
-        },
+        original.data,
+        media_type=original.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{original.file_name}"'},
     )
 
 

@@ -29,7 +29,11 @@ router = APIRouter(tags=["issuers"])
     "/v1/licenses",
     status_code=201,
     response_model=IntakeOut,
-    summary="Push a sealed license (multipart: pdf + metadata JSON)",
+    summary="Push a sealed license (multipart: the PDF or OFD file + metadata JSON)",
+    description="The sealed file goes in the part `file` (or `pdf`, its first name): a PDF "
+    "sealed PAdES or an OFD sealed per GB/T 38540 (SM2). The bytes decide the format; a "
+    "part's Content-Type that names the other format (application/pdf on an OFD file) is "
+    "refused as `format_mismatch`, a file that is neither as `unsupported_format`.",
     responses={
         200: {"model": IntakeOut, "description": "identical push: the existing record"},
         **problems(401, 403, 409, 413, 422, 429),
@@ -40,7 +44,6 @@ def push_license(
     ctx: CtxDep,
     session: SessionDep,
     request: Request,
-    pdf: Annotated[UploadFile, File(description="the license PDF sealed by the issuer")],
     metadata: Annotated[
         str,
         Form(
@@ -49,14 +52,22 @@ def push_license(
             json_schema_extra={"contentMediaType": "application/json"},
         ),
     ],
+    file: Annotated[
+        UploadFile | None,
+        File(description="the license file (PDF or OFD) sealed by the issuer"),
+    ] = None,
+    pdf: Annotated[
+        UploadFile | None, File(description="the same as `file` (its first name)")
+    ] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
+    upload = _one_file(file, pdf)
     try:
         meta = LicenseMetadata.model_validate_json(metadata)
     except ValidationError as exc:
         errors = [{**e, "loc": ("body", "metadata", *e["loc"])} for e in exc.errors()]
         raise RequestValidationError(errors) from None
-    data = pdf.file.read()
+    data = upload.file.read()
 
     def act(db: Session) -> tuple[int, IntakeOut]:
         result = ingest(
@@ -67,8 +78,9 @@ def push_license(
             metadata=meta,
             pdf=data,
             pushed_by_department_id=principal.department_id,
-            file_name=pdf.filename,
+            file_name=upload.filename,
             require_revocation=ctx.settings.intake_require_revocation,
+            declared_type=upload.content_type,
         )
         body = IntakeOut(
             created=result.created,
@@ -86,9 +98,28 @@ def push_license(
         request,
         caller=department_caller(principal),
         key=idempotency_key,
-        body=[hashlib.sha256(data).hexdigest(), pdf.filename or "", metadata],
+        body=[hashlib.sha256(data).hexdigest(), upload.filename or "", metadata],
         act=act,
     )
+
+
+def _one_file(file: UploadFile | None, pdf: UploadFile | None) -> UploadFile:
+    """The one sealed file of a push (part ``file`` or ``pdf``); 422 for none or both."""
+    if (file is None) == (pdf is None):
+        why = "both parts file and pdf were sent" if file else "no part file (or pdf) was sent"
+        raise RequestValidationError(
+            [
+                {
+                    "type": "missing" if file is None else "value_error",
+                    "loc": ("body", "file"),
+                    "msg": f"send the sealed license in exactly one part: {why}",
+                    "input": None,
+                }
+            ]
+        )
+    chosen = file or pdf
+    assert chosen is not None
+    return chosen
 
 
 @router.patch(

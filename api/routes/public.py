@@ -1,4 +1,4 @@
-"""Public routes (no login): verify a PDF, the trust bundle, the status of a certified copy.
+"""Public routes (no login): verify a PDF or OFD file, the trust bundle, a copy's status.
 
 ``GET /v/{copy_id}`` is the page a copy's QR code opens; ``GET /v1/copies/{copy_id}/status``
 is the same as JSON. An unknown copy id is a plain 404, with no hint whether it ever existed.
@@ -43,12 +43,12 @@ _bearer = HTTPBearer(
 @router.post(
     "/v1/verify",
     response_model=VerificationReport,
-    summary="Verify the seals of a PDF (the same report as `evault verify --json`)",
+    summary="Verify the seals of a PDF or an OFD file (the same report as `evault verify --json`)",
     responses=problems(413, 422, 429),
 )
 async def verify(
     ctx: CtxDep,
-    file: Annotated[UploadFile, File(description="the PDF to verify")],
+    file: Annotated[UploadFile, File(description="the PDF or OFD file to verify")],
 ) -> VerificationReport:
     data = await file.read()
     verifier = await run_in_threadpool(ctx.verifier.get)

@@ -19,6 +19,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from signing.der import der_set_of
+
 __all__ = ["CmsCheck", "check_cms"]
 
 _HASHES = {
@@ -114,18 +116,7 @@ def _der_set_of(signed_attrs: Any) -> tuple[bytes, bytes]:
     """(the file's encoding, the DER encoding) of the signed attributes as a SET OF."""
     original = bytearray(signed_attrs.dump())
     original[0] = 0x31  # [0] IMPLICIT -> SET OF, as signed
-    elements = [attr.dump() for attr in signed_attrs]
-    width = max((len(e) for e in elements), default=0)
-    elements.sort(key=lambda e: e.ljust(width, b"\x00"))
-    body = b"".join(elements)
-    return bytes(original), b"\x31" + _der_len(len(body)) + body
-
-
-def _der_len(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(raw)]) + raw
+    return bytes(original), der_set_of([attr.dump() for attr in signed_attrs])
 
 
 def _verify_sig(cert: Any, sig_algo: Any, md: str, signature: bytes, data: bytes) -> bool:

@@ -23,6 +23,7 @@ from typing import Any
 
 from asn1crypto import core
 
+from signing.der import der_tlv
 from signing.errors import SigningError
 
 __all__ = [
@@ -395,7 +396,7 @@ def _seal_v1(seal: SESealV1) -> SealData:
         maker_cert=bytes(sign_info["cert"].native),
         maker_algorithm=sign_info["signature_algorithm"].dotted,
         maker_signature=bytes(sign_info["sign_data"].native),
-        maker_signed=_der_sequence(signed),
+        maker_signed=der_tlv(0x30, signed),
         valid_start=_any_time(prop["valid_start"]),
         valid_end=_any_time(prop["valid_end"]),
         cert_list=[  # some V1 producers put other things here: only certificates count
@@ -406,16 +407,6 @@ def _seal_v1(seal: SESealV1) -> SealData:
         picture_type=str(pic["type"].native),
         picture=bytes(pic["data"].native),
     )
-
-
-def _der_sequence(contents: bytes) -> bytes:
-    n = len(contents)
-    if n < 0x80:
-        head = bytes([0x30, n])
-    else:
-        size = n.to_bytes((n.bit_length() + 7) // 8, "big")
-        head = bytes([0x30, 0x80 | len(size)]) + size
-    return head + contents
 
 
 def _loose_bytes(value: core.Any) -> bytes:

@@ -42,3 +42,58 @@ def test_signing_importing_vault_is_caught(tmp_path: Path) -> None:
 def test_nothing_imports_api(tmp_path: Path) -> None:
     out = _lint_with_extra_module(tmp_path, "vault.bad_import", "import api.errors\n")
     assert "vault.bad_import -> api.errors" in out
+
+
+def _cycles(packages: tuple[str, ...]) -> list[list[str]]:
+    """Import cycles among the modules of ``packages`` (imports inside functions included):
+    the strongly connected components of grimp's import graph with more than one module."""
+    import grimp
+
+    graph = grimp.build_graph(*packages)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(module: str) -> None:  # Tarjan; the graph is small enough to recurse
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    return found
+
+
+def test_no_import_cycles() -> None:
+    """No module reaches itself through imports, however late they are made (a cycle hidden
+    by an import inside a function is still a cycle between the two modules' rooms)."""
+    assert _cycles(("schemas", "signing", "vault", "api")) == []
+
+
+def test_the_cycle_finder_finds_a_cycle(tmp_path: Path) -> None:
+    package = tmp_path / "cyclic"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("def f():\n    from cyclic import b\n")
+    (package / "b.py").write_text("import cyclic.a\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        assert _cycles(("cyclic",)) == [["cyclic.a", "cyclic.b"]]
+    finally:
+        sys.path.remove(str(tmp_path))

@@ -58,12 +58,16 @@ COMPANY_HOLDER = "91350100M000100Y43"
 @functools.cache
 def trust_bundle() -> TrustBundle:
     """The demo PKI's root, issuing CA and CRLs: a B-B seal's revocation status is known
-    (intake refuses unknown revocation by default)."""
+    (intake refuses unknown revocation by default); and the same of the SM2 PKI that seals
+    the OFD licenses (tests.helpers.ofd)."""
+    from tests.helpers.ofd import sm2_pki
+
     pki = demo_pki()
+    sm2 = sm2_pki()
     return TrustBundle.from_certificates(
-        roots=[pki.root.certificate],
-        intermediates=[pki.issuing_ca.certificate],
-        crls=pki.crls(),
+        roots=[pki.root.certificate, sm2.root.cert],
+        intermediates=[pki.issuing_ca.certificate, sm2.ca.cert],
+        crls=[*pki.crls(), *sm2.crls()],
     )
 
 

@@ -108,7 +108,7 @@ def _importer(
     crypto: HolderCrypto,
     factory: Callable[[], PdfVerifier],
     source: Path,
-    manifest: Path,
+    manifest: Path | None,
 ) -> Callable[..., ImportSummary]:
     """``import_stock`` of this stock, one process; keywords override."""
     return functools.partial(
@@ -475,3 +475,44 @@ def test_cli_import_of_a_missing_folder_fails_in_one_line(tmp_path: Path) -> Non
     result = CliRunner().invoke(build_app(), ["import", str(tmp_path / "nope")])
     assert result.exit_code == 2
     assert result.output.strip() == f"evault: {tmp_path / 'nope'} does not exist"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_import_takes_ofd_files_with_their_sidecars(
+    sessions: sessionmaker[Session],
+    blobs: LocalBlobStore,
+    crypto: HolderCrypto,
+    tmp_path: Path,
+    stock: _Stock,
+) -> None:
+    from tests.helpers.ofd import license_ofd, ofd_parts, rebuild_ofd
+
+    folder = tmp_path / "ofd-stock"
+    folder.mkdir()
+    tampered = ofd_parts(license_ofd(701))
+    page = "Doc_0/Pages/Page_0/Content.xml"
+    tampered[page] = tampered[page].replace("张三".encode(), "王五".encode())
+    files = {
+        "a-good.ofd": (license_ofd(700), 700),
+        "b-same-bytes.OFD": (license_ofd(700), 700),
+        "c-tampered.ofd": (rebuild_ofd(tampered), 701),
+        "d-named-pdf.pdf": (license_ofd(702), 702),
+        "e-foreign-seal.ofd": (license_ofd(703, PUBLIC_SECURITY_DEPT), 703),
+    }
+    for name, (data, n) in files.items():
+        (folder / name).write_bytes(data)
+        sidecar = (folder / name).with_suffix(".json")
+        sidecar.write_text(metadata(n).model_dump_json(), encoding="utf-8")
+    run = _importer(sessions, blobs, crypto, stock.factory, folder, None)
+    summary = run()
+    assert (summary.total, summary.ingested, summary.duplicates) == (5, 1, 1)
+    assert dict(summary.refused) == {
+        "modified_after_signing": 1,
+        "format_mismatch": 1,
+        "signer_not_issuer": 1,
+    }
+    by_name = {o.name: o for o in summary.refusals}
+    assert "declared PDF" in (by_name["d-named-pdf.pdf"].message or "")
+    with sessions() as s:
+        formats = s.scalars(select(LicenseVersion.file_format)).all()
+    assert formats == ["OFD"]

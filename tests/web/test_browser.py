@@ -224,7 +224,7 @@ def test_verify_page_passes_a_copy_and_refuses_a_tampered_one(
 
     page.goto("/verify")
     shoot(page, "08-verify-form")
-    page.get_by_label("PDF 文件").set_input_files(str(genuine))
+    page.get_by_label("PDF 或 OFD 文件").set_input_files(str(genuine))
     page.get_by_role("button", name="验证").click()
     assert "通过" in page.locator("#verdict").inner_text()
     seals = page.locator("li.seal")
@@ -236,7 +236,7 @@ def test_verify_page_passes_a_copy_and_refuses_a_tampered_one(
     shoot(page, "09-verify-passed")
 
     page.get_by_role("link", name="验证另一个文件").click()
-    page.get_by_label("PDF 文件").set_input_files(str(tampered))
+    page.get_by_label("PDF 或 OFD 文件").set_input_files(str(tampered))
     page.get_by_role("button", name="验证").click()
     verdict = page.locator("#verdict").inner_text()
     assert "未通过" in verdict, verdict
@@ -264,7 +264,7 @@ def test_verify_page_shows_the_vault_status_of_a_revoked_original(
         f"{site.base}/v1/me/licenses/{deed['id']}/pdf", headers=headers, timeout=30
     )
     assert original.status_code == 200, original.text
-    path = tmp_path / "deed.pdf"
+    path = tmp_path / "deed.ofd"  # the demo issues its 不动产权证书 as OFD
     path.write_bytes(original.content)
     revoked = httpx.patch(
         f"{site.base}/v1/licenses/{deed['id']}/status",
@@ -275,7 +275,7 @@ def test_verify_page_shows_the_vault_status_of_a_revoked_original(
     assert revoked.status_code == 200, revoked.text
 
     page.goto("/verify")
-    page.get_by_label("PDF 文件").set_input_files(str(path))
+    page.get_by_label("PDF 或 OFD 文件").set_input_files(str(path))
     page.get_by_role("button", name="验证").click()
     assert "通过" in page.locator("#verdict").inner_text()
     record = page.locator("#vault-record")

@@ -146,6 +146,7 @@ def test_every_page_has_its_commands_found() -> None:
         "audit.md",
         "identifiers.md",
         "operations.md",
+        "verification.md",
     ]
 
 

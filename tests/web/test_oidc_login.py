@@ -44,6 +44,7 @@ class Provider:
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     nonce_override: str | None = None
     seen_secret: list[str] = field(default_factory=list)
+    seen_verifier: list[str] = field(default_factory=list)
 
 
 def _handler(provider: Provider) -> type[BaseHTTPRequestHandler]:
@@ -104,6 +105,7 @@ def _handler(provider: Provider) -> type[BaseHTTPRequestHandler]:
                 .decode()
             )
             provider.seen_secret.append(form.get("client_secret", ""))
+            provider.seen_verifier.append(verifier)
             if (
                 asked is None
                 or challenge != asked["code_challenge"]
@@ -196,9 +198,13 @@ def _to_provider_and_back(client: TestClient, next_path: str = "/me/log") -> htt
     return client.get(f"{callback.path}?{callback.query}", follow_redirects=False)
 
 
-def test_redirect_login_with_pkce_state_and_nonce(production: TestClient) -> None:
+def test_redirect_login_with_pkce_state_and_nonce(
+    production: TestClient, provider: Provider
+) -> None:
     done = _to_provider_and_back(production)
     assert done.status_code == 303, done.text
+    # RFC 7636 4.1: a verifier of 43 to 128 characters (the first client sent 32)
+    assert [43 <= len(v) <= 128 for v in provider.seen_verifier] == [True]
     assert done.headers["location"] == "/me/log"
     me = production.get("/me")
     assert me.status_code == 200

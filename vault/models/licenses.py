@@ -85,20 +85,25 @@ class License(Base):
 
 
 class LicenseVersion(Base):
-    """One version of a license: the sealed PDF (by SHA-256), its metadata and report.
+    """One version of a license: the sealed PDF or OFD file (by SHA-256), its metadata and report.
 
     ``blob_sha256`` is unique: the same bytes are the same version, which is what makes a
     repeated push a duplicate rather than a second record.
     """
 
     __tablename__ = "license_versions"
-    __table_args__ = (UniqueConstraint("license_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("license_id", "version"),
+        CheckConstraint("file_format IN ('PDF', 'OFD')", name="file_format"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     license_id: Mapped[int] = mapped_column(ForeignKey("licenses.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
     blob_sha256: Mapped[str] = mapped_column(String(64), unique=True, info={"blob_ref": True})
     size: Mapped[int] = mapped_column(Integer)
+    #: The sealed file's format (schemas.report.FileFormat): PDF (PAdES) or OFD (GB/T 38540).
+    file_format: Mapped[str] = mapped_column(String(8), default="PDF", server_default="PDF")
     name: Mapped[str] = mapped_column(String(200))
     license_identifier: Mapped[str | None] = mapped_column(String(120))
     issuer_name: Mapped[str] = mapped_column(String(200))

@@ -1,4 +1,6 @@
-"""Bulk import of existing stock (存量证照): a folder or a ZIP of sealed PDFs.
+"""Bulk import of existing stock (存量证照): a folder or a ZIP of sealed PDF and OFD files
+(``*.pdf``, ``*.ofd``; the content decides the format, and an extension naming the other
+format refuses the file as ``format_mismatch``).
 
 Metadata comes from a manifest CSV (one row per file: a ``file`` column plus the
 :class:`schemas.LicenseMetadata` fields, ``extra`` as JSON) or, without a manifest, from a
@@ -123,8 +125,16 @@ class ArchiveLimits:
 _RATIO_FROM = 1024 * 1024
 
 
+_EXTENSION_TYPES = {".pdf": "application/pdf", ".ofd": "application/ofd"}
+
+
 def _is_pdf(name: str) -> bool:
-    return name.lower().endswith(".pdf")
+    """A license file by its name: ``.pdf`` or ``.ofd`` (any case)."""
+    return PurePosixPath(name.lower()).suffix in _EXTENSION_TYPES
+
+
+def _declared_type(name: str) -> str | None:
+    return _EXTENSION_TYPES.get(PurePosixPath(name.lower()).suffix)
 
 
 class StockSource:
@@ -613,6 +623,7 @@ def import_stock(
                     now=now,
                     prechecked=pending.prechecked,
                     require_revocation=require_revocation,
+                    declared_type=_declared_type(pending.item.name),
                 )
             except IntakeRefused as exc:
                 return refused(exc.reason, str(exc))

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from vault.settings import Settings
 
 __all__ = [
+    "COPYABLE_FORMATS",
     "COPY_ID_BYTES",
     "CopyPolicy",
     "CopyRenderer",
@@ -61,6 +62,7 @@ __all__ = [
     "LogProofMaker",
     "MadeCopy",
     "RendererSource",
+    "check_copyable",
     "copy_for_department",
     "copy_for_holder",
     "copy_pdf",
@@ -76,6 +78,11 @@ HOLDER_CASE = "持证主体自用"
 HOLDER_RECIPIENT = "持证主体本人"
 
 CopyState = Literal["valid", "expired", "license_invalid"]
+
+#: The formats of originals the copy renderer makes certified copies of ("PDF", "OFD": the
+#: license version's ``file_format``). A copy of any other is refused before anything is
+#: logged or sealed (:func:`check_copyable`).
+COPYABLE_FORMATS = frozenset({"PDF"})
 
 #: Given the session and a committed log index, the proof a copy embeds (bytes), or None.
 LogProofMaker = Callable[[Session, int], bytes | None]
@@ -151,6 +158,15 @@ def _find_reusable(
     return session.scalars(query.order_by(CertifiedCopy.made_at.desc()).limit(1)).first()
 
 
+def check_copyable(version: LicenseVersion) -> None:
+    """Refuse (ConflictError) a copy of a version whose file format has no copy renderer."""
+    if version.file_format not in COPYABLE_FORMATS:
+        raise ConflictError(
+            f"certified copies of {version.file_format} licenses are not available yet: "
+            "download the original (sealed by its issuer) instead"
+        )
+
+
 def make_copy(
     *,
     session: Session,
@@ -192,6 +208,7 @@ def make_copy(
             f"license {license.public_id} is {status.status.value} ({status.status.english}):"
             " no certified copy can be made"
         )
+    check_copyable(version)
     use = UseContext(purpose, case_no or HOLDER_CASE)
     actor = requested_by
     existing = _find_reusable(

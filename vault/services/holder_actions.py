@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from schemas.report import FileFormat
+from signing.formats import EXTENSIONS, MEDIA_TYPES
 from vault.blobs.base import BlobStore
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
@@ -47,16 +49,27 @@ def known_holder(
 
 @dataclass(frozen=True)
 class Original:
-    """The holder's original e-certificate: the PDF as the issuer sealed it."""
+    """The holder's original e-certificate: the file (PDF or OFD) as the issuer sealed it."""
 
     license: License
-    pdf: bytes
+    data: bytes
+    file_format: FileFormat
+
+    @property
+    def media_type(self) -> str:
+        """``application/pdf`` or ``application/ofd``."""
+        return MEDIA_TYPES[self.file_format]
+
+    @property
+    def file_name(self) -> str:
+        """``license-<public id>.pdf`` or ``.ofd``: no holder data in it."""
+        return f"license-{self.license.public_id}.{EXTENSIONS[self.file_format]}"
 
 
 def download_original(
     *, session: Session, blobs: BlobStore, holder: Holder, public_id: str
 ) -> Original:
-    """The current version's PDF of one of the holder's licenses (by its public id); logged
+    """The current version's sealed file of one of the holder's licenses (by its public id); logged
     and committed."""
     license = holder_license(session=session, holder=holder, public_id=public_id)
     version = current_version(session, license)
@@ -71,7 +84,7 @@ def download_original(
         license_id=license.id,
     )
     session.commit()
-    return Original(license, data)
+    return Original(license, data, FileFormat(version.file_format))
 
 
 def give_consent(

@@ -1,7 +1,10 @@
-"""Intake: collect each license once.
+"""Intake: collect each license once, a PDF sealed PAdES or an OFD sealed per GB/T 38540.
 
 ``ingest`` runs, in this order:
 
+0. The file's format, told by its bytes (:func:`signing.formats.detect_format`): a PDF or
+   an OFD, else ``unsupported_format``; a declared media type that names the other format
+   (``application/pdf`` on an OFD file) is refused as ``format_mismatch``.
 1. Rules on the metadata: the pushing department exists, is an issuer, is the 颁发机构
    the metadata names, and is registered as an issuer of that license type; the holder's
    kind matches the type's.
@@ -13,16 +16,21 @@
 3. The license key (type, issuer, 证照编号) against what is stored: another holder's number
    is a conflict; other bytes for the same license need a change (``change_reason``) with
    a higher version; a withdrawn, cancelled or revoked license takes no new version.
-4. Verification of the PDF by ``signing``: every signature intact and unmodified, the
-   chain trusted, not revoked, its revocation status known (``require_revocation``, on by
-   default: ``EVAULT_INTAKE_REQUIRE_REVOCATION``), the overall verdict TOTAL_PASSED (or,
+4. Verification of the file by ``signing`` (the same rules for both formats): every
+   signature intact and unmodified, the chain trusted, not revoked, its revocation status
+   known (``require_revocation``, on by default: ``EVAULT_INTAKE_REQUIRE_REVOCATION``), the
+   overall verdict TOTAL_PASSED (or,
    with ``require_revocation`` off, INDETERMINATE/TRY_LATER for unknown revocation only),
    and every seal made with a certificate of the issuing department (a registered
-   fingerprint, or its 统一社会信用代码 in the certificate's subject). A license is final
+   fingerprint, or its 统一社会信用代码 in the certificate's subject). On an OFD file the
+   signer's SM2 certificate must also be one the seal lists (the verifier checks it), so
+   the seal is the department's: its certificate's subject names the department's code,
+   or its fingerprint is registered. A license is final
    when sealed: after a seal, later revisions may only add validation data (DSS), document
    timestamps and further signatures; a form field filled in or any other change after it
    is refused, whatever the PDF's own permissions allow (the "replace" shadow attack is
-   such a fill).
+   such a fill). An OFD seal must cover every part the document shows, and nothing it
+   covers may change after it (a later seal may only extend Signatures.xml).
 5. The bytes to the blob store (content-addressed), then one transaction: holder, license,
    version and the verification report. A unique-constraint collision with a concurrent
    push is resolved by looking again: the same bytes are then a duplicate.
@@ -46,6 +54,7 @@ from sqlalchemy.orm import Session
 from schemas.license import LicenseMetadata
 from schemas.report import (
     ChangeCategory,
+    FileFormat,
     Indication,
     ModificationLevel,
     RevocationStatus,
@@ -54,6 +63,7 @@ from schemas.report import (
     SubIndication,
     VerificationReport,
 )
+from signing.formats import declared_format, detect_format
 from vault.audit_log import append_event
 from vault.blobs.base import BlobStore
 from vault.crypto import HolderCrypto
@@ -67,6 +77,7 @@ __all__ = [
     "IntakeResult",
     "PdfVerifier",
     "PrecomputedVerifier",
+    "check_file_format",
     "check_report",
     "ingest",
     "precheck",
@@ -83,7 +94,7 @@ _ALLOWED_LATER_CHANGES = frozenset(
 
 
 class PdfVerifier(Protocol):
-    """What intake needs from ``signing``: a verdict on a PDF's seals, as data."""
+    """What intake needs from ``signing``: a verdict on a PDF's or an OFD's seals, as data."""
 
     def verify(
         self, data: bytes, *, at: dt.datetime | None = None, file_name: str | None = None
@@ -156,8 +167,12 @@ def ingest(
     now: dt.datetime | None = None,
     prechecked: Prechecked | None = None,
     require_revocation: bool = True,
+    declared_type: str | None = None,
 ) -> IntakeResult:
     """Store a pushed license once; see the module docstring for the order of checks.
+
+    ``pdf`` is the sealed file, PDF or OFD; ``declared_type`` the media type its sender
+    declared, if any (checked against the bytes, never trusted instead of them).
 
     ``require_revocation`` (the ``intake_require_revocation`` setting): refuse a seal whose
     revocation status is unknown (``revocation_unknown``); off, such a seal is accepted.
@@ -170,6 +185,7 @@ def ingest(
     skips the duplicate lookup and steps 2-3, which the caller has just run; the write step
     still re-checks the stored license under a lock and still finds a duplicate.
     """
+    file_format = check_file_format(pdf, declared_type)
     sha256 = hashlib.sha256(pdf).hexdigest()
     now = now or utcnow()
     if (
@@ -205,7 +221,9 @@ def ingest(
             existing = _duplicate(session, sha256, context) if attempt else None
             if existing is not None:
                 return existing
-            return _write(session, crypto, metadata, context, sha256, len(pdf), report, now)
+            return _write(
+                session, crypto, metadata, context, (sha256, len(pdf), file_format), report, now
+            )
         except ConflictError:
             # A concurrent push may have landed these very bytes between our lookups.
             session.rollback()
@@ -251,6 +269,31 @@ def precheck(
 
 
 # Steps --------------------------------------------------------------------------------------
+def check_file_format(data: bytes, declared_type: str | None = None) -> FileFormat:
+    """The format of a pushed file, by its bytes; refuses (IntakeRefused) a file that is
+    neither PDF nor OFD, and one whose declared media type names the other format."""
+    found = detect_format(data)
+    if found is None:
+        raise _refuse(
+            "unsupported_format",
+            "the file is neither a PDF (%PDF-) nor an OFD (a ZIP package, GB/T 33190): "
+            "push the license as its issuer sealed it",
+        )
+    try:
+        declared = declared_format(declared_type)
+    except ValueError as exc:
+        raise _refuse(
+            "format_mismatch", f"the declared type {exc}; the file is {found.value}"
+        ) from None
+    if declared is not None and declared is not found:
+        raise _refuse(
+            "format_mismatch",
+            f"the file was declared {declared.value} ({declared_type}) but its content is "
+            f"{found.value}",
+        )
+    return found
+
+
 def _duplicate(session: Session, sha256: str, context: _Context) -> IntakeResult | None:
     """The stored record of these bytes, when it is a license of the pushing department.
 
@@ -376,12 +419,12 @@ def check_report(
     context: _Context,
     require_revocation: bool = True,
 ) -> None:
-    """Refuse a PDF whose verification report does not meet intake's rules."""
+    """Refuse a file (PDF or OFD) whose verification report does not meet intake's rules."""
     if report.sha256 != sha256:
         raise _refuse("report_mismatch", "the verification report is about other bytes", report)
     signatures = [s for s in report.signatures if s.kind is SignatureKind.SIGNATURE]
     if not signatures:
-        raise _refuse("unsigned", "the PDF carries no signature", report)
+        raise _refuse("unsigned", f"the {report.file_format.value} carries no signature", report)
     for sig in report.signatures:
         name = sig.field_name or "(unnamed)"
         if not sig.intact:
@@ -450,10 +493,11 @@ def check_report(
                 raise _refuse(
                     "revocation_unknown",
                     f"the revocation status of the certificate of signature "
-                    f"{sig.field_name or '(unnamed)'} is unknown: neither the PDF nor the trust "
-                    "bundle holds a valid, current CRL or OCSP response for its chain; push "
-                    "the license sealed at B-LT (with its validation data) or have the "
-                    "operator add the issuing CA's current CRL to the trust bundle",
+                    f"{sig.field_name or '(unnamed)'} is unknown: neither the "
+                    f"{report.file_format.value} nor the trust bundle holds a valid, current "
+                    "CRL or OCSP response for its chain; push the license sealed at B-LT (with "
+                    "its validation data) or have the operator add the issuing CA's current "
+                    "CRL to the trust bundle",
                     report,
                 )
     if not report.passed and not (
@@ -463,7 +507,8 @@ def check_report(
         sub = f"/{report.sub_indication.value}" if report.sub_indication else ""
         raise _refuse(
             "verification_failed",
-            f"the PDF did not pass verification ({report.indication.value}{sub}): {detail}",
+            f"the {report.file_format.value} did not pass verification "
+            f"({report.indication.value}{sub}): {detail}",
             report,
         )
 
@@ -486,11 +531,11 @@ def _write(
     crypto: HolderCrypto,
     metadata: LicenseMetadata,
     context: _Context,
-    sha256: str,
-    size: int,
+    blob: tuple[str, int, FileFormat],
     report: VerificationReport,
     now: dt.datetime,
 ) -> IntakeResult:
+    sha256, size, file_format = blob
     license = _check_against_stored(session, crypto, metadata, context, lock=True)
     holder = get_or_create_holder(
         session=session,
@@ -520,6 +565,7 @@ def _write(
         version=metadata.version,
         blob_sha256=sha256,
         size=size,
+        file_format=file_format.value,
         name=metadata.name,
         license_identifier=metadata.license_identifier,
         issuer_name=metadata.issuer_name,
@@ -546,6 +592,7 @@ def _write(
             "number": metadata.number,
             "holder_ref": holder.id,
             "sha256": sha256,
+            "file_format": file_format.value,
             "change_reason": metadata.change_reason,
             "at": now.isoformat(),
         },

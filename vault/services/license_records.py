@@ -58,6 +58,8 @@ class LicenseRecord:
     valid_from: dt.date | None
     valid_until: dt.date | None
     sha256: str
+    #: The sealed file's format: "PDF" or "OFD" (schemas.report.FileFormat).
+    file_format: str
 
 
 def record_of(license: License, version: LicenseVersion) -> LicenseRecord:
@@ -85,6 +87,7 @@ def record_of(license: License, version: LicenseVersion) -> LicenseRecord:
         valid_from=version.valid_from,
         valid_until=version.valid_until,
         sha256=version.blob_sha256,
+        file_format=version.file_format,
     )
 
 
@@ -124,6 +127,7 @@ _COLUMNS = (
     _V.valid_from,
     _V.valid_until,
     _V.blob_sha256,
+    _V.file_format,
     _P.license_type_id,
     exists()
     .where(

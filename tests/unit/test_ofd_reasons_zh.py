@@ -1,0 +1,81 @@
+"""The verify page says in Chinese why an OFD seal fails: every reason the OFD verifier gives
+for the usual attacks and trust problems has its Chinese sentence (none left in English)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+
+from api.pages.reasons import reason_zh
+from signing.ofd import verify_ofd
+from signing.ofd.pki import Sm2DemoPKI
+from signing.ofd.sealer import OfdSealer
+from signing.ofd.writer import sample_ofd
+from signing.trust import TrustBundle
+from tests.helpers.ofd import license_ofd, ofd_parts, rebuild_ofd, sm2_pki
+from tests.helpers.pki import MARKET_DEPT
+from tests.vault.licenses import trust_bundle
+
+PAGE = "Doc_0/Pages/Page_0/Content.xml"
+
+
+def _changed(part_suffix: str, old: bytes = b"", new: bytes = b"") -> bytes:
+    """The sealed license with one part changed: ``old`` replaced, or one byte flipped."""
+    parts = ofd_parts(license_ofd(1))
+    name = next(p for p in parts if p.endswith(part_suffix))
+    if old:
+        assert old in parts[name]
+        parts[name] = parts[name].replace(old, new)
+    else:
+        value = bytearray(parts[name])
+        value[-5] ^= 0x01
+        parts[name] = bytes(value)
+    return rebuild_ofd(parts)
+
+
+def _rogue() -> bytes:
+    """The market's name and code on a seal under a root nobody trusts."""
+    name = "福州市市场监督管理局"
+    pki = Sm2DemoPKI.build(seed=b"rogue", departments=[(name, MARKET_DEPT)])
+    body = sample_ofd("食品经营许可证", ["经营者名称：张三"])
+    return OfdSealer(pki.signers[name], pki.seal_for(name)).seal_ofd(
+        body, at=dt.datetime.now(dt.UTC)
+    )
+
+
+def _no_crls() -> TrustBundle:
+    pki = sm2_pki()
+    return TrustBundle.from_certificates(roots=[pki.root.cert], intermediates=[pki.ca.cert])
+
+
+CASES: dict[str, tuple[Callable[[], bytes], Callable[[], TrustBundle]]] = {
+    "page changed": (lambda: _changed(PAGE, "张三".encode(), "李四".encode()), trust_bundle),
+    "signed value altered": (lambda: _changed("SignedValue.dat"), trust_bundle),
+    "Signature.xml altered": (
+        lambda: _changed("Signature.xml", b"evault", b"evaulx"),
+        trust_bundle,
+    ),
+    "seal file altered": (lambda: _changed("Seal.esl"), trust_bundle),
+    "untrusted root": (_rogue, trust_bundle),
+    "no CRL": (lambda: license_ofd(1), _no_crls),
+    "not an OFD": (lambda: b"PK\x03\x04 broken", trust_bundle),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_every_ofd_reason_has_its_chinese(case: str) -> None:
+    make, bundle = CASES[case]
+    report = verify_ofd(make(), trust=bundle())
+    assert not report.passed, case
+    reasons = [*report.reasons, *(r for s in report.signatures for r in s.reasons)]
+    assert reasons, case
+    left = [r for r in reasons if reason_zh(r) is None]
+    assert left == [], (case, left)
+
+
+def test_a_changed_page_reads_in_chinese() -> None:
+    data = _changed(PAGE, "张三".encode(), "李四".encode())
+    report = verify_ofd(data, trust=trust_bundle())
+    assert reason_zh(report.signatures[0].reasons[0]) == f"签章后被改动：{PAGE}"
