@@ -13,31 +13,36 @@ its keys derived from the demo PKI's password (as the demo's OFD issuers' are, s
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+from pathlib import Path
 
+from api.auth.keys import secret_file
+from api.demo_ofd import sm2_seed
 from signing.errors import KeySourceError, SealingError
 from signing.ofd.copy import OfdCopyMaker
 from signing.ofd.pki import Sm2DemoPKI, Sm2Identity
 from vault.errors import ConfigError
 from vault.settings import Settings
 
-__all__ = ["demo_sm2_seed", "ofd_copy_maker_from_settings"]
+__all__ = ["DEMO_VAULT_CODE", "ofd_copy_maker_from_settings"]
+
+DEMO_VAULT_CODE = "12350000MB00000359"
+"""The demo vault's 统一社会信用代码 (``api.demo.VAULT``; not imported: api.demo imports
+api.sealing, which imports this module)."""
 
 
-def demo_sm2_seed(password: str) -> bytes:
-    """The seed of the demo's SM2 PKI keys (the same derivation as the demo's OFD issuers)."""
-    return hmac.new(password.encode(), b"evault demo SM2 PKI", hashlib.sha256).digest()
+def _file(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
 
 
 def _demo_maker(settings: Settings) -> OfdCopyMaker:
-    from api.demo import VAULT
-    from api.sealing import demo_pki_password
-
+    """A signer of the demo's SM2 PKI: the demo's keys (``api.demo_ofd.sm2_seed`` of the
+    demo PKI's password), so its certificate chains to the SM2 root of the trust bundle."""
+    password = secret_file(settings.demo_pki_password_file).decode()
     name = settings.vault_name
-    pki = Sm2DemoPKI.build(
-        seed=demo_sm2_seed(demo_pki_password(settings)), departments=[(name, VAULT[1])]
-    )
+    pki = Sm2DemoPKI.build(seed=sm2_seed(password), departments=[(name, DEMO_VAULT_CODE)])
     return OfdCopyMaker(pki.signers[name], pki.seal_for(name), provider="evault")
 
 
@@ -47,15 +52,13 @@ def ofd_copy_maker_from_settings(settings: Settings) -> OfdCopyMaker | None:
     problem = settings.ofd_seal_problem()
     if problem:
         raise ConfigError(problem)
-    from api.sealing import _read  # (api.sealing imports this module)
-
     key, cert, esl = settings.ofd_seal_key, settings.ofd_seal_certificate, settings.ofd_seal_esl
     try:
         if key is None or cert is None or esl is None:
             return _demo_maker(settings) if settings.is_demo else None
         identity = Sm2Identity.load(
-            _read(key, "EVAULT_OFD_SEAL_KEY"), _read(cert, "EVAULT_OFD_SEAL_CERTIFICATE")
+            _file(key, "EVAULT_OFD_SEAL_KEY"), _file(cert, "EVAULT_OFD_SEAL_CERTIFICATE")
         )
-        return OfdCopyMaker(identity, _read(esl, "EVAULT_OFD_SEAL_ESL"))
+        return OfdCopyMaker(identity, _file(esl, "EVAULT_OFD_SEAL_ESL"))
     except (KeySourceError, SealingError) as exc:
         raise ConfigError(f"the vault's OFD seal is unusable: {exc}") from None

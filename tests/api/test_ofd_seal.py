@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from asn1crypto import pem
 
-from api.ofd_seal import demo_sm2_seed, ofd_copy_maker_from_settings
+from api.demo_ofd import sm2_seed
+from api.ofd_seal import DEMO_VAULT_CODE, ofd_copy_maker_from_settings
 from api.sealing import copy_renderer_from_settings
 from schemas.report import Indication
 from signing.copies import CopyAnnotation
@@ -163,7 +164,7 @@ def test_demo_renderer_copies_pdf_and_ofd_by_their_first_bytes(tmp_path: Path) -
     (data / "keys" / "pki_password.hex").write_text(password + "\n")
     renderer = copy_renderer_from_settings(load_settings(mode="demo", data_dir=data))
     issuers = Sm2DemoPKI.build(
-        seed=demo_sm2_seed(password), departments=[(ISSUER, "113501000036043600")]
+        seed=sm2_seed(password), departments=[(ISSUER, "113501000036043600")]
     )
     try:
         ofd_copy = renderer.make(_sealed(issuers), _annotation())
@@ -178,6 +179,12 @@ def test_demo_renderer_copies_pdf_and_ofd_by_their_first_bytes(tmp_path: Path) -
     assert pdf_copy.startswith(b"%PDF")
     pdf_report = Verifier(demo_trust_bundle(crls=True)).verify(pdf_copy)
     assert len(pdf_report.signatures) == 2
+
+
+def test_the_demo_vault_code_is_the_demos() -> None:
+    from api.demo import VAULT
+
+    assert VAULT[1] == DEMO_VAULT_CODE
 
 
 def test_without_an_ofd_seal_an_ofd_copy_is_refused_clearly(
