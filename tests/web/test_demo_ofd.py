@@ -130,6 +130,10 @@ def test_the_demo_copies_an_ofd_license_with_its_sm2_seal(demo_data: DemoData) -
         )
         assert made.status_code in (200, 201), made.text
         r = client.get(f"/v1/copies/{made.json()['id']}/pdf", headers=headers)
+        login(client, holder=2)  # the company, in the portal
+        page = client.get(f"/me/copies/{made.json()['id']}/pdf")
+    assert page.status_code == 200 and page.headers["content-type"] == "application/ofd"
+    assert page.headers["content-disposition"].endswith('.ofd"') and page.content == r.content
     assert r.status_code == 200 and r.headers["content-type"] == "application/ofd"
     report = verify_ofd(r.content, trust=TrustBundle.load(demo_data.data_dir / "trust-bundle.json"))
     assert report.indication is Indication.TOTAL_PASSED, report.reasons
