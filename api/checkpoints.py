@@ -5,6 +5,9 @@ older than the interval; :func:`run_periodically` (started by the application's 
 does the same in the background, so a checkpoint covers every entry within about one
 interval even when nobody asks. With several workers each runs the loop; checkpointing is
 serialized in :func:`vault.audit_log.make_checkpoint`, so they cannot conflict.
+
+With witnesses configured (``EVAULT_WITNESSES``), each new checkpoint is then offered to
+them and their cosignatures are added to it (:mod:`vault.witnessing`).
 """
 
 from __future__ import annotations
@@ -12,15 +15,26 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import threading
 
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.context import ApiContext
-from signing.transparency import LogSigner
+from signing.transparency import LogSigner, SignedNote
 from vault import audit_log
 from vault.models import LogCheckpoint
+from vault.witnessing import WitnessClient, witness_clients, witness_latest_and_commit
 
-__all__ = ["checkpoint_interval", "due_checkpoint", "log_cache", "log_key", "run_periodically"]
+__all__ = [
+    "checkpoint_interval",
+    "cosigned_latest",
+    "due_checkpoint",
+    "log_cache",
+    "log_key",
+    "run_periodically",
+    "witnesses",
+]
 
 _log = logging.getLogger("evault.checkpoints")
 
@@ -43,6 +57,29 @@ def log_cache(ctx: ApiContext) -> audit_log.LogTreeCache:
     return cache
 
 
+def witnesses(ctx: ApiContext) -> tuple[WitnessClient, ...]:
+    """The witnesses of the settings, as clients kept per application (they remember sizes)."""
+    clients = ctx.extras.get("witnesses")
+    if clients is None:
+        clients = ctx.extras["witnesses"] = witness_clients(
+            ctx.settings.witnesses, ctx.settings.witness_timeout_seconds
+        )
+    assert isinstance(clients, tuple)
+    return clients
+
+
+def cosigned_latest(ctx: ApiContext, session: Session) -> LogCheckpoint | None:
+    """Offer the latest checkpoint to the witnesses lacking from it; it, as stored. Commits.
+
+    The application's requests take turns (one lock per application), so concurrent copies
+    share a witness round trip rather than each waiting for one of their own.
+    """
+    lock: threading.Lock = ctx.extras.setdefault("witness_lock", threading.Lock())
+    return witness_latest_and_commit(
+        session=session, clients=witnesses(ctx), cache=log_cache(ctx), lock=lock
+    )
+
+
 def checkpoint_interval(ctx: ApiContext) -> dt.timedelta:
     return dt.timedelta(seconds=ctx.settings.checkpoint_interval_seconds or 60)
 
@@ -57,7 +94,14 @@ def due_checkpoint(ctx: ApiContext) -> LogCheckpoint:
             cache=log_cache(ctx),
         )
         session.commit()
+        if witnesses(ctx) and not _cosigned_by_all(ctx, row):
+            row = cosigned_latest(ctx, session) or row
         return row
+
+
+def _cosigned_by_all(ctx: ApiContext, row: LogCheckpoint) -> bool:
+    note = SignedNote.parse(row.signed_note)
+    return all(any(w.verifier.matches(s) for s in note.signatures) for w in witnesses(ctx))
 
 
 async def run_periodically(ctx: ApiContext) -> None:

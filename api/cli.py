@@ -20,6 +20,10 @@ DEFAULT_DEMO_DIR = Path("var/demo")
 
 
 def _register(app: typer.Typer) -> None:
+    from api.witness_cli import register as register_witness
+
+    register_witness(app)
+
     @app.command()
     def serve(
         host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
@@ -39,10 +43,12 @@ def _register(app: typer.Typer) -> None:
         try:
             settings = load_settings()
             settings.check_production()
-            if not settings.is_demo:  # the seal too, before any worker starts
+            if not settings.is_demo:  # the seal and log keys too, before any worker starts
                 from api.sealing import copy_renderer_from_settings
+                from vault.audit_log import load_log_key
 
                 copy_renderer_from_settings(settings).close()
+                load_log_key(settings).close()
         except VaultError as exc:
             fail(str(exc))
         uvicorn.run(
@@ -65,13 +71,16 @@ def _register(app: typer.Typer) -> None:
         no_serve: bool = typer.Option(
             False, "--no-serve", help="prepare the data and credentials, then exit"
         ),
+        witness_port: int = typer.Option(
+            0, "--witness-port", help="TCP port of the demo's witness (default: --port + 1)"
+        ),
     ) -> None:
         """Start the embedded demo: SQLite, local blobs, demo PKI, sample data, the API.
 
         Prints how to log in and call the API and writes it to DATA/demo-credentials.json.
         Run again on the same directory: it reuses what is there.
         """
-        from api.demo import instructions, prepare_demo
+        from api.demo import instructions, prepare_demo, serving_settings
         from signing.errors import SigningError
         from vault.errors import VaultError
         from vault.settings import load_settings
@@ -87,13 +96,30 @@ def _register(app: typer.Typer) -> None:
         except (VaultError, SigningError) as exc:
             fail(str(exc))
         typer.echo(instructions(summary))
+        if summary.hsm_note:
+            typer.echo(summary.hsm_note, err=True)
         if no_serve:
             return
         import uvicorn
 
         from api.app import create_app
+        from api.witness_cli import demo_witness, start_in_thread
+        from vault.audit_log import load_log_key
 
-        uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
+        try:
+            serving = serving_settings(summary)
+            # One witness beside the vault, on its own port: it cosigns every checkpoint.
+            wport = witness_port or port + 1
+            service, spec = demo_witness(
+                serving.data_dir, load_log_key(serving).verifier().vkey(), shown_host, wport
+            )
+            serving = serving.model_copy(update={"witnesses": [spec]})
+            app = create_app(serving)
+        except VaultError as exc:
+            fail(str(exc))
+        start_in_thread(service, host, wport)
+        typer.echo(f"  witness:      {spec.split()[0]}  (key: {spec.split()[1]})")
+        uvicorn.run(app, host=host, port=port, access_log=False)
 
     @app.command("dev-token")
     def dev_token(

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from api.demo_hsm import DemoHsm, prepare_demo_hsm
 from api.demo_licenses import SampleLicense, render_license
 from schemas.identifiers import (
     citizen_id_check_char,
@@ -38,7 +39,7 @@ from schemas.license_id import LicenseId
 from vault.errors import ConfigError
 from vault.settings import Settings
 
-__all__ = ["DemoSummary", "prepare_demo"]
+__all__ = ["DemoSummary", "prepare_demo", "serving_settings"]
 
 CREDENTIALS_FILE = "demo-credentials.json"
 SAMPLES_DIR = "samples"
@@ -202,6 +203,28 @@ class DemoSummary:
     base_url: str
     credentials_file: Path
     document: dict[str, Any]
+    settings: Settings | None = None
+    """The settings to serve the demo with (the seal key in SoftHSM2 when there is one)."""
+    hsm: DemoHsm | None = None
+    """Where the vault's seal key is (:mod:`api.demo_hsm`)."""
+
+    @property
+    def hsm_note(self) -> str | None:
+        """The line for stderr when the seal key is a file because SoftHSM2 is missing."""
+        if self.hsm is None or self.hsm.fallback is None:
+            return None
+        return f"evault demo: the vault's seal key is a file, not in an HSM: {self.hsm.fallback}"
+
+
+def serving_settings(summary: DemoSummary) -> Settings:
+    """The settings to serve the prepared demo with; points this process's SoftHSM2 at the
+    demo's token first when the seal key is there."""
+    from api.demo_hsm import activate
+
+    if summary.hsm is not None:
+        activate(summary.hsm)
+    assert summary.settings is not None
+    return summary.settings
 
 
 def _pki(settings: Settings) -> Any:
@@ -236,26 +259,36 @@ def _sm2_pki(settings: Settings, pki: Any) -> Any:
     return load_sm2_pki(demo_pki_dir(settings), demo_pki_password(settings), OFD_ISSUERS, pki.now)
 
 
-def _trust_bundle(settings: Settings, pki: Any, sm2: Any) -> Path:
-    """The demo trust bundle: the PDF PKI's root and CA, the vault's seal, and the SM2
-    PKI's root, CA and CRLs (an older demo's bundle without them is written again)."""
+def _trust_bundle(settings: Settings, pki: Any, seal: Any, sm2: Any) -> Path:
+    """The demo's trust bundle: the PDF PKI's root and CA, the SM2 PKI's root, CA and CRLs,
+    the vault's seal ``seal`` and the log key. A seal or log key the bundle does not name yet
+    is added, the one it replaces kept as previous."""
     from api.demo_ofd import sm2_trust
     from signing.trust import TrustBundle
+    from vault.audit_log import load_log_key
 
     path = settings.data_dir / "trust-bundle.json"
-    if path.is_file() and sm2.root.cert in TrustBundle.load(path).roots:
-        return path
+    log_vkey = load_log_key(settings).verifier().vkey()
+    previous: list[bytes] = []
+    log_keys = [log_vkey]
+    if path.is_file():
+        old = TrustBundle.load(path)
+        previous = [*([old.vault_seal] if old.vault_seal else []), *old.previous_vault_seals]
+        log_keys += old.log_keys
     ofd = sm2_trust(sm2)
     bundle = TrustBundle.from_certificates(
         roots=[pki.root.certificate, *ofd["roots"]],
         intermediates=[pki.issuing_ca.certificate, *ofd["intermediates"]],
-        vault_seal=pki.vault_seal.certificate,
+        vault_seal=seal,
+        previous_vault_seals=previous,
         crls=ofd["crls"],
+        log_keys=log_keys,
         description="evault demo trust bundle (not for production)",
     )
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(bundle.dump())
-    tmp.replace(path)
+    if not path.is_file() or path.read_bytes() != bundle.dump():
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(bundle.dump())
+        tmp.replace(path)
     return path
 
 
@@ -505,7 +538,9 @@ def prepare_demo(settings: Settings) -> DemoSummary:
 
     pki = _pki(settings)
     sm2 = _sm2_pki(settings, pki)
-    bundle_path = _trust_bundle(settings, pki, sm2)
+    hsm = prepare_demo_hsm(settings, pki)
+    seal = hsm.certificate or pki.vault_seal.certificate
+    bundle_path = _trust_bundle(settings, pki, seal, sm2)
     ofd_issuers = OfdIssuers(sm2, {code: name for name, code in OFD_ISSUERS})
     credentials_path = settings.data_dir / CREDENTIALS_FILE
     previous = _load_document(credentials_path)
@@ -553,7 +588,21 @@ def prepare_demo(settings: Settings) -> DemoSummary:
     tmp.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     tmp.chmod(0o600)
     tmp.replace(credentials_path)
-    return DemoSummary(settings.data_dir, base_url, credentials_path, document)
+    serve = settings.model_copy(update=hsm.seal_settings) if hsm.seal_settings else settings
+    return DemoSummary(settings.data_dir, base_url, credentials_path, document, serve, hsm)
+
+
+def _hsm_lines(summary: DemoSummary) -> list[str]:
+    hsm = summary.hsm
+    if hsm is None or hsm.conf is None:
+        return []
+    chain = hsm.seal_settings["seal_certificates"]
+    return [
+        f"The vault's seal key is in SoftHSM2 (token {hsm.seal_settings['seal_pkcs11_token']},"
+        f" key {hsm.seal_settings['seal_pkcs11_key']}, SOFTHSM2_CONF={hsm.conf});",
+        f"  its certificate chain: {chain}",
+        "",
+    ]
 
 
 def instructions(summary: DemoSummary) -> str:
@@ -596,6 +645,7 @@ def instructions(summary: DemoSummary) -> str:
         f"      --holder {holder['holder_id']})",
         f'  curl -s {base}/v1/me/licenses -H "Authorization: Bearer $HOLDER_TOKEN"',
         "",
+        *_hsm_lines(summary),
         "Operators and auditors: in this checkout `./dev COMMAND` acts on this demo",
         "  (./dev trust export, ./dev log export --out DIR, ./dev dept add ...).",
         "OFD licenses: the 食品经营许可证 and the 不动产权证书 are OFD files sealed with SM2",

@@ -16,6 +16,8 @@ again before they run out (``signing.revocation.CrlRefresher``).
 
 Demo mode without a seal key: the demo PKI written by ``evault demo`` into ``DATA_DIR/pki``
 (its password in ``DATA_DIR/keys/pki_password.hex``), with the in-process TSA of that PKI.
+Demo mode with a seal key but no ``EVAULT_TSA_URL`` (``evault demo`` with SoftHSM2, whose
+token holds the seal key, :mod:`api.demo_hsm`): that key, with the demo PKI's TSA and CRLs.
 
 Certified copies of OFD licenses (the original starts ``PK\x03\x04``, a ZIP) are made by
 the vault's SM2 seal instead (:mod:`api.ofd_seal`: ``EVAULT_OFD_SEAL_*``, or the demo's
@@ -108,20 +110,6 @@ def _read(path: Path, what: str) -> bytes:
         raise ConfigError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
 
 
-def _pin(settings: Settings) -> str:
-    if settings.seal_pkcs11_pin is not None:
-        return settings.seal_pkcs11_pin.get_secret_value()
-    assert settings.seal_pkcs11_pin_file is not None  # Settings.seal_key_problem
-    path = settings.seal_pkcs11_pin_file
-    try:
-        pin = _read(path, "EVAULT_SEAL_PKCS11_PIN_FILE").decode("utf-8").rstrip("\r\n")
-    except UnicodeDecodeError:
-        raise ConfigError(f"EVAULT_SEAL_PKCS11_PIN_FILE {path} is not UTF-8 text") from None
-    if not pin:
-        raise ConfigError(f"EVAULT_SEAL_PKCS11_PIN_FILE {path} is empty")
-    return pin
-
-
 def _certificates(path: Path) -> list[x509.Certificate]:
     data = _read(path, "EVAULT_SEAL_CERTIFICATES")
     try:
@@ -148,13 +136,13 @@ def _key_source(settings: Settings) -> KeySource | None:
         module=settings.seal_pkcs11_module,
         token_label=settings.seal_pkcs11_token,
         key_label=settings.seal_pkcs11_key,
-        pin=_pin(settings),
+        pin=settings.seal_pin(),
         certificate=leaf,
         chain=chain,
     )
 
 
-def _demo_renderer(settings: Settings) -> VaultCopyRenderer:
+def _demo_renderer(settings: Settings, key: KeySource | None = None) -> VaultCopyRenderer:
     from signing.copies.maker import CopyMaker
     from signing.keys import LocalKeySource
     from signing.pki import DemoPKI
@@ -162,7 +150,7 @@ def _demo_renderer(settings: Settings) -> VaultCopyRenderer:
     from signing.timestamps import EmbeddedTSA
 
     pki = DemoPKI.load(demo_pki_dir(settings), demo_pki_password(settings))
-    source = LocalKeySource(
+    source = key or LocalKeySource(
         certificate=pki.vault_seal.certificate,
         private_key=pki.vault_seal.private_key,
         chain=pki.chain,
@@ -170,7 +158,8 @@ def _demo_renderer(settings: Settings) -> VaultCopyRenderer:
     tsa = EmbeddedTSA(
         certificate=pki.tsa.certificate, private_key=pki.tsa.private_key, chain=pki.chain
     )
-    return VaultCopyRenderer(CopyMaker(Sealer(source, timestamper=tsa, crls=pki.crls())))
+    sealer = Sealer(source, timestamper=tsa, crls=pki.crls())
+    return VaultCopyRenderer(CopyMaker(sealer), key_source=key)
 
 
 def _renderer(settings: Settings, key: KeySource) -> VaultCopyRenderer:
@@ -204,7 +193,10 @@ def copy_renderer_from_settings(settings: Settings) -> VaultCopyRenderer:
     key: KeySource | None = None
     try:
         key = _key_source(settings)
-        renderer = _demo_renderer(settings) if key is None else _renderer(settings, key)
+        if key is None or (settings.is_demo and not settings.tsa_url):
+            renderer = _demo_renderer(settings, key)
+        else:
+            renderer = _renderer(settings, key)
         renderer.ofd = ofd_copy_maker_from_settings(settings)
         return renderer
     except BaseException as exc:

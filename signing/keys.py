@@ -155,18 +155,10 @@ class Pkcs11KeySource(KeySource):
             raise KeySourceError(
                 "PKCS#11 needs the python-pkcs11 package: pip install 'evault[hsm]'"
             ) from None
-        if not Path(module).is_file():
-            raise KeySourceError(f"PKCS#11 module not found: {module}")
-        try:
-            session = p11.open_pkcs11_session(
-                str(module),
-                token_criteria=p11.TokenCriteria(label=token_label),
-                user_pin=pin,
-            )
-        except Exception as exc:  # python-pkcs11 raises many unrelated types
-            raise KeySourceError(
-                f"cannot open PKCS#11 token {token_label!r}: {type(exc).__name__} {exc}".rstrip()
-            ) from None
+        from signing.hsm import open_token
+
+        # (the log key may be on the same token: see open_token on sharing the login)
+        session = open_token(module=module, token_label=token_label, pin=pin)
         try:
             signer = p11.PKCS11Signer(
                 session,

@@ -335,6 +335,53 @@ class DemoPKI:
             vault_identity=(vault[0], vault[1]),
         )
 
+    def certify_vault_seal(
+        self,
+        public_key: ec.EllipticCurvePublicKey,
+        *,
+        serial: int,
+        crl_base_url: str = CRL_BASE_URL,
+    ) -> x509.Certificate:
+        """A vault seal certificate (the vault's subject, seal key usage) issued by the
+        issuing CA for a key held elsewhere, e.g. generated in an HSM. ``serial`` must not
+        be one this PKI used (the CRL names certificates by serial)."""
+        used = {identity.serial for _, identity in self.identities()}
+        if serial in used:
+            raise SigningError(f"serial {serial:#x} is already used by the demo PKI")
+        issuer = self.issuing_ca
+        start = self.now - _BACKDATE
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(_org_name(*self.vault_identity))
+            .issuer_name(issuer.certificate.subject)
+            .public_key(public_key)
+            .serial_number(serial)
+            .not_valid_before(start)
+            .not_valid_after(min(start + _LEAF_LIFETIME, issuer.certificate.not_valid_after_utc))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=True,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.private_key.public_key()),
+                critical=False,
+            )
+            .add_extension(_crl_dp(crl_base_url + "issuing-ca.crl"), critical=False)
+        )
+        return builder.sign(issuer.private_key, hashes.SHA256(), ecdsa_deterministic=True)
+
     # -- access ---------------------------------------------------------------------------
 
     def issuing_department_seal(self, credit_code: str) -> Identity:

@@ -10,13 +10,24 @@ A bundle is one JSON file (UTF-8), self-describing and readable by people::
                          "pem": "-----BEGIN CERTIFICATE-----..."}],
       "intermediates": [...same shape...],
       "vault_seal":    {...same shape...} | null,
+      "previous_vault_seals": [...same shape...],          (version 2 only)
       "crls":          [{"issuer": "...", "sha256": "<hex>", "pem": "-----BEGIN X509 CRL-----..."}],
+      "log_keys":      [{"vkey": "<name>+<hex key id>+<base64 key>"}],   (version 2 only)
       "fingerprint":   "sha256:<hex>"
     }
 
+``vault_seal`` is the seal certificate the vault seals copies with now;
+``previous_vault_seals`` the ones it sealed with before a rotation (``evault keys
+seal-rotate``), so that an auditor recognises old copies as the vault's too. ``log_keys``
+are the transparency log's public keys as signed-note vkeys, the current one first, then
+the retired ones (``evault keys log-rotate``): a checkpoint verifies when one of them signed
+it. A bundle with neither is version 1, byte for byte as before (its fingerprint unchanged);
+one with either is version 2, which an older evault refuses by its version.
+
 The fingerprint is the SHA-256 of the *canonical content*: the compact JSON (sorted keys,
 no spaces, ASCII) of ``{"format", "version", "roots", "intermediates", "vault_seal",
-"crls"}`` where every certificate and CRL is its DER encoding in base64, in the order of
+"crls"}`` (version 2 adds ``"previous_vault_seals"`` and ``"log_keys"``, the vkeys as
+text) where every certificate and CRL is its DER encoding in base64, in the order of
 the file. Subjects, per-item hashes, the description and PEM line wrapping are not part of
 it; they are checked against the DER on load. An auditor pins the fingerprint: the same
 fingerprint means the same trust decisions.
@@ -52,9 +63,12 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from asn1crypto import x509 as asn1_x509
     from pyhanko_certvalidator import ValidationContext
 
+    from signing.transparency.checkpoint import LogKeyring, LogVerifier
+
 __all__ = [
     "BUNDLE_FORMAT",
     "BUNDLE_VERSION",
+    "BUNDLE_VERSION_ROTATED",
     "CertificateLike",
     "TrustBundle",
     "build_validation_context",
@@ -62,6 +76,8 @@ __all__ = [
 
 BUNDLE_FORMAT = "evault-trust-bundle"
 BUNDLE_VERSION = 1
+#: The version of a bundle that carries previous vault seals or log keys.
+BUNDLE_VERSION_ROTATED = 2
 
 #: Anything a certificate or CRL can be given as: DER or PEM bytes, or a parsed object of
 #: ``cryptography`` or ``asn1crypto`` (anything with ``public_bytes``/``dump``).
@@ -156,8 +172,12 @@ class TrustBundle:
     """DER of the vault's own seal certificate (what certified copies are sealed with)."""
     crls: tuple[bytes, ...] = ()
     """DER of CRLs shipped with the bundle, used besides the revocation data in each file."""
+    previous_vault_seals: tuple[bytes, ...] = ()
+    """DER of the vault's earlier seal certificates (before a rotation), newest first."""
+    log_keys: tuple[str, ...] = ()
+    """The transparency log's public keys as signed-note vkeys: the current one first."""
     version: int = BUNDLE_VERSION
-    """Format version of the bundle."""
+    """Format version of the bundle (2 when it has previous seals or log keys)."""
     description: str = "evault trust bundle"
     """Free text for people; not part of the fingerprint."""
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -165,10 +185,15 @@ class TrustBundle:
     def __post_init__(self) -> None:
         if not self.roots:
             raise TrustError("a trust bundle needs at least one root certificate")
-        if self.version != BUNDLE_VERSION:
+        if self.version not in (BUNDLE_VERSION, BUNDLE_VERSION_ROTATED):
             raise TrustError(
                 f"unsupported trust bundle version {self.version} (this evault reads "
-                f"version {BUNDLE_VERSION})"
+                f"versions {BUNDLE_VERSION} and {BUNDLE_VERSION_ROTATED})"
+            )
+        rotated = bool(self.previous_vault_seals or self.log_keys)
+        if rotated and self.version == BUNDLE_VERSION:
+            raise TrustError(
+                "a version 1 trust bundle cannot hold previous vault seals or log keys"
             )
         # Parse everything now: an invalid bundle cannot exist.
         self._cache["roots"] = [
@@ -183,6 +208,11 @@ class TrustBundle:
             else None
         )
         self._cache["crls"] = [_parse_crl(d, what=f"CRL #{i + 1}") for i, d in enumerate(self.crls)]
+        self._cache["previous_vault_seals"] = [
+            _parse_cert(d, what=f"previous vault seal #{i + 1}")
+            for i, d in enumerate(self.previous_vault_seals)
+        ]
+        self._cache["log_keys"] = _parse_log_keys(self.log_keys)
 
     # -- construction -------------------------------------------------------------------
 
@@ -195,9 +225,12 @@ class TrustBundle:
         vault_seal: CertificateLike | None = None,
         crls: Iterable[CertificateLike] = (),
         description: str = "evault trust bundle",
+        previous_vault_seals: Iterable[CertificateLike] = (),
+        log_keys: Iterable[str] = (),
     ) -> TrustBundle:
         """Build a bundle from certificates and CRLs (DER/PEM bytes, cryptography or asn1crypto
-        objects). Duplicates are dropped, order is kept."""
+        objects) and log vkeys. Duplicates are dropped, order is kept; the version is 2 when
+        there are previous vault seals or log keys, else 1."""
 
         def dedupe(items: Iterable[CertificateLike], what: str) -> tuple[bytes, ...]:
             seen: dict[bytes, None] = {}
@@ -205,12 +238,20 @@ class TrustBundle:
                 seen.setdefault(_der_of(item, what=f"{what} #{i + 1}"), None)
             return tuple(seen)
 
+        seal = _der_of(vault_seal, what="vault seal") if vault_seal is not None else None
+        previous = tuple(
+            d for d in dedupe(previous_vault_seals, "previous vault seal") if d != seal
+        )
+        keys = tuple(dict.fromkeys(k.strip() for k in log_keys))
         return cls(
             roots=dedupe(roots, "root"),
             intermediates=dedupe(intermediates, "intermediate"),
-            vault_seal=_der_of(vault_seal, what="vault seal") if vault_seal is not None else None,
+            vault_seal=seal,
             crls=dedupe(crls, "CRL"),
             description=description,
+            previous_vault_seals=previous,
+            log_keys=keys,
+            version=BUNDLE_VERSION_ROTATED if previous or keys else BUNDLE_VERSION,
         )
 
     @classmethod
@@ -255,6 +296,8 @@ class TrustBundle:
                 else None
             ),
             crls=items("crls", "X509 CRL"),
+            previous_vault_seals=items("previous_vault_seals", "CERTIFICATE"),
+            log_keys=_log_key_entries(doc.get("log_keys", [])),
             version=version,
             description=str(doc.get("description", "")),
         )
@@ -280,6 +323,9 @@ class TrustBundle:
             "vault_seal": base64.b64encode(self.vault_seal).decode() if self.vault_seal else None,
             "crls": b64(self.crls),
         }
+        if self.version >= BUNDLE_VERSION_ROTATED:
+            content["previous_vault_seals"] = b64(self.previous_vault_seals)
+            content["log_keys"] = list(self.log_keys)
         return json.dumps(
             content, sort_keys=True, separators=(",", ":"), ensure_ascii=True
         ).encode()
@@ -324,6 +370,14 @@ class TrustBundle:
             ],
             "fingerprint": self.fingerprint,
         }
+        if self.version >= BUNDLE_VERSION_ROTATED:
+            doc["previous_vault_seals"] = [
+                cert_entry(d, p)
+                for d, p in zip(
+                    self.previous_vault_seals, self._cache["previous_vault_seals"], strict=True
+                )
+            ]
+            doc["log_keys"] = [{"vkey": k} for k in self.log_keys]
         return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
     # -- parsed views and validation ----------------------------------------------------
@@ -340,6 +394,20 @@ class TrustBundle:
     def vault_seal_certificate(self) -> asn1_x509.Certificate | None:
         seal: asn1_x509.Certificate | None = self._cache["vault_seal"]
         return seal
+
+    @property
+    def previous_vault_seal_certificates(self) -> list[asn1_x509.Certificate]:
+        """The vault's earlier seal certificates (before a rotation)."""
+        return list(self._cache["previous_vault_seals"])
+
+    def log_verifier(self) -> LogKeyring | None:
+        """The log keys (current first) as one verifier, or None when the bundle has none."""
+        keys: tuple[LogVerifier, ...] = self._cache["log_keys"]
+        if not keys:
+            return None
+        from signing.transparency.checkpoint import LogKeyring
+
+        return LogKeyring(keys)
 
     @property
     def crl_objects(self) -> list[asn1_crl.CertificateList]:
@@ -395,6 +463,7 @@ class TrustBundle:
             other_certs=[
                 *self._cache["intermediates"],
                 *([self._cache["vault_seal"]] if self._cache["vault_seal"] is not None else []),
+                *self._cache["previous_vault_seals"],
                 *other_certs,
             ],
             crls=[*self._cache["crls"], *crls],
@@ -445,3 +514,29 @@ def _item_der(entry: Any, key: str, index: int, label: str) -> bytes:
     ):
         raise TrustError(f"{where}: its sha256 does not match its PEM content")
     return der
+
+
+def _log_key_entries(raw: Any) -> tuple[str, ...]:
+    """The vkeys of a bundle's "log_keys" list (objects with "vkey", or bare strings)."""
+    if not isinstance(raw, list):
+        raise TrustError('trust bundle "log_keys" must be a list')
+    out = []
+    for i, entry in enumerate(raw):
+        vkey = entry.get("vkey") if isinstance(entry, dict) else entry
+        if not isinstance(vkey, str):
+            raise TrustError(f'trust bundle "log_keys" entry #{i + 1} has no "vkey" text')
+        out.append(vkey)
+    return tuple(out)
+
+
+def _parse_log_keys(vkeys: Sequence[str]) -> tuple[LogVerifier, ...]:
+    from signing.errors import KeySourceError, LogFormatError
+    from signing.transparency.checkpoint import LogVerifier
+
+    out = []
+    for i, vkey in enumerate(vkeys):
+        try:
+            out.append(LogVerifier.from_vkey(vkey))
+        except (KeySourceError, LogFormatError) as exc:
+            raise TrustError(f"trust bundle log key #{i + 1} is not a log vkey: {exc}") from None
+    return tuple(out)

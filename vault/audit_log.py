@@ -346,8 +346,9 @@ def make_checkpoint(
     """Sign and store a checkpoint of every entry ``session`` sees (commit the appends first).
 
     Refuses (:class:`LogCorrupted`) to sign a tree that does not extend the latest stored
-    checkpoint, or when that checkpoint's signature does not verify with ``log_key``: the
-    log must never sign over a rewritten history.
+    checkpoint, or when that checkpoint's signature does not verify with ``log_key`` or one
+    of the keys it replaced (``log_key.keyring()``): the log must never sign over a
+    rewritten history.
 
     Checkpointing is serialized, so that the tree and the latest checkpoint are read as one
     consistent picture even with several workers: on PostgreSQL with the transaction-scoped
@@ -363,7 +364,7 @@ def make_checkpoint(
     previous = latest_checkpoint(session=session)
     if previous is not None:
         try:
-            signed = log_key.verifier().verify(previous.signed_note, origin=origin)
+            signed = log_key.keyring().verify(previous.signed_note, origin=origin)
         except LogVerificationError as exc:
             raise LogCorrupted(f"the latest stored checkpoint does not verify: {exc}") from None
         before = signed.checkpoint
@@ -416,15 +417,18 @@ def copy_log_proof(
     log_key: LogSigner,
     origin: str | None = None,
     cache: LogTreeCache | None = None,
+    checkpoint: LogCheckpoint | None = None,
 ) -> CopyLogProof:
     """The proof a certified copy carries for its (committed) log entry ``index``.
 
-    Uses the latest checkpoint when it covers ``index``, else signs a new one.
+    Against ``checkpoint`` when given (e.g. the one the witnesses cosigned) and it covers
+    ``index``; else the latest checkpoint when it covers ``index``, else a new one.
     """
     row = session.get(LogEntry, index)
     if row is None:
         raise NotFound(f"no log entry {index}")
-    checkpoint = latest_checkpoint(session=session)
+    if checkpoint is None or checkpoint.tree_size <= index:
+        checkpoint = latest_checkpoint(session=session)
     if checkpoint is None or checkpoint.tree_size <= index:
         checkpoint = make_checkpoint(session=session, log_key=log_key, origin=origin, cache=cache)
     tree = _tree(session, cache)
@@ -456,12 +460,28 @@ def log_origin(settings: Settings) -> str:
 
 
 def load_log_key(settings: Settings) -> LogSigner:
-    """The log's signing key: ``settings.log_key``; in demo mode generated into data_dir."""
+    """The log's signing key: ``settings.log_key`` (a PEM file), or an Ed25519 key in an HSM
+    (``EVAULT_LOG_PKCS11_*``); in demo mode without either, generated into data_dir.
+
+    When the trust bundle lists log keys (after a rotation), the signer knows the earlier
+    ones (to check the checkpoints they signed), and its own key must be among them: a key
+    that auditors cannot know is refused.
+    """
+    problem = settings.log_key_problem()
+    if problem:
+        raise ConfigError(problem)
     origin = log_origin(settings)
+    if settings.log_pkcs11_module is not None:
+        signer = _pkcs11_log_key(settings, origin)
+    else:
+        signer = _file_log_key(settings, origin)
+    return _with_bundle_keys(settings, signer)
+
+
+def _file_log_key(settings: Settings, origin: str) -> LogSigner:
     path = settings.log_key
     if path is None:
-        if not settings.is_demo:
-            raise ConfigError("EVAULT_LOG_KEY is not set (the transparency log's Ed25519 key)")
+        assert settings.is_demo  # Settings.log_key_problem
         path = settings.data_dir / _DEMO_KEY_FILE
         if not path.exists():
             signer = LogSigner.generate(origin)
@@ -482,3 +502,42 @@ def load_log_key(settings: Settings) -> LogSigner:
         return LogSigner.from_pem(data, origin)
     except KeySourceError as exc:
         raise ConfigError(f"log key {path}: {exc}") from None
+
+
+def _pkcs11_log_key(settings: Settings, origin: str) -> LogSigner:
+    from signing.hsm import Pkcs11Ed25519Key
+
+    assert settings.log_pkcs11_module and settings.log_pkcs11_token and settings.log_pkcs11_key
+    pin = settings.log_pin()
+    try:
+        key = Pkcs11Ed25519Key.open(
+            module=settings.log_pkcs11_module,
+            token_label=settings.log_pkcs11_token,
+            pin=pin,
+            key_label=settings.log_pkcs11_key,
+        )
+    except KeySourceError as exc:
+        raise ConfigError(f"the log key is unusable: {exc}") from None
+    return LogSigner(key, origin)
+
+
+def _with_bundle_keys(settings: Settings, signer: LogSigner) -> LogSigner:
+    from signing.errors import TrustError
+    from signing.trust import TrustBundle
+
+    path = settings.resolved_trust_bundle
+    if path is None or not path.is_file():
+        return signer
+    try:
+        keyring = TrustBundle.load(path).log_verifier()
+    except TrustError as exc:
+        raise ConfigError(f"trust bundle {path}: {exc}") from None
+    if keyring is None:
+        return signer
+    own = signer.verifier().raw
+    if not any(v.raw == own for v in keyring.verifiers):
+        raise ConfigError(
+            f"the log key is not among the log keys of the trust bundle {path}: add it "
+            "with `evault keys log-rotate` before the service signs with it"
+        )
+    return signer.with_previous([v for v in keyring.verifiers if v.raw != own])

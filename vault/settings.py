@@ -27,7 +27,14 @@ from pydantic_settings import (
 
 from vault.errors import ConfigError
 
-__all__ = ["BlobBackend", "Mode", "Settings", "default_data_dir", "load_settings"]
+__all__ = [
+    "BlobBackend",
+    "Mode",
+    "Settings",
+    "default_data_dir",
+    "load_settings",
+    "read_pin",
+]
 
 #: Secrets that must never be accepted in production, whatever their length.
 _PLACEHOLDERS = ("demo", "change-me", "changeme", "secret", "password", "example", "test")
@@ -140,6 +147,23 @@ class Settings(BaseSettings):
     log_key: Path | None = Field(
         default=None, description="transparency log's Ed25519 key, PEM; demo: data_dir"
     )
+    witnesses: list[str] = Field(
+        default_factory=list,
+        description="transparency-log witnesses cosigning each checkpoint (C2SP tlog-witness),"
+        " each '<submission URL prefix> <witness vkey>'; JSON list in the environment",
+    )
+    witness_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="how long to wait for a witness's answer"
+    )
+    log_pkcs11_module: Path | None = Field(
+        default=None, description="PKCS#11 module of the HSM holding the log's Ed25519 key"
+    )
+    log_pkcs11_token: str | None = Field(default=None, description="label of that HSM token")
+    log_pkcs11_key: str | None = Field(default=None, description="label of the log key on it")
+    log_pkcs11_pin: SecretStr | None = Field(default=None, description="the token's user PIN")
+    log_pkcs11_pin_file: Path | None = Field(
+        default=None, description="a file holding the PIN (instead of log_pkcs11_pin)"
+    )
     intake_require_revocation: bool = Field(
         default=True,
         description="refuse a pushed seal whose revocation status is unknown (no valid CRL "
@@ -179,6 +203,23 @@ class Settings(BaseSettings):
     )
     rate_limit_per_minute: int = Field(default=600, ge=1, description="per client, in-process")
     rate_limit_burst: int = Field(default=100, ge=1)
+
+    @field_validator("witnesses")
+    @classmethod
+    def _check_witnesses(cls, value: list[str]) -> list[str]:
+        """Each entry is '<http(s) URL prefix> <witness vkey of type 0x04>'."""
+        from signing.errors import SigningError
+        from signing.transparency.cosignature import CosignatureVerifier
+
+        for spec in value:
+            parts = spec.split()
+            if len(parts) != 2 or not parts[0].startswith(("http://", "https://")):
+                raise ValueError(f"{spec!r} is not '<http(s) URL prefix> <witness vkey>'")
+            try:
+                CosignatureVerifier.from_vkey(parts[1])
+            except SigningError as exc:
+                raise ValueError(f"{parts[0]}: {exc}") from None
+        return value
 
     @field_validator("old_holder_keys", "old_blind_index_keys", mode="before")
     @classmethod
@@ -240,34 +281,50 @@ class Settings(BaseSettings):
         demo mode only); PKCS#11 needs the token and key labels, EVAULT_SEAL_CERTIFICATES
         and the PIN in exactly one of EVAULT_SEAL_PKCS11_PIN and EVAULT_SEAL_PKCS11_PIN_FILE.
         """
-        pkcs11 = {
-            "EVAULT_SEAL_PKCS11_TOKEN": self.seal_pkcs11_token,
-            "EVAULT_SEAL_PKCS11_KEY": self.seal_pkcs11_key,
-            "EVAULT_SEAL_CERTIFICATES": self.seal_certificates,
-        }
-        pins = {
-            "EVAULT_SEAL_PKCS11_PIN": self.seal_pkcs11_pin,
-            "EVAULT_SEAL_PKCS11_PIN_FILE": self.seal_pkcs11_pin_file,
-        }
-        if self.seal_pkcs11_module is None:
-            stray = [name for name, value in {**pkcs11, **pins}.items() if value is not None]
+        return self._key_problem(
+            what="seal key",
+            module=("EVAULT_SEAL_PKCS11_MODULE", self.seal_pkcs11_module),
+            file=("EVAULT_SEAL_PKCS12", self.seal_pkcs12),
+            needed={
+                "EVAULT_SEAL_PKCS11_TOKEN": self.seal_pkcs11_token,
+                "EVAULT_SEAL_PKCS11_KEY": self.seal_pkcs11_key,
+                "EVAULT_SEAL_CERTIFICATES": self.seal_certificates,
+            },
+            pins={
+                "EVAULT_SEAL_PKCS11_PIN": self.seal_pkcs11_pin,
+                "EVAULT_SEAL_PKCS11_PIN_FILE": self.seal_pkcs11_pin_file,
+            },
+            absent="no seal key: set EVAULT_SEAL_PKCS12 or EVAULT_SEAL_PKCS11_MODULE",
+        )
+
+    def _key_problem(
+        self,
+        *,
+        what: str,
+        module: tuple[str, Any],
+        file: tuple[str, Any],
+        needed: dict[str, Any],
+        pins: dict[str, Any],
+        absent: str,
+    ) -> str | None:
+        """The first problem of a key given as a file or in an HSM (``module``), or None:
+        never both, PKCS#11 with everything ``needed`` and exactly one of ``pins``; neither
+        is ``absent`` outside demo mode."""
+        module_name, module_value = module
+        if module_value is None:
+            stray = [name for name, value in {**needed, **pins}.items() if value is not None]
             if stray:
-                return f"{stray[0]} is set but EVAULT_SEAL_PKCS11_MODULE is not"
-            if self.seal_pkcs12 is None and not self.is_demo:
-                return "no seal key: set EVAULT_SEAL_PKCS12 or EVAULT_SEAL_PKCS11_MODULE"
+                return f"{stray[0]} is set but {module_name} is not"
+            if file[1] is None and not self.is_demo:
+                return absent
             return None
-        if self.seal_pkcs12 is not None:
-            return (
-                "EVAULT_SEAL_PKCS12 and EVAULT_SEAL_PKCS11_MODULE are both set: give one seal key"
-            )
-        missing = [name for name, value in pkcs11.items() if not value]
+        if file[1] is not None:
+            return f"{file[0]} and {module_name} are both set: give one {what}"
+        missing = [name for name, value in needed.items() if not value]
         if missing:
-            return f"{missing[0]} is not set (the PKCS#11 seal key needs it)"
+            return f"{missing[0]} is not set (the PKCS#11 {what} needs it)"
         if sum(value is not None for value in pins.values()) != 1:
-            return (
-                "give the token's PIN in exactly one of EVAULT_SEAL_PKCS11_PIN and "
-                "EVAULT_SEAL_PKCS11_PIN_FILE"
-            )
+            return "give the token's PIN in exactly one of {} and {}".format(*pins)
         return None
 
     def ofd_seal_problem(self) -> str | None:
@@ -282,6 +339,36 @@ class Settings(BaseSettings):
         if missing and len(missing) < len(given):
             return f"{missing[0]} is not set (the OFD seal needs the key, certificate and seal)"
         return None
+
+    def seal_pin(self) -> str:
+        """The seal token's PIN (EVAULT_SEAL_PKCS11_PIN or the file it is in)."""
+        return read_pin(self.seal_pkcs11_pin, self.seal_pkcs11_pin_file, "EVAULT_SEAL_PKCS11_PIN")
+
+    def log_pin(self) -> str:
+        """The log token's PIN (EVAULT_LOG_PKCS11_PIN or the file it is in)."""
+        return read_pin(self.log_pkcs11_pin, self.log_pkcs11_pin_file, "EVAULT_LOG_PKCS11_PIN")
+
+    def log_key_problem(self) -> str | None:
+        """What is wrong with the log key's settings (the first thing), or None.
+
+        At most one of EVAULT_LOG_KEY and EVAULT_LOG_PKCS11_MODULE (neither: generated in
+        data_dir, in demo mode only); PKCS#11 needs the token and key labels and the PIN in
+        exactly one of EVAULT_LOG_PKCS11_PIN and EVAULT_LOG_PKCS11_PIN_FILE.
+        """
+        return self._key_problem(
+            what="log key",
+            module=("EVAULT_LOG_PKCS11_MODULE", self.log_pkcs11_module),
+            file=("EVAULT_LOG_KEY", self.log_key),
+            needed={
+                "EVAULT_LOG_PKCS11_TOKEN": self.log_pkcs11_token,
+                "EVAULT_LOG_PKCS11_KEY": self.log_pkcs11_key,
+            },
+            pins={
+                "EVAULT_LOG_PKCS11_PIN": self.log_pkcs11_pin,
+                "EVAULT_LOG_PKCS11_PIN_FILE": self.log_pkcs11_pin_file,
+            },
+            absent="EVAULT_LOG_KEY is not set (or EVAULT_LOG_PKCS11_MODULE for an HSM)",
+        )
 
     def check_production(self) -> None:
         """Refuse to run in production with a missing, short or placeholder secret."""
@@ -305,13 +392,14 @@ class Settings(BaseSettings):
         ofd_problem = self.ofd_seal_problem()
         if ofd_problem:
             problems.append(ofd_problem)
-        if self.log_key is None:
-            problems.append("EVAULT_LOG_KEY is not set")
+        log_problem = self.log_key_problem()
+        if log_problem:
+            problems.append(log_problem)
         if self.trust_bundle is None:
             problems.append("EVAULT_TRUST_BUNDLE is not set (intake verifies seals against it)")
         if self.tsa_url is None:
             problems.append("EVAULT_TSA_URL is not set (certified copies are timestamped)")
-        for name in ("seal_password", "seal_pkcs11_pin"):
+        for name in ("seal_password", "seal_pkcs11_pin", "log_pkcs11_pin"):
             value: SecretStr | None = getattr(self, name)
             if value is not None and _is_placeholder(value):
                 problems.append(f"EVAULT_{name.upper()} is a placeholder")
@@ -327,6 +415,24 @@ class Settings(BaseSettings):
                 + "; ".join(problems)
                 + " (run `evault demo` for the embedded demo)"
             )
+
+
+def read_pin(pin: SecretStr | None, pin_file: Path | None, setting: str) -> str:
+    """A token's PIN given in ``setting`` or in the file named by ``setting``_FILE (first
+    line); :class:`ConfigError` when neither, or the file is unreadable or empty."""
+    if pin is not None:
+        return pin.get_secret_value()
+    if pin_file is None:
+        raise ConfigError(f"{setting} is not set (nor {setting}_FILE)")
+    try:
+        text = pin_file.read_bytes().decode("utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {setting}_FILE {pin_file}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{setting}_FILE {pin_file} is not UTF-8 text") from None
+    if not text:
+        raise ConfigError(f"{setting}_FILE {pin_file} is empty")
+    return text
 
 
 def _is_placeholder(secret: SecretStr) -> bool:

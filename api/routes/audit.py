@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from api.checkpoints import checkpoint_interval, log_cache, log_key
+from api.checkpoints import checkpoint_interval, cosigned_latest, log_cache, log_key, witnesses
 from api.deps import AuditorDep, CtxDep, SessionDep, limit_by_ip
 from api.errors import problems
 from vault import audit_log, log_tiles
@@ -64,12 +64,17 @@ def _b64(data: bytes) -> str:
 
 
 def _checkpoint_text(ctx: CtxDep, session: SessionDep) -> PlainTextResponse:
+    cosigners = witnesses(ctx)
+    before = audit_log.latest_checkpoint(session=session) if cosigners else None
     row = audit_log.checkpoint_if_due(
         session=session,
         log_key=log_key(ctx),
         max_age=checkpoint_interval(ctx),
         cache=log_cache(ctx),
     )
+    if cosigners and (before is None or row.id != before.id):
+        session.commit()  # a new checkpoint: stored, then offered to the witnesses
+        row = cosigned_latest(ctx, session) or row
     return PlainTextResponse(
         row.signed_note, media_type=_TEXT, headers={"Cache-Control": "no-cache"}
     )

@@ -104,7 +104,16 @@ def default_size() -> int:
 def _bundle_fields(trust: TrustBundle | None) -> tuple[Any, ...] | None:
     if trust is None:
         return None
-    return (trust.roots, trust.intermediates, trust.vault_seal, trust.crls, trust.description)
+    return (
+        trust.roots,
+        trust.intermediates,
+        trust.vault_seal,
+        trust.crls,
+        trust.description,
+        trust.previous_vault_seals,
+        trust.log_keys,
+        trust.version,
+    )
 
 
 def _no_core_dumps() -> None:
@@ -160,13 +169,17 @@ def _main(conn: Connection) -> None:
             if engine is None:
                 trust = None
                 if fields is not None:
-                    roots, intermediates, vault_seal, crls, description = fields
+                    roots, intermediates, vault_seal, crls, description, *rotated = fields
+                    previous, log_keys, version = rotated
                     trust = TrustBundle(
                         roots=roots,
                         intermediates=intermediates,
                         vault_seal=vault_seal,
                         crls=crls,
                         description=description,
+                        previous_vault_seals=previous,
+                        log_keys=log_keys,
+                        version=version,
                     )
                 engine = engines[fingerprint] = Engine(trust)
                 while len(engines) > _ENGINES_PER_WORKER:

@@ -17,13 +17,15 @@ is covered by the vault's seal is the verification report's business: callers co
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from signing.copies.appearance import LOG_PROOF_FILENAME
 from signing.copies.maker import INFO_KEYS
 from signing.errors import LogVerificationError
-from signing.transparency import CopyLogProof, LogVerifier
+from signing.transparency import CopyLogProof, LogKeyring, LogVerifier
 from signing.transparency.copy_proof import TLOG_PROOF_FILENAME
+from signing.transparency.cosignature import CosignatureVerifier
 
 __all__ = [
     "LogProofCheck",
@@ -48,6 +50,8 @@ class LogProofCheck:
     checkpoint_size: int | None = None
     #: The logged event's type (e.g. ``access.copy``).
     event_type: str | None = None
+    #: The witnesses whose cosignature of the checkpoint verified (of those asked for).
+    cosigned_by: tuple[str, ...] = ()
 
 
 def _open(pdf: bytes):  # type: ignore[no-untyped-def]
@@ -136,15 +140,24 @@ def _forms(files: dict[str, bytes]) -> str:
 
 
 def check_copy_log_proof(
-    pdf: bytes, verifier: LogVerifier, *, origin: str | None = None
+    pdf: bytes,
+    verifier: LogVerifier | LogKeyring,
+    *,
+    origin: str | None = None,
+    witnesses: Sequence[CosignatureVerifier] = (),
+    required: int | None = None,
 ) -> LogProofCheck:
-    """Find, verify and match the copy's log proof; never raises for a bad file."""
+    """Find, verify and match the copy's log proof; never raises for a bad file.
+
+    With ``witnesses``, the proof's checkpoint must carry cosignatures of ``required`` of
+    them (default: all).
+    """
     files, copy_id = _read(pdf)
     if not files:
         return LogProofCheck(False, "the file carries no transparency-log proof")
     try:
         proof = _parsed(files)
-        verified = proof.verify(verifier, origin=origin)
+        verified = proof.verify(verifier, origin=origin, witnesses=witnesses, required=required)
     except LogVerificationError as exc:  # LogFormatError is a subclass
         return LogProofCheck(False, str(exc))
     size = verified.checkpoint.checkpoint.size
@@ -158,11 +171,14 @@ def check_copy_log_proof(
             size,
             event.event_type,
         )
+    cosigned_by = tuple(c.name for c in verified.cosignatures)
+    witnessed = f", cosigned by {', '.join(cosigned_by)}" if cosigned_by else ""
     return LogProofCheck(
         True,
         f"log entry {proof.index} ({event.event_type}) is included in the signed "
-        f"checkpoint of size {size} ({_forms(files)})",
+        f"checkpoint of size {size}{witnessed} ({_forms(files)})",
         proof.index,
         size,
         event.event_type,
+        cosigned_by,
     )

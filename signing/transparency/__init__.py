@@ -11,13 +11,23 @@
 - :mod:`~signing.transparency.audit`: offline audit of an export against checkpoints.
 - :mod:`~signing.transparency.copy_proof`: :class:`CopyLogProof`, the proof a certified copy
   carries.
+- :mod:`~signing.transparency.cosignature`: witness cosignatures (C2SP tlog-cosignature,
+  Ed25519 ``cosignature/v1``): sign, verify, require a quorum.
+- :mod:`~signing.transparency.witness`: the C2SP tlog-witness ``add-checkpoint`` message and
+  a witness's checks (no storage, no HTTP).
 
 Every failed check raises :class:`signing.errors.LogVerificationError` (malformed input:
 its subclass :class:`signing.errors.LogFormatError`).
 """
 
 from signing.transparency.audit import AuditProblem, AuditResult, ExportedEntry, audit_entries
-from signing.transparency.checkpoint import Checkpoint, LogSigner, LogVerifier, SignedCheckpoint
+from signing.transparency.checkpoint import (
+    Checkpoint,
+    LogKeyring,
+    LogSigner,
+    LogVerifier,
+    SignedCheckpoint,
+)
 from signing.transparency.copy_proof import (
     COPY_LOG_PROOF_FILENAME,
     COPY_LOG_PROOF_FORMAT,
@@ -46,6 +56,7 @@ __all__ = [
     "CopyLogProof",
     "ExportedEntry",
     "LogEvent",
+    "LogKeyring",
     "LogSigner",
     "LogVerifier",
     "MerkleTree",

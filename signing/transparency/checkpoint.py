@@ -22,6 +22,12 @@ is.
 A verifier key is written as a signed-note *vkey*: ``<name>+<hex key ID>+<base64(0x01 ||
 public key)>``. A PEM public key works too: then any signature line whose key ID matches
 that key under its own name is checked.
+
+After a rotation of the log key the checkpoints signed before it carry the old key's
+signature: a :class:`LogKeyring` holds every key the log has had (the trust bundle's
+``log_keys``) and verifies a checkpoint with whichever of them signed it. The private key
+of a :class:`LogSigner` is anything that signs Ed25519 (:class:`Ed25519SigningKey`): a key
+in memory, or one in an HSM (``signing.hsm.Pkcs11Ed25519Key``).
 """
 
 from __future__ import annotations
@@ -29,14 +35,17 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from signing.errors import KeySourceError, LogFormatError, LogVerificationError
+from signing.transparency._ed25519 import load_private_pem, private_pem
 from signing.transparency.event import format_time, parse_time
 from signing.transparency.merkle import HASH_SIZE
 from signing.transparency.note import (
@@ -48,7 +57,14 @@ from signing.transparency.note import (
     key_id,
 )
 
-__all__ = ["Checkpoint", "LogSigner", "LogVerifier", "SignedCheckpoint"]
+__all__ = [
+    "Checkpoint",
+    "Ed25519SigningKey",
+    "LogKeyring",
+    "LogSigner",
+    "LogVerifier",
+    "SignedCheckpoint",
+]
 
 _ALG_ED25519 = bytes([SIG_ED25519])
 
@@ -135,6 +151,11 @@ class LogVerifier:
     """An Ed25519 log public key that checks signed checkpoints."""
 
     __slots__ = ("_key", "_name", "_raw")
+
+    @property
+    def raw(self) -> bytes:
+        """The 32 bytes of the public key."""
+        return self._raw
 
     def __init__(self, public_key: Ed25519PublicKey, name: str | None = None) -> None:
         self._key = public_key
@@ -251,14 +272,80 @@ class LogVerifier:
         return SignedCheckpoint(checkpoint=checkpoint, text=text, signed_by=signed)
 
 
+class LogKeyring:
+    """Several log public keys (the current one and those retired by rotations): a
+    checkpoint verifies when one of them signed it."""
+
+    __slots__ = ("_verifiers",)
+
+    def __init__(self, verifiers: Sequence[LogVerifier]) -> None:
+        if not verifiers:
+            raise KeySourceError("a log keyring needs at least one key")
+        self._verifiers = tuple(verifiers)
+
+    @property
+    def verifiers(self) -> tuple[LogVerifier, ...]:
+        return self._verifiers
+
+    def _signer_of(self, note: str | bytes) -> LogVerifier:
+        parsed = SignedNote.parse(note)
+        for verifier in self._verifiers:
+            for sig in parsed.signatures:
+                if verifier.name is not None and sig.name != verifier.name:
+                    continue
+                if sig.key_id == _key_hash(sig.name, verifier.raw):
+                    return verifier
+        raise LogVerificationError("the checkpoint carries no signature by any of the log keys")
+
+    def verify_note(self, note: str | bytes) -> tuple[SignedNote, tuple[str, ...]]:
+        """As :meth:`LogVerifier.verify_note`, by the key whose ID the note names."""
+        return self._signer_of(note).verify_note(note)
+
+    def verify(self, text: str, *, origin: str | None = None) -> SignedCheckpoint:
+        """As :meth:`LogVerifier.verify`, by the key whose ID the checkpoint names."""
+        return self._signer_of(text).verify(text, origin=origin)
+
+
+class Ed25519SigningKey(Protocol):
+    """An Ed25519 private key wherever it lives: signs, and tells its public key."""
+
+    def sign(self, data: bytes) -> bytes: ...
+
+    def public_key(self) -> Ed25519PublicKey: ...
+
+
 class LogSigner:
-    """The log's Ed25519 private key and its name; signs checkpoints."""
+    """The log's Ed25519 private key and its name; signs checkpoints.
 
-    __slots__ = ("_key", "_name")
+    ``previous``: the public keys the log signed with before rotations (the trust bundle's
+    log keys): :meth:`keyring` verifies the checkpoints they signed.
+    """
 
-    def __init__(self, private_key: Ed25519PrivateKey, name: str) -> None:
+    __slots__ = ("_key", "_name", "_previous")
+
+    def __init__(
+        self,
+        private_key: Ed25519SigningKey,
+        name: str,
+        previous: Sequence[LogVerifier] = (),
+    ) -> None:
         self._key = private_key
         self._name = check_key_name(name)
+        self._previous = tuple(previous)
+
+    def close(self) -> None:
+        """Release the key (an HSM session: it cannot sign afterwards; a key in memory: no-op)."""
+        close = getattr(self._key, "close", None)
+        if callable(close):
+            close()
+
+    def with_previous(self, previous: Sequence[LogVerifier]) -> LogSigner:
+        """This key, knowing the keys the log signed with before it."""
+        return LogSigner(self._key, self._name, previous)
+
+    def keyring(self) -> LogKeyring:
+        """This key's verifier, then the previous keys."""
+        return LogKeyring((self.verifier(), *self._previous))
 
     @property
     def name(self) -> str:
@@ -272,23 +359,14 @@ class LogSigner:
     @classmethod
     def from_pem(cls, data: bytes, name: str, password: bytes | None = None) -> LogSigner:
         """Load an Ed25519 private key from PEM (PKCS#8)."""
-        try:
-            key = serialization.load_pem_private_key(data, password=password)
-        except (ValueError, TypeError):
-            raise KeySourceError(
-                "the log key is not a readable PEM private key (or the password is wrong)"
-            ) from None
-        if not isinstance(key, Ed25519PrivateKey):
-            raise KeySourceError("the log key is not an Ed25519 key")
-        return cls(key, name)
+        return cls(load_private_pem(data, "the log key", password), name)
 
     def private_pem(self) -> bytes:
-        """The private key as unencrypted PKCS#8 PEM (write it with mode 0600)."""
-        return self._key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+        """The private key as unencrypted PKCS#8 PEM (write it with mode 0600); a key in
+        an HSM raises :class:`KeySourceError` (it never leaves the token)."""
+        if not isinstance(self._key, Ed25519PrivateKey):
+            raise KeySourceError("the log key is in an HSM: it cannot be written out")
+        return private_pem(self._key)
 
     def verifier(self) -> LogVerifier:
         """The matching public key, with this signer's name."""

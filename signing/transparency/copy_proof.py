@@ -33,11 +33,13 @@ import base64
 import hmac
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from signing.errors import LogFormatError, LogVerificationError
-from signing.transparency.checkpoint import LogVerifier, SignedCheckpoint
+from signing.transparency.checkpoint import LogKeyring, LogVerifier, SignedCheckpoint
+from signing.transparency.cosignature import Cosignature, CosignatureVerifier, verify_cosignatures
 from signing.transparency.event import LogEvent
 from signing.transparency.merkle import HASH_SIZE, leaf_hash
 from signing.transparency.note import b64decode
@@ -84,6 +86,8 @@ class VerifiedCopyLogProof:
     event: LogEvent
     #: The checkpoint the event is proven to be included in.
     checkpoint: SignedCheckpoint
+    #: The witness cosignatures checked on that checkpoint (those asked for that verify).
+    cosignatures: tuple[Cosignature, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,9 +188,23 @@ class CopyLogProof:
             inclusion_proof=tuple(b64decode(h, "tlog-proof: a proof hash") for h in lines[3:]),
         )
 
-    def verify(self, verifier: LogVerifier, *, origin: str | None = None) -> VerifiedCopyLogProof:
-        """Check everything offline; raise :class:`LogVerificationError` when anything fails."""
+    def verify(
+        self,
+        verifier: LogVerifier | LogKeyring,
+        *,
+        origin: str | None = None,
+        witnesses: Sequence[CosignatureVerifier] = (),
+        required: int | None = None,
+    ) -> VerifiedCopyLogProof:
+        """Check everything offline; raise :class:`LogVerificationError` when anything fails.
+
+        With ``witnesses``, the checkpoint must also carry valid cosignatures
+        (c2sp.org/tlog-cosignature) of at least ``required`` of them (default: all).
+        """
         signed = verifier.verify(self.checkpoint, origin=origin)
+        cosignatures = verify_cosignatures(
+            self.checkpoint, witnesses, len(witnesses) if required is None else required
+        )
         event = LogEvent.from_leaf_data(self.leaf)
         if event.idx != self.index:
             raise LogVerificationError(
@@ -199,4 +217,4 @@ class CopyLogProof:
             inclusion_path=self.inclusion_proof,
             root_hash=signed.checkpoint.root_hash,
         )
-        return VerifiedCopyLogProof(event=event, checkpoint=signed)
+        return VerifiedCopyLogProof(event=event, checkpoint=signed, cosignatures=cosignatures)

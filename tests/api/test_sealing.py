@@ -22,23 +22,13 @@ from signing.pki import DemoPKI
 from signing.transparency import LogSigner
 from signing.trust import TrustBundle
 from signing.verify import Verifier
+from tests.helpers.copyable import copyable_license
 from tests.helpers.pki_server import PkiServer
 from tests.helpers.softhsm import SoftHsmToken, softhsm_token
-from tests.vault.licenses import (
-    CITIZEN_TYPE,
-    license_pdf,
-    make_catalog,
-    metadata,
-    trust_bundle,
-    verifier,
-)
-from vault.bootstrap import open_vault
+from tests.vault.licenses import trust_bundle
 from vault.cli import build_app
 from vault.errors import ConfigError
 from vault.migrations import upgrade
-from vault.services import catalog
-from vault.services.credentials import set_scopes
-from vault.services.intake import ingest
 from vault.settings import Settings, load_settings
 
 USE = {"purpose": "住房保障资格审核", "case_no": "ZJ-2026-000123"}
@@ -115,32 +105,13 @@ def test_create_app_seals_copies_with_the_hsm_key_and_fetched_crls(
     tmp_path: Path, server: PkiServer, published: DemoPKI, token: SoftHsmToken
 ) -> None:
     settings = _production(tmp_path, server, published, token)
-    upgrade(settings.resolved_database_url)
-    vault = open_vault(settings, verifier=verifier(), upgrade=False)
-    with vault.session() as session:
-        cat = make_catalog(session)
-        license_type = catalog.get_license_type(session=session, code=CITIZEN_TYPE)
-        catalog.grant_standing_permission(
-            session=session, department_id=cat.housing, license_type_id=license_type.id
-        )
-        set_scopes(session=session, department_id=cat.housing, scopes=["licenses:use"])
-        session.commit()
-        license_id = ingest(
-            session=session,
-            blobs=vault.blobs,
-            verifier=verifier(),
-            crypto=vault.crypto,
-            metadata=metadata(1),
-            pdf=license_pdf(1),
-            pushed_by_department_id=cat.market,
-        ).license.public_id
-    vault.close()
+    license_id, housing = copyable_license(settings)
 
     app = create_app(settings)  # production: logs in to the token and fetches the CRLs now
     assert server.fetches == {"/crl/issuing-ca.crl": 1, "/crl/root-ca.crl": 1}
     ctx = app.state.ctx
     bearer = ctx.tokens.issue(
-        client_id="test-housing", department_id=cat.housing, scopes=frozenset({"licenses:use"})
+        client_id="test-housing", department_id=housing, scopes=frozenset({"licenses:use"})
     ).access_token
     headers = {"Authorization": f"Bearer {bearer}"}
     with TestClient(app) as client:

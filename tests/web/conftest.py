@@ -133,14 +133,21 @@ def prepare_demo_data(data_dir: Path, base: str | None = None) -> DemoData:
 
 @contextlib.contextmanager
 def serving(demo: DemoData, port: int | None = None) -> Iterator[Site]:
-    """The real app on ``demo``'s data, served by uvicorn on 127.0.0.1 (default: a free port)."""
+    """The real app on ``demo``'s data, served by uvicorn on 127.0.0.1 (default: a free port),
+    with the demo's witness beside it as ``evault demo`` runs it."""
     import uvicorn
 
     from api.app import create_app
+    from api.witness_cli import demo_witness, start_in_thread
+    from vault.audit_log import load_log_key
 
     port = port or free_port()
     base = f"http://127.0.0.1:{port}"
-    settings = demo.settings(base)
+    wport = free_port()
+    log_vkey = load_log_key(demo.settings(base)).verifier().vkey()
+    service, spec = demo_witness(demo.data_dir, log_vkey, "127.0.0.1", wport)
+    witness = start_in_thread(service, "127.0.0.1", wport)
+    settings = demo.settings(base, witnesses=[spec])
     app = create_app(settings)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
@@ -155,7 +162,7 @@ def serving(demo: DemoData, port: int | None = None) -> Iterator[Site]:
     try:
         yield Site(base, settings.data_dir, demo.document)
     finally:
-        server.should_exit = True
+        server.should_exit = witness.should_exit = True
         thread.join(timeout=10)
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,24 @@ def test_old_keys_are_checked_like_current_ones(tmp_path: Path) -> None:
     assert "EVAULT_OLD_BLIND_INDEX_KEYS entry 1 is a placeholder or demo value" in msg
     assert "entry 1 is" not in msg.split("EVAULT_OLD_BLIND_INDEX_KEYS")[0]
     assert load_settings(data_dir=tmp_path).old_holder_keys == []  # no default key, any mode
+
+
+def test_witnesses_are_url_and_witness_vkey(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from signing.transparency.cosignature import CosignatureSigner
+
+    vkey = CosignatureSigner.generate("w.example/1").verifier().vkey()
+    monkeypatch.setenv("EVAULT_WITNESSES", f'["http://127.0.0.1:8100 {vkey}"]')
+    assert load_settings(mode="demo", data_dir=tmp_path).witnesses == [
+        f"http://127.0.0.1:8100 {vkey}"
+    ]
+    log_vkey = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
+    for bad, reason in (
+        (f"ftp://w.example {vkey}", "not '<http"),
+        (vkey, "not '<http"),
+        (f"https://w.example {log_vkey}", "signature type 0x04"),
+    ):
+        monkeypatch.setenv("EVAULT_WITNESSES", f'["{bad}"]')
+        with pytest.raises(ConfigError, match=r"invalid setting witnesses.*" + re.escape(reason)):
+            load_settings(mode="demo", data_dir=tmp_path)

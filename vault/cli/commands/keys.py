@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from vault.cli.output import fail, print_json, progress_bar
+from vault.cli.signing_keys import register_signing_keys
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from sqlalchemy.orm import Session, sessionmaker
@@ -20,8 +21,9 @@ __all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
-    keys_app = typer.Typer(help="Holder keys: which keys seal holder data, and their rotation.")
+    keys_app = typer.Typer(help="Holder, seal and log keys: which are in use, their rotation.")
     app.add_typer(keys_app, name="keys")
+    register_signing_keys(keys_app)
 
     @keys_app.command("status")
     def status(

@@ -18,7 +18,7 @@ from vault.cli.output import EXIT_USAGE, fail, print_json
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from signing.transparency import ExportedEntry, LogVerifier, SignedCheckpoint
+    from signing.transparency import ExportedEntry, LogKeyring, LogVerifier, SignedCheckpoint
     from vault.settings import Settings
 
 __all__ = ["ENTRIES_FILE", "register"]
@@ -38,21 +38,28 @@ class _Unreadable(Exception):
         self.index, self.where, self.reason = index, where, reason
 
 
-def load_log_verifier(value: str) -> LogVerifier:
-    """The log key of ``--log-key``: a PEM file, a vkey file or a vkey; exit 2 if unusable."""
-    from signing.errors import KeySourceError
+def load_log_verifier(value: str) -> LogVerifier | LogKeyring:
+    """The log key of ``--log-key``: a PEM file, a vkey file or a vkey, or a trust bundle
+    (its log keys: the current one and those retired by rotations); exit 2 if unusable."""
+    from signing.errors import KeySourceError, TrustError
     from signing.transparency import LogVerifier
+    from signing.trust import BUNDLE_FORMAT, TrustBundle
 
     path = Path(value)
     try:
         data = path.read_bytes() if path.is_file() else value.encode("utf-8")
+        if BUNDLE_FORMAT.encode() in data[:4096] and data.lstrip().startswith(b"{"):
+            keyring = TrustBundle.load(data).log_verifier()
+            if keyring is None:
+                fail(f"--log-key {value}: the trust bundle holds no log key", EXIT_USAGE)
+            return keyring
         return LogVerifier.load(data)
-    except (KeySourceError, OSError) as exc:
+    except (KeySourceError, TrustError, OSError) as exc:
         fail(f"--log-key {value}: {exc}", EXIT_USAGE)
 
 
 def _verify_checkpoint(
-    verifier: LogVerifier, text: str, where: str, origin: str | None
+    verifier: LogVerifier | LogKeyring, text: str, where: str, origin: str | None
 ) -> SignedCheckpoint:
     from signing.errors import LogVerificationError
 
@@ -171,7 +178,10 @@ def register(app: typer.Typer) -> None:
             None, "--url", help="an evault server: fetch its checkpoint and entries"
         ),
         log_key: str = typer.Option(
-            ..., "--log-key", help="the log's public key: PEM file, vkey file or vkey"
+            ...,
+            "--log-key",
+            help="the log's public key: PEM file, vkey file or vkey; or a trust bundle (every "
+            "log key it lists)",
         ),
         origin: str | None = typer.Option(None, "--origin", help="require this log origin"),
         token: str | None = typer.Option(

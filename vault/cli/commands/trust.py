@@ -25,6 +25,8 @@ class BundleSources:
     intermediates: tuple[bytes, ...] = ()
     vault_seal: bytes | None = None
     crls: tuple[bytes, ...] = field(default=())
+    previous_vault_seals: tuple[bytes, ...] = ()
+    log_keys: tuple[str, ...] = ()
 
 
 def _read_all(paths: list[Path], what: str) -> tuple[bytes, ...]:
@@ -35,6 +37,19 @@ def _read_all(paths: list[Path], what: str) -> tuple[bytes, ...]:
         except OSError as exc:
             fail(f"{what} {p}: {exc.strerror or exc}", EXIT_USAGE)
     return tuple(out)
+
+
+def _vkey(value: str) -> str:
+    """A log vkey given as such or in a file (a PEM public key is refused: it has no name)."""
+    from signing.errors import KeySourceError, LogFormatError
+    from signing.transparency import LogVerifier
+
+    path = Path(value)
+    try:
+        text = path.read_text(encoding="utf-8").strip() if path.is_file() else value.strip()
+        return LogVerifier.from_vkey(text).vkey()
+    except (OSError, UnicodeDecodeError, KeySourceError, LogFormatError) as exc:
+        fail(f"--log-key {value}: {exc}", EXIT_USAGE)
 
 
 def _configured_bundle() -> Path:
@@ -69,6 +84,12 @@ def register(app: typer.Typer) -> None:
             None, "--vault-seal", help="the vault's seal certificate (PEM/DER)"
         ),
         crl: list[Path] = typer.Option([], "--crl", help="a CRL to ship with the bundle"),
+        previous_vault_seal: list[Path] = typer.Option(
+            [], "--previous-vault-seal", help="an earlier seal certificate of the vault (PEM/DER)"
+        ),
+        log_key: list[str] = typer.Option(
+            [], "--log-key", help="the log's public key (vkey, or a file with it), current first"
+        ),
     ) -> None:
         """Write the trust bundle (JSON, with its SHA-256 fingerprint) and print the
         fingerprint on stderr."""
@@ -80,6 +101,8 @@ def register(app: typer.Typer) -> None:
             intermediates=_read_all(intermediate, "--intermediate"),
             vault_seal=_read_all([vault_seal], "--vault-seal")[0] if vault_seal else None,
             crls=_read_all(crl, "--crl"),
+            previous_vault_seals=_read_all(previous_vault_seal, "--previous-vault-seal"),
+            log_keys=tuple(_vkey(value) for value in log_key),
         )
         try:
             if sources.roots:
@@ -88,8 +111,10 @@ def register(app: typer.Typer) -> None:
                     intermediates=sources.intermediates,
                     vault_seal=sources.vault_seal,
                     crls=sources.crls,
+                    previous_vault_seals=sources.previous_vault_seals,
+                    log_keys=sources.log_keys,
                 )
-            elif sources.intermediates or sources.vault_seal or sources.crls:
+            elif sources != BundleSources():
                 fail("give at least one --root certificate", EXIT_USAGE)
             else:
                 bundle = TrustBundle.load(_configured_bundle())

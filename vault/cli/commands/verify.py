@@ -1,10 +1,13 @@
-"""``evault verify FILE... [--trust BUNDLE] [--json] [--at TIME] [--log-key KEY]``.
+"""``evault verify FILE... [--trust BUNDLE] [--json] [--at TIME] [--log-key KEY]
+[--witness-key VKEY]... [--witnesses N]``.
 
 The offline verifier. Needs no database, no settings and no network: only the files and,
 optionally, a pinned trust bundle and the transparency log's public key. Exit status: 0
 every file TOTAL_PASSED (and, with ``--log-key``, its log proof verified), 1 any
-TOTAL_FAILED or failed log proof, 3 otherwise INDETERMINATE, 2 usage error. Heavy modules
-are imported inside the command.
+TOTAL_FAILED or failed log proof, 3 otherwise INDETERMINATE, 2 usage error. With
+``--witness-key`` (repeatable) the proof's checkpoint must also carry the cosignatures of
+``--witnesses`` N of those witnesses (default: all of them). Heavy modules are imported
+inside the command.
 """
 
 from __future__ import annotations
@@ -55,7 +58,30 @@ def report_json(report: VerificationReport, log: LogProofCheck | None = None) ->
     return data
 
 
-def _check_log(data: bytes, report: VerificationReport, key: Any) -> LogProofCheck:
+def _witness_keys(values: list[str], required: int | None) -> tuple[list[Any], int]:
+    """The ``--witness-key`` verifiers and the number required; exit 2 if unusable."""
+    from signing.errors import KeySourceError, LogFormatError
+    from signing.transparency.cosignature import CosignatureVerifier
+
+    keys = []
+    for value in values:
+        path = Path(value)
+        try:
+            text = path.read_text(encoding="utf-8") if path.is_file() else value
+            keys.append(CosignatureVerifier.from_vkey(text))
+        except (KeySourceError, LogFormatError, OSError, UnicodeDecodeError) as exc:
+            fail(f"--witness-key {value}: {exc}", EXIT_USAGE)
+    need = len(keys) if required is None else required
+    if not 0 < need <= len(keys) and keys:
+        fail(f"--witnesses {need}: give between 1 and {len(keys)} (the witness keys)", EXIT_USAGE)
+    if required is not None and not keys:
+        fail("--witnesses needs --witness-key", EXIT_USAGE)
+    return keys, need
+
+
+def _check_log(
+    data: bytes, report: VerificationReport, key: Any, witnesses: tuple[list[Any], int]
+) -> LogProofCheck:
     """The copy's log proof, accepted only inside a vault seal that covers the whole file."""
     from schemas.report import FileFormat
     from signing.copies.log_proof import LogProofCheck, check_copy_log_proof
@@ -70,7 +96,7 @@ def _check_log(data: bytes, report: VerificationReport, key: Any) -> LogProofChe
         sealed = last.intact and last.covers_whole_file
     if not sealed:
         return LogProofCheck(False, "no intact vault seal covers the whole file and its proof")
-    return check_copy_log_proof(data, key)
+    return check_copy_log_proof(data, key, witnesses=witnesses[0], required=witnesses[1])
 
 
 def _print_text(report: VerificationReport, log: LogProofCheck | None = None) -> None:
@@ -132,8 +158,17 @@ def register(app: typer.Typer) -> None:
         log_key: str | None = typer.Option(
             None,
             "--log-key",
-            help="the transparency log's public key (PEM file, vkey file or vkey): also "
-            "check that a certified copy was logged",
+            help="the transparency log's public key (PEM file, vkey file or vkey, or a trust "
+            "bundle: every log key it lists): also check that a certified copy was logged",
+        ),
+        witness_key: list[str] = typer.Option(
+            [],
+            "--witness-key",
+            help="a witness's key (vkey of type 0x04, or a file holding it): the copy's log "
+            "checkpoint must carry its cosignature; repeatable; needs --log-key",
+        ),
+        witnesses: int | None = typer.Option(
+            None, "--witnesses", help="how many of the --witness-key cosignatures (default: all)"
         ),
     ) -> None:
         """Verify the seals on PDF or OFD files, offline. Exit 0 passed, 1 failed, 3
@@ -158,6 +193,12 @@ def register(app: typer.Typer) -> None:
             from vault.cli.commands.log import load_log_verifier
 
             key = load_log_verifier(log_key)
+        elif witness_key:
+            fail(
+                "--witness-key needs --log-key (the witnesses cosign the log's checkpoint)",
+                EXIT_USAGE,
+            )
+        cosigners = _witness_keys(witness_key, witnesses)
         # In-process: this command is a process of its own that ends when done, and a worker
         # process would add its start-up (~0.4 s) to every run; a runaway file is still
         # interrupted at the time bound.
@@ -171,7 +212,7 @@ def register(app: typer.Typer) -> None:
                 fail(f"cannot read {path}: {exc.strerror or exc}", EXIT_USAGE)
             report = verifier.verify(data, at=moment, file_name=str(path))
             reports.append(report)
-            logs.append(_check_log(data, report, key) if key is not None else None)
+            logs.append(_check_log(data, report, key, cosigners) if key is not None else None)
         if as_json:
             payloads = [report_json(r, g) for r, g in zip(reports, logs, strict=True)]
             print_json(payloads[0] if len(payloads) == 1 else payloads)
