@@ -24,6 +24,7 @@ from signing.ofd.package import OfdFormatError, Package, local_name
 __all__ = ["Additions", "list_parts", "strip_additions"]
 
 _MAX_CHOICE = 4
+_MAX_ADDED = 64
 _PATTERNS = {
     "document": re.compile(
         rb"<(?P<p>[\w.-]+:)?(?P<name>Annotations|Attachments)>(?P<loc>[^<]*)</(?P=p)?(?P=name)>"
@@ -75,7 +76,8 @@ def strip_additions(
     such that ``accept`` (the earlier seal's digest) takes what is left; None when no such
     choice exists. An earlier seal need not cover every part its document names (a later
     seal may have added them before the copy), so the elements removed are a choice: every
-    combination when there are at most four, else the last ``k`` (a copy appends last)."""
+    combination when there are at most four, else the last ``k`` (a copy appends last); more
+than 64 such elements are not considered."""
     folder = path.rsplit("/", 1)[0] if "/" in path else ""
     found: list[tuple[re.Match[bytes], str]] = []
     for match in _PATTERNS[kind].finditer(current):
@@ -85,6 +87,8 @@ def strip_additions(
             return None
         if target not in covered:
             found.append((match, target))
+    if len(found) > _MAX_ADDED:  # each choice costs a digest of the part: stay bounded
+        return None
     if len(found) <= _MAX_CHOICE:
         choices = [
             list(c) for k in range(1, len(found) + 1) for c in itertools.combinations(found, k)
