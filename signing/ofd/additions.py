@@ -72,12 +72,12 @@ def strip_additions(
     accept: Callable[[bytes], bool],
 ) -> Additions | None:
     """``current`` (the bytes of ``path``, a ``kind`` part: ``document``, ``Annotations``
-    or ``Attachments``) without appended elements that name parts outside ``covered``,
-    such that ``accept`` (the earlier seal's digest) takes what is left; None when no such
-    choice exists. An earlier seal need not cover every part its document names (a later
-    seal may have added them before the copy), so the elements removed are a choice: every
-    combination when there are at most four, else the last ``k`` (a copy appends last); more
-than 64 such elements are not considered."""
+        or ``Attachments``) without appended elements that name parts outside ``covered``,
+        such that ``accept`` (the earlier seal's digest) takes what is left; None when no such
+        choice exists. An earlier seal need not cover every part its document names (a later
+        seal may have added them before the copy), so the elements removed are a choice: every
+        combination when there are at most four, else the last ``k`` (a copy appends last); more
+    than 64 such elements are not considered."""
     folder = path.rsplit("/", 1)[0] if "/" in path else ""
     found: list[tuple[re.Match[bytes], str]] = []
     for match in _PATTERNS[kind].finditer(current):
