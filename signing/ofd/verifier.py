@@ -38,6 +38,7 @@ from schemas.report import (
 )
 from signing._verify.identity import signer_fields
 from signing._verify.summary import dedupe, overall_report
+from signing.ofd.additions import list_parts, strip_additions
 from signing.ofd.certpath import PathResult, Sm2TrustStore, load_certificate, public_point
 from signing.ofd.model import (
     OfdDocument,
@@ -46,6 +47,7 @@ from signing.ofd.model import (
     read_documents,
     read_signature_xml,
 )
+from signing.ofd.overlay import annotation_files, overlay_problem, stamps_of
 from signing.ofd.package import DEFAULT_LIMITS, Limits, OfdFormatError, Package
 from signing.ofd.ses import SesFormatError, SignedValue, ValueFormat, parse_seal, parse_signed_value
 from signing.ofd.sm2 import SM2_SM3_OID, sm2_verify, sm3, z_value
@@ -355,12 +357,17 @@ class _Check:
             )
             return
         changed = []
+        lists = self._list_parts() if later else {}
         for ref in self.xml.references:
             if ref.path is None:
                 changed.append(f"{ref.file_ref} (outside the package)")
             elif not self.reference_matches(ref.path):
                 if ref.path == self.doc.signatures_path and self._continued(ref.path, later):
-                    self.level = "SIGNATURES"
+                    self.level = "SIGNATURES" if self.level == "NONE" else self.level
+                    continue
+                kind = "document" if ref.path == self.doc.root else lists.get(ref.path)
+                if kind is not None and self._annotated(ref.path, kind, later):
+                    self.level = "ANNOTATIONS"
                     continue
                 changed.append(ref.path if self.pkg.has(ref.path) else f"{ref.path} (missing)")
         if changed:
@@ -384,6 +391,47 @@ class _Check:
                 return True
         return False
 
+    def _list_parts(self) -> dict[str, str]:
+        try:
+            return list_parts(self.pkg, self.doc.root)
+        except OfdFormatError:
+            return {}
+
+    def _annotated(self, path: str, kind: str, later: list[_Check]) -> bool:
+        """A part a certified copy extends (Document.xml, the Annotations or Attachments
+        list) that later, intact signatures changed only by appending elements naming new
+        parts (:mod:`signing.ofd.additions`), one of them covering it now, and no added
+        annotation covering this seal's text or stamp (:mod:`signing.ofd.overlay`)."""
+        assert self.xml is not None
+        if not later or not all(c.intact for c in later):
+            return False
+        if not any(c.reference_matches(path) for c in later):
+            return False
+        mine = {r.path for r in self.xml.references}
+        wanted = {r.check_value for r in self.xml.references if r.path == path}
+        found = strip_additions(
+            self.pkg, path, kind, self.pkg.read(path), mine, lambda b: self._digest(b) in wanted
+        )
+        if found is None:
+            return False
+        try:
+            added = list(found.annotations)
+            for listed in found.annotation_lists:
+                added += annotation_files(self.pkg, listed)
+            problem = overlay_problem(
+                self.pkg, self.doc.root, added, stamps_of(self.pkg, self.xml.path)
+            )
+        except OfdFormatError as exc:
+            problem = f"the added annotations cannot be read: {exc}"
+        if problem is not None:
+            self.verdict.reasons.append(problem)
+            return False
+        self.verdict.reasons.append(
+            f"a later seal added {' and '.join(found.names)} to {path} (a certified copy's "
+            "加注): they are not part of this seal"
+        )
+        return True
+
     def _coverage(self, later: list[_Check]) -> None:
         assert self.xml is not None
         mine = {r.path for r in self.xml.references}
@@ -400,7 +448,7 @@ class _Check:
             )
         elif uncovered:
             self.coverage = Coverage.ENTIRE_REVISION
-            self.level = "SIGNATURES"
+            self.level = "ANNOTATIONS" if self.level == "ANNOTATIONS" else "SIGNATURES"
             self.verdict.reasons.append(
                 "later signatures cover parts added after this one: " + ", ".join(uncovered[:20])
             )
