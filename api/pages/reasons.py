@@ -234,6 +234,10 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
         ),
         (r"^(?P<p>\S+): a <(?P<e>\w+)> holds child elements$", "{p} 的 <{e}> 含有子元素"),
         (
+            r"^(?P<p>\S+): it holds comments, CDATA or processing instructions$",
+            "{p} 中含有注释、CDATA 或处理指令（按文本查找的阅读器会读到它们）",
+        ),
+        (
             r"^OFD\.xml lists (?P<n>\d+) documents \(DocBody\) but no signature covers OFD\.xml$",
             "OFD.xml 列出 {n} 个文档（DocBody），但没有签章保护 OFD.xml："
             "阅读器可能打开未签章的文档",

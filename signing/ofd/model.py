@@ -131,7 +131,7 @@ def _read_signatures(pkg: Package, path: str, problems: list[str]) -> list[Signa
     root = pkg.xml(path)
     if local_name(root) != "Signatures":
         raise OfdFormatError(f"{path} is not a <Signatures> list")
-    problems += signatures_xml_problems(root, path)
+    problems += signatures_xml_problems(root, pkg.read(path), path)
     entries: list[SignatureEntry] = []
     seen: set[str] = set()
     for el in _children(root, "Signature"):

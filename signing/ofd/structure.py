@@ -9,8 +9,10 @@ several (last-wins binders), only elements in the OFD namespace (ofdrw's strict 
 signature of the file as "modified after signing":
 
 * OFD.xml and each Signatures.xml use one namespace (an OFD one, or none) throughout, and
-  only the elements GB/T 33190 defines there. A ``DocBody`` holds one ``DocRoot`` and at
-  most one ``DocInfo`` and ``Signatures``; no two name the same document or Signatures.xml;
+  only the elements GB/T 33190 defines there; Signatures.xml, and OFD.xml when no signature
+  covers it, hold no comment, CDATA or processing instruction (what a text search reads).
+  A ``DocBody`` holds one ``DocRoot`` and at most one ``DocInfo`` and ``Signatures``; no
+  two name the same document or Signatures.xml;
   ``Versions`` (another version a reader may show) is refused.
 * When no intact signature covers OFD.xml, it may hold one ``DocBody`` only, its
   ``DocInfo`` only the standard's metadata and no ``Cover`` image; the metadata itself
@@ -26,6 +28,7 @@ signature of the file as "modified after signing":
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
@@ -59,6 +62,7 @@ _DOC_INFO = {
 }
 _DOC_INFO_LISTS = {"Keywords": "Keyword", "CustomDatas": "CustomData"}
 _MAX_LISTED = 10
+_HIDDEN = re.compile(rb"<!--|<!\[CDATA\[|<\?(?!xml[\s?])")
 
 
 @dataclass
@@ -100,11 +104,22 @@ def _unknown(parent: Element, allowed: Iterable[str], path: str) -> list[str]:
     ]
 
 
-def signatures_xml_problems(root: Element, path: str) -> list[str]:
+def _hidden_markup(raw: bytes, path: str) -> list[str]:
+    """Comments, CDATA sections and processing instructions: the XML parser drops them,
+    a reader that searches the text (a regex, a string search) does not."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raw = raw.decode("utf-16", "replace").encode("utf-8")
+    if _HIDDEN.search(raw) is None:
+        return []
+    return [f"{path}: it holds comments, CDATA or processing instructions"]
+
+
+def signatures_xml_problems(root: Element, raw: bytes, path: str) -> list[str]:
     """A Signatures.xml must hold only ``MaxSignId`` and empty ``Signature`` entries, all
-    in its own namespace: anything else may hide an entry from this verifier or show one
-    to another reader."""
+    in its own namespace, and no markup a parser drops: anything else may hide an entry
+    from this verifier or show one to another reader."""
     problems = _foreign(root, path) + _unknown(root, ("MaxSignId", "Signature"), path)
+    problems += _hidden_markup(raw, path)
     for el in root:
         if len(el) and local_name(el) in ("MaxSignId", "Signature"):
             problems.append(f"{path}: a <{local_name(el)}> holds child elements")
@@ -112,7 +127,9 @@ def signatures_xml_problems(root: Element, path: str) -> list[str]:
     return problems
 
 
-def ofd_xml_findings(root: Element, *, covered: bool, referenced: bool) -> PackageFindings:
+def ofd_xml_findings(
+    root: Element, raw: bytes, *, covered: bool, referenced: bool
+) -> PackageFindings:
     """The problems of OFD.xml; ``covered``: an intact signature's digest covers it;
     ``referenced``: some signature names it (its metadata is then not reported unsigned:
     a broken digest fails that signature)."""
@@ -129,6 +146,8 @@ def ofd_xml_findings(root: Element, *, covered: bool, referenced: bool) -> Packa
             found.problems.append(f"OFD.xml: two documents name the same {name}")
     for body in bodies:
         found.problems += _doc_body(body, covered)
+    if not covered:
+        found.problems += _hidden_markup(raw, "OFD.xml")
     if not referenced:
         found.notes += _unsigned_metadata(bodies)
     return found

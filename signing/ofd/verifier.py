@@ -136,7 +136,9 @@ def _package_findings(
     referenced = any(
         c.xml is not None and any(r.path == "OFD.xml" for r in c.xml.references) for c in checks
     )
-    found = ofd_xml_findings(pkg.xml("OFD.xml"), covered=covered, referenced=referenced)
+    found = ofd_xml_findings(
+        pkg.xml("OFD.xml"), pkg.read("OFD.xml"), covered=covered, referenced=referenced
+    )
     for doc in docs:
         found.problems += doc.problems
     if checks:

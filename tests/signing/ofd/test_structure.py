@@ -98,6 +98,14 @@ OFD_XML_FORGERIES: dict[str, tuple[Callable[[bytes], bytes], str]] = {
         ),
         "<LicenseNo>",
     ),
+    "docroot-in-a-comment": (
+        _after_docroot(b"<!-- <ofd:DocRoot>Doc_1/Document.xml</ofd:DocRoot> -->"),
+        "comments, CDATA or processing instructions",
+    ),
+    "docroot-in-cdata": (
+        _after_docroot(b"<![CDATA[<ofd:DocRoot>Doc_1/Document.xml</ofd:DocRoot>]]>"),
+        "comments, CDATA or processing instructions",
+    ),
     "two-bodies-one-docroot": (
         _after_docbody(b"<ofd:DocBody>" + DOCROOT + b"</ofd:DocBody>"),
         "same DocRoot",
@@ -167,8 +175,14 @@ def test_two_trusted_seals_pass() -> None:
             b'<x:MaxSignId xmlns:x="urn:x">9</x:MaxSignId><ofd:MaxSignId>',
             "namespace",
         ),
+        (
+            rb"</ofd:Signatures>",
+            b'<!-- <ofd:Signature ID="9" BaseLoc="/Doc_0/Signs/Sign_0/Signature.xml"/> -->'
+            b"</ofd:Signatures>",
+            "comments",
+        ),
     ],
-    ids=["unknown-element", "entry-with-children", "foreign-namespace"],
+    ids=["unknown-element", "entry-with-children", "foreign-namespace", "entry-in-a-comment"],
 )
 def test_signatures_xml_oddities_are_flagged(pattern: bytes, repl: bytes, words: str) -> None:
     _flagged(_signatures_edit(_with_police_seal(), pattern, repl), words)
