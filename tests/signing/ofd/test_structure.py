@@ -98,6 +98,16 @@ OFD_XML_FORGERIES: dict[str, tuple[Callable[[bytes], bytes], str]] = {
         ),
         "<LicenseNo>",
     ),
+    "docroot-in-the-other-ofd-namespace": (
+        _after_docroot(
+            b'<o:DocRoot xmlns:o="http://www.ofdspec.org">Doc_1/Document.xml</o:DocRoot>'
+        ),
+        "namespace",
+    ),
+    "root-in-a-look-alike-namespace": (
+        lambda xml: xml.replace(b"http://www.ofdspec.org/2016", b"http://www.ofdspec.org/2016/"),
+        "foreign namespace",
+    ),
     "docroot-in-a-comment": (
         _after_docroot(b"<!-- <ofd:DocRoot>Doc_1/Document.xml</ofd:DocRoot> -->"),
         "comments, CDATA or processing instructions",
