@@ -51,6 +51,7 @@ from signing.ofd.overlay import annotation_files, overlay_problem, stamps_of
 from signing.ofd.package import DEFAULT_LIMITS, Limits, OfdFormatError, Package
 from signing.ofd.ses import SesFormatError, SignedValue, ValueFormat, parse_seal, parse_signed_value
 from signing.ofd.sm2 import SM2_SM3_OID, sm2_verify, sm3, z_value
+from signing.ofd.structure import PackageFindings, ofd_xml_findings, stray_parts
 
 if TYPE_CHECKING:  # pragma: no cover
     from signing.trust import TrustBundle
@@ -107,22 +108,58 @@ class OfdVerifier:
     def _verify_documents(
         self, pkg: Package, docs: list[OfdDocument], at: dt.datetime
     ) -> tuple[list[SignatureReport], list[str]]:
-        reports: list[SignatureReport] = []
         notes: list[str] = []
+        per_doc = [[_Check(pkg, doc, entry) for entry in doc.entries] for doc in docs]
         for doc in docs:
             if doc.missing:
                 notes.append(
                     f"{doc.root} names parts that are not in the package: "
                     + ", ".join(sorted(set(doc.missing))[:10])
                 )
-            checks = [_Check(pkg, doc, entry) for entry in doc.entries]
-            for check in checks:
-                check.run_integrity()
-            for i, check in enumerate(checks):
-                check.run_changes(checks[i + 1 :])
+        checks = [check for doc_checks in per_doc for check in doc_checks]
+        for check in checks:
+            check.run_integrity()
+        for doc_checks in per_doc:
+            for i, check in enumerate(doc_checks):
+                check.run_changes(doc_checks[i + 1 :])
                 check.run_trust(self.store, self.trust is not None, at)
-                reports.append(check.report())
-        return reports, notes
+        found = _package_findings(pkg, docs, checks)
+        for check in checks:
+            check.flag_package(found.problems)
+        return [check.report() for check in checks], notes + found.problems + found.notes
+
+
+def _package_findings(
+    pkg: Package, docs: list[OfdDocument], checks: list[_Check]
+) -> PackageFindings:
+    """What no digest protects: OFD.xml, the Signatures.xml lists, unsigned documents and
+    parts that are neither signed, shown nor signature structure (:mod:`.structure`)."""
+    covered = any(c.intact and c.reference_matches("OFD.xml") for c in checks)
+    referenced = any(
+        c.xml is not None and any(r.path == "OFD.xml" for r in c.xml.references) for c in checks
+    )
+    found = ofd_xml_findings(
+        pkg.xml("OFD.xml"), pkg.read("OFD.xml"), covered=covered, referenced=referenced
+    )
+    for doc in docs:
+        found.problems += doc.problems
+    if checks:
+        found.problems += [
+            f"the document {doc.root} has no signature beside a signed one (an unsigned document)"
+            for doc in docs
+            if not doc.entries
+        ]
+    accounted = {"OFD.xml"}
+    for doc in docs:
+        accounted |= doc.shown_parts | {e.path for e in doc.entries}
+        accounted |= {doc.signatures_path} if doc.signatures_path else set()
+    for check in checks:
+        if check.xml is not None:
+            accounted |= {r.path for r in check.xml.references if r.path}
+            accounted |= {p for p in (check.xml.signed_value, check.xml.seal) if p}
+    if checks:
+        found.problems += stray_parts(pkg.paths, accounted)
+    return found
 
 
 def _failed(base: dict[str, Any], why: str) -> VerificationReport:
@@ -454,6 +491,15 @@ class _Check:
             )
         else:
             self.coverage = Coverage.ENTIRE_FILE
+
+    def flag_package(self, problems: list[str]) -> None:
+        """Fail this signature for what the package holds beyond what it signed."""
+        if not problems:
+            return
+        self.modified, self.level = True, "OTHER"
+        self.coverage = Coverage.PARTIAL
+        for problem in problems:
+            self.verdict.fail(Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE, problem)
 
     # -- 4 and 5: seal rules and trust ---------------------------------------------
 
