@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import threading
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -24,7 +23,7 @@ from api.context import ApiContext
 from signing.transparency import LogSigner, SignedNote
 from vault import audit_log
 from vault.models import LogCheckpoint
-from vault.witnessing import WitnessClient, witness_clients, witness_latest_and_commit
+from vault.witnessing import WitnessClient, witness_latest_and_commit
 
 __all__ = [
     "checkpoint_interval",
@@ -41,31 +40,17 @@ _log = logging.getLogger("evault.checkpoints")
 
 def log_key(ctx: ApiContext) -> LogSigner:
     """The log's signing key, loaded once per application."""
-    key = ctx.extras.get("log_key")
-    if key is None:
-        key = ctx.extras["log_key"] = audit_log.load_log_key(ctx.settings)
-    assert isinstance(key, LogSigner)
-    return key
+    return ctx.log_key.get()
 
 
 def log_cache(ctx: ApiContext) -> audit_log.LogTreeCache:
     """The Merkle tree cache shared by this application's proof and checkpoint calls."""
-    cache = ctx.extras.get("log_cache")
-    if cache is None:
-        cache = ctx.extras["log_cache"] = audit_log.LogTreeCache()
-    assert isinstance(cache, audit_log.LogTreeCache)
-    return cache
+    return ctx.log_cache
 
 
 def witnesses(ctx: ApiContext) -> tuple[WitnessClient, ...]:
     """The witnesses of the settings, as clients kept per application (they remember sizes)."""
-    clients = ctx.extras.get("witnesses")
-    if clients is None:
-        clients = ctx.extras["witnesses"] = witness_clients(
-            ctx.settings.witnesses, ctx.settings.witness_timeout_seconds
-        )
-    assert isinstance(clients, tuple)
-    return clients
+    return ctx.witnesses.get()
 
 
 def cosigned_latest(ctx: ApiContext, session: Session) -> LogCheckpoint | None:
@@ -74,9 +59,8 @@ def cosigned_latest(ctx: ApiContext, session: Session) -> LogCheckpoint | None:
     The application's requests take turns (one lock per application), so concurrent copies
     share a witness round trip rather than each waiting for one of their own.
     """
-    lock: threading.Lock = ctx.extras.setdefault("witness_lock", threading.Lock())
     return witness_latest_and_commit(
-        session=session, clients=witnesses(ctx), cache=log_cache(ctx), lock=lock
+        session=session, clients=witnesses(ctx), cache=log_cache(ctx), lock=ctx.witness_lock
     )
 
 

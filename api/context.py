@@ -20,11 +20,16 @@ from api.auth.keys import token_signing_key
 from api.auth.tokens import DepartmentTokens
 from api.limits import RateLimiter
 from api.observability import Metrics
+from signing.credentials.keys import CredentialKey
+from signing.transparency import LogSigner
+from vault import audit_log
 from vault.blobs import BlobStore
+from vault.credential_key import load_credential_key
 from vault.crypto import HolderCrypto
 from vault.services.copies import CopyRenderer
 from vault.services.intake import PdfVerifier
 from vault.settings import Settings
+from vault.witnessing import WitnessClient, witness_clients
 
 __all__ = ["ApiContext", "Lazy", "build_context"]
 
@@ -36,15 +41,17 @@ class Lazy(Generic[T]):
 
     def __init__(self, factory: Callable[[], T]) -> None:
         self._factory = factory
+        self._built = False
         self._value: T | None = None
         self._lock = threading.Lock()
 
     def get(self) -> T:
-        if self._value is None:
+        if not self._built:
             with self._lock:
-                if self._value is None:
+                if not self._built:
                     self._value = self._factory()
-        return self._value
+                    self._built = True
+        return self._value  # type: ignore[return-value]  # T itself may include None
 
 
 @dataclass
@@ -62,8 +69,19 @@ class ApiContext:
     metrics: Metrics
     verifier: Lazy[PdfVerifier]
     renderer: Lazy[CopyRenderer]
+    log_key: Lazy[LogSigner]
+    """The transparency log's signing key (a file or an HSM), loaded on first use."""
+    witnesses: Lazy[tuple[WitnessClient, ...]]
+    """Clients of the configured witnesses, kept per application (they remember sizes)."""
+    credential_key: Lazy[CredentialKey | None]
+    """The key that signs holders' SD-JWT credentials; None: issuance not configured."""
+    log_cache: audit_log.LogTreeCache = field(default_factory=audit_log.LogTreeCache)
+    """The Merkle tree cache shared by this application's proof and checkpoint calls."""
+    witness_lock: threading.Lock = field(default_factory=threading.Lock)
+    """Requests offering a checkpoint to the witnesses take turns (they share the answer)."""
+    oidc_endpoints: tuple[str, str] | None = None
+    """The holders' identity provider's (authorization, token) endpoints, once discovered."""
     owns_vault: bool = True
-    extras: dict[str, Any] = field(default_factory=dict)
     closers: list[Callable[[], None]] = field(default_factory=list)
     """Run by :meth:`close` (e.g. the vault sealer's HSM session, once built)."""
 
@@ -121,6 +139,11 @@ def build_context(settings: Settings, vault: Any | None = None) -> ApiContext:
         metrics=Metrics(),
         verifier=Lazy(verifier),
         renderer=Lazy(renderer),
+        log_key=Lazy(lambda: audit_log.load_log_key(settings)),
+        witnesses=Lazy(
+            lambda: witness_clients(settings.witnesses, settings.witness_timeout_seconds)
+        ),
+        credential_key=Lazy(lambda: load_credential_key(settings)),
         owns_vault=owns,
         closers=closers,
     )

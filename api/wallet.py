@@ -9,13 +9,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from api.context import ApiContext, Lazy
+from api.context import ApiContext
 from api.errors import ApiError
 from api.wallet_models import CredentialOfferOut
 from signing.credentials.keys import CredentialKey
 from signing.credentials.sdjwt import SD_JWT_VC_TYP, verify_presentation
 from signing.credentials.verdict import CredentialVerdict, judge
-from vault.credential_key import load_credential_key
 from vault.db.base import utcnow
 from vault.errors import NotFound
 from vault.services.status_lists import status_list_token, vct_uri
@@ -68,13 +67,9 @@ class _NotConfigured(ApiError):
 
 def credential_key(ctx: ApiContext) -> CredentialKey:
     """The vault's credential key (loaded once per app), or a 404 problem when unset."""
-    lazy = ctx.extras.setdefault(
-        "credential_key", Lazy(lambda: load_credential_key(ctx.settings) or False)
-    )
-    key = lazy.get()
-    if key is False:
+    key = ctx.credential_key.get()
+    if key is None:
         raise _NotConfigured()
-    assert isinstance(key, CredentialKey)
     return key
 
 

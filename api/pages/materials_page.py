@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import CtxDep, SessionDep, limit_by_ip
+from api.downloads import file_download
 from api.pages.portal import LoginDep, _error, _holder, _known_holder
 from api.pages.web import check_csrf, redirect, render
 from vault.db.base import utcnow
@@ -69,15 +70,7 @@ def download(
         )
     except VaultError as exc:
         return _error(request, ctx, session, who, exc)
-    return Response(
-        fetched.pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{fetched.material.public_id}.pdf"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return file_download(fetched.pdf, "application/pdf", f"{fetched.material.public_id}.pdf")
 
 
 @router.post("/{material_id}/withdraw", response_model=None)

@@ -99,9 +99,8 @@ async def _discover(settings: Settings) -> dict[str, Any]:
 
 async def _endpoints(ctx: ApiContext) -> Endpoints:
     settings = ctx.settings
-    cached = ctx.extras.get("oidc_endpoints")
-    if isinstance(cached, Endpoints):
-        return cached
+    if ctx.oidc_endpoints is not None:
+        return Endpoints(*ctx.oidc_endpoints)
     authorization, token = settings.oidc_authorization_url, settings.oidc_token_url
     if not authorization or not token:
         doc = await _discover(settings)
@@ -110,7 +109,7 @@ async def _endpoints(ctx: ApiContext) -> Endpoints:
         if not authorization or not token:
             raise LoginFailed("the provider's discovery document names no endpoints")
     endpoints = Endpoints(_check_url(authorization), _check_url(token))
-    ctx.extras["oidc_endpoints"] = endpoints
+    ctx.oidc_endpoints = (endpoints.authorization, endpoints.token)
     return endpoints
 
 

@@ -19,11 +19,10 @@ from sqlalchemy.orm import Session
 
 from api.context import ApiContext
 from api.deps import CtxDep, LicenseIdPath, SessionDep, limit_by_ip
+from api.downloads import copy_download, file_download
 from api.logsink import copy_proof_maker
 from api.pages.web import PageSession, check_csrf, redirect, render, require_login
 from api.views import grant_out, license_out
-from schemas.report import FileFormat
-from signing.formats import EXTENSIONS, MEDIA_TYPES, detect_format
 from vault.db.base import utcnow
 from vault.errors import (
     BlobIntegrityError,
@@ -124,15 +123,7 @@ def download_original(
         )
     except VaultError as exc:
         return _error(request, ctx, session, who, exc)
-    return Response(
-        original.data,
-        media_type=original.media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{original.file_name}"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return file_download(original.data, original.media_type, original.file_name)
 
 
 # Certified copies -------------------------------------------------------------------------
@@ -223,16 +214,7 @@ def download_copy(
         )
     except VaultError as exc:
         return _error(request, ctx, session, who, exc)
-    kind = detect_format(data) or FileFormat.PDF  # a copy has its original's format
-    return Response(
-        data,
-        media_type=MEDIA_TYPES[kind],
-        headers={
-            "Content-Disposition": f'attachment; filename="copy-{copy_id}.{EXTENSIONS[kind]}"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return copy_download(copy_id, data)
 
 
 # Consent and share codes --------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.holders import HolderPrincipal
 from api.deps import CtxDep, HolderDep, LicenseIdPath, SessionDep
+from api.downloads import file_download
 from api.errors import problems
 from api.idempotency import IdempotencyKey, answer_once, copy_made, holder_caller
 from api.logsink import copy_proof_maker
@@ -108,11 +109,7 @@ def my_license_file(
     original = download_original(
         session=session, blobs=ctx.blobs, holder=holder, public_id=license_id
     )
-    return Response(
-        original.data,
-        media_type=original.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{original.file_name}"'},
-    )
+    return file_download(original.data, original.media_type, original.file_name)
 
 
 @router.post(

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from api.deps import CtxDep, HolderDep, SessionDep, UserDep, WindowDep, limit_by_ip
+from api.downloads import file_download
 from api.errors import problems
 from api.material_models import (
     DepositIn,
@@ -92,11 +93,7 @@ def material_out(session: Session, material: Material, *, now: dt.datetime) -> M
 
 
 def _pdf(data: bytes, material: Material) -> Response:
-    return Response(
-        data,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{material.public_id}.pdf"'},
-    )
+    return file_download(data, "application/pdf", f"{material.public_id}.pdf")
 
 
 @router.get(

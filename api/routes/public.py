@@ -18,12 +18,12 @@ from starlette.concurrency import run_in_threadpool
 
 from api.context import ApiContext
 from api.deps import CtxDep, SessionDep, limit_by_ip
+from api.downloads import copy_download, file_download
 from api.errors import ApiError, Unauthorized, problems
 from api.models import CopyStatusOut
 from api.pages.web import load_page_session
 from api.views import copy_status_out
-from schemas.report import FileFormat, VerificationReport
-from signing.formats import EXTENSIONS, MEDIA_TYPES, detect_format
+from schemas.report import VerificationReport
 from vault.errors import ConfigError, NotFound
 from vault.services.copies import copy_pdf, copy_status
 from vault.services.holders import find_holder
@@ -76,11 +76,7 @@ def _trust_bundle_path(ctx: ApiContext) -> FilePath:
 )
 def trust_bundle(ctx: CtxDep) -> Response:
     data = _trust_bundle_path(ctx).read_bytes()
-    return Response(
-        data,
-        media_type="application/json",
-        headers={"Content-Disposition": 'attachment; filename="evault-trust-bundle.json"'},
-    )
+    return file_download(data, "application/json", "evault-trust-bundle.json", private=False)
 
 
 @router.get(
@@ -171,12 +167,4 @@ async def copy_file(
             return data
 
     data = await run_in_threadpool(fetch)
-    kind = detect_format(data) or FileFormat.PDF  # a copy has its original's format
-    return Response(
-        data,
-        media_type=MEDIA_TYPES[kind],
-        headers={
-            "Content-Disposition": f'attachment; filename="copy-{copy_id}.{EXTENSIONS[kind]}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return copy_download(copy_id, data)

@@ -97,3 +97,17 @@ def test_the_cycle_finder_finds_a_cycle(tmp_path: Path) -> None:
         assert _cycles(("cyclic",)) == [["cyclic.a", "cyclic.b"]]
     finally:
         sys.path.remove(str(tmp_path))
+
+
+def test_files_are_answered_through_one_helper() -> None:
+    """Every download (originals, copies, materials, the trust bundle) goes through
+    api/downloads.py, so none lacks ``nosniff`` or ``no-store`` (four copies of the headers
+    were written by hand before, two without ``nosniff``)."""
+    writers = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "api").rglob("*.py")
+        if "Content-Disposition" in path.read_text(encoding="utf-8")
+        and path.name != "downloads.py"
+        and "attachment; filename" in path.read_text(encoding="utf-8")
+    ]
+    assert writers == []
