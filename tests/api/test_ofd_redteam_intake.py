@@ -43,11 +43,6 @@ def test_a_second_docbody_is_refused_over_http(api: Api) -> None:
     assert r.status_code == 422, r.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="forgery passes today: an ofd.xml entry beside OFD.xml (one file once unpacked "
-    "on a case-insensitive file system) is stored as the license",
-)
 def test_a_case_alias_of_ofd_xml_is_refused_over_http(api: Api) -> None:
     r = _push(api, red.ALIAS_FORGERIES["ofd-xml-lower-case"](), 43)
     assert r.status_code == 422, r.text
@@ -63,12 +58,6 @@ def test_a_seal_made_by_its_signer_is_refused_over_http(api: Api) -> None:
     assert r.status_code == 422, r.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no verdict today: an exception the OFD verifier does not catch becomes a 422 "
-    "'The PDF cannot be verified' carrying the internal exception text, not a TOTAL_FAILED "
-    "report",
-)
 @pytest.mark.parametrize("name", sorted(red.HOSTILE))
 def test_a_hostile_ofd_gets_a_report_over_http(api: Api, name: str) -> None:
     data = red.HOSTILE[name][0]()
