@@ -13,6 +13,7 @@ pattern starts with a repeat that a search would retry at every byte of a long r
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -108,7 +109,7 @@ def earlier_signatures_xml(current: bytes, later_ids: list[str]) -> list[bytes]:
     if len(spans) != len(wanted):
         return []
     ordered = sorted(spans.values())
-    if any(a[1] > b[0] for a, b in zip(ordered, ordered[1:], strict=False)):
+    if any(a[1] > b[0] for a, b in itertools.pairwise(ordered)):
         return []  # one entry inside another: no appended form
     first_cut = ordered[0][0] if ordered else None
     text = _cut(current, ordered)
@@ -135,6 +136,5 @@ def _older_ids(current: bytes) -> list[bytes]:
         return []  # no file signs 10**18 times; int() of thousands of digits is refused
     top = int(digits) if digits else 0
     return [
-        prefix + str(n).zfill(width).encode()
-        for n in range(max(top - _MAX_ID_GUESSES, 0), top + 1)
+        prefix + str(n).zfill(width).encode() for n in range(max(top - _MAX_ID_GUESSES, 0), top + 1)
     ]

@@ -117,9 +117,7 @@ class _UnpackedNames:
         key = unpacked_key(path)
         other = self.files.get(key)
         if other is not None:
-            raise OfdFormatError(
-                f"the parts {other} and {path} become the same file when unpacked"
-            )
+            raise OfdFormatError(f"the parts {other} and {path} become the same file when unpacked")
         if key in self.folders:
             raise OfdFormatError(f"the part {path} is also a folder when unpacked")
         self.files[key] = path
@@ -142,7 +140,7 @@ class Package:
         try:
             check_layout(data, limits.max_entries)
         except ZipLayoutError as exc:
-            raise OfdFormatError(f"not a well-formed ZIP container: {exc}") from None
+            raise OfdFormatError(f"not a readable ZIP container: {exc}") from None
         try:
             self._zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self._zip.infolist()

@@ -37,8 +37,8 @@ from schemas.report import (
 )
 from signing._verify.identity import signer_fields
 from signing._verify.summary import dedupe, overall_report
-from signing.ofd.continuation import earlier_signatures_xml
 from signing.ofd.certpath import PathResult, Sm2TrustStore, load_certificate, public_point
+from signing.ofd.continuation import earlier_signatures_xml
 from signing.ofd.model import (
     OfdDocument,
     Reference,

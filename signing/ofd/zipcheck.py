@@ -13,8 +13,8 @@ so the container must be exactly well-formed (APPNOTE 6.3.x, section 4.3.6):
 * the central directory right after the last entry, its records contiguous, and one
   end-of-central-directory record right after it, with no comment, ending the file;
 * no ZIP64 archive (a ZIP64 extra field giving a small entry's sizes in its local header
-  is read, as Java writes one), no multi-disk archive, no encryption, compression stored or deflated, and a
-  "version needed to extract" of at most 4.5.
+  is read, as Java writes one), no multi-disk archive, no encryption, compression stored
+  or deflated, and a "version needed to extract" of at most 4.5.
 
 Every departure raises :class:`OfdFormatError`. The check reads each header once, so its
 work is linear in the number of entries.
@@ -87,14 +87,13 @@ def _end_record(data: bytes) -> tuple[int, int]:
     """The central directory's offset and record count, from the end record ending ``data``."""
     at = len(data) - _END_FMT.size
     if at < 0 or data[at : at + 4] != _END:
-        if data.rfind(_END) >= 0:
-            raise ZipLayoutError(
-                "the ZIP end record is not at the end of the file (a comment or appended data)"
-            )
-        raise ZipLayoutError("the file has no ZIP end record")
-    _, disk, cd_disk, here, total, cd_size, cd_offset, comment = _END_FMT.unpack_from(data, at)
-    if comment:
-        raise ZipLayoutError("the ZIP end record has a comment, which OFD files do not use")
+        found = data.rfind(_END)
+        if found < 0 or found + _END_FMT.size > len(data):
+            raise ZipLayoutError("the file has no ZIP end record")
+        if found + _END_FMT.size + _END_FMT.unpack_from(data, found)[-1] == len(data):
+            raise ZipLayoutError("the ZIP end record has a comment, which OFD files do not use")
+        raise ZipLayoutError("the ZIP end record is not at the end of the file (appended data)")
+    _, disk, cd_disk, here, total, cd_size, cd_offset, _ = _END_FMT.unpack_from(data, at)
     if 0xFFFF in (here, total) or 0xFFFFFFFF in (cd_size, cd_offset):
         raise ZipLayoutError("ZIP64 containers are not supported (an OFD license is small)")
     if at >= 20 and data[at - 20 : at - 16] == _ZIP64_LOCATOR:
