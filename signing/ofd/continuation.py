@@ -99,31 +99,29 @@ def _max_sign_ids(text: bytes) -> list[tuple[int, int, int, int]]:
     return found
 
 
-def earlier_signatures_xml(current: bytes, later_ids: list[str]) -> list[bytes]:
+def earlier_signatures_xml(current: bytes, later_ids: list[str]) -> Iterator[bytes]:
     """The bytes Signatures.xml may have had before the later signatures were appended:
     their entries removed, and then also any MaxSignId after the first removed entry, or
     the first MaxSignId's value set back (bounded guesses, each checked by its digest).
-    Each guess costs one linear pass over ``current``."""
+    Made one at a time (the caller stops at a match or at its budget); each costs one
+    linear pass over ``current``."""
     wanted = {sig_id.encode() for sig_id in later_ids}
     spans = _entry_spans(current, wanted)
     if len(spans) != len(wanted):
-        return []
+        return
     ordered = sorted(spans.values())
     if any(a[1] > b[0] for a, b in itertools.pairwise(ordered)):
-        return []  # one entry inside another: no appended form
+        return  # one entry inside another: no appended form
     first_cut = ordered[0][0] if ordered else None
     text = _cut(current, ordered)
-    candidates = [text]
+    yield text
     ids = _max_sign_ids(text)
     if first_cut is not None:
-        after = [(start, end) for start, _, _, end in ids if start >= first_cut]
-        candidates.append(_cut(text, after))
+        yield _cut(text, [(start, end) for start, _, _, end in ids if start >= first_cut])
     if ids:
         _, v_start, v_end, _ = ids[0]
-        candidates.extend(
-            text[:v_start] + value + text[v_end:] for value in _older_ids(text[v_start:v_end])
-        )
-    return candidates
+        for value in _older_ids(text[v_start:v_end]):
+            yield text[:v_start] + value + text[v_end:]
 
 
 def _older_ids(current: bytes) -> list[bytes]:

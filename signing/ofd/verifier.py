@@ -64,6 +64,9 @@ _SM3_Z_METHOD = "1.2.156.10197.1.401.2"
 #: A Signatures.xml larger than this is not searched for its earlier forms (each one is
 #: hashed, for each earlier signature); 200 entries take some 40 KB.
 _MAX_CONTINUED_BYTES = 1024 * 1024
+#: The bytes all those guesses may hash in one file (SM3: some 6 ms per MiB): enough for
+#: hundreds of genuine continuations, where the first or second guess matches.
+_CONTINUED_BUDGET = 128 * 1024 * 1024
 
 
 def verify_ofd(
@@ -113,13 +116,14 @@ class OfdVerifier:
     ) -> tuple[list[SignatureReport], list[str]]:
         reports: list[SignatureReport] = []
         notes: list[str] = []
+        budget = _Budget(_CONTINUED_BUDGET)
         for doc in docs:
             if doc.missing:
                 notes.append(
                     f"{doc.root} names parts that are not in the package: "
                     + ", ".join(sorted(set(doc.missing))[:10])
                 )
-            checks = [_Check(pkg, doc, entry) for entry in doc.entries]
+            checks = [_Check(pkg, doc, entry, budget) for entry in doc.entries]
             for check in checks:
                 check.run_integrity()
             for i, check in enumerate(checks):
@@ -155,11 +159,25 @@ class _Verdict:
             self.reasons.append(why)
 
 
+@dataclass
+class _Budget:
+    """The bytes the continue-signing guesses may still hash in one file."""
+
+    left: int
+
+    def spend(self, size: int) -> bool:
+        self.left -= size
+        return self.left >= 0
+
+
 class _Check:
     """Everything found about one signature; its steps are the methods, run in order."""
 
-    def __init__(self, pkg: Package, doc: OfdDocument, entry: SignatureEntry) -> None:
+    def __init__(
+        self, pkg: Package, doc: OfdDocument, entry: SignatureEntry, budget: _Budget | None = None
+    ) -> None:
         self.pkg, self.doc, self.entry = pkg, doc, entry
+        self.budget = budget or _Budget(_CONTINUED_BUDGET)
         self.verdict = _Verdict()
         self.xml: SignatureXml | None = None
         self.value: SignedValue | None = None
@@ -397,6 +415,11 @@ class _Check:
         if len(current) > _MAX_CONTINUED_BYTES:
             return False
         for candidate in earlier_signatures_xml(current, [c.entry.id for c in later]):
+            if not self.budget.spend(len(candidate)):
+                self.verdict.reasons.append(
+                    f"{path}: too many earlier forms to try; read as changed"
+                )
+                return False
             if self._digest(candidate) in wanted:
                 return True
         return False

@@ -16,7 +16,7 @@ import pytest
 from signing.ofd.continuation import earlier_signatures_xml, tags
 from signing.ofd.model import Reference, read_documents
 from signing.ofd.package import Package
-from signing.ofd.verifier import _Check
+from signing.ofd.verifier import _Budget, _Check
 
 MIB = 1024 * 1024
 HEAD = b'<?xml version="1.0"?>\n<ofd:Signatures xmlns:ofd="http://www.ofdspec.org/2016">\n'
@@ -37,28 +37,28 @@ def _signatures(max_id: bytes, *entries: bytes) -> bytes:
 
 def test_the_appended_entry_is_removed_and_max_sign_id_set_back() -> None:
     before, after = _signatures(b"1", FIRST), _signatures(b"2", FIRST, SECOND)
-    assert before in earlier_signatures_xml(after, ["2"])
+    assert before in list(earlier_signatures_xml(after, ["2"]))
 
 
 def test_an_entry_with_content_and_a_max_sign_id_after_it() -> None:
     entry = b'  <ofd:Signature ID="2" BaseLoc="b"><ofd:X/></ofd:Signature>\n'
     before = HEAD + FIRST + b"</ofd:Signatures>\n"
     after = HEAD + FIRST + entry + b"  <ofd:MaxSignId>2</ofd:MaxSignId>\n</ofd:Signatures>\n"
-    assert before in earlier_signatures_xml(after, ["2"])
+    assert before in list(earlier_signatures_xml(after, ["2"]))
 
 
 def test_entries_the_later_signatures_do_not_have_give_nothing() -> None:
-    assert earlier_signatures_xml(_signatures(b"1", FIRST), ["2"]) == []
+    assert list(earlier_signatures_xml(_signatures(b"1", FIRST), ["2"])) == []
 
 
 def test_nested_entries_give_nothing() -> None:
     nested = b'<ofd:Signature ID="2"><ofd:Signature ID="3"/></ofd:Signature>'
-    assert earlier_signatures_xml(HEAD + nested + b"</ofd:Signatures>", ["2", "3"]) == []
+    assert list(earlier_signatures_xml(HEAD + nested + b"</ofd:Signatures>", ["2", "3"])) == []
 
 
 def test_a_huge_max_sign_id_is_not_guessed_below() -> None:
     after = _signatures(b"9" * 5000, FIRST, SECOND)  # int() refuses 4300+ digits
-    assert len(earlier_signatures_xml(after, ["2"])) == 2
+    assert len(list(earlier_signatures_xml(after, ["2"]))) == 2
 
 
 HOSTILE = {
@@ -82,7 +82,7 @@ def test_hostile_signatures_xml_is_scanned_once(name: str) -> None:
     text = HOSTILE[name]()
     found = list(tags(text))
     assert all(a.end() <= b.start() for a, b in itertools.pairwise(found))
-    earlier_signatures_xml(text, ["2"])
+    assert len(list(earlier_signatures_xml(text, ["2"]))) <= 2 + 65
 
 
 def _check_with_references(sealed: bytes, count: int) -> tuple[_Check, list[Any]]:
@@ -110,3 +110,23 @@ def test_references_are_looked_up_through_one_index(sealed: bytes) -> None:
     check.run_changes([])
     assert len(iterations) <= 3
     assert check.modified  # the 9,900 invented parts are missing
+
+
+@pytest.mark.corpus
+def test_the_guesses_stop_at_the_files_budget() -> None:
+    """converter-h.ofd: its first seal protects Signatures.xml, which the second extended.
+    Within the budget that reads as continue-signing; with the budget spent, as changed."""
+    from tests.conftest import require
+    from tests.signing.ofd.test_corpus import OFD_CORPUS
+
+    path = OFD_CORPUS / "files" / "converter-h.ofd"
+    require(path.is_file(), f"the OFD corpus at {OFD_CORPUS}")
+    with Package(path.read_bytes()) as pkg:
+        (doc,) = read_documents(pkg)
+        for left, level in ((128 * MIB, "SIGNATURES"), (100, "OTHER")):
+            checks = [_Check(pkg, doc, entry, _Budget(left)) for entry in doc.entries]
+            for check in checks:
+                check.run_integrity()
+            checks[0].run_changes(checks[1:])
+            assert checks[0].level == level
+    assert "too many earlier forms" in " ".join(checks[0].verdict.reasons)
