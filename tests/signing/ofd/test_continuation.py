@@ -16,7 +16,13 @@ import pytest
 from signing.ofd.continuation import earlier_signatures_xml, tags
 from signing.ofd.model import Reference, read_documents
 from signing.ofd.package import Package
+from signing.ofd.pki import Sm2DemoPKI
+from signing.ofd.sealer import OfdSealer
+from signing.ofd.sm2 import sm3
 from signing.ofd.verifier import _Budget, _Check
+from signing.trust import TrustBundle
+from tests.helpers.ofd import ofd_parts
+from tests.signing.ofd.conftest import POLICE
 
 MIB = 1024 * 1024
 HEAD = b'<?xml version="1.0"?>\n<ofd:Signatures xmlns:ofd="http://www.ofdspec.org/2016">\n'
@@ -130,3 +136,25 @@ def test_the_guesses_stop_at_the_files_budget() -> None:
             checks[0].run_changes(checks[1:])
             assert checks[0].level == level
     assert "too many earlier forms" in " ".join(checks[0].verdict.reasons)
+
+
+def test_each_part_is_hashed_once_for_all_signatures(
+    sealed: bytes, sm2_pki: Sm2DemoPKI, sm2_bundle: TrustBundle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two seals over the same parts: the page is hashed once (a file may carry 200
+    signatures over 256 MiB of parts)."""
+    import signing.ofd.verifier as verifier
+
+    page = ofd_parts(sealed)["Doc_0/Pages/Page_0/Content.xml"]
+    twice = OfdSealer(sm2_pki.signers[POLICE], sm2_pki.seal_for(POLICE)).seal_ofd(sealed)
+    hashed: list[bytes] = []
+
+    def counted(data: bytes) -> bytes:
+        hashed.append(data)
+        return sm3(data)
+
+    monkeypatch.setattr(verifier, "sm3", counted)
+    report = verifier.verify_ofd(twice, trust=sm2_bundle)
+    assert len(report.signatures) == 2
+    assert all(not s.modified_after_signing for s in report.signatures), report.reasons
+    assert hashed.count(page) == 1
