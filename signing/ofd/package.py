@@ -24,7 +24,7 @@ from typing import Any
 from xml.etree.ElementTree import Element
 
 from signing.errors import SigningError
-from signing.ofd.zipcheck import ZipLayoutError, check_layout
+from signing.ofd.zipcheck import ZipLayoutError, check_layout, check_streams
 
 __all__ = ["Limits", "OfdFormatError", "Package", "local_name"]
 
@@ -138,7 +138,7 @@ class Package:
         self.limits = limits
         self.notes: list[str] = []
         try:
-            check_layout(data, limits.max_entries)
+            streams = check_layout(data, limits.max_entries)
         except ZipLayoutError as exc:
             raise OfdFormatError(f"not a readable ZIP container: {exc}") from None
         try:
@@ -153,6 +153,10 @@ class Package:
         self._infos: dict[str, zipfile.ZipInfo] = {}
         self._cache: dict[str, bytes] = {}
         self._check_entries(infos)
+        try:
+            check_streams(data, streams)
+        except ZipLayoutError as exc:
+            raise OfdFormatError(f"not a readable ZIP container: {exc}") from None
 
     def _check_entries(self, infos: list[zipfile.ZipInfo]) -> None:
         total = 0

@@ -9,7 +9,9 @@ so the container must be exactly well-formed (APPNOTE 6.3.x, section 4.3.6):
 * the local entries contiguous, in the order of their offsets, each one matching its
   central directory record (name, flags but for the UTF-8 flag on an ASCII name, method,
   CRC-32, sizes) and followed, when flag
-  bit 3 is set, by exactly one data descriptor with the same values;
+  bit 3 is set (deflated entries only), by exactly one data descriptor with the same
+  values; each deflate stream ending exactly at its compressed size and inflating to the
+  declared size and CRC-32 (:func:`check_streams`, run once the sizes passed the limits);
 * the central directory right after the last entry, its records contiguous, and one
   end-of-central-directory record right after it, with no comment, ending the file;
 * no ZIP64 archive (a ZIP64 extra field giving a small entry's sizes in its local header
@@ -23,11 +25,12 @@ work is linear in the number of entries.
 from __future__ import annotations
 
 import struct
+import zlib
 from dataclasses import dataclass
 
 from signing.errors import SigningError
 
-__all__ = ["ZipLayoutError", "check_layout"]
+__all__ = ["Stream", "ZipLayoutError", "check_layout", "check_streams"]
 
 _LOCAL = b"PK\x03\x04"
 _CENTRAL = b"PK\x01\x02"
@@ -41,6 +44,7 @@ _END_FMT = struct.Struct("<4sHHHHIIH")  # 22 bytes
 _MAX_VERSION = 45
 _METHODS = {0: "stored", 8: "deflated"}
 _KNOWN_FLAGS = 0x0002 | 0x0004 | 0x0008 | 0x0800  # deflate options, descriptor, UTF-8
+_CHUNK = 1024 * 1024
 
 
 class ZipLayoutError(SigningError):
@@ -60,8 +64,18 @@ class _Record:
     offset: int
 
 
-def check_layout(data: bytes, max_entries: int) -> None:
-    """Raise :class:`ZipLayoutError` unless ``data`` is one exactly well-formed ZIP."""
+@dataclass(frozen=True)
+class Stream:
+    """Where one entry's compressed data lies, and what it must inflate to."""
+
+    name: bytes
+    start: int
+    record: _Record
+
+
+def check_layout(data: bytes, max_entries: int) -> list[Stream]:
+    """Raise :class:`ZipLayoutError` unless ``data`` is one exactly well-formed ZIP; return
+    its entries' data, for :func:`check_streams` once their sizes are known acceptable."""
     if not data.startswith(_LOCAL):
         raise ZipLayoutError("the file does not start with a ZIP local header")
     cd_offset, count = _end_record(data)
@@ -69,18 +83,55 @@ def check_layout(data: bytes, max_entries: int) -> None:
         raise ZipLayoutError(f"more than {max_entries} entries in the container")
     records = _central_records(data, cd_offset, count)
     pos = 0
+    streams = []
     for record in sorted(records, key=lambda r: r.offset):
         if record.offset != pos:
             raise ZipLayoutError(
                 f"bytes {pos}..{record.offset} before the entry {_show(record.name)} "
                 "belong to no entry of the central directory"
             )
-        pos = _local_entry(data, record)
+        start, pos = _local_entry(data, record)
+        streams.append(Stream(record.name, start, record))
     if pos != cd_offset:
         raise ZipLayoutError(
             f"bytes {pos}..{cd_offset} between the last entry and the central directory "
             "belong to no entry"
         )
+    return streams
+
+
+def check_streams(data: bytes, streams: list[Stream]) -> None:
+    """Each deflated entry's stream ends exactly at its compressed size (bytes after the
+    end of a stream are where a streaming reader looks for the next header) and inflates to
+    its declared size and CRC-32. Linear; memory bounded by the chunk size."""
+    for stream in streams:
+        if stream.record.method == 8:
+            _inflate(data, stream)
+
+
+def _inflate(data: bytes, stream: Stream) -> None:
+    record, shown = stream.record, _show(stream.name)
+    inflater = zlib.decompressobj(-15)
+    pending = memoryview(data)[stream.start : stream.start + record.csize]
+    size, crc = 0, 0
+    try:
+        while not inflater.eof:
+            out = inflater.decompress(pending, _CHUNK)
+            size, crc = size + len(out), zlib.crc32(out, crc)
+            if size > record.usize:
+                raise ZipLayoutError(f"the entry {shown} inflates beyond its declared size")
+            if not out and not inflater.unconsumed_tail:
+                break
+            pending = memoryview(inflater.unconsumed_tail)
+    except zlib.error as exc:
+        raise ZipLayoutError(f"the entry {shown} is not a valid deflate stream: {exc}") from None
+    if not inflater.eof or inflater.unused_data or inflater.unconsumed_tail:
+        raise ZipLayoutError(
+            f"the deflate stream of {shown} does not end at its compressed size "
+            "(bytes inside the entry that belong to no part)"
+        )
+    if size != record.usize or crc != record.crc:
+        raise ZipLayoutError(f"the entry {shown} does not inflate to its declared size and CRC")
 
 
 def _end_record(data: bytes) -> tuple[int, int]:
@@ -149,8 +200,9 @@ def _check_record(
         raise ZipLayoutError(f"the entry {shown} is a ZIP64 or multi-disk entry")
 
 
-def _local_entry(data: bytes, record: _Record) -> int:
-    """Check the local entry of ``record``; return the offset just after it."""
+def _local_entry(data: bytes, record: _Record) -> tuple[int, int]:
+    """Check the local entry of ``record``; return where its data starts and the offset
+    just after it."""
     pos = record.offset
     if data[pos : pos + 4] != _LOCAL or pos + _LOCAL_FMT.size > len(data):
         raise ZipLayoutError(f"the entry {_show(record.name)} has no local header")
@@ -174,12 +226,18 @@ def _local_entry(data: bytes, record: _Record) -> int:
         raise ZipLayoutError(
             f"the local header of {shown} gives other sizes or CRC than its directory record"
         )
-    end = start + name_len + extra_len + record.csize
+    begin = start + name_len + extra_len
+    end = begin + record.csize
     if end > len(data):
         raise ZipLayoutError(f"the entry {shown} is cut short")
     if flags & 0x8:
+        if method == 0:
+            raise ZipLayoutError(
+                f"the stored entry {shown} has a data descriptor: a streaming reader cannot "
+                "tell where it ends"
+            )
         end = _descriptor_end(data, end, record, zip64)
-    return end
+    return begin, end
 
 
 def _same_flags(flags: int, record: _Record) -> bool:

@@ -10,12 +10,14 @@ import io
 import struct
 import warnings
 import zipfile
+import zlib
+from typing import Any
 
 import pytest
 
 from schemas.report import Indication, SubIndication
 from signing.ofd import verify_ofd
-from signing.ofd.package import OfdFormatError, unpacked_key
+from signing.ofd.package import OfdFormatError, Package, unpacked_key
 from signing.ofd.writer import write_package
 from signing.ofd.zipcheck import ZipLayoutError, check_layout
 from tests.helpers.ofd import ofd_parts
@@ -264,8 +266,87 @@ def test_every_exception_of_the_verification_is_a_verdict(
 
 
 def test_zipfile_errors_become_format_errors(sealed: bytes) -> None:
-    from signing.ofd.package import Package
-
     with warnings.catch_warnings(), pytest.raises(OfdFormatError):
         warnings.simplefilter("ignore")
         Package(b"PK\x03\x04" + b"\0" * 100)
+
+
+# -- inside the entries: what each deflate stream holds --------------------------------------
+
+
+def _zip_of(entries: list[tuple[str, int, bytes, int, int, int]]) -> bytes:
+    """A ZIP from (name, method, compressed data, CRC-32, size, flags), headers consistent."""
+    local, central = io.BytesIO(), io.BytesIO()
+    for name, method, raw, crc, size, flags in entries:
+        offset, encoded = local.tell(), name.encode()
+        sizes = (crc, len(raw), size)
+        local.write(
+            struct.pack(
+                "<4s5H3I2H", b"PK\x03\x04", 20, flags, method, 0, 0, *sizes, len(encoded), 0
+            )
+        )
+        local.write(encoded + raw)
+        if flags & 0x8:
+            local.write(struct.pack("<4s3I", b"PK\x07\x08", *sizes))
+        names = (len(encoded), 0, 0, 0, 0, 0, offset)
+        central.write(
+            struct.pack("<4s6H3I5H2I", b"PK\x01\x02", 20, 20, flags, method, 0, 0, *sizes, *names)
+        )
+        central.write(encoded)
+    cd = central.getvalue()
+    count = len(entries)
+    end = struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, count, count, len(cd), local.tell(), 0)
+    return local.getvalue() + cd + end
+
+
+def _deflated(data: bytes) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush()
+
+
+def _entry(name: str, data: bytes, raw: bytes | None = None, flags: int = 0) -> tuple[Any, ...]:
+    raw = _deflated(data) if raw is None else raw
+    return (name, 8, raw, zlib.crc32(data), len(data), flags)
+
+
+def test_a_consistent_zip_of_our_own_is_read() -> None:
+    data = _zip_of([_entry("OFD.xml", b"<a/>"), _entry("Doc_0/x.xml", b"<b/>", flags=0x8)])
+    with Package(data) as pkg:
+        assert pkg.read("Doc_0/x.xml") == b"<b/>"
+
+
+@pytest.mark.parametrize("flags", [0, 0x8])
+def test_bytes_after_a_deflate_stream_are_refused(flags: int) -> None:
+    """A ghost local entry inside the compressed size of a part nothing reads."""
+    ghost = b"PK\x03\x04" + b"\0" * 26 + b"ghost"
+    raw = _deflated(b"<b/>") + ghost
+    data = _zip_of([_entry("OFD.xml", b"<a/>"), _entry("Doc_0/x.bin", b"<b/>", raw, flags)])
+    _failed_because(data, "does not end at its compressed size")
+
+
+def test_a_truncated_deflate_stream_is_refused() -> None:
+    raw = _deflated(b"<b/>" * 1000)[:-3]
+    data = _zip_of([_entry("OFD.xml", b"<a/>"), _entry("Doc_0/x.bin", b"<b/>" * 1000, raw)])
+    _failed_because(data, "does not end at its compressed size")
+
+
+def test_a_deflate_stream_of_other_content_is_refused() -> None:
+    name, method, _, crc, size, flags = _entry("Doc_0/x.bin", b"<b/>")
+    other = (name, method, _deflated(b"<c/>"), crc, size, flags)
+    _failed_because(_zip_of([_entry("OFD.xml", b"<a/>"), other]), "declared size and CRC")
+
+
+def test_a_deflate_stream_longer_than_declared_is_refused() -> None:
+    name, method, _, crc, size, flags = _entry("Doc_0/x.bin", b"<b/>")
+    longer = (name, method, _deflated(b"<b/>" * 100), crc, size, flags)
+    _failed_because(_zip_of([_entry("OFD.xml", b"<a/>"), longer]), "beyond its declared size")
+
+
+def test_garbage_for_a_deflate_stream_is_refused() -> None:
+    data = _zip_of([_entry("OFD.xml", b"<a/>"), _entry("Doc_0/x.bin", b"<b/>", b"\xff" * 8)])
+    _failed_because(data, "not a valid deflate stream")
+
+
+def test_a_stored_entry_with_a_data_descriptor_is_refused() -> None:
+    stored = ("Doc_0/x.bin", 0, b"<b/>", zlib.crc32(b"<b/>"), 4, 0x8)
+    _failed_because(_zip_of([_entry("OFD.xml", b"<a/>"), stored]), "stored entry")
