@@ -3,10 +3,12 @@
 Every limit is checked on the ZIP's central directory before a byte is inflated: the
 number of entries, each part's declared size, their sum and each part's compression
 ratio; a part is then inflated with a hard cap, so a lying size header cannot exhaust
-memory. Entry names must stay inside the package (no absolute paths, ``..``, drive letters
-or backslashes) and be unique; names written in GBK by Chinese tools (the ZIP "UTF-8" flag
-unset) are decoded as such. XML is parsed with ``defusedxml`` and no DTD at all, so
-entity expansion and external entities are refused.
+memory. The container's bytes must be exactly one well-formed ZIP (:mod:`.zipcheck`).
+Entry names must stay inside the package (no absolute paths, ``..``, drive letters or
+backslashes) and stay distinct files when unpacked anywhere (:func:`unpacked_key`); names
+written in GBK by Chinese tools (the ZIP "UTF-8" flag unset) are decoded as such. XML
+is parsed with ``defusedxml`` and no DTD at all, so entity expansion and external entities
+are refused.
 
 Everything wrong with the container raises :class:`OfdFormatError`, which the verifier
 turns into a FORMAT_FAILURE verdict.
@@ -26,7 +28,7 @@ from xml.etree.ElementTree import Element
 from signing.errors import SigningError
 from signing.ofd.zipcheck import ZipLayoutError, check_layout, check_streams
 
-__all__ = ["Limits", "OfdFormatError", "Package", "local_name"]
+__all__ = ["Limits", "OfdFormatError", "Package", "local_name", "unpacked_key"]
 
 
 class OfdFormatError(SigningError):

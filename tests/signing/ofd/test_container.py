@@ -350,3 +350,12 @@ def test_garbage_for_a_deflate_stream_is_refused() -> None:
 def test_a_stored_entry_with_a_data_descriptor_is_refused() -> None:
     stored = ("Doc_0/x.bin", 0, b"<b/>", zlib.crc32(b"<b/>"), 4, 0x8)
     _failed_because(_zip_of([_entry("OFD.xml", b"<a/>"), stored]), "stored entry")
+
+
+def test_a_folder_entry_over_a_part_is_refused(sealed: bytes) -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, value in ofd_parts(sealed).items():
+            zf.writestr(name, value)
+        zf.writestr(zipfile.ZipInfo(PAGE.lower() + "/"), b"")
+    _failed_because(out.getvalue(), "also a folder")
