@@ -8,10 +8,11 @@ so the container must be exactly well-formed (APPNOTE 6.3.x, section 4.3.6):
 * the first local header at byte 0, no prepended data;
 * the local entries contiguous, in the order of their offsets, each one matching its
   central directory record (name, flags but for the UTF-8 flag on an ASCII name, method,
-  CRC-32, sizes) and followed, when flag
-  bit 3 is set (deflated entries only), by exactly one data descriptor with the same
-  values; each deflate stream ending exactly at its compressed size and inflating to the
-  declared size and CRC-32 (:func:`check_streams`, run once the sizes passed the limits);
+  CRC-32, sizes) and followed, when flag bit 3 is set, by exactly one data descriptor with
+  the same values (a stored entry with one must not hold a ZIP signature a streaming
+  reader would take for its end);
+* each deflate stream ending exactly at its compressed size and inflating to the declared
+  size and CRC-32 (:func:`check_streams`, run once the sizes passed the limits);
 * the central directory right after the last entry, its records contiguous, and one
   end-of-central-directory record right after it, with no comment, ending the file;
 * no ZIP64 archive (a ZIP64 extra field giving a small entry's sizes in its local header
@@ -45,6 +46,8 @@ _MAX_VERSION = 45
 _METHODS = {0: "stored", 8: "deflated"}
 _KNOWN_FLAGS = 0x0002 | 0x0004 | 0x0008 | 0x0800  # deflate options, descriptor, UTF-8
 _CHUNK = 1024 * 1024
+#: What a streaming reader searches for to find the end of a stored entry of unknown size.
+_SIGNATURES = (_DESCRIPTOR, _LOCAL, _CENTRAL, _END)
 
 
 class ZipLayoutError(SigningError):
@@ -231,10 +234,10 @@ def _local_entry(data: bytes, record: _Record) -> tuple[int, int]:
     if end > len(data):
         raise ZipLayoutError(f"the entry {shown} is cut short")
     if flags & 0x8:
-        if method == 0:
+        if method == 0 and any(sig in data[begin:end] for sig in _SIGNATURES):
             raise ZipLayoutError(
-                f"the stored entry {shown} has a data descriptor: a streaming reader cannot "
-                "tell where it ends"
+                f"the stored entry {shown} has a data descriptor and holds ZIP signatures: "
+                "a streaming reader, which must search for its end, ends it elsewhere"
             )
         end = _descriptor_end(data, end, record, zip64)
     return begin, end

@@ -347,9 +347,24 @@ def test_garbage_for_a_deflate_stream_is_refused() -> None:
     _failed_because(data, "not a valid deflate stream")
 
 
-def test_a_stored_entry_with_a_data_descriptor_is_refused() -> None:
-    stored = ("Doc_0/x.bin", 0, b"<b/>", zlib.crc32(b"<b/>"), 4, 0x8)
-    _failed_because(_zip_of([_entry("OFD.xml", b"<a/>"), stored]), "stored entry")
+def _stored(data: bytes) -> tuple[Any, ...]:
+    return ("Doc_0/x.bin", 0, data, zlib.crc32(data), len(data), 0x8)
+
+
+def test_a_stored_entry_with_a_data_descriptor_is_read() -> None:
+    """As Python's zipfile writes one to an unseekable stream."""
+    with Package(_zip_of([_entry("OFD.xml", b"<a/>"), _stored(b"<b/>")])) as pkg:
+        assert pkg.read("Doc_0/x.bin") == b"<b/>"
+
+
+@pytest.mark.parametrize("signature", [b"PK\x07\x08", b"PK\x03\x04", b"PK\x01\x02"])
+def test_a_stored_entry_with_a_descriptor_and_a_zip_signature_is_refused(
+    signature: bytes,
+) -> None:
+    """A streaming reader searches a stored entry of unknown size for its end: a fake
+    descriptor and a ghost entry inside it would be read as such."""
+    entries = [_entry("OFD.xml", b"<a/>"), _stored(b"<b/>" + signature + b"ghost")]
+    _failed_because(_zip_of(entries), "holds ZIP signatures")
 
 
 def test_a_folder_entry_over_a_part_is_refused(sealed: bytes) -> None:
