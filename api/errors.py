@@ -252,7 +252,7 @@ def classify(exc: BaseException) -> tuple[int, str, str, str, dict[str, Any]]:
     if isinstance(exc, SealingError):
         return 422, "cannot-seal", "The PDF cannot be sealed", detail, {}
     if isinstance(exc, VerificationError):
-        return 422, "cannot-verify", "The PDF cannot be verified", detail, {}
+        return 422, "cannot-verify", "The file cannot be verified", detail, {}
     if isinstance(exc, KeySourceError | TrustError):
         return 500, "configuration", "Server misconfigured", "internal error", {}
     if isinstance(exc, SigningError):

@@ -198,7 +198,11 @@ class Verifier:
                 data, at, file_name, f"verification did not finish: {exc} (a hostile file?)"
             )
         except TaskFailed as exc:
-            raise VerificationError(f"verification failed: {exc}") from None
+            # The exception's text may quote the file: only its kind goes to the log.
+            _log.error("a verification failed unexpectedly: %s", str(exc).split(":", 1)[0][:80])
+            raise VerificationError(
+                "the verifier stopped on an unexpected error; the file was not verified"
+            ) from None
         except OSError as exc:
             raise VerificationError(f"cannot start a verification worker: {exc}") from None
 

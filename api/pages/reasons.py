@@ -170,6 +170,11 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
         # OFD (signing.ofd.verifier, signing.ofd.certpath)
         (r"^the OFD file cannot be read: (?P<x>.+)$", "无法读取 OFD 文件（{x}）"),
         (r"^the OFD file is nested too deeply to read$", "OFD 文件嵌套过深，无法读取"),
+        (r"^the OFD file cannot be verified \((?P<x>\w+)\)$", "OFD 文件无法验证（{x}）"),
+        (
+            r"^(?P<p>\S+): too many earlier forms to try; read as changed$",
+            "{p} 可能的早先版本过多，无法逐一核对，按已修改处理",
+        ),
         (
             r"^(?P<r>\S+) names parts that are not in the package: (?P<x>.+)$",
             "{r} 引用了文件包中不存在的部件：{x}",

@@ -3,10 +3,12 @@
 Every limit is checked on the ZIP's central directory before a byte is inflated: the
 number of entries, each part's declared size, their sum and each part's compression
 ratio; a part is then inflated with a hard cap, so a lying size header cannot exhaust
-memory. Entry names must stay inside the package (no absolute paths, ``..``, drive letters
-or backslashes) and be unique; names written in GBK by Chinese tools (the ZIP "UTF-8" flag
-unset) are decoded as such. XML is parsed with ``defusedxml`` and no DTD at all, so
-entity expansion and external entities are refused.
+memory. The container's bytes must be exactly one well-formed ZIP (:mod:`.zipcheck`).
+Entry names must stay inside the package (no absolute paths, ``..``, drive letters or
+backslashes) and stay distinct files when unpacked anywhere (:func:`unpacked_key`); names
+written in GBK by Chinese tools (the ZIP "UTF-8" flag unset) are decoded as such. XML
+is parsed with ``defusedxml`` and no DTD at all, so entity expansion and external entities
+are refused.
 
 Everything wrong with the container raises :class:`OfdFormatError`, which the verifier
 turns into a FORMAT_FAILURE verdict.
@@ -16,14 +18,17 @@ from __future__ import annotations
 
 import io
 import posixpath
+import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import Element
 
 from signing.errors import SigningError
+from signing.ofd.zipcheck import ZipLayoutError, check_layout, check_streams
 
-__all__ = ["Limits", "OfdFormatError", "Package", "entry_path", "local_name"]
+__all__ = ["Limits", "OfdFormatError", "Package", "entry_path", "local_name", "unpacked_key"]
 
 
 class OfdFormatError(SigningError):
@@ -79,6 +84,60 @@ def _clean_path(name: str) -> str:
     return posixpath.normpath(name)
 
 
+_WINDOWS_FORBIDDEN = re.compile(r'[<>:"|?*\x00-\x1f]')
+_DEVICE = re.compile(r"(?i)(con|prn|aux|nul|com[0-9]|lpt[0-9]|conin\$|conout\$)(\..*)?")
+_SHORT_NAME = re.compile(r"~[0-9]")
+
+
+def unpacked_key(path: str) -> str:
+    """The file ``path`` becomes when unpacked anywhere: case folded, Unicode NFKC
+    normalised (which also folds NFC forms and compatibility characters), trailing dots and
+    spaces dropped from each segment (Windows drops them). Two parts with one key are one
+    file on some file system; raise :class:`OfdFormatError` for a segment no file system
+    keeps as written (characters Windows forbids, device names, 8.3 short-name forms)."""
+    segments = []
+    for segment in path.split("/"):
+        folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", segment).casefold())
+        stripped = folded.rstrip(". ")
+        if not stripped or _WINDOWS_FORBIDDEN.search(folded):
+            raise OfdFormatError(f"the entry name {path!r} is not a portable file name")
+        if _DEVICE.fullmatch(stripped) or _SHORT_NAME.search(folded):
+            raise OfdFormatError(f"the entry name {path!r} names a device or a short file name")
+        segments.append(stripped)
+    return "/".join(segments)
+
+
+class _UnpackedNames:
+    """The files and folders an unpacker would create, by :func:`unpacked_key`: refuses two
+    entries that become one file, and a file that is also a folder."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, str] = {}
+        self.folders: set[str] = set()
+
+    def add_folder(self, name: str) -> None:
+        path = _clean_path(name.rstrip("/"))
+        if path != ".":
+            self._add_folders(unpacked_key(path), path)
+
+    def add_file(self, path: str) -> None:
+        key = unpacked_key(path)
+        other = self.files.get(key)
+        if other is not None:
+            raise OfdFormatError(f"the parts {other} and {path} become the same file when unpacked")
+        if key in self.folders:
+            raise OfdFormatError(f"the part {path} is also a folder when unpacked")
+        self.files[key] = path
+        self._add_folders(key.rsplit("/", 1)[0] if "/" in key else "", path)
+
+    def _add_folders(self, key: str, path: str) -> None:
+        while key and key not in self.folders:
+            if key in self.files:
+                raise OfdFormatError(f"the part {self.files[key]} is also a folder of {path}")
+            self.folders.add(key)
+            key = key.rsplit("/", 1)[0] if "/" in key else ""
+
+
 class Package:
     """The parts of one OFD, by package path (``Doc_0/Document.xml``), read on demand."""
 
@@ -86,27 +145,40 @@ class Package:
         self.limits = limits
         self.notes: list[str] = []
         try:
+            streams = check_layout(data, limits.max_entries)
+        except ZipLayoutError as exc:
+            raise OfdFormatError(f"not a readable ZIP container: {exc}") from None
+        try:
             self._zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self._zip.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
-            raise OfdFormatError(f"not a readable ZIP container: {exc}") from None
+        except Exception as exc:  # BadZipFile, NotImplementedError, struct.error ...
+            raise OfdFormatError(
+                f"not a readable ZIP container ({type(exc).__name__}: {str(exc)[:160]})"
+            ) from None
         if len(infos) > limits.max_entries:
             raise OfdFormatError(f"more than {limits.max_entries} entries in the container")
         self._infos: dict[str, zipfile.ZipInfo] = {}
         self._cache: dict[str, bytes] = {}
         self._check_entries(infos)
+        try:
+            check_streams(data, streams)
+        except ZipLayoutError as exc:
+            raise OfdFormatError(f"not a readable ZIP container: {exc}") from None
 
     def _check_entries(self, infos: list[zipfile.ZipInfo]) -> None:
         total = 0
         gbk = False
+        files = _UnpackedNames()
         for info in infos:
             name = _entry_name(info)
             gbk = gbk or (not info.flag_bits & 0x800 and name != info.filename)
             if name.endswith("/"):
+                files.add_folder(name)
                 continue
             path = _clean_path(name)
             if path in self._infos:
                 raise OfdFormatError(f"the part {path} appears twice in the container")
+            files.add_file(path)
             if info.flag_bits & 0x1:
                 raise OfdFormatError(f"the part {path} is encrypted")
             if info.file_size > self.limits.max_part_bytes:

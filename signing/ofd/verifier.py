@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,8 +39,10 @@ from signing._verify.identity import signer_fields
 from signing._verify.summary import dedupe, overall_report
 from signing.ofd.additions import list_parts, strip_additions
 from signing.ofd.certpath import PathResult, Sm2TrustStore, load_certificate, public_point
+from signing.ofd.continuation import earlier_signatures_xml
 from signing.ofd.model import (
     OfdDocument,
+    Reference,
     SignatureEntry,
     SignatureXml,
     read_documents,
@@ -63,6 +64,12 @@ OFD_MAGIC = b"PK\x03\x04"
 _SM2_ALGORITHMS = {SM2_SM3_OID, "1.2.156.10197.1.301.1", "1.2.156.10197.1.301"}
 _SM3_METHODS = {"sm3", "1.2.156.10197.1.401"}
 _SM3_Z_METHOD = "1.2.156.10197.1.401.2"
+#: A Signatures.xml larger than this is not searched for its earlier forms (each one is
+#: hashed, for each earlier signature); 200 entries take some 40 KB.
+_MAX_CONTINUED_BYTES = 1024 * 1024
+#: The bytes all those guesses may hash in one file (SM3: some 6 ms per MiB): enough for
+#: hundreds of genuine continuations, where the first or second guess matches.
+_CONTINUED_BUDGET = 128 * 1024 * 1024
 
 
 def verify_ofd(
@@ -103,13 +110,16 @@ class OfdVerifier:
             return _failed(base, f"the OFD file cannot be read: {exc}")
         except RecursionError:
             return _failed(base, "the OFD file is nested too deeply to read")
+        except Exception as exc:  # last resort: a bug or a hostile file must not crash callers
+            return _failed(base, f"the OFD file cannot be verified ({type(exc).__name__})")
         return overall_report(base, reports, notes)
 
     def _verify_documents(
         self, pkg: Package, docs: list[OfdDocument], at: dt.datetime
     ) -> tuple[list[SignatureReport], list[str]]:
         notes: list[str] = []
-        per_doc = [[_Check(pkg, doc, entry) for entry in doc.entries] for doc in docs]
+        budget = _Budget(_CONTINUED_BUDGET)
+        per_doc = [[_Check(pkg, doc, entry, budget) for entry in doc.entries] for doc in docs]
         for doc in docs:
             if doc.missing:
                 notes.append(
@@ -188,11 +198,28 @@ class _Verdict:
             self.reasons.append(why)
 
 
+@dataclass
+class _Budget:
+    """Work shared by the signatures of one file: the bytes the continue-signing guesses
+    may still hash, and each part's digest by plain method (200 signatures over the same
+    256 MiB of parts hash them once, not 200 times)."""
+
+    left: int
+    digests: dict[tuple[str, str], bytes] = field(default_factory=dict)
+
+    def spend(self, size: int) -> bool:
+        self.left -= size
+        return self.left >= 0
+
+
 class _Check:
     """Everything found about one signature; its steps are the methods, run in order."""
 
-    def __init__(self, pkg: Package, doc: OfdDocument, entry: SignatureEntry) -> None:
+    def __init__(
+        self, pkg: Package, doc: OfdDocument, entry: SignatureEntry, budget: _Budget | None = None
+    ) -> None:
         self.pkg, self.doc, self.entry = pkg, doc, entry
+        self.budget = budget or _Budget(_CONTINUED_BUDGET)
         self.verdict = _Verdict()
         self.xml: SignatureXml | None = None
         self.value: SignedValue | None = None
@@ -206,6 +233,7 @@ class _Check:
         self.signing_time: dt.datetime | None = None
         self.digest_ok: dict[str, bool] = {}
         self.path: PathResult | None = None
+        self._by_path: dict[str | None, list[Reference]] | None = None
 
     # -- 1 and 2: parts and integrity ------------------------------------------------
 
@@ -366,19 +394,43 @@ class _Check:
             return hashlib.sha256(data).digest()
         return None
 
+    def _part_digest(self, path: str) -> bytes | None:
+        """The digest of a part, shared with the other signatures for plain methods (the
+        SM3-with-Z method depends on this signer's key)."""
+        assert self.xml is not None
+        method = self.xml.check_method.lower()
+        plain = "sm3" if method in _SM3_METHODS else method
+        if plain == _SM3_Z_METHOD:
+            return self._digest(self.pkg.read(path))
+        key = (plain, path)
+        if key not in self.budget.digests:
+            digest = self._digest(self.pkg.read(path))
+            if digest is None:
+                return None
+            self.budget.digests[key] = digest
+        return self.budget.digests[key]
+
     def reference_matches(self, path: str) -> bool:
         """Whether this signature references ``path`` and its digest matches (memoised)."""
         if path not in self.digest_ok:
             self.digest_ok[path] = self._reference_ok(path)
         return self.digest_ok[path]
 
+    def references_to(self, path: str | None) -> list[Reference]:
+        """This signature's References of ``path``, from an index built once (a file may
+        hold thousands of References, each looked up by every earlier signature)."""
+        if self._by_path is None:
+            self._by_path = {}
+            for ref in self.xml.references if self.xml is not None else []:
+                self._by_path.setdefault(ref.path, []).append(ref)
+        return self._by_path.get(path, [])
+
     def _reference_ok(self, path: str) -> bool:
-        assert self.xml is not None
-        refs = [r for r in self.xml.references if r.path == path]
+        refs = self.references_to(path)
         if not refs or not self.pkg.has(path):
             return False
         try:
-            digest = self._digest(self.pkg.read(path))
+            digest = self._part_digest(path)
         except (OfdFormatError, ValueError):
             return False
         return digest is not None and all(r.check_value == digest for r in refs)
@@ -421,9 +473,16 @@ class _Check:
         assert self.xml is not None
         if not later or not all(c.intact for c in later):
             return False
-        wanted = {r.check_value for r in self.xml.references if r.path == path}
+        wanted = {r.check_value for r in self.references_to(path)}
         current = self.pkg.read(path)
-        for candidate in _earlier_signatures_xml(current, [c.entry.id for c in later]):
+        if len(current) > _MAX_CONTINUED_BYTES:
+            return False
+        for candidate in earlier_signatures_xml(current, [c.entry.id for c in later]):
+            if not self.budget.spend(len(candidate)):
+                self.verdict.reasons.append(
+                    f"{path}: too many earlier forms to try; read as changed"
+                )
+                return False
             if self._digest(candidate) in wanted:
                 return True
         return False
@@ -445,7 +504,7 @@ class _Check:
         if not any(c.reference_matches(path) for c in later):
             return False
         mine = {r.path for r in self.xml.references}
-        wanted = {r.check_value for r in self.xml.references if r.path == path}
+        wanted = {r.check_value for r in self.references_to(path)}
         found = strip_additions(
             self.pkg, path, kind, self.pkg.read(path), mine, lambda b: self._digest(b) in wanted
         )
@@ -611,45 +670,3 @@ def _xml_time(text: str | None) -> dt.datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-_MAX_SIGN_ID = re.compile(rb"\s*<(?:[\w.-]+:)?MaxSignId\b[^>]*>([^<]*)</(?:[\w.-]+:)?MaxSignId\s*>")
-
-
-def _entry_pattern(sig_id: str) -> re.Pattern[bytes]:
-    quoted = re.escape(sig_id.encode())
-    return re.compile(
-        rb"\s*<(?P<p>[\w.-]+:)?Signature\b[^>]*\bID\s*=\s*[\"']"
-        + quoted
-        + rb"[\"'][^>]*?(?:/>|>.*?</(?P=p)?Signature\s*>)",
-        re.S,
-    )
-
-
-def _earlier_signatures_xml(current: bytes, later_ids: list[str]) -> list[bytes]:
-    """The bytes Signatures.xml may have had before the later signatures were appended:
-    their entries removed, and then also any MaxSignId after the first removed entry, or
-    the first MaxSignId's value set back (bounded guesses, each checked by its digest)."""
-    text = current
-    first_cut: int | None = None
-    for sig_id in later_ids:
-        match = _entry_pattern(sig_id).search(text)
-        if match is None:
-            return []
-        first_cut = match.start() if first_cut is None else min(first_cut, match.start())
-        text = text[: match.start()] + text[match.end() :]
-    candidates = [text]
-    if first_cut is not None:
-        tail = _MAX_SIGN_ID.sub(b"", text[first_cut:])
-        candidates.append(text[:first_cut] + tail)
-    first = _MAX_SIGN_ID.search(text)
-    if first is not None:
-        old = first.group(1).strip()
-        digits = re.sub(rb"\D", b"", old)
-        prefix = old[: len(old) - len(digits)] if digits else old
-        width = len(digits)
-        top = int(digits) if digits else 0
-        for n in range(max(top - 64, 0), top + 1):
-            value = prefix + str(n).zfill(width).encode()
-            candidates.append(text[: first.start(1)] + value + text[first.end(1) :])
-    return candidates

@@ -53,12 +53,6 @@ def test_a_seal_made_by_its_signer_is_refused_over_http(api: Api) -> None:
     assert r.status_code == 422, r.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no verdict today: an exception the OFD verifier does not catch becomes a 422 "
-    "'The PDF cannot be verified' carrying the internal exception text, not a TOTAL_FAILED "
-    "report",
-)
 @pytest.mark.parametrize("name", sorted(red.HOSTILE))
 def test_a_hostile_ofd_gets_a_report_over_http(api: Api, name: str) -> None:
     data = red.HOSTILE[name][0]()

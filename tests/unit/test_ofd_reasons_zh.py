@@ -61,7 +61,17 @@ CASES: dict[str, tuple[Callable[[], bytes], Callable[[], TrustBundle]]] = {
     "untrusted root": (_rogue, trust_bundle),
     "no CRL": (lambda: license_ofd(1), _no_crls),
     "not an OFD": (lambda: b"PK\x03\x04 broken", trust_bundle),
+    "entries alias on unpacking": (
+        lambda: rebuild_ofd({**ofd_parts(license_ofd(1)), "ofd.xml": b"<a/>"}),
+        trust_bundle,
+    ),
+    "bytes outside the entries": (lambda: b"MZ" + license_ofd(1), trust_bundle),
 }
+
+
+def test_an_unexpected_error_reads_in_chinese() -> None:
+    assert reason_zh("the OFD file cannot be verified (KeyError)") == "OFD 文件无法验证（KeyError）"
+    assert reason_zh("Doc_0/Signs/Signatures.xml: too many earlier forms to try; read as changed")
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -27,3 +27,24 @@ def test_status_and_type(error: Exception, status: int, slug: str) -> None:
     assert (got_status, got_slug) == (status, slug)
     if status == 500:
         assert detail == "internal error"  # no configuration details to clients
+
+
+def test_a_verifier_failure_is_format_neutral_and_says_nothing_internal() -> None:
+    """A file the verifier stopped on (a bug): the answer names no format, and neither the
+    exception's text (it may quote the file) nor its kind reaches the client."""
+    from typing import Any
+
+    from signing._verify.workers import TaskFailed
+    from signing.errors import VerificationError
+    from signing.verify import Verifier
+
+    class FailingPool:
+        def verify(self, *args: Any, **kwargs: Any) -> Any:
+            raise TaskFailed("KeyError: '110105199003071234' in _Check.run_changes")
+
+    verifier = Verifier(pool=FailingPool())  # type: ignore[arg-type]
+    with pytest.raises(VerificationError) as caught:
+        verifier.verify(b"PK\x03\x04" + b"\0" * 100)
+    status, slug, title, detail, _ = classify(caught.value)
+    assert (status, slug, title) == (422, "cannot-verify", "The file cannot be verified")
+    assert "1101" not in detail and "KeyError" not in detail and "_Check" not in detail

@@ -1,0 +1,281 @@
+"""The byte layout of an OFD's ZIP container, checked before anything is read from it.
+
+A ZIP can be read two ways: from the central directory at its end (``zipfile``, this
+verifier) or by streaming its local entries from byte 0 (many viewers and unpackers). A
+file where the two disagree shows one document to the verifier and another to a viewer,
+so the container must be exactly well-formed (APPNOTE 6.3.x, section 4.3.6):
+
+* the first local header at byte 0, no prepended data;
+* the local entries contiguous, in the order of their offsets, each one matching its
+  central directory record (name, flags but for the UTF-8 flag on an ASCII name, method,
+  CRC-32, sizes) and followed, when flag bit 3 is set, by exactly one data descriptor with
+  the same values (a stored entry with one must not hold a ZIP signature a streaming
+  reader would take for its end);
+* each deflate stream ending exactly at its compressed size and inflating to the declared
+  size and CRC-32 (:func:`check_streams`, run once the sizes passed the limits);
+* the central directory right after the last entry, its records contiguous, and one
+  end-of-central-directory record right after it, with no comment, ending the file;
+* no ZIP64 archive (a ZIP64 extra field giving a small entry's sizes in its local header
+  is read, as Java writes one), no multi-disk archive, no encryption, compression stored
+  or deflated, and a "version needed to extract" of at most 4.5.
+
+Every departure raises :class:`OfdFormatError`. The check reads each header once, so its
+work is linear in the number of entries.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+
+from signing.errors import SigningError
+
+__all__ = ["Stream", "ZipLayoutError", "check_layout", "check_streams"]
+
+_LOCAL = b"PK\x03\x04"
+_CENTRAL = b"PK\x01\x02"
+_END = b"PK\x05\x06"
+_ZIP64_END = b"PK\x06\x06"
+_ZIP64_LOCATOR = b"PK\x06\x07"
+_DESCRIPTOR = b"PK\x07\x08"
+_LOCAL_FMT = struct.Struct("<4sHHHHHIIIHH")  # 30 bytes
+_CENTRAL_FMT = struct.Struct("<4sHHHHHHIIIHHHHHII")  # 46 bytes
+_END_FMT = struct.Struct("<4sHHHHIIH")  # 22 bytes
+_MAX_VERSION = 45
+_METHODS = {0: "stored", 8: "deflated"}
+_KNOWN_FLAGS = 0x0002 | 0x0004 | 0x0008 | 0x0800  # deflate options, descriptor, UTF-8
+_CHUNK = 1024 * 1024
+#: What a streaming reader searches for to find the end of a stored entry of unknown size.
+_SIGNATURES = (_DESCRIPTOR, _LOCAL, _CENTRAL, _END)
+
+
+class ZipLayoutError(SigningError):
+    """The container's bytes are not exactly one well-formed ZIP."""
+
+
+@dataclass(frozen=True)
+class _Record:
+    """One central directory record: what its local entry must repeat."""
+
+    name: bytes
+    flags: int
+    method: int
+    crc: int
+    csize: int
+    usize: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class Stream:
+    """Where one entry's compressed data lies, and what it must inflate to."""
+
+    name: bytes
+    start: int
+    record: _Record
+
+
+def check_layout(data: bytes, max_entries: int) -> list[Stream]:
+    """Raise :class:`ZipLayoutError` unless ``data`` is one exactly well-formed ZIP; return
+    its entries' data, for :func:`check_streams` once their sizes are known acceptable."""
+    if not data.startswith(_LOCAL):
+        raise ZipLayoutError("the file does not start with a ZIP local header")
+    cd_offset, count = _end_record(data)
+    if count > max_entries:
+        raise ZipLayoutError(f"more than {max_entries} entries in the container")
+    records = _central_records(data, cd_offset, count)
+    pos = 0
+    streams = []
+    for record in sorted(records, key=lambda r: r.offset):
+        if record.offset != pos:
+            raise ZipLayoutError(
+                f"bytes {pos}..{record.offset} before the entry {_show(record.name)} "
+                "belong to no entry of the central directory"
+            )
+        start, pos = _local_entry(data, record)
+        streams.append(Stream(record.name, start, record))
+    if pos != cd_offset:
+        raise ZipLayoutError(
+            f"bytes {pos}..{cd_offset} between the last entry and the central directory "
+            "belong to no entry"
+        )
+    return streams
+
+
+def check_streams(data: bytes, streams: list[Stream]) -> None:
+    """Each deflated entry's stream ends exactly at its compressed size (bytes after the
+    end of a stream are where a streaming reader looks for the next header) and inflates to
+    its declared size and CRC-32. Linear; memory bounded by the chunk size."""
+    for stream in streams:
+        if stream.record.method == 8:
+            _inflate(data, stream)
+
+
+def _inflate(data: bytes, stream: Stream) -> None:
+    record, shown = stream.record, _show(stream.name)
+    inflater = zlib.decompressobj(-15)
+    pending = memoryview(data)[stream.start : stream.start + record.csize]
+    size, crc = 0, 0
+    try:
+        while not inflater.eof:
+            out = inflater.decompress(pending, _CHUNK)
+            size, crc = size + len(out), zlib.crc32(out, crc)
+            if size > record.usize:
+                raise ZipLayoutError(f"the entry {shown} inflates beyond its declared size")
+            if not out and not inflater.unconsumed_tail:
+                break
+            pending = memoryview(inflater.unconsumed_tail)
+    except zlib.error as exc:
+        raise ZipLayoutError(f"the entry {shown} is not a valid deflate stream: {exc}") from None
+    if not inflater.eof or inflater.unused_data or inflater.unconsumed_tail:
+        raise ZipLayoutError(
+            f"the deflate stream of {shown} does not end at its compressed size "
+            "(bytes inside the entry that belong to no part)"
+        )
+    if size != record.usize or crc != record.crc:
+        raise ZipLayoutError(f"the entry {shown} does not inflate to its declared size and CRC")
+
+
+def _end_record(data: bytes) -> tuple[int, int]:
+    """The central directory's offset and record count, from the end record ending ``data``."""
+    at = len(data) - _END_FMT.size
+    if at < 0 or data[at : at + 4] != _END:
+        found = data.rfind(_END)
+        if found < 0 or found + _END_FMT.size > len(data):
+            raise ZipLayoutError("the file has no ZIP end record")
+        if found + _END_FMT.size + _END_FMT.unpack_from(data, found)[-1] == len(data):
+            raise ZipLayoutError("the ZIP end record has a comment, which OFD files do not use")
+        raise ZipLayoutError("the ZIP end record is not at the end of the file (appended data)")
+    _, disk, cd_disk, here, total, cd_size, cd_offset, _ = _END_FMT.unpack_from(data, at)
+    if 0xFFFF in (here, total) or 0xFFFFFFFF in (cd_size, cd_offset):
+        raise ZipLayoutError("ZIP64 containers are not supported (an OFD license is small)")
+    if at >= 20 and data[at - 20 : at - 16] == _ZIP64_LOCATOR:
+        raise ZipLayoutError("ZIP64 containers are not supported (an OFD license is small)")
+    if disk or cd_disk or here != total:
+        raise ZipLayoutError("multi-disk ZIP archives are not supported")
+    if cd_offset + cd_size != at:
+        raise ZipLayoutError(
+            "the central directory is not where the ZIP end record places it "
+            "(bytes prepended or inserted that belong to no entry)"
+        )
+    return cd_offset, total
+
+
+def _central_records(data: bytes, pos: int, count: int) -> list[_Record]:
+    records: list[_Record] = []
+    for _ in range(count):
+        if data[pos : pos + 4] != _CENTRAL:
+            raise ZipLayoutError(f"no central directory record at byte {pos}")
+        if pos + _CENTRAL_FMT.size > len(data):
+            raise ZipLayoutError("a central directory record is cut short")
+        fields = _CENTRAL_FMT.unpack_from(data, pos)
+        need, flags, method, crc, csize, usize = fields[2:5] + fields[7:10]
+        name_len, extra_len, comment_len, disk, _, _, offset = fields[10:]
+        start = pos + _CENTRAL_FMT.size
+        name = data[start : start + name_len]
+        _check_record(name, need, flags, method, disk, (csize, usize, offset))
+        records.append(_Record(name, flags, method, crc, csize, usize, offset))
+        pos = start + name_len + extra_len + comment_len
+    if data[pos : pos + 4] != _END:
+        raise ZipLayoutError(
+            "the central directory holds more records than the ZIP end record counts"
+        )
+    return records
+
+
+def _check_record(
+    name: bytes, need: int, flags: int, method: int, disk: int, sizes: tuple[int, ...]
+) -> None:
+    shown = _show(name)
+    if need & 0xFF > _MAX_VERSION:
+        raise ZipLayoutError(
+            f"the entry {shown} needs ZIP version {(need & 0xFF) / 10:.1f} to be extracted; "
+            f"this reader supports up to {_MAX_VERSION / 10:.1f}"
+        )
+    if flags & 0x1:
+        raise ZipLayoutError(f"the entry {shown} is encrypted")
+    if flags & ~_KNOWN_FLAGS:
+        raise ZipLayoutError(f"the entry {shown} uses ZIP features this reader refuses")
+    if method not in _METHODS:
+        raise ZipLayoutError(f"the entry {shown} uses compression method {method}")
+    if disk or 0xFFFFFFFF in sizes:
+        raise ZipLayoutError(f"the entry {shown} is a ZIP64 or multi-disk entry")
+
+
+def _local_entry(data: bytes, record: _Record) -> tuple[int, int]:
+    """Check the local entry of ``record``; return where its data starts and the offset
+    just after it."""
+    pos = record.offset
+    if data[pos : pos + 4] != _LOCAL or pos + _LOCAL_FMT.size > len(data):
+        raise ZipLayoutError(f"the entry {_show(record.name)} has no local header")
+    fields = _LOCAL_FMT.unpack_from(data, pos)
+    flags, method, crc, csize, usize, name_len, extra_len = fields[2:4] + fields[6:]
+    start = pos + _LOCAL_FMT.size
+    name = data[start : start + name_len]
+    shown = _show(record.name)
+    if name != record.name:
+        raise ZipLayoutError(
+            f"the local header of {shown} names {_show(name)}: the central directory and a "
+            "streaming reader see different parts"
+        )
+    if not _same_flags(flags, record) or method != record.method:
+        raise ZipLayoutError(f"the local header of {shown} disagrees with its directory record")
+    zip64 = 0xFFFFFFFF in (csize, usize)
+    if zip64:  # sizes in a ZIP64 extra field, as Java writes them for small files too
+        usize, csize = _zip64_sizes(data[start + name_len : start + name_len + extra_len], shown)
+    described = flags & 0x8 and (crc, csize, usize) == (0, 0, 0)
+    if not described and (crc, csize, usize) != (record.crc, record.csize, record.usize):
+        raise ZipLayoutError(
+            f"the local header of {shown} gives other sizes or CRC than its directory record"
+        )
+    begin = start + name_len + extra_len
+    end = begin + record.csize
+    if end > len(data):
+        raise ZipLayoutError(f"the entry {shown} is cut short")
+    if flags & 0x8:
+        if method == 0 and any(sig in data[begin:end] for sig in _SIGNATURES):
+            raise ZipLayoutError(
+                f"the stored entry {shown} has a data descriptor and holds ZIP signatures: "
+                "a streaming reader, which must search for its end, ends it elsewhere"
+            )
+        end = _descriptor_end(data, end, record, zip64)
+    return begin, end
+
+
+def _same_flags(flags: int, record: _Record) -> bool:
+    """The same flags, but for the UTF-8 flag on an ASCII name (decoded alike either way)."""
+    if flags == record.flags:
+        return True
+    return (flags ^ record.flags) == 0x800 and record.name.isascii()
+
+
+def _zip64_sizes(extra: bytes, shown: str) -> tuple[int, int]:
+    """The uncompressed and compressed sizes of a local header's ZIP64 extra field."""
+    pos = 0
+    while pos + 4 <= len(extra):
+        tag, size = struct.unpack_from("<HH", extra, pos)
+        if tag == 0x0001 and size >= 16 and pos + 4 + size <= len(extra):
+            usize, csize = struct.unpack_from("<QQ", extra, pos + 4)
+            return usize, csize
+        pos += 4 + size
+    raise ZipLayoutError(f"the local header of {shown} has no readable ZIP64 sizes")
+
+
+def _descriptor_end(data: bytes, pos: int, record: _Record, zip64: bool) -> int:
+    """The end of the data descriptor at ``pos``, which must repeat the record's values."""
+    fmt = "<IQQ" if zip64 else "<III"
+    values = struct.pack(fmt, record.crc, record.csize, record.usize)
+    if data[pos : pos + 4 + len(values)] == _DESCRIPTOR + values:
+        return pos + 4 + len(values)
+    if data[pos : pos + len(values)] == values:
+        return pos + len(values)
+    raise ZipLayoutError(
+        f"the data descriptor after {_show(record.name)} does not repeat its directory record"
+    )
+
+
+def _show(name: bytes) -> str:
+    """An entry name for a message: decoded leniently, never more than 120 characters."""
+    text = name.decode("utf-8", "replace")
+    return repr(text if len(text) <= 120 else text[:117] + "...")
