@@ -45,10 +45,23 @@ def load_certificate(der: bytes) -> Any:
 
     try:
         cert = x509.Certificate.load(der, strict=True)
-        cert["tbs_certificate"]["subject"].native  # noqa: B018 - parse now
+        # parse now what path building and the checks read lazily later (names compared,
+        # times compared, extensions), so a malformed field is this ValueError, not a crash
+        cert.subject.native  # noqa: B018
+        cert.issuer.native  # noqa: B018
+        cert.subject.hashable  # noqa: B018
+        cert.issuer.hashable  # noqa: B018
         cert.public_key  # noqa: B018
+        cert.critical_extensions  # noqa: B018
+        cert.key_usage_value  # noqa: B018
+        cert.basic_constraints_value  # noqa: B018
+        cert.extended_key_usage_value  # noqa: B018
+        validity = cert["tbs_certificate"]["validity"]
+        times = [validity["not_before"].native, validity["not_after"].native]
     except Exception as exc:
-        raise ValueError(f"not an X.509 certificate: {exc}") from None
+        raise ValueError(f"not an X.509 certificate: {type(exc).__name__}: {exc}") from None
+    if any(t.tzinfo is None for t in times):
+        raise ValueError("not an X.509 certificate: its validity times carry no time zone")
     return cert
 
 
@@ -91,12 +104,27 @@ class Sm2TrustStore:
     """SM2 roots, intermediates and CRLs (from a trust bundle), parsed once."""
 
     def __init__(
-        self, roots: Iterable[Any], intermediates: Iterable[Any] = (), crls: Iterable[Any] = ()
+        self,
+        roots: Iterable[Any],
+        intermediates: Iterable[Any] = (),
+        crls: Iterable[Any] = (),
+        *,
+        seal_makers: Iterable[bytes] = (),
     ) -> None:
         self.roots = [c for c in roots if is_sm2_public_key(c.public_key)]
         self._root_ders = {c.dump() for c in self.roots}
         self.intermediates = [c for c in intermediates if is_sm2_public_key(c.public_key)]
         self.crls = list(crls)
+        self.seal_maker_keys = frozenset(
+            load_certificate(bytes(d)).public_key.dump() for d in seal_makers
+        )
+        """The public keys (SubjectPublicKeyInfo DER) of the pinned seal makers'
+        certificates (empty: none designated). By key, so that a maker certificate
+        renewed for the same key stays designated; the chain is checked besides."""
+
+    def is_seal_maker(self, cert: Any) -> bool:
+        """Whether ``cert``'s key is one of a designated seal maker."""
+        return bool(cert.public_key.dump() in self.seal_maker_keys)
 
     def validate(
         self, cert: Any, *, extra: Iterable[Any] = (), at: dt.datetime, leaf_usage: bool = True
@@ -189,32 +217,50 @@ class Sm2TrustStore:
         status = RevocationStatus.GOOD
         why = ""
         for cert, issuer in itertools.pairwise(path):
-            crl = self._crl_for(issuer, at)
-            if crl is None:
+            crls = self._crls_for(issuer, at)
+            if not crls:
                 status = RevocationStatus.UNKNOWN
                 why = f"no current CRL of {_cn(issuer)} in the trust bundle"
                 continue
-            serial = cert.serial_number
-            for entry in crl["tbs_cert_list"]["revoked_certificates"] or []:
-                if entry["user_certificate"].native == serial:
-                    when = entry["revocation_date"].native
-                    if when <= at:
-                        return RevocationStatus.REVOKED, (
-                            f"{_cn(cert)} was revoked on {when.isoformat()}"
-                        )
+            revoked = _revoked_on(cert.serial_number, crls, at)
+            if revoked is not None:
+                return RevocationStatus.REVOKED, f"{_cn(cert)} was revoked on {revoked.isoformat()}"
         return status, why
 
-    def _crl_for(self, issuer: Any, at: dt.datetime) -> Any:
+    def _crls_for(self, issuer: Any, at: dt.datetime) -> list[Any]:
+        """Every current CRL ``issuer`` signed: a certificate on any of them is revoked
+        (an older CRL still before its nextUpdate must not hide a newer one)."""
+        found = []
         for crl in self.crls:
-            tbs = crl["tbs_cert_list"]
-            if tbs["issuer"] != issuer.subject:
-                continue
-            nxt = tbs["next_update"].native
-            if tbs["this_update"].native > at or (nxt is not None and nxt < at):
+            try:
+                tbs = crl["tbs_cert_list"]
+                if tbs["issuer"] != issuer.subject:
+                    continue
+                this, nxt = tbs["this_update"].native, tbs["next_update"].native
+                if this.tzinfo is None or (nxt is not None and nxt.tzinfo is None):
+                    continue
+                if this > at or (nxt is not None and nxt < at):
+                    continue
+            except (ValueError, TypeError, KeyError):
                 continue
             if _signed_by(crl, issuer, "tbs_cert_list"):
-                return crl
-        return None
+                found.append(crl)
+        return found
+
+
+def _revoked_on(serial: int, crls: list[Any], at: dt.datetime) -> dt.datetime | None:
+    """The earliest revocation date, on or before ``at``, of ``serial`` in ``crls``."""
+    dates = []
+    for crl in crls:
+        for entry in crl["tbs_cert_list"]["revoked_certificates"] or []:
+            if entry["user_certificate"].native != serial:
+                continue
+            when = entry["revocation_date"].native
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=dt.UTC)
+            if when <= at:
+                dates.append(when)
+    return min(dates, default=None)
 
 
 def _cn(cert: Any) -> str:

@@ -47,7 +47,9 @@ def _rogue() -> bytes:
 
 def _no_crls() -> TrustBundle:
     pki = sm2_pki()
-    return TrustBundle.from_certificates(roots=[pki.root.cert], intermediates=[pki.ca.cert])
+    return TrustBundle.from_certificates(
+        roots=[pki.root.cert], intermediates=[pki.ca.cert], seal_makers=[pki.maker.cert]
+    )
 
 
 CASES: dict[str, tuple[Callable[[], bytes], Callable[[], TrustBundle]]] = {
