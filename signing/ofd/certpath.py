@@ -98,6 +98,8 @@ class PathResult:
     message: str = ""
     revocation: RevocationStatus = RevocationStatus.NOT_CHECKED
     path: list[Any] = field(default_factory=list)
+    revoked_at: dt.datetime | None = None
+    """When the revoked certificate of the path was revoked (REVOKED_*_NO_POE)."""
 
 
 class Sm2TrustStore:
@@ -145,9 +147,11 @@ class Sm2TrustStore:
         problem = self._check_path(path, at, leaf_usage)
         if problem is not None:
             return PathResult(False, problem[0], problem[1], path=path)
-        revocation, why = self._revocation(path, at)
-        if revocation is RevocationStatus.REVOKED:
-            return PathResult(False, SubIndication.REVOKED_NO_POE, why, revocation, path)
+        revocation, why, revoked = self._revocation(path, at)
+        if revoked is not None:
+            depth, when = revoked
+            sub = SubIndication.REVOKED_NO_POE if depth == 0 else SubIndication.REVOKED_CA_NO_POE
+            return PathResult(False, sub, why, revocation, path, revoked_at=when)
         return PathResult(True, None, why, revocation, path)
 
     def _build(self, cert: Any, pool: list[Any]) -> list[Any] | None:
@@ -213,10 +217,13 @@ class Sm2TrustStore:
                 )
         return None
 
-    def _revocation(self, path: list[Any], at: dt.datetime) -> tuple[RevocationStatus, str]:
+    def _revocation(
+        self, path: list[Any], at: dt.datetime
+    ) -> tuple[RevocationStatus, str, tuple[int, dt.datetime] | None]:
+        """The path's status, why, and (depth, date) of the first revoked certificate."""
         status = RevocationStatus.GOOD
         why = ""
-        for cert, issuer in itertools.pairwise(path):
+        for depth, (cert, issuer) in enumerate(itertools.pairwise(path)):
             crls = self._crls_for(issuer, at)
             if not crls:
                 status = RevocationStatus.UNKNOWN
@@ -224,8 +231,9 @@ class Sm2TrustStore:
                 continue
             revoked = _revoked_on(cert.serial_number, crls, at)
             if revoked is not None:
-                return RevocationStatus.REVOKED, f"{_cn(cert)} was revoked on {revoked.isoformat()}"
-        return status, why
+                why = f"{_cn(cert)} was revoked on {revoked.isoformat()}"
+                return RevocationStatus.REVOKED, why, (depth, revoked)
+        return status, why, None
 
     def _crls_for(self, issuer: Any, at: dt.datetime) -> list[Any]:
         """Every current CRL ``issuer`` signed: a certificate on any of them is revoked

@@ -432,13 +432,7 @@ class _Check:
         if self.path is None:
             return
         if not self.path.trusted:
-            sub = self.path.problem or SubIndication.NO_CERTIFICATE_CHAIN_FOUND
-            ind = (
-                Indication.TOTAL_FAILED
-                if sub is SubIndication.NOT_YET_VALID
-                else Indication.INDETERMINATE
-            )
-            self.verdict.fail(ind, sub, self.path.message)
+            self._untrusted(self.path)
             return
         if self.path.revocation is RevocationStatus.UNKNOWN:
             self.verdict.fail(
@@ -448,6 +442,21 @@ class _Check:
             )
         if self.maker_cert is not None:
             self._maker_trust(store, at)
+
+    def _untrusted(self, path: PathResult) -> None:
+        sub = path.problem or SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+        ind = (
+            Indication.TOTAL_FAILED
+            if sub is SubIndication.NOT_YET_VALID
+            else Indication.INDETERMINATE
+        )
+        why = path.message
+        when, signed = path.revoked_at, self.signing_time
+        if sub is SubIndication.REVOKED_NO_POE and when and signed and when <= signed:
+            # EN 319 102-1 5.3.4: revoked before the time the signer itself claims
+            ind, sub = Indication.TOTAL_FAILED, SubIndication.REVOKED
+            why += f", before the signing time it claims ({signed.isoformat()})"
+        self.verdict.fail(ind, sub, why)
 
     def _validate(
         self, store: Sm2TrustStore, cert: Any, at: dt.datetime, extra: list[Any] | None = None

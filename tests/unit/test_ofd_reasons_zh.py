@@ -52,7 +52,38 @@ def _no_crls() -> TrustBundle:
     )
 
 
+def _no_seal_makers() -> TrustBundle:
+    pki = sm2_pki()
+    return TrustBundle.from_certificates(
+        roots=[pki.root.cert], intermediates=[pki.ca.cert], crls=pki.crls()
+    )
+
+
+def _forgery(name: str) -> Callable[[], bytes]:
+    def make() -> bytes:
+        from tests.attacks import test_ofd_redteam as red
+
+        if name == "v1":
+            return red._v1_police_seal_used_by(red.MARKET, listed=False)
+        if name == "maker":
+            return red._seal_made_by_the_signer()
+        return red.HOSTILE[name][0]()
+
+    return make
+
+
 CASES: dict[str, tuple[Callable[[], bytes], Callable[[], TrustBundle]]] = {
+    "no seal maker designated": (lambda: license_ofd(1), _no_seal_makers),
+    "signer revoked": (
+        lambda: license_ofd(1),
+        lambda: sm2_pki().trust_bundle(
+            revoked=list(sm2_pki().signers[n].cert for n in sm2_pki().signers)
+        ),
+    ),
+    "seal made by its signer": (_forgery("maker"), trust_bundle),
+    "V1 seal listing nothing": (_forgery("v1"), trust_bundle),
+    "naive signing time": (_forgery("naive-signing-time"), trust_bundle),
+    "negative SM2 r": (_forgery("negative-sm2-r"), trust_bundle),
     "page changed": (lambda: _changed(PAGE, "张三".encode(), "李四".encode()), trust_bundle),
     "signed value altered": (lambda: _changed("SignedValue.dat"), trust_bundle),
     "Signature.xml altered": (
