@@ -56,6 +56,8 @@ def load_certificate(der: bytes) -> Any:
         cert.key_usage_value  # noqa: B018
         cert.basic_constraints_value  # noqa: B018
         cert.extended_key_usage_value  # noqa: B018
+        cert.name_constraints_value  # noqa: B018
+        cert.subject_alt_name_value  # noqa: B018
         validity = cert["tbs_certificate"]["validity"]
         times = [validity["not_before"].native, validity["not_after"].native]
     except Exception as exc:
@@ -215,6 +217,9 @@ class Sm2TrustStore:
                 return SubIndication.CHAIN_CONSTRAINTS_FAILURE, (
                     f"{who} may not sign certificates (keyUsage)"
                 )
+            broken = _name_constraints_broken(cert, path[:depth])
+            if broken:
+                return SubIndication.CHAIN_CONSTRAINTS_FAILURE, f"{who}: {broken}"
         return None
 
     def _revocation(
@@ -254,6 +259,36 @@ class Sm2TrustStore:
             if _signed_by(crl, issuer, "tbs_cert_list"):
                 found.append(crl)
         return found
+
+
+def _name_constraints_broken(ca: Any, below: list[Any]) -> str:
+    """Why the certificates ``below`` a CA break its nameConstraints (RFC 5280 4.2.1.10),
+    or "". Directory names (the subjects) are checked; a constraint on another name form
+    is honoured only when no certificate below carries a name of that form (as
+    subjectAltName), else the path is refused rather than guessed."""
+    nc = ca.name_constraints_value
+    if nc is None:
+        return ""
+    permitted = list(nc["permitted_subtrees"] or [])
+    excluded = list(nc["excluded_subtrees"] or [])
+    for cert in below:
+        subject = _rdns(cert.subject)
+        for kind, trees in (("permitted", permitted), ("excluded", excluded)):
+            dirs = [_rdns(t["base"].chosen) for t in trees if t["base"].name == "directory_name"]
+            inside = any(subject[: len(d)] == d for d in dirs)
+            if kind == "permitted" and dirs and subject and not inside:
+                return f"{_cn(cert)} is outside its permitted names (nameConstraints)"
+            if kind == "excluded" and inside:
+                return f"{_cn(cert)} is in its excluded names (nameConstraints)"
+        forms = {t["base"].name for t in permitted + excluded} - {"directory_name"}
+        alt = cert.subject_alt_name_value
+        if forms & {n.name for n in alt or []}:
+            return "nameConstraints on alternative names are not supported"
+    return ""
+
+
+def _rdns(name: Any) -> list[Any]:
+    return [rdn.hashable for rdn in name.chosen]
 
 
 def _revoked_on(serial: int, crls: list[Any], at: dt.datetime) -> dt.datetime | None:
