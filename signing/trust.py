@@ -336,6 +336,15 @@ class TrustBundle:
             )
         return bundle
 
+    def with_seal_makers(self, makers: Iterable[CertificateLike]) -> TrustBundle:
+        """This bundle with more designated OFD seal makers (duplicates dropped)."""
+        import dataclasses
+
+        added = [_der_of(m, what=f"seal maker #{i + 1}") for i, m in enumerate(makers)]
+        return dataclasses.replace(
+            self, seal_makers=tuple(dict.fromkeys([*self.seal_makers, *added])), _cache={}
+        )
+
     # -- serialisation -----------------------------------------------------------------
 
     def _canonical(self) -> bytes:

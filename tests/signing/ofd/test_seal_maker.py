@@ -146,3 +146,22 @@ def test_trust_export_pins_seal_makers(tmp_path: Path, sealed: bytes, sm2_pki: S
         assert verify_ofd(sealed, trust=bundle, at=AT).indication is want
     missing = runner.invoke(build_app(), [*base, "--seal-maker", str(tmp_path / "none")])
     assert missing.exit_code == 2 and "Traceback" not in missing.output
+
+
+def test_trust_export_adds_seal_makers_to_the_configured_bundle(
+    tmp_path: Path, sealed: bytes, sm2_pki: Sm2DemoPKI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vault.cli import build_app
+
+    configured = tmp_path / "configured.json"
+    configured.write_bytes(_bundle(sm2_pki, []).dump())
+    (tmp_path / "maker.pem").write_bytes(sm2_pki.maker.cert)
+    monkeypatch.setenv("EVAULT_TRUST_BUNDLE", str(configured))
+    out = tmp_path / "out.json"
+    args = ["trust", "export", "--seal-maker", str(tmp_path / "maker.pem"), "--out", str(out)]
+    result = CliRunner().invoke(build_app(), args)
+    assert result.exit_code == 0, result.output
+    bundle = TrustBundle.load(out)
+    assert bundle.seal_makers == (sm2_pki.maker.cert,)
+    assert bundle.roots == TrustBundle.load(configured).roots
+    assert verify_ofd(sealed, trust=bundle, at=AT).indication is Indication.TOTAL_PASSED

@@ -129,6 +129,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write the trust bundle (JSON, with its SHA-256 fingerprint) and print the
         fingerprint on stderr."""
+        import dataclasses
+
         from signing.errors import TrustError
         from signing.trust import TrustBundle
 
@@ -152,10 +154,11 @@ def register(app: typer.Typer) -> None:
                     log_keys=sources.log_keys,
                     seal_makers=sources.seal_makers,
                 )
-            elif sources != BundleSources():
+            elif dataclasses.replace(sources, seal_makers=()) != BundleSources():
                 fail("give at least one --root certificate", EXIT_USAGE)
-            else:
+            else:  # the configured bundle, with the --seal-maker certificates added
                 bundle = TrustBundle.load(_configured_bundle())
+                bundle = bundle.with_seal_makers(sources.seal_makers)
             if credential_key:
                 bundle = _with_credential_key(bundle)
         except TrustError as exc:
