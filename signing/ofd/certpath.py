@@ -4,9 +4,10 @@ seal needs), because no mainstream Python X.509 validator handles the SM2 curve.
 From the certificate up to a root of the trust bundle: each certificate valid at the
 validation time; each issuer's subject equal to the issued certificate's issuer and its
 SM2 signature verifying; issuers marked CA (basicConstraints, path length) and allowed to
-sign certificates (keyUsage); the end certificate allowed to sign (digitalSignature or
-nonRepudiation); no unknown critical extension; and each certificate below the root not
-listed on a CRL of its issuer (the bundle's CRLs, signature and freshness checked). The
+sign certificates (keyUsage) and their nameConstraints (directory names) met below them;
+the end certificate allowed to sign (digitalSignature or nonRepudiation); no unknown
+critical extension; and each certificate below the root not listed on any current CRL of
+its issuer (the bundle's CRLs, signature and freshness checked). The
 first problem found is the answer, as an ETSI sub-indication.
 """
 

@@ -9,9 +9,10 @@ For each signature listed in a document's Signatures.xml (see docs/verification.
 3. changes: the digest of every referenced file against its CheckValue, under the
    continue-signing rule (a later signature may only append itself to Signatures.xml), and
    every part the document shows covered by this or a later signature;
-4. the seal: its validity at the signing time, the signer among the seal's certificates;
+4. the seal: its validity at the signing time, the signer among the seal's certificates
+   (a seal listing none binds no signer) and not the seal's maker;
 5. trust: the signer's and the seal maker's SM2 chains to the trust bundle
-   (:mod:`signing.ofd.certpath`).
+   (:mod:`signing.ofd.certpath`), the maker one the bundle designates (``seal_makers``).
 
 The verdict is ETSI EN 319 102-1 style, worst first, as for PDF. Nothing here raises on
 bad input: a broken container is TOTAL_FAILED/FORMAT_FAILURE with the reason.
