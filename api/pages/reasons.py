@@ -273,6 +273,24 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
             "签章或印章中的时间（{t}）没有时区，无法判断",
         ),
         (
+            r"^the signer's certificate is only for (?P<x>.+) \(extendedKeyUsage\), not for "
+            r"signing documents$",
+            "签章人的证书仅限用于 {x}（扩展密钥用途），不能用于签署文档",
+        ),
+        (
+            r"^CA certificate (?P<ca>.+): (?P<c>.+) is outside its permitted names "
+            r"\(nameConstraints\)$",
+            "机构证书 {ca}：{c} 不在其允许的名称范围内（名称约束）",
+        ),
+        (
+            r"^CA certificate (?P<ca>.+): (?P<c>.+) is in its excluded names \(nameConstraints\)$",
+            "机构证书 {ca}：{c} 在其排除的名称范围内（名称约束）",
+        ),
+        (
+            r"^CA certificate (?P<ca>.+): nameConstraints on alternative names are not supported$",
+            "机构证书 {ca}：不支持对备用名称的名称约束",
+        ),
+        (
             r"^a certificate on the chain cannot be read \((?P<x>\w+)\)$",
             "证书链上的证书无法读取（{x}）",
         ),

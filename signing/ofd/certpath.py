@@ -26,6 +26,11 @@ from signing.ofd.sm2 import SM2_SM3_OID, is_sm2_public_key, sm2_verify
 __all__ = ["PathResult", "Sm2TrustStore", "load_certificate", "public_point"]
 
 _MAX_DEPTH = 8
+#: extendedKeyUsage purposes that are not document signing: a certificate limited to these
+#: (a TLS server's, a time-stamping authority's, an OCSP responder's, code signing) may not
+#: sign a seal. Other purposes, or none, or anyExtendedKeyUsage, are accepted: no purpose is
+#: standard for GB/T 38540 seals.
+_NOT_FOR_SIGNING = frozenset({"server_auth", "time_stamping", "ocsp_signing", "code_signing"})
 _KNOWN_CRITICAL = {
     "basic_constraints",
     "key_usage",
@@ -207,6 +212,13 @@ class Sm2TrustStore:
                     return SubIndication.CHAIN_CONSTRAINTS_FAILURE, (
                         "the signer's certificate may not sign (keyUsage)"
                     )
+                purposes = _purposes(cert)
+                if leaf_usage and purposes and purposes <= _NOT_FOR_SIGNING:
+                    return SubIndication.CHAIN_CONSTRAINTS_FAILURE, (
+                        "the signer's certificate is only for "
+                        + ", ".join(sorted(purposes))
+                        + " (extendedKeyUsage), not for signing documents"
+                    )
                 continue
             bc = cert.basic_constraints_value
             if bc is None or not bc["ca"].native:
@@ -286,6 +298,11 @@ def _name_constraints_broken(ca: Any, below: list[Any]) -> str:
         if forms & {n.name for n in alt or []}:
             return "nameConstraints on alternative names are not supported"
     return ""
+
+
+def _purposes(cert: Any) -> frozenset[str]:
+    eku = cert.extended_key_usage_value
+    return frozenset(str(p) for p in eku.native) if eku is not None else frozenset()
 
 
 def _rdns(name: Any) -> list[Any]:

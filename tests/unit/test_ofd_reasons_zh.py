@@ -112,3 +112,20 @@ def test_a_changed_page_reads_in_chinese() -> None:
     data = _changed(PAGE, "张三".encode(), "李四".encode())
     report = verify_ofd(data, trust=trust_bundle())
     assert reason_zh(report.signatures[0].reasons[0]) == f"签章后被改动：{PAGE}"
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "the signer's certificate is only for server_auth (extendedKeyUsage), not for signing "
+        "documents",
+        "CA certificate evault Demo SM2 Issuing CA: X is outside its permitted names "
+        "(nameConstraints)",
+        "CA certificate evault Demo SM2 Issuing CA: X is in its excluded names (nameConstraints)",
+        "CA certificate C: nameConstraints on alternative names are not supported",
+        "a certificate on the chain cannot be read (UnicodeDecodeError)",
+        "the seal maker's certificate: no chain to a trusted SM2 root",
+    ],
+)
+def test_certificate_path_reasons_read_in_chinese(reason: str) -> None:
+    assert reason_zh(reason) is not None

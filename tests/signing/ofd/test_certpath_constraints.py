@@ -71,3 +71,43 @@ def test_directory_name_constraints(
     if not trusted:
         assert result.problem is SubIndication.CHAIN_CONSTRAINTS_FAILURE
         assert "nameConstraints" in result.message
+
+
+def _signer_with_eku(pki: Sm2DemoPKI, purposes: list[str]) -> Any:
+    """The market's signer certificate again (same key), with an extendedKeyUsage."""
+    cert = x509.Certificate.load(pki.signers[MARKET].cert)
+    tbs = cert["tbs_certificate"].copy()
+    eku = x509.Extension(
+        {"extn_id": "extended_key_usage", "critical": False, "extn_value": purposes}
+    )
+    tbs["extensions"] = [*tbs["extensions"], eku]
+    signed = x509.Certificate(
+        {
+            "tbs_certificate": tbs,
+            "signature_algorithm": cert["signature_algorithm"],
+            "signature_value": pki.ca.key.sign(tbs.dump()),
+        }
+    )
+    return load_certificate(signed.dump())
+
+
+@pytest.mark.parametrize(
+    ("purposes", "trusted"),
+    [
+        (["server_auth"], False),
+        (["time_stamping", "ocsp_signing"], False),
+        (["server_auth", "email_protection"], True),
+        (["any_extended_key_usage"], True),
+        (["1.3.6.1.5.5.7.3.36"], True),  # id-kp-documentSigning (RFC 9336)
+    ],
+)
+def test_a_signer_only_for_other_purposes_is_refused(
+    sm2_pki: Sm2DemoPKI, purposes: list[str], trusted: bool
+) -> None:
+    store = Sm2TrustStore(
+        [sm2_pki.root.certificate], [sm2_pki.ca.certificate], [_crl(d) for d in sm2_pki.crls()]
+    )
+    result = store.validate(_signer_with_eku(sm2_pki, purposes), at=AT)
+    assert result.trusted is trusted, result.message
+    if not trusted:
+        assert "extendedKeyUsage" in result.message
