@@ -165,3 +165,14 @@ def test_trust_export_adds_seal_makers_to_the_configured_bundle(
     assert bundle.seal_makers == (sm2_pki.maker.cert,)
     assert bundle.roots == TrustBundle.load(configured).roots
     assert verify_ofd(sealed, trust=bundle, at=AT).indication is Indication.TOTAL_PASSED
+
+
+def test_intake_refuses_a_seal_when_the_bundle_designates_no_maker() -> None:
+    from signing.ofd.verifier import OfdVerifier
+    from tests.attacks.ofd_forge import genuine, intake_refusal
+    from tests.helpers.ofd import sm2_pki
+
+    pki = sm2_pki()
+    verifier = OfdVerifier(_bundle(pki, []))
+    assert intake_refusal(genuine(), verifier=verifier) == "verification_failed"
+    assert intake_refusal(genuine(), verifier=OfdVerifier(_bundle(pki, [pki.maker.cert]))) is None
