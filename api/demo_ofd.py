@@ -26,7 +26,7 @@ from signing.ofd.sealer import OfdSealer
 from signing.ofd.writer import NS, write_package
 from vault.errors import ConfigError
 
-__all__ = ["OfdIssuers", "load_sm2_pki", "render_ofd"]
+__all__ = ["OfdIssuers", "load_sm2_pki", "render_ofd", "sm2_seed"]
 
 SM2_FILE = "sm2-pki.json"
 _HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -34,7 +34,7 @@ _WRAP = 34  # characters per line at 4.2 mm on a 170 mm wide text area
 _LINE = 8.5  # mm between lines
 
 
-def _seed(password: str) -> bytes:
+def sm2_seed(password: str) -> bytes:
     return hmac.new(password.encode(), b"evault demo SM2 PKI", hashlib.sha256).digest()
 
 
@@ -52,7 +52,7 @@ def load_sm2_pki(
     """
     path = directory / SM2_FILE
     if not path.is_file():
-        pki = Sm2DemoPKI.build(seed=_seed(password), departments=departments, now=now)
+        pki = Sm2DemoPKI.build(seed=sm2_seed(password), departments=departments, now=now)
         directory.mkdir(parents=True, exist_ok=True)
         manifest = {
             "built_for": now.isoformat(),
@@ -68,7 +68,7 @@ def load_sm2_pki(
         manifest = json.loads(path.read_text("utf-8"))
         saved = [(str(n), str(c)) for n, c in manifest["departments"]]
         built = Sm2DemoPKI.build(
-            seed=_seed(password),
+            seed=sm2_seed(password),
             departments=saved,
             now=dt.datetime.fromisoformat(manifest["built_for"]),
         )

@@ -20,6 +20,10 @@ Demo mode without a seal key: the demo PKI written by ``evault demo`` into ``DAT
 Demo mode with a seal key but no ``EVAULT_TSA_URL`` (``evault demo`` with SoftHSM2, whose
 token holds the seal key, :mod:`api.demo_hsm`): that key, with the demo PKI's TSA and CRLs.
 
+Certified copies of OFD licenses (the original starts ``PK\x03\x04``, a ZIP) are made by
+the vault's SM2 seal instead (:mod:`api.ofd_seal`: ``EVAULT_OFD_SEAL_*``, or the demo's
+SM2 PKI); without one they are refused with a clear error.
+
 Every problem surfaces as one :class:`vault.errors.ConfigError` saying what is wrong when
 the sealer is built; an API that opens its own vault in production builds it at start
 (:func:`api.context.build_context`), so a misconfigured seal refuses to start.
@@ -33,10 +37,12 @@ from typing import cast
 
 from cryptography import x509
 
+from api.ofd_seal import ofd_copy_maker_from_settings
 from signing.copies.annotation import CopyAnnotation
 from signing.copies.receipt import ReceiptNote
-from signing.errors import RevocationDataError, SigningError
+from signing.errors import RevocationDataError, SealingError, SigningError
 from signing.keys import KeySource
+from signing.ofd.verifier import OFD_MAGIC
 from signing.revocation import CrlRefresher, tsa_chain
 from vault.errors import ConfigError
 from vault.services.copies import CopyRenderer
@@ -73,10 +79,19 @@ class VaultCopyRenderer:
     ) -> None:
         self._maker = maker
         self._key_source = key_source
+        self.ofd: CopyRenderer | None = None
+        """Makes the copies of OFD originals (None: this vault has no OFD seal)."""
         self.refresher = refresher
         """Keeps the fetched CRLs current (None: CRLs given, or the demo PKI's)."""
 
     def make(self, original: bytes, annotation: CopyAnnotation) -> bytes:
+        if original[:4] == OFD_MAGIC:
+            if self.ofd is None:
+                raise SealingError(
+                    "this vault has no OFD seal (EVAULT_OFD_SEAL_KEY, _CERTIFICATE, _ESL): "
+                    "it cannot make certified copies of OFD licenses"
+                )
+            return self.ofd.make(original, annotation)
         if self.refresher is not None:
             self.refresher.ensure_current()
         return self._maker.make(original, annotation)
@@ -190,8 +205,11 @@ def copy_renderer_from_settings(settings: Settings) -> VaultCopyRenderer:
     try:
         key = _key_source(settings)
         if key is None or (settings.is_demo and not settings.tsa_url):
-            return _demo_renderer(settings, key)
-        return _renderer(settings, key)
+            renderer = _demo_renderer(settings, key)
+        else:
+            renderer = _renderer(settings, key)
+        renderer.ofd = ofd_copy_maker_from_settings(settings)
+        return renderer
     except BaseException as exc:
         with contextlib.suppress(Exception):
             _close(key)

@@ -118,6 +118,15 @@ class Settings(BaseSettings):
     seal_certificates: Path | None = Field(
         default=None, description="PKCS#11: PEM, the seal certificate then the CAs above it"
     )
+    ofd_seal_key: Path | None = Field(
+        default=None, description="OFD copies: the vault's SM2 private key (PEM or DER)"
+    )
+    ofd_seal_certificate: Path | None = Field(
+        default=None, description="OFD copies: the certificate of that key (PEM or DER)"
+    )
+    ofd_seal_esl: Path | None = Field(
+        default=None, description="OFD copies: the vault's GB/T 38540 V4 seal (DER, .esl)"
+    )
     trust_bundle: Path | None = Field(default=None, description="trust bundle for intake")
     tsa_url: str | None = Field(default=None, description="external RFC 3161 TSA")
     seal_crls: list[Path] = Field(
@@ -324,6 +333,19 @@ class Settings(BaseSettings):
             return "give the token's PIN in exactly one of {} and {}".format(*pins)
         return None
 
+    def ofd_seal_problem(self) -> str | None:
+        """What is wrong with the OFD seal's settings, or None: all three or none (no OFD
+        seal: OFD licenses get no certified copy, except in demo mode)."""
+        given = {
+            "EVAULT_OFD_SEAL_KEY": self.ofd_seal_key,
+            "EVAULT_OFD_SEAL_CERTIFICATE": self.ofd_seal_certificate,
+            "EVAULT_OFD_SEAL_ESL": self.ofd_seal_esl,
+        }
+        missing = [name for name, value in given.items() if value is None]
+        if missing and len(missing) < len(given):
+            return f"{missing[0]} is not set (the OFD seal needs the key, certificate and seal)"
+        return None
+
     def seal_pin(self) -> str:
         """The seal token's PIN (EVAULT_SEAL_PKCS11_PIN or the file it is in)."""
         return read_pin(self.seal_pkcs11_pin, self.seal_pkcs11_pin_file, "EVAULT_SEAL_PKCS11_PIN")
@@ -373,6 +395,9 @@ class Settings(BaseSettings):
         seal_problem = self.seal_key_problem()
         if seal_problem:
             problems.append(seal_problem)
+        ofd_problem = self.ofd_seal_problem()
+        if ofd_problem:
+            problems.append(ofd_problem)
         log_problem = self.log_key_problem()
         if log_problem:
             problems.append(log_problem)

@@ -22,6 +22,8 @@ from api.deps import CtxDep, LicenseIdPath, SessionDep, limit_by_ip
 from api.logsink import copy_proof_maker
 from api.pages.web import PageSession, check_csrf, redirect, render, require_login
 from api.views import grant_out, license_out
+from schemas.report import FileFormat
+from signing.formats import EXTENSIONS, MEDIA_TYPES, detect_format
 from vault.db.base import utcnow
 from vault.errors import (
     BlobIntegrityError,
@@ -221,11 +223,12 @@ def download_copy(
         )
     except VaultError as exc:
         return _error(request, ctx, session, who, exc)
+    kind = detect_format(data) or FileFormat.PDF  # a copy has its original's format
     return Response(
         data,
-        media_type="application/pdf",
+        media_type=MEDIA_TYPES[kind],
         headers={
-            "Content-Disposition": f'attachment; filename="copy-{copy_id}.pdf"',
+            "Content-Disposition": f'attachment; filename="copy-{copy_id}.{EXTENSIONS[kind]}"',
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
         },

@@ -83,7 +83,7 @@ def _vault_record(ctx: ApiContext, data: bytes) -> HeldFile | None:
     from signing.copies.log_proof import read_copy_id
 
     sha256 = hashlib.sha256(data).hexdigest()
-    copy_id = read_copy_id(data) if data.startswith(b"%PDF") else None
+    copy_id = read_copy_id(data) if data.startswith((b"%PDF", b"PK\x03\x04")) else None
     with ctx.sessions() as session:
         return held_file(session=session, sha256=sha256, copy_id=copy_id)
 

@@ -217,6 +217,64 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
             r"^later signatures cover parts added after this one: (?P<x>.+)$",
             "此签章之后添加的部分由后续签章保护：{x}",
         ),
+        # OFD structure no digest protects (signing.ofd.structure)
+        (
+            r"^(?P<p>\S+): its root element is in the foreign namespace (?P<n>.+)$",
+            "{p} 的根元素属于外部命名空间 {n}",
+        ),
+        (
+            r"^(?P<p>\S+): the element <(?P<e>\w+)> is in the namespace (?P<n>.+), "
+            r"not the document's (?P<d>.+)$",
+            "{p} 中的元素 <{e}> 属于命名空间 {n}，而不是文档的 {d}（不同阅读器读法不同）",
+        ),
+        (
+            r"^(?P<p>\S+): <(?P<e>\w+)> holds elements the standard does not define there: "
+            r"(?P<x>.+)$",
+            "{p} 的 <{e}> 中含有标准未定义的元素：{x}",
+        ),
+        (r"^(?P<p>\S+): a <(?P<e>\w+)> holds child elements$", "{p} 的 <{e}> 含有子元素"),
+        (
+            r"^(?P<p>\S+): it holds comments, CDATA or processing instructions$",
+            "{p} 中含有注释、CDATA 或处理指令（按文本查找的阅读器会读到它们）",
+        ),
+        (
+            r"^OFD\.xml lists (?P<n>\d+) documents \(DocBody\) but no signature covers OFD\.xml$",
+            "OFD.xml 列出 {n} 个文档（DocBody），但没有签章保护 OFD.xml："
+            "阅读器可能打开未签章的文档",
+        ),
+        (r"^OFD\.xml: two documents name the same (?P<e>\w+)$", "OFD.xml 中两个文档指向同一个 {e}"),
+        (
+            r"^OFD\.xml: a DocBody holds (?P<n>\d+) <(?P<e>\w+)> elements$",
+            "OFD.xml 的一个 DocBody 含有 {n} 个 <{e}> 元素",
+        ),
+        (
+            r"^OFD\.xml: a DocBody lists document versions \(Versions\), which are not verified$",
+            "OFD.xml 列出了文档的其他版本（Versions），这些版本未经验证",
+        ),
+        (
+            r"^OFD\.xml: DocInfo names a cover image \(Cover\), which no signature covers$",
+            "OFD.xml 的文档信息指定了封面图片（Cover），不在任何签章的保护范围内",
+        ),
+        (
+            r"^the document (?P<d>\S+) has no signature beside a signed one "
+            r"\(an unsigned document\)$",
+            "文档 {d} 没有签章，却与已签章的文档放在同一文件中（未签章的文档）",
+        ),
+        (
+            r"^signatures no Signatures\.xml lists \(an entry was removed\?\): (?P<x>.+)$",
+            "Signatures.xml 未列出的签章（签章条目被删除？）：{x}",
+        ),
+        (
+            r"^parts no signature covers and no document uses: (?P<x>.+)$",
+            "不在任何签章保护范围内、也未被文档使用的部件：{x}",
+        ),
+        (
+            r"^OFD\.xml is covered by no signature: its document information \(DocInfo: "
+            r"(?P<x>.+)\) is unsigned and may have been changed; only the signed pages are "
+            r"evidence$",
+            "OFD.xml 不在任何签章的保护范围内：其文档信息（DocInfo：{x}）未签章，可能已被改动；"
+            "只有已签章的页面可作为依据",
+        ),
         (
             r"^no trust bundle given: the chain cannot reach a trusted root$",
             "未提供信任列表：无法确认证书链到受信任的根证书",

@@ -22,7 +22,8 @@ from api.errors import ApiError, Unauthorized, problems
 from api.models import CopyStatusOut
 from api.pages.web import load_page_session
 from api.views import copy_status_out
-from schemas.report import VerificationReport
+from schemas.report import FileFormat, VerificationReport
+from signing.formats import EXTENSIONS, MEDIA_TYPES, detect_format
 from vault.errors import ConfigError, NotFound
 from vault.services.copies import copy_pdf, copy_status
 from vault.services.holders import find_holder
@@ -118,9 +119,11 @@ def status_page(
     summary="Download a certified copy (the department it was made for, or the holder)",
     response_class=Response,
     responses={
-        200: {"content": {"application/pdf": {}}},
+        200: {"content": {"application/pdf": {}, "application/ofd": {}}},
         **problems(401, 404, 429),
     },
+    description="A copy has its license's format: PDF, or OFD for an OFD license "
+    "(`application/ofd`, a `.ofd` file name).",
 )
 async def copy_file(
     copy_id: CopyIdPath,
@@ -168,11 +171,12 @@ async def copy_file(
             return data
 
     data = await run_in_threadpool(fetch)
+    kind = detect_format(data) or FileFormat.PDF  # a copy has its original's format
     return Response(
         data,
-        media_type="application/pdf",
+        media_type=MEDIA_TYPES[kind],
         headers={
-            "Content-Disposition": f'attachment; filename="copy-{copy_id}.pdf"',
+            "Content-Disposition": f'attachment; filename="copy-{copy_id}.{EXTENSIONS[kind]}"',
             "Cache-Control": "no-store",
         },
     )

@@ -24,7 +24,7 @@ from pyhanko.stamp import BaseStampStyle
 from signing.copies.annotation import CopyAnnotation
 from signing.copies.font import CjkFont, default_font
 from signing.errors import LogVerificationError, SealingError
-from signing.qr import qr_content, qr_matrix
+from signing.qr import QrMatrix, qr_content, qr_matrix
 from signing.transparency.copy_proof import (
     COPY_LOG_PROOF_FILENAME,
     COPY_LOG_PROOF_MEDIA_TYPE,
@@ -35,8 +35,11 @@ from signing.transparency.copy_proof import (
 
 __all__ = [
     "DEFAULT_SIZE",
+    "FOOTER",
+    "TITLE",
     "AppearanceLayout",
     "CopyStampStyle",
+    "TextRun",
     "layout",
     "write_appearance",
 ]
@@ -53,16 +56,32 @@ _GREY = "0.35 g"
 _NO_LINE_START = set("，。、；：？！）》」』〕】,.;:?!)%")
 
 
+@dataclass(frozen=True)
+class TextRun:
+    """One line of the 加注 as laid out (points; ``y`` is the baseline, from the bottom)."""
+
+    text: str
+    x: float
+    y: float
+    size: float
+    role: str
+    """``title``, ``label``, ``value`` or ``footer`` (each has its colour)."""
+
+
 @dataclass
 class _Text:
     """Content operators; text runs are kept aside until the glyph numbering is known."""
 
     font: CjkFont
     ops: list[str | tuple[str, float, float, float]] = field(default_factory=list)
+    runs: list[TextRun] = field(default_factory=list)
 
-    def show(self, text: str, x: float, y: float, size: float, *, what: str) -> None:
+    def show(
+        self, text: str, x: float, y: float, size: float, *, what: str, role: str = "value"
+    ) -> None:
         self.font.glyph_ids(text, field=what)  # refuses characters outside the font
         self.ops.append((text, x, y, size))
+        self.runs.append(TextRun(text, x, y, size, role))
 
     def finish(self) -> tuple[bytes, tuple[int, ...], dict[int, str]]:
         """Content, the font's glyph ids in CID order (CID 0 = .notdef), CID -> character."""
@@ -149,6 +168,14 @@ class AppearanceLayout:
     font_size: float
     width: float
     height: float
+    runs: tuple[TextRun, ...] = ()
+    """The text lines, positioned (for formats that draw them otherwise, e.g. OFD)."""
+    rule: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """The red rule under the title: x from, x to, y (points)."""
+    qr_box: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """The QR code's lower-left corner and side (points)."""
+    qr: QrMatrix | None = None
+    """The QR code's modules."""
 
 
 def layout(
@@ -201,7 +228,7 @@ def layout(
     ops.append(f"q {_RED} RG 1 w 0.5 0.5 {_n(width - 1)} {_n(height - 1)} re S Q")
     # title, in red, "bold" by fill + thin stroke (text rendering mode 2)
     ops.append(f"q {_RED} rg {_RED} RG 0.25 w 2 Tr")
-    painter.show(TITLE, text_left, top, title_size, what="the 加注 template")
+    painter.show(TITLE, text_left, top, title_size, what="the 加注 template", role="title")
     ops.append("Q")
     rule_y = top - 3
     ops.append(
@@ -212,7 +239,7 @@ def layout(
     for head, _value, wrapped in placed:
         head_w = font.width(head, body_size)
         ops.append(f"q {_GREY}")
-        painter.show(head, text_left, y, body_size, what="the 加注 template")
+        painter.show(head, text_left, y, body_size, what="the 加注 template", role="label")
         ops.append("Q q 0 g")
         for line in wrapped:
             painter.show(line, text_left + head_w, y, body_size, what=head.rstrip("："))
@@ -222,7 +249,7 @@ def layout(
     ops.append(f"q {_GREY}")
     fy = _PAD + footer_size * 1.25 + 1
     for line in footer:
-        painter.show(line, text_left, fy, footer_size, what="the 加注 template")
+        painter.show(line, text_left, fy, footer_size, what="the 加注 template", role="footer")
         fy -= footer_size * 1.25
     ops.append("Q")
     qr = qr_matrix(annotation.verify_url)
@@ -235,6 +262,10 @@ def layout(
         font_size=body_size,
         width=width,
         height=height,
+        runs=tuple(painter.runs),
+        rule=(text_left, text_left + text_width, rule_y),
+        qr_box=(width - _PAD - qr_side, _PAD, qr_side),
+        qr=qr,
     )
 
 

@@ -1,5 +1,8 @@
 """Read and check the transparency-log proof a certified copy carries, offline.
 
+An OFD copy attaches the same two files and its copy id (``evault-copy.json``), see
+:func:`signing.ofd.copy.read_copy_attachments`.
+
 The proof (:class:`signing.transparency.CopyLogProof`) is embedded by
 :mod:`signing.copies.appearance` as associated files of the vault seal's appearance, in
 the copy's last revision: our JSON (``evault-log-proof.json``) and, in copies made since
@@ -77,8 +80,26 @@ def _copy_id(reader) -> str | None:  # type: ignore[no-untyped-def]
     return str(value) if value is not None else None
 
 
+def _read_ofd(ofd: bytes) -> tuple[dict[str, bytes], str | None]:
+    """An OFD copy's attached proof files and the copy id of its evault-copy.json."""
+    import json
+
+    from signing.ofd.copy import COPY_INFO_FILENAME, read_copy_attachments
+
+    files = read_copy_attachments(ofd)
+    proofs = {n: d for n, d in files.items() if n in (LOG_PROOF_FILENAME, TLOG_PROOF_FILENAME)}
+    try:
+        copy_id = json.loads(files[COPY_INFO_FILENAME])["copy_id"]
+    except (KeyError, ValueError, TypeError):
+        return proofs, None
+    return proofs, copy_id if isinstance(copy_id, str) else None
+
+
 def _read(pdf: bytes) -> tuple[dict[str, bytes], str | None]:
-    """The embedded proof files and the copy id, from one parse; ({}, None) if unreadable."""
+    """The embedded proof files and the copy id, from one parse; ({}, None) if unreadable.
+    An OFD copy (a ZIP) carries them as attachments (:mod:`signing.ofd.copy`)."""
+    if pdf[:4] == b"PK\x03\x04":
+        return _read_ofd(pdf)
     try:
         reader = _open(pdf)
         return _embedded_proofs(reader), _copy_id(reader)

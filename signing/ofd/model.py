@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
 from signing.ofd.package import OfdFormatError, Package, local_name
+from signing.ofd.structure import signatures_xml_problems
 
 __all__ = [
     "OfdDocument",
@@ -82,6 +83,8 @@ class OfdDocument:
     annotations, attachments, custom tags and the media and fonts they name."""
     missing: list[str] = field(default_factory=list)
     """Locations the document names that are not in the package."""
+    problems: list[str] = field(default_factory=list)
+    """What is wrong with its Signatures.xml (see :mod:`signing.ofd.structure`)."""
 
 
 def _children(element: Element, name: str) -> Iterator[Element]:
@@ -116,7 +119,7 @@ def read_documents(pkg: Package) -> list[OfdDocument]:
         sigs_path = pkg.resolve(sigs_loc, "") if sigs_loc else None
         doc = OfdDocument(root=doc_root, signatures_path=sigs_path)
         if sigs_path is not None:
-            doc.entries = _read_signatures(pkg, sigs_path)
+            doc.entries = _read_signatures(pkg, sigs_path, doc.problems)
         _collect_shown_parts(pkg, doc)
         docs.append(doc)
     if not docs:
@@ -124,10 +127,11 @@ def read_documents(pkg: Package) -> list[OfdDocument]:
     return docs
 
 
-def _read_signatures(pkg: Package, path: str) -> list[SignatureEntry]:
+def _read_signatures(pkg: Package, path: str, problems: list[str]) -> list[SignatureEntry]:
     root = pkg.xml(path)
     if local_name(root) != "Signatures":
         raise OfdFormatError(f"{path} is not a <Signatures> list")
+    problems += signatures_xml_problems(root, pkg.read(path), path)
     entries: list[SignatureEntry] = []
     seen: set[str] = set()
     for el in _children(root, "Signature"):

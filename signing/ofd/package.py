@@ -23,7 +23,7 @@ from xml.etree.ElementTree import Element
 
 from signing.errors import SigningError
 
-__all__ = ["Limits", "OfdFormatError", "Package", "local_name"]
+__all__ = ["Limits", "OfdFormatError", "Package", "entry_path", "local_name"]
 
 
 class OfdFormatError(SigningError):
@@ -63,6 +63,11 @@ def _entry_name(info: zipfile.ZipInfo) -> str:
         except UnicodeDecodeError:
             continue
     raise OfdFormatError(f"entry name {raw!r} is neither UTF-8 nor GBK")
+
+
+def entry_path(info: zipfile.ZipInfo) -> str:
+    """The package path of a ZIP entry (its name decoded and checked, see :class:`Package`)."""
+    return _clean_path(_entry_name(info)) if not info.filename.endswith("/") else info.filename
 
 
 def _clean_path(name: str) -> str:

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from asn1crypto import core, crl, keys, x509
+from asn1crypto import core, crl, keys, pem, x509
 
+from signing.errors import KeySourceError
 from signing.ofd.ses import (
     CertInfoList,
     PictureInfo,
@@ -44,6 +45,23 @@ class Sm2Identity:
     @property
     def certificate(self) -> Any:
         return x509.Certificate.load(self.cert)
+
+    @classmethod
+    def load(cls, key: bytes, certificate: bytes) -> Sm2Identity:
+        """An SM2 key (PEM or DER, unencrypted) and its certificate (PEM or DER);
+        :class:`KeySourceError` when either is unreadable or they do not belong together."""
+        sm2_key = SM2PrivateKey.load(key)
+        try:
+            der = certificate
+            if pem.detect(certificate):
+                _, _, der = pem.unarmor(certificate)
+            cert = x509.Certificate.load(der)
+            point = bytes(cert.public_key["public_key"].native)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise KeySourceError(f"not a PEM or DER certificate: {exc}") from None
+        if point != sm2_key.public_point:
+            raise KeySourceError("the SM2 key is not the key of the certificate")
+        return cls(bytes(der), sm2_key)
 
 
 def _key(seed: bytes, label: str) -> SM2PrivateKey:

@@ -13,20 +13,21 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
+from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from asn1crypto import core
 
 from signing.errors import SealingError
-from signing.ofd.model import read_documents
+from signing.ofd.model import OfdDocument, read_documents
 from signing.ofd.package import OfdFormatError, Package, local_name
 from signing.ofd.pki import Sm2Identity
 from signing.ofd.ses import SESealV4, SesFormatError, SesSignatureV4, TbsSignV4, parse_seal
 from signing.ofd.sm2 import SM2_SM3_OID, SM3_OID, sm3
 from signing.ofd.writer import NS, write_package
 
-__all__ = ["OfdSealer"]
+__all__ = ["OfdSealer", "page_ids"]
 
 _HEAD = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -56,36 +57,47 @@ class OfdSealer:
         """``ofd`` with one more seal, its stamp on page ``page`` at ``boundary`` (mm)."""
         try:
             with Package(ofd) as pkg:
-                return self._seal(pkg, page, boundary, at or dt.datetime.now(dt.UTC))
+                doc = read_documents(pkg)[0]
+                parts = {p: pkg.read(p) for p in pkg.paths}
+                page_id = page_ids(pkg, doc.root)[_page_index(pkg, doc.root, page)]
         except OfdFormatError as exc:
             raise SealingError(f"the OFD file cannot be sealed: {exc}") from None
+        parts.update(self.seal_parts(parts, doc, page_id, boundary, at or dt.datetime.now(dt.UTC)))
+        return write_package(parts)
 
-    def _seal(self, pkg: Package, page: int, box: tuple[float, ...], at: dt.datetime) -> bytes:
-        doc = read_documents(pkg)[0]
-        parts = {p: pkg.read(p) for p in pkg.paths}
+    def seal_parts(
+        self,
+        parts: Mapping[str, bytes],
+        doc: OfdDocument,
+        page_id: str,
+        box: tuple[float, ...],
+        at: dt.datetime,
+    ) -> dict[str, bytes]:
+        """The parts to add or replace in a package holding ``parts`` (every part, by
+        path) so that it carries one more seal over all of them (Signatures.xml aside),
+        its stamp on the page ``page_id`` at ``box`` (mm)."""
+        new: dict[str, bytes] = {}
         folder = doc.root.rsplit("/", 1)[0] if "/" in doc.root else ""
         sigs_path = doc.signatures_path or f"{folder}/Signs/Signatures.xml".lstrip("/")
         if doc.signatures_path is None:
-            parts["OFD.xml"] = _name_signatures(parts["OFD.xml"], sigs_path)
+            new["OFD.xml"] = _name_signatures(parts["OFD.xml"], sigs_path)
         n = len(doc.entries)
         sign_dir = f"{sigs_path.rsplit('/', 1)[0]}/Sign_{n}"
         while any(p.startswith(sign_dir + "/") for p in parts):
             n += 1
             sign_dir = f"{sigs_path.rsplit('/', 1)[0]}/Sign_{n}"
-        numeric = [int(e.id) for e in doc.entries if e.id.isdigit()]
-        sig_id = str(max([*numeric, len(doc.entries)]) + 1)
-        parts[f"{sign_dir}/Seal.esl"] = self.seal
-        signature_xml = self._signature_xml(
-            parts, sigs_path, sign_dir, _page_id(pkg, doc.root, page), box, at
-        )
-        parts[f"{sign_dir}/Signature.xml"] = signature_xml
-        parts[f"{sign_dir}/SignedValue.dat"] = self._signed_value(signature_xml, sign_dir, at)
-        parts[sigs_path] = _add_entry(parts.get(sigs_path), sig_id, f"/{sign_dir}/Signature.xml")
-        return write_package(parts)
+        sig_id = _next_id(parts.get(sigs_path), [e.id for e in doc.entries])
+        new[f"{sign_dir}/Seal.esl"] = self.seal
+        covered = {**parts, **new}
+        signature_xml = self._signature_xml(covered, sigs_path, sign_dir, page_id, box, at)
+        new[f"{sign_dir}/Signature.xml"] = signature_xml
+        new[f"{sign_dir}/SignedValue.dat"] = self._signed_value(signature_xml, sign_dir, at)
+        new[sigs_path] = _add_entry(parts.get(sigs_path), sig_id, f"/{sign_dir}/Signature.xml")
+        return new
 
     def _signature_xml(
         self,
-        parts: dict[str, bytes],
+        parts: Mapping[str, bytes],
         sigs_path: str,
         sign_dir: str,
         page_id: str,
@@ -136,14 +148,20 @@ class OfdSealer:
         return bytes(value.dump())
 
 
-def _page_id(pkg: Package, doc_root: str, index: int) -> str:
+def page_ids(pkg: Package, doc_root: str) -> list[str]:
+    """The ID of each page of the document ``doc_root``, in order."""
     pages: list[Any] = []
     for el in pkg.xml(doc_root):
         if local_name(el) == "Pages":
             pages = [p for p in el if local_name(p) == "Page"]
-    if not 0 <= index < len(pages):
+    return [str(p.get("ID") or i + 1) for i, p in enumerate(pages)]
+
+
+def _page_index(pkg: Package, doc_root: str, index: int) -> int:
+    count = len(page_ids(pkg, doc_root))
+    if not -count <= index < count:
         raise SealingError(f"the document has no page {index + 1}")
-    return str(pages[index].get("ID") or index + 1)
+    return index % count
 
 
 def _name_signatures(ofd_xml: bytes, sigs_path: str) -> bytes:
@@ -155,22 +173,55 @@ def _name_signatures(ofd_xml: bytes, sigs_path: str) -> bytes:
     return ofd_xml[: match.start()] + tag + ofd_xml[match.start() :]
 
 
+_MAX_SIGN_ID = re.compile(rb"<(?:[\w.-]+:)?MaxSignId>\s*([^<]*?)\s*</(?:[\w.-]+:)?MaxSignId>")
+
+
+def _next_id(current: bytes | None, ids: list[str]) -> str:
+    """The new signature's ID, in the scheme MaxSignId already follows (``s006`` ->
+    ``s007``: verifiers rebuild the earlier Signatures.xml by counting it back), else the
+    next number; never an ID in use."""
+    matches = list(_MAX_SIGN_ID.finditer(current or b""))
+    last = matches[-1].group(1).decode("utf-8", "replace") if matches else ""
+    digits = re.search(r"(\d+)$", last)
+    if digits is not None:
+        prefix, number, width = last[: digits.start()], int(digits.group(1)), len(digits.group(1))
+    else:
+        numeric = [int(i) for i in ids if i.isdigit()]
+        prefix, number, width = "", max([*numeric, len(ids)]), 1
+    candidate = f"{prefix}{number + 1:0{width}d}"
+    while candidate in ids:
+        number += 1
+        candidate = f"{prefix}{number + 1:0{width}d}"
+    return candidate
+
+
 def _add_entry(current: bytes | None, sig_id: str, base_loc: str) -> bytes:
-    entry = f'<ofd:Signature ID="{sig_id}" Type="Seal" BaseLoc="{base_loc}"/>'.encode()
+    """Signatures.xml with the new entry appended, MaxSignId kept in the file's own style
+    (verifiers rebuild the earlier bytes to check seals that protect it): where a
+    MaxSignId follows the last entry (ofdrw's continue signing), a new one follows the new
+    entry; otherwise the first MaxSignId's value is set."""
     if current is None:
-        return (
-            _HEAD
-            + f'<ofd:Signatures xmlns:ofd="{NS}"><ofd:MaxSignId>{sig_id}</ofd:MaxSignId>'.encode()
-            + entry
-            + b"</ofd:Signatures>"
-        )
-    close = re.search(rb"</(\w+:)?Signatures\s*>\s*$", current)
-    if close is None or close.group(1) not in (b"ofd:", None):
+        head = f'<ofd:Signatures xmlns:ofd="{NS}"><ofd:MaxSignId>{sig_id}</ofd:MaxSignId>'
+        entry_xml = f'<ofd:Signature ID="{sig_id}" Type="Seal" BaseLoc="{base_loc}"/>'
+        return _HEAD + (head + entry_xml + "</ofd:Signatures>").encode()
+    close = re.search(rb"</([\w.-]+:)?Signatures\s*>\s*$", current)
+    if close is None:
         raise SealingError("Signatures.xml cannot be extended (unexpected layout)")
-    out = current[: close.start()] + entry + current[close.start() :]
-    return re.sub(
-        rb"(<ofd:MaxSignId>)[^<]*(</ofd:MaxSignId>)",
-        rb"\g<1>" + sig_id.encode() + rb"\g<2>",
-        out,
-        count=1,
+    p = close.group(1) or b""
+    entry = b'<%sSignature ID="%s" Type="Seal" BaseLoc="%s"/>' % (
+        p,
+        sig_id.encode(),
+        base_loc.encode(),
     )
+    body = current[: close.start()]
+    maxes = list(_MAX_SIGN_ID.finditer(body))
+    entries = list(re.finditer(rb"<(?:[\w.-]+:)?Signature\b", body))
+    if maxes and entries and maxes[-1].start() > entries[-1].start():
+        entry += b"<%sMaxSignId>%s</%sMaxSignId>" % (p, sig_id.encode(), p)
+        return body + entry + current[close.start() :]
+    out = body + entry + current[close.start() :]
+    if not maxes:
+        return out
+    first = _MAX_SIGN_ID.search(out)
+    assert first is not None
+    return out[: first.start(1)] + sig_id.encode() + out[first.end(1) :]

@@ -137,15 +137,33 @@ class SM2PrivateKey:
 
     @classmethod
     def from_pem(cls, pem: bytes) -> SM2PrivateKey:
+        return cls._load(pem, "PEM")
+
+    @classmethod
+    def load(cls, data: bytes) -> SM2PrivateKey:
+        """An unencrypted SM2 private key in PEM or DER (PKCS#8 or SEC 1)."""
+        return cls._load(data, "PEM" if data.lstrip().startswith(b"-----BEGIN") else "DER")
+
+    @classmethod
+    def _load(cls, data: bytes, encoding: str) -> SM2PrivateKey:
         from tongsuopy.crypto import serialization
         from tongsuopy.crypto.asymciphers import ec
 
+        loader = (
+            serialization.load_pem_private_key
+            if encoding == "PEM"
+            else serialization.load_der_private_key
+        )
+        from tongsuopy.crypto.exceptions import UnsupportedAlgorithm
+
         try:
-            key = serialization.load_pem_private_key(pem, password=None)
+            key = loader(data, password=None)
+        except UnsupportedAlgorithm:  # another curve (P-256, ...) or algorithm
+            key = None
         except (ValueError, TypeError) as exc:
-            raise KeySourceError(f"not an unencrypted PEM private key: {exc}") from None
+            raise KeySourceError(f"not an unencrypted {encoding} private key: {exc}") from None
         if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "SM2":
-            raise KeySourceError("the PEM key is not an SM2 key")
+            raise KeySourceError(f"the {encoding} key is not an SM2 key")
         return cls(key)
 
     @property

@@ -39,6 +39,7 @@ from schemas.report import (
 )
 from signing._verify.identity import signer_fields
 from signing._verify.summary import dedupe, overall_report
+from signing.ofd.additions import list_parts, strip_additions
 from signing.ofd.certpath import PathResult, Sm2TrustStore, load_certificate, public_point
 from signing.ofd.model import (
     OfdDocument,
@@ -47,6 +48,7 @@ from signing.ofd.model import (
     read_documents,
     read_signature_xml,
 )
+from signing.ofd.overlay import annotation_files, overlay_problem, stamps_of
 from signing.ofd.package import DEFAULT_LIMITS, Limits, OfdFormatError, Package
 from signing.ofd.ses import (
     SealData,
@@ -57,6 +59,7 @@ from signing.ofd.ses import (
     parse_signed_value,
 )
 from signing.ofd.sm2 import SM2_SM3_OID, sm2_verify, sm3, z_value
+from signing.ofd.structure import PackageFindings, ofd_xml_findings, stray_parts
 
 if TYPE_CHECKING:  # pragma: no cover
     from signing.trust import TrustBundle
@@ -113,22 +116,58 @@ class OfdVerifier:
     def _verify_documents(
         self, pkg: Package, docs: list[OfdDocument], at: dt.datetime
     ) -> tuple[list[SignatureReport], list[str]]:
-        reports: list[SignatureReport] = []
         notes: list[str] = []
+        per_doc = [[_Check(pkg, doc, entry) for entry in doc.entries] for doc in docs]
         for doc in docs:
             if doc.missing:
                 notes.append(
                     f"{doc.root} names parts that are not in the package: "
                     + ", ".join(sorted(set(doc.missing))[:10])
                 )
-            checks = [_Check(pkg, doc, entry) for entry in doc.entries]
-            for check in checks:
-                check.run_integrity()
-            for i, check in enumerate(checks):
-                check.run_changes(checks[i + 1 :])
+        checks = [check for doc_checks in per_doc for check in doc_checks]
+        for check in checks:
+            check.run_integrity()
+        for doc_checks in per_doc:
+            for i, check in enumerate(doc_checks):
+                check.run_changes(doc_checks[i + 1 :])
                 check.run_trust(self.store, self.trust is not None, at)
-                reports.append(check.report())
-        return reports, notes
+        found = _package_findings(pkg, docs, checks)
+        for check in checks:
+            check.flag_package(found.problems)
+        return [check.report() for check in checks], notes + found.problems + found.notes
+
+
+def _package_findings(
+    pkg: Package, docs: list[OfdDocument], checks: list[_Check]
+) -> PackageFindings:
+    """What no digest protects: OFD.xml, the Signatures.xml lists, unsigned documents and
+    parts that are neither signed, shown nor signature structure (:mod:`.structure`)."""
+    covered = any(c.intact and c.reference_matches("OFD.xml") for c in checks)
+    referenced = any(
+        c.xml is not None and any(r.path == "OFD.xml" for r in c.xml.references) for c in checks
+    )
+    found = ofd_xml_findings(
+        pkg.xml("OFD.xml"), pkg.read("OFD.xml"), covered=covered, referenced=referenced
+    )
+    for doc in docs:
+        found.problems += doc.problems
+    if checks:
+        found.problems += [
+            f"the document {doc.root} has no signature beside a signed one (an unsigned document)"
+            for doc in docs
+            if not doc.entries
+        ]
+    accounted = {"OFD.xml"}
+    for doc in docs:
+        accounted |= doc.shown_parts | {e.path for e in doc.entries}
+        accounted |= {doc.signatures_path} if doc.signatures_path else set()
+    for check in checks:
+        if check.xml is not None:
+            accounted |= {r.path for r in check.xml.references if r.path}
+            accounted |= {p for p in (check.xml.signed_value, check.xml.seal) if p}
+    if checks:
+        found.problems += stray_parts(pkg.paths, accounted)
+    return found
 
 
 def _failed(base: dict[str, Any], why: str) -> VerificationReport:
@@ -363,12 +402,17 @@ class _Check:
             )
             return
         changed = []
+        lists = self._list_parts() if later else {}
         for ref in self.xml.references:
             if ref.path is None:
                 changed.append(f"{ref.file_ref} (outside the package)")
             elif not self.reference_matches(ref.path):
                 if ref.path == self.doc.signatures_path and self._continued(ref.path, later):
-                    self.level = "SIGNATURES"
+                    self.level = "SIGNATURES" if self.level == "NONE" else self.level
+                    continue
+                kind = "document" if ref.path == self.doc.root else lists.get(ref.path)
+                if kind is not None and self._annotated(ref.path, kind, later):
+                    self.level = "ANNOTATIONS"
                     continue
                 changed.append(ref.path if self.pkg.has(ref.path) else f"{ref.path} (missing)")
         if changed:
@@ -392,6 +436,47 @@ class _Check:
                 return True
         return False
 
+    def _list_parts(self) -> dict[str, str]:
+        try:
+            return list_parts(self.pkg, self.doc.root)
+        except OfdFormatError:
+            return {}
+
+    def _annotated(self, path: str, kind: str, later: list[_Check]) -> bool:
+        """A part a certified copy extends (Document.xml, the Annotations or Attachments
+        list) that later, intact signatures changed only by appending elements naming new
+        parts (:mod:`signing.ofd.additions`), one of them covering it now, and no added
+        annotation covering this seal's text or stamp (:mod:`signing.ofd.overlay`)."""
+        assert self.xml is not None
+        if not later or not all(c.intact for c in later):
+            return False
+        if not any(c.reference_matches(path) for c in later):
+            return False
+        mine = {r.path for r in self.xml.references}
+        wanted = {r.check_value for r in self.xml.references if r.path == path}
+        found = strip_additions(
+            self.pkg, path, kind, self.pkg.read(path), mine, lambda b: self._digest(b) in wanted
+        )
+        if found is None:
+            return False
+        try:
+            added = list(found.annotations)
+            for listed in found.annotation_lists:
+                added += annotation_files(self.pkg, listed)
+            problem = overlay_problem(
+                self.pkg, self.doc.root, added, stamps_of(self.pkg, self.xml.path)
+            )
+        except OfdFormatError as exc:
+            problem = f"the added annotations cannot be read: {exc}"
+        if problem is not None:
+            self.verdict.reasons.append(problem)
+            return False
+        self.verdict.reasons.append(
+            f"a later seal added {' and '.join(found.names)} to {path} (a certified copy's "
+            "加注): they are not part of this seal"
+        )
+        return True
+
     def _coverage(self, later: list[_Check]) -> None:
         assert self.xml is not None
         mine = {r.path for r in self.xml.references}
@@ -408,12 +493,21 @@ class _Check:
             )
         elif uncovered:
             self.coverage = Coverage.ENTIRE_REVISION
-            self.level = "SIGNATURES"
+            self.level = "ANNOTATIONS" if self.level == "ANNOTATIONS" else "SIGNATURES"
             self.verdict.reasons.append(
                 "later signatures cover parts added after this one: " + ", ".join(uncovered[:20])
             )
         else:
             self.coverage = Coverage.ENTIRE_FILE
+
+    def flag_package(self, problems: list[str]) -> None:
+        """Fail this signature for what the package holds beyond what it signed."""
+        if not problems:
+            return
+        self.modified, self.level = True, "OTHER"
+        self.coverage = Coverage.PARTIAL
+        for problem in problems:
+            self.verdict.fail(Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE, problem)
 
     # -- 4 and 5: seal rules and trust ---------------------------------------------
 

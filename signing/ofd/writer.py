@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import copy
 import io
+import struct
 import zipfile
 from collections.abc import Mapping, Sequence
 from xml.sax.saxutils import escape
 
-__all__ = ["NS", "sample_ofd", "write_package"]
+__all__ = ["NS", "replace_parts", "sample_ofd", "write_package"]
 
 NS = "http://www.ofdspec.org/2016"
 _HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -77,3 +79,67 @@ def sample_ofd(title: str, lines: Sequence[str], image: bytes | None = None) -> 
     if image is not None:
         data["Doc_0/Res/image_3.png"] = image
     return write_package(data)
+
+
+def replace_parts(original: bytes, parts: Mapping[str, bytes]) -> bytes:
+    """``original`` (a ZIP) with ``parts`` (path -> bytes) added or replacing the parts of
+    the same path. Every other entry is carried over as it is stored (its local header
+    and compressed bytes copied, nothing inflated or deflated again), so a part that is
+    not replaced keeps its bytes exactly. Entries whose non-ASCII names are not flagged
+    UTF-8 (GBK names) are written again under their UTF-8 name: their bytes do not change.
+    """
+    from signing.ofd.package import OfdFormatError, entry_path
+
+    out = io.BytesIO()
+    try:
+        source = zipfile.ZipFile(io.BytesIO(original))
+        infos = source.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise OfdFormatError(f"not a readable ZIP container: {exc}") from None
+    with source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in infos:
+            path = entry_path(info)
+            if path in parts:
+                continue
+            if not info.flag_bits & 0x800 and not info.filename.isascii():
+                _write(target, path, source.read(info))
+                continue
+            start = info.header_offset
+            end = start + _local_entry_size(original, info)
+            copied = copy.copy(info)
+            copied.header_offset = out.tell()
+            out.write(original[start:end])
+            target.filelist.append(copied)
+            target.NameToInfo[copied.filename] = copied
+            target.start_dir = out.tell()
+        for path, data in parts.items():
+            _write(target, path, data)
+    return out.getvalue()
+
+
+def _write(target: zipfile.ZipFile, path: str, data: bytes) -> None:
+    """One new part, deflated at level 1: a copy's drawn 加注 is ~100 KB of path text,
+    which level 6 takes four times longer to deflate for a 15% smaller entry."""
+    info = zipfile.ZipInfo(path, date_time=_FIXED_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.flag_bits |= 0x800
+    target.writestr(info, data, compresslevel=1)
+
+
+def _local_entry_size(data: bytes, info: zipfile.ZipInfo) -> int:
+    """Bytes of one entry as stored: local header, name, extra, data, data descriptor."""
+    from signing.ofd.package import OfdFormatError
+
+    start = info.header_offset
+    header = data[start : start + 30]
+    if len(header) != 30 or header[:4] != b"PK\x03\x04":
+        raise OfdFormatError(f"the entry {info.filename} has no local header")
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    end = start + 30 + name_len + extra_len + info.compress_size
+    if info.flag_bits & 0x8:  # a data descriptor follows: optional signature, CRC, sizes
+        size = 24 if info.compress_size > 0xFFFFFFFF or info.file_size > 0xFFFFFFFF else 16
+        size -= 0 if data[end : end + 4] == b"PK\x07\x08" else 4
+        end += size
+    if end > len(data):
+        raise OfdFormatError(f"the entry {info.filename} runs past the end of the file")
+    return end - start

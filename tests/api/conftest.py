@@ -48,9 +48,20 @@ __all__ = ["AUDIT_DEPT", "HOLDER", "OTHER_HOLDER", "TAX_DEPT", "Api"]
 
 @functools.cache
 def copy_renderer() -> Any:
+    """The vault's renderer as production builds it: PAdES for PDF, and for OFD the
+    vault's SM2 seal from the test SM2 PKI (it chains to the test trust bundle's root)."""
+    from api.sealing import VaultCopyRenderer
     from signing.copies.maker import CopyMaker
+    from signing.ofd.copy import OfdCopyMaker
+    from signing.ofd.pki import Sm2DemoPKI
+    from tests.helpers.ofd import SM2_SEED
+    from tests.helpers.pki import VAULT_CODE, pki_now
 
-    return CopyMaker(sealer())
+    renderer = VaultCopyRenderer(CopyMaker(sealer()))
+    name = "evault 电子证照库"
+    pki = Sm2DemoPKI.build(seed=SM2_SEED, departments=[(name, VAULT_CODE)], now=pki_now())
+    renderer.ofd = OfdCopyMaker(pki.signers[name], pki.seal_for(name))
+    return renderer
 
 
 @dataclass

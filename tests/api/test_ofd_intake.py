@@ -157,17 +157,35 @@ def test_the_holder_downloads_the_ofd_as_ofd(api: Api) -> None:
     assert r.headers["content-disposition"].endswith('.pdf"')
 
 
-def test_a_copy_of_an_ofd_license_is_a_clear_conflict(api: Api) -> None:
+def test_a_copy_of_an_ofd_license_is_an_ofd_with_both_seals(api: Api) -> None:
+    """A department's and a holder's copy of an OFD license: made (201), downloaded as
+    OFD, both seals pass with the vault's trust bundle, the QR page and status work."""
+    from signing.copies.log_proof import read_copy_id
+    from signing.ofd import verify_ofd
+    from tests.vault.licenses import trust_bundle
+
     license_id = _push(api, license_ofd(12), 12).json()["license"]["id"]
     r = api.client.post(f"/v1/licenses/{license_id}/copies", headers=api.dept("housing"), json=USE)
-    assert r.status_code == 409, r.text
-    assert r.headers["content-type"] == PROBLEM
-    assert "certified copies of OFD licenses are not available yet" in r.json()["detail"]
+    assert r.status_code == 201, r.text
+    copy = r.json()
+    r = api.client.get(f"/v1/copies/{copy['id']}/pdf", headers=api.dept("housing"))
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == OFD
+    assert r.headers["content-disposition"] == f'attachment; filename="copy-{copy["id"]}.ofd"'
+    report = verify_ofd(r.content, trust=trust_bundle())
+    assert report.indication.value == "TOTAL_PASSED", report.reasons
+    assert [s.seal_name for s in report.signatures] == [
+        "福州市市场监督管理局电子印章",
+        "evault 电子证照库电子印章",
+    ]
+    assert read_copy_id(r.content) == copy["id"]
+    status = api.client.get(f"/v1/copies/{copy['id']}/status").json()
+    assert status["state"] == "valid", status
+    assert api.client.get(f"/v/{copy['id']}").status_code == 200
     r = api.client.post(
         f"/v1/me/licenses/{license_id}/copies", headers=api.holder(), json={"purpose": "自用"}
     )
-    assert r.status_code == 409, r.text
-    assert "OFD" in r.json()["detail"]
+    assert r.status_code == 201, r.text
     assert HOLDER not in r.text
 
 

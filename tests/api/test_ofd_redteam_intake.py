@@ -33,21 +33,11 @@ def test_a_forged_page_edit_is_refused_over_http(api: Api) -> None:
     assert r.json()["reason"] == "modified_after_signing"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="forgery passes today: an unsigned first DocBody beside the sealed one (OFD.xml "
-    "not among the References, as in KingGrid-sealed files) is stored as the license",
-)
 def test_a_second_docbody_is_refused_over_http(api: Api) -> None:
     r = _push(api, red.DOCROOT_FORGERIES["second-docbody"](), 42)
     assert r.status_code == 422, r.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="forgery passes today: an ofd.xml entry beside OFD.xml (one file once unpacked "
-    "on a case-insensitive file system) is stored as the license",
-)
 def test_a_case_alias_of_ofd_xml_is_refused_over_http(api: Api) -> None:
     r = _push(api, red.ALIAS_FORGERIES["ofd-xml-lower-case"](), 43)
     assert r.status_code == 422, r.text

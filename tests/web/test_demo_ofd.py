@@ -88,10 +88,8 @@ def test_the_portal_shows_and_downloads_ofd_licenses(demo_data: DemoData) -> Non
         assert formats == {(True, True), (False, False)}, page.text
         food = next(lid for lid, body in cards if "食品经营许可证" in body)
         assert f'href="/me/licenses/{food}/file"' in page.text and "下载原件（OFD）" in page.text
-        # No copy button on the OFD card (vault.services.copies.COPYABLE_FORMATS), a note.
-        food_card = next(body for lid, body in cards if lid == food)
-        assert "/copy" not in food_card and "此格式的证照暂不能制作加注件" in food_card
-        assert all("/copy" in body for lid, body in cards if lid != food)
+        # OFD licenses have certified copies too (vault.services.copies.COPYABLE_FORMATS).
+        assert all("/copy" in body for _, body in cards)
         r = client.get(f"/me/licenses/{food}/file")
     assert r.status_code == 200 and r.headers["content-type"] == "application/ofd"
     assert r.headers["content-disposition"] == f'attachment; filename="license-{food}.ofd"'
@@ -120,3 +118,25 @@ def test_a_demo_made_before_ofd_gets_its_sm2_pki_and_bundle(tmp_path: Path) -> N
         food = next(lic for lic in mine if lic["file_format"] == "OFD")
         data = client.get(f"/v1/me/licenses/{food['id']}/file", headers=headers).content
     assert verify_ofd(data, trust=again).indication is Indication.TOTAL_PASSED
+
+
+def test_the_demo_copies_an_ofd_license_with_its_sm2_seal(demo_data: DemoData) -> None:
+    """The demo vault's OFD seal is a signer of the demo's SM2 PKI: a holder's copy of an
+    OFD license verifies offline with the demo's trust bundle, both seals passed."""
+    headers = {"Authorization": f"Bearer {_holder_token(demo_data, COMPANY)}"}
+    with TestClient(create_app(demo_data.settings("http://testserver"))) as client:
+        mine = client.get("/v1/me/licenses", headers=headers).json()["licenses"]
+        food = next(lic for lic in mine if lic["file_format"] == "OFD")
+        made = client.post(
+            f"/v1/me/licenses/{food['id']}/copies", headers=headers, json={"purpose": "自用"}
+        )
+        assert made.status_code in (200, 201), made.text
+        r = client.get(f"/v1/copies/{made.json()['id']}/pdf", headers=headers)
+        login(client, holder=2)  # the company, in the portal
+        page = client.get(f"/me/copies/{made.json()['id']}/pdf")
+    assert page.status_code == 200 and page.headers["content-type"] == "application/ofd"
+    assert page.headers["content-disposition"].endswith('.ofd"') and page.content == r.content
+    assert r.status_code == 200 and r.headers["content-type"] == "application/ofd"
+    report = verify_ofd(r.content, trust=TrustBundle.load(demo_data.data_dir / "trust-bundle.json"))
+    assert report.indication is Indication.TOTAL_PASSED, report.reasons
+    assert report.signatures[1].seal_name == "evault 电子证照库电子印章"

@@ -82,7 +82,7 @@ CopyState = Literal["valid", "expired", "license_invalid"]
 #: The formats of originals the copy renderer makes certified copies of ("PDF", "OFD": the
 #: license version's ``file_format``). A copy of any other is refused before anything is
 #: logged or sealed (:func:`check_copyable`).
-COPYABLE_FORMATS = frozenset({"PDF"})
+COPYABLE_FORMATS = frozenset({"PDF", "OFD"})
 
 #: Given the session and a committed log index, the proof a copy embeds (bytes), or None.
 LogProofMaker = Callable[[Session, int], bytes | None]

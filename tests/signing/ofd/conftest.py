@@ -14,12 +14,18 @@ from signing.trust import TrustBundle
 
 MARKET = "福州市市场监督管理局"
 POLICE = "福建省公安厅"
+VAULT = "福建省电子证照库"
+VAULT_CODE = "12350000MB0000000D"
 
 
 @pytest.fixture(scope="session")
 def sm2_pki() -> Sm2DemoPKI:
     return Sm2DemoPKI.build(
-        departments=[(MARKET, "113501000036043600"), (POLICE, "11350000003591037R")],
+        departments=[
+            (MARKET, "113501000036043600"),
+            (POLICE, "11350000003591037R"),
+            (VAULT, VAULT_CODE),
+        ],
         now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
     )
 

@@ -105,3 +105,56 @@ def test_resolve_keeps_locations_inside() -> None:
     assert pkg.resolve("/Doc_0/x.xml", "Doc_0/Signs") == "Doc_0/x.xml"
     with pytest.raises(OfdFormatError, match="escapes"):
         pkg.resolve("../../../x", "Doc_0")
+
+
+def test_replace_parts_carries_entries_over_as_stored() -> None:
+    """Deflated, stored, streamed (data descriptor) and GBK-named entries keep their bytes;
+    replaced and new parts are written; the result reads as a package."""
+    from signing.ofd.writer import replace_parts
+
+    streamed = io.BytesIO()
+
+    class _Unseekable(io.RawIOBase):
+        def writable(self) -> bool:
+            return True
+
+        def write(self, b: bytes) -> int:  # type: ignore[override]
+            return streamed.write(bytes(b))
+
+    with zipfile.ZipFile(_Unseekable(), "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("OFD.xml", b"<ofd:OFD/>" * 50)
+        zf.writestr(zipfile.ZipInfo("Doc_0/stored.bin"), b"\x00\x01" * 100)
+        zf.writestr("Doc_0/XXXX.png", b"png bytes" * 30)
+        zf.writestr("Doc_0/Signs/Signatures.xml", b"<old/>")
+    original = streamed.getvalue().replace(b"XXXX", "印章".encode("gbk"))
+    with zipfile.ZipFile(io.BytesIO(original)) as zf:
+        assert all(i.flag_bits & 0x8 for i in zf.infolist())  # data descriptors follow
+
+    out = replace_parts(original, {"Doc_0/Signs/Signatures.xml": b"<new/>", "Doc_0/a.xml": b"1"})
+    with Package(out) as pkg:
+        assert pkg.paths == [
+            "OFD.xml",
+            "Doc_0/stored.bin",
+            "Doc_0/印章.png",
+            "Doc_0/Signs/Signatures.xml",
+            "Doc_0/a.xml",
+        ]
+        assert pkg.read("OFD.xml") == b"<ofd:OFD/>" * 50
+        assert pkg.read("Doc_0/stored.bin") == b"\x00\x01" * 100
+        assert pkg.read("Doc_0/印章.png") == b"png bytes" * 30
+        assert pkg.read("Doc_0/Signs/Signatures.xml") == b"<new/>"
+    with zipfile.ZipFile(io.BytesIO(out)) as zf:
+        assert zf.testzip() is None
+        first = zf.getinfo("OFD.xml")
+        start = original.index(b"PK\x03\x04")
+        assert (
+            out[: 30 + len("OFD.xml") + first.compress_size]
+            == original[start : start + 30 + len("OFD.xml") + first.compress_size]
+        )
+
+
+def test_replace_parts_refuses_a_broken_container() -> None:
+    from signing.ofd.writer import replace_parts
+
+    with pytest.raises(OfdFormatError, match="not a readable ZIP"):
+        replace_parts(b"PK\x03\x04 truncated", {})

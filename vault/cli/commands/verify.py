@@ -83,6 +83,7 @@ def _check_log(
     data: bytes, report: VerificationReport, key: Any, witnesses: tuple[list[Any], int]
 ) -> LogProofCheck:
     """The copy's log proof, accepted only inside a vault seal that covers the whole file."""
+    from schemas.report import FileFormat
     from signing.copies.log_proof import LogProofCheck, check_copy_log_proof
     from signing.copies.maker import COPY_FIELD_STEM
 
@@ -90,6 +91,9 @@ def _check_log(
         (s.field_name or "").startswith(COPY_FIELD_STEM) and s.intact and s.covers_whole_file
         for s in report.signatures
     )
+    if report.file_format is FileFormat.OFD and report.signatures:
+        last = report.signatures[-1]  # an OFD copy's vault seal is its last, over every part
+        sealed = last.intact and last.covers_whole_file
     if not sealed:
         return LogProofCheck(False, "no intact vault seal covers the whole file and its proof")
     return check_copy_log_proof(data, key, witnesses=witnesses[0], required=witnesses[1])

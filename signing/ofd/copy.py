@@ -1,0 +1,444 @@
+"""Certified copies (加注件) of sealed OFD licenses.
+
+A copy is the original package with every part it had kept byte for byte (carried over
+in its compressed form, :func:`signing.ofd.writer.replace_parts`), except two:
+
+- ``Document.xml`` gains an ``<Annotations>`` and an ``<Attachments>`` element naming new
+  parts under ``EvaultCopy/`` beside it — the only change to a part the issuer's seal
+  covers, and one :mod:`signing.ofd.verifier` accepts only from a later, intact seal that
+  covers it and only when removing exactly those elements gives back the signed bytes;
+- ``Signatures.xml`` gains the vault's seal (continue signing).
+
+The new parts: the page annotation (a ``Stamp`` annotation whose appearance draws the
+加注 — title, the four fields, the notice — with glyph outlines of the shipped CJK font,
+and the QR code of the verification URL, all as vector paths; its ``Remark`` and
+``Parameters`` say the same in text), the attachments (``evault-copy.json`` with the
+加注 fields, copy id and URL, and the transparency-log proof as JSON and as a C2SP
+tlog-proof when given), and the vault's seal: a GB/T 38540 V4 ``SES_Signature`` by the
+vault's SM2 key over a Signature.xml that references every part but Signatures.xml, its
+stamp (the seal's image) over the 加注 box.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+from signing.copies.annotation import CopyAnnotation
+from signing.copies.appearance import (
+    DEFAULT_SIZE,
+    FOOTER,
+    TITLE,
+    AppearanceLayout,
+    TextRun,
+    layout,
+)
+from signing.errors import SealingError
+from signing.ofd.additions import list_parts
+from signing.ofd.glyphs import GlyphPainter
+from signing.ofd.model import OfdDocument, read_documents
+from signing.ofd.overlay import clear_of_text_and_stamps, stamps_of
+from signing.ofd.package import OfdFormatError, Package, local_name
+from signing.ofd.pki import Sm2Identity
+from signing.ofd.sealer import OfdSealer, page_ids
+from signing.ofd.writer import replace_parts
+from signing.qr import QUIET_ZONE, qr_matrix
+from signing.transparency.copy_proof import (
+    COPY_LOG_PROOF_FILENAME,
+    TLOG_PROOF_FILENAME,
+    CopyLogProof,
+)
+
+__all__ = [
+    "COPY_FOLDER",
+    "COPY_INFO_FILENAME",
+    "CopyPlan",
+    "OfdCopyMaker",
+    "OfdPlacement",
+    "read_copy_attachments",
+]
+
+COPY_FOLDER = "EvaultCopy"
+"""The folder (beside Document.xml) holding a copy's annotation and attachments."""
+COPY_INFO_FILENAME = "evault-copy.json"
+"""The attached 加注 fields, copy id and verification URL."""
+COPY_INFO_FORMAT = "evault-ofd-copy/1"
+
+_PT = 25.4 / 72  # mm per point
+_COLOURS = {"title": "178 13 13", "label": "89 89 89", "value": "0 0 0", "footer": "89 89 89"}
+_RED = _COLOURS["title"]
+_ID = re.compile(rb'\bID\s*=\s*"(\d+)"')
+_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
+_CORNERS = ("bottom-left", "bottom-right", "top-left", "top-right")
+
+
+@dataclass(frozen=True)
+class OfdPlacement:
+    """Where the 加注 box goes: a corner of a page (mm). The default, bottom left, stays
+    clear of the issuer's seal, which sits bottom right on most licenses."""
+
+    page: int = 0
+    corner: str = "bottom-left"
+    """The corner tried first; when the box there would cover text of the page or a seal's
+    stamp (which verifiers refuse, :mod:`signing.ofd.overlay`), the next clear one of
+    bottom-left, bottom-right, top-left, top-right."""
+    margin: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.corner not in _CORNERS:
+            raise SealingError(f"unknown corner {self.corner!r}")
+
+
+class OfdCopyMaker:
+    """Makes certified copies of OFD files with the vault's SM2 seal; build once."""
+
+    def __init__(
+        self,
+        signer: Sm2Identity,
+        seal: bytes,
+        *,
+        provider: str = "evault",
+        placement: OfdPlacement | None = None,
+    ) -> None:
+        self._sealer = OfdSealer(signer, seal, provider=provider)
+        self._placement = placement or OfdPlacement()
+        self.glyphs = GlyphPainter()  # loads the font now, not on the first copy
+        for ch in set(TITLE + FOOTER + "制作时间者事由有效期截止（）北京为办件编号：0123456789-: "):
+            self.glyphs.outline(ch)  # the template's glyphs, converted once at start
+
+    def unsupported_characters(self, annotation: CopyAnnotation) -> str:
+        """Characters of the 加注 the copy font cannot show ("" when all can be)."""
+        return self.glyphs.font.missing("".join(value for _, value in annotation.fields()))
+
+    def make(
+        self, original: bytes, annotation: CopyAnnotation, *, at: dt.datetime | None = None
+    ) -> bytes:
+        """The certified copy of the sealed OFD ``original``.
+
+        Raises :class:`SealingError` for an unusable original (unreadable, already
+        carrying annotations or attachments, e.g. a copy) or a 加注 that cannot be shown.
+        """
+        plan = self.plan(original, annotation)
+        new = self._sealer.seal_parts(
+            {**plan.parts, **plan.added},
+            plan.document,
+            plan.page_id,
+            plan.stamp,
+            at or dt.datetime.now(dt.UTC),
+        )
+        return replace_parts(original, {**plan.added, **new})
+
+    def plan(self, original: bytes, annotation: CopyAnnotation) -> CopyPlan:
+        """What the copy adds to ``original`` before the vault's seal (see :meth:`make`)."""
+        if not isinstance(annotation, CopyAnnotation):
+            raise SealingError("a certified copy needs a CopyAnnotation")
+        prepared = layout(annotation)  # text that cannot be drawn fails first
+        try:
+            with Package(original) as pkg:
+                doc = read_documents(pkg)[0]
+                parts = {p: pkg.read(p) for p in pkg.paths}
+                if any(p.startswith(_copy_folder(doc)) for p in parts):
+                    raise SealingError("the OFD file is already a certified copy")
+                target = _target(pkg, doc, self._placement)
+        except OfdFormatError as exc:
+            raise SealingError(f"the OFD file cannot be copied: {exc}") from None
+        added = self._added_parts(parts, doc, target, annotation, prepared)
+        return CopyPlan(parts, added, doc, target.page_id, _stamp_box(target.box))
+
+    def _added_parts(
+        self,
+        parts: dict[str, bytes],
+        doc: OfdDocument,
+        target: _Target,
+        annotation: CopyAnnotation,
+        prepared: AppearanceLayout,
+    ) -> dict[str, bytes]:
+        base = _copy_folder(doc)
+        ns = target.namespace
+        ids = iter(range(_max_id(parts) + 1, 1 << 31))
+        annot = self._page_annotation(annotation, prepared, target, ns, lambda: next(ids))
+        files = _attachment_files(annotation)
+        loc = f"/{base}"  # absolute: the same wherever the list that names them is
+        attachments = "".join(
+            f'<ofd:Attachment ID="{next(ids)}" Name={quoteattr(name)} Format="{fmt}" '
+            f'Size="{len(data) / 1024:.3f}" Visible="false" Usage="none">'
+            f"<ofd:FileLoc>{loc}{name}</ofd:FileLoc></ofd:Attachment>"
+            for name, (fmt, data) in files.items()
+        )
+        page = (
+            f'<ofd:Page PageID="{target.page_id}"><ofd:FileLoc>{loc}Annotation.xml'
+            "</ofd:FileLoc></ofd:Page>"
+        )
+        out = {f"{base}Annotation.xml": (_HEAD + annot).encode()}
+        out.update({f"{base}{name}": data for name, (_, data) in files.items()})
+        links = {}
+        for kind, entries in (("Annotations", page), ("Attachments", attachments)):
+            existing = target.lists.get(kind)
+            if existing is not None:  # the original's list, the copy's entries appended
+                out[existing] = _append(parts[existing], kind, entries)
+            else:
+                out[f"{base}{kind}.xml"] = (
+                    f'{_HEAD}<ofd:{kind} xmlns:ofd="{ns}">{entries}</ofd:{kind}>'
+                ).encode()
+                links[kind] = f"{COPY_FOLDER}/{kind}.xml"
+        if links:
+            out[doc.root] = _link(parts[doc.root], links)
+        return out
+
+    def _page_annotation(
+        self,
+        annotation: CopyAnnotation,
+        prepared: AppearanceLayout,
+        target: _Target,
+        ns: str,
+        next_id: Callable[[], int],
+    ) -> str:
+        x, y, w, h = target.box
+        params = [*annotation.fields(), ("copy_id", annotation.copy_id)]
+        params.append(("verify_url", annotation.verify_url))
+        remark = "电子证照加注件 " + "；".join(f"{k}：{v}" for k, v in annotation.fields())
+        objects = _frame(prepared, next_id)
+        for run in prepared.runs:
+            objects += self._text(run, prepared.height, next_id)
+        objects.append(_qr(annotation.verify_url, prepared, next_id))
+        when = annotation.made_at.astimezone(dt.UTC).date().isoformat()
+        return (
+            f'<ofd:PageAnnot xmlns:ofd="{ns}"><ofd:Annot ID="{next_id()}" Type="Stamp" '
+            f'Creator="evault" LastModDate="{when}" ReadOnly="true" Print="true" '
+            f'Subtype="EvaultCertifiedCopy"><ofd:Remark>{escape(remark)}</ofd:Remark>'
+            "<ofd:Parameters>"
+            + "".join(
+                f"<ofd:Parameter Name={quoteattr(k)}>{escape(v)}</ofd:Parameter>" for k, v in params
+            )
+            + f'</ofd:Parameters><ofd:Appearance Boundary="{_mm(x)} {_mm(y)} {_mm(w)} {_mm(h)}">'
+            + "".join(objects)
+            + "</ofd:Appearance></ofd:Annot></ofd:PageAnnot>"
+        )
+
+    def _text(self, run: TextRun, height: float, next_id: Callable[[], int]) -> list[str]:
+        return self.glyphs.text(
+            run.text,
+            run.x * _PT,
+            (height - run.y) * _PT,
+            run.size * _PT,
+            fill=_COLOURS[run.role],
+            next_id=next_id,
+        )
+
+
+@dataclass(frozen=True)
+class CopyPlan:
+    """A copy before its seal: the original's parts, the parts added or changed, and where
+    the vault's stamp goes."""
+
+    parts: dict[str, bytes]
+    added: dict[str, bytes]
+    document: OfdDocument
+    page_id: str
+    stamp: tuple[float, float, float, float]
+    """The vault seal's stamp on that page: x, y, width, height (mm)."""
+
+
+@dataclass(frozen=True)
+class _Target:
+    page_id: str
+    box: tuple[float, float, float, float]
+    """The 加注 box on the page: x, y (top), width, height in mm."""
+    namespace: str
+    lists: dict[str, str]
+    """The original's Annotations and Attachments lists (kind -> path), if it has them."""
+
+
+def _target(pkg: Package, doc: OfdDocument, placement: OfdPlacement) -> _Target:
+    root = pkg.xml(doc.root)
+    tag = root.tag if isinstance(root.tag, str) else ""
+    namespace = tag[1:].split("}", 1)[0] if tag.startswith("{") else "http://www.ofdspec.org/2016"
+    lists = {kind: path for path, kind in list_parts(pkg, doc.root).items()}
+    pages = page_ids(pkg, doc.root)
+    if not -len(pages) <= placement.page < len(pages):
+        raise SealingError(f"the document has no page {placement.page + 1}")
+    width, height = _page_size(root)
+    w, h = DEFAULT_SIZE[0] * _PT, DEFAULT_SIZE[1] * _PT
+    m = placement.margin
+    if w + 2 * m > width or h + 2 * m > height:
+        raise SealingError(f"the page ({width:.0f}x{height:.0f} mm) is too small for the 加注")
+    page_id = pages[placement.page]
+    stamps = [stamp for entry in doc.entries for stamp in stamps_of(pkg, entry.path)]
+    for corner in (placement.corner, *(c for c in _CORNERS if c != placement.corner)):
+        x = width - m - w if corner.endswith("right") else m
+        y = height - m - h if corner.startswith("bottom") else m
+        if clear_of_text_and_stamps(pkg, doc.root, page_id, (x, y, w, h), stamps):
+            return _Target(page_id, (x, y, w, h), namespace, lists)
+    raise SealingError(
+        f"no corner of page {placement.page + 1} is clear of its text and seals for the 加注 "
+        "(a verifier would take it for an overlay)"
+    )
+
+
+def _page_size(root: object) -> tuple[float, float]:
+    """The document's default page size (PageArea/PhysicalBox), A4 when not given."""
+    for el in root.iter():  # type: ignore[attr-defined]
+        if local_name(el) == "PhysicalBox" and el.text:
+            try:
+                values = [float(v) for v in el.text.split()]
+            except ValueError:
+                break
+            if len(values) == 4 and values[2] > 0 and values[3] > 0:
+                return values[2], values[3]
+            break
+    return 210.0, 297.0
+
+
+def _stamp_box(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """The vault seal's stamp: a 30 mm circle over the middle of the 加注's text."""
+    x, y, w, h = box
+    side = min(30.0, h - 6)
+    return (round(x + (w - h) / 2 - side / 2, 2), round(y + (h - side) / 2, 2), side, side)
+
+
+def _link(document: bytes, links: dict[str, str]) -> bytes:
+    """Document.xml with ``<Annotations>``/``<Attachments>`` (``links``: name -> location)
+    added in schema order (Annotations before CustomTags, both before Extensions), in the
+    root element's prefix."""
+    match = re.search(rb"<(?:([\w.-]+):)?Document[\s>]", document)
+    if match is None or _close(document, b"Document") is None:
+        raise SealingError("Document.xml cannot be extended (unexpected layout)")
+    p = match.group(1) + b":" if match.group(1) else b""
+    for name, before in (
+        ("Annotations", b"CustomTags|Attachments|Extensions"),
+        ("Attachments", b"Extensions"),
+    ):
+        if name not in links:
+            continue
+        later = re.search(b"<" + re.escape(p) + b"(?:" + before + rb")[\s/>]", document)
+        close = _close(document, b"Document")
+        assert close is not None
+        at = later.start() if later is not None else close
+        tag = name.encode()
+        element = b"<" + p + tag + b">" + links[name].encode() + b"</" + p + tag + b">"
+        document = document[:at] + element + document[at:]
+    return document
+
+
+def _copy_folder(doc: OfdDocument) -> str:
+    """``EvaultCopy/`` beside the document's Document.xml (a package path prefix)."""
+    folder = doc.root.rsplit("/", 1)[0] + "/" if "/" in doc.root else ""
+    return f"{folder}{COPY_FOLDER}/"
+
+
+def _close(data: bytes, name: bytes) -> int | None:
+    """Where the closing tag of the root element ``name`` starts."""
+    match = re.search(rb"</(?:[\w.-]+:)?" + name + rb"\s*>\s*$", data)
+    return match.start() if match is not None else None
+
+
+def _append(current: bytes, kind: str, entries: str) -> bytes:
+    """An Annotations or Attachments list with ``entries`` appended, in its prefix."""
+    match = re.search(rb"</([\w.-]+:)?" + kind.encode() + rb"\s*>\s*$", current)
+    if match is None:
+        raise SealingError(f"the original's {kind} list cannot be extended (unexpected layout)")
+    prefix = (match.group(1) or b"").decode()
+    if prefix != "ofd:":
+        entries = entries.replace("<ofd:", f"<{prefix}").replace("</ofd:", f"</{prefix}")
+    return current[: match.start()] + entries.encode() + current[match.start() :]
+
+
+def _max_id(parts: dict[str, bytes]) -> int:
+    """The largest object ID any XML part uses (new objects are numbered after it)."""
+    top = 0
+    for path, data in parts.items():
+        if path.lower().endswith(".xml"):
+            for match in _ID.finditer(data):
+                top = max(top, int(match.group(1)))
+    return top
+
+
+def _attachment_files(annotation: CopyAnnotation) -> dict[str, tuple[str, bytes]]:
+    info = {
+        "format": COPY_INFO_FORMAT,
+        "copy_id": annotation.copy_id,
+        "verify_url": annotation.verify_url,
+        "made_at": annotation.made_at.isoformat(),
+        "valid_until": annotation.valid_until.isoformat(),
+        "fields": dict(annotation.fields()),
+    }
+    files = {COPY_INFO_FILENAME: ("json", json.dumps(info, ensure_ascii=False).encode())}
+    if annotation.log_proof is not None:
+        try:
+            proof = CopyLogProof.from_json(annotation.log_proof)
+        except Exception as exc:  # LogVerificationError and its LogFormatError
+            raise SealingError(f"copy annotation: the log proof is malformed: {exc}") from None
+        files[COPY_LOG_PROOF_FILENAME] = ("json", annotation.log_proof)
+        files[TLOG_PROOF_FILENAME] = ("txt", proof.to_tlog_proof().encode())
+    return files
+
+
+def _frame(prepared: AppearanceLayout, next_id: Callable[[], int]) -> list[str]:
+    """The white box with its red border and the red rule under the title."""
+    w, h = prepared.width * _PT, prepared.height * _PT
+    x1, x2, y = prepared.rule
+    ry = (prepared.height - y) * _PT
+    return [
+        f'<ofd:PathObject ID="{next_id()}" Boundary="0 0 {_mm(w)} {_mm(h)}" LineWidth="0.35" '
+        f'Stroke="true" Fill="true"><ofd:FillColor Value="255 255 255"/>'
+        f'<ofd:StrokeColor Value="{_RED}"/><ofd:AbbreviatedData>M 0.2 0.2 L {_mm(w - 0.2)} 0.2 '
+        f"L {_mm(w - 0.2)} {_mm(h - 0.2)} L 0.2 {_mm(h - 0.2)} C</ofd:AbbreviatedData>"
+        "</ofd:PathObject>",
+        f'<ofd:PathObject ID="{next_id()}" Boundary="0 0 {_mm(w)} {_mm(h)}" LineWidth="0.18">'
+        f'<ofd:StrokeColor Value="{_RED}"/><ofd:AbbreviatedData>M {_mm(x1 * _PT)} {_mm(ry)} '
+        f"L {_mm(x2 * _PT)} {_mm(ry)}</ofd:AbbreviatedData></ofd:PathObject>",
+    ]
+
+
+def _qr(url: str, prepared: AppearanceLayout, next_id: Callable[[], int]) -> str:
+    """The QR code of ``url``: its quiet zone white, each run of dark modules a rectangle
+    (module units; the CTM scales them to the square)."""
+    matrix = prepared.qr or qr_matrix(url)
+    qx, qy, side = prepared.qr_box
+    total = matrix.size + 2 * QUIET_ZONE
+    module = side * _PT / total
+    top = (prepared.height - qy - side) * _PT
+    path = " ".join(
+        f"M {c + QUIET_ZONE} {r + QUIET_ZONE} L {c + n + QUIET_ZONE} {r + QUIET_ZONE} "
+        f"L {c + n + QUIET_ZONE} {r + 1 + QUIET_ZONE} L {c + QUIET_ZONE} {r + 1 + QUIET_ZONE} C"
+        for r, c, n in matrix.runs()
+    )
+    box = f"{_mm(qx * _PT)} {_mm(top)} {_mm(side * _PT)} {_mm(side * _PT)}"
+    return (
+        f'<ofd:PathObject ID="{next_id()}" Boundary="{box}" CTM="{module:.6g} 0 0 {module:.6g} '
+        f'0 0" Stroke="false" Fill="true"><ofd:FillColor Value="0 0 0"/>'
+        f"<ofd:AbbreviatedData>{path}</ofd:AbbreviatedData></ofd:PathObject>"
+    )
+
+
+def _mm(value: float) -> str:
+    return f"{value:.3f}".rstrip("0").rstrip(".") or "0"
+
+
+def read_copy_attachments(ofd: bytes) -> dict[str, bytes]:
+    """The files a copy attaches (by name: :data:`COPY_INFO_FILENAME`, the log proof's two
+    forms), read from the first document's Attachments.xml; {} when it has none or the file
+    is unreadable. Unverified: whether the vault's seal covers them is the report's business.
+    """
+    found: dict[str, bytes] = {}
+    try:
+        with Package(ofd) as pkg:
+            doc = read_documents(pkg)[0]
+            root = pkg.xml(doc.root)
+            loc = next((el.text for el in root if local_name(el) == "Attachments"), None)
+            if not loc:
+                return {}
+            path = pkg.resolve(loc, doc.root.rsplit("/", 1)[0] if "/" in doc.root else "")
+            folder = path.rsplit("/", 1)[0] if "/" in path else ""
+            for el in pkg.xml(path):
+                name = el.get("Name") or ""
+                file_loc = next((c.text for c in el if local_name(c) == "FileLoc"), None)
+                if local_name(el) == "Attachment" and file_loc and name not in found:
+                    found[name] = pkg.read(pkg.resolve(file_loc, folder))
+    except OfdFormatError:
+        return {}
+    return found

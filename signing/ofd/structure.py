@@ -1,0 +1,219 @@
+"""What a reader shows must be what the signatures cover: the structural rules of an OFD
+package that no digest protects (see docs/verification.md, "OFD structure").
+
+Producers leave parts out of their References: KingGrid's tax-bureau seals leave OFD.xml
+out, most seals leave Signatures.xml out (so later seals can be appended). Readers differ
+in what they pick from such parts: the first ``DocBody`` (viewers), the last ``DocRoot`` of
+several (last-wins binders), only elements in the OFD namespace (ofdrw's strict mode), a
+``Signature`` entry found by a deep search. So these rules hold, each problem failing every
+signature of the file as "modified after signing":
+
+* OFD.xml and each Signatures.xml use one namespace (an OFD one, or none) throughout, and
+  only the elements GB/T 33190 defines there; Signatures.xml, and OFD.xml when no signature
+  covers it, hold no comment, CDATA or processing instruction (what a text search reads).
+  A ``DocBody`` holds one ``DocRoot`` and at most one ``DocInfo`` and ``Signatures``; no
+  two name the same document or Signatures.xml;
+  ``Versions`` (another version a reader may show) is refused.
+* When no intact signature covers OFD.xml, it may hold one ``DocBody`` only, its
+  ``DocInfo`` only the standard's metadata and no ``Cover`` image; the metadata itself
+  (title, author, custom data) is reported as unsigned.
+* Every document of a signed package is signed: a ``DocBody`` with no signature beside a
+  signed one is an unsigned document.
+* Every part is either covered by a signature's References, shown by a document, or one
+  of the signature structure's own parts (OFD.xml, Signatures.xml, each listed signature's
+  Signature.xml, signed value and seal). A ``Signature.xml`` no Signatures.xml lists is a
+  seal whose entry was dropped; any other stray part (e.g. one added to change the file's
+  hash) is something the signer did not sign.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from xml.etree.ElementTree import Element
+
+from signing.ofd.package import local_name
+
+__all__ = [
+    "OFD_NAMESPACES",
+    "PackageFindings",
+    "ofd_xml_findings",
+    "signatures_xml_problems",
+    "stray_parts",
+]
+
+OFD_NAMESPACES = frozenset({"http://www.ofdspec.org/2016", "http://www.ofdspec.org", ""})
+_DOC_BODY = {"DocInfo", "DocRoot", "Signatures", "Versions"}
+_DOC_INFO = {
+    "DocID",
+    "Title",
+    "Author",
+    "Subject",
+    "Abstract",
+    "CreationDate",
+    "ModDate",
+    "DocUsage",
+    "Cover",
+    "Keywords",
+    "Creator",
+    "CreatorVersion",
+    "CustomDatas",
+}
+_DOC_INFO_LISTS = {"Keywords": "Keyword", "CustomDatas": "CustomData"}
+_MAX_LISTED = 10
+_HIDDEN = re.compile(rb"<!--|<!\[CDATA\[|<\?(?!xml[\s?])")
+
+
+@dataclass
+class PackageFindings:
+    """Problems (the file is not as signed) and notes (worth saying, not a failure)."""
+
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _namespace(element: Element) -> str:
+    tag = element.tag if isinstance(element.tag, str) else ""
+    return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
+
+
+def _foreign(root: Element, path: str) -> list[str]:
+    """One problem if ``root`` is outside the OFD namespaces or any element below it is in
+    another namespace than the root's."""
+    ns = _namespace(root)
+    if ns not in OFD_NAMESPACES:
+        return [f"{path}: its root element is in the foreign namespace {ns!r}"]
+    for el in root.iter():
+        if _namespace(el) != ns:
+            return [
+                f"{path}: the element <{local_name(el)}> is in the namespace "
+                f"{_namespace(el)!r}, not the document's {ns!r}"
+            ]
+    return []
+
+
+def _unknown(parent: Element, allowed: Iterable[str], path: str) -> list[str]:
+    allowed = set(allowed)
+    names = sorted({local_name(el) for el in parent if local_name(el) not in allowed})
+    if not names:
+        return []
+    return [
+        f"{path}: <{local_name(parent)}> holds elements the standard does not define there: "
+        + ", ".join(f"<{n}>" for n in names[:_MAX_LISTED])
+    ]
+
+
+def _hidden_markup(raw: bytes, path: str) -> list[str]:
+    """Comments, CDATA sections and processing instructions: the XML parser drops them,
+    a reader that searches the text (a regex, a string search) does not."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raw = raw.decode("utf-16", "replace").encode("utf-8")
+    if _HIDDEN.search(raw) is None:
+        return []
+    return [f"{path}: it holds comments, CDATA or processing instructions"]
+
+
+def signatures_xml_problems(root: Element, raw: bytes, path: str) -> list[str]:
+    """A Signatures.xml must hold only ``MaxSignId`` and empty ``Signature`` entries, all
+    in its own namespace, and no markup a parser drops: anything else may hide an entry
+    from this verifier or show one to another reader."""
+    problems = _foreign(root, path) + _unknown(root, ("MaxSignId", "Signature"), path)
+    problems += _hidden_markup(raw, path)
+    for el in root:
+        if len(el) and local_name(el) in ("MaxSignId", "Signature"):
+            problems.append(f"{path}: a <{local_name(el)}> holds child elements")
+            break
+    return problems
+
+
+def ofd_xml_findings(
+    root: Element, raw: bytes, *, covered: bool, referenced: bool
+) -> PackageFindings:
+    """The problems of OFD.xml; ``covered``: an intact signature's digest covers it;
+    ``referenced``: some signature names it (its metadata is then not reported unsigned:
+    a broken digest fails that signature)."""
+    found = PackageFindings(problems=_foreign(root, "OFD.xml"))
+    found.problems += _unknown(root, ("DocBody",), "OFD.xml")
+    bodies = [el for el in root if local_name(el) == "DocBody"]
+    if len(bodies) > 1 and not covered:
+        found.problems.append(
+            f"OFD.xml lists {len(bodies)} documents (DocBody) but no signature covers OFD.xml"
+        )
+    for name in ("DocRoot", "Signatures"):
+        values = [_text(el) for body in bodies for el in body if local_name(el) == name]
+        if len(set(values)) != len(values):
+            found.problems.append(f"OFD.xml: two documents name the same {name}")
+    for body in bodies:
+        found.problems += _doc_body(body, covered)
+    if not covered:
+        found.problems += _hidden_markup(raw, "OFD.xml")
+    if not referenced:
+        found.notes += _unsigned_metadata(bodies)
+    return found
+
+
+def _text(el: Element) -> str:
+    return (el.text or "").strip()
+
+
+def _doc_body(body: Element, covered: bool) -> list[str]:
+    problems = _unknown(body, _DOC_BODY, "OFD.xml")
+    for name in ("DocRoot", "Signatures", "DocInfo"):
+        count = sum(1 for el in body if local_name(el) == name)
+        if count > 1 or (name == "DocRoot" and count == 0):
+            problems.append(f"OFD.xml: a DocBody holds {count} <{name}> elements")
+    if any(local_name(el) == "Versions" for el in body):
+        problems.append(
+            "OFD.xml: a DocBody lists document versions (Versions), which are not verified"
+        )
+    if covered:
+        return problems
+    for info in (el for el in body if local_name(el) == "DocInfo"):
+        problems += _unknown(info, _DOC_INFO, "OFD.xml")
+        for el in info:
+            item = _DOC_INFO_LISTS.get(local_name(el))
+            problems += _unknown(el, (item,) if item else (), "OFD.xml")
+        if any(local_name(el) == "Cover" for el in info):
+            problems.append(
+                "OFD.xml: DocInfo names a cover image (Cover), which no signature covers"
+            )
+    return problems
+
+
+def _unsigned_metadata(bodies: list[Element]) -> list[str]:
+    names = sorted(
+        {
+            local_name(el)
+            for body in bodies
+            for info in body
+            if local_name(info) == "DocInfo"
+            for el in info
+            if local_name(el) not in ("DocID",)
+        }
+    )
+    if not names:
+        return []
+    return [
+        "OFD.xml is covered by no signature: its document information (DocInfo: "
+        + ", ".join(names)
+        + ") is unsigned and may have been changed; only the signed pages are evidence"
+    ]
+
+
+def stray_parts(paths: Iterable[str], accounted: set[str]) -> list[str]:
+    """Problems for parts neither covered, shown nor part of the signature structure."""
+    stray = [p for p in paths if p not in accounted]
+    orphans = [p for p in stray if p.rsplit("/", 1)[-1].lower() == "signature.xml"]
+    others = [p for p in stray if p not in orphans]
+    problems = []
+    if orphans:
+        problems.append(
+            "signatures no Signatures.xml lists (an entry was removed?): "
+            + ", ".join(orphans[:_MAX_LISTED])
+        )
+    if others:
+        problems.append(
+            "parts no signature covers and no document uses: " + ", ".join(others[:_MAX_LISTED])
+        )
+    return problems

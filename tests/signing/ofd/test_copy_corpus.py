@@ -1,0 +1,63 @@
+"""Certified copies of the real OFD files of the corpus (../shared/corpus/ofd): each copy
+keeps every original seal's verdict and adds an intact vault seal over the whole package.
+
+These files were made by other tools (ofdrw, KingGrid, Suwell ...): annotations and
+attachments already present, continue-signed Signatures.xml with MaxSignId after the
+entries, documents named Document_0.xml, seals that leave parts to later seals. A page with
+no corner clear of text (an invoice) is refused with its reason, nothing else is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from schemas.report import Indication
+from signing.errors import SealingError
+from signing.ofd import OfdVerifier
+from signing.ofd.copy import OfdCopyMaker
+from signing.ofd.pki import Sm2DemoPKI
+from tests.signing.ofd.conftest import VAULT, VAULT_CODE
+from tests.signing.ofd.test_copy import _annotation
+from tests.signing.ofd.test_corpus import ENTRIES, corpus  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.corpus
+
+AT = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+#: The invoice (and its edited twin) has text in every corner of its page.
+REFUSED = {"files/converter-999.ofd", "files/gen-999-amount-edited.ofd"}
+
+
+@pytest.fixture(scope="module")
+def maker() -> OfdCopyMaker:
+    pki = Sm2DemoPKI.build(departments=[(VAULT, VAULT_CODE)])
+    return OfdCopyMaker(pki.signers[VAULT], pki.seal_for(VAULT))
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e["file"] for e in ENTRIES])
+def test_copy_keeps_each_seals_verdict(
+    corpus: Path,  # noqa: F811 - the fixture
+    maker: OfdCopyMaker,
+    entry: dict[str, Any],
+) -> None:
+    original = (corpus / entry["file"]).read_bytes()
+    verifier = OfdVerifier(None)
+    if entry["file"] in REFUSED:
+        with pytest.raises(SealingError, match=r"^no corner of page 1 is clear of its text"):
+            maker.make(original, _annotation())
+        return
+    copy = maker.make(original, _annotation())
+    before = verifier.verify(original, at=AT).signatures
+    after = verifier.verify(copy, at=AT).signatures
+    assert len(after) == len(before) + 1
+    for old, new in zip(before, after, strict=False):
+        assert new.intact == old.intact
+        if old.indication is not Indication.TOTAL_FAILED:
+            assert new.indication is old.indication, new.reasons
+            assert not new.modified_after_signing
+    vault = after[-1]
+    assert vault.intact and vault.covers_whole_file, vault.reasons
+    assert vault.indication is Indication.INDETERMINATE  # no bundle given: chain unknown
