@@ -263,7 +263,8 @@ def _sm2_pki(settings: Settings, pki: Any) -> Any:
 
 
 def _trust_bundle(settings: Settings, pki: Any, seal: Any, sm2: Any) -> Path:
-    """The demo's trust bundle: the PDF PKI's root and CA, the SM2 PKI's root, CA and CRLs,
+    """The demo's trust bundle: the PDF PKI's root and CA, the SM2 PKI's root, CA, CRLs and
+    seal maker,
     the vault's seal ``seal``, the log key and the credential key. A seal or key the bundle
     does not name yet is added, the one it replaces kept."""
     from api.demo_ofd import sm2_trust
@@ -294,6 +295,7 @@ def _trust_bundle(settings: Settings, pki: Any, seal: Any, sm2: Any) -> Path:
         crls=ofd["crls"],
         log_keys=log_keys,
         credential_keys=credential_keys,
+        seal_makers=ofd["seal_makers"],
         description="evault demo trust bundle (not for production)",
     )
     if not path.is_file() or path.read_bytes() != bundle.dump():

@@ -5,8 +5,8 @@ The SM2 PKI (:class:`signing.ofd.pki.Sm2DemoPKI`: root, issuing CA, seal maker, 
 per OFD-issuing department) is kept in ``DATA_DIR/pki/sm2-pki.json``: the certificates
 only. Its keys are never written: they are derived from the demo PKI's password
 (``DATA_DIR/keys/pki_password.hex``), so the next run of the demo has the same keys for the
-same certificates. Its root, CA and CRLs go into the demo trust bundle beside the PDF ones,
-so ``evault verify --trust trust-bundle.json license.ofd`` passes offline.
+same certificates. Its root, CA, CRLs and seal maker go into the demo trust bundle beside
+the PDF ones, so ``evault verify --trust trust-bundle.json license.ofd`` passes offline.
 """
 
 from __future__ import annotations
@@ -99,8 +99,14 @@ def _same_key(cert_b64: str, built: Sm2Identity) -> Sm2Identity:
 
 
 def sm2_trust(pki: Sm2DemoPKI) -> dict[str, list[bytes]]:
-    """What the demo trust bundle takes of the SM2 PKI: its root, CA and CRLs."""
-    return {"roots": [pki.root.cert], "intermediates": [pki.ca.cert], "crls": pki.crls()}
+    """What the demo trust bundle takes of the SM2 PKI: its root, CA and CRLs, and its seal
+    maker (印章制作单位) pinned as the one whose seals are trusted."""
+    return {
+        "roots": [pki.root.cert],
+        "intermediates": [pki.ca.cert],
+        "crls": pki.crls(),
+        "seal_makers": [pki.maker.cert],
+    }
 
 
 class OfdIssuers:

@@ -14,6 +14,7 @@ A bundle is one JSON file (UTF-8), self-describing and readable by people::
       "crls":          [{"issuer": "...", "sha256": "<hex>", "pem": "-----BEGIN X509 CRL-----..."}],
       "log_keys":      [{"vkey": "<name>+<hex key id>+<base64 key>"}],   (version 2 only)
       "credential_keys": [{"kty": "EC", "crv": "P-256", "x": "...", "y": "...", "kid": "..."}],
+      "seal_makers":   [...same shape as roots...],
       "fingerprint":   "sha256:<hex>"
     }
 
@@ -30,7 +31,8 @@ no spaces, ASCII) of ``{"format", "version", "roots", "intermediates", "vault_se
 "crls"}`` (version 2 adds ``"previous_vault_seals"`` and ``"log_keys"``, the vkeys as
 text) where every certificate and CRL is its DER encoding in base64, in the order of
 the file, plus ``"credential_keys"`` (the public JWKs, ``kty crv x y kid`` only) when the
-bundle has any (so a bundle without them keeps the fingerprint it always had). Subjects,
+bundle has any (so a bundle without them keeps the fingerprint it always had), and
+``"seal_makers"`` (base64 DER) the same way. Subjects,
 per-item hashes, the description and PEM line wrapping are not part of it; they are
 checked against the DER on load. An auditor pins the fingerprint: the same
 fingerprint means the same trust decisions.
@@ -38,7 +40,9 @@ fingerprint means the same trust decisions.
 One bundle may hold both kinds of anchors: ECDSA/RSA roots for PDF seals and SM2 roots
 (curve 1.2.156.10197.1.301) with their intermediates and SM2-signed CRLs for OFD seals. The
 SM2 ones are used by :mod:`signing.ofd.certpath` (pyHanko cannot build SM2 paths; it never
-chains a PDF signer to them), see :meth:`TrustBundle.sm2_store`.
+chains a PDF signer to them), see :meth:`TrustBundle.sm2_store`. ``seal_makers`` pins the
+certificates of the seal makers (印章制作单位) whose OFD seals (GB/T 38540) are accepted: a
+seal made by any other certificate, even one under a trusted root, is not trusted.
 
 The pyHanko validation inputs (trust manager, parsed certificates and CRLs) are built once
 per bundle and cached; :meth:`TrustBundle.validation_context` makes the cheap per-document
@@ -182,6 +186,9 @@ class TrustBundle:
     credential_keys: tuple[dict[str, str], ...] = ()
     """Public JWKs (ES256, with ``kid``) of the vault's credential keys: what signs SD-JWT
     VCs and their status list tokens (:mod:`signing.credentials`)."""
+    seal_makers: tuple[bytes, ...] = ()
+    """DER of the designated OFD seal makers' certificates (印章制作单位): only seals made
+    with one of their keys are trusted (:mod:`signing.ofd.verifier`)."""
     version: int = BUNDLE_VERSION
     """Format version of the bundle (2 when it has previous seals or log keys)."""
     description: str = "evault trust bundle"
@@ -219,6 +226,9 @@ class TrustBundle:
             for i, d in enumerate(self.previous_vault_seals)
         ]
         self._cache["log_keys"] = _parse_log_keys(self.log_keys)
+        self._cache["seal_makers"] = [
+            _parse_cert(d, what=f"seal maker #{i + 1}") for i, d in enumerate(self.seal_makers)
+        ]
         object.__setattr__(
             self,
             "credential_keys",
@@ -239,6 +249,7 @@ class TrustBundle:
         previous_vault_seals: Iterable[CertificateLike] = (),
         log_keys: Iterable[str] = (),
         credential_keys: Iterable[dict[str, Any]] = (),
+        seal_makers: Iterable[CertificateLike] = (),
     ) -> TrustBundle:
         """Build a bundle from certificates and CRLs (DER/PEM bytes, cryptography or asn1crypto
         objects) and log vkeys. Duplicates are dropped, order is kept; the version is 2 when
@@ -265,6 +276,7 @@ class TrustBundle:
             log_keys=keys,
             version=BUNDLE_VERSION_ROTATED if previous or keys else BUNDLE_VERSION,
             credential_keys=tuple(credential_keys),
+            seal_makers=dedupe(seal_makers, "seal maker"),
         )
 
     @classmethod
@@ -312,6 +324,7 @@ class TrustBundle:
             previous_vault_seals=items("previous_vault_seals", "CERTIFICATE"),
             log_keys=_log_key_entries(doc.get("log_keys", [])),
             credential_keys=_credential_keys(doc.get("credential_keys", [])),
+            seal_makers=items("seal_makers", "CERTIFICATE"),
             version=version,
             description=str(doc.get("description", "")),
         )
@@ -322,6 +335,15 @@ class TrustBundle:
                 f"hashes to {bundle.fingerprint!r} (edited or corrupted)"
             )
         return bundle
+
+    def with_seal_makers(self, makers: Iterable[CertificateLike]) -> TrustBundle:
+        """This bundle with more designated OFD seal makers (duplicates dropped)."""
+        import dataclasses
+
+        added = [_der_of(m, what=f"seal maker #{i + 1}") for i, m in enumerate(makers)]
+        return dataclasses.replace(
+            self, seal_makers=tuple(dict.fromkeys([*self.seal_makers, *added])), _cache={}
+        )
 
     # -- serialisation -----------------------------------------------------------------
 
@@ -342,6 +364,8 @@ class TrustBundle:
             content["log_keys"] = list(self.log_keys)
         if self.credential_keys:
             content["credential_keys"] = list(self.credential_keys)
+        if self.seal_makers:
+            content["seal_makers"] = b64(self.seal_makers)
         return json.dumps(
             content, sort_keys=True, separators=(",", ":"), ensure_ascii=True
         ).encode()
@@ -396,6 +420,11 @@ class TrustBundle:
             doc["log_keys"] = [{"vkey": k} for k in self.log_keys]
         if self.credential_keys:
             doc["credential_keys"] = list(self.credential_keys)
+        if self.seal_makers:
+            doc["seal_makers"] = [
+                cert_entry(d, p)
+                for d, p in zip(self.seal_makers, self._cache["seal_makers"], strict=True)
+            ]
         return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
     # -- parsed views and validation ----------------------------------------------------
@@ -439,7 +468,10 @@ class TrustBundle:
             from signing.ofd.certpath import Sm2TrustStore
 
             store = Sm2TrustStore(
-                self._cache["roots"], self._cache["intermediates"], self._cache["crls"]
+                self._cache["roots"],
+                self._cache["intermediates"],
+                self._cache["crls"],
+                seal_makers=self.seal_makers,
             )
             self._cache["sm2_store"] = store
         return store

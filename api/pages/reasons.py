@@ -300,8 +300,62 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
         (r"^the trust bundle holds no SM2 root$", "信任列表中没有 SM2 根证书"),
         (r"^no chain to a trusted SM2 root$", "证书不能链接到受信任的 SM2 根证书"),
         (
+            r"^(?P<c>.+) was revoked on (?P<d>\S+), before the signing time it claims "
+            r"\((?P<t>\S+)\)$",
+            "{c} 已于 {d} 被吊销，早于其声称的签章时间 {t}",
+        ),
+        (
             r"^(the seal maker's certificate: )?(?P<c>.+) was revoked on (?P<d>\S+)$",
             "{c} 已于 {d} 被吊销",
+        ),
+        (
+            r"^the trust bundle designates no seal maker, .+$",
+            "信任列表未指定印章制作单位，无法确认印章由谁制作"
+            "（请用 evault trust export --seal-maker 指定印章制作单位的证书）",
+        ),
+        (
+            r"^the seal maker's certificate \((?P<c>.+)\) is not a seal maker the trust bundle "
+            r"designates$",
+            "印章制作者的证书（{c}）不是信任列表指定的印章制作单位",
+        ),
+        (
+            r"^the seal maker's certificate: no chain to a trusted SM2 root$",
+            "印章制作单位的证书不能链接到受信任的 SM2 根证书",
+        ),
+        (
+            r"^the seal lists no signer certificate \(certList\), .+$",
+            "印章未列出签章人证书（certList），不能与签章人绑定：任何持有该印章副本的人都可使用",
+        ),
+        (
+            r"^the seal was made by its own signer's key: .+$",
+            "印章由签章人自己的密钥制作：印章须由印章制作单位制作，不能由使用者本人制作",
+        ),
+        (
+            r"^(the signing time|the seal's validStart|the seal's validEnd|a seal time) "
+            r"\((?P<t>\S+)\) carries no time zone$",
+            "签章或印章中的时间（{t}）没有时区，无法判断",
+        ),
+        (
+            r"^the signer's certificate is only for (?P<x>.+) \(extendedKeyUsage\), not for "
+            r"signing documents$",
+            "签章人的证书仅限用于 {x}（扩展密钥用途），不能用于签署文档",
+        ),
+        (
+            r"^CA certificate (?P<ca>.+): (?P<c>.+) is outside its permitted names "
+            r"\(nameConstraints\)$",
+            "机构证书 {ca}：{c} 不在其允许的名称范围内（名称约束）",
+        ),
+        (
+            r"^CA certificate (?P<ca>.+): (?P<c>.+) is in its excluded names \(nameConstraints\)$",
+            "机构证书 {ca}：{c} 在其排除的名称范围内（名称约束）",
+        ),
+        (
+            r"^CA certificate (?P<ca>.+): nameConstraints on alternative names are not supported$",
+            "机构证书 {ca}：不支持对备用名称的名称约束",
+        ),
+        (
+            r"^a certificate on the chain cannot be read \((?P<x>\w+)\)$",
+            "证书链上的证书无法读取（{x}）",
         ),
     )
 ]

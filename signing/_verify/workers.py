@@ -112,6 +112,7 @@ def _bundle_fields(trust: TrustBundle | None) -> tuple[Any, ...] | None:
         trust.description,
         trust.previous_vault_seals,
         trust.log_keys,
+        trust.seal_makers,
         trust.version,
     )
 
@@ -170,7 +171,7 @@ def _main(conn: Connection) -> None:
                 trust = None
                 if fields is not None:
                     roots, intermediates, vault_seal, crls, description, *rotated = fields
-                    previous, log_keys, version = rotated
+                    previous, log_keys, seal_makers, version = rotated
                     trust = TrustBundle(
                         roots=roots,
                         intermediates=intermediates,
@@ -179,6 +180,7 @@ def _main(conn: Connection) -> None:
                         description=description,
                         previous_vault_seals=previous,
                         log_keys=log_keys,
+                        seal_makers=seal_makers,
                         version=version,
                     )
                 engine = engines[fingerprint] = Engine(trust)

@@ -4,9 +4,10 @@ seal needs), because no mainstream Python X.509 validator handles the SM2 curve.
 From the certificate up to a root of the trust bundle: each certificate valid at the
 validation time; each issuer's subject equal to the issued certificate's issuer and its
 SM2 signature verifying; issuers marked CA (basicConstraints, path length) and allowed to
-sign certificates (keyUsage); the end certificate allowed to sign (digitalSignature or
-nonRepudiation); no unknown critical extension; and each certificate below the root not
-listed on a CRL of its issuer (the bundle's CRLs, signature and freshness checked). The
+sign certificates (keyUsage) and their nameConstraints (directory names) met below them;
+the end certificate allowed to sign (digitalSignature or nonRepudiation); no unknown
+critical extension; and each certificate below the root not listed on any current CRL of
+its issuer (the bundle's CRLs, signature and freshness checked). The
 first problem found is the answer, as an ETSI sub-indication.
 """
 
@@ -25,6 +26,11 @@ from signing.ofd.sm2 import SM2_SM3_OID, is_sm2_public_key, sm2_verify
 __all__ = ["PathResult", "Sm2TrustStore", "load_certificate", "public_point"]
 
 _MAX_DEPTH = 8
+#: extendedKeyUsage purposes that are not document signing: a certificate limited to these
+#: (a TLS server's, a time-stamping authority's, an OCSP responder's, code signing) may not
+#: sign a seal. Other purposes, or none, or anyExtendedKeyUsage, are accepted: no purpose is
+#: standard for GB/T 38540 seals.
+_NOT_FOR_SIGNING = frozenset({"server_auth", "time_stamping", "ocsp_signing", "code_signing"})
 _KNOWN_CRITICAL = {
     "basic_constraints",
     "key_usage",
@@ -45,10 +51,25 @@ def load_certificate(der: bytes) -> Any:
 
     try:
         cert = x509.Certificate.load(der, strict=True)
-        cert["tbs_certificate"]["subject"].native  # noqa: B018 - parse now
+        # parse now what path building and the checks read lazily later (names compared,
+        # times compared, extensions), so a malformed field is this ValueError, not a crash
+        cert.subject.native  # noqa: B018
+        cert.issuer.native  # noqa: B018
+        cert.subject.hashable  # noqa: B018
+        cert.issuer.hashable  # noqa: B018
         cert.public_key  # noqa: B018
+        cert.critical_extensions  # noqa: B018
+        cert.key_usage_value  # noqa: B018
+        cert.basic_constraints_value  # noqa: B018
+        cert.extended_key_usage_value  # noqa: B018
+        cert.name_constraints_value  # noqa: B018
+        cert.subject_alt_name_value  # noqa: B018
+        validity = cert["tbs_certificate"]["validity"]
+        times = [validity["not_before"].native, validity["not_after"].native]
     except Exception as exc:
-        raise ValueError(f"not an X.509 certificate: {exc}") from None
+        raise ValueError(f"not an X.509 certificate: {type(exc).__name__}: {exc}") from None
+    if any(t.tzinfo is None for t in times):
+        raise ValueError("not an X.509 certificate: its validity times carry no time zone")
     return cert
 
 
@@ -85,18 +106,35 @@ class PathResult:
     message: str = ""
     revocation: RevocationStatus = RevocationStatus.NOT_CHECKED
     path: list[Any] = field(default_factory=list)
+    revoked_at: dt.datetime | None = None
+    """When the revoked certificate of the path was revoked (REVOKED_*_NO_POE)."""
 
 
 class Sm2TrustStore:
     """SM2 roots, intermediates and CRLs (from a trust bundle), parsed once."""
 
     def __init__(
-        self, roots: Iterable[Any], intermediates: Iterable[Any] = (), crls: Iterable[Any] = ()
+        self,
+        roots: Iterable[Any],
+        intermediates: Iterable[Any] = (),
+        crls: Iterable[Any] = (),
+        *,
+        seal_makers: Iterable[bytes] = (),
     ) -> None:
         self.roots = [c for c in roots if is_sm2_public_key(c.public_key)]
         self._root_ders = {c.dump() for c in self.roots}
         self.intermediates = [c for c in intermediates if is_sm2_public_key(c.public_key)]
         self.crls = list(crls)
+        self.seal_maker_keys = frozenset(
+            load_certificate(bytes(d)).public_key.dump() for d in seal_makers
+        )
+        """The public keys (SubjectPublicKeyInfo DER) of the pinned seal makers'
+        certificates (empty: none designated). By key, so that a maker certificate
+        renewed for the same key stays designated; the chain is checked besides."""
+
+    def is_seal_maker(self, cert: Any) -> bool:
+        """Whether ``cert``'s key is one of a designated seal maker."""
+        return bool(cert.public_key.dump() in self.seal_maker_keys)
 
     def validate(
         self, cert: Any, *, extra: Iterable[Any] = (), at: dt.datetime, leaf_usage: bool = True
@@ -117,9 +155,11 @@ class Sm2TrustStore:
         problem = self._check_path(path, at, leaf_usage)
         if problem is not None:
             return PathResult(False, problem[0], problem[1], path=path)
-        revocation, why = self._revocation(path, at)
-        if revocation is RevocationStatus.REVOKED:
-            return PathResult(False, SubIndication.REVOKED_NO_POE, why, revocation, path)
+        revocation, why, revoked = self._revocation(path, at)
+        if revoked is not None:
+            depth, when = revoked
+            sub = SubIndication.REVOKED_NO_POE if depth == 0 else SubIndication.REVOKED_CA_NO_POE
+            return PathResult(False, sub, why, revocation, path, revoked_at=when)
         return PathResult(True, None, why, revocation, path)
 
     def _build(self, cert: Any, pool: list[Any]) -> list[Any] | None:
@@ -172,6 +212,13 @@ class Sm2TrustStore:
                     return SubIndication.CHAIN_CONSTRAINTS_FAILURE, (
                         "the signer's certificate may not sign (keyUsage)"
                     )
+                purposes = _purposes(cert)
+                if leaf_usage and purposes and purposes <= _NOT_FOR_SIGNING:
+                    return SubIndication.CHAIN_CONSTRAINTS_FAILURE, (
+                        "the signer's certificate is only for "
+                        + ", ".join(sorted(purposes))
+                        + " (extendedKeyUsage), not for signing documents"
+                    )
                 continue
             bc = cert.basic_constraints_value
             if bc is None or not bc["ca"].native:
@@ -183,38 +230,98 @@ class Sm2TrustStore:
                 return SubIndication.CHAIN_CONSTRAINTS_FAILURE, (
                     f"{who} may not sign certificates (keyUsage)"
                 )
+            broken = _name_constraints_broken(cert, path[:depth])
+            if broken:
+                return SubIndication.CHAIN_CONSTRAINTS_FAILURE, f"{who}: {broken}"
         return None
 
-    def _revocation(self, path: list[Any], at: dt.datetime) -> tuple[RevocationStatus, str]:
+    def _revocation(
+        self, path: list[Any], at: dt.datetime
+    ) -> tuple[RevocationStatus, str, tuple[int, dt.datetime] | None]:
+        """The path's status, why, and (depth, date) of the first revoked certificate."""
         status = RevocationStatus.GOOD
         why = ""
-        for cert, issuer in itertools.pairwise(path):
-            crl = self._crl_for(issuer, at)
-            if crl is None:
+        for depth, (cert, issuer) in enumerate(itertools.pairwise(path)):
+            crls = self._crls_for(issuer, at)
+            if not crls:
                 status = RevocationStatus.UNKNOWN
                 why = f"no current CRL of {_cn(issuer)} in the trust bundle"
                 continue
-            serial = cert.serial_number
-            for entry in crl["tbs_cert_list"]["revoked_certificates"] or []:
-                if entry["user_certificate"].native == serial:
-                    when = entry["revocation_date"].native
-                    if when <= at:
-                        return RevocationStatus.REVOKED, (
-                            f"{_cn(cert)} was revoked on {when.isoformat()}"
-                        )
-        return status, why
+            revoked = _revoked_on(cert.serial_number, crls, at)
+            if revoked is not None:
+                why = f"{_cn(cert)} was revoked on {revoked.isoformat()}"
+                return RevocationStatus.REVOKED, why, (depth, revoked)
+        return status, why, None
 
-    def _crl_for(self, issuer: Any, at: dt.datetime) -> Any:
+    def _crls_for(self, issuer: Any, at: dt.datetime) -> list[Any]:
+        """Every current CRL ``issuer`` signed: a certificate on any of them is revoked
+        (an older CRL still before its nextUpdate must not hide a newer one)."""
+        found = []
         for crl in self.crls:
-            tbs = crl["tbs_cert_list"]
-            if tbs["issuer"] != issuer.subject:
-                continue
-            nxt = tbs["next_update"].native
-            if tbs["this_update"].native > at or (nxt is not None and nxt < at):
+            try:
+                tbs = crl["tbs_cert_list"]
+                if tbs["issuer"] != issuer.subject:
+                    continue
+                this, nxt = tbs["this_update"].native, tbs["next_update"].native
+                if this.tzinfo is None or (nxt is not None and nxt.tzinfo is None):
+                    continue
+                if this > at or (nxt is not None and nxt < at):
+                    continue
+            except (ValueError, TypeError, KeyError):
                 continue
             if _signed_by(crl, issuer, "tbs_cert_list"):
-                return crl
-        return None
+                found.append(crl)
+        return found
+
+
+def _name_constraints_broken(ca: Any, below: list[Any]) -> str:
+    """Why the certificates ``below`` a CA break its nameConstraints (RFC 5280 4.2.1.10),
+    or "". Directory names (the subjects) are checked; a constraint on another name form
+    is honoured only when no certificate below carries a name of that form (as
+    subjectAltName), else the path is refused rather than guessed."""
+    nc = ca.name_constraints_value
+    if nc is None:
+        return ""
+    permitted = list(nc["permitted_subtrees"] or [])
+    excluded = list(nc["excluded_subtrees"] or [])
+    for cert in below:
+        subject = _rdns(cert.subject)
+        for kind, trees in (("permitted", permitted), ("excluded", excluded)):
+            dirs = [_rdns(t["base"].chosen) for t in trees if t["base"].name == "directory_name"]
+            inside = any(subject[: len(d)] == d for d in dirs)
+            if kind == "permitted" and dirs and subject and not inside:
+                return f"{_cn(cert)} is outside its permitted names (nameConstraints)"
+            if kind == "excluded" and inside:
+                return f"{_cn(cert)} is in its excluded names (nameConstraints)"
+        forms = {t["base"].name for t in permitted + excluded} - {"directory_name"}
+        alt = cert.subject_alt_name_value
+        if forms & {n.name for n in alt or []}:
+            return "nameConstraints on alternative names are not supported"
+    return ""
+
+
+def _purposes(cert: Any) -> frozenset[str]:
+    eku = cert.extended_key_usage_value
+    return frozenset(str(p) for p in eku.native) if eku is not None else frozenset()
+
+
+def _rdns(name: Any) -> list[Any]:
+    return [rdn.hashable for rdn in name.chosen]
+
+
+def _revoked_on(serial: int, crls: list[Any], at: dt.datetime) -> dt.datetime | None:
+    """The earliest revocation date, on or before ``at``, of ``serial`` in ``crls``."""
+    dates = []
+    for crl in crls:
+        for entry in crl["tbs_cert_list"]["revoked_certificates"] or []:
+            if entry["user_certificate"].native != serial:
+                continue
+            when = entry["revocation_date"].native
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=dt.UTC)
+            if when <= at:
+                dates.append(when)
+    return min(dates, default=None)
 
 
 def _cn(cert: Any) -> str:

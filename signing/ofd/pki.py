@@ -198,13 +198,15 @@ class Sm2DemoPKI:
         return [_crl(self.root, serials, self.now), _crl(self.ca, serials, self.now)]
 
     def trust_bundle(self, revoked: Sequence[bytes] = ()) -> Any:
-        """A :class:`signing.trust.TrustBundle` with this PKI's root, CA and CRLs."""
+        """A :class:`signing.trust.TrustBundle` with this PKI's root, CA, CRLs and its seal
+        maker pinned (``seal_makers``)."""
         from signing.trust import TrustBundle
 
         return TrustBundle.from_certificates(
             roots=[self.root.cert],
             intermediates=[self.ca.cert],
             crls=self.crls(revoked),
+            seal_makers=[self.maker.cert],
             description="evault demo SM2 trust bundle",
         )
 

@@ -323,7 +323,7 @@ def _parse_v4(der: bytes) -> SesSignature:
         signature=bytes(sig["signature"].native),
         signed=bytes(tbs.dump()),
         data_hash=bytes(tbs["data_hash"].native),
-        signing_time=tbs["time_info"].native,
+        signing_time=_zoned(tbs["time_info"].native, "the signing time"),
         property_info=str(tbs["property_info"].native),
         seal=_seal_v4(tbs["eseal"]),
         timestamp=bytes(ts.native) if ts.native is not None else None,
@@ -353,8 +353,8 @@ def _seal_v4(seal: SESealV4) -> SealData:
         maker_algorithm=seal["sign_alg_id"].dotted,
         maker_signature=bytes(seal["signed_value"].native),
         maker_signed=bytes(info.dump()),
-        valid_start=prop["valid_start"].native,
-        valid_end=prop["valid_end"].native,
+        valid_start=_zoned(prop["valid_start"].native, "the seal's validStart"),
+        valid_end=_zoned(prop["valid_end"].native, "the seal's validEnd"),
         cert_list=certs,
         cert_digests=digests,
         picture_type=str(pic["type"].native),
@@ -422,10 +422,18 @@ def _loose_bytes(value: core.Any) -> bytes:
 def _any_time(value: core.Any) -> dt.datetime | None:
     raw = value.dump()
     if raw[:1] == b"\x17":
-        return core.UTCTime.load(raw).native
+        return _zoned(core.UTCTime.load(raw).native, "a seal time")
     if raw[:1] == b"\x18":
-        return core.GeneralizedTime.load(raw).native
+        return _zoned(core.GeneralizedTime.load(raw).native, "a seal time")
     return _loose_time(_loose_bytes(value))
+
+
+def _zoned(moment: Any, what: str) -> Any:
+    """``moment`` if it is aware: a DER GeneralizedTime ends in Z (X.690 11.7); one without
+    a zone is local time of an unknown place, so no comparison with it can be decided."""
+    if isinstance(moment, dt.datetime) and moment.tzinfo is None:
+        raise SesFormatError(f"{what} ({moment.isoformat()}) carries no time zone")
+    return moment
 
 
 def _loose_time(raw: bytes) -> dt.datetime | None:
@@ -483,7 +491,7 @@ def _cms_fields(signed_data: Any) -> CmsSignature:
             if kind == "1.2.840.113549.1.9.4":
                 digest = bytes(attr["values"][0].native)
             elif kind == "1.2.840.113549.1.9.5":
-                signing_time = attr["values"][0].native
+                signing_time = _zoned(attr["values"][0].native, "the signing time")
     else:
         content = signed_data["encap_content_info"]["content"]
         signed = bytes(content.native) if content.native is not None else b""

@@ -86,14 +86,22 @@ def _der_signature(signature: bytes) -> bytes:
     if signature[:1] == b"\x30":
         try:
             parsed = algos.DSASignature.load(signature, strict=True)
-            parsed.native  # noqa: B018 - a full parse, strict about trailing bytes
+            r, s = parsed["r"].native, parsed["s"].native  # a full parse, strict
+            _in_range(r, s)
             return signature
         except (ValueError, TypeError):
             pass
     if len(signature) == 64:
         r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+        _in_range(r, s)
         return bytes(algos.DSASignature({"r": r, "s": s}).dump())
     raise ValueError("neither a DER SM2 signature nor a 64-byte r||s value")
+
+
+def _in_range(r: int, s: int) -> None:
+    """GB/T 32918.2 6.1 B1-B2: r and s in [1, n-1] (Tongsuo raises on a negative value)."""
+    if not (0 < r < _N and 0 < s < _N):
+        raise ValueError("SM2 signature values r and s must be in [1, n-1]")
 
 
 def sm2_verify(public_point: bytes, signature: bytes, message: bytes) -> bool:
@@ -102,12 +110,12 @@ def sm2_verify(public_point: bytes, signature: bytes, message: bytes) -> bool:
     a malformed key or value does not verify."""
     from tongsuopy.crypto import hashes as t_hashes
     from tongsuopy.crypto.asymciphers import ec
-    from tongsuopy.crypto.exceptions import InvalidSignature
+    from tongsuopy.crypto.exceptions import InternalError, InvalidSignature
 
     try:
         key = _public_key(bytes(public_point))
         key.verify(_der_signature(bytes(signature)), bytes(message), ec.ECDSA(t_hashes.SM3()))
-    except (InvalidSignature, ValueError, TypeError):
+    except (InvalidSignature, InternalError, ValueError, TypeError):
         return False
     return True
 

@@ -9,9 +9,10 @@ For each signature listed in a document's Signatures.xml (see docs/verification.
 3. changes: the digest of every referenced file against its CheckValue, under the
    continue-signing rule (a later signature may only append itself to Signatures.xml), and
    every part the document shows covered by this or a later signature;
-4. the seal: its validity at the signing time, the signer among the seal's certificates;
+4. the seal: its validity at the signing time, the signer among the seal's certificates
+   (a seal listing none binds no signer) and not the seal's maker;
 5. trust: the signer's and the seal maker's SM2 chains to the trust bundle
-   (:mod:`signing.ofd.certpath`).
+   (:mod:`signing.ofd.certpath`), the maker one the bundle designates (``seal_makers``).
 
 The verdict is ETSI EN 319 102-1 style, worst first, as for PDF. Nothing here raises on
 bad input: a broken container is TOTAL_FAILED/FORMAT_FAILURE with the reason.
@@ -50,7 +51,14 @@ from signing.ofd.model import (
 )
 from signing.ofd.overlay import annotation_files, overlay_problem, stamps_of
 from signing.ofd.package import DEFAULT_LIMITS, Limits, OfdFormatError, Package
-from signing.ofd.ses import SesFormatError, SignedValue, ValueFormat, parse_seal, parse_signed_value
+from signing.ofd.ses import (
+    SealData,
+    SesFormatError,
+    SignedValue,
+    ValueFormat,
+    parse_seal,
+    parse_signed_value,
+)
 from signing.ofd.sm2 import SM2_SM3_OID, sm2_verify, sm3, z_value
 from signing.ofd.structure import PackageFindings, ofd_xml_findings, stray_parts
 
@@ -574,15 +582,11 @@ class _Check:
                 "no trust bundle given: the chain cannot reach a trusted root",
             )
             return
-        self.path = store.validate(self.cert, extra=self.extra_certs, at=at)
+        self.path = self._validate(store, self.cert, at, self.extra_certs)
+        if self.path is None:
+            return
         if not self.path.trusted:
-            sub = self.path.problem or SubIndication.NO_CERTIFICATE_CHAIN_FOUND
-            ind = (
-                Indication.TOTAL_FAILED
-                if sub is SubIndication.NOT_YET_VALID
-                else Indication.INDETERMINATE
-            )
-            self.verdict.fail(ind, sub, self.path.message)
+            self._untrusted(self.path)
             return
         if self.path.revocation is RevocationStatus.UNKNOWN:
             self.verdict.fail(
@@ -591,13 +595,62 @@ class _Check:
                 f"revocation status unknown: {self.path.message}",
             )
         if self.maker_cert is not None:
-            maker = store.validate(self.maker_cert, at=at)
-            if not maker.trusted:
-                self.verdict.fail(
-                    Indication.INDETERMINATE,
-                    SubIndication.CHAIN_CONSTRAINTS_FAILURE,
-                    f"the seal maker's certificate: {maker.message}",
-                )
+            self._maker_trust(store, at)
+
+    def _untrusted(self, path: PathResult) -> None:
+        sub = path.problem or SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+        ind = (
+            Indication.TOTAL_FAILED
+            if sub is SubIndication.NOT_YET_VALID
+            else Indication.INDETERMINATE
+        )
+        why = path.message
+        when, signed = path.revoked_at, self.signing_time
+        if sub is SubIndication.REVOKED_NO_POE and when and signed and when <= signed:
+            # EN 319 102-1 5.3.4: revoked before the time the signer itself claims
+            ind, sub = Indication.TOTAL_FAILED, SubIndication.REVOKED
+            why += f", before the signing time it claims ({signed.isoformat()})"
+        self.verdict.fail(ind, sub, why)
+
+    def _validate(
+        self, store: Sm2TrustStore, cert: Any, at: dt.datetime, extra: list[Any] | None = None
+    ) -> PathResult | None:
+        """``cert``'s path, or None (and a FORMAT_FAILURE) when a certificate on the way
+        cannot be read."""
+        try:
+            return store.validate(cert, extra=extra or [], at=at)
+        except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+            self.verdict.fail(
+                Indication.TOTAL_FAILED,
+                SubIndication.FORMAT_FAILURE,
+                f"a certificate on the chain cannot be read ({type(exc).__name__})",
+            )
+            return None
+
+    def _maker_trust(self, store: Sm2TrustStore, at: dt.datetime) -> None:
+        """The seal maker (印章制作单位): a certificate the trust bundle designates as one
+        (its ``seal_makers``), chaining to a root; a certificate that merely chains to a
+        root may be any department's signer, who could then make seals in others' names."""
+        if not store.seal_maker_keys:
+            why = (
+                "the trust bundle designates no seal maker, so who made the seal cannot be "
+                "recognised (pin the seal makers' certificates: evault trust export "
+                "--seal-maker)"
+            )
+        elif not store.is_seal_maker(self.maker_cert):
+            why = (
+                f"the seal maker's certificate ({_subject(self.maker_cert)}) is not a seal "
+                "maker the trust bundle designates"
+            )
+        else:
+            maker = self._validate(store, self.maker_cert, at)
+            if maker is None:
+                return
+            why = "" if maker.trusted else f"the seal maker's certificate: {maker.message}"
+        if why:
+            self.verdict.fail(
+                Indication.INDETERMINATE, SubIndication.CHAIN_CONSTRAINTS_FAILURE, why
+            )
 
     def _seal_rules(self) -> None:
         assert self.value is not None and self.value.ses is not None
@@ -613,16 +666,34 @@ class _Check:
                 f"the seal was not valid at the signing time {when.isoformat()} "
                 f"(valid {_day(seal.valid_start)} to {_day(seal.valid_end)})",
             )
+        self._seal_binding(seal)
+
+    def _seal_binding(self, seal: SealData) -> None:
+        """The signer is among the seal's certificates, and is not its maker."""
         der = self.cert.dump()
         listed = der in seal.cert_list or any(
             value in (sm3(der), hashlib.sha256(der).digest(), hashlib.sha1(der).digest())  # noqa: S324
             for _, value in seal.cert_digests
         )
-        if (seal.cert_list or seal.cert_digests) and not listed:
+        if not (seal.cert_list or seal.cert_digests):
+            self.verdict.fail(
+                Indication.INDETERMINATE,
+                SubIndication.SIG_CONSTRAINTS_FAILURE,
+                "the seal lists no signer certificate (certList), so nothing binds it to this "
+                "signer: anyone holding a copy of the seal could use it",
+            )
+        elif not listed:
             self.verdict.fail(
                 Indication.INDETERMINATE,
                 SubIndication.SIG_CONSTRAINTS_FAILURE,
                 "the signer's certificate is not among the seal's certificates",
+            )
+        if self.maker_cert is not None and _same_key(self.maker_cert, self.cert):
+            self.verdict.fail(
+                Indication.INDETERMINATE,
+                SubIndication.SIG_CONSTRAINTS_FAILURE,
+                "the seal was made by its own signer's key: a seal must be made by a seal "
+                "maker (印章制作单位), not by the one who uses it",
             )
 
     # -- the report -----------------------------------------------------------------
@@ -649,6 +720,17 @@ class _Check:
             seal_name=seal.name if seal else None,
             seal_id=seal.es_id if seal else None,
         )
+
+
+def _same_key(a: Any, b: Any) -> bool:
+    return bool(a.dump() == b.dump() or a.public_key.dump() == b.public_key.dump())
+
+
+def _subject(cert: Any) -> str:
+    try:
+        return str(cert.subject.human_friendly)
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return "an unreadable subject"
 
 
 def _day(moment: dt.datetime | None) -> str:

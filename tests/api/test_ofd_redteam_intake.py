@@ -43,18 +43,24 @@ def test_a_case_alias_of_ofd_xml_is_refused_over_http(api: Api) -> None:
     assert r.status_code == 422, r.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="forgery passes today: a seal its own signer made, named and pictured as another "
-    "department's, is stored as the market's license",
-)
 def test_a_seal_made_by_its_signer_is_refused_over_http(api: Api) -> None:
     r = _push(api, red._seal_made_by_the_signer(), 44)
     assert r.status_code == 422, r.text
 
 
 @pytest.mark.parametrize("name", sorted(red.HOSTILE))
-def test_a_hostile_ofd_gets_a_report_over_http(api: Api, name: str) -> None:
+def test_a_hostile_ofd_gets_a_report_over_http(
+    api: Api, name: str, request: pytest.FixtureRequest
+) -> None:
+    if name in red.CRASHING:
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="no verdict today: an exception the OFD verifier does not catch becomes "
+                "a 422 'The PDF cannot be verified' carrying the internal exception text, not "
+                "a TOTAL_FAILED report",
+            )
+        )
     data = red.HOSTILE[name][0]()
     r = api.client.post("/v1/verify", files={"file": ("x.ofd", data, OFD)})
     assert r.status_code == 200, r.text

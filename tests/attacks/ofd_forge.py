@@ -309,6 +309,14 @@ def _bits(data: bytes) -> bytes:
     return der_tlv(0x03, b"\x00" + data)
 
 
+class UncheckedSealer(OfdSealer):
+    """Seals with any seal bytes: no check that the seal is well formed (the attacker's
+    own tool, which evault's sealer would refuse)."""
+
+    def __init__(self, signer: Sm2Identity, seal: bytes) -> None:
+        self.signer, self.seal, self.provider = signer, seal, "evault"
+
+
 class V1Sealer(OfdSealer):
     """Seals with a V1 seal and a GM/T 0031 V1 ``SES_Signature`` (what iOFD writes)."""
 

@@ -47,10 +47,43 @@ def _rogue() -> bytes:
 
 def _no_crls() -> TrustBundle:
     pki = sm2_pki()
-    return TrustBundle.from_certificates(roots=[pki.root.cert], intermediates=[pki.ca.cert])
+    return TrustBundle.from_certificates(
+        roots=[pki.root.cert], intermediates=[pki.ca.cert], seal_makers=[pki.maker.cert]
+    )
+
+
+def _no_seal_makers() -> TrustBundle:
+    pki = sm2_pki()
+    return TrustBundle.from_certificates(
+        roots=[pki.root.cert], intermediates=[pki.ca.cert], crls=pki.crls()
+    )
+
+
+def _forgery(name: str) -> Callable[[], bytes]:
+    def make() -> bytes:
+        from tests.attacks import test_ofd_redteam as red
+
+        if name == "v1":
+            return red._v1_police_seal_used_by(red.MARKET, listed=False)
+        if name == "maker":
+            return red._seal_made_by_the_signer()
+        return red.HOSTILE[name][0]()
+
+    return make
 
 
 CASES: dict[str, tuple[Callable[[], bytes], Callable[[], TrustBundle]]] = {
+    "no seal maker designated": (lambda: license_ofd(1), _no_seal_makers),
+    "signer revoked": (
+        lambda: license_ofd(1),
+        lambda: sm2_pki().trust_bundle(
+            revoked=list(sm2_pki().signers[n].cert for n in sm2_pki().signers)
+        ),
+    ),
+    "seal made by its signer": (_forgery("maker"), trust_bundle),
+    "V1 seal listing nothing": (_forgery("v1"), trust_bundle),
+    "naive signing time": (_forgery("naive-signing-time"), trust_bundle),
+    "negative SM2 r": (_forgery("negative-sm2-r"), trust_bundle),
     "page changed": (lambda: _changed(PAGE, "张三".encode(), "李四".encode()), trust_bundle),
     "signed value altered": (lambda: _changed("SignedValue.dat"), trust_bundle),
     "Signature.xml altered": (
@@ -89,3 +122,20 @@ def test_a_changed_page_reads_in_chinese() -> None:
     data = _changed(PAGE, "张三".encode(), "李四".encode())
     report = verify_ofd(data, trust=trust_bundle())
     assert reason_zh(report.signatures[0].reasons[0]) == f"签章后被改动：{PAGE}"
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "the signer's certificate is only for server_auth (extendedKeyUsage), not for signing "
+        "documents",
+        "CA certificate evault Demo SM2 Issuing CA: X is outside its permitted names "
+        "(nameConstraints)",
+        "CA certificate evault Demo SM2 Issuing CA: X is in its excluded names (nameConstraints)",
+        "CA certificate C: nameConstraints on alternative names are not supported",
+        "a certificate on the chain cannot be read (UnicodeDecodeError)",
+        "the seal maker's certificate: no chain to a trusted SM2 root",
+    ],
+)
+def test_certificate_path_reasons_read_in_chinese(reason: str) -> None:
+    assert reason_zh(reason) is not None

@@ -59,7 +59,7 @@ COMPANY_HOLDER = "91350100M000100Y43"
 def trust_bundle() -> TrustBundle:
     """The demo PKI's root, issuing CA and CRLs: a B-B seal's revocation status is known
     (intake refuses unknown revocation by default); and the same of the SM2 PKI that seals
-    the OFD licenses (tests.helpers.ofd)."""
+    the OFD licenses (tests.helpers.ofd), with its seal maker pinned."""
     from tests.helpers.ofd import sm2_pki
 
     pki = demo_pki()
@@ -68,6 +68,7 @@ def trust_bundle() -> TrustBundle:
         roots=[pki.root.certificate, sm2.root.cert],
         intermediates=[pki.issuing_ca.certificate, sm2.ca.cert],
         crls=[*pki.crls(), *sm2.crls()],
+        seal_makers=[sm2.maker.cert],
     )
 
 

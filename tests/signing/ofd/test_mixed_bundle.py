@@ -18,6 +18,7 @@ def test_one_bundle_for_pdf_and_ofd(sealed: bytes, sm2_pki: Sm2DemoPKI) -> None:
         intermediates=[pki.issuing_ca.certificate, sm2_pki.ca.cert],
         vault_seal=pki.vault_seal.certificate,
         crls=[*pki.crls(), *sm2_pki.crls()],
+        seal_makers=[sm2_pki.maker.cert],
     )
     assert TrustBundle.load(bundle.dump()).fingerprint == bundle.fingerprint
     verifier = Verifier(bundle, isolation="thread")

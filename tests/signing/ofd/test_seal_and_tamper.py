@@ -163,12 +163,43 @@ def test_a_second_seal_keeps_the_first_valid(
     assert verify_ofd(tampered, trust=sm2_bundle, at=AT).indication is Indication.TOTAL_FAILED
 
 
-def test_revoked_signer_is_not_passed(sealed: bytes, sm2_pki: Sm2DemoPKI) -> None:
+def test_signer_revoked_before_its_claimed_signing_time_fails(
+    sealed: bytes, sm2_pki: Sm2DemoPKI
+) -> None:
+    """Revoked on the PKI's first day, the seal claims 2026-03-01: the signer's own claim
+    puts the signature after the revocation (EN 319 102-1: TOTAL_FAILED/REVOKED)."""
     bundle = sm2_pki.trust_bundle(revoked=[sm2_pki.signers[MARKET].cert])
     report = verify_ofd(sealed, trust=bundle, at=AT)
     (sig,) = report.signatures
     assert sig.revocation is RevocationStatus.REVOKED
+    assert (sig.indication, sig.sub_indication) == (Indication.TOTAL_FAILED, SubIndication.REVOKED)
+    assert "before the signing time it claims" in sig.reasons[0]
+
+
+def test_signer_revoked_after_signing_is_indeterminate(sealed: bytes, sm2_pki: Sm2DemoPKI) -> None:
+    """Revoked 2026-04-01, after the claimed signing time, and nothing proves that time."""
+    from signing.ofd.pki import _crl
+
+    serial = sm2_pki.signers[MARKET].certificate.serial_number
+    crl = _crl(sm2_pki.ca, {serial}, dt.datetime(2026, 4, 1, tzinfo=dt.UTC))
+    bundle = TrustBundle.from_certificates(
+        roots=[sm2_pki.root.cert],
+        intermediates=[sm2_pki.ca.cert],
+        crls=[*sm2_pki.crls(), crl],
+        seal_makers=[sm2_pki.maker.cert],
+    )
+    (sig,) = verify_ofd(sealed, trust=bundle, at=AT).signatures
+    assert sig.revocation is RevocationStatus.REVOKED
+    assert sig.indication is Indication.INDETERMINATE
     assert sig.sub_indication is SubIndication.REVOKED_NO_POE
+
+
+def test_a_revoked_ca_is_revoked_ca_no_poe(sealed: bytes, sm2_pki: Sm2DemoPKI) -> None:
+    (sig,) = verify_ofd(
+        sealed, trust=sm2_pki.trust_bundle(revoked=[sm2_pki.ca.cert]), at=AT
+    ).signatures
+    assert sig.revocation is RevocationStatus.REVOKED
+    assert sig.sub_indication is SubIndication.REVOKED_CA_NO_POE
 
 
 def test_signer_not_in_the_seal_is_flagged(

@@ -31,6 +31,7 @@ class BundleSources:
     crls: tuple[bytes, ...] = field(default=())
     previous_vault_seals: tuple[bytes, ...] = ()
     log_keys: tuple[str, ...] = ()
+    seal_makers: tuple[bytes, ...] = ()
 
 
 def _read_all(paths: list[Path], what: str) -> tuple[bytes, ...]:
@@ -113,6 +114,12 @@ def register(app: typer.Typer) -> None:
         log_key: list[str] = typer.Option(
             [], "--log-key", help="the log's public key (vkey, or a file with it), current first"
         ),
+        seal_maker: list[Path] = typer.Option(
+            [],
+            "--seal-maker",
+            help="the certificate (PEM/DER) of an OFD seal maker (印章制作单位) whose seals "
+            "are trusted; without one, no OFD seal verifies as trusted",
+        ),
         credential_key: bool = typer.Option(
             False,
             "--credential-key",
@@ -122,6 +129,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write the trust bundle (JSON, with its SHA-256 fingerprint) and print the
         fingerprint on stderr."""
+        import dataclasses
+
         from signing.errors import TrustError
         from signing.trust import TrustBundle
 
@@ -132,6 +141,7 @@ def register(app: typer.Typer) -> None:
             crls=_read_all(crl, "--crl"),
             previous_vault_seals=_read_all(previous_vault_seal, "--previous-vault-seal"),
             log_keys=tuple(_vkey(value) for value in log_key),
+            seal_makers=_read_all(seal_maker, "--seal-maker"),
         )
         try:
             if sources.roots:
@@ -142,11 +152,13 @@ def register(app: typer.Typer) -> None:
                     crls=sources.crls,
                     previous_vault_seals=sources.previous_vault_seals,
                     log_keys=sources.log_keys,
+                    seal_makers=sources.seal_makers,
                 )
-            elif sources != BundleSources():
+            elif dataclasses.replace(sources, seal_makers=()) != BundleSources():
                 fail("give at least one --root certificate", EXIT_USAGE)
-            else:
+            else:  # the configured bundle, with the --seal-maker certificates added
                 bundle = TrustBundle.load(_configured_bundle())
+                bundle = bundle.with_seal_makers(sources.seal_makers)
             if credential_key:
                 bundle = _with_credential_key(bundle)
         except TrustError as exc:
