@@ -49,18 +49,7 @@ def test_a_seal_made_by_its_signer_is_refused_over_http(api: Api) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(red.HOSTILE))
-def test_a_hostile_ofd_gets_a_report_over_http(
-    api: Api, name: str, request: pytest.FixtureRequest
-) -> None:
-    if name in red.CRASHING:
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="no verdict today: an exception the OFD verifier does not catch becomes "
-                "a 422 'The PDF cannot be verified' carrying the internal exception text, not "
-                "a TOTAL_FAILED report",
-            )
-        )
+def test_a_hostile_ofd_gets_a_report_over_http(api: Api, name: str) -> None:
     data = red.HOSTILE[name][0]()
     r = api.client.post("/v1/verify", files={"file": ("x.ofd", data, OFD)})
     assert r.status_code == 200, r.text
