@@ -137,6 +137,25 @@ def test_appearance_objects_outside_their_box_are_flagged() -> None:
 
 
 @pytest.mark.parametrize(
+    "extra",
+    [
+        pytest.param(' CTM="1 0 0 1 0 -34"', id="ctm"),
+        pytest.param(' LineWidth="80"', id="line-width"),
+    ],
+)
+@pytest.mark.xfail(
+    strict=True,
+    reason="inside its box, an added object may still draw outside it (a CTM moving it onto "
+    "the text, an 80 mm stroke) for readers that do not clip to Boundary. Fix: refuse CTM "
+    "and LineWidth beyond the box on added appearances",
+)
+def test_appearance_objects_drawn_outside_their_box_are_flagged(extra: str) -> None:
+    objects = white((0, 0, 170, 10), extra=extra)
+    data = seal(add_annotation(genuine(), page_annot(_box(BLANK), objects)), other_department())
+    assert not passes(data)
+
+
+@pytest.mark.parametrize(
     "boundary",
     [
         pytest.param("190 76 -170 -10", id="negative-size"),
@@ -194,6 +213,56 @@ def test_entity_decoy_is_what_xml_readers_see() -> None:
 def test_entity_decoy_list_covering_text_is_flagged() -> None:
     parts = _entity_decoy(genuine(), page_annot(_box(VALIDITY), _cover(VALIDITY)))
     assert not passes(seal(parts, other_department()))
+
+
+def _license_with_a_void_annotation() -> bytes:
+    """A license whose issuer sealed, with it, an annotation saying it was revoked."""
+    import datetime as dt
+
+    from signing.ofd.writer import write_package
+    from tests.helpers.ofd import ofd_sealer
+    from tests.helpers.pki import MARKET_DEPT
+
+    body = ofd_parts(sample_ofd("食品经营许可证", ["许可证编号：JY00000001"]))
+    body["Doc_0/Annots/Annotations.xml"] = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<ofd:Annotations xmlns:ofd="{NS}">'
+        '<ofd:Page PageID="1"><ofd:FileLoc>Void.xml</ofd:FileLoc></ofd:Page></ofd:Annotations>'
+    ).encode()
+    void = page_annot("20 120 170 12", text((0, 0, 170, 10), "本证已注销", 30))
+    body["Doc_0/Annots/Void.xml"] = void.replace(b'ID="950"', b'ID="31"')
+    doc = body["Doc_0/Document.xml"]
+    at = doc.rindex(b"</ofd:Document>")
+    link = b"<ofd:Annotations>Annots/Annotations.xml</ofd:Annotations>"
+    body["Doc_0/Document.xml"] = doc[:at] + link + doc[at:]
+    at_time = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    return ofd_sealer(MARKET_DEPT).seal_ofd(write_package(body), at=at_time)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="additions.py accepts an added <Annotations> in Document.xml although it already "
+    "has one (its docstring says 'when it had none'); inserted first, it shadows the "
+    "issuer's list (maxOccurs=1: readers take the first) and hides the issuer's 本证已注销 "
+    "annotation. Fix: one Annotations/Attachments element at most, the added one last",
+)
+def test_second_annotations_list_shadowing_the_issuers_is_flagged() -> None:
+    lic = _license_with_a_void_annotation()
+    assert passes(lic)
+    parts = ofd_parts(lic)
+    parts["Doc_0/Forged/Annotations.xml"] = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<ofd:Annotations xmlns:ofd="{NS}">'
+        '<ofd:Page PageID="1"><ofd:FileLoc>Annot.xml</ofd:FileLoc></ofd:Page></ofd:Annotations>'
+    ).encode()
+    parts["Doc_0/Forged/Annot.xml"] = page_annot("20 200 10 10", "")
+    doc = parts["Doc_0/Document.xml"]
+    at = doc.index(b"<ofd:Annotations>")
+    link = b"<ofd:Annotations>Forged/Annotations.xml</ofd:Annotations>"
+    parts["Doc_0/Document.xml"] = doc[:at] + link + doc[at:]
+    data = seal(parts, other_department())
+    with Package(data) as pkg:
+        first = next(e for e in pkg.xml("Doc_0/Document.xml") if e.tag.endswith("Annotations"))
+        assert first.text == "Forged/Annotations.xml"
+    assert not passes(data)
 
 
 # -- 2. forging the vault's certified copy ----------------------------------------------
@@ -288,6 +357,36 @@ def test_copy_made_by_another_department_is_flagged(tmp_path: Path) -> None:
     )
     code, report = cli_verify(fake, tmp_path)
     assert code != 0 or report["log_proof"]["verified"] is False
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the vault seal's check takes the appended list entry's FileLoc from raw bytes "
+    "(Annot&#46;xml: a harmless decoy part) while readers open Annot.xml: a forged 加注 "
+    "(10 years, its own QR) covers the whole 加注 box and the vault's stamp; evault verify "
+    "--log-key exits 0. Fix: locations from the parsed XML; pin the vault's seal",
+)
+def test_copy_covered_through_an_entity_decoy_entry_is_flagged(tmp_path: Path) -> None:
+    dept = other_department()
+    evil = OfdCopyMaker(dept.signer, dept.seal).plan(
+        genuine(), annotation(days=3650, url="https://evil.example/v/x")
+    )
+    drawn = evil.added["Doc_0/EvaultCopy/Annotation.xml"]
+    found = re.search(rb'<ofd:Appearance Boundary="[^"]*">(.*)</ofd:Appearance>', drawn, re.S)
+    assert found is not None
+    box = (10.0, 247.489, 112.889, 39.511)  # the copy's 加注 box, the vault's stamp in it
+    objects = white((0, 0, box[2], box[3])) + found.group(1).decode()
+    parts = ofd_parts(vault_copy())
+    parts["Doc_0/Forged/Annot.xml"] = page_annot(_box(box), objects)
+    parts["Doc_0/Forged/Annot&#46;xml"] = _new_line()
+    listed = parts["Doc_0/EvaultCopy/Annotations.xml"]
+    at = listed.rindex(b"</ofd:Annotations>")
+    entry = (
+        b'<ofd:Page PageID="1"><ofd:FileLoc>/Doc_0/Forged/Annot&#46;xml</ofd:FileLoc></ofd:Page>'
+    )
+    parts["Doc_0/EvaultCopy/Annotations.xml"] = listed[:at] + entry + listed[at:]
+    data = seal(parts, dept)
+    assert cli_verify(data, tmp_path)[0] != 0
 
 
 # -- 3. strip_additions and the overlay check: cost ---------------------------------------
