@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -179,3 +180,24 @@ def seal(
     if sealer is None:
         return data
     return sealer.seal_ofd(data, boundary=box, at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
+
+
+def digest_storm(seals: int, pad: int) -> bytes:
+    """Document.xml padded to ``pad`` bytes with 64 appended ``<Annotations>`` naming new
+    parts, re-sealed ``seals`` times (own seal), a padding byte flipped before each seal:
+    every earlier seal's check tries all 64 strip choices, each an SM3 of the whole part."""
+    parts = ofd_parts(genuine())
+    doc = parts["Doc_0/Document.xml"]
+    at = doc.rindex(b"</ofd:Document>")
+    links = b"".join(
+        f"<ofd:Annotations>/Doc_0/F/A{i}.xml</ofd:Annotations>".encode() for i in range(64)
+    )
+    filler = bytes(random.Random(0).choices(b"acgt", k=pad))  # inflates ~4-fold: no bomb
+    parts["Doc_0/Document.xml"] = doc[:at] + filler + links + doc[at:]
+    sealer = own_sealer()
+    for n in range(seals):
+        doc = parts["Doc_0/Document.xml"]
+        at = doc.rindex(b"</ofd:Document>") - len(links) - 1 - n
+        parts["Doc_0/Document.xml"] = doc[:at] + b"t" + doc[at + 1 :]
+        parts = ofd_parts(sealer.seal_ofd(write_package(parts), at=dt.datetime.now(dt.UTC)))
+    return write_package(parts)

@@ -23,6 +23,7 @@ from tests.attacks.ofd_copy_forge import (
     add_annotation,
     annotation,
     cli_verify,
+    digest_storm,
     other_department,
     own_sealer,
     page_annot,
@@ -418,3 +419,28 @@ def test_annotation_part_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(Package, "xml", counting)
     verify(data)
     assert parsed.count("Doc_0/Forged/Annot.xml") <= 3
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="strip_additions tries up to 64 suffixes per earlier seal and part, each an SM3 "
+    "of the whole part (<= 16 MB): K re-seals of a Document.xml with 64 appended lists cost "
+    "K x 64 x its size (measured: a 1.3 MB file, 4 seals, 4 MB Document.xml: 1 GB hashed, "
+    "5.7 s). Fix: additions only as one contiguous run before the closing tag (one choice), "
+    "and a digest budget per verification",
+)
+def test_strip_choices_hash_a_bounded_amount(monkeypatch: pytest.MonkeyPatch) -> None:
+    import signing.ofd.verifier as verifier
+
+    data = digest_storm(3, 256 * 1024)
+    total = sum(len(d) for d in ofd_parts(data).values())
+    hashed = [0]
+    real = verifier.sm3
+
+    def counting(part: bytes) -> bytes:
+        hashed[0] += len(part)
+        return real(part)
+
+    monkeypatch.setattr(verifier, "sm3", counting)
+    assert verify(data).indication is Indication.TOTAL_FAILED
+    assert hashed[0] <= 20 * total
