@@ -1,0 +1,203 @@
+"""Building blocks for the second OFD red team (certified copies, the 加注 exception):
+annotations and attachments added after a genuine issuer seal, the sealers that may add
+them (an attacker's own SM2 PKI, another department of the trusted PKI, the vault), and
+the vault's certified copy of a genuine license."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+from signing.copies.annotation import CopyAnnotation
+from signing.ofd.copy import OfdCopyMaker
+from signing.ofd.pki import Sm2DemoPKI
+from signing.ofd.sealer import OfdSealer
+from signing.ofd.writer import write_package
+from signing.transparency import Checkpoint, CopyLogProof, LogEvent, LogSigner
+from tests.attacks.ofd_forge import attacker_pki, genuine
+from tests.helpers.ofd import SM2_SEED, ofd_parts, ofd_sealer
+from tests.helpers.pki import PUBLIC_SECURITY_DEPT, VAULT_CODE, pki_now
+
+NS = "http://www.ofdspec.org/2016"
+VAULT_NAME = "evault 电子证照库"
+BLANK = (20.0, 100.0, 170.0, 12.0)
+"""A box of the genuine license's page 1 clear of its text (y 30..76) and stamp."""
+
+
+@functools.cache
+def vault_maker() -> OfdCopyMaker:
+    """The vault's copy maker, as tests/api builds it (chains to the test root)."""
+    pki = Sm2DemoPKI.build(seed=SM2_SEED, departments=[(VAULT_NAME, VAULT_CODE)], now=pki_now())
+    return OfdCopyMaker(pki.signers[VAULT_NAME], pki.seal_for(VAULT_NAME))
+
+
+def own_sealer() -> OfdSealer:
+    """(a) the attacker's own seal: an SM2 PKI no trust bundle knows."""
+    pki = attacker_pki()
+    name = next(iter(pki.signers))
+    return OfdSealer(pki.signers[name], pki.seal_for(name))
+
+
+def other_department() -> OfdSealer:
+    """(b) a seal of another department (公安局), chained to the trusted root."""
+    return ofd_sealer(PUBLIC_SECURITY_DEPT)
+
+
+LOG = LogSigner.generate("evault.test/log")
+COPY_ID = "c0ffee"
+URL = f"https://vault.example/v/{COPY_ID}"
+
+
+def log_proof(copy_id: str = COPY_ID) -> bytes:
+    """The vault's log proof of the copy ``copy_id`` (a one-leaf log)."""
+    event = LogEvent(
+        idx=0,
+        time=dt.datetime(2026, 1, 2, tzinfo=dt.UTC),
+        event_type="access.copy",
+        payload={"copy": copy_id},
+    )
+    checkpoint = Checkpoint(origin="evault.test/log", size=1, root_hash=event.leaf_hash())
+    proof = CopyLogProof(
+        index=0, leaf=event.leaf_data(), checkpoint=LOG.sign(checkpoint), inclusion_proof=()
+    )
+    return proof.to_json().encode()
+
+
+def annotation(
+    copy_id: str = COPY_ID, url: str = URL, days: int = 30, maker: str = "福建省电子证照库"
+) -> CopyAnnotation:
+    made = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    return CopyAnnotation(
+        copy_id=copy_id,
+        made_at=made,
+        maker=maker,
+        department="福州市住房和城乡建设局",
+        purpose="商品房预售许可申请",
+        case_no="FZ-2026-00012345",
+        valid_until=made + dt.timedelta(days=days),
+        verify_url=url,
+        log_proof=log_proof(copy_id),
+    )
+
+
+@functools.cache
+def vault_copy() -> bytes:
+    """The vault's genuine certified copy of the genuine license."""
+    return vault_maker().make(genuine(), annotation())
+
+
+def cli_verify(data: bytes, tmp: Path) -> tuple[int, dict[str, Any]]:
+    """``evault verify copy.ofd --trust BUNDLE --log-key KEY --json``: exit code, report."""
+    from typer.testing import CliRunner
+
+    from tests.helpers.ofd import sm2_pki
+    from vault.cli import build_app
+
+    (tmp / "copy.ofd").write_bytes(data)
+    (tmp / "bundle.json").write_bytes(sm2_pki().trust_bundle().dump())
+    (tmp / "log.pem").write_bytes(LOG.verifier().public_pem())
+    args = ["verify", str(tmp / "copy.ofd"), "--trust", str(tmp / "bundle.json")]
+    result = CliRunner().invoke(build_app(), [*args, "--log-key", str(tmp / "log.pem"), "--json"])
+    try:
+        return result.exit_code, json.loads(result.output)
+    except ValueError:
+        return result.exit_code, {"output": result.output}
+
+
+def text(box: tuple[float, ...], line: str, oid: int = 900) -> str:
+    """A TextObject (font 2 of the genuine license) drawing ``line`` in ``box``."""
+    b = " ".join(f"{v:g}" for v in box)
+    return (
+        f'<ofd:TextObject ID="{oid}" Boundary="{b}" Font="2" Size="5">'
+        f'<ofd:FillColor Value="0 0 0"/><ofd:TextCode X="0" Y="5">{line}</ofd:TextCode>'
+        "</ofd:TextObject>"
+    )
+
+
+def white(box: tuple[float, ...], oid: int = 901, extra: str = "") -> str:
+    """A filled white rectangle PathObject over ``box`` (its own space: 0 0 w h)."""
+    b = " ".join(f"{v:g}" for v in box)
+    return (
+        f'<ofd:PathObject ID="{oid}" Boundary="{b}" Fill="true" Stroke="false"{extra}>'
+        f'<ofd:FillColor Value="255 255 255"/>'
+        f"<ofd:AbbreviatedData>M 0 0 L {box[2]:g} 0 L {box[2]:g} {box[3]:g} L 0 {box[3]:g} C"
+        "</ofd:AbbreviatedData></ofd:PathObject>"
+    )
+
+
+def page_annot(boundary: str, objects: str, extra: str = "") -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<ofd:PageAnnot xmlns:ofd="{NS}">'
+        f'<ofd:Annot ID="950" Type="Stamp" Creator="x"{extra}>'
+        f'<ofd:Appearance Boundary="{boundary}">{objects}</ofd:Appearance>'
+        "</ofd:Annot></ofd:PageAnnot>"
+    ).encode()
+
+
+def add_annotation(
+    data: bytes,
+    annot: bytes,
+    *,
+    page_id: str = "1",
+    folder: str = "Doc_0/Forged/",
+    doc_insert: bytes | None = None,
+) -> dict[str, bytes]:
+    """The parts of ``data`` with an ``<Annotations>`` list appended to Document.xml (or,
+    when it has one, an entry appended to that list) naming a new annotation part."""
+    parts = ofd_parts(data)
+    doc = parts["Doc_0/Document.xml"]
+    entry = (
+        f'<ofd:Page PageID="{page_id}"><ofd:FileLoc>/{folder}Annot.xml</ofd:FileLoc></ofd:Page>'
+    ).encode()
+    parts[f"{folder}Annot.xml"] = annot
+    if b"Annotations>" in doc:
+        listed = next(p for p in parts if p.endswith("Annotations.xml"))
+        at = parts[listed].rindex(b"</ofd:Annotations>")
+        parts[listed] = parts[listed][:at] + entry + parts[listed][at:]
+        return parts
+    parts[f"{folder}Annotations.xml"] = (
+        (f'<?xml version="1.0" encoding="UTF-8"?>\n<ofd:Annotations xmlns:ofd="{NS}">').encode()
+        + entry
+        + b"</ofd:Annotations>"
+    )
+    insert = doc_insert or f"<ofd:Annotations>/{folder}Annotations.xml</ofd:Annotations>".encode()
+    at = doc.rindex(b"</ofd:Document>")
+    parts["Doc_0/Document.xml"] = doc[:at] + insert + doc[at:]
+    return parts
+
+
+def seal(
+    parts: dict[str, bytes],
+    sealer: OfdSealer | None,
+    box: tuple[float, float, float, float] = (150, 120, 40, 40),
+) -> bytes:
+    """The package of ``parts``, continue-signed by ``sealer`` (none: as it is)."""
+    data = write_package(parts)
+    if sealer is None:
+        return data
+    return sealer.seal_ofd(data, boundary=box, at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
+
+
+def digest_storm(seals: int, pad: int) -> bytes:
+    """Document.xml padded to ``pad`` bytes with 64 appended ``<Annotations>`` naming new
+    parts, re-sealed ``seals`` times (own seal), a padding byte flipped before each seal:
+    every earlier seal's check tries all 64 strip choices, each an SM3 of the whole part."""
+    parts = ofd_parts(genuine())
+    doc = parts["Doc_0/Document.xml"]
+    at = doc.rindex(b"</ofd:Document>")
+    links = b"".join(
+        f"<ofd:Annotations>/Doc_0/F/A{i}.xml</ofd:Annotations>".encode() for i in range(64)
+    )
+    filler = bytes(random.Random(0).choices(b"acgt", k=pad))  # inflates ~4-fold: no bomb
+    parts["Doc_0/Document.xml"] = doc[:at] + filler + links + doc[at:]
+    sealer = own_sealer()
+    for n in range(seals):
+        doc = parts["Doc_0/Document.xml"]
+        at = doc.rindex(b"</ofd:Document>") - len(links) - 1 - n
+        parts["Doc_0/Document.xml"] = doc[:at] + b"t" + doc[at + 1 :]
+        parts = ofd_parts(sealer.seal_ofd(write_package(parts), at=dt.datetime.now(dt.UTC)))
+    return write_package(parts)
