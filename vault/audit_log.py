@@ -452,11 +452,27 @@ def copy_log_proof(
 
 
 def log_origin(settings: Settings) -> str:
-    """The log's origin line and key name: ``<host[:port]><path>/log`` of public_base_url."""
+    """The log's origin line and key name: ``EVAULT_LOG_ORIGIN``, else
+    ``<host[:port]><path>/log`` of public_base_url. A checkpoint names its origin and the
+    next one must name the same, so in demo mode the first run's origin is kept in data_dir:
+    the demo served again on another address or port keeps signing its log."""
+    if settings.log_origin:
+        return settings.log_origin
     parts = urlsplit(settings.public_base_url)
     base = (parts.netloc or parts.path).rstrip("/")
     path = parts.path.rstrip("/") if parts.netloc else ""
-    return f"{base}{path}/log"
+    derived = f"{base}{path}/log"
+    if not settings.is_demo:
+        return derived
+    kept = settings.data_dir / "keys" / "log_origin"
+    try:
+        return kept.read_text(encoding="ascii").strip() or derived
+    except FileNotFoundError:
+        kept.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = kept.with_suffix(".tmp")
+        tmp.write_text(derived + "\n", encoding="ascii")
+        tmp.replace(kept)
+        return derived
 
 
 def load_log_key(settings: Settings) -> LogSigner:

@@ -147,6 +147,14 @@ class Settings(BaseSettings):
     log_key: Path | None = Field(
         default=None, description="transparency log's Ed25519 key, PEM; demo: data_dir"
     )
+    log_origin: str | None = Field(
+        default=None,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="the log's origin (its name in checkpoints and key IDs); it must never "
+        "change once the log has entries. Default: '<host[:port]><path>/log' of "
+        "public_base_url; demo: that of the first run, kept in data_dir",
+    )
     witnesses: list[str] = Field(
         default_factory=list,
         description="transparency-log witnesses cosigning each checkpoint (C2SP tlog-witness),"

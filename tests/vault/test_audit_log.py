@@ -507,3 +507,17 @@ def test_verify_against_a_server(
     result = runner.invoke(build_app(), args[:-2])
     assert result.exit_code == 1
     assert "/v1/log/entries?start=0&end=30: HTTP 401" in result.output
+
+
+def test_the_demo_keeps_its_first_log_origin(tmp_path: Path) -> None:
+    """A checkpoint names its origin and the next must name the same: the demo served again
+    on another port keeps its log's origin (it signed nothing before this fix)."""
+    from vault.audit_log import log_origin
+    from vault.settings import load_settings
+
+    first = load_settings(mode="demo", data_dir=tmp_path, public_base_url="http://a.test:8000")
+    again = load_settings(mode="demo", data_dir=tmp_path, public_base_url="http://b.test:9000")
+    assert log_origin(first) == "a.test:8000/log"
+    assert log_origin(again) == "a.test:8000/log"
+    named = load_settings(mode="demo", data_dir=tmp_path, log_origin="vault.example/log")
+    assert log_origin(named) == "vault.example/log"
