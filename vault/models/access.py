@@ -50,6 +50,8 @@ class AccessEvent(Base):
     case_no: Mapped[str | None] = mapped_column(String(100))
     reason: Mapped[str | None] = mapped_column(String(200))
     log_index: Mapped[int | None] = mapped_column(BigInteger)
+    #: The person (经办人 or 法定代表人) who acted for the company ``holder_id``, if any.
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("holders.id", ondelete="SET NULL"))
 
 
 class DepartmentScope(Base):
