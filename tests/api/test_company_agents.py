@@ -231,3 +231,36 @@ def test_bad_designations_are_refused(api_sqlite: Api) -> None:
         f"/v1/me/companies/{space}/agents/ag_unknown", headers=_as(api, REPRESENTATIVE)
     )
     assert other.status_code == 404
+
+
+def test_operator_records_the_representative_from_stdin(
+    api_sqlite: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from vault.cli import build_app
+
+    api = api_sqlite
+    for name in ("EVAULT_CONFIG",):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("EVAULT_MODE", "demo")
+    monkeypatch.setenv("EVAULT_DATA_DIR", str(api.ctx.settings.data_dir))
+    monkeypatch.setenv("EVAULT_DATABASE_URL", api.ctx.settings.database_url)
+    runner = CliRunner()
+    args = ["holders", "set-representative", "--name", "张三"]
+
+    missing = runner.invoke(build_app(), args, input=f"{COMPANY_HOLDER}\n{REPRESENTATIVE}\n")
+    assert missing.exit_code == 1 and "no company" in missing.output  # no license of it yet
+    _company_license(api, 37)
+    bad = runner.invoke(build_app(), args, input=f"{COMPANY_HOLDER}\n110105194912310021\n")
+    assert bad.exit_code == 1 and "公民身份号码" in bad.output, bad.output
+    empty = runner.invoke(build_app(), args, input="")
+    assert empty.exit_code == 2
+
+    done = runner.invoke(build_app(), args, input=f"{COMPANY_HOLDER}\n{REPRESENTATIVE}\n")
+    assert done.exit_code == 0, done.output
+    assert COMPANY_HOLDER not in done.output and REPRESENTATIVE not in done.output
+    listed = api.client.get("/v1/me/companies", headers=_as(api, REPRESENTATIVE)).json()
+    [company] = listed["companies"]
+    assert company["role"] == "representative" and company["company_id"] in done.output
+    assert company["name"] == COMPANY_NAME
