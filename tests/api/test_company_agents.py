@@ -152,6 +152,11 @@ def test_copies_and_consent_within_scope(api: Api) -> None:
         f"/v1/me/licenses/{license_id}/copies", headers=_as(api, AGENT, space), json=USE
     )
     assert copy.status_code == 201, copy.text
+    copy_id = copy.json()["id"]
+    pdf = api.client.get(f"/v1/copies/{copy_id}/pdf", headers=_as(api, AGENT, space))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    as_self = api.client.get(f"/v1/copies/{copy_id}/pdf", headers=_as(api, AGENT))
+    assert as_self.status_code == 404  # not the person's own copy
     grant = api.client.post(
         "/v1/me/grants",
         headers=_as(api, AGENT, space),
@@ -164,7 +169,7 @@ def test_copies_and_consent_within_scope(api: Api) -> None:
     assert revoked.status_code == 200, revoked.text
     log = api.client.get("/v1/me/access-log", headers=_as(api, REPRESENTATIVE, space))
     actions = {e["action"] for e in log.json()["entries"] if e["acted_by"]}
-    assert {"copy", "grant", "grant_revoke"} <= actions
+    assert {"copy", "download", "grant", "grant_revoke"} <= actions
     listed = api.client.get("/v1/me/licenses", headers=_as(api, AGENT, space))
     assert listed.status_code == 403  # "licenses" was not given
 
