@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from api.demo_agents import seed_company_agents
 from api.demo_hsm import DemoHsm, prepare_demo_hsm
 from api.demo_licenses import SampleLicense, render_license
 from api.demo_materials import seed_materials
@@ -76,6 +77,9 @@ HOLDERS = (
     ("张三", "11010519491231002X", "111"),
     ("李四", _citizen("32010219900307123"), "111"),
     ("福州示例科技有限公司", "91350100M000100Y43", "001"),
+    # 法人空间: the company's 法定代表人 (as its 营业执照 names him) and its 经办人
+    ("王建国", _citizen("35010219800815201"), "111"),
+    ("陈晓燕", _citizen("35010419920611302"), "111"),
 )
 COMPANY_ADDRESS = "福建省福州市鼓楼区软件大道89号福州软件园A区12号楼3层"
 
@@ -571,6 +575,7 @@ def prepare_demo(settings: Settings) -> DemoSummary:
             permits={ids[HOUSING[1]]: ("SFZ", "HKB")},
             holder=HOLDERS[0],
         )
+        seed_company_agents(vault, company=HOLDERS[2], representative=HOLDERS[3], agent=HOLDERS[4])
     finally:
         vault.close()
     specimen = _write_specimen(settings)

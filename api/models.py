@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
+from api.agent_models import PersonOut
 from schemas.identifiers import CREDIT_CODE_JSON_SCHEMA, HolderId, HolderIdType
 from schemas.license import TYPE_CODE_PATTERN
 from schemas.report import FileFormat, VerificationReport
@@ -223,6 +224,10 @@ class AccessLogEntry(BaseModel):
     purpose: str | None
     case_no: str | None
     log_index: int | None = Field(description="leaf index in the transparency log")
+    acted_by: PersonOut | None = Field(
+        default=None,
+        description="the person (legal representative or agent) who acted for the company",
+    )
 
 
 class AccessLogPage(BaseModel):

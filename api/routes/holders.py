@@ -12,7 +12,8 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.auth.holders import HolderPrincipal
+from api.acting import ActingFor, subject
+from api.agent_models import PersonOut
 from api.deps import CtxDep, HolderDep, LicenseIdPath, SessionDep
 from api.downloads import file_download
 from api.errors import problems
@@ -30,11 +31,11 @@ from api.models import (
     LicenseList,
 )
 from api.views import department_out, grant_out, license_out
-from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.errors import InvalidInput, NotFound
 from vault.models import Department, Holder, License
 from vault.services.access import access_log
+from vault.services.agents import people
 from vault.services.catalog import find_department_by_code
 from vault.services.copies import CopyPolicy, copy_for_holder
 from vault.services.grants import list_grants
@@ -42,33 +43,14 @@ from vault.services.holder_actions import (
     download_original,
     give_consent,
     give_share_code,
-    known_holder,
     withdraw_consent,
 )
-from vault.services.holders import find_holder
+from vault.services.holders import HolderView
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["holders"])
-_COMMON = problems(401, 404, 422, 429)
-
-
-def _holder(session: Session, crypto: HolderCrypto, principal: HolderPrincipal) -> Holder | None:
-    return find_holder(
-        session=session,
-        crypto=crypto,
-        holder_id=principal.holder_id,
-        id_type=principal.holder_id_type,
-    )
-
-
-def _known_holder(session: Session, crypto: HolderCrypto, principal: HolderPrincipal) -> Holder:
-    return known_holder(
-        session=session,
-        crypto=crypto,
-        holder_id=principal.holder_id,
-        id_type=principal.holder_id_type,
-    )
+_COMMON = problems(401, 403, 404, 422, 429)
 
 
 @router.get(
@@ -77,8 +59,11 @@ def _known_holder(session: Session, crypto: HolderCrypto, principal: HolderPrinc
     summary="My licenses",
     responses=_COMMON,
 )
-def my_licenses(principal: HolderDep, ctx: CtxDep, session: SessionDep) -> LicenseList:
-    holder = _holder(session, ctx.crypto, principal)
+def my_licenses(
+    principal: HolderDep, ctx: CtxDep, session: SessionDep, acting: ActingFor = None
+) -> LicenseList:
+    with subject(session, ctx.crypto, principal, acting, "licenses", look="licenses") as holder:
+        pass
     if holder is None:
         return LicenseList(licenses=[])
     rows = session.scalars(
@@ -103,12 +88,16 @@ def my_licenses(principal: HolderDep, ctx: CtxDep, session: SessionDep) -> Licen
     responses={200: {"content": {"application/pdf": {}, "application/ofd": {}}}, **_COMMON},
 )
 def my_license_file(
-    license_id: LicenseIdPath, principal: HolderDep, ctx: CtxDep, session: SessionDep
+    license_id: LicenseIdPath,
+    principal: HolderDep,
+    ctx: CtxDep,
+    session: SessionDep,
+    acting: ActingFor = None,
 ) -> Response:
-    holder = _known_holder(session, ctx.crypto, principal)
-    original = download_original(
-        session=session, blobs=ctx.blobs, holder=holder, public_id=license_id
-    )
+    with subject(session, ctx.crypto, principal, acting, "licenses") as holder:
+        original = download_original(
+            session=session, blobs=ctx.blobs, holder=_known(holder), public_id=license_id
+        )
     return file_download(original.data, original.media_type, original.file_name)
 
 
@@ -131,21 +120,23 @@ def my_copy(
     session: SessionDep,
     request: Request,
     idempotency_key: IdempotencyKey = None,
+    acting: ActingFor = None,
 ) -> Response:
     def act(db: Session) -> tuple[int, CopyOut]:
-        made = copy_for_holder(
-            session=db,
-            blobs=ctx.blobs,
-            renderer=ctx.renderer.get,
-            policy=CopyPolicy.from_settings(ctx.settings),
-            holder=_known_holder(db, ctx.crypto, principal),
-            public_id=license_id,
-            purpose=body.purpose,
-            recipient=body.recipient,
-            case_no=body.case_no,
-            days=body.valid_days,
-            log_proof=copy_proof_maker(ctx),
-        )
+        with subject(db, ctx.crypto, principal, acting, "copies") as holder:
+            made = copy_for_holder(
+                session=db,
+                blobs=ctx.blobs,
+                renderer=ctx.renderer.get,
+                policy=CopyPolicy.from_settings(ctx.settings),
+                holder=_known(holder),
+                public_id=license_id,
+                purpose=body.purpose,
+                recipient=body.recipient,
+                case_no=body.case_no,
+                days=body.valid_days,
+                log_proof=copy_proof_maker(ctx),
+            )
         return copy_made(ctx, made)
 
     return answer_once(
@@ -154,7 +145,7 @@ def my_copy(
         request,
         caller=holder_caller(ctx, principal),
         key=idempotency_key,
-        body=[body.model_dump_json()],
+        body=_fingerprint(body.model_dump_json(), acting),
         act=act,
     )
 
@@ -187,22 +178,35 @@ def create_my_grant(
     session: SessionDep,
     request: Request,
     idempotency_key: IdempotencyKey = None,
+    acting: ActingFor = None,
 ) -> Response:
+    def act(db: Session) -> tuple[int, GrantOut]:
+        with subject(db, ctx.crypto, principal, acting, "consent") as holder:
+            return 201, _create_grant(db, _known(holder), body)
+
     return answer_once(
         ctx,
         session,
         request,
         caller=holder_caller(ctx, principal),
         key=idempotency_key,
-        body=[body.model_dump_json()],
-        act=lambda db: (201, _create_grant(db, ctx.crypto, principal, body)),
+        body=_fingerprint(body.model_dump_json(), acting),
+        act=act,
     )
 
 
-def _create_grant(
-    session: Session, crypto: HolderCrypto, principal: HolderPrincipal, body: GrantIn
-) -> GrantOut:
-    holder = _known_holder(session, crypto, principal)
+def _fingerprint(body: str, acting: str | None) -> list[str]:
+    """What an Idempotency-Key is bound to: the body, and the company acted for, if any."""
+    return [body] if acting is None else [body, "acting-for:" + acting]
+
+
+def _known(holder: Holder | None) -> Holder:
+    if holder is None:
+        raise NotFound("the vault holds no licenses of yours")
+    return holder
+
+
+def _create_grant(session: Session, holder: Holder, body: GrantIn) -> GrantOut:
     now = utcnow()
     code: str | None = None
     if body.kind == "share_code":
@@ -244,8 +248,11 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 
 
 @router.get("/v1/me/grants", response_model=GrantList, summary="My grants", responses=_COMMON)
-def my_grants(principal: HolderDep, ctx: CtxDep, session: SessionDep) -> GrantList:
-    holder = _holder(session, ctx.crypto, principal)
+def my_grants(
+    principal: HolderDep, ctx: CtxDep, session: SessionDep, acting: ActingFor = None
+) -> GrantList:
+    with subject(session, ctx.crypto, principal, acting, "consent", look="grants") as holder:
+        pass
     if holder is None:
         return GrantList(grants=[])
     return GrantList(
@@ -264,9 +271,10 @@ def delete_my_grant(
     principal: HolderDep,
     ctx: CtxDep,
     session: SessionDep,
+    acting: ActingFor = None,
 ) -> GrantOut:
-    holder = _known_holder(session, ctx.crypto, principal)
-    grant = withdraw_consent(session=session, holder=holder, public_id=grant_id)
+    with subject(session, ctx.crypto, principal, acting, "consent") as holder:
+        grant = withdraw_consent(session=session, holder=_known(holder), public_id=grant_id)
     return grant_out(session, grant)
 
 
@@ -282,11 +290,16 @@ def my_access_log(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    acting: ActingFor = None,
 ) -> AccessLogPage:
-    holder = _holder(session, ctx.crypto, principal)
+    with subject(session, ctx.crypto, principal, acting, "log", look="log") as holder:
+        pass
     if holder is None:
         return AccessLogPage(entries=[], limit=limit, offset=offset)
     rows = access_log(session=session, holder_id=holder.id, limit=limit, offset=offset)
+    persons = people(
+        session=session, crypto=ctx.crypto, ids=(r.event.agent_id for r in rows if r.event.agent_id)
+    )
     entries = [
         AccessLogEntry(
             at=line.event.at,
@@ -301,7 +314,15 @@ def my_access_log(
             purpose=line.event.purpose,
             case_no=line.event.case_no,
             log_index=line.event.log_index,
+            acted_by=_person(persons, line.event.agent_id),
         )
         for line in rows
     ]
     return AccessLogPage(entries=entries, limit=limit, offset=offset)
+
+
+def _person(persons: dict[int, HolderView], person_id: int | None) -> PersonOut | None:
+    if person_id is None or person_id not in persons:
+        return None
+    view = persons[person_id]
+    return PersonOut(masked_id=view.masked_id, name=view.name)

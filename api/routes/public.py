@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from api.acting import ActingFor
 from api.context import ApiContext
 from api.deps import CtxDep, SessionDep, limit_by_ip
 from api.downloads import copy_download, file_download
@@ -24,9 +25,11 @@ from api.models import CopyStatusOut
 from api.pages.web import load_page_session
 from api.views import copy_status_out
 from schemas.report import VerificationReport
-from vault.errors import ConfigError, NotFound
+from vault.errors import ConfigError, InvalidInput, NotFound
+from vault.services.agents import act_for_company
 from vault.services.copies import copy_pdf, copy_status
 from vault.services.holders import find_holder
+from vault.services.recording import acting_person
 
 __all__ = ["router"]
 
@@ -116,16 +119,18 @@ def status_page(
     response_class=Response,
     responses={
         200: {"content": {"application/pdf": {}, "application/ofd": {}}},
-        **problems(401, 404, 429),
+        **problems(401, 403, 404, 422, 429),
     },
     description="A copy has its license's format: PDF, or OFD for an OFD license "
-    "(`application/ofd`, a `.ofd` file name).",
+    "(`application/ofd`, a `.ofd` file name). A person acting for a company sends "
+    "`X-Acting-For` and needs the scope `copies`.",
 )
 async def copy_file(
     copy_id: CopyIdPath,
     request: Request,
     ctx: CtxDep,
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    acting: ActingFor = None,
 ) -> Response:
     if credentials is None:
         raise Unauthorized("a department or holder token is required", error="invalid_request")
@@ -140,12 +145,14 @@ async def copy_file(
     else:
         if "licenses:use" not in principal.scopes:
             raise NotFound("not found")
+        if acting is not None:
+            raise InvalidInput("X-Acting-For is for a person acting for a company")
         department_id = principal.department_id
         request.scope.setdefault("state", {})["principal_label"] = principal.label
 
     def fetch() -> bytes:
         with ctx.sessions() as session:
-            holder_row_id = None
+            holder_row_id = person_id = None
             if holder_key is not None:
                 row = find_holder(
                     session=session,
@@ -153,16 +160,22 @@ async def copy_file(
                     holder_id=holder_key[0],
                     id_type=holder_key[1],
                 )
+                if acting is not None:  # a person acting for a company (法人空间)
+                    act = act_for_company(
+                        session=session, person=row, space_public_id=acting, scope="copies"
+                    )
+                    row, person_id = act.company, act.person.id
                 if row is None:
                     raise NotFound("not found")
                 holder_row_id = row.id
-            _, data = copy_pdf(
-                session=session,
-                blobs=ctx.blobs,
-                copy_id=copy_id,
-                department_id=department_id,
-                holder_id=holder_row_id,
-            )
+            with acting_person(person_id):
+                _, data = copy_pdf(
+                    session=session,
+                    blobs=ctx.blobs,
+                    copy_id=copy_id,
+                    department_id=department_id,
+                    holder_id=holder_row_id,
+                )
             session.commit()
             return data
 

@@ -33,7 +33,7 @@ def test_demo_twice_reuses_what_is_there(tmp_path: Path, monkeypatch: pytest.Mon
     assert doc["base_url"] == "http://127.0.0.1:8123"
     assert {d["name"] for d in doc["departments"]} >= {"福州市公安局", "福州市住房和城乡建设局"}
     assert all(d["client_id"] and d["client_secret"] for d in doc["departments"])
-    assert len(doc["holders"]) == 3 and all(h["token"] for h in doc["holders"])
+    assert len(doc["holders"]) == 5 and all(h["token"] for h in doc["holders"])
 
     second = runner.invoke(_app(), ["demo", "--data", str(data), "--no-serve", "--port", "8123"])
     assert second.exit_code == 0, second.output

@@ -6,6 +6,7 @@ import them here.
 
 from vault.db.base import Base
 from vault.models.access import AccessEvent, DepartmentScope
+from vault.models.agents import CompanyAgent, CompanySpace
 from vault.models.archive import ArchiveRenewal
 from vault.models.catalog import (
     Department,
@@ -31,6 +32,8 @@ __all__ = [
     "ArchiveRenewal",
     "Base",
     "CertifiedCopy",
+    "CompanyAgent",
+    "CompanySpace",
     "CredentialNonce",
     "CredentialOffer",
     "Department",

@@ -30,7 +30,7 @@ class AccessEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     holder_id: Mapped[int | None] = mapped_column(ForeignKey("holders.id", ondelete="CASCADE"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
-    #: department, holder or public
+    #: department, holder, public, agent (经办人 acting for a company) or operator
     actor: Mapped[str] = mapped_column(String(12))
     #: search, read, download, copy, grant, grant_revoke, share_redeem
     action: Mapped[str] = mapped_column(String(20))
@@ -50,6 +50,8 @@ class AccessEvent(Base):
     case_no: Mapped[str | None] = mapped_column(String(100))
     reason: Mapped[str | None] = mapped_column(String(200))
     log_index: Mapped[int | None] = mapped_column(BigInteger)
+    #: The person (经办人 or 法定代表人) who acted for the company ``holder_id``, if any.
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("holders.id", ondelete="SET NULL"))
 
 
 class DepartmentScope(Base):

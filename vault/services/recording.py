@@ -17,8 +17,11 @@ WAL flush only, never across a network round trip or the worker's wait for the G
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Table, insert
@@ -36,10 +39,33 @@ __all__ = [
     "EventValues",
     "RecordedEvent",
     "UseContext",
+    "acting_person",
     "record_and_commit",
     "record_event",
     "record_in_transaction",
 ]
+
+
+#: The person (经办人 or 法定代表人) acting for a company in the current request.
+_ACTING_PERSON: ContextVar[int | None] = ContextVar("evault_acting_person", default=None)
+
+
+@contextlib.contextmanager
+def acting_person(person_id: int | None) -> Iterator[None]:
+    """Within the block, every access-log row written also names ``person_id`` (``agent``).
+
+    The edge (an API route acting for a company) opens it around the service call, so the
+    services that record events need not know who acts for whom.
+    """
+    token = _ACTING_PERSON.set(person_id)
+    try:
+        yield
+    finally:
+        _ACTING_PERSON.reset(token)
+
+
+def _current_person() -> int | None:
+    return _ACTING_PERSON.get()
 
 
 @dataclass(frozen=True)
@@ -75,6 +101,8 @@ class EventValues:
     use: UseContext | None = None
     reason: str | None = None
     material_id: int | None = None
+    #: The person who acted for the company ``holder_id`` (see :func:`acting_person`).
+    agent_id: int | None = field(default_factory=_current_person)
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None:
@@ -103,12 +131,14 @@ class EventValues:
             "case_no": use.case_no if use else None,
             "reason": self.reason,
             "material_id": self.material_id,
+            "agent_id": self.agent_id,
         }
 
     def fields(self) -> dict[str, Any]:
         """The leaf's payload without the row id: the row's non-empty fields.
 
-        Never a holder ID number: ``holder`` is the holder's row id.
+        Never a holder ID number: ``holder`` (and ``agent``, the person acting for a
+        company) are holders' row ids.
         """
         use = self.use
         payload: dict[str, Any] = {
@@ -121,6 +151,7 @@ class EventValues:
             "license": self.license_id,
             "copy": self.copy_id,
             "material": self.material_id,
+            "agent": self.agent_id,
             "purpose": use.purpose if use else None,
             "case_no": use.case_no if use else None,
         }
@@ -280,10 +311,11 @@ WITH reserved AS (
     FROM reserved
 ), event AS (
     INSERT INTO access_events (id, at, holder_id, department_id, actor, action, outcome,
-        basis, grant_id, license_id, copy_id, purpose, case_no, reason, material_id, log_index)
+        basis, grant_id, license_id, copy_id, purpose, case_no, reason, material_id, agent_id,
+        log_index)
     SELECT id, %(at)s, %(holder_id)s, %(department_id)s, %(actor)s, %(action)s, %(outcome)s,
         %(basis)s, %(grant_id)s, %(license_id)s, %(copy_id)s, %(purpose)s, %(case_no)s,
-        %(reason)s, %(material_id)s, idx
+        %(reason)s, %(material_id)s, %(agent_id)s, idx
     FROM leaf
 )
 INSERT INTO log_entries (idx, created_at, event_type, payload, leaf_hash)
