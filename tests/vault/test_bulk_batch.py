@@ -34,7 +34,7 @@ def test_a_batch_decides_every_file_as_one_file_per_commit_does(
     sessions: sessionmaker[Session],
     blobs: LocalBlobStore,
     crypto: HolderCrypto,
-    stock: _Stock,
+    stock: _Stock,  # noqa: F811 - the fixture
 ) -> None:
     # copy-of-0.pdf and good/0.pdf are the same bytes in the same batch: the second is
     # refused by the unique SHA-256 in its savepoint and found a duplicate after the commit.
@@ -73,7 +73,7 @@ def test_an_interrupted_batch_journals_nothing_it_did_not_store(
     sessions: sessionmaker[Session],
     blobs: LocalBlobStore,
     crypto: HolderCrypto,
-    stock: _Stock,
+    stock: _Stock,  # noqa: F811 - the fixture
 ) -> None:
     run = _importer(sessions, blobs, crypto, stock.factory, stock.folder, stock.manifest)
     # Two files verified and held in the batch, the third interrupted: nothing committed.
@@ -94,7 +94,7 @@ def test_a_second_file_for_the_same_license_in_a_batch_is_a_conflict(
     sessions: sessionmaker[Session],
     blobs: LocalBlobStore,
     crypto: HolderCrypto,
-    stock: _Stock,
+    stock: _Stock,  # noqa: F811 - the fixture
     tmp_path: Path,
 ) -> None:
     # Both pass the precheck (the first is not committed yet); the second's write finds the
