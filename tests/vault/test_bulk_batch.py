@@ -26,19 +26,26 @@ from tests.vault.test_bulk import (  # noqa: F401 - fixtures
 from vault.blobs import LocalBlobStore
 from vault.crypto import HolderCrypto
 from vault.models import ImportJournalEntry, LicenseVersion
-from vault.services.bulk import MANIFEST_FIELDS, WRITE_BATCH, ImportOutcome
+from vault.services.bulk import MANIFEST_FIELDS, WRITE_BATCH, ImportOutcome, ImportSummary
 from vault.services.intake import PdfVerifier
 
 
-def test_a_batch_decides_every_file_as_one_file_per_commit_does(
+@pytest.fixture
+def run(
     sessions: sessionmaker[Session],
     blobs: LocalBlobStore,
     crypto: HolderCrypto,
     stock: _Stock,  # noqa: F811 - the fixture
+) -> Callable[..., ImportSummary]:
+    """``import_stock`` of the test stock (one process); keywords override."""
+    return _importer(sessions, blobs, crypto, stock.factory, stock.folder, stock.manifest)
+
+
+def test_a_batch_decides_every_file_as_one_file_per_commit_does(
+    sessions: sessionmaker[Session], run: Callable[..., ImportSummary]
 ) -> None:
     # copy-of-0.pdf and good/0.pdf are the same bytes in the same batch: the second is
     # refused by the unique SHA-256 in its savepoint and found a duplicate after the commit.
-    run = _importer(sessions, blobs, crypto, stock.factory, stock.folder, stock.manifest)
     seen: list[ImportOutcome] = []
     summary = run(write_batch=WRITE_BATCH, on_outcome=seen.append)
     assert (summary.total, summary.ingested, summary.duplicates) == (8, GOOD, 1)
@@ -71,11 +78,9 @@ def _stop_at(factory: Callable[[], PdfVerifier], n: int) -> Callable[[], PdfVeri
 
 def test_an_interrupted_batch_journals_nothing_it_did_not_store(
     sessions: sessionmaker[Session],
-    blobs: LocalBlobStore,
-    crypto: HolderCrypto,
     stock: _Stock,  # noqa: F811 - the fixture
+    run: Callable[..., ImportSummary],
 ) -> None:
-    run = _importer(sessions, blobs, crypto, stock.factory, stock.folder, stock.manifest)
     # Two files verified and held in the batch, the third interrupted: nothing committed.
     with pytest.raises(KeyboardInterrupt):
         run(write_batch=WRITE_BATCH, verifier_factory=_stop_at(stock.factory, 3))

@@ -63,6 +63,7 @@ from vault.models import (
 )
 from vault.services.catalog import find_department_by_code
 from vault.services.intake import (
+    IntakeResult,
     PdfVerifier,
     Prechecked,
     PrecomputedVerifier,
@@ -513,14 +514,18 @@ class _BatchWriter:
             return _refused(pending, exc.reason, str(exc))
         except (ConflictError, IntegrityError):  # savepoint rolled back: decide it alone
             return (pending, report)
-        return ImportOutcome(
-            pending.item.name,
-            "ingested" if result.created else "duplicate",
-            license_id=result.license.id,
-            version=result.version.version,
-            sha256=pending.sha256,
-            metadata_digest=pending.metadata_digest,
-        )
+        return _stored(pending, result)
+
+
+def _stored(pending: _Pending, result: IntakeResult) -> ImportOutcome:
+    return ImportOutcome(
+        pending.item.name,
+        "ingested" if result.created else "duplicate",
+        license_id=result.license.id,
+        version=result.version.version,
+        sha256=pending.sha256,
+        metadata_digest=pending.metadata_digest,
+    )
 
 
 def _refused(pending: _Pending, reason: str, message: str) -> ImportOutcome:
@@ -703,14 +708,7 @@ def import_stock(
         def write(pending: _Pending, report: VerificationReport) -> ImportOutcome:
             def refused(reason: str, message: str) -> ImportOutcome:
                 session.rollback()
-                return ImportOutcome(
-                    pending.item.name,
-                    "refused",
-                    reason,
-                    message,
-                    sha256=pending.sha256,
-                    metadata_digest=pending.metadata_digest,
-                )
+                return _refused(pending, reason, message)
 
             try:
                 result = ingest(
@@ -731,14 +729,7 @@ def import_stock(
                 return refused(exc.reason, str(exc))
             except ConflictError as exc:
                 return refused("conflict", str(exc))
-            return ImportOutcome(
-                pending.item.name,
-                "ingested" if result.created else "duplicate",
-                license_id=result.license.id,
-                version=result.version.version,
-                sha256=pending.sha256,
-                metadata_digest=pending.metadata_digest,
-            )
+            return _stored(pending, result)
 
         at = now or dt.datetime.now(dt.UTC)
         writer = _BatchWriter(
