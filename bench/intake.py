@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import csv
 import functools
+import os
 import statistics
 import sys
 import tempfile
@@ -44,7 +45,13 @@ from vault.bootstrap import build_verifier
 from vault.crypto import HolderCrypto
 from vault.db import make_engine, make_session_factory
 from vault.migrations import upgrade
-from vault.services.bulk import MANIFEST_FIELDS, ImportSummary, VerifierFactory, import_stock
+from vault.services.bulk import (
+    MANIFEST_FIELDS,
+    WRITE_BATCH,
+    ImportSummary,
+    VerifierFactory,
+    import_stock,
+)
 from vault.services.intake import ingest
 from vault.settings import load_settings
 
@@ -175,6 +182,7 @@ def run(rounds: int, level: PadesLevel = PadesLevel.B_LT) -> list[Row]:
                 target="< 5 ms",
             )
         dup_pg = _duplicate_on_postgres(pdf, verifier, root, rounds=max(rounds, 50))
+        batched = _batched(root, manifest, factory, count, rounds=max(2, rounds // 10))
         rerun = _rerun(root, factory, level, rounds=max(5, rounds // 4))
         ofd = ofd_push(root / "c", verifier, level, rounds=max(5, rounds // 2))
     print(
@@ -191,11 +199,55 @@ def run(rounds: int, level: PadesLevel = PadesLevel.B_LT) -> list[Row]:
             _per_license(naive_s, count),
             target=f"{count / bulk_s:.1f} licenses/s vs {count / naive_s:.1f}",
         ),
+        batched,
         dup,
         *([dup_pg] if dup_pg is not None else []),
         rerun,
         ofd,
     ]
+
+
+#: Licenses in the projection of the batched import's row (Fuzhou's stock, issue 20).
+PROJECTED = 12_000_000
+
+
+def _batched(
+    root: Path, manifest: Path, factory: VerifierFactory, count: int, *, rounds: int
+) -> Row:
+    """The bulk import with batched writes against one commit per file (the path before
+    batches, ``write_batch=1``), 2 processes each, alternating which goes first, each into
+    a fresh vault. CPU is the parent's and its (reaped) workers', per license."""
+    walls: dict[int, list[float]] = {WRITE_BATCH: [], 1: []}
+    cpus: dict[int, list[float]] = {WRITE_BATCH: [], 1: []}
+    parent: dict[int, list[float]] = {WRITE_BATCH: [], 1: []}
+    for r in range(rounds):
+        for batch in (WRITE_BATCH, 1) if r % 2 == 0 else (1, WRITE_BATCH):
+            bulk = _bulk_importer(root / f"batch-{batch}-{r}", root / "stock", manifest, factory)
+            before, started = os.times(), time.perf_counter()
+            summary = bulk(write_batch=batch)
+            wall, after = time.perf_counter() - started, os.times()
+            assert summary.ingested == count, summary
+            cpu = sum(after[:4]) - sum(before[:4])  # user+sys, this process and children
+            walls[batch].append(wall * 1000 / count)
+            cpus[batch].append(cpu * 1000 / count)
+            parent[batch].append((sum(after[:2]) - sum(before[:2])) * 1000 / count)
+    ours, base = statistics.median(walls[WRITE_BATCH]), statistics.median(walls[1])
+    rate = 1000 / ours
+    load = os.getloadavg()[0]
+    return Row(
+        f"bulk import of {count} B-LT licenses, per license, writes batched by {WRITE_BATCH} "
+        "(2 processes)",
+        Stats(ours, max(walls[WRITE_BATCH]), rounds),
+        "one commit per file (write_batch=1, the path before batches)",
+        Stats(base, max(walls[1]), rounds),
+        target=(
+            f">= 4x (issue 20): {rate:.1f} licenses/s vs {1000 / base:.1f}; CPU "
+            f"{statistics.median(cpus[WRITE_BATCH]):.1f} vs {statistics.median(cpus[1]):.1f} "
+            f"ms/license (writer process {statistics.median(parent[WRITE_BATCH]):.1f} vs "
+            f"{statistics.median(parent[1]):.1f}); {PROJECTED / rate / 86400:.1f} days for 12M; "
+            f"load {load:.1f}"
+        ),
+    )
 
 
 def ofd_push(place: Path, verifier: Verifier, level: PadesLevel, *, rounds: int) -> Row:

@@ -44,6 +44,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.license import LicenseMetadata
@@ -62,16 +63,19 @@ from vault.models import (
 )
 from vault.services.catalog import find_department_by_code
 from vault.services.intake import (
+    IntakeResult,
     PdfVerifier,
     Prechecked,
     PrecomputedVerifier,
     ingest,
     precheck,
+    write_verified,
 )
 from vault.services.lifecycle import version_by_sha256
 
 __all__ = [
     "MANIFEST_FIELDS",
+    "WRITE_BATCH",
     "ArchiveLimits",
     "ImportItem",
     "ImportOutcome",
@@ -87,6 +91,9 @@ __all__ = [
 
 MANIFEST_FIELDS = ("file", *LicenseMetadata.model_fields)
 _WINDOW_PER_WORKER = 4
+#: Verified files written per transaction (``import_stock(write_batch=...)``; 1: one
+#: ``ingest`` and one commit per file, as before batches).
+WRITE_BATCH = 32
 #: Journal entries written per commit (and at the end, or on an interrupt).
 _JOURNAL_BATCH = 50
 #: Refusals that depend on what else is stored or on chance: decided anew on every run.
@@ -436,6 +443,102 @@ class _Pending:
     prechecked: Prechecked
 
 
+_Write = Callable[[_Pending, VerificationReport], ImportOutcome]
+
+
+class _BatchWriter:
+    """Writes verified files :data:`WRITE_BATCH` at a time, one commit for all.
+
+    Each file is all-or-nothing in its own savepoint (:func:`write_verified`); outcomes are
+    recorded (journal, progress) only after the commit that stored them, in the order they
+    came (an outcome decided meanwhile without a write waits for the batch), so an
+    interrupt loses the uncommitted files from the journal as well as from the store, and
+    the next run verifies them again. A file the batch cannot take (its bytes or license
+    key taken meanwhile, also by an earlier file of the batch) is decided after the commit
+    by the one-file path, ``ingest``, which finds the duplicate or the conflict.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        size: int,
+        write_one: _Write,
+        record: Callable[[ImportOutcome], None],
+        write_args: dict[str, Any],
+    ) -> None:
+        self.session, self.size, self.write_one, self.record = session, size, write_one, record
+        self.write_args = write_args
+        self._items: list[ImportOutcome | tuple[_Pending, VerificationReport]] = []
+        self._writes = 0
+
+    def add(self, pending: _Pending, report: VerificationReport) -> None:
+        """A verified file: written now (``size`` 1) or with its batch."""
+        if self.size <= 1:
+            self.record(self.write_one(pending, report))
+            return
+        self._items.append((pending, report))
+        self._writes += 1
+        if self._writes >= self.size:
+            self.flush()
+
+    def outcome(self, outcome: ImportOutcome) -> None:
+        """An outcome decided without a write: recorded after the files before it."""
+        if self._items:
+            self._items.append(outcome)
+        else:
+            self.record(outcome)
+
+    def flush(self) -> None:
+        """Write the files held, commit, then record every outcome held, in order."""
+        items, self._items, self._writes = self._items, [], 0
+        if not items:  # the first item held is always a file to write
+            return
+        done = [i if isinstance(i, ImportOutcome) else self._write(*i) for i in items]
+        self.session.commit()
+        for outcome in done:
+            self.record(outcome if isinstance(outcome, ImportOutcome) else self.write_one(*outcome))
+
+    def _write(
+        self, pending: _Pending, report: VerificationReport
+    ) -> ImportOutcome | tuple[_Pending, VerificationReport]:
+        try:
+            result = write_verified(
+                session=self.session,
+                pdf=pending.data,
+                report=report,
+                prechecked=pending.prechecked,
+                declared_type=_declared_type(pending.item.name),
+                **self.write_args,
+            )
+        except IntakeRefused as exc:  # before any row: the batch goes on
+            return _refused(pending, exc.reason, str(exc))
+        except (ConflictError, IntegrityError):  # savepoint rolled back: decide it alone
+            return (pending, report)
+        return _stored(pending, result)
+
+
+def _stored(pending: _Pending, result: IntakeResult) -> ImportOutcome:
+    return ImportOutcome(
+        pending.item.name,
+        "ingested" if result.created else "duplicate",
+        license_id=result.license.id,
+        version=result.version.version,
+        sha256=pending.sha256,
+        metadata_digest=pending.metadata_digest,
+    )
+
+
+def _refused(pending: _Pending, reason: str, message: str) -> ImportOutcome:
+    return ImportOutcome(
+        pending.item.name,
+        "refused",
+        reason,
+        message,
+        sha256=pending.sha256,
+        metadata_digest=pending.metadata_digest,
+    )
+
+
 def import_stock(
     *,
     sessions: sessionmaker[Session],
@@ -453,6 +556,7 @@ def import_stock(
     on_start: Callable[[int], None] | None = None,
     require_revocation: bool = True,
     limits: ArchiveLimits | None = None,
+    write_batch: int = 1,
 ) -> ImportSummary:
     """Import every PDF of ``source`` (a folder or a ZIP); see the module docstring.
 
@@ -467,6 +571,9 @@ def import_stock(
     ``trust_fingerprint`` is the fingerprint of the trust bundle the verifiers use: a
     refusal made under another one is tried again (None: trust changes go unnoticed).
     ``retry_refused`` decides every refused file anew, verifying it again.
+    ``write_batch``: verified files written per transaction (1, the default: one commit
+    per file, each outcome reported as soon as it is decided; ``evault import`` writes
+    :data:`WRITE_BATCH`).
     """
     started = time.perf_counter()
     rows = read_manifest(manifest) if manifest is not None else None
@@ -601,14 +708,7 @@ def import_stock(
         def write(pending: _Pending, report: VerificationReport) -> ImportOutcome:
             def refused(reason: str, message: str) -> ImportOutcome:
                 session.rollback()
-                return ImportOutcome(
-                    pending.item.name,
-                    "refused",
-                    reason,
-                    message,
-                    sha256=pending.sha256,
-                    metadata_digest=pending.metadata_digest,
-                )
+                return _refused(pending, reason, message)
 
             try:
                 result = ingest(
@@ -629,31 +729,44 @@ def import_stock(
                 return refused(exc.reason, str(exc))
             except ConflictError as exc:
                 return refused("conflict", str(exc))
-            return ImportOutcome(
-                pending.item.name,
-                "ingested" if result.created else "duplicate",
-                license_id=result.license.id,
-                version=result.version.version,
-                sha256=pending.sha256,
-                metadata_digest=pending.metadata_digest,
-            )
+            return _stored(pending, result)
 
         at = now or dt.datetime.now(dt.UTC)
+        writer = _BatchWriter(
+            session,
+            write_batch,
+            write,
+            record,
+            {
+                "blobs": blobs,
+                "crypto": crypto,
+                "now": now,
+                "require_revocation": require_revocation,
+            },
+        )
         try:
             if workers <= 1:
                 verifier: PdfVerifier | None = None
                 for item in items:
                     prepared = prepare(item)
                     if isinstance(prepared, ImportOutcome):
-                        record(prepared)
+                        writer.outcome(prepared)
                         continue
                     verifier = verifier or verifier_factory()
                     report = verifier.verify(prepared.data, at=at, file_name=item.name)
-                    record(write(prepared, report))
+                    writer.add(prepared, report)
             else:
                 _run_parallel(
-                    items, prepare, write, record, verifier_factory, blobs_factory, workers, at
+                    items,
+                    prepare,
+                    writer.add,
+                    writer.outcome,
+                    verifier_factory,
+                    blobs_factory,
+                    workers,
+                    at,
                 )
+            writer.flush()
         except BaseException:
             session.rollback()
             try:
@@ -795,7 +908,7 @@ def import_run_refusals(*, session: Session, run_id: int) -> tuple[ImportRun, li
 def _run_parallel(
     items: list[ImportItem],
     prepare: Callable[[ImportItem], _Pending | ImportOutcome],
-    write: Callable[[_Pending, VerificationReport], ImportOutcome],
+    write: Callable[[_Pending, VerificationReport], None],
     record: Callable[[ImportOutcome], None],
     factory: VerifierFactory,
     blobs_factory: BlobStoreFactory | None,
@@ -849,7 +962,7 @@ def _run_parallel(
                             )
                         )
                         continue
-                    record(write(prepared, report))
+                    write(prepared, report)
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise

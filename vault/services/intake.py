@@ -81,6 +81,7 @@ __all__ = [
     "check_report",
     "ingest",
     "precheck",
+    "write_verified",
 ]
 
 _WRITE_ATTEMPTS = 5
@@ -266,6 +267,48 @@ def precheck(
     finally:
         session.rollback()
     return Prechecked(department_id=pushed_by_department_id, metadata=metadata, context=context)
+
+
+def write_verified(
+    *,
+    session: Session,
+    blobs: BlobStore,
+    crypto: HolderCrypto,
+    pdf: bytes,
+    report: VerificationReport,
+    prechecked: Prechecked,
+    now: dt.datetime | None = None,
+    require_revocation: bool = True,
+    declared_type: str | None = None,
+) -> IntakeResult:
+    """``ingest``'s last steps for a file verified (``report``) and prechecked elsewhere,
+    inside the caller's transaction, which it does not commit: several files then share
+    one commit (the bulk import's batches).
+
+    The report is checked against the bytes and the rules as ``ingest`` checks it
+    (IntakeRefused: nothing written). The rows go in a savepoint: on ConflictError or
+    IntegrityError (the bytes or the license key taken meanwhile, also by an earlier file
+    of the same transaction) it is rolled back and the error raised; the caller then
+    commits what it has and decides this file with ``ingest``, which finds the duplicate
+    or the conflict.
+    """
+    file_format = check_file_format(pdf, declared_type)
+    sha256 = hashlib.sha256(pdf).hexdigest()
+    context = prechecked.context
+    check_report(report, sha256=sha256, context=context, require_revocation=require_revocation)
+    blobs.put(pdf)
+    blob = (sha256, len(pdf), file_format)
+    with session.begin_nested():
+        return _write(
+            session,
+            crypto,
+            prechecked.metadata,
+            context,
+            blob,
+            report,
+            now or utcnow(),
+            commit=False,
+        )
 
 
 # Steps --------------------------------------------------------------------------------------
@@ -534,6 +577,8 @@ def _write(
     blob: tuple[str, int, FileFormat],
     report: VerificationReport,
     now: dt.datetime,
+    *,
+    commit: bool = True,
 ) -> IntakeResult:
     sha256, size, file_format = blob
     license = _check_against_stored(session, crypto, metadata, context, lock=True)
@@ -597,7 +642,8 @@ def _write(
             "at": now.isoformat(),
         },
     )
-    session.commit()
+    if commit:
+        session.commit()
     return IntakeResult(
         license=license,
         version=version,

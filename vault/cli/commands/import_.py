@@ -107,7 +107,7 @@ def _import(
     from vault.blobs import blob_store_from_settings
     from vault.bootstrap import build_verifier, open_vault
     from vault.errors import VaultError
-    from vault.services.bulk import ArchiveLimits, import_stock
+    from vault.services.bulk import WRITE_BATCH, ArchiveLimits, import_stock
     from vault.settings import load_settings
 
     progress = progress_bar(transient=quiet)
@@ -142,6 +142,7 @@ def _import(
                     on_outcome=lambda _o: progress.advance(task),
                     require_revocation=settings.intake_require_revocation,
                     limits=ArchiveLimits(files=max_files, member_bytes=settings.upload_limit_bytes),
+                    write_batch=WRITE_BATCH,
                 )
             finally:
                 progress.stop()

@@ -1,0 +1,122 @@
+"""Bulk import with batched writes (``write_batch``): the same decisions as one file per
+commit, nothing journaled that was not stored, a conflict inside a batch still refused."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from schemas.report import VerificationReport
+from tests.vault.licenses import license_pdf
+from tests.vault.test_bulk import (  # noqa: F401 - fixtures
+    GOOD,
+    _importer,
+    _row,
+    _Stock,
+    _versions,
+    bundle_path,
+    stock,
+)
+from vault.blobs import LocalBlobStore
+from vault.crypto import HolderCrypto
+from vault.models import ImportJournalEntry, LicenseVersion
+from vault.services.bulk import MANIFEST_FIELDS, WRITE_BATCH, ImportOutcome, ImportSummary
+from vault.services.intake import PdfVerifier
+
+
+@pytest.fixture
+def run(
+    sessions: sessionmaker[Session],
+    blobs: LocalBlobStore,
+    crypto: HolderCrypto,
+    stock: _Stock,  # noqa: F811 - the fixture
+) -> Callable[..., ImportSummary]:
+    """``import_stock`` of the test stock (one process); keywords override."""
+    return _importer(sessions, blobs, crypto, stock.factory, stock.folder, stock.manifest)
+
+
+def test_a_batch_decides_every_file_as_one_file_per_commit_does(
+    sessions: sessionmaker[Session], run: Callable[..., ImportSummary]
+) -> None:
+    # copy-of-0.pdf and good/0.pdf are the same bytes in the same batch: the second is
+    # refused by the unique SHA-256 in its savepoint and found a duplicate after the commit.
+    seen: list[ImportOutcome] = []
+    summary = run(write_batch=WRITE_BATCH, on_outcome=seen.append)
+    assert (summary.total, summary.ingested, summary.duplicates) == (8, GOOD, 1)
+    assert dict(summary.refused) == {"signer_not_issuer": 1, "bad_metadata": 1, "no_metadata": 1}
+    assert [o.name for o in seen] == sorted(o.name for o in seen)  # in the source's order
+    assert _versions(sessions) == GOOD
+    again = run(write_batch=WRITE_BATCH)
+    assert (again.ingested, again.settled_before) == (0, 8)
+    assert _versions(sessions) == GOOD
+
+
+class _StopAt:
+    """A verifier that is interrupted (^C) at its ``n``-th file."""
+
+    def __init__(self, inner: PdfVerifier, n: int) -> None:
+        self._inner, self._n, self._count = inner, n, 0
+
+    def verify(
+        self, data: bytes, *, at: dt.datetime | None = None, file_name: str | None = None
+    ) -> VerificationReport:
+        self._count += 1
+        if self._count == self._n:
+            raise KeyboardInterrupt
+        return self._inner.verify(data, at=at, file_name=file_name)
+
+
+def _stop_at(factory: Callable[[], PdfVerifier], n: int) -> Callable[[], PdfVerifier]:
+    return lambda: _StopAt(factory(), n)
+
+
+def test_an_interrupted_batch_journals_nothing_it_did_not_store(
+    sessions: sessionmaker[Session],
+    stock: _Stock,  # noqa: F811 - the fixture
+    run: Callable[..., ImportSummary],
+) -> None:
+    # Two files verified and held in the batch, the third interrupted: nothing committed.
+    with pytest.raises(KeyboardInterrupt):
+        run(write_batch=WRITE_BATCH, verifier_factory=_stop_at(stock.factory, 3))
+    assert _versions(sessions) == 0
+    with sessions() as s:
+        entries = list(s.scalars(select(ImportJournalEntry)))
+        stored = set(s.scalars(select(LicenseVersion.blob_sha256)))
+    assert [(e.name, e.outcome) for e in entries] == [("bad-id.pdf", "refused")]
+    assert all(e.sha256 in stored for e in entries if e.outcome == "ingested")
+    summary = run(write_batch=WRITE_BATCH)
+    assert (summary.ingested, summary.duplicates, summary.settled_before) == (GOOD, 1, 1)
+    assert _versions(sessions) == GOOD
+
+
+def test_a_second_file_for_the_same_license_in_a_batch_is_a_conflict(
+    sessions: sessionmaker[Session],
+    blobs: LocalBlobStore,
+    crypto: HolderCrypto,
+    stock: _Stock,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    # Both pass the precheck (the first is not committed yet); the second's write finds the
+    # first in the batch's transaction and is decided alone, as a conflict.
+    folder = tmp_path / "same-key"
+    folder.mkdir()
+    (folder / "a.pdf").write_bytes(license_pdf(700))
+    (folder / "b.pdf").write_bytes(license_pdf(701))
+    manifest = tmp_path / "same-key.csv"
+    with manifest.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=MANIFEST_FIELDS)
+        writer.writeheader()
+        writer.writerows([_row("a.pdf", 700), _row("b.pdf", 700)])
+    run = _importer(sessions, blobs, crypto, stock.factory, folder, manifest)
+    summary = run(write_batch=WRITE_BATCH)
+    assert (summary.ingested, dict(summary.refused)) == (1, {"conflict": 1})
+    (refusal,) = summary.refusals
+    assert refusal.name == "b.pdf"
+    assert "already stored as version 1 with different bytes" in (refusal.message or "")
+    assert _versions(sessions) == 1
