@@ -162,6 +162,8 @@ def test_a_later_addition_over_the_copys_annotation_is_flagged() -> None:
     data = seal(ofd_parts(data), vault_sealer())
     report = verify(data)
     assert report.indication is Indication.TOTAL_FAILED
+    copy_seal = report.signatures[1]
+    assert "an added annotation on page 1 covers an earlier annotation" in copy_seal.reasons
 
 
 # -- the log proof counts only under the pinned vault seal -----------------------------
