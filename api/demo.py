@@ -268,10 +268,11 @@ def _sm2_pki(settings: Settings, pki: Any) -> Any:
 
 def _trust_bundle(settings: Settings, pki: Any, seal: Any, sm2: Any) -> Path:
     """The demo's trust bundle: the PDF PKI's root and CA, the SM2 PKI's root, CA, CRLs and
-    seal maker,
+    seal maker, the vault's OFD copy seal (``ofd_vault_seals``),
     the vault's seal ``seal``, the log key and the credential key. A seal or key the bundle
     does not name yet is added, the one it replaces kept."""
     from api.demo_ofd import sm2_trust
+    from api.ofd_seal import ofd_copy_maker_from_settings
     from signing.trust import TrustBundle
     from vault.audit_log import load_log_key
     from vault.credential_key import load_credential_key
@@ -283,10 +284,13 @@ def _trust_bundle(settings: Settings, pki: Any, seal: Any, sm2: Any) -> Path:
     previous: list[bytes] = []
     log_keys = [log_vkey]
     ofd = sm2_trust(sm2)
+    maker = ofd_copy_maker_from_settings(settings)
+    ofd_vault_seals = [maker.signer_certificate] if maker is not None else []
     if path.is_file():
         old = TrustBundle.load(path)
         previous = [*([old.vault_seal] if old.vault_seal else []), *old.previous_vault_seals]
         log_keys += old.log_keys
+        ofd_vault_seals = _kept_ofd_vault_seals(old.ofd_vault_seals, ofd_vault_seals)
         kids = {k["kid"] for k in credential_keys}
         credential_keys += [k for k in old.credential_keys if k["kid"] not in kids]
         if set(ofd["roots"]) <= set(old.roots) and old.crls:
@@ -300,6 +304,7 @@ def _trust_bundle(settings: Settings, pki: Any, seal: Any, sm2: Any) -> Path:
         log_keys=log_keys,
         credential_keys=credential_keys,
         seal_makers=ofd["seal_makers"],
+        ofd_vault_seals=ofd_vault_seals,
         description="evault demo trust bundle (not for production)",
     )
     if not path.is_file() or path.read_bytes() != bundle.dump():
@@ -307,6 +312,19 @@ def _trust_bundle(settings: Settings, pki: Any, seal: Any, sm2: Any) -> Path:
         tmp.write_bytes(bundle.dump())
         tmp.replace(path)
     return path
+
+
+def _kept_ofd_vault_seals(old: tuple[bytes, ...], current: list[bytes]) -> list[bytes]:
+    """The pinned OFD vault seals: the bundle's, and the current one unless one of them
+    has its key (the demo's copy seal certificate is issued afresh at each start, for the
+    same key; the verifier pins by key, so the bundle stays the same)."""
+    from asn1crypto import x509
+
+    def key(der: bytes) -> bytes:
+        return bytes(x509.Certificate.load(der).public_key.dump())
+
+    have = {key(d) for d in old}
+    return [*old, *(d for d in current if key(d) not in have)]
 
 
 def _load_document(path: Path) -> dict[str, Any]:

@@ -199,6 +199,11 @@ class SignatureReport(BaseModel):
     )
     seal_name: str | None = Field(default=None, description="OFD seals: the seal's name")
     seal_id: str | None = Field(default=None, description="OFD seals: the seal's esID")
+    vault_copy_seal: bool = Field(
+        default=False,
+        description="OFD only: an intact seal whose signer key is one of the vault's pinned "
+        "OFD copy seals (the trust bundle's ofd_vault_seals)",
+    )
 
 
 class VerificationReport(BaseModel):

@@ -15,6 +15,7 @@ A bundle is one JSON file (UTF-8), self-describing and readable by people::
       "log_keys":      [{"vkey": "<name>+<hex key id>+<base64 key>"}],   (version 2 only)
       "credential_keys": [{"kty": "EC", "crv": "P-256", "x": "...", "y": "...", "kid": "..."}],
       "seal_makers":   [...same shape as roots...],
+      "ofd_vault_seals": [...same shape as roots...],   (only when pinned)
       "fingerprint":   "sha256:<hex>"
     }
 
@@ -32,7 +33,8 @@ no spaces, ASCII) of ``{"format", "version", "roots", "intermediates", "vault_se
 text) where every certificate and CRL is its DER encoding in base64, in the order of
 the file, plus ``"credential_keys"`` (the public JWKs, ``kty crv x y kid`` only) when the
 bundle has any (so a bundle without them keeps the fingerprint it always had), and
-``"seal_makers"`` (base64 DER) the same way. Subjects,
+``"seal_makers"`` (base64 DER) the same way, and ``"ofd_vault_seals"`` (base64 DER, the
+vault's SM2 copy seal certificates) the same way. Subjects,
 per-item hashes, the description and PEM line wrapping are not part of it; they are
 checked against the DER on load. An auditor pins the fingerprint: the same
 fingerprint means the same trust decisions.
@@ -189,6 +191,10 @@ class TrustBundle:
     seal_makers: tuple[bytes, ...] = ()
     """DER of the designated OFD seal makers' certificates (印章制作单位): only seals made
     with one of their keys are trusted (:mod:`signing.ofd.verifier`)."""
+    ofd_vault_seals: tuple[bytes, ...] = ()
+    """DER of the vault's OFD (SM2) copy seal certificates: the only seals that may add a
+    certified copy's 加注 to an issuer-sealed OFD (:mod:`signing.ofd.additions`), and whose
+    log proof ``evault verify --log-key`` accepts on an OFD copy."""
     version: int = BUNDLE_VERSION
     """Format version of the bundle (2 when it has previous seals or log keys)."""
     description: str = "evault trust bundle"
@@ -229,6 +235,10 @@ class TrustBundle:
         self._cache["seal_makers"] = [
             _parse_cert(d, what=f"seal maker #{i + 1}") for i, d in enumerate(self.seal_makers)
         ]
+        self._cache["ofd_vault_seals"] = [
+            _parse_cert(d, what=f"OFD vault seal #{i + 1}")
+            for i, d in enumerate(self.ofd_vault_seals)
+        ]
         object.__setattr__(
             self,
             "credential_keys",
@@ -250,6 +260,7 @@ class TrustBundle:
         log_keys: Iterable[str] = (),
         credential_keys: Iterable[dict[str, Any]] = (),
         seal_makers: Iterable[CertificateLike] = (),
+        ofd_vault_seals: Iterable[CertificateLike] = (),
     ) -> TrustBundle:
         """Build a bundle from certificates and CRLs (DER/PEM bytes, cryptography or asn1crypto
         objects) and log vkeys. Duplicates are dropped, order is kept; the version is 2 when
@@ -277,6 +288,7 @@ class TrustBundle:
             version=BUNDLE_VERSION_ROTATED if previous or keys else BUNDLE_VERSION,
             credential_keys=tuple(credential_keys),
             seal_makers=dedupe(seal_makers, "seal maker"),
+            ofd_vault_seals=dedupe(ofd_vault_seals, "OFD vault seal"),
         )
 
     @classmethod
@@ -325,6 +337,7 @@ class TrustBundle:
             log_keys=_log_key_entries(doc.get("log_keys", [])),
             credential_keys=_credential_keys(doc.get("credential_keys", [])),
             seal_makers=items("seal_makers", "CERTIFICATE"),
+            ofd_vault_seals=items("ofd_vault_seals", "CERTIFICATE"),
             version=version,
             description=str(doc.get("description", "")),
         )
@@ -344,6 +357,14 @@ class TrustBundle:
         return dataclasses.replace(
             self, seal_makers=tuple(dict.fromkeys([*self.seal_makers, *added])), _cache={}
         )
+
+    def with_ofd_vault_seals(self, seals: Iterable[CertificateLike]) -> TrustBundle:
+        """This bundle with more pinned OFD vault copy seals (duplicates dropped)."""
+        import dataclasses
+
+        added = [_der_of(m, what=f"OFD vault seal #{i + 1}") for i, m in enumerate(seals)]
+        merged = tuple(dict.fromkeys([*self.ofd_vault_seals, *added]))
+        return dataclasses.replace(self, ofd_vault_seals=merged, _cache={})
 
     # -- serialisation -----------------------------------------------------------------
 
@@ -366,6 +387,8 @@ class TrustBundle:
             content["credential_keys"] = list(self.credential_keys)
         if self.seal_makers:
             content["seal_makers"] = b64(self.seal_makers)
+        if self.ofd_vault_seals:
+            content["ofd_vault_seals"] = b64(self.ofd_vault_seals)
         return json.dumps(
             content, sort_keys=True, separators=(",", ":"), ensure_ascii=True
         ).encode()
@@ -425,6 +448,11 @@ class TrustBundle:
                 cert_entry(d, p)
                 for d, p in zip(self.seal_makers, self._cache["seal_makers"], strict=True)
             ]
+        if self.ofd_vault_seals:
+            doc["ofd_vault_seals"] = [
+                cert_entry(d, p)
+                for d, p in zip(self.ofd_vault_seals, self._cache["ofd_vault_seals"], strict=True)
+            ]
         return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
     # -- parsed views and validation ----------------------------------------------------
@@ -472,6 +500,7 @@ class TrustBundle:
                 self._cache["intermediates"],
                 self._cache["crls"],
                 seal_makers=self.seal_makers,
+                vault_seals=self.ofd_vault_seals,
             )
             self._cache["sm2_store"] = store
         return store

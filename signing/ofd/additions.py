@@ -4,17 +4,19 @@ are rebuilt to check that nothing else changed (see :mod:`signing.ofd.copy`).
 Three parts, each only by appended elements that name parts the earlier seal did not
 cover (new parts):
 
-- ``Document.xml``: an ``<Annotations>`` or ``<Attachments>`` element (when it had none);
-- the document's Annotations list: ``<Page PageID><FileLoc>`` entries;
-- the document's Attachments list: ``<Attachment><FileLoc>`` entries.
+- ``Document.xml``: an ``<Annotations>`` or ``<Attachments>`` element (when it had none:
+  a Document.xml with two of either is refused);
+- the document's Annotations list: ``<Page PageID><FileLoc>`` entries, one run appended
+  before its closing tag;
+- the document's Attachments list: ``<Attachment><FileLoc>`` entries, likewise.
 
-:func:`strip_additions` removes such elements until what is left has the digest the
-earlier seal recorded.
+:func:`strip_additions` removes such elements (one choice, one digest) and tells whether
+what is left has the digest the earlier seal recorded. The verifier accepts that only
+under the vault's pinned copy seal (:mod:`signing.ofd.verifier`).
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,8 +25,8 @@ from signing.ofd.package import OfdFormatError, Package, local_name
 
 __all__ = ["Additions", "list_parts", "strip_additions"]
 
-_MAX_CHOICE = 4
 _MAX_ADDED = 64
+_CLOSE = re.compile(rb"</(?:[\w.-]+:)?(?:Annotations|Attachments)\s*>\s*$")
 _PATTERNS = {
     "document": re.compile(
         rb"<(?P<p>[\w.-]+:)?(?P<name>Annotations|Attachments)>(?P<loc>[^<]*)</(?P=p)?(?P=name)>"
@@ -72,34 +74,60 @@ def strip_additions(
     accept: Callable[[bytes], bool],
 ) -> Additions | None:
     """``current`` (the bytes of ``path``, a ``kind`` part: ``document``, ``Annotations``
-        or ``Attachments``) without appended elements that name parts outside ``covered``,
-        such that ``accept`` (the earlier seal's digest) takes what is left; None when no such
-        choice exists. An earlier seal need not cover every part its document names (a later
-        seal may have added them before the copy), so the elements removed are a choice: every
-        combination when there are at most four, else the last ``k`` (a copy appends last); more
-    than 64 such elements are not considered."""
+    or ``Attachments``) without the elements a copy appends, such that ``accept`` (the
+    earlier seal's digest) takes what is left; None when that is not so. One choice is
+    tried (one digest): in a list, the run of entries naming parts outside ``covered`` that
+    ends at the list's closing tag; in Document.xml, its ``<Annotations>`` and
+    ``<Attachments>`` naming such parts, where it has at most one of each. A location or
+    page ID with a reference (``&``) is refused: what is checked must be what an XML reader
+    opens. More than 64 added elements are not considered."""
     folder = path.rsplit("/", 1)[0] if "/" in path else ""
     found: list[tuple[re.Match[bytes], str]] = []
     for match in _PATTERNS[kind].finditer(current):
+        page = match.group("page") if kind == "Annotations" else b""
+        if b"&" in match.group("loc") + page:
+            return None
         try:
             target = pkg.resolve(match.group("loc").decode("utf-8"), folder)
         except (OfdFormatError, UnicodeDecodeError):
             return None
         if target not in covered:
             found.append((match, target))
-    if len(found) > _MAX_ADDED:  # each choice costs a digest of the part: stay bounded
-        return None
-    if len(found) <= _MAX_CHOICE:
-        choices = [
-            list(c) for k in range(1, len(found) + 1) for c in itertools.combinations(found, k)
-        ]
+    if kind == "document":
+        if not _one_of_each(pkg, path):
+            return None
+        chosen = found
     else:
-        choices = [found[-k:] for k in range(1, len(found) + 1)]
-    for chosen in choices:
-        earlier = _without(current, [m.span() for m, _ in chosen])
-        if accept(earlier):
-            return _describe(kind, chosen, earlier)
-    return None
+        chosen = _trailing_run(current, found)
+    if not chosen or len(chosen) > _MAX_ADDED:
+        return None
+    earlier = _without(current, [m.span() for m, _ in chosen])
+    return _describe(kind, chosen, earlier) if accept(earlier) else None
+
+
+def _one_of_each(pkg: Package, path: str) -> bool:
+    """Whether Document.xml has at most one ``<Annotations>`` and one ``<Attachments>``
+    (the schema allows one; readers take the first, which an added one could shadow)."""
+    names = [local_name(el) for el in pkg.xml(path)]
+    return names.count("Annotations") <= 1 and names.count("Attachments") <= 1
+
+
+def _trailing_run(
+    current: bytes, found: list[tuple[re.Match[bytes], str]]
+) -> list[tuple[re.Match[bytes], str]]:
+    """The entries of ``found`` that follow each other (whitespace between) up to the
+    list's closing tag: what a copy appends."""
+    close = _CLOSE.search(current)
+    if close is None:
+        return []
+    run: list[tuple[re.Match[bytes], str]] = []
+    at = close.start()
+    for match, target in reversed(found):
+        if current[match.end() : at].strip():
+            break
+        run.insert(0, (match, target))
+        at = match.start()
+    return run
 
 
 def _without(data: bytes, cuts: list[tuple[int, int]]) -> bytes:

@@ -120,6 +120,7 @@ class Sm2TrustStore:
         crls: Iterable[Any] = (),
         *,
         seal_makers: Iterable[bytes] = (),
+        vault_seals: Iterable[bytes] = (),
     ) -> None:
         self.roots = [c for c in roots if is_sm2_public_key(c.public_key)]
         self._root_ders = {c.dump() for c in self.roots}
@@ -131,10 +132,20 @@ class Sm2TrustStore:
         """The public keys (SubjectPublicKeyInfo DER) of the pinned seal makers'
         certificates (empty: none designated). By key, so that a maker certificate
         renewed for the same key stays designated; the chain is checked besides."""
+        self.vault_seal_keys = frozenset(
+            load_certificate(bytes(d)).public_key.dump() for d in vault_seals
+        )
+        """The public keys of the vault's pinned OFD copy seal certificates: the only
+        signers whose later seal may add a 加注 to an earlier seal's document. By key, as
+        for seal makers: a copy seal certificate renewed for the same key stays pinned."""
 
     def is_seal_maker(self, cert: Any) -> bool:
         """Whether ``cert``'s key is one of a designated seal maker."""
         return bool(cert.public_key.dump() in self.seal_maker_keys)
+
+    def is_vault_seal(self, cert: Any) -> bool:
+        """Whether ``cert``'s key is one of the vault's pinned OFD copy seals."""
+        return bool(cert is not None and cert.public_key.dump() in self.vault_seal_keys)
 
     def validate(
         self, cert: Any, *, extra: Iterable[Any] = (), at: dt.datetime, leaf_usage: bool = True

@@ -41,7 +41,12 @@ from signing.errors import SealingError
 from signing.ofd.additions import list_parts
 from signing.ofd.glyphs import GlyphPainter
 from signing.ofd.model import OfdDocument, read_documents
-from signing.ofd.overlay import clear_of_text_and_stamps, stamps_of
+from signing.ofd.overlay import (
+    annotation_boxes,
+    annotation_files,
+    clear_of_text_and_stamps,
+    stamps_of,
+)
 from signing.ofd.package import OfdFormatError, Package, local_name
 from signing.ofd.pki import Sm2Identity
 from signing.ofd.sealer import OfdSealer, page_ids
@@ -105,6 +110,9 @@ class OfdCopyMaker:
         placement: OfdPlacement | None = None,
     ) -> None:
         self._sealer = OfdSealer(signer, seal, provider=provider)
+        self.signer_certificate = signer.cert
+        """DER of the certificate the copies are sealed with: what a trust bundle pins as
+        the vault's OFD copy seal (``ofd_vault_seals``)."""
         self._placement = placement or OfdPlacement()
         self.glyphs = GlyphPainter()  # loads the font now, not on the first copy
         for ch in set(TITLE + FOOTER + "制作时间者事由有效期截止（）北京为办件编号：0123456789-: "):
@@ -268,6 +276,8 @@ def _target(pkg: Package, doc: OfdDocument, placement: OfdPlacement) -> _Target:
         raise SealingError(f"the page ({width:.0f}x{height:.0f} mm) is too small for the 加注")
     page_id = pages[placement.page]
     stamps = [stamp for entry in doc.entries for stamp in stamps_of(pkg, entry.path)]
+    if "Annotations" in lists:  # a verifier keeps a 加注 clear of the annotations too
+        stamps += annotation_boxes(pkg, annotation_files(pkg, lists["Annotations"]))
     for corner in (placement.corner, *(c for c in _CORNERS if c != placement.corner)):
         x = width - m - w if corner.endswith("right") else m
         y = height - m - h if corner.startswith("bottom") else m

@@ -2,21 +2,27 @@
 
 A later seal may add a certified copy's 加注 as page annotations (see
 :mod:`signing.ofd.verifier`, ``_annotated``). No OFD renderer runs here, so what is checked
-is geometric: every added annotation's appearance box must stay clear of every text object
-of its page (and of the page's templates) and of the earlier seal's own stamp. Text is what
-an overlay would forge or hide; images and paths are not checked (licenses commonly have a
-full-page background image, which any 加注 lies on).
+is geometric: every added annotation's appearance box (finite, of positive size) must stay
+clear of every text object of its page (and of the page's templates), of every seal's stamp
+and of every annotation that was there before (the issuer's signed ones; an earlier 加注
+counts as a stamp), and every object of the appearance must draw inside that box
+(:mod:`signing.ofd.drawn`). Text is what an overlay would forge or hide; the page's images
+and paths are not checked (licenses commonly have a full-page background image, which any
+加注 lies on).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element
 
+from signing.ofd.drawn import finite_box, outside_appearance
 from signing.ofd.package import OfdFormatError, Package, local_name
 
 __all__ = [
     "Box",
+    "annotation_boxes",
     "annotation_files",
     "clear_of_text_and_stamps",
     "overlay_problem",
@@ -27,14 +33,21 @@ Box = tuple[float, float, float, float]
 """x, y, width, height in mm (y down), as an OFD ``Boundary``."""
 
 _MAX_BOXES = 20000
+_MAX_ENTRIES = 1000
+"""Page entries an Annotations list may have for its annotations to be checked."""
 
 
 def _box(text: str | None) -> Box | None:
+    """A box of the page (text, a stamp, an existing annotation), its size made positive
+    (a renderer normalises it); None when not four finite numbers."""
     try:
         values = [float(v) for v in (text or "").split()]
     except ValueError:
         return None
-    return (values[0], values[1], values[2], values[3]) if len(values) == 4 else None
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+        return None
+    x, y, w, h = values
+    return (min(x, x + w), min(y, y + h), abs(w), abs(h))
 
 
 def _overlap(a: Box, b: Box) -> bool:
@@ -87,41 +100,82 @@ def _text_boxes(pkg: Package, paths: list[str]) -> list[Box]:
 
 
 def annotation_files(pkg: Package, annotations: str) -> list[tuple[str, str]]:
-    """(page ID, annotation part) of every page entry of an Annotations list."""
+    """(page ID, annotation part) of every page entry of an Annotations list (at most
+    1000 entries, else :class:`OfdFormatError`)."""
     folder = _dir(annotations)
+    pages = list(_children(pkg.xml(annotations), "Page"))
+    if len(pages) > _MAX_ENTRIES:
+        raise OfdFormatError(f"{annotations} lists more than {_MAX_ENTRIES} pages' annotations")
     return [
         (str(page.get("PageID")), pkg.resolve(loc.text, folder))
-        for page in _children(pkg.xml(annotations), "Page")
+        for page in pages
         for loc in _children(page, "FileLoc")
     ]
 
 
-def _boxes(pkg: Package, path: str) -> Iterator[Box | None]:
+def annotation_boxes(pkg: Package, entries: list[tuple[str, str]]) -> list[tuple[str, Box]]:
+    """(page ID, appearance box) of the annotations of ``entries`` that have one (what an
+    annotation added later must stay clear of)."""
+    out = []
+    for page_id, path in dict.fromkeys(entries):
+        if not pkg.has(path):
+            continue
+        for annot in pkg.xml(path).iter():
+            if local_name(annot) == "Annot":
+                shown = next(_children(annot, "Appearance"), None)
+                box = _box(shown.get("Boundary")) if shown is not None else None
+                if box is not None:
+                    out.append((page_id, box))
+    return out
+
+
+def _added(pkg: Package, path: str) -> Iterator[tuple[Box | None, str | None]]:
+    """Each annotation of an added part: its appearance box (finite, positive) and why its
+    objects may not be accepted (None: they draw inside it)."""
     for annot in pkg.xml(path).iter():
         if local_name(annot) == "Annot":
             shown = next(_children(annot, "Appearance"), None)
-            yield _box(shown.get("Boundary")) if shown is not None else None
+            box = finite_box(shown.get("Boundary")) if shown is not None else None
+            if shown is None or box is None:
+                yield None, None
+                continue
+            yield box, outside_appearance(shown, (box[2], box[3]))
 
 
 def overlay_problem(
-    pkg: Package, doc_root: str, added: list[tuple[str, str]], stamps: list[tuple[str, Box]]
+    pkg: Package,
+    doc_root: str,
+    added: list[tuple[str, str]],
+    stamps: list[tuple[str, Box]],
+    existing: list[tuple[str, Box]] | None = None,
 ) -> str | None:
     """Why the annotations ``added`` ((page ID, annotation part)) may not be accepted
-    after a seal whose stamps are ``stamps`` ((page ID, box)): one covers text or a stamp;
-    None when all lie clear. Raises :class:`OfdFormatError` on an unreadable part."""
+    after a seal: one covers text, one of ``stamps`` ((page ID, box): the seals' stamps)
+    or of ``existing`` (the annotations there before), or draws outside its box; None when
+    all lie clear. Each part is read once. Raises :class:`OfdFormatError` on an unreadable
+    part."""
+    if len(added) > _MAX_ENTRIES:
+        raise OfdFormatError(f"more than {_MAX_ENTRIES} annotation entries were added")
     pages = _page_files(pkg, doc_root)
     text: dict[str, list[Box]] = {}
-    for page_id, path in added:
+    for page_id, path in dict.fromkeys(added):
         if page_id not in pages:
             return f"an added annotation is on page {page_id!r}, which the document does not have"
-        for box in _boxes(pkg, path):
+        for box, drawn in _added(pkg, path):
             if box is None:
-                return f"an added annotation on page {page_id} has no appearance box"
+                return (
+                    f"an added annotation on page {page_id} has no appearance box of "
+                    "finite, positive size"
+                )
             if page_id not in text:
                 text[page_id] = _text_boxes(pkg, pages[page_id])
             problem = _covers(box, page_id, text[page_id], stamps)
             if problem is not None:
                 return problem
+            if any(p == page_id and _overlap(box, other) for p, other in existing or []):
+                return f"an added annotation on page {page_id} covers an earlier annotation"
+            if drawn is not None:
+                return f"an added annotation on page {page_id}: {drawn}"
     return None
 
 

@@ -197,9 +197,12 @@ class Sm2DemoPKI:
         serials = {x509.Certificate.load(d).serial_number for d in revoked}
         return [_crl(self.root, serials, self.now), _crl(self.ca, serials, self.now)]
 
-    def trust_bundle(self, revoked: Sequence[bytes] = ()) -> Any:
+    def trust_bundle(
+        self, revoked: Sequence[bytes] = (), *, vault_seals: Sequence[bytes] = ()
+    ) -> Any:
         """A :class:`signing.trust.TrustBundle` with this PKI's root, CA, CRLs and its seal
-        maker pinned (``seal_makers``)."""
+        maker pinned (``seal_makers``), and ``vault_seals`` (the vault's OFD copy seal
+        certificates) pinned as ``ofd_vault_seals``."""
         from signing.trust import TrustBundle
 
         return TrustBundle.from_certificates(
@@ -207,6 +210,7 @@ class Sm2DemoPKI:
             intermediates=[self.ca.cert],
             crls=self.crls(revoked),
             seal_makers=[self.maker.cert],
+            ofd_vault_seals=vault_seals,
             description="evault demo SM2 trust bundle",
         )
 

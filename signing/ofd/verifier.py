@@ -38,7 +38,7 @@ from schemas.report import (
 )
 from signing._verify.identity import signer_fields
 from signing._verify.summary import dedupe, overall_report
-from signing.ofd.additions import list_parts, strip_additions
+from signing.ofd.additions import Additions, list_parts, strip_additions
 from signing.ofd.certpath import PathResult, Sm2TrustStore, load_certificate, public_point
 from signing.ofd.continuation import earlier_signatures_xml
 from signing.ofd.model import (
@@ -49,7 +49,7 @@ from signing.ofd.model import (
     read_documents,
     read_signature_xml,
 )
-from signing.ofd.overlay import annotation_files, overlay_problem, stamps_of
+from signing.ofd.overlay import annotation_boxes, annotation_files, overlay_problem, stamps_of
 from signing.ofd.package import DEFAULT_LIMITS, Limits, OfdFormatError, Package
 from signing.ofd.ses import (
     SealData,
@@ -127,7 +127,9 @@ class OfdVerifier:
     ) -> tuple[list[SignatureReport], list[str]]:
         notes: list[str] = []
         budget = _Budget(_CONTINUED_BUDGET)
-        per_doc = [[_Check(pkg, doc, entry, budget) for entry in doc.entries] for doc in docs]
+        per_doc = [
+            [_Check(pkg, doc, entry, budget, self.store) for entry in doc.entries] for doc in docs
+        ]
         for doc in docs:
             if doc.missing:
                 notes.append(
@@ -224,9 +226,15 @@ class _Check:
     """Everything found about one signature; its steps are the methods, run in order."""
 
     def __init__(
-        self, pkg: Package, doc: OfdDocument, entry: SignatureEntry, budget: _Budget | None = None
+        self,
+        pkg: Package,
+        doc: OfdDocument,
+        entry: SignatureEntry,
+        budget: _Budget | None = None,
+        store: Sm2TrustStore | None = None,
     ) -> None:
         self.pkg, self.doc, self.entry = pkg, doc, entry
+        self.store = store
         self.budget = budget or _Budget(_CONTINUED_BUDGET)
         self.verdict = _Verdict()
         self.xml: SignatureXml | None = None
@@ -443,6 +451,11 @@ class _Check:
             return False
         return digest is not None and all(r.check_value == digest for r in refs)
 
+    def is_vault_seal(self) -> bool:
+        """Whether this is an intact seal of the vault's pinned OFD copy seal certificate
+        (the trust bundle's ``ofd_vault_seals``), the only one that may add a 加注."""
+        return bool(self.intact and self.store is not None and self.store.is_vault_seal(self.cert))
+
     def run_changes(self, later: list[_Check]) -> None:
         if self.xml is None or self.value is None or self.value.format is ValueFormat.BARE_SM2:
             return
@@ -509,22 +522,32 @@ class _Check:
         assert self.xml is not None
         if not later or not all(c.intact for c in later):
             return False
-        if not any(c.reference_matches(path) for c in later):
+        if not any(c.is_vault_seal() and c.reference_matches(path) for c in later):
+            self.verdict.reasons.append(
+                f"{path} changed after this seal, and no seal of the vault's pinned copy seal "
+                "(the trust bundle's ofd_vault_seals) covers it: only the vault may add a 加注"
+            )
             return False
+        # what the vault's seal added names parts no other seal covers (an earlier seal
+        # may have left parts to a later one: those are not the copy's)
         mine = {r.path for r in self.xml.references}
+        for c in later:
+            if c.xml is not None and not c.is_vault_seal():
+                mine |= {r.path for r in c.xml.references}
         wanted = {r.check_value for r in self.references_to(path)}
+        current = self.pkg.read(path)
+        if not self.budget.spend(len(current)):
+            self.verdict.reasons.append(
+                f"{path}: too much to hash for its additions; read as changed"
+            )
+            return False
         found = strip_additions(
-            self.pkg, path, kind, self.pkg.read(path), mine, lambda b: self._digest(b) in wanted
+            self.pkg, path, kind, current, mine, lambda b: self._digest(b) in wanted
         )
         if found is None:
             return False
         try:
-            added = list(found.annotations)
-            for listed in found.annotation_lists:
-                added += annotation_files(self.pkg, listed)
-            problem = overlay_problem(
-                self.pkg, self.doc.root, added, stamps_of(self.pkg, self.xml.path)
-            )
+            problem = self._overlay(found, later)
         except OfdFormatError as exc:
             problem = f"the added annotations cannot be read: {exc}"
         if problem is not None:
@@ -535,6 +558,29 @@ class _Check:
             "加注): they are not part of this seal"
         )
         return True
+
+    def _overlay(self, found: Additions, later: list[_Check]) -> str | None:
+        """Why the annotations ``found`` added may not be accepted: they must lie clear of
+        the page's text, of this and every later seal's stamp (but the vault's, which lies
+        on its 加注 by design) and of every annotation there before (an earlier 加注 too),
+        and draw inside their boxes (:mod:`signing.ofd.overlay`)."""
+        assert self.xml is not None
+        added = list(found.annotations)
+        for listed in found.annotation_lists:
+            added += annotation_files(self.pkg, listed)
+        new = {target for _, target in added}
+        before = [
+            entry
+            for listed, kind in list_parts(self.pkg, self.doc.root).items()
+            if kind == "Annotations" and self.pkg.has(listed)
+            for entry in annotation_files(self.pkg, listed)
+            if entry[1] not in new
+        ]
+        sealed = [self.xml.path, *(c.entry.path for c in later if not c.is_vault_seal())]
+        stamps = [stamp for path in sealed for stamp in stamps_of(self.pkg, path)]
+        return overlay_problem(
+            self.pkg, self.doc.root, added, stamps, annotation_boxes(self.pkg, before)
+        )
 
     def _coverage(self, later: list[_Check]) -> None:
         assert self.xml is not None
@@ -719,6 +765,7 @@ class _Check:
             signature_format=self.value.format.value if self.value else None,
             seal_name=seal.name if seal else None,
             seal_id=seal.es_id if seal else None,
+            vault_copy_seal=self.is_vault_seal(),
         )
 
 

@@ -91,7 +91,8 @@ def test_production_files_make_copies_that_verify(
 ) -> None:
     maker = ofd_copy_maker_from_settings(_settings(tmp_path, **_files(tmp_path, pki, der=der)))
     assert maker is not None
-    report = verify_ofd(maker.make(_sealed(pki), _annotation()), trust=pki.trust_bundle())
+    bundle = pki.trust_bundle(vault_seals=[maker.signer_certificate])
+    report = verify_ofd(maker.make(_sealed(pki), _annotation()), trust=bundle)
     assert report.indication is Indication.TOTAL_PASSED, report.reasons
     assert [s.seal_name for s in report.signatures] == [
         f"{ISSUER}电子印章",
@@ -162,7 +163,10 @@ def test_demo_renderer_copies_pdf_and_ofd_by_their_first_bytes(tmp_path: Path) -
     demo_pki().save(data / "pki", password)
     (data / "keys").mkdir()
     (data / "keys" / "pki_password.hex").write_text(password + "\n")
-    renderer = copy_renderer_from_settings(load_settings(mode="demo", data_dir=data))
+    settings = load_settings(mode="demo", data_dir=data)
+    renderer = copy_renderer_from_settings(settings)
+    vault = ofd_copy_maker_from_settings(settings)
+    assert vault is not None
     issuers = Sm2DemoPKI.build(
         seed=sm2_seed(password), departments=[(ISSUER, "113501000036043600")]
     )
@@ -173,7 +177,8 @@ def test_demo_renderer_copies_pdf_and_ofd_by_their_first_bytes(tmp_path: Path) -
         )
     finally:
         renderer.close()
-    report = verify_ofd(ofd_copy, trust=issuers.trust_bundle())
+    bundle = issuers.trust_bundle(vault_seals=[vault.signer_certificate])
+    report = verify_ofd(ofd_copy, trust=bundle)
     assert report.indication is Indication.TOTAL_PASSED, report.reasons
     assert report.signatures[1].seal_name == f"{VAULT_NAME}电子印章"
     assert pdf_copy.startswith(b"%PDF")

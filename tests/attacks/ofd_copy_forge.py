@@ -14,16 +14,14 @@ from typing import Any
 
 from signing.copies.annotation import CopyAnnotation
 from signing.ofd.copy import OfdCopyMaker
-from signing.ofd.pki import Sm2DemoPKI
 from signing.ofd.sealer import OfdSealer
 from signing.ofd.writer import write_package
 from signing.transparency import Checkpoint, CopyLogProof, LogEvent, LogSigner
 from tests.attacks.ofd_forge import attacker_pki, genuine
-from tests.helpers.ofd import SM2_SEED, ofd_parts, ofd_sealer
-from tests.helpers.pki import PUBLIC_SECURITY_DEPT, VAULT_CODE, pki_now
+from tests.helpers.ofd import VAULT_NAME, ofd_parts, ofd_sealer, sm2_vault
+from tests.helpers.pki import PUBLIC_SECURITY_DEPT
 
 NS = "http://www.ofdspec.org/2016"
-VAULT_NAME = "evault 电子证照库"
 BLANK = (20.0, 100.0, 170.0, 12.0)
 """A box of the genuine license's page 1 clear of its text (y 30..76) and stamp."""
 
@@ -31,7 +29,7 @@ BLANK = (20.0, 100.0, 170.0, 12.0)
 @functools.cache
 def vault_maker() -> OfdCopyMaker:
     """The vault's copy maker, as tests/api builds it (chains to the test root)."""
-    pki = Sm2DemoPKI.build(seed=SM2_SEED, departments=[(VAULT_NAME, VAULT_CODE)], now=pki_now())
+    pki = sm2_vault()
     return OfdCopyMaker(pki.signers[VAULT_NAME], pki.seal_for(VAULT_NAME))
 
 
@@ -40,6 +38,13 @@ def own_sealer() -> OfdSealer:
     pki = attacker_pki()
     name = next(iter(pki.signers))
     return OfdSealer(pki.signers[name], pki.seal_for(name))
+
+
+def vault_sealer() -> OfdSealer:
+    """(c) the vault's own copy seal (pinned in the test bundles), misused to seal what its
+    copy maker would never draw: the verifier's rules must hold under it too."""
+    pki = sm2_vault()
+    return OfdSealer(pki.signers[VAULT_NAME], pki.seal_for(VAULT_NAME))
 
 
 def other_department() -> OfdSealer:
@@ -94,11 +99,11 @@ def cli_verify(data: bytes, tmp: Path) -> tuple[int, dict[str, Any]]:
     """``evault verify copy.ofd --trust BUNDLE --log-key KEY --json``: exit code, report."""
     from typer.testing import CliRunner
 
-    from tests.helpers.ofd import sm2_pki
+    from tests.helpers.ofd import sm2_bundle
     from vault.cli import build_app
 
     (tmp / "copy.ofd").write_bytes(data)
-    (tmp / "bundle.json").write_bytes(sm2_pki().trust_bundle().dump())
+    (tmp / "bundle.json").write_bytes(sm2_bundle().dump())
     (tmp / "log.pem").write_bytes(LOG.verifier().public_pem())
     args = ["verify", str(tmp / "copy.ofd"), "--trust", str(tmp / "bundle.json")]
     result = CliRunner().invoke(build_app(), [*args, "--log-key", str(tmp / "log.pem"), "--json"])

@@ -19,7 +19,7 @@ from signing.ofd.pki import Sm2DemoPKI, Sm2Identity, make_seal, seal_image
 from signing.ofd.sealer import OfdSealer
 from signing.ofd.verifier import OfdVerifier
 from signing.ofd.writer import sample_ofd, write_package
-from tests.helpers.ofd import ofd_parts, sm2_pki
+from tests.helpers.ofd import ofd_parts, sm2_bundle, sm2_pki
 from tests.helpers.pki import DEPARTMENTS, MARKET_DEPT
 
 __all__ = [
@@ -72,7 +72,7 @@ def forged_document(folder: str = "Doc_1") -> dict[str, bytes]:
 
 @functools.cache
 def _verifier() -> OfdVerifier:
-    return OfdVerifier(sm2_pki().trust_bundle())
+    return OfdVerifier(sm2_bundle())
 
 
 def verify(data: bytes) -> VerificationReport:

@@ -30,6 +30,7 @@ from tests.attacks.ofd_copy_forge import (
     seal,
     text,
     vault_copy,
+    vault_sealer,
     white,
 )
 from tests.attacks.ofd_forge import genuine, intake_refusal, passes, verify
@@ -63,7 +64,8 @@ def test_added_text_with_an_untrusted_later_seal_is_not_passed() -> None:
     data = seal(add_annotation(genuine(), _new_line()), own_sealer())
     report = verify(data)
     assert report.indication is not Indication.TOTAL_PASSED
-    assert intake_refusal(data) == "untrusted_chain"
+    # the issuer's seal reads modified: only the vault's pinned copy seal may add things
+    assert intake_refusal(data) == "modified_after_signing"
 
 
 def test_added_text_without_a_later_seal_fails() -> None:
@@ -74,26 +76,14 @@ def test_added_text_without_a_later_seal_fails() -> None:
 
 def test_intake_refuses_additions_sealed_by_another_department() -> None:
     data = seal(add_annotation(genuine(), _new_line()), other_department())
-    assert intake_refusal(data) == "signer_not_issuer"
+    assert intake_refusal(data) == "modified_after_signing"  # not the vault's pinned seal
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the 加注 exception accepts additions from ANY trusted later seal: another "
-    "department's seal adds a new validity line to the market regulator's license and "
-    "verify_ofd says TOTAL_PASSED (issuer seal intact, ANNOTATIONS). Fix: accept additions "
-    "only under the vault's pinned copy seal (else PARTIAL/INDETERMINATE for the issuer)",
-)
 def test_added_text_by_another_department_is_flagged() -> None:
     data = seal(add_annotation(genuine(), _new_line()), other_department())
     assert not passes(data)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="attachments added after the issuer's seal (a Visible forged license.ofd) are "
-    "accepted from any trusted later seal",
-)
 def test_visible_attachment_by_another_department_is_flagged() -> None:
     parts = ofd_parts(genuine())
     parts["Doc_0/Forged/Attachments.xml"] = (
@@ -110,8 +100,9 @@ def test_visible_attachment_by_another_department_is_flagged() -> None:
 
 
 def test_annotation_covering_text_is_flagged() -> None:
+    """Even under the vault's own copy seal (the only one that may add a 加注)."""
     data = seal(
-        add_annotation(genuine(), page_annot(_box(VALIDITY), _cover(VALIDITY))), other_department()
+        add_annotation(genuine(), page_annot(_box(VALIDITY), _cover(VALIDITY))), vault_sealer()
     )
     report = verify(data)
     assert report.indication is Indication.TOTAL_FAILED
@@ -124,12 +115,6 @@ def test_list_naming_a_covered_part_is_flagged() -> None:
     assert verify(data).indication is Indication.TOTAL_FAILED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="overlay.py checks only the Appearance Boundary: the appearance's own objects "
-    "(Boundary with negative offsets) reach the text. Fix: every graphic unit of an added "
-    "appearance must lie inside it (0 0 w h), or refuse any that does not",
-)
 def test_appearance_objects_outside_their_box_are_flagged() -> None:
     below = (0.0, VALIDITY[1] - BLANK[1], 170.0, 10.0)  # the validity line, from the blank box
     objects = white(below) + text(below, FORGED)
@@ -144,12 +129,6 @@ def test_appearance_objects_outside_their_box_are_flagged() -> None:
         pytest.param(' LineWidth="80"', id="line-width"),
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="inside its box, an added object may still draw outside it (a CTM moving it onto "
-    "the text, an 80 mm stroke) for readers that do not clip to Boundary. Fix: refuse CTM "
-    "and LineWidth beyond the box on added appearances",
-)
 def test_appearance_objects_drawn_outside_their_box_are_flagged(extra: str) -> None:
     objects = white((0, 0, 170, 10), extra=extra)
     data = seal(add_annotation(genuine(), page_annot(_box(BLANK), objects)), other_department())
@@ -162,12 +141,6 @@ def test_appearance_objects_drawn_outside_their_box_are_flagged(extra: str) -> N
         pytest.param("190 76 -170 -10", id="negative-size"),
         pytest.param("20 66 NaN 10", id="nan"),
     ],
-)
-@pytest.mark.xfail(
-    strict=True,
-    reason="overlay._overlap never reports a box of negative width/height (a renderer "
-    "normalising it covers the validity line) or with NaN. Fix: refuse boxes whose values "
-    "are not finite or whose size is not positive",
 )
 def test_degenerate_appearance_box_over_text_is_flagged(boundary: str) -> None:
     annot = page_annot(boundary, _cover(VALIDITY))
@@ -205,12 +178,6 @@ def test_entity_decoy_is_what_xml_readers_see() -> None:
         assert "Doc_0/Forged/Annotations.xml" in list_parts(pkg, "Doc_0/Document.xml")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="additions.py takes the added list's location from raw bytes (regex) while XML "
-    "readers decode character references: the overlay check runs on a decoy part. Fix: "
-    "take added locations (and PageIDs) from the parsed XML, or refuse '&' in them",
-)
 def test_entity_decoy_list_covering_text_is_flagged() -> None:
     parts = _entity_decoy(genuine(), page_annot(_box(VALIDITY), _cover(VALIDITY)))
     assert not passes(seal(parts, other_department()))
@@ -239,13 +206,6 @@ def _license_with_a_void_annotation() -> bytes:
     return ofd_sealer(MARKET_DEPT).seal_ofd(write_package(body), at=at_time)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="additions.py accepts an added <Annotations> in Document.xml although it already "
-    "has one (its docstring says 'when it had none'); inserted first, it shadows the "
-    "issuer's list (maxOccurs=1: readers take the first) and hides the issuer's 本证已注销 "
-    "annotation. Fix: one Annotations/Attachments element at most, the added one last",
-)
 def test_second_annotations_list_shadowing_the_issuers_is_flagged() -> None:
     lic = _license_with_a_void_annotation()
     assert passes(lic)
@@ -266,13 +226,6 @@ def test_second_annotations_list_shadowing_the_issuers_is_flagged() -> None:
     assert not passes(data)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="overlay.py keeps added annotations clear of the page's TextObjects and the "
-    "seal's stamp only, not of the issuer's own (signed) annotations: a white box appended "
-    "to the issuer's Annotations list hides its 本证已注销. Fix: keep added annotations "
-    "clear of every existing annotation's appearance too",
-)
 def test_issuers_own_annotation_covered_is_flagged() -> None:
     lic = _license_with_a_void_annotation()
     parts = add_annotation(lic, page_annot("20 120 170 12", white((0, 0, 170, 12))))
@@ -344,14 +297,6 @@ def _evil_qr() -> str:
     return qr[0].replace('Boundary="75.494 2.117', 'Boundary="0 0')
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the 加注 and QR of a copy are paths, which overlay.py does not protect, and the "
-    "vault's stamp covers only its middle: another department's seal appends an annotation "
-    "with a QR pointing elsewhere over the copy's QR; the CLI accepts the log proof because "
-    "it wants the LAST seal intact over the whole file, not the vault's. Fix: pin the vault "
-    "seal (certificate) as the last seal for copies; protect the 加注 box as a stamp",
-)
 def test_copy_qr_replaced_under_another_seal_is_flagged(tmp_path: Path) -> None:
     annot = page_annot(_box(COPY_QR), white((0, 0, COPY_QR[2], COPY_QR[3])) + _evil_qr())
     data = seal(add_annotation(vault_copy(), annot), other_department())
@@ -359,12 +304,6 @@ def test_copy_qr_replaced_under_another_seal_is_flagged(tmp_path: Path) -> None:
     assert code != 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a 'copy' made with another department's seal (the genuine copy id and log "
-    "proof, 10 years of validity, its own URL) passes evault verify --log-key: nothing "
-    "requires the vault's seal. Fix: the log proof counts only under the vault's pinned seal",
-)
 def test_copy_made_by_another_department_is_flagged(tmp_path: Path) -> None:
     dept = other_department()
     fake = OfdCopyMaker(dept.signer, dept.seal).make(
@@ -374,13 +313,6 @@ def test_copy_made_by_another_department_is_flagged(tmp_path: Path) -> None:
     assert code != 0 or report["log_proof"]["verified"] is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the vault seal's check takes the appended list entry's FileLoc from raw bytes "
-    "(Annot&#46;xml: a harmless decoy part) while readers open Annot.xml: a forged 加注 "
-    "(10 years, its own QR) covers the whole 加注 box and the vault's stamp; evault verify "
-    "--log-key exits 0. Fix: locations from the parsed XML; pin the vault's seal",
-)
 def test_copy_covered_through_an_entity_decoy_entry_is_flagged(tmp_path: Path) -> None:
     dept = other_department()
     evil = OfdCopyMaker(dept.signer, dept.seal).plan(
@@ -407,13 +339,6 @@ def test_copy_covered_through_an_entity_decoy_entry_is_flagged(tmp_path: Path) -
 # -- 3. strip_additions and the overlay check: cost ---------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="overlay_problem parses the annotation part once per list entry (Package.xml is "
-    "not cached, the new list's entries are unbounded): N entries naming one big part cost "
-    "N parses (~0.4 s per 16 MB part, 200k entries fit a 16 MB list). Fix: parse each part "
-    "once, bound the entries",
-)
 def test_annotation_part_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     one = '<ofd:Annot ID="950" Type="Stamp"><ofd:Appearance Boundary="20 100 1 1"/></ofd:Annot>'
     annot = (f'<ofd:PageAnnot xmlns:ofd="{NS}">' + one * 10 + "</ofd:PageAnnot>").encode()
@@ -435,14 +360,6 @@ def test_annotation_part_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None
     assert parsed.count("Doc_0/Forged/Annot.xml") <= 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="strip_additions tries up to 64 suffixes per earlier seal and part, each an SM3 "
-    "of the whole part (<= 16 MB): K re-seals of a Document.xml with 64 appended lists cost "
-    "K x 64 x its size (measured: a 1.3 MB file, 4 seals, 4 MB Document.xml: 1 GB hashed, "
-    "5.7 s). Fix: additions only as one contiguous run before the closing tag (one choice), "
-    "and a digest budget per verification",
-)
 def test_strip_choices_hash_a_bounded_amount(monkeypatch: pytest.MonkeyPatch) -> None:
     import signing.ofd.verifier as verifier
 

@@ -14,21 +14,44 @@ import datetime as dt
 import functools
 import io
 import zipfile
+from typing import Any
 
 from signing.ofd.pki import Sm2DemoPKI
 from signing.ofd.sealer import OfdSealer
 from signing.ofd.writer import sample_ofd, write_package
-from tests.helpers.pki import DEPARTMENTS, pki_now
+from tests.helpers.pki import DEPARTMENTS, VAULT_CODE, pki_now
 
-__all__ = ["license_ofd", "ofd_parts", "ofd_sealer", "rebuild_ofd", "sm2_pki"]
+__all__ = [
+    "license_ofd",
+    "ofd_parts",
+    "ofd_sealer",
+    "rebuild_ofd",
+    "sm2_bundle",
+    "sm2_pki",
+    "sm2_vault",
+]
 
 SM2_SEED = b"evault test SM2 seed"
+VAULT_NAME = "evault 电子证照库"
 
 
 @functools.cache
 def sm2_pki() -> Sm2DemoPKI:
     """The seeded SM2 PKI of the test departments (cached per process)."""
     return Sm2DemoPKI.build(seed=SM2_SEED, departments=DEPARTMENTS, now=pki_now())
+
+
+@functools.cache
+def sm2_vault() -> Sm2DemoPKI:
+    """The seeded SM2 PKI of the vault's OFD copy seal (same root as :func:`sm2_pki`);
+    its signer is ``VAULT_NAME``."""
+    return Sm2DemoPKI.build(seed=SM2_SEED, departments=[(VAULT_NAME, VAULT_CODE)], now=pki_now())
+
+
+@functools.cache
+def sm2_bundle() -> Any:
+    """:func:`sm2_pki`'s trust bundle with the vault's OFD copy seal pinned."""
+    return sm2_pki().trust_bundle(vault_seals=[sm2_vault().signers[VAULT_NAME].cert])
 
 
 @functools.cache

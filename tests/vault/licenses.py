@@ -60,7 +60,7 @@ def trust_bundle() -> TrustBundle:
     """The demo PKI's root, issuing CA and CRLs: a B-B seal's revocation status is known
     (intake refuses unknown revocation by default); and the same of the SM2 PKI that seals
     the OFD licenses (tests.helpers.ofd), with its seal maker pinned."""
-    from tests.helpers.ofd import sm2_pki
+    from tests.helpers.ofd import VAULT_NAME, sm2_pki, sm2_vault
 
     pki = demo_pki()
     sm2 = sm2_pki()
@@ -69,6 +69,7 @@ def trust_bundle() -> TrustBundle:
         intermediates=[pki.issuing_ca.certificate, sm2.ca.cert],
         crls=[*pki.crls(), *sm2.crls()],
         seal_makers=[sm2.maker.cert],
+        ofd_vault_seals=[sm2_vault().signers[VAULT_NAME].cert],
     )
 
 

@@ -25,7 +25,8 @@ def test_cli_verifies_an_ofd_copy_and_its_log_proof(tmp_path: Path) -> None:
     sealed = OfdSealer(sm2_pki.signers[MARKET], sm2_pki.seal_for(MARKET)).seal_ofd(original)
     copy = OfdCopyMaker(sm2_pki.signers[VAULT], sm2_pki.seal_for(VAULT)).make(sealed, _annotation())
     (tmp_path / "copy.ofd").write_bytes(copy)
-    (tmp_path / "bundle.json").write_bytes(sm2_pki.trust_bundle().dump())
+    bundle = sm2_pki.trust_bundle(vault_seals=[sm2_pki.signers[VAULT].cert])
+    (tmp_path / "bundle.json").write_bytes(bundle.dump())
     (tmp_path / "log.pem").write_bytes(LOG.verifier().public_pem())
     args = ["verify", str(tmp_path / "copy.ofd"), "--trust", str(tmp_path / "bundle.json")]
     result = runner.invoke(build_app(), [*args, "--log-key", str(tmp_path / "log.pem"), "--json"])

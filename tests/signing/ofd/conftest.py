@@ -32,7 +32,7 @@ def sm2_pki() -> Sm2DemoPKI:
 
 @pytest.fixture(scope="session")
 def sm2_bundle(sm2_pki: Sm2DemoPKI) -> TrustBundle:
-    bundle: TrustBundle = sm2_pki.trust_bundle()
+    bundle: TrustBundle = sm2_pki.trust_bundle(vault_seals=[sm2_pki.signers[VAULT].cert])
     return bundle
 
 

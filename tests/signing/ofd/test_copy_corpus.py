@@ -4,7 +4,9 @@ keeps every original seal's verdict and adds an intact vault seal over the whole
 These files were made by other tools (ofdrw, KingGrid, Suwell ...): annotations and
 attachments already present, continue-signed Signatures.xml with MaxSignId after the
 entries, documents named Document_0.xml, seals that leave parts to later seals. A page with
-no corner clear of text (an invoice) is refused with its reason, nothing else is.
+no corner clear of text (an invoice) or of its annotations (one over the whole page) is
+refused with its reason, nothing else is. The copies are verified with the vault's seal
+pinned (``ofd_vault_seals``): only under it is the 加注 accepted.
 """
 
 from __future__ import annotations
@@ -27,24 +29,43 @@ from tests.signing.ofd.test_corpus import ENTRIES, corpus  # noqa: F401 - the fi
 pytestmark = pytest.mark.corpus
 
 AT = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
-#: The invoice (and its edited twin) has text in every corner of its page.
-REFUSED = {"files/converter-999.ofd", "files/gen-999-amount-edited.ofd"}
+#: The invoice (and its edited twin) has text in every corner of its page; two files have a
+#: page-sized annotation (an image over the page), which no 加注 may cover.
+REFUSED = {
+    "files/converter-999.ofd",
+    "files/gen-999-amount-edited.ofd",
+    "files/converter-testImageOverridePage.ofd",
+    "files/converter-testPathClip.ofd",
+}
 
 
 @pytest.fixture(scope="module")
-def maker() -> OfdCopyMaker:
-    pki = Sm2DemoPKI.build(departments=[(VAULT, VAULT_CODE)])
+def pki() -> Sm2DemoPKI:
+    return Sm2DemoPKI.build(
+        departments=[(VAULT, VAULT_CODE)], now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    )
+
+
+@pytest.fixture(scope="module")
+def maker(pki: Sm2DemoPKI) -> OfdCopyMaker:
     return OfdCopyMaker(pki.signers[VAULT], pki.seal_for(VAULT))
+
+
+@pytest.fixture(scope="module")
+def verifier(pki: Sm2DemoPKI) -> OfdVerifier:
+    """The vault's SM2 PKI with its copy seal pinned (the 加注 is accepted under it only);
+    the corpus files' own chains stay unknown to it, before and after the copy."""
+    return OfdVerifier(pki.trust_bundle(vault_seals=[pki.signers[VAULT].cert]))
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e["file"] for e in ENTRIES])
 def test_copy_keeps_each_seals_verdict(
     corpus: Path,  # noqa: F811 - the fixture
     maker: OfdCopyMaker,
+    verifier: OfdVerifier,
     entry: dict[str, Any],
 ) -> None:
     original = (corpus / entry["file"]).read_bytes()
-    verifier = OfdVerifier(None)
     if entry["file"] in REFUSED:
         with pytest.raises(SealingError, match=r"^no corner of page 1 is clear of its text"):
             maker.make(original, _annotation())
@@ -60,4 +81,4 @@ def test_copy_keeps_each_seals_verdict(
             assert not new.modified_after_signing
     vault = after[-1]
     assert vault.intact and vault.covers_whole_file, vault.reasons
-    assert vault.indication is Indication.INDETERMINATE  # no bundle given: chain unknown
+    assert vault.vault_copy_seal and vault.indication is Indication.TOTAL_PASSED, vault.reasons

@@ -32,6 +32,7 @@ class BundleSources:
     previous_vault_seals: tuple[bytes, ...] = ()
     log_keys: tuple[str, ...] = ()
     seal_makers: tuple[bytes, ...] = ()
+    ofd_vault_seals: tuple[bytes, ...] = ()
 
 
 def _read_all(paths: list[Path], what: str) -> tuple[bytes, ...]:
@@ -120,6 +121,13 @@ def register(app: typer.Typer) -> None:
             help="the certificate (PEM/DER) of an OFD seal maker (印章制作单位) whose seals "
             "are trusted; without one, no OFD seal verifies as trusted",
         ),
+        ofd_vault_seal: list[Path] = typer.Option(
+            [],
+            "--ofd-vault-seal",
+            help="the certificate (PEM/DER) of the vault's OFD (SM2) copy seal: the only seal "
+            "that may add a certified copy's 加注 to an issuer-sealed OFD, and whose log proof "
+            "evault verify --log-key accepts on an OFD copy",
+        ),
         credential_key: bool = typer.Option(
             False,
             "--credential-key",
@@ -142,6 +150,7 @@ def register(app: typer.Typer) -> None:
             previous_vault_seals=_read_all(previous_vault_seal, "--previous-vault-seal"),
             log_keys=tuple(_vkey(value) for value in log_key),
             seal_makers=_read_all(seal_maker, "--seal-maker"),
+            ofd_vault_seals=_read_all(ofd_vault_seal, "--ofd-vault-seal"),
         )
         try:
             if sources.roots:
@@ -153,12 +162,16 @@ def register(app: typer.Typer) -> None:
                     previous_vault_seals=sources.previous_vault_seals,
                     log_keys=sources.log_keys,
                     seal_makers=sources.seal_makers,
+                    ofd_vault_seals=sources.ofd_vault_seals,
                 )
-            elif dataclasses.replace(sources, seal_makers=()) != BundleSources():
+            elif dataclasses.replace(sources, seal_makers=(), ofd_vault_seals=()) != (
+                BundleSources()
+            ):
                 fail("give at least one --root certificate", EXIT_USAGE)
-            else:  # the configured bundle, with the --seal-maker certificates added
+            else:  # the configured bundle, with the --seal-maker / --ofd-vault-seal added
                 bundle = TrustBundle.load(_configured_bundle())
                 bundle = bundle.with_seal_makers(sources.seal_makers)
+                bundle = bundle.with_ofd_vault_seals(sources.ofd_vault_seals)
             if credential_key:
                 bundle = _with_credential_key(bundle)
         except TrustError as exc:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from schemas.report import VerificationReport
     from signing.copies.log_proof import LogProofCheck
+    from signing.trust import TrustBundle
 
 __all__ = ["EXIT_FAILED", "EXIT_INDETERMINATE", "EXIT_PASSED", "register"]
 
@@ -80,9 +81,15 @@ def _witness_keys(values: list[str], required: int | None) -> tuple[list[Any], i
 
 
 def _check_log(
-    data: bytes, report: VerificationReport, key: Any, witnesses: tuple[list[Any], int]
+    data: bytes,
+    report: VerificationReport,
+    key: Any,
+    witnesses: tuple[list[Any], int],
+    bundle: TrustBundle | None = None,
 ) -> LogProofCheck:
-    """The copy's log proof, accepted only inside a vault seal that covers the whole file."""
+    """The copy's log proof, accepted only inside a vault seal that covers the whole file:
+    for an OFD copy, a seal of a certificate the trust bundle pins as the vault's OFD copy
+    seal (``ofd_vault_seals``), not merely the last seal."""
     from schemas.report import FileFormat
     from signing.copies.log_proof import LogProofCheck, check_copy_log_proof
     from signing.copies.maker import COPY_FIELD_STEM
@@ -91,9 +98,16 @@ def _check_log(
         (s.field_name or "").startswith(COPY_FIELD_STEM) and s.intact and s.covers_whole_file
         for s in report.signatures
     )
-    if report.file_format is FileFormat.OFD and report.signatures:
-        last = report.signatures[-1]  # an OFD copy's vault seal is its last, over every part
-        sealed = last.intact and last.covers_whole_file
+    if report.file_format is FileFormat.OFD:
+        sealed = bundle is not None and any(
+            s.vault_copy_seal and s.intact and s.covers_whole_file for s in report.signatures
+        )
+        if not sealed:
+            return LogProofCheck(
+                False,
+                "no intact seal of the vault's pinned OFD copy seal (the trust bundle's "
+                "ofd_vault_seals) covers the whole file and its proof",
+            )
     if not sealed:
         return LogProofCheck(False, "no intact vault seal covers the whole file and its proof")
     return check_copy_log_proof(data, key, witnesses=witnesses[0], required=witnesses[1])
@@ -212,7 +226,9 @@ def register(app: typer.Typer) -> None:
                 fail(f"cannot read {path}: {exc.strerror or exc}", EXIT_USAGE)
             report = verifier.verify(data, at=moment, file_name=str(path))
             reports.append(report)
-            logs.append(_check_log(data, report, key, cosigners) if key is not None else None)
+            logs.append(
+                _check_log(data, report, key, cosigners, bundle) if key is not None else None
+            )
         if as_json:
             payloads = [report_json(r, g) for r, g in zip(reports, logs, strict=True)]
             print_json(payloads[0] if len(payloads) == 1 else payloads)
