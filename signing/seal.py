@@ -23,7 +23,8 @@ import asyncio
 import datetime as _dt
 import io
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,10 +49,21 @@ from signing.errors import SealingError, SealUnavailable, SigningError, Timestam
 from signing.keys import KeySource
 from signing.ocsp import says_revoked
 
-__all__ = ["AppearanceFactory", "PadesLevel", "SealAppearance", "Sealer", "WriterHook"]
+__all__ = [
+    "AppearanceFactory",
+    "PadesLevel",
+    "SealAppearance",
+    "Sealer",
+    "WriterHook",
+    "WriterOpener",
+]
 
 WriterHook = Callable[[IncrementalPdfFileWriter], None]
 """Called with the incremental writer before the seal is added (same revision)."""
+
+WriterOpener = Callable[[bytes], AbstractContextManager[IncrementalPdfFileWriter]]
+"""Opens the PDF for the seal's incremental update (e.g. from parsed originals kept by the
+caller); the writer is used only inside the ``with`` block."""
 
 AppearanceFactory = Callable[[IncrementalPdfFileWriter], "SealAppearance"]
 """Builds the appearance from the opened document (e.g. to place it by page size)."""
@@ -237,6 +249,7 @@ class Sealer:
         appearance: SealAppearance | AppearanceFactory | None = None,
         before_sign: WriterHook | None = None,
         dss_in_signed_revision: bool = False,
+        open_writer: WriterOpener | None = None,
     ) -> bytes:
         """Seal ``pdf`` at ``level``; the sealed file (the input plus incremental updates).
 
@@ -244,7 +257,8 @@ class Sealer:
         returning one (called after ``before_sign``). ``dss_in_signed_revision``: at B-LT and
         B-LTA, write the DSS (the sealer's certificates and revocation data) into the same
         incremental update as the signature instead of the next one: one revision less,
-        and the signature covers its own validation data.
+        and the signature covers its own validation data. ``open_writer``: how to open
+        ``pdf`` (default: parse it).
 
         Outside an event loop only; inside one (FastAPI) await :meth:`seal_async`.
         """
@@ -264,6 +278,7 @@ class Sealer:
                 appearance=appearance,
                 before_sign=before_sign,
                 dss_in_signed_revision=dss_in_signed_revision,
+                open_writer=open_writer,
             )
         )
 
@@ -278,6 +293,7 @@ class Sealer:
         appearance: SealAppearance | AppearanceFactory | None = None,
         before_sign: WriterHook | None = None,
         dss_in_signed_revision: bool = False,
+        open_writer: WriterOpener | None = None,
     ) -> bytes:
         """Seal ``pdf`` at ``level`` (the async form of :meth:`seal`)."""
         level = PadesLevel(level)
@@ -303,6 +319,7 @@ class Sealer:
                 appearance=appearance,
                 before_sign=before_sign,
                 dss_in_signed_revision=dss_in_signed_revision,
+                open_writer=open_writer,
             )
         except (SigningError, TimestampError):
             raise
@@ -316,8 +333,16 @@ class Sealer:
             raise SealingError(f"sealing failed: {type(exc).__name__}: {exc}") from None
 
     async def _seal(
+        self, pdf: bytes, *, open_writer: WriterOpener | None, **arguments: Any
+    ) -> bytes:
+        if not pdf.lstrip()[:5] == b"%PDF-":
+            raise SealingError("not a PDF: the file does not start with %PDF-")
+        with (open_writer or _parse)(pdf) as writer:
+            return await self._seal_writer(writer, **arguments)
+
+    async def _seal_writer(
         self,
-        pdf: bytes,
+        writer: IncrementalPdfFileWriter,
         *,
         revocation: _Revocation,
         level: PadesLevel,
@@ -328,9 +353,6 @@ class Sealer:
         before_sign: WriterHook | None,
         dss_in_signed_revision: bool = False,
     ) -> bytes:
-        if not pdf.lstrip()[:5] == b"%PDF-":
-            raise SealingError("not a PDF: the file does not start with %PDF-")
-        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         if writer.security_handler is not None:
             raise SealingError("the PDF is encrypted: an encrypted file cannot be sealed")
         name = field_name or _free_field_name(writer, "Seal")
@@ -398,6 +420,12 @@ class Sealer:
                 ts_writer, _MD, bytes_reserved=self._ts_reserve, in_place=True
             )
         return output.getvalue()
+
+
+@contextmanager
+def _parse(pdf: bytes) -> Iterator[IncrementalPdfFileWriter]:
+    """The default :data:`WriterOpener`: parse ``pdf`` for this seal only."""
+    yield IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
 
 
 def _free_field_name(writer: IncrementalPdfFileWriter, stem: str) -> str:

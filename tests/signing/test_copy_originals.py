@@ -1,0 +1,152 @@
+"""Parsed originals kept between certified copies: the next copy of a license reuses the
+parse, and is the same file a maker that parses each time would write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+from schemas.report import Indication
+from signing.copies import CopyAnnotation, CopyMaker, CopyPlacement, read_copy_info
+from signing.copies.originals import ParsedOriginals
+from signing.errors import SealingError
+from signing.pki import DemoPKI
+from signing.seal import PadesLevel
+from signing.trust import TrustBundle
+from signing.verify import Verifier
+from tests.helpers.pki import MARKET_DEPT, sample_pdf, sealed_pdf, sealer
+
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _annotation(copy_id: str) -> CopyAnnotation:
+    return CopyAnnotation(
+        copy_id=copy_id,
+        made_at=NOW,
+        maker="evault 电子证照库",
+        department="福州市住房和城乡建设局",
+        purpose="商品房预售许可申请",
+        case_no="FZ-2026-00012345",
+        valid_until=NOW + dt.timedelta(days=30),
+        verify_url=f"https://vault.example.gov.cn/v/{copy_id}",
+    )
+
+
+@pytest.fixture(scope="module")
+def original() -> bytes:
+    return sealed_pdf(PadesLevel.B_LT, MARKET_DEPT)
+
+
+def _update_objects(original: bytes, copy: bytes) -> list[int]:
+    """Object numbers written by the copy's update, in file order."""
+    return [int(n) for n in re.findall(rb"(\d+) 0 obj", copy[len(original) :])]
+
+
+def _verify_both(pki: DemoPKI, copy: bytes) -> None:
+    bundle = TrustBundle.from_certificates(
+        roots=[pki.root.certificate],
+        intermediates=[pki.issuing_ca.certificate],
+        vault_seal=pki.vault_seal.certificate,
+    )
+    report = Verifier(bundle).verify(copy)
+    by_name = {s.field_name: s for s in report.signatures}
+    assert set(by_name) == {"Seal1", "EvaultCopySeal"}
+    for signature in by_name.values():
+        assert signature.indication is Indication.TOTAL_PASSED, signature.reasons
+
+
+def test_copies_of_one_license_reuse_its_parse_and_match_a_fresh_parse(
+    pki: DemoPKI, original: bytes
+) -> None:
+    kept, fresh = CopyMaker(sealer(None)), CopyMaker(sealer(None), originals=0)
+    copies = [kept.make(original, _annotation(f"copy{n:018d}")) for n in range(3)]
+    assert kept.originals.hits == 2 and len(kept.originals) == 1
+    reference = fresh.make(original, _annotation("copy000000000000000002"))
+    assert fresh.originals.hits == 0 and len(fresh.originals) == 0
+    for n, copy in enumerate(copies):
+        assert copy[: len(original)] == original
+        assert copy[len(original) :].count(b"%%EOF") == 1
+        # nothing of an earlier copy leaks into a later one
+        assert all(f"copy{m:018d}".encode() not in copy for m in range(3) if m != n)
+        assert _update_objects(original, copy) == _update_objects(original, reference)
+        _verify_both(pki, copy)
+
+
+def test_a_failed_copy_does_not_keep_its_reader_and_the_next_copy_parses_again(
+    pki: DemoPKI, original: bytes
+) -> None:
+    maker = CopyMaker(sealer(None), placement=CopyPlacement(page=3))
+    with pytest.raises(SealingError, match="page 3 does not exist"):
+        maker.make(original, _annotation("copy000000000000000009"))
+    assert len(maker.originals) == 0
+    good = CopyMaker(sealer(None))
+    good.make(original, _annotation("copy000000000000000010"))
+    copy = good.make(original, _annotation("copy000000000000000011"))
+    assert good.originals.hits == 1
+    _verify_both(pki, copy)
+
+
+def test_a_copy_of_a_copy_is_still_refused_when_the_copy_was_parsed_before(
+    original: bytes,
+) -> None:
+    maker = CopyMaker(sealer(None))
+    copy = maker.make(original, _annotation("copy000000000000000012"))
+    for _ in range(2):
+        with pytest.raises(SealingError, match="EvaultCopySeal appears to be filled"):
+            maker.make(copy, _annotation("copy000000000000000013"))
+
+
+def _pdf_without_info() -> bytes:
+    """A one-page PDF with a classic xref table and no document information dictionary."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+        b"<< /Length 0 >>\nstream\n\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def test_copies_of_a_file_without_info_each_create_their_own(pki: DemoPKI) -> None:
+    original = _pdf_without_info()
+    maker = CopyMaker(sealer(None))
+    for n in range(2):
+        copy = maker.make(original, _annotation(f"info{n:018d}"))
+        reader = PdfFileReader(io.BytesIO(copy))
+        assert read_copy_info(reader.trailer_view["/Info"])["copy_id"] == f"info{n:018d}"
+        (vault,) = reader.embedded_signatures
+        assert vault.field_name == "EvaultCopySeal"
+    assert maker.originals.hits == 1
+
+
+def test_the_store_is_bounded_least_recently_used_first() -> None:
+    store = ParsedOriginals(2)
+    files = [sample_pdf(), sealed_pdf(PadesLevel.B_B, MARKET_DEPT), sealed_pdf()]
+    for data in (files[0], files[1], files[0], files[2]):
+        with store.borrow(data) as writer:
+            assert writer.prev.stream.getvalue() == data
+    assert len(store) == 2 and store.hits == 1
+    with store.borrow(files[1]):  # dropped: parsed again
+        pass
+    assert store.hits == 1
+    with store.borrow(files[0]):
+        pass
+    assert store.hits == 1  # files[0] was dropped for files[1]
+    with pytest.raises(ValueError):
+        ParsedOriginals(-1)
