@@ -32,6 +32,7 @@ from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils.generic import PdfError
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfReadError
@@ -40,10 +41,11 @@ from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner, PdfTimeStamper
 from pyhanko.sign.timestamps.api import TimeStamper
-from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko.sign.validation.dss import DocumentSecurityStore, enumerate_ocsp_certs
 from pyhanko.stamp import BaseStampStyle
 
 from schemas.report import PadesLevel
+from signing._dss import write_dss
 from signing._pyhanko import to_asn1_all
 from signing.errors import SealingError, SealUnavailable, SigningError, TimestampError
 from signing.keys import KeySource
@@ -96,6 +98,10 @@ class _Revocation:
     ocsps: tuple[asn1_ocsp.OCSPResponse, ...]
     expires: _dt.datetime | None
     """The earliest nextUpdate of the CRLs (None: no CRL says)."""
+    crl_ders: tuple[bytes, ...] = ()
+    ocsp_ders: tuple[bytes, ...] = ()
+    ocsp_cert_ders: tuple[bytes, ...] = ()
+    """The certificates inside the OCSP responses (their responders'), embedded too."""
 
 
 def _round_up(value: int, step: int = 1024) -> int:
@@ -137,6 +143,7 @@ class Sealer:
         certs = [key_source.certificate, *key_source.chain, *tsa_certs, *validation_certs]
         unique = list(dict.fromkeys(certs))
         self._dss_certs = to_asn1_all(unique)
+        self._dss_cert_ders = [c.public_bytes(Encoding.DER) for c in unique]
 
         chain_size = sum(len(c.dump()) for c in to_asn1_all(certs[: 1 + len(key_source.chain)]))
         self._sig_reserve = _round_up(2 * (chain_size + _CMS_OVERHEAD))
@@ -182,6 +189,9 @@ class Sealer:
             crls=tuple(parsed_crls),
             ocsps=tuple(parsed_ocsps),
             expires=min(known) if known else None,
+            crl_ders=tuple(bytes(c) for c in crls),
+            ocsp_ders=tuple(bytes(o) for o in ocsp_responses),
+            ocsp_cert_ders=tuple(c.dump() for o in parsed_ocsps for c in enumerate_ocsp_certs(o)),
         )
 
     # -- construction-time checks -------------------------------------------------------
@@ -226,6 +236,14 @@ class Sealer:
                         f"certificate {member.serial_number:#x} "
                         f"({member.subject.rfc4514_string()}) is revoked"
                     )
+
+    def _known_dss_ders(self, level: PadesLevel) -> list[bytes]:
+        """:meth:`_known_dss_certs` as DER (the sealer's own prepared once)."""
+        ders = self._dss_cert_ders
+        seen = getattr(self._timestamper, "token_certificates", None)
+        if level.timestamped and seen is not None:
+            ders = list(dict.fromkeys([*ders, *(c.dump() for c in seen())]))
+        return ders
 
     def _known_dss_certs(self, level: PadesLevel) -> list[Any]:
         """The DSS certificates, plus those seen so far in an external TSA's tokens."""
@@ -362,12 +380,11 @@ class Sealer:
             appearance = appearance(writer)
         dss_now = level.long_term and dss_in_signed_revision
         if dss_now:
-            DocumentSecurityStore.supply_dss_in_writer(
+            write_dss(
                 writer,
-                None,
-                certs=self._known_dss_certs(level),
-                crls=list(revocation.crls),
-                ocsps=list(revocation.ocsps),
+                certs=[*self._known_dss_ders(level), *revocation.ocsp_cert_ders],
+                ocsps=revocation.ocsp_ders,
+                crls=revocation.crl_ders,
             )
         meta = PdfSignatureMetadata(
             field_name=name,
