@@ -183,7 +183,7 @@ def _print_profile(profiler: cProfile.Profile, rounds: int) -> None:
         ("    QR encode", "qr.py", "qr_matrix"),
         ("  appearance objects (font cut, streams)", "appearance.py", "write_appearance"),
         ("    per-copy font program", "font.py", "program"),
-        ("  DSS in the signed revision", "dss.py", "supply_dss_in_writer"),
+        ("  DSS in the signed revision", "_dss.py", "write_dss"),
         ("  new field + widget (pyHanko prepare_sig_field)", "fields.py", "prepare_sig_field"),
         ("  write update, digest, CMS (pyHanko write_cms)", "cms_embedder.py", "write_cms"),
         ("    write the update (PdfFileWriter._write)", "writer.py", "_write"),
