@@ -9,27 +9,30 @@ recently used dropped first.
 A reader is lent to one copy at a time (:meth:`ParsedOriginals.borrow`): two copies of
 the same original made at once parse it each, they never share a reader. While lent, the
 copy's incremental writer changes some of the reader's objects in place (the catalog,
-the AcroForm, the page, /Info...) and its trailer, and writes exactly those objects in its
-update (a change that is not written would be lost from the copy itself); on return, the
-objects the update rewrote are forgotten and the trailer's pending changes dropped, so
-the next copy reads them again from the file's bytes. The tests compare a copy made from
-a kept reader with one made from a fresh parse. A copy that
-fails does not return its reader.
+the AcroForm, the page, /Info, the XMP packet, the DSS) and its trailer, and writes
+exactly those objects in its update (a change that is not written would be lost from the
+copy itself). On return, each object the update rewrote is replaced by a fresh clone of
+its pristine parse (kept aside, never lent), and the trailer's pending changes are
+dropped, so the next copy starts from the file as parsed. A copy that fails does not
+return its reader. The tests compare the objects a copy from a kept reader rewrites with
+those of a fresh parse, byte for byte.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.decode_limits import DecodeContext, DecodeLimits
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.xmp_xml import MetadataStream
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 __all__ = ["DEFAULT_ORIGINALS", "ParsedOriginals"]
@@ -42,6 +45,8 @@ DEFAULT_ORIGINALS = 32
 class _Entry:
     data: bytes
     reader: PdfFileReader
+    pristine: dict[tuple[int, int], generic.PdfObject] = field(default_factory=dict)
+    """The objects copies rewrite, as parsed; each copy gets its own clones."""
 
 
 class ParsedOriginals:
@@ -73,7 +78,7 @@ class ParsedOriginals:
             entry = _Entry(original, PdfFileReader(io.BytesIO(original), strict=False))
         writer = IncrementalPdfFileWriter.from_reader(entry.reader)
         yield writer
-        _reset(entry.reader, writer, len(original))
+        _reset(entry, writer)
         self._give_back(key, entry)
 
     def _take(self, key: bytes, original: bytes) -> _Entry | None:
@@ -95,15 +100,47 @@ class ParsedOriginals:
                 self._idle.popitem(last=False)
 
 
-def _reset(reader: PdfFileReader, writer: IncrementalPdfFileWriter, size: int) -> None:
-    """Forget what a copy did to ``reader``: the objects the copy's update rewrote (pyHanko
-    changes them in place: catalog, AcroForm, page, /Info...), the trailer's pending
-    entries, the decoding budget spent, the signatures found. Objects the update did not
-    rewrite stay parsed: the next copy reads them as this one did."""
+def _reset(entry: _Entry, writer: IncrementalPdfFileWriter) -> None:
+    """Forget what a copy did to the entry's reader: the objects the copy's update rewrote
+    (pyHanko changes them in place: catalog, AcroForm, page, /Info...) are replaced by
+    clones of their pristine parse (parsed again from the bytes the first time), the
+    trailer's pending entries dropped, the decoding budget and the signatures found reset.
+    Objects the update did not rewrite stay as they are: the next copy reads them as this
+    one did."""
+    reader = entry.reader
     resolved = reader.resolved_objects
+    size = int(reader.trailer_view["/Size"])
+    reader.trailer._new_changes = generic.DictionaryObject()
     for generation, idnum in writer.objects:
-        resolved.pop((generation, idnum), None)
+        if idnum >= size:
+            continue  # new in this copy: never in the reader
+        key = (generation, idnum)
+        used = resolved.pop(key, None)
+        if key not in entry.pristine:
+            # parsed as the copy first read it (the XMP packet as a MetadataStream)
+            entry.pristine[key] = reader.get_object(
+                generic.Reference(idnum, generation),
+                as_metadata_stream=isinstance(used, MetadataStream),
+            )
+            resolved.pop(key, None)
+        resolved[key] = _clone(entry.pristine[key])
     reader._historical_resolver_cache.clear()
     reader._embedded_signatures = None
-    reader.trailer._new_changes = generic.DictionaryObject()
-    reader._decode_context = DecodeContext(DecodeLimits(), input_size=size)
+    reader._decode_context = DecodeContext(DecodeLimits(), input_size=len(entry.data))
+
+
+def _clone(obj: generic.PdfObject) -> generic.PdfObject:
+    """A copy of ``obj`` sharing nothing a writer could change: dictionaries, arrays and
+    streams copied at every level with their attributes (``container_ref``...); names,
+    numbers, strings and references (immutable) shared."""
+    if isinstance(obj, generic.DictionaryObject):
+        twin = copy.copy(obj)
+        for key, value in obj.items():
+            dict.__setitem__(twin, key, _clone(value))
+        return twin
+    if isinstance(obj, generic.ArrayObject):
+        twin_list = copy.copy(obj)
+        for index, value in enumerate(obj):
+            list.__setitem__(twin_list, index, _clone(value))
+        return twin_list
+    return obj

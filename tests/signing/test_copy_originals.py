@@ -36,6 +36,13 @@ def _update_objects(original: bytes, copy: bytes) -> list[int]:
     return [int(n) for n in re.findall(rb"(\d+) 0 obj", copy[len(original) :])]
 
 
+def _rewritten(original: bytes, copy: bytes) -> dict[int, bytes]:
+    """The objects of the original that the copy's update writes again, by number."""
+    size = int(PdfFileReader(io.BytesIO(original)).trailer_view["/Size"])
+    found = re.findall(rb"(\d+) 0 obj(.*?)endobj", copy[len(original) :], flags=re.DOTALL)
+    return {int(n): body for n, body in found if int(n) < size}
+
+
 def _verify_both(copy: bytes) -> None:
     """Our verifier passes the issuer's seal and the vault's (TOTAL_PASSED each)."""
     report = Verifier(demo_trust_bundle()).verify(copy)
@@ -61,6 +68,15 @@ def test_copies_of_one_license_reuse_its_parse_and_match_a_fresh_parse(
         assert all(f"copy{m:018d}".encode() not in copy for m in range(3) if m != n)
         assert _update_objects(original, copy) == _update_objects(original, reference)
         _verify_both(copy)
+    # the original's objects the update rewrites (catalog, page, AcroForm, DSS...) are the
+    # same bytes as from a fresh parse, but for the times in /Info and the XMP packet
+    kept_objects, fresh_objects = _rewritten(original, copies[2]), _rewritten(original, reference)
+    assert kept_objects.keys() == fresh_objects.keys()
+    timed = [n for n, body in fresh_objects.items() if b"/ModDate" in body or b"/XML" in body]
+    same = [n for n in fresh_objects if n not in timed]
+    assert len(timed) == 2 and len(same) >= 4, (timed, same)
+    for n in same:
+        assert kept_objects[n] == fresh_objects[n], n
 
 
 def test_a_failed_copy_does_not_keep_its_reader_and_the_next_copy_parses_again(
