@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -153,3 +154,14 @@ def test_the_store_is_bounded_least_recently_used_first() -> None:
     assert store.hits == 1  # files[0] was dropped for files[1]
     with pytest.raises(ValueError):
         ParsedOriginals(-1)
+
+
+def test_copies_of_one_license_made_at_once_in_threads(original: bytes) -> None:
+    maker = CopyMaker(sealer(None))
+    ids = [f"thread{n:016d}" for n in range(6)]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        copies = list(pool.map(lambda i: maker.make(original, _annotation(i)), ids))
+    assert len(maker.originals) == 1  # kept once, whichever copy returned it last
+    for copy_id, copy in zip(ids, copies, strict=True):
+        assert copy[: len(original)] == original and copy_id.encode() in copy
+        _verify_both(copy)
