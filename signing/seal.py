@@ -23,7 +23,8 @@ import asyncio
 import datetime as _dt
 import io
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,7 @@ from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils.generic import PdfError
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfReadError
@@ -39,19 +41,31 @@ from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner, PdfTimeStamper
 from pyhanko.sign.timestamps.api import TimeStamper
-from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko.sign.validation.dss import DocumentSecurityStore, enumerate_ocsp_certs
 from pyhanko.stamp import BaseStampStyle
 
 from schemas.report import PadesLevel
+from signing._dss import write_dss
 from signing._pyhanko import to_asn1_all
 from signing.errors import SealingError, SealUnavailable, SigningError, TimestampError
 from signing.keys import KeySource
 from signing.ocsp import says_revoked
 
-__all__ = ["AppearanceFactory", "PadesLevel", "SealAppearance", "Sealer", "WriterHook"]
+__all__ = [
+    "AppearanceFactory",
+    "PadesLevel",
+    "SealAppearance",
+    "Sealer",
+    "WriterHook",
+    "WriterOpener",
+]
 
 WriterHook = Callable[[IncrementalPdfFileWriter], None]
 """Called with the incremental writer before the seal is added (same revision)."""
+
+WriterOpener = Callable[[bytes], AbstractContextManager[IncrementalPdfFileWriter]]
+"""Opens the PDF for the seal's incremental update (e.g. from parsed originals kept by the
+caller); the writer is used only inside the ``with`` block."""
 
 AppearanceFactory = Callable[[IncrementalPdfFileWriter], "SealAppearance"]
 """Builds the appearance from the opened document (e.g. to place it by page size)."""
@@ -84,6 +98,10 @@ class _Revocation:
     ocsps: tuple[asn1_ocsp.OCSPResponse, ...]
     expires: _dt.datetime | None
     """The earliest nextUpdate of the CRLs (None: no CRL says)."""
+    crl_ders: tuple[bytes, ...] = ()
+    ocsp_ders: tuple[bytes, ...] = ()
+    ocsp_cert_ders: tuple[bytes, ...] = ()
+    """The certificates inside the OCSP responses (their responders'), embedded too."""
 
 
 def _round_up(value: int, step: int = 1024) -> int:
@@ -125,6 +143,7 @@ class Sealer:
         certs = [key_source.certificate, *key_source.chain, *tsa_certs, *validation_certs]
         unique = list(dict.fromkeys(certs))
         self._dss_certs = to_asn1_all(unique)
+        self._dss_cert_ders = [c.public_bytes(Encoding.DER) for c in unique]
 
         chain_size = sum(len(c.dump()) for c in to_asn1_all(certs[: 1 + len(key_source.chain)]))
         self._sig_reserve = _round_up(2 * (chain_size + _CMS_OVERHEAD))
@@ -170,6 +189,9 @@ class Sealer:
             crls=tuple(parsed_crls),
             ocsps=tuple(parsed_ocsps),
             expires=min(known) if known else None,
+            crl_ders=tuple(bytes(c) for c in crls),
+            ocsp_ders=tuple(bytes(o) for o in ocsp_responses),
+            ocsp_cert_ders=tuple(c.dump() for o in parsed_ocsps for c in enumerate_ocsp_certs(o)),
         )
 
     # -- construction-time checks -------------------------------------------------------
@@ -215,6 +237,14 @@ class Sealer:
                         f"({member.subject.rfc4514_string()}) is revoked"
                     )
 
+    def _known_dss_ders(self, level: PadesLevel) -> list[bytes]:
+        """:meth:`_known_dss_certs` as DER (the sealer's own prepared once)."""
+        ders = self._dss_cert_ders
+        seen = getattr(self._timestamper, "token_certificates", None)
+        if level.timestamped and seen is not None:
+            ders = list(dict.fromkeys([*ders, *(c.dump() for c in seen())]))
+        return ders
+
     def _known_dss_certs(self, level: PadesLevel) -> list[Any]:
         """The DSS certificates, plus those seen so far in an external TSA's tokens."""
         certs = self._dss_certs
@@ -237,6 +267,7 @@ class Sealer:
         appearance: SealAppearance | AppearanceFactory | None = None,
         before_sign: WriterHook | None = None,
         dss_in_signed_revision: bool = False,
+        open_writer: WriterOpener | None = None,
     ) -> bytes:
         """Seal ``pdf`` at ``level``; the sealed file (the input plus incremental updates).
 
@@ -244,7 +275,8 @@ class Sealer:
         returning one (called after ``before_sign``). ``dss_in_signed_revision``: at B-LT and
         B-LTA, write the DSS (the sealer's certificates and revocation data) into the same
         incremental update as the signature instead of the next one: one revision less,
-        and the signature covers its own validation data.
+        and the signature covers its own validation data. ``open_writer``: how to open
+        ``pdf`` (default: parse it).
 
         Outside an event loop only; inside one (FastAPI) await :meth:`seal_async`.
         """
@@ -264,6 +296,7 @@ class Sealer:
                 appearance=appearance,
                 before_sign=before_sign,
                 dss_in_signed_revision=dss_in_signed_revision,
+                open_writer=open_writer,
             )
         )
 
@@ -278,6 +311,7 @@ class Sealer:
         appearance: SealAppearance | AppearanceFactory | None = None,
         before_sign: WriterHook | None = None,
         dss_in_signed_revision: bool = False,
+        open_writer: WriterOpener | None = None,
     ) -> bytes:
         """Seal ``pdf`` at ``level`` (the async form of :meth:`seal`)."""
         level = PadesLevel(level)
@@ -303,6 +337,7 @@ class Sealer:
                 appearance=appearance,
                 before_sign=before_sign,
                 dss_in_signed_revision=dss_in_signed_revision,
+                open_writer=open_writer,
             )
         except (SigningError, TimestampError):
             raise
@@ -316,8 +351,16 @@ class Sealer:
             raise SealingError(f"sealing failed: {type(exc).__name__}: {exc}") from None
 
     async def _seal(
+        self, pdf: bytes, *, open_writer: WriterOpener | None, **arguments: Any
+    ) -> bytes:
+        if not pdf.lstrip()[:5] == b"%PDF-":
+            raise SealingError("not a PDF: the file does not start with %PDF-")
+        with (open_writer or _parse)(pdf) as writer:
+            return await self._seal_writer(writer, **arguments)
+
+    async def _seal_writer(
         self,
-        pdf: bytes,
+        writer: IncrementalPdfFileWriter,
         *,
         revocation: _Revocation,
         level: PadesLevel,
@@ -328,9 +371,6 @@ class Sealer:
         before_sign: WriterHook | None,
         dss_in_signed_revision: bool = False,
     ) -> bytes:
-        if not pdf.lstrip()[:5] == b"%PDF-":
-            raise SealingError("not a PDF: the file does not start with %PDF-")
-        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         if writer.security_handler is not None:
             raise SealingError("the PDF is encrypted: an encrypted file cannot be sealed")
         name = field_name or _free_field_name(writer, "Seal")
@@ -340,12 +380,11 @@ class Sealer:
             appearance = appearance(writer)
         dss_now = level.long_term and dss_in_signed_revision
         if dss_now:
-            DocumentSecurityStore.supply_dss_in_writer(
+            write_dss(
                 writer,
-                None,
-                certs=self._known_dss_certs(level),
-                crls=list(revocation.crls),
-                ocsps=list(revocation.ocsps),
+                certs=[*self._known_dss_ders(level), *revocation.ocsp_cert_ders],
+                ocsps=revocation.ocsp_ders,
+                crls=revocation.crl_ders,
             )
         meta = PdfSignatureMetadata(
             field_name=name,
@@ -398,6 +437,12 @@ class Sealer:
                 ts_writer, _MD, bytes_reserved=self._ts_reserve, in_place=True
             )
         return output.getvalue()
+
+
+@contextmanager
+def _parse(pdf: bytes) -> Iterator[IncrementalPdfFileWriter]:
+    """The default :data:`WriterOpener`: parse ``pdf`` for this seal only."""
+    yield IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
 
 
 def _free_field_name(writer: IncrementalPdfFileWriter, stem: str) -> str:

@@ -29,6 +29,7 @@ from signing.copies.annotation import CopyAnnotation
 from signing.copies.appearance import DEFAULT_SIZE, CopyStampStyle, layout
 from signing.copies.font import default_font
 from signing.copies.info import update_info
+from signing.copies.originals import DEFAULT_ORIGINALS, ParsedOriginals
 from signing.copies.receipt import ReceiptNote, ReceiptSealer
 from signing.errors import SealingError
 from signing.seal import PadesLevel, SealAppearance, Sealer
@@ -99,9 +100,12 @@ class CopyMaker:
         level: PadesLevel = PadesLevel.B_LT,
         placement: CopyPlacement | None = None,
         location: str | None = None,
+        originals: int = DEFAULT_ORIGINALS,
     ) -> None:
         """``level``: B-LT (default) or B-LTA; lower levels are refused (a copy must carry
-        its own validation data). Loads the copy font now, not on the first copy."""
+        its own validation data). ``originals``: parsed originals kept between copies
+        (:mod:`signing.copies.originals`; 0: parse each time). Loads the copy font now,
+        not on the first copy."""
         level = PadesLevel(level)
         if not level.long_term:
             raise SealingError(f"a certified copy is sealed at B-LT or B-LTA, not {level}")
@@ -109,7 +113,13 @@ class CopyMaker:
         self._level = level
         self._placement = placement or CopyPlacement()
         self._location = location
+        self._originals = ParsedOriginals(originals)
         default_font()
+
+    @property
+    def originals(self) -> ParsedOriginals:
+        """The parsed originals this maker keeps (their number and hits, for reports)."""
+        return self._originals
 
     def unsupported_characters(self, annotation: CopyAnnotation) -> str:
         """Characters of the 加注 the copy font cannot show ("" when all can be)."""
@@ -170,6 +180,7 @@ class CopyMaker:
             "appearance": appearance,
             "before_sign": before_sign,
             "dss_in_signed_revision": True,
+            "open_writer": self._originals.borrow,
         }
 
 
