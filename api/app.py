@@ -124,7 +124,16 @@ def _prestart(ctx: ApiContext) -> None:
 
 def _include_optional(app: FastAPI, dependencies: list[Any]) -> None:
     """Routers of the license flows."""
-    from api.routes import audit, departments, holders, issuers, materials, public, wallet
+    from api.routes import (
+        audit,
+        departments,
+        fields,
+        holders,
+        issuers,
+        materials,
+        public,
+        wallet,
+    )
 
-    for module in (issuers, departments, holders, public, audit, wallet, materials):
+    for module in (issuers, departments, holders, public, audit, wallet, materials, fields):
         app.include_router(module.router, dependencies=dependencies)

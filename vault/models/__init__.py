@@ -15,6 +15,7 @@ from vault.models.catalog import (
     StandingPermission,
 )
 from vault.models.copies import CertifiedCopy
+from vault.models.fields import FieldPermission, LicenseFieldValues, LicenseTypeField
 from vault.models.grants import Grant, GrantUse
 from vault.models.holders import Holder
 from vault.models.idempotency import IdempotentAnswer
@@ -35,6 +36,7 @@ __all__ = [
     "CredentialOffer",
     "Department",
     "DepartmentScope",
+    "FieldPermission",
     "Grant",
     "GrantUse",
     "Holder",
@@ -43,7 +45,9 @@ __all__ = [
     "ImportRun",
     "IssuedCredential",
     "License",
+    "LicenseFieldValues",
     "LicenseType",
+    "LicenseTypeField",
     "LicenseTypeIssuer",
     "LicenseVersion",
     "LogCheckpoint",
