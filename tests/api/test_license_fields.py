@@ -182,3 +182,25 @@ def test_fields_are_encrypted_at_rest(fielded: Api) -> None:
     assert "福州".encode() not in raw and b"1949" not in raw
     clear = api.ctx.crypto.decrypt(raw, purpose=f"license-fields:{row_id}")
     assert json.loads(clear)["address"] == FIELDS["address"]
+
+
+def test_key_rotation_reseals_the_field_values(fielded: Api) -> None:
+    """``evault keys rotate`` re-seals field values too: after it, the new key alone reads
+    them, and a second run has nothing left to do."""
+    from vault.crypto import HolderCrypto, HolderDataError
+    from vault.services.license_fields import field_values, reseal_field_values
+
+    api = fielded
+    _push(api, 1, FIELDS)
+    old = api.ctx.crypto
+    new_h, new_b = bytes(range(1, 33)), bytes(range(40, 72))
+    rotating = HolderCrypto(
+        new_h, new_b, old_holder_keys=(old.holder_key,), old_blind_index_keys=(old.blind_index_key,)
+    )
+    assert reseal_field_values(sessions=api.ctx.sessions, crypto=rotating) == 1
+    assert reseal_field_values(sessions=api.ctx.sessions, crypto=rotating) == 0
+    with api.ctx.sessions() as session:
+        row_id = session.execute(text("SELECT license_id FROM license_field_values")).scalar_one()
+        assert field_values(session, HolderCrypto(new_h, new_b), row_id) == FIELDS
+        with pytest.raises(HolderDataError):
+            field_values(session, old, row_id)

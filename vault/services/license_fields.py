@@ -17,11 +17,12 @@ import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from signing.credentials.fields import FieldsAnswer, sign_fields_token
 from signing.credentials.keys import CredentialKey
-from vault.crypto import HolderCrypto
+from vault.crypto import HolderCrypto, HolderDataError
 from vault.db.base import utcnow
 from vault.errors import InvalidInput, PermissionDenied
 from vault.models import Department, License
@@ -30,7 +31,14 @@ from vault.services.access import UseContext, authorize_department
 from vault.services.field_catalog import check_values, permitted_fields
 from vault.services.recording import EventValues, record_in_transaction
 
-__all__ = ["ACTION", "SignedFields", "field_values", "read_fields_for_department", "store_values"]
+__all__ = [
+    "ACTION",
+    "SignedFields",
+    "field_values",
+    "read_fields_for_department",
+    "reseal_field_values",
+    "store_values",
+]
 
 ACTION = "fields"
 _MAX_ASKED = 64
@@ -64,6 +72,40 @@ def field_values(session: Session, crypto: HolderCrypto, license_id: int) -> dic
         return {}
     loaded = json.loads(crypto.decrypt(row.sealed, purpose=_purpose(license_id)))
     return {str(k): str(v) for k, v in loaded.items()}
+
+
+def reseal_field_values(
+    *, sessions: sessionmaker[Session], crypto: HolderCrypto, batch_size: int = 500
+) -> int:
+    """Re-seal every license's field values not under the current holder key (``evault
+    keys rotate``), ``batch_size`` rows per commit, in license order; the number re-sealed.
+    Resumable: the rows say which key sealed them."""
+    resealed = after = 0
+    while True:
+        with sessions() as session:
+            rows = session.scalars(
+                select(LicenseFieldValues)
+                .where(LicenseFieldValues.license_id > after)
+                .order_by(LicenseFieldValues.license_id)
+                .limit(batch_size)
+                .with_for_update()
+            ).all()
+            if not rows:
+                return resealed
+            for row in rows:
+                if crypto.sealed_key_id(row.sealed) == crypto.holder_key_id:
+                    continue
+                purpose = _purpose(row.license_id)
+                try:
+                    plain = crypto.decrypt(row.sealed, purpose=purpose)
+                except HolderDataError as exc:
+                    raise HolderDataError(
+                        f"fields of license row {row.license_id}: {exc}"
+                    ) from None
+                row.sealed = crypto.encrypt(plain, purpose=purpose)
+                resealed += 1
+            session.commit()
+            after = rows[-1].license_id
 
 
 class SignedFields:
