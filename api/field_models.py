@@ -31,6 +31,7 @@ class FieldsOut(BaseModel):
     )
     license_id: str
     license_type: str
+    license_status: str = Field(description="the license's status when signed (有效 …)")
     fields: dict[str, str] = Field(
         description="the values asked for that the issuer pushed (also in the JWS)"
     )

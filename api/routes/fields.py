@@ -49,5 +49,6 @@ def get_fields(
         jws=signed.token,
         license_id=signed.answer.license_id,
         license_type=signed.answer.type_code,
+        license_status=signed.answer.status,
         fields=signed.answer.fields,
     )

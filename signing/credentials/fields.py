@@ -32,6 +32,8 @@ class FieldsAnswer:
     case_no: str
     issued_at: dt.datetime
     fields: dict[str, str]
+    status: str
+    """The license's status (有效, 暂扣, 撤销, 注销, 吊销) when the answer was signed."""
 
     def claims(self) -> dict[str, Any]:
         return {
@@ -43,6 +45,7 @@ class FieldsAnswer:
             "purpose": self.purpose,
             "case_no": self.case_no,
             "fields": dict(self.fields),
+            "license_status": self.status,
         }
 
 
@@ -93,4 +96,5 @@ def read_fields_token(text: str, *, trusted_keys: Sequence[Mapping[str, Any]]) -
         case_no=_text(payload, "case_no"),
         issued_at=dt.datetime.fromtimestamp(issued, dt.UTC),
         fields=dict(fields),
+        status=_text(payload, "license_status"),
     )

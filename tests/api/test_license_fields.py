@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.api.conftest import HOLDER, Api
-from tests.vault.licenses import CITIZEN_TYPE
+from tests.vault.licenses import CITIZEN_TYPE, HOUSING_DEPT
 from vault.services.field_catalog import declare_field, permit_fields
 
 USE = {"purpose": "公租房资格审核", "case_no": "FZ-2026-0042"}
@@ -90,9 +90,10 @@ def test_a_department_gets_only_the_fields_it_asked_for(fielded: Api, tmp_path: 
     assert key is not None
     answer = read_fields_token(body["jws"], trusted_keys=[key.public_jwk()])
     assert answer.fields == {"holder_name": "张三", "birth_date": "1949-12-31"}
-    assert (answer.license_id, answer.case_no, answer.purpose) == (
-        license_id, USE["case_no"], USE["purpose"],
+    assert (answer.license_id, answer.case_no, answer.purpose, answer.status) == (
+        license_id, USE["case_no"], USE["purpose"], "有效",
     )  # fmt: skip
+    assert body["license_status"] == "有效"
     log = api.client.get("/v1/me/access-log", headers=api.holder()).json()["entries"]
     used = [(e["action"], e["outcome"], e["case_no"]) for e in log]
     assert ("fields", "allowed", USE["case_no"]) in used
@@ -204,3 +205,28 @@ def test_key_rotation_reseals_the_field_values(fielded: Api) -> None:
         assert field_values(session, HolderCrypto(new_h, new_b), row_id) == FIELDS
         with pytest.raises(HolderDataError):
             field_values(session, old, row_id)
+
+
+def test_the_cli_prints_what_the_answer_says(fielded: Api, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from signing.trust import TrustBundle
+    from tests.vault.licenses import trust_bundle
+    from vault.cli import build_app
+
+    api = fielded
+    license_id = _push(api, 1, FIELDS).json()["license"]["id"]
+    (tmp_path / "a.jws").write_text(_ask(api, license_id, ["birth_date", "sex"]).json()["jws"])
+    key = api.ctx.credential_key.get()
+    assert key is not None
+    bundle = TrustBundle(roots=trust_bundle().roots, credential_keys=(key.public_jwk(),))
+    (tmp_path / "b.json").write_bytes(bundle.dump())
+    args = ["fields", "verify", str(tmp_path / "a.jws"), "--trust", str(tmp_path / "b.json")]
+    result = CliRunner().invoke(build_app(), args)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"VALID  license {license_id} (type {CITIZEN_TYPE}) for {HOUSING_DEPT},",
+        f"  case {USE['case_no']}: {USE['purpose']}; license status 有效",
+        "  birth_date: 1949-12-31",
+        "  sex: 男",
+    ]

@@ -191,6 +191,7 @@ def read_fields_for_department(
         case_no=use.case_no,
         issued_at=now.replace(microsecond=0),
         fields={name: stored[name] for name in wanted if name in stored},
+        status=license.status,
     )
     token = sign_fields_token(key=key, answer=answer)
     record_in_transaction(

@@ -59,8 +59,8 @@ def _verify(answer: Path, trust: Path, as_json: bool) -> None:
         print_json({"valid": True, **read.claims()})
         return
     typer.echo(
-        f"VALID  license {read.license_id} (type {read.type_code}) for "
-        f"{read.department}, case {read.case_no}: {read.purpose}"
+        f"VALID  license {read.license_id} (type {read.type_code}) for {read.department},\n"
+        f"  case {read.case_no}: {read.purpose}; license status {read.status}"
     )
     for name, value in sorted(read.fields.items()):
         typer.echo(f"  {name}: {value}")
