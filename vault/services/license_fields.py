@@ -32,7 +32,6 @@ from vault.services.field_catalog import check_values, permitted_fields
 from vault.services.recording import EventValues, record_in_transaction
 
 __all__ = [
-    "ACTION",
     "SignedFields",
     "field_values",
     "read_fields_for_department",
@@ -40,7 +39,6 @@ __all__ = [
     "store_values",
 ]
 
-ACTION = "fields"
 _MAX_ASKED = 64
 
 
@@ -122,7 +120,7 @@ def _refuse(
     record_in_transaction(
         session,
         EventValues(
-            action=ACTION,
+            action="fields",
             outcome="denied",
             actor="department",
             at=utcnow(),
@@ -166,7 +164,7 @@ def read_fields_for_department(
             department_id=department_id,
             public_id=public_id,
             use=use,
-            action=ACTION,
+            action="fields",
             record_allowed=False,
             now=now,
         )
@@ -197,7 +195,7 @@ def read_fields_for_department(
     record_in_transaction(
         session,
         EventValues(
-            action=ACTION,
+            action="fields",
             outcome="allowed",
             actor="department",
             at=now,
