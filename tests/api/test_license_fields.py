@@ -230,3 +230,15 @@ def test_the_cli_prints_what_the_answer_says(fielded: Api, tmp_path: Path) -> No
         "  birth_date: 1949-12-31",
         "  sex: 男",
     ]
+
+
+def test_the_catalogue_describes_fields_and_their_readers(fielded: Api) -> None:
+    from vault.services.field_catalog import describe_fields
+
+    with fielded.ctx.sessions() as session:
+        rows = describe_fields(session=session, type_code=CITIZEN_TYPE)
+    by_name = {row["name"]: row for row in rows}
+    assert sorted(row["name"] for row in rows) == sorted(FIELDS)
+    assert by_name["sex"]["choices"] == ["男", "女"] and by_name["sex"]["kind"] == "enum"
+    assert by_name["holder_name"]["departments"] == [HOUSING_DEPT]
+    assert by_name["address"]["departments"] == [] and by_name["address"]["max_length"] == 100

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ __all__ = [
     "FieldValueError",
     "check_values",
     "declare_field",
+    "describe_fields",
     "fields_of_type",
     "permit_fields",
     "permitted_fields",
@@ -110,6 +112,34 @@ def permit_fields(
             )
     session.flush()
     return wanted
+
+
+def describe_fields(*, session: Session, type_code: str) -> list[dict[str, Any]]:
+    """A license type's fields as plain values, each with the credit codes of the
+    departments that may read it."""
+    license_type = _type(session, type_code)
+    readers: dict[str, list[str]] = {}
+    for name, code in session.execute(
+        select(FieldPermission.field_name, Department.credit_code)
+        .join(Department, Department.id == FieldPermission.department_id)
+        .where(FieldPermission.license_type_id == license_type.id)
+        .order_by(Department.credit_code)
+    ):
+        readers.setdefault(name, []).append(code)
+    return [
+        {
+            "name": field.name,
+            "label": field.label,
+            "kind": field.kind,
+            "max_length": field.max_length,
+            "choices": (field.choices or "").split("\n") if field.choices else [],
+            "required": field.required,
+            "departments": readers.get(field.name, []),
+        }
+        for field in sorted(
+            fields_of_type(session, license_type.id).values(), key=lambda f: (f.added_at, f.name)
+        )
+    ]
 
 
 def permitted_fields(session: Session, department_id: int, license_type_id: int) -> set[str]:

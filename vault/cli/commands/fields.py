@@ -66,6 +66,29 @@ def _verify(answer: Path, trust: Path, as_json: bool) -> None:
         typer.echo(f"  {name}: {value}")
 
 
+def _list(type_code: str, as_json: bool) -> None:
+    from vault.errors import VaultError
+    from vault.services.field_catalog import describe_fields
+
+    try:
+        with _session() as session:
+            rows = describe_fields(session=session, type_code=type_code)
+    except VaultError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        limit = f" max {row['max_length']}" if row["max_length"] else ""
+        choices = f" {'/'.join(row['choices'])}" if row["choices"] else ""
+        required = " required" if row["required"] else ""
+        readers = ", ".join(row["departments"]) or "-"
+        typer.echo(
+            f"{row['name']}  {row['label']}  {row['kind']}{limit}{choices}{required}"
+            f"  read by: {readers}"
+        )
+
+
 def register(app: typer.Typer) -> None:
     fields_app = typer.Typer(help="License types' surface fields (照面信息, 一张表).")
     app.add_typer(fields_app, name="fields")
@@ -122,6 +145,14 @@ def register(app: typer.Typer) -> None:
         except VaultError as exc:
             fail(str(exc))
         typer.echo(f"{department} may read {', '.join(names)} of {type_code} licenses")
+
+    @fields_app.command("list")
+    def list_fields(
+        type_code: str = typer.Argument(..., help="the license type's 证照类型代码"),
+        as_json: bool = typer.Option(False, "--json", help="print JSON"),
+    ) -> None:
+        """The fields a license type declares, and which departments may read each."""
+        _list(type_code, as_json)
 
     @fields_app.command("verify")
     def verify(
