@@ -128,6 +128,7 @@ def _include_optional(app: FastAPI, dependencies: list[Any]) -> None:
         audit,
         companies,
         departments,
+        fields,
         holders,
         issuers,
         materials,
@@ -135,5 +136,15 @@ def _include_optional(app: FastAPI, dependencies: list[Any]) -> None:
         wallet,
     )
 
-    for module in (issuers, departments, holders, public, audit, wallet, materials, companies):
+    for module in (
+        issuers,
+        departments,
+        holders,
+        public,
+        audit,
+        wallet,
+        materials,
+        companies,
+        fields,
+    ):
         app.include_router(module.router, dependencies=dependencies)

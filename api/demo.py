@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from api.demo_agents import seed_company_agents
+from api.demo_fields import declare_demo_fields, demo_field_values
 from api.demo_hsm import DemoHsm, prepare_demo_hsm
 from api.demo_licenses import SampleLicense, render_license
 from api.demo_materials import seed_materials
@@ -389,6 +390,11 @@ def _ensure_catalog(session: Any, pki: Any, ofd_seals: dict[str, str]) -> dict[s
             catalog.grant_standing_permission(
                 session=session, department_id=ids[code], license_type_id=license_type.id
             )
+    declare_demo_fields(
+        session,
+        {name: code for code, name, _kind, _issuer in LICENSE_TYPES},
+        {name.removeprefix("福州市"): ids[code] for (name, code), *_ in DEPARTMENTS},
+    )
     return ids
 
 
@@ -508,6 +514,7 @@ def _ingest_samples(
     a PDF sealed PAdES, or for the OFD types an OFD sealed with SM2."""
     from api.demo_ofd import render_ofd
     from vault.services.intake import ingest
+    from vault.services.license_fields import store_values
     from vault.services.lifecycle import find_license
 
     pdf_issuers, ofd_issuers = issuers
@@ -530,7 +537,7 @@ def _ingest_samples(
         else:
             data, kind = pdf_issuers.seal(render_license(drawn), issuer_code), "pdf"
         with vault.session() as session:
-            ingest(
+            pushed = ingest(
                 session=session,
                 blobs=vault.blobs,
                 verifier=vault.verifier,
@@ -542,6 +549,12 @@ def _ingest_samples(
                 require_revocation=settings.intake_require_revocation,
                 declared_type=f"application/{kind}",
             )
+            values = demo_field_values(license_type[1], HOLDERS[holder_index], fields)
+            if values is not None:
+                store_values(
+                    session=session, crypto=vault.crypto, license=pushed.license, values=values
+                )
+                session.commit()
 
 
 def _write_specimen(settings: Settings) -> Path:

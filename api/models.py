@@ -215,7 +215,9 @@ class AccessLogEntry(BaseModel):
     at: dt.datetime
     actor: str = Field(description="department, holder")
     department: str | None
-    action: str = Field(description="search, read, download, copy, share_redeem, grant, ...")
+    action: str = Field(
+        description="search, read, fields, download, copy, share_redeem, grant, ..."
+    )
     outcome: Literal["allowed", "denied"]
     basis: str | None = Field(description="standing_permission, consent, share_code, owner")
     license_id: str | None

@@ -211,6 +211,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "action.grant": ("授权", "consent given"),
     "action.grant_revoke": ("撤销授权", "consent revoked"),
     "action.share_redeem": ("使用分享码", "share code used"),
+    "action.fields": ("调取照面信息", "license fields read"),
     # materials (电子材料库): api/pages/materials_page.py
     "nav.materials": ("我的材料", "My materials"),
     "mat.title": ("我的材料", "My materials"),

@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session
 
 from api.deps import CtxDep, IssuerDep, LicenseIdPath, SessionDep
 from api.errors import problems
+from api.field_push import check_pushed_fields, parse_field_values
 from api.idempotency import IdempotencyKey, answer_once, department_caller
 from api.models import IntakeOut, StatusChangeIn, StatusChangeOut
 from api.views import license_out
 from schemas.license import LicenseMetadata
 from vault.services.intake import ingest
+from vault.services.license_fields import store_values
 from vault.services.lifecycle import change_status
 
 __all__ = ["router"]
@@ -59,9 +61,18 @@ def push_license(
     pdf: Annotated[
         UploadFile | None, File(description="the same as `file` (its first name)")
     ] = None,
+    fields: Annotated[
+        str | None,
+        Form(
+            description="the license's surface fields (照面信息) as a JSON object of "
+            "strings, checked against the fields its type declares (optional)",
+            json_schema_extra={"contentMediaType": "application/json"},
+        ),
+    ] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     upload = _one_file(file, pdf)
+    values = parse_field_values(fields)
     try:
         meta = LicenseMetadata.model_validate_json(metadata)
     except ValidationError as exc:
@@ -70,6 +81,8 @@ def push_license(
     data = upload.file.read()
 
     def act(db: Session) -> tuple[int, IntakeOut]:
+        if values is not None:
+            check_pushed_fields(db, meta.type_code, values)
         result = ingest(
             session=db,
             blobs=ctx.blobs,
@@ -82,6 +95,9 @@ def push_license(
             require_revocation=ctx.settings.intake_require_revocation,
             declared_type=upload.content_type,
         )
+        if values is not None:
+            store_values(session=db, crypto=ctx.crypto, license=result.license, values=values)
+            db.commit()
         body = IntakeOut(
             created=result.created,
             license=license_out(db, ctx.crypto, result.license),
@@ -98,7 +114,7 @@ def push_license(
         request,
         caller=department_caller(principal),
         key=idempotency_key,
-        body=[hashlib.sha256(data).hexdigest(), upload.filename or "", metadata],
+        body=[hashlib.sha256(data).hexdigest(), upload.filename or "", metadata, fields or ""],
         act=act,
     )
 

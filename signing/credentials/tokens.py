@@ -30,6 +30,7 @@ __all__ = [
     "proof_nonce",
     "read_status_list_token",
     "sign_status_list_token",
+    "verified_jws",
 ]
 
 STATUS_LIST_TYP = "statuslist+jwt"
@@ -78,7 +79,7 @@ class StatusListToken:
     status_list: StatusList
 
 
-def _verified(text: str, key_for: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def verified_jws(text: str, key_for: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     if len(text) > _MAX_JWT or text.count(".") != 2:
         raise CredentialError("not a compact JWS")
     token = jws.JWS()
@@ -117,7 +118,7 @@ def read_status_list_token(
                 return public_jwk(dict(candidate))
         raise CredentialError("not signed by a trusted credential key (unknown kid)")
 
-    _, payload = _verified(text, key_for)
+    _, payload = verified_jws(text, key_for)
     if payload.get("sub") != uri:
         raise CredentialError(f"the token is for {payload.get('sub')!r}, not {uri!r}")
     issued, expires = _time(payload, "iat"), _time(payload, "exp")
@@ -149,7 +150,7 @@ def check_proof(text: str, *, audience: str, nonce: str, now: dt.datetime) -> di
         found.update({k: header["jwk"][k] for k in ("kty", "crv", "x", "y")})
         return key
 
-    _, payload = _verified(text, key_for)
+    _, payload = verified_jws(text, key_for)
     aud = payload.get("aud")
     if aud != audience and not (isinstance(aud, list) and audience in aud):
         raise CredentialError(f"the proof is for {aud!r}, not this issuer ({audience})")

@@ -16,6 +16,7 @@ from vault.models.catalog import (
     StandingPermission,
 )
 from vault.models.copies import CertifiedCopy
+from vault.models.fields import FieldPermission, LicenseFieldValues, LicenseTypeField
 from vault.models.grants import Grant, GrantUse
 from vault.models.holders import Holder
 from vault.models.idempotency import IdempotentAnswer
@@ -38,6 +39,7 @@ __all__ = [
     "CredentialOffer",
     "Department",
     "DepartmentScope",
+    "FieldPermission",
     "Grant",
     "GrantUse",
     "Holder",
@@ -46,7 +48,9 @@ __all__ = [
     "ImportRun",
     "IssuedCredential",
     "License",
+    "LicenseFieldValues",
     "LicenseType",
+    "LicenseTypeField",
     "LicenseTypeIssuer",
     "LicenseVersion",
     "LogCheckpoint",

@@ -61,6 +61,7 @@ def register(app: typer.Typer) -> None:
         """
         from vault.errors import VaultError
         from vault.services.key_rotation import key_status, rotate_holder_keys
+        from vault.services.license_fields import reseal_field_values
 
         progress = progress_bar(transient=as_json)
         done = 0
@@ -79,6 +80,9 @@ def register(app: typer.Typer) -> None:
                     result = rotate_holder_keys(
                         sessions=sessions, crypto=crypto, batch_size=batch_size, on_batch=advance
                     )
+                fields = reseal_field_values(
+                    sessions=sessions, crypto=crypto, batch_size=batch_size
+                )
                 with sessions() as session:
                     after = key_status(session=session, crypto=crypto)
         except KeyboardInterrupt:
@@ -89,6 +93,7 @@ def register(app: typer.Typer) -> None:
             print_json(
                 {
                     "resealed": result.resealed,
+                    "resealed_field_values": fields,
                     "batches": result.batches,
                     "seconds": round(result.seconds, 3),
                     **_status_json(after),
@@ -97,7 +102,7 @@ def register(app: typer.Typer) -> None:
         else:
             typer.echo(
                 f"re-sealed {result.resealed} holder rows in {result.batches} batches "
-                f"({result.seconds:.1f} s)"
+                f"({result.seconds:.1f} s), and the field values of {fields} licenses"
             )
             _print_status(after)
         if not after.complete:
