@@ -25,7 +25,7 @@ from api.models import CopyStatusOut
 from api.pages.web import load_page_session
 from api.views import copy_status_out
 from schemas.report import VerificationReport
-from vault.errors import ConfigError, InvalidInput, NotFound
+from vault.errors import ConfigError, NotFound, PermissionDenied
 from vault.services.agents import act_for_company
 from vault.services.copies import copy_pdf, copy_status
 from vault.services.holders import find_holder
@@ -146,7 +146,7 @@ async def copy_file(
         if "licenses:use" not in principal.scopes:
             raise NotFound("not found")
         if acting is not None:
-            raise InvalidInput("X-Acting-For is for a person acting for a company")
+            raise PermissionDenied("X-Acting-For is for a person acting for a company")
         department_id = principal.department_id
         request.scope.setdefault("state", {})["principal_label"] = principal.label
 
