@@ -7,33 +7,14 @@ of them, and verify a department's signed field answer offline against the trust
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
 from vault.cli.output import EXIT_USAGE, fail, print_json
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+from vault.cli.scope import vault_session
 
 __all__ = ["register"]
-
-
-@contextlib.contextmanager
-def _session() -> Iterator[Session]:
-    """A session of the configured vault, committed when the block succeeds."""
-    from vault.bootstrap import open_vault
-    from vault.settings import load_settings
-
-    vault = open_vault(load_settings())
-    try:
-        with vault.session() as session:
-            yield session
-    finally:
-        vault.close()
 
 
 def _verify(answer: Path, trust: Path, as_json: bool) -> None:
@@ -71,7 +52,7 @@ def _list(type_code: str, as_json: bool) -> None:
     from vault.services.field_catalog import describe_fields
 
     try:
-        with _session() as session:
+        with vault_session() as session:
             rows = describe_fields(session=session, type_code=type_code)
     except VaultError as exc:
         fail(str(exc))
@@ -108,7 +89,7 @@ def register(app: typer.Typer) -> None:
         from vault.services.field_catalog import declare_field
 
         try:
-            with _session() as session:
+            with vault_session() as session:
                 declare_field(
                     session=session,
                     type_code=type_code,
@@ -135,7 +116,7 @@ def register(app: typer.Typer) -> None:
         from vault.services.field_catalog import permit_fields
 
         try:
-            with _session() as session:
+            with vault_session() as session:
                 found = catalog.find_department_by_code(session=session, credit_code=department)
                 if found is None:
                     fail(f"no department with 统一社会信用代码 {department}", EXIT_USAGE)

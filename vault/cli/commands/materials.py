@@ -6,16 +6,12 @@ A receiving window is a department with the scope ``materials:deposit``
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
 from vault.cli.output import EXIT_USAGE, fail, print_json
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+from vault.cli.scope import vault_session
 
 __all__ = ["register"]
 
@@ -43,7 +39,7 @@ def register(app: typer.Typer) -> None:
         from vault.services.material_catalog import add_material_type
 
         try:
-            with _session() as session:
+            with vault_session() as session:
                 add_material_type(
                     session=session,
                     code=code,
@@ -67,7 +63,7 @@ def register(app: typer.Typer) -> None:
         from vault.services.material_catalog import grant_material_permission
 
         try:
-            with _session() as session:
+            with vault_session() as session:
                 found = catalog.find_department_by_code(session=session, credit_code=department)
                 if found is None:
                     fail(f"no department with 统一社会信用代码 {department}", EXIT_USAGE)
@@ -83,7 +79,7 @@ def register(app: typer.Typer) -> None:
         from vault.services.material_catalog import list_material_types
 
         try:
-            with _session() as session:
+            with vault_session() as session:
                 rows: list[dict[str, Any]] = [
                     {
                         "code": t.code,
@@ -104,17 +100,3 @@ def register(app: typer.Typer) -> None:
             until = f"{months} months" if months else "document's date"
             kinds = ",".join(row["holder_kinds"])
             typer.echo(f"{row['code']}\t{row['name']}\t{kinds}\t{until}")
-
-
-@contextlib.contextmanager
-def _session() -> Iterator[Session]:
-    """A session of the configured vault, committed when the block succeeds."""
-    from vault.bootstrap import open_vault
-    from vault.settings import load_settings
-
-    vault = open_vault(load_settings())
-    try:
-        with vault.session() as session:
-            yield session
-    finally:
-        vault.close()
