@@ -23,20 +23,9 @@ from tests.api.test_sealing import (  # noqa: F401 - fixtures
     server,
     token,
 )
+from tests.helpers.copyable import copyable_license
 from tests.helpers.pki_server import PkiServer
 from tests.helpers.softhsm import SoftHsmToken
-from tests.vault.licenses import (
-    CITIZEN_TYPE,
-    license_pdf,
-    make_catalog,
-    metadata,
-    verifier,
-)
-from vault.bootstrap import open_vault
-from vault.migrations import upgrade
-from vault.services import catalog
-from vault.services.credentials import set_scopes
-from vault.services.intake import ingest
 
 
 def test_copies_embed_ocsp_responses_for_the_seal_and_the_tsa(
@@ -46,33 +35,14 @@ def test_copies_embed_ocsp_responses_for_the_seal_and_the_tsa(
 ) -> None:
     pki = server.publish(ocsp=True)
     settings = _production(tmp_path, server, pki, token)
-    upgrade(settings.resolved_database_url)
-    vault = open_vault(settings, verifier=verifier(), upgrade=False)
-    with vault.session() as session:
-        cat = make_catalog(session)
-        license_type = catalog.get_license_type(session=session, code=CITIZEN_TYPE)
-        catalog.grant_standing_permission(
-            session=session, department_id=cat.housing, license_type_id=license_type.id
-        )
-        set_scopes(session=session, department_id=cat.housing, scopes=["licenses:use"])
-        session.commit()
-        license_id = ingest(
-            session=session,
-            blobs=vault.blobs,
-            verifier=verifier(),
-            crypto=vault.crypto,
-            metadata=metadata(1),
-            pdf=license_pdf(1),
-            pushed_by_department_id=cat.market,
-        ).license.public_id
-    vault.close()
+    license_id, housing = copyable_license(settings)
 
     app = create_app(settings)  # asks the responder now, for the seal's chain and the TSA's
     covered = {pki.vault_seal.serial, pki.issuing_ca.serial, pki.tsa.serial}
     assert set(server.ocsp_answers) == covered
     assert server.fetches == {}  # no CRL needed
     bearer = app.state.ctx.tokens.issue(
-        client_id="test-housing", department_id=cat.housing, scopes=frozenset({"licenses:use"})
+        client_id="test-housing", department_id=housing, scopes=frozenset({"licenses:use"})
     ).access_token
     headers = {"Authorization": f"Bearer {bearer}"}
     with TestClient(app) as client:
