@@ -38,11 +38,12 @@ from typing import cast
 from cryptography import x509
 
 from api.ofd_seal import ofd_copy_maker_from_settings
+from schemas.report import FileFormat
 from signing.copies.annotation import CopyAnnotation
 from signing.copies.receipt import ReceiptNote
 from signing.errors import RevocationDataError, SealingError, SigningError
+from signing.formats import detect_format
 from signing.keys import KeySource
-from signing.ofd.verifier import OFD_MAGIC
 from signing.revocation import CrlRefresher, tsa_chain
 from vault.errors import ConfigError
 from vault.services.copies import CopyRenderer
@@ -85,7 +86,7 @@ class VaultCopyRenderer:
         """Keeps the fetched CRLs current (None: CRLs given, or the demo PKI's)."""
 
     def make(self, original: bytes, annotation: CopyAnnotation) -> bytes:
-        if original[:4] == OFD_MAGIC:
+        if detect_format(original) is FileFormat.OFD:
             if self.ofd is None:
                 raise SealingError(
                     "this vault has no OFD seal (EVAULT_OFD_SEAL_KEY, _CERTIFICATE, _ESL): "

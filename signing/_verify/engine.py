@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from schemas.report import (
     Coverage,
+    FileFormat,
     Indication,
     SignatureKind,
     SubIndication,
@@ -57,6 +58,7 @@ from signing._verify.objects import RevisionObjects
 from signing._verify.pdfsig import coverage, docmdp_permission, field_lock, signed_revision
 from signing._verify.rules import signature_report
 from signing._verify.summary import overall_report, raw_report
+from signing.formats import detect_format
 
 if TYPE_CHECKING:  # pragma: no cover
     from signing.ofd.verifier import OfdVerifier
@@ -65,7 +67,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Engine", "ObjectCache", "verify_document"]
 
 _LOGGERS = ("pyhanko", "pyhanko_certvalidator", "asn1crypto", "fontTools")
-_ZIP_MAGIC = b"PK\x03\x04"  # signing.ofd.verifier.OFD_MAGIC, without importing it
 _RECURSION_LIMIT = 4000
 _recursion_lock = threading.Lock()
 
@@ -117,7 +118,7 @@ class Engine:
         self._ofd: OfdVerifier | None = None
 
     def run(self, data: bytes, at: dt.datetime | None, file_name: str | None) -> VerificationReport:
-        if bytes(data[:4]) == _ZIP_MAGIC:  # a ZIP: an OFD file (GB/T 33190)
+        if detect_format(bytes(data[:4])) is FileFormat.OFD:  # a ZIP (GB/T 33190)
             if self._ofd is None:
                 from signing.ofd.verifier import OfdVerifier  # imported only for OFD files
 

@@ -20,9 +20,11 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from schemas.report import FileFormat
 from signing.copies.appearance import LOG_PROOF_FILENAME
 from signing.copies.maker import INFO_KEYS
 from signing.errors import LogVerificationError
+from signing.formats import detect_format
 from signing.transparency import CopyLogProof, LogKeyring, LogVerifier
 from signing.transparency.copy_proof import TLOG_PROOF_FILENAME
 from signing.transparency.cosignature import CosignatureVerifier
@@ -98,7 +100,7 @@ def _read_ofd(ofd: bytes) -> tuple[dict[str, bytes], str | None]:
 def _read(pdf: bytes) -> tuple[dict[str, bytes], str | None]:
     """The embedded proof files and the copy id, from one parse; ({}, None) if unreadable.
     An OFD copy (a ZIP) carries them as attachments (:mod:`signing.ofd.copy`)."""
-    if pdf[:4] == b"PK\x03\x04":
+    if detect_format(pdf) is FileFormat.OFD:
         return _read_ofd(pdf)
     try:
         reader = _open(pdf)
