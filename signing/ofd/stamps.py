@@ -30,6 +30,9 @@ EVERYWHERE: Box = (-1e300, -1e300, 2e300, 2e300)
 """What an unreadable box covers: the whole page, whatever its size."""
 
 _MAX_OBJECTS = 50000
+_MAX_COMPARISONS = 2_000_000
+"""Stamp-against-object comparisons for one signature (a hostile file's thousands of
+stamps over thousands of objects is refused, not worked through)."""
 _DRAWN = {"TextObject", "PathObject", "ImageObject"}
 
 
@@ -111,10 +114,15 @@ class StampCheck:
         each lies clear of it, or inside one of ``allowed`` ((page ID, box): the accepted
         加注 of the vault, which already hides what is under it). Raises
         :class:`OfdFormatError` on an unreadable part or too many objects."""
+        work = 0
         for stamp in later:
             if any(p == stamp.page_id and _inside(stamp.box, box) for p, box in allowed):
                 continue
-            if any(overlaps(stamp.box, box) for box in self._signed_boxes(stamp.page_id)):
+            signed = self._signed_boxes(stamp.page_id)
+            work += len(signed) + len(allowed)
+            if work > _MAX_COMPARISONS:
+                raise OfdFormatError("too many stamps over too many page objects to compare")
+            if any(overlaps(stamp.box, box) for box in signed):
                 return (
                     f"the stamp of the later seal {stamp.seal} on page {stamp.page_id} covers "
                     "what this signature signed there: a later seal may place its stamp only "

@@ -108,6 +108,18 @@ def test_later_stamp_written_oddly_is_flagged(stamp: str) -> None:
     _flagged(seal(ofd_parts(genuine()), _Sealer(other_department(), stamp)))
 
 
+def test_a_flood_of_stamps_is_refused_quickly() -> None:
+    """40000 clear stamps against a page of 60 objects: refused past the comparison budget
+    (2 million) rather than compared one by one."""
+    parts = ofd_parts(sample_ofd("食品经营许可证", [f"第{i}行" for i in range(1, 60)]))
+    lic = _issued(parts, boundary=(0, 0, 1, 1))
+    stamps = _stamps(*["200 290 1 1"] * 40000)
+    data = seal(ofd_parts(lic), _Sealer(other_department(), stamps))
+    report = verify(data)
+    assert "stamps cannot be checked" in " ".join(report.signatures[0].reasons)
+    assert report.signatures[0].modified_after_signing
+
+
 def test_several_later_seals_one_over_the_text_is_flagged() -> None:
     first = seal(ofd_parts(genuine()), other_department(), box=BLANK_SPOT)
     assert passes(first)
