@@ -16,11 +16,11 @@ from api.errors import problems
 from api.field_push import check_pushed_fields, parse_field_values
 from api.idempotency import IdempotencyKey, answer_once, department_caller
 from api.models import IntakeOut, StatusChangeIn, StatusChangeOut
-from api.views import license_out
 from schemas.license import LicenseMetadata
 from vault.services.intake import ingest
 from vault.services.license_fields import store_values
 from vault.services.lifecycle import change_status
+from vault.services.views import license_view
 
 __all__ = ["router"]
 
@@ -100,7 +100,7 @@ def push_license(
             db.commit()
         body = IntakeOut(
             created=result.created,
-            license=license_out(db, ctx.crypto, result.license),
+            license=license_view(db, ctx.crypto, result.license),
             identifier=result.version.license_identifier,
             version=result.version.version,
             findings=list(result.findings),
