@@ -11,7 +11,7 @@ import datetime as dt
 from typing import TypeAlias
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from schemas.identifiers import HolderIdType
 from schemas.report import FileFormat
@@ -19,7 +19,7 @@ from schemas.views import DepartmentOut, GrantOut, LicenseOut
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.errors import NotFound
-from vault.models import Department, Grant, Holder, License
+from vault.models import Department, Grant, Holder, License, LicenseVersion
 from vault.services.access import current_version, holder_license
 from vault.services.grants import grant_is_active, list_grants, uses_count
 from vault.services.holders import holder_name
@@ -99,7 +99,13 @@ def holder_licenses(
     if holder is None:
         return []
     rows = session.scalars(
-        select(License).where(License.holder_id == holder.id).order_by(License.id)
+        select(License)
+        .where(License.holder_id == holder.id)
+        .order_by(License.id)
+        .options(  # the current versions in the same query (as the department read does)
+            joinedload(License.current).lazyload(LicenseVersion.license),
+            joinedload(License.current).defer(LicenseVersion.report_json),
+        )
     ).all()
     return [license_view(session, crypto, license) for license in rows]
 
