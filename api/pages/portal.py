@@ -20,6 +20,7 @@ from api.deps import CtxDep, LicenseIdPath, SessionDep, limit_by_ip
 from api.downloads import copy_download
 from api.holder_desk import CopyOrder, holder_copy, original_file
 from api.pages.web import PageSession, check_csrf, redirect, render, require_login
+from api.views import copy_out
 from vault.errors import (
     BlobIntegrityError,
     BlobNotFound,
@@ -160,7 +161,7 @@ def make_my_copy(
     except VaultError as exc:
         return _error(request, ctx, session, who, exc)
     ctx.metrics.copies.labels(str(made.reused).lower()).inc()
-    copy = made.copy
+    copy = copy_out(made, base_url=ctx.settings.public_base_url)
     return render(
         request,
         ctx,

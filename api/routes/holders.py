@@ -28,14 +28,14 @@ from api.models import (
     HolderCopyRequest,
     LicenseList,
 )
-from vault.errors import InvalidInput, NotFound
+from vault.errors import InvalidInput
 from vault.services.access import access_log
 from vault.services.agents import people
-from vault.services.catalog import find_department_by_code
 from vault.services.holder_actions import give_consent, give_share_code, withdraw_consent
 from vault.services.holders import HolderView
 from vault.services.views import (
     HolderRef,
+    consent_department,
     consent_departments,
     grant_view,
     holder_grants,
@@ -193,9 +193,7 @@ def _create_grant(session: Session, holder: HolderRef, body: GrantIn) -> GrantOu
     else:
         if body.department_code is None:
             raise InvalidInput("consent names a department: give department_code")
-        department = find_department_by_code(session=session, credit_code=body.department_code)
-        if department is None or not department.is_user:
-            raise NotFound("no using department with that 统一社会信用代码")
+        department = consent_department(session, body.department_code)
         grant = give_consent(
             session=session,
             holder=holder,

@@ -21,6 +21,7 @@ from vault.db.base import utcnow
 from vault.errors import NotFound
 from vault.models import Department, Grant, Holder, License, LicenseVersion
 from vault.services.access import current_version, holder_license
+from vault.services.catalog import find_department_by_code
 from vault.services.grants import grant_is_active, list_grants, uses_count
 from vault.services.holders import holder_name
 from vault.services.license_records import LicenseRecord, record_of
@@ -29,6 +30,7 @@ from vault.services.lifecycle import status_at
 __all__ = [
     "HolderRef",
     "all_departments",
+    "consent_department",
     "consent_departments",
     "grant_view",
     "holder_grants",
@@ -128,6 +130,14 @@ def consent_departments(session: Session) -> list[DepartmentOut]:
         select(Department).where(Department.is_user.is_(True)).order_by(Department.name)
     ).all()
     return [_department(d) for d in rows]
+
+
+def consent_department(session: Session, credit_code: str) -> DepartmentOut:
+    """The using department with this 统一社会信用代码; :class:`NotFound` for none or another."""
+    department = find_department_by_code(session=session, credit_code=credit_code)
+    if department is None or not department.is_user:
+        raise NotFound("no using department with that 统一社会信用代码")
+    return _department(department)
 
 
 def all_departments(session: Session) -> list[DepartmentOut]:
