@@ -21,9 +21,9 @@ from starlette.concurrency import run_in_threadpool
 
 from api.context import ApiContext
 from signing.transparency import LogSigner, SignedNote
-from vault import audit_log
+from vault.log import store as audit_log
+from vault.log.witnessing import WitnessClient, witness_latest_and_commit
 from vault.models import LogCheckpoint
-from vault.witnessing import WitnessClient, witness_latest_and_commit
 
 __all__ = [
     "checkpoint_interval",

@@ -22,14 +22,14 @@ from api.limits import RateLimiter
 from api.observability import Metrics
 from signing.credentials.keys import CredentialKey
 from signing.transparency import LogSigner
-from vault import audit_log
 from vault.blobs import BlobStore
 from vault.credential_key import load_credential_key
 from vault.crypto import HolderCrypto
+from vault.log import store as audit_log
+from vault.log.witnessing import WitnessClient, witness_clients
 from vault.services.copies import CopyRenderer
 from vault.services.intake import PdfVerifier
 from vault.settings import Settings
-from vault.witnessing import WitnessClient, witness_clients
 
 __all__ = ["ApiContext", "Lazy", "build_context"]
 

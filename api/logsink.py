@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from api.checkpoints import cosigned_latest, log_cache, log_key, witnesses
 from api.context import ApiContext
-from vault import audit_log
+from vault.log import store as audit_log
 from vault.services.copies import LogProofMaker
 
 __all__ = ["copy_proof_maker"]

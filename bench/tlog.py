@@ -129,8 +129,8 @@ def _memory_rows(rounds: int, size: int) -> list[Row]:
 def _database_rows(rounds: int, size: int) -> list[Row]:
     from sqlalchemy import insert
 
-    from vault.audit_log import LogTreeCache, append_event
     from vault.db import make_engine, make_session_factory
+    from vault.log.store import LogTreeCache, append_event
     from vault.migrations import upgrade
     from vault.models.log import LogEntry
 

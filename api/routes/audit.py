@@ -25,7 +25,8 @@ from pydantic import BaseModel, Field
 from api.checkpoints import checkpoint_interval, cosigned_latest, log_cache, log_key, witnesses
 from api.deps import AuditorDep, CtxDep, SessionDep, limit_by_ip
 from api.errors import problems
-from vault import audit_log, log_tiles
+from vault.log import store as audit_log
+from vault.log import tiles as log_tiles
 
 __all__ = ["router"]
 

@@ -37,6 +37,7 @@ from api.material_models import (
     MaterialUsePage,
 )
 from vault.db.base import utcnow
+from vault.log.access_log import UseContext
 from vault.models import Department, Holder, Material
 from vault.services.holder_actions import known_holder
 from vault.services.holders import find_holder
@@ -51,7 +52,6 @@ from vault.services.material_use import (
     withdraw_material,
 )
 from vault.services.materials import DepositRequest, deposit_material
-from vault.services.recording import UseContext
 
 __all__ = ["router"]
 

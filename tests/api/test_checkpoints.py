@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from tests.api.conftest import HOLDER, _make_api
-from vault import audit_log
+from vault.log import store as audit_log
 
 
 def test_background_checkpoints_cover_new_entries(sqlite_template: Path, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from tests.api.conftest import Api
-from vault import audit_log
+from vault.log import store as audit_log
 
 N_ENTRIES = 600  # two full level-0 tiles and a partial one; a partial level-1 tile of 2
 

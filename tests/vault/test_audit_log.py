@@ -24,7 +24,9 @@ from signing.transparency import (
     verify_consistency,
     verify_inclusion,
 )
-from vault.audit_log import (
+from vault.cli import build_app
+from vault.errors import ConfigError, InvalidInput, LogCorrupted, NotFound
+from vault.log.store import (
     LogTreeCache,
     append_event,
     checkpoint_if_due,
@@ -39,8 +41,6 @@ from vault.audit_log import (
     make_checkpoint,
     root_hash,
 )
-from vault.cli import build_app
-from vault.errors import ConfigError, InvalidInput, LogCorrupted, NotFound
 from vault.models.log import LogCheckpoint, LogEntry
 from vault.settings import load_settings
 
@@ -512,7 +512,7 @@ def test_verify_against_a_server(
 def test_the_demo_keeps_its_first_log_origin(tmp_path: Path) -> None:
     """A checkpoint names its origin and the next must name the same: the demo served again
     on another port keeps its log's origin (it signed nothing before this fix)."""
-    from vault.audit_log import log_origin
+    from vault.log.store import log_origin
     from vault.settings import load_settings
 
     first = load_settings(mode="demo", data_dir=tmp_path, public_base_url="http://a.test:8000")

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from signing.transparency import LogSigner, verify_consistency
-from vault.audit_log import (
+from vault.log.store import (
     LogTreeCache,
     append_event,
     consistency_proof,

@@ -22,6 +22,7 @@ from tests.vault.together import run_together
 from vault.blobs import LocalBlobStore
 from vault.crypto import HolderCrypto
 from vault.errors import InvalidInput, NotFound, PermissionDenied
+from vault.log.access_log import UseContext
 from vault.models import AccessEvent, LogEntry, Material
 from vault.services import catalog, grants
 from vault.services.holders import find_holder
@@ -33,7 +34,6 @@ from vault.services.material_use import (
     withdraw_material,
 )
 from vault.services.materials import Deposited, DepositRequest, deposit_material
-from vault.services.recording import UseContext
 
 CASE_A = UseContext("企业开办", "A-2026-0001")
 CASE_B = UseContext("住房保障资格审核", "B-2026-0002")

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.witness import create_witness_app
 from signing.transparency import LogSigner
 from signing.transparency.cosignature import CosignatureSigner, verify_cosignatures
-from vault import audit_log
-from vault.witness import WitnessService
-from vault.witnessing import WitnessClient, witness_latest_and_commit
+from vault.log import store as audit_log
+from vault.log.witness import WitnessService
+from vault.log.witnessing import WitnessClient, witness_latest_and_commit
 
 ORIGIN = "vault.example.org/log"
 

@@ -39,6 +39,14 @@ from schemas.identifiers import HolderIdType, parse_holder_id
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.errors import NotFound, PermissionDenied
+from vault.log.access_log import (
+    EventValues,
+    RecordedEvent,
+    UseContext,
+    record_and_commit,
+    record_event,
+    record_in_transaction,
+)
 from vault.models import (
     AccessEvent,
     Department,
@@ -56,14 +64,6 @@ from vault.services.license_records import (
     ONE_FOR_DEPARTMENT,
     LicenseRecord,
     record_of_row,
-)
-from vault.services.recording import (
-    EventValues,
-    RecordedEvent,
-    UseContext,
-    record_and_commit,
-    record_event,
-    record_in_transaction,
 )
 
 __all__ = [

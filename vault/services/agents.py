@@ -27,6 +27,7 @@ from schemas.identifiers import HolderIdType, parse_holder_id
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.errors import InvalidInput, NotFound, PermissionDenied
+from vault.log.access_log import acting_person, record_event
 from vault.models import CompanyAgent, CompanySpace, Holder
 from vault.services.holders import (
     HolderView,
@@ -34,7 +35,6 @@ from vault.services.holders import (
     find_holder,
     get_or_create_holder,
 )
-from vault.services.recording import acting_person, record_event
 
 __all__ = [
     "AGENT_SCOPES",

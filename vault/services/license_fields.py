@@ -25,11 +25,11 @@ from signing.credentials.keys import CredentialKey
 from vault.crypto import HolderCrypto, HolderDataError
 from vault.db.base import utcnow
 from vault.errors import InvalidInput, PermissionDenied
+from vault.log.access_log import EventValues, record_in_transaction
 from vault.models import Department, License
 from vault.models.fields import LicenseFieldValues
 from vault.services.access import UseContext, authorize_department
 from vault.services.field_catalog import check_values, permitted_fields
-from vault.services.recording import EventValues, record_in_transaction
 
 __all__ = [
     "SignedFields",

@@ -22,9 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from schemas.license import LicenseStatus
-from vault.audit_log import append_event
 from vault.db.base import utcnow
 from vault.errors import ConflictError, InvalidInput, NotFound
+from vault.log.store import append_event
 from vault.models import License, LicenseType, LicenseVersion, StatusChange
 
 __all__ = [

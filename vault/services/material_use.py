@@ -33,10 +33,10 @@ from vault.blobs.base import BlobStore
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.errors import InvalidInput, NotFound, PermissionDenied
+from vault.log.access_log import EventValues, UseContext, record_and_commit, record_event
 from vault.models import AccessEvent, Department, Holder, Material, MaterialPermission
 from vault.services.access import DENIED, _Rules
 from vault.services.materials import china_today
-from vault.services.recording import EventValues, UseContext, record_and_commit, record_event
 
 __all__ = [
     "MaterialUse",

@@ -280,8 +280,8 @@ def register(app: typer.Typer) -> None:
         from sqlalchemy import select
         from sqlalchemy.exc import SQLAlchemyError
 
-        from vault.audit_log import exported_entry, load_log_key
         from vault.errors import DatabaseUnavailable, LogCorrupted, VaultError
+        from vault.log.store import exported_entry, load_log_key
         from vault.models.log import LogCheckpoint, LogEntry
 
         settings = _settings(database_url)
@@ -341,8 +341,8 @@ def register(app: typer.Typer) -> None:
         """Sign a checkpoint of the log now, store it and print it."""
         from sqlalchemy.exc import SQLAlchemyError
 
-        from vault.audit_log import load_log_key, make_checkpoint
         from vault.errors import VaultError
+        from vault.log.store import load_log_key, make_checkpoint
 
         settings = _settings(database_url)
         session = _session(settings)

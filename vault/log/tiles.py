@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from signing.errors import LogFormatError, LogVerificationError
 from signing.transparency.tiles import TILE_WIDTH, TileAddress, encode_entry_bundle, tile_hashes
-from vault import audit_log
 from vault.errors import LogCorrupted, NotFound
+from vault.log import store as audit_log
 
 __all__ = ["entry_bundle", "parse_address", "served_size", "tile"]
 

@@ -37,8 +37,8 @@ from signing.errors import KeySourceError, LogFormatError
 from signing.transparency.cosignature import CosignatureVerifier
 from signing.transparency.note import NoteSignature, SignedNote
 from signing.transparency.witness import SIZE_CONTENT_TYPE, AddCheckpoint
-from vault import audit_log
 from vault.errors import ConfigError, VaultError
+from vault.log import store as audit_log
 from vault.models.log import LogCheckpoint
 
 __all__ = [
