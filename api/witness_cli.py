@@ -62,7 +62,7 @@ def _log_keys(values: list[str]) -> dict[str, Any]:
 
 
 def load_witness(*, name: str, key: Path, logs: list[str], state: Path) -> Any:
-    """The :class:`vault.witness.WitnessService` of the command's options (exit 2 if bad)."""
+    """The :class:`vault.log.witness.WitnessService` of the command's options (exit 2 if bad)."""
     from vault.errors import ConfigError
     from vault.log.witness import WitnessService
 

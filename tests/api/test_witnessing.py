@@ -27,7 +27,7 @@ from tests.api.conftest import Api, _make_api
 from tests.vault.conftest import db_url, postgres_schema, sqlite_template  # noqa: F401
 from tests.vault.licenses import trust_bundle
 from vault.cli import build_app
-from vault.log.store import load_log_key
+from vault.log.keys import load_log_key
 from vault.settings import load_settings
 
 USE = {"purpose": "住房保障资格审核", "case_no": "ZF-2026-001"}

@@ -32,7 +32,7 @@ from vault.bootstrap import build_verifier
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.errors import PermissionDenied
-from vault.log.store import entries, exported_entry
+from vault.log.proofs import entries, exported_entry
 from vault.models import AccessEvent, Holder
 from vault.models.log import LogEntry
 from vault.services import catalog, grants, lifecycle

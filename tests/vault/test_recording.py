@@ -22,7 +22,7 @@ from vault.log.access_log import (
     record_and_commit,
     record_event,
 )
-from vault.log.store import exported_entry
+from vault.log.proofs import exported_entry
 from vault.models import AccessEvent, Department
 from vault.models.log import LogEntry
 

@@ -32,7 +32,7 @@ from signing.transparency.event import LEAF_VERSION, canonical_json, format_time
 from vault.db.base import utcnow
 from vault.db.engine import UNAVAILABLE
 from vault.errors import DatabaseUnavailable
-from vault.log.store import APPEND_LOCK_ID, insert_leaf, next_index
+from vault.log.append import APPEND_LOCK_ID, insert_leaf, next_index
 from vault.models import AccessEvent
 
 __all__ = [

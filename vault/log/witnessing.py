@@ -38,7 +38,8 @@ from signing.transparency.cosignature import CosignatureVerifier
 from signing.transparency.note import NoteSignature, SignedNote
 from signing.transparency.witness import SIZE_CONTENT_TYPE, AddCheckpoint
 from vault.errors import ConfigError, VaultError
-from vault.log import store as audit_log
+from vault.log.checkpoints import latest_checkpoint
+from vault.log.proofs import LogTreeCache, log_tree
 from vault.models.log import LogCheckpoint
 
 __all__ = [
@@ -170,14 +171,14 @@ def _has(note: str, client: WitnessClient) -> bool:
 
 
 def _cosign_once(
-    session: Session, clients: Sequence[WitnessClient], cache: audit_log.LogTreeCache | None
+    session: Session, clients: Sequence[WitnessClient], cache: LogTreeCache | None
 ) -> tuple[LogCheckpoint | None, bool]:
     """Ask every witness lacking from the latest checkpoint; (that row, a witness is ahead)."""
-    row = audit_log.latest_checkpoint(session=session)
+    row = latest_checkpoint(session=session)
     if row is None:
         return None, False
     note, size, row_id = row.signed_note, row.tree_size, row.id
-    tree = audit_log.log_tree(session=session, cache=cache)
+    tree = log_tree(session=session, cache=cache)
     session.commit()  # no transaction while the witnesses are asked
     lines: list[NoteSignature] = []
     ahead = False
@@ -204,7 +205,7 @@ def witness_latest_and_commit(
     *,
     session: Session,
     clients: Sequence[WitnessClient],
-    cache: audit_log.LogTreeCache | None = None,
+    cache: LogTreeCache | None = None,
     lock: threading.Lock | None = None,
 ) -> LogCheckpoint | None:
     """Have the latest stored checkpoint cosigned by the witnesses; it, as stored after.

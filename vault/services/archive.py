@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from vault.blobs.base import BlobStore
 from vault.db.base import utcnow
 from vault.errors import VaultError
-from vault.log.store import append_event
+from vault.log.append import append_event
 from vault.models import ArchiveRenewal, License, LicenseVersion
 from vault.services.intake import PdfVerifier
 

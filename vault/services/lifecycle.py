@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, joinedload
 from schemas.license import LicenseStatus
 from vault.db.base import utcnow
 from vault.errors import ConflictError, InvalidInput, NotFound
-from vault.log.store import append_event
+from vault.log.append import append_event
 from vault.models import License, LicenseType, LicenseVersion, StatusChange
 
 __all__ = [

@@ -281,7 +281,8 @@ def register(app: typer.Typer) -> None:
         from sqlalchemy.exc import SQLAlchemyError
 
         from vault.errors import DatabaseUnavailable, LogCorrupted, VaultError
-        from vault.log.store import exported_entry, load_log_key
+        from vault.log.keys import load_log_key
+        from vault.log.proofs import exported_entry
         from vault.models.log import LogCheckpoint, LogEntry
 
         settings = _settings(database_url)
@@ -342,7 +343,8 @@ def register(app: typer.Typer) -> None:
         from sqlalchemy.exc import SQLAlchemyError
 
         from vault.errors import VaultError
-        from vault.log.store import load_log_key, make_checkpoint
+        from vault.log.checkpoints import make_checkpoint
+        from vault.log.keys import load_log_key
 
         settings = _settings(database_url)
         session = _session(settings)
