@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -196,21 +197,17 @@ def make_copy(
     Refuses (:class:`ConflictError`) a license that is not usable now: a copy of it would
     be invalid from its first second.
     """
-    from signing.copies import CopyAnnotation
-
     now = now or utcnow()
-    if not 1 <= days <= max_days:
-        raise InvalidInput(f"a copy's validity must be 1 to {max_days} days, not {days}")
-    version = current_version(session, license)
-    status = effective_status(license=license, version=version, now=now)
-    if not status.usable:
-        raise ConflictError(
-            f"license {license.public_id} is {status.status.value} ({status.status.english}):"
-            " no certified copy can be made"
-        )
-    check_copyable(version)
-    use = UseContext(purpose, case_no or HOLDER_CASE)
-    actor = requested_by
+    version = _copyable_version(session, license, days=days, max_days=max_days, now=now)
+    log = functools.partial(
+        record_event,
+        session=session,
+        actor=requested_by,
+        holder_id=license.holder_id,
+        department_id=department_id,
+        license_id=license.id,
+        use=UseContext(purpose, case_no or HOLDER_CASE),
+    )
     existing = _find_reusable(
         session,
         license=license,
@@ -221,93 +218,90 @@ def make_copy(
         now=now,
     )
     if existing is not None:
-        record_event(
-            session=session,
+        log(
             action="copy",
             outcome="allowed",
-            actor=actor,
-            holder_id=license.holder_id,
-            department_id=department_id,
             basis=basis,
-            license_id=license.id,
             copy_id=existing.id,
-            use=use,
             reason="reused",
             now=now,
         )
-        session.commit()
+        _commit_copy_step(session)
         return MadeCopy(existing, True, license.public_id)
 
-    copy_id = new_copy_id()
-    expires_at = now + dt.timedelta(days=days)
-    blob = version.blob_sha256
-    license_id, holder_id, version_no = license.id, license.holder_id, version.version
-    public_id = license.public_id
-    annotation = CopyAnnotation(
-        copy_id=copy_id,
-        made_at=now,
-        maker=maker_name,
-        department=recipient,
-        purpose=purpose,
-        case_no=case_no or HOLDER_CASE,
-        valid_until=expires_at,
-        verify_url=f"{public_base_url.rstrip('/')}/v/{copy_id}",
-    )
-    event = record_event(
-        session=session,
-        action="copy",
-        outcome="allowed",
-        actor=actor,
-        holder_id=holder_id,
-        department_id=department_id,
-        basis=basis,
-        license_id=license_id,
-        copy_id=copy_id,
-        use=use,
-        now=now,
-    )
-    log_index = event.log_index
-    session.commit()  # the entry must be committed before a checkpoint covers it
-    proof = log_proof(session, log_index) if log_proof and log_index is not None else None
-    session.commit()  # hold no lock while sealing
-    annotation = dataclasses.replace(annotation, log_proof=proof)
-    try:
-        pdf = renderer.make(blobs.get(blob), annotation)
-        sha256 = blobs.put(pdf)
-    except Exception as exc:
-        session.rollback()
-        record_event(
-            session=session,
-            action="copy_failed",
-            outcome="denied",
-            actor=actor,
-            holder_id=holder_id,
-            department_id=department_id,
-            license_id=license_id,
-            copy_id=copy_id,
-            use=use,
-            reason=f"sealing failed: {type(exc).__name__}",
-        )
-        session.commit()
-        raise
     copy = CertifiedCopy(
-        id=copy_id,
-        license_id=license_id,
-        license_version=version_no,
-        holder_id=holder_id,
+        id=new_copy_id(),
+        license_id=license.id,
+        license_version=version.version,
+        holder_id=license.holder_id,
         department_id=department_id,
         requested_by=requested_by,
         purpose=purpose,
         case_no=case_no,
-        blob_sha256=sha256,
-        size=len(pdf),
         made_at=now,
-        expires_at=expires_at,
+        expires_at=now + dt.timedelta(days=days),
     )
+    blob, public_id = version.blob_sha256, license.public_id
+    annotation = _annotation(copy, maker_name, recipient, public_base_url)
+    event = log(action="copy", outcome="allowed", basis=basis, copy_id=copy.id, now=now)
+    _commit_copy_step(session)  # the entry must be committed before a checkpoint covers it
+    proof = log_proof(session, event.log_index) if log_proof else None
+    _commit_copy_step(session)  # hold no lock while sealing
+    try:
+        pdf = renderer.make(blobs.get(blob), dataclasses.replace(annotation, log_proof=proof))
+        copy.blob_sha256 = blobs.put(pdf)
+    except Exception as exc:
+        session.rollback()
+        reason = f"sealing failed: {type(exc).__name__}"
+        log(action="copy_failed", outcome="denied", copy_id=copy.id, reason=reason)
+        _commit_copy_step(session)
+        raise
+    copy.size, copy.log_index = len(pdf), event.log_index
     session.add(copy)
-    copy.log_index = log_index
-    session.commit()
+    _commit_copy_step(session)
     return MadeCopy(copy, False, public_id)
+
+
+def _commit_copy_step(session: Session) -> None:
+    """Commit one step of making a copy: a copy's log entry is committed before its proof
+    is made and before sealing (no lock is held while sealing), so making a copy is one of
+    the services that commit (see docs/architecture.md)."""
+    session.commit()
+
+
+def _copyable_version(
+    session: Session, license: License, *, days: int, max_days: int, now: dt.datetime
+) -> LicenseVersion:
+    """The license's current version, when a copy of it for ``days`` may be made now."""
+    if not 1 <= days <= max_days:
+        raise InvalidInput(f"a copy's validity must be 1 to {max_days} days, not {days}")
+    version = current_version(session, license)
+    status = effective_status(license=license, version=version, now=now)
+    if not status.usable:
+        raise ConflictError(
+            f"license {license.public_id} is {status.status.value} ({status.status.english}):"
+            " no certified copy can be made"
+        )
+    check_copyable(version)
+    return version
+
+
+def _annotation(
+    copy: CertifiedCopy, maker_name: str, recipient: str, public_base_url: str
+) -> CopyAnnotation:
+    """The 加注 a new copy carries (its log proof is added once the entry is committed)."""
+    from signing.copies import CopyAnnotation
+
+    return CopyAnnotation(
+        copy_id=copy.id,
+        made_at=copy.made_at,
+        maker=maker_name,
+        department=recipient,
+        purpose=copy.purpose,
+        case_no=copy.case_no or HOLDER_CASE,
+        valid_until=copy.expires_at,
+        verify_url=f"{public_base_url.rstrip('/')}/v/{copy.id}",
+    )
 
 
 def copy_for_department(
