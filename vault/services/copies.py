@@ -38,6 +38,7 @@ from vault.blobs.base import BlobStore
 from vault.db.base import utcnow
 from vault.db.keylock import key_lock
 from vault.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
+from vault.log.access_log import RecordedEvent
 from vault.models import CertifiedCopy, Department, Holder, License, LicenseVersion
 from vault.services.access import (
     UseContext,
@@ -131,30 +132,25 @@ class CopyPolicy:
         )
 
 
-def _find_reusable(
-    session: Session,
-    *,
-    license: License,
-    department_id: int | None,
-    requested_by: str,
-    purpose: str,
-    case_no: str | None,
-    now: dt.datetime,
-) -> CertifiedCopy | None:
+def _find_reusable(session: Session, like: CertifiedCopy) -> CertifiedCopy | None:
+    """A valid copy made for the same request as ``like`` (a new copy, not yet stored):
+    the same license version, requester, department, purpose and case."""
     query = select(CertifiedCopy).where(
-        CertifiedCopy.license_id == license.id,
-        CertifiedCopy.license_version == license.current_version,
-        CertifiedCopy.requested_by == requested_by,
-        CertifiedCopy.purpose == purpose,
-        CertifiedCopy.expires_at > now,
+        CertifiedCopy.license_id == like.license_id,
+        CertifiedCopy.license_version == like.license_version,
+        CertifiedCopy.requested_by == like.requested_by,
+        CertifiedCopy.purpose == like.purpose,
+        CertifiedCopy.expires_at > like.made_at,
     )
     query = query.where(
         CertifiedCopy.department_id.is_(None)
-        if department_id is None
-        else CertifiedCopy.department_id == department_id
+        if like.department_id is None
+        else CertifiedCopy.department_id == like.department_id
     )
     query = query.where(
-        CertifiedCopy.case_no.is_(None) if case_no is None else CertifiedCopy.case_no == case_no
+        CertifiedCopy.case_no.is_(None)
+        if like.case_no is None
+        else CertifiedCopy.case_no == like.case_no
     )
     return session.scalars(query.order_by(CertifiedCopy.made_at.desc()).limit(1)).first()
 
@@ -208,27 +204,6 @@ def make_copy(
         license_id=license.id,
         use=UseContext(purpose, case_no or HOLDER_CASE),
     )
-    existing = _find_reusable(
-        session,
-        license=license,
-        department_id=department_id,
-        requested_by=requested_by,
-        purpose=purpose,
-        case_no=case_no,
-        now=now,
-    )
-    if existing is not None:
-        log(
-            action="copy",
-            outcome="allowed",
-            basis=basis,
-            copy_id=existing.id,
-            reason="reused",
-            now=now,
-        )
-        _commit_copy_step(session)
-        return MadeCopy(existing, True, license.public_id)
-
     copy = CertifiedCopy(
         id=new_copy_id(),
         license_id=license.id,
@@ -240,10 +215,16 @@ def make_copy(
         case_no=case_no,
         made_at=now,
         expires_at=now + dt.timedelta(days=days),
-    )
+    )  # not in the session until it is sealed
+    allowed = functools.partial(log, action="copy", outcome="allowed", basis=basis, now=now)
+    existing = _find_reusable(session, like=copy)
+    if existing is not None:
+        allowed(copy_id=existing.id, reason="reused")
+        _commit_copy_step(session)
+        return MadeCopy(existing, True, license.public_id)
     blob, public_id = version.blob_sha256, license.public_id
     annotation = _annotation(copy, maker_name, recipient, public_base_url)
-    event = log(action="copy", outcome="allowed", basis=basis, copy_id=copy.id, now=now)
+    event = allowed(copy_id=copy.id)
     _commit_copy_step(session)  # the entry must be committed before a checkpoint covers it
     proof = log_proof(session, event.log_index) if log_proof else None
     _commit_copy_step(session)  # hold no lock while sealing
@@ -251,15 +232,22 @@ def make_copy(
         pdf = renderer.make(blobs.get(blob), dataclasses.replace(annotation, log_proof=proof))
         copy.blob_sha256 = blobs.put(pdf)
     except Exception as exc:
-        session.rollback()
-        reason = f"sealing failed: {type(exc).__name__}"
-        log(action="copy_failed", outcome="denied", copy_id=copy.id, reason=reason)
-        _commit_copy_step(session)
+        _log_failure_and_commit(session, log, copy.id, exc)
         raise
     copy.size, copy.log_index = len(pdf), event.log_index
     session.add(copy)
     _commit_copy_step(session)
     return MadeCopy(copy, False, public_id)
+
+
+def _log_failure_and_commit(
+    session: Session, log: Callable[..., RecordedEvent], copy_id: str, exc: Exception
+) -> None:
+    """After sealing failed: nothing of the copy is kept, a ``copy_failed`` event is logged."""
+    session.rollback()
+    reason = f"sealing failed: {type(exc).__name__}"
+    log(action="copy_failed", outcome="denied", copy_id=copy_id, reason=reason)
+    _commit_copy_step(session)
 
 
 def _commit_copy_step(session: Session) -> None:
