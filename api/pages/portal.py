@@ -34,11 +34,18 @@ from vault.errors import (
     VaultError,
 )
 from vault.models import Department, Holder, License
-from vault.services import holder_actions
 from vault.services.access import access_log, holder_license
+from vault.services.access import download_original as original_file
 from vault.services.copies import COPYABLE_FORMATS, CopyPolicy, copy_for_holder, copy_pdf
-from vault.services.grants import MAX_GRANT_DAYS, MAX_SHARE_CODE_HOURS, list_grants
-from vault.services.holders import find_holder
+from vault.services.grants import (
+    MAX_GRANT_DAYS,
+    MAX_SHARE_CODE_HOURS,
+    create_grant,
+    create_share_code,
+    list_grants,
+    revoke_grant,
+)
+from vault.services.holders import find_holder, known_holder
 
 __all__ = ["router"]
 
@@ -62,7 +69,7 @@ def _holder(session: Session, ctx: ApiContext, who: PageSession) -> Holder | Non
 
 
 def _known_holder(session: Session, ctx: ApiContext, who: PageSession) -> Holder:
-    return holder_actions.known_holder(
+    return known_holder(
         session=session, crypto=ctx.crypto, holder_id=who.holder_id, id_type=who.holder_id_type
     )
 
@@ -118,7 +125,7 @@ def download_original(
 ) -> Response:
     try:
         holder = _known_holder(session, ctx, who)
-        original = holder_actions.download_original(
+        original = original_file(
             session=session, blobs=ctx.blobs, holder=holder, public_id=license_id
         )
     except VaultError as exc:
@@ -274,7 +281,7 @@ def give_consent(
         holder = _known_holder(session, ctx, who)
         if uses.strip() and not uses.strip().isdigit():
             raise InvalidInput("the number of cases must be a whole number")
-        holder_actions.give_consent(
+        create_grant(
             session=session,
             holder=holder,
             department_id=department,
@@ -303,7 +310,7 @@ def new_share_code(
     now = utcnow()
     try:
         holder = _known_holder(session, ctx, who)
-        created = holder_actions.give_share_code(
+        created = create_share_code(
             session=session,
             holder=holder,
             expires_at=now + dt.timedelta(hours=hours),
@@ -338,7 +345,7 @@ def revoke(
     check_csrf(request, ctx, csrf_token)
     try:
         holder = _known_holder(session, ctx, who)
-        holder_actions.withdraw_consent(session=session, holder=holder, public_id=grant_id)
+        revoke_grant(session=session, holder_id=holder.id, public_id=grant_id)
     except VaultError as exc:
         return _error(request, ctx, session, who, exc)
     return redirect(request, ctx, "/me/consent?done=revoke")

@@ -26,7 +26,7 @@ from api.wallet import FIELDS, credential_key, offer_out, verify_online
 from signing.qr import QUIET_ZONE, qr_matrix
 from vault.errors import NotFound, VaultError
 from vault.services.access import holder_license
-from vault.services.holder_actions import known_holder
+from vault.services.holders import known_holder
 from vault.services.wallet import create_offer
 
 __all__ = ["qr_svg", "router"]

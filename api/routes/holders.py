@@ -34,17 +34,11 @@ from api.views import department_out, grant_out, license_out
 from vault.db.base import utcnow
 from vault.errors import InvalidInput, NotFound
 from vault.models import Department, Holder, License
-from vault.services.access import access_log
+from vault.services.access import access_log, download_original
 from vault.services.agents import people
 from vault.services.catalog import find_department_by_code
 from vault.services.copies import CopyPolicy, copy_for_holder
-from vault.services.grants import list_grants
-from vault.services.holder_actions import (
-    download_original,
-    give_consent,
-    give_share_code,
-    withdraw_consent,
-)
+from vault.services.grants import create_grant, create_share_code, list_grants, revoke_grant
 from vault.services.holders import HolderView
 
 __all__ = ["router"]
@@ -213,7 +207,7 @@ def _create_grant(session: Session, holder: Holder, body: GrantIn) -> GrantOut:
         if body.department_code is not None:
             raise InvalidInput("a share code names no department: any department may redeem it")
         expires = body.expires_at or now + dt.timedelta(hours=1)
-        created = give_share_code(
+        created = create_share_code(
             session=session,
             holder=holder,
             expires_at=_aware(expires),
@@ -228,7 +222,7 @@ def _create_grant(session: Session, holder: Holder, body: GrantIn) -> GrantOut:
         department = find_department_by_code(session=session, credit_code=body.department_code)
         if department is None or not department.is_user:
             raise NotFound("no using department with that 统一社会信用代码")
-        grant = give_consent(
+        grant = create_grant(
             session=session,
             holder=holder,
             department_id=department.id,
@@ -274,7 +268,7 @@ def delete_my_grant(
     acting: ActingFor = None,
 ) -> GrantOut:
     with subject(session, ctx.crypto, principal, acting, "consent") as holder:
-        grant = withdraw_consent(session=session, holder=_known(holder), public_id=grant_id)
+        grant = revoke_grant(session=session, holder_id=_known(holder).id, public_id=grant_id)
     return grant_out(session, grant)
 
 

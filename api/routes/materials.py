@@ -39,8 +39,7 @@ from api.material_models import (
 from vault.db.base import utcnow
 from vault.log.access_log import UseContext
 from vault.models import Department, Holder, Material
-from vault.services.holder_actions import known_holder
-from vault.services.holders import find_holder
+from vault.services.holders import find_holder, known_holder
 from vault.services.material_catalog import list_material_types
 from vault.services.material_use import (
     fetch_material_for_department,
