@@ -170,7 +170,7 @@ def _has(note: str, client: WitnessClient) -> bool:
     return any(client.verifier.matches(s) for s in SignedNote.parse(note).signatures)
 
 
-def _cosign_once(
+def _cosign_once_and_commit(
     session: Session, clients: Sequence[WitnessClient], cache: LogTreeCache | None
 ) -> tuple[LogCheckpoint | None, bool]:
     """Ask every witness lacking from the latest checkpoint; (that row, a witness is ahead)."""
@@ -222,7 +222,7 @@ def witness_latest_and_commit(
     with lock if lock is not None else contextlib.nullcontext():
         row: LogCheckpoint | None = None
         for _ in range(_ROUNDS):
-            row, ahead = _cosign_once(session, clients, cache)
+            row, ahead = _cosign_once_and_commit(session, clients, cache)
             if not ahead:
                 break
         session.commit()
