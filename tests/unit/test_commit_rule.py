@@ -36,13 +36,6 @@ NAMED_EXCEPTIONS: dict[str, dict[str, str]] = {
     "vault/services/agents.py": {
         "act_for_company": "open work: move to the edge",
         "record_look": "open work: move to the edge",
-        "designate_agent": "open work: move to the edge",
-        "revoke_agent": "open work: move to the edge",
-    },
-    "vault/services/lifecycle.py": {"change_status": "open work: move to the edge"},
-    "vault/services/material_use.py": {
-        "withdraw_material": "open work: move to the edge",
-        "holder_material_pdf": "open work: move to the edge",
     },
     "vault/services/intake.py": {
         "_duplicate": "open work: intake's writer (bulk import) is being rewritten",
@@ -118,7 +111,7 @@ def test_a_commit_in_a_service_is_found() -> None:
         "    session.commit()\n"
         "def record_and_commit(session):\n"
         "    session.commit()\n"
-        "def change_status(session):\n"
+        "def rotate_holder_keys(session):\n"
         "    def inner():\n"
         "        session.commit()\n"
     )
@@ -127,8 +120,8 @@ def test_a_commit_in_a_service_is_found() -> None:
         "vault/services/grants.py:8 in inner()",
     ]
     # a named exception's module: its function is allowed, the others are not
-    assert _unnamed("vault/services/lifecycle.py", source) == [
-        "vault/services/lifecycle.py:3 in grant()",
-        "vault/services/lifecycle.py:8 in inner()",
+    assert _unnamed("vault/services/key_rotation.py", source) == [
+        "vault/services/key_rotation.py:3 in grant()",
+        "vault/services/key_rotation.py:8 in inner()",
     ]
     assert _unnamed("vault/services/bulk/pipeline.py", source) == []

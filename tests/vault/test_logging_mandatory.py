@@ -100,6 +100,7 @@ def test_an_operator_status_change_is_logged(
             by_department_id=None,
             actor="cli:operator",
         )
+        s.commit()  # the test is the edge
     assert _types(sessions) == ["license.ingested", "license.status_changed"]
 
 

@@ -166,6 +166,7 @@ def test_deposit_once_reuse_in_another_case_and_withdraw(world: World) -> None:
         holder = find_holder(session=session, crypto=world.crypto, holder_id=HOLDER)
         assert holder is not None
         withdraw_material(session=session, holder=holder, public_id=material_id)
+        session.commit()  # the test is the edge
     with pytest.raises(PermissionDenied):
         world.fetch(material_id, world.housing, UseContext("住房保障资格审核", "C-1"))
     with pytest.raises(PermissionDenied):
@@ -341,6 +342,7 @@ def test_the_same_file_again_is_the_same_material_in_its_state(world: World) -> 
         holder = find_holder(session=session, crypto=world.crypto, holder_id=HOLDER)
         assert holder is not None
         withdraw_material(session=session, holder=holder, public_id=first)
+        session.commit()  # the test is the edge
     again = world.deposit(scan_jpeg(11), use=UseContext("企业开办", "A-2026-0077"))
     assert (again.created, again.material.public_id, again.material.state) == (
         False,

@@ -313,7 +313,7 @@ def designate_agent(
     expires_at: dt.datetime,
     now: dt.datetime | None = None,
 ) -> AgentView:
-    """The representative designates a person as agent; logged and committed."""
+    """The representative designates a person as agent; logged (the edge commits)."""
     _require_representative(acting)
     now = now or utcnow()
     chosen = _check_scopes(scopes)
@@ -349,7 +349,6 @@ def designate_agent(
         basis="owner",
         reason=f"agent {agent.public_id}: {' '.join(chosen)}",
     )
-    session.commit()
     return _agent_view(crypto, agent, person)
 
 
@@ -384,7 +383,7 @@ def revoke_agent(
     agent_public_id: str,
     now: dt.datetime | None = None,
 ) -> AgentView:
-    """End a designation now (idempotent); logged and committed."""
+    """End a designation now (idempotent); logged (the edge commits)."""
     _require_representative(acting)
     agent = session.scalars(
         select(CompanyAgent).where(
@@ -404,7 +403,6 @@ def revoke_agent(
             basis="owner",
             reason=f"agent {agent.public_id}",
         )
-        session.commit()
     person = session.get(Holder, agent.agent_id)
     assert person is not None
     return _agent_view(crypto, agent, person)

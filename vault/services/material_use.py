@@ -276,7 +276,8 @@ def holder_material(*, session: Session, holder: Holder, public_id: str) -> Mate
 def withdraw_material(
     *, session: Session, holder: Holder, public_id: str, now: dt.datetime | None = None
 ) -> Material:
-    """The holder withdraws one of its materials: it is no longer served; logged, committed.
+    """The holder withdraws one of its materials: it is no longer served; logged (the edge
+    commits).
 
     Withdrawing a withdrawn material again changes nothing and logs nothing.
     """
@@ -296,14 +297,13 @@ def withdraw_material(
         material_id=material.id,
         now=now,
     )
-    session.commit()
     return material
 
 
 def holder_material_pdf(
     *, session: Session, blobs: BlobStore, holder: Holder, public_id: str
 ) -> FetchedMaterial:
-    """The holder downloads one of its own materials (any state); logged and committed."""
+    """The holder downloads one of its own materials (any state); logged (the edge commits)."""
     material = holder_material(session=session, holder=holder, public_id=public_id)
     record_event(
         session=session,
@@ -314,7 +314,6 @@ def holder_material_pdf(
         basis="owner",
         material_id=material.id,
     )
-    session.commit()
     return FetchedMaterial(material, blobs.get(material.blob_sha256))
 
 
