@@ -85,6 +85,7 @@ __all__ = [
     "holder_license",
     "read_license_for_department",
     "record_event",
+    "record_own_download",
     "search_for_department",
 ]
 
@@ -623,6 +624,18 @@ def download_original(
     license = holder_license(session=session, holder=holder, public_id=public_id)
     version = current_version(session, license)
     data = blobs.get(served_blob(session, version))  # with its archive renewals, if any
+    record_own_download(session, holder, license_id=license.id)
+    return Original(license, data, FileFormat(version.file_format))
+
+
+def record_own_download(
+    session: Session,
+    holder: Holder,
+    *,
+    license_id: int | None = None,
+    material_id: int | None = None,
+) -> None:
+    """Log that the holder downloaded one of its own files (a license or a material)."""
     record_event(
         session=session,
         action="download",
@@ -630,6 +643,6 @@ def download_original(
         actor="holder",
         holder_id=holder.id,
         basis="owner",
-        license_id=license.id,
+        license_id=license_id,
+        material_id=material_id,
     )
-    return Original(license, data, FileFormat(version.file_format))

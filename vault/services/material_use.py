@@ -35,7 +35,7 @@ from vault.db.base import utcnow
 from vault.errors import InvalidInput, NotFound, PermissionDenied
 from vault.log.access_log import EventValues, UseContext, record_and_commit, record_event
 from vault.models import AccessEvent, Department, Holder, Material, MaterialPermission
-from vault.services.access import DENIED, _Rules
+from vault.services.access import DENIED, _Rules, record_own_download
 from vault.services.materials import china_today
 
 __all__ = [
@@ -305,15 +305,7 @@ def holder_material_pdf(
 ) -> FetchedMaterial:
     """The holder downloads one of its own materials (any state); logged (the edge commits)."""
     material = holder_material(session=session, holder=holder, public_id=public_id)
-    record_event(
-        session=session,
-        action="download",
-        outcome="allowed",
-        actor="holder",
-        holder_id=holder.id,
-        basis="owner",
-        material_id=material.id,
-    )
+    record_own_download(session, holder, material_id=material.id)
     return FetchedMaterial(material, blobs.get(material.blob_sha256))
 
 
