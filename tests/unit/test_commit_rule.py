@@ -23,14 +23,12 @@ NAMED_EXCEPTIONS: dict[str, dict[str, str]] = {
     "vault/services/idempotency.py": {"run_once": "key-locked session"},
     "vault/services/materials.py": {
         "_deposit_locked": "key-locked session",
-        "_store": "open work: move to the edge",
+        "_store": "key-locked session",
     },
     # Batch jobs: one transaction per batch, so a long run holds no lock for its length.
     "vault/services/key_rotation.py": {"rotate_holder_keys": "one commit per batch"},
     "vault/services/license_fields.py": {
         "reseal_field_values": "one commit per batch",
-        "_refuse": "open work: move to the edge",
-        "read_fields_for_department": "open work: move to the edge",
     },
     # Open work: these commit their result with its access-log row; to move to the edge.
     "vault/services/agents.py": {
