@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from api.context import ApiContext
 from api.downloads import file_download
 from api.logsink import copy_proof_maker
+from vault.services.access import download_original
 from vault.services.copies import CopyPolicy, MadeCopy, copy_for_holder
-from vault.services.holder_actions import download_original
 from vault.services.views import HolderRef
 
 __all__ = ["CopyOrder", "holder_copy", "original_file"]

@@ -30,11 +30,16 @@ from vault.errors import (
     NotFound,
     VaultError,
 )
-from vault.services import holder_actions
 from vault.services.access import access_log
 from vault.services.copies import COPYABLE_FORMATS, copy_pdf
-from vault.services.grants import MAX_GRANT_DAYS, MAX_SHARE_CODE_HOURS
-from vault.services.holders import find_holder
+from vault.services.grants import (
+    MAX_GRANT_DAYS,
+    MAX_SHARE_CODE_HOURS,
+    create_grant,
+    create_share_code,
+    revoke_grant,
+)
+from vault.services.holders import find_holder, known_holder
 from vault.services.views import (
     HolderRef,
     all_departments,
@@ -66,7 +71,7 @@ def _holder(session: Session, ctx: ApiContext, who: PageSession) -> HolderRef | 
 
 
 def _known_holder(session: Session, ctx: ApiContext, who: PageSession) -> HolderRef:
-    return holder_actions.known_holder(
+    return known_holder(
         session=session, crypto=ctx.crypto, holder_id=who.holder_id, id_type=who.holder_id_type
     )
 
@@ -244,7 +249,7 @@ def give_consent(
         holder = _known_holder(session, ctx, who)
         if uses.strip() and not uses.strip().isdigit():
             raise InvalidInput("the number of cases must be a whole number")
-        holder_actions.give_consent(
+        create_grant(
             session=session,
             holder=holder,
             department_id=department,
@@ -273,7 +278,7 @@ def new_share_code(
     now = dt.datetime.now(dt.UTC)
     try:
         holder = _known_holder(session, ctx, who)
-        created = holder_actions.give_share_code(
+        created = create_share_code(
             session=session,
             holder=holder,
             expires_at=now + dt.timedelta(hours=hours),
@@ -308,7 +313,7 @@ def revoke(
     check_csrf(request, ctx, csrf_token)
     try:
         holder = _known_holder(session, ctx, who)
-        holder_actions.withdraw_consent(session=session, holder=holder, public_id=grant_id)
+        revoke_grant(session=session, holder_id=holder.id, public_id=grant_id)
     except VaultError as exc:
         return _error(request, ctx, session, who, exc)
     return redirect(request, ctx, "/me/consent?done=revoke")

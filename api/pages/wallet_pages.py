@@ -24,7 +24,7 @@ from api.pages.web import PageSession, check_csrf, render, require_login
 from api.wallet import FIELDS, credential_key, offer_out, verify_online
 from signing.qr import QUIET_ZONE, qr_matrix
 from vault.errors import NotFound, VaultError
-from vault.services.holder_actions import known_holder
+from vault.services.holders import known_holder
 from vault.services.views import holder_license_view
 from vault.services.wallet import create_offer
 

@@ -31,7 +31,7 @@ from api.models import (
 from vault.errors import InvalidInput
 from vault.services.access import access_log
 from vault.services.agents import people
-from vault.services.holder_actions import give_consent, give_share_code, withdraw_consent
+from vault.services.grants import create_grant, create_share_code, revoke_grant
 from vault.services.holders import HolderView
 from vault.services.views import (
     HolderRef,
@@ -181,7 +181,7 @@ def _create_grant(session: Session, holder: HolderRef, body: GrantIn) -> GrantOu
         if body.department_code is not None:
             raise InvalidInput("a share code names no department: any department may redeem it")
         expires = body.expires_at or now + dt.timedelta(hours=1)
-        created = give_share_code(
+        created = create_share_code(
             session=session,
             holder=holder,
             expires_at=_aware(expires),
@@ -194,7 +194,7 @@ def _create_grant(session: Session, holder: HolderRef, body: GrantIn) -> GrantOu
         if body.department_code is None:
             raise InvalidInput("consent names a department: give department_code")
         department = consent_department(session, body.department_code)
-        grant = give_consent(
+        grant = create_grant(
             session=session,
             holder=holder,
             department_id=department.id,
@@ -236,7 +236,9 @@ def delete_my_grant(
     acting: ActingFor = None,
 ) -> GrantOut:
     with subject(session, ctx.crypto, principal, acting, "consent") as holder:
-        grant = withdraw_consent(session=session, holder=require_holder(holder), public_id=grant_id)
+        grant = revoke_grant(
+            session=session, holder_id=require_holder(holder).id, public_id=grant_id
+        )
     return grant_view(session, grant)
 
 

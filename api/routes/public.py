@@ -25,10 +25,10 @@ from api.models import CopyStatusOut
 from api.pages.web import load_page_session
 from schemas.report import VerificationReport
 from vault.errors import ConfigError, NotFound, PermissionDenied
+from vault.log.access_log import acting_person
 from vault.services.agents import act_for_company
 from vault.services.copies import copy_pdf, copy_status
 from vault.services.holders import find_holder
-from vault.services.recording import acting_person
 
 __all__ = ["router"]
 

@@ -36,7 +36,7 @@ from api.wallet_models import (
     PresentationIn,
     PresentationOut,
 )
-from vault.services.holder_actions import known_holder
+from vault.services.holders import known_holder
 from vault.services.status_lists import status_list_token
 from vault.services.wallet import (
     CredentialRequestRefused,
