@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from api.demo import HOLDERS, LICENSES, SPECIMEN, _sample
-from api.demo_licenses import SampleLicense, render_license
+from api.demo.drawing import SampleLicense, render_license
+from api.demo.prepare import HOLDERS, LICENSES, SPECIMEN, _sample
 from signing._verify.visual import Rect, blank_under
 from signing.copies.appearance import DEFAULT_SIZE
 from signing.copies.maker import CopyPlacement

@@ -8,11 +8,11 @@ Sample data: three issuing departments (市场监督管理局: 营业执照 and 
 demo company; 公安局: 居住证 for two citizens; 自然资源和规划局: a 不动产权证书), two using
 departments (住房和城乡建设局 with a standing permission for 营业执照 and 居住证; 税务局 with
 none, so it needs the holder's consent), an auditor (audit:read), two citizens and one
-company. Every license is drawn like the real one in Chinese (:mod:`api.demo_licenses`) and
+company. Every license is drawn like the real one in Chinese (:mod:`api.demo.drawing`) and
 ingested through the real intake: the 营业执照 and 居住证 as PDFs sealed PAdES B-LT by their
 issuer's demo seal; the 食品经营许可证 and the 不动产权证书 as OFD files (GB/T 33190) sealed
 with their issuer's SM2 electronic seal (GB/T 38540 V4, with the seal's image) from the
-demo's SM2 PKI (:mod:`api.demo_ofd`), whose root is in the demo trust bundle too.
+demo's SM2 PKI (:mod:`api.demo.ofd`), whose root is in the demo trust bundle too.
 
 ``DIR/samples/`` holds one more license, drawn but neither sealed nor pushed, with its
 metadata: what an issuing department's developer seals and pushes to try the API.
@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from api.demo_agents import seed_company_agents
-from api.demo_fields import declare_demo_fields, demo_field_values
-from api.demo_hsm import DemoHsm, prepare_demo_hsm
-from api.demo_licenses import SampleLicense, render_license
-from api.demo_materials import seed_materials
+from api.demo.agents import seed_company_agents
+from api.demo.drawing import SampleLicense, render_license
+from api.demo.fields import declare_demo_fields, demo_field_values
+from api.demo.hsm import DemoHsm, prepare_demo_hsm
+from api.demo.materials import seed_materials
 from schemas.identifiers import (
     citizen_id_check_char,
     credit_code_check_char,
@@ -214,7 +214,7 @@ class DemoSummary:
     settings: Settings | None = None
     """The settings to serve the demo with (the seal key in SoftHSM2 when there is one)."""
     hsm: DemoHsm | None = None
-    """Where the vault's seal key is (:mod:`api.demo_hsm`)."""
+    """Where the vault's seal key is (:mod:`api.demo.hsm`)."""
 
     @property
     def hsm_note(self) -> str | None:
@@ -227,7 +227,7 @@ class DemoSummary:
 def serving_settings(summary: DemoSummary) -> Settings:
     """The settings to serve the prepared demo with; points this process's SoftHSM2 at the
     demo's token first when the seal key is there."""
-    from api.demo_hsm import activate
+    from api.demo.hsm import activate
 
     if summary.hsm is not None:
         activate(summary.hsm)
@@ -261,7 +261,7 @@ def _pki(settings: Settings) -> Any:
 
 
 def _sm2_pki(settings: Settings, pki: Any) -> Any:
-    from api.demo_ofd import load_sm2_pki
+    from api.demo.ofd import load_sm2_pki
     from api.sealing import demo_pki_dir, demo_pki_password
 
     return load_sm2_pki(demo_pki_dir(settings), demo_pki_password(settings), OFD_ISSUERS, pki.now)
@@ -272,7 +272,7 @@ def _trust_bundle(settings: Settings, pki: Any, seal: Any, sm2: Any) -> Path:
     seal maker, the vault's OFD copy seal (``ofd_vault_seals``),
     the vault's seal ``seal``, the log key and the credential key. A seal or key the bundle
     does not name yet is added, the one it replaces kept."""
-    from api.demo_ofd import sm2_trust
+    from api.demo.ofd import sm2_trust
     from api.ofd_seal import ofd_copy_maker_from_settings
     from signing.trust import TrustBundle
     from vault.audit_log import load_log_key
@@ -512,7 +512,7 @@ def _ingest_samples(
 ) -> None:
     """Draw, seal and push through the real intake every sample the vault does not hold:
     a PDF sealed PAdES, or for the OFD types an OFD sealed with SM2."""
-    from api.demo_ofd import render_ofd
+    from api.demo.ofd import render_ofd
     from vault.services.intake import ingest
     from vault.services.license_fields import store_values
     from vault.services.lifecycle import find_license
@@ -582,7 +582,7 @@ def prepare_demo(settings: Settings) -> DemoSummary:
 
     assert settings.is_demo
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    from api.demo_ofd import OfdIssuers
+    from api.demo.ofd import OfdIssuers
 
     pki = _pki(settings)
     sm2 = _sm2_pki(settings, pki)

@@ -1,0 +1,2 @@
+"""``evault demo``: the embedded demo, its sample data and the keys it makes
+(:mod:`api.demo.prepare`)."""
