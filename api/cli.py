@@ -78,7 +78,8 @@ def demo(
     Prints how to log in and call the API and writes it to DATA/demo-credentials.json.
     Run again on the same directory: it reuses what is there.
     """
-    from api.demo.prepare import instructions, prepare_demo, serving_settings
+    from api.demo.instructions import instructions
+    from api.demo.prepare import prepare_demo, serving_settings
     from signing.errors import SigningError
     from vault.errors import VaultError
     from vault.settings import load_settings

@@ -187,7 +187,7 @@ def test_demo_renderer_copies_pdf_and_ofd_by_their_first_bytes(tmp_path: Path) -
 
 
 def test_the_demo_vault_code_is_the_demos() -> None:
-    from api.demo.prepare import VAULT
+    from api.demo.samples import VAULT
 
     assert VAULT[1] == DEMO_VAULT_CODE
 
