@@ -14,20 +14,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.identifiers import mask
+from tests.helpers.permitted import push_permitted_license
 from tests.vault.licenses import (
-    CITIZEN_TYPE,
     HOLDER,
     citizen_id,
-    license_pdf,
-    make_catalog,
-    metadata,
-    verifier,
 )
 from vault.blobs import LocalBlobStore
 from vault.crypto import HolderCrypto, HolderDataError, key_id
 from vault.errors import ConflictError
 from vault.models import Holder
-from vault.services import catalog
 from vault.services import holders as holder_service
 from vault.services.access import UseContext, search_for_department
 from vault.services.holders import (
@@ -36,7 +31,6 @@ from vault.services.holders import (
     get_or_create_holder,
     reveal_holder_id,
 )
-from vault.services.intake import ingest
 from vault.services.key_rotation import key_status, rotate_holder_keys
 
 OLD = HolderCrypto(bytes(range(100, 132)), bytes(range(140, 172)))
@@ -278,22 +272,7 @@ def test_department_search_finds_a_holder_not_yet_re_sealed(
     sessions: sessionmaker[Session], blobs: LocalBlobStore
 ) -> None:
     with sessions() as s:
-        cat = make_catalog(s)
-        ingest(
-            session=s,
-            blobs=blobs,
-            verifier=verifier(),
-            crypto=OLD,
-            metadata=metadata(1),
-            pdf=license_pdf(1),
-            pushed_by_department_id=cat.market,
-        )
-        catalog.grant_standing_permission(
-            session=s,
-            department_id=cat.housing,
-            license_type_id=catalog.get_license_type(session=s, code=CITIZEN_TYPE).id,
-        )
-        s.commit()
+        cat = push_permitted_license(s, blobs=blobs, crypto=OLD).catalog
     with sessions() as s:
         found = search_for_department(
             session=s,
