@@ -11,6 +11,7 @@ from typing import Any
 import typer
 
 from vault.cli.output import fail, print_json
+from vault.cli.scope import vault_session
 
 __all__ = ["app"]
 
@@ -30,25 +31,19 @@ def add_type(
     ),
 ) -> None:
     """Register a license type and the departments that issue it."""
-    from vault.bootstrap import open_vault
     from vault.errors import VaultError
     from vault.services import catalog
-    from vault.settings import load_settings
 
     try:
-        vault = open_vault(load_settings())
-        try:
-            with vault.session() as session:
-                ids = [_department_id(session, c) for c in issuer]
-                catalog.create_license_type(
-                    session=session,
-                    code=code,
-                    name=name,
-                    holder_kind=holder_kind,
-                    issuer_department_ids=ids,
-                )
-        finally:
-            vault.close()
+        with vault_session() as session:
+            ids = [_department_id(session, c) for c in issuer]
+            catalog.create_license_type(
+                session=session,
+                code=code,
+                name=name,
+                holder_kind=holder_kind,
+                issuer_department_ids=ids,
+            )
     except VaultError as exc:
         fail(str(exc))
     typer.echo(f"license type {code} {name} registered")
@@ -60,23 +55,17 @@ def add_issuer(
     department: str = typer.Argument(..., help="the department's 统一社会信用代码"),
 ) -> None:
     """Let an issuing department push licenses of this type."""
-    from vault.bootstrap import open_vault
     from vault.errors import VaultError
     from vault.services import catalog
-    from vault.settings import load_settings
 
     try:
-        vault = open_vault(load_settings())
-        try:
-            with vault.session() as session:
-                license_type = catalog.get_license_type(session=session, code=code)
-                catalog.register_issuer(
-                    session=session,
-                    license_type_id=license_type.id,
-                    department_id=_department_id(session, department),
-                )
-        finally:
-            vault.close()
+        with vault_session() as session:
+            license_type = catalog.get_license_type(session=session, code=code)
+            catalog.register_issuer(
+                session=session,
+                license_type_id=license_type.id,
+                department_id=_department_id(session, department),
+            )
     except VaultError as exc:
         fail(str(exc))
     typer.echo(f"{department} may issue {code}")
@@ -91,10 +80,8 @@ def add_seal(
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
 
-    from vault.bootstrap import open_vault
     from vault.errors import VaultError
     from vault.services import catalog
-    from vault.settings import load_settings
 
     try:
         raw = certificate.read_bytes()
@@ -107,17 +94,13 @@ def add_seal(
         fail(f"cannot read certificate {certificate}: {exc}")
     fingerprint = cert.fingerprint(hashes.SHA256()).hex()
     try:
-        vault = open_vault(load_settings())
-        try:
-            with vault.session() as session:
-                catalog.add_seal_certificate(
-                    session=session,
-                    department_id=_department_id(session, department),
-                    fingerprint=fingerprint,
-                    label=cert.subject.rfc4514_string()[:200],
-                )
-        finally:
-            vault.close()
+        with vault_session() as session:
+            catalog.add_seal_certificate(
+                session=session,
+                department_id=_department_id(session, department),
+                fingerprint=fingerprint,
+                label=cert.subject.rfc4514_string()[:200],
+            )
     except VaultError as exc:
         fail(str(exc))
     typer.echo(f"seal certificate {fingerprint} registered to {department}")
@@ -128,45 +111,39 @@ def list_(as_json: bool = typer.Option(False, "--json")) -> None:
     """Show departments and license types with their issuers."""
     from sqlalchemy import select
 
-    from vault.bootstrap import open_vault
     from vault.errors import VaultError
     from vault.models import LicenseTypeIssuer
     from vault.services import catalog
-    from vault.settings import load_settings
 
     try:
-        vault = open_vault(load_settings())
-        try:
-            with vault.session() as session:
-                departments = catalog.list_departments(session=session)
-                names = {d.id: d.credit_code for d in departments}
-                links = session.execute(
-                    select(LicenseTypeIssuer.license_type_id, LicenseTypeIssuer.department_id)
-                ).all()
-                data: dict[str, list[dict[str, Any]]] = {
-                    "departments": [
-                        {
-                            "id": d.id,
-                            "name": d.name,
-                            "credit_code": d.credit_code,
-                            "issuer": d.is_issuer,
-                            "user": d.is_user,
-                            "seals": [c.fingerprint for c in d.seal_certificates],
-                        }
-                        for d in departments
-                    ],
-                    "license_types": [
-                        {
-                            "code": t.code,
-                            "name": t.name,
-                            "holder_kind": t.holder_kind,
-                            "issuers": [names[d] for lt, d in links if lt == t.id],
-                        }
-                        for t in catalog.list_license_types(session=session)
-                    ],
-                }
-        finally:
-            vault.close()
+        with vault_session() as session:
+            departments = catalog.list_departments(session=session)
+            names = {d.id: d.credit_code for d in departments}
+            links = session.execute(
+                select(LicenseTypeIssuer.license_type_id, LicenseTypeIssuer.department_id)
+            ).all()
+            data: dict[str, list[dict[str, Any]]] = {
+                "departments": [
+                    {
+                        "id": d.id,
+                        "name": d.name,
+                        "credit_code": d.credit_code,
+                        "issuer": d.is_issuer,
+                        "user": d.is_user,
+                        "seals": [c.fingerprint for c in d.seal_certificates],
+                    }
+                    for d in departments
+                ],
+                "license_types": [
+                    {
+                        "code": t.code,
+                        "name": t.name,
+                        "holder_kind": t.holder_kind,
+                        "issuers": [names[d] for lt, d in links if lt == t.id],
+                    }
+                    for t in catalog.list_license_types(session=session)
+                ],
+            }
     except VaultError as exc:
         fail(str(exc))
     if as_json:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from vault.cli.output import EXIT_USAGE, fail, print_json
+from vault.cli.scope import vault_session
 
 __all__ = ["app"]
 
@@ -40,11 +41,9 @@ def add(
     as_json: bool = typer.Option(False, "--json", help="print JSON for machines"),
 ) -> None:
     """Register a department and print its client id and secret (shown only once)."""
-    from vault.bootstrap import open_vault
     from vault.errors import VaultError
     from vault.services import catalog
     from vault.services.credentials import issue_credentials
-    from vault.settings import load_settings
 
     wanted_roles = _split(roles)
     bad = [r for r in wanted_roles if r not in _ROLES]
@@ -54,28 +53,24 @@ def add(
         _split(scopes) if scopes is not None else [_DEFAULT_SCOPES[r] for r in wanted_roles]
     )
     try:
-        vault = open_vault(load_settings())
-        try:
-            with vault.session() as session:
-                department = catalog.create_department(
+        with vault_session() as session:
+            department = catalog.create_department(
+                session=session,
+                name=name,
+                credit_code=credit_code,
+                issuer="issuer" in wanted_roles,
+                user="user" in wanted_roles,
+            )
+            for code in permit:
+                license_type = catalog.get_license_type(session=session, code=code)
+                catalog.grant_standing_permission(
                     session=session,
-                    name=name,
-                    credit_code=credit_code,
-                    issuer="issuer" in wanted_roles,
-                    user="user" in wanted_roles,
+                    department_id=department.id,
+                    license_type_id=license_type.id,
                 )
-                for code in permit:
-                    license_type = catalog.get_license_type(session=session, code=code)
-                    catalog.grant_standing_permission(
-                        session=session,
-                        department_id=department.id,
-                        license_type_id=license_type.id,
-                    )
-                creds = issue_credentials(
-                    session=session, department_id=department.id, scopes=wanted_scopes
-                )
-        finally:
-            vault.close()
+            creds = issue_credentials(
+                session=session, department_id=department.id, scopes=wanted_scopes
+            )
     except VaultError as exc:
         fail(str(exc))
     if as_json:
@@ -101,24 +96,16 @@ def credentials(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Issue new client credentials (the old secret stops working)."""
-    from vault.bootstrap import open_vault
     from vault.errors import VaultError
     from vault.services import catalog
     from vault.services.credentials import issue_credentials
-    from vault.settings import load_settings
 
     try:
-        vault = open_vault(load_settings())
-        try:
-            with vault.session() as session:
-                department = catalog.find_department_by_code(
-                    session=session, credit_code=credit_code
-                )
-                if department is None:
-                    fail(f"no department with 统一社会信用代码 {credit_code}")
-                creds = issue_credentials(session=session, department_id=department.id)
-        finally:
-            vault.close()
+        with vault_session() as session:
+            department = catalog.find_department_by_code(session=session, credit_code=credit_code)
+            if department is None:
+                fail(f"no department with 统一社会信用代码 {credit_code}")
+            creds = issue_credentials(session=session, department_id=department.id)
     except VaultError as exc:
         fail(str(exc))
     if as_json:
