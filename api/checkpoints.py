@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.context import ApiContext
-from signing.transparency import LogSigner, SignedNote
+from signing.transparency import LogSigner
 from vault import audit_log
-from vault.models import LogCheckpoint
-from vault.witnessing import WitnessClient, witness_latest_and_commit
+from vault.audit_log import LogCheckpoint
+from vault.witnessing import WitnessClient, cosigned_by_all, witness_latest_and_commit
 
 __all__ = [
     "checkpoint_interval",
@@ -78,14 +78,9 @@ def due_checkpoint(ctx: ApiContext) -> LogCheckpoint:
             cache=log_cache(ctx),
         )
         session.commit()
-        if witnesses(ctx) and not _cosigned_by_all(ctx, row):
+        if witnesses(ctx) and not cosigned_by_all(row, witnesses(ctx)):
             row = cosigned_latest(ctx, session) or row
         return row
-
-
-def _cosigned_by_all(ctx: ApiContext, row: LogCheckpoint) -> bool:
-    note = SignedNote.parse(row.signed_note)
-    return all(any(w.verifier.matches(s) for s in note.signatures) for w in witnesses(ctx))
 
 
 async def run_periodically(ctx: ApiContext) -> None:

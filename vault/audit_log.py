@@ -52,6 +52,7 @@ __all__ = [
     "APPEND_LOCK_ID",
     "CHECKPOINT_LOCK_ID",
     "MAX_ENTRIES_PAGE",
+    "LogCheckpoint",
     "LogTreeCache",
     "append_event",
     "checkpoint_if_due",

@@ -46,6 +46,7 @@ __all__ = [
     "WitnessAhead",
     "WitnessClient",
     "WitnessFailed",
+    "cosigned_by_all",
     "witness_clients",
     "witness_latest_and_commit",
 ]
@@ -167,6 +168,11 @@ def witness_clients(specs: Sequence[str], timeout: float) -> tuple[WitnessClient
 
 def _has(note: str, client: WitnessClient) -> bool:
     return any(client.verifier.matches(s) for s in SignedNote.parse(note).signatures)
+
+
+def cosigned_by_all(checkpoint: LogCheckpoint, clients: Sequence[WitnessClient]) -> bool:
+    """Whether the stored checkpoint carries a cosignature of every one of the witnesses."""
+    return all(_has(checkpoint.signed_note, client) for client in clients)
 
 
 def _cosign_once(

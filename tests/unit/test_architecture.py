@@ -111,3 +111,11 @@ def test_files_are_answered_through_one_helper() -> None:
         and "attachment; filename" in path.read_text(encoding="utf-8")
     ]
     assert writers == []
+
+
+def test_api_reading_the_orm_is_caught(tmp_path: Path) -> None:
+    out = _lint_with_extra_module(
+        tmp_path, "api.bad_import", "import vault.models\nimport vault.db.base\n"
+    )
+    assert "api.bad_import -> vault.models" in out
+    assert "api.bad_import -> vault.db.base" in out

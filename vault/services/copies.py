@@ -33,6 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schemas.license import LicenseStatus
+from schemas.views import CopyState, CopyStatusOut
 from vault.blobs.base import BlobStore
 from vault.db.base import utcnow
 from vault.db.keylock import key_lock
@@ -57,7 +58,6 @@ __all__ = [
     "CopyPolicy",
     "CopyRenderer",
     "CopyState",
-    "CopyStatusView",
     "HeldFile",
     "LogProofMaker",
     "MadeCopy",
@@ -77,7 +77,6 @@ _REUSE_LOCK = "certified-copy"  # first part of the reuse key's lock (vault.db.k
 HOLDER_CASE = "持证主体自用"
 HOLDER_RECIPIENT = "持证主体本人"
 
-CopyState = Literal["valid", "expired", "license_invalid"]
 
 #: The formats of originals the copy renderer makes certified copies of ("PDF", "OFD": the
 #: license version's ``file_format``). A copy of any other is refused before anything is
@@ -446,32 +445,7 @@ def copy_pdf(
     return copy, blobs.get(copy.blob_sha256)
 
 
-@dataclass(frozen=True)
-class CopyStatusView:
-    """What the public page and JSON show about a copy (no clear holder ID)."""
-
-    copy_id: str
-    state: CopyState
-    reasons: tuple[str, ...]
-    made_at: dt.datetime
-    expires_at: dt.datetime
-    license_status: LicenseStatus
-    superseded: bool
-    license_name: str
-    license_type_code: str
-    license_type_name: str
-    license_identifier: str | None
-    license_version: int
-    issuer_name: str
-    holder_masked: str
-    department_name: str | None
-    purpose: str
-    sha256: str
-
-
-def copy_status(
-    *, session: Session, copy_id: str, now: dt.datetime | None = None
-) -> CopyStatusView:
+def copy_status(*, session: Session, copy_id: str, now: dt.datetime | None = None) -> CopyStatusOut:
     """The online status of a copy; an unknown id is a plain :class:`NotFound`."""
     now = now or utcnow()
     copy = session.get(CertifiedCopy, copy_id) if len(copy_id) <= 32 else None
@@ -500,13 +474,14 @@ def copy_status(
             state = "expired"
         reasons.append("加注件已过有效期 (the copy has expired)")
     department = session.get(Department, copy.department_id) if copy.department_id else None
-    return CopyStatusView(
-        copy_id=copy.id,
+    return CopyStatusOut(
+        id=copy.id,
         state=state,
-        reasons=tuple(reasons),
+        valid=state == "valid",
+        reasons=reasons,
         made_at=copy.made_at,
         expires_at=copy.expires_at,
-        license_status=status.status,
+        license_status=status.status.value,
         superseded=status.superseded,
         license_name=version.name,
         license_type_code=license.license_type.code,
@@ -571,9 +546,9 @@ def held_file(
         kind="copy",
         license_name=view.license_name,
         issuer_name=view.issuer_name,
-        status=view.license_status,
+        status=LicenseStatus(view.license_status),
         superseded=view.superseded,
-        copy_id=view.copy_id,
+        copy_id=view.id,
         copy_state=view.state,
     )
 
