@@ -30,8 +30,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, select
+from sqlalchemy import Row, Select, and_, bindparam, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from schemas.errors import InvalidValue
@@ -102,6 +103,7 @@ def _decision_event(
     license_id: int,
     use: UseContext,
     now: dt.datetime,
+    holder_blind_index: bytes | None = None,
 ) -> EventValues:
     """The access-log row of a department's decision on one license (allowed or denied)."""
     return EventValues(
@@ -116,6 +118,7 @@ def _decision_event(
         license_id=license_id,
         use=use,
         reason=decision.reason,
+        holder_blind_index=holder_blind_index,
     )
 
 
@@ -300,6 +303,7 @@ def authorize_department(
             license_id=license.id,
             use=use,
             now=now,
+            holder_blind_index=license.holder_blind_index,
         ),
     )
     if not decision.allowed:
@@ -353,6 +357,7 @@ def read_license_for_department(
             license_id=record.id,
             use=use,
             now=now,
+            holder_blind_index=record.holder_blind_index,
         ),
     )
     if not decision.allowed:
@@ -448,13 +453,7 @@ def search_for_department(
         )
         .all()
     )
-    holder_row_id: int | None = None
-    if rows:
-        holder_row_id = record_of_row(rows[0]).record.holder_row_id
-    elif holder is not None:
-        holder_row_id = holder.id
-    else:
-        holder_row_id = session.scalar(select(Holder.id).where(Holder.blind_index.in_(indexes)))
+    holder_row_id, holder_index = _searched_holder(session, rows, holder, indexes)
     rules = _Rules(session, department_id=department_id, use=use, now=now)
     visible: list[LicenseRecord] = []
     bases: set[str] = set()
@@ -480,6 +479,7 @@ def search_for_department(
             actor="department",
             at=now,
             holder_id=holder_row_id,
+            holder_blind_index=holder_index,
             department_id=department_id,
             basis=_search_basis(bases),
             use=use,
@@ -495,6 +495,21 @@ def search_for_department(
     if not visible:
         raise PermissionDenied(DENIED)
     return visible
+
+
+def _searched_holder(
+    session: Session, rows: Sequence[Row[Any]], holder: Holder | None, indexes: list[bytes]
+) -> tuple[int | None, bytes | None]:
+    """The searched holder's row id and blind index (None, None: no such holder)."""
+    if rows:
+        record = record_of_row(rows[0]).record
+        return record.holder_row_id, record.holder_blind_index
+    if holder is not None:
+        return holder.id, holder.blind_index
+    found = session.execute(
+        select(Holder.id, Holder.blind_index).where(Holder.blind_index.in_(indexes))
+    ).first()
+    return (found[0], found[1]) if found else (None, None)
 
 
 #: A search that found licenses on several grounds names the holder's own decision first.
