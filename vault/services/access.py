@@ -524,7 +524,11 @@ def _search_basis(bases: set[str]) -> str | None:
 def holder_license(*, session: Session, holder: Holder, public_id: str) -> License:
     """One of the holder's own licenses, by its public id; another holder's is "not found"."""
     license = session.scalars(
-        select(License).where(License.public_id == public_id, License.holder_id == holder.id)
+        select(License).where(
+            License.public_id == public_id,
+            License.holder_id == holder.id,
+            License.holder_blind_index == holder.blind_index,  # the holder's partition only
+        )
     ).one_or_none()
     if license is None:
         raise NotFound("no such license")
