@@ -397,3 +397,15 @@ def test_a_license_key_is_locked_across_holders(engine: Engine) -> None:
         second.execute(text("SET lock_timeout = '50ms'"))
         _lock_license_key(second, context, "N1")  # free again
         second.rollback()
+
+
+@pytest.mark.postgres
+def test_prepared_statements_keep_one_generic_plan(engine: Engine) -> None:
+    """A custom plan per execution tripled the search's database CPU on partitioned tables
+    (vault.db.engine._generic_plans); the setting survives the pool's rollback."""
+    if not _is_pg(engine):
+        pytest.skip("PostgreSQL's plan cache")
+    for _ in range(2):
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW plan_cache_mode")).scalar_one() == ("force_generic_plan")
+            conn.rollback()

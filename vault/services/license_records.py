@@ -174,10 +174,11 @@ def _for_department() -> Select[Any]:
 ONE_FOR_DEPARTMENT = _for_department().where(_L.public_id == bindparam("public_id"))
 #: The licenses of the holder whose blind index is one of ``:blind_indexes`` (the index
 #: under every configured key: during a key rotation a row carries the old or the new
-#: one), oldest first. Filtered on the licenses' own copy of it: PostgreSQL then reads
-#: only the partitions those indexes hash to.
+#: one), oldest first. Filtered on the holder's and the licenses' copy of it: PostgreSQL
+#: then plans and reads only the partitions those indexes hash to.
 OF_HOLDER_FOR_DEPARTMENT = (
     _for_department()
+    .where(_H.blind_index.in_(bindparam("blind_indexes", expanding=True)))
     .where(_L.holder_blind_index.in_(bindparam("blind_indexes", expanding=True)))
     .order_by(_L.id)
 )
