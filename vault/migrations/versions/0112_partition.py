@@ -362,6 +362,13 @@ def _upgrade_postgresql() -> None:
         op.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
     for statement in _trigger_functions():
         op.execute(statement)
+    _analyze()
+
+
+def _analyze() -> None:
+    """Statistics for the new tables: until ANALYZE, the planner guesses (autovacuum
+    analyzes partitions, never a partitioned table itself)."""
+    op.execute("ANALYZE " + ", ".join(t for t, _ in TABLES))
 
 
 def _downgrade_postgresql() -> None:
@@ -380,6 +387,7 @@ def _downgrade_postgresql() -> None:
         op.execute(statement)
     for table, name, definition in _original_fks():
         op.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
+    _analyze()
 
 
 # --- SQLite ------------------------------------------------------------------------------
