@@ -403,6 +403,34 @@ def _fill_sqlite(table: str) -> None:
     )
 
 
+def _sqlite_holder_data(
+    table: str, old_unique: str, new_unique: tuple[str, list[str]], *, ondelete: str | None
+) -> None:
+    """licenses or materials on SQLite: the blind index NOT NULL and in every unique key,
+    the foreign key to the holder by (id, blind index)."""
+    with op.batch_alter_table(table) as batch:
+        batch.alter_column("holder_blind_index", existing_type=_BLIND, nullable=False)
+        batch.drop_index(f"ix_{table}_public_id")
+        batch.drop_constraint(old_unique, type_="unique")
+        batch.drop_constraint(f"fk_{table}_holder_id_holders", type_="foreignkey")
+        name, columns = new_unique
+        batch.create_unique_constraint(name, [*columns, "holder_blind_index"])
+        batch.create_unique_constraint(
+            f"uq_{table}_id_holder_blind_index", ["id", "holder_blind_index"]
+        )
+        batch.create_index(
+            f"ix_{table}_public_id", ["public_id", "holder_blind_index"], unique=True
+        )
+        batch.create_foreign_key(
+            f"fk_{table}_holder_id_holders",
+            "holders",
+            ["holder_id", "holder_blind_index"],
+            ["id", "blind_index"],
+            ondelete=ondelete,
+            onupdate="CASCADE",
+        )
+
+
 def _upgrade_sqlite() -> None:
     with op.batch_alter_table("holders") as batch:
         batch.create_unique_constraint("uq_holders_id_blind_index", ["id", "blind_index"])
@@ -410,50 +438,21 @@ def _upgrade_sqlite() -> None:
     for table in ("licenses", "materials", "access_events"):
         op.add_column(table, sa.Column("holder_blind_index", _BLIND, nullable=True))
         _fill_sqlite(table)
-    with op.batch_alter_table("licenses") as batch:
-        batch.alter_column("holder_blind_index", existing_type=_BLIND, nullable=False)
-        batch.drop_index("ix_licenses_public_id")
-        batch.drop_constraint(
-            "uq_licenses_license_type_id_issuer_department_id_number", type_="unique"
-        )
-        batch.drop_constraint("fk_licenses_holder_id_holders", type_="foreignkey")
-        batch.create_unique_constraint(
+    _sqlite_holder_data(
+        "licenses",
+        "uq_licenses_license_type_id_issuer_department_id_number",
+        (
             "uq_licenses_type_issuer_number_holder",
-            ["license_type_id", "issuer_department_id", "number", "holder_blind_index"],
-        )
-        batch.create_unique_constraint(
-            "uq_licenses_id_holder_blind_index", ["id", "holder_blind_index"]
-        )
-        batch.create_index(
-            "ix_licenses_public_id", ["public_id", "holder_blind_index"], unique=True
-        )
-        batch.create_foreign_key(
-            "fk_licenses_holder_id_holders", "holders", *holder, onupdate="CASCADE"
-        )
-    with op.batch_alter_table("materials") as batch:
-        batch.alter_column("holder_blind_index", existing_type=_BLIND, nullable=False)
-        batch.drop_index("ix_materials_public_id")
-        batch.drop_constraint(
-            "uq_materials_holder_id_material_type_id_source_sha256", type_="unique"
-        )
-        batch.drop_constraint("fk_materials_holder_id_holders", type_="foreignkey")
-        batch.create_unique_constraint(
-            "uq_materials_holder_type_source",
-            ["holder_id", "material_type_id", "source_sha256", "holder_blind_index"],
-        )
-        batch.create_unique_constraint(
-            "uq_materials_id_holder_blind_index", ["id", "holder_blind_index"]
-        )
-        batch.create_index(
-            "ix_materials_public_id", ["public_id", "holder_blind_index"], unique=True
-        )
-        batch.create_foreign_key(
-            "fk_materials_holder_id_holders",
-            "holders",
-            *holder,
-            ondelete="CASCADE",
-            onupdate="CASCADE",
-        )
+            ["license_type_id", "issuer_department_id", "number"],
+        ),
+        ondelete=None,
+    )
+    _sqlite_holder_data(
+        "materials",
+        "uq_materials_holder_id_material_type_id_source_sha256",
+        ("uq_materials_holder_type_source", ["holder_id", "material_type_id", "source_sha256"]),
+        ondelete="CASCADE",
+    )
     with op.batch_alter_table("access_events") as batch:
         batch.alter_column("holder_blind_index", existing_type=_BLIND, nullable=False)
         for name, parent, columns, remote in (
