@@ -345,7 +345,7 @@ def test_a_new_blind_index_moves_the_holders_rows_together(engine: Engine) -> No
 def test_access_events_carry_their_holders_blind_index(
     engine: Engine, sessions: sessionmaker[Session]
 ) -> None:
-    from vault.services.recording import record_event
+    from vault.log.access_log import record_event
 
     _seeded(engine)
     with sessions() as session:
