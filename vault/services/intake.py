@@ -43,7 +43,9 @@ failed commit is unreferenced and removed by ``evault gc`` after the grace perio
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -215,9 +217,9 @@ def ingest(
     check_report(report, sha256=sha256, context=context, require_revocation=require_revocation)
 
     blobs.put(pdf)
-    return _write_with_retries(
-        session, crypto, metadata, context, (sha256, len(pdf), file_format), report, now
-    )
+    blob = (sha256, len(pdf), file_format)
+    write = functools.partial(_write, session, crypto, metadata, context, blob, report, now)
+    return _write_with_retries(session, write, sha256, context)
 
 
 def _check_before_verifying(
@@ -247,16 +249,10 @@ def _check_before_verifying(
 
 
 def _write_with_retries(
-    session: Session,
-    crypto: HolderCrypto,
-    metadata: LicenseMetadata,
-    context: _Context,
-    blob: tuple[str, int, FileFormat],
-    report: VerificationReport,
-    now: dt.datetime,
+    session: Session, write: Callable[[], IntakeResult], sha256: str, context: _Context
 ) -> IntakeResult:
-    """Step 5's transaction, tried again when a concurrent push won a unique constraint."""
-    sha256 = blob[0]
+    """Step 5's transaction (``write``), tried again when a concurrent push won a unique
+    constraint."""
     for attempt in range(_WRITE_ATTEMPTS):
         try:
             # The first attempt needs no lookup: if the bytes landed meanwhile, a unique
@@ -264,7 +260,7 @@ def _write_with_retries(
             existing = _duplicate(session, sha256, context) if attempt else None
             if existing is not None:
                 return existing
-            return _write(session, crypto, metadata, context, blob, report, now)
+            return write()
         except ConflictError:
             # A concurrent push may have landed these very bytes between our lookups.
             session.rollback()

@@ -53,14 +53,7 @@ class Pending:
     prechecked: Prechecked
 
     def refused(self, reason: str, message: str) -> ImportOutcome:
-        return ImportOutcome(
-            self.item.name,
-            "refused",
-            reason,
-            message,
-            sha256=self.sha256,
-            metadata_digest=self.metadata_digest,
-        )
+        return _refusal(self.item, self.sha256, self.metadata_digest, reason, message)
 
 
 @dataclass(frozen=True)
@@ -92,14 +85,15 @@ class _Unchecked:
     department_id: int
 
     def refused(self, reason: str, message: str) -> ImportOutcome:
-        return ImportOutcome(
-            self.read.item.name,
-            "refused",
-            reason,
-            message,
-            sha256=self.read.sha256,
-            metadata_digest=self.metadata_digest,
-        )
+        return _refusal(self.read.item, self.read.sha256, self.metadata_digest, reason, message)
+
+
+def _refusal(
+    item: ImportItem, sha256: str, metadata_digest: str | None, reason: str, message: str
+) -> ImportOutcome:
+    return ImportOutcome(
+        item.name, "refused", reason, message, sha256=sha256, metadata_digest=metadata_digest
+    )
 
 
 class Preparer:
@@ -163,7 +157,7 @@ class Preparer:
         try:
             raw = metadata_input(self.stock, f.item, self.manifest)
         except IntakeRefused as exc:
-            return ImportOutcome(name, "refused", exc.reason, str(exc), sha256=sha256)
+            return _refusal(f.item, sha256, None, exc.reason, str(exc))
         metadata_digest = self.crypto.digest(
             json.dumps(raw, sort_keys=True, ensure_ascii=False).encode(),
             purpose=_METADATA_PURPOSE,
@@ -188,9 +182,7 @@ class Preparer:
         """The metadata parsed and its department found: a file ready for the rules."""
 
         def refused(reason: str, message: str) -> ImportOutcome:
-            return ImportOutcome(
-                f.item.name, "refused", reason, message, sha256=f.sha256, metadata_digest=digest
-            )
+            return _refusal(f.item, f.sha256, digest, reason, message)
 
         try:
             metadata = metadata_from_input(raw, manifest=self.manifest is not None)
