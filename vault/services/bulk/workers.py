@@ -3,8 +3,11 @@ whole run (its parsed trust, certificates, revocation data and validated paths a
 from file to file), or this process when there is one worker.
 
 Work goes out in chunks of files (one round trip for several files) and comes back in the
-order it went out. In this process a chunk is verified file by file as its answers are
-read, so nothing is verified before the files ahead of it were written.
+order it went out. A worker process with a blob store stores each file that passed in a
+thread while it verifies the next (a blob write waits for its fsyncs far longer than the
+CPU it costs), and answers for a chunk once its blobs are stored. In this process a chunk
+is verified file by file as its answers are read, so nothing is verified before the files
+ahead of it were written.
 """
 
 from __future__ import annotations
@@ -90,7 +93,7 @@ class InlineVerifiers:
     def verify(self, job: Job) -> str:
         if self._verifier is None:
             self._verifier = self._factory()
-        return _verify(self._verifier, None, job, self._at)
+        return _verify(self._verifier, job, self._at)[0]
 
     def close(self, *, cancel: bool) -> None:
         return None
@@ -138,23 +141,48 @@ def open_verifiers(
     return ProcessVerifiers(factory, blobs_factory, workers, at)
 
 
+#: Blob writes in flight per worker process: a write waits for its fsyncs (many times the
+#: CPU it costs), so the worker verifies the next file meanwhile.
+_BLOB_THREADS = 4
+
 _worker_verifier: PdfVerifier | None = None
 _worker_blobs: BlobStore | None = None
+_worker_writes: concurrent.futures.ThreadPoolExecutor | None = None
 
 
 def _init_worker(factory: VerifierFactory, blobs_factory: BlobStoreFactory | None) -> None:
-    global _worker_verifier, _worker_blobs
+    global _worker_verifier, _worker_blobs, _worker_writes
     _worker_verifier = factory()
-    _worker_blobs = blobs_factory() if blobs_factory is not None else None
+    if blobs_factory is not None:
+        _worker_blobs = blobs_factory()
+        _worker_writes = concurrent.futures.ThreadPoolExecutor(
+            _BLOB_THREADS, thread_name_prefix="blob"
+        )
 
 
 def _verify_in_worker(jobs: list[Job], at: dt.datetime) -> list[str]:
+    """The chunk's answers, once every blob of a file that passed is stored (the writer
+    commits rows only for blobs already durable)."""
     assert _worker_verifier is not None
-    return [_verify(_worker_verifier, _worker_blobs, job, at) for job in jobs]
+    if _worker_blobs is None or _worker_writes is None:
+        return [_verify(_worker_verifier, job, at)[0] for job in jobs]
+    answers: list[str] = []
+    writes: dict[int, concurrent.futures.Future[str]] = {}
+    for job in jobs:
+        answer, passed = _verify(_worker_verifier, job, at)
+        answers.append(answer)
+        if passed:
+            writes[len(answers) - 1] = _worker_writes.submit(_worker_blobs.put, job[0])
+    for i, write in writes.items():
+        try:
+            write.result()
+        except Exception as exc:  # the file's blob could not be stored: as a failed run
+            answers[i] = Failed(type(exc).__name__)
+    return answers
 
 
-def _verify(verifier: PdfVerifier, blobs: BlobStore | None, job: Job, at: dt.datetime) -> str:
-    """Verify one file; when it passed and there is a blob store, also store its bytes.
+def _verify(verifier: PdfVerifier, job: Job, at: dt.datetime) -> tuple[str, bool]:
+    """One file's answer, and whether it passed (its blob is then stored).
 
     A blob stored for a file that intake then refuses (wrong signer, a conflict) is
     unreferenced and removed by gc after the grace period.
@@ -162,8 +190,6 @@ def _verify(verifier: PdfVerifier, blobs: BlobStore | None, job: Job, at: dt.dat
     data, name = job
     try:
         report = verifier.verify(data, at=at, file_name=name)
-        if blobs is not None and report.passed:
-            blobs.put(data)
     except Exception as exc:  # the worker failed on this file: a verdict for it alone
-        return Failed(type(exc).__name__)
-    return report.model_dump_json()
+        return Failed(type(exc).__name__), False
+    return report.model_dump_json(), report.passed

@@ -10,6 +10,7 @@ the first step, is decided after the commit by the one-file path,
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import hashlib
 from collections.abc import Callable
@@ -41,6 +42,8 @@ __all__ = ["WRITE_BATCH", "BatchWriter"]
 #: Verified files written per transaction (``import_stock(write_batch=...)``; 1: one
 #: commit per file, each outcome reported as soon as it is decided).
 WRITE_BATCH = 32
+#: Blob writes at once while a batch is stored.
+_BLOB_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -154,8 +157,11 @@ class BatchWriter:
     def _write(self, to_write: list[_ToWrite]) -> dict[int, ImportOutcome]:
         """The batch's blobs, then its rows in one transaction: the outcomes of the files
         written, by ``id`` of their entry; nothing on a unique-constraint collision."""
-        for h in to_write:
-            self.blobs.put(h.pending.data)
+        if len(to_write) == 1:
+            self.blobs.put(to_write[0].pending.data)
+        else:  # a write waits for its fsyncs: several at once (a worker may have stored them)
+            with concurrent.futures.ThreadPoolExecutor(_BLOB_THREADS) as pool:
+                list(pool.map(self.blobs.put, [h.pending.data for h in to_write]))
         try:
             with self.session.begin_nested():
                 rows = write_new_licenses(
