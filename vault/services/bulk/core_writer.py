@@ -4,8 +4,9 @@ caller's transaction, which commits the batch as a whole.
 
 It writes only the common case of stock, a license whose key (type, issuer, 证照编号) is
 not stored yet, for a holder that is new or stored under the same name. Every other file of
-the batch (a stored key: a new version or a conflict; a holder whose name changed; two files
-of the batch with the same key or the same bytes) is *set aside*: the caller decides it
+the batch (a stored key: a new version or a conflict; every file of a holder named by more
+than one name, stored or in the batch; two files of the batch with the same key or the same
+bytes) is *set aside*: the caller decides it
 after the commit by the one-file path, :func:`vault.services.intake.ingest`, which applies
 every rule there. A unique constraint that fails (the bytes or a holder stored meanwhile by
 another writer) raises IntegrityError: the caller rolls the batch back and decides each of
@@ -27,7 +28,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select, tuple_
 from sqlalchemy.orm import Session
 
-from schemas.identifiers import CitizenId, CreditCode, parse_holder_id
+from schemas.identifiers import parse_holder_id
 from schemas.license import LicenseMetadata
 from schemas.report import FileFormat, VerificationReport
 from vault.audit_log import leaf_values, next_index
@@ -82,11 +83,7 @@ def write_new_licenses(
     their position in ``files``; the positions missing are set aside. Flushes nothing of
     the ORM and commits nothing."""
     kept = _new_keys(session, files)
-    parsed = {
-        i: parse_holder_id(files[i].metadata.holder_id, files[i].metadata.holder_id_type)
-        for i in kept
-    }
-    holders = _holders(session, crypto, files, parsed)
+    holders = _holders(session, crypto, files, kept)
     kept = [i for i in kept if i in holders]
     if not kept:
         return {}
@@ -161,66 +158,63 @@ def _new_keys(session: Session, files: Sequence[Verified]) -> list[int]:
 
 
 def _holders(
-    session: Session,
-    crypto: HolderCrypto,
-    files: Sequence[Verified],
-    parsed: dict[int, CitizenId | CreditCode],
+    session: Session, crypto: HolderCrypto, files: Sequence[Verified], kept: list[int]
 ) -> dict[int, int]:
-    """Each file's holder row id: found under any index key with the same name, or
-    inserted; a file whose holder is stored under another name is left out (set aside:
-    ``ingest`` re-seals the row with the new name)."""
+    """The holder row id of each kept file: found under any index key, or inserted.
+
+    A holder whose files in the batch (kept or not) or whose stored row name it by more
+    than one name is left out with all its files (set aside: ``ingest`` then updates the
+    name file by file, in the source's order, as one file at a time would)."""
+    parsed = {
+        i: parse_holder_id(f.metadata.holder_id, f.metadata.holder_id_type)
+        for i, f in enumerate(files)
+    }
     indexes = {i: crypto.blind_indexes(p.id_type.value, p) for i, p in parsed.items()}
-    wanted = sorted({b for group in indexes.values() for b in group})
-    stored: dict[bytes, tuple[int, bytes]] = {}
-    if wanted:
-        rows = session.connection().execute(
-            select(Holder.id, Holder.blind_index, Holder.name_ciphertext)
-            .where(Holder.blind_index.in_(wanted))
-            .order_by(Holder.id)
-        )
-        for row_id, index, sealed_name in rows:
-            stored.setdefault(bytes(index), (row_id, bytes(sealed_name)))
-    found: dict[int, int] = {}
-    new: dict[bytes, list[int]] = {}
+    stored = _stored_holders(session, {b for group in indexes.values() for b in group})
+    groups: dict[int | bytes, list[int]] = {}
+    names: dict[int | bytes, set[str]] = {}
     for i, group in indexes.items():
-        hit = next((stored[b] for b in group if b in stored), None)
-        name = files[i].metadata.holder_name
-        if hit is None:
-            new.setdefault(group[0], []).append(i)
-        elif holder_name(crypto=crypto, name_ciphertext=hit[1]) == name:
-            found[i] = hit[0]
-    _insert_holders(session, crypto, files, parsed, new, found)
+        # As find_holder: the oldest row under any index key (two only during a rotation).
+        hit = min((stored[b] for b in group if b in stored), default=None)
+        holder: int | bytes = group[0] if hit is None else hit[0]
+        groups.setdefault(holder, []).append(i)
+        names.setdefault(holder, set()).add(files[i].metadata.holder_name)
+        if hit is not None:
+            names[holder].add(holder_name(crypto=crypto, name_ciphertext=hit[1]))
+    wanted = set(kept)
+    found: dict[int, int] = {}
+    new: list[list[int]] = []
+    for holder, positions in groups.items():
+        positions = [i for i in positions if i in wanted]
+        if len(names[holder]) > 1 or not positions:
+            continue
+        if isinstance(holder, int):
+            found |= dict.fromkeys(positions, holder)
+        else:
+            new.append(positions)
+    if new:
+        rows = [
+            new_holder_values(
+                crypto=crypto, holder_id=parsed[p[0]], name=files[p[0]].metadata.holder_name
+            )
+            for p in new
+        ]
+        ids = _insert_returning_ids(session.connection(), _HOLDERS, rows)
+        for positions, row_id in zip(new, ids, strict=True):
+            found |= dict.fromkeys(positions, row_id)
     return found
 
 
-def _insert_holders(
-    session: Session,
-    crypto: HolderCrypto,
-    files: Sequence[Verified],
-    parsed: dict[int, CitizenId | CreditCode],
-    new: dict[bytes, list[int]],
-    found: dict[int, int],
-) -> None:
-    """Insert each new holder once (the first file's name); files that name the same new
-    holder differently are left out of ``found``."""
-    if not new:
-        return
-    firsts = [positions[0] for positions in new.values()]
-    ids = _insert_returning_ids(
-        session.connection(),
-        _HOLDERS,
-        [
-            new_holder_values(
-                crypto=crypto, holder_id=parsed[i], name=files[i].metadata.holder_name
-            )
-            for i in firsts
-        ],
+def _stored_holders(session: Session, indexes: set[bytes]) -> dict[bytes, tuple[int, bytes]]:
+    """The stored holders under these blind indexes: (row id, sealed name) by index."""
+    if not indexes:
+        return {}
+    rows = session.connection().execute(
+        select(Holder.id, Holder.blind_index, Holder.name_ciphertext).where(
+            Holder.blind_index.in_(sorted(indexes))
+        )
     )
-    for positions, row_id in zip(new.values(), ids, strict=True):
-        name = files[positions[0]].metadata.holder_name
-        for i in positions:
-            if files[i].metadata.holder_name == name:
-                found[i] = row_id
+    return {bytes(index): (row_id, bytes(name)) for row_id, index, name in rows}
 
 
 def _insert_returning_ids(connection: Any, table: Table, rows: list[dict[str, Any]]) -> list[int]:

@@ -209,6 +209,7 @@ class BatchWriter:
         except ConflictError as exc:
             self.session.rollback()
             return pending.refused("conflict", str(exc))
+        self.session.commit()  # the import is the edge: it commits what intake wrote
         return stored_outcome(pending, result)
 
 
