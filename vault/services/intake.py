@@ -76,7 +76,6 @@ from vault.services.holders import find_holder, get_or_create_holder
 from vault.services.lifecycle import FINAL_STATUSES, version_by_sha256
 
 __all__ = [
-    "INGESTED_EVENT",
     "IntakeResult",
     "PdfVerifier",
     "PrecomputedVerifier",
@@ -625,7 +624,7 @@ def _write(
     session.flush()
     append_event(
         session=session,
-        event_type=INGESTED_EVENT,
+        event_type="license.ingested",
         payload=ingested_event(license.id, metadata, holder.id, blob, now),
     )
     session.commit()
@@ -646,10 +645,6 @@ def _is_retryable(exc: OperationalError) -> bool:
     return "database is locked" in str(exc.orig)
 
 
-#: The transparency-log event of a stored license.
-INGESTED_EVENT = "license.ingested"
-
-
 def ingested_event(
     license_id: int,
     metadata: LicenseMetadata,
@@ -657,7 +652,7 @@ def ingested_event(
     blob: tuple[str, int, FileFormat],
     now: dt.datetime,
 ) -> dict[str, object]:
-    """The payload of :data:`INGESTED_EVENT` for a license's new version (the holder by its
+    """The payload of the ``license.ingested`` event for a license's new version (the holder by its
     row id, never the ID number)."""
     return {
         "license_id": license_id,

@@ -36,12 +36,7 @@ from vault.crypto import HolderCrypto
 from vault.models import Holder, License, LicenseVersion
 from vault.models.log import LogEntry
 from vault.services.holders import holder_name, new_holder_values
-from vault.services.intake import (
-    INGESTED_EVENT,
-    RuleContext,
-    ingested_event,
-    version_values,
-)
+from vault.services.intake import RuleContext, ingested_event, version_values
 
 __all__ = ["Verified", "Written", "write_new_licenses"]
 
@@ -114,7 +109,7 @@ def write_new_licenses(
         [
             leaf_values(
                 idx=first + n,
-                event_type=INGESTED_EVENT,
+                event_type="license.ingested",
                 payload=ingested_event(
                     license_id,
                     files[i].metadata,
