@@ -3,6 +3,12 @@ of a bulk import with refusals (journal vs verifying the refused files again), a
 of a duplicate push vs verifying the PDF.
 
     .venv/bin/python -m bench.intake [--rounds N] [--level B-LT]
+    .venv/bin/python -m bench.intake --against-main 300 [--postgres]   # that row alone
+
+Against main (issue 20): ``evault import``'s path against main at :data:`BASELINE_COMMIT`,
+taken from its own source with ``git archive``, on the same stock in the same run, each
+import in a process of its own (``bench/_bulk_run.py``) with 2 workers and batches of 32,
+into a fresh SQLite vault, and into a PostgreSQL schema when the server answers.
 
 Both imports start from an empty embedded vault (SQLite + local blob folder) with the same
 N freshly sealed licenses (B-LT by default: stock carries validation data); the bulk import
@@ -187,6 +193,11 @@ def run(rounds: int, level: PadesLevel = PadesLevel.B_LT) -> list[Row]:
             )
         dup_pg = _duplicate_on_postgres(pdf, verifier, root, rounds=max(rounds, 50))
         batched = against_main(root, 4 * count, level, rounds=max(2, rounds // 10))
+        batched_pg = (  # only when PostgreSQL answered for the duplicate push
+            against_main(root, 4 * count, level, rounds=max(2, rounds // 10), postgres=True)
+            if dup_pg is not None
+            else None
+        )
         rerun = _rerun(root, factory, level, rounds=max(5, rounds // 4))
         ofd = ofd_push(root / "c", verifier, level, rounds=max(5, rounds // 2))
     print(
@@ -204,6 +215,7 @@ def run(rounds: int, level: PadesLevel = PadesLevel.B_LT) -> list[Row]:
             target=f"{count / bulk_s:.1f} licenses/s vs {count / naive_s:.1f}",
         ),
         batched,
+        *([batched_pg] if batched_pg is not None else []),
         dup,
         *([dup_pg] if dup_pg is not None else []),
         rerun,
