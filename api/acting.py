@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from api.auth.holders import HolderPrincipal
 from vault.crypto import HolderCrypto
+from vault.log.access_log import acting_person
 from vault.models import Holder
 from vault.services.agents import Acting, act_for_company, record_look
 from vault.services.holders import find_holder
-from vault.services.recording import acting_person
 
 __all__ = ["ActingFor", "acting_for", "signed_in", "subject"]
 

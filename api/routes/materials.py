@@ -37,9 +37,9 @@ from api.material_models import (
     MaterialUsePage,
 )
 from vault.db.base import utcnow
+from vault.log.access_log import UseContext
 from vault.models import Department, Holder, Material
-from vault.services.holder_actions import known_holder
-from vault.services.holders import find_holder
+from vault.services.holders import find_holder, known_holder
 from vault.services.material_catalog import list_material_types
 from vault.services.material_use import (
     fetch_material_for_department,
@@ -51,7 +51,6 @@ from vault.services.material_use import (
     withdraw_material,
 )
 from vault.services.materials import DepositRequest, deposit_material
-from vault.services.recording import UseContext
 
 __all__ = ["router"]
 

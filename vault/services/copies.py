@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,10 +34,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schemas.license import LicenseStatus
+from schemas.views import CopyState, CopyStatusOut
 from vault.blobs.base import BlobStore
 from vault.db.base import utcnow
 from vault.db.keylock import key_lock
 from vault.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
+from vault.log.access_log import RecordedEvent
 from vault.models import CertifiedCopy, Department, Holder, License, LicenseVersion
 from vault.services.access import (
     UseContext,
@@ -57,7 +60,6 @@ __all__ = [
     "CopyPolicy",
     "CopyRenderer",
     "CopyState",
-    "CopyStatusView",
     "HeldFile",
     "LogProofMaker",
     "MadeCopy",
@@ -77,7 +79,6 @@ _REUSE_LOCK = "certified-copy"  # first part of the reuse key's lock (vault.db.k
 HOLDER_CASE = "持证主体自用"
 HOLDER_RECIPIENT = "持证主体本人"
 
-CopyState = Literal["valid", "expired", "license_invalid"]
 
 #: The formats of originals the copy renderer makes certified copies of ("PDF", "OFD": the
 #: license version's ``file_format``). A copy of any other is refused before anything is
@@ -130,30 +131,25 @@ class CopyPolicy:
         )
 
 
-def _find_reusable(
-    session: Session,
-    *,
-    license: License,
-    department_id: int | None,
-    requested_by: str,
-    purpose: str,
-    case_no: str | None,
-    now: dt.datetime,
-) -> CertifiedCopy | None:
+def _find_reusable(session: Session, like: CertifiedCopy) -> CertifiedCopy | None:
+    """A valid copy made for the same request as ``like`` (a new copy, not yet stored):
+    the same license version, requester, department, purpose and case."""
     query = select(CertifiedCopy).where(
-        CertifiedCopy.license_id == license.id,
-        CertifiedCopy.license_version == license.current_version,
-        CertifiedCopy.requested_by == requested_by,
-        CertifiedCopy.purpose == purpose,
-        CertifiedCopy.expires_at > now,
+        CertifiedCopy.license_id == like.license_id,
+        CertifiedCopy.license_version == like.license_version,
+        CertifiedCopy.requested_by == like.requested_by,
+        CertifiedCopy.purpose == like.purpose,
+        CertifiedCopy.expires_at > like.made_at,
     )
     query = query.where(
         CertifiedCopy.department_id.is_(None)
-        if department_id is None
-        else CertifiedCopy.department_id == department_id
+        if like.department_id is None
+        else CertifiedCopy.department_id == like.department_id
     )
     query = query.where(
-        CertifiedCopy.case_no.is_(None) if case_no is None else CertifiedCopy.case_no == case_no
+        CertifiedCopy.case_no.is_(None)
+        if like.case_no is None
+        else CertifiedCopy.case_no == like.case_no
     )
     return session.scalars(query.order_by(CertifiedCopy.made_at.desc()).limit(1)).first()
 
@@ -196,9 +192,74 @@ def make_copy(
     Refuses (:class:`ConflictError`) a license that is not usable now: a copy of it would
     be invalid from its first second.
     """
-    from signing.copies import CopyAnnotation
-
     now = now or utcnow()
+    version = _copyable_version(session, license, days=days, max_days=max_days, now=now)
+    log = functools.partial(
+        record_event,
+        session=session,
+        actor=requested_by,
+        holder_id=license.holder_id,
+        department_id=department_id,
+        license_id=license.id,
+        use=UseContext(purpose, case_no or HOLDER_CASE),
+    )
+    copy = CertifiedCopy(
+        id=new_copy_id(),
+        license_id=license.id,
+        license_version=version.version,
+        holder_id=license.holder_id,
+        department_id=department_id,
+        requested_by=requested_by,
+        purpose=purpose,
+        case_no=case_no,
+        made_at=now,
+        expires_at=now + dt.timedelta(days=days),
+    )  # not in the session until it is sealed
+    allowed = functools.partial(log, action="copy", outcome="allowed", basis=basis, now=now)
+    existing = _find_reusable(session, like=copy)
+    if existing is not None:
+        allowed(copy_id=existing.id, reason="reused")
+        _commit_copy_step(session)
+        return MadeCopy(existing, True, license.public_id)
+    blob, public_id = version.blob_sha256, license.public_id
+    annotation = _annotation(copy, maker_name, recipient, public_base_url)
+    event = allowed(copy_id=copy.id)
+    _commit_copy_step(session)  # the entry must be committed before a checkpoint covers it
+    proof = log_proof(session, event.log_index) if log_proof else None
+    _commit_copy_step(session)  # hold no lock while sealing
+    try:
+        pdf = renderer.make(blobs.get(blob), dataclasses.replace(annotation, log_proof=proof))
+        copy.blob_sha256 = blobs.put(pdf)
+    except Exception as exc:
+        _log_failure_and_commit(session, log, copy.id, exc)
+        raise
+    copy.size, copy.log_index = len(pdf), event.log_index
+    session.add(copy)
+    _commit_copy_step(session)
+    return MadeCopy(copy, False, public_id)
+
+
+def _log_failure_and_commit(
+    session: Session, log: Callable[..., RecordedEvent], copy_id: str, exc: Exception
+) -> None:
+    """After sealing failed: nothing of the copy is kept, a ``copy_failed`` event is logged."""
+    session.rollback()
+    reason = f"sealing failed: {type(exc).__name__}"
+    log(action="copy_failed", outcome="denied", copy_id=copy_id, reason=reason)
+    _commit_copy_step(session)
+
+
+def _commit_copy_step(session: Session) -> None:
+    """Commit one step of making a copy: a copy's log entry is committed before its proof
+    is made and before sealing (no lock is held while sealing), so making a copy is one of
+    the services that commit (see docs/architecture.md)."""
+    session.commit()
+
+
+def _copyable_version(
+    session: Session, license: License, *, days: int, max_days: int, now: dt.datetime
+) -> LicenseVersion:
+    """The license's current version, when a copy of it for ``days`` may be made now."""
     if not 1 <= days <= max_days:
         raise InvalidInput(f"a copy's validity must be 1 to {max_days} days, not {days}")
     version = current_version(session, license)
@@ -209,105 +270,25 @@ def make_copy(
             " no certified copy can be made"
         )
     check_copyable(version)
-    use = UseContext(purpose, case_no or HOLDER_CASE)
-    actor = requested_by
-    existing = _find_reusable(
-        session,
-        license=license,
-        department_id=department_id,
-        requested_by=requested_by,
-        purpose=purpose,
-        case_no=case_no,
-        now=now,
-    )
-    if existing is not None:
-        record_event(
-            session=session,
-            action="copy",
-            outcome="allowed",
-            actor=actor,
-            holder_id=license.holder_id,
-            department_id=department_id,
-            basis=basis,
-            license_id=license.id,
-            copy_id=existing.id,
-            use=use,
-            reason="reused",
-            now=now,
-        )
-        session.commit()
-        return MadeCopy(existing, True, license.public_id)
+    return version
 
-    copy_id = new_copy_id()
-    expires_at = now + dt.timedelta(days=days)
-    blob = version.blob_sha256
-    license_id, holder_id, version_no = license.id, license.holder_id, version.version
-    public_id = license.public_id
-    annotation = CopyAnnotation(
-        copy_id=copy_id,
-        made_at=now,
+
+def _annotation(
+    copy: CertifiedCopy, maker_name: str, recipient: str, public_base_url: str
+) -> CopyAnnotation:
+    """The 加注 a new copy carries (its log proof is added once the entry is committed)."""
+    from signing.copies import CopyAnnotation
+
+    return CopyAnnotation(
+        copy_id=copy.id,
+        made_at=copy.made_at,
         maker=maker_name,
         department=recipient,
-        purpose=purpose,
-        case_no=case_no or HOLDER_CASE,
-        valid_until=expires_at,
-        verify_url=f"{public_base_url.rstrip('/')}/v/{copy_id}",
+        purpose=copy.purpose,
+        case_no=copy.case_no or HOLDER_CASE,
+        valid_until=copy.expires_at,
+        verify_url=f"{public_base_url.rstrip('/')}/v/{copy.id}",
     )
-    event = record_event(
-        session=session,
-        action="copy",
-        outcome="allowed",
-        actor=actor,
-        holder_id=holder_id,
-        department_id=department_id,
-        basis=basis,
-        license_id=license_id,
-        copy_id=copy_id,
-        use=use,
-        now=now,
-    )
-    log_index = event.log_index
-    session.commit()  # the entry must be committed before a checkpoint covers it
-    proof = log_proof(session, log_index) if log_proof and log_index is not None else None
-    session.commit()  # hold no lock while sealing
-    annotation = dataclasses.replace(annotation, log_proof=proof)
-    try:
-        pdf = renderer.make(blobs.get(blob), annotation)
-        sha256 = blobs.put(pdf)
-    except Exception as exc:
-        session.rollback()
-        record_event(
-            session=session,
-            action="copy_failed",
-            outcome="denied",
-            actor=actor,
-            holder_id=holder_id,
-            department_id=department_id,
-            license_id=license_id,
-            copy_id=copy_id,
-            use=use,
-            reason=f"sealing failed: {type(exc).__name__}",
-        )
-        session.commit()
-        raise
-    copy = CertifiedCopy(
-        id=copy_id,
-        license_id=license_id,
-        license_version=version_no,
-        holder_id=holder_id,
-        department_id=department_id,
-        requested_by=requested_by,
-        purpose=purpose,
-        case_no=case_no,
-        blob_sha256=sha256,
-        size=len(pdf),
-        made_at=now,
-        expires_at=expires_at,
-    )
-    session.add(copy)
-    copy.log_index = log_index
-    session.commit()
-    return MadeCopy(copy, False, public_id)
 
 
 def copy_for_department(
@@ -446,32 +427,7 @@ def copy_pdf(
     return copy, blobs.get(copy.blob_sha256)
 
 
-@dataclass(frozen=True)
-class CopyStatusView:
-    """What the public page and JSON show about a copy (no clear holder ID)."""
-
-    copy_id: str
-    state: CopyState
-    reasons: tuple[str, ...]
-    made_at: dt.datetime
-    expires_at: dt.datetime
-    license_status: LicenseStatus
-    superseded: bool
-    license_name: str
-    license_type_code: str
-    license_type_name: str
-    license_identifier: str | None
-    license_version: int
-    issuer_name: str
-    holder_masked: str
-    department_name: str | None
-    purpose: str
-    sha256: str
-
-
-def copy_status(
-    *, session: Session, copy_id: str, now: dt.datetime | None = None
-) -> CopyStatusView:
+def copy_status(*, session: Session, copy_id: str, now: dt.datetime | None = None) -> CopyStatusOut:
     """The online status of a copy; an unknown id is a plain :class:`NotFound`."""
     now = now or utcnow()
     copy = session.get(CertifiedCopy, copy_id) if len(copy_id) <= 32 else None
@@ -500,13 +456,14 @@ def copy_status(
             state = "expired"
         reasons.append("加注件已过有效期 (the copy has expired)")
     department = session.get(Department, copy.department_id) if copy.department_id else None
-    return CopyStatusView(
-        copy_id=copy.id,
+    return CopyStatusOut(
+        id=copy.id,
         state=state,
-        reasons=tuple(reasons),
+        valid=state == "valid",
+        reasons=reasons,
         made_at=copy.made_at,
         expires_at=copy.expires_at,
-        license_status=status.status,
+        license_status=status.status.value,
         superseded=status.superseded,
         license_name=version.name,
         license_type_code=license.license_type.code,
@@ -571,9 +528,9 @@ def held_file(
         kind="copy",
         license_name=view.license_name,
         issuer_name=view.issuer_name,
-        status=view.license_status,
+        status=LicenseStatus(view.license_status),
         superseded=view.superseded,
-        copy_id=view.copy_id,
+        copy_id=view.id,
         copy_state=view.state,
     )
 

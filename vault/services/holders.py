@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from schemas.identifiers import CitizenId, CreditCode, HolderIdType, mask, parse_holder_id
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
+from vault.errors import NotFound
 from vault.models import Holder
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "holder_lookup",
     "holder_name",
     "is_current",
+    "known_holder",
     "new_holder_values",
     "reseal_holder",
     "reveal_holder_id",
@@ -161,3 +163,13 @@ def describe_holder(*, crypto: HolderCrypto, holder: Holder) -> HolderView:
         masked_id=holder.masked_id,
         name=crypto.decrypt(holder.name_ciphertext, purpose=_NAME_PURPOSE),
     )
+
+
+def known_holder(
+    *, session: Session, crypto: HolderCrypto, holder_id: str, id_type: str | None
+) -> Holder:
+    """The signed-in holder's row; :class:`NotFound` when the vault holds nothing of theirs."""
+    holder = find_holder(session=session, crypto=crypto, holder_id=holder_id, id_type=id_type)
+    if holder is None:
+        raise NotFound("the vault holds no licenses of yours")
+    return holder

@@ -15,7 +15,7 @@ its files by the one-file path.
 The rows are those :func:`vault.services.intake.ingest` writes, built by the same functions
 (:func:`~vault.services.intake.version_values`, :func:`~vault.services.intake.ingested_event`,
 :func:`~vault.services.holders.new_holder_values`); the leaves are appended under the log's
-append lock, taken once for the batch (:func:`vault.audit_log.next_index`).
+append lock, taken once for the batch (:func:`vault.log.append.next_index`).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session
 from schemas.identifiers import parse_holder_id
 from schemas.license import LicenseMetadata
 from schemas.report import FileFormat, VerificationReport
-from vault.audit_log import leaf_values, next_index
 from vault.crypto import HolderCrypto
+from vault.log.append import leaf_values, next_index
 from vault.models import Holder, License, LicenseVersion
 from vault.models.log import LogEntry
 from vault.services.holders import holder_name, new_holder_values
