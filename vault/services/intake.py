@@ -219,7 +219,9 @@ def ingest(
 
     blobs.put(pdf)
     blob = (sha256, len(pdf), file_format)
-    write = functools.partial(_write, session, crypto, metadata, context, blob, report, now)
+    write = functools.partial(
+        _write_and_commit, session, crypto, metadata, context, blob, report, now
+    )
     return _write_with_retries(session, write, sha256, context)
 
 
@@ -233,7 +235,7 @@ def _check_before_verifying(
     """Steps 1-3: the rules' context, or the stored record when these bytes are a
     duplicate. Ends the read transaction: verification is slow, hold no locks."""
     context = check_rules(session, metadata, department_id)
-    existing = _duplicate(session, sha256, context)
+    existing = _find_duplicate_and_commit(session, sha256, context)
     if existing is not None:
         return existing
     try:
@@ -241,7 +243,7 @@ def _check_before_verifying(
     except ConflictError:
         # A concurrent push may have landed these very bytes since the first lookup.
         session.rollback()
-        existing = _duplicate(session, sha256, context)
+        existing = _find_duplicate_and_commit(session, sha256, context)
         if existing is not None:
             return existing
         raise
@@ -258,14 +260,14 @@ def _write_with_retries(
         try:
             # The first attempt needs no lookup: if the bytes landed meanwhile, a unique
             # constraint or the locked re-check below says so, and the retry finds them.
-            existing = _duplicate(session, sha256, context) if attempt else None
+            existing = _find_duplicate_and_commit(session, sha256, context) if attempt else None
             if existing is not None:
                 return existing
             return write()
         except ConflictError:
             # A concurrent push may have landed these very bytes between our lookups.
             session.rollback()
-            existing = _duplicate(session, sha256, context)
+            existing = _find_duplicate_and_commit(session, sha256, context)
             if existing is not None:
                 return existing
             raise
@@ -332,12 +334,16 @@ def check_file_format(data: bytes, declared_type: str | None = None) -> FileForm
     return found
 
 
-def _duplicate(session: Session, sha256: str, context: _Context) -> IntakeResult | None:
+def _find_duplicate_and_commit(
+    session: Session, sha256: str, context: _Context
+) -> IntakeResult | None:
     """The stored record of these bytes, when it is a license of the pushing department.
+    Ends the read transaction either way (commit or rollback): the caller verifies next, and
+    verification is slow, so nothing may stay locked.
 
-    Bytes stored for another issuer's license are not this department's to know about:
-    None, so the push goes on as a new file would (and its seal check refuses it; should
-    it pass, the unique SHA-256 makes the write a conflict, never a second record).
+        Bytes stored for another issuer's license are not this department's to know about:
+        None, so the push goes on as a new file would (and its seal check refuses it; should
+        it pass, the unique SHA-256 makes the write a conflict, never a second record).
     """
     version = version_by_sha256(session=session, sha256=sha256)
     if version is None:
@@ -605,7 +611,7 @@ def _only_revocation_unknown(signatures: list[SignatureReport]) -> bool:
     )
 
 
-def _write(
+def _write_and_commit(
     session: Session,
     crypto: HolderCrypto,
     metadata: LicenseMetadata,
@@ -614,6 +620,10 @@ def _write(
     report: VerificationReport,
     now: dt.datetime,
 ) -> IntakeResult:
+    """Write the license, its version and its log leaf, and commit: intake is its own
+    edge here, since a unique-key clash (a concurrent push) is retried in a fresh
+    transaction by :func:`_write_with_retries`, and the blob stored just before is
+    referenced only once this commits."""
     license = _check_against_stored(session, crypto, metadata, context, lock=True)
     holder = get_or_create_holder(
         session=session,
