@@ -32,11 +32,11 @@ def _register(app: typer.Typer) -> None:
     ) -> None:
         """Serve the API with uvicorn (settings from EVAULT_* and EVAULT_CONFIG).
 
-        Workers are independent processes (rate limits are per worker; set
-        PROMETHEUS_MULTIPROC_DIR for /metrics to aggregate them).
+        Each worker process listens on a socket of its own (SO_REUSEPORT): the kernel
+        spreads connections over them. Rate limits hold across workers (their buckets are
+        in the database); set PROMETHEUS_MULTIPROC_DIR for /metrics to aggregate them.
         """
-        import uvicorn
-
+        from api.serving import ServeOptions, run_workers
         from vault.errors import VaultError
         from vault.settings import load_settings
 
@@ -51,15 +51,10 @@ def _register(app: typer.Typer) -> None:
                 load_log_key(settings).close()
         except VaultError as exc:
             fail(str(exc))
-        uvicorn.run(
-            "api.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            access_log=False,
-            proxy_headers=True,
-        )
+        try:
+            run_workers(ServeOptions(host=host, port=port, workers=workers))
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
     @app.command()
     def demo(

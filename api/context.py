@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.auth.holders import HolderAuthenticator
 from api.auth.keys import token_signing_key
 from api.auth.tokens import DepartmentTokens
-from api.limits import RateLimiter
+from api.limits import RateLimiter, shared_buckets
 from api.observability import Metrics
 from signing.credentials.keys import CredentialKey
 from signing.transparency import LogSigner
@@ -134,7 +134,9 @@ def build_context(settings: Settings, vault: Any | None = None) -> ApiContext:
         ),
         holders=HolderAuthenticator(settings),
         limiter=RateLimiter(
-            rate_per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
+            rate_per_minute=settings.rate_limit_per_minute,
+            burst=settings.rate_limit_burst,
+            shared=shared_buckets(opened.engine),
         ),
         metrics=Metrics(),
         verifier=Lazy(verifier),

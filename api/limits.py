@@ -1,10 +1,16 @@
 """Upload size limit (enforced while the body streams in) and per-client rate limits.
 
-The rate limiter is an in-process token bucket: exact for one worker process. With
-``evault serve --workers N`` each worker keeps its own buckets, so a client may reach up to
-N times the configured rate; a deployment that needs one global limit puts a shared store
-(Redis, or the load balancer's own limiter) in front. Buckets are keyed by the authenticated
-principal (department client id or holder blind index) when there is one, else by client IP.
+Rate limits are token buckets kept in the database (:class:`SharedBuckets`), so they hold
+across ``evault serve``'s workers and across processes and machines sharing the database:
+on PostgreSQL an UNLOGGED table, with the embedded SQLite demo a SQLite file beside the
+database (not the database itself, whose write lock a copy holds for a while). Each take
+is one upsert statement, atomic on both. A worker takes a *lease* of up to a tenth of a
+second's worth of tokens at once (at least one) and spends it locally; tokens it has not
+spent when the lease ends are dropped, never given back, so the workers together never
+exceed the limit (they may stay a little under it). Without a shared store (an in-memory
+SQLite database in tests) the buckets are in-process. Buckets are keyed by the
+authenticated principal (department client id or holder blind index) when there is one,
+else by client IP.
 """
 
 from __future__ import annotations
@@ -13,12 +19,15 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
+from sqlalchemy import Engine, text
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import RateLimited, UploadTooLarge, problem_response
 
-__all__ = ["BodyLimitMiddleware", "RateLimiter"]
+__all__ = ["BodyLimitMiddleware", "RateLimiter", "SharedBuckets", "shared_buckets"]
 
 
 class BodyLimitMiddleware:
@@ -92,18 +101,74 @@ class _Bucket:
 
 
 class RateLimiter:
-    """Token buckets: ``rate_per_minute`` sustained, ``burst`` at once, per key."""
+    """Token buckets: ``rate_per_minute`` sustained, ``burst`` at once, per key.
 
-    def __init__(self, *, rate_per_minute: int, burst: int, max_keys: int = 100_000) -> None:
+    With ``shared``, the buckets are those of every process using the same store (see the
+    module's docstring); without, this process's own.
+    """
+
+    def __init__(
+        self,
+        *,
+        rate_per_minute: int,
+        burst: int,
+        max_keys: int = 100_000,
+        shared: SharedBuckets | None = None,
+        lease_seconds: float = 0.1,
+    ) -> None:
         self.rate = rate_per_minute / 60.0
         self.burst = float(burst)
         self.max_keys = max_keys
+        self.shared = shared
+        self.lease = max(1, min(burst, int(self.rate * lease_seconds)))
+        self.lease_seconds = lease_seconds
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
         self._lock = threading.Lock()
 
     def check(self, key: str, *, now: float | None = None) -> None:
         """Take one token for ``key`` or raise :class:`RateLimited` with the wait."""
         t = time.monotonic() if now is None else now
+        if self._take_leased(key, t):
+            return
+        if self.shared is None:
+            self._take_local(key, t)
+            return
+        self._lease(key, t)
+
+    async def acquire(self, key: str) -> None:
+        """:meth:`check` for the event loop: a take from the shared store runs in a thread."""
+        t = time.monotonic()
+        if self._take_leased(key, t):
+            return
+        if self.shared is None:
+            self._take_local(key, t)
+            return
+        await run_in_threadpool(self._lease, key, t)
+
+    def _take_leased(self, key: str, t: float) -> bool:
+        """One token of this process's lease for ``key``, if it has one still valid."""
+        if self.shared is None:
+            return False
+        with self._lock:
+            lease = self._buckets.get(key)
+            if lease is None or lease.tokens < 1.0 or lease.updated <= t:
+                return False
+            lease.tokens -= 1.0
+            return True
+
+    def _lease(self, key: str, t: float) -> None:
+        assert self.shared is not None
+        granted, left = self.shared.take(key, self.lease, rate=self.rate, burst=self.burst)
+        if granted < 1:
+            raise RateLimited((1.0 - left) / self.rate)
+        with self._lock:
+            # A lease (tokens, end) in place of the bucket: spent here until it ends.
+            self._buckets.pop(key, None)
+            self._buckets[key] = _Bucket(granted - 1.0, t + self.lease_seconds)
+            while len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
+
+    def _take_local(self, key: str, t: float) -> None:
         with self._lock:
             bucket = self._buckets.pop(key, None)
             if bucket is None:
@@ -116,3 +181,73 @@ class RateLimiter:
             if bucket.tokens < 1.0:
                 raise RateLimited((1.0 - bucket.tokens) / self.rate)
             bucket.tokens -= 1.0
+
+
+#: Refill the bucket to now (``:now`` in Unix seconds), then take ``:n`` tokens, or one,
+#: or none; ``granted`` says how many. ``{min}``/``{max}``: the dialect's two-argument
+#: least and greatest.
+_TAKE = """
+INSERT INTO rate_limit_buckets (key, tokens, updated, granted)
+VALUES (:key, :burst - :first, :now, :first)
+ON CONFLICT (key) DO UPDATE SET
+    tokens = {avail} - (CASE WHEN {avail} >= :n THEN :n WHEN {avail} >= 1 THEN 1 ELSE 0 END),
+    granted = CASE WHEN {avail} >= :n THEN :n WHEN {avail} >= 1 THEN 1 ELSE 0 END,
+    updated = :now
+RETURNING granted, tokens
+"""
+_AVAIL = (
+    "{min}(CAST(:burst AS FLOAT), rate_limit_buckets.tokens"
+    " + {max}(0.0, :now - rate_limit_buckets.updated) * :rate)"
+)
+
+
+class SharedBuckets:
+    """Token buckets in a database table (``rate_limit_buckets``), one upsert per take."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        names = ("least", "greatest") if engine.dialect.name == "postgresql" else ("min", "max")
+        avail = _AVAIL.format(min=names[0], max=names[1])
+        self._take = text(_TAKE.format(avail=avail))
+
+    def take(self, key: str, n: int, *, rate: float, burst: float) -> tuple[int, float]:
+        """Take up to ``n`` tokens of ``key``'s bucket (all ``n``, else one, else none):
+        how many were taken and how many are left."""
+        params = {
+            "key": key,
+            "n": n,
+            "first": min(n, int(burst)),
+            "burst": burst,
+            "rate": rate,
+            "now": time.time(),
+        }
+        if self.engine.dialect.name == "postgresql":  # one statement, no BEGIN or COMMIT
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                granted, left = c.execute(self._take, params).one()
+        else:
+            with self.engine.begin() as c:
+                granted, left = c.execute(self._take, params).one()
+        return int(granted), float(left)
+
+
+def shared_buckets(engine: Engine) -> SharedBuckets | None:
+    """The shared store for the vault's database ``engine``: the table itself on
+    PostgreSQL, a SQLite file beside a SQLite database file; ``None`` for an in-memory
+    SQLite database (one process: in-process buckets are exact)."""
+    if engine.dialect.name == "postgresql":
+        return SharedBuckets(engine)
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return None
+    from sqlalchemy import create_engine
+    from sqlalchemy.schema import CreateTable
+
+    from vault.models import RateLimitBucket
+
+    path = Path(database).with_name(Path(database).name + ".rate-limits")
+    own = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
+    with own.begin() as connection:  # workers start together: IF NOT EXISTS, not a check
+        connection.execute(CreateTable(RateLimitBucket.__table__, if_not_exists=True))  # type: ignore[arg-type]
+    return SharedBuckets(own)

@@ -1,0 +1,164 @@
+"""A department's read and its log row in one query (PostgreSQL): the same rows and leaves
+as the usual path, the log contiguous under concurrent writers, and the usual path taken
+whenever the one query cannot decide (grants to read) or does not apply."""
+
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.vault.licenses import CITIZEN_TYPE, license_pdf, make_catalog, metadata, verifier
+from vault.audit_log import exported_entry
+from vault.blobs import LocalBlobStore
+from vault.crypto import HolderCrypto
+from vault.db.base import utcnow
+from vault.errors import PermissionDenied
+from vault.models import AccessEvent, Department
+from vault.models.log import LogEntry
+from vault.services import catalog
+from vault.services.access import UseContext, read_license_for_department
+from vault.services.intake import ingest
+from vault.services.logged_read import HOLDER, LICENSE, read_one_and_record
+from vault.services.recording import EventValues, record_event
+
+pytestmark = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+
+USE = UseContext('办理 "公积金" 提取 \\ 🙂', "GJJ-2025-0001")
+
+
+def _stored(sessions: sessionmaker[Session], blobs: LocalBlobStore, crypto: HolderCrypto):
+    with sessions() as s:
+        cat = make_catalog(s)
+        pushed = ingest(
+            session=s,
+            blobs=blobs,
+            verifier=verifier(),
+            crypto=crypto,
+            metadata=metadata(1),
+            pdf=license_pdf(1),
+            pushed_by_department_id=cat.market,
+        )
+        catalog.grant_standing_permission(
+            session=s,
+            department_id=cat.housing,
+            license_type_id=catalog.get_license_type(session=s, code=CITIZEN_TYPE).id,
+        )
+        s.commit()
+        return cat, pushed.license.public_id
+
+
+def _check_log(sessions: sessionmaker[Session]) -> list[LogEntry]:
+    """Indexes 0..n-1, every leaf re-derives from its row, access rows and leaves name
+    each other."""
+    with sessions() as s:
+        rows = list(s.scalars(select(LogEntry).order_by(LogEntry.idx)))
+        events = {e.id: e for e in s.scalars(select(AccessEvent))}
+    assert [row.idx for row in rows] == list(range(len(rows)))
+    for row in rows:
+        entry = exported_entry(row)
+        assert entry.event.leaf_hash() == entry.recorded_leaf_hash, row.idx
+        if row.event_type.startswith("access."):
+            event = events[entry.event.payload["access_event"]]
+            assert event.log_index == row.idx
+            assert entry.event.payload.get("license") == event.license_id
+            assert entry.event.payload.get("holder") == event.holder_id
+            assert entry.event.payload["outcome"] == event.outcome
+    assert len(events) == sum(row.event_type.startswith("access.") for row in rows)
+    return rows
+
+
+def _events(department_id: int, now: dt.datetime) -> dict[str, EventValues]:
+    """The three events of a read, as ``access.read_license_for_department`` builds them."""
+
+    def event(outcome: str, **extra: Any) -> EventValues:
+        return EventValues(
+            action="read",
+            outcome=outcome,
+            actor="department",
+            at=now,
+            department_id=department_id,
+            use=USE,
+            **extra,
+        )
+
+    return {
+        "allowed": event(
+            "allowed", basis="standing_permission", holder_id=HOLDER, license_id=LICENSE
+        ),
+        "denied": event(
+            "denied", reason="no permission or consent", holder_id=HOLDER, license_id=LICENSE
+        ),
+        "missing": event("denied", reason="no such license"),
+    }
+
+
+def test_one_query_records_what_the_read_decides(
+    sessions: sessionmaker[Session], blobs: LocalBlobStore, crypto: HolderCrypto
+) -> None:
+    cat, public_id = _stored(sessions, blobs, crypto)
+    now = utcnow()
+    for department, public in (
+        (cat.housing, public_id),  # standing permission: allowed
+        (cat.police, public_id),  # no permission, no grant: denied
+        (cat.housing, public_id + "x"),  # no such license: denied
+    ):
+        with sessions() as s:
+            params = {"department_id": department, "public_id": public, "now": now}
+            logged = read_one_and_record(s, params, **_events(department, now))
+            assert logged is not None and logged.recorded
+            assert (logged.row is None) == public.endswith("x")
+            s.commit()
+    _check_log(sessions)  # every leaf re-derives from its row, indexes contiguous
+    with sessions() as s:
+        rows = s.scalars(select(AccessEvent).order_by(AccessEvent.id)).all()
+        assert [(r.outcome, r.basis, r.reason, r.department_id) for r in rows] == [
+            ("allowed", "standing_permission", None, cat.housing),
+            ("denied", None, "no permission or consent", cat.police),
+            ("denied", None, "no such license", cat.housing),
+        ]
+        assert rows[0].license_id == rows[1].license_id is not None
+        assert rows[2].license_id is None and rows[2].holder_id is None
+        assert all(r.purpose == USE.purpose and r.case_no == USE.case_no for r in rows)
+
+
+def test_an_open_transaction_takes_the_usual_path(
+    sessions: sessionmaker[Session], blobs: LocalBlobStore, crypto: HolderCrypto
+) -> None:
+    cat, public_id = _stored(sessions, blobs, crypto)
+    with sessions() as s:
+        s.add(Department(name="某某局", credit_code="11350100MB0000000X"))
+        s.flush()  # a transaction with a write in it
+        now = utcnow()
+        params = {"department_id": cat.housing, "public_id": public_id, "now": now}
+        assert read_one_and_record(s, params, **_events(cat.housing, now)) is None
+
+
+def test_concurrent_reads_and_writers_keep_the_log_contiguous(
+    sessions: sessionmaker[Session], blobs: LocalBlobStore, crypto: HolderCrypto
+) -> None:
+    cat, public_id = _stored(sessions, blobs, crypto)
+
+    def work(n: int) -> None:
+        for k in range(12):
+            with sessions() as s:
+                if (n + k) % 3 == 0:
+                    record_event(session=s, action="grant", outcome="allowed", actor="holder")
+                    s.commit()
+                elif (n + k) % 3 == 1:
+                    read_license_for_department(
+                        session=s, department_id=cat.housing, public_id=public_id, use=USE
+                    )
+                else:
+                    with pytest.raises(PermissionDenied):
+                        read_license_for_department(
+                            session=s, department_id=cat.police, public_id=public_id, use=USE
+                        )
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(work, range(8)))
+    assert len(_check_log(sessions)) == 1 + 96  # the intake, then every use
