@@ -29,6 +29,9 @@ def _register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
         port: int = typer.Option(8000, "--port", help="TCP port"),
         workers: int = typer.Option(1, "--workers", min=1, help="worker processes"),
+        server: str = typer.Option(
+            "uvicorn", "--server", help="uvicorn, or granian (if installed; for comparison)"
+        ),
     ) -> None:
         """Serve the API with uvicorn (settings from EVAULT_* and EVAULT_CONFIG).
 
@@ -52,7 +55,9 @@ def _register(app: typer.Typer) -> None:
         except VaultError as exc:
             fail(str(exc))
         try:
-            run_workers(ServeOptions(host=host, port=port, workers=workers))
+            if server not in ("uvicorn", "granian"):
+                fail("--server is uvicorn or granian", EXIT_USAGE)
+            run_workers(ServeOptions(host=host, port=port, workers=workers, server=server))
         except OSError as exc:
             fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 

@@ -8,6 +8,8 @@ each connection's addresses and ports. The supervisor only starts the workers, r
 one that dies, and stops them all on SIGTERM or SIGINT.
 
 The server is uvicorn with ``httptools`` and ``uvloop`` (uvicorn picks both when installed).
+``--server granian`` runs granian instead (Rust HTTP, its own worker processes; not a
+dependency: install it to try it), for comparison: docs/performance.md.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import time
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
+from typing import Any
 
 __all__ = ["ServeOptions", "listening_socket", "run_workers"]
 
@@ -32,6 +35,7 @@ class ServeOptions:
     host: str
     port: int
     workers: int
+    server: str = "uvicorn"
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -69,6 +73,9 @@ def _start(context: multiprocessing.context.SpawnContext, options: ServeOptions)
 
 def run_workers(options: ServeOptions) -> None:
     """Run ``options.workers`` worker processes until SIGTERM or SIGINT; restart the dead."""
+    if options.server == "granian":
+        _run_granian(options)
+        return
     # Fail here, in one line, if the address is taken or not ours to bind.
     listening_socket(options.host, options.port).close()
     context = multiprocessing.get_context("spawn")
@@ -99,3 +106,20 @@ def run_workers(options: ServeOptions) -> None:
         if process.is_alive():
             process.kill()
             process.join()
+
+
+def _run_granian(options: ServeOptions) -> None:
+    """granian's own supervisor and workers (ASGI, uvloop), for comparison."""
+    from granian import Granian  # type: ignore[import-not-found,unused-ignore]
+
+    settings: dict[str, Any] = {
+        "address": options.host,
+        "port": options.port,
+        "interface": "asgi",
+        "factory": True,
+        "workers": options.workers,
+        "loop": "uvloop",
+        "log_access": False,
+        "respawn_failed_workers": True,
+    }
+    Granian("api.app:create_app", **settings).serve()

@@ -116,10 +116,12 @@ def _command(source: Path | None) -> list[str]:
     return [python if Path(python).exists() else "python3", "-c", _BASELINE_MAIN]
 
 
-#: ``evault`` from the tree on PYTHONPATH (it comes before the editable install's own).
+#: ``evault`` from the tree on PYTHONPATH, run in that tree (it comes before the editable
+#: install's; the current directory, first on ``sys.path``, would not).
 _BASELINE_MAIN = (
-    "import sys, api.cli; sys.argv[0] = 'evault'; "
-    "assert api.cli.__file__.startswith(sys.path[1]), api.cli.__file__; api.cli.main()"
+    "import os, sys, api.cli; sys.argv[0] = 'evault'; "
+    "assert api.cli.__file__.startswith(os.environ['PYTHONPATH']), api.cli.__file__; "
+    "api.cli.main()"
 )
 
 
@@ -412,11 +414,13 @@ def serve(
     database: str = DATABASE,
     drop_after: bool = False,
     source: Path | None = None,
+    server: str = "uvicorn",
 ) -> Iterator[LoadServer]:
     """Prepare the demo dataset on PostgreSQL, serve it, yield a warmed-up :class:`LoadServer`.
 
     The database is created afresh; ``drop_after`` drops it when the server has stopped.
     ``source``: run the code exported there (:func:`export_baseline`) instead of this tree's.
+    ``server``: ``evault serve --server`` (this tree's code only).
     """
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -440,15 +444,18 @@ def serve(
         check=True,
         capture_output=True,
         timeout=300,
+        cwd=source,
     )
     creds = json.loads((data_dir / "demo-credentials.json").read_text(encoding="utf-8"))
     log = (data_dir / "serve.log").open("wb")
     proc = subprocess.Popen(
-        [*evault, "serve", "--workers", str(workers), "--port", str(port)],
+        [*evault, "serve", "--workers", str(workers), "--port", str(port)]
+        + (["--server", server] if server != "uvicorn" else []),
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        cwd=source,
     )
     try:
         _wait_ready(base_url, proc)

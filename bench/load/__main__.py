@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="REF",
         help="also serve commit REF (e.g. main) and alternate the runs with it, round by round",
     )
+    parser.add_argument(
+        "--server", default="uvicorn", help="this tree's server: uvicorn or granian"
+    )
     parser.add_argument("--rounds", type=int, default=1, help="runs of each line (with --baseline)")
     parser.add_argument("--json", help="also write every run's figures to this file")
     args = parser.parse_args(argv)
@@ -47,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     copies = [c for c in args.copy_connections or [4] if c > 0]
     if args.baseline:
         return _compare(args, reads, copies)
-    with serve(workers=args.workers) as server:
+    with serve(workers=args.workers, server=args.server) as server:
         results = _lines(server, args, reads, copies)
     _print(results)
     if args.json:
@@ -74,7 +77,7 @@ def _compare(args: argparse.Namespace, reads: list[int], copies: list[int]) -> i
     runs: dict[str, list[LoadResult]] = {"new": [], "baseline": []}
     with contextlib.ExitStack() as stack:
         servers = {
-            "new": stack.enter_context(serve(workers=args.workers)),
+            "new": stack.enter_context(serve(workers=args.workers, server=args.server)),
             "baseline": stack.enter_context(
                 serve(
                     workers=args.workers,

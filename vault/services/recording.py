@@ -264,12 +264,7 @@ def _append_on_postgresql(session: Session, event: EventValues, *, commit: bool)
     dbapi_error = session.get_bind().dialect.loaded_dbapi.Error
     try:
         if commit and _idle(raw):
-            # Nothing else in this transaction: the lock and the append are one implicit
-            # transaction of their own (no BEGIN round trip before them).
-            with outside_transaction(raw), ClientCursor(raw) as cursor:
-                cursor.execute(_PG_LOCKED_APPEND, values)
-                cursor.nextset()
-                row = cursor.fetchone()
+            row = _append_alone(raw, values)
         else:
             with ClientCursor(raw) as cursor:
                 cursor.execute(_PG_APPEND_AND_COMMIT if commit else _PG_LOCKED_APPEND, values)
@@ -284,6 +279,16 @@ def _append_on_postgresql(session: Session, event: EventValues, *, commit: bool)
         raise DBAPIError.instance("append to the access log", None, exc, dbapi_error) from exc
     assert row is not None
     return RecordedEvent(int(row[1]), int(row[0]))
+
+
+def _append_alone(raw: Any, values: dict[str, Any]) -> Any:
+    """The lock and the append in one pipeline ending in one Sync, for a transaction with
+    nothing else in it: one implicit transaction (no ``BEGIN``, no ``COMMIT``), one round
+    trip, and both statements prepared after a few runs (planned once per connection)."""
+    with outside_transaction(raw), raw.pipeline(), raw.cursor() as cursor:
+        cursor.execute(_PG_LOCK)
+        cursor.execute(_PG_APPEND, values)
+        return cursor.fetchone()
 
 
 def _idle(raw: Any) -> bool:
