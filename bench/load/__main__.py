@@ -41,7 +41,11 @@ def main(argv: list[str] | None = None) -> int:
         help="also serve commit REF (e.g. main) and alternate the runs with it, round by round",
     )
     parser.add_argument(
-        "--server", default="uvicorn", help="this tree's server: uvicorn or granian"
+        "--server",
+        action="append",
+        default=[],
+        help="this tree's server: uvicorn (default) or granian; with --baseline, repeat to "
+        "run each beside the baseline",
     )
     parser.add_argument("--rounds", type=int, default=1, help="runs of each line (with --baseline)")
     parser.add_argument("--json", help="also write every run's figures to this file")
@@ -50,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     copies = [c for c in args.copy_connections or [4] if c > 0]
     if args.baseline:
         return _compare(args, reads, copies)
-    with serve(workers=args.workers, server=args.server) as server:
+    with serve(workers=args.workers, server=(args.server or ["uvicorn"])[0]) as server:
         results = _lines(server, args, reads, copies)
     _print(results)
     if args.json:
@@ -74,21 +78,31 @@ def _compare(args: argparse.Namespace, reads: list[int], copies: list[int]) -> i
     """This tree's server and commit REF's side by side, runs alternated round by round."""
     source, commit = export_baseline(args.baseline)
     print(f"baseline: {args.baseline} = {commit}, exported to {source}", flush=True)
-    runs: dict[str, list[LoadResult]] = {"new": [], "baseline": []}
+    kinds = args.server or ["uvicorn"]
+    names = ["baseline"] + [f"new ({kind})" for kind in kinds]
+    runs: dict[str, list[LoadResult]] = {name: [] for name in names}
     with contextlib.ExitStack() as stack:
         servers = {
-            "new": stack.enter_context(serve(workers=args.workers, server=args.server)),
-            "baseline": stack.enter_context(
+            f"new ({kind})": stack.enter_context(
                 serve(
                     workers=args.workers,
-                    data_dir=Path(f"{DEFAULT_DATA}-baseline"),
-                    database=f"{DATABASE}_baseline",
-                    source=source,
+                    data_dir=Path(f"{DEFAULT_DATA}-{kind}"),
+                    database=f"{DATABASE}_{kind}",
+                    server=kind,
                 )
-            ),
+            )
+            for kind in kinds
         }
+        servers["baseline"] = stack.enter_context(
+            serve(
+                workers=args.workers,
+                data_dir=Path(f"{DEFAULT_DATA}-baseline"),
+                database=f"{DATABASE}_baseline",
+                source=source,
+            )
+        )
         for k in range(args.rounds):
-            order = ["baseline", "new"] if k % 2 == 0 else ["new", "baseline"]
+            order = names if k % 2 == 0 else names[::-1]
             for name in order:
                 for line in _lines(servers[name], args, reads, copies):
                     runs[name].append(line)
@@ -125,21 +139,26 @@ def _print_line(name: str, r: LoadResult) -> None:
 
 
 def _print_ratios(runs: dict[str, list[LoadResult]]) -> None:
-    """Per path and connections: medians of both codes and new / baseline."""
+    """Per path and connections: medians of each code and its ratio to the baseline."""
     print()
-    print("| path | connections | baseline req/s | new req/s | ratio | baseline p99 | new p99 |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    keys = sorted({(r.path, r.connections) for r in runs["new"]})
+    print(
+        "| code | path | connections | req/s | ratio to baseline | p99 ms "
+        "| server + db CPU ms/req |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|")
+    keys = sorted({(r.path, r.connections) for r in runs["baseline"]})
     for path, c in keys:
-        new = [r for r in runs["new"] if (r.path, r.connections) == (path, c)]
-        base = [r for r in runs["baseline"] if (r.path, r.connections) == (path, c)]
-        n_rps = statistics.median(r.rps for r in new)
-        b_rps = statistics.median(r.rps for r in base)
-        print(
-            f"| {path} | {c} | {b_rps:.1f} | {n_rps:.1f} | {n_rps / b_rps:.2f}x "
-            f"| {statistics.median(r.p99_ms for r in base):.1f} "
-            f"| {statistics.median(r.p99_ms for r in new):.1f} |"
+        base = statistics.median(
+            r.rps for r in runs["baseline"] if (r.path, r.connections) == (path, c)
         )
+        for name, results in runs.items():
+            mine = [r for r in results if (r.path, r.connections) == (path, c)]
+            rps = statistics.median(r.rps for r in mine)
+            print(
+                f"| {name} | {path} | {c} | {rps:.1f} | {rps / base:.2f}x "
+                f"| {statistics.median(r.p99_ms for r in mine):.1f} "
+                f"| {statistics.median(r.server_cpu_ms + r.db_cpu_ms for r in mine):.2f} |"
+            )
     print(f"load average now: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 
