@@ -143,7 +143,8 @@ def _values(
             pieces[f"{name}_{k}"] = piece
     parts = leaf_parts(missing)  # the time, the type; the missing event's payload
     values: dict[str, Any] = {
-        **{k: rows[0][k] for k in _SHARED},
+        **{k: rows[0][k] for k in _SHARED if k != "department_id"},
+        "row_department_id": rows[0]["department_id"],  # the read's is in ``params``
         **params,
         **pieces,
         "created_at": parts["created_at"],
@@ -222,7 +223,7 @@ ev AS (
     INSERT INTO access_events (id, at, holder_id, department_id, actor, action, outcome,
         basis, grant_id, license_id, copy_id, purpose, case_no, reason, material_id, agent_id,
         log_index)
-    SELECT id, %(at)s, holder_id, %(department_id)s, %(actor)s, %(action)s, outcome,
+    SELECT id, %(at)s, holder_id, %(row_department_id)s, %(actor)s, %(action)s, outcome,
         basis, NULL, license_id, NULL, %(purpose)s, %(case_no)s,
         reason, NULL, %(agent_id)s, idx
     FROM leaf
