@@ -4,13 +4,15 @@ Rate limits are token buckets kept in the database (:class:`SharedBuckets`), so 
 across ``evault serve``'s workers and across processes and machines sharing the database:
 on PostgreSQL an UNLOGGED table, with the embedded SQLite demo a SQLite file beside the
 database (not the database itself, whose write lock a copy holds for a while). Each take
-is one upsert statement, atomic on both. A worker takes a *lease* of up to a tenth of a
-second's worth of tokens at once (at least one) and spends it locally; tokens it has not
-spent when the lease ends are dropped, never given back, so the workers together never
-exceed the limit (they may stay a little under it). Without a shared store (an in-memory
-SQLite database in tests) the buckets are in-process. Buckets are keyed by the
-authenticated principal (department client id or holder blind index) when there is one,
-else by client IP.
+is one upsert statement, atomic on both. A worker takes a *lease* of tokens at once and
+spends it locally for at most a tenth of a second; tokens it has not spent when the lease
+ends are dropped, never given back, so the workers together never exceed the limit (they
+may stay a little under it). A lease is sized to the demand (one token first, twice the
+last lease when it ran out, half when it ended with tokens left; at most a tenth of a
+second's worth of the rate), so a busy client costs a take per lease, not per request.
+Without a shared store (an in-memory SQLite database in tests) the buckets are in-process.
+Buckets are keyed by the authenticated principal (department client id or holder blind
+index) when there is one, else by client IP.
 """
 
 from __future__ import annotations
@@ -97,7 +99,8 @@ class BodyLimitMiddleware:
 @dataclass
 class _Bucket:
     tokens: float
-    updated: float
+    updated: float  # a lease's: when it ends
+    size: int = 1  # a lease's: how many tokens it asked for
 
 
 class RateLimiter:
@@ -158,13 +161,19 @@ class RateLimiter:
 
     def _lease(self, key: str, t: float) -> None:
         assert self.shared is not None
-        granted, left = self.shared.take(key, self.lease, rate=self.rate, burst=self.burst)
+        with self._lock:
+            last = self._buckets.get(key)
+        # Sized to the demand: twice the last lease if it ran out, half if it ended with
+        # tokens left, so dropped tokens stay below what the client really used.
+        size = 1 if last is None else last.size * 2 if last.tokens < 1.0 else last.size // 2
+        size = max(1, min(self.lease, size))
+        granted, left = self.shared.take(key, size, rate=self.rate, burst=self.burst)
         if granted < 1:
             raise RateLimited((1.0 - left) / self.rate)
         with self._lock:
             # A lease (tokens, end) in place of the bucket: spent here until it ends.
             self._buckets.pop(key, None)
-            self._buckets[key] = _Bucket(granted - 1.0, t + self.lease_seconds)
+            self._buckets[key] = _Bucket(granted - 1.0, t + self.lease_seconds, size)
             while len(self._buckets) > self.max_keys:
                 self._buckets.popitem(last=False)
 

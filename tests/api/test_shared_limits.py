@@ -7,6 +7,8 @@ import multiprocessing
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 
+from sqlalchemy import Engine
+
 from api.errors import RateLimited
 from api.limits import RateLimiter, SharedBuckets, shared_buckets
 from vault.db.engine import make_engine
@@ -45,33 +47,31 @@ def test_two_workers_together_do_not_exceed_the_limit(db_url: str) -> None:
 
 
 class _Counting(SharedBuckets):
-    """The real store, counting its takes."""
+    """The real store, remembering how many tokens each take asked for."""
 
-    takes = 0
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self.asked: list[int] = []
 
     def take(self, key: str, n: int, *, rate: float, burst: float) -> tuple[int, float]:
-        self.takes += 1
+        self.asked.append(n)
         return super().take(key, n, rate=rate, burst=burst)
 
 
-def test_a_lease_is_spent_locally_until_it_ends(db_url: str) -> None:
+def test_leases_follow_the_demand_and_end(db_url: str) -> None:
     engine = make_engine(db_url)
     found = shared_buckets(engine)
     assert found is not None
     store = _Counting(found.engine)
-    # 600 a second: a lease is a tenth of a second's worth, 60 tokens.
-    limiter = RateLimiter(rate_per_minute=36_000, burst=200, shared=store)
+    # 600 a second: a lease is at most a tenth of a second's worth, 60 tokens.
+    limiter = RateLimiter(rate_per_minute=36_000, burst=400, shared=store)
     assert limiter.lease == 60
     key = f"ip:{uuid.uuid4().hex}"
-    limiter.check(key, now=0.0)  # takes a lease from the store and spends one token
-    granted, left = store.take(key, 200, rate=0.0, burst=200)
-    assert (granted, left) == (1, 139.0)  # 200 - 60 - 1: the lease was taken whole
-    for _ in range(59):
-        limiter.check(key, now=0.05)  # the rest of the lease, without the store
-    assert store.takes == 2
-    limiter.check(key, now=0.05)  # spent: a new lease (until 0.15)
-    limiter.check(key, now=0.10)
-    assert store.takes == 3
-    limiter.check(key, now=0.20)  # ended with tokens left: they are dropped
-    assert store.takes == 4
+    for _ in range(121):  # within one lease period: each lease runs out, the next doubles
+        limiter.check(key, now=0.0)
+    assert store.asked == [1, 2, 4, 8, 16, 32, 60]  # 123 tokens in 7 takes
+    limiter.check(key, now=0.05)  # the last lease (until 0.1) still has a token
+    assert len(store.asked) == 7
+    limiter.check(key, now=0.2)  # it ended with a token left: dropped; the next is halved
+    assert store.asked == [1, 2, 4, 8, 16, 32, 60, 30]
     engine.dispose()

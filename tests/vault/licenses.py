@@ -152,3 +152,27 @@ def make_catalog(session: Session) -> Catalog:
     )
     session.commit()
     return Catalog(market=market.id, police=police.id, housing=housing.id)
+
+
+def readable_license(session: Session, *, blobs: Any, crypto: Any) -> tuple[Catalog, Any]:
+    """The catalog, license 1 (CITIZEN_TYPE, pushed by the market department) and the
+    housing department's standing permission for its type; flushed, not committed.
+    Returns the catalog and the license."""
+    from vault.services.intake import ingest
+
+    cat = make_catalog(session)
+    pushed = ingest(
+        session=session,
+        blobs=blobs,
+        verifier=verifier(),
+        crypto=crypto,
+        metadata=metadata(1),
+        pdf=license_pdf(1),
+        pushed_by_department_id=cat.market,
+    )
+    catalog.grant_standing_permission(
+        session=session,
+        department_id=cat.housing,
+        license_type_id=catalog.get_license_type(session=session, code=CITIZEN_TYPE).id,
+    )
+    return cat, pushed.license

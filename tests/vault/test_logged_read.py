@@ -12,17 +12,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.vault.licenses import CITIZEN_TYPE, license_pdf, make_catalog, metadata, verifier
-from vault.audit_log import exported_entry
+from tests.vault.licenses import readable_license
+from tests.vault.test_recording import check_log
 from vault.blobs import LocalBlobStore
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.errors import PermissionDenied
 from vault.models import AccessEvent, Department
-from vault.models.log import LogEntry
-from vault.services import catalog
 from vault.services.access import UseContext, read_license_for_department
-from vault.services.intake import ingest
 from vault.services.logged_read import HOLDER, LICENSE, read_one_and_record
 from vault.services.recording import EventValues, record_event
 
@@ -33,43 +30,9 @@ USE = UseContext('办理 "公积金" 提取 \\ 🙂', "GJJ-2025-0001")
 
 def _stored(sessions: sessionmaker[Session], blobs: LocalBlobStore, crypto: HolderCrypto):
     with sessions() as s:
-        cat = make_catalog(s)
-        pushed = ingest(
-            session=s,
-            blobs=blobs,
-            verifier=verifier(),
-            crypto=crypto,
-            metadata=metadata(1),
-            pdf=license_pdf(1),
-            pushed_by_department_id=cat.market,
-        )
-        catalog.grant_standing_permission(
-            session=s,
-            department_id=cat.housing,
-            license_type_id=catalog.get_license_type(session=s, code=CITIZEN_TYPE).id,
-        )
+        cat, license = readable_license(s, blobs=blobs, crypto=crypto)
         s.commit()
-        return cat, pushed.license.public_id
-
-
-def _check_log(sessions: sessionmaker[Session]) -> list[LogEntry]:
-    """Indexes 0..n-1, every leaf re-derives from its row, access rows and leaves name
-    each other."""
-    with sessions() as s:
-        rows = list(s.scalars(select(LogEntry).order_by(LogEntry.idx)))
-        events = {e.id: e for e in s.scalars(select(AccessEvent))}
-    assert [row.idx for row in rows] == list(range(len(rows)))
-    for row in rows:
-        entry = exported_entry(row)
-        assert entry.event.leaf_hash() == entry.recorded_leaf_hash, row.idx
-        if row.event_type.startswith("access."):
-            event = events[entry.event.payload["access_event"]]
-            assert event.log_index == row.idx
-            assert entry.event.payload.get("license") == event.license_id
-            assert entry.event.payload.get("holder") == event.holder_id
-            assert entry.event.payload["outcome"] == event.outcome
-    assert len(events) == sum(row.event_type.startswith("access.") for row in rows)
-    return rows
+        return cat, license.public_id
 
 
 def _events(department_id: int, now: dt.datetime) -> dict[str, EventValues]:
@@ -113,7 +76,7 @@ def test_one_query_records_what_the_read_decides(
             assert logged is not None and logged.recorded
             assert (logged.row is None) == public.endswith("x")
             s.commit()
-    _check_log(sessions)  # every leaf re-derives from its row, indexes contiguous
+    check_log(sessions)  # every leaf re-derives from its row, indexes contiguous
     with sessions() as s:
         rows = s.scalars(select(AccessEvent).order_by(AccessEvent.id)).all()
         assert [(r.outcome, r.basis, r.reason, r.department_id) for r in rows] == [
@@ -161,4 +124,4 @@ def test_concurrent_reads_and_writers_keep_the_log_contiguous(
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(work, range(8)))
-    assert len(_check_log(sessions)) == 1 + 96  # the intake, then every use
+    assert len(check_log(sessions)) == 1 + 96  # the intake, then every use

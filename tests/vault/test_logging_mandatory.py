@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.vault.licenses import (
-    CITIZEN_TYPE,
     HOLDER,
     OTHER_HOLDER,
     license_pdf,
     make_catalog,
     metadata,
+    readable_license,
     trust_bundle,
     verifier,
 )
@@ -107,22 +107,8 @@ def test_department_reads_are_committed_with_their_leaves_even_when_refused(
     sessions: sessionmaker[Session], blobs: LocalBlobStore, crypto: HolderCrypto
 ) -> None:
     with sessions() as s:
-        cat = make_catalog(s)
-        pushed = ingest(
-            session=s,
-            blobs=blobs,
-            verifier=verifier(),
-            crypto=crypto,
-            metadata=metadata(1),
-            pdf=license_pdf(1),
-            pushed_by_department_id=cat.market,
-        )
-        license_id, public_id = pushed.license.id, pushed.license.public_id
-        catalog.grant_standing_permission(
-            session=s,
-            department_id=cat.housing,
-            license_type_id=catalog.get_license_type(session=s, code=CITIZEN_TYPE).id,
-        )
+        cat, license = readable_license(s, blobs=blobs, crypto=crypto)
+        license_id, public_id = license.id, license.public_id
         s.commit()
 
     # Each call in a session that is closed without a commit of its own.
