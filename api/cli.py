@@ -32,12 +32,16 @@ def _register(app: typer.Typer) -> None:
         server: str = typer.Option(
             "uvicorn", "--server", help="uvicorn, or granian (if installed; for comparison)"
         ),
+        reuseport: bool = typer.Option(
+            False, "--reuseport", help="a listening socket per worker (SO_REUSEPORT)"
+        ),
     ) -> None:
         """Serve the API with uvicorn (settings from EVAULT_* and EVAULT_CONFIG).
 
-        Each worker process listens on a socket of its own (SO_REUSEPORT): the kernel
-        spreads connections over them. Rate limits hold across workers (their buckets are
-        in the database); set PROMETHEUS_MULTIPROC_DIR for /metrics to aggregate them.
+        Workers share one listening socket, or with --reuseport each has its own and the
+        kernel spreads connections over them. Rate limits hold across workers (their
+        buckets are in the database); set PROMETHEUS_MULTIPROC_DIR for /metrics to
+        aggregate them.
         """
         from api.serving import ServeOptions, run_workers
         from vault.errors import VaultError
@@ -57,7 +61,10 @@ def _register(app: typer.Typer) -> None:
         try:
             if server not in ("uvicorn", "granian"):
                 fail("--server is uvicorn or granian", EXIT_USAGE)
-            run_workers(ServeOptions(host=host, port=port, workers=workers, server=server))
+            options = ServeOptions(
+                host=host, port=port, workers=workers, server=server, reuseport=reuseport
+            )
+            run_workers(options)
         except OSError as exc:
             fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 

@@ -1,11 +1,11 @@
-"""``evault serve``'s worker processes: each with a listening socket of its own.
+"""``evault serve``'s worker processes.
 
-uvicorn's own ``--workers`` share one listening socket; the event loop that wakes first
-accepts, so a handful of simultaneous persistent connections (wrk's, or a load balancer's
-pool) can all land on one worker. Here every worker binds its own socket to the same
+By default uvicorn's own workers, which share one listening socket: the event loop that
+wakes first accepts. With ``--reuseport`` every worker binds its own socket to the same
 address with ``SO_REUSEPORT`` and the kernel spreads new connections over them by a hash of
-each connection's addresses and ports. The supervisor only starts the workers, restarts
-one that dies, and stops them all on SIGTERM or SIGINT.
+each connection's addresses and ports; the supervisor here starts the workers, restarts
+one that dies, and stops them all on SIGTERM or SIGINT. Neither spreads a handful of
+persistent connections evenly every time (docs/performance.md has the measured splits).
 
 The server is uvicorn with ``httptools`` and ``uvloop`` (uvicorn picks both when installed).
 ``--server granian`` runs granian instead (Rust HTTP, its own worker processes; not a
@@ -36,6 +36,8 @@ class ServeOptions:
     port: int
     workers: int
     server: str = "uvicorn"
+    #: A socket per worker (SO_REUSEPORT); else uvicorn's workers share one socket.
+    reuseport: bool = False
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -75,6 +77,9 @@ def run_workers(options: ServeOptions) -> None:
     """Run ``options.workers`` worker processes until SIGTERM or SIGINT; restart the dead."""
     if options.server == "granian":
         _run_granian(options)
+        return
+    if not options.reuseport:
+        _run_uvicorn_workers(options)
         return
     # Fail here, in one line, if the address is taken or not ours to bind.
     listening_socket(options.host, options.port).close()
@@ -123,3 +128,18 @@ def _run_granian(options: ServeOptions) -> None:
         "respawn_failed_workers": True,
     }
     Granian("api.app:create_app", **settings).serve()
+
+
+def _run_uvicorn_workers(options: ServeOptions) -> None:
+    """uvicorn's own supervisor: its workers share one listening socket."""
+    import uvicorn
+
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=options.host,
+        port=options.port,
+        workers=options.workers,
+        access_log=False,
+        proxy_headers=True,
+    )

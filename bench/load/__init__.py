@@ -420,7 +420,8 @@ def serve(
 
     The database is created afresh; ``drop_after`` drops it when the server has stopped.
     ``source``: run the code exported there (:func:`export_baseline`) instead of this tree's.
-    ``server``: ``evault serve --server`` (this tree's code only).
+    ``server``: uvicorn, reuseport (uvicorn, a socket per worker) or granian (this tree's
+    code only).
     """
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -449,8 +450,7 @@ def serve(
     creds = json.loads((data_dir / "demo-credentials.json").read_text(encoding="utf-8"))
     log = (data_dir / "serve.log").open("wb")
     proc = subprocess.Popen(
-        [*evault, "serve", "--workers", str(workers), "--port", str(port)]
-        + (["--server", server] if server != "uvicorn" else []),
+        [*evault, "serve", "--workers", str(workers), "--port", str(port), *_server_args(server)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -519,6 +519,11 @@ def serve(
             from bench.scale.fill import drop_database
 
             drop_database(base_conninfo(), database)
+
+
+def _server_args(server: str) -> list[str]:
+    """``evault serve``'s options for a server kind of :func:`serve`."""
+    return {"uvicorn": [], "reuseport": ["--reuseport"]}.get(server, ["--server", server])
 
 
 def _wait_ready(base_url: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> None:

@@ -44,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         "--server",
         action="append",
         default=[],
-        help="this tree's server: uvicorn (default) or granian; with --baseline, repeat to "
-        "run each beside the baseline",
+        help="this tree's server: uvicorn (default), reuseport (a socket per worker) or "
+        "granian; with --baseline, repeat to run each beside the baseline",
     )
     parser.add_argument("--rounds", type=int, default=1, help="runs of each line (with --baseline)")
     parser.add_argument("--json", help="also write every run's figures to this file")
