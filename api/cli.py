@@ -27,14 +27,21 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
     port: int = typer.Option(8000, "--port", help="TCP port"),
     workers: int = typer.Option(1, "--workers", min=1, help="worker processes"),
+    server: str = typer.Option(
+        "uvicorn", "--server", help="uvicorn, or granian (if installed; for comparison)"
+    ),
+    reuseport: bool = typer.Option(
+        False, "--reuseport", help="a listening socket per worker (SO_REUSEPORT)"
+    ),
 ) -> None:
     """Serve the API with uvicorn (settings from EVAULT_* and EVAULT_CONFIG).
 
-    Workers are independent processes (rate limits are per worker; set
-    PROMETHEUS_MULTIPROC_DIR for /metrics to aggregate them).
+    Workers share one listening socket, or with --reuseport each has its own and the
+    kernel spreads connections over them. Rate limits hold across workers (their
+    buckets are in the database); set PROMETHEUS_MULTIPROC_DIR for /metrics to
+    aggregate them.
     """
-    import uvicorn
-
+    from api.serving import ServeOptions, run_workers
     from vault.errors import VaultError
     from vault.settings import load_settings
 
@@ -49,15 +56,15 @@ def serve(
             load_log_key(settings).close()
     except VaultError as exc:
         fail(str(exc))
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,
-        proxy_headers=True,
-    )
+    try:
+        if server not in ("uvicorn", "granian"):
+            fail("--server is uvicorn or granian", EXIT_USAGE)
+        options = ServeOptions(
+            host=host, port=port, workers=workers, server=server, reuseport=reuseport
+        )
+        run_workers(options)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
 def demo(

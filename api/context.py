@@ -30,6 +30,7 @@ from vault.log.proofs import LogTreeCache
 from vault.log.witnessing import WitnessClient, witness_clients
 from vault.services.copies import CopyRenderer
 from vault.services.intake import PdfVerifier
+from vault.services.rate_limits import shared_buckets
 from vault.settings import Settings
 
 __all__ = ["ApiContext", "Lazy", "build_context"]
@@ -135,7 +136,9 @@ def build_context(settings: Settings, vault: Any | None = None) -> ApiContext:
         ),
         holders=HolderAuthenticator(settings),
         limiter=RateLimiter(
-            rate_per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
+            rate_per_minute=settings.rate_limit_per_minute,
+            burst=settings.rate_limit_burst,
+            shared=shared_buckets(opened.engine),
         ),
         metrics=Metrics(),
         verifier=Lazy(verifier),

@@ -136,7 +136,7 @@ def _client_ip(request: Request) -> str:
 
 async def limit_by_ip(request: Request, ctx: CtxDep) -> None:
     """Rate limit an unauthenticated route by client address."""
-    ctx.limiter.check(f"ip:{_client_ip(request)}")
+    await ctx.limiter.acquire(f"ip:{_client_ip(request)}")
 
 
 def _label(request: Request, label: str) -> None:
@@ -158,7 +158,7 @@ def require_department(scope: str) -> Callable[..., Awaitable[DepartmentPrincipa
         raw = token.removeprefix("Bearer ").strip() if token.startswith("Bearer ") else token
         principal = ctx.tokens.verify(raw)
         _label(request, principal.label)
-        ctx.limiter.check(principal.label)
+        await ctx.limiter.acquire(principal.label)
         if scope not in principal.scopes:
             raise ApiError(
                 403,
@@ -183,7 +183,7 @@ async def get_holder(
     principal = await ctx.holders.authenticate(credentials.credentials)
     _label(request, principal.label)
     bucket = ctx.crypto.blind_index(principal.holder_id_type, principal.holder_id)
-    ctx.limiter.check("holder:" + bucket.hex()[:32])
+    await ctx.limiter.acquire("holder:" + bucket.hex()[:32])
     return principal
 
 

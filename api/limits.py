@@ -1,10 +1,19 @@
 """Upload size limit (enforced while the body streams in) and per-client rate limits.
 
-The rate limiter is an in-process token bucket: exact for one worker process. With
-``evault serve --workers N`` each worker keeps its own buckets, so a client may reach up to
-N times the configured rate; a deployment that needs one global limit puts a shared store
-(Redis, or the load balancer's own limiter) in front. Buckets are keyed by the authenticated
-principal (department client id or holder blind index) when there is one, else by client IP.
+Rate limits are token buckets kept in the database
+(:class:`vault.services.rate_limits.SharedBuckets`), so they hold across ``evault serve``'s
+workers and across processes and machines sharing the database: on PostgreSQL an UNLOGGED
+table, with the embedded SQLite demo a SQLite file beside the database (not the database
+itself, whose write lock a copy holds for a while). Each take
+is one upsert statement, atomic on both. A worker takes a *lease* of tokens at once and
+spends it locally for at most a tenth of a second; tokens it has not spent when the lease
+ends are dropped, never given back, so the workers together never exceed the limit (they
+may stay a little under it). A lease is sized to the demand (one token first, twice the
+last lease when it ran out, half when it ended with tokens left; at most a tenth of a
+second's worth of the rate), so a busy client costs a take per lease, not per request.
+Without a shared store (an in-memory SQLite database in tests) the buckets are in-process.
+Buckets are keyed by the authenticated principal (department client id or holder blind
+index) when there is one, else by client IP.
 """
 
 from __future__ import annotations
@@ -14,9 +23,11 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import RateLimited, UploadTooLarge, problem_response
+from vault.services.rate_limits import SharedBuckets
 
 __all__ = ["BodyLimitMiddleware", "RateLimiter"]
 
@@ -88,22 +99,85 @@ class BodyLimitMiddleware:
 @dataclass
 class _Bucket:
     tokens: float
-    updated: float
+    updated: float  # a lease's: when it ends
+    size: int = 1  # a lease's: how many tokens it asked for
 
 
 class RateLimiter:
-    """Token buckets: ``rate_per_minute`` sustained, ``burst`` at once, per key."""
+    """Token buckets: ``rate_per_minute`` sustained, ``burst`` at once, per key.
 
-    def __init__(self, *, rate_per_minute: int, burst: int, max_keys: int = 100_000) -> None:
+    With ``shared``, the buckets are those of every process using the same store (see the
+    module's docstring); without, this process's own.
+    """
+
+    def __init__(
+        self,
+        *,
+        rate_per_minute: int,
+        burst: int,
+        max_keys: int = 100_000,
+        shared: SharedBuckets | None = None,
+        lease_seconds: float = 0.1,
+    ) -> None:
         self.rate = rate_per_minute / 60.0
         self.burst = float(burst)
         self.max_keys = max_keys
+        self.shared = shared
+        self.lease = max(1, min(burst, int(self.rate * lease_seconds)))
+        self.lease_seconds = lease_seconds
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
         self._lock = threading.Lock()
 
     def check(self, key: str, *, now: float | None = None) -> None:
         """Take one token for ``key`` or raise :class:`RateLimited` with the wait."""
         t = time.monotonic() if now is None else now
+        if self._take_leased(key, t):
+            return
+        if self.shared is None:
+            self._take_local(key, t)
+            return
+        self._lease(key, t)
+
+    async def acquire(self, key: str) -> None:
+        """:meth:`check` for the event loop: a take from the shared store runs in a thread."""
+        t = time.monotonic()
+        if self._take_leased(key, t):
+            return
+        if self.shared is None:
+            self._take_local(key, t)
+            return
+        await run_in_threadpool(self._lease, key, t)
+
+    def _take_leased(self, key: str, t: float) -> bool:
+        """One token of this process's lease for ``key``, if it has one still valid."""
+        if self.shared is None:
+            return False
+        with self._lock:
+            lease = self._buckets.get(key)
+            if lease is None or lease.tokens < 1.0 or lease.updated <= t:
+                return False
+            lease.tokens -= 1.0
+            return True
+
+    def _lease(self, key: str, t: float) -> None:
+        assert self.shared is not None
+        with self._lock:
+            last = self._buckets.get(key)
+        # Sized to the demand: twice the last lease if it ran out, half if it ended with
+        # tokens left, so dropped tokens stay below what the client really used.
+        size = 1 if last is None else last.size * 2 if last.tokens < 1.0 else last.size // 2
+        size = max(1, min(self.lease, size))
+        granted, left = self.shared.take(key, size, rate=self.rate, burst=self.burst)
+        if granted < 1:
+            raise RateLimited((1.0 - left) / self.rate)
+        with self._lock:
+            # A lease (tokens, end) in place of the bucket: spent here until it ends.
+            self._buckets.pop(key, None)
+            self._buckets[key] = _Bucket(granted - 1.0, t + self.lease_seconds, size)
+            while len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
+
+    def _take_local(self, key: str, t: float) -> None:
         with self._lock:
             bucket = self._buckets.pop(key, None)
             if bucket is None:

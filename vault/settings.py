@@ -215,7 +215,9 @@ class Settings(BaseSettings):
         le=86400,
         description="a holder's web session ends after this long without a page request",
     )
-    rate_limit_per_minute: int = Field(default=600, ge=1, description="per client, in-process")
+    rate_limit_per_minute: int = Field(
+        default=600, ge=1, description="per client, across all workers (shared buckets)"
+    )
     rate_limit_burst: int = Field(default=100, ge=1)
 
     @field_validator("witnesses")

@@ -19,6 +19,7 @@ PostgreSQL share its cores.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -41,6 +42,7 @@ __all__ = [
     "READ_TARGET_RPS",
     "LoadResult",
     "LoadServer",
+    "export_baseline",
     "run",
     "serve",
     "worker_split",
@@ -83,6 +85,10 @@ class LoadResult:
     #: an uneven split (e.g. 3 of 4 connections on one worker) shows here and in the p99.
     worker_shares: tuple[float, ...] = ()
 
+    def with_run(self, **figures: object) -> LoadResult:
+        """This result with figures of the whole run (load, steal, the workers' split)."""
+        return dataclasses.replace(self, **figures)  # type: ignore[arg-type]
+
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
@@ -102,6 +108,43 @@ def _evault() -> str:
     return found
 
 
+def _command(source: Path | None) -> list[str]:
+    """The ``evault`` command: this tree's, or the tree exported at ``source`` (a baseline)."""
+    if source is None:
+        return [_evault()]
+    python = str(ROOT / ".venv" / "bin" / "python")
+    return [python if Path(python).exists() else "python3", "-c", _BASELINE_MAIN]
+
+
+#: ``evault`` from the tree on PYTHONPATH, run in that tree (it comes before the editable
+#: install's; the current directory, first on ``sys.path``, would not).
+_BASELINE_MAIN = (
+    "import os, sys, api.cli; sys.argv[0] = 'evault'; "
+    "assert api.cli.__file__.startswith(os.environ['PYTHONPATH']), api.cli.__file__; "
+    "api.cli.main()"
+)
+
+
+def export_baseline(ref: str, into: Path = ROOT / "var" / "bench") -> tuple[Path, str]:
+    """Export commit ``ref`` (e.g. ``main``) of this repository to a directory: the code the
+    load benchmark runs as its baseline, beside this tree's. Returns the directory and the
+    commit."""
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--verify", f"{ref}^{{commit}}"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    target = into / f"baseline-{commit[:12]}"
+    if not (target / "api" / "cli.py").exists():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", commit], check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target, commit
+
+
 def _http(method: str, url: str, *, data: bytes | None = None, headers: dict[str, str]) -> object:
     req = urllib.request.Request(url, data=data, method=method, headers=headers)
     with urllib.request.urlopen(req, timeout=30) as resp:
@@ -112,9 +155,16 @@ class LoadServer:
     """A running ``evault serve`` with a demo dataset and a department token."""
 
     def __init__(
-        self, base_url: str, token: str, holders: list[str], license_ids: list[str], pid: int
+        self,
+        base_url: str,
+        token: str,
+        holders: list[str],
+        license_ids: list[str],
+        pid: int,
+        database: str = DATABASE,
     ):
         self.pid = pid
+        self.database = database
         self.base_url = base_url
         self.token = token
         self.holders = holders
@@ -155,74 +205,115 @@ class LoadServer:
 
     def wrk(self, path: str, *, seconds: int, connections: int, threads: int = 2) -> LoadResult:
         """Drive ``path`` ("read" or "copy") for ``seconds`` with wrk."""
+        return self.wrk_together([(path, connections)], seconds=seconds, threads=threads)[0]
+
+    def wrk_together(
+        self, paths: list[tuple[str, int]], *, seconds: int, threads: int = 2
+    ) -> list[LoadResult]:
+        """Drive several paths at once, one wrk each (``[("read", 8), ("copy", 2)]``).
+
+        The server's and the database's CPU and the workers' split are those of the whole
+        run: with several paths, CPU per request is over all their requests together.
+        """
         wrk = shutil.which("wrk")
         if wrk is None:
             raise RuntimeError("wrk is not installed (Debian: apt-get install wrk)")
-        env = dict(
+        load_average = os.getloadavg()[0]
+        supervisor_before = _cpu(self.pid)
+        workers_before = self.worker_cpu_seconds()
+        db_before = _postgres_cpu_seconds(self.database)
+        stat_before = _cpu_times()
+        running = [
+            subprocess.Popen(
+                self._wrk_command(wrk, path, seconds, connections, threads),
+                env=self._wrk_env(path),
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for path, connections in paths
+        ]
+        outputs = [proc.communicate(timeout=seconds + 60)[0] for proc in running]
+        for proc in running:
+            if proc.returncode:
+                raise RuntimeError(f"wrk exited with {proc.returncode}")
+        workers = {
+            pid: seconds - workers_before.get(pid, 0.0)
+            for pid, seconds in self.worker_cpu_seconds().items()
+        }
+        cpu = _cpu(self.pid) - supervisor_before + sum(workers.values())
+        db_cpu = _postgres_cpu_seconds(self.database) - db_before
+        shared = {
+            "load_average": load_average,
+            "steal_percent": _steal_percent(stat_before, _cpu_times()),
+            "worker_shares": _shares(workers),
+        }
+        parsed = [_parse_wrk(out) for out in outputs]
+        total = max(1, sum(int(d["requests"]) for d, _ in parsed))
+        return [
+            _result(
+                path, connections, d, first_error, cpu * 1000 / total, db_cpu * 1000 / total
+            ).with_run(**shared)
+            for (path, connections), (d, first_error) in zip(paths, parsed, strict=True)
+        ]
+
+    def _wrk_command(
+        self, wrk: str, path: str, seconds: int, connections: int, threads: int
+    ) -> list[str]:
+        return [
+            wrk,
+            f"-t{min(threads, connections)}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(LUA),
+            self.base_url,
+        ]
+
+    def _wrk_env(self, path: str) -> dict[str, str]:
+        return dict(
             os.environ,
             EVAULT_LOAD_TOKEN=self.token,
             EVAULT_LOAD_MODE=path,
             EVAULT_LOAD_HOLDERS=",".join(self.holders),
             EVAULT_LOAD_IDS=",".join(str(i) for i in self.license_ids),
         )
-        load_average = os.getloadavg()[0]
-        supervisor_before = _cpu(self.pid)
-        workers_before = self.worker_cpu_seconds()
-        db_before = _postgres_cpu_seconds()
-        stat_before = _cpu_times()
-        out = subprocess.run(
-            [
-                wrk,
-                f"-t{min(threads, connections)}",
-                f"-c{connections}",
-                f"-d{seconds}s",
-                "--timeout",
-                "10s",
-                "-s",
-                str(LUA),
-                self.base_url,
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=seconds + 60,
-        )
-        workers = {
-            pid: seconds - workers_before.get(pid, 0.0)
-            for pid, seconds in self.worker_cpu_seconds().items()
-        }
-        cpu = _cpu(self.pid) - supervisor_before + sum(workers.values())
-        db_cpu = _postgres_cpu_seconds() - db_before
-        stat_after = _cpu_times()
-        line = [ln for ln in out.stdout.splitlines() if ln.startswith("{")][-1]
-        first_error = next(
-            (
-                ln[len("first error: ") :]
-                for ln in out.stdout.splitlines()
-                if ln.startswith("first error: ")
-            ),
-            None,
-        )
-        d = json.loads(line)
-        errors = sum(int(d[k]) for k in ("connect", "read", "write", "status", "timeout"))
-        return LoadResult(
-            path=path,
-            connections=connections,
-            requests=int(d["requests"]),
-            seconds=float(d["seconds"]),
-            errors=errors,
-            p50_ms=float(d["p50_ms"]),
-            p95_ms=float(d["p95_ms"]),
-            p99_ms=float(d["p99_ms"]),
-            max_ms=float(d["max_ms"]),
-            first_error=first_error,
-            server_cpu_ms=cpu * 1000 / max(1, int(d["requests"])),
-            db_cpu_ms=db_cpu * 1000 / max(1, int(d["requests"])),
-            load_average=load_average,
-            steal_percent=_steal_percent(stat_before, stat_after),
-            worker_shares=_shares(workers),
-        )
+
+
+def _parse_wrk(stdout: str) -> tuple[dict[str, float], str | None]:
+    """wrk's JSON line (paths.lua's ``done``) and the first error answer it printed."""
+    lines = stdout.splitlines()
+    line = [ln for ln in lines if ln.startswith("{")][-1]
+    first_error = next(
+        (ln[len("first error: ") :] for ln in lines if ln.startswith("first error: ")), None
+    )
+    return json.loads(line), first_error
+
+
+def _result(
+    path: str,
+    connections: int,
+    d: dict[str, float],
+    first_error: str | None,
+    server_cpu_ms: float,
+    db_cpu_ms: float,
+) -> LoadResult:
+    errors = sum(int(d[k]) for k in ("connect", "read", "write", "status", "timeout"))
+    return LoadResult(
+        path=path,
+        connections=connections,
+        requests=int(d["requests"]),
+        seconds=float(d["seconds"]),
+        errors=errors,
+        p50_ms=float(d["p50_ms"]),
+        p95_ms=float(d["p95_ms"]),
+        p99_ms=float(d["p99_ms"]),
+        max_ms=float(d["max_ms"]),
+        first_error=first_error,
+        server_cpu_ms=server_cpu_ms,
+        db_cpu_ms=db_cpu_ms,
+    )
 
 
 def _parents() -> dict[int, int]:
@@ -322,10 +413,15 @@ def serve(
     data_dir: Path = DEFAULT_DATA,
     database: str = DATABASE,
     drop_after: bool = False,
+    source: Path | None = None,
+    server: str = "uvicorn",
 ) -> Iterator[LoadServer]:
     """Prepare the demo dataset on PostgreSQL, serve it, yield a warmed-up :class:`LoadServer`.
 
     The database is created afresh; ``drop_after`` drops it when the server has stopped.
+    ``source``: run the code exported there (:func:`export_baseline`) instead of this tree's.
+    ``server``: uvicorn, reuseport (uvicorn, a socket per worker) or granian (this tree's
+    code only).
     """
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -340,22 +436,26 @@ def serve(
         EVAULT_RATE_LIMIT_BURST="1000000",
         EVAULT_TOKEN_TTL_SECONDS="3600",
     )
-    evault = _evault()
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
+    evault = _command(source)
     subprocess.run(
-        [evault, "demo", "--no-serve", "--data", str(data_dir), "--port", str(port)],
+        [*evault, "demo", "--no-serve", "--data", str(data_dir), "--port", str(port)],
         env=env,
         check=True,
         capture_output=True,
         timeout=300,
+        cwd=source,
     )
     creds = json.loads((data_dir / "demo-credentials.json").read_text(encoding="utf-8"))
     log = (data_dir / "serve.log").open("wb")
     proc = subprocess.Popen(
-        [evault, "serve", "--workers", str(workers), "--port", str(port)],
+        [*evault, "serve", "--workers", str(workers), "--port", str(port), *_server_args(server)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        cwd=source,
     )
     try:
         _wait_ready(base_url, proc)
@@ -403,7 +503,7 @@ def serve(
             ids.extend(str(lic["id"]) for lic in found["licenses"])
         if not ids:
             raise RuntimeError("the demo dataset shows the using department no license")
-        server = LoadServer(base_url, token, holders, ids, proc.pid)
+        server = LoadServer(base_url, token, holders, ids, proc.pid, database)
         server.warm_up()
         yield server
     finally:
@@ -419,6 +519,11 @@ def serve(
             from bench.scale.fill import drop_database
 
             drop_database(base_conninfo(), database)
+
+
+def _server_args(server: str) -> list[str]:
+    """``evault serve``'s options for a server kind of :func:`serve`."""
+    return {"uvicorn": [], "reuseport": ["--reuseport"]}.get(server, ["--server", server])
 
 
 def _wait_ready(base_url: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> None:

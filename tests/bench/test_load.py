@@ -72,6 +72,11 @@ def test_read_and_copy_paths_under_wrk_without_errors(
         assert s.license_ids, "the demo's using department sees no license"
         read = s.wrk("read", seconds=2, connections=2)
         copy = s.wrk("copy", seconds=2, connections=2)
+        together = s.wrk_together([("read", 3), ("copy", 1)], seconds=2)
+    for line in together:  # reads and copies at once, on the workers' own sockets
+        assert (line.errors, line.first_error) == (0, None)
+        assert line.requests > 0 and line.worker_shares
+        assert abs(sum(line.worker_shares) - 100.0) < 0.1
     assert (read.errors, read.first_error) == (0, None)
     assert (copy.errors, copy.first_error) == (0, None)
     assert read.requests > 0 and read.p50_ms <= read.p99_ms

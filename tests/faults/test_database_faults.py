@@ -282,3 +282,52 @@ def test_a_connection_cut_during_the_access_log_append_is_database_unavailable(
             assert recorded.id > 0
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("path", ["lone append", "read and log"])
+def test_a_connection_cut_before_a_one_round_trip_write_is_database_unavailable(
+    postgres_schema: str,  # noqa: F811
+    path: str,
+) -> None:
+    """The paths that send no BEGIN (an append alone, a read with its log row) meet a cut
+    connection as the others do: 503, and the dead connection is not reused."""
+    from vault.services.logged_read import HOLDER, LICENSE, read_one_and_record
+
+    engine = make_engine(schema_url(postgres_schema))
+    sessions = make_session_factory(engine)
+    now = utcnow()
+    event = EventValues(action="read", outcome="denied", actor="department", at=now)
+    ids = {"holder_id": HOLDER, "license_id": LICENSE}
+    allowed = EventValues(
+        action="read",
+        outcome="allowed",
+        actor="department",
+        at=now,
+        basis="standing_permission",
+        **ids,
+    )
+    denied = EventValues(action="read", outcome="denied", actor="department", at=now, **ids)
+
+    def act(session: Any) -> object:
+        if path == "lone append":
+            return record_and_commit(session, event)
+        params = {"department_id": 1, "public_id": "l_none", "now": now}
+        return read_one_and_record(session, params, allowed=allowed, denied=denied, missing=event)
+
+    try:
+        with sessions() as session:
+            raw = session.connection().connection.driver_connection
+            raw.autocommit = True  # the pid without opening a transaction: still idle
+            pid = raw.execute("SELECT pg_backend_pid()").fetchone()[0]
+            raw.autocommit = False
+            with engine.connect() as other:  # another connection of the pool cuts this one
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            with pytest.raises(DatabaseUnavailable, match=r"^the database is unavailable"):
+                act(session)
+        with sessions() as session:  # the next request gets a live connection
+            assert session.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+            session.commit()
+            assert act(session) is not None
+    finally:
+        engine.dispose()

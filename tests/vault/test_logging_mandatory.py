@@ -35,7 +35,7 @@ from vault.errors import PermissionDenied
 from vault.log.proofs import entries, exported_entry
 from vault.models import AccessEvent, Holder
 from vault.models.log import LogEntry
-from vault.services import grants, lifecycle
+from vault.services import catalog, grants, lifecycle
 from vault.services.access import (
     DENIED,
     UseContext,
@@ -129,6 +129,12 @@ def test_department_reads_are_committed_with_their_leaves_even_when_refused(
             session=s, department_id=cat.housing, public_id=public_id, use=USE
         )
         assert read.id == license_id and read.public_id == public_id
+    tax = _consent_for_a_tax_office(sessions)
+    with sessions() as s:
+        read = read_license_for_department(
+            session=s, department_id=tax, public_id=public_id, use=USE
+        )
+        assert read.id == license_id
     for refused in (
         lambda s: search_for_department(
             session=s,
@@ -148,10 +154,35 @@ def test_department_reads_are_committed_with_their_leaves_even_when_refused(
         with sessions() as s, pytest.raises(PermissionDenied, match=f"^{DENIED}$"):
             refused(s)
 
+    _check_events_and_their_leaves(sessions)
+
+
+def _consent_for_a_tax_office(sessions: sessionmaker[Session]) -> int:
+    """A using department the holder consents to (its reads are decided by the grants, on
+    PostgreSQL after the read): its id."""
+    with sessions() as s:  # a consent: the grants are read (on PostgreSQL after the read)
+        holder = s.scalars(select(Holder)).one()
+        tax = catalog.create_department(
+            session=s, name="福州市税务局", credit_code="11350100MB0000035H", user=True
+        ).id
+        grants.create_grant(
+            session=s,
+            holder=holder,
+            department_id=tax,
+            expires_at=utcnow() + dt.timedelta(days=1),
+        )
+        s.commit()
+    return tax
+
+
+def _check_events_and_their_leaves(sessions: sessionmaker[Session]) -> None:
+    """Every decision above is an access event with its leaf in the transparency log."""
     with sessions() as s:
         events = s.scalars(select(AccessEvent).order_by(AccessEvent.id)).all()
         assert [(e.action, e.outcome, e.reason) for e in events] == [
             ("search", "allowed", "1 license(s)"),
+            ("read", "allowed", None),
+            ("grant", "allowed", None),
             ("read", "allowed", None),
             ("search", "denied", "no such holder"),
             ("read", "denied", "no permission or consent"),
@@ -161,13 +192,22 @@ def test_department_reads_are_committed_with_their_leaves_even_when_refused(
         assert size == 1 + len(events)  # the intake, then one leaf per decision
         for exported in entries(session=s, start=0, end=size):
             assert exported.event.leaf_hash() == exported.recorded_leaf_hash
+        assert [e.basis for e in events if e.action == "read"] == [
+            "standing_permission",
+            "consent",
+            None,
+            None,
+        ]
         for e in events:
             assert e.log_index is not None
             leaf = exported_entry(s.get_one(LogEntry, e.log_index)).event
             assert leaf.event_type == f"access.{e.action}"
             assert leaf.payload["access_event"] == e.id
             assert leaf.payload["outcome"] == e.outcome
-            assert leaf.payload["case_no"] == USE.case_no
+            assert leaf.payload.get("holder") == e.holder_id
+            assert leaf.payload.get("license") == e.license_id
+            if e.action != "grant":
+                assert leaf.payload["case_no"] == USE.case_no
 
 
 def test_grant_services_log_the_holders_consent_themselves(

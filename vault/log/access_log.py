@@ -41,6 +41,8 @@ __all__ = [
     "RecordedEvent",
     "UseContext",
     "acting_person",
+    "leaf_parts",
+    "outside_transaction",
     "record_and_commit",
     "record_event",
     "record_in_transaction",
@@ -275,15 +277,18 @@ def _append_on_postgresql(session: Session, event: EventValues, *, commit: bool)
     """
     raw = session.connection().connection.driver_connection
     assert raw is not None
-    values = {**event.row(), **_leaf_parts(event)}
+    values = {**event.row(), **leaf_parts(event)}
     from psycopg import ClientCursor  # binds the values client-side, safely quoted
 
     dbapi_error = session.get_bind().dialect.loaded_dbapi.Error
     try:
-        with ClientCursor(raw) as cursor:
-            cursor.execute(_PG_APPEND_AND_COMMIT if commit else _PG_LOCKED_APPEND, values)
-            cursor.nextset()
-            row = cursor.fetchone()
+        if commit and _idle(raw):
+            row = _append_alone(raw, values)
+        else:
+            with ClientCursor(raw) as cursor:
+                cursor.execute(_PG_APPEND_AND_COMMIT if commit else _PG_LOCKED_APPEND, values)
+                cursor.nextset()
+                row = cursor.fetchone()
     except dbapi_error as exc:
         if session.get_bind().dialect.is_disconnect(exc, raw, None):
             # as SQLAlchemy does for its own statements: this connection is never reused
@@ -295,7 +300,40 @@ def _append_on_postgresql(session: Session, event: EventValues, *, commit: bool)
     return RecordedEvent(int(row[1]), int(row[0]))
 
 
-def _leaf_parts(event: EventValues) -> dict[str, Any]:
+def _append_alone(raw: Any, values: dict[str, Any]) -> Any:
+    """The lock and the append in one pipeline ending in one Sync, for a transaction with
+    nothing else in it: one implicit transaction (no ``BEGIN``, no ``COMMIT``), one round
+    trip, and both statements prepared after a few runs (planned once per connection)."""
+    with outside_transaction(raw), raw.pipeline(), raw.cursor() as cursor:
+        cursor.execute(_PG_LOCK)
+        cursor.execute(_PG_APPEND, values)
+        return cursor.fetchone()
+
+
+def _idle(raw: Any) -> bool:
+    """The driver connection has no transaction open (psycopg would send BEGIN first)."""
+    from psycopg.pq import TransactionStatus
+
+    return bool(raw.info.transaction_status == TransactionStatus.IDLE)
+
+
+@contextlib.contextmanager
+def outside_transaction(raw: Any) -> Iterator[None]:
+    """Within the block, the idle psycopg connection ``raw`` sends no ``BEGIN``: each query
+    (one statement, or several in one simple query) is a transaction of its own.
+
+    Saves a round trip for a query that needs no transaction around it. The connection is
+    idle again after such a query, so the session's later commit sends nothing.
+    """
+    raw.autocommit = True
+    try:
+        yield
+    finally:
+        if not raw.closed:  # a lost connection is invalidated by the caller
+            raw.autocommit = False
+
+
+def leaf_parts(event: EventValues) -> dict[str, Any]:
     """The parts of the leaf that do not depend on the row id and the index.
 
     A leaf's data (:meth:`signing.transparency.LogEvent.leaf_data`) is canonical JSON

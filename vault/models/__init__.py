@@ -24,6 +24,7 @@ from vault.models.imports import ImportJournalEntry, ImportRun
 from vault.models.licenses import STORED_STATUSES, License, LicenseVersion, StatusChange
 from vault.models.log import LogCheckpoint, LogEntry
 from vault.models.materials import Material, MaterialPermission, MaterialType
+from vault.models.rate_limits import RateLimitBucket
 from vault.models.wallet import CredentialNonce, CredentialOffer, IssuedCredential
 from vault.models.web_sessions import WebSession
 
@@ -58,6 +59,7 @@ __all__ = [
     "Material",
     "MaterialPermission",
     "MaterialType",
+    "RateLimitBucket",
     "SealCertificate",
     "StandingPermission",
     "StatusChange",

@@ -70,6 +70,13 @@ from vault.services.license_records import (
     LicenseRecord,
     record_of_row,
 )
+from vault.services.logged_read import (
+    HOLDER,
+    LICENSE,
+    LoggedRead,
+    read_one_and_record,
+    read_rows,
+)
 
 __all__ = [
     "DENIED",
@@ -88,6 +95,9 @@ __all__ = [
     "record_own_download",
     "search_for_department",
 ]
+
+#: The reason logged when neither a standing permission nor a consent allows a use.
+NO_PERMISSION = "no permission or consent"
 
 #: The one message of every department refusal: reveals nothing about existence.
 DENIED = "not allowed: no standing permission or consent covers this request"
@@ -203,7 +213,7 @@ class _Rules:
         if permitted:
             return Decision(True, "standing_permission")
         if not may_consent:
-            return Decision(False, None, reason="no permission or consent")
+            return Decision(False, None, reason=NO_PERMISSION)
         session, use, now = self._session, self._use, self._now
         for grant in self._grants_of(holder_id):
             if not grant_is_active(grant, now=now) or not _covers(grant, type_code, use):
@@ -217,7 +227,7 @@ class _Rules:
                 continue
             if _case_allowed(session, grant, use):
                 return Decision(True, "consent", grant.id)
-        return Decision(False, None, reason="no permission or consent")
+        return Decision(False, None, reason=NO_PERMISSION)
 
 
 def _with_permission() -> Select[License, int]:
@@ -334,18 +344,24 @@ def read_license_for_department(
     its current version and the department's standing permission (:mod:`license_records`).
     """
     now = now or utcnow()
+    params = {"department_id": department_id, "public_id": public_id, "now": now}
+    logged = _read_and_record(session, params, department_id=department_id, use=use, now=now)
+    if logged is not None and logged.row is None:  # no such license: refused and recorded
+        raise PermissionDenied(DENIED)
+    if logged is not None and logged.recorded:
+        found = record_of_row(logged.row)  # type: ignore[arg-type]
+        if not found.permitted:
+            raise PermissionDenied(DENIED)
+        return found.record
     row = (
-        session.connection()
-        .execute(
-            ONE_FOR_DEPARTMENT,
-            {"department_id": department_id, "public_id": public_id, "now": now},
-        )
-        .first()
+        logged.row
+        if logged is not None
+        else session.connection().execute(ONE_FOR_DEPARTMENT, params).first()
     )
     if row is None:
         record_and_commit(session, _no_such_license("read", department_id, use, now))
         raise PermissionDenied(DENIED)
-    found = record_of_row(row)
+    found = record_of_row(row)  # type: ignore[arg-type]
     record = found.record
     rules = _Rules(session, department_id=department_id, use=use, now=now)
     decision = rules.decide(
@@ -370,6 +386,37 @@ def read_license_for_department(
     if not decision.allowed:
         raise PermissionDenied(DENIED)
     return record
+
+
+def _read_and_record(
+    session: Session,
+    params: dict[str, object],
+    *,
+    department_id: int,
+    use: UseContext,
+    now: dt.datetime,
+) -> LoggedRead | None:
+    """The read and, when it decides the use, its log row in one query (PostgreSQL, see
+    :mod:`vault.services.logged_read`); ``None``: read and record the usual way."""
+
+    def event(decision: Decision) -> EventValues:
+        return _decision_event(
+            decision,
+            action="read",
+            department_id=department_id,
+            holder_id=HOLDER,
+            license_id=LICENSE,
+            use=use,
+            now=now,
+        )
+
+    return read_one_and_record(
+        session,
+        params,
+        allowed=event(Decision(True, "standing_permission")),
+        denied=event(Decision(False, None, reason=NO_PERMISSION)),
+        missing=_no_such_license("read", department_id, use, now),
+    )
 
 
 def _redeem(
@@ -436,13 +483,10 @@ def search_for_department(
         holder = _redeem_share_code(
             session, indexes, share_code, department_id=department_id, use=use, now=now
         )
-    rows = (
-        session.connection()
-        .execute(
-            OF_HOLDER_FOR_DEPARTMENT,
-            {"department_id": department_id, "blind_indexes": indexes, "now": now},
-        )
-        .all()
+    rows = read_rows(
+        session,
+        OF_HOLDER_FOR_DEPARTMENT,
+        {"department_id": department_id, "blind_indexes": indexes, "now": now},
     )
     holder_row_id, holder_index = _searched_holder(session, rows, holder, indexes)
     rules = _Rules(session, department_id=department_id, use=use, now=now)

@@ -1,0 +1,20 @@
+"""``evault serve``'s workers each bind a listening socket of their own to one address."""
+
+from __future__ import annotations
+
+import socket
+
+from api.serving import listening_socket
+
+
+def test_each_worker_can_bind_its_own_socket_to_the_same_port() -> None:
+    first = listening_socket("127.0.0.1", 0)
+    port = first.getsockname()[1]
+    second = listening_socket("127.0.0.1", port)  # SO_REUSEPORT: no "address in use"
+    try:
+        assert second.getsockname() == ("127.0.0.1", port)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
+            assert client.getpeername()[1] == port
+    finally:
+        first.close()
+        second.close()

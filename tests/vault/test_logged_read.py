@@ -1,0 +1,126 @@
+"""A department's read and its log row in one query (PostgreSQL): the same rows and leaves
+as the usual path, the log contiguous under concurrent writers, and the usual path taken
+whenever the one query cannot decide (grants to read) or does not apply."""
+
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from vault.services.recording import EventValues, record_event
+
+from tests.helpers.permitted import push_permitted_license
+from tests.vault.test_recording import check_log
+from vault.blobs import LocalBlobStore
+from vault.crypto import HolderCrypto
+from vault.db.base import utcnow
+from vault.errors import PermissionDenied
+from vault.models import AccessEvent, Department
+from vault.services.access import UseContext, read_license_for_department
+from vault.services.logged_read import HOLDER, LICENSE, read_one_and_record
+
+pytestmark = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+
+USE = UseContext('办理 "公积金" 提取 \\ 🙂', "GJJ-2025-0001")
+
+
+def _stored(sessions: sessionmaker[Session], blobs: LocalBlobStore, crypto: HolderCrypto):
+    with sessions() as s:
+        pushed = push_permitted_license(s, blobs=blobs, crypto=crypto)
+        return pushed.catalog, pushed.license.public_id
+
+
+def _events(department_id: int, now: dt.datetime) -> dict[str, EventValues]:
+    """The three events of a read, as ``access.read_license_for_department`` builds them."""
+
+    def event(outcome: str, **extra: Any) -> EventValues:
+        return EventValues(
+            action="read",
+            outcome=outcome,
+            actor="department",
+            at=now,
+            department_id=department_id,
+            use=USE,
+            **extra,
+        )
+
+    return {
+        "allowed": event(
+            "allowed", basis="standing_permission", holder_id=HOLDER, license_id=LICENSE
+        ),
+        "denied": event(
+            "denied", reason="no permission or consent", holder_id=HOLDER, license_id=LICENSE
+        ),
+        "missing": event("denied", reason="no such license"),
+    }
+
+
+def test_one_query_records_what_the_read_decides(
+    sessions: sessionmaker[Session], blobs: LocalBlobStore, crypto: HolderCrypto
+) -> None:
+    cat, public_id = _stored(sessions, blobs, crypto)
+    now = utcnow()
+    for department, public in (
+        (cat.housing, public_id),  # standing permission: allowed
+        (cat.police, public_id),  # no permission, no grant: denied
+        (cat.housing, public_id + "x"),  # no such license: denied
+    ):
+        with sessions() as s:
+            params = {"department_id": department, "public_id": public, "now": now}
+            logged = read_one_and_record(s, params, **_events(department, now))
+            assert logged is not None and logged.recorded
+            assert (logged.row is None) == public.endswith("x")
+            s.commit()
+    check_log(sessions)  # every leaf re-derives from its row, indexes contiguous
+    with sessions() as s:
+        rows = s.scalars(select(AccessEvent).order_by(AccessEvent.id)).all()
+        assert [(r.outcome, r.basis, r.reason, r.department_id) for r in rows] == [
+            ("allowed", "standing_permission", None, cat.housing),
+            ("denied", None, "no permission or consent", cat.police),
+            ("denied", None, "no such license", cat.housing),
+        ]
+        assert rows[0].license_id == rows[1].license_id is not None
+        assert rows[2].license_id is None and rows[2].holder_id is None
+        assert all(r.purpose == USE.purpose and r.case_no == USE.case_no for r in rows)
+
+
+def test_an_open_transaction_takes_the_usual_path(
+    sessions: sessionmaker[Session], blobs: LocalBlobStore, crypto: HolderCrypto
+) -> None:
+    cat, public_id = _stored(sessions, blobs, crypto)
+    with sessions() as s:
+        s.add(Department(name="某某局", credit_code="11350100MB0000000X"))
+        s.flush()  # a transaction with a write in it
+        now = utcnow()
+        params = {"department_id": cat.housing, "public_id": public_id, "now": now}
+        assert read_one_and_record(s, params, **_events(cat.housing, now)) is None
+
+
+def test_concurrent_reads_and_writers_keep_the_log_contiguous(
+    sessions: sessionmaker[Session], blobs: LocalBlobStore, crypto: HolderCrypto
+) -> None:
+    cat, public_id = _stored(sessions, blobs, crypto)
+
+    def work(n: int) -> None:
+        for k in range(12):
+            with sessions() as s:
+                if (n + k) % 3 == 0:
+                    record_event(session=s, action="grant", outcome="allowed", actor="holder")
+                    s.commit()
+                elif (n + k) % 3 == 1:
+                    read_license_for_department(
+                        session=s, department_id=cat.housing, public_id=public_id, use=USE
+                    )
+                else:
+                    with pytest.raises(PermissionDenied):
+                        read_license_for_department(
+                            session=s, department_id=cat.police, public_id=public_id, use=USE
+                        )
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(work, range(8)))
+    assert len(check_log(sessions)) == 1 + 96  # the intake, then every use

@@ -1,0 +1,256 @@
+"""A department's read of one license and its access-log row, in one query (PostgreSQL).
+
+:func:`read_one_and_record` sends the log's append lock and one statement: the license
+read for the department (:data:`~vault.services.license_records.ONE_FOR_DEPARTMENT`), and,
+when the read alone decides the use, the access-log row and its transparency-log leaf,
+completed and hashed by the server as :func:`vault.services.recording.record_and_commit`
+does. The two statements are sent in one pipeline ending in one Sync: one implicit
+transaction (no ``BEGIN``, no ``COMMIT``), one round trip for a read that used to take
+three, and both are prepared statements after a few runs (planned once per connection).
+
+The read decides the use when the department holds a standing permission for the type
+(allowed), when it holds none and the holder has no live grant to it (denied), or when no
+such license exists (denied, "no such license"). Otherwise the holder's grants must be
+read: nothing is written, and the caller decides and records as before.
+
+The row and the leaf are the ones the caller's :class:`EventValues` define: the caller
+gives the event of each outcome with :data:`HOLDER` and :data:`LICENSE` standing for the
+ids the server reads, and the server picks the outcome and puts the ids in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row, Select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from signing.transparency.event import canonical_json
+from vault.db.engine import UNAVAILABLE
+from vault.db.partitioning import NO_HOLDER
+from vault.errors import DatabaseUnavailable
+from vault.log.access_log import EventValues, leaf_parts, outside_transaction
+from vault.log.append import APPEND_LOCK_ID
+from vault.services.license_records import ONE_FOR_DEPARTMENT
+
+__all__ = ["HOLDER", "LICENSE", "LoggedRead", "read_one_and_record", "read_rows"]
+
+#: Stand-ins for the holder's and the license's row ids in the events given.
+HOLDER = -7_001
+LICENSE = -7_002
+#: Columns of ONE_FOR_DEPARTMENT: license id, updated at, holder id, the holder's blind
+#: index (the access-log row's partition), the permission, any live grant.
+_NAMES = [column.name for column in ONE_FOR_DEPARTMENT.selected_columns]
+_ID, _UPDATED_AT, _HOLDER_ID, _HOLDER_INDEX, _PERMISSION, _CONSENT = (
+    _NAMES.index(name)
+    for name in (
+        "id",
+        "updated_at",
+        "holder_id",
+        "holder_blind_index",
+        "license_type_id",
+        "consent",
+    )
+)
+_WIDTH = len(_NAMES)
+
+
+@dataclass(frozen=True)
+class LoggedRead:
+    """The read row (``None``: no such license) and whether its use was recorded."""
+
+    row: tuple[Any, ...] | None
+    recorded: bool
+
+
+def read_rows(session: Session, statement: Select[Any], params: dict[str, Any]) -> list[Row[Any]]:
+    """Run a read-only ``statement``; on PostgreSQL, with nothing else in the session's
+    transaction, without the ``BEGIN`` round trip (the statement is its own transaction)."""
+    connection = session.connection()
+    raw = connection.connection.driver_connection
+    if connection.dialect.name != "postgresql" or not _idle(raw):
+        return list(connection.execute(statement, params).all())
+    with outside_transaction(raw):
+        return list(connection.execute(statement, params).all())
+
+
+def read_one_and_record(
+    session: Session,
+    params: dict[str, Any],
+    *,
+    allowed: EventValues,
+    denied: EventValues,
+    missing: EventValues,
+) -> LoggedRead | None:
+    """Read one license for a department and record the decision the read makes, in one
+    round trip; ``None`` when this does not apply (not PostgreSQL, a transaction already
+    open, events this query cannot write): the caller reads and records the usual way.
+
+    ``params``: those of ``ONE_FOR_DEPARTMENT``. ``allowed`` and ``denied``: the events
+    of a standing permission and of a refusal, naming :data:`HOLDER` and
+    :data:`LICENSE`; ``missing``: the event when no such license exists.
+    """
+    connection = session.connection()
+    raw = connection.connection.driver_connection
+    if raw is None or connection.dialect.name != "postgresql" or not _idle(raw):
+        return None
+    values = _values(params, allowed=allowed, denied=denied, missing=missing)
+    if values is None:
+        return None
+    dbapi_error = connection.dialect.loaded_dbapi.Error
+    try:
+        # The lock, then the statement, then one Sync: one implicit transaction, one round
+        # trip; each statement is prepared after a few runs (psycopg's prepare_threshold),
+        # so the server plans this join only once per connection.
+        with outside_transaction(raw), raw.pipeline(), raw.cursor() as cursor:
+            cursor.execute(_LOCK)
+            cursor.execute(_sql(connection.dialect), values)
+            row = cursor.fetchone()
+    except dbapi_error as exc:
+        if connection.dialect.is_disconnect(exc, raw, None):
+            connection.invalidate(exc)
+            raise DatabaseUnavailable(UNAVAILABLE) from exc
+        raise DBAPIError.instance("read and log", None, exc, dbapi_error) from exc
+    if row is None:
+        return LoggedRead(None, recorded=True)
+    record = list(row[:-1])
+    record[_UPDATED_AT] = record[_UPDATED_AT].astimezone(dt.UTC)  # as UTCDateTime gives it
+    return LoggedRead(tuple(record), recorded=row[-1] is not None)
+
+
+def _idle(raw: Any) -> bool:
+    from psycopg.pq import TransactionStatus
+
+    return bool(raw.info.transaction_status == TransactionStatus.IDLE)
+
+
+#: The row's columns that the three events must share (the server picks the others).
+_SHARED = ("at", "department_id", "actor", "action", "purpose", "case_no", "agent_id")
+_NONE = ("grant_id", "copy_id", "material_id")
+
+
+def _values(
+    params: dict[str, Any], *, allowed: EventValues, denied: EventValues, missing: EventValues
+) -> dict[str, Any] | None:
+    """The query's parameters, or ``None`` if the events differ where the query cannot
+    tell them apart."""
+    rows = [e.row() for e in (allowed, denied, missing)]
+    if any(r[k] != rows[0][k] for r in rows for k in _SHARED) or any(
+        r[k] is not None for r in rows for k in _NONE
+    ):
+        return None
+    if allowed.event_type != denied.event_type or denied.event_type != missing.event_type:
+        return None
+    if missing.holder_id is not None or missing.license_id is not None:
+        return None
+    pieces = {}
+    for name, event in (("allowed", allowed), ("denied", denied)):
+        if (event.holder_id, event.license_id) != (HOLDER, LICENSE):
+            return None
+        split = _split(canonical_json(event.fields()))
+        if split is None:
+            return None
+        for k, piece in enumerate(split):
+            pieces[f"{name}_{k}"] = piece
+    parts = leaf_parts(missing)  # the time, the type; the missing event's payload
+    values: dict[str, Any] = {
+        **{k: rows[0][k] for k in _SHARED if k != "department_id"},
+        "row_department_id": rows[0]["department_id"],  # the read's is in ``params``
+        **params,
+        **pieces,
+        "created_at": parts["created_at"],
+        "event_type": parts["event_type"],
+        "leaf_tail": parts["leaf_tail"],
+        "missing_rest": parts["payload_rest"],
+        "no_holder": NO_HOLDER,
+    }
+    for name, row in (("allowed", rows[0]), ("denied", rows[1]), ("missing", rows[2])):
+        for column in ("outcome", "basis", "reason"):
+            values[f"{name}_{column}"] = row[column]
+    return values
+
+
+def _split(fields: bytes) -> tuple[bytes, bytes, bytes] | None:
+    """``,"action":...,"holder":`` / ``,"license":`` / ``...}``: the payload after the
+    row id, cut where the server puts the holder's and the license's ids."""
+    holder = b'"holder":' + str(HOLDER).encode()
+    license_ = b'"license":' + str(LICENSE).encode()
+    if fields.count(holder) != 1 or fields.count(license_) != 1:
+        return None
+    head, rest = fields.split(holder)
+    middle, tail = rest.split(license_)
+    return b"," + head[1:] + b'"holder":', middle + b'"license":', tail
+
+
+_LOCK = f"SELECT pg_advisory_xact_lock({APPEND_LOCK_ID})".encode()
+_compiled: dict[str, bytes] = {}
+
+
+def _sql(dialect: Any) -> bytes:
+    """The statement, with psycopg's placeholders (built once)."""
+    found = _compiled.get(dialect.name)
+    if found is None:
+        read = str(ONE_FOR_DEPARTMENT.compile(dialect=dialect))
+        found = _compiled[dialect.name] = _READ_AND_APPEND.replace(
+            "{read}",
+            read,  # already escaped for pyformat
+        ).encode()
+    return found
+
+
+_COLUMNS = ", ".join(f"c{k}" for k in range(_WIDTH))
+_ID_TEXT = "convert_to({}::text, 'UTF8')"
+#: The read (``rec``), the event its row decides (``ev``: none when grants must be read),
+#: then the same append as ``recording._PG_APPEND``: the row id, the next index, the row,
+#: the leaf and its hash. Returns the read row and the leaf's index (NULL: not recorded).
+_READ_AND_APPEND = f"""
+WITH rec({_COLUMNS}) AS ({{read}}),
+ev AS (
+    SELECT c{_HOLDER_ID} AS holder_id, c{_ID} AS license_id,
+        c{_HOLDER_INDEX} AS holder_blind_index,
+        CASE WHEN c{_PERMISSION} IS NOT NULL THEN %(allowed_outcome)s ELSE %(denied_outcome)s END
+            AS outcome,
+        CASE WHEN c{_PERMISSION} IS NOT NULL THEN %(allowed_basis)s ELSE %(denied_basis)s END
+            AS basis,
+        CASE WHEN c{_PERMISSION} IS NOT NULL THEN %(allowed_reason)s ELSE %(denied_reason)s END
+            AS reason,
+        CASE WHEN c{_PERMISSION} IS NOT NULL
+            THEN %(allowed_0)s || {_ID_TEXT.format(f"c{_HOLDER_ID}")} || %(allowed_1)s
+                || {_ID_TEXT.format(f"c{_ID}")} || %(allowed_2)s
+            ELSE %(denied_0)s || {_ID_TEXT.format(f"c{_HOLDER_ID}")} || %(denied_1)s
+                || {_ID_TEXT.format(f"c{_ID}")} || %(denied_2)s
+        END AS rest
+    FROM rec WHERE c{_PERMISSION} IS NOT NULL OR NOT c{_CONSENT}
+    UNION ALL
+    SELECT NULL, NULL, %(no_holder)s, %(missing_outcome)s, %(missing_basis)s, %(missing_reason)s,
+        %(missing_rest)s
+    WHERE NOT EXISTS (SELECT 1 FROM rec)
+), reserved AS (
+    SELECT nextval(pg_get_serial_sequence('access_events', 'id')) AS id,
+           (SELECT coalesce(max(idx), -1) + 1 FROM log_entries) AS idx, ev.*
+    FROM ev
+), leaf AS (
+    SELECT reserved.*, convert_to('{{"access_event":' || id::text, 'UTF8') || rest AS payload
+    FROM reserved
+), event AS (
+    INSERT INTO access_events (id, at, holder_id, department_id, actor, action, outcome,
+        basis, grant_id, license_id, copy_id, purpose, case_no, reason, material_id, agent_id,
+        holder_blind_index, log_index)
+    SELECT id, %(at)s, holder_id, %(row_department_id)s, %(actor)s, %(action)s, outcome,
+        basis, NULL, license_id, NULL, %(purpose)s, %(case_no)s,
+        reason, NULL, %(agent_id)s, holder_blind_index, idx
+    FROM leaf
+), entry AS (
+    INSERT INTO log_entries (idx, created_at, event_type, payload, leaf_hash)
+    SELECT idx, %(created_at)s, %(event_type)s, payload,
+           sha256('\\x00'::bytea
+                  || convert_to('{{"idx":' || idx::text || ',"payload":', 'UTF8')
+                  || payload || %(leaf_tail)s)
+    FROM leaf
+    RETURNING idx
+)
+SELECT rec.*, (SELECT idx FROM entry) FROM rec
+"""  # noqa: S608 (constants only: every value is bound)
