@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from vault.services.recording import EventValues, record_event
+from vault.log.access_log import EventValues, record_event
 
 from tests.helpers.permitted import push_permitted_license
 from tests.vault.test_recording import check_log

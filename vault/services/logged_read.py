@@ -3,7 +3,7 @@
 :func:`read_one_and_record` sends the log's append lock and one statement: the license
 read for the department (:data:`~vault.services.license_records.ONE_FOR_DEPARTMENT`), and,
 when the read alone decides the use, the access-log row and its transparency-log leaf,
-completed and hashed by the server as :func:`vault.services.recording.record_and_commit`
+completed and hashed by the server as :func:`vault.log.access_log.record_and_commit`
 does. The two statements are sent in one pipeline ending in one Sync: one implicit
 transaction (no ``BEGIN``, no ``COMMIT``), one round trip for a read that used to take
 three, and both are prepared statements after a few runs (planned once per connection).
