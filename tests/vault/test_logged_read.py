@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from vault.log.access_log import EventValues, record_event
 
 from tests.helpers.permitted import push_permitted_license
 from tests.vault.test_recording import check_log
@@ -19,6 +18,7 @@ from vault.blobs import LocalBlobStore
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.errors import PermissionDenied
+from vault.log.access_log import EventValues, record_event
 from vault.models import AccessEvent, Department
 from vault.services.access import UseContext, read_license_for_department
 from vault.services.logged_read import HOLDER, LICENSE, read_one_and_record
