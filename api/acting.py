@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Header
 from sqlalchemy.orm import Session
 
 from api.auth.holders import HolderPrincipal
 from vault.crypto import HolderCrypto
-from vault.models import Holder
-from vault.services.agents import Acting, act_for_company, record_look
-from vault.services.holders import find_holder
+from vault.errors import NotFound
+from vault.services.agents import Acting, Look, act_for_company, record_look
+from vault.services.holders import HolderRow, find_holder
 from vault.services.recording import acting_person
 
-__all__ = ["ActingFor", "acting_for", "signed_in", "subject"]
+__all__ = ["ActingFor", "acting_for", "known", "signed_in", "subject"]
 
 ActingFor = Annotated[
     str | None,
@@ -35,7 +35,9 @@ ActingFor = Annotated[
 ]
 
 
-def signed_in(session: Session, crypto: HolderCrypto, principal: HolderPrincipal) -> Holder | None:
+def signed_in(
+    session: Session, crypto: HolderCrypto, principal: HolderPrincipal
+) -> HolderRow | None:
     """The signed-in person's (or company's) own holder row, if the vault has one."""
     return find_holder(
         session=session,
@@ -61,12 +63,13 @@ def subject(
     acting: str | None,
     scope: str,
     *,
-    look: Literal["licenses", "grants", "log"] | None = None,
-) -> Iterator[Holder | None]:
+    look: Look | None = None,
+) -> Iterator[HolderRow | None]:
     """The holder a route works on: the caller itself, or the company it acts for.
 
     When acting, the block runs inside :func:`acting_person`, so what the services log
-    names the person too; ``look`` records a look at the company's licenses, grants or log.
+    names the person too; ``look`` records a look at the company's licenses, grants, log
+    or materials.
     """
     if acting is None:
         yield signed_in(session, crypto, principal)
@@ -76,3 +79,10 @@ def subject(
         record_look(session=session, acting=act, what=look)
     with acting_person(act.person.id):
         yield act.company
+
+
+def known(holder: HolderRow | None) -> HolderRow:
+    """The holder a route acts on, or :class:`NotFound` when the vault holds nothing of theirs."""
+    if holder is None:
+        raise NotFound("the vault holds no licenses of yours")
+    return holder

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from api.pages.company_strings import COMPANY_STRINGS
 from api.pages.reasons import indication_zh, reason_zh
 from api.pages.wallet_strings import WALLET_STRINGS
 from schemas.report import Indication, SubIndication
@@ -362,6 +363,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "error.back": ("返回", "Back"),
 }
 STRINGS.update(WALLET_STRINGS)
+STRINGS.update(COMPANY_STRINGS)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@
 - ``licenses:use`` (a using department, inside a case): ``POST /v1/materials/search`` and
   ``GET /v1/materials/{id}/pdf``, allowed by a standing permission for the material type or
   by the holder's consent, refused with one message that never says what exists.
-- holders: ``/v1/me/materials`` (list, download, uses, withdrawal).
+- holders: ``/v1/me/materials`` (list, download, uses, withdrawal); a company's, with
+  ``X-Acting-For``, for its legal representative or an agent with the ``materials`` scope.
 
 Every decision is in the holder's access log and the transparency log; the vault services
 called here authorize, act, log and commit.
@@ -13,15 +14,14 @@ called here authorize, act, log and commit.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
+from api.acting import ActingFor, known, subject
 from api.deps import CtxDep, HolderDep, SessionDep, UserDep, WindowDep, limit_by_ip
 from api.downloads import file_download
 from api.errors import problems
@@ -36,20 +36,17 @@ from api.material_models import (
     MaterialUseEntry,
     MaterialUsePage,
 )
-from vault.db.base import utcnow
-from vault.models import Department, Holder, Material
-from vault.services.holder_actions import known_holder
-from vault.services.holders import find_holder
 from vault.services.material_catalog import list_material_types
 from vault.services.material_use import (
+    FetchedMaterial,
     fetch_material_for_department,
     holder_material_pdf,
     list_holder_materials,
-    material_state,
     material_uses,
     search_materials_for_department,
     withdraw_material,
 )
+from vault.services.material_views import MaterialView, material_views
 from vault.services.materials import DepositRequest, deposit_material
 from vault.services.recording import UseContext
 
@@ -57,7 +54,7 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["materials"])
 _DEPT = problems(401, 403, 422, 429)
-_HOLDER = problems(401, 404, 422, 429)
+_HOLDER = problems(401, 403, 404, 422, 429)
 
 MaterialIdPath = Annotated[
     str,
@@ -72,28 +69,27 @@ _PDF: dict[int | str, dict[str, Any]] = {
 }
 
 
-def material_out(session: Session, material: Material, *, now: dt.datetime) -> MaterialOut:
-    department = session.get(Department, material.department_id)
+def material_out(view: MaterialView) -> MaterialOut:
     return MaterialOut(
-        id=material.public_id,
-        type_code=material.material_type.code,
-        type_name=material.material_type.name,
-        media_type=material.media_type,
-        state=material_state(material, now=now),
-        usable_until=material.usable_until,
-        department=department.name if department else "",
-        clerk=material.clerk,
-        checked_at=material.checked_at,
-        purpose=material.purpose,
-        case_no=material.case_no,
-        sha256=material.blob_sha256,
-        source_sha256=material.source_sha256,
-        deposited_at=material.created_at,
+        id=view.id,
+        type_code=view.type_code,
+        type_name=view.type_name,
+        media_type=view.media_type,
+        state=view.state,
+        usable_until=view.usable_until,
+        department=view.department,
+        clerk=view.clerk,
+        checked_at=view.checked_at,
+        purpose=view.purpose,
+        case_no=view.case_no,
+        sha256=view.sha256,
+        source_sha256=view.source_sha256,
+        deposited_at=view.deposited_at,
     )
 
 
-def _pdf(data: bytes, material: Material) -> Response:
-    return file_download(data, "application/pdf", f"{material.public_id}.pdf")
+def _pdf(fetched: FetchedMaterial) -> Response:
+    return file_download(fetched.pdf, "application/pdf", f"{fetched.material.public_id}.pdf")
 
 
 @router.get(
@@ -168,9 +164,8 @@ def deposit(
         request=request,
         maker_name=ctx.settings.vault_name,
     )
-    body = DepositOut(
-        created=result.created, material=material_out(session, result.material, now=utcnow())
-    )
+    (view,) = material_views(session=session, materials=[result.material])
+    body = DepositOut(created=result.created, material=material_out(view))
     return JSONResponse(body.model_dump(mode="json"), status_code=201 if result.created else 200)
 
 
@@ -192,8 +187,9 @@ def search(
         use=UseContext(body.purpose, body.case_no),
         type_codes=body.type_codes,
     )
-    now = utcnow()
-    return MaterialList(materials=[material_out(session, m, now=now) for m in found])
+    return MaterialList(
+        materials=[material_out(v) for v in material_views(session=session, materials=found)]
+    )
 
 
 @router.get(
@@ -217,39 +213,28 @@ def fetch(
         public_id=material_id,
         use=UseContext(purpose, case_no),
     )
-    return _pdf(fetched.pdf, fetched.material)
+    return _pdf(fetched)
+
+
+_SCOPE = "materials"
 
 
 @router.get(
     "/v1/me/materials",
     response_model=MaterialList,
-    summary="My materials (电子材料), every state",
+    summary="My materials (电子材料), every state (or a company's, with X-Acting-For)",
     responses=_HOLDER,
 )
-def my_materials(principal: HolderDep, ctx: CtxDep, session: SessionDep) -> MaterialList:
-    holder = find_holder(
-        session=session,
-        crypto=ctx.crypto,
-        holder_id=principal.holder_id,
-        id_type=principal.holder_id_type,
-    )
+def my_materials(
+    principal: HolderDep, ctx: CtxDep, session: SessionDep, acting: ActingFor = None
+) -> MaterialList:
+    with subject(session, ctx.crypto, principal, acting, _SCOPE, look="materials") as holder:
+        pass
     if holder is None:
         return MaterialList(materials=[])
-    now = utcnow()
+    found = list_holder_materials(session=session, holder=holder)
     return MaterialList(
-        materials=[
-            material_out(session, m, now=now)
-            for m in list_holder_materials(session=session, holder=holder)
-        ]
-    )
-
-
-def _me(session: Session, ctx: CtxDep, principal: HolderDep) -> Holder:
-    return known_holder(
-        session=session,
-        crypto=ctx.crypto,
-        holder_id=principal.holder_id,
-        id_type=principal.holder_id_type,
+        materials=[material_out(v) for v in material_views(session=session, materials=found)]
     )
 
 
@@ -260,13 +245,17 @@ def _me(session: Session, ctx: CtxDep, principal: HolderDep) -> Holder:
     responses={**_PDF, **_HOLDER},
 )
 def my_material_pdf(
-    material_id: MaterialIdPath, principal: HolderDep, ctx: CtxDep, session: SessionDep
+    material_id: MaterialIdPath,
+    principal: HolderDep,
+    ctx: CtxDep,
+    session: SessionDep,
+    acting: ActingFor = None,
 ) -> Response:
-    holder = _me(session, ctx, principal)
-    fetched = holder_material_pdf(
-        session=session, blobs=ctx.blobs, holder=holder, public_id=material_id
-    )
-    return _pdf(fetched.pdf, fetched.material)
+    with subject(session, ctx.crypto, principal, acting, _SCOPE) as holder:
+        fetched = holder_material_pdf(
+            session=session, blobs=ctx.blobs, holder=known(holder), public_id=material_id
+        )
+    return _pdf(fetched)
 
 
 @router.get(
@@ -282,11 +271,12 @@ def my_material_uses(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    acting: ActingFor = None,
 ) -> MaterialUsePage:
-    holder = _me(session, ctx, principal)
-    uses = material_uses(
-        session=session, holder=holder, public_id=material_id, limit=limit, offset=offset
-    )
+    with subject(session, ctx.crypto, principal, acting, _SCOPE) as holder:
+        uses = material_uses(
+            session=session, holder=known(holder), public_id=material_id, limit=limit, offset=offset
+        )
     entries = [
         MaterialUseEntry(
             at=use.event.at,
@@ -312,8 +302,13 @@ def my_material_uses(
     responses=_HOLDER,
 )
 def withdraw(
-    material_id: MaterialIdPath, principal: HolderDep, ctx: CtxDep, session: SessionDep
+    material_id: MaterialIdPath,
+    principal: HolderDep,
+    ctx: CtxDep,
+    session: SessionDep,
+    acting: ActingFor = None,
 ) -> MaterialOut:
-    holder = _me(session, ctx, principal)
-    material = withdraw_material(session=session, holder=holder, public_id=material_id)
-    return material_out(session, material, now=utcnow())
+    with subject(session, ctx.crypto, principal, acting, _SCOPE) as holder:
+        material = withdraw_material(session=session, holder=known(holder), public_id=material_id)
+    (view,) = material_views(session=session, materials=[material])
+    return material_out(view)

@@ -8,6 +8,7 @@ rotation; whatever is written is sealed and indexed under the current keys.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +20,7 @@ from vault.db.base import utcnow
 from vault.models import Holder
 
 __all__ = [
+    "HolderRow",
     "HolderView",
     "describe_holder",
     "find_holder",
@@ -29,6 +31,10 @@ __all__ = [
     "reseal_holder",
     "reveal_holder_id",
 ]
+
+#: A holder as the services take and return it: the edge (API routes, pages) names the
+#: type by this alias and never reads its columns.
+HolderRow: TypeAlias = Holder
 
 _ID_PURPOSE = "id"
 _NAME_PURPOSE = "name"

@@ -39,6 +39,7 @@ from vault.services.materials import china_today
 from vault.services.recording import EventValues, UseContext, record_and_commit, record_event
 
 __all__ = [
+    "FetchedMaterial",
     "MaterialUse",
     "fetch_material_for_department",
     "holder_material",
