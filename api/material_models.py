@@ -13,6 +13,7 @@ from schemas.identifiers import HolderId, HolderIdType
 __all__ = [
     "DepositIn",
     "DepositOut",
+    "MaterialCopyOut",
     "MaterialList",
     "MaterialOut",
     "MaterialSearchIn",
@@ -125,3 +126,18 @@ class MaterialUsePage(BaseModel):
     entries: list[MaterialUseEntry]
     limit: int
     offset: int
+
+
+class MaterialCopyOut(BaseModel):
+    """A certified copy (加注件) of a material: the sealed deposit with the 加注 and QR code."""
+
+    id: str = Field(description="random copy id (128 bits)")
+    material_id: str
+    purpose: str
+    case_no: str | None
+    made_at: dt.datetime
+    expires_at: dt.datetime
+    reused: bool = Field(description="true when an earlier copy for the same case was returned")
+    verify_url: str = Field(description="public page the QR code points to")
+    status_url: str
+    download_url: str

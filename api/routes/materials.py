@@ -25,9 +25,11 @@ from api.acting import ActingFor, known, subject
 from api.deps import CtxDep, HolderDep, SessionDep, UserDep, WindowDep, limit_by_ip
 from api.downloads import file_download
 from api.errors import problems
+from api.logsink import copy_proof_maker
 from api.material_models import (
     DepositIn,
     DepositOut,
+    MaterialCopyOut,
     MaterialList,
     MaterialOut,
     MaterialSearchIn,
@@ -36,7 +38,10 @@ from api.material_models import (
     MaterialUseEntry,
     MaterialUsePage,
 )
+from api.models import CopyRequest, HolderCopyRequest
+from vault.services.copies import CopyPolicy, MadeCopy
 from vault.services.material_catalog import list_material_types
+from vault.services.material_copies import copy_material_for_department, copy_material_for_holder
 from vault.services.material_use import (
     FetchedMaterial,
     fetch_material_for_department,
@@ -312,3 +317,91 @@ def withdraw(
         material = withdraw_material(session=session, holder=known(holder), public_id=material_id)
     (view,) = material_views(session=session, materials=[material])
     return material_out(view)
+
+
+def _copy_out(ctx: CtxDep, made: MadeCopy) -> JSONResponse:
+    ctx.metrics.copies.labels(str(made.reused).lower()).inc()
+    base = ctx.settings.public_base_url.rstrip("/")
+    copy = made.copy
+    body = MaterialCopyOut(
+        id=copy.id,
+        material_id=made.license_public_id,
+        purpose=copy.purpose,
+        case_no=copy.case_no,
+        made_at=copy.made_at,
+        expires_at=copy.expires_at,
+        reused=made.reused,
+        verify_url=f"{base}/v/{copy.id}",
+        status_url=f"{base}/v1/copies/{copy.id}/status",
+        download_url=f"{base}/v1/copies/{copy.id}/pdf",
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=200 if made.reused else 201)
+
+
+_COPY = {
+    200: {"model": MaterialCopyOut, "description": "the same copy again (reused)"},
+    **problems(409),
+}
+
+
+@router.post(
+    "/v1/materials/{material_id}/copies",
+    response_model=MaterialCopyOut,
+    status_code=201,
+    summary="Get a certified copy (加注件) of a material for this case",
+    description="Allowed as fetching it is (usable, and a standing permission for its type or "
+    "the holder's consent). The copy is the vault-sealed PDF of the deposit with the 加注 and "
+    "QR code, sealed again; download it from `download_url`.",
+    responses={**_COPY, **_DEPT},
+)
+def department_material_copy(
+    material_id: MaterialIdPath,
+    body: CopyRequest,
+    principal: UserDep,
+    ctx: CtxDep,
+    session: SessionDep,
+) -> JSONResponse:
+    made = copy_material_for_department(
+        session=session,
+        blobs=ctx.blobs,
+        renderer=ctx.renderer.get,
+        policy=CopyPolicy.from_settings(ctx.settings),
+        department_id=principal.department_id,
+        public_id=material_id,
+        use=UseContext(body.purpose, body.case_no),
+        days=body.valid_days,
+        log_proof=copy_proof_maker(ctx),
+    )
+    return _copy_out(ctx, made)
+
+
+@router.post(
+    "/v1/me/materials/{material_id}/copies",
+    response_model=MaterialCopyOut,
+    status_code=201,
+    summary="Make a certified copy of one of my usable materials for a purpose I name",
+    responses={**_COPY, **_HOLDER},
+)
+def my_material_copy(
+    material_id: MaterialIdPath,
+    body: HolderCopyRequest,
+    principal: HolderDep,
+    ctx: CtxDep,
+    session: SessionDep,
+    acting: ActingFor = None,
+) -> JSONResponse:
+    with subject(session, ctx.crypto, principal, acting, "copies") as holder:
+        made = copy_material_for_holder(
+            session=session,
+            blobs=ctx.blobs,
+            renderer=ctx.renderer.get,
+            policy=CopyPolicy.from_settings(ctx.settings),
+            holder=known(holder),
+            public_id=material_id,
+            purpose=body.purpose,
+            recipient=body.recipient,
+            case_no=body.case_no,
+            days=body.valid_days,
+            log_proof=copy_proof_maker(ctx),
+        )
+    return _copy_out(ctx, made)

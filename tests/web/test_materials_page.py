@@ -35,7 +35,9 @@ def test_demo_seeds_the_catalogue_and_a_sealed_id_card_scan(demo: DemoData) -> N
         types = c.get("/v1/material-types").json()["material_types"]
         assert {t["code"] for t in types} == {"SFZ", "HKB", "YYZZFB"}
         token = c.app.state.ctx.holders.mint_demo(HOLDER)  # type: ignore[attr-defined]
-        mine = c.get("/v1/me/materials", headers={"Authorization": f"Bearer {token}"}).json()
+        r = c.get("/v1/me/materials", headers={"Authorization": f"Bearer {token}"})
+        mine = r.json()
+        assert "materials" in mine, r.text
     assert [(m["type_code"], m["state"]) for m in mine["materials"]] == [("SFZ", "usable")]
 
 

@@ -59,13 +59,7 @@ __all__ = [
 #: copies, give and withdraw consent, read the access log, see and withdraw the company's
 #: materials (电子材料).
 AGENT_SCOPES = ("licenses", "copies", "consent", "log", "materials")
-#: What a look at the company's things is recorded as in its access log.
-_LOOKS = {
-    "licenses": "list",
-    "grants": "grant_list",
-    "log": "log_read",
-    "materials": "material_list",
-}
+#: What a person acting for a company may look at (each look is in the company's log).
 Look = Literal["licenses", "grants", "log", "materials"]
 #: The legal representative's role; they hold every scope and manage the agents.
 REPRESENTATIVE = "representative"
@@ -259,7 +253,14 @@ def record_look(*, session: Session, acting: Acting, what: Look) -> None:
     A holder's own looks are not logged; a company's log shows every look by a person
     acting for it (``list``, ``grant_list``, ``log_read``, ``material_list``).
     """
-    _look(session, acting, action=_LOOKS[what])
+    if what == "licenses":
+        _look(session, acting, action="list")
+    elif what == "grants":
+        _look(session, acting, action="grant_list")
+    elif what == "log":
+        _look(session, acting, action="log_read")
+    else:
+        _look(session, acting, action="material_list")
     session.commit()
 
 

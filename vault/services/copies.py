@@ -37,7 +37,7 @@ from vault.blobs.base import BlobStore
 from vault.db.base import utcnow
 from vault.db.keylock import key_lock
 from vault.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
-from vault.models import CertifiedCopy, Department, Holder, License, LicenseVersion
+from vault.models import CertifiedCopy, Department, Holder, License, LicenseVersion, Material
 from vault.services.access import (
     UseContext,
     authorize_department,
@@ -46,6 +46,7 @@ from vault.services.access import (
     record_event,
 )
 from vault.services.lifecycle import effective_status, version_by_sha256
+from vault.services.material_use import material_state
 
 if TYPE_CHECKING:
     from signing.copies import CopyAnnotation
@@ -54,8 +55,10 @@ if TYPE_CHECKING:
 __all__ = [
     "COPYABLE_FORMATS",
     "COPY_ID_BYTES",
+    "CopyOrder",
     "CopyPolicy",
     "CopyRenderer",
+    "CopySource",
     "CopyState",
     "CopyStatusView",
     "HeldFile",
@@ -63,8 +66,10 @@ __all__ = [
     "MadeCopy",
     "RendererSource",
     "check_copyable",
+    "check_days",
     "copy_for_department",
     "copy_for_holder",
+    "copy_of",
     "copy_pdf",
     "copy_status",
     "held_file",
@@ -130,30 +135,55 @@ class CopyPolicy:
         )
 
 
+@dataclass(frozen=True)
+class CopySource:
+    """What a copy is made of: a license's current version, or a material's sealed PDF."""
+
+    blob: str
+    holder_id: int
+    public_id: str
+    license_id: int | None = None
+    license_version: int | None = None
+    material_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CopyOrder:
+    """Who asks for a copy, for whom, why and for how long (checked by :func:`_order`)."""
+
+    requested_by: Literal["department", "holder"]
+    department_id: int | None
+    recipient: str
+    purpose: str
+    case_no: str | None
+    days: int
+    basis: str | None
+
+
 def _find_reusable(
-    session: Session,
-    *,
-    license: License,
-    department_id: int | None,
-    requested_by: str,
-    purpose: str,
-    case_no: str | None,
-    now: dt.datetime,
+    session: Session, source: CopySource, order: CopyOrder, now: dt.datetime
 ) -> CertifiedCopy | None:
     query = select(CertifiedCopy).where(
-        CertifiedCopy.license_id == license.id,
-        CertifiedCopy.license_version == license.current_version,
-        CertifiedCopy.requested_by == requested_by,
-        CertifiedCopy.purpose == purpose,
+        CertifiedCopy.requested_by == order.requested_by,
+        CertifiedCopy.purpose == order.purpose,
         CertifiedCopy.expires_at > now,
     )
+    if source.material_id is not None:
+        query = query.where(CertifiedCopy.material_id == source.material_id)
+    else:
+        query = query.where(
+            CertifiedCopy.license_id == source.license_id,
+            CertifiedCopy.license_version == source.license_version,
+        )
     query = query.where(
         CertifiedCopy.department_id.is_(None)
-        if department_id is None
-        else CertifiedCopy.department_id == department_id
+        if order.department_id is None
+        else CertifiedCopy.department_id == order.department_id
     )
     query = query.where(
-        CertifiedCopy.case_no.is_(None) if case_no is None else CertifiedCopy.case_no == case_no
+        CertifiedCopy.case_no.is_(None)
+        if order.case_no is None
+        else CertifiedCopy.case_no == order.case_no
     )
     return session.scalars(query.order_by(CertifiedCopy.made_at.desc()).limit(1)).first()
 
@@ -196,11 +226,9 @@ def make_copy(
     Refuses (:class:`ConflictError`) a license that is not usable now: a copy of it would
     be invalid from its first second.
     """
-    from signing.copies import CopyAnnotation
-
     now = now or utcnow()
-    if not 1 <= days <= max_days:
-        raise InvalidInput(f"a copy's validity must be 1 to {max_days} days, not {days}")
+    order = CopyOrder(requested_by, department_id, recipient, purpose, case_no, days, basis)
+    check_days(order, max_days)
     version = current_version(session, license)
     status = effective_status(license=license, version=version, now=now)
     if not status.usable:
@@ -209,70 +237,102 @@ def make_copy(
             " no certified copy can be made"
         )
     check_copyable(version)
-    use = UseContext(purpose, case_no or HOLDER_CASE)
-    actor = requested_by
-    existing = _find_reusable(
-        session,
-        license=license,
-        department_id=department_id,
-        requested_by=requested_by,
-        purpose=purpose,
-        case_no=case_no,
+    source = CopySource(
+        blob=version.blob_sha256,
+        holder_id=license.holder_id,
+        public_id=license.public_id,
+        license_id=license.id,
+        license_version=version.version,
+    )
+    return copy_of(
+        session=session,
+        blobs=blobs,
+        renderer=renderer,
+        source=source,
+        order=order,
+        maker_name=maker_name,
+        public_base_url=public_base_url,
+        log_proof=log_proof,
         now=now,
     )
-    if existing is not None:
-        record_event(
-            session=session,
-            action="copy",
-            outcome="allowed",
-            actor=actor,
-            holder_id=license.holder_id,
-            department_id=department_id,
-            basis=basis,
-            license_id=license.id,
-            copy_id=existing.id,
-            use=use,
-            reason="reused",
-            now=now,
-        )
-        session.commit()
-        return MadeCopy(existing, True, license.public_id)
 
-    copy_id = new_copy_id()
-    expires_at = now + dt.timedelta(days=days)
-    blob = version.blob_sha256
-    license_id, holder_id, version_no = license.id, license.holder_id, version.version
-    public_id = license.public_id
-    annotation = CopyAnnotation(
-        copy_id=copy_id,
-        made_at=now,
-        maker=maker_name,
-        department=recipient,
-        purpose=purpose,
-        case_no=case_no or HOLDER_CASE,
-        valid_until=expires_at,
-        verify_url=f"{public_base_url.rstrip('/')}/v/{copy_id}",
-    )
+
+def check_days(order: CopyOrder, max_days: int) -> None:
+    """Refuse (InvalidInput) a copy valid for less than a day or more than ``max_days``."""
+    if not 1 <= order.days <= max_days:
+        raise InvalidInput(f"a copy's validity must be 1 to {max_days} days, not {order.days}")
+
+
+def _copy_event(
+    session: Session,
+    source: CopySource,
+    order: CopyOrder,
+    copy_id: str,
+    now: dt.datetime,
+    *,
+    reason: str | None = None,
+) -> int | None:
     event = record_event(
         session=session,
         action="copy",
         outcome="allowed",
-        actor=actor,
-        holder_id=holder_id,
-        department_id=department_id,
-        basis=basis,
-        license_id=license_id,
+        actor=order.requested_by,
+        holder_id=source.holder_id,
+        department_id=order.department_id,
+        basis=order.basis,
+        license_id=source.license_id,
+        material_id=source.material_id,
         copy_id=copy_id,
-        use=use,
+        use=UseContext(order.purpose, order.case_no or HOLDER_CASE),
+        reason=reason,
         now=now,
     )
-    log_index = event.log_index
+    return event.log_index
+
+
+def copy_of(
+    *,
+    session: Session,
+    blobs: BlobStore,
+    renderer: CopyRenderer,
+    source: CopySource,
+    order: CopyOrder,
+    maker_name: str,
+    public_base_url: str,
+    log_proof: LogProofMaker | None,
+    now: dt.datetime,
+) -> MadeCopy:
+    """The copy of ``source`` for ``order``: reused, or logged, then sealed. Commits.
+
+    The one maker of certified copies, of licenses (:func:`make_copy`) and of materials
+    (:mod:`vault.services.material_copies`): whoever authorized the order checked the rest.
+    """
+    from signing.copies import CopyAnnotation
+
+    existing = _find_reusable(session, source, order, now)
+    if existing is not None:
+        _copy_event(session, source, order, existing.id, now, reason="reused")
+        session.commit()
+        return MadeCopy(existing, True, source.public_id)
+    copy_id = new_copy_id()
+    expires_at = now + dt.timedelta(days=order.days)
+    annotation = CopyAnnotation(
+        copy_id=copy_id,
+        made_at=now,
+        maker=maker_name,
+        department=order.recipient,
+        purpose=order.purpose,
+        case_no=order.case_no or HOLDER_CASE,
+        valid_until=expires_at,
+        verify_url=f"{public_base_url.rstrip('/')}/v/{copy_id}",
+    )
+    log_index = _copy_event(session, source, order, copy_id, now)
     session.commit()  # the entry must be committed before a checkpoint covers it
     proof = log_proof(session, log_index) if log_proof and log_index is not None else None
     session.commit()  # hold no lock while sealing
     annotation = dataclasses.replace(annotation, log_proof=proof)
     try:
-        pdf = renderer.make(blobs.get(blob), annotation)
+        pdf = renderer.make(blobs.get(source.blob), annotation)
         sha256 = blobs.put(pdf)
     except Exception as exc:
         session.rollback()
@@ -280,34 +340,36 @@ def make_copy(
             session=session,
             action="copy_failed",
             outcome="denied",
-            actor=actor,
-            holder_id=holder_id,
-            department_id=department_id,
-            license_id=license_id,
+            actor=order.requested_by,
+            holder_id=source.holder_id,
+            department_id=order.department_id,
+            license_id=source.license_id,
+            material_id=source.material_id,
             copy_id=copy_id,
-            use=use,
+            use=UseContext(order.purpose, order.case_no or HOLDER_CASE),
             reason=f"sealing failed: {type(exc).__name__}",
         )
         session.commit()
         raise
     copy = CertifiedCopy(
         id=copy_id,
-        license_id=license_id,
-        license_version=version_no,
-        holder_id=holder_id,
-        department_id=department_id,
-        requested_by=requested_by,
-        purpose=purpose,
-        case_no=case_no,
+        license_id=source.license_id,
+        license_version=source.license_version,
+        material_id=source.material_id,
+        holder_id=source.holder_id,
+        department_id=order.department_id,
+        requested_by=order.requested_by,
+        purpose=order.purpose,
+        case_no=order.case_no,
         blob_sha256=sha256,
         size=len(pdf),
         made_at=now,
         expires_at=expires_at,
+        log_index=log_index,
     )
     session.add(copy)
-    copy.log_index = log_index
     session.commit()
-    return MadeCopy(copy, False, public_id)
+    return MadeCopy(copy, False, source.public_id)
 
 
 def copy_for_department(
@@ -440,6 +502,7 @@ def copy_pdf(
         department_id=department_id,
         basis="owner" if department_id is None else None,
         license_id=copy.license_id,
+        material_id=copy.material_id,
         copy_id=copy.id,
         use=UseContext(copy.purpose, copy.case_no or HOLDER_CASE),
     )
@@ -477,6 +540,8 @@ def copy_status(
     copy = session.get(CertifiedCopy, copy_id) if len(copy_id) <= 32 else None
     if copy is None:
         raise NotFound("not found")
+    if copy.material_id is not None:
+        return _material_copy_status(session, copy, copy.material_id, now)
     license = session.get(License, copy.license_id)
     version = session.scalars(
         select(LicenseVersion).where(
@@ -515,6 +580,49 @@ def copy_status(
         license_version=version.version,
         issuer_name=version.issuer_name,
         holder_masked=license.holder.masked_id,
+        department_name=department.name if department else None,
+        purpose=copy.purpose,
+        sha256=copy.blob_sha256,
+    )
+
+
+def _material_copy_status(
+    session: Session, copy: CertifiedCopy, material_id: int, now: dt.datetime
+) -> CopyStatusView:
+    """A material's copy: ``license_invalid`` once the material is not usable (withdrawn,
+    superseded, past its usable day); the license fields name the material's type and the
+    receiving department (窗口) that checked and deposited it."""
+    material = session.get(Material, material_id)
+    holder = session.get(Holder, copy.holder_id)
+    if material is None or holder is None:  # pragma: no cover - rows cascade together
+        raise NotFound("not found")
+    state_now = material_state(material, now=now)
+    reasons: list[str] = []
+    state: CopyState = "valid"
+    if state_now != "usable":
+        state = "license_invalid"
+        reasons.append(f"材料已不可用 (the material is {state_now})")
+    if copy.expires_at <= now:
+        if state == "valid":
+            state = "expired"
+        reasons.append("加注件已过有效期 (the copy has expired)")
+    window = session.get(Department, material.department_id)
+    department = session.get(Department, copy.department_id) if copy.department_id else None
+    return CopyStatusView(
+        copy_id=copy.id,
+        state=state,
+        reasons=tuple(reasons),
+        made_at=copy.made_at,
+        expires_at=copy.expires_at,
+        license_status=LicenseStatus.VALID if state_now == "usable" else LicenseStatus.EXPIRED,
+        superseded=state_now == "superseded",
+        license_name=material.material_type.name,
+        license_type_code=material.material_type.code,
+        license_type_name=material.material_type.name,
+        license_identifier=None,
+        license_version=1,
+        issuer_name=window.name if window else "",
+        holder_masked=holder.masked_id,
         department_name=department.name if department else None,
         purpose=copy.purpose,
         sha256=copy.blob_sha256,

@@ -64,15 +64,10 @@ def material_views(
     rows = list(materials)
     now = now or utcnow()
     wanted = sorted({m.department_id for m in rows})
-    names = (
-        dict(
-            session.execute(
-                select(Department.id, Department.name).where(Department.id.in_(wanted))
-            ).tuples()
-        )
-        if wanted
-        else {}
-    )
+    names: dict[int, str] = {}
+    if wanted:
+        query = select(Department.id, Department.name).where(Department.id.in_(wanted))
+        names = {row.id: row.name for row in session.execute(query)}
     return [
         MaterialView(
             id=m.public_id,
