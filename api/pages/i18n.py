@@ -243,6 +243,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "action.material_search": ("查询材料", "materials searched"),
     "action.material_read": ("调用材料", "material fetched"),
     "action.material_withdraw": ("撤回材料", "material withdrawn"),
+    "action.case_reference": ("作为办件材料引用", "referenced as a case material"),
     "basis.deposit": ("窗口收件", "deposit at a window"),
     "basis.standing_permission": ("用证目录", "standing permission"),
     "basis.consent": ("您的授权", "your consent"),

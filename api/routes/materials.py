@@ -22,11 +22,14 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
 from api.acting import ActingFor, known, subject
-from api.deps import CtxDep, HolderDep, SessionDep, UserDep, WindowDep, limit_by_ip
+from api.deps import CtxDep, HolderDep, LicenseIdPath, SessionDep, UserDep, WindowDep, limit_by_ip
 from api.downloads import file_download
 from api.errors import problems
 from api.logsink import copy_proof_maker
 from api.material_models import (
+    CaseLicenseList,
+    CaseLicenseOut,
+    CaseReferenceIn,
     DepositIn,
     DepositOut,
     MaterialCopyOut,
@@ -39,6 +42,7 @@ from api.material_models import (
     MaterialUsePage,
 )
 from api.models import CopyRequest, HolderCopyRequest
+from vault.services.case_licenses import CaseLicenseView, case_licenses, reference_license
 from vault.services.copies import CopyPolicy, MadeCopy
 from vault.services.material_catalog import list_material_types
 from vault.services.material_copies import copy_material_for_department, copy_material_for_holder
@@ -405,3 +409,64 @@ def my_material_copy(
             log_proof=copy_proof_maker(ctx),
         )
     return _copy_out(ctx, made)
+
+
+# Sealed licenses as materials of a case ------------------------------------------------------
+def _case_license_out(view: CaseLicenseView) -> CaseLicenseOut:
+    return CaseLicenseOut(
+        id=view.id,
+        license_id=view.license_id,
+        license_version=view.license_version,
+        sha256=view.sha256,
+        type_code=view.type_code,
+        type_name=view.type_name,
+        purpose=view.purpose,
+        case_no=view.case_no,
+        referenced_at=view.referenced_at,
+        log_index=view.log_index,
+        created=view.created,
+    )
+
+
+@router.post(
+    "/v1/licenses/{license_id}/case-references",
+    response_model=CaseLicenseOut,
+    status_code=201,
+    summary="Reference a sealed license as a material of this department's case",
+    description="Authorized as a read of the license (standing permission or the holder's "
+    "consent; otherwise the same 403 as a read). Pins the current version and its file's "
+    "SHA-256; logged (`case_reference`) in the holder's access log and the transparency log.",
+    responses={
+        200: {"model": CaseLicenseOut, "description": "already referenced in this case"},
+        **_DEPT,
+    },
+)
+def reference_in_case(
+    license_id: LicenseIdPath,
+    body: CaseReferenceIn,
+    principal: UserDep,
+    session: SessionDep,
+) -> JSONResponse:
+    view = reference_license(
+        session=session,
+        department_id=principal.department_id,
+        public_id=license_id,
+        use=UseContext(body.purpose, body.case_no),
+    )
+    out = _case_license_out(view)
+    return JSONResponse(out.model_dump(mode="json"), status_code=201 if view.created else 200)
+
+
+@router.get(
+    "/v1/case-licenses",
+    response_model=CaseLicenseList,
+    summary="The licenses this department referenced in one of its cases",
+    responses=_DEPT,
+)
+def licenses_of_case(
+    case_no: Annotated[str, Query(min_length=1, max_length=100, description="办件编号")],
+    principal: UserDep,
+    session: SessionDep,
+) -> CaseLicenseList:
+    views = case_licenses(session=session, department_id=principal.department_id, case_no=case_no)
+    return CaseLicenseList(case_no=case_no, licenses=[_case_license_out(v) for v in views])

@@ -268,18 +268,21 @@ def _copy_event(
     source: CopySource,
     order: CopyOrder,
     copy_id: str,
-    now: dt.datetime,
+    now: dt.datetime | None,
     *,
+    action: Literal["copy", "copy_failed"],
     reason: str | None = None,
 ) -> int | None:
+    """Log the copy (``copy``), or that sealing it failed (``copy_failed``, denied)."""
+    failed = action == "copy_failed"
     event = record_event(
         session=session,
-        action="copy",
-        outcome="allowed",
+        action=action,
+        outcome="denied" if failed else "allowed",
         actor=order.requested_by,
         holder_id=source.holder_id,
         department_id=order.department_id,
-        basis=order.basis,
+        basis=None if failed else order.basis,
         license_id=source.license_id,
         material_id=source.material_id,
         copy_id=copy_id,
@@ -311,7 +314,7 @@ def copy_of(
 
     existing = _find_reusable(session, source, order, now)
     if existing is not None:
-        _copy_event(session, source, order, existing.id, now, reason="reused")
+        _copy_event(session, source, order, existing.id, now, action="copy", reason="reused")
         session.commit()
         return MadeCopy(existing, True, source.public_id)
     copy_id = new_copy_id()
@@ -326,7 +329,7 @@ def copy_of(
         valid_until=expires_at,
         verify_url=f"{public_base_url.rstrip('/')}/v/{copy_id}",
     )
-    log_index = _copy_event(session, source, order, copy_id, now)
+    log_index = _copy_event(session, source, order, copy_id, now, action="copy")
     session.commit()  # the entry must be committed before a checkpoint covers it
     proof = log_proof(session, log_index) if log_proof and log_index is not None else None
     session.commit()  # hold no lock while sealing
@@ -336,19 +339,8 @@ def copy_of(
         sha256 = blobs.put(pdf)
     except Exception as exc:
         session.rollback()
-        record_event(
-            session=session,
-            action="copy_failed",
-            outcome="denied",
-            actor=order.requested_by,
-            holder_id=source.holder_id,
-            department_id=order.department_id,
-            license_id=source.license_id,
-            material_id=source.material_id,
-            copy_id=copy_id,
-            use=UseContext(order.purpose, order.case_no or HOLDER_CASE),
-            reason=f"sealing failed: {type(exc).__name__}",
-        )
+        reason = f"sealing failed: {type(exc).__name__}"
+        _copy_event(session, source, order, copy_id, None, action="copy_failed", reason=reason)
         session.commit()
         raise
     copy = CertifiedCopy(

@@ -213,7 +213,7 @@ def authorize_material(
     department_id: int,
     public_id: str,
     use: UseContext,
-    action: str = "material_read",
+    action: str,
     record_allowed: bool = True,
     now: dt.datetime | None = None,
 ) -> MaterialDecision:
@@ -278,7 +278,12 @@ def fetch_material_for_department(
     """A department fetches one material (its sealed PDF) in a case: authorized, logged and
     committed first (:func:`authorize_material`)."""
     decided = authorize_material(
-        session=session, department_id=department_id, public_id=public_id, use=use, now=now
+        session=session,
+        department_id=department_id,
+        public_id=public_id,
+        use=use,
+        action="material_read",
+        now=now,
     )
     return FetchedMaterial(decided.material, blobs.get(decided.material.blob_sha256))
 

@@ -1,7 +1,8 @@
-"""agents_portal: certified copies (加注件) of materials as well as of licenses
+"""agents_portal: certified copies (加注件) of materials; licenses referenced in cases
 
 A copy is of one license version or of one material (电子材料), never both: the copy row
-names the material, and its license columns are empty.
+names the material, and its license columns are empty. ``case_licenses``: a sealed license
+version a using department referenced as a material of one of its cases.
 
 Revision ID: 0112_agents_portal
 Revises: 0111_license_fields
@@ -25,6 +26,55 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "case_licenses",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("public_id", sa.String(length=40), nullable=False),
+        sa.Column("department_id", ID, nullable=False),
+        sa.Column("case_no", sa.String(length=100), nullable=False),
+        sa.Column("purpose", sa.String(length=200), nullable=False),
+        sa.Column("license_id", ID, nullable=False),
+        sa.Column("license_version", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("holder_id", ID, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("log_index", sa.BigInteger(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["department_id"],
+            ["departments.id"],
+            name=op.f("fk_case_licenses_department_id_departments"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["holder_id"],
+            ["holders.id"],
+            name=op.f("fk_case_licenses_holder_id_holders"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["license_id"],
+            ["licenses.id"],
+            name=op.f("fk_case_licenses_license_id_licenses"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_licenses")),
+        sa.UniqueConstraint("public_id", name=op.f("uq_case_licenses_public_id")),
+        sa.UniqueConstraint(
+            "department_id",
+            "case_no",
+            "license_id",
+            "license_version",
+            name=op.f("uq_case_licenses_reference"),
+        ),
+    )
+    op.create_index(
+        "ix_case_licenses_department_case",
+        "case_licenses",
+        ["department_id", "case_no"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_case_licenses_license_id"), "case_licenses", ["license_id"], unique=False
+    )
     with op.batch_alter_table("certified_copies", schema=None) as batch_op:
         batch_op.add_column(sa.Column("material_id", ID, nullable=True))
         batch_op.alter_column("license_id", existing_type=ID, nullable=True)
@@ -47,6 +97,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_case_licenses_license_id"), table_name="case_licenses")
+    op.drop_index("ix_case_licenses_department_case", table_name="case_licenses")
+    op.drop_table("case_licenses")
     op.execute("DELETE FROM certified_copies WHERE material_id IS NOT NULL")
     with op.batch_alter_table("certified_copies", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_certified_copies_of_one"), type_="check")
