@@ -7,6 +7,7 @@ and leads back to the personal space; the company's log names the person who act
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterator
 
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.demo import HOLDERS
+from tests.helpers.scans import scan_jpeg
 from tests.web.conftest import DemoData, csrf_of, login, prepare_demo_data
 
 COMPANY, COMPANY_CODE = HOLDERS[2][0], HOLDERS[2][1]
@@ -197,3 +199,52 @@ def _expire_all(client: TestClient, person_id: str) -> None:
             update(CompanyAgent).where(CompanyAgent.agent_id == person.id).values(expires_at=past)
         )
         session.commit()
+
+
+def test_representative_sees_copies_and_withdraws_company_materials(
+    client: TestClient, demo: DemoData
+) -> None:
+    window = next(d for d in demo.document["departments"] if "materials:deposit" in d["scopes"])
+    token = client.post(
+        "/v1/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": window["client_id"],
+            "client_secret": window["client_secret"],
+        },
+    ).json()["access_token"]
+    meta = {
+        "holder_id": COMPANY_CODE, "holder_id_type": "001", "holder_name": COMPANY,
+        "type_code": "YYZZFB", "clerk": "林晓",
+        "checked_at": (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)).isoformat(),
+        "purpose": "企业变更登记", "case_no": "BG-2026-0001",
+    }  # fmt: skip
+    deposited = client.post(
+        "/v1/materials",
+        headers={"Authorization": f"Bearer {token}"},
+        files={"file": ("licence.jpg", scan_jpeg(9), "image/jpeg")},
+        data={"metadata": json.dumps(meta)},
+    )
+    assert deposited.status_code == 201, deposited.text
+    material_id = deposited.json()["material"]["id"]
+
+    login(client, REPRESENTATIVE)
+    base = f"/me/co/{_space_id(client)}"
+    page = client.get(f"{base}/materials")
+    assert page.status_code == 200 and "营业执照副本" in page.text
+    _in_space(page.text)
+    form = client.get(f"{base}/materials/{material_id}/copy")
+    assert form.status_code == 200 and f'action="{base}/materials/{material_id}/copy"' in form.text
+    made = client.post(
+        f"{base}/materials/{material_id}/copy",
+        data={"purpose": "银行开户", "days": "5", "csrf_token": csrf_of(form.text)},
+    )
+    assert made.status_code == 201, made.text
+    copy_id = made.text.split(f'href="{base}/copies/', 1)[1].split("/", 1)[0]
+    assert client.get(f"{base}/copies/{copy_id}/pdf").content.startswith(b"%PDF-")
+    done = client.post(
+        f"{base}/materials/{material_id}/withdraw", data={"csrf_token": csrf_of(page.text)}
+    )
+    assert done.status_code == 200 and "已撤回" in done.text
+    log = client.get(f"{base}/log").text
+    assert "制作加注件" in log and "撤回材料" in log and HOLDERS[REPRESENTATIVE][0] in log
