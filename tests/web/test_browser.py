@@ -321,6 +321,8 @@ def test_an_agent_acts_for_the_company_in_the_portal(page: Any, site: Site) -> N
     page.goto(page.url + "/consent")
     assert "无权办理" in page.locator("h1").inner_text()
     shoot(page, "14-company-refused")
+    assert [p for p in page.problems if "403" in p] == page.problems != []  # the refusal itself
+    page.problems.clear()
     page.get_by_role("link", name="返回个人空间").click()
     page.wait_for_url("**/me")
     assert page.locator(".acting").count() == 0
