@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from api.auth.holders import HolderPrincipal
 from vault.crypto import HolderCrypto
-from vault.errors import NotFound
+from vault.log.access_log import acting_person
 from vault.services.agents import Acting, Look, act_for_company, record_look
-from vault.services.holders import HolderRow, find_holder
-from vault.services.recording import acting_person
+from vault.services.holders import find_holder
+from vault.services.views import HolderRef
 
-__all__ = ["ActingFor", "acting_for", "known", "signed_in", "subject"]
+__all__ = ["ActingFor", "acting_for", "signed_in", "subject"]
 
 ActingFor = Annotated[
     str | None,
@@ -37,7 +37,7 @@ ActingFor = Annotated[
 
 def signed_in(
     session: Session, crypto: HolderCrypto, principal: HolderPrincipal
-) -> HolderRow | None:
+) -> HolderRef | None:
     """The signed-in person's (or company's) own holder row, if the vault has one."""
     return find_holder(
         session=session,
@@ -64,7 +64,7 @@ def subject(
     scope: str,
     *,
     look: Look | None = None,
-) -> Iterator[HolderRow | None]:
+) -> Iterator[HolderRef | None]:
     """The holder a route works on: the caller itself, or the company it acts for.
 
     When acting, the block runs inside :func:`acting_person`, so what the services log
@@ -79,10 +79,3 @@ def subject(
         record_look(session=session, acting=act, what=look)
     with acting_person(act.person.id):
         yield act.company
-
-
-def known(holder: HolderRow | None) -> HolderRow:
-    """The holder a route acts on, or :class:`NotFound` when the vault holds nothing of theirs."""
-    if holder is None:
-        raise NotFound("the vault holds no licenses of yours")
-    return holder

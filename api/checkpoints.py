@@ -4,10 +4,11 @@
 older than the interval; :func:`run_periodically` (started by the application's lifespan)
 does the same in the background, so a checkpoint covers every entry within about one
 interval even when nobody asks. With several workers each runs the loop; checkpointing is
-serialized in :func:`vault.audit_log.make_checkpoint`, so they cannot conflict.
+serialized in :func:`vault.log.checkpoints.make_checkpoint`, so they cannot conflict.
 
-With witnesses configured (``EVAULT_WITNESSES``), each new checkpoint is then offered to
-them and their cosignatures are added to it (:mod:`vault.witnessing`).
+The work is :class:`vault.log.publishing.LogPublisher`'s (with witnesses configured,
+``EVAULT_WITNESSES``, each new checkpoint is offered to them and their cosignatures added);
+this module only builds it from the application's context and runs the loop.
 """
 
 from __future__ import annotations
@@ -16,21 +17,21 @@ import asyncio
 import datetime as dt
 import logging
 
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.context import ApiContext
-from signing.transparency import LogSigner, SignedNote
-from vault import audit_log
-from vault.models import LogCheckpoint
-from vault.witnessing import WitnessClient, witness_latest_and_commit
+from signing.transparency import LogSigner
+from vault.log.checkpoints import LogCheckpoint
+from vault.log.proofs import LogTreeCache
+from vault.log.publishing import LogPublisher
+from vault.log.witnessing import WitnessClient
 
 __all__ = [
     "checkpoint_interval",
-    "cosigned_latest",
     "due_checkpoint",
     "log_cache",
     "log_key",
+    "publisher",
     "run_periodically",
     "witnesses",
 ]
@@ -43,7 +44,7 @@ def log_key(ctx: ApiContext) -> LogSigner:
     return ctx.log_key.get()
 
 
-def log_cache(ctx: ApiContext) -> audit_log.LogTreeCache:
+def log_cache(ctx: ApiContext) -> LogTreeCache:
     """The Merkle tree cache shared by this application's proof and checkpoint calls."""
     return ctx.log_cache
 
@@ -53,39 +54,25 @@ def witnesses(ctx: ApiContext) -> tuple[WitnessClient, ...]:
     return ctx.witnesses.get()
 
 
-def cosigned_latest(ctx: ApiContext, session: Session) -> LogCheckpoint | None:
-    """Offer the latest checkpoint to the witnesses lacking from it; it, as stored. Commits.
-
-    The application's requests take turns (one lock per application), so concurrent copies
-    share a witness round trip rather than each waiting for one of their own.
-    """
-    return witness_latest_and_commit(
-        session=session, clients=witnesses(ctx), cache=log_cache(ctx), lock=ctx.witness_lock
-    )
-
-
 def checkpoint_interval(ctx: ApiContext) -> dt.timedelta:
     return dt.timedelta(seconds=ctx.settings.checkpoint_interval_seconds or 60)
+
+
+def publisher(ctx: ApiContext) -> LogPublisher:
+    """The application's log publisher: its key, tree cache, witnesses and witness lock."""
+    return LogPublisher(
+        log_key=ctx.log_key.get,
+        cache=ctx.log_cache,
+        witnesses=ctx.witnesses.get,
+        witness_lock=ctx.witness_lock,
+        max_age=checkpoint_interval(ctx),
+    )
 
 
 def due_checkpoint(ctx: ApiContext) -> LogCheckpoint:
     """The latest checkpoint, or a new one (committed) when the log grew and it is old."""
     with ctx.sessions() as session:
-        row = audit_log.checkpoint_if_due(
-            session=session,
-            log_key=log_key(ctx),
-            max_age=checkpoint_interval(ctx),
-            cache=log_cache(ctx),
-        )
-        session.commit()
-        if witnesses(ctx) and not _cosigned_by_all(ctx, row):
-            row = cosigned_latest(ctx, session) or row
-        return row
-
-
-def _cosigned_by_all(ctx: ApiContext, row: LogCheckpoint) -> bool:
-    note = SignedNote.parse(row.signed_note)
-    return all(any(w.verifier.matches(s) for s in note.signatures) for w in witnesses(ctx))
+        return publisher(ctx).due_checkpoint_and_commit(session)
 
 
 async def run_periodically(ctx: ApiContext) -> None:

@@ -45,7 +45,7 @@ def _register(app: typer.Typer) -> None:
             settings.check_production()
             if not settings.is_demo:  # the seal and log keys too, before any worker starts
                 from api.sealing import copy_renderer_from_settings
-                from vault.audit_log import load_log_key
+                from vault.log.keys import load_log_key
 
                 copy_renderer_from_settings(settings).close()
                 load_log_key(settings).close()
@@ -104,7 +104,7 @@ def _register(app: typer.Typer) -> None:
 
         from api.app import create_app
         from api.witness_cli import demo_witness, start_in_thread
-        from vault.audit_log import load_log_key
+        from vault.log.keys import load_log_key
 
         try:
             serving = serving_settings(summary)

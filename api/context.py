@@ -22,14 +22,15 @@ from api.limits import RateLimiter
 from api.observability import Metrics
 from signing.credentials.keys import CredentialKey
 from signing.transparency import LogSigner
-from vault import audit_log
 from vault.blobs import BlobStore
 from vault.credential_key import load_credential_key
 from vault.crypto import HolderCrypto
+from vault.log.keys import load_log_key
+from vault.log.proofs import LogTreeCache
+from vault.log.witnessing import WitnessClient, witness_clients
 from vault.services.copies import CopyRenderer
 from vault.services.intake import PdfVerifier
 from vault.settings import Settings
-from vault.witnessing import WitnessClient, witness_clients
 
 __all__ = ["ApiContext", "Lazy", "build_context"]
 
@@ -75,7 +76,7 @@ class ApiContext:
     """Clients of the configured witnesses, kept per application (they remember sizes)."""
     credential_key: Lazy[CredentialKey | None]
     """The key that signs holders' SD-JWT credentials; None: issuance not configured."""
-    log_cache: audit_log.LogTreeCache = field(default_factory=audit_log.LogTreeCache)
+    log_cache: LogTreeCache = field(default_factory=LogTreeCache)
     """The Merkle tree cache shared by this application's proof and checkpoint calls."""
     witness_lock: threading.Lock = field(default_factory=threading.Lock)
     """Requests offering a checkpoint to the witnesses take turns (they share the answer)."""
@@ -139,7 +140,7 @@ def build_context(settings: Settings, vault: Any | None = None) -> ApiContext:
         metrics=Metrics(),
         verifier=Lazy(verifier),
         renderer=Lazy(renderer),
-        log_key=Lazy(lambda: audit_log.load_log_key(settings)),
+        log_key=Lazy(lambda: load_log_key(settings)),
         witnesses=Lazy(
             lambda: witness_clients(settings.witnesses, settings.witness_timeout_seconds)
         ),

@@ -275,8 +275,8 @@ def _trust_bundle(settings: Settings, pki: Any, seal: Any, sm2: Any) -> Path:
     from api.demo_ofd import sm2_trust
     from api.ofd_seal import ofd_copy_maker_from_settings
     from signing.trust import TrustBundle
-    from vault.audit_log import load_log_key
     from vault.credential_key import load_credential_key
+    from vault.log.keys import load_log_key
 
     path = settings.data_dir / "trust-bundle.json"
     log_vkey = load_log_key(settings).verifier().vkey()

@@ -13,7 +13,7 @@ import datetime as dt
 import io
 from typing import Any
 
-from vault.services.recording import UseContext
+from vault.log.access_log import UseContext
 
 __all__ = ["MATERIAL_TYPES", "seed_materials"]
 

@@ -106,7 +106,9 @@ CtxDep = Annotated[ApiContext, Depends(get_ctx)]
 
 
 def get_session(ctx: CtxDep) -> Iterator[Session]:
-    """A session committed when the route succeeds.
+    """A session committed when the route succeeds: the edge that commits what the
+    services flushed, before the answer is sent (``scope="function"``), so a client that
+    got the answer finds its writes in its next request.
 
     A refusal (NotFound, PermissionDenied) also commits: services write nothing before a
     refusal except the access-log row that records it, and that row must survive.
@@ -125,7 +127,7 @@ def get_session(ctx: CtxDep) -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def _client_ip(request: Request) -> str:

@@ -7,11 +7,9 @@ import json
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vault.models import LicenseType
-from vault.services.field_catalog import FieldValueError, check_values
+from vault.services.field_catalog import FieldValueError, check_values_of_type
 
 __all__ = ["check_pushed_fields", "parse_field_values"]
 
@@ -42,12 +40,7 @@ def parse_field_values(text: str | None) -> dict[str, Any] | None:
 def check_pushed_fields(session: Session, type_code: str, values: dict[str, Any]) -> None:
     """Refuse (422, the field named in ``loc`` and ``detail``) values that do not fit the
     type's declaration; an unknown type is left to intake, which refuses it."""
-    type_id = session.scalars(
-        select(LicenseType.id).where(LicenseType.code == type_code)
-    ).one_or_none()
-    if type_id is None:
-        return
     try:
-        check_values(session, type_id, values)
+        check_values_of_type(session, type_code, values)
     except FieldValueError as exc:
         raise _invalid((exc.field,), f"field {exc.field}: {exc.reason}") from None

@@ -3,6 +3,7 @@ form, the metadata documents and the online verifier."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import urllib.parse
 from typing import Any
@@ -15,7 +16,6 @@ from api.wallet_models import CredentialOfferOut
 from signing.credentials.keys import CredentialKey
 from signing.credentials.sdjwt import SD_JWT_VC_TYP, verify_presentation
 from signing.credentials.verdict import CredentialVerdict, judge
-from vault.db.base import utcnow
 from vault.errors import NotFound
 from vault.services.status_lists import status_list_token, vct_uri
 from vault.services.wallet import NewOffer
@@ -160,7 +160,7 @@ def verify_online(
 ) -> CredentialVerdict:
     """Verify a presentation against this vault's key and its own status lists."""
     key = credential_key(ctx)
-    now = utcnow()
+    now = dt.datetime.now(dt.UTC)
     trusted = [key.public_jwk()]
     check = verify_presentation(
         presentation, trusted_keys=trusted, audience=audience, nonce=nonce, now=now

@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from signing.transparency.note import MAX_NOTE_SIZE
 from signing.transparency.witness import SIZE_CONTENT_TYPE, Refusal, WitnessRefusal
-from vault.witness import WitnessService, WitnessStateError
+from vault.log.witness import WitnessService, WitnessStateError
 
 __all__ = ["create_witness_app"]
 

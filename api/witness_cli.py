@@ -62,9 +62,9 @@ def _log_keys(values: list[str]) -> dict[str, Any]:
 
 
 def load_witness(*, name: str, key: Path, logs: list[str], state: Path) -> Any:
-    """The :class:`vault.witness.WitnessService` of the command's options (exit 2 if bad)."""
+    """The :class:`vault.log.witness.WitnessService` of the command's options (exit 2 if bad)."""
     from vault.errors import ConfigError
-    from vault.witness import WitnessService
+    from vault.log.witness import WitnessService
 
     signer = _read_key(key, name)
     try:
@@ -80,7 +80,7 @@ def demo_witness(data_dir: Path, log_vkey: str, host: str, port: int) -> tuple[A
     """
     from signing.transparency import LogVerifier
     from signing.transparency.cosignature import CosignatureSigner
-    from vault.witness import WitnessService
+    from vault.log.witness import WitnessService
 
     folder = data_dir / "witness"
     folder.mkdir(parents=True, exist_ok=True)
@@ -169,7 +169,7 @@ def register(app: typer.Typer) -> None:
         from dataclasses import asdict
 
         from vault.errors import ConfigError
-        from vault.witness import read_evidence
+        from vault.log.witness import read_evidence
 
         if not state.is_file():
             fail(f"--state {state}: no such file", EXIT_USAGE)

@@ -97,8 +97,27 @@ def run(rounds: int) -> list[Row]:
             baseline_name="straightforward gmssl" + ("" if agrees else " (disagreed!)"),
             rounds=rounds,
             target=">= 5x",
-        )
+        ),
+        _memo_row(pki, data, rounds),
     ]
+
+
+def _memo_row(pki: Sm2DemoPKI, data: bytes, rounds: int) -> Row:
+    """Ours with the certificate and CRL signature checks remembered per trust store
+    (``Sm2TrustStore.memo_limit``) against the same verifier re-checking them each call."""
+    remembered = OfdVerifier(pki.trust_bundle())
+    afresh = OfdVerifier(pki.trust_bundle())
+    assert afresh.store is not None
+    afresh.store.memo_limit = 0
+    for verifier in (remembered, afresh):
+        assert verifier.verify(data, at=AT).indication is Indication.TOTAL_PASSED
+    return compare(
+        "verify a one-seal OFD, path signature checks remembered",
+        lambda: remembered.verify(data, at=AT),
+        lambda: afresh.verify(data, at=AT),
+        baseline_name="the same, re-checked each call",
+        rounds=rounds,
+    )
 
 
 def main() -> None:

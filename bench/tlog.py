@@ -3,9 +3,9 @@
 Ours is :class:`signing.transparency.MerkleTree` (stored perfect-subtree hashes). The baseline
 keeps only the leaf hashes and evaluates RFC 9162's recursive MTH / PATH / PROOF definitions
 over them on every call, which is what a log without stored subtrees has to do. Database
-figures time :func:`vault.audit_log.append_event` with a commit per event against a plain
+figures time :func:`vault.log.append.append_event` with a commit per event against a plain
 INSERT of the same row (no lock, no hashing), and the cold load of a 100k-entry log into a
-:class:`vault.audit_log.LogTreeCache`.
+:class:`vault.log.proofs.LogTreeCache`.
 
 Run alone: ``.venv/bin/python -m bench.tlog [--rounds N] [--size N]``.
 """
@@ -129,8 +129,9 @@ def _memory_rows(rounds: int, size: int) -> list[Row]:
 def _database_rows(rounds: int, size: int) -> list[Row]:
     from sqlalchemy import insert
 
-    from vault.audit_log import LogTreeCache, append_event
     from vault.db import make_engine, make_session_factory
+    from vault.log.append import append_event
+    from vault.log.proofs import LogTreeCache
     from vault.migrations import upgrade
     from vault.models.log import LogEntry
 

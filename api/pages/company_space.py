@@ -24,15 +24,15 @@ from sqlalchemy.orm import Session
 
 from api.context import ApiContext
 from api.deps import CtxDep, LicenseIdPath, SessionDep, limit_by_ip
-from api.downloads import copy_download, file_download
-from api.logsink import copy_proof_maker
+from api.downloads import copy_download
+from api.holder_desk import CopyOrder, holder_copy, original_file
 from api.pages.portal import LoginDep, _day, _error, _int
 from api.pages.web import PageSession, check_csrf, redirect, render
-from api.views import grant_out, license_out, record_out
+from api.views import copy_out
 from schemas.errors import SchemaError
 from vault.errors import InvalidInput, NotFound, PermissionDenied, VaultError
-from vault.services import holder_actions
-from vault.services.access import access_log, holder_license
+from vault.log.access_log import acting_person
+from vault.services.access import access_log
 from vault.services.agents import (
     REPRESENTATIVE,
     Acting,
@@ -42,11 +42,23 @@ from vault.services.agents import (
     people,
     record_look,
 )
-from vault.services.company_space import CompanyHere, company_here, departments, holder_records
-from vault.services.copies import COPYABLE_FORMATS, CopyPolicy, copy_for_holder, copy_pdf
-from vault.services.grants import MAX_GRANT_DAYS, MAX_SHARE_CODE_HOURS, list_grants
+from vault.services.company_space import CompanyHere, company_here
+from vault.services.copies import COPYABLE_FORMATS, copy_pdf
+from vault.services.grants import (
+    MAX_GRANT_DAYS,
+    MAX_SHARE_CODE_HOURS,
+    create_grant,
+    create_share_code,
+    revoke_grant,
+)
 from vault.services.holders import find_holder
-from vault.services.recording import acting_person
+from vault.services.views import (
+    all_departments,
+    consent_departments,
+    holder_grants,
+    holder_license_view,
+    holder_licenses,
+)
 
 __all__ = ["CompanyIdPath", "Space", "in_company", "router"]
 
@@ -154,9 +166,8 @@ def company_licenses(
     company_id: CompanyIdPath, request: Request, who: LoginDep, ctx: CtxDep, session: SessionDep
 ) -> Response:
     def act(space: Space) -> Response:
-        records = holder_records(session=session, holder_id=space.company_id)
+        licenses = holder_licenses(session, ctx.crypto, space.acting.company)
         copyable = COPYABLE_FORMATS if "copies" in space.here.scopes else ()
-        licenses = [record_out(ctx.crypto, r) for r in records]
         return space.page("licenses.html", licenses=licenses, copyable=copyable)
 
     return in_company(request, ctx, session, who, company_id, "licenses", act, look="licenses")
@@ -173,10 +184,7 @@ def company_license_file(
     session: SessionDep,
 ) -> Response:
     def act(space: Space) -> Response:
-        original = holder_actions.download_original(
-            session=session, blobs=ctx.blobs, holder=space.acting.company, public_id=license_id
-        )
-        return file_download(original.data, original.media_type, original.file_name)
+        return original_file(ctx, session, space.acting.company, license_id)
 
     return in_company(request, ctx, session, who, company_id, "licenses", act)
 
@@ -192,10 +200,10 @@ def company_copy_form(
     session: SessionDep,
 ) -> Response:
     def act(space: Space) -> Response:
-        license = holder_license(session=session, holder=space.acting.company, public_id=license_id)
+        license = holder_license_view(session, ctx.crypto, space.acting.company, license_id)
         return space.page(
             "copy_form.html",
-            license=license_out(session, ctx.crypto, license),
+            license=license,
             default_days=ctx.settings.copy_default_days,
             max_days=ctx.settings.copy_max_days,
             error=None,
@@ -219,30 +227,18 @@ def company_copy(
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
     check_csrf(request, ctx, csrf_token)
+    order = CopyOrder(purpose, recipient, case_no, days)
 
     def act(space: Space) -> Response:
         company = space.acting.company
-        made = copy_for_holder(
-            session=session,
-            blobs=ctx.blobs,
-            renderer=ctx.renderer.get,
-            policy=CopyPolicy.from_settings(ctx.settings),
-            holder=company,
-            public_id=license_id,
-            purpose=purpose,
-            recipient=recipient,
-            case_no=case_no,
-            days=days,
-            log_proof=copy_proof_maker(ctx),
-        )
-        license = holder_license(session=session, holder=company, public_id=license_id)
+        made = holder_copy(ctx, session, company, license_id, order)
         ctx.metrics.copies.labels(str(made.reused).lower()).inc()
         return space.page(
             "copy_made.html",
             status=200 if made.reused else 201,
-            copy=made.copy,
+            copy=copy_out(made, base_url=ctx.settings.public_base_url),
             reused=made.reused,
-            license=license_out(session, ctx.crypto, license),
+            license=holder_license_view(session, ctx.crypto, company, license_id),
             check_href=f"/v/{made.copy.id}",
         )
 
@@ -271,16 +267,16 @@ def company_copy_pdf(
 def _consent_page(
     space: Space, session: Session, *, status: int = 200, **extra: Any
 ) -> HTMLResponse:
-    records = holder_records(session=session, holder_id=space.company_id)
-    types = sorted({(r.type_code, r.type_name) for r in records}, key=lambda kv: kv[1])
-    grants = list_grants(session=session, holder_id=space.company_id)
+    company = space.acting.company
+    licenses = holder_licenses(session, space.ctx.crypto, company)
+    types = sorted({(lic.type_code, lic.type_name) for lic in licenses}, key=lambda kv: kv[1])
     context: dict[str, Any] = {"notice": None, "share_code": None, **extra}
     return space.page(
         "consent.html",
         status=status,
-        departments=departments(session=session, users_only=True),
+        departments=consent_departments(session),
         types=types,
-        grants=[grant_out(session, g) for g in grants],
+        grants=holder_grants(session, company),
         now=_now(),
         max_days=MAX_GRANT_DAYS,
         max_hours=MAX_SHARE_CODE_HOURS,
@@ -322,7 +318,7 @@ def company_give_consent(
         now = _now()
         if uses.strip() and not uses.strip().isdigit():
             raise InvalidInput("the number of cases must be a whole number")
-        holder_actions.give_consent(
+        create_grant(
             session=session,
             holder=space.acting.company,
             department_id=department,
@@ -352,7 +348,7 @@ def company_share_code(
 
     def act(space: Space) -> Response:
         now = _now()
-        created = holder_actions.give_share_code(
+        created = create_share_code(
             session=session,
             holder=space.acting.company,
             expires_at=now + dt.timedelta(hours=hours),
@@ -383,9 +379,7 @@ def company_revoke_consent(
     check_csrf(request, ctx, csrf_token)
 
     def act(space: Space) -> Response:
-        holder_actions.withdraw_consent(
-            session=session, holder=space.acting.company, public_id=grant_id
-        )
+        revoke_grant(session=session, holder_id=space.company_id, public_id=grant_id)
         return space.done("/consent?done=revoke")
 
     return in_company(request, ctx, session, who, company_id, "consent", act)
@@ -406,8 +400,8 @@ def company_log(
     page: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> Response:
     def act(space: Space) -> Response:
-        records = holder_records(session=session, holder_id=space.company_id)
-        names = {r.public_id: f"{r.type_name} {r.number}" for r in records}
+        records = holder_licenses(session, ctx.crypto, space.acting.company)
+        names = {r.id: f"{r.type_name} {r.number}" for r in records}
         error: str | None = None
         try:
             license_id = license if license in names else None
@@ -446,7 +440,7 @@ def company_log(
             more_href=f"{space.here.prefix}/log?{query}" if len(rows) > _LOG_PAGE else None,
             license_names=names,
             licenses=records,
-            departments=departments(session=session, users_only=False),
+            departments=all_departments(session),
             filters=filters,
             error=error,
             persons=persons,

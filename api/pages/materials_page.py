@@ -26,7 +26,6 @@ from api.pages.portal import LoginDep, _error, _holder, _known_holder
 from api.pages.web import PageSession, check_csrf, redirect, render
 from vault.errors import VaultError
 from vault.services.copies import CopyPolicy
-from vault.services.holders import HolderRow
 from vault.services.material_copies import copy_material_for_holder
 from vault.services.material_use import (
     FetchedMaterial,
@@ -35,6 +34,7 @@ from vault.services.material_use import (
     withdraw_material,
 )
 from vault.services.material_views import material_cards, material_views
+from vault.services.views import HolderRef
 
 __all__ = ["router"]
 
@@ -64,7 +64,7 @@ class CopyForm:
 CopyFormDep = Annotated[CopyForm, Depends()]
 
 
-def _shown(session: Session, holder: HolderRow, material_id: str, prefix: str) -> dict[str, str]:
+def _shown(session: Session, holder: HolderRef, material_id: str, prefix: str) -> dict[str, str]:
     """The material as the copy pages name it (the form posts to its own address)."""
     material = holder_material(session=session, holder=holder, public_id=material_id)
     (view,) = material_views(session=session, materials=[material])
@@ -93,7 +93,7 @@ def _copy_made_page(
     page: Callable[..., HTMLResponse],
     session: Session,
     ctx: ApiContext,
-    holder: HolderRow,
+    holder: HolderRef,
     material_id: str,
     form: CopyForm,
     prefix: str,

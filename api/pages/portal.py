@@ -9,21 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.context import ApiContext
 from api.deps import CtxDep, LicenseIdPath, SessionDep, limit_by_ip
-from api.downloads import copy_download, file_download
-from api.logsink import copy_proof_maker
+from api.downloads import copy_download
+from api.holder_desk import CopyOrder, holder_copy, original_file
 from api.pages.web import PageSession, check_csrf, redirect, render, require_login
-from api.views import grant_out, license_out
-from vault.db.base import utcnow
+from api.views import copy_out
 from vault.errors import (
     BlobIntegrityError,
     BlobNotFound,
@@ -33,12 +30,24 @@ from vault.errors import (
     NotFound,
     VaultError,
 )
-from vault.models import Department, Holder, License
-from vault.services import holder_actions
-from vault.services.access import access_log, holder_license
-from vault.services.copies import COPYABLE_FORMATS, CopyPolicy, copy_for_holder, copy_pdf
-from vault.services.grants import MAX_GRANT_DAYS, MAX_SHARE_CODE_HOURS, list_grants
-from vault.services.holders import find_holder
+from vault.services.access import access_log
+from vault.services.copies import COPYABLE_FORMATS, copy_pdf
+from vault.services.grants import (
+    MAX_GRANT_DAYS,
+    MAX_SHARE_CODE_HOURS,
+    create_grant,
+    create_share_code,
+    revoke_grant,
+)
+from vault.services.holders import find_holder, known_holder
+from vault.services.views import (
+    HolderRef,
+    all_departments,
+    consent_departments,
+    holder_grants,
+    holder_license_view,
+    holder_licenses,
+)
 
 __all__ = ["router"]
 
@@ -55,24 +64,16 @@ def _login(request: Request, ctx: CtxDep) -> PageSession:
 LoginDep = Annotated[PageSession, Depends(_login)]
 
 
-def _holder(session: Session, ctx: ApiContext, who: PageSession) -> Holder | None:
+def _holder(session: Session, ctx: ApiContext, who: PageSession) -> HolderRef | None:
     return find_holder(
         session=session, crypto=ctx.crypto, holder_id=who.holder_id, id_type=who.holder_id_type
     )
 
 
-def _known_holder(session: Session, ctx: ApiContext, who: PageSession) -> Holder:
-    return holder_actions.known_holder(
+def _known_holder(session: Session, ctx: ApiContext, who: PageSession) -> HolderRef:
+    return known_holder(
         session=session, crypto=ctx.crypto, holder_id=who.holder_id, id_type=who.holder_id_type
     )
-
-
-def _licenses(session: Session, holder: Holder | None) -> Sequence[License]:
-    if holder is None:
-        return []
-    return session.scalars(
-        select(License).where(License.holder_id == holder.id).order_by(License.id)
-    ).all()
 
 
 def _error(
@@ -104,8 +105,7 @@ def _error(
 # My licenses ----------------------------------------------------------------------------
 @router.get("", response_class=HTMLResponse)
 def my_licenses(request: Request, who: LoginDep, ctx: CtxDep, session: SessionDep) -> HTMLResponse:
-    holder = _holder(session, ctx, who)
-    licenses = [license_out(session, ctx.crypto, lic) for lic in _licenses(session, holder)]
+    licenses = holder_licenses(session, ctx.crypto, _holder(session, ctx, who))
     return render(
         request, ctx, "licenses.html", session=who, licenses=licenses, copyable=COPYABLE_FORMATS
     )
@@ -117,13 +117,9 @@ def download_original(
     license_id: LicenseIdPath, request: Request, who: LoginDep, ctx: CtxDep, session: SessionDep
 ) -> Response:
     try:
-        holder = _known_holder(session, ctx, who)
-        original = holder_actions.download_original(
-            session=session, blobs=ctx.blobs, holder=holder, public_id=license_id
-        )
+        return original_file(ctx, session, _known_holder(session, ctx, who), license_id)
     except VaultError as exc:
         return _error(request, ctx, session, who, exc)
-    return file_download(original.data, original.media_type, original.file_name)
 
 
 # Certified copies -------------------------------------------------------------------------
@@ -133,7 +129,7 @@ def copy_form(
 ) -> HTMLResponse:
     try:
         holder = _known_holder(session, ctx, who)
-        license = holder_license(session=session, holder=holder, public_id=license_id)
+        license = holder_license_view(session, ctx.crypto, holder, license_id)
     except VaultError as exc:
         return _error(request, ctx, session, who, exc)
     return render(
@@ -141,7 +137,7 @@ def copy_form(
         ctx,
         "copy_form.html",
         session=who,
-        license=license_out(session, ctx.crypto, license),
+        license=license,
         default_days=ctx.settings.copy_default_days,
         max_days=ctx.settings.copy_max_days,
         error=None,
@@ -164,24 +160,13 @@ def make_my_copy(
     check_csrf(request, ctx, csrf_token)
     try:
         holder = _known_holder(session, ctx, who)
-        made = copy_for_holder(
-            session=session,
-            blobs=ctx.blobs,
-            renderer=ctx.renderer.get,
-            policy=CopyPolicy.from_settings(ctx.settings),
-            holder=holder,
-            public_id=license_id,
-            purpose=purpose,
-            recipient=recipient,
-            case_no=case_no,
-            days=days,
-            log_proof=copy_proof_maker(ctx),
-        )
-        license = holder_license(session=session, holder=holder, public_id=license_id)
+        order = CopyOrder(purpose, recipient, case_no, days)
+        made = holder_copy(ctx, session, holder, license_id, order)
+        license = holder_license_view(session, ctx.crypto, holder, license_id)
     except VaultError as exc:
         return _error(request, ctx, session, who, exc)
     ctx.metrics.copies.labels(str(made.reused).lower()).inc()
-    copy = made.copy
+    copy = copy_out(made, base_url=ctx.settings.public_base_url)
     return render(
         request,
         ctx,
@@ -191,7 +176,7 @@ def make_my_copy(
         session=who,
         copy=copy,
         reused=made.reused,
-        license=license_out(session, ctx.crypto, license),
+        license=license,
         check_href=f"/v/{copy.id}",
     )
 
@@ -218,23 +203,13 @@ def download_copy(
 
 
 # Consent and share codes --------------------------------------------------------------------
-def _consent_context(session: Session, ctx: ApiContext, holder: Holder | None) -> dict[str, Any]:
-    departments = session.scalars(
-        select(Department).where(Department.is_user.is_(True)).order_by(Department.name)
-    ).all()
-    types: dict[str, str] = {}
-    for lic in _licenses(session, holder):
-        types[lic.license_type.code] = lic.license_type.name
-    grants = (
-        [grant_out(session, g) for g in list_grants(session=session, holder_id=holder.id)]
-        if holder is not None
-        else []
-    )
+def _consent_context(session: Session, ctx: ApiContext, holder: HolderRef | None) -> dict[str, Any]:
+    types = {lic.type_code: lic.type_name for lic in holder_licenses(session, ctx.crypto, holder)}
     return {
-        "departments": departments,
+        "departments": consent_departments(session),
         "types": sorted(types.items(), key=lambda kv: kv[1]),
-        "grants": grants,
-        "now": utcnow(),
+        "grants": holder_grants(session, holder),
+        "now": dt.datetime.now(dt.UTC),
         "max_days": MAX_GRANT_DAYS,
         "max_hours": MAX_SHARE_CODE_HOURS,
     }
@@ -269,12 +244,12 @@ def give_consent(
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
     check_csrf(request, ctx, csrf_token)
-    now = utcnow()
+    now = dt.datetime.now(dt.UTC)
     try:
         holder = _known_holder(session, ctx, who)
         if uses.strip() and not uses.strip().isdigit():
             raise InvalidInput("the number of cases must be a whole number")
-        holder_actions.give_consent(
+        create_grant(
             session=session,
             holder=holder,
             department_id=department,
@@ -300,10 +275,10 @@ def new_share_code(
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> HTMLResponse:
     check_csrf(request, ctx, csrf_token)
-    now = utcnow()
+    now = dt.datetime.now(dt.UTC)
     try:
         holder = _known_holder(session, ctx, who)
-        created = holder_actions.give_share_code(
+        created = create_share_code(
             session=session,
             holder=holder,
             expires_at=now + dt.timedelta(hours=hours),
@@ -338,7 +313,7 @@ def revoke(
     check_csrf(request, ctx, csrf_token)
     try:
         holder = _known_holder(session, ctx, who)
-        holder_actions.withdraw_consent(session=session, holder=holder, public_id=grant_id)
+        revoke_grant(session=session, holder_id=holder.id, public_id=grant_id)
     except VaultError as exc:
         return _error(request, ctx, session, who, exc)
     return redirect(request, ctx, "/me/consent?done=revoke")
@@ -375,9 +350,9 @@ def my_access_log(
     page: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> HTMLResponse:
     holder = _holder(session, ctx, who)
-    licenses = _licenses(session, holder)
-    names = {lic.public_id: f"{lic.license_type.name} {lic.number}" for lic in licenses}
-    departments = session.scalars(select(Department).order_by(Department.name)).all()
+    licenses = holder_licenses(session, ctx.crypto, holder)
+    names = {lic.id: f"{lic.type_name} {lic.number}" for lic in licenses}
+    departments = all_departments(session)
     error: str | None = None
     try:
         # only one of the holder's own licenses filters (anything else: no filter)

@@ -102,6 +102,6 @@ def copy_check_page(
         ctx,
         "copy_check.html",
         view=view,
-        status_url=f"{base}/v1/copies/{view.copy_id}/status",
+        status_url=f"{base}/v1/copies/{view.id}/status",
         bundle_url=f"{base}/v1/trust-bundle",
     )

@@ -270,6 +270,16 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
             "Signatures.xml 未列出的签章（签章条目被删除？）：{x}",
         ),
         (
+            r"^the stamp of the later seal (?P<s>.+) on page (?P<p>.+) covers what this signature "
+            r"signed there: a later seal may place its stamp only where this one's page is blank$",
+            "后加签章 {s} 的印章图像盖在第 {p} 页本签章已签署的内容上："
+            "后加签章只能盖在本签章页面的空白处",
+        ),
+        (
+            r"^the later seals' stamps cannot be checked: (?P<x>.+)$",
+            "无法检查后加签章的印章位置：{x}",
+        ),
+        (
             r"^parts no signature covers and no document uses: (?P<x>.+)$",
             "不在任何签章保护范围内、也未被文档使用的部件：{x}",
         ),

@@ -21,12 +21,11 @@ from markupsafe import Markup
 from api.deps import CtxDep, LicenseIdPath, SessionDep, limit_by_ip
 from api.errors import ApiError
 from api.pages.web import PageSession, check_csrf, render, require_login
-from api.views import license_out
 from api.wallet import FIELDS, credential_key, offer_out, verify_online
 from signing.qr import QUIET_ZONE, qr_matrix
 from vault.errors import NotFound, VaultError
-from vault.services.access import holder_license
-from vault.services.holder_actions import known_holder
+from vault.services.holders import known_holder
+from vault.services.views import holder_license_view
 from vault.services.wallet import create_offer
 
 __all__ = ["qr_svg", "router"]
@@ -79,12 +78,11 @@ def wallet_form(
         holder = known_holder(
             session=session, crypto=ctx.crypto, holder_id=who.holder_id, id_type=who.holder_id_type
         )
-        license = holder_license(session=session, holder=holder, public_id=license_id)
+        license = holder_license_view(session, ctx.crypto, holder, license_id)
     except (VaultError, ApiError) as exc:
         return _refused(request, ctx, who, exc)
-    out = license_out(session, ctx.crypto, license)
     return render(
-        request, ctx, "wallet_form.html", session=who, license=out, fields=FIELDS, offer=None
+        request, ctx, "wallet_form.html", session=who, license=license, fields=FIELDS, offer=None
     )
 
 
@@ -107,7 +105,7 @@ def wallet_offer(
         offer = create_offer(
             session=session, holder=holder, public_id=license_id, tx_code=tx_code == "on"
         )
-        license = holder_license(session=session, holder=holder, public_id=license_id)
+        license = holder_license_view(session, ctx.crypto, holder, license_id)
     except (VaultError, ApiError) as exc:
         session.rollback()
         return _refused(request, ctx, who, exc)
@@ -119,7 +117,7 @@ def wallet_offer(
         status=201,
         back=f"/me/licenses/{license_id}/wallet",
         session=who,
-        license=license_out(session, ctx.crypto, license),
+        license=license,
         fields=FIELDS,
         offer=out,
         qr=qr_svg(out.offer_link),

@@ -22,10 +22,11 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from api.checkpoints import checkpoint_interval, cosigned_latest, log_cache, log_key, witnesses
+from api.checkpoints import log_cache, publisher
 from api.deps import AuditorDep, CtxDep, SessionDep, limit_by_ip
 from api.errors import problems
-from vault import audit_log, log_tiles
+from vault.log import tiles as log_tiles
+from vault.log.proofs import consistency_proof, entries, inclusion_proof, log_size, root_hash
 
 __all__ = ["router"]
 
@@ -64,17 +65,7 @@ def _b64(data: bytes) -> str:
 
 
 def _checkpoint_text(ctx: CtxDep, session: SessionDep) -> PlainTextResponse:
-    cosigners = witnesses(ctx)
-    before = audit_log.latest_checkpoint(session=session) if cosigners else None
-    row = audit_log.checkpoint_if_due(
-        session=session,
-        log_key=log_key(ctx),
-        max_age=checkpoint_interval(ctx),
-        cache=log_cache(ctx),
-    )
-    if cosigners and (before is None or row.id != before.id):
-        session.commit()  # a new checkpoint: stored, then offered to the witnesses
-        row = cosigned_latest(ctx, session) or row
+    row = publisher(ctx).served_checkpoint_and_commit(session)
     return PlainTextResponse(
         row.signed_note, media_type=_TEXT, headers={"Cache-Control": "no-cache"}
     )
@@ -137,8 +128,8 @@ def inclusion(
     _: AuditorDep, ctx: CtxDep, session: SessionDep, index: _Size, size: _Size
 ) -> InclusionProof:
     cache = log_cache(ctx)
-    hashes = audit_log.inclusion_proof(session=session, index=index, size=size, cache=cache)
-    root = audit_log.root_hash(session=session, size=size, cache=cache)
+    hashes = inclusion_proof(session=session, index=index, size=size, cache=cache)
+    root = root_hash(session=session, size=size, cache=cache)
     return InclusionProof(
         index=index, size=size, root_hash=_b64(root), hashes=[_b64(h) for h in hashes]
     )
@@ -158,9 +149,7 @@ def consistency(
     first: Annotated[int, Query(alias="from", ge=0, le=2**62)],
     second: Annotated[int, Query(alias="to", ge=0, le=2**62)],
 ) -> ConsistencyProof:
-    hashes = audit_log.consistency_proof(
-        session=session, first=first, second=second, cache=log_cache(ctx)
-    )
+    hashes = consistency_proof(session=session, first=first, second=second, cache=log_cache(ctx))
     return ConsistencyProof(first=first, second=second, hashes=[_b64(h) for h in hashes])
 
 
@@ -171,7 +160,5 @@ def consistency(
     responses=_COMMON,
 )
 def log_entries(_: AuditorDep, session: SessionDep, start: _Size, end: _Size) -> Entries:
-    rows = audit_log.entries(session=session, start=start, end=end)
-    return Entries(
-        entries=[row.to_json() for row in rows], size=audit_log.log_size(session=session)
-    )
+    rows = entries(session=session, start=start, end=end)
+    return Entries(entries=[row.to_json() for row in rows], size=log_size(session=session))

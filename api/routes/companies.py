@@ -15,6 +15,7 @@ from api.acting import acting_for, signed_in
 from api.agent_models import AgentIn, AgentList, AgentOut, CompanyList, CompanyOut, PersonOut
 from api.deps import CtxDep, HolderDep, SessionDep
 from api.errors import problems
+from vault.log.access_log import acting_person
 from vault.services.agents import (
     REPRESENTATIVE,
     AgentView,
@@ -23,7 +24,6 @@ from vault.services.agents import (
     my_companies,
     revoke_agent,
 )
-from vault.services.recording import acting_person
 
 __all__ = ["router"]
 

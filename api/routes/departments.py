@@ -28,9 +28,9 @@ from api.errors import problems
 from api.idempotency import IdempotencyKey, answer_once, copy_made, department_caller
 from api.logsink import copy_proof_maker
 from api.models import CopyOut, CopyRequest, LicenseList, LicenseOut, SearchIn
-from api.views import record_out
 from vault.services.access import UseContext, read_license_for_department, search_for_department
 from vault.services.copies import CopyPolicy, copy_for_department
+from vault.services.views import record_view
 
 __all__ = ["router"]
 
@@ -67,7 +67,7 @@ async def search(body: SearchIn, principal: UserDep, ctx: CtxDep) -> Response:
             type_code=body.type_code,
             share_code=body.share_code,
         )
-        return LicenseList(licenses=[record_out(ctx.crypto, record) for record in found])
+        return LicenseList(licenses=[record_view(ctx.crypto, record) for record in found])
 
     return await _answer(ctx, build)
 
@@ -92,7 +92,7 @@ async def get_license(
             public_id=license_id,
             use=UseContext(purpose, case_no),
         )
-        return record_out(ctx.crypto, record)
+        return record_view(ctx.crypto, record)
 
     return await _answer(ctx, build)
 

@@ -9,16 +9,14 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.acting import ActingFor, subject
 from api.agent_models import PersonOut
 from api.deps import CtxDep, HolderDep, LicenseIdPath, SessionDep
-from api.downloads import file_download
 from api.errors import problems
+from api.holder_desk import CopyOrder, holder_copy, original_file
 from api.idempotency import IdempotencyKey, answer_once, copy_made, holder_caller
-from api.logsink import copy_proof_maker
 from api.models import (
     AccessLogEntry,
     AccessLogPage,
@@ -30,22 +28,20 @@ from api.models import (
     HolderCopyRequest,
     LicenseList,
 )
-from api.views import department_out, grant_out, license_out
-from vault.db.base import utcnow
-from vault.errors import InvalidInput, NotFound
-from vault.models import Department, Holder, License
+from vault.errors import InvalidInput
 from vault.services.access import access_log
 from vault.services.agents import people
-from vault.services.catalog import find_department_by_code
-from vault.services.copies import CopyPolicy, copy_for_holder
-from vault.services.grants import list_grants
-from vault.services.holder_actions import (
-    download_original,
-    give_consent,
-    give_share_code,
-    withdraw_consent,
-)
+from vault.services.grants import create_grant, create_share_code, revoke_grant
 from vault.services.holders import HolderView
+from vault.services.views import (
+    HolderRef,
+    consent_department,
+    consent_departments,
+    grant_view,
+    holder_grants,
+    holder_licenses,
+    require_holder,
+)
 
 __all__ = ["router"]
 
@@ -64,12 +60,7 @@ def my_licenses(
 ) -> LicenseList:
     with subject(session, ctx.crypto, principal, acting, "licenses", look="licenses") as holder:
         pass
-    if holder is None:
-        return LicenseList(licenses=[])
-    rows = session.scalars(
-        select(License).where(License.holder_id == holder.id).order_by(License.id)
-    ).all()
-    return LicenseList(licenses=[license_out(session, ctx.crypto, lic) for lic in rows])
+    return LicenseList(licenses=holder_licenses(session, ctx.crypto, holder))
 
 
 @router.get(
@@ -95,10 +86,7 @@ def my_license_file(
     acting: ActingFor = None,
 ) -> Response:
     with subject(session, ctx.crypto, principal, acting, "licenses") as holder:
-        original = download_original(
-            session=session, blobs=ctx.blobs, holder=_known(holder), public_id=license_id
-        )
-    return file_download(original.data, original.media_type, original.file_name)
+        return original_file(ctx, session, require_holder(holder), license_id)
 
 
 @router.post(
@@ -123,20 +111,9 @@ def my_copy(
     acting: ActingFor = None,
 ) -> Response:
     def act(db: Session) -> tuple[int, CopyOut]:
+        order = CopyOrder(body.purpose, body.recipient, body.case_no, body.valid_days)
         with subject(db, ctx.crypto, principal, acting, "copies") as holder:
-            made = copy_for_holder(
-                session=db,
-                blobs=ctx.blobs,
-                renderer=ctx.renderer.get,
-                policy=CopyPolicy.from_settings(ctx.settings),
-                holder=_known(holder),
-                public_id=license_id,
-                purpose=body.purpose,
-                recipient=body.recipient,
-                case_no=body.case_no,
-                days=body.valid_days,
-                log_proof=copy_proof_maker(ctx),
-            )
+            made = holder_copy(ctx, db, require_holder(holder), license_id, order)
         return copy_made(ctx, made)
 
     return answer_once(
@@ -158,10 +135,7 @@ def my_copy(
     responses=_COMMON,
 )
 def using_departments(principal: HolderDep, session: SessionDep) -> list[DepartmentOut]:
-    rows = session.scalars(
-        select(Department).where(Department.is_user.is_(True)).order_by(Department.name)
-    ).all()
-    return [department_out(d) for d in rows]
+    return consent_departments(session)
 
 
 @router.post(
@@ -182,7 +156,7 @@ def create_my_grant(
 ) -> Response:
     def act(db: Session) -> tuple[int, GrantOut]:
         with subject(db, ctx.crypto, principal, acting, "consent") as holder:
-            return 201, _create_grant(db, _known(holder), body)
+            return 201, _create_grant(db, require_holder(holder), body)
 
     return answer_once(
         ctx,
@@ -200,20 +174,14 @@ def _fingerprint(body: str, acting: str | None) -> list[str]:
     return [body] if acting is None else [body, "acting-for:" + acting]
 
 
-def _known(holder: Holder | None) -> Holder:
-    if holder is None:
-        raise NotFound("the vault holds no licenses of yours")
-    return holder
-
-
-def _create_grant(session: Session, holder: Holder, body: GrantIn) -> GrantOut:
-    now = utcnow()
+def _create_grant(session: Session, holder: HolderRef, body: GrantIn) -> GrantOut:
+    now = dt.datetime.now(dt.UTC)
     code: str | None = None
     if body.kind == "share_code":
         if body.department_code is not None:
             raise InvalidInput("a share code names no department: any department may redeem it")
         expires = body.expires_at or now + dt.timedelta(hours=1)
-        created = give_share_code(
+        created = create_share_code(
             session=session,
             holder=holder,
             expires_at=_aware(expires),
@@ -225,10 +193,8 @@ def _create_grant(session: Session, holder: Holder, body: GrantIn) -> GrantOut:
     else:
         if body.department_code is None:
             raise InvalidInput("consent names a department: give department_code")
-        department = find_department_by_code(session=session, credit_code=body.department_code)
-        if department is None or not department.is_user:
-            raise NotFound("no using department with that 统一社会信用代码")
-        grant = give_consent(
+        department = consent_department(session, body.department_code)
+        grant = create_grant(
             session=session,
             holder=holder,
             department_id=department.id,
@@ -238,7 +204,7 @@ def _create_grant(session: Session, holder: Holder, body: GrantIn) -> GrantOut:
             uses=body.uses,
             now=now,
         )
-    return grant_out(session, grant, share_code=code)
+    return grant_view(session, grant, share_code=code)
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
@@ -253,11 +219,7 @@ def my_grants(
 ) -> GrantList:
     with subject(session, ctx.crypto, principal, acting, "consent", look="grants") as holder:
         pass
-    if holder is None:
-        return GrantList(grants=[])
-    return GrantList(
-        grants=[grant_out(session, g) for g in list_grants(session=session, holder_id=holder.id)]
-    )
+    return GrantList(grants=holder_grants(session, holder))
 
 
 @router.delete(
@@ -274,8 +236,10 @@ def delete_my_grant(
     acting: ActingFor = None,
 ) -> GrantOut:
     with subject(session, ctx.crypto, principal, acting, "consent") as holder:
-        grant = withdraw_consent(session=session, holder=_known(holder), public_id=grant_id)
-    return grant_out(session, grant)
+        grant = revoke_grant(
+            session=session, holder_id=require_holder(holder).id, public_id=grant_id
+        )
+    return grant_view(session, grant)
 
 
 @router.get(

@@ -16,15 +16,38 @@ from api.errors import problems
 from api.field_push import check_pushed_fields, parse_field_values
 from api.idempotency import IdempotencyKey, answer_once, department_caller
 from api.models import IntakeOut, StatusChangeIn, StatusChangeOut
-from api.views import license_out
 from schemas.license import LicenseMetadata
 from vault.services.intake import ingest
 from vault.services.license_fields import store_values
 from vault.services.lifecycle import change_status
+from vault.services.views import license_view
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["issuers"])
+
+
+_MetadataPart = Annotated[
+    str,
+    Form(
+        min_length=2,
+        description="LicenseMetadata as a JSON object (GB/T 36903 fields)",
+        json_schema_extra={"contentMediaType": "application/json"},
+    ),
+]
+_FilePart = Annotated[
+    UploadFile | None,
+    File(description="the license file (PDF or OFD) sealed by the issuer"),
+]
+_PdfPart = Annotated[UploadFile | None, File(description="the same as `file` (its first name)")]
+_FieldsPart = Annotated[
+    str | None,
+    Form(
+        description="the license's surface fields (照面信息) as a JSON object of "
+        "strings, checked against the fields its type declares (optional)",
+        json_schema_extra={"contentMediaType": "application/json"},
+    ),
+]
 
 
 @router.post(
@@ -46,29 +69,10 @@ def push_license(
     ctx: CtxDep,
     session: SessionDep,
     request: Request,
-    metadata: Annotated[
-        str,
-        Form(
-            min_length=2,
-            description="LicenseMetadata as a JSON object (GB/T 36903 fields)",
-            json_schema_extra={"contentMediaType": "application/json"},
-        ),
-    ],
-    file: Annotated[
-        UploadFile | None,
-        File(description="the license file (PDF or OFD) sealed by the issuer"),
-    ] = None,
-    pdf: Annotated[
-        UploadFile | None, File(description="the same as `file` (its first name)")
-    ] = None,
-    fields: Annotated[
-        str | None,
-        Form(
-            description="the license's surface fields (照面信息) as a JSON object of "
-            "strings, checked against the fields its type declares (optional)",
-            json_schema_extra={"contentMediaType": "application/json"},
-        ),
-    ] = None,
+    metadata: _MetadataPart,
+    file: _FilePart = None,
+    pdf: _PdfPart = None,
+    fields: _FieldsPart = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     upload = _one_file(file, pdf)
@@ -100,7 +104,7 @@ def push_license(
             db.commit()
         body = IntakeOut(
             created=result.created,
-            license=license_out(db, ctx.crypto, result.license),
+            license=license_view(db, ctx.crypto, result.license),
             identifier=result.version.license_identifier,
             version=result.version.version,
             findings=list(result.findings),

@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
-from api.acting import ActingFor, known, subject
+from api.acting import ActingFor, subject
 from api.deps import CtxDep, HolderDep, LicenseIdPath, SessionDep, UserDep, WindowDep, limit_by_ip
 from api.downloads import file_download
 from api.errors import problems
@@ -42,6 +42,7 @@ from api.material_models import (
     MaterialUsePage,
 )
 from api.models import CopyRequest, HolderCopyRequest
+from vault.log.access_log import UseContext
 from vault.services.case_licenses import CaseLicenseView, case_licenses, reference_license
 from vault.services.copies import CopyPolicy, MadeCopy
 from vault.services.material_catalog import list_material_types
@@ -57,7 +58,7 @@ from vault.services.material_use import (
 )
 from vault.services.material_views import MaterialView, material_views
 from vault.services.materials import DepositRequest, deposit_material
-from vault.services.recording import UseContext
+from vault.services.views import require_holder
 
 __all__ = ["router"]
 
@@ -262,7 +263,7 @@ def my_material_pdf(
 ) -> Response:
     with subject(session, ctx.crypto, principal, acting, _SCOPE) as holder:
         fetched = holder_material_pdf(
-            session=session, blobs=ctx.blobs, holder=known(holder), public_id=material_id
+            session=session, blobs=ctx.blobs, holder=require_holder(holder), public_id=material_id
         )
     return _pdf(fetched)
 
@@ -284,7 +285,11 @@ def my_material_uses(
 ) -> MaterialUsePage:
     with subject(session, ctx.crypto, principal, acting, _SCOPE) as holder:
         uses = material_uses(
-            session=session, holder=known(holder), public_id=material_id, limit=limit, offset=offset
+            session=session,
+            holder=require_holder(holder),
+            public_id=material_id,
+            limit=limit,
+            offset=offset,
         )
     entries = [
         MaterialUseEntry(
@@ -318,7 +323,9 @@ def withdraw(
     acting: ActingFor = None,
 ) -> MaterialOut:
     with subject(session, ctx.crypto, principal, acting, _SCOPE) as holder:
-        material = withdraw_material(session=session, holder=known(holder), public_id=material_id)
+        material = withdraw_material(
+            session=session, holder=require_holder(holder), public_id=material_id
+        )
     (view,) = material_views(session=session, materials=[material])
     return material_out(view)
 
@@ -400,7 +407,7 @@ def my_material_copy(
             blobs=ctx.blobs,
             renderer=ctx.renderer.get,
             policy=CopyPolicy.from_settings(ctx.settings),
-            holder=known(holder),
+            holder=require_holder(holder),
             public_id=material_id,
             purpose=body.purpose,
             recipient=body.recipient,

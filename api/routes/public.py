@@ -23,13 +23,12 @@ from api.downloads import copy_download, file_download
 from api.errors import ApiError, Unauthorized, problems
 from api.models import CopyStatusOut
 from api.pages.web import load_page_session
-from api.views import copy_status_out
 from schemas.report import VerificationReport
 from vault.errors import ConfigError, NotFound, PermissionDenied
+from vault.log.access_log import acting_person
 from vault.services.agents import act_for_company
 from vault.services.copies import copy_pdf, copy_status
 from vault.services.holders import find_holder
-from vault.services.recording import acting_person
 
 __all__ = ["router"]
 
@@ -89,7 +88,7 @@ def trust_bundle(ctx: CtxDep) -> Response:
     responses=problems(404, 429),
 )
 def status_json(copy_id: CopyIdPath, session: SessionDep) -> CopyStatusOut:
-    return copy_status_out(copy_status(session=session, copy_id=copy_id))
+    return copy_status(session=session, copy_id=copy_id)
 
 
 @router.get(

@@ -12,6 +12,7 @@ SD-JWT VC and status list documents, and the verifier endpoint.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Request
@@ -35,8 +36,7 @@ from api.wallet_models import (
     PresentationIn,
     PresentationOut,
 )
-from vault.db.base import utcnow
-from vault.services.holder_actions import known_holder
+from vault.services.holders import known_holder
 from vault.services.status_lists import status_list_token
 from vault.services.wallet import (
     CredentialRequestRefused,
@@ -235,7 +235,7 @@ def status_list(
         key=credential_key(ctx),
         number=number,
         issuer_url=issuer_url(ctx),
-        now=utcnow(),
+        now=dt.datetime.now(dt.UTC),
     )
     return Response(
         token, media_type="application/statuslist+jwt", headers={"Cache-Control": "max-age=60"}

@@ -26,6 +26,8 @@ from signing.ofd.sm2 import SM2_SM3_OID, is_sm2_public_key, sm2_verify
 __all__ = ["PathResult", "Sm2TrustStore", "load_certificate", "public_point"]
 
 _MAX_DEPTH = 8
+_MEMO_LIMIT = 4096
+"""Signature checks a store remembers (certificates and CRLs of a bundle and of files)."""
 #: extendedKeyUsage purposes that are not document signing: a certificate limited to these
 #: (a TLS server's, a time-stamping authority's, an OCSP responder's, code signing) may not
 #: sign a seal. Other purposes, or none, or anyExtendedKeyUsage, are accepted: no purpose is
@@ -138,6 +140,9 @@ class Sm2TrustStore:
         """The public keys of the vault's pinned OFD copy seal certificates: the only
         signers whose later seal may add a 加注 to an earlier seal's document. By key, as
         for seal makers: a copy seal certificate renewed for the same key stays pinned."""
+        self.memo_limit = _MEMO_LIMIT
+        """How many signature checks :meth:`_signed` remembers (0: none)."""
+        self._memo: dict[tuple[bytes, bytes, str], bool] = {}
 
     def is_seal_maker(self, cert: Any) -> bool:
         """Whether ``cert``'s key is one of a designated seal maker."""
@@ -173,6 +178,27 @@ class Sm2TrustStore:
             return PathResult(False, sub, why, revocation, path, revoked_at=when)
         return PathResult(True, None, why, revocation, path)
 
+    def _signed(self, cert_or_crl: Any, issuer: Any, tbs_field: str) -> bool:
+        """:func:`_signed_by`, remembered per store by the SHA-256 of the exact bytes of
+        both (a certificate or CRL re-encoded is another key). Only this time-free fact
+        is remembered: validity, CRL freshness and revocation are judged on every call
+        at its own validation time, so a remembered check cannot pass an expired or
+        revoked certificate. The store belongs to one trust bundle (its roots,
+        intermediates and CRLs); at ``memo_limit`` entries it starts afresh."""
+        if self.memo_limit <= 0:
+            return _signed_by(cert_or_crl, issuer, tbs_field)
+        key = (
+            hashlib.sha256(cert_or_crl.dump()).digest(),
+            hashlib.sha256(issuer.dump()).digest(),
+            tbs_field,
+        )
+        known = self._memo.get(key)
+        if known is None:
+            if len(self._memo) >= self.memo_limit:
+                self._memo.clear()
+            known = self._memo[key] = _signed_by(cert_or_crl, issuer, tbs_field)
+        return known
+
     def _build(self, cert: Any, pool: list[Any]) -> list[Any] | None:
         path = [cert]
         current = cert
@@ -185,7 +211,7 @@ class Sm2TrustStore:
                     for c in [*self.roots, *pool]
                     if c.subject == current.issuer
                     and c.dump() != current.dump()
-                    and _signed_by(current, c, "tbs_certificate")
+                    and self._signed(current, c, "tbs_certificate")
                 ),
                 None,
             )
@@ -280,7 +306,7 @@ class Sm2TrustStore:
                     continue
             except (ValueError, TypeError, KeyError):
                 continue
-            if _signed_by(crl, issuer, "tbs_cert_list"):
+            if self._signed(crl, issuer, "tbs_cert_list"):
                 found.append(crl)
         return found
 

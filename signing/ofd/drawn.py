@@ -18,7 +18,7 @@ from xml.etree.ElementTree import Element
 
 from signing.ofd.package import local_name
 
-__all__ = ["Box", "finite_box", "outside_appearance"]
+__all__ = ["Box", "drawn_extent", "finite_box", "outside_appearance"]
 
 Box = tuple[float, float, float, float]
 """x, y, width, height in mm (y down), as an OFD ``Boundary``."""
@@ -77,6 +77,38 @@ def _object_problem(el: Element, size: tuple[float, float]) -> str | None:
     box = finite_box(el.get("Boundary"))
     if box is None:
         return "has no finite, positive Boundary"
+    extent = drawn_extent(el)
+    if isinstance(extent, str):
+        return extent
+    if extent is None:
+        return None
+    inside = (
+        box[0] >= -_SLACK
+        and box[1] >= -_SLACK
+        and box[0] + box[2] <= size[0] + _SLACK
+        and box[1] + box[3] <= size[1] + _SLACK
+    )
+    left, top, right, bottom = extent
+    drawn = (
+        left >= -_SLACK
+        and top >= -_SLACK
+        and right <= size[0] + _SLACK
+        and bottom <= size[1] + _SLACK
+    )
+    if not (inside and drawn):
+        return "draws outside the appearance's box"
+    return None
+
+
+def drawn_extent(el: Element) -> tuple[float, float, float, float] | str | None:
+    """Where a path, text or image object draws in its container's space: left, top,
+    right, bottom (its ``Boundary`` offset, its ``CTM`` and, when stroked, half its
+    ``LineWidth`` applied; not clipped to its ``Boundary``); None when it draws nothing (an
+    empty path); a string saying why it cannot be placed."""
+    name = local_name(el)
+    box = finite_box(el.get("Boundary"))
+    if box is None:
+        return "has no finite, positive Boundary"
     ctm = _numbers(el.get("CTM"), 6) if el.get("CTM") is not None else _IDENTITY
     if ctm is None:
         return "has an unreadable CTM"
@@ -97,23 +129,12 @@ def _object_problem(el: Element, size: tuple[float, float]) -> str | None:
     reach = width[0] / 2 if stroked else 0.0
     corners = [_apply(ctm, x, y) for x in _span(points, 0) for y in _span(points, 1)]
     xs, ys = [c[0] for c in corners], [c[1] for c in corners]
-    left, right = box[0] + min(xs) - reach, box[0] + max(xs) + reach
-    top, bottom = box[1] + min(ys) - reach, box[1] + max(ys) + reach
-    inside = (
-        box[0] >= -_SLACK
-        and box[1] >= -_SLACK
-        and box[0] + box[2] <= size[0] + _SLACK
-        and box[1] + box[3] <= size[1] + _SLACK
+    return (
+        box[0] + min(xs) - reach,
+        box[1] + min(ys) - reach,
+        box[0] + max(xs) + reach,
+        box[1] + max(ys) + reach,
     )
-    drawn = (
-        left >= -_SLACK
-        and top >= -_SLACK
-        and right <= size[0] + _SLACK
-        and bottom <= size[1] + _SLACK
-    )
-    if not (inside and drawn):
-        return "draws outside the appearance's box"
-    return None
 
 
 def _span(points: list[tuple[float, float]], axis: int) -> tuple[float, float]:

@@ -26,6 +26,8 @@ __all__ = [
     "annotation_files",
     "clear_of_text_and_stamps",
     "overlay_problem",
+    "page_box",
+    "page_files",
     "stamps_of",
 ]
 
@@ -37,7 +39,7 @@ _MAX_ENTRIES = 1000
 """Page entries an Annotations list may have for its annotations to be checked."""
 
 
-def _box(text: str | None) -> Box | None:
+def page_box(text: str | None) -> Box | None:
     """A box of the page (text, a stamp, an existing annotation), its size made positive
     (a renderer normalises it); None when not four finite numbers."""
     try:
@@ -65,7 +67,7 @@ def _children(el: Element, name: str) -> Iterator[Element]:
     return (c for c in el if local_name(c) == name)
 
 
-def _page_files(pkg: Package, doc_root: str) -> dict[str, list[str]]:
+def page_files(pkg: Package, doc_root: str) -> dict[str, list[str]]:
     """Each page's ID -> its content part and those of the templates it uses."""
     root = pkg.xml(doc_root)
     folder = _dir(doc_root)
@@ -92,7 +94,7 @@ def _text_boxes(pkg: Package, paths: list[str]) -> list[Box]:
         if not pkg.has(path):
             continue
         for el in pkg.xml(path).iter():
-            if local_name(el) == "TextObject" and (box := _box(el.get("Boundary"))) is not None:
+            if local_name(el) == "TextObject" and (box := page_box(el.get("Boundary"))) is not None:
                 boxes.append(box)
                 if len(boxes) > _MAX_BOXES:
                     raise OfdFormatError(f"more than {_MAX_BOXES} text objects to check")
@@ -123,7 +125,7 @@ def annotation_boxes(pkg: Package, entries: list[tuple[str, str]]) -> list[tuple
         for annot in pkg.xml(path).iter():
             if local_name(annot) == "Annot":
                 shown = next(_children(annot, "Appearance"), None)
-                box = _box(shown.get("Boundary")) if shown is not None else None
+                box = page_box(shown.get("Boundary")) if shown is not None else None
                 if box is not None:
                     out.append((page_id, box))
     return out
@@ -156,7 +158,7 @@ def overlay_problem(
     part."""
     if len(added) > _MAX_ENTRIES:
         raise OfdFormatError(f"more than {_MAX_ENTRIES} annotation entries were added")
-    pages = _page_files(pkg, doc_root)
+    pages = page_files(pkg, doc_root)
     text: dict[str, list[Box]] = {}
     for page_id, path in dict.fromkeys(added):
         if page_id not in pages:
@@ -192,7 +194,7 @@ def clear_of_text_and_stamps(
 ) -> bool:
     """Whether ``box`` on page ``page_id`` stays clear of its text and of ``stamps`` (what
     :func:`overlay_problem` will require of an annotation there)."""
-    files = _page_files(pkg, doc_root).get(page_id, [])
+    files = page_files(pkg, doc_root).get(page_id, [])
     return _covers(box, page_id, _text_boxes(pkg, files), stamps) is None
 
 
@@ -200,6 +202,6 @@ def stamps_of(pkg: Package, signature_xml: str) -> list[tuple[str, Box]]:
     """The stamps of one Signature.xml: (page ID, boundary) of each StampAnnot."""
     out = []
     for el in pkg.xml(signature_xml).iter():
-        if local_name(el) == "StampAnnot" and (box := _box(el.get("Boundary"))) is not None:
+        if local_name(el) == "StampAnnot" and (box := page_box(el.get("Boundary"))) is not None:
             out.append((str(el.get("PageRef")), box))
     return out

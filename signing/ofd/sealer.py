@@ -25,6 +25,7 @@ from signing.ofd.package import OfdFormatError, Package, local_name
 from signing.ofd.pki import Sm2Identity
 from signing.ofd.ses import SESealV4, SesFormatError, SesSignatureV4, TbsSignV4, parse_seal
 from signing.ofd.sm2 import SM2_SM3_OID, SM3_OID, sm3
+from signing.ofd.stamps import overlaps, stamp_boxes
 from signing.ofd.writer import NS, write_package
 
 __all__ = ["OfdSealer", "page_ids"]
@@ -51,15 +52,20 @@ class OfdSealer:
         ofd: bytes,
         *,
         page: int = 0,
-        boundary: tuple[float, float, float, float] = (150, 230, 40, 40),
+        boundary: tuple[float, float, float, float] | None = None,
         at: dt.datetime | None = None,
     ) -> bytes:
-        """``ofd`` with one more seal, its stamp on page ``page`` at ``boundary`` (mm)."""
+        """``ofd`` with one more seal, its stamp on page ``page`` at ``boundary`` (mm; by
+        default 40 mm square at the bottom right, moved left past the earlier seals' stamps
+        there: verifiers refuse a later stamp over an earlier seal's, see
+        :mod:`signing.ofd.stamps`)."""
         try:
             with Package(ofd) as pkg:
                 doc = read_documents(pkg)[0]
                 parts = {p: pkg.read(p) for p in pkg.paths}
                 page_id = page_ids(pkg, doc.root)[_page_index(pkg, doc.root, page)]
+                if boundary is None:
+                    boundary = _free_spot(pkg, doc, page_id)
         except OfdFormatError as exc:
             raise SealingError(f"the OFD file cannot be sealed: {exc}") from None
         parts.update(self.seal_parts(parts, doc, page_id, boundary, at or dt.datetime.now(dt.UTC)))
@@ -155,6 +161,23 @@ def page_ids(pkg: Package, doc_root: str) -> list[str]:
         if local_name(el) == "Pages":
             pages = [p for p in el if local_name(p) == "Page"]
     return [str(p.get("ID") or i + 1) for i, p in enumerate(pages)]
+
+
+def _free_spot(pkg: Package, doc: OfdDocument, page_id: str) -> tuple[float, float, float, float]:
+    """The default stamp box: the first of 150, 105, 60, 15 mm from the left (230 mm from
+    the top) clear of the earlier stamps on the page; the first when none is."""
+    taken = [
+        s.box
+        for e in doc.entries
+        if pkg.has(e.path)
+        for s in stamp_boxes(pkg, e.path)
+        if s.page_id == page_id
+    ]
+    spots = [(x, 230.0, 40.0, 40.0) for x in (150.0, 105.0, 60.0, 15.0)]
+    for spot in spots:
+        if not any(overlaps(spot, box) for box in taken):
+            return spot
+    return spots[0]
 
 
 def _page_index(pkg: Package, doc_root: str, index: int) -> int:

@@ -49,7 +49,13 @@ from signing.ofd.model import (
     read_documents,
     read_signature_xml,
 )
-from signing.ofd.overlay import annotation_boxes, annotation_files, overlay_problem, stamps_of
+from signing.ofd.overlay import (
+    Box,
+    annotation_boxes,
+    annotation_files,
+    overlay_problem,
+    stamps_of,
+)
 from signing.ofd.package import DEFAULT_LIMITS, Limits, OfdFormatError, Package
 from signing.ofd.ses import (
     SealData,
@@ -60,6 +66,7 @@ from signing.ofd.ses import (
     parse_signed_value,
 )
 from signing.ofd.sm2 import SM2_SM3_OID, sm2_verify, sm3, z_value
+from signing.ofd.stamps import StampCheck, stamp_boxes
 from signing.ofd.structure import PackageFindings, ofd_xml_findings, stray_parts
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -249,6 +256,8 @@ class _Check:
         self.signing_time: dt.datetime | None = None
         self.digest_ok: dict[str, bool] = {}
         self.path: PathResult | None = None
+        self.accepted: list[tuple[str, Box]] = []
+        """(page ID, box) of the 加注 later seals added that this seal accepted."""
         self._by_path: dict[str | None, list[Reference]] | None = None
 
     # -- 1 and 2: parts and integrity ------------------------------------------------
@@ -488,6 +497,36 @@ class _Check:
                 "changed after signing: " + ", ".join(changed[:20]),
             )
         self._coverage(later)
+        self._stamped_over(later)
+
+    def _stamped_over(self, later: list[_Check]) -> None:
+        """Flag this signature when a later seal's stamp lies over what it signed
+        (:mod:`signing.ofd.stamps`). A later seal of this very signer certificate, intact,
+        is the signer extending its own document and is not checked."""
+        assert self.xml is not None
+        others = [c for c in later if c.xml is not None and not self._same_signer(c)]
+        if not others:
+            return
+        signed = {r.path for r in self.xml.references if r.path}
+        try:
+            check = StampCheck(
+                self.pkg, self.doc.root, signed, stamp_boxes(self.pkg, self.xml.path)
+            )
+            stamps = [s for c in others for s in stamp_boxes(self.pkg, c.entry.path)]
+            problem = check.problem(stamps, self.accepted)
+        except OfdFormatError as exc:
+            problem = f"the later seals' stamps cannot be checked: {exc}"
+        if problem is not None:
+            self.modified, self.level = True, "OTHER"
+            self.verdict.fail(Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE, problem)
+
+    def _same_signer(self, other: _Check) -> bool:
+        return bool(
+            other.intact
+            and self.cert is not None
+            and other.cert is not None
+            and self.cert.dump() == other.cert.dump()
+        )
 
     def _continued(self, path: str, later: list[_Check]) -> bool:
         """A protected Signatures.xml that only later, intact signatures extended."""
@@ -578,9 +617,12 @@ class _Check:
         ]
         sealed = [self.xml.path, *(c.entry.path for c in later if not c.is_vault_seal())]
         stamps = [stamp for path in sealed for stamp in stamps_of(self.pkg, path)]
-        return overlay_problem(
+        problem = overlay_problem(
             self.pkg, self.doc.root, added, stamps, annotation_boxes(self.pkg, before)
         )
+        if problem is None:
+            self.accepted += annotation_boxes(self.pkg, added)
+        return problem
 
     def _coverage(self, later: list[_Check]) -> None:
         assert self.xml is not None

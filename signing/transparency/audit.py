@@ -24,7 +24,7 @@ import hmac
 import itertools
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from signing.errors import LogFormatError, LogVerificationError
@@ -138,96 +138,115 @@ def audit_entries(
     The checkpoints must already have been signature-checked (see
     :meth:`LogVerifier.verify`); they may come in any order and from several sources.
     """
+    by_size, fork = _by_size(checkpoints)
+    audit = _Audit(by_size)
+    if fork is not None:
+        return audit.result(fork)
+    return audit.result(audit.run(entries))
+
+
+def _by_size(
+    checkpoints: Sequence[SignedCheckpoint],
+) -> tuple[dict[int, SignedCheckpoint], AuditProblem | None]:
+    """The checkpoints by tree size; the fork when two sign different roots for one size."""
     by_size: dict[int, SignedCheckpoint] = {}
     for signed in sorted(checkpoints, key=lambda s: s.checkpoint.size):
         cp = signed.checkpoint
         seen = by_size.get(cp.size)
         if seen is not None and not hmac.compare_digest(seen.checkpoint.root_hash, cp.root_hash):
-            return AuditResult(
-                entries_checked=0,
-                checkpoints_matched=(),
-                problem=AuditProblem(
-                    index=max(cp.size - 1, 0),
-                    reason=f"two signed checkpoints give different roots for size {cp.size} "
-                    "(the log forked)",
-                ),
-                root_hash=MerkleTree().root(),
+            return by_size, AuditProblem(
+                index=max(cp.size - 1, 0),
+                reason=f"two signed checkpoints give different roots for size {cp.size} "
+                "(the log forked)",
             )
         by_size[cp.size] = signed
-    sizes = sorted(by_size)
-    tree = MerkleTree()
-    matched: list[int] = []
+    return by_size, None
 
-    def result(problem: AuditProblem | None) -> AuditResult:
+
+@dataclass
+class _Audit:
+    """One audit: the tree re-computed so far and the checkpoints it reproduced."""
+
+    by_size: dict[int, SignedCheckpoint]
+    tree: MerkleTree = field(default_factory=MerkleTree)
+    matched: list[int] = field(default_factory=list)
+
+    def result(self, problem: AuditProblem | None) -> AuditResult:
         return AuditResult(
-            entries_checked=tree.size,
-            checkpoints_matched=tuple(matched),
+            entries_checked=self.tree.size,
+            checkpoints_matched=tuple(self.matched),
             problem=problem,
-            root_hash=tree.root(),
+            root_hash=self.tree.root(),
         )
 
-    def check_size(n: int) -> AuditProblem | None:
-        cp = by_size[n].checkpoint
-        if hmac.compare_digest(tree.root(n), cp.root_hash):
-            matched.append(n)
+    def run(self, entries: Iterable[ExportedEntry]) -> AuditProblem | None:
+        """The first problem of the entries against the checkpoints, or None."""
+        if 0 in self.by_size and (problem := self._check_size(0)) is not None:
+            return problem
+        for entry in entries:
+            problem = _index_problem(entry.event.idx, self.tree.size)
+            if problem is not None:
+                return problem
+            computed = entry.event.leaf_hash()
+            if entry.recorded_leaf_hash is not None and not hmac.compare_digest(
+                computed, entry.recorded_leaf_hash
+            ):
+                return AuditProblem(
+                    index=entry.event.idx,
+                    reason=f"entry {entry.event.idx} was altered: its content does not give "
+                    "its recorded leaf hash",
+                )
+            self.tree.append_hash(computed)
+            size = self.tree.size
+            if size in self.by_size and (problem := self._check_size(size)) is not None:
+                return problem
+        return self._missing_tail() or self._inconsistency()
+
+    def _check_size(self, n: int) -> AuditProblem | None:
+        cp = self.by_size[n].checkpoint
+        if hmac.compare_digest(self.tree.root(n), cp.root_hash):
+            self.matched.append(n)
             return None
-        start = matched[-1] if matched else 0
+        start = self.matched[-1] if self.matched else 0
         return AuditProblem(
             index=start,
             reason=f"entries {start}..{n - 1} do not reproduce the signed root of the "
             f"checkpoint of size {n}: entry {start} or a later one up to {n - 1} was altered",
         )
 
-    if 0 in by_size and (problem := check_size(0)) is not None:
-        return result(problem)
-    for entry in entries:
-        expected = tree.size
-        idx = entry.event.idx
-        if idx > expected:
-            return result(
-                AuditProblem(index=expected, reason=f"entry {expected} is missing (next is {idx})")
-            )
-        if idx < expected:
-            return result(
-                AuditProblem(
-                    index=idx,
-                    reason=f"entry {idx} is duplicated or out of order after {expected - 1}",
-                )
-            )
-        computed = entry.event.leaf_hash()
-        if entry.recorded_leaf_hash is not None and not hmac.compare_digest(
-            computed, entry.recorded_leaf_hash
-        ):
-            return result(
-                AuditProblem(
-                    index=idx,
-                    reason=f"entry {idx} was altered: its content does not give its recorded "
-                    "leaf hash",
-                )
-            )
-        tree.append_hash(computed)
-        if tree.size in by_size and (problem := check_size(tree.size)) is not None:
-            return result(problem)
-    beyond = [n for n in sizes if n > tree.size]
-    if beyond:
-        return result(
-            AuditProblem(
-                index=tree.size,
-                reason=f"entry {tree.size} is missing: a signed checkpoint covers "
-                f"{beyond[-1]} entries, the export ends after {tree.size}",
-            )
+    def _missing_tail(self) -> AuditProblem | None:
+        beyond = [n for n in sorted(self.by_size) if n > self.tree.size]
+        if not beyond:
+            return None
+        return AuditProblem(
+            index=self.tree.size,
+            reason=f"entry {self.tree.size} is missing: a signed checkpoint covers "
+            f"{beyond[-1]} entries, the export ends after {self.tree.size}",
         )
-    # Every checkpoint matched the re-computed tree, so they are consistent with each other;
-    # check it the RFC 9162 way as well, between each pair of successive checkpoints.
-    for first, second in itertools.pairwise(sizes):
-        try:
-            verify_consistency(
-                first=first,
-                second=second,
-                first_hash=by_size[first].checkpoint.root_hash,
-                second_hash=by_size[second].checkpoint.root_hash,
-                consistency_path=tree.consistency_proof(first, second),
-            )
-        except LogVerificationError as exc:  # pragma: no cover - implied by the roots
-            return result(AuditProblem(index=first, reason=str(exc)))
-    return result(None)
+
+    def _inconsistency(self) -> AuditProblem | None:
+        """Every checkpoint matched the re-computed tree, so they are consistent with each
+        other; check it the RFC 9162 way as well, between each pair of successive ones."""
+        for first, second in itertools.pairwise(sorted(self.by_size)):
+            try:
+                verify_consistency(
+                    first=first,
+                    second=second,
+                    first_hash=self.by_size[first].checkpoint.root_hash,
+                    second_hash=self.by_size[second].checkpoint.root_hash,
+                    consistency_path=self.tree.consistency_proof(first, second),
+                )
+            except LogVerificationError as exc:  # pragma: no cover - implied by the roots
+                return AuditProblem(index=first, reason=str(exc))
+        return None
+
+
+def _index_problem(idx: int, expected: int) -> AuditProblem | None:
+    """A missing, duplicated or out-of-order index."""
+    if idx > expected:
+        return AuditProblem(index=expected, reason=f"entry {expected} is missing (next is {idx})")
+    if idx < expected:
+        return AuditProblem(
+            index=idx, reason=f"entry {idx} is duplicated or out of order after {expected - 1}"
+        )
+    return None

@@ -7,7 +7,9 @@ import time
 from pathlib import Path
 
 from tests.api.conftest import HOLDER, _make_api
-from vault import audit_log
+from vault.log.checkpoints import latest_checkpoint
+from vault.log.keys import load_log_key
+from vault.log.proofs import log_size
 
 
 def test_background_checkpoints_cover_new_entries(sqlite_template: Path, tmp_path: Path) -> None:
@@ -22,18 +24,18 @@ def test_background_checkpoints_cover_new_entries(sqlite_template: Path, tmp_pat
         )
         assert found.status_code == 200, found.text
         with api.ctx.sessions() as session:
-            size = audit_log.log_size(session=session)
+            size = log_size(session=session)
         assert size >= 2  # the intake and the search
         deadline = time.monotonic() + 20
         latest = None
         while time.monotonic() < deadline:
             with api.ctx.sessions() as session:
-                latest = audit_log.latest_checkpoint(session=session)
+                latest = latest_checkpoint(session=session)
                 if latest is not None and latest.tree_size >= size:
                     break
             time.sleep(0.2)
         assert latest is not None and latest.tree_size >= size, "no checkpoint was signed"
-        key = audit_log.load_log_key(api.ctx.settings)
+        key = load_log_key(api.ctx.settings)
         signed = key.verifier().verify(latest.signed_note)
         assert signed.checkpoint.size == latest.tree_size
 
@@ -45,6 +47,6 @@ def test_interval_zero_means_on_demand_only(sqlite_template: Path, tmp_path: Pat
         api.push(1)
         time.sleep(1.5)
         with api.ctx.sessions() as session:
-            assert audit_log.latest_checkpoint(session=session) is None
+            assert latest_checkpoint(session=session) is None
         note = api.client.get("/v1/log/checkpoint", headers=api.dept("audit"))
         assert note.status_code == 200 and note.text.count("\n") >= 4

@@ -220,7 +220,7 @@ def _embedded_log_proof(pdf: bytes) -> bytes:
 
 def test_copy_carries_its_log_entry_and_inclusion_proof(api: Api, tmp_path: Path) -> None:
     from signing.transparency import CopyLogProof
-    from vault.audit_log import load_log_key
+    from vault.log.keys import load_log_key
 
     license_id = api.push(1).json()["license"]["id"]
     copy = api.client.post(

@@ -171,6 +171,18 @@ def test_holder_consent_lets_a_department_in_until_revoked(api: Api) -> None:
     assert r.status_code == 404
 
 
+def test_consent_names_a_using_department(api: Api) -> None:
+    issuer_code = api.push(1).json()["license"]["issuer_code"]  # an issuer, not a user
+    r = api.client.post(
+        "/v1/me/grants", headers=api.holder(), json={"department_code": issuer_code}
+    )
+    assert r.status_code == 404, r.text
+    assert r.json()["detail"] == "no using department with that 统一社会信用代码"
+    r = api.client.post("/v1/me/grants", headers=api.holder(), json={"kind": "consent"})
+    assert r.status_code == 422 and "department_code" in r.json()["detail"]
+    assert api.client.get("/v1/me/grants", headers=api.holder()).json()["grants"] == []
+
+
 def test_share_code_is_redeemed_once_for_one_case(api: Api) -> None:
     license_id = api.push(1).json()["license"]["id"]
     r = api.client.post("/v1/me/grants", headers=api.holder(), json={"kind": "share_code"})

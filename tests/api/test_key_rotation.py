@@ -229,7 +229,7 @@ def test_a_log_key_the_bundle_does_not_list_is_refused(
     assert _cli("keys", "log-rotate", "--new-key", made.output.strip()).exit_code == 0
     (tmp_path / "log-c.pem").write_bytes(LogSigner.generate("unused").private_pem())
 
-    from vault.audit_log import load_log_key
+    from vault.log.keys import load_log_key
 
     signer = load_log_key(load_settings(**{**values, "log_key": tmp_path / "log-b.pem"}))
     assert signer.keyring().verifiers[0].vkey() == made.output.strip()

@@ -16,14 +16,15 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from tests.api.conftest import Api
-from vault import audit_log
+from vault.log.append import append_event
+from vault.log.keys import load_log_key
 
 N_ENTRIES = 600  # two full level-0 tiles and a partial one; a partial level-1 tile of 2
 
 
 def _append(session: Session, n: int) -> None:
     for i in range(n):
-        audit_log.append_event(session=session, event_type="license.read", payload={"n": i})
+        append_event(session=session, event_type="license.read", payload={"n": i})
 
 
 # --- a tiles client, from the text of the spec ------------------------------------------------
@@ -103,7 +104,7 @@ def test_inclusion_proofs_from_tiles_alone_match_the_vaults(api_sqlite: Api) -> 
     note = api.client.get("/log/checkpoint")  # no token
     assert note.status_code == 200 and note.headers["cache-control"] == "no-cache"
     assert note.headers["content-type"] == "text/plain; charset=utf-8"
-    verifier = audit_log.load_log_key(api.ctx.settings).verifier()
+    verifier = load_log_key(api.ctx.settings).verifier()
     cp = verifier.verify(note.text, origin="testserver/log").checkpoint
     assert cp.size == N_ENTRIES
     client = TilesClient(lambda p: _ok(api, p), cp.size)
@@ -177,7 +178,7 @@ def test_a_copys_tlog_proof_matches_the_tiles(api_sqlite: Api) -> None:
     assert raw is not None
     leaf, index, hashes, note = _parse_tlog_proof(raw.decode("utf-8"))
     assert f'"copy":"{copy_id}"'.encode() in leaf
-    verifier = audit_log.load_log_key(api.ctx.settings).verifier()
+    verifier = load_log_key(api.ctx.settings).verifier()
     cp = verifier.verify(note).checkpoint
     with api.ctx.sessions() as session:  # the log grows on; the copy's checkpoint stays older
         _append(session, 40)

@@ -26,8 +26,8 @@ from signing.transparency.cosignature import (
 from tests.api.conftest import Api, _make_api
 from tests.vault.conftest import db_url, postgres_schema, sqlite_template  # noqa: F401
 from tests.vault.licenses import trust_bundle
-from vault.audit_log import load_log_key
 from vault.cli import build_app
+from vault.log.keys import load_log_key
 from vault.settings import load_settings
 
 USE = {"purpose": "住房保障资格审核", "case_no": "ZF-2026-001"}
@@ -142,7 +142,7 @@ def test_the_public_checkpoint_is_cosigned_and_the_witness_serves_it(
 ) -> None:
     import urllib.request
 
-    from vault.witness import origin_hash
+    from vault.log.witness import origin_hash
 
     api, _server, witness_vkey = witnessed
     assert api.push(1).status_code == 201

@@ -13,7 +13,7 @@ from signing.transparency import Checkpoint, LogSigner
 from signing.transparency.cosignature import CosignatureSigner, CosignatureVerifier
 from signing.transparency.merkle import MerkleTree, leaf_hash
 from signing.transparency.witness import AddCheckpoint, WitnessRefusal
-from vault.witness import WitnessService
+from vault.log.witness import WitnessService
 
 ORIGIN = "vault.example.org/log"
 

@@ -41,8 +41,8 @@ from vault.cli.app import build_app
 from vault.db import make_engine, make_session_factory
 from vault.db.base import utcnow
 from vault.errors import DatabaseUnavailable
+from vault.log.access_log import EventValues, record_and_commit
 from vault.migrations import upgrade
-from vault.services.recording import EventValues, record_and_commit
 
 PROBLEM = "application/problem+json"
 PUSHERS = 2

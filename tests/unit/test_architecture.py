@@ -44,6 +44,20 @@ def test_nothing_imports_api(tmp_path: Path) -> None:
     assert "vault.bad_import -> api.errors" in out
 
 
+def test_a_model_importing_a_service_is_caught(tmp_path: Path) -> None:
+    """The layers inside vault: models sit below services (and the log) and import neither."""
+    out = _lint_with_extra_module(
+        tmp_path, "vault.models.bad_import", "import vault.services.grants\n"
+    )
+    assert "vault.models.bad_import -> vault.services.grants" in out
+
+
+def test_a_vault_module_outside_every_layer_is_caught(tmp_path: Path) -> None:
+    """Every module directly under vault is in one of its layers (the contract is exhaustive)."""
+    out = _lint_with_extra_module(tmp_path, "vault.unplaced", "import vault.errors\n")
+    assert "vault.unplaced" in out
+
+
 def _cycles(packages: tuple[str, ...]) -> list[list[str]]:
     """Import cycles among the modules of ``packages`` (imports inside functions included):
     the strongly connected components of grimp's import graph with more than one module."""
@@ -111,3 +125,11 @@ def test_files_are_answered_through_one_helper() -> None:
         and "attachment; filename" in path.read_text(encoding="utf-8")
     ]
     assert writers == []
+
+
+def test_api_reading_the_orm_is_caught(tmp_path: Path) -> None:
+    out = _lint_with_extra_module(
+        tmp_path, "api.bad_import", "import vault.models\nimport vault.db.base\n"
+    )
+    assert "api.bad_import -> vault.models" in out
+    assert "api.bad_import -> vault.db.base" in out

@@ -118,6 +118,18 @@ def test_every_ofd_reason_has_its_chinese(case: str) -> None:
     assert left == [], (case, left)
 
 
+def test_a_later_stamp_over_signed_text_reads_in_chinese() -> None:
+    from tests.attacks.ofd_copy_forge import other_department, seal
+    from tests.attacks.ofd_forge import genuine
+
+    report = verify_ofd(
+        seal(ofd_parts(genuine()), other_department(), box=(20, 56, 40, 40)),
+        trust=trust_bundle(),
+    )
+    said = [reason_zh(r) for r in report.signatures[0].reasons]
+    assert any(z and z.startswith("后加签章 ") and "第 1 页" in z for z in said), said
+
+
 def test_a_changed_page_reads_in_chinese() -> None:
     data = _changed(PAGE, "张三".encode(), "李四".encode())
     report = verify_ofd(data, trust=trust_bundle())

@@ -24,23 +24,24 @@ from signing.transparency import (
     verify_consistency,
     verify_inclusion,
 )
-from vault.audit_log import (
-    LogTreeCache,
-    append_event,
-    checkpoint_if_due,
-    consistency_proof,
-    copy_log_proof,
-    entries,
-    inclusion_proof,
-    latest_checkpoint,
-    load_log_key,
-    log_origin,
-    log_size,
-    make_checkpoint,
-    root_hash,
-)
 from vault.cli import build_app
 from vault.errors import ConfigError, InvalidInput, LogCorrupted, NotFound
+from vault.log.append import append_event
+from vault.log.checkpoints import (
+    checkpoint_if_due,
+    copy_log_proof,
+    latest_checkpoint,
+    make_checkpoint,
+)
+from vault.log.keys import load_log_key, log_origin
+from vault.log.proofs import (
+    LogTreeCache,
+    consistency_proof,
+    entries,
+    inclusion_proof,
+    log_size,
+    root_hash,
+)
 from vault.models.log import LogCheckpoint, LogEntry
 from vault.settings import load_settings
 
@@ -512,7 +513,7 @@ def test_verify_against_a_server(
 def test_the_demo_keeps_its_first_log_origin(tmp_path: Path) -> None:
     """A checkpoint names its origin and the next must name the same: the demo served again
     on another port keeps its log's origin (it signed nothing before this fix)."""
-    from vault.audit_log import log_origin
+    from vault.log.keys import log_origin
     from vault.settings import load_settings
 
     first = load_settings(mode="demo", data_dir=tmp_path, public_base_url="http://a.test:8000")

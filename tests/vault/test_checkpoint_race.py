@@ -22,14 +22,10 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from signing.transparency import LogSigner, verify_consistency
-from vault.audit_log import (
-    LogTreeCache,
-    append_event,
-    consistency_proof,
-    latest_checkpoint,
-    load_log_key,
-    make_checkpoint,
-)
+from vault.log.append import append_event
+from vault.log.checkpoints import latest_checkpoint, make_checkpoint
+from vault.log.keys import load_log_key
+from vault.log.proofs import LogTreeCache, consistency_proof
 from vault.models.log import LogCheckpoint
 from vault.settings import load_settings
 

@@ -27,12 +27,12 @@ from tests.vault.licenses import (
     verifier,
 )
 from tests.vault.test_bulk import GOOD, make_stock
-from vault.audit_log import entries, exported_entry
 from vault.blobs import LocalBlobStore
 from vault.bootstrap import build_verifier
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.errors import PermissionDenied
+from vault.log.proofs import entries, exported_entry
 from vault.models import AccessEvent, Holder
 from vault.models.log import LogEntry
 from vault.services import catalog, grants, lifecycle
@@ -100,6 +100,7 @@ def test_an_operator_status_change_is_logged(
             by_department_id=None,
             actor="cli:operator",
         )
+        s.commit()  # the test is the edge
     assert _types(sessions) == ["license.ingested", "license.status_changed"]
 
 

@@ -22,6 +22,7 @@ from tests.vault.together import run_together
 from vault.blobs import LocalBlobStore
 from vault.crypto import HolderCrypto
 from vault.errors import InvalidInput, NotFound, PermissionDenied
+from vault.log.access_log import UseContext
 from vault.models import AccessEvent, LogEntry, Material
 from vault.services import catalog, grants
 from vault.services.holders import find_holder
@@ -33,7 +34,6 @@ from vault.services.material_use import (
     withdraw_material,
 )
 from vault.services.materials import Deposited, DepositRequest, deposit_material
-from vault.services.recording import UseContext
 
 CASE_A = UseContext("企业开办", "A-2026-0001")
 CASE_B = UseContext("住房保障资格审核", "B-2026-0002")
@@ -166,6 +166,7 @@ def test_deposit_once_reuse_in_another_case_and_withdraw(world: World) -> None:
         holder = find_holder(session=session, crypto=world.crypto, holder_id=HOLDER)
         assert holder is not None
         withdraw_material(session=session, holder=holder, public_id=material_id)
+        session.commit()  # the test is the edge
     with pytest.raises(PermissionDenied):
         world.fetch(material_id, world.housing, UseContext("住房保障资格审核", "C-1"))
     with pytest.raises(PermissionDenied):
@@ -341,6 +342,7 @@ def test_the_same_file_again_is_the_same_material_in_its_state(world: World) -> 
         holder = find_holder(session=session, crypto=world.crypto, holder_id=HOLDER)
         assert holder is not None
         withdraw_material(session=session, holder=holder, public_id=first)
+        session.commit()  # the test is the edge
     again = world.deposit(scan_jpeg(11), use=UseContext("企业开办", "A-2026-0077"))
     assert (again.created, again.material.public_id, again.material.state) == (
         False,

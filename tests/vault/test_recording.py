@@ -15,16 +15,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from vault.audit_log import exported_entry
 from vault.db.base import utcnow
-from vault.models import AccessEvent, Department
-from vault.models.log import LogEntry
-from vault.services.recording import (
+from vault.log.access_log import (
     EventValues,
     UseContext,
     record_and_commit,
     record_event,
 )
+from vault.log.proofs import exported_entry
+from vault.models import AccessEvent, Department
+from vault.models.log import LogEntry
 
 EVENTS = [
     EventValues(action="read", outcome="denied", actor="department", at=utcnow()),

@@ -18,7 +18,7 @@ from signing.transparency import Checkpoint, LogSigner, SignedNote
 from signing.transparency.cosignature import CosignatureSigner, verify_cosignatures
 from signing.transparency.merkle import MerkleTree, leaf_hash
 from signing.transparency.witness import AddCheckpoint, Refusal, WitnessRefusal
-from vault.witness import WitnessService, origin_hash
+from vault.log.witness import WitnessService, origin_hash
 
 ORIGIN = "vault.example.org/log"
 
@@ -206,7 +206,7 @@ def test_the_vault_client_follows_409_and_knows_when_the_witness_is_ahead(
 ) -> None:
     import socket
 
-    from vault.witnessing import WitnessAhead, WitnessClient, WitnessFailed
+    from vault.log.witnessing import WitnessAhead, WitnessClient, WitnessFailed
 
     spec = f"{served} {witness.signer.verifier().vkey()}"
     first, second = WitnessClient.parse(spec), WitnessClient.parse(spec)  # two workers

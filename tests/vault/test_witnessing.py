@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.witness import create_witness_app
 from signing.transparency import LogSigner
 from signing.transparency.cosignature import CosignatureSigner, verify_cosignatures
-from vault import audit_log
-from vault.witness import WitnessService
-from vault.witnessing import WitnessClient, witness_latest_and_commit
+from vault.log.append import append_event
+from vault.log.checkpoints import latest_checkpoint, make_checkpoint
+from vault.log.witness import WitnessService
+from vault.log.witnessing import WitnessClient, witness_latest_and_commit
 
 ORIGIN = "vault.example.org/log"
 
@@ -63,9 +64,9 @@ def witness(tmp_path: Path) -> Iterator[tuple[WitnessService, _Counted, str, Log
 def _append_and_checkpoint(sessions: sessionmaker[Session], log_key: LogSigner, n: int) -> int:
     with sessions() as session:
         for i in range(n):
-            audit_log.append_event(session=session, event_type="license.read", payload={"n": i})
+            append_event(session=session, event_type="license.read", payload={"n": i})
         session.commit()
-        row = audit_log.make_checkpoint(session=session, log_key=log_key)
+        row = make_checkpoint(session=session, log_key=log_key)
         session.commit()
         return row.tree_size
 
@@ -97,5 +98,5 @@ def test_requests_that_waited_share_the_round_trip(
     for row in results:
         verify_cosignatures(row.signed_note, [witness_key], 1)
     with sessions() as session:
-        stored = audit_log.latest_checkpoint(session=session)
+        stored = latest_checkpoint(session=session)
         assert stored is not None and stored.signed_note == results[0].signed_note

@@ -139,7 +139,7 @@ def serving(demo: DemoData, port: int | None = None) -> Iterator[Site]:
 
     from api.app import create_app
     from api.witness_cli import demo_witness, start_in_thread
-    from vault.audit_log import load_log_key
+    from vault.log.keys import load_log_key
 
     port = port or free_port()
     base = f"http://127.0.0.1:{port}"

@@ -22,7 +22,7 @@ __all__ = ["check_key_references", "key_references", "write_secrets"]
 
 def key_references(settings: Settings, crypto: HolderCrypto) -> dict[str, Any]:
     """Public references of every key the backup's data depends on (no secret)."""
-    from vault.audit_log import load_log_key
+    from vault.log.keys import load_log_key
 
     refs: dict[str, Any] = {
         "holder_key_ids": [crypto.holder_key_id, *crypto.old_holder_key_ids],
@@ -77,7 +77,7 @@ def check_key_references(
 
 def write_secrets(root: Path, settings: Settings, crypto: HolderCrypto) -> dict[str, Path]:
     """Write the secret keys into ``root/secrets`` (mode 0600); return what was written."""
-    from vault.audit_log import load_log_key
+    from vault.log.keys import load_log_key
 
     lines = [
         f"EVAULT_HOLDER_KEY={crypto.holder_key.hex()}",

@@ -255,7 +255,7 @@ def _register_log(keys_app: typer.Typer) -> None:
         """Generate a new Ed25519 log key, in a file or in the HSM, and print its vkey (give
         it to `evault keys log-rotate`)."""
         from signing.transparency import LogSigner, LogVerifier
-        from vault.audit_log import log_origin
+        from vault.log.keys import log_origin
 
         settings = _settings()
         origin = log_origin(settings)
@@ -288,8 +288,8 @@ def _register_log(keys_app: typer.Typer) -> None:
         and earlier ones (old checkpoints stay verifiable). Then switch the settings."""
         from signing.errors import KeySourceError
         from signing.transparency import LogVerifier
-        from vault.audit_log import load_log_key
         from vault.errors import VaultError
+        from vault.log.keys import load_log_key
 
         settings = _settings()
         path, bundle = _bundle(settings, bundle_path)

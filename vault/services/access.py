@@ -30,15 +30,27 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, select
+from sqlalchemy import Row, Select, and_, bindparam, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from schemas.errors import InvalidValue
 from schemas.identifiers import HolderIdType, parse_holder_id
+from schemas.report import FileFormat
+from signing.formats import EXTENSIONS, MEDIA_TYPES
+from vault.blobs.base import BlobStore
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.errors import NotFound, PermissionDenied
+from vault.log.access_log import (
+    EventValues,
+    RecordedEvent,
+    UseContext,
+    record_and_commit,
+    record_event,
+    record_in_transaction,
+)
 from vault.models import (
     AccessEvent,
     Department,
@@ -50,6 +62,7 @@ from vault.models import (
     Material,
     StandingPermission,
 )
+from vault.services.archive import served_blob
 from vault.services.grants import find_share_code, grant_is_active
 from vault.services.license_records import (
     OF_HOLDER_FOR_DEPARTMENT,
@@ -57,27 +70,22 @@ from vault.services.license_records import (
     LicenseRecord,
     record_of_row,
 )
-from vault.services.recording import (
-    EventValues,
-    RecordedEvent,
-    UseContext,
-    record_and_commit,
-    record_event,
-    record_in_transaction,
-)
 
 __all__ = [
     "DENIED",
     "Decision",
     "LogLine",
+    "Original",
     "RecordedEvent",
     "UseContext",
     "access_log",
     "authorize_department",
     "current_version",
+    "download_original",
     "holder_license",
     "read_license_for_department",
     "record_event",
+    "record_own_download",
     "search_for_department",
 ]
 
@@ -421,25 +429,9 @@ def search_for_department(
     indexes = list(crypto.blind_indexes(parsed.id_type.value, parsed))  # current key first
     holder: Holder | None = None
     if share_code:
-        holder = session.scalars(
-            select(Holder).where(Holder.blind_index.in_(indexes))
-        ).one_or_none()
-        grant = _redeem(
-            session, code=share_code, holder=holder, department_id=department_id, use=use, now=now
+        holder = _redeem_share_code(
+            session, indexes, share_code, department_id=department_id, use=use, now=now
         )
-        if grant is not None:
-            record_event(
-                session=session,
-                action="share_redeem",
-                outcome="allowed",
-                actor="department",
-                holder_id=grant.holder_id,
-                department_id=department_id,
-                basis="share_code",
-                grant_id=grant.id,
-                use=use,
-                now=now,
-            )
     rows = (
         session.connection()
         .execute(
@@ -456,22 +448,7 @@ def search_for_department(
     else:
         holder_row_id = session.scalar(select(Holder.id).where(Holder.blind_index.in_(indexes)))
     rules = _Rules(session, department_id=department_id, use=use, now=now)
-    visible: list[LicenseRecord] = []
-    bases: set[str] = set()
-    for row in rows:
-        found = record_of_row(row)
-        record = found.record
-        if type_code and record.type_code != type_code:
-            continue
-        decision = rules.decide(
-            holder_id=record.holder_row_id,
-            type_code=record.type_code,
-            permitted=found.permitted,
-            may_consent=found.may_consent,
-        )
-        if decision.allowed:
-            visible.append(record)
-            bases.add(decision.basis or "")
+    visible, bases = _visible_records(rows, rules, type_code)
     record_and_commit(
         session,
         EventValues(
@@ -495,6 +472,60 @@ def search_for_department(
     if not visible:
         raise PermissionDenied(DENIED)
     return visible
+
+
+def _redeem_share_code(
+    session: Session,
+    indexes: list[bytes],
+    share_code: str,
+    *,
+    department_id: int,
+    use: UseContext,
+    now: dt.datetime,
+) -> Holder | None:
+    """Redeem ``share_code`` for the holder of ``indexes`` (logged when it holds); the holder."""
+    holder = session.scalars(select(Holder).where(Holder.blind_index.in_(indexes))).one_or_none()
+    grant = _redeem(
+        session, code=share_code, holder=holder, department_id=department_id, use=use, now=now
+    )
+    if grant is not None:
+        record_event(
+            session=session,
+            action="share_redeem",
+            outcome="allowed",
+            actor="department",
+            holder_id=grant.holder_id,
+            department_id=department_id,
+            basis="share_code",
+            grant_id=grant.id,
+            use=use,
+            now=now,
+        )
+    return holder
+
+
+def _visible_records(
+    rows: Sequence[Row[Any]], rules: _Rules, type_code: str | None
+) -> tuple[list[LicenseRecord], set[str]]:
+    """The found licenses the department may use (of ``type_code`` when given), and the
+    bases of those decisions."""
+    visible: list[LicenseRecord] = []
+    bases: set[str] = set()
+    for row in rows:
+        found = record_of_row(row)
+        record = found.record
+        if type_code and record.type_code != type_code:
+            continue
+        decision = rules.decide(
+            holder_id=record.holder_row_id,
+            type_code=record.type_code,
+            permitted=found.permitted,
+            may_consent=found.may_consent,
+        )
+        if decision.allowed:
+            visible.append(record)
+            bases.add(decision.basis or "")
+    return visible, bases
 
 
 #: A search that found licenses on several grounds names the holder's own decision first.
@@ -564,3 +595,54 @@ def access_log(
         LogLine(event, name, license_id, material_id)
         for event, name, license_id, material_id in rows
     ]
+
+
+@dataclass(frozen=True)
+class Original:
+    """The holder's original e-certificate: the file (PDF or OFD) as the issuer sealed it."""
+
+    license: License
+    data: bytes
+    file_format: FileFormat
+
+    @property
+    def media_type(self) -> str:
+        """``application/pdf`` or ``application/ofd``."""
+        return MEDIA_TYPES[self.file_format]
+
+    @property
+    def file_name(self) -> str:
+        """``license-<public id>.pdf`` or ``.ofd``: no holder data in it."""
+        return f"license-{self.license.public_id}.{EXTENSIONS[self.file_format]}"
+
+
+def download_original(
+    *, session: Session, blobs: BlobStore, holder: Holder, public_id: str
+) -> Original:
+    """The current version's sealed file of one of the holder's licenses (by its public id);
+    logged (the edge commits)."""
+    license = holder_license(session=session, holder=holder, public_id=public_id)
+    version = current_version(session, license)
+    data = blobs.get(served_blob(session, version))  # with its archive renewals, if any
+    record_own_download(session, holder, license_id=license.id)
+    return Original(license, data, FileFormat(version.file_format))
+
+
+def record_own_download(
+    session: Session,
+    holder: Holder,
+    *,
+    license_id: int | None = None,
+    material_id: int | None = None,
+) -> None:
+    """Log that the holder downloaded one of its own files (a license or a material)."""
+    record_event(
+        session=session,
+        action="download",
+        outcome="allowed",
+        actor="holder",
+        holder_id=holder.id,
+        basis="owner",
+        license_id=license_id,
+        material_id=material_id,
+    )

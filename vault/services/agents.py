@@ -27,6 +27,7 @@ from schemas.identifiers import HolderIdType, parse_holder_id
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.errors import InvalidInput, NotFound, PermissionDenied
+from vault.log.access_log import acting_person, record_event
 from vault.models import CompanyAgent, CompanySpace, Holder
 from vault.services.holders import (
     HolderView,
@@ -34,7 +35,6 @@ from vault.services.holders import (
     find_holder,
     get_or_create_holder,
 )
-from vault.services.recording import acting_person, record_event
 
 __all__ = [
     "AGENT_SCOPES",
@@ -340,7 +340,7 @@ def designate_agent(
     expires_at: dt.datetime,
     now: dt.datetime | None = None,
 ) -> AgentView:
-    """The representative designates a person as agent; logged and committed."""
+    """The representative designates a person as agent; logged (the edge commits)."""
     _require_representative(acting)
     now = now or utcnow()
     chosen = _check_scopes(scopes)
@@ -376,7 +376,6 @@ def designate_agent(
         basis="owner",
         reason=f"agent {agent.public_id}: {' '.join(chosen)}",
     )
-    session.commit()
     return _agent_view(crypto, agent, person)
 
 
@@ -411,7 +410,7 @@ def revoke_agent(
     agent_public_id: str,
     now: dt.datetime | None = None,
 ) -> AgentView:
-    """End a designation now (idempotent); logged and committed."""
+    """End a designation now (idempotent); logged (the edge commits)."""
     _require_representative(acting)
     agent = session.scalars(
         select(CompanyAgent).where(
@@ -431,7 +430,6 @@ def revoke_agent(
             basis="owner",
             reason=f"agent {agent.public_id}",
         )
-        session.commit()
     person = session.get(Holder, agent.agent_id)
     assert person is not None
     return _agent_view(crypto, agent, person)

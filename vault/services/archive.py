@@ -20,10 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from vault.audit_log import append_event
 from vault.blobs.base import BlobStore
 from vault.db.base import utcnow
 from vault.errors import VaultError
+from vault.log.append import append_event
 from vault.models import ArchiveRenewal, License, LicenseVersion
 from vault.services.intake import PdfVerifier
 

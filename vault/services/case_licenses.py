@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from vault.db.base import utcnow
 from vault.errors import PermissionDenied
+from vault.log.access_log import UseContext, record_event
 from vault.models import CaseLicense, License, LicenseType
 from vault.services.access import authorize_department, current_version
-from vault.services.recording import UseContext, record_event
 
 __all__ = ["CaseLicenseView", "case_licenses", "reference_license"]
 

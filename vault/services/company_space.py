@@ -1,8 +1,8 @@
-"""What the portal's company space (法人空间) shows, as ready views.
+"""What the portal's company space (法人空间) shows of the company a person acts for.
 
 The pages of a person acting for a company (``api/pages/company_space.py``) read no
-tables themselves: these queries give them the company's name, its licenses, the
-departments a consent may name, and the people its access log names, as plain values.
+tables: the company's licenses, grants and departments come from
+:mod:`vault.services.views` like the personal pages'; this names the company on every page.
 Who may act for which company is :mod:`vault.services.agents`' decision.
 """
 
@@ -10,23 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from vault.crypto import HolderCrypto
-from vault.models import Department, License
-from vault.services.access import current_version
 from vault.services.agents import Acting
 from vault.services.holders import describe_holder
-from vault.services.license_records import LicenseRecord, record_of
 
-__all__ = [
-    "CompanyHere",
-    "DepartmentChoice",
-    "company_here",
-    "departments",
-    "holder_records",
-]
+__all__ = ["CompanyHere", "company_here"]
 
 
 @dataclass(frozen=True)
@@ -46,14 +34,6 @@ class CompanyHere:
         return f"/me/co/{self.space_id}"
 
 
-@dataclass(frozen=True)
-class DepartmentChoice:
-    """A department as a form offers it."""
-
-    id: int
-    name: str
-
-
 def company_here(*, crypto: HolderCrypto, acting: Acting) -> CompanyHere:
     """The company ``acting`` is for, named for the page."""
     company = describe_holder(crypto=crypto, holder=acting.company)
@@ -66,19 +46,3 @@ def company_here(*, crypto: HolderCrypto, acting: Acting) -> CompanyHere:
         scopes=acting.scopes,
         person_name=person.name,
     )
-
-
-def holder_records(*, session: Session, holder_id: int) -> list[LicenseRecord]:
-    """Every license of the holder with its current version, oldest first."""
-    rows = session.scalars(
-        select(License).where(License.holder_id == holder_id).order_by(License.id)
-    ).all()
-    return [record_of(lic, current_version(session, lic)) for lic in rows]
-
-
-def departments(*, session: Session, users_only: bool) -> list[DepartmentChoice]:
-    """Departments by name: the using ones (a consent names one), or all (log filters)."""
-    query = select(Department.id, Department.name).order_by(Department.name)
-    if users_only:
-        query = query.where(Department.is_user.is_(True))
-    return [DepartmentChoice(id, name) for id, name in session.execute(query).all()]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,10 +34,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schemas.license import LicenseStatus
+from schemas.views import CopyState, CopyStatusOut
 from vault.blobs.base import BlobStore
 from vault.db.base import utcnow
 from vault.db.keylock import key_lock
 from vault.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
+from vault.log.access_log import RecordedEvent
 from vault.models import CertifiedCopy, Department, Holder, License, LicenseVersion, Material
 from vault.services.access import (
     UseContext,
@@ -55,26 +58,22 @@ if TYPE_CHECKING:
 __all__ = [
     "COPYABLE_FORMATS",
     "COPY_ID_BYTES",
-    "CopyOrder",
     "CopyPolicy",
     "CopyRenderer",
-    "CopySource",
     "CopyState",
-    "CopyStatusView",
     "HeldFile",
     "LogProofMaker",
     "MadeCopy",
     "RendererSource",
     "check_copyable",
-    "check_days",
     "copy_for_department",
     "copy_for_holder",
-    "copy_of",
     "copy_pdf",
     "copy_status",
     "held_file",
     "make_copy",
     "new_copy_id",
+    "seal_copy",
 ]
 
 COPY_ID_BYTES = 16
@@ -82,7 +81,6 @@ _REUSE_LOCK = "certified-copy"  # first part of the reuse key's lock (vault.db.k
 HOLDER_CASE = "持证主体自用"
 HOLDER_RECIPIENT = "持证主体本人"
 
-CopyState = Literal["valid", "expired", "license_invalid"]
 
 #: The formats of originals the copy renderer makes certified copies of ("PDF", "OFD": the
 #: license version's ``file_format``). A copy of any other is refused before anything is
@@ -135,55 +133,30 @@ class CopyPolicy:
         )
 
 
-@dataclass(frozen=True)
-class CopySource:
-    """What a copy is made of: a license's current version, or a material's sealed PDF."""
-
-    blob: str
-    holder_id: int
-    public_id: str
-    license_id: int | None = None
-    license_version: int | None = None
-    material_id: int | None = None
-
-
-@dataclass(frozen=True)
-class CopyOrder:
-    """Who asks for a copy, for whom, why and for how long (checked by :func:`_order`)."""
-
-    requested_by: Literal["department", "holder"]
-    department_id: int | None
-    recipient: str
-    purpose: str
-    case_no: str | None
-    days: int
-    basis: str | None
-
-
-def _find_reusable(
-    session: Session, source: CopySource, order: CopyOrder, now: dt.datetime
-) -> CertifiedCopy | None:
+def _find_reusable(session: Session, like: CertifiedCopy) -> CertifiedCopy | None:
+    """A valid copy made for the same request as ``like`` (a new copy, not yet stored):
+    the same license version (or material), requester, department, purpose and case."""
     query = select(CertifiedCopy).where(
-        CertifiedCopy.requested_by == order.requested_by,
-        CertifiedCopy.purpose == order.purpose,
-        CertifiedCopy.expires_at > now,
+        CertifiedCopy.requested_by == like.requested_by,
+        CertifiedCopy.purpose == like.purpose,
+        CertifiedCopy.expires_at > like.made_at,
     )
-    if source.material_id is not None:
-        query = query.where(CertifiedCopy.material_id == source.material_id)
+    if like.material_id is not None:
+        query = query.where(CertifiedCopy.material_id == like.material_id)
     else:
         query = query.where(
-            CertifiedCopy.license_id == source.license_id,
-            CertifiedCopy.license_version == source.license_version,
+            CertifiedCopy.license_id == like.license_id,
+            CertifiedCopy.license_version == like.license_version,
         )
     query = query.where(
         CertifiedCopy.department_id.is_(None)
-        if order.department_id is None
-        else CertifiedCopy.department_id == order.department_id
+        if like.department_id is None
+        else CertifiedCopy.department_id == like.department_id
     )
     query = query.where(
         CertifiedCopy.case_no.is_(None)
-        if order.case_no is None
-        else CertifiedCopy.case_no == order.case_no
+        if like.case_no is None
+        else CertifiedCopy.case_no == like.case_no
     )
     return session.scalars(query.order_by(CertifiedCopy.made_at.desc()).limit(1)).first()
 
@@ -227,8 +200,112 @@ def make_copy(
     be invalid from its first second.
     """
     now = now or utcnow()
-    order = CopyOrder(requested_by, department_id, recipient, purpose, case_no, days, basis)
-    check_days(order, max_days)
+    version = _copyable_version(session, license, days=days, max_days=max_days, now=now)
+    copy = CertifiedCopy(
+        id=new_copy_id(),
+        license_id=license.id,
+        license_version=version.version,
+        holder_id=license.holder_id,
+        department_id=department_id,
+        requested_by=requested_by,
+        purpose=purpose,
+        case_no=case_no,
+        made_at=now,
+        expires_at=now + dt.timedelta(days=days),
+    )  # not in the session until it is sealed
+    return seal_copy(
+        session=session,
+        blobs=blobs,
+        renderer=renderer,
+        copy=copy,
+        blob=version.blob_sha256,
+        public_id=license.public_id,
+        recipient=recipient,
+        maker_name=maker_name,
+        public_base_url=public_base_url,
+        basis=basis,
+        log_proof=log_proof,
+    )
+
+
+def seal_copy(
+    *,
+    session: Session,
+    blobs: BlobStore,
+    renderer: CopyRenderer,
+    copy: CertifiedCopy,
+    blob: str,
+    public_id: str,
+    recipient: str,
+    maker_name: str,
+    public_base_url: str,
+    basis: str | None,
+    log_proof: LogProofMaker | None,
+) -> MadeCopy:
+    """The copy ``copy`` describes (not yet stored) of the file ``blob``: an earlier one
+    for the same request reused, or a new one logged, then sealed and stored. Commits.
+
+    The one maker of certified copies, of licenses (:func:`make_copy`) and of materials
+    (:mod:`vault.services.material_copies`); whoever calls it authorized the request.
+    """
+    log = functools.partial(
+        record_event,
+        session=session,
+        actor=copy.requested_by,
+        holder_id=copy.holder_id,
+        department_id=copy.department_id,
+        license_id=copy.license_id,
+        material_id=copy.material_id,
+        use=UseContext(copy.purpose, copy.case_no or HOLDER_CASE),
+    )
+    allowed = functools.partial(
+        log, action="copy", outcome="allowed", basis=basis, now=copy.made_at
+    )
+    existing = _find_reusable(session, like=copy)
+    if existing is not None:
+        allowed(copy_id=existing.id, reason="reused")
+        _commit_copy_step(session)
+        return MadeCopy(existing, True, public_id)
+    annotation = _annotation(copy, maker_name, recipient, public_base_url)
+    event = allowed(copy_id=copy.id)
+    _commit_copy_step(session)  # the entry must be committed before a checkpoint covers it
+    proof = log_proof(session, event.log_index) if log_proof else None
+    _commit_copy_step(session)  # hold no lock while sealing
+    try:
+        pdf = renderer.make(blobs.get(blob), dataclasses.replace(annotation, log_proof=proof))
+        copy.blob_sha256 = blobs.put(pdf)
+    except Exception as exc:
+        _log_failure_and_commit(session, log, copy.id, exc)
+        raise
+    copy.size, copy.log_index = len(pdf), event.log_index
+    session.add(copy)
+    _commit_copy_step(session)
+    return MadeCopy(copy, False, public_id)
+
+
+def _log_failure_and_commit(
+    session: Session, log: Callable[..., RecordedEvent], copy_id: str, exc: Exception
+) -> None:
+    """After sealing failed: nothing of the copy is kept, a ``copy_failed`` event is logged."""
+    session.rollback()
+    reason = f"sealing failed: {type(exc).__name__}"
+    log(action="copy_failed", outcome="denied", copy_id=copy_id, reason=reason)
+    _commit_copy_step(session)
+
+
+def _commit_copy_step(session: Session) -> None:
+    """Commit one step of making a copy: a copy's log entry is committed before its proof
+    is made and before sealing (no lock is held while sealing), so making a copy is one of
+    the services that commit (see docs/architecture.md)."""
+    session.commit()
+
+
+def _copyable_version(
+    session: Session, license: License, *, days: int, max_days: int, now: dt.datetime
+) -> LicenseVersion:
+    """The license's current version, when a copy of it for ``days`` may be made now."""
+    if not 1 <= days <= max_days:
+        raise InvalidInput(f"a copy's validity must be 1 to {max_days} days, not {days}")
     version = current_version(session, license)
     status = effective_status(license=license, version=version, now=now)
     if not status.usable:
@@ -237,131 +314,25 @@ def make_copy(
             " no certified copy can be made"
         )
     check_copyable(version)
-    source = CopySource(
-        blob=version.blob_sha256,
-        holder_id=license.holder_id,
-        public_id=license.public_id,
-        license_id=license.id,
-        license_version=version.version,
-    )
-    return copy_of(
-        session=session,
-        blobs=blobs,
-        renderer=renderer,
-        source=source,
-        order=order,
-        maker_name=maker_name,
-        public_base_url=public_base_url,
-        log_proof=log_proof,
-        now=now,
-    )
+    return version
 
 
-def check_days(order: CopyOrder, max_days: int) -> None:
-    """Refuse (InvalidInput) a copy valid for less than a day or more than ``max_days``."""
-    if not 1 <= order.days <= max_days:
-        raise InvalidInput(f"a copy's validity must be 1 to {max_days} days, not {order.days}")
-
-
-def _copy_event(
-    session: Session,
-    source: CopySource,
-    order: CopyOrder,
-    copy_id: str,
-    now: dt.datetime | None,
-    *,
-    action: Literal["copy", "copy_failed"],
-    reason: str | None = None,
-) -> int | None:
-    """Log the copy (``copy``), or that sealing it failed (``copy_failed``, denied)."""
-    failed = action == "copy_failed"
-    event = record_event(
-        session=session,
-        action=action,
-        outcome="denied" if failed else "allowed",
-        actor=order.requested_by,
-        holder_id=source.holder_id,
-        department_id=order.department_id,
-        basis=None if failed else order.basis,
-        license_id=source.license_id,
-        material_id=source.material_id,
-        copy_id=copy_id,
-        use=UseContext(order.purpose, order.case_no or HOLDER_CASE),
-        reason=reason,
-        now=now,
-    )
-    return event.log_index
-
-
-def copy_of(
-    *,
-    session: Session,
-    blobs: BlobStore,
-    renderer: CopyRenderer,
-    source: CopySource,
-    order: CopyOrder,
-    maker_name: str,
-    public_base_url: str,
-    log_proof: LogProofMaker | None,
-    now: dt.datetime,
-) -> MadeCopy:
-    """The copy of ``source`` for ``order``: reused, or logged, then sealed. Commits.
-
-    The one maker of certified copies, of licenses (:func:`make_copy`) and of materials
-    (:mod:`vault.services.material_copies`): whoever authorized the order checked the rest.
-    """
+def _annotation(
+    copy: CertifiedCopy, maker_name: str, recipient: str, public_base_url: str
+) -> CopyAnnotation:
+    """The 加注 a new copy carries (its log proof is added once the entry is committed)."""
     from signing.copies import CopyAnnotation
 
-    existing = _find_reusable(session, source, order, now)
-    if existing is not None:
-        _copy_event(session, source, order, existing.id, now, action="copy", reason="reused")
-        session.commit()
-        return MadeCopy(existing, True, source.public_id)
-    copy_id = new_copy_id()
-    expires_at = now + dt.timedelta(days=order.days)
-    annotation = CopyAnnotation(
-        copy_id=copy_id,
-        made_at=now,
+    return CopyAnnotation(
+        copy_id=copy.id,
+        made_at=copy.made_at,
         maker=maker_name,
-        department=order.recipient,
-        purpose=order.purpose,
-        case_no=order.case_no or HOLDER_CASE,
-        valid_until=expires_at,
-        verify_url=f"{public_base_url.rstrip('/')}/v/{copy_id}",
+        department=recipient,
+        purpose=copy.purpose,
+        case_no=copy.case_no or HOLDER_CASE,
+        valid_until=copy.expires_at,
+        verify_url=f"{public_base_url.rstrip('/')}/v/{copy.id}",
     )
-    log_index = _copy_event(session, source, order, copy_id, now, action="copy")
-    session.commit()  # the entry must be committed before a checkpoint covers it
-    proof = log_proof(session, log_index) if log_proof and log_index is not None else None
-    session.commit()  # hold no lock while sealing
-    annotation = dataclasses.replace(annotation, log_proof=proof)
-    try:
-        pdf = renderer.make(blobs.get(source.blob), annotation)
-        sha256 = blobs.put(pdf)
-    except Exception as exc:
-        session.rollback()
-        reason = f"sealing failed: {type(exc).__name__}"
-        _copy_event(session, source, order, copy_id, None, action="copy_failed", reason=reason)
-        session.commit()
-        raise
-    copy = CertifiedCopy(
-        id=copy_id,
-        license_id=source.license_id,
-        license_version=source.license_version,
-        material_id=source.material_id,
-        holder_id=source.holder_id,
-        department_id=order.department_id,
-        requested_by=order.requested_by,
-        purpose=order.purpose,
-        case_no=order.case_no,
-        blob_sha256=sha256,
-        size=len(pdf),
-        made_at=now,
-        expires_at=expires_at,
-        log_index=log_index,
-    )
-    session.add(copy)
-    session.commit()
-    return MadeCopy(copy, False, source.public_id)
 
 
 def copy_for_department(
@@ -501,32 +472,7 @@ def copy_pdf(
     return copy, blobs.get(copy.blob_sha256)
 
 
-@dataclass(frozen=True)
-class CopyStatusView:
-    """What the public page and JSON show about a copy (no clear holder ID)."""
-
-    copy_id: str
-    state: CopyState
-    reasons: tuple[str, ...]
-    made_at: dt.datetime
-    expires_at: dt.datetime
-    license_status: LicenseStatus
-    superseded: bool
-    license_name: str
-    license_type_code: str
-    license_type_name: str
-    license_identifier: str | None
-    license_version: int
-    issuer_name: str
-    holder_masked: str
-    department_name: str | None
-    purpose: str
-    sha256: str
-
-
-def copy_status(
-    *, session: Session, copy_id: str, now: dt.datetime | None = None
-) -> CopyStatusView:
+def copy_status(*, session: Session, copy_id: str, now: dt.datetime | None = None) -> CopyStatusOut:
     """The online status of a copy; an unknown id is a plain :class:`NotFound`."""
     now = now or utcnow()
     copy = session.get(CertifiedCopy, copy_id) if len(copy_id) <= 32 else None
@@ -557,13 +503,14 @@ def copy_status(
             state = "expired"
         reasons.append("加注件已过有效期 (the copy has expired)")
     department = session.get(Department, copy.department_id) if copy.department_id else None
-    return CopyStatusView(
-        copy_id=copy.id,
+    return CopyStatusOut(
+        id=copy.id,
         state=state,
-        reasons=tuple(reasons),
+        valid=state == "valid",
+        reasons=reasons,
         made_at=copy.made_at,
         expires_at=copy.expires_at,
-        license_status=status.status,
+        license_status=status.status.value,
         superseded=status.superseded,
         license_name=version.name,
         license_type_code=license.license_type.code,
@@ -580,7 +527,7 @@ def copy_status(
 
 def _material_copy_status(
     session: Session, copy: CertifiedCopy, material_id: int, now: dt.datetime
-) -> CopyStatusView:
+) -> CopyStatusOut:
     """A material's copy: ``license_invalid`` once the material is not usable (withdrawn,
     superseded, past its usable day); the license fields name the material's type and the
     receiving department (窗口) that checked and deposited it."""
@@ -600,13 +547,15 @@ def _material_copy_status(
         reasons.append("加注件已过有效期 (the copy has expired)")
     window = session.get(Department, material.department_id)
     department = session.get(Department, copy.department_id) if copy.department_id else None
-    return CopyStatusView(
-        copy_id=copy.id,
+    usable = LicenseStatus.VALID if state_now == "usable" else LicenseStatus.EXPIRED
+    return CopyStatusOut(
+        id=copy.id,
         state=state,
-        reasons=tuple(reasons),
+        valid=state == "valid",
+        reasons=reasons,
         made_at=copy.made_at,
         expires_at=copy.expires_at,
-        license_status=LicenseStatus.VALID if state_now == "usable" else LicenseStatus.EXPIRED,
+        license_status=usable.value,
         superseded=state_now == "superseded",
         license_name=material.material_type.name,
         license_type_code=material.material_type.code,
@@ -671,9 +620,9 @@ def held_file(
         kind="copy",
         license_name=view.license_name,
         issuer_name=view.issuer_name,
-        status=view.license_status,
+        status=LicenseStatus(view.license_status),
         superseded=view.superseded,
-        copy_id=view.copy_id,
+        copy_id=view.id,
         copy_state=view.state,
     )
 

@@ -22,6 +22,7 @@ __all__ = [
     "DeclaredField",
     "FieldValueError",
     "check_values",
+    "check_values_of_type",
     "declare_field",
     "describe_fields",
     "fields_for_department",
@@ -230,3 +231,13 @@ def check_values(
         if field.required and name not in checked:
             raise FieldValueError(name, "is required")
     return checked
+
+
+def check_values_of_type(session: Session, type_code: str, values: Mapping[str, object]) -> None:
+    """:func:`check_values` for the license type ``type_code``; an unknown type passes (intake
+    refuses it with its own answer)."""
+    type_id = session.scalars(
+        select(LicenseType.id).where(LicenseType.code == type_code)
+    ).one_or_none()
+    if type_id is not None:
+        check_values(session, type_id, values)

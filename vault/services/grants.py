@@ -6,7 +6,7 @@ expires within hours, and redeeming it also needs the holder's ID number). The f
 department that redeems it, inside one case (办件), binds it to itself and that case.
 
 Creating a grant or a share code and revoking one each write the holder's access-log row
-and its transparency-log leaf (:func:`vault.services.recording.record_event`) in the same
+and its transparency-log leaf (:func:`vault.log.access_log.record_event`) in the same
 transaction; the caller commits.
 """
 
@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from schemas.license import TYPE_CODE_PATTERN
 from vault.db.base import utcnow
 from vault.errors import InvalidInput, NotFound
+from vault.log.access_log import record_event
 from vault.models import Department, Grant, GrantUse, Holder
-from vault.services.recording import record_event
 
 __all__ = [
     "SHARE_CODE_ALPHABET",

@@ -8,7 +8,6 @@ rotation; whatever is written is sealed and indexed under the current keys.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeAlias
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
@@ -17,10 +16,10 @@ from sqlalchemy.orm import Session
 from schemas.identifiers import CitizenId, CreditCode, HolderIdType, mask, parse_holder_id
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
+from vault.errors import NotFound
 from vault.models import Holder
 
 __all__ = [
-    "HolderRow",
     "HolderView",
     "describe_holder",
     "find_holder",
@@ -28,13 +27,10 @@ __all__ = [
     "holder_lookup",
     "holder_name",
     "is_current",
+    "known_holder",
     "reseal_holder",
     "reveal_holder_id",
 ]
-
-#: A holder as the services take and return it: the edge (API routes, pages) names the
-#: type by this alias and never reads its columns.
-HolderRow: TypeAlias = Holder
 
 _ID_PURPOSE = "id"
 _NAME_PURPOSE = "name"
@@ -158,3 +154,13 @@ def describe_holder(*, crypto: HolderCrypto, holder: Holder) -> HolderView:
         masked_id=holder.masked_id,
         name=crypto.decrypt(holder.name_ciphertext, purpose=_NAME_PURPOSE),
     )
+
+
+def known_holder(
+    *, session: Session, crypto: HolderCrypto, holder_id: str, id_type: str | None
+) -> Holder:
+    """The signed-in holder's row; :class:`NotFound` when the vault holds nothing of theirs."""
+    holder = find_holder(session=session, crypto=crypto, holder_id=holder_id, id_type=id_type)
+    if holder is None:
+        raise NotFound("the vault holds no licenses of yours")
+    return holder

@@ -64,11 +64,11 @@ from schemas.report import (
     VerificationReport,
 )
 from signing.formats import declared_format, detect_format
-from vault.audit_log import append_event
 from vault.blobs.base import BlobStore
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.errors import ConflictError, IntakeRefused
+from vault.log.append import append_event
 from vault.models import Department, License, LicenseType, LicenseTypeIssuer, LicenseVersion
 from vault.services.holders import find_holder, get_or_create_holder
 from vault.services.lifecycle import FINAL_STATUSES, version_by_sha256

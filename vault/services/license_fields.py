@@ -25,11 +25,11 @@ from signing.credentials.keys import CredentialKey
 from vault.crypto import HolderCrypto, HolderDataError
 from vault.db.base import utcnow
 from vault.errors import InvalidInput, PermissionDenied
+from vault.log.access_log import EventValues, record_in_transaction
 from vault.models import Department, License
 from vault.models.fields import LicenseFieldValues
 from vault.services.access import UseContext, authorize_department
 from vault.services.field_catalog import check_values, permitted_fields
-from vault.services.recording import EventValues, record_in_transaction
 
 __all__ = [
     "SignedFields",
@@ -131,7 +131,6 @@ def _refuse(
             reason=why[:200],
         ),
     )
-    session.commit()
     return PermissionDenied(why)
 
 
@@ -154,23 +153,20 @@ def read_fields_for_department(
     names: Sequence[str],
     now: dt.datetime | None = None,
 ) -> SignedFields:
-    """The fields ``names`` of one license for a department in a case, signed; logged and
-    committed. Refusals (:class:`PermissionDenied`) are logged and committed too."""
+    """The fields ``names`` of one license for a department in a case, signed; logged.
+    Refusals (:class:`PermissionDenied`) are logged too; the edge commits both (the API's
+    session dependency commits a refusal as well)."""
     wanted = _asked(names)
     now = now or utcnow()
-    try:
-        license, decision = authorize_department(
-            session=session,
-            department_id=department_id,
-            public_id=public_id,
-            use=use,
-            action="fields",
-            record_allowed=False,
-            now=now,
-        )
-    except PermissionDenied:
-        session.commit()
-        raise
+    license, decision = authorize_department(
+        session=session,
+        department_id=department_id,
+        public_id=public_id,
+        use=use,
+        action="fields",
+        record_allowed=False,
+        now=now,
+    )
     allowed = permitted_fields(session, department_id, license.license_type_id)
     outside = [name for name in wanted if name not in allowed]
     if outside:
@@ -208,5 +204,4 @@ def read_fields_for_department(
             reason=f"fields: {', '.join(wanted)}"[:200],
         ),
     )
-    session.commit()
     return SignedFields(token, answer)

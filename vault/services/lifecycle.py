@@ -22,9 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from schemas.license import LicenseStatus
-from vault.audit_log import append_event
 from vault.db.base import utcnow
 from vault.errors import ConflictError, InvalidInput, NotFound
+from vault.log.append import append_event
 from vault.models import License, LicenseType, LicenseVersion, StatusChange
 
 __all__ = [
@@ -194,7 +194,7 @@ def change_status(
     actor: str | None = None,
     now: dt.datetime | None = None,
 ) -> StatusChange:
-    """Change a license's stored status and record the change; commits.
+    """Change a license's stored status and record the change (the edge commits).
 
     The change is appended to the transparency log (``license.status_changed``) in the
     same transaction, whoever calls: the API, the CLI or a script.
@@ -254,5 +254,4 @@ def change_status(
             "at": now.isoformat(),
         },
     )
-    session.commit()
     return change

@@ -18,6 +18,8 @@ material. Both are logged (``copy`` with the material) in the holder's access lo
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
@@ -25,35 +27,75 @@ from vault.blobs.base import BlobStore
 from vault.db.base import utcnow
 from vault.db.keylock import key_lock
 from vault.errors import ConflictError, InvalidInput, PermissionDenied
-from vault.models import Department, Holder, Material
+from vault.log.access_log import UseContext
+from vault.models import CertifiedCopy, Department, Holder, Material
 from vault.services.copies import (
     HOLDER_RECIPIENT,
-    CopyOrder,
     CopyPolicy,
-    CopySource,
     LogProofMaker,
     MadeCopy,
     RendererSource,
-    check_days,
-    copy_of,
+    new_copy_id,
+    seal_copy,
 )
 from vault.services.material_use import authorize_material, holder_material, material_state
-from vault.services.recording import UseContext
 
 __all__ = ["copy_material_for_department", "copy_material_for_holder"]
 
 _REUSE_LOCK = "certified-copy"
 
 
-def _source(material: Material, now: dt.datetime) -> CopySource:
+@dataclass(frozen=True)
+class _Request:
+    """Who asks for a material's copy, for whom, why and for how long."""
+
+    requested_by: Literal["department", "holder"]
+    department_id: int | None
+    recipient: str
+    purpose: str
+    case_no: str | None
+    days: int
+    basis: str | None
+
+
+def _copy(
+    session: Session,
+    blobs: BlobStore,
+    renderer: RendererSource,
+    policy: CopyPolicy,
+    material: Material,
+    request: _Request,
+    log_proof: LogProofMaker | None,
+    now: dt.datetime,
+) -> MadeCopy:
+    if not 1 <= request.days <= policy.max_days:
+        raise InvalidInput(f"a copy's validity must be 1 to {policy.max_days} days")
     state = material_state(material, now=now)
     if state != "usable":
         raise ConflictError(f"material {material.public_id} is {state}: no certified copy")
-    return CopySource(
-        blob=material.blob_sha256,
-        holder_id=material.holder_id,
-        public_id=material.public_id,
+    copy = CertifiedCopy(
+        id=new_copy_id(),
         material_id=material.id,
+        holder_id=material.holder_id,
+        department_id=request.department_id,
+        requested_by=request.requested_by,
+        purpose=request.purpose,
+        case_no=request.case_no,
+        made_at=now,
+        expires_at=now + dt.timedelta(days=request.days),
+    )  # not in the session until it is sealed
+    return seal_copy(
+        session=session,
+        blobs=blobs,
+        renderer=renderer(),
+        copy=copy,
+        blob=material.blob_sha256,
+        public_id=material.public_id,
+        recipient=request.recipient,
+        maker_name=policy.maker_name,
+        public_base_url=policy.public_base_url,
+        basis=request.basis,
+        log_proof=log_proof,
     )
 
 
@@ -91,7 +133,7 @@ def copy_material_for_department(
             locked.commit()
             raise
         department = locked.get(Department, department_id)
-        order = CopyOrder(
+        request = _Request(
             requested_by="department",
             department_id=department_id,
             recipient=department.name if department else f"department {department_id}",
@@ -100,18 +142,7 @@ def copy_material_for_department(
             days=days or policy.default_days,
             basis=decided.basis,
         )
-        check_days(order, policy.max_days)
-        return copy_of(
-            session=locked,
-            blobs=blobs,
-            renderer=renderer(),
-            source=_source(decided.material, now),
-            order=order,
-            maker_name=policy.maker_name,
-            public_base_url=policy.public_base_url,
-            log_proof=log_proof,
-            now=now,
-        )
+        return _copy(locked, blobs, renderer, policy, decided.material, request, log_proof, now)
 
 
 def copy_material_for_holder(
@@ -138,7 +169,7 @@ def copy_material_for_holder(
     key = (_REUSE_LOCK, "material-holder", holder.id, public_id, purpose, case_no)
     with key_lock(session, *key) as locked:
         material = holder_material(session=locked, holder=holder, public_id=public_id)
-        order = CopyOrder(
+        request = _Request(
             requested_by="holder",
             department_id=None,
             recipient=(recipient or "").strip() or HOLDER_RECIPIENT,
@@ -147,15 +178,4 @@ def copy_material_for_holder(
             days=days or policy.default_days,
             basis="owner",
         )
-        check_days(order, policy.max_days)
-        return copy_of(
-            session=locked,
-            blobs=blobs,
-            renderer=renderer(),
-            source=_source(material, now),
-            order=order,
-            maker_name=policy.maker_name,
-            public_base_url=policy.public_base_url,
-            log_proof=log_proof,
-            now=now,
-        )
+        return _copy(locked, blobs, renderer, policy, material, request, log_proof, now)

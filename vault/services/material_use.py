@@ -33,10 +33,10 @@ from vault.blobs.base import BlobStore
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.errors import InvalidInput, NotFound, PermissionDenied
+from vault.log.access_log import EventValues, UseContext, record_and_commit, record_event
 from vault.models import AccessEvent, Department, Holder, Material, MaterialPermission
-from vault.services.access import DENIED, _Rules
+from vault.services.access import DENIED, _Rules, record_own_download
 from vault.services.materials import china_today
-from vault.services.recording import EventValues, UseContext, record_and_commit, record_event
 
 __all__ = [
     "FetchedMaterial",
@@ -310,7 +310,8 @@ def holder_material(*, session: Session, holder: Holder, public_id: str) -> Mate
 def withdraw_material(
     *, session: Session, holder: Holder, public_id: str, now: dt.datetime | None = None
 ) -> Material:
-    """The holder withdraws one of its materials: it is no longer served; logged, committed.
+    """The holder withdraws one of its materials: it is no longer served; logged (the edge
+    commits).
 
     Withdrawing a withdrawn material again changes nothing and logs nothing.
     """
@@ -330,25 +331,15 @@ def withdraw_material(
         material_id=material.id,
         now=now,
     )
-    session.commit()
     return material
 
 
 def holder_material_pdf(
     *, session: Session, blobs: BlobStore, holder: Holder, public_id: str
 ) -> FetchedMaterial:
-    """The holder downloads one of its own materials (any state); logged and committed."""
+    """The holder downloads one of its own materials (any state); logged (the edge commits)."""
     material = holder_material(session=session, holder=holder, public_id=public_id)
-    record_event(
-        session=session,
-        action="download",
-        outcome="allowed",
-        actor="holder",
-        holder_id=holder.id,
-        basis="owner",
-        material_id=material.id,
-    )
-    session.commit()
+    record_own_download(session, holder, material_id=material.id)
     return FetchedMaterial(material, blobs.get(material.blob_sha256))
 
 

@@ -41,10 +41,10 @@ from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.db.keylock import key_lock
 from vault.errors import ConflictError, InvalidInput
+from vault.log.access_log import UseContext, record_event
 from vault.models import Department, Material, MaterialType
 from vault.services.holders import find_holder, get_or_create_holder
 from vault.services.material_catalog import get_material_type, usable_until
-from vault.services.recording import UseContext, record_event
 
 if TYPE_CHECKING:
     from signing.copies.receipt import ReceiptNote

@@ -280,8 +280,9 @@ def register(app: typer.Typer) -> None:
         from sqlalchemy import select
         from sqlalchemy.exc import SQLAlchemyError
 
-        from vault.audit_log import exported_entry, load_log_key
         from vault.errors import DatabaseUnavailable, LogCorrupted, VaultError
+        from vault.log.keys import load_log_key
+        from vault.log.proofs import exported_entry
         from vault.models.log import LogCheckpoint, LogEntry
 
         settings = _settings(database_url)
@@ -341,8 +342,9 @@ def register(app: typer.Typer) -> None:
         """Sign a checkpoint of the log now, store it and print it."""
         from sqlalchemy.exc import SQLAlchemyError
 
-        from vault.audit_log import load_log_key, make_checkpoint
         from vault.errors import VaultError
+        from vault.log.checkpoints import make_checkpoint
+        from vault.log.keys import load_log_key
 
         settings = _settings(database_url)
         session = _session(settings)

@@ -37,8 +37,9 @@ from signing.errors import KeySourceError, LogFormatError
 from signing.transparency.cosignature import CosignatureVerifier
 from signing.transparency.note import NoteSignature, SignedNote
 from signing.transparency.witness import SIZE_CONTENT_TYPE, AddCheckpoint
-from vault import audit_log
 from vault.errors import ConfigError, VaultError
+from vault.log.checkpoints import latest_checkpoint
+from vault.log.proofs import LogTreeCache, log_tree
 from vault.models.log import LogCheckpoint
 
 __all__ = [
@@ -169,15 +170,15 @@ def _has(note: str, client: WitnessClient) -> bool:
     return any(client.verifier.matches(s) for s in SignedNote.parse(note).signatures)
 
 
-def _cosign_once(
-    session: Session, clients: Sequence[WitnessClient], cache: audit_log.LogTreeCache | None
+def _cosign_once_and_commit(
+    session: Session, clients: Sequence[WitnessClient], cache: LogTreeCache | None
 ) -> tuple[LogCheckpoint | None, bool]:
     """Ask every witness lacking from the latest checkpoint; (that row, a witness is ahead)."""
-    row = audit_log.latest_checkpoint(session=session)
+    row = latest_checkpoint(session=session)
     if row is None:
         return None, False
     note, size, row_id = row.signed_note, row.tree_size, row.id
-    tree = audit_log.log_tree(session=session, cache=cache)
+    tree = log_tree(session=session, cache=cache)
     session.commit()  # no transaction while the witnesses are asked
     lines: list[NoteSignature] = []
     ahead = False
@@ -204,7 +205,7 @@ def witness_latest_and_commit(
     *,
     session: Session,
     clients: Sequence[WitnessClient],
-    cache: audit_log.LogTreeCache | None = None,
+    cache: LogTreeCache | None = None,
     lock: threading.Lock | None = None,
 ) -> LogCheckpoint | None:
     """Have the latest stored checkpoint cosigned by the witnesses; it, as stored after.
@@ -221,7 +222,7 @@ def witness_latest_and_commit(
     with lock if lock is not None else contextlib.nullcontext():
         row: LogCheckpoint | None = None
         for _ in range(_ROUNDS):
-            row, ahead = _cosign_once(session, clients, cache)
+            row, ahead = _cosign_once_and_commit(session, clients, cache)
             if not ahead:
                 break
         session.commit()

@@ -4,7 +4,7 @@
 :class:`EventValues`) and :func:`record_and_commit` are the only ways the vault writes an
 access-log row, and they append the row's transparency-log leaf in the same transaction:
 there is no flag or hook to skip the log. The services that act (``access``, ``grants``, ``copies``,
-``holder_actions``) call them themselves.
+the holder's own downloads) call them themselves.
 
 The log's append lock serializes every writer of the log, so what matters for throughput
 is how long it is held. On PostgreSQL both writers send the lock and the append (the row,
@@ -29,10 +29,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from signing.transparency.event import LEAF_VERSION, canonical_json, format_time
-from vault.audit_log import APPEND_LOCK_ID, insert_leaf, next_index
 from vault.db.base import utcnow
 from vault.db.engine import UNAVAILABLE
 from vault.errors import DatabaseUnavailable
+from vault.log.append import APPEND_LOCK_ID, insert_leaf, next_index
 from vault.models import AccessEvent
 
 __all__ = [

@@ -1,0 +1,174 @@
+"""Whether a later seal's stamp lies over what an earlier signature signed.
+
+A seal's stamp (its ``StampAnnot``: the seal's image drawn in ``Boundary`` on the page
+``PageRef``) is not part of the page content an earlier signature digested, so a later seal
+could put an opaque image (white, with other words on it) over the issuer's text and leave
+every digest intact. The PDF side allows a later signature's widget only where the signed
+page is blank (docs/verification.md, "Pages"); this is the OFD equivalent, geometric since
+no OFD renderer runs here: a later stamp must stay clear of every object the earlier
+signature's parts draw on that page. Those are the objects of the page's content part and
+of its templates (text, paths, images, composite objects, in any layer or page block; each
+its ``Boundary`` widened by where its ``CTM`` and line width make it draw), the appearance
+boxes of the annotations it signed, and its own stamps. A stamp's ``Clip`` is not trusted
+to shrink its box; a box that is not four finite numbers covers the whole page, and an
+object that cannot be placed counts as covering the whole page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from xml.etree.ElementTree import Element
+
+from signing.ofd.additions import list_parts
+from signing.ofd.drawn import drawn_extent
+from signing.ofd.overlay import Box, annotation_files, page_box, page_files
+from signing.ofd.package import OfdFormatError, Package, local_name
+
+__all__ = ["EVERYWHERE", "Stamp", "StampCheck", "overlaps", "stamp_boxes"]
+
+EVERYWHERE: Box = (-1e300, -1e300, 2e300, 2e300)
+"""What an unreadable box covers: the whole page, whatever its size."""
+
+_MAX_OBJECTS = 50000
+_MAX_COMPARISONS = 2_000_000
+"""Stamp-against-object comparisons for one signature (a hostile file's thousands of
+stamps over thousands of objects is refused, not worked through)."""
+_DRAWN = {"TextObject", "PathObject", "ImageObject"}
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """One ``StampAnnot`` of a seal: the page it names and its box."""
+
+    page_id: str
+    box: Box
+    seal: str
+    """The Signature.xml it comes from."""
+
+
+def _page_box(text: str | None) -> Box:
+    """An OFD ``Boundary`` made positive; :data:`EVERYWHERE` when not four finite numbers."""
+    box = page_box(text)
+    return EVERYWHERE if box is None else box
+
+
+def stamp_boxes(pkg: Package, signature_xml: str) -> list[Stamp]:
+    """Every ``StampAnnot`` of one Signature.xml (its box :data:`EVERYWHERE` when it
+    cannot be read)."""
+    return [
+        Stamp(str(el.get("PageRef")), _page_box(el.get("Boundary")), signature_xml)
+        for el in pkg.xml(signature_xml).iter()
+        if local_name(el) == "StampAnnot"
+    ]
+
+
+def overlaps(a: Box, b: Box) -> bool:
+    """Whether two boxes share more than a sliver (0.01 mm) both ways."""
+    return (
+        min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]) > 0.01
+        and min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]) > 0.01
+    )
+
+
+def _inside(a: Box, b: Box) -> bool:
+    return (
+        a[0] >= b[0] - 0.01
+        and a[1] >= b[1] - 0.01
+        and a[0] + a[2] <= b[0] + b[2] + 0.01
+        and a[1] + a[3] <= b[1] + b[3] + 0.01
+    )
+
+
+def _object_box(el: Element) -> Box:
+    """Where a page object draws, its ``Boundary`` included (:data:`EVERYWHERE` when it
+    cannot be placed)."""
+    box = _page_box(el.get("Boundary"))
+    if local_name(el) not in _DRAWN or box is EVERYWHERE:
+        return box
+    extent = drawn_extent(el)
+    if isinstance(extent, str):
+        return EVERYWHERE
+    if extent is None:
+        return box
+    left, top = min(box[0], extent[0]), min(box[1], extent[1])
+    right, bottom = max(box[0] + box[2], extent[2]), max(box[1] + box[3], extent[3])
+    return (left, top, right - left, bottom - top)
+
+
+@dataclass
+class StampCheck:
+    """What one signature signed on each page of its document, read once per page."""
+
+    pkg: Package
+    doc_root: str
+    signed: set[str]
+    """The package paths the signature's References cover."""
+    own: list[Stamp]
+    _pages: dict[str, list[str]] | None = None
+    _annots: dict[str, list[Box]] | None = None
+    _drawn: dict[str, list[Box]] = field(default_factory=dict)
+    _count: int = 0
+
+    def problem(self, later: list[Stamp], allowed: list[tuple[str, Box]]) -> str | None:
+        """Why one of the ``later`` stamps covers what this signature signed; None when
+        each lies clear of it, or inside one of ``allowed`` ((page ID, box): the accepted
+        加注 of the vault, which already hides what is under it). Raises
+        :class:`OfdFormatError` on an unreadable part or too many objects."""
+        work = 0
+        for stamp in later:
+            if any(p == stamp.page_id and _inside(stamp.box, box) for p, box in allowed):
+                continue
+            signed = self._signed_boxes(stamp.page_id)
+            work += len(signed) + len(allowed)
+            if work > _MAX_COMPARISONS:
+                raise OfdFormatError("too many stamps over too many page objects to compare")
+            if any(overlaps(stamp.box, box) for box in signed):
+                return (
+                    f"the stamp of the later seal {stamp.seal} on page {stamp.page_id} covers "
+                    "what this signature signed there: a later seal may place its stamp only "
+                    "where this one's page is blank"
+                )
+        return None
+
+    def _signed_boxes(self, page_id: str) -> list[Box]:
+        if page_id not in self._drawn:
+            if self._pages is None:
+                self._pages = page_files(self.pkg, self.doc_root)
+            boxes = [s.box for s in self.own if s.page_id == page_id]
+            for path in self._pages.get(page_id, []):
+                if path in self.signed and self.pkg.has(path):
+                    boxes += self._objects(self.pkg.xml(path))
+            boxes += self._annotations().get(page_id, [])
+            self._drawn[page_id] = boxes
+        return self._drawn[page_id]
+
+    def _objects(self, root: Element) -> list[Box]:
+        boxes = []
+        for el in root.iter():
+            if local_name(el) in _DRAWN or local_name(el) == "CompositeObject":
+                self._count += 1
+                if self._count > _MAX_OBJECTS:
+                    raise OfdFormatError(f"more than {_MAX_OBJECTS} page objects to check")
+                boxes.append(_object_box(el))
+        return boxes
+
+    def _annotations(self) -> dict[str, list[Box]]:
+        """Per page, the appearance boxes of the annotations this signature signed."""
+        if self._annots is None:
+            self._annots = {}
+            for listed, kind in list_parts(self.pkg, self.doc_root).items():
+                if kind != "Annotations" or not self.pkg.has(listed):
+                    continue
+                for page_id, part in annotation_files(self.pkg, listed):
+                    if part in self.signed and self.pkg.has(part):
+                        self._annots.setdefault(page_id, []).extend(self._appearances(part))
+        return self._annots
+
+    def _appearances(self, part: str) -> list[Box]:
+        boxes = []
+        for annot in self.pkg.xml(part).iter():
+            if local_name(annot) == "Annot":
+                shown = next((c for c in annot if local_name(c) == "Appearance"), None)
+                if shown is not None:
+                    boxes.append(_page_box(shown.get("Boundary")))
+        return boxes
