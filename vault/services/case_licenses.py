@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vault.db.base import utcnow
-from vault.errors import PermissionDenied
 from vault.log.access_log import UseContext, record_event
 from vault.models import CaseLicense, License, LicenseType
 from vault.services.access import authorize_department, current_version
@@ -67,25 +66,23 @@ def reference_license(
     use: UseContext,
     now: dt.datetime | None = None,
 ) -> CaseLicenseView:
-    """Reference the license's current version in the department's case; logged, committed.
+    """Reference the license's current version in the department's case; logged, flushed
+    (the edge commits).
 
     Again for the same case and version: the same reference (``created`` false), logged
-    again. Refused: logged and committed, then :class:`PermissionDenied`.
+    again. Refused: logged, then :class:`PermissionDenied` (which the edge commits too).
     """
     now = now or utcnow()
-    try:
-        license, decision = authorize_department(
-            session=session,
-            department_id=department_id,
-            public_id=public_id,
-            use=use,
-            action="case_reference",
-            record_allowed=False,
-            now=now,
-        )
-    except PermissionDenied:
-        session.commit()
-        raise
+    # a refusal's row is in the transaction; the edge commits it with the PermissionDenied
+    license, decision = authorize_department(
+        session=session,
+        department_id=department_id,
+        public_id=public_id,
+        use=use,
+        action="case_reference",
+        record_allowed=False,
+        now=now,
+    )
     version = current_version(session, license)
     existing = session.scalars(
         select(CaseLicense).where(
@@ -121,7 +118,7 @@ def reference_license(
         log_index=event.log_index,
     )
     session.add(row)
-    session.commit()
+    session.flush()
     return _view(row, license, license.license_type, existing is None)
 
 

@@ -1,6 +1,6 @@
 """Certified copies (加注件) of materials (电子材料), made like license copies.
 
-The copy is made by the license copies' one maker (:func:`vault.services.copies.copy_of`):
+The copy is made by the license copies' one maker (:func:`vault.services.copies.seal_copy`):
 the same 加注 (maker, recipient, purpose, case, validity), QR code to ``/v/<copy id>``, log
 entry with its inclusion proof, vault seal, reuse and status. What is copied is the
 material as the vault serves it: the PDF the vault sealed at deposit (收件核验), whatever
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from vault.blobs.base import BlobStore
 from vault.db.base import utcnow
 from vault.db.keylock import key_lock
-from vault.errors import ConflictError, InvalidInput, PermissionDenied
+from vault.errors import ConflictError, InvalidInput
 from vault.log.access_log import UseContext
 from vault.models import CertifiedCopy, Department, Holder, Material
 from vault.services.copies import (
@@ -119,19 +119,15 @@ def copy_material_for_department(
     now = now or utcnow()
     key = (_REUSE_LOCK, "material-department", department_id, public_id, use.purpose, use.case_no)
     with key_lock(session, *key) as locked:
-        try:
-            decided = authorize_material(
-                session=locked,
-                department_id=department_id,
-                public_id=public_id,
-                use=use,
-                action="copy",
-                record_allowed=False,
-                now=now,
-            )
-        except PermissionDenied:
-            locked.commit()
-            raise
+        decided = authorize_material(  # a refusal is logged and committed there
+            session=locked,
+            department_id=department_id,
+            public_id=public_id,
+            use=use,
+            action="copy",
+            record_allowed=False,
+            now=now,
+        )
         department = locked.get(Department, department_id)
         request = _Request(
             requested_by="department",
