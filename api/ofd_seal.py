@@ -8,7 +8,7 @@ clear error (:class:`signing.errors.SealingError`), PDF copies are unaffected.
 
 Demo mode without them: a signer of the demo's SM2 PKI (:class:`signing.ofd.pki.Sm2DemoPKI`),
 its keys derived from the demo PKI's password (as the demo's OFD issuers' are, see
-``api/demo_ofd.py``), so it chains to the SM2 root of the demo trust bundle.
+``api/demo/ofd.py``), so it chains to the SM2 root of the demo trust bundle.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from api.auth.keys import secret_file
-from api.demo_ofd import sm2_seed
+from api.demo.ofd import sm2_seed
 from signing.errors import KeySourceError, SealingError
 from signing.ofd.copy import OfdCopyMaker
 from signing.ofd.pki import Sm2DemoPKI, Sm2Identity
@@ -26,7 +26,7 @@ from vault.settings import Settings
 __all__ = ["DEMO_VAULT_CODE", "ofd_copy_maker_from_settings"]
 
 DEMO_VAULT_CODE = "12350000MB00000359"
-"""The demo vault's 统一社会信用代码 (``api.demo.VAULT``; not imported: api.demo imports
+"""The demo vault's 统一社会信用代码 (``api.demo.prepare.VAULT``; not imported: the demo imports
 api.sealing, which imports this module)."""
 
 
@@ -38,7 +38,7 @@ def _file(path: Path, what: str) -> bytes:
 
 
 def _demo_maker(settings: Settings) -> OfdCopyMaker:
-    """A signer of the demo's SM2 PKI: the demo's keys (``api.demo_ofd.sm2_seed`` of the
+    """A signer of the demo's SM2 PKI: the demo's keys (``api.demo.ofd.sm2_seed`` of the
     demo PKI's password), so its certificate chains to the SM2 root of the trust bundle."""
     password = secret_file(settings.demo_pki_password_file).decode()
     name = settings.vault_name

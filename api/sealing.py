@@ -18,7 +18,7 @@ they run out (``signing.revocation.CrlRefresher``).
 Demo mode without a seal key: the demo PKI written by ``evault demo`` into ``DATA_DIR/pki``
 (its password in ``DATA_DIR/keys/pki_password.hex``), with the in-process TSA of that PKI.
 Demo mode with a seal key but no ``EVAULT_TSA_URL`` (``evault demo`` with SoftHSM2, whose
-token holds the seal key, :mod:`api.demo_hsm`): that key, with the demo PKI's TSA and CRLs.
+token holds the seal key, :mod:`api.demo.hsm`): that key, with the demo PKI's TSA and CRLs.
 
 Certified copies of OFD licenses (the original starts ``PK\x03\x04``, a ZIP) are made by
 the vault's SM2 seal instead (:mod:`api.ofd_seal`: ``EVAULT_OFD_SEAL_*``, or the demo's

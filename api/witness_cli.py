@@ -21,7 +21,7 @@ import typer
 
 from vault.cli.output import EXIT_USAGE, fail, print_json
 
-__all__ = ["DEMO_WITNESS_NAME", "demo_witness", "load_witness", "register", "start_in_thread"]
+__all__ = ["DEMO_WITNESS_NAME", "app", "demo_witness", "load_witness", "start_in_thread"]
 
 #: The demo witness's name; its key and state live in ``<demo data>/witness/``.
 DEMO_WITNESS_NAME = "witness.demo.evault/w1"
@@ -118,63 +118,64 @@ def start_in_thread(service: Any, host: str, port: int) -> Any:
     return server
 
 
-def register(app: typer.Typer) -> None:
-    witness = typer.Typer(help="A transparency-log witness (C2SP tlog-witness).")
-    app.add_typer(witness, name="witness")
+app = typer.Typer(help="A transparency-log witness (C2SP tlog-witness).")
 
-    @witness.command("keygen")
-    def keygen(
-        name: str = typer.Option(..., "--name", help="the witness's name, e.g. example.org/w1"),
-        out: Path = typer.Option(..., "--out", help="where to write the private key (PEM)"),
-    ) -> None:
-        """Make a witness key; print its vkey (give it to the logs and to verifiers)."""
-        from signing.errors import LogFormatError
-        from signing.transparency.cosignature import CosignatureSigner
 
-        try:
-            signer = CosignatureSigner.generate(name)
-        except LogFormatError as exc:
-            fail(f"--name: {exc}", EXIT_USAGE)
-        try:
-            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except OSError as exc:
-            fail(f"--out {out}: {exc.strerror or exc}", EXIT_USAGE)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(signer.private_pem())
-        typer.echo(signer.verifier().vkey())
+@app.command("keygen")
+def keygen(
+    name: str = typer.Option(..., "--name", help="the witness's name, e.g. example.org/w1"),
+    out: Path = typer.Option(..., "--out", help="where to write the private key (PEM)"),
+) -> None:
+    """Make a witness key; print its vkey (give it to the logs and to verifiers)."""
+    from signing.errors import LogFormatError
+    from signing.transparency.cosignature import CosignatureSigner
 
-    @witness.command("serve")
-    def serve(
-        name: str = typer.Option(..., "--name", help="the witness's name (as in its vkey)"),
-        key: Path = typer.Option(..., "--key", help="the witness's Ed25519 key (PEM)"),
-        log: list[str] = typer.Option(..., "--log", help="a log's vkey (or file); repeatable"),
-        state: Path = typer.Option(..., "--state", help="SQLite file of what it cosigned"),
-        host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
-        port: int = typer.Option(8100, "--port", help="TCP port"),
-    ) -> None:
-        """Serve POST /add-checkpoint and GET /<origin hash>/checkpoint."""
-        import uvicorn
+    try:
+        signer = CosignatureSigner.generate(name)
+    except LogFormatError as exc:
+        fail(f"--name: {exc}", EXIT_USAGE)
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        fail(f"--out {out}: {exc.strerror or exc}", EXIT_USAGE)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(signer.private_pem())
+    typer.echo(signer.verifier().vkey())
 
-        from api.witness import create_witness_app
 
-        service = load_witness(name=name, key=key, logs=log, state=state)
-        typer.echo(f"witness {service.signer.verifier().vkey()} on http://{host}:{port}")
-        uvicorn.run(create_witness_app(service), host=host, port=port, access_log=False)
+@app.command("serve")
+def serve(
+    name: str = typer.Option(..., "--name", help="the witness's name (as in its vkey)"),
+    key: Path = typer.Option(..., "--key", help="the witness's Ed25519 key (PEM)"),
+    log: list[str] = typer.Option(..., "--log", help="a log's vkey (or file); repeatable"),
+    state: Path = typer.Option(..., "--state", help="SQLite file of what it cosigned"),
+    host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
+    port: int = typer.Option(8100, "--port", help="TCP port"),
+) -> None:
+    """Serve POST /add-checkpoint and GET /<origin hash>/checkpoint."""
+    import uvicorn
 
-    @witness.command("evidence")
-    def evidence(
-        state: Path = typer.Option(..., "--state", help="the witness's SQLite file"),
-    ) -> None:
-        """Print the stored evidence of forks and inconsistent checkpoints (JSON)."""
-        from dataclasses import asdict
+    from api.witness import create_witness_app
 
-        from vault.errors import ConfigError
-        from vault.log.witness import read_evidence
+    service = load_witness(name=name, key=key, logs=log, state=state)
+    typer.echo(f"witness {service.signer.verifier().vkey()} on http://{host}:{port}")
+    uvicorn.run(create_witness_app(service), host=host, port=port, access_log=False)
 
-        if not state.is_file():
-            fail(f"--state {state}: no such file", EXIT_USAGE)
-        try:
-            found = read_evidence(state)
-        except ConfigError as exc:
-            fail(str(exc))
-        print_json([asdict(e) for e in found])
+
+@app.command("evidence")
+def evidence(
+    state: Path = typer.Option(..., "--state", help="the witness's SQLite file"),
+) -> None:
+    """Print the stored evidence of forks and inconsistent checkpoints (JSON)."""
+    from dataclasses import asdict
+
+    from vault.errors import ConfigError
+    from vault.log.witness import read_evidence
+
+    if not state.is_file():
+        fail(f"--state {state}: no such file", EXIT_USAGE)
+    try:
+        found = read_evidence(state)
+    except ConfigError as exc:
+        fail(str(exc))
+    print_json([asdict(e) for e in found])

@@ -233,6 +233,36 @@ _SEAL_USAGE = {"digital_signature": True, "content_commitment": True}
 _CA_USAGE = {"key_cert_sign": True, "crl_sign": True, "digital_signature": True}
 
 
+def _demo_cas(
+    seed: bytes, start: _dt.datetime, crl_base_url: str, ocsp_url: str | None
+) -> tuple[Identity, Identity]:
+    """The demo PKI's root CA and the issuing CA under it, derived from ``seed``."""
+    root = _build(
+        subject=_ca_name(DEMO_ROOT_MARK + " Root CA"),
+        key=_derive_key(seed, "root"),
+        issuer=None,
+        serial=_ROOT_SERIAL,
+        not_before=start,
+        lifetime=_ROOT_LIFETIME,
+        ca=True,
+        key_usage=_CA_USAGE,
+    )
+    issuing = _build(
+        subject=_ca_name(DEMO_ROOT_MARK + " Issuing CA"),
+        key=_derive_key(seed, "issuing"),
+        issuer=root,
+        serial=_ISSUING_SERIAL,
+        not_before=start,
+        lifetime=_ISSUING_LIFETIME,
+        ca=True,
+        path_length=0,
+        key_usage=_CA_USAGE,
+        crl_url=crl_base_url + "root-ca.crl",
+        ocsp_url=ocsp_url,
+    )
+    return root, issuing
+
+
 @dataclass(frozen=True)
 class DemoPKI:
     """The generated demo PKI. Build with :meth:`generate` or :meth:`load`."""
@@ -282,29 +312,7 @@ class DemoPKI:
         codes = [code for _, code in departments]
         if len(set(codes)) != len(codes) or vault[1] in codes:
             raise SigningError("department credit codes must be unique and differ from the vault's")
-        root = _build(
-            subject=_ca_name(DEMO_ROOT_MARK + " Root CA"),
-            key=_derive_key(seed, "root"),
-            issuer=None,
-            serial=_ROOT_SERIAL,
-            not_before=start,
-            lifetime=_ROOT_LIFETIME,
-            ca=True,
-            key_usage=_CA_USAGE,
-        )
-        issuing = _build(
-            subject=_ca_name(DEMO_ROOT_MARK + " Issuing CA"),
-            key=_derive_key(seed, "issuing"),
-            issuer=root,
-            serial=_ISSUING_SERIAL,
-            not_before=start,
-            lifetime=_ISSUING_LIFETIME,
-            ca=True,
-            path_length=0,
-            key_usage=_CA_USAGE,
-            crl_url=crl_base_url + "root-ca.crl",
-            ocsp_url=ocsp_url,
-        )
+        root, issuing = _demo_cas(seed, start, crl_base_url, ocsp_url)
 
         def leaf(
             subject: x509.Name, label: str, serial: int, eku: x509.ObjectIdentifier | None = None

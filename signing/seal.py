@@ -121,6 +121,7 @@ class Sealer:
         ocsp_responses: Sequence[bytes] = (),
         timestamp_reserve: int | None = None,
         check_chain: bool = True,
+        clock: Callable[[], _dt.datetime] | None = None,
     ) -> None:
         """Prepare a sealer.
 
@@ -133,7 +134,10 @@ class Sealer:
         token (default: measured once for an embedded TSA, 12 KiB otherwise).
         ``check_chain``: refuse a chain that does not link up or that ``crls`` revoke
         (``False`` only to produce files that must fail verification, in tests and demos).
+        ``clock``: the time against which the revocation data's expiry is checked (default:
+        now, UTC).
         """
+        self._clock = clock or (lambda: _dt.datetime.now(_dt.UTC))
         self._key_source = key_source
         self._signer = key_source.signer
         self._timestamper = timestamper
@@ -321,7 +325,7 @@ class Sealer:
         if level.long_term:
             if not (revocation.crls or revocation.ocsps):
                 raise SealingError(f"{level} needs revocation data (CRLs or OCSP responses)")
-            if revocation.expires is not None and revocation.expires <= _dt.datetime.now(_dt.UTC):
+            if revocation.expires is not None and revocation.expires <= self._clock():
                 raise SealUnavailable(
                     f"the revocation data expired at {revocation.expires.isoformat()}: "
                     "update it (Sealer.update_revocation_data) before sealing at " + level

@@ -33,7 +33,7 @@ demo_router = APIRouter(include_in_schema=False, dependencies=[Depends(limit_by_
 
 
 def _sample_holders() -> list[tuple[int, str, str]]:
-    from api.demo import HOLDERS
+    from api.demo.samples import HOLDERS
 
     return [(i, name, mask(hid)) for i, (name, hid, _kind) in enumerate(HOLDERS)]
 
@@ -61,7 +61,7 @@ async def demo_login(
     csrf_token: Annotated[str | None, Form()] = None,
     next: Annotated[str | None, Form()] = None,
 ) -> Response:
-    from api.demo import HOLDERS
+    from api.demo.samples import HOLDERS
 
     check_csrf(request, ctx, csrf_token)
     if holder >= len(HOLDERS):

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session
 
 from bench.scale.fill import (
@@ -32,6 +32,7 @@ from bench.scale.fill import (
     sqlalchemy_url,
 )
 from vault.db.engine import make_engine
+from vault.db.partitioning import is_partition
 from vault.services.access import UseContext, read_license_for_department, search_for_department
 from vault.services.holders import holder_name
 from vault.services.license_records import LicenseRecord
@@ -63,6 +64,22 @@ class PlanCheck:
     @property
     def uses_indexes(self) -> bool:
         return all(node in _INDEX_NODES for table, node, _ in self.scans if table in INDEXED_TABLES)
+
+
+def _table_of(relation: str) -> str:
+    """The table a scanned relation belongs to (``licenses`` for partition ``licenses_p3``)."""
+    return relation.rsplit("_p", 1)[0] if is_partition(relation) else relation
+
+
+def _partition_indexes(conn: Connection) -> dict[str, str]:
+    """A partition's index -> the partitioned table's index it is part of."""
+    rows = conn.execute(
+        text(
+            "SELECT c.relname, p.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " JOIN pg_class p ON p.oid = i.inhparent WHERE c.relkind = 'i'"
+        )
+    )
+    return {str(child): str(parent) for child, parent in rows}
 
 
 def _walk(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -140,6 +157,7 @@ class Probe:
             event.remove(self.engine, "before_cursor_execute", record)
         checks: list[PlanCheck] = []
         with self.engine.connect() as conn:
+            parents = _partition_indexes(conn)
             for statement, params in seen:
                 raw = conn.exec_driver_sql(
                     "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, params
@@ -147,11 +165,12 @@ class Probe:
                 plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]
                 nodes = list(_walk(plan["Plan"]))
                 scans = tuple(
-                    (n["Relation Name"], n["Node Type"], n.get("Index Name"))
+                    (_table_of(n["Relation Name"]), n["Node Type"], n.get("Index Name"))
                     for n in nodes
                     if "Relation Name" in n
                 )
-                used = frozenset(n["Index Name"] for n in nodes if "Index Name" in n)
+                names = [n["Index Name"] for n in nodes if "Index Name" in n]
+                used = frozenset(parents.get(name, name) for name in names)
                 top = plan["Plan"]
                 checks.append(
                     PlanCheck(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,6 +178,37 @@ class AppearanceLayout:
     """The QR code's modules."""
 
 
+def _fit(
+    font: CjkFont,
+    fields: Sequence[tuple[str, str]],
+    *,
+    text_width: float,
+    top: float,
+    bottom: float,
+    footer_size: float,
+) -> tuple[float, list[tuple[str, str, list[str]]], list[str]]:
+    """The largest body size at which the fields, wrapped, fit between ``top`` and
+    ``bottom`` with the footer in two lines: that size, each field's label (with its
+    colon), value and lines, and the footer's lines; SealingError when none does."""
+    for body_size in _SIZES:
+        leading = body_size * 1.35
+        placed: list[tuple[str, str, list[str]]] = []
+        lines = 0
+        for label, value in fields:
+            head = f"{label}："
+            head_w = font.width(head, body_size)
+            wrapped = _wrap(font, value, body_size, text_width - head_w, text_width - head_w)
+            placed.append((head, value, wrapped))
+            lines += len(wrapped)
+        footer = _wrap(font, FOOTER, footer_size, text_width, text_width)
+        if top - lines * leading - (len(fields) - 1) * 1.5 >= bottom and len(footer) <= 2:
+            return body_size, placed, footer
+    raise SealingError(
+        "the 加注 text does not fit its box even at the smallest font size: "
+        "shorten the department name, purpose or case number"
+    )
+
+
 def layout(
     annotation: CopyAnnotation,
     *,
@@ -203,24 +234,15 @@ def layout(
     for label, value in fields:
         font.glyph_ids(value, field=label)
 
-    for body_size in _SIZES:
-        leading = body_size * 1.35
-        placed: list[tuple[str, str, list[str]]] = []
-        lines = 0
-        for label, value in fields:
-            head = f"{label}："
-            head_w = font.width(head, body_size)
-            wrapped = _wrap(font, value, body_size, text_width - head_w, text_width - head_w)
-            placed.append((head, value, wrapped))
-            lines += len(wrapped)
-        footer = _wrap(font, FOOTER, footer_size, text_width, text_width)
-        if body_top - lines * leading - (len(fields) - 1) * 1.5 >= body_bottom and len(footer) <= 2:
-            break
-    else:
-        raise SealingError(
-            "the 加注 text does not fit its box even at the smallest font size: "
-            "shorten the department name, purpose or case number"
-        )
+    body_size, placed, footer = _fit(
+        font,
+        fields,
+        text_width=text_width,
+        top=body_top,
+        bottom=body_bottom,
+        footer_size=footer_size,
+    )
+    leading = body_size * 1.35
 
     painter = _Text(font)
     ops = painter.ops

@@ -10,16 +10,13 @@ import typer
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.cli import _register
-from vault.cli import build_app
+from api.cli import build_app
 
 runner = CliRunner()
 
 
 def _app() -> typer.Typer:
-    app = build_app()
-    _register(app)
-    return app
+    return build_app()
 
 
 def test_demo_twice_reuses_what_is_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

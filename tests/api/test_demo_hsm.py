@@ -184,7 +184,7 @@ print(json.dumps({"sensitive": p.sensitive, "extractable": p.extractable,
 
 
 def test_the_demo_seal_key_cannot_leave_the_token(demo: tuple[Path, str]) -> None:
-    from api.demo_hsm import SOFTHSM_MODULES
+    from api.demo.hsm import SOFTHSM_MODULES
 
     data, _base = demo
     module = next(m for m in SOFTHSM_MODULES if Path(m).is_file())

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.app import create_app
-from api.cli import _register as register_api_commands
+from api.cli import build_app
 from signing.pki import DemoPKI
 from signing.transparency import LogSigner
 from signing.trust import TrustBundle
@@ -27,7 +27,6 @@ from signing.verify import Verifier
 from tests.helpers.copyable import copyable_license
 from tests.helpers.pki_server import PkiServer
 from tests.helpers.softhsm import SoftHsmToken, softhsm_token
-from vault.cli import build_app
 from vault.errors import ConfigError
 from vault.settings import Settings, load_settings
 
@@ -100,7 +99,6 @@ def _environment(monkeypatch: pytest.MonkeyPatch, values: dict[str, Any]) -> Non
 
 def _cli(*args: str) -> Any:
     app = build_app()
-    register_api_commands(app)
     return CliRunner().invoke(app, list(args))
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from asn1crypto import pem
 
-from api.demo_ofd import sm2_seed
+from api.demo.ofd import sm2_seed
 from api.ofd_seal import DEMO_VAULT_CODE, ofd_copy_maker_from_settings
 from api.sealing import copy_renderer_from_settings
 from schemas.report import Indication
@@ -187,7 +187,7 @@ def test_demo_renderer_copies_pdf_and_ofd_by_their_first_bytes(tmp_path: Path) -
 
 
 def test_the_demo_vault_code_is_the_demos() -> None:
-    from api.demo import VAULT
+    from api.demo.samples import VAULT
 
     assert VAULT[1] == DEMO_VAULT_CODE
 

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.app import create_app
-from api.cli import _register as register_api_commands
+from api.cli import build_app
 from api.sealing import VaultCopyRenderer, copy_renderer_from_settings
 from signing.pki import DemoPKI
 from signing.transparency import LogSigner
@@ -26,7 +26,6 @@ from tests.helpers.copyable import copyable_license
 from tests.helpers.pki_server import PkiServer
 from tests.helpers.softhsm import SoftHsmToken, softhsm_token
 from tests.vault.licenses import trust_bundle
-from vault.cli import build_app
 from vault.errors import ConfigError
 from vault.migrations import upgrade
 from vault.settings import Settings, load_settings
@@ -296,7 +295,6 @@ def test_serve_refuses_a_broken_seal_in_one_line(
     ]
     env = {f"EVAULT_{name.upper()}": _text(getattr(settings, name)) for name in names}
     app = build_app()
-    register_api_commands(app)
     result = CliRunner().invoke(app, ["serve"], env=env)
     assert result.exit_code == 1
     assert result.output == (

@@ -29,9 +29,9 @@ _PASSWORD = "keys/pki_password.hex"
 def _demo_version() -> str:
     """A tag of the demo's code: a PKI kept from another version of the demo (other
     departments) must not be reused."""
-    root = Path(__file__).resolve().parents[2] / "api"
+    root = Path(__file__).resolve().parents[2] / "api" / "demo"
     digest = hashlib.sha256()
-    for path in sorted(root.glob("demo*.py")):
+    for path in sorted(root.glob("*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 

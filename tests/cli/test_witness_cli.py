@@ -19,12 +19,9 @@ ORIGIN = "vault.example.org/log"
 
 
 def _app() -> typer.Typer:
-    from api.cli import _register
-    from vault.cli import build_app
+    from api.cli import build_app
 
-    app = build_app()
-    _register(app)
-    return app
+    return build_app()
 
 
 def test_keygen_writes_a_private_key_and_prints_its_vkey(tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -36,14 +35,14 @@ def _chain(pki: DemoPKI) -> list[x509.Certificate]:
     return [pki.vault_seal.certificate, *pki.chain]
 
 
-def _sealer(pki: DemoPKI, server: PkiServer) -> Sealer:
+def _sealer(pki: DemoPKI, server: PkiServer, clock: Clock | None = None) -> Sealer:
     """A B-LT sealer for the vault's seal with no CRLs of its own (the refresher adds them)."""
     source = LocalKeySource(
         certificate=pki.vault_seal.certificate,
         private_key=pki.vault_seal.private_key,
         chain=pki.chain,
     )
-    return Sealer(source, timestamper=server.tsa)
+    return Sealer(source, timestamper=server.tsa, clock=clock)
 
 
 class Clock:
@@ -234,13 +233,14 @@ def test_a_fresh_crl_revoking_the_seal_stops_sealing(server: PkiServer) -> None:
 
 def test_expired_crls_that_cannot_be_refreshed_stop_b_lt(server: PkiServer) -> None:
     pki = server.publish()
-    now = dt.datetime.now(dt.UTC)
-    # a CRL that ends two seconds from now
-    server.crls["issuing-ca.crl"] = pki.crl(at=now - CRL_VALIDITY + dt.timedelta(seconds=2))
-    sealer = _sealer(pki, server)
-    refresher = CrlRefresher(sealer, _chain(pki))
+    clock = Clock()
+    # a CRL that ends an hour from now
+    ends = clock.now + dt.timedelta(hours=1)
+    server.crls["issuing-ca.crl"] = pki.crl(at=ends - CRL_VALIDITY)
+    sealer = _sealer(pki, server, clock)
+    refresher = CrlRefresher(sealer, _chain(pki), clock=clock)
     sealer.seal(sample_pdf(), level=PadesLevel.B_LT)
-    time.sleep(2.5)
+    clock.now = ends + dt.timedelta(seconds=1)
     server.failing.add("issuing-ca.crl")
     refresher.ensure_current()  # the refresh fails (logged); the sealer refuses B-LT itself
     with pytest.raises(SealUnavailable, match="the revocation data expired at"):

@@ -23,6 +23,7 @@ from signing.seal import PadesLevel
 from signing.trust import TrustBundle
 from signing.verify import Isolation, Verifier
 from tests.helpers.pki import MARKET_DEPT, demo_pki, sample_pdf, sealed_pdf, sealer
+from tests.helpers.waiting import wait_until
 from tests.signing import slow_check
 
 TIMEOUT = 2.0
@@ -121,20 +122,24 @@ def test_async_verification_is_bounded_the_same_way(
 
 
 def test_waiting_for_a_busy_pool_counts_against_the_bound(
-    bundle: TrustBundle, endless: bytes, slow_pool: WorkerPool
+    bundle: TrustBundle, endless: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    verifier = Verifier(bundle, timeout=TIMEOUT, pool=slow_pool)
-    verifier.verify(sealed_pdf(PadesLevel.B_B, MARKET_DEPT))  # the one worker is started
-    hog = threading.Thread(target=verifier.verify, args=(endless,))
-    hog.start()
-    time.sleep(0.3)  # the hog holds the pool's only worker
-    quick = Verifier(bundle, timeout=0.5, pool=slow_pool)
-    report = quick.verify(sealed_pdf(PadesLevel.B_B, MARKET_DEPT))
-    assert report.indication is Indication.INDETERMINATE
-    assert report.reasons == [
-        "no verification worker became free within 0.5 s (too many verifications at once)"
-    ]
-    hog.join(TIMEOUT + SLACK)
+    monkeypatch.setenv(slow_check.PAUSE_DIR, str(tmp_path))  # the worker inherits it
+    pool = WorkerPool(1, initializer=slow_check.pause_first_marked_check)
+    hog = threading.Thread(target=Verifier(bundle, timeout=600, pool=pool).verify, args=(endless,))
+    try:
+        hog.start()
+        # the hog's worker parks: it holds the pool's only worker until it is killed
+        wait_until((tmp_path / "paused").is_file, "the hog's worker to park")
+        quick = Verifier(bundle, timeout=0.5, pool=pool)
+        report = quick.verify(sealed_pdf(PadesLevel.B_B, MARKET_DEPT))
+        assert report.indication is Indication.INDETERMINATE
+        assert report.reasons == [
+            "no verification worker became free within 0.5 s (too many verifications at once)"
+        ]
+    finally:
+        pool.close()  # kills the parked worker: the hog's verification ends
+    hog.join(SLACK)
     assert not hog.is_alive()
 
 

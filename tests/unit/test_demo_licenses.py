@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from api.demo import HOLDERS, LICENSES, SPECIMEN, _sample
-from api.demo_licenses import SampleLicense, render_license
+from api.demo.drawing import SampleLicense, render_license
+from api.demo.samples import HOLDERS, LICENSES, SPECIMEN, sample
 from signing._verify.visual import Rect, blank_under
 from signing.copies.appearance import DEFAULT_SIZE
 from signing.copies.maker import CopyPlacement
@@ -24,9 +24,9 @@ from tests.conftest import require_tool
 
 DAY = dt.date(2026, 3, 15)
 SAMPLES = [
-    (number, *_sample(serial, kind, HOLDERS[holder], number, fields, DAY))
+    (number, *sample(serial, kind, HOLDERS[holder], number, fields, DAY))
     for serial, kind, holder, number, fields in LICENSES
-] + [(SPECIMEN[3], *_sample(*SPECIMEN[:2], SPECIMEN[2], *SPECIMEN[3:], DAY))]
+] + [(SPECIMEN[3], *sample(*SPECIMEN[:2], SPECIMEN[2], *SPECIMEN[3:], DAY))]
 
 
 @pytest.mark.parametrize(("number", "meta", "drawn"), SAMPLES, ids=[s[0] for s in SAMPLES])

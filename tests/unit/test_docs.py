@@ -111,12 +111,9 @@ def test_settings_check_catches_a_wrong_name() -> None:
 
 @cache
 def _cli() -> Any:
-    from api.cli import _register
-    from vault.cli import build_app
+    from api.cli import build_app
 
-    app = build_app()
-    _register(app)
-    return typer.main.get_command(app)
+    return typer.main.get_command(build_app())
 
 
 @cache

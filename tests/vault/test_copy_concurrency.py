@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from signing.copies import CopyAnnotation, CopyMaker
 from tests.conftest import ROOT
+from tests.helpers.permitted import push_permitted_license
 from tests.helpers.pki import sealer
 from tests.vault.conftest import schema_url
-from tests.vault.licenses import CITIZEN_TYPE, license_pdf, make_catalog, metadata, verifier
 from tests.vault.together import run_together
 from vault.blobs import LocalBlobStore
 from vault.crypto import HolderCrypto
@@ -24,10 +24,8 @@ from vault.db import make_engine, make_session_factory
 from vault.db.keylock import key_lock
 from vault.errors import ConflictError
 from vault.models import AccessEvent, CertifiedCopy
-from vault.services import catalog
 from vault.services.access import UseContext
 from vault.services.copies import CopyPolicy, MadeCopy, copy_for_department, copy_for_holder
-from vault.services.intake import ingest
 
 CLIENTS = 20
 POLICY = CopyPolicy(
@@ -58,22 +56,8 @@ def _stored_license(
     """(housing department id, license public id, holder), with a standing permission for
     housing."""
     with sessions() as session:
-        cat = make_catalog(session)
-        license_type = catalog.get_license_type(session=session, code=CITIZEN_TYPE)
-        catalog.grant_standing_permission(
-            session=session, department_id=cat.housing, license_type_id=license_type.id
-        )
-        session.commit()
-        result = ingest(
-            session=session,
-            blobs=blobs,
-            verifier=verifier(),
-            crypto=crypto,
-            metadata=metadata(1),
-            pdf=license_pdf(1),
-            pushed_by_department_id=cat.market,
-        )
-        return cat.housing, result.license.public_id, result.license.holder
+        pushed = push_permitted_license(session, blobs=blobs, crypto=crypto)
+        return pushed.catalog.housing, pushed.license.public_id, pushed.license.holder
 
 
 def _department_copy(

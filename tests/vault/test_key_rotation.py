@@ -14,20 +14,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.identifiers import mask
+from tests.helpers.permitted import push_permitted_license
 from tests.vault.licenses import (
-    CITIZEN_TYPE,
     HOLDER,
     citizen_id,
-    license_pdf,
-    make_catalog,
-    metadata,
-    verifier,
 )
 from vault.blobs import LocalBlobStore
 from vault.crypto import HolderCrypto, HolderDataError, key_id
 from vault.errors import ConflictError
 from vault.models import Holder
-from vault.services import catalog
 from vault.services import holders as holder_service
 from vault.services.access import UseContext, search_for_department
 from vault.services.holders import (
@@ -36,7 +31,6 @@ from vault.services.holders import (
     get_or_create_holder,
     reveal_holder_id,
 )
-from vault.services.intake import ingest
 from vault.services.key_rotation import key_status, rotate_holder_keys
 
 OLD = HolderCrypto(bytes(range(100, 132)), bytes(range(140, 172)))
@@ -155,7 +149,15 @@ def test_lookups_work_mid_rotation_and_an_interrupted_rotation_resumes(
     assert {(h, b) for h, b, _ in rows.values()} == {(key_id(NEW_H), key_id(NEW_B))}
     assert _holder_count(sessions) == COUNT + 1
 
-    # Done: the new keys alone find and read every holder; the old ones find nobody.
+    _assert_the_new_keys_alone_read_every_holder(sessions)
+    # Running it again when complete changes nothing.
+    again = rotate_holder_keys(sessions=sessions, crypto=ROTATING)
+    assert (again.resealed, again.remaining) == (0, 0)
+    assert _rows(sessions) == rows
+
+
+def _assert_the_new_keys_alone_read_every_holder(sessions: sessionmaker[Session]) -> None:
+    """Done: the new keys alone find and read every holder; the old ones find nobody."""
     with sessions() as s:
         assert key_status(session=s, crypto=NEW_ONLY).complete
         for i, number in enumerate([*IDS, citizen_id(99)]):
@@ -167,10 +169,6 @@ def test_lookups_work_mid_rotation_and_an_interrupted_rotation_resumes(
             assert find_holder(session=s, crypto=OLD, holder_id=number) is None
             with pytest.raises(HolderDataError):
                 OLD.decrypt(found.id_ciphertext, purpose="id")
-    # Running it again when complete changes nothing.
-    again = rotate_holder_keys(sessions=sessions, crypto=ROTATING)
-    assert (again.resealed, again.remaining) == (0, 0)
-    assert _rows(sessions) == rows
 
 
 def _is_current(session: Session, number: str) -> bool:
@@ -278,22 +276,7 @@ def test_department_search_finds_a_holder_not_yet_re_sealed(
     sessions: sessionmaker[Session], blobs: LocalBlobStore
 ) -> None:
     with sessions() as s:
-        cat = make_catalog(s)
-        ingest(
-            session=s,
-            blobs=blobs,
-            verifier=verifier(),
-            crypto=OLD,
-            metadata=metadata(1),
-            pdf=license_pdf(1),
-            pushed_by_department_id=cat.market,
-        )
-        catalog.grant_standing_permission(
-            session=s,
-            department_id=cat.housing,
-            license_type_id=catalog.get_license_type(session=s, code=CITIZEN_TYPE).id,
-        )
-        s.commit()
+        cat = push_permitted_license(s, blobs=blobs, crypto=OLD).catalog
     with sessions() as s:
         found = search_for_department(
             session=s,

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.helpers.permitted import push_permitted_license
 from tests.vault.licenses import (
-    CITIZEN_TYPE,
     HOLDER,
     OTHER_HOLDER,
     license_pdf,
@@ -35,7 +35,7 @@ from vault.errors import PermissionDenied
 from vault.log.proofs import entries, exported_entry
 from vault.models import AccessEvent, Holder
 from vault.models.log import LogEntry
-from vault.services import catalog, grants, lifecycle
+from vault.services import grants, lifecycle
 from vault.services.access import (
     DENIED,
     UseContext,
@@ -108,23 +108,8 @@ def test_department_reads_are_committed_with_their_leaves_even_when_refused(
     sessions: sessionmaker[Session], blobs: LocalBlobStore, crypto: HolderCrypto
 ) -> None:
     with sessions() as s:
-        cat = make_catalog(s)
-        pushed = ingest(
-            session=s,
-            blobs=blobs,
-            verifier=verifier(),
-            crypto=crypto,
-            metadata=metadata(1),
-            pdf=license_pdf(1),
-            pushed_by_department_id=cat.market,
-        )
-        license_id, public_id = pushed.license.id, pushed.license.public_id
-        catalog.grant_standing_permission(
-            session=s,
-            department_id=cat.housing,
-            license_type_id=catalog.get_license_type(session=s, code=CITIZEN_TYPE).id,
-        )
-        s.commit()
+        pushed = push_permitted_license(s, blobs=blobs, crypto=crypto)
+        cat, license_id, public_id = pushed.catalog, pushed.license.id, pushed.license.public_id
 
     # Each call in a session that is closed without a commit of its own.
     with sessions() as s:

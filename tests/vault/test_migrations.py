@@ -83,8 +83,9 @@ def test_existing_licenses_get_random_public_ids(tmp_path: Path) -> None:
             [(n, f"N{n}") for n in (1, 2, 3)],
         )
     raw.close()
-    upgrade(url)
-    check(url)
+    # up to 0111 only: 0112_partition copies each license's holder's blind index, and
+    # these bare rows have no holder (test_partition.py upgrades complete rows)
+    upgrade(url, "0111_license_fields")
     with create_engine(url).connect() as conn:
         ids = [row[0] for row in conn.execute(text("SELECT public_id FROM licenses"))]
     assert len(ids) == len(set(ids)) == 3

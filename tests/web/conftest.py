@@ -118,7 +118,7 @@ class DemoData:
 
 def prepare_demo_data(data_dir: Path, base: str | None = None) -> DemoData:
     """``evault demo --no-serve`` into ``data_dir`` (for ``base``, its public address)."""
-    from api.demo import prepare_demo
+    from api.demo.prepare import prepare_demo
     from vault.settings import load_settings
 
     settings = load_settings(

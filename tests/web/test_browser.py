@@ -61,8 +61,20 @@ def _department_copy(site: Site, holder_id: str, dept: str, purpose: str, case: 
 
 def test_holder_portal_consent_and_access_log(page: Any, site: Site) -> None:
     holder = site.holder("张三")
+    card = _log_in_and_see_my_licenses(page, holder)
+    _download_and_copy(page, card)
+    _consent_for_the_tax_office(page)
+    # The department uses the license over the JSON API within a case (allowed by consent).
+    copy = _department_copy(site, holder["holder_id"], "税务局", PURPOSE, CASE)
+    _the_access_log_shows_and_filters_the_use(page)
+    _revoke_and_see_the_refusal(page, site, holder)
+    _share_code_then_english_and_log_out(page)
+    _no_console_problems(page)
+    assert copy["verify_url"].startswith(site.base + "/v/")
 
-    # Log in (demo) and list my licenses.
+
+def _log_in_and_see_my_licenses(page: Any, holder: dict[str, Any]) -> Any:
+    """Log in (demo) and list my licenses."""
     page.goto("/")
     page.keyboard.press("Tab")  # keyboard users first meet the skip link, then the site
     assert page.evaluate("document.activeElement.textContent") == "跳到正文"
@@ -81,8 +93,12 @@ def test_holder_portal_consent_and_access_log(page: Any, site: Site) -> None:
     assert holder["holder_id"] not in page.content()  # masked only
     assert holder["holder_id"][-4:] in card.inner_text()
     shoot(page, "02-licenses")
+    return card
 
-    # Download the original e-certificate.
+
+def _download_and_copy(page: Any, card: Any) -> None:
+    """Download the original e-certificate; then a certified copy for a purpose I name,
+    whose check page says who asked and why."""
     with page.expect_download() as info:
         card.get_by_role("link", name="下载原件").click()
     download = info.value
@@ -90,7 +106,6 @@ def test_holder_portal_consent_and_access_log(page: Any, site: Site) -> None:
     assert data.startswith(b"%PDF-") and b"/ByteRange" in data
     assert download.suggested_filename.startswith("license-")
 
-    # A certified copy for a purpose I name; its check page says who asked and why.
     card.get_by_role("link", name="制作加注件").click()
     page.get_by_label("用途（制作事由）").fill("子女入学")
     page.get_by_label("提交给（可选）").fill("鼓楼区教育局")
@@ -109,7 +124,9 @@ def test_holder_portal_consent_and_access_log(page: Any, site: Site) -> None:
     assert "持证主体本人" in page.locator("main").inner_text()
     page.goto("/me")
 
-    # Consent: the tax office (no standing permission) may use my 居住证 for 2 cases.
+
+def _consent_for_the_tax_office(page: Any) -> None:
+    """Consent: the tax office (no standing permission) may use my 居住证 for 2 cases."""
     page.get_by_role("link", name="授权管理").click()
     page.get_by_label("用证部门").select_option(label="国家税务总局福州市税务局")
     page.locator("form[action='/me/consent']").get_by_label("居住证").check()
@@ -123,10 +140,9 @@ def test_holder_portal_consent_and_access_log(page: Any, site: Site) -> None:
     assert "0 / 2" in grant.inner_text()
     shoot(page, "04-consent")
 
-    # The department uses the license over the JSON API within a case (allowed by consent).
-    copy = _department_copy(site, holder["holder_id"], "税务局", PURPOSE, CASE)
 
-    # The holder sees that use in the access log, and can filter it.
+def _the_access_log_shows_and_filters_the_use(page: Any) -> None:
+    """The holder sees that use in the access log, and can filter it."""
     page.get_by_role("link", name="用证记录").click()
     entries = page.locator("ol.log li.entry")
     text = entries.all_inner_texts()
@@ -148,7 +164,9 @@ def test_holder_portal_consent_and_access_log(page: Any, site: Site) -> None:
     assert page.locator("ol.log li.entry").count() == 0
     assert "没有符合条件的记录" in page.content()
 
-    # Revoke the consent: the department's next new case is refused, and the holder sees it.
+
+def _revoke_and_see_the_refusal(page: Any, site: Site, holder: dict[str, Any]) -> None:
+    """Revoke the consent: the department's next new case is refused, and the holder sees it."""
     page.get_by_role("link", name="授权管理").click()
     page.locator("li.grant").first.get_by_role("button", name=re.compile("撤销")).click()
     page.wait_for_url("**/me/consent?done=revoke")
@@ -165,7 +183,9 @@ def test_holder_portal_consent_and_access_log(page: Any, site: Site) -> None:
     newest = page.locator("ol.log li.entry").first.inner_text()
     assert "拒绝" in newest and CASE + "-B" in newest
 
-    # A share code, shown once.
+
+def _share_code_then_english_and_log_out(page: Any) -> None:
+    """A share code, shown once."""
     page.get_by_role("link", name="授权管理").click()
     page.get_by_role("button", name="生成分享码").click()
     code = page.locator("#share-code").inner_text()
@@ -181,8 +201,6 @@ def test_holder_portal_consent_and_access_log(page: Any, site: Site) -> None:
     assert page.get_by_role("status").first.inner_text() == "You have logged out."
     page.goto("/")
     shoot(page, "00-home-en")
-    _no_console_problems(page)
-    assert copy["verify_url"].startswith(site.base + "/v/")
 
 
 def test_copy_check_page_as_scanned_and_in_english(page: Any, site: Site) -> None:

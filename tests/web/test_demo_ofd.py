@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.app import create_app
-from api.demo import prepare_demo
+from api.demo.prepare import prepare_demo
 from schemas.report import FileFormat, Indication
 from signing.ofd import verify_ofd
 from signing.trust import TrustBundle

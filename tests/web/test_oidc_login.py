@@ -47,6 +47,38 @@ class Provider:
     seen_verifier: list[str] = field(default_factory=list)
 
 
+def _token_answer(provider: Provider, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    """The token endpoint's status and JSON for ``form``: an ID token for a code it gave
+    out, with the PKCE verifier, redirect URI and client secret that go with it."""
+    asked = provider.codes.pop(form.get("code", ""), None)
+    verifier = form.get("code_verifier", "")
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
+    provider.seen_secret.append(form.get("client_secret", ""))
+    provider.seen_verifier.append(verifier)
+    if (
+        asked is None
+        or challenge != asked["code_challenge"]
+        or form.get("redirect_uri") != asked["redirect_uri"]
+        or form.get("client_secret") != CLIENT_SECRET
+    ):
+        return 400, {"error": "invalid_grant"}
+    now = dt.datetime.now(dt.UTC)
+    claims = {
+        "iss": provider.base,
+        "aud": CLIENT_ID,
+        "sub": "u-1",
+        "id_number": provider.holder_id,
+        "name": HOLDER_NAME,
+        "nonce": provider.nonce_override or asked["nonce"],
+        "iat": now,
+        "exp": now + dt.timedelta(minutes=5),
+    }
+    token = jwt.encode(claims, provider.key, algorithm="ES256", headers={"kid": "k1"})
+    return 200, {"id_token": token, "token_type": "Bearer"}
+
+
 def _handler(provider: Provider) -> type[BaseHTTPRequestHandler]:
     from jwt.algorithms import ECAlgorithm
 
@@ -97,36 +129,7 @@ def _handler(provider: Provider) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers["Content-Length"])
             form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
-            asked = provider.codes.pop(form.get("code", ""), None)
-            verifier = form.get("code_verifier", "")
-            challenge = (
-                base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-                .rstrip(b"=")
-                .decode()
-            )
-            provider.seen_secret.append(form.get("client_secret", ""))
-            provider.seen_verifier.append(verifier)
-            if (
-                asked is None
-                or challenge != asked["code_challenge"]
-                or form.get("redirect_uri") != asked["redirect_uri"]
-                or form.get("client_secret") != CLIENT_SECRET
-            ):
-                self._json(400, {"error": "invalid_grant"})
-                return
-            now = dt.datetime.now(dt.UTC)
-            claims = {
-                "iss": provider.base,
-                "aud": CLIENT_ID,
-                "sub": "u-1",
-                "id_number": provider.holder_id,
-                "name": HOLDER_NAME,
-                "nonce": provider.nonce_override or asked["nonce"],
-                "iat": now,
-                "exp": now + dt.timedelta(minutes=5),
-            }
-            token = jwt.encode(claims, provider.key, algorithm="ES256", headers={"kid": "k1"})
-            self._json(200, {"id_token": token, "token_type": "Bearer"})
+            self._json(*_token_answer(provider, form))
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -30,6 +30,8 @@ from sqlalchemy import (
     text,
 )
 
+from vault.db.partitioning import is_partition
+
 __all__ = [
     "Codec",
     "blob_reference_names",
@@ -53,10 +55,21 @@ _CODECS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
 
 
 def reflect_tables(conn: Connection) -> list[Table]:
-    """The database's tables (but Alembic's own), parents before children."""
+    """The database's tables (but Alembic's own, and the partitions of a partitioned table:
+    their rows are the table's), parents before children.
+
+    Parents first as the models declare them: on PostgreSQL some of their foreign keys are
+    triggers (:mod:`vault.db.partitioning`), which reflection does not see.
+    """
+    from vault.models import Base
+
     metadata = MetaData()
     metadata.reflect(bind=conn)
-    return [t for t in metadata.sorted_tables if t.name not in _SKIPPED]
+    order = {t.name: i for i, t in enumerate(Base.metadata.sorted_tables)}
+    tables = [
+        t for t in metadata.sorted_tables if t.name not in _SKIPPED and not is_partition(t.name)
+    ]
+    return sorted(tables, key=lambda t: order.get(t.name, -1))
 
 
 def column_kinds(table: Table) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """The ``evault`` command line (typer + rich).
 
-Each module in :mod:`vault.cli.commands` has ``register(app)``; modules import their heavy
-dependencies inside the commands so that ``evault verify`` starts quickly.
+The commands are listed in :mod:`vault.cli.app`; the modules of :mod:`vault.cli.commands` import
+their heavy dependencies inside the commands so that ``evault verify`` starts quickly.
 """
 
 from vault.cli.app import build_app

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from signing.trust import TrustBundle
     from vault.settings import Settings
 
-__all__ = ["register_signing_keys"]
+__all__ = ["COMMANDS"]
 
 _MAX_CHAIN = 8
 
@@ -161,160 +162,150 @@ def _seal_subject(settings: Settings, bundle: TrustBundle) -> x509.Name:
     fail("no current seal certificate to take the subject from", EXIT_USAGE)
 
 
-def register_signing_keys(keys_app: typer.Typer) -> None:
-    """Add the seal and log key commands to ``evault keys``."""
-    _register_seal(keys_app)
-    _register_log(keys_app)
+def seal_new(
+    label: str = typer.Option(..., "--label", help="label of the new key in the token"),
+    csr: Path = typer.Option(..., "--csr", help="write the PKCS#10 request (PEM) here"),
+) -> None:
+    """Generate a new seal key (EC P-256, never extractable) in the seal's token and
+    write its certificate request, with the current seal's subject, for the CA."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from signing.errors import KeySourceError
+    from signing.hsm import generate_seal_key, seal_key_csr
+
+    settings = _settings()
+    _path, bundle = _bundle(settings, None)
+    subject = _seal_subject(settings, bundle)
+    session = _seal_token(settings)
+    try:
+        generate_seal_key(session, label)
+        request = seal_key_csr(session, label, subject)
+    except KeySourceError as exc:
+        fail(str(exc))
+    finally:
+        session.close()
+    try:
+        csr.write_bytes(request.public_bytes(Encoding.PEM))
+    except OSError as exc:
+        fail(f"cannot write {csr}: {exc.strerror or exc}")
+    typer.echo(f"new seal key {label!r} in token {settings.seal_pkcs11_token!r}")
+    typer.echo(f"certificate request: {csr} (for {subject.rfc4514_string()})")
 
 
-def _register_seal(keys_app: typer.Typer) -> None:
-    @keys_app.command("seal-new")
-    def seal_new(
-        label: str = typer.Option(..., "--label", help="label of the new key in the token"),
-        csr: Path = typer.Option(..., "--csr", help="write the PKCS#10 request (PEM) here"),
-    ) -> None:
-        """Generate a new seal key (EC P-256, never extractable) in the seal's token and
-        write its certificate request, with the current seal's subject, for the CA."""
-        from cryptography.hazmat.primitives.serialization import Encoding
+def seal_rotate(
+    certificates: Path = typer.Option(
+        ..., "--certificates", help="PEM: the new seal certificate, then the CAs above it"
+    ),
+    bundle_path: Path | None = typer.Option(
+        None, "--bundle", help="the trust bundle to update (default: EVAULT_TRUST_BUNDLE)"
+    ),
+) -> None:
+    """Make the new seal certificate the trust bundle's vault seal, keeping the old one
+    as a previous seal (old copies stay the vault's). Then switch the settings."""
+    settings = _settings()
+    path, bundle = _bundle(settings, bundle_path)
+    chain = _read_chain(certificates)
+    problem = _chain_problem(chain, bundle)
+    if problem:
+        fail(problem, EXIT_USAGE)
+    new = _der(chain[0])
+    if new == bundle.vault_seal:
+        fail("that certificate is already the vault's seal in the trust bundle", EXIT_USAGE)
+    roots = set(bundle.roots)
+    updated = _rebuilt(
+        bundle,
+        intermediates=[
+            *bundle.intermediates,
+            *(d for d in map(_der, chain[1:]) if d not in roots),
+        ],
+        vault_seal=new,
+        previous_vault_seals=[
+            *([bundle.vault_seal] if bundle.vault_seal else []),
+            *bundle.previous_vault_seals,
+        ],
+    )
+    _write(path, updated, bundle)
+    typer.echo(
+        f"vault seal now {chain[0].subject.rfc4514_string()} "
+        f"(serial {chain[0].serial_number:#x}); "
+        f"{len(updated.previous_vault_seals)} previous seal(s) kept"
+    )
+    typer.echo(
+        f"next: set EVAULT_SEAL_CERTIFICATES={certificates} and EVAULT_SEAL_PKCS11_KEY to the "
+        "new key's label (or EVAULT_SEAL_PKCS12), restart the workers, and give auditors "
+        "the new bundle (evault trust export)"
+    )
 
-        from signing.errors import KeySourceError
-        from signing.hsm import generate_seal_key, seal_key_csr
 
-        settings = _settings()
-        _path, bundle = _bundle(settings, None)
-        subject = _seal_subject(settings, bundle)
-        session = _seal_token(settings)
+def log_new(
+    out: Path | None = typer.Option(None, "--out", help="write a new key file (PEM, 0600)"),
+    pkcs11_key: str | None = typer.Option(
+        None, "--pkcs11-key", help="generate it in the HSM under this label instead"
+    ),
+) -> None:
+    """Generate a new Ed25519 log key, in a file or in the HSM, and print its vkey (give
+    it to `evault keys log-rotate`)."""
+    from signing.transparency import LogSigner, LogVerifier
+    from vault.log.keys import log_origin
+
+    settings = _settings()
+    origin = log_origin(settings)
+    if (out is None) == (pkcs11_key is None):
+        fail("give one of --out and --pkcs11-key", EXIT_USAGE)
+    if out is not None:
+        signer = LogSigner.generate(origin)
         try:
-            generate_seal_key(session, label)
-            request = seal_key_csr(session, label, subject)
-        except KeySourceError as exc:
-            fail(str(exc))
-        finally:
-            session.close()
-        try:
-            csr.write_bytes(request.public_bytes(Encoding.PEM))
+            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as exc:
-            fail(f"cannot write {csr}: {exc.strerror or exc}")
-        typer.echo(f"new seal key {label!r} in token {settings.seal_pkcs11_token!r}")
-        typer.echo(f"certificate request: {csr} (for {subject.rfc4514_string()})")
-
-    @keys_app.command("seal-rotate")
-    def seal_rotate(
-        certificates: Path = typer.Option(
-            ..., "--certificates", help="PEM: the new seal certificate, then the CAs above it"
-        ),
-        bundle_path: Path | None = typer.Option(
-            None, "--bundle", help="the trust bundle to update (default: EVAULT_TRUST_BUNDLE)"
-        ),
-    ) -> None:
-        """Make the new seal certificate the trust bundle's vault seal, keeping the old one
-        as a previous seal (old copies stay the vault's). Then switch the settings."""
-        settings = _settings()
-        path, bundle = _bundle(settings, bundle_path)
-        chain = _read_chain(certificates)
-        problem = _chain_problem(chain, bundle)
-        if problem:
-            fail(problem, EXIT_USAGE)
-        new = _der(chain[0])
-        if new == bundle.vault_seal:
-            fail("that certificate is already the vault's seal in the trust bundle", EXIT_USAGE)
-        roots = set(bundle.roots)
-        updated = _rebuilt(
-            bundle,
-            intermediates=[
-                *bundle.intermediates,
-                *(d for d in map(_der, chain[1:]) if d not in roots),
-            ],
-            vault_seal=new,
-            previous_vault_seals=[
-                *([bundle.vault_seal] if bundle.vault_seal else []),
-                *bundle.previous_vault_seals,
-            ],
-        )
-        _write(path, updated, bundle)
-        typer.echo(
-            f"vault seal now {chain[0].subject.rfc4514_string()} "
-            f"(serial {chain[0].serial_number:#x}); "
-            f"{len(updated.previous_vault_seals)} previous seal(s) kept"
-        )
-        typer.echo(
-            f"next: set EVAULT_SEAL_CERTIFICATES={certificates} and EVAULT_SEAL_PKCS11_KEY to the "
-            "new key's label (or EVAULT_SEAL_PKCS12), restart the workers, and give auditors "
-            "the new bundle (evault trust export)"
-        )
+            fail(f"cannot create {out}: {exc.strerror or exc}")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(signer.private_pem())
+        typer.echo(signer.verifier().vkey())
+        return
+    assert pkcs11_key is not None
+    public = _generate_log_key_in_token(settings, pkcs11_key)
+    typer.echo(LogVerifier(public, origin).vkey())
 
 
-def _register_log(keys_app: typer.Typer) -> None:
-    @keys_app.command("log-new")
-    def log_new(
-        out: Path | None = typer.Option(None, "--out", help="write a new key file (PEM, 0600)"),
-        pkcs11_key: str | None = typer.Option(
-            None, "--pkcs11-key", help="generate it in the HSM under this label instead"
-        ),
-    ) -> None:
-        """Generate a new Ed25519 log key, in a file or in the HSM, and print its vkey (give
-        it to `evault keys log-rotate`)."""
-        from signing.transparency import LogSigner, LogVerifier
-        from vault.log.keys import log_origin
+def log_rotate(
+    new_key: str = typer.Option(
+        ..., "--new-key", help="the new log key's vkey, or a file with it or its PEM public key"
+    ),
+    bundle_path: Path | None = typer.Option(
+        None, "--bundle", help="the trust bundle to update (default: EVAULT_TRUST_BUNDLE)"
+    ),
+) -> None:
+    """Put the new log key first among the trust bundle's log keys, keeping the current
+    and earlier ones (old checkpoints stay verifiable). Then switch the settings."""
+    from signing.errors import KeySourceError
+    from signing.transparency import LogVerifier
+    from vault.errors import VaultError
+    from vault.log.keys import load_log_key
 
-        settings = _settings()
-        origin = log_origin(settings)
-        if (out is None) == (pkcs11_key is None):
-            fail("give one of --out and --pkcs11-key", EXIT_USAGE)
-        if out is not None:
-            signer = LogSigner.generate(origin)
-            try:
-                fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except OSError as exc:
-                fail(f"cannot create {out}: {exc.strerror or exc}")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(signer.private_pem())
-            typer.echo(signer.verifier().vkey())
-            return
-        assert pkcs11_key is not None
-        public = _generate_log_key_in_token(settings, pkcs11_key)
-        typer.echo(LogVerifier(public, origin).vkey())
-
-    @keys_app.command("log-rotate")
-    def log_rotate(
-        new_key: str = typer.Option(
-            ..., "--new-key", help="the new log key's vkey, or a file with it or its PEM public key"
-        ),
-        bundle_path: Path | None = typer.Option(
-            None, "--bundle", help="the trust bundle to update (default: EVAULT_TRUST_BUNDLE)"
-        ),
-    ) -> None:
-        """Put the new log key first among the trust bundle's log keys, keeping the current
-        and earlier ones (old checkpoints stay verifiable). Then switch the settings."""
-        from signing.errors import KeySourceError
-        from signing.transparency import LogVerifier
-        from vault.errors import VaultError
-        from vault.log.keys import load_log_key
-
-        settings = _settings()
-        path, bundle = _bundle(settings, bundle_path)
-        try:
-            current = load_log_key(settings).verifier()
-        except VaultError as exc:
-            fail(str(exc))
-        source = Path(new_key)
-        try:
-            text = source.read_bytes() if source.is_file() else new_key.encode("utf-8")
-            loaded = LogVerifier.load(text)
-        except (KeySourceError, OSError) as exc:
-            fail(f"--new-key: {exc}", EXIT_USAGE)
-        if loaded.name not in (None, current.name):
-            fail(f"--new-key is named {loaded.name!r}: the log's key name is {current.name!r}", 2)
-        new = LogVerifier(loaded.public_key, current.name)
-        if new.raw == current.raw:
-            fail("--new-key is the log's current key", EXIT_USAGE)
-        updated = _rebuilt(bundle, log_keys=[new.vkey(), current.vkey(), *bundle.log_keys])
-        _write(path, updated, bundle)
-        typer.echo(f"log key now {new.vkey()}; {len(updated.log_keys) - 1} earlier key(s) kept")
-        typer.echo(
-            "next: set EVAULT_LOG_KEY (or EVAULT_LOG_PKCS11_KEY) to the new key, restart the "
-            "workers, and give auditors the new bundle (evault trust export)"
-        )
+    settings = _settings()
+    path, bundle = _bundle(settings, bundle_path)
+    try:
+        current = load_log_key(settings).verifier()
+    except VaultError as exc:
+        fail(str(exc))
+    source = Path(new_key)
+    try:
+        text = source.read_bytes() if source.is_file() else new_key.encode("utf-8")
+        loaded = LogVerifier.load(text)
+    except (KeySourceError, OSError) as exc:
+        fail(f"--new-key: {exc}", EXIT_USAGE)
+    if loaded.name not in (None, current.name):
+        fail(f"--new-key is named {loaded.name!r}: the log's key name is {current.name!r}", 2)
+    new = LogVerifier(loaded.public_key, current.name)
+    if new.raw == current.raw:
+        fail("--new-key is the log's current key", EXIT_USAGE)
+    updated = _rebuilt(bundle, log_keys=[new.vkey(), current.vkey(), *bundle.log_keys])
+    _write(path, updated, bundle)
+    typer.echo(f"log key now {new.vkey()}; {len(updated.log_keys) - 1} earlier key(s) kept")
+    typer.echo(
+        "next: set EVAULT_LOG_KEY (or EVAULT_LOG_PKCS11_KEY) to the new key, restart the "
+        "workers, and give auditors the new bundle (evault trust export)"
+    )
 
 
 def _generate_log_key_in_token(settings: Settings, label: str) -> Any:
@@ -340,3 +331,12 @@ def _generate_log_key_in_token(settings: Settings, label: str) -> Any:
         fail(str(exc))
     finally:
         session.close()
+
+
+#: The commands, by name, in the order ``evault keys --help`` lists them (before the others).
+COMMANDS: dict[str, Callable[..., Any]] = {
+    "seal-new": seal_new,
+    "seal-rotate": seal_rotate,
+    "log-new": log_new,
+    "log-rotate": log_rotate,
+}

@@ -21,7 +21,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from sqlalchemy import Table, insert
@@ -31,9 +31,10 @@ from sqlalchemy.orm import Session
 from signing.transparency.event import LEAF_VERSION, canonical_json, format_time
 from vault.db.base import utcnow
 from vault.db.engine import UNAVAILABLE
+from vault.db.partitioning import NO_HOLDER
 from vault.errors import DatabaseUnavailable
 from vault.log.append import APPEND_LOCK_ID, insert_leaf, next_index
-from vault.models import AccessEvent
+from vault.models import AccessEvent, Holder
 
 __all__ = [
     "EventValues",
@@ -103,6 +104,9 @@ class EventValues:
     material_id: int | None = None
     #: The person who acted for the company ``holder_id`` (see :func:`acting_person`).
     agent_id: int | None = field(default_factory=_current_person)
+    #: The holder's blind index, the access log's partition key (found from ``holder_id``
+    #: when the event is written, if not given).
+    holder_blind_index: bytes | None = None
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None:
@@ -132,6 +136,7 @@ class EventValues:
             "reason": self.reason,
             "material_id": self.material_id,
             "agent_id": self.agent_id,
+            "holder_blind_index": self.holder_blind_index,
         }
 
     def fields(self) -> dict[str, Any]:
@@ -207,9 +212,22 @@ def record_event(
     return record_in_transaction(session, event)
 
 
+def _routed(session: Session, event: EventValues) -> EventValues:
+    """``event`` with its holder's blind index: from the session's holder (loaded by the
+    request that is logged), :data:`~vault.db.partitioning.NO_HOLDER` without a holder."""
+    if event.holder_blind_index is not None:
+        return event
+    if event.holder_id is None:
+        return replace(event, holder_blind_index=NO_HOLDER)
+    holder = session.get(Holder, event.holder_id)
+    # An unknown holder id keeps NO_HOLDER: the foreign key refuses the row then.
+    return replace(event, holder_blind_index=holder.blind_index if holder else NO_HOLDER)
+
+
 def record_in_transaction(session: Session, event: EventValues) -> RecordedEvent:
     """:func:`record_event` for an :class:`EventValues`: in the session's transaction."""
     session.flush()
+    event = _routed(session, event)
     if session.get_bind().dialect.name == "postgresql":
         return _append_on_postgresql(session, event, commit=False)
     idx = next_index(session)
@@ -236,6 +254,7 @@ def record_and_commit(session: Session, event: EventValues) -> RecordedEvent:
     docstring); elsewhere this is :func:`record_in_transaction` and a commit.
     """
     session.flush()
+    event = _routed(session, event)
     if session.get_bind().dialect.name != "postgresql":
         recorded = record_in_transaction(session, event)
         session.commit()
@@ -312,10 +331,10 @@ WITH reserved AS (
 ), event AS (
     INSERT INTO access_events (id, at, holder_id, department_id, actor, action, outcome,
         basis, grant_id, license_id, copy_id, purpose, case_no, reason, material_id, agent_id,
-        log_index)
+        holder_blind_index, log_index)
     SELECT id, %(at)s, %(holder_id)s, %(department_id)s, %(actor)s, %(action)s, %(outcome)s,
         %(basis)s, %(grant_id)s, %(license_id)s, %(copy_id)s, %(purpose)s, %(case_no)s,
-        %(reason)s, %(material_id)s, %(agent_id)s, idx
+        %(reason)s, %(material_id)s, %(agent_id)s, %(holder_blind_index)s, idx
     FROM leaf
 )
 INSERT INTO log_entries (idx, created_at, event_type, payload, leaf_hash)

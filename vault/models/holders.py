@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, LargeBinary, String
+from sqlalchemy import CheckConstraint, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vault.db.base import Base, IdType, UTCDateTime, utcnow
@@ -22,10 +22,17 @@ class Holder(Base):
     ``holder_key_id`` and ``blind_index_key_id`` name the keys (:func:`vault.crypto.key_id`)
     the row was sealed and indexed with; NULL for rows written before key ids existed.
     ``evault keys rotate`` moves every row to the current keys.
+
+    On PostgreSQL the table is hash-partitioned by ``blind_index`` (the primary key is
+    ``(id, blind_index)``); licenses, materials and access events carry it as
+    ``holder_blind_index`` and refer to their holder by both (:mod:`vault.db.partitioning`).
     """
 
     __tablename__ = "holders"
-    __table_args__ = (CheckConstraint("id_type IN ('111', '001')", name="id_type"),)
+    __table_args__ = (
+        CheckConstraint("id_type IN ('111', '001')", name="id_type"),
+        UniqueConstraint("id", "blind_index"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     id_type: Mapped[str] = mapped_column(String(3))

@@ -11,7 +11,10 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    ForeignKeyConstraint,
+    Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -47,24 +50,40 @@ class License(Base):
     """One license, identified by (type, issuer, 证照编号); its content lives in versions.
 
     Outside the vault a license is known by ``public_id`` only.
+
+    ``holder_blind_index`` is the holder's blind index (its partition key on PostgreSQL):
+    every unique key includes it, and the key (type, issuer, 证照编号) is kept unique
+    across holders by intake, under a lock on that key (vault.services.intake).
     """
 
     __tablename__ = "licenses"
     __table_args__ = (
-        UniqueConstraint("license_type_id", "issuer_department_id", "number"),
+        UniqueConstraint(
+            "license_type_id",
+            "issuer_department_id",
+            "number",
+            "holder_blind_index",
+            name="uq_licenses_type_issuer_number_holder",
+        ),
+        UniqueConstraint("id", "holder_blind_index"),
+        Index("ix_licenses_public_id", "public_id", "holder_blind_index", unique=True),
+        ForeignKeyConstraint(
+            ["holder_id", "holder_blind_index"],
+            ["holders.id", "holders.blind_index"],
+            onupdate="CASCADE",
+        ),
         CheckConstraint(_STATUS_CHECK, name="status"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     #: The id the API and the pages show: random, so it reveals neither how many licenses
     #: there are nor which exist (the row id stays inside the vault and its log).
-    public_id: Mapped[str] = mapped_column(
-        String(40), unique=True, index=True, default=new_license_public_id
-    )
+    public_id: Mapped[str] = mapped_column(String(40), default=new_license_public_id)
     license_type_id: Mapped[int] = mapped_column(ForeignKey("license_types.id"))
     issuer_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     number: Mapped[str] = mapped_column(String(100))
-    holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id"), index=True)
+    holder_id: Mapped[int] = mapped_column(IdType, index=True)
+    holder_blind_index: Mapped[bytes] = mapped_column(LargeBinary(32))
     status: Mapped[str] = mapped_column(String(8), default="有效")
     current_version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,8 +10,10 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
 )
@@ -84,11 +86,26 @@ class Material(Base):
     under ``blob_sha256``. ``state``: ``current``; ``superseded`` when a newer deposit of the
     same type for the same holder arrived; ``withdrawn`` by the holder. ``usable_until``
     (inclusive, a date in China) is computed at deposit from the type's validity.
+    ``holder_blind_index`` is the holder's (the partition key on PostgreSQL).
     """
 
     __tablename__ = "materials"
     __table_args__ = (
-        UniqueConstraint("holder_id", "material_type_id", "source_sha256"),
+        UniqueConstraint(
+            "holder_id",
+            "material_type_id",
+            "source_sha256",
+            "holder_blind_index",
+            name="uq_materials_holder_type_source",
+        ),
+        UniqueConstraint("id", "holder_blind_index"),
+        Index("ix_materials_public_id", "public_id", "holder_blind_index", unique=True),
+        ForeignKeyConstraint(
+            ["holder_id", "holder_blind_index"],
+            ["holders.id", "holders.blind_index"],
+            ondelete="CASCADE",
+            onupdate="CASCADE",
+        ),
         CheckConstraint("state IN ('current', 'superseded', 'withdrawn')", name="state"),
         CheckConstraint(
             "media_type IN ('image/jpeg', 'image/png', 'application/pdf')", name="media_type"
@@ -97,10 +114,9 @@ class Material(Base):
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    public_id: Mapped[str] = mapped_column(
-        String(40), unique=True, index=True, default=new_material_public_id
-    )
-    holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id", ondelete="CASCADE"))
+    public_id: Mapped[str] = mapped_column(String(40), default=new_material_public_id)
+    holder_id: Mapped[int] = mapped_column(IdType)
+    holder_blind_index: Mapped[bytes] = mapped_column(LargeBinary(32))
     material_type_id: Mapped[int] = mapped_column(ForeignKey("material_types.id"))
     source_sha256: Mapped[str] = mapped_column(String(64))
     media_type: Mapped[str] = mapped_column(String(20))

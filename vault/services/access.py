@@ -110,6 +110,7 @@ def _decision_event(
     license_id: int,
     use: UseContext,
     now: dt.datetime,
+    holder_blind_index: bytes | None = None,
 ) -> EventValues:
     """The access-log row of a department's decision on one license (allowed or denied)."""
     return EventValues(
@@ -124,6 +125,7 @@ def _decision_event(
         license_id=license_id,
         use=use,
         reason=decision.reason,
+        holder_blind_index=holder_blind_index,
     )
 
 
@@ -308,6 +310,7 @@ def authorize_department(
             license_id=license.id,
             use=use,
             now=now,
+            holder_blind_index=license.holder_blind_index,
         ),
     )
     if not decision.allowed:
@@ -361,6 +364,7 @@ def read_license_for_department(
             license_id=record.id,
             use=use,
             now=now,
+            holder_blind_index=record.holder_blind_index,
         ),
     )
     if not decision.allowed:
@@ -440,13 +444,7 @@ def search_for_department(
         )
         .all()
     )
-    holder_row_id: int | None = None
-    if rows:
-        holder_row_id = record_of_row(rows[0]).record.holder_row_id
-    elif holder is not None:
-        holder_row_id = holder.id
-    else:
-        holder_row_id = session.scalar(select(Holder.id).where(Holder.blind_index.in_(indexes)))
+    holder_row_id, holder_index = _searched_holder(session, rows, holder, indexes)
     rules = _Rules(session, department_id=department_id, use=use, now=now)
     visible, bases = _visible_records(rows, rules, type_code)
     record_and_commit(
@@ -457,6 +455,7 @@ def search_for_department(
             actor="department",
             at=now,
             holder_id=holder_row_id,
+            holder_blind_index=holder_index,
             department_id=department_id,
             basis=_search_basis(bases),
             use=use,
@@ -472,6 +471,21 @@ def search_for_department(
     if not visible:
         raise PermissionDenied(DENIED)
     return visible
+
+
+def _searched_holder(
+    session: Session, rows: Sequence[Row[Any]], holder: Holder | None, indexes: list[bytes]
+) -> tuple[int | None, bytes | None]:
+    """The searched holder's row id and blind index (None, None: no such holder)."""
+    if rows:
+        record = record_of_row(rows[0]).record
+        return record.holder_row_id, record.holder_blind_index
+    if holder is not None:
+        return holder.id, holder.blind_index
+    found = session.execute(
+        select(Holder.id, Holder.blind_index).where(Holder.blind_index.in_(indexes))
+    ).first()
+    return (found[0], found[1]) if found else (None, None)
 
 
 def _redeem_share_code(
@@ -540,7 +554,11 @@ def _search_basis(bases: set[str]) -> str | None:
 def holder_license(*, session: Session, holder: Holder, public_id: str) -> License:
     """One of the holder's own licenses, by its public id; another holder's is "not found"."""
     license = session.scalars(
-        select(License).where(License.public_id == public_id, License.holder_id == holder.id)
+        select(License).where(
+            License.public_id == public_id,
+            License.holder_id == holder.id,
+            License.holder_blind_index == holder.blind_index,  # the holder's partition only
+        )
     ).one_or_none()
     if license is None:
         raise NotFound("no such license")

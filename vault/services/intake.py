@@ -44,10 +44,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import struct
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -417,8 +418,12 @@ def _check_against_stored(
     """Raise ConflictError if this push contradicts the stored license with the same key.
 
     With ``lock`` the license row is locked (PostgreSQL) until the commit, so two
-    concurrent changes cannot both pass the version check and leave the lower one current.
+    concurrent changes cannot both pass the version check and leave the lower one current,
+    and so is the key itself (:func:`_lock_license_key`), so two first pushes of one key
+    for different holders cannot both find no license.
     """
+    if lock:
+        _lock_license_key(session, context, metadata.number)
     query = select(License).where(
         License.license_type_id == context.license_type_id,
         License.issuer_department_id == context.department_id,
@@ -453,6 +458,22 @@ def _check_against_stored(
     if license.status in {s.value for s in FINAL_STATUSES}:
         raise ConflictError(f"{key} is {license.status}: it takes no new version")
     return license
+
+
+def _lock_license_key(session: Session, context: _Context, number: str) -> None:
+    """Lock the key (type, issuer, 证照编号) until the commit (PostgreSQL).
+
+    ``licenses`` is partitioned by the holder's blind index there, and a unique key of a
+    partitioned table includes the partition key: the database keeps the key unique per
+    holder only. Writers of a key take this lock before looking the key up, so the second
+    of two concurrent first pushes finds the first's license (and its holder). SQLite
+    needs nothing: its writers hold the database's write lock (BEGIN IMMEDIATE).
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = f"license-key:{context.license_type_id}:{context.department_id}:{number}"
+    high, low = struct.unpack(">ii", hashlib.sha256(key.encode("utf-8")).digest()[:8])
+    session.execute(text("SELECT pg_advisory_xact_lock(:high, :low)"), {"high": high, "low": low})
 
 
 def check_report(
@@ -595,6 +616,7 @@ def _write(
             issuer_department_id=context.department_id,
             number=metadata.number,
             holder_id=holder.id,
+            holder_blind_index=holder.blind_index,
             status="有效",
             current_version=metadata.version,
             created_at=now,

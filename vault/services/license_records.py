@@ -60,6 +60,8 @@ class LicenseRecord:
     sha256: str
     #: The sealed file's format: "PDF" or "OFD" (schemas.report.FileFormat).
     file_format: str
+    #: The holder's blind index (the partition key: the access-log row names it too).
+    holder_blind_index: bytes
 
 
 def record_of(license: License, version: LicenseVersion) -> LicenseRecord:
@@ -88,6 +90,7 @@ def record_of(license: License, version: LicenseVersion) -> LicenseRecord:
         valid_until=version.valid_until,
         sha256=version.blob_sha256,
         file_format=version.file_format,
+        holder_blind_index=license.holder_blind_index,
     )
 
 
@@ -128,6 +131,7 @@ _COLUMNS = (
     _V.valid_until,
     _V.blob_sha256,
     _V.file_format,
+    _L.holder_blind_index,
     _P.license_type_id,
     exists()
     .where(
@@ -150,7 +154,8 @@ def _for_department() -> Select[Any]:
         .select_from(_table(License))
         .join(_table(LicenseType), _T.id == _L.license_type_id)
         .join(_table(Department), _D.id == _L.issuer_department_id)
-        .join(_table(Holder), _H.id == _L.holder_id)
+        # both columns of the foreign key: the holder's partition is the license's
+        .join(_table(Holder), and_(_H.id == _L.holder_id, _H.blind_index == _L.holder_blind_index))
         .join(
             _table(LicenseVersion),
             and_(_V.license_id == _L.id, _V.version == _L.current_version),
@@ -169,10 +174,12 @@ def _for_department() -> Select[Any]:
 ONE_FOR_DEPARTMENT = _for_department().where(_L.public_id == bindparam("public_id"))
 #: The licenses of the holder whose blind index is one of ``:blind_indexes`` (the index
 #: under every configured key: during a key rotation a row carries the old or the new
-#: one), oldest first.
+#: one), oldest first. Filtered on the holder's and the licenses' copy of it: PostgreSQL
+#: then plans and reads only the partitions those indexes hash to.
 OF_HOLDER_FOR_DEPARTMENT = (
     _for_department()
     .where(_H.blind_index.in_(bindparam("blind_indexes", expanding=True)))
+    .where(_L.holder_blind_index.in_(bindparam("blind_indexes", expanding=True)))
     .order_by(_L.id)
 )
 

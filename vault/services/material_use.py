@@ -292,7 +292,7 @@ def list_holder_materials(*, session: Session, holder: Holder) -> Sequence[Mater
     """All the holder's materials, newest first (every state)."""
     return session.scalars(
         select(Material)
-        .where(Material.holder_id == holder.id)
+        .where(Material.holder_id == holder.id, Material.holder_blind_index == holder.blind_index)
         .order_by(Material.created_at.desc(), Material.id.desc())
     ).all()
 
@@ -300,7 +300,11 @@ def list_holder_materials(*, session: Session, holder: Holder) -> Sequence[Mater
 def holder_material(*, session: Session, holder: Holder, public_id: str) -> Material:
     """One of the holder's materials; another holder's is "not found"."""
     material = session.scalars(
-        select(Material).where(Material.public_id == public_id, Material.holder_id == holder.id)
+        select(Material).where(
+            Material.public_id == public_id,
+            Material.holder_id == holder.id,
+            Material.holder_blind_index == holder.blind_index,  # the holder's partition only
+        )
     ).one_or_none()
     if material is None:
         raise NotFound("no such material")
@@ -359,7 +363,11 @@ def material_uses(
     rows = session.execute(
         select(AccessEvent, Department.name)
         .outerjoin(Department, AccessEvent.department_id == Department.id)
-        .where(AccessEvent.holder_id == holder.id, AccessEvent.material_id == material.id)
+        .where(
+            AccessEvent.holder_id == holder.id,
+            AccessEvent.holder_blind_index == holder.blind_index,
+            AccessEvent.material_id == material.id,
+        )
         .order_by(AccessEvent.at.desc(), AccessEvent.id.desc())
         .limit(limit)
         .offset(offset)

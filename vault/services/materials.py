@@ -267,6 +267,7 @@ def _deposit_locked(
         name=request.holder_name.strip() or "—",
     )
     material.holder_id = holder.id
+    material.holder_blind_index = holder.blind_index
     return _store(locked, request.use, material, plan.now)
 
 

@@ -1,1 +1,2 @@
-"""Command modules of the ``evault`` CLI: each defines ``register(app: typer.Typer)``."""
+"""Command modules of the ``evault`` CLI: a group is a module's typer ``app``, a top-level
+command a plain function; :mod:`vault.cli.app` lists them all."""

@@ -24,7 +24,7 @@ from vault.cli.output import EXIT_USAGE, fail, print_json
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from signing.credentials.verdict import CredentialVerdict
 
-__all__ = ["register"]
+__all__ = ["app"]
 
 _MAX_STATUS_LIST = 16 * 1024 * 1024
 
@@ -76,50 +76,47 @@ def _print(verdict: CredentialVerdict) -> None:
         console.print(f"  - {escape(problem)}")
 
 
-def register(app: typer.Typer) -> None:
-    credential_app = typer.Typer(help="Holders' SD-JWT credentials (verifiable in a wallet).")
-    app.add_typer(credential_app, name="credential")
+app = typer.Typer(help="Holders' SD-JWT credentials (verifiable in a wallet).")
 
-    @credential_app.command("verify")
-    def verify(
-        presentation: Path = typer.Argument(..., help="file holding the SD-JWT+KB presentation"),
-        trust: Path = typer.Option(..., "--trust", help="pinned trust bundle (credential keys)"),
-        nonce: str = typer.Option(..., "--nonce", help="the nonce you gave the holder"),
-        aud: str = typer.Option(..., "--aud", help="the audience you told the holder"),
-        status_list: Path | None = typer.Option(
-            None, "--status-list", help="a saved status list token (offline; default: fetch it)"
-        ),
-        as_json: bool = typer.Option(False, "--json", help="print the verdict as JSON"),
-    ) -> None:
-        """Verify a presentation: issuer signature, disclosures, key binding, status."""
-        from signing.credentials.sdjwt import verify_presentation
-        from signing.credentials.verdict import CredentialStatus, judge
-        from signing.errors import TrustError
-        from signing.trust import TrustBundle
 
-        try:
-            bundle = TrustBundle.load(trust)
-        except TrustError as exc:
-            fail(f"--trust {trust}: {exc}", EXIT_USAGE)
-        if not bundle.credential_keys:
-            fail(f"--trust {trust}: the bundle has no credential keys", EXIT_USAGE)
-        text = _read(presentation, "presentation")
-        token = _read(status_list, "--status-list") if status_list is not None else None
-        now = dt.datetime.now(dt.UTC)
-        trusted = list(bundle.credential_keys)
-        check = verify_presentation(text, trusted_keys=trusted, audience=aud, nonce=nonce, now=now)
-        problem = None
-        if check.valid and check.status is not None and token is None:
-            token, problem = _fetch(check.status.uri)
-        verdict = judge(
-            check, status_token=token, trusted_keys=trusted, now=now, fetch_problem=problem
-        )
-        if as_json:
-            print_json(verdict.to_json())
-        else:
-            _print(verdict)
-        if verdict.accepted:
-            raise typer.Exit(0)
-        if check.valid and verdict.status is CredentialStatus.UNKNOWN:
-            raise typer.Exit(3)
-        raise typer.Exit(1)
+@app.command("verify")
+def verify(
+    presentation: Path = typer.Argument(..., help="file holding the SD-JWT+KB presentation"),
+    trust: Path = typer.Option(..., "--trust", help="pinned trust bundle (credential keys)"),
+    nonce: str = typer.Option(..., "--nonce", help="the nonce you gave the holder"),
+    aud: str = typer.Option(..., "--aud", help="the audience you told the holder"),
+    status_list: Path | None = typer.Option(
+        None, "--status-list", help="a saved status list token (offline; default: fetch it)"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="print the verdict as JSON"),
+) -> None:
+    """Verify a presentation: issuer signature, disclosures, key binding, status."""
+    from signing.credentials.sdjwt import verify_presentation
+    from signing.credentials.verdict import CredentialStatus, judge
+    from signing.errors import TrustError
+    from signing.trust import TrustBundle
+
+    try:
+        bundle = TrustBundle.load(trust)
+    except TrustError as exc:
+        fail(f"--trust {trust}: {exc}", EXIT_USAGE)
+    if not bundle.credential_keys:
+        fail(f"--trust {trust}: the bundle has no credential keys", EXIT_USAGE)
+    text = _read(presentation, "presentation")
+    token = _read(status_list, "--status-list") if status_list is not None else None
+    now = dt.datetime.now(dt.UTC)
+    trusted = list(bundle.credential_keys)
+    check = verify_presentation(text, trusted_keys=trusted, audience=aud, nonce=nonce, now=now)
+    problem = None
+    if check.valid and check.status is not None and token is None:
+        token, problem = _fetch(check.status.uri)
+    verdict = judge(check, status_token=token, trusted_keys=trusted, now=now, fetch_problem=problem)
+    if as_json:
+        print_json(verdict.to_json())
+    else:
+        _print(verdict)
+    if verdict.accepted:
+        raise typer.Exit(0)
+    if check.valid and verdict.status is CredentialStatus.UNKNOWN:
+        raise typer.Exit(3)
+    raise typer.Exit(1)

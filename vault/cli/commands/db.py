@@ -6,51 +6,52 @@ import typer
 
 from vault.cli.output import fail
 
-__all__ = ["register"]
+__all__ = ["app"]
 
 
-def register(app: typer.Typer) -> None:
-    db_app = typer.Typer(help="The database: migrations (SQLite embedded, PostgreSQL).")
-    app.add_typer(db_app, name="db")
+app = typer.Typer(help="The database: migrations (SQLite embedded, PostgreSQL).")
 
-    @db_app.command("upgrade")
-    def upgrade(
-        revision: str = typer.Option("head", "--revision", help="target revision"),
-    ) -> None:
-        """Bring the database to the newest schema (safe to run again)."""
-        from vault.errors import VaultError
-        from vault.migrations import current
-        from vault.migrations import upgrade as run_upgrade
-        from vault.settings import load_settings
 
-        try:
-            url = load_settings().resolved_database_url
-            run_upgrade(url, revision)
-            typer.echo(f"database at revision {current(url)}")
-        except VaultError as exc:
-            fail(str(exc))
+@app.command("upgrade")
+def upgrade(
+    revision: str = typer.Option("head", "--revision", help="target revision"),
+) -> None:
+    """Bring the database to the newest schema (safe to run again)."""
+    from vault.errors import VaultError
+    from vault.migrations import current
+    from vault.migrations import upgrade as run_upgrade
+    from vault.settings import load_settings
 
-    @db_app.command("current")
-    def show_current() -> None:
-        """Print the database's revision ("none" if never migrated)."""
-        from vault.errors import VaultError
-        from vault.migrations import current
-        from vault.settings import load_settings
+    try:
+        url = load_settings().resolved_database_url
+        run_upgrade(url, revision)
+        typer.echo(f"database at revision {current(url)}")
+    except VaultError as exc:
+        fail(str(exc))
 
-        try:
-            typer.echo(current(load_settings().resolved_database_url) or "none")
-        except VaultError as exc:
-            fail(str(exc))
 
-    @db_app.command("check")
-    def check() -> None:
-        """Fail if the models differ from what the migrations build (alembic check)."""
-        from vault.errors import VaultError
-        from vault.migrations import check as run_check
-        from vault.settings import load_settings
+@app.command("current")
+def show_current() -> None:
+    """Print the database's revision ("none" if never migrated)."""
+    from vault.errors import VaultError
+    from vault.migrations import current
+    from vault.settings import load_settings
 
-        try:
-            run_check(load_settings().resolved_database_url)
-        except VaultError as exc:
-            fail(f"models and migrations differ: {exc}")
-        typer.echo("models and migrations agree")
+    try:
+        typer.echo(current(load_settings().resolved_database_url) or "none")
+    except VaultError as exc:
+        fail(str(exc))
+
+
+@app.command("check")
+def check() -> None:
+    """Fail if the models differ from what the migrations build (alembic check)."""
+    from vault.errors import VaultError
+    from vault.migrations import check as run_check
+    from vault.settings import load_settings
+
+    try:
+        run_check(load_settings().resolved_database_url)
+    except VaultError as exc:
+        fail(f"models and migrations differ: {exc}")
+    typer.echo("models and migrations agree")

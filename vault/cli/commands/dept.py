@@ -9,8 +9,9 @@ from __future__ import annotations
 import typer
 
 from vault.cli.output import EXIT_USAGE, fail, print_json
+from vault.cli.scope import vault_session
 
-__all__ = ["register"]
+__all__ = ["app"]
 
 _ROLES = ("issuer", "user")
 _DEFAULT_SCOPES = {"issuer": "licenses:issue", "user": "licenses:use"}
@@ -20,109 +21,95 @@ def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def register(app: typer.Typer) -> None:
-    dept_app = typer.Typer(help="Departments (发证部门, 用证部门) and their API credentials.")
-    app.add_typer(dept_app, name="dept")
+app = typer.Typer(help="Departments (发证部门, 用证部门) and their API credentials.")
 
-    @dept_app.command("add")
-    def add(
-        name: str = typer.Argument(..., help="the department's name, e.g. 福州市市场监督管理局"),
-        credit_code: str = typer.Option(..., "--credit-code", help="its 统一社会信用代码"),
-        roles: str = typer.Option("user", "--roles", help="issuer, user or issuer,user"),
-        scopes: str | None = typer.Option(
-            None,
-            "--scopes",
-            help="licenses:issue, licenses:use, audit:read, materials:deposit "
-            "(default: from the roles)",
-        ),
-        permit: list[str] = typer.Option(
-            [], "--permit", help="证照类型代码 it may use without consent (用证目录); repeat"
-        ),
-        as_json: bool = typer.Option(False, "--json", help="print JSON for machines"),
-    ) -> None:
-        """Register a department and print its client id and secret (shown only once)."""
-        from vault.bootstrap import open_vault
-        from vault.errors import VaultError
-        from vault.services import catalog
-        from vault.services.credentials import issue_credentials
-        from vault.settings import load_settings
 
-        wanted_roles = _split(roles)
-        bad = [r for r in wanted_roles if r not in _ROLES]
-        if bad or not wanted_roles:
-            fail(f"--roles must be issuer, user or issuer,user (got {roles!r})", EXIT_USAGE)
-        wanted_scopes = (
-            _split(scopes) if scopes is not None else [_DEFAULT_SCOPES[r] for r in wanted_roles]
-        )
-        try:
-            vault = open_vault(load_settings())
-            try:
-                with vault.session() as session:
-                    department = catalog.create_department(
-                        session=session,
-                        name=name,
-                        credit_code=credit_code,
-                        issuer="issuer" in wanted_roles,
-                        user="user" in wanted_roles,
-                    )
-                    for code in permit:
-                        license_type = catalog.get_license_type(session=session, code=code)
-                        catalog.grant_standing_permission(
-                            session=session,
-                            department_id=department.id,
-                            license_type_id=license_type.id,
-                        )
-                    creds = issue_credentials(
-                        session=session, department_id=department.id, scopes=wanted_scopes
-                    )
-            finally:
-                vault.close()
-        except VaultError as exc:
-            fail(str(exc))
-        if as_json:
-            print_json(
-                {
-                    "department_id": creds.department_id,
-                    "client_id": creds.client_id,
-                    "client_secret": creds.client_secret,
-                    "scopes": list(creds.scopes),
-                }
+@app.command("add")
+def add(
+    name: str = typer.Argument(..., help="the department's name, e.g. 福州市市场监督管理局"),
+    credit_code: str = typer.Option(..., "--credit-code", help="its 统一社会信用代码"),
+    roles: str = typer.Option("user", "--roles", help="issuer, user or issuer,user"),
+    scopes: str | None = typer.Option(
+        None,
+        "--scopes",
+        help="licenses:issue, licenses:use, audit:read, materials:deposit "
+        "(default: from the roles)",
+    ),
+    permit: list[str] = typer.Option(
+        [], "--permit", help="证照类型代码 it may use without consent (用证目录); repeat"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="print JSON for machines"),
+) -> None:
+    """Register a department and print its client id and secret (shown only once)."""
+    from vault.errors import VaultError
+    from vault.services import catalog
+    from vault.services.credentials import issue_credentials
+
+    wanted_roles = _split(roles)
+    bad = [r for r in wanted_roles if r not in _ROLES]
+    if bad or not wanted_roles:
+        fail(f"--roles must be issuer, user or issuer,user (got {roles!r})", EXIT_USAGE)
+    wanted_scopes = (
+        _split(scopes) if scopes is not None else [_DEFAULT_SCOPES[r] for r in wanted_roles]
+    )
+    try:
+        with vault_session() as session:
+            department = catalog.create_department(
+                session=session,
+                name=name,
+                credit_code=credit_code,
+                issuer="issuer" in wanted_roles,
+                user="user" in wanted_roles,
             )
-            return
-        typer.echo(f"department {name} registered (id {creds.department_id})")
-        typer.echo(f"client_id:     {creds.client_id}")
-        typer.echo(f"client_secret: {creds.client_secret}")
-        typer.echo(f"scopes:        {' '.join(creds.scopes)}")
-        typer.echo("The secret is shown only now; evault keeps only its hash.")
+            for code in permit:
+                license_type = catalog.get_license_type(session=session, code=code)
+                catalog.grant_standing_permission(
+                    session=session,
+                    department_id=department.id,
+                    license_type_id=license_type.id,
+                )
+            creds = issue_credentials(
+                session=session, department_id=department.id, scopes=wanted_scopes
+            )
+    except VaultError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(
+            {
+                "department_id": creds.department_id,
+                "client_id": creds.client_id,
+                "client_secret": creds.client_secret,
+                "scopes": list(creds.scopes),
+            }
+        )
+        return
+    typer.echo(f"department {name} registered (id {creds.department_id})")
+    typer.echo(f"client_id:     {creds.client_id}")
+    typer.echo(f"client_secret: {creds.client_secret}")
+    typer.echo(f"scopes:        {' '.join(creds.scopes)}")
+    typer.echo("The secret is shown only now; evault keeps only its hash.")
 
-    @dept_app.command("credentials")
-    def credentials(
-        credit_code: str = typer.Argument(..., help="the department's 统一社会信用代码"),
-        as_json: bool = typer.Option(False, "--json"),
-    ) -> None:
-        """Issue new client credentials (the old secret stops working)."""
-        from vault.bootstrap import open_vault
-        from vault.errors import VaultError
-        from vault.services import catalog
-        from vault.services.credentials import issue_credentials
-        from vault.settings import load_settings
 
-        try:
-            vault = open_vault(load_settings())
-            try:
-                with vault.session() as session:
-                    department = catalog.find_department_by_code(
-                        session=session, credit_code=credit_code
-                    )
-                    if department is None:
-                        fail(f"no department with 统一社会信用代码 {credit_code}")
-                    creds = issue_credentials(session=session, department_id=department.id)
-            finally:
-                vault.close()
-        except VaultError as exc:
-            fail(str(exc))
-        if as_json:
-            print_json({"client_id": creds.client_id, "client_secret": creds.client_secret})
-            return
-        typer.echo(f"client_id:     {creds.client_id}")
-        typer.echo(f"client_secret: {creds.client_secret}")
+@app.command("credentials")
+def credentials(
+    credit_code: str = typer.Argument(..., help="the department's 统一社会信用代码"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Issue new client credentials (the old secret stops working)."""
+    from vault.errors import VaultError
+    from vault.services import catalog
+    from vault.services.credentials import issue_credentials
+
+    try:
+        with vault_session() as session:
+            department = catalog.find_department_by_code(session=session, credit_code=credit_code)
+            if department is None:
+                fail(f"no department with 统一社会信用代码 {credit_code}")
+            creds = issue_credentials(session=session, department_id=department.id)
+    except VaultError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json({"client_id": creds.client_id, "client_secret": creds.client_secret})
+        return
+    typer.echo(f"client_id:     {creds.client_id}")
+    typer.echo(f"client_secret: {creds.client_secret}")

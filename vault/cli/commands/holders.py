@@ -12,7 +12,7 @@ import typer
 
 from vault.cli.output import EXIT_USAGE, fail
 
-__all__ = ["register"]
+__all__ = ["app"]
 
 
 def _read_line(label: str) -> str:
@@ -22,47 +22,46 @@ def _read_line(label: str) -> str:
     return line
 
 
-def register(app: typer.Typer) -> None:
-    holders_app = typer.Typer(help="Holders: a company's legal representative (法人空间).")
-    app.add_typer(holders_app, name="holders")
+app = typer.Typer(help="Holders: a company's legal representative (法人空间).")
 
-    @holders_app.command("set-representative")
-    def set_representative_cmd(
-        name: str = typer.Option(..., "--name", help="the representative's name"),
-    ) -> None:
-        """Record a company's legal representative, as its 营业执照 names them.
 
-        Reads two lines from standard input: the company's 统一社会信用代码, then the
-        representative's 公民身份号码, e.g.
-        ``printf '%s\\n' "$CODE" "$ID" | evault holders set-representative --name 张三``.
-        """
-        from schemas.errors import InvalidValue
-        from vault.bootstrap import open_vault
-        from vault.errors import NotFound
-        from vault.services.agents import set_representative
-        from vault.settings import load_settings
+@app.command("set-representative")
+def set_representative_cmd(
+    name: str = typer.Option(..., "--name", help="the representative's name"),
+) -> None:
+    """Record a company's legal representative, as its 营业执照 names them.
 
-        code = _read_line("company's 统一社会信用代码")
-        person = _read_line("representative's 公民身份号码")
-        if not name.strip():
-            fail("--name is empty", EXIT_USAGE)
-        vault = open_vault(load_settings())
-        try:
-            with vault.session() as session:
-                done = set_representative(
-                    session=session,
-                    crypto=vault.crypto,
-                    company_code=code,
-                    person_id=person,
-                    person_name=name.strip(),
-                )
-                session.commit()
-        except (InvalidValue, NotFound) as exc:
-            fail(str(exc))
-        finally:
-            vault.close()
-        shown, rep = done.company, done.representative
-        typer.echo(
-            f"{shown.masked_id} {shown.name}: legal representative {rep.masked_id} "
-            f"{rep.name} ({done.space_id})"
-        )
+    Reads two lines from standard input: the company's 统一社会信用代码, then the
+    representative's 公民身份号码, e.g.
+    ``printf '%s\\n' "$CODE" "$ID" | evault holders set-representative --name 张三``.
+    """
+    from schemas.errors import InvalidValue
+    from vault.bootstrap import open_vault
+    from vault.errors import NotFound
+    from vault.services.agents import set_representative
+    from vault.settings import load_settings
+
+    code = _read_line("company's 统一社会信用代码")
+    person = _read_line("representative's 公民身份号码")
+    if not name.strip():
+        fail("--name is empty", EXIT_USAGE)
+    vault = open_vault(load_settings())
+    try:
+        with vault.session() as session:
+            done = set_representative(
+                session=session,
+                crypto=vault.crypto,
+                company_code=code,
+                person_id=person,
+                person_name=name.strip(),
+            )
+            session.commit()
+    except (InvalidValue, NotFound) as exc:
+        fail(str(exc))
+    finally:
+        vault.close()
+    shown, rep = done.company, done.representative
+    typer.echo(
+        f"{shown.masked_id} {shown.name}: legal representative {rep.masked_id} "
+        f"{rep.name} ({done.space_id})"
+    )

@@ -17,80 +17,78 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from vault.services.bulk import ImportOutcome, ImportSummary
     from vault.settings import Settings
 
-__all__ = ["register"]
+__all__ = ["import_"]
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("import")
-    def import_(
-        source: Path | None = typer.Argument(None, help="a folder of PDFs or a ZIP file"),
-        manifest: Path | None = typer.Option(
-            None,
-            "--manifest",
-            help="CSV: a 'file' column plus the LicenseMetadata fields (else <name>.json sidecars)",
-        ),
-        workers: int = typer.Option(2, "--workers", min=1, help="verification processes"),
-        max_files: int = typer.Option(
-            10_000, "--max-files", min=1, help="most entries a ZIP may hold (checked first)"
-        ),
-        refusals: Path = typer.Option(
-            Path("import-refusals.csv"), "--refusals", help="where to write refused files (CSV)"
-        ),
-        retry_refused: bool = typer.Option(
-            False, "--retry-refused", help="verify files refused by earlier runs again"
-        ),
-        runs: bool = typer.Option(False, "--runs", help="list past runs instead of importing"),
-        run: int | None = typer.Option(
-            None, "--run", help="show one past run and its refusals instead of importing"
-        ),
-        as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
-    ) -> None:
-        """Verify and ingest every PDF; run again after an interrupt (settled files are skipped).
+def import_(
+    source: Path | None = typer.Argument(None, help="a folder of PDFs or a ZIP file"),
+    manifest: Path | None = typer.Option(
+        None,
+        "--manifest",
+        help="CSV: a 'file' column plus the LicenseMetadata fields (else <name>.json sidecars)",
+    ),
+    workers: int = typer.Option(2, "--workers", min=1, help="verification processes"),
+    max_files: int = typer.Option(
+        10_000, "--max-files", min=1, help="most entries a ZIP may hold (checked first)"
+    ),
+    refusals: Path = typer.Option(
+        Path("import-refusals.csv"), "--refusals", help="where to write refused files (CSV)"
+    ),
+    retry_refused: bool = typer.Option(
+        False, "--retry-refused", help="verify files refused by earlier runs again"
+    ),
+    runs: bool = typer.Option(False, "--runs", help="list past runs instead of importing"),
+    run: int | None = typer.Option(
+        None, "--run", help="show one past run and its refusals instead of importing"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+) -> None:
+    """Verify and ingest every PDF; run again after an interrupt (settled files are skipped).
 
-        Files an earlier run stored or refused are not verified again; a refused file is
-        tried again with --retry-refused, or by itself once its metadata, the trust bundle
-        or the catalog changed. Exits 1 when some files stand refused (listed in the
-        refusals CSV).
-        """
-        if runs or run is not None:
-            if source is not None or (runs and run is not None):
-                fail("--runs and --run take no folder and not each other", EXIT_USAGE)
-            _history(run, as_json=as_json)
-            return
-        if source is None:
-            fail("give a folder or a ZIP file to import (or --runs, --run N)", EXIT_USAGE)
-        if not source.exists():
-            fail(f"{source} does not exist", EXIT_USAGE)
-        summary = _import(
-            source,
-            manifest=manifest,
-            workers=workers,
-            retry_refused=retry_refused,
-            quiet=as_json,
-            max_files=max_files,
+    Files an earlier run stored or refused are not verified again; a refused file is
+    tried again with --retry-refused, or by itself once its metadata, the trust bundle
+    or the catalog changed. Exits 1 when some files stand refused (listed in the
+    refusals CSV).
+    """
+    if runs or run is not None:
+        if source is not None or (runs and run is not None):
+            fail("--runs and --run take no folder and not each other", EXIT_USAGE)
+        _history(run, as_json=as_json)
+        return
+    if source is None:
+        fail("give a folder or a ZIP file to import (or --runs, --run N)", EXIT_USAGE)
+    if not source.exists():
+        fail(f"{source} does not exist", EXIT_USAGE)
+    summary = _import(
+        source,
+        manifest=manifest,
+        workers=workers,
+        retry_refused=retry_refused,
+        quiet=as_json,
+        max_files=max_files,
+    )
+    if summary.refusals:
+        from vault.services.bulk import write_refusals
+
+        write_refusals(summary, refusals)
+    if as_json:
+        print_json(
+            {
+                "run": summary.run_id,
+                "total": summary.total,
+                "ingested": summary.ingested,
+                "duplicates": summary.duplicates,
+                "refused": dict(summary.refused),
+                "settled_before": summary.settled_before,
+                "settled_refused": summary.settled_refused,
+                "refusals_csv": str(refusals) if summary.refusals else None,
+                "seconds": round(summary.elapsed_seconds, 3),
+            }
         )
-        if summary.refusals:
-            from vault.services.bulk import write_refusals
-
-            write_refusals(summary, refusals)
-        if as_json:
-            print_json(
-                {
-                    "run": summary.run_id,
-                    "total": summary.total,
-                    "ingested": summary.ingested,
-                    "duplicates": summary.duplicates,
-                    "refused": dict(summary.refused),
-                    "settled_before": summary.settled_before,
-                    "settled_refused": summary.settled_refused,
-                    "refusals_csv": str(refusals) if summary.refusals else None,
-                    "seconds": round(summary.elapsed_seconds, 3),
-                }
-            )
-        else:
-            _print_summary(summary, refusals)
-        if summary.refusals:
-            raise typer.Exit(1)
+    else:
+        _print_summary(summary, refusals)
+    if summary.refusals:
+        raise typer.Exit(1)
 
 
 def _import(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from vault.cli.output import fail, print_json, progress_bar
-from vault.cli.signing_keys import register_signing_keys
+from vault.cli.signing_keys import COMMANDS as SIGNING_KEY_COMMANDS
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from sqlalchemy.orm import Session, sessionmaker
@@ -17,96 +17,95 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from vault.crypto import HolderCrypto
     from vault.services.key_rotation import KeyStatus
 
-__all__ = ["register"]
+__all__ = ["app"]
 
 
-def register(app: typer.Typer) -> None:
-    keys_app = typer.Typer(help="Holder, seal and log keys: which are in use, their rotation.")
-    app.add_typer(keys_app, name="keys")
-    register_signing_keys(keys_app)
+app = typer.Typer(help="Holder, seal and log keys: which are in use, their rotation.")
+for _name, _command in SIGNING_KEY_COMMANDS.items():
+    app.command(_name)(_command)
 
-    @keys_app.command("status")
-    def status(
-        as_json: bool = typer.Option(False, "--json", help="print JSON for machines"),
-    ) -> None:
-        """The configured keys (by id) and how many holder rows each one seals.
 
-        Exits 0 when every row is under the current keys, 1 while a rotation is due.
-        """
-        from vault.errors import VaultError
-        from vault.services.key_rotation import key_status
+@app.command("status")
+def status(
+    as_json: bool = typer.Option(False, "--json", help="print JSON for machines"),
+) -> None:
+    """The configured keys (by id) and how many holder rows each one seals.
 
-        try:
-            with _opened() as (sessions, crypto), sessions() as session:
-                result = key_status(session=session, crypto=crypto)
-        except VaultError as exc:
-            fail(str(exc))
-        if as_json:
-            print_json(_status_json(result))
-        else:
-            _print_status(result)
-        if not result.complete:
-            raise typer.Exit(1)
+    Exits 0 when every row is under the current keys, 1 while a rotation is due.
+    """
+    from vault.errors import VaultError
+    from vault.services.key_rotation import key_status
 
-    @keys_app.command("rotate")
-    def rotate(
-        batch_size: int = typer.Option(500, "--batch-size", min=1, help="rows per transaction"),
-        as_json: bool = typer.Option(False, "--json", help="print JSON for machines"),
-    ) -> None:
-        """Re-encrypt and re-index every holder row under the current keys (resumable).
+    try:
+        with _opened() as (sessions, crypto), sessions() as session:
+            result = key_status(session=session, crypto=crypto)
+    except VaultError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(_status_json(result))
+    else:
+        _print_status(result)
+    if not result.complete:
+        raise typer.Exit(1)
 
-        Make the new keys current and list the previous ones in EVAULT_OLD_HOLDER_KEYS and
-        EVAULT_OLD_BLIND_INDEX_KEYS first, on every process; holders stay readable and
-        findable throughout. Run it again after an interrupt.
-        """
-        from vault.errors import VaultError
-        from vault.services.key_rotation import key_status, rotate_holder_keys
-        from vault.services.license_fields import reseal_field_values
 
-        progress = progress_bar(transient=as_json)
-        done = 0
+@app.command("rotate")
+def rotate(
+    batch_size: int = typer.Option(500, "--batch-size", min=1, help="rows per transaction"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON for machines"),
+) -> None:
+    """Re-encrypt and re-index every holder row under the current keys (resumable).
 
-        def advance(rows: int) -> None:
-            nonlocal done
-            done += rows
-            progress.advance(task, rows)
+    Make the new keys current and list the previous ones in EVAULT_OLD_HOLDER_KEYS and
+    EVAULT_OLD_BLIND_INDEX_KEYS first, on every process; holders stay readable and
+    findable throughout. Run it again after an interrupt.
+    """
+    from vault.errors import VaultError
+    from vault.services.key_rotation import key_status, rotate_holder_keys
+    from vault.services.license_fields import reseal_field_values
 
-        try:
-            with _opened() as (sessions, crypto):
-                with sessions() as session:
-                    before = key_status(session=session, crypto=crypto)
-                task = progress.add_task("re-sealing holder rows", total=before.remaining)
-                with progress:
-                    result = rotate_holder_keys(
-                        sessions=sessions, crypto=crypto, batch_size=batch_size, on_batch=advance
-                    )
-                fields = reseal_field_values(
-                    sessions=sessions, crypto=crypto, batch_size=batch_size
+    progress = progress_bar(transient=as_json)
+    done = 0
+
+    def advance(rows: int) -> None:
+        nonlocal done
+        done += rows
+        progress.advance(task, rows)
+
+    try:
+        with _opened() as (sessions, crypto):
+            with sessions() as session:
+                before = key_status(session=session, crypto=crypto)
+            task = progress.add_task("re-sealing holder rows", total=before.remaining)
+            with progress:
+                result = rotate_holder_keys(
+                    sessions=sessions, crypto=crypto, batch_size=batch_size, on_batch=advance
                 )
-                with sessions() as session:
-                    after = key_status(session=session, crypto=crypto)
-        except KeyboardInterrupt:
-            fail(f"interrupted after {done} rows: run the same command again to resume")
-        except VaultError as exc:
-            fail(str(exc))
-        if as_json:
-            print_json(
-                {
-                    "resealed": result.resealed,
-                    "resealed_field_values": fields,
-                    "batches": result.batches,
-                    "seconds": round(result.seconds, 3),
-                    **_status_json(after),
-                }
-            )
-        else:
-            typer.echo(
-                f"re-sealed {result.resealed} holder rows in {result.batches} batches "
-                f"({result.seconds:.1f} s), and the field values of {fields} licenses"
-            )
-            _print_status(after)
-        if not after.complete:
-            raise typer.Exit(1)
+            fields = reseal_field_values(sessions=sessions, crypto=crypto, batch_size=batch_size)
+            with sessions() as session:
+                after = key_status(session=session, crypto=crypto)
+    except KeyboardInterrupt:
+        fail(f"interrupted after {done} rows: run the same command again to resume")
+    except VaultError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(
+            {
+                "resealed": result.resealed,
+                "resealed_field_values": fields,
+                "batches": result.batches,
+                "seconds": round(result.seconds, 3),
+                **_status_json(after),
+            }
+        )
+    else:
+        typer.echo(
+            f"re-sealed {result.resealed} holder rows in {result.batches} batches "
+            f"({result.seconds:.1f} s), and the field values of {fields} licenses"
+        )
+        _print_status(after)
+    if not after.complete:
+        raise typer.Exit(1)
 
 
 @contextlib.contextmanager

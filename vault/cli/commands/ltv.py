@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from vault.services.archive import Renew
     from vault.settings import Settings
 
-__all__ = ["register"]
+__all__ = ["app"]
 
 
 def _renewer(settings: Settings) -> Renew:
@@ -54,65 +54,64 @@ def _renewer(settings: Settings) -> Renew:
     return renew
 
 
-def register(app: typer.Typer) -> None:
-    ltv_app = typer.Typer(help="Long-term archive: keep stored licenses' seals provable.")
-    app.add_typer(ltv_app, name="ltv")
+app = typer.Typer(help="Long-term archive: keep stored licenses' seals provable.")
 
-    @ltv_app.command("renew")
-    def renew(
-        margin_days: int = typer.Option(
-            90, "--margin-days", min=1, help="renew what stops proving within this many days"
-        ),
-        limit: int | None = typer.Option(None, "--limit", min=1, help="renew at most this many"),
-        as_json: bool = typer.Option(False, "--json", help="print JSON for machines"),
-    ) -> None:
-        """Add validation data and a new document timestamp to every stored license whose
-        latest timestamp stops proving within the margin; keep the old file."""
-        import datetime as dt
 
-        from vault.bootstrap import open_vault
-        from vault.errors import VaultError
-        from vault.services.archive import renew_archives_and_commit
-        from vault.settings import load_settings
+@app.command("renew")
+def renew(
+    margin_days: int = typer.Option(
+        90, "--margin-days", min=1, help="renew what stops proving within this many days"
+    ),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="renew at most this many"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON for machines"),
+) -> None:
+    """Add validation data and a new document timestamp to every stored license whose
+    latest timestamp stops proving within the margin; keep the old file."""
+    import datetime as dt
 
+    from vault.bootstrap import open_vault
+    from vault.errors import VaultError
+    from vault.services.archive import renew_archives_and_commit
+    from vault.settings import load_settings
+
+    try:
+        settings = load_settings()
+        vault = open_vault(settings)
         try:
-            settings = load_settings()
-            vault = open_vault(settings)
-            try:
-                with vault.session() as session:
-                    report = renew_archives_and_commit(
-                        session=session,
-                        blobs=vault.blobs,
-                        renew=_renewer(settings),
-                        verifier=vault.verifier,
-                        margin=dt.timedelta(days=margin_days),
-                        limit=limit,
-                    )
-            finally:
-                vault.close()
-        except VaultError as exc:
-            fail(str(exc))
-        if as_json:
-            print_json(
-                {
-                    "scanned": report.scanned,
-                    "renewed": report.renewed,
-                    "not_due": report.not_due,
-                    "not_timestamped": report.not_timestamped,
-                    "not_pdf": report.not_pdf,
-                    "failed": [{"license": n, "reason": r} for n, r in report.failed],
-                    "skipped_concurrent": report.skipped_concurrent,
-                }
-            )
-        else:
-            for name in report.renewed:
-                typer.echo(f"renewed {name}")
-            for name, reason in report.failed:
-                typer.echo(f"failed {name}: {reason}")
-            typer.echo(
-                f"{report.scanned} files: {len(report.renewed)} renewed, {report.not_due} not "
-                f"due, {report.not_timestamped} without a timestamp, {report.not_pdf} not PDF, "
-                f"{len(report.failed)} failed"
-            )
-        if report.failed:
-            raise typer.Exit(1)
+            with vault.session() as session:
+                report = renew_archives_and_commit(
+                    session=session,
+                    blobs=vault.blobs,
+                    renew=_renewer(settings),
+                    verifier=vault.verifier,
+                    margin=dt.timedelta(days=margin_days),
+                    limit=limit,
+                )
+        finally:
+            vault.close()
+    except VaultError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(
+            {
+                "scanned": report.scanned,
+                "renewed": report.renewed,
+                "not_due": report.not_due,
+                "not_timestamped": report.not_timestamped,
+                "not_pdf": report.not_pdf,
+                "failed": [{"license": n, "reason": r} for n, r in report.failed],
+                "skipped_concurrent": report.skipped_concurrent,
+            }
+        )
+    else:
+        for name in report.renewed:
+            typer.echo(f"renewed {name}")
+        for name, reason in report.failed:
+            typer.echo(f"failed {name}: {reason}")
+        typer.echo(
+            f"{report.scanned} files: {len(report.renewed)} renewed, {report.not_due} not "
+            f"due, {report.not_timestamped} without a timestamp, {report.not_pdf} not PDF, "
+            f"{len(report.failed)} failed"
+        )
+    if report.failed:
+        raise typer.Exit(1)

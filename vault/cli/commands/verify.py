@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from signing.copies.log_proof import LogProofCheck
     from signing.trust import TrustBundle
 
-__all__ = ["EXIT_FAILED", "EXIT_INDETERMINATE", "EXIT_PASSED", "register"]
+__all__ = ["EXIT_FAILED", "EXIT_INDETERMINATE", "EXIT_PASSED", "verify"]
 
 EXIT_PASSED = 0
 EXIT_FAILED = 1
@@ -158,86 +158,86 @@ def _print_text(report: VerificationReport, log: LogProofCheck | None = None) ->
         console.print(f"  transparency log: {mark}: {e(log.reason)}")
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("verify")
-    def verify(
-        files: list[Path] = typer.Argument(..., help="PDF or OFD files to verify"),
-        trust: Path | None = typer.Option(
-            None, "--trust", help="pinned trust bundle (evault trust export)"
-        ),
-        as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
-        at: str | None = typer.Option(
-            None, "--at", help="validation time, ISO 8601 (default: now; no zone = UTC)"
-        ),
-        log_key: str | None = typer.Option(
-            None,
-            "--log-key",
-            help="the transparency log's public key (PEM file, vkey file or vkey, or a trust "
-            "bundle: every log key it lists): also check that a certified copy was logged",
-        ),
-        witness_key: list[str] = typer.Option(
-            [],
-            "--witness-key",
-            help="a witness's key (vkey of type 0x04, or a file holding it): the copy's log "
-            "checkpoint must carry its cosignature; repeatable; needs --log-key",
-        ),
-        witnesses: int | None = typer.Option(
-            None, "--witnesses", help="how many of the --witness-key cosignatures (default: all)"
-        ),
-    ) -> None:
-        """Verify the seals on PDF or OFD files, offline. Exit 0 passed, 1 failed, 3
-        indeterminate."""
-        moment = _parse_time(at) if at is not None else None
-        payloads = []
-        for path in files:
-            if not path.is_file():
-                fail(f"no such file: {path}", EXIT_USAGE)
-        from signing.errors import TrustError
-        from signing.trust import TrustBundle
-        from signing.verify import Verifier
+def _load_trust(path: Path) -> TrustBundle:
+    """The pinned trust bundle of ``--trust``; exit 2 when it cannot be used."""
+    from signing.errors import TrustError
+    from signing.trust import TrustBundle
 
-        bundle = None
-        if trust is not None:
-            try:
-                bundle = TrustBundle.load(trust)
-            except TrustError as exc:
-                fail(f"--trust {trust}: {exc}", EXIT_USAGE)
-        key = None
-        if log_key is not None:
-            from vault.cli.commands.log import load_log_verifier
+    try:
+        return TrustBundle.load(path)
+    except TrustError as exc:
+        fail(f"--trust {path}: {exc}", EXIT_USAGE)
 
-            key = load_log_verifier(log_key)
-        elif witness_key:
-            fail(
-                "--witness-key needs --log-key (the witnesses cosign the log's checkpoint)",
-                EXIT_USAGE,
-            )
-        cosigners = _witness_keys(witness_key, witnesses)
-        # In-process: this command is a process of its own that ends when done, and a worker
-        # process would add its start-up (~0.4 s) to every run; a runaway file is still
-        # interrupted at the time bound.
-        verifier = Verifier(bundle, isolation="thread")
-        reports = []
-        logs: list[LogProofCheck | None] = []
-        for path in files:
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                fail(f"cannot read {path}: {exc.strerror or exc}", EXIT_USAGE)
-            report = verifier.verify(data, at=moment, file_name=str(path))
-            reports.append(report)
-            logs.append(
-                _check_log(data, report, key, cosigners, bundle) if key is not None else None
-            )
-        if as_json:
-            payloads = [report_json(r, g) for r, g in zip(reports, logs, strict=True)]
-            print_json(payloads[0] if len(payloads) == 1 else payloads)
-        else:
-            for r, g in zip(reports, logs, strict=True):
-                _print_text(r, g)
-        names = {r.indication.value for r in reports}
-        if "TOTAL_FAILED" in names or any(g is not None and not g.verified for g in logs):
-            raise typer.Exit(EXIT_FAILED)
-        if "INDETERMINATE" in names:
-            raise typer.Exit(EXIT_INDETERMINATE)
-        raise typer.Exit(EXIT_PASSED)
+
+def verify(
+    files: list[Path] = typer.Argument(..., help="PDF or OFD files to verify"),
+    trust: Path | None = typer.Option(
+        None, "--trust", help="pinned trust bundle (evault trust export)"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+    at: str | None = typer.Option(
+        None, "--at", help="validation time, ISO 8601 (default: now; no zone = UTC)"
+    ),
+    log_key: str | None = typer.Option(
+        None,
+        "--log-key",
+        help="the transparency log's public key (PEM file, vkey file or vkey, or a trust "
+        "bundle: every log key it lists): also check that a certified copy was logged",
+    ),
+    witness_key: list[str] = typer.Option(
+        [],
+        "--witness-key",
+        help="a witness's key (vkey of type 0x04, or a file holding it): the copy's log "
+        "checkpoint must carry its cosignature; repeatable; needs --log-key",
+    ),
+    witnesses: int | None = typer.Option(
+        None, "--witnesses", help="how many of the --witness-key cosignatures (default: all)"
+    ),
+) -> None:
+    """Verify the seals on PDF or OFD files, offline. Exit 0 passed, 1 failed, 3
+    indeterminate."""
+    moment = _parse_time(at) if at is not None else None
+    payloads = []
+    for path in files:
+        if not path.is_file():
+            fail(f"no such file: {path}", EXIT_USAGE)
+    from signing.verify import Verifier
+
+    bundle = _load_trust(trust) if trust is not None else None
+    key = None
+    if log_key is not None:
+        from vault.cli.commands.log import load_log_verifier
+
+        key = load_log_verifier(log_key)
+    elif witness_key:
+        fail(
+            "--witness-key needs --log-key (the witnesses cosign the log's checkpoint)",
+            EXIT_USAGE,
+        )
+    cosigners = _witness_keys(witness_key, witnesses)
+    # In-process: this command is a process of its own that ends when done, and a worker
+    # process would add its start-up (~0.4 s) to every run; a runaway file is still
+    # interrupted at the time bound.
+    verifier = Verifier(bundle, isolation="thread")
+    reports = []
+    logs: list[LogProofCheck | None] = []
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            fail(f"cannot read {path}: {exc.strerror or exc}", EXIT_USAGE)
+        report = verifier.verify(data, at=moment, file_name=str(path))
+        reports.append(report)
+        logs.append(_check_log(data, report, key, cosigners, bundle) if key is not None else None)
+    if as_json:
+        payloads = [report_json(r, g) for r, g in zip(reports, logs, strict=True)]
+        print_json(payloads[0] if len(payloads) == 1 else payloads)
+    else:
+        for r, g in zip(reports, logs, strict=True):
+            _print_text(r, g)
+    names = {r.indication.value for r in reports}
+    if "TOTAL_FAILED" in names or any(g is not None and not g.verified for g in logs):
+        raise typer.Exit(EXIT_FAILED)
+    if "INDETERMINATE" in names:
+        raise typer.Exit(EXIT_INDETERMINATE)
+    raise typer.Exit(EXIT_PASSED)

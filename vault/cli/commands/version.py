@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import typer
 
-__all__ = ["register"]
+__all__ = ["version"]
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
-    def version() -> None:
-        """Print evault's version and those of the libraries that seal and verify."""
-        from importlib.metadata import PackageNotFoundError
-        from importlib.metadata import version as v
+def version() -> None:
+    """Print evault's version and those of the libraries that seal and verify."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as v
 
-        def ver(name: str) -> str:
-            try:
-                return v(name)
-            except PackageNotFoundError:
-                return "not installed"
+    def ver(name: str) -> str:
+        try:
+            return v(name)
+        except PackageNotFoundError:
+            return "not installed"
 
-        typer.echo(f"evault {ver('evault')}")
-        for lib in ("pyhanko", "pyhanko-certvalidator", "cryptography"):
-            typer.echo(f"  {lib} {ver(lib)}")
+    typer.echo(f"evault {ver('evault')}")
+    for lib in ("pyhanko", "pyhanko-certvalidator", "cryptography"):
+        typer.echo(f"  {lib} {ver(lib)}")

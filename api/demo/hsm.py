@@ -8,7 +8,7 @@ issuing CA and root) and serves with the existing PKCS#11 settings
 (``EVAULT_SEAL_PKCS11_*`` + ``EVAULT_SEAL_CERTIFICATES``, :mod:`api.sealing`).
 
 SoftHSM2 reads ``SOFTHSM2_CONF`` once, when its module is first loaded into a process; the
-key is therefore generated in a child process (``python -m api.demo_hsm``) with the demo's
+key is therefore generated in a child process (``python -m api.demo.hsm``) with the demo's
 configuration, and the process that serves the demo sets ``SOFTHSM2_CONF`` before it opens
 the token (:func:`activate`). Without ``softhsm2-util``, its module or python-pkcs11, the demo
 seals with the demo PKI's key file and says why (:attr:`DemoHsm.fallback`).
@@ -113,7 +113,7 @@ def _new_token(base: Path, env: dict[str, str], pin: str) -> None:
 
 def _generate_in_child(env: dict[str, str], module: str, pin: str) -> ec.EllipticCurvePublicKey:
     out = _run(
-        [sys.executable, "-m", "api.demo_hsm", module, TOKEN_LABEL, SEAL_KEY_LABEL],
+        [sys.executable, "-m", "api.demo.hsm", module, TOKEN_LABEL, SEAL_KEY_LABEL],
         env,
         "generating the seal key",
         stdin=pin,
@@ -169,7 +169,7 @@ def activate(hsm: DemoHsm) -> None:
 
 
 def _child(module: str, token: str, label: str) -> None:
-    """``python -m api.demo_hsm MODULE TOKEN LABEL`` (PIN on stdin): generate the seal key in
+    """``python -m api.demo.hsm MODULE TOKEN LABEL`` (PIN on stdin): generate the seal key in
     the token, print its public key (PEM)."""
     from signing.hsm import generate_seal_key, open_token
 

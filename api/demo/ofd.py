@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from api.demo_licenses import SampleLicense, cn_date
+from api.demo.drawing import SampleLicense, cn_date
 from signing.ofd.pki import Sm2DemoPKI, Sm2Identity, seal_image
 from signing.ofd.sealer import OfdSealer
 from signing.ofd.writer import NS, write_package
