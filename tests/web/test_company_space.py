@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.demo import HOLDERS
+from api.demo.samples import HOLDERS
 from tests.helpers.scans import scan_jpeg
 from tests.web.conftest import DemoData, csrf_of, login, prepare_demo_data
 
