@@ -3,6 +3,12 @@ of a bulk import with refusals (journal vs verifying the refused files again), a
 of a duplicate push vs verifying the PDF.
 
     .venv/bin/python -m bench.intake [--rounds N] [--level B-LT]
+    .venv/bin/python -m bench.intake --against-main 300 [--postgres]   # that row alone
+
+Against main (issue 20): ``evault import``'s path against main at :data:`BASELINE_COMMIT`,
+taken from its own source with ``git archive``, on the same stock in the same run, each
+import in a process of its own (``bench/_bulk_run.py``) with 2 workers and batches of 32,
+into a fresh SQLite vault, and into a PostgreSQL schema when the server answers.
 
 Both imports start from an empty embedded vault (SQLite + local blob folder) with the same
 N freshly sealed licenses (B-LT by default: stock carries validation data); the bulk import
@@ -25,15 +31,19 @@ verifier: what a push costs in the vault for either format.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import functools
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from bench.harness import Row, Stats, compare, format_table, machine
 from signing.seal import PadesLevel
@@ -182,7 +192,12 @@ def run(rounds: int, level: PadesLevel = PadesLevel.B_LT) -> list[Row]:
                 target="< 5 ms",
             )
         dup_pg = _duplicate_on_postgres(pdf, verifier, root, rounds=max(rounds, 50))
-        batched = _batched(root, manifest, factory, count, rounds=max(2, rounds // 10))
+        batched = against_main(root, 4 * count, level, rounds=max(2, rounds // 10))
+        batched_pg = (  # only when PostgreSQL answered for the duplicate push
+            against_main(root, 4 * count, level, rounds=max(2, rounds // 10), postgres=True)
+            if dup_pg is not None
+            else None
+        )
         rerun = _rerun(root, factory, level, rounds=max(5, rounds // 4))
         ofd = ofd_push(root / "c", verifier, level, rounds=max(5, rounds // 2))
     print(
@@ -200,6 +215,7 @@ def run(rounds: int, level: PadesLevel = PadesLevel.B_LT) -> list[Row]:
             target=f"{count / bulk_s:.1f} licenses/s vs {count / naive_s:.1f}",
         ),
         batched,
+        *([batched_pg] if batched_pg is not None else []),
         dup,
         *([dup_pg] if dup_pg is not None else []),
         rerun,
@@ -207,45 +223,124 @@ def run(rounds: int, level: PadesLevel = PadesLevel.B_LT) -> list[Row]:
     ]
 
 
-#: Licenses in the projection of the batched import's row (Fuzhou's stock, issue 20).
+#: Licenses in the projection (Fuzhou's stock, issue 20).
 PROJECTED = 12_000_000
+#: main when the bulk import was rebuilt as a pipeline with a Core writer (issue 20): the
+#: baseline, run from its own source (``git archive``) beside ours.
+BASELINE_COMMIT = "6c26c86"
+_REPO = Path(__file__).resolve().parent.parent
+_RUNNER = Path(__file__).resolve().parent / "_bulk_run.py"
 
 
-def _batched(
-    root: Path, manifest: Path, factory: VerifierFactory, count: int, *, rounds: int
+def _baseline_tree(root: Path) -> Path:
+    """The source of vault, signing, schemas and tests at :data:`BASELINE_COMMIT`."""
+    dest = root / f"main-{BASELINE_COMMIT}"
+    dest.mkdir(parents=True)
+    archive = subprocess.run(
+        [
+            "git",
+            "-C",
+            str(_REPO),
+            "archive",
+            BASELINE_COMMIT,
+            "vault",
+            "signing",
+            "schemas",
+            "tests",
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
+
+
+def _import_in(
+    tree: Path, place: Path, stock: Path, manifest: Path, bundle: Path, url: str | None
+) -> dict[str, Any]:
+    """One import of ``stock`` by the code of ``tree``, in a process of its own, into a
+    fresh vault (SQLite at ``place``, or the empty PostgreSQL schema of ``url``)."""
+    code = f"import runpy; runpy.run_path({str(_RUNNER)!r}, run_name='__main__')"
+    args = [str(place), str(stock), str(manifest), str(bundle), "2", str(WRITE_BATCH)]
+    args += [url] if url else []
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=tree, check=True, capture_output=True, text=True
+    ).stdout
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    assert Path(result["vault"]).is_relative_to(tree), result["vault"]
+    return result
+
+
+@contextlib.contextmanager
+def _postgres_schema() -> Iterator[str]:
+    """The URL of an empty PostgreSQL schema, dropped afterwards."""
+    import secrets
+
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import POSTGRES_URL
+    from tests.vault.conftest import schema_url
+
+    admin = create_engine(POSTGRES_URL)
+    schema = f"bulk_bench_{secrets.token_hex(4)}"
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield schema_url(schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def against_main(
+    root: Path, count: int, level: PadesLevel, *, rounds: int, postgres: bool = False
 ) -> Row:
-    """The bulk import with batched writes against one commit per file (the path before
-    batches, ``write_batch=1``), 2 processes each, alternating which goes first, each into
-    a fresh vault. CPU is the parent's and its (reaped) workers', per license."""
-    walls: dict[int, list[float]] = {WRITE_BATCH: [], 1: []}
-    cpus: dict[int, list[float]] = {WRITE_BATCH: [], 1: []}
-    parent: dict[int, list[float]] = {WRITE_BATCH: [], 1: []}
+    """``evault import`` of ``count`` licenses of one issuer against the same import by main
+    at :data:`BASELINE_COMMIT` (2 worker processes, writes batched by
+    :data:`WRITE_BATCH` as ``evault import`` does), each into a fresh vault (SQLite, or a
+    PostgreSQL schema), alternating which goes first. CPU: user+sys of the import and its
+    reaped workers (PostgreSQL's own CPU not included)."""
+    manifest = _stock(root, count, level, folder_name=f"provincial-{int(postgres)}")
+    bundle = root / "provincial-bundle.json"
+    bundle.write_bytes(trust_bundle().dump())
+    trees = {"ours": _REPO, "main": _baseline_tree(root / f"src-{int(postgres)}")}
+    runs: dict[str, list[dict[str, Any]]] = {"ours": [], "main": []}
     for r in range(rounds):
-        for batch in (WRITE_BATCH, 1) if r % 2 == 0 else (1, WRITE_BATCH):
-            bulk = _bulk_importer(root / f"batch-{batch}-{r}", root / "stock", manifest, factory)
-            before, started = os.times(), time.perf_counter()
-            summary = bulk(write_batch=batch)
-            wall, after = time.perf_counter() - started, os.times()
-            assert summary.ingested == count, summary
-            cpu = sum(after[:4]) - sum(before[:4])  # user+sys, this process and children
-            walls[batch].append(wall * 1000 / count)
-            cpus[batch].append(cpu * 1000 / count)
-            parent[batch].append((sum(after[:2]) - sum(before[:2])) * 1000 / count)
-    ours, base = statistics.median(walls[WRITE_BATCH]), statistics.median(walls[1])
-    rate = 1000 / ours
-    load = os.getloadavg()[0]
+        for name in ("ours", "main") if r % 2 == 0 else ("main", "ours"):
+            with contextlib.ExitStack() as stack:
+                url = stack.enter_context(_postgres_schema()) if postgres else None
+                place = root / f"bulk-{name}-{r}-{int(postgres)}"
+                stock = root / f"provincial-{int(postgres)}"
+                result = _import_in(trees[name], place, stock, manifest, bundle, url)
+            assert result["ingested"] == count, result
+            runs[name].append(result)
+
+    def per_license(name: str, key: str) -> list[float]:
+        return [run[key] * 1000 / count for run in runs[name]]
+
+    ours, base = per_license("ours", "wall"), per_license("main", "wall")
+    rate, base_rate = 1000 / statistics.median(ours), 1000 / statistics.median(base)
+    cpu = {n: statistics.median(per_license(n, "cpu")) for n in runs}
+    writer = {n: statistics.median(per_license(n, "cpu_writer")) for n in runs}
+    print(
+        f"bulk import against main {BASELINE_COMMIT} (postgres={postgres}): {rate:.1f} vs "
+        f"{base_rate:.1f} licenses/s "
+        f"({rate / base_rate:.2f}x); CPU {cpu['ours']:.1f} vs {cpu['main']:.1f} ms/license",
+        file=sys.stderr,
+    )
     return Row(
-        f"bulk import of {count} B-LT licenses, per license, writes batched by {WRITE_BATCH} "
-        "(2 processes)",
-        Stats(ours, max(walls[WRITE_BATCH]), rounds),
-        "one commit per file (write_batch=1, the path before batches)",
-        Stats(base, max(walls[1]), rounds),
+        f"bulk import of {count} {level.value} licenses, per license (2 processes, batches of "
+        f"{WRITE_BATCH}, {'PostgreSQL' if postgres else 'SQLite'})",
+        Stats(statistics.median(ours), max(ours), rounds),
+        f"main at {BASELINE_COMMIT} (ORM writer, a lookup per file)",
+        Stats(statistics.median(base), max(base), rounds),
         target=(
-            f">= 4x (issue 20): {rate:.1f} licenses/s vs {1000 / base:.1f}; CPU "
-            f"{statistics.median(cpus[WRITE_BATCH]):.1f} vs {statistics.median(cpus[1]):.1f} "
-            f"ms/license (writer process {statistics.median(parent[WRITE_BATCH]):.1f} vs "
-            f"{statistics.median(parent[1]):.1f}); {PROJECTED / rate / 86400:.1f} days for 12M; "
-            f"load {load:.1f}"
+            f">= 4x (issue 20): {rate:.1f} licenses/s vs {base_rate:.1f}; CPU "
+            f"{cpu['ours']:.1f} vs {cpu['main']:.1f} ms/license (writer process "
+            f"{writer['ours']:.1f} vs {writer['main']:.1f}); 12M in "
+            f"{PROJECTED / rate / 86400:.1f} vs {PROJECTED / base_rate / 86400:.1f} days; "
+            f"load {os.getloadavg()[0]:.1f}"
         ),
     )
 
@@ -381,7 +476,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.intake")
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--level", default="B-LT", help="PAdES level of the stock (B-B, B-LT)")
+    parser.add_argument("--postgres", action="store_true", help="--against-main on PostgreSQL")
+    parser.add_argument(
+        "--against-main",
+        type=int,
+        metavar="N",
+        help="only the import of N licenses against main (the issue 20 row)",
+    )
     args = parser.parse_args()
+    if args.against_main:
+        with tempfile.TemporaryDirectory() as tmp:
+            row = against_main(
+                Path(tmp),
+                args.against_main,
+                PadesLevel(args.level),
+                rounds=max(2, args.rounds),
+                postgres=args.postgres,
+            )
+        print(f"{machine()}, {args.rounds} rounds\n")
+        print(format_table([row]))
+        return
     rows = run(args.rounds, PadesLevel(args.level))
     print(f"{machine()}, {args.rounds} rounds\n")
     print(format_table(rows))

@@ -35,10 +35,6 @@ NAMED_EXCEPTIONS: dict[str, dict[str, str]] = {
         "act_for_company": "open work: move to the edge",
         "record_look": "open work: move to the edge",
     },
-    "vault/services/intake.py": {
-        "_duplicate": "open work: intake's writer (bulk import) is being rewritten",
-        "_write": "open work: intake's writer (bulk import) is being rewritten",
-    },
 }
 
 

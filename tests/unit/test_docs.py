@@ -417,7 +417,9 @@ def code_refusal_codes() -> frozenset[str]:
         r'(?:IntakeRefused|_refuse|\brefused)\(\s*"([a-z_]+)"',
         r'"refused",\s*"([a-z_]+)"',
     )
-    texts = [_read(ROOT / "vault" / "services" / n) for n in ("intake.py", "bulk.py")]
+    services = ROOT / "vault" / "services"
+    paths = [services / "intake.py", *sorted((services / "bulk").glob("*.py"))]
+    texts = [_read(path) for path in paths]
     return frozenset(m for text in texts for p in patterns for m in re.findall(p, text))
 
 

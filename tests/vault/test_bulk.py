@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import typer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -288,6 +289,13 @@ def test_journal_settles_refusals_until_asked_or_inputs_change(
     assert (fixed.ingested, fixed.refused_total) == (1, 2)
     assert _versions(sessions) == GOOD + 1
 
+    _assert_runs_listed(sessions, first, fixed)
+
+
+def _assert_runs_listed(
+    sessions: sessionmaker[Session], first: ImportSummary, fixed: ImportSummary
+) -> None:
+    """The ten runs of the journal test, newest first; the first run's refusals."""
     with sessions() as s:
         runs = list_import_runs(session=s)
         assert len(runs) == 10 and {r.state for r in runs} == {"finished"}
@@ -355,6 +363,16 @@ def test_a_failed_write_stores_nothing_and_journals_nothing_for_its_file(
 def test_cli_db_upgrade_catalog_import_gc(
     tmp_path: Path, bundle_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    app, runner = _cli_with_catalog(tmp_path, bundle_path, monkeypatch)
+    _cli_import_then_rerun(app, runner, tmp_path)
+    _cli_import_history(app, runner, tmp_path)
+    _cli_gc(app, runner)
+
+
+def _cli_with_catalog(
+    tmp_path: Path, bundle_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[typer.Typer, CliRunner]:
+    """The CLI on a fresh SQLite vault (``db upgrade``), the test catalog in it."""
     db = tmp_path / "cli.db"
     for key, value in {
         "EVAULT_MODE": "production",
@@ -380,7 +398,11 @@ def test_cli_db_upgrade_catalog_import_gc(
     engine.dispose()
     listed = runner.invoke(app, ["catalog", "list"])
     assert "type 11100000000013338W011 食品经营许可证 holder 111" in listed.output
+    return app, runner
 
+
+def _cli_import_then_rerun(app: typer.Typer, runner: CliRunner, tmp_path: Path) -> None:
+    """``evault import``, its rerun (every file settled) and a rerun with --retry-refused."""
     manifest = make_stock(tmp_path / "stock")
     refusals = tmp_path / "refused.csv"
     result = runner.invoke(
@@ -420,6 +442,9 @@ def test_cli_db_upgrade_catalog_import_gc(
     data = json.loads(result.stdout)
     assert (data["run"], data["settled_before"], data["settled_refused"]) == (3, 5, 0)
 
+
+def _cli_import_history(app: typer.Typer, runner: CliRunner, tmp_path: Path) -> None:
+    """``evault import --runs`` and ``--run N`` after the three runs."""
     result = runner.invoke(app, ["import", "--runs"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -448,6 +473,9 @@ def test_cli_db_upgrade_catalog_import_gc(
     result = runner.invoke(app, ["import", "--runs", str(tmp_path / "stock")])
     assert result.exit_code == 2
 
+
+def _cli_gc(app: typer.Typer, runner: CliRunner) -> None:
+    """``evault gc``: every blob the imports stored is referenced."""
     result = runner.invoke(app, ["gc", "--dry-run"])
     assert result.exit_code == 0, result.output
     assert f"{GOOD} blobs: {GOOD} referenced, 0 within the grace period, 0 would remove" in (

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.report import VerificationReport
-from tests.vault.licenses import license_pdf
+from tests.vault.licenses import OTHER_HOLDER, license_pdf
 from tests.vault.test_bulk import (  # noqa: F401 - fixtures
     GOOD,
     _importer,
@@ -25,8 +25,10 @@ from tests.vault.test_bulk import (  # noqa: F401 - fixtures
 )
 from vault.blobs import LocalBlobStore
 from vault.crypto import HolderCrypto
-from vault.models import ImportJournalEntry, LicenseVersion
+from vault.models import Holder, ImportJournalEntry, License, LicenseVersion
+from vault.models.log import LogEntry
 from vault.services.bulk import MANIFEST_FIELDS, WRITE_BATCH, ImportOutcome, ImportSummary
+from vault.services.holders import holder_name
 from vault.services.intake import PdfVerifier
 
 
@@ -120,3 +122,51 @@ def test_a_second_file_for_the_same_license_in_a_batch_is_a_conflict(
     assert refusal.name == "b.pdf"
     assert "already stored as version 1 with different bytes" in (refusal.message or "")
     assert _versions(sessions) == 1
+
+
+def test_files_the_batch_sets_aside_are_decided_in_order_as_one_at_a_time(
+    sessions: sessionmaker[Session],
+    blobs: LocalBlobStore,
+    crypto: HolderCrypto,
+    stock: _Stock,  # noqa: F811 - the fixture
+    run: Callable[..., ImportSummary],
+    tmp_path: Path,
+) -> None:
+    # A new version of a stored license, a stored holder and a new one each named two ways in
+    # one batch: the batch writes none of them; ingest decides them after its commit, in the
+    # source's order, so each holder keeps its last name, as when each file was a push.
+    assert run(write_batch=WRITE_BATCH).ingested == GOOD
+    folder = tmp_path / "later"
+    folder.mkdir()
+    rows = {
+        "a-version-2.pdf": _row("a-version-2.pdf", 500, version=2, change_reason="更正"),
+        "b-renamed.pdf": _row("b-renamed.pdf", 901, holder_name="张三丰"),
+        "c-named-again.pdf": _row("c-named-again.pdf", 902),
+        "d-new-holder.pdf": _row(
+            "d-new-holder.pdf", 903, holder_id=OTHER_HOLDER, holder_name="李四"
+        ),
+        "e-new-renamed.pdf": _row(
+            "e-new-renamed.pdf", 904, holder_id=OTHER_HOLDER, holder_name="李四四"
+        ),
+    }
+    for n, name in enumerate(rows, start=900):
+        (folder / name).write_bytes(license_pdf(n))
+    manifest = tmp_path / "later.csv"
+    with manifest.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=MANIFEST_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows.values())
+    later = _importer(sessions, blobs, crypto, stock.factory, folder, manifest)
+    summary = later(write_batch=WRITE_BATCH)
+    assert (summary.ingested, summary.refused_total) == (5, 0), summary.refusals
+    assert _versions(sessions) == GOOD + 5
+    with sessions() as s:
+        version = s.scalars(select(License.current_version).where(License.number == "JY00000500"))
+        assert list(version) == [2]
+        names = [
+            holder_name(crypto=crypto, name_ciphertext=h.name_ciphertext)
+            for h in s.scalars(select(Holder).order_by(Holder.id))
+        ]
+        logged = s.scalar(select(func.count()).select_from(LogEntry))
+    assert names == ["张三", "李四四"]  # c came after b, e after d
+    assert logged == GOOD + 5

@@ -21,7 +21,7 @@ from tests.conftest import POSTGRES_URL, require
 from tests.vault.conftest import _postgres_available, schema_url
 from vault.db.partitioning import NO_HOLDER, PARTITIONED, PARTITIONS
 from vault.migrations import alembic_config, check, current, upgrade
-from vault.services.intake import _Context, _lock_license_key
+from vault.services.intake import lock_license_key
 
 BEFORE = "0111_license_fields"
 NOW = "2026-01-01 00:00:00"
@@ -376,26 +376,18 @@ def test_a_license_key_is_locked_across_holders(engine: Engine) -> None:
     lock on it before looking it up, so a second writer waits for the first's commit."""
     if not _is_pg(engine):
         pytest.skip("SQLite serializes writers itself")
-    context = _Context(
-        department_id=1,
-        department_name="d",
-        department_code="c",
-        license_type_id=1,
-        license_type_code="t",
-        fingerprints=frozenset(),
-    )
     factory = sessionmaker(bind=engine)
     with factory() as first, factory() as second:
-        _lock_license_key(first, context, "N1")
+        lock_license_key(first, 1, 1, "N1")
         second.execute(text("SET lock_timeout = '50ms'"))
         with pytest.raises(OperationalError):
-            _lock_license_key(second, context, "N1")
+            lock_license_key(second, 1, 1, "N1")
         second.rollback()
-        _lock_license_key(second, context, "N2")  # another key: no wait
+        lock_license_key(second, 1, 1, "N2")  # another key: no wait
         second.rollback()
         first.commit()
         second.execute(text("SET lock_timeout = '50ms'"))
-        _lock_license_key(second, context, "N1")  # free again
+        lock_license_key(second, 1, 1, "N1")  # free again
         second.rollback()
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "holder_name",
     "is_current",
     "known_holder",
+    "new_holder_values",
     "reseal_holder",
     "reveal_holder_id",
 ]
@@ -89,15 +90,7 @@ def get_or_create_holder(
     kind = parsed.id_type.value
     existing = find_holder(session=session, crypto=crypto, holder_id=parsed, id_type=kind)
     if existing is None:
-        holder = Holder(
-            id_type=kind,
-            blind_index=crypto.blind_index(kind, parsed),
-            id_ciphertext=crypto.encrypt(str(parsed), purpose=_ID_PURPOSE),
-            name_ciphertext=crypto.encrypt(name, purpose=_NAME_PURPOSE),
-            masked_id=mask(parsed),
-            holder_key_id=crypto.holder_key_id,
-            blind_index_key_id=crypto.blind_index_key_id,
-        )
+        holder = Holder(**new_holder_values(crypto=crypto, holder_id=parsed, name=name))
         try:
             with session.begin_nested():
                 session.add(holder)
@@ -118,6 +111,22 @@ def is_current(*, crypto: HolderCrypto, holder: Holder) -> bool:
         holder.holder_key_id == crypto.holder_key_id
         and holder.blind_index_key_id == crypto.blind_index_key_id
     )
+
+
+def new_holder_values(
+    *, crypto: HolderCrypto, holder_id: CitizenId | CreditCode, name: str
+) -> dict[str, object]:
+    """The columns of a new holder row: sealed and indexed under the current keys."""
+    kind = holder_id.id_type.value
+    return {
+        "id_type": kind,
+        "blind_index": crypto.blind_index(kind, holder_id),
+        "id_ciphertext": crypto.encrypt(str(holder_id), purpose=_ID_PURPOSE),
+        "name_ciphertext": crypto.encrypt(name, purpose=_NAME_PURPOSE),
+        "masked_id": mask(holder_id),
+        "holder_key_id": crypto.holder_key_id,
+        "blind_index_key_id": crypto.blind_index_key_id,
+    }
 
 
 def reseal_holder(*, crypto: HolderCrypto, holder: Holder, name: str | None = None) -> None:

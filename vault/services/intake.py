@@ -43,8 +43,10 @@ failed commit is unreferenced and removed by ``evault gc`` after the grace perio
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -78,11 +80,15 @@ __all__ = [
     "IntakeResult",
     "PdfVerifier",
     "PrecomputedVerifier",
+    "RuleContext",
     "check_file_format",
     "check_report",
+    "check_rules",
     "ingest",
+    "ingested_event",
+    "lock_license_key",
     "precheck",
-    "write_verified",
+    "version_values",
 ]
 
 _WRITE_ATTEMPTS = 5
@@ -145,6 +151,10 @@ class _Context:
     fingerprints: frozenset[str]
 
 
+#: The rules' context of a push (:func:`check_rules`), for callers outside this module.
+RuleContext = _Context
+
+
 @dataclass(frozen=True)
 class Prechecked:
     """What :func:`precheck` found for one push; hand it to :func:`ingest` to skip the
@@ -197,39 +207,67 @@ def ingest(
     ):
         context = prechecked.context
     else:
-        context = _check_rules(session, metadata, pushed_by_department_id)
-        existing = _duplicate(session, sha256, context)
-        if existing is not None:
-            return existing
-        try:
-            _check_against_stored(session, crypto, metadata, context)
-        except ConflictError:
-            # A concurrent push may have landed these very bytes since the first lookup.
-            session.rollback()
-            existing = _duplicate(session, sha256, context)
-            if existing is not None:
-                return existing
-            raise
-        session.rollback()  # end the read transaction: verification is slow, hold no locks
+        checked = _check_before_verifying(
+            session, crypto, metadata, pushed_by_department_id, sha256
+        )
+        if isinstance(checked, IntakeResult):
+            return checked
+        context = checked
 
     report = verifier.verify(pdf, at=now, file_name=file_name)
     check_report(report, sha256=sha256, context=context, require_revocation=require_revocation)
 
     blobs.put(pdf)
+    blob = (sha256, len(pdf), file_format)
+    write = functools.partial(
+        _write_and_commit, session, crypto, metadata, context, blob, report, now
+    )
+    return _write_with_retries(session, write, sha256, context)
+
+
+def _check_before_verifying(
+    session: Session,
+    crypto: HolderCrypto,
+    metadata: LicenseMetadata,
+    department_id: int,
+    sha256: str,
+) -> _Context | IntakeResult:
+    """Steps 1-3: the rules' context, or the stored record when these bytes are a
+    duplicate. Ends the read transaction: verification is slow, hold no locks."""
+    context = check_rules(session, metadata, department_id)
+    existing = _find_duplicate_and_commit(session, sha256, context)
+    if existing is not None:
+        return existing
+    try:
+        _check_against_stored(session, crypto, metadata, context)
+    except ConflictError:
+        # A concurrent push may have landed these very bytes since the first lookup.
+        session.rollback()
+        existing = _find_duplicate_and_commit(session, sha256, context)
+        if existing is not None:
+            return existing
+        raise
+    session.rollback()
+    return context
+
+
+def _write_with_retries(
+    session: Session, write: Callable[[], IntakeResult], sha256: str, context: _Context
+) -> IntakeResult:
+    """Step 5's transaction (``write``), tried again when a concurrent push won a unique
+    constraint."""
     for attempt in range(_WRITE_ATTEMPTS):
         try:
             # The first attempt needs no lookup: if the bytes landed meanwhile, a unique
             # constraint or the locked re-check below says so, and the retry finds them.
-            existing = _duplicate(session, sha256, context) if attempt else None
+            existing = _find_duplicate_and_commit(session, sha256, context) if attempt else None
             if existing is not None:
                 return existing
-            return _write(
-                session, crypto, metadata, context, (sha256, len(pdf), file_format), report, now
-            )
+            return write()
         except ConflictError:
             # A concurrent push may have landed these very bytes between our lookups.
             session.rollback()
-            existing = _duplicate(session, sha256, context)
+            existing = _find_duplicate_and_commit(session, sha256, context)
             if existing is not None:
                 return existing
             raise
@@ -258,7 +296,7 @@ def precheck(
     these very bytes having landed meanwhile is no conflict (``ingest`` will return them as
     a duplicate). The result can be passed to ``ingest(prechecked=...)``.
     """
-    context = _check_rules(session, metadata, pushed_by_department_id)
+    context = check_rules(session, metadata, pushed_by_department_id)
     try:
         _check_against_stored(session, crypto, metadata, context)
     except ConflictError:
@@ -268,48 +306,6 @@ def precheck(
     finally:
         session.rollback()
     return Prechecked(department_id=pushed_by_department_id, metadata=metadata, context=context)
-
-
-def write_verified(
-    *,
-    session: Session,
-    blobs: BlobStore,
-    crypto: HolderCrypto,
-    pdf: bytes,
-    report: VerificationReport,
-    prechecked: Prechecked,
-    now: dt.datetime | None = None,
-    require_revocation: bool = True,
-    declared_type: str | None = None,
-) -> IntakeResult:
-    """``ingest``'s last steps for a file verified (``report``) and prechecked elsewhere,
-    inside the caller's transaction, which it does not commit: several files then share
-    one commit (the bulk import's batches).
-
-    The report is checked against the bytes and the rules as ``ingest`` checks it
-    (IntakeRefused: nothing written). The rows go in a savepoint: on ConflictError or
-    IntegrityError (the bytes or the license key taken meanwhile, also by an earlier file
-    of the same transaction) it is rolled back and the error raised; the caller then
-    commits what it has and decides this file with ``ingest``, which finds the duplicate
-    or the conflict.
-    """
-    file_format = check_file_format(pdf, declared_type)
-    sha256 = hashlib.sha256(pdf).hexdigest()
-    context = prechecked.context
-    check_report(report, sha256=sha256, context=context, require_revocation=require_revocation)
-    blobs.put(pdf)
-    blob = (sha256, len(pdf), file_format)
-    with session.begin_nested():
-        return _write(
-            session,
-            crypto,
-            prechecked.metadata,
-            context,
-            blob,
-            report,
-            now or utcnow(),
-            commit=False,
-        )
 
 
 # Steps --------------------------------------------------------------------------------------
@@ -338,12 +334,16 @@ def check_file_format(data: bytes, declared_type: str | None = None) -> FileForm
     return found
 
 
-def _duplicate(session: Session, sha256: str, context: _Context) -> IntakeResult | None:
+def _find_duplicate_and_commit(
+    session: Session, sha256: str, context: _Context
+) -> IntakeResult | None:
     """The stored record of these bytes, when it is a license of the pushing department.
+    Ends the read transaction either way (commit or rollback): the caller verifies next, and
+    verification is slow, so nothing may stay locked.
 
-    Bytes stored for another issuer's license are not this department's to know about:
-    None, so the push goes on as a new file would (and its seal check refuses it; should
-    it pass, the unique SHA-256 makes the write a conflict, never a second record).
+        Bytes stored for another issuer's license are not this department's to know about:
+        None, so the push goes on as a new file would (and its seal check refuses it; should
+        it pass, the unique SHA-256 makes the write a conflict, never a second record).
     """
     version = version_by_sha256(session=session, sha256=sha256)
     if version is None:
@@ -360,7 +360,8 @@ def _refuse(reason: str, message: str, report: VerificationReport | None = None)
     return IntakeRefused(reason, message, report=report)
 
 
-def _check_rules(session: Session, metadata: LicenseMetadata, department_id: int) -> _Context:
+def check_rules(session: Session, metadata: LicenseMetadata, department_id: int) -> _Context:
+    """Step 1: the rules on the metadata for the pushing department, as plain values."""
     department = session.get(Department, department_id)
     if department is None:
         raise _refuse("unknown_department", f"department {department_id} is not registered")
@@ -419,11 +420,11 @@ def _check_against_stored(
 
     With ``lock`` the license row is locked (PostgreSQL) until the commit, so two
     concurrent changes cannot both pass the version check and leave the lower one current,
-    and so is the key itself (:func:`_lock_license_key`), so two first pushes of one key
+    and so is the key itself (:func:`lock_license_key`), so two first pushes of one key
     for different holders cannot both find no license.
     """
     if lock:
-        _lock_license_key(session, context, metadata.number)
+        lock_license_key(session, context.license_type_id, context.department_id, metadata.number)
     query = select(License).where(
         License.license_type_id == context.license_type_id,
         License.issuer_department_id == context.department_id,
@@ -460,7 +461,7 @@ def _check_against_stored(
     return license
 
 
-def _lock_license_key(session: Session, context: _Context, number: str) -> None:
+def lock_license_key(session: Session, type_id: int, department_id: int, number: str) -> None:
     """Lock the key (type, issuer, 证照编号) until the commit (PostgreSQL).
 
     ``licenses`` is partitioned by the holder's blind index there, and a unique key of a
@@ -471,7 +472,7 @@ def _lock_license_key(session: Session, context: _Context, number: str) -> None:
     """
     if session.get_bind().dialect.name != "postgresql":
         return
-    key = f"license-key:{context.license_type_id}:{context.department_id}:{number}"
+    key = f"license-key:{type_id}:{department_id}:{number}"
     high, low = struct.unpack(">ii", hashlib.sha256(key.encode("utf-8")).digest()[:8])
     session.execute(text("SELECT pg_advisory_xact_lock(:high, :low)"), {"high": high, "low": low})
 
@@ -490,80 +491,14 @@ def check_report(
     if not signatures:
         raise _refuse("unsigned", f"the {report.file_format.value} carries no signature", report)
     for sig in report.signatures:
-        name = sig.field_name or "(unnamed)"
-        if not sig.intact:
-            raise _refuse(
-                "signature_broken",
-                f"signature {name} is broken: its digest or signature value does not verify",
-                report,
-            )
-        if sig.modified_after_signing and sig.modification_level is not FORM_FILLING:
-            raise _refuse(
-                "modified_after_signing",
-                f"the document was modified after signature {name} was made",
-                report,
-            )
-        if sig.revocation is RevocationStatus.REVOKED:
-            raise _refuse(
-                "certificate_revoked",
-                f"the certificate of signature {name} was revoked at signing time",
-                report,
-            )
-        if not sig.chain_trusted:
-            raise _refuse(
-                "untrusted_chain",
-                f"the signer of {name} ({sig.signer_subject or 'unknown'}) does not chain to a "
-                "trusted root",
-                report,
-            )
+        _check_seal(report, sig)
     for sig in report.signatures:
-        level = sig.modification_level
-        if sig.covers_whole_file or (
-            not sig.modified_after_signing and set(sig.changes) <= _ALLOWED_LATER_CHANGES
-        ):
-            continue
-        name = sig.field_name or "(unnamed)"
-        if level is FORM_FILLING:
-            changes = sig.warnings
-            raise _refuse(
-                "form_filled_after_signing",
-                f"the document was changed after signature {name}: "
-                f"{'; '.join(changes) or 'form fields were filled in'}. A license is final "
-                "when sealed: push it as its issuer sealed it",
-                report,
-            )
-        raise _refuse(
-            "updated_after_signing",
-            f"the document was updated after signature {name} "
-            f"({'; '.join(sig.reasons[:2]) or level or 'unknown changes'}); a license must be "
-            "pushed as its issuer "
-            "sealed it",
-            report,
-        )
+        _check_later_changes(report, sig)
     for sig in signatures:
-        by_fingerprint = (sig.signer_fingerprint or "").lower() in context.fingerprints
-        by_code = sig.signer_credit_code == context.department_code
-        if not (by_fingerprint or by_code):
-            raise _refuse(
-                "signer_not_issuer",
-                f"signature {sig.field_name or '(unnamed)'} was made by "
-                f"{sig.signer_subject or 'an unknown signer'}, not with a seal of "
-                f"{context.department_name} ({context.department_code}), the registered issuer",
-                report,
-            )
+        _check_signer(report, sig, context)
     if require_revocation:
         for sig in signatures:
-            if sig.revocation is RevocationStatus.UNKNOWN:
-                raise _refuse(
-                    "revocation_unknown",
-                    f"the revocation status of the certificate of signature "
-                    f"{sig.field_name or '(unnamed)'} is unknown: neither the "
-                    f"{report.file_format.value} nor the trust bundle holds a valid, current "
-                    "CRL or OCSP response for its chain; push the license sealed at B-LT (with "
-                    "its validation data) or have the operator add the issuing CA's current "
-                    "CRL to the trust bundle",
-                    report,
-                )
+            _check_revocation_known(report, sig)
     if not report.passed and not (
         not require_revocation and _only_revocation_unknown(report.signatures)
     ):
@@ -573,6 +508,92 @@ def check_report(
             "verification_failed",
             f"the {report.file_format.value} did not pass verification "
             f"({report.indication.value}{sub}): {detail}",
+            report,
+        )
+
+
+def _check_seal(report: VerificationReport, sig: SignatureReport) -> None:
+    """Intact, not modified after signing (but by form filling, judged later), not revoked,
+    trusted."""
+    name = sig.field_name or "(unnamed)"
+    if not sig.intact:
+        raise _refuse(
+            "signature_broken",
+            f"signature {name} is broken: its digest or signature value does not verify",
+            report,
+        )
+    if sig.modified_after_signing and sig.modification_level is not FORM_FILLING:
+        raise _refuse(
+            "modified_after_signing",
+            f"the document was modified after signature {name} was made",
+            report,
+        )
+    if sig.revocation is RevocationStatus.REVOKED:
+        raise _refuse(
+            "certificate_revoked",
+            f"the certificate of signature {name} was revoked at signing time",
+            report,
+        )
+    if not sig.chain_trusted:
+        raise _refuse(
+            "untrusted_chain",
+            f"the signer of {name} ({sig.signer_subject or 'unknown'}) does not chain to a "
+            "trusted root",
+            report,
+        )
+
+
+def _check_later_changes(report: VerificationReport, sig: SignatureReport) -> None:
+    """Nothing but validation data, timestamps and further signatures after a seal."""
+    level = sig.modification_level
+    if sig.covers_whole_file or (
+        not sig.modified_after_signing and set(sig.changes) <= _ALLOWED_LATER_CHANGES
+    ):
+        return
+    name = sig.field_name or "(unnamed)"
+    if level is FORM_FILLING:
+        changes = sig.warnings
+        raise _refuse(
+            "form_filled_after_signing",
+            f"the document was changed after signature {name}: "
+            f"{'; '.join(changes) or 'form fields were filled in'}. A license is final "
+            "when sealed: push it as its issuer sealed it",
+            report,
+        )
+    raise _refuse(
+        "updated_after_signing",
+        f"the document was updated after signature {name} "
+        f"({'; '.join(sig.reasons[:2]) or level or 'unknown changes'}); a license must be "
+        "pushed as its issuer "
+        "sealed it",
+        report,
+    )
+
+
+def _check_signer(report: VerificationReport, sig: SignatureReport, context: _Context) -> None:
+    """The seal is the issuing department's: a registered fingerprint or its code."""
+    by_fingerprint = (sig.signer_fingerprint or "").lower() in context.fingerprints
+    by_code = sig.signer_credit_code == context.department_code
+    if not (by_fingerprint or by_code):
+        raise _refuse(
+            "signer_not_issuer",
+            f"signature {sig.field_name or '(unnamed)'} was made by "
+            f"{sig.signer_subject or 'an unknown signer'}, not with a seal of "
+            f"{context.department_name} ({context.department_code}), the registered issuer",
+            report,
+        )
+
+
+def _check_revocation_known(report: VerificationReport, sig: SignatureReport) -> None:
+    if sig.revocation is RevocationStatus.UNKNOWN:
+        raise _refuse(
+            "revocation_unknown",
+            f"the revocation status of the certificate of signature "
+            f"{sig.field_name or '(unnamed)'} is unknown: neither the "
+            f"{report.file_format.value} nor the trust bundle holds a valid, current "
+            "CRL or OCSP response for its chain; push the license sealed at B-LT (with "
+            "its validation data) or have the operator add the issuing CA's current "
+            "CRL to the trust bundle",
             report,
         )
 
@@ -590,7 +611,7 @@ def _only_revocation_unknown(signatures: list[SignatureReport]) -> bool:
     )
 
 
-def _write(
+def _write_and_commit(
     session: Session,
     crypto: HolderCrypto,
     metadata: LicenseMetadata,
@@ -598,10 +619,11 @@ def _write(
     blob: tuple[str, int, FileFormat],
     report: VerificationReport,
     now: dt.datetime,
-    *,
-    commit: bool = True,
 ) -> IntakeResult:
-    sha256, size, file_format = blob
+    """Write the license, its version and its log leaf, and commit: intake is its own
+    edge here, since a unique-key clash (a concurrent push) is retried in a fresh
+    transaction by :func:`_write_with_retries`, and the blob stored just before is
+    referenced only once this commits."""
     license = _check_against_stored(session, crypto, metadata, context, lock=True)
     holder = get_or_create_holder(
         session=session,
@@ -628,44 +650,17 @@ def _write(
         license.current_version = metadata.version
         license.updated_at = now
     version = LicenseVersion(
+        **version_values(metadata, context, blob, report.model_dump_json(), report, now),
         license_id=license.id,
-        version=metadata.version,
-        blob_sha256=sha256,
-        size=size,
-        file_format=file_format.value,
-        name=metadata.name,
-        license_identifier=metadata.license_identifier,
-        issuer_name=metadata.issuer_name,
-        issue_date=metadata.issue_date,
-        valid_from=metadata.valid_from,
-        valid_until=metadata.valid_until,
-        change_reason=metadata.change_reason,
-        extra=dict(metadata.extra),
-        report_json=report.model_dump_json(),
-        verified_at=report.checked_at,
-        pushed_by_department_id=context.department_id,
-        created_at=now,
     )
     session.add(version)
     session.flush()
     append_event(
         session=session,
         event_type="license.ingested",
-        payload={
-            "license_id": license.id,
-            "version": version.version,
-            "type_code": metadata.type_code,
-            "issuer_code": str(metadata.issuer_code),
-            "number": metadata.number,
-            "holder_ref": holder.id,
-            "sha256": sha256,
-            "file_format": file_format.value,
-            "change_reason": metadata.change_reason,
-            "at": now.isoformat(),
-        },
+        payload=ingested_event(license.id, metadata, holder.id, blob, now),
     )
-    if commit:
-        session.commit()
+    session.commit()
     return IntakeResult(
         license=license,
         version=version,
@@ -681,3 +676,56 @@ def _is_retryable(exc: OperationalError) -> bool:
     if code in ("40001", "40P01"):
         return True
     return "database is locked" in str(exc.orig)
+
+
+def ingested_event(
+    license_id: int,
+    metadata: LicenseMetadata,
+    holder_ref: int,
+    blob: tuple[str, int, FileFormat],
+    now: dt.datetime,
+) -> dict[str, object]:
+    """The payload of the ``license.ingested`` event for a license's new version (the holder by its
+    row id, never the ID number)."""
+    return {
+        "license_id": license_id,
+        "version": metadata.version,
+        "type_code": metadata.type_code,
+        "issuer_code": str(metadata.issuer_code),
+        "number": metadata.number,
+        "holder_ref": holder_ref,
+        "sha256": blob[0],
+        "file_format": blob[2].value,
+        "change_reason": metadata.change_reason,
+        "at": now.isoformat(),
+    }
+
+
+def version_values(
+    metadata: LicenseMetadata,
+    context: _Context,
+    blob: tuple[str, int, FileFormat],
+    report_json: str,
+    report: VerificationReport,
+    now: dt.datetime,
+) -> dict[str, object]:
+    """The columns of a new :class:`LicenseVersion` but its ``license_id``."""
+    sha256, size, file_format = blob
+    return {
+        "version": metadata.version,
+        "blob_sha256": sha256,
+        "size": size,
+        "file_format": file_format.value,
+        "name": metadata.name,
+        "license_identifier": metadata.license_identifier,
+        "issuer_name": metadata.issuer_name,
+        "issue_date": metadata.issue_date,
+        "valid_from": metadata.valid_from,
+        "valid_until": metadata.valid_until,
+        "change_reason": metadata.change_reason,
+        "extra": dict(metadata.extra),
+        "report_json": report_json,
+        "verified_at": report.checked_at,
+        "pushed_by_department_id": context.department_id,
+        "created_at": now,
+    }

@@ -1,0 +1,195 @@
+"""Where the import verifies: worker processes, each with one verifier kept warm for the
+whole run (its parsed trust, certificates, revocation data and validated paths are reused
+from file to file), or this process when there is one worker.
+
+Work goes out in chunks of files (one round trip for several files) and comes back in the
+order it went out. A worker process with a blob store stores each file that passed in a
+thread while it verifies the next (a blob write waits for its fsyncs far longer than the
+CPU it costs), and answers for a chunk once its blobs are stored. In this process a chunk
+is verified file by file as its answers are read, so nothing is verified before the files
+ahead of it were written.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import multiprocessing
+from collections.abc import Callable, Iterator
+from typing import Protocol
+
+from vault.blobs.base import BlobStore
+from vault.services.intake import PdfVerifier
+
+__all__ = [
+    "BlobStoreFactory",
+    "Failed",
+    "InlineVerifiers",
+    "ProcessVerifiers",
+    "VerifierFactory",
+    "Verifiers",
+    "open_verifiers",
+]
+
+VerifierFactory = Callable[[], PdfVerifier]
+BlobStoreFactory = Callable[[], BlobStore]
+
+#: One file to verify: its bytes and its name in the source.
+Job = tuple[bytes, str]
+
+
+class Failed(str):
+    """A verification that failed to run (the exception's type name), not a report."""
+
+
+class Answers(Protocol):
+    """A chunk's answers, in order: each file's report as JSON, or :class:`Failed`."""
+
+    def __iter__(self) -> Iterator[str]: ...
+
+
+class Verifiers(Protocol):
+    """Verifies chunks of files."""
+
+    def submit(self, jobs: list[Job]) -> Answers: ...
+
+    def close(self, *, cancel: bool) -> None: ...
+
+
+class _Remote:
+    """A chunk sent to a worker process."""
+
+    def __init__(self, future: concurrent.futures.Future[list[str]], count: int) -> None:
+        self._future, self._count = future, count
+
+    def __iter__(self) -> Iterator[str]:
+        try:
+            answers = self._future.result()
+        except Exception as exc:  # the worker process died: each file's verification failed
+            answers = [Failed(type(exc).__name__)] * self._count
+        return iter(answers)
+
+
+class _Local:
+    """A chunk verified here, one file per answer read."""
+
+    def __init__(self, verifiers: InlineVerifiers, jobs: list[Job]) -> None:
+        self._verifiers, self._jobs = verifiers, jobs
+
+    def __iter__(self) -> Iterator[str]:
+        return (self._verifiers.verify(job) for job in self._jobs)
+
+
+class InlineVerifiers:
+    """One worker: this process, its verifier made on first use and kept."""
+
+    def __init__(self, factory: VerifierFactory, at: dt.datetime) -> None:
+        self._factory, self._at = factory, at
+        self._verifier: PdfVerifier | None = None
+
+    def submit(self, jobs: list[Job]) -> Answers:
+        return _Local(self, jobs)
+
+    def verify(self, job: Job) -> str:
+        if self._verifier is None:
+            self._verifier = self._factory()
+        return _verify(self._verifier, job, self._at)[0]
+
+    def close(self, *, cancel: bool) -> None:
+        return None
+
+
+class ProcessVerifiers:
+    """Worker processes, each with its verifier (and blob store, when given one: a file
+    that passed verification is stored by the worker, so the writer waits for no fsync)."""
+
+    def __init__(
+        self,
+        factory: VerifierFactory,
+        blobs_factory: BlobStoreFactory | None,
+        workers: int,
+        at: dt.datetime,
+    ) -> None:
+        # fork: the workers start with everything already imported (a spawned worker spends
+        # seconds importing pyHanko and SQLAlchemy); they touch none of the parent's
+        # connections or threads. spawn where fork does not exist.
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        self._pool = concurrent.futures.ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context(method),
+            initializer=_init_worker,
+            initargs=(factory, blobs_factory),
+        )
+        self._at = at
+
+    def submit(self, jobs: list[Job]) -> Answers:
+        return _Remote(self._pool.submit(_verify_in_worker, jobs, self._at), len(jobs))
+
+    def close(self, *, cancel: bool) -> None:
+        self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+
+
+def open_verifiers(
+    factory: VerifierFactory,
+    blobs_factory: BlobStoreFactory | None,
+    workers: int,
+    at: dt.datetime,
+) -> Verifiers:
+    """``workers`` processes, or this process for one."""
+    if workers <= 1:
+        return InlineVerifiers(factory, at)
+    return ProcessVerifiers(factory, blobs_factory, workers, at)
+
+
+#: Blob writes in flight per worker process: a write waits for its fsyncs (many times the
+#: CPU it costs), so the worker verifies the next file meanwhile.
+_BLOB_THREADS = 4
+
+_worker_verifier: PdfVerifier | None = None
+_worker_blobs: BlobStore | None = None
+_worker_writes: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _init_worker(factory: VerifierFactory, blobs_factory: BlobStoreFactory | None) -> None:
+    global _worker_verifier, _worker_blobs, _worker_writes
+    _worker_verifier = factory()
+    if blobs_factory is not None:
+        _worker_blobs = blobs_factory()
+        _worker_writes = concurrent.futures.ThreadPoolExecutor(
+            _BLOB_THREADS, thread_name_prefix="blob"
+        )
+
+
+def _verify_in_worker(jobs: list[Job], at: dt.datetime) -> list[str]:
+    """The chunk's answers, once every blob of a file that passed is stored (the writer
+    commits rows only for blobs already durable)."""
+    assert _worker_verifier is not None
+    if _worker_blobs is None or _worker_writes is None:
+        return [_verify(_worker_verifier, job, at)[0] for job in jobs]
+    answers: list[str] = []
+    writes: dict[int, concurrent.futures.Future[str]] = {}
+    for job in jobs:
+        answer, passed = _verify(_worker_verifier, job, at)
+        answers.append(answer)
+        if passed:
+            writes[len(answers) - 1] = _worker_writes.submit(_worker_blobs.put, job[0])
+    for i, write in writes.items():
+        try:
+            write.result()
+        except Exception as exc:  # the file's blob could not be stored: as a failed run
+            answers[i] = Failed(type(exc).__name__)
+    return answers
+
+
+def _verify(verifier: PdfVerifier, job: Job, at: dt.datetime) -> tuple[str, bool]:
+    """One file's answer, and whether it passed (its blob is then stored).
+
+    A blob stored for a file that intake then refuses (wrong signer, a conflict) is
+    unreferenced and removed by gc after the grace period.
+    """
+    data, name = job
+    try:
+        report = verifier.verify(data, at=at, file_name=name)
+    except Exception as exc:  # the worker failed on this file: a verdict for it alone
+        return Failed(type(exc).__name__), False
+    return report.model_dump_json(), report.passed
