@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Header
 from sqlalchemy.orm import Session
@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from api.auth.holders import HolderPrincipal
 from vault.crypto import HolderCrypto
 from vault.log.access_log import acting_person
-from vault.models import Holder
-from vault.services.agents import Acting, act_for_company, record_look
+from vault.services.agents import Acting, Look, act_for_company, record_look
 from vault.services.holders import find_holder
+from vault.services.views import HolderRef
 
 __all__ = ["ActingFor", "acting_for", "signed_in", "subject"]
 
@@ -35,7 +35,9 @@ ActingFor = Annotated[
 ]
 
 
-def signed_in(session: Session, crypto: HolderCrypto, principal: HolderPrincipal) -> Holder | None:
+def signed_in(
+    session: Session, crypto: HolderCrypto, principal: HolderPrincipal
+) -> HolderRef | None:
     """The signed-in person's (or company's) own holder row, if the vault has one."""
     return find_holder(
         session=session,
@@ -61,12 +63,13 @@ def subject(
     acting: str | None,
     scope: str,
     *,
-    look: Literal["licenses", "grants", "log"] | None = None,
-) -> Iterator[Holder | None]:
+    look: Look | None = None,
+) -> Iterator[HolderRef | None]:
     """The holder a route works on: the caller itself, or the company it acts for.
 
     When acting, the block runs inside :func:`acting_person`, so what the services log
-    names the person too; ``look`` records a look at the company's licenses, grants or log.
+    names the person too; ``look`` records a look at the company's licenses, grants, log
+    or materials.
     """
     if acting is None:
         yield signed_in(session, crypto, principal)

@@ -11,7 +11,7 @@ from schemas.identifiers import HolderId
 
 __all__ = ["AgentIn", "AgentList", "AgentOut", "CompanyList", "CompanyOut", "PersonOut"]
 
-Scope = Literal["licenses", "copies", "consent", "log"]
+Scope = Literal["licenses", "copies", "consent", "log", "materials"]
 
 
 class PersonOut(BaseModel):

@@ -11,8 +11,12 @@ from api.models import CaseNo, Purpose
 from schemas.identifiers import HolderId, HolderIdType
 
 __all__ = [
+    "CaseLicenseList",
+    "CaseLicenseOut",
+    "CaseReferenceIn",
     "DepositIn",
     "DepositOut",
+    "MaterialCopyOut",
     "MaterialList",
     "MaterialOut",
     "MaterialSearchIn",
@@ -125,3 +129,46 @@ class MaterialUsePage(BaseModel):
     entries: list[MaterialUseEntry]
     limit: int
     offset: int
+
+
+class MaterialCopyOut(BaseModel):
+    """A certified copy (加注件) of a material: the sealed deposit with the 加注 and QR code."""
+
+    id: str = Field(description="random copy id (128 bits)")
+    material_id: str
+    purpose: str
+    case_no: str | None
+    made_at: dt.datetime
+    expires_at: dt.datetime
+    reused: bool = Field(description="true when an earlier copy for the same case was returned")
+    verify_url: str = Field(description="public page the QR code points to")
+    status_url: str
+    download_url: str
+
+
+class CaseLicenseOut(BaseModel):
+    """A sealed license referenced as a material of the department's case (办件材料)."""
+
+    id: str = Field(description="the reference's id (cl_...)")
+    license_id: str
+    license_version: int = Field(description="the version referenced: later ones do not change it")
+    sha256: str = Field(description="SHA-256 of that version's sealed file")
+    type_code: str
+    type_name: str
+    purpose: str
+    case_no: str
+    referenced_at: dt.datetime
+    log_index: int | None = Field(description="the transparency-log leaf that recorded it")
+    created: bool = Field(description="false: the same version was referenced in this case")
+
+
+class CaseLicenseList(BaseModel):
+    case_no: str
+    licenses: list[CaseLicenseOut]
+
+
+class CaseReferenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: str = Purpose
+    case_no: str = CaseNo

@@ -9,6 +9,8 @@ to an app made by :func:`api.app.create_app`.
   in demo mode also a form to choose a sample holder. ``/logout``.
 - ``/me`` (my licenses), ``/me/consent`` (consent and share codes), ``/me/log`` (用证记录),
   ``/me/materials`` (我的材料: deposited materials, their uses, withdrawal).
+- ``/me/companies`` and ``/me/co/{company_id}/...`` (法人空间: acting for a company as its
+  legal representative or agent): :mod:`api.pages.company_space`, ``company_agents``.
 - ``/v/{copy_id}`` (route in :mod:`api.routes.public`): a certified copy's check page.
 - ``/me/licenses/{id}/wallet`` (a license into a wallet, QR), ``/credentials/check``
   (check a holder's SD-JWT presentation): :mod:`api.pages.wallet_pages`.
@@ -32,7 +34,16 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 def install(app: FastAPI, *, demo: bool) -> None:
     """Mount the pages, their stylesheet and their two error handlers on ``app``."""
-    from api.pages import login, materials_page, oidc_login, portal, public_pages, wallet_pages
+    from api.pages import (
+        company_agents,
+        company_space,
+        login,
+        materials_page,
+        oidc_login,
+        portal,
+        public_pages,
+        wallet_pages,
+    )
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Every page checks the holder's session first (see api.pages.web.load_page_session).
@@ -45,6 +56,8 @@ def install(app: FastAPI, *, demo: bool) -> None:
     app.include_router(portal.router, dependencies=session)
     app.include_router(wallet_pages.router, dependencies=session)
     app.include_router(materials_page.router, dependencies=session)
+    app.include_router(company_space.router, dependencies=session)
+    app.include_router(company_agents.router, dependencies=session)
 
     async def login_required(request: Request, exc: Exception) -> Response:
         ctx: ApiContext = request.app.state.ctx

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from api.pages.company_strings import COMPANY_STRINGS
 from api.pages.reasons import indication_zh, reason_zh
 from api.pages.wallet_strings import WALLET_STRINGS
 from schemas.report import Indication, SubIndication
@@ -242,6 +243,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "action.material_search": ("查询材料", "materials searched"),
     "action.material_read": ("调用材料", "material fetched"),
     "action.material_withdraw": ("撤回材料", "material withdrawn"),
+    "action.case_reference": ("作为办件材料引用", "referenced as a case material"),
     "basis.deposit": ("窗口收件", "deposit at a window"),
     "basis.standing_permission": ("用证目录", "standing permission"),
     "basis.consent": ("您的授权", "your consent"),
@@ -362,6 +364,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "error.back": ("返回", "Back"),
 }
 STRINGS.update(WALLET_STRINGS)
+STRINGS.update(COMPANY_STRINGS)
 
 
 @dataclass(frozen=True)

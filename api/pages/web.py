@@ -80,6 +80,10 @@ _env = Environment(
     lstrip_blocks=True,
 )
 _env.globals["action_keys"] = frozenset(STRINGS)
+# The company space (法人空间) renders the personal pages' templates under its own prefix
+# and names the company on every page: outside it, the personal space at /me.
+_env.globals["me"] = "/me"
+_env.globals["company"] = None
 
 
 class LoginRequired(Exception):

@@ -6,6 +6,7 @@ the agent's 公民身份号码 travels in the request body only.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -14,7 +15,6 @@ from api.acting import acting_for, signed_in
 from api.agent_models import AgentIn, AgentList, AgentOut, CompanyList, CompanyOut, PersonOut
 from api.deps import CtxDep, HolderDep, SessionDep
 from api.errors import problems
-from vault.db.base import utcnow
 from vault.log.access_log import acting_person
 from vault.services.agents import (
     REPRESENTATIVE,
@@ -38,14 +38,7 @@ AgentIdPath = Annotated[
 
 
 def _agent_out(view: AgentView) -> AgentOut:
-    now = utcnow()
-    status = (
-        "revoked"
-        if view.revoked_at is not None
-        else "expired"
-        if view.expires_at <= now
-        else "active"
-    )
+    status = view.status(dt.datetime.now(dt.UTC))
     return AgentOut(
         agent_id=view.agent_id,
         person=PersonOut(masked_id=view.person.masked_id, name=view.person.name),

@@ -7,7 +7,8 @@ who checked it, when and in which case:
 - :func:`material_kind`: what the bytes are, judged by their content (never by a name or a
   declared type), and whether an image decodes within sane bounds;
 - :func:`image_pdf`: an image wrapped in a one-page A4 PDF, the image above and the
-  收件核验 note (:class:`ReceiptNote`) printed below it, in Chinese;
+  收件核验 note (:class:`ReceiptNote`) printed below it, in Chinese, over a blank bottom
+  band where a certified copy of the material puts its 加注 box;
 - :class:`ReceiptSealer`: the vault's PAdES seal (B-LT, validation data in the signed
   revision) on ONE incremental update of the PDF that also writes the note into the
   document information dictionary (``/EvaultReceipt*``, :data:`RECEIPT_INFO_KEYS`) and the
@@ -33,7 +34,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.writer import PdfFileWriter
 
 from signing.copies.annotation import BEIJING
-from signing.copies.appearance import font_objects
+from signing.copies.appearance import DEFAULT_SIZE, font_objects
 from signing.copies.font import default_font
 from signing.copies.info import update_info
 from signing.errors import SealingError
@@ -79,6 +80,10 @@ _A4 = (595.0, 842.0)
 _MARGIN = 36.0
 _NOTE_SIZE = 10.5
 _NOTE_LEADING = 16.0
+#: The bottom band left blank for a later certified copy's 加注 box (its default size and
+#: bottom-right corner margin, :class:`signing.copies.maker.CopyPlacement`): the copy's
+#: widget then covers nothing the deposit's seal signed.
+_COPY_BAND = 28.0 + DEFAULT_SIZE[1] + 12.0
 
 
 def _text(name: str, value: str) -> None:
@@ -239,7 +244,7 @@ def _note_content(note: ReceiptNote) -> tuple[str, tuple[int, ...], dict[int, st
     chars = sorted({c for line in lines for c in line})
     cid_of = {c: i for i, c in enumerate(chars, start=1)}
     ops = []
-    y = _MARGIN + _NOTE_LEADING * (len(lines) - 1)
+    y = _COPY_BAND + _NOTE_LEADING * (len(lines) - 1)
     for line in lines:
         hexed = "".join(f"{cid_of[c]:04X}" for c in line)
         ops.append(f"BT 0 g /F1 {_NOTE_SIZE} Tf 1 0 0 1 {_MARGIN} {y} Tm <{hexed}> Tj ET")
@@ -254,7 +259,7 @@ def image_pdf(data: bytes, note: ReceiptNote) -> bytes:
     writer = PdfFileWriter()
     xobject, image = _image_xobject(writer, data)
     width, height = _A4
-    top = _MARGIN + _NOTE_LEADING * len(note.lines()) + 12
+    top = _COPY_BAND + _NOTE_LEADING * len(note.lines()) + 12
     box_w, box_h = width - 2 * _MARGIN, height - _MARGIN - top
     scale = min(box_w / image.width, box_h / image.height)
     w, h = image.width * scale, image.height * scale

@@ -5,6 +5,7 @@ company's access log names both the company and the person; nobody else learns a
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -269,3 +270,65 @@ def test_operator_records_the_representative_from_stdin(
     [company] = listed["companies"]
     assert company["role"] == "representative" and company["company_id"] in done.output
     assert company["name"] == COMPANY_NAME
+
+
+def test_materials_acting_for_the_company(api: Api) -> None:
+    """A window deposits the company's 营业执照副本 scan; its representative and an agent with
+    the ``materials`` scope see, download and withdraw it; without the scope: 403."""
+    from tests.api.test_materials import WINDOW_DEPT
+    from tests.helpers.scans import scan_jpeg
+    from vault.services import catalog
+    from vault.services.credentials import set_scopes
+    from vault.services.material_catalog import add_material_type
+
+    _company_license(api, 41)
+    space = _space(api)
+    with api.ctx.sessions() as session:
+        window = catalog.create_department(
+            session=session, name="综合窗口", credit_code=WINDOW_DEPT, user=True
+        )
+        set_scopes(session=session, department_id=window.id, scopes=["materials:deposit"])
+        add_material_type(
+            session=session, code="YYZZFB", name="营业执照副本", holder_kinds=["001"],
+            validity_months=6,
+        )  # fmt: skip
+        session.commit()
+        window_id = window.id
+    token = api.ctx.tokens.issue(
+        client_id="w", department_id=window_id, scopes=frozenset({"materials:deposit"})
+    ).access_token
+    now = dt.datetime.now(dt.UTC)
+    meta = {
+        "holder_id": COMPANY_HOLDER, "holder_id_type": "001", "holder_name": COMPANY_NAME,
+        "type_code": "YYZZFB", "clerk": "王小明",
+        "checked_at": (now - dt.timedelta(minutes=1)).isoformat(), **USE,
+    }  # fmt: skip
+    deposited = api.client.post(
+        "/v1/materials",
+        headers={"Authorization": f"Bearer {token}"},
+        files={"file": ("scan.jpg", scan_jpeg(), "image/jpeg")},
+        data={"metadata": json.dumps(meta)},
+    )
+    assert deposited.status_code == 201, deposited.text
+    material_id = deposited.json()["material"]["id"]
+    mine = api.client.get("/v1/me/materials", headers=_as(api, REPRESENTATIVE))
+    assert mine.json()["materials"] == []  # his own space holds none
+    listed = api.client.get("/v1/me/materials", headers=_as(api, REPRESENTATIVE, space))
+    assert [m["id"] for m in listed.json()["materials"]] == [material_id]
+
+    assert _designate(api, space, ["licenses"]).status_code == 201
+    refused = api.client.get("/v1/me/materials", headers=_as(api, AGENT, space))
+    assert refused.status_code == 403, refused.text
+    assert _designate(api, space, ["materials"]).status_code == 201
+    agent = _as(api, AGENT, space)
+    seen = api.client.get("/v1/me/materials", headers=agent)
+    assert [m["id"] for m in seen.json()["materials"]] == [material_id]
+    pdf = api.client.get(f"/v1/me/materials/{material_id}/pdf", headers=agent)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    withdrawn = api.client.post(f"/v1/me/materials/{material_id}/withdrawal", headers=agent)
+    assert withdrawn.status_code == 200 and withdrawn.json()["state"] == "withdrawn"
+    uses = api.client.get(f"/v1/me/materials/{material_id}/uses", headers=agent).json()
+    assert [e["action"] for e in uses["entries"]][:2] == ["material_withdraw", "download"]
+    log = api.client.get("/v1/me/access-log", headers=_as(api, REPRESENTATIVE, space)).json()
+    by_agent = {e["action"] for e in log["entries"] if (e["acted_by"] or {}).get("name") == "李四"}
+    assert {"material_list", "download", "material_withdraw"} <= by_agent

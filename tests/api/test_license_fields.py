@@ -242,3 +242,25 @@ def test_the_catalogue_describes_fields_and_their_readers(fielded: Api) -> None:
     assert by_name["sex"]["choices"] == ["男", "女"] and by_name["sex"]["kind"] == "enum"
     assert by_name["holder_name"]["departments"] == [HOUSING_DEPT]
     assert by_name["address"]["departments"] == [] and by_name["address"]["max_length"] == 100
+
+
+def test_a_department_lists_the_fields_a_type_declares(fielded: Api) -> None:
+    api = fielded
+    r = api.client.get(f"/v1/license-types/{CITIZEN_TYPE}/fields", headers=api.dept("housing"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["license_type"] == CITIZEN_TYPE
+    fields = {f["name"]: f for f in body["fields"]}
+    assert list(fields) == ["holder_name", "sex", "birth_date", "address", "id_number"]
+    allowed = {n for n, f in fields.items() if f["may_request"]}
+    assert allowed == {"holder_name", "sex", "birth_date"}
+    assert fields["sex"]["choices"] == ["男", "女"] and fields["holder_name"]["required"]
+    assert HOUSING_DEPT not in r.text  # no department's permission is shown, not even its own
+    tax = api.client.get(f"/v1/license-types/{CITIZEN_TYPE}/fields", headers=api.dept("tax"))
+    assert tax.status_code == 200
+    assert not any(f["may_request"] for f in tax.json()["fields"])
+    missing = api.client.get("/v1/license-types/NO_SUCH/fields", headers=api.dept("housing"))
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    holder = api.client.get(f"/v1/license-types/{CITIZEN_TYPE}/fields", headers=api.holder())
+    assert holder.status_code in (401, 403)

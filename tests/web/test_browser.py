@@ -323,3 +323,25 @@ def test_api_docs_work_offline_and_no_page_loads_from_other_hosts(page: Any, sit
     for path in ("/me", "/me/consent", "/me/log"):
         page.goto(path)
     _no_console_problems(page)
+
+
+def test_an_agent_acts_for_the_company_in_the_portal(page: Any, site: Site) -> None:
+    _login(page, "陈晓燕")
+    page.get_by_role("link", name="法人空间").click()
+    page.wait_for_url("**/me/companies")
+    shoot(page, "12-company-spaces")
+    page.get_by_role("link", name="代表该企业办理").click()
+    page.wait_for_url(re.compile(r".*/me/co/co_[^/]+$"))
+    banner = page.locator(".acting")
+    assert "福州示例科技有限公司" in banner.inner_text() and "经办人" in banner.inner_text()
+    assert page.locator("li.license").count() >= 1
+    shoot(page, "13-company-licenses")
+    page.goto(page.url + "/consent")
+    assert "无权办理" in page.locator("h1").inner_text()
+    shoot(page, "14-company-refused")
+    assert [p for p in page.problems if "403" in p] == page.problems != []  # the refusal itself
+    page.problems.clear()
+    page.get_by_role("link", name="返回个人空间").click()
+    page.wait_for_url("**/me")
+    assert page.locator(".acting").count() == 0
+    _no_console_problems(page)

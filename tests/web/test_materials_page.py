@@ -35,8 +35,32 @@ def test_demo_seeds_the_catalogue_and_a_sealed_id_card_scan(demo: DemoData) -> N
         types = c.get("/v1/material-types").json()["material_types"]
         assert {t["code"] for t in types} == {"SFZ", "HKB", "YYZZFB"}
         token = c.app.state.ctx.holders.mint_demo(HOLDER)  # type: ignore[attr-defined]
-        mine = c.get("/v1/me/materials", headers={"Authorization": f"Bearer {token}"}).json()
+        r = c.get("/v1/me/materials", headers={"Authorization": f"Bearer {token}"})
+        mine = r.json()
+        assert "materials" in mine, r.text
     assert [(m["type_code"], m["state"]) for m in mine["materials"]] == [("SFZ", "usable")]
+
+
+def test_a_certified_copy_of_a_material_from_the_portal(client: TestClient) -> None:
+    login(client)
+    page = client.get("/me/materials?lang=zh")
+    link = page.text.split('href="/me/materials/', 1)[1].split('"', 1)[0]
+    material_id = link.removesuffix("/pdf")
+    assert f'href="/me/materials/{material_id}/copy"' in page.text
+    form = client.get(f"/me/materials/{material_id}/copy")
+    assert form.status_code == 200 and f'action="/me/materials/{material_id}/copy"' in form.text
+    body = {"purpose": "申请公租房", "recipient": "住建局", "days": "10"}
+    forged = client.post(f"/me/materials/{material_id}/copy", data=body | {"csrf_token": "z" * 32})
+    assert forged.status_code == 403
+    made = client.post(
+        f"/me/materials/{material_id}/copy", data=body | {"csrf_token": csrf_of(form.text)}
+    )
+    assert made.status_code == 201, made.text
+    copy_id = made.text.split('href="/me/copies/', 1)[1].split("/", 1)[0]
+    pdf = client.get(f"/me/copies/{copy_id}/pdf")
+    assert pdf.status_code == 200 and b"EvaultCopySeal" in pdf.content
+    assert "居民身份证" in client.get(f"/v/{copy_id}").text
+    assert client.get("/me/materials/m_nothing/copy").status_code == 404
 
 
 def test_materials_page_lists_downloads_and_withdraws(client: TestClient, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from vault.db.base import Base
 from vault.models.access import AccessEvent, DepartmentScope
 from vault.models.agents import CompanyAgent, CompanySpace
 from vault.models.archive import ArchiveRenewal
+from vault.models.cases import CaseLicense
 from vault.models.catalog import (
     Department,
     LicenseType,
@@ -33,6 +34,7 @@ __all__ = [
     "AccessEvent",
     "ArchiveRenewal",
     "Base",
+    "CaseLicense",
     "CertifiedCopy",
     "CompanyAgent",
     "CompanySpace",

@@ -13,7 +13,9 @@ __all__ = ["CertifiedCopy"]
 
 
 class CertifiedCopy(Base):
-    """One certified copy of one license version.
+    """One certified copy of one license version, or of one material (电子材料).
+
+    A copy of a material names it (``material_id``) and leaves the license columns empty.
 
     ``id`` is random (128 bits, URL-safe base64) and is what the QR code carries. The copy's
     bytes are in the blob store under ``blob_sha256``. ``department_id`` is None when the
@@ -23,6 +25,11 @@ class CertifiedCopy(Base):
     __tablename__ = "certified_copies"
     __table_args__ = (
         CheckConstraint("requested_by IN ('department', 'holder')", name="requested_by"),
+        CheckConstraint(
+            "(license_id IS NULL) <> (material_id IS NULL) "
+            "AND (license_id IS NULL) = (license_version IS NULL)",
+            name="of_one",
+        ),
         Index(
             "ix_certified_copies_reuse",
             "license_id",
@@ -33,8 +40,11 @@ class CertifiedCopy(Base):
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    license_id: Mapped[int] = mapped_column(ForeignKey("licenses.id", ondelete="CASCADE"))
-    license_version: Mapped[int] = mapped_column(Integer)
+    license_id: Mapped[int | None] = mapped_column(ForeignKey("licenses.id", ondelete="CASCADE"))
+    license_version: Mapped[int | None] = mapped_column(Integer)
+    material_id: Mapped[int | None] = mapped_column(
+        ForeignKey("materials.id", ondelete="CASCADE"), index=True
+    )
     holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id"), index=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     requested_by: Mapped[str] = mapped_column(String(12))

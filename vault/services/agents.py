@@ -42,7 +42,9 @@ __all__ = [
     "Acting",
     "AgentView",
     "CompanyRole",
+    "Look",
     "Representation",
+    "act_as",
     "act_for_company",
     "designate_agent",
     "list_agents",
@@ -54,8 +56,11 @@ __all__ = [
 ]
 
 #: What an agent may be allowed: see and download the company's licenses, make certified
-#: copies, give and withdraw consent, read the access log.
-AGENT_SCOPES = ("licenses", "copies", "consent", "log")
+#: copies, give and withdraw consent, read the access log, see and withdraw the company's
+#: materials (电子材料).
+AGENT_SCOPES = ("licenses", "copies", "consent", "log", "materials")
+#: What a person acting for a company may look at (each look is in the company's log).
+Look = Literal["licenses", "grants", "log", "materials"]
 #: The legal representative's role; they hold every scope and manage the agents.
 REPRESENTATIVE = "representative"
 _NO_COMPANY = "no company of yours with that id"
@@ -102,6 +107,12 @@ class AgentView:
     expires_at: dt.datetime
     revoked_at: dt.datetime | None
     created_at: dt.datetime
+
+    def status(self, now: dt.datetime) -> Literal["active", "expired", "revoked"]:
+        """``revoked``, ``expired`` (at ``now``) or ``active``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= now else "active"
 
 
 def set_representative(
@@ -220,20 +231,36 @@ def act_for_company(
     raise PermissionDenied(f"your designation as agent does not include {scope}")
 
 
-def record_look(
-    *, session: Session, acting: Acting, what: Literal["licenses", "grants", "log"]
-) -> None:
+def act_as(
+    *,
+    session: Session,
+    crypto: HolderCrypto,
+    holder_id: str,
+    id_type: HolderIdType | str | None,
+    space_public_id: str,
+    scope: str,
+) -> Acting:
+    """:func:`act_for_company` for the signed-in person named by their ID number."""
+    person = find_holder(session=session, crypto=crypto, holder_id=holder_id, id_type=id_type)
+    return act_for_company(
+        session=session, person=person, space_public_id=space_public_id, scope=scope
+    )
+
+
+def record_look(*, session: Session, acting: Acting, what: Look) -> None:
     """Record that the person acting for the company looked at its ``what``; committed.
 
     A holder's own looks are not logged; a company's log shows every look by a person
-    acting for it (``list``, ``grant_list``, ``log_read``).
+    acting for it (``list``, ``grant_list``, ``log_read``, ``material_list``).
     """
     if what == "licenses":
         _look(session, acting, action="list")
     elif what == "grants":
         _look(session, acting, action="grant_list")
-    else:
+    elif what == "log":
         _look(session, acting, action="log_read")
+    else:
+        _look(session, acting, action="material_list")
     session.commit()
 
 

@@ -40,7 +40,7 @@ from vault.db.base import utcnow
 from vault.db.keylock import key_lock
 from vault.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
 from vault.log.access_log import RecordedEvent
-from vault.models import CertifiedCopy, Department, Holder, License, LicenseVersion
+from vault.models import CertifiedCopy, Department, Holder, License, LicenseVersion, Material
 from vault.services.access import (
     UseContext,
     authorize_department,
@@ -49,6 +49,7 @@ from vault.services.access import (
     record_event,
 )
 from vault.services.lifecycle import effective_status, version_by_sha256
+from vault.services.material_use import material_state
 
 if TYPE_CHECKING:
     from signing.copies import CopyAnnotation
@@ -72,6 +73,7 @@ __all__ = [
     "held_file",
     "make_copy",
     "new_copy_id",
+    "seal_copy",
 ]
 
 COPY_ID_BYTES = 16
@@ -133,14 +135,19 @@ class CopyPolicy:
 
 def _find_reusable(session: Session, like: CertifiedCopy) -> CertifiedCopy | None:
     """A valid copy made for the same request as ``like`` (a new copy, not yet stored):
-    the same license version, requester, department, purpose and case."""
+    the same license version (or material), requester, department, purpose and case."""
     query = select(CertifiedCopy).where(
-        CertifiedCopy.license_id == like.license_id,
-        CertifiedCopy.license_version == like.license_version,
         CertifiedCopy.requested_by == like.requested_by,
         CertifiedCopy.purpose == like.purpose,
         CertifiedCopy.expires_at > like.made_at,
     )
+    if like.material_id is not None:
+        query = query.where(CertifiedCopy.material_id == like.material_id)
+    else:
+        query = query.where(
+            CertifiedCopy.license_id == like.license_id,
+            CertifiedCopy.license_version == like.license_version,
+        )
     query = query.where(
         CertifiedCopy.department_id.is_(None)
         if like.department_id is None
@@ -194,15 +201,6 @@ def make_copy(
     """
     now = now or utcnow()
     version = _copyable_version(session, license, days=days, max_days=max_days, now=now)
-    log = functools.partial(
-        record_event,
-        session=session,
-        actor=requested_by,
-        holder_id=license.holder_id,
-        department_id=department_id,
-        license_id=license.id,
-        use=UseContext(purpose, case_no or HOLDER_CASE),
-    )
     copy = CertifiedCopy(
         id=new_copy_id(),
         license_id=license.id,
@@ -215,13 +213,59 @@ def make_copy(
         made_at=now,
         expires_at=now + dt.timedelta(days=days),
     )  # not in the session until it is sealed
-    allowed = functools.partial(log, action="copy", outcome="allowed", basis=basis, now=now)
+    return seal_copy(
+        session=session,
+        blobs=blobs,
+        renderer=renderer,
+        copy=copy,
+        blob=version.blob_sha256,
+        public_id=license.public_id,
+        recipient=recipient,
+        maker_name=maker_name,
+        public_base_url=public_base_url,
+        basis=basis,
+        log_proof=log_proof,
+    )
+
+
+def seal_copy(
+    *,
+    session: Session,
+    blobs: BlobStore,
+    renderer: CopyRenderer,
+    copy: CertifiedCopy,
+    blob: str,
+    public_id: str,
+    recipient: str,
+    maker_name: str,
+    public_base_url: str,
+    basis: str | None,
+    log_proof: LogProofMaker | None,
+) -> MadeCopy:
+    """The copy ``copy`` describes (not yet stored) of the file ``blob``: an earlier one
+    for the same request reused, or a new one logged, then sealed and stored. Commits.
+
+    The one maker of certified copies, of licenses (:func:`make_copy`) and of materials
+    (:mod:`vault.services.material_copies`); whoever calls it authorized the request.
+    """
+    log = functools.partial(
+        record_event,
+        session=session,
+        actor=copy.requested_by,
+        holder_id=copy.holder_id,
+        department_id=copy.department_id,
+        license_id=copy.license_id,
+        material_id=copy.material_id,
+        use=UseContext(copy.purpose, copy.case_no or HOLDER_CASE),
+    )
+    allowed = functools.partial(
+        log, action="copy", outcome="allowed", basis=basis, now=copy.made_at
+    )
     existing = _find_reusable(session, like=copy)
     if existing is not None:
         allowed(copy_id=existing.id, reason="reused")
         _commit_copy_step(session)
-        return MadeCopy(existing, True, license.public_id)
-    blob, public_id = version.blob_sha256, license.public_id
+        return MadeCopy(existing, True, public_id)
     annotation = _annotation(copy, maker_name, recipient, public_base_url)
     event = allowed(copy_id=copy.id)
     _commit_copy_step(session)  # the entry must be committed before a checkpoint covers it
@@ -421,6 +465,7 @@ def copy_pdf(
         department_id=department_id,
         basis="owner" if department_id is None else None,
         license_id=copy.license_id,
+        material_id=copy.material_id,
         copy_id=copy.id,
         use=UseContext(copy.purpose, copy.case_no or HOLDER_CASE),
     )
@@ -433,6 +478,8 @@ def copy_status(*, session: Session, copy_id: str, now: dt.datetime | None = Non
     copy = session.get(CertifiedCopy, copy_id) if len(copy_id) <= 32 else None
     if copy is None:
         raise NotFound("not found")
+    if copy.material_id is not None:
+        return _material_copy_status(session, copy, copy.material_id, now)
     license = session.get(License, copy.license_id)
     version = session.scalars(
         select(LicenseVersion).where(
@@ -472,6 +519,51 @@ def copy_status(*, session: Session, copy_id: str, now: dt.datetime | None = Non
         license_version=version.version,
         issuer_name=version.issuer_name,
         holder_masked=license.holder.masked_id,
+        department_name=department.name if department else None,
+        purpose=copy.purpose,
+        sha256=copy.blob_sha256,
+    )
+
+
+def _material_copy_status(
+    session: Session, copy: CertifiedCopy, material_id: int, now: dt.datetime
+) -> CopyStatusOut:
+    """A material's copy: ``license_invalid`` once the material is not usable (withdrawn,
+    superseded, past its usable day); the license fields name the material's type and the
+    receiving department (窗口) that checked and deposited it."""
+    material = session.get(Material, material_id)
+    holder = session.get(Holder, copy.holder_id)
+    if material is None or holder is None:  # pragma: no cover - rows cascade together
+        raise NotFound("not found")
+    state_now = material_state(material, now=now)
+    reasons: list[str] = []
+    state: CopyState = "valid"
+    if state_now != "usable":
+        state = "license_invalid"
+        reasons.append(f"材料已不可用 (the material is {state_now})")
+    if copy.expires_at <= now:
+        if state == "valid":
+            state = "expired"
+        reasons.append("加注件已过有效期 (the copy has expired)")
+    window = session.get(Department, material.department_id)
+    department = session.get(Department, copy.department_id) if copy.department_id else None
+    usable = LicenseStatus.VALID if state_now == "usable" else LicenseStatus.EXPIRED
+    return CopyStatusOut(
+        id=copy.id,
+        state=state,
+        valid=state == "valid",
+        reasons=reasons,
+        made_at=copy.made_at,
+        expires_at=copy.expires_at,
+        license_status=usable.value,
+        superseded=state_now == "superseded",
+        license_name=material.material_type.name,
+        license_type_code=material.material_type.code,
+        license_type_name=material.material_type.name,
+        license_identifier=None,
+        license_version=1,
+        issuer_name=window.name if window else "",
+        holder_masked=holder.masked_id,
         department_name=department.name if department else None,
         purpose=copy.purpose,
         sha256=copy.blob_sha256,

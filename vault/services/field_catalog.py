@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -18,11 +19,13 @@ from vault.models.catalog import Department, LicenseType
 from vault.models.fields import FIELD_KINDS, FieldPermission, LicenseTypeField
 
 __all__ = [
+    "DeclaredField",
     "FieldValueError",
     "check_values",
     "check_values_of_type",
     "declare_field",
     "describe_fields",
+    "fields_for_department",
     "fields_of_type",
     "permit_fields",
     "permitted_fields",
@@ -140,6 +143,44 @@ def describe_fields(*, session: Session, type_code: str) -> list[dict[str, Any]]
         for field in sorted(
             fields_of_type(session, license_type.id).values(), key=lambda f: (f.added_at, f.name)
         )
+    ]
+
+
+@dataclass(frozen=True)
+class DeclaredField:
+    """One surface field a license type declares, as a using department sees it."""
+
+    name: str
+    label: str
+    kind: str
+    max_length: int | None
+    choices: tuple[str, ...]
+    required: bool
+    may_request: bool
+
+
+def fields_for_department(
+    *, session: Session, department_id: int, type_code: str
+) -> list[DeclaredField]:
+    """The fields ``type_code`` declares, in declaration order, each saying whether the
+    department's field permission covers it (what it may ask for); no other department's
+    permission is shown."""
+    license_type = _type(session, type_code)
+    allowed = permitted_fields(session, department_id, license_type.id)
+    declared = sorted(
+        fields_of_type(session, license_type.id).values(), key=lambda f: (f.added_at, f.name)
+    )
+    return [
+        DeclaredField(
+            name=f.name,
+            label=f.label,
+            kind=f.kind,
+            max_length=f.max_length,
+            choices=tuple(f.choices.split("\n")) if f.choices else (),
+            required=f.required,
+            may_request=f.name in allowed,
+        )
+        for f in declared
     ]
 
 

@@ -39,7 +39,10 @@ from vault.services.access import DENIED, _Rules, record_own_download
 from vault.services.materials import china_today
 
 __all__ = [
+    "FetchedMaterial",
+    "MaterialDecision",
     "MaterialUse",
+    "authorize_material",
     "fetch_material_for_department",
     "holder_material",
     "holder_material_pdf",
@@ -196,6 +199,73 @@ class FetchedMaterial:
     pdf: bytes
 
 
+@dataclass(frozen=True)
+class MaterialDecision:
+    """A department's allowed use of a material in a case, and on what basis."""
+
+    material: Material
+    basis: str | None
+
+
+def authorize_material(
+    *,
+    session: Session,
+    department_id: int,
+    public_id: str,
+    use: UseContext,
+    action: str,
+    record_allowed: bool = True,
+    now: dt.datetime | None = None,
+) -> MaterialDecision:
+    """May the department use this material in this case (usable, and a standing permission
+    for its type or the holder's consent)? The decision is logged (``action``; an allowed one
+    only with ``record_allowed``, for a caller that logs its own act) and committed first.
+    Not usable, unknown or not allowed: :class:`PermissionDenied`."""
+    now = now or utcnow()
+    row = session.execute(
+        select(Material, MaterialPermission.material_type_id)
+        .outerjoin(MaterialPermission, _with_permission(department_id))
+        .where(Material.public_id == public_id)
+    ).one_or_none()
+    if row is None:
+        refusal = _event(action, department_id, use, now, allowed=False, reason="no such material")
+        record_and_commit(session, refusal)
+        raise PermissionDenied(DENIED)
+    material, permission = row
+    state = material_state(material, now=now)
+    basis: str | None = None
+    grant_id: int | None = None
+    reason: str | None = f"material {state}"
+    allowed = False
+    if state == "usable":
+        rules = _Rules(session, department_id=department_id, use=use, now=now)
+        decision = rules.decide(
+            holder_id=material.holder_id,
+            type_code=_MATERIAL_GRANT_TYPE,
+            permitted=permission is not None,
+        )
+        allowed, basis = decision.allowed, decision.basis
+        grant_id, reason = decision.grant_id, decision.reason
+    if allowed and not record_allowed:  # the caller's record commits the grant's use too
+        return MaterialDecision(material, basis)
+    event = _event(
+        action,
+        department_id,
+        use,
+        now,
+        allowed=allowed,
+        holder_id=material.holder_id,
+        material_id=material.id,
+        basis=basis,
+        grant_id=grant_id,
+        reason=reason,
+    )
+    record_and_commit(session, event)
+    if not allowed:
+        raise PermissionDenied(DENIED)
+    return MaterialDecision(material, basis)
+
+
 def fetch_material_for_department(
     *,
     session: Session,
@@ -206,52 +276,16 @@ def fetch_material_for_department(
     now: dt.datetime | None = None,
 ) -> FetchedMaterial:
     """A department fetches one material (its sealed PDF) in a case: authorized, logged and
-    committed first. Not usable, unknown or not allowed: :class:`PermissionDenied`."""
-    now = now or utcnow()
-    row = session.execute(
-        select(Material, MaterialPermission.material_type_id)
-        .outerjoin(MaterialPermission, _with_permission(department_id))
-        .where(Material.public_id == public_id)
-    ).one_or_none()
-    if row is None:
-        refusal = _event(
-            "material_read", department_id, use, now, allowed=False, reason="no such material"
-        )
-        record_and_commit(session, refusal)
-        raise PermissionDenied(DENIED)
-    material, permission = row
-    state = material_state(material, now=now)
-    basis: str | None = None
-    grant_id: int | None = None
-    reason: str | None = f"material {state}"
-    decision_allowed = False
-    if state == "usable":
-        rules = _Rules(session, department_id=department_id, use=use, now=now)
-        decision = rules.decide(
-            holder_id=material.holder_id,
-            type_code=_MATERIAL_GRANT_TYPE,
-            permitted=permission is not None,
-        )
-        decision_allowed, basis = decision.allowed, decision.basis
-        grant_id, reason = decision.grant_id, decision.reason
-    record_and_commit(
-        session,
-        _event(
-            "material_read",
-            department_id,
-            use,
-            now,
-            allowed=decision_allowed,
-            holder_id=material.holder_id,
-            material_id=material.id,
-            basis=basis,
-            grant_id=grant_id,
-            reason=reason,
-        ),
+    committed first (:func:`authorize_material`)."""
+    decided = authorize_material(
+        session=session,
+        department_id=department_id,
+        public_id=public_id,
+        use=use,
+        action="material_read",
+        now=now,
     )
-    if not decision_allowed:
-        raise PermissionDenied(DENIED)
-    return FetchedMaterial(material, blobs.get(material.blob_sha256))
+    return FetchedMaterial(decided.material, blobs.get(decided.material.blob_sha256))
 
 
 def list_holder_materials(*, session: Session, holder: Holder) -> Sequence[Material]:
