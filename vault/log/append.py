@@ -29,7 +29,14 @@ from vault.db.base import utcnow
 from vault.errors import InvalidInput
 from vault.models.log import LogEntry
 
-__all__ = ["APPEND_LOCK_ID", "append_event", "insert_leaf", "leaf_values", "next_index"]
+__all__ = [
+    "APPEND_LOCK_ID",
+    "append_event",
+    "insert_leaf",
+    "leaf_values",
+    "next_index",
+    "take_append_lock",
+]
 
 #: pg_advisory_xact_lock key serializing appends ("evlt" "log!").
 APPEND_LOCK_ID = 0x65766C74_6C6F6721
@@ -82,10 +89,18 @@ def next_index(session: Session) -> int:
     commit; SQLite: the transaction already holds the write lock (``BEGIN IMMEDIATE``).
     The caller must insert that index (:func:`insert_leaf`) before it commits.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_LOCK_APPEND)
+    take_append_lock(session)
     last = session.scalar(_MAX_IDX)
     return 0 if last is None else last + 1
+
+
+def take_append_lock(session: Session) -> None:
+    """Take the log's append lock now (it is held until the commit; taking it again in the
+    same transaction is free). A writer that must see what a concurrent appender commits
+    before it decides takes it first: PostgreSQL's advisory lock :data:`APPEND_LOCK_ID`;
+    SQLite's transaction already holds the write lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_LOCK_APPEND)
 
 
 def leaf_values(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from vault.db.base import utcnow
 from vault.log.access_log import UseContext, record_event
+from vault.log.append import take_append_lock
 from vault.models import CaseLicense, License, LicenseType
 from vault.services.access import authorize_department, current_version
 
@@ -84,6 +85,9 @@ def reference_license(
         now=now,
     )
     version = current_version(session, license)
+    # The log's lock first (the event below takes it anyway): of two concurrent references
+    # of one case and version, the second waits here and then finds the first's row.
+    take_append_lock(session)
     existing = session.scalars(
         select(CaseLicense).where(
             CaseLicense.department_id == department_id,
