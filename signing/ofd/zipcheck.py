@@ -22,7 +22,8 @@ so the container must be exactly well-formed (APPNOTE 6.3.x, section 4.3.6):
   is valid UTF-8; an unflagged non-ASCII name decodes as exactly one of UTF-8 and GBK (a
   name valid in both is a different file for a GBK and a UTF-8 reader);
 * a directory entry (name ending ``/``) holds no data (a reader taking it for a file
-  would unpack it);
+  would unpack it), and each entry's file type (UNIX mode, DOS folder attribute) agrees
+  with its name: no symbolic links, no folder without the trailing slash;
 * no ZIP64 archive (a ZIP64 extra field giving a small entry's sizes in its local header
   is read, as Java writes one), no multi-disk archive, no encryption, compression stored
   or deflated, and a "version needed to extract" of at most 4.5.
@@ -33,6 +34,7 @@ work is linear in the number of entries.
 
 from __future__ import annotations
 
+import stat
 import struct
 import zlib
 from dataclasses import dataclass
@@ -182,10 +184,11 @@ def _central_records(data: bytes, pos: int, count: int) -> list[_Record]:
             raise ZipLayoutError("a central directory record is cut short")
         fields = _CENTRAL_FMT.unpack_from(data, pos)
         need, flags, method, crc, csize, usize = fields[2:5] + fields[7:10]
-        name_len, extra_len, comment_len, disk, _, _, offset = fields[10:]
+        name_len, extra_len, comment_len, disk, _, external, offset = fields[10:]
         start = pos + _CENTRAL_FMT.size
         name = data[start : start + name_len]
         _check_record(name, need, flags, method, disk, (csize, usize, offset))
+        _check_kind(name, external)
         _check_extra(data[start + name_len : start + name_len + extra_len], name)
         records.append(_Record(name, flags, method, crc, csize, usize, offset))
         pos = start + name_len + extra_len + comment_len
@@ -216,6 +219,22 @@ def _check_record(
     if name.endswith(b"/") and (sizes[1] or sizes[0] > 2):
         raise ZipLayoutError(f"the folder entry {shown} holds data (a hidden file)")
     decode_name(name, flags)
+
+
+def _check_kind(name: bytes, external: int) -> None:
+    """The entry's file type agrees with its name: a UNIX mode (high 16 bits) of a regular
+    file or none for a file, of a folder or none for a name ending ``/``; the DOS folder
+    attribute (0x10) only on such a name. A symbolic link (unpacked as a link to another
+    file) or a "folder" without the slash (read as one by some readers) is refused."""
+    kind = stat.S_IFMT(external >> 16)
+    folder = name.endswith(b"/")
+    if kind not in (0, stat.S_IFDIR if folder else stat.S_IFREG) or (
+        external & 0x10 and not folder
+    ):
+        raise ZipLayoutError(
+            f"the entry {_show(name)} is marked as another kind of file than its name says "
+            "(a link, a device, or a folder without a trailing slash)"
+        )
 
 
 def decode_name(name: bytes, flags: int) -> str:

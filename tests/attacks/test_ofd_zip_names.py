@@ -193,3 +193,42 @@ def test_a_gbk_name_is_still_read() -> None:
         raw.decode("utf-8")
     with Package(_patched_name("Doc_0/XXXX.png", raw)) as pkg:
         assert "Doc_0/印章.png" in pkg.paths
+
+
+def _with_kind(external: int, name: str = "Doc_0/Res/link.png", data: bytes = b"x") -> bytes:
+    """A genuine license plus one entry with the external attributes ``external``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path, part in ofd_parts(genuine()).items():
+            zf.writestr(zipfile.ZipInfo(path, date_time=_TIME), part)
+        info = zipfile.ZipInfo(name, date_time=_TIME)
+        info.create_system = 3
+        info.external_attr = external
+        zf.writestr(info, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("external", "name", "data"),
+    [
+        pytest.param(0o120777 << 16, "Doc_0/Res/link.png", PAGE.encode(), id="symlink"),
+        pytest.param(0o040755 << 16, "Doc_0/Res/dir", b"", id="unix-folder-without-slash"),
+        pytest.param(0x10, "Doc_0/Res/dir", b"", id="dos-folder-without-slash"),
+        pytest.param(0o100644 << 16, "Doc_0/Res/", b"", id="file-mode-on-a-folder-name"),
+    ],
+)
+def test_an_entry_marked_as_another_kind_of_file_is_refused(
+    external: int, name: str, data: bytes
+) -> None:
+    """Info-ZIP unzip makes a symbolic-link entry a link to another file (its data is the
+    target's path); a folder attribute on a name without ``/`` is a folder to some readers
+    and a file to this one."""
+    _refused(_with_kind(external, name, data), "another kind of file")
+
+
+def test_regular_file_and_folder_modes_are_accepted() -> None:
+    parts = _with_kind(0o100644 << 16)
+    report = verify(parts)
+    assert "another kind of file" not in " ".join(report.reasons)
+    folder = _with_kind((0o040755 << 16) | 0x10, "Doc_0/Res/", b"")
+    assert passes(folder)
