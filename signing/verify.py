@@ -45,8 +45,9 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from schemas.report import Indication, SubIndication, VerificationReport
+from schemas.report import FileFormat, Indication, SubIndication, VerificationReport
 from signing.errors import VerificationError
+from signing.formats import detect_format
 
 if TYPE_CHECKING:  # pragma: no cover
     from signing._verify.engine import Engine
@@ -274,6 +275,7 @@ def _check_args(data: bytes, at: dt.datetime | None) -> dt.datetime | None:
 
 def _base(data: bytes, at: dt.datetime | None, file_name: str | None) -> dict[str, Any]:
     return {
+        "file_format": FileFormat.OFD if detect_format(data) is FileFormat.OFD else FileFormat.PDF,
         "file": file_name,
         "sha256": hashlib.sha256(data).hexdigest(),
         "size": len(data),

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from xml.etree.ElementTree import Element
 
 from signing.ofd.drawn import finite_box, outside_appearance
-from signing.ofd.package import OfdFormatError, Package, local_name
+from signing.ofd.package import OfdFormatError, Package, local_name, ref_id
 
 __all__ = [
     "Box",
@@ -75,7 +75,7 @@ def page_files(pkg: Package, doc_root: str) -> dict[str, list[str]]:
     for common in _children(root, "CommonData"):
         for tpl in _children(common, "TemplatePage"):
             if tpl.get("ID") and tpl.get("BaseLoc"):
-                templates[str(tpl.get("ID"))] = pkg.resolve(tpl.get("BaseLoc"), folder)
+                templates[ref_id(tpl.get("ID"))] = pkg.resolve(tpl.get("BaseLoc"), folder)
     pages: dict[str, list[str]] = {}
     for group in _children(root, "Pages"):
         for page in _children(group, "Page"):
@@ -83,8 +83,12 @@ def page_files(pkg: Package, doc_root: str) -> dict[str, list[str]]:
             files = [path]
             if pkg.has(path):
                 for tpl in _children(pkg.xml(path), "Template"):
-                    files += [templates[t] for t in [tpl.get("TemplateID")] if t in templates]
-            pages[str(page.get("ID"))] = files
+                    used = ref_id(tpl.get("TemplateID"))
+                    files += [templates[used]] if used in templates else []
+            page_id = ref_id(page.get("ID"))
+            if page_id in pages:
+                raise OfdFormatError(f"{doc_root} has two pages with the ID {page_id}")
+            pages[page_id] = files
     return pages
 
 
@@ -109,7 +113,7 @@ def annotation_files(pkg: Package, annotations: str) -> list[tuple[str, str]]:
     if len(pages) > _MAX_ENTRIES:
         raise OfdFormatError(f"{annotations} lists more than {_MAX_ENTRIES} pages' annotations")
     return [
-        (str(page.get("PageID")), pkg.resolve(loc.text, folder))
+        (ref_id(page.get("PageID")), pkg.resolve(loc.text, folder))
         for page in pages
         for loc in _children(page, "FileLoc")
     ]
@@ -203,5 +207,5 @@ def stamps_of(pkg: Package, signature_xml: str) -> list[tuple[str, Box]]:
     out = []
     for el in pkg.xml(signature_xml).iter():
         if local_name(el) == "StampAnnot" and (box := page_box(el.get("Boundary"))) is not None:
-            out.append((str(el.get("PageRef")), box))
+            out.append((ref_id(el.get("PageRef")), box))
     return out

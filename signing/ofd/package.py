@@ -6,7 +6,9 @@ ratio; a part is then inflated with a hard cap, so a lying size header cannot ex
 memory. The container's bytes must be exactly one well-formed ZIP (:mod:`.zipcheck`).
 Entry names must stay inside the package (no absolute paths, ``..``, drive letters or
 backslashes) and stay distinct files when unpacked anywhere (:func:`unpacked_key`); names
-written in GBK by Chinese tools (the ZIP "UTF-8" flag unset) are decoded as such. XML
+written in GBK by Chinese tools (the ZIP "UTF-8" flag unset) are decoded as such, when
+they are not also valid UTF-8; extra fields that rename an entry for other readers and
+folder entries holding data are refused (:mod:`.zipcheck`). XML
 is parsed with ``defusedxml`` and no DTD at all, so entity expansion and external entities
 are refused.
 
@@ -23,12 +25,20 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from typing import Any
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, TreeBuilder
 
 from signing.errors import SigningError
-from signing.ofd.zipcheck import ZipLayoutError, check_layout, check_streams
+from signing.ofd.zipcheck import ZipLayoutError, check_layout, check_streams, decode_name
 
-__all__ = ["Limits", "OfdFormatError", "Package", "entry_path", "local_name", "unpacked_key"]
+__all__ = [
+    "Limits",
+    "OfdFormatError",
+    "Package",
+    "entry_path",
+    "local_name",
+    "ref_id",
+    "unpacked_key",
+]
 
 
 class OfdFormatError(SigningError):
@@ -46,6 +56,10 @@ class Limits:
     """Largest uncompressed/compressed size of a part (above ``ratio_floor`` bytes)."""
     ratio_floor: int = 1024 * 1024
     max_xml_bytes: int = 16 * 1024 * 1024
+    max_part_elements: int = 50_000
+    """Elements of one XML part (the corpus's largest part has ~1,100)."""
+    max_elements: int = 200_000
+    """Elements of all XML parts together (the corpus's largest file has ~4,000)."""
 
 
 DEFAULT_LIMITS = Limits()
@@ -57,17 +71,27 @@ def local_name(element: Element) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+_NUMBER = re.compile(r"[+-]?\d{1,30}")
+
+
+def ref_id(value: str | None) -> str:
+    """An ``ST_ID``/``ST_RefID`` as OFD readers resolve it: as a number (ofdrw:
+    ``Long.parseLong(s.trim())``, which takes a sign and any Unicode digits), so ``"01"``,
+    ``" 1 "`` and ``"+1"`` are all 1. Every ID and ID reference the verifier matches goes
+    through here; a value that is not a number is kept stripped (it matches no number)."""
+    text = (value or "").strip()
+    return str(int(text)) if _NUMBER.fullmatch(text) else text
+
+
 def _entry_name(info: zipfile.ZipInfo) -> str:
-    """The entry's real name: UTF-8 when flagged, else UTF-8 if it decodes, else GBK."""
+    """The entry's one name (:func:`.zipcheck.decode_name`): UTF-8 when flagged, else the
+    one of UTF-8 and GBK that decodes it."""
     if info.flag_bits & 0x800:
         return info.filename
-    raw = info.filename.encode("cp437")
-    for encoding in ("utf-8", "gbk"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise OfdFormatError(f"entry name {raw!r} is neither UTF-8 nor GBK")
+    try:
+        return decode_name(info.filename.encode("cp437"), info.flag_bits)
+    except ZipLayoutError as exc:
+        raise OfdFormatError(str(exc)) from None
 
 
 def entry_path(info: zipfile.ZipInfo) -> str:
@@ -138,6 +162,49 @@ class _UnpackedNames:
             key = key.rsplit("/", 1)[0] if "/" in key else ""
 
 
+_DECLARED = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([^"']{0,40})["']""")
+
+
+def _require_utf8(data: bytes, path: str) -> None:
+    """An XML part must be UTF-8 (every OFD writer's encoding, and every part of the
+    corpus): valid UTF-8, no NUL byte (UTF-16 text without a byte order mark is valid
+    UTF-8 with NULs, and an XML parser reads it as UTF-16), and a declaration, if any,
+    naming UTF-8. Then every byte-level check sees the characters the parser sees."""
+    declared = _DECLARED.match(data.removeprefix(b"\xef\xbb\xbf"))
+    named = declared.group(1).lower() if declared else b"utf-8"
+    if named not in (b"utf-8", b"utf8") or b"\x00" in data:
+        raise OfdFormatError(f"the XML part {path} is not UTF-8 (the only encoding accepted)")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise OfdFormatError(f"the XML part {path} is not valid UTF-8") from None
+
+
+class _TooManyElements(Exception):
+    pass
+
+
+class _CountingBuilder(TreeBuilder):
+    """A tree builder that stops the parse at the element limits (memory and time stay
+    bounded by the limits, not by the part's size)."""
+
+    def __init__(self, pkg: Package, path: str) -> None:
+        super().__init__()
+        self._pkg, self._path, self._count = pkg, path, 0
+
+    def start(self, tag: Any, attrs: Any) -> Element:
+        self._count += 1
+        self._pkg.elements += 1
+        limits = self._pkg.limits
+        if self._count > limits.max_part_elements:
+            raise _TooManyElements(f"more than {limits.max_part_elements} elements")
+        if self._pkg.elements > limits.max_elements:
+            raise _TooManyElements(
+                f"the parts together hold more than {limits.max_elements} elements"
+            )
+        return super().start(tag, attrs)
+
+
 class Package:
     """The parts of one OFD, by package path (``Doc_0/Document.xml``), read on demand."""
 
@@ -159,6 +226,10 @@ class Package:
             raise OfdFormatError(f"more than {limits.max_entries} entries in the container")
         self._infos: dict[str, zipfile.ZipInfo] = {}
         self._cache: dict[str, bytes] = {}
+        self._trees: dict[str, Element] = {}
+        self._refused: dict[str, str] = {}
+        self.elements = 0
+        """Elements parsed so far in all parts (bounded by ``limits.max_elements``)."""
         self._check_entries(infos)
         try:
             check_streams(data, streams)
@@ -173,6 +244,8 @@ class Package:
             name = _entry_name(info)
             gbk = gbk or (not info.flag_bits & 0x800 and name != info.filename)
             if name.endswith("/"):
+                if info.file_size:
+                    raise OfdFormatError(f"the folder entry {name!r} holds data")
                 files.add_folder(name)
                 continue
             path = _clean_path(name)
@@ -203,6 +276,13 @@ class Package:
         """Every part's path, in container order."""
         return list(self._infos)
 
+    def info(self, path: str) -> zipfile.ZipInfo:
+        """The checked ZIP entry of one part."""
+        found = self._infos.get(path)
+        if found is None:
+            raise OfdFormatError(f"the part {path} is missing")
+        return found
+
     def has(self, path: str) -> bool:
         return path in self._infos
 
@@ -228,16 +308,36 @@ class Package:
         return data
 
     def xml(self, path: str) -> Element:
-        """One part parsed as XML, safely: no DTD, no entities, bounded size."""
+        """One part parsed as XML, safely: no DTD, no entities, bounded size and element
+        count (per part and for the whole package, counted while parsing); each part is
+        parsed once (the tree is shared: callers must not change it)."""
+        tree = self._trees.get(path)
+        if tree is not None:
+            return tree
+        if path in self._refused:
+            raise OfdFormatError(self._refused[path])
+        try:
+            tree = self._parse(path)
+        except OfdFormatError as exc:
+            self._refused[path] = str(exc)
+            raise
+        self._trees[path] = tree
+        return tree
+
+    def _parse(self, path: str) -> Element:
         from defusedxml import DefusedXmlException
-        from defusedxml.ElementTree import fromstring
+        from defusedxml.ElementTree import DefusedXMLParser
 
         data = self.read(path)
         if len(data) > self.limits.max_xml_bytes:
             raise OfdFormatError(f"the XML part {path} is larger than the limit")
+        _require_utf8(data, path)
+        builder = _CountingBuilder(self, path)
         try:
-            root: Element = fromstring(data, forbid_dtd=True)
-        except DefusedXmlException as exc:
+            parser = DefusedXMLParser(target=builder, forbid_dtd=True)
+            parser.feed(data)
+            root: Element = parser.close()
+        except (DefusedXmlException, _TooManyElements) as exc:
             raise OfdFormatError(f"the XML part {path} is refused: {exc}") from None
         except Exception as exc:  # ParseError, ValueError, RecursionError
             raise OfdFormatError(

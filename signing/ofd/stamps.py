@@ -16,15 +16,16 @@ object that cannot be placed counts as covering the whole page.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
 from signing.ofd.additions import list_parts
 from signing.ofd.drawn import drawn_extent
 from signing.ofd.overlay import Box, annotation_files, page_box, page_files
-from signing.ofd.package import OfdFormatError, Package, local_name
+from signing.ofd.package import OfdFormatError, Package, local_name, ref_id
 
-__all__ = ["EVERYWHERE", "Stamp", "StampCheck", "overlaps", "stamp_boxes"]
+__all__ = ["EVERYWHERE", "Stamp", "StampCheck", "StampWork", "overlaps", "stamp_boxes"]
 
 EVERYWHERE: Box = (-1e300, -1e300, 2e300, 2e300)
 """What an unreadable box covers: the whole page, whatever its size."""
@@ -33,7 +34,21 @@ _MAX_OBJECTS = 50000
 _MAX_COMPARISONS = 2_000_000
 """Stamp-against-object comparisons for one signature (a hostile file's thousands of
 stamps over thousands of objects is refused, not worked through)."""
+_MAX_TOTAL_COMPARISONS = 10_000_000
+"""Stamp-against-object comparisons for all the signatures of one file together."""
 _DRAWN = {"TextObject", "PathObject", "ImageObject"}
+
+
+@dataclass
+class StampWork:
+    """Comparisons left for the whole file (shared by its signatures' checks)."""
+
+    left: int = _MAX_TOTAL_COMPARISONS
+
+    def spend(self, count: int) -> None:
+        self.left -= count
+        if self.left < 0:
+            raise OfdFormatError("too many stamps over too many page objects in the file")
 
 
 @dataclass(frozen=True)
@@ -56,7 +71,7 @@ def stamp_boxes(pkg: Package, signature_xml: str) -> list[Stamp]:
     """Every ``StampAnnot`` of one Signature.xml (its box :data:`EVERYWHERE` when it
     cannot be read)."""
     return [
-        Stamp(str(el.get("PageRef")), _page_box(el.get("Boundary")), signature_xml)
+        Stamp(ref_id(el.get("PageRef")), _page_box(el.get("Boundary")), signature_xml)
         for el in pkg.xml(signature_xml).iter()
         if local_name(el) == "StampAnnot"
     ]
@@ -104,12 +119,13 @@ class StampCheck:
     signed: set[str]
     """The package paths the signature's References cover."""
     own: list[Stamp]
+    total: StampWork = field(default_factory=StampWork)
     _pages: dict[str, list[str]] | None = None
     _annots: dict[str, list[Box]] | None = None
     _drawn: dict[str, list[Box]] = field(default_factory=dict)
     _count: int = 0
 
-    def problem(self, later: list[Stamp], allowed: list[tuple[str, Box]]) -> str | None:
+    def problem(self, later: Iterable[Stamp], allowed: list[tuple[str, Box]]) -> str | None:
         """Why one of the ``later`` stamps covers what this signature signed; None when
         each lies clear of it, or inside one of ``allowed`` ((page ID, box): the accepted
         加注 of the vault, which already hides what is under it). Raises
@@ -119,7 +135,13 @@ class StampCheck:
             if any(p == stamp.page_id and _inside(stamp.box, box) for p, box in allowed):
                 continue
             signed = self._signed_boxes(stamp.page_id)
+            if self._pages is not None and stamp.page_id not in self._pages:
+                return (
+                    f"the stamp of the later seal {stamp.seal} names no page of the document "
+                    f"(PageRef {stamp.page_id!r}): where a reader puts it cannot be checked"
+                )
             work += len(signed) + len(allowed)
+            self.total.spend(len(signed) + len(allowed) + 1)
             if work > _MAX_COMPARISONS:
                 raise OfdFormatError("too many stamps over too many page objects to compare")
             if any(overlaps(stamp.box, box) for box in signed):

@@ -62,7 +62,7 @@ _DOC_INFO = {
 }
 _DOC_INFO_LISTS = {"Keywords": "Keyword", "CustomDatas": "CustomData"}
 _MAX_LISTED = 10
-_HIDDEN = re.compile(rb"<!--|<!\[CDATA\[|<\?(?!xml[\s?])")
+_HIDDEN = re.compile(r"<!--|<!\[CDATA\[|<\?(?!xml[\s?])")
 
 
 @dataclass
@@ -106,10 +106,9 @@ def _unknown(parent: Element, allowed: Iterable[str], path: str) -> list[str]:
 
 def _hidden_markup(raw: bytes, path: str) -> list[str]:
     """Comments, CDATA sections and processing instructions: the XML parser drops them,
-    a reader that searches the text (a regex, a string search) does not."""
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raw = raw.decode("utf-16", "replace").encode("utf-8")
-    if _HIDDEN.search(raw) is None:
+    a reader that searches the text (a regex, a string search) does not. ``raw`` is UTF-8
+    (:meth:`.Package.xml` refuses any other encoding), so its text is what a parser reads."""
+    if _HIDDEN.search(raw.decode("utf-8-sig", "replace")) is None:
         return []
     return [f"{path}: it holds comments, CDATA or processing instructions"]
 

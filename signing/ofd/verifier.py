@@ -54,6 +54,7 @@ from signing.ofd.overlay import (
     annotation_boxes,
     annotation_files,
     overlay_problem,
+    page_files,
     stamps_of,
 )
 from signing.ofd.package import DEFAULT_LIMITS, Limits, OfdFormatError, Package
@@ -66,7 +67,7 @@ from signing.ofd.ses import (
     parse_signed_value,
 )
 from signing.ofd.sm2 import SM2_SM3_OID, sm2_verify, sm3, z_value
-from signing.ofd.stamps import StampCheck, stamp_boxes
+from signing.ofd.stamps import Stamp, StampCheck, StampWork, stamp_boxes
 from signing.ofd.structure import PackageFindings, ofd_xml_findings, stray_parts
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -218,11 +219,15 @@ class _Verdict:
 @dataclass
 class _Budget:
     """Work shared by the signatures of one file: the bytes the continue-signing guesses
-    may still hash, and each part's digest by plain method (200 signatures over the same
-    256 MiB of parts hash them once, not 200 times)."""
+    may still hash, each part's digest by plain method (200 signatures over the same
+    256 MiB of parts hash them once, not 200 times), the stamp comparisons left and each
+    certificate parsed once."""
 
     left: int
     digests: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    stamps: StampWork = field(default_factory=StampWork)
+    certs: dict[bytes, Any] = field(default_factory=dict)
+    """Certificates parsed so far, by DER (read-only once parsed)."""
 
     def spend(self, size: int) -> bool:
         self.left -= size
@@ -259,6 +264,7 @@ class _Check:
         self.accepted: list[tuple[str, Box]] = []
         """(page ID, box) of the 加注 later seals added that this seal accepted."""
         self._by_path: dict[str | None, list[Reference]] | None = None
+        self._stamps: list[Stamp] | None = None
 
     # -- 1 and 2: parts and integrity ------------------------------------------------
 
@@ -288,8 +294,12 @@ class _Check:
     def _load_cert(self, der: bytes | None, what: str) -> Any:
         if der is None:
             return None
+        loaded = self.budget.certs.get(der)
+        if loaded is not None:  # the same certificate in many signatures: parsed once
+            return loaded
         try:
-            return load_certificate(der)
+            loaded = self.budget.certs[der] = load_certificate(der)
+            return loaded
         except ValueError as exc:
             self.verdict.fail(
                 Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE, f"{what}: {exc}"
@@ -509,16 +519,21 @@ class _Check:
             return
         signed = {r.path for r in self.xml.references if r.path}
         try:
-            check = StampCheck(
-                self.pkg, self.doc.root, signed, stamp_boxes(self.pkg, self.xml.path)
-            )
-            stamps = [s for c in others for s in stamp_boxes(self.pkg, c.entry.path)]
-            problem = check.problem(stamps, self.accepted)
+            check = StampCheck(self.pkg, self.doc.root, signed, self.stamps(), self.budget.stamps)
+            later_stamps = (s for c in others for s in c.stamps())
+            problem = check.problem(later_stamps, self.accepted)
         except OfdFormatError as exc:
             problem = f"the later seals' stamps cannot be checked: {exc}"
         if problem is not None:
             self.modified, self.level = True, "OTHER"
             self.verdict.fail(Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE, problem)
+
+    def stamps(self) -> list[Stamp]:
+        """This seal's stamps, read once per verification (raises :class:`OfdFormatError`
+        for an unreadable Signature.xml, again on each call)."""
+        if self._stamps is None:
+            self._stamps = stamp_boxes(self.pkg, self.entry.path)
+        return self._stamps
 
     def _same_signer(self, other: _Check) -> bool:
         return bool(
@@ -625,19 +640,33 @@ class _Check:
         return problem
 
     def _coverage(self, later: list[_Check]) -> None:
+        """Which shown parts this signature covers. A later signature may cover parts
+        added after this one (a copy's 加注), never the document itself: the Document.xml
+        a reader is shown (DocRoot) and its pages' content must be ones this signature
+        signed, else the document shown is not the signed one (OFD.xml left unsigned and
+        DocRoot pointed at another document that a later seal covers)."""
         assert self.xml is not None
         mine = {r.path for r in self.xml.references}
+        foreign = sorted(_document_parts(self.pkg, self.doc.root) - mine)
         uncovered = sorted(self.doc.shown_parts - mine)
         unsigned = [
             p for p in uncovered if not any(c.intact and c.reference_matches(p) for c in later)
         ]
         if unsigned:
-            self.coverage, self.modified, self.level = Coverage.PARTIAL, True, "OTHER"
             self.verdict.fail(
                 Indication.TOTAL_FAILED,
                 SubIndication.FORMAT_FAILURE,
                 "parts the document shows are covered by no signature: " + ", ".join(unsigned[:20]),
             )
+        if foreign:
+            self.verdict.fail(
+                Indication.TOTAL_FAILED,
+                SubIndication.HASH_FAILURE,
+                f"changed after signing: the document shown ({self.doc.root}) is not the one "
+                "this signature signed; it does not cover " + ", ".join(foreign[:20]),
+            )
+        if unsigned or foreign:
+            self.coverage, self.modified, self.level = Coverage.PARTIAL, True, "OTHER"
         elif uncovered:
             self.coverage = Coverage.ENTIRE_REVISION
             self.level = "ANNOTATIONS" if self.level == "ANNOTATIONS" else "SIGNATURES"
@@ -809,6 +838,16 @@ class _Check:
             seal_id=seal.es_id if seal else None,
             vault_copy_seal=self.is_vault_seal(),
         )
+
+
+def _document_parts(pkg: Package, doc_root: str) -> set[str]:
+    """The parts that are the document a reader is shown: its Document.xml and each page's
+    content and templates (a part that cannot be read counts as the document's)."""
+    try:
+        pages = page_files(pkg, doc_root)
+    except OfdFormatError:
+        return {doc_root}
+    return {doc_root} | {path for files in pages.values() for path in files if pkg.has(path)}
 
 
 def _same_key(a: Any, b: Any) -> bool:

@@ -87,22 +87,20 @@ def replace_parts(original: bytes, parts: Mapping[str, bytes]) -> bytes:
     and compressed bytes copied, nothing inflated or deflated again), so a part that is
     not replaced keeps its bytes exactly. Entries whose non-ASCII names are not flagged
     UTF-8 (GBK names) are written again under their UTF-8 name: their bytes do not change.
+    Only the parts :class:`~signing.ofd.package.Package` accepted are carried over (it
+    refuses a container with anything it did not check); folder entries are dropped.
     """
-    from signing.ofd.package import OfdFormatError, entry_path
+    from signing.ofd.package import Package
 
     out = io.BytesIO()
-    try:
-        source = zipfile.ZipFile(io.BytesIO(original))
-        infos = source.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise OfdFormatError(f"not a readable ZIP container: {exc}") from None
-    with source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in infos:
-            path = entry_path(info)
+    # every rule of the container checked before a byte is copied; only checked parts copied
+    with Package(original) as checked, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for path in checked.paths:
             if path in parts:
                 continue
+            info = checked.info(path)
             if not info.flag_bits & 0x800 and not info.filename.isascii():
-                _write(target, path, source.read(info))
+                _write(target, path, checked.read(path))
                 continue
             start = info.header_offset
             end = start + _local_entry_size(original, info)

@@ -15,6 +15,15 @@ so the container must be exactly well-formed (APPNOTE 6.3.x, section 4.3.6):
   size and CRC-32 (:func:`check_streams`, run once the sizes passed the limits);
 * the central directory right after the last entry, its records contiguous, and one
   end-of-central-directory record right after it, with no comment, ending the file;
+* each entry has one name for every reader: extra fields only of the kinds in
+  :data:`EXTRA_FIELDS` (no Info-ZIP Unicode Path 0x7075, which Info-ZIP unzip and Apache
+  commons-compress take as the entry's name while ``zipfile`` ignores it), each field
+  within the extra area, in the central and the local header alike; a name flagged UTF-8
+  is valid UTF-8; an unflagged non-ASCII name decodes as exactly one of UTF-8 and GBK (a
+  name valid in both is a different file for a GBK and a UTF-8 reader);
+* a directory entry (name ending ``/``) holds no data (a reader taking it for a file
+  would unpack it), and each entry's file type (UNIX mode, DOS folder attribute) agrees
+  with its name: no symbolic links, no folder without the trailing slash;
 * no ZIP64 archive (a ZIP64 extra field giving a small entry's sizes in its local header
   is read, as Java writes one), no multi-disk archive, no encryption, compression stored
   or deflated, and a "version needed to extract" of at most 4.5.
@@ -25,13 +34,14 @@ work is linear in the number of entries.
 
 from __future__ import annotations
 
+import stat
 import struct
 import zlib
 from dataclasses import dataclass
 
 from signing.errors import SigningError
 
-__all__ = ["Stream", "ZipLayoutError", "check_layout", "check_streams"]
+__all__ = ["EXTRA_FIELDS", "Stream", "ZipLayoutError", "check_layout", "check_streams"]
 
 _LOCAL = b"PK\x03\x04"
 _CENTRAL = b"PK\x01\x02"
@@ -46,6 +56,9 @@ _MAX_VERSION = 45
 _METHODS = {0: "stored", 8: "deflated"}
 _KNOWN_FLAGS = 0x0002 | 0x0004 | 0x0008 | 0x0800  # deflate options, descriptor, UTF-8
 _CHUNK = 1024 * 1024
+#: Extra fields that do not rename an entry: ZIP64 sizes, NTFS times, UNIX (PKWARE) ids and
+#: times, extended timestamp, Info-ZIP new UNIX ids. Every other kind is refused.
+EXTRA_FIELDS = frozenset({0x0001, 0x000A, 0x000D, 0x5455, 0x7875})
 #: What a streaming reader searches for to find the end of a stored entry of unknown size.
 _SIGNATURES = (_DESCRIPTOR, _LOCAL, _CENTRAL, _END)
 
@@ -171,10 +184,12 @@ def _central_records(data: bytes, pos: int, count: int) -> list[_Record]:
             raise ZipLayoutError("a central directory record is cut short")
         fields = _CENTRAL_FMT.unpack_from(data, pos)
         need, flags, method, crc, csize, usize = fields[2:5] + fields[7:10]
-        name_len, extra_len, comment_len, disk, _, _, offset = fields[10:]
+        name_len, extra_len, comment_len, disk, _, external, offset = fields[10:]
         start = pos + _CENTRAL_FMT.size
         name = data[start : start + name_len]
         _check_record(name, need, flags, method, disk, (csize, usize, offset))
+        _check_kind(name, external)
+        _check_extra(data[start + name_len : start + name_len + extra_len], name)
         records.append(_Record(name, flags, method, crc, csize, usize, offset))
         pos = start + name_len + extra_len + comment_len
     if data[pos : pos + 4] != _END:
@@ -201,6 +216,65 @@ def _check_record(
         raise ZipLayoutError(f"the entry {shown} uses compression method {method}")
     if disk or 0xFFFFFFFF in sizes:
         raise ZipLayoutError(f"the entry {shown} is a ZIP64 or multi-disk entry")
+    if name.endswith(b"/") and (sizes[1] or sizes[0] > 2):
+        raise ZipLayoutError(f"the folder entry {shown} holds data (a hidden file)")
+    decode_name(name, flags)
+
+
+def _check_kind(name: bytes, external: int) -> None:
+    """The entry's file type agrees with its name: a UNIX mode (high 16 bits) of a regular
+    file or none for a file, of a folder or none for a name ending ``/``; the DOS folder
+    attribute (0x10) only on such a name. A symbolic link (unpacked as a link to another
+    file) or a "folder" without the slash (read as one by some readers) is refused."""
+    kind = stat.S_IFMT(external >> 16)
+    folder = name.endswith(b"/")
+    if kind not in (0, stat.S_IFDIR if folder else stat.S_IFREG) or (
+        external & 0x10 and not folder
+    ):
+        raise ZipLayoutError(
+            f"the entry {_show(name)} is marked as another kind of file than its name says "
+            "(a link, a device, or a folder without a trailing slash)"
+        )
+
+
+def decode_name(name: bytes, flags: int) -> str:
+    """The one name every reader gives an entry: UTF-8 when flagged (and valid), ASCII, or
+    else exactly one of UTF-8 and GBK; raise :class:`ZipLayoutError` for any other name."""
+    if flags & 0x800 or name.isascii():
+        try:
+            return name.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ZipLayoutError(f"the entry {_show(name)} is flagged UTF-8 but is not") from None
+    readings = []
+    for encoding in ("utf-8", "gbk"):
+        try:
+            readings.append(name.decode(encoding))
+        except UnicodeDecodeError:
+            continue
+    if len(readings) != 1:
+        raise ZipLayoutError(
+            f"the entry name {name!r} (not flagged UTF-8) is "
+            + ("both UTF-8 and GBK: readers differ" if readings else "neither UTF-8 nor GBK")
+        )
+    return readings[0]
+
+
+def _check_extra(extra: bytes, name: bytes) -> None:
+    """Every extra field of an entry is of a kind in :data:`EXTRA_FIELDS` and within the
+    extra area (no field another reader reads as a name, no bytes belonging to no field)."""
+    pos = 0
+    while pos < len(extra):
+        if pos + 4 > len(extra):
+            raise ZipLayoutError(f"the extra fields of {_show(name)} are cut short")
+        tag, size = struct.unpack_from("<HH", extra, pos)
+        if tag not in EXTRA_FIELDS:
+            raise ZipLayoutError(
+                f"the entry {_show(name)} has an extra field of kind 0x{tag:04x} "
+                "(e.g. a Unicode Path field renaming it for other readers), which is refused"
+            )
+        pos += 4 + size
+        if pos > len(extra):
+            raise ZipLayoutError(f"an extra field of {_show(name)} runs past its end")
 
 
 def _local_entry(data: bytes, record: _Record) -> tuple[int, int]:
@@ -214,6 +288,7 @@ def _local_entry(data: bytes, record: _Record) -> tuple[int, int]:
     start = pos + _LOCAL_FMT.size
     name = data[start : start + name_len]
     shown = _show(record.name)
+    _check_extra(data[start + name_len : start + name_len + extra_len], record.name)
     if name != record.name:
         raise ZipLayoutError(
             f"the local header of {shown} names {_show(name)}: the central directory and a "

@@ -11,6 +11,8 @@ import pytest
 
 from tests.api.conftest import Api
 from tests.attacks import test_ofd_redteam as red
+from tests.attacks import test_ofd_shown_document as shown
+from tests.attacks import test_ofd_zip_names as names
 from tests.vault.licenses import metadata
 
 OFD = "application/ofd"
@@ -54,3 +56,20 @@ def test_a_hostile_ofd_gets_a_report_over_http(api: Api, name: str) -> None:
     r = api.client.post("/v1/verify", files={"file": ("x.ofd", data, OFD)})
     assert r.status_code == 200, r.text
     assert r.json()["indication"] != "TOTAL_PASSED"
+
+
+def test_a_hidden_folder_entry_is_refused_over_http(api: Api) -> None:
+    """Red team A06: a folder entry holding a forged page under an Info-ZIP Unicode Path
+    naming the issuer's page (only the issuer's seal; unzip shows the forged page)."""
+    r = _push(api, names._hidden_folder(red.ofd_parts(red.genuine())), 45)
+    assert r.status_code == 422, r.text
+    r = _push(api, names._hidden_folder(red.ofd_parts(red.genuine()), rename=False), 46)
+    assert r.status_code == 422, r.text
+
+
+def test_a_docroot_redirected_past_the_issuers_seal_is_refused_over_http(api: Api) -> None:
+    """Red team A01: OFD.xml unsigned, DocRoot pointed at a forged document that another
+    department's later seal covers."""
+    r = _push(api, shown._redirected(), 47)
+    assert r.status_code == 422, r.text
+    assert r.json()["reason"] == "modified_after_signing"

@@ -249,3 +249,32 @@ def test_the_vaults_copy_verifies_with_its_stamp_on_a_background_image() -> None
 def test_the_vaults_stamp_outside_its_addition_is_flagged() -> None:
     """Under the vault's pinned seal too: a stamp over the text, with no 加注 under it."""
     _flagged(seal(ofd_parts(genuine()), vault_sealer(), box=(20, 56, 40, 40)))
+
+
+# -- page references resolved as numbers (red team F6) ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        pytest.param("01", id="leading-zero"),
+        pytest.param(" 1 ", id="spaces"),
+        pytest.param("+1", id="plus-sign"),
+        pytest.param("１", id="fullwidth-digit"),
+    ],
+)
+def test_later_stamp_with_a_page_ref_spelled_otherwise_is_flagged(page: str) -> None:
+    """ST_RefID is a number: ofdrw reads ``Long.parseLong(s.trim())``, which puts each of
+    these stamps on page 1, over the validity line; the rule looked the page up by string."""
+    stamp = _stamps("20 56 40 40", page=page)
+    _flagged(seal(ofd_parts(genuine()), _Sealer(other_department(), stamp)))
+
+
+def test_later_stamp_naming_no_page_is_flagged() -> None:
+    data = seal(
+        ofd_parts(genuine()), _Sealer(other_department(), _stamps("20 56 40 40", page="x1"))
+    )
+    report = verify(data)
+    assert report.signatures[0].modified_after_signing
+    assert "names no page of the document" in " ".join(report.signatures[0].reasons)
+    assert intake_refusal(data) == "modified_after_signing"
