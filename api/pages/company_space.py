@@ -137,7 +137,7 @@ def in_company(
             scope=scope,
         )
     except (NotFound, PermissionDenied) as exc:
-        session.rollback()
+        session.commit()  # the refusal's log row (written when the company once trusted them)
         return _refused(request, ctx, who, scope, exc)
     try:
         with acting_person(acting.person.id):

@@ -160,9 +160,13 @@ async def copy_file(
                     id_type=holder_key[1],
                 )
                 if acting is not None:  # a person acting for a company (法人空间)
-                    act = act_for_company(
-                        session=session, person=row, space_public_id=acting, scope="copies"
-                    )
+                    try:
+                        act = act_for_company(
+                            session=session, person=row, space_public_id=acting, scope="copies"
+                        )
+                    except (NotFound, PermissionDenied):
+                        session.commit()  # the refusal's log row
+                        raise
                     row, person_id = act.company, act.person.id
                 if row is None:
                     raise NotFound("not found")

@@ -30,11 +30,6 @@ NAMED_EXCEPTIONS: dict[str, dict[str, str]] = {
     "vault/services/license_fields.py": {
         "reseal_field_values": "one commit per batch",
     },
-    # Open work: these commit their result with its access-log row; to move to the edge.
-    "vault/services/agents.py": {
-        "act_for_company": "open work: move to the edge",
-        "record_look": "open work: move to the edge",
-    },
 }
 
 

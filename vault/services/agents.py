@@ -194,7 +194,8 @@ def act_for_company(
 
     Raises :class:`NotFound` (no such space, not theirs, designation expired or revoked)
     or :class:`PermissionDenied` (a live designation without ``scope``); a refusal about a
-    company the vault holds is logged in its access log and committed first.
+    company the vault holds is logged in its access log, flushed: the edge commits it with
+    the refusal (the API's session dependency does for these two errors).
     """
     now = now or utcnow()
     space = session.scalars(
@@ -225,7 +226,6 @@ def act_for_company(
                 holder_id=company.id,
                 reason=f"scope {scope}" if designation is not None else "no live designation",
             )
-        session.commit()
     if designation is None:
         raise NotFound(_NO_COMPANY)
     raise PermissionDenied(f"your designation as agent does not include {scope}")
@@ -248,7 +248,8 @@ def act_as(
 
 
 def record_look(*, session: Session, acting: Acting, what: Look) -> None:
-    """Record that the person acting for the company looked at its ``what``; committed.
+    """Record that the person acting for the company looked at its ``what`` (flushed; the
+    edge commits it with the answer).
 
     A holder's own looks are not logged; a company's log shows every look by a person
     acting for it (``list``, ``grant_list``, ``log_read``, ``material_list``).
@@ -261,7 +262,6 @@ def record_look(*, session: Session, acting: Acting, what: Look) -> None:
         _look(session, acting, action="log_read")
     else:
         _look(session, acting, action="material_list")
-    session.commit()
 
 
 def _look(session: Session, acting: Acting, *, action: str) -> None:
