@@ -29,7 +29,13 @@ from signing._verify.changes import ChangeAnalysis, ChangeKind, Widget, analyse_
 from signing._verify.lru import Lru
 from signing._verify.objects import RevisionObjects
 
-__all__ = ["ChangeVerdict", "Permissions", "blank_under_remembered", "judge_later_revisions"]
+__all__ = [
+    "ChangeVerdict",
+    "Permissions",
+    "blank_cache_clear",
+    "blank_under_remembered",
+    "judge_later_revisions",
+]
 
 #: Blank checks remembered (signed revisions' digests with page and rect).
 _blank_cache: Lru[tuple[bytes, int, tuple[float, ...]], bool] = Lru(4096)
@@ -188,6 +194,11 @@ def blank_under_remembered(signed: bytes, regions: Sequence[tuple[int, Any]]) ->
     for key, blank in zip(keys, found, strict=True):
         _blank_cache.put(key, blank)
     return found
+
+
+def blank_cache_clear() -> None:
+    """Forget the remembered blank checks (for benchmarks of a first check)."""
+    _blank_cache.clear()
 
 
 def _over_content(widget: Widget) -> str:

@@ -76,6 +76,10 @@ class CornerChooser:
         self.renders = 0
         """Originals whose corners were rendered (not remembered): for tests and benches."""
 
+    def forget(self) -> None:
+        """Forget every remembered choice (the next copy of each original renders again)."""
+        self._known.clear()
+
     def choose(
         self,
         original: bytes,
