@@ -187,3 +187,18 @@ def test_pdfsig_passes_the_moved_copy(
         assert "Signature Validation: Signature is Valid." in part
         assert "Certificate Validation: Certificate is Trusted." in part
     assert "Signature Field Name: EvaultCopySeal" in second
+
+
+def test_copies_made_in_threads_choose_their_own_corners() -> None:
+    """The API makes copies in worker threads; pdfium is not thread-safe, so the renderers
+    are used one thread at a time: each copy still gets its original's corner."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    expected = {"bottom-right": "bottom-left", "bottom-left": "bottom-right"}
+    originals = {printed: _sealed((printed, "top-left")) for printed in expected}
+    fresh = CopyMaker(sealer(None))
+    jobs = [printed for printed in expected for _ in range(3)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        copies = list(pool.map(lambda p: fresh.make(originals[p], _annotation()), jobs))
+    for printed, copy in zip(jobs, copies, strict=True):
+        assert _widget(copy) == (0, _box(expected[printed]))
