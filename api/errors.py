@@ -27,6 +27,7 @@ from api.request_id import current_request_id
 from schemas.errors import InvalidValue, SchemaError
 from signing.errors import (
     KeySourceError,
+    NoBlankSpace,
     RevocationDataError,
     SealingError,
     SealUnavailable,
@@ -249,6 +250,9 @@ def classify(exc: BaseException) -> tuple[int, str, str, str, dict[str, Any]]:
         return 503, "tsa-unavailable", "Timestamp authority unavailable", detail, {}
     if isinstance(exc, SealUnavailable | RevocationDataError):
         return 503, "seal-unavailable", "The vault's seal is unavailable", detail, {}
+    if isinstance(exc, NoBlankSpace):
+        title = "The original has no blank space for the annotation"
+        return 422, "no-blank-space", title, detail, {}
     if isinstance(exc, SealingError):
         return 422, "cannot-seal", "The PDF cannot be sealed", detail, {}
     if isinstance(exc, VerificationError):

@@ -13,6 +13,7 @@ __all__ = [
     "KeySourceError",
     "LogFormatError",
     "LogVerificationError",
+    "NoBlankSpace",
     "RevocationDataError",
     "SealUnavailable",
     "SealingError",
@@ -38,6 +39,11 @@ class TimestampError(SigningError):
 
 class SealingError(SigningError):
     """A PDF cannot be sealed (unreadable, encrypted, locked against changes)."""
+
+
+class NoBlankSpace(SealingError):
+    """A certified copy's 加注 box has no blank corner to go in: on every candidate page the
+    original shows content there, and a box over it would fail verification."""
 
 
 class SealUnavailable(SealingError):

@@ -29,7 +29,13 @@ from signing._verify.changes import ChangeAnalysis, ChangeKind, Widget, analyse_
 from signing._verify.lru import Lru
 from signing._verify.objects import RevisionObjects
 
-__all__ = ["ChangeVerdict", "Permissions", "judge_later_revisions"]
+__all__ = [
+    "ChangeVerdict",
+    "Permissions",
+    "blank_cache_clear",
+    "blank_under_remembered",
+    "judge_later_revisions",
+]
 
 #: Blank checks remembered (signed revisions' digests with page and rect).
 _blank_cache: Lru[tuple[bytes, int, tuple[float, ...]], bool] = Lru(4096)
@@ -134,7 +140,7 @@ def _look(signed: bytes, final: bytes, found: ChangeAnalysis, verdict: ChangeVer
     if found.widgets:
         regions = [(w.page, visual.Rect(*w.rect)) for w in found.widgets]
         for widget, blank, region in zip(
-            found.widgets, _blank_under(signed, regions), regions, strict=True
+            found.widgets, blank_under_remembered(signed, regions), regions, strict=True
         ):
             if blank:
                 allowed.append(region)
@@ -172,9 +178,11 @@ def _look(signed: bytes, final: bytes, found: ChangeAnalysis, verdict: ChangeVer
             verdict.reasons.append("the pages could not be compared: " + "; ".join(result.problems))
 
 
-def _blank_under(signed: bytes, regions: Sequence[tuple[int, Any]]) -> list[bool]:
+def blank_under_remembered(signed: bytes, regions: Sequence[tuple[int, Any]]) -> list[bool]:
     """:func:`visual.blank_under`, remembered per signed revision: every copy of the same
-    original puts its widget on the same blank corner, and rendering it is the cost."""
+    original puts its widget on the same blank corner, and rendering it is the cost. The
+    copy maker chooses that corner with this same test (:mod:`signing.copies.corner`), so
+    the maker and the verifier cannot disagree on it."""
     from signing._verify import visual
 
     digest = hashlib.sha256(signed).digest()
@@ -186,6 +194,11 @@ def _blank_under(signed: bytes, regions: Sequence[tuple[int, Any]]) -> list[bool
     for key, blank in zip(keys, found, strict=True):
         _blank_cache.put(key, blank)
     return found
+
+
+def blank_cache_clear() -> None:
+    """Forget the remembered blank checks (for benchmarks of a first check)."""
+    _blank_cache.clear()
 
 
 def _over_content(widget: Widget) -> str:

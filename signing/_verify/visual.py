@@ -19,8 +19,8 @@ A one-page A4 license costs about 10-20 ms in pdfium and 60-150 ms in poppler, m
 process starts. Form fields and annotations are rendered (pdfium's form environment,
 poppler's default), so a filled field or a new annotation shows.
 
-pdfium is not thread-safe: call this from one thread per process (the verifier's workers are
-processes).
+pdfium is not thread-safe: every use of it here holds one lock per process (the verifier's
+workers are processes; the copy maker checks its corners from the API's worker threads).
 """
 
 from __future__ import annotations
@@ -30,8 +30,10 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -63,6 +65,13 @@ _MAX_PAGE_PIXELS = 40_000_000
 _MAX_PAGES = 2_000
 #: Pages poppler renders per pdftoppm run (bounds the temporary files).
 _POPPLER_CHUNK = 16
+#: Held while pdfium has a document open: pdfium is not thread-safe.
+_PDFIUM_LOCK = threading.Lock()
+
+
+def _exclusive(renderer: str) -> AbstractContextManager[object]:
+    """The lock a renderer needs around its use (pdfium's; poppler runs in processes)."""
+    return _PDFIUM_LOCK if renderer == PDFIUM else nullcontext()
 
 
 @dataclass(frozen=True)
@@ -444,19 +453,20 @@ def _compare_with(
 ) -> _Outcome:
     """Compare the two files page by page with one renderer."""
     docs: list[_Document] = []
-    try:
-        docs.append(_open(renderer, before, "the signed revision", deadline))
-        docs.append(_open(renderer, after, "the final file", deadline))
-        old, new = docs
-        used = _bounded_dpi(dpi, (*old.boxes, *new.boxes))
-        notes = () if used == dpi else (f"{renderer} compared at {used:.0f} dpi (large pages)",)
-        found = _page_differences(renderer, old, new, allowed, used)
-        return _Outcome(renderer, (len(old.boxes), len(new.boxes)), tuple(found), notes)
-    except _RenderFailed as exc:
-        return _Outcome(renderer, problems=(str(exc),), failed=True)
-    finally:
-        for doc in docs:
-            doc.close()
+    with _exclusive(renderer):
+        try:
+            docs.append(_open(renderer, before, "the signed revision", deadline))
+            docs.append(_open(renderer, after, "the final file", deadline))
+            old, new = docs
+            used = _bounded_dpi(dpi, (*old.boxes, *new.boxes))
+            notes = () if used == dpi else (f"{renderer} compared at {used:.0f} dpi (large pages)",)
+            found = _page_differences(renderer, old, new, allowed, used)
+            return _Outcome(renderer, (len(old.boxes), len(new.boxes)), tuple(found), notes)
+        except _RenderFailed as exc:
+            return _Outcome(renderer, problems=(str(exc),), failed=True)
+        finally:
+            for doc in docs:
+                doc.close()
 
 
 def _page_differences(
@@ -536,22 +546,23 @@ def _blank_in(
     deadline: _Deadline,
 ) -> list[bool]:
     """Per region: whether this renderer shows only white there (False if it cannot tell)."""
-    try:
-        doc = _open(renderer, before, "the signed revision", deadline)
-    except _RenderFailed:
-        return [False] * len(regions)
-    try:
-        pages = sorted({p for p, _ in regions if p < len(doc.boxes)})
-        used = _bounded_dpi(dpi, (doc.boxes[p] for p in pages))
-        images = dict(zip(pages, doc.images(pages, used), strict=True))
-        return [
-            page in images and _all_white(images[page], doc.boxes[page], rect, used / 72.0)
-            for page, rect in regions
-        ]
-    except _RenderFailed:
-        return [False] * len(regions)
-    finally:
-        doc.close()
+    with _exclusive(renderer):
+        try:
+            doc = _open(renderer, before, "the signed revision", deadline)
+        except _RenderFailed:
+            return [False] * len(regions)
+        try:
+            pages = sorted({p for p, _ in regions if p < len(doc.boxes)})
+            used = _bounded_dpi(dpi, (doc.boxes[p] for p in pages))
+            images = dict(zip(pages, doc.images(pages, used), strict=True))
+            return [
+                page in images and _all_white(images[page], doc.boxes[page], rect, used / 72.0)
+                for page, rect in regions
+            ]
+        except _RenderFailed:
+            return [False] * len(regions)
+        finally:
+            doc.close()
 
 
 def _all_white(image: Image.Image, box: _PageBox, rect: Rect, scale: float) -> bool:

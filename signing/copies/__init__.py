@@ -4,7 +4,8 @@
   verification URL and an optional transparency-log proof.
 - :class:`CopyMaker`: built once around a :class:`signing.seal.Sealer`;
   ``make(original, annotation)`` returns the copy (B-LT, one incremental update).
-- :class:`CopyPlacement`: where the 加注 box goes.
+- :class:`CopyPlacement`: where the 加注 box goes first; the maker takes the first corner
+  blank in the original (:mod:`signing.copies.corner`) or refuses the copy.
 - :func:`read_copy_info`: the 加注 fields back from a copy's information dictionary.
 
 The font, the QR code and the appearance are in :mod:`signing.copies.font`,

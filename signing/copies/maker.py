@@ -24,9 +24,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign.fields import enumerate_sig_fields
 
 from signing.copies.annotation import CopyAnnotation
 from signing.copies.appearance import DEFAULT_SIZE, CopyStampStyle, layout
+from signing.copies.corner import CORNERS, CornerChooser
 from signing.copies.font import default_font
 from signing.copies.info import update_info
 from signing.copies.originals import DEFAULT_ORIGINALS, ParsedOriginals
@@ -52,19 +54,23 @@ INFO_KEYS: Mapping[str, str] = {
 
 @dataclass(frozen=True)
 class CopyPlacement:
-    """Where the 加注 box goes: a corner of a page, with a margin."""
+    """Where the 加注 box goes first: a corner of a page, with a margin.
+
+    The maker tries that corner, then the other corners of the page, then those of each
+    following page, and takes the first that is blank in the original
+    (:mod:`signing.copies.corner`); none blank: the copy is refused."""
 
     page: int = 0
-    """Page index; negative counts from the end (-1: last page)."""
+    """Page index tried first; negative counts from the end (-1: last page)."""
     corner: str = "bottom-right"
-    """``bottom-right``, ``bottom-left``, ``top-right`` or ``top-left``."""
+    """Corner tried first: ``bottom-right``, ``bottom-left``, ``top-right`` or ``top-left``."""
     margin: float = 28.0
     """Distance from the page edges, in points."""
     size: tuple[float, float] = DEFAULT_SIZE
     """Width and height of the box, in points."""
 
     def __post_init__(self) -> None:
-        if self.corner not in ("bottom-right", "bottom-left", "top-right", "top-left"):
+        if self.corner not in CORNERS:
             raise SealingError(f"unknown corner {self.corner!r}")
 
 
@@ -114,7 +120,13 @@ class CopyMaker:
         self._placement = placement or CopyPlacement()
         self._location = location
         self._originals = ParsedOriginals(originals)
+        self._corners = CornerChooser()
         default_font()
+
+    @property
+    def corners(self) -> CornerChooser:
+        """Where this maker put the box of each original it copied (remembered choices)."""
+        return self._corners
 
     @property
     def originals(self) -> ParsedOriginals:
@@ -131,11 +143,12 @@ class CopyMaker:
 
         Raises :class:`SealingError` for an unusable PDF (unreadable, encrypted, locked by
         a certification signature, already a copy), a 加注 that cannot be shown (a
-        character outside the font, text too long for the box), and
+        character outside the font, text too long for the box), an original with no
+        blank corner for the box (:class:`signing.errors.NoBlankSpace`), and
         :class:`signing.errors.TimestampError` when the TSA fails. Outside an event loop
         only: inside one, await :meth:`make_async`.
         """
-        return self._sealer.seal(original, **self._seal_arguments(annotation))
+        return self._sealer.seal(original, **self._seal_arguments(original, annotation))
 
     def seal_receipt(self, pdf: bytes, note: ReceiptNote) -> bytes:
         """The vault's 收件核验 seal on a deposited material (see :mod:`signing.copies.receipt`),
@@ -144,9 +157,9 @@ class CopyMaker:
 
     async def make_async(self, original: bytes, annotation: CopyAnnotation) -> bytes:
         """:meth:`make` for async code (CPU-bound: better run in a worker thread)."""
-        return await self._sealer.seal_async(original, **self._seal_arguments(annotation))
+        return await self._sealer.seal_async(original, **self._seal_arguments(original, annotation))
 
-    def _seal_arguments(self, annotation: CopyAnnotation) -> dict[str, Any]:
+    def _seal_arguments(self, original: bytes, annotation: CopyAnnotation) -> dict[str, Any]:
         if not isinstance(annotation, CopyAnnotation):
             raise SealingError("a certified copy needs a CopyAnnotation")
         # Lay out first: text that cannot be drawn fails before the PDF is parsed.
@@ -154,20 +167,20 @@ class CopyMaker:
         placement = self._placement
 
         def appearance(writer: IncrementalPdfFileWriter) -> SealAppearance:
-            x1, y1, x2, y2 = _page_box(writer, placement.page)
-            w, h = placement.size
-            m = placement.margin
-            if w + 2 * m > x2 - x1 or h + 2 * m > y2 - y1:
-                raise SealingError(
-                    f"page {placement.page} ({x2 - x1:.0f}x{y2 - y1:.0f} pt) is too small "
-                    f"for the {w:.0f}x{h:.0f} pt 加注 box"
-                )
-            left = x2 - m - w if placement.corner.endswith("right") else x1 + m
-            bottom = y1 + m if placement.corner.startswith("bottom") else y2 - m - h
-            left, bottom = round(left), round(bottom)
-            box = (left, bottom, left + w, bottom + h)
             style = CopyStampStyle(annotation=annotation, prepared=prepared)
-            return SealAppearance(style=style, box=box, page=placement.page)  # type: ignore[arg-type]
+            if _already_copied(writer):  # pyHanko refuses the taken field: nothing to look for
+                box = _page_box(writer, placement.page)
+                return SealAppearance(style=style, box=box, page=placement.page)  # type: ignore[arg-type]
+            spot = self._corners.choose(
+                original,
+                writer,
+                page=placement.page,
+                corner=placement.corner,
+                margin=placement.margin,
+                size=placement.size,
+                page_box=_page_box,
+            )
+            return SealAppearance(style=style, box=spot.box, page=spot.page)  # type: ignore[arg-type]
 
         def before_sign(writer: IncrementalPdfFileWriter) -> None:
             _write_info(writer, annotation)
@@ -182,6 +195,11 @@ class CopyMaker:
             "dss_in_signed_revision": True,
             "open_writer": self._originals.borrow,
         }
+
+
+def _already_copied(writer: IncrementalPdfFileWriter) -> bool:
+    """Whether the document has the copy's signature field already (a copy of a copy)."""
+    return any(name == COPY_FIELD_STEM for name, _, _ in enumerate_sig_fields(writer))
 
 
 def _write_info(writer: IncrementalPdfFileWriter, annotation: CopyAnnotation) -> None:

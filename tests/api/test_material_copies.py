@@ -16,6 +16,17 @@ from tests.vault.licenses import trust_bundle
 from vault.cli import build_app
 
 
+def _verify_offline(pdf: bytes, tmp_path: Path) -> str:
+    """``evault verify`` of ``pdf`` with the trust bundle; its output (exit status 0)."""
+    bundle = tmp_path / "bundle.json"
+    bundle.write_bytes(trust_bundle().dump())
+    sealed = tmp_path / "copy.pdf"
+    sealed.write_bytes(pdf)
+    result = CliRunner().invoke(build_app(), ["verify", str(sealed), "--trust", str(bundle)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
 def test_material_copies_like_license_copies(api: Api, tmp_path: Path) -> None:
     _setup(api)
     material = _deposit(api, scan_jpeg(5)).json()["material"]  # type: ignore[attr-defined]
@@ -33,13 +44,7 @@ def test_material_copies_like_license_copies(api: Api, tmp_path: Path) -> None:
     pdf = api.client.get(f"/v1/copies/{copy['id']}/pdf", headers=api.dept("housing"))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
     assert b"EvaultReceiptSeal" in pdf.content  # the deposit's seal, kept under the copy's
-    bundle = tmp_path / "bundle.json"
-    bundle.write_bytes(trust_bundle().dump())
-    sealed = tmp_path / "copy.pdf"
-    sealed.write_bytes(pdf.content)
-    result = CliRunner().invoke(build_app(), ["verify", str(sealed), "--trust", str(bundle)])
-    assert result.exit_code == 0, result.output
-    assert "TOTAL_PASSED" in result.output
+    assert "TOTAL_PASSED" in _verify_offline(pdf.content, tmp_path)
 
     status = api.client.get(f"/v1/copies/{copy['id']}/status").json()
     assert status["state"] == "valid" and status["license_type_name"] == "居民身份证"
@@ -74,3 +79,32 @@ def test_material_copies_like_license_copies(api: Api, tmp_path: Path) -> None:
         f"/v1/me/materials/{material['id']}/copies", headers=holder, json={"purpose": "再次"}
     )
     assert mine.status_code == 409
+
+
+def test_a_deposited_pdf_gets_its_box_on_a_blank_corner_or_a_refusal(
+    api: Api, tmp_path: Path
+) -> None:
+    """A PDF printed in the bottom-right corner: the copy's box moves to a blank corner and
+    the copy verifies. A PDF printed in every corner: the copy is refused, problem+json."""
+    from tests.signing.test_copy_corner import _pdf
+
+    _setup(api)
+    corners = ("bottom-right", "bottom-left", "top-right", "top-left")
+    printed = _deposit(api, _pdf(("bottom-right",))).json()["material"]  # type: ignore[attr-defined]
+    made = api.client.post(
+        f"/v1/materials/{printed['id']}/copies", headers=api.dept("housing"), json=CASE_B
+    )
+    assert made.status_code == 201, made.text
+    pdf = api.client.get(f"/v1/copies/{made.json()['id']}/pdf", headers=api.dept("housing"))
+    assert "TOTAL_PASSED" in _verify_offline(pdf.content, tmp_path)
+
+    full = _deposit(api, _pdf(corners), holder_name="张三").json()["material"]  # type: ignore[attr-defined]
+    refused = api.client.post(
+        f"/v1/materials/{full['id']}/copies", headers=api.dept("housing"), json=CASE_C
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == PROBLEM
+    problem = refused.json()
+    assert problem["type"].endswith("no-blank-space")
+    assert problem["title"] == "The original has no blank space for the annotation"
+    assert problem["detail"].startswith("the original has no blank space for the annotation")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+from collections.abc import Iterable
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -132,6 +133,15 @@ def sample_pdf(text: str = "evault sample license No. 2024-0001", *, pages: int 
     if not text.isascii():
         raise ValueError("sample_pdf writes Helvetica text: give ASCII only")
     escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    return pdf_of_pages(
+        f"BT /F1 18 Tf 72 760 Td ({escaped}) Tj ET "
+        f"BT /F1 10 Tf 72 60 Td (page {number} of {pages}) Tj ET"
+        for number in range(1, pages + 1)
+    )
+
+
+def pdf_of_pages(contents: Iterable[str]) -> bytes:
+    """An unsigned PDF of A4 pages, one per content stream (Helvetica as ``/F1``)."""
     writer = PdfFileWriter()
     font = writer.add_object(
         generic.DictionaryObject(
@@ -145,11 +155,8 @@ def sample_pdf(text: str = "evault sample license No. 2024-0001", *, pages: int 
     resources = generic.DictionaryObject(
         {generic.pdf_name("/Font"): generic.DictionaryObject({generic.pdf_name("/F1"): font})}
     )
-    for number in range(1, pages + 1):
-        content = RawContent(
-            f"BT /F1 18 Tf 72 760 Td ({escaped}) Tj ET "
-            f"BT /F1 10 Tf 72 60 Td (page {number} of {pages}) Tj ET".encode()
-        )
+    for text in contents:
+        content = RawContent(text.encode())
         page = generic.DictionaryObject(
             {
                 generic.pdf_name("/Type"): generic.pdf_name("/Page"),

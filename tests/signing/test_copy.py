@@ -186,10 +186,8 @@ def test_text_is_extractable_as_unicode(copy: bytes, tmp_path: Path) -> None:
 # -- independent verifier: poppler's pdfsig ----------------------------------------------------
 
 
-@pytest.mark.pdfsig
-def test_pdfsig_both_signatures_valid_and_trusted(
-    pki: DemoPKI, copy: bytes, tmp_path: Path
-) -> None:
+def pdfsig_output(pki: DemoPKI, pdf: bytes, tmp_path: Path) -> str:
+    """What poppler's pdfsig says of ``pdf``, with the demo root trusted in an NSS database."""
     certutil = require_tool("certutil")
     pdfsig = require_tool("pdfsig")
     db = tmp_path / "nss"
@@ -205,10 +203,17 @@ def test_pdfsig_both_signatures_valid_and_trusted(
         capture_output=True,
     )
     path = tmp_path / "copy.pdf"
-    path.write_bytes(copy)
-    out = subprocess.run(
+    path.write_bytes(pdf)
+    return subprocess.run(
         [pdfsig, "-nssdir", f"sql:{db}", str(path)], capture_output=True, text=True, timeout=60
     ).stdout
+
+
+@pytest.mark.pdfsig
+def test_pdfsig_both_signatures_valid_and_trusted(
+    pki: DemoPKI, copy: bytes, tmp_path: Path
+) -> None:
+    out = pdfsig_output(pki, copy, tmp_path)
     first, second = out.split("Signature #2:")
     for part in (first, second):
         assert "Signature Validation: Signature is Valid." in part
@@ -314,7 +319,9 @@ def test_placement_on_a_missing_page_is_refused() -> None:
     assert "page 3 does not exist: the document has 1 page(s)" in str(caught.value)
 
 
-def test_copy_of_an_unsigned_pdf_on_the_last_page_top_left(pki: DemoPKI) -> None:
+def test_copy_of_an_unsigned_pdf_from_the_last_page_top_left(pki: DemoPKI) -> None:
+    """The placement's corner is tried first; the title is printed there (and "page 2 of 2"
+    in the bottom left), so the box takes the next blank corner of that page."""
     maker = CopyMaker(sealer(None), placement=CopyPlacement(page=-1, corner="top-left"))
     data = maker.make(sample_pdf(pages=2), _annotation())
     reader = PdfFileReader(io.BytesIO(data))
@@ -322,7 +329,7 @@ def test_copy_of_an_unsigned_pdf_on_the_last_page_top_left(pki: DemoPKI) -> None
     status = validate_pdf_signature(vault, _context(pki))
     assert status.intact and status.valid and status.trusted
     rect = [float(v) for v in vault.sig_field["/Rect"]]
-    assert rect == [28.0, 842.0 - 28 - 112, 28.0 + 320, 842.0 - 28]
+    assert rect == [595.0 - 28 - 320, 28.0, 595.0 - 28, 28.0 + 112]  # bottom right
     assert vault.sig_field["/P"] == reader.root["/Pages"]["/Kids"][1]
 
 

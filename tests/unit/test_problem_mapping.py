@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 
 from api.errors import classify
-from signing.errors import RevocationDataError, SealingError, SealUnavailable, TimestampError
+from signing.errors import (
+    NoBlankSpace,
+    RevocationDataError,
+    SealingError,
+    SealUnavailable,
+    TimestampError,
+)
 from vault.errors import BlobStoreError, ConfigError, PermissionDenied
 
 
@@ -16,6 +22,7 @@ from vault.errors import BlobStoreError, ConfigError, PermissionDenied
         (SealUnavailable("the seal's chain is revoked"), 503, "seal-unavailable"),
         (RevocationDataError("http://crl.example: timed out"), 503, "seal-unavailable"),
         (SealingError("the PDF is encrypted"), 422, "cannot-seal"),
+        (NoBlankSpace("the original has no blank space for the annotation"), 422, "no-blank-space"),
         (TimestampError("no answer"), 503, "tsa-unavailable"),
         (BlobStoreError("down"), 503, "storage-unavailable"),
         (PermissionDenied("not allowed"), 403, "forbidden"),
