@@ -276,6 +276,19 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
             "后加签章只能盖在本签章页面的空白处",
         ),
         (
+            r"^a later seal by another signer \((?P<w>.+), signature (?P<i>[^,()]+)\) draws its "
+            r"stamp on page (?P<p>.+) of this signature's document: what its picture shows is "
+            r"that signer's statement, not this signature's$",
+            "另一签署者的后加签章（{w}，签章 {i}）的印章图像位于本签章文档的第 {p} 页："
+            "该图像所示内容是该签署者的陈述，并非本签章所签署的内容",
+        ),
+        (
+            r"^this signature does not cover OFD\.xml: its document information \(DocInfo: "
+            r"(?P<x>.+)\) is not signed by it, whatever later seals cover$",
+            "本签章不保护 OFD.xml：其文档信息（DocInfo：{x}）未经本签章签署，"
+            "后加签章的保护不能替代",
+        ),
+        (
             r"^the later seals' stamps cannot be checked: (?P<x>.+)$",
             "无法检查后加签章的印章位置：{x}",
         ),
