@@ -243,8 +243,9 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
             "{p} 中含有注释、CDATA 或处理指令（按文本查找的阅读器会读到它们）",
         ),
         (
-            r"^OFD\.xml lists (?P<n>\d+) documents \(DocBody\) but no signature covers OFD\.xml$",
-            "OFD.xml 列出 {n} 个文档（DocBody），但没有签章保护 OFD.xml："
+            r"^OFD\.xml lists (?P<n>\d+) documents \(DocBody\) but a signature leaves "
+            r"OFD\.xml out$",
+            "OFD.xml 列出 {n} 个文档（DocBody），但有签章未保护 OFD.xml："
             "阅读器可能打开未签章的文档",
         ),
         (r"^OFD\.xml: two documents name the same (?P<e>\w+)$", "OFD.xml 中两个文档指向同一个 {e}"),
@@ -257,8 +258,9 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
             "OFD.xml 列出了文档的其他版本（Versions），这些版本未经验证",
         ),
         (
-            r"^OFD\.xml: DocInfo names a cover image \(Cover\), which no signature covers$",
-            "OFD.xml 的文档信息指定了封面图片（Cover），不在任何签章的保护范围内",
+            r"^OFD\.xml: DocInfo names a cover image \(Cover\), but a signature leaves "
+            r"OFD\.xml out$",
+            "OFD.xml 的文档信息指定了封面图片（Cover），但有签章未保护 OFD.xml",
         ),
         (
             r"^the document (?P<d>\S+) has no signature beside a signed one "

@@ -140,7 +140,7 @@ def ofd_xml_findings(
     bodies = [el for el in root if local_name(el) == "DocBody"]
     if len(bodies) > 1 and not covered:
         found.problems.append(
-            f"OFD.xml lists {len(bodies)} documents (DocBody) but no signature covers OFD.xml"
+            f"OFD.xml lists {len(bodies)} documents (DocBody) but a signature leaves OFD.xml out"
         )
     for name in ("DocRoot", "Signatures"):
         values = [_text(el) for body in bodies for el in body if local_name(el) == name]
@@ -178,7 +178,7 @@ def _doc_body(body: Element, covered: bool) -> list[str]:
             problems += _unknown(el, (item,) if item else (), "OFD.xml")
         if any(local_name(el) == "Cover" for el in info):
             problems.append(
-                "OFD.xml: DocInfo names a cover image (Cover), which no signature covers"
+                "OFD.xml: DocInfo names a cover image (Cover), but a signature leaves OFD.xml out"
             )
     return problems
 
