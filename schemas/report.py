@@ -204,6 +204,12 @@ class SignatureReport(BaseModel):
         description="OFD only: an intact seal whose signer key is one of the vault's pinned "
         "OFD copy seals (the trust bundle's ofd_vault_seals)",
     )
+    unsigned_metadata: list[str] = Field(
+        default_factory=list,
+        description="OFD only: the document information (DocInfo elements of OFD.xml, e.g. "
+        "Title, CustomDatas) a reader shows that this signature does not cover (it leaves "
+        "OFD.xml out of its References), whatever later seals cover",
+    )
 
 
 class VerificationReport(BaseModel):

@@ -243,8 +243,9 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
             "{p} 中含有注释、CDATA 或处理指令（按文本查找的阅读器会读到它们）",
         ),
         (
-            r"^OFD\.xml lists (?P<n>\d+) documents \(DocBody\) but no signature covers OFD\.xml$",
-            "OFD.xml 列出 {n} 个文档（DocBody），但没有签章保护 OFD.xml："
+            r"^OFD\.xml lists (?P<n>\d+) documents \(DocBody\) but a signature leaves "
+            r"OFD\.xml out$",
+            "OFD.xml 列出 {n} 个文档（DocBody），但有签章未保护 OFD.xml："
             "阅读器可能打开未签章的文档",
         ),
         (r"^OFD\.xml: two documents name the same (?P<e>\w+)$", "OFD.xml 中两个文档指向同一个 {e}"),
@@ -257,8 +258,9 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
             "OFD.xml 列出了文档的其他版本（Versions），这些版本未经验证",
         ),
         (
-            r"^OFD\.xml: DocInfo names a cover image \(Cover\), which no signature covers$",
-            "OFD.xml 的文档信息指定了封面图片（Cover），不在任何签章的保护范围内",
+            r"^OFD\.xml: DocInfo names a cover image \(Cover\), but a signature leaves "
+            r"OFD\.xml out$",
+            "OFD.xml 的文档信息指定了封面图片（Cover），但有签章未保护 OFD.xml",
         ),
         (
             r"^the document (?P<d>\S+) has no signature beside a signed one "
@@ -274,6 +276,19 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
             r"signed there: a later seal may place its stamp only where this one's page is blank$",
             "后加签章 {s} 的印章图像盖在第 {p} 页本签章已签署的内容上："
             "后加签章只能盖在本签章页面的空白处",
+        ),
+        (
+            r"^a later seal by another signer \((?P<w>.+), signature (?P<i>[^,()]+)\) draws its "
+            r"stamp on page (?P<p>.+) of this signature's document: what its picture shows is "
+            r"that signer's statement, not this signature's$",
+            "另一签署者的后加签章（{w}，签章 {i}）的印章图像位于本签章文档的第 {p} 页："
+            "该图像所示内容是该签署者的陈述，并非本签章所签署的内容",
+        ),
+        (
+            r"^this signature does not cover OFD\.xml: its document information \(DocInfo: "
+            r"(?P<x>.+)\) is not signed by it, whatever later seals cover$",
+            "本签章不保护 OFD.xml：其文档信息（DocInfo：{x}）未经本签章签署，"
+            "后加签章的保护不能替代",
         ),
         (
             r"^the later seals' stamps cannot be checked: (?P<x>.+)$",

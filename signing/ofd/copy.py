@@ -40,7 +40,7 @@ from signing.copies.appearance import (
 from signing.errors import SealingError
 from signing.ofd.additions import list_parts
 from signing.ofd.glyphs import GlyphPainter
-from signing.ofd.model import OfdDocument, read_documents
+from signing.ofd.model import OfdDocument, read_documents, read_signature_xml
 from signing.ofd.overlay import (
     annotation_boxes,
     annotation_files,
@@ -50,6 +50,7 @@ from signing.ofd.overlay import (
 from signing.ofd.package import OfdFormatError, Package, local_name
 from signing.ofd.pki import Sm2Identity
 from signing.ofd.sealer import OfdSealer, page_ids
+from signing.ofd.structure import doc_info_names
 from signing.ofd.writer import replace_parts
 from signing.qr import QUIET_ZONE, qr_matrix
 from signing.transparency.copy_proof import (
@@ -152,6 +153,7 @@ class OfdCopyMaker:
                 if any(p.startswith(_copy_folder(doc)) for p in parts):
                     raise SealingError("the OFD file is already a certified copy")
                 target = _target(pkg, doc, self._placement)
+                _check_doc_info(pkg, doc)
         except OfdFormatError as exc:
             raise SealingError(f"the OFD file cannot be copied: {exc}") from None
         added = self._added_parts(parts, doc, target, annotation, prepared)
@@ -287,6 +289,23 @@ def _target(pkg: Package, doc: OfdDocument, placement: OfdPlacement) -> _Target:
         f"no corner of page {placement.page + 1} is clear of its text and seals for the 加注 "
         "(a verifier would take it for an overlay)"
     )
+
+
+def _check_doc_info(pkg: Package, doc: OfdDocument) -> None:
+    """Refuse an original whose OFD.xml a seal leaves out while its DocInfo carries what a
+    reader shows (a title, custom data): the vault's seal would cover that unsigned,
+    possibly forged metadata and make it look sealed (docs/verification.md, "OFD")."""
+    shown = doc_info_names(pkg.xml("OFD.xml"))
+    if not shown:
+        return
+    for entry in doc.entries:
+        refs = read_signature_xml(pkg, entry.path).references
+        if not any(r.path == "OFD.xml" for r in refs):
+            raise SealingError(
+                f"the OFD file cannot be copied: its seal {entry.id} does not cover OFD.xml, "
+                f"whose document information ({', '.join(shown)}) is then unsigned; the "
+                "vault's seal would make it look sealed"
+            )
 
 
 def _page_size(root: object) -> tuple[float, float]:

@@ -14,9 +14,10 @@ signature of the file as "modified after signing":
   A ``DocBody`` holds one ``DocRoot`` and at most one ``DocInfo`` and ``Signatures``; no
   two name the same document or Signatures.xml;
   ``Versions`` (another version a reader may show) is refused.
-* When no intact signature covers OFD.xml, it may hold one ``DocBody`` only, its
-  ``DocInfo`` only the standard's metadata and no ``Cover`` image; the metadata itself
-  (title, author, custom data) is reported as unsigned.
+* For each signature that does not itself cover OFD.xml (whatever later seals cover),
+  OFD.xml may hold one ``DocBody`` only, its ``DocInfo`` only the standard's metadata and
+  no ``Cover`` image, and no hidden markup; the metadata itself (title, author, custom
+  data) is reported as unsigned for that signature (:func:`doc_info_names`).
 * Every document of a signed package is signed: a ``DocBody`` with no signature beside a
   signed one is an unsigned document.
 * Every part is either covered by a signature's References, shown by a document, or one
@@ -38,9 +39,11 @@ from signing.ofd.package import local_name
 __all__ = [
     "OFD_NAMESPACES",
     "PackageFindings",
+    "doc_info_names",
     "ofd_xml_findings",
     "signatures_xml_problems",
     "stray_parts",
+    "unsigned_metadata_note",
 ]
 
 OFD_NAMESPACES = frozenset({"http://www.ofdspec.org/2016", "http://www.ofdspec.org", ""})
@@ -137,7 +140,7 @@ def ofd_xml_findings(
     bodies = [el for el in root if local_name(el) == "DocBody"]
     if len(bodies) > 1 and not covered:
         found.problems.append(
-            f"OFD.xml lists {len(bodies)} documents (DocBody) but no signature covers OFD.xml"
+            f"OFD.xml lists {len(bodies)} documents (DocBody) but a signature leaves OFD.xml out"
         )
     for name in ("DocRoot", "Signatures"):
         values = [_text(el) for body in bodies for el in body if local_name(el) == name]
@@ -148,7 +151,7 @@ def ofd_xml_findings(
     if not covered:
         found.problems += _hidden_markup(raw, "OFD.xml")
     if not referenced:
-        found.notes += _unsigned_metadata(bodies)
+        found.notes += unsigned_metadata_note(doc_info_names(root))
     return found
 
 
@@ -175,13 +178,15 @@ def _doc_body(body: Element, covered: bool) -> list[str]:
             problems += _unknown(el, (item,) if item else (), "OFD.xml")
         if any(local_name(el) == "Cover" for el in info):
             problems.append(
-                "OFD.xml: DocInfo names a cover image (Cover), which no signature covers"
+                "OFD.xml: DocInfo names a cover image (Cover), but a signature leaves OFD.xml out"
             )
     return problems
 
 
-def _unsigned_metadata(bodies: list[Element]) -> list[str]:
-    names = sorted(
+def doc_info_names(root: Element) -> list[str]:
+    """The DocInfo elements of OFD.xml a reader shows (all but the ``DocID``), sorted."""
+    bodies = [el for el in root if local_name(el) == "DocBody"]
+    return sorted(
         {
             local_name(el)
             for body in bodies
@@ -191,6 +196,10 @@ def _unsigned_metadata(bodies: list[Element]) -> list[str]:
             if local_name(el) not in ("DocID",)
         }
     )
+
+
+def unsigned_metadata_note(names: list[str]) -> list[str]:
+    """The note that the DocInfo elements ``names`` are unsigned (none when empty)."""
     if not names:
         return []
     return [

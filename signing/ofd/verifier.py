@@ -54,7 +54,6 @@ from signing.ofd.overlay import (
     annotation_boxes,
     annotation_files,
     overlay_problem,
-    page_files,
     stamps_of,
 )
 from signing.ofd.package import DEFAULT_LIMITS, Limits, OfdFormatError, Package
@@ -68,7 +67,13 @@ from signing.ofd.ses import (
 )
 from signing.ofd.sm2 import SM2_SM3_OID, sm2_verify, sm3, z_value
 from signing.ofd.stamps import Stamp, StampCheck, StampWork, stamp_boxes
-from signing.ofd.structure import PackageFindings, ofd_xml_findings, stray_parts
+from signing.ofd.structure import (
+    PackageFindings,
+    doc_info_names,
+    ofd_xml_findings,
+    stray_parts,
+)
+from signing.ofd.uses import drawn_parts
 
 if TYPE_CHECKING:  # pragma: no cover
     from signing.trust import TrustBundle
@@ -161,14 +166,23 @@ def _package_findings(
     pkg: Package, docs: list[OfdDocument], checks: list[_Check]
 ) -> PackageFindings:
     """What no digest protects: OFD.xml, the Signatures.xml lists, unsigned documents and
-    parts that are neither signed, shown nor signature structure (:mod:`.structure`)."""
-    covered = any(c.intact and c.reference_matches("OFD.xml") for c in checks)
+    parts that are neither signed, shown nor signature structure (:mod:`.structure`).
+    OFD.xml's stricter rules apply to each signature that does not cover it itself
+    (:meth:`_Check.flag_ofd_xml`), whatever later seals cover."""
+    covered = [c for c in checks if c.intact and c.reference_matches("OFD.xml")]
     referenced = any(
         c.xml is not None and any(r.path == "OFD.xml" for r in c.xml.references) for c in checks
     )
-    found = ofd_xml_findings(
-        pkg.xml("OFD.xml"), pkg.read("OFD.xml"), covered=covered, referenced=referenced
-    )
+    root, raw = pkg.xml("OFD.xml"), pkg.read("OFD.xml")
+    found = ofd_xml_findings(root, raw, covered=True, referenced=referenced)
+    strict = ofd_xml_findings(root, raw, covered=False, referenced=True).problems
+    strict = [p for p in strict if p not in found.problems]
+    names = doc_info_names(root)
+    for check in checks:
+        if check not in covered:
+            check.flag_ofd_xml(strict, names)
+    if len(covered) < len(checks) or not checks:
+        found.notes[:0] = strict  # the report's reasons; they failed those signatures
     for doc in docs:
         found.problems += doc.problems
     if checks:
@@ -263,6 +277,9 @@ class _Check:
         self.path: PathResult | None = None
         self.accepted: list[tuple[str, Box]] = []
         """(page ID, box) of the 加注 later seals added that this seal accepted."""
+        self.added: set[str] = set()
+        """The annotation parts (and lists) of those 加注: this seal need not cover them."""
+        self.unsigned_metadata: list[str] = []
         self._by_path: dict[str | None, list[Reference]] | None = None
         self._stamps: list[Stamp] | None = None
 
@@ -527,6 +544,26 @@ class _Check:
         if problem is not None:
             self.modified, self.level = True, "OTHER"
             self.verdict.fail(Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE, problem)
+            return
+        self._note_later_stamps(others)
+
+    def _note_later_stamps(self, others: list[_Check]) -> None:
+        """Say that a later seal of another signer draws its stamp on this signature's
+        pages (on blank space, else it failed above): its picture is that signer's own
+        statement, not this signature's, as a later PDF signature's widget is."""
+        for other in others:
+            try:
+                pages = sorted({s.page_id for s in other.stamps()})
+            except OfdFormatError:
+                continue
+            if pages:
+                who = _subject(other.cert) if other.cert is not None else "an unknown signer"
+                self.verdict.reasons.append(
+                    f"a later seal by another signer ({who}, signature {other.entry.id}) "
+                    f"draws its stamp on page {', '.join(pages[:10])} of this signature's "
+                    "document: what its picture shows is that signer's statement, not this "
+                    "signature's"
+                )
 
     def stamps(self) -> list[Stamp]:
         """This seal's stamps, read once per verification (raises :class:`OfdFormatError`
@@ -534,6 +571,11 @@ class _Check:
         if self._stamps is None:
             self._stamps = stamp_boxes(self.pkg, self.entry.path)
         return self._stamps
+
+    def covered_parts(self) -> set[str]:
+        """The parts this signature references whose digests match."""
+        refs = self.xml.references if self.xml is not None else []
+        return {r.path for r in refs if r.path and self.reference_matches(r.path)}
 
     def _same_signer(self, other: _Check) -> bool:
         return bool(
@@ -637,17 +679,22 @@ class _Check:
         )
         if problem is None:
             self.accepted += annotation_boxes(self.pkg, added)
+            self.added |= new | set(found.annotation_lists)
         return problem
 
     def _coverage(self, later: list[_Check]) -> None:
         """Which shown parts this signature covers. A later signature may cover parts
-        added after this one (a copy's 加注), never the document itself: the Document.xml
-        a reader is shown (DocRoot) and its pages' content must be ones this signature
-        signed, else the document shown is not the signed one (OFD.xml left unsigned and
-        DocRoot pointed at another document that a later seal covers)."""
+        added after this one (a copy's 加注, accepted under the vault's rules), never what
+        the pages draw with: the Document.xml a reader is shown (DocRoot), its pages'
+        content and templates, their resources, fonts, images and annotations
+        (:mod:`signing.ofd.uses`) must be ones this signature signed, or a later seal of
+        this very signer certificate did, else the document shown is not the signed one (a
+        part left out that another, later signer swapped)."""
         assert self.xml is not None
         mine = {r.path for r in self.xml.references}
-        foreign = sorted(_document_parts(self.pkg, self.doc.root) - mine)
+        # a later, intact seal of this very signer certificate extends its own document
+        own = {p for c in later if self._same_signer(c) for p in c.covered_parts()}
+        foreign = sorted(drawn_parts(self.pkg, self.doc.root) - mine - own - self.added)
         uncovered = sorted(self.doc.shown_parts - mine)
         unsigned = [
             p for p in uncovered if not any(c.intact and c.reference_matches(p) for c in later)
@@ -675,6 +722,18 @@ class _Check:
             )
         else:
             self.coverage = Coverage.ENTIRE_FILE
+
+    def flag_ofd_xml(self, problems: list[str], names: list[str]) -> None:
+        """This signature leaves OFD.xml out: the stricter rules' ``problems`` fail it, and
+        the DocInfo elements ``names`` a reader shows are unsigned by it."""
+        self.flag_package(problems)
+        self.unsigned_metadata = names
+        if names:
+            self.verdict.reasons.append(
+                "this signature does not cover OFD.xml: its document information (DocInfo: "
+                + ", ".join(names)
+                + ") is not signed by it, whatever later seals cover"
+            )
 
     def flag_package(self, problems: list[str]) -> None:
         """Fail this signature for what the package holds beyond what it signed."""
@@ -837,17 +896,8 @@ class _Check:
             seal_name=seal.name if seal else None,
             seal_id=seal.es_id if seal else None,
             vault_copy_seal=self.is_vault_seal(),
+            unsigned_metadata=self.unsigned_metadata,
         )
-
-
-def _document_parts(pkg: Package, doc_root: str) -> set[str]:
-    """The parts that are the document a reader is shown: its Document.xml and each page's
-    content and templates (a part that cannot be read counts as the document's)."""
-    try:
-        pages = page_files(pkg, doc_root)
-    except OfdFormatError:
-        return {doc_root}
-    return {doc_root} | {path for files in pages.values() for path in files if pkg.has(path)}
 
 
 def _same_key(a: Any, b: Any) -> bool:

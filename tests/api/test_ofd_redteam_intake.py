@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import Api
+from tests.attacks import test_ofd_drawn_parts as drawn
 from tests.attacks import test_ofd_redteam as red
 from tests.attacks import test_ofd_shown_document as shown
 from tests.attacks import test_ofd_zip_names as names
@@ -71,5 +72,25 @@ def test_a_docroot_redirected_past_the_issuers_seal_is_refused_over_http(api: Ap
     """Red team A01: OFD.xml unsigned, DocRoot pointed at a forged document that another
     department's later seal covers."""
     r = _push(api, shown._redirected(), 47)
+    assert r.status_code == 422, r.text
+    assert r.json()["reason"] == "modified_after_signing"
+
+
+def test_unsigned_docinfo_is_refused_over_http(api: Api) -> None:
+    """Red team 2, a14: OFD.xml left out of the issuer's seal (KingGrid), its DocInfo
+    carrying forged CustomDatas: its own refusal reason."""
+    r = _push(api, drawn._a14(), 48)
+    assert r.status_code == 422, r.text
+    assert r.json()["reason"] == "unsigned_document_info"
+    issuer = r.json()["report"]["signatures"][0]
+    assert issuer["unsigned_metadata"] == ["Creator", "CustomDatas", "Title"]
+
+
+def test_a_font_file_left_out_and_covered_by_another_seal_is_refused_over_http(
+    api: Api,
+) -> None:
+    """Red team 2, a22: the issuer's font file left out, swapped under another department's
+    later seal."""
+    r = _push(api, drawn._a22(), 49)
     assert r.status_code == 422, r.text
     assert r.json()["reason"] == "modified_after_signing"

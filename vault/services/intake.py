@@ -496,6 +496,8 @@ def check_report(
         _check_later_changes(report, sig)
     for sig in signatures:
         _check_signer(report, sig, context)
+    for sig in signatures:
+        _check_doc_info(report, sig)
     if require_revocation:
         for sig in signatures:
             _check_revocation_known(report, sig)
@@ -580,6 +582,21 @@ def _check_signer(report: VerificationReport, sig: SignatureReport, context: _Co
             f"signature {sig.field_name or '(unnamed)'} was made by "
             f"{sig.signer_subject or 'an unknown signer'}, not with a seal of "
             f"{context.department_name} ({context.department_code}), the registered issuer",
+            report,
+        )
+
+
+def _check_doc_info(report: VerificationReport, sig: SignatureReport) -> None:
+    """An OFD seal that leaves OFD.xml out while its DocInfo carries what a reader shows
+    (a title, custom data): that metadata is unsigned, may be forged, and a viewer shows
+    it as the license's. Whatever a later seal covers (the vault's copy seal would)."""
+    if sig.unsigned_metadata:
+        raise _refuse(
+            "unsigned_document_info",
+            f"signature {sig.field_name or '(unnamed)'} does not cover OFD.xml, whose "
+            f"document information ({', '.join(sig.unsigned_metadata)}) a reader shows: it "
+            "is unsigned and may be forged; push the license with OFD.xml sealed, or with "
+            "no DocInfo beyond its DocID",
             report,
         )
 

@@ -1,0 +1,108 @@
+"""Every part the pages of a document draw with, which each signature must cover itself.
+
+A later seal may cover parts added after an earlier one (a certified copy's 加注, under
+the vault's rules), never what the earlier signature's pages are drawn from: its
+Document.xml, the pages' content and templates, the resource files the document and the
+pages name (``PublicRes``, ``DocumentRes``, ``PageRes``: fonts, colour spaces,
+``DrawParams``, ``CompositeGraphicUnits``, ``MultiMedia``), the font and media files those
+name, and the annotations shown on the pages (the Annotations list and its files). A part
+left out of a signature's References that a later seal "covers" could have been swapped
+by that later signer (see docs/verification.md, "What a reader shows must be what the
+signatures cover").
+"""
+
+from __future__ import annotations
+
+from xml.etree.ElementTree import Element
+
+from signing.ofd.overlay import annotation_files, page_files
+from signing.ofd.package import OfdFormatError, Package, local_name
+
+__all__ = ["drawn_parts"]
+
+
+def drawn_parts(pkg: Package, doc_root: str) -> set[str]:
+    """The parts in the package the document's pages draw with (a part that cannot be
+    read counts as the document's; an unreadable Document.xml leaves only itself)."""
+    try:
+        pages = page_files(pkg, doc_root)
+        root = pkg.xml(doc_root)
+    except OfdFormatError:
+        return {doc_root}
+    found = {doc_root} | {path for files in pages.values() for path in files if pkg.has(path)}
+    res: list[str] = []
+    folder = _dir(doc_root)
+    for common in _children(root, "CommonData"):
+        for el in common:
+            if local_name(el) in ("PublicRes", "DocumentRes"):
+                res += _located(pkg, el.text, folder)
+    for page in sorted(p for files in pages.values() for p in files if pkg.has(p)):
+        try:
+            res += [
+                r
+                for el in _children(pkg.xml(page), "PageRes")
+                for r in _located(pkg, el.text, _dir(page))
+            ]
+        except OfdFormatError:
+            continue
+    for path in res:
+        found.add(path)
+        found |= _media(pkg, path)
+    found |= _annotations(pkg, root, folder, set(pages))
+    return found
+
+
+def _media(pkg: Package, res: str) -> set[str]:
+    """The font and media files a resource file names (under its ``BaseLoc``)."""
+    try:
+        el = pkg.xml(res)
+    except OfdFormatError:
+        return set()
+    base = (el.get("BaseLoc") or "").strip()
+    media_folder = _dir(res) if not base else _join(_dir(res), base)
+    out: set[str] = set()
+    for node in el.iter():
+        if local_name(node) in ("MediaFile", "FontFile"):
+            out |= set(_located(pkg, node.text, media_folder))
+    return out
+
+
+def _annotations(pkg: Package, root: Element, folder: str, pages: set[str]) -> set[str]:
+    """The Annotations list and the annotation files of the document's pages."""
+    out: set[str] = set()
+    for el in _children(root, "Annotations"):
+        for listed in _located(pkg, el.text, folder):
+            out.add(listed)
+            try:
+                out |= {
+                    part
+                    for page, part in annotation_files(pkg, listed)
+                    if page in pages and pkg.has(part)
+                }
+            except OfdFormatError:
+                continue
+    return out
+
+
+def _located(pkg: Package, loc: str | None, folder: str) -> list[str]:
+    if not loc or not loc.strip():
+        return []
+    try:
+        path = pkg.resolve(loc.strip(), folder)
+    except OfdFormatError:
+        return []
+    return [path] if pkg.has(path) else []
+
+
+def _children(el: Element, name: str) -> list[Element]:
+    return [c for c in el if local_name(c) == name]
+
+
+def _dir(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else ""
+
+
+def _join(folder: str, loc: str) -> str:
+    if loc.startswith("/"):
+        return loc[1:].rstrip("/")
+    return "/".join(p for p in (folder, loc.rstrip("/")) if p)
