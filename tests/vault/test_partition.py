@@ -252,9 +252,8 @@ def test_sqlite_upgrade_converts_rows_and_downgrade_restores(tmp_path: Path) -> 
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_the_suite_runs_on_the_partitioned_schema(engine: Engine, db_url: str) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("partitioning is PostgreSQL's")
     with engine.connect() as conn:
         assert _partitioned(conn) == set(PARTITIONED)
 
@@ -371,11 +370,10 @@ def test_access_events_carry_their_holders_blind_index(
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_a_license_key_is_locked_across_holders(engine: Engine) -> None:
     """No unique index spans the partitions: writers of one (type, issuer, 证照编号) take a
     lock on it before looking it up, so a second writer waits for the first's commit."""
-    if not _is_pg(engine):
-        pytest.skip("SQLite serializes writers itself")
     factory = sessionmaker(bind=engine)
     with factory() as first, factory() as second:
         lock_license_key(first, 1, 1, "N1")
@@ -392,11 +390,10 @@ def test_a_license_key_is_locked_across_holders(engine: Engine) -> None:
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_prepared_statements_keep_one_generic_plan(engine: Engine) -> None:
     """A custom plan per execution tripled the search's database CPU on partitioned tables
     (vault.db.engine._generic_plans); the setting survives the pool's rollback."""
-    if not _is_pg(engine):
-        pytest.skip("PostgreSQL's plan cache")
     for _ in range(2):
         with engine.connect() as conn:
             assert conn.execute(text("SHOW plan_cache_mode")).scalar_one() == ("force_generic_plan")
