@@ -63,6 +63,8 @@ def serve(
             host=host, port=port, workers=workers, server=server, reuseport=reuseport
         )
         run_workers(options)
+    except ModuleNotFoundError as exc:  # only granian is imported on demand
+        fail(f"--server {server} needs {exc.name}: pip install 'evault[granian]'", EXIT_USAGE)
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import socket
+import sys
+
+import pytest
 
 from api.serving import listening_socket
 
@@ -18,3 +21,17 @@ def test_each_worker_can_bind_its_own_socket_to_the_same_port() -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_granian_not_installed_is_one_line_and_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import build_app
+
+    monkeypatch.setitem(sys.modules, "granian", None)  # as if not installed: import fails
+    monkeypatch.setenv("EVAULT_MODE", "demo")
+    result = CliRunner().invoke(build_app(), ["serve", "--server", "granian", "--port", "1"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "evault: --server granian needs granian: pip install 'evault[granian]'"
+    ]
