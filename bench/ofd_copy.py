@@ -164,7 +164,8 @@ def run(rounds: int) -> list[Row]:
     vault, seal = pki.signers[VAULT], pki.seal_for(VAULT)
     maker = OfdCopyMaker(vault, seal)
     private_hex = _private_hex(seed, code)
-    verifier = OfdVerifier(pki.trust_bundle())
+    # The vault's seal pinned as the vault's (ofd_vault_seals): only then is its 加注 accepted.
+    verifier = OfdVerifier(pki.trust_bundle(vault_seals=[vault.cert]))
     for made in (
         maker.make(original, _annotation(), at=MADE),
         _straightforward(maker, vault, private_hex, seal, original),
