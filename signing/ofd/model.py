@@ -25,6 +25,7 @@ __all__ = [
     "SignatureXml",
     "read_documents",
     "read_signature_xml",
+    "res_file_locations",
 ]
 
 _MAX_SIGNATURES = 200
@@ -254,12 +255,29 @@ def _walk_page(el: Element, folder: str, add: _Add) -> None:
         add(_text(res), folder, "res")
 
 
+def res_file_locations(el: Element) -> Iterator[str]:
+    """Every file location a resource file (GB/T 33190 Res.xsd) names, to be resolved under
+    its ``BaseLoc``: a font's ``FontFile``, a multimedia's ``MediaFile`` and a colour
+    space's ``Profile`` (its ICC profile). The other resources (``DrawParam``,
+    ``CompositeGraphicUnit`` with its ``Thumbnail`` and ``Substitution``, patterns and
+    shadings) name no file, only resource IDs and inline content."""
+    for node in el.iter():
+        name = local_name(node)
+        if name in ("MediaFile", "FontFile"):
+            loc = _text(node)
+        elif name == "ColorSpace":
+            loc = (node.get("Profile") or "").strip() or None
+        else:
+            continue
+        if loc:
+            yield loc
+
+
 def _walk_res(el: Element, folder: str, add: _Add) -> None:
     res_base = el.get("BaseLoc") or ""
     media_folder = _join(folder, res_base)
-    for node in el.iter():
-        if local_name(node) in ("MediaFile", "FontFile"):
-            add(_text(node), media_folder)
+    for loc in res_file_locations(el):
+        add(loc, media_folder)
 
 
 def _walk_list(file_tag: str, kind: str = "") -> _Walker:

@@ -4,8 +4,8 @@ A later seal may cover parts added after an earlier one (a certified copy's åŠ æ
 the vault's rules), never what the earlier signature's pages are drawn from: its
 Document.xml, the pages' content and templates, the resource files the document and the
 pages name (``PublicRes``, ``DocumentRes``, ``PageRes``: fonts, colour spaces,
-``DrawParams``, ``CompositeGraphicUnits``, ``MultiMedia``), the font and media files those
-name, and the annotations shown on the pages (the Annotations list and its files). A part
+``DrawParams``, ``CompositeGraphicUnits``, ``MultiMedia``), the font, media and ICC
+profile files those name, and the annotations shown on the pages (the Annotations list and its files). A part
 left out of a signature's References that a later seal "covers" could have been swapped
 by that later signer (see docs/verification.md, "What a reader shows must be what the
 signatures cover").
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from xml.etree.ElementTree import Element
 
+from signing.ofd.model import res_file_locations
 from signing.ofd.overlay import annotation_files, page_files
 from signing.ofd.package import OfdFormatError, Package, local_name
 
@@ -53,7 +54,8 @@ def drawn_parts(pkg: Package, doc_root: str) -> set[str]:
 
 
 def _media(pkg: Package, res: str) -> set[str]:
-    """The font and media files a resource file names (under its ``BaseLoc``)."""
+    """The font, media and ICC profile files a resource file names (under its
+    ``BaseLoc``: :func:`signing.ofd.model.res_file_locations`)."""
     try:
         el = pkg.xml(res)
     except OfdFormatError:
@@ -61,9 +63,8 @@ def _media(pkg: Package, res: str) -> set[str]:
     base = (el.get("BaseLoc") or "").strip()
     media_folder = _dir(res) if not base else _join(_dir(res), base)
     out: set[str] = set()
-    for node in el.iter():
-        if local_name(node) in ("MediaFile", "FontFile"):
-            out |= set(_located(pkg, node.text, media_folder))
+    for loc in res_file_locations(el):
+        out |= set(_located(pkg, loc, media_folder))
     return out
 
 

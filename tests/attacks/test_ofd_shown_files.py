@@ -1,0 +1,98 @@
+"""Red team 3, c1 to c4: files a reader uses that the issuer's seal must cover itself.
+
+c2: a colour space's ICC ``Profile`` (a file location in a resource file) was followed
+neither by the drawn-parts walk (signing/ofd/uses.py) nor by the shown-parts walk
+(signing/ofd/model.py): the issuer could leave it out, or name one missing, and an
+attacker's ICC (black mapped to white hides the text) passed under another department's
+later seal. Each forgery is made with the test SM2 PKI (tests/helpers/ofd.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from schemas.report import Indication
+from signing.ofd.sealer import OfdSealer
+from signing.ofd.writer import sample_ofd, write_package
+from tests.attacks.ofd_copy_forge import other_department
+from tests.attacks.ofd_forge import GENUINE_LINES, MARKET_NAME, passes, verify
+from tests.helpers.ofd import ofd_parts, sm2_pki
+
+RES = "Doc_0/PublicRes.xml"
+DOC = "Doc_0/Document.xml"
+ICC = "Doc_0/Res/srgb.icc"
+"""Where the PublicRes (BaseLoc Res) colour space's Profile="srgb.icc" resolves."""
+GENUINE_ICC = b"acsp genuine sRGB profile " * 30
+FORGED_ICC = b"acsp forged profile: black->white " * 30
+
+
+class _LeaveOut(OfdSealer):
+    """The issuer's sealer, its References leaving ``left_out`` out."""
+
+    left_out: tuple[str, ...] = ()
+
+    def _signature_xml(self, parts: dict[str, bytes], *args: Any, **kwargs: Any) -> bytes:
+        kept = {p: d for p, d in parts.items() if p not in self.left_out}
+        return super()._signature_xml(kept, *args, **kwargs)
+
+
+def _issued(body: dict[str, bytes], *left_out: str) -> dict[str, bytes]:
+    pki = sm2_pki()
+    sealer = _LeaveOut(pki.signers[MARKET_NAME], pki.seal_for(MARKET_NAME))
+    sealer.left_out = left_out
+    at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    return ofd_parts(sealer.seal_ofd(write_package(body), at=at))
+
+
+def _insider(parts: dict[str, bytes]) -> bytes:
+    """Another trusted department's seal over the whole package, on blank space."""
+    at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    return other_department().seal_ofd(write_package(parts), boundary=(20, 150, 40, 40), at=at)
+
+
+def _license() -> dict[str, bytes]:
+    return ofd_parts(sample_ofd("食品经营许可证", GENUINE_LINES))
+
+
+def _icc_body() -> dict[str, bytes]:
+    body = _license()
+    body[RES] = body[RES].replace(
+        b"<ofd:Fonts>",
+        b'<ofd:ColorSpaces><ofd:ColorSpace ID="3" Type="RGB" Profile="srgb.icc"/>'
+        b"</ofd:ColorSpaces><ofd:Fonts>",
+    )
+    body[DOC] = body[DOC].replace(
+        b"<ofd:PublicRes>", b"<ofd:DefaultCS>3</ofd:DefaultCS><ofd:PublicRes>"
+    )
+    body[ICC] = GENUINE_ICC
+    return body
+
+
+def _not_the_document_signed(data: bytes) -> None:
+    report = verify(data)
+    assert report.indication is Indication.TOTAL_FAILED
+    issuer = next(s for s in report.signatures if s.field_name == "1")
+    assert issuer.indication is Indication.TOTAL_FAILED
+    assert ICC in " ".join(issuer.reasons)
+
+
+def test_c2_an_icc_profile_left_out_and_swapped_under_a_later_seal_is_flagged() -> None:
+    parts = _issued(_icc_body(), ICC)
+    parts[ICC] = FORGED_ICC
+    _not_the_document_signed(_insider(parts))
+
+
+def test_c2c_a_missing_icc_profile_supplied_under_a_later_seal_is_flagged() -> None:
+    body = _icc_body()
+    del body[ICC]
+    parts = _issued(body)
+    parts[ICC] = FORGED_ICC
+    _not_the_document_signed(_insider(parts))
+
+
+def test_an_icc_profile_the_issuer_covers_passes_and_a_swap_is_flagged() -> None:
+    parts = _issued(_icc_body())
+    assert passes(_insider(parts))
+    parts[ICC] = FORGED_ICC
+    assert not passes(_insider(parts))
