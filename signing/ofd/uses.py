@@ -5,10 +5,10 @@ the vault's rules), never what the earlier signature's pages are drawn from: its
 Document.xml, the pages' content and templates, the resource files the document and the
 pages name (``PublicRes``, ``DocumentRes``, ``PageRes``: fonts, colour spaces,
 ``DrawParams``, ``CompositeGraphicUnits``, ``MultiMedia``), the font, media and ICC
-profile files those name, and the annotations shown on the pages (the Annotations list and its files). A part
-left out of a signature's References that a later seal "covers" could have been swapped
-by that later signer (see docs/verification.md, "What a reader shows must be what the
-signatures cover").
+profile files those name, and the annotations shown on the pages (the Annotations list
+and its files). A part left out of a signature's References that a later seal "covers"
+could have been swapped by that later signer (see docs/verification.md, "What a reader
+shows must be what the signatures cover").
 """
 
 from __future__ import annotations
