@@ -96,3 +96,83 @@ def test_an_icc_profile_the_issuer_covers_passes_and_a_swap_is_flagged() -> None
     assert passes(_insider(parts))
     parts[ICC] = FORGED_ICC
     assert not passes(_insider(parts))
+
+
+# -- c1: one ID declared twice (readers differ: first or last wins) -------------------
+TPL = "Doc_0/Tpls/Tpl_0/Content.xml"
+TPL_A = "Doc_0/Tpls/Tpl_A/Content.xml"
+CONTENT = "Doc_0/Pages/Page_0/Content.xml"
+_PAGE = '<?xml version="1.0" encoding="UTF-8"?><ofd:Page xmlns:ofd="http://www.ofdspec.org/2016">'
+
+
+def _template(objects: str) -> bytes:
+    layer = f'<ofd:Layer ID="6">{objects}</ofd:Layer>'
+    return f"{_PAGE}<ofd:Content>{layer}</ofd:Content></ofd:Page>".encode()
+
+
+_FRAME = _template(
+    '<ofd:PathObject ID="7" Boundary="5 5 200 20" LineWidth="0.5">'
+    "<ofd:AbbreviatedData>M 0 0 L 200 0 L 200 20 L 0 20 C</ofd:AbbreviatedData></ofd:PathObject>"
+)
+_FORGED_TEMPLATE = _template(
+    '<ofd:PathObject ID="30" Boundary="20 54 170 22" Fill="true" Stroke="false">'
+    '<ofd:FillColor Value="255 255 255"/><ofd:AbbreviatedData>M 0 0 L 170 0 L 170 22 L 0 22 C'
+    '</ofd:AbbreviatedData></ofd:PathObject><ofd:TextObject ID="40" Boundary="20 54 170 10" '
+    'Font="2" Size="5"><ofd:TextCode X="0" Y="5">经营者名称：李四</ofd:TextCode></ofd:TextObject>'
+)
+
+
+def _two_templates_with_one_id() -> dict[str, bytes]:
+    """Document.xml declares TemplatePage ID 5 twice: first Tpl_A (not in the package),
+    then Tpl_0 (a frame), which the page draws in the foreground."""
+    body = _license()
+    body[DOC] = body[DOC].replace(
+        b"</ofd:CommonData>",
+        b'<ofd:TemplatePage ID="5" BaseLoc="Tpls/Tpl_A/Content.xml"/>'
+        b'<ofd:TemplatePage ID="5" BaseLoc="Tpls/Tpl_0/Content.xml"/></ofd:CommonData>',
+    )
+    body[CONTENT] = body[CONTENT].replace(
+        b"<ofd:Content>", b'<ofd:Template TemplateID="5" ZOrder="Foreground"/><ofd:Content>'
+    )
+    body[TPL] = _FRAME
+    return body
+
+
+def _declared_twice(data: bytes) -> None:
+    report = verify(data)
+    assert report.indication is Indication.TOTAL_FAILED
+    assert all(s.indication is Indication.TOTAL_FAILED for s in report.signatures)
+    assert "is declared twice" in " ".join(report.signatures[0].reasons)
+
+
+def test_c1_a_template_id_declared_twice_the_first_supplied_under_a_later_seal() -> None:
+    parts = _issued(_two_templates_with_one_id())
+    parts[TPL_A] = _FORGED_TEMPLATE
+    _declared_twice(_insider(parts))
+
+
+def test_c1_a_template_id_declared_twice_is_refused_even_all_signed() -> None:
+    body = _two_templates_with_one_id()
+    body[TPL_A] = _FRAME
+    _declared_twice(write_package(_issued(body)))
+
+
+def test_a_resource_id_declared_in_two_resource_files_is_refused() -> None:
+    """Font ID 2 in PublicRes and again (another font) in DocumentRes."""
+    body = _license()
+    res = "Doc_0/DocumentRes.xml"
+    body[res] = body[res].replace(
+        b"</ofd:Res>",
+        '<ofd:Fonts><ofd:Font ID="2" FontName="楷体" FamilyName="楷体"/></ofd:Fonts>'.encode()
+        + b"</ofd:Res>",
+    )
+    assert body[res].count(b"<ofd:Font ") == 1
+    _declared_twice(write_package(_issued(body)))
+
+
+def test_a_page_id_declared_twice_is_refused() -> None:
+    body = _license()
+    body[DOC] = body[DOC].replace(
+        b"</ofd:Pages>", b'<ofd:Page ID="1" BaseLoc="Pages/Page_0/Content.xml"/></ofd:Pages>'
+    )
+    _declared_twice(write_package(_issued(body)))
