@@ -73,7 +73,7 @@ from signing.ofd.structure import (
     ofd_xml_findings,
     stray_parts,
 )
-from signing.ofd.uses import drawn_parts
+from signing.ofd.uses import drawn_parts, listed_files
 
 if TYPE_CHECKING:  # pragma: no cover
     from signing.trust import TrustBundle
@@ -675,6 +675,9 @@ class _Check:
         if problem is not None:
             self.verdict.reasons.append(problem)
             return False
+        self.added |= set(found.attachments) | set(found.attachment_lists)
+        for listed in found.attachment_lists:
+            self.added |= listed_files(self.pkg, listed)
         self.verdict.reasons.append(
             f"a later seal added {' and '.join(found.names)} to {path} (a certified copy's "
             "加注): they are not part of this seal"

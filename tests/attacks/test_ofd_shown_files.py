@@ -55,32 +55,36 @@ def _license() -> dict[str, bytes]:
     return ofd_parts(sample_ofd("食品经营许可证", GENUINE_LINES))
 
 
-def _icc_body() -> dict[str, bytes]:
+def _edited(*edits: tuple[str, bytes, bytes]) -> dict[str, bytes]:
+    """The license, each (part, old, new) of ``edits`` replaced."""
     body = _license()
-    body[RES] = body[RES].replace(
-        b"<ofd:Fonts>",
-        b'<ofd:ColorSpaces><ofd:ColorSpace ID="3" Type="RGB" Profile="srgb.icc"/>'
-        b"</ofd:ColorSpaces><ofd:Fonts>",
-    )
-    body[DOC] = body[DOC].replace(
-        b"<ofd:PublicRes>", b"<ofd:DefaultCS>3</ofd:DefaultCS><ofd:PublicRes>"
+    for part, old, new in edits:
+        body[part] = body[part].replace(old, new)
+    return body
+
+
+def _icc_body() -> dict[str, bytes]:
+    colour = b'<ofd:ColorSpaces><ofd:ColorSpace ID="3" Type="RGB" Profile="srgb.icc"/>'
+    body = _edited(
+        (RES, b"<ofd:Fonts>", colour + b"</ofd:ColorSpaces><ofd:Fonts>"),
+        (DOC, b"<ofd:PublicRes>", b"<ofd:DefaultCS>3</ofd:DefaultCS><ofd:PublicRes>"),
     )
     body[ICC] = GENUINE_ICC
     return body
 
 
-def _not_the_document_signed(data: bytes) -> None:
+def _not_covered_by_the_issuer(data: bytes, part: str = ICC) -> None:
     report = verify(data)
     assert report.indication is Indication.TOTAL_FAILED
     issuer = next(s for s in report.signatures if s.field_name == "1")
     assert issuer.indication is Indication.TOTAL_FAILED
-    assert ICC in " ".join(issuer.reasons)
+    assert part in " ".join(issuer.reasons)
 
 
 def test_c2_an_icc_profile_left_out_and_swapped_under_a_later_seal_is_flagged() -> None:
     parts = _issued(_icc_body(), ICC)
     parts[ICC] = FORGED_ICC
-    _not_the_document_signed(_insider(parts))
+    _not_covered_by_the_issuer(_insider(parts))
 
 
 def test_c2c_a_missing_icc_profile_supplied_under_a_later_seal_is_flagged() -> None:
@@ -88,7 +92,7 @@ def test_c2c_a_missing_icc_profile_supplied_under_a_later_seal_is_flagged() -> N
     del body[ICC]
     parts = _issued(body)
     parts[ICC] = FORGED_ICC
-    _not_the_document_signed(_insider(parts))
+    _not_covered_by_the_issuer(_insider(parts))
 
 
 def test_an_icc_profile_the_issuer_covers_passes_and_a_swap_is_flagged() -> None:
@@ -125,14 +129,14 @@ _FORGED_TEMPLATE = _template(
 def _two_templates_with_one_id() -> dict[str, bytes]:
     """Document.xml declares TemplatePage ID 5 twice: first Tpl_A (not in the package),
     then Tpl_0 (a frame), which the page draws in the foreground."""
-    body = _license()
-    body[DOC] = body[DOC].replace(
-        b"</ofd:CommonData>",
+    twice = (
         b'<ofd:TemplatePage ID="5" BaseLoc="Tpls/Tpl_A/Content.xml"/>'
-        b'<ofd:TemplatePage ID="5" BaseLoc="Tpls/Tpl_0/Content.xml"/></ofd:CommonData>',
+        b'<ofd:TemplatePage ID="5" BaseLoc="Tpls/Tpl_0/Content.xml"/>'
     )
-    body[CONTENT] = body[CONTENT].replace(
-        b"<ofd:Content>", b'<ofd:Template TemplateID="5" ZOrder="Foreground"/><ofd:Content>'
+    drawn = b'<ofd:Template TemplateID="5" ZOrder="Foreground"/><ofd:Content>'
+    body = _edited(
+        (DOC, b"</ofd:CommonData>", twice + b"</ofd:CommonData>"),
+        (CONTENT, b"<ofd:Content>", drawn),
     )
     body[TPL] = _FRAME
     return body
@@ -176,3 +180,67 @@ def test_a_page_id_declared_twice_is_refused() -> None:
         b"</ofd:Pages>", b'<ofd:Page ID="1" BaseLoc="Pages/Page_0/Content.xml"/></ofd:Pages>'
     )
     _declared_twice(write_package(_issued(body)))
+
+
+# -- c3, c4: custom tags and attachments, shown beside the pages ----------------------
+TAGS, TAG = "Doc_0/Tags/CustomTags.xml", "Doc_0/Tags/License.xml"
+ATTACHS, ATT = "Doc_0/Attachs/Attachments.xml", "Doc_0/Attachs/license.xml"
+_HEAD = b'<?xml version="1.0" encoding="UTF-8"?>'
+_NS = b'xmlns:ofd="http://www.ofdspec.org/2016"'
+
+
+def _with_list(name: str, listed: str, entry: bytes, file: str, data: bytes) -> dict[str, bytes]:
+    """The license with Document.xml's ``name`` list (``listed``) of one ``entry`` naming
+    ``file`` (``data``)."""
+    body = _license()
+    loc = listed.removeprefix("Doc_0/")
+    body[DOC] = body[DOC].replace(
+        b"</ofd:Document>", f"<ofd:{name}>{loc}</ofd:{name}></ofd:Document>".encode()
+    )
+    body[listed] = _HEAD + f"<ofd:{name} ".encode() + _NS + b">" + entry + f"</ofd:{name}>".encode()
+    body[file] = data
+    return body
+
+
+def _tags() -> dict[str, bytes]:
+    entry = b'<ofd:CustomTag NameSpace="urn:license"><ofd:FileLoc>License.xml</ofd:FileLoc>'
+    data = "<license><holder>张三</holder><valid>2027-01-01</valid></license>".encode()
+    return _with_list("CustomTags", TAGS, entry + b"</ofd:CustomTag>", TAG, data)
+
+
+def _attachments() -> dict[str, bytes]:
+    entry = (
+        b'<ofd:Attachment ID="30" Name="license.xml" Format="xml">'
+        b"<ofd:FileLoc>license.xml</ofd:FileLoc></ofd:Attachment>"
+    )
+    return _with_list("Attachments", ATTACHS, entry, ATT, "<license>张三</license>".encode())
+
+
+def test_c3_a_custom_tag_file_left_out_and_swapped_under_a_later_seal_is_flagged() -> None:
+    parts = _issued(_tags(), TAG)
+    parts[TAG] = "<license><holder>李四</holder><valid>2099-12-31</valid></license>".encode()
+    _not_covered_by_the_issuer(_insider(parts), TAG)
+
+
+def test_c3b_a_missing_custom_tag_file_supplied_under_a_later_seal_is_flagged() -> None:
+    body = _tags()
+    del body[TAG]
+    parts = _issued(body)
+    parts[TAG] = "<license><holder>李四</holder></license>".encode()
+    _not_covered_by_the_issuer(_insider(parts), TAG)
+
+
+def test_c4_an_attachment_left_out_and_swapped_under_a_later_seal_is_flagged() -> None:
+    parts = _issued(_attachments(), ATT)
+    parts[ATT] = "<license>李四</license>".encode()
+    _not_covered_by_the_issuer(_insider(parts), ATT)
+
+
+def test_custom_tags_and_attachments_the_issuer_covers_pass_under_a_later_seal() -> None:
+    body = _tags()
+    body.update({k: v for k, v in _attachments().items() if k != DOC})
+    body[DOC] = body[DOC].replace(
+        b"</ofd:Document>",
+        b"<ofd:Attachments>Attachs/Attachments.xml</ofd:Attachments></ofd:Document>",
+    )
+    assert passes(_insider(_issued(body)))
