@@ -86,6 +86,15 @@ def test_self_made_seal_moved_first_names_the_stamp_on_the_issuers_row() -> None
     assert "Sign_1/Signature.xml" in " ".join(issuer.reasons)
 
 
+def test_self_made_seal_on_blank_space_moved_first_is_noted_on_the_issuers_row() -> None:
+    """e3 on blank space: the issuer's row says another signer draws on its page."""
+    moved = _move_last_first(seal(ofd_parts(genuine()), own_sealer(), box=BLANK))
+    report = verify(moved)
+    assert report.indication is not Indication.TOTAL_PASSED
+    issuer = next(s for s in report.signatures if s.field_name == "1")
+    assert "a later seal by another signer" in " ".join(issuer.reasons)
+
+
 def _insider_on_copy(box: tuple[float, float, float, float], *, keep_added: bool) -> bytes:
     """A genuine vault copy, then an insider's seal over the original's parts (Document.xml
     at its pre-加注 digest, no seal's files; ``keep_added``: the 加注 parts too), its entry
