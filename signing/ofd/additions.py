@@ -53,6 +53,10 @@ class Additions:
     """Annotations lists the part now names (Document.xml's added ``<Annotations>``)."""
     annotations: list[tuple[str, str]] = field(default_factory=list)
     """(page ID, annotation part) entries added to an Annotations list."""
+    attachment_lists: list[str] = field(default_factory=list)
+    """Attachments lists the part now names (Document.xml's added ``<Attachments>``)."""
+    attachments: list[str] = field(default_factory=list)
+    """Attachment files added to an Attachments list."""
 
 
 def list_parts(pkg: Package, doc_root: str) -> dict[str, str]:
@@ -147,10 +151,13 @@ def _describe(kind: str, chosen: list[tuple[re.Match[bytes], str]], earlier: byt
             out.names.append(name)
             if name == "Annotations":
                 out.annotation_lists.append(target)
+            else:
+                out.attachment_lists.append(target)
         elif kind == "Annotations":
             page = match.group("page").decode("utf-8", "replace")
             out.names.append(f"an annotation of page {page}")
             out.annotations.append((page, target))
         else:
             out.names.append(f"the attachment {target.rsplit('/', 1)[-1]}")
+            out.attachments.append(target)
     return out

@@ -25,6 +25,7 @@ __all__ = [
     "SignatureXml",
     "read_documents",
     "read_signature_xml",
+    "res_file_locations",
 ]
 
 _MAX_SIGNATURES = 200
@@ -222,10 +223,59 @@ def _collect_shown_parts(pkg: Package, doc: OfdDocument) -> None:
             queue.append((path, kind))
 
     add(doc.root, "", "document")
+    walked: list[tuple[str, Element]] = []
     while queue:
         path, kind = queue.pop()
         el = pkg.xml(path)
         _WALKERS[kind](el, _dir(path), add)
+        if kind in _DECLARING:
+            walked.append((path, el))
+    doc.problems += _duplicate_ids(walked)
+
+
+_DECLARING = {"document", "res", "attachs"}
+"""The parts that declare what others name by ID: Document.xml (its pages and template
+pages), the resource files (fonts, colour spaces, draw parameters, multimedia, composite
+units) and the Attachments list."""
+_LOOKUP = {"Page": "page", "TemplatePage": "template", "Attachment": "attachment"}
+"""What each lookup searches (a page's PageRef, a TemplateID, an AttachID; every other
+declaration is a resource, one namespace for a ResourceID across all resource files)."""
+_RES_GROUPS = {"Fonts", "ColorSpaces", "DrawParams", "MultiMedias", "CompositeGraphicUnits"}
+
+
+def _declared(el: Element) -> Iterator[tuple[str, str]]:
+    """(element name, ID) of each declaration in one of those parts."""
+    name = local_name(el)
+    if name == "Document":
+        common, pages = _child(el, "CommonData"), _child(el, "Pages")
+        found = list(_children(common, "TemplatePage")) if common is not None else []
+        found += list(_children(pages, "Page")) if pages is not None else []
+    elif name == "Res":
+        found = [d for group in el if local_name(group) in _RES_GROUPS for d in group]
+    else:
+        found = list(_children(el, "Attachment"))
+    for decl in found:
+        yield local_name(decl), (decl.get("ID") or "").strip()
+
+
+def _duplicate_ids(walked: list[tuple[str, Element]]) -> list[str]:
+    """One rule for every ID a document declares: readers disagree on which of two
+    declarations of one ID wins (the first, the last), so an ID declared twice among what
+    one lookup searches (:data:`_LOOKUP`) is refused."""
+    seen: dict[tuple[str, str], tuple[str, str]] = {}
+    problems: list[str] = []
+    for path, el in sorted(walked, key=lambda item: item[0]):
+        for name, decl_id in _declared(el):
+            key = (_LOOKUP.get(name, "resource"), decl_id)
+            if key in seen:
+                first = seen[key]
+                problems.append(
+                    f"ID {decl_id!r} is declared twice ({first[1]} in {first[0]}, {name} in "
+                    f"{path}): readers differ on which one they use"
+                )
+            else:
+                seen[key] = (path, name)
+    return problems
 
 
 def _walk_document(el: Element, folder: str, add: _Add) -> None:
@@ -254,12 +304,29 @@ def _walk_page(el: Element, folder: str, add: _Add) -> None:
         add(_text(res), folder, "res")
 
 
+def res_file_locations(el: Element) -> Iterator[str]:
+    """Every file location a resource file (GB/T 33190 Res.xsd) names, to be resolved under
+    its ``BaseLoc``: a font's ``FontFile``, a multimedia's ``MediaFile`` and a colour
+    space's ``Profile`` (its ICC profile). The other resources (``DrawParam``,
+    ``CompositeGraphicUnit`` with its ``Thumbnail`` and ``Substitution``, patterns and
+    shadings) name no file, only resource IDs and inline content."""
+    for node in el.iter():
+        name = local_name(node)
+        if name in ("MediaFile", "FontFile"):
+            loc = _text(node)
+        elif name == "ColorSpace":
+            loc = (node.get("Profile") or "").strip() or None
+        else:
+            continue
+        if loc:
+            yield loc
+
+
 def _walk_res(el: Element, folder: str, add: _Add) -> None:
     res_base = el.get("BaseLoc") or ""
     media_folder = _join(folder, res_base)
-    for node in el.iter():
-        if local_name(node) in ("MediaFile", "FontFile"):
-            add(_text(node), media_folder)
+    for loc in res_file_locations(el):
+        add(loc, media_folder)
 
 
 def _walk_list(file_tag: str, kind: str = "") -> _Walker:

@@ -4,21 +4,23 @@ A later seal may cover parts added after an earlier one (a certified copy's åŠ æ
 the vault's rules), never what the earlier signature's pages are drawn from: its
 Document.xml, the pages' content and templates, the resource files the document and the
 pages name (``PublicRes``, ``DocumentRes``, ``PageRes``: fonts, colour spaces,
-``DrawParams``, ``CompositeGraphicUnits``, ``MultiMedia``), the font and media files those
-name, and the annotations shown on the pages (the Annotations list and its files). A part
-left out of a signature's References that a later seal "covers" could have been swapped
-by that later signer (see docs/verification.md, "What a reader shows must be what the
-signatures cover").
+``DrawParams``, ``CompositeGraphicUnits``, ``MultiMedia``), the font, media and ICC
+profile files those name, the annotations shown on the pages (the Annotations list and
+its files), and what a reader shows or hands out beside the pages: the Attachments and
+CustomTags lists and the files they name (red team 3, c3 and c4). A part left out of a
+signature's References that a later seal "covers" could have been swapped by that later
+signer (see docs/verification.md, "What a reader shows must be what the signatures cover").
 """
 
 from __future__ import annotations
 
 from xml.etree.ElementTree import Element
 
+from signing.ofd.model import res_file_locations
 from signing.ofd.overlay import annotation_files, page_files
 from signing.ofd.package import OfdFormatError, Package, local_name
 
-__all__ = ["drawn_parts"]
+__all__ = ["drawn_parts", "listed_files"]
 
 
 def drawn_parts(pkg: Package, doc_root: str) -> set[str]:
@@ -49,11 +51,31 @@ def drawn_parts(pkg: Package, doc_root: str) -> set[str]:
         found.add(path)
         found |= _media(pkg, path)
     found |= _annotations(pkg, root, folder, set(pages))
+    for name in ("Attachments", "CustomTags"):
+        for el in _children(root, name):
+            for listed in _located(pkg, el.text, folder):
+                found |= {listed} | listed_files(pkg, listed)
     return found
 
 
+def listed_files(pkg: Package, listed: str) -> set[str]:
+    """The files an Attachments or CustomTags list names (``FileLoc``, ``SchemaLoc``) that
+    are in the package (an unreadable list names none: it is itself covered or not)."""
+    try:
+        el = pkg.xml(listed)
+    except OfdFormatError:
+        return set()
+    return {
+        path
+        for node in el.iter()
+        if local_name(node) in ("FileLoc", "SchemaLoc")
+        for path in _located(pkg, node.text, _dir(listed))
+    }
+
+
 def _media(pkg: Package, res: str) -> set[str]:
-    """The font and media files a resource file names (under its ``BaseLoc``)."""
+    """The font, media and ICC profile files a resource file names (under its
+    ``BaseLoc``: :func:`signing.ofd.model.res_file_locations`)."""
     try:
         el = pkg.xml(res)
     except OfdFormatError:
@@ -61,9 +83,8 @@ def _media(pkg: Package, res: str) -> set[str]:
     base = (el.get("BaseLoc") or "").strip()
     media_folder = _dir(res) if not base else _join(_dir(res), base)
     out: set[str] = set()
-    for node in el.iter():
-        if local_name(node) in ("MediaFile", "FontFile"):
-            out |= set(_located(pkg, node.text, media_folder))
+    for loc in res_file_locations(el):
+        out |= set(_located(pkg, loc, media_folder))
     return out
 
 

@@ -73,7 +73,7 @@ from signing.ofd.structure import (
     ofd_xml_findings,
     stray_parts,
 )
-from signing.ofd.uses import drawn_parts
+from signing.ofd.uses import drawn_parts, listed_files
 
 if TYPE_CHECKING:  # pragma: no cover
     from signing.trust import TrustBundle
@@ -153,13 +153,22 @@ class OfdVerifier:
         for check in checks:
             check.run_integrity()
         for doc_checks in per_doc:
-            for i, check in enumerate(doc_checks):
-                check.run_changes(doc_checks[i + 1 :])
+            for check in doc_checks:
+                check.run_changes(_later_than(check, doc_checks))
                 check.run_trust(self.store, self.trust is not None, at)
         found = _package_findings(pkg, docs, checks)
         for check in checks:
             check.flag_package(found.problems)
         return [check.report() for check in checks], notes + found.problems + found.notes
+
+
+def _later_than(check: _Check, doc_checks: list[_Check]) -> list[_Check]:
+    """The signatures of a document that count as later than ``check``: every other one but
+    those whose signature files ``check`` itself covers (:meth:`_Check.covers_signature_of`,
+    as continue signing does). Signatures.xml's order is not evidence: no digest need
+    protect it, so an entry moved before another's proves nothing about when it was made
+    (docs/verification.md, "Which seal is later")."""
+    return [c for c in doc_checks if c is not check and not check.covers_signature_of(c)]
 
 
 def _package_findings(
@@ -577,6 +586,15 @@ class _Check:
         refs = self.xml.references if self.xml is not None else []
         return {r.path for r in refs if r.path and self.reference_matches(r.path)}
 
+    def covers_signature_of(self, other: _Check) -> bool:
+        """Whether this signature covers ``other``'s Signature.xml and signed value with
+        matching digests, so ``other`` existed, as it is now, when this one was made."""
+        if self.xml is None or other.xml is None or other.xml.signed_value is None:
+            return False
+        return self.reference_matches(other.entry.path) and self.reference_matches(
+            other.xml.signed_value
+        )
+
     def _same_signer(self, other: _Check) -> bool:
         return bool(
             other.intact
@@ -618,10 +636,18 @@ class _Check:
         assert self.xml is not None
         if not later or not all(c.intact for c in later):
             return False
-        if not any(c.is_vault_seal() and c.reference_matches(path) for c in later):
+        vaults = [c for c in later if c.is_vault_seal() and c.reference_matches(path)]
+        if not vaults:
             self.verdict.reasons.append(
                 f"{path} changed after this seal, and no seal of the vault's pinned copy seal "
                 "(the trust bundle's ofd_vault_seals) covers it: only the vault may add a 加注"
+            )
+            return False
+        if not any(all(v is c or v.covers_signature_of(c) for c in later) for v in vaults):
+            self.verdict.reasons.append(
+                f"{path} changed after this seal under a vault copy seal that does not cover "
+                "every other seal of the document: a seal it does not cover counts as added "
+                "after the certified copy, which then no longer certifies what is shown"
             )
             return False
         # what the vault's seal added names parts no other seal covers (an earlier seal
@@ -649,6 +675,9 @@ class _Check:
         if problem is not None:
             self.verdict.reasons.append(problem)
             return False
+        self.added |= set(found.attachments) | set(found.attachment_lists)
+        for listed in found.attachment_lists:
+            self.added |= listed_files(self.pkg, listed)
         self.verdict.reasons.append(
             f"a later seal added {' and '.join(found.names)} to {path} (a certified copy's "
             "加注): they are not part of this seal"
