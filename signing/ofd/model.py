@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
-from signing.ofd.package import OfdFormatError, Package, local_name
+from signing.ofd.package import OfdFormatError, Package, local_name, ref_id
 from signing.ofd.structure import signatures_xml_problems
 
 __all__ = [
@@ -244,7 +244,8 @@ _RES_GROUPS = {"Fonts", "ColorSpaces", "DrawParams", "MultiMedias", "CompositeGr
 
 
 def _declared(el: Element) -> Iterator[tuple[str, str]]:
-    """(element name, ID) of each declaration in one of those parts."""
+    """(element name, ID) of each declaration in one of those parts, the ID as the lookups
+    compare it (:func:`signing.ofd.package.ref_id`: "05", "+5" and "５" are 5)."""
     name = local_name(el)
     if name == "Document":
         common, pages = _child(el, "CommonData"), _child(el, "Pages")
@@ -255,7 +256,7 @@ def _declared(el: Element) -> Iterator[tuple[str, str]]:
     else:
         found = list(_children(el, "Attachment"))
     for decl in found:
-        yield local_name(decl), (decl.get("ID") or "").strip()
+        yield local_name(decl), ref_id(decl.get("ID"))
 
 
 def _duplicate_ids(walked: list[tuple[str, Element]]) -> list[str]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from schemas.report import Indication
 from signing.ofd.sealer import OfdSealer
 from signing.ofd.writer import sample_ofd, write_package
@@ -126,12 +128,13 @@ _FORGED_TEMPLATE = _template(
 )
 
 
-def _two_templates_with_one_id() -> dict[str, bytes]:
-    """Document.xml declares TemplatePage ID 5 twice: first Tpl_A (not in the package),
-    then Tpl_0 (a frame), which the page draws in the foreground."""
+def _two_templates_with_one_id(first: str = "5") -> dict[str, bytes]:
+    """Document.xml declares TemplatePage ID 5 twice (the first spelt ``first``): first
+    Tpl_A (not in the package), then Tpl_0 (a frame), which the page draws in the
+    foreground."""
     twice = (
-        b'<ofd:TemplatePage ID="5" BaseLoc="Tpls/Tpl_A/Content.xml"/>'
-        b'<ofd:TemplatePage ID="5" BaseLoc="Tpls/Tpl_0/Content.xml"/>'
+        f'<ofd:TemplatePage ID="{first}" BaseLoc="Tpls/Tpl_A/Content.xml"/>'.encode()
+        + b'<ofd:TemplatePage ID="5" BaseLoc="Tpls/Tpl_0/Content.xml"/>'
     )
     drawn = b'<ofd:Template TemplateID="5" ZOrder="Foreground"/><ofd:Content>'
     body = _edited(
@@ -149,8 +152,13 @@ def _declared_twice(data: bytes) -> None:
     assert "is declared twice" in " ".join(report.signatures[0].reasons)
 
 
-def test_c1_a_template_id_declared_twice_the_first_supplied_under_a_later_seal() -> None:
-    parts = _issued(_two_templates_with_one_id())
+@pytest.mark.parametrize("first", ["5", "05", "+5", "\uff15"])
+def test_c1_a_template_id_declared_twice_the_first_supplied_under_a_later_seal(
+    first: str,
+) -> None:
+    """Red team 4, f1/f1c/f1d: "05", "+5" and the fullwidth "５" are the ID 5 to the
+    lookups (and to readers), so to the duplicate rule too."""
+    parts = _issued(_two_templates_with_one_id(first))
     parts[TPL_A] = _FORGED_TEMPLATE
     _declared_twice(_insider(parts))
 
