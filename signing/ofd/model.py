@@ -228,6 +228,8 @@ def _collect_shown_parts(pkg: Package, doc: OfdDocument) -> None:
         path, kind = queue.pop()
         el = pkg.xml(path)
         _WALKERS[kind](el, _dir(path), add)
+        if kind == "document":
+            doc.problems += _repeated_sections(path, el)
         if kind in _DECLARING:
             walked.append((path, el))
     doc.problems += _duplicate_ids(walked)
@@ -257,6 +259,17 @@ def _declared(el: Element) -> Iterator[tuple[str, str]]:
         found = list(_children(el, "Attachment"))
     for decl in found:
         yield local_name(decl), ref_id(decl.get("ID"))
+
+
+def _repeated_sections(path: str, el: Element) -> list[str]:
+    """Document.xml has one CommonData and one Pages (GB/T 33190 7.5): readers differ on
+    which of two they read (the first, all of them), so a second is refused (red team 4,
+    f5: a template ID split across two CommonData)."""
+    return [
+        f"{path} has {count} {name} elements: readers differ on which one they read"
+        for name in ("CommonData", "Pages")
+        if (count := sum(1 for _ in _children(el, name))) > 1
+    ]
 
 
 def _duplicate_ids(walked: list[tuple[str, Element]]) -> list[str]:

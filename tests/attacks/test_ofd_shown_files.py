@@ -252,3 +252,38 @@ def test_custom_tags_and_attachments_the_issuer_covers_pass_under_a_later_seal()
         b"<ofd:Attachments>Attachs/Attachments.xml</ofd:Attachments></ofd:Document>",
     )
     assert passes(_insider(_issued(body)))
+
+
+def _split_common_data() -> dict[str, bytes]:
+    """Red team 4, f5: TemplatePage ID 5 declared once in each of two CommonData."""
+    body = _two_templates_with_one_id()
+    doc = body[DOC].decode()
+    first = '<ofd:TemplatePage ID="5" BaseLoc="Tpls/Tpl_A/Content.xml"/>'
+    doc = doc.replace(first, "").replace(
+        "</ofd:CommonData>", f"</ofd:CommonData><ofd:CommonData>{first}</ofd:CommonData>", 1
+    )
+    body[DOC] = doc.encode()
+    assert body[DOC].count(b"<ofd:CommonData>") == 2
+    return body
+
+
+def _two_sections(data: bytes, name: str) -> None:
+    report = verify(data)
+    assert report.indication is Indication.TOTAL_FAILED
+    assert all(s.indication is Indication.TOTAL_FAILED for s in report.signatures)
+    assert f"has 2 {name} elements" in " ".join(report.signatures[0].reasons)
+
+
+def test_f5_a_template_id_split_across_two_common_data_is_refused() -> None:
+    parts = _issued(_split_common_data())
+    parts[TPL_A] = _FORGED_TEMPLATE
+    _two_sections(_insider(parts), "CommonData")
+
+
+def test_f5_two_pages_elements_are_refused_even_all_signed() -> None:
+    body = _license()
+    body[DOC] = body[DOC].replace(
+        b"</ofd:Pages>",
+        b'</ofd:Pages><ofd:Pages><ofd:Page ID="9" BaseLoc="Pages/Page_0/Content.xml"/></ofd:Pages>',
+    )
+    _two_sections(write_package(_issued(body)), "Pages")
