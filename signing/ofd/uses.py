@@ -25,12 +25,12 @@ __all__ = ["drawn_parts", "listed_files"]
 
 def drawn_parts(pkg: Package, doc_root: str) -> set[str]:
     """The parts in the package the document's pages draw with (a part that cannot be
-    read counts as the document's; an unreadable Document.xml leaves only itself)."""
-    try:
-        pages = page_files(pkg, doc_root)
-        root = pkg.xml(doc_root)
-    except OfdFormatError:
-        return {doc_root}
+    read counts as the document's). Raises :class:`OfdFormatError` when the pages, their
+    templates or the annotations they show cannot be told (a page ID declared twice, a
+    location leaving the package, an unreadable Document.xml or Annotations list): the
+    set is then unknown, never smaller (red team 4, f2-f4)."""
+    pages = page_files(pkg, doc_root)
+    root = pkg.xml(doc_root)
     found = {doc_root} | {path for files in pages.values() for path in files if pkg.has(path)}
     res: list[str] = []
     folder = _dir(doc_root)
@@ -89,19 +89,17 @@ def _media(pkg: Package, res: str) -> set[str]:
 
 
 def _annotations(pkg: Package, root: Element, folder: str, pages: set[str]) -> set[str]:
-    """The Annotations list and the annotation files of the document's pages."""
+    """The Annotations list and the annotation files of the document's pages (an
+    unreadable list or an entry leaving the package raises :class:`OfdFormatError`)."""
     out: set[str] = set()
     for el in _children(root, "Annotations"):
         for listed in _located(pkg, el.text, folder):
             out.add(listed)
-            try:
-                out |= {
-                    part
-                    for page, part in annotation_files(pkg, listed)
-                    if page in pages and pkg.has(part)
-                }
-            except OfdFormatError:
-                continue
+            out |= {
+                part
+                for page, part in annotation_files(pkg, listed)
+                if page in pages and pkg.has(part)
+            }
     return out
 
 

@@ -723,7 +723,16 @@ class _Check:
         mine = {r.path for r in self.xml.references}
         # a later, intact seal of this very signer certificate extends its own document
         own = {p for c in later if self._same_signer(c) for p in c.covered_parts()}
-        foreign = sorted(drawn_parts(self.pkg, self.doc.root) - mine - own - self.added)
+        try:
+            drawn = drawn_parts(self.pkg, self.doc.root)
+        except OfdFormatError as exc:
+            self.verdict.fail(
+                Indication.TOTAL_FAILED,
+                SubIndication.FORMAT_FAILURE,
+                f"what the pages of {self.doc.root} draw with cannot be told: {exc}",
+            )
+            drawn = self.doc.shown_parts  # the set is unknown: nothing may be uncovered
+        foreign = sorted(drawn - mine - own - self.added)
         uncovered = sorted(self.doc.shown_parts - mine)
         unsigned = [
             p for p in uncovered if not any(c.intact and c.reference_matches(p) for c in later)

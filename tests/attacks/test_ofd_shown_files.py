@@ -287,3 +287,79 @@ def test_f5_two_pages_elements_are_refused_even_all_signed() -> None:
         b'</ofd:Pages><ofd:Pages><ofd:Page ID="9" BaseLoc="Pages/Page_0/Content.xml"/></ofd:Pages>',
     )
     _two_sections(write_package(_issued(body)), "Pages")
+
+
+# -- f2-f4: what the pages draw with cannot be told: the signatures fail --------------
+ANNOTS, ANNOT = "Doc_0/Annots/Annotations.xml", "Doc_0/Annots/Page_0/Annotation.xml"
+
+
+class _NoStamp(OfdSealer):
+    """Another department's genuine seal drawing no stamp on any page."""
+
+    def _signature_xml(self, *args: Any, **kwargs: Any) -> bytes:
+        xml = super()._signature_xml(*args, **kwargs)
+        start = xml.index(b"<ofd:StampAnnot")
+        return xml[:start] + xml[xml.index(b"/>", start) + 2 :]
+
+
+def _insider_without_stamp(parts: dict[str, bytes]) -> bytes:
+    at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    seal = other_department()
+    sealer = _NoStamp(seal.signer, seal.seal)
+    return sealer.seal_ofd(write_package(parts), boundary=(20, 150, 40, 40), at=at)
+
+
+def _cannot_be_told(data: bytes) -> None:
+    report = verify(data)
+    assert report.indication is Indication.TOTAL_FAILED
+    issuer = next(s for s in report.signatures if s.field_name == "1")
+    assert issuer.indication is Indication.TOTAL_FAILED
+    assert "draw with cannot be told" in " ".join(issuer.reasons)
+
+
+_FONT = 'FamilyName="宋体"'
+
+
+def test_f3_a_template_leaving_the_package_does_not_hide_a_supplied_font() -> None:
+    """Red team 4, f3: an unused TemplatePage whose BaseLoc leaves the package made the
+    page lookup fail, and the drawn parts shrank to Document.xml: a font file missing at
+    signing, supplied under a stamp-less later seal, passed."""
+    escaping = b'<ofd:TemplatePage ID="77" BaseLoc="../../../x.xml"/></ofd:CommonData>'
+    font_file = f"{_FONT}><ofd:FontFile>font.ttf</ofd:FontFile></ofd:Font>"
+    body = _edited(
+        (DOC, b"</ofd:CommonData>", escaping),
+        (RES, f"{_FONT}/>".encode(), font_file.encode()),
+    )
+    assert b"FontFile" in body[RES]
+    parts = _issued(body)
+    parts["Doc_0/Res/font.ttf"] = b"\x00\x01\x00\x00 a forged glyph-swapping font" * 20
+    _cannot_be_told(_insider_without_stamp(parts))
+
+
+def _annotations(*locs: str) -> bytes:
+    entries = "".join(
+        f'<ofd:Page PageID="1"><ofd:FileLoc>{loc}</ofd:FileLoc></ofd:Page>' for loc in locs
+    )
+    return _HEAD + b"<ofd:Annotations " + _NS + b">" + entries.encode() + b"</ofd:Annotations>"
+
+
+_FORGED_ANNOT = (
+    '<ofd:Annot ID="90" Type="Stamp"><ofd:Appearance Boundary="0 0 210 297">'
+    '<ofd:TextObject ID="91" Boundary="20 54 170 10" Font="2" Size="5">'
+    '<ofd:TextCode X="0" Y="5">经营者名称：李四</ofd:TextCode></ofd:TextObject>'
+    "</ofd:Appearance></ofd:Annot>"
+)
+
+
+def test_f4_an_annotation_entry_leaving_the_package_does_not_hide_the_list() -> None:
+    """Red team 4, f4: one Annotations entry leaving the package dropped the whole list
+    from the drawn parts: page 1's annotation file, missing at signing, supplied under a
+    stamp-less later seal, passed."""
+    listed = b"</ofd:Pages><ofd:Annotations>Annots/Annotations.xml</ofd:Annotations>"
+    body = _edited((DOC, b"</ofd:Pages>", listed))
+    body[ANNOTS] = _annotations("Page_0/Annotation.xml", "../../../../x.xml")
+    parts = _issued(body)
+    parts[ANNOT] = (
+        _HEAD + b"<ofd:PageAnnot " + _NS + b">" + _FORGED_ANNOT.encode() + b"</ofd:PageAnnot>"
+    )
+    _cannot_be_told(_insider_without_stamp(parts))
