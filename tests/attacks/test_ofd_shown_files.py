@@ -363,3 +363,19 @@ def test_f4_an_annotation_entry_leaving_the_package_does_not_hide_the_list() -> 
         _HEAD + b"<ofd:PageAnnot " + _NS + b">" + _FORGED_ANNOT.encode() + b"</ofd:PageAnnot>"
     )
     _cannot_be_told(_insider_without_stamp(parts))
+
+
+def test_f2_a_second_page_of_id_01_missing_at_signing_supplied_later_is_flagged() -> None:
+    """Red team 4, f2: page "01" beside page "1" (its file missing at signing): the
+    duplicate rule compared strings, the page lookup failed and the drawn parts shrank to
+    Document.xml, so a forged page 2 supplied under a stamp-less later seal passed. Both
+    rules now fail every signature."""
+    second = b'<ofd:Page ID="01" BaseLoc="Pages/Page_1/Content.xml"/></ofd:Pages>'
+    parts = _issued(_edited((DOC, b"</ofd:Pages>", second)))
+    parts["Doc_0/Pages/Page_1/Content.xml"] = _FORGED_TEMPLATE
+    report = verify(_insider_without_stamp(parts))
+    assert report.indication is Indication.TOTAL_FAILED
+    assert all(s.indication is Indication.TOTAL_FAILED for s in report.signatures)
+    reasons = " ".join(report.signatures[0].reasons)
+    assert "is declared twice" in reasons
+    assert "draw with cannot be told" in reasons
