@@ -41,6 +41,7 @@ __all__ = [
     "RecordedEvent",
     "UseContext",
     "acting_person",
+    "connection_idle",
     "leaf_parts",
     "outside_transaction",
     "record_and_commit",
@@ -282,7 +283,7 @@ def _append_on_postgresql(session: Session, event: EventValues, *, commit: bool)
 
     dbapi_error = session.get_bind().dialect.loaded_dbapi.Error
     try:
-        if commit and _idle(raw):
+        if commit and connection_idle(raw):
             row = _append_alone(raw, values)
         else:
             with ClientCursor(raw) as cursor:
@@ -310,7 +311,7 @@ def _append_alone(raw: Any, values: dict[str, Any]) -> Any:
         return cursor.fetchone()
 
 
-def _idle(raw: Any) -> bool:
+def connection_idle(raw: Any) -> bool:
     """The driver connection has no transaction open (psycopg would send BEGIN first)."""
     from psycopg.pq import TransactionStatus
 

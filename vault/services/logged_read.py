@@ -32,7 +32,12 @@ from signing.transparency.event import canonical_json
 from vault.db.engine import UNAVAILABLE
 from vault.db.partitioning import NO_HOLDER
 from vault.errors import DatabaseUnavailable
-from vault.log.access_log import EventValues, leaf_parts, outside_transaction
+from vault.log.access_log import (
+    EventValues,
+    connection_idle,
+    leaf_parts,
+    outside_transaction,
+)
 from vault.log.append import APPEND_LOCK_ID
 from vault.services.license_records import ONE_FOR_DEPARTMENT
 
@@ -71,7 +76,7 @@ def read_rows(session: Session, statement: Select[Any], params: dict[str, Any]) 
     transaction, without the ``BEGIN`` round trip (the statement is its own transaction)."""
     connection = session.connection()
     raw = connection.connection.driver_connection
-    if connection.dialect.name != "postgresql" or not _idle(raw):
+    if connection.dialect.name != "postgresql" or not connection_idle(raw):
         return list(connection.execute(statement, params).all())
     with outside_transaction(raw):
         return list(connection.execute(statement, params).all())
@@ -95,7 +100,7 @@ def read_one_and_record(
     """
     connection = session.connection()
     raw = connection.connection.driver_connection
-    if raw is None or connection.dialect.name != "postgresql" or not _idle(raw):
+    if raw is None or connection.dialect.name != "postgresql" or not connection_idle(raw):
         return None
     values = _values(params, allowed=allowed, denied=denied, missing=missing)
     if values is None:
@@ -119,12 +124,6 @@ def read_one_and_record(
     record = list(row[:-1])
     record[_UPDATED_AT] = record[_UPDATED_AT].astimezone(dt.UTC)  # as UTCDateTime gives it
     return LoggedRead(tuple(record), recorded=row[-1] is not None)
-
-
-def _idle(raw: Any) -> bool:
-    from psycopg.pq import TransactionStatus
-
-    return bool(raw.info.transaction_status == TransactionStatus.IDLE)
 
 
 #: The row's columns that the three events must share (the server picks the others).
