@@ -229,6 +229,12 @@ class VerificationReport(BaseModel):
         default_factory=list, description="each signature's warnings, naming the signature"
     )
     signatures: list[SignatureReport] = Field(default_factory=list)
+    missing_parts: list[str] = Field(
+        default_factory=list,
+        description="OFD only: parts a reader draws or shows (a page or template, a font, "
+        "an image, an annotation, attachment or custom-tag file) that the document names "
+        "but the package lacks: a reader shows the license without them; intake refuses it",
+    )
 
     @property
     def passed(self) -> bool:

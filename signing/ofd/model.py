@@ -84,6 +84,11 @@ class OfdDocument:
     annotations, attachments, custom tags and the media and fonts they name."""
     missing: list[str] = field(default_factory=list)
     """Locations the document names that are not in the package."""
+    missing_content: list[str] = field(default_factory=list)
+    """Those of :attr:`missing` that a reader draws or shows (a page or template, a font,
+    an image, an annotation, attachment or custom-tag file): all but a resource list
+    (``PublicRes``, ``DocumentRes``, ``PageRes``), which ofdrw names even when empty and
+    leaves out."""
     problems: list[str] = field(default_factory=list)
     """What is wrong with its Signatures.xml (see :mod:`signing.ofd.structure`)."""
 
@@ -205,18 +210,23 @@ def _collect_shown_parts(pkg: Package, doc: OfdDocument) -> None:
     """Walk Document.xml and what it names (bounded: each part is visited once)."""
     queue: list[tuple[str, str]] = []  # (path, kind)
 
+    def missing(where: str, kind: str) -> None:
+        doc.missing.append(where)
+        if kind != "res":
+            doc.missing_content.append(where)
+
     def add(loc: str | None, folder: str, kind: str = "") -> None:
         if not loc:
             return
         try:
             path = pkg.resolve(loc, folder)
         except OfdFormatError:
-            doc.missing.append(loc)
+            missing(loc, kind)
             return
         if path in doc.shown_parts:
             return
         if not pkg.has(path):
-            doc.missing.append(path)
+            missing(path, kind)
             return
         doc.shown_parts.add(path)
         if kind:

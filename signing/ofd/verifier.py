@@ -127,6 +127,7 @@ class OfdVerifier:
                 docs = read_documents(pkg)
                 reports, notes = self._verify_documents(pkg, docs, base["checked_at"])
                 notes[:0] = pkg.notes
+                base["missing_parts"] = sorted({p for d in docs for p in d.missing_content})
         except OfdFormatError as exc:
             return _failed(base, f"the OFD file cannot be read: {exc}")
         except RecursionError:

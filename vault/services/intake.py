@@ -498,6 +498,7 @@ def check_report(
         _check_signer(report, sig, context)
     for sig in signatures:
         _check_doc_info(report, sig)
+    _check_complete(report)
     if require_revocation:
         for sig in signatures:
             _check_revocation_known(report, sig)
@@ -597,6 +598,20 @@ def _check_doc_info(report: VerificationReport, sig: SignatureReport) -> None:
             f"document information ({', '.join(sig.unsigned_metadata)}) a reader shows: it "
             "is unsigned and may be forged; push the license with OFD.xml sealed, or with "
             "no DocInfo beyond its DocID",
+            report,
+        )
+
+
+def _check_complete(report: VerificationReport) -> None:
+    """An OFD license whose document names a page, template, font, image or annotation
+    file the package lacks: a reader shows it incomplete (what the issuer sealed, but not
+    a license to hand out), and a part supplied later is an unsigned change."""
+    if report.missing_parts:
+        raise _refuse(
+            "incomplete_document",
+            "the document names parts that are not in the package "
+            f"({', '.join(report.missing_parts[:5])}): a reader shows the license without "
+            "them; push the license with every part it names",
             report,
         )
 
