@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from rich.progress import Progress
+    from sqlalchemy.orm import Session
 
-__all__ = ["EXIT_USAGE", "fail", "print_json", "progress_bar"]
+    from vault.bootstrap import Vault
+
+T = TypeVar("T")
+
+__all__ = ["EXIT_USAGE", "fail", "in_vault", "print_json", "progress_bar"]
 
 EXIT_USAGE = 2
 
@@ -20,6 +26,25 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """Print one line to stderr and exit with ``code``."""
     typer.echo(f"evault: {message}", err=True)
     raise typer.Exit(code)
+
+
+def in_vault(work: Callable[[Vault, Session], T]) -> T:
+    """``work`` in one session of the vault the settings describe (committed when it
+    returns, rolled back when it raises), the vault closed after; a :class:`VaultError`
+    (bad settings, an unreachable database) is one line and exit 1."""
+    from vault.bootstrap import open_vault
+    from vault.errors import VaultError
+    from vault.settings import load_settings
+
+    try:
+        vault = open_vault(load_settings())
+        try:
+            with vault.session() as session:
+                return work(vault, session)
+        finally:
+            vault.close()
+    except VaultError as exc:
+        fail(str(exc))
 
 
 def print_json(data: Any) -> None:

@@ -88,6 +88,7 @@ __all__ = [
     "ingested_event",
     "lock_license_key",
     "precheck",
+    "stored_rule_context",
     "version_values",
 ]
 
@@ -394,6 +395,22 @@ def check_rules(session: Session, metadata: LicenseMetadata, department_id: int)
             f"department {department.name} is not a registered issuer of license type "
             f"{license_type.code}",
         )
+    return _context(department, license_type)
+
+
+def stored_rule_context(session: Session, department_id: int, license_type_id: int) -> _Context:
+    """The rules' context of a stored version: the department that pushed it and its type,
+    with the department's seal fingerprints registered now."""
+    department = session.get(Department, department_id)
+    license_type = session.get(LicenseType, license_type_id)
+    if department is None or license_type is None:
+        raise _refuse(
+            "unknown_department", "the department or the license type of the version is gone"
+        )
+    return _context(department, license_type)
+
+
+def _context(department: Department, license_type: LicenseType) -> _Context:
     return _Context(
         department_id=department.id,
         department_name=department.name,

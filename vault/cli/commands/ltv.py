@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from vault.cli.output import fail, print_json
+from vault.cli.output import in_vault, print_json
 
 if TYPE_CHECKING:
     from vault.services.archive import Renew
@@ -69,28 +69,18 @@ def renew(
     latest timestamp stops proving within the margin; keep the old file."""
     import datetime as dt
 
-    from vault.bootstrap import open_vault
-    from vault.errors import VaultError
     from vault.services.archive import renew_archives_and_commit
-    from vault.settings import load_settings
 
-    try:
-        settings = load_settings()
-        vault = open_vault(settings)
-        try:
-            with vault.session() as session:
-                report = renew_archives_and_commit(
-                    session=session,
-                    blobs=vault.blobs,
-                    renew=_renewer(settings),
-                    verifier=vault.verifier,
-                    margin=dt.timedelta(days=margin_days),
-                    limit=limit,
-                )
-        finally:
-            vault.close()
-    except VaultError as exc:
-        fail(str(exc))
+    report = in_vault(
+        lambda vault, session: renew_archives_and_commit(
+            session=session,
+            blobs=vault.blobs,
+            renew=_renewer(vault.settings),
+            verifier=vault.verifier,
+            margin=dt.timedelta(days=margin_days),
+            limit=limit,
+        )
+    )
     if as_json:
         print_json(
             {
