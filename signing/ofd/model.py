@@ -236,7 +236,8 @@ def _collect_shown_parts(pkg: Package, doc: OfdDocument) -> None:
             twin = pkg.twin(path)
             if twin is None:
                 return
-            doc.twins[path] = path = twin
+            doc.twins[path] = twin
+            path = twin
             if path in doc.shown_parts:
                 return
         doc.shown_parts.add(path)
