@@ -146,6 +146,23 @@ def test_a_location_with_a_padded_segment_is_refused(loc: str) -> None:
             pkg.resolve(loc, "Doc_0")
 
 
+def test_a_resource_location_no_reader_resolves_alike_fails_the_issuer() -> None:
+    """The issuer's page names its PageRes "/Doc_0/ PageRes.xml": ofdrw trims the segment
+    and draws Doc_0/PageRes.xml, which the attacker added under another department's seal
+    (forged fonts); the verifier skipped the location, so the issuer needed not cover it.
+    What the pages draw with cannot be told: the issuer's seal fails."""
+    body = ofd_parts(sample_ofd("食品经营许可证", GENUINE_LINES))
+    body[CONTENT] = body[CONTENT].replace(
+        b"<ofd:Content>", b"<ofd:PageRes>/Doc_0/ PageRes.xml</ofd:PageRes><ofd:Content>", 1
+    )
+    parts = ofd_parts(_sealed(body))
+    parts["Doc_0/PageRes.xml"] = parts["Doc_0/PublicRes.xml"]
+    data = other_department().seal_ofd(write_package(parts), boundary=(60, 230, 40, 40))
+    report = verify(data)
+    assert _issuer(report) is Indication.TOTAL_FAILED
+    assert "draw with cannot be told" in report.signatures[0].reasons[0]
+
+
 def _sealed(body: dict[str, bytes]) -> bytes:
     sealer = OfdSealer(market_signer(), sm2_pki().seal_for(MARKET_NAME))
     return sealer.seal_ofd(write_package(body), boundary=(140, 225, 42, 42))
