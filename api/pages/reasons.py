@@ -180,6 +180,23 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
             "{r} 引用了文件包中不存在的部件：{x}",
         ),
         (
+            r"^(?P<r>\S+): (?P<n>\S+), which is missing, is (?P<t>\S+) once unpacked on a "
+            r"case-insensitive file system, where readers show it: each signature must cover "
+            r"it itself$",
+            "{r}：缺失的 {n} 在不区分大小写的文件系统上解包后就是 {t}，阅读器会显示它："
+            "每个签章都必须自己保护它",
+        ),
+        (
+            r"^the document shows parts the package lacks: (?P<x>.+) \(readers show it "
+            r"without them; one supplied later must be signed\)$",
+            "文档显示的部件在文件包中缺失：{x}（阅读器显示时缺少这些部件；之后补入的部件必须经签章保护）",
+        ),
+        (
+            r"^(?P<p>\S+): too much to hash in this file \(every signature's digests "
+            r"together\); read as changed$",
+            "{p}：本文件需计算摘要的数据过多（所有签章合计），按已修改处理",
+        ),
+        (
             r"^the signed value is a bare SM2 value without a certificate: .+$",
             "签名值是不带证书的 SM2 签名值，仅凭文件无法验证",
         ),

@@ -91,6 +91,10 @@ class OfdDocument:
     leaves out."""
     problems: list[str] = field(default_factory=list)
     """What is wrong with its Signatures.xml (see :mod:`signing.ofd.structure`)."""
+    twins: dict[str, str] = field(default_factory=dict)
+    """Those of :attr:`missing` another part becomes once unpacked (:meth:`.Package.twin`)
+    -> that part: what a reader on a case-insensitive file system shows for it, so it is
+    one of :attr:`shown_parts`."""
 
 
 def _children(element: Element, name: str) -> Iterator[Element]:
@@ -145,6 +149,8 @@ def _read_signatures(pkg: Package, path: str, problems: list[str]) -> list[Signa
             raise OfdFormatError(f"{path} lists more than {_MAX_SIGNATURES} signatures")
         sig_id = (el.get("ID") or "").strip()
         target = pkg.resolve(el.get("BaseLoc"), _dir(path))
+        if pkg.twin(target) is not None:
+            pkg.read(target)  # raises: missing, and another part becomes it once unpacked
         if not sig_id or sig_id in seen:
             raise OfdFormatError(f"{path}: a signature ID is missing or repeated ({sig_id!r})")
         if any(e.path == target for e in entries):
@@ -227,7 +233,13 @@ def _collect_shown_parts(pkg: Package, doc: OfdDocument) -> None:
             return
         if not pkg.has(path):
             missing(path, kind)
-            return
+            twin = pkg.twin(path)
+            if twin is None:
+                return
+            doc.twins[path] = twin
+            path = twin
+            if path in doc.shown_parts:
+                return
         doc.shown_parts.add(path)
         if kind:
             queue.append((path, kind))

@@ -68,18 +68,25 @@ def _children(el: Element, name: str) -> Iterator[Element]:
 
 
 def page_files(pkg: Package, doc_root: str) -> dict[str, list[str]]:
-    """Each page's ID -> its content part and those of the templates it uses."""
+    """Each page's ID -> its content part and those of the templates it uses; a missing
+    one as the part that becomes it once unpacked, if any (:meth:`.Package.locate`: what a
+    reader on a case-insensitive file system draws). Computed once per document (shared:
+    callers must not change it)."""
+    return pkg.once(("page_files", doc_root), lambda: _page_files(pkg, doc_root))
+
+
+def _page_files(pkg: Package, doc_root: str) -> dict[str, list[str]]:
     root = pkg.xml(doc_root)
     folder = _dir(doc_root)
     templates: dict[str, str] = {}
     for common in _children(root, "CommonData"):
         for tpl in _children(common, "TemplatePage"):
             if tpl.get("ID") and tpl.get("BaseLoc"):
-                templates[ref_id(tpl.get("ID"))] = pkg.resolve(tpl.get("BaseLoc"), folder)
+                templates[ref_id(tpl.get("ID"))] = _located(pkg, tpl.get("BaseLoc"), folder)
     pages: dict[str, list[str]] = {}
     for group in _children(root, "Pages"):
         for page in _children(group, "Page"):
-            path = pkg.resolve(page.get("BaseLoc"), folder)
+            path = _located(pkg, page.get("BaseLoc"), folder)
             files = [path]
             if pkg.has(path):
                 for tpl in _children(pkg.xml(path), "Template"):
@@ -90,6 +97,11 @@ def page_files(pkg: Package, doc_root: str) -> dict[str, list[str]]:
                 raise OfdFormatError(f"{doc_root} has two pages with the ID {page_id}")
             pages[page_id] = files
     return pages
+
+
+def _located(pkg: Package, loc: str | None, folder: str) -> str:
+    path = pkg.resolve(loc, folder)
+    return pkg.locate(path) or path
 
 
 def _text_boxes(pkg: Package, paths: list[str]) -> list[Box]:

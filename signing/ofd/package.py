@@ -5,7 +5,9 @@ number of entries, each part's declared size, their sum and each part's compress
 ratio; a part is then inflated with a hard cap, so a lying size header cannot exhaust
 memory. The container's bytes must be exactly one well-formed ZIP (:mod:`.zipcheck`).
 Entry names must stay inside the package (no absolute paths, ``..``, drive letters or
-backslashes) and stay distinct files when unpacked anywhere (:func:`unpacked_key`); names
+backslashes, no segment with leading or trailing spaces, which readers trim) and stay
+distinct files when unpacked anywhere (:func:`unpacked_key`); a location resolves to one
+part for every reader (:meth:`Package.resolve`, :meth:`Package.twin`); names
 written in GBK by Chinese tools (the ZIP "UTF-8" flag unset) are decoded as such, when
 they are not also valid UTF-8; extra fields that rename an entry for other readers and
 folder entries holding data are refused (:mod:`.zipcheck`). XML
@@ -23,8 +25,9 @@ import posixpath
 import re
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 from xml.etree.ElementTree import Element, TreeBuilder
 
 from signing.errors import SigningError
@@ -39,6 +42,9 @@ __all__ = [
     "ref_id",
     "unpacked_key",
 ]
+
+
+_T = TypeVar("_T")
 
 
 class OfdFormatError(SigningError):
@@ -106,6 +112,23 @@ def _clean_path(name: str) -> str:
     if name.startswith("/") or any(part == ".." for part in name.split("/")):
         raise OfdFormatError(f"entry name {name!r} escapes the package")
     return posixpath.normpath(name)
+
+
+def _trimmed(name: str) -> None:
+    """Raise for an entry name with a segment a reader reads trimmed (:func:`_padded`)."""
+    if any(_padded(part) for part in name.rstrip("/").split("/")):
+        raise OfdFormatError(f"entry name {name!r} has a segment with {_PADDED}")
+
+
+_PADDED = "leading or trailing spaces: readers that trim each segment open another file"
+
+
+def _padded(segment: str) -> bool:
+    """Whether a path segment starts or ends with a space or control character (ofdrw's
+    ``ResourceLocator`` trims each segment with Java's ``String.trim``, which drops every
+    character up to U+0020) or other Unicode white space (red team 5, a02b: the folder
+    ``" Sign_1"`` was one folder to this verifier and ``Sign_1`` to ofdrw)."""
+    return bool(segment) and (segment != segment.strip() or segment[0] <= " " or segment[-1] <= " ")
 
 
 _WINDOWS_FORBIDDEN = re.compile(r'[<>:"|?*\x00-\x1f]')
@@ -230,6 +253,9 @@ class Package:
         self._refused: dict[str, str] = {}
         self.elements = 0
         """Elements parsed so far in all parts (bounded by ``limits.max_elements``)."""
+        self._unpacked: dict[str, str] = {}
+        """Each part by the file it becomes when unpacked (:func:`unpacked_key`)."""
+        self._once: dict[tuple[str, ...], Any] = {}
         self._check_entries(infos)
         try:
             check_streams(data, streams)
@@ -247,11 +273,13 @@ class Package:
                 if info.file_size:
                     raise OfdFormatError(f"the folder entry {name!r} holds data")
                 files.add_folder(name)
+                _trimmed(name)
                 continue
             path = _clean_path(name)
             if path in self._infos:
                 raise OfdFormatError(f"the part {path} appears twice in the container")
             files.add_file(path)
+            _trimmed(path)
             if info.flag_bits & 0x1:
                 raise OfdFormatError(f"the part {path} is encrypted")
             if info.file_size > self.limits.max_part_bytes:
@@ -268,6 +296,7 @@ class Package:
             if total > self.limits.max_total_bytes:
                 raise OfdFormatError("the parts together are larger than the limit")
             self._infos[path] = info
+        self._unpacked = files.files
         if gbk:
             self.notes.append("entry names are GBK-encoded (the ZIP UTF-8 flag is not set)")
 
@@ -286,6 +315,37 @@ class Package:
     def has(self, path: str) -> bool:
         return path in self._infos
 
+    def once(self, key: tuple[str, ...], compute: Callable[[], _T]) -> _T:
+        """``compute()``, computed once per package for ``key`` (what the pages of a
+        document draw with, asked by each of up to 200 signatures; red team 5, a08): the
+        value is shared (callers must not change it), an :class:`OfdFormatError` is raised
+        again on each call."""
+        if key not in self._once:
+            try:
+                self._once[key] = compute()
+            except OfdFormatError as exc:
+                self._once[key] = exc
+        found = self._once[key]
+        if isinstance(found, OfdFormatError):
+            raise OfdFormatError(str(found))
+        return cast(_T, found)
+
+    def twin(self, path: str) -> str | None:
+        """The part that becomes the file ``path`` when unpacked, when ``path`` itself is
+        missing: what a reader on a case-insensitive file system (Windows, macOS) opens for
+        it (``tpls/tpl_0/content.xml`` for ``Tpls/Tpl_0/Content.xml``; red team 5, a03)."""
+        if path in self._infos:
+            return None
+        try:
+            return self._unpacked.get(unpacked_key(path))
+        except OfdFormatError:
+            return None
+
+    def locate(self, path: str) -> str | None:
+        """The part a reader may open for ``path``: itself, else its :meth:`twin`, else
+        None (missing)."""
+        return path if path in self._infos else self.twin(path)
+
     def read(self, path: str) -> bytes:
         """The bytes of one part; raise :class:`OfdFormatError` when it is missing or broken."""
         hit = self._cache.get(path)
@@ -293,6 +353,12 @@ class Package:
             return hit
         info = self._infos.get(path)
         if info is None:
+            twin = self.twin(path)
+            if twin is not None:
+                raise OfdFormatError(
+                    f"the part {path} is missing, and {twin} becomes it once unpacked: "
+                    "readers differ on the file they open"
+                )
             raise OfdFormatError(f"the part {path} is missing")
         cap = info.file_size
         try:
@@ -347,13 +413,16 @@ class Package:
 
     def resolve(self, loc: str | None, base: str) -> str:
         """A package path from an ST_Loc: absolute from the package root when it starts
-        with ``/``, else relative to the folder ``base``. Raise when it leaves the package."""
+        with ``/``, else relative to the folder ``base``. Raise when it leaves the package
+        or a segment has leading or trailing spaces (:func:`_padded`: readers differ)."""
         loc = (loc or "").strip()
         if not loc or "\\" in loc or "\x00" in loc or "://" in loc:
             raise OfdFormatError(f"{loc!r} is not a package location")
         joined = loc[1:] if loc.startswith("/") else posixpath.join(base, loc)
         parts: list[str] = []
         for part in joined.split("/"):
+            if _padded(part):
+                raise OfdFormatError(f"the location {loc!r} has a segment with {_PADDED}")
             if part in ("", "."):
                 continue
             if part == "..":

@@ -45,9 +45,11 @@ _GY = 0xBC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0
 _CURVE_PREFIX = b"".join(v.to_bytes(32, "big") for v in (_A, _B, _GX, _GY))
 
 
-def sm3(data: bytes) -> bytes:
-    """The SM3 digest of ``data`` (32 bytes)."""
+def sm3(data: bytes, prefix: bytes = b"") -> bytes:
+    """The SM3 digest of ``prefix`` followed by ``data`` (32 bytes; the prefix is hashed
+    first rather than joined, so a 64 MiB part is not copied for SM3 with Z)."""
     h = hashes.Hash(hashes.SM3())
+    h.update(prefix)
     h.update(data)
     return h.finalize()
 

@@ -23,12 +23,18 @@ from signing.ofd.package import OfdFormatError, Package, local_name
 __all__ = ["drawn_parts", "listed_files"]
 
 
-def drawn_parts(pkg: Package, doc_root: str) -> set[str]:
+def drawn_parts(pkg: Package, doc_root: str) -> frozenset[str]:
     """The parts in the package the document's pages draw with (a part that cannot be
-    read counts as the document's). Raises :class:`OfdFormatError` when the pages, their
-    templates or the annotations they show cannot be told (a page ID declared twice, a
-    location leaving the package, an unreadable Document.xml or Annotations list): the
-    set is then unknown, never smaller (red team 4, f2-f4)."""
+    read counts as the document's; for a missing one, the part that becomes it once
+    unpacked: :meth:`.Package.locate`). Raises :class:`OfdFormatError` when the pages,
+    their templates or the annotations they show cannot be told (a page ID declared twice,
+    a location leaving the package or with a padded segment, an unreadable Document.xml or
+    Annotations list): the set is then unknown, never smaller (red team 4, f2-f4).
+    Computed once per document for all its signatures (red team 5, a08)."""
+    return pkg.once(("drawn_parts", doc_root), lambda: frozenset(_drawn(pkg, doc_root)))
+
+
+def _drawn(pkg: Package, doc_root: str) -> set[str]:
     pages = page_files(pkg, doc_root)
     root = pkg.xml(doc_root)
     found = {doc_root} | {path for files in pages.values() for path in files if pkg.has(path)}
@@ -40,13 +46,12 @@ def drawn_parts(pkg: Package, doc_root: str) -> set[str]:
                 res += _located(pkg, el.text, folder)
     for page in sorted(p for files in pages.values() for p in files if pkg.has(p)):
         try:
-            res += [
-                r
-                for el in _children(pkg.xml(page), "PageRes")
-                for r in _located(pkg, el.text, _dir(page))
-            ]
+            page_el = pkg.xml(page)
         except OfdFormatError:
             continue
+        res += [
+            r for el in _children(page_el, "PageRes") for r in _located(pkg, el.text, _dir(page))
+        ]
     for path in res:
         found.add(path)
         found |= _media(pkg, path)
@@ -96,21 +101,20 @@ def _annotations(pkg: Package, root: Element, folder: str, pages: set[str]) -> s
         for listed in _located(pkg, el.text, folder):
             out.add(listed)
             out |= {
-                part
+                found
                 for page, part in annotation_files(pkg, listed)
-                if page in pages and pkg.has(part)
+                if page in pages and (found := pkg.locate(part)) is not None
             }
     return out
 
 
 def _located(pkg: Package, loc: str | None, folder: str) -> list[str]:
+    """The part ``loc`` names (:meth:`.Package.locate`), none when it is missing; raises
+    :class:`OfdFormatError` when it cannot be resolved (readers may open another file)."""
     if not loc or not loc.strip():
         return []
-    try:
-        path = pkg.resolve(loc.strip(), folder)
-    except OfdFormatError:
-        return []
-    return [path] if pkg.has(path) else []
+    found = pkg.locate(pkg.resolve(loc.strip(), folder))
+    return [found] if found is not None else []
 
 
 def _children(el: Element, name: str) -> list[Element]:

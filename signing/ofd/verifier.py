@@ -88,9 +88,12 @@ _SM3_Z_METHOD = "1.2.156.10197.1.401.2"
 #: A Signatures.xml larger than this is not searched for its earlier forms (each one is
 #: hashed, for each earlier signature); 200 entries take some 40 KB.
 _MAX_CONTINUED_BYTES = 1024 * 1024
-#: The bytes all those guesses may hash in one file (SM3: some 6 ms per MiB): enough for
-#: hundreds of genuine continuations, where the first or second guess matches.
-_CONTINUED_BUDGET = 128 * 1024 * 1024
+#: The bytes the signatures of one file may hash together (SM3: some 3-6 ms per MiB, so
+#: 2-3 s): each part once per check method and (SM3 with Z) signer key, the
+#: continue-signing guesses and the 加注 strips. Two signers' SM3-with-Z digests of the
+#: largest package (256 MiB) fit; 200 junk signatures of 200 keys over it (50 GiB, red team
+#: 5, a04) do not, and their digests then read as changed.
+_HASH_BUDGET = 512 * 1024 * 1024
 
 
 def verify_ofd(
@@ -140,7 +143,7 @@ class OfdVerifier:
         self, pkg: Package, docs: list[OfdDocument], at: dt.datetime
     ) -> tuple[list[SignatureReport], list[str]]:
         notes: list[str] = []
-        budget = _Budget(_CONTINUED_BUDGET)
+        budget = _Budget(_HASH_BUDGET)
         per_doc = [
             [_Check(pkg, doc, entry, budget, self.store) for entry in doc.entries] for doc in docs
         ]
@@ -150,6 +153,12 @@ class OfdVerifier:
                     f"{doc.root} names parts that are not in the package: "
                     + ", ".join(sorted(set(doc.missing))[:10])
                 )
+            notes += [
+                f"{doc.root}: {named}, which is missing, is {twin} once unpacked on a "
+                "case-insensitive file system, where readers show it: each signature must "
+                "cover it itself"
+                for named, twin in sorted(doc.twins.items())[:10]
+            ]
         checks = [check for doc_checks in per_doc for check in doc_checks]
         for check in checks:
             check.run_integrity()
@@ -180,9 +189,7 @@ def _package_findings(
     OFD.xml's stricter rules apply to each signature that does not cover it itself
     (:meth:`_Check.flag_ofd_xml`), whatever later seals cover."""
     covered = [c for c in checks if c.intact and c.reference_matches("OFD.xml")]
-    referenced = any(
-        c.xml is not None and any(r.path == "OFD.xml" for r in c.xml.references) for c in checks
-    )
+    referenced = any(c.intact and c.references_to("OFD.xml") for c in checks)
     root, raw = pkg.xml("OFD.xml"), pkg.read("OFD.xml")
     found = ofd_xml_findings(root, raw, covered=True, referenced=referenced)
     strict = ofd_xml_findings(root, raw, covered=False, referenced=True).problems
@@ -207,11 +214,22 @@ def _package_findings(
         accounted |= {doc.signatures_path} if doc.signatures_path else set()
     for check in checks:
         if check.xml is not None:
-            accounted |= {r.path for r in check.xml.references if r.path}
+            # a signature that does not verify covers nothing (red team 5, a02, a03, a06:
+            # a bare-SM2 entry's References made forged files count as signed)
+            accounted |= check.covered_parts() if check.intact else set()
             accounted |= {p for p in (check.xml.signed_value, check.xml.seal) if p}
     if checks:
         found.problems += stray_parts(pkg.paths, accounted)
     return found
+
+
+def _missing_note(doc: OfdDocument) -> str:
+    """What a signature over ``doc`` says of the parts it shows that the package lacks."""
+    return (
+        "the document shows parts the package lacks: "
+        + ", ".join(sorted(set(doc.missing_content))[:20])
+        + " (readers show it without them; one supplied later must be signed)"
+    )
 
 
 def _failed(base: dict[str, Any], why: str) -> VerificationReport:
@@ -242,20 +260,25 @@ class _Verdict:
 
 @dataclass
 class _Budget:
-    """Work shared by the signatures of one file: the bytes the continue-signing guesses
-    may still hash, each part's digest by plain method (200 signatures over the same
-    256 MiB of parts hash them once, not 200 times), the stamp comparisons left and each
-    certificate parsed once."""
+    """Work shared by the signatures of one file: the bytes they may still hash, each
+    part's digest by method and signer Z value (200 signatures over the same 256 MiB of
+    parts hash them once, not 200 times), the stamp comparisons left and each certificate
+    parsed once."""
 
     left: int
-    digests: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    digests: dict[tuple[str, bytes, str], bytes] = field(default_factory=dict)
+    """(method, Z value or b"", part) -> its digest."""
     stamps: StampWork = field(default_factory=StampWork)
     certs: dict[bytes, Any] = field(default_factory=dict)
     """Certificates parsed so far, by DER (read-only once parsed)."""
 
     def spend(self, size: int) -> bool:
+        """Whether ``size`` more bytes may be hashed (then charged); what is refused is not
+        charged, so a part too large leaves the budget to smaller ones."""
+        if size > self.left:
+            return False
         self.left -= size
-        return self.left >= 0
+        return True
 
 
 class _Check:
@@ -271,7 +294,7 @@ class _Check:
     ) -> None:
         self.pkg, self.doc, self.entry = pkg, doc, entry
         self.store = store
-        self.budget = budget or _Budget(_CONTINUED_BUDGET)
+        self.budget = budget or _Budget(_HASH_BUDGET)
         self.verdict = _Verdict()
         self.xml: SignatureXml | None = None
         self.value: SignedValue | None = None
@@ -292,6 +315,7 @@ class _Check:
         self.unsigned_metadata: list[str] = []
         self._by_path: dict[str | None, list[Reference]] | None = None
         self._stamps: list[Stamp] | None = None
+        self._z_value: bytes | None = None
 
     # -- 1 and 2: parts and integrity ------------------------------------------------
 
@@ -446,29 +470,43 @@ class _Check:
     # -- 3: what changed after signing ----------------------------------------------
 
     def _digest(self, data: bytes) -> bytes | None:
+        """``data``'s digest by this signature's CheckMethod (None: not supported)."""
         assert self.xml is not None
         method = self.xml.check_method.lower()
         if method in _SM3_METHODS:
             return sm3(data)
         if method == _SM3_Z_METHOD and self.cert is not None:
-            return sm3(z_value(public_point(self.cert)) + data)
+            return sm3(data, self._z())
         if method in ("sha256", "sha-256", "2.16.840.1.101.3.4.2.1"):
             return hashlib.sha256(data).digest()
         return None
 
+    def _z(self) -> bytes:
+        """Z of this signer's key, for SM3 with Z (raises ValueError for a key that is not
+        an SM2 point)."""
+        if self._z_value is None:
+            self._z_value = z_value(public_point(self.cert))
+        return self._z_value
+
     def _part_digest(self, path: str) -> bytes | None:
-        """The digest of a part, shared with the other signatures for plain methods (the
-        SM3-with-Z method depends on this signer's key)."""
+        """The digest of a part, computed once for every signature of the file with the
+        same method and (SM3 with Z) signer key, and charged to the file's budget (red team
+        5, a04); None when the method is not supported or the budget is spent."""
         assert self.xml is not None
         method = self.xml.check_method.lower()
         plain = "sm3" if method in _SM3_METHODS else method
-        if plain == _SM3_Z_METHOD:
-            return self._digest(self.pkg.read(path))
-        key = (plain, path)
+        if self._digest(b"") is None:
+            return None
+        key = (plain, self._z() if plain == _SM3_Z_METHOD else b"", path)
         if key not in self.budget.digests:
-            digest = self._digest(self.pkg.read(path))
-            if digest is None:
+            if not self.budget.spend(self.pkg.info(path).file_size):
+                self.verdict.reasons.append(
+                    f"{path}: too much to hash in this file (every signature's digests "
+                    "together); read as changed"
+                )
                 return None
+            digest = self._digest(self.pkg.read(path))
+            assert digest is not None
             self.budget.digests[key] = digest
         return self.budget.digests[key]
 
@@ -541,7 +579,9 @@ class _Check:
         (:mod:`signing.ofd.stamps`). A later seal of this very signer certificate, intact,
         is the signer extending its own document and is not checked."""
         assert self.xml is not None
-        others = [c for c in later if c.xml is not None and not self._same_signer(c)]
+        # a reader draws the stamps of a signature that does not verify, or whose parts
+        # cannot be read, too: they are checked whatever that signature's verdict
+        others = [c for c in later if self.pkg.has(c.entry.path) and not self._same_signer(c)]
         if not others:
             return
         signed = {r.path for r in self.xml.references if r.path}
@@ -732,7 +772,11 @@ class _Check:
                 SubIndication.FORMAT_FAILURE,
                 f"what the pages of {self.doc.root} draw with cannot be told: {exc}",
             )
-            drawn = self.doc.shown_parts  # the set is unknown: nothing may be uncovered
+            drawn = frozenset(self.doc.shown_parts)  # unknown: nothing may be uncovered
+        if self.doc.missing_content:
+            self.verdict.reasons.append(
+                self.pkg.once(("missing", self.doc.root), lambda: _missing_note(self.doc))
+            )
         foreign = sorted(drawn - mine - own - self.added)
         uncovered = sorted(self.doc.shown_parts - mine)
         unsigned = [

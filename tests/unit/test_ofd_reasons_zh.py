@@ -151,3 +151,21 @@ def test_a_changed_page_reads_in_chinese() -> None:
 )
 def test_certificate_path_reasons_read_in_chinese(reason: str) -> None:
     assert reason_zh(reason) is not None
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "Doc_0/Document.xml: Doc_0/Tpls/Tpl_0/Content.xml, which is missing, is "
+        "Doc_0/Tpls/tpl_0/content.xml once unpacked on a case-insensitive file system, where "
+        "readers show it: each signature must cover it itself",
+        "the document shows parts the package lacks: Doc_0/Tpls/Tpl_0/Content.xml (readers "
+        "show it without them; one supplied later must be signed)",
+        "Doc_0/Res/big.bin: too much to hash in this file (every signature's digests "
+        "together); read as changed",
+    ],
+)
+def test_reasons_of_red_team_5_read_in_chinese(reason: str) -> None:
+    """The reasons of tests/attacks/test_ofd_paths_coverage.py (where a reader finds a
+    file, the file's hashing budget)."""
+    assert reason_zh(reason) is not None
