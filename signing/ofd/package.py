@@ -170,6 +170,13 @@ class _UnpackedNames:
             key = key.rsplit("/", 1)[0] if "/" in key else ""
 
 
+_WHITE_RUN = re.compile(r"[\t\n\r\f]|  ")
+_COLLAPSED = (
+    "ofdrw reads a location element's text with dom4j's getTextTrim, which makes each run "
+    "of white space one space (red team 5, a05 without a child element)"
+)
+
+
 class _Unread(OfdFormatError):
     """A well-formed part refused (:class:`.xmlread.XmlRefused`): what a reader takes from
     it cannot be told, so it fails every signature (:attr:`Package.unread`)."""
@@ -200,9 +207,9 @@ class Package:
         self._refused: dict[str, str] = {}
         self.unread: list[str] = []
         """Why each well-formed XML part asked for was refused (a limit, the encoding, a
-        DTD, markup readers read differently): a reader may read it, the verifier cannot
-        tell what it takes from it, so every signature fails (the verifier's package
-        findings)."""
+        DTD, markup readers read differently), and each location readers resolve
+        differently: a reader may read it, the verifier cannot tell what it takes from
+        it, so every signature fails (the verifier's package findings)."""
         self._budget = XmlBudget(
             max_part_elements=limits.max_part_elements,
             max_elements=limits.max_elements,
@@ -327,6 +334,8 @@ class Package:
         loc = (loc or "").strip()
         if not loc or "\\" in loc or "\x00" in loc or "://" in loc:
             raise OfdFormatError(f"{loc!r} is not a package location")
+        if _WHITE_RUN.search(loc):
+            raise self._readers_differ(f"readers differ on the location {loc!r}: {_COLLAPSED}")
         joined = loc[1:] if loc.startswith("/") else posixpath.join(base, loc)
         parts: list[str] = []
         for part in joined.split("/"):
@@ -341,6 +350,12 @@ class Package:
         if not parts:
             raise OfdFormatError(f"{loc!r} is not a package location")
         return "/".join(parts)
+
+    def _readers_differ(self, why: str) -> OfdFormatError:
+        """The error for a reading readers differ on, kept in :attr:`unread`."""
+        if why not in self.unread:
+            self.unread.append(why)
+        return OfdFormatError(why)
 
     def close(self) -> None:
         self._zip.close()

@@ -5,8 +5,9 @@ reads, within bounds on memory and time.
 must be UTF-8 (:func:`require_utf8`). :class:`XmlBudget` bounds the elements of one part
 and of all the parts of a file (counted while parsing), the XML bytes of all parts, and
 the memory the parsed strings of all parts take (element and attribute names, attribute
-values, text; counted once a part is parsed, as one part's are bounded by its size). Python holds a string at 1, 2 or 4 bytes a character, so one emoji
-makes a whole attribute four times its UTF-8 size (red team 5, a09).
+values, text; counted once a part is parsed, as one part's are bounded by its size).
+Python holds a string at 1, 2 or 4 bytes a character, so one emoji makes a whole
+attribute four times its UTF-8 size (red team 5, a09).
 
 Markup that two XML libraries read differently is refused (red team 5, a01/a02/a05/a06).
 ofdrw, the reference OFD reader, reads with dom4j: ``attributeValue("Boundary")`` takes the

@@ -158,6 +158,32 @@ def test_a05_signed_value_location_split_by_a_child_is_refused() -> None:
     _every_signature_fails(seal(parts, split, box=BLANK_SPOT))
 
 
+class _ValueAt(OfdSealer):
+    """A real sealer whose Signature.xml names its signed value at ``loc``."""
+
+    def __init__(self, base: OfdSealer, loc: str) -> None:
+        super().__init__(base.signer, base.seal)
+        self.loc = loc
+
+    def _signature_xml(self, parts: Mapping[str, bytes], *args: Any, **kwargs: Any) -> bytes:
+        xml = super()._signature_xml(parts, *args, **kwargs)
+        named = f"<ofd:SignedValue>{self.loc}</ofd:SignedValue>".encode()
+        return re.sub(rb"<ofd:SignedValue>[^<]*</ofd:SignedValue>", named, xml)
+
+
+@pytest.mark.parametrize("gap", ["  ", "   "])
+def test_a05_signed_value_location_with_a_white_space_run_is_refused(gap: str) -> None:
+    """a05 without a child element: the later seal names ``/Doc_0/Signs/Signed  Value.dat``
+    (its own value, which the verifier checked); dom4j's ``getTextTrim`` makes the run one
+    space, and ofdrw draws ``Signed Value.dat``, a copy of the issuer's signed value."""
+    parts = ofd_parts(genuine())
+    parts["Doc_0/Signs/Signed Value.dat"] = parts["Doc_0/Signs/Sign_0/SignedValue.dat"]
+    own = f"/Doc_0/Signs/Signed{gap}Value.dat"
+    sealed = ofd_parts(seal(parts, _ValueAt(other_department(), own), box=BLANK_SPOT))
+    sealed[own[1:]] = sealed.pop("Doc_0/Signs/Sign_1/SignedValue.dat")
+    _every_signature_fails(write_package(sealed))
+
+
 def test_a06_doc_root_split_by_a_child_is_refused() -> None:
     """a06 (no key): OFD.xml left unsigned by the issuer (KingGrid's layout) names
     ``Doc_0/Document.xml<ofd:DocRoot/>/../../Doc_1/Document.xml``: ofdrw opens a forged
