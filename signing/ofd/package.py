@@ -11,8 +11,9 @@ part for every reader (:meth:`Package.resolve`, :meth:`Package.twin`); names
 written in GBK by Chinese tools (the ZIP "UTF-8" flag unset) are decoded as such, when
 they are not also valid UTF-8; extra fields that rename an entry for other readers and
 folder entries holding data are refused (:mod:`.zipcheck`). XML
-is parsed with ``defusedxml`` and no DTD at all, so entity expansion and external entities
-are refused.
+is parsed by :mod:`.xmlread`: ``defusedxml`` with no DTD at all (no entity expansion, no
+external entities), within bounds on the text parsed, and refusing markup that readers
+read differently; such a refusal of a well-formed part is kept in :attr:`Package.unread`.
 
 Everything wrong with the container raises :class:`OfdFormatError`, which the verifier
 turns into a FORMAT_FAILURE verdict.
@@ -28,9 +29,10 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
-from xml.etree.ElementTree import Element, TreeBuilder
+from xml.etree.ElementTree import Element
 
 from signing.errors import SigningError
+from signing.ofd.xmlread import XmlBudget, XmlMalformed, XmlRefused, parse_xml, require_utf8
 from signing.ofd.zipcheck import ZipLayoutError, check_layout, check_streams, decode_name
 
 __all__ = [
@@ -62,6 +64,12 @@ class Limits:
     """Largest uncompressed/compressed size of a part (above ``ratio_floor`` bytes)."""
     ratio_floor: int = 1024 * 1024
     max_xml_bytes: int = 16 * 1024 * 1024
+    max_total_xml_bytes: int = 32 * 1024 * 1024
+    """XML bytes of all parts parsed together (the largest real file seen has ~1.1 MB)."""
+    max_xml_text: int = 32 * 1024 * 1024
+    """Memory the parsed strings (names, attribute values, text) of all parts may take
+    together, at 1, 2 or 4 bytes a character as Python holds them (the largest real file
+    seen takes ~3.3 MB)."""
     max_part_elements: int = 50_000
     """Elements of one XML part (the corpus's largest part has ~1,100)."""
     max_elements: int = 200_000
@@ -185,47 +193,16 @@ class _UnpackedNames:
             key = key.rsplit("/", 1)[0] if "/" in key else ""
 
 
-_DECLARED = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([^"']{0,40})["']""")
+_WHITE_RUN = re.compile(r"[\t\n\r\f]|  ")
+_COLLAPSED = (
+    "ofdrw reads a location element's text with dom4j's getTextTrim, which makes each run "
+    "of white space one space (red team 5, a05 without a child element)"
+)
 
 
-def _require_utf8(data: bytes, path: str) -> None:
-    """An XML part must be UTF-8 (every OFD writer's encoding, and every part of the
-    corpus): valid UTF-8, no NUL byte (UTF-16 text without a byte order mark is valid
-    UTF-8 with NULs, and an XML parser reads it as UTF-16), and a declaration, if any,
-    naming UTF-8. Then every byte-level check sees the characters the parser sees."""
-    declared = _DECLARED.match(data.removeprefix(b"\xef\xbb\xbf"))
-    named = declared.group(1).lower() if declared else b"utf-8"
-    if named not in (b"utf-8", b"utf8") or b"\x00" in data:
-        raise OfdFormatError(f"the XML part {path} is not UTF-8 (the only encoding accepted)")
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise OfdFormatError(f"the XML part {path} is not valid UTF-8") from None
-
-
-class _TooManyElements(Exception):
-    pass
-
-
-class _CountingBuilder(TreeBuilder):
-    """A tree builder that stops the parse at the element limits (memory and time stay
-    bounded by the limits, not by the part's size)."""
-
-    def __init__(self, pkg: Package, path: str) -> None:
-        super().__init__()
-        self._pkg, self._path, self._count = pkg, path, 0
-
-    def start(self, tag: Any, attrs: Any) -> Element:
-        self._count += 1
-        self._pkg.elements += 1
-        limits = self._pkg.limits
-        if self._count > limits.max_part_elements:
-            raise _TooManyElements(f"more than {limits.max_part_elements} elements")
-        if self._pkg.elements > limits.max_elements:
-            raise _TooManyElements(
-                f"the parts together hold more than {limits.max_elements} elements"
-            )
-        return super().start(tag, attrs)
+class _Unread(OfdFormatError):
+    """A well-formed part refused (:class:`.xmlread.XmlRefused`): what a reader takes from
+    it cannot be told, so it fails every signature (:attr:`Package.unread`)."""
 
 
 class Package:
@@ -251,8 +228,17 @@ class Package:
         self._cache: dict[str, bytes] = {}
         self._trees: dict[str, Element] = {}
         self._refused: dict[str, str] = {}
-        self.elements = 0
-        """Elements parsed so far in all parts (bounded by ``limits.max_elements``)."""
+        self.unread: list[str] = []
+        """Why each well-formed XML part asked for was refused (a limit, the encoding, a
+        DTD, markup readers read differently), and each location readers resolve
+        differently: a reader may read it, the verifier cannot tell what it takes from
+        it, so every signature fails (the verifier's package findings)."""
+        self._budget = XmlBudget(
+            max_part_elements=limits.max_part_elements,
+            max_elements=limits.max_elements,
+            max_text=limits.max_xml_text,
+            max_total_bytes=limits.max_total_xml_bytes,
+        )
         self._unpacked: dict[str, str] = {}
         """Each part by the file it becomes when unpacked (:func:`unpacked_key`)."""
         self._once: dict[tuple[str, ...], Any] = {}
@@ -374,9 +360,10 @@ class Package:
         return data
 
     def xml(self, path: str) -> Element:
-        """One part parsed as XML, safely: no DTD, no entities, bounded size and element
-        count (per part and for the whole package, counted while parsing); each part is
-        parsed once (the tree is shared: callers must not change it)."""
+        """One part parsed as XML, safely (:mod:`.xmlread`): no DTD, no entities, UTF-8,
+        bounded size, element count and parsed text (per part and for the whole package,
+        counted while parsing), no markup readers read differently; each part is parsed
+        once (the tree is shared: callers must not change it)."""
         tree = self._trees.get(path)
         if tree is not None:
             return tree
@@ -386,30 +373,26 @@ class Package:
             tree = self._parse(path)
         except OfdFormatError as exc:
             self._refused[path] = str(exc)
+            if isinstance(exc, _Unread):
+                self.unread.append(str(exc))
             raise
         self._trees[path] = tree
         return tree
 
     def _parse(self, path: str) -> Element:
-        from defusedxml import DefusedXmlException
-        from defusedxml.ElementTree import DefusedXMLParser
-
         data = self.read(path)
         if len(data) > self.limits.max_xml_bytes:
-            raise OfdFormatError(f"the XML part {path} is larger than the limit")
-        _require_utf8(data, path)
-        builder = _CountingBuilder(self, path)
+            raise _Unread(f"the XML part {path} is larger than the limit")
         try:
-            parser = DefusedXMLParser(target=builder, forbid_dtd=True)
-            parser.feed(data)
-            root: Element = parser.close()
-        except (DefusedXmlException, _TooManyElements) as exc:
-            raise OfdFormatError(f"the XML part {path} is refused: {exc}") from None
-        except Exception as exc:  # ParseError, ValueError, RecursionError
-            raise OfdFormatError(
-                f"the XML part {path} is not well-formed: {type(exc).__name__}: {exc}"
-            ) from None
-        return root
+            require_utf8(data)
+        except XmlRefused as exc:
+            raise _Unread(f"the XML part {path} is {exc}") from None
+        try:
+            return parse_xml(data, self._budget)
+        except XmlRefused as exc:
+            raise _Unread(f"the XML part {path} is refused: {exc}") from None
+        except XmlMalformed as exc:
+            raise OfdFormatError(f"the XML part {path} is not well-formed: {exc}") from None
 
     def resolve(self, loc: str | None, base: str) -> str:
         """A package path from an ST_Loc: absolute from the package root when it starts
@@ -418,6 +401,8 @@ class Package:
         loc = (loc or "").strip()
         if not loc or "\\" in loc or "\x00" in loc or "://" in loc:
             raise OfdFormatError(f"{loc!r} is not a package location")
+        if _WHITE_RUN.search(loc):
+            raise self._readers_differ(f"readers differ on the location {loc!r}: {_COLLAPSED}")
         joined = loc[1:] if loc.startswith("/") else posixpath.join(base, loc)
         parts: list[str] = []
         for part in joined.split("/"):
@@ -434,6 +419,12 @@ class Package:
         if not parts:
             raise OfdFormatError(f"{loc!r} is not a package location")
         return "/".join(parts)
+
+    def _readers_differ(self, why: str) -> OfdFormatError:
+        """The error for a reading readers differ on, kept in :attr:`unread`."""
+        if why not in self.unread:
+            self.unread.append(why)
+        return OfdFormatError(why)
 
     def close(self) -> None:
         self._zip.close()

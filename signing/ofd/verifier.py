@@ -187,7 +187,8 @@ def _package_findings(
     """What no digest protects: OFD.xml, the Signatures.xml lists, unsigned documents and
     parts that are neither signed, shown nor signature structure (:mod:`.structure`).
     OFD.xml's stricter rules apply to each signature that does not cover it itself
-    (:meth:`_Check.flag_ofd_xml`), whatever later seals cover."""
+    (:meth:`_Check.flag_ofd_xml`), whatever later seals cover. An XML part the verifier
+    refused though a reader may read it (:attr:`Package.unread`) fails every signature."""
     covered = [c for c in checks if c.intact and c.reference_matches("OFD.xml")]
     referenced = any(c.intact and c.references_to("OFD.xml") for c in checks)
     root, raw = pkg.xml("OFD.xml"), pkg.read("OFD.xml")
@@ -220,6 +221,7 @@ def _package_findings(
             accounted |= {p for p in (check.xml.signed_value, check.xml.seal) if p}
     if checks:
         found.problems += stray_parts(pkg.paths, accounted)
+    found.problems += pkg.unread  # a reader may read what the verifier refused
     return found
 
 

@@ -198,11 +198,12 @@ def digest_storm(seals: int, pad: int) -> bytes:
         f"<ofd:Annotations>/Doc_0/F/A{i}.xml</ofd:Annotations>".encode() for i in range(64)
     )
     filler = bytes(random.Random(0).choices(b"acgt", k=pad))  # inflates ~4-fold: no bomb
-    parts["Doc_0/Document.xml"] = doc[:at] + filler + links + doc[at:]
+    # a comment: text between Document's children would be mixed content, refused
+    parts["Doc_0/Document.xml"] = doc[:at] + b"<!--" + filler + b"-->" + links + doc[at:]
     sealer = own_sealer()
     for n in range(seals):
         doc = parts["Doc_0/Document.xml"]
-        at = doc.rindex(b"</ofd:Document>") - len(links) - 1 - n
+        at = doc.rindex(b"</ofd:Document>") - len(links) - len(b"-->") - 1 - n
         parts["Doc_0/Document.xml"] = doc[:at] + b"t" + doc[at + 1 :]
         parts = ofd_parts(sealer.seal_ofd(write_package(parts), at=dt.datetime.now(dt.UTC)))
     return write_package(parts)

@@ -112,8 +112,10 @@ OFD_XML_FORGERIES: dict[str, tuple[Callable[[bytes], bytes], str]] = {
         _after_docroot(b"<!-- <ofd:DocRoot>Doc_1/Document.xml</ofd:DocRoot> -->"),
         "comments, CDATA or processing instructions",
     ),
-    "docroot-in-cdata": (
-        _after_docroot(b"<![CDATA[<ofd:DocRoot>Doc_1/Document.xml</ofd:DocRoot>]]>"),
+    "docroot-text-in-cdata": (
+        lambda xml: xml.replace(
+            DOCROOT, b"<ofd:DocRoot><![CDATA[Doc_0/Document.xml]]></ofd:DocRoot>"
+        ),
         "comments, CDATA or processing instructions",
     ),
     "two-bodies-one-docroot": (
@@ -130,6 +132,18 @@ def test_unprotected_ofd_xml_redirect_is_flagged(name: str) -> None:
         # the file must hold a DocInfo to edit: the writer's sample has one
         assert b"<ofd:DocInfo>" in ofd_parts(genuine(cover_ofd_xml=False))["OFD.xml"]
     _flagged(_unprotected(edit), words)
+
+
+def test_docroot_hidden_in_cdata_between_elements_is_mixed_content() -> None:
+    """CDATA between DocBody's children is text beside child elements (mixed content):
+    refused while parsing, before the comment/CDATA rule (signing/ofd/xmlread.py)."""
+    data = _unprotected(
+        _after_docroot(b"<![CDATA[<ofd:DocRoot>Doc_1/Document.xml</ofd:DocRoot>]]>")
+    )
+    report = verify(data)
+    assert report.indication is Indication.TOTAL_FAILED
+    assert "readers differ on the text of DocBody" in " ".join(report.reasons)
+    assert intake_refusal(data) is not None
 
 
 def test_unprotected_ofd_xml_metadata_is_reported_as_unsigned() -> None:
