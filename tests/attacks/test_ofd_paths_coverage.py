@@ -144,7 +144,7 @@ def test_a_location_with_a_padded_segment_is_refused(loc: str) -> None:
         assert pkg.resolve(" Pages/Page_0/Content.xml ", "Doc_0") == CONTENT  # the ends: trimmed
         # A tab is also a run of white space, which the XML rule (red team 5, a05)
         # refuses first: either rule refuses it.
-        with pytest.raises(OfdFormatError, match="leading or trailing space|readers differ"):
+        with pytest.raises(OfdFormatError, match=r"leading or trailing space|readers differ"):
             pkg.resolve(loc, "Doc_0")
 
 
