@@ -21,6 +21,7 @@ from bench.load import (
     copy_row,
     export_baseline,
     read_row,
+    requests_split,
     serve,
     worker_split,
 )
@@ -44,8 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         "--server",
         action="append",
         default=[],
-        help="this tree's server: uvicorn (default), reuseport (a socket per worker) or "
-        "granian; with --baseline, repeat to run each beside the baseline",
+        help="this tree's server: uvicorn (default: a shared socket, connections balanced), "
+        "no-balance, reuseport (a socket per worker) or granian; with --baseline, repeat "
+        "to run each beside the baseline",
     )
     parser.add_argument("--rounds", type=int, default=1, help="runs of each line (with --baseline)")
     parser.add_argument("--json", help="also write every run's figures to this file")
@@ -119,8 +121,9 @@ def _compare(args: argparse.Namespace, reads: list[int], copies: list[int]) -> i
 
 _HEADER = (
     "| code | path | connections | requests | req/s | p50 ms | p99 ms | errors "
-    "| server CPU ms/req | db CPU ms/req | load avg | steal % | workers' CPU split |\n"
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    "| server CPU ms/req | db CPU ms/req | load avg | steal % | workers' CPU split "
+    "| answers by worker |\n"
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
 )
 _header_shown = False
 
@@ -133,7 +136,8 @@ def _print_line(name: str, r: LoadResult) -> None:
     print(
         f"| {name} | {r.path} | {r.connections} | {r.requests} | {r.rps:.1f} | {r.p50_ms:.1f} "
         f"| {r.p99_ms:.1f} | {r.errors} | {r.server_cpu_ms:.2f} | {r.db_cpu_ms:.2f} "
-        f"| {r.load_average:.1f} | {r.steal_percent:.0f} | {worker_split(r)} |",
+        f"| {r.load_average:.1f} | {r.steal_percent:.0f} | {worker_split(r)} "
+        f"| {requests_split(r)} |",
         flush=True,
     )
 
