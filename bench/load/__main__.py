@@ -49,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
         "no-balance, reuseport (a socket per worker) or granian; with --baseline, repeat "
         "to run each beside the baseline",
     )
+    parser.add_argument(
+        "--database",
+        default=DATABASE,
+        help="PostgreSQL database (with --baseline: the prefix of one per server)",
+    )
     parser.add_argument("--rounds", type=int, default=1, help="runs of each line (with --baseline)")
     parser.add_argument("--json", help="also write every run's figures to this file")
     args = parser.parse_args(argv)
@@ -56,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     copies = [c for c in args.copy_connections or [4] if c > 0]
     if args.baseline:
         return _compare(args, reads, copies)
-    with serve(workers=args.workers, server=(args.server or ["uvicorn"])[0]) as server:
+    kind = (args.server or ["uvicorn"])[0]
+    with serve(workers=args.workers, server=kind, database=args.database) as server:
         results = _lines(server, args, reads, copies)
     _print(results)
     if args.json:
@@ -89,7 +95,7 @@ def _compare(args: argparse.Namespace, reads: list[int], copies: list[int]) -> i
                 serve(
                     workers=args.workers,
                     data_dir=Path(f"{DEFAULT_DATA}-{kind}"),
-                    database=f"{DATABASE}_{kind}",
+                    database=f"{args.database}_{kind.replace('-', '_')}",
                     server=kind,
                 )
             )
@@ -99,7 +105,7 @@ def _compare(args: argparse.Namespace, reads: list[int], copies: list[int]) -> i
             serve(
                 workers=args.workers,
                 data_dir=Path(f"{DEFAULT_DATA}-baseline"),
-                database=f"{DATABASE}_baseline",
+                database=f"{args.database}_baseline",
                 source=source,
             )
         )
