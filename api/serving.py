@@ -128,7 +128,9 @@ class _Server(uvicorn.Server):
 
         self.acceptor = Acceptor(self.sock, protocol, board=self.board, slot=self.slot)
         self.acceptor.start()
-        logger.info("worker %d accepting on %s", self.slot, self.sock.getsockname())
+        host, port = self.sock.getsockname()[:2]
+        how = ", connections balanced" if self.board is not None else ""
+        logger.info("worker %d serving on http://%s:%d%s", self.slot, host, port, how)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         if self.acceptor is not None:

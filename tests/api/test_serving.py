@@ -59,8 +59,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """``evault serve --workers 2 --worker-header`` on the demo's settings: its port."""
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int]]:
+    """``evault serve --workers 2 --worker-header`` on the demo's settings: its port and
+    the supervisor's pid."""
     data = tmp_path_factory.mktemp("serve")
     port = _free_port()
     env = dict(
@@ -81,7 +82,7 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     )
     try:
         _wait_until_both_serve(port, proc)
-        yield port
+        yield port, proc.pid
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -92,13 +93,18 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         log.close()
 
 
-def _wait_until_both_serve(port: int, proc: subprocess.Popen[bytes]) -> None:
+@pytest.fixture
+def two_workers(served: tuple[int, int]) -> int:
+    return served[0]
+
+
+def _wait_until_both_serve(port: int, proc: subprocess.Popen[bytes] | None) -> None:
     """Until each worker has answered once (a worker that has not started yet does not
     count, so the first answers may all come from the one that started first)."""
     deadline = time.monotonic() + 180
     seen: set[str] = set()
     while seen != {"0", "1"}:
-        assert proc.poll() is None, f"evault serve exited with {proc.returncode}"
+        assert proc is None or proc.poll() is None, f"evault serve exited: {proc.returncode}"
         assert time.monotonic() < deadline, f"workers that answered: {seen}"
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -153,3 +159,46 @@ def test_persistent_connections_split_evenly_over_the_workers(two_workers: int) 
     assert abs(split["0"] - split["1"]) <= 2, split
     for c in clients:
         c.conn.close()
+
+
+def _workers_of(supervisor: int) -> list[int]:
+    """The supervisor's worker processes (Linux /proc; not multiprocessing's helpers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if ppid == supervisor and b"spawn_main" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_dead_worker_is_replaced_and_its_connections_not_waited_for(
+    served: tuple[int, int],
+) -> None:
+    two_workers, supervisor = served
+    workers = _workers_of(supervisor)
+    assert len(workers) == 2
+    clients = _connect(two_workers, 8)
+    os.kill(workers[0], signal.SIGKILL)  # its connections die with it
+    survivors = [c for c in clients if _still_answers(c)]
+    assert 0 < len(survivors) < 8  # 4, unless a close of an earlier test was counted late
+    # New connections are served at once, by the survivor or the replacement.
+    fresh = _connect(two_workers, 8)
+    assert all(c.worker in ("0", "1") for c in fresh)
+    _wait_until_both_serve(two_workers, None)  # the replacement serves
+    assert len(_workers_of(supervisor)) == 2
+    for c in survivors + fresh:
+        c.conn.close()
+
+
+def _still_answers(client: _Client) -> bool:
+    try:
+        client.ask()
+    except (OSError, http.client.HTTPException):
+        return False
+    return True
