@@ -196,8 +196,9 @@ class Acceptor:
 
     def _waiting(self) -> bool:
         """Whether a connection waits on the socket to be accepted."""
-        readable, _, _ = select.select([self.sock], [], [], 0)
-        return bool(readable)
+        poller = select.poll()  # not select(): any descriptor number
+        poller.register(self.sock.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
 
     def _accept_one(self) -> bool:
         """Accept one connection and hand it over; False when none waits (or cannot be)."""
