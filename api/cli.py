@@ -33,11 +33,20 @@ def serve(
     reuseport: bool = typer.Option(
         False, "--reuseport", help="a listening socket per worker (SO_REUSEPORT)"
     ),
+    balance: bool = typer.Option(
+        True,
+        "--balance/--no-balance",
+        help="on the shared socket, a worker accepts only while it holds the fewest connections",
+    ),
+    worker_header: bool = typer.Option(
+        False, "--worker-header", help="name the answering worker in X-Evault-Worker (load tests)"
+    ),
 ) -> None:
     """Serve the API with uvicorn (settings from EVAULT_* and EVAULT_CONFIG).
 
-    Workers share one listening socket, or with --reuseport each has its own and the
-    kernel spreads connections over them. Rate limits hold across workers (their
+    Workers share one listening socket and split the connections evenly (each accepts
+    only while it holds no more than any other), or with --reuseport each has its own
+    and the kernel spreads connections over them. Rate limits hold across workers (their
     buckets are in the database); set PROMETHEUS_MULTIPROC_DIR for /metrics to
     aggregate them.
     """
@@ -60,9 +69,16 @@ def serve(
         if server not in ("uvicorn", "granian"):
             fail("--server is uvicorn or granian", EXIT_USAGE)
         options = ServeOptions(
-            host=host, port=port, workers=workers, server=server, reuseport=reuseport
+            host=host,
+            port=port,
+            workers=workers,
+            server=server,
+            reuseport=reuseport,
+            balance=balance,
+            worker_header=worker_header,
         )
-        run_workers(options)
+        if not run_workers(options):
+            fail("a worker exited as it started (its log above says why)")
     except ModuleNotFoundError as exc:  # only granian is imported on demand
         fail(f"--server {server} needs {exc.name}: pip install 'evault[granian]'", EXIT_USAGE)
     except OSError as exc:

@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.harness import Row, Stats
 
@@ -43,6 +44,7 @@ __all__ = [
     "LoadResult",
     "LoadServer",
     "export_baseline",
+    "requests_split",
     "run",
     "serve",
     "worker_split",
@@ -84,6 +86,9 @@ class LoadResult:
     #: connections are persistent, and each stays with the worker that accepted it, so
     #: an uneven split (e.g. 3 of 4 connections on one worker) shows here and in the p99.
     worker_shares: tuple[float, ...] = ()
+    #: Answers by worker, as wrk counted them by their ``X-Evault-Worker`` header
+    #: (``evault serve --worker-header``; empty for code without it), largest first.
+    worker_requests: tuple[int, ...] = ()
 
     def with_run(self, **figures: object) -> LoadResult:
         """This result with figures of the whole run (load, steal, the workers' split)."""
@@ -281,7 +286,7 @@ class LoadServer:
         )
 
 
-def _parse_wrk(stdout: str) -> tuple[dict[str, float], str | None]:
+def _parse_wrk(stdout: str) -> tuple[dict[str, Any], str | None]:
     """wrk's JSON line (paths.lua's ``done``) and the first error answer it printed."""
     lines = stdout.splitlines()
     line = [ln for ln in lines if ln.startswith("{")][-1]
@@ -294,7 +299,7 @@ def _parse_wrk(stdout: str) -> tuple[dict[str, float], str | None]:
 def _result(
     path: str,
     connections: int,
-    d: dict[str, float],
+    d: dict[str, Any],
     first_error: str | None,
     server_cpu_ms: float,
     db_cpu_ms: float,
@@ -311,6 +316,7 @@ def _result(
         p99_ms=float(d["p99_ms"]),
         max_ms=float(d["max_ms"]),
         first_error=first_error,
+        worker_requests=tuple(sorted(d.get("workers", {}).values(), reverse=True)),
         server_cpu_ms=server_cpu_ms,
         db_cpu_ms=db_cpu_ms,
     )
@@ -420,8 +426,10 @@ def serve(
 
     The database is created afresh; ``drop_after`` drops it when the server has stopped.
     ``source``: run the code exported there (:func:`export_baseline`) instead of this tree's.
-    ``server``: uvicorn, reuseport (uvicorn, a socket per worker) or granian (this tree's
-    code only).
+    ``server``: uvicorn (a shared socket, connections balanced), no-balance (shared, not
+    balanced), reuseport (uvicorn, a socket per worker) or granian (this tree's code only).
+    This tree's uvicorn names the answering worker in each answer (``--worker-header``),
+    and wrk counts the answers by worker.
     """
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -449,8 +457,10 @@ def serve(
     )
     creds = json.loads((data_dir / "demo-credentials.json").read_text(encoding="utf-8"))
     log = (data_dir / "serve.log").open("wb")
+    tagged = source is None and server != "granian"
+    args = _server_args(server) + (["--worker-header"] if tagged else [])
     proc = subprocess.Popen(
-        [*evault, "serve", "--workers", str(workers), "--port", str(port), *_server_args(server)],
+        [*evault, "serve", "--workers", str(workers), "--port", str(port), *args],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -459,6 +469,8 @@ def serve(
     )
     try:
         _wait_ready(base_url, proc)
+        if tagged:
+            _wait_workers(base_url, workers)
         # The demo's using department with standing permissions (住房和城乡建设局).
         department = next(
             d for d in creds["departments"] if "user" in d["roles"] and d["standing_permissions"]
@@ -523,7 +535,21 @@ def serve(
 
 def _server_args(server: str) -> list[str]:
     """``evault serve``'s options for a server kind of :func:`serve`."""
-    return {"uvicorn": [], "reuseport": ["--reuseport"]}.get(server, ["--server", server])
+    kinds = {"uvicorn": [], "reuseport": ["--reuseport"], "no-balance": ["--no-balance"]}
+    return kinds.get(server, ["--server", server])
+
+
+def _wait_workers(base_url: str, workers: int, timeout: float = 120) -> None:
+    """Until every worker has answered (one that has not started yet takes no connection,
+    so a run begun earlier would put every connection on those that have)."""
+    deadline = time.monotonic() + timeout
+    seen: set[str] = set()
+    while len(seen) < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only workers {sorted(seen)} of {workers} answered in time")
+        with urllib.request.urlopen(f"{base_url}/healthz", timeout=10) as resp:
+            seen.add(str(resp.headers.get("x-evault-worker")))
+        time.sleep(0.1)
 
 
 def _wait_ready(base_url: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> None:
@@ -546,7 +572,8 @@ def _row(result: LoadResult, operation: str, target: str) -> Row:
         f"{result.rps:.0f} req/s, p99 {result.p99_ms:.0f} ms, {result.errors} errors, "
         f"server CPU {result.server_cpu_ms:.1f} ms/request, "
         f"database {result.db_cpu_ms:.1f} ms/request, steal {result.steal_percent:.0f}%, "
-        f"workers' CPU split {worker_split(result)}"
+        f"workers' CPU split {worker_split(result)}, answers by worker "
+        f"{requests_split(result)}"
     )
     return Row(
         operation=f"{operation} ({result.connections} connections, {result.requests} requests)",
@@ -558,6 +585,16 @@ def _row(result: LoadResult, operation: str, target: str) -> Row:
 def worker_split(result: LoadResult) -> str:
     """The workers' CPU shares as ``50/50`` (``?`` when none was busy)."""
     return "/".join(f"{share:.0f}" for share in result.worker_shares) or "?"
+
+
+def requests_split(result: LoadResult) -> str:
+    """The answers by worker as ``5012/4988 (50/50)`` (``?`` when not counted)."""
+    counts = result.worker_requests
+    if not counts:
+        return "?"
+    total = sum(counts)
+    shares = "/".join(f"{100 * n / total:.0f}" for n in counts)
+    return f"{'/'.join(str(n) for n in counts)} ({shares})"
 
 
 def read_row(result: LoadResult) -> Row:

@@ -21,6 +21,7 @@ from bench.load import (
     copy_row,
     export_baseline,
     read_row,
+    requests_split,
     serve,
     worker_split,
 )
@@ -44,8 +45,14 @@ def main(argv: list[str] | None = None) -> int:
         "--server",
         action="append",
         default=[],
-        help="this tree's server: uvicorn (default), reuseport (a socket per worker) or "
-        "granian; with --baseline, repeat to run each beside the baseline",
+        help="this tree's server: uvicorn (default: a shared socket, connections balanced), "
+        "no-balance, reuseport (a socket per worker) or granian; with --baseline, repeat "
+        "to run each beside the baseline",
+    )
+    parser.add_argument(
+        "--database",
+        default=DATABASE,
+        help="PostgreSQL database (with --baseline: the prefix of one per server)",
     )
     parser.add_argument("--rounds", type=int, default=1, help="runs of each line (with --baseline)")
     parser.add_argument("--json", help="also write every run's figures to this file")
@@ -54,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     copies = [c for c in args.copy_connections or [4] if c > 0]
     if args.baseline:
         return _compare(args, reads, copies)
-    with serve(workers=args.workers, server=(args.server or ["uvicorn"])[0]) as server:
+    kind = (args.server or ["uvicorn"])[0]
+    with serve(workers=args.workers, server=kind, database=args.database) as server:
         results = _lines(server, args, reads, copies)
     _print(results)
     if args.json:
@@ -87,7 +95,7 @@ def _compare(args: argparse.Namespace, reads: list[int], copies: list[int]) -> i
                 serve(
                     workers=args.workers,
                     data_dir=Path(f"{DEFAULT_DATA}-{kind}"),
-                    database=f"{DATABASE}_{kind}",
+                    database=f"{args.database}_{kind.replace('-', '_')}",
                     server=kind,
                 )
             )
@@ -97,7 +105,7 @@ def _compare(args: argparse.Namespace, reads: list[int], copies: list[int]) -> i
             serve(
                 workers=args.workers,
                 data_dir=Path(f"{DEFAULT_DATA}-baseline"),
-                database=f"{DATABASE}_baseline",
+                database=f"{args.database}_baseline",
                 source=source,
             )
         )
@@ -119,8 +127,9 @@ def _compare(args: argparse.Namespace, reads: list[int], copies: list[int]) -> i
 
 _HEADER = (
     "| code | path | connections | requests | req/s | p50 ms | p99 ms | errors "
-    "| server CPU ms/req | db CPU ms/req | load avg | steal % | workers' CPU split |\n"
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    "| server CPU ms/req | db CPU ms/req | load avg | steal % | workers' CPU split "
+    "| answers by worker |\n"
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
 )
 _header_shown = False
 
@@ -133,7 +142,8 @@ def _print_line(name: str, r: LoadResult) -> None:
     print(
         f"| {name} | {r.path} | {r.connections} | {r.requests} | {r.rps:.1f} | {r.p50_ms:.1f} "
         f"| {r.p99_ms:.1f} | {r.errors} | {r.server_cpu_ms:.2f} | {r.db_cpu_ms:.2f} "
-        f"| {r.load_average:.1f} | {r.steal_percent:.0f} | {worker_split(r)} |",
+        f"| {r.load_average:.1f} | {r.steal_percent:.0f} | {worker_split(r)} "
+        f"| {requests_split(r)} |",
         flush=True,
     )
 

@@ -3,7 +3,9 @@
 --   EVAULT_LOAD_MODE    "read" (search + get, alternating) or "copy" (a new copy per request)
 --   EVAULT_LOAD_HOLDERS holder ID numbers, comma-separated (read)
 --   EVAULT_LOAD_IDS     license ids, comma-separated
--- At the end it prints one JSON line: requests, errors, seconds, latency percentiles (ms).
+-- At the end it prints one JSON line: requests, errors, seconds, latency percentiles (ms),
+-- and "workers": answers counted by the X-Evault-Worker header (`evault serve
+-- --worker-header`), by worker.
 
 local token = os.getenv("EVAULT_LOAD_TOKEN")
 local mode = os.getenv("EVAULT_LOAD_MODE") or "read"
@@ -50,7 +52,11 @@ function request()
   return wrk.format("GET", "/v1/licenses/" .. id .. "?purpose=load%20test&case_no=LOAD-" .. tid)
 end
 
+answered = {}  -- this thread's answers by worker (a global: thread:get copies it)
+
 function response(status, headers, body)
+  local worker = headers["x-evault-worker"]
+  if worker then answered[worker] = (answered[worker] or 0) + 1 end
   if status >= 400 and first_error == nil then
     first_error = status .. " " .. string.sub(body or "", 1, 300)
   end
@@ -62,10 +68,18 @@ function done(summary, latency, requests)
     local err = thread:get("first_error")
     if err then io.write("first error: " .. err .. "\n") break end
   end
+  local workers = {}
+  for _, thread in ipairs(threads) do
+    for worker, n in pairs(thread:get("answered") or {}) do
+      workers[worker] = (workers[worker] or 0) + n
+    end
+  end
+  local counts = {}
+  for worker, n in pairs(workers) do counts[#counts + 1] = string.format('"%s":%d', worker, n) end
   io.write(string.format(
     '{"requests":%d,"seconds":%.3f,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,'
-      .. '"p50_ms":%.3f,"p95_ms":%.3f,"p99_ms":%.3f,"max_ms":%.3f}\n',
+      .. '"p50_ms":%.3f,"p95_ms":%.3f,"p99_ms":%.3f,"max_ms":%.3f,"workers":{%s}}\n',
     summary.requests, summary.duration / 1e6, e.connect, e.read, e.write, e.status, e.timeout,
     latency:percentile(50) / 1e3, latency:percentile(95) / 1e3, latency:percentile(99) / 1e3,
-    latency.max / 1e3))
+    latency.max / 1e3, table.concat(counts, ",")))
 end

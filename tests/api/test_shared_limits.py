@@ -1,13 +1,15 @@
 """Rate limits hold across worker processes: two processes sharing the vault's database
-(PostgreSQL, or the SQLite demo's file) together take no more than the bucket holds."""
+(PostgreSQL, or the SQLite demo's file) together take no more than the bucket holds; the
+rows of buckets that have refilled are deleted, those still counting are kept."""
 
 from __future__ import annotations
 
 import multiprocessing
+import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from api.errors import RateLimited
 from api.limits import RateLimiter
@@ -18,10 +20,12 @@ BURST = 10
 TRIES = 3 * BURST
 
 
-def _allowed(url: str, key: str, shared: bool) -> int:
+def _allowed(url: str, key: str, shared: bool, sweep_every: int = 256) -> int:
     """In a process of its own: how many of TRIES requests the limiter lets through."""
     engine = make_engine(url)
     store = shared_buckets(engine) if shared else None
+    if store is not None:
+        store = SharedBuckets(store.engine, sweep_every=sweep_every)
     limiter = RateLimiter(rate_per_minute=1, burst=BURST, shared=store)
     allowed = 0
     for _ in range(TRIES):
@@ -76,3 +80,77 @@ def test_leases_follow_the_demand_and_end(db_url: str) -> None:
     limiter.check(key, now=0.2)  # it ended with a token left: dropped; the next is halved
     assert store.asked == [1, 2, 4, 8, 16, 32, 60, 30]
     engine.dispose()
+
+
+# --- the rows of full buckets are deleted ----------------------------------------------
+
+RATE = 10.0  # tokens a second
+FULL = 100.0  # the burst: an empty bucket is full again after 10 s
+
+
+def _rows(store: SharedBuckets) -> dict[str, tuple[float, float]]:
+    with store.engine.connect() as c:
+        rows = c.execute(text("SELECT key, tokens, updated FROM rate_limit_buckets"))
+        return {key: (tokens, updated) for key, tokens, updated in rows}
+
+
+def _put(store: SharedBuckets, rows: dict[str, tuple[float, float]]) -> None:
+    """Buckets as takes long ago left them: key -> (tokens, when)."""
+    with store.engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO rate_limit_buckets (key, tokens, updated, granted) "
+                "VALUES (:key, :tokens, :updated, 1)"
+            ),
+            [{"key": k, "tokens": t, "updated": u} for k, (t, u) in rows.items()],
+        )
+
+
+def _store(db_url: str, **sweep: int) -> SharedBuckets:
+    found = shared_buckets(make_engine(db_url))
+    assert found is not None
+    return SharedBuckets(found.engine, **sweep)
+
+
+def test_full_buckets_are_deleted_in_bounded_batches_and_live_ones_kept(db_url: str) -> None:
+    store = _store(db_url, sweep_batch=3)
+    now = time.time()
+    _put(
+        store,
+        {f"ip:gone-{k}": (0.0, now - 3600) for k in range(5)}  # empty an hour ago: full
+        | {
+            "ip:refilled": (50.0, now - 6.0),  # 50 + 6 s x 10: full again
+            "ip:refilling": (0.0, now - 9.0),  # 90 of 100: still counts
+            "ip:busy": (99.0, now - 0.05),
+        },
+    )
+    store.take("ip:just-taken", 1, rate=RATE, burst=FULL)
+    live = {"ip:refilling", "ip:busy", "ip:just-taken"}
+    assert store.sweep(rate=RATE, burst=FULL, now=now) == 3  # at most a batch at once
+    assert store.sweep(rate=RATE, burst=FULL, now=now) == 3
+    assert store.sweep(rate=RATE, burst=FULL, now=now) == 0
+    assert set(_rows(store)) == live
+    kept = _rows(store)
+    assert kept["ip:refilling"] == (0.0, now - 9.0)  # untouched
+    store.engine.dispose()
+
+
+def test_every_nth_take_sweeps(db_url: str) -> None:
+    store = _store(db_url, sweep_every=4)
+    _put(store, {"ip:gone": (0.0, time.time() - 3600)})
+    for _ in range(3):
+        store.take("ip:client", 1, rate=RATE, burst=FULL)
+    assert set(_rows(store)) == {"ip:gone", "ip:client"}
+    store.take("ip:client", 1, rate=RATE, burst=FULL)  # the 4th
+    assert set(_rows(store)) == {"ip:client"}
+    store.engine.dispose()
+
+
+def test_the_limit_holds_across_processes_while_takes_sweep(db_url: str) -> None:
+    # The two-process test above, with a sweep on every other take: the bucket being
+    # drained is never full, so it is never deleted and the two still take the burst.
+    key = f"department:{uuid.uuid4().hex}"
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(2, mp_context=context) as pool:
+        allowed = list(pool.map(_allowed, [db_url] * 2, [key] * 2, [True] * 2, [2, 2]))
+    assert sum(allowed) == BURST

@@ -73,10 +73,15 @@ def test_read_and_copy_paths_under_wrk_without_errors(
         read = s.wrk("read", seconds=2, connections=2)
         copy = s.wrk("copy", seconds=2, connections=2)
         together = s.wrk_together([("read", 3), ("copy", 1)], seconds=2)
-    for line in together:  # reads and copies at once, on the workers' own sockets
+    for line in together:  # reads and copies at once, the connections balanced
         assert (line.errors, line.first_error) == (0, None)
         assert line.requests > 0 and line.worker_shares
         assert abs(sum(line.worker_shares) - 100.0) < 0.1
+    # Every answer named its worker; 4 connections over 2 workers: 2 each, both answer.
+    assert sum(sum(line.worker_requests) for line in together) == sum(
+        line.requests for line in together
+    )
+    assert len(read.worker_requests) == 2 and sum(read.worker_requests) == read.requests
     assert (read.errors, read.first_error) == (0, None)
     assert (copy.errors, copy.first_error) == (0, None)
     assert read.requests > 0 and read.p50_ms <= read.p99_ms
