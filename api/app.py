@@ -16,6 +16,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from api.context import ApiContext, build_context
+from api.department_reads import DepartmentReads
 from api.deps import known_query_only
 from api.errors import install_error_handlers, install_problem_schema
 from api.limits import BodyLimitMiddleware
@@ -100,6 +101,8 @@ def create_app(settings: Settings | None = None, *, vault: Any | None = None) ->
         app.include_router(demo.router, dependencies=strict)
 
     install_problem_schema(app)
+    # Innermost first: the department reads' fast path sees the body through the limit.
+    app.add_middleware(DepartmentReads, fastapi=app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.upload_limit_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=ctx.metrics)
     return app
