@@ -38,11 +38,15 @@ Errors are RFC 9457 `application/problem+json`.
 """
 
 
-def create_app(settings: Settings | None = None, *, vault: Any | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, vault: Any | None = None, department_reads: bool = True
+) -> FastAPI:
     """Build the application for ``settings`` (default: from the environment).
 
     ``vault``: an open :class:`vault.bootstrap.Vault` to serve (tests share one database
-    between apps this way); default: opened from the settings.
+    between apps this way); default: opened from the settings. ``department_reads``: serve
+    the department reads by their fast path (:mod:`api.department_reads`); ``False``:
+    through FastAPI like every route (its tests compare the two).
     """
     settings = settings or load_settings()
     settings.check_production()
@@ -102,7 +106,8 @@ def create_app(settings: Settings | None = None, *, vault: Any | None = None) ->
 
     install_problem_schema(app)
     # Innermost first: the department reads' fast path sees the body through the limit.
-    app.add_middleware(DepartmentReads, fastapi=app)
+    if department_reads:
+        app.add_middleware(DepartmentReads, fastapi=app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.upload_limit_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=ctx.metrics)
     return app

@@ -132,13 +132,13 @@ class DepartmentReads:
     async def _find(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = self._search
         assert route is not None
-        # FastAPI's router takes this path to the search whatever follows (checked when
-        # the routes were found), and FastAPI reads the body first: an error reading it
-        # (past the upload limit) is the search's, answered by the app's handler.
-        _enter(scope, route, {})
         try:
             raw, more = await _read_body(receive)
         except Exception as exc:
+            # FastAPI's router takes this path to the search whatever follows (checked
+            # when the routes were found), and the route reads the body first: an error
+            # reading it (past the upload limit) is the search's, answered by its handler.
+            _enter(scope, route, {})
             await self._refuse(exc, scope, receive, send)
             return
         replay = _replaying(raw, more, receive)
@@ -147,6 +147,7 @@ class DepartmentReads:
         if principal is None or found is None:
             await self.app(scope, replay, send)
             return
+        _enter(scope, route, {})
         ctx = self._ctx(scope)
         try:
             await admit_department(scope, ctx, principal, _SCOPE)
