@@ -88,7 +88,8 @@ class DepartmentReads:
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("root_path"):
+            # (under a root path, Starlette's routing strips it from the path: FastAPI's)
             await self.app(scope, receive, send)
             return
         if self._handlers is None:
