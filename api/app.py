@@ -16,6 +16,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from api.context import ApiContext, build_context
+from api.department_reads import DepartmentReads
 from api.deps import known_query_only
 from api.errors import install_error_handlers, install_problem_schema
 from api.limits import BodyLimitMiddleware
@@ -37,11 +38,15 @@ Errors are RFC 9457 `application/problem+json`.
 """
 
 
-def create_app(settings: Settings | None = None, *, vault: Any | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, vault: Any | None = None, department_reads: bool = True
+) -> FastAPI:
     """Build the application for ``settings`` (default: from the environment).
 
     ``vault``: an open :class:`vault.bootstrap.Vault` to serve (tests share one database
-    between apps this way); default: opened from the settings.
+    between apps this way); default: opened from the settings. ``department_reads``: serve
+    the department reads by their fast path (:mod:`api.department_reads`); ``False``:
+    through FastAPI like every route (its tests compare the two).
     """
     settings = settings or load_settings()
     settings.check_production()
@@ -100,6 +105,9 @@ def create_app(settings: Settings | None = None, *, vault: Any | None = None) ->
         app.include_router(demo.router, dependencies=strict)
 
     install_problem_schema(app)
+    # Innermost first: the department reads' fast path sees the body through the limit.
+    if department_reads:
+        app.add_middleware(DepartmentReads, fastapi=app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.upload_limit_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=ctx.metrics)
     return app

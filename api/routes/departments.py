@@ -39,14 +39,57 @@ _REFUSALS = problems(401, 403, 422, 429)
 M = TypeVar("M", bound=BaseModel)
 
 
-async def _answer(ctx: ApiContext, build: Callable[[Session], M]) -> Response:
-    """Run ``build`` in a worker thread with a session of its own; answer its model's JSON."""
+async def _json(ctx: ApiContext, build: Callable[[Session], M]) -> bytes:
+    """Run ``build`` in a worker thread with a session of its own; its model's JSON."""
 
     def work() -> bytes:
         with ctx.sessions() as session:
             return build(session).model_dump_json().encode("utf-8")
 
-    return Response(await run_in_threadpool(work), media_type="application/json")
+    return await run_in_threadpool(work)
+
+
+def json_response(body: bytes) -> Response:
+    """The answer of the read routes: their JSON as it was written."""
+    return Response(body, media_type="application/json")
+
+
+async def search_json(ctx: ApiContext, *, department_id: int, body: SearchIn) -> bytes:
+    """``POST /v1/licenses/search`` once the caller is admitted: the licenses of the
+    holder this department may use in the case (authorized and logged), as JSON."""
+
+    def build(session: Session) -> LicenseList:
+        found = search_for_department(
+            session=session,
+            crypto=ctx.crypto,
+            department_id=department_id,
+            holder_id=body.holder_id,
+            holder_id_type=body.holder_id_type,
+            use=UseContext(body.purpose, body.case_no),
+            type_code=body.type_code,
+            share_code=body.share_code,
+        )
+        return LicenseList(licenses=[record_view(ctx.crypto, record) for record in found])
+
+    return await _json(ctx, build)
+
+
+async def license_json(
+    ctx: ApiContext, *, department_id: int, license_id: str, purpose: str, case_no: str
+) -> bytes:
+    """``GET /v1/licenses/{license_id}`` once the caller is admitted: the license read
+    (authorized and logged), as JSON."""
+
+    def build(session: Session) -> LicenseOut:
+        record = read_license_for_department(
+            session=session,
+            department_id=department_id,
+            public_id=license_id,
+            use=UseContext(purpose, case_no),
+        )
+        return record_view(ctx.crypto, record)
+
+    return await _json(ctx, build)
 
 
 @router.post(
@@ -56,20 +99,7 @@ async def _answer(ctx: ApiContext, build: Callable[[Session], M]) -> Response:
     responses=_REFUSALS,
 )
 async def search(body: SearchIn, principal: UserDep, ctx: CtxDep) -> Response:
-    def build(session: Session) -> LicenseList:
-        found = search_for_department(
-            session=session,
-            crypto=ctx.crypto,
-            department_id=principal.department_id,
-            holder_id=body.holder_id,
-            holder_id_type=body.holder_id_type,
-            use=UseContext(body.purpose, body.case_no),
-            type_code=body.type_code,
-            share_code=body.share_code,
-        )
-        return LicenseList(licenses=[record_view(ctx.crypto, record) for record in found])
-
-    return await _answer(ctx, build)
+    return json_response(await search_json(ctx, department_id=principal.department_id, body=body))
 
 
 @router.get(
@@ -85,16 +115,15 @@ async def get_license(
     principal: UserDep,
     ctx: CtxDep,
 ) -> Response:
-    def build(session: Session) -> LicenseOut:
-        record = read_license_for_department(
-            session=session,
+    return json_response(
+        await license_json(
+            ctx,
             department_id=principal.department_id,
-            public_id=license_id,
-            use=UseContext(purpose, case_no),
+            license_id=license_id,
+            purpose=purpose,
+            case_no=case_no,
         )
-        return record_view(ctx.crypto, record)
-
-    return await _answer(ctx, build)
+    )
 
 
 @router.post(

@@ -53,7 +53,9 @@ __all__ = [
 ROOT = Path(__file__).resolve().parents[2]
 LUA = Path(__file__).resolve().with_name("paths.lua")
 DEFAULT_DATA = ROOT / "var" / "bench" / "load"
-DATABASE = "evault_load"
+#: The benchmark's database (a prefix with ``--baseline``): ``EVAULT_LOAD_DATABASE`` names
+#: another, so that two checkouts benchmarking at once on one PostgreSQL do not share one.
+DATABASE = os.environ.get("EVAULT_LOAD_DATABASE", "evault_load")
 READ_TARGET_RPS = 300
 READ_TARGET_P99_MS = 50.0
 
