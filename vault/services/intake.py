@@ -505,6 +505,13 @@ def check_report(
     if report.sha256 != sha256:
         raise _refuse("report_mismatch", "the verification report is about other bytes", report)
     signatures = [s for s in report.signatures if s.kind is SignatureKind.SIGNATURE]
+    if not report.signatures and report.indication is Indication.INDETERMINATE:
+        # Stopped before it saw any seal (its time bound, a lost or busy worker): the file
+        # was not judged, so it is not "unsigned"; an import verifies it again next run.
+        detail = "; ".join(report.reasons) or "no reason given"
+        raise _refuse(
+            "verification_error", f"verification did not run to its end: {detail}", report
+        )
     if not signatures:
         raise _refuse("unsigned", f"the {report.file_format.value} carries no signature", report)
     for sig in report.signatures:
