@@ -4,7 +4,6 @@ the import verifies it again (a settled file is not)."""
 
 from __future__ import annotations
 
-import csv
 import functools
 from pathlib import Path
 
@@ -18,11 +17,12 @@ from signing.verify import Isolation, Verifier
 from tests.helpers.pki import MARKET_DEPT, sample_pdf, sealer
 from tests.signing import slow_check
 from tests.vault.licenses import license_pdf, make_catalog, metadata, trust_bundle
+from tests.vault.test_bulk_forgeries import _stock
 from vault.blobs import LocalBlobStore
 from vault.crypto import HolderCrypto
 from vault.errors import IntakeRefused
 from vault.models import LicenseVersion
-from vault.services.bulk import MANIFEST_FIELDS, import_stock
+from vault.services.bulk import import_stock
 from vault.services.intake import ingest
 
 #: The bound the endless file runs into (seconds).
@@ -34,24 +34,6 @@ def _endless() -> bytes:
     return sealer(MARKET_DEPT).seal(
         sample_pdf(slow_check.MARKER.decode()), level=PadesLevel.B_B, reason="issued"
     )
-
-
-def _stock(folder: Path) -> Path:
-    """``endless.pdf`` (license 700) and ``good.pdf`` (701), and their manifest."""
-    folder.mkdir()
-    (folder / "endless.pdf").write_bytes(_endless())
-    (folder / "good.pdf").write_bytes(license_pdf(701))
-    rows = []
-    for name, n in (("endless.pdf", 700), ("good.pdf", 701)):
-        data = metadata(n).model_dump(mode="json")
-        row = {k: "" if v is None else str(v) for k, v in data.items() if k != "extra"}
-        rows.append({"file": name, **row, "extra": "{}"})
-    manifest = folder.parent / "manifest.csv"
-    with manifest.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=MANIFEST_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
-    return manifest
 
 
 def _verifier(bundle: TrustBundle) -> Verifier:
@@ -69,7 +51,7 @@ def test_a_stopped_verification_is_an_error_and_the_next_run_verifies_it_again(
 
     with sessions() as s:
         make_catalog(s)
-    manifest = _stock(tmp_path / "stock")
+    manifest = _stock(tmp_path / "stock", {"endless.pdf": _endless(), "good.pdf": license_pdf(701)})
     bundle = trust_bundle()
     run = functools.partial(
         import_stock,
