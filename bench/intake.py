@@ -228,6 +228,8 @@ PROJECTED = 12_000_000
 #: main when the bulk import was rebuilt as a pipeline with a Core writer (issue 20): the
 #: baseline, run from its own source (``git archive``) beside ours.
 BASELINE_COMMIT = "6c26c86"
+#: The cores the imports share (the machine's, or this process's affinity).
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 _REPO = Path(__file__).resolve().parent.parent
 _RUNNER = Path(__file__).resolve().parent / "_bulk_run.py"
 
@@ -300,12 +302,15 @@ def against_main(
     at :data:`BASELINE_COMMIT` (2 worker processes, writes batched by
     :data:`WRITE_BATCH` as ``evault import`` does), each into a fresh vault (SQLite, or a
     PostgreSQL schema), alternating which goes first. CPU: user+sys of the import and its
-    reaped workers (PostgreSQL's own CPU not included)."""
+    reaped workers (PostgreSQL's own CPU not included); how busy the cores were: that CPU
+    over the wall time and :data:`CORES`; the load average (1 min) before the first import
+    and after each."""
     manifest = _stock(root, count, level, folder_name=f"provincial-{int(postgres)}")
     bundle = root / "provincial-bundle.json"
     bundle.write_bytes(trust_bundle().dump())
     trees = {"ours": _REPO, "main": _baseline_tree(root / f"src-{int(postgres)}")}
     runs: dict[str, list[dict[str, Any]]] = {"ours": [], "main": []}
+    loads = [os.getloadavg()[0]]
     for r in range(rounds):
         for name in ("ours", "main") if r % 2 == 0 else ("main", "ours"):
             with contextlib.ExitStack() as stack:
@@ -315,6 +320,7 @@ def against_main(
                 result = _import_in(trees[name], place, stock, manifest, bundle, url)
             assert result["ingested"] == count, result
             runs[name].append(result)
+            loads.append(os.getloadavg()[0])
 
     def per_license(name: str, key: str) -> list[float]:
         return [run[key] * 1000 / count for run in runs[name]]
@@ -323,10 +329,13 @@ def against_main(
     rate, base_rate = 1000 / statistics.median(ours), 1000 / statistics.median(base)
     cpu = {n: statistics.median(per_license(n, "cpu")) for n in runs}
     writer = {n: statistics.median(per_license(n, "cpu_writer")) for n in runs}
+    busy = {n: statistics.median(run["cpu"] / run["wall"] / CORES for run in runs[n]) for n in runs}
+    load = f"{min(loads):.1f}-{max(loads):.1f}"
     print(
         f"bulk import against main {BASELINE_COMMIT} (postgres={postgres}): {rate:.1f} vs "
         f"{base_rate:.1f} licenses/s "
-        f"({rate / base_rate:.2f}x); CPU {cpu['ours']:.1f} vs {cpu['main']:.1f} ms/license",
+        f"({rate / base_rate:.2f}x); CPU {cpu['ours']:.1f} vs {cpu['main']:.1f} ms/license; "
+        f"cores busy {busy['ours']:.0%} vs {busy['main']:.0%}; load {load}",
         file=sys.stderr,
     )
     return Row(
@@ -338,9 +347,10 @@ def against_main(
         target=(
             f">= 4x (issue 20): {rate:.1f} licenses/s vs {base_rate:.1f}; CPU "
             f"{cpu['ours']:.1f} vs {cpu['main']:.1f} ms/license (writer process "
-            f"{writer['ours']:.1f} vs {writer['main']:.1f}); 12M in "
+            f"{writer['ours']:.1f} vs {writer['main']:.1f}); cores busy {busy['ours']:.0%} "
+            f"vs {busy['main']:.0%} (CPU / wall / {CORES}); 12M in "
             f"{PROJECTED / rate / 86400:.1f} vs {PROJECTED / base_rate / 86400:.1f} days; "
-            f"load {os.getloadavg()[0]:.1f}"
+            f"load {load}"
         ),
     )
 
