@@ -26,6 +26,7 @@ __all__ = [
     "Failed",
     "InlineVerifiers",
     "ProcessVerifiers",
+    "Stored",
     "VerifierFactory",
     "Verifiers",
     "open_verifiers",
@@ -42,8 +43,14 @@ class Failed(str):
     """A verification that failed to run (the exception's type name), not a report."""
 
 
+class Stored(str):
+    """A report (JSON) of a file whose blob the worker stored, durably, before answering:
+    the writer need not store it again."""
+
+
 class Answers(Protocol):
-    """A chunk's answers, in order: each file's report as JSON, or :class:`Failed`."""
+    """A chunk's answers, in order: each file's report as JSON (:class:`Stored` when the
+    worker stored its blob), or :class:`Failed`."""
 
     def __iter__(self) -> Iterator[str]: ...
 
@@ -178,6 +185,8 @@ def _verify_in_worker(jobs: list[Job], at: dt.datetime) -> list[str]:
             write.result()
         except Exception as exc:  # the file's blob could not be stored: as a failed run
             answers[i] = Failed(type(exc).__name__)
+        else:
+            answers[i] = Stored(answers[i])
     return answers
 
 
