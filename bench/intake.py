@@ -4,6 +4,7 @@ of a duplicate push vs verifying the PDF.
 
     .venv/bin/python -m bench.intake [--rounds N] [--level B-LT]
     .venv/bin/python -m bench.intake --against-main 300 [--postgres]   # that row alone
+    .venv/bin/python -m bench.intake --against-main 300 --baseline main  # beside today's main
 
 Against main (issue 20): ``evault import``'s path against main at :data:`BASELINE_COMMIT`,
 taken from its own source with ``git archive``, on the same stock in the same run, each
@@ -234,9 +235,9 @@ _REPO = Path(__file__).resolve().parent.parent
 _RUNNER = Path(__file__).resolve().parent / "_bulk_run.py"
 
 
-def _baseline_tree(root: Path) -> Path:
-    """The source of vault, signing, schemas and tests at :data:`BASELINE_COMMIT`."""
-    dest = root / f"main-{BASELINE_COMMIT}"
+def _baseline_tree(root: Path, commit: str = BASELINE_COMMIT) -> Path:
+    """The source of vault, signing, schemas and tests at ``commit``."""
+    dest = root / f"main-{commit}"
     dest.mkdir(parents=True)
     archive = subprocess.run(
         [
@@ -244,7 +245,7 @@ def _baseline_tree(root: Path) -> Path:
             "-C",
             str(_REPO),
             "archive",
-            BASELINE_COMMIT,
+            commit,
             "vault",
             "signing",
             "schemas",
@@ -296,10 +297,16 @@ def _postgres_schema() -> Iterator[str]:
 
 
 def against_main(
-    root: Path, count: int, level: PadesLevel, *, rounds: int, postgres: bool = False
+    root: Path,
+    count: int,
+    level: PadesLevel,
+    *,
+    rounds: int,
+    postgres: bool = False,
+    baseline: str = BASELINE_COMMIT,
 ) -> Row:
     """``evault import`` of ``count`` licenses of one issuer against the same import by main
-    at :data:`BASELINE_COMMIT` (2 worker processes, writes batched by
+    at :data:`BASELINE_COMMIT` (or ``baseline``, any commit) (2 worker processes, writes batched by
     :data:`WRITE_BATCH` as ``evault import`` does), each into a fresh vault (SQLite, or a
     PostgreSQL schema), alternating which goes first. CPU: user+sys of the import and its
     reaped workers (PostgreSQL's own CPU not included); how busy the cores were: that CPU
@@ -308,7 +315,7 @@ def against_main(
     manifest = _stock(root, count, level, folder_name=f"provincial-{int(postgres)}")
     bundle = root / "provincial-bundle.json"
     bundle.write_bytes(trust_bundle().dump())
-    trees = {"ours": _REPO, "main": _baseline_tree(root / f"src-{int(postgres)}")}
+    trees = {"ours": _REPO, "main": _baseline_tree(root / f"src-{int(postgres)}", baseline)}
     runs: dict[str, list[dict[str, Any]]] = {"ours": [], "main": []}
     loads = [os.getloadavg()[0]]
     for r in range(rounds):
@@ -332,7 +339,7 @@ def against_main(
     busy = {n: statistics.median(run["cpu"] / run["wall"] / CORES for run in runs[n]) for n in runs}
     load = f"{min(loads):.1f}-{max(loads):.1f}"
     print(
-        f"bulk import against main {BASELINE_COMMIT} (postgres={postgres}): {rate:.1f} vs "
+        f"bulk import against main {baseline} (postgres={postgres}): {rate:.1f} vs "
         f"{base_rate:.1f} licenses/s "
         f"({rate / base_rate:.2f}x); CPU {cpu['ours']:.1f} vs {cpu['main']:.1f} ms/license; "
         f"cores busy {busy['ours']:.0%} vs {busy['main']:.0%}; load {load}",
@@ -342,7 +349,9 @@ def against_main(
         f"bulk import of {count} {level.value} licenses, per license (2 processes, batches of "
         f"{WRITE_BATCH}, {'PostgreSQL' if postgres else 'SQLite'})",
         Stats(statistics.median(ours), max(ours), rounds),
-        f"main at {BASELINE_COMMIT} (ORM writer, a lookup per file)",
+        f"main at {BASELINE_COMMIT} (ORM writer, a lookup per file)"
+        if baseline == BASELINE_COMMIT
+        else f"main at {baseline}",
         Stats(statistics.median(base), max(base), rounds),
         target=(
             f">= 4x (issue 20): {rate:.1f} licenses/s vs {base_rate:.1f}; CPU "
@@ -493,6 +502,13 @@ def main() -> None:
         metavar="N",
         help="only the import of N licenses against main (the issue 20 row)",
     )
+    parser.add_argument(
+        "--baseline",
+        default=BASELINE_COMMIT,
+        metavar="COMMIT",
+        help=f"the commit --against-main runs beside ours (default {BASELINE_COMMIT}, "
+        "the code before the import was rebuilt for issue 20)",
+    )
     args = parser.parse_args()
     if args.against_main:
         with tempfile.TemporaryDirectory() as tmp:
@@ -502,6 +518,7 @@ def main() -> None:
                 PadesLevel(args.level),
                 rounds=max(2, args.rounds),
                 postgres=args.postgres,
+                baseline=args.baseline,
             )
         print(f"{machine()}, {args.rounds} rounds\n")
         print(format_table([row]))
