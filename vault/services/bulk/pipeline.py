@@ -1,5 +1,5 @@
 """The import as a pipeline: chunks of files prepared in this process, verified by the
-workers (:mod:`vault.services.bulk.workers`), written in batches by this process
+workers in tasks (:mod:`vault.services.bulk.workers`), written in batches by this process
 (:mod:`vault.services.bulk.write`), in the source's order. One worker is the same pipeline
 with its one verifier in this process.
 
@@ -173,8 +173,8 @@ class StockImport:
 
 def _collect(flight: _InFlight, writer: BatchWriter) -> None:
     """A task's files to the writer with their verifications' answers, in order."""
-    prepared, chunk = flight
-    answers = iter(chunk if chunk is not None else ())
+    prepared, task = flight
+    answers = iter(task if task is not None else ())
     for p in prepared:
         writer.add(p, next(answers) if isinstance(p, Pending) else None)
 
