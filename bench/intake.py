@@ -4,6 +4,7 @@ of a duplicate push vs verifying the PDF.
 
     .venv/bin/python -m bench.intake [--rounds N] [--level B-LT]
     .venv/bin/python -m bench.intake --against-main 300 [--postgres]   # that row alone
+    .venv/bin/python -m bench.intake --against-main 300 --baseline main  # beside today's main
 
 Against main (issue 20): ``evault import``'s path against main at :data:`BASELINE_COMMIT`,
 taken from its own source with ``git archive``, on the same stock in the same run, each
@@ -228,13 +229,15 @@ PROJECTED = 12_000_000
 #: main when the bulk import was rebuilt as a pipeline with a Core writer (issue 20): the
 #: baseline, run from its own source (``git archive``) beside ours.
 BASELINE_COMMIT = "6c26c86"
+#: The cores the imports share (the machine's, or this process's affinity).
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 _REPO = Path(__file__).resolve().parent.parent
 _RUNNER = Path(__file__).resolve().parent / "_bulk_run.py"
 
 
-def _baseline_tree(root: Path) -> Path:
-    """The source of vault, signing, schemas and tests at :data:`BASELINE_COMMIT`."""
-    dest = root / f"main-{BASELINE_COMMIT}"
+def _baseline_tree(root: Path, commit: str = BASELINE_COMMIT) -> Path:
+    """The source of vault, signing, schemas and tests at ``commit``."""
+    dest = root / f"main-{commit}"
     dest.mkdir(parents=True)
     archive = subprocess.run(
         [
@@ -242,7 +245,7 @@ def _baseline_tree(root: Path) -> Path:
             "-C",
             str(_REPO),
             "archive",
-            BASELINE_COMMIT,
+            commit,
             "vault",
             "signing",
             "schemas",
@@ -294,18 +297,27 @@ def _postgres_schema() -> Iterator[str]:
 
 
 def against_main(
-    root: Path, count: int, level: PadesLevel, *, rounds: int, postgres: bool = False
+    root: Path,
+    count: int,
+    level: PadesLevel,
+    *,
+    rounds: int,
+    postgres: bool = False,
+    baseline: str = BASELINE_COMMIT,
 ) -> Row:
     """``evault import`` of ``count`` licenses of one issuer against the same import by main
-    at :data:`BASELINE_COMMIT` (2 worker processes, writes batched by
+    at :data:`BASELINE_COMMIT` (or ``baseline``, any commit) (2 worker processes, writes batched by
     :data:`WRITE_BATCH` as ``evault import`` does), each into a fresh vault (SQLite, or a
     PostgreSQL schema), alternating which goes first. CPU: user+sys of the import and its
-    reaped workers (PostgreSQL's own CPU not included)."""
+    reaped workers (PostgreSQL's own CPU not included); how busy the cores were: that CPU
+    over the wall time and :data:`CORES`; the load average (1 min) before the first import
+    and after each."""
     manifest = _stock(root, count, level, folder_name=f"provincial-{int(postgres)}")
     bundle = root / "provincial-bundle.json"
     bundle.write_bytes(trust_bundle().dump())
-    trees = {"ours": _REPO, "main": _baseline_tree(root / f"src-{int(postgres)}")}
+    trees = {"ours": _REPO, "main": _baseline_tree(root / f"src-{int(postgres)}", baseline)}
     runs: dict[str, list[dict[str, Any]]] = {"ours": [], "main": []}
+    loads = [os.getloadavg()[0]]
     for r in range(rounds):
         for name in ("ours", "main") if r % 2 == 0 else ("main", "ours"):
             with contextlib.ExitStack() as stack:
@@ -315,6 +327,7 @@ def against_main(
                 result = _import_in(trees[name], place, stock, manifest, bundle, url)
             assert result["ingested"] == count, result
             runs[name].append(result)
+            loads.append(os.getloadavg()[0])
 
     def per_license(name: str, key: str) -> list[float]:
         return [run[key] * 1000 / count for run in runs[name]]
@@ -323,24 +336,30 @@ def against_main(
     rate, base_rate = 1000 / statistics.median(ours), 1000 / statistics.median(base)
     cpu = {n: statistics.median(per_license(n, "cpu")) for n in runs}
     writer = {n: statistics.median(per_license(n, "cpu_writer")) for n in runs}
+    busy = {n: statistics.median(run["cpu"] / run["wall"] / CORES for run in runs[n]) for n in runs}
+    load = f"{min(loads):.1f}-{max(loads):.1f}"
     print(
-        f"bulk import against main {BASELINE_COMMIT} (postgres={postgres}): {rate:.1f} vs "
+        f"bulk import against main {baseline} (postgres={postgres}): {rate:.1f} vs "
         f"{base_rate:.1f} licenses/s "
-        f"({rate / base_rate:.2f}x); CPU {cpu['ours']:.1f} vs {cpu['main']:.1f} ms/license",
+        f"({rate / base_rate:.2f}x); CPU {cpu['ours']:.1f} vs {cpu['main']:.1f} ms/license; "
+        f"cores busy {busy['ours']:.0%} vs {busy['main']:.0%}; load {load}",
         file=sys.stderr,
     )
     return Row(
         f"bulk import of {count} {level.value} licenses, per license (2 processes, batches of "
         f"{WRITE_BATCH}, {'PostgreSQL' if postgres else 'SQLite'})",
         Stats(statistics.median(ours), max(ours), rounds),
-        f"main at {BASELINE_COMMIT} (ORM writer, a lookup per file)",
+        f"main at {BASELINE_COMMIT} (ORM writer, a lookup per file)"
+        if baseline == BASELINE_COMMIT
+        else f"main at {baseline}",
         Stats(statistics.median(base), max(base), rounds),
         target=(
             f">= 4x (issue 20): {rate:.1f} licenses/s vs {base_rate:.1f}; CPU "
             f"{cpu['ours']:.1f} vs {cpu['main']:.1f} ms/license (writer process "
-            f"{writer['ours']:.1f} vs {writer['main']:.1f}); 12M in "
+            f"{writer['ours']:.1f} vs {writer['main']:.1f}); cores busy {busy['ours']:.0%} "
+            f"vs {busy['main']:.0%} (CPU / wall / {CORES}); 12M in "
             f"{PROJECTED / rate / 86400:.1f} vs {PROJECTED / base_rate / 86400:.1f} days; "
-            f"load {os.getloadavg()[0]:.1f}"
+            f"load {load}"
         ),
     )
 
@@ -483,6 +502,13 @@ def main() -> None:
         metavar="N",
         help="only the import of N licenses against main (the issue 20 row)",
     )
+    parser.add_argument(
+        "--baseline",
+        default=BASELINE_COMMIT,
+        metavar="COMMIT",
+        help=f"the commit --against-main runs beside ours (default {BASELINE_COMMIT}, "
+        "the code before the import was rebuilt for issue 20)",
+    )
     args = parser.parse_args()
     if args.against_main:
         with tempfile.TemporaryDirectory() as tmp:
@@ -492,6 +518,7 @@ def main() -> None:
                 PadesLevel(args.level),
                 rounds=max(2, args.rounds),
                 postgres=args.postgres,
+                baseline=args.baseline,
             )
         print(f"{machine()}, {args.rounds} rounds\n")
         print(format_table([row]))

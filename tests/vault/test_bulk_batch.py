@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from tests.vault.test_bulk import (  # noqa: F401 - fixtures
     stock,
 )
 from vault.blobs import LocalBlobStore
+from vault.blobs.base import sha256_hex
 from vault.crypto import HolderCrypto
 from vault.models import Holder, ImportJournalEntry, License, LicenseVersion
 from vault.models.log import LogEntry
@@ -170,3 +172,42 @@ def test_files_the_batch_sets_aside_are_decided_in_order_as_one_at_a_time(
         logged = s.scalar(select(func.count()).select_from(LogEntry))
     assert names == ["张三", "李四四"]  # c came after b, e after d
     assert logged == GOOD + 5
+
+
+class _CountingBlobs(LocalBlobStore):
+    """A blob store that counts the writer's puts."""
+
+    puts = 0
+
+    def put(self, data: bytes) -> str:
+        self.puts += 1
+        return super().put(data)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # worker start-up is slow
+def test_the_writer_stores_no_blob_its_workers_stored(
+    sessions: sessionmaker[Session],
+    blobs: LocalBlobStore,
+    crypto: HolderCrypto,
+    stock: _Stock,  # noqa: F811 - the fixture
+) -> None:
+    writer_blobs = _CountingBlobs(blobs.root)
+    summary = _importer(
+        sessions,
+        writer_blobs,
+        crypto,
+        functools.partial(stock.factory, isolation="thread"),
+        stock.folder,
+        stock.manifest,
+    )(
+        workers=2,
+        blobs_factory=functools.partial(LocalBlobStore, blobs.root),
+        write_batch=WRITE_BATCH,
+    )
+    assert (summary.ingested, summary.duplicates) == (GOOD, 1)
+    assert writer_blobs.puts == 0  # each was stored, durably, by the worker that verified it
+    with sessions() as s:
+        stored = list(s.scalars(select(LicenseVersion.blob_sha256)))
+    assert len(stored) == GOOD
+    for sha256 in stored:
+        assert sha256_hex(blobs.get(sha256)) == sha256

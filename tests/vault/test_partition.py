@@ -21,7 +21,7 @@ from tests.conftest import POSTGRES_URL, require
 from tests.vault.conftest import _postgres_available, schema_url
 from vault.db.partitioning import NO_HOLDER, PARTITIONED, PARTITIONS
 from vault.migrations import alembic_config, check, current, upgrade
-from vault.services.intake import lock_license_key
+from vault.services.intake import lock_license_key, lock_license_keys
 
 BEFORE = "0111_license_fields"
 NOW = "2026-01-01 00:00:00"
@@ -386,6 +386,27 @@ def test_a_license_key_is_locked_across_holders(engine: Engine) -> None:
         first.commit()
         second.execute(text("SET lock_timeout = '50ms'"))
         lock_license_key(second, 1, 1, "N1")  # free again
+        second.rollback()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_a_batch_locks_all_its_license_keys_in_one_statement(engine: Engine) -> None:
+    """The bulk writer's locks (lock_license_keys) are the keys' own: each one waits a
+    one-file writer of that key, and no other key."""
+    factory = sessionmaker(bind=engine)
+    with factory() as first, factory() as second:
+        lock_license_keys(first, [(1, 1, "N2"), (1, 1, "N1"), (1, 1, "N2")])
+        for number in ("N1", "N2"):
+            second.execute(text("SET lock_timeout = '50ms'"))
+            with pytest.raises(OperationalError):
+                lock_license_key(second, 1, 1, number)
+            second.rollback()
+        lock_license_keys(second, [(1, 1, "N3"), (2, 1, "N1")])  # other keys: no wait
+        second.rollback()
+        first.commit()
+        second.execute(text("SET lock_timeout = '50ms'"))
+        lock_license_keys(second, [(1, 1, "N1"), (1, 1, "N2")])  # free again
         second.rollback()
 
 

@@ -46,7 +46,7 @@ import datetime as dt
 import functools
 import hashlib
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -87,6 +87,7 @@ __all__ = [
     "ingest",
     "ingested_event",
     "lock_license_key",
+    "lock_license_keys",
     "precheck",
     "stored_rule_context",
     "version_values",
@@ -489,9 +490,33 @@ def lock_license_key(session: Session, type_id: int, department_id: int, number:
     """
     if session.get_bind().dialect.name != "postgresql":
         return
+    high, low = _key_lock(type_id, department_id, number)
+    session.execute(text("SELECT pg_advisory_xact_lock(:high, :low)"), {"high": high, "low": low})
+
+
+def lock_license_keys(session: Session, keys: Iterable[tuple[int, int, str]]) -> None:
+    """:func:`lock_license_key` for each of ``keys``, in their sorted order (so that two
+    writers cannot deadlock), in one statement: a row per key, each locked as
+    ``unnest`` yields it."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    locks = [_key_lock(*key) for key in sorted(set(keys))]
+    if not locks:
+        return
+    session.execute(
+        text(
+            "SELECT count(pg_advisory_xact_lock(k.high, k.low)) "
+            "FROM unnest(CAST(:highs AS integer[]), CAST(:lows AS integer[])) AS k(high, low)"
+        ),
+        {"highs": [high for high, _ in locks], "lows": [low for _, low in locks]},
+    )
+
+
+def _key_lock(type_id: int, department_id: int, number: str) -> tuple[int, int]:
+    """The advisory lock (two 32-bit halves) of a license key."""
     key = f"license-key:{type_id}:{department_id}:{number}"
     high, low = struct.unpack(">ii", hashlib.sha256(key.encode("utf-8")).digest()[:8])
-    session.execute(text("SELECT pg_advisory_xact_lock(:high, :low)"), {"high": high, "low": low})
+    return high, low
 
 
 def check_report(
@@ -505,6 +530,13 @@ def check_report(
     if report.sha256 != sha256:
         raise _refuse("report_mismatch", "the verification report is about other bytes", report)
     signatures = [s for s in report.signatures if s.kind is SignatureKind.SIGNATURE]
+    if not report.signatures and report.indication is Indication.INDETERMINATE:
+        # Stopped before it saw any seal (its time bound, a lost or busy worker): the file
+        # was not judged, so it is not "unsigned"; an import verifies it again next run.
+        detail = "; ".join(report.reasons) or "no reason given"
+        raise _refuse(
+            "verification_error", f"verification did not run to its end: {detail}", report
+        )
     if not signatures:
         raise _refuse("unsigned", f"the {report.file_format.value} carries no signature", report)
     for sig in report.signatures:

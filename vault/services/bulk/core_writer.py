@@ -36,7 +36,7 @@ from vault.log.append import leaf_values, next_index
 from vault.models import Holder, License, LicenseVersion
 from vault.models.log import LogEntry
 from vault.services.holders import holder_name, new_holder_values
-from vault.services.intake import RuleContext, ingested_event, lock_license_key, version_values
+from vault.services.intake import RuleContext, ingested_event, lock_license_keys, version_values
 
 __all__ = ["Verified", "Written", "write_new_licenses"]
 
@@ -148,8 +148,7 @@ def _new_keys(session: Session, files: Sequence[Verified]) -> list[int]:
         )
         .with_for_update()
     )
-    for key in sorted(keys):  # as ingest does, in one order so that writers cannot deadlock
-        lock_license_key(session, key[0], key[1], key[2])
+    lock_license_keys(session, keys)  # as ingest does, all in one statement
     stored = {tuple(row) for row in session.connection().execute(query)}
     return sorted(i for key, i in first.items() if key not in stored)
 

@@ -123,13 +123,12 @@ class Preparer:
         shas = [f.sha256 for f in files]
         stored = _stored(self.session, shas)
         earlier = decisions_of(self.session, shas, excluding_run=self.run_id)
-        self.session.rollback()
         decided: dict[str, Prepared | _Unchecked] = {
             f.item.name: self._unverified(f, stored.get(f.sha256), earlier.get(f.sha256, []))
             for f in files
         }
         self._check_rules_and_keys(decided, alone=alone)
-        self.session.rollback()
+        self.session.rollback()  # the chunk's reads were one transaction
         return [_done(decided[r.item.name]) if isinstance(r, _Read) else r for r in read]
 
     def _read(self, item: ImportItem) -> _Read | ImportOutcome:

@@ -2,12 +2,12 @@
 whole run (its parsed trust, certificates, revocation data and validated paths are reused
 from file to file), or this process when there is one worker.
 
-Work goes out in chunks of files (one round trip for several files) and comes back in the
-order it went out. A worker process with a blob store stores each file that passed in a
-thread while it verifies the next (a blob write waits for its fsyncs far longer than the
-CPU it costs), and answers for a chunk once its blobs are stored. In this process a chunk
-is verified file by file as its answers are read, so nothing is verified before the files
-ahead of it were written.
+Work goes out in tasks of several files (one round trip for several files) and comes back
+in the order it went out. A worker process with a blob store stores each file that passed
+in a thread while it verifies the next (a blob write waits for its fsyncs far longer than
+the CPU it costs), and answers for a task once its blobs are stored, each such answer a
+:class:`Stored`. In this process a task is verified file by file as its answers are read,
+so nothing is verified before the files ahead of it were written.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ __all__ = [
     "Failed",
     "InlineVerifiers",
     "ProcessVerifiers",
+    "Stored",
     "VerifierFactory",
     "Verifiers",
     "open_verifiers",
@@ -42,14 +43,20 @@ class Failed(str):
     """A verification that failed to run (the exception's type name), not a report."""
 
 
+class Stored(str):
+    """A report (JSON) of a file whose blob the worker stored, durably, before answering:
+    the writer need not store it again."""
+
+
 class Answers(Protocol):
-    """A chunk's answers, in order: each file's report as JSON, or :class:`Failed`."""
+    """A task's answers, in order: each file's report as JSON (:class:`Stored` when the
+    worker stored its blob), or :class:`Failed`."""
 
     def __iter__(self) -> Iterator[str]: ...
 
 
 class Verifiers(Protocol):
-    """Verifies chunks of files."""
+    """Verifies tasks of files."""
 
     def submit(self, jobs: list[Job]) -> Answers: ...
 
@@ -57,7 +64,7 @@ class Verifiers(Protocol):
 
 
 class _Remote:
-    """A chunk sent to a worker process."""
+    """A task sent to a worker process."""
 
     def __init__(self, future: concurrent.futures.Future[list[str]], count: int) -> None:
         self._future, self._count = future, count
@@ -71,7 +78,7 @@ class _Remote:
 
 
 class _Local:
-    """A chunk verified here, one file per answer read."""
+    """A task verified here, one file per answer read."""
 
     def __init__(self, verifiers: InlineVerifiers, jobs: list[Job]) -> None:
         self._verifiers, self._jobs = verifiers, jobs
@@ -161,7 +168,7 @@ def _init_worker(factory: VerifierFactory, blobs_factory: BlobStoreFactory | Non
 
 
 def _verify_in_worker(jobs: list[Job], at: dt.datetime) -> list[str]:
-    """The chunk's answers, once every blob of a file that passed is stored (the writer
+    """The task's answers, once every blob of a file that passed is stored (the writer
     commits rows only for blobs already durable)."""
     assert _worker_verifier is not None
     if _worker_blobs is None or _worker_writes is None:
@@ -178,6 +185,8 @@ def _verify_in_worker(jobs: list[Job], at: dt.datetime) -> list[str]:
             write.result()
         except Exception as exc:  # the file's blob could not be stored: as a failed run
             answers[i] = Failed(type(exc).__name__)
+        else:
+            answers[i] = Stored(answers[i])
     return answers
 
 

@@ -28,7 +28,7 @@ from vault.services.bulk.core_writer import Verified, write_new_licenses
 from vault.services.bulk.journal import ImportOutcome
 from vault.services.bulk.prepare import Deferred, Pending
 from vault.services.bulk.source import declared_type
-from vault.services.bulk.workers import Failed
+from vault.services.bulk.workers import Failed, Stored
 from vault.services.intake import (
     IntakeResult,
     PrecomputedVerifier,
@@ -50,6 +50,8 @@ _BLOB_THREADS = 4
 class _ToWrite:
     pending: Pending
     verified: Verified
+    #: The worker that verified the file stored its blob (durably) already.
+    stored: bool = False
 
 
 _Held = ImportOutcome | _ToWrite | Deferred
@@ -136,7 +138,7 @@ class BatchWriter:
             report=report,
             report_json=answer,
         )
-        return _ToWrite(pending, verified)
+        return _ToWrite(pending, verified, stored=isinstance(answer, Stored))
 
     def flush(self) -> None:
         """Write the files held in one transaction, commit, then record every outcome held,
@@ -155,13 +157,15 @@ class BatchWriter:
                 self.record(self._write_alone(h))
 
     def _write(self, to_write: list[_ToWrite]) -> dict[int, ImportOutcome]:
-        """The batch's blobs, then its rows in one transaction: the outcomes of the files
-        written, by ``id`` of their entry; nothing on a unique-constraint collision."""
-        if len(to_write) == 1:
-            self.blobs.put(to_write[0].pending.data)
-        else:  # a write waits for its fsyncs: several at once (a worker may have stored them)
+        """The batch's blobs (those no worker stored), then its rows in one transaction:
+        the outcomes of the files written, by ``id`` of their entry; nothing on a
+        unique-constraint collision."""
+        unstored = [h.pending.data for h in to_write if not h.stored]
+        if len(unstored) == 1:
+            self.blobs.put(unstored[0])
+        elif unstored:  # a write waits for its fsyncs: several at once
             with concurrent.futures.ThreadPoolExecutor(_BLOB_THREADS) as pool:
-                list(pool.map(self.blobs.put, [h.pending.data for h in to_write]))
+                list(pool.map(self.blobs.put, unstored))
         try:
             with self.session.begin_nested():
                 rows = write_new_licenses(
