@@ -29,10 +29,12 @@ import re
 from sqlalchemy import ForeignKeyConstraint, UniqueConstraint
 
 __all__ = [
+    "HOLDER_SCOPED",
     "NO_HOLDER",
     "PARTITIONED",
     "PARTITIONS",
     "drift_ignored",
+    "holder_key",
     "is_partition",
 ]
 
@@ -48,7 +50,37 @@ PARTITIONS = 8
 #: The partition key of an access event about no holder the vault holds (a refusal).
 NO_HOLDER = bytes(32)
 
+#: The other tables of one holder's rows (migration ``0115_holder_scoped``): table ->
+#: (the column naming its parent, the parent). Each carries ``holder_blind_index``, its
+#: parent's, and refers to the parent by ``(id, blind index)`` (:func:`holder_key`).
+HOLDER_SCOPED: dict[str, tuple[str, str]] = {
+    "license_versions": ("license_id", "licenses"),
+    "status_changes": ("license_id", "licenses"),
+    "license_field_values": ("license_id", "licenses"),
+    "certified_copies": ("holder_id", "holders"),
+    "grants": ("holder_id", "holders"),
+    "grant_uses": ("grant_id", "grants"),
+    "credential_offers": ("holder_id", "holders"),
+    "issued_credentials": ("holder_id", "holders"),
+    "company_spaces": ("company_id", "holders"),
+    "company_agents": ("space_id", "company_spaces"),
+    "case_licenses": ("holder_id", "holders"),
+    "archive_renewals": ("license_version_id", "license_versions"),
+}
+
 _PARTITION_NAME = re.compile(r"^(holders|licenses|materials|access_events)_p\d+$")
+
+
+def holder_key(column: str, parent: str, *, ondelete: str | None = None) -> ForeignKeyConstraint:
+    """``(column, holder_blind_index)`` referring to ``parent (id, <its blind index>)``,
+    ``ON UPDATE CASCADE``: a row of one holder follows its parent's blind index."""
+    index = PARTITIONED.get(parent, "holder_blind_index")
+    return ForeignKeyConstraint(
+        [column, "holder_blind_index"],
+        [f"{parent}.id", f"{parent}.{index}"],
+        ondelete=ondelete,
+        onupdate="CASCADE",
+    )
 
 
 def is_partition(table_name: str | None) -> bool:

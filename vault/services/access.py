@@ -167,7 +167,13 @@ def _case_allowed(session: Session, grant: Grant, use: UseContext) -> bool:
         return True
     if grant.uses_allowed is not None and len(used) >= grant.uses_allowed:
         return False
-    session.add(GrantUse(grant_id=grant.id, case_no=use.case_no))
+    session.add(
+        GrantUse(
+            grant_id=grant.id,
+            holder_blind_index=grant.holder_blind_index,
+            case_no=use.case_no,
+        )
+    )
     session.flush()
     return True
 
@@ -267,6 +273,7 @@ def current_version(session: Session, license: License) -> LicenseVersion:
         select(LicenseVersion)
         .where(
             LicenseVersion.license_id == license.id,
+            LicenseVersion.holder_blind_index == license.holder_blind_index,
             LicenseVersion.version == license.current_version,
         )
         .options(lazyload(LicenseVersion.license))
@@ -437,7 +444,13 @@ def _redeem(
     if grant.department_id is None:
         grant.department_id = department_id
         grant.redeemed_at = now
-        session.add(GrantUse(grant_id=grant.id, case_no=use.case_no))
+        session.add(
+            GrantUse(
+                grant_id=grant.id,
+                holder_blind_index=grant.holder_blind_index,
+                case_no=use.case_no,
+            )
+        )
         session.flush()
         return grant
     if grant.department_id == department_id:
