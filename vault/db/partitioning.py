@@ -15,11 +15,18 @@ What PostgreSQL requires, and how the schema answers it (docs/scaling.md says wh
   to its holder (and an access event to its license or material) by ``(id, blind
   index)``, ``ON UPDATE CASCADE``, so a blind-index key rotation moves a holder's rows to
   their new partition together;
-- the other tables referring to holders or licenses by id alone (versions, copies,
-  grants, wallet, agents, ...) keep a real foreign key on SQLite; on PostgreSQL the same
-  rule is kept by triggers (:data:`EMULATED_FOREIGN_KEYS`, made by the migration
-  ``0112_partition``): a child row must name an existing parent, and a parent's deletion
-  cascades, sets null or is refused as the foreign key said.
+- the other tables of one holder's rows (versions, status changes, field values, copies,
+  grants and their uses, the wallet's offers and credentials, company spaces and agents,
+  case references, archive renewals: :data:`HOLDER_SCOPED`, migration
+  ``0115_holder_scoped``) carry ``holder_blind_index`` too and refer to their parent by
+  ``(id, blind index)`` (:func:`holder_key`), real foreign keys on both databases: the
+  same distribution column for Citus, colocated joins, and a row's blind index is its
+  parent's by construction;
+- what still refers to holder data by id alone (a company's representative, an agent,
+  the import journal's license) keeps a real foreign key on SQLite; on PostgreSQL the
+  same rule is kept by triggers (made by ``0112_partition``): a child row must name an
+  existing parent, and a parent's deletion cascades, sets null or is refused as the
+  foreign key said.
 """
 
 from __future__ import annotations

@@ -162,7 +162,12 @@ def _covers(grant: Grant, type_code: str, use: UseContext) -> bool:
 
 def _case_allowed(session: Session, grant: Grant, use: UseContext) -> bool:
     """Whether the grant may serve this case; records the case as a use when new."""
-    used = session.scalars(select(GrantUse.case_no).where(GrantUse.grant_id == grant.id)).all()
+    used = session.scalars(
+        select(GrantUse.case_no).where(
+            GrantUse.grant_id == grant.id,
+            GrantUse.holder_blind_index == grant.holder_blind_index,  # colocated with the grant
+        )
+    ).all()
     if use.case_no in used:
         return True
     if grant.uses_allowed is not None and len(used) >= grant.uses_allowed:
@@ -454,7 +459,12 @@ def _redeem(
         session.flush()
         return grant
     if grant.department_id == department_id:
-        used = session.scalars(select(GrantUse.case_no).where(GrantUse.grant_id == grant.id))
+        used = session.scalars(
+            select(GrantUse.case_no).where(
+                GrantUse.grant_id == grant.id,
+                GrantUse.holder_blind_index == grant.holder_blind_index,
+            )
+        )
         if use.case_no in used.all():
             return grant
     return None

@@ -538,8 +538,17 @@ def _material_copy_status(
     """A material's copy: ``license_invalid`` once the material is not usable (withdrawn,
     superseded, past its usable day); the license fields name the material's type and the
     receiving department (窗口) that checked and deposited it."""
-    material = session.get(Material, material_id)
-    holder = session.get(Holder, copy.holder_id)
+    # the copy carries its holder's blind index: one partition each, not a probe per partition
+    material = session.scalars(
+        select(Material).where(
+            Material.id == material_id, Material.holder_blind_index == copy.holder_blind_index
+        )
+    ).one_or_none()
+    holder = session.scalars(
+        select(Holder).where(
+            Holder.id == copy.holder_id, Holder.blind_index == copy.holder_blind_index
+        )
+    ).one_or_none()
     if material is None or holder is None:  # pragma: no cover - rows cascade together
         raise NotFound("not found")
     state_now = material_state(material, now=now)
