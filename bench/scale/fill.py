@@ -69,7 +69,6 @@ _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英�
 _STATUSES = ("有效",) * 96 + ("注销", "吊销", "暂扣", "撤销")  # by license id % 100
 _EPOCH = dt.date(1950, 1, 1)
 _TABLES = ("holders", "licenses", "license_versions")
-_VERSION_FK = "fk_license_versions_license_id_licenses"
 _COPY_CHUNK = 1 << 20
 
 
@@ -300,12 +299,14 @@ def _license_lines(
         )
 
 
-def _version_lines(rows: Iterator[tuple[int, int, int, str]]) -> Iterator[str]:
+def _version_lines(
+    rows: Iterator[tuple[int, int, int, str]], blind_indexes: list[bytes]
+) -> Iterator[str]:
     template = _report_template()
     dates = _dates()
     codes = {d: _credit_code(d) for d in range(1, ISSUERS + 1)}
     sha256 = hashlib.sha256
-    for i, t, _, _ in rows:
+    for i, t, holder, _ in rows:
         year, issued, until = dates[i % _DAYS]
         issuer = (t - 1) % ISSUERS + 1
         number = f"{year}{t:03d}{i:010d}"
@@ -315,7 +316,7 @@ def _version_lines(rows: Iterator[tuple[int, int, int, str]]) -> Iterator[str]:
             f"{i}\t{i}\t1\t{sha}\t48213\t证照类型{t}\t1.2.156.3005.2.{code}{t:03d}.{code}."
             f"{number}.001.U\t第{issuer}发证部门\t{issued}\t{issued}\t{until}\t\\N\t{{}}\t"
             f"{template.replace('@SHA@', sha)}\t{issued} 09:00:00+00\t{issuer}\t"
-            f"{issued} 09:00:00+00\n"
+            f"{issued} 09:00:00+00\t{_bytea(blind_indexes[holder - 1])}\n"
         )
 
 
@@ -392,10 +393,7 @@ def fill(
         conn.execute("SET synchronous_commit = off")
         schema = _read_schema(conn)
         _catalog_rows(conn, now)
-        _drop_keys(conn, schema)
-        # the trigger keeping versions' foreign key (vault.db.partitioning) would look each
-        # license up while its keys are dropped; the rows are checked at once after the load
-        conn.execute(f"ALTER TABLE license_versions DISABLE TRIGGER {_VERSION_FK}")
+        _drop_keys(conn, schema)  # foreign keys too: they are checked at once after the load
         conn.commit()
         progress(f"holders: {holders:,}")
         _copy(conn, f"COPY holders ({_HOLDER_COLUMNS}) FROM STDIN", _holder_lines(holders, now))
@@ -405,22 +403,24 @@ def fill(
             "id, public_id, license_type_id, issuer_department_id, number, holder_id, status,"
             " current_version, created_at, updated_at, holder_blind_index"
         )
+        indexes = _blind_indexes(holders)
         _copy(
             conn,
             f"COPY licenses ({cols_l}) FROM STDIN",
-            _license_lines(_license_rows(licenses, holders, seed), _blind_indexes(holders)),
+            _license_lines(_license_rows(licenses, holders, seed), indexes),
         )
         conn.commit()
         cols_v = (
             "id, license_id, version, blob_sha256, size, name, license_identifier, issuer_name,"
             " issue_date, valid_from, valid_until, change_reason, extra, report_json,"
-            " verified_at, pushed_by_department_id, created_at"
+            " verified_at, pushed_by_department_id, created_at, holder_blind_index"
         )
         _copy(
             conn,
             f"COPY license_versions ({cols_v}) FROM STDIN",
-            _version_lines(_license_rows(licenses, holders, seed)),
+            _version_lines(_license_rows(licenses, holders, seed), indexes),
         )
+        del indexes
         conn.commit()
         loaded = time.perf_counter()
         progress(f"loaded in {loaded - started:.1f} s")
@@ -432,7 +432,6 @@ def fill(
                 f" (SELECT max(id) FROM {table}))"
             )
         conn.commit()
-        conn.execute(f"ALTER TABLE license_versions ENABLE TRIGGER {_VERSION_FK}")
         orphans = conn.execute(
             "SELECT count(*) FROM license_versions v WHERE NOT EXISTS"
             " (SELECT 1 FROM licenses l WHERE l.id = v.license_id)"

@@ -37,10 +37,12 @@ def _index(holder: int | None) -> bytes:
     return bytes([holder]) * 32 if holder else NO_HOLDER
 
 
-def _seed(conn: object, *, partitioned: bool = False) -> None:
+def _seed(conn: object, *, partitioned: bool = False, holder_scoped: bool = False) -> None:
     """Two holders with a license each, a version, a material and access events (one about
-    no holder): rows as 0111 stores them, or as 0112 does (``partitioned``)."""
+    no holder): rows as 0111 stores them, as 0112 does (``partitioned``), or as 0115 does
+    (both: the version carries the blind index too)."""
     col, val = (", holder_blind_index", ", :bi") if partitioned else ("", "")
+    v_col, v_val = (col, val) if holder_scoped else ("", "")
     statements = [
         "INSERT INTO departments (id, name, credit_code, is_issuer, is_user, created_at) "
         "VALUES (1, '发证部门', '11100000000013338W', true, true, :now)",
@@ -72,10 +74,10 @@ def _seed(conn: object, *, partitioned: bool = False) -> None:
         text(
             "INSERT INTO license_versions (id, license_id, version, blob_sha256, size,"
             " file_format, name, issuer_name, issue_date, extra, report_json, verified_at,"
-            " pushed_by_department_id, created_at) VALUES (1, 1, 1, :sha, 1, 'PDF', 'n', 'i',"
-            " '2026-01-01', '{}', '{}', :now, 1, :now)"
+            f" pushed_by_department_id, created_at{v_col}) VALUES (1, 1, 1, :sha, 1, 'PDF', 'n',"
+            f" 'i', '2026-01-01', '{{}}', '{{}}', :now, 1, :now{v_val})"
         ),
-        {"sha": "a" * 64, "now": NOW},
+        {"sha": "a" * 64, "now": NOW, "bi": _index(1)},
     )
     conn.execute(  # type: ignore[attr-defined]
         text(
@@ -260,7 +262,7 @@ def test_the_suite_runs_on_the_partitioned_schema(engine: Engine, db_url: str) -
 
 def _seeded(engine: Engine) -> None:
     with engine.begin() as conn:
-        _seed(conn, partitioned=True)
+        _seed(conn, partitioned=True, holder_scoped=True)
         if _is_pg(engine):  # the rows above chose their ids: move the sequences past them
             for table in (*PARTITIONED, "license_versions", "departments", "license_types"):
                 conn.execute(
@@ -285,17 +287,19 @@ def test_a_child_names_an_existing_parent_and_follows_its_deletion(engine: Engin
         conn.execute(
             text(
                 "INSERT INTO grants (public_id, holder_id, kind, license_types, created_at,"
-                " expires_at) VALUES ('g_1', 99, 'consent', '[]', :now, :now)"
+                " expires_at, holder_blind_index) VALUES ('g_1', 99, 'consent', '[]', :now,"
+                " :now, :bi)"
             ),
-            {"now": NOW},
+            {"now": NOW, "bi": _index(1)},
         )
     with engine.begin() as conn:  # a grant of holder 2, and holder 2's license deleted:
         conn.execute(
             text(
                 "INSERT INTO grants (public_id, holder_id, kind, license_types, created_at,"
-                " expires_at) VALUES ('g_2', 2, 'consent', '[]', :now, :now)"
+                " expires_at, holder_blind_index) VALUES ('g_2', 2, 'consent', '[]', :now, :now,"
+                " :bi)"
             ),
-            {"now": NOW},
+            {"now": NOW, "bi": _index(2)},
         )
         conn.execute(text("DELETE FROM access_events WHERE holder_id = 2"))
         conn.execute(text("DELETE FROM materials"))

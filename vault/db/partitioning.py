@@ -15,11 +15,18 @@ What PostgreSQL requires, and how the schema answers it (docs/scaling.md says wh
   to its holder (and an access event to its license or material) by ``(id, blind
   index)``, ``ON UPDATE CASCADE``, so a blind-index key rotation moves a holder's rows to
   their new partition together;
-- the other tables referring to holders or licenses by id alone (versions, copies,
-  grants, wallet, agents, ...) keep a real foreign key on SQLite; on PostgreSQL the same
-  rule is kept by triggers (:data:`EMULATED_FOREIGN_KEYS`, made by the migration
-  ``0112_partition``): a child row must name an existing parent, and a parent's deletion
-  cascades, sets null or is refused as the foreign key said.
+- the other tables of one holder's rows (versions, status changes, field values, copies,
+  grants and their uses, the wallet's offers and credentials, company spaces and agents,
+  case references, archive renewals: :data:`HOLDER_SCOPED`, migration
+  ``0115_holder_scoped``) carry ``holder_blind_index`` too and refer to their parent by
+  ``(id, blind index)`` (:func:`holder_key`), real foreign keys on both databases: the
+  same distribution column for Citus, colocated joins, and a row's blind index is its
+  parent's by construction;
+- what still refers to holder data by id alone (a company's representative, an agent,
+  the import journal's license) keeps a real foreign key on SQLite; on PostgreSQL the
+  same rule is kept by triggers (made by ``0112_partition``): a child row must name an
+  existing parent, and a parent's deletion cascades, sets null or is refused as the
+  foreign key said.
 """
 
 from __future__ import annotations
@@ -29,10 +36,12 @@ import re
 from sqlalchemy import ForeignKeyConstraint, UniqueConstraint
 
 __all__ = [
+    "HOLDER_SCOPED",
     "NO_HOLDER",
     "PARTITIONED",
     "PARTITIONS",
     "drift_ignored",
+    "holder_key",
     "is_partition",
 ]
 
@@ -48,7 +57,37 @@ PARTITIONS = 8
 #: The partition key of an access event about no holder the vault holds (a refusal).
 NO_HOLDER = bytes(32)
 
+#: The other tables of one holder's rows (migration ``0115_holder_scoped``): table ->
+#: (the column naming its parent, the parent). Each carries ``holder_blind_index``, its
+#: parent's, and refers to the parent by ``(id, blind index)`` (:func:`holder_key`).
+HOLDER_SCOPED: dict[str, tuple[str, str]] = {
+    "license_versions": ("license_id", "licenses"),
+    "status_changes": ("license_id", "licenses"),
+    "license_field_values": ("license_id", "licenses"),
+    "certified_copies": ("holder_id", "holders"),
+    "grants": ("holder_id", "holders"),
+    "grant_uses": ("grant_id", "grants"),
+    "credential_offers": ("holder_id", "holders"),
+    "issued_credentials": ("holder_id", "holders"),
+    "company_spaces": ("company_id", "holders"),
+    "company_agents": ("space_id", "company_spaces"),
+    "case_licenses": ("holder_id", "holders"),
+    "archive_renewals": ("license_version_id", "license_versions"),
+}
+
 _PARTITION_NAME = re.compile(r"^(holders|licenses|materials|access_events)_p\d+$")
+
+
+def holder_key(column: str, parent: str, *, ondelete: str | None = None) -> ForeignKeyConstraint:
+    """``(column, holder_blind_index)`` referring to ``parent (id, <its blind index>)``,
+    ``ON UPDATE CASCADE``: a row of one holder follows its parent's blind index."""
+    index = PARTITIONED.get(parent, "holder_blind_index")
+    return ForeignKeyConstraint(
+        [column, "holder_blind_index"],
+        [f"{parent}.id", f"{parent}.{index}"],
+        ondelete=ondelete,
+        onupdate="CASCADE",
+    )
 
 
 def is_partition(table_name: str | None) -> bool:

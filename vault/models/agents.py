@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vault.db.base import Base, IdType, UTCDateTime, utcnow
+from vault.db.partitioning import holder_key
 
 __all__ = ["AGENT_PUBLIC_ID_PREFIX", "COMPANY_PUBLIC_ID_PREFIX", "CompanyAgent", "CompanySpace"]
 
@@ -33,12 +34,16 @@ class CompanySpace(Base):
     """
 
     __tablename__ = "company_spaces"
+    __table_args__ = (
+        UniqueConstraint("id", "holder_blind_index"),
+        holder_key("company_id", "holders", ondelete="CASCADE"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(40), unique=True, default=_company_public_id)
-    company_id: Mapped[int] = mapped_column(
-        ForeignKey("holders.id", ondelete="CASCADE"), unique=True
-    )
+    company_id: Mapped[int] = mapped_column(IdType, unique=True)
+    #: The company's blind index (the representative is another holder, named by id).
+    holder_blind_index: Mapped[bytes] = mapped_column(LargeBinary(32))
     representative_id: Mapped[int] = mapped_column(
         ForeignKey("holders.id", ondelete="CASCADE"), index=True
     )
@@ -53,13 +58,16 @@ class CompanyAgent(Base):
     """
 
     __tablename__ = "company_agents"
-    __table_args__ = (CheckConstraint("scopes <> ''", name="scopes"),)
+    __table_args__ = (
+        CheckConstraint("scopes <> ''", name="scopes"),
+        holder_key("space_id", "company_spaces", ondelete="CASCADE"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(40), unique=True, default=_agent_public_id)
-    space_id: Mapped[int] = mapped_column(
-        ForeignKey("company_spaces.id", ondelete="CASCADE"), index=True
-    )
+    space_id: Mapped[int] = mapped_column(IdType, index=True)
+    #: The company's blind index (the agent is another holder, named by id).
+    holder_blind_index: Mapped[bytes] = mapped_column(LargeBinary(32))
     agent_id: Mapped[int] = mapped_column(ForeignKey("holders.id", ondelete="CASCADE"), index=True)
     scopes: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

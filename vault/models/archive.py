@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vault.db.base import Base, IdType, UTCDateTime, utcnow
+from vault.db.partitioning import holder_key
 
 __all__ = ["ArchiveRenewal"]
 
@@ -21,12 +22,14 @@ class ArchiveRenewal(Base):
     """
 
     __tablename__ = "archive_renewals"
-    __table_args__ = (UniqueConstraint("license_version_id", "sequence"),)
+    __table_args__ = (
+        UniqueConstraint("license_version_id", "sequence"),
+        holder_key("license_version_id", "license_versions", ondelete="CASCADE"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    license_version_id: Mapped[int] = mapped_column(
-        ForeignKey("license_versions.id", ondelete="CASCADE"), index=True
-    )
+    license_version_id: Mapped[int] = mapped_column(IdType, index=True)
+    holder_blind_index: Mapped[bytes] = mapped_column(LargeBinary(32))
     sequence: Mapped[int] = mapped_column(Integer)
     blob_sha256: Mapped[str] = mapped_column(String(64), unique=True, info={"blob_ref": True})
     previous_sha256: Mapped[str] = mapped_column(String(64))

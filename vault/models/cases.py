@@ -5,10 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vault.db.base import Base, IdType, UTCDateTime, utcnow
+from vault.db.partitioning import holder_key
 
 __all__ = ["CASE_LICENSE_PUBLIC_ID_PREFIX", "CaseLicense"]
 
@@ -38,6 +47,8 @@ class CaseLicense(Base):
             name="uq_case_licenses_reference",
         ),
         Index("ix_case_licenses_department_case", "department_id", "case_no"),
+        holder_key("license_id", "licenses", ondelete="CASCADE"),
+        holder_key("holder_id", "holders", ondelete="CASCADE"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
@@ -45,11 +56,10 @@ class CaseLicense(Base):
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     case_no: Mapped[str] = mapped_column(String(100))
     purpose: Mapped[str] = mapped_column(String(200))
-    license_id: Mapped[int] = mapped_column(
-        ForeignKey("licenses.id", ondelete="CASCADE"), index=True
-    )
+    license_id: Mapped[int] = mapped_column(IdType, index=True)
     license_version: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id", ondelete="CASCADE"))
+    holder_id: Mapped[int] = mapped_column(IdType)
+    holder_blind_index: Mapped[bytes] = mapped_column(LargeBinary(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     log_index: Mapped[int | None] = mapped_column(BigInteger)

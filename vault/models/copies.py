@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vault.db.base import Base, UTCDateTime, utcnow
+from vault.db.base import Base, IdType, UTCDateTime, utcnow
+from vault.db.partitioning import holder_key
 
 __all__ = ["CertifiedCopy"]
 
@@ -19,7 +20,8 @@ class CertifiedCopy(Base):
 
     ``id`` is random (128 bits, URL-safe base64) and is what the QR code carries. The copy's
     bytes are in the blob store under ``blob_sha256``. ``department_id`` is None when the
-    holder made the copy for itself.
+    holder made the copy for itself. ``holder_blind_index`` is the holder's (and the
+    license's or the material's).
     """
 
     __tablename__ = "certified_copies"
@@ -30,6 +32,9 @@ class CertifiedCopy(Base):
             "AND (license_id IS NULL) = (license_version IS NULL)",
             name="of_one",
         ),
+        holder_key("license_id", "licenses", ondelete="CASCADE"),
+        holder_key("material_id", "materials", ondelete="CASCADE"),
+        holder_key("holder_id", "holders"),
         Index(
             "ix_certified_copies_reuse",
             "license_id",
@@ -40,12 +45,11 @@ class CertifiedCopy(Base):
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    license_id: Mapped[int | None] = mapped_column(ForeignKey("licenses.id", ondelete="CASCADE"))
+    license_id: Mapped[int | None] = mapped_column(IdType)
     license_version: Mapped[int | None] = mapped_column(Integer)
-    material_id: Mapped[int | None] = mapped_column(
-        ForeignKey("materials.id", ondelete="CASCADE"), index=True
-    )
-    holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id"), index=True)
+    material_id: Mapped[int | None] = mapped_column(IdType, index=True)
+    holder_id: Mapped[int] = mapped_column(IdType, index=True)
+    holder_blind_index: Mapped[bytes] = mapped_column(LargeBinary(32))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     requested_by: Mapped[str] = mapped_column(String(12))
     purpose: Mapped[str] = mapped_column(String(200))

@@ -10,6 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vault.db.base import Base, IdType, UTCDateTime, utcnow
+from vault.db.partitioning import holder_key
 
 __all__ = ["FIELD_KINDS", "FieldPermission", "LicenseFieldValues", "LicenseTypeField"]
 
@@ -59,9 +60,9 @@ class LicenseFieldValues(Base):
     license's row id (purpose ``license-fields:<id>``)."""
 
     __tablename__ = "license_field_values"
+    __table_args__ = (holder_key("license_id", "licenses", ondelete="CASCADE"),)
 
-    license_id: Mapped[int] = mapped_column(
-        IdType, ForeignKey("licenses.id", ondelete="CASCADE"), primary_key=True
-    )
+    license_id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    holder_blind_index: Mapped[bytes] = mapped_column(LargeBinary(32))
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

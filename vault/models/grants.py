@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vault.db.base import Base, IdType, UTCDateTime, utcnow
+from vault.db.partitioning import holder_key
 
 __all__ = ["Grant", "GrantUse"]
 
@@ -34,11 +35,14 @@ class Grant(Base):
     __table_args__ = (
         CheckConstraint("kind IN ('consent', 'share_code')", name="kind"),
         CheckConstraint("uses_allowed IS NULL OR uses_allowed >= 1", name="uses_allowed"),
+        UniqueConstraint("id", "holder_blind_index"),
+        holder_key("holder_id", "holders", ondelete="CASCADE"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(40), unique=True)
-    holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id", ondelete="CASCADE"), index=True)
+    holder_id: Mapped[int] = mapped_column(IdType, index=True)
+    holder_blind_index: Mapped[bytes] = mapped_column(LargeBinary(32))
     kind: Mapped[str] = mapped_column(String(12))
     department_id: Mapped[int | None] = mapped_column(
         ForeignKey("departments.id", ondelete="CASCADE"), index=True
@@ -57,9 +61,13 @@ class GrantUse(Base):
     """A case (办件) in which a department used a grant: counts against ``uses_allowed``."""
 
     __tablename__ = "grant_uses"
-    __table_args__ = (UniqueConstraint("grant_id", "case_no"),)
+    __table_args__ = (
+        UniqueConstraint("grant_id", "case_no"),
+        holder_key("grant_id", "grants", ondelete="CASCADE"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"))
+    grant_id: Mapped[int] = mapped_column(IdType)
+    holder_blind_index: Mapped[bytes] = mapped_column(LargeBinary(32))
     case_no: Mapped[str] = mapped_column(String(100))
     first_used_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vault.db.base import Base, IdType, UTCDateTime, utcnow
+from vault.db.partitioning import holder_key
 from vault.models.catalog import Department, LicenseType
 from vault.models.holders import Holder
 
@@ -96,6 +97,7 @@ class License(Base):
     #: a license and its current version in one query).
     current: Mapped[LicenseVersion | None] = relationship(
         primaryjoin="and_(License.id == foreign(LicenseVersion.license_id), "
+        "License.holder_blind_index == foreign(LicenseVersion.holder_blind_index), "
         "License.current_version == foreign(LicenseVersion.version))",
         viewonly=True,
         uselist=False,
@@ -108,16 +110,21 @@ class LicenseVersion(Base):
 
     ``blob_sha256`` is unique: the same bytes are the same version, which is what makes a
     repeated push a duplicate rather than a second record.
+
+    ``holder_blind_index`` is the license's (:data:`vault.db.partitioning.HOLDER_SCOPED`).
     """
 
     __tablename__ = "license_versions"
     __table_args__ = (
         UniqueConstraint("license_id", "version"),
+        UniqueConstraint("id", "holder_blind_index"),
+        holder_key("license_id", "licenses", ondelete="CASCADE"),
         CheckConstraint("file_format IN ('PDF', 'OFD')", name="file_format"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    license_id: Mapped[int] = mapped_column(ForeignKey("licenses.id", ondelete="CASCADE"))
+    license_id: Mapped[int] = mapped_column(IdType)
+    holder_blind_index: Mapped[bytes] = mapped_column(LargeBinary(32))
     version: Mapped[int] = mapped_column(Integer)
     blob_sha256: Mapped[str] = mapped_column(String(64), unique=True, info={"blob_ref": True})
     size: Mapped[int] = mapped_column(Integer)
@@ -145,6 +152,7 @@ class StatusChange(Base):
 
     __tablename__ = "status_changes"
     __table_args__ = (
+        holder_key("license_id", "licenses", ondelete="CASCADE"),
         CheckConstraint(
             "from_status IN ('有效', '暂扣', '撤销', '注销', '吊销')", name="from_status"
         ),
@@ -152,9 +160,8 @@ class StatusChange(Base):
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    license_id: Mapped[int] = mapped_column(
-        ForeignKey("licenses.id", ondelete="CASCADE"), index=True
-    )
+    license_id: Mapped[int] = mapped_column(IdType, index=True)
+    holder_blind_index: Mapped[bytes] = mapped_column(LargeBinary(32))
     version: Mapped[int] = mapped_column(Integer)
     from_status: Mapped[str] = mapped_column(String(8))
     to_status: Mapped[str] = mapped_column(String(8))

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vault.db.base import Base, IdType, UTCDateTime
+from vault.db.partitioning import holder_key
 
 __all__ = ["CredentialNonce", "CredentialOffer", "IssuedCredential"]
 
@@ -28,10 +29,16 @@ class CredentialOffer(Base):
     """
 
     __tablename__ = "credential_offers"
+    __table_args__ = (
+        UniqueConstraint("id", "holder_blind_index"),
+        holder_key("holder_id", "holders"),
+        holder_key("license_id", "licenses"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id"), index=True)
-    license_id: Mapped[int] = mapped_column(ForeignKey("licenses.id"), index=True)
+    holder_id: Mapped[int] = mapped_column(IdType, index=True)
+    license_id: Mapped[int] = mapped_column(IdType, index=True)
+    holder_blind_index: Mapped[bytes] = mapped_column(LargeBinary(32))
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     tx_code_hash: Mapped[str | None] = mapped_column(String(64))
     tx_code_failures: Mapped[int] = mapped_column(Integer, default=0)
@@ -61,12 +68,18 @@ class IssuedCredential(Base):
     """
 
     __tablename__ = "issued_credentials"
-    __table_args__ = (UniqueConstraint("status_list", "status_idx"),)
+    __table_args__ = (
+        UniqueConstraint("status_list", "status_idx"),
+        holder_key("offer_id", "credential_offers"),
+        holder_key("holder_id", "holders"),
+        holder_key("license_id", "licenses"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    offer_id: Mapped[int] = mapped_column(ForeignKey("credential_offers.id"), unique=True)
-    holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id"), index=True)
-    license_id: Mapped[int] = mapped_column(ForeignKey("licenses.id"), index=True)
+    offer_id: Mapped[int] = mapped_column(IdType, unique=True)
+    holder_id: Mapped[int] = mapped_column(IdType, index=True)
+    license_id: Mapped[int] = mapped_column(IdType, index=True)
+    holder_blind_index: Mapped[bytes] = mapped_column(LargeBinary(32))
     version: Mapped[int] = mapped_column(Integer)
     status_list: Mapped[int] = mapped_column(Integer)
     status_idx: Mapped[int] = mapped_column(Integer)

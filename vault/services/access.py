@@ -162,12 +162,23 @@ def _covers(grant: Grant, type_code: str, use: UseContext) -> bool:
 
 def _case_allowed(session: Session, grant: Grant, use: UseContext) -> bool:
     """Whether the grant may serve this case; records the case as a use when new."""
-    used = session.scalars(select(GrantUse.case_no).where(GrantUse.grant_id == grant.id)).all()
+    used = session.scalars(
+        select(GrantUse.case_no).where(
+            GrantUse.grant_id == grant.id,
+            GrantUse.holder_blind_index == grant.holder_blind_index,  # colocated with the grant
+        )
+    ).all()
     if use.case_no in used:
         return True
     if grant.uses_allowed is not None and len(used) >= grant.uses_allowed:
         return False
-    session.add(GrantUse(grant_id=grant.id, case_no=use.case_no))
+    session.add(
+        GrantUse(
+            grant_id=grant.id,
+            holder_blind_index=grant.holder_blind_index,
+            case_no=use.case_no,
+        )
+    )
     session.flush()
     return True
 
@@ -267,6 +278,7 @@ def current_version(session: Session, license: License) -> LicenseVersion:
         select(LicenseVersion)
         .where(
             LicenseVersion.license_id == license.id,
+            LicenseVersion.holder_blind_index == license.holder_blind_index,
             LicenseVersion.version == license.current_version,
         )
         .options(lazyload(LicenseVersion.license))
@@ -437,11 +449,22 @@ def _redeem(
     if grant.department_id is None:
         grant.department_id = department_id
         grant.redeemed_at = now
-        session.add(GrantUse(grant_id=grant.id, case_no=use.case_no))
+        session.add(
+            GrantUse(
+                grant_id=grant.id,
+                holder_blind_index=grant.holder_blind_index,
+                case_no=use.case_no,
+            )
+        )
         session.flush()
         return grant
     if grant.department_id == department_id:
-        used = session.scalars(select(GrantUse.case_no).where(GrantUse.grant_id == grant.id))
+        used = session.scalars(
+            select(GrantUse.case_no).where(
+                GrantUse.grant_id == grant.id,
+                GrantUse.holder_blind_index == grant.holder_blind_index,
+            )
+        )
         if use.case_no in used.all():
             return grant
     return None

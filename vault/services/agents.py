@@ -144,7 +144,11 @@ def set_representative(
     ).first()
     changed = space is None or space.representative_id != person.id
     if space is None:
-        space = CompanySpace(company_id=company.id, representative_id=person.id)
+        space = CompanySpace(
+            company_id=company.id,
+            holder_blind_index=company.blind_index,
+            representative_id=person.id,
+        )
         session.add(space)
     elif changed:
         space.representative_id = person.id
@@ -360,6 +364,7 @@ def designate_agent(
         raise InvalidInput("the legal representative acts for the company already")
     agent = CompanyAgent(
         space_id=acting.space.id,
+        holder_blind_index=acting.space.holder_blind_index,
         agent_id=person.id,
         scopes=" ".join(chosen),
         expires_at=expires_at,

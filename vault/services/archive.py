@@ -166,6 +166,10 @@ class _Renewer:
         self.session.add(
             ArchiveRenewal(
                 license_version_id=target.version_id,
+                # the version's as it is now (a key rotation may have run since the read)
+                holder_blind_index=select(LicenseVersion.holder_blind_index)
+                .where(LicenseVersion.id == target.version_id)
+                .scalar_subquery(),
                 sequence=sequence,
                 blob_sha256=sha256,
                 previous_sha256=target.previous,

@@ -118,6 +118,7 @@ def reference_license(
         license_version=version.version,
         sha256=version.blob_sha256,
         holder_id=license.holder_id,
+        holder_blind_index=license.holder_blind_index,
         created_at=now,
         log_index=event.log_index,
     )

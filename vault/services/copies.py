@@ -206,6 +206,7 @@ def make_copy(
         license_id=license.id,
         license_version=version.version,
         holder_id=license.holder_id,
+        holder_blind_index=license.holder_blind_index,
         department_id=department_id,
         requested_by=requested_by,
         purpose=purpose,
@@ -480,10 +481,16 @@ def copy_status(*, session: Session, copy_id: str, now: dt.datetime | None = Non
         raise NotFound("not found")
     if copy.material_id is not None:
         return _material_copy_status(session, copy, copy.material_id, now)
-    license = session.get(License, copy.license_id)
+    # the copy carries its holder's blind index: one partition, not one probe per partition
+    license = session.scalars(
+        select(License).where(
+            License.id == copy.license_id, License.holder_blind_index == copy.holder_blind_index
+        )
+    ).one_or_none()
     version = session.scalars(
         select(LicenseVersion).where(
             LicenseVersion.license_id == copy.license_id,
+            LicenseVersion.holder_blind_index == copy.holder_blind_index,
             LicenseVersion.version == copy.license_version,
         )
     ).one_or_none()
@@ -531,8 +538,17 @@ def _material_copy_status(
     """A material's copy: ``license_invalid`` once the material is not usable (withdrawn,
     superseded, past its usable day); the license fields name the material's type and the
     receiving department (窗口) that checked and deposited it."""
-    material = session.get(Material, material_id)
-    holder = session.get(Holder, copy.holder_id)
+    # the copy carries its holder's blind index: one partition each, not a probe per partition
+    material = session.scalars(
+        select(Material).where(
+            Material.id == material_id, Material.holder_blind_index == copy.holder_blind_index
+        )
+    ).one_or_none()
+    holder = session.scalars(
+        select(Holder).where(
+            Holder.id == copy.holder_id, Holder.blind_index == copy.holder_blind_index
+        )
+    ).one_or_none()
     if material is None or holder is None:  # pragma: no cover - rows cascade together
         raise NotFound("not found")
     state_now = material_state(material, now=now)

@@ -92,6 +92,7 @@ def create_grant(
     grant = Grant(
         public_id="g_" + secrets.token_urlsafe(12),
         holder_id=holder.id,
+        holder_blind_index=holder.blind_index,
         kind="consent",
         department_id=department.id,
         license_types=_check_types(license_types),
@@ -154,6 +155,7 @@ def create_share_code(
     grant = Grant(
         public_id="g_" + secrets.token_urlsafe(12),
         holder_id=holder.id,
+        holder_blind_index=holder.blind_index,
         kind="share_code",
         department_id=None,
         license_types=_check_types(license_types),

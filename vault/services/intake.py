@@ -733,6 +733,7 @@ def _write_and_commit(
     version = LicenseVersion(
         **version_values(metadata, context, blob, report.model_dump_json(), report, now),
         license_id=license.id,
+        holder_blind_index=license.holder_blind_index,
     )
     session.add(version)
     session.flush()

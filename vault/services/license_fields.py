@@ -56,7 +56,13 @@ def store_values(
     sealed = crypto.encrypt(plain, purpose=_purpose(license.id))
     row = session.get(LicenseFieldValues, license.id)
     if row is None:
-        session.add(LicenseFieldValues(license_id=license.id, sealed=sealed))
+        session.add(
+            LicenseFieldValues(
+                license_id=license.id,
+                holder_blind_index=license.holder_blind_index,
+                sealed=sealed,
+            )
+        )
     else:
         row.sealed, row.updated_at = sealed, utcnow()
     session.flush()

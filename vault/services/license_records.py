@@ -136,6 +136,7 @@ _COLUMNS = (
     exists()
     .where(
         _G.holder_id == _L.holder_id,
+        _G.holder_blind_index == _L.holder_blind_index,  # colocated with the license
         _G.department_id == bindparam("department_id"),
         _G.revoked_at.is_(None),
         _G.expires_at > bindparam("now"),
@@ -158,7 +159,11 @@ def _for_department() -> Select[Any]:
         .join(_table(Holder), and_(_H.id == _L.holder_id, _H.blind_index == _L.holder_blind_index))
         .join(
             _table(LicenseVersion),
-            and_(_V.license_id == _L.id, _V.version == _L.current_version),
+            and_(
+                _V.license_id == _L.id,
+                _V.holder_blind_index == _L.holder_blind_index,  # colocated with the license
+                _V.version == _L.current_version,
+            ),
         )
         .outerjoin(
             _table(StandingPermission),

@@ -229,6 +229,7 @@ def change_status(
         )
     change = StatusChange(
         license_id=license.id,
+        holder_blind_index=license.holder_blind_index,
         version=license.current_version,
         from_status=current.value,
         to_status=target.value,

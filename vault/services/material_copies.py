@@ -77,6 +77,7 @@ def _copy(
         id=new_copy_id(),
         material_id=material.id,
         holder_id=material.holder_id,
+        holder_blind_index=material.holder_blind_index,
         department_id=request.department_id,
         requested_by=request.requested_by,
         purpose=request.purpose,

@@ -141,6 +141,7 @@ def _page(file_format: str | None, type_code: str | None, after: int, size: int)
         .join(
             LicenseVersion,
             (LicenseVersion.license_id == License.id)
+            & (LicenseVersion.holder_blind_index == License.holder_blind_index)
             & (LicenseVersion.version == License.current_version),
         )
         .where(License.id > after)

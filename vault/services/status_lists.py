@@ -158,11 +158,18 @@ def status_list_token(
             License.current_version,
             LicenseVersion.valid_until,
         )
-        .join(License, License.id == IssuedCredential.license_id)
+        .join(
+            License,
+            and_(
+                License.id == IssuedCredential.license_id,
+                License.holder_blind_index == IssuedCredential.holder_blind_index,
+            ),
+        )
         .join(
             LicenseVersion,
             and_(
                 LicenseVersion.license_id == IssuedCredential.license_id,
+                LicenseVersion.holder_blind_index == IssuedCredential.holder_blind_index,
                 LicenseVersion.version == IssuedCredential.version,
             ),
         )

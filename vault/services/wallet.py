@@ -109,6 +109,7 @@ def create_offer(
     offer = CredentialOffer(
         holder_id=holder.id,
         license_id=license.id,
+        holder_blind_index=license.holder_blind_index,
         code_hash=_hash(code),
         tx_code_hash=_hash(pin) if pin else None,
         tx_code_failures=0,
@@ -244,6 +245,7 @@ def issue_credential(
         offer_id=offer.id,
         holder_id=offer.holder_id,
         license_id=license.id,
+        holder_blind_index=offer.holder_blind_index,
         version=version.version,
         holder_key_thumbprint=str(jwk.JWK(**wallet_jwk).thumbprint()),
         issued_at=now,

@@ -99,7 +99,7 @@ def write_new_licenses(
                 files[i].report,
                 now,
             )
-            | {"license_id": license_id}
+            | {"license_id": license_id, "holder_blind_index": holders[i].blind_index}
             for i, license_id in zip(kept, license_ids, strict=True)
         ],
     )
