@@ -13,11 +13,11 @@ and paths are not checked (licenses commonly have a full-page background image, 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element
 
 from signing.ofd.drawn import finite_box, outside_appearance
+from signing.ofd.numbers import decimals
 from signing.ofd.package import OfdFormatError, Package, local_name, ref_id
 
 __all__ = [
@@ -42,11 +42,8 @@ _MAX_ENTRIES = 1000
 def page_box(text: str | None) -> Box | None:
     """A box of the page (text, a stamp, an existing annotation), its size made positive
     (a renderer normalises it); None when not four finite numbers."""
-    try:
-        values = [float(v) for v in (text or "").split()]
-    except ValueError:
-        return None
-    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+    values = decimals(text, 4)
+    if values is None:
         return None
     x, y, w, h = values
     return (min(x, x + w), min(y, y + h), abs(w), abs(h))

@@ -932,10 +932,8 @@ class _Check:
     def _seal_binding(self, seal: SealData) -> None:
         """The signer is among the seal's certificates, and is not its maker."""
         der = self.cert.dump()
-        listed = der in seal.cert_list or any(
-            value in (sm3(der), hashlib.sha256(der).digest(), hashlib.sha1(der).digest())  # noqa: S324
-            for _, value in seal.cert_digests
-        )
+        digests = (sm3(der), hashlib.sha256(der).digest(), hashlib.sha1(der).digest())  # noqa: S324
+        listed = der in seal.cert_list or any(value in digests for _, value in seal.cert_digests)
         if not (seal.cert_list or seal.cert_digests):
             self.verdict.fail(
                 Indication.INDETERMINATE,
