@@ -373,3 +373,25 @@ def test_seal_with_a_huge_certificate_digest_list_is_refused_quickly() -> None:
     seconds, reasons = _timed(write_package(parts))
     assert "the seal's certList holds more than 64 items" in reasons
     assert seconds < 2
+
+
+@pytest.mark.parametrize(
+    "boundary",
+    [
+        pytest.param("20 66  170 10", id="double-space"),
+        pytest.param("2\uff10 66 170 10", id="fullwidth-digit"),
+    ],
+)
+def test_unreadable_text_box_is_not_skipped_by_the_annotation_rule(boundary: str) -> None:
+    """A text object whose Boundary the strict grammar cannot read (``float()`` read
+    both) lies anywhere to the 加注 rule: no added annotation may cover the page there."""
+    from signing.ofd.overlay import clear_of_text_and_stamps
+    from signing.ofd.package import Package
+
+    parts = ofd_parts(sample_ofd("食品经营许可证", GENUINE_LINES))
+    page = "Doc_0/Pages/Page_0/Content.xml"
+    assert parts[page].count(b'Boundary="20 66 170 10"') == 1
+    parts[page] = parts[page].replace(b'Boundary="20 66 170 10"', f'Boundary="{boundary}"'.encode())
+    with Package(write_package(parts)) as pkg:
+        assert not clear_of_text_and_stamps(pkg, "Doc_0/Document.xml", "1", (20, 67, 40, 8), [])
+        assert not clear_of_text_and_stamps(pkg, "Doc_0/Document.xml", "1", (150, 120, 40, 40), [])
