@@ -182,7 +182,7 @@ def read_signature_xml(pkg: Package, path: str) -> SignatureXml:
     return SignatureXml(
         path=path,
         raw=pkg.read(path),
-        check_method=(refs_el.get("CheckMethod") or "MD5").strip(),
+        check_method=java_trim(refs_el.get("CheckMethod") or "MD5"),
         references=refs,
         signed_value=pkg.resolve(value_loc, base) if value_loc else None,
         seal=pkg.resolve(seal_loc, base) if seal_loc else None,

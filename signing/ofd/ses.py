@@ -265,10 +265,18 @@ class SignedValue:
 
 
 _SIGNED_DATA_OIDS = ("1.2.840.113549.1.7.2", "1.2.156.10197.6.1.4.2.2")
+MAX_BYTES = 4 * 1024 * 1024
+"""Bytes a signed value or seal file may have (the corpus's largest is 31 KB; a seal's
+picture is a few KB to a few hundred: red team 6, a08's 40 MB value took 1.2 s to parse)."""
 MAX_LISTED = 64
 """Certificates a SignedData, and certificates or digests a seal's certList, may hold
 (red team 6, a05/a08: 20,000 look-alike issuer certificates cost 21 s of SM2 checks, a
 million certificate digests 39 s and 1.9 GiB; a real seal lists a few)."""
+
+
+def _not_huge(der: bytes, what: str) -> None:
+    if len(der) > MAX_BYTES:
+        raise SesFormatError(f"the {what} is larger than {MAX_BYTES // (1024 * 1024)} MiB")
 
 
 def _bounded(value: Any, what: str) -> Any:
@@ -304,6 +312,7 @@ def _bounded(value: Any, what: str) -> Any:
 def parse_signed_value(der: bytes) -> SignedValue:
     """Recognise and parse a SignedValue.dat; raise :class:`SesFormatError` when it is none
     of the known structures."""
+    _not_huge(der, "signed value")
     try:
         outer = core.Sequence.load(der, strict=True)
         first = outer[0]
@@ -326,6 +335,7 @@ def parse_signed_value(der: bytes) -> SignedValue:
 
 def parse_seal(der: bytes) -> SealData:
     """A stand-alone seal file (Seal.esl): V4 ``SESeal`` or V1 ``SESeal``."""
+    _not_huge(der, "seal")
     try:
         first = core.Sequence.load(core.Sequence.load(der, strict=True)[0].dump())
         header = SesHeader.load(first[0].dump())

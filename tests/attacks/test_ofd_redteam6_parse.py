@@ -306,7 +306,9 @@ def _signed_data(identity: Any, signature_xml: bytes, extra: list[x509.Certifica
     return bytes(cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump())
 
 
-def _appended_entry(parts: dict[str, bytes], folder: str, value: str, kind: str) -> bytes:
+def _appended_entry(
+    parts: dict[str, bytes], folder: str, value: str, kind: str, index: int = 0
+) -> bytes:
     """A Signature.xml under ``folder`` naming the signed value ``value``, appended to the
     unsigned Signatures.xml."""
     xml = (
@@ -318,7 +320,7 @@ def _appended_entry(parts: dict[str, bytes], folder: str, value: str, kind: str)
         f"<ofd:SignedValue>/{value}</ofd:SignedValue></ofd:Signature>"
     ).encode()
     parts[f"{folder}/Signature.xml"] = xml
-    entry = f'<ofd:Signature ID="x9" Type="{kind}" BaseLoc="/{folder}/Signature.xml"/>'
+    entry = f'<ofd:Signature ID="x{index}" Type="{kind}" BaseLoc="/{folder}/Signature.xml"/>'
     parts["Doc_0/Signs/Signatures.xml"] = parts["Doc_0/Signs/Signatures.xml"].replace(
         b"</ofd:Signatures>", entry.encode() + b"</ofd:Signatures>"
     )
@@ -354,24 +356,46 @@ def test_signed_data_with_thousands_of_certificates_is_refused_quickly() -> None
     assert seconds < 2
 
 
-def test_seal_with_a_huge_certificate_digest_list_is_refused_quickly() -> None:
-    """a08: a seal listing 100,000 certificate digests (certListType 2), none the
-    signer's, in an entry appended to the unsigned Signatures.xml (random bytes in its
-    picture keep the part under the inflation ratio limit)."""
-    parts = ofd_parts(genuine())
-    value = SesSignatureV4.load(parts["Doc_0/Signs/Sign_0/SignedValue.dat"])
+def _junk_value(genuine_value: bytes, digests: int, picture: int) -> bytes:
+    """The issuer's signed value with its seal listing ``digests`` certificate digests
+    (certListType 2, none the signer's) and ``picture`` random bytes as its picture."""
+    value = SesSignatureV4.load(genuine_value)
     sealed = SESealV4.load(value["to_sign"]["eseal"].dump())
-    entry = b"\x30\x27\x13\x03SM3\x04\x20" + b"\x11" * 32
-    body = entry * 100_000
+    body = (b"\x30\x27\x13\x03SM3\x04\x20" + b"\x11" * 32) * digests
     prop = sealed["eseal_info"]["property"]
     prop["cert_list_type"] = 2
     prop["cert_list"] = core.Any.load(b"\x30\x83" + len(body).to_bytes(3, "big") + body)
-    sealed["eseal_info"]["picture"]["data"] = random.Random(8).randbytes(100_000)
+    sealed["eseal_info"]["picture"]["data"] = random.Random(8).randbytes(picture)
     value["to_sign"]["eseal"] = SESealV4.load(sealed.dump(force=True))
-    parts["Doc_0/Signs/J/SignedValue.dat"] = SesSignatureV4.load(value.dump(force=True)).dump()
-    _appended_entry(parts, "Doc_0/Signs/J", "Doc_0/Signs/J/SignedValue.dat", "Seal")
-    seconds, reasons = _timed(write_package(parts))
+    return bytes(SesSignatureV4.load(value.dump(force=True)).dump())
+
+
+def _entries_naming(value: bytes, entries: int) -> bytes:
+    """The genuine license plus ``entries`` signature entries, appended to the unsigned
+    Signatures.xml, all naming one signed value ``value``."""
+    parts = ofd_parts(genuine())
+    parts["Doc_0/Signs/J/SignedValue.dat"] = value
+    for i in range(entries):
+        _appended_entry(parts, f"Doc_0/Signs/J/S{i}", "Doc_0/Signs/J/SignedValue.dat", "Seal", i)
+    return write_package(parts)
+
+
+def test_seal_with_a_long_certificate_digest_list_is_refused_quickly() -> None:
+    """a08: a seal listing 20,000 certificate digests (a million in the red team's file),
+    in entries appended to the unsigned Signatures.xml."""
+    value = _junk_value(ofd_parts(genuine())["Doc_0/Signs/Sign_0/SignedValue.dat"], 20_000, 0)
+    seconds, reasons = _timed(_entries_naming(value, 3))
     assert "the seal's certList holds more than 64 items" in reasons
+    assert seconds < 2
+
+
+def test_huge_signed_value_named_by_many_entries_is_refused_quickly() -> None:
+    """a08 as built: a 4.5 MB signed value (its picture random, so within the inflation
+    ratio) named by 40 entries: refused by its size, read once."""
+    genuine_value = ofd_parts(genuine())["Doc_0/Signs/Sign_0/SignedValue.dat"]
+    value = _junk_value(genuine_value, 100, 4_500_000)
+    seconds, reasons = _timed(_entries_naming(value, 40))
+    assert "the signed value is larger than 4 MiB" in reasons
     assert seconds < 2
 
 
