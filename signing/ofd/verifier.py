@@ -296,7 +296,7 @@ def _parsed_or_error(der: bytes) -> SignedValue | SesFormatError:
     try:
         return parse_signed_value(der)
     except SesFormatError as exc:
-        return exc
+        return SesFormatError(str(exc))  # not its traceback: its frames hold the parse
 
 
 class _Check:
