@@ -41,6 +41,7 @@ from signing.errors import SealingError
 from signing.ofd.additions import list_parts
 from signing.ofd.glyphs import GlyphPainter
 from signing.ofd.model import OfdDocument, read_documents, read_signature_xml
+from signing.ofd.numbers import decimals
 from signing.ofd.overlay import (
     annotation_boxes,
     annotation_files,
@@ -312,11 +313,8 @@ def _page_size(root: object) -> tuple[float, float]:
     """The document's default page size (PageArea/PhysicalBox), A4 when not given."""
     for el in root.iter():  # type: ignore[attr-defined]
         if local_name(el) == "PhysicalBox" and el.text:
-            try:
-                values = [float(v) for v in el.text.split()]
-            except ValueError:
-                break
-            if len(values) == 4 and values[2] > 0 and values[3] > 0:
+            values = decimals(el.text, 4)
+            if values is not None and values[2] > 0 and values[3] > 0:
                 return values[2], values[3]
             break
     return 210.0, 297.0

@@ -11,11 +11,11 @@ composite object drawn from a resource) is refused rather than guessed.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element
 
+from signing.ofd.numbers import NUMBER, decimals, strict_float
 from signing.ofd.package import local_name
 
 __all__ = ["Box", "drawn_extent", "finite_box", "outside_appearance"]
@@ -26,7 +26,7 @@ Box = tuple[float, float, float, float]
 _SLACK = 0.05
 """mm an object may reach past the appearance's edge (rounding of the numbers written)."""
 _MAX_OBJECTS = 20000
-_TOKEN = re.compile(r"[A-Za-z]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_TOKEN = re.compile(r"[A-Za-z]|" + NUMBER, re.ASCII)
 _ARGS = {"S": 2, "M": 2, "L": 2, "Q": 4, "B": 6, "A": 7, "C": 0}
 _CONTAINERS = {"PageBlock"}
 _IDENTITY = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
@@ -41,13 +41,8 @@ def finite_box(text: str | None) -> Box | None:
 
 
 def _numbers(text: str | None, count: int) -> list[float] | None:
-    try:
-        values = [float(v) for v in (text or "").split()]
-    except ValueError:
-        return None
-    if len(values) != count or not all(math.isfinite(v) for v in values):
-        return None
-    return values
+    """``count`` numbers as every reader reads them (:func:`.numbers.decimals`), or None."""
+    return decimals(text, count)
 
 
 def outside_appearance(appearance: Element, size: tuple[float, float]) -> str | None:
@@ -154,7 +149,7 @@ def _path_points(el: Element) -> list[tuple[float, float]] | None:
     if data is None:
         return None
     tokens = _TOKEN.findall(data.text or "")
-    if "".join(tokens).replace(" ", "") != re.sub(r"\s+", "", data.text or ""):
+    if "".join(tokens).replace(" ", "") != re.sub(r"\s+", "", data.text or "", flags=re.ASCII):
         return None  # something besides commands and numbers
     points: list[tuple[float, float]] = []
     at = 0
@@ -165,9 +160,10 @@ def _path_points(el: Element) -> list[tuple[float, float]] | None:
         args = tokens[at + 1 : at + 1 + _ARGS[command]]
         if len(args) != _ARGS[command] or any(t.isalpha() for t in args):
             return None
-        values = [float(t) for t in args]
-        if not all(math.isfinite(v) for v in values):
+        read = [strict_float(t) for t in args]
+        if any(v is None for v in read):
             return None
+        values = [v for v in read if v is not None]
         if command == "A":
             r = 2 * max(abs(values[0]), abs(values[1]))
             x, y = values[5], values[6]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
-from signing.ofd.package import OfdFormatError, Package, local_name, ref_id
+from signing.ofd.package import OfdFormatError, Package, java_trim, local_name, ref_id
 from signing.ofd.structure import signatures_xml_problems
 
 __all__ = [
@@ -108,7 +108,7 @@ def _child(element: Element, name: str) -> Element | None:
 def _text(element: Element | None) -> str | None:
     if element is None or element.text is None:
         return None
-    return element.text.strip() or None
+    return java_trim(element.text) or None
 
 
 def _dir(path: str) -> str:
@@ -147,7 +147,7 @@ def _read_signatures(pkg: Package, path: str, problems: list[str]) -> list[Signa
     for el in _children(root, "Signature"):
         if len(entries) >= _MAX_SIGNATURES:
             raise OfdFormatError(f"{path} lists more than {_MAX_SIGNATURES} signatures")
-        sig_id = (el.get("ID") or "").strip()
+        sig_id = java_trim(el.get("ID") or "")
         target = pkg.resolve(el.get("BaseLoc"), _dir(path))
         if pkg.twin(target) is not None:
             pkg.read(target)  # raises: missing, and another part becomes it once unpacked
@@ -156,7 +156,7 @@ def _read_signatures(pkg: Package, path: str, problems: list[str]) -> list[Signa
         if any(e.path == target for e in entries):
             raise OfdFormatError(f"{path}: two signatures share {target}")
         seen.add(sig_id)
-        entries.append(SignatureEntry(sig_id, (el.get("Type") or "Seal").strip(), target))
+        entries.append(SignatureEntry(sig_id, java_trim(el.get("Type") or "Seal"), target))
     return entries
 
 
@@ -182,7 +182,7 @@ def read_signature_xml(pkg: Package, path: str) -> SignatureXml:
     return SignatureXml(
         path=path,
         raw=pkg.read(path),
-        check_method=(refs_el.get("CheckMethod") or "MD5").strip(),
+        check_method=java_trim(refs_el.get("CheckMethod") or "MD5"),
         references=refs,
         signed_value=pkg.resolve(value_loc, base) if value_loc else None,
         seal=pkg.resolve(seal_loc, base) if seal_loc else None,
@@ -197,7 +197,7 @@ def read_signature_xml(pkg: Package, path: str) -> SignatureXml:
 
 
 def _reference(pkg: Package, el: Element, base: str) -> Reference:
-    file_ref = (el.get("FileRef") or "").strip()
+    file_ref = java_trim(el.get("FileRef") or "")
     try:
         path: str | None = pkg.resolve(file_ref, base)
     except OfdFormatError:
@@ -351,7 +351,7 @@ def res_file_locations(el: Element) -> Iterator[str]:
         if name in ("MediaFile", "FontFile"):
             loc = _text(node)
         elif name == "ColorSpace":
-            loc = (node.get("Profile") or "").strip() or None
+            loc = java_trim(node.get("Profile") or "") or None
         else:
             continue
         if loc:
@@ -377,7 +377,7 @@ def _walk_list(file_tag: str, kind: str = "") -> _Walker:
 
 
 def _join(folder: str, loc: str) -> str:
-    loc = loc.strip()
+    loc = java_trim(loc)
     if loc.startswith("/"):
         return loc[1:].rstrip("/")
     return "/".join(p for p in (folder, loc.rstrip("/")) if p)

@@ -13,11 +13,11 @@ and paths are not checked (licenses commonly have a full-page background image, 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element
 
 from signing.ofd.drawn import finite_box, outside_appearance
+from signing.ofd.numbers import decimals
 from signing.ofd.package import OfdFormatError, Package, local_name, ref_id
 
 __all__ = [
@@ -42,14 +42,25 @@ _MAX_ENTRIES = 1000
 def page_box(text: str | None) -> Box | None:
     """A box of the page (text, a stamp, an existing annotation), its size made positive
     (a renderer normalises it); None when not four finite numbers."""
-    try:
-        values = [float(v) for v in (text or "").split()]
-    except ValueError:
-        return None
-    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+    values = decimals(text, 4)
+    if values is None:
         return None
     x, y, w, h = values
     return (min(x, x + w), min(y, y + h), abs(w), abs(h))
+
+
+_ANYWHERE: Box = (-1e9, -1e9, 2e9, 2e9)
+"""Where a box written but unreadable (:func:`page_box`) may lie: anywhere on the page."""
+
+
+def _placed(text: str | None) -> Box | None:
+    """A text, stamp or annotation box that an added annotation must stay clear of: None
+    when not written, :data:`_ANYWHERE` when written but unreadable (a reader may read it,
+    e.g. ofdrw's fallback reads ``2０0`` as 20: red team 6, a02)."""
+    if text is None:
+        return None
+    box = page_box(text)
+    return _ANYWHERE if box is None else box
 
 
 def _overlap(a: Box, b: Box) -> bool:
@@ -110,7 +121,7 @@ def _text_boxes(pkg: Package, paths: list[str]) -> list[Box]:
         if not pkg.has(path):
             continue
         for el in pkg.xml(path).iter():
-            if local_name(el) == "TextObject" and (box := page_box(el.get("Boundary"))) is not None:
+            if local_name(el) == "TextObject" and (box := _placed(el.get("Boundary"))) is not None:
                 boxes.append(box)
                 if len(boxes) > _MAX_BOXES:
                     raise OfdFormatError(f"more than {_MAX_BOXES} text objects to check")
@@ -141,7 +152,7 @@ def annotation_boxes(pkg: Package, entries: list[tuple[str, str]]) -> list[tuple
         for annot in pkg.xml(path).iter():
             if local_name(annot) == "Annot":
                 shown = next(_children(annot, "Appearance"), None)
-                box = page_box(shown.get("Boundary")) if shown is not None else None
+                box = _placed(shown.get("Boundary")) if shown is not None else None
                 if box is not None:
                     out.append((page_id, box))
     return out
@@ -218,6 +229,6 @@ def stamps_of(pkg: Package, signature_xml: str) -> list[tuple[str, Box]]:
     """The stamps of one Signature.xml: (page ID, boundary) of each StampAnnot."""
     out = []
     for el in pkg.xml(signature_xml).iter():
-        if local_name(el) == "StampAnnot" and (box := page_box(el.get("Boundary"))) is not None:
+        if local_name(el) == "StampAnnot" and (box := _placed(el.get("Boundary"))) is not None:
             out.append((ref_id(el.get("PageRef")), box))
     return out

@@ -8,9 +8,9 @@ Entry names must stay inside the package (no absolute paths, ``..``, drive lette
 backslashes, no segment with leading or trailing spaces, which readers trim) and stay
 distinct files when unpacked anywhere (:func:`unpacked_key`); a location resolves to one
 part for every reader (:meth:`Package.resolve`, :meth:`Package.twin`); names
-written in GBK by Chinese tools (the ZIP "UTF-8" flag unset) are decoded as such, when
-they are not also valid UTF-8; extra fields that rename an entry for other readers and
-folder entries holding data are refused (:mod:`.zipcheck`). XML
+written in GBK by Chinese tools (the ZIP "UTF-8" flag unset, not UTF-8) are refused, as
+ofdrw reads them as UTF-8 (another, mangled name); extra fields that rename an entry for
+other readers and folder entries holding data are refused (:mod:`.zipcheck`). XML
 is parsed by :mod:`.xmlread`: ``defusedxml`` with no DTD at all (no entity expansion, no
 external entities), within bounds on the text parsed, and refusing markup that readers
 read differently; such a refusal of a well-formed part is kept in :attr:`Package.unread`.
@@ -40,6 +40,7 @@ __all__ = [
     "OfdFormatError",
     "Package",
     "entry_path",
+    "java_trim",
     "local_name",
     "ref_id",
     "unpacked_key",
@@ -85,21 +86,35 @@ def local_name(element: Element) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-_NUMBER = re.compile(r"[+-]?\d{1,30}")
+_NUMBER = re.compile(r"[+-]?[0-9]{1,18}")
+_JAVA_TRIM = "".join(map(chr, range(0x21)))
+"""What Java's ``String.trim`` drops from both ends: every character up to U+0020."""
+
+
+def java_trim(value: str) -> str:
+    """``value`` trimmed as Java's ``String.trim`` (ofdrw) trims it, not as ``str.strip``
+    (which also drops U+3000, U+00A0, U+2028 ...: red team 6, a04)."""
+    return value.strip(_JAVA_TRIM)
 
 
 def ref_id(value: str | None) -> str:
     """An ``ST_ID``/``ST_RefID`` as OFD readers resolve it: as a number (ofdrw:
-    ``Long.parseLong(s.trim())``, which takes a sign and any Unicode digits), so ``"01"``,
-    ``" 1 "`` and ``"+1"`` are all 1. Every ID and ID reference the verifier matches goes
-    through here; a value that is not a number is kept stripped (it matches no number)."""
-    text = (value or "").strip()
-    return str(int(text)) if _NUMBER.fullmatch(text) else text
+    ``Long.parseLong(s.trim())``), so ``"01"``, ``" 1 "`` and ``"+1"`` are all 1. Every ID
+    and ID reference the verifier matches goes through here; an ASCII value that is not a
+    number is kept trimmed (it matches no number). A value with any other character
+    raises :class:`OfdFormatError`: Java takes any Unicode digit (fullwidth ``１`` is 1 to
+    ofdrw), other readers do not (red team 6, a02's class)."""
+    text = java_trim(value or "")
+    if _NUMBER.fullmatch(text):
+        return str(int(text))
+    if not text.isascii() or (text.lstrip("+-").isdigit() and len(text) > 18):
+        raise OfdFormatError(f"readers differ on the ID {text[:40]!r}: not an ASCII number")
+    return text
 
 
 def _entry_name(info: zipfile.ZipInfo) -> str:
-    """The entry's one name (:func:`.zipcheck.decode_name`): UTF-8 when flagged, else the
-    one of UTF-8 and GBK that decodes it."""
+    """The entry's one name (:func:`.zipcheck.decode_name`): UTF-8 (a GBK name is
+    refused)."""
     if info.flag_bits & 0x800:
         return info.filename
     try:
@@ -194,6 +209,24 @@ class _UnpackedNames:
 
 
 _WHITE_RUN = re.compile(r"[\t\n\r\f]|  ")
+_ODD = (
+    "it has a control character, a line or paragraph separator, or white space other than "
+    "the ASCII space (ofdrw trims only characters up to U+0020, Python all Unicode white "
+    "space; XML 1.1 readers make U+2028 and U+0085 a line end: red team 6, a04/a06)"
+)
+_ODD_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Zs"})
+
+
+def _odd_location(path: str) -> bool:
+    """Whether a location holds a character readers trim, split or normalise differently
+    (any control or format character, any separator but the ASCII space)."""
+    if path.isascii():
+        return any(c < " " or c == "\x7f" for c in path)
+    return any(
+        c != " " and (c.isspace() or unicodedata.category(c) in _ODD_CATEGORIES) for c in path
+    )
+
+
 _COLLAPSED = (
     "ofdrw reads a location element's text with dom4j's getTextTrim, which makes each run "
     "of white space one space (red team 5, a05 without a child element)"
@@ -250,11 +283,9 @@ class Package:
 
     def _check_entries(self, infos: list[zipfile.ZipInfo]) -> None:
         total = 0
-        gbk = False
         files = _UnpackedNames()
         for info in infos:
             name = _entry_name(info)
-            gbk = gbk or (not info.flag_bits & 0x800 and name != info.filename)
             if name.endswith("/"):
                 if info.file_size:
                     raise OfdFormatError(f"the folder entry {name!r} holds data")
@@ -283,8 +314,6 @@ class Package:
                 raise OfdFormatError("the parts together are larger than the limit")
             self._infos[path] = info
         self._unpacked = files.files
-        if gbk:
-            self.notes.append("entry names are GBK-encoded (the ZIP UTF-8 flag is not set)")
 
     @property
     def paths(self) -> list[str]:
@@ -398,12 +427,14 @@ class Package:
         """A package path from an ST_Loc: absolute from the package root when it starts
         with ``/``, else relative to the folder ``base``. Raise when it leaves the package
         or a segment has leading or trailing spaces (:func:`_padded`: readers differ)."""
-        loc = (loc or "").strip()
+        loc = java_trim(loc or "")
         if not loc or "\\" in loc or "\x00" in loc or "://" in loc:
             raise OfdFormatError(f"{loc!r} is not a package location")
         if _WHITE_RUN.search(loc):
             raise self._readers_differ(f"readers differ on the location {loc!r}: {_COLLAPSED}")
         joined = loc[1:] if loc.startswith("/") else posixpath.join(base, loc)
+        if _odd_location(joined):
+            raise self._readers_differ(f"readers differ on the location {loc!r}: {_ODD}")
         parts: list[str] = []
         for part in joined.split("/"):
             if _padded(part):

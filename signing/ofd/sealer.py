@@ -205,11 +205,11 @@ def _next_id(current: bytes | None, ids: list[str]) -> str:
     next number; never an ID in use."""
     matches = list(_MAX_SIGN_ID.finditer(current or b""))
     last = matches[-1].group(1).decode("utf-8", "replace") if matches else ""
-    digits = re.search(r"(\d+)$", last)
+    digits = re.search(r"([0-9]{1,18})$", last)
     if digits is not None:
         prefix, number, width = last[: digits.start()], int(digits.group(1)), len(digits.group(1))
     else:
-        numeric = [int(i) for i in ids if i.isdigit()]
+        numeric = [int(i) for i in ids if i.isascii() and i.isdigit() and len(i) <= 18]
         prefix, number, width = "", max([*numeric, len(ids)]), 1
     candidate = f"{prefix}{number + 1:0{width}d}"
     while candidate in ids:

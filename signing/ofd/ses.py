@@ -265,11 +265,54 @@ class SignedValue:
 
 
 _SIGNED_DATA_OIDS = ("1.2.840.113549.1.7.2", "1.2.156.10197.6.1.4.2.2")
+MAX_BYTES = 4 * 1024 * 1024
+"""Bytes a signed value or seal file may have (the corpus's largest is 31 KB; a seal's
+picture is a few KB to a few hundred: red team 6, a08's 40 MB value took 1.2 s to parse)."""
+MAX_LISTED = 64
+"""Certificates a SignedData, and certificates or digests a seal's certList, may hold
+(red team 6, a05/a08: 20,000 look-alike issuer certificates cost 21 s of SM2 checks, a
+million certificate digests 39 s and 1.9 GiB; a real seal lists a few)."""
+
+
+def _not_huge(der: bytes, what: str) -> None:
+    if len(der) > MAX_BYTES:
+        raise SesFormatError(f"the {what} is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+
+
+def _bounded(value: Any, what: str) -> Any:
+    """``value`` (a parsed SEQUENCE OF / SET OF) when it holds at most :data:`MAX_LISTED`
+    items, counted on its DER without parsing them; else raise :class:`SesFormatError`."""
+    contents = value.contents or b""
+    count, pos, end = 0, 0, len(contents)
+    while pos < end:
+        count += 1
+        if count > MAX_LISTED:
+            raise SesFormatError(f"{what} holds more than {MAX_LISTED} items")
+        pos += 1
+        if contents[pos - 1] & 0x1F == 0x1F:  # a high tag number: its bytes, then the last
+            while pos < end and contents[pos] & 0x80:
+                pos += 1
+            pos += 1
+        if pos >= end:
+            raise SesFormatError(f"{what} is cut short")
+        length = contents[pos]
+        pos += 1
+        if length & 0x80:
+            size = length & 0x7F
+            if not 0 < size <= 4:
+                raise SesFormatError(f"{what} has an item of indefinite or huge length")
+            length = int.from_bytes(contents[pos : pos + size], "big")
+            pos += size
+        pos += length
+    if pos != end:
+        raise SesFormatError(f"{what} is cut short")
+    return value
 
 
 def parse_signed_value(der: bytes) -> SignedValue:
     """Recognise and parse a SignedValue.dat; raise :class:`SesFormatError` when it is none
     of the known structures."""
+    _not_huge(der, "signed value")
     try:
         outer = core.Sequence.load(der, strict=True)
         first = outer[0]
@@ -292,6 +335,7 @@ def parse_signed_value(der: bytes) -> SignedValue:
 
 def parse_seal(der: bytes) -> SealData:
     """A stand-alone seal file (Seal.esl): V4 ``SESeal`` or V1 ``SESeal``."""
+    _not_huge(der, "seal")
     try:
         first = core.Sequence.load(core.Sequence.load(der, strict=True)[0].dump())
         header = SesHeader.load(first[0].dump())
@@ -335,7 +379,7 @@ def _seal_v4(seal: SESealV4) -> SealData:
     prop = info["property"]
     certs: list[bytes] = []
     digests: list[tuple[str, bytes]] = []
-    raw_list = prop["cert_list"].dump()
+    raw_list = _bounded(prop["cert_list"], "the seal's certList").dump()
     if int(prop["cert_list_type"].native) == 2:
         digests = [
             (str(d["type"].native), bytes(d["value"].native)) for d in CertDigestList.load(raw_list)
@@ -401,7 +445,7 @@ def _seal_v1(seal: SESealV1) -> SealData:
         valid_end=_any_time(prop["valid_end"]),
         cert_list=[  # some V1 producers put other things here: only certificates count
             bytes(core.OctetString.load(c.dump()).native)
-            for c in prop["cert_list"]
+            for c in _bounded(prop["cert_list"], "the seal's certList")
             if c.dump()[:1] == b"\x04"
         ],
         picture_type=str(pic["type"].native),
@@ -479,8 +523,10 @@ def _cms_fields(signed_data: Any) -> CmsSignature:
     if len(infos) != 1:
         raise SesFormatError(f"SignedData has {len(infos)} signers (one is expected)")
     si = infos[0]
-    certs = [c.chosen.dump() for c in signed_data["certificates"] or [] if c.name == "certificate"]
-    signer = _cms_signer(si, signed_data["certificates"] or [])
+    pool = signed_data["certificates"]
+    pool = [] if isinstance(pool, core.Void) else _bounded(pool, "the SignedData's certificates")
+    certs = [c.chosen.dump() for c in pool if c.name == "certificate"]
+    signer = _cms_signer(si, pool)
     attrs = si["signed_attrs"]
     digest = None
     signing_time = None

@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
-from signing.ofd.package import local_name
+from signing.ofd.package import java_trim, local_name
 
 __all__ = [
     "OFD_NAMESPACES",
@@ -156,7 +156,7 @@ def ofd_xml_findings(
 
 
 def _text(el: Element) -> str:
-    return (el.text or "").strip()
+    return java_trim(el.text or "")
 
 
 def _doc_body(body: Element, covered: bool) -> list[str]:

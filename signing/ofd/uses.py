@@ -18,7 +18,7 @@ from xml.etree.ElementTree import Element
 
 from signing.ofd.model import res_file_locations
 from signing.ofd.overlay import annotation_files, page_files
-from signing.ofd.package import OfdFormatError, Package, local_name
+from signing.ofd.package import OfdFormatError, Package, java_trim, local_name
 
 __all__ = ["drawn_parts", "listed_files"]
 
@@ -85,7 +85,7 @@ def _media(pkg: Package, res: str) -> set[str]:
         el = pkg.xml(res)
     except OfdFormatError:
         return set()
-    base = (el.get("BaseLoc") or "").strip()
+    base = java_trim(el.get("BaseLoc") or "")
     media_folder = _dir(res) if not base else _join(_dir(res), base)
     out: set[str] = set()
     for loc in res_file_locations(el):
@@ -111,9 +111,9 @@ def _annotations(pkg: Package, root: Element, folder: str, pages: set[str]) -> s
 def _located(pkg: Package, loc: str | None, folder: str) -> list[str]:
     """The part ``loc`` names (:meth:`.Package.locate`), none when it is missing; raises
     :class:`OfdFormatError` when it cannot be resolved (readers may open another file)."""
-    if not loc or not loc.strip():
+    if not loc or not java_trim(loc):
         return []
-    found = pkg.locate(pkg.resolve(loc.strip(), folder))
+    found = pkg.locate(pkg.resolve(loc, folder))
     return [found] if found is not None else []
 
 

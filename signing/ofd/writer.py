@@ -86,7 +86,7 @@ def replace_parts(original: bytes, parts: Mapping[str, bytes]) -> bytes:
     the same path. Every other entry is carried over as it is stored (its local header
     and compressed bytes copied, nothing inflated or deflated again), so a part that is
     not replaced keeps its bytes exactly. Entries whose non-ASCII names are not flagged
-    UTF-8 (GBK names) are written again under their UTF-8 name: their bytes do not change.
+    UTF-8 are written again under their UTF-8 name, flagged: their bytes do not change.
     Only the parts :class:`~signing.ofd.package.Package` accepted are carried over (it
     refuses a container with anything it did not check); folder entries are dropped.
     """

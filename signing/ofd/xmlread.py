@@ -37,6 +37,8 @@ _XML_ATTRIBUTES = frozenset({f"{_XML_NS}space", f"{_XML_NS}lang"})
 _XML_SPACE = " \t\r\n"
 _MIB = 1024 * 1024
 _DECLARED = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([^"']{0,40})["']""")
+_DECLARATION = re.compile(rb"<\?xml\s")
+_VERSION = re.compile(rb"""<\?xml\s+version\s*=\s*["']([^"']{0,40})["']""")
 
 
 class XmlRefused(Exception):
@@ -146,11 +148,19 @@ def require_utf8(data: bytes) -> None:
     """An XML part must be UTF-8 (every OFD writer's encoding, and every part of the
     corpus): valid UTF-8, no NUL byte (UTF-16 text without a byte order mark is valid
     UTF-8 with NULs, and an XML parser reads it as UTF-16), and a declaration, if any,
-    naming UTF-8. Then every byte-level check sees the characters the parser sees."""
-    declared = _DECLARED.match(data.removeprefix(b"\xef\xbb\xbf"))
+    naming UTF-8 and XML version 1.0. Then every byte-level check sees the characters
+    the parser sees."""
+    head = data.removeprefix(b"\xef\xbb\xbf")
+    declared = _DECLARED.match(head)
     named = declared.group(1).lower() if declared else b"utf-8"
     if named not in (b"utf-8", b"utf8") or b"\x00" in data:
         raise XmlRefused("not UTF-8 (the only encoding accepted)")
+    version = _VERSION.match(head)
+    if _DECLARATION.match(head) and (version is None or version.group(1) != b"1.0"):
+        raise XmlRefused(
+            "not XML 1.0 (an XML 1.1 reader makes U+2028 and U+0085 line ends and takes "
+            "other characters; the verifier's parser reads XML 1.0: red team 6, a06)"
+        )
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:

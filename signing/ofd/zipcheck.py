@@ -19,8 +19,13 @@ so the container must be exactly well-formed (APPNOTE 6.3.x, section 4.3.6):
   :data:`EXTRA_FIELDS` (no Info-ZIP Unicode Path 0x7075, which Info-ZIP unzip and Apache
   commons-compress take as the entry's name while ``zipfile`` ignores it), each field
   within the extra area, in the central and the local header alike; a name flagged UTF-8
-  is valid UTF-8; an unflagged non-ASCII name decodes as exactly one of UTF-8 and GBK (a
-  name valid in both is a different file for a GBK and a UTF-8 reader);
+  is valid UTF-8; an unflagged non-ASCII name is UTF-8 and not also GBK (a name valid in
+  both is a different file for a GBK and a UTF-8 reader; a GBK name, as Chinese tools
+  write them, is another name to ofdrw, which decodes every unflagged name as UTF-8, and
+  to every UTF-8 reader: red team 6, a14);
+* a name of at most :data:`MAX_NAME_BYTES` bytes and :data:`MAX_NAME_DEPTH` folders (red
+  team 6, a01: a 64 KB name of 32,000 folders made 1 GiB of folder keys; a real OFD's
+  names are a few folders deep);
 * a directory entry (name ending ``/``) holds no data (a reader taking it for a file
   would unpack it), and each entry's file type (UNIX mode, DOS folder attribute) agrees
   with its name: no symbolic links, no folder without the trailing slash;
@@ -53,6 +58,10 @@ _LOCAL_FMT = struct.Struct("<4sHHHHHIIIHH")  # 30 bytes
 _CENTRAL_FMT = struct.Struct("<4sHHHHHHIIIHHHHHII")  # 46 bytes
 _END_FMT = struct.Struct("<4sHHHHIIH")  # 22 bytes
 _MAX_VERSION = 45
+MAX_NAME_BYTES = 1024
+"""Bytes an entry name may have."""
+MAX_NAME_DEPTH = 32
+"""Folders an entry name may go down."""
 _METHODS = {0: "stored", 8: "deflated"}
 _KNOWN_FLAGS = 0x0002 | 0x0004 | 0x0008 | 0x0800  # deflate options, descriptor, UTF-8
 _CHUNK = 1024 * 1024
@@ -218,6 +227,11 @@ def _check_record(
         raise ZipLayoutError(f"the entry {shown} is a ZIP64 or multi-disk entry")
     if name.endswith(b"/") and (sizes[1] or sizes[0] > 2):
         raise ZipLayoutError(f"the folder entry {shown} holds data (a hidden file)")
+    if len(name) > MAX_NAME_BYTES or name.count(b"/") > MAX_NAME_DEPTH:
+        raise ZipLayoutError(
+            f"the entry {shown} has a name longer than {MAX_NAME_BYTES} bytes or deeper "
+            f"than {MAX_NAME_DEPTH} folders"
+        )
     decode_name(name, flags)
 
 
@@ -239,7 +253,9 @@ def _check_kind(name: bytes, external: int) -> None:
 
 def decode_name(name: bytes, flags: int) -> str:
     """The one name every reader gives an entry: UTF-8 when flagged (and valid), ASCII, or
-    else exactly one of UTF-8 and GBK; raise :class:`ZipLayoutError` for any other name."""
+    else UTF-8 that is not also GBK; raise :class:`ZipLayoutError` for any other name (a
+    GBK name is refused: ofdrw decodes unflagged names as UTF-8, making the part another,
+    mangled file that no location names, while a GBK reader finds it)."""
     if flags & 0x800 or name.isascii():
         try:
             return name.decode("utf-8")
@@ -256,7 +272,13 @@ def decode_name(name: bytes, flags: int) -> str:
             f"the entry name {name!r} (not flagged UTF-8) is "
             + ("both UTF-8 and GBK: readers differ" if readings else "neither UTF-8 nor GBK")
         )
-    return readings[0]
+    try:
+        return name.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ZipLayoutError(
+            f"the entry name {name!r} is GBK (not flagged UTF-8, not UTF-8): ofdrw and other "
+            "readers decoding names as UTF-8 read another name and lose the part"
+        ) from None
 
 
 def _check_extra(extra: bytes, name: bytes) -> None:

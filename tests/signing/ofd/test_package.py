@@ -57,14 +57,14 @@ def test_duplicate_parts() -> None:
     _failed_because(data, "appears twice")
 
 
-def test_gbk_entry_names_are_decoded() -> None:
-    """Chinese tools write GBK names without the UTF-8 flag: patch an ASCII placeholder of
-    the same length into GBK bytes in both the local and the central header."""
+def test_gbk_entry_names_are_refused() -> None:
+    """Chinese tools write GBK names without the UTF-8 flag (an ASCII placeholder of the
+    same length patched into GBK bytes in both the local and the central header): ofdrw
+    reads every unflagged name as UTF-8, another name (red team 6, a14)."""
     gbk = "印章".encode("gbk")
     data = _zip([("OFD.xml", b"<a/>"), ("Doc_0/XXXX.png", b"x")]).replace(b"XXXX", gbk)
-    pkg = Package(data)
-    assert "Doc_0/印章.png" in pkg.paths
-    assert any("GBK" in n for n in pkg.notes)
+    with pytest.raises(OfdFormatError, match="is GBK"):
+        Package(data)
 
 
 def test_xml_entities_are_refused() -> None:
@@ -108,7 +108,7 @@ def test_resolve_keeps_locations_inside() -> None:
 
 
 def test_replace_parts_carries_entries_over_as_stored() -> None:
-    """Deflated, stored, streamed (data descriptor) and GBK-named entries keep their bytes;
+    """Deflated, stored and streamed (data descriptor) entries keep their bytes;
     replaced and new parts are written; the result reads as a package."""
     from signing.ofd.writer import replace_parts
 
@@ -126,7 +126,7 @@ def test_replace_parts_carries_entries_over_as_stored() -> None:
         zf.writestr(zipfile.ZipInfo("Doc_0/stored.bin"), b"\x00\x01" * 100)
         zf.writestr("Doc_0/XXXX.png", b"png bytes" * 30)
         zf.writestr("Doc_0/Signs/Signatures.xml", b"<old/>")
-    original = streamed.getvalue().replace(b"XXXX", "印章".encode("gbk"))
+    original = streamed.getvalue()
     with zipfile.ZipFile(io.BytesIO(original)) as zf:
         assert all(i.flag_bits & 0x8 for i in zf.infolist())  # data descriptors follow
 
@@ -135,13 +135,13 @@ def test_replace_parts_carries_entries_over_as_stored() -> None:
         assert pkg.paths == [
             "OFD.xml",
             "Doc_0/stored.bin",
-            "Doc_0/印章.png",
+            "Doc_0/XXXX.png",
             "Doc_0/Signs/Signatures.xml",
             "Doc_0/a.xml",
         ]
         assert pkg.read("OFD.xml") == b"<ofd:OFD/>" * 50
         assert pkg.read("Doc_0/stored.bin") == b"\x00\x01" * 100
-        assert pkg.read("Doc_0/印章.png") == b"png bytes" * 30
+        assert pkg.read("Doc_0/XXXX.png") == b"png bytes" * 30
         assert pkg.read("Doc_0/Signs/Signatures.xml") == b"<new/>"
     with zipfile.ZipFile(io.BytesIO(out)) as zf:
         assert zf.testzip() is None
