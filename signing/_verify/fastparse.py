@@ -1,6 +1,6 @@
 """Faster readers for pyHanko's PDF tokenizer, used while we verify.
 
-pyHanko reads tokens one byte at a time in Python. Four readers are swapped for ones that
+pyHanko reads tokens one byte at a time in Python. Three readers are swapped for ones that
 find a token's end with a compiled regular expression on a chunk of the stream, with the
 same results, the same stream position afterwards and the same errors:
 
@@ -11,9 +11,10 @@ same results, the same stream position afterwards and the same errors:
   whitespace or the end of the stream is taken directly; any other name (escapes, other
   bytes, a name longer than the chunk read) goes to pyHanko's own reader from the start;
 * ``read_until_delimiter`` and ``read_until_whitespace``: a regular-expression search for
-  the class of bytes pyHanko stops at;
-* ``read_non_whitespace``: whitespace skipped in one search; a comment, or whitespace up
-  to the end of the chunk read, goes to pyHanko's own reader from there.
+  the class of bytes pyHanko stops at.
+
+(``read_non_whitespace`` stays pyHanko's: the next byte is most often the one it wants,
+and a search costs more than its loop then.)
 
 tests/signing/test_verify_fastparse.py compares each against pyHanko's on generated and
 corpus-derived token streams and whole files. :func:`fast_hex_strings` swaps them in for
@@ -36,7 +37,6 @@ __all__ = [
     "fast_hex_strings",
     "read_hex_string",
     "read_name",
-    "read_non_whitespace",
     "read_until_delimiter",
     "read_until_whitespace",
 ]
@@ -54,9 +54,9 @@ _WS_CLASS = rb" \n\r\t\f\x00"
 _DELIM_CLASS = rb"()<>\[\]{}/%"
 _STOP_DELIMITER = re.compile(rb"[" + _WS_CLASS + _DELIM_CLASS + rb"]")
 _STOP_WHITESPACE = re.compile(rb"[" + _WS_CLASS + rb"]")
-_NOT_WHITESPACE = re.compile(rb"[^" + _WS_CLASS + rb"]")
 _PLAIN_NAME = re.compile(rb"/[A-Za-z0-9_.+\-]+")
 _ENDS_NAME = frozenset(_WHITESPACE + b"()<>[]{}/%")
+_name_object: Any = None
 
 
 def read_hex_string(stream: Any) -> Any:
@@ -128,31 +128,21 @@ def read_until_whitespace(stream: Any, maxchars: int | None = None) -> bytes:
     return bytes(chunk[:stop])
 
 
-def read_non_whitespace(stream: Any, seek_back: bool = False, allow_eof: bool = False) -> Any:
-    """pyHanko's ``read_non_whitespace``: the first byte that is neither whitespace nor in
-    a comment (consumed unless ``seek_back``)."""
-    chunk = stream.read(_TOKEN_CHUNK)
-    found = _NOT_WHITESPACE.search(chunk)
-    if found is None or chunk[found.start()] == 0x25:  # nothing but whitespace, or a '%'
-        stream.seek((found.start() if found is not None else 0) - len(chunk), os.SEEK_CUR)
-        return _original("read_non_whitespace")(stream, seek_back=seek_back, allow_eof=allow_eof)
-    at = found.start()
-    stream.seek(at + (0 if seek_back else 1) - len(chunk), os.SEEK_CUR)
-    return chunk[at : at + 1]
-
-
 def read_name(stream: Any) -> Any:
     """pyHanko's ``NameObject.read_from_stream``: a plain name is taken directly, any
     other (or anything that is not a name) goes to pyHanko's reader."""
-    from pyhanko.pdf_utils.generic import NameObject
-
+    global _name_object
     chunk = stream.read(_TOKEN_CHUNK)
     found = _PLAIN_NAME.match(chunk)
     if found is not None:
         end = found.end()
         if end < len(chunk) and chunk[end] in _ENDS_NAME:
             stream.seek(end - len(chunk), os.SEEK_CUR)
-            return NameObject(chunk[:end].decode("ascii"))
+            if _name_object is None:
+                from pyhanko.pdf_utils.generic import NameObject
+
+                _name_object = NameObject
+            return _name_object(chunk[:end].decode("ascii"))
     stream.seek(-len(chunk), os.SEEK_CUR)
     return _original("read_name")(stream)
 
@@ -165,7 +155,6 @@ def _original(name: str) -> Any:
         from pyhanko.pdf_utils import generic, misc
 
         _originals.update(
-            read_non_whitespace=misc.read_non_whitespace,
             read_until_delimiter=misc.read_until_delimiter,
             read_until_whitespace=misc.read_until_whitespace,
             read_hex_string=generic.read_hex_string_from_stream,
@@ -185,8 +174,6 @@ def _swaps() -> list[tuple[Any, str, Any]]:
         (generic.NameObject, "read_from_stream", staticmethod(read_name)),
         (generic, "read_until_delimiter", read_until_delimiter),
         (misc, "read_until_delimiter", read_until_delimiter),
-        (generic, "read_non_whitespace", read_non_whitespace),
-        (misc, "read_non_whitespace", read_non_whitespace),
         (misc, "read_until_whitespace", read_until_whitespace),
     ]
 

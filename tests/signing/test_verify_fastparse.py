@@ -23,7 +23,6 @@ from signing._verify.fastparse import (
     fast_hex_strings,
     read_hex_string,
     read_name,
-    read_non_whitespace,
     read_until_delimiter,
     read_until_whitespace,
 )
@@ -36,7 +35,6 @@ ORIGINAL = generic.read_hex_string_from_stream
 THEIR_NAME = generic.NameObject.read_from_stream
 THEIR_DELIMITER = misc.read_until_delimiter
 THEIR_WHITESPACE = misc.read_until_whitespace
-THEIR_NON_WHITESPACE = misc.read_non_whitespace
 
 hex_body = st.lists(
     st.sampled_from([*"0123456789abcdefABCDEF", " ", "\n", "\r\n", "\t"]), max_size=300
@@ -105,17 +103,6 @@ def _readers() -> Iterator[tuple[str, Callable[[Any], Any], Callable[[Any], Any]
             lambda s, m=maxchars: read_until_whitespace(s, maxchars=m),
             lambda s, m=maxchars: THEIR_WHITESPACE(s, maxchars=m),
         )
-    for seek_back in (False, True):
-        for allow_eof in (False, True):
-            yield (
-                f"non-whitespace {seek_back} {allow_eof}",
-                lambda s, b=seek_back, e=allow_eof: read_non_whitespace(
-                    s, seek_back=b, allow_eof=e
-                ),
-                lambda s, b=seek_back, e=allow_eof: THEIR_NON_WHITESPACE(
-                    s, seek_back=b, allow_eof=e
-                ),
-            )
 
 
 def _assert_same_at(data: bytes, start: int) -> None:
@@ -303,4 +290,3 @@ def test_swap_is_restored() -> None:
     assert generic.NameObject.read_from_stream is THEIR_NAME
     assert generic.read_until_delimiter is THEIR_DELIMITER
     assert misc.read_until_whitespace is THEIR_WHITESPACE
-    assert generic.read_non_whitespace is misc.read_non_whitespace is THEIR_NON_WHITESPACE
