@@ -31,7 +31,7 @@ import logging
 import sys
 import threading
 from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from schemas.report import (
@@ -102,6 +102,25 @@ def quiet_loggers() -> Iterator[None]:
             if _quiet_users == 0:
                 for lg, level in _quiet_saved:
                     lg.setLevel(level)
+
+
+def keep_loggers_quiet() -> None:
+    """Silence the noisy loggers for the rest of the process's life, once.
+
+    For a process that only verifies (a verification worker, a bulk-import worker):
+    :func:`quiet_loggers` then leaves the levels alone on each call instead of setting
+    and restoring them (setting a logger's level clears the cache of every logger in the
+    process, which costs about 2% of a license's verification). Idempotent.
+    """
+    global _kept_quiet
+    with _quiet_lock:
+        if _kept_quiet is not None:
+            return
+        _kept_quiet = quiet_loggers()
+    _kept_quiet.__enter__()  # never left (and kept referenced): the count stays above zero
+
+
+_kept_quiet: AbstractContextManager[None] | None = None
 
 
 class Engine:
