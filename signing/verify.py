@@ -59,6 +59,7 @@ __all__ = [
     "MAX_PDF_BYTES",
     "Isolation",
     "Verifier",
+    "keep_loggers_quiet",
     "verify_pdf",
     "verify_pdf_async",
 ]
@@ -321,6 +322,14 @@ def _timed_out(
 
 _DEFAULT: dict[str, Verifier] = {}
 _DEFAULT_LOCK = threading.Lock()
+
+
+def keep_loggers_quiet() -> None:
+    """For a process that only verifies (a worker): silence pyHanko's noisy loggers once,
+    for the rest of the process's life, instead of around each verification."""
+    from signing._verify.engine import keep_loggers_quiet as keep
+
+    keep()
 
 
 def _verifier_for(trust: TrustBundle | None) -> Verifier:

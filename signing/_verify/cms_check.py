@@ -19,6 +19,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from signing._verify.lru import Lru
 from signing.der import der_set_of
 
 __all__ = ["CmsCheck", "check_cms"]
@@ -119,13 +120,42 @@ def _der_set_of(signed_attrs: Any) -> tuple[bytes, bytes]:
     return bytes(original), der_set_of([attr.dump() for attr in signed_attrs])
 
 
+#: Parsed certificates by their DER, and loaded public keys by the DER of the key: a
+#: seal's certificates and key repeat across the thousands of licenses an issuer seals.
+#: Both depend on the bytes alone (nothing about time, trust or revocation is kept).
+_certs: Lru[bytes, Any] = Lru(256)
+_keys: Lru[bytes, Any] = Lru(256)
+
+
+def _certificates(signed_data: Any) -> list[tuple[bytes, Any]]:
+    """(DER, parsed certificate) of each certificate in the CMS: a certificate seen in an
+    earlier signature that was checked through is the object parsed then."""
+    out = []
+    for choice in signed_data["certificates"] or []:
+        if choice.name != "certificate":
+            continue
+        der = choice.dump()
+        out.append((der, _certs.get(der) or choice.chosen))
+    return out
+
+
+def _public_key(der: bytes) -> Any:
+    """The public key ``der`` (SubjectPublicKeyInfo) loaded by cryptography."""
+    key = _keys.get(der)
+    if key is None:
+        from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+        key = load_der_public_key(der)
+        _keys.put(der, key)
+    return key
+
+
 def _verify_sig(cert: Any, sig_algo: Any, md: str, signature: bytes, data: bytes) -> bool:
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
-    from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-    key = load_der_public_key(cert.public_key.dump())
+    key = _public_key(cert.public_key.dump())
     algo = sig_algo.signature_algo
     try:
         hash_name = sig_algo.hash_algo
@@ -166,8 +196,7 @@ class _Unsupported(Exception):
     pass
 
 
-def _find_signer(signed_data: Any, sid: Any) -> Any:
-    certs = [c.chosen for c in signed_data["certificates"] or [] if c.name == "certificate"]
+def _find_signer(certs: list[Any], sid: Any) -> Any:
     for cert in certs:
         if sid.name == "issuer_and_serial_number":
             ias = sid.chosen
@@ -205,7 +234,8 @@ def _check(out: CmsCheck, contents: bytes, signed_bytes: bytes, subfilter: str |
     if info["content_type"].native != "signed_data":
         raise ValueError(f"content type is {info['content_type'].native}, not signed data")
     sd = info["content"]
-    out.certificates = [c.chosen for c in sd["certificates"] or [] if c.name == "certificate"]
+    certificates = _certificates(sd)
+    out.certificates = [cert for _, cert in certificates]
     signer_infos = list(sd["signer_infos"])
     if not signer_infos:
         raise ValueError("the CMS holds no signer info")
@@ -229,6 +259,8 @@ def _check(out: CmsCheck, contents: bytes, signed_bytes: bytes, subfilter: str |
             break
     assert first is not None
     out.__dict__.update(first.__dict__)
+    for der, cert in certificates:  # read through without error: kept for the next file
+        _certs.put(der, cert)
 
 
 def _check_signer(
@@ -241,7 +273,7 @@ def _check_signer(
         raise _Unsupported(f"digest algorithm {md}")
     if md == "sha1":
         out.weak = "SHA-1 digest"
-    cert = _find_signer(sd, si["sid"])
+    cert = _find_signer(out.certificates, si["sid"])
     out.signer_cert = cert
     eci = sd["encap_content_info"]
     ctype = eci["content_type"].native

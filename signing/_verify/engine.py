@@ -22,6 +22,7 @@ Nothing here raises on bad input.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import copy
 import datetime as dt
 import hashlib
@@ -29,8 +30,8 @@ import io
 import logging
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from schemas.report import (
@@ -103,6 +104,25 @@ def quiet_loggers() -> Iterator[None]:
                     lg.setLevel(level)
 
 
+def keep_loggers_quiet() -> None:
+    """Silence the noisy loggers for the rest of the process's life, once.
+
+    For a process that only verifies (a verification worker, a bulk-import worker):
+    :func:`quiet_loggers` then leaves the levels alone on each call instead of setting
+    and restoring them (setting a logger's level clears the cache of every logger in the
+    process, which costs about 2% of a license's verification). Idempotent.
+    """
+    global _kept_quiet
+    with _quiet_lock:
+        if _kept_quiet is not None:
+            return
+        _kept_quiet = quiet_loggers()
+    _kept_quiet.__enter__()  # never left (and kept referenced): the count stays above zero
+
+
+_kept_quiet: AbstractContextManager[None] | None = None
+
+
 class Engine:
     """Verification against one trust bundle, in the calling thread, caches kept.
 
@@ -127,7 +147,7 @@ class Engine:
         with _recursion_lock:
             if sys.getrecursionlimit() < _RECURSION_LIMIT:
                 sys.setrecursionlimit(_RECURSION_LIMIT)
-        return asyncio.run(
+        return _run(
             verify_document(
                 data,
                 trust=self.trust,
@@ -137,6 +157,50 @@ class Engine:
                 trust_manager=self.trust_manager,
             )
         )
+
+
+_IDLE_LOOPS = 4
+_loops: list[asyncio.AbstractEventLoop] = []
+_loops_lock = threading.Lock()
+
+
+def _run(coro: Coroutine[Any, Any, VerificationReport]) -> VerificationReport:
+    """``asyncio.run(coro)`` on an event loop taken from a small pool of idle loops (a
+    new loop per file costs about as much as a small PDF's parsing). As with
+    ``asyncio.run``, tasks left behind are cancelled; a loop whose run was interrupted (a
+    verification stopped by its time bound) is closed, not reused."""
+    with _loops_lock:
+        loop = _loops.pop() if _loops else None
+    if loop is None:
+        loop = asyncio.new_event_loop()
+    try:
+        result = loop.run_until_complete(coro)
+        _cancel_leftovers(loop)
+    except BaseException:
+        loop.close()
+        raise
+    with _loops_lock:
+        if len(_loops) < _IDLE_LOOPS:
+            _loops.append(loop)
+            return result
+    loop.close()
+    return result
+
+
+@atexit.register
+def _close_idle_loops() -> None:
+    with _loops_lock:
+        while _loops:
+            _loops.pop().close()
+
+
+def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
+    pending = asyncio.all_tasks(loop)
+    if not pending:
+        return
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 async def verify_document(

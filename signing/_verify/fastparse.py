@@ -1,30 +1,62 @@
-"""A faster reader for PDF hex strings, used while we verify.
+"""Faster readers for pyHanko's PDF tokenizer, used while we verify.
 
-pyHanko reads a hex string (``<...>``) one token at a time in Python; a signature's
-/Contents is a hex string of 16-32 KiB, which makes that loop the largest single cost of
-verifying a sealed file. :func:`fast_hex_strings` swaps in a reader that finds the closing
-``>`` with ``bytes.find`` and decodes in C, with the same results and errors (plus one
-fix: pyHanko's loop never ends on a hex string truncated by the end of the file; this
-raises). The swap is reference-counted, so overlapping verifications in threads are safe;
-both readers give the same objects, so other code running meanwhile is unaffected.
+pyHanko reads tokens one byte at a time in Python. Three readers are swapped for ones that
+find a token's end with a compiled regular expression on a chunk of the stream, with the
+same results, the same stream position afterwards and the same errors:
+
+* hex strings (``<...>``): a signature's /Contents is a hex string of 16-32 KiB, read with
+  ``bytes.find`` and decoded in C (plus one fix: pyHanko's loop never ends on a hex
+  string truncated by the end of the file; this raises);
+* names: ``/`` followed by plain characters (``[A-Za-z0-9_.+-]``) and then a delimiter,
+  whitespace or the end of the stream is taken directly; any other name (escapes, other
+  bytes, a name longer than the chunk read) goes to pyHanko's own reader from the start;
+* ``read_until_delimiter`` and ``read_until_whitespace``: a regular-expression search for
+  the class of bytes pyHanko stops at.
+
+(``read_non_whitespace`` stays pyHanko's: the next byte is most often the one it wants,
+and a search costs more than its loop then.)
+
+tests/signing/test_verify_fastparse.py compares each against pyHanko's on generated and
+corpus-derived token streams and whole files. :func:`fast_hex_strings` swaps them in for
+the duration of a block; the swap is reference-counted, so overlapping verifications in
+threads are safe, and since both give the same objects other code running meanwhile is
+unaffected.
 """
 
 from __future__ import annotations
 
 import binascii
+import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["fast_hex_strings", "read_hex_string"]
+__all__ = [
+    "fast_hex_strings",
+    "read_hex_string",
+    "read_name",
+    "read_until_delimiter",
+    "read_until_whitespace",
+]
 
 _WHITESPACE = b" \n\r\t\f\x00"
 _HEX = b"0123456789abcdefABCDEF"
 _CHUNK = 1 << 16
+_TOKEN_CHUNK = 64
 _lock = threading.Lock()
 _users = 0
-_original: Any = None
+_saved: list[tuple[Any, str, Any]] = []
+
+# pyHanko's classes (pyhanko.pdf_utils.misc.PDF_WHITESPACE and PDF_DELIMITERS)
+_WS_CLASS = rb" \n\r\t\f\x00"
+_DELIM_CLASS = rb"()<>\[\]{}/%"
+_STOP_DELIMITER = re.compile(rb"[" + _WS_CLASS + _DELIM_CLASS + rb"]")
+_STOP_WHITESPACE = re.compile(rb"[" + _WS_CLASS + rb"]")
+_PLAIN_NAME = re.compile(rb"/[A-Za-z0-9_.+\-]+")
+_ENDS_NAME = frozenset(_WHITESPACE + b"()<>[]{}/%")
+_name_object: Any = None
 
 
 def read_hex_string(stream: Any) -> Any:
@@ -53,16 +85,109 @@ def read_hex_string(stream: Any) -> Any:
     return generic.pdf_string(binascii.unhexlify(body))
 
 
+def _read_until(pattern: re.Pattern[bytes], stream: Any) -> tuple[bytes, bool]:
+    """The bytes before the first match of ``pattern`` (consumed with them) and whether
+    the stream ended first (pyHanko's ``_read_until_class`` without ``maxchars``)."""
+    parts: list[bytes] = []
+    while True:
+        chunk = stream.read(_TOKEN_CHUNK)
+        if not chunk:
+            return b"".join(parts), True
+        found = pattern.search(chunk)
+        if found is not None:
+            stop = found.start()
+            parts.append(chunk[:stop])
+            stream.seek(stop + 1 - len(chunk), os.SEEK_CUR)
+            return b"".join(parts), False
+        parts.append(chunk)
+
+
+def read_until_delimiter(stream: Any) -> bytes:
+    """pyHanko's ``read_until_delimiter``: the bytes up to a delimiter or whitespace,
+    which is left unread."""
+    result, end = _read_until(_STOP_DELIMITER, stream)
+    if not end:
+        stream.seek(-1, os.SEEK_CUR)
+    return result
+
+
+def read_until_whitespace(stream: Any, maxchars: int | None = None) -> bytes:
+    """pyHanko's ``read_until_whitespace``: the bytes up to whitespace (consumed), at most
+    ``maxchars`` of them when it is given (anything but None or a positive count goes to
+    pyHanko's reader)."""
+    if maxchars is None:
+        return _read_until(_STOP_WHITESPACE, stream)[0]
+    if type(maxchars) is not int or maxchars <= 0:
+        return _original("read_until_whitespace")(stream, maxchars=maxchars)
+    chunk = stream.read(maxchars)
+    found = _STOP_WHITESPACE.search(chunk)
+    if found is None:
+        return bytes(chunk)
+    stop = found.start()
+    stream.seek(stop + 1 - len(chunk), os.SEEK_CUR)
+    return bytes(chunk[:stop])
+
+
+def read_name(stream: Any) -> Any:
+    """pyHanko's ``NameObject.read_from_stream``: a plain name is taken directly, any
+    other (or anything that is not a name) goes to pyHanko's reader."""
+    global _name_object
+    chunk = stream.read(_TOKEN_CHUNK)
+    found = _PLAIN_NAME.match(chunk)
+    if found is not None:
+        end = found.end()
+        if end < len(chunk) and chunk[end] in _ENDS_NAME:
+            stream.seek(end - len(chunk), os.SEEK_CUR)
+            if _name_object is None:
+                from pyhanko.pdf_utils.generic import NameObject
+
+                _name_object = NameObject
+            return _name_object(chunk[:end].decode("ascii"))
+    stream.seek(-len(chunk), os.SEEK_CUR)
+    return _original("read_name")(stream)
+
+
+_originals: dict[str, Any] = {}
+
+
+def _original(name: str) -> Any:
+    if not _originals:
+        from pyhanko.pdf_utils import generic, misc
+
+        _originals.update(
+            read_until_delimiter=misc.read_until_delimiter,
+            read_until_whitespace=misc.read_until_whitespace,
+            read_hex_string=generic.read_hex_string_from_stream,
+            read_name=generic.NameObject.__dict__["read_from_stream"].__func__,
+        )
+    return _originals[name]
+
+
+def _swaps() -> list[tuple[Any, str, Any]]:
+    """(where, attribute, ours) for every reader replaced: pyHanko's generic module took
+    its own references to misc's functions, so both are replaced."""
+    from pyhanko.pdf_utils import generic, misc
+
+    _original("read_name")
+    return [
+        (generic, "read_hex_string_from_stream", read_hex_string),
+        (generic.NameObject, "read_from_stream", staticmethod(read_name)),
+        (generic, "read_until_delimiter", read_until_delimiter),
+        (misc, "read_until_delimiter", read_until_delimiter),
+        (misc, "read_until_whitespace", read_until_whitespace),
+    ]
+
+
 @contextmanager
 def fast_hex_strings() -> Iterator[None]:
-    """Use :func:`read_hex_string` in pyHanko's parser for the duration of the block."""
-    global _users, _original
-    from pyhanko.pdf_utils import generic
-
+    """Use the fast readers in pyHanko's parser for the duration of the block."""
+    global _users
     with _lock:
         if _users == 0:
-            _original = generic.read_hex_string_from_stream
-            generic.read_hex_string_from_stream = read_hex_string
+            _saved.clear()
+            for where, name, ours in _swaps():
+                _saved.append((where, name, where.__dict__[name]))
+                setattr(where, name, ours)
         _users += 1
     try:
         yield
@@ -70,4 +195,5 @@ def fast_hex_strings() -> Iterator[None]:
         with _lock:
             _users -= 1
             if _users == 0:
-                generic.read_hex_string_from_stream = _original
+                for where, name, theirs in reversed(_saved):
+                    setattr(where, name, theirs)

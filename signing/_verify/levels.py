@@ -62,6 +62,8 @@ def pades_level(
         return PadesLevel.B_B
     if not doc.has_dss or not (doc.certs or doc.crls or doc.ocsps):
         return PadesLevel.B_T
+    if not later_ts:  # B-LTA needs a document timestamp: no need to look for the DSS
+        return PadesLevel.B_LT
     dss_rev = _dss_revision(reader)
     if dss_rev is not None and any(
         s.signed_revision is not None and s.signed_revision >= dss_rev for s in later_ts

@@ -154,9 +154,10 @@ def _main(conn: Connection) -> None:
         return
     if initializer is not None:
         initializer()
-    from signing._verify.engine import Engine
+    from signing._verify.engine import Engine, keep_loggers_quiet
     from signing.trust import TrustBundle
 
+    keep_loggers_quiet()  # this process only verifies
     conn.send_bytes(_READY)
     engines: OrderedDict[str, Engine] = OrderedDict()
     while True:

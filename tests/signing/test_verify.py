@@ -318,3 +318,44 @@ def test_concurrent_verifications_agree_and_restore_logging(verifier: Verifier) 
         reports = list(pool.map(verifier.verify, files))
     assert [r.indication for r in reports] == [Indication.TOTAL_PASSED] * len(files)
     assert logger.level == before
+
+
+_KEPT_QUIET = """
+import logging, sys
+from signing._verify.engine import Engine
+from signing.verify import keep_loggers_quiet
+from tests.helpers.pki import demo_trust_bundle, sealed_pdf
+
+before = logging.getLogger("pyhanko").level
+data = sealed_pdf()
+engine = Engine(demo_trust_bundle())
+keep_loggers_quiet()
+keep_loggers_quiet()
+assert logging.getLogger("pyhanko").level == logging.CRITICAL
+calls = []
+original = logging.Logger.setLevel
+logging.Logger.setLevel = lambda self, level: calls.append(self.name) or original(self, level)
+for _ in range(3):
+    assert engine.run(data, None, None).indication.value == "TOTAL_PASSED"
+assert calls == [], calls
+assert logging.getLogger("pyhanko").level == logging.CRITICAL != before
+"""
+
+
+def test_loggers_kept_quiet_once_in_a_worker_process() -> None:
+    """A process that only verifies silences the noisy loggers once: verifications then
+    set no logger's level (in a process of its own: it lasts for the process's life)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", _KEPT_QUIET],
+        cwd=root,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -159,6 +159,9 @@ _worker_writes: concurrent.futures.ThreadPoolExecutor | None = None
 
 def _init_worker(factory: VerifierFactory, blobs_factory: BlobStoreFactory | None) -> None:
     global _worker_verifier, _worker_blobs, _worker_writes
+    from signing.verify import keep_loggers_quiet
+
+    keep_loggers_quiet()  # this process verifies for the whole run
     _worker_verifier = factory()
     if blobs_factory is not None:
         _worker_blobs = blobs_factory()
