@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from xml.etree.ElementTree import Element
 
-from signing.ofd.model import res_file_locations
+from signing.ofd.model import default_documents, res_file_locations
 from signing.ofd.overlay import annotation_files, page_files
 from signing.ofd.package import OfdFormatError, Package, local_name
 
@@ -43,6 +43,8 @@ def _drawn(pkg: Package, doc_root: str) -> set[str]:
     for common in _children(root, "CommonData"):
         for el in common:
             if local_name(el) in ("PublicRes", "DocumentRes"):
+                if (el.text or "").strip():  # ofdrw reads it twice (red team 6, a10)
+                    pkg.resolve_once(el.text, folder, f"the {local_name(el)} of {doc_root}")
                 res += _located(pkg, el.text, folder)
     for page in sorted(p for files in pages.values() for p in files if pkg.has(p)):
         try:
@@ -60,7 +62,45 @@ def _drawn(pkg: Package, doc_root: str) -> set[str]:
         for el in _children(root, name):
             for listed in _located(pkg, el.text, folder):
                 found |= {listed} | listed_files(pkg, listed)
+    for default in default_documents(pkg, doc_root):
+        _agrees(pkg, doc_root, default)
+        found.add(default)
     return found
+
+
+def _agrees(pkg: Package, doc_root: str, default: str) -> None:
+    """Raise :class:`OfdFormatError` unless ``default``, the Document.xml ofdrw reads beside
+    the DocRoot (:func:`.model.default_documents`), gives what the DocRoot gives: the page
+    area (ofdrw's size of a page that names none) and the attachments list. The file
+    itself is then drawn: each signature covers it (red team 6, a09)."""
+    mine, theirs = pkg.xml(doc_root), pkg.xml(default)
+    if _page_area(mine) != _page_area(theirs):
+        raise OfdFormatError(
+            f"readers differ on the page area: ofdrw takes it from {default}, "
+            f"in the DocRoot's folder, not from the DocRoot {doc_root}"
+        )
+    if _attachments(pkg, mine, _dir(doc_root)) != _attachments(pkg, theirs, _dir(default)):
+        raise OfdFormatError(
+            f"readers differ on the attachments: ofdrw takes them from {default}, "
+            f"in the DocRoot's folder, not from the DocRoot {doc_root}"
+        )
+
+
+def _page_area(root: Element) -> list[tuple[str, str, tuple[tuple[str, str], ...]]]:
+    return [
+        (local_name(node), " ".join((node.text or "").split()), tuple(sorted(node.attrib.items())))
+        for common in _children(root, "CommonData")
+        for area in _children(common, "PageArea")
+        for node in area.iter()
+    ]
+
+
+def _attachments(pkg: Package, root: Element, folder: str) -> list[str]:
+    return [
+        pkg.resolve(el.text.strip(), folder)
+        for el in _children(root, "Attachments")
+        if el.text and el.text.strip()
+    ]
 
 
 def listed_files(pkg: Package, listed: str) -> set[str]:
