@@ -324,11 +324,6 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
             "阅读器显示的页面大小不一致：ofdrw 取自 DocRoot 所在文件夹中的 {d}，而非 DocRoot {r}",
         ),
         (
-            r"^readers differ on the attachments: ofdrw takes them from (?P<d>\S+), in the "
-            r"DocRoot's folder, not from the DocRoot (?P<r>\S+)$",
-            "阅读器显示的附件不一致：ofdrw 取自 DocRoot 所在文件夹中的 {d}，而非 DocRoot {r}",
-        ),
-        (
             r"^this signature does not cover OFD\.xml but covers several documents "
             r"\((?P<x>.+)\): which one its signer showed \(DocRoot, named only in the "
             r"unsigned OFD\.xml\) cannot be told; only a later seal of the same signer over "

@@ -58,30 +58,31 @@ def _drawn(pkg: Package, doc_root: str) -> set[str]:
         found.add(path)
         found |= _media(pkg, path)
     found |= _annotations(pkg, root, folder, set(pages))
-    for name in ("Attachments", "CustomTags"):
-        for el in _children(root, name):
-            for listed in _located(pkg, el.text, folder):
-                found |= {listed} | listed_files(pkg, listed)
+    found |= _lists(pkg, root, folder, ("Attachments", "CustomTags"))
     for default in default_documents(pkg, doc_root):
-        _agrees(pkg, doc_root, default)
-        found.add(default)
+        _same_page_area(pkg, doc_root, default)
+        found |= {default} | _lists(pkg, pkg.xml(default), _dir(default), ("Attachments",))
     return found
 
 
-def _agrees(pkg: Package, doc_root: str, default: str) -> None:
+def _lists(pkg: Package, root: Element, folder: str, names: tuple[str, ...]) -> set[str]:
+    """The lists ``root`` names (Attachments, CustomTags) and the files they name."""
+    found: set[str] = set()
+    for name in names:
+        for el in _children(root, name):
+            for listed in _located(pkg, el.text, folder):
+                found |= {listed} | listed_files(pkg, listed)
+    return found
+
+
+def _same_page_area(pkg: Package, doc_root: str, default: str) -> None:
     """Raise :class:`OfdFormatError` unless ``default``, the Document.xml ofdrw reads beside
-    the DocRoot (:func:`.model.default_documents`), gives what the DocRoot gives: the page
-    area (ofdrw's size of a page that names none) and the attachments list. The file
-    itself is then drawn: each signature covers it (red team 6, a09)."""
-    mine, theirs = pkg.xml(doc_root), pkg.xml(default)
-    if _page_area(mine) != _page_area(theirs):
+    the DocRoot (:func:`.model.default_documents`), gives the DocRoot's page area (ofdrw's
+    size of a page that names none). That file and the attachments it lists (what ofdrw
+    hands out) are then drawn: each signature covers them (red team 6, a09)."""
+    if _page_area(pkg.xml(doc_root)) != _page_area(pkg.xml(default)):
         raise OfdFormatError(
             f"readers differ on the page area: ofdrw takes it from {default}, "
-            f"in the DocRoot's folder, not from the DocRoot {doc_root}"
-        )
-    if _attachments(pkg, mine, _dir(doc_root)) != _attachments(pkg, theirs, _dir(default)):
-        raise OfdFormatError(
-            f"readers differ on the attachments: ofdrw takes them from {default}, "
             f"in the DocRoot's folder, not from the DocRoot {doc_root}"
         )
 
@@ -92,14 +93,6 @@ def _page_area(root: Element) -> list[tuple[str, str, tuple[tuple[str, str], ...
         for common in _children(root, "CommonData")
         for area in _children(common, "PageArea")
         for node in area.iter()
-    ]
-
-
-def _attachments(pkg: Package, root: Element, folder: str) -> list[str]:
-    return [
-        pkg.resolve(el.text.strip(), folder)
-        for el in _children(root, "Attachments")
-        if el.text and el.text.strip()
     ]
 
 

@@ -824,7 +824,10 @@ class _Check:
             return []
         if any(self._same_signer(c) and not self.covers_signature_of(c) for c in covering):
             return []
-        docs = sorted(p for p in self.covered_parts() if document_shaped(self.pkg.read(p)[:_SNIFF]))
+        # every part it references: one changed since either fails it, or is the DocRoot
+        # a vault copy's 加注 extended (red team 6, a11b), a document all the same
+        referenced = {r.path for r in self.xml.references if r.path and self.pkg.has(r.path)}
+        docs = sorted(p for p in referenced if document_shaped(self.pkg.read(p)[:_SNIFF]))
         if len(docs) < 2:
             return []
         return [

@@ -27,7 +27,7 @@ from signing.ofd.pki import seal_image
 from signing.ofd.sealer import OfdSealer
 from signing.ofd.sm2 import sm3
 from signing.ofd.writer import NS, sample_ofd, write_package
-from tests.attacks.ofd_copy_forge import other_department
+from tests.attacks.ofd_copy_forge import annotation, other_department, vault_maker
 from tests.attacks.ofd_forge import GENUINE_LINES, MARKET_NAME, genuine, intake_refusal, verify
 from tests.conftest import require
 from tests.helpers.ofd import ofd_parts, sm2_pki
@@ -199,6 +199,22 @@ def test_a09_a_document_xml_beside_the_docroot_is_shown() -> None:
     assert intake_refusal(data) is not None
 
 
+def test_a09_forged_attachments_beside_the_docroot_with_its_page_area_are_drawn() -> None:
+    """The forged Document.xml gives the DocRoot's page area, only its attachments differ:
+    the issuer's seal does not cover what ofdrw hands out."""
+    parts = ofd_parts(_market().seal_ofd(write_package(_document_0()), at=_earlier(5)))
+    parts["Doc_0/Document.xml"] = parts["Doc_0/Document_0.xml"].replace(
+        b"</ofd:Pages>", b"</ofd:Pages><ofd:Attachments>Attachs/Attachments.xml</ofd:Attachments>"
+    )
+    parts["Doc_0/Attachs/Attachments.xml"] = FORGED_LIST
+    parts["Doc_0/Attachs/license.txt"] = "有效期至：2099年12月31日".encode()
+    data = other_department().seal_ofd(write_package(parts), at=_earlier(1))
+    issuer = verify(data).signatures[0]
+    assert issuer.indication is Indication.TOTAL_FAILED
+    assert "it does not cover Doc_0/Attachs/Attachments.xml" in " ".join(issuer.reasons)
+    assert intake_refusal(data) is not None
+
+
 def test_a09_the_issuers_docroot_without_a_document_xml_beside_it_passes() -> None:
     data = _market().seal_ofd(write_package(_document_0()), at=_earlier(5))
     assert verify(data).indication is Indication.TOTAL_PASSED
@@ -332,3 +348,27 @@ def test_the_new_reasons_read_in_chinese(build: Callable[[], bytes]) -> None:
     new = [r for r in reasons if re.search(r"readers differ on the|several documents", r)]
     assert new
     assert [r for r in new if reason_zh(r) is None] == []
+
+
+# -- a11b and the copies of these layouts ---------------------------------------------------
+
+
+def test_a11b_the_vaults_copy_of_the_moved_docroot_fails() -> None:
+    """The copy seal covers the forged OFD.xml; the issuer's seal still names two
+    documents, one of them now extended by the copy's 加注."""
+    copy = vault_maker().make(_a11(), annotation())
+    report = verify(copy)
+    issuer = report.signatures[0]
+    assert issuer.indication is Indication.TOTAL_FAILED
+    assert "several documents" in " ".join(issuer.reasons)
+
+
+def test_a_copy_of_a_license_with_an_agreeing_document_xml_passes() -> None:
+    """The copy maker extends the DocRoot (Document_0.xml) only: the older Document.xml
+    beside it, which the issuer covers, still gives the page area."""
+    parts = _document_0()
+    parts["Doc_0/Document.xml"] = parts["Doc_0/Document_0.xml"]
+    original = _market().seal_ofd(write_package(parts), at=_earlier(5))
+    copy = vault_maker().make(original, annotation())
+    report = verify(copy)
+    assert report.indication is Indication.TOTAL_PASSED, report.reasons
