@@ -319,6 +319,10 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
             "ofdrw 会从该文件夹再解析一次，读到另一个未经验证的文件",
         ),
         (
+            r"^(?P<p>\S+): its root element is <(?P<e>[^>]+)>, not <Document>$",
+            "{p} 的根元素是 <{e}>，不是 <Document>（文档根节点 DocRoot 须指向文档）",
+        ),
+        (
             r"^readers differ on the page area: ofdrw takes it from (?P<d>\S+), in the "
             r"DocRoot's folder, not from the DocRoot (?P<r>\S+)$",
             "阅读器显示的页面大小不一致：ofdrw 取自 DocRoot 所在文件夹中的 {d}，而非 DocRoot {r}",

@@ -277,6 +277,10 @@ def _collect_shown_parts(pkg: Package, doc: OfdDocument) -> None:
         _WALKERS[kind](el, _dir(path), add)
         if kind == "document":
             doc.problems += _repeated_sections(path, el)
+            if local_name(el) != "Document":  # what a seal's document count reads (a11)
+                doc.problems.append(
+                    f"{path}: its root element is <{local_name(el)}>, not <Document>"
+                )
         if kind in _DECLARING:
             walked.append((path, el))
     doc.problems += _duplicate_ids(walked)

@@ -186,7 +186,7 @@ def _doc_body(body: Element, covered: bool) -> list[str]:
 
 _DOCUMENT_ROOT = re.compile(
     rb"\A(?:\xef\xbb\xbf)?(?:\s|<\?(?:[^?]|\?(?!>))*\?>|<!--(?:[^-]|-(?!->))*-->)*+"
-    rb"<(?:[A-Za-z_][\w.-]*+:)?Document[\s/>]"
+    rb"<(?:[^\s<>/:!?]++:)?Document[\s/>]"
 )
 """The root element's name after the prolog (declaration, comments, processing
 instructions), matched without backtracking (possessive: a hostile prolog costs linear
@@ -195,8 +195,9 @@ time)."""
 
 def document_shaped(head: bytes) -> bool:
     """Whether a part whose first bytes are ``head`` has a ``<Document>`` root element (in
-    any namespace prefix): one a DocRoot may name. What a reader parses as a Document.xml
-    the verifier parses too (UTF-8, no DTD), so its root element opens its text."""
+    any namespace prefix): one a DocRoot may name (the verifier refuses a DocRoot with
+    another root element). What a reader parses as a Document.xml the verifier parses too
+    (UTF-8, no DTD), so its root element opens its text."""
     return _DOCUMENT_ROOT.match(head) is not None
 
 

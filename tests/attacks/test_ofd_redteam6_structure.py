@@ -372,3 +372,36 @@ def test_a_copy_of_a_license_with_an_agreeing_document_xml_passes() -> None:
     copy = vault_maker().make(original, annotation())
     report = verify(copy)
     assert report.indication is Indication.TOTAL_PASSED, report.reasons
+
+
+def test_a_docroot_naming_a_part_that_is_no_document_is_refused() -> None:
+    """What a seal's document count reads (a part with a <Document> root) is what a DocRoot
+    may name: an unsigned DocRoot moved to another covered part is refused."""
+    parts = ofd_parts(genuine(cover_ofd_xml=False))
+    parts["OFD.xml"] = parts["OFD.xml"].replace(b"Doc_0/Document.xml", b"Doc_0/PublicRes.xml")
+    data = write_package(parts)
+    reasons = _reasons(data)
+    assert verify(data).indication is Indication.TOTAL_FAILED
+    said = "Doc_0/PublicRes.xml: its root element is <Res>, not <Document>"
+    assert said in reasons
+
+    from api.pages.reasons import reason_zh
+
+    assert reason_zh(said) is not None
+
+
+@pytest.mark.parametrize(
+    ("head", "shaped"),
+    [
+        (b'<?xml version="1.0"?>\n<ofd:Document xmlns:ofd="u">', True),
+        (b"\xef\xbb\xbf<!-- c --><?pi x?>\n <Document/>", True),
+        ("<文档:Document xmlns:文档='u'>".encode(), True),
+        (b"<ofd:Documents>", False),
+        (b'<ofd:Res xmlns:ofd="u"><ofd:Document>', False),
+        (b"<!---->" * 600 + b"<x", False),
+    ],
+)
+def test_document_shaped_reads_the_root_element(head: bytes, shaped: bool) -> None:
+    from signing.ofd.structure import document_shaped
+
+    assert document_shaped(head[:4096]) is shaped
