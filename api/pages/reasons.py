@@ -11,6 +11,7 @@ produce and counts the ones left in English.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from schemas.report import Indication, SubIndication
 
@@ -42,6 +43,9 @@ _SUB = {
 
 #: A file reason naming the signature it is about: "Seal1: <a signature's reason>".
 _NAMED = re.compile(r"^(?P<who>[^:]{1,200}?): (?P<rest>.+)$")
+
+#: A signature's reason that what its document's pages draw with is unknown, and why.
+_DRAWN = re.compile(r"^what the pages of (?P<doc>\S+) draw with cannot be told: (?P<rest>.+)$")
 
 #: One kind of sentence each: (regular expression, Chinese with the same named groups).
 _SENTENCES: list[tuple[re.Pattern[str], str]] = [
@@ -308,6 +312,31 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
             "后加签章的保护不能替代",
         ),
         (
+            r"^readers differ on the (?P<e>SignedValue|PublicRes|DocumentRes) of (?P<p>\S+) "
+            r"(?P<l>.+): ofdrw resolves a relative location with a folder twice \(from that "
+            r"folder again\) and reads another file$",
+            "阅读器读取的文件不一致：{p} 的 {e} {l} 是带文件夹的相对位置，"
+            "ofdrw 会从该文件夹再解析一次，读到另一个未经验证的文件",
+        ),
+        (
+            r"^(?P<p>\S+): its root element is <(?P<e>[^>]+)>, not <Document>$",
+            "{p} 的根元素是 <{e}>，不是 <Document>（文档根节点 DocRoot 须指向文档）",
+        ),
+        (
+            r"^readers differ on the page area: ofdrw takes it from (?P<d>\S+), in the "
+            r"DocRoot's folder, not from the DocRoot (?P<r>\S+)$",
+            "阅读器显示的页面大小不一致：ofdrw 取自 DocRoot 所在文件夹中的 {d}，而非 DocRoot {r}",
+        ),
+        (
+            r"^this signature does not cover OFD\.xml but covers several documents "
+            r"\((?P<x>.+)\): which one its signer showed \(DocRoot, named only in the "
+            r"unsigned OFD\.xml\) cannot be told; only a later seal of the same signer over "
+            r"OFD\.xml names it$",
+            "本签章不保护 OFD.xml，却保护了多个文档（{x}）：无法确定签署者签章时显示的是哪一个"
+            "（DocRoot 只在未签章的 OFD.xml 中指定）；"
+            "只有同一签署者保护 OFD.xml 的后加签章才能确定",
+        ),
+        (
             r"^the later seals' stamps cannot be checked: (?P<x>.+)$",
             "无法检查后加签章的印章位置：{x}",
         ),
@@ -411,15 +440,25 @@ def indication_zh(indication: Indication, sub: SubIndication | None) -> str:
 
 def reason_zh(reason: str) -> str | None:
     """The reason in Chinese, or None when no pattern knows it."""
-    found = _sentence(reason)
+    return _prefixed(reason, _NAMED, "{who}：", _signature_reason)
+
+
+def _signature_reason(text: str) -> str | None:
+    return _prefixed(text, _DRAWN, "无法确定 {doc} 的页面绘制所用的部件：", _sentence)
+
+
+def _prefixed(
+    text: str, prefix: re.Pattern[str], zh: str, inner: Callable[[str], str | None]
+) -> str | None:
+    """``inner(text)``, else ``text`` as ``prefix`` then a sentence ``inner`` knows."""
+    found = inner(text)
     if found is not None:
         return found
-    m = _NAMED.match(reason)
-    if m is not None:
-        rest = _sentence(m["rest"])
-        if rest is not None:
-            return f"{m['who']}：{rest}"
-    return None
+    m = prefix.match(text)
+    if m is None:
+        return None
+    rest = inner(m["rest"])
+    return None if rest is None else zh.format(**m.groupdict()) + rest
 
 
 def _sentence(text: str) -> str | None:

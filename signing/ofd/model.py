@@ -23,6 +23,7 @@ __all__ = [
     "Reference",
     "SignatureEntry",
     "SignatureXml",
+    "default_documents",
     "read_documents",
     "read_signature_xml",
     "res_file_locations",
@@ -131,10 +132,32 @@ def read_documents(pkg: Package) -> list[OfdDocument]:
         if sigs_path is not None:
             doc.entries = _read_signatures(pkg, sigs_path, doc.problems)
         _collect_shown_parts(pkg, doc)
+        doc.shown_parts.update(default_documents(pkg, doc.root))
         docs.append(doc)
     if not docs:
         raise OfdFormatError("OFD.xml lists no document (no <DocBody>)")
     return docs
+
+
+def default_documents(pkg: Package, doc_root: str) -> list[str]:
+    """The parts other than ``doc_root`` that ofdrw reads as the document (red team 6,
+    a09): ``Document.xml`` in the folder of the last DocBody's DocRoot, whatever file that
+    DocRoot names (``OFDDir.obtainDocDefault`` and ``DocDir.getDocument``), which gives the
+    page size of pages that name none (``OFDReader.getPageArea``) and the attachments
+    (``getAttachmentList``); and, as other readers may do the same per document, the
+    ``Document.xml`` in ``doc_root``'s own folder. Those in the package (or the part that
+    becomes one once unpacked: :meth:`.Package.locate`)."""
+    roots = [doc_root]
+    bodies = list(_children(pkg.xml("OFD.xml"), "DocBody"))
+    last = _text(_child(bodies[-1], "DocRoot")) if bodies else None
+    if last:
+        roots.append(pkg.resolve(last, ""))
+    found: list[str] = []
+    for root in roots:
+        path = pkg.locate("/".join(p for p in (_dir(root), "Document.xml") if p))
+        if path is not None and path != doc_root and path not in found:
+            found.append(path)
+    return found
 
 
 def _read_signatures(pkg: Package, path: str, problems: list[str]) -> list[SignatureEntry]:
@@ -184,7 +207,9 @@ def read_signature_xml(pkg: Package, path: str) -> SignatureXml:
         raw=pkg.read(path),
         check_method=java_trim(refs_el.get("CheckMethod") or "MD5"),
         references=refs,
-        signed_value=pkg.resolve(value_loc, base) if value_loc else None,
+        signed_value=(
+            pkg.resolve_once(value_loc, base, f"the SignedValue of {path}") if value_loc else None
+        ),
         seal=pkg.resolve(seal_loc, base) if seal_loc else None,
         signature_method=_text(_child(info, "SignatureMethod")),
         signature_time=_text(_child(info, "SignatureDateTime")),
@@ -252,6 +277,10 @@ def _collect_shown_parts(pkg: Package, doc: OfdDocument) -> None:
         _WALKERS[kind](el, _dir(path), add)
         if kind == "document":
             doc.problems += _repeated_sections(path, el)
+            if local_name(el) != "Document":  # what a seal's document count reads (a11)
+                doc.problems.append(
+                    f"{path}: its root element is <{local_name(el)}>, not <Document>"
+                )
         if kind in _DECLARING:
             walked.append((path, el))
     doc.problems += _duplicate_ids(walked)

@@ -451,6 +451,22 @@ class Package:
             raise OfdFormatError(f"{loc!r} is not a package location")
         return "/".join(parts)
 
+    def resolve_once(self, loc: str | None, base: str, what: str) -> str:
+        """:meth:`resolve` for a location ofdrw resolves twice: it changes to the location's
+        folder, then resolves the location again from there (``OFDReader.getStampAnnots``
+        for a Signature.xml's ``SignedValue``, ``ResourceManage.loadResFile`` for a
+        Document.xml's ``PublicRes`` and ``DocumentRes``), so ``sv/SignedValue.dat`` is
+        read from ``sv/sv/SignedValue.dat`` (red team 6, a03 and a10). Such a location,
+        relative with a folder, names two files: refused (kept in :attr:`unread`, it fails
+        every signature). A bare file name or an absolute location is read once."""
+        text = (loc or "").strip()
+        if "/" in text and not text.startswith("/"):
+            raise self._readers_differ(
+                f"readers differ on {what} {text!r}: ofdrw resolves a relative "
+                "location with a folder twice (from that folder again) and reads another file"
+            )
+        return self.resolve(loc, base)
+
     def _readers_differ(self, why: str) -> OfdFormatError:
         """The error for a reading readers differ on, kept in :attr:`unread`."""
         if why not in self.unread:

@@ -40,6 +40,7 @@ __all__ = [
     "OFD_NAMESPACES",
     "PackageFindings",
     "doc_info_names",
+    "document_shaped",
     "ofd_xml_findings",
     "signatures_xml_problems",
     "stray_parts",
@@ -181,6 +182,23 @@ def _doc_body(body: Element, covered: bool) -> list[str]:
                 "OFD.xml: DocInfo names a cover image (Cover), but a signature leaves OFD.xml out"
             )
     return problems
+
+
+_DOCUMENT_ROOT = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?(?:\s|<\?(?:[^?]|\?(?!>))*\?>|<!--(?:[^-]|-(?!->))*-->)*+"
+    rb"<(?:[^\s<>/:!?]++:)?Document[\s/>]"
+)
+"""The root element's name after the prolog (declaration, comments, processing
+instructions), matched without backtracking (possessive: a hostile prolog costs linear
+time)."""
+
+
+def document_shaped(head: bytes) -> bool:
+    """Whether a part whose first bytes are ``head`` has a ``<Document>`` root element (in
+    any namespace prefix): one a DocRoot may name (the verifier refuses a DocRoot with
+    another root element). What a reader parses as a Document.xml the verifier parses too
+    (UTF-8, no DTD), so its root element opens its text."""
+    return _DOCUMENT_ROOT.match(head) is not None
 
 
 def doc_info_names(root: Element) -> list[str]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from xml.etree.ElementTree import Element
 
-from signing.ofd.model import res_file_locations
+from signing.ofd.model import default_documents, res_file_locations
 from signing.ofd.overlay import annotation_files, page_files
 from signing.ofd.package import OfdFormatError, Package, java_trim, local_name
 
@@ -43,6 +43,8 @@ def _drawn(pkg: Package, doc_root: str) -> set[str]:
     for common in _children(root, "CommonData"):
         for el in common:
             if local_name(el) in ("PublicRes", "DocumentRes"):
+                if (el.text or "").strip():  # ofdrw reads it twice (red team 6, a10)
+                    pkg.resolve_once(el.text, folder, f"the {local_name(el)} of {doc_root}")
                 res += _located(pkg, el.text, folder)
     for page in sorted(p for files in pages.values() for p in files if pkg.has(p)):
         try:
@@ -56,11 +58,42 @@ def _drawn(pkg: Package, doc_root: str) -> set[str]:
         found.add(path)
         found |= _media(pkg, path)
     found |= _annotations(pkg, root, folder, set(pages))
-    for name in ("Attachments", "CustomTags"):
+    found |= _lists(pkg, root, folder, ("Attachments", "CustomTags"))
+    for default in default_documents(pkg, doc_root):
+        _same_page_area(pkg, doc_root, default)
+        found |= {default} | _lists(pkg, pkg.xml(default), _dir(default), ("Attachments",))
+    return found
+
+
+def _lists(pkg: Package, root: Element, folder: str, names: tuple[str, ...]) -> set[str]:
+    """The lists ``root`` names (Attachments, CustomTags) and the files they name."""
+    found: set[str] = set()
+    for name in names:
         for el in _children(root, name):
             for listed in _located(pkg, el.text, folder):
                 found |= {listed} | listed_files(pkg, listed)
     return found
+
+
+def _same_page_area(pkg: Package, doc_root: str, default: str) -> None:
+    """Raise :class:`OfdFormatError` unless ``default``, the Document.xml ofdrw reads beside
+    the DocRoot (:func:`.model.default_documents`), gives the DocRoot's page area (ofdrw's
+    size of a page that names none). That file and the attachments it lists (what ofdrw
+    hands out) are then drawn: each signature covers them (red team 6, a09)."""
+    if _page_area(pkg.xml(doc_root)) != _page_area(pkg.xml(default)):
+        raise OfdFormatError(
+            f"readers differ on the page area: ofdrw takes it from {default}, "
+            f"in the DocRoot's folder, not from the DocRoot {doc_root}"
+        )
+
+
+def _page_area(root: Element) -> list[tuple[str, str, tuple[tuple[str, str], ...]]]:
+    return [
+        (local_name(node), " ".join((node.text or "").split()), tuple(sorted(node.attrib.items())))
+        for common in _children(root, "CommonData")
+        for area in _children(common, "PageArea")
+        for node in area.iter()
+    ]
 
 
 def listed_files(pkg: Package, listed: str) -> set[str]:

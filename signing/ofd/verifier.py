@@ -70,6 +70,7 @@ from signing.ofd.stamps import Stamp, StampCheck, StampWork, stamp_boxes
 from signing.ofd.structure import (
     PackageFindings,
     doc_info_names,
+    document_shaped,
     ofd_xml_findings,
     stray_parts,
 )
@@ -94,6 +95,8 @@ _MAX_CONTINUED_BYTES = 1024 * 1024
 #: largest package (256 MiB) fit; 200 junk signatures of 200 keys over it (50 GiB, red team
 #: 5, a04) do not, and their digests then read as changed.
 _HASH_BUDGET = 512 * 1024 * 1024
+#: The bytes of a covered part read to tell whether it is a Document.xml (its root element).
+_SNIFF = 4096
 
 
 def verify_ofd(
@@ -199,6 +202,7 @@ def _package_findings(
     for check in checks:
         if check not in covered:
             check.flag_ofd_xml(strict, names)
+            check.flag_package(check.documents_unnamed(covered))
     if len(covered) < len(checks) or not checks:
         found.notes[:0] = strict  # the report's reasons; they failed those signatures
     for doc in docs:
@@ -823,6 +827,31 @@ class _Check:
             )
         else:
             self.coverage = Coverage.ENTIRE_FILE
+
+    def documents_unnamed(self, covering: list[_Check]) -> list[str]:
+        """This signature leaves OFD.xml out and covers more than one document (a part
+        shaped like a Document.xml, :func:`.structure.document_shaped`), as Suwell's
+        first seal covers both versions it writes: which one the signer showed cannot be
+        told, DocRoot being unsigned (red team 6, a11: DocRoot moved to the older one, its
+        watermark annotation gone). Unless a later, intact seal of this very signer
+        certificate covers OFD.xml (``covering``: the intact seals that do), which names
+        it, as in the corpus's Suwell files."""
+        if not self.intact or self.xml is None:
+            return []
+        if any(self._same_signer(c) and not self.covers_signature_of(c) for c in covering):
+            return []
+        # every part it references: one changed since either fails it, or is the DocRoot
+        # a vault copy's 加注 extended (red team 6, a11b), a document all the same
+        referenced = {r.path for r in self.xml.references if r.path and self.pkg.has(r.path)}
+        docs = sorted(p for p in referenced if document_shaped(self.pkg.read(p)[:_SNIFF]))
+        if len(docs) < 2:
+            return []
+        return [
+            "this signature does not cover OFD.xml but covers several documents ("
+            + ", ".join(docs[:10])
+            + "): which one its signer showed (DocRoot, named only in the unsigned OFD.xml) "
+            "cannot be told; only a later seal of the same signer over OFD.xml names it"
+        ]
 
     def flag_ofd_xml(self, problems: list[str], names: list[str]) -> None:
         """This signature leaves OFD.xml out: the stricter rules' ``problems`` fail it, and
