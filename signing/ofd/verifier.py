@@ -53,7 +53,9 @@ from signing.ofd.overlay import (
     Box,
     annotation_boxes,
     annotation_files,
+    inside,
     overlay_problem,
+    page_area,
     stamps_of,
 )
 from signing.ofd.package import DEFAULT_LIMITS, Limits, OfdFormatError, Package
@@ -162,6 +164,7 @@ class OfdVerifier:
         checks = [check for doc_checks in per_doc for check in doc_checks]
         for check in checks:
             check.run_integrity()
+        _flag_listed_twice(checks)
         for doc_checks in per_doc:
             for check in doc_checks:
                 check.run_changes(_later_than(check, doc_checks))
@@ -170,6 +173,26 @@ class OfdVerifier:
         for check in checks:
             check.flag_package(found.problems)
         return [check.report() for check in checks], notes + found.problems + found.notes
+
+
+def _flag_listed_twice(checks: list[_Check]) -> None:
+    """Fail an entry naming a Signature.xml or a signed value an earlier entry already
+    named (the same part, or a byte copy of it elsewhere): one seal listed twice must not
+    count as two (red team 6, o01)."""
+    seen: dict[bytes, _Check] = {}
+    for check in checks:
+        for key in check.identity():
+            first = seen.setdefault(key, check)
+            if first is not check:
+                check.intact = False
+                check.verdict.fail(
+                    Indication.TOTAL_FAILED,
+                    SubIndication.FORMAT_FAILURE,
+                    f"the signature {check.entry.id} ({check.entry.path}) is the signature "
+                    f"{first.entry.id} ({first.entry.path}) listed twice (the same "
+                    "Signature.xml or signed value): one seal counts once",
+                )
+                break
 
 
 def _later_than(check: _Check, doc_checks: list[_Check]) -> list[_Check]:
@@ -318,6 +341,7 @@ class _Check:
         self._by_path: dict[str | None, list[Reference]] | None = None
         self._stamps: list[Stamp] | None = None
         self._z_value: bytes | None = None
+        self._value_digest: bytes | None = None
 
     # -- 1 and 2: parts and integrity ------------------------------------------------
 
@@ -326,7 +350,9 @@ class _Check:
             self.xml = read_signature_xml(self.pkg, self.entry.path)
             if self.xml.signed_value is None:
                 raise OfdFormatError(f"{self.entry.path} names no SignedValue")
-            self.value = parse_signed_value(self.pkg.read(self.xml.signed_value))
+            raw = self.pkg.read(self.xml.signed_value)
+            self._value_digest = hashlib.sha256(raw).digest()
+            self.value = parse_signed_value(raw)
         except (OfdFormatError, SesFormatError) as exc:
             self.verdict.fail(Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE, str(exc))
             return
@@ -343,6 +369,14 @@ class _Check:
             self._check_ses()
         else:
             self._check_cms()
+
+    def identity(self) -> list[bytes]:
+        """What makes this signature itself: its Signature.xml's bytes and its signed
+        value's (digests), as far as they were read."""
+        keys = [b"xml:" + hashlib.sha256(self.xml.raw).digest()] if self.xml is not None else []
+        if self._value_digest is not None:
+            keys.append(b"value:" + self._value_digest)
+        return keys
 
     def _load_cert(self, der: bytes | None, what: str) -> Any:
         if der is None:
@@ -748,11 +782,26 @@ class _Check:
         stamps = [stamp for path in sealed for stamp in stamps_of(self.pkg, path)]
         problem = overlay_problem(
             self.pkg, self.doc.root, added, stamps, annotation_boxes(self.pkg, before)
-        )
+        ) or self._vault_stamp_off_page(later)
         if problem is None:
             self.accepted += annotation_boxes(self.pkg, added)
             self.added |= new | set(found.annotation_lists)
         return problem
+
+    def _vault_stamp_off_page(self, later: list[_Check]) -> str | None:
+        """Why a stamp of the vault's seal, which certifies the copy, may not be accepted:
+        it lies (partly) outside its page's area, where a reader does not show it."""
+        for check in later:
+            if not check.is_vault_seal():
+                continue
+            for page_id, box in stamps_of(self.pkg, check.entry.path):
+                area = page_area(self.pkg, self.doc.root, page_id)
+                if area is None or not inside(box, area):
+                    return (
+                        f"the stamp of the vault's seal {check.entry.path} on page {page_id} "
+                        "lies outside the page: a reader does not show it"
+                    )
+        return None
 
     def _coverage(self, later: list[_Check]) -> None:
         """Which shown parts this signature covers. A later signature may cover parts
