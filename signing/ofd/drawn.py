@@ -26,6 +26,8 @@ __all__ = [
     "ink_boxes",
     "object_box",
     "outside_appearance",
+    "placed_objects",
+    "shifted",
 ]
 
 Box = tuple[float, float, float, float]
@@ -78,10 +80,10 @@ def outside_appearance(appearance: Element, size: tuple[float, float]) -> str | 
 
 def _objects(el: Element) -> Iterator[Element]:
     for child in el:
-        if local_name(child) in _CONTAINERS:
+        if local_name(child) in _CONTAINERS and child.get("Boundary") is None:
             yield from _objects(child)
         else:
-            yield child
+            yield child  # a PageBlock with a Boundary (ofdrw moves its objects) is refused
 
 
 def _object_problem(el: Element, size: tuple[float, float]) -> str | None:
@@ -161,6 +163,35 @@ def _extent(
         box[0] + max(xs) + reach,
         box[1] + max(ys) + reach,
     )
+
+
+_BLOCKS = {"Layer", "PageBlock", "Appearance"}
+
+
+def placed_objects(root: Element) -> Iterator[tuple[Element, tuple[float, float] | None]]:
+    """Every drawn object under ``root`` (text, path, image, composite) with the offset its
+    containers add: ofdrw moves the objects of a ``Layer``, ``PageBlock`` or
+    ``Appearance`` that has a ``Boundary`` attribute by that Boundary's origin
+    (``AWTMaker.writeContent``), nested ones adding up. None when a container's Boundary
+    cannot be read (the object may then be anywhere)."""
+    stack: list[tuple[Element, tuple[float, float] | None]] = [(root, (0.0, 0.0))]
+    while stack:
+        el, offset = stack.pop()
+        name = local_name(el)
+        if name in _DRAWN or name == "CompositeObject":
+            yield el, offset
+            continue
+        if name in _BLOCKS and el.get("Boundary") is not None and offset is not None:
+            box = _numbers(el.get("Boundary"), 4)
+            offset = None if box is None else (offset[0] + box[0], offset[1] + box[1])
+        stack.extend((child, offset) for child in reversed(list(el)))
+
+
+def shifted(box: Box, offset: tuple[float, float] | None) -> Box:
+    """``box`` moved by ``offset`` (:data:`EVERYWHERE` when the offset is unknown)."""
+    if offset is None or box == EVERYWHERE:
+        return EVERYWHERE if offset is None else box
+    return (box[0] + offset[0], box[1] + offset[1], box[2], box[3])
 
 
 def object_box(el: Element, *, strict: bool = True) -> Box:

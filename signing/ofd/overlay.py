@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element
 
-from signing.ofd.drawn import finite_box, ink_boxes, outside_appearance
+from signing.ofd.drawn import finite_box, ink_boxes, outside_appearance, placed_objects, shifted
 from signing.ofd.package import OfdFormatError, Package, local_name, ref_id
 
 __all__ = [
@@ -40,7 +40,6 @@ Box = tuple[float, float, float, float]
 """x, y, width, height in mm (y down), as an OFD ``Boundary``."""
 
 _MAX_BOXES = 50000
-_DRAWN = {"TextObject", "PathObject", "ImageObject", "CompositeObject"}
 A4: Box = (0.0, 0.0, 210.0, 297.0)
 """A page whose area nothing gives (ofdrw's default)."""
 _MAX_ENTRIES = 1000
@@ -135,12 +134,9 @@ def _content_boxes(pkg: Package, paths: list[str], area: Box | None) -> list[Box
     for path in paths:
         if not pkg.has(path):
             continue
-        for el in pkg.xml(path).iter():
-            name = local_name(el)
-            if name not in _DRAWN:
-                continue
-            found = ink_boxes(el)
-            if name == "ImageObject" and area is not None and inside(area, found[0], 0.5):
+        for el, offset in placed_objects(pkg.xml(path)):
+            found = [shifted(box, offset) for box in ink_boxes(el)]
+            if local_name(el) == "ImageObject" and area and inside(area, found[0], 0.5):
                 continue
             boxes += found
             if len(boxes) > _MAX_BOXES:
@@ -214,9 +210,12 @@ def annotation_files(pkg: Package, annotations: str) -> list[tuple[str, str]]:
     ]
 
 
-def annotation_boxes(pkg: Package, entries: list[tuple[str, str]]) -> list[tuple[str, Box]]:
-    """(page ID, appearance box) of the annotations of ``entries`` that have one (what an
-    annotation added later must stay clear of)."""
+def annotation_boxes(
+    pkg: Package, entries: list[tuple[str, str]], *, drawn: bool = False
+) -> list[tuple[str, Box]]:
+    """(page ID, appearance box) of the annotations of ``entries`` that have one; with
+    ``drawn``, also where each object of the appearance draws (what an annotation added
+    later must stay clear of: a reader does not clip them to the box)."""
     out = []
     for page_id, path in dict.fromkeys(entries):
         if not pkg.has(path):
@@ -227,6 +226,14 @@ def annotation_boxes(pkg: Package, entries: list[tuple[str, str]]) -> list[tuple
                 box = page_box(shown.get("Boundary")) if shown is not None else None
                 if box is not None:
                     out.append((page_id, box))
+                if drawn and shown is not None:
+                    out += [
+                        (page_id, shifted(ink, offset))
+                        for el, offset in placed_objects(shown)
+                        for ink in ink_boxes(el)
+                    ]
+                    if len(out) > _MAX_BOXES:
+                        raise OfdFormatError(f"more than {_MAX_BOXES} annotation objects")
     return out
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
 from signing.ofd.additions import list_parts
-from signing.ofd.drawn import EVERYWHERE, object_box
+from signing.ofd.drawn import EVERYWHERE, object_box, placed_objects, shifted
 from signing.ofd.overlay import Box, annotation_files, inside, page_box, page_files
 from signing.ofd.package import OfdFormatError, Package, local_name, ref_id
 
@@ -33,7 +33,6 @@ _MAX_COMPARISONS = 2_000_000
 stamps over thousands of objects is refused, not worked through)."""
 _MAX_TOTAL_COMPARISONS = 10_000_000
 """Stamp-against-object comparisons for all the signatures of one file together."""
-_DRAWN = {"TextObject", "PathObject", "ImageObject", "CompositeObject"}
 
 
 @dataclass
@@ -138,12 +137,11 @@ class StampCheck:
 
     def _objects(self, root: Element) -> list[Box]:
         boxes = []
-        for el in root.iter():
-            if local_name(el) in _DRAWN:
-                self._count += 1
-                if self._count > _MAX_OBJECTS:
-                    raise OfdFormatError(f"more than {_MAX_OBJECTS} page objects to check")
-                boxes.append(object_box(el))
+        for el, offset in placed_objects(root):
+            self._count += 1
+            if self._count > _MAX_OBJECTS:
+                raise OfdFormatError(f"more than {_MAX_OBJECTS} page objects to check")
+            boxes.append(shifted(object_box(el), offset))
         return boxes
 
     def _annotations(self) -> dict[str, list[Box]]:
@@ -163,6 +161,7 @@ class StampCheck:
         for annot in self.pkg.xml(part).iter():
             if local_name(annot) == "Annot":
                 shown = next((c for c in annot if local_name(c) == "Appearance"), None)
-                if shown is not None:
+                if shown is not None:  # its box, and its objects where they draw
                     boxes.append(_page_box(shown.get("Boundary")))
+                    boxes += self._objects(shown)
         return boxes

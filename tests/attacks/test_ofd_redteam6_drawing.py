@@ -284,3 +284,64 @@ def test_one_seal_listed_twice_is_refused() -> None:
     assert sum(s.indication is Indication.TOTAL_PASSED for s in report.signatures) <= 1
     assert "listed twice" in " ".join(r for s in report.signatures for r in s.reasons)
     assert intake_refusal(data) is not None
+
+
+# -- containers that move what they hold ---------------------------------------------------
+
+
+def test_later_stamp_over_a_layer_moved_by_its_boundary_is_flagged() -> None:
+    """ofdrw moves a Layer's objects by a ``Boundary`` attribute on the Layer
+    (``AWTMaker.writeContent``): the text lines (y 30..76 by their own Boundaries) are drawn
+    at y 130..176, where the later stamp lies."""
+    page = _page().replace(b'<ofd:Layer ID="8">', b'<ofd:Layer ID="8" Boundary="0 100 0 0">')
+    lic = _issued(content=page)
+    assert passes(lic)
+    _flagged(seal(ofd_parts(lic), other_department(), box=(20, 140, 40, 20)))
+
+
+def test_vault_annotation_with_a_moved_page_block_is_flagged() -> None:
+    """An added appearance whose objects sit in a PageBlock with a Boundary: ofdrw draws
+    them 34 mm higher, over the validity line, outside the appearance's box."""
+    box = (20.0, 100.0, 170.0, 12.0)
+    objects = (
+        f'<ofd:PageBlock ID="940" Boundary="0 -34 0 0">{white((0, 0, 170, 10))}</ofd:PageBlock>'
+    )
+    cover = page_annot(" ".join(f"{v:g}" for v in box), objects)
+    data = seal(add_annotation(genuine(), cover), vault_sealer(), box=(150, 120, 40, 40))
+    report = verify(data)
+    assert report.indication is Indication.TOTAL_FAILED
+    assert "its PageBlock cannot be placed" in " ".join(report.signatures[0].reasons)
+
+
+def test_later_stamp_over_a_signed_annotations_objects_is_flagged() -> None:
+    """The issuer signed an annotation whose appearance box is small but whose text draws
+    40 mm below it (a reader does not clip appearance objects to the box)."""
+    body = ofd_parts(sample_ofd("食品经营许可证", GENUINE_LINES))
+    note = page_annot("20 90 20 10", text_at((0, 0, 20, 10), "注：本证正本", y=45))
+    body["Doc_0/Annots/Note.xml"] = note.replace(b'ID="950"', b'ID="31"')
+    body["Doc_0/Annots/Annotations.xml"] = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n'
+        b'<ofd:Annotations xmlns:ofd="http://www.ofdspec.org/2016">'
+        b'<ofd:Page PageID="1"><ofd:FileLoc>Note.xml</ofd:FileLoc></ofd:Page></ofd:Annotations>'
+    )
+    doc = body["Doc_0/Document.xml"]
+    at = doc.rindex(b"</ofd:Document>")
+    link = b"<ofd:Annotations>Annots/Annotations.xml</ofd:Annotations>"
+    body["Doc_0/Document.xml"] = doc[:at] + link + doc[at:]
+    when = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    lic = ofd_sealer(MARKET_DEPT).seal_ofd(
+        write_package(body), boundary=(150, 230, 40, 40), at=when
+    )
+    assert passes(lic)
+    assert passes(seal(ofd_parts(lic), other_department(), box=(100, 150, 40, 40)))
+    _flagged(seal(ofd_parts(lic), other_department(), box=(20, 128, 60, 12)))
+
+
+def text_at(box: tuple[float, ...], line: str, *, y: float) -> str:
+    """A TextObject (font 2) in ``box`` whose TextCode puts the line's baseline at ``y``."""
+    b = " ".join(f"{v:g}" for v in box)
+    return (
+        f'<ofd:TextObject ID="900" Boundary="{b}" Font="2" Size="5">'
+        f'<ofd:FillColor Value="0 0 0"/><ofd:TextCode X="0" Y="{y:g}">{line}</ofd:TextCode>'
+        "</ofd:TextObject>"
+    )
