@@ -41,11 +41,11 @@ from signing.errors import SealingError
 from signing.ofd.additions import list_parts
 from signing.ofd.glyphs import GlyphPainter
 from signing.ofd.model import OfdDocument, read_documents, read_signature_xml
-from signing.ofd.numbers import decimals
 from signing.ofd.overlay import (
     annotation_boxes,
     annotation_files,
-    clear_of_text_and_stamps,
+    clear_of_content_and_stamps,
+    page_area,
     stamps_of,
 )
 from signing.ofd.package import OfdFormatError, Package, local_name
@@ -272,23 +272,26 @@ def _target(pkg: Package, doc: OfdDocument, placement: OfdPlacement) -> _Target:
     pages = page_ids(pkg, doc.root)
     if not -len(pages) <= placement.page < len(pages):
         raise SealingError(f"the document has no page {placement.page + 1}")
-    width, height = _page_size(root)
+    page_id = pages[placement.page]
+    area = page_area(pkg, doc.root, page_id)
+    if area is None:
+        raise SealingError(f"the size of page {placement.page + 1} cannot be read")
+    left, top, width, height = area
     w, h = DEFAULT_SIZE[0] * _PT, DEFAULT_SIZE[1] * _PT
     m = placement.margin
     if w + 2 * m > width or h + 2 * m > height:
         raise SealingError(f"the page ({width:.0f}x{height:.0f} mm) is too small for the 加注")
-    page_id = pages[placement.page]
     stamps = [stamp for entry in doc.entries for stamp in stamps_of(pkg, entry.path)]
     if "Annotations" in lists:  # a verifier keeps a 加注 clear of the annotations too
-        stamps += annotation_boxes(pkg, annotation_files(pkg, lists["Annotations"]))
+        stamps += annotation_boxes(pkg, annotation_files(pkg, lists["Annotations"]), drawn=True)
     for corner in (placement.corner, *(c for c in _CORNERS if c != placement.corner)):
-        x = width - m - w if corner.endswith("right") else m
-        y = height - m - h if corner.startswith("bottom") else m
-        if clear_of_text_and_stamps(pkg, doc.root, page_id, (x, y, w, h), stamps):
+        x = left + (width - m - w if corner.endswith("right") else m)
+        y = top + (height - m - h if corner.startswith("bottom") else m)
+        if clear_of_content_and_stamps(pkg, doc.root, page_id, (x, y, w, h), stamps):
             return _Target(page_id, (x, y, w, h), namespace, lists)
     raise SealingError(
-        f"no corner of page {placement.page + 1} is clear of its text and seals for the 加注 "
-        "(a verifier would take it for an overlay)"
+        f"no corner of page {placement.page + 1} is clear of its text and seals (and what "
+        "else it draws) for the 加注 (a verifier would take it for an overlay)"
     )
 
 
@@ -307,17 +310,6 @@ def _check_doc_info(pkg: Package, doc: OfdDocument) -> None:
                 f"whose document information ({', '.join(shown)}) is then unsigned; the "
                 "vault's seal would make it look sealed"
             )
-
-
-def _page_size(root: object) -> tuple[float, float]:
-    """The document's default page size (PageArea/PhysicalBox), A4 when not given."""
-    for el in root.iter():  # type: ignore[attr-defined]
-        if local_name(el) == "PhysicalBox" and el.text:
-            values = decimals(el.text, 4)
-            if values is not None and values[2] > 0 and values[3] > 0:
-                return values[2], values[3]
-            break
-    return 210.0, 297.0
 
 
 def _stamp_box(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:

@@ -12,13 +12,23 @@ composite object drawn from a resource) is refused rather than guessed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from xml.etree.ElementTree import Element
 
 from signing.ofd.numbers import NUMBER, decimals, strict_float
 from signing.ofd.package import local_name
 
-__all__ = ["Box", "drawn_extent", "finite_box", "outside_appearance"]
+__all__ = [
+    "EVERYWHERE",
+    "Box",
+    "drawn_extent",
+    "finite_box",
+    "ink_boxes",
+    "object_box",
+    "outside_appearance",
+    "placed_objects",
+    "shifted",
+]
 
 Box = tuple[float, float, float, float]
 """x, y, width, height in mm (y down), as an OFD ``Boundary``."""
@@ -30,6 +40,12 @@ _TOKEN = re.compile(r"[A-Za-z]|" + NUMBER, re.ASCII)
 _ARGS = {"S": 2, "M": 2, "L": 2, "Q": 4, "B": 6, "A": 7, "C": 0}
 _CONTAINERS = {"PageBlock"}
 _IDENTITY = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+_DRAWN = {"TextObject", "PathObject", "ImageObject"}
+_MAX_GLYPHS = 1_000_000
+"""Characters one text object may place (its TextCodes' text and CGTransform glyphs)."""
+
+EVERYWHERE: Box = (-1e300, -1e300, 2e300, 2e300)
+"""What an object that cannot be placed covers: the whole page, whatever its size."""
 
 
 def finite_box(text: str | None) -> Box | None:
@@ -59,10 +75,10 @@ def outside_appearance(appearance: Element, size: tuple[float, float]) -> str | 
 
 def _objects(el: Element) -> Iterator[Element]:
     for child in el:
-        if local_name(child) in _CONTAINERS:
+        if local_name(child) in _CONTAINERS and child.get("Boundary") is None:
             yield from _objects(child)
         else:
-            yield child
+            yield child  # a PageBlock with a Boundary (ofdrw moves its objects) is refused
 
 
 def _object_problem(el: Element, size: tuple[float, float]) -> str | None:
@@ -104,6 +120,13 @@ def drawn_extent(el: Element) -> tuple[float, float, float, float] | str | None:
     box = finite_box(el.get("Boundary"))
     if box is None:
         return "has no finite, positive Boundary"
+    return _extent(el, name, box)
+
+
+def _extent(
+    el: Element, name: str, box: Sequence[float]
+) -> tuple[float, float, float, float] | str | None:
+    """:func:`drawn_extent` from the origin of ``box`` (its Boundary as written)."""
     ctm = _numbers(el.get("CTM"), 6) if el.get("CTM") is not None else _IDENTITY
     if ctm is None:
         return "has an unreadable CTM"
@@ -116,6 +139,11 @@ def drawn_extent(el: Element) -> tuple[float, float, float, float] | str | None:
             return "has path data that cannot be read"
     elif name == "ImageObject":
         points = [(0.0, 0.0), (1.0, 1.0)]
+    elif name == "TextObject":
+        glyphs = _glyph_area(el)
+        if isinstance(glyphs, str):
+            return glyphs
+        points = [(0.0, 0.0), (box[2], box[3]), *glyphs]
     else:
         points = [(0.0, 0.0), (box[2], box[3])]
     if not points:
@@ -132,6 +160,186 @@ def drawn_extent(el: Element) -> tuple[float, float, float, float] | str | None:
     )
 
 
+_BLOCKS = {"Layer", "PageBlock", "Appearance"}
+
+
+def placed_objects(root: Element) -> Iterator[tuple[Element, tuple[float, float] | None]]:
+    """Every drawn object under ``root`` (text, path, image, composite) with the offset its
+    containers add: ofdrw moves the objects of a ``Layer``, ``PageBlock`` or
+    ``Appearance`` that has a ``Boundary`` attribute by that Boundary's origin
+    (``AWTMaker.writeContent``), nested ones adding up. None when a container's Boundary
+    cannot be read (the object may then be anywhere)."""
+    stack: list[tuple[Element, tuple[float, float] | None]] = [(root, (0.0, 0.0))]
+    while stack:
+        el, offset = stack.pop()
+        name = local_name(el)
+        if name in _DRAWN or name == "CompositeObject":
+            yield el, offset
+            continue
+        if name in _BLOCKS and el.get("Boundary") is not None and offset is not None:
+            box = _numbers(el.get("Boundary"), 4)
+            offset = None if box is None else (offset[0] + box[0], offset[1] + box[1])
+        stack.extend((child, offset) for child in reversed(list(el)))
+
+
+def shifted(box: Box, offset: tuple[float, float] | None) -> Box:
+    """``box`` moved by ``offset`` (:data:`EVERYWHERE` when the offset is unknown)."""
+    if offset is None or box == EVERYWHERE:
+        return EVERYWHERE if offset is None else box
+    return (box[0] + offset[0], box[1] + offset[1], box[2], box[3])
+
+
+def object_box(el: Element, *, strict: bool = True) -> Box:
+    """Where a page object draws, its ``Boundary`` included: a text, path or image object
+    by :func:`drawn_extent`; any other (a ``CompositeObject``, drawn from a resource whose
+    content may lie anywhere) and one that cannot be placed covers :data:`EVERYWHERE`,
+    as does, when ``strict``, one whose Boundary is not of positive size (else it is placed
+    from the Boundary's origin as written, as ofdrw draws it)."""
+    box = _numbers(el.get("Boundary"), 4)
+    if local_name(el) not in _DRAWN or box is None:
+        return EVERYWHERE
+    extent = _extent(el, local_name(el), box)
+    if isinstance(extent, str) or (strict and finite_box(el.get("Boundary")) is None):
+        return EVERYWHERE
+    x, y, w, h = box
+    box = [min(x, x + w), min(y, y + h), abs(w), abs(h)]
+    if extent is None:
+        return (box[0], box[1], box[2], box[3])
+    left, top = min(box[0], extent[0]), min(box[1], extent[1])
+    right, bottom = max(box[0] + box[2], extent[2]), max(box[1] + box[3], extent[3])
+    return (left, top, right - left, bottom - top)
+
+
+def ink_boxes(el: Element) -> list[Box]:
+    """Boxes (x, y, w, h) holding everything a page object may put on the page, whether or
+    not a renderer clips it to its ``Boundary`` (ofdrw clips paths and images, not text):
+    a text object's glyphs and Boundary (:func:`object_box`); an image's unit square
+    through its CTM; a filled path's points through its CTM; a path that is only stroked,
+    each segment's points (a curve lies in the hull of its control points) through its CTM,
+    widened by twice its LineWidth (joins and miters included), so that a frame or a table
+    rule is the line it draws, not the box it spans; nothing for a path neither stroked
+    nor filled. Any other object (a ``CompositeObject``, drawn from a resource) and one
+    that cannot be placed covers :data:`EVERYWHERE`."""
+    name = local_name(el)
+    box = _numbers(el.get("Boundary"), 4)
+    if name == "TextObject" or name not in _DRAWN or box is None:
+        return [object_box(el, strict=False)]
+    if name == "ImageObject":
+        extent = _extent(el, name, box)
+        return [EVERYWHERE] if isinstance(extent, str) or extent is None else [_box(extent)]
+    stroked = el.get("Stroke", "true").strip().lower() not in ("false", "0")
+    filled = el.get("Fill", "false").strip().lower() not in ("false", "0")
+    ctm = _numbers(el.get("CTM"), 6) if el.get("CTM") is not None else _IDENTITY
+    width = _numbers(el.get("LineWidth"), 1) if el.get("LineWidth") is not None else [0.353]
+    segments = _path_segments(el)
+    if ctm is None or width is None or width[0] < 0 or segments is None:
+        return [EVERYWHERE]
+    if filled:
+        segments = [[p for segment in segments for p in segment]] if segments else []
+    elif not stroked:
+        return []
+    reach = 2 * width[0] if stroked else 0.0
+    out = []
+    for points in segments:
+        corners = [_apply(ctm, x, y) for x in _span(points, 0) for y in _span(points, 1)]
+        xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+        left, top = box[0] + min(xs) - reach, box[1] + min(ys) - reach
+        out.append((left, top, box[0] + max(xs) + reach - left, box[1] + max(ys) + reach - top))
+    return out
+
+
+def _box(extent: tuple[float, float, float, float]) -> Box:
+    return (extent[0], extent[1], extent[2] - extent[0], extent[3] - extent[1])
+
+
+def _glyph_area(el: Element) -> list[tuple[float, float]] | str:
+    """Two corners of the area a text object's glyphs cover, in its own space (before its
+    CTM; ofdrw does not clip text to the Boundary): every glyph origin its TextCodes
+    place (X/Y, a missing one the previous TextCode's, then DeltaX/DeltaY, the last delta
+    repeated past the list's end), widened by the glyph's em box (the font ``Size``): 1 em
+    up and 0.3 em down (descenders) from the baseline, 1 em (times HScale) right, or 1 em
+    every way when a CharDirection or ReadDirection turns the glyphs."""
+    size = _numbers(el.get("Size"), 1)
+    hscale = _numbers(el.get("HScale"), 1) if el.get("HScale") is not None else [1.0]
+    if size is None or hscale is None:
+        return "has an unreadable Size or HScale"
+    em = abs(size[0])
+    wide = em * max(1.0, abs(hscale[0]))
+    turned = any(
+        el.get(a, "0").strip() not in ("", "0") for a in ("CharDirection", "ReadDirection")
+    )
+    left, right = (-wide, wide) if turned else (0.0, wide)
+    top, bottom = (-wide, wide) if turned else (-em, 0.3 * em)
+    xs: list[float] = []
+    ys: list[float] = []
+    x = y = 0.0
+    count = 0
+    codes = [c for c in el if local_name(c) == "TextCode"]
+    glyphs = sum(
+        len((g.text or "").split())
+        for c in el
+        if local_name(c) == "CGTransform"
+        for g in c
+        if local_name(g) == "Glyphs"
+    )
+    for code in codes:
+        start = [
+            _numbers(code.get(a), 1) if code.get(a) is not None else [v]
+            for a, v in (("X", x), ("Y", y))
+        ]
+        if start[0] is None or start[1] is None:
+            return "has a TextCode with an unreadable X or Y"
+        x, y = start[0][0], start[1][0]
+        n = len(code.text or "") + glyphs
+        count += n
+        if count > _MAX_GLYPHS:
+            return f"places more than {_MAX_GLYPHS} glyphs"
+        for axis, origin, out in (("DeltaX", x, xs), ("DeltaY", y, ys)):
+            reach = _delta_reach(code.get(axis), origin, max(n - 1, 0))
+            if reach is None:
+                return f"has an unreadable {axis}"
+            out += reach
+    if not xs:
+        return []
+    return [(min(xs) + left, min(ys) + top), (max(xs) + right, max(ys) + bottom)]
+
+
+def _delta_reach(text: str | None, origin: float, steps: int) -> list[float] | None:
+    """The lowest and highest of ``origin`` and its running sums over the first ``steps``
+    deltas of a DeltaX/DeltaY list (``g N V``: N times V; the last value repeats past the
+    list's end, as ofdrw reads it); None when unreadable."""
+    body = (text or "").strip(" \t\r\n")
+    tokens = body.split(" ") if body else []
+    runs: list[tuple[int, float]] = []
+    at = 0
+    while at < len(tokens):  # every number in the ASCII grammar (numbers.py; red team 6, a02)
+        if tokens[at] == "g":
+            if at + 2 >= len(tokens) or not tokens[at + 1].isascii():
+                return None
+            count, value = strict_float(tokens[at + 1]), strict_float(tokens[at + 2])
+            if count is None or value is None or not count.is_integer() or count < 0:
+                return None
+            runs.append((int(count), value))
+            at += 3
+        else:
+            value = strict_float(tokens[at])
+            if value is None:
+                return None
+            runs.append((1, value))
+            at += 1
+    pos, lo, hi, left = origin, origin, origin, steps
+    for n, value in runs:
+        take = min(n, left)
+        pos += take * value
+        lo, hi, left = min(lo, pos), max(hi, pos), left - take
+        if not left:
+            break
+    if left and runs:
+        pos += left * runs[-1][1]
+        lo, hi = min(lo, pos), max(hi, pos)
+    return [lo, hi]
+
+
 def _span(points: list[tuple[float, float]], axis: int) -> tuple[float, float]:
     values = [p[axis] for p in points]
     return (min(values), max(values))
@@ -140,6 +348,37 @@ def _span(points: list[tuple[float, float]], axis: int) -> tuple[float, float]:
 def _apply(ctm: list[float], x: float, y: float) -> tuple[float, float]:
     a, b, c, d, e, f = ctm
     return (a * x + c * y + e, b * x + d * y + f)
+
+
+def _path_segments(el: Element) -> list[list[tuple[float, float]]] | None:
+    """The points of each segment a path's AbbreviatedData draws, its start (the current
+    point) included (:func:`_path_points` reads the data; None when unreadable)."""
+    data = next((c for c in el if local_name(c) == "AbbreviatedData"), None)
+    tokens = _TOKEN.findall(data.text or "") if data is not None else []
+    points = _path_points(el)
+    if points is None:
+        return None
+    segments: list[list[tuple[float, float]]] = []
+    at = used = 0
+    current = start = (0.0, 0.0)
+    while at < len(tokens):
+        command = tokens[at]
+        count = 0 if command == "C" else 2 if command == "A" else _ARGS[command] // 2
+        mine = points[used : used + count]
+        used += count
+        if command in ("M", "S"):
+            current = start = mine[0]
+        elif command == "C":
+            segments.append([current, start])
+            current = start
+        elif command == "A":
+            segments.append([current, *mine])
+            current = (float(tokens[at + 6]), float(tokens[at + 7]))
+        else:
+            segments.append([current, *mine])
+            current = mine[-1]
+        at += 1 + _ARGS[command]
+    return segments
 
 
 def _path_points(el: Element) -> list[tuple[float, float]] | None:

@@ -2,13 +2,16 @@
 
 A later seal may add a certified copy's 加注 as page annotations (see
 :mod:`signing.ofd.verifier`, ``_annotated``). No OFD renderer runs here, so what is checked
-is geometric: every added annotation's appearance box (finite, of positive size) must stay
-clear of every text object of its page (and of the page's templates), of every seal's stamp
-and of every annotation that was there before (the issuer's signed ones; an earlier 加注
-counts as a stamp), and every object of the appearance must draw inside that box
-(:mod:`signing.ofd.drawn`). Text is what an overlay would forge or hide; the page's images
-and paths are not checked (licenses commonly have a full-page background image, which any
-加注 lies on).
+is geometric: every added annotation's appearance box (finite, of positive size) must lie
+on the page (its effective area: the page's own ``Area``, else its templates', else the
+document's ``PageArea``, as ofdrw reads it) and stay clear of everything the page and its
+templates draw (text where its glyphs go, not only its ``Boundary``; paths, which may be
+text drawn as outlines; images; composite objects, which cover the whole page: see
+:func:`signing.ofd.drawn.object_box`), of every seal's stamp and of every annotation that
+was there before (the issuer's signed ones; an earlier 加注 counts as a stamp), and every
+object of the appearance must draw inside that box (:mod:`signing.ofd.drawn`). One object
+is not counted: an image covering the whole page (a background, which licenses commonly
+have and any 加注 lies on; what the picture shows under the box is not checked).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element
 
-from signing.ofd.drawn import finite_box, outside_appearance
+from signing.ofd.drawn import finite_box, ink_boxes, outside_appearance, placed_objects, shifted
 from signing.ofd.numbers import decimals
 from signing.ofd.package import OfdFormatError, Package, local_name, ref_id
 
@@ -24,8 +27,10 @@ __all__ = [
     "Box",
     "annotation_boxes",
     "annotation_files",
-    "clear_of_text_and_stamps",
+    "clear_of_content_and_stamps",
+    "inside",
     "overlay_problem",
+    "page_area",
     "page_box",
     "page_files",
     "stamps_of",
@@ -34,7 +39,9 @@ __all__ = [
 Box = tuple[float, float, float, float]
 """x, y, width, height in mm (y down), as an OFD ``Boundary``."""
 
-_MAX_BOXES = 20000
+_MAX_BOXES = 50000
+A4: Box = (0.0, 0.0, 210.0, 297.0)
+"""A page whose area nothing gives (ofdrw's default)."""
 _MAX_ENTRIES = 1000
 """Page entries an Annotations list may have for its annotations to be checked."""
 
@@ -86,14 +93,20 @@ def page_files(pkg: Package, doc_root: str) -> dict[str, list[str]]:
     return pkg.once(("page_files", doc_root), lambda: _page_files(pkg, doc_root))
 
 
-def _page_files(pkg: Package, doc_root: str) -> dict[str, list[str]]:
-    root = pkg.xml(doc_root)
-    folder = _dir(doc_root)
+def _templates(pkg: Package, root: Element, folder: str) -> dict[str, str]:
+    """The document's template pages: ID -> content part."""
     templates: dict[str, str] = {}
     for common in _children(root, "CommonData"):
         for tpl in _children(common, "TemplatePage"):
             if tpl.get("ID") and tpl.get("BaseLoc"):
                 templates[ref_id(tpl.get("ID"))] = _located(pkg, tpl.get("BaseLoc"), folder)
+    return templates
+
+
+def _page_files(pkg: Package, doc_root: str) -> dict[str, list[str]]:
+    root = pkg.xml(doc_root)
+    folder = _dir(doc_root)
+    templates = _templates(pkg, root, folder)
     pages: dict[str, list[str]] = {}
     for group in _children(root, "Pages"):
         for page in _children(group, "Page"):
@@ -115,17 +128,83 @@ def _located(pkg: Package, loc: str | None, folder: str) -> str:
     return pkg.locate(path) or path
 
 
-def _text_boxes(pkg: Package, paths: list[str]) -> list[Box]:
+def inside(a: Box, b: Box, slack: float = 0.01) -> bool:
+    """Whether box ``a`` lies within box ``b`` (``slack`` mm each side)."""
+    return (
+        a[0] >= b[0] - slack
+        and a[1] >= b[1] - slack
+        and a[0] + a[2] <= b[0] + b[2] + slack
+        and a[1] + a[3] <= b[1] + b[3] + slack
+    )
+
+
+def _content_boxes(pkg: Package, paths: list[str], area: Box | None) -> list[Box]:
+    """Where every object of the parts ``paths`` draws (:func:`.drawn.ink_boxes`), but an
+    image covering the whole page ``area`` (a background)."""
     boxes = []
     for path in paths:
         if not pkg.has(path):
             continue
-        for el in pkg.xml(path).iter():
-            if local_name(el) == "TextObject" and (box := _placed(el.get("Boundary"))) is not None:
-                boxes.append(box)
-                if len(boxes) > _MAX_BOXES:
-                    raise OfdFormatError(f"more than {_MAX_BOXES} text objects to check")
+        for el, offset in placed_objects(pkg.xml(path)):
+            found = [shifted(box, offset) for box in ink_boxes(el)]
+            if local_name(el) == "ImageObject" and area and inside(area, found[0], 0.5):
+                continue
+            boxes += found
+            if len(boxes) > _MAX_BOXES:
+                raise OfdFormatError(f"more than {_MAX_BOXES} page objects to check")
     return boxes
+
+
+def page_area(pkg: Package, doc_root: str, page_id: str) -> Box | None:
+    """The page's area (its ``PhysicalBox``, x y w h in mm) as ofdrw reads it: the page's
+    own ``Area``, else that of its templates (a foreground one first), else the document's
+    ``CommonData/PageArea``, else A4; None when the one that applies cannot be read (not
+    four finite numbers of positive size)."""
+    return pkg.once(("page_areas", doc_root), lambda: _page_areas(pkg, doc_root)).get(
+        page_id, _default_area(pkg, doc_root)
+    )
+
+
+def _area(el: Element | None) -> tuple[bool, Box | None]:
+    """Whether there is an ``Area``/``PageArea`` element, and its PhysicalBox (None when
+    unreadable)."""
+    if el is None:
+        return False, None
+    physical = next(_children(el, "PhysicalBox"), None)
+    return True, finite_box(physical.text if physical is not None else None)
+
+
+def _default_area(pkg: Package, doc_root: str) -> Box | None:
+    for common in _children(pkg.xml(doc_root), "CommonData"):
+        given, box = _area(next(_children(common, "PageArea"), None))
+        if given:
+            return box
+    return A4
+
+
+def _page_areas(pkg: Package, doc_root: str) -> dict[str, Box | None]:
+    root = pkg.xml(doc_root)
+    folder = _dir(doc_root)
+    templates = _templates(pkg, root, folder)
+    default = _default_area(pkg, doc_root)
+    out: dict[str, Box | None] = {}
+    for group in _children(root, "Pages"):
+        for page in _children(group, "Page"):
+            path = _located(pkg, page.get("BaseLoc"), folder)
+            if not pkg.has(path):
+                continue
+            content = pkg.xml(path)
+            given, box = _area(next(_children(content, "Area"), None))
+            used = sorted(
+                _children(content, "Template"),
+                key=lambda t: (t.get("ZOrder") or "").strip() != "Foreground",
+            )
+            for tpl in used:
+                part = templates.get(ref_id(tpl.get("TemplateID")))
+                if not given and part is not None and pkg.has(part):
+                    given, box = _area(next(_children(pkg.xml(part), "Area"), None))
+            out[ref_id(page.get("ID"))] = box if given else default
+    return out
 
 
 def annotation_files(pkg: Package, annotations: str) -> list[tuple[str, str]]:
@@ -142,9 +221,12 @@ def annotation_files(pkg: Package, annotations: str) -> list[tuple[str, str]]:
     ]
 
 
-def annotation_boxes(pkg: Package, entries: list[tuple[str, str]]) -> list[tuple[str, Box]]:
-    """(page ID, appearance box) of the annotations of ``entries`` that have one (what an
-    annotation added later must stay clear of)."""
+def annotation_boxes(
+    pkg: Package, entries: list[tuple[str, str]], *, drawn: bool = False
+) -> list[tuple[str, Box]]:
+    """(page ID, appearance box) of the annotations of ``entries`` that have one; with
+    ``drawn``, also where each object of the appearance draws (what an annotation added
+    later must stay clear of: a reader does not clip them to the box)."""
     out = []
     for page_id, path in dict.fromkeys(entries):
         if not pkg.has(path):
@@ -155,6 +237,14 @@ def annotation_boxes(pkg: Package, entries: list[tuple[str, str]]) -> list[tuple
                 box = _placed(shown.get("Boundary")) if shown is not None else None
                 if box is not None:
                     out.append((page_id, box))
+                if drawn and shown is not None:
+                    out += [
+                        (page_id, shifted(ink, offset))
+                        for el, offset in placed_objects(shown)
+                        for ink in ink_boxes(el)
+                    ]
+                    if len(out) > _MAX_BOXES:
+                        raise OfdFormatError(f"more than {_MAX_BOXES} annotation objects")
     return out
 
 
@@ -186,19 +276,26 @@ def overlay_problem(
     if len(added) > _MAX_ENTRIES:
         raise OfdFormatError(f"more than {_MAX_ENTRIES} annotation entries were added")
     pages = page_files(pkg, doc_root)
-    text: dict[str, list[Box]] = {}
+    content: dict[str, list[Box]] = {}
     for page_id, path in dict.fromkeys(added):
         if page_id not in pages:
             return f"an added annotation is on page {page_id!r}, which the document does not have"
+        area = page_area(pkg, doc_root, page_id)
         for box, drawn in _added(pkg, path):
             if box is None:
                 return (
                     f"an added annotation on page {page_id} has no appearance box of "
                     "finite, positive size"
                 )
-            if page_id not in text:
-                text[page_id] = _text_boxes(pkg, pages[page_id])
-            problem = _covers(box, page_id, text[page_id], stamps)
+            if area is None or not inside(box, area):
+                return (
+                    f"an added annotation on page {page_id} lies outside the page (its area "
+                    f"{'cannot be read' if area is None else _show(area)}): a reader does "
+                    "not show it"
+                )
+            if page_id not in content:
+                content[page_id] = _content_boxes(pkg, pages[page_id], area)
+            problem = _covers(box, page_id, content[page_id], stamps)
             if problem is not None:
                 return problem
             if any(p == page_id and _overlap(box, other) for p, other in existing or []):
@@ -208,21 +305,36 @@ def overlay_problem(
     return None
 
 
-def _covers(box: Box, page_id: str, text: list[Box], stamps: list[tuple[str, Box]]) -> str | None:
-    if any(_overlap(box, other) for other in text):
-        return f"an added annotation on page {page_id} covers the page's text"
+def _show(box: Box) -> str:
+    return " ".join(f"{v:g}" for v in box)
+
+
+def _covers(
+    box: Box, page_id: str, content: list[Box], stamps: list[tuple[str, Box]]
+) -> str | None:
+    if any(_overlap(box, other) for other in content):
+        return (
+            f"an added annotation on page {page_id} covers the page's text or other content "
+            "(what its text, paths, images or composite objects draw)"
+        )
     if any(p == page_id and _overlap(box, other) for p, other in stamps):
         return f"an added annotation on page {page_id} covers a seal's stamp"
     return None
 
 
-def clear_of_text_and_stamps(
+def clear_of_content_and_stamps(
     pkg: Package, doc_root: str, page_id: str, box: Box, stamps: list[tuple[str, Box]]
 ) -> bool:
-    """Whether ``box`` on page ``page_id`` stays clear of its text and of ``stamps`` (what
-    :func:`overlay_problem` will require of an annotation there)."""
+    """Whether ``box`` on page ``page_id`` lies on the page, clear of what it draws and of
+    ``stamps`` (what :func:`overlay_problem` will require of an annotation there)."""
+    area = page_area(pkg, doc_root, page_id)
+    if area is None or not inside(box, area):
+        return False
     files = page_files(pkg, doc_root).get(page_id, [])
-    return _covers(box, page_id, _text_boxes(pkg, files), stamps) is None
+    content = pkg.once(
+        ("content_boxes", doc_root, page_id), lambda: _content_boxes(pkg, files, area)
+    )
+    return _covers(box, page_id, content, stamps) is None
 
 
 def stamps_of(pkg: Package, signature_xml: str) -> list[tuple[str, Box]]:

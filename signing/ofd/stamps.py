@@ -21,14 +21,11 @@ from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
 from signing.ofd.additions import list_parts
-from signing.ofd.drawn import drawn_extent
-from signing.ofd.overlay import Box, annotation_files, page_box, page_files
+from signing.ofd.drawn import EVERYWHERE, object_box, placed_objects, shifted
+from signing.ofd.overlay import Box, annotation_files, inside, page_box, page_files
 from signing.ofd.package import OfdFormatError, Package, local_name, ref_id
 
 __all__ = ["EVERYWHERE", "Stamp", "StampCheck", "StampWork", "overlaps", "stamp_boxes"]
-
-EVERYWHERE: Box = (-1e300, -1e300, 2e300, 2e300)
-"""What an unreadable box covers: the whole page, whatever its size."""
 
 _MAX_OBJECTS = 50000
 _MAX_COMPARISONS = 2_000_000
@@ -36,7 +33,6 @@ _MAX_COMPARISONS = 2_000_000
 stamps over thousands of objects is refused, not worked through)."""
 _MAX_TOTAL_COMPARISONS = 10_000_000
 """Stamp-against-object comparisons for all the signatures of one file together."""
-_DRAWN = {"TextObject", "PathObject", "ImageObject"}
 
 
 @dataclass
@@ -85,31 +81,6 @@ def overlaps(a: Box, b: Box) -> bool:
     )
 
 
-def _inside(a: Box, b: Box) -> bool:
-    return (
-        a[0] >= b[0] - 0.01
-        and a[1] >= b[1] - 0.01
-        and a[0] + a[2] <= b[0] + b[2] + 0.01
-        and a[1] + a[3] <= b[1] + b[3] + 0.01
-    )
-
-
-def _object_box(el: Element) -> Box:
-    """Where a page object draws, its ``Boundary`` included (:data:`EVERYWHERE` when it
-    cannot be placed)."""
-    box = _page_box(el.get("Boundary"))
-    if local_name(el) not in _DRAWN or box is EVERYWHERE:
-        return box
-    extent = drawn_extent(el)
-    if isinstance(extent, str):
-        return EVERYWHERE
-    if extent is None:
-        return box
-    left, top = min(box[0], extent[0]), min(box[1], extent[1])
-    right, bottom = max(box[0] + box[2], extent[2]), max(box[1] + box[3], extent[3])
-    return (left, top, right - left, bottom - top)
-
-
 @dataclass
 class StampCheck:
     """What one signature signed on each page of its document, read once per page."""
@@ -132,7 +103,7 @@ class StampCheck:
         :class:`OfdFormatError` on an unreadable part or too many objects."""
         work = 0
         for stamp in later:
-            if any(p == stamp.page_id and _inside(stamp.box, box) for p, box in allowed):
+            if any(p == stamp.page_id and inside(stamp.box, box) for p, box in allowed):
                 continue
             signed = self._signed_boxes(stamp.page_id)
             if self._pages is not None and stamp.page_id not in self._pages:
@@ -166,12 +137,11 @@ class StampCheck:
 
     def _objects(self, root: Element) -> list[Box]:
         boxes = []
-        for el in root.iter():
-            if local_name(el) in _DRAWN or local_name(el) == "CompositeObject":
-                self._count += 1
-                if self._count > _MAX_OBJECTS:
-                    raise OfdFormatError(f"more than {_MAX_OBJECTS} page objects to check")
-                boxes.append(_object_box(el))
+        for el, offset in placed_objects(root):
+            self._count += 1
+            if self._count > _MAX_OBJECTS:
+                raise OfdFormatError(f"more than {_MAX_OBJECTS} page objects to check")
+            boxes.append(shifted(object_box(el), offset))
         return boxes
 
     def _annotations(self) -> dict[str, list[Box]]:
@@ -191,6 +161,7 @@ class StampCheck:
         for annot in self.pkg.xml(part).iter():
             if local_name(annot) == "Annot":
                 shown = next((c for c in annot if local_name(c) == "Appearance"), None)
-                if shown is not None:
+                if shown is not None:  # its box, and its objects where they draw
                     boxes.append(_page_box(shown.get("Boundary")))
+                    boxes += self._objects(shown)
         return boxes

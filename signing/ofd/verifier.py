@@ -53,7 +53,9 @@ from signing.ofd.overlay import (
     Box,
     annotation_boxes,
     annotation_files,
+    inside,
     overlay_problem,
+    page_area,
     stamps_of,
 )
 from signing.ofd.package import DEFAULT_LIMITS, Limits, OfdFormatError, Package
@@ -165,6 +167,7 @@ class OfdVerifier:
         checks = [check for doc_checks in per_doc for check in doc_checks]
         for check in checks:
             check.run_integrity()
+        _flag_listed_twice(checks)
         for doc_checks in per_doc:
             for check in doc_checks:
                 check.run_changes(_later_than(check, doc_checks))
@@ -173,6 +176,26 @@ class OfdVerifier:
         for check in checks:
             check.flag_package(found.problems)
         return [check.report() for check in checks], notes + found.problems + found.notes
+
+
+def _flag_listed_twice(checks: list[_Check]) -> None:
+    """Fail an entry naming a Signature.xml or a signed value an earlier entry already
+    named (the same part, or a byte copy of it elsewhere): one seal listed twice must not
+    count as two (red team 6, o01)."""
+    seen: dict[bytes, _Check] = {}
+    for check in checks:
+        for key in check.identity():
+            first = seen.setdefault(key, check)
+            if first is not check:
+                check.intact = False
+                check.verdict.fail(
+                    Indication.TOTAL_FAILED,
+                    SubIndication.FORMAT_FAILURE,
+                    f"the signature {check.entry.id} ({check.entry.path}) is the signature "
+                    f"{first.entry.id} ({first.entry.path}) listed twice (the same "
+                    "Signature.xml or signed value): one seal counts once",
+                )
+                break
 
 
 def _later_than(check: _Check, doc_checks: list[_Check]) -> list[_Check]:
@@ -338,6 +361,7 @@ class _Check:
         self._by_path: dict[str | None, list[Reference]] | None = None
         self._stamps: list[Stamp] | None = None
         self._z_value: bytes | None = None
+        self._value_digest: bytes | None = None
 
     # -- 1 and 2: parts and integrity ------------------------------------------------
 
@@ -346,7 +370,11 @@ class _Check:
             self.xml = read_signature_xml(self.pkg, self.entry.path)
             if self.xml.signed_value is None:
                 raise OfdFormatError(f"{self.entry.path} names no SignedValue")
-            self.value = _signed_value(self.pkg, self.xml.signed_value)
+            path = self.xml.signed_value
+            self._value_digest = self.pkg.once(
+                ("signed_value_sha256", path), lambda: hashlib.sha256(self.pkg.read(path)).digest()
+            )
+            self.value = _signed_value(self.pkg, path)
         except (OfdFormatError, SesFormatError) as exc:
             self.verdict.fail(Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE, str(exc))
             return
@@ -363,6 +391,14 @@ class _Check:
             self._check_ses()
         else:
             self._check_cms()
+
+    def identity(self) -> list[bytes]:
+        """What makes this signature itself: its Signature.xml's bytes and its signed
+        value's (digests), as far as they were read."""
+        keys = [b"xml:" + hashlib.sha256(self.xml.raw).digest()] if self.xml is not None else []
+        if self._value_digest is not None:
+            keys.append(b"value:" + self._value_digest)
+        return keys
 
     def _load_cert(self, der: bytes | None, what: str) -> Any:
         if der is None:
@@ -766,13 +802,29 @@ class _Check:
         ]
         sealed = [self.xml.path, *(c.entry.path for c in later if not c.is_vault_seal())]
         stamps = [stamp for path in sealed for stamp in stamps_of(self.pkg, path)]
+        existing = annotation_boxes(self.pkg, before, drawn=True)
         problem = overlay_problem(
-            self.pkg, self.doc.root, added, stamps, annotation_boxes(self.pkg, before)
-        )
+            self.pkg, self.doc.root, added, stamps, existing
+        ) or self._vault_stamp_off_page(later)
         if problem is None:
             self.accepted += annotation_boxes(self.pkg, added)
             self.added |= new | set(found.annotation_lists)
         return problem
+
+    def _vault_stamp_off_page(self, later: list[_Check]) -> str | None:
+        """Why a stamp of the vault's seal, which certifies the copy, may not be accepted:
+        it lies (partly) outside its page's area, where a reader does not show it."""
+        for check in later:
+            if not check.is_vault_seal():
+                continue
+            for page_id, box in stamps_of(self.pkg, check.entry.path):
+                area = page_area(self.pkg, self.doc.root, page_id)
+                if area is None or not inside(box, area):
+                    return (
+                        f"the stamp of the vault's seal {check.entry.path} on page {page_id} "
+                        "lies outside the page: a reader does not show it"
+                    )
+        return None
 
     def _coverage(self, later: list[_Check]) -> None:
         """Which shown parts this signature covers. A later signature may cover parts

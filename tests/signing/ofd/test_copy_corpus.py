@@ -30,12 +30,22 @@ pytestmark = pytest.mark.corpus
 
 AT = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 #: The invoice (and its edited twin) has text in every corner of its page; two files have a
-#: page-sized annotation (an image over the page), which no 加注 may cover.
+#: page-sized annotation (an image over the page), which no 加注 may cover. Two invoices
+#: declare a 210x140 mm page in the page's own Area (the copy maker used to read the
+#: document's 210x297 PageArea and put the 加注 at y 247, below the page: red team 6, a07)
+#: and have text or table rules in every corner of it; ofdrw's h.ofd and V4RideRight.ofd
+#: (and its bit-flipped twin) draw a column of filled red boxes (x 70..140 mm) down the
+#: page, under every corner's 加注 (paths count as content: red team 6, a15).
 REFUSED = {
     "files/converter-999.ofd",
     "files/gen-999-amount-edited.ofd",
     "files/converter-testImageOverridePage.ofd",
     "files/converter-testPathClip.ofd",
+    "files/converter-SignScaleError.ofd",
+    "files/converter-fapiao-shili.ofd",
+    "files/converter-h.ofd",
+    "files/converter-V4RideRight.ofd",
+    "files/gen-V4RideRight-sigvalue-bitflip.ofd",
 }
 
 
