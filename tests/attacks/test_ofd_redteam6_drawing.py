@@ -134,6 +134,16 @@ def test_later_stamp_clear_of_moved_text_still_passes() -> None:
     assert passes(seal(ofd_parts(lic), other_department(), box=(150, 120, 40, 40)))
 
 
+@pytest.mark.parametrize("delta", ["g 15 \uff15", "5 5 1_0", "g \uff11\uff15 5"])
+def test_glyph_deltas_outside_the_ascii_number_grammar_lie_anywhere(delta: str) -> None:
+    # Python's float() takes a fullwidth digit or "1_0", which ofdrw reads otherwise
+    # (red team 6, a02): such a DeltaX places the glyphs nowhere known, so a later stamp
+    # even on blank space lies over them.
+    lic = _issued(content=_validity_moved("20 66 10 10", f'X="0" Y="5" DeltaX="{delta}"'))
+    assert passes(lic)
+    _flagged(seal(ofd_parts(lic), other_department(), box=(150, 120, 40, 40)))
+
+
 def test_vault_annotation_over_text_drawn_outside_its_boundary_is_flagged() -> None:
     box = (20.0, 64.5, 170.0, 10.0)
     objects = white((0, 0, box[2], box[3]))
