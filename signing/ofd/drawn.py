@@ -265,8 +265,12 @@ def _glyph_area(el: Element) -> list[tuple[float, float]] | str:
         return "has an unreadable Size or HScale"
     em = abs(size[0])
     wide = em * max(1.0, abs(hscale[0]))
-    turned = any(
-        el.get(a, "0").strip() not in ("", "0") for a in ("CharDirection", "ReadDirection")
+    # A turned glyph, or one a negative Size or HScale mirrors (ofdrw scales by them as
+    # written; red team 7, b02), may reach 1 em every way from its origin.
+    turned = (
+        size[0] < 0
+        or hscale[0] < 0
+        or any(el.get(a, "0").strip() not in ("", "0") for a in ("CharDirection", "ReadDirection"))
     )
     left, right = (-wide, wide) if turned else (0.0, wide)
     top, bottom = (-wide, wide) if turned else (-em, 0.3 * em)
@@ -275,13 +279,9 @@ def _glyph_area(el: Element) -> list[tuple[float, float]] | str:
     x = y = 0.0
     count = 0
     codes = [c for c in el if local_name(c) == "TextCode"]
-    glyphs = sum(
-        len((g.text or "").split())
-        for c in el
-        if local_name(c) == "CGTransform"
-        for g in c
-        if local_name(g) == "Glyphs"
-    )
+    glyphs = _transformed_glyphs(el)
+    if glyphs is None:
+        return "has a CGTransform with an unreadable GlyphCount"
     for code in codes:
         start = [
             _numbers(code.get(a), 1) if code.get(a) is not None else [v]
@@ -290,7 +290,9 @@ def _glyph_area(el: Element) -> list[tuple[float, float]] | str:
         if start[0] is None or start[1] is None:
             return "has a TextCode with an unreadable X or Y"
         x, y = start[0][0], start[1][0]
-        n = len(code.text or "") + glyphs
+        # ofdrw steps through the text by Java chars: a character beyond the BMP (𠮷) is
+        # two, and takes two deltas (red team 7, b01, b04).
+        n = len((code.text or "").encode("utf-16-le")) // 2 + glyphs
         count += n
         if count > _MAX_GLYPHS:
             return f"places more than {_MAX_GLYPHS} glyphs"
@@ -304,29 +306,46 @@ def _glyph_area(el: Element) -> list[tuple[float, float]] | str:
     return [(min(xs) + left, min(ys) + top), (max(xs) + right, max(ys) + bottom)]
 
 
+def _transformed_glyphs(el: Element) -> int | None:
+    """Glyphs the CGTransforms of a text object may add: each its Glyphs list, padded to its
+    GlyphCount as ofdrw pads it (red team 7, b02c); None when a GlyphCount is unreadable."""
+    total = 0
+    for c in el:
+        if local_name(c) != "CGTransform":
+            continue
+        listed = sum(len((g.text or "").split()) for g in c if local_name(g) == "Glyphs")
+        written = c.get("GlyphCount")
+        count = strict_float(written.strip(" \t\r\n")) if written is not None else 0.0
+        if count is None or not count.is_integer() or count < 0 or count > _MAX_GLYPHS:
+            return None
+        total += max(listed, int(count))
+    return total
+
+
 def _delta_reach(text: str | None, origin: float, steps: int) -> list[float] | None:
     """The lowest and highest of ``origin`` and its running sums over the first ``steps``
     deltas of a DeltaX/DeltaY list (``g N V``: N times V; the last value repeats past the
     list's end, as ofdrw reads it); None when unreadable."""
-    body = (text or "").strip(" \t\r\n")
-    tokens = body.split(" ") if body else []
+    tokens = _spaced((text or "").strip(" \t\r\n"))
     runs: list[tuple[int, float]] = []
-    at = 0
-    while at < len(tokens):  # every number in the ASCII grammar (numbers.py; red team 6, a02)
-        if tokens[at] == "g":
-            if at + 2 >= len(tokens) or not tokens[at + 1].isascii():
-                return None
-            count, value = strict_float(tokens[at + 1]), strict_float(tokens[at + 2])
+    needed = steps
+    # Every number in the ASCII grammar (numbers.py; red team 6, a02); read only as far as
+    # the glyphs reach (red team 7, b03: a 15 MB list was read whole for one glyph).
+    for item in tokens:
+        if needed <= 0:
+            break
+        if item == "g":
+            count, value = strict_float(next(tokens, "")), strict_float(next(tokens, ""))
             if count is None or value is None or not count.is_integer() or count < 0:
                 return None
             runs.append((int(count), value))
-            at += 3
+            needed -= int(min(count, needed))
         else:
-            value = strict_float(tokens[at])
+            value = strict_float(item)
             if value is None:
                 return None
             runs.append((1, value))
-            at += 1
+            needed -= 1
     pos, lo, hi, left = origin, origin, origin, steps
     for n, value in runs:
         take = min(n, left)
@@ -338,6 +357,16 @@ def _delta_reach(text: str | None, origin: float, steps: int) -> list[float] | N
         pos += left * runs[-1][1]
         lo, hi = min(lo, pos), max(hi, pos)
     return [lo, hi]
+
+
+def _spaced(body: str) -> Iterator[str]:
+    """The values of ``body`` split at single ASCII spaces, one at a time (none when empty)."""
+    start = 0
+    while body and start <= len(body):
+        end = body.find(" ", start)
+        end = len(body) if end < 0 else end
+        yield body[start:end]
+        start = end + 1
 
 
 def _span(points: list[tuple[float, float]], axis: int) -> tuple[float, float]:

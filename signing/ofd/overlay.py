@@ -160,9 +160,26 @@ def page_area(pkg: Package, doc_root: str, page_id: str) -> Box | None:
     own ``Area``, else that of its templates (a foreground one first), else the document's
     ``CommonData/PageArea``, else A4; None when the one that applies cannot be read (not
     four finite numbers of positive size)."""
-    return pkg.once(("page_areas", doc_root), lambda: _page_areas(pkg, doc_root)).get(
+    area = pkg.once(("page_areas", doc_root), lambda: _page_areas(pkg, doc_root)).get(
         page_id, _default_area(pkg, doc_root)
     )
+    return _common([area, (0.0, 0.0, area[2], area[3])]) if area is not None else None
+
+
+def _common(boxes: list[Box | None]) -> Box | None:
+    """The area every box of ``boxes`` holds (None when one is None or they share none):
+    where readers that differ on which box applies all show the page. ofdrw draws a page
+    of the box's width and height from (0, 0), whatever the origin written (red team 7,
+    b06: PhysicalBox "-120 0 210 297" put the 加注 left of ofdrw's page)."""
+    if not boxes or any(b is None for b in boxes):
+        return None
+    known = [b for b in boxes if b is not None]
+    left, top = max(b[0] for b in known), max(b[1] for b in known)
+    right = min(b[0] + b[2] for b in known)
+    bottom = min(b[1] + b[3] for b in known)
+    if right - left <= 0 or bottom - top <= 0:
+        return None
+    return (left, top, right - left, bottom - top)
 
 
 def _area(el: Element | None) -> tuple[bool, Box | None]:
@@ -195,14 +212,17 @@ def _page_areas(pkg: Package, doc_root: str) -> dict[str, Box | None]:
                 continue
             content = pkg.xml(path)
             given, box = _area(next(_children(content, "Area"), None))
-            used = sorted(
-                _children(content, "Template"),
-                key=lambda t: (t.get("ZOrder") or "").strip() != "Foreground",
-            )
-            for tpl in used:
-                part = templates.get(ref_id(tpl.get("TemplateID")))
-                if not given and part is not None and pkg.has(part):
-                    given, box = _area(next(_children(pkg.xml(part), "Area"), None))
+            if not given:
+                # Readers differ on which template's Area applies (ofdrw: the highest ZOrder
+                # its TemplatePage declares; red team 7, b05): the page is where all agree.
+                found = [
+                    _area(next(_children(pkg.xml(part), "Area"), None))
+                    for tpl in _children(content, "Template")
+                    if (part := templates.get(ref_id(tpl.get("TemplateID")))) is not None
+                    and pkg.has(part)
+                ]
+                areas = [area for written, area in found if written]
+                given, box = bool(areas), _common(areas)
             out[ref_id(page.get("ID"))] = box if given else default
     return out
 

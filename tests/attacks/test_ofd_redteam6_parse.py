@@ -409,7 +409,7 @@ def test_huge_signed_value_named_by_many_entries_is_refused_quickly() -> None:
 def test_unreadable_text_box_is_not_skipped_by_the_annotation_rule(boundary: str) -> None:
     """A text object whose Boundary the strict grammar cannot read (``float()`` read
     both) lies anywhere to the 加注 rule: no added annotation may cover the page there."""
-    from signing.ofd.overlay import clear_of_text_and_stamps
+    from signing.ofd.overlay import clear_of_content_and_stamps
     from signing.ofd.package import Package
 
     parts = ofd_parts(sample_ofd("食品经营许可证", GENUINE_LINES))
@@ -417,5 +417,5 @@ def test_unreadable_text_box_is_not_skipped_by_the_annotation_rule(boundary: str
     assert parts[page].count(b'Boundary="20 66 170 10"') == 1
     parts[page] = parts[page].replace(b'Boundary="20 66 170 10"', f'Boundary="{boundary}"'.encode())
     with Package(write_package(parts)) as pkg:
-        assert not clear_of_text_and_stamps(pkg, "Doc_0/Document.xml", "1", (20, 67, 40, 8), [])
-        assert not clear_of_text_and_stamps(pkg, "Doc_0/Document.xml", "1", (150, 120, 40, 40), [])
+        for box in ((20, 67, 40, 8), (150, 120, 40, 40)):
+            assert not clear_of_content_and_stamps(pkg, "Doc_0/Document.xml", "1", box, [])
