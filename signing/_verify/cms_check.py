@@ -135,7 +135,8 @@ def _certificates(signed_data: Any) -> list[tuple[bytes, Any]]:
         if choice.name != "certificate":
             continue
         der = choice.dump()
-        out.append((der, _certs.get(der) or choice.chosen))
+        hit = _certs.get(der)  # not ``or``: bool() of an asn1crypto value parses it
+        out.append((der, hit if hit is not None else choice.chosen))
     return out
 
 
@@ -260,7 +261,17 @@ def _check(out: CmsCheck, contents: bytes, signed_bytes: bytes, subfilter: str |
     assert first is not None
     out.__dict__.update(first.__dict__)
     for der, cert in certificates:  # read through without error: kept for the next file
-        _certs.put(der, cert)
+        if _parses_whole(cert):  # never kept half-parsed; junk no check read is not kept
+            _certs.put(der, cert)
+
+
+def _parses_whole(cert: Any) -> bool:
+    """Whether every field of ``cert`` parses (asn1crypto parses lazily; parsed now)."""
+    try:
+        cert.native  # noqa: B018
+    except (ValueError, TypeError, KeyError):
+        return False
+    return True
 
 
 def _check_signer(
