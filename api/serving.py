@@ -39,7 +39,8 @@ from api.balance import Acceptor, Board, counted_protocol
 
 __all__ = ["WORKER_HEADER", "ServeOptions", "listening_socket", "run_workers"]
 
-#: A worker that dies sooner than this after its start is not restarted (a broken setting).
+#: A worker that dies sooner than this after its start, before it served (balanced mode: before
+#: it joined the board), is not restarted (a broken setting).
 _MIN_LIFETIME = 5.0
 #: The response header naming the worker that answered (``--worker-header``): its slot.
 WORKER_HEADER = "x-evault-worker"
@@ -197,8 +198,9 @@ class _Supervisor:
             for slot, (process, since) in list(running.items()):
                 if process.is_alive():
                     continue
+                served = self.board.counts()[slot] >= 0  # it had joined (balanced mode)
                 self.board.leave(slot)  # its connections died with it
-                if time.monotonic() - since < _MIN_LIFETIME:
+                if not served and time.monotonic() - since < _MIN_LIFETIME:
                     self.stopping = self.failed = True  # it cannot start: stop, not loop
                     break
                 running[slot] = self._start(slot)
