@@ -1,14 +1,15 @@
 """Warm CPU time of verifying a PDF/PAdES license, ours beside a baseline tree's.
 
-    .venv/bin/python -m bench.verify_cpu [--rounds N] [--baseline /work/main]
+    .venv/bin/python -m bench.verify_cpu [--rounds N] [--baseline COMMIT-OR-TREE]
 
 What bulk import and intake pay per license once the verifier is warm: one
 :class:`signing._verify.engine.Engine` (the in-process verifier a worker keeps) per tree,
-each in a process of its own, run on the same files. The baseline is another checkout of
-evault (by default /work/main, or ``$EVAULT_BASELINE``), imported through ``PYTHONPATH``:
-the code before a change, measured in the same run. Rounds alternate between the two
-processes, so machine noise hits both alike; a round is the CPU time (user + sys of the
-verifying process) of verifying every file once, per file.
+each in a process of its own, run on the same files. The baseline is the code before a
+change, measured in the same run and imported through ``PYTHONPATH``: a commit, exported
+with ``git archive`` (by default 8f06a6f, main before the verify speed-up of issue 20), or
+another checkout's directory (``$EVAULT_BASELINE`` sets the default). Rounds alternate
+between the two processes, so machine noise hits both alike; a round is the CPU time (user +
+sys of the verifying process) of verifying every file once, per file.
 
 The files: distinct B-LT licenses sealed here by the demo PKI (each a new file, as in a
 stock import: the change verdict remembered per file digest is cleared before each
@@ -32,12 +33,14 @@ import tempfile
 from pathlib import Path
 
 from bench.harness import Row, Stats, format_table, machine
+from bench.intake import _baseline_tree
 
 __all__ = ["run"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "dss" / "pdfs"
-DEFAULT_BASELINE = Path(os.environ.get("EVAULT_BASELINE", "/work/main"))
+#: main before the verify speed-up (issue 20): the baseline unless told otherwise.
+DEFAULT_BASELINE = os.environ.get("EVAULT_BASELINE", "8f06a6f")
 LICENSES = 12
 
 # Runs in each tree's process: reads commands on stdin, answers one JSON line each.
@@ -137,15 +140,18 @@ def _prepare(place: Path) -> None:
     (place / "bundle.json").write_bytes(demo_trust_bundle().dump())
 
 
-def run(rounds: int, baseline: Path = DEFAULT_BASELINE) -> list[Row]:
+def run(rounds: int, baseline: str = DEFAULT_BASELINE) -> list[Row]:
     corpus = sorted(CORPUS.rglob("*.pdf")) if CORPUS.is_dir() else []
     sets = ["licenses", *(["corpus"] if corpus else [])]
     at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     with tempfile.TemporaryDirectory() as tmp:
         place = Path(tmp)
         _prepare(place)
+        given = Path(baseline)
+        tree = given if given.is_dir() else _baseline_tree(place, baseline)
+        name = f"baseline tree {given}" if given.is_dir() else f"main at {baseline}"
         ours = _Tree(ROOT, place, at, corpus)
-        base = _Tree(baseline, place, at, corpus) if (baseline / "signing").is_dir() else None
+        base = _Tree(tree, place, at, corpus) if (tree / "signing").is_dir() else None
         try:
             identical = {}
             if base is not None:
@@ -185,7 +191,7 @@ def run(rounds: int, baseline: Path = DEFAULT_BASELINE) -> list[Row]:
             Row(
                 f"warm PDF verify, CPU per file: {what} ({load}{check})",
                 _stats(samples[("ours", which)]),
-                baseline_name=f"baseline tree {baseline}" if base is not None else None,
+                baseline_name=name if base is not None else None,
                 baseline=_stats(samples[("base", which)]) if base is not None else None,
                 target="report",
             )
@@ -196,7 +202,7 @@ def run(rounds: int, baseline: Path = DEFAULT_BASELINE) -> list[Row]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.verify_cpu")
     parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--baseline", type=Path, default=DEFAULT_BASELINE)
+    parser.add_argument("--baseline", default=DEFAULT_BASELINE, help="a commit or a directory")
     args = parser.parse_args(argv)
     print(machine())
     print(format_table(run(args.rounds, args.baseline)))
