@@ -18,6 +18,8 @@ from tests.helpers.pki import demo_trust_bundle, sealed_pdf
 
 
 def _tlv(tag: int, body: bytes) -> bytes:
+    """DER tag-length-value, by hand: rebuilding the set with asn1crypto parses the junk entry
+    while encoding it, and the cache bug then no longer shows."""
     n = len(body)
     length = bytes([n]) if n < 128 else bytes([0x80 | ((n.bit_length() + 7) // 8)])
     if n >= 128:
