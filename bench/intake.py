@@ -235,7 +235,7 @@ _REPO = Path(__file__).resolve().parent.parent
 _RUNNER = Path(__file__).resolve().parent / "_bulk_run.py"
 
 
-def _baseline_tree(root: Path, commit: str = BASELINE_COMMIT) -> Path:
+def baseline_tree(root: Path, commit: str = BASELINE_COMMIT) -> Path:
     """The source of vault, signing, schemas and tests at ``commit``."""
     dest = root / f"main-{commit}"
     dest.mkdir(parents=True)
@@ -315,7 +315,7 @@ def against_main(
     manifest = _stock(root, count, level, folder_name=f"provincial-{int(postgres)}")
     bundle = root / "provincial-bundle.json"
     bundle.write_bytes(trust_bundle().dump())
-    trees = {"ours": _REPO, "main": _baseline_tree(root / f"src-{int(postgres)}", baseline)}
+    trees = {"ours": _REPO, "main": baseline_tree(root / f"src-{int(postgres)}", baseline)}
     runs: dict[str, list[dict[str, Any]]] = {"ours": [], "main": []}
     loads = [os.getloadavg()[0]]
     for r in range(rounds):

@@ -33,7 +33,7 @@ import tempfile
 from pathlib import Path
 
 from bench.harness import Row, Stats, format_table, machine
-from bench.intake import _baseline_tree
+from bench.intake import baseline_tree
 
 __all__ = ["run"]
 
@@ -148,7 +148,7 @@ def run(rounds: int, baseline: str = DEFAULT_BASELINE) -> list[Row]:
         place = Path(tmp)
         _prepare(place)
         given = Path(baseline)
-        tree = given if given.is_dir() else _baseline_tree(place, baseline)
+        tree = given if given.is_dir() else baseline_tree(place, baseline)
         name = f"baseline tree {given}" if given.is_dir() else f"main at {baseline}"
         ours = _Tree(ROOT, place, at, corpus)
         base = _Tree(tree, place, at, corpus) if (tree / "signing").is_dir() else None
