@@ -327,34 +327,27 @@ def _delta_reach(text: str | None, origin: float, steps: int) -> list[float] | N
     deltas of a DeltaX/DeltaY list (``g N V``: N times V; the last value repeats past the
     list's end, as ofdrw reads it); None when unreadable."""
     tokens = _spaced((text or "").strip(" \t\r\n"))
-    runs: list[tuple[int, float]] = []
-    needed = steps
+    pos, lo, hi, left = origin, origin, origin, steps
+    last: float | None = None
     # Every number in the ASCII grammar (numbers.py; red team 6, a02); read only as far as
     # the glyphs reach (red team 7, b03: a 15 MB list was read whole for one glyph).
     for item in tokens:
-        if needed <= 0:
+        if left <= 0:
             break
         if item == "g":
             count, value = strict_float(next(tokens, "")), strict_float(next(tokens, ""))
             if count is None or value is None or not count.is_integer() or count < 0:
                 return None
-            runs.append((int(count), value))
-            needed -= int(min(count, needed))
+            take = int(min(count, left))
         else:
             value = strict_float(item)
             if value is None:
                 return None
-            runs.append((1, value))
-            needed -= 1
-    pos, lo, hi, left = origin, origin, origin, steps
-    for n, value in runs:
-        take = min(n, left)
+            take = 1
         pos += take * value
-        lo, hi, left = min(lo, pos), max(hi, pos), left - take
-        if not left:
-            break
-    if left and runs:
-        pos += left * runs[-1][1]
+        lo, hi, left, last = min(lo, pos), max(hi, pos), left - take, value
+    if left > 0 and last is not None:
+        pos += left * last
         lo, hi = min(lo, pos), max(hi, pos)
     return [lo, hi]
 
