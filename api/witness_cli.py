@@ -114,7 +114,7 @@ def start_in_thread(service: Any, host: str, port: int) -> Any:
     while not server.started and thread.is_alive() and time.monotonic() < deadline:
         time.sleep(0.01)
     if not server.started:
-        fail(f"the witness could not listen on {host}:{port}")
+        fail(f"the witness could not listen on {host}:{port} (in use? evault demo --witness-port)")
     return server
 
 

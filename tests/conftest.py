@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,28 @@ def require_tool(name: str) -> str:
     require(path is not None, f"the {name} command")
     assert path is not None
     return path
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct loopback ports that were free a moment ago.
+
+    Every socket stays bound until all are picked, so the ports differ from one another;
+    a server of a test takes each port from here, never as a neighbour of another one
+    (``port + 1`` may be any other process's).
+    """
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def free_port() -> int:
+    """One loopback port that was free a moment ago."""
+    return free_ports(1)[0]
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -27,17 +26,11 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from signing.trust import TrustBundle
 from signing.verify import Verifier
-from tests.conftest import require_tool
+from tests.conftest import free_ports, require_tool
 
 EVAULT = str(Path(sys.executable).with_name("evault"))
 RESIDENCE = "11100000000013338W031"
 USE = {"purpose": "住房保障资格审核", "case_no": "DEMO-HSM-1"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _environment(**extra: str) -> dict[str, str]:
@@ -51,11 +44,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]
     """``evault demo`` serving on a free port, its data directory and base URL."""
     require_tool("softhsm2-util")
     data = tmp_path_factory.mktemp("demo-hsm") / "data"
-    port = _free_port()
+    port, witness_port = free_ports(2)
     logs = data.parent
+    command = [EVAULT, "demo", "--data", str(data), "--port", str(port)]
+    command += ["--witness-port", str(witness_port)]
     with (logs / "out.txt").open("wb") as out, (logs / "err.txt").open("wb") as err:
         process = subprocess.Popen(
-            [EVAULT, "demo", "--data", str(data), "--port", str(port)],
+            command,
             env=_environment(),
             stdout=out,
             stderr=err,

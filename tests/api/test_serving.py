@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from api.serving import WORKER_HEADER, listening_socket
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,18 +53,12 @@ def test_granian_not_installed_is_one_line_and_exit_2(monkeypatch: pytest.Monkey
 # --- connections split evenly over the workers of one shared socket -------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int]]:
     """``evault serve --workers 2 --worker-header`` on the demo's settings: its port and
     the supervisor's pid."""
     data = tmp_path_factory.mktemp("serve")
-    port = _free_port()
+    port = free_port()
     env = dict(
         os.environ,
         EVAULT_MODE="demo",

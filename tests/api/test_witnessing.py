@@ -24,6 +24,7 @@ from signing.transparency.cosignature import (
     verify_cosignatures,
 )
 from tests.api.conftest import Api, _make_api
+from tests.conftest import free_port
 from tests.vault.conftest import db_url, postgres_schema, sqlite_template  # noqa: F401
 from tests.vault.licenses import trust_bundle
 from vault.cli import build_app
@@ -33,18 +34,12 @@ from vault.settings import load_settings
 USE = {"purpose": "住房保障资格审核", "case_no": "ZF-2026-001"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def witnessed(db_url: str, tmp_path: Path) -> Iterator[tuple[Api, Any, str]]:  # noqa: F811
     """The API (SQLite and PostgreSQL) with one witness, served on a loopback port."""
     data = tmp_path / "data"
     settings = load_settings(mode="demo", data_dir=data, public_base_url="http://testserver")
-    port = _free_port()
+    port = free_port()
     service, spec = demo_witness(data, load_log_key(settings).verifier().vkey(), "127.0.0.1", port)
     server = start_in_thread(service, "127.0.0.1", port)
     try:

@@ -13,6 +13,7 @@ from signing.transparency import Checkpoint, LogSigner
 from signing.transparency.cosignature import CosignatureSigner, CosignatureVerifier
 from signing.transparency.merkle import MerkleTree, leaf_hash
 from signing.transparency.witness import AddCheckpoint, WitnessRefusal
+from tests.conftest import free_port
 from vault.log.witness import WitnessService
 
 ORIGIN = "vault.example.org/log"
@@ -101,9 +102,7 @@ def test_serve_runs_a_witness_that_cosigns(tmp_path: Path) -> None:
     key.write_bytes(CosignatureSigner.generate("w.example/1").private_pem())
     log_key = LogSigner.generate(ORIGIN)
     (tmp_path / "log.vkey").write_text(log_key.verifier().vkey())
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     evault = Path(sys.executable).with_name("evault")
     args = [str(evault), "witness", "serve", "--name", "w.example/1", "--key", str(key)]
     args += ["--log", str(tmp_path / "log.vkey"), "--state", str(tmp_path / "state.db")]

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.api.conftest import Api, _make_api
+from tests.conftest import free_port
 from tests.vault.conftest import sqlite_template  # noqa: F401
 
 #: Tables whose rows an acknowledged write leaves and a refused one must not.
@@ -168,15 +169,6 @@ PG_BIN = _pg_bin()
 PG_TIMEOUT = 120
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class PrivatePostgres:
     """A PostgreSQL cluster of one test: ``initdb`` in a fresh directory, ``pg_ctl`` to start,
     restart (``-m immediate``: the server is killed, every connection cut, as in a crash)
@@ -189,7 +181,7 @@ class PrivatePostgres:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.data = root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self._user: str | None = None
         self._options = ""
         if os.geteuid() == 0:

@@ -34,7 +34,8 @@ from typer.testing import CliRunner
 
 from api.checkpoints import log_key
 from tests.api.conftest import Api, _make_api
-from tests.faults.conftest import PrivatePostgres, _free_port
+from tests.conftest import free_port
+from tests.faults.conftest import PrivatePostgres
 from tests.vault.conftest import postgres_schema, schema_url  # noqa: F401
 from tests.vault.licenses import license_pdf, metadata
 from vault.cli.app import build_app
@@ -75,7 +76,7 @@ def served(app: Any) -> Iterator[str]:
     """``app`` served by uvicorn on a free loopback port (its lifespan already ran)."""
     import uvicorn
 
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
     )

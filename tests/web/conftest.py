@@ -14,7 +14,6 @@ import concurrent.futures
 import contextlib
 import json
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ROOT, require
+from tests.conftest import ROOT, free_port, free_ports, require
 
 CHROMIUM = Path("/usr/bin/chromium")
 _CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -88,13 +87,6 @@ class Site:
         return token
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @dataclass(frozen=True)
 class DemoData:
     """``evault demo``'s data directory, prepared once per test session."""
@@ -141,9 +133,8 @@ def serving(demo: DemoData, port: int | None = None) -> Iterator[Site]:
     from api.witness_cli import demo_witness, start_in_thread
     from vault.log.keys import load_log_key
 
-    port = port or free_port()
+    port, wport = (port, free_port()) if port else free_ports(2)
     base = f"http://127.0.0.1:{port}"
-    wport = free_port()
     log_vkey = load_log_key(demo.settings(base)).verifier().vkey()
     service, spec = demo_witness(demo.data_dir, log_vkey, "127.0.0.1", wport)
     witness = start_in_thread(service, "127.0.0.1", wport)

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, require_tool
-from tests.web.conftest import Site, free_port, prepare_demo_data, serving
+from tests.conftest import ROOT, free_port, require_tool
+from tests.web.conftest import Site, prepare_demo_data, serving
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 PAGE_TIMEOUT = 300
