@@ -25,7 +25,6 @@ import pytest
 from schemas.report import Indication
 from signing.errors import SealingError
 from signing.ofd.glyphs import GlyphPainter
-from signing.ofd.package import Package
 from signing.ofd.writer import sample_ofd, write_package
 from tests.attacks.ofd_copy_forge import (
     add_annotation,
@@ -44,38 +43,15 @@ from tests.attacks.ofd_forge import (
     passes,
     verify,
 )
+from tests.attacks.ofd_pages import (
+    PAGE,
+    flagged,
+    genuine_page,
+    issued,
+    passing_copy,
+)
 from tests.helpers.ofd import ofd_parts, ofd_sealer
 from tests.helpers.pki import MARKET_DEPT
-
-PAGE = "Doc_0/Pages/Page_0/Content.xml"
-
-
-_ONE_PX_PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c63f8ffff3f0005fe02fea7d6a4850000000049454e44ae426082"
-)
-
-
-def _issued(
-    content: bytes | None = None,
-    *,
-    image: bool = False,
-    stamp: tuple[float, ...] = (150, 230, 40, 40),
-) -> bytes:
-    """The genuine license's body (with a 1-pixel image resource when ``image``), its page
-    content replaced by ``content``, sealed by the market regulator (its stamp at
-    ``stamp``)."""
-    parts = ofd_parts(
-        sample_ofd("食品经营许可证", GENUINE_LINES, image=_ONE_PX_PNG if image else None)
-    )
-    if content is not None:
-        parts[PAGE] = content
-    at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
-    return ofd_sealer(MARKET_DEPT).seal_ofd(write_package(parts), boundary=stamp, at=at)
-
-
-def _page() -> bytes:
-    return ofd_parts(sample_ofd("食品经营许可证", GENUINE_LINES))[PAGE]
 
 
 def _validity_moved(boundary: str, code: str) -> bytes:
@@ -84,18 +60,11 @@ def _validity_moved(boundary: str, code: str) -> bytes:
     page, count = re.subn(
         rb'Boundary="20 66 170 10"(.*?)<ofd:TextCode X="0" Y="5">',
         f'Boundary="{boundary}"\\1<ofd:TextCode {code}>'.encode(),
-        _page(),
+        genuine_page(),
         count=1,
     )
     assert count == 1
     return page
-
-
-def _flagged(data: bytes, why: str = "covers what this signature signed") -> None:
-    report = verify(data)
-    assert report.indication is Indication.TOTAL_FAILED, report.signatures[0].reasons
-    assert why in " ".join(report.signatures[0].reasons), report.signatures[0].reasons
-    assert intake_refusal(data) == "modified_after_signing"
 
 
 # -- a13: text drawn outside its Boundary --------------------------------------------------
@@ -115,7 +84,7 @@ def _a13(kind: str) -> bytes:
     page = _validity_moved(boundary, code)
     if kind == "ctm":
         page = page.replace(b'Boundary="20 66 10 10"', b'Boundary="20 66 10 10" CTM="1 0 0 1 60 0"')
-    return _issued(content=page)
+    return issued(content=page)
 
 
 _STAMP_ON_GLYPHS = {"textcode-y": (20, 64.5, 170, 13), "delta-x": (60, 64, 30, 14)}
@@ -126,7 +95,7 @@ def test_later_stamp_over_text_drawn_outside_its_boundary_is_flagged(kind: str) 
     lic = _a13(kind)
     assert passes(lic)
     box = _STAMP_ON_GLYPHS.get(kind, (80, 64, 30, 14))
-    _flagged(seal(ofd_parts(lic), other_department(), box=box))
+    flagged(seal(ofd_parts(lic), other_department(), box=box))
 
 
 def test_later_stamp_clear_of_moved_text_still_passes() -> None:
@@ -139,9 +108,9 @@ def test_glyph_deltas_outside_the_ascii_number_grammar_lie_anywhere(delta: str) 
     # Python's float() takes a fullwidth digit or "1_0", which ofdrw reads otherwise
     # (red team 6, a02): such a DeltaX places the glyphs nowhere known, so a later stamp
     # even on blank space lies over them.
-    lic = _issued(content=_validity_moved("20 66 10 10", f'X="0" Y="5" DeltaX="{delta}"'))
+    lic = issued(content=_validity_moved("20 66 10 10", f'X="0" Y="5" DeltaX="{delta}"'))
     assert passes(lic)
-    _flagged(seal(ofd_parts(lic), other_department(), box=(150, 120, 40, 40)))
+    flagged(seal(ofd_parts(lic), other_department(), box=(150, 120, 40, 40)))
 
 
 def test_vault_annotation_over_text_drawn_outside_its_boundary_is_flagged() -> None:
@@ -149,14 +118,14 @@ def test_vault_annotation_over_text_drawn_outside_its_boundary_is_flagged() -> N
     objects = white((0, 0, box[2], box[3]))
     cover = page_annot(" ".join(f"{v:g}" for v in box), objects)
     data = seal(add_annotation(_a13("textcode-y"), cover), vault_sealer(), box=(150, 120, 40, 40))
-    _flagged(data, "covers the page's text or other content")
+    flagged(data, "covers the page's text or other content")
 
 
 def test_copy_keeps_clear_of_text_drawn_outside_its_boundary() -> None:
     """The validity glyphs (x 20..100) moved into the bottom-left corner (where the 加注
     goes first) from a Boundary at the top: the bottom corners are taken (the glyphs, the
     issuer's stamp), the top ones by the text, so the copy maker refuses."""
-    lic = _issued(content=_validity_moved("20 0 170 10", 'X="0" Y="270"'))
+    lic = issued(content=_validity_moved("20 0 170 10", 'X="0" Y="270"'))
     assert passes(lic)
     with pytest.raises(SealingError, match="no corner of page 1 is clear"):
         vault_maker().make(lic, annotation())
@@ -175,29 +144,12 @@ def _outlined() -> bytes:
     paths += glyphs.text(
         "有效期至：2027年12月31日", 15, 272, 5, fill="0 0 0", next_id=lambda: next(ids)
     )
-    page = _page().replace(b"</ofd:Layer>", "".join(paths).encode() + b"</ofd:Layer>")
-    return _issued(content=page, stamp=(150, 90, 40, 40))
-
-
-def _annotation_box(copy: bytes) -> tuple[float, ...]:
-    with Package(copy) as pkg:
-        part = next(p for p in pkg.paths if p.endswith("EvaultCopy/Annotation.xml"))
-        found = re.search(rb'<ofd:Appearance Boundary="([^"]+)"', pkg.read(part))
-    assert found is not None
-    return tuple(float(v) for v in found.group(1).split())
-
-
-def _passing_copy(lic: bytes) -> tuple[float, ...]:
-    """The vault's copy of ``lic`` (a passing license) passes: where its 加注 box is."""
-    assert passes(lic)
-    copy = vault_maker().make(lic, annotation())
-    report = verify(copy)
-    assert report.indication is Indication.TOTAL_PASSED, [s.reasons for s in report.signatures]
-    return _annotation_box(copy)
+    page = genuine_page().replace(b"</ofd:Layer>", "".join(paths).encode() + b"</ofd:Layer>")
+    return issued(content=page, stamp=(150, 90, 40, 40))
 
 
 def test_copy_keeps_clear_of_text_drawn_as_outlines() -> None:
-    x, y, w, h = _passing_copy(_outlined())
+    x, y, w, h = passing_copy(_outlined())
     assert x > 85 and y + h > 255, (x, y, w, h)  # bottom right, clear of the outlines (x < 85)
 
 
@@ -205,7 +157,7 @@ def test_vault_annotation_over_outlined_text_is_flagged() -> None:
     box = (10.0, 250.0, 120.0, 30.0)
     cover = page_annot(" ".join(f"{v:g}" for v in box), white((0, 0, box[2], box[3])))
     data = seal(add_annotation(_outlined(), cover), vault_sealer(), box=(150, 120, 40, 40))
-    _flagged(data, "covers the page's text or other content")
+    flagged(data, "covers the page's text or other content")
 
 
 @pytest.mark.parametrize(
@@ -224,18 +176,20 @@ def test_vault_annotation_over_outlined_text_is_flagged() -> None:
     ],
 )
 def test_vault_annotation_over_an_image_or_path_is_flagged(obj: str) -> None:
-    lic = _issued(_page().replace(b"</ofd:Layer>", obj.encode() + b"</ofd:Layer>"), image=True)
+    lic = issued(
+        genuine_page().replace(b"</ofd:Layer>", obj.encode() + b"</ofd:Layer>"), image=True
+    )
     box = (10.0, 245.0, 100.0, 40.0)
     cover = page_annot(" ".join(f"{v:g}" for v in box), white((0, 0, box[2], box[3])))
     data = seal(add_annotation(lic, cover), vault_sealer(), box=(150, 120, 40, 40))
-    _flagged(data, "covers the page's text or other content")
+    flagged(data, "covers the page's text or other content")
 
 
 # -- a07: the page's own size ------------------------------------------------------------
 
 
 def _a5_page() -> bytes:
-    page = _page().replace(
+    page = genuine_page().replace(
         b"<ofd:Content>",
         b"<ofd:Area><ofd:PhysicalBox>0 0 210 148</ofd:PhysicalBox></ofd:Area><ofd:Content>",
     )
@@ -246,7 +200,7 @@ def _a5_page() -> bytes:
 
 
 def test_copy_of_a_page_with_its_own_area_stays_on_the_page() -> None:
-    x, y, w, h = _passing_copy(_a5_page())
+    x, y, w, h = passing_copy(_a5_page())
     assert x >= 0 and x + w <= 210 and y >= 0 and y + h <= 148, (x, y, w, h)
 
 
@@ -254,7 +208,7 @@ def test_vault_annotation_off_the_page_is_flagged() -> None:
     box = (10.0, 226.0, 120.0, 50.0)  # on an A4 page, below the 148 mm page
     cover = page_annot(" ".join(f"{v:g}" for v in box), white((0, 0, box[2], box[3])))
     data = seal(add_annotation(_a5_page(), cover), vault_sealer(), box=(20, 236, 30, 30))
-    _flagged(data, "outside the page")
+    flagged(data, "outside the page")
 
 
 def test_vault_stamp_off_the_page_is_flagged() -> None:
@@ -264,15 +218,15 @@ def test_vault_stamp_off_the_page_is_flagged() -> None:
     objects = white((0, 0, box[2], box[3]))
     clear = page_annot(" ".join(f"{v:g}" for v in box), objects)
     data = seal(add_annotation(_a5_page(), clear), vault_sealer(), box=(20, 200, 30, 30))
-    _flagged(data, "lies outside the page")
+    flagged(data, "lies outside the page")
 
 
 def test_copy_maker_refuses_a_page_too_small_by_its_own_area() -> None:
-    page = _page().replace(
+    page = genuine_page().replace(
         b"<ofd:Content>",
         b"<ofd:Area><ofd:PhysicalBox>0 0 100 60</ofd:PhysicalBox></ofd:Area><ofd:Content>",
     )
-    lic = _issued(content=page)
+    lic = issued(content=page)
     with pytest.raises(SealingError, match="too small"):
         vault_maker().make(lic, annotation())
 
@@ -303,10 +257,10 @@ def test_later_stamp_over_a_layer_moved_by_its_boundary_is_flagged() -> None:
     """ofdrw moves a Layer's objects by a ``Boundary`` attribute on the Layer
     (``AWTMaker.writeContent``): the text lines (y 30..76 by their own Boundaries) are drawn
     at y 130..176, where the later stamp lies."""
-    page = _page().replace(b'<ofd:Layer ID="8">', b'<ofd:Layer ID="8" Boundary="0 100 0 0">')
-    lic = _issued(content=page)
+    page = genuine_page().replace(b'<ofd:Layer ID="8">', b'<ofd:Layer ID="8" Boundary="0 100 0 0">')
+    lic = issued(content=page)
     assert passes(lic)
-    _flagged(seal(ofd_parts(lic), other_department(), box=(20, 140, 40, 20)))
+    flagged(seal(ofd_parts(lic), other_department(), box=(20, 140, 40, 20)))
 
 
 def test_vault_annotation_with_a_moved_page_block_is_flagged() -> None:
@@ -344,7 +298,7 @@ def test_later_stamp_over_a_signed_annotations_objects_is_flagged() -> None:
     )
     assert passes(lic)
     assert passes(seal(ofd_parts(lic), other_department(), box=(100, 150, 40, 40)))
-    _flagged(seal(ofd_parts(lic), other_department(), box=(20, 128, 60, 12)))
+    flagged(seal(ofd_parts(lic), other_department(), box=(20, 128, 60, 12)))
 
 
 def text_at(box: tuple[float, ...], line: str, *, y: float) -> str:

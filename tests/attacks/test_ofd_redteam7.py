@@ -24,13 +24,7 @@ from signing.ofd.drawn import _delta_reach
 from signing.ofd.writer import sample_ofd, write_package
 from tests.attacks.ofd_copy_forge import other_department, seal
 from tests.attacks.ofd_forge import GENUINE_LINES, passes
-from tests.attacks.test_ofd_redteam6_drawing import (
-    PAGE,
-    _flagged,
-    _issued,
-    _page,
-    _passing_copy,
-)
+from tests.attacks.ofd_pages import PAGE, flagged, genuine_page, issued, passing_copy
 from tests.helpers.ofd import ofd_parts, ofd_sealer
 from tests.helpers.pki import MARKET_DEPT
 
@@ -45,7 +39,7 @@ def _validity(text: str, attrs: str = "", inner: str = "", delta: str = "g 20 5"
             f'{inner}<ofd:TextCode X="0" Y="5" DeltaX="{delta}">{text}</ofd:TextCode>'
             "</ofd:TextObject>"
         ).encode(),
-        _page(),
+        genuine_page(),
         count=1,
     )
     assert count == 1
@@ -83,13 +77,13 @@ def _validity(text: str, attrs: str = "", inner: str = "", delta: str = "g 20 5"
 def test_later_stamp_over_glyphs_a_reader_places_elsewhere_is_flagged(
     page: bytes, stamp: tuple[float, ...]
 ) -> None:
-    lic = _issued(content=page)
+    lic = issued(content=page)
     assert passes(lic)
-    _flagged(seal(ofd_parts(lic), other_department(), box=stamp))
+    flagged(seal(ofd_parts(lic), other_department(), box=stamp))
 
 
 def test_later_stamp_clear_of_the_placed_glyphs_still_passes() -> None:
-    lic = _issued(content=_validity("有效期至：𠮷𠮷𠮷𠮷𠮷2027年"))
+    lic = issued(content=_validity("有效期至：𠮷𠮷𠮷𠮷𠮷2027年"))
     assert passes(seal(ofd_parts(lic), other_department(), box=(150, 120, 40, 40)))
 
 
@@ -129,15 +123,15 @@ def test_copy_stays_where_every_template_area_agrees() -> None:
         b'<ofd:Template TemplateID="901"/><ofd:Template TemplateID="902"/><ofd:Content>',
         1,
     )
-    x, y, w, h = _passing_copy(_sealed(parts))
+    x, y, w, h = passing_copy(_sealed(parts))
     assert y + h <= 148, (x, y, w, h)
 
 
 def test_copy_stays_on_the_page_a_reader_draws_from_its_origin() -> None:
     # b06: ofdrw shows x 0..210 of a page written as x -60..150: the copy keeps to 0..150
-    page = _page().replace(
+    page = genuine_page().replace(
         b"<ofd:Content>",
         b"<ofd:Area><ofd:PhysicalBox>-60 0 210 297</ofd:PhysicalBox></ofd:Area><ofd:Content>",
     )
-    x, y, w, h = _passing_copy(_issued(content=page))
+    x, y, w, h = passing_copy(issued(content=page))
     assert x >= 0 and x + w <= 150, (x, y, w, h)
