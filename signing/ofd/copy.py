@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from signing.copies.appearance import (
 )
 from signing.errors import SealingError
 from signing.ofd.additions import list_parts
+from signing.ofd.dlreader import dl_annotation
 from signing.ofd.glyphs import GlyphPainter
 from signing.ofd.model import OfdDocument, read_documents, read_signature_xml
 from signing.ofd.overlay import (
@@ -181,7 +183,7 @@ class OfdCopyMaker:
             for name, (fmt, data) in files.items()
         )
         page = (
-            f'<ofd:Page PageID="{target.page_id}"><ofd:FileLoc>{loc}Annotation.xml'
+            f'<ofd:Page PageID="{target.page_id}"><ofd:FileLoc>{target.annotation_loc}'
             "</ofd:FileLoc></ofd:Page>"
         )
         out = {f"{base}Annotation.xml": (_HEAD + annot).encode()}
@@ -262,6 +264,8 @@ class _Target:
     namespace: str
     lists: dict[str, str]
     """The original's Annotations and Attachments lists (kind -> path), if it has them."""
+    annotation_loc: str
+    """The ``FileLoc`` of the 加注's entry in the Annotations list (:func:`_annotation_loc`)."""
 
 
 def _target(pkg: Package, doc: OfdDocument, placement: OfdPlacement) -> _Target:
@@ -288,10 +292,34 @@ def _target(pkg: Package, doc: OfdDocument, placement: OfdPlacement) -> _Target:
         x = left + (width - m - w if corner.endswith("right") else m)
         y = top + (height - m - h if corner.startswith("bottom") else m)
         if clear_of_content_and_stamps(pkg, doc.root, page_id, (x, y, w, h), stamps):
-            return _Target(page_id, (x, y, w, h), namespace, lists)
+            loc = _annotation_loc(pkg, doc, lists.get("Annotations"))
+            return _Target(page_id, (x, y, w, h), namespace, lists, loc)
     raise SealingError(
         f"no corner of page {placement.page + 1} is clear of its text and seals (and what "
         "else it draws) for the 加注 (a verifier would take it for an overlay)"
+    )
+
+
+def _annotation_loc(pkg: Package, doc: OfdDocument, listed: str | None) -> str:
+    """A ``FileLoc`` for the 加注's entry that every reader opens as the 加注's part: in the
+    original's Annotations list ``listed``, or else the copy's own. ofdrw's ``DLOFDReader``
+    reads such entries by rules of its own (:func:`signing.ofd.dlreader.dl_annotation`):
+    ``/Doc_0/EvaultCopy/Annotation.xml`` is ``Doc_0/Annots/EvaultCopy/Annotation.xml`` to it
+    beside ofdrw's ``Annots/Annotations.xml`` (red team 8, r8-04), so the absolute and the
+    relative location are tried and the first both readers agree on is taken."""
+    part = f"{_copy_folder(doc)}Annotation.xml"
+    text: str | None
+    if listed is None:
+        folder, text = part.rsplit("/", 1)[0], f"{COPY_FOLDER}/Annotations.xml"
+    else:
+        folder = listed.rsplit("/", 1)[0] if "/" in listed else ""
+        text = next((el.text for el in pkg.xml(doc.root) if local_name(el) == "Annotations"), None)
+    for loc in (f"/{part}", posixpath.relpath(part, folder or ".")):
+        if pkg.resolve(loc, folder) == part and dl_annotation(loc, doc.root_loc, text) == part:
+            return loc
+    raise SealingError(
+        "the 加注 has no location every OFD reader opens alike (ofdrw's DLOFDReader reads "
+        "the original's Annotations list by rules of its own)"
     )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
+from signing.ofd.dlreader import DL, dl_annotation, dl_signature, dl_signed_value
 from signing.ofd.package import OfdFormatError, Package, java_trim, local_name, ref_id
 from signing.ofd.structure import signatures_xml_problems
 
@@ -78,6 +79,8 @@ class OfdDocument:
 
     root: str
     """Its Document.xml path."""
+    root_loc: str | None
+    """Its ``DocRoot`` as OFD.xml writes it (what ofdrw's ``DLOFDReader`` works from)."""
     signatures_path: str | None
     entries: list[SignatureEntry] = field(default_factory=list)
     shown_parts: set[str] = field(default_factory=set)
@@ -92,6 +95,9 @@ class OfdDocument:
     leaves out."""
     problems: list[str] = field(default_factory=list)
     """What is wrong with its Signatures.xml (see :mod:`signing.ofd.structure`)."""
+    dl_annotations: dict[str, str | None] = field(default_factory=dict)
+    """Each annotation part its Annotations list names -> the part ofdrw's ``DLOFDReader``
+    opens for that entry (None: none; :func:`signing.ofd.dlreader.dl_annotation`)."""
     twins: dict[str, str] = field(default_factory=dict)
     """Those of :attr:`missing` another part becomes once unpacked (:meth:`.Package.twin`)
     -> that part: what a reader on a case-insensitive file system shows for it, so it is
@@ -128,10 +134,12 @@ def read_documents(pkg: Package) -> list[OfdDocument]:
         doc_root = pkg.resolve(_text(_child(body, "DocRoot")), "")
         sigs_loc = _text(_child(body, "Signatures"))
         sigs_path = pkg.resolve(sigs_loc, "") if sigs_loc else None
-        doc = OfdDocument(root=doc_root, signatures_path=sigs_path)
+        root_loc = _text(_child(body, "DocRoot"))
+        doc = OfdDocument(root=doc_root, root_loc=root_loc, signatures_path=sigs_path)
         if sigs_path is not None:
-            doc.entries = _read_signatures(pkg, sigs_path, doc.problems)
+            doc.entries = _read_signatures(pkg, sigs_path, doc.problems, root_loc)
         _collect_shown_parts(pkg, doc)
+        _same_annotations_for_dl(pkg, doc)
         doc.shown_parts.update(default_documents(pkg, doc.root))
         docs.append(doc)
     if not docs:
@@ -160,7 +168,9 @@ def default_documents(pkg: Package, doc_root: str) -> list[str]:
     return found
 
 
-def _read_signatures(pkg: Package, path: str, problems: list[str]) -> list[SignatureEntry]:
+def _read_signatures(
+    pkg: Package, path: str, problems: list[str], doc_root: str | None
+) -> list[SignatureEntry]:
     root = pkg.xml(path)
     if local_name(root) != "Signatures":
         raise OfdFormatError(f"{path} is not a <Signatures> list")
@@ -172,6 +182,8 @@ def _read_signatures(pkg: Package, path: str, problems: list[str]) -> list[Signa
             raise OfdFormatError(f"{path} lists more than {_MAX_SIGNATURES} signatures")
         sig_id = java_trim(el.get("ID") or "")
         target = pkg.resolve(el.get("BaseLoc"), _dir(path))
+        what = f"the BaseLoc of signature {sig_id!r} in {path}"
+        pkg.same_part(target, dl_signature(el.get("BaseLoc"), doc_root), what, DL)
         if pkg.twin(target) is not None:
             pkg.read(target)  # raises: missing, and another part becomes it once unpacked
         if not sig_id or sig_id in seen:
@@ -201,15 +213,19 @@ def read_signature_xml(pkg: Package, path: str) -> SignatureXml:
     seal_el = _child(info, "Seal")
     seal_loc = _text(_child(seal_el, "BaseLoc")) if seal_el is not None else None
     value_loc = _text(_child(root, "SignedValue"))
+    signed_value = (
+        pkg.resolve_once(value_loc, base, f"the SignedValue of {path}") if value_loc else None
+    )
+    if signed_value is not None:
+        what = f"the SignedValue of {path}"
+        pkg.same_part(signed_value, dl_signed_value(value_loc), what, DL)
     provider = _child(info, "Provider")
     return SignatureXml(
         path=path,
         raw=pkg.read(path),
         check_method=java_trim(refs_el.get("CheckMethod") or "MD5"),
         references=refs,
-        signed_value=(
-            pkg.resolve_once(value_loc, base, f"the SignedValue of {path}") if value_loc else None
-        ),
+        signed_value=signed_value,
         seal=pkg.resolve(seal_loc, base) if seal_loc else None,
         signature_method=_text(_child(info, "SignatureMethod")),
         signature_time=_text(_child(info, "SignatureDateTime")),
@@ -235,6 +251,28 @@ def _reference(pkg: Package, el: Element, base: str) -> Reference:
 
 
 # -- the parts a reader sees ----------------------------------------------------------
+
+
+def _same_annotations_for_dl(pkg: Package, doc: OfdDocument) -> None:
+    """Each entry of the document's Annotations list names, to ofdrw's ``DLOFDReader``, no
+    other part than the one it names to the verifier (:mod:`signing.ofd.dlreader`); where
+    ``DLOFDReader`` looks for each is kept in :attr:`OfdDocument.dl_annotations`."""
+    listed = _text(_child(pkg.xml(doc.root), "Annotations"))
+    try:
+        path = pkg.resolve(listed, _dir(doc.root)) if listed else None
+    except OfdFormatError:
+        return  # a location that leaves the package: what is shown cannot be told
+    if path is None or not pkg.has(path):
+        return
+    for page in _children(pkg.xml(path), "Page"):
+        for loc in _children(page, "FileLoc"):
+            try:
+                ours = pkg.resolve(loc.text, _dir(path))
+            except OfdFormatError:
+                continue
+            theirs = dl_annotation(loc.text, doc.root_loc, listed)
+            doc.dl_annotations[ours] = theirs
+            pkg.same_part(ours, theirs, f"the annotation file {_text(loc)!r} of {path}", DL)
 
 
 def _collect_shown_parts(pkg: Package, doc: OfdDocument) -> None:

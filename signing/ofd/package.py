@@ -467,6 +467,16 @@ class Package:
             )
         return self.resolve(loc, base)
 
+    def same_part(self, path: str, other: str | None, what: str, reader: str) -> None:
+        """Refuse ``what`` (kept in :attr:`unread`) when ``reader`` opens ``other`` for it,
+        a part of the package (or its :meth:`twin`) that is not ``path``: the two readers
+        show different files. A location ``reader`` cannot open shows nothing there."""
+        found = self.locate(other) if other is not None else None
+        if found is not None and found != (self.locate(path) or path):
+            raise self._readers_differ(
+                f"readers differ on {what}: ofdrw's {reader} opens {found}, not {path}"
+            )
+
     def _readers_differ(self, why: str) -> OfdFormatError:
         """The error for a reading readers differ on, kept in :attr:`unread`."""
         if why not in self.unread:

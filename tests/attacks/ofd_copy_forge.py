@@ -155,18 +155,21 @@ def add_annotation(
     when it has one, an entry appended to that list) naming a new annotation part."""
     parts = ofd_parts(data)
     doc = parts["Doc_0/Document.xml"]
-    entry = (
-        f'<ofd:Page PageID="{page_id}"><ofd:FileLoc>/{folder}Annot.xml</ofd:FileLoc></ofd:Page>'
-    ).encode()
+
+    def entry(loc: str) -> bytes:
+        return f'<ofd:Page PageID="{page_id}"><ofd:FileLoc>{loc}</ofd:FileLoc></ofd:Page>'.encode()
+
     parts[f"{folder}Annot.xml"] = annot
     if b"Annotations>" in doc:
         listed = next(p for p in parts if p.endswith("Annotations.xml"))
         at = parts[listed].rindex(b"</ofd:Annotations>")
-        parts[listed] = parts[listed][:at] + entry + parts[listed][at:]
+        parts[listed] = parts[listed][:at] + entry(f"/{folder}Annot.xml") + parts[listed][at:]
         return parts
+    # relative, as ofdrw writes it: its DLOFDReader opens /Doc_0/Forged/Annot.xml as
+    # Doc_0/Forged/Forged/Annot.xml (signing.ofd.dlreader)
     parts[f"{folder}Annotations.xml"] = (
         (f'<?xml version="1.0" encoding="UTF-8"?>\n<ofd:Annotations xmlns:ofd="{NS}">').encode()
-        + entry
+        + entry("Annot.xml")
         + b"</ofd:Annotations>"
     )
     insert = doc_insert or f"<ofd:Annotations>/{folder}Annotations.xml</ofd:Annotations>".encode()
