@@ -192,7 +192,9 @@ def _read_signatures(
         sig_id = java_trim(el.get("ID") or "")
         target = pkg.resolve(el.get("BaseLoc"), _dir(path))
         what = f"the BaseLoc of signature {sig_id!r} in {path}"
-        pkg.same_part(target, dl_signature(el.get("BaseLoc"), doc_root), what, DL)
+        # required: where DLOFDReader cannot open one entry it shows no stamp at all (r8-08)
+        dl_target = dl_signature(el.get("BaseLoc"), doc_root)
+        pkg.same_part(target, dl_target, what, DL, required=True)
         if pkg.twin(target) is not None:
             pkg.read(target)  # raises: missing, and another part becomes it once unpacked
         if not sig_id or sig_id in seen:

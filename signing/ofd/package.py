@@ -467,11 +467,19 @@ class Package:
             )
         return self.resolve(loc, base)
 
-    def same_part(self, path: str, other: str | None, what: str, reader: str) -> None:
+    def same_part(
+        self, path: str, other: str | None, what: str, reader: str, *, required: bool = False
+    ) -> None:
         """Refuse ``what`` (kept in :attr:`unread`) when ``reader`` opens ``other`` for it,
         a part of the package (or its :meth:`twin`) that is not ``path``: the two readers
-        show different files. A location ``reader`` cannot open shows nothing there."""
+        show different files. A location ``reader`` cannot open shows nothing there: left
+        as it is, unless ``required``."""
         found = self.locate(other) if other is not None else None
+        if found is None and required:
+            raise self._readers_differ(
+                f"readers differ on {what}: ofdrw's {reader} opens {other or 'no part'}, "
+                f"which the package lacks, not {path}"
+            )
         if found is not None and found != (self.locate(path) or path):
             raise self._readers_differ(
                 f"readers differ on {what}: ofdrw's {reader} opens {found}, not {path}"

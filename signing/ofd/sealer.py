@@ -88,10 +88,13 @@ class OfdSealer:
         if doc.signatures_path is None:
             new["OFD.xml"] = _name_signatures(parts["OFD.xml"], sigs_path)
         n = len(doc.entries)
-        sign_dir = f"{sigs_path.rsplit('/', 1)[0]}/Sign_{n}"
+        signs = sigs_path.rsplit("/", 1)[0] if "/" in sigs_path else ""
+        if "Signs" not in signs:  # ofdrw's DLOFDReader looks under Signs/ for such an entry
+            signs = f"{signs}/Signs".lstrip("/")
+        sign_dir = f"{signs}/Sign_{n}"
         while any(p.startswith(sign_dir + "/") for p in parts):
             n += 1
-            sign_dir = f"{sigs_path.rsplit('/', 1)[0]}/Sign_{n}"
+            sign_dir = f"{signs}/Sign_{n}"
         sig_id = _next_id(parts.get(sigs_path), [e.id for e in doc.entries])
         new[f"{sign_dir}/Seal.esl"] = self.seal
         covered = {**parts, **new}

@@ -19,8 +19,10 @@ TOO_MANY = "the documents list more than 200 signatures in all"
 
 def _listed_by(documents: int, entries: int) -> bytes:
     """The genuine license whose Signatures.xml lists ``entries`` signatures (the issuer's
-    and others named but absent), listed again by each of ``documents`` DocBodies."""
+    and byte copies of its Signature.xml), listed again by each of ``documents`` DocBodies."""
     parts = ofd_parts(genuine())
+    for n in range(2, entries + 1):  # byte copies: DLOFDReader must find each entry's part
+        parts[f"Doc_0/Signs/Sign_{n}/Signature.xml"] = parts["Doc_0/Signs/Sign_0/Signature.xml"]
     more = "".join(
         f'<ofd:Signature ID="{n}" Type="Seal" BaseLoc="/Doc_0/Signs/Sign_{n}/Signature.xml"/>'
         for n in range(2, entries + 1)

@@ -114,13 +114,42 @@ def _entry_read_from_two_places(*, dl_part: bool) -> bytes:
 
 
 def test_signature_entry_dl_reads_elsewhere_is_refused() -> None:
-    assert passes(_entry_read_from_two_places(dl_part=False))  # the control
+    _refused(
+        _entry_read_from_two_places(dl_part=False),
+        "readers differ on the BaseLoc of signature '2' in Doc_0/Signs/Signatures.xml: "
+        "ofdrw's DLOFDReader opens Doc_0/Signs/Sign_1/Signature.xml, which the package lacks",
+    )
     _refused(
         _entry_read_from_two_places(dl_part=True),
         "readers differ on the BaseLoc of signature '2' in Doc_0/Signs/Signatures.xml: "
         "ofdrw's DLOFDReader opens Doc_0/Signs/Sign_1/Signature.xml, "
         "not Doc_0/Signs/Signs/Sign_1/Signature.xml",
     )
+
+
+@pytest.mark.parametrize(
+    ("base_loc", "shown"),
+    [
+        ("Sign_0/Signature.xml", True),  # ofdrw's own spelling: Signs/ put in front
+        ("../Signs/Sign_0/Signature.xml", False),  # r8-08: from Doc_0, that is /Signs/...
+        ("./Sign_0/Signature.xml", True),  # Signs/./Sign_0 from Doc_0: the same part
+    ],
+)
+def test_issuer_entry_dl_cannot_open_is_refused(base_loc: str, shown: bool) -> None:
+    """r8-08: Signatures.xml is signed by no seal; the issuer's entry respelled so that
+    ``DLOFDReader`` cannot open it made it show no stamp at all (it stops at the first
+    entry it cannot read), on a license and on a certified copy alike."""
+    parts = ofd_parts(genuine())
+    parts[SIGS] = parts[SIGS].replace(
+        b'BaseLoc="/Doc_0/Signs/Sign_0/Signature.xml"', f'BaseLoc="{base_loc}"'.encode()
+    )
+    data = write_package(parts)
+    if shown:
+        assert passes(data)
+    else:
+        _refused(
+            data, "ofdrw's DLOFDReader opens Signs/Sign_0/Signature.xml, which the package lacks"
+        )
 
 
 def test_signed_value_dl_reads_from_the_root_is_refused() -> None:
