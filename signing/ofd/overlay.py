@@ -163,7 +163,26 @@ def page_area(pkg: Package, doc_root: str, page_id: str) -> Box | None:
     area = pkg.once(("page_areas", doc_root), lambda: _page_areas(pkg, doc_root)).get(
         page_id, _default_area(pkg, doc_root)
     )
-    return _common([area, (0.0, 0.0, area[2], area[3])]) if area is not None else None
+    if area is None:
+        return None
+    return _common([area, (0.0, 0.0, area[2], area[3]), _dl_area(pkg, doc_root)])
+
+
+def _dl_area(pkg: Package, doc_root: str) -> Box | None:
+    """The page ofdrw's ``DLOFDReader`` gives a viewer for every page of the document
+    (``getPageBox``): from (0, 0), the size of the document's ``CommonData/PageArea``
+    (its ``PhysicalBox``, else ``ApplicationBox``, else ``ContentBox``), else 210 x 140 mm,
+    whatever a page's own Area says (red team 8: an A4 page without a PageArea is 140 mm
+    tall to it)."""
+    for common in _children(pkg.xml(doc_root), "CommonData"):
+        area = next(_children(common, "PageArea"), None)
+        for name in ("PhysicalBox", "ApplicationBox", "ContentBox"):
+            given = next(_children(area, name), None) if area is not None else None
+            if given is not None:
+                box = finite_box(given.text)
+                return (0.0, 0.0, box[2], box[3]) if box is not None else None
+        break
+    return (0.0, 0.0, 210.0, 140.0)
 
 
 def _common(boxes: list[Box | None]) -> Box | None:

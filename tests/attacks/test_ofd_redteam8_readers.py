@@ -21,10 +21,12 @@ import pytest
 
 from schemas.report import Indication
 from signing.ofd import copy as copy_module
+from signing.ofd import overlay
 from signing.ofd.dlreader import dl_annotation, dl_signature, dl_signed_value
 from signing.ofd.writer import NS, sample_ofd, write_package
 from tests.attacks.ofd_copy_forge import annotation, other_department, seal, vault_maker
 from tests.attacks.ofd_forge import GENUINE_LINES, genuine, passes, verify
+from tests.attacks.ofd_pages import PAGE, annotation_box
 from tests.helpers.ofd import ofd_parts, ofd_sealer
 from tests.helpers.pki import MARKET_DEPT
 from tests.signing.ofd.test_corpus import OFD_CORPUS
@@ -250,3 +252,41 @@ def test_copy_of_a_document_at_the_package_root_names_its_annotation_relative() 
     assert b"<ofd:FileLoc>Annotation.xml</ofd:FileLoc>" in copy_parts["EvaultCopy/Annotations.xml"]
     report = verify(copy)
     assert report.indication is Indication.TOTAL_PASSED, [s.reasons for s in report.signatures]
+
+
+# -- DLOFDReader's page: the document's PageArea, else 210 x 140 -----------------------
+
+
+def _a4_without_page_area() -> bytes:
+    """The genuine license with no ``CommonData/PageArea``, its page A4 by its own Area:
+    ``DLOFDReader`` gives a viewer a 210 x 140 mm page."""
+    parts = ofd_parts(sample_ofd("食品经营许可证", GENUINE_LINES))
+    doc = parts["Doc_0/Document.xml"]
+    area = b"<ofd:PageArea><ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox></ofd:PageArea>"
+    assert area in doc
+    parts["Doc_0/Document.xml"] = doc.replace(area, b"")
+    parts[PAGE] = parts[PAGE].replace(
+        b"<ofd:Content>",
+        b"<ofd:Area><ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox></ofd:Area><ofd:Content>",
+    )
+    at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    return ofd_sealer(MARKET_DEPT).seal_ofd(write_package(parts), at=at)
+
+
+def test_copy_keeps_to_the_page_dl_shows(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = _a4_without_page_area()
+    assert passes(original)
+    copy = vault_maker().make(original, annotation())
+    _, y, _, h = annotation_box(copy)
+    assert y + h <= 140
+    assert verify(copy).indication is Indication.TOTAL_PASSED
+    # the copy as the maker placed it before: at the foot of the A4 page
+    monkeypatch.setattr(overlay, "_dl_area", lambda *_: (0.0, 0.0, 210.0, 297.0))
+    low = vault_maker().make(original, annotation())
+    assert annotation_box(low)[1] > 140
+    monkeypatch.undo()
+    report = verify(low)
+    assert report.signatures[0].indication is Indication.TOTAL_FAILED
+    assert any("lies outside the page" in r for r in report.signatures[0].reasons), (
+        report.signatures[0].reasons
+    )
