@@ -283,7 +283,10 @@ def _same_annotations_for_dl(pkg: Package, doc: OfdDocument) -> None:
                 continue
             theirs = dl_annotation(loc.text, doc.root_loc, listed)
             doc.dl_annotations[ours] = theirs
-            pkg.same_part(ours, theirs, f"the annotation file {_text(loc)!r} of {path}", DL)
+            # required: an issuer's annotation (a 注销 mark) DLOFDReader cannot open is not
+            # shown, and an unsigned DocRoot respelled made it so (red team 9, r9-04)
+            what = f"the annotation file {_text(loc)!r} of {path}"
+            pkg.same_part(ours, theirs, what, DL, required=True)
 
 
 def _collect_shown_parts(pkg: Package, doc: OfdDocument) -> None:

@@ -803,28 +803,13 @@ class _Check:
         sealed = [self.xml.path, *(c.entry.path for c in later if not c.is_vault_seal())]
         stamps = [stamp for path in sealed for stamp in stamps_of(self.pkg, path)]
         existing = annotation_boxes(self.pkg, before, drawn=True)
-        problem = (
-            overlay_problem(self.pkg, self.doc.root, added, stamps, existing)
-            or self._vault_stamp_off_page(later)
-            or self._unseen_by_dl(new)
-        )
+        problem = overlay_problem(
+            self.pkg, self.doc.root, added, stamps, existing
+        ) or self._vault_stamp_off_page(later)
         if problem is None:
             self.accepted += annotation_boxes(self.pkg, added)
             self.added |= new | set(found.annotation_lists)
         return problem
-
-    def _unseen_by_dl(self, added: set[str]) -> str | None:
-        """Why an added annotation may not be accepted: ofdrw's ``DLOFDReader`` opens
-        another part, or none, for its entry (:mod:`signing.ofd.dlreader`), and shows the
-        copy without its 加注 (red team 8, r8-04)."""
-        for path in sorted(added):
-            if path in self.doc.dl_annotations and self.doc.dl_annotations[path] != path:
-                theirs = self.doc.dl_annotations[path] or "no part"
-                return (
-                    f"ofdrw's DLOFDReader opens {theirs} for the annotation {path} a later "
-                    "seal added: it shows the document without it"
-                )
-        return None
 
     def _vault_stamp_off_page(self, later: list[_Check]) -> str | None:
         """Why a stamp of the vault's seal, which certifies the copy, may not be accepted:

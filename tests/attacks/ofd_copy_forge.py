@@ -8,12 +8,15 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import posixpath
 import random
+import re
 from pathlib import Path
 from typing import Any
 
 from signing.copies.annotation import CopyAnnotation
 from signing.ofd.copy import OfdCopyMaker
+from signing.ofd.dlreader import dl_annotation
 from signing.ofd.sealer import OfdSealer
 from signing.ofd.writer import write_package
 from signing.transparency import Checkpoint, CopyLogProof, LogEvent, LogSigner
@@ -163,7 +166,9 @@ def add_annotation(
     if b"Annotations>" in doc:
         listed = next(p for p in parts if p.endswith("Annotations.xml"))
         at = parts[listed].rindex(b"</ofd:Annotations>")
-        parts[listed] = parts[listed][:at] + entry(f"/{folder}Annot.xml") + parts[listed][at:]
+        parts[listed] = (
+            parts[listed][:at] + entry(_dl_alike(doc, listed, folder)) + parts[listed][at:]
+        )
         return parts
     # relative, as ofdrw writes it: its DLOFDReader opens /Doc_0/Forged/Annot.xml as
     # Doc_0/Forged/Forged/Annot.xml (signing.ofd.dlreader)
@@ -176,6 +181,18 @@ def add_annotation(
     at = doc.rindex(b"</ofd:Document>")
     parts["Doc_0/Document.xml"] = doc[:at] + insert + doc[at:]
     return parts
+
+
+def _dl_alike(doc: bytes, listed: str, folder: str) -> str:
+    """A location of ``{folder}Annot.xml`` in the list ``listed`` that ofdrw's DLOFDReader
+    opens as that part too (else the file is refused before the rule under test)."""
+    part = f"{folder}Annot.xml"
+    text = re.search(rb"<ofd:Annotations>([^<]*)</ofd:Annotations>", doc)
+    assert text is not None
+    for loc in (f"/{part}", posixpath.relpath(part, listed.rsplit("/", 1)[0])):
+        if dl_annotation(loc, "Doc_0/Document.xml", text.group(1).decode()) == part:
+            return loc
+    raise AssertionError(f"no location of {part} in {listed} that DLOFDReader opens")
 
 
 def seal(

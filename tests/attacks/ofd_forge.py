@@ -29,6 +29,7 @@ __all__ = [
     "forged_document",
     "genuine",
     "intake_refusal",
+    "market_sealer",
     "market_signer",
     "passes",
     "verify",
@@ -52,14 +53,21 @@ def market_signer() -> Sm2Identity:
     return sm2_pki().signers[MARKET_NAME]
 
 
+def market_sealer(*, cover_ofd_xml: bool = True) -> OfdSealer:
+    """The market regulator's sealer (its SM2 signer and V4 seal); without
+    ``cover_ofd_xml``, its References leave OFD.xml out (KingGrid's layout)."""
+    pki = sm2_pki()
+    cls = OfdSealer if cover_ofd_xml else _NoOfdXmlSealer
+    return cls(pki.signers[MARKET_NAME], pki.seal_for(MARKET_NAME))
+
+
 @functools.cache
 def genuine(*, cover_ofd_xml: bool = True) -> bytes:
     """A license the market regulator really sealed (its SM2 signer and V4 seal)."""
-    pki = sm2_pki()
-    cls = OfdSealer if cover_ofd_xml else _NoOfdXmlSealer
-    sealer = cls(pki.signers[MARKET_NAME], pki.seal_for(MARKET_NAME))
     body = sample_ofd("食品经营许可证", GENUINE_LINES)
-    return sealer.seal_ofd(body, at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5))
+    return market_sealer(cover_ofd_xml=cover_ofd_xml).seal_ofd(
+        body, at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    )
 
 
 def forged_document(folder: str = "Doc_1") -> dict[str, bytes]:

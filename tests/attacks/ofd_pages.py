@@ -9,7 +9,7 @@ import re
 
 from schemas.report import Indication
 from signing.ofd.package import Package
-from signing.ofd.writer import sample_ofd, write_package
+from signing.ofd.writer import NS, sample_ofd, write_package
 from tests.attacks.ofd_copy_forge import annotation, vault_maker
 from tests.attacks.ofd_forge import GENUINE_LINES, intake_refusal, passes, verify
 from tests.helpers.ofd import ofd_parts, ofd_sealer
@@ -18,6 +18,7 @@ from tests.helpers.pki import MARKET_DEPT
 __all__ = [
     "ONE_PX_PNG",
     "PAGE",
+    "annotated_parts",
     "annotation_box",
     "flagged",
     "genuine_page",
@@ -77,3 +78,22 @@ def passing_copy(lic: bytes) -> tuple[float, ...]:
     report = verify(copy)
     assert report.indication is Indication.TOTAL_PASSED, [s.reasons for s in report.signatures]
     return annotation_box(copy)
+
+
+def annotated_parts(file_loc: str, annot: str) -> dict[str, bytes]:
+    """The genuine license's parts (unsealed) with an issuer annotation ``annot`` (one
+    ``<ofd:Annot>``) in ofdrw's layout: ``Annots/Annotations.xml`` naming ``file_loc``, the
+    annotation part at ``Doc_0/Annots/Page_0/Annotation.xml``."""
+    parts = ofd_parts(sample_ofd("食品经营许可证", GENUINE_LINES))
+    parts["Doc_0/Document.xml"] = parts["Doc_0/Document.xml"].replace(
+        b"</ofd:Document>",
+        b"<ofd:Annotations>Annots/Annotations.xml</ofd:Annotations></ofd:Document>",
+    )
+    parts["Doc_0/Annots/Annotations.xml"] = (
+        f'<ofd:Annotations xmlns:ofd="{NS}"><ofd:Page PageID="1">'
+        f"<ofd:FileLoc>{file_loc}</ofd:FileLoc></ofd:Page></ofd:Annotations>"
+    ).encode()
+    parts["Doc_0/Annots/Page_0/Annotation.xml"] = (
+        f'<ofd:PageAnnot xmlns:ofd="{NS}">{annot}</ofd:PageAnnot>'
+    ).encode()
+    return parts

@@ -323,9 +323,7 @@ def test_copy_covered_through_an_entity_decoy_entry_is_flagged(tmp_path: Path) -
     parts["Doc_0/Forged/Annot&#46;xml"] = _new_line()
     listed = parts["Doc_0/EvaultCopy/Annotations.xml"]
     at = listed.rindex(b"</ofd:Annotations>")
-    entry = (
-        b'<ofd:Page PageID="1"><ofd:FileLoc>/Doc_0/Forged/Annot&#46;xml</ofd:FileLoc></ofd:Page>'
-    )
+    entry = b'<ofd:Page PageID="1"><ofd:FileLoc>../Forged/Annot&#46;xml</ofd:FileLoc></ofd:Page>'
     parts["Doc_0/EvaultCopy/Annotations.xml"] = listed[:at] + entry + listed[at:]
     data = seal(parts, dept)
     assert cli_verify(data, tmp_path)[0] != 0
@@ -338,7 +336,7 @@ def test_annotation_part_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None
     one = '<ofd:Annot ID="950" Type="Stamp"><ofd:Appearance Boundary="20 100 1 1"/></ofd:Annot>'
     annot = (f'<ofd:PageAnnot xmlns:ofd="{NS}">' + one * 10 + "</ofd:PageAnnot>").encode()
     parts = add_annotation(genuine(), annot)
-    entry = b'<ofd:Page PageID="1"><ofd:FileLoc>/Doc_0/Forged/Annot.xml</ofd:FileLoc></ofd:Page>'
+    entry = b'<ofd:Page PageID="1"><ofd:FileLoc>Annot.xml</ofd:FileLoc></ofd:Page>'
     listed = parts["Doc_0/Forged/Annotations.xml"]
     at = listed.rindex(b"</ofd:Annotations>")
     parts["Doc_0/Forged/Annotations.xml"] = listed[:at] + entry * 200 + listed[at:]

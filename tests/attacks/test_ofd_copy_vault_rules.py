@@ -150,7 +150,7 @@ def test_an_entry_inserted_before_the_issuers_entries_is_flagged() -> None:
     parts["Doc_0/Forged/Annot.xml"] = _line()
     listed = parts["Doc_0/Annots/Annotations.xml"]
     at = listed.index(b"<ofd:Page ")
-    entry = b'<ofd:Page PageID="1"><ofd:FileLoc>/Doc_0/Forged/Annot.xml</ofd:FileLoc></ofd:Page>'
+    entry = b'<ofd:Page PageID="1"><ofd:FileLoc>../Forged/Annot.xml</ofd:FileLoc></ofd:Page>'
     parts["Doc_0/Annots/Annotations.xml"] = listed[:at] + entry + listed[at:]
     assert not passes(seal(parts, vault_sealer()))
 
