@@ -425,14 +425,16 @@ def _attachment_files(annotation: CopyAnnotation) -> dict[str, tuple[str, bytes]
 
 
 def _frame(prepared: AppearanceLayout, next_id: Callable[[], int]) -> list[str]:
-    """The white box with its red border and the red rule under the title."""
+    """The box's red border and the red rule under the title. Not filled: ofdrw's
+    converters draw the stamps before the annotations, so a white box hid the vault's
+    stamp that lies on it (red team 9, r9-02); the box lies where the page draws nothing."""
     w, h = prepared.width * _PT, prepared.height * _PT
     x1, x2, y = prepared.rule
     ry = (prepared.height - y) * _PT
     return [
         f'<ofd:PathObject ID="{next_id()}" Boundary="0 0 {_mm(w)} {_mm(h)}" LineWidth="0.35" '
-        f'Stroke="true" Fill="true"><ofd:FillColor Value="255 255 255"/>'
-        f'<ofd:StrokeColor Value="{_RED}"/><ofd:AbbreviatedData>M 0.2 0.2 L {_mm(w - 0.2)} 0.2 '
+        f'Stroke="true"><ofd:StrokeColor Value="{_RED}"/>'
+        f"<ofd:AbbreviatedData>M 0.2 0.2 L {_mm(w - 0.2)} 0.2 "
         f"L {_mm(w - 0.2)} {_mm(h - 0.2)} L 0.2 {_mm(h - 0.2)} C</ofd:AbbreviatedData>"
         "</ofd:PathObject>",
         f'<ofd:PathObject ID="{next_id()}" Boundary="0 0 {_mm(w)} {_mm(h)}" LineWidth="0.18">'
