@@ -10,8 +10,10 @@ text drawn as outlines; images; composite objects, which cover the whole page: s
 :func:`signing.ofd.drawn.object_box`), of every seal's stamp and of every annotation that
 was there before (the issuer's signed ones; an earlier 加注 counts as a stamp), and every
 object of the appearance must draw inside that box (:mod:`signing.ofd.drawn`). One object
-is not counted: an image covering the whole page (a background, which licenses commonly
-have and any 加注 lies on; what the picture shows under the box is not checked).
+is not counted: a page background, an image of which every reader shows the whole page
+(its square through its CTM cut to its Boundary, without Clips: :func:`_background`),
+which licenses commonly have and any 加注 lies on. What the picture shows under the box is
+not checked (no image is decoded here): docs/verification.md, "OFD certified copies".
 """
 
 from __future__ import annotations
