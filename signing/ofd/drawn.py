@@ -28,6 +28,7 @@ __all__ = [
     "outside_appearance",
     "placed_objects",
     "shifted",
+    "surely_shown",
 ]
 
 Box = tuple[float, float, float, float]
@@ -246,6 +247,30 @@ def ink_boxes(el: Element) -> list[Box]:
         left, top = box[0] + min(xs) - reach, box[1] + min(ys) - reach
         out.append((left, top, box[0] + max(xs) + reach - left, box[1] + max(ys) + reach - top))
     return out
+
+
+def surely_shown(el: Element) -> Box | None:
+    """What every reader shows at least of an image object (in its container's space): its
+    unit square through its ``CTM`` from its ``Boundary``'s origin, cut to that Boundary
+    (ofdrw's viewer clips an image to it, ``AWTMaker.writeImage``; its PDF converter,
+    ``ItextMaker.writeImage``, does not, so :func:`ink_boxes` keeps the whole square). None
+    when nothing is sure: a number cannot be read, the Boundary is not of positive size,
+    nothing is left, or the image has ``Clips`` (a reader that applies them shows less; no
+    reader is trusted to show a given part of it). Red team 8, r8-01: a page-sized picture
+    clipped to a small Boundary was taken for a page background."""
+    box = finite_box(el.get("Boundary"))
+    if local_name(el) != "ImageObject" or box is None:
+        return None
+    if any(local_name(c) == "Clips" for c in el):
+        return None
+    extent = _extent(el, "ImageObject", box)
+    if isinstance(extent, str) or extent is None:
+        return None
+    left, top = max(extent[0], box[0]), max(extent[1], box[1])
+    right, bottom = min(extent[2], box[0] + box[2]), min(extent[3], box[1] + box[3])
+    if right <= left or bottom <= top:
+        return None
+    return (left, top, right - left, bottom - top)
 
 
 def _box(extent: tuple[float, float, float, float]) -> Box:

@@ -10,8 +10,10 @@ text drawn as outlines; images; composite objects, which cover the whole page: s
 :func:`signing.ofd.drawn.object_box`), of every seal's stamp and of every annotation that
 was there before (the issuer's signed ones; an earlier 加注 counts as a stamp), and every
 object of the appearance must draw inside that box (:mod:`signing.ofd.drawn`). One object
-is not counted: an image covering the whole page (a background, which licenses commonly
-have and any 加注 lies on; what the picture shows under the box is not checked).
+is not counted: a page background, an image of which every reader shows the whole page
+(its square through its CTM cut to its Boundary, without Clips: :func:`_background`),
+which licenses commonly have and any 加注 lies on. What the picture shows under the box is
+not checked (no image is decoded here): docs/verification.md, "OFD certified copies".
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element
 
-from signing.ofd.drawn import finite_box, ink_boxes, outside_appearance, placed_objects, shifted
+from signing.ofd.drawn import (
+    finite_box,
+    ink_boxes,
+    outside_appearance,
+    placed_objects,
+    shifted,
+    surely_shown,
+)
 from signing.ofd.numbers import decimals
 from signing.ofd.package import OfdFormatError, Package, local_name, ref_id
 
@@ -139,20 +148,30 @@ def inside(a: Box, b: Box, slack: float = 0.01) -> bool:
 
 
 def _content_boxes(pkg: Package, paths: list[str], area: Box | None) -> list[Box]:
-    """Where every object of the parts ``paths`` draws (:func:`.drawn.ink_boxes`), but an
-    image covering the whole page ``area`` (a background)."""
+    """Where every object of the parts ``paths`` draws (:func:`.drawn.ink_boxes`), but a
+    page background (:func:`_background`)."""
     boxes = []
     for path in paths:
         if not pkg.has(path):
             continue
         for el, offset in placed_objects(pkg.xml(path)):
-            found = [shifted(box, offset) for box in ink_boxes(el)]
-            if local_name(el) == "ImageObject" and area and inside(area, found[0], 0.5):
+            if area is not None and _background(el, offset, area):
                 continue
-            boxes += found
+            boxes += [shifted(box, offset) for box in ink_boxes(el)]
             if len(boxes) > _MAX_BOXES:
                 raise OfdFormatError(f"more than {_MAX_BOXES} page objects to check")
     return boxes
+
+
+def _background(el: Element, offset: tuple[float, float] | None, area: Box) -> bool:
+    """Whether ``el`` is a page background: an image of which every reader shows the whole
+    page ``area`` (:func:`.drawn.surely_shown`, placed where its containers move it). Not
+    an image whose square through its CTM spans the page but which its Boundary or Clips
+    cut to a corner, nor one that cannot be placed (red team 8, r8-01)."""
+    shown = surely_shown(el) if local_name(el) == "ImageObject" else None
+    if shown is None or offset is None:
+        return False
+    return inside(area, shifted(shown, offset), 0.5)
 
 
 def page_area(pkg: Package, doc_root: str, page_id: str) -> Box | None:
