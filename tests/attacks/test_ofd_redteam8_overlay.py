@@ -141,7 +141,8 @@ def _remark_at_bottom_left() -> bytes:
     "not checked (docs/verification.md, 'What a background shows under the 加注')",
 )
 def test_copy_over_what_a_page_background_shows_is_refused() -> None:
-    """r8-01's remark drawn by a background the whole page shows (no clip): the 加注 hides it."""
+    """r8-01's remark drawn by a background the whole page shows (no clip): the 加注 is drawn
+    over it."""
     lic = _license('Boundary="0 0 210 297" CTM="210 0 0 297 0 0"', picture=_remark_at_bottom_left())
     assert passes(lic)
     with pytest.raises(SealingError):
