@@ -146,7 +146,7 @@ def _content_boxes(pkg: Package, paths: list[str], area: Box | None) -> list[Box
         if not pkg.has(path):
             continue
         for el, offset in placed_objects(pkg.xml(path)):
-            found = [shifted(box, offset) for box in ink_boxes(el)]
+            found = [shifted(box, offset) for box in ink_boxes(el, pkg.drawing)]
             if local_name(el) == "ImageObject" and area and inside(area, found[0], 0.5):
                 continue
             boxes += found
@@ -261,7 +261,7 @@ def annotation_boxes(
                     out += [
                         (page_id, shifted(ink, offset))
                         for el, offset in placed_objects(shown)
-                        for ink in ink_boxes(el)
+                        for ink in ink_boxes(el, pkg.drawing)
                     ]
                     if len(out) > _MAX_BOXES:
                         raise OfdFormatError(f"more than {_MAX_BOXES} annotation objects")
@@ -278,7 +278,7 @@ def _added(pkg: Package, path: str) -> Iterator[tuple[Box | None, str | None]]:
             if shown is None or box is None:
                 yield None, None
                 continue
-            yield box, outside_appearance(shown, (box[2], box[3]))
+            yield box, outside_appearance(shown, (box[2], box[3]), pkg.drawing)
 
 
 def overlay_problem(
@@ -296,7 +296,6 @@ def overlay_problem(
     if len(added) > _MAX_ENTRIES:
         raise OfdFormatError(f"more than {_MAX_ENTRIES} annotation entries were added")
     pages = page_files(pkg, doc_root)
-    content: dict[str, list[Box]] = {}
     for page_id, path in dict.fromkeys(added):
         if page_id not in pages:
             return f"an added annotation is on page {page_id!r}, which the document does not have"
@@ -313,9 +312,7 @@ def overlay_problem(
                     f"{'cannot be read' if area is None else _show(area)}): a reader does "
                     "not show it"
                 )
-            if page_id not in content:
-                content[page_id] = _content_boxes(pkg, pages[page_id], area)
-            problem = _covers(box, page_id, content[page_id], stamps)
+            problem = _covers(box, page_id, _page_content(pkg, doc_root, page_id, area), stamps)
             if problem is not None:
                 return problem
             if any(p == page_id and _overlap(box, other) for p, other in existing or []):
@@ -350,11 +347,14 @@ def clear_of_content_and_stamps(
     area = page_area(pkg, doc_root, page_id)
     if area is None or not inside(box, area):
         return False
+    return _covers(box, page_id, _page_content(pkg, doc_root, page_id, area), stamps) is None
+
+
+def _page_content(pkg: Package, doc_root: str, page_id: str, area: Box) -> list[Box]:
+    """Where what the page ``page_id`` (of ``area``) draws lies, placed once per file
+    (:func:`_content_boxes`: each seal's check and the copy maker ask for it again)."""
     files = page_files(pkg, doc_root).get(page_id, [])
-    content = pkg.once(
-        ("content_boxes", doc_root, page_id), lambda: _content_boxes(pkg, files, area)
-    )
-    return _covers(box, page_id, content, stamps) is None
+    return pkg.once(("content_boxes", doc_root, page_id), lambda: _content_boxes(pkg, files, area))
 
 
 def stamps_of(pkg: Package, signature_xml: str) -> list[tuple[str, Box]]:
