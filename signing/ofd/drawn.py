@@ -6,7 +6,10 @@ still draws each object where the object says. So every object of an added appea
 draw inside ``0 0 w h`` (the appearance's size): its ``Boundary`` offset plus its ``CTM``
 applied to what it draws (a path's points, a text or image's box), widened by half its
 ``LineWidth`` when it is stroked. What cannot be placed so (an unreadable number, a
-composite object drawn from a resource) is refused rather than guessed.
+composite object drawn from a resource) is refused rather than guessed. Every path token
+and glyph delta read comes out of the file's budget (:class:`.package.DrawingBudget`, the
+``work`` argument: red team 8, r8-03); path data is read by regular expressions, not
+token by token.
 """
 
 from __future__ import annotations
