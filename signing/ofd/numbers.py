@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["NUMBER", "decimals", "strict_float"]
+__all__ = ["NUMBER", "decimals", "strict_float", "strict_floats"]
 
 NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 """One number in ASCII (no ``_``, no ``inf``/``nan``, no hex, no suffix)."""
@@ -38,6 +38,16 @@ def strict_float(token: str) -> float | None:
         return None
     value = float(token)
     return value if math.isfinite(value) else None
+
+
+def strict_floats(tokens: list[str]) -> list[float] | None:
+    """Tokens each matched by :data:`NUMBER` (no white space) as finite floats, or None
+    when one is not (too long, or out of range): :func:`strict_float` for many at once,
+    with no Python work per token."""
+    if tokens and max(map(len, tokens)) > _MAX_CHARS:
+        return None
+    values = list(map(float, tokens))
+    return values if all(map(math.isfinite, values)) else None
 
 
 def decimals(text: str | None, count: int | None = None) -> list[float] | None:

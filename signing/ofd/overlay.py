@@ -30,7 +30,7 @@ from signing.ofd.drawn import (
     surely_shown,
 )
 from signing.ofd.numbers import decimals
-from signing.ofd.package import OfdFormatError, Package, local_name, ref_id
+from signing.ofd.package import DrawingBudget, OfdFormatError, Package, local_name, ref_id
 
 __all__ = [
     "Box",
@@ -155,20 +155,22 @@ def _content_boxes(pkg: Package, paths: list[str], area: Box | None) -> list[Box
         if not pkg.has(path):
             continue
         for el, offset in placed_objects(pkg.xml(path)):
-            if area is not None and _background(el, offset, area):
+            if area is not None and _background(el, offset, area, pkg.drawing):
                 continue
-            boxes += [shifted(box, offset) for box in ink_boxes(el)]
+            boxes += [shifted(box, offset) for box in ink_boxes(el, pkg.drawing)]
             if len(boxes) > _MAX_BOXES:
                 raise OfdFormatError(f"more than {_MAX_BOXES} page objects to check")
     return boxes
 
 
-def _background(el: Element, offset: tuple[float, float] | None, area: Box) -> bool:
+def _background(
+    el: Element, offset: tuple[float, float] | None, area: Box, work: DrawingBudget
+) -> bool:
     """Whether ``el`` is a page background: an image of which every reader shows the whole
     page ``area`` (:func:`.drawn.surely_shown`, placed where its containers move it). Not
     an image whose square through its CTM spans the page but which its Boundary or Clips
     cut to a corner, nor one that cannot be placed (red team 8, r8-01)."""
-    shown = surely_shown(el) if local_name(el) == "ImageObject" else None
+    shown = surely_shown(el, work) if local_name(el) == "ImageObject" else None
     if shown is None or offset is None:
         return False
     return inside(area, shifted(shown, offset), 0.5)
@@ -299,7 +301,7 @@ def annotation_boxes(
                     out += [
                         (page_id, shifted(ink, offset))
                         for el, offset in placed_objects(shown)
-                        for ink in ink_boxes(el)
+                        for ink in ink_boxes(el, pkg.drawing)
                     ]
                     if len(out) > _MAX_BOXES:
                         raise OfdFormatError(f"more than {_MAX_BOXES} annotation objects")
@@ -316,7 +318,7 @@ def _added(pkg: Package, path: str) -> Iterator[tuple[Box | None, str | None]]:
             if shown is None or box is None:
                 yield None, None
                 continue
-            yield box, outside_appearance(shown, (box[2], box[3]))
+            yield box, outside_appearance(shown, (box[2], box[3]), pkg.drawing)
 
 
 def overlay_problem(
@@ -334,7 +336,6 @@ def overlay_problem(
     if len(added) > _MAX_ENTRIES:
         raise OfdFormatError(f"more than {_MAX_ENTRIES} annotation entries were added")
     pages = page_files(pkg, doc_root)
-    content: dict[str, list[Box]] = {}
     for page_id, path in dict.fromkeys(added):
         if page_id not in pages:
             return f"an added annotation is on page {page_id!r}, which the document does not have"
@@ -351,9 +352,7 @@ def overlay_problem(
                     f"{'cannot be read' if area is None else _show(area)}): a reader does "
                     "not show it"
                 )
-            if page_id not in content:
-                content[page_id] = _content_boxes(pkg, pages[page_id], area)
-            problem = _covers(box, page_id, content[page_id], stamps)
+            problem = _covers(box, page_id, _page_content(pkg, doc_root, page_id, area), stamps)
             if problem is not None:
                 return problem
             if any(p == page_id and _overlap(box, other) for p, other in existing or []):
@@ -388,11 +387,14 @@ def clear_of_content_and_stamps(
     area = page_area(pkg, doc_root, page_id)
     if area is None or not inside(box, area):
         return False
+    return _covers(box, page_id, _page_content(pkg, doc_root, page_id, area), stamps) is None
+
+
+def _page_content(pkg: Package, doc_root: str, page_id: str, area: Box) -> list[Box]:
+    """Where what the page ``page_id`` (of ``area``) draws lies, placed once per file
+    (:func:`_content_boxes`: each seal's check and the copy maker ask for it again)."""
     files = page_files(pkg, doc_root).get(page_id, [])
-    content = pkg.once(
-        ("content_boxes", doc_root, page_id), lambda: _content_boxes(pkg, files, area)
-    )
-    return _covers(box, page_id, content, stamps) is None
+    return pkg.once(("content_boxes", doc_root, page_id), lambda: _content_boxes(pkg, files, area))
 
 
 def stamps_of(pkg: Package, signature_xml: str) -> list[tuple[str, Box]]:

@@ -36,6 +36,7 @@ from signing.ofd.xmlread import XmlBudget, XmlMalformed, XmlRefused, parse_xml, 
 from signing.ofd.zipcheck import ZipLayoutError, check_layout, check_streams, decode_name
 
 __all__ = [
+    "DrawingBudget",
     "Limits",
     "OfdFormatError",
     "Package",
@@ -75,9 +76,38 @@ class Limits:
     """Elements of one XML part (the corpus's largest part has ~1,100)."""
     max_elements: int = 200_000
     """Elements of all XML parts together (the corpus's largest file has ~4,000)."""
+    max_drawing_tokens: int = 2_000_000
+    """Path data commands and numbers and glyph deltas that placing the page objects may
+    read, for every page, part and signature of the file together, repeats included
+    (:class:`DrawingBudget`; red team 8, r8-03). The largest real file seen reads ~30,000:
+    the vault's certified copy, whose 加注 is drawn as glyph outlines (28,646 path tokens);
+    the corpus's largest, converter-testPathClip.ofd, holds 21,310 path tokens and 236
+    deltas, converter-999.ofd 5,253 deltas."""
 
 
 DEFAULT_LIMITS = Limits()
+
+
+class DrawingBudget:
+    """Path data tokens (commands and numbers) and glyph deltas the verifier may still read
+    to place the page objects of one file, shared by every page, part and check: each is
+    read with some Python work, so a small file of long paths (28 pages of a million bare
+    ``C`` commands, 68 KB zipped) is refused, not worked through (red team 8, r8-03: 39 s
+    of CPU)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.left = limit
+
+    def spend(self, count: int) -> None:
+        """Charge ``count`` tokens; raise :class:`OfdFormatError` once the file's budget is
+        spent (and on every call after)."""
+        self.left -= count
+        if self.left < 0:
+            raise OfdFormatError(
+                f"the page objects hold more than {self.limit} path data tokens and glyph "
+                "deltas to place in the file"
+            )
 
 
 def local_name(element: Element) -> str:
@@ -275,6 +305,8 @@ class Package:
         self._unpacked: dict[str, str] = {}
         """Each part by the file it becomes when unpacked (:func:`unpacked_key`)."""
         self._once: dict[tuple[str, ...], Any] = {}
+        self.drawing = DrawingBudget(limits.max_drawing_tokens)
+        """What placing the page objects may still read (:mod:`.drawn`)."""
         self._check_entries(infos)
         try:
             check_streams(data, streams)

@@ -23,7 +23,7 @@ from xml.etree.ElementTree import Element
 from signing.ofd.additions import list_parts
 from signing.ofd.drawn import EVERYWHERE, object_box, placed_objects, shifted
 from signing.ofd.overlay import Box, annotation_files, inside, page_box, page_files
-from signing.ofd.package import OfdFormatError, Package, local_name, ref_id
+from signing.ofd.package import DrawingBudget, OfdFormatError, Package, local_name, ref_id
 
 __all__ = ["EVERYWHERE", "Stamp", "StampCheck", "StampWork", "overlaps", "stamp_boxes"]
 
@@ -136,11 +136,13 @@ class StampCheck:
         return self._drawn[page_id]
 
     def _part_objects(self, path: str) -> list[Box]:
-        boxes = self.pkg.once(("object_boxes", path), lambda: _part_boxes(self.pkg.xml(path)))
+        boxes = self.pkg.once(
+            ("object_boxes", path), lambda: _part_boxes(self.pkg.xml(path), self.pkg.drawing)
+        )
         return self._counted(boxes)
 
     def _objects(self, root: Element) -> list[Box]:
-        return self._counted(_part_boxes(root))
+        return self._counted(_part_boxes(root, self.pkg.drawing))
 
     def _counted(self, boxes: list[Box]) -> list[Box]:
         self._count += len(boxes)
@@ -171,13 +173,14 @@ class StampCheck:
         return boxes
 
 
-def _part_boxes(root: Element) -> list[Box]:
+def _part_boxes(root: Element, work: DrawingBudget) -> list[Box]:
     """Where each object of a content part draws: placed once per file, whatever the number
     of signatures that check stamps against it (red team 7, b03: a long DeltaX placed again
-    for each of 12 seals took 20 s)."""
+    for each of 12 seals took 20 s), the path data and deltas read charged to ``work`` (the
+    file's budget; red team 8, r8-03)."""
     boxes: list[Box] = []
     for el, offset in placed_objects(root):
         if len(boxes) >= _MAX_OBJECTS:
             raise OfdFormatError(f"more than {_MAX_OBJECTS} page objects to check")
-        boxes.append(shifted(object_box(el), offset))
+        boxes.append(shifted(object_box(el, work), offset))
     return boxes

@@ -21,6 +21,7 @@ import re
 import pytest
 
 from signing.ofd.drawn import _delta_reach
+from signing.ofd.package import DrawingBudget
 from signing.ofd.writer import sample_ofd, write_package
 from tests.attacks.ofd_copy_forge import other_department, seal
 from tests.attacks.ofd_forge import GENUINE_LINES, passes
@@ -91,8 +92,10 @@ def test_a_long_delta_list_is_read_only_as_far_as_the_glyphs_reach() -> None:
     # b03: values past the glyphs are not read (a reader that fails on them hides the text:
     # the safe way), so 4M values behind 3 glyphs cost nothing; within reach, the grammar.
     tail = " ".join(["1.5"] * 4_000_000)
-    assert _delta_reach(f"5 5 {tail}", 20.0, 2) == [20.0, 30.0]
-    assert _delta_reach("5 \uff15", 20.0, 2) is None
+    work = DrawingBudget(4)
+    assert _delta_reach(f"5 5 {tail}", 20.0, 2, work) == [20.0, 30.0]
+    assert _delta_reach("5 \uff15", 20.0, 2, work) is None
+    assert work.left == 0  # two values each (red team 8, r8-03: the file's budget)
 
 
 def _sealed(parts: dict[str, bytes]) -> bytes:

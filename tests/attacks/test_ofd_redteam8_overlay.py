@@ -120,7 +120,7 @@ def test_copy_of_a_license_with_a_page_background_verifies(image: str) -> None:
 def test_what_is_surely_shown_of_an_image_is_cut_to_its_boundary() -> None:
     with Package(_license(R8_01)) as pkg:
         image = next(el for el in pkg.xml(PAGE).iter() if el.tag.endswith("ImageObject"))
-        assert surely_shown(image) == (10.0, 240.0, 100.0, 47.0)
+        assert surely_shown(image, pkg.drawing) == (10.0, 240.0, 100.0, 47.0)
 
 
 def _remark_at_bottom_left() -> bytes:
