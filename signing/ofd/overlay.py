@@ -128,7 +128,9 @@ def _page_files(pkg: Package, doc_root: str) -> dict[str, list[str]]:
             page_id = ref_id(page.get("ID"))
             if page_id in pages:
                 raise OfdFormatError(f"{doc_root} has two pages with the ID {page_id}")
-            pages[page_id] = files
+            # a template named twice draws the same ink: placed once (red team 9, r9-05:
+            # one template named 200 times was placed 200 times for each copy)
+            pages[page_id] = list(dict.fromkeys(files))
     return pages
 
 
