@@ -64,6 +64,11 @@ class _Handler:
     """What pyHanko's object parser needs of a PDF handler: ``get_object`` for an indirect
     ``/Length``, resolved in the revision being read."""
 
+    strict = True
+    """pyHanko's parser raises on a dictionary key read twice when its handler is strict
+    (it would keep the first, poppler the last). Set, not left to a missing attribute
+    (red team pdf9, NM-1: the AttributeError refused such a page only by accident)."""
+
     def __init__(self, objects: RevisionObjects, revision: int) -> None:
         self._objects = objects
         self._revision = revision

@@ -29,7 +29,11 @@ additions that close differentials seen between readers):
   a compressed entry names an object stream of the update whose /N covers its index and
   whose header gives that object number at that index, and every object of such a stream
   is listed (added: no hidden objects); no object number twice in one update; object 0
-  is never in use. An xref stream object need not list itself (iText marks it free).
+  is never in use. Each object of such a stream is read by the same strict rules as one
+  written directly, starts at ``/First`` plus its offset (the first at ``/First``) and ends
+  where the next starts (added: readers that seek to each offset and readers that read on
+  from ``/First`` see the same objects). An xref stream object need not list itself
+  (iText marks it free).
 * The table: ``xref`` EOL, subsection headers ``first count`` EOL, 20-byte entries (also
   19 and 21 bytes: LF or space-CRLF endings, which real writers use), no number twice.
   The trailer (or xref stream dictionary) has an integer /Size above every object number
@@ -916,6 +920,7 @@ class _UpdateCheck:
         for number, obj in self.objects.items():
             if isinstance(obj.value, dict) and obj.value.get("Type") == "ObjStm":
                 headers[number] = _object_stream_numbers(self.data, obj)
+                _check_object_stream_body(self.data, obj)
                 for index, inside in enumerate(headers[number]):
                     if self.entries.get(inside) != InStream(number, index):
                         raise StructureError(
@@ -942,24 +947,70 @@ _HEADER_PAIR = re.compile(rb"[\x00\t\n\x0c\r ]*(\d{1,10})[\x00\t\n\x0c\r ]+(\d{1
 
 def _object_stream_numbers(data: bytes, obj: _Object) -> list[int]:
     """The object numbers an object stream's header lists, in order."""
+    return [number for number, _ in _object_stream_header(data, obj)]
+
+
+def _check_object_stream_body(data: bytes, obj: _Object) -> None:
+    """Each object of an object stream of an update is one value read strictly (as the
+    objects written directly in the update are: PDF white space only, no key twice, no
+    structure keyword in a comment) that starts at its offset and ends, white space and
+    comments aside, where the next one starts (the last: at the end of the data); the first
+    starts at ``/First``. Readers find an object either at ``/First`` plus its offset
+    (pyHanko) or by reading the objects one after another from ``/First`` (poppler): a gap
+    or an overlap lets them read two different pages (red team pdf9, p9-04: a forged page
+    poppler showed, wrapping the signed one pyHanko read), and a byte pyHanko takes for
+    white space and poppler does not (``4\x0b0 R``) two different values (p9-03)."""
+    entries = _object_stream_header(data, obj)
+    first = _int(obj.value.get("First"))
+    assert first is not None
+    body = _decode(data, obj, _MAX_DECODED)
+    if len(body) > _MAX_DECODED:
+        raise StructureError(
+            f"object stream {obj.number} decodes to more than {_MAX_DECODED} bytes"
+        )
+    starts = [first + offset for _, offset in entries]
+    if starts and starts[0] != first:
+        raise StructureError(f"object stream {obj.number}: its first object is not at /First")
+    lexer = _Lexer(body, strict=True)
+    for index, (number, start) in enumerate(zip([n for n, _ in entries], starts, strict=True)):
+        end = starts[index + 1] if index + 1 < len(starts) else len(body)
+        if not start < end <= len(body):
+            raise StructureError(
+                f"object stream {obj.number}: the offsets of its objects do not increase"
+            )
+        try:
+            _, pos = lexer.value(start)
+            pos = lexer.skip(pos)
+        except StructureError as exc:
+            raise StructureError(f"object {number} in object stream {obj.number}: {exc}") from None
+        if pos != end:
+            raise StructureError(
+                f"object {number} in object stream {obj.number} does not end where the next "
+                "one starts: readers that seek to each offset and readers that read on from "
+                "/First see different objects"
+            )
+
+
+def _object_stream_header(data: bytes, obj: _Object) -> list[tuple[int, int]]:
+    """The (object number, offset) pairs an object stream's header lists, in order."""
     count, first = _int(obj.value.get("N")), _int(obj.value.get("First"))
     if obj.stream is None or count is None or first is None:
         raise StructureError(f"object stream {obj.number} lacks an integer /N or /First")
     if not 0 <= count <= MAX_UPDATE_OBJECTS or not 0 <= first <= 24 * (count + 1):
         raise StructureError(f"object stream {obj.number} has an implausible /N or /First")
     header = _decode(data, obj, first)[:first]
-    numbers, pos = [], 0
+    pairs, pos = [], 0
     for _ in range(count):
         pair = _HEADER_PAIR.match(header, pos)
         if pair is None:
             raise StructureError(f"object stream {obj.number} has a header shorter than /N")
-        numbers.append(int(pair.group(1)))
+        pairs.append((int(pair.group(1)), int(pair.group(2))))
         pos = pair.end()
     if _SPACE.fullmatch(header, pos) is None:
         raise StructureError(f"object stream {obj.number} has more in its header than /N pairs")
-    if len(set(numbers)) != len(numbers):
+    if len({number for number, _ in pairs}) != len(pairs):
         raise StructureError(f"object stream {obj.number} holds an object twice")
-    return numbers
+    return pairs
 
 
 # -- pyHanko's view -----------------------------------------------------------------------

@@ -510,3 +510,55 @@ def test_corpus_file(corpus_dir: Path, entry: dict[str, Any]) -> None:
         assert refused and all(expected in r for r in refused.values()), refused
     elif entry.get("intact") and entry.get("modification_detected") is False:
         assert not refused, refused
+
+
+# -- the objects inside an update's object stream (red team pdf9) -------------------------
+
+
+def _stream_of(number: int, header: bytes, data: bytes, n: int) -> bytes:
+    """An object stream written as told: ``header`` (pairs), then ``data``."""
+    head = b"<</Type/ObjStm/N %d/First %d/Length %d>>" % (n, len(header), len(header + data))
+    return _obj(number, head + b"\nstream\n" + header + data + b"\nendstream")
+
+
+def test_object_stream_objects_read_strictly_pass(sealed: bytes) -> None:
+    stream = _stream_of(41, b"42 0 43 14 ", b"<</Packed 1>> <</Packed 2>>", 2)
+    data = append_update(
+        sealed, [stream], xref="stream", compressed={42: ("c", 41, 0), 43: ("c", 41, 1)}
+    )
+    assert check_updates_after(data, len(sealed), reader=_reader(data)) is None
+
+
+@pytest.mark.parametrize(
+    ("header", "body", "why"),
+    [
+        # p9-04: the first object not at /First: poppler reads on from /First, pyHanko seeks
+        (
+            b"42 6 43 20 ",
+            b"<</A>> <</Packed 1>> <</Packed 2>>",
+            "its first object is not at /First",
+        ),
+        # a gap: bytes between one object's end and the next offset
+        (
+            b"42 0 43 20 ",
+            b"<</Packed 1>> <</A>> <</Packed 2>>",
+            "does not end where the next one starts",
+        ),
+        # an overlap: offsets not increasing
+        (b"42 0 43 0 ", b"<</Packed 1>>", "offsets of its objects do not increase"),
+        # p9-03: a vertical tab, white space to pyHanko, not to poppler
+        (b"42 0 43 14 ", b"<</Packed 1>> <</Ref 4\x0b0 R>>", "no PDF value"),
+        # NM-1: a key twice (pyHanko keeps the first, poppler the last)
+        (b"42 0 43 14 ", b"<</Packed 1>> <</C 4 0 R/C 5 0 R>>", "two values for /C"),
+        # p9-02: an object that is only a comment runs pyHanko's reader forever
+        (b"42 0 43 14 ", b"<</Packed 1>> %x", "in object stream 41"),
+    ],
+)
+def test_object_stream_objects_readers_see_alike(
+    sealed: bytes, header: bytes, body: bytes, why: str
+) -> None:
+    stream = _stream_of(41, header, body, 2)
+    data = append_update(
+        sealed, [stream], xref="stream", compressed={42: ("c", 41, 0), 43: ("c", 41, 1)}
+    )
+    _refused(data, len(sealed), why)
