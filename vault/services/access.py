@@ -28,11 +28,11 @@ is held briefly (on PostgreSQL for the server's own append and commit: one query
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, bindparam, select
+from sqlalchemy import Engine, Row, Select, and_, bindparam, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from schemas.errors import InvalidValue
@@ -75,6 +75,7 @@ from vault.services.logged_read import (
     LICENSE,
     LoggedRead,
     read_one_and_record,
+    read_one_and_record_pooled,
     read_rows,
 )
 
@@ -91,6 +92,7 @@ __all__ = [
     "download_original",
     "holder_license",
     "read_license_for_department",
+    "read_license_pooled",
     "record_event",
     "record_own_download",
     "search_for_department",
@@ -357,14 +359,67 @@ def read_license_for_department(
     """
     now = now or utcnow()
     params = {"department_id": department_id, "public_id": public_id, "now": now}
-    logged = _read_and_record(session, params, department_id=department_id, use=use, now=now)
-    if logged is not None and logged.row is None:  # no such license: refused and recorded
+    logged = read_one_and_record(session, params, **_read_events(department_id, use, now))
+    return _decided(logged) or _read_by_rules(
+        session, params, logged, department_id=department_id, use=use, now=now
+    )
+
+
+def read_license_pooled(
+    *,
+    engine: Engine,
+    sessions: Callable[[], Session],
+    department_id: int,
+    public_id: str,
+    use: UseContext,
+) -> LicenseRecord:
+    """:func:`read_license_for_department` for a request with no session of its own: the
+    read and its log row on a pooled connection in one round trip (PostgreSQL), and a
+    session from ``sessions`` only when the holder's grants must be read (or elsewhere)."""
+    now = utcnow()
+    params = {"department_id": department_id, "public_id": public_id, "now": now}
+    logged = read_one_and_record_pooled(engine, params, **_read_events(department_id, use, now))
+    found = _decided(logged)
+    if found is not None:
+        return found
+    with sessions() as session:
+        if logged is None:  # the one query does not apply: the usual path, from the start
+            return read_license_for_department(
+                session=session,
+                department_id=department_id,
+                public_id=public_id,
+                use=use,
+                now=now,
+            )
+        return _read_by_rules(
+            session, params, logged, department_id=department_id, use=use, now=now
+        )
+
+
+def _decided(logged: LoggedRead | None) -> LicenseRecord | None:
+    """The record, when the one-query read decided and recorded an allowed read; raises
+    :class:`PermissionDenied` when it recorded a refusal; ``None``: the rules decide."""
+    if logged is None or not logged.recorded:
+        return None
+    if logged.row is None:  # no such license: refused and recorded
         raise PermissionDenied(DENIED)
-    if logged is not None and logged.recorded:
-        found = record_of_row(logged.row)  # type: ignore[arg-type]
-        if not found.permitted:
-            raise PermissionDenied(DENIED)
-        return found.record
+    found = record_of_row(logged.row)  # type: ignore[arg-type]
+    if not found.permitted:
+        raise PermissionDenied(DENIED)
+    return found.record
+
+
+def _read_by_rules(
+    session: Session,
+    params: dict[str, object],
+    logged: LoggedRead | None,
+    *,
+    department_id: int,
+    use: UseContext,
+    now: dt.datetime,
+) -> LicenseRecord:
+    """Decide a read by the rules (the holder's grants), record it and commit; ``logged``:
+    the row the one query read without recording (``None``: read it here)."""
     row = (
         logged.row
         if logged is not None
@@ -400,16 +455,9 @@ def read_license_for_department(
     return record
 
 
-def _read_and_record(
-    session: Session,
-    params: dict[str, object],
-    *,
-    department_id: int,
-    use: UseContext,
-    now: dt.datetime,
-) -> LoggedRead | None:
-    """The read and, when it decides the use, its log row in one query (PostgreSQL, see
-    :mod:`vault.services.logged_read`); ``None``: read and record the usual way."""
+def _read_events(department_id: int, use: UseContext, now: dt.datetime) -> dict[str, EventValues]:
+    """The events the one-query read may record (see :mod:`vault.services.logged_read`):
+    the read allowed by a standing permission, refused, or of no such license."""
 
     def event(decision: Decision) -> EventValues:
         return _decision_event(
@@ -422,13 +470,11 @@ def _read_and_record(
             now=now,
         )
 
-    return read_one_and_record(
-        session,
-        params,
-        allowed=event(Decision(True, "standing_permission")),
-        denied=event(Decision(False, None, reason=NO_PERMISSION)),
-        missing=_no_such_license("read", department_id, use, now),
-    )
+    return {
+        "allowed": event(Decision(True, "standing_permission")),
+        "denied": event(Decision(False, None, reason=NO_PERMISSION)),
+        "missing": _no_such_license("read", department_id, use, now),
+    }
 
 
 def _redeem(

@@ -21,10 +21,11 @@ ids the server reads, and the server picks the outcome and puts the ids in.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select
+from sqlalchemy import Engine, Row, Select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -41,7 +42,14 @@ from vault.log.access_log import (
 from vault.log.append import APPEND_LOCK_ID
 from vault.services.license_records import ONE_FOR_DEPARTMENT
 
-__all__ = ["HOLDER", "LICENSE", "LoggedRead", "read_one_and_record", "read_rows"]
+__all__ = [
+    "HOLDER",
+    "LICENSE",
+    "LoggedRead",
+    "read_one_and_record",
+    "read_one_and_record_pooled",
+    "read_rows",
+]
 
 #: Stand-ins for the holder's and the license's row ids in the events given.
 HOLDER = -7_001
@@ -105,18 +113,56 @@ def read_one_and_record(
     values = _values(params, allowed=allowed, denied=denied, missing=missing)
     if values is None:
         return None
-    dbapi_error = connection.dialect.loaded_dbapi.Error
+    return _send(raw, connection.dialect, values, connection.invalidate)
+
+
+def read_one_and_record_pooled(
+    engine: Engine,
+    params: dict[str, Any],
+    *,
+    allowed: EventValues,
+    denied: EventValues,
+    missing: EventValues,
+) -> LoggedRead | None:
+    """:func:`read_one_and_record` on a connection of ``engine``'s pool, without a
+    :class:`Session` (its bookkeeping cost a read more CPU than building the query's
+    values); ``None`` when it does not apply, as there."""
+    dialect = engine.dialect
+    if dialect.name != "postgresql":
+        return None
+    values = _values(params, allowed=allowed, denied=denied, missing=missing)
+    if values is None:
+        return None
+    try:
+        pooled = engine.raw_connection()
+    except dialect.loaded_dbapi.Error as exc:
+        # No connection to be had: what the engine's handler makes of it for a session.
+        raise DatabaseUnavailable(UNAVAILABLE) from exc
+    try:
+        raw = pooled.driver_connection
+        if raw is None or not connection_idle(raw):  # pragma: no cover - checked in idle
+            return None
+        return _send(raw, dialect, values, pooled.invalidate)
+    finally:
+        pooled.close()  # back to the pool (psycopg sends nothing: no transaction is open)
+
+
+def _send(
+    raw: Any, dialect: Any, values: dict[str, Any], invalidate: Callable[[BaseException], None]
+) -> LoggedRead:
+    """Send the lock and the read-and-append on the idle psycopg connection ``raw``."""
+    dbapi_error = dialect.loaded_dbapi.Error
     try:
         # The lock, then the statement, then one Sync: one implicit transaction, one round
         # trip; each statement is prepared after a few runs (psycopg's prepare_threshold),
         # so the server plans this join only once per connection.
         with outside_transaction(raw), raw.pipeline(), raw.cursor() as cursor:
             cursor.execute(_LOCK)
-            cursor.execute(_sql(connection.dialect), values)
+            cursor.execute(_sql(dialect), values)
             row = cursor.fetchone()
     except dbapi_error as exc:
-        if connection.dialect.is_disconnect(exc, raw, None):
-            connection.invalidate(exc)
+        if dialect.is_disconnect(exc, raw, None):
+            invalidate(exc)
             raise DatabaseUnavailable(UNAVAILABLE) from exc
         raise DBAPIError.instance("read and log", None, exc, dbapi_error) from exc
     if row is None:
