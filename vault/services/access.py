@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Row, Select, and_, bindparam, select
+from sqlalchemy import Engine, Select, and_, bindparam, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from schemas.errors import InvalidValue
@@ -403,7 +403,7 @@ def _decided(logged: LoggedRead | None) -> LicenseRecord | None:
         return None
     if logged.row is None:  # no such license: refused and recorded
         raise PermissionDenied(DENIED)
-    found = record_of_row(logged.row)  # type: ignore[arg-type]
+    found = record_of_row(logged.row)
     if not found.permitted:
         raise PermissionDenied(DENIED)
     return found.record
@@ -428,7 +428,7 @@ def _read_by_rules(
     if row is None:
         record_and_commit(session, _no_such_license("read", department_id, use, now))
         raise PermissionDenied(DENIED)
-    found = record_of_row(row)  # type: ignore[arg-type]
+    found = record_of_row(row)
     record = found.record
     rules = _Rules(session, department_id=department_id, use=use, now=now)
     decision = rules.decide(
@@ -587,7 +587,7 @@ def search_for_department(
 
 
 def _searched_holder(
-    session: Session, rows: Sequence[Row[Any]], holder: Holder | None, indexes: list[bytes]
+    session: Session, rows: Sequence[Sequence[Any]], holder: Holder | None, indexes: list[bytes]
 ) -> tuple[int | None, bytes | None]:
     """The searched holder's row id and blind index (None, None: no such holder)."""
     if rows:
@@ -632,7 +632,7 @@ def _redeem_share_code(
 
 
 def _visible_records(
-    rows: Sequence[Row[Any]], rules: _Rules, type_code: str | None
+    rows: Sequence[Sequence[Any]], rules: _Rules, type_code: str | None
 ) -> tuple[list[LicenseRecord], set[str]]:
     """The found licenses the department may use (of ``type_code`` when given), and the
     bases of those decisions."""
