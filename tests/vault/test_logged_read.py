@@ -13,6 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.helpers.permitted import push_permitted_license
+from tests.vault.licenses import CITIZEN_TYPE, COMPANY_TYPE
+from tests.vault.licenses import HOLDER as HOLDER_ID
+from tests.vault.licenses import OTHER_HOLDER as OTHER_HOLDER_ID
 from tests.vault.test_recording import check_log
 from vault.blobs import LocalBlobStore
 from vault.crypto import HolderCrypto
@@ -21,7 +24,13 @@ from vault.errors import PermissionDenied
 from vault.log.access_log import EventValues, connection_idle, record_event
 from vault.models import AccessEvent, Department, Holder, License
 from vault.services import catalog
-from vault.services.access import UseContext, read_license_for_department, read_license_pooled
+from vault.services.access import (
+    UseContext,
+    read_license_for_department,
+    read_license_pooled,
+    search_for_department,
+    search_pooled,
+)
 from vault.services.grants import create_grant
 from vault.services.license_records import OF_HOLDER_FOR_DEPARTMENT
 from vault.services.logged_read import HOLDER, LICENSE, read_one_and_record, read_rows
@@ -209,3 +218,76 @@ def test_a_pooled_read_records_as_a_session_read(
             ("denied", None, cat.housing),
             ("allowed", "consent", other),
         ]
+
+
+def test_a_pooled_search_answers_and_records_as_a_session_search(
+    sessions: sessionmaker[Session], blobs: LocalBlobStore, crypto: HolderCrypto
+) -> None:
+    """``search_pooled`` (the read and the log row on a pooled connection when the read
+    decides; else the usual path) finds, refuses and records as ``search_for_department``:
+    a standing permission, a type asked for or not held, no permission, an unknown holder,
+    a holder's consent; the log's leaves re-derive from their rows."""
+    cat, _ = _stored(sessions, blobs, crypto)
+    engine = sessions.kw["bind"]
+    with sessions() as s:
+        other = catalog.create_department(
+            session=s, name="某某局", credit_code="11350100MB0000000Y", user=True
+        ).id
+        s.commit()
+    opened: list[Session] = []
+
+    def counted() -> Session:
+        opened.append(sessions())
+        return opened[-1]
+
+    def both(department: int, holder: str, type_code: str | None = None) -> list[Any]:
+        """The answer of each path and the access-log row it wrote (ids and times aside)."""
+        answers = []
+        asked = {
+            "crypto": crypto,
+            "department_id": department,
+            "holder_id": holder,
+            "holder_id_type": None,
+            "use": USE,
+            "type_code": type_code,
+        }
+        for pooled in (True, False):
+            try:
+                if pooled:
+                    found: object = search_pooled(engine=engine, sessions=counted, **asked)
+                else:
+                    with sessions() as s:
+                        found = search_for_department(session=s, **asked)
+            except PermissionDenied:
+                found = "refused"
+            with sessions() as s:
+                row = s.scalars(select(AccessEvent).order_by(AccessEvent.id.desc())).first()
+                assert row is not None
+                written = {
+                    k: v
+                    for k, v in vars(row).items()
+                    if k not in ("_sa_instance_state", "id", "at", "log_index")
+                }
+            answers.append((found, written))
+        assert answers[0] == answers[1]
+        return answers[0]  # type: ignore[no-any-return]
+
+    found, row = both(cat.housing, HOLDER_ID)
+    assert len(found) == 1 and (row["outcome"], row["basis"]) == ("allowed", "standing_permission")
+    assert both(cat.housing, HOLDER_ID, CITIZEN_TYPE)[0] == found
+    assert both(cat.housing, HOLDER_ID, COMPANY_TYPE)[1]["reason"] == "nothing visible"
+    assert both(other, HOLDER_ID)[1]["reason"] == "nothing visible"
+    assert opened == []  # the read decided each
+    assert both(cat.housing, OTHER_HOLDER_ID)[1]["reason"] == "no such holder"
+    assert len(opened) == 1
+    with sessions() as s:  # a live grant of the holder to it: the rules decide
+        create_grant(
+            session=s,
+            holder=s.scalars(select(Holder)).one(),
+            department_id=other,
+            expires_at=utcnow() + dt.timedelta(days=30),
+        )
+        s.commit()
+    assert both(other, HOLDER_ID)[1]["basis"] == "consent"
+    assert len(opened) == 2
+    check_log(sessions)

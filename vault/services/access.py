@@ -47,6 +47,7 @@ from vault.log.access_log import (
     EventValues,
     RecordedEvent,
     UseContext,
+    record_alone,
     record_and_commit,
     record_event,
     record_in_transaction,
@@ -74,6 +75,8 @@ from vault.services.logged_read import (
     HOLDER,
     LICENSE,
     LoggedRead,
+    plain_rows,
+    pooled_connection,
     read_one_and_record,
     read_one_and_record_pooled,
     read_rows,
@@ -96,6 +99,7 @@ __all__ = [
     "record_event",
     "record_own_download",
     "search_for_department",
+    "search_pooled",
 ]
 
 #: The reason logged when neither a standing permission nor a consent allows a use.
@@ -560,30 +564,119 @@ def search_for_department(
     holder_row_id, holder_index = _searched_holder(session, rows, holder, indexes)
     rules = _Rules(session, department_id=department_id, use=use, now=now)
     visible, bases = _visible_records(rows, rules, type_code)
-    record_and_commit(
-        session,
-        EventValues(
-            action="search",
-            outcome="allowed" if visible else "denied",
-            actor="department",
-            at=now,
-            holder_id=holder_row_id,
-            holder_blind_index=holder_index,
-            department_id=department_id,
-            basis=_search_basis(bases),
-            use=use,
-            reason=(
-                f"{len(visible)} license(s)"
-                if visible
-                else "nothing visible"
-                if holder_row_id is not None
-                else "no such holder"
-            ),
-        ),
-    )
+    event = _search_event(department_id, use, now, holder_row_id, holder_index, visible, bases)
+    record_and_commit(session, event)
     if not visible:
         raise PermissionDenied(DENIED)
     return visible
+
+
+def search_pooled(
+    *,
+    engine: Engine,
+    sessions: Callable[[], Session],
+    crypto: HolderCrypto,
+    department_id: int,
+    holder_id: str,
+    holder_id_type: HolderIdType | None,
+    use: UseContext,
+    type_code: str | None = None,
+    share_code: str | None = None,
+) -> list[LicenseRecord]:
+    """:func:`search_for_department` for a request with no session of its own: on
+    PostgreSQL the read and the log row on a pooled connection (two round trips, no
+    session) when the read alone decides (a standing permission, or no live grant, for
+    each license found); else, and for a share code, the usual path in a session from
+    ``sessions`` (the read done here wrote nothing)."""
+    now = utcnow()
+    found = None
+    if engine.dialect.name == "postgresql" and not share_code:
+        found = _search_plain(
+            engine, crypto, department_id, holder_id, holder_id_type, use, type_code, now
+        )
+    if found is None:
+        with sessions() as session:
+            return search_for_department(
+                session=session,
+                crypto=crypto,
+                department_id=department_id,
+                holder_id=holder_id,
+                holder_id_type=holder_id_type,
+                use=use,
+                type_code=type_code,
+                share_code=share_code,
+                now=now,
+            )
+    if not found:
+        raise PermissionDenied(DENIED)
+    return found
+
+
+def _search_plain(
+    engine: Engine,
+    crypto: HolderCrypto,
+    department_id: int,
+    holder_id: str,
+    holder_id_type: HolderIdType | None,
+    use: UseContext,
+    type_code: str | None,
+    now: dt.datetime,
+) -> list[LicenseRecord] | None:
+    """The search's read and its log row on a pooled connection: the visible licenses
+    (recorded); ``None`` when the read does not decide (no license found: the holder is
+    looked up; a license the holder's grants may open; an invalid ID): nothing written."""
+    try:
+        parsed = parse_holder_id(holder_id, holder_id_type)
+    except InvalidValue:
+        return None  # refused (and recorded, or raised) by the usual path
+    indexes = list(crypto.blind_indexes(parsed.id_type.value, parsed))  # current key first
+    params = {"department_id": department_id, "blind_indexes": indexes, "now": now}
+    with pooled_connection(engine) as (raw, invalidate):
+        rows = plain_rows(raw, engine.dialect, OF_HOLDER_FOR_DEPARTMENT, params, invalidate)
+        found = [record_of_row(row) for row in rows]
+        considered = [f for f in found if not type_code or f.record.type_code == type_code]
+        if not found or any(not f.permitted and f.may_consent for f in considered):
+            return None
+        # As _Rules decides without grants: a standing permission allows, nothing else does.
+        visible = [f.record for f in considered if f.permitted]
+        bases = {"standing_permission"} if visible else set()
+        first = found[0].record
+        event = _search_event(
+            department_id, use, now, first.holder_row_id, first.holder_blind_index, visible, bases
+        )
+        record_alone(raw, engine.dialect, event, invalidate)
+    return visible
+
+
+def _search_event(
+    department_id: int,
+    use: UseContext,
+    now: dt.datetime,
+    holder_row_id: int | None,
+    holder_index: bytes | None,
+    visible: list[LicenseRecord],
+    bases: set[str],
+) -> EventValues:
+    """The access-log row of a search (of the holder ``holder_row_id``; None: no such
+    holder) that found ``visible`` on ``bases``."""
+    return EventValues(
+        action="search",
+        outcome="allowed" if visible else "denied",
+        actor="department",
+        at=now,
+        holder_id=holder_row_id,
+        holder_blind_index=holder_index,
+        department_id=department_id,
+        basis=_search_basis(bases),
+        use=use,
+        reason=(
+            f"{len(visible)} license(s)"
+            if visible
+            else "nothing visible"
+            if holder_row_id is not None
+            else "no such holder"
+        ),
+    )
 
 
 def _searched_holder(

@@ -20,13 +20,13 @@ ids the server reads, and the server picks the outcome and puts the ids in.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, Select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from signing.transparency.event import canonical_json
@@ -36,6 +36,7 @@ from vault.errors import DatabaseUnavailable
 from vault.log.access_log import (
     EventValues,
     connection_idle,
+    driver_errors,
     leaf_parts,
     outside_transaction,
 )
@@ -46,6 +47,8 @@ __all__ = [
     "HOLDER",
     "LICENSE",
     "LoggedRead",
+    "plain_rows",
+    "pooled_connection",
     "read_one_and_record",
     "read_one_and_record_pooled",
     "read_rows",
@@ -91,17 +94,23 @@ def read_rows(
     raw = connection.connection.driver_connection
     if raw is None or connection.dialect.name != "postgresql" or not connection_idle(raw):
         return list(connection.execute(statement, params).all())
-    sql, values, processors = _plain(statement, connection.dialect, params)
-    dbapi_error = connection.dialect.loaded_dbapi.Error
-    try:
-        with outside_transaction(raw), raw.cursor() as cursor:
-            cursor.execute(sql, values)
-            rows = cursor.fetchall()
-    except dbapi_error as exc:
-        if connection.dialect.is_disconnect(exc, raw, None):
-            connection.invalidate(exc)
-            raise DatabaseUnavailable(UNAVAILABLE) from exc
-        raise DBAPIError.instance("read", None, exc, dbapi_error) from exc
+    return plain_rows(raw, connection.dialect, statement, params, connection.invalidate)
+
+
+def plain_rows(
+    raw: Any,
+    dialect: Any,
+    statement: Select[Any],
+    params: dict[str, Any],
+    invalidate: Callable[[BaseException], None],
+) -> Sequence[Sequence[Any]]:
+    """:func:`read_rows` on the idle psycopg connection ``raw`` (PostgreSQL): the statement
+    is its own transaction; ``invalidate`` discards ``raw`` when its connection is lost."""
+    sql, values, processors = _plain(statement, dialect, params)
+    errors = driver_errors(dialect, raw, invalidate, "read")
+    with errors, outside_transaction(raw), raw.cursor() as cursor:
+        cursor.execute(sql, values)
+        rows: list[Sequence[Any]] = cursor.fetchall()
     if not processors:
         return rows
     return [
@@ -181,16 +190,25 @@ def read_one_and_record_pooled(
     values = _values(params, allowed=allowed, denied=denied, missing=missing)
     if values is None:
         return None
+    with pooled_connection(engine) as (raw, invalidate):
+        return _send(raw, dialect, values, invalidate)
+
+
+@contextlib.contextmanager
+def pooled_connection(
+    engine: Engine,
+) -> Iterator[tuple[Any, Callable[[BaseException], None]]]:
+    """An idle psycopg connection of ``engine``'s pool and the function that discards it
+    (its connection lost), back to the pool after the block: no session, no transaction."""
     try:
         pooled = engine.raw_connection()
-    except dialect.loaded_dbapi.Error as exc:
+    except engine.dialect.loaded_dbapi.Error as exc:
         # No connection to be had: what the engine's handler makes of it for a session.
         raise DatabaseUnavailable(UNAVAILABLE) from exc
     try:
         raw = pooled.driver_connection
-        if raw is None or not connection_idle(raw):  # pragma: no cover - checked in idle
-            return None
-        return _send(raw, dialect, values, pooled.invalidate)
+        assert raw is not None and connection_idle(raw)  # checked in idle
+        yield raw, pooled.invalidate
     finally:
         pooled.close()  # back to the pool (psycopg sends nothing: no transaction is open)
 
@@ -199,20 +217,14 @@ def _send(
     raw: Any, dialect: Any, values: dict[str, Any], invalidate: Callable[[BaseException], None]
 ) -> LoggedRead:
     """Send the lock and the read-and-append on the idle psycopg connection ``raw``."""
-    dbapi_error = dialect.loaded_dbapi.Error
-    try:
-        # The lock, then the statement, then one Sync: one implicit transaction, one round
-        # trip; each statement is prepared after a few runs (psycopg's prepare_threshold),
-        # so the server plans this join only once per connection.
-        with outside_transaction(raw), raw.pipeline(), raw.cursor() as cursor:
-            cursor.execute(_LOCK)
-            cursor.execute(_sql(dialect), values)
-            row = cursor.fetchone()
-    except dbapi_error as exc:
-        if dialect.is_disconnect(exc, raw, None):
-            invalidate(exc)
-            raise DatabaseUnavailable(UNAVAILABLE) from exc
-        raise DBAPIError.instance("read and log", None, exc, dbapi_error) from exc
+    # The lock, then the statement, then one Sync: one implicit transaction, one round
+    # trip; each statement is prepared after a few runs (psycopg's prepare_threshold), so
+    # the server plans this join only once per connection.
+    errors = driver_errors(dialect, raw, invalidate, "read and log")
+    with errors, outside_transaction(raw), raw.pipeline(), raw.cursor() as cursor:
+        cursor.execute(_LOCK)
+        cursor.execute(_sql(dialect), values)
+        row = cursor.fetchone()
     if row is None:
         return LoggedRead(None, recorded=True)
     record = list(row[:-1])
