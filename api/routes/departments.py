@@ -7,18 +7,17 @@ in the holder's access log and the transparency log: the vault services called h
 authorize, act, log and commit; these routes only read the request and write the answer.
 
 The read routes are the hot path: each runs all its database work in one worker-thread
-call (its own session; the service commits) and writes the JSON of the model it built
-itself, so the answer is not validated a second time on the way out.
+call (on a pooled connection, or in a session of its own when the holder's grants must be
+read; the service commits) and writes the JSON of the model it built itself, so the answer
+is not validated a second time on the way out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -28,7 +27,7 @@ from api.errors import problems
 from api.idempotency import IdempotencyKey, answer_once, copy_made, department_caller
 from api.logsink import copy_proof_maker
 from api.models import CopyOut, CopyRequest, LicenseList, LicenseOut, SearchIn
-from vault.services.access import UseContext, read_license_for_department, search_for_department
+from vault.services.access import UseContext, read_license_pooled, search_pooled
 from vault.services.copies import CopyPolicy, copy_for_department
 from vault.services.views import record_view
 
@@ -36,17 +35,6 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["using departments"])
 _REFUSALS = problems(401, 403, 422, 429)
-M = TypeVar("M", bound=BaseModel)
-
-
-async def _json(ctx: ApiContext, build: Callable[[Session], M]) -> bytes:
-    """Run ``build`` in a worker thread with a session of its own; its model's JSON."""
-
-    def work() -> bytes:
-        with ctx.sessions() as session:
-            return build(session).model_dump_json().encode("utf-8")
-
-    return await run_in_threadpool(work)
 
 
 def json_response(body: bytes) -> Response:
@@ -58,9 +46,11 @@ async def search_json(ctx: ApiContext, *, department_id: int, body: SearchIn) ->
     """``POST /v1/licenses/search`` once the caller is admitted: the licenses of the
     holder this department may use in the case (authorized and logged), as JSON."""
 
-    def build(session: Session) -> LicenseList:
-        found = search_for_department(
-            session=session,
+    def work() -> bytes:
+        # No session unless the read cannot decide alone (see search_pooled).
+        found = search_pooled(
+            engine=ctx.engine,
+            sessions=ctx.sessions,
             crypto=ctx.crypto,
             department_id=department_id,
             holder_id=body.holder_id,
@@ -69,9 +59,10 @@ async def search_json(ctx: ApiContext, *, department_id: int, body: SearchIn) ->
             type_code=body.type_code,
             share_code=body.share_code,
         )
-        return LicenseList(licenses=[record_view(ctx.crypto, record) for record in found])
+        licenses = [record_view(ctx.crypto, record) for record in found]
+        return LicenseList(licenses=licenses).model_dump_json().encode("utf-8")
 
-    return await _json(ctx, build)
+    return await run_in_threadpool(work)
 
 
 async def license_json(
@@ -80,16 +71,18 @@ async def license_json(
     """``GET /v1/licenses/{license_id}`` once the caller is admitted: the license read
     (authorized and logged), as JSON."""
 
-    def build(session: Session) -> LicenseOut:
-        record = read_license_for_department(
-            session=session,
+    def work() -> bytes:
+        # No session unless the holder's grants must be read (see read_license_pooled).
+        record = read_license_pooled(
+            engine=ctx.engine,
+            sessions=ctx.sessions,
             department_id=department_id,
             public_id=license_id,
             use=UseContext(purpose, case_no),
         )
-        return record_view(ctx.crypto, record)
+        return record_view(ctx.crypto, record).model_dump_json().encode("utf-8")
 
-    return await _json(ctx, build)
+    return await run_in_threadpool(work)
 
 
 @router.post(

@@ -286,14 +286,16 @@ def test_a_connection_cut_during_the_access_log_append_is_database_unavailable(
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("path", ["lone append", "read and log"])
+@pytest.mark.parametrize("path", ["lone append", "read and log", "search read"])
 def test_a_connection_cut_before_a_one_round_trip_write_is_database_unavailable(
     postgres_schema: str,  # noqa: F811
     path: str,
 ) -> None:
-    """The paths that send no BEGIN (an append alone, a read with its log row) meet a cut
-    connection as the others do: 503, and the dead connection is not reused."""
-    from vault.services.logged_read import HOLDER, LICENSE, read_one_and_record
+    """The paths that send no BEGIN (an append alone, a read with its log row, a search's
+    read) meet a cut connection as the others do: 503, and the dead connection is not
+    reused."""
+    from vault.services.license_records import OF_HOLDER_FOR_DEPARTMENT
+    from vault.services.logged_read import HOLDER, LICENSE, read_one_and_record, read_rows
 
     engine = make_engine(schema_url(postgres_schema))
     sessions = make_session_factory(engine)
@@ -313,6 +315,9 @@ def test_a_connection_cut_before_a_one_round_trip_write_is_database_unavailable(
     def act(session: Any) -> object:
         if path == "lone append":
             return record_and_commit(session, event)
+        if path == "search read":  # on the driver's cursor, past SQLAlchemy
+            found = {"department_id": 1, "blind_indexes": [b"\x00" * 32], "now": now}
+            return read_rows(session, OF_HOLDER_FOR_DEPARTMENT, found)
         params = {"department_id": 1, "public_id": "l_none", "now": now}
         return read_one_and_record(session, params, allowed=allowed, denied=denied, missing=event)
 

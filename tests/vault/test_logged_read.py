@@ -13,15 +13,27 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.helpers.permitted import push_permitted_license
+from tests.vault.licenses import CITIZEN_TYPE, COMPANY_TYPE
+from tests.vault.licenses import HOLDER as HOLDER_ID
+from tests.vault.licenses import OTHER_HOLDER as OTHER_HOLDER_ID
 from tests.vault.test_recording import check_log
 from vault.blobs import LocalBlobStore
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.errors import PermissionDenied
-from vault.log.access_log import EventValues, record_event
-from vault.models import AccessEvent, Department
-from vault.services.access import UseContext, read_license_for_department
-from vault.services.logged_read import HOLDER, LICENSE, read_one_and_record
+from vault.log.access_log import EventValues, connection_idle, record_event
+from vault.models import AccessEvent, Department, Holder, License
+from vault.services import catalog
+from vault.services.access import (
+    UseContext,
+    read_license_for_department,
+    read_license_pooled,
+    search_for_department,
+    search_pooled,
+)
+from vault.services.grants import create_grant
+from vault.services.license_records import OF_HOLDER_FOR_DEPARTMENT
+from vault.services.logged_read import HOLDER, LICENSE, read_one_and_record, read_rows
 
 pytestmark = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 
@@ -124,3 +136,158 @@ def test_concurrent_reads_and_writers_keep_the_log_contiguous(
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(work, range(8)))
     assert len(check_log(sessions)) == 1 + 96  # the intake, then every use
+
+
+def test_rows_read_past_sqlalchemy_are_sqlalchemys(
+    sessions: sessionmaker[Session], blobs: LocalBlobStore, crypto: HolderCrypto
+) -> None:
+    """``read_rows`` sends the search's query on the driver's cursor: the same rows, value
+    for value and type for type (the time in UTC), as SQLAlchemy's execution gives, for
+    one blind index and for two (a key rotation), and for a holder with nothing."""
+    cat, _ = _stored(sessions, blobs, crypto)
+    with sessions() as s:
+        holder = s.scalars(select(License.holder_blind_index)).one()
+        now = utcnow()
+        for indexes in ([holder], [b"\x00" * 32, holder], [b"\x01" * 32]):
+            params = {"department_id": cat.housing, "blind_indexes": indexes, "now": now}
+            usual = [tuple(row) for row in s.execute(OF_HOLDER_FOR_DEPARTMENT, params).all()]
+            s.commit()
+            assert connection_idle(s.connection().connection.driver_connection)  # the plain path
+            plain = [tuple(row) for row in read_rows(s, OF_HOLDER_FOR_DEPARTMENT, params)]
+            assert plain == usual
+            assert [[type(v) for v in row] for row in plain] == [
+                [type(v) for v in row] for row in usual
+            ]
+            assert all(row[5].tzinfo is dt.UTC for row in plain)
+        assert len(usual) == 0 and len(plain) == 0
+        assert read_rows(s, OF_HOLDER_FOR_DEPARTMENT, {**params, "blind_indexes": [holder]})
+
+
+def test_a_pooled_read_records_as_a_session_read(
+    sessions: sessionmaker[Session], blobs: LocalBlobStore, crypto: HolderCrypto
+) -> None:
+    """``read_license_pooled`` (no session of the caller's) allows, refuses and records as
+    ``read_license_for_department``; a read that needs the holder's grants takes a session."""
+    cat, public_id = _stored(sessions, blobs, crypto)
+    engine = sessions.kw["bind"]
+    opened: list[Session] = []
+
+    def counted() -> Session:
+        opened.append(sessions())
+        return opened[-1]
+
+    def pooled(department: int, public: str) -> object:
+        return read_license_pooled(
+            engine=engine, sessions=counted, department_id=department, public_id=public, use=USE
+        )
+
+    with sessions() as s:  # a using department without a standing permission
+        other = catalog.create_department(
+            session=s, name="某某局", credit_code="11350100MB0000000Y", user=True
+        ).id
+        s.commit()
+    record = pooled(cat.housing, public_id)
+    with sessions() as s:
+        assert record == read_license_for_department(
+            session=s, department_id=cat.housing, public_id=public_id, use=USE
+        )
+    for department, public in ((other, public_id), (cat.housing, public_id + "x")):
+        with pytest.raises(PermissionDenied):
+            pooled(department, public)
+    assert opened == []  # the one query decided each
+    with sessions() as s:  # a live grant of the holder to it: the rules decide
+        holder = s.scalars(select(Holder)).one()
+        create_grant(
+            session=s,
+            holder=holder,
+            department_id=other,
+            expires_at=utcnow() + dt.timedelta(days=30),
+        )
+        s.commit()
+    assert pooled(other, public_id) == record
+    assert len(opened) == 1
+    check_log(sessions)
+    with sessions() as s:
+        rows = s.scalars(
+            select(AccessEvent).where(AccessEvent.action == "read").order_by(AccessEvent.id)
+        ).all()
+        assert [(r.outcome, r.basis, r.department_id) for r in rows] == [
+            ("allowed", "standing_permission", cat.housing),
+            ("allowed", "standing_permission", cat.housing),
+            ("denied", None, other),
+            ("denied", None, cat.housing),
+            ("allowed", "consent", other),
+        ]
+
+
+def test_a_pooled_search_answers_and_records_as_a_session_search(
+    sessions: sessionmaker[Session], blobs: LocalBlobStore, crypto: HolderCrypto
+) -> None:
+    """``search_pooled`` (the read and the log row on a pooled connection when the read
+    decides; else the usual path) finds, refuses and records as ``search_for_department``:
+    a standing permission, a type asked for or not held, no permission, an unknown holder,
+    a holder's consent; the log's leaves re-derive from their rows."""
+    cat, _ = _stored(sessions, blobs, crypto)
+    engine = sessions.kw["bind"]
+    with sessions() as s:
+        other = catalog.create_department(
+            session=s, name="某某局", credit_code="11350100MB0000000Y", user=True
+        ).id
+        s.commit()
+    opened: list[Session] = []
+
+    def counted() -> Session:
+        opened.append(sessions())
+        return opened[-1]
+
+    def both(department: int, holder: str, type_code: str | None = None) -> list[Any]:
+        """The answer of each path and the access-log row it wrote (ids and times aside)."""
+        answers = []
+        asked = {
+            "crypto": crypto,
+            "department_id": department,
+            "holder_id": holder,
+            "holder_id_type": None,
+            "use": USE,
+            "type_code": type_code,
+        }
+        for pooled in (True, False):
+            try:
+                if pooled:
+                    found: object = search_pooled(engine=engine, sessions=counted, **asked)
+                else:
+                    with sessions() as s:
+                        found = search_for_department(session=s, **asked)
+            except PermissionDenied:
+                found = "refused"
+            with sessions() as s:
+                row = s.scalars(select(AccessEvent).order_by(AccessEvent.id.desc())).first()
+                assert row is not None
+                written = {
+                    k: v
+                    for k, v in vars(row).items()
+                    if k not in ("_sa_instance_state", "id", "at", "log_index")
+                }
+            answers.append((found, written))
+        assert answers[0] == answers[1]
+        return answers[0]  # type: ignore[no-any-return]
+
+    found, row = both(cat.housing, HOLDER_ID)
+    assert len(found) == 1 and (row["outcome"], row["basis"]) == ("allowed", "standing_permission")
+    assert both(cat.housing, HOLDER_ID, CITIZEN_TYPE)[0] == found
+    assert both(cat.housing, HOLDER_ID, COMPANY_TYPE)[1]["reason"] == "nothing visible"
+    assert both(other, HOLDER_ID)[1]["reason"] == "nothing visible"
+    assert opened == []  # the read decided each
+    assert both(cat.housing, OTHER_HOLDER_ID)[1]["reason"] == "no such holder"
+    assert len(opened) == 1
+    with sessions() as s:  # a live grant of the holder to it: the rules decide
+        create_grant(
+            session=s,
+            holder=s.scalars(select(Holder)).one(),
+            department_id=other,
+            expires_at=utcnow() + dt.timedelta(days=30),
+        )
+        s.commit()
+    assert both(other, HOLDER_ID)[1]["basis"] == "consent"
+    assert len(opened) == 2
+    check_log(sessions)

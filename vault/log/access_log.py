@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
@@ -42,8 +42,10 @@ __all__ = [
     "UseContext",
     "acting_person",
     "connection_idle",
+    "driver_errors",
     "leaf_parts",
     "outside_transaction",
+    "record_alone",
     "record_and_commit",
     "record_event",
     "record_in_transaction",
@@ -281,8 +283,8 @@ def _append_on_postgresql(session: Session, event: EventValues, *, commit: bool)
     values = {**event.row(), **leaf_parts(event)}
     from psycopg import ClientCursor  # binds the values client-side, safely quoted
 
-    dbapi_error = session.get_bind().dialect.loaded_dbapi.Error
-    try:
+    connection = session.connection()
+    with driver_errors(connection.dialect, raw, connection.invalidate, "append to the access log"):
         if commit and connection_idle(raw):
             row = _append_alone(raw, values)
         else:
@@ -290,15 +292,42 @@ def _append_on_postgresql(session: Session, event: EventValues, *, commit: bool)
                 cursor.execute(_PG_APPEND_AND_COMMIT if commit else _PG_LOCKED_APPEND, values)
                 cursor.nextset()
                 row = cursor.fetchone()
-    except dbapi_error as exc:
-        if session.get_bind().dialect.is_disconnect(exc, raw, None):
-            # as SQLAlchemy does for its own statements: this connection is never reused
-            session.connection().invalidate(exc)
-            raise DatabaseUnavailable(UNAVAILABLE) from exc
-        # As SQLAlchemy raises it (IntegrityError, OperationalError...); nothing committed.
-        raise DBAPIError.instance("append to the access log", None, exc, dbapi_error) from exc
     assert row is not None
     return RecordedEvent(int(row[1]), int(row[0]))
+
+
+def record_alone(
+    raw: Any, dialect: Any, event: EventValues, invalidate: Callable[[BaseException], None]
+) -> RecordedEvent:
+    """:func:`record_and_commit` on the psycopg connection ``raw`` (PostgreSQL, no
+    transaction open, no session): the lock and the append in one round trip, committed.
+
+    ``event`` names its holder's blind index (no session to find it from); ``invalidate``
+    discards ``raw`` when its connection is lost.
+    """
+    if event.holder_blind_index is None or not connection_idle(raw):
+        raise ValueError("record_alone needs the holder's blind index and an idle connection")
+    values = {**event.row(), **leaf_parts(event)}
+    with driver_errors(dialect, raw, invalidate, "append to the access log"):
+        row = _append_alone(raw, values)
+    return RecordedEvent(int(row[1]), int(row[0]))
+
+
+@contextlib.contextmanager
+def driver_errors(
+    dialect: Any, raw: Any, invalidate: Callable[[BaseException], None], what: str
+) -> Iterator[None]:
+    """Within the block, a driver error on ``raw`` is raised as SQLAlchemy raises it for its
+    own statements (IntegrityError, OperationalError...), and a lost connection is
+    :class:`DatabaseUnavailable` after ``invalidate`` (the connection is never reused)."""
+    dbapi_error = dialect.loaded_dbapi.Error
+    try:
+        yield
+    except dbapi_error as exc:
+        if dialect.is_disconnect(exc, raw, None):
+            invalidate(exc)
+            raise DatabaseUnavailable(UNAVAILABLE) from exc
+        raise DBAPIError.instance(what, None, exc, dbapi_error) from exc
 
 
 def _append_alone(raw: Any, values: dict[str, Any]) -> Any:

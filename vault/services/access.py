@@ -28,11 +28,11 @@ is held briefly (on PostgreSQL for the server's own append and commit: one query
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, bindparam, select
+from sqlalchemy import Engine, Select, and_, bindparam, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from schemas.errors import InvalidValue
@@ -47,6 +47,7 @@ from vault.log.access_log import (
     EventValues,
     RecordedEvent,
     UseContext,
+    record_alone,
     record_and_commit,
     record_event,
     record_in_transaction,
@@ -74,7 +75,10 @@ from vault.services.logged_read import (
     HOLDER,
     LICENSE,
     LoggedRead,
+    plain_rows,
+    pooled_connection,
     read_one_and_record,
+    read_one_and_record_pooled,
     read_rows,
 )
 
@@ -91,9 +95,11 @@ __all__ = [
     "download_original",
     "holder_license",
     "read_license_for_department",
+    "read_license_pooled",
     "record_event",
     "record_own_download",
     "search_for_department",
+    "search_pooled",
 ]
 
 #: The reason logged when neither a standing permission nor a consent allows a use.
@@ -357,14 +363,67 @@ def read_license_for_department(
     """
     now = now or utcnow()
     params = {"department_id": department_id, "public_id": public_id, "now": now}
-    logged = _read_and_record(session, params, department_id=department_id, use=use, now=now)
-    if logged is not None and logged.row is None:  # no such license: refused and recorded
+    logged = read_one_and_record(session, params, **_read_events(department_id, use, now))
+    return _decided(logged) or _read_by_rules(
+        session, params, logged, department_id=department_id, use=use, now=now
+    )
+
+
+def read_license_pooled(
+    *,
+    engine: Engine,
+    sessions: Callable[[], Session],
+    department_id: int,
+    public_id: str,
+    use: UseContext,
+) -> LicenseRecord:
+    """:func:`read_license_for_department` for a request with no session of its own: the
+    read and its log row on a pooled connection in one round trip (PostgreSQL), and a
+    session from ``sessions`` only when the holder's grants must be read (or elsewhere)."""
+    now = utcnow()
+    params = {"department_id": department_id, "public_id": public_id, "now": now}
+    logged = read_one_and_record_pooled(engine, params, **_read_events(department_id, use, now))
+    found = _decided(logged)
+    if found is not None:
+        return found
+    with sessions() as session:
+        if logged is None:  # the one query does not apply: the usual path, from the start
+            return read_license_for_department(
+                session=session,
+                department_id=department_id,
+                public_id=public_id,
+                use=use,
+                now=now,
+            )
+        return _read_by_rules(
+            session, params, logged, department_id=department_id, use=use, now=now
+        )
+
+
+def _decided(logged: LoggedRead | None) -> LicenseRecord | None:
+    """The record, when the one-query read decided and recorded an allowed read; raises
+    :class:`PermissionDenied` when it recorded a refusal; ``None``: the rules decide."""
+    if logged is None or not logged.recorded:
+        return None
+    if logged.row is None:  # no such license: refused and recorded
         raise PermissionDenied(DENIED)
-    if logged is not None and logged.recorded:
-        found = record_of_row(logged.row)  # type: ignore[arg-type]
-        if not found.permitted:
-            raise PermissionDenied(DENIED)
-        return found.record
+    found = record_of_row(logged.row)
+    if not found.permitted:
+        raise PermissionDenied(DENIED)
+    return found.record
+
+
+def _read_by_rules(
+    session: Session,
+    params: dict[str, object],
+    logged: LoggedRead | None,
+    *,
+    department_id: int,
+    use: UseContext,
+    now: dt.datetime,
+) -> LicenseRecord:
+    """Decide a read by the rules (the holder's grants), record it and commit; ``logged``:
+    the row the one query read without recording (``None``: read it here)."""
     row = (
         logged.row
         if logged is not None
@@ -373,7 +432,7 @@ def read_license_for_department(
     if row is None:
         record_and_commit(session, _no_such_license("read", department_id, use, now))
         raise PermissionDenied(DENIED)
-    found = record_of_row(row)  # type: ignore[arg-type]
+    found = record_of_row(row)
     record = found.record
     rules = _Rules(session, department_id=department_id, use=use, now=now)
     decision = rules.decide(
@@ -400,16 +459,9 @@ def read_license_for_department(
     return record
 
 
-def _read_and_record(
-    session: Session,
-    params: dict[str, object],
-    *,
-    department_id: int,
-    use: UseContext,
-    now: dt.datetime,
-) -> LoggedRead | None:
-    """The read and, when it decides the use, its log row in one query (PostgreSQL, see
-    :mod:`vault.services.logged_read`); ``None``: read and record the usual way."""
+def _read_events(department_id: int, use: UseContext, now: dt.datetime) -> dict[str, EventValues]:
+    """The events the one-query read may record (see :mod:`vault.services.logged_read`):
+    the read allowed by a standing permission, refused, or of no such license."""
 
     def event(decision: Decision) -> EventValues:
         return _decision_event(
@@ -422,13 +474,11 @@ def _read_and_record(
             now=now,
         )
 
-    return read_one_and_record(
-        session,
-        params,
-        allowed=event(Decision(True, "standing_permission")),
-        denied=event(Decision(False, None, reason=NO_PERMISSION)),
-        missing=_no_such_license("read", department_id, use, now),
-    )
+    return {
+        "allowed": event(Decision(True, "standing_permission")),
+        "denied": event(Decision(False, None, reason=NO_PERMISSION)),
+        "missing": _no_such_license("read", department_id, use, now),
+    }
 
 
 def _redeem(
@@ -514,34 +564,123 @@ def search_for_department(
     holder_row_id, holder_index = _searched_holder(session, rows, holder, indexes)
     rules = _Rules(session, department_id=department_id, use=use, now=now)
     visible, bases = _visible_records(rows, rules, type_code)
-    record_and_commit(
-        session,
-        EventValues(
-            action="search",
-            outcome="allowed" if visible else "denied",
-            actor="department",
-            at=now,
-            holder_id=holder_row_id,
-            holder_blind_index=holder_index,
-            department_id=department_id,
-            basis=_search_basis(bases),
-            use=use,
-            reason=(
-                f"{len(visible)} license(s)"
-                if visible
-                else "nothing visible"
-                if holder_row_id is not None
-                else "no such holder"
-            ),
-        ),
-    )
+    event = _search_event(department_id, use, now, holder_row_id, holder_index, visible, bases)
+    record_and_commit(session, event)
     if not visible:
         raise PermissionDenied(DENIED)
     return visible
 
 
+def search_pooled(
+    *,
+    engine: Engine,
+    sessions: Callable[[], Session],
+    crypto: HolderCrypto,
+    department_id: int,
+    holder_id: str,
+    holder_id_type: HolderIdType | None,
+    use: UseContext,
+    type_code: str | None = None,
+    share_code: str | None = None,
+) -> list[LicenseRecord]:
+    """:func:`search_for_department` for a request with no session of its own: on
+    PostgreSQL the read and the log row on a pooled connection (two round trips, no
+    session) when the read alone decides (a standing permission, or no live grant, for
+    each license found); else, and for a share code, the usual path in a session from
+    ``sessions`` (the read done here wrote nothing)."""
+    now = utcnow()
+    found = None
+    if engine.dialect.name == "postgresql" and not share_code:
+        found = _search_plain(
+            engine, crypto, department_id, holder_id, holder_id_type, use, type_code, now
+        )
+    if found is None:
+        with sessions() as session:
+            return search_for_department(
+                session=session,
+                crypto=crypto,
+                department_id=department_id,
+                holder_id=holder_id,
+                holder_id_type=holder_id_type,
+                use=use,
+                type_code=type_code,
+                share_code=share_code,
+                now=now,
+            )
+    if not found:
+        raise PermissionDenied(DENIED)
+    return found
+
+
+def _search_plain(
+    engine: Engine,
+    crypto: HolderCrypto,
+    department_id: int,
+    holder_id: str,
+    holder_id_type: HolderIdType | None,
+    use: UseContext,
+    type_code: str | None,
+    now: dt.datetime,
+) -> list[LicenseRecord] | None:
+    """The search's read and its log row on a pooled connection: the visible licenses
+    (recorded); ``None`` when the read does not decide (no license found: the holder is
+    looked up; a license the holder's grants may open; an invalid ID): nothing written."""
+    try:
+        parsed = parse_holder_id(holder_id, holder_id_type)
+    except InvalidValue:
+        return None  # refused (and recorded, or raised) by the usual path
+    indexes = list(crypto.blind_indexes(parsed.id_type.value, parsed))  # current key first
+    params = {"department_id": department_id, "blind_indexes": indexes, "now": now}
+    with pooled_connection(engine) as (raw, invalidate):
+        rows = plain_rows(raw, engine.dialect, OF_HOLDER_FOR_DEPARTMENT, params, invalidate)
+        found = [record_of_row(row) for row in rows]
+        considered = [f for f in found if not type_code or f.record.type_code == type_code]
+        if not found or any(not f.permitted and f.may_consent for f in considered):
+            return None
+        # As _Rules decides without grants: a standing permission allows, nothing else does.
+        visible = [f.record for f in considered if f.permitted]
+        bases = {"standing_permission"} if visible else set()
+        first = found[0].record
+        event = _search_event(
+            department_id, use, now, first.holder_row_id, first.holder_blind_index, visible, bases
+        )
+        record_alone(raw, engine.dialect, event, invalidate)
+    return visible
+
+
+def _search_event(
+    department_id: int,
+    use: UseContext,
+    now: dt.datetime,
+    holder_row_id: int | None,
+    holder_index: bytes | None,
+    visible: list[LicenseRecord],
+    bases: set[str],
+) -> EventValues:
+    """The access-log row of a search (of the holder ``holder_row_id``; None: no such
+    holder) that found ``visible`` on ``bases``."""
+    return EventValues(
+        action="search",
+        outcome="allowed" if visible else "denied",
+        actor="department",
+        at=now,
+        holder_id=holder_row_id,
+        holder_blind_index=holder_index,
+        department_id=department_id,
+        basis=_search_basis(bases),
+        use=use,
+        reason=(
+            f"{len(visible)} license(s)"
+            if visible
+            else "nothing visible"
+            if holder_row_id is not None
+            else "no such holder"
+        ),
+    )
+
+
 def _searched_holder(
-    session: Session, rows: Sequence[Row[Any]], holder: Holder | None, indexes: list[bytes]
+    session: Session, rows: Sequence[Sequence[Any]], holder: Holder | None, indexes: list[bytes]
 ) -> tuple[int | None, bytes | None]:
     """The searched holder's row id and blind index (None, None: no such holder)."""
     if rows:
@@ -586,7 +725,7 @@ def _redeem_share_code(
 
 
 def _visible_records(
-    rows: Sequence[Row[Any]], rules: _Rules, type_code: str | None
+    rows: Sequence[Sequence[Any]], rules: _Rules, type_code: str | None
 ) -> tuple[list[LicenseRecord], set[str]]:
     """The found licenses the department may use (of ``type_code`` when given), and the
     bases of those decisions."""

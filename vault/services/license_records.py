@@ -11,10 +11,11 @@ one function turns either into the wire form.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, Table, and_, bindparam, exists, select
+from sqlalchemy import Select, Table, and_, bindparam, exists, select
 
 from vault.models import Grant, Holder, License, LicenseType, LicenseVersion, StandingPermission
 from vault.models.catalog import Department
@@ -200,7 +201,8 @@ class DepartmentRow:
     may_consent: bool
 
 
-def record_of_row(row: Row[Any]) -> DepartmentRow:
+def record_of_row(row: Sequence[Any]) -> DepartmentRow:
+    """A row of the queries above (a SQLAlchemy row or a plain tuple) as its record."""
     values: list[Any] = list(row)
     may_consent = bool(values.pop())
     permission = values.pop()
