@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from signing.ofd.package import OfdFormatError, Package, local_name
 
-__all__ = ["Additions", "list_parts", "strip_additions"]
+__all__ = ["Additions", "in_spans", "list_parts", "markup_spans", "strip_additions"]
 
 _MAX_ADDED = 64
 _CLOSE = re.compile(rb"</(?:[\w.-]+:)?(?:Annotations|Attachments)\s*>\s*$")
@@ -87,7 +87,10 @@ def strip_additions(
     opens. More than 64 added elements are not considered."""
     folder = path.rsplit("/", 1)[0] if "/" in path else ""
     found: list[tuple[re.Match[bytes], str]] = []
+    hidden = markup_spans(current)
     for match in _PATTERNS[kind].finditer(current):
+        if in_spans(match.start(), hidden):
+            continue  # in a comment: no element to a reader (red team 9, r9-09)
         page = match.group("page") if kind == "Annotations" else b""
         if b"&" in match.group("loc") + page:
             return None
@@ -107,6 +110,21 @@ def strip_additions(
         return None
     earlier = _without(current, [m.span() for m, _ in chosen])
     return _describe(kind, chosen, earlier) if accept(earlier) else None
+
+
+_HIDDEN = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>", re.S)
+
+
+def markup_spans(data: bytes) -> list[tuple[int, int]]:
+    """Where the comments, CDATA sections and processing instructions of an XML part lie:
+    what looks like an element there is none to an XML reader. A copy's added element
+    placed in an issuer's comment was shown by no reader and passed (red team 9, r9-09)."""
+    return [m.span() for m in _HIDDEN.finditer(data)]
+
+
+def in_spans(at: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether offset ``at`` lies in one of ``spans``."""
+    return any(start <= at < end for start, end in spans)
 
 
 def _one_of_each(pkg: Package, path: str) -> bool:

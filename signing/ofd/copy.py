@@ -39,7 +39,7 @@ from signing.copies.appearance import (
     layout,
 )
 from signing.errors import SealingError
-from signing.ofd.additions import list_parts
+from signing.ofd.additions import in_spans, list_parts, markup_spans
 from signing.ofd.dlreader import dl_annotation
 from signing.ofd.glyphs import GlyphPainter
 from signing.ofd.model import OfdDocument, read_documents, read_signature_xml
@@ -361,10 +361,18 @@ def _link(document: bytes, links: dict[str, str]) -> bytes:
     ):
         if name not in links:
             continue
-        later = re.search(b"<" + re.escape(p) + b"(?:" + before + rb")[\s/>]", document)
+        hidden = markup_spans(document)
+        later = next(
+            (
+                m.start()
+                for m in re.finditer(b"<" + re.escape(p) + b"(?:" + before + rb")[\s/>]", document)
+                if not in_spans(m.start(), hidden)  # not in a comment (red team 9, r9-09)
+            ),
+            None,
+        )
         close = _close(document, b"Document")
         assert close is not None
-        at = later.start() if later is not None else close
+        at = later if later is not None else close
         tag = name.encode()
         element = b"<" + p + tag + b">" + links[name].encode() + b"</" + p + tag + b">"
         document = document[:at] + element + document[at:]
@@ -394,13 +402,26 @@ def _append(current: bytes, kind: str, entries: str) -> bytes:
     return current[: match.start()] + entries.encode() + current[match.start() :]
 
 
+_ID_ROOM = 1 << 20
+"""Object IDs kept free under 2^31 for a copy's new objects (a 加注 uses a few hundred)."""
+
+
 def _max_id(parts: dict[str, bytes]) -> int:
-    """The largest object ID any XML part uses (new objects are numbered after it)."""
+    """The largest object ID any XML part uses (new objects are numbered after it). Raises
+    :class:`SealingError` when that leaves no room below 2^31, the largest ID readers take
+    (red team 9, r9-08: an ID of ten digits, or of 5000, crashed the maker)."""
     top = 0
     for path, data in parts.items():
         if path.lower().endswith(".xml"):
             for match in _ID.finditer(data):
-                top = max(top, int(match.group(1)))
+                digits = match.group(1).lstrip(b"0")
+                if (
+                    len(digits) > 10
+                    or (top := max(top, int(digits or b"0"))) >= (1 << 31) - _ID_ROOM
+                ):
+                    raise SealingError(
+                        f"the original's object IDs leave no room for the copy's ({path})"
+                    )
     return top
 
 
@@ -470,8 +491,11 @@ def _mm(value: float) -> str:
 
 def read_copy_attachments(ofd: bytes) -> dict[str, bytes]:
     """The files a copy attaches (by name: :data:`COPY_INFO_FILENAME`, the log proof's two
-    forms), read from the first document's Attachments.xml; {} when it has none or the file
-    is unreadable. Unverified: whether the vault's seal covers them is the report's business.
+    forms), read from the first document's Attachments.xml, only those in the copy's own
+    folder (``EvaultCopy/``): an original may carry attachments of the same names, listed
+    first (red team 9, r9-06: the copy's id was read from the issuer's ``evault-copy.json``);
+    {} when it has none or the file is unreadable. Unverified: whether the vault's seal
+    covers them is the report's business.
     """
     found: dict[str, bytes] = {}
     try:
@@ -486,8 +510,11 @@ def read_copy_attachments(ofd: bytes) -> dict[str, bytes]:
             for el in pkg.xml(path):
                 name = el.get("Name") or ""
                 file_loc = next((c.text for c in el if local_name(c) == "FileLoc"), None)
-                if local_name(el) == "Attachment" and file_loc and name not in found:
-                    found[name] = pkg.read(pkg.resolve(file_loc, folder))
+                if local_name(el) != "Attachment" or not file_loc or name in found:
+                    continue
+                target = pkg.resolve(file_loc, folder)
+                if target.startswith(_copy_folder(doc)):
+                    found[name] = pkg.read(target)
     except OfdFormatError:
         return {}
     return found

@@ -163,14 +163,23 @@ class StampCheck:
         return self._annots
 
     def _appearances(self, part: str) -> list[Box]:
-        boxes = []
-        for annot in self.pkg.xml(part).iter():
-            if local_name(annot) == "Annot":
-                shown = next((c for c in annot if local_name(c) == "Appearance"), None)
-                if shown is not None:  # its box, and its objects where they draw
-                    boxes.append(_page_box(shown.get("Boundary")))
-                    boxes += self._objects(shown)
-        return boxes
+        """The boxes of one annotation part's appearances and of their objects, placed once
+        per file however many entries name the part (red team 9, r9-07c)."""
+        return self._counted(
+            self.pkg.once(("appearances", part), lambda: _appearance_boxes(self.pkg, part))
+        )
+
+
+def _appearance_boxes(pkg: Package, part: str) -> list[Box]:
+    """Each appearance box of an annotation part, and where its objects draw."""
+    boxes = []
+    for annot in pkg.xml(part).iter():
+        if local_name(annot) == "Annot":
+            shown = next((c for c in annot if local_name(c) == "Appearance"), None)
+            if shown is not None:  # its box, and its objects where they draw
+                boxes.append(_page_box(shown.get("Boundary")))
+                boxes += _part_boxes(shown, pkg.drawing)
+    return boxes
 
 
 def _part_boxes(root: Element, work: DrawingBudget) -> list[Box]:

@@ -8,13 +8,23 @@ is drawn without a fill (its box lies where the page draws nothing)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+import xml.etree.ElementTree as ET
+
+import pytest
 
 from schemas.report import Indication
+from signing.copies.log_proof import read_copy_id
+from signing.errors import SealingError
+from signing.ofd import copy as copy_module
+from signing.ofd import overlay
+from signing.ofd.copy import read_copy_attachments
+from signing.ofd.package import Package, local_name
 from signing.ofd.writer import NS, sample_ofd, write_package
 from tests.attacks.ofd_copy_forge import annotation, vault_copy, vault_maker
 from tests.attacks.ofd_forge import GENUINE_LINES, market_sealer, passes, verify
-from tests.attacks.ofd_pages import PAGE, annotation_box
+from tests.attacks.ofd_pages import PAGE, annotated_parts, annotation_box
 from tests.helpers.ofd import ofd_parts
 
 
@@ -72,4 +82,113 @@ def test_a_template_named_many_times_is_placed_once() -> None:
     original = _template_named(200)
     assert passes(original)
     copy = vault_maker().make(original, annotation())
+    assert verify(copy).indication is Indication.TOTAL_PASSED
+
+
+def _with_a_comment() -> bytes:
+    """The genuine license whose (signed) Document.xml keeps a commented-out element after
+    its pages, as a producer may leave one."""
+    parts = ofd_parts(sample_ofd("食品经营许可证", GENUINE_LINES))
+    doc = "Doc_0/Document.xml"
+    parts[doc] = parts[doc].replace(
+        b"</ofd:Pages>",
+        b"</ofd:Pages><!-- <ofd:CustomTags>Tags/CustomTags.xml</ofd:CustomTags> -->",
+    )
+    at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    return market_sealer().seal_ofd(write_package(parts), at=at)
+
+
+def test_copy_puts_its_annotations_outside_an_issuers_comment() -> None:
+    original = _with_a_comment()
+    assert passes(original)
+    copy = vault_maker().make(original, annotation())
+    document = ofd_parts(copy)["Doc_0/Document.xml"]
+    assert [local_name(el) for el in ET.fromstring(document)] == [
+        "CommonData",
+        "Pages",
+        "Annotations",
+        "Attachments",
+    ]
+    assert verify(copy).indication is Indication.TOTAL_PASSED
+
+
+def test_copy_whose_annotations_lie_in_a_comment_is_flagged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """r9-09: the maker put ``<Annotations>`` before the first ``<…CustomTags`` it found,
+    in the comment: no reader showed the 加注, and the verifier, reading the added element
+    by its bytes, accepted it."""
+    monkeypatch.setattr(copy_module, "markup_spans", lambda _: [])
+    copy = vault_maker().make(_with_a_comment(), annotation())
+    assert b"<!-- <ofd:Annotations>" in ofd_parts(copy)["Doc_0/Document.xml"]
+    monkeypatch.undo()
+    report = verify(copy)
+    issuer = report.signatures[0]
+    assert issuer.indication is Indication.TOTAL_FAILED and issuer.modified_after_signing
+    assert "changed after signing: Doc_0/Document.xml" in issuer.reasons, issuer.reasons
+
+
+def test_copy_identity_is_read_from_the_copys_own_attachments() -> None:
+    """r9-06: an original listing its own ``evault-copy.json`` (naming another copy id)
+    first; the copy's id, which the public check page and ``--log-key`` use, was read from
+    it."""
+    parts = ofd_parts(sample_ofd("食品经营许可证", GENUINE_LINES))
+    doc = "Doc_0/Document.xml"
+    parts[doc] = parts[doc].replace(
+        b"</ofd:Pages>", b"</ofd:Pages><ofd:Attachments>Attachs/Attachments.xml</ofd:Attachments>"
+    )
+    parts["Doc_0/Attachs/evault-copy.json"] = json.dumps(
+        {"format": "evault-ofd-copy/1", "copy_id": "AAAAAAAAAAAAAAAAAAAAAA"}
+    ).encode()
+    parts["Doc_0/Attachs/Attachments.xml"] = (
+        f'<ofd:Attachments xmlns:ofd="{NS}"><ofd:Attachment ID="50" Name="evault-copy.json" '
+        'Format="json"><ofd:FileLoc>evault-copy.json</ofd:FileLoc></ofd:Attachment>'
+        "</ofd:Attachments>"
+    ).encode()
+    at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    original = market_sealer().seal_ofd(write_package(parts), at=at)
+    made = annotation()
+    copy = vault_maker().make(original, made)
+    assert read_copy_id(copy) == made.copy_id
+    assert json.loads(read_copy_attachments(copy)["evault-copy.json"])["copy_id"] == made.copy_id
+
+
+@pytest.mark.parametrize("big", ["2147483648", "9" * 5000])
+def test_copy_maker_refuses_ids_that_leave_no_room(big: str) -> None:
+    """r9-08: one object ID of ten digits (or of 5000) made the maker raise StopIteration
+    (ValueError) instead of refusing."""
+    parts = ofd_parts(sample_ofd("食品经营许可证", GENUINE_LINES))
+    parts[PAGE] = parts[PAGE].replace(b'<ofd:Layer ID="8">', f'<ofd:Layer ID="{big}">'.encode())
+    assert f'ID="{big}"'.encode() in parts[PAGE]
+    at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    original = market_sealer().seal_ofd(write_package(parts), at=at)
+    with pytest.raises(SealingError, match="object IDs leave no room for the copy's"):
+        vault_maker().make(original, annotation())
+
+
+def test_an_annotation_part_named_by_many_entries_is_placed_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """r9-07c/d: one annotation part named by 200 entries (pages 1..200) was placed again
+    for each, with work no budget charged (30,000 TextCodes: 12 s to copy, 24 s to verify
+    the copy)."""
+    parts = annotated_parts(
+        "Page_0/Annotation.xml",
+        '<ofd:Annot ID="70" Type="Watermark"><ofd:Appearance Boundary="180 5 20 10"/></ofd:Annot>',
+    )
+    listed = "Doc_0/Annots/Annotations.xml"
+    entry = b'<ofd:Page PageID="1"><ofd:FileLoc>Page_0/Annotation.xml</ofd:FileLoc></ofd:Page>'
+    parts[listed] = parts[listed].replace(entry, entry * 200)
+    at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    original = market_sealer().seal_ofd(write_package(parts), at=at)
+    placed: list[str] = []
+    real = overlay._boxes_of
+
+    def counting(pkg: Package, path: str, drawn: bool) -> list[tuple[float, ...]]:
+        placed.append(path)
+        return real(pkg, path, drawn)
+
+    monkeypatch.setattr(overlay, "_boxes_of", counting)
+    copy = vault_maker().make(original, annotation())
+    assert placed.count("Doc_0/Annots/Page_0/Annotation.xml") <= 2  # drawn, and not
     assert verify(copy).indication is Indication.TOTAL_PASSED
