@@ -127,25 +127,26 @@ def _wrap(font: CjkFont, text: str, size: float, first: float, rest: float) -> l
     line, used, width = "", 0.0, first
     for token in _tokens(text):
         token_w = font.width(token, size)
-        if used + token_w <= width or not line:
-            if token_w > width and not line:
-                # a word longer than a line: break it by characters
-                for ch in token:
-                    ch_w = font.width(ch, size)
-                    if line and used + ch_w > width:
-                        lines.append(line)
-                        line, used, width = "", 0.0, rest
-                    line += ch
-                    used += ch_w
+        if line and used + token_w > width:
+            if token in _NO_LINE_START and used + token_w <= width + size:
+                line += token  # let closing punctuation hang rather than start a line
+                used += token_w
                 continue
+            lines.append(line)
+            line, used, width = "", 0.0, rest
+        if token_w <= width or line:
             line += token
             used += token_w
-        elif token in _NO_LINE_START and used + token_w <= width + size:
-            line += token  # let closing punctuation hang rather than start a line
-            used += token_w
-        else:
-            lines.append(line)
-            line, used, width = token, token_w, rest
+            continue
+        # a word longer than a line: break it by characters (on the first line or after a
+        # break alike: a second long word overran the box, red team 9, r9-10)
+        for ch in token:
+            ch_w = font.width(ch, size)
+            if line and used + ch_w > width:
+                lines.append(line)
+                line, used, width = "", 0.0, rest
+            line += ch
+            used += ch_w
     if line:
         lines.append(line)
     if len(lines) >= 2 and len(lines[-1]) <= 2 and len(lines[-2]) > 4:

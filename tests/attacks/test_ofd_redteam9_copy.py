@@ -7,6 +7,7 @@ is drawn without a fill (its box lies where the page draws nothing)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -23,7 +24,7 @@ from signing.ofd.copy import read_copy_attachments
 from signing.ofd.package import Package, local_name
 from signing.ofd.writer import NS, sample_ofd, write_package
 from tests.attacks.ofd_copy_forge import annotation, vault_copy, vault_maker
-from tests.attacks.ofd_forge import GENUINE_LINES, market_sealer, passes, verify
+from tests.attacks.ofd_forge import GENUINE_LINES, genuine, market_sealer, passes, verify
 from tests.attacks.ofd_pages import PAGE, annotated_parts, annotation_box
 from tests.helpers.ofd import ofd_parts
 
@@ -192,3 +193,13 @@ def test_an_annotation_part_named_by_many_entries_is_placed_once(
     copy = vault_maker().make(original, annotation())
     assert placed.count("Doc_0/Annots/Page_0/Annotation.xml") <= 2  # drawn, and not
     assert verify(copy).indication is Indication.TOTAL_PASSED
+
+
+@pytest.mark.parametrize("purpose", ["m" * 60 + " " + "m" * 59, "W" * 59 + " " + "W" * 60])
+def test_a_purpose_of_long_latin_words_stays_in_its_box(purpose: str) -> None:
+    """r9-10: a second word longer than a line started a line of its own, unbroken: the
+    加注 text ran 16 mm past its box, over the license, and the vault's own copy failed."""
+    made = dataclasses.replace(annotation(), purpose=purpose)
+    copy = vault_maker().make(genuine(), made)
+    report = verify(copy)
+    assert report.indication is Indication.TOTAL_PASSED, [s.reasons for s in report.signatures]
