@@ -10,7 +10,8 @@ dark modules is one rectangle, all filled at once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import cast
 
 import zxingcpp
@@ -24,6 +25,11 @@ QUIET_ZONE = 4
 """Light modules around the symbol that a reader needs (ISO/IEC 18004: four)."""
 
 
+_DARK_RUN = re.compile(b"\x01+")
+_DARK = bytes([1]) + bytes(255)
+"""Translation of the writer's pixels (0: dark) to 1 for a dark module, 0 for a light one."""
+
+
 @dataclass(frozen=True)
 class QrMatrix:
     """The modules of a QR symbol, without quiet zone; ``rows[y][x]`` is True when dark."""
@@ -31,21 +37,19 @@ class QrMatrix:
     size: int
     rows: tuple[tuple[bool, ...], ...]
     version: int
+    dark: bytes = field(default=b"", repr=False, compare=False)
+    """The modules row after row, 1 for dark, 0 for light (computed from ``rows`` when
+    not given)."""
 
     def runs(self) -> list[tuple[int, int, int]]:
         """Dark runs as ``(row, first column, length)``, rows counted from the top."""
+        n = self.size
+        dark = self.dark or bytes(v for row in self.rows for v in row)
         out = []
-        for y, row in enumerate(self.rows):
-            x = 0
-            n = self.size
-            while x < n:
-                if row[x]:
-                    start = x
-                    while x < n and row[x]:
-                        x += 1
-                    out.append((y, start, x - start))
-                else:
-                    x += 1
+        for y in range(n):
+            start = y * n
+            for run in _DARK_RUN.finditer(dark, start, start + n):
+                out.append((y, run.start() - start, run.end() - run.start()))
         return out
 
 
@@ -62,10 +66,11 @@ def qr_matrix(data: str) -> QrMatrix:
     if height != size or (size - 17) % 4:
         raise SealingError(f"the QR writer gave a {size}x{height} symbol")
     pixels = memoryview(cast(Buffer, image)).tobytes()  # one byte per module, 0 = dark
-    rows = tuple(
-        tuple(pixel == 0 for pixel in pixels[y * size : (y + 1) * size]) for y in range(size)
-    )
-    return QrMatrix(size=size, rows=rows, version=(size - 17) // 4)
+    if len(pixels) != size * size:
+        raise SealingError(f"the QR writer gave {len(pixels)} bytes for a {size}x{size} symbol")
+    dark = pixels.translate(_DARK)
+    rows = tuple(tuple(map(bool, dark[y * size : (y + 1) * size])) for y in range(size))
+    return QrMatrix(size=size, rows=rows, version=(size - 17) // 4, dark=dark)
 
 
 def _num(value: float) -> str:

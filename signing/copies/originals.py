@@ -35,6 +35,8 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.metadata.xmp_xml import MetadataStream
 from pyhanko.pdf_utils.reader import PdfFileReader
 
+from signing._incremental import IncrementalWriter
+
 __all__ = ["DEFAULT_ORIGINALS", "ParsedOriginals"]
 
 DEFAULT_ORIGINALS = 32
@@ -76,7 +78,7 @@ class ParsedOriginals:
         entry = self._take(key, original)
         if entry is None:
             entry = _Entry(original, PdfFileReader(io.BytesIO(original), strict=False))
-        writer = IncrementalPdfFileWriter.from_reader(entry.reader)
+        writer = IncrementalWriter.from_reader(entry.reader)
         yield writer
         _reset(entry, writer)
         self._give_back(key, entry)
@@ -123,6 +125,11 @@ def _reset(entry: _Entry, writer: IncrementalPdfFileWriter) -> None:
                 as_metadata_stream=isinstance(used, MetadataStream),
             )
             resolved.pop(key, None)
+            pristine = entry.pristine[key]
+            if isinstance(pristine, MetadataStream):
+                # parsed once here, shared by the clones: each copy's update reads it
+                # (pyHanko builds new XMP from it, leaving it as it is)
+                pristine.xmp  # noqa: B018 - parse now, not per copy
         resolved[key] = _clone(entry.pristine[key])
     reader._historical_resolver_cache.clear()
     reader._embedded_signatures = None
