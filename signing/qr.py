@@ -11,7 +11,8 @@ dark modules is one rectangle, all filled at once.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import cast
 
 import zxingcpp
@@ -32,19 +33,22 @@ _DARK = bytes([1]) + bytes(255)
 
 @dataclass(frozen=True)
 class QrMatrix:
-    """The modules of a QR symbol, without quiet zone; ``rows[y][x]`` is True when dark."""
+    """The modules of a QR symbol, without quiet zone."""
 
     size: int
-    rows: tuple[tuple[bool, ...], ...]
+    dark: bytes
+    """The modules row after row from the top, 1 for dark, 0 for light."""
     version: int
-    dark: bytes = field(default=b"", repr=False, compare=False)
-    """The modules row after row, 1 for dark, 0 for light (computed from ``rows`` when
-    not given)."""
+
+    @cached_property
+    def rows(self) -> tuple[tuple[bool, ...], ...]:
+        """``rows[y][x]`` is True when the module is dark."""
+        n, dark = self.size, self.dark
+        return tuple(tuple(map(bool, dark[y * n : (y + 1) * n])) for y in range(n))
 
     def runs(self) -> list[tuple[int, int, int]]:
         """Dark runs as ``(row, first column, length)``, rows counted from the top."""
-        n = self.size
-        dark = self.dark or bytes(v for row in self.rows for v in row)
+        n, dark = self.size, self.dark
         out = []
         for y in range(n):
             start = y * n
@@ -68,9 +72,7 @@ def qr_matrix(data: str) -> QrMatrix:
     pixels = memoryview(cast(Buffer, image)).tobytes()  # one byte per module, 0 = dark
     if len(pixels) != size * size:
         raise SealingError(f"the QR writer gave {len(pixels)} bytes for a {size}x{size} symbol")
-    dark = pixels.translate(_DARK)
-    rows = tuple(tuple(map(bool, dark[y * size : (y + 1) * size])) for y in range(size))
-    return QrMatrix(size=size, rows=rows, version=(size - 17) // 4, dark=dark)
+    return QrMatrix(size=size, dark=pixels.translate(_DARK), version=(size - 17) // 4)
 
 
 def _num(value: float) -> str:

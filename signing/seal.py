@@ -46,6 +46,7 @@ from pyhanko.stamp import BaseStampStyle
 
 from schemas.report import PadesLevel
 from signing._dss import write_dss
+from signing._fastwrite import fast_writing
 from signing._incremental import IncrementalWriter
 from signing._loops import run as run_loop
 from signing._pyhanko import to_asn1_all
@@ -361,7 +362,7 @@ class Sealer:
     ) -> bytes:
         if not pdf.lstrip()[:5] == b"%PDF-":
             raise SealingError("not a PDF: the file does not start with %PDF-")
-        with (open_writer or _parse)(pdf) as writer:
+        with (open_writer or _parse)(pdf) as writer, fast_writing():
             return await self._seal_writer(writer, **arguments)
 
     async def _seal_writer(

@@ -372,6 +372,20 @@ def test_qr_content_draws_one_rectangle_per_dark_run() -> None:
     assert matrix.size == 17 + 4 * matrix.version
 
 
+@pytest.mark.parametrize("text", [URL, "x" * 400])
+def test_qr_runs_are_the_dark_stretches_of_the_rows(text: str) -> None:
+    matrix = qr_matrix(text)
+    n = matrix.size
+    drawn = [[False] * n for _ in range(n)]
+    for y, x, length in matrix.runs():
+        assert length > 0 and not any(drawn[y][x : x + length])
+        drawn[y][x : x + length] = [True] * length
+        assert x == 0 or not matrix.rows[y][x - 1]  # each run as long as it goes
+        assert x + length == n or not matrix.rows[y][x + length]
+    assert tuple(map(tuple, drawn)) == matrix.rows
+    assert any(map(any, matrix.rows))
+
+
 @pytest.mark.parametrize("text", [URL, "加注件 " + URL, "x" * 400, "证" * 300])
 def test_qr_matrix_reads_back_as_the_text(text: str) -> None:
     """The modules, drawn with the quiet zone, read back as the text (zxing-cpp's reader)."""
