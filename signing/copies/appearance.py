@@ -87,14 +87,14 @@ class _Text:
         """Content, the font's glyph ids in CID order (CID 0 = .notdef), CID -> character."""
         chars = sorted({ch for op in self.ops if isinstance(op, tuple) for ch in op[0]})
         cmap = self.font.cmap
-        cid_of = {ch: i for i, ch in enumerate(chars, start=1)}
+        hex_of = {ch: f"{i:04X}" for i, ch in enumerate(chars, start=1)}
         out = []
         for op in self.ops:
             if isinstance(op, str):
                 out.append(op)
                 continue
             text, x, y, size = op
-            hexed = "".join(f"{cid_of[ch]:04X}" for ch in text)
+            hexed = "".join(map(hex_of.__getitem__, text))
             out.append(f"BT /F1 {_n(size)} Tf {_n(x)} {_n(y)} Td <{hexed}> Tj ET")
         glyphs = (0, *(cmap[ord(ch)] for ch in chars))
         return "\n".join(out).encode("ascii"), glyphs, dict(enumerate(chars, start=1))

@@ -69,12 +69,15 @@ class ParsedOriginals:
             return len(self._idle)
 
     @contextmanager
-    def borrow(self, original: bytes) -> Iterator[IncrementalPdfFileWriter]:
+    def borrow(
+        self, original: bytes, *, digest: bytes | None = None
+    ) -> Iterator[IncrementalPdfFileWriter]:
         """A fresh incremental writer over ``original``, from a kept reader if there is one.
 
-        The reader goes back to the store when the block ends without an exception.
+        ``digest``: the SHA-256 of ``original`` when the caller has it already. The reader
+        goes back to the store when the block ends without an exception.
         """
-        key = hashlib.sha256(original).digest()
+        key = digest or hashlib.sha256(original).digest()
         entry = self._take(key, original)
         if entry is None:
             entry = _Entry(original, PdfFileReader(io.BytesIO(original), strict=False))
