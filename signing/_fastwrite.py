@@ -8,7 +8,7 @@ character class and the errors):
 
 * a name: each byte outside ``!``..``~``, each PDF delimiter and ``#`` as ``#`` and its
   hexadecimal value (pyHanko's spelling: upper case, no leading zero), from a table;
-  the encodings of the names seen are kept (a bounded number);
+  the encodings of the short names seen are kept (a bounded number);
 * a text string: PDFDocEncoding when every character has a code there, else UTF-16BE
   with a byte order mark (or the string's ``force_output_encoding``), then a literal
   string whose bytes other than ASCII letters, digits and space are octal escapes, from
@@ -41,6 +41,9 @@ _STRING_BYTES = [
 _PDFDOC: dict[str, int] = generic._pdfDocEncoding_rev
 _KNOWN_NAMES: dict[str, bytes] = {}
 _MAX_KNOWN_NAMES = 4096
+_MAX_KNOWN_LENGTH = 64
+"""Names kept: at most this many, each at most this long (a document's own names are
+written too, and a document may hold any)."""
 
 _write_name = generic.NameObject.write_to_stream
 _write_text = generic.TextStringObject.write_to_stream
@@ -75,7 +78,7 @@ def _name_to_stream(self: Any, stream: Any, handler: Any = None, container_ref: 
         if encoded is None:
             _write_name(self, stream, handler, container_ref)  # pyHanko's error
             return
-        if len(_KNOWN_NAMES) < _MAX_KNOWN_NAMES:
+        if len(encoded) <= _MAX_KNOWN_LENGTH and len(_KNOWN_NAMES) < _MAX_KNOWN_NAMES:
             _KNOWN_NAMES[str(self)] = encoded
     stream.write(encoded)
 

@@ -50,6 +50,11 @@ def test_any_name_is_written_as_pyhanko_writes_it(text: str) -> None:
     assert ours(name) == ours(name) == theirs(name)  # twice: the second from the memory
 
 
+def test_a_long_name_is_written_as_pyhanko_writes_it_and_not_kept() -> None:
+    name = generic.NameObject("/" + "名#x" * 100)
+    assert ours(name) == ours(name) == theirs(name)
+
+
 def test_a_name_without_its_slash_is_refused_as_pyhanko_refuses_it() -> None:
     with pytest.raises(PdfWriteError), fast_writing():
         generic.NameObject("Type").write_to_stream(io.BytesIO())
