@@ -294,14 +294,20 @@ def layout(
 # -- PDF objects -----------------------------------------------------------------------------
 
 
+def _utf16_hex(ch: str) -> str:
+    """The UTF-16BE code units of ``ch`` in upper-case hexadecimal."""
+    code = ord(ch)
+    if code < 0x10000:
+        return f"{code:04X}"
+    return ch.encode("utf-16-be").hex().upper()  # a surrogate pair
+
+
 def _tounicode(used: dict[int, str]) -> bytes:
     entries = sorted(used.items())
     blocks = []
     for i in range(0, len(entries), 100):
         chunk = entries[i : i + 100]
-        body = "\n".join(
-            f"<{gid:04X}> <{ch.encode('utf-16-be').hex().upper()}>" for gid, ch in chunk
-        )
+        body = "\n".join(f"<{gid:04X}> <{_utf16_hex(ch)}>" for gid, ch in chunk)
         blocks.append(f"{len(chunk)} beginbfchar\n{body}\nendbfchar")
     return (
         "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"

@@ -22,7 +22,7 @@ from pyhanko_certvalidator import ValidationContext
 from schemas.report import Indication
 from signing._pyhanko import to_asn1
 from signing.copies import CopyAnnotation, CopyMaker, CopyPlacement, read_copy_info
-from signing.copies.appearance import layout
+from signing.copies.appearance import _tounicode, layout
 from signing.copies.font import default_font
 from signing.errors import SealingError
 from signing.pki import DemoPKI
@@ -363,6 +363,11 @@ def test_per_copy_font_program_holds_only_the_used_glyphs_renumbered() -> None:
     with pytest.raises(SealingError) as caught:
         font.program((5, 0))
     assert str(caught.value) == "a font program starts with glyph 0 (.notdef)"
+
+
+def test_tounicode_maps_each_cid_to_its_utf16_code_units() -> None:
+    cmap = _tounicode({1: "中", 2: "a", 3: "\U0001f600"}).decode("ascii")
+    assert "3 beginbfchar\n<0001> <4E2D>\n<0002> <0061>\n<0003> <D83DDE00>\nendbfchar" in cmap
 
 
 def test_qr_content_draws_one_rectangle_per_dark_run() -> None:
