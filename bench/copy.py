@@ -12,7 +12,8 @@ four 加注 fields in Chinese and a QR code of the verification URL, the fields 
   the third: nor the blank corner it chose, rendered in pdfium and poppler, as for the very
   first copy of an original),
   the font loaded once and cut per copy by byte slicing, the appearance and QR written as
-  raw content operators.
+  raw content operators, the embedded TSA's token built from the digest, pyHanko's names
+  and text strings written from tables (same bytes), an event loop reused.
 - plain pyHanko, as a straightforward integration writes it: per call, load the vault's
   PKCS#12 (``SimpleSigner.load_pkcs12``), build a ``ValidationContext`` (root, CRLs, no
   fetching), ``QRStampStyle`` whose text box uses the same shipped TrueType font through
@@ -210,7 +211,8 @@ def _print_profile(profiler: cProfile.Profile, rounds: int) -> None:
         ("  new field + widget (pyHanko prepare_sig_field)", "fields.py", "prepare_sig_field"),
         ("  write update, digest, CMS (pyHanko write_cms)", "cms_embedder.py", "write_cms"),
         ("    write the update (PdfFileWriter._write)", "writer.py", "_write"),
-        ("    signature timestamp (embedded TSA)", "timestamps.py", "token"),
+        ("      /Info and XMP dates (pyHanko _update_meta)", "writer.py", "_update_meta"),
+        ("    signature timestamp (embedded TSA)", "timestamps.py", "async_timestamp"),
         ("    ECDSA signature", "_pyhanko.py", "async_sign_raw"),
     ]
     table = stats.stats  # type: ignore[attr-defined]

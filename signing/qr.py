@@ -10,7 +10,9 @@ dark modules is one rectangle, all filled at once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import cast
 
 import zxingcpp
@@ -24,28 +26,34 @@ QUIET_ZONE = 4
 """Light modules around the symbol that a reader needs (ISO/IEC 18004: four)."""
 
 
+_DARK_RUN = re.compile(b"\x01+")
+_DARK = bytes([1]) + bytes(255)
+"""Translation of the writer's pixels (0: dark) to 1 for a dark module, 0 for a light one."""
+
+
 @dataclass(frozen=True)
 class QrMatrix:
-    """The modules of a QR symbol, without quiet zone; ``rows[y][x]`` is True when dark."""
+    """The modules of a QR symbol, without quiet zone."""
 
     size: int
-    rows: tuple[tuple[bool, ...], ...]
+    dark: bytes
+    """The modules row after row from the top, 1 for dark, 0 for light."""
     version: int
+
+    @cached_property
+    def rows(self) -> tuple[tuple[bool, ...], ...]:
+        """``rows[y][x]`` is True when the module is dark."""
+        n, dark = self.size, self.dark
+        return tuple(tuple(map(bool, dark[y * n : (y + 1) * n])) for y in range(n))
 
     def runs(self) -> list[tuple[int, int, int]]:
         """Dark runs as ``(row, first column, length)``, rows counted from the top."""
+        n, dark = self.size, self.dark
         out = []
-        for y, row in enumerate(self.rows):
-            x = 0
-            n = self.size
-            while x < n:
-                if row[x]:
-                    start = x
-                    while x < n and row[x]:
-                        x += 1
-                    out.append((y, start, x - start))
-                else:
-                    x += 1
+        for y in range(n):
+            start = y * n
+            for run in _DARK_RUN.finditer(dark, start, start + n):
+                out.append((y, run.start() - start, run.end() - run.start()))
         return out
 
 
@@ -62,10 +70,9 @@ def qr_matrix(data: str) -> QrMatrix:
     if height != size or (size - 17) % 4:
         raise SealingError(f"the QR writer gave a {size}x{height} symbol")
     pixels = memoryview(cast(Buffer, image)).tobytes()  # one byte per module, 0 = dark
-    rows = tuple(
-        tuple(pixel == 0 for pixel in pixels[y * size : (y + 1) * size]) for y in range(size)
-    )
-    return QrMatrix(size=size, rows=rows, version=(size - 17) // 4)
+    if len(pixels) != size * size:
+        raise SealingError(f"the QR writer gave {len(pixels)} bytes for a {size}x{size} symbol")
+    return QrMatrix(size=size, dark=pixels.translate(_DARK), version=(size - 17) // 4)
 
 
 def _num(value: float) -> str:

@@ -46,6 +46,9 @@ from pyhanko.stamp import BaseStampStyle
 
 from schemas.report import PadesLevel
 from signing._dss import write_dss
+from signing._fastwrite import fast_writing
+from signing._incremental import IncrementalWriter
+from signing._loops import run as run_loop
 from signing._pyhanko import to_asn1_all
 from signing.errors import SealingError, SealUnavailable, SigningError, TimestampError
 from signing.keys import KeySource
@@ -290,7 +293,7 @@ class Sealer:
             pass
         else:
             raise SealingError("Sealer.seal called inside a running event loop: use seal_async")
-        return asyncio.run(
+        return run_loop(
             self.seal_async(
                 pdf,
                 level=level,
@@ -359,7 +362,7 @@ class Sealer:
     ) -> bytes:
         if not pdf.lstrip()[:5] == b"%PDF-":
             raise SealingError("not a PDF: the file does not start with %PDF-")
-        with (open_writer or _parse)(pdf) as writer:
+        with (open_writer or _parse)(pdf) as writer, fast_writing():
             return await self._seal_writer(writer, **arguments)
 
     async def _seal_writer(
@@ -446,7 +449,7 @@ class Sealer:
 @contextmanager
 def _parse(pdf: bytes) -> Iterator[IncrementalPdfFileWriter]:
     """The default :data:`WriterOpener`: parse ``pdf`` for this seal only."""
-    yield IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    yield IncrementalWriter(io.BytesIO(pdf), strict=False)
 
 
 def _free_field_name(writer: IncrementalPdfFileWriter, stem: str) -> str:

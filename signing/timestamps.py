@@ -15,8 +15,11 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 import hashlib
+import os
 import secrets
+import struct
 from collections.abc import Callable, Sequence
+from functools import cache
 
 from asn1crypto import algos, cms, core, tsp
 from asn1crypto import x509 as asn1_x509
@@ -51,6 +54,12 @@ _ACCURACY_1S = bytes(tsp.Accuracy({"seconds": 1}).dump())
 _SIGNING_TIME_OID = bytes(core.ObjectIdentifier("1.2.840.113549.1.9.5").dump())
 _MESSAGE_DIGEST_OID = bytes(core.ObjectIdentifier("1.2.840.113549.1.9.4").dump())
 _CONTENT_TYPE_TST_INFO = bytes(simple_cms_attribute("content_type", "tst_info").dump())
+
+
+@cache
+def _digest_algorithm(md_algorithm: str) -> bytes:
+    """DER of the AlgorithmIdentifier pyHanko puts in a request's message imprint."""
+    return bytes(algos.DigestAlgorithm({"algorithm": md_algorithm}).dump())
 
 
 class _TimeStampResp(core.Sequence):
@@ -153,6 +162,8 @@ class EmbeddedTSA(_CheckedTimeStamper):
             ).dump()
         )
         self._tsa_name = der_tlv(0xA0, der_tlv(0xA4, bytes(self._cert.subject.dump())))
+        self._policy_der = bytes(core.ObjectIdentifier(policy).dump())
+        self._asn1_chain = tuple(asn1_x509.Certificate.load(der) for der in self._certificates)
 
     def describe(self) -> str:
         return "embedded TSA"
@@ -173,19 +184,46 @@ class EmbeddedTSA(_CheckedTimeStamper):
         algorithm = imprint["hash_algorithm"]["algorithm"].native
         if algorithm not in _HASHES:
             raise TimestampError(f"unsupported message imprint algorithm {algorithm}")
+        nonce = request["nonce"].native
+        return cms.ContentInfo.load(self._token_der(bytes(imprint.dump()), nonce))
+
+    async def async_timestamp(self, message_digest: bytes, md_algorithm: str) -> cms.ContentInfo:
+        """The token for ``message_digest``, signed here and now, with a fresh nonce.
+
+        What pyHanko's request / response round trip gives (a token over the same
+        imprint, echoing a random nonce), without encoding a request and parsing a
+        response in between: the token is built from the digest directly. Checked like
+        every token (:func:`_check_token`)."""
+        make = _HASHES.get(md_algorithm)
+        if make is None or len(message_digest) != make().digest_size:
+            raise TimestampError(f"{self.describe()}: unsupported digest {md_algorithm}")
+        imprint = der_tlv(0x30, _digest_algorithm(md_algorithm) + der_tlv(0x04, message_digest))
+        nonce = struct.unpack(">q", b"\x01" + os.urandom(7))[0]  # as pyHanko's get_nonce
+        try:
+            token: cms.ContentInfo = cms.ContentInfo.load(self._token_der(imprint, nonce))
+        except (ValueError, TypeError) as exc:  # e.g. a clock giving no usable time
+            raise TimestampError(f"{self.describe()}: {exc}") from None
+        _check_token(token, message_digest, md_algorithm)
+        return token
+
+    def token_certificates(self) -> list[asn1_x509.Certificate]:
+        """The certificates every token of this TSA carries (its own and its chain)."""
+        return list(self._asn1_chain)
+
+    def _token_der(self, imprint: bytes, nonce: int | None) -> bytes:
+        """DER of the token over ``imprint`` (a MessageImprint's DER), echoing ``nonce``."""
         moment = self._clock().astimezone(_dt.UTC)
         # Encoded by hand from pre-encoded parts: asn1crypto re-serialises (and deep-copies)
         # certificates and names put into new structures, which made a token cost ~13 ms.
-        nonce = request["nonce"]
         tst_info = der_tlv(
             0x30,
             _VERSION_1
-            + bytes(core.ObjectIdentifier(self._policy).dump())
-            + bytes(imprint.dump())
+            + self._policy_der
+            + imprint
             + bytes(core.Integer(secrets.randbits(63)).dump())
             + bytes(core.GeneralizedTime(moment).dump())
             + _ACCURACY_1S
-            + (bytes(core.Integer(nonce.native).dump()) if nonce.native is not None else b"")
+            + (bytes(core.Integer(nonce).dump()) if nonce is not None else b"")
             + self._tsa_name,
         )
         attributes = sorted(
@@ -201,24 +239,21 @@ class EmbeddedTSA(_CheckedTimeStamper):
         )
         signed_attrs = b"".join(attributes)
         signature = self._key.sign(der_tlv(0x31, signed_attrs), ec.ECDSA(hashes.SHA256()))
-        token: cms.ContentInfo = cms.ContentInfo.load(
-            signed_data_content_info(
-                version=3,
+        return signed_data_content_info(
+            version=3,
+            digest_algorithm=_SHA256_ALGORITHM,
+            encap_content_info=der_tlv(
+                0x30, _TST_INFO_OID + der_tlv(0xA0, der_tlv(0x04, tst_info))
+            ),
+            certificates=self._certificates,
+            signer=signer_info(
+                sid=self._sid,
                 digest_algorithm=_SHA256_ALGORITHM,
-                encap_content_info=der_tlv(
-                    0x30, _TST_INFO_OID + der_tlv(0xA0, der_tlv(0x04, tst_info))
-                ),
-                certificates=self._certificates,
-                signer=signer_info(
-                    sid=self._sid,
-                    digest_algorithm=_SHA256_ALGORITHM,
-                    signed_attrs=signed_attrs,
-                    signature_algorithm=_ECDSA_SHA256_ALGORITHM,
-                    signature=signature,
-                ),
-            )
+                signed_attrs=signed_attrs,
+                signature_algorithm=_ECDSA_SHA256_ALGORITHM,
+                signature=signature,
+            ),
         )
-        return token
 
     def request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
         return tsp.TimeStampResp(

@@ -37,16 +37,10 @@ def qr_svg(text: str) -> Markup:
     """``text`` as a QR code in inline SVG (one path; no script, no style attribute)."""
     matrix = qr_matrix(text)
     side = matrix.size + 2 * QUIET_ZONE
-    runs = []
-    for y, row in enumerate(matrix.rows):
-        x = 0
-        while x < matrix.size:
-            if row[x]:
-                start = x
-                while x < matrix.size and row[x]:
-                    x += 1
-                runs.append(f"M{start + QUIET_ZONE} {y + QUIET_ZONE}h{x - start}v1h-{x - start}z")
-            x += 1
+    runs = [
+        f"M{x + QUIET_ZONE} {y + QUIET_ZONE}h{length}v1h-{length}z"
+        for y, x, length in matrix.runs()
+    ]
     return Markup(  # noqa: S704 - numbers only, built here
         f'<svg class="qr" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {side} {side}" '
         f'role="img" aria-label="QR"><rect width="{side}" height="{side}" fill="#fff"/>'

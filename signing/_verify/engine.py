@@ -21,8 +21,6 @@ Nothing here raises on bad input.
 
 from __future__ import annotations
 
-import asyncio
-import atexit
 import copy
 import datetime as dt
 import hashlib
@@ -30,7 +28,7 @@ import io
 import logging
 import sys
 import threading
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +40,7 @@ from schemas.report import (
     SubIndication,
     VerificationReport,
 )
+from signing._loops import run as run_loop
 from signing._verify.changes import ChangeKind
 from signing._verify.cms_check import check_cms
 from signing._verify.context import ContextFactory, ObjectCache, read_dss, validate
@@ -147,7 +146,7 @@ class Engine:
         with _recursion_lock:
             if sys.getrecursionlimit() < _RECURSION_LIMIT:
                 sys.setrecursionlimit(_RECURSION_LIMIT)
-        return _run(
+        return run_loop(
             verify_document(
                 data,
                 trust=self.trust,
@@ -157,50 +156,6 @@ class Engine:
                 trust_manager=self.trust_manager,
             )
         )
-
-
-_IDLE_LOOPS = 4
-_loops: list[asyncio.AbstractEventLoop] = []
-_loops_lock = threading.Lock()
-
-
-def _run(coro: Coroutine[Any, Any, VerificationReport]) -> VerificationReport:
-    """``asyncio.run(coro)`` on an event loop taken from a small pool of idle loops (a
-    new loop per file costs about as much as a small PDF's parsing). As with
-    ``asyncio.run``, tasks left behind are cancelled; a loop whose run was interrupted (a
-    verification stopped by its time bound) is closed, not reused."""
-    with _loops_lock:
-        loop = _loops.pop() if _loops else None
-    if loop is None:
-        loop = asyncio.new_event_loop()
-    try:
-        result = loop.run_until_complete(coro)
-        _cancel_leftovers(loop)
-    except BaseException:
-        loop.close()
-        raise
-    with _loops_lock:
-        if len(_loops) < _IDLE_LOOPS:
-            _loops.append(loop)
-            return result
-    loop.close()
-    return result
-
-
-@atexit.register
-def _close_idle_loops() -> None:
-    with _loops_lock:
-        while _loops:
-            _loops.pop().close()
-
-
-def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
-    pending = asyncio.all_tasks(loop)
-    if not pending:
-        return
-    for task in pending:
-        task.cancel()
-    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 async def verify_document(

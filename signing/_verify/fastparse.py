@@ -28,10 +28,10 @@ from __future__ import annotations
 import binascii
 import os
 import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
+
+from signing._swap import Swap
 
 __all__ = [
     "fast_hex_strings",
@@ -45,9 +45,6 @@ _WHITESPACE = b" \n\r\t\f\x00"
 _HEX = b"0123456789abcdefABCDEF"
 _CHUNK = 1 << 16
 _TOKEN_CHUNK = 64
-_lock = threading.Lock()
-_users = 0
-_saved: list[tuple[Any, str, Any]] = []
 
 # pyHanko's classes (pyhanko.pdf_utils.misc.PDF_WHITESPACE and PDF_DELIMITERS)
 _WS_CLASS = rb" \n\r\t\f\x00"
@@ -178,22 +175,9 @@ def _swaps() -> list[tuple[Any, str, Any]]:
     ]
 
 
-@contextmanager
-def fast_hex_strings() -> Iterator[None]:
+_swap = Swap(_swaps)
+
+
+def fast_hex_strings() -> AbstractContextManager[None]:
     """Use the fast readers in pyHanko's parser for the duration of the block."""
-    global _users
-    with _lock:
-        if _users == 0:
-            _saved.clear()
-            for where, name, ours in _swaps():
-                _saved.append((where, name, where.__dict__[name]))
-                setattr(where, name, ours)
-        _users += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _users -= 1
-            if _users == 0:
-                for where, name, theirs in reversed(_saved):
-                    setattr(where, name, theirs)
+    return _swap.active()

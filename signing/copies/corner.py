@@ -90,15 +90,17 @@ class CornerChooser:
         margin: float,
         size: tuple[float, float],
         page_box: Callable[[IncrementalPdfFileWriter, int], Box],
+        digest: bytes | None = None,
     ) -> Spot:
         """The first blank candidate spot of ``original`` (opened in ``writer``), from
         ``page`` (negative: from the end) and ``corner`` on; ``page_box(writer, index)``
-        gives a page's normalised box. Raises :class:`NoBlankSpace` when there is none."""
+        gives a page's normalised box; ``digest``: the SHA-256 of ``original`` if known.
+        Raises :class:`NoBlankSpace` when there is none."""
         count = int(writer.root["/Pages"]["/Count"])
         if not -count <= page < count:
             raise SealingError(f"page {page} does not exist: the document has {count} page(s)")
         first = page % count
-        key = (hashlib.sha256(original).digest(), first, corner, margin, size)
+        key = (digest or hashlib.sha256(original).digest(), first, corner, margin, size)
         known = self._known.get(key)
         if known is not None:
             return known

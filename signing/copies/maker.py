@@ -19,6 +19,8 @@ still reads as intact and not modified.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -165,6 +167,7 @@ class CopyMaker:
         # Lay out first: text that cannot be drawn fails before the PDF is parsed.
         prepared = layout(annotation, size=self._placement.size)
         placement = self._placement
+        digest = hashlib.sha256(original).digest()  # the key of its parse and of its corner
 
         def appearance(writer: IncrementalPdfFileWriter) -> SealAppearance:
             style = CopyStampStyle(annotation=annotation, prepared=prepared)
@@ -179,6 +182,7 @@ class CopyMaker:
                 margin=placement.margin,
                 size=placement.size,
                 page_box=_page_box,
+                digest=digest,
             )
             return SealAppearance(style=style, box=spot.box, page=spot.page)  # type: ignore[arg-type]
 
@@ -193,7 +197,7 @@ class CopyMaker:
             "appearance": appearance,
             "before_sign": before_sign,
             "dss_in_signed_revision": True,
-            "open_writer": self._originals.borrow,
+            "open_writer": functools.partial(self._originals.borrow, digest=digest),
         }
 
 

@@ -35,6 +35,8 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.metadata.xmp_xml import MetadataStream
 from pyhanko.pdf_utils.reader import PdfFileReader
 
+from signing._incremental import IncrementalWriter
+
 __all__ = ["DEFAULT_ORIGINALS", "ParsedOriginals"]
 
 DEFAULT_ORIGINALS = 32
@@ -67,16 +69,19 @@ class ParsedOriginals:
             return len(self._idle)
 
     @contextmanager
-    def borrow(self, original: bytes) -> Iterator[IncrementalPdfFileWriter]:
+    def borrow(
+        self, original: bytes, *, digest: bytes | None = None
+    ) -> Iterator[IncrementalPdfFileWriter]:
         """A fresh incremental writer over ``original``, from a kept reader if there is one.
 
-        The reader goes back to the store when the block ends without an exception.
+        ``digest``: the SHA-256 of ``original`` when the caller has it already. The reader
+        goes back to the store when the block ends without an exception.
         """
-        key = hashlib.sha256(original).digest()
+        key = digest or hashlib.sha256(original).digest()
         entry = self._take(key, original)
         if entry is None:
             entry = _Entry(original, PdfFileReader(io.BytesIO(original), strict=False))
-        writer = IncrementalPdfFileWriter.from_reader(entry.reader)
+        writer = IncrementalWriter.from_reader(entry.reader)
         yield writer
         _reset(entry, writer)
         self._give_back(key, entry)
@@ -123,6 +128,11 @@ def _reset(entry: _Entry, writer: IncrementalPdfFileWriter) -> None:
                 as_metadata_stream=isinstance(used, MetadataStream),
             )
             resolved.pop(key, None)
+            pristine = entry.pristine[key]
+            if isinstance(pristine, MetadataStream):
+                # parsed once here, shared by the clones: each copy's update reads it
+                # (pyHanko builds new XMP from it, leaving it as it is)
+                pristine.xmp  # noqa: B018 - parse now, not per copy
         resolved[key] = _clone(entry.pristine[key])
     reader._historical_resolver_cache.clear()
     reader._embedded_signatures = None

@@ -22,7 +22,7 @@ from pyhanko_certvalidator import ValidationContext
 from schemas.report import Indication
 from signing._pyhanko import to_asn1
 from signing.copies import CopyAnnotation, CopyMaker, CopyPlacement, read_copy_info
-from signing.copies.appearance import layout
+from signing.copies.appearance import _tounicode, layout
 from signing.copies.font import default_font
 from signing.errors import SealingError
 from signing.pki import DemoPKI
@@ -365,11 +365,30 @@ def test_per_copy_font_program_holds_only_the_used_glyphs_renumbered() -> None:
     assert str(caught.value) == "a font program starts with glyph 0 (.notdef)"
 
 
+def test_tounicode_maps_each_cid_to_its_utf16_code_units() -> None:
+    cmap = _tounicode({1: "中", 2: "a", 3: "\U0001f600"}).decode("ascii")
+    assert "3 beginbfchar\n<0001> <4E2D>\n<0002> <0061>\n<0003> <D83DDE00>\nendbfchar" in cmap
+
+
 def test_qr_content_draws_one_rectangle_per_dark_run() -> None:
     matrix = qr_matrix(URL)
     content = qr_content(matrix, x=0, y=0, side=100)
     assert content.count(b" re\n") + content.count(b" re f") == len(matrix.runs()) + 1
     assert matrix.size == 17 + 4 * matrix.version
+
+
+@pytest.mark.parametrize("text", [URL, "x" * 400])
+def test_qr_runs_are_the_dark_stretches_of_the_rows(text: str) -> None:
+    matrix = qr_matrix(text)
+    n = matrix.size
+    drawn = [[False] * n for _ in range(n)]
+    for y, x, length in matrix.runs():
+        assert length > 0 and not any(drawn[y][x : x + length])
+        drawn[y][x : x + length] = [True] * length
+        assert x == 0 or not matrix.rows[y][x - 1]  # each run as long as it goes
+        assert x + length == n or not matrix.rows[y][x + length]
+    assert tuple(map(tuple, drawn)) == matrix.rows
+    assert any(map(any, matrix.rows))
 
 
 @pytest.mark.parametrize("text", [URL, "加注件 " + URL, "x" * 400, "证" * 300])
