@@ -236,7 +236,8 @@ class _Lexer:
     def skip(self, pos: int) -> int:
         """Skip whitespace and comments (strict: comments naming no structure keyword)."""
         end = _SKIP.match(self.data, pos).end()  # type: ignore[union-attr]
-        if self.strict and end > pos and b"%" in self.data[pos:end]:
+        # find, not ``b"%" in``: that first tries b"%" as an integer and formats an error
+        if self.strict and end > pos and self.data.find(b"%", pos, end) >= 0:
             for comment in re.finditer(rb"%[^\r\n]*", self.data[pos:end]):
                 keyword = _COMMENT_KEYWORDS.search(comment.group())
                 if keyword:
@@ -269,7 +270,7 @@ class _Lexer:
         number = _NUMBER.match(data, pos)
         if number:
             text = number.group()
-            return (float(text) if b"." in text else int(text)), number.end()
+            return (float(text) if text.find(b".") >= 0 else int(text)), number.end()
         keyword = _KEYWORD.match(data, pos)
         if keyword and keyword.group() in (b"true", b"false", b"null"):
             word = keyword.group()

@@ -23,8 +23,10 @@ from signing._verify.fastparse import (
     fast_hex_strings,
     read_hex_string,
     read_name,
+    read_non_whitespace,
     read_until_delimiter,
     read_until_whitespace,
+    skip_over_whitespace,
 )
 from signing.seal import PadesLevel
 from tests.conftest import CORPUS
@@ -35,6 +37,8 @@ ORIGINAL = generic.read_hex_string_from_stream
 THEIR_NAME = generic.NameObject.read_from_stream
 THEIR_DELIMITER = misc.read_until_delimiter
 THEIR_WHITESPACE = misc.read_until_whitespace
+THEIR_NON_WHITESPACE = misc.read_non_whitespace
+THEIR_SKIP = misc.skip_over_whitespace
 
 hex_body = st.lists(
     st.sampled_from([*"0123456789abcdefABCDEF", " ", "\n", "\r\n", "\t"]), max_size=300
@@ -62,6 +66,8 @@ TOKENS = [
     b"% a comment\n",
     b"%\r",
     b"%%EOF",
+    b"%\r\n  \r%x\n\r",
+    b"\r\r\n\n",
     b"<<",
     b">>",
     b"<48656c6c6f>",
@@ -103,6 +109,20 @@ def _readers() -> Iterator[tuple[str, Callable[[Any], Any], Callable[[Any], Any]
             lambda s, m=maxchars: read_until_whitespace(s, maxchars=m),
             lambda s, m=maxchars: THEIR_WHITESPACE(s, maxchars=m),
         )
+    for back in (False, True):
+        for eof in (False, True):
+            yield (
+                f"non-whitespace {back} {eof}",
+                lambda s, b=back, e=eof: read_non_whitespace(s, seek_back=b, allow_eof=e),
+                lambda s, b=back, e=eof: THEIR_NON_WHITESPACE(s, seek_back=b, allow_eof=e),
+            )
+            yield (
+                f"skip whitespace {back} {eof}",
+                lambda s, b=back, e=eof: skip_over_whitespace(
+                    s, stop_after_eol=b, error_on_end_of_stream=e
+                ),
+                lambda s, b=back, e=eof: THEIR_SKIP(s, stop_after_eol=b, error_on_end_of_stream=e),
+            )
 
 
 def _assert_same_at(data: bytes, start: int) -> None:
@@ -290,3 +310,6 @@ def test_swap_is_restored() -> None:
     assert generic.NameObject.read_from_stream is THEIR_NAME
     assert generic.read_until_delimiter is THEIR_DELIMITER
     assert misc.read_until_whitespace is THEIR_WHITESPACE
+    assert misc.read_non_whitespace is THEIR_NON_WHITESPACE
+    assert generic.read_non_whitespace is THEIR_NON_WHITESPACE
+    assert misc.skip_over_whitespace is THEIR_SKIP
