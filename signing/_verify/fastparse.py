@@ -19,6 +19,8 @@ same results, the same stream position afterwards and the same errors:
   it then drops (about a tenth of a license's verification). On a stream that is not an
   ``io.BytesIO`` pyHanko's own functions run.
 
+And pyHanko's ``read_object`` itself: :func:`signing._verify.fastobjects.read_object`.
+
 tests/signing/test_verify_fastparse.py compares each against pyHanko's on generated and
 corpus-derived token streams and whole files. :func:`fast_hex_strings` swaps them in for
 the duration of a block; the swap is reference-counted, so overlapping verifications in
@@ -36,6 +38,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from signing._verify import fastobjects
 
 __all__ = [
     "fast_hex_strings",
@@ -75,8 +79,10 @@ def read_hex_string(stream: Any) -> Any:
 
     stream.read(1)  # the opening '<'
     parts = []
+    size = _TOKEN_CHUNK  # most are short (an /ID): the file's rest is not copied for them
     while True:
-        chunk = stream.read(_CHUNK)
+        chunk = stream.read(size)
+        size = _CHUNK
         if not chunk:
             raise PdfStreamError("Stream has ended unexpectedly inside a hex string")
         end = chunk.find(b">")
@@ -85,7 +91,14 @@ def read_hex_string(stream: Any) -> Any:
             stream.seek(end + 1 - len(chunk), 1)
             break
         parts.append(chunk)
-    body = b"".join(parts).translate(None, _WHITESPACE)
+    body = b"".join(parts)
+    try:  # only hex digits, an even count of them: what the checks below would give
+        plain = binascii.unhexlify(body)
+    except binascii.Error:
+        plain = None
+    if plain is not None:
+        return generic.pdf_string(plain)
+    body = body.translate(None, _WHITESPACE)
     bad = body.translate(None, _HEX)
     if bad:
         raise PdfStreamError("Unexpected token in hex string: " + repr(bad[:1]))
@@ -217,12 +230,92 @@ def skip_over_whitespace(
     return count > 1
 
 
+_STRING_SPECIAL = re.compile(rb"[()\\]")
+#: Escaped bytes taken as they are (``tok in b"() /%<>[]#_&$\\"``, true of b"" too).
+_ESCAPED_AS_IS = frozenset([b"", *(bytes([c]) for c in b"() /%<>[]#_&$\\")])
+_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+
+
+def read_string_literal_bytes(stream: Any) -> bytes:
+    """pyHanko's ``_read_string_literal_bytes``: the bytes of ``(...)`` with its escapes
+    read; runs of plain bytes are taken at once, each escape as pyHanko reads it."""
+    if type(stream) is not io.BytesIO:
+        return bytes(_original("read_string_literal_bytes")(stream))
+    from pyhanko.pdf_utils.misc import PdfReadError, PdfStreamError
+
+    buf = stream.getvalue()
+    stream.read(1)  # the opening '('
+    parens = 1
+    out: list[bytes] = []
+    while True:
+        pos = stream.tell()
+        found = _STRING_SPECIAL.search(buf, pos)
+        if found is None:
+            stream.seek(0, os.SEEK_END)
+            raise PdfStreamError("Stream has ended unexpectedly")
+        start = found.start()
+        out.append(buf[pos:start])
+        stream.seek(start + 1)
+        tok = buf[start : start + 1]
+        if tok == b"(":
+            parens += 1
+        elif tok == b")":
+            parens -= 1
+            if parens == 0:
+                break
+        else:
+            tok = stream.read(1)
+            if tok in _ESCAPED_AS_IS:
+                pass
+            elif tok in _ESCAPES:
+                tok = _ESCAPES[tok]
+            elif tok.isdigit():
+                for _ in range(2):
+                    following = stream.read(1)
+                    if following.isdigit():
+                        tok += following
+                    else:
+                        stream.seek(-1, os.SEEK_CUR)
+                        break
+                tok = bytes((int(tok, base=8),))
+            elif tok in (b"\n", b"\r"):
+                tok = stream.read(1)
+                if tok not in (b"\n", b"\r", b""):
+                    stream.seek(-1, os.SEEK_CUR)
+                tok = b""
+            else:
+                raise PdfReadError("Unexpected escaped string: " + repr(tok))
+        out.append(tok)
+    return b"".join(out)
+
+
+_HEADER = re.compile(rb"([0-9]+) ([0-9]+) ")
+
+
+def read_object_header(stream: Any, strict: bool) -> tuple[int, int]:
+    """pyHanko's ``read_object_header``: ``N G obj`` and the whitespace after it. The plain
+    form (digits, one space, digits, one space) is read here, any other by pyHanko."""
+    found = _HEADER.match(stream.getvalue(), stream.tell()) if type(stream) is io.BytesIO else None
+    if found is None:
+        header: tuple[int, int] = _original("read_object_header")(stream, strict)
+        return header
+    stream.seek(found.end())
+    stream.read(3)  # 'obj', as pyHanko: unchecked
+    read_non_whitespace(stream, seek_back=True)
+    return int(found.group(1)), int(found.group(2))
+
+
 _originals: dict[str, Any] = {}
+
+
+def original(name: str) -> Any:
+    """pyHanko's own reader ``name`` (as it is when nothing is swapped)."""
+    return _original(name)
 
 
 def _original(name: str) -> Any:
     if not _originals:
-        from pyhanko.pdf_utils import generic, misc
+        from pyhanko.pdf_utils import generic, misc, xref
 
         _originals.update(
             read_until_delimiter=misc.read_until_delimiter,
@@ -232,6 +325,9 @@ def _original(name: str) -> Any:
             read_non_whitespace=misc.read_non_whitespace,
             skip_over_whitespace=misc.skip_over_whitespace,
             skip_over_comments=misc.skip_over_comments,
+            read_object=generic.read_object,
+            read_string_literal_bytes=generic._read_string_literal_bytes,
+            read_object_header=xref.read_object_header,
         )
     return _originals[name]
 
@@ -239,7 +335,7 @@ def _original(name: str) -> Any:
 def _swaps() -> list[tuple[Any, str, Any]]:
     """(where, attribute, ours) for every reader replaced: pyHanko's generic module took
     its own references to misc's functions, so both are replaced."""
-    from pyhanko.pdf_utils import generic, misc
+    from pyhanko.pdf_utils import generic, misc, reader, xref
 
     _original("read_name")
     return [
@@ -252,6 +348,10 @@ def _swaps() -> list[tuple[Any, str, Any]]:
         (misc, "read_non_whitespace", read_non_whitespace),
         (generic, "skip_over_whitespace", skip_over_whitespace),
         (misc, "skip_over_whitespace", skip_over_whitespace),
+        (generic, "read_object", fastobjects.read_object),
+        (generic, "_read_string_literal_bytes", read_string_literal_bytes),
+        (xref, "read_object_header", read_object_header),
+        (reader, "read_object_header", read_object_header),
     ]
 
 

@@ -280,7 +280,9 @@ class _Lexer:
     def name(self, pos: int) -> tuple[Name, int]:
         match = _NAME.match(self.data, pos)
         assert match is not None
-        raw = _NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), match.group(1))
+        raw = match.group(1)
+        if raw.find(b"#") >= 0:
+            raw = _NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
         return Name(raw.decode("latin-1")), match.end()
 
     def hex_string(self, pos: int) -> tuple[bytes, int]:

@@ -233,8 +233,9 @@ def import_stock(
     ``sessions`` makes sessions (a ``sessionmaker``); ``verifier_factory`` must be
     picklable (a module-level function or a ``functools.partial`` of one) when
     ``workers > 1``: this process builds a verifier with it, which forked worker processes
-    take (spawned ones build their own with it; with one worker, this process verifies). With ``blobs_factory`` (picklable too) the workers also store the
-    blobs of files that passed verification, so the writer does not wait for their fsyncs.
+    take (spawned ones build their own with it; with one worker, this process verifies).
+    With ``blobs_factory`` (picklable too) the workers also store the blobs of files that
+    passed verification, so the writer does not wait for their fsyncs.
     ``trust_fingerprint`` is the fingerprint of the trust bundle the verifiers use: a
     refusal made under another one is tried again (None: trust changes go unnoticed).
     ``retry_refused`` decides every refused file anew, verifying it again.
