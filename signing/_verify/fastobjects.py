@@ -43,6 +43,8 @@ _NAME_WINDOW = 64  # as fastparse.read_name: a longer name goes to pyHanko's rea
 _DIGITS = frozenset(b"0123456789")
 _SIGNS = frozenset(b"+-.")
 _PERCENT = 0x25
+_WHITESPACE = frozenset(b" \n\r\t\f\x00")
+_NOT_TOKEN = _WHITESPACE | {_PERCENT}
 
 _g: Any = None  # pyhanko.pdf_utils.generic, imported on first use
 _theirs: Any = None  # pyHanko's own read_object
@@ -143,6 +145,8 @@ def _next_token(stream: Any, buf: bytes, pos: int) -> int:
     """Where the next byte that is not whitespace is (``read_non_whitespace`` with the
     stream left before it): here when plain whitespace leads to it, else by pyHanko's
     function (comments; the end of the stream, which it raises on)."""
+    if pos + 1 < len(buf) and buf[pos] in _WHITESPACE and buf[pos + 1] not in _NOT_TOKEN:
+        return pos + 1  # one whitespace byte: the most common
     end = _SKIP.match(buf, pos).end()  # type: ignore[union-attr]
     if end < len(buf) and buf[end] != _PERCENT:
         return end

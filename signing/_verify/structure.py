@@ -91,6 +91,8 @@ _MAX_DECODED = 64 << 20
 
 _REGULAR_END = rb"(?![^\x00\t\n\x0c\r ()<>\[\]{}/%])"
 _SKIP = re.compile(rb"(?:[\x00\t\n\x0c\r ]+|%[^\r\n]*)*")
+_SKIPPED = frozenset(b"\x00\t\n\x0c\r %")  # what _SKIP may take first
+_PERCENT = ord("%")
 _SPACE = re.compile(rb"[\x00\t\n\x0c\r ]*")
 _NUMBER = re.compile(rb"[+-]?(?:\d+(?:\.\d*)?|\.\d+)" + _REGULAR_END)
 _REF = re.compile(rb"(\d+)[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+R" + _REGULAR_END)
@@ -235,6 +237,12 @@ class _Lexer:
 
     def skip(self, pos: int) -> int:
         """Skip whitespace and comments (strict: comments naming no structure keyword)."""
+        data = self.data
+        # Most often nothing or one whitespace byte lies before the next token.
+        if pos >= len(data) or data[pos] not in _SKIPPED:
+            return pos
+        if data[pos] != _PERCENT and (pos + 1 == len(data) or data[pos + 1] not in _SKIPPED):
+            return pos + 1
         end = _SKIP.match(self.data, pos).end()  # type: ignore[union-attr]
         # find, not ``b"%" in``: that first tries b"%" as an integer and formats an error
         if self.strict and end > pos and self.data.find(b"%", pos, end) >= 0:
