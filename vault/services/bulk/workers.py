@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
-import gc
 import multiprocessing
 from collections.abc import Callable, Iterator
 from typing import Protocol
@@ -141,17 +140,11 @@ class ProcessVerifiers:
         )
         self._at = at
         _forked_verifier = self.verifier  # what the processes forked now find
-        # Frozen while forking: the workers' garbage collector leaves every object they
-        # inherit alone (a full collection walked this whole process's heap, and touching
-        # its pages copied them), which saves about a tenth of a worker's CPU. This process
-        # thaws them at once.
-        gc.freeze()
         try:
             # The first task starts every process (fork starts them all at once): they
             # start now, while this process prepares the first files.
             self._pool.submit(_started)
         finally:
-            gc.unfreeze()
             _forked_verifier = None
 
     def submit(self, jobs: list[Job]) -> Answers:
