@@ -268,7 +268,7 @@ def _canon(obj: Any, depth: int = 0) -> Any:
     raw bytes."""
     assert depth < 200
     if isinstance(obj, generic.StreamObject):
-        return ("stream", _canon(dict(obj.items()), depth + 1), obj.encoded_data)
+        return (type(obj).__name__, _canon(dict(obj.items()), depth + 1), obj.encoded_data)
     if isinstance(obj, dict):
         return (
             type(obj).__name__,
