@@ -51,14 +51,17 @@ _theirs: Any = None  # pyHanko's own read_object
 _NO: Any = None  # ContentOpReading.NO
 
 
-def _load() -> None:
+def load() -> None:
+    """Take pyHanko's own ``read_object``: called (by fastparse) before it is swapped."""
     global _g, _theirs, _NO
+    if _g is not None:
+        return
     from pyhanko.pdf_utils import generic
 
-    from signing._verify.fastparse import original
-
-    _g, _NO = generic, generic.ContentOpReading.NO
-    _theirs = original("read_object")
+    theirs = generic.__dict__["read_object"]
+    if theirs is read_object:
+        raise RuntimeError("fastobjects.load() must run before read_object is swapped in")
+    _g, _NO, _theirs = generic, generic.ContentOpReading.NO, theirs
 
 
 def read_object(
@@ -69,7 +72,7 @@ def read_object(
 ) -> Any:
     """pyHanko's ``generic.read_object`` (see the module docstring)."""
     if _g is None:
-        _load()
+        load()
     if in_content_stream is None:
         in_content_stream = _NO
     if in_content_stream is not _NO or type(stream) is not io.BytesIO:

@@ -308,11 +308,6 @@ def read_object_header(stream: Any, strict: bool) -> tuple[int, int]:
 _originals: dict[str, Any] = {}
 
 
-def original(name: str) -> Any:
-    """pyHanko's own reader ``name`` (as it is when nothing is swapped)."""
-    return _original(name)
-
-
 def _original(name: str) -> Any:
     if not _originals:
         from pyhanko.pdf_utils import generic, misc, xref
@@ -338,6 +333,7 @@ def _swaps() -> list[tuple[Any, str, Any]]:
     from pyhanko.pdf_utils import generic, misc, reader, xref
 
     _original("read_name")
+    fastobjects.load()
     return [
         (generic, "read_hex_string_from_stream", read_hex_string),
         (generic.NameObject, "read_from_stream", staticmethod(read_name)),
