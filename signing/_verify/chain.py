@@ -31,7 +31,7 @@ from typing import Any
 
 from schemas.report import SubIndication
 
-__all__ = ["ChainCache", "ChainResult", "validate_chain"]
+__all__ = ["ChainCache", "ChainResult", "der_digest", "validate_chain"]
 
 #: Seconds a result validated "now" is reused for.
 NOW_TTL = 60.0
@@ -84,8 +84,25 @@ class ChainCache:
                 self._items.popitem(last=False)
 
 
-def _digest(obj: Any) -> bytes:
-    return hashlib.sha256(obj.dump()).digest()
+#: SHA-256 of the DER of objects digested lately, by identity: the certificates and
+#: validation data the caches keep (cms_check's certificates, the ObjectCache) come back as
+#: the same objects file after file, and ``dump()`` walks the whole parsed object each time.
+#: Each entry keeps its object, so its id is not reused for another object while the entry
+#: lives; at most :data:`_DIGESTS_KEPT` entries (then forgotten at once).
+_digests: dict[int, tuple[Any, bytes]] = {}
+_DIGESTS_KEPT = 64
+
+
+def der_digest(obj: Any) -> bytes:
+    """SHA-256 of ``obj.dump()`` (an asn1crypto value)."""
+    hit = _digests.get(id(obj))
+    if hit is not None and hit[0] is obj:
+        return hit[1]
+    digest = hashlib.sha256(obj.dump()).digest()
+    if len(_digests) >= _DIGESTS_KEPT:
+        _digests.clear()
+    _digests[id(obj)] = (obj, digest)
+    return digest
 
 
 async def validate_chain(
@@ -104,8 +121,8 @@ async def validate_chain(
     # explicitly); results for "now" are reused for NOW_TTL seconds, others for good.
     is_now = moment is None or abs((moment - dt.datetime.now(dt.UTC)).total_seconds()) < NOW_TTL
     key = (
-        _digest(cert),
-        tuple(sorted(_digest(c) for c in extra_certs)),
+        der_digest(cert),
+        tuple(sorted(der_digest(c) for c in extra_certs)),
         context_key,
         None if is_now else moment,
         frozenset(eku or ()),

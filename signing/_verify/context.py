@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from schemas.report import SignatureKind
-from signing._verify.chain import ChainCache, ChainResult, validate_chain
+from signing._verify.chain import ChainCache, ChainResult, der_digest, validate_chain
 from signing._verify.cms_check import check_cms
 from signing._verify.discovery import SUPPORTED_SUBFILTERS, FoundSignature, SignatureStatus
 
@@ -106,9 +106,7 @@ class ContextFactory:
     ):
         self.trust, self.at, self.doc, self.tm, self.chains = trust, at, doc, tm, chains
         self._vcs: dict[str, Any] = {}
-        digests = sorted(
-            hashlib.sha256(o.dump()).digest() for o in (*doc.crls, *doc.ocsps, *doc.certs)
-        )
+        digests = sorted(der_digest(o) for o in (*doc.crls, *doc.ocsps, *doc.certs))
         self.key = (trust.fingerprint if trust is not None else None, tuple(digests))
 
     def get(self, revocation_mode: str) -> Any:

@@ -95,6 +95,8 @@ _MAX_DECODED = 64 << 20
 
 _REGULAR_END = rb"(?![^\x00\t\n\x0c\r ()<>\[\]{}/%])"
 _SKIP = re.compile(rb"(?:[\x00\t\n\x0c\r ]+|%[^\r\n]*)*")
+_SKIPPED = frozenset(b"\x00\t\n\x0c\r %")  # what _SKIP may take first
+_PERCENT = ord("%")
 _SPACE = re.compile(rb"[\x00\t\n\x0c\r ]*")
 _NUMBER = re.compile(rb"[+-]?(?:\d+(?:\.\d*)?|\.\d+)" + _REGULAR_END)
 _REF = re.compile(rb"(\d+)[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+R" + _REGULAR_END)
@@ -239,8 +241,15 @@ class _Lexer:
 
     def skip(self, pos: int) -> int:
         """Skip whitespace and comments (strict: comments naming no structure keyword)."""
+        data = self.data
+        # Most often nothing or one whitespace byte lies before the next token.
+        if pos >= len(data) or data[pos] not in _SKIPPED:
+            return pos
+        if data[pos] != _PERCENT and (pos + 1 == len(data) or data[pos + 1] not in _SKIPPED):
+            return pos + 1
         end = _SKIP.match(self.data, pos).end()  # type: ignore[union-attr]
-        if self.strict and end > pos and b"%" in self.data[pos:end]:
+        # find, not ``b"%" in``: that first tries b"%" as an integer and formats an error
+        if self.strict and end > pos and self.data.find(b"%", pos, end) >= 0:
             for comment in re.finditer(rb"%[^\r\n]*", self.data[pos:end]):
                 keyword = _COMMENT_KEYWORDS.search(comment.group())
                 if keyword:
@@ -273,7 +282,7 @@ class _Lexer:
         number = _NUMBER.match(data, pos)
         if number:
             text = number.group()
-            return (float(text) if b"." in text else int(text)), number.end()
+            return (float(text) if text.find(b".") >= 0 else int(text)), number.end()
         keyword = _KEYWORD.match(data, pos)
         if keyword and keyword.group() in (b"true", b"false", b"null"):
             word = keyword.group()
@@ -283,7 +292,9 @@ class _Lexer:
     def name(self, pos: int) -> tuple[Name, int]:
         match = _NAME.match(self.data, pos)
         assert match is not None
-        raw = _NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), match.group(1))
+        raw = match.group(1)
+        if raw.find(b"#") >= 0:
+            raw = _NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
         return Name(raw.decode("latin-1")), match.end()
 
     def hex_string(self, pos: int) -> tuple[bytes, int]:

@@ -30,6 +30,7 @@ from vault.crypto import HolderCrypto
 from vault.models import Holder, ImportJournalEntry, License, LicenseVersion
 from vault.models.log import LogEntry
 from vault.services.bulk import MANIFEST_FIELDS, WRITE_BATCH, ImportOutcome, ImportSummary
+from vault.services.bulk.pipeline import CHUNK, TASK, task_size
 from vault.services.holders import holder_name
 from vault.services.intake import PdfVerifier
 
@@ -211,3 +212,15 @@ def test_the_writer_stores_no_blob_its_workers_stored(
     assert len(stored) == GOOD
     for sha256 in stored:
         assert sha256_hex(blobs.get(sha256)) == sha256
+
+
+def test_tasks_shrink_near_the_end_so_the_workers_finish_together() -> None:
+    """80 files, 2 workers: chunks of 32 cut into tasks of 16, then 12, then 4 (each no
+    bigger than the files left over twice the workers); a long import keeps tasks of 16."""
+    tasks = []
+    for start in range(0, 80, CHUNK):
+        size, files = task_size(80 - start, 2), min(CHUNK, 80 - start)
+        tasks += [min(size, files - done) for done in range(0, files, size)]
+    assert tasks == [16, 16, 12, 12, 8, 4, 4, 4, 4]
+    assert task_size(10_000, 2) == TASK
+    assert task_size(3, 4) == 2  # never below two files

@@ -9,6 +9,7 @@ The bulk worker is an edge: it commits (each batch, and the journal).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -32,13 +33,17 @@ from vault.services.bulk.workers import (
 )
 from vault.services.bulk.write import BatchWriter
 
-__all__ = ["ImportOptions", "StockImport", "import_stock"]
+__all__ = ["ImportOptions", "StockImport", "import_stock", "task_size"]
 
 #: Files per chunk, prepared together in one read transaction: one lookup of each kind,
 #: intake's rules once per issuer and type (each a round trip to the database).
 CHUNK = 32
 #: Files to verify per task sent to a worker (about 0.1-0.2 s of its CPU).
 TASK = 16
+#: Files to verify per task at least: near the end of the source tasks shrink (to the files
+#: left over twice the workers), so that no worker verifies a whole task alone while the
+#: others wait for it.
+_LAST_TASK = 2
 #: Tasks in flight per worker: one it verifies and one queued for it, so that it never
 #: waits for the writer (which prepares and writes while the workers verify).
 _WINDOW_PER_WORKER = 2
@@ -111,13 +116,27 @@ class StockImport:
     ) -> None:
         """Every file through the pipeline, then the run ended in the journal ("finished",
         or "interrupted" with what was committed, when anything raised)."""
+        # The objects that exist now are frozen for the run (and thawed after it): the
+        # garbage collector leaves them alone, here and in the workers forked from here (a
+        # full collection walked the whole heap, and in a worker touching its pages copied
+        # them: about 15% of a worker's CPU).
+        gc.freeze()
+        try:
+            self._run_frozen(session, journal, preparer, items)
+        finally:
+            gc.unfreeze()
+
+    def _run_frozen(
+        self, session: Session, journal: Journal, preparer: Preparer, items: list[ImportItem]
+    ) -> None:
+        """:meth:`_run_pipeline`, with the garbage collector's objects frozen."""
         opts = self.options
         at = opts.now or dt.datetime.now(dt.UTC)
         verifiers = open_verifiers(self.verifier_factory, self.blobs_factory, opts.workers, at)
         alone = (
             verifiers
             if isinstance(verifiers, InlineVerifiers)
-            else InlineVerifiers(self.verifier_factory, at)
+            else InlineVerifiers(self.verifier_factory, at, verifiers.verifier)
         )
         writer = BatchWriter(
             session,
@@ -153,11 +172,13 @@ class StockImport:
         *,
         window: int,
     ) -> None:
-        """Prepare a chunk and send its files to verify, :data:`TASK` at a time; collect the
-        oldest task once enough are in flight; keep the source's order."""
+        """Prepare a chunk and send its files to verify, :data:`TASK` at a time (fewer near
+        the end); collect the oldest task once enough are in flight; keep the source's
+        order."""
         in_flight: deque[_InFlight] = deque()
-        for chunk in _chunks(items, CHUNK):
-            for part in _tasks(preparer.chunk(chunk)):
+        for start in range(0, len(items), CHUNK):
+            size = task_size(len(items) - start, window)
+            for part in _tasks(preparer.chunk(items[start : start + CHUNK]), size):
                 jobs = [(p.data, p.item.name) for p in part if isinstance(p, Pending)]
                 in_flight.append((part, verifiers.submit(jobs) if jobs else None))
             while len(in_flight) > window * _WINDOW_PER_WORKER:
@@ -179,23 +200,24 @@ def _collect(flight: _InFlight, writer: BatchWriter) -> None:
         writer.add(p, next(answers) if isinstance(p, Pending) else None)
 
 
-def _tasks(prepared: list[Prepared]) -> Iterator[list[Prepared]]:
-    """The chunk in its order, cut after every :data:`TASK` files to verify."""
+def task_size(left: int, workers: int) -> int:
+    """Files per task for a chunk with ``left`` files of the source left from its start:
+    :data:`TASK`, or fewer near the end (see :data:`_LAST_TASK`)."""
+    return max(_LAST_TASK, min(TASK, left // (2 * workers)))
+
+
+def _tasks(prepared: list[Prepared], size: int) -> Iterator[list[Prepared]]:
+    """The chunk in its order, cut after every ``size`` files to verify."""
     part: list[Prepared] = []
     pending = 0
     for p in prepared:
         part.append(p)
         pending += isinstance(p, Pending)
-        if pending == TASK:
+        if pending == size:
             yield part
             part, pending = [], 0
     if part:
         yield part
-
-
-def _chunks(items: Sequence[ImportItem], size: int) -> Iterator[Sequence[ImportItem]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def import_stock(
@@ -225,9 +247,10 @@ def import_stock(
 
     ``sessions`` makes sessions (a ``sessionmaker``); ``verifier_factory`` must be
     picklable (a module-level function or a ``functools.partial`` of one) when
-    ``workers > 1``: each worker process builds its own verifier with it (with one worker,
-    this process does). With ``blobs_factory`` (picklable too) the workers also store the
-    blobs of files that passed verification, so the writer does not wait for their fsyncs.
+    ``workers > 1``: this process builds a verifier with it, which forked worker processes
+    take (spawned ones build their own with it; with one worker, this process verifies).
+    With ``blobs_factory`` (picklable too) the workers also store the blobs of files that
+    passed verification, so the writer does not wait for their fsyncs.
     ``trust_fingerprint`` is the fingerprint of the trust bundle the verifiers use: a
     refusal made under another one is tried again (None: trust changes go unnoticed).
     ``retry_refused`` decides every refused file anew, verifying it again.

@@ -2,6 +2,11 @@
 whole run (its parsed trust, certificates, revocation data and validated paths are reused
 from file to file), or this process when there is one worker.
 
+The workers start as soon as the import opens them, while this process prepares the first
+files. Forked workers take the verifier this process built (its modules imported and its
+trust bundle parsed once, not once per worker; this process keeps it for the files it
+decides alone); spawned ones build their own.
+
 Work goes out in tasks of several files (one round trip for several files) and comes back
 in the order it went out. A worker process with a blob store stores each file that passed
 in a thread while it verifies the next (a blob write waits for its fsyncs far longer than
@@ -88,11 +93,13 @@ class _Local:
 
 
 class InlineVerifiers:
-    """One worker: this process, its verifier made on first use and kept."""
+    """One worker: this process, its verifier made on first use (or ``verifier``) and kept."""
 
-    def __init__(self, factory: VerifierFactory, at: dt.datetime) -> None:
+    def __init__(
+        self, factory: VerifierFactory, at: dt.datetime, verifier: PdfVerifier | None = None
+    ) -> None:
         self._factory, self._at = factory, at
-        self._verifier: PdfVerifier | None = None
+        self._verifier: PdfVerifier | None = verifier
 
     def submit(self, jobs: list[Job]) -> Answers:
         return _Local(self, jobs)
@@ -118,16 +125,27 @@ class ProcessVerifiers:
         at: dt.datetime,
     ) -> None:
         # fork: the workers start with everything already imported (a spawned worker spends
-        # seconds importing pyHanko and SQLAlchemy); they touch none of the parent's
-        # connections or threads. spawn where fork does not exist.
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        # seconds importing pyHanko and SQLAlchemy), the verifier built here included;
+        # they touch none of the parent's connections or threads. spawn where fork does not
+        # exist.
+        global _forked_verifier
+        forking = "fork" in multiprocessing.get_all_start_methods()
+        #: This process's verifier (for the files it decides alone), built before the fork.
+        self.verifier: PdfVerifier | None = factory() if forking else None
         self._pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=workers,
-            mp_context=multiprocessing.get_context(method),
+            mp_context=multiprocessing.get_context("fork" if forking else "spawn"),
             initializer=_init_worker,
             initargs=(factory, blobs_factory),
         )
         self._at = at
+        _forked_verifier = self.verifier  # what the processes forked now find
+        try:
+            # The first task starts every process (fork starts them all at once): they
+            # start now, while this process prepares the first files.
+            self._pool.submit(_started)
+        finally:
+            _forked_verifier = None
 
     def submit(self, jobs: list[Job]) -> Answers:
         return _Remote(self._pool.submit(_verify_in_worker, jobs, self._at), len(jobs))
@@ -141,7 +159,7 @@ def open_verifiers(
     blobs_factory: BlobStoreFactory | None,
     workers: int,
     at: dt.datetime,
-) -> Verifiers:
+) -> InlineVerifiers | ProcessVerifiers:
     """``workers`` processes, or this process for one."""
     if workers <= 1:
         return InlineVerifiers(factory, at)
@@ -155,6 +173,12 @@ _BLOB_THREADS = 4
 _worker_verifier: PdfVerifier | None = None
 _worker_blobs: BlobStore | None = None
 _worker_writes: concurrent.futures.ThreadPoolExecutor | None = None
+#: Set in the parent while it forks the workers: the verifier they take (never used yet).
+_forked_verifier: PdfVerifier | None = None
+
+
+def _started() -> None:
+    """The task that starts the worker processes."""
 
 
 def _init_worker(factory: VerifierFactory, blobs_factory: BlobStoreFactory | None) -> None:
@@ -162,7 +186,7 @@ def _init_worker(factory: VerifierFactory, blobs_factory: BlobStoreFactory | Non
     from signing.verify import keep_loggers_quiet
 
     keep_loggers_quiet()  # this process verifies for the whole run
-    _worker_verifier = factory()
+    _worker_verifier = _forked_verifier if _forked_verifier is not None else factory()
     if blobs_factory is not None:
         _worker_blobs = blobs_factory()
         _worker_writes = concurrent.futures.ThreadPoolExecutor(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -123,7 +122,7 @@ class BatchWriter:
             file_format = check_file_format(pending.data, declared_type(pending.item.name))
             check_report(
                 report,
-                sha256=hashlib.sha256(pending.data).hexdigest(),
+                sha256=pending.sha256,  # of these bytes, when the chunk was read
                 context=pending.prechecked.context,
                 require_revocation=self.require_revocation,
             )
