@@ -77,7 +77,7 @@ def compare_databases(base: str, large: str, small: str, rounds: int) -> list[Ro
     big, little = Probe(base, large), Probe(base, small)
     try:
         for probe in (big, little):
-            checks = probe.explain(probe.search_once) + probe.explain(probe.get_once)
+            checks = probe.explain(probe.reads)
             if not all(c.uses_indexes for c in checks):
                 raise RuntimeError(f"{probe.database}: a read path query does not use an index")
         name = f"{_label(big.licenses)} vs {_label(little.licenses)} licenses"

@@ -58,7 +58,7 @@ def _plans(args: argparse.Namespace) -> int:
         probe = Probe(base_conninfo(), database)
         try:
             print(f"## {database} ({probe.licenses:,} licenses)")
-            for name, fn in (("search", probe.search_once), ("get", probe.get_once)):
+            for name, fn in (("search and get", probe.reads),):
                 for check in probe.explain(fn):
                     ok &= check.uses_indexes
                     scans = ", ".join(

@@ -31,11 +31,17 @@ from bench.scale.fill import (
     public_id_of,
     sqlalchemy_url,
 )
+from schemas.identifiers import parse_holder_id
+from vault.db.base import utcnow
 from vault.db.engine import make_engine
 from vault.db.partitioning import is_partition
 from vault.services.access import UseContext, read_license_for_department, search_for_department
 from vault.services.holders import holder_name
-from vault.services.license_records import LicenseRecord
+from vault.services.license_records import (
+    OF_HOLDER_FOR_DEPARTMENT,
+    ONE_FOR_DEPARTMENT,
+    LicenseRecord,
+)
 
 __all__ = [
     "INDEXED_TABLES",
@@ -141,6 +147,27 @@ class Probe:
                 use=_USE,
             )
             return self._describe([record])
+
+    def reads(self, holder: int | None = None, license_id: int | None = None) -> int:
+        """The search's and the get's read statements, run through SQLAlchemy for
+        :meth:`explain`: on PostgreSQL the services send them past SQLAlchemy, on the
+        driver's cursor (``vault.services.logged_read``), where no event sees them. The rows
+        found (both reads find some)."""
+        h = self._rnd.randrange(self.holders) if holder is None else holder
+        lid = self._rnd.randrange(self.licenses) + 1 if license_id is None else license_id
+        parsed = parse_holder_id(citizen_id(h), None)
+        indexes = list(BENCH_CRYPTO.blind_indexes(parsed.id_type.value, parsed))
+        now = utcnow()
+        with self.engine.connect() as conn:
+            searched = conn.execute(
+                OF_HOLDER_FOR_DEPARTMENT,
+                {"department_id": USER_DEPARTMENT, "blind_indexes": indexes, "now": now},
+            ).all()
+            got = conn.execute(
+                ONE_FOR_DEPARTMENT,
+                {"department_id": USER_DEPARTMENT, "public_id": public_id_of(lid), "now": now},
+            ).all()
+        return len(searched) + len(got)
 
     def explain(self, fn: Callable[[], object]) -> list[PlanCheck]:
         """Run ``fn`` once, then EXPLAIN (ANALYZE, BUFFERS) every SELECT it issued."""
