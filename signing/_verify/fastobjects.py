@@ -121,6 +121,11 @@ def _value(stream: Any, buf: bytes, pos: int, ref: Any, metadata: bool = False) 
     elif head == 0x6E:  # n
         result, end = _call(stream, pos, g.NullObject.read_from_stream)
     else:  # comments, errors, the end of the stream: pyHanko's dispatch
+        if head == _PERCENT and buf.find(b"\n", pos) == -1 and buf.find(b"\r", pos) == -1:
+            # pyHanko reads a comment until an end of line, and at the end of the stream
+            # reads b"" for ever: a worker held until the verification's time limit (red
+            # team pdf9, p9-02: an object stream entry that is only a comment)
+            raise g.PdfReadError("a comment runs to the end of the stream")
         return _call(stream, pos, _theirs, ref)
     result.container_ref = ref
     return result, end

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -391,3 +392,26 @@ def test_swap_is_restored() -> None:
     assert misc.read_non_whitespace is THEIR_NON_WHITESPACE
     assert generic.read_non_whitespace is THEIR_NON_WHITESPACE
     assert misc.skip_over_whitespace is THEIR_SKIP
+
+
+@pytest.mark.parametrize("data", [b"%only a comment", b"<</A 1>>\n%x", b"[1 %x"])
+def test_a_comment_to_the_end_of_the_stream_is_an_error_not_a_hang(data: bytes) -> None:
+    """pyHanko's read_object reads a comment until an end of line and, at the end of the
+    stream, reads b"" for ever (red team pdf9, p9-02: an object stream entry that is only a
+    comment held a bulk-import worker until the verification's time limit)."""
+    outcome: list[BaseException | object] = []
+
+    def read() -> None:
+        try:
+            with fastparse.fast_hex_strings():
+                outcome.append(
+                    generic.read_object(io.BytesIO(data), generic.TrailerReference(None))
+                )
+        except Exception as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    thread.join(timeout=60)  # a bound for a stuck read, not a timing assertion
+    assert outcome, "the read did not end"
+    assert isinstance(outcome[0], misc.PdfReadError), outcome
