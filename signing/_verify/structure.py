@@ -32,7 +32,8 @@ additions that close differentials seen between readers):
   is never in use. Each object of such a stream is read by the same strict rules as one
   written directly, starts at ``/First`` plus its offset (the first at ``/First``) and ends
   where the next starts (added: readers that seek to each offset and readers that read on
-  from ``/First`` see the same objects). An xref stream object need not list itself
+  from ``/First`` see the same objects); such a stream has no ``/DecodeParms`` (added:
+  readers decode predictors differently). An xref stream object need not list itself
   (iText marks it free).
 * The table: ``xref`` EOL, subsection headers ``first count`` EOL, 20-byte entries (also
   19 and 21 bytes: LF or space-CRLF endings, which real writers use), no number twice.
@@ -990,6 +991,8 @@ def _check_object_stream_body(data: bytes, obj: _Object) -> None:
                 f"object stream {obj.number}: the offsets of its objects do not increase"
             )
         try:
+            if lexer.skip(start) != start:  # pyHanko reads null there (red team pdf10, p10-05)
+                raise StructureError(f"it does not start at its offset {start - first}")
             _, pos = lexer.value(start)
             pos = lexer.skip(pos)
         except StructureError as exc:
@@ -1003,13 +1006,23 @@ def _check_object_stream_body(data: bytes, obj: _Object) -> None:
 
 
 def _object_stream_header(data: bytes, obj: _Object) -> list[tuple[int, int]]:
-    """The (object number, offset) pairs an object stream's header lists, in order."""
+    """The (object number, offset) pairs an object stream's header lists, in order. An
+    object stream of an update has no ``/DecodeParms``: readers decode predictors
+    differently (pyHanko leaves a PNG row of type 0 as zeros, poppler copies it: red team
+    pdf10, p10-02, a page only poppler read), and a header read through a predictor was
+    cut to whole rows (p10-06)."""
     count, first = _int(obj.value.get("N")), _int(obj.value.get("First"))
     if obj.stream is None or count is None or first is None:
         raise StructureError(f"object stream {obj.number} lacks an integer /N or /First")
     if not 0 <= count <= MAX_UPDATE_OBJECTS or not 0 <= first <= 24 * (count + 1):
         raise StructureError(f"object stream {obj.number} has an implausible /N or /First")
+    if obj.value.get("DecodeParms") is not None:
+        raise StructureError(
+            f"object stream {obj.number} has /DecodeParms: readers decode predictors differently"
+        )
     header = _decode(data, obj, first)[:first]
+    if len(header) != first:
+        raise StructureError(f"object stream {obj.number} is shorter than its /First")
     pairs, pos = [], 0
     for _ in range(count):
         pair = _HEADER_PAIR.match(header, pos)

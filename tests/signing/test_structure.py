@@ -544,6 +544,8 @@ def test_object_stream_objects_read_strictly_pass(sealed: bytes) -> None:
             b"<</Packed 1>> <</A>> <</Packed 2>>",
             "does not end where the next one starts",
         ),
+        # p10-05: white space at /First: pyHanko reads null, poppler the dictionary
+        (b"42 0 43 15 ", b" <</Packed 1>> <</Packed 2>>", "does not start at its offset 0"),
         # an overlap: offsets not increasing
         (b"42 0 43 0 ", b"<</Packed 1>>", "offsets of its objects do not increase"),
         # p9-03: a vertical tab, white space to pyHanko, not to poppler
@@ -562,3 +564,16 @@ def test_object_stream_objects_readers_see_alike(
         sealed, [stream], xref="stream", compressed={42: ("c", 41, 0), 43: ("c", 41, 1)}
     )
     _refused(data, len(sealed), why)
+
+
+def test_object_stream_with_a_predictor_is_refused(sealed: bytes) -> None:
+    """Red team pdf10, p10-02 and p10-06: readers decode predictors differently (pyHanko
+    leaves a PNG row of type 0 as zeros, poppler copies it), and a header read through a
+    predictor was cut to whole rows: a page poppler alone read, a member the strict lexer
+    never saw. No writer puts a predictor on an object stream."""
+    rows = b"".join(b"\x00" + bytes([byte]) for byte in b"42 0 <</Packed 1>>")  # PNG "None"
+    head = b"<</Type/ObjStm/N 1/First 5/Filter/FlateDecode/DecodeParms<</Predictor 12/Columns 1>>"
+    packed = zlib.compress(rows)
+    stream = _obj(41, head + b"/Length %d>>\nstream\n" % len(packed) + packed + b"\nendstream")
+    data = append_update(sealed, [stream], xref="stream", compressed={42: ("c", 41, 0)})
+    _refused(data, len(sealed), "object stream 41 has /DecodeParms")
