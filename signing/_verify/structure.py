@@ -932,7 +932,6 @@ class _UpdateCheck:
         for number, obj in self.objects.items():
             if isinstance(obj.value, dict) and obj.value.get("Type") == "ObjStm":
                 headers[number] = _object_stream_numbers(self.data, obj)
-                _check_object_stream_body(self.data, obj)
                 for index, inside in enumerate(headers[number]):
                     if self.entries.get(inside) != InStream(number, index):
                         raise StructureError(
@@ -958,11 +957,25 @@ _HEADER_PAIR = re.compile(rb"[\x00\t\n\x0c\r ]*(\d{1,10})[\x00\t\n\x0c\r ]+(\d{1
 
 
 def _object_stream_numbers(data: bytes, obj: _Object) -> list[int]:
-    """The object numbers an object stream's header lists, in order."""
-    return [number for number, _ in _object_stream_header(data, obj)]
+    """The object numbers an update's object stream lists, in order, once its header and
+    every object in it are checked (:func:`_object_stream_header`,
+    :func:`_check_object_stream_body`); the stream is decoded once."""
+    first = _stream_shape(obj)
+    body = _decode(data, obj, _MAX_DECODED)
+    if len(body) > _MAX_DECODED:
+        raise StructureError(
+            f"object stream {obj.number} decodes to more than {_MAX_DECODED} bytes"
+        )
+    if len(body) < first:
+        raise StructureError(f"object stream {obj.number} is shorter than its /First")
+    entries = _object_stream_header(obj, body[:first])
+    _check_object_stream_body(obj, body, first, entries)
+    return [number for number, _ in entries]
 
 
-def _check_object_stream_body(data: bytes, obj: _Object) -> None:
+def _check_object_stream_body(
+    obj: _Object, body: bytes, first: int, entries: list[tuple[int, int]]
+) -> None:
     """Each object of an object stream of an update is one value read strictly (as the
     objects written directly in the update are: PDF white space only, no key twice, no
     structure keyword in a comment) that starts at its offset and ends, white space and
@@ -972,14 +985,6 @@ def _check_object_stream_body(data: bytes, obj: _Object) -> None:
     or an overlap lets them read two different pages (red team pdf9, p9-04: a forged page
     poppler showed, wrapping the signed one pyHanko read), and a byte pyHanko takes for
     white space and poppler does not (``4\x0b0 R``) two different values (p9-03)."""
-    entries = _object_stream_header(data, obj)
-    first = _int(obj.value.get("First"))
-    assert first is not None
-    body = _decode(data, obj, _MAX_DECODED)
-    if len(body) > _MAX_DECODED:
-        raise StructureError(
-            f"object stream {obj.number} decodes to more than {_MAX_DECODED} bytes"
-        )
     starts = [first + offset for _, offset in entries]
     if starts and starts[0] != first:
         raise StructureError(f"object stream {obj.number}: its first object is not at /First")
@@ -1005,8 +1010,8 @@ def _check_object_stream_body(data: bytes, obj: _Object) -> None:
             )
 
 
-def _object_stream_header(data: bytes, obj: _Object) -> list[tuple[int, int]]:
-    """The (object number, offset) pairs an object stream's header lists, in order. An
+def _stream_shape(obj: _Object) -> int:
+    """An object stream's ``/First``, once its ``/N`` and ``/First`` are plausible. An
     object stream of an update has no ``/DecodeParms``: readers decode predictors
     differently (pyHanko leaves a PNG row of type 0 as zeros, poppler copies it: red team
     pdf10, p10-02, a page only poppler read), and a header read through a predictor was
@@ -1020,9 +1025,13 @@ def _object_stream_header(data: bytes, obj: _Object) -> list[tuple[int, int]]:
         raise StructureError(
             f"object stream {obj.number} has /DecodeParms: readers decode predictors differently"
         )
-    header = _decode(data, obj, first)[:first]
-    if len(header) != first:
-        raise StructureError(f"object stream {obj.number} is shorter than its /First")
+    return first
+
+
+def _object_stream_header(obj: _Object, header: bytes) -> list[tuple[int, int]]:
+    """The (object number, offset) pairs an object stream's ``header`` lists, in order."""
+    count = _int(obj.value.get("N"))
+    assert count is not None
     pairs, pos = [], 0
     for _ in range(count):
         pair = _HEADER_PAIR.match(header, pos)

@@ -414,14 +414,10 @@ def _max_id(parts: dict[str, bytes]) -> int:
     for path, data in parts.items():
         if path.lower().endswith(".xml"):
             for match in _ID.finditer(data):
-                digits = match.group(1).lstrip(b"0")
-                if (
-                    len(digits) > 10
-                    or (top := max(top, int(digits or b"0"))) >= (1 << 31) - _ID_ROOM
-                ):
-                    raise SealingError(
-                        f"the original's object IDs leave no room for the copy's ({path})"
-                    )
+                digits = match.group(1).lstrip(b"0") or b"0"
+                top = max(top, int(digits) if len(digits) <= 10 else 1 << 40)
+    if top >= (1 << 31) - _ID_ROOM:
+        raise SealingError("the original's object IDs leave no room for the copy's")
     return top
 
 
@@ -507,13 +503,14 @@ def read_copy_attachments(ofd: bytes) -> dict[str, bytes]:
                 return {}
             path = pkg.resolve(loc, doc.root.rsplit("/", 1)[0] if "/" in doc.root else "")
             folder = path.rsplit("/", 1)[0] if "/" in path else ""
+            own = _copy_folder(doc)
             for el in pkg.xml(path):
                 name = el.get("Name") or ""
                 file_loc = next((c.text for c in el if local_name(c) == "FileLoc"), None)
                 if local_name(el) != "Attachment" or not file_loc or name in found:
                     continue
                 target = pkg.resolve(file_loc, folder)
-                if target.startswith(_copy_folder(doc)):
+                if target.startswith(own):
                     found[name] = pkg.read(target)
     except OfdFormatError:
         return {}

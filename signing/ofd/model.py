@@ -98,9 +98,6 @@ class OfdDocument:
     leaves out."""
     problems: list[str] = field(default_factory=list)
     """What is wrong with its Signatures.xml (see :mod:`signing.ofd.structure`)."""
-    dl_annotations: dict[str, str | None] = field(default_factory=dict)
-    """Each annotation part its Annotations list names -> the part ofdrw's ``DLOFDReader``
-    opens for that entry (None: none; :func:`signing.ofd.dlreader.dl_annotation`)."""
     twins: dict[str, str] = field(default_factory=dict)
     """Those of :attr:`missing` another part becomes once unpacked (:meth:`.Package.twin`)
     -> that part: what a reader on a case-insensitive file system shows for it, so it is
@@ -266,8 +263,8 @@ def _reference(pkg: Package, el: Element, base: str) -> Reference:
 
 def _same_annotations_for_dl(pkg: Package, doc: OfdDocument) -> None:
     """Each entry of the document's Annotations list names, to ofdrw's ``DLOFDReader``, no
-    other part than the one it names to the verifier (:mod:`signing.ofd.dlreader`); where
-    ``DLOFDReader`` looks for each is kept in :attr:`OfdDocument.dl_annotations`."""
+    other part than the one it names to the verifier, and none it cannot open
+    (:mod:`signing.ofd.dlreader`)."""
     listed = _text(_child(pkg.xml(doc.root), "Annotations"))
     try:
         path = pkg.resolve(listed, _dir(doc.root)) if listed else None
@@ -282,7 +279,6 @@ def _same_annotations_for_dl(pkg: Package, doc: OfdDocument) -> None:
             except OfdFormatError:
                 continue
             theirs = dl_annotation(loc.text, doc.root_loc, listed)
-            doc.dl_annotations[ours] = theirs
             # required: an issuer's annotation (a 注销 mark) DLOFDReader cannot open is not
             # shown, and an unsigned DocRoot respelled made it so (red team 9, r9-04)
             what = f"the annotation file {_text(loc)!r} of {path}"

@@ -189,7 +189,8 @@ def page_area(pkg: Package, doc_root: str, page_id: str) -> Box | None:
     )
     if area is None:
         return None
-    return _common([area, (0.0, 0.0, area[2], area[3]), _dl_area(pkg, doc_root)])
+    dl_area = pkg.once(("dl_area", doc_root), functools.partial(_dl_area, pkg, doc_root))
+    return _common([area, (0.0, 0.0, area[2], area[3]), dl_area])
 
 
 def _dl_area(pkg: Package, doc_root: str) -> Box | None:
