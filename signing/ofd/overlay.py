@@ -10,18 +10,20 @@ text drawn as outlines; images; composite objects, which cover the whole page: s
 :func:`signing.ofd.drawn.object_box`), of every seal's stamp and of every annotation that
 was there before (the issuer's signed ones; an earlier 加注 counts as a stamp), and every
 object of the appearance must draw inside that box (:mod:`signing.ofd.drawn`). One object
-is not counted: a page background, an image of which every reader shows the whole page
-(its square through its CTM cut to its Boundary, without Clips: :func:`_background`),
-which licenses commonly have and any 加注 lies on. What the picture shows under the box is
-not checked (no image is decoded here): docs/verification.md, "OFD certified copies".
+is counted otherwise: a page background, an image of which every reader shows the whole
+page (its square through its CTM cut to its Boundary, without Clips: :func:`_background`),
+which licenses commonly have; a 加注 may lie on it where what the picture shows is blank
+paper (:mod:`.backdrop`: decoded there; on a full-page scan the words are in the picture).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
+from typing import NamedTuple
 from xml.etree.ElementTree import Element
 
+from signing.ofd.backdrop import Backdrop, not_blank_under
 from signing.ofd.drawn import (
     finite_box,
     ink_boxes,
@@ -150,33 +152,50 @@ def inside(a: Box, b: Box, slack: float = 0.01) -> bool:
     )
 
 
-def _content_boxes(pkg: Package, paths: list[str], area: Box | None) -> list[Box]:
-    """Where every object of the parts ``paths`` draws (:func:`.drawn.ink_boxes`), but a
-    page background (:func:`_background`)."""
-    boxes = []
+class _Content(NamedTuple):
+    boxes: list[Box]
+    """Where the page's objects draw, its backgrounds aside."""
+    backdrops: list[Backdrop]
+
+
+def _content_boxes(pkg: Package, paths: list[str], area: Box | None) -> _Content:
+    """Where every object of the parts ``paths`` draws (:func:`.drawn.ink_boxes`), and the
+    page backgrounds (:func:`_background`) apart."""
+    boxes: list[Box] = []
+    backdrops: list[Backdrop] = []
     for path in paths:
         if not pkg.has(path):
             continue
         for el, offset in placed_objects(pkg.xml(path)):
-            if area is not None and _background(el, offset, area, pkg.drawing):
+            if area is not None and (shown := _background(el, offset, area, pkg.drawing)):
+                backdrops.append(Backdrop(shown, path, el, _origin(el, offset)))
                 continue
             boxes += [shifted(box, offset) for box in ink_boxes(el, pkg.drawing)]
             if len(boxes) > _MAX_BOXES:
                 raise OfdFormatError(f"more than {_MAX_BOXES} page objects to check")
-    return boxes
+    return _Content(boxes, backdrops)
+
+
+def _origin(el: Element, offset: tuple[float, float] | None) -> tuple[float, float]:
+    box = finite_box(el.get("Boundary"))
+    assert box is not None and offset is not None  # a background has both
+    return (box[0] + offset[0], box[1] + offset[1])
 
 
 def _background(
     el: Element, offset: tuple[float, float] | None, area: Box, work: DrawingBudget
-) -> bool:
-    """Whether ``el`` is a page background: an image of which every reader shows the whole
-    page ``area`` (:func:`.drawn.surely_shown`, placed where its containers move it). Not
-    an image whose square through its CTM spans the page but which its Boundary or Clips
-    cut to a corner, nor one that cannot be placed (red team 8, r8-01)."""
+) -> Box | None:
+    """What every reader shows of ``el`` (page mm) when it is a page background: an image
+    of which every reader shows the whole page ``area`` (:func:`.drawn.surely_shown`,
+    placed where its containers move it); else None. Not an image whose square through
+    its CTM spans the page but which its Boundary or Clips cut to a corner, nor one that
+    cannot be placed (red team 8, r8-01). What it shows under an added annotation must be
+    blank paper (:mod:`.backdrop`)."""
     shown = surely_shown(el, work) if local_name(el) == "ImageObject" else None
     if shown is None or offset is None:
-        return False
-    return inside(area, shifted(shown, offset), 0.5)
+        return None
+    placed = shifted(shown, offset)
+    return placed if inside(area, placed, 0.5) else None
 
 
 def page_area(pkg: Package, doc_root: str, page_id: str) -> Box | None:
@@ -370,7 +389,7 @@ def overlay_problem(
                     f"{'cannot be read' if area is None else _show(area)}): a reader does "
                     "not show it"
                 )
-            problem = _covers(box, page_id, _page_content(pkg, doc_root, page_id, area), stamps)
+            problem = _covers(pkg, doc_root, box, page_id, area, stamps)
             if problem is not None:
                 return problem
             if any(p == page_id and _overlap(box, other) for p, other in existing or []):
@@ -385,13 +404,31 @@ def _show(box: Box) -> str:
 
 
 def _covers(
-    box: Box, page_id: str, content: list[Box], stamps: list[tuple[str, Box]]
+    pkg: Package,
+    doc_root: str,
+    box: Box,
+    page_id: str,
+    area: Box,
+    stamps: list[tuple[str, Box]],
 ) -> str | None:
-    if any(_overlap(box, other) for other in content):
+    """Why ``box`` on page ``page_id`` (of ``area``) may not hold an added annotation: it
+    covers what the page draws, a page background that is not blank paper there, or one
+    of ``stamps``; None when it lies clear."""
+    content = _page_content(pkg, doc_root, page_id, area)
+    if any(_overlap(box, other) for other in content.boxes):
         return (
             f"an added annotation on page {page_id} covers the page's text or other content "
             "(what its text, paths, images or composite objects draw)"
         )
+    for backdrop in content.backdrops:
+        if not _overlap(box, backdrop.shown):
+            continue
+        why = not_blank_under(pkg, doc_root, backdrop, box)
+        if why is not None:
+            return (
+                f"an added annotation on page {page_id} lies over what a page background "
+                f"shows: {why}"
+            )
     if any(p == page_id and _overlap(box, other) for p, other in stamps):
         return f"an added annotation on page {page_id} covers a seal's stamp"
     return None
@@ -405,10 +442,10 @@ def clear_of_content_and_stamps(
     area = page_area(pkg, doc_root, page_id)
     if area is None or not inside(box, area):
         return False
-    return _covers(box, page_id, _page_content(pkg, doc_root, page_id, area), stamps) is None
+    return _covers(pkg, doc_root, box, page_id, area, stamps) is None
 
 
-def _page_content(pkg: Package, doc_root: str, page_id: str, area: Box) -> list[Box]:
+def _page_content(pkg: Package, doc_root: str, page_id: str, area: Box) -> _Content:
     """Where what the page ``page_id`` (of ``area``) draws lies, placed once per file
     (:func:`_content_boxes`: each seal's check and the copy maker ask for it again)."""
     files = page_files(pkg, doc_root).get(page_id, [])

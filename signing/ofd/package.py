@@ -40,9 +40,12 @@ __all__ = [
     "Limits",
     "OfdFormatError",
     "Package",
+    "child_elements",
     "entry_path",
     "java_trim",
+    "joined_folder",
     "local_name",
+    "parent_folder",
     "ref_id",
     "unpacked_key",
 ]
@@ -125,6 +128,24 @@ def java_trim(value: str) -> str:
     """``value`` trimmed as Java's ``String.trim`` (ofdrw) trims it, not as ``str.strip``
     (which also drops U+3000, U+00A0, U+2028 ...: red team 6, a04)."""
     return value.strip(_JAVA_TRIM)
+
+
+def child_elements(el: Element, name: str) -> list[Element]:
+    """The children of ``el`` named ``name`` (in any namespace)."""
+    return [c for c in el if local_name(c) == name]
+
+
+def parent_folder(path: str) -> str:
+    """The folder of a package path ("" at the root)."""
+    return path.rsplit("/", 1)[0] if "/" in path else ""
+
+
+def joined_folder(folder: str, loc: str) -> str:
+    """A resource file's ``BaseLoc`` (a folder location, absolute from the package root
+    when it starts with ``/``) joined to ``folder``, unnormalised."""
+    if loc.startswith("/"):
+        return loc[1:].rstrip("/")
+    return "/".join(p for p in (folder, loc.rstrip("/")) if p)
 
 
 def ref_id(value: str | None) -> str:

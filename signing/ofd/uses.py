@@ -18,7 +18,15 @@ from xml.etree.ElementTree import Element
 
 from signing.ofd.model import default_documents, res_file_locations
 from signing.ofd.overlay import annotation_files, page_files
-from signing.ofd.package import OfdFormatError, Package, java_trim, local_name
+from signing.ofd.package import (
+    OfdFormatError,
+    Package,
+    child_elements,
+    java_trim,
+    joined_folder,
+    local_name,
+    parent_folder,
+)
 
 __all__ = ["drawn_parts", "listed_files"]
 
@@ -39,8 +47,8 @@ def _drawn(pkg: Package, doc_root: str) -> set[str]:
     root = pkg.xml(doc_root)
     found = {doc_root} | {path for files in pages.values() for path in files if pkg.has(path)}
     res: list[str] = []
-    folder = _dir(doc_root)
-    for common in _children(root, "CommonData"):
+    folder = parent_folder(doc_root)
+    for common in child_elements(root, "CommonData"):
         for el in common:
             if local_name(el) in ("PublicRes", "DocumentRes"):
                 if (el.text or "").strip():  # ofdrw reads it twice (red team 6, a10)
@@ -51,9 +59,8 @@ def _drawn(pkg: Package, doc_root: str) -> set[str]:
             page_el = pkg.xml(page)
         except OfdFormatError:
             continue
-        res += [
-            r for el in _children(page_el, "PageRes") for r in _located(pkg, el.text, _dir(page))
-        ]
+        at = parent_folder(page)
+        res += [r for el in child_elements(page_el, "PageRes") for r in _located(pkg, el.text, at)]
     for path in res:
         found.add(path)
         found |= _media(pkg, path)
@@ -61,7 +68,7 @@ def _drawn(pkg: Package, doc_root: str) -> set[str]:
     found |= _lists(pkg, root, folder, ("Attachments", "CustomTags"))
     for default in default_documents(pkg, doc_root):
         _same_page_area(pkg, doc_root, default)
-        found |= {default} | _lists(pkg, pkg.xml(default), _dir(default), ("Attachments",))
+        found |= {default} | _lists(pkg, pkg.xml(default), parent_folder(default), ("Attachments",))
     return found
 
 
@@ -69,7 +76,7 @@ def _lists(pkg: Package, root: Element, folder: str, names: tuple[str, ...]) -> 
     """The lists ``root`` names (Attachments, CustomTags) and the files they name."""
     found: set[str] = set()
     for name in names:
-        for el in _children(root, name):
+        for el in child_elements(root, name):
             for listed in _located(pkg, el.text, folder):
                 found |= {listed} | listed_files(pkg, listed)
     return found
@@ -90,8 +97,8 @@ def _same_page_area(pkg: Package, doc_root: str, default: str) -> None:
 def _page_area(root: Element) -> list[tuple[str, str, tuple[tuple[str, str], ...]]]:
     return [
         (local_name(node), " ".join((node.text or "").split()), tuple(sorted(node.attrib.items())))
-        for common in _children(root, "CommonData")
-        for area in _children(common, "PageArea")
+        for common in child_elements(root, "CommonData")
+        for area in child_elements(common, "PageArea")
         for node in area.iter()
     ]
 
@@ -107,7 +114,7 @@ def listed_files(pkg: Package, listed: str) -> set[str]:
         path
         for node in el.iter()
         if local_name(node) in ("FileLoc", "SchemaLoc")
-        for path in _located(pkg, node.text, _dir(listed))
+        for path in _located(pkg, node.text, parent_folder(listed))
     }
 
 
@@ -119,7 +126,7 @@ def _media(pkg: Package, res: str) -> set[str]:
     except OfdFormatError:
         return set()
     base = java_trim(el.get("BaseLoc") or "")
-    media_folder = _dir(res) if not base else _join(_dir(res), base)
+    media_folder = parent_folder(res) if not base else joined_folder(parent_folder(res), base)
     out: set[str] = set()
     for loc in res_file_locations(el):
         out |= set(_located(pkg, loc, media_folder))
@@ -130,7 +137,7 @@ def _annotations(pkg: Package, root: Element, folder: str, pages: set[str]) -> s
     """The Annotations list and the annotation files of the document's pages (an
     unreadable list or an entry leaving the package raises :class:`OfdFormatError`)."""
     out: set[str] = set()
-    for el in _children(root, "Annotations"):
+    for el in child_elements(root, "Annotations"):
         for listed in _located(pkg, el.text, folder):
             out.add(listed)
             out |= {
@@ -148,17 +155,3 @@ def _located(pkg: Package, loc: str | None, folder: str) -> list[str]:
         return []
     found = pkg.locate(pkg.resolve(loc, folder))
     return [found] if found is not None else []
-
-
-def _children(el: Element, name: str) -> list[Element]:
-    return [c for c in el if local_name(c) == name]
-
-
-def _dir(path: str) -> str:
-    return path.rsplit("/", 1)[0] if "/" in path else ""
-
-
-def _join(folder: str, loc: str) -> str:
-    if loc.startswith("/"):
-        return loc[1:].rstrip("/")
-    return "/".join(p for p in (folder, loc.rstrip("/")) if p)

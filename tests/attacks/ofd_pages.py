@@ -30,8 +30,9 @@ PAGE = "Doc_0/Pages/Page_0/Content.xml"
 
 ONE_PX_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c63f8ffff3f0005fe02fea7d6a4850000000049454e44ae426082"
+    "1f15c4890000000d49444154789c63f8ffffff7f0009fb03fd2a86e38a0000000049454e44ae426082"
 )
+"""One opaque white pixel (a PNG every reader decodes: a page background of blank paper)."""
 
 
 def issued(

@@ -9,8 +9,9 @@ it; the copy verified. An image is a background now only when what every reader 
 it (its square through its CTM, cut to its Boundary; none with Clips or numbers that
 cannot be read) holds the page area; any other image counts where it may draw at all.
 
-Open (``xfail(strict=True)``, it starts passing when closed): what a real background shows
-under the 加注 is not checked, as no image is decoded (docs/verification.md).
+The unclipped form (a background the whole page shows, its remark in a corner) is closed by
+decoding what the picture shows under the 加注 (signing/ofd/backdrop.py): it must be blank
+paper there.
 """
 
 from __future__ import annotations
@@ -135,15 +136,114 @@ def _remark_at_bottom_left() -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: no image is decoded, so what a page background shows under the 加注 is "
-    "not checked (docs/verification.md, 'What a background shows under the 加注')",
-)
+_WHOLE_PAGE = 'Boundary="0 0 210 297" CTM="210 0 0 297 0 0"'
+
+
 def test_copy_over_what_a_page_background_shows_is_refused() -> None:
-    """r8-01's remark drawn by a background the whole page shows (no clip): the 加注 is drawn
-    over it."""
-    lic = _license('Boundary="0 0 210 297" CTM="210 0 0 297 0 0"', picture=_remark_at_bottom_left())
+    """r8-01's remark drawn by a background the whole page shows (no clip): no corner is
+    left where the picture is blank paper (the others hold text and the issuer's stamp)."""
+    lic = _license(_WHOLE_PAGE, picture=_remark_at_bottom_left())
     assert passes(lic)
-    with pytest.raises(SealingError):
+    with pytest.raises(SealingError, match="no corner of page 1 is clear"):
         vault_maker().make(lic, annotation())
+
+
+def test_vault_sealed_box_over_what_a_page_background_shows_is_flagged() -> None:
+    """The copy the maker used to make of it: its 加注 over the remark, the vault's seal."""
+    forged = _covered(_license(_WHOLE_PAGE, picture=_remark_at_bottom_left()))
+    flagged(forged, "lies over what a page background shows")
+
+
+def _page_picture(
+    mark: tuple[int, int, int, int] | None = None,
+    colour: tuple[int, int, int] = (230, 150, 150),
+    **save: object,
+) -> bytes:
+    """A page-sized picture (4 px/mm) of paper tone (250, 248, 240), with ``mark`` (a box,
+    pixels) drawn on it in ``colour``; saved as ``save`` says (PNG unless a format is
+    given)."""
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGB", (840, 1188), (250, 248, 240))
+    if mark is not None:
+        ImageDraw.Draw(picture).rectangle(mark, fill=colour)
+    out = io.BytesIO()
+    picture.save(out, **{"format": "PNG", **save})  # type: ignore[arg-type]
+    return out.getvalue()
+
+
+def _rgb_png_chunk(png: bytes, kind: bytes, body: bytes) -> bytes:
+    """``png`` with a chunk ``kind`` inserted after its header."""
+    import struct
+    import zlib
+
+    chunk = struct.pack(">I", len(body)) + kind + body
+    chunk += struct.pack(">I", zlib.crc32(kind + body))
+    return png[:33] + chunk + png[33:]
+
+
+def _exif_turned() -> bytes:
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to show
+    return _page_picture(format="JPEG", exif=exif.tobytes())
+
+
+BLANK_CORNERS = [
+    pytest.param(_page_picture(), id="paper-png"),
+    pytest.param(_page_picture(format="JPEG", quality=90), id="paper-jpeg"),
+    # a pale mark away from the bottom left corner (top right, under the text)
+    pytest.param(_page_picture((600, 40, 800, 200)), id="mark-elsewhere"),
+]
+
+
+@pytest.mark.parametrize("picture", BLANK_CORNERS)
+def test_copy_on_blank_paper_of_a_background_verifies(picture: bytes) -> None:
+    assert passing_copy(_license(_WHOLE_PAGE, picture=picture)) == _COPY_BOX
+
+
+def _animated() -> bytes:
+    """An animated PNG: paper first, then a frame with a mark under the corner."""
+    from PIL import Image
+
+    first = Image.open(io.BytesIO(_page_picture()))
+    then = Image.open(io.BytesIO(_page_picture((60, 1000, 300, 1100))))
+    out = io.BytesIO()
+    first.save(out, format="PNG", save_all=True, append_images=[then], duration=500, loop=0)
+    return out.getvalue()
+
+
+NOT_PAPER = [
+    # a pale red mark under the corner (each channel above 200 but red), one dark dot
+    pytest.param(_WHOLE_PAGE, _page_picture((60, 1000, 300, 1100)), id="pale-red-mark"),
+    pytest.param(_WHOLE_PAGE, _page_picture((60, 1000, 61, 1001)), id="one-dot"),
+    # every channel at least 200, but pink: a pale seal's red
+    pytest.param(
+        _WHOLE_PAGE, _page_picture((60, 1000, 300, 1100), (255, 205, 205)), id="pale-pink"
+    ),
+    # what colour-managed readers remap, browsers turn, or a viewer animates
+    pytest.param(_WHOLE_PAGE, _page_picture(icc_profile=b"\0" * 128), id="icc-profile"),
+    pytest.param(
+        _WHOLE_PAGE,
+        _rgb_png_chunk(_page_picture(), b"gAMA", (500000).to_bytes(4, "big")),
+        id="gamma",
+    ),
+    pytest.param(_WHOLE_PAGE, _exif_turned(), id="exif-orientation"),
+    pytest.param(_WHOLE_PAGE, _animated(), id="animated-png"),
+    pytest.param(
+        _WHOLE_PAGE, _page_picture(format="TIFF", compression="tiff_adobe_deflate"), id="tiff"
+    ),
+    pytest.param(_WHOLE_PAGE, _page_picture(format="JPEG")[:5000], id="truncated"),
+    # drawn flipped (the corner shows the picture's top)
+    pytest.param('Boundary="0 0 210 297" CTM="210 0 0 -297 0 297"', _page_picture(), id="flipped"),
+]
+
+
+@pytest.mark.parametrize(("image", "picture"), NOT_PAPER)
+def test_copy_over_a_background_not_surely_blank_is_refused(image: str, picture: bytes) -> None:
+    lic = _license(image, picture=picture)
+    assert passes(lic)
+    with pytest.raises(SealingError, match="no corner of page 1 is clear"):
+        vault_maker().make(lic, annotation())
+    flagged(_covered(lic), "lies over what a page background shows")

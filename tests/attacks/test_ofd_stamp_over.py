@@ -32,6 +32,7 @@ from tests.attacks.ofd_copy_forge import (
     white,
 )
 from tests.attacks.ofd_forge import genuine, intake_refusal, passes, verify
+from tests.attacks.ofd_pages import ONE_PX_PNG
 from tests.helpers.ofd import ofd_parts, ofd_sealer
 from tests.helpers.pki import MARKET_DEPT
 
@@ -39,11 +40,6 @@ VALIDITY = (20.0, 66.0, 170.0, 10.0)
 """The validity line of the genuine license (page 1, mm)."""
 BLANK_SPOT = (150.0, 120.0, 40.0, 40.0)
 """A spot of page 1 where the genuine license shows nothing."""
-
-_ONE_PX_PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c63f8ffff3f0005fe02fea7d6a4850000000049454e44ae426082"
-)
 
 
 class _Sealer(OfdSealer):
@@ -157,7 +153,7 @@ def test_later_stamp_on_the_second_page_is_flagged() -> None:
 
 def _license_with(objects: str) -> bytes:
     """The market regulator's license with ``objects`` drawn on page 1 (and an image)."""
-    parts = ofd_parts(sample_ofd("食品经营许可证", ["许可证编号：JY00000001"], image=_ONE_PX_PNG))
+    parts = ofd_parts(sample_ofd("食品经营许可证", ["许可证编号：JY00000001"], image=ONE_PX_PNG))
     content = parts["Doc_0/Pages/Page_0/Content.xml"]
     at = content.index(b"</ofd:Layer>")
     parts["Doc_0/Pages/Page_0/Content.xml"] = content[:at] + objects.encode() + content[at:]
