@@ -25,7 +25,7 @@ from __future__ import annotations
 import io
 import math
 import warnings
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from xml.etree.ElementTree import Element
 
 from signing.ofd.model import res_file_locations
@@ -41,6 +41,9 @@ from signing.ofd.package import (
     ref_id,
 )
 
+if TYPE_CHECKING:
+    from PIL import Image
+
 __all__ = ["PAPER_MIN", "PAPER_SPREAD", "Backdrop", "not_blank_under"]
 
 Box = tuple[float, float, float, float]
@@ -50,7 +53,9 @@ PAPER_MIN = 200
 PAPER_SPREAD = 40
 """Largest difference between a blank pixel's channels (a tinted paper, not a red mark)."""
 _MAX_PIXELS = 40_000_000
-"""Pixels of an image decoded here (a 600 dpi A4 scan has ~35 million)."""
+"""Pixels of an image decoded here (a 600 dpi A4 scan has ~35 million), and of all images
+decoded for one file together (each background under each box tried): a page of stacked
+backgrounds is refused, not decoded a hundred times."""
 _MAX_BYTES = 32 * 1024 * 1024
 _GAMMA = (0.40, 0.50)
 """PNG gAMA values read as ordinary sRGB-like (1/2.2 = 0.4545)."""
@@ -87,20 +92,24 @@ def _judge(pkg: Package, doc_root: str, backdrop: Backdrop, box: Box) -> str | N
     media = _media_files(pkg, doc_root, backdrop.part).get(ref_id(image.get("ResourceID")))
     if media is None or not pkg.has(media):
         return "the background image's file cannot be found"
-    data = pkg.read(media)
-    if len(data) > _MAX_BYTES:
-        return "the background image's file is larger than the limit"
+    picture = pkg.once(("backdrop_picture", media), lambda: _decoded(pkg, media))
+    if isinstance(picture, str):
+        return picture
     left, top = origin[0] + ctm[4], origin[1] + ctm[5]
     span = ((box[0] - left) / ctm[0], (box[0] + box[2] - left) / ctm[0])
     rows = ((box[1] - top) / ctm[3], (box[1] + box[3] - top) / ctm[3])
-    return _blank_problem(data, span, rows)
+    return _paper_problem(picture, span, rows)
 
 
-def _blank_problem(data: bytes, span: tuple[float, float], rows: tuple[float, float]) -> str | None:
-    """Why the part of the picture ``data`` within ``span`` and ``rows`` (fractions of its
-    width and height, unclipped) is not blank paper; None when it is."""
-    from PIL import Image, ImageChops, UnidentifiedImageError
+def _decoded(pkg: Package, media: str) -> Image.Image | str:
+    """The picture of the file ``media``, decoded once per file (its pixels charged to the
+    file's :data:`_MAX_PIXELS`), or why it is not shown alike by every reader."""
+    from PIL import Image, UnidentifiedImageError
 
+    data = pkg.read(media)
+    if len(data) > _MAX_BYTES:
+        return "the background image's file is larger than the limit"
+    spent = pkg.once(("backdrop_pixels",), lambda: [0])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -108,23 +117,34 @@ def _blank_problem(data: bytes, span: tuple[float, float], rows: tuple[float, fl
             problem = _decoded_alike(picture)
             if problem is not None:
                 return problem
-            width, height = picture.size
-            if width * height > _MAX_PIXELS:
-                return "the background image has more pixels than the limit"
-            region = (
-                _clamp(math.floor(span[0] * width) - 1, width),
-                _clamp(math.floor(rows[0] * height) - 1, height),
-                _clamp(math.ceil(span[1] * width) + 1, width),
-                _clamp(math.ceil(rows[1] * height) + 1, height),
-            )
-            if region[2] <= region[0] or region[3] <= region[1]:
-                return None  # the box lies beside the picture
+            spent[0] += picture.size[0] * picture.size[1]
+            if spent[0] > _MAX_PIXELS:
+                return "the background images have more pixels than the limit"
             picture.load()
-            cut = picture.crop(region)
     except (OSError, ValueError, SyntaxError, UnidentifiedImageError, Image.DecompressionBombError):
         return "the background image cannot be decoded"
     except Image.DecompressionBombWarning:
-        return "the background image has more pixels than the limit"
+        return "the background images have more pixels than the limit"
+    return picture
+
+
+def _paper_problem(
+    picture: Image.Image, span: tuple[float, float], rows: tuple[float, float]
+) -> str | None:
+    """Why the part of ``picture`` within ``span`` and ``rows`` (fractions of its width and
+    height, unclipped) is not blank paper; None when it is."""
+    from PIL import Image, ImageChops
+
+    width, height = picture.size
+    region = (
+        _clamp(math.floor(span[0] * width) - 1, width),
+        _clamp(math.floor(rows[0] * height) - 1, height),
+        _clamp(math.ceil(span[1] * width) + 1, width),
+        _clamp(math.ceil(rows[1] * height) + 1, height),
+    )
+    if region[2] <= region[0] or region[3] <= region[1]:
+        return None  # the box lies beside the picture
+    cut = picture.crop(region)
     paper = Image.new("RGBA", cut.size, (255, 255, 255, 255))
     shown = Image.alpha_composite(paper, cut.convert("RGBA")).convert("RGB")
     red, green, blue = shown.split()
@@ -136,12 +156,9 @@ def _blank_problem(data: bytes, span: tuple[float, float], rows: tuple[float, fl
     return None
 
 
-def _decoded_alike(picture: object) -> str | None:
+def _decoded_alike(picture: Image.Image) -> str | None:
     """Why readers may show ``picture`` (an opened, not yet decoded Pillow image)
     otherwise than Pillow decodes it; None when they show the same pixels."""
-    from PIL import Image
-
-    assert isinstance(picture, Image.Image)
     info = picture.info
     if picture.format not in ("PNG", "JPEG"):
         kind = picture.format or "of an unknown format"

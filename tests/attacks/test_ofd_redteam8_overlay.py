@@ -214,6 +214,15 @@ def _animated() -> bytes:
     return out.getvalue()
 
 
+def _huge() -> bytes:
+    """A white bilevel picture of 6400 x 6400 pixels (41 million; a small file)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("1", (6400, 6400), 1).save(out, format="PNG")
+    return out.getvalue()
+
+
 NOT_PAPER = [
     # a pale red mark under the corner (each channel above 200 but red), one dark dot
     pytest.param(_WHOLE_PAGE, _page_picture((60, 1000, 300, 1100)), id="pale-red-mark"),
@@ -235,6 +244,7 @@ NOT_PAPER = [
         _WHOLE_PAGE, _page_picture(format="TIFF", compression="tiff_adobe_deflate"), id="tiff"
     ),
     pytest.param(_WHOLE_PAGE, _page_picture(format="JPEG")[:5000], id="truncated"),
+    pytest.param(_WHOLE_PAGE, _huge(), id="too-many-pixels"),
     # drawn flipped (the corner shows the picture's top)
     pytest.param('Boundary="0 0 210 297" CTM="210 0 0 -297 0 297"', _page_picture(), id="flipped"),
 ]
