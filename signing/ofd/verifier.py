@@ -817,7 +817,7 @@ class _Check:
         ]
         sealed = [self.xml.path, *(c.entry.path for c in later if not c.is_vault_seal())]
         stamps = [stamp for path in sealed for stamp in stamps_of(self.pkg, path)]
-        existing = annotation_boxes(self.pkg, before, drawn=True)
+        existing = annotation_boxes(self.pkg, before, drawn_in=self.doc.root)
         problem = overlay_problem(
             self.pkg, self.doc.root, added, stamps, existing
         ) or self._vault_stamp_off_page(later)
