@@ -201,7 +201,7 @@ def _extent(
         return None
     reach = 0.0
     if _stroked(el, name):  # text too: a reader strokes its glyphs' outlines (r10-11b)
-        reach = (_ink_reach(stroke) if ink else stroke.width / 2) * _stretch(ctm)
+        reach = (_ink_reach(stroke) if ink else _half_reach(stroke)) * _stretch(ctm)
     corners = [_apply(ctm, x, y) for x in _span(points, 0) for y in _span(points, 1)]
     xs, ys = [c[0] for c in corners], [c[1] for c in corners]
     return (
@@ -225,6 +225,13 @@ def _ink_reach(stroke: Stroke) -> float:
     """How far a stroke's ink may reach from the points of its path: half its width times
     the miter limit (a sharp miter join), at least twice the width (caps and joins)."""
     return stroke.width / 2 * max(4.0, stroke.miter)
+
+
+def _half_reach(stroke: Stroke) -> float:
+    """How far a stroke reaches as :func:`drawn_extent` counts it: half its width, or the
+    miter limit's half-widths where a MiterLimit over 4 is written (a sharp miter join
+    may reach that far)."""
+    return stroke.width / 2 * (stroke.miter if stroke.miter > 4.0 else 1.0)
 
 
 def _stretch(ctm: Sequence[float]) -> float:

@@ -29,6 +29,7 @@ from signing.ofd.writer import NS, sample_ofd, write_package
 from tests.attacks.ofd_copy_forge import (
     add_annotation,
     annotation,
+    other_department,
     page_annot,
     seal,
     text,
@@ -246,3 +247,22 @@ def test_narrow_strokes_still_leave_the_corner_free(objects: str, where: dict[st
     lic = _license(objects, **where)
     assert passing_copy(lic) == _COPY_BOX
     assert passes(_covered(lic))
+
+
+@pytest.mark.parametrize(
+    ("attrs", "over"), [('LineWidth="1"', False), ('LineWidth="1" MiterLimit="500"', True)]
+)
+def test_a_later_stamp_over_a_miter_join_is_flagged(attrs: str, over: bool) -> None:
+    """The later-stamp rule places a stroke by half its width, or by the MiterLimit's
+    half-widths when one over 4 is written: another department's stamp at (105, 265)
+    lies on the 50 mm miter of the sharp V (and clear of it with the default limit)."""
+    v = (
+        f'<ofd:PathObject ID="61" Boundary="150 269.5 50 1" Stroke="true" {attrs}>'
+        "<ofd:AbbreviatedData>M 50 0 L 0 0.5 L 50 1</ofd:AbbreviatedData></ofd:PathObject>"
+    )
+    lic = _license(v)
+    later = seal(ofd_parts(lic), other_department(), box=(105, 265, 10, 10))
+    if over:
+        flagged(later)
+    else:
+        assert passes(later)
