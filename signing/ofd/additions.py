@@ -147,9 +147,9 @@ def _trailing_run(
     for match, target in reversed(found):
         if current[match.end() : at].strip():
             break
-        run.insert(0, (match, target))
+        run.append((match, target))
         at = match.start()
-    return run
+    return run[::-1]
 
 
 def _without(data: bytes, cuts: list[tuple[int, int]]) -> bytes:

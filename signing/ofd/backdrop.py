@@ -28,12 +28,11 @@ import warnings
 from typing import TYPE_CHECKING, NamedTuple
 from xml.etree.ElementTree import Element
 
+from signing.ofd.drawparams import resource_files
 from signing.ofd.model import res_file_locations
 from signing.ofd.numbers import decimals
 from signing.ofd.package import (
-    OfdFormatError,
     Package,
-    child_elements,
     java_trim,
     joined_folder,
     local_name,
@@ -191,18 +190,8 @@ def _media_files(pkg: Package, doc_root: str, page_file: str) -> dict[str, str]:
 
 
 def _media(pkg: Package, doc_root: str, page_file: str) -> dict[str, str]:
-    res: list[str] = []
-    for common in child_elements(pkg.xml(doc_root), "CommonData"):
-        res += [
-            _res(pkg, el.text, doc_root)
-            for el in common
-            if local_name(el) in ("PublicRes", "DocumentRes")
-        ]
-    if pkg.has(page_file):
-        page = pkg.xml(page_file)
-        res += [_res(pkg, el.text, page_file) for el in child_elements(page, "PageRes")]
     found: dict[str, str] = {}
-    for path in res:
+    for path in resource_files(pkg, doc_root, [page_file]):
         if not pkg.has(path):
             continue
         root = pkg.xml(path)
@@ -216,11 +205,3 @@ def _media(pkg: Package, doc_root: str, page_file: str) -> dict[str, str]:
                     where = pkg.locate(pkg.resolve(loc, folder)) or ""
                     found.setdefault(ref_id(media.get("ID")), where)
     return found
-
-
-def _res(pkg: Package, loc: str | None, beside: str) -> str:
-    try:
-        path = pkg.resolve(loc, parent_folder(beside))
-    except OfdFormatError:
-        return ""
-    return pkg.locate(path) or path

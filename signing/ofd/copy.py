@@ -287,7 +287,8 @@ def _target(pkg: Package, doc: OfdDocument, placement: OfdPlacement) -> _Target:
         raise SealingError(f"the page ({width:.0f}x{height:.0f} mm) is too small for the 加注")
     stamps = [stamp for entry in doc.entries for stamp in stamps_of(pkg, entry.path)]
     if "Annotations" in lists:  # a verifier keeps a 加注 clear of the annotations too
-        stamps += annotation_boxes(pkg, annotation_files(pkg, lists["Annotations"]), drawn=True)
+        listed = annotation_files(pkg, lists["Annotations"])
+        stamps += annotation_boxes(pkg, listed, drawn_in=doc.root)
     for corner in (placement.corner, *(c for c in _CORNERS if c != placement.corner)):
         x = left + (width - m - w if corner.endswith("right") else m)
         y = top + (height - m - h if corner.startswith("bottom") else m)

@@ -14,18 +14,21 @@ token by token.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Sequence
 from itertools import chain, islice
-from typing import cast
+from typing import NamedTuple, cast
 from xml.etree.ElementTree import Element
 
+from signing.ofd.drawparams import Stroke, StrokeRules, own_stroke
 from signing.ofd.numbers import NUMBER, decimals, strict_float, strict_floats
 from signing.ofd.package import DrawingBudget, local_name
 
 __all__ = [
     "EVERYWHERE",
     "Box",
+    "Placed",
     "drawn_extent",
     "finite_box",
     "ink_boxes",
@@ -86,15 +89,19 @@ def _numbers(text: str | None, count: int) -> list[float] | None:
 
 
 def outside_appearance(
-    appearance: Element, size: tuple[float, float], work: DrawingBudget
+    appearance: Element,
+    size: tuple[float, float],
+    work: DrawingBudget,
+    rules: StrokeRules | None = None,
 ) -> str | None:
     """Why an object of ``appearance`` (of ``size``: w, h) draws outside it; None when
-    every one draws inside. Raises :class:`.OfdFormatError` once ``work`` (the file's
-    budget) is spent."""
+    every one draws inside. A stroke is as wide as ``rules`` (the document's DrawParams)
+    say, else as the object's own attributes say. Raises :class:`.OfdFormatError` once
+    ``work`` (the file's budget) is spent."""
     for count, el in enumerate(_objects(appearance)):
         if count >= _MAX_OBJECTS:
             return f"its appearance has more than {_MAX_OBJECTS} objects"
-        problem = _object_problem(el, size, work)
+        problem = _object_problem(el, size, work, _stroke(el, rules, ()))
         if problem is not None:
             return f"its {local_name(el)} {problem}"
     return None
@@ -108,14 +115,16 @@ def _objects(el: Element) -> Iterator[Element]:
             yield child  # a PageBlock with a Boundary (ofdrw moves its objects) is refused
 
 
-def _object_problem(el: Element, size: tuple[float, float], work: DrawingBudget) -> str | None:
+def _object_problem(
+    el: Element, size: tuple[float, float], work: DrawingBudget, stroke: Stroke | None
+) -> str | None:
     name = local_name(el)
     if name not in ("PathObject", "TextObject", "ImageObject"):
         return "cannot be placed (only paths, text and images are accepted in an added 加注)"
     box = finite_box(el.get("Boundary"))
     if box is None:
         return "has no finite, positive Boundary"
-    extent = drawn_extent(el, work)
+    extent = _extent(el, name, box, work, stroke)
     if isinstance(extent, str):
         return extent
     if extent is None:
@@ -150,19 +159,31 @@ def drawn_extent(
     box = finite_box(el.get("Boundary"))
     if box is None:
         return "has no finite, positive Boundary"
-    return _extent(el, name, box, work)
+    return _extent(el, name, box, work, own_stroke(el))
+
+
+_UNKNOWN_STROKE = (
+    "has an unreadable LineWidth or MiterLimit, or a DrawParam that cannot be resolved"
+)
 
 
 def _extent(
-    el: Element, name: str, box: Sequence[float], work: DrawingBudget
+    el: Element,
+    name: str,
+    box: Sequence[float],
+    work: DrawingBudget,
+    stroke: Stroke | None,
+    *,
+    ink: bool = False,
 ) -> tuple[float, float, float, float] | str | None:
-    """:func:`drawn_extent` from the origin of ``box`` (its Boundary as written)."""
+    """:func:`drawn_extent` from the origin of ``box`` (its Boundary as written), a stroked
+    path or text widened by half the ``stroke``'s width (None: it cannot be told), or with
+    ``ink`` by :func:`_ink_reach`."""
     ctm = _numbers(el.get("CTM"), 6) if el.get("CTM") is not None else _IDENTITY
     if ctm is None:
         return "has an unreadable CTM"
-    width = _numbers(el.get("LineWidth"), 1) if el.get("LineWidth") is not None else [0.353]
-    if width is None or width[0] < 0:
-        return "has an unreadable LineWidth"
+    if stroke is None:
+        return _UNKNOWN_STROKE
     if name == "PathObject":
         points = _path_corners(el, work)
         if points is None:
@@ -178,8 +199,9 @@ def _extent(
         points = [(0.0, 0.0), (box[2], box[3])]
     if not points:
         return None
-    stroked = name == "PathObject" and el.get("Stroke", "true").strip().lower() != "false"
-    reach = width[0] / 2 if stroked else 0.0
+    reach = 0.0
+    if _stroked(el, name):  # text too: a reader strokes its glyphs' outlines (r10-11b)
+        reach = (_ink_reach(stroke) if ink else _half_reach(stroke)) * _stretch(ctm)
     corners = [_apply(ctm, x, y) for x in _span(points, 0) for y in _span(points, 1)]
     xs, ys = [c[0] for c in corners], [c[1] for c in corners]
     return (
@@ -190,26 +212,67 @@ def _extent(
     )
 
 
+def _stroked(el: Element, name: str) -> bool:
+    """Whether a reader may stroke ``el``: a path unless its ``Stroke`` is false (the
+    default is true), a text when its ``Stroke`` is anything but false (the default)."""
+    if name not in ("PathObject", "TextObject"):
+        return False
+    default = "true" if name == "PathObject" else "false"
+    return el.get("Stroke", default).strip().lower() not in ("false", "0")
+
+
+def _ink_reach(stroke: Stroke) -> float:
+    """How far a stroke's ink may reach from the points of its path: half its width times
+    the miter limit (a sharp miter join), at least twice the width (caps and joins)."""
+    return stroke.width / 2 * max(4.0, stroke.miter)
+
+
+def _half_reach(stroke: Stroke) -> float:
+    """How far a stroke reaches as :func:`drawn_extent` counts it: half its width, or the
+    miter limit's half-widths where a MiterLimit over 4 is written (a sharp miter join
+    may reach that far)."""
+    return stroke.width / 2 * (stroke.miter if stroke.miter > 4.0 else 1.0)
+
+
+def _stretch(ctm: Sequence[float]) -> float:
+    """How much the ``CTM`` may stretch a stroke (its largest singular value), at least 1:
+    a reader may stroke the path before or after the CTM."""
+    a, b, c, d = ctm[0], ctm[1], ctm[2], ctm[3]
+    return max(1.0, (math.hypot(a + d, b - c) + math.hypot(a - d, b + c)) / 2)
+
+
 _BLOCKS = {"Layer", "PageBlock", "Appearance"}
 
 
-def placed_objects(root: Element) -> Iterator[tuple[Element, tuple[float, float] | None]]:
+class Placed(NamedTuple):
+    """A drawn object, the offset its containers add (None: unknown), and the
+    ``DrawParam`` references of the Layers it is drawn in (its stroke may come from them:
+    :mod:`.drawparams`)."""
+
+    el: Element
+    offset: tuple[float, float] | None
+    layers: tuple[str, ...]
+
+
+def placed_objects(root: Element) -> Iterator[Placed]:
     """Every drawn object under ``root`` (text, path, image, composite) with the offset its
     containers add: ofdrw moves the objects of a ``Layer``, ``PageBlock`` or
     ``Appearance`` that has a ``Boundary`` attribute by that Boundary's origin
     (``AWTMaker.writeContent``), nested ones adding up. None when a container's Boundary
     cannot be read (the object may then be anywhere)."""
-    stack: list[tuple[Element, tuple[float, float] | None]] = [(root, (0.0, 0.0))]
+    stack: list[Placed] = [Placed(root, (0.0, 0.0), ())]
     while stack:
-        el, offset = stack.pop()
+        el, offset, layers = stack.pop()
         name = local_name(el)
         if name in _DRAWN or name == "CompositeObject":
-            yield el, offset
+            yield Placed(el, offset, layers)
             continue
         if name in _BLOCKS and el.get("Boundary") is not None and offset is not None:
             box = _numbers(el.get("Boundary"), 4)
             offset = None if box is None else (offset[0] + box[0], offset[1] + box[1])
-        stack.extend((child, offset) for child in reversed(list(el)))
+        if name == "Layer" and (param := el.get("DrawParam")) is not None:
+            layers = (*layers, param)
+        stack.extend(Placed(child, offset, layers) for child in reversed(list(el)))
 
 
 def shifted(box: Box, offset: tuple[float, float] | None) -> Box:
@@ -219,17 +282,32 @@ def shifted(box: Box, offset: tuple[float, float] | None) -> Box:
     return (box[0] + offset[0], box[1] + offset[1], box[2], box[3])
 
 
-def object_box(el: Element, work: DrawingBudget, *, strict: bool = True) -> Box:
+def _stroke(el: Element, rules: StrokeRules | None, layers: tuple[str, ...]) -> Stroke | None:
+    return own_stroke(el) if rules is None else rules.stroke(el, layers)
+
+
+def object_box(
+    el: Element,
+    work: DrawingBudget,
+    *,
+    strict: bool = True,
+    rules: StrokeRules | None = None,
+    layers: tuple[str, ...] = (),
+    ink: bool = False,
+) -> Box:
     """Where a page object draws, its ``Boundary`` included: a text, path or image object
-    by :func:`drawn_extent`; any other (a ``CompositeObject``, drawn from a resource whose
-    content may lie anywhere) and one that cannot be placed covers :data:`EVERYWHERE`,
-    as does, when ``strict``, one whose Boundary is not of positive size (else it is placed
-    from the Boundary's origin as written, as ofdrw draws it). What it reads is charged to
-    ``work`` (:func:`drawn_extent`)."""
+    by :func:`drawn_extent` (its stroke resolved by ``rules`` in ``layers``, when given:
+    :mod:`.drawparams`; with ``ink``, widened as :func:`ink_boxes` widens it); any other
+    (a ``CompositeObject``, drawn from a resource whose content may lie anywhere) and one
+    that cannot be placed covers :data:`EVERYWHERE`, as does, when ``strict``, one whose
+    Boundary is not of positive size (else it is placed from the Boundary's origin as
+    written, as ofdrw draws it). What it reads is charged to ``work``
+    (:func:`drawn_extent`)."""
     box = _numbers(el.get("Boundary"), 4)
     if local_name(el) not in _DRAWN or box is None:
         return EVERYWHERE
-    extent = _extent(el, local_name(el), box, work)
+    stroke = _stroke(el, rules, layers)
+    extent = _extent(el, local_name(el), box, work, stroke, ink=ink)
     if isinstance(extent, str) or (strict and finite_box(el.get("Boundary")) is None):
         return EVERYWHERE
     x, y, w, h = box
@@ -241,38 +319,46 @@ def object_box(el: Element, work: DrawingBudget, *, strict: bool = True) -> Box:
     return (left, top, right - left, bottom - top)
 
 
-def ink_boxes(el: Element, work: DrawingBudget) -> list[Box]:
+def ink_boxes(
+    el: Element,
+    work: DrawingBudget,
+    rules: StrokeRules | None = None,
+    layers: tuple[str, ...] = (),
+) -> list[Box]:
     """Boxes (x, y, w, h) holding everything a page object may put on the page, whether or
     not a renderer clips it to its ``Boundary`` (ofdrw clips paths and images, not text):
-    a text object's glyphs and Boundary (:func:`object_box`); an image's unit square
-    through its CTM; a filled path's points through its CTM; a path that is only stroked,
-    each segment's points (a curve lies in the hull of its control points) through its CTM,
-    widened by twice its LineWidth (joins and miters included), so that a frame or a table
-    rule is the line it draws, not the box it spans; nothing for a path neither stroked
-    nor filled. Any other object (a ``CompositeObject``, drawn from a resource) and one
-    that cannot be placed covers :data:`EVERYWHERE`. What it reads is charged to ``work``
-    (:func:`drawn_extent`)."""
+    a text object's glyphs and Boundary (:func:`object_box`), widened by its stroke when
+    stroked; an image's unit square through its CTM (with its Boundary and widened by its
+    Border's line when it has one); a filled path's points through its CTM; a path that
+    is only stroked, each segment's points (a curve lies in the hull of its control
+    points) through its CTM, so that a frame or a table rule is the line it draws, not
+    the box it spans; nothing for a path neither stroked nor filled. A stroke reaches
+    :func:`_ink_reach` (joins and miters included) times :func:`_stretch`, of the widest
+    stroke any reader may draw: the object's own attributes, its and its ``layers``'
+    DrawParams by ``rules`` (:mod:`.drawparams`; red team 10, r10-11), the defaults. Any
+    other object (a ``CompositeObject``, drawn from a resource), one that cannot be placed
+    and one whose stroke cannot be told covers :data:`EVERYWHERE`. What it reads is
+    charged to ``work`` (:func:`drawn_extent`)."""
     name = local_name(el)
     box = _numbers(el.get("Boundary"), 4)
     if name == "TextObject" or name not in _DRAWN or box is None:
-        return [object_box(el, work, strict=False)]
+        return [object_box(el, work, strict=False, rules=rules, layers=layers, ink=True)]
     if name == "ImageObject":
-        extent = _extent(el, name, box, work)
-        return [EVERYWHERE] if isinstance(extent, str) or extent is None else [_box(extent)]
-    stroked = el.get("Stroke", "true").strip().lower() not in ("false", "0")
+        return [_image_ink(el, box, work)]
+    stroked = _stroked(el, name)
     filled = el.get("Fill", "false").strip().lower() not in ("false", "0")
     ctm = _numbers(el.get("CTM"), 6) if el.get("CTM") is not None else _IDENTITY
-    width = _numbers(el.get("LineWidth"), 1) if el.get("LineWidth") is not None else [0.353]
+    stroke = _stroke(el, rules, layers)
     if stroked and not filled:
         segments = _path_segments(el, work)
     else:  # a fill covers the hull of every segment's points (read even when not drawn)
         corners = _path_corners(el, work, drawn_only=True)
         segments = None if corners is None else [corners] if corners else []
-    if ctm is None or width is None or width[0] < 0 or segments is None:
+    if ctm is None or stroke is None or segments is None:
         return [EVERYWHERE]
     if not (filled or stroked):
         return []
-    reach = 2 * width[0] if stroked else 0.0
+    reach = _ink_reach(stroke) * _stretch(ctm) if stroked else 0.0
     a, b, c, d, e, f = ctm
     out = []
     for points in segments:  # as _extent places its span, with _apply written out
@@ -282,6 +368,28 @@ def ink_boxes(el: Element, work: DrawingBudget) -> list[Box]:
         left, top = box[0] + min(xs) - reach, box[1] + min(ys) - reach
         out.append((left, top, box[0] + max(xs) + reach - left, box[1] + max(ys) + reach - top))
     return out
+
+
+def _image_ink(el: Element, box: Sequence[float], work: DrawingBudget) -> Box:
+    """Where an image object may draw: its unit square through its CTM; with a ``Border``
+    (a frame a reader may draw around it), that square and its Boundary widened by twice
+    the Border's LineWidth; :data:`EVERYWHERE` when a number cannot be read."""
+    extent = _extent(el, "ImageObject", box, work, own_stroke(el))
+    if isinstance(extent, str) or extent is None:
+        return EVERYWHERE
+    for border in (c for c in el if local_name(c) == "Border"):
+        stroke = own_stroke(border)
+        if stroke is None:
+            return EVERYWHERE
+        reach = 2 * stroke.width
+        x, y, w, h = box
+        extent = (
+            min(extent[0], x, x + w) - reach,
+            min(extent[1], y, y + h) - reach,
+            max(extent[2], x, x + w) + reach,
+            max(extent[3], y, y + h) + reach,
+        )
+    return _box(extent)
 
 
 def surely_shown(el: Element, work: DrawingBudget) -> Box | None:
@@ -298,7 +406,7 @@ def surely_shown(el: Element, work: DrawingBudget) -> Box | None:
         return None
     if any(local_name(c) == "Clips" for c in el):
         return None
-    extent = _extent(el, "ImageObject", box, work)
+    extent = _extent(el, "ImageObject", box, work, own_stroke(el))
     if isinstance(extent, str) or extent is None:
         return None
     left, top = max(extent[0], box[0]), max(extent[1], box[1])

@@ -183,6 +183,7 @@ def _read_signatures(
     problems += signatures_xml_problems(root, pkg.read(path), path)
     entries: list[SignatureEntry] = []
     seen: set[str] = set()
+    targets: set[str] = set()
     for el in _children(root, "Signature"):
         if len(entries) >= _MAX_SIGNATURES:
             raise OfdFormatError(f"{path} lists more than {_MAX_SIGNATURES} signatures")
@@ -196,9 +197,10 @@ def _read_signatures(
             pkg.read(target)  # raises: missing, and another part becomes it once unpacked
         if not sig_id or sig_id in seen:
             raise OfdFormatError(f"{path}: a signature ID is missing or repeated ({sig_id!r})")
-        if any(e.path == target for e in entries):
+        if target in targets:
             raise OfdFormatError(f"{path}: two signatures share {target}")
         seen.add(sig_id)
+        targets.add(target)
         entries.append(SignatureEntry(sig_id, java_trim(el.get("Type") or "Seal"), target))
     return entries
 

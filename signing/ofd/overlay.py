@@ -32,6 +32,7 @@ from signing.ofd.drawn import (
     shifted,
     surely_shown,
 )
+from signing.ofd.drawparams import stroke_rules
 from signing.ofd.numbers import decimals
 from signing.ofd.package import DrawingBudget, OfdFormatError, Package, local_name, ref_id
 
@@ -158,19 +159,23 @@ class _Content(NamedTuple):
     backdrops: list[Backdrop]
 
 
-def _content_boxes(pkg: Package, paths: list[str], area: Box | None) -> _Content:
-    """Where every object of the parts ``paths`` draws (:func:`.drawn.ink_boxes`), and the
-    page backgrounds (:func:`_background`) apart."""
+def _content_boxes(pkg: Package, doc_root: str, paths: list[str], area: Box | None) -> _Content:
+    """Where every object of the parts ``paths`` (a page and its templates) draws
+    (:func:`.drawn.ink_boxes`, strokes as wide as the DrawParams of the document and of
+    every one of those parts may make them: :mod:`.drawparams`), and the page backgrounds
+    (:func:`_background`) apart."""
     boxes: list[Box] = []
     backdrops: list[Backdrop] = []
+    rules = stroke_rules(pkg, doc_root, paths)
     for path in paths:
         if not pkg.has(path):
             continue
-        for el, offset in placed_objects(pkg.xml(path)):
+        for el, offset, layers in placed_objects(pkg.xml(path)):
             if area is not None and (shown := _background(el, offset, area, pkg.drawing)):
                 backdrops.append(Backdrop(shown, path, el, _origin(el, offset)))
                 continue
-            boxes += [shifted(box, offset) for box in ink_boxes(el, pkg.drawing)]
+            inks = ink_boxes(el, pkg.drawing, rules, layers)
+            boxes += [shifted(box, offset) for box in inks]
             if len(boxes) > _MAX_BOXES:
                 raise OfdFormatError(f"more than {_MAX_BOXES} page objects to check")
     return _Content(boxes, backdrops)
@@ -305,49 +310,53 @@ def annotation_files(pkg: Package, annotations: str) -> list[tuple[str, str]]:
 
 
 def annotation_boxes(
-    pkg: Package, entries: list[tuple[str, str]], *, drawn: bool = False
+    pkg: Package, entries: list[tuple[str, str]], *, drawn_in: str | None = None
 ) -> list[tuple[str, Box]]:
     """(page ID, appearance box) of the annotations of ``entries`` that have one; with
-    ``drawn``, also where each object of the appearance draws (what an annotation added
-    later must stay clear of: a reader does not clip them to the box)."""
+    ``drawn_in`` (the root of the document they annotate), also where each object of the
+    appearance draws (what an annotation added later must stay clear of: a reader does not
+    clip them to the box), its stroke as wide as the document's DrawParams may make it."""
     out = []
     for page_id, path in dict.fromkeys(entries):
         if not pkg.has(path):
             continue
         # placed once per part, however many entries name it (red team 9, r9-07c/d: one
         # part of 30,000 TextCodes named by 200 entries took 12 s per check)
-        key = ("annotation_boxes", path, str(drawn))
-        boxes = pkg.once(key, functools.partial(_boxes_of, pkg, path, drawn))
+        key = ("annotation_boxes", path, str(drawn_in))
+        boxes = pkg.once(key, functools.partial(_boxes_of, pkg, path, drawn_in))
         out += [(page_id, box) for box in boxes]
         if len(out) > _MAX_BOXES:
             raise OfdFormatError(f"more than {_MAX_BOXES} annotation objects")
     return out
 
 
-def _boxes_of(pkg: Package, path: str, drawn: bool) -> list[Box]:
-    """The appearance boxes of one annotation part (and, ``drawn``, where their objects
-    draw): :func:`annotation_boxes` of one entry."""
+def _boxes_of(pkg: Package, path: str, drawn_in: str | None) -> list[Box]:
+    """The appearance boxes of one annotation part (and, ``drawn_in`` a document, where
+    their objects draw): :func:`annotation_boxes` of one entry."""
     out: list[Box] = []
+    rules = stroke_rules(pkg, drawn_in, ()) if drawn_in is not None else None
     for annot in pkg.xml(path).iter():
         if local_name(annot) == "Annot":
             shown = next(_children(annot, "Appearance"), None)
             box = _placed(shown.get("Boundary")) if shown is not None else None
             if box is not None:
                 out.append(box)
-            if drawn and shown is not None:
+            if rules is not None and shown is not None:
                 out += [
                     shifted(ink, offset)
-                    for el, offset in placed_objects(shown)
-                    for ink in ink_boxes(el, pkg.drawing)
+                    for el, offset, layers in placed_objects(shown)
+                    for ink in ink_boxes(el, pkg.drawing, rules, layers)
                 ]
                 if len(out) > _MAX_BOXES:
                     raise OfdFormatError(f"more than {_MAX_BOXES} annotation objects")
     return out
 
 
-def _added(pkg: Package, path: str) -> Iterator[tuple[Box | None, str | None]]:
+def _added(pkg: Package, doc_root: str, path: str) -> Iterator[tuple[Box | None, str | None]]:
     """Each annotation of an added part: its appearance box (finite, positive) and why its
-    objects may not be accepted (None: they draw inside it)."""
+    objects may not be accepted (None: they draw inside it, strokes as wide as the
+    document's DrawParams may make them)."""
+    rules = stroke_rules(pkg, doc_root, ())
     for annot in pkg.xml(path).iter():
         if local_name(annot) == "Annot":
             shown = next(_children(annot, "Appearance"), None)
@@ -355,7 +364,7 @@ def _added(pkg: Package, path: str) -> Iterator[tuple[Box | None, str | None]]:
             if shown is None or box is None:
                 yield None, None
                 continue
-            yield box, outside_appearance(shown, (box[2], box[3]), pkg.drawing)
+            yield box, outside_appearance(shown, (box[2], box[3]), pkg.drawing, rules)
 
 
 def overlay_problem(
@@ -377,7 +386,7 @@ def overlay_problem(
         if page_id not in pages:
             return f"an added annotation is on page {page_id!r}, which the document does not have"
         area = page_area(pkg, doc_root, page_id)
-        for box, drawn in _added(pkg, path):
+        for box, drawn in _added(pkg, doc_root, path):
             if box is None:
                 return (
                     f"an added annotation on page {page_id} has no appearance box of "
@@ -449,7 +458,9 @@ def _page_content(pkg: Package, doc_root: str, page_id: str, area: Box) -> _Cont
     """Where what the page ``page_id`` (of ``area``) draws lies, placed once per file
     (:func:`_content_boxes`: each seal's check and the copy maker ask for it again)."""
     files = page_files(pkg, doc_root).get(page_id, [])
-    return pkg.once(("content_boxes", doc_root, page_id), lambda: _content_boxes(pkg, files, area))
+    return pkg.once(
+        ("content_boxes", doc_root, page_id), lambda: _content_boxes(pkg, doc_root, files, area)
+    )
 
 
 def stamps_of(pkg: Package, signature_xml: str) -> list[tuple[str, Box]]:

@@ -22,6 +22,7 @@ from xml.etree.ElementTree import Element
 
 from signing.ofd.additions import list_parts
 from signing.ofd.drawn import EVERYWHERE, object_box, placed_objects, shifted
+from signing.ofd.drawparams import StrokeRules, stroke_rules
 from signing.ofd.overlay import Box, annotation_files, inside, page_box, page_files
 from signing.ofd.package import DrawingBudget, OfdFormatError, Package, local_name, ref_id
 
@@ -136,13 +137,12 @@ class StampCheck:
         return self._drawn[page_id]
 
     def _part_objects(self, path: str) -> list[Box]:
+        rules = stroke_rules(self.pkg, self.doc_root, [path])
         boxes = self.pkg.once(
-            ("object_boxes", path), lambda: _part_boxes(self.pkg.xml(path), self.pkg.drawing)
+            ("object_boxes", path),
+            lambda: _part_boxes(self.pkg.xml(path), self.pkg.drawing, rules),
         )
         return self._counted(boxes)
-
-    def _objects(self, root: Element) -> list[Box]:
-        return self._counted(_part_boxes(root, self.pkg.drawing))
 
     def _counted(self, boxes: list[Box]) -> list[Box]:
         self._count += len(boxes)
@@ -166,11 +166,16 @@ class StampCheck:
         """The boxes of one annotation part's appearances and of their objects, placed once
         per file however many entries name the part (red team 9, r9-07c)."""
         return self._counted(
-            self.pkg.once(("appearances", part), lambda: _appearance_boxes(self.pkg, part))
+            self.pkg.once(
+                ("appearances", part),
+                lambda: _appearance_boxes(
+                    self.pkg, part, stroke_rules(self.pkg, self.doc_root, ())
+                ),
+            )
         )
 
 
-def _appearance_boxes(pkg: Package, part: str) -> list[Box]:
+def _appearance_boxes(pkg: Package, part: str, rules: StrokeRules) -> list[Box]:
     """Each appearance box of an annotation part, and where its objects draw."""
     boxes = []
     for annot in pkg.xml(part).iter():
@@ -178,18 +183,19 @@ def _appearance_boxes(pkg: Package, part: str) -> list[Box]:
             shown = next((c for c in annot if local_name(c) == "Appearance"), None)
             if shown is not None:  # its box, and its objects where they draw
                 boxes.append(_page_box(shown.get("Boundary")))
-                boxes += _part_boxes(shown, pkg.drawing)
+                boxes += _part_boxes(shown, pkg.drawing, rules)
     return boxes
 
 
-def _part_boxes(root: Element, work: DrawingBudget) -> list[Box]:
-    """Where each object of a content part draws: placed once per file, whatever the number
-    of signatures that check stamps against it (red team 7, b03: a long DeltaX placed again
-    for each of 12 seals took 20 s), the path data and deltas read charged to ``work`` (the
-    file's budget; red team 8, r8-03)."""
+def _part_boxes(root: Element, work: DrawingBudget, rules: StrokeRules) -> list[Box]:
+    """Where each object of a content part draws (strokes as wide as ``rules``, the
+    DrawParams it may use, make them: red team 10, r10-11): placed once per file, whatever
+    the number of signatures that check stamps against it (red team 7, b03: a long DeltaX
+    placed again for each of 12 seals took 20 s), the path data and deltas read charged to
+    ``work`` (the file's budget; red team 8, r8-03)."""
     boxes: list[Box] = []
-    for el, offset in placed_objects(root):
+    for el, offset, layers in placed_objects(root):
         if len(boxes) >= _MAX_OBJECTS:
             raise OfdFormatError(f"more than {_MAX_OBJECTS} page objects to check")
-        boxes.append(shifted(object_box(el, work), offset))
+        boxes.append(shifted(object_box(el, work, rules=rules, layers=layers), offset))
     return boxes

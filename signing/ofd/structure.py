@@ -231,7 +231,7 @@ def stray_parts(paths: Iterable[str], accounted: set[str]) -> list[str]:
     """Problems for parts neither covered, shown nor part of the signature structure."""
     stray = [p for p in paths if p not in accounted]
     orphans = [p for p in stray if p.rsplit("/", 1)[-1].lower() == "signature.xml"]
-    others = [p for p in stray if p not in orphans]
+    others = [p for p in stray if p.rsplit("/", 1)[-1].lower() != "signature.xml"]
     problems = []
     if orphans:
         problems.append(

@@ -99,6 +99,8 @@ _MAX_CONTINUED_BYTES = 1024 * 1024
 _HASH_BUDGET = 512 * 1024 * 1024
 #: The bytes of a covered part read to tell whether it is a Document.xml (its root element).
 _SNIFF = 4096
+#: Problems with the package listed in each report (:func:`_listed`).
+_MAX_PACKAGE_PROBLEMS = 100
 
 
 def verify_ofd(
@@ -220,7 +222,8 @@ def _package_findings(
     root, raw = pkg.xml("OFD.xml"), pkg.read("OFD.xml")
     found = ofd_xml_findings(root, raw, covered=True, referenced=referenced)
     strict = ofd_xml_findings(root, raw, covered=False, referenced=True).problems
-    strict = [p for p in strict if p not in found.problems]
+    known = set(found.problems)
+    strict = [p for p in strict if p not in known]
     names = doc_info_names(root)
     for check in checks:
         if check not in covered:
@@ -249,7 +252,19 @@ def _package_findings(
     if checks:
         found.problems += stray_parts(pkg.paths, accounted)
     found.problems += pkg.unread  # a reader may read what the verifier refused
+    found.problems = _listed(found.problems)
     return found
+
+
+def _listed(problems: list[str]) -> list[str]:
+    """``problems`` without repeats, the first :data:`_MAX_PACKAGE_PROBLEMS` of them and one
+    counting the rest: each fails every signature (up to 200), and a file may hold 100,000
+    (an ID declared again and again, locations readers differ on: red team 10, r10-06)."""
+    distinct = list(dict.fromkeys(problems))
+    if len(distinct) <= _MAX_PACKAGE_PROBLEMS:
+        return distinct
+    more = len(distinct) - _MAX_PACKAGE_PROBLEMS
+    return [*distinct[:_MAX_PACKAGE_PROBLEMS], f"and {more} more problems with the package"]
 
 
 def _missing_note(doc: OfdDocument) -> str:
@@ -802,7 +817,7 @@ class _Check:
         ]
         sealed = [self.xml.path, *(c.entry.path for c in later if not c.is_vault_seal())]
         stamps = [stamp for path in sealed for stamp in stamps_of(self.pkg, path)]
-        existing = annotation_boxes(self.pkg, before, drawn=True)
+        existing = annotation_boxes(self.pkg, before, drawn_in=self.doc.root)
         problem = overlay_problem(
             self.pkg, self.doc.root, added, stamps, existing
         ) or self._vault_stamp_off_page(later)
