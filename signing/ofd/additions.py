@@ -17,8 +17,9 @@ under the vault's pinned copy seal (:mod:`signing.ofd.verifier`).
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from signing.ofd.package import OfdFormatError, Package, local_name
@@ -122,9 +123,17 @@ def markup_spans(data: bytes) -> list[tuple[int, int]]:
     return [m.span() for m in _HIDDEN.finditer(data)]
 
 
-def in_spans(at: int, spans: list[tuple[int, int]]) -> bool:
-    """Whether offset ``at`` lies in one of ``spans``."""
-    return any(start <= at < end for start, end in spans)
+def in_spans(at: int, spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether offset ``at`` lies in one of ``spans`` (sorted, not overlapping: what
+    :func:`markup_spans` gives). A bisection: it is asked once per match of a part, and a
+    scan of every span made a part of many comments quadratic (red team 10, r10-04: 40,000
+    comments, 97 s of the copy maker's CPU)."""
+    index = bisect.bisect_right(spans, at, key=_start) - 1
+    return index >= 0 and at < spans[index][1]
+
+
+def _start(span: tuple[int, int]) -> int:
+    return span[0]
 
 
 def _one_of_each(pkg: Package, path: str) -> bool:

@@ -50,7 +50,7 @@ from signing.ofd.overlay import (
     page_area,
     stamps_of,
 )
-from signing.ofd.package import OfdFormatError, Package, local_name
+from signing.ofd.package import DEFAULT_LIMITS, Limits, OfdFormatError, Package, local_name
 from signing.ofd.pki import Sm2Identity
 from signing.ofd.sealer import OfdSealer, page_ids
 from signing.ofd.structure import doc_info_names
@@ -112,7 +112,10 @@ class OfdCopyMaker:
         *,
         provider: str = "evault",
         placement: OfdPlacement | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
+        self._limits = limits
+        """What an original may hold (:class:`signing.ofd.package.Limits`), as verifying it."""
         self._sealer = OfdSealer(signer, seal, provider=provider)
         self.signer_certificate = signer.cert
         """DER of the certificate the copies are sealed with: what a trust bundle pins as
@@ -150,7 +153,7 @@ class OfdCopyMaker:
             raise SealingError("a certified copy needs a CopyAnnotation")
         prepared = layout(annotation)  # text that cannot be drawn fails first
         try:
-            with Package(original) as pkg:
+            with Package(original, self._limits) as pkg:
                 doc = read_documents(pkg)[0]
                 parts = {p: pkg.read(p) for p in pkg.paths}
                 if any(p.startswith(_copy_folder(doc)) for p in parts):

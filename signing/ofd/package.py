@@ -79,6 +79,10 @@ class Limits:
     """Elements of one XML part (the corpus's largest part has ~1,100)."""
     max_elements: int = 200_000
     """Elements of all XML parts together (the corpus's largest file has ~4,000)."""
+    max_part_markup: int = 1_000
+    """Comments and processing instructions of one XML part (the corpus's parts hold at
+    most one; red team 10, r10-04: 40,000 in a Document.xml made each check that
+    asks whether a match lies in one quadratic)."""
     max_drawing_tokens: int = 2_000_000
     """Path data commands and numbers and glyph deltas that placing the page objects may
     read, for every page, part and signature of the file together, repeats included
@@ -320,6 +324,7 @@ class Package:
         self._budget = XmlBudget(
             max_part_elements=limits.max_part_elements,
             max_elements=limits.max_elements,
+            max_part_markup=limits.max_part_markup,
             max_text=limits.max_xml_text,
             max_total_bytes=limits.max_total_xml_bytes,
         )
