@@ -61,12 +61,18 @@ class Additions:
 
 
 def list_parts(pkg: Package, doc_root: str) -> dict[str, str]:
-    """The document's Annotations and Attachments lists: package path -> kind."""
+    """The document's Annotations and Attachments lists: package path -> kind. Of two of a
+    kind, the first (what readers read: ofdrw's ``Document.getAnnotations``; a Document.xml
+    with two is refused, :func:`signing.ofd.model.repeated_sections`; red team 10, r10-05)."""
     folder = doc_root.rsplit("/", 1)[0] if "/" in doc_root else ""
-    out = {}
+    out: dict[str, str] = {}
+    seen: set[str] = set()
     for el in pkg.xml(doc_root):
-        if local_name(el) in ("Annotations", "Attachments") and el.text:
-            out[pkg.resolve(el.text, folder)] = local_name(el)
+        kind = local_name(el)
+        if kind in ("Annotations", "Attachments") and kind not in seen:
+            seen.add(kind)  # an empty first one too: a reader reads no later one
+            if el.text:
+                out[pkg.resolve(el.text, folder)] = kind
     return out
 
 

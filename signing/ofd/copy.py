@@ -42,7 +42,12 @@ from signing.errors import SealingError
 from signing.ofd.additions import in_spans, list_parts, markup_spans
 from signing.ofd.dlreader import dl_annotation
 from signing.ofd.glyphs import GlyphPainter
-from signing.ofd.model import OfdDocument, read_documents, read_signature_xml
+from signing.ofd.model import (
+    OfdDocument,
+    read_documents,
+    read_signature_xml,
+    repeated_sections,
+)
 from signing.ofd.overlay import (
     annotation_boxes,
     annotation_files,
@@ -158,6 +163,9 @@ class OfdCopyMaker:
                 parts = {p: pkg.read(p) for p in pkg.paths}
                 if any(p.startswith(_copy_folder(doc)) for p in parts):
                     raise SealingError("the OFD file is already a certified copy")
+                repeated = repeated_sections(doc.root, pkg.xml(doc.root))
+                if repeated:  # readers differ on the section they read (r10-05)
+                    raise SealingError(f"the OFD file cannot be copied: {repeated[0]}")
                 target = _target(pkg, doc, self._placement)
                 _check_doc_info(pkg, doc)
         except OfdFormatError as exc:

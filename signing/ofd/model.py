@@ -27,6 +27,7 @@ __all__ = [
     "default_documents",
     "read_documents",
     "read_signature_xml",
+    "repeated_sections",
     "res_file_locations",
 ]
 
@@ -324,7 +325,7 @@ def _collect_shown_parts(pkg: Package, doc: OfdDocument) -> None:
         el = pkg.xml(path)
         _WALKERS[kind](el, _dir(path), add)
         if kind == "document":
-            doc.problems += _repeated_sections(path, el)
+            doc.problems += repeated_sections(path, el)
             if local_name(el) != "Document":  # what a seal's document count reads (a11)
                 doc.problems.append(
                     f"{path}: its root element is <{local_name(el)}>, not <Document>"
@@ -360,14 +361,41 @@ def _declared(el: Element) -> Iterator[tuple[str, str]]:
         yield local_name(decl), ref_id(decl.get("ID"))
 
 
-def _repeated_sections(path: str, el: Element) -> list[str]:
-    """Document.xml has one CommonData and one Pages (GB/T 33190 7.5): readers differ on
-    which of two they read (the first, all of them), so a second is refused (red team 4,
-    f5: a template ID split across two CommonData)."""
+_SECTIONS = {
+    "Document": (
+        "CommonData",
+        "Pages",
+        "Outlines",
+        "Permissions",
+        "Actions",
+        "VPreferences",
+        "Bookmarks",
+        "Attachments",
+        "Annotations",
+        "CustomTags",
+        "Extensions",
+    ),
+    "CommonData": ("MaxUnitID", "PageArea", "DefaultCS"),
+}
+"""The sections of Document.xml and of its CommonData that GB/T 33190 (CT_Document,
+CT_CommonData) allows at most once."""
+
+
+def repeated_sections(path: str, el: Element) -> list[str]:
+    """Document.xml has each of its sections at most once, CommonData its page area and
+    default colour space (GB/T 33190 7.5): readers differ on which of two they read (the
+    first, the last, all of them), so a second is refused (red team 4, f5: a template ID
+    split across two CommonData; red team 10, r10-05: the copy's 加注 entered in a second
+    Annotations list, which ofdrw never reads)."""
+    common = _child(el, "CommonData")
+    where = [(el, "Document", "")]
+    if common is not None:
+        where.append((common, "CommonData", " in CommonData"))
     return [
-        f"{path} has {count} {name} elements: readers differ on which one they read"
-        for name in ("CommonData", "Pages")
-        if (count := sum(1 for _ in _children(el, name))) > 1
+        f"{path} has {count} {name} elements{inside}: readers differ on which one they read"
+        for section, kind, inside in where
+        for name in _SECTIONS[kind]
+        if (count := sum(1 for _ in _children(section, name))) > 1
     ]
 
 
