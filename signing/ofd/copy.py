@@ -163,6 +163,8 @@ class OfdCopyMaker:
                 parts = {p: pkg.read(p) for p in pkg.paths}
                 if any(p.startswith(_copy_folder(doc)) for p in parts):
                     raise SealingError("the OFD file is already a certified copy")
+                if not doc.entries:  # verifiers refuse a vault seal alone (r10-03)
+                    raise SealingError("the OFD file has no seal: a copy certifies a sealed one")
                 repeated = repeated_sections(doc.root, pkg.xml(doc.root))
                 if repeated:  # readers differ on the section they read (r10-05)
                     raise SealingError(f"the OFD file cannot be copied: {repeated[0]}")

@@ -74,6 +74,7 @@ from signing.ofd.structure import (
     doc_info_names,
     document_shaped,
     ofd_xml_findings,
+    signature_shaped,
     stray_parts,
 )
 from signing.ofd.uses import drawn_parts, listed_files
@@ -171,6 +172,7 @@ class OfdVerifier:
         for doc_checks in per_doc:
             for check in doc_checks:
                 check.run_changes(_later_than(check, doc_checks))
+                check.run_copy_rule(doc_checks)
                 check.run_trust(self.store, self.trust is not None, at)
         found = _package_findings(pkg, docs, checks)
         for check in checks:
@@ -247,9 +249,18 @@ def _package_findings(
             accounted |= check.covered_parts() if check.intact else set()
             accounted |= {p for p in (check.xml.signed_value, check.xml.seal) if p}
     if checks:
-        found.problems += stray_parts(pkg.paths, accounted)
+        found.problems += stray_parts(pkg.paths, accounted, _unlisted_signatures(pkg, docs, checks))
     found.problems += pkg.unread  # a reader may read what the verifier refused
     return found
+
+
+def _unlisted_signatures(pkg: Package, docs: list[OfdDocument], checks: list[_Check]) -> list[str]:
+    """The parts an intact seal covers that hold a signature (a ``<Signature>`` root
+    element) no Signatures.xml entry names: a seal a reader does not show, whose entry was
+    removed (red team 10, r10-03). Parts no seal covers are stray parts already."""
+    listed = {entry.path for doc in docs for entry in doc.entries}
+    covered = {p for c in checks if c.intact for p in c.covered_parts()} - listed
+    return [p for p in covered if signature_shaped(pkg.read(p)[:_SNIFF])]
 
 
 def _missing_note(doc: OfdDocument) -> str:
@@ -631,6 +642,25 @@ class _Check:
             )
         self._coverage(later)
         self._stamped_over(later)
+
+    def run_copy_rule(self, doc_checks: list[_Check]) -> None:
+        """A seal of the vault's pinned copy seal certifies a copy of a sealed original: it
+        covers the signature files of an earlier seal of another signer that Signatures.xml
+        lists (red team 10, r10-03: the issuer's entry removed, the copy showed and reported
+        the vault's seal alone)."""
+        if not self.is_vault_seal():
+            return
+        if any(
+            c is not self and not c.is_vault_seal() and self.covers_signature_of(c)
+            for c in doc_checks
+        ):
+            return
+        self.verdict.fail(
+            Indication.TOTAL_FAILED,
+            SubIndication.FORMAT_FAILURE,
+            "this seal of the vault's copy seal covers no earlier seal Signatures.xml lists: "
+            "a certified copy certifies a sealed original (was the issuer's entry removed?)",
+        )
 
     def _stamped_over(self, later: list[_Check]) -> None:
         """Flag this signature when a later seal's stamp lies over what it signed
