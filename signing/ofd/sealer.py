@@ -21,7 +21,7 @@ from asn1crypto import core
 
 from signing.errors import SealingError
 from signing.ofd.model import OfdDocument, read_documents
-from signing.ofd.package import OfdFormatError, Package, local_name
+from signing.ofd.package import OfdFormatError, Package, local_name, ref_id
 from signing.ofd.pki import Sm2Identity
 from signing.ofd.ses import SESealV4, SesFormatError, SesSignatureV4, TbsSignV4, parse_seal
 from signing.ofd.sm2 import SM2_SM3_OID, SM3_OID, sm3
@@ -158,12 +158,15 @@ class OfdSealer:
 
 
 def page_ids(pkg: Package, doc_root: str) -> list[str]:
-    """The ID of each page of the document ``doc_root``, in order."""
+    """The ID of each page of the document ``doc_root``, in order, as readers resolve it
+    (:func:`signing.ofd.package.ref_id`: ``"01"`` is page 1, as every lookup by page ID
+    keys it; red team 10, r10-12: the copy maker found no content on page "01" and put
+    the 加注 over the license text)."""
     pages: list[Any] = []
     for el in pkg.xml(doc_root):
         if local_name(el) == "Pages":
             pages = [p for p in el if local_name(p) == "Page"]
-    return [str(p.get("ID") or i + 1) for i, p in enumerate(pages)]
+    return [ref_id(p.get("ID") or str(i + 1)) for i, p in enumerate(pages)]
 
 
 def _free_spot(pkg: Package, doc: OfdDocument, page_id: str) -> tuple[float, float, float, float]:
