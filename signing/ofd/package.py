@@ -321,6 +321,7 @@ class Package:
         self._cache: dict[str, bytes] = {}
         self._trees: dict[str, Element] = {}
         self._refused: dict[str, str] = {}
+        self._folder_set: frozenset[str] | None = None
         self._unread: dict[str, None] = {}
         """Each reason of :attr:`unread`, once, in order (a dict: a list's membership test
         made 24,000 fonts at locations readers differ on 9 s of CPU; red team 10, r10-06)."""
@@ -524,12 +525,27 @@ class Package:
             if part == "..":
                 if not parts:
                     raise OfdFormatError(f"the location {loc!r} escapes the package")
+                if "/".join(parts) not in self._folders():
+                    raise self._readers_differ(
+                        f"readers differ on the location {loc!r}: it goes through the folder "
+                        f"{'/'.join(parts)!r}, which holds no part, and back (ofdrw's exist() "
+                        "walks it on the file system and finds nothing there)"
+                    )
                 parts.pop()
                 continue
             parts.append(part)
         if not parts:
             raise OfdFormatError(f"{loc!r} is not a package location")
         return "/".join(parts)
+
+    def _folders(self) -> frozenset[str]:
+        """Every folder that holds a part (at any depth): what an unpacked package has.
+        A folder entry alone is none (a holder may drop it; red team 10, r10-08b)."""
+        if self._folder_set is None:
+            self._folder_set = frozenset(
+                path[:at] for path in self._infos for at, ch in enumerate(path) if ch == "/"
+            )
+        return self._folder_set
 
     def resolve_once(self, loc: str | None, base: str, what: str) -> str:
         """:meth:`resolve` for a location ofdrw resolves twice: it changes to the location's
