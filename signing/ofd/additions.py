@@ -19,12 +19,20 @@ from __future__ import annotations
 
 import bisect
 import re
+import xml.parsers.expat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from signing.ofd.package import OfdFormatError, Package, local_name
 
-__all__ = ["Additions", "in_spans", "list_parts", "markup_spans", "strip_additions"]
+__all__ = [
+    "Additions",
+    "in_spans",
+    "list_parts",
+    "markup_spans",
+    "root_children",
+    "strip_additions",
+]
 
 _MAX_ADDED = 64
 _CLOSE = re.compile(rb"</(?:[\w.-]+:)?(?:Annotations|Attachments)\s*>\s*$")
@@ -95,9 +103,15 @@ def strip_additions(
     folder = path.rsplit("/", 1)[0] if "/" in path else ""
     found: list[tuple[re.Match[bytes], str]] = []
     hidden = markup_spans(current)
+    try:  # Document.xml's sections are its root's children (red team 10, r10-10)
+        sections = {at for at, _ in root_children(current)[1]} if kind == "document" else None
+    except OfdFormatError:
+        return None
     for match in _PATTERNS[kind].finditer(current):
         if in_spans(match.start(), hidden):
             continue  # in a comment: no element to a reader (red team 9, r9-09)
+        if sections is not None and match.start() not in sections:
+            continue  # inside another element: no section to a reader
         page = match.group("page") if kind == "Annotations" else b""
         if b"&" in match.group("loc") + page:
             return None
@@ -140,6 +154,42 @@ def in_spans(at: int, spans: Sequence[tuple[int, int]]) -> bool:
 
 def _start(span: tuple[int, int]) -> int:
     return span[0]
+
+
+def root_children(data: bytes) -> tuple[str, list[tuple[int, str]]]:
+    """The qualified name of the root element of the XML part ``data`` and the byte offset
+    and qualified name of each of its children, as an XML parser reads them (not in a
+    comment, not deeper: red team 10, r10-10, an ``<Extensions/>`` in CommonData drew the
+    copy's sections into it, where no reader looks). Raises :class:`OfdFormatError` for a
+    part that is not well-formed or has a DTD (parts the package read have none)."""
+    parser = xml.parsers.expat.ParserCreate()
+    names: list[str] = []
+    children: list[tuple[int, str]] = []
+    depth = 0
+
+    def start(name: str, _attrs: object) -> None:
+        nonlocal depth
+        if depth == 0:
+            names.append(name)
+        elif depth == 1:
+            children.append((parser.CurrentByteIndex, name))
+        depth += 1
+
+    def end(_name: str) -> None:
+        nonlocal depth
+        depth -= 1
+
+    def doctype(*_args: object) -> None:
+        raise OfdFormatError("a DTD")
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = doctype
+    try:
+        parser.Parse(data, True)
+    except xml.parsers.expat.ExpatError as exc:
+        raise OfdFormatError(f"not well-formed XML: {exc}") from None
+    return names[0], children
 
 
 def _one_of_each(pkg: Package, path: str) -> bool:

@@ -17,7 +17,7 @@ from xml.etree.ElementTree import Element
 
 from signing.ofd.dlreader import DL, dl_annotation, dl_signature, dl_signed_value
 from signing.ofd.package import OfdFormatError, Package, java_trim, local_name, ref_id
-from signing.ofd.structure import signatures_xml_problems
+from signing.ofd.structure import OFD_NAMESPACES, signatures_xml_problems
 
 __all__ = [
     "OfdDocument",
@@ -25,6 +25,7 @@ __all__ = [
     "SignatureEntry",
     "SignatureXml",
     "default_documents",
+    "foreign_namespaces",
     "read_documents",
     "read_signature_xml",
     "repeated_sections",
@@ -324,6 +325,8 @@ def _collect_shown_parts(pkg: Package, doc: OfdDocument) -> None:
         path, kind = queue.pop()
         el = pkg.xml(path)
         _WALKERS[kind](el, _dir(path), add)
+        if kind in ("document", "annots", "attachs"):
+            doc.problems += foreign_namespaces(path, el)
         if kind == "document":
             doc.problems += repeated_sections(path, el)
             if local_name(el) != "Document":  # what a seal's document count reads (a11)
@@ -379,6 +382,26 @@ _SECTIONS = {
 }
 """The sections of Document.xml and of its CommonData that GB/T 33190 (CT_Document,
 CT_CommonData) allows at most once."""
+
+
+def foreign_namespaces(path: str, el: Element) -> list[str]:
+    """Document.xml and the Annotations and Attachments lists: the root element and its
+    children in one OFD namespace (GB/T 33190's, or none), as every real file has them. A
+    reader that reads OFD elements by namespace (ofdrw's strict mode) finds nothing in
+    another: a Document.xml root in ``urn:x-evil`` made the copy write its 加注, lists and
+    sections there (red team 10, r10-07, r10-07c)."""
+    spaces = {_namespace(node.tag) for node in (el, *el)}
+    if len(spaces) == 1 and spaces <= OFD_NAMESPACES:
+        return []
+    return [
+        f"{path}: its elements are in the namespaces {', '.join(sorted(repr(s) for s in spaces))}"
+        ", not in one OFD namespace: readers that read OFD elements by namespace skip them"
+    ]
+
+
+def _namespace(tag: object) -> str:
+    text = tag if isinstance(tag, str) else ""
+    return text[1:].split("}", 1)[0] if text.startswith("{") else ""
 
 
 def repeated_sections(path: str, el: Element) -> list[str]:

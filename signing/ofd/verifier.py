@@ -40,6 +40,7 @@ from signing._verify.identity import signer_fields
 from signing._verify.summary import dedupe, overall_report
 from signing.ofd.additions import Additions, list_parts, strip_additions
 from signing.ofd.certpath import PathResult, Sm2TrustStore, load_certificate, public_point
+from signing.ofd.colours import added_colours_problem
 from signing.ofd.continuation import earlier_signatures_xml
 from signing.ofd.model import (
     OfdDocument,
@@ -833,9 +834,16 @@ class _Check:
         sealed = [self.xml.path, *(c.entry.path for c in later if not c.is_vault_seal())]
         stamps = [stamp for path in sealed for stamp in stamps_of(self.pkg, path)]
         existing = annotation_boxes(self.pkg, before, drawn=True)
-        problem = overlay_problem(
-            self.pkg, self.doc.root, added, stamps, existing
-        ) or self._vault_stamp_off_page(later)
+        problem = (
+            overlay_problem(self.pkg, self.doc.root, added, stamps, existing)
+            or self._vault_stamp_off_page(later)
+            or next(
+                filter(
+                    None, (added_colours_problem(self.pkg, self.doc.root, p) for p in sorted(new))
+                ),
+                None,
+            )
+        )
         if problem is None:
             self.accepted += annotation_boxes(self.pkg, added)
             self.added |= new | set(found.annotation_lists)
