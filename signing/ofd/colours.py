@@ -22,33 +22,16 @@ from __future__ import annotations
 from xml.etree.ElementTree import Element
 
 from signing.ofd.package import OfdFormatError, Package, java_trim, local_name, ref_id
+from signing.ofd.resources import declared
 
 __all__ = ["added_colours_problem", "default_space_problem"]
 
 _COLOURS = ("FillColor", "StrokeColor")
 
 
-def _dir(path: str) -> str:
-    return path.rsplit("/", 1)[0] if "/" in path else ""
-
-
 def _spaces(pkg: Package, doc_root: str) -> dict[str, Element]:
-    """The document's colour spaces (its PublicRes and DocumentRes), by ID as readers
-    resolve it."""
-    found: dict[str, Element] = {}
-    for common in pkg.xml(doc_root):
-        if local_name(common) != "CommonData":
-            continue
-        for res in common:
-            if local_name(res) not in ("PublicRes", "DocumentRes") or not res.text:
-                continue
-            path = pkg.resolve(res.text, _dir(doc_root))
-            if not pkg.has(path):
-                continue
-            for el in pkg.xml(path).iter():
-                if local_name(el) == "ColorSpace":
-                    found.setdefault(ref_id(el.get("ID")), el)
-    return found
+    """The document's colour spaces (its PublicRes and DocumentRes), by ID."""
+    return declared(pkg, doc_root, "ColorSpace")
 
 
 def _plain_rgb(space: Element | None, what: str) -> str | None:

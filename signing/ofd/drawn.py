@@ -153,14 +153,31 @@ def drawn_extent(
     return _extent(el, name, box, work)
 
 
+def _line_width(el: Element, inherited: str | None) -> list[float] | None:
+    """An object's LineWidth: its own, else ``inherited`` (its DrawParam's, as written:
+    red team 10, r10-11), else 0.353 mm; None when unreadable."""
+    written = el.get("LineWidth")
+    written = inherited if written is None else written
+    return _numbers(written, 1) if written is not None else [0.353]
+
+
+def _stroked(el: Element, name: str) -> bool:
+    """Whether a path (stroked unless ``Stroke="false"``) or a text object (stroked when
+    ``Stroke="true"``: its glyph outlines, red team 10, r10-11b) is stroked."""
+    stroke = el.get("Stroke")
+    if name == "PathObject":
+        return (stroke or "true").strip().lower() not in ("false", "0")
+    return name == "TextObject" and (stroke or "").strip().lower() in ("true", "1")
+
+
 def _extent(
-    el: Element, name: str, box: Sequence[float], work: DrawingBudget
+    el: Element, name: str, box: Sequence[float], work: DrawingBudget, inherited: str | None = None
 ) -> tuple[float, float, float, float] | str | None:
     """:func:`drawn_extent` from the origin of ``box`` (its Boundary as written)."""
     ctm = _numbers(el.get("CTM"), 6) if el.get("CTM") is not None else _IDENTITY
     if ctm is None:
         return "has an unreadable CTM"
-    width = _numbers(el.get("LineWidth"), 1) if el.get("LineWidth") is not None else [0.353]
+    width = _line_width(el, inherited)
     if width is None or width[0] < 0:
         return "has an unreadable LineWidth"
     if name == "PathObject":
@@ -178,8 +195,7 @@ def _extent(
         points = [(0.0, 0.0), (box[2], box[3])]
     if not points:
         return None
-    stroked = name == "PathObject" and el.get("Stroke", "true").strip().lower() != "false"
-    reach = width[0] / 2 if stroked else 0.0
+    reach = width[0] / 2 if _stroked(el, name) else 0.0
     corners = [_apply(ctm, x, y) for x in _span(points, 0) for y in _span(points, 1)]
     xs, ys = [c[0] for c in corners], [c[1] for c in corners]
     return (
@@ -219,7 +235,9 @@ def shifted(box: Box, offset: tuple[float, float] | None) -> Box:
     return (box[0] + offset[0], box[1] + offset[1], box[2], box[3])
 
 
-def object_box(el: Element, work: DrawingBudget, *, strict: bool = True) -> Box:
+def object_box(
+    el: Element, work: DrawingBudget, *, strict: bool = True, inherited: str | None = None
+) -> Box:
     """Where a page object draws, its ``Boundary`` included: a text, path or image object
     by :func:`drawn_extent`; any other (a ``CompositeObject``, drawn from a resource whose
     content may lie anywhere) and one that cannot be placed covers :data:`EVERYWHERE`,
@@ -229,7 +247,7 @@ def object_box(el: Element, work: DrawingBudget, *, strict: bool = True) -> Box:
     box = _numbers(el.get("Boundary"), 4)
     if local_name(el) not in _DRAWN or box is None:
         return EVERYWHERE
-    extent = _extent(el, local_name(el), box, work)
+    extent = _extent(el, local_name(el), box, work, inherited)
     if isinstance(extent, str) or (strict and finite_box(el.get("Boundary")) is None):
         return EVERYWHERE
     x, y, w, h = box
@@ -241,7 +259,7 @@ def object_box(el: Element, work: DrawingBudget, *, strict: bool = True) -> Box:
     return (left, top, right - left, bottom - top)
 
 
-def ink_boxes(el: Element, work: DrawingBudget) -> list[Box]:
+def ink_boxes(el: Element, work: DrawingBudget, inherited: str | None = None) -> list[Box]:
     """Boxes (x, y, w, h) holding everything a page object may put on the page, whether or
     not a renderer clips it to its ``Boundary`` (ofdrw clips paths and images, not text):
     a text object's glyphs and Boundary (:func:`object_box`); an image's unit square
@@ -250,19 +268,28 @@ def ink_boxes(el: Element, work: DrawingBudget) -> list[Box]:
     widened by twice its LineWidth (joins and miters included), so that a frame or a table
     rule is the line it draws, not the box it spans; nothing for a path neither stroked
     nor filled. Any other object (a ``CompositeObject``, drawn from a resource) and one
-    that cannot be placed covers :data:`EVERYWHERE`. What it reads is charged to ``work``
+    that cannot be placed covers :data:`EVERYWHERE`. A stroke is as wide as the object's
+    ``LineWidth``, else ``inherited`` (its DrawParam's: red team 10, r10-11); stroked text
+    is widened as a stroked path (r10-11b). What it reads is charged to ``work``
     (:func:`drawn_extent`)."""
     name = local_name(el)
     box = _numbers(el.get("Boundary"), 4)
+    if name == "TextObject" and box is not None and _stroked(el, name):
+        found = object_box(el, work, strict=False, inherited=inherited)
+        width = _line_width(el, inherited)
+        if found == EVERYWHERE or width is None or width[0] < 0:
+            return [EVERYWHERE]
+        reach = 2 * width[0]
+        return [(found[0] - reach, found[1] - reach, found[2] + 2 * reach, found[3] + 2 * reach)]
     if name == "TextObject" or name not in _DRAWN or box is None:
-        return [object_box(el, work, strict=False)]
+        return [object_box(el, work, strict=False, inherited=inherited)]
     if name == "ImageObject":
         extent = _extent(el, name, box, work)
         return [EVERYWHERE] if isinstance(extent, str) or extent is None else [_box(extent)]
-    stroked = el.get("Stroke", "true").strip().lower() not in ("false", "0")
+    stroked = _stroked(el, name)
     filled = el.get("Fill", "false").strip().lower() not in ("false", "0")
     ctm = _numbers(el.get("CTM"), 6) if el.get("CTM") is not None else _IDENTITY
-    width = _numbers(el.get("LineWidth"), 1) if el.get("LineWidth") is not None else [0.353]
+    width = _line_width(el, inherited)
     if stroked and not filled:
         segments = _path_segments(el, work)
     else:  # a fill covers the hull of every segment's points (read even when not drawn)

@@ -1,0 +1,71 @@
+"""The resources a document declares (GB/T 33190 Res.xsd), by kind and ID: its colour
+spaces and drawing parameters, from the resource files of its ``CommonData``
+(``PublicRes``, ``DocumentRes``) and of a page (``PageRes``), IDs as readers resolve them
+(:func:`signing.ofd.package.ref_id`; an ID declared twice is refused elsewhere,
+:mod:`signing.ofd.model`)."""
+
+from __future__ import annotations
+
+from xml.etree.ElementTree import Element
+
+from signing.ofd.package import Package, local_name, ref_id
+
+__all__ = ["declared", "line_width"]
+
+_MAX_CHAIN = 16
+"""DrawParams a ``Relative`` chain is followed through (a longer one, or a cycle, stops)."""
+
+
+def _dir(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else ""
+
+
+def _res_files(pkg: Package, doc_root: str, page: str | None) -> list[str]:
+    found = [
+        pkg.resolve(res.text, _dir(doc_root))
+        for common in pkg.xml(doc_root)
+        if local_name(common) == "CommonData"
+        for res in common
+        if local_name(res) in ("PublicRes", "DocumentRes") and res.text
+    ]
+    if page is not None and pkg.has(page):
+        found += [
+            pkg.resolve(res.text, _dir(page))
+            for res in pkg.xml(page)
+            if local_name(res) == "PageRes" and res.text
+        ]
+    return [path for path in found if pkg.has(path)]
+
+
+def declared(pkg: Package, doc_root: str, kind: str, page: str | None = None) -> dict[str, Element]:
+    """The resources named ``kind`` (``ColorSpace``, ``DrawParam``) the document
+    ``doc_root`` declares (and the page part ``page``), by ID; the first of an ID kept.
+    Raises :class:`signing.ofd.package.OfdFormatError` for an unreadable resource file."""
+    return pkg.once(
+        ("declared", doc_root, kind, page or ""),
+        lambda: _declared(pkg, doc_root, kind, page),
+    )
+
+
+def _declared(pkg: Package, doc_root: str, kind: str, page: str | None) -> dict[str, Element]:
+    found: dict[str, Element] = {}
+    for path in _res_files(pkg, doc_root, page):
+        for el in pkg.xml(path).iter():
+            if local_name(el) == kind:
+                found.setdefault(ref_id(el.get("ID")), el)
+    return found
+
+
+def line_width(params: dict[str, Element], named: str | None) -> str | None:
+    """The ``LineWidth`` (as written) an object takes from the DrawParam ``named``: that
+    DrawParam's, else that of the one it is ``Relative`` to, and so on (GB/T 33190 8.2);
+    None when none of them gives one (or ``named`` is none the document declares)."""
+    seen = 0
+    while named is not None and seen < _MAX_CHAIN:
+        param = params.get(ref_id(named))
+        if param is None:
+            return None
+        if param.get("LineWidth") is not None:
+            return param.get("LineWidth")
+        named, seen = param.get("Relative"), seen + 1
+    return None
