@@ -161,7 +161,9 @@ class OfdCopyMaker:
         prepared = layout(annotation)  # text that cannot be drawn fails first
         try:
             with Package(original, self._limits) as pkg:
-                doc = read_documents(pkg)[0]
+                docs = read_documents(pkg)
+                _one_document(docs)
+                doc = docs[0]
                 parts = {p: pkg.read(p) for p in pkg.paths}
                 if any(p.startswith(_copy_folder(doc)) for p in parts):
                     raise SealingError("the OFD file is already a certified copy")
@@ -334,6 +336,17 @@ def _annotation_loc(pkg: Package, doc: OfdDocument, listed: str | None) -> str:
         "the 加注 has no location every OFD reader opens alike (ofdrw's DLOFDReader reads "
         "the original's Annotations list by rules of its own)"
     )
+
+
+def _one_document(docs: list[OfdDocument]) -> None:
+    """Refuse an original of several documents: the 加注 and the vault's seal go on one,
+    and a reader that shows another (a document switcher, a last-wins binder) shows a
+    sealed license without them (red team 10, r10-09)."""
+    if len(docs) > 1:
+        raise SealingError(
+            f"the OFD file holds {len(docs)} documents: a certified copy's 加注 and seal "
+            "would be on one only, and a reader may show another"
+        )
 
 
 def _check_sections(pkg: Package, doc: OfdDocument) -> None:

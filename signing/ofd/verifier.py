@@ -173,7 +173,7 @@ class OfdVerifier:
         for doc_checks in per_doc:
             for check in doc_checks:
                 check.run_changes(_later_than(check, doc_checks))
-                check.run_copy_rule(doc_checks)
+                check.run_copy_rule(doc_checks, len(docs))
                 check.run_trust(self.store, self.trust is not None, at)
         found = _package_findings(pkg, docs, checks)
         for check in checks:
@@ -644,13 +644,21 @@ class _Check:
         self._coverage(later)
         self._stamped_over(later)
 
-    def run_copy_rule(self, doc_checks: list[_Check]) -> None:
+    def run_copy_rule(self, doc_checks: list[_Check], documents: int) -> None:
         """A seal of the vault's pinned copy seal certifies a copy of a sealed original: it
         covers the signature files of an earlier seal of another signer that Signatures.xml
         lists (red team 10, r10-03: the issuer's entry removed, the copy showed and reported
-        the vault's seal alone)."""
+        the vault's seal alone), in a file of one document (r10-09: the 加注 and the vault's
+        seal on the first of two, a reader showing the second showed neither)."""
         if not self.is_vault_seal():
             return
+        if documents > 1:
+            self.verdict.fail(
+                Indication.TOTAL_FAILED,
+                SubIndication.FORMAT_FAILURE,
+                f"this seal of the vault's copy seal is in a file of {documents} documents: a "
+                "certified copy is of one (a reader may show another, without the 加注)",
+            )
         if any(
             c is not self and not c.is_vault_seal() and self.covers_signature_of(c)
             for c in doc_checks
