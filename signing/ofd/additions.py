@@ -17,13 +17,22 @@ under the vault's pinned copy seal (:mod:`signing.ofd.verifier`).
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Callable
+import xml.parsers.expat
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from signing.ofd.package import OfdFormatError, Package, local_name
 
-__all__ = ["Additions", "in_spans", "list_parts", "markup_spans", "strip_additions"]
+__all__ = [
+    "Additions",
+    "in_spans",
+    "list_parts",
+    "markup_spans",
+    "root_children",
+    "strip_additions",
+]
 
 _MAX_ADDED = 64
 _CLOSE = re.compile(rb"</(?:[\w.-]+:)?(?:Annotations|Attachments)\s*>\s*$")
@@ -60,12 +69,18 @@ class Additions:
 
 
 def list_parts(pkg: Package, doc_root: str) -> dict[str, str]:
-    """The document's Annotations and Attachments lists: package path -> kind."""
+    """The document's Annotations and Attachments lists: package path -> kind. Of two of a
+    kind, the first (what readers read: ofdrw's ``Document.getAnnotations``; a Document.xml
+    with two is refused, :func:`signing.ofd.model.repeated_sections`; red team 10, r10-05)."""
     folder = doc_root.rsplit("/", 1)[0] if "/" in doc_root else ""
-    out = {}
+    out: dict[str, str] = {}
+    seen: set[str] = set()
     for el in pkg.xml(doc_root):
-        if local_name(el) in ("Annotations", "Attachments") and el.text:
-            out[pkg.resolve(el.text, folder)] = local_name(el)
+        kind = local_name(el)
+        if kind in ("Annotations", "Attachments") and kind not in seen:
+            seen.add(kind)  # an empty first one too: a reader reads no later one
+            if el.text:
+                out[pkg.resolve(el.text, folder)] = kind
     return out
 
 
@@ -88,9 +103,15 @@ def strip_additions(
     folder = path.rsplit("/", 1)[0] if "/" in path else ""
     found: list[tuple[re.Match[bytes], str]] = []
     hidden = markup_spans(current)
+    try:  # Document.xml's sections are its root's children (red team 10, r10-10)
+        sections = {at for at, _ in root_children(current)[1]} if kind == "document" else None
+    except OfdFormatError:
+        return None
     for match in _PATTERNS[kind].finditer(current):
         if in_spans(match.start(), hidden):
             continue  # in a comment: no element to a reader (red team 9, r9-09)
+        if sections is not None and match.start() not in sections:
+            continue  # inside another element: no section to a reader
         page = match.group("page") if kind == "Annotations" else b""
         if b"&" in match.group("loc") + page:
             return None
@@ -122,9 +143,53 @@ def markup_spans(data: bytes) -> list[tuple[int, int]]:
     return [m.span() for m in _HIDDEN.finditer(data)]
 
 
-def in_spans(at: int, spans: list[tuple[int, int]]) -> bool:
-    """Whether offset ``at`` lies in one of ``spans``."""
-    return any(start <= at < end for start, end in spans)
+def in_spans(at: int, spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether offset ``at`` lies in one of ``spans`` (sorted, not overlapping: what
+    :func:`markup_spans` gives). A bisection: it is asked once per match of a part, and a
+    scan of every span made a part of many comments quadratic (red team 10, r10-04: 40,000
+    comments, 97 s of the copy maker's CPU)."""
+    index = bisect.bisect_right(spans, at, key=_start) - 1
+    return index >= 0 and at < spans[index][1]
+
+
+def _start(span: tuple[int, int]) -> int:
+    return span[0]
+
+
+def root_children(data: bytes) -> tuple[str, list[tuple[int, str]]]:
+    """The qualified name of the root element of the XML part ``data`` and the byte offset
+    and qualified name of each of its children, as an XML parser reads them (not in a
+    comment, not deeper: red team 10, r10-10, an ``<Extensions/>`` in CommonData drew the
+    copy's sections into it, where no reader looks). Raises :class:`OfdFormatError` for a
+    part that is not well-formed or has a DTD (parts the package read have none)."""
+    parser = xml.parsers.expat.ParserCreate()
+    names: list[str] = []
+    children: list[tuple[int, str]] = []
+    depth = 0
+
+    def start(name: str, _attrs: object) -> None:
+        nonlocal depth
+        if depth == 0:
+            names.append(name)
+        elif depth == 1:
+            children.append((parser.CurrentByteIndex, name))
+        depth += 1
+
+    def end(_name: str) -> None:
+        nonlocal depth
+        depth -= 1
+
+    def doctype(*_args: object) -> None:
+        raise OfdFormatError("a DTD")
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = doctype
+    try:
+        parser.Parse(data, True)
+    except xml.parsers.expat.ExpatError as exc:
+        raise OfdFormatError(f"not well-formed XML: {exc}") from None
+    return names[0], children
 
 
 def _one_of_each(pkg: Package, path: str) -> bool:

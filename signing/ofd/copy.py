@@ -39,10 +39,17 @@ from signing.copies.appearance import (
     layout,
 )
 from signing.errors import SealingError
-from signing.ofd.additions import in_spans, list_parts, markup_spans
+from signing.ofd.additions import list_parts, root_children
+from signing.ofd.colours import default_space_problem
 from signing.ofd.dlreader import dl_annotation
 from signing.ofd.glyphs import GlyphPainter
-from signing.ofd.model import OfdDocument, read_documents, read_signature_xml
+from signing.ofd.model import (
+    OfdDocument,
+    foreign_namespaces,
+    read_documents,
+    read_signature_xml,
+    repeated_sections,
+)
 from signing.ofd.overlay import (
     annotation_boxes,
     annotation_files,
@@ -50,7 +57,7 @@ from signing.ofd.overlay import (
     page_area,
     stamps_of,
 )
-from signing.ofd.package import OfdFormatError, Package, local_name
+from signing.ofd.package import DEFAULT_LIMITS, Limits, OfdFormatError, Package, local_name
 from signing.ofd.pki import Sm2Identity
 from signing.ofd.sealer import OfdSealer, page_ids
 from signing.ofd.structure import doc_info_names
@@ -112,7 +119,10 @@ class OfdCopyMaker:
         *,
         provider: str = "evault",
         placement: OfdPlacement | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
+        self._limits = limits
+        """What an original may hold (:class:`signing.ofd.package.Limits`), as verifying it."""
         self._sealer = OfdSealer(signer, seal, provider=provider)
         self.signer_certificate = signer.cert
         """DER of the certificate the copies are sealed with: what a trust bundle pins as
@@ -150,11 +160,16 @@ class OfdCopyMaker:
             raise SealingError("a certified copy needs a CopyAnnotation")
         prepared = layout(annotation)  # text that cannot be drawn fails first
         try:
-            with Package(original) as pkg:
-                doc = read_documents(pkg)[0]
+            with Package(original, self._limits) as pkg:
+                docs = read_documents(pkg)
+                _one_document(docs)
+                doc = docs[0]
                 parts = {p: pkg.read(p) for p in pkg.paths}
                 if any(p.startswith(_copy_folder(doc)) for p in parts):
                     raise SealingError("the OFD file is already a certified copy")
+                if not doc.entries:  # verifiers refuse a vault seal alone (r10-03)
+                    raise SealingError("the OFD file has no seal: a copy certifies a sealed one")
+                _check_sections(pkg, doc)
                 target = _target(pkg, doc, self._placement)
                 _check_doc_info(pkg, doc)
         except OfdFormatError as exc:
@@ -324,6 +339,34 @@ def _annotation_loc(pkg: Package, doc: OfdDocument, listed: str | None) -> str:
     )
 
 
+def _one_document(docs: list[OfdDocument]) -> None:
+    """Refuse an original of several documents: the 加注 and the vault's seal go on one,
+    and a reader that shows another (a document switcher, a last-wins binder) shows a
+    sealed license without them (red team 10, r10-09)."""
+    if len(docs) > 1:
+        raise SealingError(
+            f"the OFD file holds {len(docs)} documents: a certified copy's 加注 and seal "
+            "would be on one only, and a reader may show another"
+        )
+
+
+def _check_sections(pkg: Package, doc: OfdDocument) -> None:
+    """Refuse an original whose Document.xml or lists readers read differently: a section
+    twice (red team 10, r10-05: the 加注 went into the second Annotations list, which no
+    reader reads), elements outside one OFD namespace (r10-07: the 加注 written in it), a
+    default colour space not plain RGB (r10-01: :mod:`signing.ofd.colours`)."""
+    found = repeated_sections(doc.root, pkg.xml(doc.root))
+    found += foreign_namespaces(doc.root, pkg.xml(doc.root))
+    default = default_space_problem(pkg, doc.root)
+    if default is not None:  # the 加注's colours name no space (red team 10, r10-01)
+        found.append(f"{default}: the 加注's colours, which name none, would be read in it")
+    for path in list_parts(pkg, doc.root):
+        if pkg.has(path):
+            found += foreign_namespaces(path, pkg.xml(path))
+    if found:
+        raise SealingError(f"the OFD file cannot be copied: {found[0]}")
+
+
 def _check_doc_info(pkg: Package, doc: OfdDocument) -> None:
     """Refuse an original whose OFD.xml a seal leaves out while its DocInfo carries what a
     reader shows (a title, custom data): the vault's seal would cover that unsigned,
@@ -350,30 +393,26 @@ def _stamp_box(box: tuple[float, float, float, float]) -> tuple[float, float, fl
 
 def _link(document: bytes, links: dict[str, str]) -> bytes:
     """Document.xml with ``<Annotations>``/``<Attachments>`` (``links``: name -> location)
-    added in schema order (Annotations before CustomTags, both before Extensions), in the
-    root element's prefix."""
-    match = re.search(rb"<(?:([\w.-]+):)?Document[\s>]", document)
-    if match is None or _close(document, b"Document") is None:
-        raise SealingError("Document.xml cannot be extended (unexpected layout)")
-    p = match.group(1) + b":" if match.group(1) else b""
+    added as children of its root (the sections readers read; red team 10, r10-10: an
+    ``<Extensions/>`` inside CommonData drew them into it) in schema order (Annotations
+    before CustomTags, both before Extensions), in the root element's prefix as the parser
+    reads it (r10-07b: not one a comment before the root names)."""
     for name, before in (
-        ("Annotations", b"CustomTags|Attachments|Extensions"),
-        ("Attachments", b"Extensions"),
+        ("Annotations", ("CustomTags", "Attachments", "Extensions")),
+        ("Attachments", ("Extensions",)),
     ):
         if name not in links:
             continue
-        hidden = markup_spans(document)
-        later = next(
-            (
-                m.start()
-                for m in re.finditer(b"<" + re.escape(p) + b"(?:" + before + rb")[\s/>]", document)
-                if not in_spans(m.start(), hidden)  # not in a comment (red team 9, r9-09)
-            ),
-            None,
-        )
-        close = _close(document, b"Document")
-        assert close is not None
-        at = later if later is not None else close
+        try:
+            root, children = root_children(document)
+        except OfdFormatError:
+            raise SealingError("Document.xml cannot be extended (unexpected layout)") from None
+        close = _close(document, root.encode())
+        if close is None:
+            raise SealingError("Document.xml cannot be extended (unexpected layout)")
+        p = root.rsplit(":", 1)[0].encode() + b":" if ":" in root else b""
+        later = (at for at, child in children if child.rsplit(":", 1)[-1] in before)
+        at = next(later, close)
         tag = name.encode()
         element = b"<" + p + tag + b">" + links[name].encode() + b"</" + p + tag + b">"
         document = document[:at] + element + document[at:]
@@ -387,8 +426,8 @@ def _copy_folder(doc: OfdDocument) -> str:
 
 
 def _close(data: bytes, name: bytes) -> int | None:
-    """Where the closing tag of the root element ``name`` starts."""
-    match = re.search(rb"</(?:[\w.-]+:)?" + name + rb"\s*>\s*$", data)
+    """Where the closing tag of the root element ``name`` (qualified) starts."""
+    match = re.search(rb"</" + re.escape(name) + rb"\s*>\s*$", data)
     return match.start() if match is not None else None
 
 

@@ -17,7 +17,7 @@ from xml.etree.ElementTree import Element
 
 from signing.ofd.dlreader import DL, dl_annotation, dl_signature, dl_signed_value
 from signing.ofd.package import OfdFormatError, Package, java_trim, local_name, ref_id
-from signing.ofd.structure import signatures_xml_problems
+from signing.ofd.structure import OFD_NAMESPACES, signatures_xml_problems
 
 __all__ = [
     "OfdDocument",
@@ -25,8 +25,10 @@ __all__ = [
     "SignatureEntry",
     "SignatureXml",
     "default_documents",
+    "foreign_namespaces",
     "read_documents",
     "read_signature_xml",
+    "repeated_sections",
     "res_file_locations",
 ]
 
@@ -325,8 +327,10 @@ def _collect_shown_parts(pkg: Package, doc: OfdDocument) -> None:
         path, kind = queue.pop()
         el = pkg.xml(path)
         _WALKERS[kind](el, _dir(path), add)
+        if kind in ("document", "annots", "attachs"):
+            doc.problems += foreign_namespaces(path, el)
         if kind == "document":
-            doc.problems += _repeated_sections(path, el)
+            doc.problems += repeated_sections(path, el)
             if local_name(el) != "Document":  # what a seal's document count reads (a11)
                 doc.problems.append(
                     f"{path}: its root element is <{local_name(el)}>, not <Document>"
@@ -362,14 +366,61 @@ def _declared(el: Element) -> Iterator[tuple[str, str]]:
         yield local_name(decl), ref_id(decl.get("ID"))
 
 
-def _repeated_sections(path: str, el: Element) -> list[str]:
-    """Document.xml has one CommonData and one Pages (GB/T 33190 7.5): readers differ on
-    which of two they read (the first, all of them), so a second is refused (red team 4,
-    f5: a template ID split across two CommonData)."""
+_SECTIONS = {
+    "Document": (
+        "CommonData",
+        "Pages",
+        "Outlines",
+        "Permissions",
+        "Actions",
+        "VPreferences",
+        "Bookmarks",
+        "Attachments",
+        "Annotations",
+        "CustomTags",
+        "Extensions",
+    ),
+    "CommonData": ("MaxUnitID", "PageArea", "DefaultCS"),
+}
+"""The sections of Document.xml and of its CommonData that GB/T 33190 (CT_Document,
+CT_CommonData) allows at most once."""
+
+
+def foreign_namespaces(path: str, el: Element) -> list[str]:
+    """Document.xml and the Annotations and Attachments lists: the root element and its
+    children in one OFD namespace (GB/T 33190's, or none), as every real file has them. A
+    reader that reads OFD elements by namespace (ofdrw's strict mode) finds nothing in
+    another: a Document.xml root in ``urn:x-evil`` made the copy write its 加注, lists and
+    sections there (red team 10, r10-07, r10-07c)."""
+    spaces = {_namespace(node.tag) for node in (el, *el)}
+    if len(spaces) == 1 and spaces <= OFD_NAMESPACES:
+        return []
     return [
-        f"{path} has {count} {name} elements: readers differ on which one they read"
-        for name in ("CommonData", "Pages")
-        if (count := sum(1 for _ in _children(el, name))) > 1
+        f"{path}: its elements are in the namespaces {', '.join(sorted(repr(s) for s in spaces))}"
+        ", not in one OFD namespace: readers that read OFD elements by namespace skip them"
+    ]
+
+
+def _namespace(tag: object) -> str:
+    text = tag if isinstance(tag, str) else ""
+    return text[1:].split("}", 1)[0] if text.startswith("{") else ""
+
+
+def repeated_sections(path: str, el: Element) -> list[str]:
+    """Document.xml has each of its sections at most once, CommonData its page area and
+    default colour space (GB/T 33190 7.5): readers differ on which of two they read (the
+    first, the last, all of them), so a second is refused (red team 4, f5: a template ID
+    split across two CommonData; red team 10, r10-05: the copy's 加注 entered in a second
+    Annotations list, which ofdrw never reads)."""
+    common = _child(el, "CommonData")
+    where = [(el, "Document", "")]
+    if common is not None:
+        where.append((common, "CommonData", " in CommonData"))
+    return [
+        f"{path} has {count} {name} elements{inside}: readers differ on which one they read"
+        for section, kind, inside in where
+        for name in _SECTIONS[kind]
+        if (count := sum(1 for _ in _children(section, name))) > 1
     ]
 
 

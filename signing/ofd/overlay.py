@@ -204,17 +204,45 @@ def _background(
 
 
 def page_area(pkg: Package, doc_root: str, page_id: str) -> Box | None:
-    """The page's area (its ``PhysicalBox``, x y w h in mm) as ofdrw reads it: the page's
-    own ``Area``, else that of its templates (a foreground one first), else the document's
-    ``CommonData/PageArea``, else A4; None when the one that applies cannot be read (not
-    four finite numbers of positive size)."""
-    area = pkg.once(("page_areas", doc_root), lambda: _page_areas(pkg, doc_root)).get(
-        page_id, _default_area(pkg, doc_root)
+    """The page's area (x y w h in mm) where every reader shows and prints it: its
+    ``PhysicalBox`` as ofdrw reads it (the page's own ``Area``, else that of its templates,
+    a foreground one first, else the document's ``CommonData/PageArea``, else A4), cut to
+    each ``ApplicationBox`` and ``BleedBox`` written for the page (:func:`_clips`); None
+    when one that applies cannot be read (not four finite numbers of positive size) or
+    they share no area."""
+    physical, clips = pkg.once(("page_areas", doc_root), lambda: _page_areas(pkg, doc_root)).get(
+        page_id, (_default_area(pkg, doc_root), _document_clips(pkg, doc_root))
     )
-    if area is None:
+    if physical is None:
         return None
     dl_area = pkg.once(("dl_area", doc_root), functools.partial(_dl_area, pkg, doc_root))
-    return _common([area, (0.0, 0.0, area[2], area[3]), dl_area])
+    return _common([physical, (0.0, 0.0, physical[2], physical[3]), dl_area, *clips])
+
+
+_CLIPS = ("ApplicationBox", "BleedBox")
+"""The boxes of a page area (GB/T 33190 table 7, CT_PageArea) that cut what is shown: the
+ApplicationBox (显示区域, "页面内容实际显示或打印输出的区域", inside the PhysicalBox) and
+the BleedBox (出血区域, outside the PhysicalBox: one written inside it cuts the page for a
+printer that honours it). Not the ContentBox (版心, where the body text goes): readers show
+the page around it (red team 10, r10-02)."""
+
+
+def _clips(el: Element | None) -> list[Box | None]:
+    """The ApplicationBox and BleedBox of an ``Area``/``PageArea`` element, each as
+    written (None when unreadable)."""
+    if el is None:
+        return []
+    return [finite_box(box.text) for name in _CLIPS for box in _children(el, name)]
+
+
+def _document_clips(pkg: Package, doc_root: str) -> list[Box | None]:
+    """The ApplicationBox and BleedBox of the document's ``CommonData/PageArea``."""
+    return [
+        box
+        for common in _children(pkg.xml(doc_root), "CommonData")
+        for area in _children(common, "PageArea")
+        for box in _clips(area)
+    ]
 
 
 def _dl_area(pkg: Package, doc_root: str) -> Box | None:
@@ -267,31 +295,39 @@ def _default_area(pkg: Package, doc_root: str) -> Box | None:
     return A4
 
 
-def _page_areas(pkg: Package, doc_root: str) -> dict[str, Box | None]:
+def _page_areas(pkg: Package, doc_root: str) -> dict[str, tuple[Box | None, list[Box | None]]]:
+    """Each page's PhysicalBox (:func:`page_area`) and the boxes that cut it: those of the
+    page's own Area, of its templates' and of the document's PageArea, whichever gives the
+    PhysicalBox (a reader may take the ApplicationBox of one level and the PhysicalBox of
+    another: red team 10, r10-02)."""
     root = pkg.xml(doc_root)
     folder = _dir(doc_root)
     templates = _templates(pkg, root, folder)
     default = _default_area(pkg, doc_root)
-    out: dict[str, Box | None] = {}
+    document_clips = _document_clips(pkg, doc_root)
+    out: dict[str, tuple[Box | None, list[Box | None]]] = {}
     for group in _children(root, "Pages"):
         for page in _children(group, "Page"):
             path = _located(pkg, page.get("BaseLoc"), folder)
             if not pkg.has(path):
                 continue
             content = pkg.xml(path)
-            given, box = _area(next(_children(content, "Area"), None))
+            own = next(_children(content, "Area"), None)
+            given, box = _area(own)
+            tpl_areas = [
+                next(_children(pkg.xml(part), "Area"), None)
+                for tpl in _children(content, "Template")
+                if (part := templates.get(ref_id(tpl.get("TemplateID")))) is not None
+                and pkg.has(part)
+            ]
+            clips = _clips(own) + [c for a in tpl_areas for c in _clips(a)] + document_clips
             if not given:
                 # Readers differ on which template's Area applies (ofdrw: the highest ZOrder
                 # its TemplatePage declares; red team 7, b05): the page is where all agree.
-                found = [
-                    _area(next(_children(pkg.xml(part), "Area"), None))
-                    for tpl in _children(content, "Template")
-                    if (part := templates.get(ref_id(tpl.get("TemplateID")))) is not None
-                    and pkg.has(part)
-                ]
+                found = [_area(a) for a in tpl_areas]
                 areas = [area for written, area in found if written]
                 given, box = bool(areas), _common(areas)
-            out[ref_id(page.get("ID"))] = box if given else default
+            out[ref_id(page.get("ID"))] = (box if given else default, clips)
     return out
 
 

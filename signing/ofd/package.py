@@ -81,6 +81,10 @@ class Limits:
     """Elements of one XML part (the corpus's largest part has ~1,100)."""
     max_elements: int = 200_000
     """Elements of all XML parts together (the corpus's largest file has ~4,000)."""
+    max_part_markup: int = 1_000
+    """Comments and processing instructions of one XML part (the corpus's parts hold at
+    most one; red team 10, r10-04: 40,000 in a Document.xml made each check that
+    asks whether a match lies in one quadratic)."""
     max_drawing_tokens: int = 2_000_000
     """Path data commands and numbers and glyph deltas that placing the page objects may
     read, for every page, part and signature of the file together, repeats included
@@ -318,6 +322,7 @@ class Package:
         self._cache: dict[str, bytes] = {}
         self._trees: dict[str, Element] = {}
         self._refused: dict[str, str] = {}
+        self._folder_set: frozenset[str] | None = None
         self._unread: dict[str, None] = {}
         """Each distinct reason of :attr:`unread`, in the order found (a dict: a file of
         96,000 odd font locations was de-duplicated by a list scan, O(N²), 33 s; red team
@@ -325,6 +330,7 @@ class Package:
         self._budget = XmlBudget(
             max_part_elements=limits.max_part_elements,
             max_elements=limits.max_elements,
+            max_part_markup=limits.max_part_markup,
             max_text=limits.max_xml_text,
             max_total_bytes=limits.max_total_xml_bytes,
         )
@@ -522,12 +528,27 @@ class Package:
             if part == "..":
                 if not parts:
                     raise OfdFormatError(f"the location {loc!r} escapes the package")
+                if "/".join(parts) not in self._folders():
+                    raise self._readers_differ(
+                        f"readers differ on the location {loc!r}: it goes through the folder "
+                        f"{'/'.join(parts)!r}, which holds no part, and back (ofdrw's exist() "
+                        "walks it on the file system and finds nothing there)"
+                    )
                 parts.pop()
                 continue
             parts.append(part)
         if not parts:
             raise OfdFormatError(f"{loc!r} is not a package location")
         return "/".join(parts)
+
+    def _folders(self) -> frozenset[str]:
+        """Every folder that holds a part (at any depth): what an unpacked package has.
+        A folder entry alone is none (a holder may drop it; red team 10, r10-08b)."""
+        if self._folder_set is None:
+            self._folder_set = frozenset(
+                path[:at] for path in self._infos for at, ch in enumerate(path) if ch == "/"
+            )
+        return self._folder_set
 
     def resolve_once(self, loc: str | None, base: str, what: str) -> str:
         """:meth:`resolve` for a location ofdrw resolves twice: it changes to the location's

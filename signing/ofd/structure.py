@@ -42,6 +42,7 @@ __all__ = [
     "doc_info_names",
     "document_shaped",
     "ofd_xml_findings",
+    "signature_shaped",
     "signatures_xml_problems",
     "stray_parts",
     "unsigned_metadata_note",
@@ -184,13 +185,11 @@ def _doc_body(body: Element, covered: bool) -> list[str]:
     return problems
 
 
-_DOCUMENT_ROOT = re.compile(
-    rb"\A(?:\xef\xbb\xbf)?(?:\s|<\?(?:[^?]|\?(?!>))*\?>|<!--(?:[^-]|-(?!->))*-->)*+"
-    rb"<(?:[^\s<>/:!?]++:)?Document[\s/>]"
-)
-"""The root element's name after the prolog (declaration, comments, processing
-instructions), matched without backtracking (possessive: a hostile prolog costs linear
-time)."""
+_PROLOG = rb"\A(?:\xef\xbb\xbf)?(?:\s|<\?(?:[^?]|\?(?!>))*\?>|<!--(?:[^-]|-(?!->))*-->)*+"
+"""The prolog (declaration, comments, processing instructions), matched without
+backtracking (possessive: a hostile prolog costs linear time)."""
+_DOCUMENT_ROOT = re.compile(_PROLOG + rb"<(?:[^\s<>/:!?]++:)?Document[\s/>]")
+_SIGNATURE_ROOT = re.compile(_PROLOG + rb"<(?:[^\s<>/:!?]++:)?Signature[\s/>]")
 
 
 def document_shaped(head: bytes) -> bool:
@@ -199,6 +198,12 @@ def document_shaped(head: bytes) -> bool:
     another root element). What a reader parses as a Document.xml the verifier parses too
     (UTF-8, no DTD), so its root element opens its text."""
     return _DOCUMENT_ROOT.match(head) is not None
+
+
+def signature_shaped(head: bytes) -> bool:
+    """Whether a part whose first bytes are ``head`` has a ``<Signature>`` root element (in
+    any namespace prefix): a signature's Signature.xml, whatever the part's name."""
+    return _SIGNATURE_ROOT.match(head) is not None
 
 
 def doc_info_names(root: Element) -> list[str]:
@@ -227,11 +232,20 @@ def unsigned_metadata_note(names: list[str]) -> list[str]:
     ]
 
 
-def stray_parts(paths: Iterable[str], accounted: set[str]) -> list[str]:
-    """Problems for parts neither covered, shown nor part of the signature structure."""
+def stray_parts(
+    paths: Iterable[str], accounted: set[str], unlisted: Iterable[str] = ()
+) -> list[str]:
+    """Problems for parts neither covered, shown nor part of the signature structure, and
+    for signatures no Signatures.xml entry names: stray parts named Signature.xml and the
+    ``unlisted`` parts shaped like one (:func:`signature_shaped`), covered by a later seal
+    or not (red team 10, r10-03: the issuer's entry removed from a certified copy, whose
+    vault seal covers the issuer's signature files)."""
+    paths = list(paths)
     stray = [p for p in paths if p not in accounted]
-    orphans = [p for p in stray if p.rsplit("/", 1)[-1].lower() == "signature.xml"]
-    others = [p for p in stray if p.rsplit("/", 1)[-1].lower() != "signature.xml"]
+    named = {p for p in stray if p.rsplit("/", 1)[-1].lower() == "signature.xml"}
+    named |= set(unlisted)
+    orphans = [p for p in paths if p in named]
+    others = [p for p in stray if p not in named]
     problems = []
     if orphans:
         problems.append(

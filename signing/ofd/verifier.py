@@ -40,6 +40,7 @@ from signing._verify.identity import signer_fields
 from signing._verify.summary import dedupe, overall_report
 from signing.ofd.additions import Additions, list_parts, strip_additions
 from signing.ofd.certpath import PathResult, Sm2TrustStore, load_certificate, public_point
+from signing.ofd.colours import added_colours_problem
 from signing.ofd.continuation import earlier_signatures_xml
 from signing.ofd.model import (
     OfdDocument,
@@ -74,6 +75,7 @@ from signing.ofd.structure import (
     doc_info_names,
     document_shaped,
     ofd_xml_findings,
+    signature_shaped,
     stray_parts,
 )
 from signing.ofd.uses import drawn_parts, listed_files
@@ -173,6 +175,7 @@ class OfdVerifier:
         for doc_checks in per_doc:
             for check in doc_checks:
                 check.run_changes(_later_than(check, doc_checks))
+                check.run_copy_rule(doc_checks, len(docs))
                 check.run_trust(self.store, self.trust is not None, at)
         found = _package_findings(pkg, docs, checks)
         for check in checks:
@@ -250,7 +253,7 @@ def _package_findings(
             accounted |= check.covered_parts() if check.intact else set()
             accounted |= {p for p in (check.xml.signed_value, check.xml.seal) if p}
     if checks:
-        found.problems += stray_parts(pkg.paths, accounted)
+        found.problems += stray_parts(pkg.paths, accounted, _unlisted_signatures(pkg, docs, checks))
     found.problems += pkg.unread  # a reader may read what the verifier refused
     found.problems = _listed(found.problems)
     return found
@@ -265,6 +268,15 @@ def _listed(problems: list[str]) -> list[str]:
         return distinct
     more = len(distinct) - _MAX_PACKAGE_PROBLEMS
     return [*distinct[:_MAX_PACKAGE_PROBLEMS], f"and {more} more problems with the package"]
+
+
+def _unlisted_signatures(pkg: Package, docs: list[OfdDocument], checks: list[_Check]) -> list[str]:
+    """The parts an intact seal covers that hold a signature (a ``<Signature>`` root
+    element) no Signatures.xml entry names: a seal a reader does not show, whose entry was
+    removed (red team 10, r10-03). Parts no seal covers are stray parts already."""
+    listed = {entry.path for doc in docs for entry in doc.entries}
+    covered = {p for c in checks if c.intact for p in c.covered_parts()} - listed
+    return [p for p in covered if signature_shaped(pkg.read(p)[:_SNIFF])]
 
 
 def _missing_note(doc: OfdDocument) -> str:
@@ -647,6 +659,33 @@ class _Check:
         self._coverage(later)
         self._stamped_over(later)
 
+    def run_copy_rule(self, doc_checks: list[_Check], documents: int) -> None:
+        """A seal of the vault's pinned copy seal certifies a copy of a sealed original: it
+        covers the signature files of an earlier seal of another signer that Signatures.xml
+        lists (red team 10, r10-03: the issuer's entry removed, the copy showed and reported
+        the vault's seal alone), in a file of one document (r10-09: the 加注 and the vault's
+        seal on the first of two, a reader showing the second showed neither)."""
+        if not self.is_vault_seal():
+            return
+        if documents > 1:
+            self.verdict.fail(
+                Indication.TOTAL_FAILED,
+                SubIndication.FORMAT_FAILURE,
+                f"this seal of the vault's copy seal is in a file of {documents} documents: a "
+                "certified copy is of one (a reader may show another, without the 加注)",
+            )
+        if any(
+            c is not self and not c.is_vault_seal() and self.covers_signature_of(c)
+            for c in doc_checks
+        ):
+            return
+        self.verdict.fail(
+            Indication.TOTAL_FAILED,
+            SubIndication.FORMAT_FAILURE,
+            "this seal of the vault's copy seal covers no earlier seal Signatures.xml lists: "
+            "a certified copy certifies a sealed original (was the issuer's entry removed?)",
+        )
+
     def _stamped_over(self, later: list[_Check]) -> None:
         """Flag this signature when a later seal's stamp lies over what it signed
         (:mod:`signing.ofd.stamps`). A later seal of this very signer certificate, intact,
@@ -818,9 +857,16 @@ class _Check:
         sealed = [self.xml.path, *(c.entry.path for c in later if not c.is_vault_seal())]
         stamps = [stamp for path in sealed for stamp in stamps_of(self.pkg, path)]
         existing = annotation_boxes(self.pkg, before, drawn_in=self.doc.root)
-        problem = overlay_problem(
-            self.pkg, self.doc.root, added, stamps, existing
-        ) or self._vault_stamp_off_page(later)
+        problem = (
+            overlay_problem(self.pkg, self.doc.root, added, stamps, existing)
+            or self._vault_stamp_off_page(later)
+            or next(
+                filter(
+                    None, (added_colours_problem(self.pkg, self.doc.root, p) for p in sorted(new))
+                ),
+                None,
+            )
+        )
         if problem is None:
             self.accepted += annotation_boxes(self.pkg, added)
             self.added |= new | set(found.annotation_lists)

@@ -56,6 +56,8 @@ class XmlBudget:
 
     max_part_elements: int
     max_elements: int
+    max_part_markup: int
+    """Comments and processing instructions of one part (red team 10, r10-04)."""
     max_text: int
     """Bytes the parsed strings of all parts may take together."""
     max_total_bytes: int
@@ -99,7 +101,7 @@ class _Builder(TreeBuilder):
 
     def __init__(self, budget: XmlBudget) -> None:
         super().__init__()
-        self._budget, self._count = budget, 0
+        self._budget, self._count, self._marks = budget, 0, 0
 
     def start(self, tag: Any, attrs: Any) -> Element:
         self._count += 1
@@ -111,6 +113,23 @@ class _Builder(TreeBuilder):
                 f"the parts together hold more than {self._budget.max_elements} elements"
             )
         return super().start(tag, attrs)
+
+    def comment(self, text: Any) -> Any:
+        self._markup()
+        return super().comment(text)
+
+    def pi(self, target: Any, text: Any = None) -> Any:
+        self._markup()
+        return super().pi(target, text)
+
+    def _markup(self) -> None:
+        """Count a comment or processing instruction: no element, but checks that read a
+        part's bytes ask of each match whether it lies in one (red team 10, r10-04)."""
+        self._marks += 1
+        if self._marks > self._budget.max_part_markup:
+            raise XmlRefused(
+                f"more than {self._budget.max_part_markup} comments and processing instructions"
+            )
 
 
 def _mixed(tag: str) -> XmlRefused:

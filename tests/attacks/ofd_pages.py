@@ -40,15 +40,18 @@ def issued(
     *,
     image: bool = False,
     stamp: tuple[float, ...] = (150, 230, 40, 40),
+    page_id: str = "1",
 ) -> bytes:
     """The genuine license's body (with a 1-pixel image resource when ``image``), its page
-    content replaced by ``content``, sealed by the market regulator (its stamp at
-    ``stamp``)."""
+    content replaced by ``content``, its page's ID written ``page_id``, sealed by the
+    market regulator (its stamp at ``stamp``)."""
     parts = ofd_parts(
         sample_ofd("食品经营许可证", GENUINE_LINES, image=ONE_PX_PNG if image else None)
     )
     if content is not None:
         parts[PAGE] = content
+    doc = "Doc_0/Document.xml"
+    parts[doc] = parts[doc].replace(b'<ofd:Page ID="1"', f'<ofd:Page ID="{page_id}"'.encode(), 1)
     at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     return ofd_sealer(MARKET_DEPT).seal_ofd(write_package(parts), boundary=stamp, at=at)
 

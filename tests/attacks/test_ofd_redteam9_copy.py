@@ -119,7 +119,14 @@ def test_copy_whose_annotations_lie_in_a_comment_is_flagged(
     """r9-09: the maker put ``<Annotations>`` before the first ``<…CustomTags`` it found,
     in the comment: no reader showed the 加注, and the verifier, reading the added element
     by its bytes, accepted it."""
-    monkeypatch.setattr(copy_module, "markup_spans", lambda _: [])
+    real = copy_module.root_children
+
+    def fooled(document: bytes) -> tuple[str, list[tuple[int, str]]]:
+        # the maker's old reading: the first "<…CustomTags" in the bytes, a comment's too
+        root, children = real(document)
+        return root, sorted([*children, (document.index(b"<ofd:CustomTags"), "ofd:CustomTags")])
+
+    monkeypatch.setattr(copy_module, "root_children", fooled)
     copy = vault_maker().make(_with_a_comment(), annotation())
     assert b"<!-- <ofd:Annotations>" in ofd_parts(copy)["Doc_0/Document.xml"]
     monkeypatch.undo()

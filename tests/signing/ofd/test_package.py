@@ -100,11 +100,14 @@ def test_not_a_zip_at_all() -> None:
 
 
 def test_resolve_keeps_locations_inside() -> None:
-    pkg = Package(write_package({"OFD.xml": b"<a/>"}))
+    pkg = Package(write_package({"OFD.xml": b"<a/>", "Doc_0/Pages/Page_0/Content.xml": b"<a/>"}))
     assert pkg.resolve("../Res/a.png", "Doc_0/Pages") == "Doc_0/Res/a.png"
     assert pkg.resolve("/Doc_0/x.xml", "Doc_0/Signs") == "Doc_0/x.xml"
     with pytest.raises(OfdFormatError, match="escapes"):
         pkg.resolve("../../../x", "Doc_0")
+    # back out of a folder that holds no part: a reader walking it finds nothing (r10-08)
+    with pytest.raises(OfdFormatError, match="which holds no part"):
+        pkg.resolve("../Res/a.png", "Doc_0/Signs")
 
 
 def test_replace_parts_carries_entries_over_as_stored() -> None:
