@@ -8,8 +8,9 @@ import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.helpers.permitted import push_permitted_license
@@ -21,7 +22,12 @@ from vault.blobs import LocalBlobStore
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.errors import PermissionDenied
-from vault.log.access_log import EventValues, connection_idle, record_event
+from vault.log.access_log import (
+    EventValues,
+    connection_idle,
+    locked_then_flushed,
+    record_event,
+)
 from vault.models import AccessEvent, Department, Holder, License
 from vault.services import catalog
 from vault.services.access import (
@@ -291,3 +297,65 @@ def test_a_pooled_search_answers_and_records_as_a_session_search(
     assert both(other, HOLDER_ID)[1]["basis"] == "consent"
     assert len(opened) == 2
     check_log(sessions)
+
+
+def test_an_append_is_durable_when_it_returns(engine: Engine) -> None:
+    """The append commits without waiting for its flush (the lock goes at once), and
+    ``locked_then_flushed`` returns only once the WAL is flushed past it."""
+    pooled = engine.raw_connection()
+    try:
+        raw = pooled.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor:
+            cursor.execute("CREATE TABLE flush_probe (n integer)")
+        raw.commit()
+        for n in range(20):
+            (written,) = locked_then_flushed(
+                raw,
+                b"INSERT INTO flush_probe VALUES (%(n)s) RETURNING pg_current_wal_insert_lsn()",
+                {"n": n},
+            )
+            with raw.cursor() as cursor:
+                cursor.execute("SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", (written,))
+                assert cursor.fetchone() == (True,), n
+                cursor.execute("SHOW synchronous_commit")  # off for the append alone
+                assert cursor.fetchone() == ("on",)
+            raw.commit()
+    finally:
+        pooled.close()
+
+
+def test_a_failed_append_writes_nothing_and_leaves_the_connection_idle(engine: Engine) -> None:
+    pooled = engine.raw_connection()
+    try:
+        raw = pooled.driver_connection
+        assert raw is not None
+        before = _log_size(raw)
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            locked_then_flushed(raw, _APPEND_THEN_FAIL, {})
+        assert connection_idle(raw) and not raw.autocommit
+        assert _log_size(raw) == before
+        with raw.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone() == ("on",)
+        raw.commit()
+    finally:
+        pooled.close()
+
+
+_APPEND_THEN_FAIL = b"""
+WITH entry AS (
+    INSERT INTO log_entries (idx, created_at, event_type, payload, leaf_hash)
+    SELECT coalesce(max(idx), -1) + 1, now(), 'probe', '', '' FROM log_entries
+    RETURNING idx
+)
+SELECT 1 / (count(*) - 1) FROM entry
+"""
+
+
+def _log_size(raw: Any) -> int:
+    with raw.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM log_entries")
+        row = cursor.fetchone()
+    raw.commit()
+    return int(row[0])
