@@ -5,12 +5,13 @@ whenever the one query cannot decide (grants to read) or does not apply."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.helpers.permitted import push_permitted_license
@@ -26,6 +27,7 @@ from vault.log.access_log import (
     EventValues,
     connection_idle,
     locked_then_flushed,
+    record_and_commit,
     record_event,
 )
 from vault.models import AccessEvent, Department, Holder, License
@@ -299,30 +301,59 @@ def test_a_pooled_search_answers_and_records_as_a_session_search(
     check_log(sessions)
 
 
-def test_an_append_is_durable_when_it_returns(engine: Engine) -> None:
+@pytest.fixture
+def flush_probe(engine: Engine) -> Iterator[Any]:
+    """An idle psycopg connection of ``engine`` and a table ``flush_probe`` (dropped after)."""
+    pooled = engine.raw_connection()
+    raw = pooled.driver_connection
+    assert raw is not None
+    raw.execute("CREATE TABLE flush_probe (n integer)")
+    raw.commit()
+    try:
+        yield raw
+    finally:
+        raw.rollback()
+        raw.execute("DROP TABLE flush_probe")
+        raw.commit()
+        pooled.close()
+
+
+def _flushed_past(raw: Any, written: str) -> bool:
+    """Whether the server's WAL is flushed past ``written``; ends the transaction."""
+    row = raw.execute("SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", (written,)).fetchone()
+    sync = raw.execute("SHOW synchronous_commit").fetchone()  # off for an append alone
+    raw.commit()
+    assert sync == ("on",)
+    return bool(row == (True,))
+
+
+def test_an_append_is_durable_when_it_returns(flush_probe: Any) -> None:
     """The append commits without waiting for its flush (the lock goes at once), and
     ``locked_then_flushed`` returns only once the WAL is flushed past it."""
-    pooled = engine.raw_connection()
-    try:
-        raw = pooled.driver_connection
-        assert raw is not None
-        with raw.cursor() as cursor:
-            cursor.execute("CREATE TABLE flush_probe (n integer)")
-        raw.commit()
+    for n in range(20):
+        (written,) = locked_then_flushed(
+            flush_probe,
+            b"INSERT INTO flush_probe VALUES (%(n)s) RETURNING pg_current_wal_insert_lsn()",
+            {"n": n},
+        )
+        assert _flushed_past(flush_probe, str(written)), n
+
+
+def test_a_session_append_is_durable_when_it_returns(
+    flush_probe: Any, sessions: sessionmaker[Session]
+) -> None:
+    """The same for ``record_and_commit`` in a session that wrote before (one query)."""
+    with sessions() as s:
         for n in range(20):
-            (written,) = locked_then_flushed(
-                raw,
-                b"INSERT INTO flush_probe VALUES (%(n)s) RETURNING pg_current_wal_insert_lsn()",
+            written = s.execute(
+                text("INSERT INTO flush_probe VALUES (:n) RETURNING pg_current_wal_insert_lsn()"),
                 {"n": n},
+            ).scalar_one()
+            record_and_commit(
+                s, EventValues(action="grant", outcome="allowed", actor="holder", at=utcnow())
             )
-            with raw.cursor() as cursor:
-                cursor.execute("SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", (written,))
-                assert cursor.fetchone() == (True,), n
-                cursor.execute("SHOW synchronous_commit")  # off for the append alone
-                assert cursor.fetchone() == ("on",)
-            raw.commit()
-    finally:
-        pooled.close()
+            assert _flushed_past(flush_probe, str(written)), n
+    assert len(check_log(sessions)) == 20
 
 
 def test_a_failed_append_writes_nothing_and_leaves_the_connection_idle(engine: Engine) -> None:

@@ -11,8 +11,10 @@ is how long it is held. On PostgreSQL both writers send the lock and the append 
 its leaf, the next index and the leaf hash) as one query. :func:`record_event` does it
 inside the caller's transaction, so the lock lasts until the caller commits;
 :func:`record_and_commit`, for a request whose last write is its log row (a department's
-read), adds the ``COMMIT`` to that query: the lock is held for the server's own work and
-WAL flush only, never across a network round trip or the worker's wait for the GIL.
+read), adds the ``COMMIT`` to that query: the lock is held for the server's own work
+only, never across a network round trip or the worker's wait for the GIL, and not across
+the commit's WAL flush either, which is waited for after the lock is let go (see
+:func:`locked_then_flushed`): the row is durable when the call returns.
 """
 
 from __future__ import annotations
@@ -453,4 +455,7 @@ FROM leaf
 RETURNING idx, (SELECT id FROM leaf)
 """
 _PG_LOCKED_APPEND = _PG_LOCK + b"; " + _PG_APPEND
-_PG_APPEND_AND_COMMIT = _PG_LOCKED_APPEND + b"; COMMIT"
+#: The same, committed without waiting for the flush under the lock, then flushed (as
+#: :func:`locked_then_flushed` does): after ``COMMIT`` the last statement is a transaction
+#: of its own, committed synchronously when the query ends.
+_PG_APPEND_AND_COMMIT = _PG_LOCK_FLUSH_AFTER + b"; " + _PG_APPEND + b"; COMMIT; " + _PG_FLUSH
