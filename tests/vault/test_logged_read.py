@@ -5,11 +5,13 @@ whenever the one query cannot decide (grants to read) or does not apply."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.helpers.permitted import push_permitted_license
@@ -21,7 +23,13 @@ from vault.blobs import LocalBlobStore
 from vault.crypto import HolderCrypto
 from vault.db.base import utcnow
 from vault.errors import PermissionDenied
-from vault.log.access_log import EventValues, connection_idle, record_event
+from vault.log.access_log import (
+    EventValues,
+    connection_idle,
+    locked_then_flushed,
+    record_and_commit,
+    record_event,
+)
 from vault.models import AccessEvent, Department, Holder, License
 from vault.services import catalog
 from vault.services.access import (
@@ -291,3 +299,94 @@ def test_a_pooled_search_answers_and_records_as_a_session_search(
     assert both(other, HOLDER_ID)[1]["basis"] == "consent"
     assert len(opened) == 2
     check_log(sessions)
+
+
+@pytest.fixture
+def flush_probe(engine: Engine) -> Iterator[Any]:
+    """An idle psycopg connection of ``engine`` and a table ``flush_probe`` (dropped after)."""
+    pooled = engine.raw_connection()
+    raw = pooled.driver_connection
+    assert raw is not None
+    raw.execute("CREATE TABLE flush_probe (n integer)")
+    raw.commit()
+    try:
+        yield raw
+    finally:
+        raw.rollback()
+        raw.execute("DROP TABLE flush_probe")
+        raw.commit()
+        pooled.close()
+
+
+def _flushed_past(raw: Any, written: str) -> bool:
+    """Whether the server's WAL is flushed past ``written``; ends the transaction."""
+    row = raw.execute("SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", (written,)).fetchone()
+    sync = raw.execute("SHOW synchronous_commit").fetchone()  # off for an append alone
+    raw.commit()
+    assert sync == ("on",)
+    return bool(row == (True,))
+
+
+def test_an_append_is_durable_when_it_returns(flush_probe: Any) -> None:
+    """The append commits without waiting for its flush (the lock goes at once), and
+    ``locked_then_flushed`` returns only once the WAL is flushed past it."""
+    for n in range(20):
+        (written,) = locked_then_flushed(
+            flush_probe,
+            b"INSERT INTO flush_probe VALUES (%(n)s) RETURNING pg_current_wal_insert_lsn()",
+            {"n": n},
+        )
+        assert _flushed_past(flush_probe, str(written)), n
+
+
+def test_a_session_append_is_durable_when_it_returns(
+    flush_probe: Any, sessions: sessionmaker[Session]
+) -> None:
+    """The same for ``record_and_commit`` in a session that wrote before (one query)."""
+    with sessions() as s:
+        for n in range(20):
+            written = s.execute(
+                text("INSERT INTO flush_probe VALUES (:n) RETURNING pg_current_wal_insert_lsn()"),
+                {"n": n},
+            ).scalar_one()
+            record_and_commit(
+                s, EventValues(action="grant", outcome="allowed", actor="holder", at=utcnow())
+            )
+            assert _flushed_past(flush_probe, str(written)), n
+    assert len(check_log(sessions)) == 20
+
+
+def test_a_failed_append_writes_nothing_and_leaves_the_connection_idle(engine: Engine) -> None:
+    pooled = engine.raw_connection()
+    try:
+        raw = pooled.driver_connection
+        assert raw is not None
+        before = _log_size(raw)
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            locked_then_flushed(raw, _APPEND_THEN_FAIL, {})
+        assert connection_idle(raw) and not raw.autocommit
+        assert _log_size(raw) == before
+        with raw.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone() == ("on",)
+        raw.commit()
+    finally:
+        pooled.close()
+
+
+_APPEND_THEN_FAIL = b"""
+WITH entry AS (
+    INSERT INTO log_entries (idx, created_at, event_type, payload, leaf_hash)
+    SELECT coalesce(max(idx), -1) + 1, now(), 'probe', '', '' FROM log_entries
+    RETURNING idx
+)
+SELECT 1 / (count(*) - 1) FROM entry
+"""
+
+
+def _log_size(raw: Any) -> int:
+    with raw.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM log_entries")
+        row = cursor.fetchone()
+    raw.commit()
+    return int(row[0])

@@ -11,8 +11,10 @@ is how long it is held. On PostgreSQL both writers send the lock and the append 
 its leaf, the next index and the leaf hash) as one query. :func:`record_event` does it
 inside the caller's transaction, so the lock lasts until the caller commits;
 :func:`record_and_commit`, for a request whose last write is its log row (a department's
-read), adds the ``COMMIT`` to that query: the lock is held for the server's own work and
-WAL flush only, never across a network round trip or the worker's wait for the GIL.
+read), adds the ``COMMIT`` to that query: the lock is held for the server's own work
+only, never across a network round trip or the worker's wait for the GIL, and not across
+the commit's WAL flush either, which is waited for after the lock is let go (see
+:func:`locked_then_flushed`): the row is durable when the call returns.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ __all__ = [
     "connection_idle",
     "driver_errors",
     "leaf_parts",
+    "locked_then_flushed",
     "outside_transaction",
     "record_alone",
     "record_and_commit",
@@ -331,13 +334,41 @@ def driver_errors(
 
 
 def _append_alone(raw: Any, values: dict[str, Any]) -> Any:
-    """The lock and the append in one pipeline ending in one Sync, for a transaction with
-    nothing else in it: one implicit transaction (no ``BEGIN``, no ``COMMIT``), one round
-    trip, and both statements prepared after a few runs (planned once per connection)."""
-    with outside_transaction(raw), raw.pipeline(), raw.cursor() as cursor:
-        cursor.execute(_PG_LOCK)
-        cursor.execute(_PG_APPEND, values)
-        return cursor.fetchone()
+    """The lock and the append, for a transaction with nothing else in it, flushed
+    outside the lock (:func:`locked_then_flushed`)."""
+    return locked_then_flushed(raw, _PG_APPEND, values)
+
+
+def locked_then_flushed(raw: Any, statement: bytes, values: dict[str, Any]) -> Any:
+    """Run ``statement`` (an append to the log) under the log's append lock on the idle
+    psycopg connection ``raw``, commit, wait until the commit is durable, and return the
+    statement's first row: one pipeline, one round trip, the statements prepared after a
+    few runs (planned once per connection).
+
+    The lock is held until the transaction ends, and a commit that waits for its WAL
+    flush ends only after the flush: every writer of the log used to wait for the one
+    before it *and its disk write* (an fdatasync takes 0.2-3 ms here), so the log's
+    throughput was one write per flush. Here the append's transaction commits without
+    waiting for the flush (``synchronous_commit`` off for that transaction alone), which
+    lets the lock go as soon as the commit record is written; then a transaction of its
+    own writes a WAL record (``pg_logical_emit_message``) and commits *synchronously*,
+    so its commit returns only once the WAL is flushed up to its own commit record,
+    which comes after the append's. The WAL is one sequence, flushed in order: when this
+    returns the append is durable, exactly as after a synchronous commit, and the
+    appends of concurrent requests share their flushes (group commit), none of them
+    waiting for a flush under the lock. A server that fails before the flush loses the
+    append and every later one, none of them answered; a reader may see an append some
+    milliseconds before it is durable (as a row committed on a primary is seen before a
+    synchronous standby has it). docs/performance.md has the measurements.
+    """
+    cursor = raw.cursor()
+    with outside_transaction(raw), raw.pipeline(), raw.cursor() as control:
+        control.execute(b"BEGIN")
+        control.execute(_PG_LOCK_FLUSH_AFTER)
+        cursor.execute(statement, values)
+        control.execute(b"COMMIT")
+        control.execute(_PG_FLUSH)
+    return cursor.fetchone()
 
 
 def connection_idle(raw: Any) -> bool:
@@ -360,6 +391,8 @@ def outside_transaction(raw: Any) -> Iterator[None]:
         yield
     finally:
         if not raw.closed:  # a lost connection is invalidated by the caller
+            if not connection_idle(raw):  # a failed BEGIN ... COMMIT (locked_then_flushed)
+                raw.rollback()
             raw.autocommit = False
 
 
@@ -386,6 +419,14 @@ def leaf_parts(event: EventValues) -> dict[str, Any]:
 
 
 _PG_LOCK = f"SELECT pg_advisory_xact_lock({APPEND_LOCK_ID})".encode()
+#: The lock, and this transaction's commit not waiting for its WAL flush (see
+#: :func:`locked_then_flushed`).
+_PG_LOCK_FLUSH_AFTER = (
+    f"SELECT pg_advisory_xact_lock({APPEND_LOCK_ID}), set_config('synchronous_commit', 'off', true)"
+).encode()
+#: A transaction that writes WAL (a logical decoding message, which nothing reads) and
+#: commits synchronously: it returns once the WAL is flushed up to its commit record.
+_PG_FLUSH = b"SELECT pg_logical_emit_message(true, 'evault.flush', '')"
 #: One statement, after the lock: the row id, the next index, both rows and the leaf hash
 #: (SHA-256 of 0x00 || leaf data, RFC 9162), computed by the server from the parts above.
 _PG_APPEND = b"""
@@ -414,4 +455,7 @@ FROM leaf
 RETURNING idx, (SELECT id FROM leaf)
 """
 _PG_LOCKED_APPEND = _PG_LOCK + b"; " + _PG_APPEND
-_PG_APPEND_AND_COMMIT = _PG_LOCKED_APPEND + b"; COMMIT"
+#: The same, committed without waiting for the flush under the lock, then flushed (as
+#: :func:`locked_then_flushed` does): after ``COMMIT`` the last statement is a transaction
+#: of its own, committed synchronously when the query ends.
+_PG_APPEND_AND_COMMIT = _PG_LOCK_FLUSH_AFTER + b"; " + _PG_APPEND + b"; COMMIT; " + _PG_FLUSH

@@ -4,9 +4,9 @@
 read for the department (:data:`~vault.services.license_records.ONE_FOR_DEPARTMENT`), and,
 when the read alone decides the use, the access-log row and its transparency-log leaf,
 completed and hashed by the server as :func:`vault.log.access_log.record_and_commit`
-does. The two statements are sent in one pipeline ending in one Sync: one implicit
-transaction (no ``BEGIN``, no ``COMMIT``), one round trip for a read that used to take
-three, and both are prepared statements after a few runs (planned once per connection).
+does. They are sent in one pipeline with the commit and a wait for its flush outside the
+lock (:func:`vault.log.access_log.locked_then_flushed`): one round trip for a read that
+used to take three, prepared statements after a few runs (planned once per connection).
 
 The read decides the use when the department holds a standing permission for the type
 (allowed), when it holds none and the holder has no live grant to it (denied), or when no
@@ -38,9 +38,9 @@ from vault.log.access_log import (
     connection_idle,
     driver_errors,
     leaf_parts,
+    locked_then_flushed,
     outside_transaction,
 )
-from vault.log.append import APPEND_LOCK_ID
 from vault.services.license_records import ONE_FOR_DEPARTMENT
 
 __all__ = [
@@ -216,15 +216,11 @@ def pooled_connection(
 def _send(
     raw: Any, dialect: Any, values: dict[str, Any], invalidate: Callable[[BaseException], None]
 ) -> LoggedRead:
-    """Send the lock and the read-and-append on the idle psycopg connection ``raw``."""
-    # The lock, then the statement, then one Sync: one implicit transaction, one round
-    # trip; each statement is prepared after a few runs (psycopg's prepare_threshold), so
-    # the server plans this join only once per connection.
-    errors = driver_errors(dialect, raw, invalidate, "read and log")
-    with errors, outside_transaction(raw), raw.pipeline(), raw.cursor() as cursor:
-        cursor.execute(_LOCK)
-        cursor.execute(_sql(dialect), values)
-        row = cursor.fetchone()
+    """Send the lock and the read-and-append on the idle psycopg connection ``raw``: one
+    round trip, the statement prepared after a few runs (psycopg's prepare_threshold), so
+    the server plans this join only once per connection; durable when this returns."""
+    with driver_errors(dialect, raw, invalidate, "read and log"):
+        row = locked_then_flushed(raw, _sql(dialect), values)
     if row is None:
         return LoggedRead(None, recorded=True)
     record = list(row[:-1])
@@ -290,7 +286,6 @@ def _split(fields: bytes) -> tuple[bytes, bytes, bytes] | None:
     return b"," + head[1:] + b'"holder":', middle + b'"license":', tail
 
 
-_LOCK = f"SELECT pg_advisory_xact_lock({APPEND_LOCK_ID})".encode()
 _compiled: dict[str, bytes] = {}
 
 
