@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from signing.ofd.package import OfdFormatError, Package, local_name
+from signing.ofd.structure import OFD_NAMESPACES
 
 __all__ = [
     "Additions",
@@ -32,6 +33,7 @@ __all__ = [
     "markup_spans",
     "root_children",
     "strip_additions",
+    "unnamed_namespace",
 ]
 
 _MAX_ADDED = 64
@@ -190,6 +192,35 @@ def root_children(data: bytes) -> tuple[str, list[tuple[int, str]]]:
     except xml.parsers.expat.ExpatError as exc:
         raise OfdFormatError(f"not well-formed XML: {exc}") from None
     return names[0], children
+
+
+_NAMED = OFD_NAMESPACES - {""}
+"""The namespaces every reader reads OFD elements in: ofdrw's strict mode reads only those
+starting with ``http://www.ofdspec.org``, an element in none is no OFD element to it."""
+
+
+def unnamed_namespace(pkg: Package, path: str, *, whole: bool) -> str | None:
+    """Why what a certified copy adds in the XML part ``path`` is not read by a reader that
+    reads OFD elements by namespace: the root element and its children (``whole``: every
+    element, for a part the copy adds) not all in one named OFD namespace. A part in one
+    namespace throughout passes :func:`signing.ofd.model.foreign_namespaces` even in
+    none, where ofdrw's strict mode reads nothing: an Annotations list in no namespace
+    beside an OFD Document.xml took the 加注's entry, and the copy's own annotation part in
+    ``urn:x-evil`` (or in none) was accepted (red team 10, r10-07's class)."""
+    root = pkg.xml(path)
+    spaces = {_namespace(node.tag) for node in (root.iter() if whole else (root, *root))}
+    if len(spaces) == 1 and spaces <= _NAMED:
+        return None
+    return (
+        f"{path}: what a certified copy adds there is in the namespaces "
+        f"{', '.join(sorted(repr(s) for s in spaces))}, not in one named OFD namespace: "
+        "readers that read OFD elements by namespace (ofdrw's strict mode) skip it"
+    )
+
+
+def _namespace(tag: object) -> str:
+    text = tag if isinstance(tag, str) else ""
+    return text[1:].split("}", 1)[0] if text.startswith("{") else ""
 
 
 def _one_of_each(pkg: Package, path: str) -> bool:

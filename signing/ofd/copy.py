@@ -39,7 +39,7 @@ from signing.copies.appearance import (
     layout,
 )
 from signing.errors import SealingError
-from signing.ofd.additions import list_parts, root_children
+from signing.ofd.additions import list_parts, root_children, unnamed_namespace
 from signing.ofd.colours import default_space_problem
 from signing.ofd.dlreader import dl_annotation
 from signing.ofd.glyphs import GlyphPainter
@@ -363,6 +363,9 @@ def _check_sections(pkg: Package, doc: OfdDocument) -> None:
     for path in list_parts(pkg, doc.root):
         if pkg.has(path):
             found += foreign_namespaces(path, pkg.xml(path))
+    for path in (doc.root, *list_parts(pkg, doc.root)):  # where the copy writes its entries
+        unnamed = unnamed_namespace(pkg, path, whole=False) if pkg.has(path) else None
+        found += [unnamed] if unnamed is not None else []
     if found:
         raise SealingError(f"the OFD file cannot be copied: {found[0]}")
 

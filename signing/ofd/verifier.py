@@ -38,7 +38,7 @@ from schemas.report import (
 )
 from signing._verify.identity import signer_fields
 from signing._verify.summary import dedupe, overall_report
-from signing.ofd.additions import Additions, list_parts, strip_additions
+from signing.ofd.additions import Additions, list_parts, strip_additions, unnamed_namespace
 from signing.ofd.certpath import PathResult, Sm2TrustStore, load_certificate, public_point
 from signing.ofd.colours import added_colours_problem
 from signing.ofd.continuation import earlier_signatures_xml
@@ -822,7 +822,7 @@ class _Check:
         if found is None:
             return False
         try:
-            problem = self._overlay(found, later)
+            problem = unnamed_namespace(self.pkg, path, whole=False) or self._overlay(found, later)
         except OfdFormatError as exc:
             problem = f"the added annotations cannot be read: {exc}"
         if problem is not None:
@@ -847,6 +847,10 @@ class _Check:
         for listed in found.annotation_lists:
             added += annotation_files(self.pkg, listed)
         new = {target for _, target in added}
+        for part in sorted(new | set(found.annotation_lists) | set(found.attachment_lists)):
+            problem = unnamed_namespace(self.pkg, part, whole=True)
+            if problem is not None:  # no 加注 to a reader in strict mode (r10-07's class)
+                return problem
         before = [
             entry
             for listed, kind in list_parts(self.pkg, self.doc.root).items()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from signing.copies.annotation import CopyAnnotation
-from signing.ofd.copy import OfdCopyMaker
+from signing.ofd.copy import CopyPlan, OfdCopyMaker
 from signing.ofd.dlreader import dl_annotation
 from signing.ofd.sealer import OfdSealer
 from signing.ofd.writer import write_package
@@ -96,6 +96,56 @@ def annotation(
 def vault_copy() -> bytes:
     """The vault's genuine certified copy of the genuine license."""
     return vault_maker().make(genuine(), annotation())
+
+
+COPY_ANNOTATION = "Doc_0/EvaultCopy/Annotation.xml"
+COPY_PARTS = ("Annotation.xml", "Annotations.xml", "Attachments.xml", "evault-copy.json")
+"""The parts of the genuine license's copy a forged one takes by default (``EvaultCopy/``)."""
+
+
+@functools.cache
+def _genuine_plan() -> CopyPlan:
+    return vault_maker().plan(genuine(), annotation())
+
+
+def genuine_copy_part(name: str) -> bytes:
+    """The part ``Doc_0/EvaultCopy/{name}`` of the vault's copy of the genuine license."""
+    return _genuine_plan().added[f"Doc_0/EvaultCopy/{name}"]
+
+
+def forged_copy(
+    original: bytes, changes: dict[str, bytes], copy_parts: tuple[str, ...] = COPY_PARTS
+) -> bytes:
+    """A certified copy of ``original`` in a shape the vault's maker does not make, sealed
+    by the vault's own copy seal: the 加注 parts ``copy_parts`` of the genuine license's
+    copy (``Doc_0/EvaultCopy/``; ``original`` must show the genuine license's page, so the
+    加注 lies clear of its text), the parts ``changes`` (what links them, in the shape under
+    test) and the vault's stamp where its maker puts it. The log proof's two forms are left
+    out (the copy's Attachments.xml then names what the package lacks), so
+    ``evault-copy.json``'s list is rebuilt to name it alone."""
+    plan = _genuine_plan()
+    parts = ofd_parts(original)
+    for name in copy_parts:
+        parts[f"Doc_0/EvaultCopy/{name}"] = plan.added[f"Doc_0/EvaultCopy/{name}"]
+    if "Attachments.xml" in copy_parts:
+        parts["Doc_0/EvaultCopy/Attachments.xml"] = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<ofd:Attachments xmlns:ofd="{NS}">'
+            f"{COPY_INFO_ENTRY}</ofd:Attachments>"
+        ).encode()
+    parts.update(changes)
+    return seal(parts, vault_sealer(), box=plan.stamp)
+
+
+COPY_INFO_ENTRY = (
+    '<ofd:Attachment ID="990" Name="evault-copy.json" Format="json" Visible="false">'
+    "<ofd:FileLoc>/Doc_0/EvaultCopy/evault-copy.json</ofd:FileLoc></ofd:Attachment>"
+)
+"""The copy's attachment entry (its ``evault-copy.json``), for a list of the original's."""
+COPY_ANNOTATION_ENTRY = (
+    '<ofd:Page PageID="1"><ofd:FileLoc>/Doc_0/EvaultCopy/Annotation.xml</ofd:FileLoc></ofd:Page>'
+)
+"""The copy's annotation entry, absolute (for a list other than ``Annots/``, where ofdrw's
+DLOFDReader reads it otherwise: :func:`signing.ofd.dlreader.dl_annotation`)."""
 
 
 def cli_verify(data: bytes, tmp: Path) -> tuple[int, dict[str, Any]]:
