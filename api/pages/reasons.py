@@ -254,6 +254,12 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
             "{p} 中的元素 <{e}> 属于命名空间 {n}，而不是文档的 {d}（不同阅读器读法不同）",
         ),
         (
+            r"^(?P<p>\S+): what a certified copy adds there is in the namespaces (?P<n>.+), "
+            r"not in one named OFD namespace: .+$",
+            "{p} 中加注件添加的内容属于命名空间 {n}，不在同一个具名的 OFD 命名空间中："
+            "按命名空间读取的阅读器（如 ofdrw 严格模式）不显示该加注",
+        ),
+        (
             r"^(?P<p>\S+): <(?P<e>\w+)> holds elements the standard does not define there: "
             r"(?P<x>.+)$",
             "{p} 的 <{e}> 中含有标准未定义的元素：{x}",

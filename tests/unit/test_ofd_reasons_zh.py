@@ -169,3 +169,13 @@ def test_reasons_of_red_team_5_read_in_chinese(reason: str) -> None:
     """The reasons of tests/attacks/test_ofd_paths_coverage.py (where a reader finds a
     file, the file's hashing budget)."""
     assert reason_zh(reason) is not None
+
+
+def test_a_copy_outside_a_named_ofd_namespace_reads_in_chinese() -> None:
+    """The reason of tests/attacks/test_ofd_redteam10_copy.py (r10-07's class)."""
+    reason = (
+        "Doc_0/EvaultCopy/Annotation.xml: what a certified copy adds there is in the "
+        "namespaces 'urn:x-evil', not in one named OFD namespace: readers that read OFD "
+        "elements by namespace (ofdrw's strict mode) skip it"
+    )
+    assert reason_zh(reason) is not None
