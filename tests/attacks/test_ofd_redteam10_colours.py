@@ -105,3 +105,17 @@ def test_an_added_colour_naming_a_cmyk_space_is_refused() -> None:
 @pytest.mark.parametrize("default", [None, "51", "051"], ids=["none", "rgb", "rgb-as-051"])
 def test_a_plain_rgb_default_is_copied(default: str | None) -> None:
     passing_copy(_license(SPACES["cmyk"], default=default))
+
+
+def test_an_added_object_drawing_with_a_drawparam_is_refused() -> None:
+    """Its colours would be a DrawParam's of the issuer's resources (a CMYK one here)."""
+    lic = _license(SPACES["cmyk"], default=None)
+    objects = white((0, 0, 10, 5)).replace(' Fill="true"', ' DrawParam="60" Fill="true"')
+    forged = seal(
+        add_annotation(lic, page_annot("20 150 100 12", objects)),
+        vault_sealer(),
+        box=(60, 150, 30, 30),
+    )
+    report = verify(forged)
+    assert report.indication is Indication.TOTAL_FAILED
+    assert any("draws with a DrawParam" in r for r in report.signatures[0].reasons)
