@@ -72,9 +72,15 @@ def default_space_problem(pkg: Package, doc_root: str) -> str | None:
 
 def added_colours_problem(pkg: Package, doc_root: str, part: str) -> str | None:
     """Why a colour the added annotation part ``part`` draws with is not plain RGB (named
-    or by the document's default); None when every one is."""
+    or by the document's default), or may come from a DrawParam (an object naming one);
+    None when every one is plain RGB."""
     spaces: dict[str, Element] | None = None
     for el in pkg.xml(part).iter():
+        if el.get("DrawParam") is not None:  # its colours would be the issuer's resource's
+            return (
+                f"an added annotation ({part}) draws with a DrawParam: its colours would be "
+                "the document's, not its own"
+            )
         if local_name(el) not in _COLOURS:
             continue
         named = el.get("ColorSpace")

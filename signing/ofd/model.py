@@ -329,12 +329,10 @@ def _collect_shown_parts(pkg: Package, doc: OfdDocument) -> None:
         _WALKERS[kind](el, _dir(path), add)
         if kind in ("document", "annots", "attachs"):
             doc.problems += foreign_namespaces(path, el)
-        if kind == "document":
+        if kind in ("document", "page"):
             doc.problems += repeated_sections(path, el)
-            if local_name(el) != "Document":  # what a seal's document count reads (a11)
-                doc.problems.append(
-                    f"{path}: its root element is <{local_name(el)}>, not <Document>"
-                )
+        if kind == "document" and local_name(el) != "Document":  # a seal's document count (a11)
+            doc.problems.append(f"{path}: its root element is <{local_name(el)}>, not <Document>")
         if kind in _DECLARING:
             walked.append((path, el))
     doc.problems += _duplicate_ids(walked)
@@ -381,9 +379,11 @@ _SECTIONS = {
         "Extensions",
     ),
     "CommonData": ("MaxUnitID", "PageArea", "DefaultCS"),
+    "Page": ("Area", "Content", "Actions"),
+    "PageArea": ("PhysicalBox", "ApplicationBox", "ContentBox", "BleedBox"),
 }
-"""The sections of Document.xml and of its CommonData that GB/T 33190 (CT_Document,
-CT_CommonData) allows at most once."""
+"""The sections of Document.xml, of its CommonData, of a page and of a page area that
+GB/T 33190 (CT_Document, CT_CommonData, CT_Page, CT_PageArea) allows at most once."""
 
 
 def foreign_namespaces(path: str, el: Element) -> list[str]:
@@ -408,14 +408,21 @@ def _namespace(tag: object) -> str:
 
 def repeated_sections(path: str, el: Element) -> list[str]:
     """Document.xml has each of its sections at most once, CommonData its page area and
-    default colour space (GB/T 33190 7.5): readers differ on which of two they read (the
-    first, the last, all of them), so a second is refused (red team 4, f5: a template ID
-    split across two CommonData; red team 10, r10-05: the copy's 加注 entered in a second
-    Annotations list, which ofdrw never reads)."""
-    common = _child(el, "CommonData")
-    where = [(el, "Document", "")]
-    if common is not None:
-        where.append((common, "CommonData", " in CommonData"))
+    default colour space, a page (or template) its Area and Content, a page area each of
+    its boxes (GB/T 33190 7.5, 7.7): readers differ on which of two they read (the first,
+    the last, all of them), so a second is refused (red team 4, f5: a template ID split
+    across two CommonData; red team 10, r10-05: the copy's 加注 entered in a second
+    Annotations list, which ofdrw never reads; r10-02's class: two PhysicalBoxes or page
+    Areas size the page two ways)."""
+    where: list[tuple[Element, str, str]] = []
+    if local_name(el) == "Page":
+        where.append((el, "Page", ""))
+        where += [(area, "PageArea", " in Area") for area in _children(el, "Area")]
+    else:
+        where.append((el, "Document", ""))
+        for common in _children(el, "CommonData"):
+            where.append((common, "CommonData", " in CommonData"))
+            where += [(area, "PageArea", " in PageArea") for area in _children(common, "PageArea")]
     return [
         f"{path} has {count} {name} elements{inside}: readers differ on which one they read"
         for section, kind, inside in where

@@ -43,7 +43,7 @@ SPACES = {
 RGB = '<ofd:ColorSpace ID="51" Type="RGB" BitsPerComponent="8"/>'
 
 
-def _license(space: str, default: str | None = "50") -> bytes:
+def _license(space: str, default: str | None = "50", extra: str = "") -> bytes:
     """The genuine license declaring ``space`` (ID 50) and a plain RGB space (51), its
     CommonData's DefaultCS ``default``, its own text in space 51 (the attacker's r10_01)."""
     parts = ofd_parts(sample_ofd("食品经营许可证", GENUINE_LINES))
@@ -53,7 +53,9 @@ def _license(space: str, default: str | None = "50") -> bytes:
             f"<ofd:DefaultCS>{default}</ofd:DefaultCS></ofd:CommonData>".encode(),
         )
     parts[RES] = parts[RES].replace(
-        b"<ofd:Fonts>", f"<ofd:ColorSpaces>{space}{RGB}</ofd:ColorSpaces><ofd:Fonts>".encode(), 1
+        b"<ofd:Fonts>",
+        f"<ofd:ColorSpaces>{space}{RGB}</ofd:ColorSpaces>{extra}<ofd:Fonts>".encode(),
+        1,
     )
     if b"p.icc" in parts[RES]:
         parts["Doc_0/Res/p.icc"] = b"icc"
@@ -86,12 +88,9 @@ def test_a_copy_drawn_under_a_cmyk_default_is_refused(monkeypatch: pytest.Monkey
     assert intake_refusal(copy) is not None
 
 
-def test_an_added_colour_naming_a_cmyk_space_is_refused() -> None:
-    lic = _license(SPACES["cmyk"], default=None)
-    assert passes(lic)
-    objects = white((0, 0, 10, 5)).replace(
-        'Value="255 255 255"', 'Value="0 0 0 100" ColorSpace="50"'
-    )
+def _flagged_under_the_vaults_seal(lic: bytes, objects: str, why: str) -> None:
+    """An annotation drawing ``objects`` added to ``lic`` under the vault's seal (misused)
+    fails the issuer's seal for ``why``."""
     forged = seal(
         add_annotation(lic, page_annot("20 150 100 12", objects)),
         vault_sealer(),
@@ -99,9 +98,29 @@ def test_an_added_colour_naming_a_cmyk_space_is_refused() -> None:
     )
     report = verify(forged)
     assert report.indication is Indication.TOTAL_FAILED
-    assert any("colour space '50' is a CMYK" in r for r in report.signatures[0].reasons)
+    assert any(why in r for r in report.signatures[0].reasons), report.signatures[0].reasons
+
+
+def test_an_added_colour_naming_a_cmyk_space_is_refused() -> None:
+    lic = _license(SPACES["cmyk"], default=None)
+    assert passes(lic)
+    objects = white((0, 0, 10, 5)).replace(
+        'Value="255 255 255"', 'Value="0 0 0 100" ColorSpace="50"'
+    )
+    _flagged_under_the_vaults_seal(lic, objects, "colour space '50' is a CMYK")
 
 
 @pytest.mark.parametrize("default", [None, "51", "051"], ids=["none", "rgb", "rgb-as-051"])
 def test_a_plain_rgb_default_is_copied(default: str | None) -> None:
     passing_copy(_license(SPACES["cmyk"], default=default))
+
+
+def test_an_added_object_drawing_with_a_drawparam_is_refused() -> None:
+    """Its colours would be a DrawParam's of the issuer's resources (a CMYK one here)."""
+    param = (
+        '<ofd:DrawParams><ofd:DrawParam ID="60" LineWidth="0.1">'
+        '<ofd:FillColor Value="0 0 0 100" ColorSpace="50"/></ofd:DrawParam></ofd:DrawParams>'
+    )
+    lic = _license(SPACES["cmyk"], default=None, extra=param)
+    objects = white((0, 0, 10, 5)).replace(' Fill="true"', ' DrawParam="60" Fill="true"')
+    _flagged_under_the_vaults_seal(lic, objects, "draws with a DrawParam")

@@ -138,3 +138,23 @@ def test_a_content_box_does_not_cut_the_page() -> None:
     lic = _license(document=b"<ofd:ContentBox>20 20 170 100</ofd:ContentBox>")
     _, y, _, _ = passing_copy(lic)
     assert y > 120
+
+
+@pytest.mark.parametrize(
+    ("document", "page"),
+    [
+        (b"<ofd:PhysicalBox>0 0 210 200</ofd:PhysicalBox>", None),
+        (APP_200 + APP_200, None),
+        (b"", PHYSICAL + b"<ofd:PhysicalBox>0 0 210 200</ofd:PhysicalBox>"),
+        (b"", b"</ofd:Area><ofd:Area>" + PHYSICAL),
+    ],
+    ids=["two-physical", "two-application", "page-two-physical", "page-two-areas"],
+)
+def test_a_page_box_written_twice_is_refused(document: bytes, page: bytes | None) -> None:
+    """Readers differ on which of two boxes (or page Areas) they read: the page's size is
+    not known (the class of r10-02, with r10-05's rule)."""
+    lic = _license(document=document, page=page if page is None else PHYSICAL + page)
+    report = verify(lic)
+    assert report.indication is Indication.TOTAL_FAILED
+    reasons = " ".join(report.signatures[0].reasons)
+    assert "readers differ on which one they read" in reasons, reasons

@@ -25,7 +25,7 @@ from tests.attacks.ofd_copy_forge import (
     vault_sealer,
 )
 from tests.attacks.ofd_forge import GENUINE_LINES, passes
-from tests.attacks.ofd_pages import PAGE, flagged, passing_copy
+from tests.attacks.ofd_pages import PAGE, annotated_parts, flagged, passing_copy
 from tests.helpers.ofd import ofd_parts, ofd_sealer
 from tests.helpers.pki import MARKET_DEPT
 
@@ -84,4 +84,32 @@ def test_an_added_annotation_over_a_wide_stroke_is_flagged(case: str) -> None:
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_thin_stroke_leaves_the_corner_free(case: str) -> None:
     _, y, _, h = passing_copy(_banded(case, 1))
+    assert y + h > 250
+
+
+def _annotated_band(width: int) -> bytes:
+    """The genuine license with an issuer annotation whose 5 mm box at the page's foot
+    holds a path stroked with DrawParam 60 (``width`` mm wide to a reader)."""
+    annot = (
+        '<ofd:Annot ID="900" Type="Watermark"><ofd:Appearance Boundary="100 290 5 5">'
+        '<ofd:PathObject ID="901" Boundary="0 0 5 5" DrawParam="60">'
+        "<ofd:AbbreviatedData>M 0 5 L 5 5</ofd:AbbreviatedData></ofd:PathObject>"
+        "</ofd:Appearance></ofd:Annot>"
+    )
+    parts = annotated_parts("Page_0/Annotation.xml", annot)
+    parts[RES] = parts[RES].replace(
+        b"<ofd:Fonts>", PARAMS.format(width=width).encode() + b"<ofd:Fonts>", 1
+    )
+    at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    return ofd_sealer(MARKET_DEPT).seal_ofd(
+        write_package(parts), boundary=(140, 150, 30, 30), at=at
+    )
+
+
+def test_an_issuers_annotation_stroked_wide_by_its_drawparam_keeps_the_corner() -> None:
+    lic = _annotated_band(100)
+    assert passes(lic)
+    with pytest.raises(SealingError, match="no corner of page 1 is clear"):
+        vault_maker().make(lic, annotation())
+    _, y, _, h = passing_copy(_annotated_band(1))
     assert y + h > 250
