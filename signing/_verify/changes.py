@@ -56,6 +56,9 @@ from signing._verify.rawpdf import inherited_raw as _inherited_raw
 from signing._verify.rawpdf import raw as _raw
 from signing._verify.rawpdf import ref_number as _key
 from signing._verify.rawpdf import same
+from signing._verify.readable import CATALOG_CHROME as _CATALOG_CHROME
+from signing._verify.readable import PAGE_CHROME as _PAGE_CHROME
+from signing._verify.readable import accessible_text as _accessible_text
 from signing._verify.roles import CATALOG_UNSEEN as _CATALOG_UNSEEN
 from signing._verify.roles import ROLE_TEXT as _ROLE_TEXT
 from signing._verify.roles import UNSEEN_KEYS as _UNSEEN_KEYS
@@ -231,6 +234,19 @@ class _Walk:
                 if self.roles[child] != "sigvalue":
                     stack.append((child, old_child))
         self._unreached(seen, unseen_roots)
+        self._structure(old_root, new_root)
+
+    def _structure(self, old_root: Any, new_root: Any) -> None:
+        """The structure tree reads the same to assistive technology (red team pdf11,
+        p11-11): a screen reader speaks its /Alt and /ActualText, in its order."""
+        old = _accessible_text(self.deref_old, _get(old_root, "/StructTreeRoot"))
+        new = _accessible_text(self.deref_new, _get(new_root, "/StructTreeRoot"))
+        if old != new:
+            self.out.note(
+                ChangeKind.FORBIDDEN,
+                "the structure tree changed what it gives assistive technology (/Alt, "
+                "/ActualText, /Lang, element types, reading order) after signing",
+            )
 
     def _unreached(self, seen: set[int], unseen_roots: list[int]) -> None:
         """Objects of the signed revision that a later revision rewrote (or whose object
@@ -403,6 +419,12 @@ class _Walk:
                 self._pair(_get(old, key), _get(new, key), "acroform", "the form (/AcroForm)")
             elif key in _DANGEROUS:
                 self.out.note(ChangeKind.FORBIDDEN, f"the catalog's {key} changed")
+            elif key in _CATALOG_CHROME:
+                self.out.note(
+                    ChangeKind.FORBIDDEN,
+                    f"the catalog's {key} changed: a viewer shows it beside the pages, or a "
+                    "screen reader speaks by it",
+                )
             elif key == "/Pages" and _key(_raw(old, key)) is not None:
                 self.out.note(ChangeKind.UNDEFINED, "the catalog points to another page tree")
             else:
@@ -595,6 +617,11 @@ class _Walk:
         for key in sorted(changed):
             if key == "/Annots":
                 self._array(_get(old, key), _raw(new, key), "annots", self.current)
+            elif key in _PAGE_CHROME:
+                self.out.note(
+                    ChangeKind.FORBIDDEN,
+                    f"{label}: {key} changed (a viewer shows it beside the page)",
+                )
             elif key in _DANGEROUS:
                 self.out.note(ChangeKind.FORBIDDEN, f"{label}: {key} changed")
             else:
@@ -721,6 +748,13 @@ class _Walk:
             f"{label} changed: optional content decides what shows on screen and in print",
         )
 
+    def _chrome(self, old: Any, new: Any, label: str) -> None:
+        self.out.note(
+            ChangeKind.FORBIDDEN,
+            f"{label} changed: bookmarks, page labels, destinations, attached files or "
+            "what a file opens with",
+        )
+
     def _sigvalue(self, old: Any, new: Any, label: str) -> None:
         self.out.note(ChangeKind.FORBIDDEN, f"the signature dictionary {label} was rewritten")
 
@@ -758,6 +792,7 @@ _HANDLERS: dict[str, Callable[[_Walk, Any, Any, str], None]] = {
     "sigvalue": _Walk._sigvalue,
     "appearance": _Walk._appearance,
     "oc": _Walk._optional_content,
+    "chrome": _Walk._chrome,
     "dr": _Walk._resources_of_form,
     "catalog": lambda walk, old, new, label: walk._catalog(old, new),
 }
@@ -796,6 +831,13 @@ def analyse_changes(
     final = objs.revisions - 1
     policy = _Policy(form_fill_allowed, is_locked, new_signature)
     walk = _Walk(objs, signed_rev, final, policy)
+    for revision in range(signed_rev + 1, final + 1):
+        for number in sorted(objs.freed_and_listed(revision))[:_MAX_LISTED]:
+            walk.out.note(
+                ChangeKind.FORBIDDEN,
+                f"revision {revision + 1}'s xref table frees object {number} and its /XRefStm "
+                "lists it: readers differ on whether it exists (red team pdf11, p11-07)",
+            )
     try:
         old_trailer = reader.get_historical_resolver(signed_rev).trailer_view
         new_trailer = reader.get_historical_resolver(final).trailer_view

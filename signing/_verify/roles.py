@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from signing._verify.rawpdf import children, raw, ref_number
+from signing._verify.readable import CATALOG_CHROME
 
 __all__ = [
     "CATALOG_UNSEEN",
@@ -20,9 +21,10 @@ __all__ = [
 ]
 
 #: Catalog entries a reader does not see.
-CATALOG_UNSEEN = frozenset(
-    {"/DSS", "/Metadata", "/StructTreeRoot", "/MarkInfo", "/Lang", "/Extensions", "/Version"}
-)
+CATALOG_UNSEEN = frozenset({"/DSS", "/Metadata", "/StructTreeRoot", "/Extensions", "/Version"})
+"""The structure tree is compared by what it gives assistive technology instead
+(:func:`signing._verify.readable.accessible_text`); /Lang and /MarkInfo are
+:data:`signing._verify.readable.CATALOG_CHROME` (red team pdf11, p11-11)."""
 #: Keys whose subtrees are never walked: what they hold is not rendered.
 UNSEEN_KEYS = frozenset({"/Metadata", "/PieceInfo", "/StructParents", "/LastModified", "/Tabs"})
 
@@ -64,6 +66,7 @@ ROLE_TEXT = {
     "appearance": "a field's appearance",
     "oc": "optional content",
     "dr": "the form's resources",
+    "chrome": "what a viewer shows beside the pages",
 }
 
 
@@ -72,9 +75,13 @@ def role_of(parent: str, key: str | None) -> str | None:
     subtree is not walked, a reader does not see it)."""
     if parent == "oc" or key in OPTIONAL_CONTENT_KEYS:
         return "oc"
+    if parent == "chrome":
+        return "chrome"
     if parent == "catalog":
         if key in CATALOG_UNSEEN:
             return None
+        if key in CATALOG_CHROME:
+            return "chrome"
         return {"/Pages": "pages", "/AcroForm": "acroform"}.get(key or "", "other")
     if parent in ("pages", "page") and key in ("/Parent", "/Kids"):
         # up the tree too: a viewer takes inherited resources and boxes through /Parent

@@ -122,6 +122,10 @@ class VisualComparison:
     """What limited the comparison, one sentence each (a missing renderer, a file a
     renderer cannot open, a lowered resolution). A renderer failing on a file makes the
     comparison not identical; the caller decides what the others mean."""
+    text_differences: tuple[int, ...] = ()
+    """0-based pages whose text layer (what pdfium's text page gives: copy and paste,
+    search, a screen reader; /ToUnicode, /ActualText and invisible text included,
+    annotations left out) differs while their pixels may not (red team pdf11, p11-11)."""
 
 
 class _RenderFailed(Exception):
@@ -276,6 +280,24 @@ class _PdfiumDocument:
             finally:
                 page.close()
             yield image
+
+    def text(self, index: int) -> str:
+        """The text of page ``index`` as pdfium's text page gives it (its content only:
+        annotations and form fields are not part of it)."""
+        import pypdfium2
+
+        self._deadline.left(PDFIUM)
+        page = self._doc[index]
+        try:
+            textpage = page.get_textpage()
+            try:
+                return str(textpage.get_text_range())
+            finally:
+                textpage.close()
+        except (pypdfium2.PdfiumError, ValueError) as exc:
+            raise _RenderFailed(f"pdfium cannot read the text of page {index + 1}: {exc}") from None
+        finally:
+            page.close()
 
     def close(self) -> None:
         self._doc.close()
@@ -441,6 +463,7 @@ class _Outcome:
     differences: tuple[PageDifference, ...] = ()
     problems: tuple[str, ...] = ()
     failed: bool = False
+    text_differences: tuple[int, ...] = ()
 
 
 def _compare_with(
@@ -461,7 +484,13 @@ def _compare_with(
             used = _bounded_dpi(dpi, (*old.boxes, *new.boxes))
             notes = () if used == dpi else (f"{renderer} compared at {used:.0f} dpi (large pages)",)
             found = _page_differences(renderer, old, new, allowed, used)
-            return _Outcome(renderer, (len(old.boxes), len(new.boxes)), tuple(found), notes)
+            texts = (
+                _text_differences(old, new)
+                if isinstance(old, _PdfiumDocument) and isinstance(new, _PdfiumDocument)
+                else ()
+            )
+            pages = (len(old.boxes), len(new.boxes))
+            return _Outcome(renderer, pages, tuple(found), notes, text_differences=texts)
         except _RenderFailed as exc:
             return _Outcome(renderer, problems=(str(exc),), failed=True)
         finally:
@@ -485,6 +514,14 @@ def _page_differences(
     longer = max(len(old.boxes), len(new.boxes))
     found += [PageDifference(i, renderer, None) for i in range(len(common), longer)]
     return found
+
+
+def _text_differences(old: _PdfiumDocument, new: _PdfiumDocument) -> tuple[int, ...]:
+    """The pages both files have whose text layer differs (see
+    :attr:`VisualComparison.text_differences`)."""
+    return tuple(
+        i for i in range(min(len(old.boxes), len(new.boxes))) if old.text(i) != new.text(i)
+    )
 
 
 def _allowed_by_page(allowed: Sequence[tuple[int, Rect]]) -> dict[int, list[Rect]]:
@@ -528,13 +565,15 @@ def compare_revisions(
     ]
     counts = next((o.pages for o in outcomes if o.pages is not None), (0, 0))
     differences = tuple(d for o in outcomes for d in o.differences)
+    texts = tuple(sorted({p for o in outcomes for p in o.text_differences}))
     return VisualComparison(
-        identical=not differences and not any(o.failed for o in outcomes),
+        identical=not differences and not texts and not any(o.failed for o in outcomes),
         pages_before=counts[0],
         pages_after=counts[1],
         differences=differences,
         renderers=tuple(o.renderer for o in outcomes),
         problems=(*problems, *(p for o in outcomes for p in o.problems)),
+        text_differences=texts,
     )
 
 

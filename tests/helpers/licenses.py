@@ -51,6 +51,7 @@ __all__ = [
     "SECOND_DEPT",
     "SIGNED_TEXT",
     "add_validation_data",
+    "catalog_update",
     "certified_license",
     "content_ref",
     "cover_content",
@@ -768,3 +769,13 @@ def sealed_bare_field() -> bytes:
         {pdf_name("/Font"): generic.DictionaryObject({pdf_name(k): v for k, v in fonts.items()})}
     )
     return _seal(written(writer))
+
+
+def catalog_update(sealed: bytes, **entries: Any) -> bytes:
+    """``sealed`` plus one update setting catalog entries (``Lang=...``); a callable
+    value is called with the writer to make the entry (objects it adds go in the update)."""
+    w = incremental(sealed)
+    for key, value in entries.items():
+        w.root[pdf_name("/" + key)] = value(w) if callable(value) else value
+    w.update_root()
+    return written(w)
