@@ -58,6 +58,7 @@ from signing._verify.rawpdf import ref_number as _key
 from signing._verify.rawpdf import same
 from signing._verify.readable import CATALOG_CHROME as _CATALOG_CHROME
 from signing._verify.readable import PAGE_CHROME as _PAGE_CHROME
+from signing._verify.readable import TEXT_MAPS as _TEXT_MAPS
 from signing._verify.readable import accessible_text as _accessible_text
 from signing._verify.roles import CATALOG_UNSEEN as _CATALOG_UNSEEN
 from signing._verify.roles import ROLE_TEXT as _ROLE_TEXT
@@ -399,6 +400,9 @@ class _Walk:
     # -- categories -----------------------------------------------------------------
     def _generic(self, old: Any, new: Any, label: str, role: str) -> None:
         if isinstance(old, dict) and isinstance(new, dict):
+            if _changed_keys(old, new) & _TEXT_MAPS:
+                self._textmap(old, new, label)
+                return
             danger = _changed_keys(old, new) & _DANGEROUS
             if danger:
                 self.out.note(ChangeKind.FORBIDDEN, f"{label} changed {', '.join(sorted(danger))}")
@@ -748,6 +752,13 @@ class _Walk:
             f"{label} changed: optional content decides what shows on screen and in print",
         )
 
+    def _textmap(self, old: Any, new: Any, label: str) -> None:
+        self.out.note(
+            ChangeKind.FORBIDDEN,
+            f"{label} changed what a font's glyphs read as (/ToUnicode): the text a reader "
+            "copies, searches or hears",
+        )
+
     def _chrome(self, old: Any, new: Any, label: str) -> None:
         self.out.note(
             ChangeKind.FORBIDDEN,
@@ -793,6 +804,7 @@ _HANDLERS: dict[str, Callable[[_Walk, Any, Any, str], None]] = {
     "appearance": _Walk._appearance,
     "oc": _Walk._optional_content,
     "chrome": _Walk._chrome,
+    "textmap": _Walk._textmap,
     "dr": _Walk._resources_of_form,
     "catalog": lambda walk, old, new, label: walk._catalog(old, new),
 }

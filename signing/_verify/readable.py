@@ -13,6 +13,7 @@ pixel, so each is judged here, by key:
   file opens, or a screen reader speaks: any change after signing is never permitted;
 * :data:`PAGE_CHROME`: the same for a page's own entries (an embedded thumbnail, attached
   files, presentation effects, article beads);
+* :data:`TEXT_MAPS`: a font's /ToUnicode map, which says what its glyphs read as;
 * the structure tree: what it gives assistive technology (:func:`accessible_text`) must
   read the same in the signed revision and the final file. An element added for a later
   signature's widget (an /OBJR, as Acrobat writes when it signs a tagged file) changes
@@ -26,7 +27,7 @@ from typing import Any
 
 from signing._verify.rawpdf import get, raw, ref_number
 
-__all__ = ["CATALOG_CHROME", "PAGE_CHROME", "accessible_text"]
+__all__ = ["CATALOG_CHROME", "PAGE_CHROME", "TEXT_MAPS", "accessible_text"]
 
 CATALOG_CHROME = frozenset(
     {
@@ -50,6 +51,13 @@ CATALOG_CHROME = frozenset(
 PAGE_CHROME = frozenset({"/Thumb", "/AF", "/Trans", "/Dur", "/PZ", "/B"})
 """A page's entries a viewer shows or acts on besides its pixels: the thumbnail pane, the
 attachment pane, presentation transitions and timing, zoom, article beads."""
+
+TEXT_MAPS = frozenset({"/ToUnicode"})
+"""Keys whose value says what text a font's glyphs are (copy and paste, search, a screen
+reader) and nothing of how they look: a change of one of a signed font's is never
+permitted, and the map itself, reached under it, neither (besides the text-layer
+comparison of :mod:`signing._verify.visual`, which needs pdfium to read the map as
+every other reader does)."""
 
 _ELEMENT_TEXT = ("/S", "/Alt", "/ActualText", "/E", "/Lang", "/T")
 #: Structure elements walked at most per revision (a hostile tree: past it, unequal).

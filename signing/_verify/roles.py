@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from signing._verify.rawpdf import children, raw, ref_number
-from signing._verify.readable import CATALOG_CHROME
+from signing._verify.readable import CATALOG_CHROME, TEXT_MAPS
 
 __all__ = [
     "CATALOG_UNSEEN",
@@ -67,6 +67,7 @@ ROLE_TEXT = {
     "oc": "optional content",
     "dr": "the form's resources",
     "chrome": "what a viewer shows beside the pages",
+    "textmap": "a font's /ToUnicode map",
 }
 
 
@@ -75,8 +76,10 @@ def role_of(parent: str, key: str | None) -> str | None:
     subtree is not walked, a reader does not see it)."""
     if parent == "oc" or key in OPTIONAL_CONTENT_KEYS:
         return "oc"
-    if parent == "chrome":
-        return "chrome"
+    if parent in ("chrome", "textmap"):
+        return parent
+    if key in TEXT_MAPS:
+        return "textmap"
     if parent == "catalog":
         if key in CATALOG_UNSEEN:
             return None

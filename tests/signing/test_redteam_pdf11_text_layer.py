@@ -14,13 +14,14 @@ the document's /Lang changed, a structure tree whose /Alt text a screen reader s
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 
-from schemas.report import Indication, VerificationReport
+from schemas.report import ChangeCategory, Indication, VerificationReport
 from signing.verify import Verifier
 from tests.helpers.licenses import (
     ISSUER,
@@ -163,3 +164,33 @@ def test_a_text_layer_changed_after_signing_does_not_pass(verifier: Verifier, na
     assert report.indication is not Indication.TOTAL_PASSED
     with pytest.raises(IntakeRefused):
         _intake(report)
+
+
+def test_a_fonts_text_map_is_never_rewritten(verifier: Verifier) -> None:
+    """Besides the text comparison (which needs pdfium to read the map as others do), a
+    signed font's /ToUnicode changed is refused by key, whatever any renderer reads."""
+    report = verifier.verify(tounicode_remapped(sealed_license()))
+    seal = next(s for s in report.signatures if s.signer_credit_code == ISSUER)
+    assert ChangeCategory.FORBIDDEN in seal.changes, (seal.changes, seal.reasons)
+
+
+def test_poppler_words_leave_a_later_widget_on_blank_space_out() -> None:
+    """poppler's words (``pdftotext -bbox``) include what a widget draws: the vault's
+    certified copy adds its 加注 words, which count only outside the widget allowed on
+    blank space; pdfium's text page leaves annotations out altogether."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from signing._verify import visual
+    from tests.helpers.forgeries import certified_copy
+
+    sealed = sealed_license()
+    copy = certified_copy(sealed)
+    page = PdfFileReader(io.BytesIO(copy), strict=False).root["/Pages"]["/Kids"][0]
+    annots = [a.get_object() for a in page["/Annots"]]
+    boxes = [[float(v) for v in a["/Rect"]] for a in annots if a.get("/FT") == "/Sig"]
+    rects = [visual.Rect(*b) for b in boxes if b[0] < b[2] and b[1] < b[3]]  # visible ones
+    assert len(rects) == 1
+    allowed = visual.compare_revisions(sealed, copy, allowed=[(0, rects[0])])
+    assert allowed.identical, (allowed.differences, allowed.text_differences)
+    anywhere = visual.compare_revisions(sealed, copy)
+    assert anywhere.text_differences == (0,)
