@@ -80,6 +80,7 @@ __all__ = [
     "sealed_prepared",
     "sealed_print_layers",
     "sealed_stray_parent",
+    "sealed_table_license",
     "sealed_two_faced",
     "sealed_two_page_license",
     "written",
@@ -238,6 +239,20 @@ def license_pdf() -> bytes:
 def sealed_license(level: PadesLevel = PadesLevel.B_LT) -> bytes:
     """:func:`license_pdf` sealed by :data:`ISSUER` at ``level`` (cached)."""
     return _seal(license_pdf(), level)
+
+
+def table_license_pdf() -> bytes:
+    """The license page written with a classic xref table (no xref stream), as many
+    issuers' tools write; the sealer keeps tables in its updates."""
+    writer = PdfFileWriter(stream_xrefs=False)
+    writer.insert_page(_page_dict(writer, line_content(SIGNED_TEXT)))
+    return written(writer)
+
+
+@functools.cache
+def sealed_table_license() -> bytes:
+    """:func:`table_license_pdf` sealed by :data:`ISSUER` at B-LT (cached)."""
+    return _seal(table_license_pdf())
 
 
 def _resources(
