@@ -40,8 +40,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from signing._verify.annotations import NOTE_KEYS as _NOTE_KEYS
 from signing._verify.annotations import PIXEL_JUDGED as _PIXEL_JUDGED
 from signing._verify.annotations import is_widget as _is_widget
+from signing._verify.annotations import note_problem as _note_problem
 from signing._verify.annotations import overlap as _overlap
 from signing._verify.annotations import rect_of as _rect
 from signing._verify.annotations import shape_problem as _shape_problem
@@ -388,6 +390,8 @@ class _Walk:
                 self.out.note(ChangeKind.FORBIDDEN, f"{label} changed {', '.join(sorted(danger))}")
                 return
             problem = _shape_problem(new, self.deref_new) if role == "annot" else None
+            if problem is None and role == "annot" and _changed_keys(old, new) & set(_NOTE_KEYS):
+                problem = _note_problem(new, self.deref_new)
             if problem is not None:
                 self.out.note(ChangeKind.FORBIDDEN, f"{label} changed: {problem}")
                 return
@@ -500,7 +504,7 @@ class _Walk:
             self.out.note(ChangeKind.UNDEFINED, f"a form field {_field_name(self, obj)} was added")
             return
         sub = str(_raw(obj, "/Subtype")) if "/Subtype" in obj else "(no subtype)"
-        problem = _shape_problem(obj, self.deref_new)
+        problem = _shape_problem(obj, self.deref_new) or _note_problem(obj, self.deref_new)
         if problem is None and sub not in _PIXEL_JUDGED:
             problem = "viewers differ in whether and how they show it"
         elif problem is None and ("/A" in obj or "/AA" in obj or "/Popup" in obj):
