@@ -60,6 +60,7 @@ from signing._verify.rawpdf import ref_number as _key
 from signing._verify.rawpdf import same
 from signing._verify.roles import CATALOG_UNSEEN as _CATALOG_UNSEEN
 from signing._verify.roles import ROLE_TEXT as _ROLE_TEXT
+from signing._verify.roles import TEXT_LAYER_KEYS as _TEXT_LAYER_KEYS
 from signing._verify.roles import UNSEEN_KEYS as _UNSEEN_KEYS
 from signing._verify.roles import refine as _refine
 from signing._verify.roles import role_of as _role
@@ -385,7 +386,7 @@ class _Walk:
     # -- categories -----------------------------------------------------------------
     def _generic(self, old: Any, new: Any, label: str, role: str) -> None:
         if isinstance(old, dict) and isinstance(new, dict):
-            danger = _changed_keys(old, new) & _DANGEROUS
+            danger = _changed_keys(old, new) & (_DANGEROUS | _TEXT_LAYER_KEYS)
             if danger:
                 self.out.note(ChangeKind.FORBIDDEN, f"{label} changed {', '.join(sorted(danger))}")
                 return
@@ -725,6 +726,13 @@ class _Walk:
             f"{label} changed: optional content decides what shows on screen and in print",
         )
 
+    def _text_layer(self, old: Any, new: Any, label: str) -> None:
+        self.out.note(
+            ChangeKind.FORBIDDEN,
+            f"{label} changed: the text a reader copies, searches or hears, which no page "
+            "comparison sees",
+        )
+
     def _sigvalue(self, old: Any, new: Any, label: str) -> None:
         self.out.note(ChangeKind.FORBIDDEN, f"the signature dictionary {label} was rewritten")
 
@@ -762,6 +770,7 @@ _HANDLERS: dict[str, Callable[[_Walk, Any, Any, str], None]] = {
     "sigvalue": _Walk._sigvalue,
     "appearance": _Walk._appearance,
     "oc": _Walk._optional_content,
+    "text": _Walk._text_layer,
     "dr": _Walk._resources_of_form,
     "catalog": lambda walk, old, new, label: walk._catalog(old, new),
 }

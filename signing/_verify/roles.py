@@ -12,6 +12,7 @@ __all__ = [
     "CATALOG_UNSEEN",
     "OPTIONAL_CONTENT_KEYS",
     "ROLE_TEXT",
+    "TEXT_LAYER_KEYS",
     "UNSEEN_KEYS",
     "refine",
     "role_of",
@@ -28,6 +29,9 @@ UNSEEN_KEYS = frozenset({"/Metadata", "/PieceInfo", "/StructParents", "/LastModi
 
 #: Keys whose values decide which content shows, on screen or in print (layers).
 OPTIONAL_CONTENT_KEYS = frozenset({"/OC", "/OCProperties", "/Properties"})
+#: Keys whose values are the text a reader copies, searches, reads aloud or indexes, and
+#: not the pixels: a change to them no page comparison sees (red team pdf11, p11-11).
+TEXT_LAYER_KEYS = frozenset({"/ToUnicode", "/ActualText"})
 
 
 def unseen_refs(obj: Any, skip: frozenset[str]) -> list[int]:
@@ -64,6 +68,7 @@ ROLE_TEXT = {
     "appearance": "a field's appearance",
     "oc": "optional content",
     "dr": "the form's resources",
+    "text": "a text layer (/ToUnicode)",
 }
 
 
@@ -72,6 +77,8 @@ def role_of(parent: str, key: str | None) -> str | None:
     subtree is not walked, a reader does not see it)."""
     if parent == "oc" or key in OPTIONAL_CONTENT_KEYS:
         return "oc"
+    if parent == "text" or key in TEXT_LAYER_KEYS:
+        return "text"
     if parent == "catalog":
         if key in CATALOG_UNSEEN:
             return None

@@ -652,6 +652,31 @@ def info_at_generation_1_hides_content(sealed: bytes) -> bytes:
     return rawpdf.append_update(sealed, {(info, 1): info_body}, xref="table")
 
 
+def info_freed_string_hides_content(sealed: bytes) -> bytes:
+    """Base :func:`sealed_table_license`. One update (a table) marks the trailer's /Info
+    free (the trailer still says ``/Info I 0 R``) and adds an object nothing references
+    whose /Note string holds a forged ``C 0 obj``, the page's content stream showing
+    :data:`FORGED_TEXT` (red team pdf11, p11-09).
+
+    poppler needs /Info when it opens the file, finds it free and rebuilds the xref of a
+    file without xref streams by scanning lines: the last ``C 0 obj`` is the forged one.
+    Attack: /Info and an unreferenced object are outside what a comparison of the signed
+    objects reaches."""
+    reader = PdfFileReader(io.BytesIO(sealed), strict=False)
+    base = rawpdf.trailer_of(sealed)
+    info = int(reader.trailer_view.raw_get("/Info").idnum)
+    number, body = _forged_content_body(sealed)
+    out = bytearray(sealed)
+    at = len(out)
+    out += b"%d 0 obj\n<< /Note (%s) >>\nendobj\n" % (base.size, _hidden({number: body}))
+    table = len(out)
+    out += b"xref\n%d 1\n0000000000 00001 f \n%d 1\n%010d 00000 n \n" % (info, base.size, at)
+    trailer = {"/Size": b"%d" % (base.size + 1), "/Root": base.root, "/Prev": b"%d" % base.prev}
+    trailer |= {"/Info": base.info or b"null", "/ID": base.id_entry or b"[]"}
+    out += b"trailer\n" + rawpdf.dict_bytes(trailer) + b"\nstartxref\n%d\n%%%%EOF\n" % table
+    return bytes(out)
+
+
 def trailer_line_hides_forged_catalog(sealed: bytes) -> bytes:
     """Base :func:`sealed_table_license`. One update (a table) writes the signed page again
     unchanged at generation 1, the trailer's /Info at generation 1 with hidden objects in
@@ -1375,6 +1400,32 @@ def square_note_text_forged(sealed: bytes) -> bytes:
     return _with_annotation(sealed, "Square", part)
 
 
+_Z_IS_L = (
+    b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap "
+    b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def "
+    b"/CMapName /Adobe-Identity-UCS def /CMapType 2 def "
+    b"1 begincodespacerange <00> <FF> endcodespacerange "
+    b"2 beginbfchar <5A> <004C> <48> <0049> endbfchar "
+    b"endcmap CMapName currentdict /CMap defineresource pop end end"
+)
+
+
+def font_text_layer_rewritten(sealed: bytes) -> bytes:
+    """A later update gives the page's font a /ToUnicode map reading code 'Z' as 'L' and
+    'H' as 'I': the page still shows ZHANG SAN, its text layer says LIANG SAN (red team
+    pdf11, p11-11).
+
+    Copying, searching, a screen reader, any system that reads the license's text gets
+    another holder; the pixels do not change. Attack: only the pixels are compared."""
+    writer = incremental(sealed)
+    _, page = first_page(writer)
+    ref = page["/Resources"]["/Font"].raw_get("/F1")
+    font = ref.get_object()
+    font[pdf_name("/ToUnicode")] = writer.add_object(generic.StreamObject(stream_data=_Z_IS_L))
+    writer.mark_update(ref)
+    return written(writer)
+
+
 def annotation_noview_indirect_flags(sealed: bytes) -> bytes:
     """A later update adds a Square annotation over the holder's line whose appearance is
     white with :data:`FORGED_TEXT`, its flags indirect: ``/F 33 0 R``, object 33 being
@@ -1792,6 +1843,7 @@ ATTACKS: tuple[Case, ...] = (
         sealed_table_license,
         trailer_line_hides_forged_catalog,
     ),
+    Case("info_freed_string_hides_content", sealed_table_license, info_freed_string_hides_content),
     # 4. parser differentials
     Case("body_outside_xref_startxref_off", sealed_license, body_outside_xref_startxref_off),
     Case(
@@ -1900,6 +1952,12 @@ ATTACKS: tuple[Case, ...] = (
         "square_rollover_appearance_forged",
         sealed_license,
         square_rollover_appearance_forged,
+        shown_by_poppler=False,
+    ),
+    Case(
+        "font_text_layer_rewritten",
+        sealed_license,
+        font_text_layer_rewritten,
         shown_by_poppler=False,
     ),
     Case(

@@ -688,3 +688,51 @@ def test_hybrid_table_frees_what_its_stream_puts_in_the_file(sealed: bytes) -> N
     )
     out += b"startxref\n%d\n%%%%EOF\n" % table_at
     _refused(bytes(out), len(sealed), f"the table frees object {number}")
+
+
+def test_an_object_in_use_freed(sealed: bytes) -> None:
+    """p11-09/p11-10: an update frees an object in use (the trailer still naming it, as
+    for /Info): poppler finds nothing, rebuilds the xref by scanning, and keeps whatever
+    the file's bytes hold under that number; pyHanko refuses any freeing."""
+    number, _ = _page(sealed)
+
+    def free_page(entries: Entries) -> None:
+        entries[number] = ("f", 0, 1)
+
+    data = append_update(sealed, [_obj(40, b"<</Note 1>>")], edit=free_page)
+    _refused(data, len(sealed), f"object {number} is freed")
+
+
+def test_free_entries_of_unused_numbers_pass(sealed: bytes) -> None:
+    size = int(_reader(sealed).trailer["/Size"])
+
+    def free_unused(entries: Entries) -> None:
+        entries[size + 5] = ("f", 0, 1)
+
+    data = append_update(sealed, [_obj(size, b"<</Note 1>>")], edit=free_unused)
+    assert check_updates_after(data, len(sealed)) is None
+
+
+def test_a_direct_object_put_back_in_an_object_stream(sealed: bytes) -> None:
+    """p11-10: one update writes the page directly (forged), the next puts the signed
+    page back inside an object stream: the final revision reads as signed, but a reader
+    rebuilding the xref keeps the last page written directly, the forged one."""
+    number, page = _page(sealed)
+    first = append_update(sealed, [_obj(number, page.replace(b"/Type", b"/Note 1/Type", 1))])
+    size = int(_reader(first).trailer["/Size"])
+    stream = _object_stream(size, [(number, page)])
+    second = append_update(first, [stream], xref="stream", compressed={number: ("c", size, 0)})
+    _refused(second, len(sealed), f"object {number}, written directly by an earlier update")
+    # after the signature of ``first`` there is one update: nothing earlier to hide
+    assert check_updates_after(second, len(first)) is None
+
+
+def test_a_long_run_of_digits_is_scanned_in_linear_time(sealed: bytes) -> None:
+    """A signature's /Contents is mostly zeros: the scan for ``N G obj`` must not try
+    every start inside a run of digits (50,000 zeros took minutes that way)."""
+    import time
+
+    data = append_update(sealed, [_obj(40, b"<</Contents <%s>>>" % (b"0" * 50_000))])
+    started = time.perf_counter()
+    assert check_updates_after(data, len(sealed)) is None
+    assert time.perf_counter() - started < 2
