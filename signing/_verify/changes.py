@@ -58,6 +58,7 @@ from signing._verify.rawpdf import inherited_raw as _inherited_raw
 from signing._verify.rawpdf import raw as _raw
 from signing._verify.rawpdf import ref_number as _key
 from signing._verify.rawpdf import same
+from signing._verify.roles import CATALOG_BESIDE as _CATALOG_BESIDE
 from signing._verify.roles import CATALOG_UNSEEN as _CATALOG_UNSEEN
 from signing._verify.roles import ROLE_TEXT as _ROLE_TEXT
 from signing._verify.roles import TEXT_LAYER_KEYS as _TEXT_LAYER_KEYS
@@ -408,6 +409,8 @@ class _Walk:
                 self._pair(_get(old, key), _get(new, key), "acroform", "the form (/AcroForm)")
             elif key in _DANGEROUS:
                 self.out.note(ChangeKind.FORBIDDEN, f"the catalog's {key} changed")
+            elif key in _CATALOG_BESIDE:
+                self._beside(_get(old, key), _get(new, key), f"the catalog's {key}")
             elif key == "/Pages" and _key(_raw(old, key)) is not None:
                 self.out.note(ChangeKind.UNDEFINED, "the catalog points to another page tree")
             else:
@@ -726,6 +729,13 @@ class _Walk:
             f"{label} changed: optional content decides what shows on screen and in print",
         )
 
+    def _beside(self, old: Any, new: Any, label: str) -> None:
+        self.out.note(
+            ChangeKind.FORBIDDEN,
+            f"{label} changed: viewers show it beside the page (bookmarks, page labels, "
+            "panes, title), which no page comparison sees",
+        )
+
     def _text_layer(self, old: Any, new: Any, label: str) -> None:
         self.out.note(
             ChangeKind.FORBIDDEN,
@@ -771,6 +781,7 @@ _HANDLERS: dict[str, Callable[[_Walk, Any, Any, str], None]] = {
     "appearance": _Walk._appearance,
     "oc": _Walk._optional_content,
     "text": _Walk._text_layer,
+    "beside": _Walk._beside,
     "dr": _Walk._resources_of_form,
     "catalog": lambda walk, old, new, label: walk._catalog(old, new),
 }

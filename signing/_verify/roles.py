@@ -9,6 +9,7 @@ from typing import Any
 from signing._verify.rawpdf import children, raw, ref_number
 
 __all__ = [
+    "CATALOG_BESIDE",
     "CATALOG_UNSEEN",
     "OPTIONAL_CONTENT_KEYS",
     "ROLE_TEXT",
@@ -29,6 +30,12 @@ UNSEEN_KEYS = frozenset({"/Metadata", "/PieceInfo", "/StructParents", "/LastModi
 
 #: Keys whose values decide which content shows, on screen or in print (layers).
 OPTIONAL_CONTENT_KEYS = frozenset({"/OC", "/OCProperties", "/Properties"})
+#: Catalog entries a viewer shows beside the page, or that decide what it opens with:
+#: bookmarks, page labels, named destinations, associated files, the panes and the
+#: window title (red team pdf11, p11-15: an outline item and page label reading 本证已注销).
+CATALOG_BESIDE = frozenset(
+    {"/Outlines", "/PageLabels", "/PageMode", "/ViewerPreferences", "/AF", "/Dests"}
+)
 #: Keys whose values are the text a reader copies, searches, reads aloud or indexes, and
 #: not the pixels: a change to them no page comparison sees (red team pdf11, p11-11).
 TEXT_LAYER_KEYS = frozenset({"/ToUnicode", "/ActualText"})
@@ -69,6 +76,7 @@ ROLE_TEXT = {
     "oc": "optional content",
     "dr": "the form's resources",
     "text": "a text layer (/ToUnicode)",
+    "beside": "what a viewer shows beside the page (bookmarks, page labels)",
 }
 
 
@@ -79,9 +87,13 @@ def role_of(parent: str, key: str | None) -> str | None:
         return "oc"
     if parent == "text" or key in TEXT_LAYER_KEYS:
         return "text"
+    if parent == "beside":
+        return "beside"
     if parent == "catalog":
         if key in CATALOG_UNSEEN:
             return None
+        if key in CATALOG_BESIDE:
+            return "beside"
         return {"/Pages": "pages", "/AcroForm": "acroform"}.get(key or "", "other")
     if parent in ("pages", "page") and key in ("/Parent", "/Kids"):
         # up the tree too: a viewer takes inherited resources and boxes through /Parent

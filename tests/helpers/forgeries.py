@@ -1426,6 +1426,42 @@ def font_text_layer_rewritten(sealed: bytes) -> bytes:
     return written(writer)
 
 
+def outline_and_page_label_added(sealed: bytes) -> bytes:
+    """A later update gives the catalog an outline whose one item reads
+    :data:`FORGED_TEXT` (pointing at the page), /PageMode /UseOutlines (viewers open the
+    bookmark pane with the file) and /PageLabels giving the page the same text (red team
+    pdf11, p11-15).
+
+    Firefox, Chrome and Acrobat show the forged holder beside the page, in the bookmark
+    pane and the page number box. Attack: the pages compare identical."""
+    writer = incremental(sealed)
+    page_ref, _ = first_page(writer)
+    outlines = writer.add_object(
+        generic.DictionaryObject({pdf_name("/Type"): pdf_name("/Outlines")})
+    )
+    item = writer.add_object(
+        generic.DictionaryObject(
+            {
+                pdf_name("/Title"): generic.TextStringObject(FORGED_TEXT),
+                pdf_name("/Parent"): outlines,
+                pdf_name("/Dest"): generic.ArrayObject([page_ref, pdf_name("/Fit")]),
+            }
+        )
+    )
+    node = outlines.get_object()
+    node.update({pdf_name("/First"): item, pdf_name("/Last"): item})
+    node[pdf_name("/Count")] = generic.NumberObject(1)
+    label = generic.DictionaryObject({pdf_name("/P"): generic.TextStringObject(FORGED_TEXT)})
+    root = writer.root
+    root[pdf_name("/Outlines")] = outlines
+    root[pdf_name("/PageMode")] = pdf_name("/UseOutlines")
+    root[pdf_name("/PageLabels")] = generic.DictionaryObject(
+        {pdf_name("/Nums"): generic.ArrayObject([generic.NumberObject(0), label])}
+    )
+    writer.update_root()
+    return written(writer)
+
+
 def annotation_noview_indirect_flags(sealed: bytes) -> bytes:
     """A later update adds a Square annotation over the holder's line whose appearance is
     white with :data:`FORGED_TEXT`, its flags indirect: ``/F 33 0 R``, object 33 being
@@ -1952,6 +1988,12 @@ ATTACKS: tuple[Case, ...] = (
         "square_rollover_appearance_forged",
         sealed_license,
         square_rollover_appearance_forged,
+        shown_by_poppler=False,
+    ),
+    Case(
+        "outline_and_page_label_added",
+        sealed_license,
+        outline_and_page_label_added,
         shown_by_poppler=False,
     ),
     Case(
