@@ -95,6 +95,7 @@ from tests.helpers.licenses import (
     sealed_print_layers,
     sealed_stray_parent,
     sealed_table_license,
+    sealed_tounicode_license,
     sealed_two_faced,
     sealed_two_page_license,
     written,
@@ -1462,6 +1463,19 @@ def outline_and_page_label_added(sealed: bytes) -> bytes:
     return written(writer)
 
 
+def tounicode_map_rewritten(sealed: bytes) -> bytes:
+    """Base :func:`sealed_tounicode_license`. A later update rewrites the font's
+    /ToUnicode map in place (same object number, the font untouched) so that code 'Z'
+    reads 'L' and 'H' 'I': the page shows ZHANG SAN, its text layer LIANG SAN (red team
+    pdf11, p11-11, as the red team wrote it).
+
+    Attack: the map is reached only through the font, which did not change."""
+    reader = PdfFileReader(io.BytesIO(sealed), strict=False)
+    font = reader.root["/Pages"]["/Kids"][0]["/Resources"]["/Font"]["/F1"]
+    number = int(font.raw_get("/ToUnicode").idnum)
+    return rawpdf.append_update(sealed, {number: rawpdf.stream_bytes(_Z_IS_L)}, xref="stream")
+
+
 def annotation_noview_indirect_flags(sealed: bytes) -> bytes:
     """A later update adds a Square annotation over the holder's line whose appearance is
     white with :data:`FORGED_TEXT`, its flags indirect: ``/F 33 0 R``, object 33 being
@@ -1994,6 +2008,12 @@ ATTACKS: tuple[Case, ...] = (
         "outline_and_page_label_added",
         sealed_license,
         outline_and_page_label_added,
+        shown_by_poppler=False,
+    ),
+    Case(
+        "tounicode_map_rewritten",
+        sealed_tounicode_license,
+        tounicode_map_rewritten,
         shown_by_poppler=False,
     ),
     Case(

@@ -81,6 +81,7 @@ __all__ = [
     "sealed_print_layers",
     "sealed_stray_parent",
     "sealed_table_license",
+    "sealed_tounicode_license",
     "sealed_two_faced",
     "sealed_two_page_license",
     "written",
@@ -253,6 +254,19 @@ def table_license_pdf() -> bytes:
 def sealed_table_license() -> bytes:
     """:func:`table_license_pdf` sealed by :data:`ISSUER` at B-LT (cached)."""
     return _seal(table_license_pdf())
+
+
+@functools.cache
+def sealed_tounicode_license() -> bytes:
+    """The license page whose font carries a /ToUnicode map (every printable ASCII code
+    to itself, an object of its own), sealed by :data:`ISSUER` at B-LT (cached)."""
+    writer = PdfFileWriter(stream_xrefs=True)
+    font = helvetica(writer)
+    tounicode = writer.add_object(generic.StreamObject(stream_data=_FOUR_IS_FOUR))
+    font.get_object()[pdf_name("/ToUnicode")] = tounicode
+    page = _page_dict(writer, line_content(SIGNED_TEXT), _resources(writer, font))
+    writer.insert_page(page)
+    return _seal(written(writer))
 
 
 def _resources(
