@@ -40,8 +40,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from signing._verify.annotations import NOTE_KEYS as _NOTE_KEYS
 from signing._verify.annotations import PIXEL_JUDGED as _PIXEL_JUDGED
 from signing._verify.annotations import is_widget as _is_widget
+from signing._verify.annotations import note_problem as _note_problem
 from signing._verify.annotations import overlap as _overlap
 from signing._verify.annotations import rect_of as _rect
 from signing._verify.annotations import shape_problem as _shape_problem
@@ -56,12 +58,12 @@ from signing._verify.rawpdf import inherited_raw as _inherited_raw
 from signing._verify.rawpdf import raw as _raw
 from signing._verify.rawpdf import ref_number as _key
 from signing._verify.rawpdf import same
-from signing._verify.readable import CATALOG_CHROME as _CATALOG_CHROME
 from signing._verify.readable import PAGE_CHROME as _PAGE_CHROME
-from signing._verify.readable import TEXT_MAPS as _TEXT_MAPS
 from signing._verify.readable import accessible_text as _accessible_text
+from signing._verify.roles import CATALOG_BESIDE as _CATALOG_BESIDE
 from signing._verify.roles import CATALOG_UNSEEN as _CATALOG_UNSEEN
 from signing._verify.roles import ROLE_TEXT as _ROLE_TEXT
+from signing._verify.roles import TEXT_LAYER_KEYS as _TEXT_LAYER_KEYS
 from signing._verify.roles import UNSEEN_KEYS as _UNSEEN_KEYS
 from signing._verify.roles import refine as _refine
 from signing._verify.roles import role_of as _role
@@ -400,14 +402,13 @@ class _Walk:
     # -- categories -----------------------------------------------------------------
     def _generic(self, old: Any, new: Any, label: str, role: str) -> None:
         if isinstance(old, dict) and isinstance(new, dict):
-            if _changed_keys(old, new) & _TEXT_MAPS:
-                self._textmap(old, new, label)
-                return
-            danger = _changed_keys(old, new) & _DANGEROUS
+            danger = _changed_keys(old, new) & (_DANGEROUS | _TEXT_LAYER_KEYS)
             if danger:
                 self.out.note(ChangeKind.FORBIDDEN, f"{label} changed {', '.join(sorted(danger))}")
                 return
             problem = _shape_problem(new, self.deref_new) if role == "annot" else None
+            if problem is None and role == "annot" and _changed_keys(old, new) & set(_NOTE_KEYS):
+                problem = _note_problem(new, self.deref_new)
             if problem is not None:
                 self.out.note(ChangeKind.FORBIDDEN, f"{label} changed: {problem}")
                 return
@@ -423,12 +424,8 @@ class _Walk:
                 self._pair(_get(old, key), _get(new, key), "acroform", "the form (/AcroForm)")
             elif key in _DANGEROUS:
                 self.out.note(ChangeKind.FORBIDDEN, f"the catalog's {key} changed")
-            elif key in _CATALOG_CHROME:
-                self.out.note(
-                    ChangeKind.FORBIDDEN,
-                    f"the catalog's {key} changed: a viewer shows it beside the pages, or a "
-                    "screen reader speaks by it",
-                )
+            elif key in _CATALOG_BESIDE:
+                self._beside(_get(old, key), _get(new, key), f"the catalog's {key}")
             elif key == "/Pages" and _key(_raw(old, key)) is not None:
                 self.out.note(ChangeKind.UNDEFINED, "the catalog points to another page tree")
             else:
@@ -526,7 +523,7 @@ class _Walk:
             self.out.note(ChangeKind.UNDEFINED, f"a form field {_field_name(self, obj)} was added")
             return
         sub = str(_raw(obj, "/Subtype")) if "/Subtype" in obj else "(no subtype)"
-        problem = _shape_problem(obj, self.deref_new)
+        problem = _shape_problem(obj, self.deref_new) or _note_problem(obj, self.deref_new)
         if problem is None and sub not in _PIXEL_JUDGED:
             problem = "viewers differ in whether and how they show it"
         elif problem is None and ("/A" in obj or "/AA" in obj or "/Popup" in obj):
@@ -752,18 +749,18 @@ class _Walk:
             f"{label} changed: optional content decides what shows on screen and in print",
         )
 
-    def _textmap(self, old: Any, new: Any, label: str) -> None:
+    def _beside(self, old: Any, new: Any, label: str) -> None:
         self.out.note(
             ChangeKind.FORBIDDEN,
-            f"{label} changed what a font's glyphs read as (/ToUnicode): the text a reader "
-            "copies, searches or hears",
+            f"{label} changed: viewers show it beside the page (bookmarks, page labels, "
+            "panes, title), which no page comparison sees",
         )
 
-    def _chrome(self, old: Any, new: Any, label: str) -> None:
+    def _text_layer(self, old: Any, new: Any, label: str) -> None:
         self.out.note(
             ChangeKind.FORBIDDEN,
-            f"{label} changed: bookmarks, page labels, destinations, attached files or "
-            "what a file opens with",
+            f"{label} changed: the text a reader copies, searches or hears, which no page "
+            "comparison sees",
         )
 
     def _sigvalue(self, old: Any, new: Any, label: str) -> None:
@@ -803,8 +800,8 @@ _HANDLERS: dict[str, Callable[[_Walk, Any, Any, str], None]] = {
     "sigvalue": _Walk._sigvalue,
     "appearance": _Walk._appearance,
     "oc": _Walk._optional_content,
-    "chrome": _Walk._chrome,
-    "textmap": _Walk._textmap,
+    "text": _Walk._text_layer,
+    "beside": _Walk._beside,
     "dr": _Walk._resources_of_form,
     "catalog": lambda walk, old, new, label: walk._catalog(old, new),
 }

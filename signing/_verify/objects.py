@@ -10,7 +10,10 @@ cross-reference entries:
     page = objs.get(12, revision=2)    # the raw object (references left unresolved)
 
 Entries are looked up by object number, whatever generation a reference names: a signed
-object redefined at generation 1 is the same object, changed. Objects are parsed with
+object redefined at generation 1 is the same object, changed. (No update after a signature
+may do that, nor name a generation the xref does not give: the structure check refuses
+it, since pyHanko, poppler and pdf.js honour generations and find no object then; red
+team pdf11, p11-03 to p11-06.) Objects are parsed with
 pyHanko's own object parser from the file's bytes; nothing is decrypted (two revisions'
 raw values compare equal exactly when their decrypted values do).
 """

@@ -7,13 +7,13 @@ signed or did not: the bookmark pane, the page-number box, the pane or layout a 
 with, the window title it asks for, named destinations, attached files; and assistive
 technology reads the document's language and its structure tree (a figure's /Alt, an
 element's /ActualText, the reading order of the marked content). None of it changes a
-pixel, so each is judged here, by key:
+pixel, so each is judged by key (the catalog's in
+:data:`signing._verify.roles.CATALOG_BESIDE`, a font's /ToUnicode and an /ActualText in
+:data:`signing._verify.roles.TEXT_LAYER_KEYS`; any change after signing is never
+permitted), and here:
 
-* :data:`CATALOG_CHROME`: catalog entries a viewer shows beside the page, acts on when the
-  file opens, or a screen reader speaks: any change after signing is never permitted;
-* :data:`PAGE_CHROME`: the same for a page's own entries (an embedded thumbnail, attached
-  files, presentation effects, article beads);
-* :data:`TEXT_MAPS`: a font's /ToUnicode map, which says what its glyphs read as;
+* :data:`PAGE_CHROME`: a page's own entries a viewer shows or acts on besides its pixels
+  (an embedded thumbnail, attached files, presentation effects, article beads);
 * the structure tree: what it gives assistive technology (:func:`accessible_text`) must
   read the same in the signed revision and the final file. An element added for a later
   signature's widget (an /OBJR, as Acrobat writes when it signs a tagged file) changes
@@ -27,37 +27,11 @@ from typing import Any
 
 from signing._verify.rawpdf import get, raw, ref_number
 
-__all__ = ["CATALOG_CHROME", "PAGE_CHROME", "TEXT_MAPS", "accessible_text"]
-
-CATALOG_CHROME = frozenset(
-    {
-        "/Outlines",  # the bookmark pane
-        "/PageLabels",  # the page-number box
-        "/PageMode",  # the pane the file opens with (bookmarks, thumbnails, attachments)
-        "/PageLayout",
-        "/ViewerPreferences",  # /DisplayDocTitle: the window title; toolbars, print dialog
-        "/Dests",  # named destinations: where links and bookmarks go
-        "/AF",  # associated files: the attachment pane
-        "/OutputIntents",  # colours of print and soft proofing
-        "/Lang",  # the language a screen reader speaks the text in
-        "/MarkInfo",  # whether readers take the structure tree as the reading order
-        "/Legal",
-        "/Requirements",
-        "/SpiderInfo",
-    }
-)
-"""Catalog entries whose change after signing is never permitted (see the module doc)."""
+__all__ = ["PAGE_CHROME", "accessible_text"]
 
 PAGE_CHROME = frozenset({"/Thumb", "/AF", "/Trans", "/Dur", "/PZ", "/B"})
 """A page's entries a viewer shows or acts on besides its pixels: the thumbnail pane, the
 attachment pane, presentation transitions and timing, zoom, article beads."""
-
-TEXT_MAPS = frozenset({"/ToUnicode"})
-"""Keys whose value says what text a font's glyphs are (copy and paste, search, a screen
-reader) and nothing of how they look: a change of one of a signed font's is never
-permitted, and the map itself, reached under it, neither (besides the text-layer
-comparison of :mod:`signing._verify.visual`, which needs pdfium to read the map as
-every other reader does)."""
 
 _ELEMENT_TEXT = ("/S", "/Alt", "/ActualText", "/E", "/Lang", "/T")
 #: Structure elements walked at most per revision (a hostile tree: past it, unequal).
