@@ -24,6 +24,7 @@ from pyhanko.pdf_utils.generic import pdf_name
 from schemas.report import Indication
 from signing.seal import PadesLevel
 from signing.verify import Verifier
+from tests.helpers.intake_rules import check_as_issuer
 from tests.helpers.licenses import (
     ISSUER,
     catalog_update,
@@ -34,6 +35,7 @@ from tests.helpers.licenses import (
     written,
 )
 from tests.helpers.pki import demo_trust_bundle, sealer
+from vault.errors import IntakeRefused
 
 REVOKED = "持证人 李四 本证已注销 REVOKED"
 
@@ -156,3 +158,5 @@ def test_what_a_viewer_shows_beside_the_page_is_signed(verifier: Verifier, name:
     assert seal.intact
     assert seal.modified_after_signing, (seal.changes, seal.warnings)
     assert report.indication is not Indication.TOTAL_PASSED
+    with pytest.raises(IntakeRefused):
+        check_as_issuer(report, ISSUER)

@@ -25,8 +25,10 @@ import pytest
 from schemas.report import Indication
 from signing.verify import Verifier
 from tests.helpers import rawpdf
+from tests.helpers.intake_rules import check_as_issuer
 from tests.helpers.licenses import ISSUER, first_page, incremental, sealed_license
 from tests.helpers.pki import demo_trust_bundle
+from vault.errors import IntakeRefused
 
 
 def _page(sealed: bytes) -> tuple[int, bytes]:
@@ -108,3 +110,5 @@ def test_a_table_freeing_what_its_xrefstm_lists_is_refused(verifier: Verifier, n
     assert seal.intact
     assert seal.modified_after_signing, (seal.changes, seal.warnings)
     assert report.indication is not Indication.TOTAL_PASSED
+    with pytest.raises(IntakeRefused):
+        check_as_issuer(report, ISSUER)

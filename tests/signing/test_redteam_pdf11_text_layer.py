@@ -21,8 +21,9 @@ import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 
-from schemas.report import ChangeCategory, Indication, VerificationReport
+from schemas.report import ChangeCategory, Indication
 from signing.verify import Verifier
+from tests.helpers.intake_rules import check_as_issuer
 from tests.helpers.licenses import (
     ISSUER,
     catalog_update,
@@ -35,7 +36,6 @@ from tests.helpers.licenses import (
 )
 from tests.helpers.pki import demo_trust_bundle
 from vault.errors import IntakeRefused
-from vault.services import intake
 
 # 'Z' -> 'L', 'H' -> 'I': "ZHANG SAN" reads "LIANG SAN" in every text layer.
 _REMAP = b"""/CIDInit /ProcSet findresource begin 12 dict begin begincmap
@@ -135,23 +135,10 @@ def verifier() -> Verifier:
     return Verifier(demo_trust_bundle())
 
 
-def _intake(report: VerificationReport) -> None:
-    """Intake's rules on the report (the issuer's own department pushing it)."""
-    context = intake.RuleContext(
-        department_id=1,
-        department_name="issuer",
-        department_code=ISSUER,
-        license_type_id=1,
-        license_type_code="test",
-        fingerprints=frozenset(),
-    )
-    intake.check_report(report, sha256=report.sha256, context=context, require_revocation=False)
-
-
 def test_the_sealed_license_passes_and_is_accepted(verifier: Verifier) -> None:
     report = verifier.verify(sealed_license())
     assert report.indication is Indication.TOTAL_PASSED, report.reasons
-    _intake(report)
+    check_as_issuer(report, ISSUER)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -163,7 +150,7 @@ def test_a_text_layer_changed_after_signing_does_not_pass(verifier: Verifier, na
     assert seal.modified_after_signing, (seal.changes, seal.warnings, seal.visual_check)
     assert report.indication is not Indication.TOTAL_PASSED
     with pytest.raises(IntakeRefused):
-        _intake(report)
+        check_as_issuer(report, ISSUER)
 
 
 def test_a_fonts_text_map_is_never_rewritten(verifier: Verifier) -> None:
