@@ -71,6 +71,11 @@ class StructureError(VerificationError):
     any xref, a broken /Prev chain): a reader would have to guess what the file says."""
 
 
+class TooManyRevisions(StructureError):
+    """A PDF has more revisions than any genuine license (red team pdf11, p11-08: reading
+    thousands of one-object updates cost seconds, in pyHanko's reader above all)."""
+
+
 class LogVerificationError(SigningError):
     """A transparency-log proof, checkpoint or entry does not verify (tampered, forged, forked)."""
 

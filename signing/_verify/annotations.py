@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from signing._verify.rawpdf import raw
+from signing._verify.rawpdf import raw, same
 
 __all__ = [
+    "NOTE_KEYS",
     "PIXEL_JUDGED",
     "appearance_problem",
     "flags_of",
     "is_widget",
+    "note_problem",
     "overlap",
     "rect_of",
     "shape_problem",
@@ -42,6 +44,29 @@ PIXEL_JUDGED = frozenset(
         "/Caret",
     }
 )
+
+
+#: What a viewer shows of an annotation besides its appearance: the title, subject and
+#: (rich) text of the pop-up note pdf.js and Acrobat open on hover or click, a tooltip, a
+#: pop-up annotation. No page comparison sees any of it (red team pdf11, p11-01).
+NOTE_KEYS = ("/Contents", "/RC", "/T", "/Subj", "/TU", "/Popup")
+
+
+def note_problem(obj: Any, deref: Callable[[Any], Any]) -> str | None:
+    """Why an annotation (not a form field's widget) added or changed after signing shows
+    what no page comparison sees: a non-empty entry of :data:`NOTE_KEYS`. ``deref``
+    resolves in the final revision."""
+    shown = [k for k in NOTE_KEYS if k in obj and not _empty(deref(raw(obj, k)))]
+    if not shown:
+        return None
+    return (
+        f"it carries {', '.join(shown)}: text a viewer shows in a pop-up note on hover or "
+        "click, which no page comparison sees"
+    )
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str | bytes) and not value.strip())
 
 
 def flags_of(obj: Any) -> int | None:
@@ -86,7 +111,9 @@ def shape_problem(obj: Any, deref: Callable[[Any], Any]) -> str | None:
 
 def appearance_problem(obj: Any, deref: Callable[[Any], Any]) -> str | None:
     """Its normal appearance (/AP /N) must be a form with a plain /BBox (four numbers) and
-    /Matrix (six), or a state dictionary whose /AS picks such a form (None: no /AP)."""
+    /Matrix (six), or a state dictionary whose /AS picks such a form (None: no /AP); its
+    rollover and down appearances (/R, /D), if any, the very same (red team pdf11, p11-01:
+    an empty /N, a forged /R and /D)."""
     from pyhanko.pdf_utils import generic
 
     ap = deref(raw(obj, "/AP")) if "/AP" in obj else None
@@ -104,6 +131,12 @@ def appearance_problem(obj: Any, deref: Callable[[Any], Any]) -> str | None:
         return "its appearance's /BBox is not four plain numbers"
     if "/Matrix" in normal and _numbers(raw(normal, "/Matrix")) != 6:
         return "its appearance's /Matrix is not six plain numbers"
+    for key in ("/R", "/D"):
+        if key in ap and not same(raw(ap, key), raw(ap, "/N")):
+            return (
+                f"its {'rollover' if key == '/R' else 'down'} appearance ({key}) is not its "
+                "normal one: viewers show it on hover or click, no page comparison does"
+            )
     return None
 
 

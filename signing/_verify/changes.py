@@ -40,8 +40,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from signing._verify.annotations import NOTE_KEYS as _NOTE_KEYS
 from signing._verify.annotations import PIXEL_JUDGED as _PIXEL_JUDGED
 from signing._verify.annotations import is_widget as _is_widget
+from signing._verify.annotations import note_problem as _note_problem
 from signing._verify.annotations import overlap as _overlap
 from signing._verify.annotations import rect_of as _rect
 from signing._verify.annotations import shape_problem as _shape_problem
@@ -56,8 +58,12 @@ from signing._verify.rawpdf import inherited_raw as _inherited_raw
 from signing._verify.rawpdf import raw as _raw
 from signing._verify.rawpdf import ref_number as _key
 from signing._verify.rawpdf import same
+from signing._verify.readable import PAGE_CHROME as _PAGE_CHROME
+from signing._verify.readable import accessible_text as _accessible_text
+from signing._verify.roles import CATALOG_BESIDE as _CATALOG_BESIDE
 from signing._verify.roles import CATALOG_UNSEEN as _CATALOG_UNSEEN
 from signing._verify.roles import ROLE_TEXT as _ROLE_TEXT
+from signing._verify.roles import TEXT_LAYER_KEYS as _TEXT_LAYER_KEYS
 from signing._verify.roles import UNSEEN_KEYS as _UNSEEN_KEYS
 from signing._verify.roles import refine as _refine
 from signing._verify.roles import role_of as _role
@@ -231,6 +237,19 @@ class _Walk:
                 if self.roles[child] != "sigvalue":
                     stack.append((child, old_child))
         self._unreached(seen, unseen_roots)
+        self._structure(old_root, new_root)
+
+    def _structure(self, old_root: Any, new_root: Any) -> None:
+        """The structure tree reads the same to assistive technology (red team pdf11,
+        p11-11): a screen reader speaks its /Alt and /ActualText, in its order."""
+        old = _accessible_text(self.deref_old, _get(old_root, "/StructTreeRoot"))
+        new = _accessible_text(self.deref_new, _get(new_root, "/StructTreeRoot"))
+        if old != new:
+            self.out.note(
+                ChangeKind.FORBIDDEN,
+                "the structure tree changed what it gives assistive technology (/Alt, "
+                "/ActualText, /Lang, element types, reading order) after signing",
+            )
 
     def _unreached(self, seen: set[int], unseen_roots: list[int]) -> None:
         """Objects of the signed revision that a later revision rewrote (or whose object
@@ -383,11 +402,13 @@ class _Walk:
     # -- categories -----------------------------------------------------------------
     def _generic(self, old: Any, new: Any, label: str, role: str) -> None:
         if isinstance(old, dict) and isinstance(new, dict):
-            danger = _changed_keys(old, new) & _DANGEROUS
+            danger = _changed_keys(old, new) & (_DANGEROUS | _TEXT_LAYER_KEYS)
             if danger:
                 self.out.note(ChangeKind.FORBIDDEN, f"{label} changed {', '.join(sorted(danger))}")
                 return
             problem = _shape_problem(new, self.deref_new) if role == "annot" else None
+            if problem is None and role == "annot" and _changed_keys(old, new) & set(_NOTE_KEYS):
+                problem = _note_problem(new, self.deref_new)
             if problem is not None:
                 self.out.note(ChangeKind.FORBIDDEN, f"{label} changed: {problem}")
                 return
@@ -403,6 +424,8 @@ class _Walk:
                 self._pair(_get(old, key), _get(new, key), "acroform", "the form (/AcroForm)")
             elif key in _DANGEROUS:
                 self.out.note(ChangeKind.FORBIDDEN, f"the catalog's {key} changed")
+            elif key in _CATALOG_BESIDE:
+                self._beside(_get(old, key), _get(new, key), f"the catalog's {key}")
             elif key == "/Pages" and _key(_raw(old, key)) is not None:
                 self.out.note(ChangeKind.UNDEFINED, "the catalog points to another page tree")
             else:
@@ -500,7 +523,7 @@ class _Walk:
             self.out.note(ChangeKind.UNDEFINED, f"a form field {_field_name(self, obj)} was added")
             return
         sub = str(_raw(obj, "/Subtype")) if "/Subtype" in obj else "(no subtype)"
-        problem = _shape_problem(obj, self.deref_new)
+        problem = _shape_problem(obj, self.deref_new) or _note_problem(obj, self.deref_new)
         if problem is None and sub not in _PIXEL_JUDGED:
             problem = "viewers differ in whether and how they show it"
         elif problem is None and ("/A" in obj or "/AA" in obj or "/Popup" in obj):
@@ -595,6 +618,11 @@ class _Walk:
         for key in sorted(changed):
             if key == "/Annots":
                 self._array(_get(old, key), _raw(new, key), "annots", self.current)
+            elif key in _PAGE_CHROME:
+                self.out.note(
+                    ChangeKind.FORBIDDEN,
+                    f"{label}: {key} changed (a viewer shows it beside the page)",
+                )
             elif key in _DANGEROUS:
                 self.out.note(ChangeKind.FORBIDDEN, f"{label}: {key} changed")
             else:
@@ -721,6 +749,20 @@ class _Walk:
             f"{label} changed: optional content decides what shows on screen and in print",
         )
 
+    def _beside(self, old: Any, new: Any, label: str) -> None:
+        self.out.note(
+            ChangeKind.FORBIDDEN,
+            f"{label} changed: viewers show it beside the page (bookmarks, page labels, "
+            "panes, title), which no page comparison sees",
+        )
+
+    def _text_layer(self, old: Any, new: Any, label: str) -> None:
+        self.out.note(
+            ChangeKind.FORBIDDEN,
+            f"{label} changed: the text a reader copies, searches or hears, which no page "
+            "comparison sees",
+        )
+
     def _sigvalue(self, old: Any, new: Any, label: str) -> None:
         self.out.note(ChangeKind.FORBIDDEN, f"the signature dictionary {label} was rewritten")
 
@@ -758,6 +800,8 @@ _HANDLERS: dict[str, Callable[[_Walk, Any, Any, str], None]] = {
     "sigvalue": _Walk._sigvalue,
     "appearance": _Walk._appearance,
     "oc": _Walk._optional_content,
+    "text": _Walk._text_layer,
+    "beside": _Walk._beside,
     "dr": _Walk._resources_of_form,
     "catalog": lambda walk, old, new, label: walk._catalog(old, new),
 }
@@ -796,6 +840,13 @@ def analyse_changes(
     final = objs.revisions - 1
     policy = _Policy(form_fill_allowed, is_locked, new_signature)
     walk = _Walk(objs, signed_rev, final, policy)
+    for revision in range(signed_rev + 1, final + 1):
+        for number in sorted(objs.freed_and_listed(revision))[:_MAX_LISTED]:
+            walk.out.note(
+                ChangeKind.FORBIDDEN,
+                f"revision {revision + 1}'s xref table frees object {number} and its /XRefStm "
+                "lists it: readers differ on whether it exists (red team pdf11, p11-07)",
+            )
     try:
         old_trailer = reader.get_historical_resolver(signed_rev).trailer_view
         new_trailer = reader.get_historical_resolver(final).trailer_view

@@ -58,6 +58,7 @@ from signing._verify.objects import RevisionObjects
 from signing._verify.pdfsig import coverage, docmdp_permission, field_lock, signed_revision
 from signing._verify.rules import signature_report
 from signing._verify.summary import overall_report, raw_report
+from signing.errors import TooManyRevisions
 from signing.formats import detect_format
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -210,6 +211,23 @@ class _Encrypted(Exception):
     pass
 
 
+def _too_many_revisions(data: bytes) -> str | None:
+    """Why the file has more revisions than we read (None: it has not, or its revisions
+    cannot be counted here, which the structure check judges later)."""
+    from signing._verify.structure import read_revisions
+
+    try:
+        read_revisions(data)
+    except TooManyRevisions as exc:
+        return (
+            f"the PDF has {exc}: no genuine license has that many, and reading them all "
+            "costs too much"
+        )
+    except Exception:
+        return None
+    return None
+
+
 async def _verify_pdf(
     data: bytes,
     base: dict[str, Any],
@@ -218,6 +236,9 @@ async def _verify_pdf(
     cache: ObjectCache,
     trust_manager: Any,
 ) -> VerificationReport:
+    too_many = _too_many_revisions(data)
+    if too_many is not None:
+        return raw_report(data, base, too_many)
     try:
         reader = _open_reader(data)
     except _Encrypted:

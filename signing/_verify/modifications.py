@@ -166,6 +166,7 @@ def _look(signed: bytes, final: bytes, found: ChangeAnalysis, verdict: ChangeVer
     verdict.warnings.extend(result.problems)
     if not result.identical:
         verdict.modified = True
+        texts = [p + 1 for p in result.text_differences]
         if result.pages_before != result.pages_after:
             verdict.reasons.append(
                 f"the signed revision has {result.pages_before} pages, the file now "
@@ -174,8 +175,14 @@ def _look(signed: bytes, final: bytes, found: ChangeAnalysis, verdict: ChangeVer
         elif pages:
             listed = ", ".join(str(p) for p in pages[:8])
             verdict.reasons.append(f"what a reader sees changed after signing (page {listed})")
-        else:
+        elif not texts:
             verdict.reasons.append("the pages could not be compared: " + "; ".join(result.problems))
+        if texts:
+            listed = ", ".join(str(p) for p in texts[:8])
+            verdict.reasons.append(
+                f"the text a reader copies, searches or hears changed after signing (page "
+                f"{listed}), whatever the pixels show"
+            )
 
 
 def blank_under_remembered(signed: bytes, regions: Sequence[tuple[int, Any]]) -> list[bool]:

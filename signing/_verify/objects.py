@@ -10,7 +10,10 @@ cross-reference entries:
     page = objs.get(12, revision=2)    # the raw object (references left unresolved)
 
 Entries are looked up by object number, whatever generation a reference names: a signed
-object redefined at generation 1 is the same object, changed. Objects are parsed with
+object redefined at generation 1 is the same object, changed. (No update after a signature
+may do that, nor name a generation the xref does not give: the structure check refuses
+it, since pyHanko, poppler and pdf.js honour generations and find no object then; red
+team pdf11, p11-03 to p11-06.) Objects are parsed with
 pyHanko's own object parser from the file's bytes; nothing is decrypted (two revisions'
 raw values compare equal exactly when their decrypted values do).
 """
@@ -21,7 +24,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Entry", "ObjectReadError", "RevisionObjects"]
+__all__ = ["Entry", "ObjectReadError", "RevisionObjects", "freed_and_listed"]
 
 #: Objects parsed at most per document (hostile files): past it the comparison stops.
 MAX_OBJECTS = 200_000
@@ -46,18 +49,35 @@ _FREE = Entry("free")
 
 
 def _section_entry(data: Any, number: int) -> Entry | None:
-    """The entry one xref section (pyHanko's ``XRefSectionData``) writes for ``number``."""
+    """The entry one xref section (pyHanko's ``XRefSectionData``) writes for ``number``:
+    a hybrid table's, completed by its /XRefStm where the table has none or a free one
+    (ISO 32000-2 7.5.8.4), the one reading of :meth:`structure.XrefSection.view` (red team
+    pdf11, p11-07: the table's free entry won here, the stream's there). Readers that take
+    the table first disagree: :func:`freed_and_listed` finds that case, which is refused
+    after a signature."""
     std = data.standard_xrefs.get(number)
     if std is not None:
         return Entry("file", where=std[1], generation=std[0])
     loc = data.xrefs_in_objstm.get(number)
     if loc is not None:
         return Entry("stream", where=loc.obj_stream_id, index=loc.ix_in_stream)
+    if data.hybrid is not None:
+        found = _section_entry(data.hybrid.xref_data, number)
+        if found is not None and found.kind != "free":
+            return found
     if number in data.freed:
         return _FREE
-    if data.hybrid is not None:
-        return _section_entry(data.hybrid.xref_data, number)
     return None
+
+
+def freed_and_listed(data: Any) -> set[int]:
+    """Numbers a hybrid section's table frees while its /XRefStm lists them in use: pdf.js
+    and poppler take the free entry (the object does not exist), pyHanko does when the
+    free entry's generation matches the reference, our readers take the stream's."""
+    if data.hybrid is None:
+        return set()
+    listed = set(data.hybrid.xref_data.standard_xrefs) | set(data.hybrid.xref_data.xrefs_in_objstm)
+    return (set(data.freed) & listed) - {0}
 
 
 class _Handler:
@@ -113,6 +133,11 @@ class RevisionObjects:
             out |= set(hd.standard_xrefs) | set(hd.xrefs_in_objstm) | set(hd.freed)
         out.discard(0)
         return out
+
+    def freed_and_listed(self, revision: int) -> set[int]:
+        """What ``revision``'s hybrid section frees and lists at once (see
+        :func:`freed_and_listed`)."""
+        return freed_and_listed(self._xrefs.get_xref_data(revision))
 
     def same_entry(self, number: int, a: int, b: int) -> bool:
         """Whether revisions ``a`` and ``b`` keep ``number`` in the same place, so that it

@@ -9,9 +9,11 @@ from typing import Any
 from signing._verify.rawpdf import children, raw, ref_number
 
 __all__ = [
+    "CATALOG_BESIDE",
     "CATALOG_UNSEEN",
     "OPTIONAL_CONTENT_KEYS",
     "ROLE_TEXT",
+    "TEXT_LAYER_KEYS",
     "UNSEEN_KEYS",
     "refine",
     "role_of",
@@ -20,14 +22,38 @@ __all__ = [
 ]
 
 #: Catalog entries a reader does not see.
-CATALOG_UNSEEN = frozenset(
-    {"/DSS", "/Metadata", "/StructTreeRoot", "/MarkInfo", "/Lang", "/Extensions", "/Version"}
-)
+CATALOG_UNSEEN = frozenset({"/DSS", "/Metadata", "/StructTreeRoot", "/Extensions", "/Version"})
+"""The structure tree is compared by what it gives assistive technology instead
+(:func:`signing._verify.readable.accessible_text`); /Lang and /MarkInfo are
+:data:`CATALOG_BESIDE` (red team pdf11, p11-11)."""
 #: Keys whose subtrees are never walked: what they hold is not rendered.
 UNSEEN_KEYS = frozenset({"/Metadata", "/PieceInfo", "/StructParents", "/LastModified", "/Tabs"})
 
 #: Keys whose values decide which content shows, on screen or in print (layers).
 OPTIONAL_CONTENT_KEYS = frozenset({"/OC", "/OCProperties", "/Properties"})
+#: Catalog entries a viewer shows beside the page, or that decide what it opens with:
+#: bookmarks, page labels, named destinations, associated files, the panes and the
+#: window title (red team pdf11, p11-15: an outline item and page label reading 本证已注销).
+CATALOG_BESIDE = frozenset(
+    {
+        "/Outlines",  # the bookmark pane
+        "/PageLabels",  # the page-number box
+        "/PageMode",  # the pane the file opens with (bookmarks, thumbnails, attachments)
+        "/PageLayout",
+        "/ViewerPreferences",  # /DisplayDocTitle: the window title; toolbars, print dialog
+        "/Dests",  # named destinations: where links and bookmarks go
+        "/AF",  # associated files: the attachment pane
+        "/OutputIntents",  # colours of print and soft proofing
+        "/Lang",  # the language a screen reader speaks the text in
+        "/MarkInfo",  # whether readers take the structure tree as the reading order
+        "/Legal",
+        "/Requirements",
+        "/SpiderInfo",
+    }
+)
+#: Keys whose values are the text a reader copies, searches, reads aloud or indexes, and
+#: not the pixels: a change to them no page comparison sees (red team pdf11, p11-11).
+TEXT_LAYER_KEYS = frozenset({"/ToUnicode", "/ActualText"})
 
 
 def unseen_refs(obj: Any, skip: frozenset[str]) -> list[int]:
@@ -64,6 +90,8 @@ ROLE_TEXT = {
     "appearance": "a field's appearance",
     "oc": "optional content",
     "dr": "the form's resources",
+    "text": "a text layer (/ToUnicode)",
+    "beside": "what a viewer shows beside the page (bookmarks, page labels)",
 }
 
 
@@ -72,9 +100,15 @@ def role_of(parent: str, key: str | None) -> str | None:
     subtree is not walked, a reader does not see it)."""
     if parent == "oc" or key in OPTIONAL_CONTENT_KEYS:
         return "oc"
+    if parent == "text" or key in TEXT_LAYER_KEYS:
+        return "text"
+    if parent == "beside":
+        return "beside"
     if parent == "catalog":
         if key in CATALOG_UNSEEN:
             return None
+        if key in CATALOG_BESIDE:
+            return "beside"
         return {"/Pages": "pages", "/AcroForm": "acroform"}.get(key or "", "other")
     if parent in ("pages", "page") and key in ("/Parent", "/Kids"):
         # up the tree too: a viewer takes inherited resources and boxes through /Parent

@@ -64,7 +64,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from signing.errors import StructureError
+from signing.errors import StructureError, TooManyRevisions
 
 __all__ = [
     "MAX_DEPTH",
@@ -83,8 +83,10 @@ __all__ = [
     "read_revisions",
 ]
 
-MAX_REVISIONS = 5_000
-"""More revisions than this are refused (real files have a few dozen at most)."""
+MAX_REVISIONS = 256
+"""More revisions than this are refused, before pyHanko reads the file (red team pdf11,
+p11-08: 4,900 one-object updates took 7.7 s). The DSS corpus has 8 at most, DSS's own
+51-signature test file 54; a B-LTA license gains two per renewal of its archive timestamp."""
 MAX_UPDATE_OBJECTS = 20_000
 """More objects than this in one update after a signature are refused."""
 MAX_DEPTH = 64
@@ -121,8 +123,20 @@ _TABLE_ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])(?: \r\n| \n| \r|\r\n|\n)")
 _TABLE_ENTRY_LENIENT = re.compile(rb"[ ]*(\d{1,10})[ ]+(\d{1,5})[ ]+([nf])[\x00\t\n\x0c\r ]*")
 _COMMENT_KEYWORDS = re.compile(rb"%%EOF|%PDF-|startxref|xref|trailer|obj|stream")
 _STREAM_FORBIDDEN = re.compile(
-    rb"endstream|endobj|%%EOF|\d+[\x00\t\n\x0c\r ]+\d+[\x00\t\n\x0c\r ]+obj" + _REGULAR_END
+    rb"endstream|endobj|%%EOF|trailer|(?<!\d)\d++[\x00\t\n\x0c\r ]++\d++[\x00\t\n\x0c\r ]++obj"
+    + _REGULAR_END
 )
+_LOOSE_SPACE = rb"[\x00\t\n\x0b\x0c\r \xa0]++"
+# possessive, and starting a number only where no digit precedes: a run of n digits (a
+# signature's zero padding) costs n steps, not n squared
+_INDEXED = re.compile(
+    rb"(?<!\d)\d++"
+    + _LOOSE_SPACE
+    + rb"\d++"
+    + _LOOSE_SPACE
+    + rb"obj|endobj|endstream|trailer|startxref|xref|%%EOF"
+)
+"""What a reader rebuilding the xref by scanning indexes (see _UpdateCheck._check_scanned)."""
 _TRAILING = re.compile(rb"[\x00\t\n\x0c\r ]*\Z")
 
 
@@ -635,7 +649,7 @@ def read_revisions(data: bytes) -> list[Revision]:
         else:
             groups.append([section])
     if len(groups) > MAX_REVISIONS:
-        raise StructureError(f"more than {MAX_REVISIONS} revisions")
+        raise TooManyRevisions(f"more than {MAX_REVISIONS} revisions")
     revisions: list[Revision] = []
     limit = len(data)
     for group in groups:
@@ -657,7 +671,7 @@ def _follow_chain(lexer: _Lexer, pointer: int | None) -> tuple[list[XrefSection]
         if pointer in seen:
             return sections, f"the /Prev chain comes back to offset {pointer}", pointer
         if len(sections) >= 2 * MAX_REVISIONS:
-            raise StructureError(f"more than {MAX_REVISIONS} revisions")
+            raise TooManyRevisions(f"more than {MAX_REVISIONS} revisions")
         seen.add(pointer)
         try:
             section = _read_section(lexer, pointer)
@@ -724,12 +738,18 @@ def check_updates_after(data: bytes, signed_end: int, *, reader: Any | None = No
     try:
         revisions = read_revisions(data)
         signed = _signed_revision(data, revisions, signed_end)
+        in_force: dict[int, Entry] = {}
+        for revision in revisions[: signed + 1]:
+            in_force.update(revision.entries)
+        direct: set[int] = set()
         start = signed_end
         for number, update in enumerate(revisions[signed + 1 :], start=1):
             try:
-                _UpdateCheck(data, revisions, signed + number, start).run()
+                _UpdateCheck(data, revisions, signed + number, start, in_force, direct).run()
             except StructureError as exc:
                 raise StructureError(f"update {number} after the signature: {exc}") from None
+            in_force.update(update.entries)
+            direct |= {n for n, e in update.entries.items() if isinstance(e, InFile)}
             start = update.end
         tail = _TRAILING.match(data, start)
         if tail is None or tail.end() != len(data):
@@ -767,16 +787,32 @@ def _signed_revision(data: bytes, revisions: list[Revision], signed_end: int) ->
 class _UpdateCheck:
     """Checks one update (``revisions[index]``, its bytes from ``start``) strictly."""
 
-    def __init__(self, data: bytes, revisions: list[Revision], index: int, start: int) -> None:
+    def __init__(
+        self,
+        data: bytes,
+        revisions: list[Revision],
+        index: int,
+        start: int,
+        in_force: Mapping[int, Entry],
+        direct: set[int],
+    ) -> None:
         self.data = data
         self.revisions = revisions
         self.index = index
         self.update = revisions[index]
         self.previous = revisions[index - 1]
         self.start = start
+        self.in_force = in_force
+        """Each object number's newest entry in the revisions before this update."""
+        self.direct = direct
+        """The numbers earlier updates after the signature wrote directly (not compressed)."""
         self.lexer = _Lexer(data, strict=True)
         self.objects: dict[int, _Object] = {}
         self.entries: dict[int, Entry] = {}
+        self.members: list[Any] = []
+        """The values of the objects inside this update's object streams."""
+        self.indexed: set[tuple[bytes, int]] = set()
+        """(keyword, offset) of each structure keyword the update writes where it belongs."""
 
     def run(self) -> None:
         section = self._section()
@@ -786,6 +822,9 @@ class _UpdateCheck:
         self._check_trailer(section)
         self._check_entries(section)
         self._check_object_streams()
+        self._check_generations(section)
+        self._check_scanned(section)
+        self._check_rebuilt_alike()
 
     def _section(self) -> XrefSection:
         """The update's one xref section, read again strictly where startxref points."""
@@ -842,6 +881,7 @@ class _UpdateCheck:
         if closing is None:
             raise self.lexer.fail(pos, "no 'startxref' line, offset line and '%%EOF' line")
         end = closing.end()
+        self.indexed |= {(b"startxref", pos), (b"%%EOF", end - 5)}
         eol = _EOL.match(self.data, end)
         if (eol.end() if eol else end) != self.update.end:
             raise self.lexer.fail(end, "a %%EOF that does not close the update")
@@ -868,6 +908,12 @@ class _UpdateCheck:
                 listed = section.entries.get(number)
                 if not isinstance(listed, Free | None) and listed != entry:
                     raise StructureError(f"/XRefStm and the table disagree on object {number}")
+                if isinstance(listed, Free) and isinstance(entry, InFile):
+                    # the table's free entry stands for a reader that takes the table
+                    # first (red team pdf11, p11-07): only compressed objects complete it
+                    raise StructureError(
+                        f"the table frees object {number} and its /XRefStm puts it in the file"
+                    )
 
     def _length(self, ref: Ref) -> int:
         """An indirect /Length: an integer object of this update or an earlier revision."""
@@ -931,7 +977,7 @@ class _UpdateCheck:
         headers: dict[int, list[int]] = {}
         for number, obj in self.objects.items():
             if isinstance(obj.value, dict) and obj.value.get("Type") == "ObjStm":
-                headers[number] = _object_stream_numbers(self.data, obj)
+                headers[number] = _object_stream_numbers(self.data, obj, self.members)
                 for index, inside in enumerate(headers[number]):
                     if self.entries.get(inside) != InStream(number, index):
                         raise StructureError(
@@ -952,14 +998,134 @@ class _UpdateCheck:
                     f"{entry.stream_number} (/N {len(header)})"
                 )
 
+    def _check_generations(self, section: XrefSection) -> None:
+        """Generations as every reader that honours them resolves references (red team
+        pdf11, p11-03 to p11-06).
+
+        The update writes each object at the generation its number has in the previous
+        revision (0 for a number that was free or never used; an object inside an object
+        stream has generation 0), and every reference it writes (objects, object stream
+        members, trailer) names the generation its object has once the update is applied.
+        pyHanko, poppler and pdf.js find no object for ``9 0 R`` when the xref gives ``9``
+        generation 1: pyHanko calls the update unexplained, poppler reads null (a page or
+        font gone) and, for ``/Info`` or ``/Root``, rebuilds the whole xref by scanning
+        the file, and pdf.js rebuilds it when a page-tree reference fails: the scan then
+        finds whatever objects the bytes hide (see :meth:`_check_scanned`).
+        """
+        for number, obj in self.objects.items():
+            self._same_generation(number, obj.generation)
+        for number, listed in self.entries.items():
+            if isinstance(listed, InStream):
+                self._same_generation(number, 0)
+        values: list[Any] = [obj.value for obj in self.objects.values()]
+        values += [*self.members, dict(section.trailer)]
+        for ref in _references(values):
+            entry = self.entries.get(ref.number) or self.in_force.get(ref.number)
+            have = entry.generation if isinstance(entry, InFile) else 0
+            if isinstance(entry, InFile | InStream) and have != ref.generation:
+                raise StructureError(
+                    f"a reference {ref.number} {ref.generation} R names a generation the xref "
+                    f"does not give object {ref.number} ({have}): readers that honour "
+                    "generations find no object, and poppler and pdf.js then rebuild the xref"
+                )
+
+    def _check_rebuilt_alike(self) -> None:
+        """A reader that rebuilds the xref by scanning (poppler, for a file without xref
+        streams, on any object it needs and cannot find; pdf.js on a broken page tree;
+        MuPDF) keeps the last ``N G obj`` written directly in the file and sees neither a
+        free entry nor, over such an object, a compressed one. So an update after the
+        signature frees no object in use (pyHanko refuses freeing too; red team pdf11,
+        p11-09: /Info freed, poppler rebuilt and showed a page hidden in a string; p11-07:
+        a page a hybrid table frees), and gives no object stream an object an earlier
+        update after the signature wrote directly (p11-10: a forged page written in one
+        update and the signed one put back in an object stream by the next: poppler's
+        rebuilt xref showed the forged one)."""
+        for number, entry in self.entries.items():
+            before = self.in_force.get(number)
+            if isinstance(entry, Free) and isinstance(before, InFile | InStream):
+                raise StructureError(
+                    f"object {number} is freed: readers that rebuild the xref (poppler, "
+                    "pdf.js) still find it, and poppler rebuilds when it needs it"
+                )
+            if isinstance(entry, InStream) and number in self.direct:
+                raise StructureError(
+                    f"object {number}, written directly by an earlier update after the "
+                    "signature, is put in an object stream: a reader that rebuilds the xref "
+                    "keeps the earlier one"
+                )
+
+    def _same_generation(self, number: int, generation: int) -> None:
+        before = self.in_force.get(number)
+        expected = before.generation if isinstance(before, InFile) else 0
+        if generation != expected:
+            raise StructureError(
+                f"object {number} is written at generation {generation}, not {expected} as "
+                "before: references to it no longer find it in readers that honour "
+                "generations, and poppler and pdf.js then rebuild the xref by scanning"
+            )
+
+    def _check_scanned(self, section: XrefSection) -> None:
+        """What a reader that rebuilds a broken xref by scanning the bytes (poppler's
+        ``XRef::constructXRef``, pdf.js ``XRef.indexObjects``, MuPDF's repair) would index
+        in this update is exactly what its xref says: ``N G obj`` and ``endobj`` of its
+        own objects only, their ``endstream``, its own ``xref``, ``trailer``,
+        ``startxref`` and ``%%EOF``, nowhere else -- not in a literal string (``/Info``'s
+        included), a name, a trailer key (red team pdf11, p11-04 to p11-06: a forged page
+        and a second ``trailer`` inside strings, found by poppler and pdf.js once a
+        generation made them rebuild the xref). Stream data has its own rule
+        (:meth:`_Lexer.stream_data`). The keywords and white space are matched as loosely
+        as any of those readers does (vertical tab and no-break space between ``N G
+        obj``), so a keyword none of our own rules reads still counts.
+        """
+        data, allowed = self.data, set(self.indexed)
+        spans: list[tuple[int, int]] = []
+        for obj in self.objects.values():
+            allowed |= {(b"obj", obj.offset), (b"endobj", obj.end - 6)}
+            if obj.stream is not None:
+                spans.append(obj.stream)
+                allowed.add((b"endstream", _SPACE.match(data, obj.stream[1]).end()))  # type: ignore[union-attr]
+        if section.kind == "table":
+            allowed |= {(b"xref", section.offset)}
+            allowed.add((b"trailer", data.find(b"trailer", section.offset, section.end)))
+        spans.sort()
+        for hit in _INDEXED.finditer(data, self.start, self.update.end):
+            if any(a <= hit.start() < b for a, b in spans):
+                if hit.end() > next(b for a, b in spans if a <= hit.start() < b):
+                    raise self.lexer.fail(hit.start(), "a keyword across the end of stream data")
+                continue  # stream data: its own rule
+            word = hit.group()
+            kind = b"obj" if word[:1].isdigit() else word
+            if (kind, hit.start()) not in allowed:
+                raise self.lexer.fail(
+                    hit.start(),
+                    f"{word[:24]!r} where the update's xref has no such thing: a reader that "
+                    "rebuilds the xref by scanning would find it",
+                )
+
+
+def _references(values: list[Any]) -> list[Ref]:
+    """Every reference inside ``values`` (nesting is bounded by the lexer)."""
+    found: list[Ref] = []
+    todo = list(values)
+    while todo:
+        value = todo.pop()
+        if isinstance(value, Ref):
+            found.append(value)
+        elif isinstance(value, dict):
+            todo.extend(value.values())
+        elif isinstance(value, list):
+            todo.extend(value)
+    return found
+
 
 _HEADER_PAIR = re.compile(rb"[\x00\t\n\x0c\r ]*(\d{1,10})[\x00\t\n\x0c\r ]+(\d{1,12})")
 
 
-def _object_stream_numbers(data: bytes, obj: _Object) -> list[int]:
+def _object_stream_numbers(data: bytes, obj: _Object, values: list[Any]) -> list[int]:
     """The object numbers an update's object stream lists, in order, once its header and
     every object in it are checked (:func:`_object_stream_header`,
-    :func:`_check_object_stream_body`); the stream is decoded once."""
+    :func:`_check_object_stream_body`, which adds their values to ``values``); the stream
+    is decoded once."""
     first = _stream_shape(obj)
     body = _decode(data, obj, _MAX_DECODED)
     if len(body) > _MAX_DECODED:
@@ -969,12 +1135,12 @@ def _object_stream_numbers(data: bytes, obj: _Object) -> list[int]:
     if len(body) < first:
         raise StructureError(f"object stream {obj.number} is shorter than its /First")
     entries = _object_stream_header(obj, body[:first])
-    _check_object_stream_body(obj, body, first, entries)
+    _check_object_stream_body(obj, body, first, entries, values)
     return [number for number, _ in entries]
 
 
 def _check_object_stream_body(
-    obj: _Object, body: bytes, first: int, entries: list[tuple[int, int]]
+    obj: _Object, body: bytes, first: int, entries: list[tuple[int, int]], values: list[Any]
 ) -> None:
     """Each object of an object stream of an update is one value read strictly (as the
     objects written directly in the update are: PDF white space only, no key twice, no
@@ -998,7 +1164,8 @@ def _check_object_stream_body(
         try:
             if lexer.skip(start) != start:  # pyHanko reads null there (red team pdf10, p10-05)
                 raise StructureError(f"it does not start at its offset {start - first}")
-            _, pos = lexer.value(start)
+            value, pos = lexer.value(start)
+            values.append(value)
             pos = lexer.skip(pos)
         except StructureError as exc:
             raise StructureError(f"object {number} in object stream {obj.number}: {exc}") from None

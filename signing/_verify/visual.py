@@ -122,6 +122,11 @@ class VisualComparison:
     """What limited the comparison, one sentence each (a missing renderer, a file a
     renderer cannot open, a lowered resolution). A renderer failing on a file makes the
     comparison not identical; the caller decides what the others mean."""
+    text_differences: tuple[int, ...] = ()
+    """0-based pages whose text layer differs while their pixels may not (red team pdf11,
+    p11-11): pdfium's text page (copy and paste, search, a screen reader; /ToUnicode,
+    /ActualText and invisible text included, annotations left out), or poppler's words
+    (``pdftotext -bbox``, annotations included) outside the allowed rects."""
 
 
 class _RenderFailed(Exception):
@@ -189,6 +194,17 @@ class _PageBox:
     @property
     def whole(self) -> Rect:
         return Rect(self.x0, self.y0, self.x1, self.y1)
+
+    @property
+    def width(self) -> float:
+        """Width as shown, in points (the turn applied)."""
+        across = self.x1 - self.x0
+        return across if self.rotation in (0, 180) else self.y1 - self.y0
+
+    @property
+    def height(self) -> float:
+        down = self.y1 - self.y0
+        return down if self.rotation in (0, 180) else self.x1 - self.x0
 
     @property
     def area(self) -> float:
@@ -277,6 +293,24 @@ class _PdfiumDocument:
                 page.close()
             yield image
 
+    def text(self, index: int) -> str:
+        """The text of page ``index`` as pdfium's text page gives it (its content only:
+        annotations and form fields are not part of it)."""
+        import pypdfium2
+
+        self._deadline.left(PDFIUM)
+        page = self._doc[index]
+        try:
+            textpage = page.get_textpage()
+            try:
+                return str(textpage.get_text_range())
+            finally:
+                textpage.close()
+        except (pypdfium2.PdfiumError, ValueError) as exc:
+            raise _RenderFailed(f"pdfium cannot read the text of page {index + 1}: {exc}") from None
+        finally:
+            page.close()
+
     def close(self) -> None:
         self._doc.close()
 
@@ -285,6 +319,9 @@ class _PdfiumDocument:
 _PDFINFO_PAGES = r"(?m)^Pages:\s+(\d+)\s*$"
 _PDFINFO_ROT = r"(?m)^Page\s+(\d+) rot:\s+(-?\d+)\s*$"
 _PDFINFO_CROP = r"(?m)^Page\s+(\d+) CropBox:((?:\s+-?[\d.]+){4})\s*$"
+_WORD = re.compile(
+    r'<word xMin="([-\d.]+)" yMin="([-\d.]+)" xMax="([-\d.]+)" yMax="([-\d.]+)">(.*?)</word>'
+)
 
 
 def _poppler_tools() -> tuple[str, str] | None:
@@ -347,6 +384,26 @@ class _PopplerDocument:
             rotation = _check_rotation(rotations[number])
             boxes.append(_PageBox(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1), rotation))
         return tuple(boxes)
+
+    def words(self, count: int) -> list[list[tuple[str, float, float, float, float]]]:
+        """The words of the first ``count`` pages as ``pdftotext -bbox`` gives them (text
+        and box in points from the crop box's top left, as a 72 dpi rendering's pixels);
+        poppler includes what annotations and fields draw."""
+        pdftotext = shutil.which("pdftotext")
+        if pdftotext is None:
+            raise _RenderFailed("poppler (pdftotext) is not installed")
+        if count == 0:
+            return []
+        html = self._run(
+            [pdftotext, "-bbox", "-enc", "UTF-8", "-f", "1", "-l", str(count), str(self._pdf), "-"]
+        )
+        pages = html.split("<page ")[1:]
+        if len(pages) != count:
+            raise _RenderFailed(f"poppler gives the words of {len(pages)} of {count} pages")
+        return [
+            [(t, float(a), float(b), float(c), float(d)) for a, b, c, d, t in _WORD.findall(page)]
+            for page in pages
+        ]
 
     def images(self, pages: Sequence[int], dpi: float) -> Iterator[Image.Image]:
         for chunk in _runs(pages, _POPPLER_CHUNK):
@@ -441,6 +498,7 @@ class _Outcome:
     differences: tuple[PageDifference, ...] = ()
     problems: tuple[str, ...] = ()
     failed: bool = False
+    text_differences: tuple[int, ...] = ()
 
 
 def _compare_with(
@@ -461,7 +519,13 @@ def _compare_with(
             used = _bounded_dpi(dpi, (*old.boxes, *new.boxes))
             notes = () if used == dpi else (f"{renderer} compared at {used:.0f} dpi (large pages)",)
             found = _page_differences(renderer, old, new, allowed, used)
-            return _Outcome(renderer, (len(old.boxes), len(new.boxes)), tuple(found), notes)
+            texts: tuple[int, ...] = ()
+            if isinstance(old, _PdfiumDocument) and isinstance(new, _PdfiumDocument):
+                texts = _text_differences(old, new)
+            elif isinstance(old, _PopplerDocument) and isinstance(new, _PopplerDocument):
+                texts = _word_differences(old, new, allowed)
+            pages = (len(old.boxes), len(new.boxes))
+            return _Outcome(renderer, pages, tuple(found), notes, text_differences=texts)
         except _RenderFailed as exc:
             return _Outcome(renderer, problems=(str(exc),), failed=True)
         finally:
@@ -485,6 +549,43 @@ def _page_differences(
     longer = max(len(old.boxes), len(new.boxes))
     found += [PageDifference(i, renderer, None) for i in range(len(common), longer)]
     return found
+
+
+def _text_differences(old: _PdfiumDocument, new: _PdfiumDocument) -> tuple[int, ...]:
+    """The pages both files have whose text layer differs (see
+    :attr:`VisualComparison.text_differences`)."""
+    return tuple(
+        i for i in range(min(len(old.boxes), len(new.boxes))) if old.text(i) != new.text(i)
+    )
+
+
+def _word_differences(
+    old: _PopplerDocument, new: _PopplerDocument, allowed: dict[int, list[Rect]]
+) -> tuple[int, ...]:
+    """The pages both files have whose words, as poppler extracts them, differ outside the
+    allowed rects (a later signature's widget on blank space adds its own words)."""
+    count = min(len(old.boxes), len(new.boxes))
+    before, after = old.words(count), new.words(count)
+    found = []
+    for i in range(count):
+        keep_old = _outside(before[i], old.boxes[i], allowed.get(i, []))
+        keep_new = _outside(after[i], new.boxes[i], allowed.get(i, []))
+        if keep_old != keep_new:
+            found.append(i)
+    return tuple(found)
+
+
+def _outside(
+    words: list[tuple[str, float, float, float, float]], box: _PageBox, allowed: list[Rect]
+) -> list[tuple[str, float, float, float, float]]:
+    """``words`` (sorted) but those touching an allowed rect."""
+    size = (math.ceil(box.width), math.ceil(box.height))
+    areas = [a for a in (box.pixel_box(r, 1.0, size) for r in allowed) if a is not None]
+    return sorted(
+        w
+        for w in words
+        if not any(w[1] < a[2] and a[0] < w[3] and w[2] < a[3] and a[1] < w[4] for a in areas)
+    )
 
 
 def _allowed_by_page(allowed: Sequence[tuple[int, Rect]]) -> dict[int, list[Rect]]:
@@ -528,13 +629,15 @@ def compare_revisions(
     ]
     counts = next((o.pages for o in outcomes if o.pages is not None), (0, 0))
     differences = tuple(d for o in outcomes for d in o.differences)
+    texts = tuple(sorted({p for o in outcomes for p in o.text_differences}))
     return VisualComparison(
-        identical=not differences and not any(o.failed for o in outcomes),
+        identical=not differences and not texts and not any(o.failed for o in outcomes),
         pages_before=counts[0],
         pages_after=counts[1],
         differences=differences,
         renderers=tuple(o.renderer for o in outcomes),
         problems=(*problems, *(p for o in outcomes for p in o.problems)),
+        text_differences=texts,
     )
 
 

@@ -94,6 +94,8 @@ from tests.helpers.licenses import (
     sealed_prepared,
     sealed_print_layers,
     sealed_stray_parent,
+    sealed_table_license,
+    sealed_tounicode_license,
     sealed_two_faced,
     sealed_two_page_license,
     written,
@@ -586,6 +588,130 @@ def page_at_generation_1(sealed: bytes) -> bytes:
     page, extra = _forged_page(reader.get_object(generic.Reference(number, 0, reader)), free)
     return rawpdf.append_update(
         sealed, {**extra, (number, 1): rawpdf.serialize(page)}, xref="stream"
+    )
+
+
+def page_at_generation_1_unchanged(sealed: bytes) -> bytes:
+    """The signed page written again, *unchanged*, at generation 1; the page tree still
+    says ``P 0 R`` (red team pdf11, p11-03).
+
+    pyHanko, poppler and pdf.js find no page ``P 0 R``: poppler shows no page at all,
+    pdf.js rebuilds the xref by scanning the file; pdfium ignores generations and shows the
+    signed page. Attack: a verifier that reads objects by number sees nothing changed."""
+    reader = PdfFileReader(io.BytesIO(sealed), strict=False)
+    number = _page_number(reader)
+    page = reader.get_object(generic.Reference(number, 0, reader))
+    return rawpdf.append_update(sealed, {(number, 1): rawpdf.serialize(page)}, xref="stream")
+
+
+def _hidden(objects: dict[int, bytes]) -> bytes:
+    """``N 0 obj ... endobj`` for each body: what a reader scanning the file indexes."""
+    return b"".join(b"\n%d 0 obj\n%s\nendobj\n" % (n, body) for n, body in objects.items())
+
+
+def _info_hiding(reader: PdfFileReader, hidden: bytes) -> tuple[int, bytes]:
+    """The number of the trailer's /Info and its body with a /Subject literal string whose
+    bytes are ``hidden`` (balanced parentheses: no escape needed)."""
+    ref = reader.trailer_view.raw_get("/Info")
+    info = ref.get_object()
+    body = rawpdf.serialize(generic.DictionaryObject({k: info.raw_get(k) for k in info}))
+    return int(ref.idnum), body[:-2] + b"/Subject (" + hidden + b")\n>>"
+
+
+def info_string_hides_forged_page(sealed: bytes) -> bytes:
+    """The signed page written again unchanged at generation 1 (as
+    :func:`page_at_generation_1_unchanged`), and the trailer's /Info rewritten with a
+    /Subject string whose bytes are a forged ``P 0 obj`` page and its content stream
+    showing :data:`FORGED_TEXT` (red team pdf11, p11-04).
+
+    pdf.js finds no ``P 0 R``, rebuilds the xref by scanning and takes the last ``P 0
+    obj`` of the file: the forged page inside the string. Attack: /Info is outside what a
+    verifier compares, and a string is not searched for keywords."""
+    reader = PdfFileReader(io.BytesIO(sealed), strict=False)
+    number = _page_number(reader)
+    free = int(reader.trailer_view["/Size"])
+    page = reader.get_object(generic.Reference(number, 0, reader))
+    forged, extra = _forged_page(page, free)
+    info, body = _info_hiding(reader, _hidden({number: rawpdf.serialize(forged), **extra}))
+    return rawpdf.append_update(
+        sealed, {(number, 1): rawpdf.serialize(page), info: body}, xref="stream"
+    )
+
+
+def info_at_generation_1_hides_content(sealed: bytes) -> bytes:
+    """Base :func:`sealed_table_license` (classic xref tables). The trailer's /Info written
+    again at generation 1 (the trailer still says ``/Info I 0 R``), its /Subject string
+    holding a forged ``C 0 obj``, the page's content stream showing :data:`FORGED_TEXT`
+    (red team pdf11, p11-05). No signed object is written.
+
+    poppler reads /Info when it opens the file, finds no generation 0 and rebuilds the
+    xref of a file without xref streams by scanning lines: the last ``C 0 obj`` is the
+    forged one, and every poppler viewer shows it."""
+    reader = PdfFileReader(io.BytesIO(sealed), strict=False)
+    number, body = _forged_content_body(sealed)
+    info, info_body = _info_hiding(reader, _hidden({number: body}))
+    return rawpdf.append_update(sealed, {(info, 1): info_body}, xref="table")
+
+
+def info_freed_string_hides_content(sealed: bytes) -> bytes:
+    """Base :func:`sealed_table_license`. One update (a table) marks the trailer's /Info
+    free (the trailer still says ``/Info I 0 R``) and adds an object nothing references
+    whose /Note string holds a forged ``C 0 obj``, the page's content stream showing
+    :data:`FORGED_TEXT` (red team pdf11, p11-09).
+
+    poppler needs /Info when it opens the file, finds it free and rebuilds the xref of a
+    file without xref streams by scanning lines: the last ``C 0 obj`` is the forged one.
+    Attack: /Info and an unreferenced object are outside what a comparison of the signed
+    objects reaches."""
+    reader = PdfFileReader(io.BytesIO(sealed), strict=False)
+    base = rawpdf.trailer_of(sealed)
+    info = int(reader.trailer_view.raw_get("/Info").idnum)
+    number, body = _forged_content_body(sealed)
+    out = bytearray(sealed)
+    at = len(out)
+    out += b"%d 0 obj\n<< /Note (%s) >>\nendobj\n" % (base.size, _hidden({number: body}))
+    table = len(out)
+    out += b"xref\n%d 1\n0000000000 00001 f \n%d 1\n%010d 00000 n \n" % (info, base.size, at)
+    trailer = {"/Size": b"%d" % (base.size + 1), "/Root": base.root, "/Prev": b"%d" % base.prev}
+    trailer |= {"/Info": base.info or b"null", "/ID": base.id_entry or b"[]"}
+    out += b"trailer\n" + rawpdf.dict_bytes(trailer) + b"\nstartxref\n%d\n%%%%EOF\n" % table
+    return bytes(out)
+
+
+def trailer_line_hides_forged_catalog(sealed: bytes) -> bytes:
+    """Base :func:`sealed_table_license`. One update (a table) writes the signed page again
+    unchanged at generation 1, the trailer's /Info at generation 1 with hidden objects in
+    a string (a forged page under the signed page's number, and a forged catalog, page
+    tree and page), and a trailer whose extra /Note string holds a ``trailer`` line naming
+    the forged catalog (red team pdf11, p11-06).
+
+    poppler rebuilds the xref by scanning lines and takes the last ``trailer`` line: the
+    forged catalog; pdf.js rebuilds it and takes the forged page; pdfium shows the signed
+    page. Attack: three readers, three documents, and nothing a comparison of objects by
+    number sees."""
+    reader = PdfFileReader(io.BytesIO(sealed), strict=False)
+    number = _page_number(reader)
+    free = int(reader.trailer_view["/Size"])
+    page = reader.get_object(generic.Reference(number, 0, reader))
+    forged, extra = _forged_page(page, free + 3)
+    kid = generic.DictionaryObject({k: forged.raw_get(k) for k in forged})
+    kid[pdf_name("/Parent")] = generic.IndirectObject(free + 1, 0, None)
+    hidden = _hidden(
+        {
+            number: rawpdf.serialize(forged),
+            free: b"<< /Type /Catalog /Pages %d 0 R >>" % (free + 1),
+            free + 1: b"<< /Type /Pages /Count 1 /Kids [%d 0 R] >>" % (free + 2),
+            free + 2: rawpdf.serialize(kid),
+            **extra,
+        }
+    )
+    info, body = _info_hiding(reader, hidden)
+    note = b"(\ntrailer\n<< /Root %d 0 R /Size %d >>\n)" % (free, free + 4)
+    return rawpdf.append_update(
+        sealed,
+        {(number, 1): rawpdf.serialize(page), (info, 1): body},
+        xref="table",
+        trailer={"/Note": note},
     )
 
 
@@ -1238,6 +1364,118 @@ def _with_annotation(sealed: bytes, subtype: str, part: WriterPart) -> bytes:
     return written(writer)
 
 
+def square_rollover_appearance_forged(sealed: bytes) -> bytes:
+    """A later update adds a Square annotation over the holder's line whose normal
+    appearance (/AP /N) is empty, and whose rollover and down appearances (/R, /D) are
+    white with :data:`FORGED_TEXT` (red team pdf11, p11-01).
+
+    pdfium and poppler draw /N only: nothing, the pages compare identical; Acrobat shows
+    the forged line when the mouse passes over the holder's name. Attack: only /N is
+    rendered and compared."""
+
+    def part(writer: IncrementalPdfFileWriter) -> dict[str, generic.PdfObject]:
+        forged = line_appearance(writer)
+        blank = form_xobject(writer, b"", box=LINE_BOX)
+        ap = {pdf_name("/N"): blank, pdf_name("/R"): forged, pdf_name("/D"): forged}
+        return {"AP": generic.DictionaryObject(ap)}
+
+    return _with_annotation(sealed, "Square", part)
+
+
+def square_note_text_forged(sealed: bytes) -> bytes:
+    """A later update adds a Square annotation over the holder's line that draws nothing
+    (an empty /AP /N) but carries /T and /Contents :data:`FORGED_TEXT` (red team pdf11,
+    p11-01).
+
+    pdf.js (Firefox) and Acrobat show the note's title and text in a pop-up when the mouse
+    passes over the holder's line. Attack: no pixel comparison sees a pop-up note."""
+
+    def part(writer: IncrementalPdfFileWriter) -> dict[str, generic.PdfObject]:
+        blank = form_xobject(writer, b"", box=LINE_BOX)
+        return {
+            "AP": generic.DictionaryObject({pdf_name("/N"): blank}),
+            "T": generic.TextStringObject("Registrar"),
+            "Contents": generic.TextStringObject(FORGED_TEXT),
+        }
+
+    return _with_annotation(sealed, "Square", part)
+
+
+_Z_IS_L = (
+    b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap "
+    b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def "
+    b"/CMapName /Adobe-Identity-UCS def /CMapType 2 def "
+    b"1 begincodespacerange <00> <FF> endcodespacerange "
+    b"2 beginbfchar <5A> <004C> <48> <0049> endbfchar "
+    b"endcmap CMapName currentdict /CMap defineresource pop end end"
+)
+
+
+def font_text_layer_rewritten(sealed: bytes) -> bytes:
+    """A later update gives the page's font a /ToUnicode map reading code 'Z' as 'L' and
+    'H' as 'I': the page still shows ZHANG SAN, its text layer says LIANG SAN (red team
+    pdf11, p11-11).
+
+    Copying, searching, a screen reader, any system that reads the license's text gets
+    another holder; the pixels do not change. Attack: only the pixels are compared."""
+    writer = incremental(sealed)
+    _, page = first_page(writer)
+    ref = page["/Resources"]["/Font"].raw_get("/F1")
+    font = ref.get_object()
+    font[pdf_name("/ToUnicode")] = writer.add_object(generic.StreamObject(stream_data=_Z_IS_L))
+    writer.mark_update(ref)
+    return written(writer)
+
+
+def outline_and_page_label_added(sealed: bytes) -> bytes:
+    """A later update gives the catalog an outline whose one item reads
+    :data:`FORGED_TEXT` (pointing at the page), /PageMode /UseOutlines (viewers open the
+    bookmark pane with the file) and /PageLabels giving the page the same text (red team
+    pdf11, p11-15).
+
+    Firefox, Chrome and Acrobat show the forged holder beside the page, in the bookmark
+    pane and the page number box. Attack: the pages compare identical."""
+    writer = incremental(sealed)
+    page_ref, _ = first_page(writer)
+    outlines = writer.add_object(
+        generic.DictionaryObject({pdf_name("/Type"): pdf_name("/Outlines")})
+    )
+    item = writer.add_object(
+        generic.DictionaryObject(
+            {
+                pdf_name("/Title"): generic.TextStringObject(FORGED_TEXT),
+                pdf_name("/Parent"): outlines,
+                pdf_name("/Dest"): generic.ArrayObject([page_ref, pdf_name("/Fit")]),
+            }
+        )
+    )
+    node = outlines.get_object()
+    node.update({pdf_name("/First"): item, pdf_name("/Last"): item})
+    node[pdf_name("/Count")] = generic.NumberObject(1)
+    label = generic.DictionaryObject({pdf_name("/P"): generic.TextStringObject(FORGED_TEXT)})
+    root = writer.root
+    root[pdf_name("/Outlines")] = outlines
+    root[pdf_name("/PageMode")] = pdf_name("/UseOutlines")
+    root[pdf_name("/PageLabels")] = generic.DictionaryObject(
+        {pdf_name("/Nums"): generic.ArrayObject([generic.NumberObject(0), label])}
+    )
+    writer.update_root()
+    return written(writer)
+
+
+def tounicode_map_rewritten(sealed: bytes) -> bytes:
+    """Base :func:`sealed_tounicode_license`. A later update rewrites the font's
+    /ToUnicode map in place (same object number, the font untouched) so that code 'Z'
+    reads 'L' and 'H' 'I': the page shows ZHANG SAN, its text layer LIANG SAN (red team
+    pdf11, p11-11, as the red team wrote it).
+
+    Attack: the map is reached only through the font, which did not change."""
+    reader = PdfFileReader(io.BytesIO(sealed), strict=False)
+    font = reader.root["/Pages"]["/Kids"][0]["/Resources"]["/Font"]["/F1"]
+    number = int(font.raw_get("/ToUnicode").idnum)
+    return rawpdf.append_update(sealed, {number: rawpdf.stream_bytes(_Z_IS_L)}, xref="stream")
+
+
 def annotation_noview_indirect_flags(sealed: bytes) -> bytes:
     """A later update adds a Square annotation over the holder's line whose appearance is
     white with :data:`FORGED_TEXT`, its flags indirect: ``/F 33 0 R``, object 33 being
@@ -1643,6 +1881,19 @@ ATTACKS: tuple[Case, ...] = (
     # 3. generations
     Case("content_at_generation_1", sealed_license, content_at_generation_1),
     Case("page_at_generation_1", sealed_license, page_at_generation_1),
+    Case("page_at_generation_1_unchanged", sealed_license, page_at_generation_1_unchanged),
+    Case("info_string_hides_forged_page", sealed_license, info_string_hides_forged_page),
+    Case(
+        "info_at_generation_1_hides_content",
+        sealed_table_license,
+        info_at_generation_1_hides_content,
+    ),
+    Case(
+        "trailer_line_hides_forged_catalog",
+        sealed_table_license,
+        trailer_line_hides_forged_catalog,
+    ),
+    Case("info_freed_string_hides_content", sealed_table_license, info_freed_string_hides_content),
     # 4. parser differentials
     Case("body_outside_xref_startxref_off", sealed_license, body_outside_xref_startxref_off),
     Case(
@@ -1747,6 +1998,36 @@ ATTACKS: tuple[Case, ...] = (
     ),
     Case("text_annotation_open", sealed_license, text_annotation_open),
     Case("freetext_without_appearance", sealed_license, freetext_without_appearance),
+    Case(
+        "square_rollover_appearance_forged",
+        sealed_license,
+        square_rollover_appearance_forged,
+        shown_by_poppler=False,
+    ),
+    Case(
+        "outline_and_page_label_added",
+        sealed_license,
+        outline_and_page_label_added,
+        shown_by_poppler=False,
+    ),
+    Case(
+        "tounicode_map_rewritten",
+        sealed_tounicode_license,
+        tounicode_map_rewritten,
+        shown_by_poppler=False,
+    ),
+    Case(
+        "font_text_layer_rewritten",
+        sealed_license,
+        font_text_layer_rewritten,
+        shown_by_poppler=False,
+    ),
+    Case(
+        "square_note_text_forged",
+        sealed_license,
+        square_note_text_forged,
+        shown_by_poppler=False,
+    ),
     Case("redact_overlay_text", sealed_license, redact_overlay_text, shown_by_poppler=False),
     # 9. what a viewer inherits, nests, prints or makes up (the second red team)
     Case(

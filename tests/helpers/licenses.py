@@ -51,6 +51,7 @@ __all__ = [
     "SECOND_DEPT",
     "SIGNED_TEXT",
     "add_validation_data",
+    "catalog_update",
     "certified_license",
     "content_ref",
     "cover_content",
@@ -80,6 +81,8 @@ __all__ = [
     "sealed_prepared",
     "sealed_print_layers",
     "sealed_stray_parent",
+    "sealed_table_license",
+    "sealed_tounicode_license",
     "sealed_two_faced",
     "sealed_two_page_license",
     "written",
@@ -238,6 +241,33 @@ def license_pdf() -> bytes:
 def sealed_license(level: PadesLevel = PadesLevel.B_LT) -> bytes:
     """:func:`license_pdf` sealed by :data:`ISSUER` at ``level`` (cached)."""
     return _seal(license_pdf(), level)
+
+
+def table_license_pdf() -> bytes:
+    """The license page written with a classic xref table (no xref stream), as many
+    issuers' tools write; the sealer keeps tables in its updates."""
+    writer = PdfFileWriter(stream_xrefs=False)
+    writer.insert_page(_page_dict(writer, line_content(SIGNED_TEXT)))
+    return written(writer)
+
+
+@functools.cache
+def sealed_table_license() -> bytes:
+    """:func:`table_license_pdf` sealed by :data:`ISSUER` at B-LT (cached)."""
+    return _seal(table_license_pdf())
+
+
+@functools.cache
+def sealed_tounicode_license() -> bytes:
+    """The license page whose font carries a /ToUnicode map (every printable ASCII code
+    to itself, an object of its own), sealed by :data:`ISSUER` at B-LT (cached)."""
+    writer = PdfFileWriter(stream_xrefs=True)
+    font = helvetica(writer)
+    tounicode = writer.add_object(generic.StreamObject(stream_data=_FOUR_IS_FOUR))
+    font.get_object()[pdf_name("/ToUnicode")] = tounicode
+    page = _page_dict(writer, line_content(SIGNED_TEXT), _resources(writer, font))
+    writer.insert_page(page)
+    return _seal(written(writer))
 
 
 def _resources(
@@ -768,3 +798,13 @@ def sealed_bare_field() -> bytes:
         {pdf_name("/Font"): generic.DictionaryObject({pdf_name(k): v for k, v in fonts.items()})}
     )
     return _seal(written(writer))
+
+
+def catalog_update(sealed: bytes, **entries: Any) -> bytes:
+    """``sealed`` plus one update setting catalog entries (``Lang=...``); a callable
+    value is called with the writer to make the entry (objects it adds go in the update)."""
+    w = incremental(sealed)
+    for key, value in entries.items():
+        w.root[pdf_name("/" + key)] = value(w) if callable(value) else value
+    w.update_root()
+    return written(w)

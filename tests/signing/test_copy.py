@@ -437,3 +437,25 @@ def test_a_copy_of_a_copy_is_refused(maker: CopyMaker, copy: bytes) -> None:
         "pyHanko refused to seal: "
         "Signature field with name EvaultCopySeal appears to be filled already."
     )
+
+
+def test_a_copy_whose_notes_name_structure_keywords_still_verifies(
+    pki: DemoPKI, maker: CopyMaker, original: bytes
+) -> None:
+    """The copy's notes are written into /Info in the update after the issuer's seal, and
+    the verifier refuses structure keywords in an update's strings (what a reader
+    rebuilding the xref by scanning would index, red team pdf11). The notes join the
+    department's text with Chinese labels, so pyHanko writes them as UTF-16 (no ASCII run
+    of 'trailer' or 'xref' in the bytes): a purpose in plain ASCII naming them must not
+    make the vault refuse its own copy."""
+    purpose = "trailer xref startxref endobj 1 0 obj"
+    copy = maker.make(original, _annotation(purpose=purpose))
+    bundle = TrustBundle.from_certificates(
+        roots=[pki.root.certificate],
+        intermediates=[pki.issuing_ca.certificate],
+        vault_seal=pki.vault_seal.certificate,
+    )
+    report = Verifier(bundle).verify(copy)
+    assert report.indication is Indication.TOTAL_PASSED, report.reasons
+    info = read_copy_info(PdfFileReader(io.BytesIO(copy)).trailer["/Info"])
+    assert purpose in info["制作事由"]

@@ -320,15 +320,20 @@ def test_xref_entry_pointing_outside_the_update(sealed: bytes) -> None:
 
 
 def test_generation_mismatch(sealed: bytes) -> None:
-    data = append_update(sealed, [_obj(40, b"<</Note 1>>", generation=1)])
-
     def claim_zero(entries: Entries) -> None:
         kind, where, _ = entries[40]
         entries[40] = (kind, where, 0)
 
     forged = append_update(sealed, [_obj(40, b"<</Note 1>>", generation=1)], edit=claim_zero)
-    assert check_updates_after(data, len(sealed)) is None
     _refused(forged, len(sealed), "generation 0", "the object says 1")
+
+
+def test_a_new_object_at_generation_1(sealed: bytes) -> None:
+    """A number never used before starts at generation 0 (red team pdf11: a signed
+    reference ``40 0 R`` left dangling would find nothing in pyHanko, poppler and pdf.js,
+    and pdf.js would rebuild the xref by scanning)."""
+    data = append_update(sealed, [_obj(40, b"<</Note 1>>", generation=1)])
+    _refused(data, len(sealed), "object 40 is written at generation 1, not 0")
 
 
 def test_prev_pointing_at_an_older_revision(sealed: bytes) -> None:
@@ -577,3 +582,157 @@ def test_object_stream_with_a_predictor_is_refused(sealed: bytes) -> None:
     stream = _obj(41, head + b"/Length %d>>\nstream\n" % len(packed) + packed + b"\nendstream")
     data = append_update(sealed, [stream], xref="stream", compressed={42: ("c", 41, 0)})
     _refused(data, len(sealed), "object stream 41 has /DecodeParms")
+
+
+# -- generations and what a scanning reader indexes (red team pdf11) ----------------------
+
+
+def _page(sealed: bytes) -> tuple[int, bytes]:
+    """The first page's object number and its dictionary as bytes (references kept)."""
+    reader = _reader(sealed)
+    ref = reader.root["/Pages"]["/Kids"].raw_get(0)
+    out = io.BytesIO()
+    ref.get_object().write_to_stream(out, None)
+    return ref.idnum, out.getvalue()
+
+
+@pytest.mark.parametrize("xref", ["table", "stream"])
+def test_signed_object_written_again_at_generation_1(sealed: bytes, xref: str) -> None:
+    """p11-03/p11-04: the signed page written byte for byte at generation 1, the page tree
+    still saying ``P 0 R``: pyHanko, poppler and pdf.js find no page (pdf.js then rebuilds
+    the xref by scanning the file), pdfium shows the signed one."""
+    number, page = _page(sealed)
+    data = append_update(sealed, [_obj(number, page, generation=1)], xref=xref)
+    _refused(data, len(sealed), f"object {number} is written at generation 1, not 0")
+
+
+def test_reference_naming_a_generation_the_xref_does_not_give(sealed: bytes) -> None:
+    number, _ = _page(sealed)
+    data = append_update(sealed, [_obj(40, b"<</P %d 1 R>>" % number)])
+    _refused(data, len(sealed), f"a reference {number} 1 R names a generation")
+
+
+def test_trailer_info_naming_another_generation(sealed: bytes) -> None:
+    """p11-05: the trailer's ``/Info 40 0 R`` while the update writes 40 at generation 1
+    (poppler reads /Info on opening, finds nothing and rebuilds the xref by scanning)."""
+    data = append_update(sealed, [_obj(40, b"<</Title (x)>>")])
+    data = _in_trailer(data, len(sealed), b"/Info 40 1 R")
+    _refused(data, len(sealed), "a reference 40 1 R names a generation")
+
+
+def _in_trailer(data: bytes, signed_end: int, entry: bytes) -> bytes:
+    """``data`` with ``entry`` added to the last update's trailer (the table before it
+    keeps its offset)."""
+    at = data.index(b"trailer\n<<", signed_end) + len(b"trailer\n<<")
+    return data[:at] + entry + data[at:]
+
+
+HIDDEN = {
+    "object": b"(\n5 0 obj\n<</Type/Page>>\n)",
+    "object_vertical_tab": b"(5\x0b0\xa0obj)",
+    "endobj": b"(a\nendobj\n)",
+    "trailer": b"(\ntrailer\n<</Root 50 0 R/Size 60>>\n)",
+    "xref": b"(\nxref\n0 1\n)",
+    "startxref": b"(startxref 10)",
+    "eof": b"(%%EOF)",
+    "endstream": b"(endstream)",
+    "name": b"/endobj",
+}
+
+
+@pytest.mark.parametrize("where", ["object", "trailer"])
+@pytest.mark.parametrize("hidden", list(HIDDEN), ids=list(HIDDEN))
+def test_keyword_a_scanning_reader_indexes(sealed: bytes, hidden: str, where: str) -> None:
+    """p11-04 to p11-06: a literal string (or a name) of the update, in an object such as
+    /Info or in the trailer's own keys, holding what poppler's and pdf.js's xref
+    reconstruction index: another object, an ``endobj``, a ``trailer`` line."""
+    value = HIDDEN[hidden]
+    if where == "object":
+        data = append_update(sealed, [_obj(40, b"<</Subject %s>>" % value)])
+    else:
+        data = append_update(sealed, [_obj(40, b"<</Note 1>>")])
+        data = _in_trailer(data, len(sealed), b"/Note " + value)
+    _refused(data, len(sealed), "a reader that rebuilds the xref by scanning would find it")
+
+
+def test_strings_without_keywords_pass(sealed: bytes) -> None:
+    data = append_update(
+        sealed, [_obj(40, b"<</Subject (5 0 R, objects, their cross references)>>")]
+    )
+    assert check_updates_after(data, len(sealed)) is None
+
+
+def test_stream_data_with_a_trailer_line(sealed: bytes) -> None:
+    body = b"q Q\ntrailer\n<</Root 50 0 R>>\n"
+    stream = _obj(40, b"<</Length %d>>\nstream\n%s\nendstream" % (len(body), body))
+    _refused(append_update(sealed, [stream]), len(sealed), "stream data containing b'trailer'")
+
+
+def test_hybrid_table_frees_what_its_stream_puts_in_the_file(sealed: bytes) -> None:
+    """p11-07: the table marks the signed page free, the /XRefStm lists it in the file:
+    pyHanko completes the table from the stream, poppler and pdf.js keep the free entry."""
+    number, page = _page(sealed)
+    reader = _reader(sealed)
+    out = bytearray(sealed)
+    at = len(out)
+    out += _obj(number, page)
+    stream_at = len(out)
+    size = int(reader.trailer["/Size"])
+    out += _xref_stream(size, {number: ("n", at, 0)}, b"/Size %d" % (size + 1))
+    table_at = len(out)
+    out += _table({number: ("f", 0, 1), size: ("n", stream_at, 0)})
+    out += b"trailer\n<</Size %d/Root 1 0 R/Prev %d/XRefStm %d>>\n" % (
+        size + 1,
+        reader.last_startxref,
+        stream_at,
+    )
+    out += b"startxref\n%d\n%%%%EOF\n" % table_at
+    _refused(bytes(out), len(sealed), f"the table frees object {number}")
+
+
+def test_an_object_in_use_freed(sealed: bytes) -> None:
+    """p11-09/p11-10: an update frees an object in use (the trailer still naming it, as
+    for /Info): poppler finds nothing, rebuilds the xref by scanning, and keeps whatever
+    the file's bytes hold under that number; pyHanko refuses any freeing."""
+    number, _ = _page(sealed)
+
+    def free_page(entries: Entries) -> None:
+        entries[number] = ("f", 0, 1)
+
+    data = append_update(sealed, [_obj(40, b"<</Note 1>>")], edit=free_page)
+    _refused(data, len(sealed), f"object {number} is freed")
+
+
+def test_free_entries_of_unused_numbers_pass(sealed: bytes) -> None:
+    size = int(_reader(sealed).trailer["/Size"])
+
+    def free_unused(entries: Entries) -> None:
+        entries[size + 5] = ("f", 0, 1)
+
+    data = append_update(sealed, [_obj(size, b"<</Note 1>>")], edit=free_unused)
+    assert check_updates_after(data, len(sealed)) is None
+
+
+def test_a_direct_object_put_back_in_an_object_stream(sealed: bytes) -> None:
+    """p11-10: one update writes the page directly (forged), the next puts the signed
+    page back inside an object stream: the final revision reads as signed, but a reader
+    rebuilding the xref keeps the last page written directly, the forged one."""
+    number, page = _page(sealed)
+    first = append_update(sealed, [_obj(number, page.replace(b"/Type", b"/Note 1/Type", 1))])
+    size = int(_reader(first).trailer["/Size"])
+    stream = _object_stream(size, [(number, page)])
+    second = append_update(first, [stream], xref="stream", compressed={number: ("c", size, 0)})
+    _refused(second, len(sealed), f"object {number}, written directly by an earlier update")
+    # after the signature of ``first`` there is one update: nothing earlier to hide
+    assert check_updates_after(second, len(first)) is None
+
+
+def test_a_long_run_of_digits_is_scanned_in_linear_time(sealed: bytes) -> None:
+    """A signature's /Contents is mostly zeros: the scan for ``N G obj`` must not try
+    every start inside a run of digits (50,000 zeros took minutes that way)."""
+    import time
+
+    data = append_update(sealed, [_obj(40, b"<</Contents <%s>>>" % (b"0" * 50_000))])
+    started = time.perf_counter()
+    assert check_updates_after(data, len(sealed)) is None
+    assert time.perf_counter() - started < 2
