@@ -736,6 +736,22 @@ class _Walk:
             "panes, title), which no page comparison sees",
         )
 
+    def _content(self, old: Any, new: Any, label: str) -> None:
+        """Page content, fonts, images and forms rewritten in place: even with identical
+        pixels, what readers extract (text, invisible text, /ActualText, glyph-to-text
+        maps) may say something else (red team pdf11, p11-11). Real updates after a
+        signature never do this (DSS corpus: none); pyHanko refuses it too."""
+        if isinstance(old, dict) and isinstance(new, dict):
+            danger = _changed_keys(old, new) & _DANGEROUS
+            if danger:
+                self.out.note(ChangeKind.FORBIDDEN, f"{label} changed {', '.join(sorted(danger))}")
+                return
+        self.out.note(
+            ChangeKind.FORBIDDEN,
+            f"{label} changed: what readers extract from it (text, invisible text, "
+            "/ActualText) may differ where the pixels do not",
+        )
+
     def _text_layer(self, old: Any, new: Any, label: str) -> None:
         self.out.note(
             ChangeKind.FORBIDDEN,
@@ -782,6 +798,7 @@ _HANDLERS: dict[str, Callable[[_Walk, Any, Any, str], None]] = {
     "oc": _Walk._optional_content,
     "text": _Walk._text_layer,
     "beside": _Walk._beside,
+    "content": _Walk._content,
     "dr": _Walk._resources_of_form,
     "catalog": lambda walk, old, new, label: walk._catalog(old, new),
 }
