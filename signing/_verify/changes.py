@@ -126,6 +126,9 @@ class ChangeAnalysis:
     kinds: set[ChangeKind] = field(default_factory=set)
     reasons: dict[ChangeKind, list[str]] = field(default_factory=dict)
     widgets: list[Widget] = field(default_factory=list)
+    annotated: list[str] = field(default_factory=list)
+    """Annotations (not signature widgets) added, changed or removed: a modification even
+    when they draw nothing, as pyHanko's own analysis holds (red team pdf11, p11-01)."""
 
     def note(self, kind: ChangeKind, reason: str = "") -> None:
         self.kinds.add(kind)
@@ -399,6 +402,8 @@ class _Walk:
                 return
         kind = ChangeKind.ANNOTATION if role == "annot" else ChangeKind.UNDEFINED
         self.out.note(kind, f"{label} changed")
+        if role == "annot":
+            self.out.annotated.append(f"{label} changed")
 
     def _catalog(self, old: Any, new: Any) -> None:
         changed = _changed_keys(old, new) - _CATALOG_UNSEEN
@@ -471,6 +476,8 @@ class _Walk:
         if kept != old_keys or None in old_keys:
             kind = ChangeKind.ANNOTATION if role == "annots" else ChangeKind.UNDEFINED
             self.out.note(kind, f"entries of the {role} array were removed or reordered")
+            if role == "annots":
+                self.out.annotated.append("annotations were removed or reordered")
         for k in new_keys:
             if k in set(old_keys):
                 continue
@@ -519,6 +526,7 @@ class _Walk:
             self.out.note(ChangeKind.FORBIDDEN, f"a {sub} annotation was added: {problem}")
         else:
             self.out.note(ChangeKind.ANNOTATION, f"a {sub} annotation was added")
+            self.out.annotated.append(f"a {sub} annotation was added")
 
     def _added_signature(self, obj: Any, role: str, page: int | None) -> None:
         value = _inherited_raw(self.deref_new, obj, "/V")
