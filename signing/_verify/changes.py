@@ -128,6 +128,9 @@ class ChangeAnalysis:
     kinds: set[ChangeKind] = field(default_factory=set)
     reasons: dict[ChangeKind, list[str]] = field(default_factory=dict)
     widgets: list[Widget] = field(default_factory=list)
+    annotated: list[str] = field(default_factory=list)
+    """Annotations (not signature widgets) added, changed or removed: a modification even
+    when they draw nothing, as pyHanko's own analysis holds (red team pdf11, p11-01)."""
 
     def note(self, kind: ChangeKind, reason: str = "") -> None:
         self.kinds.add(kind)
@@ -414,6 +417,8 @@ class _Walk:
                 return
         kind = ChangeKind.ANNOTATION if role == "annot" else ChangeKind.UNDEFINED
         self.out.note(kind, f"{label} changed")
+        if role == "annot":
+            self.out.annotated.append(f"{label} changed")
 
     def _catalog(self, old: Any, new: Any) -> None:
         changed = _changed_keys(old, new) - _CATALOG_UNSEEN
@@ -486,6 +491,8 @@ class _Walk:
         if kept != old_keys or None in old_keys:
             kind = ChangeKind.ANNOTATION if role == "annots" else ChangeKind.UNDEFINED
             self.out.note(kind, f"entries of the {role} array were removed or reordered")
+            if role == "annots":
+                self.out.annotated.append("annotations were removed or reordered")
         for k in new_keys:
             if k in set(old_keys):
                 continue
@@ -534,6 +541,7 @@ class _Walk:
             self.out.note(ChangeKind.FORBIDDEN, f"a {sub} annotation was added: {problem}")
         else:
             self.out.note(ChangeKind.ANNOTATION, f"a {sub} annotation was added")
+            self.out.annotated.append(f"a {sub} annotation was added")
 
     def _added_signature(self, obj: Any, role: str, page: int | None) -> None:
         value = _inherited_raw(self.deref_new, obj, "/V")
@@ -756,6 +764,22 @@ class _Walk:
             "panes, title), which no page comparison sees",
         )
 
+    def _content(self, old: Any, new: Any, label: str) -> None:
+        """Page content, fonts, images and forms rewritten in place: even with identical
+        pixels, what readers extract (text, invisible text, /ActualText, glyph-to-text
+        maps) may say something else (red team pdf11, p11-11). Real updates after a
+        signature never do this (DSS corpus: none); pyHanko refuses it too."""
+        if isinstance(old, dict) and isinstance(new, dict):
+            danger = _changed_keys(old, new) & _DANGEROUS
+            if danger:
+                self.out.note(ChangeKind.FORBIDDEN, f"{label} changed {', '.join(sorted(danger))}")
+                return
+        self.out.note(
+            ChangeKind.FORBIDDEN,
+            f"{label} changed: what readers extract from it (text, invisible text, "
+            "/ActualText) may differ where the pixels do not",
+        )
+
     def _text_layer(self, old: Any, new: Any, label: str) -> None:
         self.out.note(
             ChangeKind.FORBIDDEN,
@@ -802,6 +826,7 @@ _HANDLERS: dict[str, Callable[[_Walk, Any, Any, str], None]] = {
     "oc": _Walk._optional_content,
     "text": _Walk._text_layer,
     "beside": _Walk._beside,
+    "content": _Walk._content,
     "dr": _Walk._resources_of_form,
     "catalog": lambda walk, old, new, label: walk._catalog(old, new),
 }

@@ -127,6 +127,12 @@ def judge_later_revisions(
             return ChangeVerdict.refused(
                 f"the pages cannot be compared ({type(exc).__name__}: {str(exc)[:120]})"
             )
+    if found.annotated and not verdict.modified:
+        verdict.modified = True
+        verdict.reasons.append(
+            "annotations changed after signing, whatever they draw: "
+            + "; ".join(found.annotated[:4])
+        )
     _settle(found, verdict, permissions)
     return verdict
 

@@ -51,6 +51,9 @@ CATALOG_BESIDE = frozenset(
         "/SpiderInfo",
     }
 )
+#: A page's (or page-tree node's) keys whose values are what it draws: its content and
+#: the fonts, images and forms that content uses.
+_CONTENT_KEYS = frozenset({"/Contents", "/Resources"})
 #: Keys whose values are the text a reader copies, searches, reads aloud or indexes, and
 #: not the pixels: a change to them no page comparison sees (red team pdf11, p11-11).
 TEXT_LAYER_KEYS = frozenset({"/ToUnicode", "/ActualText"})
@@ -92,6 +95,7 @@ ROLE_TEXT = {
     "dr": "the form's resources",
     "text": "a text layer (/ToUnicode)",
     "beside": "what a viewer shows beside the page (bookmarks, page labels)",
+    "content": "page content or resources",
 }
 
 
@@ -104,6 +108,8 @@ def role_of(parent: str, key: str | None) -> str | None:
         return "text"
     if parent == "beside":
         return "beside"
+    if parent == "content" or (parent in ("page", "pages") and key in _CONTENT_KEYS):
+        return "content"
     if parent == "catalog":
         if key in CATALOG_UNSEEN:
             return None

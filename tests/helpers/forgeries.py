@@ -1476,6 +1476,20 @@ def tounicode_map_rewritten(sealed: bytes) -> bytes:
     return rawpdf.append_update(sealed, {number: rawpdf.stream_bytes(_Z_IS_L)}, xref="stream")
 
 
+def invisible_text_added(sealed: bytes) -> bytes:
+    """A later update rewrites the page's content stream: the same drawing, plus
+    :data:`FORGED_TEXT` in text render mode 3 (invisible) (red team pdf11, p11-11's class:
+    the text layer, not the pixels).
+
+    The page looks the same; copying, searching, a screen reader or any system reading
+    the license's text finds the forged holder. Attack: only the pixels are compared."""
+    writer = incremental(sealed)
+    ref = content_ref(writer)
+    hidden = b"\nBT 3 Tr /F1 18 Tf 72 700 Td (" + FORGED_TEXT.encode("ascii") + b") Tj ET"
+    redefine(writer, ref, generic.StreamObject(stream_data=ref.get_object().data + hidden))
+    return written(writer)
+
+
 def annotation_noview_indirect_flags(sealed: bytes) -> bytes:
     """A later update adds a Square annotation over the holder's line whose appearance is
     white with :data:`FORGED_TEXT`, its flags indirect: ``/F 33 0 R``, object 33 being
@@ -2010,6 +2024,7 @@ ATTACKS: tuple[Case, ...] = (
         outline_and_page_label_added,
         shown_by_poppler=False,
     ),
+    Case("invisible_text_added", sealed_license, invisible_text_added, shown_by_poppler=False),
     Case(
         "tounicode_map_rewritten",
         sealed_tounicode_license,

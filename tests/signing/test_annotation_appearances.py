@@ -91,3 +91,23 @@ def test_an_annotation_whose_appearance_viewers_read_differently_is_refused(
     assert report.indication is Indication.TOTAL_FAILED, report.reasons
     assert seal.modified_after_signing and ChangeCategory.FORBIDDEN in seal.changes
     assert any("appearance" in r for r in seal.reasons), seal.reasons
+
+
+def test_an_annotation_that_draws_nothing_is_still_a_modification() -> None:
+    """pyHanko's own analysis calls any annotation added after an approval signature a
+    change it cannot explain; so do we, even when it draws nothing and carries no text
+    (red team pdf11, p11-01: the empty normal appearance was the vehicle), and the file
+    does not pass."""
+    from tests.helpers.forgeries import _with_annotation
+    from tests.helpers.licenses import LINE_BOX, form_xobject, sealed_license
+
+    def part(writer: IncrementalPdfFileWriter) -> dict[str, Any]:
+        blank = form_xobject(writer, b"", box=LINE_BOX)
+        return {"AP": generic.DictionaryObject({pdf_name("/N"): blank})}
+
+    report = Verifier(demo_trust_bundle()).verify(
+        _with_annotation(sealed_license(), "Square", part)
+    )
+    seal = report.signatures[0]
+    assert seal.intact and seal.modified_after_signing, seal.reasons
+    assert report.indication is not Indication.TOTAL_PASSED
