@@ -149,6 +149,10 @@ class ProcessVerifiers:
         if self._pool is not None:
             return self._pool
         verifier = self.local_verifier() if self._forking else None
+        if self._forking:
+            from signing.verify import preload
+
+            preload()  # once here, not once in each worker
         self._pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=self._workers,
             mp_context=multiprocessing.get_context("fork" if self._forking else "spawn"),
