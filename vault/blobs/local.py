@@ -99,7 +99,10 @@ class LocalBlobStore(BlobStore):
         unreferenced). Where ``syncfs`` does not exist, :meth:`put` each."""
         if _syncfs is None or len(datas) <= 1:
             return [self.put(data) for data in datas]
-        root = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)  # before the writes: errors since
+        try:  # opened before the writes: syncfs reports the errors since it was opened
+            root = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as exc:
+            raise BlobStoreError(f"cannot open blob folder {self.root}: {exc.strerror}") from None
         staged: dict[Path, Path] = {}  # final name -> temporary file
         try:
             addresses = []
