@@ -64,6 +64,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from signing._verify.lru import Lru
 from signing.errors import StructureError, TooManyRevisions
 
 __all__ = [
@@ -867,7 +868,12 @@ class _UpdateCheck:
         if _OBJ.match(self.data, pos) is None:
             found = self.data[pos : pos + 16]
             raise self.lexer.fail(pos, f"bytes outside any object ({found!r})")
-        return self.lexer.indirect_object(pos, self._length)
+        known = _recall(self.data, pos)
+        if known is not None:
+            return known
+        obj = self.lexer.indirect_object(pos, self._length)
+        _remember(self.data, obj)
+        return obj
 
     def _add(self, obj: _Object) -> None:
         if obj.number in self.objects:
@@ -1116,6 +1122,46 @@ def _references(values: list[Any]) -> list[Ref]:
         elif isinstance(value, list):
             todo.extend(value)
     return found
+
+
+#: Objects of updates read strictly before, by their bytes (first :data:`_PROBE` bytes ->
+#: [(the object's bytes and the byte after them, the object read at offset 0)]): an
+#: issuer's updates after its seal repeat the same objects license after license (the
+#: DSS's certificates and CRLs). Values are shared: nothing changes an object read.
+_read_before: Lru[bytes, list[tuple[bytes, _Object]]] = Lru(1024)
+_PROBE = 48
+_MAX_REMEMBERED = 32 << 10  # bytes of one object at most
+_KEPT_PER_PROBE = 4
+
+
+def _recall(data: bytes, pos: int) -> _Object | None:
+    """The object at ``pos`` as it was read before, when the bytes it was read from (and
+    the byte after them, which ends its ``endobj``) are exactly those at ``pos``."""
+    for span, obj in _read_before.get(data[pos : pos + _PROBE]) or ():
+        if data.startswith(span, pos):
+            return _moved(obj, pos)
+    return None
+
+
+def _remember(data: bytes, obj: _Object) -> None:
+    """Keep ``obj`` for :func:`_recall` when reading it took nothing but its own bytes and
+    the one after them (no indirect /Length, which another object decides)."""
+    size = obj.end - obj.offset
+    if obj.end >= len(data) or size > _MAX_REMEMBERED:
+        return
+    if obj.stream is not None and _int(obj.value.get("Length")) is None:
+        return
+    span = data[obj.offset : obj.end + 1]
+    probe = data[obj.offset : obj.offset + _PROBE]
+    kept = [k for k in _read_before.get(probe) or () if k[0] != span]
+    _read_before.put(probe, [*kept[1 - _KEPT_PER_PROBE :], (span, _moved(obj, 0))])
+
+
+def _moved(obj: _Object, offset: int) -> _Object:
+    """``obj`` as read at ``offset`` instead."""
+    shift = offset - obj.offset
+    stream = (obj.stream[0] + shift, obj.stream[1] + shift) if obj.stream else None
+    return _Object(obj.number, obj.generation, offset, obj.end + shift, obj.value, stream)
 
 
 _HEADER_PAIR = re.compile(rb"[\x00\t\n\x0c\r ]*(\d{1,10})[\x00\t\n\x0c\r ]+(\d{1,12})")

@@ -411,6 +411,26 @@ def test_stream_data_hiding_an_object(sealed: bytes) -> None:
     _refused(data, len(sealed), "stream data containing b'endstream'")
 
 
+def test_objects_read_before_are_taken_only_for_the_same_bytes(sealed: bytes) -> None:
+    """An object of an update is remembered by its bytes and the byte after them (which
+    ends its ``endobj``), and taken again wherever those bytes recur; an indirect /Length
+    is read afresh each time (another object decides it)."""
+    plain = b"40 0 obj\n<</Length 5>>\nstream\nq Q Q\nendstream\nendobj"
+    assert check_updates_after(append_update(sealed, [plain + b"\n"]), len(sealed)) is None
+    moved = append_update(sealed, [_obj(41, b"1"), plain + b"\n"])  # elsewhere: the same
+    assert check_updates_after(moved, len(sealed)) is None
+    _refused(append_update(sealed, [plain + b"x"]), len(sealed), "no 'endobj'")
+    indirect = _obj(40, b"<</Length 41 0 R>>\nstream\nq Q Q\nendstream")
+    assert (
+        check_updates_after(append_update(sealed, [_obj(41, b"5"), indirect]), len(sealed)) is None
+    )
+    _refused(
+        append_update(sealed, [_obj(41, b"4"), indirect]),
+        len(sealed),
+        "no 'endstream' after the /Length 4 bytes",
+    )
+
+
 def test_dictionary_key_with_two_values(sealed: bytes) -> None:
     data = append_update(sealed, [_obj(40, b"<</Type/Sig/Type/DocTimeStamp>>")])
     _refused(data, len(sealed), "two values for /Type")

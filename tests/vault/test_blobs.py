@@ -122,6 +122,45 @@ def test_local_put_refreshes_mtime(tmp_path: Path) -> None:
     assert path.stat().st_mtime > 1_000_000
 
 
+def test_put_many_stores_each_in_order(store: BlobStore) -> None:
+    datas = [DATA, b"second blob", DATA, b"third"]
+    store.put(b"third")  # stored already: taken as it is
+    addresses = store.put_many(datas)
+    assert addresses == [hashlib.sha256(d).hexdigest() for d in datas]
+    for data, address in zip(datas, addresses, strict=True):
+        assert store.get(address) == data
+    assert store.put_many([]) == []
+
+
+@pytest.mark.parametrize("syncfs", [True, False], ids=["syncfs", "put each"])
+def test_local_put_many_leaves_no_temp_and_refreshes(
+    tmp_path: Path, syncfs: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vault.blobs import local
+
+    if not syncfs:
+        monkeypatch.setattr(local, "_syncfs", None)  # as where the C library has none
+    elif local._syncfs is None:
+        pytest.skip("no syncfs here")
+    store = LocalBlobStore(tmp_path / "blobs")
+    store.put(DATA)
+    path = tmp_path / "blobs" / SHA[:2] / SHA[2:4] / SHA
+    os.utime(path, (0, 0))
+    store.put_many([DATA, b"other", b"more"])
+    assert path.stat().st_mtime > 1_000_000
+    assert list((tmp_path / "blobs" / "tmp").iterdir()) == []
+
+
+def test_local_put_many_failing_stores_nothing_and_cleans_up(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "blobs")
+    blocked = hashlib.sha256(b"blocked").hexdigest()
+    (tmp_path / "blobs" / blocked[:2]).write_bytes(b"a file where its folder must go")
+    with pytest.raises(BlobStoreError, match="cannot write blobs"):
+        store.put_many([b"fine", b"blocked"])
+    assert list((tmp_path / "blobs" / "tmp").iterdir()) == []
+    assert not store.exists(blocked)
+
+
 def test_local_clean_temp(tmp_path: Path) -> None:
     store = LocalBlobStore(tmp_path / "blobs")
     leftover = tmp_path / "blobs" / "tmp" / "crashed.tmp"

@@ -182,6 +182,14 @@ def test_parallel_import_then_rerun(
     assert (again.settled_before, again.settled_refused) == (8, 3)
     assert {o.settled_in for o in again.refusals} == {summary.run_id}
     assert _versions(sessions) == GOOD
+    # With workers, a run that has nothing to verify builds no verifier and starts no
+    # process (it used to start both before reading the journal).
+    third = run(workers=2, verifier_factory=_no_verifier)
+    assert (third.settled_before, third.ingested) == (8, 0)
+
+
+def _no_verifier() -> PdfVerifier:
+    raise AssertionError("a verifier was built for a run with nothing to verify")
 
 
 def test_interrupted_import_resumes_without_loss_or_duplicates(

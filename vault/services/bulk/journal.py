@@ -5,6 +5,7 @@ the run's summary and its refusals CSV."""
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 from collections import Counter
@@ -236,16 +237,22 @@ def settled_refusal(earlier: list[Decision], metadata_digest: str, digest: str) 
     return None
 
 
+@functools.cache
+def _evault_version() -> str:
+    """The installed evault's version, read once per process (the code running is the code
+    loaded; looking it up scans the whole path, tens of milliseconds a run)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("evault")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def intake_digest(*, session: Session, trust_fingerprint: str | None) -> str:
     """A fingerprint of what intake's verdicts depend on besides the file and its metadata:
     the trust bundle, the catalog's rules (departments, issuers, license types, seal
     fingerprints) and evault's version. Ends the session's read transaction."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        evault_version = version("evault")
-    except PackageNotFoundError:
-        evault_version = "unknown"
     departments = session.execute(
         select(Department.id, Department.credit_code, Department.is_issuer).order_by(Department.id)
     ).all()
@@ -265,7 +272,7 @@ def intake_digest(*, session: Session, trust_fingerprint: str | None) -> str:
     session.rollback()
     payload = {
         "trust": trust_fingerprint or "",
-        "evault": evault_version,
+        "evault": _evault_version(),
         "departments": [list(r) for r in departments],
         "types": [list(r) for r in types],
         "issuers": [list(r) for r in issuers],

@@ -136,7 +136,7 @@ class StockImport:
         alone = (
             verifiers
             if isinstance(verifiers, InlineVerifiers)
-            else InlineVerifiers(self.verifier_factory, at, verifiers.verifier)
+            else InlineVerifiers(verifiers.local_verifier, at)
         )
         writer = BatchWriter(
             session,

@@ -2,17 +2,18 @@
 whole run (its parsed trust, certificates, revocation data and validated paths are reused
 from file to file), or this process when there is one worker.
 
-The workers start as soon as the import opens them, while this process prepares the first
-files. Forked workers take the verifier this process built (its modules imported and its
+The workers start with the first task (a run whose every file is settled already starts
+none). Forked workers take the verifier this process built (its modules imported and its
 trust bundle parsed once, not once per worker; this process keeps it for the files it
 decides alone); spawned ones build their own.
 
 Work goes out in tasks of several files (one round trip for several files) and comes back
-in the order it went out. A worker process with a blob store stores each file that passed
-in a thread while it verifies the next (a blob write waits for its fsyncs far longer than
-the CPU it costs), and answers for a task once its blobs are stored, each such answer a
-:class:`Stored`. In this process a task is verified file by file as its answers are read,
-so nothing is verified before the files ahead of it were written.
+in the order it went out. A worker process with a blob store stores the files of a task
+that passed, together once the task is verified (``put_many``: for a local folder one
+durability barrier for the task's blobs, not two fsyncs per blob), and answers for the
+task once its blobs are durable, each such answer a :class:`Stored`. In this process a
+task is verified file by file as its answers are read, so nothing is verified before the
+files ahead of it were written.
 """
 
 from __future__ import annotations
@@ -93,13 +94,11 @@ class _Local:
 
 
 class InlineVerifiers:
-    """One worker: this process, its verifier made on first use (or ``verifier``) and kept."""
+    """One worker: this process, its verifier made by ``factory`` on first use and kept."""
 
-    def __init__(
-        self, factory: VerifierFactory, at: dt.datetime, verifier: PdfVerifier | None = None
-    ) -> None:
+    def __init__(self, factory: VerifierFactory, at: dt.datetime) -> None:
         self._factory, self._at = factory, at
-        self._verifier: PdfVerifier | None = verifier
+        self._verifier: PdfVerifier | None = None
 
     def submit(self, jobs: list[Job]) -> Answers:
         return _Local(self, jobs)
@@ -115,7 +114,10 @@ class InlineVerifiers:
 
 class ProcessVerifiers:
     """Worker processes, each with its verifier (and blob store, when given one: a file
-    that passed verification is stored by the worker, so the writer waits for no fsync)."""
+    that passed verification is stored by the worker, so the writer waits for no fsync).
+
+    Nothing starts before the first task: a run whose files the journal or the store
+    settle builds no verifier and starts no process."""
 
     def __init__(
         self,
@@ -124,34 +126,52 @@ class ProcessVerifiers:
         workers: int,
         at: dt.datetime,
     ) -> None:
+        self._factory, self._blobs_factory = factory, blobs_factory
+        self._workers, self._at = workers, at
         # fork: the workers start with everything already imported (a spawned worker spends
         # seconds importing pyHanko and SQLAlchemy), the verifier built here included;
         # they touch none of the parent's connections or threads. spawn where fork does not
         # exist.
+        self._forking = "fork" in multiprocessing.get_all_start_methods()
+        self._verifier: PdfVerifier | None = None
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+
+    def local_verifier(self) -> PdfVerifier:
+        """This process's verifier (for the files it decides alone), built on first use;
+        the one that workers forked after it take."""
+        if self._verifier is None:
+            self._verifier = self._factory()
+        return self._verifier
+
+    def _started(self) -> concurrent.futures.ProcessPoolExecutor:
+        """The worker processes, started now if they are not yet."""
         global _forked_verifier
-        forking = "fork" in multiprocessing.get_all_start_methods()
-        #: This process's verifier (for the files it decides alone), built before the fork.
-        self.verifier: PdfVerifier | None = factory() if forking else None
+        if self._pool is not None:
+            return self._pool
+        verifier = self.local_verifier() if self._forking else None
+        if self._forking:
+            from signing.verify import preload
+
+            preload()  # once here, not once in each worker
         self._pool = concurrent.futures.ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context("fork" if forking else "spawn"),
+            max_workers=self._workers,
+            mp_context=multiprocessing.get_context("fork" if self._forking else "spawn"),
             initializer=_init_worker,
-            initargs=(factory, blobs_factory),
+            initargs=(self._factory, self._blobs_factory),
         )
-        self._at = at
-        _forked_verifier = self.verifier  # what the processes forked now find
+        _forked_verifier = verifier  # what the processes forked now find
         try:
-            # The first task starts every process (fork starts them all at once): they
-            # start now, while this process prepares the first files.
-            self._pool.submit(_started)
+            self._pool.submit(_started)  # the first task starts every process (fork: at once)
         finally:
             _forked_verifier = None
+        return self._pool
 
     def submit(self, jobs: list[Job]) -> Answers:
-        return _Remote(self._pool.submit(_verify_in_worker, jobs, self._at), len(jobs))
+        return _Remote(self._started().submit(_verify_in_worker, jobs, self._at), len(jobs))
 
     def close(self, *, cancel: bool) -> None:
-        self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+        if self._pool is not None:
+            self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
 
 
 def open_verifiers(
@@ -166,13 +186,8 @@ def open_verifiers(
     return ProcessVerifiers(factory, blobs_factory, workers, at)
 
 
-#: Blob writes in flight per worker process: a write waits for its fsyncs (many times the
-#: CPU it costs), so the worker verifies the next file meanwhile.
-_BLOB_THREADS = 4
-
 _worker_verifier: PdfVerifier | None = None
 _worker_blobs: BlobStore | None = None
-_worker_writes: concurrent.futures.ThreadPoolExecutor | None = None
 #: Set in the parent while it forks the workers: the verifier they take (never used yet).
 _forked_verifier: PdfVerifier | None = None
 
@@ -182,37 +197,35 @@ def _started() -> None:
 
 
 def _init_worker(factory: VerifierFactory, blobs_factory: BlobStoreFactory | None) -> None:
-    global _worker_verifier, _worker_blobs, _worker_writes
+    global _worker_verifier, _worker_blobs
     from signing.verify import keep_loggers_quiet
 
     keep_loggers_quiet()  # this process verifies for the whole run
     _worker_verifier = _forked_verifier if _forked_verifier is not None else factory()
     if blobs_factory is not None:
         _worker_blobs = blobs_factory()
-        _worker_writes = concurrent.futures.ThreadPoolExecutor(
-            _BLOB_THREADS, thread_name_prefix="blob"
-        )
 
 
 def _verify_in_worker(jobs: list[Job], at: dt.datetime) -> list[str]:
-    """The task's answers, once every blob of a file that passed is stored (the writer
-    commits rows only for blobs already durable)."""
+    """The task's answers, once every blob of a file that passed is stored, all made
+    durable together (the writer commits rows only for blobs already durable)."""
     assert _worker_verifier is not None
-    if _worker_blobs is None or _worker_writes is None:
-        return [_verify(_worker_verifier, job, at)[0] for job in jobs]
     answers: list[str] = []
-    writes: dict[int, concurrent.futures.Future[str]] = {}
+    passed: list[int] = []
     for job in jobs:
-        answer, passed = _verify(_worker_verifier, job, at)
+        answer, ok = _verify(_worker_verifier, job, at)
+        if ok and _worker_blobs is not None:
+            passed.append(len(answers))
         answers.append(answer)
-        if passed:
-            writes[len(answers) - 1] = _worker_writes.submit(_worker_blobs.put, job[0])
-    for i, write in writes.items():
-        try:
-            write.result()
-        except Exception as exc:  # the file's blob could not be stored: as a failed run
+    if _worker_blobs is None or not passed:
+        return answers
+    try:
+        _worker_blobs.put_many([jobs[i][0] for i in passed])
+    except Exception as exc:  # the blobs could not be stored: as failed runs (tried again)
+        for i in passed:
             answers[i] = Failed(type(exc).__name__)
-        else:
+    else:
+        for i in passed:
             answers[i] = Stored(answers[i])
     return answers
 

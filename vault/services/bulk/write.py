@@ -10,7 +10,6 @@ the first step, is decided after the commit by the one-file path,
 
 from __future__ import annotations
 
-import concurrent.futures
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,8 +40,6 @@ __all__ = ["WRITE_BATCH", "BatchWriter"]
 #: Verified files written per transaction (``import_stock(write_batch=...)``; 1: one
 #: commit per file, each outcome reported as soon as it is decided).
 WRITE_BATCH = 32
-#: Blob writes at once while a batch is stored.
-_BLOB_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -159,12 +156,7 @@ class BatchWriter:
         """The batch's blobs (those no worker stored), then its rows in one transaction:
         the outcomes of the files written, by ``id`` of their entry; nothing on a
         unique-constraint collision."""
-        unstored = [h.pending.data for h in to_write if not h.stored]
-        if len(unstored) == 1:
-            self.blobs.put(unstored[0])
-        elif unstored:  # a write waits for its fsyncs: several at once
-            with concurrent.futures.ThreadPoolExecutor(_BLOB_THREADS) as pool:
-                list(pool.map(self.blobs.put, unstored))
+        self.blobs.put_many([h.pending.data for h in to_write if not h.stored])
         try:
             with self.session.begin_nested():
                 rows = write_new_licenses(
