@@ -657,6 +657,10 @@ HIDDEN = {
     "eof": b"(%%EOF)",
     "endstream": b"(endstream)",
     "name": b"/endobj",
+    # red team 11, r11-01: poppler ends a line at the NUL and joins the 9 with the next
+    # line's 0 obj; our pattern of two numbers before obj saw a comment between them
+    "nul_line": b"(\n9\x00%x\n0 obj\n<</Type/Page>>\n)",
+    "obj_after_white_space": b"(see objects)",
 }
 
 
@@ -677,9 +681,18 @@ def test_keyword_a_scanning_reader_indexes(sealed: bytes, hidden: str, where: st
 
 def test_strings_without_keywords_pass(sealed: bytes) -> None:
     data = append_update(
-        sealed, [_obj(40, b"<</Subject (5 0 R, objects, their cross references)>>")]
+        sealed, [_obj(40, b"<</Subject (5 0 R, subobjects, their cross references)>>")]
     )
     assert check_updates_after(data, len(sealed)) is None
+
+
+@pytest.mark.parametrize(
+    "body", [b"q Q\n9\x00%x\n0 obj\n<</Type/Page>>\n", b"q Q\n9 0\x0bobj\n"], ids=["nul", "vt"]
+)
+def test_stream_data_with_an_object_a_scanning_reader_indexes(sealed: bytes, body: bytes) -> None:
+    """Red team 11, r11-01d: the NUL line inside stream data."""
+    stream = _obj(40, b"<</Length %d>>\nstream\n%s\nendstream" % (len(body), body))
+    _refused(append_update(sealed, [stream]), len(sealed), "stream data containing")
 
 
 def test_stream_data_with_a_trailer_line(sealed: bytes) -> None:
