@@ -73,7 +73,8 @@ class StructureError(VerificationError):
 
 class TooManyRevisions(StructureError):
     """A PDF has more revisions than any genuine license (red team pdf11, p11-08: reading
-    thousands of one-object updates cost seconds, in pyHanko's reader above all)."""
+    thousands of one-object updates cost seconds, in pyHanko's reader above all), or an
+    xref stream declaring more entries than the file has bytes (red team 11, r11-05)."""
 
 
 class LogVerificationError(SigningError):

@@ -94,6 +94,11 @@ MAX_DEPTH = 64
 """Deepest nesting of arrays and dictionaries read."""
 MAX_SECTION_ENTRIES = 8_000_000
 """Most entries one xref section may declare (the format's own limit is 8,388,607)."""
+_MIN_ENTRIES_ALLOWED = 1 << 16
+"""An xref stream may declare as many entries as the file has bytes, or this many: each
+object takes bytes of the file, a free entry of a number never used takes none once
+compressed, and reading a million of them cost pyHanko 5.6 s and the verification 16 s
+and 700 MB for a 41 KB file (red team 11, r11-05)."""
 _MAX_DECODED = 64 << 20
 """Most bytes an xref stream may decode to."""
 
@@ -589,6 +594,11 @@ def _read_xref_stream(lexer: _Lexer, offset: int) -> XrefSection:
         or sum(index[1::2]) > MAX_SECTION_ENTRIES
     ):
         raise lexer.fail(offset, "an xref stream with a bad /Index")
+    if sum(index[1::2]) > max(len(lexer.data), _MIN_ENTRIES_ALLOWED):
+        # a table's entry takes 20 bytes of the file; a stream's compresses to nothing
+        raise TooManyRevisions(
+            f"an xref stream of {sum(index[1::2])} entries in a file of {len(lexer.data)} bytes"
+        )
     row, count = sum(widths), sum(index[1::2])
     rows = _decode(lexer.data, obj, count * (row + 1))
     if len(rows) != row * count and (lexer.strict or len(rows) < row * count):
@@ -677,6 +687,8 @@ def _follow_chain(lexer: _Lexer, pointer: int | None) -> tuple[list[XrefSection]
         seen.add(pointer)
         try:
             section = _read_section(lexer, pointer)
+        except TooManyRevisions:
+            raise
         except StructureError as exc:
             return sections, f"the xref section at offset {pointer} cannot be read: {exc}", pointer
         sections.append(section)

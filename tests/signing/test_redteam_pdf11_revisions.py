@@ -9,6 +9,7 @@ per-update structure check; the file passed. No genuine license has that many re
 from __future__ import annotations
 
 import time
+import zlib
 
 import pytest
 
@@ -70,3 +71,45 @@ def test_more_revisions_than_the_limit_are_refused_quickly(verifier: Verifier, c
     assert report.sub_indication is SubIndication.FORMAT_FAILURE
     assert any("revisions" in r for r in report.reasons), report.reasons
     assert took < 5.0, took  # 4,900 updates took 7.7 s to pass, unloaded
+
+
+def free_entries(sealed: bytes, count: int) -> bytes:
+    """``sealed`` plus one xref-stream update declaring ``count`` free entries of numbers
+    never used (5 zero bytes each, deflated to almost nothing): red team 11, r11-05."""
+    base = rawpdf.trailer_of(sealed)
+    out = bytearray(sealed if sealed.endswith(b"\n") else sealed + b"\n")
+    number = base.size
+    rows = b"\x01" + len(out).to_bytes(4, "big") + b"\x00" * (5 * count)
+    packed = zlib.compress(rows)
+    head = {
+        "/Type": b"/XRef",
+        "/W": b"[1 4 0]",
+        "/Index": b"[%d %d]" % (number, count + 1),
+        "/Size": b"%d" % (number + count + 1),
+        "/Root": base.root,
+        "/Prev": b"%d" % base.prev,
+        "/Filter": b"/FlateDecode",
+        "/Length": b"%d" % len(packed),
+    }
+    at = len(out)
+    out += b"%d 0 obj\n" % number + rawpdf.dict_bytes(head) + b"\nstream\n" + packed
+    out += b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % at
+    return bytes(out)
+
+
+def test_an_xref_stream_of_more_entries_than_bytes_is_refused_quickly(verifier: Verifier) -> None:
+    """r11-05: a million free entries in a 41 KB file took 16 s and 700 MB, then passed."""
+    forged = free_entries(sealed_license(), 1_000_000)
+    assert len(forged) < 200_000
+    started = time.monotonic()
+    report = verifier.verify(forged)
+    took = time.monotonic() - started
+    assert report.indication is Indication.TOTAL_FAILED
+    assert report.sub_indication is SubIndication.FORMAT_FAILURE
+    assert any("entries in a file of" in r for r in report.reasons), report.reasons
+    assert took < 5.0, took
+
+
+def test_a_few_free_entries_pass(verifier: Verifier) -> None:
+    report = verifier.verify(free_entries(sealed_license(), 100))
+    assert report.indication is Indication.TOTAL_PASSED, report.reasons
