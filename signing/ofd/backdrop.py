@@ -17,7 +17,9 @@ PNG or JPEG (``CTM`` with b = c = 0 and a, d > 0) within size limits, an ``Image
 a ``Substitution`` or a ``Border``, an ICC profile or an unusual gamma (colour-managed
 readers remap colours), CMYK or Adobe-transformed JPEG, an EXIF orientation (browsers
 turn the picture), an animated PNG (another frame may be shown), an image that does not
-decode.
+decode; and, read on the raw bytes before Pillow decodes (red team 11: Pillow and other
+readers apart on tRNS keys, duplicate chunks, cHRM, a JPEG's ICC profile written twice),
+any PNG chunk or JPEG marker not on :mod:`signing.ofd.plainimage`'s list.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from signing.ofd.package import (
     parent_folder,
     ref_id,
 )
+from signing.ofd.plainimage import plain_problem
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -113,7 +116,7 @@ def _decoded(pkg: Package, media: str) -> Image.Image | str:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             picture = Image.open(io.BytesIO(data))
-            problem = _decoded_alike(picture)
+            problem = _decoded_alike(picture, data)
             if problem is not None:
                 return problem
             spent[0] += picture.size[0] * picture.size[1]
@@ -155,13 +158,13 @@ def _paper_problem(
     return None
 
 
-def _decoded_alike(picture: Image.Image) -> str | None:
-    """Why readers may show ``picture`` (an opened, not yet decoded Pillow image)
-    otherwise than Pillow decodes it; None when they show the same pixels."""
+def _decoded_alike(picture: Image.Image, data: bytes) -> str | None:
+    """Why readers may show ``picture`` (an opened, not yet decoded Pillow image of the
+    file ``data``) otherwise than Pillow decodes it; None when they show the same pixels."""
     info = picture.info
-    if picture.format not in ("PNG", "JPEG"):
-        kind = picture.format or "of an unknown format"
-        return f"the background image is {kind}, not PNG or JPEG"
+    problem = plain_problem(picture.format or "of an unknown format", data)
+    if problem is not None:
+        return problem
     if picture.mode in ("CMYK", "YCbCr", "LAB", "I", "F", "I;16", "I;16B", "I;16L"):
         return f"the background image's colours ({picture.mode}) differ between readers"
     if info.get("icc_profile"):

@@ -182,6 +182,52 @@ def _rgb_png_chunk(png: bytes, kind: bytes, body: bytes) -> bytes:
     return png[:33] + chunk + png[33:]
 
 
+def _png(header: bytes, chunks: list[tuple[bytes, bytes]], row: bytes, band: bytes) -> bytes:
+    """A page-sized (840 x 1188) PNG with the header ``header`` (after width and height)
+    and ``chunks`` before its data: each row ``row`` (filter byte 0 first), the rows 1000
+    to 1100 ``band`` (under the copy's corner)."""
+    import struct
+    import zlib
+
+    rows = b"".join(b"\0" + (band if 1000 <= y <= 1100 else row) for y in range(1188))
+    body = [(b"IHDR", struct.pack(">II", 840, 1188) + header), *chunks]
+    body += [(b"IDAT", zlib.compress(rows, 1)), (b"IEND", b"")]
+    out = b"\x89PNG\r\n\x1a\n"
+    for kind, data in body:
+        out += struct.pack(">I", len(data)) + kind + data
+        out += struct.pack(">I", zlib.crc32(kind + data))
+    return out
+
+
+def _png16_keyed() -> bytes:
+    """r11-02: 16-bit RGB, white, a band of pure red under the corner, and a tRNS key of
+    (255, 0, 0) in 16 bits (a near-black no pixel has): Pillow matched the key on the
+    8-bit values and saw the red band transparent, every reader draws it."""
+    white, red = b"\xff" * 6, b"\xff\xff\0\0\0\0"
+    band = white * 60 + red * 240 + white * 540
+    key = (255).to_bytes(2, "big") + bytes(4)
+    return _png(bytes([16, 2, 0, 0, 0]), [(b"tRNS", key)], white * 840, band)
+
+
+def _palette_keyed(*chunks: tuple[bytes, bytes]) -> bytes:
+    """r11-03: a palette picture (index 0 white, 1 red; a red band under the corner) with
+    ``chunks`` around its PLTE (``b"PLTE"`` stands for it)."""
+    palette = (b"PLTE", b"\xff\xff\xff\xff\0\0")
+    chunks = tuple(palette if kind == b"PLTE" else (kind, body) for kind, body in chunks)
+    band = bytes(60) + b"\1" * 240 + bytes(540)
+    return _png(bytes([8, 3, 0, 0, 0]), list(chunks), bytes(840), band)
+
+
+def _jpeg_icc_twice() -> bytes:
+    """r11-07: grey (218) text under the corner and the ICC profile written twice (two
+    APP2 segments, each "1 of 1"): Pillow dropped it, Chromium applies it (black text)."""
+    jpeg = _page_picture((60, 1000, 300, 1100), (218, 218, 218), format="JPEG", quality=95)
+    icc = b"ICC_PROFILE\0\1\1" + b"\0" * 128
+    app2 = b"\xff\xe2" + (len(icc) + 2).to_bytes(2, "big") + icc
+    after_app0 = 4 + int.from_bytes(jpeg[4:6], "big")
+    return jpeg[:after_app0] + app2 + app2 + jpeg[after_app0:]
+
+
 def _exif_turned() -> bytes:
     from PIL import Image
 
@@ -239,6 +285,39 @@ NOT_PAPER = [
         id="gamma",
     ),
     pytest.param(_WHOLE_PAGE, _exif_turned(), id="exif-orientation"),
+    # red team 11: what Pillow decodes otherwise than libpng, Skia or Java ImageIO
+    pytest.param(_WHOLE_PAGE, _png16_keyed(), id="r11-02-png16-trns"),
+    pytest.param(
+        _WHOLE_PAGE,
+        _palette_keyed((b"PLTE", b""), (b"tRNS", b"\xff\xff"), (b"tRNS", b"\xff\0")),
+        id="r11-03-trns-twice",
+    ),
+    pytest.param(
+        _WHOLE_PAGE, _palette_keyed((b"tRNS", b"\xff\0"), (b"PLTE", b"")), id="r11-03-trns-first"
+    ),
+    pytest.param(
+        _WHOLE_PAGE,
+        _rgb_png_chunk(
+            _page_picture((60, 1000, 300, 1100), (200, 240, 240)),
+            b"cHRM",
+            b"".join(n.to_bytes(4, "big") for n in (31270, 32900, 100000, 0, 0, 100000, 0, 0)),
+        ),
+        id="r11-04-chrm",
+    ),
+    pytest.param(_WHOLE_PAGE, _jpeg_icc_twice(), id="r11-07-jpeg-icc-twice"),
+    pytest.param(
+        _WHOLE_PAGE,
+        _rgb_png_chunk(
+            _rgb_png_chunk(
+                _page_picture((60, 1000, 300, 1100), (218, 218, 218)),
+                b"gAMA",
+                (45455).to_bytes(4, "big"),
+            ),
+            b"gAMA",
+            (2000).to_bytes(4, "big"),
+        ),
+        id="r11-08-gama-twice",
+    ),
     pytest.param(_WHOLE_PAGE, _animated(), id="animated-png"),
     pytest.param(
         _WHOLE_PAGE, _page_picture(format="TIFF", compression="tiff_adobe_deflate"), id="tiff"
