@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import os
 import signal
 import socket
@@ -101,20 +102,17 @@ def default_size() -> int:
 
 
 # -- the worker side ---------------------------------------------------------------------------
-def _bundle_fields(trust: TrustBundle | None) -> tuple[Any, ...] | None:
+def _bundle_fields(trust: TrustBundle | None) -> dict[str, Any] | None:
+    """Every field of ``trust`` the worker rebuilds it from (all but its parse cache): a
+    list written out by hand left the pinned OFD vault seals behind, so every OFD certified
+    copy failed in a worker process and passed in a thread (red team 11, r11-12)."""
     if trust is None:
         return None
-    return (
-        trust.roots,
-        trust.intermediates,
-        trust.vault_seal,
-        trust.crls,
-        trust.description,
-        trust.previous_vault_seals,
-        trust.log_keys,
-        trust.seal_makers,
-        trust.version,
-    )
+    return {
+        f.name: getattr(trust, f.name)
+        for f in dataclasses.fields(trust)
+        if f.init and not f.name.startswith("_")
+    }
 
 
 def _no_core_dumps() -> None:
@@ -171,19 +169,7 @@ def _main(conn: Connection) -> None:
             if engine is None:
                 trust = None
                 if fields is not None:
-                    roots, intermediates, vault_seal, crls, description, *rotated = fields
-                    previous, log_keys, seal_makers, version = rotated
-                    trust = TrustBundle(
-                        roots=roots,
-                        intermediates=intermediates,
-                        vault_seal=vault_seal,
-                        crls=crls,
-                        description=description,
-                        previous_vault_seals=previous,
-                        log_keys=log_keys,
-                        seal_makers=seal_makers,
-                        version=version,
-                    )
+                    trust = TrustBundle(**fields)
                 engine = engines[fingerprint] = Engine(trust)
                 while len(engines) > _ENGINES_PER_WORKER:
                     engines.popitem(last=False)

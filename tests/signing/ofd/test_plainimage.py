@@ -56,6 +56,10 @@ _JPEG = _saved("RGB", format="JPEG")
 _APP0_END = 4 + int.from_bytes(_JPEG[4:6], "big")
 
 
+_PROGRESSIVE = _saved("RGB", format="JPEG", progressive=True)
+_LAST_SCAN = _PROGRESSIVE[_PROGRESSIVE.rfind(b"\xff\xda") : -2]
+
+
 def _segment(marker: int, body: bytes) -> bytes:
     return bytes([0xFF, marker]) + (len(body) + 2).to_bytes(2, "big") + body
 
@@ -78,6 +82,8 @@ NOT_PLAIN = [
     ("JPEG", _JPEG[:2] + _JPEG[_APP0_END:], "not declared JFIF"),
     ("JPEG", _JPEG + b"\0", "after its end"),
     ("JPEG", _JPEG[:-2], "cut short"),
+    # red team 11, r11-11: a refinement scan repeated, each a pass over the whole picture
+    ("JPEG", _PROGRESSIVE[:-2] + _LAST_SCAN * 20 + b"\xff\xd9", "more than 16 scans"),
     ("GIF", _saved("P", format="GIF"), "not PNG or JPEG"),
 ]
 
