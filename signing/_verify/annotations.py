@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 # annotation flags (ISO 32000-1, 12.5.3)
-_HIDDEN, _PRINT, _NOVIEW = 2, 4, 32
+_HIDDEN, _PRINT, _NOVIEW, _TOGGLE_NOVIEW = 2, 4, 32, 256
 
 #: Annotation types pdfium and poppler both draw from their appearance stream: added
 #: after signing, their pixels decide. Others (pop-ups, notes, attachments, redactions,
@@ -106,6 +106,10 @@ def shape_problem(obj: Any, deref: Callable[[Any], Any]) -> str | None:
         return "its rectangle (/Rect) is not four plain numbers"
     if flags & (_HIDDEN | _NOVIEW) and flags & _PRINT:
         return "it shows only when printed"
+    if flags & _TOGGLE_NOVIEW:
+        # ISO 32000 12.5.3: NoView inverted on user interaction (a box shown on mouse-over
+        # that neither renderer draws; red team 11, r11-06)
+        return "it shows or hides itself on user interaction (ToggleNoView)"
     return appearance_problem(obj, deref)
 
 
