@@ -30,7 +30,6 @@ import warnings
 from typing import TYPE_CHECKING, NamedTuple
 from xml.etree.ElementTree import Element
 
-from signing.ofd.drawparams import resource_files
 from signing.ofd.model import res_file_locations
 from signing.ofd.numbers import decimals
 from signing.ofd.package import (
@@ -42,6 +41,7 @@ from signing.ofd.package import (
     ref_id,
 )
 from signing.ofd.plainimage import plain_problem
+from signing.ofd.resources import resource_files
 
 if TYPE_CHECKING:
     from PIL import Image

@@ -21,26 +21,19 @@ declared twice is refused elsewhere (:mod:`.model`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import NamedTuple
 from xml.etree.ElementTree import Element
 
 from signing.ofd.numbers import decimals
-from signing.ofd.package import (
-    OfdFormatError,
-    Package,
-    child_elements,
-    local_name,
-    parent_folder,
-    ref_id,
-)
+from signing.ofd.package import OfdFormatError, Package, child_elements, ref_id
+from signing.ofd.resources import resource_files
 
 __all__ = [
     "DEFAULT_STROKE",
     "Stroke",
     "StrokeRules",
     "own_stroke",
-    "resource_files",
     "stroke_rules",
 ]
 
@@ -164,25 +157,3 @@ def _draw_params(pkg: Package, doc_root: str, parts: tuple[str, ...]) -> dict[st
             for param in child_elements(group, "DrawParam"):
                 found.setdefault(_ref(param.get("ID") or ""), param)
     return found
-
-
-def resource_files(pkg: Package, doc_root: str, parts: Iterable[str]) -> Iterator[str]:
-    """The resource parts what ``parts`` draw may use: the document's ``PublicRes`` and
-    ``DocumentRes``, then each part's ``PageRes`` (each as a reader opens it, "" when its
-    location cannot be resolved; not all in the package)."""
-    for common in child_elements(pkg.xml(doc_root), "CommonData"):
-        for el in common:
-            if local_name(el) in ("PublicRes", "DocumentRes"):
-                yield _located(pkg, el.text, doc_root)
-    for part in parts:
-        if pkg.has(part):
-            for el in child_elements(pkg.xml(part), "PageRes"):
-                yield _located(pkg, el.text, part)
-
-
-def _located(pkg: Package, loc: str | None, beside: str) -> str:
-    try:
-        path = pkg.resolve(loc, parent_folder(beside))
-    except OfdFormatError:
-        return ""
-    return pkg.locate(path) or path

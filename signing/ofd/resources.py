@@ -6,20 +6,24 @@ spaces and drawing parameters, from the resource files of its ``CommonData``
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from xml.etree.ElementTree import Element
 
-from signing.ofd.package import Package, local_name, ref_id
+from signing.ofd.package import (
+    OfdFormatError,
+    Package,
+    child_elements,
+    local_name,
+    parent_folder,
+    ref_id,
+)
 
-__all__ = ["declared"]
-
-
-def _dir(path: str) -> str:
-    return path.rsplit("/", 1)[0] if "/" in path else ""
+__all__ = ["declared", "resource_files"]
 
 
 def _res_files(pkg: Package, doc_root: str, page: str | None) -> list[str]:
     found = [
-        pkg.resolve(res.text, _dir(doc_root))
+        pkg.resolve(res.text, parent_folder(doc_root))
         for common in pkg.xml(doc_root)
         if local_name(common) == "CommonData"
         for res in common
@@ -27,7 +31,7 @@ def _res_files(pkg: Package, doc_root: str, page: str | None) -> list[str]:
     ]
     if page is not None and pkg.has(page):
         found += [
-            pkg.resolve(res.text, _dir(page))
+            pkg.resolve(res.text, parent_folder(page))
             for res in pkg.xml(page)
             if local_name(res) == "PageRes" and res.text
         ]
@@ -51,3 +55,25 @@ def _declared(pkg: Package, doc_root: str, kind: str, page: str | None) -> dict[
             if local_name(el) == kind:
                 found.setdefault(ref_id(el.get("ID")), el)
     return found
+
+
+def resource_files(pkg: Package, doc_root: str, parts: Iterable[str]) -> Iterator[str]:
+    """The resource parts what ``parts`` draw may use: the document's ``PublicRes`` and
+    ``DocumentRes``, then each part's ``PageRes`` (each as a reader opens it, "" when its
+    location cannot be resolved; not all in the package)."""
+    for common in child_elements(pkg.xml(doc_root), "CommonData"):
+        for el in common:
+            if local_name(el) in ("PublicRes", "DocumentRes"):
+                yield _located(pkg, el.text, doc_root)
+    for part in parts:
+        if pkg.has(part):
+            for el in child_elements(pkg.xml(part), "PageRes"):
+                yield _located(pkg, el.text, part)
+
+
+def _located(pkg: Package, loc: str | None, beside: str) -> str:
+    try:
+        path = pkg.resolve(loc, parent_folder(beside))
+    except OfdFormatError:
+        return ""
+    return pkg.locate(path) or path
