@@ -153,9 +153,16 @@ def export_baseline(ref: str, into: Path = ROOT / "var" / "bench") -> tuple[Path
 
 
 def _http(method: str, url: str, *, data: bytes | None = None, headers: dict[str, str]) -> object:
+    return _http_answer(method, url, data=data, headers=headers)[0]
+
+
+def _http_answer(
+    method: str, url: str, *, data: bytes | None = None, headers: dict[str, str]
+) -> tuple[object, str | None]:
+    """The decoded JSON answer and the worker that gave it (``X-Evault-Worker``, if named)."""
     req = urllib.request.Request(url, data=data, method=method, headers=headers)
     with urllib.request.urlopen(req, timeout=30) as resp:
-        return json.loads(resp.read())
+        return json.loads(resp.read()), resp.headers.get("x-evault-worker")
 
 
 class LoadServer:
@@ -188,27 +195,44 @@ class LoadServer:
         workers = [pid for pid, ppid in parents.items() if ppid == self.pid]
         return {w: sum(_cpu(pid) for pid in _tree(w, parents)) for w in workers}
 
-    def _call(self, method: str, path: str, body: dict[str, str] | None = None) -> object:
-        return _http(
+    def _call(self, method: str, path: str, body: dict[str, str] | None = None) -> str | None:
+        """Call the API as the department; the worker that answered (if answers name it)."""
+        return _http_answer(
             method,
             f"{self.base_url}{path}",
             data=json.dumps(body).encode() if body is not None else None,
             headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
-        )
+        )[1]
 
-    def warm_up(self, *, concurrency: int = 4) -> None:
-        """Send a few reads and copies at once, so both workers load their code and keys."""
+    def warm_up(self, *, concurrency: int = 4, workers: int = 0, timeout: float = 60) -> None:
+        """Send reads and copies a few at once, so the workers load their code and keys.
+
+        With ``workers`` (answers naming their worker), go on until each of that many
+        workers has answered a read and a copy: a worker that has not yet, busy loading
+        at a run's start, would leave its share of the run's connections to the others.
+        """
         from concurrent.futures import ThreadPoolExecutor
 
-        def one(k: int) -> None:
+        def one(k: int) -> tuple[str | None, str | None]:
             lid = self.license_ids[k % len(self.license_ids)]
-            self._call("GET", f"/v1/licenses/{lid}?purpose=warm%20up&case_no=WARM-{k}")
-            self._call(
-                "POST", f"/v1/licenses/{lid}/copies", {"purpose": "warm up", "case_no": f"WARM-{k}"}
-            )
+            query = f"purpose=warm%20up&case_no=WARM-{k}"
+            read_by = self._call("GET", f"/v1/licenses/{lid}?{query}")
+            body = {"purpose": "warm up", "case_no": f"WARM-{k}"}
+            return read_by, self._call("POST", f"/v1/licenses/{lid}/copies", body)
 
-        with ThreadPoolExecutor(concurrency) as pool:
-            list(pool.map(one, range(concurrency)))
+        read_by: set[str | None] = set()
+        copy_by: set[str | None] = set()
+        deadline = time.monotonic() + timeout
+        done = 0
+        while True:
+            with ThreadPoolExecutor(concurrency) as pool:
+                for reader, copier in pool.map(one, range(done, done + concurrency)):
+                    read_by.add(reader)
+                    copy_by.add(copier)
+            done += concurrency
+            warm = min(len(read_by - {None}), len(copy_by - {None})) >= workers
+            if warm or time.monotonic() > deadline:
+                return
 
     def wrk(self, path: str, *, seconds: int, connections: int, threads: int = 2) -> LoadResult:
         """Drive ``path`` ("read" or "copy") for ``seconds`` with wrk."""
@@ -518,7 +542,7 @@ def serve(
         if not ids:
             raise RuntimeError("the demo dataset shows the using department no license")
         server = LoadServer(base_url, token, holders, ids, proc.pid, database)
-        server.warm_up()
+        server.warm_up(workers=workers if tagged else 0)
         yield server
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
