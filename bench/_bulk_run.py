@@ -33,6 +33,13 @@ def main(argv: list[str]) -> None:
     from vault.services.bulk import import_stock
     from vault.settings import load_settings
 
+    try:  # as `evault import` of this tree builds it
+        from signing.verify import Isolation
+
+        isolation = Isolation("inline").value
+    except (ImportError, ValueError):
+        isolation = "thread"  # a tree from before the inline mode
+
     place.mkdir(parents=True, exist_ok=True)
     upgrade(url)
     engine = make_engine(url)
@@ -40,8 +47,8 @@ def main(argv: list[str]) -> None:
     with sessions() as s:
         make_catalog(s)
     factory = functools.partial(
-        build_verifier, load_settings(trust_bundle=bundle), isolation="thread"
-    )  # as `evault import` builds it
+        build_verifier, load_settings(trust_bundle=bundle), isolation=isolation
+    )
     before, started = os.times(), time.perf_counter()
     summary = import_stock(
         sessions=sessions,

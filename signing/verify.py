@@ -28,6 +28,12 @@ reported INDETERMINATE/GENERIC ("did not finish") and the caller gets its answer
   verification is interrupted by an exception raised in its thread, which stops pure-Python
   work (all of pyHanko's parsing) at its next bytecode but not a long call into C; the
   thread is a daemon and never keeps the process from exiting.
+* ``"inline"``: in the calling thread, when it is its process's main thread (elsewhere as
+  ``"thread"``), for a process that verifies one file at a time and sets no ``SIGALRM``
+  timer of its own (the bulk import's worker processes, ``evault verify``). A timed-out
+  verification is interrupted by ``SIGALRM``, with the same reach as ``"thread"``; no thread
+  is started per file, which here costs about 1.5 ms of CPU a file (the verification's
+  working set is cold on a new thread).
 
 See docs/verification.md for the report's fields and the indications.
 """
@@ -41,6 +47,7 @@ import datetime as dt
 import enum
 import hashlib
 import logging
+import signal
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -80,6 +87,9 @@ class Isolation(enum.StrEnum):
     """In a reused worker process, killed when it passes the time bound (the default)."""
     THREAD = "thread"
     """In a thread of this process, interrupted when it passes the time bound."""
+    INLINE = "inline"
+    """In the calling thread if it is the process's main thread, interrupted by
+    ``SIGALRM`` when it passes the time bound; in a thread of this process otherwise."""
 
 
 class _Cancelled(BaseException):
@@ -119,7 +129,7 @@ class Verifier:
         self.isolation = mode
         self._pool = pool
         self._engine: Engine | None = None
-        if mode is Isolation.THREAD:
+        if mode is not Isolation.PROCESS:
             from signing._verify.engine import Engine
 
             self._engine = Engine(trust)
@@ -144,6 +154,8 @@ class Verifier:
             return early
         if self._engine is None:
             return self._in_worker(bytes(data), at, file_name)
+        if self.isolation is Isolation.INLINE and _in_main_thread():
+            return self._inline(self._engine, bytes(data), at, file_name)
         call = _ThreadCall(self._engine, bytes(data), at, file_name)
         try:
             return call.future.result(timeout=self.timeout)
@@ -169,6 +181,27 @@ class Verifier:
             return _timed_out(data, at, file_name, self.timeout)
 
     # -- internals --------------------------------------------------------------------
+
+    def _inline(
+        self, engine: Engine, data: bytes, at: dt.datetime | None, file_name: str | None
+    ) -> VerificationReport:
+        """``engine.run`` in this (main) thread, under a ``SIGALRM`` set to the time bound;
+        the process's own ``SIGALRM`` handler is put back afterwards."""
+
+        def expired(signum: int, frame: object) -> None:
+            raise _Cancelled
+
+        previous = signal.signal(signal.SIGALRM, expired)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, self.timeout)
+            try:
+                return engine.run(data, at, file_name)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except _Cancelled:
+            return _timed_out(data, at, file_name, self.timeout)
+        finally:
+            signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
 
     def _in_worker(
         self, data: bytes, at: dt.datetime | None, file_name: str | None
@@ -251,6 +284,10 @@ class _ThreadCall:
             ctypes.pythonapi.PyThreadState_SetAsyncExc(
                 ctypes.c_ulong(ident), ctypes.py_object(_Cancelled)
             )
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
 
 
 _POOL: WorkerPool | None = None

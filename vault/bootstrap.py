@@ -57,7 +57,8 @@ def build_verifier(settings: Settings, *, isolation: str = "process") -> PdfVeri
     """The signing verifier with the trust bundle of the settings.
 
     ``isolation``: ``"process"`` (worker processes, killed on timeout) for long-lived
-    processes; ``"thread"`` for a process that is itself a disposable worker (bulk import).
+    processes; ``"inline"`` for a process that is itself a disposable worker verifying one
+    file at a time (the bulk import's workers).
     """
     from signing.errors import TrustError
     from signing.trust import TrustBundle

@@ -62,6 +62,7 @@ from signing.errors import TooManyRevisions
 from signing.formats import detect_format
 
 if TYPE_CHECKING:  # pragma: no cover
+    from signing._verify.structure import Revision
     from signing.ofd.verifier import OfdVerifier
     from signing.trust import TrustBundle
 
@@ -211,21 +212,20 @@ class _Encrypted(Exception):
     pass
 
 
-def _too_many_revisions(data: bytes) -> str | None:
-    """Why the file has more revisions than we read (None: it has not, or its revisions
-    cannot be counted here, which the structure check judges later)."""
+def _read_revisions(data: bytes) -> tuple[list[Revision] | None, str | None]:
+    """The file's revisions as the structure check reads them (None: they cannot be read
+    here, which that check reports later), or why there are more than we read."""
     from signing._verify.structure import read_revisions
 
     try:
-        read_revisions(data)
+        return read_revisions(data), None
     except TooManyRevisions as exc:
-        return (
+        return None, (
             f"the PDF has {exc}: no genuine license has that many, and reading them all "
             "costs too much"
         )
     except Exception:
-        return None
-    return None
+        return None, None
 
 
 async def _verify_pdf(
@@ -236,7 +236,7 @@ async def _verify_pdf(
     cache: ObjectCache,
     trust_manager: Any,
 ) -> VerificationReport:
-    too_many = _too_many_revisions(data)
+    revisions, too_many = _read_revisions(data)
     if too_many is not None:
         return raw_report(data, base, too_many)
     try:
@@ -269,7 +269,7 @@ async def _verify_pdf(
     reports = []
     for sig in sigs:  # structure first: validation below must not disturb the analysis
         _examine_structure(sig, reader, data)
-    _judge_later_revisions(sigs, reader, data, bytes.fromhex(base["sha256"]))
+    _judge_later_revisions(sigs, reader, data, bytes.fromhex(base["sha256"]), revisions)
     for sig in sigs:
         await validate(sig, vc_factory)
     for sig in sigs:
@@ -304,9 +304,14 @@ def _examine_structure(sig: FoundSignature, reader: Any, data: bytes) -> None:
 
 
 def _judge_later_revisions(
-    sigs: list[FoundSignature], reader: Any, data: bytes, digest: bytes
+    sigs: list[FoundSignature],
+    reader: Any,
+    data: bytes,
+    digest: bytes,
+    revisions: list[Revision] | None,
 ) -> None:
-    """The verdict on what followed each signature that covers an earlier revision.
+    """The verdict on what followed each signature that covers an earlier revision
+    (``revisions``: the file's, read already, or None to read them again).
 
     It depends on the file's bytes alone (its structure, objects, later signatures' CMS
     and pages), so it is remembered per file and signature: the same copy checked again
@@ -335,6 +340,7 @@ def _judge_later_revisions(
             permissions=_permissions(sig),
             new_signature=_later_signature_check(sigs, sig.signed_revision),
             signatures=numbers,
+            revisions=revisions,
         )
         _known_verdicts.put(
             (digest, sig.byte_range[2] + sig.byte_range[3]), copy.deepcopy(sig.changes)

@@ -22,12 +22,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schemas.report import ChangeCategory, ModificationLevel, VisualCheck
 from signing._verify.changes import ChangeAnalysis, ChangeKind, Widget, analyse_changes
 from signing._verify.lru import Lru
 from signing._verify.objects import RevisionObjects
+
+if TYPE_CHECKING:  # pragma: no cover
+    from signing._verify.structure import Revision
 
 __all__ = [
     "ChangeVerdict",
@@ -93,12 +96,13 @@ def judge_later_revisions(
     permissions: Permissions,
     new_signature: Callable[[int], ChangeKind | None],
     signatures: frozenset[int],
+    revisions: list[Revision] | None = None,
 ) -> ChangeVerdict:
     """The verdict on everything after the revision ``signed_rev`` (ending at byte
-    ``signed_end``). Never raises."""
+    ``signed_end``; ``revisions``: the file's, if read already). Never raises."""
     from signing._verify.structure import check_updates_after
 
-    problem = check_updates_after(data, signed_end, reader=reader)
+    problem = check_updates_after(data, signed_end, reader=reader, revisions=revisions)
     if problem is not None:
         return ChangeVerdict.refused(
             f"the file is not exactly valid after the signature: {problem}"

@@ -741,16 +741,24 @@ _EXPECTED = (
 )
 
 
-def check_updates_after(data: bytes, signed_end: int, *, reader: Any | None = None) -> str | None:
+def check_updates_after(
+    data: bytes,
+    signed_end: int,
+    *,
+    reader: Any | None = None,
+    revisions: list[Revision] | None = None,
+) -> str | None:
     """None when every byte from ``signed_end`` to EOF belongs to exactly valid
-    incremental updates; otherwise a one-line English reason.
+    incremental updates; otherwise a one-line English reason. ``revisions``: what
+    :func:`read_revisions` gave for ``data``, if it was called already.
 
     With a pyHanko ``PdfFileReader`` of ``data``, also check that pyHanko's view agrees
     (its revisions' startxref values and xref entries equal ours, so pyHanko repaired
     nothing in those revisions).
     """
     try:
-        revisions = read_revisions(data)
+        if revisions is None:
+            revisions = read_revisions(data)
         signed = _signed_revision(data, revisions, signed_end)
         in_force: dict[int, Entry] = {}
         for revision in revisions[: signed + 1]:

@@ -7,6 +7,8 @@ ever in pure Python, as a hostile PDF can; every other file verifies as usual.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import signal
 import subprocess
 import sys
 import threading
@@ -228,3 +230,47 @@ def test_a_worker_limits_its_own_cpu_time() -> None:
 def test_unknown_isolation_is_a_usage_error(bundle: TrustBundle) -> None:
     with pytest.raises(VerificationError, match="isolation must be one of process, thread"):
         Verifier(bundle, isolation="fibre")
+
+
+def test_inline_path_stops_in_the_calling_thread_and_puts_back_sigalrm(
+    bundle: TrustBundle, endless: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from signing._verify import engine
+
+    monkeypatch.setattr(engine, "check_cms", engine.check_cms)  # undone after the test
+    slow_check.make_cms_check_slow()
+
+    def ours(signum: int, frame: object) -> None:
+        raise AssertionError("the caller's SIGALRM handler ran")
+
+    previous = signal.signal(signal.SIGALRM, ours)
+    try:
+        verifier = Verifier(bundle, timeout=TIMEOUT, isolation=Isolation.INLINE)
+        threads = threading.active_count()
+        report = verifier.verify(endless)
+        _assert_stopped(report.reasons)
+        assert threading.active_count() == threads  # no thread was started for it
+        assert signal.getsignal(signal.SIGALRM) is ours
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # no timer left armed
+        good = verifier.verify(sealed_pdf(PadesLevel.B_B, MARKET_DEPT))
+        assert good.indication is Indication.TOTAL_PASSED
+        assert signal.getsignal(signal.SIGALRM) is ours
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_inline_path_off_the_main_thread_runs_in_a_thread_of_its_own(
+    bundle: TrustBundle, endless: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGALRM reaches only the main thread: elsewhere the inline mode is the thread mode."""
+    from signing._verify import engine
+
+    monkeypatch.setattr(engine, "check_cms", engine.check_cms)  # undone after the test
+    slow_check.make_cms_check_slow()
+    verifier = Verifier(bundle, timeout=TIMEOUT, isolation="inline")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        report = pool.submit(verifier.verify, endless).result(timeout=TIMEOUT + SLACK)
+        good = pool.submit(verifier.verify, sealed_pdf(PadesLevel.B_B, MARKET_DEPT)).result()
+    _assert_stopped(report.reasons)
+    assert good.indication is Indication.TOTAL_PASSED
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)

@@ -126,9 +126,9 @@ def _import(
                     sessions=vault.sessions,
                     blobs=vault.blobs,
                     crypto=vault.crypto,
-                    # each import worker is a process of its own: verify in it
+                    # each import worker is a process of its own: verify in its main thread
                     verifier_factory=functools.partial(
-                        build_verifier, settings, isolation="thread"
+                        build_verifier, settings, isolation="inline"
                     ),
                     blobs_factory=functools.partial(blob_store_from_settings, settings),
                     source=source,

@@ -218,7 +218,7 @@ def verify(
     # In-process: this command is a process of its own that ends when done, and a worker
     # process would add its start-up (~0.4 s) to every run; a runaway file is still
     # interrupted at the time bound.
-    verifier = Verifier(bundle, isolation="thread")
+    verifier = Verifier(bundle, isolation="inline")
     reports = []
     logs: list[LogProofCheck | None] = []
     for path in files:
