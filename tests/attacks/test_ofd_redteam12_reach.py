@@ -1,0 +1,218 @@
+"""Red team round 12, r12-01 and r12-02: issuer ink under the 加注 that placement did not see.
+
+r12-01: an arc (``A``) was boxed by its end point widened by twice its larger radius, the
+radii scaled by the CTM. (a) Radii smaller than half the chord are scaled up by every
+endpoint-arc implementation (SVG 1.1 F.6.6): two arcs of radius 0.01 between (135, 180) and
+(135, 290) draw a disk of radius 55 mm; (b) ofdrw's PDF converter applies the CTM to an
+arc's end point only, not to its radii: ``A 55 55 ...`` under a CTM of scale 0.01 draws a
+circle of radius 55 mm. r12-02: a text object drawn with an embedded font (``FontFile``)
+whose glyph outline reaches 45 em below its baseline was placed in its em box. In each the
+copy's 加注 went over the black shape and the copy verified TOTAL_PASSED.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from fontTools.fontBuilder import FontBuilder
+from fontTools.pens.t2CharStringPen import T2CharStringPen
+from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+from schemas.report import Indication
+from signing.errors import SealingError
+from signing.ofd.writer import sample_ofd, write_package
+from tests.attacks.ofd_copy_forge import (
+    add_annotation,
+    annotation,
+    page_annot,
+    seal,
+    vault_maker,
+    vault_sealer,
+)
+from tests.attacks.ofd_forge import GENUINE_LINES, passes, verify
+from tests.attacks.ofd_pages import PAGE, annotation_box, flagged
+from tests.helpers.ofd import ofd_parts, ofd_sealer
+from tests.helpers.pki import MARKET_DEPT
+
+RES = "Doc_0/PublicRes.xml"
+Area = tuple[float, float, float, float]
+"""left, top, right, bottom (mm) of what a reader paints."""
+
+
+def _issued(objects: str, *, fonts: str = "", files: dict[str, bytes] | None = None) -> bytes:
+    """The genuine license with ``objects`` added to its page (and ``fonts`` declared in
+    its PublicRes, ``files`` added), sealed by the market regulator (stamp top-right)."""
+    parts = ofd_parts(sample_ofd("食品经营许可证", GENUINE_LINES))
+    parts[PAGE] = parts[PAGE].replace(b"</ofd:Layer>", objects.encode() + b"</ofd:Layer>", 1)
+    parts[RES] = parts[RES].replace(b"</ofd:Fonts>", fonts.encode() + b"</ofd:Fonts>", 1)
+    parts.update(files or {})
+    at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    return ofd_sealer(MARKET_DEPT).seal_ofd(
+        write_package(parts), boundary=(150, 100, 40, 40), at=at
+    )
+
+
+def _clear(box: tuple[float, ...], area: Area) -> bool:
+    x, y, w, h = box
+    return x + w <= area[0] or x >= area[2] or y + h <= area[1] or y >= area[3]
+
+
+def _copy_stays_clear(lic: bytes, painted: Area) -> None:
+    """The license passes; the vault's copy is refused (no corner clear) or its 加注 lies
+    clear of ``painted`` and the copy passes."""
+    assert passes(lic)
+    try:
+        copy = vault_maker().make(lic, annotation())
+    except SealingError as exc:
+        assert "no corner of page 1 is clear" in str(exc)
+        return
+    box = annotation_box(copy)
+    assert _clear(box, painted), box
+    report = verify(copy)
+    assert report.indication is Indication.TOTAL_PASSED, [s.reasons for s in report.signatures]
+
+
+def _forged_over(lic: bytes, boundary: str) -> None:
+    """A 加注 added by the vault's seal at ``boundary`` is flagged as covering content."""
+    annot = page_annot(boundary, "")
+    flagged(
+        seal(add_annotation(lic, annot), vault_sealer(), box=(150, 150, 10, 10)),
+        "covers the page's text",
+    )
+
+
+def _path(data: str, attrs: str = "") -> str:
+    return (
+        f'<ofd:PathObject ID="30" Boundary="0 0 210 297" Fill="true" Stroke="false"{attrs}>'
+        f'<ofd:FillColor Value="0 0 0"/><ofd:AbbreviatedData>{data}</ofd:AbbreviatedData>'
+        "</ofd:PathObject>"
+    )
+
+
+# r12-01 (a): a disk of radius 55 mm about (135, 235), drawn by arcs of radius 0.01
+TINY_RADII = _path("M 135 180 A 0.01 0.01 0 0 0 135 290 A 0.01 0.01 0 0 0 135 180 C")
+DISK: Area = (80, 180, 190, 290)
+# r12-01 (b): radius 55 in a CTM of scale 0.01 (ofdrw-PDF: x 25..135, y 190..300)
+SHRUNK = _path("M 0 0 A 55 55 0 1 0 0 110 C", ' CTM="0.01 0 0 0.01 135 245"')
+SHRUNK_DISK: Area = (25, 190, 135, 297)
+
+
+@pytest.mark.parametrize(("objects", "painted"), [(TINY_RADII, DISK), (SHRUNK, SHRUNK_DISK)])
+def test_the_copy_keeps_clear_of_what_an_arc_draws(objects: str, painted: Area) -> None:
+    _copy_stays_clear(_issued(objects), painted)
+
+
+@pytest.mark.parametrize("objects", [TINY_RADII, SHRUNK])
+def test_an_added_annotation_over_an_arc_is_flagged(objects: str) -> None:
+    _forged_over(_issued(objects), "20 250 90 30")
+
+
+def test_an_arc_with_fitting_radii_still_leaves_the_corner() -> None:
+    """A small arc (radius 2, chord 4) at the page's middle does not take a corner."""
+    lic = _issued(_path("M 100 150 A 2 2 0 0 0 104 150 C"))
+    assert passes(lic)
+    copy = vault_maker().make(lic, annotation())
+    assert verify(copy).indication is Indication.TOTAL_PASSED
+
+
+def _font(
+    outline: list[tuple[int, int]], *, units: int = 500, cff: bool = False, head: bool = False
+) -> bytes:
+    """A font whose "." glyph is the filled polygon ``outline`` (font units, y up); with
+    ``head``, its head table's bounding box rewritten to the em box (a lie: readers draw
+    the outline, not the head's box)."""
+    fb = FontBuilder(units, isTTF=not cff)
+    fb.setupGlyphOrder([".notdef", "period"])
+    fb.setupCharacterMap({ord("."): "period"})
+    if cff:
+        pens = []
+        for points in ([], outline):
+            pen = T2CharStringPen(units // 2, None)
+            if points:
+                pen.moveTo(points[0])
+                for p in points[1:]:
+                    pen.lineTo(p)
+                pen.closePath()
+            pens.append(pen.getCharString())
+        fb.setupCFF("Evil", {"FullName": "Evil"}, dict(zip([".notdef", "period"], pens)), {})
+    else:
+        pen = TTGlyphPen(None)
+        pen.moveTo(outline[0])
+        for p in outline[1:]:
+            pen.lineTo(p)
+        pen.closePath()
+        fb.setupGlyf({".notdef": TTGlyphPen(None).glyph(), "period": pen.glyph()})
+    fb.setupHorizontalMetrics({".notdef": (units // 2, 0), "period": (units // 2, 0)})
+    fb.setupHorizontalHeader(ascent=units * 4 // 5, descent=-units // 5)
+    fb.setupNameTable({"familyName": "Evil", "styleName": "Regular"})
+    fb.setupOS2()
+    fb.setupPost()
+    if head:
+        fb.font["head"].xMin, fb.font["head"].yMin = 0, -units // 5
+        fb.font["head"].xMax, fb.font["head"].yMax = units, units
+    out = io.BytesIO()
+    fb.save(out)
+    data = out.getvalue()
+    if head:  # fontTools recomputes the head's box on save: write the lie into the bytes
+        data = _patched_head(data, (0, -units // 5, units, units))
+    return data
+
+
+def _patched_head(data: bytes, box: tuple[int, int, int, int]) -> bytes:
+    import struct
+
+    count = struct.unpack(">H", data[4:6])[0]
+    for i in range(count):
+        tag, _, offset, _ = struct.unpack(">4sIII", data[12 + 16 * i : 28 + 16 * i])
+        if tag == b"head":
+            at = offset + 36
+            return data[:at] + struct.pack(">4h", *box) + data[at + 8 :]
+    raise AssertionError("no head table")
+
+
+# 0..16 em right, 35..45 em below the baseline (units 500)
+DROPPED = [(0, -22500), (0, -17500), (8000, -17500), (8000, -22500)]
+FONT = '<ofd:Font ID="5" FontName="Evil" FamilyName="Evil"><ofd:FontFile>evil.ttf</ofd:FontFile></ofd:Font>'
+# one "." at Size 5 at (15, 65): paints x 15..95, y 240..290
+DOT = (
+    '<ofd:TextObject ID="40" Boundary="15 60 10 10" Font="5" Size="5">'
+    '<ofd:FillColor Value="0 0 0"/><ofd:TextCode X="0" Y="5">.</ofd:TextCode></ofd:TextObject>'
+)
+DROPPED_INK: Area = (15, 240, 95, 290)
+
+
+def _with_font(font: bytes, objects: str = DOT) -> bytes:
+    return _issued(objects, fonts=FONT, files={"Doc_0/Res/evil.ttf": font})
+
+
+@pytest.mark.parametrize(
+    "font",
+    [
+        pytest.param(lambda: _font(DROPPED), id="truetype"),
+        pytest.param(lambda: _font(DROPPED, head=True), id="truetype-head-lies"),
+        pytest.param(lambda: _font(DROPPED, cff=True), id="cff"),
+    ],
+)
+def test_the_copy_keeps_clear_of_an_embedded_fonts_glyphs(font) -> None:  # type: ignore[no-untyped-def]
+    _copy_stays_clear(_with_font(font()), DROPPED_INK)
+
+
+def test_an_added_annotation_over_an_embedded_fonts_glyph_is_flagged() -> None:
+    _forged_over(_with_font(_font(DROPPED)), "20 250 70 30")
+
+
+def test_an_unreadable_embedded_font_reaches_anywhere() -> None:
+    lic = _with_font(b"not a font at all")
+    assert passes(lic)
+    with pytest.raises(SealingError, match="no corner of page 1 is clear"):
+        vault_maker().make(lic, annotation())
+
+
+def test_an_ordinary_embedded_font_leaves_the_corner() -> None:
+    """A glyph inside its em box (0..0.5 em right, 0..0.7 em up) does not take a corner."""
+    lic = _with_font(_font([(0, 0), (0, 350), (250, 350), (250, 0)]))
+    assert passes(lic)
+    copy = vault_maker().make(lic, annotation())
+    assert verify(copy).indication is Indication.TOTAL_PASSED
