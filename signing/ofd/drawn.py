@@ -345,26 +345,27 @@ def ink_boxes(
     layers: tuple[str, ...] = (),
     fonts: FontReaches | None = None,
 ) -> list[Box]:
-    """Boxes (x, y, w, h) holding everything a page object may put on the page, whether or
-    not a renderer clips it to its ``Boundary`` (ofdrw clips paths and images, not text):
-    a text object's glyphs (as far as ``fonts`` say, else their em box) and Boundary
-    (:func:`object_box`), widened by its stroke when stroked; an image's unit square through its CTM (with its Boundary and widened by its
-    Border's line when it has one); a filled path's points through its CTM; a path that
-    is only stroked, each segment's points (a curve lies in the hull of its control
-    points) through its CTM, so that a frame or a table rule is the line it draws, not
-    the box it spans (an arc's points widened as :func:`_arc_points` says); nothing for a
-    path neither stroked nor filled. A stroke reaches
-    :func:`_ink_reach` (joins and miters included) times :func:`_stretch`, of the widest
-    stroke any reader may draw: the object's own attributes, its and its ``layers``'
-    DrawParams by ``rules`` (:mod:`.drawparams`; red team 10, r10-11), the defaults. Any
-    other object (a ``CompositeObject``, drawn from a resource), one that cannot be placed
-    and one whose stroke cannot be told covers :data:`EVERYWHERE`. What it reads is
-    charged to ``work`` (:func:`drawn_extent`)."""
+    """Boxes (x, y, w, h) holding everything a page object may put on the page, whether or not a
+    renderer clips it to its ``Boundary`` (ofdrw clips paths and images, not text): a text
+    object's glyphs (as far as ``fonts`` say, else their em box) and Boundary
+    (:func:`object_box`), widened by its stroke when stroked; an image's unit square through its
+    CTM (with its Boundary and widened by its Border's line when it has one); a filled path's
+    points through its CTM; a path that is only stroked, each segment's points (a curve lies in
+    the hull of its control points) through its CTM, so that a frame or a table rule is the line
+    it draws, not the box it spans (an arc's points widened as :func:`_arc_points` says);
+    nothing for a path neither stroked nor filled. A stroke reaches :func:`_ink_reach` (joins
+    and miters included) times :func:`_stretch`, of the widest stroke any reader may draw: the
+    object's own attributes, its and its ``layers``' DrawParams by ``rules``
+    (:mod:`.drawparams`; red team 10, r10-11), the defaults. Any other object (a
+    ``CompositeObject``, drawn from a resource), one that cannot be placed and one whose stroke
+    cannot be told covers :data:`EVERYWHERE`. What it reads is charged to ``work``
+    (:func:`drawn_extent`)."""
     name = local_name(el)
     box = _numbers(el.get("Boundary"), 4)
     if name == "TextObject" or name not in _DRAWN or box is None:
-        found = object_box(el, work, strict=False, rules=rules, layers=layers, ink=True, fonts=fonts)
-        return [found]
+        return [
+            object_box(el, work, strict=False, rules=rules, layers=layers, ink=True, fonts=fonts)
+        ]
     if name == "ImageObject":
         return [_image_ink(el, box, work)]
     stroked = _stroked(el, name)
@@ -377,8 +378,8 @@ def ink_boxes(
     if stroked and not filled:
         segments = _path_segments(el, work, ctm)
     else:  # a fill covers the hull of every segment's points (read even when not drawn)
-        found = _path_corners(el, work, drawn_only=True, ctm=ctm)
-        segments = None if found is None else [found] if found[0] else []
+        hull = _path_corners(el, work, drawn_only=True, ctm=ctm)
+        segments = None if hull is None else [hull] if hull[0] else []
     if segments is None:
         return [EVERYWHERE]
     if not (filled or stroked):
@@ -500,10 +501,10 @@ def _glyph_area(
         if count > _MAX_GLYPHS:
             return f"places more than {_MAX_GLYPHS} glyphs"
         for axis, origin, out in (("DeltaX", x, xs), ("DeltaY", y, ys)):
-            reach = _delta_reach(code.get(axis), origin, max(n - 1, 0), work)
-            if reach is None:
+            found = _delta_reach(code.get(axis), origin, max(n - 1, 0), work)
+            if found is None:
                 return f"has an unreadable {axis}"
-            out += reach
+            out += found
     if not xs:
         return []
     return [(min(xs) + left, min(ys) + top), (max(xs) + right, max(ys) + bottom)]
@@ -639,10 +640,10 @@ def _path_corners(
                 arcs = max(arcs, beyond)
         text = _ARC.sub(" ", text)
     # what is left is x, y pairs: M, S and L one, Q two, B three
-    for values in _values(text):
-        if values is None:
+    for pairs in _values(text):
+        if pairs is None:
             return None
-        xs, ys = values[0::2], values[1::2]
+        xs, ys = pairs[0::2], pairs[1::2]
         points += [(min(xs), min(ys)), (max(xs), max(ys))]
     if not points:
         return [], arcs

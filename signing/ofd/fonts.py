@@ -151,7 +151,7 @@ def _file_reach(pkg: Package, path: str) -> GlyphReach | None:
         box = _outline_box(pkg.read(path), spend)
     except _TooMuch:
         return None
-    except Exception:  # noqa: BLE001 - fontTools raises anything on a malformed font
+    except Exception:  # fontTools raises anything on a malformed font
         return None
     if box is None:
         return None
@@ -292,7 +292,7 @@ def _cff_box(font: Any, units: int, spend: Callable[[int], None]) -> tuple[Bound
         return pen.bounds, [(child, (1.0, 0.0, 0.0, 1.0), [offset]) for child, offset in pen.parts]
 
     composed = _Composed(parts)
-    box = _union(composed.bounds(name) for name in strings.keys())
+    box = _union(composed.bounds(name) for name in strings)
     return box, max(scales)
 
 
@@ -324,7 +324,7 @@ class _BoundsRecorder(_Pen):  # type: ignore[misc,valid-type]
         super().__init__(None)
         self.parts: list[tuple[str, tuple[float, float]]] = []
 
-    def addComponent(self, glyphName: str, transformation: Any) -> None:  # noqa: N802, N803
+    def addComponent(self, glyphName: str, transformation: Any) -> None:
         self.parts.append((glyphName, (float(transformation[4]), float(transformation[5]))))
 
 
@@ -344,7 +344,7 @@ class _CountedExtractor(_Extractor):  # type: ignore[misc,valid-type]
         )
         self._spend = spend
 
-    def execute(self, charString: Any) -> None:  # noqa: N803
+    def execute(self, charString: Any) -> None:
         if self.subrLevel > _MAX_SUBR_DEPTH:
             raise ValueError("charstring subroutines nested too deep")
         code = charString.bytecode

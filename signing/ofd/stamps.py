@@ -180,9 +180,7 @@ class StampCheck:
         )
 
 
-def _appearance_boxes(
-    pkg: Package, part: str, rules: StrokeRules, fonts: FontReaches
-) -> list[Box]:
+def _appearance_boxes(pkg: Package, part: str, rules: StrokeRules, fonts: FontReaches) -> list[Box]:
     """Each appearance box of an annotation part, and where its objects draw."""
     boxes = []
     for annot in pkg.xml(part).iter():

@@ -13,12 +13,9 @@ copy's 加注 went over the black shape and the copy verified TOTAL_PASSED.
 from __future__ import annotations
 
 import datetime as dt
-import io
+from collections.abc import Callable
 
 import pytest
-from fontTools.fontBuilder import FontBuilder
-from fontTools.pens.t2CharStringPen import T2CharStringPen
-from fontTools.pens.ttGlyphPen import TTGlyphPen
 
 from schemas.report import Indication
 from signing.errors import SealingError
@@ -31,6 +28,7 @@ from tests.attacks.ofd_copy_forge import (
     vault_maker,
     vault_sealer,
 )
+from tests.attacks.ofd_fonts import PLAIN_DOT, font
 from tests.attacks.ofd_forge import GENUINE_LINES, passes, verify
 from tests.attacks.ofd_pages import PAGE, annotation_box, flagged
 from tests.helpers.ofd import ofd_parts, ofd_sealer
@@ -117,64 +115,12 @@ def test_an_arc_with_fitting_radii_still_leaves_the_corner() -> None:
     assert verify(copy).indication is Indication.TOTAL_PASSED
 
 
-def _font(
-    outline: list[tuple[int, int]], *, units: int = 500, cff: bool = False, head: bool = False
-) -> bytes:
-    """A font whose "." glyph is the filled polygon ``outline`` (font units, y up); with
-    ``head``, its head table's bounding box rewritten to the em box (a lie: readers draw
-    the outline, not the head's box)."""
-    fb = FontBuilder(units, isTTF=not cff)
-    fb.setupGlyphOrder([".notdef", "period"])
-    fb.setupCharacterMap({ord("."): "period"})
-    if cff:
-        pens = []
-        for points in ([], outline):
-            pen = T2CharStringPen(units // 2, None)
-            if points:
-                pen.moveTo(points[0])
-                for p in points[1:]:
-                    pen.lineTo(p)
-                pen.closePath()
-            pens.append(pen.getCharString())
-        fb.setupCFF("Evil", {"FullName": "Evil"}, dict(zip([".notdef", "period"], pens)), {})
-    else:
-        pen = TTGlyphPen(None)
-        pen.moveTo(outline[0])
-        for p in outline[1:]:
-            pen.lineTo(p)
-        pen.closePath()
-        fb.setupGlyf({".notdef": TTGlyphPen(None).glyph(), "period": pen.glyph()})
-    fb.setupHorizontalMetrics({".notdef": (units // 2, 0), "period": (units // 2, 0)})
-    fb.setupHorizontalHeader(ascent=units * 4 // 5, descent=-units // 5)
-    fb.setupNameTable({"familyName": "Evil", "styleName": "Regular"})
-    fb.setupOS2()
-    fb.setupPost()
-    if head:
-        fb.font["head"].xMin, fb.font["head"].yMin = 0, -units // 5
-        fb.font["head"].xMax, fb.font["head"].yMax = units, units
-    out = io.BytesIO()
-    fb.save(out)
-    data = out.getvalue()
-    if head:  # fontTools recomputes the head's box on save: write the lie into the bytes
-        data = _patched_head(data, (0, -units // 5, units, units))
-    return data
-
-
-def _patched_head(data: bytes, box: tuple[int, int, int, int]) -> bytes:
-    import struct
-
-    count = struct.unpack(">H", data[4:6])[0]
-    for i in range(count):
-        tag, _, offset, _ = struct.unpack(">4sIII", data[12 + 16 * i : 28 + 16 * i])
-        if tag == b"head":
-            at = offset + 36
-            return data[:at] + struct.pack(">4h", *box) + data[at + 8 :]
-    raise AssertionError("no head table")
-
-
 # 0..16 em right, 35..45 em below the baseline (units 500)
 DROPPED = [(0, -22500), (0, -17500), (8000, -17500), (8000, -22500)]
-FONT = '<ofd:Font ID="5" FontName="Evil" FamilyName="Evil"><ofd:FontFile>evil.ttf</ofd:FontFile></ofd:Font>'
+FONT = (
+    '<ofd:Font ID="5" FontName="Evil" FamilyName="Evil">'
+    "<ofd:FontFile>evil.ttf</ofd:FontFile></ofd:Font>"
+)
 # one "." at Size 5 at (15, 65): paints x 15..95, y 240..290
 DOT = (
     '<ofd:TextObject ID="40" Boundary="15 60 10 10" Font="5" Size="5">'
@@ -183,24 +129,24 @@ DOT = (
 DROPPED_INK: Area = (15, 240, 95, 290)
 
 
-def _with_font(font: bytes, objects: str = DOT) -> bytes:
-    return _issued(objects, fonts=FONT, files={"Doc_0/Res/evil.ttf": font})
+def _with_font(data: bytes, objects: str = DOT) -> bytes:
+    return _issued(objects, fonts=FONT, files={"Doc_0/Res/evil.ttf": data})
 
 
 @pytest.mark.parametrize(
-    "font",
+    "made",
     [
-        pytest.param(lambda: _font(DROPPED), id="truetype"),
-        pytest.param(lambda: _font(DROPPED, head=True), id="truetype-head-lies"),
-        pytest.param(lambda: _font(DROPPED, cff=True), id="cff"),
+        pytest.param(lambda: font(DROPPED), id="truetype"),
+        pytest.param(lambda: font(DROPPED, head=True), id="truetype-head-lies"),
+        pytest.param(lambda: font(DROPPED, cff=True), id="cff"),
     ],
 )
-def test_the_copy_keeps_clear_of_an_embedded_fonts_glyphs(font) -> None:  # type: ignore[no-untyped-def]
-    _copy_stays_clear(_with_font(font()), DROPPED_INK)
+def test_the_copy_keeps_clear_of_an_embedded_fonts_glyphs(made: Callable[[], bytes]) -> None:
+    _copy_stays_clear(_with_font(made()), DROPPED_INK)
 
 
 def test_an_added_annotation_over_an_embedded_fonts_glyph_is_flagged() -> None:
-    _forged_over(_with_font(_font(DROPPED)), "20 250 70 30")
+    _forged_over(_with_font(font(DROPPED)), "20 250 70 30")
 
 
 def test_an_unreadable_embedded_font_reaches_anywhere() -> None:
@@ -212,7 +158,7 @@ def test_an_unreadable_embedded_font_reaches_anywhere() -> None:
 
 def test_an_ordinary_embedded_font_leaves_the_corner() -> None:
     """A glyph inside its em box (0..0.5 em right, 0..0.7 em up) does not take a corner."""
-    lic = _with_font(_font([(0, 0), (0, 350), (250, 350), (250, 0)]))
+    lic = _with_font(font(PLAIN_DOT))
     assert passes(lic)
     copy = vault_maker().make(lic, annotation())
     assert verify(copy).indication is Indication.TOTAL_PASSED

@@ -1,0 +1,71 @@
+"""Small fonts for the OFD attacks on embedded fonts (red team 12, r12-02): one glyph, "."
+(U+002E), drawn as a filled polygon, in a TrueType (glyf) or CFF font built with fontTools."""
+
+from __future__ import annotations
+
+import io
+import struct
+
+from fontTools.fontBuilder import FontBuilder
+from fontTools.pens.t2CharStringPen import T2CharStringPen
+from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+__all__ = ["PLAIN_DOT", "font"]
+
+PLAIN_DOT = [(0, 0), (0, 350), (250, 350), (250, 0)]
+"""A glyph inside its em box (units 500: 0..0.5 em right, 0..0.7 em up)."""
+
+
+def font(
+    outline: list[tuple[int, int]], *, units: int = 500, cff: bool = False, head: bool = False
+) -> bytes:
+    """A font whose "." glyph is the filled polygon ``outline`` (font units, y up); with
+    ``head``, its head table's bounding box rewritten to the em box (a lie: readers draw
+    the outline, not the head's box)."""
+    fb = FontBuilder(units, isTTF=not cff)
+    fb.setupGlyphOrder([".notdef", "period"])
+    fb.setupCharacterMap({ord("."): "period"})
+    if cff:
+        pens = []
+        for points in ([], outline):
+            pen = T2CharStringPen(units // 2, None)
+            if points:
+                pen.moveTo(points[0])
+                for p in points[1:]:
+                    pen.lineTo(p)
+                pen.closePath()
+            pens.append(pen.getCharString())
+        fb.setupCFF(
+            "Evil", {"FullName": "Evil"}, dict(zip([".notdef", "period"], pens, strict=True)), {}
+        )
+    else:
+        pen = TTGlyphPen(None)
+        pen.moveTo(outline[0])
+        for p in outline[1:]:
+            pen.lineTo(p)
+        pen.closePath()
+        fb.setupGlyf({".notdef": TTGlyphPen(None).glyph(), "period": pen.glyph()})
+    fb.setupHorizontalMetrics({".notdef": (units // 2, 0), "period": (units // 2, 0)})
+    fb.setupHorizontalHeader(ascent=units * 4 // 5, descent=-units // 5)
+    fb.setupNameTable({"familyName": "Evil", "styleName": "Regular"})
+    fb.setupOS2()
+    fb.setupPost()
+    if head:
+        fb.font["head"].xMin, fb.font["head"].yMin = 0, -units // 5
+        fb.font["head"].xMax, fb.font["head"].yMax = units, units
+    out = io.BytesIO()
+    fb.save(out)
+    data = out.getvalue()
+    if head:  # fontTools recomputes the head's box on save: write the lie into the bytes
+        data = _patched_head(data, (0, -units // 5, units, units))
+    return data
+
+
+def _patched_head(data: bytes, box: tuple[int, int, int, int]) -> bytes:
+    count = struct.unpack(">H", data[4:6])[0]
+    for i in range(count):
+        tag, _, offset, _ = struct.unpack(">4sIII", data[12 + 16 * i : 28 + 16 * i])
+        if tag == b"head":
+            at = offset + 36
+            return data[:at] + struct.pack(">4h", *box) + data[at + 8 :]
+    raise AssertionError("no head table")
