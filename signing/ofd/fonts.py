@@ -51,6 +51,9 @@ all the embedded fonts of one file together (reading is about 1 µs a byte: 2 MB
 CJK font embedded (5-15 MB) is past it, and its text then may draw anywhere."""
 _GLYPH_BYTES = 16
 """What each glyph of a font is charged besides its data (an empty glyph is looked up)."""
+_CALL_BYTES = 16
+"""What each charstring or subroutine run is charged besides its bytes (a call's own
+work: 100,000 calls of an empty subroutine are not free)."""
 _MAX_SUBR_DEPTH = 10
 """Subroutine calls one CFF charstring may nest (the Type 2 charstring limit)."""
 _UNSAFE_TABLES = frozenset(
@@ -250,7 +253,7 @@ def _glyf_box(font: Any, count: int) -> Bounds:
             return (min(xs), min(ys), max(xs), max(ys)), []
         components = []
         for comp in getattr(glyph, "components", []) if glyph.numberOfContours < 0 else []:
-            if not comp.flags & 0x0002:
+            if hasattr(comp, "firstPt"):  # fontTools keeps no ARGS_ARE_XY_VALUES flag
                 raise ValueError("a component placed by point matching")
             matrix = (1.0, 0.0, 0.0, 1.0)
             if hasattr(comp, "transform"):
@@ -292,7 +295,7 @@ def _cff_box(font: Any, units: int, spend: Callable[[int], None]) -> tuple[Bound
         return pen.bounds, [(child, (1.0, 0.0, 0.0, 1.0), [offset]) for child, offset in pen.parts]
 
     composed = _Composed(parts)
-    box = _union(composed.bounds(name) for name in strings)
+    box = _union(composed.bounds(name) for name in top.charset)
     return box, max(scales)
 
 
@@ -348,5 +351,5 @@ class _CountedExtractor(_Extractor):  # type: ignore[misc,valid-type]
         if self.subrLevel > _MAX_SUBR_DEPTH:
             raise ValueError("charstring subroutines nested too deep")
         code = charString.bytecode
-        self._spend(len(code) if code is not None else len(charString.program or ()))
+        self._spend(_CALL_BYTES + (len(code) if code is not None else len(charString.program)))
         super().execute(charString)

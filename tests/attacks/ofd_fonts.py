@@ -10,7 +10,7 @@ from fontTools.fontBuilder import FontBuilder
 from fontTools.pens.t2CharStringPen import T2CharStringPen
 from fontTools.pens.ttGlyphPen import TTGlyphPen
 
-__all__ = ["PLAIN_DOT", "font"]
+__all__ = ["PLAIN_DOT", "composite_font", "font", "with_table"]
 
 PLAIN_DOT = [(0, 0), (0, 350), (250, 350), (250, 0)]
 """A glyph inside its em box (units 500: 0..0.5 em right, 0..0.7 em up)."""
@@ -69,3 +69,42 @@ def _patched_head(data: bytes, box: tuple[int, int, int, int]) -> bytes:
             at = offset + 36
             return data[:at] + struct.pack(">4h", *box) + data[at + 8 :]
     raise AssertionError("no head table")
+
+
+def composite_font(scale: float, dy: int, *, units: int = 500) -> bytes:
+    """A TrueType font whose "." is a composite: the glyph "box" (a square of 0..2500
+    units) scaled by ``scale`` (at most 2: an F2Dot14) and moved ``dy`` units up."""
+    fb = FontBuilder(units, isTTF=True)
+    fb.setupGlyphOrder([".notdef", "box", "period"])
+    fb.setupCharacterMap({ord("."): "period"})
+    pen = TTGlyphPen(None)
+    pen.moveTo((0, 0))
+    for p in [(0, 2500), (2500, 2500), (2500, 0)]:
+        pen.lineTo(p)
+    pen.closePath()
+    square = pen.glyph()
+    pen = TTGlyphPen({"box": square})
+    pen.addComponent("box", (scale, 0, 0, scale, 0, dy))
+    fb.setupGlyf({".notdef": TTGlyphPen(None).glyph(), "box": square, "period": pen.glyph()})
+    fb.setupHorizontalMetrics({n: (units // 2, 0) for n in (".notdef", "box", "period")})
+    fb.setupHorizontalHeader(ascent=units * 4 // 5, descent=-units // 5)
+    fb.setupNameTable({"familyName": "Evil", "styleName": "Regular"})
+    fb.setupOS2()
+    fb.setupPost()
+    out = io.BytesIO()
+    fb.save(out)
+    return out.getvalue()
+
+
+def with_table(data: bytes, tag: str) -> bytes:
+    """The font ``data`` with a table ``tag`` added (its content a few zero bytes)."""
+    from fontTools.ttLib import TTFont
+    from fontTools.ttLib.tables.DefaultTable import DefaultTable
+
+    font = TTFont(io.BytesIO(data))
+    table = DefaultTable(tag)
+    table.data = bytes(16)
+    font[tag] = table
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()

@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from xml.etree.ElementTree import Element
 
 import pytest
 
 from schemas.report import Indication
 from signing.errors import SealingError
+from signing.ofd import fonts
+from signing.ofd.fonts import EM_BOX, GlyphReach, font_reaches
+from signing.ofd.package import Package
 from signing.ofd.writer import sample_ofd, write_package
 from tests.attacks.ofd_copy_forge import (
     add_annotation,
@@ -28,7 +32,7 @@ from tests.attacks.ofd_copy_forge import (
     vault_maker,
     vault_sealer,
 )
-from tests.attacks.ofd_fonts import PLAIN_DOT, font
+from tests.attacks.ofd_fonts import PLAIN_DOT, composite_font, font, with_table
 from tests.attacks.ofd_forge import GENUINE_LINES, passes, verify
 from tests.attacks.ofd_pages import PAGE, annotation_box, flagged
 from tests.helpers.ofd import ofd_parts, ofd_sealer
@@ -57,14 +61,14 @@ def _clear(box: tuple[float, ...], area: Area) -> bool:
     return x + w <= area[0] or x >= area[2] or y + h <= area[1] or y >= area[3]
 
 
-def _copy_stays_clear(lic: bytes, painted: Area) -> None:
-    """The license passes; the vault's copy is refused (no corner clear) or its 加注 lies
-    clear of ``painted`` and the copy passes."""
+def _copy_stays_clear(lic: bytes, painted: Area, *, made: bool = False) -> None:
+    """The license passes; the vault's copy is refused (no corner clear; not when
+    ``made``) or its 加注 lies clear of ``painted`` and the copy passes."""
     assert passes(lic)
     try:
         copy = vault_maker().make(lic, annotation())
     except SealingError as exc:
-        assert "no corner of page 1 is clear" in str(exc)
+        assert not made and "no corner of page 1 is clear" in str(exc)
         return
     box = annotation_box(copy)
     assert _clear(box, painted), box
@@ -100,6 +104,20 @@ SHRUNK_DISK: Area = (25, 190, 135, 297)
 @pytest.mark.parametrize(("objects", "painted"), [(TINY_RADII, DISK), (SHRUNK, SHRUNK_DISK)])
 def test_the_copy_keeps_clear_of_what_an_arc_draws(objects: str, painted: Area) -> None:
     _copy_stays_clear(_issued(objects), painted)
+
+
+# a disk of radius 15 about (40, 265), in the bottom-left corner only: the copy's 加注 goes
+# to the bottom-right one (an arc whose reach could not be told would take the page)
+SMALL_DISK: Area = (25, 250, 55, 280)
+SMALL_CASES = [
+    _path("M 40 250 A 0.01 0.01 0 0 0 40 280 A 0.01 0.01 0 0 0 40 250 C"),
+    _path("M 0 0 A 15 15 0 1 0 0 30 C", ' CTM="0.01 0 0 0.01 40 250"'),
+]
+
+
+@pytest.mark.parametrize("objects", SMALL_CASES, ids=["tiny-radii", "ctm-shrunk"])
+def test_the_copy_goes_to_a_corner_clear_of_a_small_arc(objects: str) -> None:
+    _copy_stays_clear(_issued(objects), SMALL_DISK, made=True)
 
 
 @pytest.mark.parametrize("objects", [TINY_RADII, SHRUNK])
@@ -145,6 +163,16 @@ def test_the_copy_keeps_clear_of_an_embedded_fonts_glyphs(made: Callable[[], byt
     _copy_stays_clear(_with_font(made()), DROPPED_INK)
 
 
+# 0..3 em right, 35..45 em below: x 15..30, y 240..290, the bottom-left corner only
+NARROW = [(0, -22500), (0, -17500), (1500, -17500), (1500, -22500)]
+NARROW_INK: Area = (15, 240, 30, 290)
+
+
+@pytest.mark.parametrize("cff", [False, True], ids=["truetype", "cff"])
+def test_the_copy_goes_to_a_corner_clear_of_an_embedded_fonts_glyph(cff: bool) -> None:
+    _copy_stays_clear(_with_font(font(NARROW, cff=cff)), NARROW_INK, made=True)
+
+
 def test_an_added_annotation_over_an_embedded_fonts_glyph_is_flagged() -> None:
     _forged_over(_with_font(font(DROPPED)), "20 250 70 30")
 
@@ -162,3 +190,47 @@ def test_an_ordinary_embedded_font_leaves_the_corner() -> None:
     assert passes(lic)
     copy = vault_maker().make(lic, annotation())
     assert verify(copy).indication is Indication.TOTAL_PASSED
+
+
+def _reach(data: bytes | None, *, missing: bool = False) -> GlyphReach | None:
+    """How far the glyphs of font 5 reach in the license that embeds ``data`` (its
+    FontFile naming a part that is not there when ``missing``)."""
+    files = {} if missing else {"Doc_0/Res/evil.ttf": data or b""}
+    parts = ofd_parts(sample_ofd("食品经营许可证", GENUINE_LINES))
+    parts[RES] = parts[RES].replace(b"</ofd:Fonts>", FONT.encode() + b"</ofd:Fonts>", 1)
+    with Package(write_package({**parts, **files})) as pkg:
+        text = Element("TextObject", Font="5")
+        return font_reaches(pkg, "Doc_0/Document.xml", [PAGE]).reach(text)
+
+
+@pytest.mark.parametrize(
+    ("data", "reach"),
+    [
+        pytest.param(font(DROPPED), GlyphReach(0, 16, 45, 1), id="truetype"),
+        pytest.param(font(DROPPED, head=True), GlyphReach(0, 16, 45, 1), id="head-lies"),
+        pytest.param(font(DROPPED, cff=True), GlyphReach(0, 16, 45, 1), id="cff"),
+        pytest.param(font(PLAIN_DOT), EM_BOX, id="plain"),
+        # a 5 em square (up to 5 em), scaled 1.5 times (7.5 em) and moved 30 em down, or
+        # 45 em by a reader that scales the offset too (SCALED_COMPONENT_OFFSET)
+        pytest.param(composite_font(1.5, -15000), GlyphReach(0, 7.5, 45, 5), id="composite"),
+        pytest.param(b"not a font at all", None, id="unreadable"),
+    ],
+)
+def test_an_embedded_font_reaches_as_far_as_its_outlines(
+    data: bytes, reach: GlyphReach | None
+) -> None:
+    assert _reach(data) == reach
+
+
+@pytest.mark.parametrize("tag", ["GPOS", "kern", "fvar", "COLR", "SVG ", "sbix"])
+def test_a_font_drawn_otherwise_than_by_its_outlines_cannot_be_told(tag: str) -> None:
+    assert _reach(with_table(font(PLAIN_DOT), tag)) is None
+
+
+def test_a_font_file_not_in_the_package_is_drawn_with_a_system_font() -> None:
+    assert _reach(None, missing=True) == EM_BOX
+
+
+def test_fonts_past_the_files_budget_cannot_be_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fonts, "MAX_FONT_BYTES", 50)  # the font takes 92
+    assert _reach(font(PLAIN_DOT)) is None
