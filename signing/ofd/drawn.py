@@ -194,6 +194,7 @@ def _extent(
     if stroke is None:
         return _UNKNOWN_STROKE
     arcs = 0.0
+    upright: tuple[float, float, float, float] | None = None
     if name == "PathObject":
         found = _path_corners(el, work, ctm=ctm)
         if found is None:
@@ -208,7 +209,12 @@ def _extent(
         glyphs = _glyph_area(el, work, reach_em)
         if isinstance(glyphs, str):
             return glyphs
-        points = [(0.0, 0.0), (box[2], box[3]), *glyphs]
+        points = [(0.0, 0.0), (box[2], box[3])]
+        if glyphs is not None:
+            (x0, y0), (x1, y1) = glyphs.origins
+            left, top, right, bottom = glyphs.widen
+            points += [(x0 + left, y0 + top), (x1 + right, y1 + bottom)]
+            upright = _sized_glyphs(ctm, glyphs)
     else:
         points = [(0.0, 0.0), (box[2], box[3])]
     if not points:
@@ -218,6 +224,9 @@ def _extent(
         reach += (_ink_reach(stroke) if ink else _half_reach(stroke)) * _stretch(ctm)
     corners = [_apply(ctm, x, y) for x in _span(points, 0) for y in _span(points, 1)]
     xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+    if upright is not None:  # corners of the glyphs as ofdrw's PDF converter sizes them
+        xs += [upright[0], upright[2]]
+        ys += [upright[1], upright[3]]
     extent = (
         box[0] + min(xs) - reach,
         box[1] + min(ys) - reach,
@@ -449,16 +458,54 @@ def _box(extent: tuple[float, float, float, float]) -> Box:
     return (extent[0], extent[1], extent[2] - extent[0], extent[3] - extent[1])
 
 
-def _glyph_area(
-    el: Element, work: DrawingBudget, reach: GlyphReach
-) -> list[tuple[float, float]] | str:
-    """Two corners of the area a text object's glyphs cover, in its own space (before its
-    CTM; ofdrw does not clip text to the Boundary): every glyph origin its TextCodes
-    place (X/Y, a missing one the previous TextCode's, then DeltaX/DeltaY, the last delta
-    repeated past the list's end), widened by how far its font's glyphs ``reach`` (in em
-    of the font ``Size``; :data:`.fonts.EM_BOX`, 1 em up, 0.3 em down and 1 em right, for
-    a font that is not embedded), what lies right and left times HScale, or by the
-    farthest of those every way when a CharDirection or ReadDirection turns the glyphs."""
+class _Glyphs(NamedTuple):
+    """Where a text object's glyphs go, in its own space: two corners (lowest x and y,
+    highest x and y) of their origins, and how far from those the glyphs reach (left,
+    top, right, bottom: left and top at most 0)."""
+
+    origins: tuple[tuple[float, float], tuple[float, float]]
+    widen: tuple[float, float, float, float]
+
+
+def _sized_glyphs(
+    ctm: Sequence[float], glyphs: _Glyphs
+) -> tuple[float, float, float, float] | None:
+    """Where glyphs reach (left, top, right, bottom, page space from the Boundary's
+    origin) for a reader that places each glyph's origin through the CTM but draws the
+    glyph upright at the font Size times one scale of the CTM: ofdrw's PDF converter
+    (``ItextMaker.writeText``) scales the Size by sqrt(a² + c²) (1 when b = 0 and d = 1)
+    and turns the glyphs by atan2(-b, d), so under ``CTM="0.01 0 1 0.01 0 0"`` a glyph
+    the CTM makes 0.01 em tall is drawn 1 em tall. Such a scale is at most
+    :func:`_stretch`; glyphs turned reach their farthest every way. None when the CTM
+    neither turns nor scales (the glyphs are drawn as the CTM places them)."""
+    a, b, c, d = ctm[0], ctm[1], ctm[2], ctm[3]
+    if (a, b, c, d) == (1.0, 0.0, 0.0, 1.0):
+        return None
+    scale = _stretch(ctm)
+    left, top, right, bottom = glyphs.widen
+    if b != 0 or d <= 0:
+        far = max(-left, -top, right, bottom)
+        left, top, right, bottom = -far, -far, far, far
+    (x0, y0), (x1, y1) = glyphs.origins
+    corners = [_apply(ctm, x, y) for x in (x0, x1) for y in (y0, y1)]
+    xs, ys = [p[0] for p in corners], [p[1] for p in corners]
+    return (
+        min(xs) + left * scale,
+        min(ys) + top * scale,
+        max(xs) + right * scale,
+        max(ys) + bottom * scale,
+    )
+
+
+def _glyph_area(el: Element, work: DrawingBudget, reach: GlyphReach) -> _Glyphs | str | None:
+    """Where a text object's glyphs go, in its own space (before its CTM; ofdrw does not
+    clip text to the Boundary): every glyph origin its TextCodes place (X/Y, a missing
+    one the previous TextCode's, then DeltaX/DeltaY, the last delta repeated past the
+    list's end), and how far its font's glyphs ``reach`` from them (in em of the font
+    ``Size``; :data:`.fonts.EM_BOX`, 1 em up, 0.3 em down and 1 em right, for a font that
+    is not embedded), what lies right and left times HScale, or the farthest of those
+    every way when a CharDirection or ReadDirection turns the glyphs; None when it places
+    no glyph."""
     size = _numbers(el.get("Size"), 1)
     hscale = _numbers(el.get("HScale"), 1) if el.get("HScale") is not None else [1.0]
     if size is None or hscale is None:
@@ -506,8 +553,8 @@ def _glyph_area(
                 return f"has an unreadable {axis}"
             out += found
     if not xs:
-        return []
-    return [(min(xs) + left, min(ys) + top), (max(xs) + right, max(ys) + bottom)]
+        return None
+    return _Glyphs(((min(xs), min(ys)), (max(xs), max(ys))), (left, top, right, bottom))
 
 
 def _transformed_glyphs(el: Element) -> int | None:
@@ -577,7 +624,7 @@ def _span(points: list[tuple[float, float]], axis: int) -> tuple[float, float]:
     return (min(values), max(values))
 
 
-def _apply(ctm: list[float], x: float, y: float) -> tuple[float, float]:
+def _apply(ctm: Sequence[float], x: float, y: float) -> tuple[float, float]:
     a, b, c, d, e, f = ctm
     return (a * x + c * y + e, b * x + d * y + f)
 

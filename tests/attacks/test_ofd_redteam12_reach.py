@@ -234,3 +234,22 @@ def test_a_font_file_not_in_the_package_is_drawn_with_a_system_font() -> None:
 def test_fonts_past_the_files_budget_cannot_be_told(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fonts, "MAX_FONT_BYTES", 50)  # the font takes 92
     assert _reach(font(PLAIN_DOT)) is None
+
+
+# A glyph 60 mm high (Size 60) whose CTM squashes it to a strip 0.8 mm high at y 289.5,
+# under the bottom-left 加注's box; ofdrw's PDF converter draws it upright at Size times
+# sqrt(a² + c²) = 60 mm from its origin through the CTM, (80, 290.1): x 80..140, y 230..308
+SQUASHED = (
+    '<ofd:TextObject ID="41" Boundary="20 289.5 1 1" CTM="0.01 0 1 0.01 0 0" Font="2" '
+    'Size="60"><ofd:FillColor Value="0 0 0"/><ofd:TextCode X="0" Y="60">国</ofd:TextCode>'
+    "</ofd:TextObject>"
+)
+SQUASHED_INK: Area = (80, 230, 140, 297)
+
+
+def test_the_copy_keeps_clear_of_a_glyph_drawn_at_its_size_times_the_ctms_scale() -> None:
+    _copy_stays_clear(_issued(SQUASHED), SQUASHED_INK)
+
+
+def test_an_added_annotation_over_a_glyph_drawn_at_the_ctms_scale_is_flagged() -> None:
+    _forged_over(_issued(SQUASHED), "85 240 50 40")
