@@ -474,27 +474,25 @@ def _sized_glyphs(
     origin) for a reader that places each glyph's origin through the CTM but draws the
     glyph upright at the font Size times one scale of the CTM: ofdrw's PDF converter
     (``ItextMaker.writeText``) scales the Size by sqrt(a² + c²) (1 when b = 0 and d = 1)
-    and turns the glyphs by atan2(-b, d), so under ``CTM="0.01 0 1 0.01 0 0"`` a glyph
-    the CTM makes 0.01 em tall is drawn 1 em tall. Such a scale is at most
-    :func:`_stretch`; glyphs turned reach their farthest every way. None when the CTM
-    neither turns nor scales (the glyphs are drawn as the CTM places them)."""
+    and turns the glyphs by atan2(-b, d) about the first glyph's origin, so under
+    ``CTM="0.01 0 1 0.01 0 0"`` a glyph the CTM makes 0.01 em tall is drawn 1 em tall.
+    Such a scale is at most :func:`_stretch`. Turned (b ≠ 0 or d ≤ 0), glyphs reach
+    their farthest every way, from origins that may lie as far again from the first as
+    the CTM puts them (the turn is applied on top of the CTM's): the origins' box is
+    widened by its diagonal. None when the CTM neither turns nor scales (the glyphs are
+    drawn as the CTM places them)."""
     a, b, c, d = ctm[0], ctm[1], ctm[2], ctm[3]
     if (a, b, c, d) == (1.0, 0.0, 0.0, 1.0):
         return None
     scale = _stretch(ctm)
-    left, top, right, bottom = glyphs.widen
-    if b != 0 or d <= 0:
-        far = max(-left, -top, right, bottom)
-        left, top, right, bottom = -far, -far, far, far
+    left, top, right, bottom = (v * scale for v in glyphs.widen)
     (x0, y0), (x1, y1) = glyphs.origins
     corners = [_apply(ctm, x, y) for x in (x0, x1) for y in (y0, y1)]
     xs, ys = [p[0] for p in corners], [p[1] for p in corners]
-    return (
-        min(xs) + left * scale,
-        min(ys) + top * scale,
-        max(xs) + right * scale,
-        max(ys) + bottom * scale,
-    )
+    if b != 0 or d <= 0:
+        far = max(-left, -top, right, bottom) + math.hypot(max(xs) - min(xs), max(ys) - min(ys))
+        left, top, right, bottom = -far, -far, far, far
+    return (min(xs) + left, min(ys) + top, max(xs) + right, max(ys) + bottom)
 
 
 def _glyph_area(el: Element, work: DrawingBudget, reach: GlyphReach) -> _Glyphs | str | None:

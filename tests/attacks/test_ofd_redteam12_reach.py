@@ -253,3 +253,19 @@ def test_the_copy_keeps_clear_of_a_glyph_drawn_at_its_size_times_the_ctms_scale(
 
 def test_an_added_annotation_over_a_glyph_drawn_at_the_ctms_scale_is_flagged() -> None:
     _forged_over(_issued(SQUASHED), "85 240 50 40")
+
+
+# Four glyphs a CTM turns a quarter (b = 1): the CTM sets them down a column at x 130,
+# y 260..290, right of the bottom-left 加注's box (its x ends at 122.9); ofdrw's PDF
+# converter turns each glyph's position again about the first's, laying them along y 260
+# at x 130, 120, 110, 100: inside that box (issuer text among the vault's 加注 lines).
+TURNED = (
+    '<ofd:TextObject ID="42" Boundary="128 258 1 1" CTM="0 1 -1 0 2 2" Font="2" Size="5">'
+    '<ofd:FillColor Value="0 0 0"/><ofd:TextCode X="0" Y="0" DeltaX="10 10 10">长期有效'
+    "</ofd:TextCode></ofd:TextObject>"
+)
+TURNED_INK: Area = (95, 250, 135, 270)
+
+
+def test_the_copy_keeps_clear_of_glyphs_turned_about_the_first() -> None:
+    _copy_stays_clear(_issued(TURNED), TURNED_INK)
