@@ -17,11 +17,16 @@ PLAIN_DOT = [(0, 0), (0, 350), (250, 350), (250, 0)]
 
 
 def font(
-    outline: list[tuple[int, int]], *, units: int = 500, cff: bool = False, head: bool = False
+    outline: list[tuple[int, int]],
+    *,
+    units: int = 500,
+    cff: bool = False,
+    head: bool = False,
+    matrix: list[float] | None = None,
 ) -> bytes:
     """A font whose "." glyph is the filled polygon ``outline`` (font units, y up); with
     ``head``, its head table's bounding box rewritten to the em box (a lie: readers draw
-    the outline, not the head's box)."""
+    the outline, not the head's box); a CFF font's FontMatrix ``matrix`` when given."""
     fb = FontBuilder(units, isTTF=not cff)
     fb.setupGlyphOrder([".notdef", "period"])
     fb.setupCharacterMap({ord("."): "period"})
@@ -35,9 +40,10 @@ def font(
                     pen.lineTo(p)
                 pen.closePath()
             pens.append(pen.getCharString())
-        fb.setupCFF(
-            "Evil", {"FullName": "Evil"}, dict(zip([".notdef", "period"], pens, strict=True)), {}
-        )
+        info: dict[str, object] = {"FullName": "Evil"}
+        if matrix is not None:
+            info["FontMatrix"] = matrix
+        fb.setupCFF("Evil", info, dict(zip([".notdef", "period"], pens, strict=True)), {})
     else:
         pen = TTGlyphPen(None)
         pen.moveTo(outline[0])

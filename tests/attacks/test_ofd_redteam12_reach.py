@@ -214,6 +214,17 @@ def _reach(data: bytes | None, *, missing: bool = False) -> GlyphReach | None:
         # 45 em by a reader that scales the offset too (SCALED_COMPONENT_OFFSET)
         pytest.param(composite_font(1.5, -15000), GlyphReach(0, 7.5, 45, 5), id="composite"),
         pytest.param(b"not a font at all", None, id="unreadable"),
+        # a CFF FontMatrix of 0.01 draws a unit as 1/100 em, not 1/500: five times larger
+        pytest.param(
+            font(PLAIN_DOT, cff=True, matrix=[0.01, 0, 0, 0.01, 0, 0]),
+            GlyphReach(0, 2.5, 0.3, 3.5),
+            id="cff-matrix",
+        ),
+        pytest.param(
+            font(PLAIN_DOT, cff=True, matrix=[0.002, 0, 0.001, 0.002, 0, 0]),
+            None,
+            id="cff-slanted-matrix",
+        ),
     ],
 )
 def test_an_embedded_font_reaches_as_far_as_its_outlines(
