@@ -22,6 +22,7 @@ from typing import NamedTuple, cast
 from xml.etree.ElementTree import Element
 
 from signing.ofd.drawparams import Stroke, StrokeRules, own_stroke
+from signing.ofd.fonts import EM_BOX, FontReaches, GlyphReach
 from signing.ofd.numbers import NUMBER, decimals, strict_float, strict_floats
 from signing.ofd.package import DrawingBudget, local_name
 
@@ -93,15 +94,17 @@ def outside_appearance(
     size: tuple[float, float],
     work: DrawingBudget,
     rules: StrokeRules | None = None,
+    fonts: FontReaches | None = None,
 ) -> str | None:
     """Why an object of ``appearance`` (of ``size``: w, h) draws outside it; None when
     every one draws inside. A stroke is as wide as ``rules`` (the document's DrawParams)
-    say, else as the object's own attributes say. Raises :class:`.OfdFormatError` once
-    ``work`` (the file's budget) is spent."""
+    say, else as the object's own attributes say; glyphs reach as far as ``fonts`` (the
+    document's) say, else their em box. Raises :class:`.OfdFormatError` once ``work``
+    (the file's budget) is spent."""
     for count, el in enumerate(_objects(appearance)):
         if count >= _MAX_OBJECTS:
             return f"its appearance has more than {_MAX_OBJECTS} objects"
-        problem = _object_problem(el, size, work, _stroke(el, rules, ()))
+        problem = _object_problem(el, size, work, _stroke(el, rules, ()), fonts)
         if problem is not None:
             return f"its {local_name(el)} {problem}"
     return None
@@ -116,7 +119,11 @@ def _objects(el: Element) -> Iterator[Element]:
 
 
 def _object_problem(
-    el: Element, size: tuple[float, float], work: DrawingBudget, stroke: Stroke | None
+    el: Element,
+    size: tuple[float, float],
+    work: DrawingBudget,
+    stroke: Stroke | None,
+    fonts: FontReaches | None,
 ) -> str | None:
     name = local_name(el)
     if name not in ("PathObject", "TextObject", "ImageObject"):
@@ -124,7 +131,7 @@ def _object_problem(
     box = finite_box(el.get("Boundary"))
     if box is None:
         return "has no finite, positive Boundary"
-    extent = _extent(el, name, box, work, stroke)
+    extent = _extent(el, name, box, work, stroke, fonts=fonts)
     if isinstance(extent, str):
         return extent
     if extent is None:
@@ -175,41 +182,60 @@ def _extent(
     stroke: Stroke | None,
     *,
     ink: bool = False,
+    fonts: FontReaches | None = None,
 ) -> tuple[float, float, float, float] | str | None:
     """:func:`drawn_extent` from the origin of ``box`` (its Boundary as written), a stroked
     path or text widened by half the ``stroke``'s width (None: it cannot be told), or with
-    ``ink`` by :func:`_ink_reach`."""
+    ``ink`` by :func:`_ink_reach`; a text's glyphs as far as ``fonts`` say (None: their em
+    box). A result that is not finite cannot be placed."""
     ctm = _numbers(el.get("CTM"), 6) if el.get("CTM") is not None else _IDENTITY
     if ctm is None:
         return "has an unreadable CTM"
     if stroke is None:
         return _UNKNOWN_STROKE
+    arcs = 0.0
+    upright: tuple[float, float, float, float] | None = None
     if name == "PathObject":
-        points = _path_corners(el, work)
-        if points is None:
+        found = _path_corners(el, work, ctm=ctm)
+        if found is None:
             return "has path data that cannot be read"
+        points, arcs = found
     elif name == "ImageObject":
         points = [(0.0, 0.0), (1.0, 1.0)]
     elif name == "TextObject":
-        glyphs = _glyph_area(el, work)
+        reach_em = EM_BOX if fonts is None else fonts.reach(el)
+        if reach_em is None:
+            return "is drawn with an embedded font whose glyphs' reach cannot be read"
+        glyphs = _glyph_area(el, work, reach_em)
         if isinstance(glyphs, str):
             return glyphs
-        points = [(0.0, 0.0), (box[2], box[3]), *glyphs]
+        points = [(0.0, 0.0), (box[2], box[3])]
+        if glyphs is not None:
+            (x0, y0), (x1, y1) = glyphs.origins
+            left, top, right, bottom = glyphs.widen
+            points += [(x0 + left, y0 + top), (x1 + right, y1 + bottom)]
+            upright = _sized_glyphs(ctm, glyphs)
     else:
         points = [(0.0, 0.0), (box[2], box[3])]
     if not points:
         return None
-    reach = 0.0
+    reach = arcs
     if _stroked(el, name):  # text too: a reader strokes its glyphs' outlines (r10-11b)
-        reach = (_ink_reach(stroke) if ink else _half_reach(stroke)) * _stretch(ctm)
+        reach += (_ink_reach(stroke) if ink else _half_reach(stroke)) * _stretch(ctm)
     corners = [_apply(ctm, x, y) for x in _span(points, 0) for y in _span(points, 1)]
     xs, ys = [c[0] for c in corners], [c[1] for c in corners]
-    return (
+    if upright is not None:  # corners of the glyphs as ofdrw's PDF converter sizes them
+        xs += [upright[0], upright[2]]
+        ys += [upright[1], upright[3]]
+    extent = (
         box[0] + min(xs) - reach,
         box[1] + min(ys) - reach,
         box[0] + max(xs) + reach,
         box[1] + max(ys) + reach,
     )
+    if not all(map(math.isfinite, (*extent, extent[2] - extent[0], extent[3] - extent[1]))):
+        return "reaches further than can be computed"
+    return extent
 
 
 def _stroked(el: Element, name: str) -> bool:
@@ -294,10 +320,12 @@ def object_box(
     rules: StrokeRules | None = None,
     layers: tuple[str, ...] = (),
     ink: bool = False,
+    fonts: FontReaches | None = None,
 ) -> Box:
     """Where a page object draws, its ``Boundary`` included: a text, path or image object
     by :func:`drawn_extent` (its stroke resolved by ``rules`` in ``layers``, when given:
-    :mod:`.drawparams`; with ``ink``, widened as :func:`ink_boxes` widens it); any other
+    :mod:`.drawparams`; with ``ink``, widened as :func:`ink_boxes` widens it; a text's
+    glyphs as far as ``fonts``, the document's, say: :mod:`.fonts`); any other
     (a ``CompositeObject``, drawn from a resource whose content may lie anywhere) and one
     that cannot be placed covers :data:`EVERYWHERE`, as does, when ``strict``, one whose
     Boundary is not of positive size (else it is placed from the Boundary's origin as
@@ -307,7 +335,7 @@ def object_box(
     if local_name(el) not in _DRAWN or box is None:
         return EVERYWHERE
     stroke = _stroke(el, rules, layers)
-    extent = _extent(el, local_name(el), box, work, stroke, ink=ink)
+    extent = _extent(el, local_name(el), box, work, stroke, ink=ink, fonts=fonts)
     if isinstance(extent, str) or (strict and finite_box(el.get("Boundary")) is None):
         return EVERYWHERE
     x, y, w, h = box
@@ -324,49 +352,59 @@ def ink_boxes(
     work: DrawingBudget,
     rules: StrokeRules | None = None,
     layers: tuple[str, ...] = (),
+    fonts: FontReaches | None = None,
 ) -> list[Box]:
-    """Boxes (x, y, w, h) holding everything a page object may put on the page, whether or
-    not a renderer clips it to its ``Boundary`` (ofdrw clips paths and images, not text):
-    a text object's glyphs and Boundary (:func:`object_box`), widened by its stroke when
-    stroked; an image's unit square through its CTM (with its Boundary and widened by its
-    Border's line when it has one); a filled path's points through its CTM; a path that
-    is only stroked, each segment's points (a curve lies in the hull of its control
-    points) through its CTM, so that a frame or a table rule is the line it draws, not
-    the box it spans; nothing for a path neither stroked nor filled. A stroke reaches
-    :func:`_ink_reach` (joins and miters included) times :func:`_stretch`, of the widest
-    stroke any reader may draw: the object's own attributes, its and its ``layers``'
-    DrawParams by ``rules`` (:mod:`.drawparams`; red team 10, r10-11), the defaults. Any
-    other object (a ``CompositeObject``, drawn from a resource), one that cannot be placed
-    and one whose stroke cannot be told covers :data:`EVERYWHERE`. What it reads is
-    charged to ``work`` (:func:`drawn_extent`)."""
+    """Boxes (x, y, w, h) holding everything a page object may put on the page, whether or not a
+    renderer clips it to its ``Boundary`` (ofdrw clips paths and images, not text): a text
+    object's glyphs (as far as ``fonts`` say, else their em box) and Boundary
+    (:func:`object_box`), widened by its stroke when stroked; an image's unit square through its
+    CTM (with its Boundary and widened by its Border's line when it has one); a filled path's
+    points through its CTM; a path that is only stroked, each segment's points (a curve lies in
+    the hull of its control points) through its CTM, so that a frame or a table rule is the line
+    it draws, not the box it spans (an arc's points widened as :func:`_arc_points` says);
+    nothing for a path neither stroked nor filled. A stroke reaches :func:`_ink_reach` (joins
+    and miters included) times :func:`_stretch`, of the widest stroke any reader may draw: the
+    object's own attributes, its and its ``layers``' DrawParams by ``rules``
+    (:mod:`.drawparams`; red team 10, r10-11), the defaults. Any other object (a
+    ``CompositeObject``, drawn from a resource), one that cannot be placed and one whose stroke
+    cannot be told covers :data:`EVERYWHERE`. What it reads is charged to ``work``
+    (:func:`drawn_extent`)."""
     name = local_name(el)
     box = _numbers(el.get("Boundary"), 4)
     if name == "TextObject" or name not in _DRAWN or box is None:
-        return [object_box(el, work, strict=False, rules=rules, layers=layers, ink=True)]
+        return [
+            object_box(el, work, strict=False, rules=rules, layers=layers, ink=True, fonts=fonts)
+        ]
     if name == "ImageObject":
         return [_image_ink(el, box, work)]
     stroked = _stroked(el, name)
     filled = el.get("Fill", "false").strip().lower() not in ("false", "0")
     ctm = _numbers(el.get("CTM"), 6) if el.get("CTM") is not None else _IDENTITY
     stroke = _stroke(el, rules, layers)
+    if ctm is None or stroke is None:
+        return [EVERYWHERE]
+    segments: list[tuple[list[tuple[float, float]], float]] | None
     if stroked and not filled:
-        segments = _path_segments(el, work)
+        segments = _path_segments(el, work, ctm)
     else:  # a fill covers the hull of every segment's points (read even when not drawn)
-        corners = _path_corners(el, work, drawn_only=True)
-        segments = None if corners is None else [corners] if corners else []
-    if ctm is None or stroke is None or segments is None:
+        hull = _path_corners(el, work, drawn_only=True, ctm=ctm)
+        segments = None if hull is None else [hull] if hull[0] else []
+    if segments is None:
         return [EVERYWHERE]
     if not (filled or stroked):
         return []
     reach = _ink_reach(stroke) * _stretch(ctm) if stroked else 0.0
     a, b, c, d, e, f = ctm
     out = []
-    for points in segments:  # as _extent places its span, with _apply written out
+    for points, arcs in segments:  # as _extent places its span, with _apply written out
         (x0, x1), (y0, y1) = _span(points, 0), _span(points, 1)
         xs = (a * x0 + c * y0 + e, a * x0 + c * y1 + e, a * x1 + c * y0 + e, a * x1 + c * y1 + e)
         ys = (b * x0 + d * y0 + f, b * x0 + d * y1 + f, b * x1 + d * y0 + f, b * x1 + d * y1 + f)
-        left, top = box[0] + min(xs) - reach, box[1] + min(ys) - reach
-        out.append((left, top, box[0] + max(xs) + reach - left, box[1] + max(ys) + reach - top))
+        left, top = box[0] + min(xs) - reach - arcs, box[1] + min(ys) - reach - arcs
+        right, bottom = box[0] + max(xs) + reach + arcs, box[1] + max(ys) + reach + arcs
+        if not all(map(math.isfinite, (left, top, right - left, bottom - top))):
+            return [EVERYWHERE]
+        out.append((left, top, right - left, bottom - top))
     return out
 
 
@@ -420,28 +458,71 @@ def _box(extent: tuple[float, float, float, float]) -> Box:
     return (extent[0], extent[1], extent[2] - extent[0], extent[3] - extent[1])
 
 
-def _glyph_area(el: Element, work: DrawingBudget) -> list[tuple[float, float]] | str:
-    """Two corners of the area a text object's glyphs cover, in its own space (before its
-    CTM; ofdrw does not clip text to the Boundary): every glyph origin its TextCodes
-    place (X/Y, a missing one the previous TextCode's, then DeltaX/DeltaY, the last delta
-    repeated past the list's end), widened by the glyph's em box (the font ``Size``): 1 em
-    up and 0.3 em down (descenders) from the baseline, 1 em (times HScale) right, or 1 em
-    every way when a CharDirection or ReadDirection turns the glyphs."""
+class _Glyphs(NamedTuple):
+    """Where a text object's glyphs go, in its own space: two corners (lowest x and y,
+    highest x and y) of their origins, and how far from those the glyphs reach (left,
+    top, right, bottom: left and top at most 0)."""
+
+    origins: tuple[tuple[float, float], tuple[float, float]]
+    widen: tuple[float, float, float, float]
+
+
+def _sized_glyphs(
+    ctm: Sequence[float], glyphs: _Glyphs
+) -> tuple[float, float, float, float] | None:
+    """Where glyphs reach (left, top, right, bottom, page space from the Boundary's
+    origin) for a reader that places each glyph's origin through the CTM but draws the
+    glyph upright at the font Size times one scale of the CTM: ofdrw's PDF converter
+    (``ItextMaker.writeText``) scales the Size by sqrt(a² + c²) (1 when b = 0 and d = 1)
+    and turns the glyphs by atan2(-b, d) about the first glyph's origin, so under
+    ``CTM="0.01 0 1 0.01 0 0"`` a glyph the CTM makes 0.01 em tall is drawn 1 em tall.
+    Such a scale is at most :func:`_stretch`. Turned (b ≠ 0 or d ≤ 0), glyphs reach
+    their farthest every way, from origins that may lie as far again from the first as
+    the CTM puts them (the turn is applied on top of the CTM's): the origins' box is
+    widened by its diagonal. None when the CTM neither turns nor scales (the glyphs are
+    drawn as the CTM places them)."""
+    a, b, c, d = ctm[0], ctm[1], ctm[2], ctm[3]
+    if (a, b, c, d) == (1.0, 0.0, 0.0, 1.0):
+        return None
+    scale = _stretch(ctm)
+    left, top, right, bottom = (v * scale for v in glyphs.widen)
+    (x0, y0), (x1, y1) = glyphs.origins
+    corners = [_apply(ctm, x, y) for x in (x0, x1) for y in (y0, y1)]
+    xs, ys = [p[0] for p in corners], [p[1] for p in corners]
+    if b != 0 or d <= 0:
+        far = max(-left, -top, right, bottom) + math.hypot(max(xs) - min(xs), max(ys) - min(ys))
+        left, top, right, bottom = -far, -far, far, far
+    return (min(xs) + left, min(ys) + top, max(xs) + right, max(ys) + bottom)
+
+
+def _glyph_area(el: Element, work: DrawingBudget, reach: GlyphReach) -> _Glyphs | str | None:
+    """Where a text object's glyphs go, in its own space (before its CTM; ofdrw does not
+    clip text to the Boundary): every glyph origin its TextCodes place (X/Y, a missing
+    one the previous TextCode's, then DeltaX/DeltaY, the last delta repeated past the
+    list's end), and how far its font's glyphs ``reach`` from them (in em of the font
+    ``Size``; :data:`.fonts.EM_BOX`, 1 em up, 0.3 em down and 1 em right, for a font that
+    is not embedded), what lies right and left times HScale, or the farthest of those
+    every way when a CharDirection or ReadDirection turns the glyphs; None when it places
+    no glyph."""
     size = _numbers(el.get("Size"), 1)
     hscale = _numbers(el.get("HScale"), 1) if el.get("HScale") is not None else [1.0]
     if size is None or hscale is None:
         return "has an unreadable Size or HScale"
     em = abs(size[0])
-    wide = em * max(1.0, abs(hscale[0]))
+    stretch = max(1.0, abs(hscale[0]))
     # A turned glyph, or one a negative Size or HScale mirrors (ofdrw scales by them as
-    # written; red team 7, b02), may reach 1 em every way from its origin.
+    # written; red team 7, b02), may reach its farthest every way from its origin.
     turned = (
         size[0] < 0
         or hscale[0] < 0
         or any(el.get(a, "0").strip() not in ("", "0") for a in ("CharDirection", "ReadDirection"))
     )
-    left, right = (-wide, wide) if turned else (0.0, wide)
-    top, bottom = (-wide, wide) if turned else (-em, 0.3 * em)
+    if turned:
+        far = em * max(reach.left * stretch, reach.right * stretch, reach.below, reach.above)
+        left, right, top, bottom = -far, far, -far, far
+    else:
+        left, right = -reach.left * em * stretch, reach.right * em * stretch
+        top, bottom = -reach.above * em, reach.below * em
     xs: list[float] = []
     ys: list[float] = []
     x = y = 0.0
@@ -465,13 +546,13 @@ def _glyph_area(el: Element, work: DrawingBudget) -> list[tuple[float, float]] |
         if count > _MAX_GLYPHS:
             return f"places more than {_MAX_GLYPHS} glyphs"
         for axis, origin, out in (("DeltaX", x, xs), ("DeltaY", y, ys)):
-            reach = _delta_reach(code.get(axis), origin, max(n - 1, 0), work)
-            if reach is None:
+            found = _delta_reach(code.get(axis), origin, max(n - 1, 0), work)
+            if found is None:
                 return f"has an unreadable {axis}"
-            out += reach
+            out += found
     if not xs:
-        return []
-    return [(min(xs) + left, min(ys) + top), (max(xs) + right, max(ys) + bottom)]
+        return None
+    return _Glyphs(((min(xs), min(ys)), (max(xs), max(ys))), (left, top, right, bottom))
 
 
 def _transformed_glyphs(el: Element) -> int | None:
@@ -541,7 +622,7 @@ def _span(points: list[tuple[float, float]], axis: int) -> tuple[float, float]:
     return (min(values), max(values))
 
 
-def _apply(ctm: list[float], x: float, y: float) -> tuple[float, float]:
+def _apply(ctm: Sequence[float], x: float, y: float) -> tuple[float, float]:
     a, b, c, d, e, f = ctm
     return (a * x + c * y + e, b * x + d * y + f)
 
@@ -566,15 +647,20 @@ def _path_data(el: Element, work: DrawingBudget) -> str | None:
 
 
 def _path_corners(
-    el: Element, work: DrawingBudget, *, drawn_only: bool = False
-) -> list[tuple[float, float]] | None:
+    el: Element,
+    work: DrawingBudget,
+    *,
+    drawn_only: bool = False,
+    ctm: Sequence[float] = _IDENTITY,
+) -> tuple[list[tuple[float, float]], float] | None:
     """Two corners (lowest x and y, highest x and y) of the points a path's AbbreviatedData
-    reaches (control points included: a curve lies in their hull; an arc is widened by
-    twice its larger radius); [] when it reaches none; None when unreadable
-    (:func:`_path_data`). With ``drawn_only``, only the points of the segments it draws
-    (what a fill covers, :func:`_path_segments`): a move that starts no segment (followed by
-    another move, or last) is left out, and the origin, the current point before any move,
-    is in when a segment starts there."""
+    reaches (control points included: a curve lies in their hull; an arc's end point
+    widened as :func:`_arc_points` says, under ``ctm``), [] when it reaches none, and how
+    far its arcs may reach beyond those corners once the CTM is applied (page space,
+    :func:`_arc_points`); None when unreadable (:func:`_path_data`). With ``drawn_only``,
+    only the points of the segments it draws (what a fill covers, :func:`_path_segments`):
+    a move that starts no segment (followed by another move, or last) is left out, and the
+    origin, the current point before any move, is in when a segment starts there."""
     text = _path_data(el, work)
     if text is None:
         return None
@@ -587,25 +673,61 @@ def _path_corners(
             if any(values is None for values in _values(text)):
                 return None  # every number is read, those of a move left out too
             text = _IDLE_MOVE.sub(" ", text)
+    arcs = 0.0
     if "A" in text:  # only a command has a letter
-        for arc in _ARC.finditer(text):
-            values = strict_floats(list(arc.groups()))
-            if values is None:
-                return None
-            r = 2 * max(abs(values[0]), abs(values[1]))
-            x, y = values[5], values[6]
-            points += [(x - r, y - r), (x + r, y + r)]
+        walked = _walk(text, work)
+        if walked is None:
+            return None
+        for command, current, values in walked:
+            if command == "A":
+                widened, beyond = _arc_points(current, values, ctm)
+                points += widened
+                arcs = max(arcs, beyond)
         text = _ARC.sub(" ", text)
     # what is left is x, y pairs: M, S and L one, Q two, B three
-    for values in _values(text):
-        if values is None:
+    for pairs in _values(text):
+        if pairs is None:
             return None
-        xs, ys = values[0::2], values[1::2]
+        xs, ys = pairs[0::2], pairs[1::2]
         points += [(min(xs), min(ys)), (max(xs), max(ys))]
     if not points:
-        return []
+        return [], arcs
     xs, ys = [p[0] for p in points], [p[1] for p in points]
-    return [(min(xs), min(ys)), (max(xs), max(ys))]
+    return [(min(xs), min(ys)), (max(xs), max(ys))], arcs
+
+
+def _fitted(rx: float, ry: float, half_chord: float) -> float:
+    """The larger radius of the ellipse a reader draws an arc on (its radii ``rx``, ``ry``
+    as written, its end points ``half_chord`` apart times two): the radii's absolute
+    values, scaled up until the ellipse spans the chord when they are too small for it
+    (SVG 1.1 F.6.6, which endpoint-arc code follows: two arcs of radius 0.01 draw a disk
+    whose diameter is their chord; red team 12, r12-01), whichever way the ellipse is
+    turned (readers read its angle as degrees, radians or not at all): at most the half
+    chord times the ratio of the radii. A zero radius draws a straight line (F.6.2)."""
+    big, small = max(abs(rx), abs(ry)), min(abs(rx), abs(ry))
+    if small == 0:
+        return big
+    return max(big, half_chord * (big / small))
+
+
+def _arc_points(
+    current: tuple[float, float], values: list[float], ctm: Sequence[float]
+) -> tuple[list[tuple[float, float]], float]:
+    """Where an arc (``A`` with its seven ``values``) from ``current`` may draw: its end
+    point widened by the diameter of its ellipse (:func:`_fitted`) in the path's own space
+    (a reader that applies the CTM to the whole arc), and how far from the end point
+    through ``ctm`` it may reach in page space when a reader applies the CTM to the end
+    points only and draws the radii as written (ofdrw's PDF converter,
+    ``PointUtil.calPdfPathPoint``: a radius of 55 under a CTM of scale 0.01 is 55 mm; red
+    team 12, r12-01); 0 when the CTM neither turns nor scales."""
+    rx, ry, x, y = values[0], values[1], values[5], values[6]
+    dx, dy = x - current[0], y - current[1]
+    r = 2 * _fitted(rx, ry, math.hypot(dx, dy) / 2)
+    a, b, c, d = ctm[0], ctm[1], ctm[2], ctm[3]
+    beyond = 0.0
+    if (a, b, c, d) != (1.0, 0.0, 0.0, 1.0):
+        beyond = 2 * _fitted(rx, ry, math.hypot(a * dx + c * dy, b * dx + d * dy) / 2)
+    return [(x - r, y - r), (x + r, y + r)], beyond
 
 
 def _values(text: str) -> Iterator[list[float] | None]:
@@ -617,36 +739,52 @@ def _values(text: str) -> Iterator[list[float] | None]:
         yield strict_floats(chunk)
 
 
-def _path_segments(el: Element, work: DrawingBudget) -> list[list[tuple[float, float]]] | None:
-    """The points of each segment a path's AbbreviatedData draws, its start (the current
-    point, the origin before any move) included: each command but a move (M, S) is one,
-    from the current point through its points (an arc's widened as in
-    :func:`_path_corners`); a close (C) back to the last move's point. None when
-    unreadable. A Python step per command: each is charged to ``work`` again,
-    :data:`_SEGMENT_WORK` times (after :func:`_path_data`)."""
-    text = _path_data(el, work)
-    if text is None or any(chunk is None for chunk in _values(text)):
+def _walk(
+    text: str, work: DrawingBudget
+) -> Iterator[tuple[str, tuple[float, float], list[float]]] | None:
+    """Each command of path data ``text`` (:func:`_path_data`) with the current point
+    before it (the origin before any move) and its numbers, a close (C) with the point it
+    goes back to (the last move's); None when a number is unreadable. A Python step per
+    command: each is charged to ``work`` again, :data:`_SEGMENT_WORK` times."""
+    if any(chunk is None for chunk in _values(text)):
         return None
     commands = _LETTER.findall(text)
     work.spend(_SEGMENT_WORK * len(commands))
     numbers = chain.from_iterable(cast(Iterator[list[float]], _values(text)))
-    segments: list[list[tuple[float, float]]] = []
-    current = start = (0.0, 0.0)
-    for command in commands:
-        if command == "C":
-            segments.append([current, start])
-            current = start
-        elif command == "A":
-            rx, ry, _, _, _, x, y = islice(numbers, 7)
-            r = 2 * max(abs(rx), abs(ry))
-            segments.append([current, (x - r, y - r), (x + r, y + r)])
-            current = (x, y)
-        else:
+
+    def steps() -> Iterator[tuple[str, tuple[float, float], list[float]]]:
+        current = start = (0.0, 0.0)
+        for command in commands:
+            if command == "C":
+                yield command, current, [start[0], start[1]]
+                current = start
+                continue
             values = list(islice(numbers, _ARGS[command]))
-            mine = list(zip(values[0::2], values[1::2], strict=True))
+            yield command, current, values
+            current = (values[-2], values[-1])
             if command in ("M", "S"):
-                current = start = mine[0]
-            else:
-                segments.append([current, *mine])
-                current = mine[-1]
+                start = current
+
+    return steps()
+
+
+def _path_segments(
+    el: Element, work: DrawingBudget, ctm: Sequence[float] = _IDENTITY
+) -> list[tuple[list[tuple[float, float]], float]] | None:
+    """The points of each segment a path's AbbreviatedData draws, its start (the current
+    point, the origin before any move) included, and how far beyond them it may reach in
+    page space: each command but a move (M, S) is one, from the current point through its
+    points (an arc's as :func:`_arc_points` widens them, under ``ctm``); a close (C) back
+    to the last move's point. None when unreadable (:func:`_path_data`, :func:`_walk`)."""
+    text = _path_data(el, work)
+    walked = None if text is None else _walk(text, work)
+    if walked is None:
+        return None
+    segments: list[tuple[list[tuple[float, float]], float]] = []
+    for command, current, values in walked:
+        if command == "A":
+            widened, beyond = _arc_points(current, values, ctm)
+            segments.append(([current, *widened], beyond))
+        elif command not in ("M", "S"):
+            segments.append(([current, *zip(values[0::2], values[1::2], strict=True)], 0.0))
     return segments

@@ -33,6 +33,7 @@ from signing.ofd.drawn import (
     surely_shown,
 )
 from signing.ofd.drawparams import stroke_rules
+from signing.ofd.fonts import font_reaches
 from signing.ofd.numbers import decimals
 from signing.ofd.package import DrawingBudget, OfdFormatError, Package, local_name, ref_id
 
@@ -162,11 +163,13 @@ class _Content(NamedTuple):
 def _content_boxes(pkg: Package, doc_root: str, paths: list[str], area: Box | None) -> _Content:
     """Where every object of the parts ``paths`` (a page and its templates) draws
     (:func:`.drawn.ink_boxes`, strokes as wide as the DrawParams of the document and of
-    every one of those parts may make them: :mod:`.drawparams`), and the page backgrounds
-    (:func:`_background`) apart."""
+    every one of those parts may make them: :mod:`.drawparams`; glyphs as far as the
+    fonts they use reach: :mod:`.fonts`), and the page backgrounds (:func:`_background`)
+    apart."""
     boxes: list[Box] = []
     backdrops: list[Backdrop] = []
     rules = stroke_rules(pkg, doc_root, paths)
+    fonts = font_reaches(pkg, doc_root, paths)
     for path in paths:
         if not pkg.has(path):
             continue
@@ -174,7 +177,7 @@ def _content_boxes(pkg: Package, doc_root: str, paths: list[str], area: Box | No
             if area is not None and (shown := _background(el, offset, area, pkg.drawing)):
                 backdrops.append(Backdrop(shown, path, el, _origin(el, offset)))
                 continue
-            inks = ink_boxes(el, pkg.drawing, rules, layers)
+            inks = ink_boxes(el, pkg.drawing, rules, layers, fonts)
             boxes += [shifted(box, offset) for box in inks]
             if len(boxes) > _MAX_BOXES:
                 raise OfdFormatError(f"more than {_MAX_BOXES} page objects to check")
@@ -371,6 +374,7 @@ def _boxes_of(pkg: Package, path: str, drawn_in: str | None) -> list[Box]:
     their objects draw): :func:`annotation_boxes` of one entry."""
     out: list[Box] = []
     rules = stroke_rules(pkg, drawn_in, ()) if drawn_in is not None else None
+    fonts = font_reaches(pkg, drawn_in, ()) if drawn_in is not None else None
     for annot in pkg.xml(path).iter():
         if local_name(annot) == "Annot":
             shown = next(_children(annot, "Appearance"), None)
@@ -381,7 +385,7 @@ def _boxes_of(pkg: Package, path: str, drawn_in: str | None) -> list[Box]:
                 out += [
                     shifted(ink, offset)
                     for el, offset, layers in placed_objects(shown)
-                    for ink in ink_boxes(el, pkg.drawing, rules, layers)
+                    for ink in ink_boxes(el, pkg.drawing, rules, layers, fonts)
                 ]
                 if len(out) > _MAX_BOXES:
                     raise OfdFormatError(f"more than {_MAX_BOXES} annotation objects")
@@ -393,6 +397,7 @@ def _added(pkg: Package, doc_root: str, path: str) -> Iterator[tuple[Box | None,
     objects may not be accepted (None: they draw inside it, strokes as wide as the
     document's DrawParams may make them)."""
     rules = stroke_rules(pkg, doc_root, ())
+    fonts = font_reaches(pkg, doc_root, ())
     for annot in pkg.xml(path).iter():
         if local_name(annot) == "Annot":
             shown = next(_children(annot, "Appearance"), None)
@@ -400,7 +405,7 @@ def _added(pkg: Package, doc_root: str, path: str) -> Iterator[tuple[Box | None,
             if shown is None or box is None:
                 yield None, None
                 continue
-            yield box, outside_appearance(shown, (box[2], box[3]), pkg.drawing, rules)
+            yield box, outside_appearance(shown, (box[2], box[3]), pkg.drawing, rules, fonts)
 
 
 def overlay_problem(

@@ -23,6 +23,7 @@ from xml.etree.ElementTree import Element
 from signing.ofd.additions import list_parts
 from signing.ofd.drawn import EVERYWHERE, object_box, placed_objects, shifted
 from signing.ofd.drawparams import StrokeRules, stroke_rules
+from signing.ofd.fonts import FontReaches, font_reaches
 from signing.ofd.overlay import Box, annotation_files, inside, page_box, page_files
 from signing.ofd.package import DrawingBudget, OfdFormatError, Package, local_name, ref_id
 
@@ -138,9 +139,10 @@ class StampCheck:
 
     def _part_objects(self, path: str) -> list[Box]:
         rules = stroke_rules(self.pkg, self.doc_root, [path])
+        fonts = font_reaches(self.pkg, self.doc_root, [path])
         boxes = self.pkg.once(
             ("object_boxes", path),
-            lambda: _part_boxes(self.pkg.xml(path), self.pkg.drawing, rules),
+            lambda: _part_boxes(self.pkg.xml(path), self.pkg.drawing, rules, fonts),
         )
         return self._counted(boxes)
 
@@ -169,13 +171,16 @@ class StampCheck:
             self.pkg.once(
                 ("appearances", part),
                 lambda: _appearance_boxes(
-                    self.pkg, part, stroke_rules(self.pkg, self.doc_root, ())
+                    self.pkg,
+                    part,
+                    stroke_rules(self.pkg, self.doc_root, ()),
+                    font_reaches(self.pkg, self.doc_root, ()),
                 ),
             )
         )
 
 
-def _appearance_boxes(pkg: Package, part: str, rules: StrokeRules) -> list[Box]:
+def _appearance_boxes(pkg: Package, part: str, rules: StrokeRules, fonts: FontReaches) -> list[Box]:
     """Each appearance box of an annotation part, and where its objects draw."""
     boxes = []
     for annot in pkg.xml(part).iter():
@@ -183,13 +188,16 @@ def _appearance_boxes(pkg: Package, part: str, rules: StrokeRules) -> list[Box]:
             shown = next((c for c in annot if local_name(c) == "Appearance"), None)
             if shown is not None:  # its box, and its objects where they draw
                 boxes.append(_page_box(shown.get("Boundary")))
-                boxes += _part_boxes(shown, pkg.drawing, rules)
+                boxes += _part_boxes(shown, pkg.drawing, rules, fonts)
     return boxes
 
 
-def _part_boxes(root: Element, work: DrawingBudget, rules: StrokeRules) -> list[Box]:
+def _part_boxes(
+    root: Element, work: DrawingBudget, rules: StrokeRules, fonts: FontReaches
+) -> list[Box]:
     """Where each object of a content part draws (strokes as wide as ``rules``, the
-    DrawParams it may use, make them: red team 10, r10-11): placed once per file, whatever
+    DrawParams it may use, make them: red team 10, r10-11; glyphs as far as ``fonts``, the
+    fonts it may use, reach: red team 12, r12-02): placed once per file, whatever
     the number of signatures that check stamps against it (red team 7, b03: a long DeltaX
     placed again for each of 12 seals took 20 s), the path data and deltas read charged to
     ``work`` (the file's budget; red team 8, r8-03)."""
@@ -197,5 +205,6 @@ def _part_boxes(root: Element, work: DrawingBudget, rules: StrokeRules) -> list[
     for el, offset, layers in placed_objects(root):
         if len(boxes) >= _MAX_OBJECTS:
             raise OfdFormatError(f"more than {_MAX_OBJECTS} page objects to check")
-        boxes.append(shifted(object_box(el, work, rules=rules, layers=layers), offset))
+        box = object_box(el, work, rules=rules, layers=layers, fonts=fonts)
+        boxes.append(shifted(box, offset))
     return boxes

@@ -22,6 +22,7 @@ from signing.errors import SealingError
 from signing.ofd.sealer import OfdSealer
 from signing.ofd.writer import sample_ofd, write_package
 from tests.attacks.ofd_copy_forge import annotation, other_department, vault_maker, vault_sealer
+from tests.attacks.ofd_fonts import PLAIN_DOT, font
 from tests.attacks.ofd_forge import (
     GENUINE_LINES,
     MARKET_NAME,
@@ -64,7 +65,7 @@ def _with_font_file() -> bytes:
         SONG + b"/>", SONG + b"><ofd:FontFile>font_2.ttf</ofd:FontFile></ofd:Font>"
     )
     assert b"FontFile" in body[RES]
-    body[FONT] = b"\x00\x01\x00\x00 genuine subset font " * 40
+    body[FONT] = font(PLAIN_DOT)  # a font whose glyphs' reach can be read (red team 12)
     return write_package(body)
 
 

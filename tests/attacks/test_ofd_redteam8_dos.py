@@ -148,7 +148,10 @@ def _path(data: str, **attrs: str) -> Element:
         ("M 50 50 M 1 1 L 2 2 M 9 9", (0, 0, 50, 50), (1, 1, 1, 1)),
         ("L 2 2", (0, 0, 2, 2), (0, 0, 2, 2)),  # a segment from the origin
         ("M1 1Q3-1 2 2C", (0, -1, 3, 3), (1, -1, 2, 3)),  # no white space needed
-        ("M 0 0 A 1 2 0 0 1 10 10", (0, 0, 14, 14), (0, 0, 14, 14)),  # arc: 2 x its radius
+        # an arc: its end point widened by its ellipse's diameter, radii too small for the
+        # chord (10) scaled up to span it (red team 12, r12-01)
+        ("M 0 0 A 5 5 0 0 1 6 8", (-4, -2, 20, 20), (-4, -2, 20, 20)),
+        ("M 0 0 A 1 1 0 0 1 6 8", (-4, -2, 20, 20), (-4, -2, 20, 20)),
         ("M 4 4", (0, 0, 4, 4), None),  # a move alone draws nothing when filled
         # unreadable: the whole page, a move that draws nothing too
         ("M 1 1 L 2 2 M 1e400 1", EVERYWHERE, EVERYWHERE),
