@@ -62,6 +62,7 @@ from signing._verify.readable import PAGE_CHROME as _PAGE_CHROME
 from signing._verify.readable import accessible_text as _accessible_text
 from signing._verify.roles import CATALOG_BESIDE as _CATALOG_BESIDE
 from signing._verify.roles import CATALOG_UNSEEN as _CATALOG_UNSEEN
+from signing._verify.roles import CONTENT_KEYS as _CONTENT_KEYS
 from signing._verify.roles import ROLE_TEXT as _ROLE_TEXT
 from signing._verify.roles import TEXT_LAYER_KEYS as _TEXT_LAYER_KEYS
 from signing._verify.roles import UNSEEN_KEYS as _UNSEEN_KEYS
@@ -168,6 +169,14 @@ class _Walk:
         self.owner: dict[int, int] = {}  # an annotation array -> the page it belongs to
         self._regenerated: str | None = None
         self.current: int | None = None
+        self.seen: set[int] = set()
+        self.changed: set[int] = set()
+        """Objects of the signed graph that read differently in the final file."""
+        self.explained: set[int] = set()
+        """Objects the final file holds that a rule for additions judged, with all they
+        reference: added annotations and fields, signatures, filled fields."""
+        self.containers: set[int] = set()
+        """New objects judged entry by entry (a new /Annots or /Fields array, a new form)."""
 
     # -- resolution -------------------------------------------------------------------
     def old(self, number: int) -> Any:
@@ -205,9 +214,11 @@ class _Walk:
         for number in signatures:
             self.roles[number] = "sigvalue"
         if not same(old_root, new_root):
+            self.changed.add(root_n)
             self._catalog(old_root, new_root)
         stack = [(root_n, old_root)]
-        seen = {root_n}
+        seen = self.seen
+        seen.add(root_n)
         unseen_roots: list[int] = [n for n in (_key(info),) if n is not None]
         while stack:
             number, obj = stack.pop()
@@ -240,7 +251,50 @@ class _Walk:
                 if self.roles[child] != "sigvalue":
                     stack.append((child, old_child))
         self._unreached(seen, unseen_roots)
+        self._brought_in(new_root_n)
         self._structure(old_root, new_root)
+
+    def _brought_in(self, root: int) -> None:
+        """What the final file reaches through what changed, by object numbers the signed
+        graph does not reach (red team pdf12, p12-01..p12-03: a page-tree node naming a new
+        page with a print-only stamp, a page naming new content and fonts, a new field).
+
+        Only the rules for additions may bring objects in: annotations added to an /Annots
+        array, signatures, filled fields, new form resources (:attr:`explained`); anything
+        else is never permitted, whatever the pages look like, since no page comparison
+        sees what it adds besides pixels (a printout, a pop-up, a script, a form field's
+        value, the text pdf.js extracts). pyHanko refuses every such object too."""
+        todo: list[tuple[int, str, str]] = [(root, "catalog", "the catalog")]
+        visited: set[int] = set()
+        found: list[str] = []
+        while todo and len(visited) < 100_000 and len(found) < _MAX_LISTED:
+            number, role, via = todo.pop()
+            if number in visited or number in self.explained:
+                continue
+            visited.add(number)
+            if number != root and number not in self.containers:
+                if number not in self.seen:
+                    had = "have" if not self.existed(number) else "reach"
+                    found.append(
+                        f"object {number} ({_ROLE_TEXT.get(role, 'content')}), which the "
+                        f"signed revision does not {had}, is reached after signing through "
+                        f"{via}: no rule for additions judges it"
+                    )
+                    continue
+                if number not in self.changed:
+                    continue  # it references what it did when signed
+                role = self.roles.get(number, role)
+            if role == "sigvalue":
+                continue
+            obj = self.new(number)
+            label = "the catalog" if role == "catalog" else f"object {number}"
+            label += f" ({_ROLE_TEXT[role]})" if role in _ROLE_TEXT and role != "catalog" else ""
+            for key, ref in _children(obj, _unseen(role, obj)):
+                child, child_role = _key(ref), _role(role, key)
+                if child is not None and child_role is not None:
+                    todo.append((child, _refine(child_role, self.new(child)), label))
+        for reason in found:
+            self.out.note(ChangeKind.FORBIDDEN, reason)
 
     def _structure(self, old_root: Any, new_root: Any) -> None:
         """The structure tree reads the same to assistive technology (red team pdf11,
@@ -300,9 +354,10 @@ class _Walk:
         define (readers draw nothing for it): defining it later changes the page."""
         if self.new(number) is None:
             return
-        kind = ChangeKind.FORBIDDEN if key in _DANGEROUS else ChangeKind.UNDEFINED
         self.out.note(
-            kind, f"object {number}, referenced but undefined when signed, was defined later"
+            ChangeKind.FORBIDDEN,
+            f"object {number}, referenced but undefined when signed, was defined later: "
+            "it brings in what no rule for additions judges",
         )
 
     def _compare(self, number: int, old: Any) -> None:
@@ -311,6 +366,7 @@ class _Walk:
         new = self.new(number)
         if same(old, new):
             return
+        self.changed.add(number)
         role = self.roles.get(number, "other")
         label = f"object {number} ({_ROLE_TEXT.get(role, 'content')})"
         if new is None:
@@ -406,6 +462,8 @@ class _Walk:
     def _generic(self, old: Any, new: Any, label: str, role: str) -> None:
         if isinstance(old, dict) and isinstance(new, dict):
             danger = _changed_keys(old, new) & (_DANGEROUS | _TEXT_LAYER_KEYS)
+            if role == "pages":
+                danger |= _changed_keys(old, new) & _CONTENT_KEYS
             if danger:
                 self.out.note(ChangeKind.FORBIDDEN, f"{label} changed {', '.join(sorted(danger))}")
                 return
@@ -419,6 +477,7 @@ class _Walk:
         self.out.note(kind, f"{label} changed")
         if role == "annot":
             self.out.annotated.append(f"{label} changed")
+            self._judged()
 
     def _catalog(self, old: Any, new: Any) -> None:
         changed = _changed_keys(old, new) - _CATALOG_UNSEEN
@@ -441,6 +500,7 @@ class _Walk:
         was in the signed revision with what the new one is in the final file."""
         old_obj = self.deref_old(old_v) if old_v is not None else None
         new_obj = self.deref_new(new_v) if new_v is not None else None
+        self._container(new_v)
         if same(old_obj, new_obj):
             return
         if old_obj is None or new_obj is None:
@@ -472,6 +532,10 @@ class _Walk:
                 key == "/DR" and (key not in old or _only_additions(self, old, new, key))
             ):
                 self.out.note(ChangeKind.EXTENSION)
+                if key == "/DR":  # fonts a field's appearance may be drawn with: judged
+                    self.explained.update(
+                        n for _, r in _children({key: _raw(new, key)}) if (n := _key(r))
+                    )
             elif key in _ACROFORM_SIGNING or key == "/DA":
                 self.out.note(ChangeKind.UNDEFINED, f"the form's {key} was replaced")
             else:
@@ -482,6 +546,7 @@ class _Walk:
         judged as a new annotation or field."""
         old_l = self.deref_old(old_v) if old_v is not None else []
         new_l = self.deref_new(new_v)
+        self._container(new_v)
         if not isinstance(old_l, list) or not isinstance(new_l, list):
             self.out.note(ChangeKind.UNDEFINED, f"the {role} array was replaced")
             return
@@ -506,6 +571,13 @@ class _Walk:
                 continue
             self._added(k, role, page)
 
+    def _container(self, value: Any) -> None:
+        """``value``, if a reference to an object the signed revision does not have, is
+        judged entry by entry here (a new array, a new form): see _brought_in."""
+        n = _key(value)
+        if n is not None and not self.existed(n):
+            self.containers.add(n)
+
     def _signature_field_shown(self, number: int, role: str, page: int | None) -> bool:
         """A signature field of the signed revision's form now listed in a page's
         /Annots (signed later: its widget shows there)."""
@@ -514,11 +586,13 @@ class _Walk:
         obj = self.new(number)
         if not isinstance(obj, dict) or _inherited(self.deref_new, obj, "/FT") != "/Sig":
             return False
+        self.explained.add(number)
         self._added_signature(obj, role, page)
         return True
 
     def _added(self, number: int, role: str, page: int | None) -> None:
         """A field or annotation that did not exist in the signed revision."""
+        self.explained.add(number)
         obj = self.new(number)
         if not isinstance(obj, dict):
             self.out.note(ChangeKind.UNDEFINED, f"a new {role} entry is not a dictionary")
@@ -527,7 +601,11 @@ class _Walk:
             self._added_signature(obj, role, page)
             return
         if role == "fields":
-            self.out.note(ChangeKind.UNDEFINED, f"a form field {_field_name(self, obj)} was added")
+            self.out.note(
+                ChangeKind.FORBIDDEN,
+                f"a form field {_field_name(self, obj)} was added that is not a signature: "
+                "viewers show, compute and run fields beyond what a page comparison sees",
+            )
             return
         sub = str(_raw(obj, "/Subtype")) if "/Subtype" in obj else "(no subtype)"
         problem = _shape_problem(obj, self.deref_new) or _note_problem(obj, self.deref_new)
@@ -633,6 +711,13 @@ class _Walk:
                 )
             elif key in _DANGEROUS:
                 self.out.note(ChangeKind.FORBIDDEN, f"{label}: {key} changed")
+            elif key in _CONTENT_KEYS:
+                self.out.note(
+                    ChangeKind.FORBIDDEN,
+                    f"{label}: {key} now names other objects: what readers extract from the "
+                    "page (text, /ActualText, glyph-to-text maps) may differ where the pixels "
+                    "do not",
+                )
             else:
                 self.out.note(ChangeKind.UNDEFINED, f"{label}: {key} changed")
 
@@ -678,6 +763,7 @@ class _Walk:
                 )
                 return
             self.out.note(ChangeKind.SIGNATURE)
+            self._judged()
             if "/Rect" in new:
                 self._widget(new, name)
             return
@@ -686,6 +772,7 @@ class _Walk:
                 ChangeKind.ANNOTATION,
                 f"the appearance of empty signature field {name} changed: signed by no one",
             )
+            self._judged()
         else:
             self.out.note(ChangeKind.UNDEFINED, f"empty signature field {name} changed")
 
@@ -708,6 +795,7 @@ class _Walk:
                     ChangeKind.ANNOTATION,
                     f"the appearance of empty signature field {name} changed: signed by no one",
                 )
+                self._judged()
             return
         self._filled(name)
 
@@ -724,6 +812,13 @@ class _Walk:
             )
         else:
             self.out.note(ChangeKind.FORM_FILL, f"form field {name} was filled in")
+            self._judged()
+
+    def _judged(self) -> None:
+        """The object being compared was judged whole, with what it now references, by a
+        rule for additions (form fill, an annotation or a signature): see _brought_in."""
+        if self.current is not None:
+            self.explained.add(self.current)
 
     def _regenerated_field(self) -> str | None:
         """A field of the signed form with no appearance stream of its own: viewers draw
