@@ -263,38 +263,45 @@ class _Walk:
         array, signatures, filled fields, new form resources (:attr:`explained`); anything
         else is never permitted, whatever the pages look like, since no page comparison
         sees what it adds besides pixels (a printout, a pop-up, a script, a form field's
-        value, the text pdf.js extracts). pyHanko refuses every such object too."""
-        todo: list[tuple[int, str, str]] = [(root, "catalog", "the catalog")]
+        value, the text pdf.js extracts). pyHanko refuses every such object too. The walk
+        starts at the final catalog and at every changed object: an unchanged object
+        references what it did when signed, which the signed walk reached."""
+        todo: list[tuple[int, str, str]] = [
+            (n, self.roles.get(n, "other"), "") for n in sorted(self.changed, reverse=True)
+        ]
+        todo.append((root, "catalog", ""))
         visited: set[int] = set()
         found: list[str] = []
         while todo and len(visited) < 100_000 and len(found) < _MAX_LISTED:
             number, role, via = todo.pop()
             if number in visited or number in self.explained:
                 continue
-            visited.add(number)
-            if number != root and number not in self.containers:
+            if via and number not in self.containers:
                 if number not in self.seen:
                     had = "have" if not self.existed(number) else "reach"
+                    what = f" ({_ROLE_TEXT[role]})" if role in _ROLE_TEXT else ""
                     found.append(
-                        f"object {number} ({_ROLE_TEXT.get(role, 'content')}), which the "
-                        f"signed revision does not {had}, is reached after signing through "
-                        f"{via}: no rule for additions judges it"
+                        f"object {number}{what}, which the signed revision does not {had}, "
+                        f"is reached after signing through {via}: no rule for additions "
+                        "judges it"
                     )
-                    continue
-                if number not in self.changed:
-                    continue  # it references what it did when signed
-                role = self.roles.get(number, role)
-            if role == "sigvalue":
-                continue
-            obj = self.new(number)
-            label = "the catalog" if role == "catalog" else f"object {number}"
-            label += f" ({_ROLE_TEXT[role]})" if role in _ROLE_TEXT and role != "catalog" else ""
-            for key, ref in _children(obj, _unseen(role, obj)):
-                child, child_role = _key(ref), _role(role, key)
-                if child is not None and child_role is not None:
-                    todo.append((child, _refine(child_role, self.new(child)), label))
+                continue  # a changed one is walked from itself
+            visited.add(number)
+            if role != "sigvalue":
+                self._refs_of(number, role, todo)
         for reason in found:
             self.out.note(ChangeKind.FORBIDDEN, reason)
+
+    def _refs_of(self, number: int, role: str, todo: list[tuple[int, str, str]]) -> None:
+        """Put what object ``number`` (of ``role``) references in the final file on
+        ``todo``, as a reader follows it (the keys no reader renders left out)."""
+        obj = self.new(number)
+        via = "the catalog" if role == "catalog" else f"object {number}"
+        via += f" ({_ROLE_TEXT[role]})" if role in _ROLE_TEXT and role != "catalog" else ""
+        for key, ref in _children(obj, _unseen(role, obj)):
+            child, child_role = _key(ref), _role(role, key)
+            if child is not None and child_role is not None:
+                todo.append((child, _refine(child_role, self.new(child)), via))
 
     def _structure(self, old_root: Any, new_root: Any) -> None:
         """The structure tree reads the same to assistive technology (red team pdf11,
@@ -801,6 +808,7 @@ class _Walk:
 
     def _filled(self, name: str) -> None:
         """Form field ``name`` filled in: permitted unless DocMDP or FieldMDP forbid."""
+        self._judged()
         if not self.policy.form_fill_allowed:
             self.out.note(
                 ChangeKind.FORBIDDEN,
@@ -812,7 +820,6 @@ class _Walk:
             )
         else:
             self.out.note(ChangeKind.FORM_FILL, f"form field {name} was filled in")
-            self._judged()
 
     def _judged(self) -> None:
         """The object being compared was judged whole, with what it now references, by a

@@ -37,6 +37,7 @@ __all__ = [
     "new_page_text_field",
     "new_page_tree_print_only",
     "page_content_replaced",
+    "page_group_added",
 ]
 
 #: Codes Z, H, A, N, G read as L, I, space, S, I: pdf.js, which ignores /ActualText,
@@ -252,4 +253,23 @@ def field_added_with_script(sealed: bytes) -> bytes:
     form = form_ref.get_object()
     form[pdf_name("/Fields")] = generic.ArrayObject([*form["/Fields"], field])
     w.mark_update(form_ref)
+    return written(w)
+
+
+def page_group_added(sealed: bytes) -> bytes:
+    """The signed page object itself (its page-tree node unchanged) given a /Group naming
+    a new transparency group dictionary: a page key other than /Annots naming an object
+    the signed revision does not have (pyHanko refuses it)."""
+    w = incremental(sealed)
+    page_ref, page = first_page(w)
+    page[pdf_name("/Group")] = w.add_object(
+        generic.DictionaryObject(
+            {
+                pdf_name("/Type"): pdf_name("/Group"),
+                pdf_name("/S"): pdf_name("/Transparency"),
+                pdf_name("/CS"): pdf_name("/DeviceRGB"),
+            }
+        )
+    )
+    w.mark_update(page_ref)
     return written(w)
