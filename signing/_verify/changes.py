@@ -272,12 +272,16 @@ class _Walk:
         todo.append((root, "catalog", ""))
         visited: set[int] = set()
         found: list[str] = []
-        while todo and len(visited) < 100_000 and len(found) < _MAX_LISTED:
+        while todo and len(found) < _MAX_LISTED:
+            if len(visited) >= 100_000:  # fail closed: what lies further is not judged
+                found.append("later revisions change more objects than can be compared")
+                break
             number, role, via = todo.pop()
             if number in visited or number in self.explained:
                 continue
             if via and number not in self.containers:
                 if number not in self.seen:
+                    role = _refine(role, self.new(number))
                     had = "have" if not self.existed(number) else "reach"
                     what = f" ({_ROLE_TEXT[role]})" if role in _ROLE_TEXT else ""
                     found.append(
@@ -287,6 +291,7 @@ class _Walk:
                     )
                 continue  # a changed one is walked from itself
             visited.add(number)
+            role = _refine(role, self.new(number)) if via else role
             if role != "sigvalue":
                 self._refs_of(number, role, todo)
         for reason in found:
@@ -301,7 +306,7 @@ class _Walk:
         for key, ref in _children(obj, _unseen(role, obj)):
             child, child_role = _key(ref), _role(role, key)
             if child is not None and child_role is not None:
-                todo.append((child, _refine(child_role, self.new(child)), via))
+                todo.append((child, child_role, via))
 
     def _structure(self, old_root: Any, new_root: Any) -> None:
         """The structure tree reads the same to assistive technology (red team pdf11,
@@ -618,8 +623,8 @@ class _Walk:
         problem = _shape_problem(obj, self.deref_new) or _note_problem(obj, self.deref_new)
         if problem is None and sub not in _PIXEL_JUDGED:
             problem = "viewers differ in whether and how they show it"
-        elif problem is None and ("/A" in obj or "/AA" in obj or "/Popup" in obj):
-            problem = "it carries an action or a pop-up"
+        elif problem is None and ("/Popup" in obj or set(obj) & _DANGEROUS):
+            problem = "it carries an action, a pop-up or optional content"
         elif problem is None and not isinstance(self.deref_new(_get(obj, "/AP")), dict):
             problem = "it has no appearance stream: each viewer draws its own"
         if problem is not None:
@@ -633,6 +638,9 @@ class _Walk:
         v = _key(value)
         name = _field_name(self, obj)
         problem = _shape_problem(obj, self.deref_new) if role == "annots" else None
+        danger = sorted(set(obj) & _DANGEROUS)
+        if danger:  # red team pdf12: a new field's action, which no page comparison sees
+            problem = f"it carries {', '.join(danger)}"
         if problem is not None:
             self.out.note(ChangeKind.FORBIDDEN, f"signature field {name} was added: {problem}")
             return

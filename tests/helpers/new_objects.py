@@ -29,6 +29,7 @@ from tests.helpers.licenses import (
 )
 
 __all__ = [
+    "empty_signature_field_with_script",
     "field_added_with_script",
     "new_page_copy",
     "new_page_open_popup",
@@ -272,4 +273,37 @@ def page_group_added(sealed: bytes) -> bytes:
         )
     )
     w.mark_update(page_ref)
+    return written(w)
+
+
+def empty_signature_field_with_script(sealed: bytes) -> bytes:
+    """An empty, invisible signature field added to the form and the page (what a
+    signing tool prepares) whose widget runs JavaScript when the page opens (/AA /PO):
+    a new object's action, which no page comparison sees."""
+    w = incremental(sealed)
+    page_ref, page = first_page(w)
+    action = w.add_object(
+        generic.DictionaryObject(
+            {
+                pdf_name("/S"): pdf_name("/JavaScript"),
+                pdf_name("/JS"): generic.TextStringObject("app.alert('license REVOKED');"),
+            }
+        )
+    )
+    field = _annotation(
+        w,
+        Subtype=pdf_name("/Widget"),
+        FT=pdf_name("/Sig"),
+        T=generic.TextStringObject("Seal2"),
+        F=generic.NumberObject(132),
+        Rect=numbers(0, 0, 0, 0),
+        P=page_ref,
+        AA=generic.DictionaryObject({pdf_name("/PO"): action}),
+    )
+    page[pdf_name("/Annots")] = generic.ArrayObject([*page["/Annots"], field])
+    w.mark_update(page_ref)
+    form_ref = w.root.raw_get("/AcroForm")
+    form = form_ref.get_object()
+    form[pdf_name("/Fields")] = generic.ArrayObject([*form["/Fields"], field])
+    w.mark_update(form_ref)
     return written(w)
