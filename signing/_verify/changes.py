@@ -99,6 +99,10 @@ _DANGEROUS = frozenset(
     }
 )
 _FORM_FILL_KEYS = frozenset({"/V", "/AP", "/AS", "/MK", "/DV", "/RV", "/I", "/DA"})
+#: A field's keys besides its value that a later revision may change, for the pages to
+#: judge: flags and quadding, as pyHanko's own analysis allows; any other key of a field
+#: (its name, tooltip, maximum length, options, kids ...) is never changed (red team pdf12).
+_FIELD_FLAG_KEYS = frozenset({"/Ff", "/F", "/Q", "/Type"})
 _ACROFORM_SIGNING = frozenset({"/Fields", "/SigFlags", "/DR"})
 
 
@@ -753,8 +757,20 @@ class _Walk:
         if danger:
             self.out.note(ChangeKind.FORBIDDEN, f"field {name}: {', '.join(sorted(danger))}")
             return
+        problem = _shape_problem(new, self.deref_new) if "/F" in changed else None
+        if problem is not None:
+            self.out.note(ChangeKind.FORBIDDEN, f"field {name} changed: {problem}")
+            return
         if _inherited(self.deref_old, old, "/FT") == "/Sig":
             self._signature_field(old, new, changed, name)
+            return
+        beyond = changed - _FORM_FILL_KEYS - _FIELD_FLAG_KEYS
+        if beyond:
+            self.out.note(
+                ChangeKind.FORBIDDEN,
+                f"field {name} changed beyond its value: {', '.join(sorted(beyond))} (viewers "
+                "show a field from its keys, not only from its appearance)",
+            )
             return
         if changed - _FORM_FILL_KEYS:
             extra = ", ".join(sorted(changed - _FORM_FILL_KEYS))
@@ -788,6 +804,9 @@ class _Walk:
                 f"the appearance of empty signature field {name} changed: signed by no one",
             )
             self._judged()
+        elif changed - _FIELD_FLAG_KEYS:
+            extra = ", ".join(sorted(changed - _FIELD_FLAG_KEYS))
+            self.out.note(ChangeKind.FORBIDDEN, f"empty signature field {name} changed: {extra}")
         else:
             self.out.note(ChangeKind.UNDEFINED, f"empty signature field {name} changed")
 

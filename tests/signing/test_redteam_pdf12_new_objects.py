@@ -29,7 +29,14 @@ from signing.verify import Verifier
 from tests.helpers import new_objects
 from tests.helpers.forgeries import certified_copy
 from tests.helpers.intake_rules import check_as_issuer
-from tests.helpers.licenses import ISSUER, first_page, incremental, sealed_license, written
+from tests.helpers.licenses import (
+    ISSUER,
+    first_page,
+    incremental,
+    sealed_field,
+    sealed_license,
+    written,
+)
 from tests.helpers.pki import demo_trust_bundle
 from vault.errors import IntakeRefused
 
@@ -103,3 +110,54 @@ def test_a_page_value_rewritten_is_still_judged_by_the_pages(verifier: Verifier)
     assert ChangeCategory.FORBIDDEN not in seal.changes, seal.reasons
     assert not seal.modified_after_signing
     assert report.indication is Indication.TOTAL_PASSED, report.reasons
+
+
+def _field_changed(key: str, value: generic.PdfObject) -> bytes:
+    """The signed text field (base ``sealed_field("cover")``) given ``key`` after signing."""
+    w = incremental(sealed_field("cover"))
+    ref = w.root["/AcroForm"]["/Fields"].raw_get(0)
+    ref.get_object()[pdf_name(key)] = value
+    w.mark_update(ref)
+    return written(w)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("/TU", generic.TextStringObject("license REVOKED")),  # the tooltip viewers show
+        ("/MaxLen", generic.NumberObject(3)),  # pdf.js cuts the value it shows
+        ("/T", generic.TextStringObject("holder2")),  # another field to FieldMDP
+    ],
+    ids=["TU", "MaxLen", "T"],
+)
+def test_a_field_changed_beyond_what_pyhanko_allows_does_not_pass(
+    verifier: Verifier, key: str, value: generic.PdfObject
+) -> None:
+    """A signed field's keys other than its value, appearance, flags and quadding (what
+    pyHanko's own analysis lets a later revision change) are not judged by the pages
+    either: a tooltip shows on hover, pdf.js draws a field from its keys, not its
+    appearance."""
+    report = verifier.verify(_field_changed(key, value))
+    seal = _issuer_seal(report)
+    assert ChangeCategory.FORBIDDEN in seal.changes, (seal.changes, seal.reasons)
+    assert report.indication is not Indication.TOTAL_PASSED
+
+
+def test_a_field_flag_pyhanko_allows_is_still_judged_by_the_pages(verifier: Verifier) -> None:
+    """/Q (quadding) and /Ff changed: pyHanko accepts them; the pages decide (a warning)."""
+    report = verifier.verify(_field_changed("/Q", generic.NumberObject(0)))
+    seal = _issuer_seal(report)
+    assert ChangeCategory.FORBIDDEN not in seal.changes, seal.reasons
+    assert report.indication is Indication.TOTAL_PASSED, report.reasons
+
+
+def test_a_hidden_field_made_print_only_does_not_pass(verifier: Verifier) -> None:
+    """The signed hidden field (/F 2) made Print|NoView (/F 36): only a printout shows it."""
+    w = incremental(sealed_field("hidden"))
+    ref = w.root["/AcroForm"]["/Fields"].raw_get(0)
+    ref.get_object()[pdf_name("/F")] = generic.NumberObject(36)
+    w.mark_update(ref)
+    report = verifier.verify(written(w))
+    seal = _issuer_seal(report)
+    assert ChangeCategory.FORBIDDEN in seal.changes, (seal.changes, seal.reasons)
+    assert report.indication is not Indication.TOTAL_PASSED
