@@ -205,7 +205,9 @@ def page_content_replaced(sealed: bytes) -> bytes:
     w = incremental(sealed)
     page_ref, page = first_page(w)
     font = page["/Resources"]["/Font"].raw_get("/F1")
-    remapped = generic.DictionaryObject({k: font.get_object().raw_get(k) for k in font.get_object()})
+    remapped = generic.DictionaryObject(
+        {k: font.get_object().raw_get(k) for k in font.get_object()}
+    )
     remapped[pdf_name("/ToUnicode")] = w.add_object(generic.StreamObject(stream_data=_LI_SI))
     content = (
         b"BT /F1 18 Tf 72 760 Td (holder: ) Tj "
