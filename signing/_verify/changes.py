@@ -22,15 +22,19 @@ Each difference falls in one of DSS's object-change categories (:class:`ChangeKi
 * ``FORM_FILL``: a form field's value or appearance, an empty signature field's
   appearance;
 * ``ANNOTATION``: an annotation added, removed or changed;
-* ``UNDEFINED``: any other change of a protected object (page content, resources, the
-  page tree, fonts, ...): benign tools write some (``/MediaBox`` rewritten as reals,
-  form fonts replaced), so the verdict on these rests on the visual comparison;
+* ``UNDEFINED``: any other change of a protected object that brings in no object (a
+  value rewritten: ``/MediaBox`` as reals, the form's ``/DA``): benign tools write some,
+  so the verdict on these rests on the visual comparison;
 * ``FORBIDDEN``: never permitted, whatever the pages look like: a signature dictionary
   rewritten, a signed signature field changed, a field filled that the signature's
   DocMDP or FieldMDP forbids, actions or JavaScript added, optional content or
   ``/NeedAppearances`` changed, an annotation that shows only when printed, an existing
   object reused as a new annotation or signature, encryption changed, an object that
-  cannot be read.
+  cannot be read; and an object *brought in*: one the final file reaches through a
+  changed object by a number the signed graph does not reach, unless a rule for
+  additions (annotations and fields added, signatures, form fill, new form resources)
+  judged it (red team pdf12: a new page behind a rewritten page-tree node, new content
+  and fonts behind a page's /Contents and /Resources).
 """
 
 from __future__ import annotations
