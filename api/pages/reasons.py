@@ -171,6 +171,34 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
         (r"^the catalog points to another page tree$", "签章后文档换成了另一套页面"),
         (r"^the catalog's (?P<k>/\w+) changed$", "签章后文档目录的 {k} 被修改"),
         (r"^the form's (?P<k>/\w+) (changed|was replaced)$", "签章后表单的 {k} 被修改"),
+        # what a later revision brings in (red team pdf12)
+        (
+            r"^object (?P<n>\d+)( \([^)]+\))?, which the signed revision does not (have|reach), "
+            r"is reached after signing through .+: no rule for additions judges it$",
+            "签章后经由被修改的对象引入了签章版本中没有的对象 {n}",
+        ),
+        (
+            r"^object (?P<n>\d+) \(a page\): (?P<k>/\w+) now names other objects: .+$",
+            "签章后页面（对象 {n}）的 {k} 指向了其他对象",
+        ),
+        (
+            r"^object (?P<n>\d+), referenced but undefined when signed, was defined later: .+$",
+            "签章时引用但未定义的对象 {n} 在签章后被定义",
+        ),
+        (
+            r"^a form field (?P<f>.+) was added that is not a signature: .+$",
+            "签章后新增了非签章表单域 {f}",
+        ),
+        (r"^signature field (?P<s>.+) was added: .+$", "签章后新增的签章域 {s} 不合规"),
+        (
+            r"^field (?P<f>.+) changed beyond its value: (?P<k>[^(]+?)( \(.+\))?$",
+            "签章后表单域 {f} 值以外的内容被修改（{k}）",
+        ),
+        (
+            r"^empty signature field (?P<s>.+) changed: (?P<k>.+)$",
+            "签章后空签章域 {s} 被修改（{k}）",
+        ),
+        (r"^field (?P<f>.+) changed: .+$", "签章后表单域 {f} 被改为不合规的形式"),
         # OFD (signing.ofd.verifier, signing.ofd.certpath)
         (r"^the OFD file cannot be read: (?P<x>.+)$", "无法读取 OFD 文件（{x}）"),
         (r"^the OFD file is nested too deeply to read$", "OFD 文件嵌套过深，无法读取"),

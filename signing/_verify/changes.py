@@ -22,15 +22,19 @@ Each difference falls in one of DSS's object-change categories (:class:`ChangeKi
 * ``FORM_FILL``: a form field's value or appearance, an empty signature field's
   appearance;
 * ``ANNOTATION``: an annotation added, removed or changed;
-* ``UNDEFINED``: any other change of a protected object (page content, resources, the
-  page tree, fonts, ...): benign tools write some (``/MediaBox`` rewritten as reals,
-  form fonts replaced), so the verdict on these rests on the visual comparison;
+* ``UNDEFINED``: any other change of a protected object that brings in no object (a
+  value rewritten: ``/MediaBox`` as reals, the form's ``/DA``): benign tools write some,
+  so the verdict on these rests on the visual comparison;
 * ``FORBIDDEN``: never permitted, whatever the pages look like: a signature dictionary
   rewritten, a signed signature field changed, a field filled that the signature's
   DocMDP or FieldMDP forbids, actions or JavaScript added, optional content or
   ``/NeedAppearances`` changed, an annotation that shows only when printed, an existing
   object reused as a new annotation or signature, encryption changed, an object that
-  cannot be read.
+  cannot be read; and an object *brought in*: one the final file reaches through a
+  changed object by a number the signed graph does not reach, unless a rule for
+  additions (annotations and fields added, signatures, form fill, new form resources)
+  judged it (red team pdf12: a new page behind a rewritten page-tree node, new content
+  and fonts behind a page's /Contents and /Resources).
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ from signing._verify.readable import PAGE_CHROME as _PAGE_CHROME
 from signing._verify.readable import accessible_text as _accessible_text
 from signing._verify.roles import CATALOG_BESIDE as _CATALOG_BESIDE
 from signing._verify.roles import CATALOG_UNSEEN as _CATALOG_UNSEEN
+from signing._verify.roles import CONTENT_KEYS as _CONTENT_KEYS
 from signing._verify.roles import ROLE_TEXT as _ROLE_TEXT
 from signing._verify.roles import TEXT_LAYER_KEYS as _TEXT_LAYER_KEYS
 from signing._verify.roles import UNSEEN_KEYS as _UNSEEN_KEYS
@@ -98,6 +103,10 @@ _DANGEROUS = frozenset(
     }
 )
 _FORM_FILL_KEYS = frozenset({"/V", "/AP", "/AS", "/MK", "/DV", "/RV", "/I", "/DA"})
+#: A field's keys besides its value that a later revision may change, for the pages to
+#: judge: flags and quadding, as pyHanko's own analysis allows; any other key of a field
+#: (its name, tooltip, maximum length, options, kids ...) is never changed (red team pdf12).
+_FIELD_FLAG_KEYS = frozenset({"/Ff", "/F", "/Q", "/Type"})
 _ACROFORM_SIGNING = frozenset({"/Fields", "/SigFlags", "/DR"})
 
 
@@ -168,6 +177,14 @@ class _Walk:
         self.owner: dict[int, int] = {}  # an annotation array -> the page it belongs to
         self._regenerated: str | None = None
         self.current: int | None = None
+        self.seen: set[int] = set()
+        self.changed: set[int] = set()
+        """Objects of the signed graph that read differently in the final file."""
+        self.explained: set[int] = set()
+        """Objects the final file holds that a rule for additions judged, with all they
+        reference: added annotations and fields, signatures, filled fields."""
+        self.containers: set[int] = set()
+        """New objects judged entry by entry (a new /Annots or /Fields array, a new form)."""
 
     # -- resolution -------------------------------------------------------------------
     def old(self, number: int) -> Any:
@@ -205,9 +222,11 @@ class _Walk:
         for number in signatures:
             self.roles[number] = "sigvalue"
         if not same(old_root, new_root):
+            self.changed.add(root_n)
             self._catalog(old_root, new_root)
         stack = [(root_n, old_root)]
-        seen = {root_n}
+        seen = self.seen
+        seen.add(root_n)
         unseen_roots: list[int] = [n for n in (_key(info),) if n is not None]
         while stack:
             number, obj = stack.pop()
@@ -240,7 +259,62 @@ class _Walk:
                 if self.roles[child] != "sigvalue":
                     stack.append((child, old_child))
         self._unreached(seen, unseen_roots)
+        self._brought_in(new_root_n)
         self._structure(old_root, new_root)
+
+    def _brought_in(self, root: int) -> None:
+        """What the final file reaches through what changed, by object numbers the signed
+        graph does not reach (red team pdf12, p12-01..p12-03: a page-tree node naming a new
+        page with a print-only stamp, a page naming new content and fonts, a new field).
+
+        Only the rules for additions may bring objects in: annotations added to an /Annots
+        array, signatures, filled fields, new form resources (:attr:`explained`); anything
+        else is never permitted, whatever the pages look like, since no page comparison
+        sees what it adds besides pixels (a printout, a pop-up, a script, a form field's
+        value, the text pdf.js extracts). pyHanko refuses every such object too. The walk
+        starts at the final catalog and at every changed object: an unchanged object
+        references what it did when signed, which the signed walk reached."""
+        todo: list[tuple[int, str, str]] = [
+            (n, self.roles.get(n, "other"), "") for n in sorted(self.changed, reverse=True)
+        ]
+        todo.append((root, "catalog", ""))
+        visited: set[int] = set()
+        found: list[str] = []
+        while todo and len(found) < _MAX_LISTED:
+            if len(visited) >= 100_000:  # fail closed: what lies further is not judged
+                found.append("later revisions change more objects than can be compared")
+                break
+            number, role, via = todo.pop()
+            if number in visited or number in self.explained:
+                continue
+            if via and number not in self.containers:
+                if number not in self.seen:
+                    role = _refine(role, self.new(number))
+                    had = "have" if not self.existed(number) else "reach"
+                    what = f" ({_ROLE_TEXT[role]})" if role in _ROLE_TEXT else ""
+                    found.append(
+                        f"object {number}{what}, which the signed revision does not {had}, "
+                        f"is reached after signing through {via}: no rule for additions "
+                        "judges it"
+                    )
+                continue  # a changed one is walked from itself
+            visited.add(number)
+            role = _refine(role, self.new(number)) if via else role
+            if role != "sigvalue":
+                self._refs_of(number, role, todo)
+        for reason in found:
+            self.out.note(ChangeKind.FORBIDDEN, reason)
+
+    def _refs_of(self, number: int, role: str, todo: list[tuple[int, str, str]]) -> None:
+        """Put what object ``number`` (of ``role``) references in the final file on
+        ``todo``, as a reader follows it (the keys no reader renders left out)."""
+        obj = self.new(number)
+        via = "the catalog" if role == "catalog" else f"object {number}"
+        via += f" ({_ROLE_TEXT[role]})" if role in _ROLE_TEXT and role != "catalog" else ""
+        for key, ref in _children(obj, _unseen(role, obj)):
+            child, child_role = _key(ref), _role(role, key)
+            if child is not None and child_role is not None:
+                todo.append((child, child_role, via))
 
     def _structure(self, old_root: Any, new_root: Any) -> None:
         """The structure tree reads the same to assistive technology (red team pdf11,
@@ -300,9 +374,10 @@ class _Walk:
         define (readers draw nothing for it): defining it later changes the page."""
         if self.new(number) is None:
             return
-        kind = ChangeKind.FORBIDDEN if key in _DANGEROUS else ChangeKind.UNDEFINED
         self.out.note(
-            kind, f"object {number}, referenced but undefined when signed, was defined later"
+            ChangeKind.FORBIDDEN,
+            f"object {number}, referenced but undefined when signed, was defined later: "
+            "it brings in what no rule for additions judges",
         )
 
     def _compare(self, number: int, old: Any) -> None:
@@ -311,6 +386,7 @@ class _Walk:
         new = self.new(number)
         if same(old, new):
             return
+        self.changed.add(number)
         role = self.roles.get(number, "other")
         label = f"object {number} ({_ROLE_TEXT.get(role, 'content')})"
         if new is None:
@@ -406,6 +482,8 @@ class _Walk:
     def _generic(self, old: Any, new: Any, label: str, role: str) -> None:
         if isinstance(old, dict) and isinstance(new, dict):
             danger = _changed_keys(old, new) & (_DANGEROUS | _TEXT_LAYER_KEYS)
+            if role == "pages":
+                danger |= _changed_keys(old, new) & _CONTENT_KEYS
             if danger:
                 self.out.note(ChangeKind.FORBIDDEN, f"{label} changed {', '.join(sorted(danger))}")
                 return
@@ -419,6 +497,7 @@ class _Walk:
         self.out.note(kind, f"{label} changed")
         if role == "annot":
             self.out.annotated.append(f"{label} changed")
+            self._judged()
 
     def _catalog(self, old: Any, new: Any) -> None:
         changed = _changed_keys(old, new) - _CATALOG_UNSEEN
@@ -441,6 +520,7 @@ class _Walk:
         was in the signed revision with what the new one is in the final file."""
         old_obj = self.deref_old(old_v) if old_v is not None else None
         new_obj = self.deref_new(new_v) if new_v is not None else None
+        self._container(new_v)
         if same(old_obj, new_obj):
             return
         if old_obj is None or new_obj is None:
@@ -472,6 +552,10 @@ class _Walk:
                 key == "/DR" and (key not in old or _only_additions(self, old, new, key))
             ):
                 self.out.note(ChangeKind.EXTENSION)
+                if key == "/DR":  # fonts a field's appearance may be drawn with: judged
+                    self.explained.update(
+                        n for _, r in _children({key: _raw(new, key)}) if (n := _key(r))
+                    )
             elif key in _ACROFORM_SIGNING or key == "/DA":
                 self.out.note(ChangeKind.UNDEFINED, f"the form's {key} was replaced")
             else:
@@ -482,6 +566,7 @@ class _Walk:
         judged as a new annotation or field."""
         old_l = self.deref_old(old_v) if old_v is not None else []
         new_l = self.deref_new(new_v)
+        self._container(new_v)
         if not isinstance(old_l, list) or not isinstance(new_l, list):
             self.out.note(ChangeKind.UNDEFINED, f"the {role} array was replaced")
             return
@@ -506,6 +591,13 @@ class _Walk:
                 continue
             self._added(k, role, page)
 
+    def _container(self, value: Any) -> None:
+        """``value``, if a reference to an object the signed revision does not have, is
+        judged entry by entry here (a new array, a new form): see _brought_in."""
+        n = _key(value)
+        if n is not None and not self.existed(n):
+            self.containers.add(n)
+
     def _signature_field_shown(self, number: int, role: str, page: int | None) -> bool:
         """A signature field of the signed revision's form now listed in a page's
         /Annots (signed later: its widget shows there)."""
@@ -514,11 +606,13 @@ class _Walk:
         obj = self.new(number)
         if not isinstance(obj, dict) or _inherited(self.deref_new, obj, "/FT") != "/Sig":
             return False
+        self.explained.add(number)
         self._added_signature(obj, role, page)
         return True
 
     def _added(self, number: int, role: str, page: int | None) -> None:
         """A field or annotation that did not exist in the signed revision."""
+        self.explained.add(number)
         obj = self.new(number)
         if not isinstance(obj, dict):
             self.out.note(ChangeKind.UNDEFINED, f"a new {role} entry is not a dictionary")
@@ -527,14 +621,18 @@ class _Walk:
             self._added_signature(obj, role, page)
             return
         if role == "fields":
-            self.out.note(ChangeKind.UNDEFINED, f"a form field {_field_name(self, obj)} was added")
+            self.out.note(
+                ChangeKind.FORBIDDEN,
+                f"a form field {_field_name(self, obj)} was added that is not a signature: "
+                "viewers show, compute and run fields beyond what a page comparison sees",
+            )
             return
         sub = str(_raw(obj, "/Subtype")) if "/Subtype" in obj else "(no subtype)"
         problem = _shape_problem(obj, self.deref_new) or _note_problem(obj, self.deref_new)
         if problem is None and sub not in _PIXEL_JUDGED:
             problem = "viewers differ in whether and how they show it"
-        elif problem is None and ("/A" in obj or "/AA" in obj or "/Popup" in obj):
-            problem = "it carries an action or a pop-up"
+        elif problem is None and ("/Popup" in obj or set(obj) & _DANGEROUS):
+            problem = "it carries an action, a pop-up or optional content"
         elif problem is None and not isinstance(self.deref_new(_get(obj, "/AP")), dict):
             problem = "it has no appearance stream: each viewer draws its own"
         if problem is not None:
@@ -548,6 +646,9 @@ class _Walk:
         v = _key(value)
         name = _field_name(self, obj)
         problem = _shape_problem(obj, self.deref_new) if role == "annots" else None
+        danger = sorted(set(obj) & _DANGEROUS)
+        if danger:  # red team pdf12: a new field's action, which no page comparison sees
+            problem = f"it carries {', '.join(danger)}"
         if problem is not None:
             self.out.note(ChangeKind.FORBIDDEN, f"signature field {name} was added: {problem}")
             return
@@ -633,6 +734,13 @@ class _Walk:
                 )
             elif key in _DANGEROUS:
                 self.out.note(ChangeKind.FORBIDDEN, f"{label}: {key} changed")
+            elif key in _CONTENT_KEYS:
+                self.out.note(
+                    ChangeKind.FORBIDDEN,
+                    f"{label}: {key} now names other objects: what readers extract from the "
+                    "page (text, /ActualText, glyph-to-text maps) may differ where the pixels "
+                    "do not",
+                )
             else:
                 self.out.note(ChangeKind.UNDEFINED, f"{label}: {key} changed")
 
@@ -653,8 +761,20 @@ class _Walk:
         if danger:
             self.out.note(ChangeKind.FORBIDDEN, f"field {name}: {', '.join(sorted(danger))}")
             return
+        problem = _shape_problem(new, self.deref_new) if "/F" in changed else None
+        if problem is not None:
+            self.out.note(ChangeKind.FORBIDDEN, f"field {name} changed: {problem}")
+            return
         if _inherited(self.deref_old, old, "/FT") == "/Sig":
             self._signature_field(old, new, changed, name)
+            return
+        beyond = changed - _FORM_FILL_KEYS - _FIELD_FLAG_KEYS
+        if beyond:
+            self.out.note(
+                ChangeKind.FORBIDDEN,
+                f"field {name} changed beyond its value: {', '.join(sorted(beyond))} (viewers "
+                "show a field from its keys, not only from its appearance)",
+            )
             return
         if changed - _FORM_FILL_KEYS:
             extra = ", ".join(sorted(changed - _FORM_FILL_KEYS))
@@ -678,6 +798,7 @@ class _Walk:
                 )
                 return
             self.out.note(ChangeKind.SIGNATURE)
+            self._judged()
             if "/Rect" in new:
                 self._widget(new, name)
             return
@@ -686,6 +807,10 @@ class _Walk:
                 ChangeKind.ANNOTATION,
                 f"the appearance of empty signature field {name} changed: signed by no one",
             )
+            self._judged()
+        elif changed - _FIELD_FLAG_KEYS:
+            extra = ", ".join(sorted(changed - _FIELD_FLAG_KEYS))
+            self.out.note(ChangeKind.FORBIDDEN, f"empty signature field {name} changed: {extra}")
         else:
             self.out.note(ChangeKind.UNDEFINED, f"empty signature field {name} changed")
 
@@ -708,11 +833,13 @@ class _Walk:
                     ChangeKind.ANNOTATION,
                     f"the appearance of empty signature field {name} changed: signed by no one",
                 )
+                self._judged()
             return
         self._filled(name)
 
     def _filled(self, name: str) -> None:
         """Form field ``name`` filled in: permitted unless DocMDP or FieldMDP forbid."""
+        self._judged()
         if not self.policy.form_fill_allowed:
             self.out.note(
                 ChangeKind.FORBIDDEN,
@@ -724,6 +851,12 @@ class _Walk:
             )
         else:
             self.out.note(ChangeKind.FORM_FILL, f"form field {name} was filled in")
+
+    def _judged(self) -> None:
+        """The object being compared was judged whole, with what it now references, by a
+        rule for additions (form fill, an annotation or a signature): see _brought_in."""
+        if self.current is not None:
+            self.explained.add(self.current)
 
     def _regenerated_field(self) -> str | None:
         """A field of the signed form with no appearance stream of its own: viewers draw

@@ -11,6 +11,7 @@ from signing._verify.rawpdf import children, raw, ref_number
 __all__ = [
     "CATALOG_BESIDE",
     "CATALOG_UNSEEN",
+    "CONTENT_KEYS",
     "OPTIONAL_CONTENT_KEYS",
     "ROLE_TEXT",
     "TEXT_LAYER_KEYS",
@@ -53,7 +54,7 @@ CATALOG_BESIDE = frozenset(
 )
 #: A page's (or page-tree node's) keys whose values are what it draws: its content and
 #: the fonts, images and forms that content uses.
-_CONTENT_KEYS = frozenset({"/Contents", "/Resources"})
+CONTENT_KEYS = frozenset({"/Contents", "/Resources"})
 #: Keys whose values are the text a reader copies, searches, reads aloud or indexes, and
 #: not the pixels: a change to them no page comparison sees (red team pdf11, p11-11).
 TEXT_LAYER_KEYS = frozenset({"/ToUnicode", "/ActualText"})
@@ -108,7 +109,7 @@ def role_of(parent: str, key: str | None) -> str | None:
         return "text"
     if parent == "beside":
         return "beside"
-    if parent == "content" or (parent in ("page", "pages") and key in _CONTENT_KEYS):
+    if parent == "content" or (parent in ("page", "pages") and key in CONTENT_KEYS):
         return "content"
     if parent == "catalog":
         if key in CATALOG_UNSEEN:

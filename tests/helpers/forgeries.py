@@ -57,7 +57,7 @@ from pyhanko.stamp import TextStampStyle
 
 from signing.copies import CopyAnnotation, CopyMaker
 from signing.seal import PadesLevel, SealAppearance
-from tests.helpers import rawpdf
+from tests.helpers import new_objects, rawpdf
 from tests.helpers.licenses import (
     BARE_FIELD,
     BLANK_BOX,
@@ -2072,6 +2072,10 @@ ATTACKS: tuple[Case, ...] = (
     Case("form_da_names_other_font", sealed_bare_field, form_da_names_other_font),
     Case("field_da_names_other_font", sealed_bare_field, field_da_names_other_font, form_fill=True),
     Case("slow_page_content", sealed_license, slow_page_content),
+    *(
+        Case(name, sealed_license, getattr(new_objects, name), shown_by_poppler=False)
+        for name in new_objects.__all__
+    ),
 )
 """Every forgery: none may leave the issuer's seal intact and unmodified."""
 

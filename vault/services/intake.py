@@ -96,7 +96,10 @@ __all__ = [
 _WRITE_ATTEMPTS = 5
 #: Changes a pushed license may carry after a seal, when the pages still look as signed:
 #: validation data and document timestamps, further signatures on blank space, and object
-#: rewrites with no visible effect (real tools write some when they add LT data).
+#: rewrites with no visible effect (real tools write some when they add LT data: the form's
+#: /DA in the DSS corpus). An "undefined" change is a value rewritten in an object the
+#: issuer signed: one that brings in an object the signed revision does not reach (a new
+#: page, new content, a new field) is "forbidden" and modified (red team pdf12).
 FORM_FILLING = ModificationLevel.FORM_FILLING  # refused with the fields it names
 _ALLOWED_LATER_CHANGES = frozenset(
     {ChangeCategory.EXTENSION, ChangeCategory.SIGNATURE, ChangeCategory.UNDEFINED}
