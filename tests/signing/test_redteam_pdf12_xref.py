@@ -1,0 +1,183 @@
+"""Red team pdf12, p12-09 and the p11 note under p12-10: the work pyHanko does when it
+opens a file, bounded before it opens it.
+
+p12-09: the r11-05 bound let an xref stream declare as many entries as the file has bytes.
+A 993 KB file (966 KB of incompressible padding, then an update whose xref stream declares
+989,000 free rows of never-used numbers, ~6 KB deflated) cost 11 s of CPU and 711 MB when
+pyHanko opened it, and passed. Every xref section's declared entries are now counted
+before pyHanko opens the file: a total bound over all revisions, and per update no more
+never-used numbers than the update has objects, plus a small slack.
+
+p11: the pre-check read ``startxref`` only within 64 bytes before the last ``%%EOF``, while
+pyHanko accepts any run of spaces (one line) or line breaks between ``startxref`` and its
+offset: the pre-check now finds the last startxref as pyHanko does.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import zlib
+
+import pytest
+
+from schemas.report import Indication, SubIndication
+from signing._verify.structure import read_revisions
+MAX_XREF_ENTRIES = 1_000_000  # placeholder until the fix defines it
+from signing.errors import TooManyRevisions
+from signing.verify import Verifier
+from tests.helpers import rawpdf
+from tests.helpers.licenses import sealed_license
+from tests.helpers.pki import demo_trust_bundle
+
+
+def _base(sealed: bytes) -> tuple[rawpdf.Trailer, bytearray]:
+    base = rawpdf.trailer_of(sealed)
+    return base, bytearray(sealed if sealed.endswith(b"\n") else sealed + b"\n")
+
+
+def _xref_stream(
+    out: bytearray,
+    base: rawpdf.Trailer,
+    number: int,
+    index: list[int],
+    rows: bytes,
+    *,
+    size: int,
+    width: bytes = b"[1 4 1]",
+    closing: bytes = b"startxref\n%d\n%%%%EOF\n",
+) -> bytes:
+    """``out`` plus xref stream object ``number`` (deflated ``rows``) and its closing."""
+    packed = zlib.compress(rows, 9)
+    head = {
+        "/Type": b"/XRef",
+        "/W": width,
+        "/Index": b"[" + b" ".join(b"%d" % i for i in index) + b"]",
+        "/Size": b"%d" % size,
+        "/Root": base.root,
+        "/Prev": b"%d" % base.prev,
+        "/Filter": b"/FlateDecode",
+        "/Length": b"%d" % len(packed),
+    }
+    if base.id_entry is not None:
+        head["/ID"] = base.id_entry
+    at = len(out)
+    out += b"%d 0 obj\n" % number + rawpdf.dict_bytes(head) + b"\nstream\n" + packed
+    out += b"\nendstream\nendobj\n" + closing % at
+    return bytes(out)
+
+
+def padded_free_rows(sealed: bytes, padding: int, count: int) -> bytes:
+    """p12-09: ``sealed`` plus one update: a stream of ``padding`` random bytes (object N)
+    and an xref stream (object N+1) listing both, then ``count`` free rows of never-used
+    numbers (``/Index [N 2 N+2 count]``): the file's size pays for the declared rows."""
+    base, out = _base(sealed)
+    number = base.size
+    pad_at = len(out)
+    pad = os.urandom(padding)
+    out += b"%d 0 obj\n" % number + rawpdf.stream_bytes(pad) + b"\nendobj\n"
+    xref_at = len(out)
+    rows = b"\x01" + pad_at.to_bytes(4, "big") + b"\x00"
+    rows += b"\x01" + xref_at.to_bytes(4, "big") + b"\x00" + bytes(6 * count)
+    index = [number, 2, number + 2, count]
+    return _xref_stream(out, base, number + 1, index, rows, size=number + 2 + count)
+
+
+def objects_and_frees(sealed: bytes, objects: int, frees: int) -> bytes:
+    """``sealed`` plus one update of ``objects`` new objects and ``frees`` free rows of
+    never-used numbers after them (genuine writers free a few: iText its xref stream)."""
+    base, out = _base(sealed)
+    number = base.size
+    rows = b""
+    for i in range(objects):
+        rows += b"\x01" + len(out).to_bytes(4, "big") + b"\x00"
+        out += b"%d 0 obj\n<< /Note (object %d) >>\nendobj\n" % (number + i, i)
+    xref = number + objects
+    rows += b"\x01" + len(out).to_bytes(4, "big") + b"\x00" + bytes(6 * frees)
+    count = objects + 1 + frees
+    return _xref_stream(out, base, xref, [number, count], rows, size=number + count)
+
+
+@pytest.fixture(scope="module")
+def verifier() -> Verifier:
+    return Verifier(demo_trust_bundle(), isolation="thread", timeout=60)
+
+
+def _refused_quickly(verifier: Verifier, forged: bytes, words: str) -> None:
+    started, cpu = time.monotonic(), time.process_time()
+    report = verifier.verify(forged)
+    took, used = time.monotonic() - started, time.process_time() - cpu
+    assert report.indication is Indication.TOTAL_FAILED, report.reasons
+    assert report.sub_indication is SubIndication.FORMAT_FAILURE
+    assert any(words in r for r in report.reasons), report.reasons
+    assert used < 2.0, used  # 11 s of CPU and 711 MB before the fix (p12-09)
+    assert took < 5.0, took
+
+
+def test_p12_09_free_rows_paid_for_by_padding_are_refused_before_pyhanko(
+    verifier: Verifier,
+) -> None:
+    """The attacker's file: 989,000 free rows in a ~1 MB file."""
+    forged = padded_free_rows(sealed_license(), 966_000, 989_000)
+    assert 900_000 < len(forged) < 1_100_000
+    _refused_quickly(verifier, forged, "entries")
+
+
+def test_rows_below_the_total_bound_but_never_used_are_refused(verifier: Verifier) -> None:
+    """Far below the total bound, but thousands of free rows of numbers nothing ever used:
+    no writer frees numbers it never used."""
+    forged = padded_free_rows(sealed_license(), 1_000, 20_000)
+    _refused_quickly(verifier, forged, "never used")
+
+
+def test_the_total_bound_holds_whatever_the_rows_say() -> None:
+    """In-use rows (all at one offset) are no cheaper to read than free ones: the total
+    bound counts declared rows before reading them."""
+    base, out = _base(sealed_license())
+    count = MAX_XREF_ENTRIES + 1
+    rows = (b"\x01" + len(out).to_bytes(4, "big") + b"\x00") * count
+    forged = _xref_stream(out, base, base.size, [base.size, count], rows, size=base.size + count)
+    started = time.process_time()
+    with pytest.raises(TooManyRevisions, match="entries"):
+        read_revisions(forged)
+    assert time.process_time() - started < 0.5
+
+
+@pytest.mark.parametrize("frees", [0, 1, 16])
+def test_an_update_freeing_a_few_never_used_numbers_still_verifies(
+    verifier: Verifier, frees: int
+) -> None:
+    report = verifier.verify(objects_and_frees(sealed_license(), 3, frees))
+    assert report.indication is Indication.TOTAL_PASSED, report.reasons
+
+
+def test_a_large_genuine_update_is_not_refused() -> None:
+    """An update of 5,000 objects declares 5,001 rows: its own objects, no slack needed."""
+    revisions = read_revisions(objects_and_frees(sealed_license(), 5_000, 1))
+    assert len(revisions[-1].entries) >= 5_002
+
+
+# -- p11: whitespace between startxref and its offset ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "closing",
+    [
+        b"startxref" + b" " * 100 + b"%d\n%%%%EOF\n",
+        b"startxref\n" + b"\n" * 500 + b"%d\n\n\n%%%%EOF\n",
+        b"startxref\r\n" + b"\r\n" * 300 + b"%d  \r\n%%%%EOF",
+    ],
+    ids=["spaces", "newlines", "crlf"],
+)
+def test_the_pre_check_reads_the_last_startxref_as_pyhanko_does(closing: bytes) -> None:
+    """p11: with the offset 100 spaces after ``startxref`` the pre-check could not read the
+    chain (it judged it later, after pyHanko had read every revision)."""
+    base, out = _base(sealed_license())
+    count = MAX_XREF_ENTRIES + 1
+    rows = (b"\x01" + len(out).to_bytes(4, "big") + b"\x00") * count
+    index = [base.size, count]
+    forged = _xref_stream(
+        out, base, base.size, index, rows, size=base.size + count, closing=closing
+    )
+    with pytest.raises(TooManyRevisions, match="entries"):
+        read_revisions(forged)
