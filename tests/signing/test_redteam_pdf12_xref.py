@@ -15,6 +15,7 @@ offset: the pre-check now finds the last startxref as pyHanko does.
 
 from __future__ import annotations
 
+import io
 import os
 import time
 import zlib
@@ -22,13 +23,17 @@ import zlib
 import pytest
 
 from schemas.report import Indication, SubIndication
-from signing._verify.structure import read_revisions
-MAX_XREF_ENTRIES = 1_000_000  # placeholder until the fix defines it
+from pyhanko.pdf_utils.misc import PdfReadError
+from pyhanko.pdf_utils.reader import process_data_at_eof
+
+from signing._verify.structure import MAX_XREF_ENTRIES, _pyhanko_startxref, read_revisions
+
 from signing.errors import TooManyRevisions
 from signing.verify import Verifier
 from tests.helpers import rawpdf
 from tests.helpers.licenses import sealed_license
 from tests.helpers.pki import demo_trust_bundle
+from tests.signing.test_redteam_pdf11_revisions import many_updates
 
 
 def _base(sealed: bytes) -> tuple[rawpdf.Trailer, bytearray]:
@@ -164,7 +169,7 @@ def test_a_large_genuine_update_is_not_refused() -> None:
     "closing",
     [
         b"startxref" + b" " * 100 + b"%d\n%%%%EOF\n",
-        b"startxref\n" + b"\n" * 500 + b"%d\n\n\n%%%%EOF\n",
+        b"startxref" + b"\n" * 500 + b"%d\n\n%%%%EOF\n",  # pyHanko: even runs of LF
         b"startxref\r\n" + b"\r\n" * 300 + b"%d  \r\n%%%%EOF",
     ],
     ids=["spaces", "newlines", "crlf"],
@@ -175,9 +180,55 @@ def test_the_pre_check_reads_the_last_startxref_as_pyhanko_does(closing: bytes) 
     base, out = _base(sealed_license())
     count = MAX_XREF_ENTRIES + 1
     rows = (b"\x01" + len(out).to_bytes(4, "big") + b"\x00") * count
-    index = [base.size, count]
+    index, at = [base.size, count], len(out)
     forged = _xref_stream(
         out, base, base.size, index, rows, size=base.size + count, closing=closing
     )
+    stream = io.BytesIO(forged)
+    stream.seek(-1, os.SEEK_END)
+    assert process_data_at_eof(stream) == at  # pyHanko reads this chain
     with pytest.raises(TooManyRevisions, match="entries"):
         read_revisions(forged)
+
+
+def test_p11_revisions_behind_a_spaced_startxref_are_counted() -> None:
+    """The attacker's p11: 300 one-object updates, the last offset 100 spaces after its
+    ``startxref``: refused by the revision count, before pyHanko reads them."""
+    forged = many_updates(sealed_license(), 300)
+    head, _, offset = forged[:-7].rpartition(b"startxref\n")
+    forged = head + b"startxref" + b" " * 100 + offset + b"\n%%EOF\n"
+    with pytest.raises(TooManyRevisions, match="revisions"):
+        read_revisions(forged)
+
+
+_TAILS = [
+    b"startxref\n%d\n%%%%EOF\n",
+    b"startxref\r\n%d\r\n%%%%EOF",
+    b"startxref %d\n%%%%EOF\n",
+    b"startxref" + b" " * 100 + b"%d\n%%%%EOF\n",
+    b"startxref\n\n%d\n%%%%EOF",
+    b"startxref\n\n\n%d\n%%%%EOF",
+    b"startxref\r\n\r\n%d\n\n\n\n%%%%EOF\n\n\n",
+    b"startxref junk\n%d\n%%%%EOFjunk\nmore junk\n",
+    b"startxref\n%d\n%%%%EOF\nx%%%%EOF\n",
+    b"startxref\n+%d \t\n%%%%EOF\r\r\r",
+    b"startxref\n%d\n%%%%EOF" + b" " * 1100,
+    b"startxref\n%d\n%%%%EOF\n" + b"\n" * 1100,
+    b"startxref\nx%d\n%%%%EOF\n",
+    b"startxre\n%d\n%%%%EOF\n",
+]
+
+
+@pytest.mark.parametrize("tail", _TAILS)
+def test_the_last_startxref_is_found_exactly_as_pyhanko_finds_it(tail: bytes) -> None:
+    """Our port of pyHanko's ``process_data_at_eof`` gives what pyHanko gives (None where
+    pyHanko cannot open the file)."""
+    for body in (b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n", b"\n"):
+        data = body + tail % 1234
+        stream = io.BytesIO(data)
+        stream.seek(-1, os.SEEK_END)
+        try:
+            expected: int | None = process_data_at_eof(stream)
+        except (PdfReadError, ValueError):
+            expected = None
+        assert _pyhanko_startxref(data) == expected, data[-60:]
