@@ -51,7 +51,9 @@ additions that close differentials seen between readers):
   last), and no
   comment contains a structure keyword (``%%EOF``, ``startxref``, ``xref``, ``trailer``,
   ``obj``, ``stream``, ``%PDF-``).
-* Bounded: at most :data:`MAX_REVISIONS` revisions, :data:`MAX_UPDATE_OBJECTS` objects per
+* Bounded: at most :data:`MAX_REVISIONS` revisions, :data:`MAX_XREF_ENTRIES` xref entries
+  declared in all (counted before they are read, on the chain pyHanko reads), a few free
+  entries of never-used numbers per update, :data:`MAX_UPDATE_OBJECTS` objects per
   update, nesting depth :data:`MAX_DEPTH`; decoded xref and object-stream headers are
   size-limited. Every failure is a :class:`StructureError` or a reason string.
 """
@@ -661,8 +663,11 @@ def read_revisions(data: bytes) -> list[Revision]:
 
     Lenient where the signer's own bytes may be odd: a pointer at whitespace before its
     section, loose table syntax, and a chain whose oldest part cannot be read (reported
-    as one revision without sections, with its ``problem``). Raises StructureError when
-    the file has no ``startxref ... %%EOF`` at all or more than MAX_REVISIONS revisions.
+    as one revision without sections, with its ``problem``). The last startxref is found
+    as pyHanko finds it. Raises StructureError when the file has no ``startxref ... %%EOF``
+    at all; TooManyRevisions (before pyHanko reads the file: it reads as much) when there
+    are more than MAX_REVISIONS revisions, more than MAX_XREF_ENTRIES declared xref
+    entries, or an update freeing many numbers never used.
     """
     lexer = _Lexer(data, strict=False)
     chain, problem, pointer = _follow_chain(lexer, _last_startxref(data))

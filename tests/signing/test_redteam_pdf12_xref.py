@@ -21,13 +21,11 @@ import time
 import zlib
 
 import pytest
-
-from schemas.report import Indication, SubIndication
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader, process_data_at_eof
 
+from schemas.report import Indication, SubIndication
 from signing._verify.structure import MAX_XREF_ENTRIES, _pyhanko_startxref, read_revisions
-
 from signing.errors import TooManyRevisions
 from signing.verify import Verifier
 from tests.helpers import rawpdf
