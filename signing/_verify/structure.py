@@ -559,9 +559,9 @@ def _read_table(lexer: _Lexer, offset: int) -> XrefSection:
     pos = start.end()
     while (header := header_re.match(data, pos)) is not None:
         first, count = int(header.group(1)), int(header.group(2))
+        lexer.declare(count)  # before the rows: pyHanko reads as many
         if len(entries) + count > MAX_SECTION_ENTRIES:
             raise lexer.fail(pos, "an xref table with too many entries")
-        lexer.declare(count)
         pos = header.end()
         for number in range(first, first + count):
             line = entry_re.match(data, pos)
@@ -601,6 +601,7 @@ def _read_xref_stream(lexer: _Lexer, offset: int) -> XrefSection:
     head = obj.value
     if obj.stream is None or head.get("Type") != "XRef":
         raise lexer.fail(offset, f"object {obj.number} is not an xref stream")
+    lexer.declare(_declared_rows(head))  # first: pyHanko reads them, whatever else is wrong
     widths, size = head.get("W"), _int(head.get("Size"))
     if (
         not isinstance(widths, list)
@@ -619,7 +620,6 @@ def _read_xref_stream(lexer: _Lexer, offset: int) -> XrefSection:
     ):
         raise lexer.fail(offset, "an xref stream with a bad /Index")
     row, count = sum(widths), sum(index[1::2])
-    lexer.declare(count)  # before decoding: a stream row deflates to nothing
     rows = _decode(lexer.data, obj, count * (row + 1))
     if len(rows) != row * count and (lexer.strict or len(rows) < row * count):
         if lexer.strict or not row:
@@ -627,6 +627,15 @@ def _read_xref_stream(lexer: _Lexer, offset: int) -> XrefSection:
         count = len(rows) // row
     entries = _stream_entries(rows, widths, index, count, lexer.strict)
     return XrefSection(offset, obj.end, "stream", head, entries, stream_number=obj.number)
+
+
+def _declared_rows(head: Mapping[str, Any]) -> int:
+    """The rows pyHanko reads from an xref stream with dictionary ``head``: its /Index
+    counts (or /Size), whatever the stream holds (a row too short reads as a default)."""
+    index = head.get("Index", [0, head.get("Size")])
+    if not isinstance(index, list):
+        return 0
+    return sum(max(n, 0) for n in index[1::2] if _int(n) is not None)
 
 
 def _stream_entries(

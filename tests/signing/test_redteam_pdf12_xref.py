@@ -273,3 +273,25 @@ def test_a_prev_pyhanko_repairs_is_counted() -> None:
     assert reader.xrefs.total_revisions >= 3
     with pytest.raises(TooManyRevisions, match="entries"):
         read_revisions(bytes(out))
+
+
+@pytest.mark.parametrize(
+    ("index", "width"),
+    [(None, b"[1 4 1]"), (b"[0 9000000]", b"[1 4 1]"), (b"[0 60000]", b"[1 4 99]")],
+    ids=["size-only", "beyond-the-section-bound", "bad-widths"],
+)
+def test_rows_are_counted_even_where_the_stream_is_refused(
+    index: bytes | None, width: bytes
+) -> None:
+    """An xref stream this reader refuses (a /Size or /Index past its own limit, a bad /W)
+    still costs pyHanko its rows: they are counted first."""
+    base, out = _base(sealed_license())
+    at = len(out)
+    head = {"/Type": b"/XRef", "/W": width, "/Size": b"9000000", "/Root": base.root}
+    if index is not None:
+        head["/Index"] = index
+    head["/Prev"], head["/Length"] = b"%d" % base.prev, b"0"
+    out += b"%d 0 obj\n" % base.size + rawpdf.dict_bytes(head) + b"\nstream\n\nendstream\nendobj\n"
+    out += b"startxref\n%d\n%%%%EOF\n" % at
+    with pytest.raises(TooManyRevisions, match="entries"):
+        read_revisions(bytes(out))
