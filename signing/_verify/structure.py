@@ -801,9 +801,10 @@ def _follow_chain(lexer: _Lexer, pointer: int | None) -> tuple[list[XrefSection]
             section = _read_section(lexer, pointer)
         except TooManyRevisions:
             raise
-        except StructureError as exc:
+        except (StructureError, *_EXPECTED) as exc:
             _count_repaired(lexer, pointer)
-            return sections, f"the xref section at offset {pointer} cannot be read: {exc}", pointer
+            why = exc if isinstance(exc, StructureError) else type(exc).__name__
+            return sections, f"the xref section at offset {pointer} cannot be read: {why}", pointer
         sections.append(section)
         prev = section.trailer.get("Prev")
         pointer = _int(prev)
@@ -815,6 +816,8 @@ def _follow_chain(lexer: _Lexer, pointer: int | None) -> tuple[list[XrefSection]
 _REPAIR_REACH = 160
 """How far from a pointer that misses its section pyHanko may find one: up to ten tries,
 each some bytes off the last (``_attempt_startxref_correction``)."""
+_REPAIR_TRIES = 12
+"""Most places near such a pointer read (pyHanko tries ten)."""
 _SECTION_START = re.compile(rb"xref|\d{1,10}[\x00\t\n\x0c\r ]+\d{1,5}[\x00\t\n\x0c\r ]+obj")
 
 
@@ -841,12 +844,12 @@ def _nearby_section(lexer: _Lexer, pointer: int) -> XrefSection | None:
         (m.start() for m in _SECTION_START.finditer(data, lo, hi + 24)),
         key=lambda start: abs(start - pointer),
     )
-    for start in starts:
+    for start in starts[:_REPAIR_TRIES]:
         try:
             return _read_section(lexer, start)
         except TooManyRevisions:
             raise
-        except StructureError:
+        except (StructureError, *_EXPECTED):
             continue
     return None
 
