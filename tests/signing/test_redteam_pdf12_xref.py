@@ -11,6 +11,11 @@ never-used numbers than the update has objects, plus a small slack.
 p11: the pre-check read ``startxref`` only within 64 bytes before the last ``%%EOF``, while
 pyHanko accepts any run of spaces (one line) or line breaks between ``startxref`` and its
 offset: the pre-check now finds the last startxref as pyHanko does.
+
+Found while fixing: the count held only for the sections this reader could read. pyHanko
+also reads a section a startxref or /Prev misses by a few bytes (it repairs the pointer),
+and the rows of an xref stream whose /W or /Size this reader refuses (an empty stream of
+1,000,000 rows with a bad /W, 22 KB: 2.5 s of CPU and 302 MB on main): both are counted.
 """
 
 from __future__ import annotations
