@@ -73,8 +73,9 @@ class StructureError(VerificationError):
 
 class TooManyRevisions(StructureError):
     """A PDF has more revisions than any genuine license (red team pdf11, p11-08: reading
-    thousands of one-object updates cost seconds, in pyHanko's reader above all), or an
-    xref stream declaring more entries than the file has bytes (red team 11, r11-05)."""
+    thousands of one-object updates cost seconds, in pyHanko's reader above all), more
+    xref entries than any genuine file declares, or an update freeing many numbers never
+    used (red team 11, r11-05; red team pdf12, p12-09): refused before pyHanko reads it."""
 
 
 class LogVerificationError(SigningError):

@@ -51,7 +51,9 @@ additions that close differentials seen between readers):
   last), and no
   comment contains a structure keyword (``%%EOF``, ``startxref``, ``xref``, ``trailer``,
   ``obj``, ``stream``, ``%PDF-``).
-* Bounded: at most :data:`MAX_REVISIONS` revisions, :data:`MAX_UPDATE_OBJECTS` objects per
+* Bounded: at most :data:`MAX_REVISIONS` revisions, :data:`MAX_XREF_ENTRIES` xref entries
+  declared in all (counted before they are read, on the chain pyHanko reads), a few free
+  entries of never-used numbers per update, :data:`MAX_UPDATE_OBJECTS` objects per
   update, nesting depth :data:`MAX_DEPTH`; decoded xref and object-stream headers are
   size-limited. Every failure is a :class:`StructureError` or a reason string.
 """
@@ -71,6 +73,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_REVISIONS",
     "MAX_UPDATE_OBJECTS",
+    "MAX_XREF_ENTRIES",
     "Entry",
     "Free",
     "InFile",
@@ -94,11 +97,20 @@ MAX_DEPTH = 64
 """Deepest nesting of arrays and dictionaries read."""
 MAX_SECTION_ENTRIES = 8_000_000
 """Most entries one xref section may declare (the format's own limit is 8,388,607)."""
-_MIN_ENTRIES_ALLOWED = 1 << 16
-"""An xref stream may declare as many entries as the file has bytes, or this many: each
-object takes bytes of the file, a free entry of a number never used takes none once
-compressed, and reading a million of them cost pyHanko 5.6 s and the verification 16 s
-and 700 MB for a 41 KB file (red team 11, r11-05)."""
+MAX_XREF_ENTRIES = 50_000
+"""Most entries all the xref sections of a file may declare together (tables' rows and
+xref streams' /Index ranges, every revision, hybrid streams and the sections pyHanko
+finds by repairing a pointer included), counted before any is read. pyHanko reads every
+declared entry when it opens a file, a table row or a stream row alike (a stream row
+deflates to nothing; a stream too short for its /Index gives default rows for free):
+about 4 us each to open, about 9 us each for the whole verification (989,002 rows: 9.2 s
+of CPU and 712 MB, red team pdf12, p12-09; r11-05 before it). At this bound: 0.2 s to
+open, 0.45 s of CPU and 32 MB to verify. The DSS corpus declares 3,505 at most
+(certified-no-change-permitted.pdf), a sealed license about 40."""
+_NEVER_USED_SLACK = 256
+"""Most free entries one update may declare for numbers no earlier revision had in use
+(an update frees objects it had; iText marks its own xref stream free). The DSS corpus
+has 2 at most."""
 _MAX_DECODED = 64 << 20
 """Most bytes an xref stream may decode to."""
 
@@ -257,6 +269,17 @@ class _Lexer:
     def __init__(self, data: bytes, *, strict: bool) -> None:
         self.data = data
         self.strict = strict
+        self.declared = 0
+        """Xref entries the sections read so far declare (see MAX_XREF_ENTRIES)."""
+
+    def declare(self, count: int) -> None:
+        """Count ``count`` more declared xref entries; refuse past MAX_XREF_ENTRIES."""
+        self.declared += count
+        if self.declared > MAX_XREF_ENTRIES:
+            raise TooManyRevisions(
+                f"xref sections declaring more than {MAX_XREF_ENTRIES} entries"
+                f" ({self.declared} so far)"
+            )
 
     def fail(self, pos: int, what: str) -> StructureError:
         return StructureError(f"{what} at offset {pos}")
@@ -536,6 +559,7 @@ def _read_table(lexer: _Lexer, offset: int) -> XrefSection:
     pos = start.end()
     while (header := header_re.match(data, pos)) is not None:
         first, count = int(header.group(1)), int(header.group(2))
+        lexer.declare(count)  # before the rows: pyHanko reads as many
         if len(entries) + count > MAX_SECTION_ENTRIES:
             raise lexer.fail(pos, "an xref table with too many entries")
         pos = header.end()
@@ -577,6 +601,7 @@ def _read_xref_stream(lexer: _Lexer, offset: int) -> XrefSection:
     head = obj.value
     if obj.stream is None or head.get("Type") != "XRef":
         raise lexer.fail(offset, f"object {obj.number} is not an xref stream")
+    lexer.declare(_declared_rows(head))  # first: pyHanko reads them, whatever else is wrong
     widths, size = head.get("W"), _int(head.get("Size"))
     if (
         not isinstance(widths, list)
@@ -594,11 +619,6 @@ def _read_xref_stream(lexer: _Lexer, offset: int) -> XrefSection:
         or sum(index[1::2]) > MAX_SECTION_ENTRIES
     ):
         raise lexer.fail(offset, "an xref stream with a bad /Index")
-    if sum(index[1::2]) > max(len(lexer.data), _MIN_ENTRIES_ALLOWED):
-        # a table's entry takes 20 bytes of the file; a stream's compresses to nothing
-        raise TooManyRevisions(
-            f"an xref stream of {sum(index[1::2])} entries in a file of {len(lexer.data)} bytes"
-        )
     row, count = sum(widths), sum(index[1::2])
     rows = _decode(lexer.data, obj, count * (row + 1))
     if len(rows) != row * count and (lexer.strict or len(rows) < row * count):
@@ -607,6 +627,15 @@ def _read_xref_stream(lexer: _Lexer, offset: int) -> XrefSection:
         count = len(rows) // row
     entries = _stream_entries(rows, widths, index, count, lexer.strict)
     return XrefSection(offset, obj.end, "stream", head, entries, stream_number=obj.number)
+
+
+def _declared_rows(head: Mapping[str, Any]) -> int:
+    """The rows pyHanko reads from an xref stream with dictionary ``head``: its /Index
+    counts (or /Size), whatever the stream holds (a row too short reads as a default)."""
+    index = head.get("Index", [0, head.get("Size")])
+    if not isinstance(index, list):
+        return 0
+    return sum(max(n, 0) for n in index[1::2] if _int(n) is not None)
 
 
 def _stream_entries(
@@ -643,17 +672,14 @@ def read_revisions(data: bytes) -> list[Revision]:
 
     Lenient where the signer's own bytes may be odd: a pointer at whitespace before its
     section, loose table syntax, and a chain whose oldest part cannot be read (reported
-    as one revision without sections, with its ``problem``). Raises StructureError when
-    the file has no ``startxref ... %%EOF`` at all or more than MAX_REVISIONS revisions.
+    as one revision without sections, with its ``problem``). The last startxref is found
+    as pyHanko finds it. Raises StructureError when the file has no ``startxref ... %%EOF``
+    at all; TooManyRevisions (before pyHanko reads the file: it reads as much) when there
+    are more than MAX_REVISIONS revisions, more than MAX_XREF_ENTRIES declared xref
+    entries, or an update freeing many numbers never used.
     """
     lexer = _Lexer(data, strict=False)
-    last = data.rfind(b"%%EOF")
-    if last < 0:
-        raise StructureError("the file has no %%EOF marker")
-    tail = _STARTXREF_BEFORE_EOF.search(data, max(0, last - 64), last)
-    if tail is None:
-        raise StructureError(f"no 'startxref <offset>' before the last %%EOF (at {last})")
-    chain, problem, pointer = _follow_chain(lexer, int(tail.group(1)))
+    chain, problem, pointer = _follow_chain(lexer, _last_startxref(data))
     groups: list[list[XrefSection]] = []
     for i, section in enumerate(chain):
         if i and section.offset > chain[i - 1].offset:
@@ -670,7 +696,93 @@ def read_revisions(data: bytes) -> list[Revision]:
     if problem is not None:
         revisions.append(_unreadable_revision(data, limit, pointer, problem))
     revisions.reverse()
+    _check_never_used(revisions)
     return revisions
+
+
+def _check_never_used(revisions: list[Revision]) -> None:
+    """Refuse an update freeing more than _NEVER_USED_SLACK numbers that no earlier
+    revision had in use: an update frees objects it had, it does not declare a million
+    numbers nothing ever used (red team pdf12, p12-09: 989,000 such rows, deflated to
+    6 KB). Only where the whole chain could be read (else what was in use is unknown)."""
+    if any(revision.problem is not None for revision in revisions):
+        return
+    used: set[int] = set()
+    for number, revision in enumerate(revisions):
+        if number:
+            never = sum(
+                1
+                for n, entry in revision.entries.items()
+                if isinstance(entry, Free) and n and n not in used
+            )
+            if never > _NEVER_USED_SLACK:
+                raise TooManyRevisions(
+                    f"an update freeing {never} object numbers never used before (revision "
+                    f"{number + 1}; genuine updates free the objects they had)"
+                )
+        used.update(n for n, entry in revision.entries.items() if not isinstance(entry, Free))
+
+
+def _last_startxref(data: bytes) -> int:
+    """The last startxref's offset, as pyHanko finds it (the chain it reads when it opens
+    the file is the one counted here), else as this reader always did."""
+    pointer = _pyhanko_startxref(data)
+    if pointer is not None:
+        return pointer
+    last = data.rfind(b"%%EOF")
+    if last < 0:
+        raise StructureError("the file has no %%EOF marker")
+    tail = _STARTXREF_BEFORE_EOF.search(data, max(0, last - 64), last)
+    if tail is None:
+        raise StructureError(f"no 'startxref <offset>' before the last %%EOF (at {last})")
+    return int(tail.group(1))
+
+
+def _pyhanko_startxref(data: bytes) -> int | None:
+    """pyHanko's ``process_data_at_eof`` on ``data`` (None where it raises): the last line
+    starting with ``%%EOF`` among the last 1,024 bytes, before it the offset (a line of its
+    own, with ``startxref`` starting the line before; or ``startxref<spaces>offset`` on one
+    line), lines split at runs of CR and LF (red team pdf12, p11: 100 spaces between
+    ``startxref`` and its offset hid 5,002 revisions from a 64-byte window)."""
+    pos, floor = len(data) - 1, len(data) - 1024
+    try:
+        line = b""
+        while line[:5] != b"%%EOF":
+            if pos < floor:
+                return None
+            line, pos = _pyhanko_line_before(data, pos)
+        line, pos = _pyhanko_line_before(data, pos)
+        try:
+            offset = int(line)
+        except ValueError:
+            return int(line[9:].strip()) if line.startswith(b"startxref") else None
+        line, pos = _pyhanko_line_before(data, pos)
+        return offset if line[:9] == b"startxref" else None
+    except ValueError:
+        return None
+
+
+_CR_LF = (b"\n", b"\r")
+
+
+def _pyhanko_line_before(data: bytes, tell: int) -> tuple[bytes, int]:
+    """pyHanko's ``read_next_end_line`` at stream position ``tell``: the line ending at
+    ``tell`` and where the next one back ends (its skip over CR and LF looks at every
+    other byte, as pyHanko's does). ValueError where pyHanko raises."""
+    if tell >= len(data):
+        raise ValueError("beyond the end")
+    eol = max(data.rfind(b"\n", 0, tell + 1), data.rfind(b"\r", 0, tell + 1))
+    if eol < 1:
+        raise ValueError("no end of line")
+    line, at, x, crlf = data[eol + 1 : tell + 1], eol - 1, b"\n", False
+    while x in _CR_LF:
+        x = data[at : at + 1]
+        at += 1
+        if x in _CR_LF:
+            at -= 1
+            crlf = True
+        at = max(at - 2, 0)
+    return line, at + (2 if crlf else 1)
 
 
 def _follow_chain(lexer: _Lexer, pointer: int | None) -> tuple[list[XrefSection], str | None, int]:
@@ -689,14 +801,57 @@ def _follow_chain(lexer: _Lexer, pointer: int | None) -> tuple[list[XrefSection]
             section = _read_section(lexer, pointer)
         except TooManyRevisions:
             raise
-        except StructureError as exc:
-            return sections, f"the xref section at offset {pointer} cannot be read: {exc}", pointer
+        except (StructureError, *_EXPECTED) as exc:
+            _count_repaired(lexer, pointer)
+            why = exc if isinstance(exc, StructureError) else type(exc).__name__
+            return sections, f"the xref section at offset {pointer} cannot be read: {why}", pointer
         sections.append(section)
         prev = section.trailer.get("Prev")
         pointer = _int(prev)
         if prev is not None and (pointer is None or pointer < 0):
             return sections, f"/Prev {prev!r} is not an offset", last
     return sections, None, last
+
+
+_REPAIR_REACH = 160
+"""How far from a pointer that misses its section pyHanko may find one: up to ten tries,
+each some bytes off the last (``_attempt_startxref_correction``)."""
+_REPAIR_TRIES = 12
+"""Most places near such a pointer read (pyHanko tries ten)."""
+_SECTION_START = re.compile(rb"xref|\d{1,10}[\x00\t\n\x0c\r ]+\d{1,5}[\x00\t\n\x0c\r ]+obj")
+
+
+def _count_repaired(lexer: _Lexer, pointer: int | None) -> None:
+    """Count (``lexer.declare``) the entries of the sections pyHanko reads where this
+    reader stops: pyHanko repairs a pointer that misses its section by looking for one a
+    few bytes away, and reads on along its /Prev. Nothing is repaired here, the sections
+    are only counted (red team pdf12: a startxref 3 bytes before an xref stream of 300,000
+    entries cost 1 s of CPU and 156 MB; the bound held only for the sections read)."""
+    seen: set[int] = set()
+    while pointer is not None and pointer not in seen and len(seen) < 2 * MAX_REVISIONS:
+        seen.add(pointer)
+        section = _nearby_section(lexer, pointer)
+        if section is None:
+            return
+        pointer = _int(section.trailer.get("Prev"))
+
+
+def _nearby_section(lexer: _Lexer, pointer: int) -> XrefSection | None:
+    """The readable section starting nearest ``pointer``, within _REPAIR_REACH bytes."""
+    data = lexer.data
+    lo, hi = max(0, pointer - _REPAIR_REACH), min(len(data), pointer + _REPAIR_REACH)
+    starts = sorted(
+        (m.start() for m in _SECTION_START.finditer(data, lo, hi + 24)),
+        key=lambda start: abs(start - pointer),
+    )
+    for start in starts[:_REPAIR_TRIES]:
+        try:
+            return _read_section(lexer, start)
+        except TooManyRevisions:
+            raise
+        except (StructureError, *_EXPECTED):
+            continue
+    return None
 
 
 def _revision(lexer: _Lexer, group: list[XrefSection], limit: int) -> Revision:

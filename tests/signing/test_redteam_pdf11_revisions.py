@@ -106,7 +106,7 @@ def test_an_xref_stream_of_more_entries_than_bytes_is_refused_quickly(verifier: 
     took = time.monotonic() - started
     assert report.indication is Indication.TOTAL_FAILED
     assert report.sub_indication is SubIndication.FORMAT_FAILURE
-    assert any("entries in a file of" in r for r in report.reasons), report.reasons
+    assert any("entries" in r for r in report.reasons), report.reasons
     assert took < 5.0, took
 
 
