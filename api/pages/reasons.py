@@ -180,6 +180,16 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
             "{p} 可能的早先版本过多，无法逐一核对，按已修改处理",
         ),
         (
+            r"^(?P<p>\S+): it holds comments, CDATA or processing instructions; its earlier "
+            r"forms are not searched, read as changed$",
+            "{p} 含有注释、CDATA 或处理指令，不再推算其续签前的版本，按已修改处理",
+        ),
+        (
+            r"^(?P<p>\S+): it holds (?P<n>\d+) tags, more than (?P<m>\d+); its earlier "
+            r"forms are not searched, read as changed$",
+            "{p} 含有 {n} 个标签（多于 {m} 个），不再推算其续签前的版本，按已修改处理",
+        ),
+        (
             r"^(?P<r>\S+) names parts that are not in the package: (?P<x>.+)$",
             "{r} 引用了文件包中不存在的部件：{x}",
         ),

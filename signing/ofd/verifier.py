@@ -41,7 +41,7 @@ from signing._verify.summary import dedupe, overall_report
 from signing.ofd.additions import Additions, list_parts, strip_additions, unnamed_namespace
 from signing.ofd.certpath import PathResult, Sm2TrustStore, load_certificate, public_point
 from signing.ofd.colours import added_colours_problem
-from signing.ofd.continuation import earlier_signatures_xml
+from signing.ofd.continuation import SignaturesText, earlier_signatures_xml
 from signing.ofd.model import (
     OfdDocument,
     Reference,
@@ -389,6 +389,8 @@ class _Check:
         self._stamps: list[Stamp] | None = None
         self._z_value: bytes | None = None
         self._value_digest: bytes | None = None
+        self._cert_der: bytes | None = None
+        self._covered: frozenset[str] | None = None
 
     # -- 1 and 2: parts and integrity ------------------------------------------------
 
@@ -734,10 +736,23 @@ class _Check:
             self._stamps = stamp_boxes(self.pkg, self.entry.path)
         return self._stamps
 
-    def covered_parts(self) -> set[str]:
-        """The parts this signature references whose digests match."""
-        refs = self.xml.references if self.xml is not None else []
-        return {r.path for r in refs if r.path and self.reference_matches(r.path)}
+    def covered_parts(self) -> frozenset[str]:
+        """The parts this signature references whose digests match, found once (each
+        earlier signature asks each later one of its signer)."""
+        if self._covered is None:
+            refs = self.xml.references if self.xml is not None else []
+            self._covered = frozenset(
+                r.path for r in refs if r.path and self.reference_matches(r.path)
+            )
+        return self._covered
+
+    def cert_der(self) -> bytes | None:
+        """The signer certificate's DER, dumped once: every earlier signature compares it
+        with its own (200 seals: 20,000 pairs; asn1crypto's ``dump()`` checks the whole
+        parsed certificate for changes on each call, 2.4 s of CPU in all; red team 12)."""
+        if self._cert_der is None and self.cert is not None:
+            self._cert_der = self.cert.dump()
+        return self._cert_der
 
     def covers_signature_of(self, other: _Check) -> bool:
         """Whether this signature covers ``other``'s Signature.xml and signed value with
@@ -753,19 +768,32 @@ class _Check:
             other.intact
             and self.cert is not None
             and other.cert is not None
-            and self.cert.dump() == other.cert.dump()
+            and self.cert_der() == other.cert_der()
         )
 
     def _continued(self, path: str, later: list[_Check]) -> bool:
-        """A protected Signatures.xml that only later, intact signatures extended."""
+        """A protected Signatures.xml that only later, intact signatures extended. Its
+        entries are found once per file (a file may list 200 signatures, each guessing);
+        each signature's guesses are charged to the file's budget, the walk that makes them
+        (a few passes over the part) too (red team 12, r12-03)."""
         assert self.xml is not None
         if not later or not all(c.intact for c in later):
             return False
         wanted = {r.check_value for r in self.references_to(path)}
-        current = self.pkg.read(path)
-        if len(current) > _MAX_CONTINUED_BYTES:
+        if self.pkg.info(path).file_size > _MAX_CONTINUED_BYTES:
             return False
-        for candidate in earlier_signatures_xml(current, [c.entry.id for c in later]):
+        found = self.pkg.once(
+            ("signatures_text", path), lambda: SignaturesText.of(self.pkg.read(path))
+        )
+        if found.refused is not None:
+            self.verdict.reasons.append(
+                f"{path}: {found.refused}; its earlier forms are not searched, read as changed"
+            )
+            return False
+        if not self.budget.spend(len(found.text)):
+            self.verdict.reasons.append(f"{path}: too many earlier forms to try; read as changed")
+            return False
+        for candidate in earlier_signatures_xml(found, [c.entry.id for c in later]):
             if not self.budget.spend(len(candidate)):
                 self.verdict.reasons.append(
                     f"{path}: too many earlier forms to try; read as changed"
@@ -776,8 +804,12 @@ class _Check:
         return False
 
     def _list_parts(self) -> dict[str, str]:
+        """The document's Annotations and Attachments lists (:func:`list_parts`), read once
+        per file, not once per signature (a walk of Document.xml's children)."""
         try:
-            return list_parts(self.pkg, self.doc.root)
+            return self.pkg.once(
+                ("list_parts", self.doc.root), lambda: list_parts(self.pkg, self.doc.root)
+            )
         except OfdFormatError:
             return {}
 
