@@ -176,6 +176,17 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
         (r"^the OFD file is nested too deeply to read$", "OFD 文件嵌套过深，无法读取"),
         (r"^the OFD file cannot be verified \((?P<x>\w+)\)$", "OFD 文件无法验证（{x}）"),
         (
+            r"^readers differ on the copy's 加注 and attachments: ofdrw reads the document's "
+            r"Annotations and Attachments lists from (?P<d>\S+), beside the DocRoot (?P<r>\S+), "
+            r"which lists other ones$",
+            "阅读器显示的加注和附件不一致：ofdrw 从 DocRoot {r} 旁的 {d} 读取注释和附件列表，"
+            "与 DocRoot 所列不同",
+        ),
+        (
+            r"^readers differ on the copy's 加注 and attachments: (?P<x>.+)$",
+            "阅读器显示的加注和附件无法确定一致（{x}）",
+        ),
+        (
             r"^(?P<p>\S+): too many earlier forms to try; read as changed$",
             "{p} 可能的早先版本过多，无法逐一核对，按已修改处理",
         ),

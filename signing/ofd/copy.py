@@ -45,6 +45,7 @@ from signing.ofd.dlreader import dl_annotation
 from signing.ofd.glyphs import GlyphPainter
 from signing.ofd.model import (
     OfdDocument,
+    default_documents,
     foreign_namespaces,
     read_documents,
     read_signature_xml,
@@ -170,6 +171,7 @@ class OfdCopyMaker:
                 if not doc.entries:  # verifiers refuse a vault seal alone (r10-03)
                     raise SealingError("the OFD file has no seal: a copy certifies a sealed one")
                 _check_sections(pkg, doc)
+                _check_default_documents(pkg, doc)
                 target = _target(pkg, doc, self._placement)
                 _check_doc_info(pkg, doc)
         except OfdFormatError as exc:
@@ -368,6 +370,24 @@ def _check_sections(pkg: Package, doc: OfdDocument) -> None:
         found += [unnamed] if unnamed is not None else []
     if found:
         raise SealingError(f"the OFD file cannot be copied: {found[0]}")
+
+
+def _check_default_documents(pkg: Package, doc: OfdDocument) -> None:
+    """Refuse an original with a Document.xml beside its DocRoot (the layout of Suwell's
+    files: DocRoot ``Doc_0/Document_0.xml``, an older ``Doc_0/Document.xml`` beside it;
+    :func:`signing.ofd.model.default_documents`). ofdrw reads the document's attachments
+    from that file whatever DocRoot names (``OFDDir.obtainDocDefault``), and the copy
+    extends the DocRoot only: ofdrw's list of the copy's attachments was the issuer's, an
+    ``evault-copy.json`` of its own (red team 12, r12-04), or none. Extending that file
+    too would be a second change to a part the issuer's seal covers, which the verifier
+    accepts only in the DocRoot."""
+    found = default_documents(pkg, doc.root)
+    if found:
+        raise SealingError(
+            f"the OFD file cannot be copied: ofdrw reads the document from {found[0]}, "
+            f"beside its DocRoot {doc.root}, and would not list the copy's 加注 and "
+            "attachments there"
+        )
 
 
 def _check_doc_info(pkg: Package, doc: OfdDocument) -> None:

@@ -47,6 +47,7 @@ from signing.ofd.model import (
     Reference,
     SignatureEntry,
     SignatureXml,
+    default_documents,
     read_documents,
     read_signature_xml,
 )
@@ -669,6 +670,9 @@ class _Check:
         seal on the first of two, a reader showing the second showed neither)."""
         if not self.is_vault_seal():
             return
+        second = self._second_reading()
+        if second is not None:
+            self.verdict.fail(Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE, second)
         if documents > 1:
             self.verdict.fail(
                 Indication.TOTAL_FAILED,
@@ -687,6 +691,26 @@ class _Check:
             "this seal of the vault's copy seal covers no earlier seal Signatures.xml lists: "
             "a certified copy certifies a sealed original (was the issuer's entry removed?)",
         )
+
+    def _second_reading(self) -> str | None:
+        """Why a reader that reads the document from the Document.xml beside the DocRoot
+        (ofdrw: :func:`.model.default_documents`) is shown other Annotations or Attachments
+        lists than the DocRoot names, where a copy lists its 加注 and attachments (red team
+        12, r12-04: ofdrw handed out the issuer's own ``evault-copy.json`` as the copy's),
+        or None."""
+        try:
+            mine = self._list_parts()
+            for default in default_documents(self.pkg, self.doc.root):
+                theirs = list_parts(self.pkg, default)
+                if theirs != mine:
+                    return (
+                        f"readers differ on the copy's 加注 and attachments: ofdrw reads the "
+                        f"document's Annotations and Attachments lists from {default}, beside "
+                        f"the DocRoot {self.doc.root}, which lists other ones"
+                    )
+        except OfdFormatError as exc:
+            return f"readers differ on the copy's 加注 and attachments: {exc}"
+        return None
 
     def _stamped_over(self, later: list[_Check]) -> None:
         """Flag this signature when a later seal's stamp lies over what it signed

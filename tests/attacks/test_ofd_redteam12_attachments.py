@@ -33,7 +33,7 @@ from tests.attacks.ofd_forge import GENUINE_LINES, intake_refusal, market_sealer
 from tests.helpers.ofd import ofd_parts
 
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
-REFUSED = "ofdrw reads the document from Doc_0/Document.xml"
+REFUSED = r"ofdrw reads the document from Doc_0/Document\.xml"
 FLAGGED = "readers differ on the copy's"
 
 
@@ -120,6 +120,11 @@ def test_the_red_teams_copy_fails_and_names_the_second_reading(
     assert vault.indication is Indication.TOTAL_FAILED
     assert any(FLAGGED in r and "Doc_0/Document.xml" in r for r in vault.reasons), vault.reasons
     assert report.signatures[0].indication is Indication.TOTAL_PASSED  # the issuer's seal
+    assert intake_refusal(copy) is not None
+
+    from api.pages.reasons import reason_zh
+
+    assert [r for r in vault.reasons if FLAGGED in r and reason_zh(r) is None] == []
 
 
 def test_a_copy_of_an_agreeing_document_xml_fails_too(monkeypatch: pytest.MonkeyPatch) -> None:
