@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import heapq
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -182,6 +184,11 @@ class OfdVerifier:
         for check in checks:
             check.flag_package(found.problems)
         return [check.report() for check in checks], notes + found.problems + found.notes
+
+
+def _first(parts: Iterable[str], count: int = 20) -> str:
+    """The first ``count`` of ``parts`` in sorted order, joined (a reason names no more)."""
+    return ", ".join(heapq.nsmallest(count, parts))
 
 
 def _flag_listed_twice(checks: list[_Check]) -> None:
@@ -958,7 +965,7 @@ class _Check:
         assert self.xml is not None
         mine = {r.path for r in self.xml.references}
         # a later, intact seal of this very signer certificate extends its own document
-        own = {p for c in later if self._same_signer(c) for p in c.covered_parts()}
+        own = set().union(*(c.covered_parts() for c in later if self._same_signer(c)))
         try:
             drawn = drawn_parts(self.pkg, self.doc.root)
         except OfdFormatError as exc:
@@ -972,23 +979,23 @@ class _Check:
             self.verdict.reasons.append(
                 self.pkg.once(("missing", self.doc.root), lambda: _missing_note(self.doc))
             )
-        foreign = sorted(drawn - mine - own - self.added)
-        uncovered = sorted(self.doc.shown_parts - mine)
-        unsigned = [
-            p for p in uncovered if not any(c.intact and c.reference_matches(p) for c in later)
-        ]
+        # sets, and only the first 20 of each sorted (named): 200 seals beside 4,000 pages
+        # asked each shown part of each later seal (1.5 million questions) and sorted them
+        foreign = drawn - mine - own - self.added
+        uncovered = self.doc.shown_parts - mine
+        unsigned = uncovered - set().union(*(c.covered_parts() for c in later if c.intact))
         if unsigned:
             self.verdict.fail(
                 Indication.TOTAL_FAILED,
                 SubIndication.FORMAT_FAILURE,
-                "parts the document shows are covered by no signature: " + ", ".join(unsigned[:20]),
+                "parts the document shows are covered by no signature: " + _first(unsigned),
             )
         if foreign:
             self.verdict.fail(
                 Indication.TOTAL_FAILED,
                 SubIndication.HASH_FAILURE,
                 f"changed after signing: the document shown ({self.doc.root}) is not the one "
-                "this signature signed; it does not cover " + ", ".join(foreign[:20]),
+                "this signature signed; it does not cover " + _first(foreign),
             )
         if unsigned or foreign:
             self.coverage, self.modified, self.level = Coverage.PARTIAL, True, "OTHER"
@@ -996,7 +1003,7 @@ class _Check:
             self.coverage = Coverage.ENTIRE_REVISION
             self.level = "ANNOTATIONS" if self.level == "ANNOTATIONS" else "SIGNATURES"
             self.verdict.reasons.append(
-                "later signatures cover parts added after this one: " + ", ".join(uncovered[:20])
+                "later signatures cover parts added after this one: " + _first(uncovered)
             )
         else:
             self.coverage = Coverage.ENTIRE_FILE
