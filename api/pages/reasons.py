@@ -183,6 +183,13 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
             "与 DocRoot 所列不同",
         ),
         (
+            r"^(?P<p>\S+): an attachment a later seal added is named (?P<n>.+) as one listed "
+            r"before it, which a reader that looks attachments up by name \(ofdrw\) hands out "
+            r"instead$",
+            "{p}：后加签章添加的附件与列表中在前的附件同名（{n}），按名称查找附件的阅读器（ofdrw）"
+            "会给出在前的那个",
+        ),
+        (
             r"^readers differ on the copy's 加注 and attachments: (?P<x>.+)$",
             "阅读器显示的加注和附件无法确定一致（{x}）",
         ),

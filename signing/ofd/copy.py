@@ -58,7 +58,14 @@ from signing.ofd.overlay import (
     page_area,
     stamps_of,
 )
-from signing.ofd.package import DEFAULT_LIMITS, Limits, OfdFormatError, Package, local_name
+from signing.ofd.package import (
+    DEFAULT_LIMITS,
+    Limits,
+    OfdFormatError,
+    Package,
+    java_trim,
+    local_name,
+)
 from signing.ofd.pki import Sm2Identity
 from signing.ofd.sealer import OfdSealer, page_ids
 from signing.ofd.structure import doc_info_names
@@ -173,6 +180,7 @@ class OfdCopyMaker:
                 _check_sections(pkg, doc)
                 _check_default_documents(pkg, doc)
                 target = _target(pkg, doc, self._placement)
+                _check_attachment_names(pkg, target.lists.get("Attachments"), annotation)
                 _check_doc_info(pkg, doc)
         except OfdFormatError as exc:
             raise SealingError(f"the OFD file cannot be copied: {exc}") from None
@@ -387,6 +395,27 @@ def _check_default_documents(pkg: Package, doc: OfdDocument) -> None:
             f"the OFD file cannot be copied: ofdrw reads the document from {found[0]}, "
             f"beside its DocRoot {doc.root}, and would not list the copy's 加注 and "
             "attachments there"
+        )
+
+
+def _check_attachment_names(pkg: Package, listed: str | None, annotation: CopyAnnotation) -> None:
+    """Refuse an original whose Attachments list ``listed`` already names an attachment as
+    the copy names one of its own (``evault-copy.json``, the log proof's two forms, white
+    space trimmed): ofdrw looks an attachment up by name and takes the first
+    (``OFDReader.getAttachment``), so it would hand out the issuer's file as the copy's.
+    evault reads the copy's own (:func:`read_copy_attachments`, red team 9, r9-06); the
+    verifier fails such a copy's Attachments list (red team 12, r12-04's class)."""
+    if listed is None or not pkg.has(listed):
+        return
+    mine = set(_attachment_files(annotation))
+    entries = [el for el in pkg.xml(listed) if local_name(el) == "Attachment"]
+    names = {java_trim(el.get("Name") or "") for el in entries}
+    taken = sorted(names & mine)
+    if taken:
+        raise SealingError(
+            f"the OFD file cannot be copied: it already attaches a file named {taken[0]}, "
+            "which a reader that looks attachments up by name (ofdrw) would hand out as the "
+            "copy's"
         )
 
 

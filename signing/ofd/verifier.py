@@ -40,7 +40,13 @@ from schemas.report import (
 )
 from signing._verify.identity import signer_fields
 from signing._verify.summary import dedupe, overall_report
-from signing.ofd.additions import Additions, list_parts, strip_additions, unnamed_namespace
+from signing.ofd.additions import (
+    Additions,
+    list_parts,
+    shadowed_attachments,
+    strip_additions,
+    unnamed_namespace,
+)
 from signing.ofd.certpath import PathResult, Sm2TrustStore, load_certificate, public_point
 from signing.ofd.colours import added_colours_problem
 from signing.ofd.continuation import SignaturesText, earlier_signatures_xml
@@ -891,6 +897,14 @@ class _Check:
         if problem is not None:
             self.verdict.reasons.append(problem)
             return False
+        shadowed = self._shadowed(path, found.attachments) if found.attachments else []
+        if shadowed:
+            self.verdict.reasons.append(
+                f"{path}: an attachment a later seal added is named {shadowed[0]!r} as one "
+                "listed before it, which a reader that looks attachments up by name (ofdrw) "
+                "hands out instead"
+            )
+            return False
         self.added |= set(found.attachments) | set(found.attachment_lists)
         for listed in found.attachment_lists:
             self.added |= listed_files(self.pkg, listed)
@@ -899,6 +913,14 @@ class _Check:
             "加注): they are not part of this seal"
         )
         return True
+
+    def _shadowed(self, path: str, added: list[str]) -> list[str]:
+        """The names of the attachments ``added`` to the Attachments list ``path`` that an
+        entry listed before them already has (:func:`.additions.shadowed_attachments`)."""
+        try:
+            return shadowed_attachments(self.pkg, path, set(added))
+        except OfdFormatError as exc:
+            return [f"(unreadable: {exc})"]
 
     def _overlay(self, found: Additions, later: list[_Check]) -> str | None:
         """Why the annotations ``found`` added may not be accepted: they must lie clear of
