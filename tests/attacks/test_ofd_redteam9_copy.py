@@ -160,7 +160,7 @@ def test_copy_identity_is_read_from_the_copys_own_attachments(
     at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     original = market_sealer().seal_ofd(write_package(parts), at=at)
     made = annotation()
-    with pytest.raises(SealingError, match="already attaches a file named evault-copy.json"):
+    with pytest.raises(SealingError, match=r"already attaches a file named evault-copy\.json"):
         vault_maker().make(original, made)
     monkeypatch.setattr(copy_module, "_check_attachment_names", lambda *_: None)
     copy = vault_maker().make(original, made)
