@@ -204,8 +204,36 @@ _SENTENCES: list[tuple[re.Pattern[str], str]] = [
         (r"^the OFD file is nested too deeply to read$", "OFD 文件嵌套过深，无法读取"),
         (r"^the OFD file cannot be verified \((?P<x>\w+)\)$", "OFD 文件无法验证（{x}）"),
         (
+            r"^readers differ on the copy's 加注 and attachments: ofdrw reads the document's "
+            r"Annotations and Attachments lists from (?P<d>\S+), beside the DocRoot (?P<r>\S+), "
+            r"which lists other ones$",
+            "阅读器显示的加注和附件不一致：ofdrw 从 DocRoot {r} 旁的 {d} 读取注释和附件列表，"
+            "与 DocRoot 所列不同",
+        ),
+        (
+            r"^(?P<p>\S+): an attachment a later seal added is named (?P<n>.+) as one listed "
+            r"before it, which a reader that looks attachments up by name \(ofdrw\) hands out "
+            r"instead$",
+            "{p}：后加签章添加的附件与列表中在前的附件同名（{n}），按名称查找附件的阅读器（ofdrw）"
+            "会给出在前的那个",
+        ),
+        (
+            r"^readers differ on the copy's 加注 and attachments: (?P<x>.+)$",
+            "阅读器显示的加注和附件无法确定一致（{x}）",
+        ),
+        (
             r"^(?P<p>\S+): too many earlier forms to try; read as changed$",
             "{p} 可能的早先版本过多，无法逐一核对，按已修改处理",
+        ),
+        (
+            r"^(?P<p>\S+): it holds comments, CDATA or processing instructions; its earlier "
+            r"forms are not searched, read as changed$",
+            "{p} 含有注释、CDATA 或处理指令，不再推算其续签前的版本，按已修改处理",
+        ),
+        (
+            r"^(?P<p>\S+): it holds (?P<n>\d+) tags, more than (?P<m>\d+); its earlier "
+            r"forms are not searched, read as changed$",
+            "{p} 含有 {n} 个标签（多于 {m} 个），不再推算其续签前的版本，按已修改处理",
         ),
         (
             r"^(?P<r>\S+) names parts that are not in the package: (?P<x>.+)$",

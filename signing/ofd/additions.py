@@ -23,7 +23,7 @@ import xml.parsers.expat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from signing.ofd.package import OfdFormatError, Package, local_name
+from signing.ofd.package import OfdFormatError, Package, java_trim, local_name
 from signing.ofd.structure import OFD_NAMESPACES
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "list_parts",
     "markup_spans",
     "root_children",
+    "shadowed_attachments",
     "strip_additions",
     "unnamed_namespace",
 ]
@@ -133,6 +134,29 @@ def strip_additions(
         return None
     earlier = _without(current, [m.span() for m, _ in chosen])
     return _describe(kind, chosen, earlier) if accept(earlier) else None
+
+
+def shadowed_attachments(pkg: Package, listed: str, added: set[str]) -> list[str]:
+    """The names of the attachments of the Attachments list ``listed`` that name one of
+    the files ``added`` while an earlier entry naming another file has the same name
+    (white space trimmed): a reader that looks an attachment up by name takes the first
+    (ofdrw's ``OFDReader.getAttachment``) and hands out that other file (red team 9,
+    r9-06's class through a second reader: an issuer's own ``evault-copy.json`` listed
+    before the copy's). Raises :class:`OfdFormatError` for a location that cannot be
+    resolved."""
+    folder = listed.rsplit("/", 1)[0] if "/" in listed else ""
+    first: dict[str, str | None] = {}
+    shadowed: list[str] = []
+    for el in pkg.xml(listed):
+        if local_name(el) != "Attachment":
+            continue
+        name = java_trim(el.get("Name") or "")
+        loc = next((java_trim(c.text or "") for c in el if local_name(c) == "FileLoc"), "")
+        target = pkg.resolve(loc, folder) if loc else None
+        if name in first and target in added and first[name] != target:
+            shadowed.append(name)
+        first.setdefault(name, target)
+    return shadowed
 
 
 _HIDDEN = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>", re.S)

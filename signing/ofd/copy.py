@@ -45,6 +45,7 @@ from signing.ofd.dlreader import dl_annotation
 from signing.ofd.glyphs import GlyphPainter
 from signing.ofd.model import (
     OfdDocument,
+    default_documents,
     foreign_namespaces,
     read_documents,
     read_signature_xml,
@@ -57,7 +58,14 @@ from signing.ofd.overlay import (
     page_area,
     stamps_of,
 )
-from signing.ofd.package import DEFAULT_LIMITS, Limits, OfdFormatError, Package, local_name
+from signing.ofd.package import (
+    DEFAULT_LIMITS,
+    Limits,
+    OfdFormatError,
+    Package,
+    java_trim,
+    local_name,
+)
 from signing.ofd.pki import Sm2Identity
 from signing.ofd.sealer import OfdSealer, page_ids
 from signing.ofd.structure import doc_info_names
@@ -170,7 +178,9 @@ class OfdCopyMaker:
                 if not doc.entries:  # verifiers refuse a vault seal alone (r10-03)
                     raise SealingError("the OFD file has no seal: a copy certifies a sealed one")
                 _check_sections(pkg, doc)
+                _check_default_documents(pkg, doc)
                 target = _target(pkg, doc, self._placement)
+                _check_attachment_names(pkg, target.lists.get("Attachments"), annotation)
                 _check_doc_info(pkg, doc)
         except OfdFormatError as exc:
             raise SealingError(f"the OFD file cannot be copied: {exc}") from None
@@ -368,6 +378,45 @@ def _check_sections(pkg: Package, doc: OfdDocument) -> None:
         found += [unnamed] if unnamed is not None else []
     if found:
         raise SealingError(f"the OFD file cannot be copied: {found[0]}")
+
+
+def _check_default_documents(pkg: Package, doc: OfdDocument) -> None:
+    """Refuse an original with a Document.xml beside its DocRoot (the layout of Suwell's
+    files: DocRoot ``Doc_0/Document_0.xml``, an older ``Doc_0/Document.xml`` beside it;
+    :func:`signing.ofd.model.default_documents`). ofdrw reads the document's attachments
+    from that file whatever DocRoot names (``OFDDir.obtainDocDefault``), and the copy
+    extends the DocRoot only: ofdrw's list of the copy's attachments was the issuer's, an
+    ``evault-copy.json`` of its own (red team 12, r12-04), or none. Extending that file
+    too would be a second change to a part the issuer's seal covers, which the verifier
+    accepts only in the DocRoot."""
+    found = default_documents(pkg, doc.root)
+    if found:
+        raise SealingError(
+            f"the OFD file cannot be copied: ofdrw reads the document from {found[0]}, "
+            f"beside its DocRoot {doc.root}, and would not list the copy's 加注 and "
+            "attachments there"
+        )
+
+
+def _check_attachment_names(pkg: Package, listed: str | None, annotation: CopyAnnotation) -> None:
+    """Refuse an original whose Attachments list ``listed`` already names an attachment as
+    the copy names one of its own (``evault-copy.json``, the log proof's two forms, white
+    space trimmed): ofdrw looks an attachment up by name and takes the first
+    (``OFDReader.getAttachment``), so it would hand out the issuer's file as the copy's.
+    evault reads the copy's own (:func:`read_copy_attachments`, red team 9, r9-06); the
+    verifier fails such a copy's Attachments list (red team 12, r12-04's class)."""
+    if listed is None or not pkg.has(listed):
+        return
+    mine = set(_attachment_files(annotation))
+    entries = [el for el in pkg.xml(listed) if local_name(el) == "Attachment"]
+    names = {java_trim(el.get("Name") or "") for el in entries}
+    taken = sorted(names & mine)
+    if taken:
+        raise SealingError(
+            f"the OFD file cannot be copied: it already attaches a file named {taken[0]}, "
+            "which a reader that looks attachments up by name (ofdrw) would hand out as the "
+            "copy's"
+        )
 
 
 def _check_doc_info(pkg: Package, doc: OfdDocument) -> None:

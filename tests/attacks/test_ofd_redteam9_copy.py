@@ -136,10 +136,14 @@ def test_copy_whose_annotations_lie_in_a_comment_is_flagged(
     assert "changed after signing: Doc_0/Document.xml" in issuer.reasons, issuer.reasons
 
 
-def test_copy_identity_is_read_from_the_copys_own_attachments() -> None:
+def test_copy_identity_is_read_from_the_copys_own_attachments(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """r9-06: an original listing its own ``evault-copy.json`` (naming another copy id)
     first; the copy's id, which the public check page and ``--log-key`` use, was read from
-    it."""
+    it. Such an original is no longer copied, and such a copy fails: ofdrw looks an
+    attachment up by name and takes the first, the issuer's (red team 12, r12-04's class);
+    evault still reads the copy's own from one made by hand."""
     parts = ofd_parts(sample_ofd("食品经营许可证", GENUINE_LINES))
     doc = "Doc_0/Document.xml"
     parts[doc] = parts[doc].replace(
@@ -156,9 +160,20 @@ def test_copy_identity_is_read_from_the_copys_own_attachments() -> None:
     at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     original = market_sealer().seal_ofd(write_package(parts), at=at)
     made = annotation()
+    with pytest.raises(SealingError, match=r"already attaches a file named evault-copy\.json"):
+        vault_maker().make(original, made)
+    monkeypatch.setattr(copy_module, "_check_attachment_names", lambda *_: None)
     copy = vault_maker().make(original, made)
+    monkeypatch.undo()
     assert read_copy_id(copy) == made.copy_id
     assert json.loads(read_copy_attachments(copy)["evault-copy.json"])["copy_id"] == made.copy_id
+    issuer = verify(copy).signatures[0]
+    assert issuer.indication is Indication.TOTAL_FAILED
+    said = "Doc_0/Attachs/Attachments.xml: an attachment a later seal added is named"
+    assert any(r.startswith(said) for r in issuer.reasons), issuer.reasons
+    from api.pages.reasons import reason_zh
+
+    assert [r for r in issuer.reasons if r.startswith(said) and reason_zh(r) is None] == []
 
 
 @pytest.mark.parametrize("big", ["2147483648", "9" * 5000])
