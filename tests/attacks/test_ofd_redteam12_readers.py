@@ -1,0 +1,155 @@
+"""Red team round 12, r12-05, r12-06, r12-07: ofdrw paints further than the placement
+counted, over the vault's 加注 in a copy of an issuer-sealed license.
+
+- r12-05: ofdrw draws nothing for an arc (``A``) and leaves the pen where it was
+  (``AWTMaker.buildPath`` ``case "A": break;``; ``ItextMaker``/``PdfboxMaker`` have no
+  case for it), so ``M 10 200 A … 200 100 L 130 295`` is one line from (10, 200) to
+  (130, 295), through the bottom-left corner, where the placement boxed (10, 200)..(200,
+  100) and (200, 100)..(130, 295).
+- r12-06: ofdrw's viewer strokes any text that has a stroke colour (its own StrokeColor
+  or a DrawParam's), whatever its ``Stroke`` says, ``15 × LineWidth`` wide in glyph units
+  (the font's em is its units per em); the placement counted text as stroked only with
+  ``Stroke="true"``.
+- r12-07: ofdrw's viewer strokes paths with Java's ``BasicStroke(width)``: miter limit
+  10, whatever ``MiterLimit`` says; the placement let a miter join reach 2 widths.
+
+Each forgery below: the copy maker does not put its 加注 over the paint, and a copy sealed
+by the vault with the 加注 there (bottom left, where the maker used to put it) is flagged.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from signing.errors import SealingError
+from tests.attacks.ofd_copy_forge import annotation, vault_maker
+from tests.attacks.ofd_forge import passes
+from tests.attacks.ofd_pages import annotation_box, flagged, passing_copy
+from tests.attacks.test_ofd_redteam10_drawing import (
+    _COPY_BOX,
+    _covered,
+    _license,
+    _overlap,
+    _params,
+    _path,
+)
+
+
+def _data(path: str) -> str:
+    return f"<ofd:AbbreviatedData>{path}</ofd:AbbreviatedData>"
+
+
+_ARC = "A 0.5 0.5 0 0 0"
+# r12-07's V: 12 degrees, its vertex at (60, 200) pointing down; a miter join under
+# Java's limit 10 reaches (w/2) / sin(6°) = 95.7 mm below it with LineWidth 20.
+_HALF = math.tan(math.radians(6)) * 60
+_VEE = _data(f"M {60 - _HALF:.3f} 140 L 60 200 L {60 + _HALF:.3f} 140")
+
+
+def _glyph(attrs: str, colour: str = '<ofd:StrokeColor Value="0 0 0"/>') -> str:
+    """r12-06's text: one 章 (5 mm) whose em box lies clear of the bottom-left corner."""
+    return (
+        f'<ofd:TextObject ID="40" Boundary="60 220 10 10" Font="2" Size="5" {attrs}>'
+        f'<ofd:FillColor Value="0 0 0"/>{colour}'
+        '<ofd:TextCode X="0" Y="5">章</ofd:TextCode></ofd:TextObject>'
+    )
+
+
+_STROKE_PARAM = '<ofd:DrawParam ID="60"><ofd:StrokeColor Value="0 0 0"/></ofd:DrawParam>'
+
+FORGED = [
+    # r12-05 as found (3 mm: its miter reach alone now also reaches the corner)
+    pytest.param(
+        _path('LineWidth="3"', _data(f"M 10 200 {_ARC} 200 100 L 130 295")), {}, id="r12-05"
+    ),
+    # the same line 1 mm wide: only the reading that skips the arc reaches the corner
+    pytest.param(
+        _path('LineWidth="1"', _data(f"M 10 200 {_ARC} 200 100 L 130 295")), {}, id="arc-thin"
+    ),
+    # a run of arcs: the pen stays before the first
+    pytest.param(
+        _path('LineWidth="1"', _data(f"M 10 200 {_ARC} 200 100 {_ARC} 190 90 L 130 295")),
+        {},
+        id="arc-run",
+    ),
+    # a close after an arc: ofdrw closes from the last point before it
+    pytest.param(
+        _path('LineWidth="1"', _data(f"M 10 200 L 200 100 L 130 295 {_ARC} 200 100 C")),
+        {},
+        id="arc-close",
+    ),
+    # r12-06 as found: a StrokeColor, no Stroke attribute
+    pytest.param(_glyph('LineWidth="1500"'), {}, id="r12-06"),
+    # Stroke="false" written: ofdrw never reads it
+    pytest.param(_glyph('LineWidth="1500" Stroke="false"'), {}, id="text-stroke-false"),
+    # the stroke colour from the text's DrawParam
+    pytest.param(
+        _glyph('LineWidth="1500" DrawParam="60"', ""),
+        {"public": _params(_STROKE_PARAM)},
+        id="text-param-colour",
+    ),
+    # the stroke colour from the DrawParam its DrawParam is Relative to
+    pytest.param(
+        _glyph('LineWidth="1500" DrawParam="61"', ""),
+        {"public": _params(_STROKE_PARAM, '<ofd:DrawParam ID="61" Relative="60"/>')},
+        id="text-relative-colour",
+    ),
+    # the stroke colour from its Layer's DrawParam
+    pytest.param(
+        _glyph('LineWidth="1500"', ""),
+        {"public": _params(_STROKE_PARAM), "layer": 'DrawParam="60"'},
+        id="text-layer-colour",
+    ),
+    # r12-07 as found: the default MiterLimit
+    pytest.param(_path('LineWidth="20"', _VEE), {}, id="r12-07"),
+    # a MiterLimit of 1 written: ofdrw's viewer never reads it
+    pytest.param(_path('LineWidth="20" MiterLimit="1"', _VEE), {}, id="miter-written"),
+]
+
+
+@pytest.mark.parametrize(("objects", "where"), FORGED)
+def test_copy_maker_keeps_the_annotation_off_what_ofdrw_paints(
+    objects: str, where: dict[str, str]
+) -> None:
+    lic = _license(objects, **where)
+    assert passes(lic)
+    try:
+        copy = vault_maker().make(lic, annotation())
+    except SealingError as exc:
+        assert "no corner of page 1 is clear" in str(exc)
+        return
+    box = annotation_box(copy)
+    assert not _overlap(box, _COPY_BOX), box
+    assert passes(copy)
+
+
+@pytest.mark.parametrize(("objects", "where"), FORGED)
+def test_vault_sealed_annotation_over_what_ofdrw_paints_is_flagged(
+    objects: str, where: dict[str, str]
+) -> None:
+    flagged(_covered(_license(objects, **where)), "covers the page's text or other content")
+
+
+CLEAR = [
+    # arcs, drawn or skipped, far from the corner
+    pytest.param(
+        _path('LineWidth="1"', _data(f"M 10 100 {_ARC} 200 100 L 130 150")), {}, id="arc-away"
+    ),
+    # text with a stroke colour and the default LineWidth
+    pytest.param(_glyph(""), {}, id="text-colour-default-width"),
+    # a V with the default MiterLimit, 1 mm wide: its join reaches 5 mm under limit 10
+    pytest.param(_path('LineWidth="1"', _VEE), {}, id="thin-vee"),
+]
+
+
+@pytest.mark.parametrize(("objects", "where"), CLEAR)
+def test_what_ofdrw_paints_clear_of_the_corner_leaves_it_free(
+    objects: str, where: dict[str, str]
+) -> None:
+    """The rules above do not refuse a corner these leave free (the tests above can fail):
+    the 加注 goes bottom left, and the copy with it there passes."""
+    lic = _license(objects, **where)
+    assert passing_copy(lic) == _COPY_BOX
+    assert passes(_covered(lic))
