@@ -201,7 +201,10 @@ def _extent(
         return None
     reach = 0.0
     if _stroked(el, name):  # text too: a reader strokes its glyphs' outlines (r10-11b)
-        reach = (_ink_reach(stroke) if ink else _half_reach(stroke)) * _stretch(ctm)
+        reach = _ink_reach(stroke) if ink else _half_reach(stroke)
+    if name == "TextObject":
+        reach = max(reach, _outline_reach(el, stroke))
+    reach *= _stretch(ctm)
     corners = [_apply(ctm, x, y) for x in _span(points, 0) for y in _span(points, 1)]
     xs, ys = [c[0] for c in corners], [c[1] for c in corners]
     return (
@@ -223,8 +226,36 @@ def _stroked(el: Element, name: str) -> bool:
 
 def _ink_reach(stroke: Stroke) -> float:
     """How far a stroke's ink may reach from the points of its path: half its width times
-    the miter limit (a sharp miter join), at least twice the width (caps and joins)."""
-    return stroke.width / 2 * max(4.0, stroke.miter)
+    the miter limit (a sharp miter join), at least Java's default limit 10: ofdrw's
+    viewer strokes with ``BasicStroke(width)`` whatever the MiterLimit says (red team 12,
+    r12-07: a 12° V's join reached 5 widths, the 2 counted ended above the 加注)."""
+    return stroke.width / 2 * max(_JAVA_MITER, stroke.miter)
+
+
+_JAVA_MITER = 10.0
+"""The miter limit of Java's ``BasicStroke`` unless one is given (ofdrw gives none)."""
+_OFDRW_TEXT_STROKE = 15.0
+"""ofdrw's viewer strokes text ``15 × LineWidth`` wide in glyph units (``AWTMaker``)."""
+_MIN_UNITS_PER_EM = 16
+"""The fewest font units per em a TrueType font may have (its ``head`` table): the
+largest a glyph unit can be, in ems."""
+
+
+def _outline_reach(el: Element, stroke: Stroke) -> float:
+    """How far ofdrw's viewer may stroke a text object's glyph outlines past them: with a
+    stroke colour (its own ``StrokeColor`` or a DrawParam's; its ``Stroke`` is never
+    read), ``AWTMaker.writeText`` strokes each glyph under the glyph's transform (font
+    units to mm: ``Size`` / units per em, times ``HScale`` across) with
+    ``BasicStroke(15 × LineWidth)``, miter limit 10 (red team 12, r12-06: a LineWidth of
+    1500 painted a blot of 55-440 mm around one 5 mm glyph). The font's units per em are
+    taken at their least (:data:`_MIN_UNITS_PER_EM`, the widest stroke); 0 without a
+    stroke colour. Size and HScale are read by :func:`_glyph_area` first."""
+    if not stroke.coloured:
+        return 0.0
+    size = _numbers(el.get("Size"), 1) or [0.0]
+    hscale = _numbers(el.get("HScale"), 1) if el.get("HScale") is not None else [1.0]
+    stretch = abs(size[0]) * max(1.0, abs((hscale or [1.0])[0])) / _MIN_UNITS_PER_EM
+    return _OFDRW_TEXT_STROKE * stroke.width * stretch / 2 * _JAVA_MITER
 
 
 def _half_reach(stroke: Stroke) -> float:
@@ -351,6 +382,8 @@ def ink_boxes(
     stroke = _stroke(el, rules, layers)
     if stroked and not filled:
         segments = _path_segments(el, work)
+        skipped = _arcs_skipped(el, work) if segments is not None else None
+        segments = None if segments is None or skipped is None else segments + skipped
     else:  # a fill covers the hull of every segment's points (read even when not drawn)
         corners = _path_corners(el, work, drawn_only=True)
         segments = None if corners is None else [corners] if corners else []
@@ -650,3 +683,39 @@ def _path_segments(el: Element, work: DrawingBudget) -> list[list[tuple[float, f
                 segments.append([current, *mine])
                 current = mine[-1]
     return segments
+
+
+def _arcs_skipped(el: Element, work: DrawingBudget) -> list[list[tuple[float, float]]] | None:
+    """The segments a reader that skips arcs draws and :func:`_path_segments` does not:
+    ofdrw draws nothing for an ``A`` and leaves the pen where it was
+    (``AWTMaker.buildPath``: ``case "A": break;``; ``ItextMaker`` and ``PdfboxMaker`` have
+    no case for it), so the command after a run of arcs starts where the run began (red
+    team 12, r12-05: ``M 10 200 A … 200 100 L 130 295`` is one line through the 加注's
+    corner). One segment per run of arcs followed by a drawing command (a close
+    included); [] without arcs; None when unreadable (:func:`_path_data`). Charged to
+    ``work`` as :func:`_path_segments` is."""
+    text = _path_data(el, work)
+    if text is None or any(chunk is None for chunk in _values(text)):
+        return None
+    if "A" not in text:  # only a command has a letter
+        return []
+    commands = _LETTER.findall(text)
+    work.spend(_SEGMENT_WORK * len(commands))
+    numbers = chain.from_iterable(cast(Iterator[list[float]], _values(text)))
+    segments: list[list[tuple[float, float]]] = []
+    current = start = (0.0, 0.0)
+    pen: tuple[float, float] | None = None  # where the pen stayed for a run of arcs
+    for command in commands:
+        values = list(islice(numbers, _ARGS[command]))
+        if command == "A":
+            pen = current if pen is None else pen
+            current = (values[5], values[6])
+            continue
+        points = [start] if command == "C" else list(zip(values[0::2], values[1::2]))
+        if command in ("M", "S"):
+            start = points[0]
+        elif pen is not None:
+            segments.append([pen, *points])
+        current, pen = points[-1], None
+    return segments
+
