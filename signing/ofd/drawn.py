@@ -359,17 +359,19 @@ def ink_boxes(
     """Boxes (x, y, w, h) holding everything a page object may put on the page, whether or
     not a renderer clips it to its ``Boundary`` (ofdrw clips paths and images, not text):
     a text object's glyphs and Boundary (:func:`object_box`), widened by its stroke when
-    stroked; an image's unit square through its CTM (with its Boundary and widened by its
-    Border's line when it has one); a filled path's points through its CTM; a path that
-    is only stroked, each segment's points (a curve lies in the hull of its control
-    points) through its CTM, so that a frame or a table rule is the line it draws, not
-    the box it spans; nothing for a path neither stroked nor filled. A stroke reaches
-    :func:`_ink_reach` (joins and miters included) times :func:`_stretch`, of the widest
-    stroke any reader may draw: the object's own attributes, its and its ``layers``'
-    DrawParams by ``rules`` (:mod:`.drawparams`; red team 10, r10-11), the defaults. Any
-    other object (a ``CompositeObject``, drawn from a resource), one that cannot be placed
-    and one whose stroke cannot be told covers :data:`EVERYWHERE`. What it reads is
-    charged to ``work`` (:func:`drawn_extent`)."""
+    stroked or given a stroke colour (:func:`_outline_reach`); an image's unit square
+    through its CTM (with its Boundary and widened by its Border's line when it has one);
+    a filled path's points through its CTM; a path that is only stroked, each segment's
+    points (a curve lies in the hull of its control points; after arcs, also those a
+    reader that skips them draws: :func:`_arcs_skipped`) through its CTM, so that a frame
+    or a table rule is the line it draws, not the box it spans; nothing for a path
+    neither stroked nor filled. A stroke reaches :func:`_ink_reach` (joins and miters
+    included) times :func:`_stretch`, of the widest stroke any reader may draw: the
+    object's own attributes, its and its ``layers``' DrawParams by ``rules``
+    (:mod:`.drawparams`; red team 10, r10-11), the defaults. Any other object (a
+    ``CompositeObject``, drawn from a resource), one that cannot be placed and one whose
+    stroke cannot be told covers :data:`EVERYWHERE`. What it reads is charged to ``work``
+    (:func:`drawn_extent`)."""
     name = local_name(el)
     box = _numbers(el.get("Boundary"), 4)
     if name == "TextObject" or name not in _DRAWN or box is None:
@@ -711,11 +713,10 @@ def _arcs_skipped(el: Element, work: DrawingBudget) -> list[list[tuple[float, fl
             pen = current if pen is None else pen
             current = (values[5], values[6])
             continue
-        points = [start] if command == "C" else list(zip(values[0::2], values[1::2]))
+        points = [start] if command == "C" else list(zip(values[0::2], values[1::2], strict=True))
         if command in ("M", "S"):
             start = points[0]
         elif pen is not None:
             segments.append([pen, *points])
         current, pen = points[-1], None
     return segments
-

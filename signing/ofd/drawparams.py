@@ -109,6 +109,13 @@ def _widest(el: Element, stroke: Stroke) -> Stroke | None:
     )
 
 
+def _wider(one: Stroke, other: Stroke) -> Stroke:
+    """The wider width, the larger miter limit, coloured when either is."""
+    return Stroke(
+        max(one.width, other.width), max(one.miter, other.miter), one.coloured or other.coloured
+    )
+
+
 class StrokeRules:
     """The DrawParams one part draws with, by ID, and the strokes they resolve to."""
 
@@ -127,7 +134,7 @@ class StrokeRules:
                 return None
             if ref is not None:
                 chain = self._chain(_ref(ref))
-                found = None if chain is None else Stroke(*map(max, found, chain))
+                found = None if chain is None else _wider(found, chain)
         return found
 
     def _chain(self, ref: str) -> Stroke | None:
