@@ -694,13 +694,14 @@ def _arcs_skipped(el: Element, work: DrawingBudget) -> list[list[tuple[float, fl
     no case for it), so the command after a run of arcs starts where the run began (red
     team 12, r12-05: ``M 10 200 A … 200 100 L 130 295`` is one line through the 加注's
     corner). One segment per run of arcs followed by a drawing command (a close
-    included); [] without arcs; None when unreadable (:func:`_path_data`). Charged to
-    ``work`` as :func:`_path_segments` is."""
+    included); [] without arcs (the path data is then not read again); None when
+    unreadable (:func:`_path_data`). Charged to ``work`` as :func:`_path_segments` is."""
+    data = next((c for c in el if local_name(c) == "AbbreviatedData"), None)
+    if data is not None and "A" not in (data.text or ""):  # no number has an A
+        return []
     text = _path_data(el, work)
     if text is None or any(chunk is None for chunk in _values(text)):
         return None
-    if "A" not in text:  # only a command has a letter
-        return []
     commands = _LETTER.findall(text)
     work.spend(_SEGMENT_WORK * len(commands))
     numbers = chain.from_iterable(cast(Iterator[list[float]], _values(text)))
