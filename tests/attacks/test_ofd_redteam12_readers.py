@@ -20,9 +20,13 @@ by the vault with the 加注 there (bottom left, where the maker used to put it)
 from __future__ import annotations
 
 import math
+from xml.etree.ElementTree import fromstring
 
 import pytest
 
+from signing.ofd.drawn import ink_boxes
+from signing.ofd.package import DrawingBudget
+from signing.ofd.writer import NS
 from tests.attacks.ofd_pages import flagged
 from tests.attacks.test_ofd_redteam10_drawing import (
     _corner_kept,
@@ -139,3 +143,47 @@ def test_what_ofdrw_paints_clear_of_the_corner_leaves_it_free(
     """The rules above do not refuse a corner these leave free (the tests above can fail):
     the 加注 goes bottom left, and the copy with it there passes."""
     _corner_kept(_license(objects, **where))
+
+
+def _ink(xml: str) -> list[tuple[float, float, float, float]]:
+    el = fromstring(xml.replace("<ofd:PathObject ", f'<ofd:PathObject xmlns:ofd="{NS}" ', 1))
+    return ink_boxes(el, DrawingBudget(1_000_000))
+
+
+@pytest.mark.parametrize(
+    ("data", "pen", "end"),
+    [
+        (f"M 10 200 {_ARC} 200 100 L 130 295", (10, 200), (130, 295)),
+        (f"M 10 200 {_ARC} 200 100 {_ARC} 190 90 L 130 295", (10, 200), (130, 295)),
+        (f"M 10 200 L 200 100 L 130 295 {_ARC} 200 100 C", (130, 295), (10, 200)),
+        # a move ends a run of arcs: nothing is drawn from before it
+        (f"M 10 200 {_ARC} 200 100 M 150 10 L 160 10", None, None),
+    ],
+)
+def test_a_stroke_after_arcs_is_boxed_from_where_the_pen_stayed(
+    data: str, pen: tuple[float, float] | None, end: tuple[float, float] | None
+) -> None:
+    """The segment ofdrw draws after a run of arcs (from the point before the run) is one
+    of the boxes, as well as those of the arcs drawn (1 mm, miter limit 10: 5 mm reach)."""
+    boxes = _ink(_path('LineWidth="1"', _data(data)))
+    spans = {
+        (round(x + 5, 6), round(y + 5, 6), round(x + w - 5, 6), round(y + h - 5, 6))
+        for x, y, w, h in boxes
+    }
+    if pen is None or end is None:
+        assert all(top > 95 or left > 140 for left, top, _, _ in spans), spans
+        return
+    (x0, y0), (x1, y1) = pen, end
+    assert (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)) in spans, spans
+
+
+def test_text_with_a_stroke_colour_reaches_ofdrws_outline_stroke() -> None:
+    """15 × LineWidth glyph units, 16 units per em at the least, miter limit 10:
+    75 × 2 × 5 / 16 = 46.875 mm round a 5 mm glyph; nothing without a stroke colour."""
+    text = _glyph('LineWidth="2"').replace(
+        "<ofd:TextObject ", f'<ofd:TextObject xmlns:ofd="{NS}" ', 1
+    )
+    [box] = ink_boxes(fromstring(text), DrawingBudget(1_000_000))
+    assert box == pytest.approx((60 - 46.875, 220 - 46.875, 10 + 93.75, 10 + 93.75))
+    plain = text.replace('<ofd:StrokeColor Value="0 0 0"/>', "")
+    assert ink_boxes(fromstring(plain), DrawingBudget(1_000_000)) == [(60, 220, 10, 10)]
