@@ -652,6 +652,18 @@ def _values(text: str) -> Iterator[list[float] | None]:
         yield strict_floats(chunk)
 
 
+def _commands(el: Element, work: DrawingBudget) -> tuple[list[str], Iterator[float]] | None:
+    """The command letters of a path's AbbreviatedData and its numbers, in order; None
+    when unreadable (:func:`_path_data`, every number read). Each command is charged to
+    ``work`` :data:`_SEGMENT_WORK` times (a Python step each, after :func:`_path_data`)."""
+    text = _path_data(el, work)
+    if text is None or any(chunk is None for chunk in _values(text)):
+        return None
+    commands = _LETTER.findall(text)
+    work.spend(_SEGMENT_WORK * len(commands))
+    return commands, chain.from_iterable(cast(Iterator[list[float]], _values(text)))
+
+
 def _path_segments(el: Element, work: DrawingBudget) -> list[list[tuple[float, float]]] | None:
     """The points of each segment a path's AbbreviatedData draws, its start (the current
     point, the origin before any move) included: each command but a move (M, S) is one,
@@ -659,12 +671,10 @@ def _path_segments(el: Element, work: DrawingBudget) -> list[list[tuple[float, f
     :func:`_path_corners`); a close (C) back to the last move's point. None when
     unreadable. A Python step per command: each is charged to ``work`` again,
     :data:`_SEGMENT_WORK` times (after :func:`_path_data`)."""
-    text = _path_data(el, work)
-    if text is None or any(chunk is None for chunk in _values(text)):
+    walk = _commands(el, work)
+    if walk is None:
         return None
-    commands = _LETTER.findall(text)
-    work.spend(_SEGMENT_WORK * len(commands))
-    numbers = chain.from_iterable(cast(Iterator[list[float]], _values(text)))
+    commands, numbers = walk
     segments: list[list[tuple[float, float]]] = []
     current = start = (0.0, 0.0)
     for command in commands:
@@ -699,12 +709,10 @@ def _arcs_skipped(el: Element, work: DrawingBudget) -> list[list[tuple[float, fl
     data = next((c for c in el if local_name(c) == "AbbreviatedData"), None)
     if data is not None and "A" not in (data.text or ""):  # no number has an A
         return []
-    text = _path_data(el, work)
-    if text is None or any(chunk is None for chunk in _values(text)):
+    walk = _commands(el, work)
+    if walk is None:
         return None
-    commands = _LETTER.findall(text)
-    work.spend(_SEGMENT_WORK * len(commands))
-    numbers = chain.from_iterable(cast(Iterator[list[float]], _values(text)))
+    commands, numbers = walk
     segments: list[list[tuple[float, float]]] = []
     current = start = (0.0, 0.0)
     pen: tuple[float, float] | None = None  # where the pen stayed for a run of arcs
