@@ -201,7 +201,7 @@ def _extent(
         return None
     reach = 0.0
     if _stroked(el, name):  # text too: a reader strokes its glyphs' outlines (r10-11b)
-        reach = _ink_reach(stroke) if ink else _half_reach(stroke)
+        reach = _ink_reach(stroke) if ink else _half_reach(el, name, stroke, work, ctm)
     if name == "TextObject":
         reach = max(reach, _outline_reach(el, stroke))
     reach *= _stretch(ctm)
@@ -258,11 +258,74 @@ def _outline_reach(el: Element, stroke: Stroke) -> float:
     return _OFDRW_TEXT_STROKE * stroke.width * stretch / 2 * _JAVA_MITER
 
 
-def _half_reach(stroke: Stroke) -> float:
-    """How far a stroke reaches as :func:`drawn_extent` counts it: half its width, or the
-    miter limit's half-widths where a MiterLimit over 4 is written (a sharp miter join
-    may reach that far)."""
-    return stroke.width / 2 * (stroke.miter if stroke.miter > 4.0 else 1.0)
+def _half_reach(
+    el: Element, name: str, stroke: Stroke, work: DrawingBudget, ctm: Sequence[float]
+) -> float:
+    """How far a stroke reaches as :func:`drawn_extent` counts it: half its width times
+    what its joins and caps reach (:func:`_join_reach`) under the larger of its miter
+    limit and Java's 10, which ofdrw's viewer strokes with (red team 12, r12-07); a
+    text's glyph corners are not known: the limit's half-widths."""
+    limit = max(_JAVA_MITER, stroke.miter)
+    if name != "PathObject":
+        return stroke.width / 2 * limit
+    return stroke.width / 2 * _join_reach(el, work, ctm, limit)
+
+
+def _join_reach(el: Element, work: DrawingBudget, ctm: Sequence[float], limit: float) -> float:
+    """How many half-widths the stroke of a path may reach past its points: at its
+    corners, the largest miter ratio (1 / sin of half the corner's angle) that is at most
+    ``limit`` (a sharper corner is bevelled), in the path's space and through its CTM (a
+    reader may stroke before or after it); √2 (a square cap) when a subpath is left open;
+    at least 1. ``limit`` for a path with curves or arcs (their tangents are not
+    followed) or one that cannot be read (:func:`_commands`, charged to ``work``)."""
+    walk = _commands(el, work)
+    if walk is None or not {"Q", "B", "A"}.isdisjoint(walk[0]):
+        return limit
+    commands, numbers = walk
+    worst, left_open = 1.0, False
+    current = start = (0.0, 0.0)
+    first: tuple[float, float] | None = None  # the direction a subpath starts in
+    last: tuple[float, float] | None = None  # the direction it goes in at its current point
+    for command in commands:
+        if command in ("M", "S"):
+            current = start = (next(numbers), next(numbers))
+            left_open, first, last = left_open or last is not None, None, None
+            continue
+        end = start if command == "C" else (next(numbers), next(numbers))
+        step = (end[0] - current[0], end[1] - current[1])
+        if step != (0.0, 0.0):
+            if last is not None:
+                worst = max(worst, _miter(last, step, ctm, limit))
+            first, last, current = first or step, step, end
+        if command == "C":
+            if first is not None and last is not None:
+                worst = max(worst, _miter(last, first, ctm, limit))
+            first, last, current = None, None, start
+    if left_open or last is not None:
+        worst = max(worst, math.sqrt(2.0))
+    return worst
+
+
+def _miter(
+    one: tuple[float, float], two: tuple[float, float], ctm: Sequence[float], limit: float
+) -> float:
+    """The miter ratio of the corner from direction ``one`` to ``two``, in the path's
+    space or through ``ctm``, the larger that is at most ``limit``; 1 when none is."""
+    a, b, c, d = ctm[0], ctm[1], ctm[2], ctm[3]
+    found = 1.0
+    for u, v in (
+        (one, two),
+        (
+            (a * one[0] + c * one[1], b * one[0] + d * one[1]),
+            (a * two[0] + c * two[1], b * two[0] + d * two[1]),
+        ),
+    ):
+        norms = math.hypot(*u) * math.hypot(*v)
+        if norms > 0:
+            half = math.sqrt(max(0.0, (1 + (u[0] * v[0] + u[1] * v[1]) / norms) / 2))
+            if half > 0 and 1 / half <= limit:
+                found = max(found, 1 / half)
+    return found
 
 
 def _stretch(ctm: Sequence[float]) -> float:

@@ -27,8 +27,18 @@ import pytest
 from signing.ofd.drawn import ink_boxes
 from signing.ofd.package import DrawingBudget
 from signing.ofd.writer import NS
+from tests.attacks.ofd_copy_forge import (
+    add_annotation,
+    other_department,
+    page_annot,
+    seal,
+    vault_sealer,
+)
+from tests.attacks.ofd_forge import passes
 from tests.attacks.ofd_pages import flagged
 from tests.attacks.test_ofd_redteam10_drawing import (
+    _COPY_BOX,
+    _COPY_STAMP,
     _corner_kept,
     _covered,
     _kept_off,
@@ -36,6 +46,7 @@ from tests.attacks.test_ofd_redteam10_drawing import (
     _params,
     _path,
 )
+from tests.helpers.ofd import ofd_parts
 
 
 def _data(path: str) -> str:
@@ -187,3 +198,41 @@ def test_text_with_a_stroke_colour_reaches_ofdrws_outline_stroke() -> None:
     assert box == pytest.approx((60 - 46.875, 220 - 46.875, 10 + 93.75, 10 + 93.75))
     plain = text.replace('<ofd:StrokeColor Value="0 0 0"/>', "")
     assert ink_boxes(fromstring(plain), DrawingBudget(1_000_000)) == [(60, 220, 10, 10)]
+
+
+def _tight_vee(width: str) -> str:
+    """r12-07's V drawn in a Boundary just round its points (x 53..67, y 139..201)."""
+    return (
+        f'<ofd:PathObject ID="61" Boundary="53 139 14 62" Stroke="true" LineWidth="{width}">'
+        + _data(f"M {7 - _HALF:.3f} 1 L 7 61 L {7 + _HALF:.3f} 1")
+        + "</ofd:PathObject>"
+    )
+
+
+@pytest.mark.parametrize(("width", "over"), [("2", True), ("0.4", False)])
+def test_a_later_stamp_over_ofdrws_miter_join_is_flagged(width: str, over: bool) -> None:
+    """The later-stamp rule counts the miter join ofdrw draws (limit 10, whatever the
+    MiterLimit says): 1 / sin(6°) = 9.57 half-widths below the V's tip at (60, 200), to
+    y 209.6 when 2 mm wide, over another department's stamp at y 204..208 (it counted
+    half a width, to y 201); 0.4 mm wide, the join ends at y 201.9, clear of it."""
+    later = seal(ofd_parts(_license(_tight_vee(width))), other_department(), box=(55, 204, 10, 4))
+    if over:
+        flagged(later)
+    else:
+        assert passes(later)
+
+
+def test_an_added_annotations_miter_join_past_its_box_is_flagged() -> None:
+    """A 加注 whose own V (2 mm wide, its tip 2.5 mm above the box's foot) reaches 9.57 mm
+    under Java's miter limit 10: ofdrw paints it out of the box, onto the page."""
+    w, h = _COPY_BOX[2], _COPY_BOX[3]
+    top, tip, left, right = h - 32.5, h - 2.5, 50 - _HALF / 2, 50 + _HALF / 2
+    vee = (
+        f'<ofd:PathObject ID="901" Boundary="0 0 {w:g} {h:g}" LineWidth="2">'
+        '<ofd:StrokeColor Value="255 0 0"/>'
+        + _data(f"M {left:.3f} {top:.3f} L 50 {tip:.3f} L {right:.3f} {top:.3f}")
+        + "</ofd:PathObject>"
+    )
+    annot = page_annot(" ".join(f"{v:g}" for v in _COPY_BOX), vee)
+    forged = seal(add_annotation(_license(""), annot), vault_sealer(), box=_COPY_STAMP)
+    flagged(forged, "draws outside the appearance's box")
