@@ -282,14 +282,14 @@ def _join_reach(el: Element, work: DrawingBudget, ctm: Sequence[float], limit: f
     if walk is None or not {"Q", "B", "A"}.isdisjoint(walk[0]):
         return limit
     commands, numbers = walk
-    worst, left_open = 1.0, False
+    worst, left_open, drawing = 1.0, False, False
     current = start = (0.0, 0.0)
     first: tuple[float, float] | None = None  # the direction a subpath starts in
     last: tuple[float, float] | None = None  # the direction it goes in at its current point
     for command in commands:
         if command in ("M", "S"):
             current = start = (next(numbers), next(numbers))
-            left_open, first, last = left_open or last is not None, None, None
+            left_open, drawing, first, last = left_open or drawing, False, None, None
             continue
         end = start if command == "C" else (next(numbers), next(numbers))
         step = (end[0] - current[0], end[1] - current[1])
@@ -297,11 +297,12 @@ def _join_reach(el: Element, work: DrawingBudget, ctm: Sequence[float], limit: f
             if last is not None:
                 worst = max(worst, _miter(last, step, ctm, limit))
             first, last, current = first or step, step, end
+        drawing = command != "C"
+        if command == "C" and first is not None and last is not None:
+            worst = max(worst, _miter(last, first, ctm, limit))
         if command == "C":
-            if first is not None and last is not None:
-                worst = max(worst, _miter(last, first, ctm, limit))
             first, last, current = None, None, start
-    if left_open or last is not None:
+    if left_open or drawing:
         worst = max(worst, math.sqrt(2.0))
     return worst
 
