@@ -24,7 +24,7 @@ from xml.etree.ElementTree import fromstring
 
 import pytest
 
-from signing.ofd.drawn import ink_boxes
+from signing.ofd.drawn import drawn_extent, ink_boxes
 from signing.ofd.package import DrawingBudget
 from signing.ofd.writer import NS
 from tests.attacks.ofd_copy_forge import (
@@ -236,3 +236,29 @@ def test_an_added_annotations_miter_join_past_its_box_is_flagged() -> None:
     annot = page_annot(" ".join(f"{v:g}" for v in _COPY_BOX), vee)
     forged = seal(add_annotation(_license(""), annot), vault_sealer(), box=_COPY_STAMP)
     flagged(forged, "draws outside the appearance's box")
+
+
+@pytest.mark.parametrize(
+    ("data", "ctm", "half_widths"),
+    [
+        ("M 0 0 L 10 0 L 10 10 L 0 10 C", "", math.sqrt(2)),  # a frame: 90° corners
+        ("M 0 0 L 10 0", "", math.sqrt(2)),  # a rule: its square caps
+        ("M 0 0 L 10 0 L 10 10 L 0 10 C", 'CTM="1 0 1 1 0 0"', 1 / math.sin(math.pi / 8)),
+        (f"M {-_HALF:.3f} 60 L 0 0 L {_HALF:.3f} 60", "", 9.567),  # r12-07's V, upside down
+        ("M 0 0 L 10 0 L 0 0.5", "", math.sqrt(2)),  # 2.9°: over the limit, bevelled
+        ("M 0 0 Q 5 5 10 0", "", 10.0),  # a curve's tangents are not followed
+    ],
+)
+def test_drawn_extent_counts_ofdrws_joins(data: str, ctm: str, half_widths: float) -> None:
+    """:func:`drawn_extent` (the later-stamp rule, an added 加注's objects) widens a
+    stroke by its sharpest corner's miter ratio within Java's limit 10 (in the path's
+    space and through its CTM; a shear turns the frame's corners to 45°): each path's
+    highest point is at y 0."""
+    xml = (
+        f'<ofd:PathObject xmlns:ofd="{NS}" Boundary="0 0 300 300" LineWidth="2" {ctm}>'
+        f"{_data(data)}</ofd:PathObject>"
+    )
+    extent = drawn_extent(fromstring(xml), DrawingBudget(1_000_000))
+    assert isinstance(extent, tuple)
+    stretch = (1 + math.sqrt(5)) / 2 if ctm else 1.0  # the shear's largest singular value
+    assert -extent[1] == pytest.approx(half_widths * stretch, abs=1e-3)
