@@ -186,8 +186,10 @@ def _extent(
 ) -> tuple[float, float, float, float] | str | None:
     """:func:`drawn_extent` from the origin of ``box`` (its Boundary as written), a stroked
     path or text widened by half the ``stroke``'s width (None: it cannot be told), or with
-    ``ink`` by :func:`_ink_reach`; a text's glyphs as far as ``fonts`` say (None: their em
-    box). A result that is not finite cannot be placed."""
+    ``ink`` by :func:`_ink_reach`, a text with a stroke colour at least by
+    :func:`_outline_reach`; a path's arcs as far as :func:`_arc_points` says beyond that; a
+    text's glyphs as far as ``fonts`` say (None: their em box). A result that is not
+    finite cannot be placed."""
     ctm = _numbers(el.get("CTM"), 6) if el.get("CTM") is not None else _IDENTITY
     if ctm is None:
         return "has an unreadable CTM"
@@ -219,9 +221,12 @@ def _extent(
         points = [(0.0, 0.0), (box[2], box[3])]
     if not points:
         return None
-    reach = arcs
+    reach = 0.0
     if _stroked(el, name):  # text too: a reader strokes its glyphs' outlines (r10-11b)
-        reach += (_ink_reach(stroke) if ink else _half_reach(stroke)) * _stretch(ctm)
+        reach = _ink_reach(stroke) if ink else _half_reach(el, name, stroke, work, ctm)
+    if name == "TextObject":
+        reach = max(reach, _outline_reach(el, stroke))
+    reach = arcs + reach * _stretch(ctm)  # arcs: already in page space (_arc_points)
     corners = [_apply(ctm, x, y) for x in _span(points, 0) for y in _span(points, 1)]
     xs, ys = [c[0] for c in corners], [c[1] for c in corners]
     if upright is not None:  # corners of the glyphs as ofdrw's PDF converter sizes them
@@ -249,15 +254,109 @@ def _stroked(el: Element, name: str) -> bool:
 
 def _ink_reach(stroke: Stroke) -> float:
     """How far a stroke's ink may reach from the points of its path: half its width times
-    the miter limit (a sharp miter join), at least twice the width (caps and joins)."""
-    return stroke.width / 2 * max(4.0, stroke.miter)
+    the miter limit (a sharp miter join), at least Java's default limit 10: ofdrw's
+    viewer strokes with ``BasicStroke(width)`` whatever the MiterLimit says (red team 12,
+    r12-07: a 12° V's join reached 5 widths, the 2 counted ended above the 加注)."""
+    return stroke.width / 2 * max(_JAVA_MITER, stroke.miter)
 
 
-def _half_reach(stroke: Stroke) -> float:
-    """How far a stroke reaches as :func:`drawn_extent` counts it: half its width, or the
-    miter limit's half-widths where a MiterLimit over 4 is written (a sharp miter join
-    may reach that far)."""
-    return stroke.width / 2 * (stroke.miter if stroke.miter > 4.0 else 1.0)
+_JAVA_MITER = 10.0
+"""The miter limit of Java's ``BasicStroke`` unless one is given (ofdrw gives none)."""
+_OFDRW_TEXT_STROKE = 15.0
+"""ofdrw's viewer strokes text ``15 × LineWidth`` wide in glyph units (``AWTMaker``)."""
+_MIN_UNITS_PER_EM = 16
+"""The fewest font units per em a TrueType font may have (its ``head`` table): the
+largest a glyph unit can be, in ems."""
+
+
+def _outline_reach(el: Element, stroke: Stroke) -> float:
+    """How far ofdrw's viewer may stroke a text object's glyph outlines past them: with a
+    stroke colour (its own ``StrokeColor`` or a DrawParam's; its ``Stroke`` is never
+    read), ``AWTMaker.writeText`` strokes each glyph under the glyph's transform (font
+    units to mm: ``Size`` / units per em, times ``HScale`` across) with
+    ``BasicStroke(15 × LineWidth)``, miter limit 10 (red team 12, r12-06: a LineWidth of
+    1500 painted a blot of 55-440 mm around one 5 mm glyph). The font's units per em are
+    taken at their least (:data:`_MIN_UNITS_PER_EM`, the widest stroke), an embedded
+    font's too: a reader that cannot load it draws with a system font of its own (as
+    :mod:`.fonts` keeps the em box), whose units are not known here; 0 without a stroke
+    colour. Size and HScale are read by :func:`_glyph_area` first."""
+    if not stroke.coloured:
+        return 0.0
+    size = _numbers(el.get("Size"), 1) or [0.0]
+    hscale = _numbers(el.get("HScale"), 1) if el.get("HScale") is not None else [1.0]
+    stretch = abs(size[0]) * max(1.0, abs((hscale or [1.0])[0])) / _MIN_UNITS_PER_EM
+    return _OFDRW_TEXT_STROKE * stroke.width * stretch / 2 * _JAVA_MITER
+
+
+def _half_reach(
+    el: Element, name: str, stroke: Stroke, work: DrawingBudget, ctm: Sequence[float]
+) -> float:
+    """How far a stroke reaches as :func:`drawn_extent` counts it: half its width times
+    what its joins and caps reach (:func:`_join_reach`) under the larger of its miter
+    limit and Java's 10, which ofdrw's viewer strokes with (red team 12, r12-07); a
+    text's glyph corners are not known: the limit's half-widths."""
+    limit = max(_JAVA_MITER, stroke.miter)
+    if name != "PathObject":
+        return stroke.width / 2 * limit
+    return stroke.width / 2 * _join_reach(el, work, ctm, limit)
+
+
+def _join_reach(el: Element, work: DrawingBudget, ctm: Sequence[float], limit: float) -> float:
+    """How many half-widths the stroke of a path may reach past its points: at its
+    corners, the largest miter ratio (1 / sin of half the corner's angle) that is at most
+    ``limit`` (a sharper corner is bevelled), in the path's space and through its CTM (a
+    reader may stroke before or after it); √2 (a square cap) when a subpath is left open;
+    at least 1. ``limit`` for a path with curves or arcs (their tangents are not
+    followed) or one that cannot be read (:func:`_path_data`, :func:`_walk`, charged to
+    ``work``)."""
+    text = _path_data(el, work)
+    walked = None if text is None else _walk(text, work)
+    if walked is None:
+        return limit
+    worst, left_open, drawing = 1.0, False, False
+    first: tuple[float, float] | None = None  # the direction a subpath starts in
+    last: tuple[float, float] | None = None  # the direction it goes in at its current point
+    for command, current, values in walked:
+        if command in ("Q", "B", "A"):
+            return limit
+        if command in ("M", "S"):
+            left_open, drawing, first, last = left_open or drawing, False, None, None
+            continue
+        step = (values[-2] - current[0], values[-1] - current[1])
+        if step != (0.0, 0.0):
+            if last is not None:
+                worst = max(worst, _miter(last, step, ctm, limit))
+            first, last = first or step, step
+        drawing = command != "C"
+        if command == "C" and first is not None and last is not None:
+            worst = max(worst, _miter(last, first, ctm, limit))
+        if command == "C":
+            first, last = None, None
+    if left_open or drawing:
+        worst = max(worst, math.sqrt(2.0))
+    return worst
+
+
+def _miter(
+    one: tuple[float, float], two: tuple[float, float], ctm: Sequence[float], limit: float
+) -> float:
+    """The miter ratio of the corner from direction ``one`` to ``two``, in the path's
+    space or through ``ctm``, the larger that is at most ``limit``; 1 when none is."""
+    a, b, c, d = ctm[0], ctm[1], ctm[2], ctm[3]
+    found = 1.0
+    for u, v in (
+        (one, two),
+        (
+            (a * one[0] + c * one[1], b * one[0] + d * one[1]),
+            (a * two[0] + c * two[1], b * two[0] + d * two[1]),
+        ),
+    ):
+        norms = math.hypot(*u) * math.hypot(*v)
+        if norms > 0:
+            half = math.sqrt(max(0.0, (1 + (u[0] * v[0] + u[1] * v[1]) / norms) / 2))
+            if half > 0 and 1 / half <= limit:
+                found = max(found, 1 / half)
+    return found
 
 
 def _stretch(ctm: Sequence[float]) -> float:
@@ -357,17 +456,19 @@ def ink_boxes(
     """Boxes (x, y, w, h) holding everything a page object may put on the page, whether or not a
     renderer clips it to its ``Boundary`` (ofdrw clips paths and images, not text): a text
     object's glyphs (as far as ``fonts`` say, else their em box) and Boundary
-    (:func:`object_box`), widened by its stroke when stroked; an image's unit square through its
-    CTM (with its Boundary and widened by its Border's line when it has one); a filled path's
-    points through its CTM; a path that is only stroked, each segment's points (a curve lies in
-    the hull of its control points) through its CTM, so that a frame or a table rule is the line
-    it draws, not the box it spans (an arc's points widened as :func:`_arc_points` says);
-    nothing for a path neither stroked nor filled. A stroke reaches :func:`_ink_reach` (joins
-    and miters included) times :func:`_stretch`, of the widest stroke any reader may draw: the
-    object's own attributes, its and its ``layers``' DrawParams by ``rules``
-    (:mod:`.drawparams`; red team 10, r10-11), the defaults. Any other object (a
-    ``CompositeObject``, drawn from a resource), one that cannot be placed and one whose stroke
-    cannot be told covers :data:`EVERYWHERE`. What it reads is charged to ``work``
+    (:func:`object_box`), widened by its stroke when stroked or given a stroke colour
+    (:func:`_outline_reach`); an image's unit square through its CTM (with its Boundary and
+    widened by its Border's line when it has one); a filled path's points through its CTM; a
+    path that is only stroked, each segment's points (a curve lies in the hull of its control
+    points; after arcs, also those a reader that skips them draws: :func:`_arcs_skipped`)
+    through its CTM, so that a frame or a table rule is the line it draws, not the box it spans
+    (an arc's points widened as :func:`_arc_points` says); nothing for a path neither stroked
+    nor filled. A stroke reaches :func:`_ink_reach` (joins and miters included) times
+    :func:`_stretch`, of the widest stroke any reader may draw: the object's own attributes,
+    its and its ``layers``' DrawParams by ``rules`` (:mod:`.drawparams`; red team 10, r10-11),
+    the defaults. Any other object (a ``CompositeObject``, drawn from a resource), one that
+    cannot be placed and one whose stroke cannot be told covers :data:`EVERYWHERE`. What it
+    reads is charged to ``work``
     (:func:`drawn_extent`)."""
     name = local_name(el)
     box = _numbers(el.get("Boundary"), 4)
@@ -386,6 +487,8 @@ def ink_boxes(
     segments: list[tuple[list[tuple[float, float]], float]] | None
     if stroked and not filled:
         segments = _path_segments(el, work, ctm)
+        skipped = _arcs_skipped(el, work) if segments is not None else None
+        segments = None if segments is None or skipped is None else segments + skipped
     else:  # a fill covers the hull of every segment's points (read even when not drawn)
         hull = _path_corners(el, work, drawn_only=True, ctm=ctm)
         segments = None if hull is None else [hull] if hull[0] else []
@@ -787,4 +890,35 @@ def _path_segments(
             segments.append(([current, *widened], beyond))
         elif command not in ("M", "S"):
             segments.append(([current, *zip(values[0::2], values[1::2], strict=True)], 0.0))
+    return segments
+
+
+def _arcs_skipped(
+    el: Element, work: DrawingBudget
+) -> list[tuple[list[tuple[float, float]], float]] | None:
+    """The segments a reader that skips arcs draws and :func:`_path_segments` does not
+    (nothing beyond their points: no arc is drawn): ofdrw draws nothing for an ``A`` and
+    leaves the pen where it was (``AWTMaker.buildPath``: ``case "A": break;``;
+    ``ItextMaker`` and ``PdfboxMaker`` have no case for it), so the command after a run of
+    arcs starts where the run began (red team 12, r12-05: ``M 10 200 A … 200 100 L 130
+    295`` is one line through the 加注's corner). One segment per run of arcs followed by a
+    drawing command (a close included); [] without arcs (the path data is then not read
+    again); None when unreadable (:func:`_path_data`, :func:`_walk`). Charged to ``work``
+    as :func:`_path_segments` is."""
+    data = next((c for c in el if local_name(c) == "AbbreviatedData"), None)
+    if data is not None and "A" not in (data.text or ""):  # no number has an A
+        return []
+    text = _path_data(el, work)
+    walked = None if text is None else _walk(text, work)
+    if walked is None:
+        return None
+    segments: list[tuple[list[tuple[float, float]], float]] = []
+    pen: tuple[float, float] | None = None  # where the pen stayed for a run of arcs
+    for command, current, values in walked:
+        if command == "A":
+            pen = current if pen is None else pen
+            continue
+        if command not in ("M", "S") and pen is not None:
+            segments.append(([pen, *zip(values[0::2], values[1::2], strict=True)], 0.0))
+        pen = None
     return segments

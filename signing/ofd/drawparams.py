@@ -17,6 +17,11 @@ DrawParam drew a black band under the 加注 where the placement saw a hairline.
 The DrawParams are those of the document's ``PublicRes`` and ``DocumentRes`` and of the
 ``PageRes`` of the parts drawn (a page and its templates); one ID namespace, an ID
 declared twice is refused elsewhere (:mod:`.model`).
+
+Whether a stroke colour is given (the object's own ``StrokeColor``, one along its
+DrawParam's or its Layers' chains) is told too: ofdrw's viewer strokes text that has one,
+whatever its ``Stroke`` says (red team 12, r12-06). And an object that writes no
+``LineWidth`` is stroked 0.4 mm wide by ofdrw (``AWTMaker.getLineWidth``), not 0.353.
 """
 
 from __future__ import annotations
@@ -42,28 +47,40 @@ _CHAIN = 64
 
 
 class Stroke(NamedTuple):
-    """The widest stroke a reader may draw an object with (mm) and the largest miter limit
-    (the ratio of a miter join's length to half the width)."""
+    """The widest stroke a reader may draw an object with (mm), the largest miter limit
+    (the ratio of a miter join's length to half the width) and whether a stroke colour
+    is given (on the object or a DrawParam it may take one from)."""
 
     width: float
     miter: float
+    coloured: bool = False
 
 
 DEFAULT_STROKE = Stroke(0.353, 3.528)
 """GB/T 33190's defaults."""
+_OFDRW_WIDTH = 0.4
+"""The LineWidth ofdrw's viewer strokes an object that writes none with (mm)."""
 
 
 def own_stroke(el: Element) -> Stroke | None:
-    """The stroke of ``el`` from its own attributes, else the defaults; None when one of
-    them cannot be read."""
+    """The stroke of ``el`` from its own attributes (its ``StrokeColor`` child for
+    ``coloured``), else the defaults (the wider of GB/T 33190's and ofdrw's width); None
+    when one of them cannot be read."""
     written = _written(el)
     if written is None:
         return None
     width, miter = written
     return Stroke(
-        DEFAULT_STROKE.width if width is None else width,
+        max(DEFAULT_STROKE.width, _OFDRW_WIDTH) if width is None else width,
         DEFAULT_STROKE.miter if miter is None else miter,
+        _coloured(el),
     )
+
+
+def _coloured(el: Element) -> bool:
+    """Whether ``el`` (an object or a DrawParam) has a ``StrokeColor`` child, readable or
+    not (a reader may stroke with it)."""
+    return bool(child_elements(el, "StrokeColor"))
 
 
 def _written(el: Element) -> tuple[float | None, float | None] | None:
@@ -88,6 +105,14 @@ def _widest(el: Element, stroke: Stroke) -> Stroke | None:
     return Stroke(
         stroke.width if width is None else max(stroke.width, width),
         stroke.miter if miter is None else max(stroke.miter, miter),
+        stroke.coloured or _coloured(el),
+    )
+
+
+def _wider(one: Stroke, other: Stroke) -> Stroke:
+    """The wider width, the larger miter limit, coloured when either is."""
+    return Stroke(
+        max(one.width, other.width), max(one.miter, other.miter), one.coloured or other.coloured
     )
 
 
@@ -101,14 +126,15 @@ class StrokeRules:
     def stroke(self, el: Element, layers: Iterable[str]) -> Stroke | None:
         """The stroke of ``el``, drawn in Layers whose ``DrawParam`` references are
         ``layers``: the widest of its own attributes, its DrawParam's chain, the Layers'
-        chains and the defaults; None when one of them cannot be resolved."""
+        chains and the defaults, coloured when one of them gives a stroke colour; None
+        when one of them cannot be resolved."""
         found = own_stroke(el)
         for ref in (el.get("DrawParam"), *layers):
             if found is None:
                 return None
             if ref is not None:
                 chain = self._chain(_ref(ref))
-                found = None if chain is None else Stroke(*map(max, found, chain))
+                found = None if chain is None else _wider(found, chain)
         return found
 
     def _chain(self, ref: str) -> Stroke | None:
