@@ -19,21 +19,27 @@ A one-page A4 license costs about 10-20 ms in pdfium and 60-150 ms in poppler, m
 process starts. Form fields and annotations are rendered (pdfium's form environment,
 poppler's default), so a filled field or a new annotation shows.
 
-pdfium is not thread-safe: every use of it here holds one lock per process (the verifier's
-workers are processes; the copy maker checks its corners from the API's worker threads).
+The rendering work of one call is bounded (red team pdf12, p12-05: a page of Form
+XObjects fanned out 10 ways 7 levels deep, 2 KB, took 75 s of CPU in each renderer). Both
+renderers run in processes of their own: poppler's tools, and pdfium in a helper process
+(:mod:`signing._verify.render_process`; pdfium is not thread-safe, so one job at a time per
+process). ``timeout`` is the time those processes may run, all renderers of the call
+together; the caller kills a process at the bound, so nothing of it runs on. Each process is
+single-threaded, so this also bounds the CPU they use. Waiting for the helper (another
+thread's job) is not charged, but bounded too.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -53,8 +59,10 @@ __all__ = [
 
 DEFAULT_DPI = 72.0
 """Resolution of the comparison (see the module docstring for the measurements)."""
-DEFAULT_TIMEOUT = 30.0
-"""Seconds one call may spend rendering, for all renderers together."""
+DEFAULT_TIMEOUT = 1.5
+"""Seconds one call may spend rendering, for all renderers together: the time their
+processes run (a one-page license takes about 0.15 s in all, the DSS corpus 0.3 s at most;
+red team pdf12, p12-05)."""
 PDFIUM = "pdfium"
 POPPLER = "poppler"
 #: Pixels an allowed rect is widened by on each side (anti-aliased edges of a widget).
@@ -65,13 +73,11 @@ _MAX_PAGE_PIXELS = 40_000_000
 _MAX_PAGES = 2_000
 #: Pages poppler renders per pdftoppm run (bounds the temporary files).
 _POPPLER_CHUNK = 16
-#: Held while pdfium has a document open: pdfium is not thread-safe.
-_PDFIUM_LOCK = threading.Lock()
-
-
-def _exclusive(renderer: str) -> AbstractContextManager[object]:
-    """The lock a renderer needs around its use (pdfium's; poppler runs in processes)."""
-    return _PDFIUM_LOCK if renderer == PDFIUM else nullcontext()
+#: Seconds one call may wait, on top of its rendering time, for pdfium's helper process
+#: (another thread's job, a helper starting).
+_WAIT_LIMIT = 30.0
+#: What pdfium's helper imports when it starts (so that its first job does not).
+_PDFIUM_PRELOAD = ("pypdfium2", "PIL.Image", __name__)
 
 
 @dataclass(frozen=True)
@@ -224,18 +230,37 @@ class _Document(Protocol):
 
 
 class _Deadline:
+    """The rendering time one call has left (what its renderers' processes ran is
+    charged), within a wall-clock bound that also covers its waits."""
+
     def __init__(self, timeout: float) -> None:
         if not (timeout > 0 and math.isfinite(timeout)):
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         self.timeout = timeout
-        self._end = time.monotonic() + timeout
+        self._budget = timeout
+        self._end = time.monotonic() + timeout + _WAIT_LIMIT
+
+    def waiting(self) -> float:
+        """Seconds this call may still wait for a renderer (not rendering)."""
+        return max(0.0, self._end - time.monotonic())
 
     def left(self, renderer: str) -> float:
-        """Seconds left; raises :class:`_RenderFailed` once none are."""
-        left = self._end - time.monotonic()
+        """Seconds of rendering left; raises :class:`_RenderFailed` once none are."""
+        left = min(self._budget, self._end - time.monotonic())
         if left <= 0:
             raise _RenderFailed(f"{renderer} did not finish within {self.timeout:g} s")
         return left
+
+    @contextmanager
+    def running(self, renderer: str) -> Iterator[float]:
+        """Around one renderer process's run: gives the seconds it may take, and charges
+        the time it took."""
+        limit = self.left(renderer)
+        started = time.monotonic()
+        try:
+            yield limit
+        finally:
+            self._budget -= time.monotonic() - started
 
 
 def _check_rotation(value: Any) -> int:
@@ -350,9 +375,10 @@ class _PopplerDocument:
 
     def _run(self, args: list[str]) -> str:
         try:
-            done = subprocess.run(  # noqa: S603 (fixed tools, our own file names)
-                args, capture_output=True, timeout=self._deadline.left(POPPLER), check=False
-            )
+            with self._deadline.running(POPPLER) as limit:
+                done = subprocess.run(  # noqa: S603 (fixed tools, our own file names)
+                    args, capture_output=True, timeout=limit, check=False
+                )
         except subprocess.TimeoutExpired:
             raise _RenderFailed(
                 f"poppler did not finish within {self._deadline.timeout:g} s"
@@ -509,28 +535,123 @@ def _compare_with(
     dpi: float,
     deadline: _Deadline,
 ) -> _Outcome:
-    """Compare the two files page by page with one renderer."""
+    """Compare the two files page by page with one renderer (pdfium in its helper)."""
+    try:
+        if renderer == PDFIUM:
+            answer = _in_helper("_pdfium_compare", (before, after, allowed, dpi), deadline)
+            return _outcome_from(answer)
+        return _compare_here(renderer, before, after, allowed, dpi, deadline)
+    except _RenderFailed as exc:
+        return _Outcome(renderer, problems=(str(exc),), failed=True)
+
+
+def _compare_here(
+    renderer: str,
+    before: bytes,
+    after: bytes,
+    allowed: dict[int, list[Rect]],
+    dpi: float,
+    deadline: _Deadline,
+) -> _Outcome:
+    """:func:`_compare_with` in this process."""
     docs: list[_Document] = []
-    with _exclusive(renderer):
-        try:
-            docs.append(_open(renderer, before, "the signed revision", deadline))
-            docs.append(_open(renderer, after, "the final file", deadline))
-            old, new = docs
-            used = _bounded_dpi(dpi, (*old.boxes, *new.boxes))
-            notes = () if used == dpi else (f"{renderer} compared at {used:.0f} dpi (large pages)",)
-            found = _page_differences(renderer, old, new, allowed, used)
-            texts: tuple[int, ...] = ()
-            if isinstance(old, _PdfiumDocument) and isinstance(new, _PdfiumDocument):
-                texts = _text_differences(old, new)
-            elif isinstance(old, _PopplerDocument) and isinstance(new, _PopplerDocument):
-                texts = _word_differences(old, new, allowed)
-            pages = (len(old.boxes), len(new.boxes))
-            return _Outcome(renderer, pages, tuple(found), notes, text_differences=texts)
-        except _RenderFailed as exc:
-            return _Outcome(renderer, problems=(str(exc),), failed=True)
-        finally:
-            for doc in docs:
-                doc.close()
+    try:
+        docs.append(_open(renderer, before, "the signed revision", deadline))
+        docs.append(_open(renderer, after, "the final file", deadline))
+        old, new = docs
+        used = _bounded_dpi(dpi, (*old.boxes, *new.boxes))
+        notes = () if used == dpi else (f"{renderer} compared at {used:.0f} dpi (large pages)",)
+        found = _page_differences(renderer, old, new, allowed, used)
+        texts: tuple[int, ...] = ()
+        if isinstance(old, _PdfiumDocument) and isinstance(new, _PdfiumDocument):
+            texts = _text_differences(old, new)
+        elif isinstance(old, _PopplerDocument) and isinstance(new, _PopplerDocument):
+            texts = _word_differences(old, new, allowed)
+        pages = (len(old.boxes), len(new.boxes))
+        return _Outcome(renderer, pages, tuple(found), notes, text_differences=texts)
+    except _RenderFailed as exc:
+        return _Outcome(renderer, problems=(str(exc),), failed=True)
+    finally:
+        for doc in docs:
+            doc.close()
+
+
+# -- pdfium in its helper process (signing._verify.render_process) ------------------------
+
+
+def _in_helper(job: str, args: tuple[Any, ...], deadline: _Deadline) -> Any:
+    """The JSON answer of ``job`` (a function of this module) run in pdfium's helper."""
+    from signing._verify import render_process
+
+    try:
+        with deadline.running(PDFIUM) as limit:
+            reply = render_process.call(
+                f"{__name__}:{job}",
+                args,
+                seconds=limit,
+                wait=deadline.waiting(),
+                preload=_PDFIUM_PRELOAD,
+            )
+    except render_process.RenderTimeout:
+        raise _RenderFailed(f"{PDFIUM} did not finish within {deadline.timeout:g} s") from None
+    except render_process.RenderBusy:
+        raise _RenderFailed(f"{PDFIUM} was busy for {_WAIT_LIMIT:g} s") from None
+    except render_process.RenderFailed as exc:
+        raise _RenderFailed(f"{PDFIUM} failed: {exc}") from None
+    try:
+        return json.loads(reply)
+    except ValueError:
+        raise _RenderFailed(f"{PDFIUM} sent an unreadable answer") from None
+
+
+def _pdfium_compare(
+    before: bytes, after: bytes, allowed: dict[int, list[Rect]], dpi: float, seconds: float
+) -> bytes:
+    """In pdfium's helper: :func:`_compare_here`, as JSON."""
+    found = _compare_here(PDFIUM, before, after, allowed, dpi, _Deadline(seconds))
+    return json.dumps(
+        {
+            "pages": found.pages,
+            "differences": [
+                [d.page, None if d.bbox is None else [d.bbox.x0, d.bbox.y0, d.bbox.x1, d.bbox.y1]]
+                for d in found.differences
+            ],
+            "problems": list(found.problems),
+            "failed": found.failed,
+            "texts": list(found.text_differences),
+        }
+    ).encode()
+
+
+def _outcome_from(answer: Any) -> _Outcome:
+    """The :class:`_Outcome` :func:`_pdfium_compare` sent (checked: it comes from a process
+    that read a hostile file)."""
+    try:
+        pages = answer["pages"]
+        if pages is not None:
+            pages = (_count(pages[0]), _count(pages[1]))
+        differences = tuple(
+            PageDifference(_count(page), PDFIUM, None if box is None else Rect(*map(float, box)))
+            for page, box in answer["differences"]
+        )
+        problems = tuple(str(p)[:300] for p in answer["problems"])
+        texts = tuple(_count(p) for p in answer["texts"])
+        return _Outcome(PDFIUM, pages, differences, problems, bool(answer["failed"]), texts)
+    except (KeyError, TypeError, ValueError, IndexError):
+        raise _RenderFailed(f"{PDFIUM} sent an unreadable answer") from None
+
+
+def _count(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _MAX_PAGES:
+        raise ValueError(value)
+    return value
+
+
+def _pdfium_blank(
+    before: bytes, regions: Sequence[tuple[int, Rect]], dpi: float, seconds: float
+) -> bytes:
+    """In pdfium's helper: :func:`_blank_here`, as JSON."""
+    return json.dumps(_blank_here(PDFIUM, before, regions, dpi, _Deadline(seconds))).encode()
 
 
 def _page_differences(
@@ -648,24 +769,43 @@ def _blank_in(
     dpi: float,
     deadline: _Deadline,
 ) -> list[bool]:
-    """Per region: whether this renderer shows only white there (False if it cannot tell)."""
-    with _exclusive(renderer):
-        try:
-            doc = _open(renderer, before, "the signed revision", deadline)
-        except _RenderFailed:
-            return [False] * len(regions)
-        try:
-            pages = sorted({p for p, _ in regions if p < len(doc.boxes)})
-            used = _bounded_dpi(dpi, (doc.boxes[p] for p in pages))
-            images = dict(zip(pages, doc.images(pages, used), strict=True))
-            return [
-                page in images and _all_white(images[page], doc.boxes[page], rect, used / 72.0)
-                for page, rect in regions
-            ]
-        except _RenderFailed:
-            return [False] * len(regions)
-        finally:
-            doc.close()
+    """Per region: whether this renderer shows only white there (False if it cannot tell);
+    pdfium in its helper."""
+    if renderer != PDFIUM:
+        return _blank_here(renderer, before, regions, dpi, deadline)
+    try:
+        answer = _in_helper("_pdfium_blank", (before, list(regions), dpi), deadline)
+    except _RenderFailed:
+        return [False] * len(regions)
+    if not isinstance(answer, list) or len(answer) != len(regions):
+        return [False] * len(regions)
+    return [a is True for a in answer]
+
+
+def _blank_here(
+    renderer: str,
+    before: bytes,
+    regions: Sequence[tuple[int, Rect]],
+    dpi: float,
+    deadline: _Deadline,
+) -> list[bool]:
+    """:func:`_blank_in` in this process."""
+    try:
+        doc = _open(renderer, before, "the signed revision", deadline)
+    except _RenderFailed:
+        return [False] * len(regions)
+    try:
+        pages = sorted({p for p, _ in regions if p < len(doc.boxes)})
+        used = _bounded_dpi(dpi, (doc.boxes[p] for p in pages))
+        images = dict(zip(pages, doc.images(pages, used), strict=True))
+        return [
+            page in images and _all_white(images[page], doc.boxes[page], rect, used / 72.0)
+            for page, rect in regions
+        ]
+    except _RenderFailed:
+        return [False] * len(regions)
+    finally:
+        doc.close()
 
 
 def _all_white(image: Image.Image, box: _PageBox, rect: Rect, scale: float) -> bool:

@@ -1,5 +1,14 @@
 """Red team pdf12: verification work bounded by the file, not by the attacker's patience.
 
+p12-05: an update pointing the page at a new content stream that draws a Form XObject
+fanned out 10 ways 7 levels deep (10^7 draws of a white square, 2 KB) took 75 s of CPU in
+pdfium and as much in poppler; with ``isolation="thread"`` the verification returned at its
+time bound while its thread drew on inside pdfium, holding the process's pdfium lock. Both
+renderers now run in processes killed at the rendering bound of the call
+(:data:`signing._verify.visual.DEFAULT_TIMEOUT`). The bounds below are CPU time of this
+process and of its reaped children (the renderers), generous for a busy machine and far
+below the 150 s the file cost.
+
 p12-07: one update of 12,000 empty stream objects (936 KB) took 17 s of CPU in the check of
 the update's keywords (every keyword hit tested against every stream span of the update);
 the check is linear now. The bound below is CPU time of this process, far above the linear
@@ -8,16 +17,30 @@ cost (about 0.3 s) and far below the quadratic one, so a busy machine does not f
 
 from __future__ import annotations
 
+import resource
+import threading
 import time
 
 import pytest
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.generic import pdf_name
 
 from schemas.report import Indication
+from signing._verify import render_process, visual
 from signing._verify.structure import check_updates_after
 from signing.verify import Verifier
 from tests.helpers import rawpdf
-from tests.helpers.licenses import sealed_license
+from tests.helpers.licenses import (
+    PAGE_BOX,
+    first_page,
+    incremental,
+    numbers,
+    redefine,
+    sealed_license,
+    written,
+)
 from tests.helpers.pki import demo_trust_bundle
+from tests.helpers.waiting import wait_until
 
 #: CPU seconds the p12-07 files may take to check (quadratic: 17 s at 12,000 objects).
 _CHECK_CPU = 3.0
@@ -31,9 +54,120 @@ def empty_streams(sealed: bytes, count: int) -> bytes:
     return rawpdf.append_update(sealed, body)
 
 
+#: CPU seconds (this process and its renderers) a p12-05 verification may take.
+_RENDER_CPU = 4.0
+
+
 @pytest.fixture(scope="module")
 def verifier() -> Verifier:
     return Verifier(demo_trust_bundle(), isolation="thread", timeout=60)
+
+
+def cpu_with_children() -> float:
+    """CPU seconds of this process and of its children that were reaped."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def fan_out(sealed: bytes, depth: int, fan: int = 10) -> bytes:
+    """``sealed`` plus one update giving its page a second content stream that draws a
+    form XObject invoking the next one ``fan`` times, ``depth`` levels deep, the last
+    painting a 5 pt white square on white (p12-05: nothing a reader sees changes)."""
+    w = incremental(sealed)
+    page_ref, page = first_page(w)
+
+    def form(data: bytes, inner: generic.IndirectObject | None) -> generic.IndirectObject:
+        entries = {
+            pdf_name("/Type"): pdf_name("/XObject"),
+            pdf_name("/Subtype"): pdf_name("/Form"),
+            pdf_name("/BBox"): numbers(*PAGE_BOX),
+        }
+        if inner is not None:
+            xobjects = generic.DictionaryObject({pdf_name("/X"): inner})
+            entries[pdf_name("/Resources")] = generic.DictionaryObject(
+                {pdf_name("/XObject"): xobjects}
+            )
+        return w.add_object(generic.StreamObject(entries, stream_data=data))
+
+    drawn = form(b"1 1 1 rg 500 20 5 5 re f", None)
+    for _ in range(depth):
+        drawn = form(b" ".join([b"/X Do"] * fan), drawn)
+    new = generic.DictionaryObject({k: page.raw_get(k) for k in page})
+    resources = page["/Resources"]
+    new_resources = generic.DictionaryObject({k: resources.raw_get(k) for k in resources})
+    new_resources[pdf_name("/XObject")] = generic.DictionaryObject({pdf_name("/X"): drawn})
+    new[pdf_name("/Resources")] = new_resources
+    extra = w.add_object(generic.StreamObject(stream_data=b"q /X Do Q"))
+    new[pdf_name("/Contents")] = generic.ArrayObject([page.raw_get("/Contents"), extra])
+    redefine(w, page_ref, new)
+    return written(w)
+
+
+def test_a_small_fan_out_is_compared_as_before() -> None:
+    """100 draws of a white square on white: rendered, compared, identical."""
+    sealed = sealed_license()
+    result = visual.compare_revisions(sealed, fan_out(sealed, 2))
+    assert result.identical, result.problems
+
+
+def test_a_fan_out_of_ten_million_draws_is_stopped_at_the_rendering_bound() -> None:
+    sealed = sealed_license()
+    forged = fan_out(sealed, 7)
+    assert len(forged) < 100_000
+    started = cpu_with_children()
+    result = visual.compare_revisions(sealed, forged)
+    took = cpu_with_children() - started
+    assert not result.identical
+    assert f"pdfium did not finish within {visual.DEFAULT_TIMEOUT:g} s" in result.problems
+    assert took < _RENDER_CPU, f"the comparison took {took:.1f} s of CPU"
+    assert render_process.helper_pid() is None  # killed, and reaped (counted above)
+
+
+def test_the_p12_05_file_is_not_passed_and_costs_little(verifier: Verifier) -> None:
+    forged = fan_out(sealed_license(), 7)
+    started = cpu_with_children()
+    report = verifier.verify(forged)
+    took = cpu_with_children() - started
+    assert report.indication is not Indication.TOTAL_PASSED, report
+    assert took < _RENDER_CPU, f"the verification took {took:.1f} s of CPU"
+
+
+def test_a_timed_out_verification_leaves_nothing_drawing() -> None:
+    """A verification in a thread that times out while pdfium draws: its thread ends, the
+    renderer's process is killed, and the next verification gets pdfium at once."""
+    forged = fan_out(sealed_license(), 8)
+    quick = Verifier(demo_trust_bundle(), isolation="thread", timeout=1.0)
+    seen: list[int] = []
+    done = threading.Event()
+
+    def watch() -> None:  # pdfium's process while the verification runs
+        while not done.wait(0.01):
+            pid = render_process.helper_pid()
+            if pid is not None:
+                seen.append(pid)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        report = quick.verify(forged)
+    finally:
+        done.set()
+        watcher.join()
+    assert report.indication is Indication.INDETERMINATE, report
+    assert seen, "the verification timed out before pdfium drew: nothing tested"
+    wait_until(
+        lambda: not any(t.name == "evault-verify" for t in threading.enumerate()),
+        "the timed-out verification's thread to end",
+    )
+    assert render_process.helper_pid() is None
+    assert render_process._lock.acquire(timeout=0)  # nobody holds pdfium
+    render_process._lock.release()
+    idle = cpu_with_children()
+    time.sleep(0.5)
+    assert cpu_with_children() - idle < 0.2, "something of the verification still runs"
+    sealed = sealed_license()
+    assert visual.compare_revisions(sealed, sealed).identical
 
 
 @pytest.mark.parametrize("count", [12_000, 19_000])

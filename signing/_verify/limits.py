@@ -1,0 +1,65 @@
+"""The verifier's helper processes (the verification workers,
+:mod:`signing._verify.workers`; pdfium's helper, :mod:`signing._verify.render_process`): the
+limits each sets on itself, and how its parent ends it and tells how it ended."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import subprocess
+from multiprocessing.connection import Connection
+
+__all__ = ["how_it_ended", "kill_and_reap", "limit_cpu", "no_core_dumps"]
+
+
+def kill_and_reap(process: subprocess.Popen[bytes], conn: Connection) -> None:
+    """Stop ``process`` now and reap it (nothing of it keeps running); close ``conn``."""
+    with contextlib.suppress(OSError):
+        if process.poll() is None:
+            process.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired, OSError):
+        process.wait(5)
+    conn.close()
+
+
+def how_it_ended(process: subprocess.Popen[bytes], what: str) -> str:
+    """A sentence saying how ``process`` (called ``what``) ended, once it stopped
+    answering."""
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(1)
+    code = process.returncode
+    if code is None:
+        return f"{what} stopped answering"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"{what} was ended by {name}"
+    return f"{what} exited with status {code}"
+
+
+def no_core_dumps() -> None:
+    """A worker process holds licenses (personal data): SIGXCPU must not leave a core file."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+
+
+def limit_cpu(seconds: float) -> None:
+    """Let this process use at most ``seconds`` more CPU time (then SIGXCPU ends it)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    spent = used.ru_utime + used.ru_stime
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = int(spent + seconds) + 1
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
