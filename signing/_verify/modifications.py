@@ -138,7 +138,21 @@ def judge_later_revisions(
             + "; ".join(found.annotated[:4])
         )
     _settle(found, verdict, permissions)
+    _retitled(reader, objs, signed_rev, verdict)
     return verdict
+
+
+def _retitled(reader: Any, objs: RevisionObjects, signed_rev: int, verdict: ChangeVerdict) -> None:
+    """A document title set after signing (red team pdf12, p12-06) is a modification of
+    what a reader sees, beside the page: a warning, and ``modified`` (intake refuses);
+    the indication stands when nothing else is wrong."""
+    from signing._verify.doctitle import title_change
+
+    retitled = title_change(reader, objs, signed_rev)
+    if retitled is not None:
+        verdict.modified = True
+        verdict.reasons.append(retitled)
+        verdict.warnings.append(f"{retitled}: not covered by the signature")
 
 
 def _look(signed: bytes, final: bytes, found: ChangeAnalysis, verdict: ChangeVerdict) -> None:
