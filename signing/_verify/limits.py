@@ -9,7 +9,7 @@ import signal
 import subprocess
 from multiprocessing.connection import Connection
 
-__all__ = ["how_it_ended", "kill_and_reap", "limit_cpu", "no_core_dumps"]
+__all__ = ["how_it_ended", "kill_and_reap", "limit_cpu", "limit_memory", "no_core_dumps"]
 
 
 def kill_and_reap(process: subprocess.Popen[bytes], conn: Connection) -> None:
@@ -63,3 +63,17 @@ def limit_cpu(seconds: float) -> None:
         soft = min(soft, hard)
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def limit_memory(size: int) -> None:
+    """Let this process's data (heap and private mappings) grow to ``size`` bytes at most
+    (``RLIMIT_DATA``): past it allocations fail, and a C library that cannot recover
+    aborts the process."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    soft = size if hard == resource.RLIM_INFINITY else min(size, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))

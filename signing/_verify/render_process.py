@@ -9,7 +9,8 @@ one helper process per calling process, started on first use (about 60 ms: an in
 importing pypdfium2 and Pillow) and reused; the caller waits for its answer at most the
 job's time bound, then kills the helper (SIGKILL, reaped at once), and the next job starts a
 new one. The helper also limits its own CPU time per job (``RLIMIT_CPU``), so it ends even
-if its parent was killed first, and it ends when its socket closes.
+if its parent was killed first, and its memory (``RLIMIT_DATA``: pdfium aborts past it, a
+failed comparison), and it ends when its socket closes.
 
 A job is a module-level function named ``"module:function"``, called in the helper as
 ``function(*args, seconds)``; it returns bytes. The helper answers with plain bytes, never a
@@ -31,7 +32,13 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
-from signing._verify.limits import how_it_ended, kill_and_reap, limit_cpu, no_core_dumps
+from signing._verify.limits import (
+    how_it_ended,
+    kill_and_reap,
+    limit_cpu,
+    limit_memory,
+    no_core_dumps,
+)
 
 __all__ = ["RenderBusy", "RenderFailed", "RenderTimeout", "call"]
 
@@ -39,6 +46,10 @@ __all__ = ["RenderBusy", "RenderFailed", "RenderTimeout", "call"]
 _START_TIMEOUT = 30.0
 #: CPU seconds the helper may use per job beyond the job's bound (its parent kills it first).
 _CPU_SLACK = 1
+#: Bytes of data the helper may hold (red team pdf12, p12-08: a page of 600 MB of path
+#: operators took pdfium past 1 GB; a 40-megapixel page, the largest rendered, needs
+#: about 300 MB).
+_MEMORY = 1 << 30
 #: Seconds between two looks at a running job (a cancelled caller stops within that).
 _POLL = 0.05
 _BOOT = (
@@ -69,6 +80,7 @@ def _main(conn: Connection) -> None:
     closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     no_core_dumps()
+    limit_memory(_MEMORY)
     try:
         preload = conn.recv()
     except (EOFError, OSError):

@@ -76,6 +76,8 @@ _POPPLER_CHUNK = 16
 #: Seconds one call may wait, on top of its rendering time, for pdfium's helper process
 #: (another thread's job, a helper starting).
 _WAIT_LIMIT = 30.0
+#: Bytes of data one poppler tool may hold (a 40-megapixel page needs about 300 MB).
+_TOOL_MEMORY = 1 << 30
 #: What pdfium's helper imports when it starts (so that its first job does not).
 _PDFIUM_PRELOAD = ("pypdfium2", "PIL.Image", __name__)
 
@@ -349,6 +351,16 @@ _WORD = re.compile(
 )
 
 
+def _limited(args: list[str], seconds: float) -> list[str]:
+    """``args`` run under ``prlimit`` (util-linux), when installed: at most
+    :data:`_TOOL_MEMORY` bytes of data and ``seconds`` of CPU (rounded up), so that a tool
+    left behind (its caller killed first) ends by itself (red team pdf12, p12-08)."""
+    prlimit = shutil.which("prlimit")
+    if prlimit is None:
+        return args
+    return [prlimit, f"--data={_TOOL_MEMORY}", f"--cpu={math.ceil(seconds) + 1}", "--", *args]
+
+
 def _poppler_tools() -> tuple[str, str] | None:
     pdftoppm, pdfinfo = shutil.which("pdftoppm"), shutil.which("pdfinfo")
     return (pdftoppm, pdfinfo) if pdftoppm and pdfinfo else None
@@ -377,7 +389,7 @@ class _PopplerDocument:
         try:
             with self._deadline.running(POPPLER) as limit:
                 done = subprocess.run(  # noqa: S603 (fixed tools, our own file names)
-                    args, capture_output=True, timeout=limit, check=False
+                    _limited(args, limit), capture_output=True, timeout=limit, check=False
                 )
         except subprocess.TimeoutExpired:
             raise _RenderFailed(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import resource
 import threading
 import time
+import zlib
 
 import pytest
 from pyhanko.pdf_utils import generic
@@ -239,3 +240,41 @@ def test_each_update_is_checked_once_whatever_the_signatures_before_it(
     assert len(report.signatures) == 40
     assert sorted(runs) == sorted(set(runs)), "an update was checked twice"
     assert took < _CHECK_CPU, f"verification took {took:.1f} s of CPU"
+
+
+def content_bomb(sealed: bytes, megabytes: int) -> bytes:
+    """``sealed`` plus one update giving its page a second content stream that inflates
+    to ``megabytes`` MB of path construction never painted (red team pdf12, p12-08)."""
+    packer = zlib.compressobj(9)
+    chunk = b"0 0 m " * 166_667  # 1 MB
+    packed = b"".join(packer.compress(chunk) for _ in range(megabytes)) + packer.flush()
+    w = incremental(sealed)
+    page_ref, page = first_page(w)
+    new = generic.DictionaryObject({k: page.raw_get(k) for k in page})
+    bomb = generic.StreamObject(
+        {pdf_name("/Filter"): pdf_name("/FlateDecode")}, encoded_data=packed
+    )
+    new[pdf_name("/Contents")] = generic.ArrayObject(
+        [page.raw_get("/Contents"), w.add_object(bomb)]
+    )
+    redefine(w, page_ref, new)
+    return written(w)
+
+
+def test_a_content_bomb_stays_out_of_the_verifying_process() -> None:
+    """p12-08: 600 MB of path operators took pdfium past 1 GB inside the verifying
+    process. Now it runs in the renderers' processes, each held to 1 GB of data and to
+    the rendering bound."""
+    sealed = sealed_license()
+    forged = content_bomb(sealed, 400)
+    assert len(forged) < 1_000_000
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = cpu_with_children()
+    result = visual.compare_revisions(sealed, forged)
+    took = cpu_with_children() - started
+    assert not result.identical
+    assert took < _RENDER_CPU, f"the comparison took {took:.1f} s of CPU"
+    grew = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - own) / 1024
+    assert grew < 100, f"the verifying process grew by {grew:.0f} MB"
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert children < 1200, f"a renderer's process reached {children:.0f} MB"
