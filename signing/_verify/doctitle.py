@@ -62,7 +62,7 @@ def _titles(reader: Any, objs: RevisionObjects, revision: int) -> set[str]:
             found.add(text)
     root = _resolve(objs, revision, trailer.raw_get("/Root") if "/Root" in trailer else None)
     if isinstance(root, dict) and "/Metadata" in root:
-        found |= _xmp_titles(_resolve(objs, revision, root.raw_get("/Metadata")))
+        found |= _xmp_titles(_resolve(objs, revision, root.get("/Metadata")))
     return found
 
 
