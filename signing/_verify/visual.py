@@ -135,10 +135,18 @@ class VisualComparison:
     p11-11): pdfium's text page (copy and paste, search, a screen reader; /ToUnicode,
     /ActualText and invisible text included, annotations left out), or poppler's words
     (``pdftotext -bbox``, annotations included) outside the allowed rects."""
+    out_of_time: bool = False
+    """A renderer ran out of the call's rendering time: the verdict (not identical) is of
+    this moment, not of the files alone (a busy machine), and is not to be remembered."""
 
 
 class _RenderFailed(Exception):
     """A renderer could not render a file; the message is a sentence for ``problems``."""
+
+
+class _OutOfTime(_RenderFailed):
+    """A renderer ran out of the call's rendering time (or waited out its wait for pdfium):
+    a verdict of the moment, not of the file alone."""
 
 
 @dataclass(frozen=True)
@@ -250,7 +258,7 @@ class _Deadline:
         """Seconds of rendering left; raises :class:`_RenderFailed` once none are."""
         left = min(self._budget, self._end - time.monotonic())
         if left <= 0:
-            raise _RenderFailed(f"{renderer} did not finish within {self.timeout:g} s")
+            raise _OutOfTime(f"{renderer} did not finish within {self.timeout:g} s")
         return left
 
     @contextmanager
@@ -392,9 +400,8 @@ class _PopplerDocument:
                     _limited(args, limit), capture_output=True, timeout=limit, check=False
                 )
         except subprocess.TimeoutExpired:
-            raise _RenderFailed(
-                f"poppler did not finish within {self._deadline.timeout:g} s"
-            ) from None
+            timeout = self._deadline.timeout
+            raise _OutOfTime(f"poppler did not finish within {timeout:g} s") from None
         if done.returncode != 0:
             lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
             why = lines[-1][:200] if lines else f"exit status {done.returncode}"
@@ -537,6 +544,7 @@ class _Outcome:
     problems: tuple[str, ...] = ()
     failed: bool = False
     text_differences: tuple[int, ...] = ()
+    out_of_time: bool = False
 
 
 def _compare_with(
@@ -554,7 +562,9 @@ def _compare_with(
             return _outcome_from(answer)
         return _compare_here(renderer, before, after, allowed, dpi, deadline)
     except _RenderFailed as exc:
-        return _Outcome(renderer, problems=(str(exc),), failed=True)
+        return _Outcome(
+            renderer, problems=(str(exc),), failed=True, out_of_time=isinstance(exc, _OutOfTime)
+        )
 
 
 def _compare_here(
@@ -582,7 +592,9 @@ def _compare_here(
         pages = (len(old.boxes), len(new.boxes))
         return _Outcome(renderer, pages, tuple(found), notes, text_differences=texts)
     except _RenderFailed as exc:
-        return _Outcome(renderer, problems=(str(exc),), failed=True)
+        return _Outcome(
+            renderer, problems=(str(exc),), failed=True, out_of_time=isinstance(exc, _OutOfTime)
+        )
     finally:
         for doc in docs:
             doc.close()
@@ -605,9 +617,9 @@ def _in_helper(job: str, args: tuple[Any, ...], deadline: _Deadline) -> Any:
                 preload=_PDFIUM_PRELOAD,
             )
     except render_process.RenderTimeout:
-        raise _RenderFailed(f"{PDFIUM} did not finish within {deadline.timeout:g} s") from None
+        raise _OutOfTime(f"{PDFIUM} did not finish within {deadline.timeout:g} s") from None
     except render_process.RenderBusy:
-        raise _RenderFailed(f"{PDFIUM} was busy for {_WAIT_LIMIT:g} s") from None
+        raise _OutOfTime(f"{PDFIUM} was busy for {_WAIT_LIMIT:g} s") from None
     except render_process.RenderFailed as exc:
         raise _RenderFailed(f"{PDFIUM} failed: {exc}") from None
     try:
@@ -771,6 +783,7 @@ def compare_revisions(
         renderers=tuple(o.renderer for o in outcomes),
         problems=(*problems, *(p for o in outcomes for p in o.problems)),
         text_differences=texts,
+        out_of_time=any(o.out_of_time for o in outcomes),
     )
 
 

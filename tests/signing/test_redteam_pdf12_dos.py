@@ -321,3 +321,39 @@ def test_a_long_annotation_array_is_compared_in_linear_time() -> None:
     took = time.process_time() - started
     assert report.indication is not Indication.TOTAL_PASSED
     assert took < _CHECK_CPU, f"verification took {took:.1f} s of CPU"
+
+
+def test_a_comparison_cut_short_is_not_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Running out of rendering time is a verdict of the moment (a busy machine can cause
+    it for a genuine file): the same bytes are compared again next time, not failed from
+    memory."""
+    forged = fan_out(sealed_license(), 7)
+    calls: list[bool] = []
+    real = visual.compare_revisions
+
+    def counted(*args: object, **kwargs: object) -> visual.VisualComparison:
+        result = real(*args, **kwargs)  # type: ignore[arg-type]
+        calls.append(result.out_of_time)
+        return result
+
+    monkeypatch.setattr(visual, "compare_revisions", counted)
+    verifier = Verifier(demo_trust_bundle(), isolation="inline", timeout=60)
+    for _ in range(2):
+        assert verifier.verify(forged).indication is not Indication.TOTAL_PASSED
+    assert calls == [True, True]
+
+
+def test_not_blank_is_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A widget's corner found not blank may have been a renderer out of time: only
+    "blank" is remembered."""
+    from signing._verify import modifications
+
+    answers = iter([[False], [True], [False]])
+    monkeypatch.setattr(visual, "blank_under", lambda signed, regions: next(answers))
+    modifications.blank_cache_clear()
+    region = [(0, visual.Rect(450, 50, 550, 120))]
+    signed = sealed_license()
+    assert modifications.blank_under_remembered(signed, region) == [False]
+    assert modifications.blank_under_remembered(signed, region) == [True]
+    assert modifications.blank_under_remembered(signed, region) == [True]  # remembered
+    modifications.blank_cache_clear()
