@@ -28,11 +28,12 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from multiprocessing.connection import Connection
 from typing import Any
 
 from signing._verify.limits import (
+    WALL_FACTOR,
+    CpuMeter,
     how_it_ended,
     kill_and_reap,
     limit_cpu,
@@ -143,12 +144,12 @@ class _Helper:
         """Stop the process now and reap it: nothing of it keeps running."""
         kill_and_reap(self.process, self.conn)
 
-    def run(self, function: str, args: tuple[Any, ...], seconds: float) -> bytes:
-        """The job's answer, or RenderTimeout after ``seconds`` (the caller kills)."""
+    def run(self, function: str, args: tuple[Any, ...], seconds: float, meter: CpuMeter) -> bytes:
+        """The job's answer, or RenderTimeout once it used ``seconds`` of CPU, or
+        :data:`WALL_FACTOR` times as much wall time (the caller kills)."""
         self.conn.send((function, args, seconds))
-        end = time.monotonic() + seconds
-        while not self.conn.poll(min(_POLL, max(0.0, end - time.monotonic()))):
-            if time.monotonic() >= end:
+        while not self.conn.poll(min(_POLL, max(0.0, seconds - meter.used()))):
+            if meter.sample() >= seconds or meter.elapsed() >= WALL_FACTOR * seconds:
                 raise RenderTimeout()
         return self.conn.recv_bytes()
 
@@ -164,11 +165,14 @@ def call(
     seconds: float,
     wait: float,
     preload: tuple[str, ...] = (),
-) -> bytes:
-    """Run ``function(*args, seconds)`` in this process's helper and return its bytes.
+) -> tuple[bytes, float]:
+    """Run ``function(*args, seconds)`` in this process's helper: its bytes, and the CPU
+    seconds it used (at most; see :class:`CpuMeter`: more than ``seconds`` when the job
+    finished just past its bound, which the caller judges).
 
-    ``seconds`` bounds the job from the moment the helper has it; ``wait`` bounds the wait
-    for the helper (another thread's job, a helper starting), which is not work. Raises
+    ``seconds`` bounds the job's CPU time from the moment the helper has it (its wall time
+    to :data:`WALL_FACTOR` times that); ``wait`` bounds the wait for the helper (another
+    thread's job, a helper starting), which is not work. Raises
     :class:`RenderTimeout` (the helper was killed), :class:`RenderBusy` or
     :class:`RenderFailed`. Whatever interrupts the caller meanwhile (a timed-out
     verification's exception) kills the helper before it propagates.
@@ -183,8 +187,10 @@ def call(
             _helper = None
             _helper = _Helper(preload)
         helper = _helper
+        meter = CpuMeter(helper.process.pid)
         try:
-            reply = helper.run(function, args, seconds)
+            reply = helper.run(function, args, seconds, meter)
+            used = meter.sample()
         except (EOFError, OSError):
             _helper = None
             helper.kill()
@@ -199,7 +205,7 @@ def call(
         raise RenderFailed(reply[len(_FAILED) :].decode("utf-8", "replace"))
     if not reply.startswith(_DONE):
         raise RenderFailed("the renderer's process sent an unreadable answer")
-    return reply[len(_DONE) :]
+    return reply[len(_DONE) :], used
 
 
 def helper_pid() -> int | None:

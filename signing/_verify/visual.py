@@ -23,10 +23,11 @@ The rendering work of one call is bounded (red team pdf12, p12-05: a page of For
 XObjects fanned out 10 ways 7 levels deep, 2 KB, took 75 s of CPU in each renderer). Both
 renderers run in processes of their own: poppler's tools, and pdfium in a helper process
 (:mod:`signing._verify.render_process`; pdfium is not thread-safe, so one job at a time per
-process). ``timeout`` is the time those processes may run, all renderers of the call
-together; the caller kills a process at the bound, so nothing of it runs on. Each process is
-single-threaded, so this also bounds the CPU they use. Waiting for the helper (another
-thread's job) is not charged, but bounded too.
+process). ``timeout`` is the CPU time those processes may use, all renderers of the call
+together (sampled from ``/proc`` while they run, wall time where it cannot be; a process may
+take four times its share in wall time on a busy machine); the caller kills a process at the
+bound, so nothing of it runs on. Waiting for the helper (another thread's job) is not
+charged, but bounded too.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from signing._verify.limits import WALL_FACTOR, CpuMeter
+
 if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
 
@@ -60,8 +63,8 @@ __all__ = [
 DEFAULT_DPI = 72.0
 """Resolution of the comparison (see the module docstring for the measurements)."""
 DEFAULT_TIMEOUT = 1.5
-"""Seconds one call may spend rendering, for all renderers together: the time their
-processes run (a one-page license takes about 0.15 s in all, the DSS corpus 0.3 s at most;
+"""Seconds one call may spend rendering, for all renderers together: the CPU time their
+processes use (a one-page license takes about 0.15 s in all, the DSS corpus 0.3 s at most;
 red team pdf12, p12-05)."""
 PDFIUM = "pdfium"
 POPPLER = "poppler"
@@ -73,6 +76,8 @@ _MAX_PAGE_PIXELS = 40_000_000
 _MAX_PAGES = 2_000
 #: Pages poppler renders per pdftoppm run (bounds the temporary files).
 _POPPLER_CHUNK = 16
+#: Seconds between two looks at a running poppler tool.
+_POLL = 0.05
 #: Seconds one call may wait, on top of its rendering time, for pdfium's helper process
 #: (another thread's job, a helper starting).
 _WAIT_LIMIT = 30.0
@@ -239,16 +244,28 @@ class _Document(Protocol):
     def close(self) -> None: ...
 
 
+class _Run:
+    """One renderer process's run: the CPU seconds it may use, and what it used."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.used: float | None = None
+
+    def charge(self, used: float) -> None:
+        self.used = used
+
+
 class _Deadline:
-    """The rendering time one call has left (what its renderers' processes ran is
-    charged), within a wall-clock bound that also covers its waits."""
+    """The rendering time one call has left (the CPU time its renderers' processes used
+    is charged, see :class:`signing._verify.limits.CpuMeter`), within a wall-clock bound
+    that also covers its waits (a busy machine, another thread's pdfium job)."""
 
     def __init__(self, timeout: float) -> None:
         if not (timeout > 0 and math.isfinite(timeout)):
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         self.timeout = timeout
         self._budget = timeout
-        self._end = time.monotonic() + timeout + _WAIT_LIMIT
+        self._end = time.monotonic() + WALL_FACTOR * timeout + _WAIT_LIMIT
 
     def waiting(self) -> float:
         """Seconds this call may still wait for a renderer (not rendering)."""
@@ -262,15 +279,15 @@ class _Deadline:
         return left
 
     @contextmanager
-    def running(self, renderer: str) -> Iterator[float]:
-        """Around one renderer process's run: gives the seconds it may take, and charges
-        the time it took."""
-        limit = self.left(renderer)
+    def running(self, renderer: str) -> Iterator[_Run]:
+        """Around one renderer process's run: gives the CPU seconds it may use, and
+        charges what it used (the wall time it took, when the run did not say)."""
+        run = _Run(self.left(renderer))
         started = time.monotonic()
         try:
-            yield limit
+            yield run
         finally:
-            self._budget -= time.monotonic() - started
+            self._budget -= run.used if run.used is not None else time.monotonic() - started
 
 
 def _check_rotation(value: Any) -> int:
@@ -369,6 +386,35 @@ def _limited(args: list[str], seconds: float) -> list[str]:
     return [prlimit, f"--data={_TOOL_MEMORY}", f"--cpu={math.ceil(seconds) + 1}", "--", *args]
 
 
+def _metered(args: list[str], run: _Run) -> tuple[bytes, bytes, int | None]:
+    """Run a tool: its output, error output and exit status, or None for the status when
+    it used ``run.limit`` seconds of CPU, or :data:`WALL_FACTOR` times as much wall time,
+    and was killed. What it used is charged to ``run``."""
+    process = subprocess.Popen(  # noqa: S603 (fixed tools, our own file names)
+        args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    meter = CpuMeter(process.pid, fresh=True)
+    try:
+        while True:
+            try:
+                out, err = process.communicate(timeout=_POLL)
+                break
+            except subprocess.TimeoutExpired:
+                used = meter.sample()
+                if used >= run.limit or meter.elapsed() >= WALL_FACTOR * run.limit:
+                    run.charge(used)
+                    process.kill()
+                    process.communicate()
+                    return b"", b"", None
+        used = meter.sample()
+        run.charge(used)
+        return out, err, None if used >= run.limit else process.returncode
+    except BaseException:  # a cancelled verification: nothing of the tool runs on
+        process.kill()
+        process.wait()
+        raise
+
+
 def _poppler_tools() -> tuple[str, str] | None:
     pdftoppm, pdfinfo = shutil.which("pdftoppm"), shutil.which("pdfinfo")
     return (pdftoppm, pdfinfo) if pdftoppm and pdfinfo else None
@@ -394,19 +440,15 @@ class _PopplerDocument:
             raise
 
     def _run(self, args: list[str]) -> str:
-        try:
-            with self._deadline.running(POPPLER) as limit:
-                done = subprocess.run(  # noqa: S603 (fixed tools, our own file names)
-                    _limited(args, limit), capture_output=True, timeout=limit, check=False
-                )
-        except subprocess.TimeoutExpired:
-            timeout = self._deadline.timeout
-            raise _OutOfTime(f"poppler did not finish within {timeout:g} s") from None
-        if done.returncode != 0:
-            lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            why = lines[-1][:200] if lines else f"exit status {done.returncode}"
+        with self._deadline.running(POPPLER) as run:
+            out, err, code = _metered(_limited(args, run.limit), run)
+        if code is None:
+            raise _OutOfTime(f"poppler did not finish within {self._deadline.timeout:g} s")
+        if code != 0:
+            lines = err.decode("utf-8", "replace").strip().splitlines()
+            why = lines[-1][:200] if lines else f"exit status {code}"
             raise _RenderFailed(f"poppler cannot open {self._what}: {why}")
-        return done.stdout.decode("utf-8", "replace")
+        return out.decode("utf-8", "replace")
 
     def _parse_boxes(self, info: str) -> tuple[_PageBox, ...]:
         # The page lines follow the document information, which may contain anything: the
@@ -608,14 +650,17 @@ def _in_helper(job: str, args: tuple[Any, ...], deadline: _Deadline) -> Any:
     from signing._verify import render_process
 
     try:
-        with deadline.running(PDFIUM) as limit:
-            reply = render_process.call(
+        with deadline.running(PDFIUM) as run:
+            reply, used = render_process.call(
                 f"{__name__}:{job}",
                 args,
-                seconds=limit,
+                seconds=run.limit,
                 wait=deadline.waiting(),
                 preload=_PDFIUM_PRELOAD,
             )
+            run.charge(used)
+            if used >= run.limit:  # finished, but past its bound
+                raise render_process.RenderTimeout()
     except render_process.RenderTimeout:
         raise _OutOfTime(f"{PDFIUM} did not finish within {deadline.timeout:g} s") from None
     except render_process.RenderBusy:

@@ -20,7 +20,9 @@ cost (about 0.3 s) and far below the quadratic one, so a busy machine does not f
 
 from __future__ import annotations
 
+import os
 import resource
+import subprocess
 import threading
 import time
 import zlib
@@ -31,6 +33,7 @@ from pyhanko.pdf_utils.generic import pdf_name
 
 from schemas.report import Indication
 from signing._verify import render_process, structure, visual
+from signing._verify.limits import CpuMeter, cpu_seconds
 from signing._verify.structure import check_updates_after
 from signing.seal import PadesLevel
 from signing.verify import Verifier
@@ -357,3 +360,18 @@ def test_not_blank_is_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
     assert modifications.blank_under_remembered(signed, region) == [True]
     assert modifications.blank_under_remembered(signed, region) == [True]  # remembered
     modifications.blank_cache_clear()
+
+
+@pytest.mark.skipif(cpu_seconds(os.getpid()) is None, reason="no /proc to read CPU time from")
+def test_a_renderer_waiting_for_the_cpu_is_not_charged_for_it() -> None:
+    """The rendering bound counts the CPU time the renderers use, so that a busy machine
+    (a renderer waiting for a core) does not make a genuine file run out of time; wall
+    time is charged only where the CPU time was not sampled."""
+    process = subprocess.Popen(["sleep", "5"])
+    try:
+        meter = CpuMeter(process.pid, fresh=True)
+        wait_until(lambda: meter.elapsed() > 0.3, "the meter to run 0.3 s")
+        assert meter.sample() < 0.1
+    finally:
+        process.kill()
+        process.wait()
