@@ -185,6 +185,7 @@ class _Walk:
         reference: added annotations and fields, signatures, filled fields."""
         self.containers: set[int] = set()
         """New objects judged entry by entry (a new /Annots or /Fields array, a new form)."""
+        self._listed_on: dict[int, list[int]] | None = None  # see _pages_listing
 
     # -- resolution -------------------------------------------------------------------
     def old(self, number: int) -> Any:
@@ -572,14 +573,15 @@ class _Walk:
             return
         old_keys = [_key(x) for x in old_l]
         new_keys = [_key(x) for x in new_l]
-        kept = [k for k in new_keys if k in set(old_keys)]
+        signed_keys = set(old_keys)  # once, not per entry (red team pdf12: quadratic)
+        kept = [k for k in new_keys if k in signed_keys]
         if kept != old_keys or None in old_keys:
             kind = ChangeKind.ANNOTATION if role == "annots" else ChangeKind.UNDEFINED
             self.out.note(kind, f"entries of the {role} array were removed or reordered")
             if role == "annots":
                 self.out.annotated.append("annotations were removed or reordered")
         for k in new_keys:
-            if k in set(old_keys):
+            if k in signed_keys:
                 continue
             if k is not None and self._signature_field_shown(k, role, page):
                 continue
@@ -708,14 +710,19 @@ class _Walk:
         return None
 
     def _pages_listing(self, obj: Any) -> list[int]:
-        """The signed revision's pages whose final /Annots list ``obj``."""
-        out = []
-        for number in self.pages:
-            page = self.new(number)
-            annots = self.deref_new(_raw(page, "/Annots")) if isinstance(page, dict) else None
-            if isinstance(annots, list) and any(self.deref_new(a) is obj for a in annots):
-                out.append(number)
-        return out
+        """The signed revision's pages whose final /Annots list ``obj`` (the pages' arrays
+        read once per walk, not once per later widget: red team pdf12, quadratic)."""
+        if self._listed_on is None:
+            listed: dict[int, list[int]] = {}
+            for number in self.pages:
+                page = self.new(number)
+                annots = self.deref_new(_raw(page, "/Annots")) if isinstance(page, dict) else None
+                for a in annots if isinstance(annots, list) else []:
+                    on = listed.setdefault(id(self.deref_new(a)), [])
+                    if not on or on[-1] != number:
+                        on.append(number)
+            self._listed_on = listed
+        return list(self._listed_on.get(id(obj), []))
 
     def _page(self, old: Any, new: Any, label: str) -> None:
         if not isinstance(new, dict):

@@ -342,9 +342,10 @@ def _judge_later_revisions(
             signatures=numbers,
             revisions=revisions,
         )
-        _known_verdicts.put(
-            (digest, sig.byte_range[2] + sig.byte_range[3]), copy.deepcopy(sig.changes)
-        )
+        if sig.changes.remember:
+            _known_verdicts.put(
+                (digest, sig.byte_range[2] + sig.byte_range[3]), copy.deepcopy(sig.changes)
+            )
 
 
 #: Change verdicts by (file digest, signed end): they depend on the bytes alone.

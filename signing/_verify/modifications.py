@@ -65,6 +65,9 @@ class ChangeVerdict:
     reasons: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     visual: VisualCheck | None = None
+    remember: bool = True
+    """False when the verdict is of the moment, not of the bytes alone (the pages'
+    comparison ran out of its rendering time on a busy machine): not remembered."""
 
     @classmethod
     def refused(cls, reason: str) -> ChangeVerdict:
@@ -138,7 +141,21 @@ def judge_later_revisions(
             + "; ".join(found.annotated[:4])
         )
     _settle(found, verdict, permissions)
+    _retitled(reader, objs, signed_rev, verdict)
     return verdict
+
+
+def _retitled(reader: Any, objs: RevisionObjects, signed_rev: int, verdict: ChangeVerdict) -> None:
+    """A document title set after signing (red team pdf12, p12-06) is a modification of
+    what a reader sees, beside the page: a warning, and ``modified`` (intake refuses);
+    the indication stands when nothing else is wrong."""
+    from signing._verify.doctitle import title_change
+
+    retitled = title_change(reader, objs, signed_rev)
+    if retitled is not None:
+        verdict.modified = True
+        verdict.reasons.append(retitled)
+        verdict.warnings.append(f"{retitled}: not covered by the signature")
 
 
 def _look(signed: bytes, final: bytes, found: ChangeAnalysis, verdict: ChangeVerdict) -> None:
@@ -174,6 +191,7 @@ def _look(signed: bytes, final: bytes, found: ChangeAnalysis, verdict: ChangeVer
         problems=list(result.problems),
     )
     verdict.warnings.extend(result.problems)
+    verdict.remember = not result.out_of_time
     if not result.identical:
         verdict.modified = True
         texts = [p + 1 for p in result.text_differences]
@@ -209,7 +227,8 @@ def blank_under_remembered(signed: bytes, regions: Sequence[tuple[int, Any]]) ->
         return [bool(k) for k in known]
     found = visual.blank_under(signed, regions)
     for key, blank in zip(keys, found, strict=True):
-        _blank_cache.put(key, blank)
+        if blank:  # "not blank" may be a renderer out of time: asked again next time
+            _blank_cache.put(key, blank)
     return found
 
 

@@ -20,6 +20,7 @@ raw values compare equal exactly when their decrypted values do).
 
 from __future__ import annotations
 
+import bisect
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -110,6 +111,7 @@ class RevisionObjects:
         self._objstm: dict[tuple[int, int], tuple[bytes, list[tuple[int, int]], int]] = {}
         self._parsed = 0
         self.revisions = int(self._xrefs.total_revisions)
+        self._writers: dict[int, list[int]] | None = None
 
     def entry(self, number: int, revision: int) -> Entry | None:
         """The entry in force for ``number`` at ``revision`` (None: never defined)."""
@@ -117,12 +119,30 @@ class RevisionObjects:
         if key in self._entries:
             return self._entries[key]
         found: Entry | None = None
-        for rev in range(revision, -1, -1):
+        writers = self._writers_of(number)
+        for rev in reversed(writers[: bisect.bisect_right(writers, revision)]):
             found = _section_entry(self._xrefs.get_xref_data(rev), number)
             if found is not None:
                 break
         self._entries[key] = found
         return found
+
+    def _writers_of(self, number: int) -> list[int]:
+        """The revisions whose xref sections name ``number``, ascending: an entry is
+        looked for in those only, not in every revision down to the first (red team
+        pdf12: 40 signatures, each asking for 8,000 numbers through 50 revisions, took
+        7 s of CPU here)."""
+        if self._writers is None:
+            writers: dict[int, list[int]] = {}
+            for rev in range(self.revisions):
+                for n in self.written_in(rev) | ({0} if self._names_zero(rev) else set()):
+                    writers.setdefault(n, []).append(rev)
+            self._writers = writers
+        return self._writers.get(number, [])
+
+    def _names_zero(self, revision: int) -> bool:
+        data = self._xrefs.get_xref_data(revision)
+        return _section_entry(data, 0) is not None
 
     def written_in(self, revision: int) -> set[int]:
         """Object numbers that ``revision``'s own xref section writes (in use or freed)."""

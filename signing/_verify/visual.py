@@ -19,24 +19,33 @@ A one-page A4 license costs about 10-20 ms in pdfium and 60-150 ms in poppler, m
 process starts. Form fields and annotations are rendered (pdfium's form environment,
 poppler's default), so a filled field or a new annotation shows.
 
-pdfium is not thread-safe: every use of it here holds one lock per process (the verifier's
-workers are processes; the copy maker checks its corners from the API's worker threads).
+The rendering work of one call is bounded (red team pdf12, p12-05: a page of Form
+XObjects fanned out 10 ways 7 levels deep, 2 KB, took 75 s of CPU in each renderer). Both
+renderers run in processes of their own: poppler's tools, and pdfium in a helper process
+(:mod:`signing._verify.render_process`; pdfium is not thread-safe, so one job at a time per
+process). ``timeout`` is the CPU time those processes may use, all renderers of the call
+together (sampled from ``/proc`` while they run, wall time where it cannot be; a process may
+take four times its share in wall time on a busy machine); the caller kills a process at the
+bound, so nothing of it runs on. Waiting for the helper (another thread's job) is not
+charged, but bounded too.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+
+from signing._verify.limits import WALL_FACTOR, CpuMeter
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
@@ -53,8 +62,10 @@ __all__ = [
 
 DEFAULT_DPI = 72.0
 """Resolution of the comparison (see the module docstring for the measurements)."""
-DEFAULT_TIMEOUT = 30.0
-"""Seconds one call may spend rendering, for all renderers together."""
+DEFAULT_TIMEOUT = 1.5
+"""Seconds one call may spend rendering, for all renderers together: the CPU time their
+processes use (a one-page license takes about 0.15 s in all, the DSS corpus 0.3 s at most;
+red team pdf12, p12-05)."""
 PDFIUM = "pdfium"
 POPPLER = "poppler"
 #: Pixels an allowed rect is widened by on each side (anti-aliased edges of a widget).
@@ -65,13 +76,15 @@ _MAX_PAGE_PIXELS = 40_000_000
 _MAX_PAGES = 2_000
 #: Pages poppler renders per pdftoppm run (bounds the temporary files).
 _POPPLER_CHUNK = 16
-#: Held while pdfium has a document open: pdfium is not thread-safe.
-_PDFIUM_LOCK = threading.Lock()
-
-
-def _exclusive(renderer: str) -> AbstractContextManager[object]:
-    """The lock a renderer needs around its use (pdfium's; poppler runs in processes)."""
-    return _PDFIUM_LOCK if renderer == PDFIUM else nullcontext()
+#: Seconds between two looks at a running poppler tool.
+_POLL = 0.05
+#: Seconds one call may wait, on top of its rendering time, for pdfium's helper process
+#: (another thread's job, a helper starting).
+_WAIT_LIMIT = 30.0
+#: Bytes of data one poppler tool may hold (a 40-megapixel page needs about 300 MB).
+_TOOL_MEMORY = 1 << 30
+#: What pdfium's helper imports when it starts (so that its first job does not).
+_PDFIUM_PRELOAD = ("pypdfium2", "PIL.Image", __name__)
 
 
 @dataclass(frozen=True)
@@ -127,10 +140,18 @@ class VisualComparison:
     p11-11): pdfium's text page (copy and paste, search, a screen reader; /ToUnicode,
     /ActualText and invisible text included, annotations left out), or poppler's words
     (``pdftotext -bbox``, annotations included) outside the allowed rects."""
+    out_of_time: bool = False
+    """A renderer ran out of the call's rendering time: the verdict (not identical) is of
+    this moment, not of the files alone (a busy machine), and is not to be remembered."""
 
 
 class _RenderFailed(Exception):
     """A renderer could not render a file; the message is a sentence for ``problems``."""
+
+
+class _OutOfTime(_RenderFailed):
+    """A renderer ran out of the call's rendering time (or waited out its wait for pdfium):
+    a verdict of the moment, not of the file alone."""
 
 
 @dataclass(frozen=True)
@@ -223,19 +244,50 @@ class _Document(Protocol):
     def close(self) -> None: ...
 
 
+class _Run:
+    """One renderer process's run: the CPU seconds it may use, and what it used."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.used: float | None = None
+
+    def charge(self, used: float) -> None:
+        self.used = used
+
+
 class _Deadline:
+    """The rendering time one call has left (the CPU time its renderers' processes used
+    is charged, see :class:`signing._verify.limits.CpuMeter`), within a wall-clock bound
+    that also covers its waits (a busy machine, another thread's pdfium job)."""
+
     def __init__(self, timeout: float) -> None:
         if not (timeout > 0 and math.isfinite(timeout)):
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         self.timeout = timeout
-        self._end = time.monotonic() + timeout
+        self._budget = timeout
+        self._end = time.monotonic() + WALL_FACTOR * timeout + _WAIT_LIMIT
+
+    def waiting(self) -> float:
+        """Seconds this call may still wait for a renderer (not rendering)."""
+        return max(0.0, self._end - time.monotonic())
 
     def left(self, renderer: str) -> float:
-        """Seconds left; raises :class:`_RenderFailed` once none are."""
-        left = self._end - time.monotonic()
+        """Seconds of rendering left; raises :class:`_RenderFailed` once none are."""
+        left = min(self._budget, self._end - time.monotonic())
         if left <= 0:
-            raise _RenderFailed(f"{renderer} did not finish within {self.timeout:g} s")
+            raise _OutOfTime(f"{renderer} did not finish within {self.timeout:g} s")
         return left
+
+    @contextmanager
+    def running(self, renderer: str) -> Iterator[_Run]:
+        """Around one renderer process's run: gives the CPU seconds it may use, and
+        charges what it used (the wall time it took, when the run did not say)."""
+        run = _Run(self.left(renderer))
+        started = time.monotonic()
+        try:
+            yield run
+        finally:
+            self._budget -= run.used if run.used is not None else time.monotonic() - started
 
 
 def _check_rotation(value: Any) -> int:
@@ -324,6 +376,45 @@ _WORD = re.compile(
 )
 
 
+def _limited(args: list[str], seconds: float) -> list[str]:
+    """``args`` run under ``prlimit`` (util-linux), when installed: at most
+    :data:`_TOOL_MEMORY` bytes of data and ``seconds`` of CPU (rounded up), so that a tool
+    left behind (its caller killed first) ends by itself (red team pdf12, p12-08)."""
+    prlimit = shutil.which("prlimit")
+    if prlimit is None:
+        return args
+    return [prlimit, f"--data={_TOOL_MEMORY}", f"--cpu={math.ceil(seconds) + 1}", "--", *args]
+
+
+def _metered(args: list[str], run: _Run) -> tuple[bytes, bytes, int | None]:
+    """Run a tool: its output, error output and exit status, or None for the status when
+    it used ``run.limit`` seconds of CPU, or :data:`WALL_FACTOR` times as much wall time,
+    and was killed. What it used is charged to ``run``."""
+    process = subprocess.Popen(  # noqa: S603 (fixed tools, our own file names)
+        args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    meter = CpuMeter(process.pid, fresh=True)
+    try:
+        while True:
+            try:
+                out, err = process.communicate(timeout=_POLL)
+                break
+            except subprocess.TimeoutExpired:
+                used = meter.sample()
+                if used >= run.limit or meter.elapsed() >= WALL_FACTOR * run.limit:
+                    run.charge(used)
+                    process.kill()
+                    process.communicate()
+                    return b"", b"", None
+        used = meter.sample()
+        run.charge(used)
+        return out, err, None if used >= run.limit else process.returncode
+    except BaseException:  # a cancelled verification: nothing of the tool runs on
+        process.kill()
+        process.wait()
+        raise
+
+
 def _poppler_tools() -> tuple[str, str] | None:
     pdftoppm, pdfinfo = shutil.which("pdftoppm"), shutil.which("pdfinfo")
     return (pdftoppm, pdfinfo) if pdftoppm and pdfinfo else None
@@ -349,19 +440,15 @@ class _PopplerDocument:
             raise
 
     def _run(self, args: list[str]) -> str:
-        try:
-            done = subprocess.run(  # noqa: S603 (fixed tools, our own file names)
-                args, capture_output=True, timeout=self._deadline.left(POPPLER), check=False
-            )
-        except subprocess.TimeoutExpired:
-            raise _RenderFailed(
-                f"poppler did not finish within {self._deadline.timeout:g} s"
-            ) from None
-        if done.returncode != 0:
-            lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            why = lines[-1][:200] if lines else f"exit status {done.returncode}"
+        with self._deadline.running(POPPLER) as run:
+            out, err, code = _metered(_limited(args, run.limit), run)
+        if code is None:
+            raise _OutOfTime(f"poppler did not finish within {self._deadline.timeout:g} s")
+        if code != 0:
+            lines = err.decode("utf-8", "replace").strip().splitlines()
+            why = lines[-1][:200] if lines else f"exit status {code}"
             raise _RenderFailed(f"poppler cannot open {self._what}: {why}")
-        return done.stdout.decode("utf-8", "replace")
+        return out.decode("utf-8", "replace")
 
     def _parse_boxes(self, info: str) -> tuple[_PageBox, ...]:
         # The page lines follow the document information, which may contain anything: the
@@ -499,6 +586,7 @@ class _Outcome:
     problems: tuple[str, ...] = ()
     failed: bool = False
     text_differences: tuple[int, ...] = ()
+    out_of_time: bool = False
 
 
 def _compare_with(
@@ -509,28 +597,130 @@ def _compare_with(
     dpi: float,
     deadline: _Deadline,
 ) -> _Outcome:
-    """Compare the two files page by page with one renderer."""
+    """Compare the two files page by page with one renderer (pdfium in its helper)."""
+    try:
+        if renderer == PDFIUM:
+            answer = _in_helper("_pdfium_compare", (before, after, allowed, dpi), deadline)
+            return _outcome_from(answer)
+        return _compare_here(renderer, before, after, allowed, dpi, deadline)
+    except _RenderFailed as exc:
+        return _Outcome(
+            renderer, problems=(str(exc),), failed=True, out_of_time=isinstance(exc, _OutOfTime)
+        )
+
+
+def _compare_here(
+    renderer: str,
+    before: bytes,
+    after: bytes,
+    allowed: dict[int, list[Rect]],
+    dpi: float,
+    deadline: _Deadline,
+) -> _Outcome:
+    """:func:`_compare_with` in this process."""
     docs: list[_Document] = []
-    with _exclusive(renderer):
-        try:
-            docs.append(_open(renderer, before, "the signed revision", deadline))
-            docs.append(_open(renderer, after, "the final file", deadline))
-            old, new = docs
-            used = _bounded_dpi(dpi, (*old.boxes, *new.boxes))
-            notes = () if used == dpi else (f"{renderer} compared at {used:.0f} dpi (large pages)",)
-            found = _page_differences(renderer, old, new, allowed, used)
-            texts: tuple[int, ...] = ()
-            if isinstance(old, _PdfiumDocument) and isinstance(new, _PdfiumDocument):
-                texts = _text_differences(old, new)
-            elif isinstance(old, _PopplerDocument) and isinstance(new, _PopplerDocument):
-                texts = _word_differences(old, new, allowed)
-            pages = (len(old.boxes), len(new.boxes))
-            return _Outcome(renderer, pages, tuple(found), notes, text_differences=texts)
-        except _RenderFailed as exc:
-            return _Outcome(renderer, problems=(str(exc),), failed=True)
-        finally:
-            for doc in docs:
-                doc.close()
+    try:
+        docs.append(_open(renderer, before, "the signed revision", deadline))
+        docs.append(_open(renderer, after, "the final file", deadline))
+        old, new = docs
+        used = _bounded_dpi(dpi, (*old.boxes, *new.boxes))
+        notes = () if used == dpi else (f"{renderer} compared at {used:.0f} dpi (large pages)",)
+        found = _page_differences(renderer, old, new, allowed, used)
+        texts: tuple[int, ...] = ()
+        if isinstance(old, _PdfiumDocument) and isinstance(new, _PdfiumDocument):
+            texts = _text_differences(old, new)
+        elif isinstance(old, _PopplerDocument) and isinstance(new, _PopplerDocument):
+            texts = _word_differences(old, new, allowed)
+        pages = (len(old.boxes), len(new.boxes))
+        return _Outcome(renderer, pages, tuple(found), notes, text_differences=texts)
+    except _RenderFailed as exc:
+        return _Outcome(
+            renderer, problems=(str(exc),), failed=True, out_of_time=isinstance(exc, _OutOfTime)
+        )
+    finally:
+        for doc in docs:
+            doc.close()
+
+
+# -- pdfium in its helper process (signing._verify.render_process) ------------------------
+
+
+def _in_helper(job: str, args: tuple[Any, ...], deadline: _Deadline) -> Any:
+    """The JSON answer of ``job`` (a function of this module) run in pdfium's helper."""
+    from signing._verify import render_process
+
+    try:
+        with deadline.running(PDFIUM) as run:
+            reply, used = render_process.call(
+                f"{__name__}:{job}",
+                args,
+                seconds=run.limit,
+                wait=deadline.waiting(),
+                preload=_PDFIUM_PRELOAD,
+            )
+            run.charge(used)
+            if used >= run.limit:  # finished, but past its bound
+                raise render_process.RenderTimeout()
+    except render_process.RenderTimeout:
+        raise _OutOfTime(f"{PDFIUM} did not finish within {deadline.timeout:g} s") from None
+    except render_process.RenderBusy:
+        raise _OutOfTime(f"{PDFIUM} was busy for {_WAIT_LIMIT:g} s") from None
+    except render_process.RenderFailed as exc:
+        raise _RenderFailed(f"{PDFIUM} failed: {exc}") from None
+    try:
+        return json.loads(reply)
+    except ValueError:
+        raise _RenderFailed(f"{PDFIUM} sent an unreadable answer") from None
+
+
+def _pdfium_compare(
+    before: bytes, after: bytes, allowed: dict[int, list[Rect]], dpi: float, seconds: float
+) -> bytes:
+    """In pdfium's helper: :func:`_compare_here`, as JSON."""
+    found = _compare_here(PDFIUM, before, after, allowed, dpi, _Deadline(seconds))
+    return json.dumps(
+        {
+            "pages": found.pages,
+            "differences": [
+                [d.page, None if d.bbox is None else [d.bbox.x0, d.bbox.y0, d.bbox.x1, d.bbox.y1]]
+                for d in found.differences
+            ],
+            "problems": list(found.problems),
+            "failed": found.failed,
+            "texts": list(found.text_differences),
+        }
+    ).encode()
+
+
+def _outcome_from(answer: Any) -> _Outcome:
+    """The :class:`_Outcome` :func:`_pdfium_compare` sent (checked: it comes from a process
+    that read a hostile file)."""
+    try:
+        pages = answer["pages"]
+        if pages is not None:
+            pages = (_count(pages[0]), _count(pages[1]))
+        differences = tuple(
+            PageDifference(_count(page), PDFIUM, None if box is None else Rect(*map(float, box)))
+            for page, box in answer["differences"]
+        )
+        problems = tuple(str(p)[:300] for p in answer["problems"])
+        texts = tuple(_count(p) for p in answer["texts"])
+        return _Outcome(PDFIUM, pages, differences, problems, bool(answer["failed"]), texts)
+    except (KeyError, TypeError, ValueError, IndexError):
+        raise _RenderFailed(f"{PDFIUM} sent an unreadable answer") from None
+
+
+def _count(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _MAX_PAGES:
+        raise ValueError(value)
+    return value
+
+
+def _pdfium_blank(
+    before: bytes, regions: Sequence[tuple[int, Rect]], dpi: float, seconds: float
+) -> bytes:
+    """In pdfium's helper: :func:`_blank_here`, as JSON."""
+    return json.dumps(_blank_here(PDFIUM, before, regions, dpi, _Deadline(seconds))).encode()
 
 
 def _page_differences(
@@ -638,6 +828,7 @@ def compare_revisions(
         renderers=tuple(o.renderer for o in outcomes),
         problems=(*problems, *(p for o in outcomes for p in o.problems)),
         text_differences=texts,
+        out_of_time=any(o.out_of_time for o in outcomes),
     )
 
 
@@ -648,24 +839,43 @@ def _blank_in(
     dpi: float,
     deadline: _Deadline,
 ) -> list[bool]:
-    """Per region: whether this renderer shows only white there (False if it cannot tell)."""
-    with _exclusive(renderer):
-        try:
-            doc = _open(renderer, before, "the signed revision", deadline)
-        except _RenderFailed:
-            return [False] * len(regions)
-        try:
-            pages = sorted({p for p, _ in regions if p < len(doc.boxes)})
-            used = _bounded_dpi(dpi, (doc.boxes[p] for p in pages))
-            images = dict(zip(pages, doc.images(pages, used), strict=True))
-            return [
-                page in images and _all_white(images[page], doc.boxes[page], rect, used / 72.0)
-                for page, rect in regions
-            ]
-        except _RenderFailed:
-            return [False] * len(regions)
-        finally:
-            doc.close()
+    """Per region: whether this renderer shows only white there (False if it cannot tell);
+    pdfium in its helper."""
+    if renderer != PDFIUM:
+        return _blank_here(renderer, before, regions, dpi, deadline)
+    try:
+        answer = _in_helper("_pdfium_blank", (before, list(regions), dpi), deadline)
+    except _RenderFailed:
+        return [False] * len(regions)
+    if not isinstance(answer, list) or len(answer) != len(regions):
+        return [False] * len(regions)
+    return [a is True for a in answer]
+
+
+def _blank_here(
+    renderer: str,
+    before: bytes,
+    regions: Sequence[tuple[int, Rect]],
+    dpi: float,
+    deadline: _Deadline,
+) -> list[bool]:
+    """:func:`_blank_in` in this process."""
+    try:
+        doc = _open(renderer, before, "the signed revision", deadline)
+    except _RenderFailed:
+        return [False] * len(regions)
+    try:
+        pages = sorted({p for p, _ in regions if p < len(doc.boxes)})
+        used = _bounded_dpi(dpi, (doc.boxes[p] for p in pages))
+        images = dict(zip(pages, doc.images(pages, used), strict=True))
+        return [
+            page in images and _all_white(images[page], doc.boxes[page], rect, used / 72.0)
+            for page, rect in regions
+        ]
+    except _RenderFailed:
+        return [False] * len(regions)
+    finally:
+        doc.close()
 
 
 def _all_white(image: Image.Image, box: _PageBox, rect: Rect, scale: float) -> bool:

@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
+from signing._verify.limits import how_it_ended, kill_and_reap, limit_cpu, no_core_dumps
+
 if TYPE_CHECKING:  # pragma: no cover
     import datetime as dt
 
@@ -115,37 +117,11 @@ def _bundle_fields(trust: TrustBundle | None) -> dict[str, Any] | None:
     }
 
 
-def _no_core_dumps() -> None:
-    """A worker holds licenses (personal data): SIGXCPU must not leave a core file."""
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - not POSIX
-        return
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
-
-
-def _limit_cpu(seconds: float) -> None:
-    """Let this process use at most ``seconds`` more CPU time (then SIGXCPU ends it)."""
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - not POSIX
-        return
-    used = resource.getrusage(resource.RUSAGE_SELF)
-    spent = used.ru_utime + used.ru_stime
-    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    soft = int(spent + seconds) + 1
-    if hard != resource.RLIM_INFINITY:
-        soft = min(soft, hard)
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
-
-
 def _main(conn: Connection) -> None:
     """A worker's life (after :data:`_BOOT` took the parent's import path): run the
     initializer, say ready, then answer verification requests until the socket closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _no_core_dumps()
+    no_core_dumps()
     try:
         initializer = conn.recv()
     except (EOFError, OSError):
@@ -163,7 +139,7 @@ def _main(conn: Connection) -> None:
             fingerprint, fields, data, at, file_name, budget = conn.recv()
         except (EOFError, OSError):
             return  # the parent closed the socket or is gone
-        _limit_cpu(budget + _CPU_SLACK)
+        limit_cpu(budget + _CPU_SLACK)
         try:
             engine = engines.get(fingerprint)
             if engine is None:
@@ -198,26 +174,10 @@ class _Worker:
 
     def kill(self) -> None:
         """Stop the process now and reap it: nothing of it keeps running."""
-        with contextlib.suppress(OSError):
-            if self.process.poll() is None:
-                self.process.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired, OSError):
-            self.process.wait(5)
-        self.conn.close()
+        kill_and_reap(self.process, self.conn)
 
     def how_it_ended(self) -> str:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(1)
-        code = self.process.returncode
-        if code is None:
-            return "the verification worker stopped answering"
-        if code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = f"signal {-code}"
-            return f"the verification worker was ended by {name}"
-        return f"the verification worker exited with status {code}"
+        return how_it_ended(self.process, "the verification worker")
 
 
 @dataclass(eq=False)

@@ -218,8 +218,8 @@ def test_a_worker_limits_its_own_cpu_time() -> None:
     """The safety net when the parent is gone before it could kill: RLIMIT_CPU ends the
     worker's runaway by itself (SIGXCPU)."""
     code = (
-        "from signing._verify.workers import _limit_cpu; "
-        "from tests.signing.slow_check import spin; _limit_cpu(1); spin()"
+        "from signing._verify.limits import limit_cpu; "
+        "from tests.signing.slow_check import spin; limit_cpu(1); spin()"
     )
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-c", code], timeout=60, check=False)

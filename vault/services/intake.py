@@ -580,7 +580,8 @@ def _check_seal(report: VerificationReport, sig: SignatureReport) -> None:
     if sig.modified_after_signing and sig.modification_level is not FORM_FILLING:
         raise _refuse(
             "modified_after_signing",
-            f"the document was modified after signature {name} was made",
+            f"the document was modified after signature {name} was made"
+            + (f": {'; '.join(sig.reasons[:2])}" if sig.reasons else ""),
             report,
         )
     if sig.revocation is RevocationStatus.REVOKED:

@@ -1,0 +1,377 @@
+"""Red team pdf12: verification work bounded by the file, not by the attacker's patience.
+
+p12-05: an update pointing the page at a new content stream that draws a Form XObject
+fanned out 10 ways 7 levels deep (10^7 draws of a white square, 2 KB) took 75 s of CPU in
+pdfium and as much in poppler; with ``isolation="thread"`` the verification returned at its
+time bound while its thread drew on inside pdfium, holding the process's pdfium lock. Both
+renderers now run in processes killed at the rendering bound of the call
+(:data:`signing._verify.visual.DEFAULT_TIMEOUT`). The bounds below are CPU time of this
+process and of its reaped children (the renderers), generous for a busy machine and far
+below the 150 s the file cost.
+
+p12-07: one update of 12,000 empty stream objects (936 KB) took 17 s of CPU in the check of
+the update's keywords (every keyword hit tested against every stream span of the update);
+the check is linear now. The same update after 40 signatures was checked once per
+signature, and each signature looked its objects up through every revision (11 s): each
+update is checked once per file, and an object's entry is looked for only in the revisions
+that name it. The bound below is CPU time of this process, far above the linear
+cost (about 0.3 s) and far below the quadratic one, so a busy machine does not flip it.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import threading
+import time
+import zlib
+
+import pytest
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.generic import pdf_name
+
+from schemas.report import Indication
+from signing._verify import render_process, structure, visual
+from signing._verify.limits import CpuMeter, cpu_seconds
+from signing._verify.structure import check_updates_after
+from signing.seal import PadesLevel
+from signing.verify import Verifier
+from tests.helpers import rawpdf
+from tests.helpers.licenses import (
+    PAGE_BOX,
+    first_page,
+    incremental,
+    license_pdf,
+    numbers,
+    redefine,
+    sealed_license,
+    written,
+)
+from tests.helpers.pki import demo_trust_bundle, sample_pdf, self_signed_sealer
+from tests.helpers.waiting import wait_until
+
+#: CPU seconds the p12-07 files may take to check (quadratic: 17 s at 12,000 objects).
+_CHECK_CPU = 3.0
+
+
+def empty_streams(sealed: bytes, count: int) -> bytes:
+    """``sealed`` plus one update of ``count`` empty, unreferenced stream objects, each
+    listed in the update's xref table (nothing else is wrong with them)."""
+    first = rawpdf.trailer_of(sealed).size
+    body = {first + i: rawpdf.stream_bytes(b"") for i in range(count)}
+    return rawpdf.append_update(sealed, body)
+
+
+#: CPU seconds (this process and its renderers) a p12-05 verification may take.
+_RENDER_CPU = 4.0
+
+
+@pytest.fixture(scope="module")
+def verifier() -> Verifier:
+    return Verifier(demo_trust_bundle(), isolation="thread", timeout=60)
+
+
+def cpu_with_children() -> float:
+    """CPU seconds of this process and of its children that were reaped."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def fan_out(sealed: bytes, depth: int, fan: int = 10) -> bytes:
+    """``sealed`` plus one update giving its page a second content stream that draws a
+    form XObject invoking the next one ``fan`` times, ``depth`` levels deep, the last
+    painting a 5 pt white square on white (p12-05: nothing a reader sees changes)."""
+    w = incremental(sealed)
+    page_ref, page = first_page(w)
+
+    def form(data: bytes, inner: generic.IndirectObject | None) -> generic.IndirectObject:
+        entries = {
+            pdf_name("/Type"): pdf_name("/XObject"),
+            pdf_name("/Subtype"): pdf_name("/Form"),
+            pdf_name("/BBox"): numbers(*PAGE_BOX),
+        }
+        if inner is not None:
+            xobjects = generic.DictionaryObject({pdf_name("/X"): inner})
+            entries[pdf_name("/Resources")] = generic.DictionaryObject(
+                {pdf_name("/XObject"): xobjects}
+            )
+        return w.add_object(generic.StreamObject(entries, stream_data=data))
+
+    drawn = form(b"1 1 1 rg 500 20 5 5 re f", None)
+    for _ in range(depth):
+        drawn = form(b" ".join([b"/X Do"] * fan), drawn)
+    new = generic.DictionaryObject({k: page.raw_get(k) for k in page})
+    resources = page["/Resources"]
+    new_resources = generic.DictionaryObject({k: resources.raw_get(k) for k in resources})
+    new_resources[pdf_name("/XObject")] = generic.DictionaryObject({pdf_name("/X"): drawn})
+    new[pdf_name("/Resources")] = new_resources
+    extra = w.add_object(generic.StreamObject(stream_data=b"q /X Do Q"))
+    new[pdf_name("/Contents")] = generic.ArrayObject([page.raw_get("/Contents"), extra])
+    redefine(w, page_ref, new)
+    return written(w)
+
+
+def test_a_small_fan_out_is_compared_as_before() -> None:
+    """100 draws of a white square on white: rendered, compared, identical."""
+    sealed = sealed_license()
+    result = visual.compare_revisions(sealed, fan_out(sealed, 2))
+    assert result.identical, result.problems
+
+
+def test_a_fan_out_of_ten_million_draws_is_stopped_at_the_rendering_bound() -> None:
+    sealed = sealed_license()
+    forged = fan_out(sealed, 7)
+    assert len(forged) < 100_000
+    started = cpu_with_children()
+    result = visual.compare_revisions(sealed, forged)
+    took = cpu_with_children() - started
+    assert not result.identical
+    assert f"pdfium did not finish within {visual.DEFAULT_TIMEOUT:g} s" in result.problems
+    assert took < _RENDER_CPU, f"the comparison took {took:.1f} s of CPU"
+    assert render_process.helper_pid() is None  # killed, and reaped (counted above)
+
+
+def test_the_p12_05_file_is_not_passed_and_costs_little(verifier: Verifier) -> None:
+    forged = fan_out(sealed_license(), 7)
+    started = cpu_with_children()
+    report = verifier.verify(forged)
+    took = cpu_with_children() - started
+    assert report.indication is not Indication.TOTAL_PASSED, report
+    assert took < _RENDER_CPU, f"the verification took {took:.1f} s of CPU"
+
+
+def test_a_timed_out_verification_leaves_nothing_drawing() -> None:
+    """A verification in a thread that times out while pdfium draws: its thread ends, the
+    renderer's process is killed, and the next verification gets pdfium at once."""
+    forged = fan_out(sealed_license(), 8)
+    quick = Verifier(demo_trust_bundle(), isolation="thread", timeout=1.0)
+    seen: list[int] = []
+    done = threading.Event()
+
+    def watch() -> None:  # pdfium's process while the verification runs
+        while not done.wait(0.01):
+            pid = render_process.helper_pid()
+            if pid is not None:
+                seen.append(pid)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        report = quick.verify(forged)
+    finally:
+        done.set()
+        watcher.join()
+    assert report.indication is Indication.INDETERMINATE, report
+    assert seen, "the verification timed out before pdfium drew: nothing tested"
+    wait_until(
+        lambda: not any(t.name == "evault-verify" for t in threading.enumerate()),
+        "the timed-out verification's thread to end",
+    )
+    assert render_process.helper_pid() is None
+    assert render_process._lock.acquire(timeout=0)  # nobody holds pdfium
+    render_process._lock.release()
+    idle = cpu_with_children()
+    time.sleep(0.5)
+    assert cpu_with_children() - idle < 0.2, "something of the verification still runs"
+    sealed = sealed_license()
+    assert visual.compare_revisions(sealed, sealed).identical
+
+
+@pytest.mark.parametrize("count", [12_000, 19_000])
+def test_many_stream_objects_in_one_update_are_checked_in_linear_time(count: int) -> None:
+    sealed = sealed_license()
+    forged = empty_streams(sealed, count)
+    started = time.process_time()
+    problem = check_updates_after(forged, len(sealed))
+    took = time.process_time() - started
+    assert problem is None
+    assert took < _CHECK_CPU, f"{count} stream objects took {took:.1f} s of CPU"
+
+
+def test_the_p12_07_file_verifies_within_its_bound(verifier: Verifier) -> None:
+    forged = empty_streams(sealed_license(), 12_000)
+    assert len(forged) < 1_000_000
+    started = time.process_time()
+    report = verifier.verify(forged)
+    took = time.process_time() - started
+    assert report.indication is Indication.TOTAL_PASSED, report.reasons
+    assert took < 2 * _CHECK_CPU, f"verification took {took:.1f} s of CPU"
+
+
+def test_a_keyword_between_streams_is_still_refused() -> None:
+    """The faster check keeps its rule: among many stream objects, a structure keyword
+    outside any stream's data (here in a literal string) is refused."""
+    sealed = sealed_license()
+    first = rawpdf.trailer_of(sealed).size
+    body = {first + i: rawpdf.stream_bytes(b"") for i in range(100)}
+    body[first + 50] = b"<< /Note (9 0 obj << >> endobj) >>"
+    problem = check_updates_after(rawpdf.append_update(sealed, body), len(sealed))
+    assert problem is not None and "rebuilds the xref by scanning" in problem, problem
+
+
+@pytest.fixture(scope="module")
+def many_seals() -> bytes:
+    """A sample PDF sealed 40 times by a self-signed seal (B-B), then one update of 8,000
+    empty stream objects: 866 KB."""
+    sealer = self_signed_sealer("forger")
+    data = sample_pdf()
+    for i in range(40):
+        data = sealer.seal(data, level=PadesLevel.B_B, field_name=f"Seal{i}")
+    return empty_streams(data, 8_000)
+
+
+def test_each_update_is_checked_once_whatever_the_signatures_before_it(
+    many_seals: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every signature judges the updates after it: the structure check of an update is
+    the same for all of them, and ran once per signature before it (40 signatures: 820
+    checks, the last update's 8,000 objects read 40 times, 11 s of CPU)."""
+    runs: list[int] = []
+    real = structure._UpdateCheck.run
+
+    def counted(self: structure._UpdateCheck) -> None:
+        runs.append(self.index)
+        real(self)
+
+    monkeypatch.setattr(structure._UpdateCheck, "run", counted)
+    structure._checked.clear()
+    verifier = Verifier(demo_trust_bundle(), isolation="inline", timeout=60)
+    started = time.process_time()
+    report = verifier.verify(many_seals)
+    took = time.process_time() - started
+    assert len(report.signatures) == 40
+    assert sorted(runs) == sorted(set(runs)), "an update was checked twice"
+    assert took < _CHECK_CPU, f"verification took {took:.1f} s of CPU"
+
+
+def content_bomb(sealed: bytes, megabytes: int) -> bytes:
+    """``sealed`` plus one update giving its page a second content stream that inflates
+    to ``megabytes`` MB of path construction never painted (red team pdf12, p12-08)."""
+    packer = zlib.compressobj(9)
+    chunk = b"0 0 m " * 166_667  # 1 MB
+    packed = b"".join(packer.compress(chunk) for _ in range(megabytes)) + packer.flush()
+    w = incremental(sealed)
+    page_ref, page = first_page(w)
+    new = generic.DictionaryObject({k: page.raw_get(k) for k in page})
+    bomb = generic.StreamObject(
+        {pdf_name("/Filter"): pdf_name("/FlateDecode")}, encoded_data=packed
+    )
+    new[pdf_name("/Contents")] = generic.ArrayObject(
+        [page.raw_get("/Contents"), w.add_object(bomb)]
+    )
+    redefine(w, page_ref, new)
+    return written(w)
+
+
+def test_a_content_bomb_stays_out_of_the_verifying_process() -> None:
+    """p12-08: 600 MB of path operators took pdfium past 1 GB inside the verifying
+    process. Now it runs in the renderers' processes, each held to 1 GB of data and to
+    the rendering bound."""
+    sealed = sealed_license()
+    forged = content_bomb(sealed, 400)
+    assert len(forged) < 1_000_000
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = cpu_with_children()
+    result = visual.compare_revisions(sealed, forged)
+    took = cpu_with_children() - started
+    assert not result.identical
+    assert took < _RENDER_CPU, f"the comparison took {took:.1f} s of CPU"
+    grew = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - own) / 1024
+    assert grew < 100, f"the verifying process grew by {grew:.0f} MB"
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert children < 1200, f"a renderer's process reached {children:.0f} MB"
+
+
+def reordered_annotations(count: int) -> bytes:
+    """A license whose page lists one hidden annotation ``count`` times, sealed by a
+    self-signed seal (anyone can), plus one update listing them in reverse order: the
+    signed and the final /Annots arrays are ``count`` long each."""
+    w = incremental(license_pdf())
+    _, page = first_page(w)
+    annot = w.add_object(
+        generic.DictionaryObject(
+            {
+                pdf_name("/Type"): pdf_name("/Annot"),
+                pdf_name("/Subtype"): pdf_name("/Square"),
+                pdf_name("/Rect"): numbers(0, 0, 0, 0),
+                pdf_name("/F"): generic.NumberObject(2),
+            }
+        )
+    )
+    page[pdf_name("/Annots")] = generic.ArrayObject([annot] * count)
+    w.update_container(page)
+    signed = self_signed_sealer("forger").seal(written(w), level=PadesLevel.B_B)
+    w = incremental(signed)
+    _, page = first_page(w)
+    listed = page["/Annots"]
+    page[pdf_name("/Annots")] = generic.ArrayObject(
+        [listed.raw_get(i) for i in reversed(range(len(listed)))]
+    )
+    w.update_container(page)
+    return written(w)
+
+
+def test_a_long_annotation_array_is_compared_in_linear_time() -> None:
+    """The signed and final /Annots arrays were compared entry by entry against a set of
+    the signed entries built again for each entry: 20,000 entries (370 KB) took 5 s."""
+    forged = reordered_annotations(20_000)
+    assert len(forged) < 1_000_000
+    verifier = Verifier(demo_trust_bundle(), isolation="inline", timeout=60)
+    started = time.process_time()
+    report = verifier.verify(forged)
+    took = time.process_time() - started
+    assert report.indication is not Indication.TOTAL_PASSED
+    assert took < _CHECK_CPU, f"verification took {took:.1f} s of CPU"
+
+
+def test_a_comparison_cut_short_is_not_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Running out of rendering time is a verdict of the moment (a busy machine can cause
+    it for a genuine file): the same bytes are compared again next time, not failed from
+    memory."""
+    forged = fan_out(sealed_license(), 7)
+    calls: list[bool] = []
+    real = visual.compare_revisions
+
+    def counted(*args: object, **kwargs: object) -> visual.VisualComparison:
+        result = real(*args, **kwargs)  # type: ignore[arg-type]
+        calls.append(result.out_of_time)
+        return result
+
+    monkeypatch.setattr(visual, "compare_revisions", counted)
+    verifier = Verifier(demo_trust_bundle(), isolation="inline", timeout=60)
+    for _ in range(2):
+        assert verifier.verify(forged).indication is not Indication.TOTAL_PASSED
+    assert calls == [True, True]
+
+
+def test_not_blank_is_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A widget's corner found not blank may have been a renderer out of time: only
+    "blank" is remembered."""
+    from signing._verify import modifications
+
+    answers = iter([[False], [True], [False]])
+    monkeypatch.setattr(visual, "blank_under", lambda signed, regions: next(answers))
+    modifications.blank_cache_clear()
+    region = [(0, visual.Rect(450, 50, 550, 120))]
+    signed = sealed_license()
+    assert modifications.blank_under_remembered(signed, region) == [False]
+    assert modifications.blank_under_remembered(signed, region) == [True]
+    assert modifications.blank_under_remembered(signed, region) == [True]  # remembered
+    modifications.blank_cache_clear()
+
+
+@pytest.mark.skipif(cpu_seconds(os.getpid()) is None, reason="no /proc to read CPU time from")
+def test_a_renderer_waiting_for_the_cpu_is_not_charged_for_it() -> None:
+    """The rendering bound counts the CPU time the renderers use, so that a busy machine
+    (a renderer waiting for a core) does not make a genuine file run out of time; wall
+    time is charged only where the CPU time was not sampled."""
+    process = subprocess.Popen(["sleep", "5"])
+    try:
+        meter = CpuMeter(process.pid, fresh=True)
+        wait_until(lambda: meter.elapsed() > 0.3, "the meter to run 0.3 s")
+        assert meter.sample() < 0.1
+    finally:
+        process.kill()
+        process.wait()
