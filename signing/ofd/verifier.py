@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -970,7 +971,7 @@ class _Check:
         else:
             self.coverage = Coverage.ENTIRE_FILE
 
-    def _covered_later(self, parts: set[str], seals: list[_Check]) -> set[str]:
+    def _covered_later(self, parts: AbstractSet[str], seals: list[_Check]) -> set[str]:
         """Which of ``parts`` one of ``seals`` covers: each part asked of each seal (its
         covered parts found once), charged to the file's budget; past it, none (the
         signature then fails, with the reason)."""
