@@ -170,7 +170,6 @@ class OfdCopyMaker:
                 docs = read_documents(pkg)
                 _one_document(docs)
                 doc = docs[0]
-                _complete(doc)
                 parts = {p: pkg.read(p) for p in pkg.paths}
                 if any(p.startswith(_copy_folder(doc)) for p in parts):
                     raise SealingError("the OFD file is already a certified copy")
@@ -179,6 +178,7 @@ class OfdCopyMaker:
                 _check_sections(pkg, doc)
                 target = _target(pkg, doc, self._placement)
                 _check_doc_info(pkg, doc)
+                _complete(doc)
         except OfdFormatError as exc:
             raise SealingError(f"the OFD file cannot be copied: {exc}") from None
         added = self._added_parts(parts, doc, target, annotation, prepared)
