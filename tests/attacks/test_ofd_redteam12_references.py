@@ -187,6 +187,8 @@ def test_pages_left_out_by_many_seals_cost_bounded_work() -> None:
     assert issuer.signer_subject == verify(genuine()).signatures[0].signer_subject
     assert issuer.indication is Indication.TOTAL_PASSED, issuer.reasons
     assert all(s.indication is Indication.TOTAL_FAILED for s in report.signatures[:-1])
+    # 199 × 1,000 questions per seal: past the file's budget the rest read as covered by none
+    assert any("too many later seals" in r for s in report.signatures for r in s.reasons)
     assert spent < 2.0, f"{spent:.2f} s of CPU"
 
 
