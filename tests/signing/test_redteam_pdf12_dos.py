@@ -7,7 +7,11 @@ time bound while its thread drew on inside pdfium, holding the process's pdfium 
 renderers now run in processes killed at the rendering bound of the call
 (:data:`signing._verify.visual.DEFAULT_TIMEOUT`). The bounds below are CPU time of this
 process and of its reaped children (the renderers), generous for a busy machine and far
-below the 150 s the file cost.
+below the 150 s the file cost. The verifier now refuses a page's /Contents naming new objects
+before anything is rendered (what a change brings in, red team pdf12 p12-01..p12-04), so the
+tests that need a verification to reach the renderers draw the same fan-out as the
+appearance of a /Stamp added to the page (:func:`stamped_fan_out`), which only the pixels
+judge.
 
 p12-07: one update of 12,000 empty stream objects (936 KB) took 17 s of CPU in the check of
 the update's keywords (every keyword hit tested against every stream span of the update);
@@ -26,10 +30,12 @@ import subprocess
 import threading
 import time
 import zlib
+from collections.abc import Callable
 
 import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from schemas.report import Indication
 from signing._verify import render_process, structure, visual
@@ -79,12 +85,9 @@ def cpu_with_children() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def fan_out(sealed: bytes, depth: int, fan: int = 10) -> bytes:
-    """``sealed`` plus one update giving its page a second content stream that draws a
-    form XObject invoking the next one ``fan`` times, ``depth`` levels deep, the last
+def _fanned_form(w: IncrementalPdfFileWriter, depth: int, fan: int) -> generic.IndirectObject:
+    """A form XObject invoking the next one ``fan`` times, ``depth`` levels deep, the last
     painting a 5 pt white square on white (p12-05: nothing a reader sees changes)."""
-    w = incremental(sealed)
-    page_ref, page = first_page(w)
 
     def form(data: bytes, inner: generic.IndirectObject | None) -> generic.IndirectObject:
         entries = {
@@ -102,6 +105,17 @@ def fan_out(sealed: bytes, depth: int, fan: int = 10) -> bytes:
     drawn = form(b"1 1 1 rg 500 20 5 5 re f", None)
     for _ in range(depth):
         drawn = form(b" ".join([b"/X Do"] * fan), drawn)
+    return drawn
+
+
+def fan_out(sealed: bytes, depth: int, fan: int = 10) -> bytes:
+    """p12-05 as filed: ``sealed`` plus one update giving its page a second content stream
+    that draws :func:`_fanned_form`. The verifier now refuses the page's new /Contents
+    before anything is rendered (changes.py, what a change brings in); the renderers still
+    get it from :func:`visual.compare_revisions` called directly."""
+    w = incremental(sealed)
+    page_ref, page = first_page(w)
+    drawn = _fanned_form(w, depth, fan)
     new = generic.DictionaryObject({k: page.raw_get(k) for k in page})
     resources = page["/Resources"]
     new_resources = generic.DictionaryObject({k: resources.raw_get(k) for k in resources})
@@ -113,10 +127,57 @@ def fan_out(sealed: bytes, depth: int, fan: int = 10) -> bytes:
     return written(w)
 
 
-def test_a_small_fan_out_is_compared_as_before() -> None:
+def stamped_fan_out(sealed: bytes, depth: int, fan: int = 10) -> bytes:
+    """p12-05 through a change the verifier judges by its pixels: ``sealed`` plus one update
+    adding to its page's /Annots a /Stamp over the whole page whose appearance draws
+    :func:`_fanned_form` (an added annotation may bring in its appearance's objects, so
+    the verification reaches the renderers)."""
+    w = incremental(sealed)
+    page_ref, page = first_page(w)
+    appearance = w.add_object(
+        generic.StreamObject(
+            {
+                pdf_name("/Type"): pdf_name("/XObject"),
+                pdf_name("/Subtype"): pdf_name("/Form"),
+                pdf_name("/BBox"): numbers(*PAGE_BOX),
+                pdf_name("/Resources"): generic.DictionaryObject(
+                    {
+                        pdf_name("/XObject"): generic.DictionaryObject(
+                            {pdf_name("/X"): _fanned_form(w, depth, fan)}
+                        )
+                    }
+                ),
+            },
+            stream_data=b"q /X Do Q",
+        )
+    )
+    stamp = w.add_object(
+        generic.DictionaryObject(
+            {
+                pdf_name("/Type"): pdf_name("/Annot"),
+                pdf_name("/Subtype"): pdf_name("/Stamp"),
+                pdf_name("/Rect"): numbers(*PAGE_BOX),
+                pdf_name("/F"): generic.NumberObject(4),
+                pdf_name("/P"): page_ref,
+                pdf_name("/AP"): generic.DictionaryObject({pdf_name("/N"): appearance}),
+            }
+        )
+    )
+    annots = page.raw_get("/Annots") if "/Annots" in page else None
+    if isinstance(annots, generic.IndirectObject):
+        annots.get_object().append(stamp)
+        w.mark_update(annots)
+    else:
+        page[pdf_name("/Annots")] = generic.ArrayObject([*(annots or []), stamp])
+        w.mark_update(page_ref)
+    return written(w)
+
+
+@pytest.mark.parametrize("forge", [fan_out, stamped_fan_out])
+def test_a_small_fan_out_is_compared_as_before(forge: Callable[[bytes, int], bytes]) -> None:
     """100 draws of a white square on white: rendered, compared, identical."""
     sealed = sealed_license()
-    result = visual.compare_revisions(sealed, fan_out(sealed, 2))
+    result = visual.compare_revisions(sealed, forge(sealed, 2))
     assert result.identical, result.problems
 
 
@@ -133,8 +194,12 @@ def test_a_fan_out_of_ten_million_draws_is_stopped_at_the_rendering_bound() -> N
     assert render_process.helper_pid() is None  # killed, and reaped (counted above)
 
 
-def test_the_p12_05_file_is_not_passed_and_costs_little(verifier: Verifier) -> None:
-    forged = fan_out(sealed_license(), 7)
+@pytest.mark.parametrize("forge", [fan_out, stamped_fan_out])
+def test_the_p12_05_file_is_not_passed_and_costs_little(
+    verifier: Verifier, forge: Callable[[bytes, int], bytes]
+) -> None:
+    """As filed (refused before rendering) and through an added stamp (rendered)."""
+    forged = forge(sealed_license(), 7)
     started = cpu_with_children()
     report = verifier.verify(forged)
     took = cpu_with_children() - started
@@ -145,7 +210,7 @@ def test_the_p12_05_file_is_not_passed_and_costs_little(verifier: Verifier) -> N
 def test_a_timed_out_verification_leaves_nothing_drawing() -> None:
     """A verification in a thread that times out while pdfium draws: its thread ends, the
     renderer's process is killed, and the next verification gets pdfium at once."""
-    forged = fan_out(sealed_license(), 8)
+    forged = stamped_fan_out(sealed_license(), 8)
     quick = Verifier(demo_trust_bundle(), isolation="thread", timeout=1.0)
     seen: list[int] = []
     done = threading.Event()
@@ -330,7 +395,7 @@ def test_a_comparison_cut_short_is_not_remembered(monkeypatch: pytest.MonkeyPatc
     """Running out of rendering time is a verdict of the moment (a busy machine can cause
     it for a genuine file): the same bytes are compared again next time, not failed from
     memory."""
-    forged = fan_out(sealed_license(), 7)
+    forged = stamped_fan_out(sealed_license(), 7)
     calls: list[bool] = []
     real = visual.compare_revisions
 
