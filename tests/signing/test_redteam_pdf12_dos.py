@@ -78,6 +78,20 @@ def verifier() -> Verifier:
     return Verifier(demo_trust_bundle(), isolation="thread", timeout=60)
 
 
+def gone(pid: int) -> bool:
+    """Whether process ``pid`` no longer exists (killed and reaped: not even a zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def no_verification_thread() -> bool:
+    """Whether no verification's thread (``isolation="thread"``) runs in this process."""
+    return not any(t.name == "evault-verify" for t in threading.enumerate())
+
+
 def cpu_with_children() -> float:
     """CPU seconds of this process and of its children that were reaped."""
     own = resource.getrusage(resource.RUSAGE_SELF)
@@ -198,10 +212,13 @@ def test_a_fan_out_of_ten_million_draws_is_stopped_at_the_rendering_bound() -> N
 def test_the_p12_05_file_is_not_passed_and_costs_little(
     verifier: Verifier, forge: Callable[[bytes, int], bytes]
 ) -> None:
-    """As filed (refused before rendering) and through an added stamp (rendered)."""
+    """As filed (refused before rendering) and through an added stamp (rendered). The CPU
+    time is read once the verification's thread has ended, so that a renderer it killed
+    and reaped on its way out is counted."""
     forged = forge(sealed_license(), 7)
     started = cpu_with_children()
     report = verifier.verify(forged)
+    wait_until(no_verification_thread, "the verification's thread to end")
     took = cpu_with_children() - started
     assert report.indication is not Indication.TOTAL_PASSED, report
     assert took < _RENDER_CPU, f"the verification took {took:.1f} s of CPU"
@@ -230,11 +247,9 @@ def test_a_timed_out_verification_leaves_nothing_drawing() -> None:
         watcher.join()
     assert report.indication is Indication.INDETERMINATE, report
     assert seen, "the verification timed out before pdfium drew: nothing tested"
-    wait_until(
-        lambda: not any(t.name == "evault-verify" for t in threading.enumerate()),
-        "the timed-out verification's thread to end",
-    )
+    wait_until(no_verification_thread, "the timed-out verification's thread to end")
     assert render_process.helper_pid() is None
+    assert all(gone(pid) for pid in seen), "pdfium's process was not killed and reaped"
     assert render_process._lock.acquire(timeout=0)  # nobody holds pdfium
     render_process._lock.release()
     idle = cpu_with_children()
