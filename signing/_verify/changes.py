@@ -335,10 +335,8 @@ class _Walk:
         reader does not see (DSS, metadata, structure tree, /Info), never otherwise — a
         viewer may reach them by a way the walk does not take."""
         objs = self.objs
-        written: set[int] = set()
-        for rev in range(self.signed + 1, self.final + 1):
-            written |= objs.written_in(rev)
-        candidates = {n for n in written if n not in seen and self.existed(n)}
+        rewritten = objs.rewritten_across(self.signed)  # the final file is the last revision
+        candidates = {n for n in rewritten if n not in seen and self.existed(n)}
         for n in list(candidates):
             old = self.old(n)
             kind = str(old.get("/Type", "")) if isinstance(old, dict) else ""
