@@ -31,8 +31,8 @@ import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 
-from schemas.report import Indication
-from signing._verify import render_process, structure, visual
+from schemas.report import Indication, SubIndication
+from signing._verify import modifications, render_process, structure, visual
 from signing._verify.limits import CpuMeter, cpu_seconds
 from signing._verify.structure import check_updates_after
 from signing.seal import PadesLevel
@@ -236,6 +236,7 @@ def test_each_update_is_checked_once_whatever_the_signatures_before_it(
         real(self)
 
     monkeypatch.setattr(structure._UpdateCheck, "run", counted)
+    monkeypatch.setattr("signing._verify.engine.MAX_JUDGING_WORK", 10**9)  # judge them all
     structure._checked.clear()
     verifier = Verifier(demo_trust_bundle(), isolation="inline", timeout=60)
     started = time.process_time()
@@ -349,8 +350,6 @@ def test_a_comparison_cut_short_is_not_remembered(monkeypatch: pytest.MonkeyPatc
 def test_not_blank_is_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
     """A widget's corner found not blank may have been a renderer out of time: only
     "blank" is remembered."""
-    from signing._verify import modifications
-
     answers = iter([[False], [True], [False]])
     monkeypatch.setattr(visual, "blank_under", lambda signed, regions: next(answers))
     modifications.blank_cache_clear()
@@ -375,3 +374,122 @@ def test_a_renderer_waiting_for_the_cpu_is_not_charged_for_it() -> None:
     finally:
         process.kill()
         process.wait()
+
+
+def seals_then_streams(seals: int, streams: int) -> bytes:
+    """A sample PDF sealed ``seals`` times by a self-signed seal (B-B, anyone's key), then
+    one update of ``streams`` empty stream objects."""
+    sealer = self_signed_sealer("forger")
+    data = sample_pdf()
+    for i in range(seals):
+        data = sealer.seal(data, level=PadesLevel.B_B, field_name=f"Seal{i}")
+    return empty_streams(data, streams)
+
+
+@pytest.fixture(scope="module")
+def hundred_seals() -> bytes:
+    """100 self-signed seals, then 3,000 objects: 990 KB (2.9 s of CPU to verify before)."""
+    return seals_then_streams(100, 3_000)
+
+
+#: CPU seconds a file past the judging bound may take: its signatures' CMS and the bound
+#: (0.2 s measured), far below what judging every signature cost (2.9 s).
+_REFUSED_CPU = 1.2
+
+
+def test_signatures_times_objects_past_the_bound_are_refused_not_judged(
+    hundred_seals: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Judging what follows each signature walks the signed revision's objects and the
+    final file's: 100 seals over 3,000 objects walked them 100 times (2.9 s of CPU).
+    Past engine.MAX_JUDGING_WORK (signatures x objects) nothing is walked, and every
+    signature is refused with the reason."""
+    from signing._verify import engine
+
+    walks: list[int] = []
+    real = engine.judge_later_revisions
+
+    def counted(*args: object, **kwargs: object) -> modifications.ChangeVerdict:
+        walks.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "judge_later_revisions", counted)
+    engine._known_verdicts.clear()
+    assert len(hundred_seals) < 1_000_000
+    verifier = Verifier(demo_trust_bundle(), isolation="inline", timeout=60)
+    started = time.process_time()
+    report = verifier.verify(hundred_seals)
+    took = time.process_time() - started
+    assert len(report.signatures) == 100
+    assert report.indication is Indication.TOTAL_FAILED, report.reasons
+    assert walks == []
+    for seal in report.signatures:
+        assert seal.indication is Indication.TOTAL_FAILED
+        assert seal.sub_indication is SubIndication.FORMAT_FAILURE
+        assert seal.modified_after_signing
+        assert any("too much to compare: 100 signatures" in r for r in seal.reasons), seal
+    assert took < _REFUSED_CPU, f"verification took {took:.1f} s of CPU"
+
+
+def reachable_objects(seals: int, count: int) -> bytes:
+    """A sample PDF whose page reaches ``count`` small dictionaries (through a
+    /Properties resource), then sealed ``seals`` times by a self-signed seal: each
+    signature's walk reads them all in its own revision."""
+    w = incremental(sample_pdf())
+    page_ref, page = first_page(w)
+    listed = generic.DictionaryObject(
+        {
+            pdf_name(f"/P{i}"): w.add_object(
+                generic.DictionaryObject({pdf_name("/K"): generic.NumberObject(i)})
+            )
+            for i in range(count)
+        }
+    )
+    new = generic.DictionaryObject({k: page.raw_get(k) for k in page})
+    resources = page["/Resources"]
+    new_resources = generic.DictionaryObject({k: resources.raw_get(k) for k in resources})
+    new_resources[pdf_name("/Properties")] = w.add_object(listed)
+    new[pdf_name("/Resources")] = new_resources
+    redefine(w, page_ref, new)
+    data = written(w)
+    sealer = self_signed_sealer("forger")
+    for i in range(seals):
+        data = sealer.seal(data, level=PadesLevel.B_B, field_name=f"Seal{i}")
+    return empty_streams(data, 5)
+
+
+def test_few_signatures_over_many_reachable_objects_are_refused_within_the_bound() -> None:
+    """10 seals over 5,000 objects the page reaches: each signature read all of them in
+    its own revision (3.0 s of CPU)."""
+    forged = reachable_objects(10, 5_000)
+    assert len(forged) < 1_000_000
+    verifier = Verifier(demo_trust_bundle(), isolation="inline", timeout=60)
+    started = time.process_time()
+    report = verifier.verify(forged)
+    took = time.process_time() - started
+    assert report.indication is Indication.TOTAL_FAILED
+    assert all(any("too much to compare" in r for r in s.reasons) for s in report.signatures)
+    assert took < _REFUSED_CPU, f"verification took {took:.1f} s of CPU"
+
+
+def test_one_signature_is_judged_whatever_the_objects() -> None:
+    """The bound is on the product: one signature's walk is the file's fixed cost, so a
+    single seal over many objects is judged as before (here: a valid update)."""
+    forged = reachable_objects(1, 5_000)
+    report = Verifier(demo_trust_bundle(), isolation="inline", timeout=60).verify(forged)
+    (seal,) = report.signatures
+    assert not any("too much to compare" in r for r in seal.reasons), seal.reasons
+    assert not seal.modified_after_signing, seal.reasons
+
+
+def test_a_few_seals_below_the_bound_are_judged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three seals over a small file (a license has 1-3): judged, each once."""
+    from signing._verify import engine
+
+    data = seals_then_streams(3, 10)
+    engine._known_verdicts.clear()
+    report = Verifier(demo_trust_bundle(), isolation="inline", timeout=60).verify(data)
+    assert len(report.signatures) == 3
+    for seal in report.signatures:
+        assert not any("too much to compare" in r for r in seal.reasons), seal.reasons
+        assert not seal.modified_after_signing, seal.reasons
