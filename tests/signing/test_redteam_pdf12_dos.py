@@ -26,6 +26,7 @@ import subprocess
 import threading
 import time
 import zlib
+from typing import Any
 
 import pytest
 from pyhanko.pdf_utils import generic
@@ -113,6 +114,63 @@ def fan_out(sealed: bytes, depth: int, fan: int = 10) -> bytes:
     return written(w)
 
 
+def _form(w: Any, data: bytes, inner: generic.IndirectObject | None) -> generic.IndirectObject:
+    """A page-sized form XObject drawing ``data``, with ``inner`` as its /X."""
+    entries = {
+        pdf_name("/Type"): pdf_name("/XObject"),
+        pdf_name("/Subtype"): pdf_name("/Form"),
+        pdf_name("/BBox"): numbers(*PAGE_BOX),
+    }
+    if inner is not None:
+        entries[pdf_name("/Resources")] = generic.DictionaryObject(
+            {pdf_name("/XObject"): generic.DictionaryObject({pdf_name("/X"): inner})}
+        )
+    return w.add_object(generic.StreamObject(entries, stream_data=data))
+
+
+def in_new_annotation(sealed: bytes, content: bytes) -> bytes:
+    """``sealed`` plus one update adding to its page a /Square annotation over the whole
+    page whose appearance draws ``content``: an added annotation is judged by the pages,
+    so both renderers draw it (new page content is refused unrendered since red team
+    pdf12's rule for objects brought in)."""
+    w = incremental(sealed)
+    return _annotate_written(w, _form(w, content, None))
+
+
+def fanned_annotation(sealed: bytes, depth: int, fan: int = 10) -> bytes:
+    """p12-05's fan-out (``fan`` ** ``depth`` draws of a white square) in a new
+    annotation's appearance, where the renderers draw it."""
+    w = incremental(sealed)
+    drawn = _form(w, b"1 1 1 rg 500 20 5 5 re f", None)
+    for _ in range(depth):
+        drawn = _form(w, b" ".join([b"/X Do"] * fan), drawn)
+    return _annotate_written(w, drawn)
+
+
+def _annotate_written(w: Any, drawn: generic.IndirectObject) -> bytes:
+    """``w``'s page gains an annotation whose appearance invokes ``drawn`` once."""
+    page_ref, page = first_page(w)
+    appearance = _form(w, b"q /X Do Q", drawn)
+    annot = w.add_object(
+        generic.DictionaryObject(
+            {
+                pdf_name("/Type"): pdf_name("/Annot"),
+                pdf_name("/Subtype"): pdf_name("/Square"),
+                pdf_name("/Rect"): numbers(*PAGE_BOX),
+                pdf_name("/F"): generic.NumberObject(4),
+                pdf_name("/AP"): generic.DictionaryObject({pdf_name("/N"): appearance}),
+            }
+        )
+    )
+    new = generic.DictionaryObject({k: page.raw_get(k) for k in page})
+    listed = page.get("/Annots", generic.ArrayObject())
+    new[pdf_name("/Annots")] = generic.ArrayObject(
+        [listed.raw_get(i) for i in range(len(listed))] + [annot]
+    )
+    redefine(w, page_ref, new)
+    return written(w)
+
+
 def test_a_small_fan_out_is_compared_as_before() -> None:
     """100 draws of a white square on white: rendered, compared, identical."""
     sealed = sealed_license()
@@ -145,7 +203,7 @@ def test_the_p12_05_file_is_not_passed_and_costs_little(verifier: Verifier) -> N
 def test_a_timed_out_verification_leaves_nothing_drawing() -> None:
     """A verification in a thread that times out while pdfium draws: its thread ends, the
     renderer's process is killed, and the next verification gets pdfium at once."""
-    forged = fan_out(sealed_license(), 8)
+    forged = fanned_annotation(sealed_license(), 8)
     quick = Verifier(demo_trust_bundle(), isolation="thread", timeout=1.0)
     seen: list[int] = []
     done = threading.Event()
@@ -331,7 +389,7 @@ def test_a_comparison_cut_short_is_not_remembered(monkeypatch: pytest.MonkeyPatc
     """Running out of rendering time is a verdict of the moment (a busy machine can cause
     it for a genuine file): the same bytes are compared again next time, not failed from
     memory."""
-    forged = fan_out(sealed_license(), 7)
+    forged = fanned_annotation(sealed_license(), 7)
     calls: list[bool] = []
     real = visual.compare_revisions
 
@@ -493,3 +551,66 @@ def test_a_few_seals_below_the_bound_are_judged(monkeypatch: pytest.MonkeyPatch)
     for seal in report.signatures:
         assert not any("too much to compare" in r for r in seal.reasons), seal.reasons
         assert not seal.modified_after_signing, seal.reasons
+
+
+def _descendants() -> dict[int, tuple[str, float]]:
+    """Live descendants of this process: pid -> (command line, CPU seconds of it and of
+    its reaped children), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[tuple[int, str, float]]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        used = sum(int(x) for x in fields[11:15]) / tick
+        children.setdefault(int(fields[1]), []).append((int(entry), command, used))
+    found: dict[int, tuple[str, float]] = {}
+    todo = [os.getpid()]
+    while todo:
+        for pid, command, used in children.get(todo.pop(), []):
+            found[pid] = (command, used)
+            todo.append(pid)
+    return found
+
+
+def _tree_cpu() -> float:
+    """CPU seconds of this process, its reaped children and its live descendants (a
+    worker process and what it started)."""
+    return cpu_with_children() + sum(used for _, used in _descendants().values())
+
+
+def _poppler_alive() -> list[str]:
+    return [c for c, _ in _descendants().values() if "pdftoppm" in c or "pdfinfo" in c]
+
+
+@pytest.mark.skipif(cpu_seconds(os.getpid()) is None, reason="no /proc to read CPU time from")
+@pytest.mark.parametrize("isolation", ["process", "thread"])
+def test_dashed_strokes_stop_at_the_rendering_bound_and_leave_no_renderer(
+    isolation: str,
+) -> None:
+    """p12-10: 400 finely dashed strokes (``[0.001 0.001] 0 d``), cheap for pdfium, about
+    0.4 s each for poppler; pdftoppm outlived the worker killed at 20 s. Drawn here in a
+    new annotation's appearance (the attacker's new content stream is now refused
+    unrendered): poppler is stopped at the rendering bound, nothing of the verification
+    runs on after it, whether it ran in a worker process or in a thread."""
+    strokes = b"1 1 1 RG " + b"[0.001 0.001] 0 d 10 10 m 585 832 l S " * 400
+    forged = in_new_annotation(sealed_license(), strokes)
+    verifier = Verifier(demo_trust_bundle(), isolation=isolation, timeout=20)
+    verifier.prestart()
+    started = _tree_cpu()
+    report = verifier.verify(forged)
+    took = _tree_cpu() - started
+    assert report.indication is not Indication.TOTAL_PASSED, report
+    reasons = [r for s in report.signatures for r in s.reasons]
+    assert any("poppler did not finish within" in r for r in reasons), reasons
+    assert took < _RENDER_CPU, f"the verification took {took:.1f} s of CPU"
+    assert _poppler_alive() == []
+    idle = _tree_cpu()
+    time.sleep(0.5)
+    assert _tree_cpu() - idle < 0.2, "something of the verification still runs"
