@@ -54,7 +54,7 @@ from signing._verify.discovery import (
 from signing._verify.fastparse import fast_hex_strings
 from signing._verify.lru import Lru
 from signing._verify.modifications import ChangeVerdict, Permissions, judge_later_revisions
-from signing._verify.objects import RevisionObjects
+from signing._verify.objects import MIN_PARSE_BUDGET, RevisionObjects
 from signing._verify.pdfsig import coverage, docmdp_permission, field_lock, signed_revision
 from signing._verify.rules import signature_report
 from signing._verify.summary import overall_report, raw_report
@@ -351,6 +351,8 @@ def _judge_later_revisions(
             signatures=numbers,
             revisions=revisions,
         )
+        if sig is pending[0]:  # the first is the file's fixed cost; the others share a bound
+            objs.allow_more(max(MIN_PARSE_BUDGET, len(data)))
         if sig.changes.remember:
             _known_verdicts.put(
                 (digest, sig.byte_range[2] + sig.byte_range[3]), copy.deepcopy(sig.changes)

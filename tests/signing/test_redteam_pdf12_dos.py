@@ -614,3 +614,43 @@ def test_dashed_strokes_stop_at_the_rendering_bound_and_leave_no_renderer(
     idle = _tree_cpu()
     time.sleep(0.5)
     assert _tree_cpu() - idle < 0.2, "something of the verification still runs"
+
+
+def fat_dictionary(seals: int, keys: int) -> bytes:
+    """A sample PDF whose page reaches one dictionary of ``keys`` numbers (through a
+    /Properties resource), then sealed ``seals`` times by a self-signed seal."""
+    w = incremental(sample_pdf())
+    page_ref, page = first_page(w)
+    fat = generic.DictionaryObject(
+        {pdf_name(f"/K{i}"): generic.NumberObject(i) for i in range(keys)}
+    )
+    new = generic.DictionaryObject({k: page.raw_get(k) for k in page})
+    resources = page["/Resources"]
+    new_resources = generic.DictionaryObject({k: resources.raw_get(k) for k in resources})
+    new_resources[pdf_name("/Properties")] = w.add_object(fat)
+    new[pdf_name("/Resources")] = new_resources
+    redefine(w, page_ref, new)
+    data = written(w)
+    sealer = self_signed_sealer("forger")
+    for i in range(seals):
+        data = sealer.seal(data, level=PadesLevel.B_B, field_name=f"Seal{i}")
+    return empty_streams(data, 5)
+
+
+def test_signatures_over_one_large_object_parse_it_within_a_bound() -> None:
+    """50 seals over a page reaching one 400 KB dictionary (908 KB, 166 objects: below
+    the signatures x objects bound): each signature parsed it again in its own revision,
+    20 MB in 15 s of CPU. The signatures after the first parse at most the file's size
+    again (1 MB at least); past it each is refused with the reason."""
+    forged = fat_dictionary(50, 40_000)
+    assert len(forged) < 1_000_000
+    verifier = Verifier(demo_trust_bundle(), isolation="inline", timeout=60)
+    started = time.process_time()
+    report = verifier.verify(forged)
+    took = time.process_time() - started
+    assert report.indication is Indication.TOTAL_FAILED
+    refused = [
+        s for s in report.signatures if any("bytes of objects again" in r for r in s.reasons)
+    ]
+    assert refused and all(s.indication is Indication.TOTAL_FAILED for s in refused)
+    assert took < 3.0, f"verification took {took:.1f} s of CPU"
