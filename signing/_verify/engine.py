@@ -352,7 +352,7 @@ def _judge_later_revisions(
             revisions=revisions,
         )
         if sig is pending[0]:  # the first is the file's fixed cost; the others share a bound
-            objs.allow_more(max(MIN_PARSE_BUDGET, len(data)))
+            objs.allow_more(MIN_PARSE_BUDGET if len(data) <= 1_000_000 else 3 * len(data))
         if sig.changes.remember:
             _known_verdicts.put(
                 (digest, sig.byte_range[2] + sig.byte_range[3]), copy.deepcopy(sig.changes)
@@ -362,12 +362,13 @@ def _judge_later_revisions(
 #: At most this many (signature, object) pairs are judged per file: judging what follows a
 #: signature walks its signed revision's objects and the final file's, so the work grows as
 #: signatures x objects (red team pdf12: 100 self-signed seals and 3,000 objects, 990 KB,
-#: took 2.9 s of CPU here; 10 seals over 5,000 objects a page reaches, 3.0 s). Genuine
-#: files stay far below: the DSS corpus at most 1,118 (2 signatures, 559 objects), a
-#: license has 1-3 seals and a few dozen objects. A file past it with two signatures or
-#: more to judge is refused, not judged; one signature is judged whatever the objects
-#: (its walk is the fixed cost of a file, bounded by the file's size).
-MAX_JUDGING_WORK = 15_000
+#: took 2.9 s of CPU here). Genuine files stay far below: the DSS corpus at most 1,118 (2
+#: signatures, 559 objects), a license has 1-3 seals and a few dozen objects. A file past
+#: it with two signatures or more to judge is refused, not judged; one signature is judged
+#: whatever the objects (its walk is the fixed cost of a file, bounded by the file's size).
+#: Below it, the signatures after the first share a parse budget
+#: (:data:`signing._verify.objects.MIN_PARSE_BUDGET`).
+MAX_JUDGING_WORK = 100_000
 
 #: Change verdicts by (file digest, signed end): they depend on the bytes alone.
 _known_verdicts: Lru[tuple[bytes, int], ChangeVerdict] = Lru(2048)

@@ -30,11 +30,11 @@ __all__ = ["Entry", "ObjectReadError", "RevisionObjects", "freed_and_listed"]
 #: Objects parsed at most per document (hostile files): past it the comparison stops.
 MAX_OBJECTS = 200_000
 #: Bytes of objects (stream data aside) and of decoded object streams that the judgement
-#: of every signature after the first may parse in all, at least (see
-#: :meth:`RevisionObjects.allow_more`): each revision reads its objects itself, so every
-#: signature judged parses what its revision reaches again (red team pdf12: 50 self-signed
-#: seals over a page reaching one 400 KB dictionary, 908 KB, parsed 20 MB in 15 s of CPU;
-#: 1 MB takes about 0.7 s).
+#: of every signature after the first may parse in all, for a file up to 1 MB (three times
+#: the file's size beyond; see :meth:`RevisionObjects.allow_more`): each revision reads its
+#: objects itself, so every signature judged parses what its revision reaches again (red
+#: team pdf12: 50 self-signed seals over a page reaching one 400 KB dictionary, 908 KB,
+#: parsed 20 MB in 15 s of CPU; 1 MB takes about 0.7 s).
 MIN_PARSE_BUDGET = 1_000_000
 
 

@@ -516,18 +516,23 @@ def reachable_objects(seals: int, count: int) -> bytes:
     return empty_streams(data, 5)
 
 
-def test_few_signatures_over_many_reachable_objects_are_refused_within_the_bound() -> None:
-    """10 seals over 5,000 objects the page reaches: each signature read all of them in
-    its own revision (3.0 s of CPU)."""
-    forged = reachable_objects(10, 5_000)
+def test_signatures_over_many_reachable_objects_are_refused_within_the_bound() -> None:
+    """15 seals over 5,000 objects the page reaches (below the signatures x objects
+    bound): each signature read all of them again in its own revision (10 seals: 3.0 s
+    of CPU). The first is judged; the others share a parse budget, past which each is
+    refused with the reason."""
+    forged = reachable_objects(15, 5_000)
     assert len(forged) < 1_000_000
     verifier = Verifier(demo_trust_bundle(), isolation="inline", timeout=60)
     started = time.process_time()
     report = verifier.verify(forged)
     took = time.process_time() - started
     assert report.indication is Indication.TOTAL_FAILED
-    assert all(any("too much to compare" in r for r in s.reasons) for s in report.signatures)
-    assert took < _REFUSED_CPU, f"verification took {took:.1f} s of CPU"
+    refused = [
+        s for s in report.signatures if any("bytes of objects again" in r for r in s.reasons)
+    ]
+    assert len(refused) > 7
+    assert took < 2.5, f"verification took {took:.1f} s of CPU"
 
 
 def test_one_signature_is_judged_whatever_the_objects() -> None:
