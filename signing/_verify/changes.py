@@ -742,16 +742,36 @@ class _Walk:
             return
         self.out.note(kind)
         if role == "annots":
-            self._widget(obj, name, [page] if page is not None else None)
+            self._widget(obj, name, [page] if page is not None else None, kind)
 
-    def _widget(self, obj: Any, name: str, pages: list[int] | None = None) -> None:
+    def _widget(
+        self,
+        obj: Any,
+        name: str,
+        pages: list[int] | None = None,
+        kind: ChangeKind = ChangeKind.SIGNATURE,
+    ) -> None:
         """Record a later signature's widget for the visual line (on each page that
-        lists it), or refuse one whose place or flags are not plain (see _shape_problem)."""
+        lists it), or refuse one whose place or flags are not plain (see _shape_problem).
+
+        A document timestamp (``kind`` EXTENSION) whose widget can show anything is an
+        annotation added, compared like any other (red team pdf13, p13-11: LICENSE REVOKED
+        drawn on blank space): what a signer's widget shows is that signer's statement,
+        but a timestamp's token, which anyone may obtain from a trusted TSA, states only
+        a time, nothing about its widget."""
         problem = _shape_problem(obj, self.deref_new)
         if problem is not None:
             self.out.note(ChangeKind.FORBIDDEN, f"the widget of signature {name}: {problem}")
             return
         if not _visible(obj):
+            return
+        if kind is ChangeKind.EXTENSION:
+            shown = (
+                f"document timestamp {name} shows a widget on the page: a timestamp attests "
+                "a time, not what its widget draws"
+            )
+            self.out.note(ChangeKind.ANNOTATION, shown)
+            self.out.annotated.append(shown)
             return
         rect = _rect(_raw(obj, "/Rect"))
         where = [p for p in (pages or self._pages_listing(obj)) if p in self.pages]
@@ -868,7 +888,8 @@ class _Walk:
             return
         if "/V" in changed:
             v = _key(_raw(new, "/V"))
-            if v is None or self.existed(v) or not self.policy.new_signature(v):
+            kind = self.policy.new_signature(v) if v is not None and not self.existed(v) else None
+            if kind is None:
                 self.out.note(
                     ChangeKind.FORBIDDEN,
                     f"signature field {name} was given a value that is not a new, valid signature",
@@ -877,7 +898,7 @@ class _Walk:
             self.out.note(ChangeKind.SIGNATURE)
             self._judged()
             if "/Rect" in new:
-                self._widget(new, name)
+                self._widget(new, name, kind=kind)
             return
         if changed & {"/AP", "/AS", "/MK"}:
             self.out.note(

@@ -21,6 +21,7 @@ from pyhanko.pdf_utils.generic import pdf_name
 from signing.seal import PadesLevel, SealAppearance
 from tests.helpers.licenses import (
     BLANK_BOX,
+    SIGNED_TEXT,
     ISSUER,
     LINE_BOX,
     first_page,
@@ -28,17 +29,20 @@ from tests.helpers.licenses import (
     incremental,
     license_pdf,
     line_appearance,
+    line_content,
     numbers,
     written,
 )
 from tests.helpers.pki import sealer
 
 __all__ = [
+    "listed_spare_page",
     "page_as_annots_entry",
     "page_as_dr_font",
     "page_as_field",
     "page_as_field_with_text_field",
     "page_as_field_sharing_annots",
+    "sealed_spare_page",
     "sealed_visible_license",
 ]
 
@@ -226,4 +230,50 @@ def page_as_field_sharing_annots(sealed: bytes) -> bytes:
     w.mark_update(page_ref)
     _list_as_field(w, page)
     _kids_to(w, page)
+    return written(w)
+
+
+@functools.cache
+def sealed_spare_page() -> bytes:
+    """A license prepared before signing with a spare page object that no page tree lists
+    (the catalog's ``/Spare`` names it: the signed walk reaches it, but not as a page): a
+    copy of the license page whose /Annots hold a print-only stamp with the forged line.
+    Sealed by the issuer at B-LT (cached)."""
+    from pyhanko.pdf_utils.writer import PdfFileWriter
+
+    writer = PdfFileWriter(stream_xrefs=True)
+    font = writer.add_object(
+        generic.DictionaryObject(
+            {
+                pdf_name("/Type"): pdf_name("/Font"),
+                pdf_name("/Subtype"): pdf_name("/Type1"),
+                pdf_name("/BaseFont"): pdf_name("/Helvetica"),
+            }
+        )
+    )
+    resources = generic.DictionaryObject(
+        {pdf_name("/Font"): generic.DictionaryObject({pdf_name("/F1"): font})}
+    )
+    content = writer.add_object(generic.StreamObject(stream_data=line_content(SIGNED_TEXT)))
+    page = generic.DictionaryObject(
+        {
+            pdf_name("/Type"): pdf_name("/Page"),
+            pdf_name("/MediaBox"): numbers(0, 0, 595, 842),
+            pdf_name("/Resources"): resources,
+            pdf_name("/Contents"): content,
+        }
+    )
+    writer.insert_page(page)
+    spare = generic.DictionaryObject({k: page.raw_get(k) for k in page})
+    spare[pdf_name("/Parent")] = writer.root.raw_get("/Pages")
+    spare[pdf_name("/Annots")] = generic.ArrayObject([_print_only_stamp(writer)])
+    writer.root[pdf_name("/Spare")] = writer.add_object(spare)
+    return sealer(ISSUER).seal(written(writer), level=PadesLevel.B_LT, reason="issued")
+
+
+def listed_spare_page(sealed: bytes) -> bytes:
+    """(base :func:`sealed_spare_page`) The page-tree node lists the spare page instead of
+    the signed one: a signed object, unchanged, that the final file uses as a page."""
+    w = incremental(sealed)
+    _kids_to(w, w.root.raw_get("/Spare"))
     return written(w)

@@ -76,3 +76,15 @@ def test_the_certified_copy_of_a_shared_annots_forgery_does_not_pass(verifier: V
 def test_the_visible_seal_base_passes(verifier: Verifier) -> None:
     report = verifier.verify(laundering.sealed_visible_license())
     assert report.indication is Indication.TOTAL_PASSED, report.reasons
+
+
+def test_a_signed_object_listed_as_a_page_does_not_pass(verifier: Verifier) -> None:
+    """A forger who prepared the document: a page object the signed revision reaches, but
+    not through its page tree, which a later page-tree node lists (same screen pixels; a
+    printout shows the stamp). It is judged by number, in the role the signed revision
+    gives it, which is not a page's."""
+    report = verifier.verify(laundering.listed_spare_page(laundering.sealed_spare_page()))
+    seal = _issuer_seal(report)
+    assert ChangeCategory.FORBIDDEN in seal.changes, (seal.changes, seal.reasons)
+    assert any("which the signed revision has as" in r for r in seal.reasons), seal.reasons
+    assert report.indication is not Indication.TOTAL_PASSED
