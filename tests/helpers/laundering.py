@@ -21,9 +21,9 @@ from pyhanko.pdf_utils.generic import pdf_name
 from signing.seal import PadesLevel, SealAppearance
 from tests.helpers.licenses import (
     BLANK_BOX,
-    SIGNED_TEXT,
     ISSUER,
     LINE_BOX,
+    SIGNED_TEXT,
     first_page,
     form_xobject,
     incremental,
@@ -40,8 +40,8 @@ __all__ = [
     "page_as_annots_entry",
     "page_as_dr_font",
     "page_as_field",
-    "page_as_field_with_text_field",
     "page_as_field_sharing_annots",
+    "page_as_field_with_text_field",
     "sealed_spare_page",
     "sealed_visible_license",
 ]

@@ -68,9 +68,7 @@ def timestamp_widget_on_blank(sealed: bytes) -> bytes:
                 pdf_name("/F"): generic.NumberObject(4),
                 pdf_name("/Rect"): numbers(*BLANK_BOX),
                 pdf_name("/P"): page_ref,
-                pdf_name("/AP"): generic.DictionaryObject(
-                    {pdf_name("/N"): _revoked_appearance(w)}
-                ),
+                pdf_name("/AP"): generic.DictionaryObject({pdf_name("/N"): _revoked_appearance(w)}),
             }
         )
     )

@@ -16,8 +16,13 @@ from __future__ import annotations
 
 import pytest
 
-from schemas.report import ChangeCategory, Indication, SignatureKind, SignatureReport
-from schemas.report import VerificationReport
+from schemas.report import (
+    ChangeCategory,
+    Indication,
+    SignatureKind,
+    SignatureReport,
+    VerificationReport,
+)
 from signing.verify import Verifier
 from tests.helpers.forgeries import certified_copy
 from tests.helpers.intake_rules import check_as_issuer
