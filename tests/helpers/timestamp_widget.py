@@ -10,6 +10,7 @@ a document timestamp.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 from typing import Any
 
@@ -17,10 +18,24 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
 
-from tests.helpers.licenses import BLANK_BOX, first_page, incremental, numbers, written
-from tests.helpers.pki import embedded_tsa
+from signing.seal import PadesLevel
+from tests.helpers.licenses import (
+    BLANK_BOX,
+    ISSUER,
+    first_page,
+    incremental,
+    license_pdf,
+    numbers,
+    written,
+)
+from tests.helpers.pki import embedded_tsa, sealer
 
-__all__ = ["TIMESTAMP_FIELD", "timestamp_widget_on_blank"]
+__all__ = [
+    "TIMESTAMP_FIELD",
+    "prepared_field_shown_by_timestamp",
+    "sealed_with_empty_field",
+    "timestamp_widget_on_blank",
+]
 
 TIMESTAMP_FIELD = "TS1"
 
@@ -86,8 +101,41 @@ def timestamp_widget_on_blank(sealed: bytes) -> bytes:
         w.mark_update(form_ref)
     else:
         w.update_root()
-    prepared = written(w)
+    return _timestamped(written(w))
+
+
+def _timestamped(data: bytes) -> bytes:
     out = io.BytesIO()
     stamper = PdfTimeStamper(embedded_tsa(), field_name=TIMESTAMP_FIELD)
-    asyncio.run(stamper.async_timestamp_pdf(incremental(prepared), "sha256", output=out))
+    asyncio.run(stamper.async_timestamp_pdf(incremental(data), "sha256", output=out))
     return out.getvalue()
+
+
+@functools.cache
+def sealed_with_empty_field() -> bytes:
+    """The license with an empty, invisible signature field :data:`TIMESTAMP_FIELD`
+    (``/Rect [0 0 0 0]``, on the page), sealed by the issuer at B-LT (cached): a field
+    prepared for a later timestamp."""
+    from pyhanko.sign.fields import SigFieldSpec, append_signature_field
+
+    w = incremental(license_pdf())
+    append_signature_field(w, SigFieldSpec(TIMESTAMP_FIELD, on_page=0))
+    return sealer(ISSUER).seal(written(w), level=PadesLevel.B_LT, reason="issued")
+
+
+def prepared_field_shown_by_timestamp(sealed: bytes) -> bytes:
+    """(base :func:`sealed_with_empty_field`) The signed empty field given a rectangle on
+    blank space and the LICENSE REVOKED appearance, then filled with a document
+    timestamp: in the final file it is a signed field that was given a value (and a
+    widget)."""
+    w = incremental(sealed)
+    for ref in w.root["/AcroForm"]["/Fields"]:
+        field = ref.get_object()
+        if field.get("/T") == TIMESTAMP_FIELD:
+            field[pdf_name("/Rect")] = numbers(*BLANK_BOX)
+            field[pdf_name("/F")] = generic.NumberObject(4)
+            field[pdf_name("/AP")] = generic.DictionaryObject(
+                {pdf_name("/N"): _revoked_appearance(w)}
+            )
+            w.mark_update(ref)
+    return _timestamped(written(w))

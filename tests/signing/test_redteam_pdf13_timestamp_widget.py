@@ -28,7 +28,12 @@ from tests.helpers.forgeries import certified_copy
 from tests.helpers.intake_rules import check_as_issuer
 from tests.helpers.licenses import ISSUER, sealed_license
 from tests.helpers.pki import demo_trust_bundle
-from tests.helpers.timestamp_widget import TIMESTAMP_FIELD, timestamp_widget_on_blank
+from tests.helpers.timestamp_widget import (
+    TIMESTAMP_FIELD,
+    prepared_field_shown_by_timestamp,
+    sealed_with_empty_field,
+    timestamp_widget_on_blank,
+)
 from vault.errors import IntakeRefused
 
 
@@ -64,3 +69,24 @@ def test_its_certified_copy_does_not_pass(verifier: Verifier, forged: bytes) -> 
     report = verifier.verify(certified_copy(forged))
     assert report.indication is not Indication.TOTAL_PASSED, report.reasons
     assert _issuer_seal(report).modified_after_signing
+
+
+def test_a_prepared_field_shown_by_its_timestamp_modifies_the_seal(verifier: Verifier) -> None:
+    """The issuer's empty, invisible field for a later timestamp, given a widget on blank
+    space when the timestamp fills it."""
+    assert verifier.verify(sealed_with_empty_field()).indication is Indication.TOTAL_PASSED
+    report = verifier.verify(prepared_field_shown_by_timestamp(sealed_with_empty_field()))
+    seal = _issuer_seal(report)
+    assert seal.modified_after_signing, (seal.changes, seal.warnings)
+    assert any("document timestamp" in r for r in seal.reasons), seal.reasons
+    assert report.indication is not Indication.TOTAL_PASSED
+
+
+def test_an_invisible_document_timestamp_in_a_prepared_field_still_passes(
+    verifier: Verifier,
+) -> None:
+    from tests.helpers.timestamp_widget import _timestamped
+
+    report = verifier.verify(_timestamped(sealed_with_empty_field()))
+    assert report.indication is Indication.TOTAL_PASSED, report.reasons
+    assert not _issuer_seal(report).modified_after_signing
