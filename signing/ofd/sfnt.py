@@ -93,7 +93,9 @@ def _table(data: bytes, tables: dict[str, tuple[int, int]], tag: str) -> bytes:
     return data[offset : offset + length]
 
 
-def _bearings(data: bytes, tables: dict[str, tuple[int, int]], glyphs: int) -> tuple[int, ...] | None:
+def _bearings(
+    data: bytes, tables: dict[str, tuple[int, int]], glyphs: int
+) -> tuple[int, ...] | None:
     """Each glyph's hmtx left side bearing; None when hhea or hmtx cannot give them."""
     if "hhea" not in tables or "hmtx" not in tables:
         return None
