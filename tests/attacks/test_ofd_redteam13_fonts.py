@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from signing.ofd.fonts import EM_BOX, GlyphReach
+from signing.ofd.sfnt import plain_sfnt
 from tests.attacks.ofd_fonts import (
     PLAIN_DOT,
     big_loca_font,
@@ -32,6 +34,8 @@ from tests.attacks.ofd_fonts import (
     font,
     lsb_font,
     minus_two_font,
+    raw_tables,
+    sfnt,
     wrapping_font,
 )
 from tests.attacks.test_ofd_redteam12_reach import Area, _copy_stays_clear, _reach, _with_font
@@ -187,3 +191,48 @@ def test_the_shipped_noto_subset_is_read() -> None:
     """The demo's GB2312 subset of Noto Sans SC (1.9 MB, 7,007 glyphs) fits the budget."""
     reach = _reach(NOTO.read_bytes())
     assert reach is not None and reach.right <= 1.1 and reach.below <= 0.3
+
+
+def _plain_tables() -> dict[str, bytes]:
+    return raw_tables(font(PLAIN_DOT))
+
+
+def _overlapping() -> bytes:
+    data = bytearray(sfnt(sorted(_plain_tables().items())))
+    count = struct.unpack_from(">H", data, 4)[0]
+    first = struct.unpack_from(">I", data, 12 + 8)[0]
+    struct.pack_into(">I", data, 12 + 16 * (count - 1) + 8, first)  # the last on the first
+    return bytes(data)
+
+
+def _short_hmtx() -> bytes:
+    tables = _plain_tables()
+    tables["hmtx"] = tables["hmtx"][:-2]
+    return sfnt(sorted(tables.items()))
+
+
+def _wrapped() -> bytes:
+    from fontTools.ttLib import TTFont
+
+    out = io.BytesIO()
+    TTFont(io.BytesIO(font(PLAIN_DOT))).save(out)
+    return b"wOFF" + out.getvalue()[4:]
+
+
+@pytest.mark.parametrize(
+    "made",
+    [
+        pytest.param(_overlapping, id="overlapping-tables"),
+        pytest.param(_short_hmtx, id="short-hmtx"),
+        pytest.param(_wrapped, id="not-sfnt"),
+        pytest.param(lambda: sfnt([("head", bytes(54))] * 65), id="too-many-tables"),
+    ],
+)
+def test_a_font_whose_raw_bytes_are_not_plain_is_refused(made: object) -> None:
+    assert callable(made)
+    assert plain_sfnt(made()) is None
+
+
+def test_a_plain_fonts_raw_bytes_are_admitted() -> None:
+    plain = plain_sfnt(font(PLAIN_DOT))
+    assert plain is not None and plain.glyphs == 2 and plain.bearings == (0, 0)
