@@ -15,6 +15,7 @@ reads them. Everything here is linear in the file's size, which the caller charg
 
 from __future__ import annotations
 
+import itertools
 import struct
 from typing import NamedTuple
 
@@ -83,7 +84,7 @@ def _directory(data: bytes) -> dict[str, tuple[int, int]] | None:
             return None
         tables[name] = (offset, length)
     spans = sorted(tables.values())
-    if any(a + la > b for (a, la), (b, _) in zip(spans, spans[1:], strict=False)):
+    if any(a + la > b for (a, la), (b, _) in itertools.pairwise(spans)):
         return None
     return tables
 
@@ -123,7 +124,7 @@ def _offsets(
         return None
     values = struct.unpack(f">{glyphs + 1}{'I' if loc_format else 'H'}", loca)
     offsets = values if loc_format else tuple(2 * v for v in values)
-    if any(a > b for a, b in zip(offsets, offsets[1:], strict=False)):
+    if any(a > b for a, b in itertools.pairwise(offsets)):
         return None
     if offsets[-1] > tables["glyf"][1]:
         return None
