@@ -30,6 +30,7 @@ from signing.ofd.sfnt import plain_sfnt
 from tests.attacks.ofd_fonts import (
     PLAIN_DOT,
     big_loca_font,
+    composite_font,
     duplicate_tables_font,
     font,
     lsb_font,
@@ -236,3 +237,18 @@ def test_a_font_whose_raw_bytes_are_not_plain_is_refused(made: object) -> None:
 def test_a_plain_fonts_raw_bytes_are_admitted() -> None:
     plain = plain_sfnt(font(PLAIN_DOT))
     assert plain is not None and plain.glyphs == 2 and plain.bearings == (0, 0)
+
+
+def test_a_composite_is_also_placed_by_its_bearing_against_its_computed_xmin() -> None:
+    """A composite whose header (and hmtx lsb) say xMin -5000 while its component starts
+    at 0: a reader computing xMin from the points moves it lsb - 0, 10 em left."""
+    from fontTools.ttLib import TTFont
+
+    made = TTFont(io.BytesIO(composite_font(1.0, 0)))
+    made.recalcBBoxes = False
+    made["glyf"]["period"].xMin = -5000
+    made["hmtx"]["period"] = (250, -5000)
+    out = io.BytesIO()
+    made.save(out)
+    reach = _reach(out.getvalue())
+    assert reach is not None and reach.left == 10
