@@ -120,15 +120,17 @@ _NEVER_USED_SLACK = 256
 has 2 at most."""
 _MAX_DECODED = 64 << 20
 """Most bytes an xref stream may decode to."""
-MAX_OBJECT_STREAM = 1 << 20
+MAX_OBJECT_STREAM = 512 << 10
 """Most bytes an object stream of an update after a signature may decode to: every value
 in it is read strictly, in Python, about 0.6 s of CPU per MB of ``0 `` values (red team
 pdf13, p13-12: 83 KB of file decoding to 60 MB took 36.7 s and 706 MB). Decoding stops
 just past it. The DSS corpus's largest object stream decodes to 46 KB
-(fieldmdp-exclude.pdf), a license's to a few KB."""
-MAX_OBJECT_STREAMS_DECODED = 2 << 20
-"""Most bytes the object streams of all the updates of one file read strictly may decode
-to together (each update is read once per file: :data:`_checked`, :data:`_spent`)."""
+(fieldmdp-exclude.pdf, in a signed revision), a license's to a few KB."""
+MAX_OBJECT_STREAMS_DECODED = 1 << 20
+"""Most bytes the object streams of all the updates after a file's signatures may decode
+to together (each update is read once per file: :data:`_checked`, :data:`_spent`): at
+most about 0.6 s of CPU. The DSS corpus's updates after a signature decode 5.5 KB of
+object streams at most (DSS-2601.pdf)."""
 
 _REGULAR_END = rb"(?![^\x00\t\n\x0c\r ()<>\[\]{}/%])"
 _SKIP = re.compile(rb"(?:[\x00\t\n\x0c\r ]+|%[^\r\n]*)*")
@@ -1038,7 +1040,7 @@ class _UpdateCheck:
         index: int,
         start: int,
         in_force: Mapping[int, Entry],
-        digest: bytes = b"",
+        digest: bytes,
     ) -> None:
         self.data = data
         self.digest = digest
