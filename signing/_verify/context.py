@@ -97,7 +97,7 @@ def read_dss(reader: Any, cache: ObjectCache) -> DocumentData:
                     der = stream.read_data(purpose, expected_size=left)
                     left -= len(der)
                     target.append(cache.get(kind, der))
-                except Exception:  # noqa: S112 - a broken entry is skipped, not fatal
+                except Exception:  # a broken entry is skipped, not fatal
                     left -= _decoded_at_most(stream)
                     continue
     except Exception:  # noqa: S110 - no usable DSS: validation proceeds without it

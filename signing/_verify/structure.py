@@ -1436,9 +1436,7 @@ def _moved(obj: _Object, offset: int) -> _Object:
 _HEADER_PAIR = re.compile(rb"[\x00\t\n\x0c\r ]*(\d{1,10})[\x00\t\n\x0c\r ]+(\d{1,12})")
 
 
-def _object_stream_numbers(
-    obj: _Object, body: bytes, first: int, values: list[Any]
-) -> list[int]:
+def _object_stream_numbers(obj: _Object, body: bytes, first: int, values: list[Any]) -> list[int]:
     """The object numbers an update's object stream ``obj`` (decoded: ``body``; its
     /First: ``first``) lists, in order, once its header and every object in it are
     checked (:func:`_object_stream_header`, :func:`_check_object_stream_body`, which adds

@@ -165,9 +165,7 @@ def dss_bombs(sealed: bytes, count: int, decoded: int) -> bytes:
     w = incremental(sealed)
     packed = zlib.compress(bytes(decoded), 9)
     head = {pdf_name("/Filter"): pdf_name("/FlateDecode")}
-    certs = [
-        w.add_object(generic.StreamObject(head, encoded_data=packed)) for _ in range(count)
-    ]
+    certs = [w.add_object(generic.StreamObject(head, encoded_data=packed)) for _ in range(count)]
     dss = generic.DictionaryObject({pdf_name("/Certs"): generic.ArrayObject(certs)})
     w.root[pdf_name("/DSS")] = w.add_object(dss)
     w.update_root()
@@ -193,7 +191,5 @@ def test_a_genuine_dss_is_read_whole() -> None:
     doc = context.read_dss(reader, context.ObjectCache())
     dss = reader.root["/DSS"]
     assert len(doc.certs) == len(dss.get("/Certs", [])) > 0
-    assert len(doc.crls) + len(doc.ocsps) == len(dss.get("/CRLs", [])) + len(
-        dss.get("/OCSPs", [])
-    )
+    assert len(doc.crls) + len(doc.ocsps) == len(dss.get("/CRLs", [])) + len(dss.get("/OCSPs", []))
     assert doc.crls or doc.ocsps
