@@ -481,7 +481,7 @@ def _decode(data: bytes, obj: _Object, limit: int) -> bytes:
     filters = _as_list(obj.value.get("Filter"))
     params = _as_list(obj.value.get("DecodeParms"))
     if not filters:
-        return raw[:limit]
+        return raw[: limit + 1]  # as Flate: a little past the limit, to tell it was passed
     if len(filters) != 1 or filters[0] != "FlateDecode":
         raise StructureError(f"object {obj.number} uses filters {filters}, not FlateDecode")
     try:

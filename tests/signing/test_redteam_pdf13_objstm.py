@@ -193,3 +193,13 @@ def test_a_genuine_dss_is_read_whole() -> None:
     assert len(doc.certs) == len(dss.get("/Certs", [])) > 0
     assert len(doc.crls) + len(doc.ocsps) == len(dss.get("/CRLs", [])) + len(dss.get("/OCSPs", []))
     assert doc.crls or doc.ocsps
+
+
+def test_an_unfiltered_object_stream_past_the_bound_is_refused_as_such(sealed: bytes) -> None:
+    """Not cut at the bound and then found malformed: refused for its size."""
+    first = rawpdf.trailer_of(sealed).size
+    member = b"[" + b"0 " * (structure.MAX_OBJECT_STREAM // 2) + b"]"
+    body = {first + 1: rawpdf.object_stream([(first, member)])}
+    forged = rawpdf.append_update(sealed, body, xref="stream", compressed={first: (first + 1, 0)})
+    problem, _ = timed_check(forged, len(sealed))
+    assert problem is not None and "decodes to more than" in problem, problem
