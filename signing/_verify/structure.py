@@ -1265,8 +1265,9 @@ class _UpdateCheck:
                 "(each of its values would be read: genuine object streams hold a few KB)"
             )
         self.decoded += len(body)
-        spent = _spent.get(self.digest) or {}
-        spent[self.index] = self.decoded  # this update's, however often it is checked
+        # this update's, however often it is checked; a copy: another thread may check
+        # another update of the same file meanwhile
+        spent = {**(_spent.get(self.digest) or {}), self.index: self.decoded}
         _spent.put(self.digest, spent)
         if sum(spent.values()) > MAX_OBJECT_STREAMS_DECODED:
             raise StructureError(
