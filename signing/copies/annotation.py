@@ -3,26 +3,80 @@
 from __future__ import annotations
 
 import datetime as _dt
+import unicodedata
 from dataclasses import dataclass
 
 from signing.errors import SealingError
 
-__all__ = ["BEIJING", "CopyAnnotation"]
+__all__ = ["BEIJING", "TEXT_LIMITS", "CopyAnnotation", "annotation_text_problem"]
 
 BEIJING = _dt.timezone(_dt.timedelta(hours=8), "UTC+8")
 """China Standard Time: the 加注 shows times in it."""
 
-_MAX_TEXT = 120
 _MAX_URL = 300
 
+TEXT_LIMITS = {"maker": 60, "department": 60, "purpose": 60, "case_no": 50}
+"""The longest text (characters) of each 加注 field a caller supplies: the vault's name, the
+department (or recipient) the copy is for, the purpose (制作事由) and the case number."""
 
-def _text(name: str, value: str, *, limit: int = _MAX_TEXT) -> None:
+_LABELS = ("制作时间", "制作者", "制作事由", "有效期", "截止时间", "北京时间", "办件编号", "加注")
+"""The 加注's labels and the words of its fixed text a field's value may not spell."""
+_COLONS = frozenset(":∶꞉ː˸׃։፡᠄⁚⦂")
+"""Colons, and what looks like one, once NFKC-folded (the full-width ``：`` is ``:``)."""
+_BAD_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Mn", "Mc", "Me"})
+"""Control and format characters (bidi controls, zero-width joiners), surrogates, private
+use, unassigned, line and paragraph separators, combining marks (NFC has composed those of
+real text)."""
+
+
+def annotation_text_problem(name: str, value: object) -> str | None:
+    """Why ``value`` cannot be the 加注 field ``name`` (one of :data:`TEXT_LIMITS`), or None.
+
+    The vault seals the 加注; a field a caller supplies (a holder types its own purpose)
+    must not read as another field (red team 12, r12-10: ideographic spaces pushed a fake
+    ``有效期截止时间：2099-12-31`` onto a line of its own inside the sealed box). So: NFC,
+    no white space at either end, none but single plain spaces, no control or format
+    character, no colon (every field reads ``label：value``) and none of the 加注's
+    labels, compared NFKC-folded without spaces (a radical or a full-width form that
+    looks the same is the same), at most :data:`TEXT_LIMITS` characters."""
+    limit = TEXT_LIMITS.get(name, 60)
+    if not isinstance(value, str) or not value.strip():
+        return f"{name} must be a non-empty text"
+    if len(value) > limit:
+        return f"{name} is {len(value)} characters (max {limit})"
+    if unicodedata.normalize("NFC", value) != value:
+        return f"{name} is not in Unicode normal form C"
+    if value != value.strip() or "  " in value:
+        return f"{name} has white space at an end or several spaces in a row"
+    for ch in value:
+        category = unicodedata.category(ch)
+        if category in _BAD_CATEGORIES or (category == "Zs" and ch != " "):
+            return (
+                f"{name} contains U+{ord(ch):04X} ({unicodedata.name(ch, category)}): only "
+                "printable characters and single spaces may be shown in the 加注"
+            )
+    folded = "".join(unicodedata.normalize("NFKC", value).split())
+    if any(c in _COLONS for c in folded):
+        return f"{name} contains a colon: in the 加注 it would read as a field of its own"
+    spelled = [label for label in _LABELS if label in folded]
+    if spelled:
+        return f"{name} spells the 加注's own label {spelled[0]!r}: it would read as that field"
+    return None
+
+
+def _text(name: str, value: str, *, limit: int = 120) -> None:
     if not isinstance(value, str) or not value.strip():
         raise SealingError(f"copy annotation: {name} must be a non-empty text")
     if len(value) > limit:
         raise SealingError(f"copy annotation: {name} is {len(value)} characters (max {limit})")
     if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in value):
         raise SealingError(f"copy annotation: {name} contains control characters")
+
+
+def _field(name: str, value: str) -> None:
+    problem = annotation_text_problem(name, value)
+    if problem is not None:
+        raise SealingError(f"copy annotation: {problem}")
 
 
 def _aware(name: str, value: _dt.datetime) -> None:
@@ -55,8 +109,8 @@ class CopyAnnotation:
 
     def __post_init__(self) -> None:
         _text("copy_id", self.copy_id, limit=64)
-        for name in ("maker", "department", "purpose", "case_no"):
-            _text(name, getattr(self, name))
+        for name in TEXT_LIMITS:
+            _field(name, getattr(self, name))
         _text("verify_url", self.verify_url, limit=_MAX_URL)
         if not self.verify_url.startswith(("https://", "http://")):
             raise SealingError("copy annotation: verify_url must be an http(s) URL")

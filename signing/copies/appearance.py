@@ -54,6 +54,9 @@ _SIZES = (7.5, 7.0, 6.5, 6.0, 5.5, 5.0)
 _RED = "0.70 0.05 0.05"
 _GREY = "0.35 g"
 _NO_LINE_START = set("，。、；：？！）》」』〕】,.;:?!)%")
+_UNBROKEN = ("（办件编号：",)
+"""The 加注's own words inside a field's value that a line never breaks: a line starting
+``件编号：`` would read as a field of its own (red team 12, r12-10's class)."""
 
 
 @dataclass(frozen=True)
@@ -107,9 +110,21 @@ def _n(value: float) -> str:
 
 def _tokens(text: str) -> Iterable[str]:
     """CJK characters one by one; runs of ASCII letters, digits and ``-_./:#`` together
-    (a case number or a URL breaks only when longer than a line)."""
+    (a case number or a URL breaks only when longer than a line), and each of
+    :data:`_UNBROKEN` whole."""
     word = ""
-    for ch in text:
+    at = 0
+    while at < len(text):
+        phrase = next((p for p in _UNBROKEN if text.startswith(p, at)), None)
+        if phrase is not None:
+            if word:
+                yield word
+                word = ""
+            yield phrase
+            at += len(phrase)
+            continue
+        ch = text[at]
+        at += 1
         if ch.isascii() and (ch.isalnum() or ch in "-_./:#"):
             word += ch
             continue

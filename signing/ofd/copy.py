@@ -21,11 +21,12 @@ stamp (the seal's image) over the 加注 box.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import posixpath
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
@@ -149,21 +150,26 @@ class OfdCopyMaker:
     ) -> bytes:
         """The certified copy of the sealed OFD ``original``.
 
-        Raises :class:`SealingError` for an unusable original (unreadable, already
-        carrying annotations or attachments, e.g. a copy) or a 加注 that cannot be shown.
+        Raises :class:`SealingError` for an unusable original (unreadable, naming parts
+        it lacks, already a copy) or a 加注 that cannot be shown; for nothing else.
         """
         plan = self.plan(original, annotation)
-        new = self._sealer.seal_parts(
-            {**plan.parts, **plan.added},
-            plan.document,
-            plan.page_id,
-            plan.stamp,
-            at or dt.datetime.now(dt.UTC),
-        )
-        return replace_parts(original, {**plan.added, **new})
+        with _as_sealing_error():
+            new = self._sealer.seal_parts(
+                {**plan.parts, **plan.added},
+                plan.document,
+                plan.page_id,
+                plan.stamp,
+                at or dt.datetime.now(dt.UTC),
+            )
+            return replace_parts(original, {**plan.added, **new})
 
     def plan(self, original: bytes, annotation: CopyAnnotation) -> CopyPlan:
         """What the copy adds to ``original`` before the vault's seal (see :meth:`make`)."""
+        with _as_sealing_error():
+            return self._plan(original, annotation)
+
+    def _plan(self, original: bytes, annotation: CopyAnnotation) -> CopyPlan:
         if not isinstance(annotation, CopyAnnotation):
             raise SealingError("a certified copy needs a CopyAnnotation")
         prepared = layout(annotation)  # text that cannot be drawn fails first
@@ -182,6 +188,7 @@ class OfdCopyMaker:
                 target = _target(pkg, doc, self._placement)
                 _check_attachment_names(pkg, target.lists.get("Attachments"), annotation)
                 _check_doc_info(pkg, doc)
+                _complete(doc)
         except OfdFormatError as exc:
             raise SealingError(f"the OFD file cannot be copied: {exc}") from None
         added = self._added_parts(parts, doc, target, annotation, prepared)
@@ -347,6 +354,35 @@ def _annotation_loc(pkg: Package, doc: OfdDocument, listed: str | None) -> str:
         "the 加注 has no location every OFD reader opens alike (ofdrw's DLOFDReader reads "
         "the original's Annotations list by rules of its own)"
     )
+
+
+@contextlib.contextmanager
+def _as_sealing_error() -> Iterator[None]:
+    """Last resort: whatever else a hostile original makes fail (a bug it reaches) is the
+    maker's :class:`SealingError`, naming the exception, never a KeyError or the like
+    leaking to the caller (red team 12, r12-09). An OFD reading error is said as such."""
+    try:
+        yield
+    except SealingError:
+        raise
+    except OfdFormatError as exc:
+        raise SealingError(f"the OFD file cannot be copied: {exc}") from exc
+    except Exception as exc:
+        raise SealingError(f"the OFD file cannot be copied ({type(exc).__name__})") from exc
+
+
+def _complete(doc: OfdDocument) -> None:
+    """Refuse an original that names parts it lacks (a page, template, font, image, an
+    annotation, attachment or custom-tag list), or has them only under another letter
+    case, as intake does (``missing_parts``): the vault would certify a document readers
+    show otherwise or not at all, and extend a list that is not there (red team 12, r12-09:
+    a missing Attachments list was a KeyError). An empty resource list a producer names
+    and leaves out (ofdrw does) is no part of what is shown."""
+    lacking = sorted({*doc.missing_content, *doc.twins})
+    if lacking:
+        raise SealingError(
+            "the OFD file cannot be copied: it names parts it lacks: " + ", ".join(lacking[:10])
+        )
 
 
 def _one_document(docs: list[OfdDocument]) -> None:

@@ -286,7 +286,7 @@ def test_character_outside_the_font_is_refused_with_its_code_point(maker: CopyMa
 
 def test_text_too_long_for_the_box_is_refused() -> None:
     with pytest.raises(SealingError) as caught:
-        layout(_annotation(purpose="很长的事由" * 24), size=(320, 70))
+        layout(_annotation(purpose="很长的事由" * 12), size=(320, 70))
     assert str(caught.value).startswith("the 加注 text does not fit its box")
 
 

@@ -26,6 +26,7 @@ import dataclasses
 import datetime as dt
 import functools
 import secrets
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -70,7 +71,9 @@ __all__ = [
     "copy_for_holder",
     "copy_pdf",
     "copy_status",
+    "copy_text",
     "held_file",
+    "holder_copy_texts",
     "make_copy",
     "new_copy_id",
     "seal_copy",
@@ -99,6 +102,36 @@ class CopyRenderer(Protocol):
 
 #: Gives the renderer when a copy is to be made (built on first use: after authorization).
 RendererSource = Callable[[], CopyRenderer]
+
+
+def copy_text(name: str, value: str) -> str:
+    """``value`` trimmed and in Unicode NFC, as the 加注 field ``name`` (``purpose``,
+    ``case_no``, ``department``: whom the copy is for, ``maker``) shows it; InvalidInput
+    with the reason when it could read as another field of the sealed 加注 (white space
+    runs, control or format characters, a colon, a label, too long:
+    :func:`signing.copies.annotation.annotation_text_problem`; red team 12, r12-10: a
+    holder's purpose spelled a fake 有效期截止时间 line). Checked before anything is
+    locked, logged or made."""
+    from signing.copies.annotation import annotation_text_problem
+
+    value = unicodedata.normalize("NFC", value.strip())
+    problem = annotation_text_problem(name, value)
+    if problem is not None:
+        raise InvalidInput(f"the certified copy's 加注 cannot show this: {problem}")
+    return value
+
+
+def _check_annotation_text(copy: CertifiedCopy, recipient: str, maker_name: str) -> None:
+    """Every text a copy's 加注 shows, as :func:`copy_text` takes it (unchanged)."""
+    shown = {
+        "purpose": copy.purpose,
+        "case_no": copy.case_no or HOLDER_CASE,
+        "department": recipient,
+        "maker": maker_name,
+    }
+    for name, value in shown.items():
+        if copy_text(name, value) != value:
+            raise InvalidInput(f"the certified copy's {name} has white space at an end")
 
 
 def new_copy_id() -> str:
@@ -248,7 +281,10 @@ def seal_copy(
 
     The one maker of certified copies, of licenses (:func:`make_copy`) and of materials
     (:mod:`vault.services.material_copies`); whoever calls it authorized the request.
+    Raises :class:`InvalidInput`, before anything is written, for a text the 加注 cannot
+    show (:func:`copy_text`).
     """
+    _check_annotation_text(copy, recipient, maker_name)
     log = functools.partial(
         record_event,
         session=session,
@@ -355,6 +391,7 @@ def copy_for_department(
     A refusal is logged and committed before :class:`PermissionDenied` is raised. Runs under
     the lock of its reuse key (see the module's docstring), after committing ``session``.
     """
+    use = UseContext(copy_text("purpose", use.purpose), copy_text("case_no", use.case_no))
     key = (_REUSE_LOCK, "department", department_id, public_id, use.purpose, use.case_no)
     with key_lock(session, *key) as locked:
         try:
@@ -412,12 +449,10 @@ def copy_for_holder(
     Another holder's license is "not found". Logged like every copy. Runs under the lock of
     its reuse key, like :func:`copy_for_department`.
     """
-    purpose, case_no = purpose.strip(), (case_no or "").strip() or None
+    purpose, case_no, recipient = holder_copy_texts(purpose, case_no, recipient)
     key = (_REUSE_LOCK, "holder", holder.id, public_id, purpose, case_no)
     with key_lock(session, *key) as locked:
         license = holder_license(session=locked, holder=holder, public_id=public_id)
-        if not purpose:
-            raise InvalidInput("name the purpose of the copy (制作事由)")
         return make_copy(
             session=locked,
             blobs=blobs,
@@ -425,7 +460,7 @@ def copy_for_holder(
             license=license,
             requested_by="holder",
             department_id=None,
-            recipient=(recipient or "").strip() or HOLDER_RECIPIENT,
+            recipient=recipient,
             purpose=purpose,
             case_no=case_no,
             days=days or policy.default_days,
@@ -436,6 +471,19 @@ def copy_for_holder(
             log_proof=log_proof,
             now=now,
         )
+
+
+def holder_copy_texts(
+    purpose: str, case_no: str | None, recipient: str | None
+) -> tuple[str, str | None, str]:
+    """A holder's purpose, case number (None: none) and recipient (None or blank: the
+    holder itself) as the copy's 加注 shows them (:func:`copy_text`); InvalidInput for a
+    missing purpose or a text the 加注 cannot show."""
+    if not purpose.strip():
+        raise InvalidInput("name the purpose of the copy (制作事由)")
+    case = copy_text("case_no", case_no) if case_no and case_no.strip() else None
+    whom = copy_text("department", recipient) if recipient and recipient.strip() else None
+    return copy_text("purpose", purpose), case, whom or HOLDER_RECIPIENT
 
 
 def copy_pdf(

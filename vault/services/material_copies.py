@@ -30,11 +30,12 @@ from vault.errors import ConflictError, InvalidInput
 from vault.log.access_log import UseContext
 from vault.models import CertifiedCopy, Department, Holder, Material
 from vault.services.copies import (
-    HOLDER_RECIPIENT,
     CopyPolicy,
     LogProofMaker,
     MadeCopy,
     RendererSource,
+    copy_text,
+    holder_copy_texts,
     new_copy_id,
     seal_copy,
 )
@@ -118,6 +119,7 @@ def copy_material_for_department(
     A refusal is logged (``copy``, denied) and committed before :class:`PermissionDenied`.
     """
     now = now or utcnow()
+    use = UseContext(copy_text("purpose", use.purpose), copy_text("case_no", use.case_no))
     key = (_REUSE_LOCK, "material-department", department_id, public_id, use.purpose, use.case_no)
     with key_lock(session, *key) as locked:
         decided = authorize_material(  # a refusal is logged and committed there
@@ -160,16 +162,14 @@ def copy_material_for_holder(
     """The holder's certified copy of one of its usable materials, for a purpose it names;
     commits. Another holder's material is "not found"."""
     now = now or utcnow()
-    purpose, case_no = purpose.strip(), (case_no or "").strip() or None
-    if not purpose:
-        raise InvalidInput("name the purpose of the copy (制作事由)")
+    purpose, case_no, recipient = holder_copy_texts(purpose, case_no, recipient)
     key = (_REUSE_LOCK, "material-holder", holder.id, public_id, purpose, case_no)
     with key_lock(session, *key) as locked:
         material = holder_material(session=locked, holder=holder, public_id=public_id)
         request = _Request(
             requested_by="holder",
             department_id=None,
-            recipient=(recipient or "").strip() or HOLDER_RECIPIENT,
+            recipient=recipient,
             purpose=purpose,
             case_no=case_no,
             days=days or policy.default_days,
