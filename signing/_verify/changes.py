@@ -108,6 +108,10 @@ _FORM_FILL_KEYS = frozenset({"/V", "/AP", "/AS", "/MK", "/DV", "/RV", "/I", "/DA
 #: (its name, tooltip, maximum length, options, kids ...) is never changed (red team pdf12).
 _FIELD_FLAG_KEYS = frozenset({"/Ff", "/F", "/Q", "/Type"})
 _ACROFORM_SIGNING = frozenset({"/Fields", "/SigFlags", "/DR"})
+_PAGE_ROLES = frozenset({"page", "pages"})
+#: A page's entries that scale it as viewers show, print and measure it, which no 72-dpi
+#: rendering shows (red team pdf13, p13-10: /UserUnit 3, pdf.js shows the page 3x larger).
+_PAGE_SCALE = frozenset({"/UserUnit", "/VP"})
 
 
 class ChangeKind(enum.IntEnum):
@@ -185,6 +189,11 @@ class _Walk:
         reference: added annotations and fields, signatures, filled fields."""
         self.containers: set[int] = set()
         """New objects judged entry by entry (a new /Annots or /Fields array, a new form)."""
+        self.accepted: dict[int, set[int]] = {}
+        """For each object a rule for additions judged (or a container), the objects whose
+        bodies hold the reference the rule judged it under: reached through any other, it
+        is in a role no rule judged (red team pdf13, p13-01: a new page that is also an
+        empty signature field of /Fields)."""
         self._listed_on: dict[int, list[int]] | None = None  # see _pages_listing
 
     # -- resolution -------------------------------------------------------------------
@@ -224,6 +233,7 @@ class _Walk:
             self.roles[number] = "sigvalue"
         if not same(old_root, new_root):
             self.changed.add(root_n)
+            self.current = new_root_n  # what the catalog holds directly, it holds
             self._catalog(old_root, new_root)
         stack = [(root_n, old_root)]
         seen = self.seen
@@ -274,39 +284,78 @@ class _Walk:
         sees what it adds besides pixels (a printout, a pop-up, a script, a form field's
         value, the text pdf.js extracts). pyHanko refuses every such object too. The walk
         starts at the final catalog and at every changed object: an unchanged object
-        references what it did when signed, which the signed walk reached."""
-        todo: list[tuple[int, str, str]] = [
-            (n, self.roles.get(n, "other"), "") for n in sorted(self.changed, reverse=True)
+        references what it did when signed, which the signed walk reached.
+
+        A rule for additions judges an object in one place only: the final file reaching
+        it through any other object is never permitted either (red team pdf13, p13-01,
+        p13-04, p13-08: a new page that is also an empty signature field of /Fields or of
+        the signed page's /Annots, or a font of a new /DR, listed by the page-tree node);
+        nor is a signed object reached as a page that the signed page tree does not hold."""
+        todo: list[tuple[int, str, str, int | None]] = [
+            (n, self.roles.get(n, "other"), "", None) for n in sorted(self.changed, reverse=True)
         ]
-        todo.append((root, "catalog", ""))
+        todo.append((root, "catalog", "", None))
         visited: set[int] = set()
+        flagged: set[int] = set()
         found: list[str] = []
         while todo and len(found) < _MAX_LISTED:
             if len(visited) >= 100_000:  # fail closed: what lies further is not judged
                 found.append("later revisions change more objects than can be compared")
                 break
-            number, role, via = todo.pop()
-            if number in visited or number in self.explained:
+            number, role, via, parent = todo.pop()
+            if number in visited or number in flagged:
                 continue
-            if via and number not in self.containers:
-                if number not in self.seen:
-                    role = _refine(role, self.new(number))
-                    had = "have" if not self.existed(number) else "reach"
-                    what = f" ({_ROLE_TEXT[role]})" if role in _ROLE_TEXT else ""
-                    found.append(
-                        f"object {number}{what}, which the signed revision does not {had}, "
-                        f"is reached after signing through {via}: no rule for additions "
-                        "judges it"
-                    )
-                continue  # a changed one is walked from itself
+            if parent is None:  # the catalog, or a changed object walked from itself
+                if number in self.explained:
+                    continue
+            else:
+                role = _refine(role, self.new(number))
+                reason = self._not_judged_here(number, role, parent, via)
+                if reason is not None:
+                    flagged.add(number)
+                    found.append(reason)
+                    continue
+                if number not in self.containers:
+                    continue  # judged where it was added; a changed one is walked from itself
             visited.add(number)
-            role = _refine(role, self.new(number)) if via else role
             if role != "sigvalue":
                 self._refs_of(number, role, todo)
         for reason in found:
             self.out.note(ChangeKind.FORBIDDEN, reason)
 
-    def _refs_of(self, number: int, role: str, todo: list[tuple[int, str, str]]) -> None:
+    def _not_judged_here(self, number: int, role: str, parent: int, via: str) -> str | None:
+        """Why object ``number``, reached in the final file through object ``parent``
+        (``via``) in ``role``, is judged by nothing there (None: it is). A signed object is
+        judged by number in its signed role, which a page of the final page tree must
+        have had; a new one only where a rule for additions judged it (:attr:`accepted`)."""
+        what = f" ({_ROLE_TEXT[role]})" if role in _ROLE_TEXT else ""
+        if number in self.seen:
+            was = self.roles.get(number, "other")
+            if role not in _PAGE_ROLES or was in _PAGE_ROLES:
+                return None
+            return (
+                f"object {number}{what}, which the signed revision has as "
+                f"{_ROLE_TEXT.get(was, 'content')}, is reached after signing through {via}: "
+                "nothing judges it in that role"
+            )
+        accepted = self.accepted.get(number)
+        if accepted is None:
+            had = "have" if not self.existed(number) else "reach"
+            return (
+                f"object {number}{what}, which the signed revision does not {had}, is reached "
+                f"after signing through {via}: no rule for additions judges it"
+            )
+        if parent in accepted:
+            return None
+        where = ", ".join(f"object {n}" for n in sorted(accepted)[:3])
+        return (
+            f"object {number}{what}, judged by a rule for additions only where {where} "
+            f"lists it, is also reached after signing through {via}: nothing judges it there"
+        )
+
+    def _refs_of(
+        self, number: int, role: str, todo: list[tuple[int, str, str, int | None]]
+    ) -> None:
         """Put what object ``number`` (of ``role``) references in the final file on
         ``todo``, as a reader follows it (the keys no reader renders left out)."""
         obj = self.new(number)
@@ -315,7 +364,7 @@ class _Walk:
         for key, ref in _children(obj, _unseen(role, obj)):
             child, child_role = _key(ref), _role(role, key)
             if child is not None and child_role is not None:
-                todo.append((child, child_role, via))
+                todo.append((child, child_role, via, number))
 
     def _structure(self, old_root: Any, new_root: Any) -> None:
         """The structure tree reads the same to assistive technology (red team pdf11,
@@ -335,10 +384,8 @@ class _Walk:
         reader does not see (DSS, metadata, structure tree, /Info), never otherwise — a
         viewer may reach them by a way the walk does not take."""
         objs = self.objs
-        written: set[int] = set()
-        for rev in range(self.signed + 1, self.final + 1):
-            written |= objs.written_in(rev)
-        candidates = {n for n in written if n not in seen and self.existed(n)}
+        rewritten = objs.rewritten_across(self.signed)  # the final file is the last revision
+        candidates = {n for n in rewritten if n not in seen and self.existed(n)}
         for n in list(candidates):
             old = self.old(n)
             kind = str(old.get("/Type", "")) if isinstance(old, dict) else ""
@@ -522,6 +569,8 @@ class _Walk:
         old_obj = self.deref_old(old_v) if old_v is not None else None
         new_obj = self.deref_new(new_v) if new_v is not None else None
         self._container(new_v)
+        if _key(new_v) is not None:
+            self.current = _key(new_v)  # what the new value holds directly, it holds
         if same(old_obj, new_obj):
             return
         if old_obj is None or new_obj is None:
@@ -554,9 +603,9 @@ class _Walk:
             ):
                 self.out.note(ChangeKind.EXTENSION)
                 if key == "/DR":  # fonts a field's appearance may be drawn with: judged
-                    self.explained.update(
-                        n for _, r in _children({key: _raw(new, key)}) if (n := _key(r))
-                    )
+                    for _, r in _children({key: _raw(new, key)}):
+                        if (n := _key(r)) is not None:
+                            self._judged_at(n, self.current)
             elif key in _ACROFORM_SIGNING or key == "/DA":
                 self.out.note(ChangeKind.UNDEFINED, f"the form's {key} was replaced")
             else:
@@ -568,6 +617,7 @@ class _Walk:
         old_l = self.deref_old(old_v) if old_v is not None else []
         new_l = self.deref_new(new_v)
         self._container(new_v)
+        holder = _key(new_v) if _key(new_v) is not None else self.current
         if not isinstance(old_l, list) or not isinstance(new_l, list):
             self.out.note(ChangeKind.UNDEFINED, f"the {role} array was replaced")
             return
@@ -583,7 +633,7 @@ class _Walk:
         for k in new_keys:
             if k in signed_keys:
                 continue
-            if k is not None and self._signature_field_shown(k, role, page):
+            if k is not None and self._signature_field_shown(k, role, page, holder):
                 continue
             if k is None or self.existed(k):
                 self.out.note(
@@ -591,16 +641,29 @@ class _Walk:
                     f"an object of the signed revision was added to the {role} array",
                 )
                 continue
+            self._judged_at(k, holder)
             self._added(k, role, page)
 
     def _container(self, value: Any) -> None:
         """``value``, if a reference to an object the signed revision does not have, is
-        judged entry by entry here (a new array, a new form): see _brought_in."""
+        judged entry by entry here (a new array, a new form), as held by the object being
+        compared: see _brought_in."""
         n = _key(value)
         if n is not None and not self.existed(n):
             self.containers.add(n)
+            if self.current is not None:
+                self.accepted.setdefault(n, set()).add(self.current)
 
-    def _signature_field_shown(self, number: int, role: str, page: int | None) -> bool:
+    def _judged_at(self, number: int, holder: int | None) -> None:
+        """Object ``number``, listed by object ``holder``, is judged whole by a rule for
+        additions there, and nowhere else (see _brought_in)."""
+        self.explained.add(number)
+        if holder is not None:
+            self.accepted.setdefault(number, set()).add(holder)
+
+    def _signature_field_shown(
+        self, number: int, role: str, page: int | None, holder: int | None
+    ) -> bool:
         """A signature field of the signed revision's form now listed in a page's
         /Annots (signed later: its widget shows there)."""
         if role != "annots" or self.roles.get(number) != "field":
@@ -608,13 +671,12 @@ class _Walk:
         obj = self.new(number)
         if not isinstance(obj, dict) or _inherited(self.deref_new, obj, "/FT") != "/Sig":
             return False
-        self.explained.add(number)
+        self._judged_at(number, holder)
         self._added_signature(obj, role, page)
         return True
 
     def _added(self, number: int, role: str, page: int | None) -> None:
         """A field or annotation that did not exist in the signed revision."""
-        self.explained.add(number)
         obj = self.new(number)
         if not isinstance(obj, dict):
             self.out.note(ChangeKind.UNDEFINED, f"a new {role} entry is not a dictionary")
@@ -678,16 +740,36 @@ class _Walk:
             return
         self.out.note(kind)
         if role == "annots":
-            self._widget(obj, name, [page] if page is not None else None)
+            self._widget(obj, name, [page] if page is not None else None, kind)
 
-    def _widget(self, obj: Any, name: str, pages: list[int] | None = None) -> None:
+    def _widget(
+        self,
+        obj: Any,
+        name: str,
+        pages: list[int] | None = None,
+        kind: ChangeKind = ChangeKind.SIGNATURE,
+    ) -> None:
         """Record a later signature's widget for the visual line (on each page that
-        lists it), or refuse one whose place or flags are not plain (see _shape_problem)."""
+        lists it), or refuse one whose place or flags are not plain (see _shape_problem).
+
+        A document timestamp (``kind`` EXTENSION) whose widget can show anything is an
+        annotation added, compared like any other (red team pdf13, p13-11: LICENSE REVOKED
+        drawn on blank space): what a signer's widget shows is that signer's statement,
+        but a timestamp's token, which anyone may obtain from a trusted TSA, states only
+        a time, nothing about its widget."""
         problem = _shape_problem(obj, self.deref_new)
         if problem is not None:
             self.out.note(ChangeKind.FORBIDDEN, f"the widget of signature {name}: {problem}")
             return
         if not _visible(obj):
+            return
+        if kind is ChangeKind.EXTENSION:
+            shown = (
+                f"document timestamp {name} shows a widget on the page: a timestamp attests "
+                "a time, not what its widget draws"
+            )
+            self.out.note(ChangeKind.ANNOTATION, shown)
+            self.out.annotated.append(shown)
             return
         rect = _rect(_raw(obj, "/Rect"))
         where = [p for p in (pages or self._pages_listing(obj)) if p in self.pages]
@@ -741,6 +823,12 @@ class _Walk:
                 )
             elif key in _DANGEROUS:
                 self.out.note(ChangeKind.FORBIDDEN, f"{label}: {key} changed")
+            elif key in _PAGE_SCALE:
+                self.out.note(
+                    ChangeKind.FORBIDDEN,
+                    f"{label}: {key} changed (the page's size as viewers show, print and "
+                    "measure it, which the rendered pages do not show)",
+                )
             elif key in _CONTENT_KEYS:
                 self.out.note(
                     ChangeKind.FORBIDDEN,
@@ -798,7 +886,8 @@ class _Walk:
             return
         if "/V" in changed:
             v = _key(_raw(new, "/V"))
-            if v is None or self.existed(v) or not self.policy.new_signature(v):
+            kind = self.policy.new_signature(v) if v is not None and not self.existed(v) else None
+            if kind is None:
                 self.out.note(
                     ChangeKind.FORBIDDEN,
                     f"signature field {name} was given a value that is not a new, valid signature",
@@ -807,7 +896,7 @@ class _Walk:
             self.out.note(ChangeKind.SIGNATURE)
             self._judged()
             if "/Rect" in new:
-                self._widget(new, name)
+                self._widget(new, name, kind=kind)
             return
         if changed & {"/AP", "/AS", "/MK"}:
             self.out.note(

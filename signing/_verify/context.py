@@ -24,6 +24,11 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["ContextFactory", "DocumentData", "ObjectCache", "read_dss", "validate"]
 
 _MAX_DSS_ENTRIES = 2000
+_MAX_DSS_DECODED = 64 << 20
+"""Most bytes the DSS's entries may decode to together; entries past it are skipped, as
+broken ones are (red team pdf13: 250 certificate streams of 1 KB, each inflating to 1 MB,
+kept 250 MB decoded in the verifying process). The DSS corpus's largest DSS decodes to
+505 KB, its largest entry (a CRL) to 165 KB."""
 
 
 class ObjectCache:
@@ -64,27 +69,49 @@ class DocumentData:
 
 
 def read_dss(reader: Any, cache: ObjectCache) -> DocumentData:
-    """The DSS of the file's last revision; broken entries are skipped, none is fatal."""
+    """The DSS of the file's last revision; broken entries are skipped, none is fatal.
+    Each entry decodes within pyHanko's bound for its kind, all of them together within
+    :data:`_MAX_DSS_DECODED` (decoding stops there)."""
+    from pyhanko.pdf_utils.decode_limits import DecodePurpose
+
     out = DocumentData()
+    left = _MAX_DSS_DECODED
     try:
         root = reader.root
         if "/DSS" not in root:
             return out
         dss = root["/DSS"]
         out.has_dss = True
-        for key, kind, target in (
-            ("/Certs", "cert", out.certs),
-            ("/CRLs", "crl", out.crls),
-            ("/OCSPs", "ocsp", out.ocsps),
+        for key, kind, purpose, target in (
+            ("/Certs", "cert", DecodePurpose.CERTIFICATE, out.certs),
+            ("/CRLs", "crl", DecodePurpose.CRL, out.crls),
+            ("/OCSPs", "ocsp", DecodePurpose.OCSP_RESPONSE, out.ocsps),
         ):
             for ref in list(dss.get(key, []))[:_MAX_DSS_ENTRIES]:
+                if left <= 0:
+                    break
+                stream = None
                 try:
-                    target.append(cache.get(kind, ref.get_object().data))
-                except Exception:  # noqa: S112 - a broken entry is skipped, not fatal
+                    stream = ref.get_object()
+                    # expected_size: pyHanko stops decoding a few KB past it
+                    der = stream.read_data(purpose, expected_size=left)
+                    left -= len(der)
+                    target.append(cache.get(kind, der))
+                except Exception:  # a broken entry is skipped, not fatal
+                    left -= _decoded_at_most(stream)
                     continue
     except Exception:  # noqa: S110 - no usable DSS: validation proceeds without it
         pass
     return out
+
+
+def _decoded_at_most(stream: Any) -> int:
+    """What decoding ``stream`` may have produced before it failed: pyHanko's bound for
+    any stream (1 MiB, or 1,100 times its encoded size), or nothing for no stream."""
+    try:
+        return max(1 << 20, 1100 * len(stream.encoded_data))
+    except Exception:
+        return 0
 
 
 def _empty_trust_manager() -> Any:

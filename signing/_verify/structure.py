@@ -54,8 +54,11 @@ additions that close differentials seen between readers):
 * Bounded: at most :data:`MAX_REVISIONS` revisions, :data:`MAX_XREF_ENTRIES` xref entries
   declared in all (counted before they are read, on the chain pyHanko reads), a few free
   entries of never-used numbers per update, :data:`MAX_UPDATE_OBJECTS` objects per
-  update, nesting depth :data:`MAX_DEPTH`; decoded xref and object-stream headers are
-  size-limited. Every failure is a :class:`StructureError` or a reason string.
+  update, nesting depth :data:`MAX_DEPTH`; xref streams decode to what their /Index
+  declares, an update's object stream to :data:`MAX_OBJECT_STREAM` bytes and those of all
+  the updates of a file to :data:`MAX_OBJECT_STREAMS_DECODED` together (added: a value
+  read strictly costs Python time; decoding stops at the bound, before any is read).
+  Every failure is a :class:`StructureError` or a reason string.
 """
 
 from __future__ import annotations
@@ -73,6 +76,8 @@ from signing.errors import StructureError, TooManyRevisions
 
 __all__ = [
     "MAX_DEPTH",
+    "MAX_OBJECT_STREAM",
+    "MAX_OBJECT_STREAMS_DECODED",
     "MAX_REVISIONS",
     "MAX_UPDATE_OBJECTS",
     "MAX_XREF_ENTRIES",
@@ -115,6 +120,17 @@ _NEVER_USED_SLACK = 256
 has 2 at most."""
 _MAX_DECODED = 64 << 20
 """Most bytes an xref stream may decode to."""
+MAX_OBJECT_STREAM = 512 << 10
+"""Most bytes an object stream of an update after a signature may decode to: every value
+in it is read strictly, in Python, about 0.6 s of CPU per MB of ``0 `` values (red team
+pdf13, p13-12: 83 KB of file decoding to 60 MB took 36.7 s and 706 MB). Decoding stops
+just past it. The DSS corpus's largest object stream decodes to 46 KB
+(fieldmdp-exclude.pdf, in a signed revision), a license's to a few KB."""
+MAX_OBJECT_STREAMS_DECODED = 1 << 20
+"""Most bytes the object streams of all the updates after a file's signatures may decode
+to together (each update is read once per file: :data:`_checked`, :data:`_spent`): at
+most about 0.6 s of CPU. The DSS corpus's updates after a signature decode 5.5 KB of
+object streams at most (DSS-2601.pdf)."""
 
 _REGULAR_END = rb"(?![^\x00\t\n\x0c\r ()<>\[\]{}/%])"
 _SKIP = re.compile(rb"(?:[\x00\t\n\x0c\r ]+|%[^\r\n]*)*")
@@ -465,7 +481,7 @@ def _decode(data: bytes, obj: _Object, limit: int) -> bytes:
     filters = _as_list(obj.value.get("Filter"))
     params = _as_list(obj.value.get("DecodeParms"))
     if not filters:
-        return raw[:limit]
+        return raw[: limit + 1]  # as Flate: a little past the limit, to tell it was passed
     if len(filters) != 1 or filters[0] != "FlateDecode":
         raise StructureError(f"object {obj.number} uses filters {filters}, not FlateDecode")
     try:
@@ -935,7 +951,7 @@ def check_updates_after(
         if tail is None or tail.end() != len(data):
             return f"bytes other than whitespace after the last %%EOF (at offset {start})"
         if reader is not None:
-            return _pyhanko_disagrees(reader, revisions, signed)
+            return _pyhanko_disagrees(reader, revisions, signed, digest)
     except StructureError as exc:
         return str(exc)
     except _EXPECTED as exc:
@@ -949,6 +965,11 @@ def check_updates_after(
 #: once, not once per signature (red team pdf12: 40 signatures before one update of 8,000
 #: objects, 866 KB, checked it 40 times, 11 s of CPU).
 _checked: Lru[tuple[bytes, int, int], str] = Lru(512)
+
+#: The file's SHA-256 -> {an update's index: the bytes its object streams decode to}: what
+#: the updates of a file checked so far spent of :data:`MAX_OBJECT_STREAMS_DECODED`. Per
+#: update, not per signature: the same update checked again is not charged twice.
+_spent: Lru[bytes, dict[int, int]] = Lru(512)
 
 
 def _check_update(
@@ -965,7 +986,7 @@ def _check_update(
     if known is not None:
         return known
     try:
-        _UpdateCheck(data, revisions, index, start, in_force).run()
+        _UpdateCheck(data, revisions, index, start, in_force, digest).run()
         problem = ""
     except StructureError as exc:
         problem = str(exc) or "a structure error"
@@ -1019,8 +1040,11 @@ class _UpdateCheck:
         index: int,
         start: int,
         in_force: Mapping[int, Entry],
+        digest: bytes,
     ) -> None:
         self.data = data
+        self.digest = digest
+        """The file's SHA-256: what its updates decoded is charged to it (:data:`_spent`)."""
         self.revisions = revisions
         self.index = index
         self.update = revisions[index]
@@ -1033,6 +1057,8 @@ class _UpdateCheck:
         self.entries: dict[int, Entry] = {}
         self.members: list[Any] = []
         """The values of the objects inside this update's object streams."""
+        self.decoded = 0
+        """The bytes this update's object streams decoded to, so far."""
         self.indexed: set[tuple[bytes, int]] = set()
         """(keyword, offset) of each structure keyword the update writes where it belongs."""
 
@@ -1204,7 +1230,9 @@ class _UpdateCheck:
         headers: dict[int, list[int]] = {}
         for number, obj in self.objects.items():
             if isinstance(obj.value, dict) and obj.value.get("Type") == "ObjStm":
-                headers[number] = _object_stream_numbers(self.data, obj, self.members)
+                first = _stream_shape(obj)
+                body = self._object_stream_body(obj)
+                headers[number] = _object_stream_numbers(obj, body, first, self.members)
                 for index, inside in enumerate(headers[number]):
                     if self.entries.get(inside) != InStream(number, index):
                         raise StructureError(
@@ -1224,6 +1252,30 @@ class _UpdateCheck:
                     f"object {number} is not at index {entry.index} of object stream "
                     f"{entry.stream_number} (/N {len(header)})"
                 )
+
+    def _object_stream_body(self, obj: _Object) -> bytes:
+        """The decoded data of the update's object stream ``obj``, charged to the file
+        before any value in it is read: refused past :data:`MAX_OBJECT_STREAM` bytes, or
+        past :data:`MAX_OBJECT_STREAMS_DECODED` with what the file's other updates and
+        this one's earlier streams decoded (decoding stops just past the bound)."""
+        body = _decode(self.data, obj, MAX_OBJECT_STREAM)
+        if len(body) > MAX_OBJECT_STREAM:
+            raise StructureError(
+                f"object stream {obj.number} decodes to more than {MAX_OBJECT_STREAM} bytes "
+                "(each of its values would be read: genuine object streams hold a few KB)"
+            )
+        self.decoded += len(body)
+        # this update's, however often it is checked; a copy: another thread may check
+        # another update of the same file meanwhile
+        spent = {**(_spent.get(self.digest) or {}), self.index: self.decoded}
+        _spent.put(self.digest, spent)
+        if sum(spent.values()) > MAX_OBJECT_STREAMS_DECODED:
+            raise StructureError(
+                f"the object streams of the updates after the first signature decode to more "
+                f"than {MAX_OBJECT_STREAMS_DECODED} bytes together (at object stream "
+                f"{obj.number})"
+            )
+        return body
 
     def _check_generations(self, section: XrefSection) -> None:
         """Generations as every reader that honours them resolves references (red team
@@ -1385,17 +1437,11 @@ def _moved(obj: _Object, offset: int) -> _Object:
 _HEADER_PAIR = re.compile(rb"[\x00\t\n\x0c\r ]*(\d{1,10})[\x00\t\n\x0c\r ]+(\d{1,12})")
 
 
-def _object_stream_numbers(data: bytes, obj: _Object, values: list[Any]) -> list[int]:
-    """The object numbers an update's object stream lists, in order, once its header and
-    every object in it are checked (:func:`_object_stream_header`,
-    :func:`_check_object_stream_body`, which adds their values to ``values``); the stream
-    is decoded once."""
-    first = _stream_shape(obj)
-    body = _decode(data, obj, _MAX_DECODED)
-    if len(body) > _MAX_DECODED:
-        raise StructureError(
-            f"object stream {obj.number} decodes to more than {_MAX_DECODED} bytes"
-        )
+def _object_stream_numbers(obj: _Object, body: bytes, first: int, values: list[Any]) -> list[int]:
+    """The object numbers an update's object stream ``obj`` (decoded: ``body``; its
+    /First: ``first``) lists, in order, once its header and every object in it are
+    checked (:func:`_object_stream_header`, :func:`_check_object_stream_body`, which adds
+    their values to ``values``)."""
     if len(body) < first:
         raise StructureError(f"object stream {obj.number} is shorter than its /First")
     entries = _object_stream_header(obj, body[:first])
@@ -1480,8 +1526,11 @@ def _object_stream_header(obj: _Object, header: bytes) -> list[tuple[int, int]]:
 # -- pyHanko's view -----------------------------------------------------------------------
 
 
-def _pyhanko_disagrees(reader: Any, revisions: list[Revision], signed: int) -> str | None:
-    """Why pyHanko's reading of the updates after ``revisions[signed]`` differs from ours."""
+def _pyhanko_disagrees(
+    reader: Any, revisions: list[Revision], signed: int, digest: bytes
+) -> str | None:
+    """Why pyHanko's reading of the updates after ``revisions[signed]`` differs from ours
+    (``digest``: the file's SHA-256, under which each update's comparison is remembered)."""
     updates = revisions[signed + 1 :]
     xrefs = reader.xrefs
     total = xrefs.total_revisions
@@ -1495,17 +1544,37 @@ def _pyhanko_disagrees(reader: Any, revisions: list[Revision], signed: int) -> s
             f"not at its startxref {revisions[signed].startxref}"
         )
     for number, update in enumerate(updates, start=1):
-        info = xrefs.get_xref_container_info(first + number - 1)
-        section = update.sections[0]
-        moved = section.kind == "stream" and info.start_location != section.offset
-        if info.declared_startxref != update.startxref or moved:
-            return (
-                f"pyHanko reads update {number}'s xref at {info.start_location} "
-                f"(pointer {info.declared_startxref}), not at {section.offset}"
-            )
-        if _pyhanko_entries(xrefs.get_xref_data(first + number - 1)) != _comparable(update):
-            return f"pyHanko reads other xref entries for update {number}"
+        problem = _pyhanko_disagrees_on(xrefs, digest, first + number - 1, update)
+        if problem:
+            return problem.replace("{number}", str(number))
     return None
+
+
+#: (the file's SHA-256, pyHanko's revision index, ours) -> what pyHanko reads otherwise
+#: in that update ("" for nothing), with ``{number}`` for the update's place after the
+#: signature: the same for every signature before it (red team pdf12: 100 seals compared
+#: the 5,050 updates after them entry by entry, 1.2 s of CPU).
+_disagreements: Lru[tuple[bytes, int, int], str] = Lru(4096)
+
+
+def _pyhanko_disagrees_on(xrefs: Any, digest: bytes, index: int, update: Revision) -> str:
+    key = (digest, index, update.startxref)
+    known = _disagreements.get(key)
+    if known is not None:
+        return known
+    info = xrefs.get_xref_container_info(index)
+    section = update.sections[0]
+    moved = section.kind == "stream" and info.start_location != section.offset
+    problem = ""
+    if info.declared_startxref != update.startxref or moved:
+        problem = (
+            f"pyHanko reads update {{number}}'s xref at {info.start_location} "
+            f"(pointer {info.declared_startxref}), not at {section.offset}"
+        )
+    elif _pyhanko_entries(xrefs.get_xref_data(index)) != _comparable(update):
+        problem = "pyHanko reads other xref entries for update {number}"
+    _disagreements.put(key, problem)
+    return problem
 
 
 def _comparable(revision: Revision) -> dict[int, Entry]:

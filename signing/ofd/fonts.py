@@ -12,14 +12,21 @@ header, ``FontBBox``: a font may write small ones over large outlines). The em b
 with a system font.
 
 A font whose reach cannot be told is :data:`None` to the caller (its text may draw
-anywhere): a file fontTools cannot read or that is no single TrueType/CFF font, a font
+anywhere). An embedded font's reach is trusted only when the font is plain enough that
+every reader reads it alike (red team 13: FreeType, the readers built on it and ofdrw's
+viewer each read an ambiguous file their own way): its raw bytes are admitted first
+(:func:`.sfnt.plain_sfnt`: one table directory of unique tags inside the file, a loca of
+exactly numGlyphs + 1 entries, numberOfContours -1 or more, every glyph's hmtx left
+side bearing equal to its header's xMin), then its points must lie within
+:data:`_MAX_UNITS` of the origin, and a CFF FontMatrix must be a positive plain scale.
+Neither is a file fontTools cannot read or that is no single TrueType/CFF font, a font
 with glyphs drawn otherwise than by outlines (colour, bitmap or SVG tables), with
 variations (a reader picks an instance), with positioning tables (GPOS, kern: a shaping
-reader moves glyphs by their values), a CFF FontMatrix that is not a plain scale, a
-composite glyph placed by point matching or one that contains itself. What is read is
-bounded per file (:data:`MAX_FONT_BYTES` of glyph data, each font read once); a font
-past it cannot be told. TrueType hinting instructions are not run (a hinting reader may
-move points: not bounded here).
+reader moves glyphs by their values), a composite glyph placed by point matching,
+nested too deep or that contains itself. What is read is bounded per file
+(:data:`MAX_FONT_BYTES`, each font's whole file charged before it is parsed, each font
+read once); a font past it cannot be told. TrueType hinting instructions are not run (a
+hinting reader may move points: not bounded here), nor vertical metrics (``vmtx``) read.
 """
 
 from __future__ import annotations
@@ -41,17 +48,18 @@ from signing.ofd.package import (
     ref_id,
 )
 from signing.ofd.resources import resource_files
+from signing.ofd.sfnt import plain_sfnt
 
 __all__ = ["EM_BOX", "MAX_FONT_BYTES", "FontReaches", "GlyphReach", "font_reaches"]
 
 MAX_FONT_BYTES = 2 * 1024 * 1024
-"""Glyph data (``glyf`` and ``CFF`` tables, each charstring run again, plus
-:data:`_GLYPH_BYTES` a glyph) read for all the embedded fonts of one file together:
-about 0.3 µs a byte (the shipped 7,007-glyph GB2312 subset of Noto Sans SC, 1.9 MB of
-``glyf``, is charged 2.0 MB and read in 0.58 s; a CFF font of 2 MB, charged 4 MB, in
-0.9 s). The corpus's three embedded subsets are charged 0.76 MB (one keeps 28,562 glyph
-slots); a whole CJK font embedded (5-15 MB) is past it, and its text then may draw
-anywhere."""
+"""What is read for all the embedded fonts of one file together: each font file's whole
+size (charged before it is parsed), :data:`_GLYPH_BYTES` a glyph, and each CFF
+charstring run again; about 0.3 µs a byte (the shipped 7,007-glyph GB2312 subset of
+Noto Sans SC, 1.96 MB, is charged 2.07 MB and read in about 0.55 s; a CFF font of 2 MB,
+charged 4 MB, in 0.9 s). The corpus's three embedded subsets are charged 1.03 MB (one
+keeps 28,562 glyph slots); a whole CJK font embedded (5-15 MB) is past it, and its text
+then may draw anywhere."""
 _GLYPH_BYTES = 16
 """What each glyph of a font is charged besides its data (an empty glyph is looked up)."""
 _CALL_BYTES = 16
@@ -59,6 +67,13 @@ _CALL_BYTES = 16
 work: 100,000 calls of an empty subroutine are not free)."""
 _MAX_SUBR_DEPTH = 10
 """Subroutine calls one CFF charstring may nest (the Type 2 charstring limit)."""
+_MAX_NESTING = 8
+"""Levels a composite glyph may nest components (fonts seen nest 1 or 2)."""
+_MAX_UNITS = 16384
+"""How far from its origin a TrueType glyph's points may lie, in font units: ofdrw's
+viewer sums coordinates in a Java short, which wraps past 32767 (r13-03); half that
+leaves room for a component's offset."""
+_USE_MY_METRICS = 0x0200
 _UNSAFE_TABLES = frozenset(
     {
         "CFF2", "fvar", "gvar", "avar", "HVAR", "VVAR", "MVAR", "cvar",
@@ -177,26 +192,26 @@ Bounds = tuple[float, float, float, float]
 
 def _outline_box(data: bytes, spend: Callable[[int], None]) -> tuple[Bounds, float] | None:
     """The box (font units, y up) holding every glyph outline of the font ``data``, and
-    the size of a font unit in em; None when the font cannot be told (module)."""
+    the size of a font unit in em; None when the font cannot be told (module). The whole
+    file is charged, and admitted from its raw bytes (:func:`.sfnt.plain_sfnt`), before
+    fontTools reads it."""
     from fontTools.ttLib import TTFont
 
-    if data[:4] == b"ttcf":
-        return None  # a collection: readers differ on the font they take
+    spend(len(data))
+    plain = plain_sfnt(data)
+    if plain is None or set(plain.tables) & _UNSAFE_TABLES:
+        return None
     font = TTFont(io.BytesIO(data), lazy=True)
-    tags = set(font.reader.keys())
-    if tags & _UNSAFE_TABLES:
-        return None
     units = int(font["head"].unitsPerEm)
-    if not 16 <= units <= 16384:
+    if not 16 <= units <= 16384 or int(font["maxp"].numGlyphs) != plain.glyphs:
         return None
-    count = int(font["maxp"].numGlyphs)
+    count = plain.glyphs
     font.setGlyphOrder([f"g{i}" for i in range(count)])
     spend(count * _GLYPH_BYTES)
-    if "glyf" in tags and "CFF " not in tags:
-        spend(len(font.reader["glyf"]))
-        return _glyf_box(font, count), 1.0 / units
-    if "CFF " in tags and "glyf" not in tags:
-        spend(len(font.reader["CFF "]))
+    if "glyf" in plain.tables and "CFF " not in plain.tables:
+        box = _glyf_box(font, count)
+        return None if box is None else (box, 1.0 / units)
+    if "CFF " in plain.tables and "glyf" not in plain.tables:
         return _cff_box(font, units, spend)
     return None
 
@@ -230,6 +245,8 @@ class _Composed:
             return self._done[name]
         if name in self._open:
             raise ValueError(f"the glyph {name} contains itself")
+        if len(self._open) >= _MAX_NESTING:
+            raise ValueError("components nested too deep")
         self._open.add(name)
         own, components = self._parts(name)
         boxes = [own] if own is not None else []
@@ -241,9 +258,12 @@ class _Composed:
         return self._done[name]
 
 
-def _glyf_box(font: Any, count: int) -> Bounds:
+def _glyf_box(font: Any, count: int) -> Bounds | None:
     """Every TrueType glyph's points, composites resolved (a component offset scaled by
-    its transform or not: readers differ on ``SCALED_COMPONENT_OFFSET``)."""
+    its transform or not: readers differ on ``SCALED_COMPONENT_OFFSET``), each simple
+    glyph also moved by lsb - xMin as a reader that computes xMin from the points would
+    (readers that take the header's xMin do not move it: :mod:`.sfnt` admits only
+    lsb = that xMin); None when any glyph reaches past :data:`_MAX_UNITS`."""
     glyf = font["glyf"]
 
     def parts(name: str) -> tuple[Bounds | None, list[Any]]:
@@ -253,22 +273,46 @@ def _glyf_box(font: Any, count: int) -> Bounds:
             if not coords:
                 return None, []
             xs, ys = coords[0::2], coords[1::2]
-            return (min(xs), min(ys), max(xs), max(ys)), []
-        components = []
-        for comp in getattr(glyph, "components", []) if glyph.numberOfContours < 0 else []:
-            if hasattr(comp, "firstPt"):  # fontTools keeps no ARGS_ARE_XY_VALUES flag
-                raise ValueError("a component placed by point matching")
-            matrix = (1.0, 0.0, 0.0, 1.0)
-            if hasattr(comp, "transform"):
-                (a, b), (c, d) = comp.transform
-                matrix = (float(a), float(b), float(c), float(d))
-            x, y = float(comp.x), float(comp.y)
-            scaled = (matrix[0] * x + matrix[2] * y, matrix[1] * x + matrix[3] * y)
-            components.append((comp.glyphName, matrix, [(x, y), scaled]))
-        return None, components
+            x0, x1 = min(xs), max(xs)
+            shift = glyph.xMin - x0  # lsb - xMin to a reader that computes xMin
+            return (min(x0, x0 + shift), min(ys), max(x1, x1 + shift), max(ys)), []
+        return None, _components(glyph) if glyph.numberOfContours == -1 else []
 
     composed = _Composed(parts)
-    return _union(composed.bounds(f"g{i}") for i in range(count))
+    boxes = []
+    for i in range(count):
+        box = composed.bounds(f"g{i}")
+        glyph = glyf[f"g{i}"]
+        if glyph.numberOfContours == -1:  # moved by lsb - xMin, xMin computed (about)
+            shift = glyph.xMin - box[0]
+            box = _union([box, (box[0] + shift, box[1], box[2] + shift, box[3])])
+        boxes.append(box)
+    box = _union(boxes)
+    return box if all(abs(v) <= _MAX_UNITS for v in box) else None
+
+
+def _components(glyph: Any) -> list[Any]:
+    """A composite's components: glyph, 2x2 transform, offsets (as given and scaled by
+    the transform; each also moved back by the offset of a component whose metrics the
+    glyph uses, ``USE_MY_METRICS``, as a reader may place the glyph by that one's)."""
+    found = []
+    metrics_from = [0.0]
+    for comp in getattr(glyph, "components", []):
+        if hasattr(comp, "firstPt"):  # fontTools keeps no ARGS_ARE_XY_VALUES flag
+            raise ValueError("a component placed by point matching")
+        matrix = (1.0, 0.0, 0.0, 1.0)
+        if hasattr(comp, "transform"):
+            (a, b), (c, d) = comp.transform
+            matrix = (float(a), float(b), float(c), float(d))
+        x, y = float(comp.x), float(comp.y)
+        scaled = (matrix[0] * x + matrix[2] * y, matrix[1] * x + matrix[3] * y)
+        if comp.flags & _USE_MY_METRICS:
+            metrics_from += [x, scaled[0]]
+        found.append((comp.glyphName, matrix, [(x, y), scaled]))
+    return [
+        (child, matrix, [(x - dx, y) for x, y in offsets for dx in metrics_from])
+        for child, matrix, offsets in found
+    ]
 
 
 def _cff_box(font: Any, units: int, spend: Callable[[int], None]) -> tuple[Bounds, float] | None:
@@ -303,13 +347,13 @@ def _cff_box(font: Any, units: int, spend: Callable[[int], None]) -> tuple[Bound
 
 
 def _scale(matrix: list[float] | None) -> float | None:
-    """The scale of a FontMatrix ``[s 0 0 s 0 0]`` (the default, 0.001, when absent);
-    None for any other matrix."""
+    """The scale of a FontMatrix ``[s 0 0 s 0 0]`` with s > 0 (the default, 0.001, when
+    absent); None for any other matrix (a negative s turns glyphs 180°: r13-04)."""
     if matrix is None:
         return 0.001
     if len(matrix) != 6 or any(matrix[i] != 0 for i in (1, 2, 4, 5)) or matrix[0] != matrix[3]:
         return None
-    scale = abs(float(matrix[0]))
+    scale = float(matrix[0])
     return scale if 0 < scale < 1 else None
 
 

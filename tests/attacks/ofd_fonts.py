@@ -10,7 +10,19 @@ from fontTools.fontBuilder import FontBuilder
 from fontTools.pens.t2CharStringPen import T2CharStringPen
 from fontTools.pens.ttGlyphPen import TTGlyphPen
 
-__all__ = ["PLAIN_DOT", "composite_font", "font", "with_table"]
+__all__ = [
+    "PLAIN_DOT",
+    "big_loca_font",
+    "composite_font",
+    "duplicate_tables_font",
+    "font",
+    "lsb_font",
+    "minus_two_font",
+    "raw_tables",
+    "sfnt",
+    "with_table",
+    "wrapping_font",
+]
 
 PLAIN_DOT = [(0, 0), (0, 350), (250, 350), (250, 0)]
 """A glyph inside its em box (units 500: 0..0.5 em right, 0..0.7 em up)."""
@@ -114,3 +126,147 @@ def with_table(data: bytes, tag: str) -> bytes:
     out = io.BytesIO()
     font.save(out)
     return out.getvalue()
+
+
+def sfnt(tables: list[tuple[str, bytes]]) -> bytes:
+    """An sfnt file (TrueType outlines) of the ``tables`` in the order given, a tag listed
+    as often as it is given."""
+    out = struct.pack(">IHHHH", 0x00010000, len(tables), 16, 0, 0)
+    at = 12 + 16 * len(tables)
+    body = b""
+    for tag, data in tables:
+        out += struct.pack(">4sIII", tag.encode(), 0, at + len(body), len(data))
+        body += data + b"\0" * (-len(data) % 4)
+    return out + body
+
+
+def raw_tables(data: bytes) -> dict[str, bytes]:
+    """The tables of the font ``data`` as stored."""
+    from fontTools.ttLib import TTFont
+
+    reader = TTFont(io.BytesIO(data)).reader
+    return {tag: reader[tag] for tag in reader.keys()}  # noqa: SIM118 (no mapping)
+
+
+def lsb_font(lsb: int, *, units: int = 1000) -> bytes:
+    """A TrueType font whose "." is a block 1 em wide, 0.7 em high right of its origin, its
+    hmtx left side bearing ``lsb``: readers draw the outline moved by lsb - xMin."""
+    fb = FontBuilder(units, isTTF=True)
+    fb.setupGlyphOrder([".notdef", "period"])
+    fb.setupCharacterMap({ord("."): "period"})
+    pen = TTGlyphPen(None)
+    pen.moveTo((0, 0))
+    for p in [(0, units * 7 // 10), (units, units * 7 // 10), (units, 0)]:
+        pen.lineTo(p)
+    pen.closePath()
+    fb.setupGlyf({".notdef": TTGlyphPen(None).glyph(), "period": pen.glyph()})
+    fb.setupHorizontalMetrics({".notdef": (units // 2, 0), "period": (units, lsb)})
+    fb.setupHorizontalHeader(ascent=units * 4 // 5, descent=-units // 5)
+    fb.setupNameTable({"familyName": "Evil", "styleName": "Regular"})
+    fb.setupOS2()
+    fb.setupPost()
+    out = io.BytesIO()
+    fb.save(out)
+    return out.getvalue()
+
+
+def wrapping_font() -> bytes:
+    """A TrueType font whose "." has a zero-area contour at x 30000 and an 8 em square at
+    x 40000..48000 (units 1000): summed in a Java short (ofdrw's viewer) the square lies
+    at x -25536..-17536, left of the origin."""
+    from fontTools.ttLib.tables._g_l_y_f import GlyphCoordinates
+
+    fb = FontBuilder(1000, isTTF=True)
+    fb.setupGlyphOrder([".notdef", "period"])
+    fb.setupCharacterMap({ord("."): "period"})
+    fb.setupGlyf({".notdef": TTGlyphPen(None).glyph(), "period": _polygon([(0, 0), (1, 0)])})
+    glyph = fb.font["glyf"]["period"]
+    points = [(30000, 0), (30000, 1), (40000, 0), (40000, 8000), (48000, 8000), (48000, 0)]
+    glyph.coordinates = GlyphCoordinates(points)
+    glyph.endPtsOfContours = [1, 5]
+    glyph.flags = bytearray([1] * len(points))
+    glyph.numberOfContours = 2
+    glyph.xMin, glyph.yMin, glyph.xMax, glyph.yMax = 0, 0, 1000, 700
+    fb.font.recalcBBoxes = False
+    fb.setupHorizontalMetrics({".notdef": (500, 0), "period": (1000, 0)})
+    fb.setupHorizontalHeader(ascent=800, descent=-200)
+    fb.setupNameTable({"familyName": "Evil", "styleName": "Regular"})
+    fb.setupOS2()
+    fb.setupPost()
+    out = io.BytesIO()
+    fb.save(out)
+    return out.getvalue()
+
+
+def _polygon(points: list[tuple[int, int]]) -> object:
+    pen = TTGlyphPen(None)
+    pen.moveTo(points[0])
+    for p in points[1:]:
+        pen.lineTo(p)
+    pen.closePath()
+    return pen.glyph()
+
+
+def minus_two_font() -> bytes:
+    """A TrueType font whose "." has numberOfContours -2 (a composite to FreeType and
+    ofdrw: its glyph 2, an 8 em square, moved 8 em left and down; one point at the origin
+    to fontTools) and whose glyph 2 is that square (units 1000)."""
+    square = _polygon([(0, 0), (0, 8000), (8000, 8000), (8000, 0)])
+    fb = FontBuilder(1000, isTTF=True)
+    fb.setupGlyphOrder([".notdef", "period", "square"])
+    fb.setupCharacterMap({ord("."): "period"})
+    empty = TTGlyphPen(None).glyph()
+    fb.setupGlyf({".notdef": empty, "period": TTGlyphPen(None).glyph(), "square": square})
+    fb.setupHorizontalMetrics({n: (1000, 0) for n in (".notdef", "period", "square")})
+    fb.setupHorizontalHeader(ascent=800, descent=-200)
+    fb.setupNameTable({"familyName": "Evil", "styleName": "Regular"})
+    fb.setupOS2()
+    fb.setupPost()
+    out = io.BytesIO()
+    fb.save(out)
+    tables = raw_tables(out.getvalue())
+    from fontTools.ttLib import TTFont
+
+    built = TTFont(io.BytesIO(out.getvalue()))
+    drawn = built["glyf"]["square"].compile(built["glyf"])
+    drawn += b"\0" * (len(drawn) % 2)
+    period = struct.pack(">hhhhh", -2, 0, 0, 0, 0)
+    period += struct.pack(">HHhh", 0x0003, 2, -8000, -8000)  # words, x/y values
+    period += b"\x00\x00\x00\x00\x31\x00"  # to fontTools: endPts, no code, one point
+    glyphs = [b"", period, drawn]
+    loca = [0, 0, len(period) // 2, (len(period) + len(drawn)) // 2]
+    tables["glyf"] = b"".join(glyphs)
+    tables["loca"] = struct.pack(">4H", *loca)
+    head = bytearray(tables["head"])
+    head[50:52] = b"\x00\x00"  # short loca
+    tables["head"] = bytes(head)
+    return sfnt(sorted(tables.items()))
+
+
+def duplicate_tables_font() -> bytes:
+    """A TrueType font listing glyf and loca twice: first "." an 8 em square left of and
+    below its origin (FreeType reads the first), then a block in its em box (fontTools
+    reads the last)."""
+    pairs = []
+    for points in ([(-8000, -8000), (-8000, 0), (0, 0), (0, -8000)], PLAIN_DOT):
+        tables = raw_tables(font(points, units=1000))
+        pairs.append((tables.pop("glyf"), tables.pop("loca"), tables))
+    listed = sorted(pairs[1][2].items())
+    for glyf, loca, _ in pairs:
+        listed += [("glyf", glyf), ("loca", loca)]
+    return sfnt(listed)
+
+
+def big_loca_font(entries: int = 500_000) -> bytes:
+    """A TrueType font of one empty glyph whose loca holds ``entries`` short entries (all
+    0): fontTools builds a glyph for each."""
+    tables = raw_tables(font(PLAIN_DOT))
+    head = bytearray(tables["head"])
+    head[50:52] = b"\x00\x00"
+    tables["head"] = bytes(head)
+    maxp = bytearray(tables["maxp"])
+    maxp[4:6] = b"\x00\x01"
+    tables["maxp"] = bytes(maxp)
+    tables["glyf"] = b"\0" * 4
+    tables["loca"] = b"\0\0" * entries
+    return sfnt(sorted(tables.items()))

@@ -135,6 +135,8 @@ def test_an_arc_with_fitting_radii_still_leaves_the_corner() -> None:
 
 # 0..16 em right, 35..45 em below the baseline (units 500)
 DROPPED = [(0, -22500), (0, -17500), (8000, -17500), (8000, -22500)]
+HALVED = [(x // 2, y // 2) for x, y in DROPPED]
+"""The same reach in units 250."""
 FONT = (
     '<ofd:Font ID="5" FontName="Evil" FamilyName="Evil">'
     "<ofd:FontFile>evil.ttf</ofd:FontFile></ofd:Font>"
@@ -163,14 +165,15 @@ def test_the_copy_keeps_clear_of_an_embedded_fonts_glyphs(made: Callable[[], byt
     _copy_stays_clear(_with_font(made()), DROPPED_INK)
 
 
-# 0..3 em right, 35..45 em below: x 15..30, y 240..290, the bottom-left corner only
-NARROW = [(0, -22500), (0, -17500), (1500, -17500), (1500, -22500)]
+# 0..3 em right, 35..45 em below (units 250: within the ±16384 units a TrueType glyph
+# may reach, red team 13): x 15..30, y 240..290, the bottom-left corner only
+NARROW = [(0, -11250), (0, -8750), (750, -8750), (750, -11250)]
 NARROW_INK: Area = (15, 240, 30, 290)
 
 
 @pytest.mark.parametrize("cff", [False, True], ids=["truetype", "cff"])
 def test_the_copy_goes_to_a_corner_clear_of_an_embedded_fonts_glyph(cff: bool) -> None:
-    _copy_stays_clear(_with_font(font(NARROW, cff=cff)), NARROW_INK, made=True)
+    _copy_stays_clear(_with_font(font(NARROW, cff=cff, units=250)), NARROW_INK, made=True)
 
 
 def test_an_added_annotation_over_an_embedded_fonts_glyph_is_flagged() -> None:
@@ -206,13 +209,19 @@ def _reach(data: bytes | None, *, missing: bool = False) -> GlyphReach | None:
 @pytest.mark.parametrize(
     ("data", "reach"),
     [
-        pytest.param(font(DROPPED), GlyphReach(0, 16, 45, 1), id="truetype"),
-        pytest.param(font(DROPPED, head=True), GlyphReach(0, 16, 45, 1), id="head-lies"),
+        pytest.param(font(HALVED, units=250), GlyphReach(0, 16, 45, 1), id="truetype"),
+        pytest.param(font(HALVED, units=250, head=True), GlyphReach(0, 16, 45, 1), id="head-lies"),
         pytest.param(font(DROPPED, cff=True), GlyphReach(0, 16, 45, 1), id="cff"),
         pytest.param(font(PLAIN_DOT), EM_BOX, id="plain"),
-        # a 5 em square (up to 5 em), scaled 1.5 times (7.5 em) and moved 30 em down, or
+        # a 10 em square (up to 10 em), scaled 1.5 times (15 em) and moved 30 em down, or
         # 45 em by a reader that scales the offset too (SCALED_COMPONENT_OFFSET)
-        pytest.param(composite_font(1.5, -15000), GlyphReach(0, 7.5, 45, 5), id="composite"),
+        pytest.param(
+            composite_font(1.5, -7500, units=250), GlyphReach(0, 15, 45, 10), id="composite"
+        ),
+        # TrueType points past ±16384 units (a Java short's half: ofdrw's viewer wraps
+        # them at 32768, red team 13 r13-03), as placed or through a composite
+        pytest.param(font(DROPPED), None, id="truetype-past-a-short"),
+        pytest.param(composite_font(1.5, -15000), None, id="composite-past-a-short"),
         pytest.param(b"not a font at all", None, id="unreadable"),
         # a CFF FontMatrix of 0.01 draws a unit as 1/100 em, not 1/500: five times larger
         pytest.param(
