@@ -26,6 +26,7 @@ import subprocess
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -71,6 +72,20 @@ _RENDER_CPU = 4.0
 @pytest.fixture(scope="module")
 def verifier() -> Verifier:
     return Verifier(demo_trust_bundle(), isolation="thread", timeout=60)
+
+
+def gone(pid: int) -> bool:
+    """Whether process ``pid`` no longer exists (killed and reaped: not even a zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def no_verification_thread() -> bool:
+    """Whether no verification's thread (``isolation="thread"``) runs in this process."""
+    return not any(t.name == "evault-verify" for t in threading.enumerate())
 
 
 def cpu_with_children() -> float:
@@ -171,10 +186,11 @@ def _annotate_written(w: Any, drawn: generic.IndirectObject) -> bytes:
     return written(w)
 
 
-def test_a_small_fan_out_is_compared_as_before() -> None:
+@pytest.mark.parametrize("forge", [fan_out, fanned_annotation])
+def test_a_small_fan_out_is_compared_as_before(forge: Callable[[bytes, int], bytes]) -> None:
     """100 draws of a white square on white: rendered, compared, identical."""
     sealed = sealed_license()
-    result = visual.compare_revisions(sealed, fan_out(sealed, 2))
+    result = visual.compare_revisions(sealed, forge(sealed, 2))
     assert result.identical, result.problems
 
 
@@ -191,10 +207,17 @@ def test_a_fan_out_of_ten_million_draws_is_stopped_at_the_rendering_bound() -> N
     assert render_process.helper_pid() is None  # killed, and reaped (counted above)
 
 
-def test_the_p12_05_file_is_not_passed_and_costs_little(verifier: Verifier) -> None:
-    forged = fan_out(sealed_license(), 7)
+@pytest.mark.parametrize("forge", [fan_out, fanned_annotation])
+def test_the_p12_05_file_is_not_passed_and_costs_little(
+    verifier: Verifier, forge: Callable[[bytes, int], bytes]
+) -> None:
+    """As filed (refused unrendered since the rule for objects brought in) and in a new
+    annotation's appearance (rendered). The CPU time is read once the verification's
+    thread has ended, so that a renderer it killed and reaped on its way out is counted."""
+    forged = forge(sealed_license(), 7)
     started = cpu_with_children()
     report = verifier.verify(forged)
+    wait_until(no_verification_thread, "the verification's thread to end")
     took = cpu_with_children() - started
     assert report.indication is not Indication.TOTAL_PASSED, report
     assert took < _RENDER_CPU, f"the verification took {took:.1f} s of CPU"
@@ -223,11 +246,9 @@ def test_a_timed_out_verification_leaves_nothing_drawing() -> None:
         watcher.join()
     assert report.indication is Indication.INDETERMINATE, report
     assert seen, "the verification timed out before pdfium drew: nothing tested"
-    wait_until(
-        lambda: not any(t.name == "evault-verify" for t in threading.enumerate()),
-        "the timed-out verification's thread to end",
-    )
+    wait_until(no_verification_thread, "the timed-out verification's thread to end")
     assert render_process.helper_pid() is None
+    assert all(gone(pid) for pid in seen), "pdfium's process was not killed and reaped"
     assert render_process._lock.acquire(timeout=0)  # nobody holds pdfium
     render_process._lock.release()
     idle = cpu_with_children()
