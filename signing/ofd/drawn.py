@@ -22,7 +22,7 @@ from typing import NamedTuple, cast
 from xml.etree.ElementTree import Element
 
 from signing.ofd.drawparams import Stroke, StrokeRules, own_stroke
-from signing.ofd.fonts import EM_BOX, FontReaches, GlyphReach
+from signing.ofd.fonts import FontReaches, GlyphReach, system_reach
 from signing.ofd.numbers import NUMBER, decimals, strict_float, strict_floats
 from signing.ofd.package import DrawingBudget, local_name
 
@@ -205,9 +205,9 @@ def _extent(
     elif name == "ImageObject":
         points = [(0.0, 0.0), (1.0, 1.0)]
     elif name == "TextObject":
-        reach_em = EM_BOX if fonts is None else fonts.reach(el)
+        reach_em = system_reach(el) if fonts is None else fonts.reach(el)
         if reach_em is None:
-            return "is drawn with an embedded font whose glyphs' reach cannot be read"
+            return "is drawn with glyphs whose reach cannot be told"
         glyphs = _glyph_area(el, work, reach_em)
         if isinstance(glyphs, str):
             return glyphs
@@ -603,8 +603,7 @@ def _glyph_area(el: Element, work: DrawingBudget, reach: GlyphReach) -> _Glyphs 
     clip text to the Boundary): every glyph origin its TextCodes place (X/Y, a missing
     one the previous TextCode's, then DeltaX/DeltaY, the last delta repeated past the
     list's end), and how far its font's glyphs ``reach`` from them (in em of the font
-    ``Size``; :data:`.fonts.EM_BOX`, 1 em up, 0.3 em down and 1 em right, for a font that
-    is not embedded), what lies right and left times HScale, or the farthest of those
+    ``Size``; :func:`.fonts.system_reach` for a font that is not embedded), what lies right and left times HScale, or the farthest of those
     every way when a CharDirection or ReadDirection turns the glyphs; None when it places
     no glyph."""
     size = _numbers(el.get("Size"), 1)

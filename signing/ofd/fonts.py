@@ -50,7 +50,15 @@ from signing.ofd.package import (
 from signing.ofd.resources import resource_files
 from signing.ofd.sfnt import plain_sfnt
 
-__all__ = ["EM_BOX", "MAX_FONT_BYTES", "FontReaches", "GlyphReach", "font_reaches"]
+__all__ = [
+    "EM_BOX",
+    "MAX_FONT_BYTES",
+    "SYSTEM_BOX",
+    "FontReaches",
+    "GlyphReach",
+    "font_reaches",
+    "system_reach",
+]
 
 MAX_FONT_BYTES = 2 * 1024 * 1024
 """What is read for all the embedded fonts of one file together: each font file's whole
@@ -78,10 +86,30 @@ _UNSAFE_TABLES = frozenset(
     {
         "CFF2", "fvar", "gvar", "avar", "HVAR", "VVAR", "MVAR", "cvar",
         "GPOS", "kern", "kerx", "morx", "mort", "trak",
-        "SVG ", "sbix", "CBDT", "CBLC", "EBDT", "EBLC", "COLR", "CPAL",
+        "SVG ", "sbix", "CBDT", "CBLC", "EBDT", "EBLC", "EBSC", "COLR", "CPAL",
+        "bloc", "bdat", "bhed",
+        "fpgm", "prep", "cvt ",
     }
 )  # fmt: skip
-"""Tables that make a reader draw a glyph otherwise, or elsewhere, than its outline says."""
+"""Tables that make a reader draw a glyph otherwise, or elsewhere, than its outline says:
+variations, positioning, colour, SVG and bitmap glyphs (Apple's ``bloc``/``bdat`` too:
+FreeType takes them as embedded bitmaps when no EBLC/CBLC is there and draws a strike's
+bitmap up to 127 pixels from the origin, red team 14, r14-04), and TrueType hinting
+programs (FreeType runs them and may move any point anywhere: r14-08)."""
+_TRICKY_FAMILIES = (
+    "cpop", "DFGirl-W6-WIN-BF", "DFGothic-EB", "DFGyoSho-Lt", "DFHei", "DFHSGothic-W5",
+    "DFHSMincho-W3", "DFHSMincho-W7", "DFKaiSho-SB", "DFKaiShu", "DFKai-SB", "DFMincho",
+    "DLC", "HuaTianKaiTi?", "HuaTianSongTi?", "Ming(for ISO10646)", "MingLiU",
+    "MingMedium", "PMingLiU", "MingLi43",
+)  # fmt: skip
+"""Family names FreeType takes as "tricky" (``tt_check_trickyness_family``: a substring
+match) and always hints, even when asked not to (r14-08): a font any of whose names
+holds one cannot be told."""
+_OPENED_EXTENSIONS = (".ttf", ".otf", ".ttc")
+"""The FontFile names ofdrw's viewer opens (``FontLoader.loadExternalFont`` switches on
+the extension; any other name returns no font and the viewer draws the system font
+FontName names instead: red team 14, r14-07). Compared as written: a name in other case
+or with no extension is taken as one ofdrw may not open."""
 
 
 class GlyphReach(NamedTuple):
@@ -95,26 +123,77 @@ class GlyphReach(NamedTuple):
 
 
 EM_BOX = GlyphReach(0.0, 1.0, 0.3, 1.0)
-"""A glyph of a font that is not embedded (a system font): in its em box, 1 em up, 0.3 em
-down (descenders), 1 em right."""
+"""The em box: 1 em up, 0.3 em down (descenders), 1 em right; what an embedded font's
+reach is never taken below."""
+SYSTEM_BOX = GlyphReach(0.3, 1.3, 0.4, 1.1)
+"""How far a system font's glyph of a character in :data:`_SYSTEM_RANGES` reaches: the
+farthest measured (red team 14: every face of Noto Sans/Serif CJK Regular and Bold and
+DejaVu, drawn by fontTools from their outlines) was 0.25 em left (DejaVu "j"), 1.25 em
+right (DejaVu Bold "W"), 0.35 em down and 1.05 em up; 0.05 em more for fonts not
+installed here."""
+_SYSTEM_RANGES = (
+    (0x0020, 0x007E), (0x00A0, 0x00FF), (0x2010, 0x2027), (0x2030, 0x205E),
+    (0x2100, 0x21FF), (0x2460, 0x257F), (0x25A0, 0x25FF), (0x3000, 0x30FF),
+    (0x3300, 0x4DBF), (0x4E00, 0x9FFF), (0xFF01, 0xFFEE),
+)  # fmt: skip
+"""Characters a system font is trusted to draw within :data:`SYSTEM_BOX` (Latin, Latin-1,
+punctuation, letterlike symbols, number forms, arrows, enclosed numbers, box drawing,
+shapes, CJK symbols and punctuation, kana, CJK compatibility, ideographs and Extension A,
+half- and fullwidth forms), those measured past it excepted (:data:`_SYSTEM_OUTSIDE`):
+not the bidi and format controls of U+2000-200F/2028-202F/205F-206F, no combining mark."""
 
 
 class FontReaches:
-    """The embedded font files of the fonts some parts draw with (font ID -> file), and
-    how far each file's glyphs reach (read once per file)."""
+    """The embedded font files of the fonts some parts draw with (font ID -> file, and
+    whether ofdrw's viewer opens it by its name), and how far each file's glyphs reach
+    (read once per file)."""
 
-    def __init__(self, pkg: Package, files: dict[str, str]) -> None:
+    def __init__(self, pkg: Package, files: dict[str, tuple[str, bool]]) -> None:
         self._pkg = pkg
         self._files = files
 
     def reach(self, el: Element) -> GlyphReach | None:
         """How far the glyphs of the text object ``el`` may reach (its ``Font``'s); None
-        when that cannot be told (the text may draw anywhere)."""
-        path = self._files.get(_ref(el.get("Font")))
-        if path is None:
-            return EM_BOX
+        when that cannot be told (the text may draw anywhere). Text drawn with a system
+        font reaches as :func:`system_reach` says; text drawn with an embedded file that
+        ofdrw's viewer does not open by its name (r14-07) as far as either."""
+        found = self._files.get(_ref(el.get("Font")))
+        if found is None:
+            return system_reach(el)
+        path, opened = found
         pkg = self._pkg
-        return pkg.once(("font_reach", path), lambda: _file_reach(pkg, path))
+        embedded = pkg.once(("font_reach", path), lambda: _file_reach(pkg, path))
+        if opened or embedded is None:
+            return embedded
+        system = system_reach(el)
+        if system is None:
+            return None
+        return GlyphReach(*map(max, embedded, system))
+
+
+def system_reach(el: Element) -> GlyphReach | None:
+    """How far the text object ``el`` reaches drawn with a system font (one FontName
+    names, or a reader's fallback): :data:`SYSTEM_BOX` when every character its TextCodes
+    write is one system fonts draw within it (:func:`_in_system_box`) and no
+    CGTransform picks glyphs by index (an index into whatever font is installed); else
+    None. Readers draw such text with any installed font, and ordinary ones hold glyphs
+    far outside the em box (red team 14, r14-02: Noto Sans CJK's U+2E3B reaches 2.41 em
+    right, U+302A 1 em left; DejaVu's U+2031 1.68 em); what a font on another machine
+    holds cannot be measured here."""
+    for child in el:
+        name = local_name(child)
+        if name == "CGTransform":
+            return None
+        if name == "TextCode" and not all(map(_in_system_box, child.text or "")):
+            return None
+    return SYSTEM_BOX
+
+
+def _in_system_box(char: str) -> bool:
+    code = ord(char)
+    if code in _SYSTEM_OUTSIDE:
+        return False
+    return any(low <= code <= high for low, high in _SYSTEM_RANGES)
 
 
 def font_reaches(pkg: Package, doc_root: str, parts: Iterable[str]) -> FontReaches:
@@ -127,8 +206,10 @@ def font_reaches(pkg: Package, doc_root: str, parts: Iterable[str]) -> FontReach
     return pkg.once(key, lambda: FontReaches(pkg, _font_files(pkg, doc_root, drawn)))
 
 
-def _font_files(pkg: Package, doc_root: str, parts: tuple[str, ...]) -> dict[str, str]:
-    found: dict[str, str] = {}
+def _font_files(
+    pkg: Package, doc_root: str, parts: tuple[str, ...]
+) -> dict[str, tuple[str, bool]]:
+    found: dict[str, tuple[str, bool]] = {}
     for path in resource_files(pkg, doc_root, parts):
         if not pkg.has(path):
             continue
@@ -140,13 +221,14 @@ def _font_files(pkg: Package, doc_root: str, parts: tuple[str, ...]) -> dict[str
                 if file is None:
                     continue
                 key = _ref(font.get("ID"))
+                name = java_trim(file.text or "")
                 try:
                     folder = joined_folder(parent_folder(path), base)
-                    where = pkg.locate(pkg.resolve(java_trim(file.text or ""), folder))
+                    where = pkg.locate(pkg.resolve(name, folder))
                 except OfdFormatError:
                     where = ""  # readers may open different files: cannot be told
                 if where is not None:  # else not in the package: a system font is drawn
-                    found.setdefault(key, where)
+                    found.setdefault(key, (where, name.endswith(_OPENED_EXTENSIONS)))
     return found
 
 
@@ -199,9 +281,11 @@ def _outline_box(data: bytes, spend: Callable[[int], None]) -> tuple[Bounds, flo
 
     spend(len(data))
     plain = plain_sfnt(data)
-    if plain is None or set(plain.tables) & _UNSAFE_TABLES:
+    if plain is None or plain.instructed or set(plain.tables) & _UNSAFE_TABLES:
         return None
     font = TTFont(io.BytesIO(data), lazy=True)
+    if "name" in font and any(_tricky(r.toUnicode(errors="replace")) for r in font["name"].names):
+        return None
     units = int(font["head"].unitsPerEm)
     if not 16 <= units <= 16384 or int(font["maxp"].numGlyphs) != plain.glyphs:
         return None
@@ -214,6 +298,10 @@ def _outline_box(data: bytes, spend: Callable[[int], None]) -> tuple[Bounds, flo
     if "CFF " in plain.tables and "glyf" not in plain.tables:
         return _cff_box(font, units, spend)
     return None
+
+
+def _tricky(name: str) -> bool:
+    return any(family in name for family in _TRICKY_FAMILIES)
 
 
 def _union(boxes: Iterable[Bounds]) -> Bounds:

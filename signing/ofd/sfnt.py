@@ -29,11 +29,13 @@ _VERSIONS = frozenset({b"\x00\x01\x00\x00", b"true", b"OTTO"})
 
 class Sfnt(NamedTuple):
     """What the raw bytes of an admitted font say: its tables (tag -> offset, length),
-    its glyph count, and for TrueType outlines each glyph's left side bearing."""
+    its glyph count, for TrueType outlines each glyph's left side bearing, and whether any
+    glyph carries TrueType instructions (a hinting reader runs them: red team 14, r14-08)."""
 
     tables: dict[str, tuple[int, int]]
     glyphs: int
     bearings: tuple[int, ...]
+    instructed: bool = False
 
 
 def plain_sfnt(data: bytes) -> Sfnt | None:
@@ -57,6 +59,7 @@ def plain_sfnt(data: bytes) -> Sfnt | None:
     if bearings is None or offsets is None:
         return None
     glyf = _table(data, tables, "glyf")
+    instructed = False
     for index in range(glyphs):
         start, end = offsets[index], offsets[index + 1]
         if start == end:
@@ -66,7 +69,29 @@ def plain_sfnt(data: bytes) -> Sfnt | None:
         contours, x_min = struct.unpack_from(">hh", glyf, start)
         if contours < -1 or x_min != bearings[index]:
             return None
-    return Sfnt(tables, glyphs, bearings)
+        if not instructed:
+            instructed = _instructed(glyf[start:end], contours)
+    return Sfnt(tables, glyphs, bearings, instructed)
+
+
+def _instructed(glyph: bytes, contours: int) -> bool:
+    """Whether the glyph data ``glyph`` carries instructions (a simple glyph's
+    instructionLength, a composite's WE_HAVE_INSTRUCTIONS flag); True when that cannot be
+    read (a reader may find some)."""
+    if contours >= 0:
+        at = 10 + 2 * contours
+        return len(glyph) < at + 2 or struct.unpack_from(">H", glyph, at)[0] != 0
+    at, more = 10, True
+    while more:
+        if len(glyph) < at + 4:
+            return True
+        flags = struct.unpack_from(">H", glyph, at)[0]
+        if flags & 0x0100:  # WE_HAVE_INSTRUCTIONS
+            return True
+        at += 4 + (4 if flags & 0x0001 else 2)  # ARG_1_AND_2_ARE_WORDS
+        at += 2 if flags & 0x0008 else 4 if flags & 0x0040 else 8 if flags & 0x0080 else 0
+        more = bool(flags & 0x0020)  # MORE_COMPONENTS
+    return False
 
 
 def _directory(data: bytes) -> dict[str, tuple[int, int]] | None:

@@ -16,6 +16,7 @@ __all__ = [
     "composite_font",
     "duplicate_tables_font",
     "font",
+    "hinted_font",
     "lsb_font",
     "minus_two_font",
     "raw_tables",
@@ -270,3 +271,40 @@ def big_loca_font(entries: int = 500_000) -> bytes:
     tables["glyf"] = b"\0" * 4
     tables["loca"] = b"\0\0" * entries
     return sfnt(sorted(tables.items()))
+
+
+def hinted_font(family: str = "Evil", *, program: bool = True) -> bytes:
+    """Red team 14, r14-08: a "." that is a bar 10 em wide and 0.05 em tall (units 1000)
+    whose glyph program (with ``program``) sets the y of its two bottom points to -5 em at
+    every size (``SVTCA[y]``, then ``PUSHB p MPPEM PUSHW 20480 MUL NEG SCFS``): FreeType's
+    native hinter draws a block 10 em x 5 em below the baseline (and, the family name
+    "MingLiU" being tricky, even unhinted)."""
+    from fontTools.ttLib.tables import ttProgram
+
+    fb = FontBuilder(1000, isTTF=True)
+    fb.setupGlyphOrder([".notdef", "period"])
+    fb.setupCharacterMap({ord("."): "period"})
+    pen = TTGlyphPen(None)
+    pen.moveTo((0, 0))
+    for p in [(0, 50), (10000, 50), (10000, 0)]:
+        pen.lineTo(p)
+    pen.closePath()
+    glyph = pen.glyph()
+    if program:
+        drop = [bytes([0xB0, p, 0x4B, 0xB8, 0x50, 0x00, 0x63, 0x65, 0x48]) for p in (0, 3)]
+        code = ttProgram.Program()
+        code.fromBytecode(bytes([0x00]) + b"".join(drop))
+        glyph.program = code
+    fb.setupGlyf({".notdef": TTGlyphPen(None).glyph(), "period": glyph})
+    fb.setupHorizontalMetrics({".notdef": (500, 0), "period": (10000, 0)})
+    fb.setupHorizontalHeader(ascent=800, descent=-200)
+    fb.setupNameTable({"familyName": family, "styleName": "Regular"})
+    fb.setupOS2()
+    fb.setupPost()
+    fb.setupMaxp()
+    maxp = fb.font["maxp"]
+    maxp.maxStackElements, maxp.maxZones, maxp.maxTwilightPoints = 16, 2, 0
+    maxp.maxSizeOfInstructions = 64 if program else 0
+    out = io.BytesIO()
+    fb.save(out)
+    return out.getvalue()
