@@ -603,9 +603,9 @@ def _glyph_area(el: Element, work: DrawingBudget, reach: GlyphReach) -> _Glyphs 
     clip text to the Boundary): every glyph origin its TextCodes place (X/Y, a missing
     one the previous TextCode's, then DeltaX/DeltaY, the last delta repeated past the
     list's end), and how far its font's glyphs ``reach`` from them (in em of the font
-    ``Size``; :func:`.fonts.system_reach` for a font that is not embedded), what lies right and left times HScale, or the farthest of those
-    every way when a CharDirection or ReadDirection turns the glyphs; None when it places
-    no glyph."""
+    ``Size``; :func:`.fonts.system_reach` for a font that is not embedded), what lies
+    right and left times HScale, or the farthest of those every way when a CharDirection
+    or ReadDirection turns the glyphs; None when it places no glyph."""
     size = _numbers(el.get("Size"), 1)
     hscale = _numbers(el.get("HScale"), 1) if el.get("HScale") is not None else [1.0]
     if size is None or hscale is None:

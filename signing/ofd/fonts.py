@@ -110,6 +110,7 @@ _OPENED_EXTENSIONS = (".ttf", ".otf", ".ttc")
 the extension; any other name returns no font and the viewer draws the system font
 FontName names instead: red team 14, r14-07). Compared as written: a name in other case
 or with no extension is taken as one ofdrw may not open."""
+_SYSTEM_OUTSIDE: frozenset[int] = frozenset()  # PLACEHOLDER
 
 
 class GlyphReach(NamedTuple):
@@ -206,9 +207,7 @@ def font_reaches(pkg: Package, doc_root: str, parts: Iterable[str]) -> FontReach
     return pkg.once(key, lambda: FontReaches(pkg, _font_files(pkg, doc_root, drawn)))
 
 
-def _font_files(
-    pkg: Package, doc_root: str, parts: tuple[str, ...]
-) -> dict[str, tuple[str, bool]]:
+def _font_files(pkg: Package, doc_root: str, parts: tuple[str, ...]) -> dict[str, tuple[str, bool]]:
     found: dict[str, tuple[str, bool]] = {}
     for path in resource_files(pkg, doc_root, parts):
         if not pkg.has(path):

@@ -21,7 +21,7 @@ import pytest
 from schemas.report import Indication
 from signing.errors import SealingError
 from signing.ofd import fonts
-from signing.ofd.fonts import EM_BOX, GlyphReach, font_reaches
+from signing.ofd.fonts import EM_BOX, SYSTEM_BOX, GlyphReach, font_reaches
 from signing.ofd.package import Package
 from signing.ofd.writer import sample_ofd, write_package
 from tests.attacks.ofd_copy_forge import (
@@ -248,7 +248,7 @@ def test_a_font_drawn_otherwise_than_by_its_outlines_cannot_be_told(tag: str) ->
 
 
 def test_a_font_file_not_in_the_package_is_drawn_with_a_system_font() -> None:
-    assert _reach(None, missing=True) == EM_BOX
+    assert _reach(None, missing=True) == SYSTEM_BOX  # red team 14: wider than the em box
 
 
 def test_fonts_past_the_files_budget_cannot_be_told(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,7 +23,7 @@ from xml.etree.ElementTree import Element, SubElement
 
 import pytest
 
-from signing.ofd.fonts import EM_BOX, GlyphReach, font_reaches, system_reach
+from signing.ofd.fonts import EM_BOX, SYSTEM_BOX, GlyphReach, font_reaches, system_reach
 from signing.ofd.package import Package
 from signing.ofd.writer import sample_ofd, write_package
 from tests.attacks.ofd_fonts import PLAIN_DOT, font, hinted_font, with_table
@@ -100,11 +100,12 @@ def test_system_font_text_outside_the_em_box_characters_reaches_anywhere(code: s
 
 
 @pytest.mark.parametrize(
-    "code", ["国家市场监督管理总局", "食品经营许可证：JY13501020001234", "（１２）、。《》", "¥ 100.00"]
+    "code",
+    ["国家市场监督管理总局", "食品经营许可证：JY13501020001234", "（１２）、。《》", "¥ 100.00"],
 )
 def test_system_font_text_of_ordinary_characters_stays_in_its_em_box(code: str) -> None:
-    assert system_reach(_text(code)) == EM_BOX
-    assert _reach(_text(code)) == EM_BOX
+    assert system_reach(_text(code)) == SYSTEM_BOX
+    assert _reach(_text(code)) == SYSTEM_BOX
 
 
 def test_system_font_glyphs_picked_by_index_reach_anywhere() -> None:
@@ -124,9 +125,9 @@ def test_the_copy_keeps_clear_of_the_system_font_ofdrw_draws_for_an_unopened_fil
 def test_a_file_ofdrw_does_not_open_reaches_as_far_as_the_system_font(name: str) -> None:
     files = {f"Doc_0/Res/{name}": font(PLAIN_DOT)}
     assert _reach(_text("⸻"), _embedded(name), files) is None
-    assert _reach(_text("国"), _embedded(name), files) == EM_BOX
+    assert _reach(_text("国"), _embedded(name), files) == SYSTEM_BOX
     wide = {f"Doc_0/Res/{name}": font([(0, 0), (0, 500), (1000, 500), (1000, 0)])}
-    assert _reach(_text("国"), _embedded(name), wide) == GlyphReach(0, 2, 0.3, 1)
+    assert _reach(_text("国"), _embedded(name), wide) == GlyphReach(0.3, 2, 0.4, 1.1)
 
 
 @pytest.mark.parametrize("name", ["dash.ttf", "dash.otf", "dash.ttc"])
