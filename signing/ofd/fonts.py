@@ -110,7 +110,6 @@ _OPENED_EXTENSIONS = (".ttf", ".otf", ".ttc")
 the extension; any other name returns no font and the viewer draws the system font
 FontName names instead: red team 14, r14-07). Compared as written: a name in other case
 or with no extension is taken as one ofdrw may not open."""
-_SYSTEM_OUTSIDE: frozenset[int] = frozenset()  # PLACEHOLDER
 
 
 class GlyphReach(NamedTuple):
@@ -129,19 +128,30 @@ reach is never taken below."""
 SYSTEM_BOX = GlyphReach(0.3, 1.3, 0.4, 1.1)
 """How far a system font's glyph of a character in :data:`_SYSTEM_RANGES` reaches: the
 farthest measured (red team 14: every face of Noto Sans/Serif CJK Regular and Bold and
-DejaVu, drawn by fontTools from their outlines) was 0.25 em left (DejaVu "j"), 1.25 em
-right (DejaVu Bold "W"), 0.35 em down and 1.05 em up; 0.05 em more for fonts not
-installed here."""
+DejaVu, drawn by fontTools from their outlines) was 0.234 em left, 1.248 em right
+(DejaVu), 0.337 em down and 1.01 em up; 0.05 em more for fonts not installed here."""
 _SYSTEM_RANGES = (
-    (0x0020, 0x007E), (0x00A0, 0x00FF), (0x2010, 0x2027), (0x2030, 0x205E),
-    (0x2100, 0x21FF), (0x2460, 0x257F), (0x25A0, 0x25FF), (0x3000, 0x30FF),
-    (0x3300, 0x4DBF), (0x4E00, 0x9FFF), (0xFF01, 0xFFEE),
+    (0x0020, 0x007E), (0x00A0, 0x00FF), (0x2010, 0x201E), (0x2020, 0x2027),
+    (0x2032, 0x2043), (0x2045, 0x2053), (0x2055, 0x205E), (0x2100, 0x213A),
+    (0x213C, 0x2149), (0x214B, 0x214B), (0x214E, 0x214E), (0x2150, 0x2151),
+    (0x2153, 0x2165), (0x2168, 0x216A), (0x216C, 0x2175), (0x2178, 0x217A),
+    (0x217C, 0x2185), (0x2189, 0x2189), (0x2190, 0x21FF), (0x2460, 0x257F),
+    (0x25A0, 0x25FF), (0x3000, 0x3029), (0x3030, 0x3030), (0x3033, 0x303F),
+    (0x3041, 0x3096), (0x309B, 0x30FF), (0x3300, 0x332B), (0x332D, 0x4DB5),
+    (0x4E00, 0x9FEF), (0xFF01, 0xFF9F), (0xFFA1, 0xFFBE), (0xFFC2, 0xFFC7),
+    (0xFFCA, 0xFFCF), (0xFFD2, 0xFFD7), (0xFFDA, 0xFFDC), (0xFFE0, 0xFFE6),
+    (0xFFE8, 0xFFEE),
 )  # fmt: skip
-"""Characters a system font is trusted to draw within :data:`SYSTEM_BOX` (Latin, Latin-1,
-punctuation, letterlike symbols, number forms, arrows, enclosed numbers, box drawing,
-shapes, CJK symbols and punctuation, kana, CJK compatibility, ideographs and Extension A,
-half- and fullwidth forms), those measured past it excepted (:data:`_SYSTEM_OUTSIDE`):
-not the bidi and format controls of U+2000-200F/2028-202F/205F-206F, no combining mark."""
+"""Characters a system font is trusted to draw within :data:`SYSTEM_BOX`: of Latin,
+Latin-1, general punctuation, letterlike symbols, number forms, arrows, enclosed
+alphanumerics, box drawing, geometric shapes, CJK symbols and punctuation, kana, CJK
+compatibility, the ideographs and Extension A, half- and fullwidth forms, those some
+installed font maps and every such font was measured to draw within 0.25 em left, 1.25 em
+right, 0.35 em down and 1.05 em up (red team 14). Left out as measured past that: U+201F,
+U+2030/2031 (‰ ‱), U+2044, U+2054, U+213B, U+2152, Ⅶ Ⅷ Ⅻ ⅶ ⅷ ⅻ (U+2166/2167/216B/2176/
+2177/217B), U+302A-302C, U+3031/3032, U+3099; left out as combining marks or controls:
+U+302D-302F, U+309A, U+2000-200F, U+2028-202F, U+205F-206F; left out as unmapped by any:
+the rest. Anything else (U+2E3B "⸻", 2.41 em in Noto Sans CJK) is not bounded."""
 
 
 class FontReaches:
@@ -192,8 +202,6 @@ def system_reach(el: Element) -> GlyphReach | None:
 
 def _in_system_box(char: str) -> bool:
     code = ord(char)
-    if code in _SYSTEM_OUTSIDE:
-        return False
     return any(low <= code <= high for low, high in _SYSTEM_RANGES)
 
 
