@@ -8,8 +8,11 @@ read here with fontTools from the glyph data itself (the points of every ``glyf`
 its composites' components placed as their offsets and transforms say; every ``CFF``
 charstring run), never from the bounding boxes the font declares (``head``, a glyph's
 header, ``FontBBox``: a font may write small ones over large outlines). The em box
-(:data:`EM_BOX`) is always included: a reader that cannot load the file draws the text
-with a system font.
+(:data:`EM_BOX`) is always included; when ofdrw's viewer does not open the file by its
+name (:data:`_OPENED_EXTENSIONS`) it draws the system font FontName names, so what that
+reaches (:func:`system_reach`) is included too. Text in a font with no FontFile reaches
+as :func:`system_reach` says: :data:`SYSTEM_BOX` for characters installed fonts were
+measured to draw within it, anywhere for any other (red team 14, r14-02).
 
 A font whose reach cannot be told is :data:`None` to the caller (its text may draw
 anywhere). An embedded font's reach is trusted only when the font is plain enough that
@@ -25,8 +28,14 @@ variations (a reader picks an instance), with positioning tables (GPOS, kern: a 
 reader moves glyphs by their values), a composite glyph placed by point matching,
 nested too deep or that contains itself. What is read is bounded per file
 (:data:`MAX_FONT_BYTES`, each font's whole file charged before it is parsed, each font
-read once); a font past it cannot be told. TrueType hinting instructions are not run (a
-hinting reader may move points: not bounded here), nor vertical metrics (``vmtx``) read.
+read once); a font past it cannot be told. Nor can a TrueType font with hinting (``fpgm``,
+``prep``, ``cvt `` or any glyph's instructions: FreeType runs them, and a program may move
+any point anywhere at every size, r14-08) or any of whose names FreeType takes as a
+"tricky" family (hinted even when a reader asks not to be), nor one with bitmap strikes
+(Apple's ``bloc``/``bdat`` too, r14-04). The corpus's three embedded subsets carry
+``fpgm``/``prep``/``cvt ``: their text now places anywhere (that file's copy is refused
+before its fonts matter); the shipped Noto subset has none. CFF hints are not run, nor
+vertical metrics (``vmtx``) read.
 """
 
 from __future__ import annotations
