@@ -39,7 +39,8 @@ from tests.helpers.ofd import VAULT_NAME, ofd_parts, sm2_bundle, sm2_pki, sm2_va
 
 
 def _line() -> bytes:
-    return page_annot(_box(BLANK), text((0, 0, 170, 10), "加注"))
+    # inside its appearance as far as a system font's glyphs reach (fonts.SYSTEM_BOX)
+    return page_annot(_box(BLANK), text((2, 1, 160, 10), "加注"))
 
 
 def test_a_clear_addition_under_the_vault_seal_passes() -> None:

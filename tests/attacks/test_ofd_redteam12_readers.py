@@ -199,9 +199,11 @@ def test_text_with_a_stroke_colour_reaches_ofdrws_outline_stroke() -> None:
         "<ofd:TextObject ", f'<ofd:TextObject xmlns:ofd="{NS}" ', 1
     )
     [box] = ink_boxes(fromstring(text), DrawingBudget(1_000_000))
-    assert box == pytest.approx((60 - 46.875, 220 - 46.875, 10 + 93.75, 10 + 93.75))
+    # the glyph as a system font's (fonts.SYSTEM_BOX, red team 14: 0.3 em left, 1.3 em
+    # right, 1.1 em up, 0.4 em down) from its origin (60, 225), with the Boundary
+    assert box == pytest.approx((60 - 1.5 - 46.875, 220 - 0.5 - 46.875, 11.5 + 93.75, 10.5 + 93.75))
     plain = text.replace('<ofd:StrokeColor Value="0 0 0"/>', "")
-    assert ink_boxes(fromstring(plain), DrawingBudget(1_000_000)) == [(60, 220, 10, 10)]
+    assert ink_boxes(fromstring(plain), DrawingBudget(1_000_000)) == [(58.5, 219.5, 11.5, 10.5)]
 
 
 def _tight_vee(width: str) -> str:

@@ -91,7 +91,8 @@ def test_the_copy_keeps_clear_of_a_system_fonts_long_glyph() -> None:
         pytest.param("〪", id="U+302A-1em-left"),
         pytest.param("a\u20dd", id="U+20DD-enclosing"),
         pytest.param("Ⅷ", id="U+2167-number-form"),
-        pytest.param("\U00020000", id="extension-B"),
+        pytest.param("\U0001d11e", id="U+1D11E-musical-symbol"),
+        pytest.param("\t", id="control"),
     ],
 )
 def test_system_font_text_outside_the_em_box_characters_reaches_anywhere(code: str) -> None:
@@ -101,7 +102,13 @@ def test_system_font_text_outside_the_em_box_characters_reaches_anywhere(code: s
 
 @pytest.mark.parametrize(
     "code",
-    ["国家市场监督管理总局", "食品经营许可证：JY13501020001234", "（１２）、。《》", "¥ 100.00"],
+    [
+        "国家市场监督管理总局",
+        "食品经营许可证：JY13501020001234",
+        "（１２）、。《》",
+        "𠮷野家",
+        "¥ 100.00",
+    ],
 )
 def test_system_font_text_of_ordinary_characters_stays_in_its_em_box(code: str) -> None:
     assert system_reach(_text(code)) == SYSTEM_BOX
