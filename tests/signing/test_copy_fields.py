@@ -151,7 +151,10 @@ def test_the_r14_03_fields_cannot_be_in_a_copy() -> None:
         _annotation(purpose=R14_PURPOSE)
 
 
-STRUCTURE = "（）()【】「」『』《》〈〉〔〕[]{}｛｝［］〖〗〘〙〚〛⦅⦆｟｠“”‘’\"'«»‹›〝〞〟＂＇<>＜＞"
+STRUCTURE = (
+    "（）()【】「」『』《》〈〉〔〕[]{}｛｝［］〖〗〘〙〚〛⦅⦆｟｠"  # brackets
+    "“”‘’\"'«»‹›〝〞〟＂＇<>＜＞"  # quotes, angle brackets
+)
 """Brackets and quotes: the template's own structure and the 「」 a field is shown in."""
 
 
