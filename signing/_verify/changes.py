@@ -705,9 +705,7 @@ class _Walk:
             self.out.note(ChangeKind.ANNOTATION, f"a {sub} annotation was added")
             self.out.annotated.append(f"a {sub} annotation was added")
 
-    def _added_signature(
-        self, obj: Any, role: str, page: int | None, signed: Any = None
-    ) -> None:
+    def _added_signature(self, obj: Any, role: str, page: int | None, signed: Any = None) -> None:
         """A signature field added, or (``signed``: the field in the signed revision) one
         of the signed form newly listed in a page's /Annots."""
         value = _inherited_raw(self.deref_new, obj, "/V")

@@ -191,8 +191,8 @@ def tst_as_signature(sealed: bytes, subfilter: str = "/adbe.pkcs7.detached") -> 
             return await tsa.async_timestamp(data_digest, digest_algorithm)
 
     from asn1crypto import keys, x509
-    from pyhanko_certvalidator.registry import SimpleCertificateStore
     from cryptography.hazmat.primitives import serialization
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
 
     pki = demo_pki()
     der = serialization.Encoding.DER
