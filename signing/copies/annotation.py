@@ -57,8 +57,10 @@ def annotation_text_problem(name: str, value: object) -> str | None:
 
     The rule is structural: the 加注 shows each caller field inside ``「…」``
     (:meth:`CopyAnnotation.fields`) and a field holds no bracket and no quotation mark of
-    any kind (Unicode categories Ps, Pe, Pi, Pf, and ``"'`<>``), so whatever it says stays
-    visibly inside its own brackets. Besides: NFC, no white space at either end, none but
+    any kind (Unicode categories Ps, Pe, Pi, Pf, and ``"'`<>``) but round brackets in
+    pairs, each closed before the field ends (a department's registered name:
+    ``市场监督管理局（知识产权局）``), so whatever it says stays visibly inside its own
+    brackets and closes none of the template's. Besides: NFC, no white space at either end, none but
     single plain spaces, no control or format character, no colon (every field reads
     ``label：value``), none of the 加注's labels, and, as a second line of defence, no
     word of a validity (有效, 截止, 期限, 到期 …) and no date or time of day (2099年,
@@ -84,12 +86,23 @@ def annotation_text_problem(name: str, value: object) -> str | None:
     folded = "".join(unicodedata.normalize("NFKC", value).split())
     if any(c in _COLONS for c in folded):
         return f"{name} contains a colon: in the 加注 it would read as a field of its own"
+    depth = 0
     for ch in folded:
+        if ch in "()":  # round brackets in pairs, closed in order: 市场监督管理局（知识产权局）
+            depth += 1 if ch == "(" else -1
+            if depth >= 0:
+                continue
         if ch in _BRACKETS or unicodedata.category(ch) in _BRACKET_CATEGORIES:
             return (
                 f"{name} contains {ch!r} (U+{ord(ch):04X}): a field may hold no bracket or "
-                f"quotation mark (the 加注 shows it inside {_OPEN}…{_CLOSE})"
+                f"quotation mark but round ones in pairs (the 加注 shows it inside "
+                f"{_OPEN}…{_CLOSE})"
             )
+    if depth:
+        return (
+            f"{name} opens a round bracket it does not close: a field may hold no bracket or "
+            f"quotation mark but round ones in pairs (the 加注 shows it inside {_OPEN}…{_CLOSE})"
+        )
     spelled = [label for label in _LABELS if label in folded]
     if spelled:
         return f"{name} spells the 加注's own label {spelled[0]!r}: it would read as that field"

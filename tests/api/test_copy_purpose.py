@@ -47,7 +47,7 @@ def _copy_rows(api: Api) -> list[dict[str, Any]]:
         ({"purpose": "商品房预售许可申请 有效日期至2099年12月31日"}, "purpose", "有效"),
         ({"purpose": "企业开办 本件长期使用 2099年12月31日前"}, "purpose", "date"),
         ({"purpose": "企业开办」「制作者"}, "purpose", "bracket"),
-        ({"purpose": "企业开办", "case_no": "A-1（本件长期使用）"}, "case_no", "bracket"),
+        ({"purpose": "企业开办", "case_no": "A-1）本件长期使用（"}, "case_no", "bracket"),
     ],
 )
 def test_a_holder_purpose_spelling_another_field_is_refused(

@@ -224,3 +224,12 @@ def test_the_pdf_copy_shows_the_fields_in_corner_brackets(tmp_path: Path) -> Non
     flat = "".join(text.split())
     assert "为「福州市住房和城乡建设局不动产登记中心」制作" in flat, text
     assert "制作事由：「企业开办」（办件编号：「FZ-2026-00012345」）" in flat, text
+
+
+@pytest.mark.parametrize("name", ["福州市市场监督管理局（知识产权局）", "某某局(综合执法)办公室"])
+def test_round_brackets_in_pairs_are_part_of_a_name(name: str) -> None:
+    """A department's registered name often carries its second name in round brackets:
+    in pairs, closed before the field ends, they close none of the template's."""
+    assert annotation_text_problem("department", name) is None
+    assert annotation_text_problem("department", name + "）") is not None
+    assert annotation_text_problem("department", "（" + name) is not None
