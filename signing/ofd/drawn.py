@@ -225,7 +225,7 @@ def _extent(
     if _stroked(el, name):  # text too: a reader strokes its glyphs' outlines (r10-11b)
         reach = _ink_reach(stroke) if ink else _half_reach(el, name, stroke, work, ctm)
     if name == "TextObject":
-        reach = max(reach, _outline_reach(el, stroke, reach_em.unit))
+        reach = max(reach, _outline_reach(el, stroke, (reach_em or EM_BOX).unit))
     reach = arcs + reach * _stretch(ctm)  # arcs: already in page space (_arc_points)
     corners = [_apply(ctm, x, y) for x in _span(points, 0) for y in _span(points, 1)]
     xs, ys = [c[0] for c in corners], [c[1] for c in corners]
@@ -264,6 +264,8 @@ _JAVA_MITER = 10.0
 """The miter limit of Java's ``BasicStroke`` unless one is given (ofdrw gives none)."""
 _OFDRW_TEXT_STROKE = 15.0
 """ofdrw's viewer strokes text ``15 × LineWidth`` wide in glyph units (``AWTMaker``)."""
+
+
 def _outline_reach(el: Element, stroke: Stroke, unit: float) -> float:
     """How far ofdrw's viewer may stroke a text object's glyph outlines past them: with a
     stroke colour (its own ``StrokeColor`` or a DrawParam's; its ``Stroke`` is never

@@ -364,9 +364,7 @@ def many_fd_font(fds: int) -> bytes:
         )
         private = re.search(r"<Private>.*?</Private>", xml, re.S)
         assert private is not None
-        dicts = "".join(
-            f'<FontDict index="{i}"><Private></Private></FontDict>' for i in range(fds)
-        )
+        dicts = "".join(f'<FontDict index="{i}"><Private></Private></FontDict>' for i in range(fds))
         xml = xml.replace(
             private.group(0),
             f'<CIDCount value="2"/>\n<FDArray>{dicts}</FDArray>\n<FDSelect format="3"/>',
