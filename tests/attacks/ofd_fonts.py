@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import struct
 
@@ -276,12 +277,14 @@ def big_loca_font(entries: int = 500_000) -> bytes:
     return sfnt(sorted(tables.items()))
 
 
-def metrics_font(components: int) -> bytes:
-    """A TrueType font whose "." is a composite of ``components`` placements of a 0.1 em
-    square, each flagged USE_MY_METRICS (red team 14, r14-05: widening every component
-    by every such one's offset was quadratic in their count)."""
+def metrics_font(components: int, glyphs: int = 1) -> bytes:
+    """A TrueType font whose "." (and ``glyphs`` - 1 more glyphs like it) is a composite
+    of ``components`` placements of a 0.1 em square, each flagged USE_MY_METRICS (red
+    team 14, r14-05: widening every component by every such one's offset was quadratic
+    in their count)."""
     fb = FontBuilder(1000, isTTF=True)
-    fb.setupGlyphOrder([".notdef", "square", "period"])
+    composites = ["period"] + [f"c{i}" for i in range(1, glyphs)]
+    fb.setupGlyphOrder([".notdef", "square", *composites])
     fb.setupCharacterMap({ord("."): "period"})
     pen = TTGlyphPen(None)
     pen.moveTo((0, 0))
@@ -292,10 +295,17 @@ def metrics_font(components: int) -> bytes:
     pen = TTGlyphPen({"square": square})
     for k in range(components):
         pen.addComponent("square", (1, 0, 0, 1, k % 100, 0))
-    fb.setupGlyf({".notdef": TTGlyphPen(None).glyph(), "square": square, "period": pen.glyph()})
-    for comp in fb.font["glyf"]["period"].components:
-        comp.flags |= 0x0200  # USE_MY_METRICS
-    fb.setupHorizontalMetrics({".notdef": (500, 0), "square": (100, 0), "period": (200, 0)})
+    composite = pen.glyph()
+    fb.setupGlyf(
+        {".notdef": TTGlyphPen(None).glyph(), "square": square}
+        | {name: copy.deepcopy(composite) for name in composites}
+    )
+    for name in composites:
+        for comp in fb.font["glyf"][name].components:
+            comp.flags |= 0x0200  # USE_MY_METRICS
+    fb.setupHorizontalMetrics(
+        {".notdef": (500, 0), "square": (100, 0)} | {name: (200, 0) for name in composites}
+    )
     fb.setupHorizontalHeader(ascent=800, descent=-200)
     fb.setupNameTable({"familyName": "Evil", "styleName": "Regular"})
     fb.setupOS2()

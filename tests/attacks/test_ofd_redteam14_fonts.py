@@ -64,6 +64,14 @@ def test_a_composite_of_a_few_use_my_metrics_components_is_told_linearly() -> No
     assert spent < 0.5, spent
 
 
+def test_many_composites_of_the_most_components_cost_what_they_are_charged() -> None:
+    """1,500 composites of 64 components (611 KB, under the bound each): each component
+    is charged, so reading stops at the budget (about 0.5 s); 61 s CPU before."""
+    reach, spent = _timed_reach(metrics_font(64, glyphs=1500))
+    assert reach is None
+    assert spent < 1.5, spent
+
+
 def test_a_cff_font_of_many_font_dicts_is_cheap() -> None:
     """10,000 FontDicts (100 KB): 0.12 s before, 2.3 s for 20 such fonts; refused now."""
     data = many_fd_font(10_000)
