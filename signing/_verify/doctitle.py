@@ -62,7 +62,7 @@ def title_change(reader: Any, objs: RevisionObjects, signed: int) -> str | None:
     try:
         before = _shown(reader, objs, signed)
         after = _shown(reader, objs, final)
-    except Exception:  # noqa: BLE001 - judged below: a trailer nobody can read
+    except Exception:  # a trailer nobody can read shows nobody anything
         return None
     known = {text for texts in before.values() for text in _pieces(texts)}
     changed: list[str] = []
@@ -104,7 +104,8 @@ def _shown(reader: Any, objs: RevisionObjects, revision: int) -> dict[str, tuple
                 found[f"/Info {key}"] = (text,)
     root = _resolve(objs, revision, trailer.raw_get("/Root") if "/Root" in trailer else None)
     if isinstance(root, dict) and "/Metadata" in root:
-        found.update(_xmp(_resolve(objs, revision, root.raw_get("/Metadata"))))
+        meta = getattr(root, "raw_get", root.get)("/Metadata")
+        found.update(_xmp(_resolve(objs, revision, meta)))
     return found
 
 
@@ -130,11 +131,9 @@ def _xmp(stream: Any) -> dict[str, tuple[str, ...]]:
     if not isinstance(raw, bytes | bytearray):
         return {}
     packet = _decoded(stream)
-    if packet is not None:
-        try:
-            return _properties(packet)
-        except Exception:  # noqa: BLE001 - unparseable: compared as bytes below
-            pass
+    properties = _properties(packet) if packet is not None else None
+    if properties is not None:
+        return properties
     head = repr(sorted((str(k), repr(v)) for k, v in stream.items() if k != "/Length"))
     digest = hashlib.sha256(head.encode() + b"\0" + bytes(raw)).hexdigest()
     return {"XMP packet": (_UNREADABLE, digest)}
@@ -153,16 +152,21 @@ def _decoded(stream: Any) -> bytes | None:
             if predictor != 1:
                 return None
             data = decoder.decode_bounded(data, params, _MAX_XMP)
-    except Exception:  # noqa: BLE001 - a filter pyHanko cannot apply, or over the bound
+    except Exception:  # a filter pyHanko cannot apply, or over the bound
         return None
     return bytes(data) if len(data) <= _MAX_XMP else None
 
 
-def _properties(packet: bytes) -> dict[str, tuple[str, ...]]:
+def _properties(packet: bytes) -> dict[str, tuple[str, ...]] | None:
+    """The packet's properties by pyHanko's XMP reader; None when it cannot parse it."""
     from pyhanko.pdf_utils.metadata.xmp_xml import parse_xmp
 
+    try:
+        structs = parse_xmp(BytesIO(packet))
+    except Exception:  # unparseable: compared as bytes by the caller
+        return None
     found: dict[str, list[str]] = {}
-    for struct in parse_xmp(BytesIO(packet)):
+    for struct in structs:
         for name, value in struct:
             if (name.ns, name.local_name) in _TOOL_MANAGED:
                 continue
