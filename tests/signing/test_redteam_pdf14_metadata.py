@@ -185,3 +185,32 @@ def test_the_same_packet_unchanged_or_unreadable_alike_is_no_change(
     objs = RevisionObjects(reader)
     assert title_change(reader, objs, objs.revisions - 2) is None
     assert title_change(reader, objs, objs.revisions - 3) is not None
+
+
+def test_a_titled_license_with_xmp_through_b_lta_stays_clean(verifier: Verifier) -> None:
+    """pyHanko rewrites the XMP packet (ModifyDate, MetadataDate, Producer) each time it
+    adds validation data or a document timestamp after the seal: no warning."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    from signing.seal import PadesLevel
+    from tests.helpers.licenses import _seal, license_pdf
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(license_pdf()))
+    meta = writer.document_meta
+    meta.title, meta.author, meta.subject = (
+        "营业执照 Business licence",
+        "市场监督管理局",
+        "2026-001",
+    )
+    meta.keywords, meta.creator = ["license", "营业执照"], "evault issuer"
+    writer.ensure_output_version((2, 0))  # pyHanko writes XMP for PDF 2.0
+    out = io.BytesIO()
+    writer.write(out)
+    sealed = _seal(out.getvalue(), PadesLevel.B_LTA)
+    assert sealed.count(b"<?xpacket begin") >= 3  # written, rewritten after the seal
+    report = verifier.verify(sealed)
+    assert report.indication is Indication.TOTAL_PASSED, report.reasons
+    for seal in report.signatures:
+        assert not seal.modified_after_signing, seal
+        assert not any("metadata" in w for w in seal.warnings), seal.warnings
+    check_as_issuer(report, ISSUER)
