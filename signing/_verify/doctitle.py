@@ -51,6 +51,22 @@ _TOOL_MANAGED = frozenset(
     }
 )
 _UNREADABLE = "(XMP metadata that cannot be read)"
+#: /Info keys and the XMP properties that say the same (pyHanko and Acrobat copy one into
+#: the other): a text one of them showed in the signed revision may move to the other.
+_FIELDS = {
+    "/Info /Title": "title",
+    "XMP dc:title": "title",
+    "/Info /Subject": "subject",
+    "XMP dc:description": "subject",
+    "/Info /Keywords": "keywords",
+    "XMP pdf:Keywords": "keywords",
+    "XMP pdf:keywords": "keywords",
+    "XMP dc:subject": "keywords",
+    "/Info /Author": "author",
+    "XMP dc:creator": "author",
+    "/Info /Creator": "creator",
+    "XMP xmp:CreatorTool": "creator",
+}
 #: Texts shown per revision are compared after this many characters at most.
 _MAX_TEXT = 4096
 
@@ -61,16 +77,22 @@ def title_change(reader: Any, objs: RevisionObjects, signed: int) -> str | None:
     final = objs.revisions - 1
     try:
         before = _shown(reader, objs, signed)
-        after = _shown(reader, objs, final)
-    except Exception:  # a trailer nobody can read shows nobody anything
+    except Exception:  # a signed revision whose trailer cannot be read: judged elsewhere
         return None
-    known = {text for texts in before.values() for text in _pieces(texts)}
+    try:
+        after = _shown(reader, objs, final)
+    except Exception as exc:  # what the final file shows cannot be told: a change
+        after = {"metadata": (f"{_UNREADABLE[:-1]}: {type(exc).__name__})",)}
+    known: dict[str, set[str]] = {}
+    for key, texts in before.items():
+        known.setdefault(_FIELDS.get(key, key), set()).update(_pieces(texts))
     changed: list[str] = []
     for key, texts in after.items():
         if texts == before.get(key) or not texts:
             continue
-        if key != "XMP packet" and all(text in known for text in texts):
-            continue  # moved or copied from one place to the other
+        group = known.get(_FIELDS.get(key, key), set())
+        if key != "XMP packet" and all(text in group for text in texts):
+            continue  # moved or copied from /Info to XMP, or the other way round
         changed.append(f"{key} {' / '.join(repr(t[:80]) for t in texts[:2])}")
     if not changed:
         return None
@@ -159,7 +181,10 @@ def _decoded(stream: Any) -> bytes | None:
 
 def _properties(packet: bytes) -> dict[str, tuple[str, ...]] | None:
     """The packet's properties by pyHanko's XMP reader; None when it cannot parse it."""
+    from pyhanko.pdf_utils.metadata.model import NS
     from pyhanko.pdf_utils.metadata.xmp_xml import parse_xmp
+
+    prefixes = {uri: prefix for prefix, uri in NS.items()}
 
     try:
         structs = parse_xmp(BytesIO(packet))
@@ -170,7 +195,8 @@ def _properties(packet: bytes) -> dict[str, tuple[str, ...]] | None:
         for name, value in struct:
             if (name.ns, name.local_name) in _TOOL_MANAGED:
                 continue
-            texts = found.setdefault(f"XMP {name.ns}{name.local_name}", [])
+            prefix = prefixes.get(name.ns, name.ns)
+            texts = found.setdefault(f"XMP {prefix}:{name.local_name}", [])
             _flatten(value, texts)
     return {key: tuple(texts) for key, texts in found.items()}
 

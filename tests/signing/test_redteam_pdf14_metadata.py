@@ -100,7 +100,7 @@ def _refused_modified(verifier: Verifier, forged: bytes, *needles: str) -> None:
 
 
 def test_p14_01_an_xmp_title_in_cdata_is_read(verifier: Verifier, sealed: bytes) -> None:
-    _refused_modified(verifier, with_metadata(sealed, cdata_title()), "dc", "REVOKED")
+    _refused_modified(verifier, with_metadata(sealed, cdata_title()), "XMP dc:title", "REVOKED")
 
 
 def test_p14_01_an_xmp_title_behind_a_png_predictor_is_a_change(
@@ -147,7 +147,7 @@ def test_xmp_properties_other_than_the_title_count(verifier: Verifier, sealed: b
         + "已吊销 REVOKED".encode()
         + b"</rdf:li></rdf:Alt></dc:description>",
     )
-    _refused_modified(verifier, with_metadata(sealed, packet), "description", "REVOKED")
+    _refused_modified(verifier, with_metadata(sealed, packet), "XMP dc:description", "REVOKED")
 
 
 def test_tool_managed_xmp_and_copies_of_signed_values_stay_allowed(
@@ -214,3 +214,17 @@ def test_a_titled_license_with_xmp_through_b_lta_stays_clean(verifier: Verifier)
         assert not seal.modified_after_signing, seal
         assert not any("metadata" in w for w in seal.warnings), seal.warnings
     check_as_issuer(report, ISSUER)
+
+
+def test_a_signed_text_moved_to_another_field_is_a_change(sealed: bytes) -> None:
+    """Copies are allowed within one field (/Info /Title ↔ dc:title), not across: the
+    signed author's name as the window title is new."""
+    from signing._verify.doctitle import title_change
+    from signing._verify.objects import RevisionObjects
+
+    authored = with_metadata(sealed, info={"/Author": REVOKED})
+    moved = with_metadata(authored, xmp(REVOKED))
+    reader = PdfFileReader(io.BytesIO(moved), strict=False)
+    objs = RevisionObjects(reader)
+    change = title_change(reader, objs, objs.revisions - 2)
+    assert change is not None and "XMP dc:title" in change, change
