@@ -15,7 +15,9 @@ readers, never by a pattern over untrusted XML:
 * XMP: the stream decoded with pyHanko's own filters (every filter and predictor it
   knows) under :data:`_MAX_XMP` bytes per stage, then parsed by pyHanko's XMP reader
   (lxml, entities not resolved; CDATA is text, as for pdf.js); every property but the
-  ones tools rewrite on each save (:data:`_TOOL_MANAGED`) is compared.
+  ones tools rewrite on each save (:data:`_TOOL_MANAGED`) is compared; and, since pdf.js
+  finds elements by their written prefix where pyHanko goes by namespace, every text of
+  the packet whatever element holds it (defusedxml) must have been shown before.
 
 A value of the final file the signed revision did not have is a change, unless every text
 in it was already shown by the signed revision (pyHanko copies ``/Info /Title`` into
@@ -51,6 +53,25 @@ _TOOL_MANAGED = frozenset(
     }
 )
 _UNREADABLE = "(XMP metadata that cannot be read)"
+#: The key of every text of a packet (see :func:`_texts`).
+_TEXTS = "XMP text"
+#: The XMP toolkit attribute (``x:xmptk``) a writer stamps on the packet.
+_TOOLKIT = frozenset({("adobe:ns:meta/", "xmptk")})
+#: Attributes of these namespaces are structure (``xml:lang``, ``rdf:about``,
+#: ``rdf:parseType``), not values a viewer shows.
+_STRUCTURAL = frozenset(
+    {"http://www.w3.org/XML/1998/namespace", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"}
+)
+
+
+def _split(tag: str) -> tuple[str, str]:
+    """``{namespace}local`` as ElementTree writes a name → (namespace, local)."""
+    if tag.startswith("{") and "}" in tag:
+        namespace, _, local = tag[1:].partition("}")
+        return namespace, local
+    return "", tag
+
+
 #: /Info keys and the XMP properties that say the same (pyHanko and Acrobat copy one into
 #: the other): a text one of them showed in the signed revision may move to the other.
 _FIELDS = {
@@ -87,8 +108,14 @@ def title_change(reader: Any, objs: RevisionObjects, signed: int) -> str | None:
     for key, texts in before.items():
         known.setdefault(_FIELDS.get(key, key), set()).update(_pieces(texts))
     changed: list[str] = []
+    everything = set().union(*known.values()) if known else set()
     for key, texts in after.items():
         if texts == before.get(key) or not texts:
+            continue
+        if key == _TEXTS:
+            new = [t for t in texts if t not in everything]
+            if new:
+                changed.append(f"{key} {' / '.join(repr(t[:80]) for t in new[:2])}")
             continue
         group = known.get(_FIELDS.get(key, key), set())
         if key != "XMP packet" and all(text in group for text in texts):
@@ -154,7 +181,9 @@ def _xmp(stream: Any) -> dict[str, tuple[str, ...]]:
         return {}
     packet = _decoded(stream)
     properties = _properties(packet) if packet is not None else None
-    if properties is not None:
+    texts = _texts(packet) if packet is not None else None
+    if properties is not None and texts is not None:
+        properties[_TEXTS] = texts
         return properties
     head = repr(sorted((str(k), repr(v)) for k, v in stream.items() if k != "/Length"))
     digest = hashlib.sha256(head.encode() + b"\0" + bytes(raw)).hexdigest()
@@ -177,6 +206,40 @@ def _decoded(stream: Any) -> bytes | None:
     except Exception:  # a filter pyHanko cannot apply, or over the bound
         return None
     return bytes(data) if len(data) <= _MAX_XMP else None
+
+
+def _texts(packet: bytes) -> tuple[str, ...] | None:
+    """Every text of the packet (element text and attribute values), whatever element
+    holds it, tool-managed properties left out; None when it cannot be parsed (defusedxml:
+    no DTD, no entities).
+
+    pdf.js finds ``rdf:RDF``, ``rdf:Description`` and ``dc:title`` by their written
+    prefix, pyHanko's reader by namespace: an element one of them skips is read by the
+    other, so a text new anywhere in the packet is a change."""
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        root = fromstring(packet, forbid_dtd=True)
+    except Exception:  # unparseable, or a DTD: compared as bytes by the caller
+        return None
+    found: set[str] = set()
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        if not isinstance(element.tag, str) or _split(element.tag) in _TOOL_MANAGED:
+            continue  # a tool-managed property, with what it holds
+        for key, value in element.attrib.items():
+            namespace, local = _split(key)
+            if namespace not in _STRUCTURAL and (namespace, local) not in _TOOLKIT | _TOOL_MANAGED:
+                found.add(" ".join(value.split())[:_MAX_TEXT])
+        if element.text and element.text.strip():
+            found.add(" ".join(element.text.split())[:_MAX_TEXT])
+        for child in element:
+            if child.tail and child.tail.strip():
+                found.add(" ".join(child.tail.split())[:_MAX_TEXT])
+            stack.append(child)
+    found.discard("")
+    return tuple(sorted(found))
 
 
 def _properties(packet: bytes) -> dict[str, tuple[str, ...]] | None:

@@ -228,3 +228,25 @@ def test_a_signed_text_moved_to_another_field_is_a_change(sealed: bytes) -> None
     objs = RevisionObjects(reader)
     change = title_change(reader, objs, objs.revisions - 2)
     assert change is not None and "XMP dc:title" in change, change
+
+
+def test_a_title_pyhankos_xmp_model_skips_is_still_a_change(sealed: bytes) -> None:
+    """pdf.js picks ``rdf:RDF`` and ``rdf:Description`` by their written prefix, pyHanko's
+    XMP reader by namespace: a first ``rdf:RDF`` bound to another namespace is read by
+    pdf.js only. Every text of the packet counts, whatever element holds it."""
+    from signing._verify.doctitle import title_change
+    from signing._verify.objects import RevisionObjects
+
+    packet = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        '<rdf:RDF xmlns:rdf="urn:not-rdf"><rdf:Description rdf:about="" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title><rdf:Alt>'
+        f'<rdf:li xml:lang="x-default">{REVOKED}</rdf:li></rdf:Alt></dc:title>'
+        "</rdf:Description></rdf:RDF>"
+        '<r:RDF xmlns:r="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/></x:xmpmeta>'
+    ).encode()
+    forged = with_metadata(sealed, packet)
+    reader = PdfFileReader(io.BytesIO(forged), strict=False)
+    objs = RevisionObjects(reader)
+    change = title_change(reader, objs, objs.revisions - 2)
+    assert change is not None and "REVOKED" in change, change
