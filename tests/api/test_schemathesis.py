@@ -113,6 +113,12 @@ NOT_FOR_PUSHES = {"positive_data_acceptance"}
 #: state no schema can say, and OAuth 2.0 answers a bad grant 400 ``invalid_grant``
 #: (RFC 6749 5.2): a schema-valid call with a made-up code or proof is refused (documented).
 NOT_FOR_WALLET_CALLS = {"positive_data_acceptance"}
+#: Whether a certified copy's 加注 can show a caller's purpose, case number or recipient
+#: depends on rules no schema can say (the 加注 font's glyphs; no field label, colon, run of
+#: white space, control, format or unassigned character: signing.copies.annotation,
+#: red team 12 r12-10): a schema-valid request whose text breaks them is refused with 422
+#: ``invalid-input`` (documented). Every other check runs on it.
+NOT_FOR_COPY_TEXT = {"positive_data_acceptance"}
 #: /v1/verify takes any bytes as its one file part (a multipart part has no type: a
 #: "number" sent there is a file of digits) and answers a report saying what it is.
 NOT_FOR_VERIFY = {"negative_data_rejection"}
@@ -123,6 +129,10 @@ def _runner(operation: Any, headers: dict[str, str], mode: GenerationMode) -> Ca
         ("POST", "/v1/licenses"): NOT_FOR_PUSHES,
         ("POST", "/v1/materials"): NOT_FOR_PUSHES,
         ("POST", "/v1/verify"): NOT_FOR_VERIFY,
+        ("POST", "/v1/licenses/{license_id}/copies"): NOT_FOR_COPY_TEXT,
+        ("POST", "/v1/me/licenses/{license_id}/copies"): NOT_FOR_COPY_TEXT,
+        ("POST", "/v1/materials/{material_id}/copies"): NOT_FOR_COPY_TEXT,
+        ("POST", "/v1/me/materials/{material_id}/copies"): NOT_FOR_COPY_TEXT,
         ("POST", "/oid4vci/token"): NOT_FOR_WALLET_CALLS,
         ("POST", "/oid4vci/credential"): NOT_FOR_WALLET_CALLS,
     }.get((operation.method.upper(), operation.path), set())
