@@ -745,7 +745,7 @@ class _Walk:
         problem = _shape_problem(obj, self.deref_new) or _note_problem(obj, self.deref_new)
         if problem is None and sub not in _PIXEL_JUDGED:
             problem = "viewers differ in whether and how they show it"
-        elif problem is None and ("/Popup" in obj or set(obj) & _DANGEROUS):
+        elif problem is None and ("/Popup" in obj or _danger_in(obj)):
             problem = "it carries an action, a pop-up or optional content"
         elif problem is None and not isinstance(self.deref_new(_get(obj, "/AP")), dict):
             problem = "it has no appearance stream: each viewer draws its own"
@@ -760,7 +760,7 @@ class _Walk:
         v = _key(value)
         name = _field_name(self, obj)
         problem = _shape_problem(obj, self.deref_new) if role == "annots" else None
-        danger = sorted(set(obj) & _DANGEROUS)
+        danger = sorted(_danger_in(obj))
         if danger:  # red team pdf12: a new field's action, which no page comparison sees
             problem = f"it carries {', '.join(danger)}"
         if problem is not None:
@@ -1094,6 +1094,14 @@ def _dangerous_inside(old: Any, new: Any, found: set[str], depth: int) -> None:
         olds = list(old) if isinstance(old, list) else []  # iterated raw, never resolved
         for i, item in enumerate(list(new)):
             _dangerous_inside(olds[i] if i < len(olds) else None, item, found, depth + 1)
+
+
+def _danger_in(obj: Any) -> set[str]:
+    """The dangerous keys of a new object, its own and inside its direct dictionaries
+    (red team pdf14: ``/Parent << /AA ... >>``)."""
+    found: set[str] = set()
+    _dangerous_inside(None, obj, found, 0)
+    return found
 
 
 def _only_additions(walk: _Walk, old: Any, new: Any, key: str) -> bool:

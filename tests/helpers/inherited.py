@@ -17,9 +17,18 @@ from typing import Any
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 
-from tests.helpers.licenses import LINE_BOX, incremental, numbers, written
+from tests.helpers.licenses import (
+    BLANK_BOX,
+    LINE_BOX,
+    first_page,
+    form_xobject,
+    incremental,
+    numbers,
+    written,
+)
 
 __all__ = [
+    "annotation_parent_open_script",
     "catalog_parent_will_print_script",
     "node_annots_direct",
     "node_annots_direct_script",
@@ -114,3 +123,25 @@ def node_annots_direct_script(sealed: bytes) -> bytes:
         A=_dict(S=pdf_name("/URI"), URI=generic.TextStringObject("https://verify.example/x")),
     )
     return _node_annots(sealed, widget, link)
+
+
+def annotation_parent_open_script(sealed: bytes) -> bytes:
+    """A new, drawn /Square on blank space (an annotation the pages judge) whose direct
+    ``/Parent`` holds page-open JavaScript: the script is inside a direct dictionary of an
+    added object, where only its own keys were looked at."""
+    w = incremental(sealed)
+    page_ref, page = first_page(w)
+    square = w.add_object(
+        _dict(
+            Type=pdf_name("/Annot"),
+            Subtype=pdf_name("/Square"),
+            F=generic.NumberObject(4),
+            Rect=numbers(*BLANK_BOX),
+            AP=_dict(N=form_xobject(w, b"0 0 1 rg 0 0 5 5 re f", box=BLANK_BOX)),
+            Parent=_dict(AA=_dict(PO=_script("app.alert('LICENSE REVOKED');"))),
+        )
+    )
+    annots = page.get("/Annots") or generic.ArrayObject()
+    page[pdf_name("/Annots")] = generic.ArrayObject([*annots, square])
+    w.mark_update(page_ref)
+    return written(w)

@@ -47,6 +47,7 @@ CASES: dict[str, tuple[Callable[[], bytes], Callable[[bytes], bytes]]] = {
     ),
     "node_annots_direct": (sealed_two_page_license, inherited.node_annots_direct),
     "node_annots_direct_script": (sealed_two_page_license, inherited.node_annots_direct_script),
+    "annotation_parent_open_script": (sealed_license, inherited.annotation_parent_open_script),
 }
 
 
