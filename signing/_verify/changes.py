@@ -27,7 +27,9 @@ Each difference falls in one of DSS's object-change categories (:class:`ChangeKi
   so the verdict on these rests on the visual comparison;
 * ``FORBIDDEN``: never permitted, whatever the pages look like: a signature dictionary
   rewritten, a signed signature field changed, a field filled that the signature's
-  DocMDP or FieldMDP forbids, actions or JavaScript added, optional content or
+  DocMDP or FieldMDP forbids, actions or JavaScript added (also inside a changed or
+  added object's direct dictionaries), a page-tree node changed beyond /Kids and /Count
+  or a /Parent changed (red team pdf14: what pdf.js inherits), optional content or
   ``/NeedAppearances`` changed, an annotation that shows only when printed, an existing
   object reused as a new annotation or signature, encryption changed, an object that
   cannot be read; and an object *brought in*: one the final file reaches through a
