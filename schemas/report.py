@@ -193,6 +193,11 @@ class SignatureReport(BaseModel):
         default_factory=list,
         description="permitted changes a reader should know of (e.g. a field filled in)",
     )
+    widget_shown: bool = Field(
+        default=False,
+        description="PDF only: the field's widget can show something on a page (not hidden, "
+        "a rectangle of some size); intake refuses a document timestamp that shows one",
+    )
     ofd_type: OfdSignatureType | None = Field(default=None, description="OFD only: Seal or Sign")
     signature_format: str | None = Field(
         default=None, description="OFD only: SES_Signature V4 / V1, SignedData, bare SM2 value"

@@ -724,7 +724,7 @@ class _Walk:
         if not isinstance(obj, dict) or _inherited(self.deref_new, obj, "/FT") != "/Sig":
             return False
         self._judged_at(number, holder)
-        self._added_signature(obj, role, page)
+        self._added_signature(obj, role, page, signed=self.old(number))
         return True
 
     def _added(self, number: int, role: str, page: int | None) -> None:
@@ -757,7 +757,9 @@ class _Walk:
             self.out.note(ChangeKind.ANNOTATION, f"a {sub} annotation was added")
             self.out.annotated.append(f"a {sub} annotation was added")
 
-    def _added_signature(self, obj: Any, role: str, page: int | None) -> None:
+    def _added_signature(self, obj: Any, role: str, page: int | None, signed: Any = None) -> None:
+        """A signature field added, or (``signed``: the field in the signed revision) one
+        of the signed form newly listed in a page's /Annots."""
         value = _inherited_raw(self.deref_new, obj, "/V")
         v = _key(value)
         name = _field_name(self, obj)
@@ -792,6 +794,8 @@ class _Walk:
             return
         self.out.note(kind)
         if role == "annots":
+            if kind is ChangeKind.EXTENSION and self._shown_when_signed(signed, obj):
+                kind = ChangeKind.SIGNATURE  # the signed field's own widget, as a signer's
             self._widget(obj, name, [page] if page is not None else None, kind)
 
     def _widget(
@@ -954,6 +958,8 @@ class _Walk:
             self.out.note(ChangeKind.SIGNATURE)
             self._judged()
             if "/Rect" in new:
+                if kind is ChangeKind.EXTENSION and self._shown_when_signed(old, new):
+                    kind = ChangeKind.SIGNATURE  # the field's own widget, as a signer's
                 self._widget(new, name, kind=kind)
             return
         if changed & {"/AP", "/AS", "/MK"}:
@@ -967,6 +973,25 @@ class _Walk:
             self.out.note(ChangeKind.FORBIDDEN, f"empty signature field {name} changed: {extra}")
         else:
             self.out.note(ChangeKind.UNDEFINED, f"empty signature field {name} changed")
+
+    def _shown_when_signed(self, old: Any, new: Any) -> bool:
+        """Whether the signed revision already had this signature field's widget, visible,
+        with an appearance, where it is now (``old``; None: a field added): a document
+        timestamp filling it is judged as any later signature filling a signed field (the
+        DSS corpus file timestamped-fields.pdf, whose fields are listed in a page's
+        /Annots only when a timestamp fills them); one that gives a field a rectangle or
+        an appearance is not (p13-11). What its widget then shows is no one's statement:
+        intake refuses a document timestamp that shows a widget (widget_shown)."""
+        if not isinstance(old, dict):
+            return False
+        rect = _rect(_raw(old, "/Rect")) if "/Rect" in old else None
+        return (
+            rect is not None
+            and _visible(old)
+            and "/Rect" in new
+            and _rect(_raw(new, "/Rect")) == rect
+            and isinstance(self.deref_old(_get(old, "/AP")), dict)
+        )
 
     def _appearance(self, old: Any, new: Any, label: str) -> None:
         """A form field's appearance stream redrawn in place: form fill, as the field's

@@ -59,6 +59,7 @@ class CmsCheck:
 
 
 _DETACHED = frozenset({"/adbe.pkcs7.detached", "/ETSI.CAdES.detached"})
+_TIMESTAMP = "/ETSI.RFC3161"
 
 
 def _hash(name: str, data: bytes) -> bytes:
@@ -71,7 +72,18 @@ def _signed_content(out: CmsCheck, eci: Any, signed_bytes: bytes, subfilter: str
     must be the signed bytes, and never in a detached signature), or the signed bytes."""
     ctype = eci["content_type"].native
     econtent = eci["content"]
-    if ctype in ("tst_info", "1.2.840.113549.1.9.16.1.4"):
+    is_token = ctype in ("tst_info", "1.2.840.113549.1.9.16.1.4")
+    if is_token != (subfilter == _TIMESTAMP):
+        # red team pdf14, p14-03: a token anyone may obtain from a trusted TSA, under a
+        # signature's /SubFilter, is no signature (and a signature is no timestamp)
+        raise _WrongKind(
+            f"a timestamp token (TSTInfo) under /SubFilter {subfilter}: a timestamp is "
+            "valid only as a document timestamp (/ETSI.RFC3161)"
+            if is_token
+            else f"a document timestamp (/ETSI.RFC3161) whose CMS holds {ctype}, not a "
+            "timestamp token (TSTInfo)"
+        )
+    if is_token:
         tst = econtent.parsed
         out.tst_info = tst
         mi = tst["message_imprint"]
@@ -197,6 +209,10 @@ class _Unsupported(Exception):
     pass
 
 
+class _WrongKind(Exception):
+    """A timestamp token under a signature's /SubFilter, or the other way round."""
+
+
 def _find_signer(certs: list[Any], sid: Any) -> Any:
     for cert in certs:
         if sid.name == "issuer_and_serial_number":
@@ -212,10 +228,16 @@ def _find_signer(certs: list[Any], sid: Any) -> Any:
 
 def check_cms(contents: bytes, signed_bytes: bytes, *, subfilter: str | None) -> CmsCheck:
     """Check the CMS ``contents`` of a signature over ``signed_bytes`` (the ByteRange
-    content). Never raises."""
+    content). A timestamp token (TSTInfo) is one exactly under ``subfilter``
+    /ETSI.RFC3161 (a signature timestamp's token is checked as one): anything else is
+    ``malformed``. Never raises."""
     out = CmsCheck()
     try:
         _check(out, contents, signed_bytes, subfilter)
+    except _WrongKind as exc:
+        out.malformed = str(exc)
+        out.intact = False
+        out.reasons.append(str(exc))
     except _Unsupported as exc:
         out.unsupported = str(exc)
         out.intact = False

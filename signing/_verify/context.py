@@ -209,7 +209,7 @@ async def _signature_timestamp(
 ) -> None:
     """The time the signature timestamp ``token`` over the signature ``value`` proves, and
     whether its authority is trusted."""
-    tst = check_cms(token, value, subfilter=None)
+    tst = check_cms(token, value, subfilter="/ETSI.RFC3161")  # checked as a token
     if not (tst.intact and tst.tst_info is not None and tst.signer_cert is not None):
         sig.reasons.append(
             "the signature timestamp does not verify: " + ("; ".join(tst.reasons) or "unreadable")

@@ -417,4 +417,21 @@ def signature_report(
         sub_indication=verdict.sub_indication,
         reasons=report_reasons(f, verdict),
         warnings=list(f.changes.warnings),
+        widget_shown=widget_shown(sig),
     )
+
+
+def widget_shown(sig: FoundSignature) -> bool:
+    """Whether the signature's field, or a widget among its kids, can show anything on a
+    page (see :func:`signing._verify.annotations.visible`)."""
+    from signing._verify.annotations import visible
+
+    field = sig.field_obj.field if sig.field_obj is not None else None
+    if not isinstance(field, dict):
+        return False
+    try:
+        kids = field.get("/Kids") if "/Kids" in field else None
+        widgets = [field, *(k.get_object() for k in (kids or [])[:64])]
+        return any(isinstance(w, dict) and visible(w) for w in widgets)
+    except Exception:  # a widget that cannot be read: as if shown
+        return True

@@ -54,9 +54,10 @@ _SIZES = (7.5, 7.0, 6.5, 6.0, 5.5, 5.0)
 _RED = "0.70 0.05 0.05"
 _GREY = "0.35 g"
 _NO_LINE_START = set("，。、；：？！）》」』〕】,.;:?!)%")
-_UNBROKEN = ("（办件编号：",)
+_UNBROKEN = ("（办件编号：「", "（为「")
 """The 加注's own words inside a field's value that a line never breaks: a line starting
-``件编号：`` would read as a field of its own (red team 12, r12-10's class)."""
+``件编号：`` would read as a field of its own (red team 12, r12-10's class), and the ``「``
+a caller's field is shown in stays with the words that name it (red team 14, r14-03)."""
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,8 @@ class OfdCopyMaker:
         the vault's OFD copy seal (``ofd_vault_seals``)."""
         self._placement = placement or OfdPlacement()
         self.glyphs = GlyphPainter()  # loads the font now, not on the first copy
-        for ch in set(TITLE + FOOTER + "制作时间者事由有效期截止（）北京为办件编号：0123456789-: "):
+        template = "制作时间者事由有效期截止（）「」北京为办件编号：0123456789-: "
+        for ch in set(TITLE + FOOTER + template):
             self.glyphs.outline(ch)  # the template's glyphs, converted once at start
 
     def unsupported_characters(self, annotation: CopyAnnotation) -> str:

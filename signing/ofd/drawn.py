@@ -225,7 +225,7 @@ def _extent(
     if _stroked(el, name):  # text too: a reader strokes its glyphs' outlines (r10-11b)
         reach = _ink_reach(stroke) if ink else _half_reach(el, name, stroke, work, ctm)
     if name == "TextObject":
-        reach = max(reach, _outline_reach(el, stroke))
+        reach = max(reach, _outline_reach(el, stroke, (reach_em or EM_BOX).unit))
     reach = arcs + reach * _stretch(ctm)  # arcs: already in page space (_arc_points)
     corners = [_apply(ctm, x, y) for x in _span(points, 0) for y in _span(points, 1)]
     xs, ys = [c[0] for c in corners], [c[1] for c in corners]
@@ -264,27 +264,25 @@ _JAVA_MITER = 10.0
 """The miter limit of Java's ``BasicStroke`` unless one is given (ofdrw gives none)."""
 _OFDRW_TEXT_STROKE = 15.0
 """ofdrw's viewer strokes text ``15 × LineWidth`` wide in glyph units (``AWTMaker``)."""
-_MIN_UNITS_PER_EM = 16
-"""The fewest font units per em a TrueType font may have (its ``head`` table): the
-largest a glyph unit can be, in ems."""
 
 
-def _outline_reach(el: Element, stroke: Stroke) -> float:
+def _outline_reach(el: Element, stroke: Stroke, unit: float) -> float:
     """How far ofdrw's viewer may stroke a text object's glyph outlines past them: with a
     stroke colour (its own ``StrokeColor`` or a DrawParam's; its ``Stroke`` is never
     read), ``AWTMaker.writeText`` strokes each glyph under the glyph's transform (font
     units to mm: ``Size`` / units per em, times ``HScale`` across) with
     ``BasicStroke(15 × LineWidth)``, miter limit 10 (red team 12, r12-06: a LineWidth of
-    1500 painted a blot of 55-440 mm around one 5 mm glyph). The font's units per em are
-    taken at their least (:data:`_MIN_UNITS_PER_EM`, the widest stroke), an embedded
-    font's too: a reader that cannot load it draws with a system font of its own (as
-    :mod:`.fonts` keeps the em box), whose units are not known here; 0 without a stroke
-    colour. Size and HScale are read by :func:`_glyph_area` first."""
+    1500 painted a blot of 55-440 mm around one 5 mm glyph). A glyph ``unit`` is the
+    largest the font's may be, in em (:attr:`.fonts.GlyphReach.unit`): a system font's
+    1/16 em (the fewest units per em a TrueType font may have: the widest stroke), an
+    embedded font's when larger (a CFF FontMatrix of 0.9 makes a unit 0.9 em, and ofdrw
+    strokes in it: red team 14, r14-06); 0 without a stroke colour. Size and HScale are
+    read by :func:`_glyph_area` first."""
     if not stroke.coloured:
         return 0.0
     size = _numbers(el.get("Size"), 1) or [0.0]
     hscale = _numbers(el.get("HScale"), 1) if el.get("HScale") is not None else [1.0]
-    stretch = abs(size[0]) * max(1.0, abs((hscale or [1.0])[0])) / _MIN_UNITS_PER_EM
+    stretch = abs(size[0]) * max(1.0, abs((hscale or [1.0])[0])) * unit
     return _OFDRW_TEXT_STROKE * stroke.width * stretch / 2 * _JAVA_MITER
 
 

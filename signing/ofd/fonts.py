@@ -17,16 +17,20 @@ every reader reads it alike (red team 13: FreeType, the readers built on it and 
 viewer each read an ambiguous file their own way): its raw bytes are admitted first
 (:func:`.sfnt.plain_sfnt`: one table directory of unique tags inside the file, a loca of
 exactly numGlyphs + 1 entries, numberOfContours -1 or more, every glyph's hmtx left
-side bearing equal to its header's xMin), then its points must lie within
-:data:`_MAX_UNITS` of the origin, and a CFF FontMatrix must be a positive plain scale.
+side bearing equal to its header's xMin), then its points (TrueType and CFF alike, every point a
+charstring passes through) must lie within :data:`_MAX_UNITS` of the origin, and a CFF
+FontMatrix must be a positive plain scale.
 Neither is a file fontTools cannot read or that is no single TrueType/CFF font, a font
 with glyphs drawn otherwise than by outlines (colour, bitmap or SVG tables), with
 variations (a reader picks an instance), with positioning tables (GPOS, kern: a shaping
 reader moves glyphs by their values), a composite glyph placed by point matching,
 nested too deep or that contains itself. What is read is bounded per file
 (:data:`MAX_FONT_BYTES`, each font's whole file charged before it is parsed, each font
-read once); a font past it cannot be told. TrueType hinting instructions are not run (a
-hinting reader may move points: not bounded here), nor vertical metrics (``vmtx``) read.
+read once); a font past it cannot be told, as one whose glyph places more than
+:data:`_MAX_COMPONENTS` components or whose FDArray holds more than
+:data:`_MAX_FONT_DICTS` FontDicts (red team 14: every loop here is linear and charged).
+TrueType hinting instructions are not run (a hinting reader may move points: not bounded
+here), nor vertical metrics (``vmtx``) read.
 """
 
 from __future__ import annotations
@@ -54,12 +58,14 @@ __all__ = ["EM_BOX", "MAX_FONT_BYTES", "FontReaches", "GlyphReach", "font_reache
 
 MAX_FONT_BYTES = 2 * 1024 * 1024
 """What is read for all the embedded fonts of one file together: each font file's whole
-size (charged before it is parsed), :data:`_GLYPH_BYTES` a glyph, and each CFF
-charstring run again; about 0.3 µs a byte (the shipped 7,007-glyph GB2312 subset of
-Noto Sans SC, 1.96 MB, is charged 2.07 MB and read in about 0.55 s; a CFF font of 2 MB,
-charged 4 MB, in 0.9 s). The corpus's three embedded subsets are charged 1.03 MB (one
-keeps 28,562 glyph slots); a whole CJK font embedded (5-15 MB) is past it, and its text
-then may draw anywhere."""
+size (charged before it is parsed), :data:`_GLYPH_BYTES` a glyph,
+:data:`_COMPONENT_BYTES` a composite's component, :data:`_FONT_DICT_BYTES` a CFF
+FontDict, and each CFF charstring run again; about 0.3 µs a byte (the shipped
+7,007-glyph GB2312 subset of Noto Sans SC, 1.96 MB, is charged 2.07 MB and read in about
+0.55 s; a CFF font of 2 MB, charged 4 MB, in 0.9 s; a 611 KB font of 1,500 composites of
+64 components, charged 3.7 MB, in 1.0 s). The corpus's three embedded subsets are charged
+1.03 MB (one keeps 28,562 glyph slots); a whole CJK font embedded (5-15 MB) is past it,
+and its text then may draw anywhere."""
 _GLYPH_BYTES = 16
 """What each glyph of a font is charged besides its data (an empty glyph is looked up)."""
 _CALL_BYTES = 16
@@ -69,10 +75,26 @@ _MAX_SUBR_DEPTH = 10
 """Subroutine calls one CFF charstring may nest (the Type 2 charstring limit)."""
 _MAX_NESTING = 8
 """Levels a composite glyph may nest components (fonts seen nest 1 or 2)."""
+_MAX_COMPONENTS = 64
+"""Components one composite glyph may place (Latin fonts place 2-4, the shipped Noto
+subset and the corpus's subsets none; red team 14, r14-05)."""
+_COMPONENT_BYTES = 32
+"""What each component of a composite is charged besides its bytes (decoded, and a box
+moved by up to four offsets: about 10 µs each)."""
+_MAX_FONT_DICTS = 256
+"""FontDicts a CID-keyed CFF font's FDArray may hold (CJK fonts hold about 20; red team
+14, r14-09: 10,000 cost 4 times what their bytes are charged)."""
+_FONT_DICT_BYTES = 64
+"""What each FDArray FontDict is charged besides its bytes (its dict and Private dict
+decompiled: about 12 µs each)."""
 _MAX_UNITS = 16384
-"""How far from its origin a TrueType glyph's points may lie, in font units: ofdrw's
-viewer sums coordinates in a Java short, which wraps past 32767 (r13-03); half that
-leaves room for a component's offset."""
+"""How far from its origin a glyph's points may lie, in font units: ofdrw's viewer sums
+TrueType coordinates in a Java short, which wraps past 32767 (r13-03), FreeType a CFF
+charstring's current point in 16.16 fixed point, which wraps there too (r14-01); half
+that leaves room for a component's offset."""
+_SYSTEM_UNIT = 1 / 16
+"""The largest a system font's unit can be, in em: the fewest units per em a TrueType
+font may have (its ``head`` table)."""
 _USE_MY_METRICS = 0x0200
 _UNSAFE_TABLES = frozenset(
     {
@@ -86,12 +108,16 @@ _UNSAFE_TABLES = frozenset(
 
 class GlyphReach(NamedTuple):
     """How far a font's glyphs reach from their origin, in em: left of it (≥ 0), right
-    of it, below the baseline, above it."""
+    of it, below the baseline, above it; and the largest a glyph unit may be, in em (a
+    reader that strokes a glyph strokes it in its units: red team 14, r14-06), at least
+    a system font's (:data:`_SYSTEM_UNIT`: a reader that cannot load a file draws with
+    one)."""
 
     left: float
     right: float
     below: float
     above: float
+    unit: float = _SYSTEM_UNIT
 
 
 EM_BOX = GlyphReach(0.0, 1.0, 0.3, 1.0)
@@ -180,7 +206,8 @@ def _file_reach(pkg: Package, path: str) -> GlyphReach | None:
     values = (-x0 * em, x1 * em, -y0 * em, y1 * em)
     if not all(map(math.isfinite, values)):
         return None
-    return GlyphReach(*(max(v, e) for v, e in zip(values, EM_BOX, strict=True)))
+    left, right, below, above = (max(v, e) for v, e in zip(values, EM_BOX[:4], strict=True))
+    return GlyphReach(left, right, below, above, max(em, _SYSTEM_UNIT))
 
 
 class _TooMuch(Exception):
@@ -209,7 +236,7 @@ def _outline_box(data: bytes, spend: Callable[[int], None]) -> tuple[Bounds, flo
     font.setGlyphOrder([f"g{i}" for i in range(count)])
     spend(count * _GLYPH_BYTES)
     if "glyf" in plain.tables and "CFF " not in plain.tables:
-        box = _glyf_box(font, count)
+        box = _glyf_box(font, count, spend)
         return None if box is None else (box, 1.0 / units)
     if "CFF " in plain.tables and "glyf" not in plain.tables:
         return _cff_box(font, units, spend)
@@ -258,12 +285,13 @@ class _Composed:
         return self._done[name]
 
 
-def _glyf_box(font: Any, count: int) -> Bounds | None:
+def _glyf_box(font: Any, count: int, spend: Callable[[int], None]) -> Bounds | None:
     """Every TrueType glyph's points, composites resolved (a component offset scaled by
     its transform or not: readers differ on ``SCALED_COMPONENT_OFFSET``), each simple
     glyph also moved by lsb - xMin as a reader that computes xMin from the points would
     (readers that take the header's xMin do not move it: :mod:`.sfnt` admits only
-    lsb = that xMin); None when any glyph reaches past :data:`_MAX_UNITS`."""
+    lsb = that xMin); None when any glyph reaches past :data:`_MAX_UNITS`. Each component
+    is charged :data:`_COMPONENT_BYTES` to ``spend``."""
     glyf = font["glyf"]
 
     def parts(name: str) -> tuple[Bounds | None, list[Any]]:
@@ -276,7 +304,7 @@ def _glyf_box(font: Any, count: int) -> Bounds | None:
             x0, x1 = min(xs), max(xs)
             shift = glyph.xMin - x0  # lsb - xMin to a reader that computes xMin
             return (min(x0, x0 + shift), min(ys), max(x1, x1 + shift), max(ys)), []
-        return None, _components(glyph) if glyph.numberOfContours == -1 else []
+        return None, _components(glyph, spend) if glyph.numberOfContours == -1 else []
 
     composed = _Composed(parts)
     boxes = []
@@ -291,13 +319,20 @@ def _glyf_box(font: Any, count: int) -> Bounds | None:
     return box if all(abs(v) <= _MAX_UNITS for v in box) else None
 
 
-def _components(glyph: Any) -> list[Any]:
+def _components(glyph: Any, spend: Callable[[int], None]) -> list[Any]:
     """A composite's components: glyph, 2x2 transform, offsets (as given and scaled by
     the transform; each also moved back by the offset of a component whose metrics the
-    glyph uses, ``USE_MY_METRICS``, as a reader may place the glyph by that one's)."""
+    glyph uses, ``USE_MY_METRICS``, as a reader may place the glyph by that one's: only
+    the least and the largest such offset, as the box moved by any other lies between;
+    red team 14, r14-05: every one was quadratic in the components). More than
+    :data:`_MAX_COMPONENTS` cannot be told; each is charged to ``spend``."""
+    components = getattr(glyph, "components", [])
+    if len(components) > _MAX_COMPONENTS:
+        raise ValueError("a composite of too many components")
+    spend(len(components) * _COMPONENT_BYTES)
     found = []
     metrics_from = [0.0]
-    for comp in getattr(glyph, "components", []):
+    for comp in components:
         if hasattr(comp, "firstPt"):  # fontTools keeps no ARGS_ARE_XY_VALUES flag
             raise ValueError("a component placed by point matching")
         matrix = (1.0, 0.0, 0.0, 1.0)
@@ -307,7 +342,7 @@ def _components(glyph: Any) -> list[Any]:
         x, y = float(comp.x), float(comp.y)
         scaled = (matrix[0] * x + matrix[2] * y, matrix[1] * x + matrix[3] * y)
         if comp.flags & _USE_MY_METRICS:
-            metrics_from += [x, scaled[0]]
+            metrics_from = [min(*metrics_from, x, scaled[0]), max(*metrics_from, x, scaled[0])]
         found.append((comp.glyphName, matrix, [(x, y), scaled]))
     return [
         (child, matrix, [(x - dx, y) for x, y in offsets for dx in metrics_from])
@@ -319,7 +354,10 @@ def _cff_box(font: Any, units: int, spend: Callable[[int], None]) -> tuple[Bound
     """Every CFF charstring run (its bytes, subroutines' included, charged to ``spend``),
     and the size of a font unit in em: the largest of 1/unitsPerEm and the FontMatrix
     scales (top, and each FDArray font's alone and times the top's), a matrix that is
-    not a plain scale cannot be told."""
+    not a plain scale cannot be told; nor more than :data:`_MAX_FONT_DICTS` FontDicts
+    (each charged :data:`_FONT_DICT_BYTES`), nor a point (any a charstring passes
+    through, a curve's control points too, or a ``seac`` accent's offset) past
+    :data:`_MAX_UNITS`."""
     cff = font["CFF "].cff
     top = cff.topDictIndex[0]
     scales = [1.0 / units]
@@ -327,7 +365,11 @@ def _cff_box(font: Any, units: int, spend: Callable[[int], None]) -> tuple[Bound
     if top_scale is None:
         return None
     scales.append(top_scale)
-    for sub in getattr(top, "FDArray", None) or []:
+    fonts = getattr(top, "FDArray", None) or []
+    if len(fonts) > _MAX_FONT_DICTS:
+        return None
+    spend(len(fonts) * _FONT_DICT_BYTES)
+    for sub in fonts:
         sub_scale = _scale(getattr(sub, "FontMatrix", None))
         if sub_scale is None:
             return None
@@ -343,7 +385,7 @@ def _cff_box(font: Any, units: int, spend: Callable[[int], None]) -> tuple[Bound
 
     composed = _Composed(parts)
     box = _union(composed.bounds(name) for name in top.charset)
-    return box, max(scales)
+    return (box, max(scales)) if all(abs(v) <= _MAX_UNITS for v in box) else None
 
 
 def _scale(matrix: list[float] | None) -> float | None:
@@ -375,7 +417,10 @@ class _BoundsRecorder(_Pen):  # type: ignore[misc,valid-type]
         self.parts: list[tuple[str, tuple[float, float]]] = []
 
     def addComponent(self, glyphName: str, transformation: Any) -> None:
-        self.parts.append((glyphName, (float(transformation[4]), float(transformation[5]))))
+        dx, dy = float(transformation[4]), float(transformation[5])
+        if not (abs(dx) <= _MAX_UNITS and abs(dy) <= _MAX_UNITS):
+            raise ValueError("an accent placed past a half short")
+        self.parts.append((glyphName, (dx, dy)))
 
 
 class _CountedExtractor(_Extractor):  # type: ignore[misc,valid-type]
@@ -393,6 +438,12 @@ class _CountedExtractor(_Extractor):  # type: ignore[misc,valid-type]
             private,
         )
         self._spend = spend
+
+    def _nextPoint(self, point: Any) -> Any:
+        x, y = super()._nextPoint(point)
+        if not (abs(x) <= _MAX_UNITS and abs(y) <= _MAX_UNITS):
+            raise ValueError("a charstring point past a half short")
+        return x, y
 
     def execute(self, charString: Any) -> None:
         if self.subrLevel > _MAX_SUBR_DEPTH:

@@ -38,6 +38,16 @@ def _copy_rows(api: Api) -> list[dict[str, Any]]:
         ({"purpose": "企业开办", "recipient": "某银行\u202e"}, "department", "U+202E"),
         ({"purpose": "办理贷款 制作者 福建省"}, "purpose", "制作者"),
         ({"purpose": "甲" * 61}, "purpose", "max 60"),
+        # red team 14, r14-03: closing the template's bracket, synonyms of the validity
+        (
+            {"purpose": "企业开办", "recipient": "某银行）本件长期有效 截止日期2099年12月31日（"},
+            "department",
+            "bracket",
+        ),
+        ({"purpose": "商品房预售许可申请 有效日期至2099年12月31日"}, "purpose", "有效"),
+        ({"purpose": "企业开办 本件长期使用 2099年12月31日前"}, "purpose", "date"),
+        ({"purpose": "企业开办」「制作者"}, "purpose", "bracket"),
+        ({"purpose": "企业开办", "case_no": "A-1）本件长期使用（"}, "case_no", "bracket"),
     ],
 )
 def test_a_holder_purpose_spelling_another_field_is_refused(
@@ -83,4 +93,25 @@ def test_a_material_copy_purpose_spelling_a_field_is_refused(api: Api) -> None:
         json={"purpose": "住房保障：有效期截止时间", "case_no": "B-2026-0002"},
     )
     _refused(theirs, "purpose", "colon")
+    closing = api.client.post(
+        f"/v1/materials/{material['id']}/copies",
+        headers=api.dept("housing"),
+        json={"purpose": "住房保障）本件长期使用（", "case_no": "B-2026-0002"},
+    )
+    _refused(closing, "purpose", "bracket")
+    assert _copy_rows(api) == []
+
+
+def test_a_department_purpose_closing_its_field_is_refused(api: Api) -> None:
+    """r14-03 asked by a department: a closing bracket in the purpose, a validity in the
+    case number; nothing is written."""
+    license_id = api.push(1).json()["license"]["id"]
+    for use, field, why in (
+        ({"purpose": "住房保障资格审核）本件长期使用（", "case_no": "ZJ-1"}, "purpose", "bracket"),
+        ({"purpose": "住房保障资格审核", "case_no": "ZJ-1 有效期限永久"}, "case_no", "有效"),
+    ):
+        r = api.client.post(
+            f"/v1/licenses/{license_id}/copies", headers=api.dept("housing"), json=use
+        )
+        _refused(r, field, why)
     assert _copy_rows(api) == []

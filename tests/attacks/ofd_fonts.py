@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import struct
 
@@ -13,14 +14,18 @@ from fontTools.pens.ttGlyphPen import TTGlyphPen
 __all__ = [
     "PLAIN_DOT",
     "big_loca_font",
+    "cff_font",
     "composite_font",
     "duplicate_tables_font",
     "font",
     "lsb_font",
+    "many_fd_font",
+    "metrics_font",
     "minus_two_font",
     "raw_tables",
     "sfnt",
     "with_table",
+    "wrapping_cff_font",
     "wrapping_font",
 ]
 
@@ -270,3 +275,118 @@ def big_loca_font(entries: int = 500_000) -> bytes:
     tables["glyf"] = b"\0" * 4
     tables["loca"] = b"\0\0" * entries
     return sfnt(sorted(tables.items()))
+
+
+def metrics_font(components: int, glyphs: int = 1) -> bytes:
+    """A TrueType font whose "." (and ``glyphs`` - 1 more glyphs like it) is a composite
+    of ``components`` placements of a 0.1 em square, each flagged USE_MY_METRICS (red
+    team 14, r14-05: widening every component by every such one's offset was quadratic
+    in their count)."""
+    fb = FontBuilder(1000, isTTF=True)
+    composites = ["period"] + [f"c{i}" for i in range(1, glyphs)]
+    fb.setupGlyphOrder([".notdef", "square", *composites])
+    fb.setupCharacterMap({ord("."): "period"})
+    pen = TTGlyphPen(None)
+    pen.moveTo((0, 0))
+    for p in [(0, 100), (100, 100), (100, 0)]:
+        pen.lineTo(p)
+    pen.closePath()
+    square = pen.glyph()
+    pen = TTGlyphPen({"square": square})
+    for k in range(components):
+        pen.addComponent("square", (1, 0, 0, 1, k % 100, 0))
+    composite = pen.glyph()
+    fb.setupGlyf(
+        {".notdef": TTGlyphPen(None).glyph(), "square": square}
+        | {name: copy.deepcopy(composite) for name in composites}
+    )
+    for name in composites:
+        for comp in fb.font["glyf"][name].components:
+            comp.flags |= 0x0200  # USE_MY_METRICS
+    fb.setupHorizontalMetrics(
+        {".notdef": (500, 0), "square": (100, 0)} | {name: (200, 0) for name in composites}
+    )
+    fb.setupHorizontalHeader(ascent=800, descent=-200)
+    fb.setupNameTable({"familyName": "Evil", "styleName": "Regular"})
+    fb.setupOS2()
+    fb.setupPost()
+    out = io.BytesIO()
+    fb.save(out)
+    return out.getvalue()
+
+
+def cff_font(contours: list[list[tuple[int, int]]], *, matrix: float = 0.001) -> bytes:
+    """A CFF font (unitsPerEm 1000, FontMatrix ``matrix``) whose "." is the closed
+    polygons ``contours``; the head's box is left as fontBuilder sets it."""
+    fb = FontBuilder(1000, isTTF=False)
+    fb.setupGlyphOrder([".notdef", "period"])
+    fb.setupCharacterMap({ord("."): "period"})
+    strings = {}
+    for name, drawn in ((".notdef", []), ("period", contours)):
+        pen = T2CharStringPen(1000, None)
+        for points in drawn:
+            pen.moveTo(points[0])
+            for p in points[1:]:
+                pen.lineTo(p)
+            pen.closePath()
+        strings[name] = pen.getCharString()
+    info = {"FullName": "Evil", "FontMatrix": [matrix, 0, 0, matrix, 0, 0]}
+    fb.setupCFF("Evil", info, strings, {})
+    fb.setupHorizontalMetrics({".notdef": (500, 0), "period": (1000, 0)})
+    fb.setupHorizontalHeader(ascent=800, descent=-200)
+    fb.setupNameTable({"familyName": "Evil", "styleName": "Regular"})
+    fb.setupOS2()
+    fb.setupPost()
+    fb.font.recalcBBoxes = False
+    out = io.BytesIO()
+    fb.save(out)
+    return out.getvalue()
+
+
+def wrapping_cff_font(x0: int = 40000, side: int = 8000) -> bytes:
+    """r14-01: a CFF "." stepping right by zero-area contours every 20,000 units (a CFF
+    delta is at most 32767), then an em square ``side`` wide at x ``x0``: FreeType keeps
+    the current point in 16.16 fixed point and draws it 65,536 units to the left."""
+    steps = [[(x, 0), (x, 1)] for x in range(20000, x0, 20000)]
+    square = [(x0, 0), (x0, side), (x0 + side, side), (x0 + side, 0)]
+    return cff_font([*steps, square])
+
+
+def many_fd_font(fds: int) -> bytes:
+    """r14-09: a CID-keyed CFF font whose FDArray holds ``fds`` FontDicts (each an empty
+    Private dict), its "." an em square drawn with the first (built through TTX)."""
+    import re
+    import tempfile
+    from pathlib import Path
+
+    data = cff_font([[(0, 0), (0, 1000), (1000, 1000), (1000, 0)]])
+    from fontTools.ttLib import TTFont
+
+    plain = TTFont(io.BytesIO(data))
+    plain.setGlyphOrder([".notdef", "cid00001"])
+    with tempfile.TemporaryDirectory() as tmp:
+        ttx = Path(tmp, "cff.ttx")
+        plain.saveXML(str(ttx), tables=["CFF "])
+        xml = ttx.read_text().replace('name="period"', 'name="cid00001"')
+        xml = xml.replace(
+            '<FullName value="Evil"/>',
+            '<ROS Registry="Adobe" Order="Identity" Supplement="0"/>\n<FullName value="Evil"/>',
+        )
+        private = re.search(r"<Private>.*?</Private>", xml, re.S)
+        assert private is not None
+        dicts = "".join(f'<FontDict index="{i}"><Private></Private></FontDict>' for i in range(fds))
+        xml = xml.replace(
+            private.group(0),
+            f'<CIDCount value="2"/>\n<FDArray>{dicts}</FDArray>\n<FDSelect format="3"/>',
+        )
+        xml = xml.replace('<Encoding name="StandardEncoding"/>', "")
+        for name in (".notdef", "cid00001"):
+            xml = xml.replace(
+                f'<CharString name="{name}">', f'<CharString name="{name}" fdSelectIndex="0">'
+            )
+        ttx.write_text(xml)
+        del plain["CFF "]
+        plain.importXML(str(ttx))
+    out = io.BytesIO()
+    plain.save(out)
+    return out.getvalue()

@@ -211,7 +211,7 @@ def _reach(data: bytes | None, *, missing: bool = False) -> GlyphReach | None:
     [
         pytest.param(font(HALVED, units=250), GlyphReach(0, 16, 45, 1), id="truetype"),
         pytest.param(font(HALVED, units=250, head=True), GlyphReach(0, 16, 45, 1), id="head-lies"),
-        pytest.param(font(DROPPED, cff=True), GlyphReach(0, 16, 45, 1), id="cff"),
+        pytest.param(font(HALVED, units=250, cff=True), GlyphReach(0, 16, 45, 1), id="cff"),
         pytest.param(font(PLAIN_DOT), EM_BOX, id="plain"),
         # a 10 em square (up to 10 em), scaled 1.5 times (15 em) and moved 30 em down, or
         # 45 em by a reader that scales the offset too (SCALED_COMPONENT_OFFSET)
@@ -221,6 +221,8 @@ def _reach(data: bytes | None, *, missing: bool = False) -> GlyphReach | None:
         # TrueType points past ±16384 units (a Java short's half: ofdrw's viewer wraps
         # them at 32768, red team 13 r13-03), as placed or through a composite
         pytest.param(font(DROPPED), None, id="truetype-past-a-short"),
+        # CFF points too: FreeType wraps them past 32767 units (red team 14, r14-01)
+        pytest.param(font(DROPPED, cff=True), None, id="cff-past-a-short"),
         pytest.param(composite_font(1.5, -15000), None, id="composite-past-a-short"),
         pytest.param(b"not a font at all", None, id="unreadable"),
         # a CFF FontMatrix of 0.01 draws a unit as 1/100 em, not 1/500: five times larger

@@ -28,13 +28,16 @@ from tests.helpers.licenses import (
     numbers,
     written,
 )
-from tests.helpers.pki import embedded_tsa, sealer
+from tests.helpers.pki import demo_pki, embedded_tsa, sealer
 
 __all__ = [
     "TIMESTAMP_FIELD",
     "prepared_field_shown_by_timestamp",
     "sealed_with_empty_field",
+    "sealed_with_visible_field",
     "timestamp_widget_on_blank",
+    "tst_as_signature",
+    "visible_field_filled_by_timestamp",
 ]
 
 TIMESTAMP_FIELD = "TS1"
@@ -139,3 +142,77 @@ def prepared_field_shown_by_timestamp(sealed: bytes) -> bytes:
             )
             w.mark_update(ref)
     return _timestamped(written(w))
+
+
+@functools.cache
+def sealed_with_visible_field() -> bytes:
+    """The license with an empty signature field :data:`TIMESTAMP_FIELD` already visible
+    on :data:`BLANK_BOX` (pyHanko's empty appearance), sealed by the issuer at B-LT
+    (cached): as the DSS corpus file timestamped-fields.pdf has its fields before its
+    first timestamp."""
+    from pyhanko.sign.fields import SigFieldSpec, append_signature_field
+
+    w = incremental(license_pdf())
+    append_signature_field(w, SigFieldSpec(TIMESTAMP_FIELD, on_page=0, box=BLANK_BOX))
+    return sealer(ISSUER).seal(written(w), level=PadesLevel.B_LT, reason="issued")
+
+
+def visible_field_filled_by_timestamp(sealed: bytes, *, revoked: bool = False) -> bytes:
+    """(base :func:`sealed_with_visible_field`) The signed visible field filled by a
+    document timestamp, its rectangle unchanged; ``revoked``: its appearance first
+    rewritten to read LICENSE REVOKED (what a later signer may draw in its own widget)."""
+    if not revoked:
+        return _timestamped(sealed)
+    w = incremental(sealed)
+    for ref in w.root["/AcroForm"]["/Fields"]:
+        field = ref.get_object()
+        if field.get("/T") == TIMESTAMP_FIELD:
+            field[pdf_name("/AP")] = generic.DictionaryObject(
+                {pdf_name("/N"): _revoked_appearance(w)}
+            )
+            w.mark_update(ref)
+    return _timestamped(written(w))
+
+
+def tst_as_signature(sealed: bytes, subfilter: str = "/adbe.pkcs7.detached") -> bytes:
+    """Red team pdf14, p14-03: a later signature of :data:`TIMESTAMP_FIELD` whose /Type is
+    /Sig and /SubFilter ``subfilter``, but whose CMS is a timestamp token of the demo PKI's
+    TSA over the update's ByteRange (anyone may obtain one), shown on
+    :data:`BLANK_BOX`."""
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.fields import SigSeedSubFilter
+
+    tsa = embedded_tsa()
+
+    class _TokenSigner(signers.SimpleSigner):  # type: ignore[misc]
+        async def async_sign(  # type: ignore[override]
+            self, data_digest: bytes, digest_algorithm: str, *args: Any, **kwargs: Any
+        ) -> Any:
+            return await tsa.async_timestamp(data_digest, digest_algorithm)
+
+    from asn1crypto import keys, x509
+    from cryptography.hazmat.primitives import serialization
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    pki = demo_pki()
+    der = serialization.Encoding.DER
+    signer = _TokenSigner(
+        signing_cert=x509.Certificate.load(pki.tsa.certificate.public_bytes(der)),
+        signing_key=keys.PrivateKeyInfo.load(
+            pki.tsa.private_key.private_bytes(
+                der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        ),
+        cert_registry=SimpleCertificateStore(),
+    )
+    meta = signers.PdfSignatureMetadata(
+        field_name=TIMESTAMP_FIELD, subfilter=SigSeedSubFilter(subfilter)
+    )
+    pdf_signer = signers.PdfSigner(
+        meta,
+        signer,
+        new_field_spec=fields.SigFieldSpec(TIMESTAMP_FIELD, on_page=0, box=BLANK_BOX),
+    )
+    out = io.BytesIO()
+    asyncio.run(pdf_signer.async_sign_pdf(incremental(sealed), output=out))
+    return out.getvalue()

@@ -146,8 +146,8 @@ def test_metadata_holds_the_four_fields(copy: bytes) -> None:
     annotation = _annotation()
     assert info == {
         "制作时间": annotation.made_at_text,
-        "制作者": "evault 电子证照库（为福州市住房和城乡建设局制作）",
-        "制作事由": "商品房预售许可申请（办件编号：FZ-2026-00012345）",
+        "制作者": "evault 电子证照库（为「福州市住房和城乡建设局」制作）",
+        "制作事由": "「商品房预售许可申请」（办件编号：「FZ-2026-00012345」）",
         "有效期截止时间": annotation.valid_until_text,
         "copy_id": COPY_ID,
         "verify_url": URL,

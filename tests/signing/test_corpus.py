@@ -165,3 +165,18 @@ def test_an_encrypted_file_names_its_field_in_clear(corpus_dir: Path, verifier: 
     """The field name of an encrypted file is decrypted, not a proxy object's repr."""
     report = _verify(corpus_dir, verifier, "encrypted.pdf")
     assert [s.field_name for s in report.signatures] == ["Signature1"]
+
+
+def test_timestamps_filling_fields_there_before_them_modify_nothing(
+    corpus_dir: Path, verifier: Verifier
+) -> None:
+    """timestamped-fields.pdf (DSS PAdESTimestampedExistingFieldsTest): two document
+    timestamps fill visible signature fields the first timestamp's revision already had;
+    DSS sees no modification (p13-11's rule on a timestamp's widget is for a field added
+    or given a rectangle or an appearance)."""
+    report = _verify(corpus_dir, verifier, "timestamped-fields.pdf")
+    assert [s.kind for s in report.signatures] == [SignatureKind.DOC_TIMESTAMP] * 2
+    assert not any(s.modified_after_signing for s in report.signatures), report.signatures
+    assert all(s.widget_shown for s in report.signatures)
+    assert report.indication is Indication.INDETERMINATE, report.reasons
+    assert report.sub_indication is SubIndication.NO_CERTIFICATE_CHAIN_FOUND

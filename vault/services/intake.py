@@ -545,6 +545,8 @@ def check_report(
     for sig in report.signatures:
         _check_seal(report, sig)
     for sig in report.signatures:
+        _check_timestamp_widget(report, sig)
+    for sig in report.signatures:
         _check_later_changes(report, sig)
     for sig in signatures:
         _check_signer(report, sig, context)
@@ -595,6 +597,21 @@ def _check_seal(report: VerificationReport, sig: SignatureReport) -> None:
             "untrusted_chain",
             f"the signer of {name} ({sig.signer_subject or 'unknown'}) does not chain to a "
             "trusted root",
+            report,
+        )
+
+
+def _check_timestamp_widget(report: VerificationReport, sig: SignatureReport) -> None:
+    """A document timestamp whose widget shows on a page: its token, which anyone may
+    obtain from a trusted TSA, attests a time, not what the widget draws (red team pdf13,
+    p13-11; a field the issuer left visible, which the report, like DSS, does not call a
+    modification: pdf14)."""
+    if sig.kind is SignatureKind.DOC_TIMESTAMP and sig.widget_shown:
+        raise _refuse(
+            "timestamp_widget_shown",
+            f"document timestamp {sig.field_name or '(unnamed)'} shows a widget on a page: "
+            "what it draws is signed by no one (a timestamp attests only a time); push the "
+            "license with invisible document timestamps",
             report,
         )
 

@@ -159,7 +159,7 @@ def test_copy_carries_its_annotation_and_attachments(copy: bytes) -> None:
         assert text in annot
     info = json.loads(parts[FOLDER + COPY_INFO_FILENAME])
     assert info["copy_id"] == COPY_ID and info["verify_url"] == URL
-    assert info["fields"]["制作事由"] == "商品房预售许可申请（办件编号：FZ-2026-00012345）"
+    assert info["fields"]["制作事由"] == "「商品房预售许可申请」（办件编号：「FZ-2026-00012345」）"
     assert CopyLogProof.from_json(parts[FOLDER + COPY_LOG_PROOF_FILENAME]) == PROOF
     assert CopyLogProof.from_tlog_proof(parts[FOLDER + TLOG_PROOF_FILENAME]) == PROOF
     # the text is drawn: one path per visible character of the laid-out lines
@@ -168,6 +168,19 @@ def test_copy_carries_its_annotation_and_attachments(copy: bytes) -> None:
         doc = read_documents(pkg)[0]
         assert FOLDER + "Annotation.xml" in doc.shown_parts
         assert FOLDER + COPY_INFO_FILENAME in doc.shown_parts
+
+
+def test_each_caller_field_is_inside_corner_brackets_in_the_annotation(copy: bytes) -> None:
+    """r14-03: the sealed 加注's text (Remark and Parameters) shows every caller field inside
+    「…」, which no field can hold, so none can close its own field or the template's."""
+    annot = _parts(copy)[FOLDER + "Annotation.xml"].decode()
+    remark = re.search(r"<ofd:Remark>([^<]*)</ofd:Remark>", annot)
+    assert remark is not None, annot[:500]
+    assert "制作者：福建省电子证照库（为「福州市住房和城乡建设局」制作）" in remark.group(1)
+    assert "制作事由：「商品房预售许可申请」（办件编号：「FZ-2026-00012345」）" in remark.group(1)
+    params = dict(re.findall(r'<ofd:Parameter Name="([^"]*)">([^<]*)<', annot))
+    assert params["制作者"] == "福建省电子证照库（为「福州市住房和城乡建设局」制作）"
+    assert params["制作事由"] == "「商品房预售许可申请」（办件编号：「FZ-2026-00012345」）"
 
 
 def test_qr_code_decodes_to_the_url(copy: bytes) -> None:
