@@ -27,7 +27,9 @@ Each difference falls in one of DSS's object-change categories (:class:`ChangeKi
   so the verdict on these rests on the visual comparison;
 * ``FORBIDDEN``: never permitted, whatever the pages look like: a signature dictionary
   rewritten, a signed signature field changed, a field filled that the signature's
-  DocMDP or FieldMDP forbids, actions or JavaScript added, optional content or
+  DocMDP or FieldMDP forbids, actions or JavaScript added (also inside a changed or
+  added object's direct dictionaries), a page-tree node changed beyond /Kids and /Count
+  or a /Parent changed (red team pdf14: what pdf.js inherits), optional content or
   ``/NeedAppearances`` changed, an annotation that shows only when printed, an existing
   object reused as a new annotation or signature, encryption changed, an object that
   cannot be read; and an object *brought in*: one the final file reaches through a
@@ -112,6 +114,11 @@ _PAGE_ROLES = frozenset({"page", "pages"})
 #: A page's entries that scale it as viewers show, print and measure it, which no 72-dpi
 #: rendering shows (red team pdf13, p13-10: /UserUnit 3, pdf.js shows the page 3x larger).
 _PAGE_SCALE = frozenset({"/UserUnit", "/VP"})
+#: What a page-tree node may change after signing, as the page structure requires (pyHanko's
+#: analysis allows no more): every other key of a node is what some viewer inherits or
+#: reads from it (/Annots in pdf.js, /AA up the /Parent chain, /Resources, the boxes,
+#: /Rotate, /UserUnit ...), which no page comparison sees (red team pdf14, p14-07, p14-08).
+_NODE_STRUCTURE = frozenset({"/Kids", "/Count"})
 
 
 class ChangeKind(enum.IntEnum):
@@ -234,6 +241,7 @@ class _Walk:
         if not same(old_root, new_root):
             self.changed.add(root_n)
             self.current = new_root_n  # what the catalog holds directly, it holds
+            self._nested(old_root, new_root, "the catalog", "catalog")
             self._catalog(old_root, new_root)
         stack = [(root_n, old_root)]
         seen = self.seen
@@ -442,6 +450,7 @@ class _Walk:
             self.out.note(kind, f"{label} was deleted")
             return
         self.current = number
+        self._nested(old, new, label, role)
         handler = _HANDLERS.get(role)
         if handler is not None:
             handler(self, old, new, label)
@@ -527,6 +536,49 @@ class _Walk:
                 self._index_fields(_get(obj, "/Kids"), depth + 1)
 
     # -- categories -----------------------------------------------------------------
+    def _nested(self, old: Any, new: Any, label: str, role: str) -> None:
+        """The dangerous keys anywhere inside the direct dictionaries and arrays of a
+        changed object's new value, where they differ from the signed value: a direct
+        dictionary has no object number for :meth:`_brought_in` to follow, and a viewer
+        acts on what it holds (red team pdf14, p14-07, p14-08: ``/Parent << /AA << /O
+        script >> >>`` on the page-tree node, which pdf.js collects up the /Parent chain;
+        direct annotations with actions in a node's /Annots). What a reader never sees
+        (the catalog's /DSS, XMP metadata, the structure tree) is left out."""
+        if not isinstance(new, dict):
+            return
+        skip = _CATALOG_UNSEEN if role == "catalog" else _unseen(role, new)
+        found: set[str] = set()
+        for key in new:
+            k = str(key)
+            if k in skip:
+                continue
+            before = _raw(old, k) if isinstance(old, dict) and k in old else None
+            _dangerous_inside(before, _raw(new, k), found, 0)
+        if found:
+            self.out.note(
+                ChangeKind.FORBIDDEN,
+                f"{label} now holds {', '.join(sorted(found))} inside a direct dictionary: "
+                "an action or script a viewer runs, which no page comparison sees",
+            )
+
+    def _node(self, old: Any, new: Any, label: str) -> None:
+        """A page-tree node: only its structure (/Kids, /Count) may change, for the pages
+        to judge; its /Parent, and anything a viewer inherits or reads from it, never (red
+        team pdf14, p14-07, p14-08)."""
+        if not isinstance(old, dict) or not isinstance(new, dict):
+            self._generic(old, new, label, "pages")
+            return
+        changed = _changed_keys(old, new)
+        beyond = changed - _NODE_STRUCTURE
+        if beyond:
+            self.out.note(
+                ChangeKind.FORBIDDEN,
+                f"{label} changed {', '.join(sorted(beyond))}: the pages inherit from a node "
+                "(pdf.js its /Annots and, up /Parent, its /AA) what no page comparison sees",
+            )
+            return
+        self._generic(old, new, label, "pages")
+
     def _generic(self, old: Any, new: Any, label: str, role: str) -> None:
         if isinstance(old, dict) and isinstance(new, dict):
             danger = _changed_keys(old, new) & (_DANGEROUS | _TEXT_LAYER_KEYS)
@@ -554,7 +606,7 @@ class _Walk:
         for key in sorted(changed):
             if key == "/AcroForm":
                 self._pair(_get(old, key), _get(new, key), "acroform", "the form (/AcroForm)")
-            elif key in _DANGEROUS:
+            elif key in _DANGEROUS or key == "/Parent":  # p14-08: /AA read up /Parent
                 self.out.note(ChangeKind.FORBIDDEN, f"the catalog's {key} changed")
             elif key in _CATALOG_BESIDE:
                 self._beside(_get(old, key), _get(new, key), f"the catalog's {key}")
@@ -695,7 +747,7 @@ class _Walk:
         problem = _shape_problem(obj, self.deref_new) or _note_problem(obj, self.deref_new)
         if problem is None and sub not in _PIXEL_JUDGED:
             problem = "viewers differ in whether and how they show it"
-        elif problem is None and ("/Popup" in obj or set(obj) & _DANGEROUS):
+        elif problem is None and ("/Popup" in obj or _danger_in(obj)):
             problem = "it carries an action, a pop-up or optional content"
         elif problem is None and not isinstance(self.deref_new(_get(obj, "/AP")), dict):
             problem = "it has no appearance stream: each viewer draws its own"
@@ -712,7 +764,7 @@ class _Walk:
         v = _key(value)
         name = _field_name(self, obj)
         problem = _shape_problem(obj, self.deref_new) if role == "annots" else None
-        danger = sorted(set(obj) & _DANGEROUS)
+        danger = sorted(_danger_in(obj))
         if danger:  # red team pdf12: a new field's action, which no page comparison sees
             problem = f"it carries {', '.join(danger)}"
         if problem is not None:
@@ -827,6 +879,12 @@ class _Walk:
                 )
             elif key in _DANGEROUS:
                 self.out.note(ChangeKind.FORBIDDEN, f"{label}: {key} changed")
+            elif key == "/Parent":
+                self.out.note(
+                    ChangeKind.FORBIDDEN,
+                    f"{label}: /Parent changed (what the page inherits: resources, boxes, "
+                    "and in pdf.js annotations and actions)",
+                )
             elif key in _PAGE_SCALE:
                 self.out.note(
                     ChangeKind.FORBIDDEN,
@@ -1045,6 +1103,34 @@ class _Walk:
         self.out.note(ChangeKind.FORBIDDEN, f"the signature dictionary {label} was rewritten")
 
 
+def _dangerous_inside(old: Any, new: Any, found: set[str], depth: int) -> None:
+    """Add to ``found`` the dangerous keys of the direct dictionaries inside ``new`` (not
+    following references) whose values differ from ``old`` at the same place."""
+    if depth > _MAX_DEPTH:
+        raise ObjectReadError(f"an object nests more than {_MAX_DEPTH} direct objects")
+    if _key(new) is not None or same(old, new):
+        return
+    if isinstance(new, dict):
+        for key in new:
+            k, value = str(key), _raw(new, key)
+            before = _raw(old, key) if isinstance(old, dict) and key in old else None
+            if k in _DANGEROUS and not same(before, value):
+                found.add(k)
+            _dangerous_inside(before, value, found, depth + 1)
+    elif isinstance(new, list):
+        olds = list(old) if isinstance(old, list) else []  # iterated raw, never resolved
+        for i, item in enumerate(list(new)):
+            _dangerous_inside(olds[i] if i < len(olds) else None, item, found, depth + 1)
+
+
+def _danger_in(obj: Any) -> set[str]:
+    """The dangerous keys of a new object, its own and inside its direct dictionaries
+    (red team pdf14: ``/Parent << /AA ... >>``)."""
+    found: set[str] = set()
+    _dangerous_inside(None, obj, found, 0)
+    return found
+
+
 def _only_additions(walk: _Walk, old: Any, new: Any, key: str) -> bool:
     """Every entry of old[key] (a dictionary, e.g. /DR) is still there, the same or only
     extended."""
@@ -1071,6 +1157,7 @@ def _only_additions(walk: _Walk, old: Any, new: Any, key: str) -> bool:
 
 _HANDLERS: dict[str, Callable[[_Walk, Any, Any, str], None]] = {
     "page": _Walk._page,
+    "pages": _Walk._node,
     "annots": _Walk._annots,
     "fields": _Walk._fields,
     "field": _Walk._field,
