@@ -24,11 +24,18 @@ import zlib
 import pytest
 
 from schemas.report import Indication, SubIndication
-from signing._verify import discovery
+from signing._verify import discovery, render_process, visual
+from signing._verify.limits import rendering_budget
+from signing.seal import PadesLevel
 from signing.verify import Verifier
 from tests.helpers.licenses import sealed_license
-from tests.helpers.pki import demo_trust_bundle
-from tests.signing.test_redteam_pdf12_dos import cpu_with_children
+from tests.helpers.pki import demo_trust_bundle, self_signed_sealer
+from tests.helpers.waiting import wait_until
+from tests.signing.test_redteam_pdf12_dos import (
+    cpu_with_children,
+    fanned_annotation,
+    no_verification_thread,
+)
 
 #: CPU seconds a verification of these files may take (the brief's bound is about 2 s).
 _CPU = 2.5
@@ -53,7 +60,8 @@ def raw_byterange_comments(sealed: bytes, count: int) -> bytes:
     at = len(out)
     out += (
         b"20 0 obj\n<< /Type /XRef /Size %d /Index [21 %d] /W [1 4 1] /Root 1 0 R /Prev %d"
-        b" /Filter /FlateDecode /Length %d >>\nstream\n" % (21 + entries, entries, prev, len(rows))
+        b" /Filter /FlateDecode /Length %d >>\nstream\n"
+        % (21 + entries, entries, prev, len(rows))
         + rows
         + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % at
     )
@@ -102,9 +110,68 @@ def test_every_byterange_counts_against_the_cap_kept_or_not(
 def test_a_gap_overlapping_one_decoded_before_is_not_decoded_again() -> None:
     sealed = sealed_license()
     [sig] = discovery.raw_signatures(sealed)
-    a, b, c, d = sig.byte_range
+    _, b, c, d = sig.byte_range
     again = sealed + b"%%/ByteRange [0 %d %d %d]\n" % (b, c, d + 1)
     found = discovery.raw_signatures(again)
     assert [s.byte_range for s in found] == [sig.byte_range]
     assert found[0].contents == sig.contents
     assert found[0].subfilter == sig.subfilter
+
+
+def seals_then_heavy_annotation(seals: int, depth: int) -> bytes:
+    """p14-02's file: the sealed license, ``seals`` invisible B-B seals by a self-signed
+    key, then one update adding an annotation whose appearance fans out to 10 ** ``depth``
+    draws: every signature sees an added annotation, judged by the pages."""
+    sealer = self_signed_sealer("forger")
+    data = sealed_license()
+    for i in range(seals):
+        data = sealer.seal(data, level=PadesLevel.B_B, field_name=f"Later{i}")
+    return fanned_annotation(data, depth)
+
+
+def test_the_p14_02_file_is_not_passed_and_renders_within_one_budget(
+    verifier: Verifier,
+) -> None:
+    forged = seals_then_heavy_annotation(6, 7)
+    assert len(forged) < 100_000
+    started = cpu_with_children()
+    report = verifier.verify(forged)
+    wait_until(no_verification_thread, "the verification's thread to end")
+    took = cpu_with_children() - started
+    assert report.indication is not Indication.TOTAL_PASSED, report
+    assert all(s.indication is not Indication.TOTAL_PASSED for s in report.signatures), report
+    assert took < 2 * visual.DEFAULT_TIMEOUT + 1.0, f"the verification took {took:.1f} s of CPU"
+
+
+def test_once_the_budget_is_spent_later_comparisons_fail_without_rendering(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sealed = sealed_license()
+    heavy = fanned_annotation(sealed, 7)
+    light = fanned_annotation(sealed, 1)
+    with rendering_budget() as budget:
+        first = visual.compare_revisions(sealed, heavy)
+        assert not first.identical and first.out_of_time
+        assert budget.left <= 0
+        ran: list[str] = []
+        real = render_process.call
+        monkeypatch.setattr(
+            render_process, "call", lambda *a, **k: ran.append("pdfium") or real(*a, **k)
+        )
+        second = visual.compare_revisions(sealed, light)
+        blank = visual.blank_under(sealed, [(0, visual.Rect(0, 0, 5, 5))])
+    assert not second.identical and second.out_of_time, second
+    assert blank == [False]
+    assert ran == []
+    assert visual.compare_revisions(sealed, light).identical  # outside: a budget of its own
+
+
+def test_a_budget_is_shared_not_multiplied_by_the_calls() -> None:
+    sealed = sealed_license()
+    light = fanned_annotation(sealed, 1)
+    with rendering_budget() as budget:
+        assert visual.compare_revisions(sealed, light).identical
+        after_one = budget.left
+        assert 0 < after_one < visual.DEFAULT_TIMEOUT
+        assert visual.compare_revisions(sealed, light).identical
+        assert budget.left < after_one
