@@ -275,6 +275,7 @@ class _Deadline:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         self.timeout = timeout
         self._shared = shared if shared is not None else FileBudget(timeout)
+        self._spent = self._shared.left <= 0  # by the file's earlier calls
         self._end = time.monotonic() + WALL_FACTOR * self._shared.left + _WAIT_LIMIT
 
     @property
@@ -292,6 +293,10 @@ class _Deadline:
     def left(self, renderer: str) -> float:
         """Seconds of rendering left; raises :class:`_RenderFailed` once none are."""
         left = min(self._budget, self._end - time.monotonic())
+        if left <= 0 and self._spent:
+            raise _OutOfTime(
+                f"{renderer} was not run: the file's rendering time ({self.timeout:g} s) is spent"
+            )
         if left <= 0:
             raise _OutOfTime(f"{renderer} did not finish within {self.timeout:g} s")
         return left

@@ -161,6 +161,7 @@ def test_once_the_budget_is_spent_later_comparisons_fail_without_rendering(
         second = visual.compare_revisions(sealed, light)
         blank = visual.blank_under(sealed, [(0, visual.Rect(0, 0, 5, 5))])
     assert not second.identical and second.out_of_time, second
+    assert "pdfium was not run: the file's rendering time (1.5 s) is spent" in second.problems
     assert blank == [False]
     assert ran == []
     assert visual.compare_revisions(sealed, light).identical  # outside: a budget of its own
