@@ -9,6 +9,7 @@ Either way each becomes a :class:`FoundSignature`, which the later steps fill in
 from __future__ import annotations
 
 import binascii
+import bisect
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -186,48 +187,94 @@ def _plain(obj: Any) -> Any:
 
 
 def raw_signatures(data: bytes) -> list[FoundSignature]:
-    """Signatures found by scanning the bytes, when the PDF structure cannot be read."""
+    """Signatures found by scanning the bytes, when the PDF structure cannot be read.
+
+    One pass over the file, whatever it holds (red team pdf14's p14-06): every /ByteRange
+    found counts against :data:`MAX_SIGNATURES`, kept or not; the objects, /SubFilter
+    entries and field names around them are located once for the whole file; and a
+    /Contents gap is decoded only when it overlaps no gap decoded before (the gaps of a
+    file's signatures never overlap), so no byte is decoded twice."""
+    scan = _RawScan(data)
     out: list[FoundSignature] = []
     ranges: set[tuple[int, ...]] = set()
-    for m in _BYTERANGE_RE.finditer(data):
+    for count, m in enumerate(_BYTERANGE_RE.finditer(data)):
+        if count >= MAX_SIGNATURES:
+            break
         br = [int(g) for g in m.groups()]
-        if tuple(br) in ranges or len(out) >= MAX_SIGNATURES:
+        if tuple(br) in ranges:
             continue
         ranges.add(tuple(br))
-        sig = _raw_signature(data, br, m.start(), m.end())
+        sig = scan.signature(br, m.start(), m.end())
         if sig is not None:
             out.append(sig)
     return out
 
 
-def _raw_signature(data: bytes, br: list[int], at: int, after: int) -> FoundSignature | None:
-    """The signature whose /ByteRange was found at ``data[at:after]``; None for an empty
-    placeholder."""
-    start = max(data.rfind(b" obj", 0, at), 0)
-    end = data.find(b"endobj", after)
-    end = len(data) if end < 0 else end
-    gap_ok = 0 < br[1] < br[2] <= len(data)
-    text = data[start : br[1]] + data[br[2] : end] if gap_ok else data[start:end]
-    sf = re.search(rb"/SubFilter\s*/([A-Za-z0-9.#_-]+)", text)
-    subfilter = "/" + sf.group(1).decode("latin-1") if sf else None
-    contents = b""
-    if gap_ok:
-        body = re.sub(rb"\s", b"", data[br[1] + 1 : br[2] - 1])
-        try:
-            contents = binascii.unhexlify(body)
-        except binascii.Error:
-            contents = b""
-    if _is_placeholder(contents):
+_SUBFILTER_RE = re.compile(rb"/SubFilter\s*/([A-Za-z0-9.#_-]+)")
+_FIELD_NAME_RE = re.compile(rb"/T\s*\(([^)]{0,200})\)")
+_NAME_WINDOW = 2000
+"""Bytes before a signature's object searched for its field's /T."""
+
+
+class _RawScan:
+    """What :func:`raw_signatures` looks up around each /ByteRange, found in one pass."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.obj_ends = [m.end() for m in re.finditer(rb" obj", data)]
+        self.endobjs = [m.start() for m in re.finditer(rb"endobj", data)]
+        self.subfilters = [(m.start(), m) for m in _SUBFILTER_RE.finditer(data)]
+        self.decoded: list[tuple[int, int]] = []
+        """The gaps decoded so far, sorted and disjoint."""
+
+    def signature(self, br: list[int], at: int, after: int) -> FoundSignature | None:
+        """The signature whose /ByteRange was found at ``data[at:after]``; None for an
+        empty placeholder, or when its gap overlaps one decoded before."""
+        data = self.data
+        i = bisect.bisect_right(self.obj_ends, at) - 1
+        start = max(self.obj_ends[i] - 4, 0) if i >= 0 else 0
+        j = bisect.bisect_left(self.endobjs, after)
+        end = self.endobjs[j] if j < len(self.endobjs) else len(data)
+        gap_ok = 0 < br[1] < br[2] <= len(data)
+        holes = [(start, br[1]), (br[2], end)] if gap_ok else [(start, end)]
+        subfilter = self._subfilter(holes)
+        contents = self._gap(br[1], br[2]) if gap_ok else b""
+        if _is_placeholder(contents):
+            return None
+        name = _FIELD_NAME_RE.search(data, max(0, start - _NAME_WINDOW), start)
+        return FoundSignature(
+            field_name=name.group(1).decode("latin-1") if name else None,
+            sig_obj=None,
+            subfilter=subfilter,
+            kind=_kind(subfilter),
+            byte_range=br,
+            contents=contents,
+        )
+
+    def _subfilter(self, spans: list[tuple[int, int]]) -> str | None:
+        """The first /SubFilter lying whole in one of ``spans``."""
+        for lo, hi in spans:
+            k = bisect.bisect_left(self.subfilters, lo, key=lambda x: x[0])
+            if k < len(self.subfilters):
+                m = self.subfilters[k][1]
+                if m.end() <= hi:
+                    return "/" + m.group(1).decode("latin-1")
         return None
-    name = re.search(rb"/T\s*\(([^)]{0,200})\)", data[max(0, start - 2000) : start])
-    return FoundSignature(
-        field_name=name.group(1).decode("latin-1") if name else None,
-        sig_obj=None,
-        subfilter=subfilter,
-        kind=_kind(subfilter),
-        byte_range=br,
-        contents=contents,
-    )
+
+    def _gap(self, lo: int, hi: int) -> bytes:
+        """``data[lo+1:hi-1]`` decoded from hex, or b"" when malformed or when it overlaps
+        a gap decoded before."""
+        k = bisect.bisect_left(self.decoded, (lo, hi))
+        if (k > 0 and self.decoded[k - 1][1] > lo) or (
+            k < len(self.decoded) and self.decoded[k][0] < hi
+        ):
+            return b""
+        self.decoded.insert(k, (lo, hi))
+        body = re.sub(rb"\s", b"", self.data[lo + 1 : hi - 1])
+        try:
+            return binascii.unhexlify(body)
+        except binascii.Error:
+            return b""
 
 
 def raw_coverage(data: bytes, br: list[int]) -> Coverage:

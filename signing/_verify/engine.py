@@ -52,6 +52,7 @@ from signing._verify.discovery import (
     signed_bytes,
 )
 from signing._verify.fastparse import fast_hex_strings
+from signing._verify.limits import rendering_budget
 from signing._verify.lru import Lru
 from signing._verify.modifications import ChangeVerdict, Permissions, judge_later_revisions
 from signing._verify.objects import MIN_PARSE_BUDGET, RevisionObjects
@@ -184,7 +185,7 @@ async def verify_document(
             sub_indication=SubIndication.FORMAT_FAILURE,
             reasons=["not a PDF file (no %PDF- header)"],
         )
-    with quiet_loggers(), fast_hex_strings():
+    with quiet_loggers(), fast_hex_strings(), rendering_budget():  # one budget per file
         try:
             return await _verify_pdf(data, base, trust, at, cache, trust_manager)
         except RecursionError:

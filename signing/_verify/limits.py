@@ -9,23 +9,65 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextvars import ContextVar
 from multiprocessing.connection import Connection
 
 __all__ = [
+    "RENDERING_SECONDS",
     "WALL_FACTOR",
     "CpuMeter",
+    "FileBudget",
     "cpu_seconds",
+    "file_budget",
     "how_it_ended",
     "kill_and_reap",
     "limit_cpu",
     "limit_memory",
     "no_core_dumps",
+    "rendering_budget",
 ]
 
 
 #: A helper process's run may take this many times its CPU bound in wall time (a busy
 #: machine) before it is killed all the same.
 WALL_FACTOR = 4
+
+#: CPU seconds of rendering one verification may use, all its renderers' processes and all
+#: its signatures together (:mod:`signing._verify.visual`).
+RENDERING_SECONDS = 1.5
+
+
+class FileBudget:
+    """The rendering CPU time left to one verification. Red team pdf14, p14-02: given to
+    each signature's comparison, seven signatures and one heavy annotation cost seven
+    bounds (11.6 s). Shared by every comparison and blank-corner check made inside
+    :func:`rendering_budget`; once spent, each later one fails closed without rendering."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.left = timeout
+
+
+_SHARED: ContextVar[FileBudget | None] = ContextVar("evault_rendering_budget", default=None)
+
+
+@contextlib.contextmanager
+def rendering_budget(timeout: float = RENDERING_SECONDS) -> Iterator[FileBudget]:
+    """Inside, the page comparisons and blank checks of :mod:`signing._verify.visual` share
+    one budget of ``timeout`` CPU seconds (their own ``timeout`` is then not used), whatever
+    the number of signatures. Each call keeps its own wall-clock bound, within what is left."""
+    budget = FileBudget(timeout)
+    token = _SHARED.set(budget)
+    try:
+        yield budget
+    finally:
+        _SHARED.reset(token)
+
+
+def file_budget() -> FileBudget | None:
+    """The budget of the :func:`rendering_budget` this runs in, if any."""
+    return _SHARED.get()
 
 
 def cpu_seconds(pid: int) -> float | None:

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from signing._verify.limits import WALL_FACTOR, CpuMeter
+from signing._verify.limits import RENDERING_SECONDS, WALL_FACTOR, CpuMeter, FileBudget, file_budget
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
@@ -62,10 +62,11 @@ __all__ = [
 
 DEFAULT_DPI = 72.0
 """Resolution of the comparison (see the module docstring for the measurements)."""
-DEFAULT_TIMEOUT = 1.5
+DEFAULT_TIMEOUT = RENDERING_SECONDS
 """Seconds one call may spend rendering, for all renderers together: the CPU time their
 processes use (a one-page license takes about 0.15 s in all, the DSS corpus 0.3 s at most;
-red team pdf12, p12-05)."""
+red team pdf12, p12-05). Inside :func:`signing._verify.limits.rendering_budget` (each
+verification) the calls share one budget instead (red team pdf14, p14-02)."""
 PDFIUM = "pdfium"
 POPPLER = "poppler"
 #: Pixels an allowed rect is widened by on each side (anti-aliased edges of a widget).
@@ -255,17 +256,35 @@ class _Run:
         self.used = used
 
 
+def _deadline(timeout: float) -> _Deadline:
+    """The deadline of one call: the verification's shared budget inside
+    :func:`signing._verify.limits.rendering_budget`, a budget of its own (``timeout``) outside."""
+    shared = file_budget()
+    if shared is None:
+        return _Deadline(timeout)
+    return _Deadline(shared.timeout, shared)
+
+
 class _Deadline:
     """The rendering time one call has left (the CPU time its renderers' processes used
     is charged, see :class:`signing._verify.limits.CpuMeter`), within a wall-clock bound
     that also covers its waits (a busy machine, another thread's pdfium job)."""
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, shared: FileBudget | None = None) -> None:
         if not (timeout > 0 and math.isfinite(timeout)):
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         self.timeout = timeout
-        self._budget = timeout
-        self._end = time.monotonic() + WALL_FACTOR * timeout + _WAIT_LIMIT
+        self._shared = shared if shared is not None else FileBudget(timeout)
+        self._spent = self._shared.left <= 0  # by the file's earlier calls
+        self._end = time.monotonic() + WALL_FACTOR * self._shared.left + _WAIT_LIMIT
+
+    @property
+    def _budget(self) -> float:
+        return self._shared.left
+
+    @_budget.setter
+    def _budget(self, value: float) -> None:
+        self._shared.left = value
 
     def waiting(self) -> float:
         """Seconds this call may still wait for a renderer (not rendering)."""
@@ -274,6 +293,10 @@ class _Deadline:
     def left(self, renderer: str) -> float:
         """Seconds of rendering left; raises :class:`_RenderFailed` once none are."""
         left = min(self._budget, self._end - time.monotonic())
+        if left <= 0 and self._spent:
+            raise _OutOfTime(
+                f"{renderer} was not run: the file's rendering time ({self.timeout:g} s) is spent"
+            )
         if left <= 0:
             raise _OutOfTime(f"{renderer} did not finish within {self.timeout:g} s")
         return left
@@ -812,7 +835,7 @@ def compare_revisions(
     """
     _check_dpi(dpi)
     by_page = _allowed_by_page(allowed)
-    deadline = _Deadline(timeout)
+    deadline = _deadline(timeout)
     problems: list[str] = []
     outcomes = [
         _compare_with(r, before, after, by_page, dpi, deadline) for r in _renderers(problems)
@@ -903,7 +926,7 @@ def blank_under(
     """
     _check_dpi(dpi)
     _allowed_by_page(regions)  # the same checks of the arguments
-    deadline = _Deadline(timeout)
+    deadline = _deadline(timeout)
     verdicts = [True] * len(regions)
     for renderer in _renderers([]):
         seen = _blank_in(renderer, before, regions, dpi, deadline)
