@@ -44,6 +44,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from signing._verify.annotations import NOTE_KEYS as _NOTE_KEYS
@@ -177,6 +178,47 @@ class _Policy:
     new_signature: Callable[[int], ChangeKind | None]
 
 
+class _Malformed(Exception):
+    pass
+
+
+def _page_tree_problem(deref: Callable[[Any], Any], root: Any) -> str | None:
+    """Why the page tree at ``root`` (the catalog's /Pages) is not well formed, or None."""
+    seen: set[int] = set()
+
+    def pages(ref: Any, depth: int) -> int:
+        number = _key(ref)
+        if number is None:
+            raise _Malformed("lists a page or node written directly, not referenced")
+        if number in seen:
+            raise _Malformed(f"reaches object {number} twice")
+        seen.add(number)
+        if len(seen) > 100_000 or depth > 64:
+            raise _Malformed("is too large or too deep to read")
+        node = deref(ref)
+        kind = node.get("/Type") if isinstance(node, dict) else None
+        if kind == "/Page" and depth:
+            return 1
+        if kind != "/Pages":
+            raise _Malformed(f"holds object {number}, which is not a page-tree node or a page")
+        kids = deref(_raw(node, "/Kids"))
+        if not isinstance(kids, list):
+            raise _Malformed(f"node {number} has no /Kids array")
+        total = sum(pages(kid, depth + 1) for kid in kids)
+        declared = deref(_raw(node, "/Count"))
+        if isinstance(declared, bool) or not isinstance(declared, int | float | Decimal):
+            raise _Malformed(f"node {number} has no numeric /Count")
+        if declared != total:
+            raise _Malformed(f"node {number} declares /Count {declared} over {total} pages")
+        return total
+
+    try:
+        pages(root, 0)
+    except _Malformed as exc:
+        return str(exc)
+    return None
+
+
 class _Walk:
     """The comparison of one signed revision with the final file."""
 
@@ -279,7 +321,30 @@ class _Walk:
                     stack.append((child, old_child))
         self._unreached(seen, unseen_roots)
         self._brought_in(new_root_n)
+        self._page_tree(old_root, new_root)
         self._structure(old_root, new_root)
+
+    def _page_tree(self, old_root: dict[str, Any], new_root: dict[str, Any]) -> None:
+        """When the page tree changed after signing, the final one must be well formed:
+        every /Kids entry an indirect reference to a /Pages node or a /Page, each node's
+        /Count the number of pages under it, no object twice, the catalog's /Pages a
+        /Pages node. Viewers read a malformed tree differently, and pixels compared in
+        two of them say nothing of a third (red team pdf15, s03, s04: nodes given /Count 0
+        and a page written directly into the root's /Kids: pdfium and poppler stop at the
+        signed page, pdf.js skips the empty nodes and shows the direct page)."""
+        changed = _raw(old_root, "/Pages") != _raw(new_root, "/Pages") or any(
+            self.roles.get(n) == "pages" for n in self.changed
+        )
+        changed = changed or bool({"/Kids", "/Count"} & _changed_keys(old_root, new_root))
+        if not changed:
+            return
+        problem = _page_tree_problem(self.deref_new, _raw(new_root, "/Pages"))
+        if problem is not None:
+            self.out.note(
+                ChangeKind.FORBIDDEN,
+                f"the page tree changed after signing and {problem}: viewers disagree on the "
+                "pages such a tree holds",
+            )
 
     def _brought_in(self, root: int) -> None:
         """What the final file reaches through what changed, by object numbers the signed
