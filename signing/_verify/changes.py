@@ -332,11 +332,10 @@ class _Walk:
         two of them say nothing of a third (red team pdf15, s03, s04: nodes given /Count 0
         and a page written directly into the root's /Kids: pdfium and poppler stop at the
         signed page, pdf.js skips the empty nodes and shows the direct page)."""
-        changed = _raw(old_root, "/Pages") != _raw(new_root, "/Pages") or any(
-            self.roles.get(n) == "pages" for n in self.changed
-        )
-        changed = changed or bool({"/Kids", "/Count"} & _changed_keys(old_root, new_root))
-        if not changed:
+        if not (
+            {"/Pages", "/Kids", "/Count"} & _changed_keys(old_root, new_root)
+            or any(self.roles.get(n) == "pages" for n in self.changed)
+        ):
             return
         problem = _page_tree_problem(self.deref_new, _raw(new_root, "/Pages"))
         if problem is not None:
